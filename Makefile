@@ -1,0 +1,118 @@
+# xwpf: one static binary (musl) with every applet.
+#
+#   make            ./xwpf for this machine (x86_64), dependencies built on first use
+#   make dist       dist/xwpf-x86_64, dist/xwpf-aarch64, dist/xwpf-armv7
+#   make test       unit and scenario tests          make test-asan   the same under ASan+UBSan
+#   make fuzz       libFuzzer targets for the parsers  make bench     xwpf beside haproxy, nginx, socat
+#   make size       stripped sizes                   make clean
+#
+# Dependencies (musl, zlib, BearSSL, inih) come from Debian source packages,
+# built by deps/build.sh into ~/.cache/xwpf-deps (XWPF_DEPS_DIR to move it).
+
+VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+TARGET    ?= x86_64
+BUILD     := build/$(TARGET)
+
+# inih's compile-time options: must match deps/build.sh
+INI_FLAGS := -DINI_HANDLER_LINENO=1 -DINI_MAX_LINE=4096 -DINI_ALLOW_MULTILINE=0 \
+             -DINI_INLINE_COMMENT_PREFIXES='"\#"' -DINI_STOP_ON_FIRST_ERROR=0
+WARN      := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
+             -Wshadow -Wpointer-arith -Wcast-qual -Wsign-compare -Wno-unused-parameter \
+             -Wno-format-truncation   # snprintf cuts long messages on purpose
+ifeq ($(WERROR),1)
+WARN      += -Werror
+endif
+BASEFLAGS := -std=c11 -D_GNU_SOURCE -DXWPF_VERSION='"$(VERSION)"' $(INI_FLAGS) $(WARN) -I. -Ilib
+
+SRCS      := $(wildcard lib/*.c) $(wildcard applets/*.c) xwpf.c
+LIBS      := -lbearssl -linih -lz
+
+ifeq ($(TARGET),host)
+# glibc build for sanitizers and fuzzing: not shipped
+DEPS      := $(shell deps/build.sh host 2>build-deps.log || echo FAILED)
+CC        ?= cc
+CFLAGS    ?= -O1 -g
+XCFLAGS   := $(BASEFLAGS) -isystem $(DEPS)/include
+XLDFLAGS  := -L$(DEPS)/lib
+else
+DEPS      := $(shell mkdir -p build && deps/build.sh $(TARGET) 2>build/deps-$(TARGET).log || echo FAILED)
+CC        := $(DEPS)/musl/bin/musl-gcc
+CFLAGS    ?= -Os -g
+XCFLAGS   := $(BASEFLAGS) -isystem $(DEPS)/include -ffunction-sections -fdata-sections
+XLDFLAGS  := -static -L$(DEPS)/lib -Wl,--gc-sections
+endif
+ifeq ($(DEPS),FAILED)
+$(error building the dependencies failed: see build/deps-$(TARGET).log)
+endif
+
+OBJS      := $(SRCS:%.c=$(BUILD)/%.o)
+OUT       ?= $(if $(filter x86_64,$(TARGET)),xwpf,$(BUILD)/xwpf)
+
+.PHONY: all dist test test-asan fuzz bench size clean unit
+all: $(OUT)
+
+$(OUT): $(OBJS)
+	$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(XCFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(OBJS:.o=.d)
+
+dist:
+	$(MAKE) TARGET=x86_64
+	@mkdir -p dist
+	strip -o dist/xwpf-x86_64 xwpf
+	$(MAKE) TARGET=aarch64 OUT=build/aarch64/xwpf
+	aarch64-linux-gnu-strip -o dist/xwpf-aarch64 build/aarch64/xwpf
+	$(MAKE) TARGET=armv7 OUT=build/armv7/xwpf
+	arm-linux-gnueabihf-strip -o dist/xwpf-armv7 build/armv7/xwpf
+	cp install.sh dist/ 2>/dev/null || true
+
+size: all
+	@strip -o build/xwpf.stripped xwpf
+	@for f in build/xwpf.stripped dist/xwpf-*; do \
+	  [ -f "$$f" ] && case $$f in *.sh) ;; *) printf '%-28s %8d bytes (%d KiB)\n' "$$f" \
+	    $$(stat -c %s "$$f") $$(( $$(stat -c %s "$$f") / 1024 ));; esac; done; true
+
+# Unit tests are linked against the same objects as the binary (but main).
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+LIB_OBJS  := $(filter $(BUILD)/lib/%,$(OBJS))
+APPLET_OBJS := $(filter $(BUILD)/applets/%,$(OBJS))
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(APPLET_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(XCFLAGS) -Wno-missing-prototypes -Wno-missing-declarations -Itests \
+	  $(XLDFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(APPLET_OBJS) $(LIBS)
+
+unit: $(UNIT_BINS)
+
+test: all unit
+	XWPF=$(abspath $(OUT)) UNIT_DIR=$(abspath $(BUILD)/tests) tests/run.sh $(T)
+
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+test-asan:
+	$(MAKE) TARGET=host CC=clang CFLAGS="$(ASAN_FLAGS)" OUT=build/host/xwpf all unit
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	  XWPF=$(abspath build/host/xwpf) UNIT_DIR=$(abspath build/host/tests) XWPF_SANITIZED=1 tests/run.sh $(T)
+
+FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
+fuzz:
+	$(MAKE) TARGET=host CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" \
+	  OUT=build/host/xwpf build/host/xwpf
+	@mkdir -p build/fuzz
+	@set -e; for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
+	  clang -O1 -g -fsanitize=fuzzer,address,undefined $(BASEFLAGS) -isystem $$(deps/build.sh host 2>/dev/null)/include \
+	    -o build/fuzz/$$n $$f $(filter-out build/host/xwpf.o,$(patsubst %.c,build/host/%.o,$(filter lib/%,$(SRCS)))) \
+	    -L$$(deps/build.sh host 2>/dev/null)/lib $(LIBS); \
+	  mkdir -p build/fuzz/corpus-$$n; cp -n tests/fuzz/corpus/$$n/* build/fuzz/corpus-$$n/ 2>/dev/null || true; \
+	  echo "fuzz: $$n for $${FUZZ_SECONDS:-30}s"; \
+	  build/fuzz/$$n -max_total_time=$${FUZZ_SECONDS:-30} -max_len=8192 build/fuzz/corpus-$$n; done
+
+bench: all
+	bench/run.sh
+
+clean:
+	rm -rf build dist xwpf build-deps.log

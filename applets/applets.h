@@ -1,0 +1,6 @@
+/*
+ * The one list of applets. Each line: APPLET(name, one-line summary).
+ * Keep it sorted by name (a unit test checks). Every applet lives in
+ * applets/NAME.c and exports only NAME_main and NAME_usage.
+ */
+APPLET(rule, "add, list, change and delete forwarding rules in the store")

@@ -1,0 +1,596 @@
+/*
+ * rule: the store's scriptable face. Every change is validated as a whole
+ * store before it is written; a refused command leaves the file untouched.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "applet.h"
+#include "json.h"
+#include "paths.h"
+#include "store.h"
+#include "util.h"
+
+const char rule_usage[] =
+    "usage: xwpf rule COMMAND ...\n"
+    "\n"
+    "  list [--json]                     every rule, one line each\n"
+    "  show NAME [--json]                one rule with every setting\n"
+    "  add NAME --listen ADDR:PORT --remote HOST:PORT [--remote ...] [--KEY VALUE ...]\n"
+    "                                    a new rule; --KEY is any rule key (README),\n"
+    "                                    e.g. --protocol tcp+udp --balance iphash --note 'HK'\n"
+    "  set NAME KEY=VALUE ...            change keys; KEY= resets to the default;\n"
+    "                                    remote=... replaces all remotes, remote+=... adds one\n"
+    "  del NAME[,NAME...] ...            delete rules\n"
+    "  enable NAME... | disable NAME...  switch rules on or off\n"
+    "  check                             validate the store and print every problem\n"
+    "  keys                              list the keys a rule may hold\n"
+    "\n"
+    "The store is $XWPF_ROOT/etc/xwpf/xwpf.conf (--root DIR moves it).\n"
+    "Exit codes: 0 ok, 1 failure, 2 usage, 3 the store or the change is invalid.\n";
+
+static void
+print_diags(const struct store_diags *d, int errors_only, int located)
+{
+	char buf[600];
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		if (errors_only && !d->v[i].error)
+			continue;
+		if (located)
+			fprintf(stderr, "%s\n", store_diag_format(d, i, buf, sizeof(buf)));
+		else
+			fprintf(stderr, "%s: %s: %s\n", applet_name, d->v[i].error ? "refused" : "warning",
+			    d->v[i].msg);
+	}
+}
+
+static int
+load(struct store *st)
+{
+	struct store_diags d = { 0 };
+	int rc = store_load(path_get(PATH_CONF), st, &d);
+
+	print_diags(&d, 0, 1);
+	store_diags_free(&d);
+	return rc;
+}
+
+static void
+remotes_text(const struct store_rule *r, char *buf, size_t size)
+{
+	size_t i, n = 0;
+	char hp[300];
+
+	buf[0] = '\0';
+	for (i = 0; i < r->nremotes && n < size; i++) {
+		hostport_format(&r->remotes[i].addr, hp, sizeof(hp));
+		if (r->nremotes > 1 && r->balance != BALANCE_OFF && r->balance != BALANCE_FAILOVER)
+			n += (size_t)snprintf(buf + n, size - n, "%s%s(w%d)", i ? "," : "", hp, r->remotes[i].weight);
+		else
+			n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? "," : "", hp);
+	}
+}
+
+static void
+listen_text(const struct store_rule *r, char *buf, size_t size)
+{
+	struct hostport l = r->listen;
+
+	if (!*l.host)
+		strcpy(l.host, "::");
+	hostport_format(&l, buf, size);
+}
+
+static const char *
+transport_text(const struct store_rule *r)
+{
+	const char *t = r->role == ROLE_EXIT ? r->listen_transport : r->remote_transport;
+
+	if (!*t)
+		t = *r->listen_transport ? r->listen_transport : r->remote_transport;
+	return *t ? t : "plain";
+}
+
+static void
+json_rule(FILE *f, const struct store *st, const struct store_rule *r)
+{
+	int first = 1, f2;
+	size_t i;
+	char buf[600];
+
+	fputc('{', f);
+	json_kv_str(f, &first, "name", r->name);
+	json_kv_str(f, &first, "note", r->note);
+	json_kv_bool(f, &first, "enabled", r->enabled);
+	json_kv_str(f, &first, "role", r->role == ROLE_EXIT ? "exit" : "relay");
+	listen_text(r, buf, sizeof(buf));
+	json_kv_str(f, &first, "listen", buf);
+	json_kv_str(f, &first, "listen_interface", r->listen_interface);
+	fputs(",\"remotes\":[", f);
+	for (i = 0; i < r->nremotes; i++) {
+		f2 = 1;
+		fputs(i ? ",{" : "{", f);
+		json_kv_str(f, &f2, "address", hostport_format(&r->remotes[i].addr, buf, sizeof(buf)));
+		json_kv_num(f, &f2, "weight", r->remotes[i].weight);
+		fputc('}', f);
+	}
+	fputc(']', f);
+	json_kv_str(f, &first, "balance", store_balance_name(r->balance));
+	json_kv_bool(f, &first, "failover", r->failover);
+	json_kv_str(f, &first, "protocol", store_proto_name(r->protocols));
+	json_kv_str(f, &first, "through", *r->through.host ? (r->through.port ?
+	    hostport_format(&r->through, buf, sizeof(buf)) : r->through.host) : "");
+	json_kv_str(f, &first, "interface", r->interface);
+	json_kv_str(f, &first, "listen_transport", r->listen_transport);
+	json_kv_str(f, &first, "remote_transport", r->remote_transport);
+	json_kv_str(f, &first, "proxy", store_proxy_name(r, buf, sizeof(buf)));
+	json_kv_str(f, &first, "mptcp", store_mptcp_name(r->mptcp));
+	json_kv_bool(f, &first, "ipv6_only", r->ipv6_only);
+	json_kv_num(f, &first, "connect_timeout_ms", store_rule_ms(st, r, r->connect_timeout, st->g.connect_timeout));
+	json_kv_num(f, &first, "idle_timeout_ms", store_rule_ms(st, r, r->idle_timeout, st->g.idle_timeout));
+	json_kv_num(f, &first, "udp_timeout_ms", store_rule_ms(st, r, r->udp_timeout, st->g.udp_timeout));
+	fputc('}', f);
+}
+
+static int
+cmd_list(int argc, char **argv)
+{
+	struct store st;
+	size_t i;
+	int json = argc > 1 && strcmp(argv[1], "--json") == 0;
+
+	if (argc > 2 || (argc == 2 && !json)) {
+		fprintf(stderr, "usage: xwpf rule list [--json]\n");
+		return EXIT_USAGE;
+	}
+	if (load(&st) < 0) {
+		store_free(&st);
+		return EXIT_CONFIG;
+	}
+	if (json) {
+		fputc('[', stdout);
+		for (i = 0; i < st.nrules; i++) {
+			if (i)
+				fputc(',', stdout);
+			json_rule(stdout, &st, &st.rules[i]);
+		}
+		fputs("]\n", stdout);
+	} else if (st.nrules == 0) {
+		printf("no rules yet: add one with\n  xwpf rule add NAME --listen [::]:PORT --remote HOST:PORT\n");
+	} else {
+		printf("%-16s %-3s %-5s %-7s %-24s %-40s %-10s %s\n", "NAME", "ON", "ROLE", "PROTO", "LISTEN",
+		    "REMOTES", "BALANCE", "TRANSPORT");
+		for (i = 0; i < st.nrules; i++) {
+			const struct store_rule *r = &st.rules[i];
+			char l[300], rem[2048];
+
+			listen_text(r, l, sizeof(l));
+			remotes_text(r, rem, sizeof(rem));
+			printf("%-16s %-3s %-5s %-7s %-24s %-40s %-10s %s%s%s\n", r->name, r->enabled ? "yes" : "no",
+			    r->role == ROLE_EXIT ? "exit" : "relay", store_proto_name(r->protocols), l, rem,
+			    store_balance_name(r->balance), transport_text(r), *r->note ? "  # " : "", r->note);
+		}
+	}
+	store_free(&st);
+	return EXIT_OK;
+}
+
+static int
+cmd_show(int argc, char **argv)
+{
+	struct store st;
+	const struct store_rule *r;
+	int json = argc > 2 && strcmp(argv[2], "--json") == 0;
+	char buf[600];
+	size_t i;
+
+	if (argc < 2 || argc > 3 || (argc == 3 && !json)) {
+		fprintf(stderr, "usage: xwpf rule show NAME [--json]\n");
+		return EXIT_USAGE;
+	}
+	if (load(&st) < 0) {
+		store_free(&st);
+		return EXIT_CONFIG;
+	}
+	if (!(r = store_find(&st, argv[1]))) {
+		fprintf(stderr, "%s: no rule named '%s' (see: xwpf rule list)\n", applet_name, argv[1]);
+		store_free(&st);
+		return EXIT_FAIL;
+	}
+	if (json) {
+		json_rule(stdout, &st, r);
+		fputc('\n', stdout);
+		store_free(&st);
+		return EXIT_OK;
+	}
+	printf("rule %s%s%s\n", r->name, *r->note ? ": " : "", r->note);
+	printf("  enabled            %s\n", r->enabled ? "yes" : "no");
+	printf("  role               %s\n", r->role == ROLE_EXIT ? "exit" : "relay");
+	listen_text(r, buf, sizeof(buf));
+	printf("  listen             %s%s%s\n", buf, *r->listen_interface ? " on " : "", r->listen_interface);
+	for (i = 0; i < r->nremotes; i++)
+		printf("  remote             %s weight %d\n",
+		    hostport_format(&r->remotes[i].addr, buf, sizeof(buf)), r->remotes[i].weight);
+	printf("  balance            %s%s\n", store_balance_name(r->balance), r->failover ? " (failover on)" : "");
+	printf("  protocol           %s\n", store_proto_name(r->protocols));
+	if (*r->through.host)
+		printf("  through            %s\n", r->through.port ? hostport_format(&r->through, buf, sizeof(buf)) :
+		    r->through.host);
+	if (*r->interface)
+		printf("  interface          %s\n", r->interface);
+	printf("  listen_transport   %s\n", *r->listen_transport ? r->listen_transport : "plain");
+	printf("  remote_transport   %s\n", *r->remote_transport ? r->remote_transport : "plain");
+	printf("  proxy              %s\n", store_proxy_name(r, buf, sizeof(buf)));
+	printf("  mptcp              %s\n", store_mptcp_name(r->mptcp));
+	printf("  connect_timeout    %ldms\n", store_rule_ms(&st, r, r->connect_timeout, st.g.connect_timeout));
+	printf("  idle_timeout       %ldms%s\n", store_rule_ms(&st, r, r->idle_timeout, st.g.idle_timeout),
+	    store_rule_ms(&st, r, r->idle_timeout, st.g.idle_timeout) ? "" : " (never)");
+	if (r->protocols & PROTO_UDP)
+		printf("  udp_timeout        %ldms\n", store_rule_ms(&st, r, r->udp_timeout, st.g.udp_timeout));
+	store_free(&st);
+	return EXIT_OK;
+}
+
+/* Commit a transaction and report; returns an exit code. */
+static int
+finish(struct store_txn *t)
+{
+	struct store_diags d = { 0 };
+	char err[ERRLEN];
+	int rc = EXIT_OK;
+
+	if (store_commit(t, &d, err) < 0) {
+		print_diags(&d, 1, 0);
+		fprintf(stderr, "%s: %s\n", applet_name, err);
+		rc = d.nerrors ? EXIT_CONFIG : EXIT_FAIL;
+	}
+	store_diags_free(&d);
+	store_end(t);
+	return rc;
+}
+
+static int
+begin(struct store_txn *t)
+{
+	char err[ERRLEN];
+
+	if (store_begin(t, path_get(PATH_CONF), err) < 0) {
+		fprintf(stderr, "%s: %s\n", applet_name, err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+rule_section(char *buf, size_t size, const char *name)
+{
+	if (!store_name_valid(name)) {
+		fprintf(stderr, "%s: '%s' is not a valid rule name: 1 to %d letters, digits, '.', '_' or '-'\n",
+		    applet_name, name, STORE_NAME_MAX);
+		return -1;
+	}
+	snprintf(buf, size, "rule %s", name);
+	return 0;
+}
+
+/* Values of one key gathered from the command line. */
+struct kv {
+	char key[64];
+	const char *vals[STORE_MAX_REMOTES];
+	size_t n;
+	int append;                /* remote+=... */
+};
+
+static struct kv *
+kv_get(struct kv *kvs, size_t *nkv, size_t max, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < *nkv; i++)
+		if (strcmp(kvs[i].key, key) == 0)
+			return &kvs[i];
+	if (*nkv == max)
+		return NULL;
+	memset(&kvs[*nkv], 0, sizeof(kvs[0]));
+	snprintf(kvs[*nkv].key, sizeof(kvs[0].key), "%s", key);
+	return &kvs[(*nkv)++];
+}
+
+/* Add one key=value; "" means reset. Returns -1 (printed) on bad input. */
+static int
+kv_add(struct kv *kvs, size_t *nkv, size_t max, const char *key, const char *val, int append)
+{
+	struct kv *kv;
+
+	if (!store_rule_key_known(key)) {
+		fprintf(stderr, "%s: unknown rule key '%s' (see: xwpf rule keys)\n", applet_name, key);
+		return -1;
+	}
+	if (append && !store_rule_key_multi(key)) {
+		fprintf(stderr, "%s: += works only for keys that repeat (remote)\n", applet_name);
+		return -1;
+	}
+	if (!(kv = kv_get(kvs, nkv, max, key))) {
+		fprintf(stderr, "%s: too many keys\n", applet_name);
+		return -1;
+	}
+	if (kv->n && !store_rule_key_multi(key)) {
+		fprintf(stderr, "%s: %s given twice\n", applet_name, key);
+		return -1;
+	}
+	if (kv->n == STORE_MAX_REMOTES) {
+		fprintf(stderr, "%s: too many values for %s\n", applet_name, key);
+		return -1;
+	}
+	kv->append |= append;
+	if (*val)
+		kv->vals[kv->n++] = val;
+	return 0;
+}
+
+static int
+apply_kvs(struct store_txn *t, const char *section, struct kv *kvs, size_t nkv)
+{
+	char err[ERRLEN];
+	size_t i;
+
+	for (i = 0; i < nkv; i++) {
+		const char *vals[STORE_MAX_REMOTES * 2];
+		size_t n = 0, j;
+
+		if (kvs[i].append) {
+			/* keep the current lines of this key: re-read them from a parse */
+			struct store st;
+			struct store_diags d = { 0 };
+			const struct store_rule *r;
+			static char keep[STORE_MAX_REMOTES][HOST_MAX + 32];
+
+			store_parse_text(t->text, t->path, &st, &d);
+			store_diags_free(&d);
+			if ((r = store_find(&st, section + 5)) != NULL)
+				for (j = 0; j < r->nremotes && n < STORE_MAX_REMOTES; j++) {
+					char hp[300];
+					hostport_format(&r->remotes[j].addr, hp, sizeof(hp));
+					if (r->remotes[j].weight != 1)
+						snprintf(keep[n], sizeof(keep[n]), "%s weight=%d", hp, r->remotes[j].weight);
+					else
+						snprintf(keep[n], sizeof(keep[n]), "%s", hp);
+					vals[n] = keep[n];
+					n++;
+				}
+			store_free(&st);
+		}
+		for (j = 0; j < kvs[i].n && n < ARRAY_SIZE(vals); j++)
+			vals[n++] = kvs[i].vals[j];
+		if (store_edit_set(t, section, kvs[i].key, vals, n, err) < 0) {
+			fprintf(stderr, "%s: %s\n", applet_name, err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+cmd_add(int argc, char **argv)
+{
+	struct kv kvs[48];
+	size_t nkv = 0;
+	struct store_txn t;
+	char section[80], err[ERRLEN];
+	int i;
+
+	if (argc < 2 || argv[1][0] == '-') {
+		fprintf(stderr, "usage: xwpf rule add NAME --listen ADDR:PORT --remote HOST:PORT [--KEY VALUE ...]\n");
+		return EXIT_USAGE;
+	}
+	if (rule_section(section, sizeof(section), argv[1]) < 0)
+		return EXIT_USAGE;
+	for (i = 2; i < argc; i++) {
+		char key[64], *eq, *p;
+		const char *val;
+
+		if (strncmp(argv[i], "--", 2) != 0 || !argv[i][2]) {
+			fprintf(stderr, "%s: expected --KEY VALUE, got '%s'\n", applet_name, argv[i]);
+			return EXIT_USAGE;
+		}
+		snprintf(key, sizeof(key), "%s", argv[i] + 2);
+		if ((eq = strchr(key, '=')) != NULL) {
+			*eq = '\0';
+			val = strchr(argv[i], '=') + 1;
+		} else if (i + 1 < argc) {
+			val = argv[++i];
+		} else {
+			fprintf(stderr, "%s: --%s needs a value\n", applet_name, key);
+			return EXIT_USAGE;
+		}
+		for (p = key; *p; p++)
+			if (*p == '-')
+				*p = '_';
+		if (kv_add(kvs, &nkv, ARRAY_SIZE(kvs), key, val, 0) < 0)
+			return EXIT_USAGE;
+	}
+	if (begin(&t) < 0)
+		return EXIT_FAIL;
+	if (store_edit_has_section(&t, section)) {
+		fprintf(stderr, "%s: a rule named '%s' already exists (change it with: xwpf rule set %s KEY=VALUE)\n",
+		    applet_name, argv[1], argv[1]);
+		store_end(&t);
+		return EXIT_FAIL;
+	}
+	if (store_edit_add_section(&t, section, err) < 0) {
+		fprintf(stderr, "%s: %s\n", applet_name, err);
+		store_end(&t);
+		return EXIT_FAIL;
+	}
+	if (apply_kvs(&t, section, kvs, nkv) < 0) {
+		store_end(&t);
+		return EXIT_USAGE;
+	}
+	return finish(&t);
+}
+
+static int
+cmd_set(int argc, char **argv)
+{
+	struct kv kvs[48];
+	size_t nkv = 0;
+	struct store_txn t;
+	char section[80];
+	int i;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: xwpf rule set NAME KEY=VALUE ...\n");
+		return EXIT_USAGE;
+	}
+	if (rule_section(section, sizeof(section), argv[1]) < 0)
+		return EXIT_USAGE;
+	for (i = 2; i < argc; i++) {
+		char key[64], *eq;
+		int append = 0;
+
+		snprintf(key, sizeof(key), "%s", argv[i]);
+		if (!(eq = strchr(key, '='))) {
+			fprintf(stderr, "%s: expected KEY=VALUE, got '%s'\n", applet_name, argv[i]);
+			return EXIT_USAGE;
+		}
+		*eq = '\0';
+		if (eq > key && eq[-1] == '+') {
+			eq[-1] = '\0';
+			append = 1;
+		}
+		if (kv_add(kvs, &nkv, ARRAY_SIZE(kvs), str_trim(key), strchr(argv[i], '=') + 1, append) < 0)
+			return EXIT_USAGE;
+	}
+	if (begin(&t) < 0)
+		return EXIT_FAIL;
+	if (!store_edit_has_section(&t, section)) {
+		fprintf(stderr, "%s: no rule named '%s' (see: xwpf rule list)\n", applet_name, argv[1]);
+		store_end(&t);
+		return EXIT_FAIL;
+	}
+	if (apply_kvs(&t, section, kvs, nkv) < 0) {
+		store_end(&t);
+		return EXIT_USAGE;
+	}
+	return finish(&t);
+}
+
+static int
+cmd_del(int argc, char **argv)
+{
+	struct store_txn t;
+	char section[80], err[ERRLEN];
+	int i;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: xwpf rule del NAME[,NAME...] ...\n");
+		return EXIT_USAGE;
+	}
+	if (begin(&t) < 0)
+		return EXIT_FAIL;
+	for (i = 1; i < argc; i++) {
+		char list[1024], *name, *save = NULL;
+
+		snprintf(list, sizeof(list), "%s", argv[i]);
+		for (name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+			name = str_trim(name);
+			if (rule_section(section, sizeof(section), name) < 0) {
+				store_end(&t);
+				return EXIT_USAGE;
+			}
+			if (store_edit_del_section(&t, section, err) < 0) {
+				fprintf(stderr, "%s: no rule named '%s'; nothing was deleted\n", applet_name, name);
+				store_end(&t);
+				return EXIT_FAIL;
+			}
+		}
+	}
+	return finish(&t);
+}
+
+static int
+cmd_enable(int argc, char **argv, const char *value)
+{
+	struct store_txn t;
+	char section[80], err[ERRLEN];
+	const char *vals[1] = { value };
+	int i;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: xwpf rule %s NAME...\n", argv[0]);
+		return EXIT_USAGE;
+	}
+	if (begin(&t) < 0)
+		return EXIT_FAIL;
+	for (i = 1; i < argc; i++) {
+		if (rule_section(section, sizeof(section), argv[i]) < 0) {
+			store_end(&t);
+			return EXIT_USAGE;
+		}
+		if (!store_edit_has_section(&t, section)) {
+			fprintf(stderr, "%s: no rule named '%s'; nothing was changed\n", applet_name, argv[i]);
+			store_end(&t);
+			return EXIT_FAIL;
+		}
+		if (store_edit_set(&t, section, "enabled", vals, 1, err) < 0) {
+			fprintf(stderr, "%s: %s\n", applet_name, err);
+			store_end(&t);
+			return EXIT_FAIL;
+		}
+	}
+	return finish(&t);
+}
+
+static int
+cmd_check(void)
+{
+	struct store st;
+	int rc = load(&st);
+
+	if (rc == 0)
+		printf("%s: %zu rules, valid\n", path_get(PATH_CONF), st.nrules);
+	store_free(&st);
+	return rc == 0 ? EXIT_OK : EXIT_CONFIG;
+}
+
+int
+rule_main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc < 2) {
+		fputs(rule_usage, stderr);
+		return EXIT_USAGE;
+	}
+	cmd = argv[1];
+	argc--;
+	argv++;
+	if (strcmp(cmd, "list") == 0 || strcmp(cmd, "ls") == 0)
+		return cmd_list(argc, argv);
+	if (strcmp(cmd, "show") == 0)
+		return cmd_show(argc, argv);
+	if (strcmp(cmd, "add") == 0)
+		return cmd_add(argc, argv);
+	if (strcmp(cmd, "set") == 0)
+		return cmd_set(argc, argv);
+	if (strcmp(cmd, "del") == 0 || strcmp(cmd, "delete") == 0 || strcmp(cmd, "rm") == 0)
+		return cmd_del(argc, argv);
+	if (strcmp(cmd, "enable") == 0)
+		return cmd_enable(argc, argv, "yes");
+	if (strcmp(cmd, "disable") == 0)
+		return cmd_enable(argc, argv, "no");
+	if (strcmp(cmd, "check") == 0)
+		return cmd_check();
+	if (strcmp(cmd, "keys") == 0) {
+		const char *const *k;
+		for (k = store_rule_keys(); *k; k++)
+			puts(*k);
+		return EXIT_OK;
+	}
+	fprintf(stderr, "%s: unknown command '%s'\n\n%s", applet_name, cmd, rule_usage);
+	return EXIT_USAGE;
+}

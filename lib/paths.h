@@ -1,0 +1,38 @@
+#ifndef XWPF_PATHS_H
+#define XWPF_PATHS_H
+
+/*
+ * Every path xwpf uses, derived from one root: "" (the real /) or
+ * $XWPF_ROOT (set by --root DIR). Strings are built once, on first use.
+ *
+ *   conf_dir    /etc/xwpf              store, TLS material the user points at
+ *   conf        /etc/xwpf/xwpf.conf    the rule store
+ *   state_dir   /var/lib/xwpf          health, ledger, generated keys, backups
+ *   run_dir     /run/xwpf              pidfile, stats, control socket
+ *   log_file    /var/log/xwpf.log      default when log_file = yes
+ */
+enum path_id {
+	PATH_ROOT,
+	PATH_CONF_DIR,
+	PATH_CONF,
+	PATH_CONF_BAK,
+	PATH_CONF_LOCK,
+	PATH_STATE_DIR,
+	PATH_HEALTH,
+	PATH_TLS_DIR,
+	PATH_BACKUP_DIR,
+	PATH_RUN_DIR,
+	PATH_PIDFILE,
+	PATH_STATS,
+	PATH_CONTROL,
+	PATH_LOG,
+	PATH_COUNT
+};
+
+const char *path_get(enum path_id id);
+/* Prefix an absolute path with the root ("/etc/ssl/certs" stays as is when unrooted). */
+const char *path_rooted(const char *abs, char *buf, unsigned size);
+/* Forget cached paths (tests, or after XWPF_ROOT changes). */
+void paths_reset(void);
+
+#endif

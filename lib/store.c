@@ -1,0 +1,1362 @@
+/*
+ * The rule store: parse (inih), validate, edit text, write atomically.
+ */
+#include "store.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "transport.h"
+#include "util.h"
+
+/* inih keeps at most 49 characters of a section name and cuts the rest. */
+#define INI_SECTION_KEEP 49
+
+/* ------------------------------------------------------------------ */
+/* diagnostics */
+
+static void __attribute__((format(printf, 4, 5)))
+diag(struct store_diags *d, int line, int error, const char *fmt, ...)
+{
+	va_list ap;
+	struct store_diag *x;
+
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 8;
+		struct store_diag *v = realloc(d->v, cap * sizeof(*v));
+		if (!v)
+			return;   /* out of memory: the error count below still says "no" */
+		d->v = v;
+		d->cap = cap;
+	}
+	x = &d->v[d->n++];
+	x->line = line;
+	x->error = error;
+	va_start(ap, fmt);
+	vsnprintf(x->msg, sizeof(x->msg), fmt, ap);
+	va_end(ap);
+	if (error)
+		d->nerrors++;
+}
+
+void
+store_diags_free(struct store_diags *d)
+{
+	free(d->v);
+	d->v = NULL;
+	d->n = d->cap = 0;
+	d->nerrors = 0;
+}
+
+char *
+store_diag_format(const struct store_diags *d, size_t i, char *buf, size_t size)
+{
+	const struct store_diag *x = &d->v[i];
+	const char *kind = x->error ? "error" : "warning";
+
+	if (x->line > 0)
+		snprintf(buf, size, "%s:%d: %s: %s", d->file, x->line, kind, x->msg);
+	else
+		snprintf(buf, size, "%s: %s: %s", d->file, kind, x->msg);
+	return buf;
+}
+
+/* ------------------------------------------------------------------ */
+/* value parsers shared by the key tables */
+
+enum ktype { K_STR, K_BOOL, K_MS, K_LONG, K_SIZE, K_FN };
+
+struct key {
+	const char *name;
+	enum ktype type;
+	int multi;                 /* may appear more than once */
+	size_t off, size;          /* size: K_STR buffer size */
+	long min, max;             /* K_MS (ms), K_LONG */
+	int (*fn)(const char *v, void *obj, char *err);
+};
+
+static const char *const balance_names[] = { "off", "roundrobin", "iphash", "failover" };
+
+static int
+fn_role(const char *v, void *obj, char *err)
+{
+	struct store_rule *r = obj;
+
+	if (str_ieq(v, "relay"))
+		r->role = ROLE_RELAY;
+	else if (str_ieq(v, "exit"))
+		r->role = ROLE_EXIT;
+	else {
+		snprintf(err, ERRLEN, "role must be relay or exit, not '%s'", v);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+fn_listen(const char *v, void *obj, char *err)
+{
+	struct store_rule *r = obj;
+
+	return hostport_parse(v, HP_HOST_OPTIONAL | HP_RANGE | HP_NUMERIC, &r->listen, err);
+}
+
+static int
+fn_remote(const char *v, void *obj, char *err)
+{
+	struct store_rule *r = obj;
+	struct store_remote *rem, *nv;
+	char buf[HOST_MAX + 64], *sp, *opt;
+	long w = 1;
+
+	if (r->nremotes >= STORE_MAX_REMOTES) {
+		snprintf(err, ERRLEN, "more than %d remotes in one rule", STORE_MAX_REMOTES);
+		return -1;
+	}
+	if (str_copy(buf, sizeof(buf), v) < 0) {
+		snprintf(err, ERRLEN, "remote '%.40s...' is too long", v);
+		return -1;
+	}
+	sp = strpbrk(buf, " \t");
+	if (sp) {
+		*sp++ = '\0';
+		opt = str_trim(sp);
+		if (strncmp(opt, "weight=", 7) != 0 || parse_long(opt + 7, 1, 100, &w) < 0) {
+			snprintf(err, ERRLEN, "after the address only 'weight=N' (1 to 100) may follow, not '%s'", opt);
+			return -1;
+		}
+	}
+	nv = realloc(r->remotes, (r->nremotes + 1) * sizeof(*nv));
+	if (!nv) {
+		snprintf(err, ERRLEN, "out of memory");
+		return -1;
+	}
+	r->remotes = nv;
+	rem = &r->remotes[r->nremotes];
+	memset(rem, 0, sizeof(*rem));
+	if (hostport_parse(buf, HP_RANGE, &rem->addr, err) < 0)
+		return -1;
+	rem->weight = sp ? (int)w : 0;   /* 0: not written; filled from weights= or 1 */
+	r->nremotes++;
+	return 0;
+}
+
+/* weights = 2,1 (xwPF's WEIGHTS, realm's "roundrobin: 2, 1"): kept aside, checked later */
+struct rule_extra {
+	long weights[STORE_MAX_REMOTES];
+	size_t nweights;
+	int weights_line;
+};
+
+static int
+fn_balance(const char *v, void *obj, char *err)
+{
+	struct store_rule *r = obj;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(balance_names); i++)
+		if (str_ieq(v, balance_names[i])) {
+			r->balance = (enum balance_mode)i;
+			return 0;
+		}
+	snprintf(err, ERRLEN, "balance must be off, roundrobin, iphash or failover, not '%s'", v);
+	return -1;
+}
+
+static int
+fn_protocol(const char *v, void *obj, char *err)
+{
+	struct store_rule *r = obj;
+
+	if (str_ieq(v, "tcp"))
+		r->protocols = PROTO_TCP;
+	else if (str_ieq(v, "udp"))
+		r->protocols = PROTO_UDP;
+	else if (str_ieq(v, "tcp+udp") || str_ieq(v, "both") || str_ieq(v, "udp+tcp"))
+		r->protocols = PROTO_TCP | PROTO_UDP;
+	else {
+		snprintf(err, ERRLEN, "protocol must be tcp, udp or tcp+udp, not '%s'", v);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+fn_through(const char *v, void *obj, char *err)
+{
+	struct store_rule *r = obj;
+
+	if (addr_family_of(v)) {   /* a bare address: any source port */
+		memset(&r->through, 0, sizeof(r->through));
+		strcpy(r->through.host, v);
+		return 0;
+	}
+	if (hostport_parse(v, HP_NUMERIC, &r->through, err) < 0) {
+		snprintf(err, ERRLEN, "through must be a local IP address (or IP:PORT), not '%s'; "
+		    "to leave by a NIC use interface =", v);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+fn_proxy(const char *v, void *obj, char *err)
+{
+	struct store_rule *r = obj;
+	char buf[64], *tok, *save = NULL;
+
+	r->proxy_send = PROXY_NONE;
+	r->proxy_accept = 0;
+	if (str_ieq(v, "off") || str_ieq(v, "none"))
+		return 0;
+	if (str_copy(buf, sizeof(buf), v) < 0)
+		goto bad;
+	for (tok = strtok_r(buf, "+", &save); tok; tok = strtok_r(NULL, "+", &save)) {
+		tok = str_trim(tok);
+		if (str_ieq(tok, "accept"))
+			r->proxy_accept = 1;
+		else if (str_ieq(tok, "send-v1") && r->proxy_send == PROXY_NONE)
+			r->proxy_send = PROXY_V1;
+		else if ((str_ieq(tok, "send-v2") || str_ieq(tok, "send")) && r->proxy_send == PROXY_NONE)
+			r->proxy_send = PROXY_V2;
+		else
+			goto bad;
+	}
+	return 0;
+bad:
+	snprintf(err, ERRLEN, "proxy must be off, send-v1, send-v2, accept, accept+send-v1 "
+	    "or accept+send-v2, not '%s'", v);
+	return -1;
+}
+
+static int
+fn_mptcp(const char *v, void *obj, char *err)
+{
+	struct store_rule *r = obj;
+
+	if (str_ieq(v, "off"))
+		r->mptcp = 0;
+	else if (str_ieq(v, "send"))
+		r->mptcp = MPTCP_SEND;
+	else if (str_ieq(v, "accept"))
+		r->mptcp = MPTCP_ACCEPT;
+	else if (str_ieq(v, "both"))
+		r->mptcp = MPTCP_SEND | MPTCP_ACCEPT;
+	else {
+		snprintf(err, ERRLEN, "mptcp must be off, send, accept or both, not '%s'", v);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+fn_listen_transport(const char *v, void *obj, char *err)
+{
+	struct store_rule *r = obj;
+	struct transport t;
+
+	if (transport_parse(v, TRANSPORT_SERVER, &t, err) < 0)
+		return -1;
+	return str_copy(r->listen_transport, sizeof(r->listen_transport), v);
+}
+
+static int
+fn_remote_transport(const char *v, void *obj, char *err)
+{
+	struct store_rule *r = obj;
+	struct transport t;
+
+	if (transport_parse(v, TRANSPORT_CLIENT, &t, err) < 0)
+		return -1;
+	return str_copy(r->remote_transport, sizeof(r->remote_transport), v);
+}
+
+static int
+fn_ifname(const char *v, char *dst, char *err)
+{
+	if (!ifname_valid(v)) {
+		snprintf(err, ERRLEN, "'%s' is not an interface name (1 to 15 characters, no '/', ':' or spaces)", v);
+		return -1;
+	}
+	strcpy(dst, v);
+	return 0;
+}
+
+static int
+fn_listen_interface(const char *v, void *obj, char *err)
+{
+	return fn_ifname(v, ((struct store_rule *)obj)->listen_interface, err);
+}
+
+static int
+fn_interface(const char *v, void *obj, char *err)
+{
+	return fn_ifname(v, ((struct store_rule *)obj)->interface, err);
+}
+
+static int
+fn_log_level(const char *v, void *obj, char *err)
+{
+	struct store_global *g = obj;
+	static const char *const lv[] = { "error", "warn", "info", "debug" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(lv); i++)
+		if (str_ieq(v, lv[i])) {
+			strcpy(g->log_level, lv[i]);
+			return 0;
+		}
+	snprintf(err, ERRLEN, "log_level must be error, warn, info or debug, not '%s'", v);
+	return -1;
+}
+
+static int
+fn_dns_mode(const char *v, void *obj, char *err)
+{
+	struct store_global *g = obj;
+	static const char *const modes[] = { "ipv4_only", "ipv6_only", "ipv4_then_ipv6",
+		"ipv6_then_ipv4", "ipv4_and_ipv6" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(modes); i++)
+		if (str_ieq(v, modes[i])) {
+			strcpy(g->dns_mode, modes[i]);
+			return 0;
+		}
+	snprintf(err, ERRLEN, "dns_mode must be ipv4_only, ipv6_only, ipv4_then_ipv6, "
+	    "ipv6_then_ipv4 or ipv4_and_ipv6, not '%s'", v);
+	return -1;
+}
+
+#define R(f) offsetof(struct store_rule, f), sizeof(((struct store_rule *)0)->f)
+#define G(f) offsetof(struct store_global, f), sizeof(((struct store_global *)0)->f)
+#define DAY (86400L * 1000)
+
+static const struct key rule_keys[] = {
+	{ "note", K_STR, 0, R(note), 0, 0, NULL },
+	{ "enabled", K_BOOL, 0, R(enabled), 0, 0, NULL },
+	{ "role", K_FN, 0, 0, 0, 0, 0, fn_role },
+	{ "listen", K_FN, 0, 0, 0, 0, 0, fn_listen },
+	{ "listen_interface", K_FN, 0, 0, 0, 0, 0, fn_listen_interface },
+	{ "remote", K_FN, 1, 0, 0, 0, 0, fn_remote },
+	{ "weights", K_FN, 0, 0, 0, 0, 0, NULL },   /* handled in the rule handler */
+	{ "balance", K_FN, 0, 0, 0, 0, 0, fn_balance },
+	{ "failover", K_BOOL, 0, R(failover), 0, 0, NULL },
+	{ "protocol", K_FN, 0, 0, 0, 0, 0, fn_protocol },
+	{ "through", K_FN, 0, 0, 0, 0, 0, fn_through },
+	{ "interface", K_FN, 0, 0, 0, 0, 0, fn_interface },
+	{ "listen_transport", K_FN, 0, 0, 0, 0, 0, fn_listen_transport },
+	{ "remote_transport", K_FN, 0, 0, 0, 0, 0, fn_remote_transport },
+	{ "proxy", K_FN, 0, 0, 0, 0, 0, fn_proxy },
+	{ "proxy_timeout", K_MS, 0, R(proxy_timeout), 100, 600000, NULL },
+	{ "mptcp", K_FN, 0, 0, 0, 0, 0, fn_mptcp },
+	{ "ipv6_only", K_BOOL, 0, R(ipv6_only), 0, 0, NULL },
+	{ "connect_timeout", K_MS, 0, R(connect_timeout), 100, 600000, NULL },
+	{ "idle_timeout", K_MS, 0, R(idle_timeout), 0, 7 * DAY, NULL },
+	{ "udp_timeout", K_MS, 0, R(udp_timeout), 1000, DAY, NULL },
+	{ "handshake_timeout", K_MS, 0, R(handshake_timeout), 100, 600000, NULL },
+	{ "health_fail", K_LONG, 0, R(health_fail), 1, 100, NULL },
+	{ "health_ok", K_LONG, 0, R(health_ok), 1, 100, NULL },
+	{ "health_cooldown", K_MS, 0, R(health_cooldown), 0, DAY, NULL },
+	{ "health_send", K_STR, 0, R(health_send), 0, 0, NULL },
+	{ "health_expect", K_STR, 0, R(health_expect), 0, 0, NULL },
+};
+
+static const struct key global_keys[] = {
+	{ "log_level", K_FN, 0, 0, 0, 0, 0, fn_log_level },
+	{ "log_file", K_STR, 0, G(log_file), 0, 0, NULL },
+	{ "log_max_size", K_SIZE, 0, G(log_max_size), 0, 0, NULL },
+	{ "workers", K_LONG, 0, G(workers), 0, 256, NULL },
+	{ "connect_timeout", K_MS, 0, G(connect_timeout), 100, 600000, NULL },
+	{ "idle_timeout", K_MS, 0, G(idle_timeout), 0, 7 * DAY, NULL },
+	{ "udp_timeout", K_MS, 0, G(udp_timeout), 1000, DAY, NULL },
+	{ "proxy_timeout", K_MS, 0, G(proxy_timeout), 100, 600000, NULL },
+	{ "handshake_timeout", K_MS, 0, G(handshake_timeout), 100, 600000, NULL },
+	{ "tcp_keepalive", K_MS, 0, G(tcp_keepalive), 0, DAY, NULL },
+	{ "tcp_keepalive_interval", K_MS, 0, G(tcp_keepalive_interval), 1000, DAY, NULL },
+	{ "tcp_keepalive_probes", K_LONG, 0, G(tcp_keepalive_probes), 1, 127, NULL },
+	{ "tcp_nodelay", K_BOOL, 0, G(tcp_nodelay), 0, 0, NULL },
+	{ "udp_max_assoc", K_LONG, 0, G(udp_max_assoc), 1, 1000000, NULL },
+	{ "health_interval", K_MS, 0, G(health_interval), 1000, DAY, NULL },
+	{ "health_timeout", K_MS, 0, G(health_timeout), 100, 600000, NULL },
+	{ "health_fail", K_LONG, 0, G(health_fail), 1, 100, NULL },
+	{ "health_ok", K_LONG, 0, G(health_ok), 1, 100, NULL },
+	{ "health_cooldown", K_MS, 0, G(health_cooldown), 0, DAY, NULL },
+	{ "dns_mode", K_FN, 0, 0, 0, 0, 0, fn_dns_mode },
+	{ "dns_min_ttl", K_MS, 0, G(dns_min_ttl), 0, DAY, NULL },
+	{ "dns_max_ttl", K_MS, 0, G(dns_max_ttl), 0, 7 * DAY, NULL },
+};
+
+static const struct key *
+key_find(const struct key *tab, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(tab[i].name, name) == 0)
+			return &tab[i];
+	return NULL;
+}
+
+int
+store_rule_key_known(const char *key)
+{
+	return key_find(rule_keys, ARRAY_SIZE(rule_keys), key) != NULL;
+}
+
+int
+store_rule_key_multi(const char *key)
+{
+	const struct key *k = key_find(rule_keys, ARRAY_SIZE(rule_keys), key);
+
+	return k && k->multi;
+}
+
+int
+store_global_key_known(const char *key)
+{
+	return key_find(global_keys, ARRAY_SIZE(global_keys), key) != NULL;
+}
+
+const char *const *
+store_rule_keys(void)
+{
+	static const char *names[ARRAY_SIZE(rule_keys) + 1];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(rule_keys); i++)
+		names[i] = rule_keys[i].name;
+	return names;
+}
+
+/* Apply one key=value to obj by the table. 0 ok, -1 with err. */
+static int
+key_apply(const struct key *k, const char *v, void *obj, char *err)
+{
+	char *p = (char *)obj + k->off;
+	long l;
+	int b;
+	uint64_t sz;
+
+	switch (k->type) {
+	case K_STR:
+		if (str_copy(p, k->size, v) < 0) {
+			snprintf(err, ERRLEN, "%s is too long (at most %zu characters)", k->name, k->size - 1);
+			return -1;
+		}
+		return 0;
+	case K_BOOL:
+		if (parse_bool(v, &b) < 0) {
+			snprintf(err, ERRLEN, "%s must be yes or no, not '%s'", k->name, v);
+			return -1;
+		}
+		*(int *)p = b;
+		return 0;
+	case K_MS:
+		if (parse_duration_ms(v, &l) < 0 || l < k->min || l > k->max) {
+			snprintf(err, ERRLEN, "%s must be a duration from %ldms to %lds (e.g. 5, 5s, 500ms, 2m), not '%s'",
+			    k->name, k->min, k->max / 1000, v);
+			return -1;
+		}
+		*(long *)p = l;
+		return 0;
+	case K_LONG:
+		if (parse_long(v, k->min, k->max, &l) < 0) {
+			snprintf(err, ERRLEN, "%s must be a whole number from %ld to %ld, not '%s'",
+			    k->name, k->min, k->max, v);
+			return -1;
+		}
+		*(long *)p = l;
+		return 0;
+	case K_SIZE:
+		if (parse_size(v, &sz) < 0) {
+			snprintf(err, ERRLEN, "%s must be a size such as 10M or 512K, not '%s'", k->name, v);
+			return -1;
+		}
+		*(uint64_t *)p = sz;
+		return 0;
+	case K_FN:
+		return k->fn(v, obj, err);
+	}
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* parsing */
+
+static void
+global_defaults(struct store_global *g)
+{
+	memset(g, 0, sizeof(*g));
+	strcpy(g->log_level, "info");
+	g->log_max_size = 10 << 20;
+	g->workers = 0;
+	g->connect_timeout = 5000;
+	g->idle_timeout = 0;
+	g->udp_timeout = 30000;
+	g->proxy_timeout = 5000;
+	g->handshake_timeout = 10000;
+	g->tcp_keepalive = 15000;
+	g->tcp_keepalive_interval = 15000;
+	g->tcp_keepalive_probes = 3;
+	g->tcp_nodelay = 1;
+	g->udp_max_assoc = 16384;
+	g->health_interval = 4000;
+	g->health_timeout = 3000;
+	g->health_fail = 2;
+	g->health_ok = 2;
+	g->health_cooldown = 120000;
+	strcpy(g->dns_mode, "ipv4_then_ipv6");
+	g->dns_min_ttl = 30000;
+	g->dns_max_ttl = 3600000;
+}
+
+static void
+rule_defaults(struct store_rule *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->enabled = 1;
+	r->role = ROLE_RELAY;
+	r->balance = BALANCE_AUTO;
+	r->protocols = PROTO_TCP;
+	r->connect_timeout = r->idle_timeout = r->udp_timeout = -1;
+	r->proxy_timeout = r->handshake_timeout = -1;
+	r->health_fail = r->health_ok = r->health_cooldown = -1;
+}
+
+enum sect { SECT_NONE, SECT_GLOBAL, SECT_RULE, SECT_MPTCP, SECT_UNKNOWN };
+
+struct seen {
+	const char *key;
+	int line;
+};
+
+struct parse_ctx {
+	struct store *st;
+	struct store_diags *d;
+	char cur[64];              /* the section inih is in */
+	enum sect sect;
+	struct store_rule *rule;   /* current rule (SECT_RULE) */
+	struct rule_extra *extras; /* parallel to st->rules */
+	struct seen seen[64];      /* keys seen in this section */
+	size_t nseen;
+	int global_line, mptcp_line;
+};
+
+static void
+section_begin(struct parse_ctx *c, const char *section, int line)
+{
+	struct store *st = c->st;
+	char name[64];
+
+	snprintf(c->cur, sizeof(c->cur), "%s", section);
+	c->nseen = 0;
+	c->rule = NULL;
+	if (strlen(section) >= INI_SECTION_KEEP) {
+		diag(c->d, line, 1, "section name too long: rule names have at most %d characters",
+		    STORE_NAME_MAX);
+		c->sect = SECT_UNKNOWN;
+		return;
+	}
+	if (strcmp(section, "global") == 0) {
+		if (c->global_line)
+			diag(c->d, line, 1, "a second [global] section (the first is at line %d)", c->global_line);
+		c->global_line = line;
+		c->sect = SECT_GLOBAL;
+		return;
+	}
+	if (strcmp(section, "mptcp") == 0) {
+		if (c->mptcp_line)
+			diag(c->d, line, 1, "a second [mptcp] section (the first is at line %d)", c->mptcp_line);
+		c->mptcp_line = line;
+		c->sect = SECT_MPTCP;
+		return;
+	}
+	if (strncmp(section, "rule", 4) == 0 && (section[4] == ' ' || section[4] == '\t' || !section[4])) {
+		struct store_rule *nv;
+		struct rule_extra *ne;
+		size_t i;
+
+		snprintf(name, sizeof(name), "%s", section + 4);
+		snprintf(name, sizeof(name), "%s", str_trim(name));
+		c->sect = SECT_RULE;
+		if (!store_name_valid(name)) {
+			diag(c->d, line, 1, "'[%s]': a rule name is 1 to %d letters, digits, '.', '_' or '-'",
+			    section, STORE_NAME_MAX);
+			c->sect = SECT_UNKNOWN;
+			return;
+		}
+		for (i = 0; i < st->nrules; i++)
+			if (strcmp(st->rules[i].name, name) == 0) {
+				diag(c->d, line, 1, "rule '%s' is defined twice (first at line %d)", name,
+				    st->rules[i].line);
+				c->sect = SECT_UNKNOWN;
+				return;
+			}
+		nv = realloc(st->rules, (st->nrules + 1) * sizeof(*nv));
+		if (nv)
+			st->rules = nv;
+		ne = realloc(c->extras, (st->nrules + 1) * sizeof(*ne));
+		if (ne)
+			c->extras = ne;
+		if (!nv || !ne) {
+			diag(c->d, line, 1, "out of memory");
+			c->sect = SECT_UNKNOWN;
+			return;
+		}
+		c->rule = &st->rules[st->nrules];
+		rule_defaults(c->rule);
+		strcpy(c->rule->name, name);
+		c->rule->line = line;
+		memset(&c->extras[st->nrules], 0, sizeof(c->extras[0]));
+		st->nrules++;
+		return;
+	}
+	diag(c->d, line, 0, "unknown section [%s] ignored (known: [global], [rule NAME], [mptcp])", section);
+	c->sect = SECT_UNKNOWN;
+}
+
+/* 1 if key was already seen in this section (reported), else remember it. */
+static int
+seen_twice(struct parse_ctx *c, const char *key, int line)
+{
+	size_t i;
+
+	for (i = 0; i < c->nseen; i++)
+		if (strcmp(c->seen[i].key, key) == 0) {
+			diag(c->d, line, 1, "%s is set twice in [%s] (first at line %d)", key, c->cur,
+			    c->seen[i].line);
+			return 1;
+		}
+	if (c->nseen < ARRAY_SIZE(c->seen)) {
+		c->seen[c->nseen].key = key;
+		c->seen[c->nseen].line = line;
+		c->nseen++;
+	}
+	return 0;
+}
+
+static int
+parse_weights(const char *v, struct rule_extra *x, char *err)
+{
+	char buf[1024], *tok, *save = NULL;
+
+	x->nweights = 0;
+	if (str_copy(buf, sizeof(buf), v) < 0) {
+		snprintf(err, ERRLEN, "weights is too long");
+		return -1;
+	}
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		tok = str_trim(tok);
+		if (x->nweights >= STORE_MAX_REMOTES ||
+		    parse_long(tok, 1, 100, &x->weights[x->nweights]) < 0) {
+			snprintf(err, ERRLEN, "weights must be a comma list of numbers from 1 to 100, not '%s'", v);
+			return -1;
+		}
+		x->nweights++;
+	}
+	if (x->nweights == 0) {
+		snprintf(err, ERRLEN, "weights is empty");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+handler(void *user, const char *section, const char *name, const char *value, int line)
+{
+	struct parse_ctx *c = user;
+	const struct key *k;
+	char err[ERRLEN] = "";
+	void *obj;
+
+	if (strcmp(section, c->cur) != 0 || c->sect == SECT_NONE)
+		section_begin(c, section, line);
+	if (!name)
+		return 1;
+	if (c->sect == SECT_UNKNOWN)
+		return 1;
+	if (c->sect == SECT_NONE || !*section) {
+		diag(c->d, line, 1, "'%s' is outside any section: put it under [global] or [rule NAME]", name);
+		return 1;
+	}
+	if (!value || !*value)
+		return 1;   /* "key =" means the default */
+	if (c->sect == SECT_MPTCP) {
+		struct store_mptcp *m = &c->st->mptcp;
+		long l;
+		int b;
+
+		if (strcmp(name, "endpoint") == 0) {
+			char **nv = realloc(m->endpoints, (m->nendpoints + 1) * sizeof(*nv));
+			if (!nv || !(nv[m->nendpoints] = strdup(value))) {
+				if (nv)
+					m->endpoints = nv;
+				diag(c->d, line, 1, "out of memory");
+				return 1;
+			}
+			m->endpoints = nv;
+			m->nendpoints++;
+		} else if (seen_twice(c, name, line))
+			;
+		else if (strcmp(name, "enabled") == 0) {
+			if (parse_bool(value, &b) < 0)
+				diag(c->d, line, 1, "enabled must be yes or no, not '%s'", value);
+			else
+				m->enabled = b;
+		} else if (strcmp(name, "subflows") == 0 || strcmp(name, "add_addr_accepted") == 0) {
+			if (parse_long(value, 0, 8, &l) < 0)
+				diag(c->d, line, 1, "%s must be a number from 0 to 8, not '%s'", name, value);
+			else if (name[0] == 's')
+				m->subflows = l;
+			else
+				m->add_addr_accepted = l;
+		} else
+			diag(c->d, line, 0, "unknown key '%s' in [mptcp] ignored", name);
+		return 1;
+	}
+	if (c->sect == SECT_GLOBAL) {
+		k = key_find(global_keys, ARRAY_SIZE(global_keys), name);
+		obj = &c->st->g;
+	} else {
+		k = key_find(rule_keys, ARRAY_SIZE(rule_keys), name);
+		obj = c->rule;
+	}
+	if (!k) {
+		diag(c->d, line, 0, "unknown key '%s' in [%s] ignored", name, c->cur);
+		return 1;
+	}
+	if (!k->multi && seen_twice(c, k->name, line))
+		return 1;
+	if (c->sect == SECT_RULE && strcmp(name, "weights") == 0) {
+		struct rule_extra *x = &c->extras[c->rule - c->st->rules];
+		if (parse_weights(value, x, err) < 0)
+			diag(c->d, line, 1, "%s", err);
+		x->weights_line = line;
+		return 1;
+	}
+	if (key_apply(k, value, obj, err) < 0)
+		diag(c->d, line, 1, "%s", err);
+	return 1;
+}
+
+int
+store_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+	const char *p;
+
+	if (n == 0 || n > STORE_NAME_MAX)
+		return 0;
+	for (p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
+			return 0;
+	return 1;
+}
+
+/* Sections inih never reports (no keys): find them by scanning the text. */
+static void
+scan_empty_sections(struct parse_ctx *c, const char *text)
+{
+	const char *p = text;
+	int line = 0;
+
+	while (*p) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		char buf[128];
+
+		line++;
+		while (len && isspace((unsigned char)*p)) {
+			p++;
+			len--;
+		}
+		if (len && *p == '[' && len < sizeof(buf)) {
+			const char *close = memchr(p, ']', len);
+			if (close) {
+				size_t i, n = (size_t)(close - p - 1);
+				int found = 0;
+
+				memcpy(buf, p + 1, n);
+				buf[n] = '\0';
+				if (strncmp(buf, "rule", 4) == 0) {
+					char *nm = str_trim(buf + 4);
+					for (i = 0; i < c->st->nrules; i++)
+						if (strcmp(c->st->rules[i].name, nm) == 0)
+							found = 1;
+					if (!found && store_name_valid(nm))
+						diag(c->d, line, 1, "rule '%s' has no settings: it needs at least "
+						    "listen and remote", nm);
+				}
+			}
+		}
+		if (!eol)
+			break;
+		p = eol + 1;
+	}
+}
+
+static int
+ranges_overlap(const struct hostport *a, const struct hostport *b)
+{
+	return a->port <= b->port_end && b->port <= a->port_end;
+}
+
+/* Could two listeners on these addresses collide in the kernel? */
+static int
+addrs_overlap(const struct store_rule *a, const struct store_rule *b)
+{
+	const char *x = a->listen.host, *y = b->listen.host;
+	int fx = addr_family_of(x), fy = addr_family_of(y);
+	int any_x = !*x || strcmp(x, "::") == 0 || strcmp(x, "0.0.0.0") == 0;
+	int any_y = !*y || strcmp(y, "::") == 0 || strcmp(y, "0.0.0.0") == 0;
+	int dual_x = (!*x || strcmp(x, "::") == 0) && !a->ipv6_only;
+	int dual_y = (!*y || strcmp(y, "::") == 0) && !b->ipv6_only;
+
+	if (*a->listen_interface && *b->listen_interface &&
+	    strcmp(a->listen_interface, b->listen_interface) != 0)
+		return 0;
+	if (!*x)
+		fx = 6;
+	if (!*y)
+		fy = 6;
+	if (strcmp(x, y) == 0)
+		return 1;
+	if (dual_x || dual_y)
+		return 1;
+	if (fx != fy)
+		return 0;
+	return any_x || any_y;
+}
+
+static void
+validate_rule(struct parse_ctx *c, struct store_rule *r, struct rule_extra *x)
+{
+	size_t i;
+	unsigned lspan = (unsigned)(r->listen.port_end - r->listen.port);
+
+	if (!r->listen.port)
+		diag(c->d, r->line, 1, "rule '%s' has no listen address (listen = [::]:PORT or IP:PORT)", r->name);
+	if (!r->nremotes)
+		diag(c->d, r->line, 1, "rule '%s' has no remote (remote = HOST:PORT)", r->name);
+	if (x->nweights) {
+		if (x->nweights != r->nremotes)
+			diag(c->d, x->weights_line, 1, "rule '%s' has %zu weights for %zu remotes",
+			    r->name, x->nweights, r->nremotes);
+		else
+			for (i = 0; i < r->nremotes; i++) {
+				if (r->remotes[i].weight) {
+					diag(c->d, x->weights_line, 1, "rule '%s': give weights either as weights = "
+					    "or as weight= on each remote, not both", r->name);
+					break;
+				}
+				r->remotes[i].weight = (int)x->weights[i];
+			}
+	}
+	for (i = 0; i < r->nremotes; i++) {
+		const struct hostport *h = &r->remotes[i].addr;
+		unsigned rspan = (unsigned)(h->port_end - h->port);
+
+		if (!r->remotes[i].weight)
+			r->remotes[i].weight = 1;
+		if (rspan && rspan != lspan)
+			diag(c->d, r->line, 1, "rule '%s': remote port range %u-%u has %u ports but the listen "
+			    "range has %u; use the same length or a single port", r->name, h->port,
+			    h->port_end, rspan + 1, lspan + 1);
+	}
+	if (r->balance == BALANCE_AUTO)
+		r->balance = r->nremotes > 1 ? BALANCE_ROUNDROBIN : BALANCE_OFF;
+	if (r->ipv6_only && addr_family_of(r->listen.host) == 4)
+		diag(c->d, r->line, 1, "rule '%s': ipv6_only with the IPv4 listen address %s", r->name,
+		    r->listen.host);
+	if ((r->protocols & PROTO_UDP) && (r->proxy_send || r->proxy_accept))
+		diag(c->d, r->line, 0, "rule '%s': the PROXY protocol applies to TCP only; UDP is "
+		    "forwarded without it", r->name);
+	if (*r->health_expect && !*r->health_send)
+		diag(c->d, r->line, 0, "rule '%s': health_expect without health_send reads the "
+		    "backend's greeting", r->name);
+}
+
+static void
+validate(struct parse_ctx *c)
+{
+	struct store *st = c->st;
+	size_t i, j;
+
+	for (i = 0; i < st->nrules; i++)
+		validate_rule(c, &st->rules[i], &c->extras[i]);
+	for (i = 0; i < st->nrules; i++) {
+		struct store_rule *a = &st->rules[i];
+
+		if (!a->enabled || !a->listen.port)
+			continue;
+		for (j = 0; j < i; j++) {
+			struct store_rule *b = &st->rules[j];
+			char ha[300], hb[300];
+
+			if (!b->enabled || !(a->protocols & b->protocols))
+				continue;
+			if (!ranges_overlap(&a->listen, &b->listen) || !addrs_overlap(a, b))
+				continue;
+			diag(c->d, a->line, 1, "rule '%s' listens on %s (%s), which rule '%s' (line %d) "
+			    "already uses as %s; to balance between remotes add them to one rule",
+			    a->name, hostport_format(&a->listen, ha, sizeof(ha)),
+			    store_proto_name(a->protocols & b->protocols), b->name, b->line,
+			    hostport_format(&b->listen, hb, sizeof(hb)));
+			break;
+		}
+	}
+}
+
+int
+store_parse_text(const char *text, const char *fname, struct store *st, struct store_diags *d)
+{
+	struct parse_ctx c;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	global_defaults(&st->g);
+	st->mptcp.enabled = -1;
+	st->mptcp.subflows = st->mptcp.add_addr_accepted = -1;
+	snprintf(d->file, sizeof(d->file), "%s", fname);
+	memset(&c, 0, sizeof(c));
+	c.st = st;
+	c.d = d;
+	c.sect = SECT_NONE;
+	rc = ini_parse_string(text, handler, &c);
+	if (rc > 0)
+		diag(d, rc, 1, "not a 'key = value' line, a [section] or a comment "
+		    "(or longer than 4000 characters)");
+	else if (rc < 0)
+		diag(d, 0, 1, "out of memory while parsing");
+	scan_empty_sections(&c, text);
+	validate(&c);
+	free(c.extras);
+	return d->nerrors ? -1 : 0;
+}
+
+int
+store_load(const char *path, struct store *st, struct store_diags *d)
+{
+	char *text;
+	int rc;
+
+	text = file_read(path, NULL);
+	if (!text) {
+		if (errno == ENOENT)
+			return store_parse_text("", path, st, d);
+		memset(st, 0, sizeof(*st));
+		snprintf(d->file, sizeof(d->file), "%s", path);
+		diag(d, 0, 1, "cannot read: %s", strerror(errno));
+		return -1;
+	}
+	if (memchr(text, '\0', strlen(text) + 1) != text + strlen(text)) {
+		/* unreachable: file_read NUL-terminates; embedded NULs end the text early */
+	}
+	rc = store_parse_text(text, path, st, d);
+	free(text);
+	return rc;
+}
+
+void
+store_free(struct store *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->nrules; i++)
+		free(st->rules[i].remotes);
+	free(st->rules);
+	for (i = 0; i < st->mptcp.nendpoints; i++)
+		free(st->mptcp.endpoints[i]);
+	free(st->mptcp.endpoints);
+	memset(st, 0, sizeof(*st));
+}
+
+const struct store_rule *
+store_find(const struct store *st, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < st->nrules; i++)
+		if (strcmp(st->rules[i].name, name) == 0)
+			return &st->rules[i];
+	return NULL;
+}
+
+long
+store_rule_ms(const struct store *st, const struct store_rule *r, long rule_value, long global_value)
+{
+	(void)st;
+	(void)r;
+	return rule_value >= 0 ? rule_value : global_value;
+}
+
+const char *
+store_balance_name(enum balance_mode b)
+{
+	return (unsigned)b < ARRAY_SIZE(balance_names) ? balance_names[b] : "auto";
+}
+
+const char *
+store_proto_name(unsigned protocols)
+{
+	switch (protocols & (PROTO_TCP | PROTO_UDP)) {
+	case PROTO_TCP: return "tcp";
+	case PROTO_UDP: return "udp";
+	case PROTO_TCP | PROTO_UDP: return "tcp+udp";
+	}
+	return "none";
+}
+
+const char *
+store_proxy_name(const struct store_rule *r, char *buf, size_t size)
+{
+	const char *send = r->proxy_send == PROXY_V1 ? "send-v1" : r->proxy_send == PROXY_V2 ? "send-v2" : "";
+
+	if (!r->proxy_accept && !*send)
+		snprintf(buf, size, "off");
+	else
+		snprintf(buf, size, "%s%s%s", r->proxy_accept ? "accept" : "",
+		    r->proxy_accept && *send ? "+" : "", send);
+	return buf;
+}
+
+const char *
+store_mptcp_name(unsigned m)
+{
+	static const char *const n[] = { "off", "send", "accept", "both" };
+
+	return n[m & 3];
+}
+
+/* ------------------------------------------------------------------ */
+/* writing: a locked transaction over the text */
+
+int
+store_begin(struct store_txn *t, const char *path, char *err)
+{
+	char lock[300], dir[256], *slash;
+
+	memset(t, 0, sizeof(*t));
+	t->lockfd = -1;
+	if (str_copy(t->path, sizeof(t->path), path) < 0) {
+		snprintf(err, ERRLEN, "store path too long: %s", path);
+		return -1;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir_p(dir, 0755) < 0) {
+			snprintf(err, ERRLEN, "cannot create %s: %s", dir, strerror(errno));
+			return -1;
+		}
+		snprintf(lock, sizeof(lock), "%s/.%s.lock", dir, slash + 1);
+	} else
+		snprintf(lock, sizeof(lock), "%s.lock", path);
+	t->lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (t->lockfd < 0) {
+		snprintf(err, ERRLEN, "cannot open the lock %s: %s", lock, strerror(errno));
+		return -1;
+	}
+	while (flock(t->lockfd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			snprintf(err, ERRLEN, "cannot lock %s: %s", lock, strerror(errno));
+			store_end(t);
+			return -1;
+		}
+	}
+	t->orig = file_read(path, NULL);
+	if (!t->orig) {
+		if (errno != ENOENT) {
+			snprintf(err, ERRLEN, "cannot read %s: %s", path, strerror(errno));
+			store_end(t);
+			return -1;
+		}
+		t->orig = strdup("");
+	}
+	t->text = t->orig ? strdup(t->orig) : NULL;
+	if (!t->text) {
+		snprintf(err, ERRLEN, "out of memory");
+		store_end(t);
+		return -1;
+	}
+	return 0;
+}
+
+void
+store_end(struct store_txn *t)
+{
+	if (t->lockfd >= 0)
+		close(t->lockfd);   /* releases the lock */
+	t->lockfd = -1;
+	free(t->text);
+	free(t->orig);
+	t->text = t->orig = NULL;
+}
+
+int
+store_commit(struct store_txn *t, struct store_diags *d, char *err)
+{
+	struct store st;
+	char bak[300];
+	int rc;
+
+	rc = store_parse_text(t->text, t->path, &st, d);
+	store_free(&st);
+	if (rc < 0) {
+		snprintf(err, ERRLEN, "the change would make the store invalid; nothing was written");
+		return -1;
+	}
+	if (strcmp(t->text, t->orig) == 0)
+		return 0;
+	snprintf(bak, sizeof(bak), "%s.bak", t->path);
+	if (*t->orig && file_write_atomic(bak, t->orig, strlen(t->orig), 0600) < 0) {
+		snprintf(err, ERRLEN, "cannot write the backup %s: %s", bak, strerror(errno));
+		return -1;
+	}
+	if (file_write_atomic(t->path, t->text, strlen(t->text), 0600) < 0) {
+		snprintf(err, ERRLEN, "cannot write %s: %s", t->path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Text editing. A line belongs to the section whose header precedes it. */
+
+struct span {
+	size_t start, end;         /* [start, end): the header line through the last line */
+	size_t body_end;           /* after the last non-blank line of the section */
+	int found;
+};
+
+static int
+line_is_header(const char *p, size_t len, char *name, size_t size)
+{
+	const char *close;
+	size_t n;
+
+	while (len && isspace((unsigned char)*p)) {
+		p++;
+		len--;
+	}
+	if (!len || *p != '[')
+		return 0;
+	close = memchr(p, ']', len);
+	if (!close)
+		return 0;
+	n = (size_t)(close - p - 1);
+	if (n >= size)
+		n = size - 1;
+	memcpy(name, p + 1, n);
+	name[n] = '\0';
+	return 1;
+}
+
+/* Compare section headers loosely: "rule  x" == "rule x". */
+static int
+section_eq(const char *a, const char *b)
+{
+	char x[128], y[128];
+
+	snprintf(x, sizeof(x), "%s", a);
+	snprintf(y, sizeof(y), "%s", b);
+	if (strncmp(x, "rule", 4) == 0 && strncmp(y, "rule", 4) == 0)
+		return strcmp(str_trim(x + 4), str_trim(y + 4)) == 0;
+	return strcmp(str_trim(x), str_trim(y)) == 0;
+}
+
+static struct span
+find_section(const char *text, const char *section)
+{
+	struct span s = { 0, 0, 0, 0 };
+	size_t pos = 0, len = strlen(text);
+	int in = 0;
+	char name[128];
+
+	while (pos < len) {
+		const char *eol = strchr(text + pos, '\n');
+		size_t next = eol ? (size_t)(eol - text) + 1 : len;
+		size_t ll = next - pos;
+		const char *p = text + pos;
+		int blank = 1;
+		size_t i;
+
+		if (line_is_header(p, ll, name, sizeof(name))) {
+			if (in)
+				break;
+			if (section_eq(name, section)) {
+				in = 1;
+				s.found = 1;
+				s.start = pos;
+				s.body_end = next;
+			}
+		} else if (in) {
+			for (i = 0; i < ll; i++)
+				if (!isspace((unsigned char)p[i]))
+					blank = 0;
+			if (!blank)
+				s.body_end = next;
+		}
+		pos = next;
+	}
+	s.end = in ? pos : 0;
+	return s;
+}
+
+int
+store_edit_has_section(const struct store_txn *t, const char *section)
+{
+	return find_section(t->text, section).found;
+}
+
+/* Replace [from, to) of t->text with ins. */
+static int
+splice_text(struct store_txn *t, size_t from, size_t to, const char *ins)
+{
+	size_t len = strlen(t->text), il = strlen(ins);
+	char *n = malloc(len - (to - from) + il + 1);
+
+	if (!n)
+		return -1;
+	memcpy(n, t->text, from);
+	memcpy(n + from, ins, il);
+	memcpy(n + from + il, t->text + to, len - to + 1);
+	free(t->text);
+	t->text = n;
+	return 0;
+}
+
+int
+store_edit_add_section(struct store_txn *t, const char *section, char *err)
+{
+	size_t len = strlen(t->text);
+	char hdr[160];
+
+	if (store_edit_has_section(t, section)) {
+		snprintf(err, ERRLEN, "[%s] already exists", section);
+		return -1;
+	}
+	snprintf(hdr, sizeof(hdr), "%s[%s]\n", len == 0 ? "" : t->text[len - 1] == '\n' ? "\n" : "\n\n",
+	    section);
+	if (splice_text(t, len, len, hdr) < 0) {
+		snprintf(err, ERRLEN, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_edit_del_section(struct store_txn *t, const char *section, char *err)
+{
+	struct span s = find_section(t->text, section);
+
+	if (!s.found) {
+		snprintf(err, ERRLEN, "no [%s] in the store", section);
+		return -1;
+	}
+	if (splice_text(t, s.start, s.end, "") < 0) {
+		snprintf(err, ERRLEN, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* The key of a "key = value" line, or "" for anything else. */
+static void
+line_key(const char *p, size_t len, char *key, size_t size)
+{
+	size_t i = 0, n = 0;
+
+	key[0] = '\0';
+	while (i < len && isspace((unsigned char)p[i]))
+		i++;
+	if (i < len && (p[i] == ';' || p[i] == '#' || p[i] == '['))
+		return;
+	while (i < len && p[i] != '=' && p[i] != ':' && p[i] != '\n' && n + 1 < size)
+		key[n++] = p[i++];
+	if (i >= len || (p[i] != '=' && p[i] != ':')) {
+		key[0] = '\0';
+		return;
+	}
+	key[n] = '\0';
+	while (n && isspace((unsigned char)key[n - 1]))
+		key[--n] = '\0';
+}
+
+int
+store_edit_set(struct store_txn *t, const char *section, const char *key,
+    const char *const *values, size_t n, char *err)
+{
+	struct span s;
+	size_t pos, insert_at = (size_t)-1, i, total = 1;
+	char *ins, *q;
+
+	for (i = 0; i < n; i++) {
+		if (strpbrk(values[i], "\n\r")) {
+			snprintf(err, ERRLEN, "%s: a value cannot contain a line break", key);
+			return -1;
+		}
+		total += strlen(key) + strlen(values[i]) + 4;
+	}
+	if (!store_edit_has_section(t, section) && n && store_edit_add_section(t, section, err) < 0)
+		return -1;
+	s = find_section(t->text, section);
+	if (!s.found)
+		return 0;   /* removing a key from a missing section: nothing to do */
+	/* drop every line of this key, remembering where the first one was */
+	pos = s.start;
+	while (pos < s.end) {
+		const char *eol = strchr(t->text + pos, '\n');
+		size_t next = eol ? (size_t)(eol - t->text) + 1 : strlen(t->text);
+		char k[64];
+
+		line_key(t->text + pos, next - pos, k, sizeof(k));
+		if (strcmp(k, key) == 0) {
+			if (insert_at == (size_t)-1)
+				insert_at = pos;
+			if (splice_text(t, pos, next, "") < 0)
+				goto oom;
+			s.end -= next - pos;
+			if (s.body_end >= next)
+				s.body_end -= next - pos;
+			else if (s.body_end > pos)
+				s.body_end = pos;
+			continue;
+		}
+		pos = next;
+	}
+	if (!n)
+		return 0;
+	if (insert_at == (size_t)-1)
+		insert_at = s.body_end;
+	if (!(ins = malloc(total + 1)))
+		goto oom;
+	q = ins;
+	/* a section whose last line has no newline */
+	if (insert_at > 0 && t->text[insert_at - 1] != '\n')
+		*q++ = '\n';
+	for (i = 0; i < n; i++)
+		q += sprintf(q, "%s = %s\n", key, values[i]);
+	*q = '\0';
+	if (splice_text(t, insert_at, insert_at, ins) < 0) {
+		free(ins);
+		goto oom;
+	}
+	free(ins);
+	return 0;
+oom:
+	snprintf(err, ERRLEN, "out of memory");
+	return -1;
+}

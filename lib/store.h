@@ -1,0 +1,150 @@
+#ifndef XWPF_STORE_H
+#define XWPF_STORE_H
+
+/*
+ * The rule store: one INI file (README, "The store") shared by every applet.
+ *
+ * Reading: store_load() parses with inih into plain structs and validates;
+ * every problem becomes a diagnostic "file:line: message".
+ * Writing: a transaction locks the store, edits its text line by line (so
+ * comments and layout the user wrote survive), re-validates the whole new
+ * text, keeps the old file as xwpf.conf.bak and replaces the store
+ * atomically. A refused edit changes nothing.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+#define STORE_NAME_MAX 40
+#define STORE_TRANSPORT_MAX 512
+#define STORE_MAX_REMOTES 256
+
+enum rule_role { ROLE_RELAY, ROLE_EXIT };
+enum balance_mode { BALANCE_AUTO = -1, BALANCE_OFF, BALANCE_ROUNDROBIN, BALANCE_IPHASH, BALANCE_FAILOVER };
+enum { PROTO_TCP = 1, PROTO_UDP = 2 };
+enum proxy_version { PROXY_NONE, PROXY_V1, PROXY_V2 };
+enum { MPTCP_SEND = 1, MPTCP_ACCEPT = 2 };
+
+struct store_remote {
+	struct hostport addr;
+	int weight;               /* 1..100 */
+};
+
+struct store_rule {
+	char name[STORE_NAME_MAX + 1];
+	char note[256];
+	int enabled;
+	enum rule_role role;
+	struct hostport listen;   /* host "" = every address, dual stack */
+	char listen_interface[16];
+	struct store_remote *remotes;
+	size_t nremotes;
+	enum balance_mode balance; /* AUTO resolved at load: roundrobin with 2+ remotes */
+	int failover;              /* health checks may take remotes out */
+	unsigned protocols;        /* PROTO_TCP | PROTO_UDP */
+	struct hostport through;   /* host "" = unset; port 0 = any */
+	char interface[16];        /* egress NIC */
+	char listen_transport[STORE_TRANSPORT_MAX];
+	char remote_transport[STORE_TRANSPORT_MAX];
+	enum proxy_version proxy_send;
+	int proxy_accept;
+	unsigned mptcp;            /* MPTCP_SEND | MPTCP_ACCEPT */
+	int ipv6_only;
+	/* milliseconds (counts for health_*); -1 = take the [global] value */
+	long connect_timeout, idle_timeout, udp_timeout, proxy_timeout, handshake_timeout;
+	long health_fail, health_ok, health_cooldown;
+	char health_send[256], health_expect[256];
+	int line;                  /* line of the [rule NAME] header */
+};
+
+struct store_global {
+	char log_level[8];
+	char log_file[256];
+	uint64_t log_max_size;
+	long workers;              /* 0 = one per CPU */
+	long connect_timeout, idle_timeout, udp_timeout, proxy_timeout, handshake_timeout;
+	long tcp_keepalive, tcp_keepalive_interval, tcp_keepalive_probes;
+	int tcp_nodelay;
+	long udp_max_assoc;
+	long health_interval, health_timeout, health_fail, health_ok, health_cooldown;
+	char dns_mode[16];
+	long dns_min_ttl, dns_max_ttl;
+};
+
+struct store_mptcp {
+	int enabled;               /* -1 unset */
+	long subflows, add_addr_accepted;   /* -1 unset */
+	char **endpoints;          /* "ADDR [dev IF] [id N] [subflow] [signal] [backup] [fullmesh]" */
+	size_t nendpoints;
+};
+
+struct store {
+	struct store_global g;
+	struct store_rule *rules;
+	size_t nrules;
+	struct store_mptcp mptcp;
+};
+
+struct store_diag {
+	int line;                  /* 0 = the file as a whole */
+	int error;                 /* 0 = warning */
+	char msg[240];
+};
+
+struct store_diags {
+	struct store_diag *v;
+	size_t n, cap;
+	int nerrors;
+	char file[256];
+};
+
+/* Parse and validate. 0 if no error (warnings may be present), -1 otherwise.
+ * A missing file is an empty store (no rules). I/O errors: -1 with a diag. */
+int store_load(const char *path, struct store *st, struct store_diags *d);
+int store_parse_text(const char *text, const char *fname, struct store *st, struct store_diags *d);
+void store_free(struct store *st);
+void store_diags_free(struct store_diags *d);
+/* "file:line: error: msg" into buf. */
+char *store_diag_format(const struct store_diags *d, size_t i, char *buf, size_t size);
+
+const struct store_rule *store_find(const struct store *st, const char *name);
+int store_name_valid(const char *name);
+/* Effective value of a per-rule setting that may fall back to [global]. */
+long store_rule_ms(const struct store *st, const struct store_rule *r, long rule_value, long global_value);
+
+/* Keys a [rule] section knows; for `rule add --KEY`, help text, tests. */
+int store_rule_key_known(const char *key);
+int store_rule_key_multi(const char *key);
+const char *const *store_rule_keys(void);
+int store_global_key_known(const char *key);
+
+/* Text form of rule fields, for listings and JSON. */
+const char *store_balance_name(enum balance_mode b);
+const char *store_proto_name(unsigned protocols);
+const char *store_proxy_name(const struct store_rule *r, char *buf, size_t size);
+const char *store_mptcp_name(unsigned m);
+
+/* ---- writing ---- */
+struct store_txn {
+	int lockfd;
+	char *text;        /* the working copy, edited in place */
+	char *orig;        /* as read, to decide whether anything changed */
+	char path[256];
+};
+
+/* Lock (waiting for other writers) and read; a missing store reads as "". */
+int store_begin(struct store_txn *t, const char *path, char *err);
+/* Validate the working text; on success write it atomically (old file to .bak). */
+int store_commit(struct store_txn *t, struct store_diags *d, char *err);
+void store_end(struct store_txn *t);
+
+/* Section "rule NAME", "global" or "mptcp". values NULL/n=0 removes the key.
+ * Replaces every line of key in the section; creates the section if absent. */
+int store_edit_set(struct store_txn *t, const char *section, const char *key,
+    const char *const *values, size_t n, char *err);
+int store_edit_has_section(const struct store_txn *t, const char *section);
+int store_edit_del_section(struct store_txn *t, const char *section, char *err);
+int store_edit_add_section(struct store_txn *t, const char *section, char *err);
+
+#endif

@@ -1,0 +1,177 @@
+#include "transport.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* "sha256:HEX" (64 hex digits, ':' between bytes allowed) -> 32 bytes */
+static int
+parse_pin(const char *v, unsigned char out[32])
+{
+	size_t n = 0;
+	int hi = -1, x;
+
+	if (strncmp(v, "sha256:", 7) != 0)
+		return -1;
+	for (v += 7; *v; v++) {
+		if (*v == ':')
+			continue;
+		if ((x = hexval((unsigned char)*v)) < 0)
+			return -1;
+		if (hi < 0)
+			hi = x;
+		else {
+			if (n == 32)
+				return -1;
+			out[n++] = (unsigned char)(hi << 4 | x);
+			hi = -1;
+		}
+	}
+	return n == 32 && hi < 0 ? 0 : -1;
+}
+
+static int
+set(char *dst, size_t size, const char *key, const char *v, char *err)
+{
+	if (!*v) {
+		snprintf(err, ERRLEN, "transport: %s= is empty", key);
+		return -1;
+	}
+	if (str_copy(dst, size, v) < 0) {
+		snprintf(err, ERRLEN, "transport: %s= is too long", key);
+		return -1;
+	}
+	return 0;
+}
+
+int
+transport_parse(const char *s, enum transport_side side, struct transport *t, char *err)
+{
+	char buf[1024], *item, *save = NULL;
+	const char *where = side == TRANSPORT_CLIENT ? "remote_transport" : "listen_transport";
+
+	memset(t, 0, sizeof(*t));
+	if (str_copy(buf, sizeof(buf), s) < 0) {
+		snprintf(err, ERRLEN, "%s is too long", where);
+		return -1;
+	}
+	for (item = strtok_r(buf, ";", &save); item; item = strtok_r(NULL, ";", &save)) {
+		char *eq, *k = str_trim(item), *v;
+		int rc = 0;
+
+		if (!*k)
+			continue;
+		if (!(eq = strchr(k, '='))) {
+			if (strcmp(k, "ws") == 0)
+				t->ws = 1;
+			else if (strcmp(k, "tls") == 0)
+				t->tls = 1;
+			else if (strcmp(k, "insecure") == 0)
+				t->insecure = 1;
+			else if (strcmp(k, "0rtt") == 0)
+				t->zero_rtt = 1;
+			else {
+				snprintf(err, ERRLEN, "%s: unknown item '%s' (known: ws, tls, insecure, host=, "
+				    "path=, sni=, pin=, servername=, cert=, key=)", where, k);
+				return -1;
+			}
+			continue;
+		}
+		*eq = '\0';
+		k = str_trim(k);
+		v = str_trim(eq + 1);
+		if (strcmp(k, "host") == 0)
+			rc = set(t->host, sizeof(t->host), k, v, err);
+		else if (strcmp(k, "path") == 0)
+			rc = set(t->path, sizeof(t->path), k, v, err);
+		else if (strcmp(k, "sni") == 0)
+			rc = set(t->sni, sizeof(t->sni), k, v, err);
+		else if (strcmp(k, "alpn") == 0)
+			rc = set(t->alpn, sizeof(t->alpn), k, v, err);
+		else if (strcmp(k, "servername") == 0)
+			rc = set(t->servername, sizeof(t->servername), k, v, err);
+		else if (strcmp(k, "cert") == 0)
+			rc = set(t->cert, sizeof(t->cert), k, v, err);
+		else if (strcmp(k, "key") == 0)
+			rc = set(t->key, sizeof(t->key), k, v, err);
+		else if (strcmp(k, "ocsp") == 0)
+			rc = set(t->ocsp, sizeof(t->ocsp), k, v, err);
+		else if (strcmp(k, "pin") == 0) {
+			if (parse_pin(v, t->pin) < 0) {
+				snprintf(err, ERRLEN, "%s: pin must be sha256: followed by 64 hex digits "
+				    "(as `xwpf rule show` prints on the exit)", where);
+				return -1;
+			}
+			t->has_pin = 1;
+		} else {
+			snprintf(err, ERRLEN, "%s: unknown key '%s='", where, k);
+			return -1;
+		}
+		if (rc < 0)
+			return -1;
+	}
+	if (t->ws && (!*t->host || !*t->path)) {
+		snprintf(err, ERRLEN, "%s: ws needs host= and path= (e.g. ws;host=example.com;path=/ws)", where);
+		return -1;
+	}
+	if (t->ws && t->path[0] != '/') {
+		snprintf(err, ERRLEN, "%s: the ws path must start with '/', not '%s'", where, t->path);
+		return -1;
+	}
+	if (!t->ws && (*t->host || *t->path)) {
+		snprintf(err, ERRLEN, "%s: host= and path= belong to ws; add the item ws", where);
+		return -1;
+	}
+	if (!t->tls && (*t->sni || t->insecure || t->has_pin || *t->servername || *t->cert || *t->key ||
+	    *t->alpn || *t->ocsp)) {
+		snprintf(err, ERRLEN, "%s: TLS settings without the item tls", where);
+		return -1;
+	}
+	if (!t->tls)
+		return 0;
+	if (side == TRANSPORT_CLIENT) {
+		if (*t->servername || *t->cert || *t->key || *t->ocsp) {
+			snprintf(err, ERRLEN, "%s: servername=, cert= and key= are server settings; the relay "
+			    "side names the server with sni=", where);
+			return -1;
+		}
+		if (!*t->sni) {
+			snprintf(err, ERRLEN, "%s: tls needs sni=NAME (the name the exit's certificate carries)", where);
+			return -1;
+		}
+		if (t->insecure && t->has_pin) {
+			snprintf(err, ERRLEN, "%s: insecure turns off all checks, pin= checks the key: "
+			    "choose one (pin is the safe one)", where);
+			return -1;
+		}
+	} else {
+		if (*t->sni || t->insecure || t->has_pin) {
+			snprintf(err, ERRLEN, "%s: sni=, insecure and pin= are relay-side (client) settings; "
+			    "the exit uses servername= or cert= and key=", where);
+			return -1;
+		}
+		if (!*t->servername && !*t->cert) {
+			snprintf(err, ERRLEN, "%s: tls needs servername=NAME (a self-signed certificate) or "
+			    "cert=FILE;key=FILE", where);
+			return -1;
+		}
+		if (!!*t->cert != !!*t->key) {
+			snprintf(err, ERRLEN, "%s: cert= and key= go together", where);
+			return -1;
+		}
+	}
+	return 0;
+}

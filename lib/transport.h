@@ -1,0 +1,24 @@
+#ifndef XWPF_TRANSPORT_H
+#define XWPF_TRANSPORT_H
+
+/*
+ * Transport option strings in realm's syntax (REFERENCE.md section 1):
+ * items split on ';' and trimmed; flags ws, tls, insecure, 0rtt; keys
+ * host=, path= (ws), sni=, alpn=, pin=sha256:HEX (tls client),
+ * servername=, cert=, key=, ocsp= (tls server). ws and tls together = wss.
+ */
+enum transport_side { TRANSPORT_CLIENT, TRANSPORT_SERVER };
+
+struct transport {
+	int ws, tls, insecure, zero_rtt;
+	char host[256], path[256];
+	char sni[256], alpn[64];
+	char servername[256], cert[256], key[256], ocsp[256];
+	int has_pin;
+	unsigned char pin[32];     /* SHA-256 of the server's SubjectPublicKeyInfo */
+};
+
+/* "" is plain TCP. 0 ok; -1 with a message (ERRLEN) that names the problem. */
+int transport_parse(const char *s, enum transport_side side, struct transport *t, char *err);
+
+#endif

@@ -1,0 +1,43 @@
+#ifndef XWPF_UTIL_H
+#define XWPF_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define ERRLEN 256   /* size of the caller's err buffers */
+
+/* Copy with truncation report: returns -1 (and copies nothing) if src does not fit. */
+int str_copy(char *dst, size_t size, const char *src);
+/* Remove leading and trailing white space in place; returns s. */
+char *str_trim(char *s);
+/* Case-insensitive equality. */
+int str_ieq(const char *a, const char *b);
+
+/* Whole-string number parsing: 0 ok, -1 on junk or out of [min,max]. */
+int parse_long(const char *s, long min, long max, long *out);
+/* "30", "30s", "500ms", "2m", "1h" -> milliseconds; "0" allowed. */
+int parse_duration_ms(const char *s, long *out_ms);
+/* "10M", "512K", "1G", "4096" -> bytes. */
+int parse_size(const char *s, uint64_t *out);
+/* yes/no/true/false/on/off/1/0 */
+int parse_bool(const char *s, int *out);
+
+/* Human formatting into buf ("1.5 MiB", "12.0 Mbit/s"); returns buf. */
+char *fmt_bytes(char *buf, size_t size, uint64_t n);
+
+/* Monotonic and wall clocks in milliseconds. */
+int64_t now_ms(void);
+int64_t wall_ms(void);
+
+/* Read a whole file (NUL-terminated, length in *len); NULL + errno on failure. */
+char *file_read(const char *path, size_t *len);
+/* Write all bytes, retrying on EINTR and short writes. */
+int write_all(int fd, const void *buf, size_t len);
+/* Atomic replace: tmp file beside path, fsync, rename, fsync dir. */
+int file_write_atomic(const char *path, const void *buf, size_t len, mode_t mode);
+/* mkdir -p with mode for the created parts. */
+int mkdir_p(const char *path, mode_t mode);
+
+#endif

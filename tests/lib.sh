@@ -1,0 +1,95 @@
+# tests/lib.sh: sourced by every scenario. Real sockets, real peers; loopback
+# and the test's own network namespaces only. Everything started here is
+# recorded by PID and killed by PID at exit; namespaces made here are removed.
+set -u
+: "${XWPF:?XWPF must point at the binary under test}"
+T_NAME=$(basename "${BASH_SOURCE[1]:-$0}" .sh)
+T_DIR=$(mktemp -d "/tmp/xwpf-test-$T_NAME.XXXXXX")
+export XWPF_ROOT=$T_DIR/root
+mkdir -p "$XWPF_ROOT"
+T_PIDS=()
+T_NETNS=()
+T_FAILED=0
+
+ok()   { echo "ok - $T_NAME: $*"; }
+fail() { echo "not ok - $T_NAME: $*"; T_FAILED=$((T_FAILED + 1)); }
+skip() { echo "skip - $T_NAME: $*"; }
+# check NAME CMD...: ok when CMD succeeds
+check() { local n=$1; shift; if "$@"; then ok "$n"; else fail "$n"; fi; }
+# check_eq NAME EXPECTED ACTUAL
+check_eq() { if [ "$2" == "$3" ]; then ok "$1"; else fail "$1: expected '$2', got '$3'"; fi; }
+# need CMD...: skip the whole scenario when a tool is missing
+need() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || { skip "needs $c"; exit 0; }
+	done
+}
+need_root() { [ "$(id -u)" = 0 ] || { skip "needs root"; exit 0; }; }
+
+# spawn CMD...: start in the background, remember the PID (in $!)
+spawn() { "$@" & T_PIDS+=($!); }
+# spawn_ns NS CMD...
+spawn_ns() { local ns=$1; shift; ip netns exec "$ns" "$@" & T_PIDS+=($!); }
+
+cleanup() {
+	local p ns
+	for p in "${T_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${T_PIDS[@]}"; do
+		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	for ns in "${T_NETNS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	[ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$T_DIR"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# free_port: a TCP+UDP port nobody on 127.0.0.1 uses right now
+free_port() {
+	python3 - <<'PY'
+import socket
+for _ in range(50):
+    t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", p)); print(p); break
+    except OSError:
+        pass
+    finally:
+        u.close(); t.close()
+PY
+}
+
+# wait_port HOST PORT [SECONDS]: until a TCP connect succeeds (bounded)
+wait_port() {
+	local host=$1 port=$2 limit=${3:-10} i
+	for ((i = 0; i < limit * 20; i++)); do
+		(exec 3<>"/dev/tcp/$host/$port") 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+# wait_for SECONDS CMD...: until CMD succeeds (bounded)
+wait_for() {
+	local limit=$1 i
+	shift
+	for ((i = 0; i < limit * 20; i++)); do
+		"$@" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# netns_add NAME: a namespace unique to this test run, removed at exit; echoes its name
+netns_add() {
+	local ns="xwt-$1-$$"
+	ip netns add "$ns" || return 1
+	T_NETNS+=("$ns")
+	ip -n "$ns" link set lo up
+	echo "$ns"
+}
+
+# finish: exit status for the runner
+finish() { exit $(( T_FAILED > 0 )); }
