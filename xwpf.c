@@ -191,6 +191,8 @@ main(int argc, char **argv)
 	if ((a = find_applet(base)) != NULL)
 		return run_applet(a, argc, argv);
 
+	if ((argc = take_root(argc, argv)) < 0)   /* xwpf --root DIR APPLET ... */
+		return EXIT_USAGE;
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

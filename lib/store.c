@@ -154,7 +154,7 @@ fn_remote(const char *v, void *obj, char *err)
 
 /* weights = 2,1 (xwPF's WEIGHTS, realm's "roundrobin: 2, 1"): kept aside, checked later */
 struct rule_extra {
-	long weights[STORE_MAX_REMOTES];
+	unsigned char weights[STORE_MAX_REMOTES];
 	size_t nweights;
 	int weights_line;
 };
@@ -537,6 +537,16 @@ rule_defaults(struct store_rule *r)
 
 enum sect { SECT_NONE, SECT_GLOBAL, SECT_RULE, SECT_MPTCP, SECT_UNKNOWN };
 
+/* A [section] line found by scanning the text: inih reports sections only
+ * through their keys, so this gives the header's own line and finds
+ * sections without keys. */
+struct header {
+	int line;
+	int used;                  /* a key followed it */
+	int is_rule;
+	char name[STORE_NAME_MAX + 8];
+};
+
 struct seen {
 	const char *key;
 	int line;
@@ -552,6 +562,9 @@ struct parse_ctx {
 	struct seen seen[64];      /* keys seen in this section */
 	size_t nseen;
 	int global_line, mptcp_line;
+	struct header *hdrs;       /* every [section] line, from a scan of the text */
+	size_t nhdrs, hcur;
+	size_t rules_cap;
 };
 
 static void
@@ -563,6 +576,17 @@ section_begin(struct parse_ctx *c, const char *section, int line)
 	snprintf(c->cur, sizeof(c->cur), "%s", section);
 	c->nseen = 0;
 	c->rule = NULL;
+	/* the header this key belongs to: the last one before it */
+	while (c->hcur + 1 < c->nhdrs && c->hdrs[c->hcur + 1].line < line)
+		c->hcur++;
+	if (c->hcur < c->nhdrs && c->hdrs[c->hcur].line < line) {
+		c->hdrs[c->hcur].used = 1;
+		line = c->hdrs[c->hcur].line;
+	}
+	if (!*section) {
+		c->sect = SECT_NONE;
+		return;
+	}
 	if (strlen(section) >= INI_SECTION_KEEP) {
 		diag(c->d, line, 1, "section name too long: rule names have at most %d characters",
 		    STORE_NAME_MAX);
@@ -586,7 +610,6 @@ section_begin(struct parse_ctx *c, const char *section, int line)
 	if (strncmp(section, "rule", 4) == 0 && (section[4] == ' ' || section[4] == '\t' || !section[4])) {
 		struct store_rule *nv;
 		struct rule_extra *ne;
-		size_t i;
 
 		snprintf(name, sizeof(name), "%s", section + 4);
 		snprintf(name, sizeof(name), "%s", str_trim(name));
@@ -597,23 +620,21 @@ section_begin(struct parse_ctx *c, const char *section, int line)
 			c->sect = SECT_UNKNOWN;
 			return;
 		}
-		for (i = 0; i < st->nrules; i++)
-			if (strcmp(st->rules[i].name, name) == 0) {
-				diag(c->d, line, 1, "rule '%s' is defined twice (first at line %d)", name,
-				    st->rules[i].line);
+		if (st->nrules == c->rules_cap) {   /* grow geometrically: 10,000 rules load fast */
+			size_t cap = c->rules_cap ? c->rules_cap * 2 : 16;
+
+			nv = realloc(st->rules, cap * sizeof(*nv));
+			if (nv)
+				st->rules = nv;
+			ne = realloc(c->extras, cap * sizeof(*ne));
+			if (ne)
+				c->extras = ne;
+			if (!nv || !ne) {
+				diag(c->d, line, 1, "out of memory");
 				c->sect = SECT_UNKNOWN;
 				return;
 			}
-		nv = realloc(st->rules, (st->nrules + 1) * sizeof(*nv));
-		if (nv)
-			st->rules = nv;
-		ne = realloc(c->extras, (st->nrules + 1) * sizeof(*ne));
-		if (ne)
-			c->extras = ne;
-		if (!nv || !ne) {
-			diag(c->d, line, 1, "out of memory");
-			c->sect = SECT_UNKNOWN;
-			return;
+			c->rules_cap = cap;
 		}
 		c->rule = &st->rules[st->nrules];
 		rule_defaults(c->rule);
@@ -659,12 +680,13 @@ parse_weights(const char *v, struct rule_extra *x, char *err)
 	}
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		tok = str_trim(tok);
-		if (x->nweights >= STORE_MAX_REMOTES ||
-		    parse_long(tok, 1, 100, &x->weights[x->nweights]) < 0) {
+		long w;
+
+		if (x->nweights >= STORE_MAX_REMOTES || parse_long(tok, 1, 100, &w) < 0) {
 			snprintf(err, ERRLEN, "weights must be a comma list of numbers from 1 to 100, not '%s'", v);
 			return -1;
 		}
-		x->nweights++;
+		x->weights[x->nweights++] = (unsigned char)w;
 	}
 	if (x->nweights == 0) {
 		snprintf(err, ERRLEN, "weights is empty");
@@ -681,7 +703,9 @@ handler(void *user, const char *section, const char *name, const char *value, in
 	char err[ERRLEN] = "";
 	void *obj;
 
-	if (strcmp(section, c->cur) != 0 || c->sect == SECT_NONE)
+	/* a new section: another name, or the same name under a new header line */
+	if (strcmp(section, c->cur) != 0 || c->sect == SECT_NONE ||
+	    (c->hcur + 1 < c->nhdrs && c->hdrs[c->hcur + 1].line < line))
 		section_begin(c, section, line);
 	if (!name)
 		return 1;
@@ -765,46 +789,83 @@ store_name_valid(const char *name)
 	return 1;
 }
 
-/* Sections inih never reports (no keys): find them by scanning the text. */
-static void
-scan_empty_sections(struct parse_ctx *c, const char *text)
+/* Every header line of the text, in order (see struct header). */
+static int
+scan_headers(struct parse_ctx *c, const char *text)
 {
 	const char *p = text;
 	int line = 0;
+	size_t cap = 0;
 
 	while (*p) {
 		const char *eol = strchr(p, '\n');
 		size_t len = eol ? (size_t)(eol - p) : strlen(p);
-		char buf[128];
+		const char *close;
 
 		line++;
 		while (len && isspace((unsigned char)*p)) {
 			p++;
 			len--;
 		}
-		if (len && *p == '[' && len < sizeof(buf)) {
-			const char *close = memchr(p, ']', len);
-			if (close) {
-				size_t i, n = (size_t)(close - p - 1);
-				int found = 0;
+		if (len && *p == '[' && (close = memchr(p, ']', len)) != NULL) {
+			struct header *h;
+			char buf[128];
+			size_t n = (size_t)(close - p - 1);
 
-				memcpy(buf, p + 1, n);
-				buf[n] = '\0';
-				if (strncmp(buf, "rule", 4) == 0) {
-					char *nm = str_trim(buf + 4);
-					for (i = 0; i < c->st->nrules; i++)
-						if (strcmp(c->st->rules[i].name, nm) == 0)
-							found = 1;
-					if (!found && store_name_valid(nm))
-						diag(c->d, line, 1, "rule '%s' has no settings: it needs at least "
-						    "listen and remote", nm);
-				}
+			if (c->nhdrs == cap) {
+				struct header *nv;
+				cap = cap ? cap * 2 : 64;
+				if (!(nv = realloc(c->hdrs, cap * sizeof(*nv))))
+					return -1;
+				c->hdrs = nv;
+			}
+			h = &c->hdrs[c->nhdrs++];
+			memset(h, 0, sizeof(*h));
+			h->line = line;
+			if (n >= sizeof(buf))
+				n = sizeof(buf) - 1;
+			memcpy(buf, p + 1, n);
+			buf[n] = '\0';
+			if (strncmp(buf, "rule", 4) == 0 && (buf[4] == ' ' || buf[4] == '\t')) {
+				h->is_rule = 1;
+				snprintf(h->name, sizeof(h->name), "%s", str_trim(buf + 4));
 			}
 		}
 		if (!eol)
 			break;
 		p = eol + 1;
 	}
+	return 0;
+}
+
+static void
+report_empty_sections(struct parse_ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nhdrs; i++)
+		if (c->hdrs[i].is_rule && !c->hdrs[i].used)
+			diag(c->d, c->hdrs[i].line, 1, "rule '%s' has no settings: it needs at least "
+			    "listen and remote", c->hdrs[i].name);
+}
+
+static int
+cmp_rule_name(const void *a, const void *b)
+{
+	const struct store_rule *x = *(struct store_rule *const *)a, *y = *(struct store_rule *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : x->line - y->line;
+}
+
+static int
+cmp_rule_port(const void *a, const void *b)
+{
+	const struct store_rule *x = *(struct store_rule *const *)a, *y = *(struct store_rule *const *)b;
+
+	if (x->listen.port != y->listen.port)
+		return x->listen.port < y->listen.port ? -1 : 1;
+	return x->line - y->line;
 }
 
 static int
@@ -892,31 +953,51 @@ static void
 validate(struct parse_ctx *c)
 {
 	struct store *st = c->st;
-	size_t i, j;
+	struct store_rule **v;
+	size_t i, j, n = 0;
 
 	for (i = 0; i < st->nrules; i++)
 		validate_rule(c, &st->rules[i], &c->extras[i]);
-	for (i = 0; i < st->nrules; i++) {
-		struct store_rule *a = &st->rules[i];
-
-		if (!a->enabled || !a->listen.port)
-			continue;
-		for (j = 0; j < i; j++) {
-			struct store_rule *b = &st->rules[j];
+	if (!st->nrules)
+		return;
+	if (!(v = malloc(st->nrules * sizeof(*v)))) {
+		diag(c->d, 0, 1, "out of memory");
+		return;
+	}
+	/* names: sorted, so duplicates sit side by side (O(n log n) for big stores) */
+	for (i = 0; i < st->nrules; i++)
+		v[i] = &st->rules[i];
+	qsort(v, st->nrules, sizeof(*v), cmp_rule_name);
+	for (i = 1; i < st->nrules; i++)
+		if (strcmp(v[i - 1]->name, v[i]->name) == 0)
+			diag(c->d, v[i]->line, 1, "rule '%s' is defined twice (first at line %d)",
+			    v[i]->name, v[i - 1]->line);
+	/* listeners: sorted by first port; only rules whose ranges overlap are compared */
+	for (i = 0; i < st->nrules; i++)
+		if (st->rules[i].enabled && st->rules[i].listen.port)
+			v[n++] = &st->rules[i];
+	qsort(v, n, sizeof(*v), cmp_rule_port);
+	for (i = 0; i < n; i++) {
+		for (j = i + 1; j < n && v[j]->listen.port <= v[i]->listen.port_end; j++) {
+			struct store_rule *a = v[i], *b = v[j], *later;
 			char ha[300], hb[300];
 
-			if (!b->enabled || !(a->protocols & b->protocols))
+			if (!(a->protocols & b->protocols) || !ranges_overlap(&a->listen, &b->listen) ||
+			    !addrs_overlap(a, b))
 				continue;
-			if (!ranges_overlap(&a->listen, &b->listen) || !addrs_overlap(a, b))
-				continue;
-			diag(c->d, a->line, 1, "rule '%s' listens on %s (%s), which rule '%s' (line %d) "
+			if (a->line > b->line) {
+				later = a;
+				a = b;
+				b = later;
+			}
+			diag(c->d, b->line, 1, "rule '%s' listens on %s (%s), which rule '%s' (line %d) "
 			    "already uses as %s; to balance between remotes add them to one rule",
-			    a->name, hostport_format(&a->listen, ha, sizeof(ha)),
-			    store_proto_name(a->protocols & b->protocols), b->name, b->line,
-			    hostport_format(&b->listen, hb, sizeof(hb)));
-			break;
+			    b->name, hostport_format(&b->listen, hb, sizeof(hb)),
+			    store_proto_name(a->protocols & b->protocols), a->name, a->line,
+			    hostport_format(&a->listen, ha, sizeof(ha)));
 		}
 	}
+	free(v);
 }
 
 int
@@ -934,15 +1015,18 @@ store_parse_text(const char *text, const char *fname, struct store *st, struct s
 	c.st = st;
 	c.d = d;
 	c.sect = SECT_NONE;
+	if (scan_headers(&c, text) < 0)
+		diag(d, 0, 1, "out of memory");
 	rc = ini_parse_string(text, handler, &c);
 	if (rc > 0)
 		diag(d, rc, 1, "not a 'key = value' line, a [section] or a comment "
 		    "(or longer than 4000 characters)");
 	else if (rc < 0)
 		diag(d, 0, 1, "out of memory while parsing");
-	scan_empty_sections(&c, text);
+	report_empty_sections(&c);
 	validate(&c);
 	free(c.extras);
+	free(c.hdrs);
 	return d->nerrors ? -1 : 0;
 }
 

@@ -1,0 +1,218 @@
+/* The rule store: parsing, defaults, validation messages, text edits. */
+#include <stdlib.h>
+
+#include "t.h"
+#include "store.h"
+#include "transport.h"
+#include "util.h"
+
+static int
+parse(const char *text, struct store *st, struct store_diags *d)
+{
+	memset(d, 0, sizeof(*d));
+	return store_parse_text(text, "t.conf", st, d);
+}
+
+/* 1 if some diagnostic (at line, error or not) contains needle */
+static int
+has_diag(const struct store_diags *d, int line, const char *needle)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if ((line < 0 || d->v[i].line == line) && strstr(d->v[i].msg, needle))
+			return 1;
+	return 0;
+}
+
+static void
+expect_error(const char *text, int line, const char *needle, const char *what)
+{
+	struct store st;
+	struct store_diags d;
+	int rc = parse(text, &st, &d);
+
+	CHECK(rc == -1 && has_diag(&d, line, needle), "refused: %s", what);
+	if (!(rc == -1 && has_diag(&d, line, needle))) {
+		size_t i;
+		char buf[600];
+		for (i = 0; i < d.n; i++)
+			printf("#   %s\n", store_diag_format(&d, i, buf, sizeof(buf)));
+	}
+	store_free(&st);
+	store_diags_free(&d);
+}
+
+static void
+test_full_rule(void)
+{
+	const char *text =
+	    "; a comment\n"
+	    "[global]\n"
+	    "log_level = debug\n"
+	    "connect_timeout = 3s\n"
+	    "udp_timeout = 2m\n"
+	    "log_max_size = 5M\n"
+	    "\n"
+	    "[rule hk-to-jp]\n"
+	    "note = HK relay   # inline comment\n"
+	    "listen = [::]:443\n"
+	    "remote = 203.0.113.5:443 weight=2\n"
+	    "remote = exit2.example.com:443\n"
+	    "balance = iphash\n"
+	    "failover = yes\n"
+	    "protocol = tcp+udp\n"
+	    "through = 10.0.0.2\n"
+	    "interface = eth1\n"
+	    "remote_transport = ws;host=cdn.example.com;path=/x;tls;sni=cdn.example.com\n"
+	    "proxy = accept+send-v2\n"
+	    "mptcp = both\n"
+	    "idle_timeout = 500ms\n";
+	struct store st;
+	struct store_diags d;
+	const struct store_rule *r;
+	char buf[64];
+
+	CHECK(parse(text, &st, &d) == 0 && d.nerrors == 0, "full example parses without errors");
+	CHECK(d.n == 1 && has_diag(&d, 8, "TCP only"), "one warning: PROXY does not apply to UDP");
+	CHECK_STR(st.g.log_level, "debug", "global log_level");
+	CHECK(st.g.connect_timeout == 3000 && st.g.udp_timeout == 120000, "durations in ms");
+	CHECK(st.g.log_max_size == 5u << 20, "sizes");
+	CHECK(st.g.health_fail == 2 && st.g.health_ok == 2 && st.g.health_cooldown == 120000,
+	    "xwPF's health defaults");
+	r = store_find(&st, "hk-to-jp");
+	CHECK(r != NULL, "rule found by name");
+	if (!r)
+		return;
+	CHECK_STR(r->note, "HK relay", "inline '#' comment stripped from the note");
+	CHECK(r->listen.port == 443 && strcmp(r->listen.host, "::") == 0, "listen [::]:443");
+	CHECK(r->nremotes == 2 && r->remotes[0].weight == 2 && r->remotes[1].weight == 1, "remotes and weights");
+	CHECK_STR(r->remotes[1].addr.host, "exit2.example.com", "host name remote");
+	CHECK(r->balance == BALANCE_IPHASH && r->failover, "balance and failover");
+	CHECK(r->protocols == (PROTO_TCP | PROTO_UDP), "tcp+udp");
+	CHECK_STR(r->through.host, "10.0.0.2", "through");
+	CHECK(r->proxy_accept && r->proxy_send == PROXY_V2, "proxy accept+send-v2");
+	CHECK_STR(store_proxy_name(r, buf, sizeof(buf)), "accept+send-v2", "proxy name round trip");
+	CHECK(r->mptcp == (MPTCP_SEND | MPTCP_ACCEPT), "mptcp both");
+	CHECK(r->idle_timeout == 500 && r->connect_timeout == -1, "rule timeouts, -1 inherits");
+	CHECK(store_rule_ms(&st, r, r->connect_timeout, st.g.connect_timeout) == 3000, "inherited timeout");
+	CHECK(r->line == 8, "rule line is its header (%d)", r->line);
+	store_free(&st);
+	store_diags_free(&d);
+}
+
+static void
+test_defaults(void)
+{
+	struct store st;
+	struct store_diags d;
+
+	CHECK(parse("[rule a]\nlisten = 80\nremote = 127.0.0.1:8080\n"
+	    "[rule b]\nlisten=81\nremote=127.0.0.1:1\nremote=127.0.0.1:2\n", &st, &d) == 0, "minimal rules");
+	CHECK(st.nrules == 2 && st.rules[0].enabled && st.rules[0].role == ROLE_RELAY &&
+	    st.rules[0].protocols == PROTO_TCP, "defaults: enabled relay tcp");
+	CHECK(st.rules[0].balance == BALANCE_OFF && st.rules[1].balance == BALANCE_ROUNDROBIN,
+	    "balance defaults: off for one remote, roundrobin for more");
+	CHECK(st.rules[0].listen.host[0] == '\0', "a bare port listens everywhere");
+	store_free(&st);
+	store_diags_free(&d);
+
+	CHECK(parse("", &st, &d) == 0 && st.nrules == 0, "an empty store is valid");
+	store_free(&st);
+	store_diags_free(&d);
+
+	CHECK(parse("[rule w]\nlisten=1000-1010\nremote=10.0.0.1:2000-2010\nremote=10.0.0.2:3000\n"
+	    "weights = 3, 1\n", &st, &d) == 0, "ranges and weights=");
+	CHECK(st.nrules == 1 && st.rules[0].remotes[0].weight == 3 && st.rules[0].remotes[1].weight == 1,
+	    "weights= fills the remotes in order");
+	CHECK(st.rules[0].listen.port_end == 1010, "listen range end");
+	store_free(&st);
+	store_diags_free(&d);
+}
+
+static void
+test_errors(void)
+{
+	expect_error("[rule a]\nlisten=80\nremote=127.0.0.1:70000\n", 3, "not a number from 1 to 65535", "bad port");
+	expect_error("[rule a]\nlisten=80\nremote=::1:80\n", 3, "brackets", "unbracketed IPv6");
+	expect_error("[rule a]\nlisten=example.com:80\nremote=127.0.0.1:1\n", 2, "not an IP address",
+	    "host name as listen address");
+	expect_error("[rule a]\nlisten=80\n", 1, "has no remote", "missing remote");
+	expect_error("[rule a]\nremote=127.0.0.1:1\n", 1, "no listen address", "missing listen");
+	expect_error("[rule a]\nlisten=80\nremote=h:1\n[rule a]\nlisten=81\nremote=h:2\n", 4, "defined twice",
+	    "duplicate names");
+	expect_error("[rule a]\nlisten=80\nremote=h:1\n[rule b]\nlisten=0.0.0.0:80\nremote=h:2\n", 4,
+	    "already uses", "two rules on one port (dual stack covers 0.0.0.0)");
+	expect_error("[rule a]\nlisten=80\nremote=h:1\nremote=h:2\nweights=1,2,3\n", 5, "3 weights for 2 remotes",
+	    "weight count that does not match the remotes");
+	expect_error("[rule a]\nlisten=80\nremote=h:1 weight=101\n", 3, "weight=N", "weight out of range");
+	expect_error("[rule a]\nlisten=1000-1009\nremote=h:2000-2004\n", 1, "has 5 ports", "range lengths differ");
+	expect_error("[rule a]\nlisten=80\nremote=h:1\nlisten=81\n", 4, "set twice", "a key set twice");
+	expect_error("[rule a b]\nlisten=80\nremote=h:1\n", 1, "rule name", "a name with a space");
+	expect_error("[rule a]\nlisten=80\nremote=h:1\nprotocol=sctp\n", 4, "tcp, udp or tcp+udp", "bad protocol");
+	expect_error("[rule a]\nlisten=80\nremote=h:1\nremote_transport=tls\n", 4, "sni=", "tls without sni");
+	expect_error("[rule a]\nlisten=80\nremote=h:1\nlisten_transport=ws;host=x\n", 4, "path=", "ws without path");
+	expect_error("[rule a]\nlisten=80\nremote=h:1\nremote_transport=tls;sni=x;pin=sha256:12\n", 4, "64 hex",
+	    "short pin");
+	expect_error("[rule a]\nlisten=80\nremote=h:1\nconnect_timeout=5x\n", 4, "duration", "bad duration");
+	expect_error("[rule a]\nlisten=80\nremote=h:1\nenabled=maybe\n", 4, "yes or no", "bad boolean");
+	expect_error("[rule a]\nlisten 80\n", 2, "key = value", "a line that is not key = value");
+	expect_error("[rule empty]\n", 1, "no settings", "a rule with no keys");
+	expect_error("[rule aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]\nlisten=80\nremote=h:1\n", 1,
+	    "too long", "an over-long name is not silently cut");
+	expect_error("listen=80\n", 1, "outside any section", "a key before any section");
+}
+
+static void
+test_warnings(void)
+{
+	struct store st;
+	struct store_diags d;
+
+	CHECK(parse("[rule a]\nlisten=80\nremote=h:1\ncolour=blue\n[rule b]\nlisten=80\nremote=h:2\n"
+	    "enabled=no\n", &st, &d) == 0, "unknown keys and disabled overlaps are not errors");
+	CHECK(has_diag(&d, 4, "unknown key 'colour'") && !d.v[0].error, "unknown key warned at its line");
+	store_free(&st);
+	store_diags_free(&d);
+	CHECK(parse("[rule a]\nlisten=80\nremote=h:1\nprotocol=udp\n[rule b]\nlisten=80\nremote=h:2\n",
+	    &st, &d) == 0, "tcp and udp rules may share a port");
+	store_free(&st);
+	store_diags_free(&d);
+	CHECK(parse("[rule a]\nlisten=127.0.0.1:80\nremote=h:1\n[rule b]\nlisten=127.0.0.2:80\nremote=h:2\n",
+	    &st, &d) == 0, "two addresses may share a port");
+	store_free(&st);
+	store_diags_free(&d);
+}
+
+static void
+test_transport(void)
+{
+	struct transport t;
+	char err[ERRLEN];
+
+	CHECK(transport_parse("ws;host=example.com;path=/chat;tls;sni=example.com;insecure", TRANSPORT_CLIENT,
+	    &t, err) == 0 && t.ws && t.tls && t.insecure, "wss client string (REFERENCE.md example)");
+	CHECK(transport_parse(" tls ; servername = example.com ", TRANSPORT_SERVER, &t, err) == 0 &&
+	    strcmp(t.servername, "example.com") == 0, "items are trimmed");
+	CHECK(transport_parse("ws;host=h;path=/p;tls;cert=/a.pem;key=/k.pem", TRANSPORT_SERVER, &t, err) == 0,
+	    "wss server with cert and key");
+	CHECK(transport_parse("tls;sni=a;pin=sha256:" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	    TRANSPORT_CLIENT, &t, err) == 0 && t.has_pin && t.pin[0] == 0x01 && t.pin[31] == 0xef, "pin parsed");
+	CHECK(transport_parse("tls;servername=x", TRANSPORT_CLIENT, &t, err) == -1 && strstr(err, "server"),
+	    "server setting on the client side explained");
+	CHECK(transport_parse("tls;cert=/a.pem", TRANSPORT_SERVER, &t, err) == -1 && strstr(err, "together"),
+	    "cert without key");
+	CHECK(transport_parse("quic", TRANSPORT_CLIENT, &t, err) == -1 && strstr(err, "unknown item"), "unknown item");
+	CHECK(transport_parse("", TRANSPORT_CLIENT, &t, err) == 0 && !t.ws && !t.tls, "empty = plain");
+}
+
+int
+main(void)
+{
+	test_full_rule();
+	test_defaults();
+	test_errors();
+	test_warnings();
+	test_transport();
+	return T_DONE();
+}

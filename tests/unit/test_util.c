@@ -1,0 +1,47 @@
+/* Small parsers everything leans on: numbers, durations, sizes, addresses. */
+#include "t.h"
+#include "addr.h"
+#include "util.h"
+
+int
+main(void)
+{
+	long l;
+	uint64_t u;
+	struct hostport hp;
+	char err[ERRLEN], buf[300];
+	int b;
+
+	CHECK(parse_duration_ms("5", &l) == 0 && l == 5000, "bare duration is seconds");
+	CHECK(parse_duration_ms("500ms", &l) == 0 && l == 500, "ms");
+	CHECK(parse_duration_ms("2m", &l) == 0 && l == 120000, "minutes");
+	CHECK(parse_duration_ms("-1", &l) == -1 && parse_duration_ms("5 s", &l) == -1, "junk refused");
+	CHECK(parse_size("10M", &u) == 0 && u == 10u << 20, "10M");
+	CHECK(parse_size("512KiB", &u) == 0 && u == 512u << 10, "512KiB");
+	CHECK(parse_size("1Q", &u) == -1, "bad unit");
+	CHECK(parse_long("12", 1, 100, &l) == 0 && parse_long("12x", 1, 100, &l) == -1 &&
+	    parse_long("101", 1, 100, &l) == -1 && parse_long(" 1", 1, 100, &l) == -1, "whole-string numbers");
+	CHECK(parse_bool("Yes", &b) == 0 && b == 1 && parse_bool("off", &b) == 0 && b == 0 &&
+	    parse_bool("2", &b) == -1, "booleans");
+
+	CHECK(hostport_parse("[::1]:80", 0, &hp, err) == 0 && strcmp(hp.host, "::1") == 0 && hp.port == 80,
+	    "[v6]:port");
+	CHECK(hostport_parse("1.2.3.4:10-20", HP_RANGE, &hp, err) == 0 && hp.port == 10 && hp.port_end == 20,
+	    "range");
+	CHECK(hostport_parse("1.2.3.4:20-10", HP_RANGE, &hp, err) == -1 && strstr(err, "backwards"),
+	    "backwards range explained");
+	CHECK(hostport_parse("1.2.3.4:10-20", 0, &hp, err) == -1, "range where not allowed");
+	CHECK(hostport_parse("8080", HP_HOST_OPTIONAL, &hp, err) == 0 && hp.host[0] == 0, "bare port");
+	CHECK(hostport_parse("8080", 0, &hp, err) == -1 && strstr(err, "HOST:PORT"), "bare port needs host");
+	CHECK(hostport_parse("bad_host!:1", 0, &hp, err) == -1, "invalid host name");
+	CHECK(hostport_parse("a.b-c.example:443", 0, &hp, err) == 0, "host name");
+	hostport_parse("[2001:db8::1]:1-2", HP_RANGE, &hp, err);
+	CHECK_STR(hostport_format(&hp, buf, sizeof(buf)), "[2001:db8::1]:1-2", "format brackets IPv6");
+	hostport_parse(":443", HP_HOST_OPTIONAL, &hp, err);
+	CHECK_STR(hostport_format(&hp, buf, sizeof(buf)), "[::]:443", "empty host formats as [::]");
+	CHECK(ifname_valid("eth0") && !ifname_valid("a/b") && !ifname_valid("0123456789abcdef"),
+	    "interface names");
+	CHECK(addr_family_of("::ffff:1.2.3.4") == 6 && addr_family_of("1.2.3.4") == 4 &&
+	    addr_family_of("x") == 0, "address families");
+	return T_DONE();
+}
