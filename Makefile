@@ -11,7 +11,7 @@
 
 VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 TARGET    ?= x86_64
-BUILD     := build/$(TARGET)
+BUILD     ?= build/$(TARGET)
 
 # inih's compile-time options: must match deps/build.sh
 INI_FLAGS := -DINI_HANDLER_LINENO=1 -DINI_MAX_LINE=4096 -DINI_ALLOW_MULTILINE=0 \
@@ -19,6 +19,7 @@ INI_FLAGS := -DINI_HANDLER_LINENO=1 -DINI_MAX_LINE=4096 -DINI_ALLOW_MULTILINE=0 
 WARN      := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
              -Wshadow -Wpointer-arith -Wcast-qual -Wsign-compare -Wno-unused-parameter \
              -Wno-format-truncation   # snprintf cuts long messages on purpose
+WARN      += $(if $(findstring clang,$(CC)),-Wno-unknown-warning-option)
 ifeq ($(WERROR),1)
 WARN      += -Werror
 endif
@@ -99,17 +100,18 @@ test-asan:
 	  XWPF=$(abspath build/host/xwpf) UNIT_DIR=$(abspath build/host/tests) XWPF_SANITIZED=1 tests/run.sh $(T)
 
 FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
+FUZZ_LIB_OBJS = $(patsubst %.c,build/fuzz/%.o,$(wildcard lib/*.c))
 fuzz:
-	$(MAKE) TARGET=host CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" \
-	  OUT=build/host/xwpf build/host/xwpf
-	@mkdir -p build/fuzz
-	@set -e; for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
-	  clang -O1 -g -fsanitize=fuzzer,address,undefined $(BASEFLAGS) -isystem $$(deps/build.sh host 2>/dev/null)/include \
-	    -o build/fuzz/$$n $$f $(filter-out build/host/xwpf.o,$(patsubst %.c,build/host/%.o,$(filter lib/%,$(SRCS)))) \
-	    -L$$(deps/build.sh host 2>/dev/null)/lib $(LIBS); \
+	$(MAKE) TARGET=host BUILD=build/fuzz CC=clang \
+	  CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" OUT=build/fuzz/xwpf build/fuzz/xwpf
+	@set -e; hostdeps=$$(deps/build.sh host 2>/dev/null); for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
+	  clang -O1 -g -fsanitize=fuzzer,address,undefined $(BASEFLAGS) -Wno-unknown-warning-option \
+	    -isystem $$hostdeps/include -o build/fuzz/$$n $$f $(FUZZ_LIB_OBJS) -L$$hostdeps/lib $(LIBS); \
 	  mkdir -p build/fuzz/corpus-$$n; cp -n tests/fuzz/corpus/$$n/* build/fuzz/corpus-$$n/ 2>/dev/null || true; \
 	  echo "fuzz: $$n for $${FUZZ_SECONDS:-30}s"; \
-	  build/fuzz/$$n -max_total_time=$${FUZZ_SECONDS:-30} -max_len=8192 build/fuzz/corpus-$$n; done
+	  build/fuzz/$$n -max_total_time=$${FUZZ_SECONDS:-30} -max_len=8192 -print_final_stats=1 \
+	    build/fuzz/corpus-$$n 2>&1 | grep -E '^(stat::number_of_executed_units|==|SUMMARY|INFO: a crash)' || true; \
+	  test -z "$$(ls crash-* leak-* timeout-* 2>/dev/null)" || { echo "fuzz: $$n found a failure"; exit 1; }; done
 
 bench: all
 	bench/run.sh

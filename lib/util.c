@@ -84,7 +84,7 @@ parse_duration_ms(const char *s, long *out_ms)
 		mul = 3600000;
 	else
 		return -1;
-	if (v > LONG_MAX / mul || v * mul > 86400000L * 366)
+	if (v > LONG_MAX / mul)   /* 32-bit long: about 24 days of milliseconds */
 		return -1;
 	*out_ms = v * mul;
 	return 0;
