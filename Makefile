@@ -103,7 +103,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
 FUZZ_LIB_OBJS = $(patsubst %.c,build/fuzz/%.o,$(wildcard lib/*.c))
 fuzz:
 	$(MAKE) TARGET=host BUILD=build/fuzz CC=clang \
-	  CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" OUT=build/fuzz/xwpf build/fuzz/xwpf
+	  CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" $(FUZZ_LIB_OBJS)
 	@set -e; hostdeps=$$(deps/build.sh host 2>/dev/null); for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
 	  clang -O1 -g -fsanitize=fuzzer,address,undefined $(BASEFLAGS) -Wno-unknown-warning-option \
 	    -isystem $$hostdeps/include -o build/fuzz/$$n $$f $(FUZZ_LIB_OBJS) -L$$hostdeps/lib $(LIBS); \
