@@ -1,0 +1,111 @@
+#ifndef XWPF_MPTCP_H
+#define XWPF_MPTCP_H
+
+/*
+ * MPTCP system state: endpoints and limits of the in-kernel path manager
+ * (generic netlink family "mptcp_pm", the same requests iproute2's
+ * ip/ipmptcp.c sends), the net.mptcp sysctls, and counts of MPTCP sockets
+ * (sock_diag). Also the text form of an endpoint, shared by the command
+ * line, the store's [mptcp] section and xwPF's mptcp_endpoints.conf:
+ *
+ *   ADDR [dev IF] [id N] [port N] [subflow] [signal] [backup] [fullmesh]
+ *
+ * tokens in any order (so `ip mptcp endpoint show` lines parse too).
+ * Nothing here prints: errors go to err (ERRLEN) in words that say what to do.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nl.h"
+
+struct store_mptcp;
+
+enum {
+	MPTCP_F_SIGNAL = 1 << 0,
+	MPTCP_F_SUBFLOW = 1 << 1,
+	MPTCP_F_BACKUP = 1 << 2,
+	MPTCP_F_FULLMESH = 1 << 3,
+	MPTCP_F_IMPLICIT = 1 << 4,   /* made by the kernel, never by a user */
+	MPTCP_F_LAMINAR = 1 << 5,    /* Linux 6.18+; shown, not offered */
+};
+
+#define MPTCP_ENDPOINTS_MAX 8    /* the kernel's MPTCP_PM_ADDR_MAX */
+#define MPTCP_LIMIT_MAX 8
+
+struct mptcp_endpoint {
+	int family;              /* AF_INET or AF_INET6 */
+	unsigned char addr[16];  /* network order; 4 bytes used for IPv4 */
+	char addr_text[48];      /* canonical text form */
+	int id;                  /* 1..255; 0 = the kernel chooses */
+	int port;                /* 0 = none */
+	unsigned flags;          /* MPTCP_F_* */
+	char dev[16];            /* "" = any interface */
+	int ifindex;             /* resolved from dev (0 = none) */
+};
+
+/* Parse words / one line. 0 ok; -1 with err naming the bad word. Checks
+ * syntax and the kernel's flag rules (mptcp_endpoint_check), not the NICs. */
+int mptcp_endpoint_parse_argv(int argc, char **argv, struct mptcp_endpoint *e, char *err);
+int mptcp_endpoint_parse(const char *line, struct mptcp_endpoint *e, char *err);
+/* The kernel's rules: signal+fullmesh refused, port needs signal without
+ * subflow, implicit never; an address that is not unspecified or multicast. */
+int mptcp_endpoint_check(const struct mptcp_endpoint *e, char *err);
+/* Store form: "ADDR [dev IF] [id N] [port N] [subflow] [signal] [backup] [fullmesh]". */
+char *mptcp_endpoint_format(const struct mptcp_endpoint *e, char *buf, size_t size);
+/* `ip mptcp endpoint show` form: "ADDR [port N] id N FLAGS... [dev IF]". */
+char *mptcp_endpoint_show(const struct mptcp_endpoint *e, char *buf, size_t size);
+/* Space-separated flag names ("subflow fullmesh"), "" for none. */
+char *mptcp_flags_text(unsigned flags, char *buf, size_t size);
+/* Same address family, address and port: the kernel's idea of "the same endpoint". */
+int mptcp_endpoint_same(const struct mptcp_endpoint *a, const struct mptcp_endpoint *b);
+
+/* Resolve e->dev to e->ifindex (-1: no such interface) and check that the
+ * address is configured on that NIC, or on some NIC when dev is "". */
+int mptcp_endpoint_local(struct mptcp_endpoint *e, char *err);
+
+/* ---- the path manager ---- */
+struct mptcp_pm {
+	struct nl_sock nl;
+	uint16_t family;
+	uint32_t version;
+};
+
+/* -1 with errno ENOENT and words when the kernel has no MPTCP. */
+int mptcp_pm_open(struct mptcp_pm *pm, char *err);
+void mptcp_pm_close(struct mptcp_pm *pm);
+/* Every endpoint, in the kernel's order; *v is malloc'ed (free it). */
+int mptcp_pm_list(struct mptcp_pm *pm, struct mptcp_endpoint **v, size_t *n, char *err);
+int mptcp_pm_add(struct mptcp_pm *pm, const struct mptcp_endpoint *e, char *err);
+int mptcp_pm_del(struct mptcp_pm *pm, int id, char *err);
+int mptcp_pm_flush(struct mptcp_pm *pm, char *err);
+int mptcp_pm_limits_get(struct mptcp_pm *pm, long *subflows, long *add_addr_accepted, char *err);
+/* -1 for either value keeps what the kernel has. */
+int mptcp_pm_limits_set(struct mptcp_pm *pm, long subflows, long add_addr_accepted, char *err);
+
+/* ---- sockets ---- */
+struct mptcp_conns {
+	long established;        /* MPTCP sockets past the handshake, not listening */
+	long other;              /* MPTCP sockets opening or closing */
+	long listening;          /* MPTCP listeners */
+	long subflows;           /* TCP subflows under the non-listening sockets */
+};
+/* sock_diag with IPPROTO_MPTCP, IPv4 and IPv6 (what `ss -M` shows). */
+int mptcp_conn_count(struct mptcp_conns *c, char *err);
+/* One MPTcpExt counter of /proc/net/netstat (cumulative since boot); -1 if absent. */
+long long mptcp_netstat(const char *name);
+
+/* ---- sysctls (always the live /proc/sys of this network namespace) ---- */
+/* "net.mptcp.enabled" -> value text without newline; -1 (errno) if absent. */
+int mptcp_sysctl_get(const char *name, char *buf, size_t size);
+int mptcp_sysctl_set(const char *name, const char *value, char *err);
+
+/* ---- re-applying the store ---- */
+enum { MPTCP_REPORT_INFO, MPTCP_REPORT_WARN, MPTCP_REPORT_ERROR };
+typedef void (*mptcp_report_fn)(void *arg, int level, const char *msg);
+/* Make the kernel hold what [mptcp] says: enabled, limits, endpoints (added,
+ * or replaced when they differ; endpoints the store does not name are left
+ * alone). Returns the number of errors (each reported), or -1 when MPTCP
+ * cannot be reached at all (err says why). */
+int mptcp_apply(const struct store_mptcp *m, mptcp_report_fn report, void *arg, char *err);
+
+#endif
