@@ -30,7 +30,7 @@ LIBS      := -lbearssl -linih -lz
 
 ifeq ($(TARGET),host)
 # glibc build for sanitizers and fuzzing: not shipped
-DEPS      := $(shell deps/build.sh host 2>build-deps.log || echo FAILED)
+DEPS      := $(shell mkdir -p build && deps/build.sh host 2>build/deps-host.log || echo FAILED)
 CC        ?= cc
 CFLAGS    ?= -O1 -g
 XCFLAGS   := $(BASEFLAGS) -isystem $(DEPS)/include
@@ -52,8 +52,10 @@ OUT       ?= $(if $(filter x86_64,$(TARGET)),xwpf,$(BUILD)/xwpf)
 .PHONY: all dist test test-asan fuzz bench size clean unit
 all: $(OUT)
 
+# linked beside and renamed into place: a running test never sees a half-written binary
 $(OUT): $(OBJS)
-	$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
+	$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@.tmp $(OBJS) $(LIBS)
+	mv -f $@.tmp $@
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -86,7 +88,8 @@ APPLET_OBJS := $(filter $(BUILD)/applets/%,$(OBJS))
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(APPLET_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(XCFLAGS) -Wno-missing-prototypes -Wno-missing-declarations -Itests \
-	  $(XLDFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(APPLET_OBJS) $(LIBS)
+	  $(XLDFLAGS) $(LDFLAGS) -o $@.tmp $< $(LIB_OBJS) $(APPLET_OBJS) $(LIBS)
+	mv -f $@.tmp $@
 
 unit: $(UNIT_BINS)
 

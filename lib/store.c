@@ -4,6 +4,7 @@
 #include "store.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -1127,6 +1128,37 @@ store_mptcp_name(unsigned m)
 /* ------------------------------------------------------------------ */
 /* writing: a locked transaction over the text */
 
+/* Under the lock no write is in flight: temporary files left by a writer
+ * that was killed (STORE.tmp.PID, STORE.bak.tmp.PID) can go. */
+static void
+remove_stale_tmp(const char *path)
+{
+	char dir[256], base[128], prefix[160], bprefix[170], full[600];
+	const char *slash = strrchr(path, '/');
+	struct dirent *e;
+	DIR *d;
+
+	if (slash) {
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+		snprintf(base, sizeof(base), "%s", slash + 1);
+	} else {
+		strcpy(dir, ".");
+		snprintf(base, sizeof(base), "%s", path);
+	}
+	snprintf(prefix, sizeof(prefix), "%s.tmp.", base);
+	snprintf(bprefix, sizeof(bprefix), "%s.bak.tmp.", base);
+	if (!(d = opendir(*dir ? dir : "/")))
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 &&
+		    strncmp(e->d_name, bprefix, strlen(bprefix)) != 0)
+			continue;
+		snprintf(full, sizeof(full), "%s/%s", dir, e->d_name);
+		unlink(full);
+	}
+	closedir(d);
+}
+
 int
 store_begin(struct store_txn *t, const char *path, char *err)
 {
@@ -1161,6 +1193,7 @@ store_begin(struct store_txn *t, const char *path, char *err)
 			return -1;
 		}
 	}
+	remove_stale_tmp(path);
 	t->orig = file_read(path, NULL);
 	if (!t->orig) {
 		if (errno != ENOENT) {

@@ -93,5 +93,7 @@ for i in $(seq 1 300); do
 done
 check_eq "300 writes under SIGKILL: the store always parses" 0 "$bad"
 echo "# $killed of 300 writers were killed mid-way"
+x set a1 note=final > /dev/null
+check_eq "temporary files of killed writers are cleaned up" "" "$(ls "$XWPF_ROOT/etc/xwpf" | grep tmp)"
 check_eq "and still holds every rule" 80 "$(x list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')"
 finish
