@@ -1,0 +1,98 @@
+#ifndef XWPF_MIGRATE_H
+#define XWPF_MIGRATE_H
+
+/*
+ * Migration from the xwPF script and the realm relay (REFERENCE.md 1, 2).
+ *
+ * Everything here reads foreign files as data: xwPF's rule-N.conf shell
+ * variable files are parsed, never run; realm's JSON and TOML go through
+ * small parsers with depth and size limits. The result is a list of store
+ * rules as key/value lines (the import applet names them, merges them into
+ * the store text and lets store_parse_text judge them) plus [mptcp] lines.
+ */
+#include <stddef.h>
+
+#include "store.h"
+
+#define MIG_MAX_INPUT (4u << 20)   /* bytes of one config file */
+
+struct mig_kv {
+	char key[32];
+	char *value;
+};
+
+struct mig_rule {
+	char name[STORE_NAME_MAX + 1];   /* wanted name; the import may add a suffix */
+	char origin[96];                 /* "rule-3.conf", "endpoint 2": for messages */
+	struct mig_kv *kv;
+	size_t nkv;
+};
+
+struct mig_result {
+	struct mig_rule *rules;
+	size_t nrules;
+	char **endpoints;                /* [mptcp] endpoint values */
+	size_t nendpoints;
+	int mptcp_enable;                /* the source turned MPTCP on */
+	char **warnings;
+	size_t nwarnings;
+};
+
+void mig_free(struct mig_result *m);
+
+/* ---- building results (mig_common.c) ---- */
+struct mig_rule *mig_rule_new(struct mig_result *m, const char *name, const char *origin);
+/* Add key = value. Values are checked for what the INI store cannot hold
+ * (line breaks, a '#' comment start); -1 with err then. */
+int mig_set(struct mig_rule *r, const char *key, const char *value, char *err);
+int mig_setf(struct mig_rule *r, const char *key, char *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+const char *mig_get(const struct mig_rule *r, const char *key);
+void mig_warn(struct mig_result *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int mig_add_endpoint(struct mig_result *m, const char *value);
+/* A store rule name from anything: invalid characters become '-', cut to the limit. */
+void mig_name(char *out, size_t size, const char *in, const char *fallback);
+/* A note the store keeps as written: no line breaks, no comment starts. */
+void mig_note(char *out, size_t size, const char *in);
+/* "1.2.3.4:80", "[::1]:80", ":::80", ":80" -> "[::]:80" style; -1 if no port. */
+int mig_listen(const char *in, char *out, size_t size);
+
+/* ---- xwPF (mig_xwpf.c) ---- */
+struct mig_file {
+	const char *name;          /* for messages: "rules/rule-1.conf" */
+	const char *text;
+	size_t len;
+};
+
+/* KEY="value" / KEY='value' / KEY=value lines, '#' comments, blank lines.
+ * Nothing is expanded: "$(cmd)" stays the text "$(cmd)". Any other line is
+ * an error "name:line: ...". cb returns -1 to stop (with err filled). */
+typedef int (*mig_var_cb)(void *user, const char *key, const char *value, int line, char *err);
+int mig_shvars(const struct mig_file *f, mig_var_cb cb, void *user, char *err);
+/* One "ip mptcp endpoint show" line -> "ADDR [dev IF] [id N] [flags]". */
+int mig_mptcp_line(const char *line, char *out, size_t size, char *err);
+/* rule files (any order), optional mptcp_endpoints.conf and sysctl file texts */
+int mig_xwpf(const struct mig_file *rules, size_t n, const struct mig_file *endpoints,
+    const struct mig_file *sysctl, struct mig_result *m, char *err);
+
+/* ---- realm (mig_tree.c parses, mig_realm.c converts) ---- */
+enum mv_type { MV_NULL, MV_BOOL, MV_NUM, MV_STR, MV_ARR, MV_OBJ };
+
+struct mval {
+	enum mv_type t;
+	int b;
+	double num;
+	char *s;                   /* MV_STR; also the number's text */
+	struct mval **v;           /* MV_ARR, MV_OBJ */
+	char **keys;               /* MV_OBJ */
+	size_t n;
+};
+
+struct mval *mv_json_parse(const char *text, size_t len, char *err);
+struct mval *mv_toml_parse(const char *text, size_t len, char *err);
+const struct mval *mv_get(const struct mval *obj, const char *key);
+void mv_free(struct mval *v);
+
+int mig_realm(const struct mval *root, struct mig_result *m, char *err);
+
+#endif
