@@ -1,0 +1,401 @@
+/*
+ * health: active health checks of the remotes of every rule with
+ * failover = yes (lib/hc.h has the checks, the hysteresis and the state
+ * file). The running relay watches the state file and takes a backend
+ * marked down out of rotation for new connections.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include "applet.h"
+#include "hc.h"
+#include "json.h"
+#include "log.h"
+#include "paths.h"
+#include "store.h"
+#include "util.h"
+
+const char health_usage[] =
+    "usage: xwpf health --once | --watch | --status [--json]\n"
+    "\n"
+    "  --once             check every backend once, update the state file, log\n"
+    "                     each up/down change (for a systemd timer or cron)\n"
+    "  --watch            check again every health_interval (default 4s) until\n"
+    "                     SIGTERM or SIGINT; SIGHUP checks at once\n"
+    "  --status [--json]  each backend's state, consecutive failed and good checks,\n"
+    "                     last check, last change and the last result\n"
+    "\n"
+    "  --interval TIME    with --watch: instead of [global] health_interval\n"
+    "  --timeout TIME     per check, instead of [global] health_timeout (3s)\n"
+    "  -v, --verbose      log every check, not only the changes\n"
+    "\n"
+    "Checked: every remote of every enabled rule with failover = yes, all in\n"
+    "parallel. A TCP connect, or with health_send / health_expect set on the rule,\n"
+    "send that string (\\r \\n \\t \\0 \\\\ \\xHH understood) and expect the reply to\n"
+    "start with health_expect. A backend goes down after health_fail (2) failed\n"
+    "checks in a row, and up again after health_ok (2) good ones in a row once\n"
+    "health_cooldown (120s, 0 allowed) has passed since it went down.\n"
+    "When every backend of a rule is down the relay still tries them in order.\n"
+    "\n"
+    "State: $XWPF_ROOT/var/lib/xwpf/health (--root DIR moves it).\n"
+    "Exit codes: 0 ok, 1 failure (state not writable), 2 usage, 3 invalid store.\n";
+
+static volatile sig_atomic_t got_stop, got_hup;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_stop = 1;
+}
+
+struct opts {
+	int once, watch, status, json, verbose;
+	long interval_ms, timeout_ms;   /* -1: from the store */
+};
+
+/* Load the store; diagnostics to stderr (or the log once it is open). */
+static int
+load_store(struct store *st, int to_log)
+{
+	struct store_diags d = { 0 };
+	char buf[600];
+	size_t i;
+	int rc = store_load(path_get(PATH_CONF), st, &d);
+
+	for (i = 0; i < d.n; i++) {
+		if (!d.v[i].error && rc == 0)
+			continue;   /* warnings are the rule applet's business */
+		store_diag_format(&d, i, buf, sizeof(buf));
+		if (to_log)
+			log_error("%s", buf);
+		else
+			fprintf(stderr, "%s\n", buf);
+	}
+	if (rc < 0) {
+		if (to_log)
+			log_error("the store is invalid: fix it (xwpf rule check), nothing checked this round");
+		else
+			fprintf(stderr, "%s: the store is invalid: fix it (see: xwpf rule check)\n", applet_name);
+	}
+	store_diags_free(&d);
+	return rc;
+}
+
+static void
+open_log(const struct store *st, int verbose)
+{
+	enum log_level lv = LOG_INFO;
+	const char *file = st->g.log_file;
+	char buf[512];
+
+	if (log_level_parse(st->g.log_level, &lv) < 0)
+		lv = LOG_INFO;
+	if (verbose)
+		lv = LOG_DEBUG;
+	if (str_ieq(file, "yes") || str_ieq(file, "true") || str_ieq(file, "on"))
+		file = path_get(PATH_LOG);
+	else if (str_ieq(file, "no") || str_ieq(file, "false") || str_ieq(file, "off"))
+		file = "";
+	else if (*file)
+		file = path_rooted(file, buf, sizeof(buf));
+	if (log_open("xwpf health", lv, file, st->g.log_max_size) < 0) {
+		log_open("xwpf health", lv, NULL, 0);
+		log_warn("cannot open the log file %s: %s; logging to stderr", file, strerror(errno));
+	}
+}
+
+/* Serialize rounds of concurrent health processes (a timer and a watch). */
+static int
+lock_state(void)
+{
+	char path[600];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s.lock", path_get(PATH_HEALTH));
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
+		return -1;
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+/* One round: check, judge, save. Returns an exit code. */
+static int
+check_round(const struct store *st, const struct opts *o)
+{
+	struct hc_state prev = { 0 }, next = { 0 };
+	struct hc_host *hosts = NULL;
+	size_t n = 0;
+	long timeout = o->timeout_ms >= 0 ? o->timeout_ms : st->g.health_timeout;
+	char err[ERRLEN];
+	int lockfd = -1, rc = EXIT_FAIL;
+
+	if (mkdir_p(path_get(PATH_STATE_DIR), 0755) < 0) {
+		log_error("cannot create %s: %s", path_get(PATH_STATE_DIR), strerror(errno));
+		return EXIT_FAIL;
+	}
+	if ((lockfd = lock_state()) < 0) {
+		log_error("cannot lock %s.lock: %s", path_get(PATH_HEALTH), strerror(errno));
+		return EXIT_FAIL;
+	}
+	if (hc_state_load(path_get(PATH_HEALTH), &prev, err) < 0)
+		log_warn("%s; starting from a fresh state (it is rewritten now)", err);
+	if (hc_hosts_build(st, &prev, &hosts, &n, err) < 0) {
+		log_error("%s", err);
+		rc = EXIT_CONFIG;
+		goto out;
+	}
+	if (n == 0)
+		log_debug("no enabled rule has failover = yes: nothing to check");
+	if (hc_check_all(hosts, n, timeout, err) < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	if (hc_hosts_state(hosts, n, &next) < 0) {
+		log_error("out of memory");
+		goto out;
+	}
+	if (hc_state_save(path_get(PATH_HEALTH), &next, err) < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	rc = EXIT_OK;
+out:
+	hc_hosts_free(hosts, n);
+	hc_state_free(&prev);
+	hc_state_free(&next);
+	close(lockfd);
+	return rc;
+}
+
+static int
+run_once(const struct opts *o)
+{
+	struct store st;
+	int rc;
+
+	if (load_store(&st, 0) < 0) {
+		store_free(&st);
+		return EXIT_CONFIG;
+	}
+	open_log(&st, o->verbose);
+	rc = check_round(&st, o);
+	store_free(&st);
+	log_close();
+	return rc;
+}
+
+static int
+run_watch(const struct opts *o)
+{
+	struct sigaction sa;
+	sigset_t block, orig;
+	struct store st;
+	int have_log = 0, rounds = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;   /* no SA_RESTART: the wait ends at once */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	/* Signals wait while a round runs, so a stop never leaves half a state. */
+	sigprocmask(SIG_BLOCK, &block, &orig);
+
+	while (!got_stop) {
+		int64_t start = now_ms(), wait;
+		long interval = 4000;
+		struct timespec ts;
+
+		got_hup = 0;
+		if (load_store(&st, have_log) == 0) {
+			if (!have_log) {
+				open_log(&st, o->verbose);
+				have_log = 1;
+				log_info("watching every %lds (pid %ld)", (o->interval_ms >= 0 ? o->interval_ms :
+				    st.g.health_interval) / 1000, (long)getpid());
+			}
+			interval = o->interval_ms >= 0 ? o->interval_ms : st.g.health_interval;
+			check_round(&st, o);
+			rounds++;
+		} else if (!have_log) {
+			store_free(&st);
+			return EXIT_CONFIG;   /* refuse to start on a broken store */
+		}
+		store_free(&st);
+		wait = start + interval - now_ms();
+		if (wait < 0)
+			wait = 0;
+		ts.tv_sec = (time_t)(wait / 1000);
+		ts.tv_nsec = (long)(wait % 1000) * 1000000L;
+		if (!got_stop && !got_hup)
+			ppoll(NULL, 0, &ts, &orig);   /* signals are let in only here */
+	}
+	log_info("stopping after %d rounds", rounds);
+	log_close();
+	sigprocmask(SIG_SETMASK, &orig, NULL);
+	return EXIT_OK;
+}
+
+static const char *
+when(int64_t ms, char *buf, size_t size)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	int64_t ago = (wall_ms() - ms) / 1000;
+	size_t n;
+
+	if (ms <= 0)
+		return "-";
+	localtime_r(&t, &tm);
+	n = strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
+	if (ago >= 0 && n < size)
+		snprintf(buf + n, size - n, " (%llds ago)", (long long)ago);
+	return buf;
+}
+
+static int
+run_status(const struct opts *o)
+{
+	struct store st;
+	struct hc_state hs = { 0 };
+	char err[ERRLEN], c1[64], c2[64], id[HC_TARGET_MAX];
+	size_t i, j, shown = 0;
+	int first_obj = 1;
+
+	if (load_store(&st, 0) < 0) {
+		store_free(&st);
+		return EXIT_CONFIG;
+	}
+	if (hc_state_load(path_get(PATH_HEALTH), &hs, err) < 0) {
+		fprintf(stderr, "%s: %s (the next check rewrites it)\n", applet_name, err);
+		store_free(&st);
+		return EXIT_FAIL;
+	}
+	if (o->json)
+		fputc('[', stdout);
+	else
+		printf("%-16s %-28s %-9s %5s %5s  %-31s %-31s %s\n", "RULE", "BACKEND", "STATE", "FAILS", "OKS",
+		    "LAST CHECK", "LAST CHANGE", "LAST RESULT");
+	for (i = 0; i < st.nrules; i++) {
+		const struct store_rule *r = &st.rules[i];
+
+		if (!r->enabled || !r->failover)
+			continue;
+		for (j = 0; j < r->nremotes; j++) {
+			const struct hc_entry *e;
+			const char *state;
+
+			hostport_format(&r->remotes[j].addr, id, sizeof(id));
+			e = hc_state_find(&hs, r->name, id);
+			state = !e ? "unchecked" : e->up ? "up" : "down";
+			shown++;
+			if (o->json) {
+				int first = 1;
+
+				fputs(first_obj ? "{" : ",{", stdout);
+				first_obj = 0;
+				json_kv_str(stdout, &first, "rule", r->name);
+				json_kv_str(stdout, &first, "backend", id);
+				json_kv_str(stdout, &first, "state", state);
+				json_kv_num(stdout, &first, "fails", e ? e->fails : 0);
+				json_kv_num(stdout, &first, "oks", e ? e->oks : 0);
+				json_kv_num(stdout, &first, "last_check_ms", e ? e->last_check : 0);
+				json_kv_num(stdout, &first, "last_change_ms", e ? e->last_change : 0);
+				json_kv_str(stdout, &first, "reason", e ? hc_code_str(e->reason) : "");
+				json_kv_str(stdout, &first, "reason_text", e ? hc_code_text(e->reason) : "");
+				fputc('}', stdout);
+				continue;
+			}
+			printf("%-16s %-28s %-9s %5ld %5ld  %-31s %-31s %s\n", r->name, id, state, e ? e->fails : 0,
+			    e ? e->oks : 0, e ? when(e->last_check, c1, sizeof(c1)) : "-",
+			    e ? when(e->last_change, c2, sizeof(c2)) : "-", e ? hc_code_text(e->reason) : "-");
+		}
+	}
+	if (o->json)
+		fputs("]\n", stdout);
+	else if (!shown)
+		printf("no enabled rule has failover = yes; turn it on with\n  xwpf rule set NAME failover=yes\n");
+	hc_state_free(&hs);
+	store_free(&st);
+	return EXIT_OK;
+}
+
+static int
+duration_arg(const char *opt, const char *v, long min, long *out)
+{
+	if (!v || parse_duration_ms(v, out) < 0 || *out < min) {
+		fprintf(stderr, "%s: %s needs a duration of at least %ldms, like 4s or 500ms, not '%s'\n",
+		    applet_name, opt, min, v ? v : "");
+		return -1;
+	}
+	return 0;
+}
+
+int
+health_main(int argc, char **argv)
+{
+	struct opts o = { 0, 0, 0, 0, 0, -1, -1 };
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--once") == 0)
+			o.once = 1;
+		else if (strcmp(a, "--watch") == 0)
+			o.watch = 1;
+		else if (strcmp(a, "--status") == 0)
+			o.status = 1;
+		else if (strcmp(a, "--json") == 0)
+			o.json = 1;
+		else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
+			o.verbose = 1;
+		else if (strcmp(a, "--interval") == 0) {
+			if (duration_arg(a, i + 1 < argc ? argv[++i] : NULL, 100, &o.interval_ms) < 0)
+				return EXIT_USAGE;
+		} else if (strcmp(a, "--timeout") == 0) {
+			if (duration_arg(a, i + 1 < argc ? argv[++i] : NULL, 10, &o.timeout_ms) < 0)
+				return EXIT_USAGE;
+		} else {
+			fprintf(stderr, "%s: unknown option '%s'\n%s", applet_name, a, health_usage);
+			return EXIT_USAGE;
+		}
+	}
+	if (o.once + o.watch + o.status != 1) {
+		fprintf(stderr, "%s: give exactly one of --once, --watch, --status\n%s", applet_name, health_usage);
+		return EXIT_USAGE;
+	}
+	if (o.json && !o.status) {
+		fprintf(stderr, "%s: --json goes with --status\n", applet_name);
+		return EXIT_USAGE;
+	}
+	if (o.interval_ms >= 0 && !o.watch) {
+		fprintf(stderr, "%s: --interval goes with --watch\n", applet_name);
+		return EXIT_USAGE;
+	}
+	if (o.status)
+		return run_status(&o);
+	if (o.once)
+		return run_once(&o);
+	return run_watch(&o);
+}

@@ -1,0 +1,934 @@
+/*
+ * hc: health probes, hysteresis and the health state file (hc.h).
+ *
+ * The shape follows relayd's hce.c / check_tcp.c: each check is a chain of
+ * small callbacks (hc_start -> hc_resolved -> hc_connected -> hc_write ->
+ * hc_read) driven by one epoll loop with absolute deadlines, and every exit
+ * path calls hc_done(host, code).
+ */
+#include "hc.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lb.h"
+#include "log.h"
+#include "util.h"
+
+static const struct {
+	const char *token, *text;
+} codes[HC_CODE_COUNT] = {
+	[HC_OK] = { "ok", "check passed" },
+	[HC_RESOLVE_FAIL] = { "resolve-failed", "the name does not resolve" },
+	[HC_RESOLVE_TIMEOUT] = { "resolve-timeout", "name resolution timed out" },
+	[HC_SOCKET_FAIL] = { "socket-failed", "cannot set up the socket (through, interface)" },
+	[HC_CONNECT_REFUSED] = { "refused", "connection refused" },
+	[HC_CONNECT_UNREACH] = { "unreachable", "network or host unreachable" },
+	[HC_CONNECT_FAIL] = { "connect-failed", "connect failed" },
+	[HC_CONNECT_TIMEOUT] = { "connect-timeout", "connect timed out" },
+	[HC_WRITE_FAIL] = { "send-failed", "sending health_send failed" },
+	[HC_WRITE_TIMEOUT] = { "send-timeout", "sending health_send timed out" },
+	[HC_READ_FAIL] = { "read-failed", "reading the reply failed" },
+	[HC_READ_CLOSED] = { "closed", "closed before the expected reply" },
+	[HC_READ_TIMEOUT] = { "read-timeout", "no (complete) reply in time" },
+	[HC_EXPECT_MISMATCH] = { "mismatch", "the reply does not start with health_expect" },
+};
+
+const char *
+hc_code_str(enum hc_code c)
+{
+	return (unsigned)c < HC_CODE_COUNT ? codes[c].token : NULL;
+}
+
+const char *
+hc_code_text(enum hc_code c)
+{
+	return (unsigned)c < HC_CODE_COUNT ? codes[c].text : "?";
+}
+
+int
+hc_code_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; i < HC_CODE_COUNT; i++)
+		if (strcmp(s, codes[i].token) == 0)
+			return i;
+	return -1;
+}
+
+/* ---------------------------------------------------------------- state */
+
+static int
+entry_cmp(const void *a, const void *b)
+{
+	const struct hc_entry *x = a, *y = b;
+	int c = strcmp(x->rule, y->rule);
+
+	return c ? c : strcmp(x->target, y->target);
+}
+
+static int
+parse_i64(const char *s, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end || v < 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+hc_state_parse(const char *text, struct hc_state *out, char *err)
+{
+	const char *p = text, *eol;
+	size_t cap = 0;
+	int lineno = 0;
+
+	out->v = NULL;
+	out->n = 0;
+	for (; *p; p = *eol ? eol + 1 : eol) {
+		char line[1024], *f[9], *save = NULL, *tok;
+		struct hc_entry e;
+		int64_t fails, oks;
+		size_t len;
+		int nf = 0, code;
+
+		lineno++;
+		eol = strchr(p, '\n');
+		if (!eol)
+			eol = p + strlen(p);
+		len = (size_t)(eol - p);
+		if (len >= sizeof(line)) {
+			snprintf(err, ERRLEN, "line %d: longer than %zu bytes", lineno, sizeof(line) - 1);
+			goto fail;
+		}
+		memcpy(line, p, len);
+		line[len] = '\0';
+		for (tok = strtok_r(line, " \t\r", &save); tok && nf < 9; tok = strtok_r(NULL, " \t\r", &save))
+			f[nf++] = tok;
+		if (nf == 0 || f[0][0] == '#')
+			continue;
+		if (nf != 8) {
+			snprintf(err, ERRLEN, "line %d: expected 8 fields (RULE BACKEND STATE FAILS OKS "
+			    "LAST_CHECK LAST_CHANGE REASON), found %s", lineno, nf > 8 ? "more" : "fewer");
+			goto fail;
+		}
+		memset(&e, 0, sizeof(e));
+		if (!store_name_valid(f[0])) {
+			snprintf(err, ERRLEN, "line %d: '%.60s' is not a rule name", lineno, f[0]);
+			goto fail;
+		}
+		strcpy(e.rule, f[0]);
+		if (str_copy(e.target, sizeof(e.target), f[1]) < 0 || !strchr(f[1], ':')) {
+			snprintf(err, ERRLEN, "line %d: '%.60s' is not HOST:PORT", lineno, f[1]);
+			goto fail;
+		}
+		if (strcmp(f[2], "up") == 0)
+			e.up = 1;
+		else if (strcmp(f[2], "down") != 0) {
+			snprintf(err, ERRLEN, "line %d: state must be up or down, not '%.20s'", lineno, f[2]);
+			goto fail;
+		}
+		if (parse_i64(f[3], &fails) < 0 || parse_i64(f[4], &oks) < 0 || fails > 1000000000 ||
+		    oks > 1000000000 || parse_i64(f[5], &e.last_check) < 0 ||
+		    parse_i64(f[6], &e.last_change) < 0) {
+			snprintf(err, ERRLEN, "line %d: counts and times must be whole numbers >= 0", lineno);
+			goto fail;
+		}
+		e.fails = (long)fails;
+		e.oks = (long)oks;
+		if ((code = hc_code_parse(f[7])) < 0) {
+			snprintf(err, ERRLEN, "line %d: unknown reason '%.30s'", lineno, f[7]);
+			goto fail;
+		}
+		e.reason = (enum hc_code)code;
+		if (out->n == cap) {
+			struct hc_entry *nv;
+
+			cap = cap ? cap * 2 : 16;
+			if (!(nv = realloc(out->v, cap * sizeof(*nv)))) {
+				snprintf(err, ERRLEN, "out of memory");
+				goto fail;
+			}
+			out->v = nv;
+		}
+		out->v[out->n++] = e;
+	}
+	if (out->n)
+		qsort(out->v, out->n, sizeof(*out->v), entry_cmp);
+	return 0;
+fail:
+	hc_state_free(out);
+	errno = EINVAL;
+	return -1;
+}
+
+int
+hc_state_load(const char *path, struct hc_state *out, char *err)
+{
+	char *text;
+	int rc;
+
+	out->v = NULL;
+	out->n = 0;
+	if (!(text = file_read(path, NULL))) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, ERRLEN, "cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	rc = hc_state_parse(text, out, err);
+	free(text);
+	if (rc < 0) {
+		char msg[ERRLEN];
+
+		snprintf(msg, sizeof(msg), "%s: %s", path, err);
+		memcpy(err, msg, ERRLEN);
+	}
+	return rc;
+}
+
+char *
+hc_state_format(const struct hc_state *s, size_t *len)
+{
+	static const char head[] = "# xwpf health v1: RULE BACKEND STATE FAILS OKS LAST_CHECK LAST_CHANGE "
+	    "REASON (times: ms since the epoch)\n";
+	size_t cap = sizeof(head) + s->n * (STORE_NAME_MAX + HC_TARGET_MAX + 96), n;
+	char *buf = malloc(cap);
+	size_t i;
+
+	if (!buf)
+		return NULL;
+	n = (size_t)snprintf(buf, cap, "%s", head);
+	for (i = 0; i < s->n; i++) {
+		const struct hc_entry *e = &s->v[i];
+
+		n += (size_t)snprintf(buf + n, cap - n, "%s %s %s %ld %ld %lld %lld %s\n", e->rule, e->target,
+		    e->up ? "up" : "down", e->fails, e->oks, (long long)e->last_check,
+		    (long long)e->last_change, hc_code_str(e->reason) ? hc_code_str(e->reason) : "ok");
+	}
+	if (len)
+		*len = n;
+	return buf;
+}
+
+int
+hc_state_save(const char *path, const struct hc_state *s, char *err)
+{
+	char dir[512], *slash, *text;
+	size_t len;
+	int rc;
+
+	if (str_copy(dir, sizeof(dir), path) == 0 && (slash = strrchr(dir, '/')) && slash != dir) {
+		*slash = '\0';
+		if (mkdir_p(dir, 0755) < 0) {
+			snprintf(err, ERRLEN, "cannot create %s: %s", dir, strerror(errno));
+			return -1;
+		}
+	}
+	if (!(text = hc_state_format(s, &len))) {
+		snprintf(err, ERRLEN, "out of memory");
+		return -1;
+	}
+	rc = file_write_atomic(path, text, len, 0644);
+	if (rc < 0)
+		snprintf(err, ERRLEN, "cannot write %s: %s", path, strerror(errno));
+	free(text);
+	return rc;
+}
+
+void
+hc_state_free(struct hc_state *s)
+{
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+const struct hc_entry *
+hc_state_find(const struct hc_state *s, const char *rule, const char *target)
+{
+	struct hc_entry key;
+
+	if (!s || !s->n || str_copy(key.rule, sizeof(key.rule), rule) < 0 ||
+	    str_copy(key.target, sizeof(key.target), target) < 0)
+		return NULL;
+	return bsearch(&key, s->v, s->n, sizeof(*s->v), entry_cmp);
+}
+
+int
+hc_state_apply(const struct hc_state *s, const char *rule, struct lb *lb)
+{
+	int i, down = 0;
+
+	for (i = 0; i < lb_count(lb); i++) {
+		const struct hc_entry *e = hc_state_find(s, rule, lb_backend_id(lb, i));
+		int up = e ? e->up : 1;
+
+		lb_set_health(lb, i, up);
+		down += !up;
+	}
+	return down;
+}
+
+/* ---------------------------------------------------------------- hosts */
+
+int
+hc_unescape(const char *s, char *out, size_t size, size_t *len, char *err)
+{
+	size_t n = 0;
+
+	for (; *s; s++) {
+		int c = (unsigned char)*s;
+
+		if (c == '\\') {
+			switch (*++s) {
+			case 'r': c = '\r'; break;
+			case 'n': c = '\n'; break;
+			case 't': c = '\t'; break;
+			case '0': c = '\0'; break;
+			case '\\': c = '\\'; break;
+			case 'x':
+				if (isxdigit((unsigned char)s[1]) && isxdigit((unsigned char)s[2])) {
+					char hex[3] = { s[1], s[2], '\0' };
+
+					c = (int)strtol(hex, NULL, 16);
+					s += 2;
+					break;
+				}
+				/* fall through */
+			default:
+				snprintf(err, ERRLEN, "'\\%.1s' is not an escape: use \\r \\n \\t \\0 \\\\ or \\xHH",
+				    *s ? s : "");
+				return -1;
+			}
+		}
+		if (n + 1 >= size) {
+			snprintf(err, ERRLEN, "longer than %zu bytes", size - 1);
+			return -1;
+		}
+		out[n++] = (char)c;
+	}
+	out[n] = '\0';
+	*len = n;
+	return 0;
+}
+
+int
+hc_hosts_build(const struct store *st, const struct hc_state *prev, struct hc_host **out, size_t *n,
+    char *err)
+{
+	struct hc_host *v = NULL;
+	size_t cap = 0, cnt = 0, i, j, k;
+	char why[ERRLEN];
+
+	for (i = 0; i < st->nrules; i++)
+		if (st->rules[i].enabled && st->rules[i].failover)
+			cap += st->rules[i].nremotes;
+	if (cap && !(v = calloc(cap, sizeof(*v)))) {
+		snprintf(err, ERRLEN, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < st->nrules; i++) {
+		const struct store_rule *r = &st->rules[i];
+
+		if (!r->enabled || !r->failover)
+			continue;
+		for (j = 0; j < r->nremotes; j++) {
+			struct hc_host *h = &v[cnt];
+			const struct hc_entry *pe;
+			int dup = 0;
+
+			memset(h, 0, sizeof(*h));
+			h->fd = -1;
+			strcpy(h->st.rule, r->name);
+			hostport_format(&r->remotes[j].addr, h->st.target, sizeof(h->st.target));
+			for (k = 0; k < cnt && !dup; k++)
+				dup = strcmp(v[k].st.rule, h->st.rule) == 0 && strcmp(v[k].st.target, h->st.target) == 0;
+			if (dup)
+				continue;
+			h->addr = r->remotes[j].addr;
+			strcpy(h->through, r->through.host);
+			strcpy(h->interface, r->interface);
+			if (hc_unescape(r->health_send, h->send, sizeof(h->send), &h->sendlen, why) < 0 ||
+			    hc_unescape(r->health_expect, h->expect, sizeof(h->expect), &h->expectlen, why) < 0) {
+				snprintf(err, ERRLEN, "rule '%s': health_send or health_expect: %s", r->name, why);
+				free(v);
+				return -1;
+			}
+			h->fail_thr = store_rule_ms(st, r, r->health_fail, st->g.health_fail);
+			h->ok_thr = store_rule_ms(st, r, r->health_ok, st->g.health_ok);
+			h->cooldown_ms = store_rule_ms(st, r, r->health_cooldown, st->g.health_cooldown);
+			h->st.up = 1;
+			if ((pe = hc_state_find(prev, h->st.rule, h->st.target)) != NULL)
+				h->st = *pe;
+			cnt++;
+		}
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+void
+hc_hosts_free(struct hc_host *h, size_t n)
+{
+	size_t i;
+
+	for (i = 0; h && i < n; i++)
+		if (!h[i].done && (h[i].fd >= 0 || h[i].dns))
+			hc_done(&h[i], HC_CONNECT_TIMEOUT);   /* closes; never left open */
+	free(h);
+}
+
+int
+hc_hosts_state(const struct hc_host *h, size_t n, struct hc_state *out)
+{
+	size_t i;
+
+	out->n = 0;
+	if (!(out->v = calloc(n ? n : 1, sizeof(*out->v))))
+		return -1;
+	for (i = 0; i < n; i++)
+		out->v[i] = h[i].st;
+	out->n = n;
+	qsort(out->v, n, sizeof(*out->v), entry_cmp);
+	return 0;
+}
+
+/* ----------------------------------------------------------- hysteresis */
+
+int
+hc_judge(struct hc_host *h, enum hc_code code, int64_t now_wall)
+{
+	struct hc_entry *e = &h->st;
+	const char *d = h->detail;
+
+	e->last_check = now_wall;
+	e->reason = code;
+	if (code == HC_OK) {
+		e->oks += e->oks < 1000000000;
+		e->fails = 0;
+	} else {
+		e->fails += e->fails < 1000000000;
+		e->oks = 0;
+	}
+	if (e->up && code != HC_OK && e->fails >= h->fail_thr) {
+		e->up = 0;
+		e->last_change = now_wall;
+		log_warn("rule %s: backend %s is down: %s%s%s (%ld consecutive failed checks)", e->rule, e->target,
+		    hc_code_text(code), *d ? ": " : "", d, e->fails);
+		return -1;
+	}
+	if (!e->up && code == HC_OK && e->oks >= h->ok_thr && now_wall - e->last_change >= h->cooldown_ms) {
+		long was = (long)((now_wall - e->last_change) / 1000);
+
+		e->up = 1;
+		e->last_change = now_wall;
+		log_info("rule %s: backend %s is up: %ld consecutive good checks after %lds down", e->rule,
+		    e->target, e->oks, was);
+		return 1;
+	}
+	log_debug("rule %s: backend %s: %s%s%s (%s, %ld failed, %ld good in a row)", e->rule, e->target,
+	    hc_code_text(code), *d ? ": " : "", d, e->up ? "up" : "down", e->fails, e->oks);
+	return 0;
+}
+
+/* ------------------------------------------------------------- resolver */
+
+/* A name lookup runs in its own thread, since getaddrinfo blocks. The job is
+ * shared by the thread and the loop; the last one to let go frees it, so a
+ * loop that gave up at its deadline leaves nothing dangling. */
+struct hc_dns {
+	atomic_int refs;
+	int efd;
+	int family;
+	char host[HOST_MAX], port[8];
+	int rc;
+	struct sockaddr_storage sa;
+	socklen_t salen;
+};
+
+static void
+dns_put(struct hc_dns *j)
+{
+	if (atomic_fetch_sub(&j->refs, 1) == 1) {
+		close(j->efd);
+		free(j);
+	}
+}
+
+static void *
+dns_thread(void *arg)
+{
+	struct hc_dns *j = arg;
+	struct addrinfo hints, *res = NULL;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = j->family;
+	hints.ai_socktype = SOCK_STREAM;
+	j->rc = getaddrinfo(j->host, j->port, &hints, &res);
+	if (j->rc == 0 && res && res->ai_addrlen <= sizeof(j->sa)) {
+		memcpy(&j->sa, res->ai_addr, res->ai_addrlen);
+		j->salen = res->ai_addrlen;
+	} else if (j->rc == 0)
+		j->rc = EAI_FAIL;
+	if (res)
+		freeaddrinfo(res);
+	(void)eventfd_write(j->efd, 1);
+	dns_put(j);
+	return NULL;
+}
+
+static struct hc_dns *
+dns_start(const char *host, unsigned port, int family)
+{
+	struct hc_dns *j = calloc(1, sizeof(*j));
+	pthread_attr_t attr;
+	pthread_t t;
+	int ok;
+
+	if (!j)
+		return NULL;
+	if ((j->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+		free(j);
+		return NULL;
+	}
+	atomic_init(&j->refs, 2);
+	j->family = family;
+	snprintf(j->host, sizeof(j->host), "%s", host);
+	snprintf(j->port, sizeof(j->port), "%u", port);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	ok = pthread_create(&t, &attr, dns_thread, j) == 0;
+	pthread_attr_destroy(&attr);
+	if (!ok) {
+		close(j->efd);
+		free(j);
+		errno = EAGAIN;
+		return NULL;
+	}
+	return j;
+}
+
+/* ---------------------------------------------------------------- probes */
+
+enum { PH_RESOLVE, PH_CONNECT, PH_WRITE, PH_READ };
+
+struct hc_loop {
+	int ep;
+	struct hc_host *hosts;
+	size_t active;
+};
+
+/* The loop is reached through the host during one hc_check_all run. */
+static _Thread_local struct hc_loop *cur_loop;
+
+static int
+hc_wait(struct hc_host *h, int fd, uint32_t events, int add)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = events;
+	ev.data.u64 = ((uint64_t)(size_t)(h - cur_loop->hosts) << 32) | (uint32_t)fd;
+	return epoll_ctl(cur_loop->ep, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev);
+}
+
+static void
+set_detail(struct hc_host *h, const char *what, int err)
+{
+	snprintf(h->detail, sizeof(h->detail), "%s%s%s", what, err ? ": " : "", err ? strerror(err) : "");
+}
+
+int
+hc_done(struct hc_host *h, enum hc_code code)
+{
+	if (h->done)
+		return 0;
+	h->done = 1;
+	if (h->fd >= 0) {
+		if (cur_loop)
+			epoll_ctl(cur_loop->ep, EPOLL_CTL_DEL, h->fd, NULL);
+		close(h->fd);
+		h->fd = -1;
+	}
+	if (h->dns) {
+		if (cur_loop)
+			epoll_ctl(cur_loop->ep, EPOLL_CTL_DEL, h->dns->efd, NULL);
+		dns_put(h->dns);
+		h->dns = NULL;
+	}
+	if (cur_loop && cur_loop->active)
+		cur_loop->active--;
+	return hc_judge(h, code, wall_ms());
+}
+
+static void hc_connect(struct hc_host *h);
+
+static enum hc_code
+connect_code(int err)
+{
+	switch (err) {
+	case ECONNREFUSED: return HC_CONNECT_REFUSED;
+	case ENETUNREACH: case EHOSTUNREACH: case EHOSTDOWN: case ENETDOWN: return HC_CONNECT_UNREACH;
+	case ETIMEDOUT: return HC_CONNECT_TIMEOUT;
+	default: return HC_CONNECT_FAIL;
+	}
+}
+
+/* The reply so far, printable, for the log. */
+static void
+reply_detail(struct hc_host *h, const char *buf, size_t len)
+{
+	char txt[48];
+	size_t i, n = 0;
+
+	for (i = 0; i < len && n + 5 < sizeof(txt); i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		n += (size_t)snprintf(txt + n, sizeof(txt) - n, isprint(c) && c != '\\' ? "%c" : "\\x%02x", c);
+	}
+	snprintf(h->detail, sizeof(h->detail), "got '%s%s'", txt, i < len ? "..." : "");
+}
+
+static void
+hc_read(struct hc_host *h)
+{
+	char buf[256];
+	ssize_t r;
+
+	for (;;) {
+		r = recv(h->fd, buf, h->expectlen - h->off, 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;   /* more to come, within the deadline */
+			set_detail(h, "recv", errno);
+			hc_done(h, HC_READ_FAIL);
+			return;
+		}
+		if (r == 0) {
+			snprintf(h->detail, sizeof(h->detail), "after %zu of %zu expected bytes", h->off, h->expectlen);
+			hc_done(h, HC_READ_CLOSED);
+			return;
+		}
+		if (memcmp(buf, h->expect + h->off, (size_t)r) != 0) {
+			reply_detail(h, buf, (size_t)r);
+			hc_done(h, HC_EXPECT_MISMATCH);
+			return;
+		}
+		h->off += (size_t)r;
+		if (h->off == h->expectlen) {
+			hc_done(h, HC_OK);
+			return;
+		}
+	}
+}
+
+static void
+hc_start_read(struct hc_host *h)
+{
+	if (!h->expectlen) {
+		hc_done(h, HC_OK);
+		return;
+	}
+	h->phase = PH_READ;
+	h->off = 0;
+	if (hc_wait(h, h->fd, EPOLLIN, 0) < 0) {
+		set_detail(h, "epoll", errno);
+		hc_done(h, HC_READ_FAIL);
+		return;
+	}
+	hc_read(h);   /* the greeting may be there already */
+}
+
+static void
+hc_write(struct hc_host *h)
+{
+	ssize_t w;
+
+	while (h->off < h->sendlen) {
+		w = send(h->fd, h->send + h->off, h->sendlen - h->off, MSG_NOSIGNAL);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			set_detail(h, "send", errno);
+			hc_done(h, HC_WRITE_FAIL);
+			return;
+		}
+		h->off += (size_t)w;
+	}
+	hc_start_read(h);
+}
+
+static void
+hc_connected(struct hc_host *h)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(h->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err) {
+		if (connect_code(err) == HC_CONNECT_FAIL)
+			set_detail(h, "connect", err);
+		hc_done(h, connect_code(err));
+		return;
+	}
+	if (h->sendlen) {
+		h->phase = PH_WRITE;
+		h->off = 0;
+		hc_write(h);   /* EPOLLOUT stays armed until it is all out */
+		return;
+	}
+	hc_start_read(h);
+}
+
+static int
+bind_through(struct hc_host *h, int family)
+{
+	struct sockaddr_storage sa;
+	socklen_t len;
+
+	memset(&sa, 0, sizeof(sa));
+	if (family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&sa;
+
+		s4->sin_family = AF_INET;
+		if (inet_pton(AF_INET, h->through, &s4->sin_addr) != 1)
+			return errno = EAFNOSUPPORT, -1;
+		len = sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&sa;
+
+		s6->sin6_family = AF_INET6;
+		if (inet_pton(AF_INET6, h->through, &s6->sin6_addr) != 1)
+			return errno = EAFNOSUPPORT, -1;
+		len = sizeof(*s6);
+	}
+	return bind(h->fd, (struct sockaddr *)&sa, len);
+}
+
+static void
+hc_connect(struct hc_host *h)
+{
+	int family = h->sa.ss_family;
+
+	h->phase = PH_CONNECT;
+	if ((h->fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
+		set_detail(h, "socket", errno);
+		hc_done(h, HC_SOCKET_FAIL);
+		return;
+	}
+	if (*h->interface && setsockopt(h->fd, SOL_SOCKET, SO_BINDTODEVICE, h->interface,
+	    (socklen_t)strlen(h->interface)) < 0) {
+		set_detail(h, "interface", errno);
+		hc_done(h, HC_SOCKET_FAIL);
+		return;
+	}
+	if (*h->through && bind_through(h, family) < 0) {
+		set_detail(h, "through", errno);
+		hc_done(h, HC_SOCKET_FAIL);
+		return;
+	}
+	if (connect(h->fd, (struct sockaddr *)&h->sa, h->salen) == 0) {
+		if (hc_wait(h, h->fd, EPOLLOUT, 1) < 0) {
+			set_detail(h, "epoll", errno);
+			hc_done(h, HC_SOCKET_FAIL);
+			return;
+		}
+		hc_connected(h);
+		return;
+	}
+	if (errno != EINPROGRESS) {
+		if (connect_code(errno) == HC_CONNECT_FAIL)
+			set_detail(h, "connect", errno);
+		hc_done(h, connect_code(errno));
+		return;
+	}
+	if (hc_wait(h, h->fd, EPOLLOUT, 1) < 0) {
+		set_detail(h, "epoll", errno);
+		hc_done(h, HC_SOCKET_FAIL);
+	}
+}
+
+static void
+hc_resolved(struct hc_host *h)
+{
+	struct hc_dns *j = h->dns;
+	eventfd_t v;
+
+	if (eventfd_read(j->efd, &v) < 0)
+		return;   /* spurious */
+	epoll_ctl(cur_loop->ep, EPOLL_CTL_DEL, j->efd, NULL);
+	h->dns = NULL;
+	if (j->rc != 0) {
+		snprintf(h->detail, sizeof(h->detail), "%s: %s", h->addr.host, gai_strerror(j->rc));
+		dns_put(j);
+		hc_done(h, HC_RESOLVE_FAIL);
+		return;
+	}
+	memcpy(&h->sa, &j->sa, sizeof(h->sa));
+	h->salen = j->salen;
+	dns_put(j);
+	hc_connect(h);
+}
+
+static void
+hc_start(struct hc_host *h, int64_t timeout_ms)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&h->sa;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&h->sa;
+	int family = addr_family_of(h->addr.host);
+
+	h->done = 0;
+	h->fd = -1;
+	h->detail[0] = '\0';
+	h->deadline = now_ms() + timeout_ms;
+	memset(&h->sa, 0, sizeof(h->sa));
+	cur_loop->active++;
+	if (family == 4) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(h->addr.port);
+		inet_pton(AF_INET, h->addr.host, &s4->sin_addr);
+		h->salen = sizeof(*s4);
+		hc_connect(h);
+		return;
+	}
+	if (family == 6) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(h->addr.port);
+		inet_pton(AF_INET6, h->addr.host, &s6->sin6_addr);
+		h->salen = sizeof(*s6);
+		hc_connect(h);
+		return;
+	}
+	h->phase = PH_RESOLVE;
+	family = addr_family_of(h->through);
+	if (!(h->dns = dns_start(h->addr.host, h->addr.port, family == 4 ? AF_INET : family == 6 ? AF_INET6 :
+	    AF_UNSPEC))) {
+		set_detail(h, "resolver thread", errno);
+		hc_done(h, HC_RESOLVE_FAIL);
+		return;
+	}
+	if (hc_wait(h, h->dns->efd, EPOLLIN, 1) < 0) {
+		set_detail(h, "epoll", errno);
+		hc_done(h, HC_RESOLVE_FAIL);
+	}
+}
+
+static void
+hc_dispatch(struct hc_host *h, int fd)
+{
+	/* re-check: the event must be for what this host waits on now */
+	if (h->done)
+		return;
+	if (h->phase == PH_RESOLVE) {
+		if (h->dns && fd == h->dns->efd)
+			hc_resolved(h);
+		return;
+	}
+	if (fd != h->fd)
+		return;
+	switch (h->phase) {
+	case PH_CONNECT: hc_connected(h); break;
+	case PH_WRITE: hc_write(h); break;
+	case PH_READ: hc_read(h); break;
+	}
+}
+
+static const enum hc_code timeout_code[] = {
+	[PH_RESOLVE] = HC_RESOLVE_TIMEOUT,
+	[PH_CONNECT] = HC_CONNECT_TIMEOUT,
+	[PH_WRITE] = HC_WRITE_TIMEOUT,
+	[PH_READ] = HC_READ_TIMEOUT,
+};
+
+int
+hc_check_all(struct hc_host *hosts, size_t n, long timeout_ms, char *err)
+{
+	struct hc_loop loop = { -1, hosts, 0 };
+	struct epoll_event evs[64];
+	size_t next = 0, i;
+	int rc = -1;
+
+	if (n == 0)
+		return 0;
+	if (n > UINT32_MAX) {
+		snprintf(err, ERRLEN, "too many backends");
+		return -1;
+	}
+	if ((loop.ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+		snprintf(err, ERRLEN, "epoll: %s", strerror(errno));
+		return -1;
+	}
+	cur_loop = &loop;
+	for (;;) {
+		int64_t now, soonest = -1;
+		int k, nev, wait;
+
+		while (loop.active < HC_INFLIGHT && next < n)
+			hc_start(&hosts[next++], timeout_ms);
+		if (loop.active == 0 && next == n)
+			break;
+		now = now_ms();
+		for (i = 0; i < next; i++)
+			if (!hosts[i].done && (soonest < 0 || hosts[i].deadline < soonest))
+				soonest = hosts[i].deadline;
+		wait = soonest < 0 ? 0 : soonest <= now ? 0 : (int)(soonest - now);
+		nev = epoll_wait(loop.ep, evs, (int)ARRAY_SIZE(evs), wait);
+		if (nev < 0 && errno != EINTR) {
+			snprintf(err, ERRLEN, "epoll_wait: %s", strerror(errno));
+			goto out;
+		}
+		for (k = 0; k < nev; k++) {
+			size_t idx = (size_t)(evs[k].data.u64 >> 32);
+
+			if (idx < next)
+				hc_dispatch(&hosts[idx], (int)(uint32_t)evs[k].data.u64);
+		}
+		now = now_ms();
+		for (i = 0; i < next; i++) {
+			struct hc_host *h = &hosts[i];
+
+			if (!h->done && h->deadline <= now) {
+				snprintf(h->detail, sizeof(h->detail), "no answer within %ldms", timeout_ms);
+				if (h->phase == PH_READ && h->off)
+					snprintf(h->detail, sizeof(h->detail), "%zu of %zu expected bytes within %ldms",
+					    h->off, h->expectlen, timeout_ms);
+				hc_done(h, timeout_code[h->phase]);
+			}
+		}
+	}
+	rc = 0;
+out:
+	for (i = 0; i < next; i++)
+		if (!hosts[i].done)
+			hc_done(&hosts[i], HC_CONNECT_TIMEOUT);
+	cur_loop = NULL;
+	close(loop.ep);
+	return rc;
+}
