@@ -3,4 +3,5 @@
  * Keep it sorted by name (a unit test checks). Every applet lives in
  * applets/NAME.c and exports only NAME_main and NAME_usage.
  */
+APPLET(health, "check backends, mark them up or down for the relay (--once, --watch, --status)")
 APPLET(rule, "add, list, change and delete forwarding rules in the store")
