@@ -1,0 +1,750 @@
+/*
+ * The files of one setup: collect, manifest, verify, back up, restore (bundle.h).
+ */
+#include "bundle.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bearssl_hash.h>
+
+#include "paths.h"
+#include "util.h"
+
+#define FILE_MAX (16u << 20)
+#define TLS_DEPTH 3
+#define MAX_FILES 1024
+
+void
+bundle_free(struct bundle *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		free(b->v[i].data);
+	free(b->v);
+	for (i = 0; i < b->nwarnings; i++)
+		free(b->warnings[i]);
+	free(b->warnings);
+	memset(b, 0, sizeof(*b));
+}
+
+static void __attribute__((format(printf, 2, 3)))
+warn(struct bundle *b, const char *fmt, ...)
+{
+	char buf[512], **nv;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (b->nwarnings >= 100 || !(nv = realloc(b->warnings, (b->nwarnings + 1) * sizeof(*nv))))
+		return;
+	b->warnings = nv;
+	if ((nv[b->nwarnings] = strdup(buf)) != NULL)
+		b->nwarnings++;
+}
+
+int
+bundle_add(struct bundle *b, const char *rel, unsigned mode, const void *data, size_t len, char *err)
+{
+	struct bundle_file *nv, *f;
+
+	if (b->n >= MAX_FILES) {
+		snprintf(err, ERRLEN, "more than %d files", MAX_FILES);
+		return -1;
+	}
+	if (bundle_find(b, rel)) {
+		snprintf(err, ERRLEN, "%s is listed twice", rel);
+		return -1;
+	}
+	if (!(nv = realloc(b->v, (b->n + 1) * sizeof(*nv))))
+		goto oom;
+	b->v = nv;
+	f = &nv[b->n];
+	memset(f, 0, sizeof(*f));
+	if (str_copy(f->rel, sizeof(f->rel), rel) < 0) {
+		snprintf(err, ERRLEN, "path too long: %s", rel);
+		return -1;
+	}
+	f->mode = mode & 07777;
+	f->len = len;
+	if (!(f->data = malloc(len + 1)))
+		goto oom;
+	if (len)
+		memcpy(f->data, data, len);
+	f->data[len] = '\0';
+	b->n++;
+	return 0;
+oom:
+	snprintf(err, ERRLEN, "out of memory");
+	return -1;
+}
+
+const struct bundle_file *
+bundle_find(const struct bundle *b, const char *rel)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		if (strcmp(b->v[i].rel, rel) == 0)
+			return &b->v[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* names */
+
+const char *
+bundle_path(const char *rel, char *buf, size_t size)
+{
+	const char *root = path_get(PATH_ROOT);
+
+	snprintf(buf, size, "%s/%s", strcmp(root, "/") == 0 ? "" : root, rel);
+	return buf;
+}
+
+int
+bundle_rel(const char *abs, char *rel, size_t size)
+{
+	const char *root = path_get(PATH_ROOT);
+	size_t n = strcmp(root, "/") == 0 ? 0 : strlen(root);
+
+	if (strncmp(abs, root, n) != 0 || abs[n] != '/')
+		return -1;
+	return str_copy(rel, size, abs + n + 1);
+}
+
+static const char *
+rel_cached(char *buf, size_t size, const char *abs)
+{
+	if (bundle_rel(abs, buf, size) < 0)
+		snprintf(buf, size, "%s", abs[0] == '/' ? abs + 1 : abs);
+	return buf;
+}
+
+const char *
+bundle_rel_store(void)
+{
+	static char b[BUNDLE_REL_MAX];
+	return rel_cached(b, sizeof(b), path_get(PATH_CONF));
+}
+
+const char *
+bundle_rel_health(void)
+{
+	static char b[BUNDLE_REL_MAX];
+	return rel_cached(b, sizeof(b), path_get(PATH_HEALTH));
+}
+
+const char *
+bundle_rel_tls(void)
+{
+	static char b[BUNDLE_REL_MAX];
+	return rel_cached(b, sizeof(b), path_get(PATH_TLS_DIR));
+}
+
+const char *
+bundle_rel_sysctl(void)
+{
+	return BUNDLE_SYSCTL + 1;
+}
+
+/* a/b/c with plain components: letters, digits, '.', '_', '-', not starting with '.' */
+static int
+plain_subpath(const char *s, int depth)
+{
+	int comps = 0, start = 1;
+
+	if (!*s)
+		return 0;
+	for (; *s; s++) {
+		if (*s == '/') {
+			if (start)
+				return 0;
+			start = 1;
+			continue;
+		}
+		if (start) {
+			if (*s == '.' || ++comps > depth)
+				return 0;
+			start = 0;
+		}
+		if (!isalnum((unsigned char)*s) && *s != '.' && *s != '_' && *s != '-')
+			return 0;
+	}
+	return !start;
+}
+
+int
+bundle_allowed(const char *rel)
+{
+	const char *tls = bundle_rel_tls();
+	size_t n = strlen(tls);
+
+	if (strcmp(rel, bundle_rel_store()) == 0 || strcmp(rel, bundle_rel_health()) == 0 ||
+	    strcmp(rel, bundle_rel_sysctl()) == 0)
+		return 1;
+	return strncmp(rel, tls, n) == 0 && rel[n] == '/' && plain_subpath(rel + n + 1, TLS_DEPTH);
+}
+
+int
+bundle_is_key(const char *rel, const unsigned char *data, size_t len)
+{
+	const char *base = strrchr(rel, '/');
+	static const char marker[] = "PRIVATE KEY";
+
+	base = base ? base + 1 : rel;
+	if (strstr(base, "key") || strstr(base, "KEY"))
+		return 1;
+	return data && len >= sizeof(marker) - 1 && memmem(data, len, marker, sizeof(marker) - 1) != NULL;
+}
+
+void
+bundle_sha256_hex(const void *p, size_t n, char out[65])
+{
+	br_sha256_context c;
+	unsigned char h[32];
+	size_t i;
+
+	br_sha256_init(&c);
+	br_sha256_update(&c, p, n);
+	br_sha256_out(&c, h);
+	for (i = 0; i < 32; i++)
+		sprintf(out + 2 * i, "%02x", h[i]);
+	out[64] = '\0';
+}
+
+/* ------------------------------------------------------------------ */
+/* collecting */
+
+/* Read one regular file (not following a symlink). 0 ok, 1 absent, -1 error. */
+static int
+read_regular(const char *path, unsigned char **data, size_t *len, unsigned *mode, char *err)
+{
+	struct stat st;
+	char *buf;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 1;
+		snprintf(err, ERRLEN, "cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, ERRLEN, "%s is not a regular file", path);
+		return -1;
+	}
+	if ((uint64_t)st.st_size > FILE_MAX) {
+		snprintf(err, ERRLEN, "%s is larger than %u bytes", path, FILE_MAX);
+		return -1;
+	}
+	if (!(buf = file_read(path, len))) {
+		snprintf(err, ERRLEN, "cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	*data = (unsigned char *)buf;
+	*mode = st.st_mode & 07777;
+	return 0;
+}
+
+static int
+collect_one(struct bundle *b, const char *rel, char *err)
+{
+	char path[PATH_MAX];
+	unsigned char *data;
+	size_t len;
+	unsigned mode;
+	int rc;
+
+	rc = read_regular(bundle_path(rel, path, sizeof(path)), &data, &len, &mode, err);
+	if (rc)
+		return rc < 0 ? -1 : 0;
+	rc = bundle_add(b, rel, mode, data, len, err);
+	free(data);
+	return rc;
+}
+
+static int
+collect_dir(struct bundle *b, const char *rel, int depth, char *err)
+{
+	char path[PATH_MAX], sub[BUNDLE_REL_MAX];
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int rc = 0;
+
+	if (!(d = opendir(bundle_path(rel, path, sizeof(path))))) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 0;
+		snprintf(err, ERRLEN, "cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;   /* ".", "..", and hidden temporaries */
+		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", rel, de->d_name) >= sizeof(sub)) {
+			warn(b, "skipped %s/%s: the name is too long", rel, de->d_name);
+			continue;
+		}
+		if (!bundle_allowed(sub) && depth < TLS_DEPTH) {
+			warn(b, "skipped %s: not a plain file name", sub);
+			continue;
+		}
+		if (lstat(bundle_path(sub, path, sizeof(path)), &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			if (depth + 1 >= TLS_DEPTH)
+				warn(b, "skipped %s: nested too deep", sub);
+			else
+				rc = collect_dir(b, sub, depth + 1, err);
+		} else if (S_ISREG(st.st_mode))
+			rc = collect_one(b, sub, err);
+		else
+			warn(b, "skipped %s: not a regular file (links are not exported)", sub);
+	}
+	closedir(d);
+	return rc;
+}
+
+int
+bundle_collect(struct bundle *b, char *err)
+{
+	if (collect_one(b, bundle_rel_store(), err) < 0 || collect_one(b, bundle_rel_health(), err) < 0 ||
+	    collect_dir(b, bundle_rel_tls(), 0, err) < 0 || collect_one(b, bundle_rel_sysctl(), err) < 0)
+		return -1;
+	return 0;
+}
+
+char *
+bundle_manifest(const struct bundle *b, const char *host, time_t t)
+{
+	size_t cap = 512 + b->n * (BUNDLE_REL_MAX + 128), n = 0, i;
+	char *s = malloc(cap), stamp[64], sum[65];
+	struct tm tm;
+
+	if (!s)
+		return NULL;
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	n += (size_t)snprintf(s + n, cap - n, "xwpf-export %d\nversion %s\nhost %s\ntime %s\n",
+	    BUNDLE_FORMAT, XWPF_VERSION, host, stamp);
+	for (i = 0; i < b->n; i++) {
+		bundle_sha256_hex(b->v[i].data, b->v[i].len, sum);
+		n += (size_t)snprintf(s + n, cap - n, "file %s %04o %zu %s\n", sum, b->v[i].mode, b->v[i].len,
+		    b->v[i].rel);
+	}
+	return s;
+}
+
+/* ------------------------------------------------------------------ */
+/* an archive's manifest */
+
+int
+bundle_from_archive(const struct tar_archive *a, struct bundle *b, char *err)
+{
+	const struct tar_entry *man = tar_find(a, BUNDLE_DIR "/MANIFEST");
+	char *text, *line, *save = NULL, name[BUNDLE_REL_MAX + 16];
+	size_t i, prefix = strlen(BUNDLE_DIR) + 1;
+	int ln = 0, rc = -1;
+
+	memset(b, 0, sizeof(*b));
+	if (!man) {
+		snprintf(err, ERRLEN, "no %s/MANIFEST: not an xwpf export", BUNDLE_DIR);
+		return -1;
+	}
+	if (!(text = strndup((const char *)man->data, man->size))) {
+		snprintf(err, ERRLEN, "out of memory");
+		return -1;
+	}
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char sum[80], rel[BUNDLE_REL_MAX + 1], got[65];
+		unsigned mode;
+		size_t size;
+		const struct tar_entry *e;
+
+		ln++;
+		if (ln == 1) {
+			if (sscanf(line, "xwpf-export %d", &b->format) != 1 || b->format < 1) {
+				snprintf(err, ERRLEN, "MANIFEST: the first line is not 'xwpf-export N'");
+				goto out;
+			}
+			if (b->format > BUNDLE_FORMAT) {
+				snprintf(err, ERRLEN, "the archive has format %d, newer than this xwpf reads (%d): "
+				    "import it with a newer xwpf", b->format, BUNDLE_FORMAT);
+				goto out;
+			}
+			continue;
+		}
+		if (strncmp(line, "version ", 8) == 0) {
+			snprintf(b->version, sizeof(b->version), "%s", line + 8);
+			continue;
+		}
+		if (strncmp(line, "host ", 5) == 0) {
+			snprintf(b->host, sizeof(b->host), "%s", line + 5);
+			continue;
+		}
+		if (strncmp(line, "time ", 5) == 0) {
+			snprintf(b->time, sizeof(b->time), "%s", line + 5);
+			continue;
+		}
+		if (strncmp(line, "file ", 5) != 0 || sscanf(line, "file %79s %o %zu %256s", sum, &mode, &size, rel) != 4 ||
+		    strlen(sum) != 64 || strlen(rel) >= BUNDLE_REL_MAX || !tar_name_safe(rel)) {
+			snprintf(err, ERRLEN, "MANIFEST line %d is not 'file SHA256 MODE SIZE PATH'", ln);
+			goto out;
+		}
+		snprintf(name, sizeof(name), "%s/%s", BUNDLE_DIR, rel);
+		e = tar_find(a, name);
+		if (!e || e->type != '0') {
+			snprintf(err, ERRLEN, "the manifest lists %s but the archive does not hold it", rel);
+			goto out;
+		}
+		bundle_sha256_hex(e->data, e->size, got);
+		if (e->size != size || strcasecmp(got, sum) != 0) {
+			snprintf(err, ERRLEN, "%s does not match its SHA-256 in the manifest: the archive was "
+			    "changed or damaged", rel);
+			goto out;
+		}
+		if (bundle_add(b, rel, mode, e->data, e->size, err) < 0)
+			goto out;
+	}
+	if (!b->format) {
+		snprintf(err, ERRLEN, "MANIFEST is empty");
+		goto out;
+	}
+	for (i = 0; i < a->n; i++) {
+		const struct tar_entry *e = &a->v[i];
+
+		if (e->type != '0' || strcmp(e->name, BUNDLE_DIR "/MANIFEST") == 0)
+			continue;
+		if (strncmp(e->name, BUNDLE_DIR "/", prefix) != 0 || !bundle_find(b, e->name + prefix)) {
+			snprintf(err, ERRLEN, "%s is not listed in the manifest: refused", e->name);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(text);
+	if (rc < 0)
+		bundle_free(b);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* writing, backups, undo */
+
+static int
+write_one(const struct bundle_file *f, char *err)
+{
+	char path[PATH_MAX], dir[PATH_MAX], *slash;
+	unsigned mode = f->mode & 0644;
+
+	if (!bundle_allowed(f->rel)) {
+		snprintf(err, ERRLEN, "refusing to write %s", f->rel);
+		return -1;
+	}
+	if (bundle_is_key(f->rel, f->data, f->len) || strcmp(f->rel, bundle_rel_store()) == 0)
+		mode &= 0600;
+	if (!(mode & 0600))
+		mode |= 0600;
+	bundle_path(f->rel, path, sizeof(path));
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir_p(dir, 0755) < 0) {
+			snprintf(err, ERRLEN, "cannot create %s: %s", dir, strerror(errno));
+			return -1;
+		}
+	}
+	if (strncmp(f->rel, bundle_rel_tls(), strlen(bundle_rel_tls())) == 0)
+		chmod(bundle_path(bundle_rel_tls(), dir, sizeof(dir)), 0700);
+	if (file_write_atomic(path, f->data, f->len, mode) < 0) {
+		snprintf(err, ERRLEN, "cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+bundle_write(const struct bundle *b, char *err)
+{
+	const struct bundle_file *store = NULL;
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		if (strcmp(b->v[i].rel, bundle_rel_store()) == 0) {
+			store = &b->v[i];
+			continue;
+		}
+		if (write_one(&b->v[i], err) < 0)
+			return -1;
+	}
+	return store ? write_one(store, err) : 0;
+}
+
+int
+bundle_backup(const char *const *rels, size_t n, char *dir_out, size_t size, char *err)
+{
+	char stamp[32], dir[PATH_MAX], tmp[PATH_MAX + 8], path[PATH_MAX], *index = NULL;
+	size_t icap = 64 + n * (BUNDLE_REL_MAX + 32), il = 0, i;
+	time_t t = time(NULL);
+	struct tm tm;
+	struct stat st;
+	int k;
+
+	localtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	if (mkdir_p(path_get(PATH_BACKUP_DIR), 0700) < 0) {
+		snprintf(err, ERRLEN, "cannot create %s: %s", path_get(PATH_BACKUP_DIR), strerror(errno));
+		return -1;
+	}
+	for (k = 1; k < 100; k++) {
+		char undone[PATH_MAX + 8];
+
+		if (k == 1)
+			snprintf(dir, sizeof(dir), "%s/%s", path_get(PATH_BACKUP_DIR), stamp);
+		else
+			snprintf(dir, sizeof(dir), "%s/%s-%02d", path_get(PATH_BACKUP_DIR), stamp, k);
+		snprintf(undone, sizeof(undone), "%s.undone", dir);
+		if (stat(dir, &st) < 0 && errno == ENOENT && stat(undone, &st) < 0 && errno == ENOENT)
+			break;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", dir);
+	if (mkdir(tmp, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, ERRLEN, "cannot create %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if (!(index = malloc(icap))) {
+		snprintf(err, ERRLEN, "out of memory");
+		return -1;
+	}
+	il += (size_t)snprintf(index, icap, "xwpf-backup 1\n");
+	for (i = 0; i < n; i++) {
+		unsigned char *data;
+		size_t len;
+		unsigned mode;
+		char dst[PATH_MAX * 2], d2[PATH_MAX * 2], *slash;
+		int rc = read_regular(bundle_path(rels[i], path, sizeof(path)), &data, &len, &mode, err);
+
+		if (rc < 0)
+			goto fail;
+		if (rc == 1) {
+			il += (size_t)snprintf(index + il, icap - il, "absent %s\n", rels[i]);
+			continue;
+		}
+		snprintf(dst, sizeof(dst), "%s/files/%s", tmp, rels[i]);
+		snprintf(d2, sizeof(d2), "%s", dst);
+		slash = strrchr(d2, '/');
+		*slash = '\0';
+		if (mkdir_p(d2, 0700) < 0 || file_write_atomic(dst, data, len, 0600) < 0) {
+			snprintf(err, ERRLEN, "cannot write the backup %s: %s", dst, strerror(errno));
+			free(data);
+			goto fail;
+		}
+		free(data);
+		il += (size_t)snprintf(index + il, icap - il, "present %04o %s\n", mode, rels[i]);
+	}
+	snprintf(path, sizeof(path), "%s/INDEX", tmp);
+	if (file_write_atomic(path, index, il, 0600) < 0 || rename(tmp, dir) < 0) {
+		snprintf(err, ERRLEN, "cannot write the backup in %s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	free(index);
+	snprintf(dir_out, size, "%s", dir);
+	return 0;
+fail:
+	free(index);
+	return -1;
+}
+
+static int
+backup_name_ok(const char *n)
+{
+	size_t i, len = strlen(n);
+
+	if (len != 15 && len != 18)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (i == 8 || i == 15) {
+			if (n[i] != '-')
+				return 0;
+		} else if (!isdigit((unsigned char)n[i]))
+			return 0;
+	}
+	return 1;
+}
+
+int
+bundle_latest_backup(char *dir, size_t size)
+{
+	DIR *d = opendir(path_get(PATH_BACKUP_DIR));
+	struct dirent *de;
+	char best[64] = "";
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (backup_name_ok(de->d_name) && strcmp(de->d_name, best) > 0)
+			snprintf(best, sizeof(best), "%s", de->d_name);
+	closedir(d);
+	if (!*best) {
+		errno = ENOENT;
+		return -1;
+	}
+	snprintf(dir, size, "%s/%s", path_get(PATH_BACKUP_DIR), best);
+	return 0;
+}
+
+int
+bundle_backup_read(const char *dir, struct bundle *files, struct bundle *absent, char *err)
+{
+	char path[PATH_MAX * 2], *index, *line, *save = NULL;
+	int ln = 0, rc = -1;
+
+	memset(files, 0, sizeof(*files));
+	memset(absent, 0, sizeof(*absent));
+	snprintf(path, sizeof(path), "%s/INDEX", dir);
+	if (!(index = file_read(path, NULL))) {
+		snprintf(err, ERRLEN, "cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	for (line = strtok_r(index, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char rel[BUNDLE_REL_MAX + 1];
+		unsigned mode;
+
+		if (++ln == 1) {
+			if (strcmp(line, "xwpf-backup 1") != 0) {
+				snprintf(err, ERRLEN, "%s is not an xwpf backup index", path);
+				goto out;
+			}
+			continue;
+		}
+		if (sscanf(line, "absent %256s", rel) == 1 && bundle_allowed(rel)) {
+			if (bundle_add(absent, rel, 0, "", 0, err) < 0)
+				goto out;
+		} else if (sscanf(line, "present %o %256s", &mode, rel) == 2 && bundle_allowed(rel)) {
+			unsigned char *data;
+			size_t len;
+			unsigned m2;
+			char p2[PATH_MAX * 2];
+			int r;
+
+			snprintf(p2, sizeof(p2), "%s/files/%s", dir, rel);
+			if ((r = read_regular(p2, &data, &len, &m2, err)) != 0) {
+				if (r > 0)
+					snprintf(err, ERRLEN, "the backup lacks %s", p2);
+				goto out;
+			}
+			r = bundle_add(files, rel, mode, data, len, err);
+			free(data);
+			if (r < 0)
+				goto out;
+		} else {
+			snprintf(err, ERRLEN, "%s line %d is not understood", path, ln);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(index);
+	if (rc < 0) {
+		bundle_free(files);
+		bundle_free(absent);
+	}
+	return rc;
+}
+
+int
+bundle_restore(const char *dir, char *err)
+{
+	struct bundle files, absent;
+	char path[PATH_MAX], done[PATH_MAX + 8];
+	size_t i;
+	int rc = -1;
+
+	if (bundle_backup_read(dir, &files, &absent, err) < 0)
+		return -1;
+	for (i = 0; i < absent.n; i++) {
+		/* the store last: remove it only after everything else is back */
+		if (strcmp(absent.v[i].rel, bundle_rel_store()) == 0)
+			continue;
+		if (unlink(bundle_path(absent.v[i].rel, path, sizeof(path))) < 0 && errno != ENOENT) {
+			snprintf(err, ERRLEN, "cannot remove %s: %s", path, strerror(errno));
+			goto out;
+		}
+	}
+	if (bundle_write(&files, err) < 0)
+		goto out;
+	if (bundle_find(&absent, bundle_rel_store()) &&
+	    unlink(bundle_path(bundle_rel_store(), path, sizeof(path))) < 0 && errno != ENOENT) {
+		snprintf(err, ERRLEN, "cannot remove %s: %s", path, strerror(errno));
+		goto out;
+	}
+	snprintf(done, sizeof(done), "%s.undone", dir);
+	if (rename(dir, done) < 0) {
+		snprintf(err, ERRLEN, "restored, but cannot mark %s as undone: %s", dir, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	bundle_free(&files);
+	bundle_free(&absent);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+
+int
+bundle_reload_relay(char *msg, size_t size)
+{
+	char *txt, cmd[PATH_MAX], path[64];
+	long pid;
+	int fd;
+	ssize_t n;
+
+	msg[0] = '\0';
+	if (!(txt = file_read(path_get(PATH_PIDFILE), NULL)))
+		return 0;
+	if (parse_long(str_trim(txt), 2, 4194304, &pid) < 0) {
+		snprintf(msg, size, "%s does not hold a process id; the relay was not reloaded",
+		    path_get(PATH_PIDFILE));
+		free(txt);
+		return -1;
+	}
+	free(txt);
+	if (kill((pid_t)pid, 0) < 0)
+		return 0;   /* a stale pidfile: nothing runs */
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, cmd, sizeof(cmd) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	cmd[n] = '\0';
+	for (fd = 0; fd < n; fd++)
+		if (!cmd[fd])
+			cmd[fd] = ' ';
+	if (!strstr(cmd, "xwpf")) {
+		snprintf(msg, size, "process %ld from %s is not xwpf; it was not signalled", pid,
+		    path_get(PATH_PIDFILE));
+		return -1;
+	}
+	if (kill((pid_t)pid, SIGHUP) < 0) {
+		snprintf(msg, size, "cannot signal the relay (pid %ld): %s", pid, strerror(errno));
+		return -1;
+	}
+	snprintf(msg, size, "the relay (pid %ld) reloads its rules", pid);
+	return 1;
+}
