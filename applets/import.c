@@ -1,0 +1,726 @@
+/*
+ * import: restore an xwpf export, or migrate an xwPF archive or a realm
+ * config into the store. Everything is read and validated first; then the
+ * change is shown, confirmed, backed up and applied file by file
+ * atomically (the store last), and the running relay is told to reload.
+ * A refused, failed or cancelled import changes nothing.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "applet.h"
+#include "bundle.h"
+#include "migrate.h"
+#include "paths.h"
+#include "store.h"
+#include "tar.h"
+#include "util.h"
+
+/* declared by applets.h once registered; here too so the file builds before */
+int import_main(int argc, char **argv);
+extern const char import_usage[];
+
+const char import_usage[] =
+    "usage: xwpf import FILE [--dry-run] [--yes]\n"
+    "       xwpf import --undo [--dry-run] [--yes]\n"
+    "\n"
+    "FILE is one of:\n"
+    "  an xwpf export (xwpf export): replaces the store and restores the TLS\n"
+    "      files, health state and MPTCP sysctl file it holds\n"
+    "  an xwPF archive (xwPF_config_*.tar.gz): its rule-N.conf files (read as\n"
+    "      data, never run) and MPTCP endpoints are merged into the store\n"
+    "  a realm config (.json or .toml): one rule per endpoint, merged\n"
+    "Merged rules whose names exist get a suffix (-2, -3 ...); a rule whose\n"
+    "listen address is taken is refused with the store's message.\n"
+    "\n"
+    "  --dry-run   show what would change, change nothing\n"
+    "  --yes       apply without asking (needed when stdin is not a terminal)\n"
+    "  --undo      put back what the last import replaced\n"
+    "\n"
+    "Before applying, the files it replaces are copied to\n"
+    "$XWPF_ROOT/var/lib/xwpf/backup/<time>/; a running relay is sent SIGHUP.\n"
+    "Exit codes: 0 ok (or nothing to change), 1 failure or cancelled,\n"
+    "2 usage, 3 the archive or config is refused.\n";
+
+#define ARCHIVE_MAX (64u << 20)
+
+struct opts {
+	int dry_run, yes, undo;
+	const char *file;
+};
+
+/* The change an import makes: the new store text and the other files. */
+struct plan {
+	struct bundle files;       /* everything to write, the store included */
+	char *store_text;          /* new store (owned) */
+	struct store_txn txn;      /* holds the store lock from reading to writing */
+	int have_txn;
+	const char *kind;
+};
+
+/* ------------------------------------------------------------------ */
+/* showing a change */
+
+static void
+print_diags(const struct store_diags *d, const char *where)
+{
+	char buf[600];
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		if (where)
+			fprintf(stderr, "%s\n", store_diag_format(d, i, buf, sizeof(buf)));
+		else
+			fprintf(stderr, "%s: %s: %s\n", applet_name, d->v[i].error ? "refused" : "warning", d->v[i].msg);
+	}
+}
+
+/* Every setting of a rule as text, to tell changed rules from unchanged ones. */
+static void
+rule_canon(const struct store_rule *r, char *buf, size_t size)
+{
+	char l[300], t[300], p[64];
+	size_t n, i;
+
+	hostport_format(&r->listen, l, sizeof(l));
+	hostport_format(&r->through, t, sizeof(t));
+	n = (size_t)snprintf(buf, size, "%s|%s|%d|%d|%s|%s|%d|%d|%u|%s|%s|%s|%s|%s|%s|%u|%d|%ld|%ld|%ld|%ld|%ld|"
+	    "%ld|%ld|%ld|%s|%s|", r->name, r->note, r->enabled, r->role, l, r->listen_interface, r->balance,
+	    r->failover, r->protocols, *r->through.host ? t : "", r->interface, r->listen_transport,
+	    r->remote_transport, store_proxy_name(r, p, sizeof(p)), "", r->mptcp, r->ipv6_only,
+	    r->connect_timeout, r->idle_timeout, r->udp_timeout, r->proxy_timeout, r->handshake_timeout,
+	    r->health_fail, r->health_ok, r->health_cooldown, r->health_send, r->health_expect);
+	for (i = 0; i < r->nremotes && n < size; i++) {
+		hostport_format(&r->remotes[i].addr, l, sizeof(l));
+		n += (size_t)snprintf(buf + n, size - n, "%s*%d,", l, r->remotes[i].weight);
+	}
+}
+
+static const char *
+rule_summary(const struct store_rule *r, char *buf, size_t size)
+{
+	char l[300], rem[300];
+
+	hostport_format(&r->listen, l, sizeof(l));
+	if (r->nremotes)
+		hostport_format(&r->remotes[0].addr, rem, sizeof(rem));
+	else
+		strcpy(rem, "?");
+	snprintf(buf, size, "%s -> %s%s%s", l, rem, r->nremotes > 1 ? " (+more)" : "",
+	    r->role == ROLE_EXIT ? " [exit]" : "");
+	return buf;
+}
+
+/* Print added / changed / removed rules; returns how many differ. */
+static size_t
+show_rule_diff(const struct store *old, const struct store *new)
+{
+	static char a[8192], b[8192];
+	char sum[700];
+	size_t i, n = 0;
+	const struct store_rule *o;
+
+	for (i = 0; i < new->nrules; i++) {
+		const struct store_rule *r = &new->rules[i];
+		if (!(o = store_find(old, r->name))) {
+			printf("  + add     %-20s %s\n", r->name, rule_summary(r, sum, sizeof(sum)));
+			n++;
+			continue;
+		}
+		rule_canon(o, a, sizeof(a));
+		rule_canon(r, b, sizeof(b));
+		if (strcmp(a, b) != 0) {
+			printf("  ~ change  %-20s %s\n", r->name, rule_summary(r, sum, sizeof(sum)));
+			n++;
+		}
+	}
+	for (i = 0; i < old->nrules; i++)
+		if (!store_find(new, old->rules[i].name)) {
+			printf("  - remove  %-20s %s\n", old->rules[i].name, rule_summary(&old->rules[i], sum, sizeof(sum)));
+			n++;
+		}
+	return n;
+}
+
+static int
+same_endpoints(const struct store_mptcp *x, const struct store_mptcp *y)
+{
+	size_t i;
+
+	if (x->nendpoints != y->nendpoints || x->enabled != y->enabled || x->subflows != y->subflows ||
+	    x->add_addr_accepted != y->add_addr_accepted)
+		return 0;
+	for (i = 0; i < x->nendpoints; i++)
+		if (strcmp(x->endpoints[i], y->endpoints[i]) != 0)
+			return 0;
+	return 1;
+}
+
+/* Print file changes other than the store; returns how many differ. */
+static size_t
+show_file_diff(const struct bundle *files)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < files->n; i++) {
+		const struct bundle_file *f = &files->v[i];
+		char path[PATH_MAX];
+		size_t len;
+		char *cur;
+
+		if (strcmp(f->rel, bundle_rel_store()) == 0)
+			continue;
+		cur = file_read(bundle_path(f->rel, path, sizeof(path)), &len);
+		if (cur && len == f->len && memcmp(cur, f->data, len) == 0) {
+			free(cur);
+			continue;
+		}
+		printf("  %s file    %s\n", cur ? "~ change" : "+ add   ", path);
+		free(cur);
+		n++;
+	}
+	return n;
+}
+
+/* y/N on a terminal; refuses without one. 0 go, -1 stop (printed). */
+static int
+confirm(const struct opts *o, const char *question)
+{
+	char line[32];
+
+	if (o->yes)
+		return 0;
+	if (!isatty(STDIN_FILENO)) {
+		fprintf(stderr, "%s: standard input is not a terminal, so I cannot ask: add --yes to apply, "
+		    "or --dry-run to only look; nothing was changed\n", applet_name);
+		return -1;
+	}
+	printf("%s [y/N] ", question);
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin) || (strcasecmp(str_trim(line), "y") != 0 &&
+	    strcasecmp(str_trim(line), "yes") != 0)) {
+		printf("cancelled; nothing was changed\n");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+reload_relay(void)
+{
+	char msg[300];
+	int r = bundle_reload_relay(msg, sizeof(msg));
+
+	if (r > 0)
+		printf("%s\n", msg);
+	else if (r < 0)
+		fprintf(stderr, "%s: warning: %s\n", applet_name, msg);
+}
+
+/* ------------------------------------------------------------------ */
+/* reading the input */
+
+static int
+ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static const char *
+base_of(const char *s)
+{
+	const char *b = strrchr(s, '/');
+
+	return b ? b + 1 : s;
+}
+
+/* An xwPF rule file: ".../rules/rule-N.conf" */
+static int
+is_xwpf_rule(const char *name)
+{
+	const char *b = base_of(name);
+
+	return strncmp(b, "rule-", 5) == 0 && ends_with(b, ".conf") && b - name >= 6 &&
+	    strncmp(b - 6, "rules/", 6) == 0;
+}
+
+static int
+cmp_files(const void *a, const void *b)
+{
+	return strcmp(((const struct mig_file *)a)->name, ((const struct mig_file *)b)->name);
+}
+
+static int
+read_xwpf(const struct tar_archive *a, struct mig_result *m, char *err)
+{
+	struct mig_file *rules = calloc(a->n ? a->n : 1, sizeof(*rules));
+	struct mig_file ep = { 0 }, sc = { 0 };
+	size_t i, n = 0;
+	int have_ep = 0, have_sc = 0, rc;
+
+	if (!rules) {
+		snprintf(err, ERRLEN, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < a->n; i++) {
+		const struct tar_entry *e = &a->v[i];
+		struct mig_file f = { e->name, (const char *)e->data, e->size };
+
+		if (e->type != '0')
+			continue;
+		if (is_xwpf_rule(e->name))
+			rules[n++] = f;
+		else if (strcmp(base_of(e->name), "mptcp_endpoints.conf") == 0) {
+			ep = f;
+			have_ep = 1;
+		} else if (strcmp(base_of(e->name), "90-enable-MPTCP.conf") == 0) {
+			sc = f;
+			have_sc = 1;
+		} else if (strcmp(base_of(e->name), "manager.conf") == 0)
+			mig_warn(m, "%s is the script's own state; not imported", e->name);
+	}
+	if (!n && !have_ep) {
+		free(rules);
+		snprintf(err, ERRLEN, "neither an xwpf export (no %s/MANIFEST) nor an xwPF archive "
+		    "(no rules/rule-N.conf)", BUNDLE_DIR);
+		return -1;
+	}
+	qsort(rules, n, sizeof(*rules), cmp_files);
+	rc = mig_xwpf(rules, n, have_ep ? &ep : NULL, have_sc ? &sc : NULL, m, err);
+	free(rules);
+	return rc;
+}
+
+/* Section name for a new rule: NAME, else NAME-2, NAME-3 ... */
+static int
+free_name(const struct store_txn *t, const char *want, char *out, size_t size)
+{
+	char sect[STORE_NAME_MAX + 16], suf[8];
+	int k;
+
+	for (k = 1; k < 1000; k++) {
+		if (k == 1)
+			snprintf(out, size, "%s", want);
+		else {
+			snprintf(suf, sizeof(suf), "-%d", k);
+			snprintf(out, size, "%.*s%s", (int)(STORE_NAME_MAX - strlen(suf)), want, suf);
+		}
+		snprintf(sect, sizeof(sect), "rule %s", out);
+		if (!store_edit_has_section(t, sect))
+			return 0;
+	}
+	return -1;
+}
+
+/* Add the migrated rules and endpoints to the transaction's text. */
+static int
+merge(struct store_txn *t, const struct mig_result *m, char *err)
+{
+	struct store cur;
+	struct store_diags d = { 0 };
+	const char **vals = NULL;
+	size_t i, j, k, nv;
+	int rc = -1;
+
+	store_parse_text(t->text, t->path, &cur, &d);
+	store_diags_free(&d);
+	if (!(vals = calloc(STORE_MAX_REMOTES + 256 + cur.mptcp.nendpoints, sizeof(*vals)))) {
+		snprintf(err, ERRLEN, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < m->nrules; i++) {
+		const struct mig_rule *r = &m->rules[i];
+		char name[STORE_NAME_MAX + 1], sect[STORE_NAME_MAX + 16];
+
+		if (free_name(t, r->name, name, sizeof(name)) < 0) {
+			snprintf(err, ERRLEN, "%s: no free name near '%s'", r->origin, r->name);
+			goto out;
+		}
+		if (strcmp(name, r->name) != 0)
+			printf("note: %s: a rule named '%s' exists; this one is named '%s'\n", r->origin, r->name, name);
+		snprintf(sect, sizeof(sect), "rule %s", name);
+		if (store_edit_add_section(t, sect, err) < 0)
+			goto out;
+		for (j = 0; j < r->nkv; j++) {
+			/* every value of this key, once, at its first appearance */
+			for (k = 0; k < j; k++)
+				if (strcmp(r->kv[k].key, r->kv[j].key) == 0)
+					break;
+			if (k < j)
+				continue;
+			for (nv = 0, k = j; k < r->nkv && nv < STORE_MAX_REMOTES; k++)
+				if (strcmp(r->kv[k].key, r->kv[j].key) == 0)
+					vals[nv++] = r->kv[k].value;
+			if (store_edit_set(t, sect, r->kv[j].key, vals, nv, err) < 0) {
+				char e2[ERRLEN];
+				snprintf(e2, sizeof(e2), "%s: %s", r->origin, err);
+				snprintf(err, ERRLEN, "%s", e2);
+				goto out;
+			}
+		}
+	}
+	if (m->nendpoints) {
+		nv = 0;
+		for (i = 0; i < cur.mptcp.nendpoints; i++)
+			vals[nv++] = cur.mptcp.endpoints[i];
+		for (i = 0; i < m->nendpoints; i++) {
+			for (j = 0; j < cur.mptcp.nendpoints; j++)
+				if (strcmp(cur.mptcp.endpoints[j], m->endpoints[i]) == 0)
+					break;
+			if (j == cur.mptcp.nendpoints)
+				vals[nv++] = m->endpoints[i];
+		}
+		if (store_edit_set(t, "mptcp", "endpoint", vals, nv, err) < 0)
+			goto out;
+	}
+	if (m->mptcp_enable && cur.mptcp.enabled < 0) {
+		const char *yes = "yes";
+		if (store_edit_set(t, "mptcp", "enabled", &yes, 1, err) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(vals);
+	store_free(&cur);
+	return rc;
+}
+
+static int
+read_input(const char *file, char **data, size_t *len)
+{
+	struct stat st;
+
+	if (stat(file, &st) < 0) {
+		fprintf(stderr, "%s: cannot read %s: %s\n", applet_name, file, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fprintf(stderr, "%s: %s is not a regular file\n", applet_name, file);
+		return -1;
+	}
+	if ((uint64_t)st.st_size > ARCHIVE_MAX) {
+		fprintf(stderr, "%s: %s is larger than %u MiB: refused\n", applet_name, file, ARCHIVE_MAX >> 20);
+		return -1;
+	}
+	if (!(*data = file_read(file, len))) {
+		fprintf(stderr, "%s: cannot read %s: %s\n", applet_name, file, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Build the plan: lock the store, work out the new store text and the
+ * files to write. Returns an exit code (EXIT_OK: plan ready).
+ */
+static int
+make_plan(const struct opts *o, struct plan *p)
+{
+	char err[ERRLEN] = "", *data = NULL;
+	size_t len = 0, i;
+	struct tar_archive a = { 0 };
+	struct tar_limits lim;
+	struct mig_result m = { 0 };
+	struct bundle arch = { 0 };
+	int rc = EXIT_CONFIG, is_archive;
+
+	if (read_input(o->file, &data, &len) < 0)
+		return EXIT_FAIL;
+	is_archive = (len >= 2 && (unsigned char)data[0] == 0x1f && (unsigned char)data[1] == 0x8b) ||
+	    (len >= 262 && memcmp(data + 257, "ustar", 5) == 0);
+	if (store_begin(&p->txn, path_get(PATH_CONF), err) < 0) {
+		fprintf(stderr, "%s: %s\n", applet_name, err);
+		free(data);
+		return EXIT_FAIL;
+	}
+	p->have_txn = 1;
+	if (is_archive) {
+		tar_limits_default(&lim);
+		if (tar_read(data, len, &lim, &a, err) < 0)
+			goto refused;
+		if (tar_find(&a, BUNDLE_DIR "/MANIFEST")) {
+			p->kind = "xwpf export";
+			if (bundle_from_archive(&a, &arch, err) < 0)
+				goto refused;
+			printf("%s: an xwpf export (format %d) from host %s, %s, xwpf %s\n", o->file, arch.format,
+			    *arch.host ? arch.host : "?", *arch.time ? arch.time : "?", *arch.version ? arch.version : "?");
+			for (i = 0; i < arch.n; i++) {
+				const struct bundle_file *f = &arch.v[i];
+				if (!bundle_allowed(f->rel)) {
+					fprintf(stderr, "%s: warning: %s is not a file an export restores; skipped\n",
+					    applet_name, f->rel);
+					continue;
+				}
+				if (strcmp(f->rel, bundle_rel_store()) == 0) {
+					if (memchr(f->data, '\0', f->len)) {
+						snprintf(err, ERRLEN, "the store in the archive holds a NUL byte");
+						goto refused;
+					}
+					p->store_text = strdup((const char *)f->data);
+					continue;
+				}
+				if (bundle_add(&p->files, f->rel, f->mode, f->data, f->len, err) < 0)
+					goto refused;
+			}
+			if (!p->store_text)
+				p->store_text = strdup("");
+		} else {
+			p->kind = "xwPF archive";
+			if (read_xwpf(&a, &m, err) < 0)
+				goto refused;
+		}
+	} else {
+		struct mval *root;
+		const char *q = data;
+
+		while (q < data + len && isspace((unsigned char)*q))
+			q++;
+		if (ends_with(o->file, ".json") || (!ends_with(o->file, ".toml") && q < data + len && *q == '{')) {
+			p->kind = "realm JSON config";
+			root = mv_json_parse(data, len, err);
+		} else {
+			p->kind = "realm TOML config";
+			root = mv_toml_parse(data, len, err);
+		}
+		if (!root) {
+			char e2[ERRLEN];
+			snprintf(e2, sizeof(e2), "%s: %s", o->file, err);
+			snprintf(err, ERRLEN, "%s", e2);
+			goto refused;
+		}
+		rc = mig_realm(root, &m, err);
+		mv_free(root);
+		rc = rc < 0 ? EXIT_CONFIG : EXIT_OK;
+		if (rc)
+			goto refused;
+		rc = EXIT_CONFIG;
+	}
+	if (!p->store_text) {   /* a migration: merge into the current store */
+		printf("%s: a %s with %zu rule%s and %zu MPTCP endpoint%s\n", o->file, p->kind, m.nrules,
+		    m.nrules == 1 ? "" : "s", m.nendpoints, m.nendpoints == 1 ? "" : "s");
+		for (i = 0; i < m.nwarnings; i++)
+			fprintf(stderr, "%s: warning: %s\n", applet_name, m.warnings[i]);
+		if (merge(&p->txn, &m, err) < 0)
+			goto refused;
+		if (!(p->store_text = strdup(p->txn.text))) {
+			snprintf(err, ERRLEN, "out of memory");
+			goto refused;
+		}
+	}
+	if (!p->store_text) {
+		snprintf(err, ERRLEN, "out of memory");
+		goto refused;
+	}
+	rc = EXIT_OK;
+	goto out;
+refused:
+	fprintf(stderr, "%s: %s: %s; nothing was changed\n", applet_name, o->file, err);
+out:
+	free(data);
+	tar_free(&a);
+	mig_free(&m);
+	bundle_free(&arch);
+	return rc;
+}
+
+static void
+plan_free(struct plan *p)
+{
+	bundle_free(&p->files);
+	free(p->store_text);
+	p->store_text = NULL;
+	if (p->have_txn)
+		store_end(&p->txn);
+	p->have_txn = 0;
+}
+
+static int
+do_import(const struct opts *o)
+{
+	struct plan p;
+	struct store old, new;
+	struct store_diags dold = { 0 }, dnew = { 0 };
+	char err[ERRLEN], backup[PATH_MAX], where[PATH_MAX + 64];
+	const char **rels = NULL;
+	size_t nrules, nfiles, i;
+	int rc, mp_changed;
+
+	memset(&p, 0, sizeof(p));
+	memset(&old, 0, sizeof(old));
+	memset(&new, 0, sizeof(new));
+	if ((rc = make_plan(o, &p)) != EXIT_OK) {
+		plan_free(&p);
+		return rc;
+	}
+	rc = EXIT_CONFIG;
+	snprintf(where, sizeof(where), "%s:%s", o->file, bundle_rel_store());
+	if (store_parse_text(p.store_text, strcmp(p.kind, "xwpf export") == 0 ? where : "the merged store",
+	    &new, &dnew) < 0) {
+		print_diags(&dnew, strcmp(p.kind, "xwpf export") == 0 ? where : NULL);
+		fprintf(stderr, "%s: %s: the store would be invalid (see above); nothing was changed\n",
+		    applet_name, o->file);
+		goto out;
+	}
+	print_diags(&dnew, strcmp(p.kind, "xwpf export") == 0 ? where : NULL);
+	store_parse_text(p.txn.orig, p.txn.path, &old, &dold);
+	if (bundle_add(&p.files, bundle_rel_store(), 0600, p.store_text, strlen(p.store_text), err) < 0) {
+		fprintf(stderr, "%s: %s\n", applet_name, err);
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	printf("changes:\n");
+	nrules = show_rule_diff(&old, &new);
+	mp_changed = !same_endpoints(&old.mptcp, &new.mptcp);
+	if (mp_changed)
+		printf("  ~ mptcp   %zu endpoint%s, enabled %s\n", new.mptcp.nendpoints,
+		    new.mptcp.nendpoints == 1 ? "" : "s", new.mptcp.enabled < 0 ? "unset" : new.mptcp.enabled ? "yes" : "no");
+	nfiles = show_file_diff(&p.files);
+	if (!nrules && !nfiles && !mp_changed && strcmp(p.store_text, p.txn.orig) == 0) {
+		printf("  none: the current setup already matches %s\n", o->file);
+		rc = EXIT_OK;
+		goto out;
+	}
+	if (!nrules && !mp_changed && strcmp(p.store_text, p.txn.orig) != 0)
+		printf("  ~ store   %s (layout or global settings)\n", p.txn.path);
+	if (o->dry_run) {
+		printf("dry run: nothing was changed\n");
+		rc = EXIT_OK;
+		goto out;
+	}
+	if (confirm(o, "Apply these changes?") < 0) {
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	rc = EXIT_FAIL;
+	if (!(rels = calloc(p.files.n, sizeof(*rels)))) {
+		fprintf(stderr, "%s: out of memory; nothing was changed\n", applet_name);
+		goto out;
+	}
+	for (i = 0; i < p.files.n; i++)
+		rels[i] = p.files.v[i].rel;
+	if (bundle_backup(rels, p.files.n, backup, sizeof(backup), err) < 0) {
+		fprintf(stderr, "%s: %s; nothing was changed\n", applet_name, err);
+		goto out;
+	}
+	if (bundle_write(&p.files, err) < 0) {
+		char e2[ERRLEN];
+
+		fprintf(stderr, "%s: %s\n", applet_name, err);
+		if (bundle_restore(backup, e2) < 0)
+			fprintf(stderr, "%s: and putting the old files back failed too: %s; they are in %s\n",
+			    applet_name, e2, backup);
+		else
+			fprintf(stderr, "%s: the old files are back in place; nothing was changed\n", applet_name);
+		goto out;
+	}
+	printf("imported %s; the replaced files are in %s (undo with: xwpf import --undo)\n", o->file, backup);
+	reload_relay();
+	rc = EXIT_OK;
+out:
+	free(rels);
+	store_free(&old);
+	store_free(&new);
+	store_diags_free(&dold);
+	store_diags_free(&dnew);
+	plan_free(&p);
+	return rc;
+}
+
+static int
+do_undo(const struct opts *o)
+{
+	struct bundle files = { 0 }, absent = { 0 };
+	struct store old, new;
+	struct store_diags d1 = { 0 }, d2 = { 0 };
+	struct store_txn t;
+	const struct bundle_file *sf;
+	char dir[PATH_MAX], err[ERRLEN];
+	size_t i;
+	int rc = EXIT_FAIL;
+
+	memset(&old, 0, sizeof(old));
+	memset(&new, 0, sizeof(new));
+	if (bundle_latest_backup(dir, sizeof(dir)) < 0) {
+		fprintf(stderr, "%s: no import to undo (no backup in %s)\n", applet_name, path_get(PATH_BACKUP_DIR));
+		return EXIT_FAIL;
+	}
+	if (store_begin(&t, path_get(PATH_CONF), err) < 0) {
+		fprintf(stderr, "%s: %s\n", applet_name, err);
+		return EXIT_FAIL;
+	}
+	if (bundle_backup_read(dir, &files, &absent, err) < 0) {
+		fprintf(stderr, "%s: %s; nothing was changed\n", applet_name, err);
+		goto out;
+	}
+	printf("undo the import backed up in %s:\n", dir);
+	sf = bundle_find(&files, bundle_rel_store());
+	store_parse_text(t.orig, t.path, &old, &d1);
+	store_parse_text(sf ? (const char *)sf->data : "", "the backed-up store", &new, &d2);
+	show_rule_diff(&old, &new);
+	for (i = 0; i < files.n; i++)
+		if (strcmp(files.v[i].rel, bundle_rel_store()) != 0)
+			printf("  ~ restore file  %s\n", bundle_path(files.v[i].rel, err, sizeof(err)));
+	for (i = 0; i < absent.n; i++)
+		printf("  - remove file   %s\n", bundle_path(absent.v[i].rel, err, sizeof(err)));
+	if (o->dry_run) {
+		printf("dry run: nothing was changed\n");
+		rc = EXIT_OK;
+		goto out;
+	}
+	if (confirm(o, "Undo the last import?") < 0)
+		goto out;
+	if (bundle_restore(dir, err) < 0) {
+		fprintf(stderr, "%s: %s\n", applet_name, err);
+		goto out;
+	}
+	printf("restored the state from before the import\n");
+	reload_relay();
+	rc = EXIT_OK;
+out:
+	store_free(&old);
+	store_free(&new);
+	store_diags_free(&d1);
+	store_diags_free(&d2);
+	bundle_free(&files);
+	bundle_free(&absent);
+	store_end(&t);
+	return rc;
+}
+
+int
+import_main(int argc, char **argv)
+{
+	struct opts o = { 0 };
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--dry-run") == 0 || strcmp(argv[i], "-n") == 0)
+			o.dry_run = 1;
+		else if (strcmp(argv[i], "--yes") == 0 || strcmp(argv[i], "-y") == 0)
+			o.yes = 1;
+		else if (strcmp(argv[i], "--undo") == 0)
+			o.undo = 1;
+		else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "%s: unknown option %s\n%s", applet_name, argv[i], import_usage);
+			return EXIT_USAGE;
+		} else if (o.file) {
+			fprintf(stderr, "%s: one file at a time\n", applet_name);
+			return EXIT_USAGE;
+		} else
+			o.file = argv[i];
+	}
+	if (o.undo == !!o.file) {
+		fprintf(stderr, "%s: give either FILE or --undo\n%s", applet_name, import_usage);
+		return EXIT_USAGE;
+	}
+	return o.undo ? do_undo(&o) : do_import(&o);
+}
