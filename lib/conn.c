@@ -1,0 +1,774 @@
+#include "conn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "net.h"
+#include "util.h"
+
+#define CONN_BUF (32 * 1024)
+#define CONN_BUF_POOL 16
+#define CONN_REPLAY (1u << 26)   /* run-queue replay: not a readiness edge */
+#define FLOW_ROUNDS 16
+#define ACCEPT_BATCH 64
+#define HALF_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
+
+static int mptcp_refused_logged;
+
+/* ---- pools ---- */
+
+static struct conn_pipe *
+pipe_get(struct rt_worker *w)
+{
+	struct conn_pipe *p = w->pipes;
+	int fds[2];
+
+	if (p) {
+		w->pipes = p->next;
+		w->npipes_pool--;
+		w->npipes_used++;
+		p->next = NULL;
+		return p;
+	}
+	if (w->npipes_used >= rt_conf.pipe_max)
+		return NULL;
+	if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0)
+		return NULL;
+	if (rt_conf.pipe_size > 0 && rt_conf.pipe_size != 65536)
+		(void)fcntl(fds[1], F_SETPIPE_SZ, rt_conf.pipe_size);
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		close(fds[0]);
+		close(fds[1]);
+		return NULL;
+	}
+	p->rfd = fds[0];
+	p->wfd = fds[1];
+	w->npipes_used++;
+	return p;
+}
+
+static void
+pipe_put(struct rt_worker *w, struct conn_pipe *p)
+{
+	w->npipes_used--;
+	if (p->len || w->npipes_pool >= rt_conf.pipe_pool) {   /* never reuse a pipe holding data */
+		close(p->rfd);
+		close(p->wfd);
+		free(p);
+		return;
+	}
+	p->next = w->pipes;
+	w->pipes = p;
+	w->npipes_pool++;
+}
+
+struct buf_link { struct buf_link *next; };
+
+static char *
+buf_get(struct rt_worker *w)
+{
+	struct buf_link *b = w->bufs;
+
+	if (b) {
+		w->bufs = b->next;
+		w->nbufs_pool--;
+		return (char *)b;
+	}
+	return malloc(CONN_BUF);
+}
+
+static void
+buf_put(struct rt_worker *w, char *p)
+{
+	struct buf_link *b = (struct buf_link *)(void *)p;
+
+	if (w->nbufs_pool >= CONN_BUF_POOL) {
+		free(p);
+		return;
+	}
+	b->next = w->bufs;
+	w->bufs = b;
+	w->nbufs_pool++;
+}
+
+/* ---- helpers ---- */
+
+static inline int
+pending(const struct half *h)
+{
+	return h->len > h->off || (h->pipe && h->pipe->len);
+}
+
+static void
+drop_empty(struct conn *c, struct half *h)
+{
+	if (h->pipe && !h->pipe->len) {
+		pipe_put(c->w, h->pipe);
+		h->pipe = NULL;
+	}
+	if (h->buf && h->off >= h->len) {
+		buf_put(c->w, h->buf);
+		h->buf = NULL;
+		h->off = h->len = 0;
+	}
+}
+
+static void
+link_live(struct conn *c)
+{
+	struct rt_worker *w = c->w;
+
+	c->prev = NULL;
+	c->next = w->conns;
+	if (w->conns)
+		w->conns->prev = c;
+	w->conns = c;
+}
+
+static void
+unlink_live(struct conn *c)
+{
+	struct rt_worker *w = c->w;
+
+	if (c->prev)
+		c->prev->next = c->next;
+	else if (w->conns == c)
+		w->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->next = c->prev = NULL;
+}
+
+static struct rt_counters *
+ctr(struct conn *c)
+{
+	return &c->rule->st->w[c->w->id];
+}
+
+int
+conn_prepend(struct conn *c, struct half *h, const void *data, size_t len)
+{
+	char *nb;
+	size_t have = h->len - h->off;
+
+	if (len == 0)
+		return 0;
+	if (have + len > CONN_BUF || (h->pipe && h->pipe->len)) {
+		errno = ENOSPC;
+		return -1;
+	}
+	nb = h->buf ? h->buf : buf_get(c->w);
+	if (!nb)
+		return -1;
+	if (h->buf && have)
+		memmove(nb + len, h->buf + h->off, have);
+	memcpy(nb, data, len);
+	h->buf = nb;
+	h->off = 0;
+	h->len = (uint32_t)(len + have);
+	return 0;
+}
+
+void
+conn_close(struct conn *c, const char *why)
+{
+	struct ev_loop *l = c->w->loop;
+	struct half *hs[2] = { &c->cli, &c->srv };
+	int i;
+
+	if (c->st == CS_CLOSED)
+		return;
+	if (why)
+		log_debug("rule %s: connection closed: %s", c->rule->r.name, why);
+	c->st = CS_CLOSED;
+	ev_timer_del(l, &c->tm);
+	for (i = 0; i < 2; i++) {
+		struct half *h = hs[i];
+
+		if (h->codec && h->codec->free)
+			h->codec->free(h);
+		h->codec = NULL;
+		ev_io_del(l, &h->io);
+		if (h->fd >= 0)
+			close(h->fd);
+		h->fd = -1;
+		if (h->pipe)
+			pipe_put(c->w, h->pipe);
+		h->pipe = NULL;
+		if (h->buf)
+			buf_put(c->w, h->buf);
+		h->buf = NULL;
+	}
+	CTR_SUB(ctr(c)->tcp_active, 1);
+	if (c->counted_remote)
+		CTR_SUB(c->rule->rem[c->backend].w[c->w->id].active, 1);
+	c->counted_remote = 0;
+	unlink_live(c);
+	c->zombie = 1;
+	c->next = c->w->zombies;
+	c->w->zombies = c;
+}
+
+void
+conn_after_batch(struct ev_loop *l, void *arg)
+{
+	struct rt_worker *w = arg;
+	struct conn *c;
+
+	(void)l;
+	while ((c = w->zombies) != NULL) {
+		w->zombies = c->next;
+		rt_rule_unref(c->rule);
+		free(c);
+	}
+}
+
+/* ---- the pump ---- */
+
+static ssize_t
+flow_in(struct conn *c, struct half *src)
+{
+	struct half *dst = src->dst;
+	ssize_t n;
+
+	if (!c->nosplice && !rt_conf.nosplice && !src->codec && !dst->codec) {
+		if (!src->pipe)
+			src->pipe = pipe_get(c->w);
+		if (src->pipe) {
+			n = splice(src->fd, NULL, src->pipe->wfd, NULL, (size_t)rt_conf.pipe_size,
+			    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n > 0) {
+				src->pipe->len += (unsigned)n;
+				return n;
+			}
+			if (n == 0)
+				return 0;
+			/* the pipe is empty here, so EAGAIN means the socket is */
+			if (errno != EINVAL && errno != ENOSYS)
+				return -1;
+			c->nosplice = 1;   /* this pair cannot splice: copy from now on */
+			pipe_put(c->w, src->pipe);
+			src->pipe = NULL;
+		}
+	}
+	if (!src->buf) {
+		src->buf = buf_get(c->w);
+		if (!src->buf) {
+			errno = ENOMEM;
+			return -1;
+		}
+		src->off = src->len = 0;
+	}
+	n = src->codec ? src->codec->recv(src, src->buf, CONN_BUF) : recv(src->fd, src->buf, CONN_BUF, 0);
+	if (n > 0) {
+		src->off = 0;
+		src->len = (uint32_t)n;
+	}
+	return n;
+}
+
+static ssize_t
+flow_out(struct conn *c, struct half *src)
+{
+	struct half *dst = src->dst;
+	ssize_t n;
+
+	(void)c;
+	if (src->len > src->off) {
+		n = dst->codec ? dst->codec->send(dst, src->buf + src->off, src->len - src->off) :
+		    send(dst->fd, src->buf + src->off, src->len - src->off, MSG_NOSIGNAL);
+		if (n > 0) {
+			src->off += (uint32_t)n;
+			if (src->off >= src->len)
+				src->off = src->len = 0;
+		}
+	} else {
+		n = splice(src->pipe->rfd, NULL, dst->fd, NULL, src->pipe->len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n > 0)
+			src->pipe->len -= (unsigned)n;
+	}
+	if (n == 0) {
+		errno = EAGAIN;
+		n = -1;
+	}
+	return n;
+}
+
+static void
+shut_wr(struct half *dst)
+{
+	if (dst->fl & H_WRSHUT)
+		return;
+	dst->fl |= H_WRSHUT;
+	if (dst->codec && dst->codec->shutdown_wr)
+		dst->codec->shutdown_wr(dst);
+	else
+		shutdown(dst->fd, SHUT_WR);
+}
+
+/* Move bytes from src to src->dst: -1 error, 0 waiting, 1 budget spent. */
+static int
+flow(struct conn *c, struct half *src)
+{
+	struct half *dst = src->dst;
+	struct rt_counters *k = ctr(c);
+	ssize_t n;
+	int r;
+
+	for (r = 0; r < FLOW_ROUNDS; r++) {
+		if (pending(src)) {
+			if (!(dst->fl & H_CANWR))
+				return 0;
+			n = flow_out(c, src);
+			if (n < 0) {
+				if (errno == EAGAIN) {
+					dst->fl &= ~(unsigned)H_CANWR;
+					return 0;
+				}
+				return -1;
+			}
+			if (src == &c->cli)
+				CTR_ADD(k->bytes_up, (uint64_t)n);
+			else
+				CTR_ADD(k->bytes_down, (uint64_t)n);
+			CTR_ADD(k->tcp_bytes, (uint64_t)n);
+			c->last_act = ev_now(c->w->loop);
+			continue;
+		}
+		drop_empty(c, src);
+		if (src->fl & H_RDEOF) {
+			shut_wr(dst);
+			return 0;
+		}
+		if (!(src->fl & H_CANRD))
+			return 0;
+		n = flow_in(c, src);
+		if (n > 0)
+			continue;
+		if (n == 0) {
+			src->fl |= H_RDEOF;
+			continue;
+		}
+		if (errno == EAGAIN || errno == EINTR) {
+			if (errno == EAGAIN)
+				src->fl &= ~(unsigned)H_CANRD;
+			drop_empty(c, src);
+			return 0;
+		}
+		return -1;
+	}
+	return 1;
+}
+
+static void
+pump(struct conn *c)
+{
+	int a, b;
+
+	a = flow(c, &c->cli);
+	if (a < 0) {
+		conn_close(c, "client side error");
+		return;
+	}
+	b = flow(c, &c->srv);
+	if (b < 0) {
+		conn_close(c, "server side error");
+		return;
+	}
+	if ((c->cli.fl & H_RDEOF) && (c->srv.fl & H_WRSHUT) && (c->srv.fl & H_RDEOF) && (c->cli.fl & H_WRSHUT)) {
+		conn_close(c, NULL);
+		return;
+	}
+	if (a > 0 || b > 0)   /* more to do: let other connections run first */
+		ev_io_requeue(c->w->loop, &c->cli.io, CONN_REPLAY);
+}
+
+/* ---- connecting ---- */
+
+static void half_cb(struct ev_loop *l, struct ev_io *io, unsigned events);
+static void try_connect(struct conn *c);
+
+static void
+arm_idle(struct conn *c)
+{
+	struct ev_loop *l = c->w->loop;
+
+	c->last_act = ev_now(l);
+	if (c->rule->idle_ms > 0)
+		ev_timer_set(l, &c->tm, c->last_act + c->rule->idle_ms);
+	else
+		ev_timer_del(l, &c->tm);
+}
+
+static void
+connected(struct conn *c)
+{
+	struct rt_rule *r = c->rule;
+	struct rt_rcounters *rc = &r->rem[c->backend].w[c->w->id];
+
+	c->st = CS_PUMP;
+	CTR_ADD(rc->connects, 1);
+	CTR_ADD(rc->active, 1);
+	c->counted_remote = 1;
+	rt_lb_report(r, c->w->id, c->backend, 1);
+	arm_idle(c);
+	if (r->hooks && r->hooks->connected && r->hooks->connected(c) < 0) {
+		conn_close(c, "connected hook refused");
+		return;
+	}
+	if (r->hooks && r->hooks->attach && r->hooks->attach(c) < 0) {
+		conn_close(c, "transport setup failed");
+		return;
+	}
+	pump(c);
+}
+
+static void
+connect_failed(struct conn *c, int err)
+{
+	struct rt_rule *r = c->rule;
+	struct rt_rcounters *rc = &r->rem[c->backend].w[c->w->id];
+	char a[300];
+
+	CTR_ADD(rc->fails, 1);
+	__atomic_store_n(&rc->last_errno, err, __ATOMIC_RELAXED);
+	__atomic_store_n(&rc->last_fail_ms, wall_ms(), __ATOMIC_RELAXED);
+	rt_lb_report(r, c->w->id, c->backend, 0);
+	log_debug("rule %s: connect to %s failed: %s", r->r.name,
+	    hostport_format(&r->rem[c->backend].hp, a, sizeof(a)), strerror(err));
+	ev_io_del(c->w->loop, &c->srv.io);
+	if (c->srv.fd >= 0)
+		close(c->srv.fd);
+	c->srv.fd = -1;
+	c->srv.fl = 0;
+	c->addr_i++;
+	try_connect(c);
+}
+
+static int
+popcount256(const uint64_t ex[4])
+{
+	return __builtin_popcountll(ex[0]) + __builtin_popcountll(ex[1]) +
+	    __builtin_popcountll(ex[2]) + __builtin_popcountll(ex[3]);
+}
+
+static void
+try_connect(struct conn *c)
+{
+	struct rt_rule *r = c->rule;
+	struct rt_worker *w = c->w;
+	struct ev_loop *l = w->loop;
+	int guard, refused, rc;
+	char err[ERRLEN];
+
+	for (guard = 0; guard < 4 * STORE_MAX_REMOTES; guard++) {
+		struct sockaddr_storage dst;
+		struct net_out_spec o;
+		int64_t now = ev_now(l), left, slice;
+		int fd, cands;
+
+		if (now >= c->deadline)
+			break;
+		if (c->backend < 0) {
+			int idx = rt_lb_pick(r, w->id, &c->peer, c->exclude);
+			if (idx < 0 || (size_t)idx >= r->nrem)
+				break;
+			c->exclude[idx / 64] |= 1ull << (idx % 64);
+			c->backend = idx;
+			c->addr_i = 0;
+		}
+		rc = rt_remote_addr(w, r, c->backend, c->port_off, c->addr_i, &dst);
+		if (rc == 1) {   /* the resolver pokes the worker: conn_worker_dns() */
+			c->st = CS_RESOLVE;
+			ev_timer_set(l, &c->tm, c->deadline);
+			return;
+		}
+		if (rc < 0) {
+			if (c->addr_i == 0) {
+				struct rt_rcounters *k = &r->rem[c->backend].w[w->id];
+				CTR_ADD(k->fails, 1);
+				__atomic_store_n(&k->last_errno, EHOSTUNREACH, __ATOMIC_RELAXED);
+				rt_lb_report(r, w->id, c->backend, 0);
+			}
+			c->backend = -1;
+			continue;
+		}
+		memset(&o, 0, sizeof(o));
+		o.dst = &dst;
+		o.type = SOCK_STREAM;
+		o.through = r->r.through.host;
+		o.through_port = r->r.through.port;
+		o.iface = r->r.interface;
+		o.mptcp = (r->r.mptcp & MPTCP_SEND) != 0;
+		o.so = &r->so;
+		fd = net_connect(&o, &refused, err);
+		if (refused && !__atomic_exchange_n(&mptcp_refused_logged, 1, __ATOMIC_RELAXED))
+			log_warn("the kernel refuses MPTCP sockets (net.mptcp.enabled=0 or no MPTCP support): using TCP");
+		if (fd < 0) {
+			int e = errno;
+			if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+				CTR_ADD(ctr(c)->refused, 1);
+				conn_close(c, "out of descriptors");
+				return;
+			}
+			log_debug("rule %s: %s", r->r.name, err);
+			struct rt_rcounters *k = &r->rem[c->backend].w[w->id];
+			CTR_ADD(k->fails, 1);
+			__atomic_store_n(&k->last_errno, e, __ATOMIC_RELAXED);
+			rt_lb_report(r, w->id, c->backend, 0);
+			c->addr_i++;
+			continue;
+		}
+		c->srv.fd = fd;
+		c->srv.fl = 0;
+		if (ev_io_add(l, &c->srv.io, fd, HALF_EVENTS, half_cb, &c->srv) < 0) {
+			conn_close(c, "epoll");
+			return;
+		}
+		c->st = CS_CONNECTING;
+		c->attempts++;
+		/* each attempt gets a share of what is left, at least a second */
+		left = c->deadline - now;
+		cands = (int)r->nrem - popcount256(c->exclude) + 1;
+		slice = cands > 1 ? left / cands : left;
+		if (slice < 1000)
+			slice = left < 1000 ? left : 1000;
+		ev_timer_set(l, &c->tm, now + slice);
+		return;
+	}
+	CTR_ADD(ctr(c)->connect_fail, 1);
+	conn_close(c, "no backend could be reached");
+}
+
+static void
+half_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
+{
+	struct half *h = io->arg;
+	struct conn *c = h->c;
+
+	(void)l;
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		h->fl |= H_CANRD;
+	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+		h->fl |= H_CANWR;
+	switch (c->st) {
+	case CS_PUMP:
+		pump(c);
+		break;
+	case CS_CONNECTING:
+		if (h == &c->srv && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+			int e = net_connect_result(h->fd);
+			if (e == 0)
+				connected(c);
+			else if (e != EINPROGRESS && e != EALREADY)
+				connect_failed(c, e);
+		} else if (h == &c->cli && (events & (EPOLLHUP | EPOLLERR)))
+			conn_close(c, "client left while connecting");
+		break;
+	case CS_RESOLVE:
+		if (h == &c->cli && (events & (EPOLLHUP | EPOLLERR)))
+			conn_close(c, "client left while resolving");
+		break;
+	case CS_PREREAD:
+		if (h == &c->cli) {
+			int r = c->rule->hooks->preread(c);
+			if (r < 0)
+				conn_close(c, "client header refused");
+			else if (r > 0) {
+				c->deadline = ev_now(c->w->loop) + c->rule->connect_ms;
+				try_connect(c);
+			}
+		}
+		break;
+	case CS_CLOSED:
+		break;
+	}
+}
+
+static void
+conn_timer(struct ev_loop *l, struct ev_timer *t)
+{
+	struct conn *c = t->arg;
+
+	switch (c->st) {
+	case CS_PREREAD:
+		conn_close(c, "no PROXY header in time");
+		break;
+	case CS_RESOLVE:
+		CTR_ADD(ctr(c)->connect_fail, 1);
+		conn_close(c, "name resolution timed out");
+		break;
+	case CS_CONNECTING:
+		connect_failed(c, ETIMEDOUT);
+		break;
+	case CS_PUMP:
+		if (c->rule->idle_ms <= 0)
+			break;
+		if (ev_now(l) - c->last_act >= c->rule->idle_ms)
+			conn_close(c, "idle timeout");
+		else
+			ev_timer_set(l, t, c->last_act + c->rule->idle_ms);
+		break;
+	case CS_CLOSED:
+		break;
+	}
+}
+
+void
+conn_worker_dns(struct rt_worker *w)
+{
+	struct conn *c, *next;
+
+	for (c = w->conns; c; c = next) {
+		next = c->next;
+		if (c->st == CS_RESOLVE)
+			try_connect(c);
+	}
+}
+
+/* ---- accepting ---- */
+
+static void
+start(struct rt_lsn *ls, int fd, const struct sockaddr_storage *peer)
+{
+	struct rt_worker *w = ls->w;
+	struct rt_rule *r = ls->rule;
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		close(fd);
+		CTR_ADD(r->st->w[w->id].refused, 1);
+		return;
+	}
+	c->w = w;
+	c->rule = r;
+	rt_rule_ref(r);
+	c->port_off = ls->port_off;
+	c->peer = *peer;
+	net_addr_unmap(&c->peer);
+	c->backend = -1;
+	c->cli.fd = fd;
+	c->srv.fd = -1;
+	c->cli.io.fd = c->srv.io.fd = -1;
+	c->cli.c = c->srv.c = c;
+	c->cli.dst = &c->srv;
+	c->srv.dst = &c->cli;
+	ev_timer_init(&c->tm, conn_timer, c);
+	link_live(c);
+	CTR_ADD(ctr(c)->tcp_active, 1);
+	CTR_ADD(ctr(c)->tcp_total, 1);
+	if (ev_io_add(w->loop, &c->cli.io, fd, HALF_EVENTS, half_cb, &c->cli) < 0) {
+		conn_close(c, "epoll");
+		return;
+	}
+	if (r->hooks && r->hooks->preread) {
+		c->st = CS_PREREAD;
+		c->deadline = ev_now(w->loop) + r->proxy_ms;
+		ev_timer_set(w->loop, &c->tm, c->deadline);
+		return;
+	}
+	c->deadline = ev_now(w->loop) + r->connect_ms;
+	try_connect(c);
+}
+
+static void
+out_of_fds(struct rt_lsn *ls, int err)
+{
+	struct rt_worker *w = ls->w;
+	struct ev_loop *l = w->loop;
+	int fd;
+
+	if (w->reserve_fd >= 0) {   /* refuse one client rather than leave it queued */
+		close(w->reserve_fd);
+		w->reserve_fd = -1;
+		fd = accept4(ls->fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0) {
+			close(fd);
+			CTR_ADD(ls->rule->st->w[w->id].refused, 1);
+		}
+		w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
+	if (ev_now(l) - w->last_emfile_log >= 10000) {
+		w->last_emfile_log = ev_now(l);
+		log_warn("rule %s: out of descriptors (%s): refusing clients, accepting again in 1 s "
+		    "(raise LimitNOFILE / ulimit -n)", ls->rule->r.name, strerror(err));
+	}
+	ev_io_del(l, &ls->io);
+	ls->paused = 1;
+	ev_timer_set(l, &ls->rearm, ev_now(l) + 1000);
+}
+
+void
+conn_listener_rearm(struct ev_loop *l, struct ev_timer *t)
+{
+	struct rt_lsn *ls = t->arg;
+
+	if (!ls->paused || ls->fd < 0)
+		return;
+	if (ev_io_add(l, &ls->io, ls->fd, EPOLLIN, conn_listener_cb, ls) < 0) {
+		ev_timer_set(l, t, ev_now(l) + 1000);   /* try again: never stop listening for good */
+		return;
+	}
+	ls->paused = 0;
+}
+
+void
+conn_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
+{
+	struct rt_lsn *ls = io->arg;
+	int i;
+
+	(void)l;
+	(void)events;
+	for (i = 0; i < ACCEPT_BATCH; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int fd = accept4(ls->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
+				continue;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				out_of_fds(ls, errno);
+			return;
+		}
+		start(ls, fd, &ss);
+		if (ls->paused)
+			return;
+	}
+}
+
+void
+conn_worker_close_all(struct rt_worker *w)
+{
+	while (w->conns)
+		conn_close(w->conns, NULL);
+}
+
+void
+conn_worker_free(struct rt_worker *w)
+{
+	struct conn_pipe *p;
+	struct buf_link *b;
+
+	conn_worker_close_all(w);
+	conn_after_batch(w->loop, w);
+	while ((p = w->pipes) != NULL) {
+		w->pipes = p->next;
+		close(p->rfd);
+		close(p->wfd);
+		free(p);
+	}
+	w->npipes_pool = 0;
+	while ((b = w->bufs) != NULL) {
+		w->bufs = b->next;
+		free(b);
+	}
+	w->nbufs_pool = 0;
+}

@@ -1,0 +1,112 @@
+#ifndef XWPF_CONN_H
+#define XWPF_CONN_H
+
+/*
+ * One relayed TCP connection: two symmetric halves (client, server), each
+ * with its fd, its state bits, the bytes read from it and not yet written
+ * to the other half (a pipe in splice mode, a buffer in copy mode), and a
+ * dst pointer to the other half. The pump is written once per half.
+ *
+ * Both fds are registered edge-triggered for in and out at once; readiness
+ * is remembered in H_CANRD / H_CANWR and cleared on EAGAIN, so the steady
+ * state costs no epoll_ctl at all. Backpressure: a half is not read while
+ * the bytes it produced cannot be written (the kernel window then closes).
+ *
+ * Splice (HAProxy's rules): socket -> pipe -> socket, SPLICE_F_MOVE |
+ * SPLICE_F_NONBLOCK; EAGAIN reading means "socket empty" only when the
+ * pipe is empty, else "flush first"; EINVAL/ENOSYS falls back to copy only
+ * while the pipe is empty; pipes come from a capped per-worker pool and go
+ * back as soon as they are empty, so an idle connection holds no pipe and
+ * no buffer. Copy mode is used when either half has a codec, when bytes
+ * sit in user space (a PROXY header to send first), when the pool is at
+ * its cap, or everywhere with XWPF_NO_SPLICE=1.
+ *
+ * Half-close: EOF read on one half, once its bytes are written, becomes
+ * shutdown(SHUT_WR) on the other; the pair closes when both directions have
+ * ended (or at the first error). Every exit goes through one idempotent
+ * close, which updates the rule's counters; memory is freed after the
+ * event batch, never inside a callback.
+ */
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "relay_rt.h"
+
+enum {
+	H_RDEOF = 1,     /* read 0: no more bytes from this half */
+	H_WRSHUT = 2,    /* we shut down writing toward this half */
+	H_CANRD = 4,     /* edge seen, EAGAIN not yet met */
+	H_CANWR = 8,
+};
+
+struct half;
+
+/* A transport codec (TLS, WebSocket) between the socket and the relay's
+ * buffer. recv/send behave like read/write (-1 + errno EAGAIN when the
+ * codec needs the socket); a half with a codec forces copy mode. */
+struct conn_codec {
+	const char *name;
+	ssize_t (*recv)(struct half *h, void *buf, size_t len);
+	ssize_t (*send)(struct half *h, const void *buf, size_t len);
+	int (*shutdown_wr)(struct half *h);   /* end of stream toward the peer */
+	void (*free)(struct half *h);
+};
+
+struct conn_pipe {
+	int rfd, wfd;
+	unsigned len;               /* bytes inside */
+	struct conn_pipe *next;     /* pool link */
+};
+
+struct half {
+	struct ev_io io;
+	int fd;
+	unsigned fl;
+	struct conn *c;
+	struct half *dst;           /* where bytes read here go */
+	struct conn_pipe *pipe;     /* splice mode: bytes read here, not yet written */
+	char *buf;                  /* copy mode: the same */
+	uint32_t off, len;
+	const struct conn_codec *codec;
+	void *codec_st;
+};
+
+/* Per-rule seams for what comes after the plain relay (PROXY protocol,
+ * transports). Each may be NULL. */
+struct conn_hooks {
+	/* Before a backend is chosen: read from c->cli.fd (header within
+	 * c->rule->proxy_ms, absolute). 1 done, 0 need more, -1 refuse.
+	 * Bytes read past the header go to conn_prepend(c, ...) of cli. */
+	int (*preread)(struct conn *c);
+	/* Connected, before any payload: e.g. conn_prepend(c, &c->cli, hdr). */
+	int (*connected)(struct conn *c);
+	/* Set h->codec on either half (forces copy mode). */
+	int (*attach)(struct conn *c);
+};
+
+enum conn_state { CS_PREREAD, CS_RESOLVE, CS_CONNECTING, CS_PUMP, CS_CLOSED };
+
+struct conn {
+	struct half cli, srv;
+	enum conn_state st;
+	struct rt_worker *w;
+	struct rt_rule *rule;       /* a reference */
+	uint16_t port_off;
+	struct sockaddr_storage peer;
+	int backend, addr_i, attempts;
+	int counted_remote;         /* rem[backend].active incremented */
+	uint64_t exclude[4];
+	int64_t deadline;           /* overall connect (or pre-read) deadline */
+	int64_t last_act;
+	struct ev_timer tm;
+	unsigned nosplice : 1, zombie : 1;
+	struct conn *next, *prev;   /* worker's live list or zombie/dns list */
+};
+
+/* Queue bytes to be written to the peer of h (h's dst) before anything read
+ * from h: a PROXY header (h = &c->cli), or bytes read past a header. */
+int conn_prepend(struct conn *c, struct half *h, const void *data, size_t len);
+/* Tear the pair down (idempotent). */
+void conn_close(struct conn *c, const char *why);
+
+#endif

@@ -1,0 +1,302 @@
+#include "net.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "util.h"
+
+int
+net_addr(const char *host, uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (!host || !*host) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_addr = in6addr_any;
+		s6->sin6_port = htons(port);
+		*len = sizeof(*s6);
+		return 0;
+	}
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		*len = sizeof(*s4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		*len = sizeof(*s6);
+		return 0;
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+socklen_t
+net_addr_len(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+}
+
+uint16_t
+net_addr_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+}
+
+int
+net_addr_eq(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+		return x->sin6_port == y->sin6_port && x->sin6_scope_id == y->sin6_scope_id &&
+		    memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
+	}
+	return 0;
+}
+
+void
+net_addr_unmap(struct sockaddr_storage *ss)
+{
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in s4;
+
+	if (ss->ss_family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+		return;
+	memset(&s4, 0, sizeof(s4));
+	s4.sin_family = AF_INET;
+	s4.sin_port = s6->sin6_port;
+	memcpy(&s4.sin_addr, &s6->sin6_addr.s6_addr[12], 4);
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, &s4, sizeof(s4));
+}
+
+char *
+net_addr_str(const struct sockaddr_storage *ss, char *buf, unsigned size)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)ss;
+		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
+		snprintf(buf, size, "%s:%u", a, ntohs(s4->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+		snprintf(buf, size, "[%s]:%u", a, ntohs(s6->sin6_port));
+	} else
+		snprintf(buf, size, "?");
+	return buf;
+}
+
+int
+net_set_sockopts(int fd, const struct net_sockopts *so)
+{
+	int one = 1, v;
+
+	if (!so)
+		return 0;
+	if (so->nodelay && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
+		return -1;
+	if (so->ka_idle_ms > 0) {
+		if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) < 0)
+			return -1;
+		v = (int)((so->ka_idle_ms + 999) / 1000);
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, sizeof(v));
+		v = (int)((so->ka_intvl_ms + 999) / 1000);
+		if (v > 0)
+			(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &v, sizeof(v));
+		v = (int)so->ka_probes;
+		if (v > 0)
+			(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &v, sizeof(v));
+	}
+	return 0;
+}
+
+static int
+mptcp_unsupported(int e)
+{
+	return e == EPROTONOSUPPORT || e == EINVAL || e == ENOPROTOOPT || e == EAFNOSUPPORT ||
+	    e == EPROTOTYPE || e == EOPNOTSUPP;
+}
+
+int
+net_listen(const struct net_listen_spec *s, char *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd = -1, one = 1, proto = 0, e;
+	char hp[300];
+
+	snprintf(hp, sizeof(hp), strchr(s->host, ':') ? "[%s]:%u" : "%s:%u", *s->host ? s->host : "::", s->port);
+	if (net_addr(s->host, s->port, &ss, &len) < 0) {
+		snprintf(err, ERRLEN, "listen address '%s' is not a literal IPv4 or IPv6 address", s->host);
+		return -1;
+	}
+	if (s->type == SOCK_STREAM && s->mptcp)
+		proto = IPPROTO_MPTCP;
+	fd = socket(ss.ss_family, s->type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+	if (fd < 0 && proto && mptcp_unsupported(errno))
+		fd = socket(ss.ss_family, s->type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, ERRLEN, "cannot create a socket for %s: %s", hp, strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (s->reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) {
+		snprintf(err, ERRLEN, "SO_REUSEPORT on %s: %s", hp, strerror(errno));
+		goto fail;
+	}
+	if (ss.ss_family == AF_INET6) {
+		int v6 = s->v6only ? 1 : 0;
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6, sizeof(v6));
+	}
+	if (s->iface && *s->iface &&
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, s->iface, (socklen_t)strlen(s->iface)) < 0) {
+		snprintf(err, ERRLEN, "cannot bind %s to interface %s: %s (is the name right? root needed)",
+		    hp, s->iface, strerror(errno));
+		goto fail;
+	}
+	if (s->type == SOCK_DGRAM) {
+		if (ss.ss_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+		if (ss.ss_family == AF_INET || !s->v6only)
+			setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+	}
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
+		e = errno;
+		snprintf(err, ERRLEN, "cannot listen on %s: %s%s", hp, strerror(e),
+		    e == EADDRINUSE ? " (another program holds the port: pick another or stop it)" :
+		    e == EADDRNOTAVAIL ? " (no interface has that address)" :
+		    e == EACCES ? " (ports below 1024 need root)" : "");
+		errno = e;
+		goto fail;
+	}
+	if (s->type == SOCK_STREAM) {
+		if (net_set_sockopts(fd, s->so) < 0) {
+			snprintf(err, ERRLEN, "socket options on %s: %s", hp, strerror(errno));
+			goto fail;
+		}
+		if (listen(fd, s->backlog > 0 ? s->backlog : 4096) < 0) {
+			snprintf(err, ERRLEN, "listen on %s: %s", hp, strerror(errno));
+			goto fail;
+		}
+	}
+	return fd;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+int
+net_connect(const struct net_out_spec *s, int *mptcp_refused, char *err)
+{
+	int fd, e, proto = 0;
+	char hp[80];
+
+	if (mptcp_refused)
+		*mptcp_refused = 0;
+	if (s->type == SOCK_STREAM && s->mptcp)
+		proto = IPPROTO_MPTCP;
+	fd = socket(s->dst->ss_family, s->type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+	if (fd < 0 && proto && mptcp_unsupported(errno)) {
+		if (mptcp_refused)
+			*mptcp_refused = 1;
+		fd = socket(s->dst->ss_family, s->type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	}
+	if (fd < 0) {
+		snprintf(err, ERRLEN, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (s->iface && *s->iface &&
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, s->iface, (socklen_t)strlen(s->iface)) < 0) {
+		snprintf(err, ERRLEN, "cannot bind to interface %s: %s", s->iface, strerror(errno));
+		goto fail;
+	}
+	if (s->through && *s->through) {
+		struct sockaddr_storage src;
+		socklen_t len;
+		int one = 1;
+
+		if (net_addr(s->through, s->through_port, &src, &len) < 0) {
+			snprintf(err, ERRLEN, "through '%s' is not a literal address", s->through);
+			errno = EINVAL;
+			goto fail;
+		}
+		if (src.ss_family != s->dst->ss_family) {
+			snprintf(err, ERRLEN, "through %s cannot reach %s (address families differ)",
+			    s->through, net_addr_str(s->dst, hp, sizeof(hp)));
+			errno = EAFNOSUPPORT;
+			goto fail;
+		}
+		if (!s->through_port)   /* let connect() choose the port */
+			setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+		else
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&src, len) < 0) {
+			snprintf(err, ERRLEN, "cannot use source address %s: %s", s->through, strerror(errno));
+			goto fail;
+		}
+	}
+	if (s->type == SOCK_STREAM && net_set_sockopts(fd, s->so) < 0) {
+		snprintf(err, ERRLEN, "socket options: %s", strerror(errno));
+		goto fail;
+	}
+	if (connect(fd, (const struct sockaddr *)s->dst, net_addr_len(s->dst)) < 0 && errno != EINPROGRESS) {
+		snprintf(err, ERRLEN, "connect to %s: %s", net_addr_str(s->dst, hp, sizeof(hp)), strerror(errno));
+		goto fail;
+	}
+	return fd;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+int
+net_connect_result(int fd)
+{
+	int e = 0;
+	socklen_t len = sizeof(e);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) < 0)
+		return errno;
+	return e;
+}
+
+long
+net_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -1;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			return -1;
+	}
+	return rl.rlim_cur == RLIM_INFINITY ? (long)1 << 30 : (long)rl.rlim_cur;
+}

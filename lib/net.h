@@ -1,0 +1,69 @@
+#ifndef XWPF_NET_H
+#define XWPF_NET_H
+
+/*
+ * Socket setup for the relay: listeners (address or dual-stack [::], NIC
+ * binding, SO_REUSEPORT, MPTCP), outbound sockets (through = source address,
+ * egress NIC, MPTCP, keepalive, TCP_NODELAY). Never prints; errors go to
+ * the caller's err buffer (ERRLEN) or errno.
+ */
+#include <stdint.h>
+#include <sys/socket.h>
+
+#ifndef IPPROTO_MPTCP
+#define IPPROTO_MPTCP 262
+#endif
+
+struct net_sockopts {
+	int nodelay;             /* TCP_NODELAY */
+	long ka_idle_ms;         /* 0: no keepalive */
+	long ka_intvl_ms;
+	long ka_probes;
+};
+
+struct net_listen_spec {
+	const char *host;        /* literal address; "" = any (dual stack [::] unless v4 only) */
+	uint16_t port;
+	int type;                /* SOCK_STREAM or SOCK_DGRAM */
+	int v6only;              /* for "" or "::" */
+	const char *iface;       /* "" or NULL: any */
+	int mptcp;               /* accept MPTCP (stream only) */
+	int reuseport;
+	int backlog;
+	const struct net_sockopts *so;   /* inherited by accepted sockets */
+};
+
+/* Fill ss from a literal address ("" = any; v4-only hosts "0.0.0.0"). 0 / -1 EINVAL. */
+int net_addr(const char *host, uint16_t port, struct sockaddr_storage *ss, socklen_t *len);
+/* "1.2.3.4:80" / "[::1]:80" */
+char *net_addr_str(const struct sockaddr_storage *ss, char *buf, unsigned size);
+socklen_t net_addr_len(const struct sockaddr_storage *ss);
+int net_addr_eq(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
+uint16_t net_addr_port(const struct sockaddr_storage *ss);
+/* ::ffff:a.b.c.d -> a.b.c.d (in place) */
+void net_addr_unmap(struct sockaddr_storage *ss);
+
+/* A bound (and for streams listening) non-blocking socket, or -1 with err. */
+int net_listen(const struct net_listen_spec *s, char *err);
+
+struct net_out_spec {
+	const struct sockaddr_storage *dst;
+	int type;                          /* SOCK_STREAM / SOCK_DGRAM */
+	const char *through;               /* "" or NULL: no source address */
+	uint16_t through_port;
+	const char *iface;                 /* egress NIC or "" */
+	int mptcp;
+	const struct net_sockopts *so;
+};
+/* Non-blocking socket connecting (stream: EINPROGRESS is success) or connected
+ * (datagram) to dst. -1 with err (errno kept). *mptcp_refused is set when MPTCP
+ * was asked for and the kernel refused it (TCP was used instead). */
+int net_connect(const struct net_out_spec *s, int *mptcp_refused, char *err);
+/* Result of a non-blocking connect: 0 connected, else an errno value. */
+int net_connect_result(int fd);
+
+int net_set_sockopts(int fd, const struct net_sockopts *so);
+/* Raise RLIMIT_NOFILE soft to hard; returns the new soft limit or -1. */
+long net_raise_nofile(void);
+
+#endif

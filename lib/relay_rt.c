@@ -1,0 +1,1014 @@
+#include "relay_rt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "json.h"
+#include "log.h"
+#include "resolve.h"
+#include "udp.h"
+#include "util.h"
+
+#if defined(__has_include)
+#if __has_include("lb.h")
+#include "lb.h"
+#define HAVE_LB 1
+#endif
+#endif
+
+struct rt_conf rt_conf = { 1, 0, 65536, 64, 8192, NULL };
+
+struct rt {
+	int nworkers;
+	struct rt_worker *w;
+	struct rt_rule **rules;
+	size_t nrules;
+	size_t nlsn;
+};
+
+/* ---- the balancer: lib/lb.h when present, else the first usable remote ---- */
+
+#ifndef HAVE_LB
+struct lb { size_t n; };
+
+static struct lb *
+lb_new(const struct store_rule *r, char *err)
+{
+	struct lb *b = calloc(1, sizeof(*b));
+
+	if (!b) {
+		snprintf(err, ERRLEN, "out of memory");
+		return NULL;
+	}
+	b->n = r->nremotes;
+	return b;
+}
+
+static void
+lb_free(struct lb *b)
+{
+	free(b);
+}
+
+static int
+lb_pick(struct lb *b, const struct sockaddr_storage *client, const uint64_t ex[4])
+{
+	size_t i;
+
+	(void)client;
+	for (i = 0; i < b->n && i < 256; i++)
+		if (!(ex[i / 64] & (1ull << (i % 64))))
+			return (int)i;
+	return -1;
+}
+
+static void
+lb_report(struct lb *b, int idx, int ok)
+{
+	(void)b;
+	(void)idx;
+	(void)ok;
+}
+#endif
+
+int
+rt_lb_pick(struct rt_rule *r, int wid, const struct sockaddr_storage *client, const uint64_t ex[4])
+{
+	return lb_pick(r->lb[wid], client, ex);
+}
+
+void
+rt_lb_report(struct rt_rule *r, int wid, int idx, int ok)
+{
+	lb_report(r->lb[wid], idx, ok);
+}
+
+/* ---- rules ---- */
+
+static void
+stats_unref(struct rt_stats *s)
+{
+	if (s && __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		free(s->w);
+		free(s);
+	}
+}
+
+void
+rt_rule_ref(struct rt_rule *r)
+{
+	__atomic_add_fetch(&r->refs, 1, __ATOMIC_RELAXED);
+}
+
+void
+rt_rule_unref(struct rt_rule *r)
+{
+	size_t i;
+
+	if (!r || __atomic_sub_fetch(&r->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	if (r->lb)
+		for (i = 0; i < (size_t)rt_conf.nworkers; i++)
+			if (r->lb[i])
+				lb_free(r->lb[i]);
+	free(r->lb);
+	for (i = 0; i < r->nrem; i++)
+		free(r->rem[i].w);
+	free(r->rem);
+	for (i = 0; i < r->ngroups; i++) {
+		free(r->groups[i].key);
+		free(r->groups[i].lsn);
+	}
+	free(r->groups);
+	stats_unref(r->st);
+	free(r->r.remotes);
+	free(r->fp);
+	free(r);
+}
+
+int
+rt_remote_addr(struct rt_worker *w, struct rt_rule *r, int idx, uint16_t off, int i,
+    struct sockaddr_storage *out)
+{
+	struct rt_remote *m = &r->rem[idx];
+	uint16_t port = (uint16_t)(m->hp.port + (m->hp.port_end > m->hp.port ? off : 0));
+	struct sockaddr_storage a[RES_MAX_ADDRS];
+	int n;
+
+	(void)w;
+	if (m->numeric) {
+		if (i > 0)
+			return -1;
+		*out = m->ss;
+	} else {
+		n = res_lookup(rt_conf.res, m->hp.host, a, RES_MAX_ADDRS);
+		if (n == 0)
+			return 1;
+		if (n < 0 || i >= n)
+			return -1;
+		*out = a[i];
+	}
+	if (out->ss_family == AF_INET)
+		((struct sockaddr_in *)out)->sin_port = htons(port);
+	else
+		((struct sockaddr_in6 *)out)->sin6_port = htons(port);
+	return 0;
+}
+
+static char *
+fingerprint(const struct store *st, const struct store_rule *r)
+{
+	const struct store_global *g = &st->g;
+	char *buf = NULL, hp[300];
+	size_t len = 0, i;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "%d|%s|%s|%u|%s|", r->role, hostport_format(&r->listen, hp, sizeof(hp)), r->listen.host,
+	    r->listen.port_end, r->listen_interface);
+	for (i = 0; i < r->nremotes; i++)
+		fprintf(f, "%s~%d,", hostport_format(&r->remotes[i].addr, hp, sizeof(hp)), r->remotes[i].weight);
+	fprintf(f, "|%d|%d|%u|%s|%u|%s|%s|%s|%d|%d|%u|%d|", r->balance, r->failover, r->protocols,
+	    r->through.host, r->through.port, r->interface, r->listen_transport, r->remote_transport,
+	    r->proxy_send, r->proxy_accept, r->mptcp, r->ipv6_only);
+	fprintf(f, "%ld|%ld|%ld|%ld|%ld|%ld|%ld|%ld|%s|%s|", store_rule_ms(st, r, r->connect_timeout, g->connect_timeout),
+	    store_rule_ms(st, r, r->idle_timeout, g->idle_timeout), store_rule_ms(st, r, r->udp_timeout, g->udp_timeout),
+	    store_rule_ms(st, r, r->proxy_timeout, g->proxy_timeout),
+	    store_rule_ms(st, r, r->handshake_timeout, g->handshake_timeout),
+	    store_rule_ms(st, r, r->health_fail, g->health_fail), store_rule_ms(st, r, r->health_ok, g->health_ok),
+	    store_rule_ms(st, r, r->health_cooldown, g->health_cooldown), r->health_send, r->health_expect);
+	fprintf(f, "%ld|%ld|%ld|%d|%ld", g->tcp_keepalive, g->tcp_keepalive_interval, g->tcp_keepalive_probes,
+	    g->tcp_nodelay, g->udp_max_assoc);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static int
+rule_supported(const struct store_rule *r, char *err)
+{
+	if (*r->listen_transport || *r->remote_transport) {
+		snprintf(err, ERRLEN, "rule %s: transports (ws, tls) are not in this relay yet: rule not started", r->name);
+		return 0;
+	}
+	if (r->proxy_send != PROXY_NONE || r->proxy_accept) {
+		snprintf(err, ERRLEN, "rule %s: the PROXY protocol is not in this relay yet: rule not started", r->name);
+		return 0;
+	}
+	if (!r->nremotes) {
+		snprintf(err, ERRLEN, "rule %s: no remote: rule not started", r->name);
+		return 0;
+	}
+	return 1;
+}
+
+static struct rt_rule *
+rule_new(const struct store *st, const struct store_rule *sr, char *fp, struct rt_stats *stats, char *err)
+{
+	const struct store_global *g = &st->g;
+	struct rt_rule *r = calloc(1, sizeof(*r));
+	int nw = rt_conf.nworkers;
+	size_t i;
+
+	if (!r)
+		goto oom;
+	r->refs = 1;
+	r->r = *sr;
+	r->r.remotes = calloc(sr->nremotes ? sr->nremotes : 1, sizeof(*sr->remotes));
+	r->rem = calloc(sr->nremotes ? sr->nremotes : 1, sizeof(*r->rem));
+	r->lb = calloc((size_t)nw, sizeof(*r->lb));
+	if (!r->r.remotes || !r->rem || !r->lb)
+		goto oom;
+	memcpy(r->r.remotes, sr->remotes, sr->nremotes * sizeof(*sr->remotes));
+	r->nrem = sr->nremotes;
+	r->fp = fp;
+	fp = NULL;
+	for (i = 0; i < r->nrem; i++) {
+		struct rt_remote *m = &r->rem[i];
+		socklen_t len;
+
+		m->hp = sr->remotes[i].addr;
+		m->numeric = addr_family_of(m->hp.host) != 0 && net_addr(m->hp.host, m->hp.port, &m->ss, &len) == 0;
+		m->w = calloc((size_t)nw, sizeof(*m->w));
+		if (!m->w)
+			goto oom;
+	}
+	for (i = 0; i < (size_t)nw; i++) {
+		r->lb[i] = lb_new(&r->r, err);
+		if (!r->lb[i])
+			goto fail;
+	}
+	r->connect_ms = store_rule_ms(st, sr, sr->connect_timeout, g->connect_timeout);
+	r->idle_ms = store_rule_ms(st, sr, sr->idle_timeout, g->idle_timeout);
+	r->udp_ms = store_rule_ms(st, sr, sr->udp_timeout, g->udp_timeout);
+	r->proxy_ms = store_rule_ms(st, sr, sr->proxy_timeout, g->proxy_timeout);
+	r->so.nodelay = g->tcp_nodelay;
+	r->so.ka_idle_ms = g->tcp_keepalive;
+	r->so.ka_intvl_ms = g->tcp_keepalive_interval;
+	r->so.ka_probes = g->tcp_keepalive_probes;
+	r->udp_max_assoc = g->udp_max_assoc / nw > 0 ? g->udp_max_assoc / nw : 1;
+	if (stats) {
+		__atomic_add_fetch(&stats->refs, 1, __ATOMIC_RELAXED);
+		r->st = stats;
+	} else {
+		r->st = calloc(1, sizeof(*r->st));
+		if (!r->st || !(r->st->w = aligned_alloc(64, sizeof(struct rt_counters) * (size_t)nw)))
+			goto oom;
+		memset(r->st->w, 0, sizeof(struct rt_counters) * (size_t)nw);
+		r->st->refs = 1;
+		snprintf(r->st->name, sizeof(r->st->name), "%s", sr->name);
+	}
+	return r;
+oom:
+	snprintf(err, ERRLEN, "out of memory");
+fail:
+	free(fp);
+	if (r) {
+		if (r->st && !r->st->w) {
+			free(r->st);
+			r->st = NULL;
+		}
+		r->refs = 1;
+		rt_rule_unref(r);
+	}
+	return NULL;
+}
+
+/* ---- listener groups ---- */
+
+static char *
+group_key(const struct store_rule *r, int proto, uint16_t port)
+{
+	char *k = NULL;
+
+	if (asprintf(&k, "%c|%s|%u|%s|%d|%d", proto == PROTO_TCP ? 'T' : 'U', r->listen.host, port,
+	    r->listen_interface, r->ipv6_only, proto == PROTO_TCP && (r->mptcp & MPTCP_ACCEPT)) < 0)
+		return NULL;
+	return k;
+}
+
+static void
+lsn_close_unsent(struct rt_lsn **ls, int nw)
+{
+	int i;
+
+	for (i = 0; i < nw; i++)
+		if (ls[i]) {
+			if (ls[i]->fd >= 0)
+				close(ls[i]->fd);
+			free(ls[i]);
+			ls[i] = NULL;
+		}
+}
+
+static int
+group_open(struct rt *rt, struct rt_rule *r, struct rt_lgroup *g, char *err)
+{
+	struct net_listen_spec s;
+	int i;
+
+	g->lsn = calloc((size_t)rt->nworkers, sizeof(*g->lsn));
+	if (!g->lsn) {
+		snprintf(err, ERRLEN, "out of memory");
+		return -1;
+	}
+	memset(&s, 0, sizeof(s));
+	s.host = r->r.listen.host;
+	s.port = g->port;
+	s.type = g->proto == PROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
+	s.v6only = r->r.ipv6_only;
+	s.iface = r->r.listen_interface;
+	s.mptcp = g->proto == PROTO_TCP && (r->r.mptcp & MPTCP_ACCEPT);
+	s.reuseport = 1;
+	s.backlog = 4096;
+	s.so = &r->so;
+	for (i = 0; i < rt->nworkers; i++) {
+		struct rt_lsn *ls = calloc(1, sizeof(*ls));
+		char e2[ERRLEN];
+
+		if (!ls) {
+			snprintf(err, ERRLEN, "out of memory");
+			return -1;
+		}
+		ls->fd = -1;
+		ls->io.fd = -1;
+		g->lsn[i] = ls;
+		ls->fd = net_listen(&s, e2);
+		if (ls->fd < 0) {
+			snprintf(err, ERRLEN, "rule %s: %s", r->r.name, e2);
+			return -1;
+		}
+		ls->proto = g->proto;
+		ls->port = g->port;
+		ls->port_off = g->port_off;
+		ls->w = &rt->w[i];
+	}
+	return 0;
+}
+
+/* ---- workers ---- */
+
+static void
+send_msg(struct rt_worker *w, enum rt_msg_type type, struct rt_lsn *l, struct rt_rule *r)
+{
+	struct rt_msg *m = calloc(1, sizeof(*m));
+
+	if (!m) {   /* cannot tell the worker: keep going, the listener stays as it was */
+		if (r)
+			rt_rule_unref(r);
+		return;
+	}
+	m->type = type;
+	m->l = l;
+	m->r = r;
+	pthread_mutex_lock(&w->mu);
+	if (w->q_tail)
+		w->q_tail->next = m;
+	else
+		w->q_head = m;
+	w->q_tail = m;
+	pthread_mutex_unlock(&w->mu);
+}
+
+static void
+poke(struct rt_worker *w)
+{
+	uint64_t one = 1;
+
+	if (write(w->efd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: already poked */
+	}
+}
+
+static void
+lsn_sockopts(struct rt_lsn *ls)
+{
+	int v;
+
+	if (ls->proto != PROTO_TCP)
+		return;
+	v = ls->rule->so.nodelay ? 1 : 0;
+	setsockopt(ls->fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v));
+	v = ls->rule->so.ka_idle_ms > 0;
+	setsockopt(ls->fd, SOL_SOCKET, SO_KEEPALIVE, &v, sizeof(v));
+	if (v)
+		net_set_sockopts(ls->fd, &ls->rule->so);
+}
+
+static void
+lsn_add(struct rt_worker *w, struct rt_lsn *ls)
+{
+	ev_timer_init(&ls->rearm, conn_listener_rearm, ls);
+	ls->lprev = NULL;
+	ls->lnext = w->lsns;
+	if (w->lsns)
+		w->lsns->lprev = ls;
+	w->lsns = ls;
+	if (ev_io_add(w->loop, &ls->io, ls->fd, EPOLLIN,
+	    ls->proto == PROTO_TCP ? conn_listener_cb : udp_listener_cb, ls) < 0) {
+		log_error("rule %s: cannot watch a listener: %s", ls->rule->r.name, strerror(errno));
+		if (ls->proto == PROTO_TCP) {   /* retry from the timer */
+			ls->paused = 1;
+			ev_timer_set(w->loop, &ls->rearm, ev_now(w->loop) + 1000);
+		}
+	}
+}
+
+static void
+lsn_del(struct rt_worker *w, struct rt_lsn *ls)
+{
+	if (ls->zombie)
+		return;
+	ev_io_del(w->loop, &ls->io);
+	ev_timer_del(w->loop, &ls->rearm);
+	if (ls->proto == PROTO_UDP)
+		udp_listener_close(ls);
+	if (ls->fd >= 0)
+		close(ls->fd);
+	ls->fd = -1;
+	if (ls->lprev)
+		ls->lprev->lnext = ls->lnext;
+	else if (w->lsns == ls)
+		w->lsns = ls->lnext;
+	if (ls->lnext)
+		ls->lnext->lprev = ls->lprev;
+	ls->zombie = 1;
+	ls->lnext = w->lzombies;
+	w->lzombies = ls;
+}
+
+static void
+worker_after(struct ev_loop *l, void *arg)
+{
+	struct rt_worker *w = arg;
+	struct rt_lsn *ls;
+
+	conn_after_batch(l, w);
+	udp_after_batch(w);
+	while ((ls = w->lzombies) != NULL) {
+		w->lzombies = ls->lnext;
+		rt_rule_unref(ls->rule);
+		free(ls);
+	}
+}
+
+static void
+worker_msgs(struct ev_loop *l, struct ev_io *io, unsigned events)
+{
+	struct rt_worker *w = io->arg;
+	struct rt_msg *m, *next;
+	uint64_t v;
+
+	(void)events;
+	if (read(w->efd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: nothing */
+	}
+	pthread_mutex_lock(&w->mu);
+	m = w->q_head;
+	w->q_head = w->q_tail = NULL;
+	pthread_mutex_unlock(&w->mu);
+	for (; m; m = next) {
+		next = m->next;
+		switch (m->type) {
+		case RT_ADD:
+			lsn_add(w, m->l);
+			break;
+		case RT_SET: {
+			struct rt_rule *old = m->l->rule;
+			m->l->rule = m->r;
+			rt_rule_unref(old);
+			lsn_sockopts(m->l);
+			break;
+		}
+		case RT_DEL:
+			lsn_del(w, m->l);
+			break;
+		case RT_STOP:
+			while (w->lsns)
+				lsn_del(w, w->lsns);
+			conn_worker_close_all(w);
+			w->stopping = 1;
+			ev_stop(l);
+			break;
+		}
+		free(m);
+	}
+	if (!w->stopping)
+		conn_worker_dns(w);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct rt_worker *w = arg;
+
+	ev_run(w->loop);
+	while (w->lsns)
+		lsn_del(w, w->lsns);
+	conn_worker_close_all(w);
+	worker_after(w->loop, w);
+	return NULL;
+}
+
+static void
+worker_cleanup(struct rt_worker *w)
+{
+	struct rt_msg *m;
+
+	while ((m = w->q_head) != NULL) {
+		w->q_head = m->next;
+		if (m->type == RT_ADD) {
+			if (m->l->fd >= 0)
+				close(m->l->fd);
+			rt_rule_unref(m->l->rule);
+			free(m->l);
+		} else if (m->r)
+			rt_rule_unref(m->r);
+		free(m);
+	}
+	conn_worker_free(w);
+	udp_worker_free(w);
+	if (w->loop) {
+		if (w->eio.fd >= 0)
+			ev_io_del(w->loop, &w->eio);
+		ev_free(w->loop);
+	}
+	if (w->efd >= 0)
+		close(w->efd);
+	if (w->reserve_fd >= 0)
+		close(w->reserve_fd);
+	pthread_mutex_destroy(&w->mu);
+}
+
+struct rt *
+rt_new(int nworkers, const struct store_global *g, char *err)
+{
+	struct rt *rt = calloc(1, sizeof(*rt));
+	const char *e;
+	int i;
+
+	if (!rt) {
+		snprintf(err, ERRLEN, "out of memory");
+		return NULL;
+	}
+	rt_conf.nworkers = nworkers;
+	e = getenv("XWPF_NO_SPLICE");
+	rt_conf.nosplice = e && *e && strcmp(e, "0") != 0;
+	e = getenv("XWPF_PIPE_SIZE");
+	if (e && atoi(e) >= 4096)
+		rt_conf.pipe_size = atoi(e);
+	rt_conf.res = res_new(g->dns_mode, g->dns_min_ttl, g->dns_max_ttl, err);
+	if (!rt_conf.res) {
+		free(rt);
+		return NULL;
+	}
+	rt->nworkers = nworkers;
+	rt->w = calloc((size_t)nworkers, sizeof(*rt->w));
+	if (!rt->w) {
+		snprintf(err, ERRLEN, "out of memory");
+		res_free(rt_conf.res);
+		free(rt);
+		return NULL;
+	}
+	for (i = 0; i < nworkers; i++) {
+		struct rt_worker *w = &rt->w[i];
+
+		w->id = i;
+		w->efd = -1;
+		w->eio.fd = -1;
+		w->reserve_fd = -1;
+		pthread_mutex_init(&w->mu, NULL);
+	}
+	for (i = 0; i < nworkers; i++) {
+		struct rt_worker *w = &rt->w[i];
+		pthread_attr_t at;
+		int rc;
+
+		w->loop = ev_new();
+		w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (!w->loop || w->efd < 0 || ev_io_add(w->loop, &w->eio, w->efd, EPOLLIN, worker_msgs, w) < 0 ||
+		    ev_after(w->loop, worker_after, w) < 0) {
+			snprintf(err, ERRLEN, "cannot set up worker %d: %s", i, strerror(errno));
+			goto fail;
+		}
+		res_subscribe(rt_conf.res, w->efd);
+		pthread_attr_init(&at);
+		pthread_attr_setstacksize(&at, 128 * 1024);
+		rc = pthread_create(&w->th, &at, worker_main, w);
+		pthread_attr_destroy(&at);
+		if (rc != 0) {
+			snprintf(err, ERRLEN, "cannot start worker %d: %s", i, strerror(rc));
+			goto fail;
+		}
+		w->last_emfile_log = -100000;
+		w->started = 1;
+	}
+	return rt;
+fail:
+	rt_free(rt);
+	return NULL;
+}
+
+size_t
+rt_nrules(const struct rt *rt)
+{
+	return rt->nrules;
+}
+
+size_t
+rt_nlisteners(const struct rt *rt)
+{
+	return rt->nlsn;
+}
+
+int
+rt_nworkers(const struct rt *rt)
+{
+	return rt->nworkers;
+}
+
+/* ---- a string map for the reload diff ---- */
+
+struct smap {
+	const char **k;
+	void **v;
+	size_t cap;
+};
+
+static uint32_t
+shash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+static int
+smap_init(struct smap *m, size_t n)
+{
+	m->cap = 16;
+	while (m->cap < n * 2 + 1)
+		m->cap *= 2;
+	m->k = calloc(m->cap, sizeof(*m->k));
+	m->v = calloc(m->cap, sizeof(*m->v));
+	return m->k && m->v ? 0 : -1;
+}
+
+static void
+smap_free(struct smap *m)
+{
+	free(m->k);
+	free(m->v);
+	m->k = NULL;
+	m->v = NULL;
+}
+
+static void
+smap_put(struct smap *m, const char *k, void *v)
+{
+	size_t i = shash(k) & (m->cap - 1);
+
+	while (m->k[i] && strcmp(m->k[i], k) != 0)
+		i = (i + 1) & (m->cap - 1);
+	m->k[i] = k;
+	m->v[i] = v;
+}
+
+static void *
+smap_get(const struct smap *m, const char *k)
+{
+	size_t i = shash(k) & (m->cap - 1);
+
+	while (m->k[i]) {
+		if (strcmp(m->k[i], k) == 0)
+			return m->v[i];
+		i = (i + 1) & (m->cap - 1);
+	}
+	return NULL;
+}
+
+/* ---- reload ---- */
+
+int
+rt_apply(struct rt *rt, const struct store *st, char *err)
+{
+	struct rt_rule **nr = NULL;
+	struct rt_lgroup **from = NULL;   /* per new group: the old group it takes over, or NULL */
+	unsigned char *reused = NULL;
+	struct smap byname = { 0 }, bykey = { 0 };
+	size_t n = 0, i, j, ngroups_total = 0, nold_groups = 0, gi, nlsn = 0;
+	int nw = rt->nworkers, rc = -1;
+	char e2[ERRLEN];
+
+	for (i = 0; i < rt->nrules; i++)
+		nold_groups += rt->rules[i]->ngroups;
+	nr = calloc(st->nrules + 1, sizeof(*nr));
+	reused = calloc(st->nrules + 1, 1);
+	if (!nr || !reused || smap_init(&byname, rt->nrules) < 0 || smap_init(&bykey, nold_groups) < 0) {
+		snprintf(err, ERRLEN, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < rt->nrules; i++) {
+		struct rt_rule *o = rt->rules[i];
+		smap_put(&byname, o->r.name, o);
+		for (j = 0; j < o->ngroups; j++) {
+			o->groups[j].claimed = 0;
+			smap_put(&bykey, o->groups[j].key, &o->groups[j]);
+		}
+	}
+	/* 1. rules: unchanged ones are kept as they are */
+	for (i = 0; i < st->nrules; i++) {
+		const struct store_rule *sr = &st->rules[i];
+		struct rt_rule *old;
+		char *fp;
+
+		if (!sr->enabled || !(sr->protocols & (PROTO_TCP | PROTO_UDP)))
+			continue;
+		if (!rule_supported(sr, e2)) {
+			log_warn("%s", e2);
+			continue;
+		}
+		fp = fingerprint(st, sr);
+		if (!fp) {
+			snprintf(err, ERRLEN, "out of memory");
+			goto rollback;
+		}
+		old = smap_get(&byname, sr->name);
+		if (old && strcmp(old->fp, fp) == 0) {
+			free(fp);
+			rt_rule_ref(old);
+			for (j = 0; j < old->ngroups; j++)
+				old->groups[j].claimed = 1;
+			reused[n] = 1;
+			nr[n++] = old;
+			continue;
+		}
+		nr[n] = rule_new(st, sr, fp, old ? old->st : NULL, err);
+		if (!nr[n])
+			goto rollback;
+		n++;
+	}
+	/* 2. listener groups of new and changed rules: take over or open */
+	for (i = 0; i < n; i++)
+		if (!reused[i]) {
+			const struct store_rule *r = &nr[i]->r;
+			size_t np = (size_t)(r->listen.port_end - r->listen.port) + 1;
+			size_t ng = np * (size_t)(((r->protocols & PROTO_TCP) != 0) + ((r->protocols & PROTO_UDP) != 0));
+
+			nr[i]->groups = calloc(ng, sizeof(*nr[i]->groups));
+			if (!nr[i]->groups) {
+				snprintf(err, ERRLEN, "out of memory");
+				goto rollback;
+			}
+			ngroups_total += ng;
+		}
+	from = calloc(ngroups_total + 1, sizeof(*from));
+	if (!from) {
+		snprintf(err, ERRLEN, "out of memory");
+		goto rollback;
+	}
+	gi = 0;
+	for (i = 0; i < n; i++) {
+		struct rt_rule *r = nr[i];
+		int p;
+
+		if (reused[i])
+			continue;
+		for (p = 0; p < 2; p++) {
+			int proto = p ? PROTO_UDP : PROTO_TCP;
+			uint32_t port;
+
+			if (!(r->r.protocols & (unsigned)proto))
+				continue;
+			for (port = r->r.listen.port; port <= r->r.listen.port_end; port++) {
+				struct rt_lgroup *g = &r->groups[r->ngroups], *old;
+
+				g->proto = proto;
+				g->port = (uint16_t)port;
+				g->port_off = (uint16_t)(port - r->r.listen.port);
+				g->key = group_key(&r->r, proto, g->port);
+				r->ngroups++;
+				if (!g->key) {
+					snprintf(err, ERRLEN, "out of memory");
+					goto rollback;
+				}
+				old = smap_get(&bykey, g->key);
+				if (old && !old->claimed) {
+					old->claimed = 1;
+					from[gi++] = old;
+					continue;
+				}
+				from[gi++] = NULL;
+				if (group_open(rt, r, g, err) < 0)
+					goto rollback;
+			}
+		}
+	}
+	/* 3. commit: nothing can fail from here on */
+	gi = 0;
+	for (i = 0; i < n; i++) {
+		struct rt_rule *r = nr[i];
+
+		if (reused[i]) {
+			nlsn += r->ngroups * (size_t)nw;
+			continue;
+		}
+		for (j = 0; j < r->ngroups; j++, gi++) {
+			struct rt_lgroup *g = &r->groups[j];
+			int k;
+
+			if (from[gi]) {
+				g->lsn = from[gi]->lsn;
+				from[gi]->lsn = NULL;
+				for (k = 0; k < nw; k++) {
+					rt_rule_ref(r);
+					send_msg(&rt->w[k], RT_SET, g->lsn[k], r);
+				}
+			} else
+				for (k = 0; k < nw; k++) {
+					rt_rule_ref(r);
+					g->lsn[k]->rule = r;
+					send_msg(&rt->w[k], RT_ADD, g->lsn[k], NULL);
+				}
+			nlsn += (size_t)nw;
+		}
+	}
+	for (i = 0; i < rt->nrules; i++) {
+		struct rt_rule *o = rt->rules[i];
+		for (j = 0; j < o->ngroups; j++) {
+			struct rt_lgroup *g = &o->groups[j];
+			int k;
+			if (g->claimed || !g->lsn)
+				continue;
+			for (k = 0; k < nw; k++)
+				send_msg(&rt->w[k], RT_DEL, g->lsn[k], NULL);
+			free(g->lsn);
+			g->lsn = NULL;
+		}
+	}
+	for (i = 0; i < (size_t)nw; i++)
+		poke(&rt->w[i]);
+	for (i = 0; i < rt->nrules; i++)
+		rt_rule_unref(rt->rules[i]);
+	free(rt->rules);
+	rt->rules = nr;
+	rt->nrules = n;
+	rt->nlsn = nlsn;
+	nr = NULL;
+	rc = 0;
+	goto out;
+rollback:
+	gi = 0;
+	for (i = 0; i < n; i++) {
+		struct rt_rule *r = nr[i];
+		if (!reused[i])
+			for (j = 0; j < r->ngroups; j++) {
+				struct rt_lgroup *g = &r->groups[j];
+				if (from && gi < ngroups_total && from[gi])
+					from[gi]->claimed = 0;
+				else if (g->lsn)
+					lsn_close_unsent(g->lsn, nw);
+				gi++;
+			}
+		rt_rule_unref(r);
+	}
+out:
+	free(nr);
+	free(from);
+	free(reused);
+	smap_free(&byname);
+	smap_free(&bykey);
+	return rc;
+}
+
+void
+rt_free(struct rt *rt)
+{
+	size_t i;
+	int k;
+
+	if (!rt)
+		return;
+	for (k = 0; k < rt->nworkers; k++)
+		if (rt->w[k].started) {   /* thread started */
+			send_msg(&rt->w[k], RT_STOP, NULL, NULL);
+			poke(&rt->w[k]);
+		}
+	for (k = 0; k < rt->nworkers; k++)
+		if (rt->w[k].started)
+			pthread_join(rt->w[k].th, NULL);
+	for (k = 0; k < rt->nworkers; k++)
+		worker_cleanup(&rt->w[k]);
+	for (i = 0; i < rt->nrules; i++) {
+		struct rt_rule *r = rt->rules[i];
+		size_t j;
+		for (j = 0; j < r->ngroups; j++) {   /* listeners were closed by their workers */
+			free(r->groups[j].lsn);
+			r->groups[j].lsn = NULL;
+		}
+		rt_rule_unref(r);
+	}
+	free(rt->rules);
+	free(rt->w);
+	res_free(rt_conf.res);
+	rt_conf.res = NULL;
+	free(rt);
+}
+
+/* ---- the stats file ---- */
+
+int
+rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, char *err)
+{
+	char *buf = NULL, hp[300];
+	size_t len = 0, i, j;
+	int k, rc;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f) {
+		snprintf(err, ERRLEN, "out of memory");
+		return -1;
+	}
+	fprintf(f, "{\"pid\":%d,\"version\":\"%s\",\"started\":%lld,\"updated\":%lld,\"workers\":%d,"
+	    "\"listeners\":%zu,\"rules\":[\n", (int)getpid(), XWPF_VERSION, (long long)(started_wall_ms / 1000),
+	    (long long)(wall_ms() / 1000), rt->nworkers, rt->nlsn);
+	for (i = 0; i < rt->nrules; i++) {
+		struct rt_rule *r = rt->rules[i];
+		struct rt_counters s;
+		uint64_t *sv = (uint64_t *)(void *)&s;
+		size_t nf = offsetof(struct rt_counters, udp_dropped) / sizeof(uint64_t) + 1, x;
+		struct hostport l = r->r.listen;
+
+		memset(&s, 0, sizeof(s));
+		for (k = 0; k < rt->nworkers; k++) {
+			uint64_t *wv = (uint64_t *)(void *)&r->st->w[k];
+			for (x = 0; x < nf; x++)
+				sv[x] += __atomic_load_n(&wv[x], __ATOMIC_RELAXED);
+		}
+		if (!*l.host)
+			snprintf(l.host, sizeof(l.host), "::");
+		fprintf(f, "%s{\"name\":", i ? ",\n" : "");
+		json_str(f, r->r.name);
+		fputs(",\"listen\":", f);
+		json_str(f, hostport_format(&l, hp, sizeof(hp)));
+		fprintf(f, ",\"protocol\":\"%s\",\"bytes_up\":%llu,\"bytes_down\":%llu,\"tcp_bytes\":%llu,"
+		    "\"udp_bytes\":%llu,\"tcp_active\":%llu,\"tcp_total\":%llu,\"connect_fail\":%llu,\"refused\":%llu,"
+		    "\"udp_active\":%llu,\"udp_total\":%llu,\"udp_dropped\":%llu,\"remotes\":[",
+		    store_proto_name(r->r.protocols), (unsigned long long)s.bytes_up, (unsigned long long)s.bytes_down,
+		    (unsigned long long)s.tcp_bytes, (unsigned long long)s.udp_bytes,
+		    (unsigned long long)s.tcp_active, (unsigned long long)s.tcp_total,
+		    (unsigned long long)s.connect_fail, (unsigned long long)s.refused,
+		    (unsigned long long)s.udp_active, (unsigned long long)s.udp_total,
+		    (unsigned long long)s.udp_dropped);
+		for (j = 0; j < r->nrem; j++) {
+			uint64_t c = 0, fl = 0, a = 0;
+			int64_t last = 0;
+			int le = 0;
+			for (k = 0; k < rt->nworkers; k++) {
+				struct rt_rcounters *rc2 = &r->rem[j].w[k];
+				int64_t lf = __atomic_load_n(&rc2->last_fail_ms, __ATOMIC_RELAXED);
+				c += CTR_GET(rc2->connects);
+				fl += CTR_GET(rc2->fails);
+				a += CTR_GET(rc2->active);
+				if (lf > last) {
+					last = lf;
+					le = __atomic_load_n(&rc2->last_errno, __ATOMIC_RELAXED);
+				}
+			}
+			fprintf(f, "%s{\"address\":", j ? "," : "");
+			json_str(f, hostport_format(&r->rem[j].hp, hp, sizeof(hp)));
+			fprintf(f, ",\"connects\":%llu,\"fails\":%llu,\"active\":%llu,\"last_fail\":%lld,\"last_error\":",
+			    (unsigned long long)c, (unsigned long long)fl, (unsigned long long)a, (long long)(last / 1000));
+			json_str(f, le ? strerror(le) : "");
+			fputc('}', f);
+		}
+		fputs("]}", f);
+	}
+	fputs("\n]}\n", f);
+	if (fclose(f) != 0) {
+		free(buf);
+		snprintf(err, ERRLEN, "out of memory");
+		return -1;
+	}
+	rc = file_write_atomic(path, buf, len, 0644);
+	if (rc < 0)
+		snprintf(err, ERRLEN, "cannot write %s: %s", path, strerror(errno));
+	free(buf);
+	return rc;
+}

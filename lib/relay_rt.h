@@ -1,0 +1,186 @@
+#ifndef XWPF_RELAY_RT_H
+#define XWPF_RELAY_RT_H
+
+/*
+ * The relay's runtime: rules as the workers see them, listeners, workers,
+ * counters, reload. Shared by conn.c (TCP pairs), udp.c (UDP associations)
+ * and relay_rt.c; driven by applets/relay.c (the main thread).
+ *
+ * Threads: the main thread owns the rule set and builds every listener
+ * (so a reload that cannot bind is refused as a whole), then hands
+ * listeners to workers through a message queue and an eventfd. A worker
+ * owns its epoll loop, its listeners once added, its connections and UDP
+ * associations. Rules (struct rt_rule) are immutable and refcounted: each
+ * connection holds a reference, so a removed or changed rule lives until
+ * its last connection closes. Counters are per rule per worker, written by
+ * that worker only (CTR_ADD) and summed by the main thread (CTR_GET).
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "ev.h"
+#include "net.h"
+#include "store.h"
+
+#define CTR_ADD(x, n) __atomic_store_n(&(x), __atomic_load_n(&(x), __ATOMIC_RELAXED) + (n), __ATOMIC_RELAXED)
+#define CTR_SUB(x, n) __atomic_store_n(&(x), __atomic_load_n(&(x), __ATOMIC_RELAXED) - (n), __ATOMIC_RELAXED)
+#define CTR_GET(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+/* One per rule per worker. The place for later limits (quotas, rates, per-source caps). */
+struct rt_counters {
+	uint64_t bytes_up;       /* client -> remote, delivered (TCP + UDP) */
+	uint64_t bytes_down;     /* remote -> client, delivered */
+	uint64_t tcp_bytes, udp_bytes;
+	uint64_t tcp_active, tcp_total;
+	uint64_t connect_fail;   /* connections that found no backend */
+	uint64_t refused;        /* accepted and closed at once: out of descriptors or memory */
+	uint64_t udp_active, udp_total, udp_dropped;
+} __attribute__((aligned(64)));
+
+struct rt_rcounters {        /* one per remote per worker */
+	uint64_t connects, fails, active;
+	int64_t last_fail_ms;    /* wall clock */
+	int last_errno;
+} __attribute__((aligned(64)));
+
+/* Counters that survive reloads: keyed by rule name. */
+struct rt_stats {
+	int refs;
+	char name[STORE_NAME_MAX + 1];
+	struct rt_counters *w;   /* [nworkers] */
+};
+
+struct rt_remote {
+	struct hostport hp;      /* as in the store */
+	int numeric;             /* literal address: ss is it */
+	struct sockaddr_storage ss;
+	struct rt_rcounters *w;  /* [nworkers] */
+};
+
+struct rt_lsn;
+struct rt_worker;
+struct conn;
+struct conn_hooks;
+
+/* Sockets for one (protocol, address, port): one per worker (SO_REUSEPORT). */
+struct rt_lgroup {
+	char *key;
+	int proto;               /* PROTO_TCP or PROTO_UDP */
+	uint16_t port, port_off; /* listen port, offset in the listen range */
+	struct rt_lsn **lsn;     /* [nworkers] */
+	int claimed;             /* reload bookkeeping */
+};
+
+struct rt_rule {
+	int refs;
+	struct store_rule r;     /* deep copy; r.remotes -> own array */
+	char *fp;                /* fingerprint of everything that matters */
+	long connect_ms, idle_ms, udp_ms, proxy_ms;
+	struct net_sockopts so;
+	long udp_max_assoc;      /* per worker share */
+	struct rt_remote *rem;
+	size_t nrem;
+	struct rt_stats *st;
+	struct lb **lb;          /* [nworkers]: each worker its own balancer */
+	const struct conn_hooks *hooks;   /* PROXY, TLS, WS: NULL for plain */
+	struct rt_lgroup *groups;
+	size_t ngroups;
+};
+
+struct rt_lsn {
+	struct ev_io io;
+	int fd;
+	int proto;
+	uint16_t port, port_off;
+	struct rt_rule *rule;    /* owned by the worker once added */
+	struct rt_worker *w;
+	struct ev_timer rearm;   /* out of descriptors: back in epoll a second later */
+	int paused;
+	void *udp;               /* UDP association table (udp.c) */
+	struct rt_lsn *lnext, *lprev;   /* worker's listener list */
+	int zombie;
+};
+
+enum rt_msg_type { RT_ADD, RT_DEL, RT_SET, RT_STOP };
+struct rt_msg {
+	enum rt_msg_type type;
+	struct rt_lsn *l;
+	struct rt_rule *r;       /* RT_SET: new rule (a reference moves with it) */
+	struct rt_msg *next;
+};
+
+struct rt_conf {             /* process-wide settings the workers read */
+	int nworkers;
+	int nosplice;            /* XWPF_NO_SPLICE=1: copy mode everywhere */
+	int pipe_size;
+	int pipe_pool;           /* pooled empty pipes per worker */
+	int pipe_max;            /* pipes in use per worker */
+	struct res *res;         /* resolver */
+};
+extern struct rt_conf rt_conf;
+
+struct rt_worker {
+	int id;
+	pthread_t th;
+	struct ev_loop *loop;
+	int efd;                 /* eventfd: messages and resolver news */
+	struct ev_io eio;
+	pthread_mutex_t mu;
+	struct rt_msg *q_head, *q_tail;
+	int stopping;
+	int reserve_fd;          /* spent on EMFILE to refuse one client */
+	struct conn *conns;      /* live TCP connections */
+	struct conn *zombies;    /* closed, freed after the batch */
+	struct rt_lsn *lsns;     /* listeners in this worker */
+	struct rt_lsn *lzombies; /* removed, freed after the batch */
+	void *pipes;             /* pool of empty pipes (conn.c) */
+	int npipes_pool, npipes_used;
+	void *bufs;              /* pool of copy buffers (conn.c) */
+	int nbufs_pool;
+	void *udpw;              /* UDP batch buffers (udp.c) */
+	int started;             /* thread running */
+	int64_t last_emfile_log;
+};
+
+void rt_rule_ref(struct rt_rule *r);
+void rt_rule_unref(struct rt_rule *r);
+
+/* Address of remote idx for listen port offset off, i-th address of a name:
+ * 0 ok, 1 pending (the resolver will poke the worker), -1 none left. */
+int rt_remote_addr(struct rt_worker *w, struct rt_rule *r, int idx, uint16_t off, int i,
+    struct sockaddr_storage *out);
+
+/* balancer calls, through lib/lb.h or the built-in fallback */
+int rt_lb_pick(struct rt_rule *r, int wid, const struct sockaddr_storage *client, const uint64_t ex[4]);
+void rt_lb_report(struct rt_rule *r, int wid, int idx, int ok);
+
+/* worker side of listeners (conn.c for TCP, udp.c for UDP) */
+void conn_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events);
+void conn_listener_rearm(struct ev_loop *l, struct ev_timer *t);
+void conn_worker_dns(struct rt_worker *w);
+void conn_worker_close_all(struct rt_worker *w);
+void conn_worker_free(struct rt_worker *w);
+void conn_after_batch(struct ev_loop *l, void *arg);
+void udp_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events);
+void udp_listener_close(struct rt_lsn *ls);
+void udp_worker_free(struct rt_worker *w);
+
+/* ---- the main thread's side ---- */
+struct rt;
+/* Start nworkers event-loop threads (no rules yet). NULL + err. */
+struct rt *rt_new(int nworkers, const struct store_global *g, char *err);
+/* Make st's enabled rules the running set: opens what is new (all or
+ * nothing), keeps listeners whose address did not change, hands changed
+ * rules to new connections, closes removed listeners (their connections
+ * drain). 0 ok; -1 with err and the old set untouched. */
+int rt_apply(struct rt *rt, const struct store *st, char *err);
+size_t rt_nrules(const struct rt *rt);
+size_t rt_nlisteners(const struct rt *rt);
+int rt_nworkers(const struct rt *rt);
+/* The stats file (JSON, one rule per line), written atomically, mode 0644. */
+int rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, char *err);
+/* Stop accepting, close every connection, join the workers, free. */
+void rt_free(struct rt *rt);
+
+#endif

@@ -1,0 +1,459 @@
+#include "udp.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "net.h"
+#include "util.h"
+
+#define UDP_BATCH 16
+#define UDP_DGRAM 65536
+#define UDP_CTL 64
+
+struct udp_assoc {
+	struct ev_io io;
+	int fd;
+	struct sockaddr_storage client;
+	int local_fam;                  /* 0, AF_INET, AF_INET6: where the client wrote to */
+	struct in_pktinfo l4;
+	struct in6_pktinfo l6;
+	struct rt_lsn *ls;
+	struct rt_rule *rule;           /* a reference */
+	int backend;
+	int64_t last;
+	struct ev_timer tm;
+	uint32_t h;
+	struct udp_assoc *hnext, *znext;
+};
+
+struct udp_tab {
+	struct udp_assoc **b;
+	size_t nb, n;
+};
+
+struct udp_w {
+	char *data;                     /* UDP_BATCH datagrams of up to 64 KiB */
+	struct mmsghdr m[UDP_BATCH], o[UDP_BATCH];
+	struct iovec iov[UDP_BATCH], oiov[UDP_BATCH];
+	struct sockaddr_storage addr[UDP_BATCH];
+	char ctl[UDP_BATCH][UDP_CTL], octl[UDP_BATCH][UDP_CTL];
+	long nassoc;
+	struct udp_assoc *zombies;
+};
+
+static struct udp_w *
+uw(struct rt_worker *w)
+{
+	struct udp_w *u = w->udpw;
+
+	if (u)
+		return u;
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return NULL;
+	u->data = malloc((size_t)UDP_BATCH * UDP_DGRAM);   /* pages are touched only as datagrams fill them */
+	if (!u->data) {
+		free(u);
+		return NULL;
+	}
+	w->udpw = u;
+	return u;
+}
+
+long
+udp_worker_assocs(struct rt_worker *w)
+{
+	struct udp_w *u = w->udpw;
+
+	return u ? u->nassoc : 0;
+}
+
+static uint32_t
+addr_hash(const struct sockaddr_storage *ss)
+{
+	const unsigned char *p;
+	size_t n, i;
+	uint32_t h = 2166136261u;
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)ss;
+		p = (const unsigned char *)&s->sin_addr;
+		n = 4;
+		h = (h ^ s->sin_port) * 16777619u;
+	} else {
+		const struct sockaddr_in6 *s = (const void *)ss;
+		p = (const unsigned char *)&s->sin6_addr;
+		n = 16;
+		h = (h ^ s->sin6_port) * 16777619u;
+	}
+	for (i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+static struct udp_tab *
+tab(struct rt_lsn *ls)
+{
+	struct udp_tab *t = ls->udp;
+
+	if (t)
+		return t;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->nb = 64;
+	t->b = calloc(t->nb, sizeof(*t->b));
+	if (!t->b) {
+		free(t);
+		return NULL;
+	}
+	ls->udp = t;
+	return t;
+}
+
+static void
+tab_grow(struct udp_tab *t)
+{
+	size_t nb = t->nb * 2, i;
+	struct udp_assoc **b = calloc(nb, sizeof(*b));
+
+	if (!b)
+		return;
+	for (i = 0; i < t->nb; i++) {
+		struct udp_assoc *a, *n;
+		for (a = t->b[i]; a; a = n) {
+			n = a->hnext;
+			a->hnext = b[a->h % nb];
+			b[a->h % nb] = a;
+		}
+	}
+	free(t->b);
+	t->b = b;
+	t->nb = nb;
+}
+
+static void
+assoc_free(struct udp_assoc *a)
+{
+	struct rt_worker *w = a->ls->w;
+	struct udp_w *u = w->udpw;
+	struct udp_tab *t = a->ls->udp;
+	struct udp_assoc **pp;
+
+	if (a->fd < 0)
+		return;
+	ev_timer_del(w->loop, &a->tm);
+	ev_io_del(w->loop, &a->io);
+	close(a->fd);
+	a->fd = -1;
+	for (pp = &t->b[a->h % t->nb]; *pp; pp = &(*pp)->hnext)
+		if (*pp == a) {
+			*pp = a->hnext;
+			break;
+		}
+	t->n--;
+	u->nassoc--;
+	CTR_SUB(a->rule->st->w[w->id].udp_active, 1);
+	CTR_SUB(a->rule->rem[a->backend].w[w->id].active, 1);
+	a->znext = u->zombies;
+	u->zombies = a;
+}
+
+void
+udp_after_batch(struct rt_worker *w)
+{
+	struct udp_w *u = w->udpw;
+	struct udp_assoc *a;
+
+	if (!u)
+		return;
+	while ((a = u->zombies) != NULL) {
+		u->zombies = a->znext;
+		rt_rule_unref(a->rule);
+		free(a);
+	}
+}
+
+static void
+assoc_timer(struct ev_loop *l, struct ev_timer *t)
+{
+	struct udp_assoc *a = t->arg;
+	long idle = a->rule->udp_ms > 0 ? a->rule->udp_ms : 30000;
+
+	if (ev_now(l) - a->last >= idle)
+		assoc_free(a);
+	else
+		ev_timer_set(l, t, a->last + idle);
+}
+
+static void
+set_reply_ctl(struct udp_assoc *a, struct msghdr *h, char *ctl)
+{
+	struct cmsghdr *cm;
+
+	h->msg_control = NULL;
+	h->msg_controllen = 0;
+	if (!a->local_fam)
+		return;
+	memset(ctl, 0, UDP_CTL);
+	h->msg_control = ctl;
+	cm = (struct cmsghdr *)(void *)ctl;
+	if (a->local_fam == AF_INET) {
+		struct in_pktinfo pi;
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi_spec_dst = a->l4.ipi_addr;
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		h->msg_controllen = CMSG_SPACE(sizeof(pi));
+	} else {
+		struct in6_pktinfo pi;
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi6_addr = a->l6.ipi6_addr;
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		h->msg_controllen = CMSG_SPACE(sizeof(pi));
+	}
+}
+
+/* Replies: upstream -> client, through the listener socket. */
+static void
+assoc_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
+{
+	struct udp_assoc *a = io->arg;
+	struct rt_worker *w = a->ls->w;
+	struct udp_w *u = w->udpw;
+	struct rt_counters *k = &a->rule->st->w[w->id];
+	int round, i, n, sent;
+
+	(void)events;
+	for (round = 0; round < 4; round++) {
+		for (i = 0; i < UDP_BATCH; i++) {
+			u->iov[i].iov_base = u->data + (size_t)i * UDP_DGRAM;
+			u->iov[i].iov_len = UDP_DGRAM;
+			memset(&u->m[i].msg_hdr, 0, sizeof(u->m[i].msg_hdr));
+			u->m[i].msg_hdr.msg_iov = &u->iov[i];
+			u->m[i].msg_hdr.msg_iovlen = 1;
+		}
+		n = recvmmsg(a->fd, u->m, UDP_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			return;   /* EAGAIN, or ICMP unreachable reported: the association waits */
+		for (i = 0; i < n; i++) {
+			struct msghdr *h = &u->o[i].msg_hdr;
+			memset(h, 0, sizeof(*h));
+			u->oiov[i].iov_base = u->iov[i].iov_base;
+			u->oiov[i].iov_len = u->m[i].msg_len;
+			h->msg_iov = &u->oiov[i];
+			h->msg_iovlen = 1;
+			h->msg_name = &a->client;
+			h->msg_namelen = net_addr_len(&a->client);
+			set_reply_ctl(a, h, u->octl[i]);
+		}
+		sent = sendmmsg(a->ls->fd, u->o, (unsigned)n, MSG_DONTWAIT);
+		for (i = 0; i < sent; i++) {
+			CTR_ADD(k->bytes_down, u->m[i].msg_len);
+			CTR_ADD(k->udp_bytes, u->m[i].msg_len);
+		}
+		if (sent < n)
+			CTR_ADD(k->udp_dropped, (uint64_t)(n - (sent > 0 ? sent : 0)));
+		a->last = ev_now(l);
+		if (n < UDP_BATCH)
+			return;
+	}
+}
+
+static void
+read_pktinfo(struct udp_assoc *a, struct msghdr *h)
+{
+	struct cmsghdr *cm;
+
+	for (cm = CMSG_FIRSTHDR(h); cm; cm = CMSG_NXTHDR(h, cm)) {
+		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+			memcpy(&a->l4, CMSG_DATA(cm), sizeof(a->l4));
+			a->local_fam = AF_INET;
+			return;   /* IPv4 (also on a dual-stack socket) wins */
+		}
+		if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
+			memcpy(&a->l6, CMSG_DATA(cm), sizeof(a->l6));
+			a->local_fam = AF_INET6;
+		}
+	}
+}
+
+static struct udp_assoc *
+assoc_get(struct rt_lsn *ls, struct udp_w *u, const struct sockaddr_storage *client, struct msghdr *h)
+{
+	struct rt_worker *w = ls->w;
+	struct rt_rule *r = ls->rule;
+	struct udp_tab *t = tab(ls);
+	struct udp_assoc *a;
+	struct sockaddr_storage dst;
+	struct net_out_spec o;
+	uint64_t ex[4] = { 0, 0, 0, 0 };
+	uint32_t hv = addr_hash(client);
+	char err[ERRLEN];
+	int idx, fd, guard;
+
+	if (!t)
+		return NULL;
+	for (a = t->b[hv % t->nb]; a; a = a->hnext)
+		if (a->h == hv && net_addr_eq(&a->client, client))
+			return a;
+	if (u->nassoc >= r->udp_max_assoc)
+		return NULL;
+	for (guard = 0; guard < STORE_MAX_REMOTES; guard++) {
+		idx = rt_lb_pick(r, w->id, client, ex);
+		if (idx < 0 || (size_t)idx >= r->nrem)
+			return NULL;
+		ex[idx / 64] |= 1ull << (idx % 64);
+		if (rt_remote_addr(w, r, idx, ls->port_off, 0, &dst) == 0)
+			break;   /* a name not resolved yet: this datagram takes the next remote or is dropped */
+		idx = -1;
+	}
+	if (idx < 0)
+		return NULL;
+	memset(&o, 0, sizeof(o));
+	o.dst = &dst;
+	o.type = SOCK_DGRAM;
+	o.through = r->r.through.host;
+	o.through_port = r->r.through.port;
+	o.iface = r->r.interface;
+	fd = net_connect(&o, NULL, err);
+	if (fd < 0) {
+		log_debug("rule %s: udp: %s", r->r.name, err);
+		return NULL;
+	}
+	a = calloc(1, sizeof(*a));
+	if (!a) {
+		close(fd);
+		return NULL;
+	}
+	a->fd = fd;
+	a->client = *client;
+	a->ls = ls;
+	a->rule = r;
+	rt_rule_ref(r);
+	a->backend = idx;
+	a->h = hv;
+	a->last = ev_now(w->loop);
+	read_pktinfo(a, h);
+	ev_timer_init(&a->tm, assoc_timer, a);
+	if (ev_io_add(w->loop, &a->io, fd, EPOLLIN, assoc_cb, a) < 0) {
+		close(fd);
+		rt_rule_unref(r);
+		free(a);
+		return NULL;
+	}
+	ev_timer_set(w->loop, &a->tm, a->last + (r->udp_ms > 0 ? r->udp_ms : 30000));
+	a->hnext = t->b[hv % t->nb];
+	t->b[hv % t->nb] = a;
+	t->n++;
+	u->nassoc++;
+	if (t->n > t->nb)
+		tab_grow(t);
+	CTR_ADD(r->st->w[w->id].udp_active, 1);
+	CTR_ADD(r->st->w[w->id].udp_total, 1);
+	CTR_ADD(r->rem[idx].w[w->id].connects, 1);
+	CTR_ADD(r->rem[idx].w[w->id].active, 1);
+	return a;
+}
+
+/* Requests: client -> upstream, batched per association. */
+void
+udp_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
+{
+	struct rt_lsn *ls = io->arg;
+	struct rt_worker *w = ls->w;
+	struct udp_w *u = uw(w);
+	struct rt_counters *k = &ls->rule->st->w[w->id];
+	int round, i, j, n;
+
+	(void)events;
+	if (!u)
+		return;
+	for (round = 0; round < 4; round++) {
+		for (i = 0; i < UDP_BATCH; i++) {
+			struct msghdr *h = &u->m[i].msg_hdr;
+			u->iov[i].iov_base = u->data + (size_t)i * UDP_DGRAM;
+			u->iov[i].iov_len = UDP_DGRAM;
+			memset(h, 0, sizeof(*h));
+			h->msg_iov = &u->iov[i];
+			h->msg_iovlen = 1;
+			h->msg_name = &u->addr[i];
+			h->msg_namelen = sizeof(u->addr[i]);
+			h->msg_control = u->ctl[i];
+			h->msg_controllen = UDP_CTL;
+		}
+		n = recvmmsg(ls->fd, u->m, UDP_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			return;
+		for (i = 0; i < n; i = j) {
+			struct udp_assoc *a;
+			int cnt = 0, sent;
+
+			a = (u->m[i].msg_hdr.msg_flags & MSG_TRUNC) ? NULL :
+			    assoc_get(ls, u, &u->addr[i], &u->m[i].msg_hdr);
+			if (!a) {
+				CTR_ADD(k->udp_dropped, 1);
+				j = i + 1;
+				continue;
+			}
+			for (j = i; j < n && (j == i || net_addr_eq(&u->addr[j], &u->addr[i])); j++) {
+				struct msghdr *h = &u->o[cnt].msg_hdr;
+				memset(h, 0, sizeof(*h));
+				u->oiov[cnt].iov_base = u->iov[j].iov_base;
+				u->oiov[cnt].iov_len = u->m[j].msg_len;
+				h->msg_iov = &u->oiov[cnt];
+				h->msg_iovlen = 1;
+				cnt++;
+			}
+			sent = sendmmsg(a->fd, u->o, (unsigned)cnt, MSG_DONTWAIT);
+			for (int x = 0; x < sent; x++) {
+				CTR_ADD(k->bytes_up, u->oiov[x].iov_len);
+				CTR_ADD(k->udp_bytes, u->oiov[x].iov_len);
+			}
+			if (sent < cnt)
+				CTR_ADD(k->udp_dropped, (uint64_t)(cnt - (sent > 0 ? sent : 0)));
+			a->last = ev_now(l);
+		}
+		if (n < UDP_BATCH)
+			return;
+	}
+}
+
+void
+udp_listener_close(struct rt_lsn *ls)
+{
+	struct udp_tab *t = ls->udp;
+	size_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->nb; i++)
+		while (t->b[i])
+			assoc_free(t->b[i]);
+	free(t->b);
+	free(t);
+	ls->udp = NULL;
+}
+
+void
+udp_worker_free(struct rt_worker *w)
+{
+	struct udp_w *u = w->udpw;
+
+	if (!u)
+		return;
+	udp_after_batch(w);
+	free(u->data);
+	free(u);
+	w->udpw = NULL;
+}
