@@ -17,6 +17,9 @@
 
 #include <ini.h>
 
+#include "acl.h"
+#include "ledger.h"
+#include "tbucket.h"
 #include "transport.h"
 #include "util.h"
 
@@ -75,7 +78,7 @@ store_diag_format(const struct store_diags *d, size_t i, char *buf, size_t size)
 /* ------------------------------------------------------------------ */
 /* value parsers shared by the key tables */
 
-enum ktype { K_STR, K_BOOL, K_MS, K_LONG, K_SIZE, K_FN };
+enum ktype { K_STR, K_BOOL, K_MS, K_LONG, K_SIZE, K_RATE, K_FN };
 
 struct key {
 	const char *name;
@@ -339,6 +342,96 @@ fn_dns_mode(const char *v, void *obj, char *err)
 	return -1;
 }
 
+static int
+fn_quota_action(const char *v, void *obj, char *err)
+{
+	struct store_rule *r = obj;
+
+	if (str_ieq(v, "stop"))
+		r->quota_action = QUOTA_STOP;
+	else if (str_ieq(v, "throttle"))
+		r->quota_action = QUOTA_THROTTLE;
+	else {
+		snprintf(err, ERRLEN, "quota_action must be stop or throttle, not '%s'", v);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+billing_into(const char *v, int *dst, char *err)
+{
+	enum billing b;
+
+	if (billing_parse(v, &b) < 0) {
+		snprintf(err, ERRLEN, "billing must be both, in, out or max, not '%s'", v);
+		return -1;
+	}
+	*dst = (int)b;
+	return 0;
+}
+
+static int
+fn_billing(const char *v, void *obj, char *err)
+{
+	return billing_into(v, &((struct store_rule *)obj)->billing, err);
+}
+
+static int
+fn_gbilling(const char *v, void *obj, char *err)
+{
+	return billing_into(v, &((struct store_global *)obj)->billing, err);
+}
+
+/* allow = / deny = may repeat; each line adds to the list */
+static int
+cidr_append(char *dst, size_t size, const char *v, const char *key, char *err)
+{
+	struct acl a = { 0 };
+	size_t n = strlen(dst);
+	int rc = acl_parse(&a, v, err);
+
+	acl_free(&a);
+	if (rc < 0)
+		return -1;
+	if (n + strlen(v) + 3 > size) {
+		snprintf(err, ERRLEN, "%s: the list is too long (at most %zu characters)", key, size - 1);
+		return -1;
+	}
+	snprintf(dst + n, size - n, "%s%s", n ? ", " : "", v);
+	return 0;
+}
+
+static int
+fn_allow(const char *v, void *obj, char *err)
+{
+	struct store_rule *r = obj;
+
+	return cidr_append(r->allow, sizeof(r->allow), v, "allow", err);
+}
+
+static int
+fn_deny(const char *v, void *obj, char *err)
+{
+	struct store_rule *r = obj;
+
+	return cidr_append(r->deny, sizeof(r->deny), v, "deny", err);
+}
+
+static int
+fn_metrics_listen(const char *v, void *obj, char *err)
+{
+	struct store_global *g = obj;
+
+	if (str_ieq(v, "off")) {
+		memset(&g->metrics_listen, 0, sizeof(g->metrics_listen));
+		return 0;
+	}
+	if (hostport_parse(v, HP_NUMERIC, &g->metrics_listen, err) < 0)
+		return -1;
+	return 0;
+}
+
 #define R(f) offsetof(struct store_rule, f), sizeof(((struct store_rule *)0)->f)
 #define G(f) offsetof(struct store_global, f), sizeof(((struct store_global *)0)->f)
 #define DAY (86400L * 1000)
@@ -371,6 +464,20 @@ static const struct key rule_keys[] = {
 	{ "health_cooldown", K_MS, 0, R(health_cooldown), 0, DAY, NULL },
 	{ "health_send", K_STR, 0, R(health_send), 0, 0, NULL },
 	{ "health_expect", K_STR, 0, R(health_expect), 0, 0, NULL },
+	{ "quota", K_SIZE, 0, R(quota), 0, 0, NULL },
+	{ "quota_action", K_FN, 0, 0, 0, 0, 0, fn_quota_action },
+	{ "quota_rate", K_RATE, 0, R(quota_rate), 0, 0, NULL },
+	{ "billing", K_FN, 0, 0, 0, 0, 0, fn_billing },
+	{ "reset_day", K_LONG, 0, R(reset_day), 1, 31, NULL },
+	{ "rate_in", K_RATE, 0, R(rate_in), 0, 0, NULL },
+	{ "rate_out", K_RATE, 0, R(rate_out), 0, 0, NULL },
+	{ "conn_rate", K_RATE, 0, R(conn_rate), 0, 0, NULL },
+	{ "max_conns", K_LONG, 0, R(max_conns), 0, 10000000, NULL },
+	{ "max_conns_per_src", K_LONG, 0, R(max_conns_per_src), 0, 1000000, NULL },
+	{ "new_conns_per_src", K_LONG, 0, R(new_conns_per_src), 0, 1000000, NULL },
+	{ "allow", K_FN, 1, 0, 0, 0, 0, fn_allow },
+	{ "deny", K_FN, 1, 0, 0, 0, 0, fn_deny },
+	{ "on_event", K_STR, 0, R(on_event), 0, 0, NULL },
 };
 
 static const struct key global_keys[] = {
@@ -396,6 +503,12 @@ static const struct key global_keys[] = {
 	{ "dns_mode", K_FN, 0, 0, 0, 0, 0, fn_dns_mode },
 	{ "dns_min_ttl", K_MS, 0, G(dns_min_ttl), 0, DAY, NULL },
 	{ "dns_max_ttl", K_MS, 0, G(dns_max_ttl), 0, 7 * DAY, NULL },
+	{ "billing", K_FN, 0, 0, 0, 0, 0, fn_gbilling },
+	{ "reset_day", K_LONG, 0, G(reset_day), 1, 31, NULL },
+	{ "on_event", K_STR, 0, G(on_event), 0, 0, NULL },
+	{ "event_timeout", K_MS, 0, G(event_timeout), 100, 600000, NULL },
+	{ "metrics_listen", K_FN, 0, 0, 0, 0, 0, fn_metrics_listen },
+	{ "ledger_interval", K_MS, 0, G(ledger_interval), 1000, 600000, NULL },
 };
 
 static const struct key *
@@ -486,6 +599,13 @@ key_apply(const struct key *k, const char *v, void *obj, char *err)
 		}
 		*(uint64_t *)p = sz;
 		return 0;
+	case K_RATE:
+		if (parse_rate(v, &sz) < 0) {
+			snprintf(err, ERRLEN, "%s must be a rate such as 10mbit, 500kbit or 2MB/s, not '%s'", k->name, v);
+			return -1;
+		}
+		*(uint64_t *)p = sz;
+		return 0;
 	case K_FN:
 		return k->fn(v, obj, err);
 	}
@@ -520,6 +640,10 @@ global_defaults(struct store_global *g)
 	strcpy(g->dns_mode, "ipv4_then_ipv6");
 	g->dns_min_ttl = 30000;
 	g->dns_max_ttl = 3600000;
+	g->billing = BILL_BOTH;
+	g->reset_day = 1;
+	g->event_timeout = 10000;
+	g->ledger_interval = 2000;
 }
 
 static void
@@ -533,6 +657,8 @@ rule_defaults(struct store_rule *r)
 	r->connect_timeout = r->idle_timeout = r->udp_timeout = -1;
 	r->proxy_timeout = r->handshake_timeout = -1;
 	r->health_fail = r->health_ok = r->health_cooldown = -1;
+	r->billing = -1;
+	r->reset_day = -1;
 }
 
 enum sect { SECT_NONE, SECT_GLOBAL, SECT_RULE, SECT_MPTCP, SECT_UNKNOWN };
@@ -944,6 +1070,10 @@ validate_rule(struct parse_ctx *c, struct store_rule *r, struct rule_extra *x)
 	if ((r->protocols & PROTO_UDP) && (r->proxy_send || r->proxy_accept))
 		diag(c->d, r->line, 0, "rule '%s': the PROXY protocol applies to TCP only; UDP is "
 		    "forwarded without it", r->name);
+	if (r->quota_action == QUOTA_THROTTLE && r->quota && !r->quota_rate)
+		diag(c->d, r->line, 1, "rule '%s': quota_action = throttle needs quota_rate (e.g. 1mbit)", r->name);
+	if (*r->on_event && r->on_event[0] != '/')
+		diag(c->d, r->line, 1, "rule '%s': on_event must be an absolute path, not '%s'", r->name, r->on_event);
 	if (*r->health_expect && !*r->health_send)
 		diag(c->d, r->line, 0, "rule '%s': health_expect without health_send reads the "
 		    "backend's greeting", r->name);
@@ -956,6 +1086,12 @@ validate(struct parse_ctx *c)
 	struct store_rule **v;
 	size_t i, j, n = 0;
 
+	if (*st->g.on_event && st->g.on_event[0] != '/')
+		diag(c->d, c->global_line, 1, "on_event must be an absolute path, not '%s'", st->g.on_event);
+	if (st->g.metrics_listen.port && strncmp(st->g.metrics_listen.host, "127.", 4) != 0 &&
+	    strcmp(st->g.metrics_listen.host, "::1") != 0)
+		diag(c->d, c->global_line, 0, "metrics_listen %s is reachable beyond this host; "
+		    "the metrics have no password", st->g.metrics_listen.host);
 	for (i = 0; i < st->nrules; i++)
 		validate_rule(c, &st->rules[i], &c->extras[i]);
 	if (!st->nrules)

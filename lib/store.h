@@ -55,8 +55,21 @@ struct store_rule {
 	long connect_timeout, idle_timeout, udp_timeout, proxy_timeout, handshake_timeout;
 	long health_fail, health_ok, health_cooldown;
 	char health_send[256], health_expect[256];
+	/* traffic ledger, quotas and limits (0 = none; -1 = take [global]) */
+	uint64_t quota;            /* bytes per billing cycle */
+	int quota_action;          /* QUOTA_STOP or QUOTA_THROTTLE */
+	uint64_t quota_rate;       /* bytes/s each way when throttled */
+	int billing;               /* enum billing (ledger.h), -1 = global */
+	long reset_day;            /* 1-31, -1 = global */
+	uint64_t rate_in, rate_out;   /* bytes/s for the whole rule, each direction */
+	uint64_t conn_rate;        /* bytes/s per connection, each direction */
+	long max_conns, max_conns_per_src, new_conns_per_src;   /* 0 = no limit */
+	char allow[1024], deny[1024];   /* CIDR lists, comma separated */
+	char on_event[256];
 	int line;                  /* line of the [rule NAME] header */
 };
+
+enum { QUOTA_STOP, QUOTA_THROTTLE };
 
 struct store_global {
 	char log_level[8];
@@ -70,6 +83,12 @@ struct store_global {
 	long health_interval, health_timeout, health_fail, health_ok, health_cooldown;
 	char dns_mode[16];
 	long dns_min_ttl, dns_max_ttl;
+	int billing;               /* enum billing (ledger.h) */
+	long reset_day;
+	char on_event[256];
+	long event_timeout;
+	struct hostport metrics_listen;   /* port 0 = off */
+	long ledger_interval;
 };
 
 struct store_mptcp {

@@ -1,0 +1,105 @@
+#include "event.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+void
+event_init(struct event_runner *er, long timeout_ms)
+{
+	memset(er, 0, sizeof(*er));
+	er->timeout_ms = timeout_ms > 0 ? timeout_ms : 10000;
+}
+
+int
+event_fire(struct event_runner *er, const char *program, const char *event, const char *rule,
+    const char *backend, const char *detail, char *err)
+{
+	char e_event[96], e_rule[96], e_backend[320], e_detail[512], e_time[48], a0[256], a1[64];
+	char *const argv[] = { a0, a1, NULL };
+	char *envp[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		e_event, e_rule, e_backend, e_detail, e_time, NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, all;
+	pid_t pid;
+	int slot, rc;
+
+	event_reap(er, now_ms());
+	for (slot = 0; slot < EVENT_MAX_RUNNING && er->kids[slot].pid; slot++)
+		;
+	if (slot == EVENT_MAX_RUNNING) {
+		er->dropped++;
+		snprintf(err, ERRLEN, "%d event programs still running: event %s dropped", EVENT_MAX_RUNNING, event);
+		return -1;
+	}
+	if (str_copy(a0, sizeof(a0), program) < 0) {
+		snprintf(err, ERRLEN, "on_event path too long");
+		return -1;
+	}
+	snprintf(a1, sizeof(a1), "%s", event);
+	snprintf(e_event, sizeof(e_event), "XWPF_EVENT=%s", event);
+	snprintf(e_rule, sizeof(e_rule), "XWPF_RULE=%s", rule ? rule : "");
+	snprintf(e_backend, sizeof(e_backend), "XWPF_BACKEND=%s", backend ? backend : "");
+	snprintf(e_detail, sizeof(e_detail), "XWPF_DETAIL=%s", detail ? detail : "");
+	snprintf(e_time, sizeof(e_time), "XWPF_TIME=%lld", (long long)time(NULL));
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawnattr_init(&at);
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawnattr_setsigmask(&at, &none);         /* the relay blocks signals for signalfd */
+	posix_spawnattr_setsigdefault(&at, &all);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setpgroup(&at, 0);               /* its own group: a timeout kills its children too */
+	rc = posix_spawn(&pid, program, &fa, &at, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	if (rc != 0) {
+		snprintf(err, ERRLEN, "cannot run %s: %s", program, strerror(rc));
+		return -1;
+	}
+	er->kids[slot].pid = pid;
+	er->kids[slot].deadline_ms = now_ms() + er->timeout_ms;
+	er->started++;
+	return 0;
+}
+
+int
+event_reap(struct event_runner *er, int64_t now)
+{
+	int i, running = 0, st;
+
+	for (i = 0; i < EVENT_MAX_RUNNING; i++) {
+		pid_t pid = er->kids[i].pid, r;
+
+		if (!pid)
+			continue;
+		r = waitpid(pid, &st, WNOHANG);
+		if (r == pid || (r < 0 && errno == ECHILD)) {
+			er->kids[i].pid = 0;
+			continue;
+		}
+		if (now >= er->kids[i].deadline_ms) {
+			kill(-pid, SIGKILL);
+			kill(pid, SIGKILL);
+			er->killed++;
+			if (waitpid(pid, &st, WNOHANG) == pid) {
+				er->kids[i].pid = 0;
+				continue;
+			}
+			er->kids[i].deadline_ms = now + 1000;   /* reaped on a later call */
+		}
+		running++;
+	}
+	return running;
+}
