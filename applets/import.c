@@ -182,7 +182,7 @@ show_file_diff(const struct bundle *files)
 			free(cur);
 			continue;
 		}
-		printf("  %s file    %s\n", cur ? "~ change" : "+ add   ", path);
+		printf("  %c file    %s\n", cur ? '~' : '+', path);
 		free(cur);
 		n++;
 	}
@@ -437,12 +437,6 @@ make_plan(const struct opts *o, struct plan *p)
 		return EXIT_FAIL;
 	is_archive = (len >= 2 && (unsigned char)data[0] == 0x1f && (unsigned char)data[1] == 0x8b) ||
 	    (len >= 262 && memcmp(data + 257, "ustar", 5) == 0);
-	if (store_begin(&p->txn, path_get(PATH_CONF), err) < 0) {
-		fprintf(stderr, "%s: %s\n", applet_name, err);
-		free(data);
-		return EXIT_FAIL;
-	}
-	p->have_txn = 1;
 	if (is_archive) {
 		tar_limits_default(&lim);
 		if (tar_read(data, len, &lim, &a, err) < 0)
@@ -504,6 +498,13 @@ make_plan(const struct opts *o, struct plan *p)
 			goto refused;
 		rc = EXIT_CONFIG;
 	}
+	/* the input is read and checked: now lock the store (a refused input never gets here) */
+	if (store_begin(&p->txn, path_get(PATH_CONF), err) < 0) {
+		rc = EXIT_FAIL;
+		fprintf(stderr, "%s: %s\n", applet_name, err);
+		goto out;
+	}
+	p->have_txn = 1;
 	if (!p->store_text) {   /* a migration: merge into the current store */
 		printf("%s: a %s with %zu rule%s and %zu MPTCP endpoint%s\n", o->file, p->kind, m.nrules,
 		    m.nrules == 1 ? "" : "s", m.nendpoints, m.nendpoints == 1 ? "" : "s");
