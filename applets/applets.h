@@ -4,4 +4,5 @@
  * applets/NAME.c and exports only NAME_main and NAME_usage.
  */
 APPLET(health, "check backends, mark them up or down for the relay (--once, --watch, --status)")
+APPLET(mptcp, "MPTCP on this host: status, enable/disable, endpoints and limits (netlink)")
 APPLET(rule, "add, list, change and delete forwarding rules in the store")

@@ -1,0 +1,1163 @@
+/*
+ * mptcp: the system's MPTCP state and the in-kernel path manager's endpoints
+ * and limits, spoken to over generic netlink (no `ip` binary needed). What
+ * the user chooses is also saved in the store's [mptcp] section so that
+ * `xwpf mptcp apply` (the relay at start, a oneshot unit at boot) can put it
+ * back after a reboot.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+
+#include "applet.h"
+#include "json.h"
+#include "mptcp.h"
+#include "paths.h"
+#include "store.h"
+#include "util.h"
+
+const char mptcp_usage[] =
+    "usage: xwpf mptcp COMMAND ...\n"
+    "\n"
+    "  status [--json]                   kernel support, sysctls, path manager, limits,\n"
+    "                                    endpoints, addresses per NIC, MPTCP connections\n"
+    "  enable                            net.mptcp.enabled=1, pm_type 0, rp_filter 2 (all,\n"
+    "                                    default), limits (8 and 8 unless set): now and at boot\n"
+    "  disable                           net.mptcp.enabled=0 now and at boot\n"
+    "  endpoint add ADDR [dev IF] [subflow] [signal] [backup] [fullmesh] [id N] [port N]\n"
+    "                                    a new endpoint; ADDR must be on IF (or on some NIC)\n"
+    "  endpoint del ID|ADDR              remove one endpoint\n"
+    "  endpoint flush                    remove every endpoint\n"
+    "  endpoint list [--json]            the kernel's endpoints, as `ip mptcp endpoint show`\n"
+    "  limits [show]                     the kernel's limits\n"
+    "  limits set [subflows N] [add_addr_accepted N]   0 to 8 each\n"
+    "  apply                             put back the endpoints, limits and switch saved in the\n"
+    "                                    store (run by the relay at start and at boot)\n"
+    "\n"
+    "Flags: subflow opens extra subflows from ADDR; signal announces ADDR to the peer;\n"
+    "backup marks its subflows as backup; fullmesh opens a subflow from ADDR to every\n"
+    "address the peer announces. signal and fullmesh do not go together; port needs signal\n"
+    "without subflow. id is 1-255 (the kernel picks one when left out).\n"
+    "\n"
+    "Changes are saved in the store's [mptcp] section ($XWPF_ROOT/etc/xwpf/xwpf.conf) and\n"
+    "the sysctls in $XWPF_ROOT/etc/sysctl.d/90-xwpf-mptcp.conf. Connection counts come from\n"
+    "sock_diag (what `ss -M` lists): MPTCP sockets and the TCP subflows under them.\n"
+    "Exit codes: 0 ok, 1 failure (the kernel or the system refused), 2 usage (bad input,\n"
+    "nothing changed), 3 the store is invalid.\n";
+
+#define SYSCTL_FILE "/etc/sysctl.d/90-xwpf-mptcp.conf"
+#define DEFAULT_LIMIT 8
+
+static const char *const status_sysctls[] = {
+	"net.mptcp.enabled", "net.mptcp.pm_type", "net.mptcp.path_manager", "net.mptcp.checksum_enabled",
+	"net.mptcp.allow_join_initial_addr_port", "net.mptcp.scheduler",
+	"net.ipv4.conf.all.rp_filter", "net.ipv4.conf.default.rp_filter",
+};
+
+/* Cumulative counters worth showing: the name and what it means. */
+static const struct {
+	const char *name, *what;
+} counters[] = {
+	{ "MPCapableACKRX", "MPTCP connections accepted" },
+	{ "MPCapableSYNACKRX", "MPTCP connections opened" },
+	{ "MPCapableFallbackACK", "accepted connections that fell back to TCP" },
+	{ "MPCapableFallbackSYNACK", "opened connections that fell back to TCP" },
+	{ "MPJoinAckRx", "extra subflows accepted" },
+	{ "MPJoinSynAckRx", "extra subflows opened" },
+	{ "AddAddr", "addresses announced by peers" },
+};
+
+static void
+errf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+errf(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", applet_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int
+open_pm(struct mptcp_pm *pm)
+{
+	char err[ERRLEN];
+
+	if (mptcp_pm_open(pm, err) < 0) {
+		errf("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the store ---- */
+
+static void
+print_diags(const struct store_diags *d)
+{
+	char buf[600];
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		fprintf(stderr, "%s\n", store_diag_format(d, i, buf, sizeof(buf)));
+}
+
+static int
+begin(struct store_txn *t)
+{
+	char err[ERRLEN];
+
+	if (store_begin(t, path_get(PATH_CONF), err) < 0) {
+		errf("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Commit; on failure print why. 0 ok, -1 failed (the transaction is ended either way). */
+static int
+commit(struct store_txn *t)
+{
+	struct store_diags d = { 0 };
+	char err[ERRLEN];
+	int rc = 0;
+
+	if (store_commit(t, &d, err) < 0) {
+		print_diags(&d);
+		errf("saving to the store failed: %s", err);
+		rc = -1;
+	}
+	store_diags_free(&d);
+	store_end(t);
+	return rc;
+}
+
+/* The [mptcp] section as the transaction's working text has it. */
+static int
+txn_mptcp(struct store_txn *t, struct store *st)
+{
+	struct store_diags d = { 0 };
+	int rc = store_parse_text(t->text, t->path, st, &d);
+
+	if (rc < 0) {
+		print_diags(&d);
+		errf("the store is invalid: fix it first (see: xwpf rule check)");
+	}
+	store_diags_free(&d);
+	return rc;
+}
+
+static int
+set_key(struct store_txn *t, const char *key, const char *const *vals, size_t n)
+{
+	char err[ERRLEN];
+
+	if (store_edit_set(t, "mptcp", key, vals, n, err) < 0) {
+		errf("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_num(struct store_txn *t, const char *key, long v)
+{
+	char buf[24];
+	const char *vals[1] = { buf };
+
+	snprintf(buf, sizeof(buf), "%ld", v);
+	return set_key(t, key, vals, 1);
+}
+
+/*
+ * Rewrite the store's endpoint lines: drop those for the same address and
+ * port as `drop` (NULL: none; `all`: every line), then append `add` (NULL: none).
+ * Lines that do not parse are kept as the user wrote them.
+ */
+static int
+store_endpoints(struct store_txn *t, const struct mptcp_endpoint *drop, int all, const struct mptcp_endpoint *add,
+    int *dropped)
+{
+	struct store st;
+	const char **vals;
+	char line[300], err[ERRLEN];
+	size_t i, n = 0;
+	int rc;
+
+	if (dropped)
+		*dropped = 0;
+	if (txn_mptcp(t, &st) < 0) {
+		store_free(&st);
+		return -1;
+	}
+	if (!(vals = calloc(st.mptcp.nendpoints + 1, sizeof(*vals)))) {
+		store_free(&st);
+		errf("out of memory");
+		return -1;
+	}
+	for (i = 0; i < st.mptcp.nendpoints; i++) {
+		struct mptcp_endpoint e;
+
+		if (all || (drop && mptcp_endpoint_parse(st.mptcp.endpoints[i], &e, err) == 0 &&
+		    mptcp_endpoint_same(&e, drop))) {
+			if (dropped)
+				(*dropped)++;
+			continue;
+		}
+		vals[n++] = st.mptcp.endpoints[i];
+	}
+	if (add)
+		vals[n++] = mptcp_endpoint_format(add, line, sizeof(line));
+	rc = set_key(t, "endpoint", vals, n);
+	free(vals);
+	store_free(&st);
+	return rc;
+}
+
+/* ---- status ---- */
+
+static int
+prefix_len(const struct sockaddr *m)
+{
+	const unsigned char *p;
+	int i, n = 0, len;
+
+	if (!m)
+		return -1;
+	if (m->sa_family == AF_INET) {
+		p = (const unsigned char *)&((const struct sockaddr_in *)(const void *)m)->sin_addr;
+		len = 4;
+	} else if (m->sa_family == AF_INET6) {
+		p = (const unsigned char *)&((const struct sockaddr_in6 *)(const void *)m)->sin6_addr;
+		len = 16;
+	} else
+		return -1;
+	for (i = 0; i < len; i++)
+		n += __builtin_popcount(p[i]);
+	return n;
+}
+
+struct nic {
+	char name[IF_NAMESIZE];
+	int up;
+	char addrs[8][INET6_ADDRSTRLEN + 5];
+	int naddrs;
+};
+
+static size_t
+list_nics(struct nic *v, size_t max)
+{
+	struct ifaddrs *ifs = NULL, *a;
+	size_t n = 0, i;
+
+	if (getifaddrs(&ifs) < 0)
+		return 0;
+	for (a = ifs; a; a = a->ifa_next) {
+		char name[IF_NAMESIZE], *colon;
+		struct nic *c = NULL;
+
+		snprintf(name, sizeof(name), "%s", a->ifa_name);
+		if ((colon = strchr(name, ':')) != NULL)
+			*colon = '\0';
+		for (i = 0; i < n; i++)
+			if (strcmp(v[i].name, name) == 0)
+				c = &v[i];
+		if (!c) {
+			if (n == max)
+				continue;
+			c = &v[n++];
+			memset(c, 0, sizeof(*c));
+			snprintf(c->name, sizeof(c->name), "%s", name);
+		}
+		c->up |= (a->ifa_flags & IFF_UP) != 0;
+		if (a->ifa_addr && (a->ifa_addr->sa_family == AF_INET || a->ifa_addr->sa_family == AF_INET6) &&
+		    c->naddrs < (int)ARRAY_SIZE(c->addrs)) {
+			char t[INET6_ADDRSTRLEN];
+			const void *p = a->ifa_addr->sa_family == AF_INET ?
+			    (const void *)&((const struct sockaddr_in *)(const void *)a->ifa_addr)->sin_addr :
+			    (const void *)&((const struct sockaddr_in6 *)(const void *)a->ifa_addr)->sin6_addr;
+
+			inet_ntop(a->ifa_addr->sa_family, p, t, sizeof(t));
+			snprintf(c->addrs[c->naddrs++], sizeof(c->addrs[0]), "%s/%d", t, prefix_len(a->ifa_netmask));
+		}
+	}
+	freeifaddrs(ifs);
+	return n;
+}
+
+static const char *
+path_manager(char *buf, size_t size)
+{
+	char v[64];
+
+	if (mptcp_sysctl_get("net.mptcp.path_manager", buf, size) == 0)
+		return buf;
+	if (mptcp_sysctl_get("net.mptcp.pm_type", v, sizeof(v)) == 0) {
+		snprintf(buf, size, "%s", strcmp(v, "0") == 0 ? "kernel" : strcmp(v, "1") == 0 ? "userspace" : v);
+		return buf;
+	}
+	return NULL;
+}
+
+static void
+json_null_or_num(FILE *f, int *first, const char *key, long v)
+{
+	if (v >= 0)
+		json_kv_num(f, first, key, v);
+	else {
+		if (!*first)
+			fputc(',', f);
+		*first = 0;
+		json_str(f, key);
+		fputs(":null", f);
+	}
+}
+
+static void
+json_endpoint(FILE *f, const struct mptcp_endpoint *e)
+{
+	static const unsigned order[] = { MPTCP_F_SUBFLOW, MPTCP_F_SIGNAL, MPTCP_F_BACKUP, MPTCP_F_FULLMESH,
+	    MPTCP_F_IMPLICIT, MPTCP_F_LAMINAR };
+	char fl[24], line[300];
+	int first = 1;
+	size_t k, nf = 0;
+
+	fputc('{', f);
+	json_kv_num(f, &first, "id", e->id);
+	json_kv_str(f, &first, "address", e->addr_text);
+	json_kv_num(f, &first, "port", e->port);
+	json_kv_str(f, &first, "interface", e->dev);
+	fputs(",\"flags\":[", f);
+	for (k = 0; k < ARRAY_SIZE(order); k++)
+		if (e->flags & order[k]) {
+			if (nf++)
+				fputc(',', f);
+			json_str(f, mptcp_flags_text(order[k], fl, sizeof(fl)));
+		}
+	fputc(']', f);
+	json_kv_str(f, &first, "show", mptcp_endpoint_show(e, line, sizeof(line)));
+	fputc('}', f);
+}
+
+struct status {
+	struct utsname uts;
+	int supported;
+	uint32_t pm_version;
+	char pm_err[ERRLEN];
+	long subflows, add_addr_accepted;
+	struct mptcp_endpoint *eps;
+	size_t neps;
+	char ep_err[ERRLEN];
+	struct mptcp_conns conns;
+	int have_conns;
+	char conn_err[ERRLEN];
+	struct nic nics[64];
+	size_t nnics;
+	struct store st;
+	int store_ok;
+	char sysctl_file[512];
+	int persisted;
+};
+
+static void
+gather(struct status *s)
+{
+	struct mptcp_pm pm;
+	struct store_diags d = { 0 };
+	char err[ERRLEN];
+
+	memset(s, 0, sizeof(*s));
+	s->subflows = s->add_addr_accepted = -1;
+	if (uname(&s->uts) < 0)
+		snprintf(s->uts.release, sizeof(s->uts.release), "unknown");
+	if (mptcp_pm_open(&pm, s->pm_err) == 0) {
+		s->supported = 1;
+		s->pm_version = pm.version;
+		if (mptcp_pm_limits_get(&pm, &s->subflows, &s->add_addr_accepted, err) < 0)
+			snprintf(s->pm_err, sizeof(s->pm_err), "%s", err);
+		if (mptcp_pm_list(&pm, &s->eps, &s->neps, s->ep_err) < 0)
+			s->neps = 0;
+		mptcp_pm_close(&pm);
+	}
+	s->have_conns = mptcp_conn_count(&s->conns, s->conn_err) == 0;
+	s->nnics = list_nics(s->nics, ARRAY_SIZE(s->nics));
+	s->store_ok = store_load(path_get(PATH_CONF), &s->st, &d) == 0;
+	store_diags_free(&d);
+	path_rooted(SYSCTL_FILE, s->sysctl_file, sizeof(s->sysctl_file));
+	{
+		size_t len;
+		char *text = file_read(s->sysctl_file, &len);
+
+		s->persisted = text && strstr(text, "net.mptcp.enabled = 1") ? 1 : text ? -1 : 0;
+		free(text);
+	}
+}
+
+static void
+status_json(struct status *s)
+{
+	FILE *f = stdout;
+	char buf[128];
+	int first = 1, f2;
+	size_t i;
+	int k;
+
+	fputc('{', f);
+	json_kv_str(f, &first, "kernel", s->uts.release);
+	json_kv_bool(f, &first, "supported", s->supported);
+	json_kv_num(f, &first, "pm_family_version", s->pm_version);
+	if (mptcp_sysctl_get("net.mptcp.enabled", buf, sizeof(buf)) == 0)
+		json_kv_bool(f, &first, "enabled", strcmp(buf, "0") != 0);
+	else
+		fputs(",\"enabled\":null", f);
+	if (path_manager(buf, sizeof(buf)))
+		json_kv_str(f, &first, "path_manager", buf);
+	else
+		fputs(",\"path_manager\":null", f);
+	fputs(",\"sysctl\":{", f);
+	f2 = 1;
+	for (i = 0; i < ARRAY_SIZE(status_sysctls); i++)
+		if (mptcp_sysctl_get(status_sysctls[i], buf, sizeof(buf)) == 0)
+			json_kv_str(f, &f2, status_sysctls[i], buf);
+	fputc('}', f);
+	fputs(",\"limits\":{", f);
+	f2 = 1;
+	json_null_or_num(f, &f2, "subflows", s->subflows);
+	json_null_or_num(f, &f2, "add_addr_accepted", s->add_addr_accepted);
+	fputc('}', f);
+	fputs(",\"endpoints\":[", f);
+	for (i = 0; i < s->neps; i++) {
+		if (i)
+			fputc(',', f);
+		json_endpoint(f, &s->eps[i]);
+	}
+	fputs("],\"interfaces\":[", f);
+	for (i = 0; i < s->nnics; i++) {
+		f2 = 1;
+		fputs(i ? ",{" : "{", f);
+		json_kv_str(f, &f2, "name", s->nics[i].name);
+		json_kv_bool(f, &f2, "up", s->nics[i].up);
+		fputs(",\"addresses\":[", f);
+		for (k = 0; k < s->nics[i].naddrs; k++) {
+			if (k)
+				fputc(',', f);
+			json_str(f, s->nics[i].addrs[k]);
+		}
+		fputs("]}", f);
+	}
+	fputc(']', f);
+	if (s->have_conns) {
+		fputs(",\"connections\":{", f);
+		f2 = 1;
+		json_kv_num(f, &f2, "established", s->conns.established);
+		json_kv_num(f, &f2, "subflows", s->conns.subflows);
+		json_kv_num(f, &f2, "opening_or_closing", s->conns.other);
+		json_kv_num(f, &f2, "listening", s->conns.listening);
+		fputc('}', f);
+	} else
+		fputs(",\"connections\":null", f);
+	fputs(",\"since_boot\":{", f);
+	f2 = 1;
+	for (i = 0; i < ARRAY_SIZE(counters); i++) {
+		long long v = mptcp_netstat(counters[i].name);
+		if (v >= 0)
+			json_kv_num(f, &f2, counters[i].name, v);
+	}
+	fputc('}', f);
+	fputs(",\"persisted\":{", f);
+	f2 = 1;
+	json_kv_str(f, &f2, "file", s->sysctl_file);
+	json_kv_str(f, &f2, "state", s->persisted > 0 ? "enabled" : s->persisted < 0 ? "disabled" : "absent");
+	fputc('}', f);
+	fputs(",\"store\":", f);
+	if (s->store_ok) {
+		const struct store_mptcp *m = &s->st.mptcp;
+		f2 = 1;
+		fputc('{', f);
+		if (m->enabled >= 0)
+			json_kv_bool(f, &f2, "enabled", m->enabled);
+		else
+			json_null_or_num(f, &f2, "enabled", -1);
+		json_null_or_num(f, &f2, "subflows", m->subflows);
+		json_null_or_num(f, &f2, "add_addr_accepted", m->add_addr_accepted);
+		fputs(",\"endpoints\":[", f);
+		for (i = 0; i < m->nendpoints; i++) {
+			if (i)
+				fputc(',', f);
+			json_str(f, m->endpoints[i]);
+		}
+		fputs("]}", f);
+	} else
+		fputs("null", f);
+	fputs(",\"errors\":[", f);
+	f2 = 1;
+	if (!s->supported || *s->pm_err) {
+		json_str(f, s->pm_err);
+		f2 = 0;
+	}
+	if (*s->ep_err) {
+		if (!f2)
+			fputc(',', f);
+		json_str(f, s->ep_err);
+		f2 = 0;
+	}
+	if (!s->have_conns) {
+		if (!f2)
+			fputc(',', f);
+		json_str(f, s->conn_err);
+	}
+	fputs("]}\n", f);
+}
+
+static void
+status_text(struct status *s)
+{
+	char buf[128], line[300];
+	size_t i;
+	int k;
+
+	printf("MPTCP\n");
+	printf("  kernel           %s: %s\n", s->uts.release, s->supported ? "MPTCP supported" : "no MPTCP");
+	if (!s->supported)
+		printf("                   %s\n", s->pm_err);
+	if (mptcp_sysctl_get("net.mptcp.enabled", buf, sizeof(buf)) == 0)
+		printf("  enabled          %s (net.mptcp.enabled = %s)%s\n", strcmp(buf, "0") ? "yes" : "no", buf,
+		    strcmp(buf, "0") ? "" : "  turn on: xwpf mptcp enable");
+	else
+		printf("  enabled          unknown (no net.mptcp.enabled sysctl)\n");
+	printf("  path manager     %s\n", path_manager(buf, sizeof(buf)) ? buf : "unknown");
+	if (s->subflows >= 0)
+		printf("  limits           subflows %ld, add_addr_accepted %ld\n", s->subflows, s->add_addr_accepted);
+	{
+		char a[16] = "?", d[16] = "?";
+		mptcp_sysctl_get("net.ipv4.conf.all.rp_filter", a, sizeof(a));
+		mptcp_sysctl_get("net.ipv4.conf.default.rp_filter", d, sizeof(d));
+		printf("  rp_filter        all %s, default %s%s\n", a, d,
+		    strcmp(a, "1") == 0 || strcmp(d, "1") == 0 ? "  (strict: subflows over other NICs may be dropped)" : "");
+	}
+	printf("  at boot          %s\n", s->persisted > 0 ? s->sysctl_file : s->persisted < 0 ?
+	    "disabled by xwpf mptcp disable" : "not persisted (xwpf mptcp enable writes " SYSCTL_FILE ")");
+	printf("\nendpoints (%zu)\n", s->neps);
+	if (*s->ep_err)
+		printf("  %s\n", s->ep_err);
+	else if (s->neps == 0)
+		printf("  none: add one with xwpf mptcp endpoint add ADDR dev IF subflow\n");
+	for (i = 0; i < s->neps; i++)
+		printf("  %s\n", mptcp_endpoint_show(&s->eps[i], line, sizeof(line)));
+	if (s->store_ok && s->st.mptcp.nendpoints) {
+		printf("  saved in the store for boot:\n");
+		for (i = 0; i < s->st.mptcp.nendpoints; i++)
+			printf("    %s\n", s->st.mptcp.endpoints[i]);
+	}
+	printf("\nNICs\n");
+	for (i = 0; i < s->nnics; i++) {
+		printf("  %-12s %-4s", s->nics[i].name, s->nics[i].up ? "up" : "down");
+		for (k = 0; k < s->nics[i].naddrs; k++)
+			printf("%s%s", k ? ", " : " ", s->nics[i].addrs[k]);
+		printf("\n");
+	}
+	printf("\nconnections\n");
+	if (s->have_conns)
+		printf("  %ld established MPTCP connections over %ld subflows, %ld opening or closing, %ld listeners\n",
+		    s->conns.established, s->conns.subflows, s->conns.other, s->conns.listening);
+	else
+		printf("  %s\n", s->conn_err);
+	for (i = 0; i < ARRAY_SIZE(counters); i++) {
+		long long v = mptcp_netstat(counters[i].name);
+		if (v >= 0)
+			printf("  %-24s %10lld  %s since boot\n", counters[i].name, v, counters[i].what);
+	}
+}
+
+static int
+cmd_status(int argc, char **argv)
+{
+	struct status *s;
+	int json = argc == 2 && strcmp(argv[1], "--json") == 0;
+
+	if (argc > 2 || (argc == 2 && !json)) {
+		fprintf(stderr, "usage: xwpf mptcp status [--json]\n");
+		return EXIT_USAGE;
+	}
+	if (!(s = malloc(sizeof(*s)))) {
+		errf("out of memory");
+		return EXIT_FAIL;
+	}
+	gather(s);
+	if (json)
+		status_json(s);
+	else
+		status_text(s);
+	free(s->eps);
+	store_free(&s->st);
+	free(s);
+	return EXIT_OK;
+}
+
+/* ---- enable / disable ---- */
+
+static int
+write_sysctl_file(int on)
+{
+	char path[512], dir[512], text[600], *slash;
+	char pm[16];
+	size_t n;
+
+	path_rooted(SYSCTL_FILE, path, sizeof(path));
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*slash = '\0';
+	if (mkdir_p(dir, 0755) < 0) {
+		errf("cannot create %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	n = (size_t)snprintf(text, sizeof(text),
+	    "# MPTCP for xwpf, written by 'xwpf mptcp %s'. Endpoints and limits are not sysctls:\n"
+	    "# they live in the store's [mptcp] section and 'xwpf mptcp apply' puts them back at boot.\n"
+	    "net.mptcp.enabled = %d\n", on ? "enable" : "disable", on);
+	if (on) {
+		if (mptcp_sysctl_get("net.mptcp.pm_type", pm, sizeof(pm)) == 0)
+			n += (size_t)snprintf(text + n, sizeof(text) - n, "net.mptcp.pm_type = 0\n");
+		snprintf(text + n, sizeof(text) - n,
+		    "net.ipv4.conf.all.rp_filter = 2\nnet.ipv4.conf.default.rp_filter = 2\n");
+	}
+	if (file_write_atomic(path, text, strlen(text), 0644) < 0) {
+		errf("cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cmd_enable(int argc, char **argv, int on)
+{
+	struct mptcp_pm pm;
+	struct store_txn t;
+	struct store st;
+	char err[ERRLEN], pm_type[16];
+	long sf, aa;
+	int rc = EXIT_OK;
+
+	if (argc != 1) {
+		fprintf(stderr, "usage: xwpf mptcp %s\n", on ? "enable" : "disable");
+		return EXIT_USAGE;
+	}
+	if (open_pm(&pm) < 0)
+		return EXIT_FAIL;
+	if (begin(&t) < 0) {
+		mptcp_pm_close(&pm);
+		return EXIT_FAIL;
+	}
+	if (txn_mptcp(&t, &st) < 0) {
+		store_free(&st);
+		store_end(&t);
+		mptcp_pm_close(&pm);
+		return EXIT_CONFIG;
+	}
+	sf = st.mptcp.subflows >= 0 ? st.mptcp.subflows : DEFAULT_LIMIT;
+	aa = st.mptcp.add_addr_accepted >= 0 ? st.mptcp.add_addr_accepted : DEFAULT_LIMIT;
+	store_free(&st);
+
+	if (mptcp_sysctl_set("net.mptcp.enabled", on ? "1" : "0", err) < 0) {
+		errf("%s", err);
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	if (on) {
+		if (mptcp_sysctl_get("net.mptcp.pm_type", pm_type, sizeof(pm_type)) == 0) {
+			if (mptcp_sysctl_set("net.mptcp.pm_type", "0", err) < 0) {
+				errf("%s", err);
+				rc = EXIT_FAIL;
+			}
+		} else if (mptcp_sysctl_set("net.mptcp.path_manager", "kernel", err) < 0 && errno != ENOENT) {
+			errf("%s", err);
+			rc = EXIT_FAIL;
+		}
+		if (mptcp_sysctl_set("net.ipv4.conf.all.rp_filter", "2", err) < 0 ||
+		    mptcp_sysctl_set("net.ipv4.conf.default.rp_filter", "2", err) < 0) {
+			errf("%s", err);
+			rc = EXIT_FAIL;
+		}
+		if (mptcp_pm_limits_set(&pm, sf, aa, err) < 0) {
+			errf("%s", err);
+			rc = EXIT_FAIL;
+		}
+	}
+	if (write_sysctl_file(on) < 0)
+		rc = EXIT_FAIL;
+	{
+		const char *vals[1] = { on ? "yes" : "no" };
+		if (set_key(&t, "enabled", vals, 1) < 0 || (on && (set_num(&t, "subflows", sf) < 0 ||
+		    set_num(&t, "add_addr_accepted", aa) < 0))) {
+			store_end(&t);
+			mptcp_pm_close(&pm);
+			return EXIT_FAIL;
+		}
+	}
+	mptcp_pm_close(&pm);
+	if (commit(&t) < 0)
+		return EXIT_FAIL;
+	if (on)
+		printf("MPTCP enabled: net.mptcp.enabled = 1, path manager kernel, rp_filter 2 (all, default), "
+		    "limits subflows %ld add_addr_accepted %ld; kept for boot in %s\n", sf, aa,
+		    path_rooted(SYSCTL_FILE, err, sizeof(err)));
+	else
+		printf("MPTCP disabled: net.mptcp.enabled = 0, now and at boot (%s); rp_filter, limits and "
+		    "endpoints left as they are\n", path_rooted(SYSCTL_FILE, err, sizeof(err)));
+	return rc;
+out:
+	store_end(&t);
+	mptcp_pm_close(&pm);
+	return rc;
+}
+
+/* ---- endpoints ---- */
+
+static const struct mptcp_endpoint *
+find_same(const struct mptcp_endpoint *v, size_t n, const struct mptcp_endpoint *e)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (mptcp_endpoint_same(&v[i], e))
+			return &v[i];
+	return NULL;
+}
+
+static int
+ep_add(int argc, char **argv)
+{
+	struct mptcp_endpoint e, *have = NULL;
+	const struct mptcp_endpoint *dup;
+	struct mptcp_pm pm;
+	struct store_txn t;
+	char err[ERRLEN], line[300];
+	size_t nhave = 0, i;
+	int rc = EXIT_FAIL, assigned = 0;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: xwpf mptcp endpoint add ADDR [dev IF] [subflow] [signal] [backup] [fullmesh] "
+		    "[id N] [port N]\n");
+		return EXIT_USAGE;
+	}
+	if (mptcp_endpoint_parse_argv(argc - 1, argv + 1, &e, err) < 0) {
+		errf("%s; nothing was changed", err);
+		return EXIT_USAGE;
+	}
+	if (!(e.flags & (MPTCP_F_SUBFLOW | MPTCP_F_SIGNAL)))
+		fprintf(stderr, "%s: warning: without subflow or signal the kernel's path manager will not use %s\n",
+		    applet_name, e.addr_text);
+	if (mptcp_endpoint_local(&e, err) < 0) {
+		errf("%s; nothing was changed", err);
+		return EXIT_USAGE;
+	}
+	if (open_pm(&pm) < 0)
+		return EXIT_FAIL;
+	if (mptcp_pm_list(&pm, &have, &nhave, err) < 0) {
+		errf("%s", err);
+		goto out;
+	}
+	if ((dup = find_same(have, nhave, &e)) != NULL) {
+		errf("%s already has an endpoint: %s; delete it first (xwpf mptcp endpoint del %d); nothing was changed",
+		    e.addr_text, mptcp_endpoint_show(dup, line, sizeof(line)), dup->id);
+		goto out;
+	}
+	for (i = 0; e.id && i < nhave; i++)
+		if (have[i].id == e.id) {
+			errf("id %d is taken by %s: choose another id or leave it out; nothing was changed", e.id,
+			    mptcp_endpoint_show(&have[i], line, sizeof(line)));
+			goto out;
+		}
+	if (nhave >= MPTCP_ENDPOINTS_MAX) {
+		errf("the kernel keeps at most %d endpoints and has %zu: delete one first; nothing was changed",
+		    MPTCP_ENDPOINTS_MAX, nhave);
+		goto out;
+	}
+	if (begin(&t) < 0)
+		goto out;
+	if (mptcp_pm_add(&pm, &e, err) < 0) {
+		errf("%s; nothing was changed", err);
+		store_end(&t);
+		goto out;
+	}
+	/* the id the kernel gave it, for the message and for a rollback */
+	free(have);
+	have = NULL;
+	if (mptcp_pm_list(&pm, &have, &nhave, err) == 0 && (dup = find_same(have, nhave, &e)) != NULL)
+		assigned = dup->id;
+	if (store_endpoints(&t, &e, 0, &e, NULL) < 0 ? (store_end(&t), 1) : commit(&t) < 0) {
+		if (assigned && mptcp_pm_del(&pm, assigned, err) < 0)
+			errf("and the endpoint stays in the kernel: %s", err);
+		goto out;
+	}
+	if (dup)
+		printf("added: %s\n", mptcp_endpoint_show(dup, line, sizeof(line)));
+	else
+		printf("added: %s\n", mptcp_endpoint_format(&e, line, sizeof(line)));
+	rc = EXIT_OK;
+out:
+	free(have);
+	mptcp_pm_close(&pm);
+	return rc;
+}
+
+static int
+ep_del(int argc, char **argv)
+{
+	struct mptcp_endpoint want, *have = NULL;
+	const struct mptcp_endpoint *cur = NULL;
+	struct mptcp_pm pm;
+	struct store_txn t;
+	struct store st;
+	char err[ERRLEN], line[300];
+	const char *arg;
+	size_t nhave = 0, i;
+	long id = 0;
+	int rc = EXIT_FAIL, dropped = 0, matches = 0;
+
+	if (argc == 3 && strcmp(argv[1], "id") == 0)
+		arg = argv[2];
+	else if (argc == 2)
+		arg = argv[1];
+	else {
+		fprintf(stderr, "usage: xwpf mptcp endpoint del ID|ADDR\n");
+		return EXIT_USAGE;
+	}
+	memset(&want, 0, sizeof(want));
+	if (strspn(arg, "0123456789") == strlen(arg)) {
+		if (parse_long(arg, 1, 255, &id) < 0) {
+			errf("id must be a number from 1 to 255, not '%s'; nothing was changed", arg);
+			return EXIT_USAGE;
+		}
+	} else if (mptcp_endpoint_parse(arg, &want, err) < 0) {
+		errf("'%s' is neither an endpoint id (1-255) nor an address; nothing was changed", arg);
+		return EXIT_USAGE;
+	}
+	if (open_pm(&pm) < 0)
+		return EXIT_FAIL;
+	if (mptcp_pm_list(&pm, &have, &nhave, err) < 0) {
+		errf("%s", err);
+		goto out;
+	}
+	for (i = 0; i < nhave; i++)
+		if (id ? have[i].id == id : (have[i].family == want.family &&
+		    memcmp(have[i].addr, want.addr, want.family == AF_INET ? 4 : 16) == 0)) {
+			cur = &have[i];
+			matches++;
+		}
+	if (matches > 1) {
+		errf("%s has %d endpoints (different ports): delete by id (see: xwpf mptcp endpoint list); "
+		    "nothing was changed", arg, matches);
+		goto out;
+	}
+	if (begin(&t) < 0)
+		goto out;
+	if (cur)
+		want = *cur;
+	else if (id) {
+		/* not in the kernel: maybe saved with this id in the store */
+		if (txn_mptcp(&t, &st) == 0)
+			for (i = 0; i < st.mptcp.nendpoints; i++) {
+				struct mptcp_endpoint e;
+				if (mptcp_endpoint_parse(st.mptcp.endpoints[i], &e, err) == 0 && e.id == id) {
+					want = e;
+					break;
+				}
+			}
+		store_free(&st);
+	}
+	if (want.family && store_endpoints(&t, &want, 0, NULL, &dropped) < 0) {
+		store_end(&t);
+		goto out;
+	}
+	if (!cur && !dropped) {
+		size_t n = 0;
+		line[0] = '\0';
+		for (i = 0; i < nhave && n < sizeof(line); i++)
+			n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%d (%s)", i ? ", " : "", have[i].id,
+			    have[i].addr_text);
+		if (id)
+			errf("there is no endpoint with id %ld (%s%s); nothing was changed", id,
+			    nhave ? "the kernel has " : "the kernel has none", line);
+		else
+			errf("there is no endpoint for %s (%s%s); nothing was changed", want.addr_text,
+			    nhave ? "the kernel has " : "the kernel has none", line);
+		store_end(&t);
+		goto out;
+	}
+	if (cur && mptcp_pm_del(&pm, cur->id, err) < 0) {
+		errf("%s; nothing was changed", err);
+		store_end(&t);
+		goto out;
+	}
+	if (commit(&t) < 0) {
+		if (cur && mptcp_pm_add(&pm, cur, err) < 0)
+			errf("and the endpoint could not be put back: %s", err);
+		goto out;
+	}
+	if (cur)
+		printf("deleted: %s\n", mptcp_endpoint_show(cur, line, sizeof(line)));
+	else
+		printf("deleted from the store: %s (it was not active in the kernel)\n", want.addr_text);
+	rc = EXIT_OK;
+out:
+	free(have);
+	mptcp_pm_close(&pm);
+	return rc;
+}
+
+static int
+ep_flush(int argc, char **argv)
+{
+	struct mptcp_pm pm;
+	struct store_txn t;
+	char err[ERRLEN];
+	int rc = EXIT_FAIL;
+
+	if (argc != 1) {
+		fprintf(stderr, "usage: xwpf mptcp endpoint flush\n");
+		return EXIT_USAGE;
+	}
+	if (open_pm(&pm) < 0)
+		return EXIT_FAIL;
+	if (begin(&t) < 0)
+		goto out;
+	if (store_endpoints(&t, NULL, 1, NULL, NULL) < 0) {
+		store_end(&t);
+		goto out;
+	}
+	if (mptcp_pm_flush(&pm, err) < 0) {
+		errf("%s; nothing was changed", err);
+		store_end(&t);
+		goto out;
+	}
+	if (commit(&t) < 0)
+		goto out;
+	printf("every endpoint removed (kernel and store)\n");
+	rc = EXIT_OK;
+out:
+	mptcp_pm_close(&pm);
+	return rc;
+}
+
+static int
+ep_list(int argc, char **argv)
+{
+	struct mptcp_endpoint *v = NULL;
+	struct mptcp_pm pm;
+	char err[ERRLEN], line[300];
+	size_t n = 0, i;
+	int json = argc == 2 && strcmp(argv[1], "--json") == 0;
+
+	if (argc > 2 || (argc == 2 && !json)) {
+		fprintf(stderr, "usage: xwpf mptcp endpoint list [--json]\n");
+		return EXIT_USAGE;
+	}
+	if (open_pm(&pm) < 0)
+		return EXIT_FAIL;
+	if (mptcp_pm_list(&pm, &v, &n, err) < 0) {
+		errf("%s", err);
+		mptcp_pm_close(&pm);
+		return EXIT_FAIL;
+	}
+	mptcp_pm_close(&pm);
+	if (json)
+		fputc('[', stdout);
+	for (i = 0; i < n; i++) {
+		if (json) {
+			if (i)
+				fputc(',', stdout);
+			json_endpoint(stdout, &v[i]);
+		} else
+			printf("%s\n", mptcp_endpoint_show(&v[i], line, sizeof(line)));
+	}
+	if (json)
+		fputs("]\n", stdout);
+	free(v);
+	return EXIT_OK;
+}
+
+static int
+cmd_endpoint(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: xwpf mptcp endpoint add|del|flush|list ...\n");
+		return EXIT_USAGE;
+	}
+	argc--;
+	argv++;
+	if (strcmp(argv[0], "add") == 0)
+		return ep_add(argc, argv);
+	if (strcmp(argv[0], "del") == 0 || strcmp(argv[0], "delete") == 0 || strcmp(argv[0], "rm") == 0)
+		return ep_del(argc, argv);
+	if (strcmp(argv[0], "flush") == 0)
+		return ep_flush(argc, argv);
+	if (strcmp(argv[0], "list") == 0 || strcmp(argv[0], "show") == 0 || strcmp(argv[0], "ls") == 0)
+		return ep_list(argc, argv);
+	errf("unknown endpoint command '%s': use add, del, flush or list", argv[0]);
+	return EXIT_USAGE;
+}
+
+/* ---- limits ---- */
+
+static int
+cmd_limits(int argc, char **argv)
+{
+	struct mptcp_pm pm;
+	struct store_txn t;
+	char err[ERRLEN];
+	long sf = -1, aa = -1, old_sf, old_aa, v;
+	int i;
+
+	if (argc == 1 || (argc == 2 && strcmp(argv[1], "show") == 0)) {
+		if (open_pm(&pm) < 0)
+			return EXIT_FAIL;
+		if (mptcp_pm_limits_get(&pm, &sf, &aa, err) < 0) {
+			errf("%s", err);
+			mptcp_pm_close(&pm);
+			return EXIT_FAIL;
+		}
+		mptcp_pm_close(&pm);
+		printf("add_addr_accepted %ld subflows %ld\n", aa, sf);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "set") != 0 || argc < 4 || argc % 2) {
+		fprintf(stderr, "usage: xwpf mptcp limits set [subflows N] [add_addr_accepted N]\n");
+		return EXIT_USAGE;
+	}
+	for (i = 2; i + 1 < argc; i += 2) {
+		long *dst = strcmp(argv[i], "subflows") == 0 ? &sf :
+		    strcmp(argv[i], "add_addr_accepted") == 0 ? &aa : NULL;
+		if (!dst) {
+			errf("unknown limit '%s': use subflows or add_addr_accepted; nothing was changed", argv[i]);
+			return EXIT_USAGE;
+		}
+		if (*dst >= 0) {
+			errf("%s given twice; nothing was changed", argv[i]);
+			return EXIT_USAGE;
+		}
+		if (parse_long(argv[i + 1], 0, MPTCP_LIMIT_MAX, &v) < 0) {
+			errf("%s must be a number from 0 to %d, not '%s'; nothing was changed", argv[i], MPTCP_LIMIT_MAX,
+			    argv[i + 1]);
+			return EXIT_USAGE;
+		}
+		*dst = v;
+	}
+	if (open_pm(&pm) < 0)
+		return EXIT_FAIL;
+	if (begin(&t) < 0) {
+		mptcp_pm_close(&pm);
+		return EXIT_FAIL;
+	}
+	if ((sf >= 0 && set_num(&t, "subflows", sf) < 0) || (aa >= 0 && set_num(&t, "add_addr_accepted", aa) < 0)) {
+		store_end(&t);
+		mptcp_pm_close(&pm);
+		return EXIT_FAIL;
+	}
+	if (mptcp_pm_limits_get(&pm, &old_sf, &old_aa, err) < 0 || mptcp_pm_limits_set(&pm, sf, aa, err) < 0) {
+		errf("%s; nothing was changed", err);
+		store_end(&t);
+		mptcp_pm_close(&pm);
+		return EXIT_FAIL;
+	}
+	if (commit(&t) < 0) {
+		if (mptcp_pm_limits_set(&pm, old_sf, old_aa, err) < 0)
+			errf("and the kernel keeps the new limits: %s", err);
+		mptcp_pm_close(&pm);
+		return EXIT_FAIL;
+	}
+	if (mptcp_pm_limits_get(&pm, &sf, &aa, err) == 0)
+		printf("limits: add_addr_accepted %ld subflows %ld\n", aa, sf);
+	mptcp_pm_close(&pm);
+	return EXIT_OK;
+}
+
+/* ---- apply ---- */
+
+static void
+apply_report(void *arg, int level, const char *msg)
+{
+	(void)arg;
+	if (level == MPTCP_REPORT_INFO)
+		printf("%s\n", msg);
+	else
+		fprintf(stderr, "%s: %s: %s\n", applet_name, level == MPTCP_REPORT_WARN ? "warning" : "error", msg);
+}
+
+static int
+cmd_apply(int argc, char **argv)
+{
+	struct store st;
+	struct store_diags d = { 0 };
+	char err[ERRLEN];
+	int n;
+
+	if (argc != 1) {
+		fprintf(stderr, "usage: xwpf mptcp apply\n");
+		return EXIT_USAGE;
+	}
+	if (store_load(path_get(PATH_CONF), &st, &d) < 0) {
+		print_diags(&d);
+		store_diags_free(&d);
+		store_free(&st);
+		return EXIT_CONFIG;
+	}
+	store_diags_free(&d);
+	if (st.mptcp.enabled < 0 && st.mptcp.subflows < 0 && st.mptcp.add_addr_accepted < 0 &&
+	    st.mptcp.nendpoints == 0) {
+		printf("nothing to apply: the store has no [mptcp] settings\n");
+		store_free(&st);
+		return EXIT_OK;
+	}
+	n = mptcp_apply(&st.mptcp, apply_report, NULL, err);
+	store_free(&st);
+	if (n < 0) {
+		errf("%s", err);
+		return EXIT_FAIL;
+	}
+	if (n > 0) {
+		errf("%d setting%s could not be applied (see above)", n, n == 1 ? "" : "s");
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+int
+mptcp_main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc < 2) {
+		fputs(mptcp_usage, stderr);
+		return EXIT_USAGE;
+	}
+	cmd = argv[1];
+	argc--;
+	argv++;
+	if (strcmp(cmd, "status") == 0)
+		return cmd_status(argc, argv);
+	if (strcmp(cmd, "enable") == 0)
+		return cmd_enable(argc, argv, 1);
+	if (strcmp(cmd, "disable") == 0)
+		return cmd_enable(argc, argv, 0);
+	if (strcmp(cmd, "endpoint") == 0 || strcmp(cmd, "endpoints") == 0 || strcmp(cmd, "ep") == 0)
+		return cmd_endpoint(argc, argv);
+	if (strcmp(cmd, "limits") == 0 || strcmp(cmd, "limit") == 0)
+		return cmd_limits(argc, argv);
+	if (strcmp(cmd, "apply") == 0)
+		return cmd_apply(argc, argv);
+	errf("unknown command '%s'\n\n%s", cmd, mptcp_usage);
+	return EXIT_USAGE;
+}
