@@ -1,0 +1,704 @@
+/*
+ * linktest server: safe to leave open.
+ *
+ * One TCP listener and one UDP socket on the same port. Every accepted
+ * connection gets a short-lived thread that reads its first line within
+ * 5 s: a control connection becomes a session (at most max_clients at
+ * once), a data connection is handed to the session whose token it names.
+ * The main thread reads the UDP socket and credits datagrams to sessions
+ * by token. A session only ever sends what its authenticated client asked
+ * for, within the limits (time, streams, rate); UDP goes only to an
+ * address whose IP is the control connection's peer, and only after that
+ * address sent a datagram with the session's token.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "applet.h"
+#include "linktest.h"
+#include "lt.h"
+#include "net.h"
+#include "util.h"
+
+#define HELLO_MS 5000          /* first line of any connection */
+#define AUTH_MS 10000
+#define IDLE_MS 60000          /* between commands */
+#define SESSION_MS 600000      /* a whole session */
+#define PENDING_MAX 64         /* connections still saying hello */
+#define GRACE_MS 15000         /* after a phase's time, for queues to drain */
+#define CHUNK (128 * 1024)
+
+struct session {
+	uint8_t token[LT_TOKEN];
+	int ctl;
+	struct sockaddr_storage peer;       /* control peer, as accepted */
+	char peer_str[80];
+	/* TCP phase: data connections accepted while want > 0 */
+	int want, ndata;
+	int data[LT_STREAMS_CAP];
+	/* UDP */
+	int udp_up;
+	struct lt_udp_rx rx;
+	int udp_peer_ok;
+	struct sockaddr_storage udp_peer;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;        /* CLOCK_MONOTONIC */
+	struct session *sess[LT_CLIENTS_CAP];
+	int nsess, pending;
+	int udp;
+	struct lt_server_opts o;
+} S = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void
+slog(const char *fmt, ...)
+{
+	char line[600];
+	time_t t;
+	struct tm tm;
+	va_list ap;
+
+	if (S.o.quiet)
+		return;
+	t = time(NULL);
+	localtime_r(&t, &tm);
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%02d:%02d:%02d %s: %s\n", tm.tm_hour, tm.tm_min, tm.tm_sec, applet_name, line);
+}
+
+/* Same IP (ports ignored, v4-mapped v6 equals v4). */
+static int
+same_ip(const struct sockaddr_storage *a0, const struct sockaddr_storage *b0)
+{
+	struct sockaddr_storage a = *a0, b = *b0;
+
+	net_addr_unmap(&a);
+	net_addr_unmap(&b);
+	if (a.ss_family != b.ss_family)
+		return 0;
+	if (a.ss_family == AF_INET)
+		return ((struct sockaddr_in *)&a)->sin_addr.s_addr == ((struct sockaddr_in *)&b)->sin_addr.s_addr;
+	return memcmp(&((struct sockaddr_in6 *)&a)->sin6_addr, &((struct sockaddr_in6 *)&b)->sin6_addr, 16) == 0;
+}
+
+static void
+ip_str(const struct sockaddr_storage *ss0, char *buf, size_t size)
+{
+	struct sockaddr_storage ss = *ss0;
+
+	net_addr_unmap(&ss);
+	if (ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, buf, (socklen_t)size);
+	else
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, buf, (socklen_t)size);
+}
+
+/* Caller holds the lock. */
+static struct session *
+find_session(const uint8_t *token)
+{
+	int i;
+
+	for (i = 0; i < S.nsess; i++)
+		if (memcmp(S.sess[i]->token, token, LT_TOKEN) == 0)
+			return S.sess[i];
+	return NULL;
+}
+
+static int64_t
+cond_wait_ms(int64_t deadline_ms)
+{
+	struct timespec ts;
+	int64_t left = deadline_ms - now_ms();
+
+	if (left <= 0)
+		return 0;
+	if (left > 200)
+		left = 200;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += left / 1000;
+	ts.tv_nsec += (left % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_cond_timedwait(&S.cond, &S.lock, &ts);
+	return deadline_ms - now_ms();
+}
+
+/* ---- UDP, shared with the client ---- */
+
+uint64_t
+lt_udp_blast(int fd, const struct sockaddr_storage *dst, const uint8_t *token, uint64_t rate,
+    int size, int time_ms, uint64_t *bytes, void (*tick)(uint64_t, int64_t, void *), void *arg)
+{
+	unsigned char buf[LT_UDP_MAX];
+	struct lt_udp_hdr h = { .kind = LT_UDP_DATA };
+	int64_t t0 = lt_now_ns(), end = t0 + (int64_t)time_ms * 1000000, next_tick = t0;
+	double interval = (double)size * 8 * 1e9 / (double)rate;   /* ns per datagram */
+	socklen_t dlen = 0;
+	uint64_t sent = 0;
+
+	if (dst)
+		dlen = dst->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	memset(buf, 0, sizeof(buf));
+	memcpy(h.token, token, LT_TOKEN);
+	*bytes = 0;
+	for (;;) {
+		int64_t now = lt_now_ns(), due;
+		ssize_t n;
+
+		if (now >= end)
+			break;
+		if (tick && now >= next_tick) {
+			tick(*bytes, (now - t0) / 1000000, arg);
+			next_tick = now + 100000000;
+		}
+		due = t0 + (int64_t)(interval * (double)sent);
+		if (now < due) {
+			struct timespec ts;
+			if (due > end)
+				due = end;
+			ts.tv_sec = due / 1000000000;
+			ts.tv_nsec = due % 1000000000;
+			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+			continue;
+		}
+		h.seq = sent;
+		h.send_ns = lt_now_ns();
+		lt_udp_put(buf, &h);
+		n = dst ? sendto(fd, buf, (size_t)size, 0, (const struct sockaddr *)dst, dlen)
+		        : send(fd, buf, (size_t)size, 0);
+		if (n < 0) {
+			if (errno == EINTR || errno == ENOBUFS || errno == EAGAIN || errno == ECONNREFUSED)
+				continue;   /* not sent: the sequence number is reused */
+			break;
+		}
+		sent++;
+		*bytes += (uint64_t)n;
+	}
+	if (tick)
+		tick(*bytes, time_ms, arg);
+	return sent;
+}
+
+static void
+udp_input(const unsigned char *buf, size_t n, const struct sockaddr_storage *from, int64_t now)
+{
+	struct lt_udp_hdr h;
+	struct session *s;
+
+	if (lt_udp_get(buf, n, &h) < 0)
+		return;
+	pthread_mutex_lock(&S.lock);
+	s = find_session(h.token);
+	if (s && h.kind == LT_UDP_HELLO && same_ip(from, &s->peer) && !s->udp_peer_ok) {
+		s->udp_peer = *from;
+		s->udp_peer_ok = 1;
+		pthread_cond_broadcast(&S.cond);
+	} else if (s && h.kind == LT_UDP_DATA && s->udp_up)
+		lt_udp_rx_add(&s->rx, h.seq, h.send_ns, now, n);
+	pthread_mutex_unlock(&S.lock);
+}
+
+/* ---- TCP phases ---- */
+
+/* Read every stream to EOF: bytes and the time from the first byte to the last EOF. */
+static void
+tcp_sink(int *fds, int n, int64_t deadline_ms, uint64_t *bytes, int64_t *us)
+{
+	static __thread unsigned char buf[CHUNK];
+	struct pollfd p[LT_STREAMS_CAP];
+	int i, open = n;
+	int64_t first = 0, last = 0;
+
+	*bytes = 0;
+	for (i = 0; i < n; i++) {
+		p[i].fd = fds[i];
+		p[i].events = POLLIN;
+	}
+	while (open > 0 && now_ms() < deadline_ms) {
+		if (poll(p, (nfds_t)n, 200) <= 0)
+			continue;
+		for (i = 0; i < n; i++) {
+			ssize_t r;
+			if (p[i].fd < 0 || !p[i].revents)
+				continue;
+			r = recv(p[i].fd, buf, sizeof(buf), MSG_DONTWAIT);
+			if (r < 0 && (errno == EAGAIN || errno == EINTR))
+				continue;
+			if (r > 0) {
+				if (!first)
+					first = lt_now_ns();
+				*bytes += (uint64_t)r;
+				continue;
+			}
+			last = lt_now_ns();
+			p[i].fd = -1;
+			open--;
+		}
+	}
+	if (!last)
+		last = lt_now_ns();
+	*us = first ? (last - first) / 1000 : 0;
+}
+
+/* Send on every stream for time_ms, then FIN; bytes and retransmits. */
+static void
+tcp_source(int *fds, int n, int time_ms, uint64_t *bytes, uint64_t *retrans)
+{
+	unsigned char *buf = calloc(1, CHUNK);
+	struct pollfd p[LT_STREAMS_CAP];
+	int64_t end = now_ms() + time_ms;
+	int i;
+
+	*bytes = *retrans = 0;
+	if (!buf)
+		return;
+	for (i = 0; i < CHUNK; i++)
+		buf[i] = (unsigned char)(i * 7);
+	for (i = 0; i < n; i++) {
+		p[i].fd = fds[i];
+		p[i].events = POLLOUT;
+	}
+	for (;;) {
+		int64_t left = end - now_ms();
+		if (left <= 0)
+			break;
+		if (poll(p, (nfds_t)n, (int)(left < 200 ? left : 200)) <= 0)
+			continue;
+		for (i = 0; i < n; i++) {
+			ssize_t w;
+			if (p[i].fd < 0 || !p[i].revents)
+				continue;
+			w = send(p[i].fd, buf, CHUNK, MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (w > 0)
+				*bytes += (uint64_t)w;
+			else if (w < 0 && errno != EAGAIN && errno != EINTR)
+				p[i].fd = -1;   /* the client went away */
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct tcp_info ti;
+		socklen_t tl = sizeof(ti);
+		memset(&ti, 0, sizeof(ti));
+		if (getsockopt(fds[i], IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0)
+			*retrans += ti.tcpi_total_retrans;
+		shutdown(fds[i], SHUT_WR);
+	}
+	free(buf);
+}
+
+static int
+cmd_tcp(struct session *s, const char *line)
+{
+	char dir[8];
+	long long n, t;
+	int i, rc = 0;
+	int64_t deadline;
+	uint64_t bytes, retrans;
+	int64_t us;
+
+	if (lt_field(line, "dir", dir, sizeof(dir)) < 0 || (strcmp(dir, "up") && strcmp(dir, "down")) ||
+	    lt_field_num(line, "streams", 1, S.o.max_streams, &n) < 0 ||
+	    lt_field_num(line, "time", 100, (long long)S.o.max_time_s * 1000, &t) < 0)
+		return lt_send_line(s->ctl, "ERR limits: streams 1..%d, time 100..%d ms, dir up|down",
+		    S.o.max_streams, S.o.max_time_s * 1000);
+	pthread_mutex_lock(&S.lock);
+	for (i = 0; i < LT_STREAMS_CAP; i++)
+		s->data[i] = -1;
+	s->ndata = 0;
+	s->want = (int)n;
+	pthread_mutex_unlock(&S.lock);
+	if (lt_send_line(s->ctl, "READY") < 0)
+		rc = -1;
+	deadline = now_ms() + 10000;
+	pthread_mutex_lock(&S.lock);
+	while (rc == 0 && s->ndata < s->want && cond_wait_ms(deadline) > 0)
+		;
+	i = s->ndata;
+	s->want = 0;
+	pthread_mutex_unlock(&S.lock);
+	if (rc < 0)
+		goto out;
+	if (i < n) {
+		rc = lt_send_line(s->ctl, "ERR only %d of %lld test connections arrived within 10 s", i, n);
+		goto out;
+	}
+	slog("%s: TCP %s, %lld stream%s, %lld ms", s->peer_str, dir, n, n > 1 ? "s" : "", t);
+	if (lt_send_line(s->ctl, "GO") < 0) {
+		rc = -1;
+		goto out;
+	}
+	if (strcmp(dir, "up") == 0) {
+		tcp_sink(s->data, (int)n, now_ms() + t + GRACE_MS, &bytes, &us);
+		rc = lt_send_line(s->ctl, "RESULT bytes=%llu us=%lld", (unsigned long long)bytes, (long long)us);
+	} else {
+		uint64_t junk;
+
+		tcp_source(s->data, (int)n, (int)t, &bytes, &retrans);
+		tcp_sink(s->data, (int)n, now_ms() + GRACE_MS, &junk, &us);   /* the client's FINs */
+		rc = lt_send_line(s->ctl, "RESULT bytes=%llu retrans=%llu", (unsigned long long)bytes,
+		    (unsigned long long)retrans);
+	}
+out:
+	pthread_mutex_lock(&S.lock);
+	for (i = 0; i < LT_STREAMS_CAP; i++)
+		if (s->data[i] >= 0) {
+			close(s->data[i]);
+			s->data[i] = -1;
+		}
+	s->ndata = 0;
+	pthread_mutex_unlock(&S.lock);
+	return rc;
+}
+
+static int
+cmd_udp(struct session *s, const char *line)
+{
+	char dir[8], l[LT_LINE];
+	long long rate, t, size, sent;
+	int64_t deadline;
+
+	if (lt_field(line, "dir", dir, sizeof(dir)) < 0 || (strcmp(dir, "up") && strcmp(dir, "down")) ||
+	    lt_field_num(line, "rate", 1000, (long long)S.o.max_rate, &rate) < 0 ||
+	    lt_field_num(line, "time", 100, (long long)S.o.max_time_s * 1000, &t) < 0 ||
+	    lt_field_num(line, "size", LT_UDP_MIN, LT_UDP_MAX, &size) < 0)
+		return lt_send_line(s->ctl, "ERR limits: rate 1000..%llu bit/s, time 100..%d ms, size %d..%d, dir up|down",
+		    (unsigned long long)S.o.max_rate, S.o.max_time_s * 1000, LT_UDP_MIN, LT_UDP_MAX);
+	slog("%s: UDP %s, %.1f Mbit/s, %lld ms, %lld-byte datagrams", s->peer_str, dir, rate / 1e6, t, size);
+	if (strcmp(dir, "up") == 0) {
+		struct lt_udp_rx rx;
+		pthread_mutex_lock(&S.lock);
+		memset(&s->rx, 0, sizeof(s->rx));
+		s->udp_up = 1;
+		pthread_mutex_unlock(&S.lock);
+		if (lt_send_line(s->ctl, "READY") < 0)
+			return -1;
+		if (lt_recv_line(s->ctl, l, sizeof(l), now_ms() + t + GRACE_MS) < 0 || strncmp(l, "DONE", 4) != 0 ||
+		    lt_field_num(l, "sent", 0, (1LL << 40), &sent) < 0) {
+			pthread_mutex_lock(&S.lock);
+			s->udp_up = 0;
+			pthread_mutex_unlock(&S.lock);
+			return -1;
+		}
+		pthread_mutex_lock(&S.lock);
+		s->udp_up = 0;
+		rx = s->rx;
+		pthread_mutex_unlock(&S.lock);
+		return lt_send_line(s->ctl, "RESULT packets=%llu bytes=%llu ooo=%llu jitter_us=%lld us=%lld",
+		    (unsigned long long)rx.packets, (unsigned long long)rx.bytes, (unsigned long long)rx.ooo,
+		    (long long)(rx.jitter_ns / 1000), (long long)((rx.last_ns - rx.first_ns) / 1000));
+	} else {
+		struct sockaddr_storage to;
+		uint64_t bytes, n;
+		int ok;
+
+		if (lt_send_line(s->ctl, "READY") < 0)
+			return -1;
+		deadline = now_ms() + 5000;
+		pthread_mutex_lock(&S.lock);
+		while (!s->udp_peer_ok && cond_wait_ms(deadline) > 0)
+			;
+		ok = s->udp_peer_ok;
+		to = s->udp_peer;
+		pthread_mutex_unlock(&S.lock);
+		if (!ok)
+			return lt_send_line(s->ctl, "ERR no UDP datagram from %s reached the server within 5 s: "
+			    "is UDP blocked, or does a relay on the way forward only TCP?", s->peer_str);
+		if (lt_send_line(s->ctl, "GO") < 0)
+			return -1;
+		n = lt_udp_blast(S.udp, &to, s->token, (uint64_t)rate, (int)size, (int)t, &bytes, NULL, NULL);
+		return lt_send_line(s->ctl, "RESULT sent=%llu bytes=%llu", (unsigned long long)n,
+		    (unsigned long long)bytes);
+	}
+}
+
+/* ---- sessions ---- */
+
+static void
+session_run(int fd)
+{
+	struct session *s = NULL;
+	struct sockaddr_storage local;
+	socklen_t sl = sizeof(local);
+	char line[LT_LINE], snonce[2 * LT_NONCE + 1], cnonce[2 * LT_NONCE + 8], mac[LT_MACHEX + 8];
+	char want[LT_MACHEX], token[2 * LT_TOKEN + 1], ip[64];
+	unsigned char raw[LT_NONCE];
+	const char *key = S.o.key ? S.o.key : "";
+	int64_t session_end = now_ms() + SESSION_MS;
+	int i;
+
+	if (!(s = calloc(1, sizeof(*s))) || lt_random(s->token, LT_TOKEN) < 0 || lt_random(raw, LT_NONCE) < 0) {
+		lt_send_line(fd, "XWLT 1 err the server is out of memory or randomness");
+		free(s);
+		close(fd);
+		return;
+	}
+	s->ctl = fd;
+	for (i = 0; i < LT_STREAMS_CAP; i++)
+		s->data[i] = -1;
+	sl = sizeof(s->peer);
+	getpeername(fd, (struct sockaddr *)&s->peer, &sl);
+	ip_str(&s->peer, ip, sizeof(ip));
+	net_addr_str(&s->peer, s->peer_str, sizeof(s->peer_str));
+	pthread_mutex_lock(&S.lock);
+	if (S.nsess >= S.o.max_clients) {
+		pthread_mutex_unlock(&S.lock);
+		slog("%s: refused, already %d clients (--max-clients)", s->peer_str, S.o.max_clients);
+		lt_send_line(fd, "XWLT 1 busy the server already serves %d clients: try again later", S.o.max_clients);
+		free(s);
+		close(fd);
+		return;
+	}
+	S.sess[S.nsess++] = s;
+	pthread_mutex_unlock(&S.lock);
+
+	lt_hex(snonce, raw, LT_NONCE);
+	if (lt_send_line(fd, "XWLT 1 ok nonce=%s key=%d maxtime=%d maxstreams=%d maxrate=%llu", snonce, *key != 0,
+	    S.o.max_time_s, S.o.max_streams, (unsigned long long)S.o.max_rate) < 0)
+		goto out;
+	if (lt_recv_line(fd, line, sizeof(line), now_ms() + AUTH_MS) < 0 || strncmp(line, "AUTH ", 5) != 0 ||
+	    lt_field(line, "cnonce", cnonce, sizeof(cnonce)) < 0 || strlen(cnonce) != 2 * LT_NONCE ||
+	    lt_unhex(raw, LT_NONCE, cnonce) < 0 || lt_field(line, "mac", mac, sizeof(mac)) < 0)
+		goto out;
+	lt_mac(want, key, "client", snonce, cnonce);
+	if (*key && !lt_mac_eq(want, mac)) {
+		slog("%s: refused, wrong key", s->peer_str);
+		lt_send_line(fd, "ERR the shared key does not match: give the client the server's key (--key)");
+		goto out;
+	}
+	lt_mac(want, key, "server", cnonce, snonce);
+	lt_hex(token, s->token, LT_TOKEN);
+	if (lt_send_line(fd, "OK token=%s mac=%s peer=%s", token, want, ip) < 0)
+		goto out;
+	slog("%s: client connected", s->peer_str);
+	for (;;) {
+		int64_t deadline = now_ms() + IDLE_MS;
+		if (deadline > session_end)
+			deadline = session_end;
+		if (lt_recv_line(fd, line, sizeof(line), deadline) < 0)
+			break;
+		if (strcmp(line, "INFO") == 0) {
+			struct lt_sys sys;
+			char buf[LT_LINE - 8];
+			sl = sizeof(local);
+			getsockname(fd, (struct sockaddr *)&local, &sl);
+			lt_sys_get(&sys, &local);
+			lt_sys_format(&sys, buf, sizeof(buf));
+			if (lt_send_line(fd, "INFO %s", buf) < 0)
+				break;
+		} else if (strncmp(line, "ECHO ", 5) == 0 && strlen(line) < 64) {
+			if (lt_send_line(fd, "%s", line) < 0)
+				break;
+		} else if (strncmp(line, "TCP ", 4) == 0) {
+			if (cmd_tcp(s, line) < 0)
+				break;
+		} else if (strncmp(line, "UDP ", 4) == 0) {
+			if (cmd_udp(s, line) < 0)
+				break;
+		} else if (strcmp(line, "BYE") == 0) {
+			break;
+		} else if (lt_send_line(fd, "ERR unknown command") < 0)
+			break;
+	}
+	slog("%s: client gone", s->peer_str);
+out:
+	pthread_mutex_lock(&S.lock);
+	for (i = 0; i < S.nsess; i++)
+		if (S.sess[i] == s) {
+			S.sess[i] = S.sess[--S.nsess];
+			break;
+		}
+	pthread_mutex_unlock(&S.lock);
+	close(fd);
+	free(s);
+}
+
+/* Hand a data connection to its session; closes it when nobody wants it. */
+static void
+data_conn(int fd, const char *line)
+{
+	char tok[2 * LT_TOKEN + 8], idx[16];
+	uint8_t token[LT_TOKEN];
+	struct session *s;
+	long long i;
+
+	if (sscanf(line, "XWLT 1 data %40s %15s", tok, idx) != 2 || lt_unhex(token, LT_TOKEN, tok) < 0)
+		goto drop;
+	{
+		char *end;
+		i = strtoll(idx, &end, 10);
+		if (*end || i < 0 || i >= LT_STREAMS_CAP)
+			goto drop;
+	}
+	pthread_mutex_lock(&S.lock);
+	s = find_session(token);
+	if (s && i < s->want && s->data[i] < 0) {
+		s->data[i] = fd;
+		s->ndata++;
+		pthread_cond_broadcast(&S.cond);
+		pthread_mutex_unlock(&S.lock);
+		return;
+	}
+	pthread_mutex_unlock(&S.lock);
+drop:
+	close(fd);
+}
+
+static void *
+conn_thread(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+	char line[LT_LINE];
+	int ver, rc;
+
+	rc = lt_recv_line(fd, line, sizeof(line), now_ms() + HELLO_MS);
+	pthread_mutex_lock(&S.lock);
+	S.pending--;
+	pthread_mutex_unlock(&S.lock);
+	if (rc < 0 || sscanf(line, "XWLT %d", &ver) != 1) {
+		close(fd);
+		return NULL;
+	}
+	if (ver != LT_PROTO) {
+		lt_send_line(fd, "XWLT 1 err this server speaks linktest protocol 1: run the same xwpf version on both ends");
+		close(fd);
+	} else if (strcmp(line, "XWLT 1 control") == 0)
+		session_run(fd);
+	else if (strncmp(line, "XWLT 1 data ", 12) == 0)
+		data_conn(fd, line);
+	else
+		close(fd);
+	return NULL;
+}
+
+static int
+open_sockets(const struct lt_server_opts *o, int *tcp, int *udp)
+{
+	struct hostport hp;
+	struct net_listen_spec ls = { 0 };
+	char err[ERRLEN];
+
+	if (hostport_parse(o->listen, HP_HOST_OPTIONAL | HP_NUMERIC, &hp, err) < 0) {
+		fprintf(stderr, "%s: --listen %s\n", applet_name, err);
+		return EXIT_USAGE;
+	}
+	ls.host = hp.host;
+	ls.port = hp.port;
+	ls.backlog = 128;
+	ls.type = SOCK_STREAM;
+	if ((*tcp = net_listen(&ls, err)) < 0) {
+		fprintf(stderr, "%s: cannot listen on %s: %s\n", applet_name, o->listen, err);
+		return EXIT_FAIL;
+	}
+	ls.type = SOCK_DGRAM;
+	if ((*udp = net_listen(&ls, err)) < 0) {
+		fprintf(stderr, "%s: cannot bind UDP %s: %s\n", applet_name, o->listen, err);
+		close(*tcp);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+int
+lt_server_run(const struct lt_server_opts *o)
+{
+	int tcp = -1, udp = -1, sfd = -1, rc;
+	sigset_t ss;
+	pthread_condattr_t ca;
+	pthread_attr_t ta;
+	static unsigned char buf[65536];
+
+	S.o = *o;
+	if ((rc = open_sockets(o, &tcp, &udp)) != EXIT_OK)
+		return rc;
+	S.udp = udp;
+	{
+		int big = 4 << 20;
+		setsockopt(udp, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+		setsockopt(udp, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+	}
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&S.cond, &ca);
+	pthread_attr_init(&ta);
+	pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&ta, 256 * 1024);
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &ss, NULL);   /* threads inherit it; the loop reads signals */
+	signal(SIGPIPE, SIG_IGN);
+	if ((sfd = signalfd(-1, &ss, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
+		fprintf(stderr, "%s: signalfd: %s\n", applet_name, strerror(errno));
+		return EXIT_FAIL;
+	}
+	slog("listening on %s (TCP and UDP), key %s, at most %d clients, %d s per test, %d streams, %.0f Mbit/s UDP",
+	    o->listen, *o->key ? "required" : "not required", o->max_clients, o->max_time_s, o->max_streams,
+	    (double)o->max_rate / 1e6);
+	for (;;) {
+		struct pollfd p[3] = { { tcp, POLLIN, 0 }, { udp, POLLIN, 0 }, { sfd, POLLIN, 0 } };
+		int k;
+
+		if (poll(p, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[2].revents) {
+			slog("stopping");
+			break;
+		}
+		for (k = 0; p[0].revents && k < 16; k++) {
+			pthread_t th;
+			int fd = accept4(tcp, NULL, NULL, SOCK_CLOEXEC);
+			if (fd < 0)
+				break;
+			pthread_mutex_lock(&S.lock);
+			if (S.pending >= PENDING_MAX) {
+				pthread_mutex_unlock(&S.lock);
+				close(fd);
+				continue;
+			}
+			S.pending++;
+			pthread_mutex_unlock(&S.lock);
+			if (pthread_create(&th, &ta, conn_thread, (void *)(intptr_t)fd) != 0) {
+				pthread_mutex_lock(&S.lock);
+				S.pending--;
+				pthread_mutex_unlock(&S.lock);
+				close(fd);
+			}
+		}
+		for (k = 0; p[1].revents && k < 512; k++) {
+			struct sockaddr_storage from;
+			socklen_t fl = sizeof(from);
+			ssize_t n = recvfrom(udp, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+			if (n < 0)
+				break;
+			udp_input(buf, (size_t)n, &from, lt_now_ns());
+		}
+	}
+	close(tcp);
+	close(udp);
+	close(sfd);
+	return EXIT_OK;
+}
