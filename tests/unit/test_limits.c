@@ -1,5 +1,6 @@
 /* Issue 10's pure pieces: address lists, token buckets, the ledger, event programs. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include "event.h"
 #include "ledger.h"
 #include "store.h"
+#include "srclimit.h"
 #include "tbucket.h"
 #include "util.h"
 
@@ -169,6 +171,38 @@ test_events(const char *dir)
 	    "a missing program does not hang anything");
 }
 
+static void
+test_srclimit(void)
+{
+	struct srclimit sl;
+	struct sockaddr_storage a = sa("10.0.0.1"), am = sa("::ffff:10.0.0.1"), b = sa("2001:db8::2");
+	int i, ok = 1;
+
+	CHECK(srclimit_init(&sl, 1024, 2, 3) == 0, "init");
+	CHECK(srclimit_enter(&sl, (struct sockaddr *)&a, 1000) == 0 &&
+	    srclimit_enter(&sl, (struct sockaddr *)&am, 1001) == 0, "two from one source (v4 and v4-mapped)");
+	CHECK(srclimit_enter(&sl, (struct sockaddr *)&a, 1002) == -1 && errno == EMFILE, "a third at once is refused");
+	CHECK(srclimit_enter(&sl, (struct sockaddr *)&b, 1003) == 0, "another source is not affected");
+	srclimit_leave(&sl, (struct sockaddr *)&a);
+	CHECK(srclimit_enter(&sl, (struct sockaddr *)&a, 1004) == -1 && errno == EAGAIN,
+	    "a fourth new one in the same second is refused by the rate");
+	CHECK(srclimit_enter(&sl, (struct sockaddr *)&a, 2100) == 0, "the next second admits again");
+	srclimit_free(&sl);
+
+	srclimit_init(&sl, 64, 1, 0);
+	for (i = 0; i < 5000; i++) {   /* many sources: the table recycles idle entries */
+		struct sockaddr_storage x;
+		char ip[32];
+		snprintf(ip, sizeof(ip), "10.1.%d.%d", i / 250, i % 250);
+		x = sa(ip);
+		if (srclimit_enter(&sl, (struct sockaddr *)&x, 10000 + i) < 0)
+			ok = 0;
+		srclimit_leave(&sl, (struct sockaddr *)&x);
+	}
+	CHECK(ok, "5000 sources through a 64-entry table, none refused wrongly");
+	srclimit_free(&sl);
+}
+
 int
 main(void)
 {
@@ -178,6 +212,7 @@ main(void)
 		return 1;
 	test_acl();
 	test_tbucket();
+	test_srclimit();
 	test_ledger(dir);
 	test_events(dir);
 	{

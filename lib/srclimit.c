@@ -1,0 +1,148 @@
+#include "srclimit.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PROBES 16
+
+static void
+key_of(const struct sockaddr *sa, unsigned char k[16])
+{
+	memset(k, 0, 16);
+	if (sa->sa_family == AF_INET) {
+		k[10] = k[11] = 0xff;   /* the v4-mapped form: both kinds share entries */
+		memcpy(k + 12, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6)
+		memcpy(k, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
+}
+
+static uint32_t
+hash(const unsigned char k[16])
+{
+	uint32_t h = 2166136261u;   /* FNV-1a */
+	int i;
+
+	for (i = 0; i < 16; i++)
+		h = (h ^ k[i]) * 16777619u;
+	return h;
+}
+
+int
+srclimit_init(struct srclimit *sl, uint32_t size, uint32_t max_active, uint32_t max_per_sec)
+{
+	uint32_t n = 64;
+
+	memset(sl, 0, sizeof(*sl));
+	while (n < size && n < (1u << 24))
+		n <<= 1;
+	if (!(sl->v = calloc(n, sizeof(*sl->v))))
+		return -1;
+	sl->size = n;
+	sl->max_active = max_active;
+	sl->max_per_sec = max_per_sec;
+	return 0;
+}
+
+void
+srclimit_free(struct srclimit *sl)
+{
+	free(sl->v);
+	sl->v = NULL;
+}
+
+static void
+lock(struct srclimit *sl)
+{
+	while (__atomic_test_and_set(&sl->lock, __ATOMIC_ACQUIRE))
+		;
+}
+
+static void
+unlock(struct srclimit *sl)
+{
+	__atomic_clear(&sl->lock, __ATOMIC_RELEASE);
+}
+
+/* an entry nobody needs any more */
+static int
+stale(const struct src_entry *e, int64_t now)
+{
+	return e->active == 0 && now - e->window_ms >= 1000;
+}
+
+static struct src_entry *
+find(struct srclimit *sl, const unsigned char k[16], int64_t now, int create)
+{
+	uint32_t h = hash(k), i;
+	struct src_entry *free_slot = NULL;
+
+	for (i = 0; i < PROBES; i++) {
+		struct src_entry *e = &sl->v[(h + i) & (sl->size - 1)];
+		int empty = e->active == 0 && e->window_ms == 0;
+
+		if (!empty && memcmp(e->addr, k, 16) == 0)
+			return e;
+		if (!free_slot && (empty || stale(e, now)))
+			free_slot = e;
+	}
+	if (!create || !free_slot)
+		return NULL;
+	memset(free_slot, 0, sizeof(*free_slot));
+	memcpy(free_slot->addr, k, 16);
+	free_slot->window_ms = now ? now : 1;
+	return free_slot;
+}
+
+int
+srclimit_enter(struct srclimit *sl, const struct sockaddr *sa, int64_t now)
+{
+	unsigned char k[16];
+	struct src_entry *e;
+
+	if (!sl->max_active && !sl->max_per_sec)
+		return 0;
+	key_of(sa, k);
+	lock(sl);
+	e = find(sl, k, now, 1);
+	if (!e) {   /* table crowded around this hash: admit */
+		unlock(sl);
+		return 0;
+	}
+	if (now - e->window_ms >= 1000) {
+		e->window_ms = now ? now : 1;
+		e->recent = 0;
+	}
+	if (sl->max_active && e->active >= sl->max_active) {
+		sl->refused_active++;
+		unlock(sl);
+		errno = EMFILE;
+		return -1;
+	}
+	if (sl->max_per_sec && e->recent >= sl->max_per_sec) {
+		sl->refused_rate++;
+		unlock(sl);
+		errno = EAGAIN;
+		return -1;
+	}
+	e->recent++;
+	e->active++;
+	unlock(sl);
+	return 0;
+}
+
+void
+srclimit_leave(struct srclimit *sl, const struct sockaddr *sa)
+{
+	unsigned char k[16];
+	struct src_entry *e;
+
+	if (!sl->max_active && !sl->max_per_sec)
+		return;
+	key_of(sa, k);
+	lock(sl);
+	if ((e = find(sl, k, 0, 0)) != NULL && e->active)
+		e->active--;
+	unlock(sl);
+}
