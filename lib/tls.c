@@ -1,0 +1,735 @@
+/*
+ * TLS engines for the tunnels (BearSSL): the custom profile, the X.509
+ * checks (system store, pin, insecure), and the non-blocking pump in the
+ * shape of BearSSL's tools/sslio.c run_ssl_engine.
+ */
+#include "tls.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "paths.h"
+#include "util.h"
+
+#define ERR(...) do { if (err) snprintf(err, ERRLEN, __VA_ARGS__); } while (0)
+
+/* The suites this binary speaks: TLS 1.2, ECDHE, AEAD only. */
+static const uint16_t suites_aes_first[] = {
+	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+};
+static const uint16_t suites_chacha_first[] = {
+	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+};
+
+static const struct {
+	uint16_t id;
+	const char *name;
+} suite_names[] = {
+	{ BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, "ECDHE_ECDSA_WITH_AES_128_GCM_SHA256" },
+	{ BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, "ECDHE_RSA_WITH_AES_128_GCM_SHA256" },
+	{ BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, "ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256" },
+	{ BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, "ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256" },
+	{ BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, "ECDHE_ECDSA_WITH_AES_256_GCM_SHA384" },
+	{ BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, "ECDHE_RSA_WITH_AES_256_GCM_SHA384" },
+};
+
+static void
+profile(br_ssl_engine_context *eng)
+{
+	int hw_aes = br_aes_x86ni_ctr_get_vtable() != NULL || br_aes_pwr8_ctr_get_vtable() != NULL;
+
+	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
+	if (hw_aes)
+		br_ssl_engine_set_suites(eng, suites_aes_first, ARRAY_SIZE(suites_aes_first));
+	else
+		br_ssl_engine_set_suites(eng, suites_chacha_first, ARRAY_SIZE(suites_chacha_first));
+	br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
+	br_ssl_engine_set_hash(eng, br_sha384_ID, &br_sha384_vtable);
+	br_ssl_engine_set_hash(eng, br_sha512_ID, &br_sha512_vtable);
+	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
+	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
+	br_ssl_engine_set_default_aes_gcm(eng);
+	br_ssl_engine_set_default_chapol(eng);
+	br_ssl_engine_set_default_ec(eng);
+	br_ssl_engine_add_flags(eng, BR_OPT_NO_RENEGOTIATION);
+}
+
+/* --- the X.509 check: delegates to br_x509_minimal (system store), or only
+ * decodes the server key (pin, insecure); always hashes the server's SPKI so
+ * that errors and logs can name the pin. */
+
+struct xchk {
+	const br_x509_class *vtable;
+	br_x509_minimal_context *m;          /* NULL: pin or insecure */
+	const unsigned char *pin;            /* pin mode */
+	unsigned depth;
+	unsigned char *ee;
+	size_t ee_len, ee_cap;
+	br_x509_pkey pkey;
+	unsigned char pkbuf[BR_X509_BUFSIZE_KEY];
+	unsigned char got[32];
+	int have_got, pin_mismatch, decode_err;
+};
+
+static void
+xc_start_chain(const br_x509_class **ctx, const char *server_name)
+{
+	struct xchk *x = (struct xchk *)ctx;
+
+	x->depth = 0;
+	x->ee_len = 0;
+	x->have_got = x->pin_mismatch = x->decode_err = 0;
+	if (x->m)
+		x->m->vtable->start_chain(&x->m->vtable, server_name);
+}
+
+static void
+xc_start_cert(const br_x509_class **ctx, uint32_t length)
+{
+	struct xchk *x = (struct xchk *)ctx;
+
+	if (x->depth == 0 && length <= 65536) {
+		free(x->ee);
+		x->ee = malloc(length ? length : 1);
+		x->ee_cap = x->ee ? length : 0;
+		x->ee_len = 0;
+	}
+	if (x->m)
+		x->m->vtable->start_cert(&x->m->vtable, length);
+}
+
+static void
+xc_append(const br_x509_class **ctx, const unsigned char *buf, size_t len)
+{
+	struct xchk *x = (struct xchk *)ctx;
+
+	if (x->depth == 0 && x->ee && x->ee_len + len <= x->ee_cap) {
+		memcpy(x->ee + x->ee_len, buf, len);
+		x->ee_len += len;
+	}
+	if (x->m)
+		x->m->vtable->append(&x->m->vtable, buf, len);
+}
+
+static void
+xc_end_cert(const br_x509_class **ctx)
+{
+	struct xchk *x = (struct xchk *)ctx;
+
+	x->depth++;
+	if (x->m)
+		x->m->vtable->end_cert(&x->m->vtable);
+}
+
+static unsigned
+xc_end_chain(const br_x509_class **ctx)
+{
+	struct xchk *x = (struct xchk *)ctx;
+	br_x509_decoder_context *xd;
+	const br_x509_pkey *pk;
+	unsigned rc = 0;
+
+	if (x->ee && x->ee_len == x->ee_cap && tls_spki_sha256(x->ee, x->ee_len, x->got) == 0)
+		x->have_got = 1;
+	if (x->m)
+		return x->m->vtable->end_chain(&x->m->vtable);
+	if (x->depth == 0 || !x->ee)
+		return BR_ERR_X509_EMPTY_CHAIN;
+	if (!(xd = malloc(sizeof(*xd))))
+		return BR_ERR_X509_LIMIT_EXCEEDED;
+	br_x509_decoder_init(xd, NULL, NULL);
+	br_x509_decoder_push(xd, x->ee, x->ee_len);
+	if (!(pk = br_x509_decoder_get_pkey(xd))) {
+		x->decode_err = br_x509_decoder_last_error(xd);
+		rc = x->decode_err ? (unsigned)x->decode_err : BR_ERR_X509_INVALID_VALUE;
+	} else if (pk->key_type == BR_KEYTYPE_RSA && pk->key.rsa.nlen + pk->key.rsa.elen <= sizeof(x->pkbuf)) {
+		x->pkey = *pk;
+		x->pkey.key.rsa.n = x->pkbuf;
+		x->pkey.key.rsa.e = x->pkbuf + pk->key.rsa.nlen;
+		memcpy(x->pkey.key.rsa.n, pk->key.rsa.n, pk->key.rsa.nlen);
+		memcpy(x->pkey.key.rsa.e, pk->key.rsa.e, pk->key.rsa.elen);
+	} else if (pk->key_type == BR_KEYTYPE_EC && pk->key.ec.qlen <= sizeof(x->pkbuf)) {
+		x->pkey = *pk;
+		x->pkey.key.ec.q = x->pkbuf;
+		memcpy(x->pkey.key.ec.q, pk->key.ec.q, pk->key.ec.qlen);
+	} else
+		rc = BR_ERR_X509_UNSUPPORTED;
+	free(xd);
+	if (rc == 0 && x->pin && (!x->have_got || memcmp(x->got, x->pin, 32) != 0)) {
+		x->pin_mismatch = 1;
+		rc = BR_ERR_X509_NOT_TRUSTED;
+	}
+	return rc;
+}
+
+static const br_x509_pkey *
+xc_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
+{
+	const struct xchk *x = (const struct xchk *)ctx;
+
+	if (x->m)
+		return x->m->vtable->get_pkey(&x->m->vtable, usages);
+	if (usages)
+		*usages = BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN;
+	return &x->pkey;
+}
+
+static const br_x509_class xchk_vtable = {
+	sizeof(struct xchk), xc_start_chain, xc_start_cert, xc_append, xc_end_cert, xc_end_chain, xc_get_pkey,
+};
+
+/* --- settings ------------------------------------------------------------------- */
+
+struct tls_server {
+	struct tls_creds creds;
+	br_ssl_session_cache_lru lru;
+	unsigned char lru_buf[32768];
+};
+
+struct tls_client {
+	char sni[256];
+	int insecure, has_pin;
+	unsigned char pin[32];
+	char alpn[64];
+	const char *alpn_names[1];
+	struct tls_anchors *anchors;
+	int anchors_shared;
+	br_ssl_session_parameters session;
+	int has_session;
+	char session_pin[TLS_PIN_STRLEN];
+};
+
+/* The system store is loaded once and shared by every client setting. */
+static struct {
+	char path[4096];
+	struct tls_anchors a;
+	int refs;
+} sys_store;
+
+struct tls_server *
+tls_server_new(const struct transport *t, char *err)
+{
+	struct tls_server *s;
+	char cert[4096], key[4096];
+
+	if (!(s = calloc(1, sizeof(*s)))) {
+		ERR("out of memory");
+		return NULL;
+	}
+	if (*t->cert) {
+		if (tls_creds_load(&s->creds, t->cert, t->key, err) < 0)
+			goto fail;
+	} else {
+		if (tls_selfsigned(t->servername, cert, key, sizeof(cert), err) < 0)
+			goto fail;
+		if (tls_creds_load(&s->creds, cert, key, err) < 0) {
+			char e2[ERRLEN];
+
+			snprintf(e2, sizeof(e2), "%s (the self-signed files for servername=%s are damaged: "
+			    "delete %s and %s to make new ones; the pin will change)", err, t->servername, cert, key);
+			ERR("%s", e2);
+			goto fail;
+		}
+	}
+	br_ssl_session_cache_lru_init(&s->lru, s->lru_buf, sizeof(s->lru_buf));
+	return s;
+fail:
+	free(s);
+	return NULL;
+}
+
+void
+tls_server_free(struct tls_server *s)
+{
+	if (!s)
+		return;
+	tls_creds_free(&s->creds);
+	free(s);
+}
+
+const char *
+tls_server_pin(const struct tls_server *s)
+{
+	return s->creds.pin;
+}
+
+struct tls_client *
+tls_client_new(const struct transport *t, const char *ca_path, char *err)
+{
+	struct tls_client *c;
+	char rooted[4096];
+
+	if (!(c = calloc(1, sizeof(*c)))) {
+		ERR("out of memory");
+		return NULL;
+	}
+	snprintf(c->sni, sizeof(c->sni), "%s", t->sni);
+	c->insecure = t->insecure;
+	c->has_pin = t->has_pin;
+	memcpy(c->pin, t->pin, 32);
+	if (*t->alpn) {
+		snprintf(c->alpn, sizeof(c->alpn), "%s", t->alpn);
+		c->alpn_names[0] = c->alpn;
+	}
+	if (c->insecure || c->has_pin)
+		return c;
+	if (!ca_path) {
+		/* the store under XWPF_ROOT when the root holds one, else the system's */
+		path_rooted("/etc/ssl/certs", rooted, sizeof(rooted));
+		ca_path = access(rooted, F_OK) == 0 ? rooted : "/etc/ssl/certs";
+		if (sys_store.refs && strcmp(sys_store.path, ca_path) == 0) {
+			sys_store.refs++;
+			c->anchors = &sys_store.a;
+			c->anchors_shared = 1;
+			return c;
+		}
+		if (!sys_store.refs) {
+			if (tls_anchors_load(&sys_store.a, ca_path, err) < 0)
+				goto fail;
+			snprintf(sys_store.path, sizeof(sys_store.path), "%s", ca_path);
+			sys_store.refs = 1;
+			c->anchors = &sys_store.a;
+			c->anchors_shared = 1;
+			return c;
+		}
+	}
+	if (!(c->anchors = calloc(1, sizeof(*c->anchors))) || tls_anchors_load(c->anchors, ca_path, err) < 0) {
+		if (!c->anchors)
+			ERR("out of memory");
+		free(c->anchors);
+		goto fail;
+	}
+	return c;
+fail:
+	free(c);
+	return NULL;
+}
+
+void
+tls_client_free(struct tls_client *c)
+{
+	if (!c)
+		return;
+	if (c->anchors_shared) {
+		if (--sys_store.refs == 0)
+			tls_anchors_free(&sys_store.a);
+	} else if (c->anchors) {
+		tls_anchors_free(c->anchors);
+		free(c->anchors);
+	}
+	free(c);
+}
+
+/* --- connections ------------------------------------------------------------------ */
+
+struct tls_conn {
+	int server, ready, eof, resumed;
+	br_ssl_engine_context *eng;
+	struct tls_client *cl;
+	struct xchk *x;
+	unsigned char *buf;
+	size_t bufsize;
+	char peer_pin[TLS_PIN_STRLEN];
+	union {
+		br_ssl_server_context s;
+		br_ssl_client_context c;
+	} u;
+};
+
+static struct tls_conn *
+conn_alloc(size_t out_size, char *err)
+{
+	struct tls_conn *c;
+
+	if (out_size == 0 || out_size > BR_SSL_BUFSIZE_OUTPUT)
+		out_size = BR_SSL_BUFSIZE_OUTPUT;
+	if (out_size < 1024)
+		out_size = 1024;
+	if (!(c = calloc(1, sizeof(*c))) || !(c->buf = malloc(BR_SSL_BUFSIZE_INPUT + out_size))) {
+		free(c);
+		ERR("out of memory for a TLS connection");
+		return NULL;
+	}
+	c->bufsize = BR_SSL_BUFSIZE_INPUT + out_size;
+	return c;
+}
+
+struct tls_conn *
+tls_conn_server(struct tls_server *s, size_t out_size, char *err)
+{
+	struct tls_conn *c = conn_alloc(out_size, err);
+	br_ssl_server_context *sc;
+
+	if (!c)
+		return NULL;
+	c->server = 1;
+	sc = &c->u.s;
+	br_ssl_server_zero(sc);
+	c->eng = &sc->eng;
+	profile(c->eng);
+	if (s->creds.key_type == BR_KEYTYPE_EC)
+		br_ssl_server_set_single_ec(sc, s->creds.chain, s->creds.chain_len, &s->creds.ec, BR_KEYTYPE_SIGN,
+		    BR_KEYTYPE_EC, br_ec_get_default(), br_ecdsa_sign_asn1_get_default());
+	else
+		br_ssl_server_set_single_rsa(sc, s->creds.chain, s->creds.chain_len, &s->creds.rsa, BR_KEYTYPE_SIGN,
+		    br_rsa_private_get_default(), br_rsa_pkcs1_sign_get_default());
+	br_ssl_server_set_cache(sc, &s->lru.vtable);
+	br_ssl_engine_set_buffers_bidi(c->eng, c->buf, BR_SSL_BUFSIZE_INPUT, c->buf + BR_SSL_BUFSIZE_INPUT,
+	    c->bufsize - BR_SSL_BUFSIZE_INPUT);
+	if (!br_ssl_server_reset(sc)) {
+		ERR("TLS server reset failed (error %d)", br_ssl_engine_last_error(c->eng));
+		tls_conn_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+struct tls_conn *
+tls_conn_client(struct tls_client *cl, size_t out_size, char *err)
+{
+	struct tls_conn *c = conn_alloc(out_size, err);
+	br_ssl_client_context *cc;
+	int verify = !cl->insecure && !cl->has_pin;
+
+	if (!c)
+		return NULL;
+	c->cl = cl;
+	cc = &c->u.c;
+	br_ssl_client_zero(cc);
+	c->eng = &cc->eng;
+	profile(c->eng);
+	br_ssl_engine_set_default_rsavrfy(c->eng);
+	br_ssl_engine_set_default_ecdsa(c->eng);
+	if (!(c->x = calloc(1, sizeof(*c->x) + (verify ? sizeof(br_x509_minimal_context) : 0)))) {
+		ERR("out of memory for a TLS connection");
+		tls_conn_free(c);
+		return NULL;
+	}
+	c->x->vtable = &xchk_vtable;
+	if (cl->has_pin)
+		c->x->pin = cl->pin;
+	if (verify) {
+		br_x509_minimal_context *m = (br_x509_minimal_context *)(c->x + 1);
+
+		br_x509_minimal_init(m, &br_sha256_vtable, cl->anchors->v, cl->anchors->n);
+		br_x509_minimal_set_hash(m, br_sha256_ID, &br_sha256_vtable);
+		br_x509_minimal_set_hash(m, br_sha384_ID, &br_sha384_vtable);
+		br_x509_minimal_set_hash(m, br_sha512_ID, &br_sha512_vtable);
+		br_x509_minimal_set_rsa(m, br_rsa_pkcs1_vrfy_get_default());
+		br_x509_minimal_set_ecdsa(m, br_ec_get_default(), br_ecdsa_vrfy_asn1_get_default());
+		c->x->m = m;
+	}
+	br_ssl_engine_set_x509(c->eng, &c->x->vtable);
+	br_ssl_engine_set_buffers_bidi(c->eng, c->buf, BR_SSL_BUFSIZE_INPUT, c->buf + BR_SSL_BUFSIZE_INPUT,
+	    c->bufsize - BR_SSL_BUFSIZE_INPUT);
+	if (cl->alpn_names[0])
+		br_ssl_engine_set_protocol_names(c->eng, cl->alpn_names, 1);
+	if (cl->has_session)
+		br_ssl_engine_set_session_parameters(c->eng, &cl->session);
+	if (!br_ssl_client_reset(cc, cl->sni, cl->has_session)) {
+		ERR("TLS client reset failed (error %d)", br_ssl_engine_last_error(c->eng));
+		tls_conn_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void
+xchk_free(struct tls_conn *c)
+{
+	if (c->x) {
+		free(c->x->ee);
+		free(c->x);
+		c->x = NULL;
+	}
+}
+
+void
+tls_conn_free(struct tls_conn *c)
+{
+	if (!c)
+		return;
+	xchk_free(c);
+	if (c->buf)
+		memset(c->buf, 0, c->bufsize);   /* keys and plaintext */
+	free(c->buf);
+	memset(c, 0, sizeof(*c));
+	free(c);
+}
+
+size_t
+tls_conn_size(const struct tls_conn *c)
+{
+	return sizeof(*c) + c->bufsize + (c->x ? sizeof(*c->x) + (c->x->m ? sizeof(*c->x->m) : 0) : 0);
+}
+
+br_ssl_engine_context *
+tls_engine(struct tls_conn *c)
+{
+	return c->eng;
+}
+
+unsigned
+tls_state(struct tls_conn *c)
+{
+	return br_ssl_engine_current_state(c->eng);
+}
+
+int
+tls_ready(const struct tls_conn *c)
+{
+	return c->ready;
+}
+
+const char *
+tls_peer_pin(const struct tls_conn *c)
+{
+	return c->peer_pin;
+}
+
+unsigned char *
+tls_recvapp(struct tls_conn *c, size_t *len)
+{
+	return br_ssl_engine_recvapp_buf(c->eng, len);
+}
+
+void
+tls_recvapp_ack(struct tls_conn *c, size_t n)
+{
+	br_ssl_engine_recvapp_ack(c->eng, n);
+}
+
+unsigned char *
+tls_sendapp(struct tls_conn *c, size_t *len)
+{
+	return br_ssl_engine_sendapp_buf(c->eng, len);
+}
+
+void
+tls_sendapp_ack(struct tls_conn *c, size_t n)
+{
+	br_ssl_engine_sendapp_ack(c->eng, n);
+	br_ssl_engine_flush(c->eng, 0);
+}
+
+void
+tls_close(struct tls_conn *c)
+{
+	br_ssl_engine_close(c->eng);
+}
+
+const char *
+tls_describe(const struct tls_conn *c, char *buf, size_t size)
+{
+	const br_ssl_session_parameters *p = &c->eng->session;
+	const char *name = "?";
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(suite_names); i++)
+		if (suite_names[i].id == p->cipher_suite)
+			name = suite_names[i].name;
+	snprintf(buf, size, "TLS%s %s%s", p->version == BR_TLS12 ? "1.2" : "?", name, c->resumed ? " resumed" : "");
+	return buf;
+}
+
+/* The handshake has just completed. */
+static void
+on_ready(struct tls_conn *c)
+{
+	c->ready = 1;
+	if (c->server)
+		return;
+	if (c->x && c->x->have_got)
+		tls_pin_format(c->x->got, c->peer_pin);
+	else if (c->cl->has_session) {
+		br_ssl_session_parameters now;
+
+		br_ssl_engine_get_session_parameters(c->eng, &now);
+		if (now.session_id_len && now.session_id_len == c->cl->session.session_id_len &&
+		    !memcmp(now.session_id, c->cl->session.session_id, now.session_id_len)) {
+			c->resumed = 1;
+			memcpy(c->peer_pin, c->cl->session_pin, sizeof(c->peer_pin));
+		}
+	}
+	br_ssl_engine_get_session_parameters(c->eng, &c->cl->session);
+	c->cl->has_session = c->cl->session.session_id_len > 0;
+	memcpy(c->cl->session_pin, c->peer_pin, sizeof(c->peer_pin));
+	xchk_free(c);                /* renegotiation is off: the checker is done */
+}
+
+static const char *
+alert_name(int a)
+{
+	switch (a) {
+	case 0: return "close_notify";
+	case 10: return "unexpected_message";
+	case 20: return "bad_record_mac";
+	case 40: return "handshake_failure";
+	case 42: return "bad_certificate";
+	case 43: return "unsupported_certificate";
+	case 45: return "certificate_expired";
+	case 46: return "certificate_unknown";
+	case 47: return "illegal_parameter";
+	case 48: return "unknown_ca";
+	case 50: return "decode_error";
+	case 51: return "decrypt_error";
+	case 70: return "protocol_version";
+	case 71: return "insufficient_security";
+	case 80: return "internal_error";
+	case 112: return "unrecognized_name";
+	case 120: return "no_application_protocol";
+	}
+	return "alert";
+}
+
+/* A readable reason for a failed engine, naming the fix where there is one. */
+static void
+conn_error(struct tls_conn *c, int e, char *err)
+{
+	const char *sni = c->cl ? c->cl->sni : "";
+	char got[TLS_PIN_STRLEN] = "", want[TLS_PIN_STRLEN];
+
+	if (c->x && c->x->have_got)
+		tls_pin_format(c->x->got, got);
+	if (e == BR_ERR_X509_NOT_TRUSTED && c->x && c->x->pin_mismatch) {
+		tls_pin_format(c->cl->pin, want);
+		ERR("tls: pin mismatch: the server's key is %s but pin=%s (a different exit, or its key was remade)",
+		    *got ? got : "(unreadable)", want);
+	} else if (e == BR_ERR_X509_NOT_TRUSTED)
+		ERR("tls: the certificate of %s is not signed by a CA in the trust store (a self-signed exit? "
+		    "use pin=%s)", sni, *got ? got : "sha256:...");
+	else if (e == BR_ERR_X509_BAD_SERVER_NAME)
+		ERR("tls: the certificate does not name %s (wrong-name certificate: check sni= against the exit's "
+		    "certificate, or use pin=%s)", sni, *got ? got : "sha256:...");
+	else if (e == BR_ERR_X509_EXPIRED)
+		ERR("tls: the certificate of %s has expired or is not yet valid (check the clocks, renew it)", sni);
+	else if (e == BR_ERR_X509_NOT_CA)
+		ERR("tls: an intermediate of %s is not a CA certificate", sni);
+	else if (e >= BR_ERR_X509_OK && e < 64)
+		ERR("tls: the server's certificate chain was refused (X.509 error %d)", e);
+	else if (e >= BR_ERR_SEND_FATAL_ALERT)
+		ERR("tls: sent alert %d (%s) to the peer", e - BR_ERR_SEND_FATAL_ALERT,
+		    alert_name(e - BR_ERR_SEND_FATAL_ALERT));
+	else if (e >= BR_ERR_RECV_FATAL_ALERT)
+		ERR("tls: the peer sent alert %d (%s)%s", e - BR_ERR_RECV_FATAL_ALERT,
+		    alert_name(e - BR_ERR_RECV_FATAL_ALERT),
+		    e - BR_ERR_RECV_FATAL_ALERT == 48 || e - BR_ERR_RECV_FATAL_ALERT == 42 ?
+		    " (it does not trust this certificate)" : "");
+	else if (e == BR_ERR_BAD_CIPHER_SUITE || e == BR_ERR_UNSUPPORTED_VERSION || e == BR_ERR_BAD_VERSION)
+		ERR("tls: no common protocol (this end speaks TLS 1.2 with ECDHE and AES-GCM or ChaCha20; "
+		    "is the peer speaking TLS at all?)");
+	else if (e == BR_ERR_BAD_MAC)
+		ERR("tls: a record failed its integrity check (data corrupted in transit)");
+	else
+		ERR("tls: engine error %d%s", e, c->ready ? "" : " during the handshake");
+}
+
+int
+tls_pump(struct tls_conn *c, int fd, struct tls_io *io, unsigned *want, char *err)
+{
+	br_ssl_engine_context *eng = c->eng;
+	int rblock = 0, wblock = 0;
+	unsigned st;
+
+	*want = 0;
+	for (;;) {
+		unsigned char *b;
+		size_t len;
+		ssize_t n;
+
+		st = br_ssl_engine_current_state(eng);
+		if (st == BR_SSL_CLOSED) {
+			int e = br_ssl_engine_last_error(eng);
+
+			if (e == BR_ERR_OK)
+				return TLS_EOF;
+			conn_error(c, e, err);
+			return TLS_ERR;
+		}
+		if (!c->ready && (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP)))
+			on_ready(c);
+		if ((st & BR_SSL_RECVAPP) && io && io->in_len < io->in_size) {
+			b = br_ssl_engine_recvapp_buf(eng, &len);
+			if (len > io->in_size - io->in_len)
+				len = io->in_size - io->in_len;
+			memcpy(io->in + io->in_len, b, len);
+			io->in_len += len;
+			br_ssl_engine_recvapp_ack(eng, len);
+			continue;
+		}
+		if ((st & BR_SSL_SENDREC) && !wblock) {
+			b = br_ssl_engine_sendrec_buf(eng, &len);
+			n = send(fd, b, len, MSG_NOSIGNAL);
+			if (n > 0) {
+				br_ssl_engine_sendrec_ack(eng, (size_t)n);
+				continue;
+			}
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				wblock = 1;
+			else {
+				ERR("tls: send: %s", strerror(n < 0 ? errno : EIO));
+				return TLS_ERR;
+			}
+		}
+		if ((st & BR_SSL_RECVREC) && !rblock && !c->eof) {
+			b = br_ssl_engine_recvrec_buf(eng, &len);
+			n = recv(fd, b, len, 0);
+			if (n > 0) {
+				br_ssl_engine_recvrec_ack(eng, (size_t)n);
+				continue;
+			}
+			if (n == 0) {
+				c->eof = 1;
+				if (!c->ready) {
+					ERR("tls: the peer closed the connection during the handshake (is it a TLS "
+					    "endpoint? do both ends agree on the transport?)");
+					return TLS_ERR;
+				}
+				continue;
+			}
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				rblock = 1;
+			else {
+				ERR("tls: recv: %s", strerror(errno));
+				return TLS_ERR;
+			}
+		}
+		if ((st & BR_SSL_SENDAPP) && io && io->out_len) {
+			b = br_ssl_engine_sendapp_buf(eng, &len);
+			if (len > io->out_len)
+				len = io->out_len;
+			memcpy(b, io->out, len);
+			io->out += len;
+			io->out_len -= len;
+			br_ssl_engine_sendapp_ack(eng, len);
+			br_ssl_engine_flush(eng, 0);
+			continue;
+		}
+		break;
+	}
+	if (c->eof && !(st & BR_SSL_RECVAPP) && !(st & BR_SSL_SENDREC))
+		return TLS_EOF;
+	if (st & BR_SSL_SENDREC)
+		*want |= TLS_WANT_WRITE;
+	if ((st & BR_SSL_RECVREC) && !c->eof)
+		*want |= TLS_WANT_READ;
+	return TLS_OK;
+}

@@ -1,0 +1,143 @@
+#ifndef XWPF_TLS_H
+#define XWPF_TLS_H
+
+/*
+ * TLS 1.2 on BearSSL for the tunnels: server and client settings built from
+ * a struct transport, one engine per connection half, and a non-blocking
+ * pump modelled on BearSSL's tools/sslio.c. Only the suites listed in tls.c
+ * are linked: ECDHE with ECDSA or RSA certificates, AES-GCM and
+ * ChaCha20-Poly1305 (AES first when the CPU has AES instructions).
+ *
+ * Certificates (tlscert.c): PEM chains and RSA/EC keys, the system trust
+ * store, the self-signed EC P-256 certificate behind servername= (made once
+ * under path_get(PATH_TLS_DIR), reused so its pin survives restarts), and
+ * the pin string sha256:HEX of a certificate's SubjectPublicKeyInfo.
+ *
+ * Library rules: nothing here prints or exits; errors fill err (ERRLEN).
+ */
+#include <bearssl.h>
+#include <stddef.h>
+
+#include "transport.h"
+
+#define TLS_PIN_STRLEN  (7 + 64 + 1)    /* "sha256:" + 64 hex + NUL */
+
+/* --- certificates and keys (tlscert.c) ----------------------------------- */
+
+struct tls_creds {
+	br_x509_certificate *chain;     /* end entity first */
+	size_t chain_len;
+	int key_type;                   /* BR_KEYTYPE_RSA or BR_KEYTYPE_EC */
+	br_rsa_private_key rsa;
+	br_ec_private_key ec;
+	unsigned char *keybuf;
+	char pin[TLS_PIN_STRLEN];       /* of the end-entity certificate */
+};
+
+/* Load a PEM (or DER) chain and its key; the key must match the first certificate. */
+int tls_creds_load(struct tls_creds *cr, const char *cert_path, const char *key_path, char *err);
+void tls_creds_free(struct tls_creds *cr);
+
+/*
+ * The self-signed certificate for servername=NAME: NAME.crt and NAME.key
+ * under path_get(PATH_TLS_DIR) (dir 0700, key 0600), made on first use with
+ * a fresh P-256 key, SAN = NAME, valid from an hour ago for 10 years, and
+ * reused afterwards. Paths are returned (size bytes each). 1 made, 0 reused, -1 error.
+ */
+int tls_selfsigned(const char *name, char *cert_path, char *key_path, size_t size, char *err);
+/* The same, minting into explicit paths with an explicit validity (tests). */
+int tls_selfsigned_make(const char *name, const char *cert_path, const char *key_path,
+    long long not_before, long long not_after, char *err);
+
+/* "sha256:HEX" of the SubjectPublicKeyInfo of a DER certificate. 0 or -1. */
+int tls_pin_der(const unsigned char *der, size_t len, char out[TLS_PIN_STRLEN]);
+/* The same for the first certificate of a PEM file. 0 or -1 with err. */
+int tls_pin_file(const char *path, char out[TLS_PIN_STRLEN], char *err);
+/* The raw 32 bytes of the SPKI hash. 0 or -1. */
+int tls_spki_sha256(const unsigned char *der, size_t len, unsigned char out[32]);
+void tls_pin_format(const unsigned char hash[32], char out[TLS_PIN_STRLEN]);
+
+struct tls_anchors {
+	br_x509_trust_anchor *v;
+	size_t n, cap;
+};
+/* Trust anchors from a PEM file or a directory of them (*.pem, *.crt). */
+int tls_anchors_load(struct tls_anchors *a, const char *path, char *err);
+void tls_anchors_free(struct tls_anchors *a);
+
+/* --- settings shared by the connections of one transport (tls.c) ---------- */
+
+struct tls_server;   /* certificate, key, session cache */
+struct tls_client;   /* sni, verification (trust store, pin or insecure), session */
+
+/*
+ * The exit side: cert=/key= files, or the self-signed certificate for
+ * servername= (made on first use). err says which file or setting is wrong.
+ */
+struct tls_server *tls_server_new(const struct transport *t, char *err);
+void tls_server_free(struct tls_server *s);
+/* "sha256:HEX" of the certificate in use: for the exit's log and rule show. */
+const char *tls_server_pin(const struct tls_server *s);
+
+/*
+ * The relay side: verify against the system store (/etc/ssl/certs, under
+ * XWPF_ROOT when that holds one; ca_path overrides) with the sni name,
+ * or check pin=, or nothing with insecure.
+ */
+struct tls_client *tls_client_new(const struct transport *t, const char *ca_path, char *err);
+void tls_client_free(struct tls_client *c);
+
+/* --- one TLS half ---------------------------------------------------------- */
+
+struct tls_conn;
+
+/* out_size 0: full 16 KiB records out; smaller (>= 1024) saves memory per connection. */
+struct tls_conn *tls_conn_server(struct tls_server *s, size_t out_size, char *err);
+struct tls_conn *tls_conn_client(struct tls_client *c, size_t out_size, char *err);
+void tls_conn_free(struct tls_conn *c);
+
+enum { TLS_WANT_READ = 1, TLS_WANT_WRITE = 2 };
+enum { TLS_ERR = -1, TLS_OK = 0, TLS_EOF = 1 };
+
+/* Plaintext buffers for tls_pump: out is consumed from, in is appended to. */
+struct tls_io {
+	const unsigned char *out;
+	size_t out_len;
+	unsigned char *in;
+	size_t in_size, in_len;
+};
+
+/*
+ * The pump: the one function here that touches a socket. Moves bytes
+ * between the non-blocking fd and the engine, and between the engine and io
+ * (NULL: records only, the caller uses tls_recvapp/tls_sendapp), in the order
+ * recvapp, sendrec, recvrec, sendapp, re-reading the engine state after each
+ * step and flushing after each sendapp_ack, until nothing moves without
+ * waiting. Then *want holds the fd events to wait for (TLS_WANT_READ/WRITE;
+ * 0 when only the application can unblock it: room in io->in or data).
+ * Returns TLS_OK, TLS_EOF (the peer closed: close_notify or TCP EOF after
+ * the handshake; all received data already handed over) or TLS_ERR (err
+ * says why, naming the fix where there is one).
+ */
+int tls_pump(struct tls_conn *c, int fd, struct tls_io *io, unsigned *want, char *err);
+
+/* Engine state without a socket: BR_SSL_* bits of br_ssl_engine_current_state. */
+unsigned tls_state(struct tls_conn *c);
+br_ssl_engine_context *tls_engine(struct tls_conn *c);
+/* The handshake is over (application data may flow). */
+int tls_ready(const struct tls_conn *c);
+/* Zero-copy access: plaintext received (NULL if none) and room to send. */
+unsigned char *tls_recvapp(struct tls_conn *c, size_t *len);
+void tls_recvapp_ack(struct tls_conn *c, size_t n);
+unsigned char *tls_sendapp(struct tls_conn *c, size_t *len);
+void tls_sendapp_ack(struct tls_conn *c, size_t n);   /* and flush */
+/* Send close_notify (then incoming data is discarded); pump until TLS_EOF or sendrec drains. */
+void tls_close(struct tls_conn *c);
+/* "TLS1.2 ECDHE_ECDSA_WITH_AES_128_GCM_SHA256" after the handshake; "resumed" appended. */
+const char *tls_describe(const struct tls_conn *c, char *buf, size_t size);
+/* The peer certificate's pin as seen in the handshake (client side, "" if none). */
+const char *tls_peer_pin(const struct tls_conn *c);
+/* Bytes allocated for one connection (for the memory figure). */
+size_t tls_conn_size(const struct tls_conn *c);
+
+#endif
