@@ -5,4 +5,5 @@
  */
 APPLET(health, "check backends, mark them up or down for the relay (--once, --watch, --status)")
 APPLET(mptcp, "MPTCP on this host: status, enable/disable, endpoints and limits (netlink)")
+APPLET(relay, "forward TCP and UDP: the store's rules or one -l/-r rule (SIGHUP reloads)")
 APPLET(rule, "add, list, change and delete forwarding rules in the store")

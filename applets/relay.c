@@ -1,0 +1,515 @@
+/*
+ * relay: forward every enabled rule of the store (or one rule given with
+ * realm's flags) with N event-loop workers; reload on SIGHUP; counters in
+ * the stats file once a second. The engine is lib/relay_rt.c, lib/conn.c
+ * (TCP) and lib/udp.c (UDP); this file is the main thread: arguments,
+ * signals, pidfile, stats, reload.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "applet.h"
+#include "ev.h"
+#include "log.h"
+#include "net.h"
+#include "paths.h"
+#include "relay_rt.h"
+#include "resolve.h"
+#include "store.h"
+#include "util.h"
+
+const char relay_usage[] =
+    "usage: xwpf relay [--workers N] [-c FILE]          forward the store's enabled rules\n"
+    "       xwpf relay -l LISTEN -r REMOTE [-r REMOTE ...] [-u] [-t] [-x THROUGH] [-i IF]\n"
+    "                  [-e LISTEN_IF] [-6] [-m] [--workers N]   one rule, realm's flags\n"
+    "       xwpf relay --reload [-c FILE]                validate, then signal the running relay\n"
+    "       xwpf relay --check [-c FILE]                 validate the store and exit\n"
+    "\n"
+    "  -l ADDR:PORT[-PORT]  listen (\":PORT\" or \"[::]:PORT\" = every address, dual stack)\n"
+    "  -r HOST:PORT[-PORT]  remote; repeat for more (balanced round robin, next on failure)\n"
+    "  -u  also UDP    -t  no TCP    -6  IPv6 only (with [::])    -m  MPTCP both ways\n"
+    "  -x IP[:PORT]  source address toward remotes    -i IF  egress interface\n"
+    "  -e IF  listen interface    -c FILE  an xwpf store instead of /etc/xwpf/xwpf.conf\n"
+    "  --workers N  event-loop threads (default: [global] workers, else one per CPU)\n"
+    "\n"
+    "Signals: SIGHUP reloads (a store that fails validation changes nothing; unchanged\n"
+    "rules keep their listeners and connections, removed rules drain); SIGTERM/SIGINT\n"
+    "stop accepting, close every connection (both ends see EOF) and exit 0.\n"
+    "Files: pidfile and stats (JSON, rewritten each second) in /run/xwpf (not written\n"
+    "for a -l/-r relay). XWPF_NO_SPLICE=1 forces copy mode; XWPF_PIPE_SIZE sets the\n"
+    "splice pipe size in bytes.\n"
+    "Exit codes: 0 ok, 1 failure, 2 usage, 3 invalid configuration.\n";
+
+struct opts {
+	const char *listen, *through, *iface, *listen_iface, *conf;
+	const char *remotes[STORE_MAX_REMOTES];
+	int nremotes, udp, no_tcp, v6only, mptcp, reload, check;
+	long workers;
+};
+
+static void
+print_diags(const struct store_diags *d, int to_log)
+{
+	char buf[600];
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		store_diag_format(d, i, buf, sizeof(buf));
+		if (to_log) {
+			if (d->v[i].error)
+				log_error("%s", buf);
+			else
+				log_warn("%s", buf);
+		} else
+			fprintf(stderr, "%s\n", buf);
+	}
+}
+
+static int
+need_arg(int i, int argc, char **argv)
+{
+	if (i + 1 >= argc) {
+		fprintf(stderr, "%s: %s needs a value (see --help)\n", applet_name, argv[i]);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_args(int argc, char **argv, struct opts *o)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	o->workers = -1;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--reload") == 0)
+			o->reload = 1;
+		else if (strcmp(a, "--check") == 0)
+			o->check = 1;
+		else if (strcmp(a, "-u") == 0 || strcmp(a, "--udp") == 0)
+			o->udp = 1;
+		else if (strcmp(a, "-t") == 0 || strcmp(a, "--no-tcp") == 0)
+			o->no_tcp = 1;
+		else if (strcmp(a, "-6") == 0 || strcmp(a, "--ipv6-only") == 0)
+			o->v6only = 1;
+		else if (strcmp(a, "-m") == 0 || strcmp(a, "--mptcp") == 0)
+			o->mptcp = 1;
+		else if (strcmp(a, "-a") == 0 || strcmp(a, "-b") == 0) {
+			fprintf(stderr, "%s: %s (transports) is not supported by this relay yet\n", applet_name, a);
+			return -1;
+		} else if (strcmp(a, "--workers") == 0 || strcmp(a, "-w") == 0) {
+			if (need_arg(i, argc, argv) < 0)
+				return -1;
+			if (parse_long(argv[++i], 1, 256, &o->workers) < 0) {
+				fprintf(stderr, "%s: --workers takes 1 to 256, not '%s'\n", applet_name, argv[i]);
+				return -1;
+			}
+		} else if (a[0] == '-' && strchr("lrxiec", a[1]) && a[2] == '\0') {
+			if (need_arg(i, argc, argv) < 0)
+				return -1;
+			switch (a[1]) {
+			case 'l': o->listen = argv[++i]; break;
+			case 'x': o->through = argv[++i]; break;
+			case 'i': o->iface = argv[++i]; break;
+			case 'e': o->listen_iface = argv[++i]; break;
+			case 'c': o->conf = argv[++i]; break;
+			case 'r':
+				if (o->nremotes >= STORE_MAX_REMOTES) {
+					fprintf(stderr, "%s: at most %d remotes\n", applet_name, STORE_MAX_REMOTES);
+					return -1;
+				}
+				o->remotes[o->nremotes++] = argv[++i];
+				break;
+			}
+		} else {
+			fprintf(stderr, "%s: unknown argument '%s' (see --help)\n", applet_name, a);
+			return -1;
+		}
+	}
+	if ((o->listen != NULL) != (o->nremotes > 0)) {
+		fprintf(stderr, "%s: -l and -r go together: -l LISTEN -r REMOTE\n", applet_name);
+		return -1;
+	}
+	if (o->listen && o->conf) {
+		fprintf(stderr, "%s: use either -l/-r or -c FILE\n", applet_name);
+		return -1;
+	}
+	if (!o->listen && (o->udp || o->no_tcp || o->v6only || o->mptcp || o->through || o->iface || o->listen_iface)) {
+		fprintf(stderr, "%s: -u -t -6 -m -x -i -e describe a -l/-r rule; for the store, edit it with "
+		    "'xwpf rule set'\n", applet_name);
+		return -1;
+	}
+	if (o->no_tcp && !o->udp) {
+		fprintf(stderr, "%s: -t without -u leaves nothing to forward\n", applet_name);
+		return -1;
+	}
+	return 0;
+}
+
+/* realm writes "[::]:80", ":80" and even ":::80": give the store what it reads. */
+static const char *
+listen_text(const char *s, char *buf, size_t size)
+{
+	if (strncmp(s, ":::", 3) == 0)
+		snprintf(buf, size, "[::]:%s", s + 3);
+	else if (s[0] == ':')
+		snprintf(buf, size, "[::]%s", s);
+	else
+		snprintf(buf, size, "%s", s);
+	return buf;
+}
+
+static int
+has_newline(const char *s)
+{
+	return s && strpbrk(s, "\r\n#;") != NULL;
+}
+
+/* A -l/-r rule as store text, so it gets the store's validation and defaults. */
+static char *
+cli_store(const struct opts *o)
+{
+	char *buf = NULL, lb[300];
+	size_t len = 0;
+	int i;
+	FILE *f;
+
+	if (has_newline(o->listen) || has_newline(o->through) || has_newline(o->iface) || has_newline(o->listen_iface))
+		return NULL;
+	for (i = 0; i < o->nremotes; i++)
+		if (has_newline(o->remotes[i]))
+			return NULL;
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	fprintf(f, "[rule cli]\nlisten = %s\n", listen_text(o->listen, lb, sizeof(lb)));
+	for (i = 0; i < o->nremotes; i++)
+		fprintf(f, "remote = %s\n", o->remotes[i]);
+	fprintf(f, "protocol = %s\n", o->no_tcp ? "udp" : o->udp ? "tcp+udp" : "tcp");
+	if (o->through)
+		fprintf(f, "through = %s\n", o->through);
+	if (o->iface)
+		fprintf(f, "interface = %s\n", o->iface);
+	if (o->listen_iface)
+		fprintf(f, "listen_interface = %s\n", o->listen_iface);
+	if (o->v6only)
+		fprintf(f, "ipv6_only = yes\n");
+	if (o->mptcp)
+		fprintf(f, "mptcp = both\n");
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* Load the rule set: 0 ok, -1 invalid (diagnostics printed or logged). */
+static int
+load(const struct opts *o, struct store *st, int to_log)
+{
+	struct store_diags d = { 0 };
+	int rc;
+
+	if (o->listen) {
+		char *text = cli_store(o);
+		if (!text) {
+			fprintf(stderr, "%s: arguments must not hold newlines, '#' or ';'\n", applet_name);
+			return -1;
+		}
+		rc = store_parse_text(text, "command line", st, &d);
+		free(text);
+	} else
+		rc = store_load(o->conf ? o->conf : path_get(PATH_CONF), st, &d);
+	print_diags(&d, to_log);
+	store_diags_free(&d);
+	if (rc < 0)
+		store_free(st);
+	return rc;
+}
+
+static pid_t
+pidfile_pid(void)
+{
+	char *s = file_read(path_get(PATH_PIDFILE), NULL);
+	long v = 0;
+
+	if (!s)
+		return 0;
+	str_trim(s);
+	if (parse_long(s, 1, 1L << 30, &v) < 0)
+		v = 0;
+	free(s);
+	return (pid_t)v;
+}
+
+static int
+alive(pid_t pid)
+{
+	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+static int
+do_reload(const struct opts *o)
+{
+	struct store st;
+	pid_t pid;
+
+	if (load(o, &st, 0) < 0) {
+		fprintf(stderr, "%s: the store is invalid: fix the lines above; the relay keeps its rules\n", applet_name);
+		return EXIT_CONFIG;
+	}
+	store_free(&st);
+	pid = pidfile_pid();
+	if (!alive(pid)) {
+		fprintf(stderr, "%s: no relay is running (no live pid in %s): start it with 'xwpf relay'\n",
+		    applet_name, path_get(PATH_PIDFILE));
+		return EXIT_FAIL;
+	}
+	if (kill(pid, SIGHUP) < 0) {
+		fprintf(stderr, "%s: cannot signal pid %d: %s\n", applet_name, (int)pid, strerror(errno));
+		return EXIT_FAIL;
+	}
+	printf("reload signalled to relay pid %d\n", (int)pid);
+	return EXIT_OK;
+}
+
+struct mainctx {
+	struct opts *o;
+	struct rt *rt;
+	struct ev_loop *loop;
+	struct ev_io sio;
+	struct ev_timer stats;
+	int sfd;
+	int files;             /* pidfile and stats are ours */
+	int64_t started;
+	int exit_code;
+};
+
+static void
+apply_global(const struct store_global *g)
+{
+	enum log_level lv = LOG_INFO;
+
+	if (log_level_parse(g->log_level, &lv) == 0)
+		log_set_level(lv);
+	if (rt_conf.res)
+		res_configure(rt_conf.res, g->dns_mode, g->dns_min_ttl, g->dns_max_ttl);
+}
+
+static void
+reload(struct mainctx *m)
+{
+	struct store st;
+	char err[ERRLEN];
+	int64_t t0 = now_ms();
+
+	if (m->o->listen) {
+		log_info("reload: a -l/-r relay has nothing to re-read");
+		return;
+	}
+	log_info("reload: reading %s", m->o->conf ? m->o->conf : path_get(PATH_CONF));
+	if (load(m->o, &st, 1) < 0) {
+		log_error("reload refused: the store is invalid (see above); the running rules stay");
+		return;
+	}
+	if (rt_apply(m->rt, &st, err) < 0)
+		log_error("reload refused: %s; the running rules stay", err);
+	else {
+		apply_global(&st.g);
+		log_info("reload done: %zu rules, %zu listeners in %lld ms", rt_nrules(m->rt),
+		    rt_nlisteners(m->rt), (long long)(now_ms() - t0));
+	}
+	store_free(&st);
+}
+
+static void
+write_stats(struct mainctx *m)
+{
+	char err[ERRLEN];
+	static int64_t last_err;
+
+	if (m->files && rt_stats_write(m->rt, path_get(PATH_STATS), m->started, err) < 0 &&
+	    now_ms() - last_err > 60000) {
+		last_err = now_ms();
+		log_warn("stats: %s", err);
+	}
+}
+
+static void
+on_stats(struct ev_loop *l, struct ev_timer *t)
+{
+	struct mainctx *m = t->arg;
+
+	write_stats(m);
+	ev_timer_set(l, t, ev_now(l) + 1000);
+}
+
+static void
+on_signal(struct ev_loop *l, struct ev_io *io, unsigned events)
+{
+	struct mainctx *m = io->arg;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(m->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			reload(m);
+			write_stats(m);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			log_info("signal %d: stopping (closing listeners and connections)", (int)si.ssi_signo);
+			ev_stop(l);
+			return;
+		default:
+			break;
+		}
+	}
+}
+
+static int
+take_pidfile(void)
+{
+	char buf[32];
+	pid_t pid = pidfile_pid();
+	int n;
+
+	if (pid > 0 && pid != getpid() && alive(pid)) {
+		fprintf(stderr, "%s: a relay is already running as pid %d (%s): stop it, reload it with "
+		    "'xwpf relay --reload', or use --root for another instance\n", applet_name, (int)pid,
+		    path_get(PATH_PIDFILE));
+		return -1;
+	}
+	if (mkdir_p(path_get(PATH_RUN_DIR), 0755) < 0) {
+		fprintf(stderr, "%s: cannot create %s: %s\n", applet_name, path_get(PATH_RUN_DIR), strerror(errno));
+		return -1;
+	}
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (file_write_atomic(path_get(PATH_PIDFILE), buf, (size_t)n, 0644) < 0) {
+		fprintf(stderr, "%s: cannot write %s: %s\n", applet_name, path_get(PATH_PIDFILE), strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+drop_files(void)
+{
+	if (pidfile_pid() == getpid()) {
+		unlink(path_get(PATH_STATS));
+		unlink(path_get(PATH_PIDFILE));
+	}
+}
+
+int
+relay_main(int argc, char **argv)
+{
+	struct opts o;
+	struct store st;
+	struct mainctx m;
+	sigset_t set;
+	char err[ERRLEN];
+	enum log_level lv = LOG_INFO;
+	long nw, nofile;
+	int64_t t0;
+
+	if (parse_args(argc, argv, &o) < 0)
+		return EXIT_USAGE;
+	if (o.reload)
+		return do_reload(&o);
+	if (load(&o, &st, 0) < 0) {
+		fprintf(stderr, "%s: invalid configuration: fix the lines above\n", applet_name);
+		return EXIT_CONFIG;
+	}
+	if (o.check) {
+		printf("%s: %zu rules, configuration valid\n", applet_name, st.nrules);
+		store_free(&st);
+		return EXIT_OK;
+	}
+	memset(&m, 0, sizeof(m));
+	m.o = &o;
+	m.sfd = -1;
+	m.sio.fd = -1;
+	m.exit_code = EXIT_OK;
+	m.started = wall_ms();
+	t0 = now_ms();
+	(void)log_level_parse(st.g.log_level, &lv);
+	if (log_open("xwpf relay", lv, st.g.log_file, st.g.log_max_size) < 0)
+		fprintf(stderr, "%s: cannot open log file %s: %s (logging to stderr)\n", applet_name,
+		    st.g.log_file, strerror(errno));
+	nofile = net_raise_nofile();
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);   /* before any thread: workers inherit it */
+	m.sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	nw = o.workers > 0 ? o.workers : st.g.workers > 0 ? st.g.workers : sysconf(_SC_NPROCESSORS_ONLN);
+	if (nw < 1)
+		nw = 1;
+	if (nw > 256)
+		nw = 256;
+	if (!o.listen) {
+		if (take_pidfile() < 0) {
+			store_free(&st);
+			return EXIT_FAIL;
+		}
+		m.files = 1;
+	}
+	m.rt = rt_new((int)nw, &st.g, err);
+	if (!m.rt) {
+		fprintf(stderr, "%s: %s\n", applet_name, err);
+		m.exit_code = EXIT_FAIL;
+		goto out;
+	}
+	if (rt_apply(m.rt, &st, err) < 0) {
+		fprintf(stderr, "%s: %s\n", applet_name, err);
+		m.exit_code = EXIT_FAIL;
+		goto out;
+	}
+	log_info("started: %zu rules, %zu listeners, %ld workers, %ld descriptors allowed, %s, in %lld ms",
+	    rt_nrules(m.rt), rt_nlisteners(m.rt), nw, nofile, rt_conf.nosplice ? "copy mode" : "splice",
+	    (long long)(now_ms() - t0));
+	apply_global(&st.g);
+	store_free(&st);
+	st.rules = NULL;
+	st.nrules = 0;
+	m.loop = ev_new();
+	if (!m.loop || m.sfd < 0 || ev_io_add(m.loop, &m.sio, m.sfd, EPOLLIN, on_signal, &m) < 0) {
+		fprintf(stderr, "%s: cannot set up the main loop: %s\n", applet_name, strerror(errno));
+		m.exit_code = EXIT_FAIL;
+		goto out;
+	}
+	ev_timer_init(&m.stats, on_stats, &m);
+	write_stats(&m);
+	ev_timer_set(m.loop, &m.stats, ev_now(m.loop) + 1000);
+	ev_run(m.loop);
+out:
+	if (st.rules)
+		store_free(&st);
+	rt_free(m.rt);
+	if (m.loop) {
+		ev_timer_del(m.loop, &m.stats);
+		ev_io_del(m.loop, &m.sio);
+		ev_free(m.loop);
+	}
+	if (m.sfd >= 0)
+		close(m.sfd);
+	if (m.files)
+		drop_files();
+	log_info("stopped");
+	log_close();
+	return m.exit_code;
+}
