@@ -178,14 +178,14 @@ test_srclimit(void)
 	struct sockaddr_storage a = sa("10.0.0.1"), am = sa("::ffff:10.0.0.1"), b = sa("2001:db8::2");
 	int i, ok = 1;
 
-	CHECK(srclimit_init(&sl, 1024, 2, 3) == 0, "init");
+	CHECK(srclimit_init(&sl, 1024, 2, 2) == 0, "init: 2 at once, 2 new per second");
 	CHECK(srclimit_enter(&sl, (struct sockaddr *)&a, 1000) == 0 &&
 	    srclimit_enter(&sl, (struct sockaddr *)&am, 1001) == 0, "two from one source (v4 and v4-mapped)");
 	CHECK(srclimit_enter(&sl, (struct sockaddr *)&a, 1002) == -1 && errno == EMFILE, "a third at once is refused");
 	CHECK(srclimit_enter(&sl, (struct sockaddr *)&b, 1003) == 0, "another source is not affected");
 	srclimit_leave(&sl, (struct sockaddr *)&a);
 	CHECK(srclimit_enter(&sl, (struct sockaddr *)&a, 1004) == -1 && errno == EAGAIN,
-	    "a fourth new one in the same second is refused by the rate");
+	    "a third new one in the same second is refused by the rate");
 	CHECK(srclimit_enter(&sl, (struct sockaddr *)&a, 2100) == 0, "the next second admits again");
 	srclimit_free(&sl);
 
