@@ -5,7 +5,7 @@ MODE  accept   accept and close at once (a plain TCP check passes)
       pong     read exactly "PING\\r\\n", answer "+PONG\\r\\n" (else "-ERR\\r\\n")
       silent   accept and never answer (closes after 60 s)
       wrong    answer "HTTP/1.0 500 oops\\r\\n" to anything
-      closer   accept, read nothing, close
+      closer   accept, read what comes, close (a FIN, no answer)
       greet    send "+OK ready\\r\\n" at once (expect-only checks)
       trickle  send "+PON" one byte every 0.4 s, never the final "G"
       full     listen with a full accept queue: SYNs are dropped, connects hang
@@ -37,6 +37,8 @@ def handle(c):
         elif mode == "silent":
             c.recv(1024)
             time.sleep(60)
+        elif mode == "closer":
+            c.recv(1024)
         elif mode == "wrong":
             c.recv(1024)
             c.sendall(b"HTTP/1.0 500 oops\r\n")
@@ -78,7 +80,7 @@ if ready:
     open(ready, "w").close()
 while True:
     c, _ = s.accept()
-    if mode in ("accept", "closer"):
+    if mode == "accept":
         c.close()
         continue
     threading.Thread(target=handle, args=(c,), daemon=True).start()

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# health send/expect: a backend that accepts but never answers, answers wrong, closes, or
+# trickles the reply is marked down; the check ends by its absolute deadline.
+# timeout: 60
+. "$(dirname "$0")/../lib.sh"
+need python3
+here=$(cd "$(dirname "$0")" && pwd)
+STATE=$XWPF_ROOT/var/lib/xwpf/health
+LOG=$T_DIR/health.log
+slack=400
+[ -n "${XWPF_SANITIZED:-}" ] && slack=1000   # sanitized binaries start slower
+
+srv() {
+	local port=$1 mode=$2 ready="$T_DIR/ready.$1"
+	spawn python3 "$here/health_srv.py" "$port" "$mode" 127.0.0.1 "$ready"
+	wait_for 10 test -e "$ready" || fail "backend $mode on $port did not start"
+}
+field() { awk -v r="$1" -v b="$2" -v n="$3" '$1 == r && $2 == b { print $n }' "$STATE"; }
+
+declare -A P
+for m in pong silent wrong closer trickle greet; do
+	P[$m]=$(free_port)
+	srv "${P[$m]}" "$m"
+done
+B() { echo "127.0.0.1:${P[$1]}"; }
+
+"$XWPF" rule add e1 --listen "127.0.0.1:$(free_port)" --remote "$(B pong)" --remote "$(B silent)" \
+	--remote "$(B wrong)" --remote "$(B closer)" --remote "$(B trickle)" --failover yes \
+	--health_fail 1 --health_send 'PING\r\n' --health_expect '+PONG\r\n' > /dev/null || fail "rule add e1"
+"$XWPF" rule add e2 --listen "127.0.0.1:$(free_port)" --remote "$(B greet)" --remote "$(B wrong)" \
+	--failover yes --health_fail 1 --health_expect '+OK' > /dev/null 2>&1 || fail "rule add e2"
+
+start=$(date +%s%3N)
+"$XWPF" health --once --timeout 1s 2>> "$LOG"
+rc=$?
+end=$(date +%s%3N)
+check_eq "--once exits 0" 0 $rc
+echo "# round took $((end - start)) ms (deadline 1000 ms)"
+
+check_eq "PING\\r\\n answered +PONG\\r\\n: up" "up ok" "$(field e1 "$(B pong)" 3) $(field e1 "$(B pong)" 8)"
+check_eq "accepts but never answers: down, read-timeout" "down read-timeout" \
+	"$(field e1 "$(B silent)" 3) $(field e1 "$(B silent)" 8)"
+check_eq "answers something else: down, mismatch" "down mismatch" "$(field e1 "$(B wrong)" 3) $(field e1 "$(B wrong)" 8)"
+check_eq "closes without answering: down, closed" "down closed" "$(field e1 "$(B closer)" 3) $(field e1 "$(B closer)" 8)"
+check_eq "trickles a partial reply: down, read-timeout" "down read-timeout" \
+	"$(field e1 "$(B trickle)" 3) $(field e1 "$(B trickle)" 8)"
+check_eq "expect only: the greeting matches" "up ok" "$(field e2 "$(B greet)" 3) $(field e2 "$(B greet)" 8)"
+check_eq "expect only: no greeting in time" "down read-timeout" "$(field e2 "$(B wrong)" 3) $(field e2 "$(B wrong)" 8)"
+
+# deadlines: the slow ones end by start + 1000 ms, the fast ones did not wait for them
+t_trickle=$(( $(field e1 "$(B trickle)" 6) - start ))
+t_silent=$(( $(field e1 "$(B silent)" 6) - start ))
+t_pong=$(( $(field e1 "$(B pong)" 6) - start ))
+t_wrong=$(( $(field e1 "$(B wrong)" 6) - start ))
+echo "# finished after: pong ${t_pong} ms, wrong ${t_wrong} ms, silent ${t_silent} ms, trickle ${t_trickle} ms"
+check "a trickling backend cannot stretch its check past the deadline (${t_trickle} ms)" \
+	test "$t_trickle" -ge 950 -a "$t_trickle" -le $((1000 + slack))
+check "a silent backend ends at its deadline (${t_silent} ms)" test "$t_silent" -ge 950 -a "$t_silent" -le $((1000 + slack))
+check "the answering backends completed without waiting (${t_pong}, ${t_wrong} ms)" \
+	test "$t_pong" -le "$slack" -a "$t_wrong" -le "$slack"
+check "the whole round took one deadline, not one per slow backend ($((end - start)) ms)" \
+	test $((end - start)) -le $((1000 + slack))
+
+check "the log says why: the reply that came" grep -q "$(B wrong) is down: the reply does not start with health_expect: got 'HTTP/1\.'" "$LOG"
+check "the log says why: partial reply" grep -q "$(B trickle) is down: no (complete) reply in time: 3 of 7 expected bytes" "$LOG"
+finish
