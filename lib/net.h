@@ -7,10 +7,11 @@
  * egress NIC, MPTCP, keepalive, TCP_NODELAY). Never prints; errors go to
  * the caller's err buffer (ERRLEN) or errno.
  */
+#include <netinet/in.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
-#ifndef IPPROTO_MPTCP
+#ifndef IPPROTO_MPTCP   /* glibc before 2.32 and old musl; glibc declares it in an enum */
 #define IPPROTO_MPTCP 262
 #endif
 
