@@ -3,7 +3,10 @@
  * Keep it sorted by name (a unit test checks). Every applet lives in
  * applets/NAME.c and exports only NAME_main and NAME_usage.
  */
+APPLET(export, "write the whole setup (store, keys, health, MPTCP) into one .tar.gz")
 APPLET(health, "check backends, mark them up or down for the relay (--once, --watch, --status)")
+APPLET(import, "restore an export, or migrate xwPF archives and realm configs (--undo)")
 APPLET(mptcp, "MPTCP on this host: status, enable/disable, endpoints and limits (netlink)")
 APPLET(relay, "forward TCP and UDP: the store's rules or one -l/-r rule (SIGHUP reloads)")
 APPLET(rule, "add, list, change and delete forwarding rules in the store")
+APPLET(status, "is the relay running; per-rule connections, bytes and failures (--json)")

@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+"""Test peers for the relay scenarios: servers and clients over real sockets.
+
+  peer.py serve [--tcp H:P] [--udp H:P] [--mode echo|reply|whoami]
+      echo    TCP: echo until EOF, then close; UDP: echo each datagram
+      reply   TCP: read until EOF, then send sha256(received) + 1 MiB, close
+      whoami  TCP: send the client's address, close
+  peer.py tcp H P SIZE [--mode echo|reply] [--seed N]   exit 0 when byte-exact
+  peer.py udp H P SIZE...                                 each datagram echoed intact
+  peer.py who H P                                          prints what the server saw
+  peer.py load H P SECONDS [--idle N]                      churn + N long-lived conns;
+      prints "conns=N failed=M idle_broken=K"
+  peer.py hold H P N SECONDS                               open N idle conns, hold, close
+"""
+import hashlib, os, random, socket, sys, threading, time
+
+def hp(s):
+    h, p = s.rsplit(':', 1)
+    return h.strip('[]'), int(p)
+
+def family(h):
+    return socket.AF_INET6 if ':' in h else socket.AF_INET
+
+def payload(size, seed=1):
+    r = random.Random(seed)
+    return r.randbytes(size) if size else b''
+
+REPLY_TAIL = payload(1 << 20, 7)
+
+def serve_tcp(addr, mode):
+    h, p = hp(addr)
+    s = socket.socket(family(h), socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((h, p)); s.listen(1024)
+    def handle(c, a):
+        try:
+            if mode == 'whoami':
+                c.sendall(a[0].encode()); return
+            if mode == 'reply':
+                hsh = hashlib.sha256()
+                while True:
+                    d = c.recv(1 << 16)
+                    if not d: break
+                    hsh.update(d)
+                c.sendall(hsh.hexdigest().encode() + REPLY_TAIL); return
+            while True:
+                d = c.recv(1 << 16)
+                if not d: break
+                c.sendall(d)
+        except OSError:
+            pass
+        finally:
+            c.close()
+    while True:
+        c, a = s.accept()
+        threading.Thread(target=handle, args=(c, a), daemon=True).start()
+
+def serve_udp(addr):
+    h, p = hp(addr)
+    s = socket.socket(family(h), socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    s.bind((h, p))
+    while True:
+        d, a = s.recvfrom(70000)
+        s.sendto(d, a)
+
+def cmd_serve(args):
+    mode = 'echo'; tcp = []; udp = []
+    i = 0
+    while i < len(args):
+        if args[i] == '--tcp': tcp.append(args[i + 1]); i += 2
+        elif args[i] == '--udp': udp.append(args[i + 1]); i += 2
+        elif args[i] == '--mode': mode = args[i + 1]; i += 2
+        else: sys.exit('serve: bad argument ' + args[i])
+    for a in tcp: threading.Thread(target=serve_tcp, args=(a, mode), daemon=True).start()
+    for a in udp: threading.Thread(target=serve_udp, args=(a,), daemon=True).start()
+    while True: time.sleep(3600)
+
+def connect(h, p, timeout=20):
+    return socket.create_connection((h, p), timeout=timeout)
+
+def cmd_tcp(args):
+    h, p, size = args[0], int(args[1]), int(args[2])
+    mode = 'echo'; seed = size
+    if '--mode' in args: mode = args[args.index('--mode') + 1]
+    data = payload(size, seed)
+    s = connect(h, p, 60)
+    def writer():
+        mv = memoryview(data)
+        for off in range(0, len(data), 1 << 18):
+            s.sendall(mv[off:off + (1 << 18)])
+        s.shutdown(socket.SHUT_WR)
+    t = threading.Thread(target=writer); t.start()
+    hsh = hashlib.sha256(); n = 0; got = bytearray() if mode == 'reply' else None
+    while True:
+        d = s.recv(1 << 20)
+        if not d: break
+        n += len(d); hsh.update(d)
+        if got is not None: got += d
+    t.join(); s.close()
+    if mode == 'echo':
+        ok = n == size and hsh.digest() == hashlib.sha256(data).digest()
+        print(f'sent={size} got={n} match={ok}')
+    else:
+        want = hashlib.sha256(data).hexdigest().encode() + REPLY_TAIL
+        ok = bytes(got) == want
+        print(f'sent={size} reply={len(got)} want={len(want)} match={ok}')
+    sys.exit(0 if ok else 1)
+
+def cmd_udp(args):
+    h, p = args[0], int(args[1])
+    s = socket.socket(family(h), socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    s.settimeout(3)
+    s.connect((h, p))
+    bad = 0
+    for sz in args[2:]:
+        sz = int(sz); d = payload(sz, sz + 3)
+        ok = False
+        for _ in range(3):   # loopback does not lose, but be kind
+            s.send(d)
+            try:
+                r = s.recv(70000); ok = r == d
+                if ok: break
+            except socket.timeout:
+                pass
+        print(f'udp {sz} {"ok" if ok else "BAD"}')
+        bad += not ok
+    sys.exit(1 if bad else 0)
+
+def cmd_who(args):
+    s = connect(args[0], int(args[1]))
+    d = b''
+    while True:
+        x = s.recv(1000)
+        if not x: break
+        d += x
+    print(d.decode())
+
+def cmd_load(args):
+    h, p, secs = args[0], int(args[1]), float(args[2])
+    idle = int(args[args.index('--idle') + 1]) if '--idle' in args else 4
+    end = time.time() + secs
+    stats = {'conns': 0, 'failed': 0, 'idle_broken': 0}
+    lock = threading.Lock()
+    def churn():
+        i = 0
+        while time.time() < end:
+            i += 1
+            try:
+                s = connect(h, p, 5)
+                msg = b'x' * (1 + i % 3000)
+                s.sendall(msg); s.shutdown(socket.SHUT_WR)
+                got = b''
+                while True:
+                    d = s.recv(65536)
+                    if not d: break
+                    got += d
+                s.close()
+                with lock:
+                    stats['conns'] += 1
+                    if got != msg: stats['failed'] += 1
+            except OSError as e:
+                with lock: stats['failed'] += 1; stats.setdefault('err', str(e))
+            time.sleep(0.002)
+    def longlived():
+        try:
+            s = connect(h, p, 5)
+            while time.time() < end:
+                s.sendall(b'ping'); d = b''
+                while len(d) < 4:
+                    x = s.recv(4 - len(d))
+                    if not x: raise OSError('closed by peer')
+                    d += x
+                time.sleep(0.05)
+            s.close()
+        except OSError as e:
+            with lock: stats['idle_broken'] += 1; stats.setdefault('err', str(e))
+    ts = [threading.Thread(target=churn) for _ in range(4)] + [threading.Thread(target=longlived) for _ in range(idle)]
+    for t in ts: t.start()
+    for t in ts: t.join()
+    print(' '.join(f'{k}={v}' for k, v in stats.items()))
+
+def cmd_hold(args):
+    h, p, n, secs = args[0], int(args[1]), int(args[2]), float(args[3])
+    socks = []; refused = 0
+    for _ in range(n):
+        try:
+            s = connect(h, p, 2); socks.append(s)
+        except OSError:
+            refused += 1
+    print(f'opened={len(socks)} refused={refused}', flush=True)
+    time.sleep(secs)
+    for s in socks: s.close()
+
+cmds = {'serve': cmd_serve, 'tcp': cmd_tcp, 'udp': cmd_udp, 'who': cmd_who, 'load': cmd_load, 'hold': cmd_hold}
+if len(sys.argv) < 2 or sys.argv[1] not in cmds:
+    sys.exit(__doc__)
+cmds[sys.argv[1]](sys.argv[2:])
