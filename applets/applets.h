@@ -9,3 +9,4 @@ APPLET(import, "restore an export, or migrate xwPF archives and realm configs (-
 APPLET(mptcp, "MPTCP on this host: status, enable/disable, endpoints and limits (netlink)")
 APPLET(relay, "forward TCP and UDP: the store's rules or one -l/-r rule (SIGHUP reloads)")
 APPLET(rule, "add, list, change and delete forwarding rules in the store")
+APPLET(status, "is the relay running; per-rule connections, bytes and failures (--json)")
