@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# linktest between two namespaces joined by a veth pair shaped to 100 Mbit/s
+# with tbf on both sides: TCP throughput within 10% of 100 Mbit/s each way
+# (single and 2 streams), both ends' qdisc reported as tbf, and the JSON
+# holding the same figures as the table.
+# timeout: 120
+. "$(dirname "$0")/../lib.sh"
+need_root
+need python3 tc
+tools=$(cd "$(dirname "$0")/../tools" && pwd)
+
+C=$(netns_add ltc) || { fail "netns"; finish; }
+S=$(netns_add lts) || { fail "netns"; finish; }
+vc=ltc$$ vs=lts$$
+ip link add "$vc" netns "$C" type veth peer name "$vs" netns "$S" &&
+	ip -n "$C" addr add 10.7.0.1/24 dev "$vc" && ip -n "$S" addr add 10.7.0.2/24 dev "$vs" &&
+	ip -n "$C" link set "$vc" up && ip -n "$S" link set "$vs" up &&
+	tc -n "$C" qdisc add dev "$vc" root tbf rate 100mbit burst 32kbit latency 400ms &&
+	tc -n "$S" qdisc add dev "$vs" root tbf rate 100mbit burst 32kbit latency 400ms ||
+	{ fail "veth and tbf setup"; finish; }
+
+spawn_ns "$S" "$XWPF" linktest --server --listen 10.7.0.2:5210 --quiet
+wait_for 10 ip netns exec "$C" bash -c 'exec 3<>/dev/tcp/10.7.0.2/5210' || { fail "server not reachable"; finish; }
+
+ip netns exec "$C" "$XWPF" linktest 10.7.0.2:5210 --time 3 --streams 2 --count 5 --only info,latency,tcp,udp \
+	--json="$T_DIR/out.json" > "$T_DIR/table.txt" 2> "$T_DIR/err.txt"
+rc=$?
+cat "$T_DIR/table.txt" "$T_DIR/err.txt"
+check_eq "client exit status" 0 "$rc"
+python3 "$tools/lt_check.py" same "$T_DIR/table.txt" "$T_DIR/out.json" | sed "s/^ok/ok - $T_NAME:/;s/^not ok/not ok - $T_NAME:/"
+python3 - "$T_DIR/out.json" <<'PY' | sed "s/^ok/ok - $T_NAME:/;s/^not ok/not ok - $T_NAME:/"
+import json, sys
+j = json.load(open(sys.argv[1]))
+def check(name, cond, got):
+    print(("ok" if cond else "not ok") + " %s (got %s)" % (name, got))
+seen = set()
+for t in j["tcp"]:
+    seen.add((t["direction"], t["streams"]))
+    check("tcp %s %d stream(s) within 10%% of 100 Mbit/s" % (t["direction"], t["streams"]),
+          t["ok"] and 90 <= t["mbps"] <= 110, t.get("mbps"))
+check("tcp phases: upload and download, 1 and 2 streams", seen == {("upload", 1), ("download", 1), ("upload", 2), ("download", 2)}, sorted(seen))
+check("local qdisc is tbf", j["system"]["local"]["qdisc"] == "tbf", j["system"]["local"]["qdisc"])
+check("remote qdisc is tbf", j["system"]["remote"]["qdisc"] == "tbf", j["system"]["remote"]["qdisc"])
+for u in j["udp"]:
+    check("udp %s ran at the measured tcp rate" % u["direction"], u["ok"] and 85 <= u["rate_mbps"] <= 110, u.get("rate_mbps"))
+PY
+finish

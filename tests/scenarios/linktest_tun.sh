@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# linktest across a TUN link emulator (tests/tools/lt_tunfwd.py) adding 20 ms
+# each way and dropping 5% of the packets with a fixed seed: the reported
+# round trip is 40 +- 4 ms and the UDP loss 5 +- 2 % each way.
+# timeout: 150
+. "$(dirname "$0")/../lib.sh"
+need_root
+need python3
+tools=$(cd "$(dirname "$0")/../tools" && pwd)
+
+A=$(netns_add lta) || { fail "netns"; finish; }
+B=$(netns_add ltb) || { fail "netns"; finish; }
+ta=lta$$ tb=ltb$$
+spawn python3 "$tools/lt_tunfwd.py" --delay-ms 20 --loss 0.05 --seed 7 --seconds 140 \
+	--ready "$T_DIR/ready" "$ta" "$tb"
+wait_for 15 test -s "$T_DIR/ready" || { fail "the TUN forwarder did not start"; finish; }
+ip link set "$ta" netns "$A" && ip link set "$tb" netns "$B" &&
+	ip -n "$A" addr add 10.9.0.1 peer 10.9.0.2 dev "$ta" &&
+	ip -n "$B" addr add 10.9.0.2 peer 10.9.0.1 dev "$tb" &&
+	ip -n "$A" link set "$ta" up && ip -n "$B" link set "$tb" up ||
+	{ fail "TUN setup"; finish; }
+# unprivileged ICMP echo on the client side
+ip netns exec "$A" sysctl -qw net.ipv4.ping_group_range="0 2147483647"
+
+spawn_ns "$B" "$XWPF" linktest --server --listen 10.9.0.2:5210 --quiet
+wait_for 15 ip netns exec "$A" bash -c 'exec 3<>/dev/tcp/10.9.0.2/5210' || { fail "server not reachable"; finish; }
+
+ip netns exec "$A" "$XWPF" linktest 10.9.0.2 --only info,latency,udp --count 20 --udp-rate 8M --time 3 \
+	--json="$T_DIR/out.json" > "$T_DIR/table.txt" 2> "$T_DIR/err.txt"
+rc=$?
+cat "$T_DIR/table.txt" "$T_DIR/err.txt"
+check_eq "client exit status" 0 "$rc"
+python3 "$tools/lt_check.py" same "$T_DIR/table.txt" "$T_DIR/out.json" | sed "s/^/ /;s/^ ok/ok - $T_NAME:/;s/^ not ok/not ok - $T_NAME:/"
+python3 - "$T_DIR/out.json" <<'PY' | sed "s/^ok/ok - $T_NAME:/;s/^not ok/not ok - $T_NAME:/"
+import json, sys
+j = json.load(open(sys.argv[1]))
+def check(name, cond, got):
+    print(("ok" if cond else "not ok") + " %s (got %s)" % (name, got))
+lat = j["latency"]
+for k in ("tcp_connect", "icmp", "control_echo"):
+    v = lat[k].get("avg_ms")
+    if k == "control_echo":   # TCP retransmits after a loss can stretch one sample: median-free check on min
+        v = lat[k].get("min_ms")
+    check("%s round trip 40 +- 4 ms" % k, v is not None and 36 <= v <= 44, v)
+for u in j["udp"]:
+    check("udp %s loss 5 +- 2 %%" % u["direction"], u["ok"] and 3 <= u["loss_pct"] <= 7,
+          "%s%% of %s" % (u.get("loss_pct"), u.get("sent")))
+    check("udp %s enough datagrams for the tolerance" % u["direction"], u.get("sent", 0) >= 2000, u.get("sent"))
+PY
+finish
