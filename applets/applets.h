@@ -7,6 +7,7 @@ APPLET(export, "write the whole setup (store, keys, health, MPTCP) into one .tar
 APPLET(health, "check backends, mark them up or down for the relay (--once, --watch, --status)")
 APPLET(import, "restore an export, or migrate xwPF archives and realm configs (--undo)")
 APPLET(linktest, "latency, loss, bandwidth both ways and the route to another xwpf (--server)")
+APPLET(menu, "the interactive menu (also: pf): status, rules, transports, balancing, service, uninstall")
 APPLET(mptcp, "MPTCP on this host: status, enable/disable, endpoints and limits (netlink)")
 APPLET(relay, "forward TCP and UDP: the store's rules or one -l/-r rule (SIGHUP reloads)")
 APPLET(rule, "add, list, change and delete forwarding rules in the store")

@@ -1,0 +1,707 @@
+/*
+ * menu: the interactive face of xwpf (`xwpf menu`, or `pf`), laid out like
+ * xwPF's menus: a status block on top, then digits. It reads the store
+ * through lib/store.h and changes everything through the other applets
+ * run as children of the same binary, so there is one copy of each
+ * piece of logic. Applets missing from this build are shown as such.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "applet.h"
+#include "menu.h"
+#include "paths.h"
+#include "util.h"
+
+#ifndef XWPF_VERSION
+#define XWPF_VERSION "0.0.0-dev"
+#endif
+
+const char menu_usage[] =
+    "usage: xwpf menu    (or: pf)\n"
+    "\n"
+    "The interactive menu: a status block (relay, rules, traffic, health), then\n"
+    "digits for rules (add, edit, delete, on/off, load balancing, PROXY, MPTCP),\n"
+    "transports (ws, tls, wss, for the relay and the exit side), start/stop,\n"
+    "logs, link test, export/import and uninstall. Every change goes through\n"
+    "`xwpf rule ...`; Enter takes the default shown, 0 goes back, end of input\n"
+    "or Ctrl-C leaves with nothing half-written.\n"
+    "\n"
+    "Chinese when LANG (or LC_ALL) starts with zh; colours on a terminal unless\n"
+    "NO_COLOR is set. --root DIR (or XWPF_ROOT) works on the store under DIR.\n";
+
+struct store menu_st;
+
+int
+menu_store_load(void)
+{
+	struct store_diags d = { 0 };
+	char buf[600];
+	size_t i;
+	int rc;
+
+	store_free(&menu_st);
+	rc = store_load(path_get(PATH_CONF), &menu_st, &d);
+	if (rc < 0) {
+		menu_err(TR("the store does not validate; fix it (or run xwpf rule check):",
+		    "规则文件校验失败，请修正（或运行 xwpf rule check）："));
+		for (i = 0; i < d.n; i++)
+			if (d.v[i].error)
+				menu_err("%s", store_diag_format(&d, i, buf, sizeof(buf)));
+	}
+	store_diags_free(&d);
+	return rc;
+}
+
+static int
+rooted(void)
+{
+	const char *r = getenv("XWPF_ROOT");
+
+	return r && *r && strcmp(r, "/") != 0;
+}
+
+int
+menu_relay_pid(void)
+{
+	char *s = file_read(path_get(PATH_PIDFILE), NULL);
+	long pid = 0;
+
+	if (s) {
+		str_trim(s);
+		if (parse_long(s, 2, 1 << 22, &pid) < 0 || (kill((pid_t)pid, 0) < 0 && errno != EPERM))
+			pid = 0;
+		free(s);
+	}
+	return (int)pid;
+}
+
+static int
+service_manager(void)   /* 1 systemd, 2 OpenRC, 0 none (or a --root store) */
+{
+	struct stat sb;
+
+	if (rooted())
+		return 0;
+	if (stat("/run/systemd/system", &sb) == 0 && menu_have_cmd("systemctl") &&
+	    stat("/etc/systemd/system/xwpf.service", &sb) == 0)
+		return 1;
+	if (menu_have_cmd("rc-service") && stat("/etc/init.d/xwpf", &sb) == 0)
+		return 2;
+	return 0;
+}
+
+/* ---- the status block ---- */
+
+static const struct mj *
+find_named(const struct mj *j, const char *name, const char *backend)
+{
+	const struct mj *c, *f;
+
+	if (!j)
+		return NULL;
+	if (j->type == MJ_OBJ) {
+		const char *n = menu_json_str(j, "rule");
+
+		if (!n)
+			n = menu_json_str(j, "name");
+		if (n && strcmp(n, name) == 0) {
+			const char *b = menu_json_str(j, "backend");
+			if (!backend ? !b : (b && strcmp(b, backend) == 0))
+				return j;
+		}
+	}
+	if (j->type == MJ_OBJ || j->type == MJ_ARR)
+		for (c = j->child; c; c = c->next)
+			if ((f = find_named(c, name, backend)) != NULL)
+				return f;
+	return NULL;
+}
+
+static struct mj *health_json, *status_json;
+
+static void
+fetch_runtime(void)
+{
+	char *out = NULL;
+
+	menu_json_free(health_json);
+	menu_json_free(status_json);
+	health_json = status_json = NULL;
+	if (menu_has_applet("health")) {
+		const char *a[] = { "health", "--status", "--json", NULL };
+		if (menu_capture(a, 1, &out) == 0)
+			health_json = menu_json_parse(out);
+		free(out);
+		out = NULL;
+	}
+	if (menu_relay_pid() && menu_has_applet("status")) {
+		const char *a[] = { "status", "--json", NULL };
+		if (menu_capture(a, 1, &out) == 0)
+			status_json = menu_json_parse(out);
+		free(out);
+	}
+}
+
+static void
+transport_label(const struct store_rule *r, char *buf, size_t size)
+{
+	const char *t = r->role == ROLE_EXIT ? r->listen_transport : r->remote_transport;
+	int ws = strstr(t, "ws") != NULL, tls = strstr(t, "tls") != NULL;
+
+	snprintf(buf, size, "%s", !*t ? "plain" : ws && tls ? "wss" : ws ? "ws" : tls ? "tls" : t);
+}
+
+void
+menu_rule_line(const struct store_rule *r, size_t idx, char *buf, size_t size)
+{
+	char l[300], hp[300], tr[32], px[64];
+	size_t n = 0, i;
+	struct hostport lh = r->listen;
+
+	if (!*lh.host)
+		strcpy(lh.host, "::");
+	hostport_format(&lh, l, sizeof(l));
+	if (*r->listen_interface)
+		snprintf(l + strlen(l), sizeof(l) - strlen(l), "%%%s", r->listen_interface);
+	n += (size_t)snprintf(buf + n, size - n, "%2zu. %s%-4s%s %s%s%s %s%s ->", idx + 1,
+	    r->enabled ? menu_c(C_GREEN) : menu_c(C_DIM), r->enabled ? TR("on", "启用") : TR("off", "停用"),
+	    menu_c(C_RESET), menu_c(C_BOLD), r->name, menu_c(C_RESET), l,
+	    r->role == ROLE_EXIT ? TR(" (exit)", "（落地）") : "");
+	if (*r->through.host || *r->interface)
+		n += (size_t)snprintf(buf + n, size - n, " %s%s%s ->", r->through.host,
+		    *r->through.host && *r->interface ? "%" : "", r->interface);
+	for (i = 0; i < r->nremotes && n < size; i++) {
+		const struct mj *h;
+		const char *state;
+
+		hostport_format(&r->remotes[i].addr, hp, sizeof(hp));
+		n += (size_t)snprintf(buf + n, size - n, "%s %s", i ? "," : "", hp);
+		if (r->nremotes > 1 && r->balance != BALANCE_FAILOVER && r->balance != BALANCE_OFF && n < size)
+			n += (size_t)snprintf(buf + n, size - n, " w%d", r->remotes[i].weight);
+		h = find_named(health_json, r->name, hp);
+		if (h && (state = menu_json_str(h, "state")) != NULL && n < size)
+			n += (size_t)snprintf(buf + n, size - n, " %s[%s]%s", strcmp(state, "up") == 0 ?
+			    menu_c(C_GREEN) : strcmp(state, "down") == 0 ? menu_c(C_RED) : menu_c(C_DIM),
+			    strcmp(state, "up") == 0 ? TR("up", "正常") : strcmp(state, "down") == 0 ? TR("down", "故障") :
+			    TR("unchecked", "未检查"), menu_c(C_RESET));
+	}
+	if (n >= size)
+		return;
+	transport_label(r, tr, sizeof(tr));
+	n += (size_t)snprintf(buf + n, size - n, "\n      %s%s %s", menu_c(C_DIM), store_proto_name(r->protocols), tr);
+	if (r->nremotes > 1 && n < size)
+		n += (size_t)snprintf(buf + n, size - n, "  %s%s", store_balance_name(r->balance),
+		    r->failover ? "+failover" : "");
+	store_proxy_name(r, px, sizeof(px));
+	if (strcmp(px, "off") != 0 && n < size)
+		n += (size_t)snprintf(buf + n, size - n, "  proxy %s", px);
+	if (r->mptcp && n < size)
+		n += (size_t)snprintf(buf + n, size - n, "  mptcp %s", store_mptcp_name(r->mptcp));
+	{
+		const struct mj *s = find_named(status_json, r->name, NULL);
+		if (s && n < size) {
+			char up[32], down[32];
+			double bu = menu_json_num(s, "bytes_up", -1), bd = menu_json_num(s, "bytes_down", -1);
+			double act = menu_json_num(s, "tcp_active", menu_json_num(s, "active", -1));
+
+			if (bu >= 0 && bd >= 0)
+				n += (size_t)snprintf(buf + n, size - n, "  ↑%s ↓%s", fmt_bytes(up, sizeof(up),
+				    (uint64_t)bu), fmt_bytes(down, sizeof(down), (uint64_t)bd));
+			if (act >= 0 && n < size)
+				n += (size_t)snprintf(buf + n, size - n, TR("  %.0f active", "  %.0f 个连接"), act);
+		}
+	}
+	if (*r->note && n < size)
+		n += (size_t)snprintf(buf + n, size - n, "  # %s", r->note);
+	if (n < size)
+		snprintf(buf + n, size - n, "%s", menu_c(C_RESET));
+}
+
+static void
+status_block(void)
+{
+	size_t i, on = 0, exits = 0;
+	int pid = menu_relay_pid();
+	char line[4096];
+
+	printf("\n%s%sxwpf %s%s  %s\n", menu_c(C_BOLD), menu_c(C_CYAN), XWPF_VERSION, menu_c(C_RESET),
+	    TR("port forwarding relay", "端口转发中继"));
+	if (rooted())
+		printf("  %s%s %s%s\n", menu_c(C_DIM), TR("root:", "根目录："), getenv("XWPF_ROOT"), menu_c(C_RESET));
+	if (pid)
+		printf("  %s: %s%s%s (pid %d)\n", TR("relay", "中继服务"), menu_c(C_GREEN), TR("running", "运行中"),
+		    menu_c(C_RESET), pid);
+	else
+		printf("  %s: %s%s%s\n", TR("relay", "中继服务"), menu_c(C_YELLOW), TR("not running", "未运行"),
+		    menu_c(C_RESET));
+	if (menu_store_load() < 0)
+		return;
+	for (i = 0; i < menu_st.nrules; i++) {
+		on += menu_st.rules[i].enabled != 0;
+		exits += menu_st.rules[i].role == ROLE_EXIT;
+	}
+	printf(TR("  rules: %zu (%zu on, %zu off; %zu relay, %zu exit)\n",
+	    "  规则：%zu 条（启用 %zu，停用 %zu；中转 %zu，落地 %zu）\n"),
+	    menu_st.nrules, on, menu_st.nrules - on, menu_st.nrules - exits, exits);
+	fetch_runtime();
+	for (i = 0; i < menu_st.nrules; i++) {
+		menu_rule_line(&menu_st.rules[i], i, line, sizeof(line));
+		printf("  %s\n", line);
+	}
+	menu_json_free(health_json);
+	menu_json_free(status_json);
+	health_json = status_json = NULL;
+}
+
+const struct store_rule *
+menu_pick_rule(const char *prompt)
+{
+	char line[4096];
+	size_t i;
+	int n;
+
+	if (menu_store_load() < 0)
+		return NULL;
+	if (menu_st.nrules == 0) {
+		menu_note("%s", TR("no rules yet: add one first", "还没有规则：请先添加"));
+		return NULL;
+	}
+	for (i = 0; i < menu_st.nrules; i++) {
+		menu_rule_line(&menu_st.rules[i], i, line, sizeof(line));
+		printf("  %s\n", line);
+	}
+	n = menu_choice(prompt, 0, (int)menu_st.nrules, -1);
+	return n <= 0 ? NULL : &menu_st.rules[n - 1];
+}
+
+/* ---- service control ---- */
+
+void
+menu_after_change(void)
+{
+	int pid = menu_relay_pid();
+
+	if (!pid) {
+		menu_note("%s", TR("saved. The relay is not running: start it from the main menu (3).",
+		    "已保存。中继服务未运行：请在主菜单（3）启动。"));
+		return;
+	}
+	if (menu_has_applet("relay")) {
+		const char *a[] = { "relay", "--reload", NULL };
+		if (menu_run(a) == 0) {
+			menu_note("%s", TR("saved; the running relay reloaded it (no connection dropped).",
+			    "已保存；运行中的中继已热重载（不断开现有连接）。"));
+			return;
+		}
+	}
+	if (kill(pid, SIGHUP) == 0)
+		menu_note("%s", TR("saved; the running relay was told to reload (SIGHUP).", "已保存；已通知中继重载（SIGHUP）。"));
+	else
+		menu_err(TR("saved, but the relay (pid %d) could not be signalled: %s", "已保存，但无法通知中继（pid %d）：%s"),
+		    pid, strerror(errno));
+}
+
+static void
+foreground_hint(void)
+{
+	if (rooted())
+		menu_note(TR("to run it in the foreground: xwpf --root %s relay", "前台运行：xwpf --root %s relay"),
+		    getenv("XWPF_ROOT"));
+	else
+		menu_note("%s", TR("no service manager found: run it in the foreground with: xwpf relay "
+		    "(or install with install.sh for a service)", "未找到服务管理器：前台运行 xwpf relay（或用 install.sh 安装为服务）"));
+}
+
+static void
+start_relay(void)
+{
+	int sm = service_manager(), pid;
+
+	if (sm == 1) {
+		const char *a[] = { "systemctl", "restart", "xwpf.service", NULL };
+		if (menu_exec(a) == 0)
+			menu_note("%s", TR("xwpf.service restarted", "xwpf.service 已重启"));
+		return;
+	}
+	if (sm == 2) {
+		const char *a[] = { "rc-service", "xwpf", "restart", NULL };
+		menu_exec(a);
+		return;
+	}
+	if ((pid = menu_relay_pid()) != 0) {
+		if (kill(pid, SIGHUP) == 0)
+			menu_note(TR("the relay (pid %d) reloaded the store: hot, no connection dropped",
+			    "中继（pid %d）已热重载规则，不断开连接"), pid);
+		else
+			menu_err(TR("cannot signal pid %d: %s", "无法向 pid %d 发送信号：%s"), pid, strerror(errno));
+		return;
+	}
+	if (!menu_has_applet("relay")) {
+		menu_err("%s", TR("the relay is not in this build", "此版本不包含 relay"));
+		return;
+	}
+	foreground_hint();
+	if (menu_yes(TR("Start it in the background now?", "现在在后台启动吗？"), 0)) {
+		pid_t c = fork();
+
+		if (c == 0) {
+			const char *log = path_get(PATH_LOG);
+			char dir[512];
+			FILE *f;
+
+			setsid();
+			snprintf(dir, sizeof(dir), "%s", log);
+			if (strrchr(dir, '/'))
+				*strrchr(dir, '/') = '\0';
+			mkdir_p(dir, 0755);
+			if ((f = freopen(log, "a", stdout)) != NULL)
+				dup2(fileno(f), STDERR_FILENO);
+			freopen("/dev/null", "r", stdin);
+			signal(SIGINT, SIG_DFL);
+			execl("/proc/self/exe", "xwpf", "relay", (char *)NULL);
+			_exit(127);
+		}
+		if (c > 0) {
+			int i;
+			for (i = 0; i < 30 && !menu_relay_pid(); i++)
+				usleep(100000);
+			if (menu_relay_pid())
+				menu_note(TR("relay started (pid %d); its log: %s", "中继已启动（pid %d）；日志：%s"),
+				    menu_relay_pid(), path_get(PATH_LOG));
+			else
+				menu_err(TR("the relay did not start: see %s", "中继未能启动：见 %s"), path_get(PATH_LOG));
+		}
+	}
+}
+
+static void
+stop_relay(void)
+{
+	int sm = service_manager(), pid, i;
+
+	if (sm == 1) {
+		const char *a[] = { "systemctl", "stop", "xwpf.service", NULL };
+		menu_exec(a);
+		return;
+	}
+	if (sm == 2) {
+		const char *a[] = { "rc-service", "xwpf", "stop", NULL };
+		menu_exec(a);
+		return;
+	}
+	if (!(pid = menu_relay_pid())) {
+		menu_note("%s", TR("the relay is not running", "中继未在运行"));
+		return;
+	}
+	if (!menu_yes(TR("Stop the relay? Every forwarded connection closes", "停止中继？所有转发连接都会断开"), 0))
+		return;
+	if (kill(pid, SIGTERM) < 0) {
+		menu_err(TR("cannot stop pid %d: %s", "无法停止 pid %d：%s"), pid, strerror(errno));
+		return;
+	}
+	for (i = 0; i < 50 && kill(pid, 0) == 0; i++)
+		usleep(100000);
+	menu_note(kill(pid, 0) == 0 ? TR("pid %d is still stopping (draining connections)", "pid %d 仍在停止中（等待连接结束）") :
+	    TR("relay (pid %d) stopped", "中继（pid %d）已停止"), pid);
+}
+
+static void
+show_logs(void)
+{
+	const char *file;
+	char buf[600];
+	char *text;
+	size_t len;
+
+	if (service_manager() == 1 && menu_have_cmd("journalctl")) {
+		const char *a[] = { "journalctl", "-u", "xwpf.service", "-u", "xwpf-health.service", "-n", "60",
+			"--no-pager", NULL };
+		menu_exec(a);
+		return;
+	}
+	menu_store_load();
+	file = *menu_st.g.log_file ? path_rooted(menu_st.g.log_file, buf, sizeof(buf)) : path_get(PATH_LOG);
+	if (!(text = file_read(file, &len))) {
+		menu_note(TR("no log file at %s: the relay logs to its standard error unless log_file is set "
+		    "in [global]", "%s 没有日志文件：除非 [global] 设置了 log_file，中继日志输出到标准错误"), file);
+		return;
+	}
+	{
+		size_t lines = 0, i = len;
+		while (i > 0 && lines <= 60)
+			if (text[--i] == '\n')
+				lines++;
+		printf("%s== %s ==%s\n%s", menu_c(C_DIM), file, menu_c(C_RESET), text + (i ? i + 1 : 0));
+	}
+	free(text);
+}
+
+static void
+link_test(void)
+{
+	char host[300], port[16], secs[16], target[330];
+	int c;
+
+	menu_title(TR("Link test", "链路测试"));
+	if (!menu_has_applet("linktest")) {
+		menu_note("%s", TR("linktest is not in this build", "此版本不包含 linktest"));
+		return;
+	}
+	printf(" 1. %s\n 2. %s\n 0. %s\n", TR("server: wait for a test from the other end", "服务端：等待对端测试"),
+	    TR("client: test the link to a server", "客户端：测试到服务端的链路"), TR("back", "返回"));
+	if ((c = menu_choice(TR("Choose", "请选择"), 0, 2, -1)) <= 0)
+		return;
+	for (;;) {
+		long v;
+		if (menu_ask(TR("Port", "端口"), "5201", 1, port, sizeof(port)) < 0)
+			return;
+		if (parse_long(port, 1, 65535, &v) == 0)
+			break;
+		menu_err("%s", TR("a port is a number from 1 to 65535", "端口是 1 到 65535 之间的数字"));
+	}
+	if (c == 1) {
+		char l[40];
+		const char *a[] = { "linktest", "--server", "--listen", l, NULL };
+		snprintf(l, sizeof(l), "[::]:%s", port);
+		menu_note("%s", TR("Ctrl-C stops the server and comes back here", "Ctrl-C 停止服务端并返回菜单"));
+		menu_run(a);
+		return;
+	}
+	for (;;) {
+		char why[256];
+		if (menu_ask(TR("Server address", "服务端地址"), NULL, 1, host, sizeof(host)) < 0)
+			return;
+		if (*host && (addr_family_of(host) || hostname_valid(host)))
+			break;
+		snprintf(why, sizeof(why), "%s", TR("type an IP address or a host name", "请输入 IP 地址或域名"));
+		menu_err("%s", why);
+	}
+	for (;;) {
+		long v;
+		if (menu_ask(TR("Seconds per phase", "每项测试秒数"), "10", 1, secs, sizeof(secs)) < 0)
+			return;
+		if (parse_long(secs, 1, 60, &v) == 0)
+			break;
+		menu_err("%s", TR("from 1 to 60 seconds", "1 到 60 秒"));
+	}
+	snprintf(target, sizeof(target), addr_family_of(host) == 6 ? "[%s]:%s" : "%s:%s", host, port);
+	{
+		const char *a[] = { "linktest", target, "--time", secs, NULL };
+		menu_run(a);
+	}
+}
+
+static void
+export_import(void)
+{
+	char file[512];
+	int c;
+
+	menu_title(TR("Export / import", "导出 / 导入"));
+	printf(" 1. %s%s\n 2. %s%s\n 0. %s\n", TR("export everything to one .tar.gz", "导出全部配置为 .tar.gz"),
+	    menu_has_applet("export") ? "" : TR(" (not in this build)", "（此版本不包含）"),
+	    TR("import an xwpf or xwPF archive, or a realm config", "导入 xwpf/xwPF 备份或 realm 配置"),
+	    menu_has_applet("import") ? "" : TR(" (not in this build)", "（此版本不包含）"), TR("back", "返回"));
+	if ((c = menu_choice(TR("Choose", "请选择"), 0, 2, -1)) <= 0)
+		return;
+	if (!menu_has_applet(c == 1 ? "export" : "import")) {
+		menu_note("%s", TR("not in this build", "此版本不包含该功能"));
+		return;
+	}
+	if (c == 1) {
+		if (menu_ask(TR("File (Enter: a dated name here)", "文件名（回车：当前目录下带日期的文件名）"), "", 1, file,
+		    sizeof(file)) < 0)
+			return;
+		{
+			const char *a[] = { "export", *file ? file : NULL, NULL };
+			menu_run(a);
+		}
+		return;
+	}
+	for (;;) {
+		if (menu_ask(TR("Archive or config to import", "要导入的文件"), NULL, 1, file, sizeof(file)) < 0)
+			return;
+		if (*file && access(file, R_OK) == 0)
+			break;
+		menu_err(TR("cannot read '%s': give the path of an existing file", "无法读取“%s”：请输入已存在文件的路径"), file);
+	}
+	{
+		const char *a[] = { "import", file, NULL };
+		if (menu_run(a) == 0)
+			menu_after_change();
+	}
+}
+
+static void
+mptcp_menu(void)
+{
+	int has = menu_has_applet("mptcp"), c;
+
+	for (;;) {
+		menu_title("MPTCP");
+		if (!has)
+			menu_note("%s", TR("the mptcp applet is not in this build: only the per-rule mode is offered",
+			    "此版本不包含 mptcp 工具：只能设置单条规则的 MPTCP 模式"));
+		printf(" 1. %s\n 2. %s\n 3. %s\n 4. %s\n 5. %s\n 6. %s\n 0. %s\n",
+		    TR("system status: kernel, endpoints, limits, connections", "系统状态：内核、端点、限制、连接"),
+		    TR("enable MPTCP (now and at boot)", "启用 MPTCP（立即并开机生效）"),
+		    TR("disable MPTCP", "禁用 MPTCP"), TR("add an endpoint", "添加端点"),
+		    TR("delete an endpoint", "删除端点"), TR("MPTCP mode of a rule", "设置规则的 MPTCP 模式"),
+		    TR("back", "返回"));
+		if ((c = menu_choice(TR("Choose", "请选择"), 0, 6, -1)) <= 0)
+			return;
+		if (c == 6) {
+			menu_rule_mptcp();
+			continue;
+		}
+		if (!has) {
+			menu_note("%s", TR("not in this build", "此版本不包含该功能"));
+			continue;
+		}
+		if (c == 1) {
+			const char *a[] = { "mptcp", "status", NULL };
+			menu_run(a);
+		} else if (c == 2 || c == 3) {
+			const char *a[] = { "mptcp", c == 2 ? "enable" : "disable", NULL };
+			menu_run(a);
+		} else if (c == 4) {
+			char addr[80], dev[32];
+			int t;
+			const char *a[10] = { "mptcp", "endpoint", "add", addr, NULL };
+			size_t n = 4;
+
+			for (;;) {
+				if (menu_ask(TR("IP address of this server to use", "本机要使用的 IP 地址"), NULL, 1, addr,
+				    sizeof(addr)) < 0)
+					goto next;
+				if (addr_family_of(addr))
+					break;
+				menu_err("%s", TR("type an IPv4 or IPv6 address of this server", "请输入本机的 IPv4 或 IPv6 地址"));
+			}
+			for (;;) {
+				if (menu_ask(TR("Its network interface (Enter: find it)", "对应网卡（回车自动查找）"), "", 1, dev,
+				    sizeof(dev)) < 0)
+					goto next;
+				if (!*dev || ifname_valid(dev))
+					break;
+				menu_err("%s", TR("an interface name such as eth1", "网卡名，例如 eth1"));
+			}
+			printf(" 1. subflow fullmesh\n 2. signal\n 3. subflow backup\n");
+			if ((t = menu_choice(TR("Endpoint type", "端点类型"), 0, 3, 1)) <= 0)
+				goto next;
+			if (*dev) {
+				a[n++] = "dev";
+				a[n++] = dev;
+			}
+			if (t == 1) {
+				a[n++] = "subflow";
+				a[n++] = "fullmesh";
+			} else if (t == 2)
+				a[n++] = "signal";
+			else {
+				a[n++] = "subflow";
+				a[n++] = "backup";
+			}
+			a[n] = NULL;
+			menu_run(a);
+		} else if (c == 5) {
+			char id[80];
+			const char *l[] = { "mptcp", "endpoint", "list", NULL };
+			const char *a[] = { "mptcp", "endpoint", "del", id, NULL };
+
+			menu_run(l);
+			if (menu_ask(TR("Endpoint id or address to delete", "要删除的端点 id 或地址"), NULL, 1, id, sizeof(id)) < 0 ||
+			    !*id)
+				continue;
+			menu_run(a);
+		}
+next:;
+	}
+}
+
+static void
+uninstall(void)
+{
+	char script[600];
+	const char *root = getenv("XWPF_ROOT");
+
+	menu_title(TR("Uninstall", "卸载"));
+	path_rooted("/usr/local/lib/xwpf/install.sh", script, sizeof(script));
+	if (access(script, R_OK) < 0) {
+		menu_err(TR("%s is missing: run `sh install.sh --uninstall` from the folder you installed from",
+		    "缺少 %s：请在安装目录运行 sh install.sh --uninstall"), script);
+		return;
+	}
+	printf("%s\n  %s\n  %s\n", TR("This removes, in two phases:", "将分两步删除："),
+	    TR("1) the services and units, the rules and settings (/etc/xwpf), state, logs, the MPTCP sysctl file "
+	    "and the endpoints saved in the store", "1) 服务与单元文件、规则与设置（/etc/xwpf）、状态、日志、MPTCP sysctl 文件及已保存的端点"),
+	    TR("2) the xwpf binary and its links (pf and one per applet)", "2) xwpf 程序及其链接（pf 及各子命令）"));
+	menu_note("%s", TR("export first (main menu 9) if you may want the rules back", "如需保留规则，请先导出（主菜单 9）"));
+	if (!menu_yes(TR("Uninstall xwpf?", "确定卸载 xwpf？"), 0))
+		return;
+	{
+		const char *a[] = { "sh", script, "--uninstall", "--yes", root && *root ? "--root" : NULL, root, NULL };
+		int rc = menu_exec(a);
+
+		if (rc == 0) {
+			printf("%s\n", TR("xwpf is uninstalled. Goodbye.", "xwpf 已卸载。再见。"));
+			store_free(&menu_st);
+			exit(EXIT_OK);
+		}
+		menu_err(TR("the uninstall stopped (exit %d): see the messages above", "卸载未完成（退出码 %d）：见上方信息"), rc);
+	}
+}
+
+int
+menu_main(int argc, char **argv)
+{
+	int c;
+
+	(void)argv;
+	if (argc > 1) {
+		fputs(menu_usage, stderr);
+		return EXIT_USAGE;
+	}
+	menu_io_init();
+	for (;;) {
+		status_block();
+		printf("\n");
+		printf(" 1. %s\n", TR("forwarding rules: add, edit, delete, on/off, balancing, PROXY",
+		    "转发规则：添加、修改、删除、启停、负载均衡、PROXY"));
+		printf(" 2. %s\n", TR("add a rule (relay or exit side)", "添加规则（中转或落地）"));
+		printf(" 3. %s\n", menu_relay_pid() ? TR("restart (reload) the relay", "重启（重载）中继") :
+		    TR("start the relay", "启动中继"));
+		printf(" 4. %s\n", TR("stop the relay", "停止中继"));
+		printf(" 5. %s\n", TR("logs", "查看日志"));
+		printf(" 6. %s\n", TR("refresh status, traffic and health", "刷新状态、流量与健康"));
+		printf(" 7. %s\n", TR("link test", "链路测试"));
+		printf(" 8. %s\n", "MPTCP");
+		printf(" 9. %s\n", TR("export / import", "导出 / 导入"));
+		printf("10. %s\n", TR("uninstall", "卸载"));
+		printf(" 0. %s\n", TR("exit", "退出"));
+		c = menu_choice(TR("Choose", "请选择"), 0, 10, -1);
+		switch (c) {
+		case 0:
+		case MENU_BACK:
+			store_free(&menu_st);
+			return EXIT_OK;
+		case 1: menu_rules(); break;
+		case 2: menu_add_rule(); break;
+		case 3: start_relay(); break;
+		case 4: stop_relay(); break;
+		case 5: show_logs(); menu_pause(); break;
+		case 6: break;
+		case 7: link_test(); break;
+		case 8: mptcp_menu(); break;
+		case 9: export_import(); break;
+		case 10: uninstall(); break;
+		}
+	}
+}

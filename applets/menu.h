@@ -1,0 +1,93 @@
+#ifndef XWPF_MENU_H
+#define XWPF_MENU_H
+
+/*
+ * The interactive menu (`xwpf menu`, `pf`), split over applets/menu*.c.
+ * Shared symbols carry the menu_ prefix; everything else is static.
+ *
+ * menu.c       main loop, status block, service control, logs, uninstall
+ * menu_io.c    prompts, colours, language, child applets, mini JSON reader
+ * menu_rule.c  rule wizards: add (relay / exit side, transports), edit,
+ *              delete, enable/disable, balancing, PROXY, per-rule MPTCP
+ * menu_sys.c   port owners from /proc, target connect check, free ports
+ *
+ * The menu never writes the store itself: every change goes through a
+ * child `xwpf rule ...`, built whole in memory first, so end of input or
+ * Ctrl-C at any prompt leaves the store as it was.
+ */
+#include <stddef.h>
+
+#include "store.h"
+
+int menu_main(int argc, char **argv);
+extern const char menu_usage[];
+
+/* ---- language and colours (menu_io.c) ---- */
+extern int menu_zh;
+#define TR(en, zh) (menu_zh ? (zh) : (en))
+enum menu_colour { C_RESET, C_BOLD, C_DIM, C_RED, C_GREEN, C_YELLOW, C_CYAN };
+const char *menu_c(enum menu_colour c);   /* "" when not on a terminal */
+void menu_io_init(void);
+
+/* ---- input (menu_io.c): end of input or Ctrl-C leaves the menu cleanly ---- */
+#define MENU_BACK (-1)
+/* One trimmed line; Enter takes def (may be NULL). MENU_BACK when "0" typed and back_ok. */
+int menu_ask(const char *prompt, const char *def, int back_ok, char *buf, size_t size);
+/* A number in lo..hi (0 = back when lo is 0); def < lo means no default. */
+int menu_choice(const char *prompt, int lo, int hi, int def);
+int menu_yes(const char *prompt, int def);
+void menu_pause(void);
+void menu_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void menu_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void menu_title(const char *title);
+__attribute__((noreturn)) void menu_quit(int code);
+
+/* ---- child applets (menu_io.c) ---- */
+int menu_has_applet(const char *name);
+/* Run "xwpf ARGV..." with the terminal; returns its exit code (-1 if it could not run). */
+int menu_run(const char *const *argv);
+/* Same, stdout captured (malloc'd, NUL-terminated, in *out); stderr dropped when quiet. */
+int menu_capture(const char *const *argv, int quiet, char **out);
+/* Run an outside command (execvp), terminal attached. */
+int menu_exec(const char *const *argv);
+int menu_have_cmd(const char *cmd);
+
+/* ---- the store as last read (menu.c); freed at exit ---- */
+extern struct store menu_st;
+int menu_store_load(void);     /* 0 ok; -1 printed */
+const struct store_rule *menu_pick_rule(const char *prompt);   /* NULL = back */
+void menu_rule_line(const struct store_rule *r, size_t idx, char *buf, size_t size);
+void menu_after_change(void);  /* reload the running relay */
+int menu_relay_pid(void);      /* 0 when not running */
+
+/* ---- mini JSON reader (menu_io.c) ---- */
+enum mj_type { MJ_NULL, MJ_BOOL, MJ_NUM, MJ_STR, MJ_ARR, MJ_OBJ };
+struct mj {
+	enum mj_type type;
+	char *key;                 /* member name inside an object */
+	char *str;
+	double num;
+	struct mj *child, *next;
+};
+struct mj *menu_json_parse(const char *text);
+void menu_json_free(struct mj *j);
+const struct mj *menu_json_get(const struct mj *obj, const char *key);
+const char *menu_json_str(const struct mj *obj, const char *key);
+double menu_json_num(const struct mj *obj, const char *key, double def);
+
+/* ---- the system (menu_sys.c) ---- */
+/* Who listens on PORT for proto (PROTO_TCP/PROTO_UDP) and host ("" = any):
+ * 1 with "comm (pid N)" in who, 0 if free. */
+int menu_port_owner(int port, unsigned proto, const char *host, char *who, size_t size);
+int menu_random_port(unsigned proto);
+/* Bounded TCP connect to host:port: 0 answered, -1 with the reason in why. */
+int menu_probe(const char *host, int port, int timeout_ms, char *why, size_t size);
+
+/* ---- wizards (menu_rule.c) ---- */
+void menu_rules(void);
+void menu_add_rule(void);
+void menu_balance(void);
+void menu_proxy(void);
+void menu_rule_mptcp(void);
+
+#endif

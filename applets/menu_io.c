@@ -1,0 +1,633 @@
+/*
+ * menu_io: the menu's prompts, colours and language, the child applets it
+ * drives, and a small JSON reader for their --json output.
+ *
+ * Input is read with read(2) one byte at a time, never through stdio, so a
+ * child applet that asks its own question (import) finds its answer still
+ * waiting on standard input. SIGINT is caught without SA_RESTART: a prompt
+ * interrupted by Ctrl-C (or at end of input) leaves through menu_quit(),
+ * and since nothing is written before a wizard's last step, nothing is
+ * left half-done.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "applet.h"
+#include "menu.h"
+#include "util.h"
+
+int menu_zh;
+static int colour;
+static volatile sig_atomic_t interrupted;
+
+static void
+on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+void
+menu_io_init(void)
+{
+	const char *lang = getenv("LC_ALL"), *term = getenv("TERM");
+	struct sigaction sa;
+
+	if (!lang || !*lang)
+		lang = getenv("LANG");
+	menu_zh = lang && strncmp(lang, "zh", 2) == 0;
+	colour = isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && !(term && strcmp(term, "dumb") == 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;   /* no SA_RESTART: read() returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
+const char *
+menu_c(enum menu_colour c)
+{
+	static const char *const codes[] = {
+		[C_RESET] = "\033[0m", [C_BOLD] = "\033[1m", [C_DIM] = "\033[2m", [C_RED] = "\033[31m",
+		[C_GREEN] = "\033[32m", [C_YELLOW] = "\033[33m", [C_CYAN] = "\033[36m",
+	};
+	return colour ? codes[c] : "";
+}
+
+void
+menu_quit(int code)
+{
+	printf("\n%s\n", code == 130 ? TR("Interrupted: nothing half-written, leaving the menu.",
+	    "已中断：没有写入任何半成品，退出菜单。") : TR("End of input: leaving the menu.", "输入结束：退出菜单。"));
+	store_free(&menu_st);
+	exit(code);
+}
+
+/* One line from fd 0, without stdio buffering. Returns -1 at EOF or on Ctrl-C. */
+static int
+read_line(char *buf, size_t size)
+{
+	size_t n = 0;
+	int overflow = 0;
+
+	for (;;) {
+		char c;
+		ssize_t r = read(STDIN_FILENO, &c, 1);
+
+		if (interrupted)
+			return -1;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (n == 0)
+				return -1;
+			break;   /* a last line without newline still counts */
+		}
+		if (c == '\n')
+			break;
+		if (c == '\r')
+			continue;
+		if (n + 1 < size)
+			buf[n++] = c;
+		else
+			overflow = 1;
+	}
+	buf[n] = '\0';
+	if (overflow)
+		buf[0] = '\x01';   /* caller says "too long" */
+	return 0;
+}
+
+static int
+has_ctl(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+int
+menu_ask(const char *prompt, const char *def, int back_ok, char *buf, size_t size)
+{
+	char line[1024];
+
+	for (;;) {
+		if (def && *def)
+			printf("%s%s%s [%s%s%s]: ", menu_c(C_BOLD), prompt, menu_c(C_RESET), menu_c(C_CYAN), def,
+			    menu_c(C_RESET));
+		else
+			printf("%s%s%s: ", menu_c(C_BOLD), prompt, menu_c(C_RESET));
+		fflush(stdout);
+		if (read_line(line, sizeof(line) < size + 1 ? sizeof(line) : size + 1) < 0)
+			menu_quit(interrupted ? 130 : 0);
+		if (line[0] == '\x01') {
+			menu_err(TR("too long: at most %zu characters", "太长：最多 %zu 个字符"), size - 1);
+			continue;
+		}
+		str_trim(line);
+		if (has_ctl(line)) {
+			menu_err("%s", TR("control characters are not allowed", "不能包含控制字符"));
+			continue;
+		}
+		if (back_ok && strcmp(line, "0") == 0)
+			return MENU_BACK;
+		if (!*line && def)
+			snprintf(buf, size, "%s", def);
+		else
+			snprintf(buf, size, "%s", line);
+		return 0;
+	}
+}
+
+int
+menu_choice(const char *prompt, int lo, int hi, int def)
+{
+	char buf[32], d[16];
+	long v;
+
+	snprintf(d, sizeof(d), "%d", def);
+	for (;;) {
+		if (menu_ask(prompt, def >= lo ? d : NULL, 0, buf, sizeof(buf)) < 0)
+			return MENU_BACK;
+		if (!*buf) {
+			menu_err(TR("type a number from %d to %d", "请输入 %d 到 %d 之间的数字"), lo, hi);
+			continue;
+		}
+		if (parse_long(buf, lo, hi, &v) == 0)
+			return (int)v;
+		menu_err(TR("'%s' is not a choice here: type a number from %d to %d",
+		    "“%s”不是有效选项：请输入 %d 到 %d 之间的数字"), buf, lo, hi);
+	}
+}
+
+int
+menu_yes(const char *prompt, int def)
+{
+	char buf[16], p[512];
+
+	snprintf(p, sizeof(p), "%s (%s)", prompt, def ? "Y/n" : "y/N");
+	for (;;) {
+		menu_ask(p, NULL, 0, buf, sizeof(buf));
+		if (!*buf)
+			return def;
+		if (str_ieq(buf, "y") || str_ieq(buf, "yes") || strcmp(buf, "是") == 0)
+			return 1;
+		if (str_ieq(buf, "n") || str_ieq(buf, "no") || strcmp(buf, "否") == 0)
+			return 0;
+		menu_err("%s", TR("answer y or n (Enter takes the default)", "请回答 y 或 n（回车取默认值）"));
+	}
+}
+
+void
+menu_pause(void)
+{
+	char buf[8];
+
+	menu_ask(TR("Press Enter to go on", "按回车继续"), "", 0, buf, sizeof(buf));
+}
+
+void
+menu_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s%s", menu_c(C_RED), TR("  ! ", "  ! "));
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("%s\n", menu_c(C_RESET));
+}
+
+void
+menu_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s  ", menu_c(C_YELLOW));
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("%s\n", menu_c(C_RESET));
+}
+
+void
+menu_title(const char *title)
+{
+	printf("\n%s%s== %s ==%s\n", menu_c(C_BOLD), menu_c(C_CYAN), title, menu_c(C_RESET));
+}
+
+/* ---- child processes ---- */
+
+int
+menu_has_applet(const char *name)
+{
+	const char *argv[] = { "--list", NULL };
+	char *out = NULL, *p;
+	size_t n = strlen(name);
+	int found = 0;
+
+	if (menu_capture(argv, 1, &out) != 0 || !out)
+		goto done;
+	for (p = out; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p))
+		if (strncmp(p, name, n) == 0 && (p[n] == '\n' || p[n] == '\0')) {
+			found = 1;
+			break;
+		}
+done:
+	free(out);
+	return found;
+}
+
+/* fork + exec; SIGINT is ignored by the menu while a child runs, so Ctrl-C
+ * stops the child (a link test, a log view) and the menu carries on. */
+static int
+spawn(const char *const *argv, int self, int outfd, int quiet)
+{
+	char *args[64];
+	struct sigaction ign, old;
+	pid_t pid;
+	size_t i = 0;
+	int rc;
+
+	if (self)
+		args[i++] = (char *)(uintptr_t)"xwpf";
+	for (; *argv && i < ARRAY_SIZE(args) - 1; argv++)
+		args[i++] = (char *)(uintptr_t)*argv;   /* exec takes char *const[] */
+	args[i] = NULL;
+	fflush(stdout);
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigaction(SIGINT, &ign, &old);
+	pid = fork();
+	if (pid < 0) {
+		sigaction(SIGINT, &old, NULL);
+		return -1;
+	}
+	if (pid == 0) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
+		if (outfd >= 0) {
+			dup2(outfd, STDOUT_FILENO);
+			close(outfd);
+		}
+		if (quiet) {
+			int nul = open("/dev/null", O_RDWR);
+			if (nul >= 0) {
+				dup2(nul, STDERR_FILENO);
+				dup2(nul, STDIN_FILENO);
+				close(nul);
+			}
+		}
+		if (self)
+			execv("/proc/self/exe", args);
+		else
+			execvp(args[0], args);
+		_exit(127);
+	}
+	if (outfd >= 0)
+		close(outfd);
+	rc = pid;
+	sigaction(SIGINT, &old, NULL);
+	return rc;
+}
+
+static int
+reap(pid_t pid)
+{
+	struct sigaction ign, old;
+	int st;
+
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigaction(SIGINT, &ign, &old);
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR) {
+			st = -1;
+			break;
+		}
+	sigaction(SIGINT, &old, NULL);
+	interrupted = 0;   /* a Ctrl-C meant for the child */
+	if (st == -1)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int
+menu_run(const char *const *argv)
+{
+	int pid = spawn(argv, 1, -1, 0);
+
+	return pid < 0 ? -1 : reap(pid);
+}
+
+int
+menu_exec(const char *const *argv)
+{
+	int pid = spawn(argv, 0, -1, 0);
+
+	return pid < 0 ? -1 : reap(pid);
+}
+
+int
+menu_have_cmd(const char *cmd)
+{
+	const char *path = getenv("PATH");
+	char dir[4096], full[4200];
+
+	if (!path)
+		path = "/usr/sbin:/usr/bin:/sbin:/bin";
+	while (*path) {
+		size_t n = strcspn(path, ":");
+
+		if (n && n < sizeof(dir)) {
+			memcpy(dir, path, n);
+			dir[n] = '\0';
+			snprintf(full, sizeof(full), "%s/%s", dir, cmd);
+			if (access(full, X_OK) == 0)
+				return 1;
+		}
+		path += n;
+		if (*path == ':')
+			path++;
+	}
+	return 0;
+}
+
+/* Capture stdout, at most 4 MiB and 10 seconds; a child past that is killed. */
+int
+menu_capture(const char *const *argv, int quiet, char **out)
+{
+	int fds[2], pid;
+	size_t len = 0, cap = 0;
+	char *buf = NULL;
+	int64_t deadline = now_ms() + 10000;
+
+	*out = NULL;
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -1;
+	pid = spawn(argv, 1, fds[1], quiet);
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	for (;;) {
+		struct pollfd p = { fds[0], POLLIN, 0 };
+		int64_t left = deadline - now_ms();
+		ssize_t r;
+
+		if (left <= 0 || len > (4u << 20)) {
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (poll(&p, 1, (int)left) <= 0)
+			continue;
+		if (len + 4096 + 1 > cap) {
+			char *nb = realloc(buf, cap ? cap * 2 : 8192);
+			if (!nb) {
+				kill(pid, SIGKILL);
+				break;
+			}
+			buf = nb;
+			cap = cap ? cap * 2 : 8192;
+		}
+		r = read(fds[0], buf + len, cap - len - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fds[0]);
+	if (!buf)
+		buf = calloc(1, 1);
+	if (buf)
+		buf[len] = '\0';
+	*out = buf;
+	return reap(pid);
+}
+
+/* ---- a small JSON reader: enough for the applets' --json output ---- */
+
+struct jp {
+	const char *s;
+	int depth;
+};
+
+static void
+skip_ws(struct jp *p)
+{
+	while (*p->s == ' ' || *p->s == '\t' || *p->s == '\n' || *p->s == '\r')
+		p->s++;
+}
+
+static char *
+parse_string(struct jp *p)
+{
+	size_t cap = 64, n = 0;
+	char *out = malloc(cap);
+
+	if (!out || *p->s != '"')
+		goto bad;
+	p->s++;
+	while (*p->s && *p->s != '"') {
+		char c = *p->s++;
+
+		if (n + 8 > cap) {
+			char *nb = realloc(out, cap * 2);
+			if (!nb)
+				goto bad;
+			out = nb;
+			cap *= 2;
+		}
+		if (c == '\\') {
+			c = *p->s++;
+			switch (c) {
+			case 'n': out[n++] = '\n'; break;
+			case 't': out[n++] = '\t'; break;
+			case 'r': out[n++] = '\r'; break;
+			case 'b': out[n++] = '\b'; break;
+			case 'f': out[n++] = '\f'; break;
+			case 'u': {
+				unsigned v = 0;
+				int i;
+				for (i = 0; i < 4; i++) {
+					if (!isxdigit((unsigned char)p->s[i]))
+						goto bad;
+					v = v * 16 + (unsigned)(isdigit((unsigned char)p->s[i]) ? p->s[i] - '0' :
+					    (tolower((unsigned char)p->s[i]) - 'a' + 10));
+				}
+				p->s += 4;
+				if (v < 0x80)
+					out[n++] = (char)v;
+				else if (v < 0x800) {
+					out[n++] = (char)(0xc0 | (v >> 6));
+					out[n++] = (char)(0x80 | (v & 0x3f));
+				} else {   /* surrogates kept as is: display only */
+					out[n++] = (char)(0xe0 | (v >> 12));
+					out[n++] = (char)(0x80 | ((v >> 6) & 0x3f));
+					out[n++] = (char)(0x80 | (v & 0x3f));
+				}
+				break;
+			}
+			case '\0': goto bad;
+			default: out[n++] = c;
+			}
+		} else
+			out[n++] = c;
+	}
+	if (*p->s != '"')
+		goto bad;
+	p->s++;
+	out[n] = '\0';
+	return out;
+bad:
+	free(out);
+	return NULL;
+}
+
+static struct mj *
+parse_value(struct jp *p)
+{
+	struct mj *j, **tail;
+
+	if (++p->depth > 64)
+		return NULL;
+	skip_ws(p);
+	if (!(j = calloc(1, sizeof(*j))))
+		return NULL;
+	if (*p->s == '{' || *p->s == '[') {
+		int obj = *p->s == '{';
+		char end = obj ? '}' : ']';
+
+		j->type = obj ? MJ_OBJ : MJ_ARR;
+		p->s++;
+		tail = &j->child;
+		skip_ws(p);
+		if (*p->s == end) {
+			p->s++;
+			goto done;
+		}
+		for (;;) {
+			char *key = NULL;
+			struct mj *c;
+
+			skip_ws(p);
+			if (obj) {
+				if (!(key = parse_string(p)))
+					goto bad;
+				skip_ws(p);
+				if (*p->s != ':') {
+					free(key);
+					goto bad;
+				}
+				p->s++;
+			}
+			if (!(c = parse_value(p))) {
+				free(key);
+				goto bad;
+			}
+			c->key = key;
+			*tail = c;
+			tail = &c->next;
+			skip_ws(p);
+			if (*p->s == ',') {
+				p->s++;
+				continue;
+			}
+			if (*p->s == end) {
+				p->s++;
+				break;
+			}
+			goto bad;
+		}
+	} else if (*p->s == '"') {
+		j->type = MJ_STR;
+		if (!(j->str = parse_string(p)))
+			goto bad;
+	} else if (strncmp(p->s, "true", 4) == 0 || strncmp(p->s, "false", 5) == 0) {
+		j->type = MJ_BOOL;
+		j->num = *p->s == 't';
+		p->s += *p->s == 't' ? 4 : 5;
+	} else if (strncmp(p->s, "null", 4) == 0) {
+		p->s += 4;
+	} else {
+		char *end;
+
+		j->type = MJ_NUM;
+		j->num = strtod(p->s, &end);
+		if (end == p->s)
+			goto bad;
+		p->s = end;
+	}
+done:
+	p->depth--;
+	return j;
+bad:
+	menu_json_free(j);
+	return NULL;
+}
+
+struct mj *
+menu_json_parse(const char *text)
+{
+	struct jp p = { text ? text : "", 0 };
+
+	return parse_value(&p);
+}
+
+void
+menu_json_free(struct mj *j)
+{
+	while (j) {
+		struct mj *next = j->next;
+
+		menu_json_free(j->child);
+		free(j->key);
+		free(j->str);
+		free(j);
+		j = next;
+	}
+}
+
+const struct mj *
+menu_json_get(const struct mj *obj, const char *key)
+{
+	const struct mj *c;
+
+	if (!obj || obj->type != MJ_OBJ)
+		return NULL;
+	for (c = obj->child; c; c = c->next)
+		if (c->key && strcmp(c->key, key) == 0)
+			return c;
+	return NULL;
+}
+
+const char *
+menu_json_str(const struct mj *obj, const char *key)
+{
+	const struct mj *c = menu_json_get(obj, key);
+
+	return c && c->type == MJ_STR ? c->str : NULL;
+}
+
+double
+menu_json_num(const struct mj *obj, const char *key, double def)
+{
+	const struct mj *c = menu_json_get(obj, key);
+
+	return c && (c->type == MJ_NUM || c->type == MJ_BOOL) ? c->num : def;
+}

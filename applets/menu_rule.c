@@ -1,0 +1,1078 @@
+/*
+ * menu_rule: the rule wizards. Each one gathers a whole change in memory
+ * (a draft), shows it, and writes it with one child `xwpf rule add|set|
+ * del|enable|disable`, which validates it as the store validates any
+ * change. Leaving at any prompt (0, end of input, Ctrl-C) writes nothing.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "applet.h"
+#include "menu.h"
+#include "transport.h"
+#include "util.h"
+
+#define MAXR 16
+#define DEF_HOST "www.bing.com"
+
+struct draft {
+	char name[STORE_NAME_MAX + 1];
+	int exit;                       /* role exit (server side of a tunnel) */
+	char lhost[HOST_MAX];           /* "" = every address */
+	char listen_if[16];
+	int lport, lport_end;
+	char through[HOST_MAX], iface[16];
+	char rhost[MAXR][HOST_MAX];
+	int rport[MAXR], rport_end[MAXR], weight[MAXR];
+	int nrem;
+	unsigned proto;
+	char transport[STORE_TRANSPORT_MAX];
+	char note[128];
+};
+
+/* ---- small helpers ---- */
+
+static void
+fmt_hp(char *buf, size_t size, const char *host, int lo, int hi)
+{
+	const char *l = addr_family_of(host) == 6 ? "[" : "", *r = addr_family_of(host) == 6 ? "]" : "";
+
+	if (hi > lo)
+		snprintf(buf, size, "%s%s%s:%d-%d", l, host, r, lo, hi);
+	else
+		snprintf(buf, size, "%s%s%s:%d", l, host, r, lo);
+}
+
+static void
+listen_value(const struct draft *d, char *buf, size_t size)
+{
+	if (!*d->lhost) {
+		if (d->lport_end > d->lport)
+			snprintf(buf, size, "%d-%d", d->lport, d->lport_end);
+		else
+			snprintf(buf, size, "%d", d->lport);
+	} else
+		fmt_hp(buf, size, d->lhost, d->lport, d->lport_end);
+}
+
+static void
+remote_value(const struct draft *d, int i, char *buf, size_t size)
+{
+	char hp[HOST_MAX + 16];
+
+	fmt_hp(hp, sizeof(hp), d->rhost[i], d->rport[i], d->rport_end[i]);
+	if (d->weight[i] > 1)
+		snprintf(buf, size, "%s weight=%d", hp, d->weight[i]);
+	else
+		snprintf(buf, size, "%s", hp);
+}
+
+/* Run `xwpf rule ARGS`; on success reload the relay. */
+static int
+rule_cmd(const char *const *argv)
+{
+	int rc = menu_run(argv);
+
+	if (rc == 0)
+		menu_after_change();
+	else
+		menu_err(TR("not saved (rule exited %d): the reason is above; nothing was changed",
+		    "未保存（rule 退出码 %d）：原因见上方；规则未改动"), rc);
+	return rc;
+}
+
+/* "8080" or "10000-10100" (range_ok), or empty for a random free port (random_ok). */
+static int
+ask_port(const char *prompt, const char *def, int range_ok, int random_ok, unsigned proto, int *lo, int *hi)
+{
+	char buf[32];
+	long a, b;
+
+	for (;;) {
+		char *dash;
+
+		if (menu_ask(prompt, def, 1, buf, sizeof(buf)) < 0)
+			return MENU_BACK;
+		if (!*buf && random_ok) {
+			if ((*lo = *hi = menu_random_port(proto)) == 0) {
+				menu_err("%s", TR("no free port found: type one", "找不到空闲端口：请手动输入"));
+				continue;
+			}
+			printf(TR("  random free port: %d\n", "  随机空闲端口：%d\n"), *lo);
+			return 0;
+		}
+		dash = strchr(buf, '-');
+		if (dash && range_ok) {
+			*dash = '\0';
+			if (parse_long(buf, 1, 65535, &a) == 0 && parse_long(dash + 1, 1, 65535, &b) == 0 && b > a &&
+			    b - a < 10000) {
+				*lo = (int)a;
+				*hi = (int)b;
+				return 0;
+			}
+			menu_err("%s", TR("a range is LOW-HIGH with LOW < HIGH, ports 1-65535, at most 10000 ports",
+			    "端口范围格式为 低-高，低 < 高，端口 1-65535，最多 10000 个"));
+			continue;
+		}
+		if (parse_long(buf, 1, 65535, &a) == 0) {
+			*lo = *hi = (int)a;
+			return 0;
+		}
+		menu_err(TR("'%s' is not a port: a number from 1 to 65535%s", "“%s”不是端口：应为 1 到 65535 的数字%s"), buf,
+		    range_ok ? TR(" or a range such as 10000-10100", "或范围如 10000-10100") : "");
+	}
+}
+
+static int
+nic_exists(const char *name)
+{
+	char p[300];
+
+	snprintf(p, sizeof(p), "/sys/class/net/%s", name);
+	return access(p, F_OK) == 0;
+}
+
+/* An IP literal or a NIC name; "" when def is "" and Enter is pressed. */
+static int
+ask_ip_or_nic(const char *prompt, const char *def, char *ip, size_t isize, char *nic, size_t nsize)
+{
+	char buf[HOST_MAX];
+
+	for (;;) {
+		if (menu_ask(prompt, def, 1, buf, sizeof(buf)) < 0)
+			return MENU_BACK;
+		if (buf[0] == '[' && buf[strlen(buf) - 1] == ']') {
+			memmove(buf, buf + 1, strlen(buf));
+			buf[strlen(buf) - 1] = '\0';
+		}
+		*ip = '\0';
+		*nic = '\0';
+		if (!*buf || strcmp(buf, "::") == 0 || strcmp(buf, "0.0.0.0") == 0) {
+			if (*buf && strcmp(buf, "0.0.0.0") == 0)
+				snprintf(ip, isize, "0.0.0.0");
+			return 0;
+		}
+		if (addr_family_of(buf)) {
+			snprintf(ip, isize, "%s", buf);
+			return 0;
+		}
+		if (ifname_valid(buf) && nic_exists(buf)) {
+			snprintf(nic, nsize, "%s", buf);
+			return 0;
+		}
+		menu_err(TR("'%s' is neither an IP address nor a network interface of this server (see: ip -br addr)",
+		    "“%s”既不是 IP 地址也不是本机网卡（见 ip -br addr）"), buf);
+	}
+}
+
+static int
+ask_host(const char *prompt, const char *def, char *host, size_t size)
+{
+	for (;;) {
+		if (menu_ask(prompt, def, 1, host, size) < 0)
+			return MENU_BACK;
+		if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+			memmove(host, host + 1, strlen(host));
+			host[strlen(host) - 1] = '\0';
+		}
+		if (*host && (addr_family_of(host) || hostname_valid(host)))
+			return 0;
+		menu_err(TR("'%s' is not an IP address or a host name (letters, digits, '-', '.')",
+		    "“%s”不是 IP 地址或域名（字母、数字、-、.）"), host);
+	}
+}
+
+/* A target host and port, tried with a bounded connect; a failure warns and
+ * lets the user keep it or type another. */
+static int
+ask_target(const char *what, const char *hdef, int range_ok, int need_len, char *host, size_t hsize, int *lo, int *hi)
+{
+	for (;;) {
+		char why[512], p[200];
+
+		if (ask_host(what, hdef, host, hsize) < 0)
+			return MENU_BACK;
+		snprintf(p, sizeof(p), "%s", TR("Its port", "目标端口"));
+		if (ask_port(p, NULL, range_ok, 0, PROTO_TCP, lo, hi) < 0)
+			return MENU_BACK;
+		if (need_len && *hi > *lo && *hi - *lo != need_len) {
+			menu_err(TR("the target range has %d ports but the listen range has %d: give as many, or one port",
+			    "目标范围有 %d 个端口而监听范围有 %d 个：数量需相同，或只填一个端口"), *hi - *lo + 1, need_len + 1);
+			continue;
+		}
+		printf(TR("  trying %s port %d ... ", "  正在测试 %s 端口 %d ... "), host, *lo);
+		fflush(stdout);
+		if (menu_probe(host, *lo, 3000, why, sizeof(why)) == 0) {
+			printf("%s%s%s\n", menu_c(C_GREEN), TR("it answers", "连接正常"), menu_c(C_RESET));
+			return 0;
+		}
+		printf("\n");
+		menu_err("%s", why);
+		menu_note("%s", TR("the rule can still be saved: it works once the target answers",
+		    "仍可保存规则：目标可连接后即可生效"));
+		if (menu_yes(TR("Keep this target anyway?", "仍然使用这个目标吗？"), 1))
+			return 0;
+	}
+}
+
+static void
+name_default(const struct draft *d, char *buf, size_t size)
+{
+	int i;
+
+	for (i = 1; i < 1000; i++) {
+		if (i == 1)
+			snprintf(buf, size, "%s-%d", d->exit ? "exit" : "relay", d->lport);
+		else
+			snprintf(buf, size, "%s-%d-%d", d->exit ? "exit" : "relay", d->lport, i);
+		if (!store_find(&menu_st, buf))
+			return;
+	}
+}
+
+/* A rule already on this port (ranges and addresses overlapping), not skip. */
+static const struct store_rule *
+rule_on_port(const char *host, int lo, int hi, unsigned proto, const char *skip)
+{
+	size_t i;
+
+	for (i = 0; i < menu_st.nrules; i++) {
+		const struct store_rule *r = &menu_st.rules[i];
+
+		if (skip && strcmp(r->name, skip) == 0)
+			continue;
+		if (!(r->protocols & proto) || r->listen.port > hi || r->listen.port_end < lo)
+			continue;
+		if (*host && *r->listen.host && strcmp(host, r->listen.host) != 0)
+			continue;
+		return r;
+	}
+	return NULL;
+}
+
+/* Another process on one of the ports: printed. 1 busy, 0 free. */
+static int
+port_busy(const char *host, int lo, int hi, unsigned proto)
+{
+	char who[300];
+	int p;
+
+	for (p = lo; p <= hi; p++)
+		if (menu_port_owner(p, proto, host, who, sizeof(who))) {
+			menu_err(TR("port %d is taken: %s. Choose another port, or stop that program first",
+			    "端口 %d 已被占用：%s。请换一个端口，或先停止该程序"), p, who);
+			return 1;
+		}
+	return 0;
+}
+
+static int
+ask_proto(unsigned *proto, unsigned def)
+{
+	int c;
+
+	printf(" 1. tcp+udp\n 2. tcp\n 3. udp\n");
+	c = menu_choice(TR("Protocol", "协议"), 0, 3, def == PROTO_TCP ? 2 : def == PROTO_UDP ? 3 : 1);
+	if (c <= 0)
+		return MENU_BACK;
+	*proto = c == 1 ? PROTO_TCP | PROTO_UDP : c == 2 ? PROTO_TCP : PROTO_UDP;
+	return 0;
+}
+
+/* sha256:HEX, HEX, or AB:CD:.. -> "sha256:hex"; Enter -> "" */
+static int
+ask_pin(char *out, size_t size)
+{
+	char buf[160];
+
+	for (;;) {
+		char hex[65];
+		size_t i, n = 0;
+		const char *p;
+
+		if (menu_ask(TR("The exit's certificate fingerprint (Enter: none, use insecure)",
+		    "落地端证书指纹（回车：无，使用 insecure 不校验）"), "", 1, buf, sizeof(buf)) < 0)
+			return MENU_BACK;
+		if (!*buf) {
+			*out = '\0';
+			return 0;
+		}
+		p = strncmp(buf, "sha256:", 7) == 0 ? buf + 7 : buf;
+		for (i = 0; p[i] && n < 64; i++) {
+			if (p[i] == ':' || p[i] == ' ')
+				continue;
+			if (!isxdigit((unsigned char)p[i]))
+				break;
+			hex[n++] = (char)tolower((unsigned char)p[i]);
+		}
+		if (n == 64 && !p[i]) {
+			hex[64] = '\0';
+			snprintf(out, size, "sha256:%s", hex);
+			return 0;
+		}
+		menu_err("%s", TR("a fingerprint is sha256: followed by 64 hex digits (as the exit's `xwpf rule show` "
+		    "prints it)", "指纹格式为 sha256: 加 64 位十六进制（落地端 xwpf rule show 会显示）"));
+	}
+}
+
+static int
+ask_file(const char *prompt, char *out, size_t size)
+{
+	for (;;) {
+		if (menu_ask(prompt, NULL, 1, out, size) < 0)
+			return MENU_BACK;
+		if (*out == '/' && access(out, R_OK) == 0)
+			return 0;
+		menu_err(TR("cannot read '%s': give the absolute path of a PEM file", "无法读取“%s”：请输入 PEM 文件的绝对路径"), out);
+	}
+}
+
+/*
+ * The transport wizard, for either side of a tunnel. Fills t with realm's
+ * option string and prints what the other end must be set to.
+ */
+static int
+transport_wizard(int exit, char *t, size_t size)
+{
+	char host[HOST_MAX], path[200], sni[HOST_MAX], pin[80], cert[300], key[300], ws[600], tls[900], err[ERRLEN];
+	int c, want_ws, want_tls, ca;
+	struct transport tr;
+
+	printf("%s\n", exit ? TR("How do relays reach this exit?", "中转端以何种方式连接本落地？") :
+	    TR("How does this relay talk to the exit?", "本中转以何种方式连接落地？"));
+	printf(" 1. %s\n 2. %s\n 3. %s\n 4. %s\n 5. %s\n 6. %s\n",
+	    TR("plain TCP/UDP (the exit runs the service itself)", "不加密（落地直接运行业务）"),
+	    TR("ws: WebSocket", "ws：WebSocket"),
+	    exit ? TR("tls with a self-signed certificate made here", "tls：本机生成自签证书") :
+		   TR("tls to an exit with a self-signed certificate", "tls：落地使用自签证书"),
+	    exit ? TR("tls with your certificate and key (a CA's)", "tls：使用你的证书与私钥（CA 签发）") :
+		   TR("tls to an exit with a CA certificate (a real domain)", "tls：落地使用 CA 证书（真实域名）"),
+	    TR("wss (ws in tls), self-signed", "wss（ws+tls），自签证书"), TR("wss with a CA certificate", "wss，CA 证书"));
+	for (;;) {
+		if ((c = menu_choice(TR("Transport", "传输方式"), 0, 6, 1)) <= 0)
+			return MENU_BACK;
+		want_ws = c == 2 || c == 5 || c == 6;
+		want_tls = c >= 3 && c != 2;
+		ca = c == 4 || c == 6;
+		*ws = *tls = '\0';
+		if (want_ws) {
+			if (ask_host(TR("WebSocket host (must match the other end)", "WebSocket 主机名（两端须一致）"), DEF_HOST,
+			    host, sizeof(host)) < 0)
+				return MENU_BACK;
+			for (;;) {
+				if (menu_ask(TR("WebSocket path (must match the other end)", "WebSocket 路径（两端须一致）"), "/ws", 1,
+				    path, sizeof(path)) < 0)
+					return MENU_BACK;
+				if (path[0] == '/' && !strpbrk(path, " ;#"))
+					break;
+				menu_err("%s", TR("a path starts with / and has no spaces, ';' or '#'", "路径以 / 开头，不能含空格、; 或 #"));
+			}
+			snprintf(ws, sizeof(ws), "ws;host=%s;path=%s", host, path);
+		}
+		if (want_tls && exit && !ca) {
+			if (ask_host(TR("Server name for the certificate", "证书域名（servername）"), want_ws ? host : DEF_HOST,
+			    sni, sizeof(sni)) < 0)
+				return MENU_BACK;
+			snprintf(tls, sizeof(tls), "tls;servername=%s", sni);
+		} else if (want_tls && exit) {
+			if (ask_file(TR("Certificate chain (PEM)", "证书链文件（PEM）"), cert, sizeof(cert)) < 0 ||
+			    ask_file(TR("Private key (PEM)", "私钥文件（PEM）"), key, sizeof(key)) < 0)
+				return MENU_BACK;
+			snprintf(tls, sizeof(tls), "tls;cert=%s;key=%s", cert, key);
+		} else if (want_tls) {
+			if (ask_host(ca ? TR("The exit's domain (on its certificate)", "落地域名（证书上的域名）") :
+			    TR("SNI: the server name the exit uses", "SNI：落地使用的证书域名"), want_ws ? host : DEF_HOST, sni,
+			    sizeof(sni)) < 0)
+				return MENU_BACK;
+			if (!ca) {
+				if (ask_pin(pin, sizeof(pin)) < 0)
+					return MENU_BACK;
+				snprintf(tls, sizeof(tls), "tls;sni=%s;%s%s", sni, *pin ? "pin=" : "insecure", pin);
+				if (!*pin)
+					menu_note("%s", TR("insecure: the exit is not verified. Paste its fingerprint later "
+					    "(edit the rule) to pin it", "insecure：不校验落地。之后可修改规则填入指纹以固定校验"));
+			} else
+				snprintf(tls, sizeof(tls), "tls;sni=%s", sni);
+		}
+		snprintf(t, size, "%s%s%s", ws, *ws && *tls ? ";" : "", tls);
+		if (transport_parse(t, exit ? TRANSPORT_SERVER : TRANSPORT_CLIENT, &tr, err) == 0)
+			break;
+		menu_err(TR("%s: choose again", "%s：请重新选择"), err);
+	}
+	if (*t) {
+		printf("%s%s%s\n", menu_c(C_YELLOW), TR("The other end must match:", "另一端必须一致："), menu_c(C_RESET));
+		if (exit)
+			printf(TR("  on the relay: transport %s%s%s%s%s%s%s\n", "  中转端：传输 %s%s%s%s%s%s%s\n"),
+			    tr.ws && tr.tls ? "wss" : tr.ws ? "ws" : "tls", tr.ws ? ", host " : "", tr.ws ? tr.host : "",
+			    tr.ws ? ", path " : "", tr.ws ? tr.path : "", tr.tls ? ", SNI " : "",
+			    tr.tls ? (*tr.servername ? tr.servername : TR("(the certificate's domain)", "（证书域名）")) : "");
+		else
+			printf(TR("  on the exit: transport %s%s%s%s%s%s%s, %s\n", "  落地端：传输 %s%s%s%s%s%s%s，%s\n"),
+			    tr.ws && tr.tls ? "wss" : tr.ws ? "ws" : "tls", tr.ws ? ", host " : "", tr.ws ? tr.host : "",
+			    tr.ws ? ", path " : "", tr.ws ? tr.path : "", tr.tls ? ", name " : "", tr.tls ? tr.sni : "",
+			    tr.tls ? (ca ? TR("its CA certificate", "使用其 CA 证书") : TR("self-signed", "自签证书")) :
+			    TR("same settings", "相同设置"));
+	}
+	return 0;
+}
+
+static void
+show_fingerprint(const char *name)
+{
+	const char *a[] = { "rule", "show", name, NULL };
+	char *out = NULL, *line, *save = NULL;
+	int shown = 0;
+
+	if (menu_capture(a, 1, &out) == 0 && out)
+		for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			if (strstr(line, "fingerprint") || strstr(line, "sha256:")) {
+				printf("%s%s%s\n", menu_c(C_YELLOW), line, menu_c(C_RESET));
+				shown = 1;
+			}
+	free(out);
+	if (shown)
+		menu_note("%s", TR("paste that fingerprint on the relay side (tls, self-signed: fingerprint prompt)",
+		    "请把该指纹填到中转端（tls 自签：指纹一项）"));
+	else
+		menu_note(TR("the certificate's fingerprint is printed by `xwpf rule show %s` once the relay has made it; "
+		    "paste it on the relay side to pin it", "relay 生成证书后，`xwpf rule show %s` 会显示指纹；请填到中转端"), name);
+}
+
+/* Add a target to rule r's balancing group. */
+static void
+join_group(const struct store_rule *r)
+{
+	char host[HOST_MAX], val[HOST_MAX + 32], arg[HOST_MAX + 48], name[STORE_NAME_MAX + 1];
+	int lo, hi, w;
+
+	snprintf(name, sizeof(name), "%s", r->name);
+	if (ask_target(TR("New target host (IP or name)", "新目标地址（IP 或域名）"), NULL, 1, r->listen.port_end -
+	    r->listen.port, host, sizeof(host), &lo, &hi) < 0)
+		return;
+	if ((w = menu_choice(TR("Its weight (1-100)", "权重（1-100）"), 0, 100, 1)) <= 0)
+		return;
+	fmt_hp(val, sizeof(val), host, lo, hi);
+	if (w > 1)
+		snprintf(arg, sizeof(arg), "remote+=%s weight=%d", val, w);
+	else
+		snprintf(arg, sizeof(arg), "remote+=%s", val);
+	{
+		const char *a[] = { "rule", "set", name, arg, NULL };
+		rule_cmd(a);
+	}
+}
+
+void
+menu_add_rule(void)
+{
+	struct draft d;
+	char buf[600], lv[300], def[64], p[200];
+	const char *argv[64];
+	char remv[MAXR][HOST_MAX + 32];
+	size_t n = 0;
+	int c, i;
+
+	memset(&d, 0, sizeof(d));
+	menu_title(TR("Add a rule", "添加规则"));
+	if (menu_store_load() < 0)
+		return;
+	printf(" 1. %s\n 2. %s\n 0. %s\n", TR("relay: this server forwards to an exit or a service",
+	    "中转：本机转发到落地或目标服务"), TR("exit: this server ends a tunnel and hands traffic to a local service",
+	    "落地：本机接收隧道并交给本地服务"), TR("back", "返回"));
+	if ((c = menu_choice(TR("Role of this server", "本机角色"), 0, 2, 1)) <= 0)
+		return;
+	d.exit = c == 2;
+	d.proto = PROTO_TCP | PROTO_UDP;
+
+	for (;;) {   /* listen port, with conflicts checked before anything is saved */
+		const struct store_rule *r;
+
+		if (ask_port(TR("Listen port (Enter: a random free port; a range such as 10000-10100 works)",
+		    "监听端口（回车：随机空闲端口；可填范围如 10000-10100）"), "", 1, 1, d.proto, &d.lport,
+		    &d.lport_end) < 0)
+			return;
+		if ((r = rule_on_port("", d.lport, d.lport_end, d.proto, NULL)) != NULL) {
+			menu_err(TR("port %d is already used by rule '%s'", "端口 %d 已被规则“%s”使用"), d.lport, r->name);
+			if (!d.exit && r->role == ROLE_RELAY &&
+			    menu_yes(TR("Add a new target to that rule's load-balancing group instead?",
+			    "改为向该规则的负载均衡组添加新目标？"), 1)) {
+				join_group(r);
+				return;
+			}
+			continue;
+		}
+		if (port_busy("", d.lport, d.lport_end, d.proto))
+			continue;
+		break;
+	}
+	if (ask_ip_or_nic(TR("Listen on (IP or interface; Enter: every address, IPv4 and IPv6)",
+	    "监听地址（IP 或网卡；回车：所有地址，IPv4+IPv6）"), "", d.lhost, sizeof(d.lhost), d.listen_if,
+	    sizeof(d.listen_if)) < 0)
+		return;
+	if (d.exit) {
+		snprintf(p, sizeof(p), "%s", TR("Forward to (the local service's address)", "转发到（本地业务地址）"));
+		if (ask_target(p, "127.0.0.1", 1, d.lport_end - d.lport, d.rhost[0], sizeof(d.rhost[0]), &d.rport[0],
+		    &d.rport_end[0]) < 0)
+			return;
+		d.nrem = 1;
+	} else {
+		if (ask_ip_or_nic(TR("Leave from (egress IP or interface; Enter: the system's choice)",
+		    "出口（IP 或网卡；回车：系统默认）"), "", d.through, sizeof(d.through), d.iface, sizeof(d.iface)) < 0)
+			return;
+		for (;;) {
+			snprintf(p, sizeof(p), d.nrem ? TR("Target %d host", "目标 %d 地址") :
+			    TR("Target host: the exit server or service (IP or name)", "目标地址：落地服务器或服务（IP 或域名）"),
+			    d.nrem + 1);
+			if (ask_target(p, NULL, 1, d.lport_end - d.lport, d.rhost[d.nrem], sizeof(d.rhost[0]),
+			    &d.rport[d.nrem], &d.rport_end[d.nrem]) < 0)
+				return;
+			d.weight[d.nrem] = 1;
+			d.nrem++;
+			if (d.nrem == MAXR || !menu_yes(TR("Add another target (load balancing)?", "再添加一个目标（负载均衡）？"), 0))
+				break;
+		}
+		if (d.nrem > 1)
+			for (i = 0; i < d.nrem; i++) {
+				snprintf(p, sizeof(p), TR("Weight of %s (1-100)", "%s 的权重（1-100）"), d.rhost[i]);
+				if ((d.weight[i] = menu_choice(p, 0, 100, 1)) <= 0)
+					return;
+			}
+	}
+	if (ask_proto(&d.proto, d.proto) < 0)
+		return;
+	if (transport_wizard(d.exit, d.transport, sizeof(d.transport)) < 0)
+		return;
+	for (;;) {
+		if (menu_ask(TR("Note (Enter: none)", "备注（回车：无）"), "", 1, d.note, sizeof(d.note)) < 0)
+			return;
+		if (!strchr(d.note, '#') && strlen(d.note) <= 100)
+			break;
+		menu_err("%s", TR("a note has at most 100 characters and no '#'", "备注最多 100 字符，且不能含 #"));
+	}
+	name_default(&d, def, sizeof(def));
+	for (;;) {
+		if (menu_ask(TR("Rule name", "规则名称"), def, 1, d.name, sizeof(d.name)) < 0)
+			return;
+		if (!store_name_valid(d.name))
+			menu_err(TR("1 to %d letters, digits, '.', '_' or '-'", "1 到 %d 个字母、数字、.、_ 或 -"), STORE_NAME_MAX);
+		else if (store_find(&menu_st, d.name))
+			menu_err(TR("a rule named '%s' exists already", "已有名为“%s”的规则"), d.name);
+		else
+			break;
+	}
+
+	listen_value(&d, lv, sizeof(lv));
+	argv[n++] = "rule";
+	argv[n++] = "add";
+	argv[n++] = d.name;
+	argv[n++] = "--listen";
+	argv[n++] = lv;
+	for (i = 0; i < d.nrem; i++) {
+		remote_value(&d, i, remv[i], sizeof(remv[i]));
+		argv[n++] = "--remote";
+		argv[n++] = remv[i];
+	}
+	argv[n++] = "--role";
+	argv[n++] = d.exit ? "exit" : "relay";
+	argv[n++] = "--protocol";
+	argv[n++] = store_proto_name(d.proto);
+	if (*d.listen_if) {
+		argv[n++] = "--listen-interface";
+		argv[n++] = d.listen_if;
+	}
+	if (*d.through) {
+		argv[n++] = "--through";
+		argv[n++] = d.through;
+	}
+	if (*d.iface) {
+		argv[n++] = "--interface";
+		argv[n++] = d.iface;
+	}
+	if (*d.transport) {
+		argv[n++] = d.exit ? "--listen-transport" : "--remote-transport";
+		argv[n++] = d.transport;
+	}
+	if (*d.note) {
+		argv[n++] = "--note";
+		argv[n++] = d.note;
+	}
+	argv[n] = NULL;
+
+	printf("\n%s%s%s\n  xwpf", menu_c(C_BOLD), TR("To be saved:", "将保存："), menu_c(C_RESET));
+	for (i = 0; argv[i]; i++)
+		printf(strpbrk(argv[i], " ;") ? " '%s'" : " %s", argv[i]);
+	printf("\n");
+	if (!menu_yes(TR("Save this rule?", "保存这条规则？"), 1)) {
+		menu_note("%s", TR("not saved", "未保存"));
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%s", d.name);
+	if (rule_cmd(argv) == 0 && d.exit && strstr(d.transport, "tls"))
+		show_fingerprint(buf);
+}
+
+/* ---- edit ---- */
+
+struct pending {
+	char kv[MAXR + 8][HOST_MAX + 64];
+	int n;
+};
+
+static void
+pending_set(struct pending *p, const char *key, const char *value)
+{
+	int i, j;
+	size_t kl = strlen(key);
+
+	for (i = j = 0; i < p->n; i++)   /* a new value of a key replaces the pending one */
+		if (!(strncmp(p->kv[i], key, kl) == 0 && p->kv[i][kl] == '='))
+			memmove(p->kv[j++], p->kv[i], sizeof(p->kv[0]));
+	p->n = j;
+	if (p->n < (int)ARRAY_SIZE(p->kv))
+		snprintf(p->kv[p->n++], sizeof(p->kv[0]), "%s=%s", key, value);
+}
+
+static void
+edit_rule(void)
+{
+	const struct store_rule *r;
+	struct store_rule cur;
+	struct pending pd;
+	char name[STORE_NAME_MAX + 1], val[600];
+	int c, i;
+
+	menu_title(TR("Edit a rule", "修改规则"));
+	if (!(r = menu_pick_rule(TR("Rule to edit (0: back)", "要修改的规则（0 返回）"))))
+		return;
+	cur = *r;   /* shallow: only scalar fields are read below */
+	cur.remotes = NULL;
+	snprintf(name, sizeof(name), "%s", r->name);
+	memset(&pd, 0, sizeof(pd));
+	for (;;) {
+		printf("\n%s %s%s%s\n", TR("Editing", "正在修改"), menu_c(C_BOLD), name, menu_c(C_RESET));
+		for (i = 0; i < pd.n; i++)
+			printf("  %s* %s%s\n", menu_c(C_YELLOW), pd.kv[i], menu_c(C_RESET));
+		printf(" 1. %s\n 2. %s\n 3. %s\n 4. %s\n 5. %s\n 6. %s\n 9. %s\n 0. %s\n",
+		    TR("listen port / address", "监听端口 / 地址"), TR("targets (replaces them all)", "目标（全部替换）"),
+		    TR("transport", "传输方式"), TR("protocol", "协议"), TR("egress IP / interface", "出口 IP / 网卡"),
+		    TR("note", "备注"), TR("save the changes above", "保存以上修改"), TR("back (drop the changes)", "返回（放弃修改）"));
+		c = menu_choice(TR("Choose", "请选择"), 0, 9, -1);
+		if (c <= 0) {
+			if (pd.n)
+				menu_note("%s", TR("changes dropped; nothing was written", "已放弃修改，未写入"));
+			return;
+		}
+		if (c == 1) {
+			char host[HOST_MAX], nic[16];
+			int lo, hi;
+			const struct store_rule *o;
+
+			if (ask_port(TR("Listen port or range", "监听端口或范围"), NULL, 1, 0, cur.protocols, &lo, &hi) < 0)
+				continue;
+			if ((o = rule_on_port("", lo, hi, cur.protocols, name)) != NULL) {
+				menu_err(TR("port %d is already used by rule '%s': choose another",
+				    "端口 %d 已被规则“%s”使用：请换一个"), lo, o->name);
+				continue;
+			}
+			if ((lo != cur.listen.port || hi != cur.listen.port_end) && port_busy("", lo, hi, cur.protocols))
+				continue;
+			if (ask_ip_or_nic(TR("Listen on (IP or interface; Enter: every address)", "监听地址（IP 或网卡；回车：所有地址）"),
+			    "", host, sizeof(host), nic, sizeof(nic)) < 0)
+				continue;
+			if (*host)
+				fmt_hp(val, sizeof(val), host, lo, hi);
+			else if (hi > lo)
+				snprintf(val, sizeof(val), "%d-%d", lo, hi);
+			else
+				snprintf(val, sizeof(val), "%d", lo);
+			pending_set(&pd, "listen", val);
+			pending_set(&pd, "listen_interface", nic);
+		} else if (c == 2) {
+			char host[HOST_MAX], hp[HOST_MAX + 16];
+			int lo, hi, k;
+
+			for (k = 0; k < pd.n;)   /* drop pending remotes */
+				if (strncmp(pd.kv[k], "remote=", 7) == 0) {
+					memmove(pd.kv[k], pd.kv[k + 1], sizeof(pd.kv[0]) * (size_t)(pd.n - k - 1));
+					pd.n--;
+				} else
+					k++;
+			for (k = 0; k < MAXR; k++) {
+				if (ask_target(TR("Target host", "目标地址"), NULL, 1, cur.listen.port_end - cur.listen.port, host,
+				    sizeof(host), &lo, &hi) < 0)
+					break;
+				fmt_hp(hp, sizeof(hp), host, lo, hi);
+				if (pd.n < (int)ARRAY_SIZE(pd.kv))
+					snprintf(pd.kv[pd.n++], sizeof(pd.kv[0]), "remote=%s", hp);
+				if (!menu_yes(TR("Another target?", "再添加一个目标？"), 0))
+					break;
+			}
+			pending_set(&pd, "weights", "");
+		} else if (c == 3) {
+			if (transport_wizard(cur.role == ROLE_EXIT, val, STORE_TRANSPORT_MAX) < 0)
+				continue;
+			pending_set(&pd, cur.role == ROLE_EXIT ? "listen_transport" : "remote_transport", val);
+		} else if (c == 4) {
+			unsigned pr;
+			if (ask_proto(&pr, cur.protocols) < 0)
+				continue;
+			pending_set(&pd, "protocol", store_proto_name(pr));
+		} else if (c == 5) {
+			char ip[HOST_MAX], nic[16];
+			if (ask_ip_or_nic(TR("Leave from (IP or interface; Enter: the system's choice)", "出口（IP 或网卡；回车：系统默认）"),
+			    "", ip, sizeof(ip), nic, sizeof(nic)) < 0)
+				continue;
+			pending_set(&pd, "through", ip);
+			pending_set(&pd, "interface", nic);
+		} else if (c == 6) {
+			for (;;) {
+				if (menu_ask(TR("Note", "备注"), cur.note, 1, val, 128) < 0)
+					break;
+				if (!strchr(val, '#') && strlen(val) <= 100) {
+					pending_set(&pd, "note", val);
+					break;
+				}
+				menu_err("%s", TR("a note has at most 100 characters and no '#'", "备注最多 100 字符，且不能含 #"));
+			}
+		} else if (c == 9) {
+			const char *a[MAXR + 16];
+			int k, m = 0;
+
+			if (!pd.n) {
+				menu_note("%s", TR("nothing to save", "没有需要保存的修改"));
+				continue;
+			}
+			a[m++] = "rule";
+			a[m++] = "set";
+			a[m++] = name;
+			for (k = 0; k < pd.n; k++)
+				a[m++] = pd.kv[k];
+			a[m] = NULL;
+			rule_cmd(a);
+			return;
+		}
+	}
+}
+
+/* "1,3" or "a,b" against the rules: names into out. -1 with a message when a piece is wrong. */
+static int
+parse_list(const char *in, char names[][STORE_NAME_MAX + 1], int max)
+{
+	char buf[1024], *tok, *save = NULL;
+	int n = 0, k;
+
+	snprintf(buf, sizeof(buf), "%s", in);
+	for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		long v;
+		const char *nm = NULL;
+
+		if (parse_long(tok, 1, (long)menu_st.nrules, &v) == 0)
+			nm = menu_st.rules[v - 1].name;
+		else if (store_find(&menu_st, tok))
+			nm = tok;
+		if (!nm) {
+			menu_err(TR("'%s' is neither a rule number (1-%zu) nor a rule name", "“%s”既不是规则序号（1-%zu）也不是规则名"),
+			    tok, menu_st.nrules);
+			return -1;
+		}
+		for (k = 0; k < n; k++)
+			if (strcmp(names[k], nm) == 0)
+				break;
+		if (k == n && n < max)
+			snprintf(names[n++], STORE_NAME_MAX + 1, "%s", nm);
+	}
+	if (!n)
+		menu_err("%s", TR("give one or more numbers, such as 1,3", "请输入一个或多个序号，如 1,3"));
+	return n ? n : -1;
+}
+
+static int
+ask_rules(const char *prompt, char names[][STORE_NAME_MAX + 1], int max)
+{
+	char line[4096], in[1024];
+	size_t i;
+	int n;
+
+	if (menu_store_load() < 0)
+		return MENU_BACK;
+	if (!menu_st.nrules) {
+		menu_note("%s", TR("no rules yet", "还没有规则"));
+		return MENU_BACK;
+	}
+	for (i = 0; i < menu_st.nrules; i++) {
+		menu_rule_line(&menu_st.rules[i], i, line, sizeof(line));
+		printf("  %s\n", line);
+	}
+	for (;;) {
+		if (menu_ask(prompt, NULL, 1, in, sizeof(in)) < 0)
+			return MENU_BACK;
+		if ((n = parse_list(in, names, max)) > 0)
+			return n;
+	}
+}
+
+static void
+delete_rules(void)
+{
+	char names[64][STORE_NAME_MAX + 1], list[64 * (STORE_NAME_MAX + 1)];
+	int n, i;
+	size_t l = 0;
+
+	menu_title(TR("Delete rules", "删除规则"));
+	if ((n = ask_rules(TR("Rules to delete, e.g. 1,3 (0: back)", "要删除的规则，如 1,3（0 返回）"), names, 64)) < 0)
+		return;
+	for (i = 0; i < n; i++)
+		l += (size_t)snprintf(list + l, sizeof(list) - l, "%s%s", i ? "," : "", names[i]);
+	printf(TR("  delete: %s\n", "  删除：%s\n"), list);
+	if (!menu_yes(TR("Delete them?", "确定删除？"), 0))
+		return;
+	{
+		const char *a[] = { "rule", "del", list, NULL };
+		rule_cmd(a);
+	}
+}
+
+static void
+toggle_rules(void)
+{
+	char names[64][STORE_NAME_MAX + 1];
+	const char *on[68], *off[68];
+	int n, i, non = 2, noff = 2;
+
+	menu_title(TR("Enable / disable", "启用 / 停用"));
+	if ((n = ask_rules(TR("Rules to switch on or off, e.g. 1,3 (0: back)", "要切换启停的规则，如 1,3（0 返回）"), names,
+	    64)) < 0)
+		return;
+	on[0] = off[0] = "rule";
+	on[1] = "enable";
+	off[1] = "disable";
+	for (i = 0; i < n; i++) {
+		const struct store_rule *r = store_find(&menu_st, names[i]);
+		if (r && r->enabled)
+			off[noff++] = names[i];
+		else
+			on[non++] = names[i];
+	}
+	on[non] = off[noff] = NULL;
+	if (non > 2)
+		rule_cmd(on);
+	if (noff > 2)
+		rule_cmd(off);
+}
+
+/* ---- load balancing ---- */
+
+static void
+share_preview(const int *w, const char hosts[][HOST_MAX + 16], int n)
+{
+	int i, sum = 0;
+
+	for (i = 0; i < n; i++)
+		sum += w[i];
+	for (i = 0; i < n; i++)
+		printf("    %-40s %s%3d%s  %5.1f%%\n", hosts[i], menu_c(C_BOLD), w[i], menu_c(C_RESET),
+		    sum ? 100.0 * w[i] / sum : 0.0);
+}
+
+static void
+set_remotes(const char *name, const char hosts[][HOST_MAX + 16], const int *w, int n, int skip)
+{
+	char vals[MAXR + 2][HOST_MAX + 40];
+	const char *a[MAXR + 8];
+	int i, m = 0, k = 0;
+
+	a[m++] = "rule";
+	a[m++] = "set";
+	a[m++] = name;
+	for (i = 0; i < n && k < MAXR; i++) {
+		if (i == skip)
+			continue;
+		if (w[i] > 1)
+			snprintf(vals[k], sizeof(vals[k]), "remote=%s weight=%d", hosts[i], w[i]);
+		else
+			snprintf(vals[k], sizeof(vals[k]), "remote=%s", hosts[i]);
+		a[m++] = vals[k++];
+	}
+	a[m++] = "weights=";
+	a[m] = NULL;
+	rule_cmd(a);
+}
+
+void
+menu_balance(void)
+{
+	const struct store_rule *r;
+	char name[STORE_NAME_MAX + 1], hosts[MAXR][HOST_MAX + 16];
+	int w[MAXR], n, i, c;
+
+	menu_title(TR("Load balancing and failover", "负载均衡与故障转移"));
+	if (!(r = menu_pick_rule(TR("Rule (0: back)", "规则（0 返回）"))))
+		return;
+	snprintf(name, sizeof(name), "%s", r->name);
+	for (;;) {
+		if (menu_store_load() < 0 || !(r = store_find(&menu_st, name)))
+			return;
+		n = r->nremotes < MAXR ? (int)r->nremotes : MAXR;
+		for (i = 0; i < n; i++) {
+			hostport_format(&r->remotes[i].addr, hosts[i], sizeof(hosts[i]));
+			w[i] = r->remotes[i].weight;
+		}
+		printf("\n%s%s%s: %s %s, failover %s\n", menu_c(C_BOLD), name, menu_c(C_RESET), TR("mode", "模式"),
+		    store_balance_name(r->balance), r->failover ? TR("on", "开") : TR("off", "关"));
+		share_preview(w, hosts, n);
+		if (n < 2)
+			menu_note("%s", TR("one target only: add another (4) to balance", "只有一个目标：请先添加（4）"));
+		printf(" 1. %s\n 2. %s\n 3. %s\n 4. %s\n 5. %s\n 0. %s\n", TR("mode", "均衡模式"),
+		    TR("weights", "权重"), TR("failover on/off", "故障转移开/关"), TR("add a target", "添加目标"),
+		    TR("remove a target", "删除目标"), TR("back", "返回"));
+		if ((c = menu_choice(TR("Choose", "请选择"), 0, 5, -1)) <= 0)
+			return;
+		if (c == 1) {
+			static const char *const modes[] = { "off", "roundrobin", "iphash", "failover" };
+			char arg[40];
+			int m;
+
+			printf(" 1. %s\n 2. %s\n 3. %s\n 4. %s\n", TR("off: the first target only", "off：只用第一个目标"),
+			    TR("roundrobin: in turn, by weight", "roundrobin：按权重轮询"),
+			    TR("iphash: a client address always to the same target", "iphash：同一客户端地址固定到同一目标"),
+			    TR("failover: the first healthy target takes all", "failover：第一个健康目标承担全部流量"));
+			if ((m = menu_choice(TR("Mode", "模式"), 0, 4, (int)r->balance + 1)) <= 0)
+				continue;
+			snprintf(arg, sizeof(arg), "balance=%s", modes[m - 1]);
+			{
+				const char *a[] = { "rule", "set", name, arg, NULL };
+				rule_cmd(a);
+			}
+		} else if (c == 2) {
+			char in[512], *tok, *save = NULL;
+			int nw[MAXR], k = 0, bad = 0;
+
+			if (n < 2)
+				continue;
+			for (;;) {
+				if (menu_ask(TR("Weights 1-100, one per target, e.g. 3,2,1", "权重 1-100，每个目标一个，如 3,2,1"), NULL,
+				    1, in, sizeof(in)) < 0)
+					break;
+				k = bad = 0;
+				for (tok = strtok_r(in, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+					long v;
+					if (k >= n || parse_long(tok, 1, 100, &v) < 0) {
+						bad = 1;
+						break;
+					}
+					nw[k++] = (int)v;
+				}
+				if (!bad && k == n)
+					break;
+				menu_err(TR("give %d weights from 1 to 100, separated by commas", "请输入 %d 个 1-100 的权重，用逗号分隔"), n);
+			}
+			if (bad || k != n)
+				continue;
+			printf("%s\n", TR("  share of new connections:", "  新连接分配比例："));
+			share_preview(nw, hosts, n);
+			if (menu_yes(TR("Apply these weights?", "应用这些权重？"), 1))
+				set_remotes(name, hosts, nw, n, -1);
+		} else if (c == 3) {
+			const char *a[] = { "rule", "set", name, r->failover ? "failover=no" : "failover=yes", NULL };
+			if (!r->failover && !menu_has_applet("health"))
+				menu_note("%s", TR("the health applet is not in this build: the relay still skips targets that "
+				    "fail to connect", "此版本不含 health：中继仍会跳过连接失败的目标"));
+			rule_cmd(a);
+		} else if (c == 4) {
+			join_group(r);
+		} else if (c == 5) {
+			int k;
+			if (n < 2) {
+				menu_note("%s", TR("the last target cannot be removed: delete the rule instead", "不能删除最后一个目标：请删除规则"));
+				continue;
+			}
+			if ((k = menu_choice(TR("Target to remove", "要删除的目标"), 0, n, -1)) <= 0)
+				continue;
+			set_remotes(name, hosts, w, n, k - 1);
+		}
+	}
+}
+
+/* ---- PROXY protocol and MPTCP per rule ---- */
+
+void
+menu_proxy(void)
+{
+	static const char *const modes[] = { "off", "send-v1", "send-v2", "accept", "accept+send-v1", "accept+send-v2" };
+	const struct store_rule *r;
+	char arg[64], name[STORE_NAME_MAX + 1];
+	int c;
+
+	menu_title(TR("PROXY protocol", "PROXY 协议"));
+	if (!(r = menu_pick_rule(TR("Rule (0: back)", "规则（0 返回）"))))
+		return;
+	snprintf(name, sizeof(name), "%s", r->name);
+	printf(" 1. off\n 2. send-v1  %s\n 3. send-v2  %s\n 4. accept   %s\n 5. accept+send-v1\n 6. accept+send-v2\n",
+	    TR("tell the target the client's address (text header)", "向目标发送客户端地址（文本头）"),
+	    TR("the same, binary header (haproxy send-proxy-v2)", "同上，二进制头（haproxy send-proxy-v2）"),
+	    TR("read a header from the previous hop", "读取上一跳发来的头"));
+	if ((c = menu_choice(TR("PROXY mode", "PROXY 模式"), 0, 6, 1)) <= 0)
+		return;
+	snprintf(arg, sizeof(arg), "proxy=%s", modes[c - 1]);
+	if (c >= 4)
+		menu_note("%s", TR("accept: connections without a PROXY header are then closed", "accept：没有 PROXY 头的连接将被关闭"));
+	{
+		const char *a[] = { "rule", "set", name, arg, NULL };
+		rule_cmd(a);
+	}
+}
+
+void
+menu_rule_mptcp(void)
+{
+	static const char *const modes[] = { "off", "send", "accept", "both" };
+	const struct store_rule *r;
+	char arg[32], name[STORE_NAME_MAX + 1], *en;
+	int c;
+
+	if (!(r = menu_pick_rule(TR("Rule (0: back)", "规则（0 返回）"))))
+		return;
+	snprintf(name, sizeof(name), "%s", r->name);
+	printf(" 1. off\n 2. send    %s\n 3. accept  %s\n 4. both\n", TR("MPTCP towards the targets", "向目标使用 MPTCP"),
+	    TR("accept MPTCP from clients", "接受客户端 MPTCP"));
+	if ((c = menu_choice(TR("MPTCP mode", "MPTCP 模式"), 0, 4, (int)r->mptcp + 1)) <= 0)
+		return;
+	snprintf(arg, sizeof(arg), "mptcp=%s", modes[c - 1]);
+	en = file_read("/proc/sys/net/mptcp/enabled", NULL);
+	if (c > 1 && (!en || en[0] != '1'))
+		menu_note("%s", TR("MPTCP is off in this kernel: turn it on in the MPTCP menu (it falls back to TCP until then)",
+		    "内核未启用 MPTCP：请在 MPTCP 菜单启用（在此之前回退为 TCP）"));
+	free(en);
+	{
+		const char *a[] = { "rule", "set", name, arg, NULL };
+		rule_cmd(a);
+	}
+}
+
+void
+menu_rules(void)
+{
+	int c;
+
+	for (;;) {
+		menu_title(TR("Forwarding rules", "转发规则"));
+		printf(" 1. %s\n 2. %s\n 3. %s\n 4. %s\n 5. %s\n 6. %s\n 7. %s\n 0. %s\n", TR("add", "添加"),
+		    TR("edit", "修改"), TR("delete (e.g. 1,3)", "删除（如 1,3）"), TR("enable / disable", "启用 / 停用"),
+		    TR("load balancing, weights, failover", "负载均衡、权重、故障转移"), TR("PROXY protocol", "PROXY 协议"),
+		    TR("MPTCP of a rule", "规则的 MPTCP"), TR("back", "返回"));
+		c = menu_choice(TR("Choose", "请选择"), 0, 7, -1);
+		switch (c) {
+		case 1: menu_add_rule(); break;
+		case 2: edit_rule(); break;
+		case 3: delete_rules(); break;
+		case 4: toggle_rules(); break;
+		case 5: menu_balance(); break;
+		case 6: menu_proxy(); break;
+		case 7: menu_rule_mptcp(); break;
+		default: return;
+		}
+	}
+}

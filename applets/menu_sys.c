@@ -1,0 +1,258 @@
+/*
+ * menu_sys: what the menu asks of the system before it saves a rule.
+ * Who owns a port (sockets in /proc/net/{tcp,tcp6,udp,udp6}, their inode
+ * found among /proc/PID/fd), a free random port, and a bounded
+ * non-blocking connect to a target.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "menu.h"
+#include "util.h"
+
+/* "0100007F" (v4) or 32 hex digits (v6, four host-order words) to text. */
+static void
+hex_addr(const char *hex, char *out, size_t size)
+{
+	unsigned char b[16];
+	size_t n = strlen(hex), i;
+
+	if (n == 8) {
+		unsigned v = (unsigned)strtoul(hex, NULL, 16);
+		memcpy(b, &v, 4);
+		inet_ntop(AF_INET, b, out, (socklen_t)size);
+		return;
+	}
+	if (n == 32) {
+		for (i = 0; i < 4; i++) {
+			char w[9];
+			unsigned v;
+			memcpy(w, hex + i * 8, 8);
+			w[8] = '\0';
+			v = (unsigned)strtoul(w, NULL, 16);
+			memcpy(b + i * 4, &v, 4);
+		}
+		inet_ntop(AF_INET6, b, out, (socklen_t)size);
+		return;
+	}
+	snprintf(out, size, "?");
+}
+
+static int
+is_any(const char *a)
+{
+	return !*a || strcmp(a, "0.0.0.0") == 0 || strcmp(a, "::") == 0;
+}
+
+/* A socket in LISTEN (tcp) or unconnected (udp) state on port; its inode. */
+static int
+find_socket(const char *file, int port, int udp, const char *host, unsigned long *inode, char *addr,
+    size_t asize)
+{
+	FILE *f = fopen(file, "r");
+	char line[512];
+	int found = 0;
+
+	if (!f)
+		return 0;
+	if (!fgets(line, sizeof(line), f)) {   /* header */
+		fclose(f);
+		return 0;
+	}
+	while (!found && fgets(line, sizeof(line), f)) {
+		char local[64], remote[64], a[64];
+		unsigned lport, st;
+		unsigned long ino;
+
+		if (sscanf(line, " %*d: %63[0-9A-Fa-f]:%x %63[0-9A-Fa-f]:%*x %x %*s %*s %*s %*s %*s %lu",
+		    local, &lport, remote, &st, &ino) != 5)
+			continue;
+		if ((int)lport != port || st != (udp ? 0x07u : 0x0Au))
+			continue;
+		hex_addr(local, a, sizeof(a));
+		if (strncmp(a, "::ffff:", 7) == 0)
+			memmove(a, a + 7, strlen(a + 7) + 1);
+		if (!is_any(host) && !is_any(a) && strcmp(host, a) != 0)
+			continue;
+		*inode = ino;
+		snprintf(addr, asize, "%s", a);
+		found = 1;
+	}
+	fclose(f);
+	return found;
+}
+
+/* The process holding socket inode, as "comm (pid N)". Bounded by /proc's size. */
+static int
+inode_owner(unsigned long inode, char *who, size_t size)
+{
+	DIR *proc = opendir("/proc"), *fds;
+	struct dirent *de, *fe;
+	char want[64], path[300], link[64], comm[64];
+	int found = 0;
+
+	if (!proc)
+		return 0;
+	snprintf(want, sizeof(want), "socket:[%lu]", inode);
+	while (!found && (de = readdir(proc)) != NULL) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/fd", de->d_name);
+		if (!(fds = opendir(path)))
+			continue;
+		while ((fe = readdir(fds)) != NULL) {
+			ssize_t n;
+
+			snprintf(path, sizeof(path), "/proc/%s/fd/%s", de->d_name, fe->d_name);
+			n = readlink(path, link, sizeof(link) - 1);
+			if (n <= 0)
+				continue;
+			link[n] = '\0';
+			if (strcmp(link, want) == 0) {
+				FILE *f;
+
+				snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+				comm[0] = '\0';
+				if ((f = fopen(path, "r")) != NULL) {
+					if (fgets(comm, sizeof(comm), f))
+						comm[strcspn(comm, "\n")] = '\0';
+					fclose(f);
+				}
+				snprintf(who, size, "%s (pid %s)", *comm ? comm : "?", de->d_name);
+				found = 1;
+				break;
+			}
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	return found;
+}
+
+int
+menu_port_owner(int port, unsigned proto, const char *host, char *who, size_t size)
+{
+	static const struct {
+		const char *file;
+		unsigned proto;
+	} files[] = {
+		{ "/proc/net/tcp", PROTO_TCP }, { "/proc/net/tcp6", PROTO_TCP },
+		{ "/proc/net/udp", PROTO_UDP }, { "/proc/net/udp6", PROTO_UDP },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		unsigned long ino = 0;
+		char addr[64], owner[128];
+
+		if (!(proto & files[i].proto))
+			continue;
+		if (!find_socket(files[i].file, port, files[i].proto == PROTO_UDP, host ? host : "", &ino, addr,
+		    sizeof(addr)))
+			continue;
+		if (!inode_owner(ino, owner, sizeof(owner)))
+			snprintf(owner, sizeof(owner), "%s", TR("another user's process", "其他用户的进程"));
+		snprintf(who, size, "%s %s:%d %s %s", files[i].proto == PROTO_UDP ? "udp" : "tcp", addr, port,
+		    TR("held by", "被占用："), owner);
+		return 1;
+	}
+	return 0;
+}
+
+int
+menu_random_port(unsigned proto)
+{
+	int i;
+	char who[256];
+	unsigned seed = (unsigned)(now_ms() ^ getpid());
+
+	for (i = 0; i < 200; i++) {
+		int p = 10000 + (int)(rand_r(&seed) % 50000);
+		if (!menu_port_owner(p, proto, "", who, sizeof(who)))
+			return p;
+	}
+	return 0;
+}
+
+int
+menu_probe(const char *host, int port, int timeout_ms, char *why, size_t size)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char ps[8];
+	int rc, last = 0;
+	int64_t deadline = now_ms() + timeout_ms;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_ADDRCONFIG;
+	snprintf(ps, sizeof(ps), "%d", port);
+	if ((rc = getaddrinfo(host, ps, &hints, &res)) != 0) {
+		snprintf(why, size, TR("cannot resolve '%s' (%s): check the name and this server's DNS "
+		    "(/etc/resolv.conf)", "无法解析“%s”（%s）：请检查域名和本机 DNS（/etc/resolv.conf）"), host,
+		    gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		struct pollfd p;
+		socklen_t sl = sizeof(last);
+
+		if (fd < 0)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+			close(fd);
+			freeaddrinfo(res);
+			return 0;
+		}
+		if (errno != EINPROGRESS) {
+			last = errno;
+			close(fd);
+			continue;
+		}
+		p.fd = fd;
+		p.events = POLLOUT;
+		p.revents = 0;
+		for (;;) {
+			int64_t left = deadline - now_ms();
+			rc = left > 0 ? poll(&p, 1, (int)left) : 0;
+			if (rc < 0 && errno == EINTR)
+				continue;
+			break;
+		}
+		if (rc == 0)
+			last = ETIMEDOUT;
+		else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &last, &sl) < 0)
+			last = errno;
+		close(fd);
+		if (last == 0) {
+			freeaddrinfo(res);
+			return 0;
+		}
+		if (now_ms() >= deadline)
+			break;
+	}
+	freeaddrinfo(res);
+	if (last == ETIMEDOUT)
+		snprintf(why, size, TR("no answer from %s:%d within %d s: a firewall (here, at the target or "
+		    "the provider's security group) may drop the packets", "%s:%d 在 %d 秒内没有响应："
+		    "可能被防火墙（本机、目标或服务商安全组）丢弃"), host, port, timeout_ms / 1000);
+	else if (last == ECONNREFUSED)
+		snprintf(why, size, TR("%s:%d refused the connection: nothing listens there yet (start the "
+		    "service on the target) or a firewall rejects it", "%s:%d 拒绝连接：目标端口尚无服务"
+		    "（请先启动目标服务）或被防火墙拒绝"), host, port);
+	else
+		snprintf(why, size, TR("%s:%d cannot be reached (%s): check the address and the route",
+		    "%s:%d 无法连接（%s）：请检查地址和路由"), host, port, strerror(last ? last : EHOSTUNREACH));
+	return -1;
+}
