@@ -1,5 +1,14 @@
 /* WebSocket: RFC 6455 known answers, realm's exact handshake, frames fed byte by byte. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "t.h"
 #include "util.h"
@@ -249,10 +258,284 @@ test_frames(void)
 	CHECK(ws_decode(&d, buf, 10) < 0, "64-bit length with the top bit: error");
 }
 
+/* --- interop with python3-websockets over loopback --- */
+
+static const char py_server[] =
+    "import asyncio, websockets\n"
+    "async def h(ws, path):\n"
+    "    async for m in ws:\n"
+    "        await ws.send(m)\n"
+    "async def main():\n"
+    "    async with websockets.serve(h, '127.0.0.1', 0, max_size=None) as s:\n"
+    "        print(s.sockets[0].getsockname()[1], flush=True)\n"
+    "        await asyncio.sleep(30)\n"
+    "asyncio.run(main())\n";
+
+static const char py_client[] =
+    "import asyncio, sys, websockets\n"
+    "async def main(url):\n"
+    "    try:\n"
+    "        async with websockets.connect(url, max_size=None, close_timeout=5) as ws:\n"
+    "            data = bytes(range(256)) * 1000\n"
+    "            await ws.send(data)\n"
+    "            got = b''\n"
+    "            while len(got) < len(data):\n"
+    "                got += await ws.recv()\n"
+    "            pong = await ws.ping(b'xy')\n"
+    "            await asyncio.wait_for(pong, 5)\n"
+    "            print('echo', 'ok' if got == data else 'bad', 'pong ok', flush=True)\n"
+    "        print('close', ws.close_code, flush=True)\n"
+    "    except websockets.exceptions.InvalidStatusCode as e:\n"
+    "        print('status', e.status_code, flush=True)\n"
+    "asyncio.run(main(sys.argv[1]))\n";
+
+static const char *python = "/usr/bin/python3";
+
+static pid_t
+spawn_py(const char *script, const char *arg, int *out)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		return -1;
+	if ((pid = fork()) == 0) {
+		dup2(p[1], 1);
+		close(p[0]);
+		execl(python, python, "-c", script, arg, (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	*out = p[0];
+	return pid;
+}
+
+/* read a line (bounded by 10 s) from fd */
+static int
+read_line(int fd, char *buf, size_t size)
+{
+	size_t n = 0;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	while (n + 1 < size && poll(&p, 1, 10000) == 1) {
+		if (read(fd, buf + n, 1) != 1)
+			break;
+		if (buf[n++] == '\n') {
+			buf[n - 1] = ' ';
+			break;
+		}
+	}
+	buf[n] = '\0';
+	return (int)n;
+}
+
+static void
+stop(pid_t pid)
+{
+	int st, i;
+
+	kill(pid, SIGTERM);
+	for (i = 0; i < 50 && waitpid(pid, &st, WNOHANG) != pid; i++)
+		usleep(100000);
+	if (i == 50) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+	}
+}
+
+static int
+recv_some(int fd, unsigned char *buf, size_t size)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if (poll(&p, 1, 10000) != 1)
+		return -1;
+	return (int)read(fd, buf, size);
+}
+
+/* our handshake and frames against a websockets server that echoes */
+static void
+test_python_server(void)
+{
+	static unsigned char data[200000], frame[70000], in[300000], out[300000];
+	char line[64], req[512], key[WS_KEY_LEN + 1], err[ERRLEN];
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	size_t have = 0, head = 0, got = 0, off, i;
+	struct ws_dec d;
+	int fd, pout, n, ok = 1;
+	pid_t pid = spawn_py(py_server, NULL, &pout);
+
+	read_line(pout, line, sizeof(line));
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)atoi(line));
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(atoi(line) > 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0,
+	    "connected to a python3-websockets server on port %d", atoi(line));
+	ws_key_new(key);
+	n = ws_client_request(req, sizeof(req), "127.0.0.1", "/chat", key);
+	CHECK(write(fd, req, (size_t)n) == n, "realm's request sent");
+	while ((n = recv_some(fd, in + have, sizeof(in) - have)) > 0) {
+		have += (size_t)n;
+		if (ws_client_parse(in, have, key, &head, err) != WS_NEED)
+			break;
+	}
+	CHECK(ws_client_parse(in, have, key, &head, err) == WS_OK, "its 101 reply accepted: %s", err);
+	/* frames of every length class, random, zero and no mask... the server requires a mask */
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (unsigned char)(i ^ (i >> 9));
+	for (off = 0, i = 0; off < sizeof(data); i++) {
+		static const size_t sizes[] = { 1, 125, 126, 65535, 65536, 69000, 3 };
+		size_t len = sizes[i % ARRAY_SIZE(sizes)];
+		unsigned char k[4], zero[4] = { 0 };
+		ssize_t fl;
+
+		if (len > sizeof(data) - off)
+			len = sizeof(data) - off;
+		ws_mask_key(k);
+		fl = ws_frame(frame, sizeof(frame) + 14, WS_OP_BIN, data + off, len, i % 2 ? zero : k);
+		ok &= fl > 0 && write_all(fd, frame, (size_t)fl) == 0;
+		off += len;
+	}
+	{
+		ssize_t fl = ws_frame(frame, sizeof(frame), WS_OP_PING, "p", 1, (const unsigned char *)"abcd");
+
+		ok &= write_all(fd, frame, (size_t)fl) == 0;
+	}
+	CHECK(ok, "200 KB sent in frames of 7-bit, 16-bit and 64-bit lengths, random and zero masks, and a ping");
+	ws_dec_init(&d);
+	memmove(in, in + head, have - head);     /* bytes after the 101 are frame data */
+	have -= head;
+	for (;;) {
+		ssize_t r = ws_decode(&d, in, have);
+
+		if (r < 0)
+			break;
+		memcpy(out + got, in, (size_t)r);
+		got += (size_t)r;
+		if (got >= sizeof(data) && d.frames >= i + 1)
+			break;
+		if ((n = recv_some(fd, in, 65536)) <= 0)
+			break;
+		have = (size_t)n;
+	}
+	CHECK(got == sizeof(data) && memcmp(out, data, got) == 0, "echo decoded byte-exact (%zu bytes, %llu frames)",
+	    got, (unsigned long long)d.frames);
+	CHECK(d.frames == i + 1 && !d.ping_pending, "the pong came back and was consumed");
+	{
+		ssize_t fl = ws_frame(frame, sizeof(frame), WS_OP_CLOSE, "\x03\xe8", 2, (const unsigned char *)"wxyz");
+
+		CHECK(write_all(fd, frame, (size_t)fl) == 0, "close sent");
+	}
+	while (!d.closed && (n = recv_some(fd, in, 65536)) > 0)
+		ws_decode(&d, in, (size_t)n);
+	CHECK(d.closed && d.close_code == 1000, "the server answered close 1000");
+	close(fd);
+	close(pout);
+	stop(pid);
+}
+
+/* a websockets client against our server side */
+static void
+serve_one(int lfd, const char *path)
+{
+	static unsigned char in[300000], frame[300000];
+	char key[WS_KEY_LEN + 1], err[ERRLEN], reply[512];
+	size_t have = 0, head = 0;
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+	enum ws_result r = WS_NEED;
+	struct ws_dec d;
+	int fd, n;
+
+	if (poll(&p, 1, 10000) != 1 || (fd = accept(lfd, NULL, NULL)) < 0)
+		return;
+	while (r == WS_NEED && (n = recv_some(fd, in + have, sizeof(in) - have)) > 0) {
+		have += (size_t)n;
+		r = ws_server_parse(in, have, "127.0.0.1", path, key, &head, err);
+	}
+	if (r != WS_OK) {
+		n = ws_http_error(reply, sizeof(reply), r);
+		write_all(fd, reply, (size_t)n);
+		printf("# server refused: %s\n", err);
+		close(fd);
+		return;
+	}
+	n = ws_server_reply(reply, sizeof(reply), key);
+	write_all(fd, reply, (size_t)n);
+	ws_dec_init(&d);
+	memmove(in, in + head, have - head);
+	have -= head;
+	for (;;) {
+		ssize_t m = ws_decode(&d, in, have), fl;
+
+		if (m < 0)
+			break;
+		if (m > 0) {
+			fl = ws_frame(frame, sizeof(frame), WS_OP_BIN, in, (size_t)m, NULL);
+			write_all(fd, frame, (size_t)fl);
+		}
+		if (d.ping_pending) {
+			fl = ws_frame(frame, sizeof(frame), WS_OP_PONG, d.ping, d.ping_len, NULL);
+			write_all(fd, frame, (size_t)fl);
+			d.ping_pending = 0;
+		}
+		if (d.closed) {
+			unsigned char code[2] = { (unsigned char)(d.close_code >> 8), (unsigned char)d.close_code };
+
+			fl = ws_frame(frame, sizeof(frame), WS_OP_CLOSE, code, 2, NULL);
+			write_all(fd, frame, (size_t)fl);
+			break;
+		}
+		if ((n = recv_some(fd, in, 65536)) <= 0)
+			break;
+		have = (size_t)n;
+	}
+	close(fd);
+}
+
+static void
+test_python_client(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t l = sizeof(a);
+	char url[128], line[128], lines[256] = "";
+	int lfd = socket(AF_INET, SOCK_STREAM, 0), pout;
+	pid_t pid;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(lfd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(lfd, 4) < 0 ||
+	    getsockname(lfd, (struct sockaddr *)&a, &l) < 0)
+		return;
+	snprintf(url, sizeof(url), "ws://127.0.0.1:%u/chat", ntohs(a.sin_port));
+	pid = spawn_py(py_client, url, &pout);
+	serve_one(lfd, "/chat");
+	while (read_line(pout, line, sizeof(line)) > 0)
+		strncat(lines, line, sizeof(lines) - strlen(lines) - 1);
+	stop(pid);
+	close(pout);
+	CHECK(strstr(lines, "echo ok pong ok") != NULL, "python3-websockets client: 256 KB echo and a pong from our server "
+	    "(host with a port accepted)");
+	CHECK(strstr(lines, "close 1000") != NULL, "its close was answered with close 1000 (%s)", lines);
+
+	snprintf(url, sizeof(url), "ws://127.0.0.1:%u/wrong", ntohs(a.sin_port));
+	pid = spawn_py(py_client, url, &pout);
+	serve_one(lfd, "/chat");
+	read_line(pout, line, sizeof(line));
+	stop(pid);
+	close(pout);
+	CHECK(strstr(line, "status 404") != NULL, "a wrong path gets an HTTP 404 the client can read (%s)", line);
+	close(lfd);
+}
+
 int
 main(void)
 {
+	signal(SIGPIPE, SIG_IGN);
 	test_handshake();
 	test_frames();
+	if (access(python, X_OK) == 0 && system("/usr/bin/python3 -c 'import websockets' 2>/dev/null") == 0) {
+		test_python_server();
+		test_python_client();
+	} else
+		printf("skip - python3-websockets interop: /usr/bin/python3 cannot import websockets\n");
 	return T_DONE();
 }
