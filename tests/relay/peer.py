@@ -5,8 +5,9 @@
       echo    TCP: echo until EOF, then close; UDP: echo each datagram
       reply   TCP: read until EOF, then send sha256(received) + 1 MiB, close
       whoami  TCP: send the client's address, close
-  peer.py tcp H P SIZE [--mode echo|reply] [--seed N]   exit 0 when byte-exact
-  peer.py udp H P SIZE...                                 each datagram echoed intact
+  peer.py run 'tcp H P SIZE,SIZE [--mode echo|reply]' 'udp H P SIZE,SIZE' ...
+      byte-exact checks (sha256), one "ok ..." or "bad ..." line each
+  peer.py stats RULE < status.json                          the rule's counters, K=V
   peer.py who H P                                          prints what the server saw
   peer.py load H P SECONDS [--idle N]                      churn + N long-lived conns;
       prints "conns=N failed=M idle_broken=K"
@@ -79,54 +80,86 @@ def cmd_serve(args):
 def connect(h, p, timeout=20):
     return socket.create_connection((h, p), timeout=timeout)
 
-def cmd_tcp(args):
-    h, p, size = args[0], int(args[1]), int(args[2])
-    mode = 'echo'; seed = size
-    if '--mode' in args: mode = args[args.index('--mode') + 1]
-    data = payload(size, seed)
+def tcp_one(h, p, size, mode):
+    data = payload(size, size)
     s = connect(h, p, 60)
     def writer():
         mv = memoryview(data)
-        for off in range(0, len(data), 1 << 18):
-            s.sendall(mv[off:off + (1 << 18)])
-        s.shutdown(socket.SHUT_WR)
+        try:
+            for off in range(0, len(data), 1 << 18):
+                s.sendall(mv[off:off + (1 << 18)])
+            s.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
     t = threading.Thread(target=writer); t.start()
     hsh = hashlib.sha256(); n = 0; got = bytearray() if mode == 'reply' else None
-    while True:
-        d = s.recv(1 << 20)
-        if not d: break
-        n += len(d); hsh.update(d)
-        if got is not None: got += d
+    try:
+        while True:
+            d = s.recv(1 << 20)
+            if not d: break
+            n += len(d); hsh.update(d)
+            if got is not None: got += d
+    except OSError as e:
+        t.join(); s.close()
+        return False, f'{size} bytes: {e}'
     t.join(); s.close()
     if mode == 'echo':
         ok = n == size and hsh.digest() == hashlib.sha256(data).digest()
-        print(f'sent={size} got={n} match={ok}')
-    else:
-        want = hashlib.sha256(data).hexdigest().encode() + REPLY_TAIL
-        ok = bytes(got) == want
-        print(f'sent={size} reply={len(got)} want={len(want)} match={ok}')
-    sys.exit(0 if ok else 1)
+        return ok, f'{size} bytes echoed: got {n}'
+    want = hashlib.sha256(data).hexdigest().encode() + REPLY_TAIL
+    return bytes(got) == want, f'{size} bytes, SHUT_WR, reply {len(got)} of {len(want)} bytes'
 
-def cmd_udp(args):
+def spec_tcp(args):
+    """tcp H P SIZE[,SIZE...] [--mode echo|reply]"""
+    h, p = args[0], int(args[1])
+    mode = args[args.index('--mode') + 1] if '--mode' in args else 'echo'
+    out = []
+    for sz in args[2].split(','):
+        try:
+            out.append(tcp_one(h, p, int(sz), mode))
+        except OSError as e:
+            out.append((False, f'{sz} bytes: {e}'))
+    return out
+
+def spec_udp(args):
+    """udp H P SIZE[,SIZE...]: one client socket, each datagram echoed intact"""
     h, p = args[0], int(args[1])
     s = socket.socket(family(h), socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
     s.settimeout(3)
     s.connect((h, p))
-    bad = 0
-    for sz in args[2:]:
+    out = []
+    for sz in args[2].split(','):
         sz = int(sz); d = payload(sz, sz + 3)
         ok = False
-        for _ in range(3):   # loopback does not lose, but be kind
-            s.send(d)
-            try:
-                r = s.recv(70000); ok = r == d
-                if ok: break
-            except socket.timeout:
-                pass
-        print(f'udp {sz} {"ok" if ok else "BAD"}')
-        bad += not ok
+        s.send(d)
+        try:
+            r = s.recv(70000); ok = r == d
+        except OSError:
+            pass
+        out.append((ok, f'datagram of {sz} bytes intact'))
+    s.close()
+    return out
+
+def cmd_run(args):
+    """run 'SPEC' ['SPEC' ...]: each spec 'tcp ...' or 'udp ...'; prints ok/bad lines"""
+    bad = 0
+    for spec in args:
+        a = spec.split()
+        fn = {'tcp': spec_tcp, 'udp': spec_udp}[a[0]]
+        for ok, desc in fn(a[1:]):
+            print(('ok ' if ok else 'bad ') + a[0] + ' ' + a[1] + ' ' + desc, flush=True)
+            bad += not ok
     sys.exit(1 if bad else 0)
+
+def cmd_stats(args):
+    """stats FILE RULE: the rule's counters from `xwpf status --json` on stdin as K=V lines"""
+    import json
+    d = json.load(sys.stdin)
+    for r in d['rules']:
+        if r['name'] == args[0] and r['stats']:
+            for k, v in r['stats'].items():
+                if isinstance(v, int): print(f'{k}={v}')
 
 def cmd_who(args):
     s = connect(args[0], int(args[1]))
@@ -193,7 +226,7 @@ def cmd_hold(args):
     time.sleep(secs)
     for s in socks: s.close()
 
-cmds = {'serve': cmd_serve, 'tcp': cmd_tcp, 'udp': cmd_udp, 'who': cmd_who, 'load': cmd_load, 'hold': cmd_hold}
+cmds = {'serve': cmd_serve, 'run': cmd_run, 'stats': cmd_stats, 'who': cmd_who, 'load': cmd_load, 'hold': cmd_hold}
 if len(sys.argv) < 2 or sys.argv[1] not in cmds:
     sys.exit(__doc__)
 cmds[sys.argv[1]](sys.argv[2:])

@@ -1,0 +1,69 @@
+# tests/relay/common.sh: helpers for the relay_*.sh scenarios (sourced after tests/lib.sh).
+PEER=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/peer.py
+CONF=$XWPF_ROOT/etc/xwpf/xwpf.conf
+STATS=$XWPF_ROOT/run/xwpf/stats
+mkdir -p "$XWPF_ROOT/etc/xwpf"
+RELAY_PID=
+
+# modes: splice and copy (XWPF_NO_SPLICE=1), or only $RELAY_MODES
+relay_modes() { echo "${RELAY_MODES:-splice copy}"; }
+
+# start_relay MODE [ARGS...]: the store relay (or ARGS), waits for its stats file
+start_relay() {
+	local mode=$1 ns=0
+	shift
+	rm -f "$STATS"
+	if [ "$mode" = copy ]; then
+		spawn env XWPF_NO_SPLICE=1 "$XWPF" relay "$@" 2>>"$T_DIR/relay.log"
+	else
+		spawn env -u XWPF_NO_SPLICE "$XWPF" relay "$@" 2>>"$T_DIR/relay.log"
+	fi
+	RELAY_PID=$!
+	if [ $# -eq 0 ]; then
+		wait_for 10 test -s "$STATS" || { fail "$mode: relay did not start"; cat "$T_DIR/relay.log"; return 1; }
+	fi
+	return 0
+}
+
+stop_relay() {
+	local rc
+	[ -n "$RELAY_PID" ] || return 0
+	kill -TERM "$RELAY_PID" 2>/dev/null
+	wait "$RELAY_PID"
+	rc=$?
+	RELAY_PID=
+	return $rc
+}
+
+# wait_stats: the relay rewrites stats every second; wait for the next write
+wait_stats() {
+	local before
+	before=$(stat -c %Y.%N "$STATS" 2>/dev/null)
+	sleep 1.1
+	wait_for 3 test "$(stat -c %Y.%N "$STATS" 2>/dev/null)" != "$before"
+}
+
+# peer_check LABEL SPEC...: run peer.py specs in one python process, one ok/fail per line
+peer_check() {
+	local label=$1 out st desc
+	shift
+	out=$(python3 "$PEER" run "$@" 2>&1)
+	[ -n "$out" ] || { fail "$label: the test client printed nothing"; return; }
+	while read -r st desc; do
+		case $st in
+		ok) ok "$label: $desc" ;;
+		bad) fail "$label: $desc" ;;
+		*) fail "$label: $st $desc" ;;
+		esac
+	done <<<"$out"
+}
+
+# load_stats RULE: S[key]=value from `xwpf status --json`
+declare -A S
+load_stats() {
+	local kv
+	S=()
+	while IFS= read -r kv; do
+		S[${kv%%=*}]=${kv#*=}
+	done < <("$XWPF" status --json | python3 "$PEER" stats "$1")
+}
