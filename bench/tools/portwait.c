@@ -5,9 +5,10 @@
  * touches the process being timed; then proves it by connecting to a sample
  * of the ports (first, last, and every 97th).
  *
- *   portwait FIRST COUNT TIMEOUT_S START_REALTIME_NS
+ *   portwait FIRST COUNT TIMEOUT_S START_REALTIME_NS [noprobe]
  *
  * START_REALTIME_NS is `date +%s%N` taken just before the relay was started.
+ * "noprobe" skips the connections (to wait for a listener without a client).
  * Prints "listening=N/COUNT ms=.. probed=.. probe_failed=..".
  */
 #include <linux/inet_diag.h>
@@ -102,10 +103,10 @@ main(int argc, char **argv)
 	long timeout, marked = 0, probed = 0, pfail = 0;
 	uint64_t start, deadline, done_at = 0;
 	unsigned char *seen;
-	int nl;
+	int nl, doprobe = !(argc > 5 && strcmp(argv[5], "noprobe") == 0);
 
 	if (argc < 5) {
-		fprintf(stderr, "usage: %s FIRST COUNT TIMEOUT_S START_REALTIME_NS\n", TOOL);
+		fprintf(stderr, "usage: %s FIRST COUNT TIMEOUT_S START_REALTIME_NS [noprobe]\n", TOOL);
 		return 2;
 	}
 	first = (unsigned)strtoul(argv[1], NULL, 10);
@@ -129,12 +130,12 @@ main(int argc, char **argv)
 		}
 		usleep(1000);
 	}
-	for (i = 0; done_at && i < count; i += 97) {
+	for (i = 0; doprobe && done_at && i < count; i += 97) {
 		probed++;
 		if (probe(first + i) < 0)
 			pfail++;
 	}
-	if (done_at && (count - 1) % 97) {
+	if (doprobe && done_at && (count - 1) % 97) {
 		probed++;
 		if (probe(first + count - 1) < 0)
 			pfail++;

@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""bench/report.py TSV JSON: turn bench/run.sh's figures into the printed
+table (stdout) and build/bench/results.json.
+
+TSV lines: SECTION <tab> PEER <tab> METRIC <tab> VALUE. Sections: note, tcp,
+udp, rules, tls. A value is a number, or text (n/a, fail(...), pending...).
+"""
+import json
+import sys
+
+PEERS = ["direct", "xwpf", "haproxy", "nginx", "socat"]
+RIVALS = ["haproxy", "nginx", "socat"]          # "the best peer" (direct is the baseline)
+TLS_PEERS = ["xwpf-tls", "xwpf-wss", "stunnel", "nginx-ssl"]
+TLS_RIVALS = ["stunnel", "nginx-ssl"]
+
+# metric, label, higher is better, target: ("ratio", R) xwpf/best >= R (higher) or <= R (lower);
+# ("max", V) xwpf's own value <= V
+TCP_ROWS = [
+    ("tput1_gbps", "TCP throughput, 1 stream (Gbit/s)", True, ("ratio", 1.3)),
+    ("tput8_gbps", "TCP throughput, 8 streams (Gbit/s)", True, None),
+    ("lat_p50_us", "1-byte round trip p50 (us)", False, ("ratio", 1.0)),
+    ("lat_p99_us", "1-byte round trip p99 (us)", False, None),
+    ("cps", "connections/s, 64 clients", True, ("ratio", 1.2)),
+    ("rss_per_conn_kib", "RSS per idle TCP conn (KiB)", False, ("max", 2.0)),
+    ("pss_per_conn_kib", "  (PSS per idle TCP conn, KiB)", False, None),
+    ("udp_p50_us", "UDP round trip p50 (us)", False, None),
+    ("idle_rss_kib", "idle process RSS (KiB)", False, ("max", 1024)),
+    ("tput1_gbps_relay_cpu_pct", "  relay CPU % during 1 stream", False, None),
+    ("cps_relay_cpu_pct", "  relay CPU % during conn/s", False, None),
+]
+TLS_ROWS = [
+    ("tput1_gbps", "tunnel throughput, 1 stream (Gbit/s)", True, ("ratio", 1.0)),
+    ("tput8_gbps", "tunnel throughput, 8 streams (Gbit/s)", True, None),
+    ("cps", "tunnel connections/s, 64 clients", True, None),
+    ("tls_rss_per_conn_kib", "RSS per idle TLS conn, per end (KiB)", False, ("max", 40.0)),
+    ("tls_idle_rss_kib", "idle RSS, both ends (KiB)", False, None),
+]
+
+
+def num(v):
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def fmt(v):
+    if v is None:
+        return "-"
+    f = num(v)
+    if f is None:
+        return str(v)[:11]
+    if f >= 100:
+        return "%.0f" % f
+    if f >= 10:
+        return "%.1f" % f
+    return "%.2f" % f
+
+
+def load(path):
+    d = {}
+    with open(path) as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) != 4:
+                continue
+            sec, peer, metric, value = parts
+            if sec == "udp":
+                sec = "tcp"
+            d.setdefault(sec, {}).setdefault(peer, {})[metric] = value
+    return d
+
+
+def verdict(x, best, higher, target):
+    """(ratio or None, text, met or None)"""
+    xv, bv = num(x), num(best)
+    ratio = xv / bv if xv is not None and bv not in (None, 0) else None
+    if target is None:
+        return ratio, "", None
+    kind, t = target
+    if kind == "ratio":
+        if ratio is None:
+            return None, ("target >= %.1fx" if higher else "target <= %.1fx") % t, None
+        met = ratio >= t if higher else ratio <= t
+        return ratio, ("target >= %.1fx" if higher else "target <= %.1fx") % t, met
+    if xv is None:
+        return ratio, "target <= %s" % fmt(t), None
+    return ratio, "target <= %s" % fmt(t), xv <= t
+
+
+def table(title, rows, peers, rivals, xcols, data, out, js):
+    cols = [p for p in peers if p in data]
+    absent = {p: data[p].get("absent") for p in cols if "absent" in data[p]}
+    w = 38
+    out.append(title)
+    out.append("%-*s" % (w, "metric") + "".join("%12s" % c for c in cols) +
+               "".join("  %-26s" % ("%s/best peer" % x if len(xcols) > 1 else "xwpf/best peer") for x in xcols))
+    sect = {"peers": {p: data[p] for p in cols}, "ratios": {}}
+    for metric, label, higher, target in rows:
+        vals = {p: data[p].get(metric) for p in cols}
+        if all(v is None for v in vals.values()):
+            continue
+        line = "%-*s" % (w, label) + "".join(
+            "%12s" % ("absent" if p in absent and vals[p] is None else fmt(vals[p])) for p in cols)
+        for x in xcols:
+            cand = [(num(vals.get(p)), p) for p in rivals if num(vals.get(p)) is not None]
+            if not cand:
+                line += "  %-26s" % "-"
+                continue
+            bv, bp = max(cand) if higher else min(cand)
+            ratio, ttext, met = verdict(vals.get(x), bv, higher, target)
+            if x in absent:
+                cell = "pending"
+            else:
+                cell = ("%.2fx %s" % (ratio, bp)) if ratio is not None else "-"
+            if met is not None:
+                cell += " " + ("MET" if met else "MISSED")
+            line += "  %-26s" % cell
+            sect["ratios"].setdefault(x, {})[metric] = {
+                "value": num(vals.get(x)) if num(vals.get(x)) is not None else vals.get(x),
+                "best_peer": bp, "best": bv, "ratio": round(ratio, 3) if ratio is not None else None,
+                "target": ttext or None, "met": met}
+        out.append(line.rstrip())
+    for p, why in absent.items():
+        out.append("  %s: %s" % (p, why))
+    js[title.split(":")[0].strip().lower().replace(" ", "_")] = sect
+    out.append("")
+
+
+def main():
+    tsv, jpath = sys.argv[1], sys.argv[2]
+    d = load(tsv)
+    notes = d.get("note", {}).get("-", {})
+    out, js = [], {"notes": notes}
+    out.append("xwpf bench  %s  (%s CPUs, kernel %s%s)" % (
+        notes.get("started", "?"), notes.get("cpus", "?"), notes.get("kernel", "?"),
+        ", BENCH_QUICK" if notes.get("quick") == "1" else ""))
+    out.append("load average before: %s   after: %s" % (notes.get("load_before", "?"), notes.get("load_after", "?")))
+    out.append("settings: " + notes.get("settings", ""))
+    out.append("method: " + notes.get("method", ""))
+    out.append("")
+    if "tcp" in d:
+        table("Relay: TCP and UDP on 127.0.0.1", TCP_ROWS, PEERS, RIVALS, ["xwpf"], d["tcp"], out, js)
+    r = d.get("rules", {}).get("xwpf", {})
+    if r:
+        ms = r.get("rules_listen_ms")
+        met = None if num(ms) is None else num(ms) < 1000
+        out.append("xwpf only: 10,000 TCP rules (%s workers, RLIMIT_NOFILE %s)" % (
+            r.get("rules_workers", "?"), notes.get("nofile", "?")))
+        out.append("  start until every port listens: %s%s" % (
+            ms if num(ms) is None else fmt(ms) + " ms",
+            "" if met is None else "  (target < 1000 ms: %s)" % ("MET" if met else "MISSED")))
+        if "rules_error" in r:
+            out.append("  relay said: %s" % r["rules_error"])
+        if "rules_listen_ms_w1" in r:
+            ms1 = r["rules_listen_ms_w1"]
+            out.append("  the same with 1 worker:         %s%s" % (
+                ms1 if num(ms1) is None else fmt(ms1) + " ms",
+                "" if num(ms1) is None else "  (target < 1000 ms: %s)" % ("MET" if num(ms1) < 1000 else "MISSED")))
+        if "rules_check_ms" in r:
+            out.append("  xwpf rule check of that store:  %s ms" % fmt(r["rules_check_ms"]))
+        if "rules_rss_kib" in r:
+            out.append("  relay RSS with 10,000 rules:    %s KiB" % fmt(r["rules_rss_kib"]))
+        out.append("")
+        js["rules"] = {k: (num(v) if num(v) is not None else v) for k, v in r.items()}
+        js["rules"]["target_ms"] = 1000
+        js["rules"]["met"] = met
+    if "tls" in d:
+        if notes.get("tls_settings"):
+            out.append("tunnel settings: " + notes["tls_settings"])
+        table("Tunnel: TLS on 127.0.0.1 (entry -> exit -> backend)", TLS_ROWS, TLS_PEERS, TLS_RIVALS,
+              ["xwpf-tls", "xwpf-wss"], d["tls"], out, js)
+    print("\n".join(out))
+    with open(jpath, "w") as f:
+        json.dump(js, f, indent=2, sort_keys=True)
+        f.write("\n")
+    print("figures: %s" % jpath)
+
+
+if __name__ == "__main__":
+    main()
