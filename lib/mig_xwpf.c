@@ -54,7 +54,7 @@ mig_shvars(const struct mig_file *f, mig_var_cb cb, void *user, char *err)
 			while (q < le && (*q == ' ' || *q == '\t'))
 				q++;
 		}
-		if (!(isalpha((unsigned char)*q) || *q == '_'))
+		if (q >= le || !(isalpha((unsigned char)*q) || *q == '_'))
 			goto bad;
 		while (q < le && (isalnum((unsigned char)*q) || *q == '_')) {
 			if (kn + 1 >= sizeof(key))

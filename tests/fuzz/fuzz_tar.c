@@ -1,0 +1,22 @@
+/* libFuzzer: lib/tar.c's reader on arbitrary bytes (gzip or plain tar). */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tar.h"
+#include "util.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct tar_archive a;
+	struct tar_limits l;
+	char err[ERRLEN];
+
+	tar_limits_default(&l);
+	l.max_total = 4u << 20;   /* keep each run small */
+	if (tar_read(data, size, &l, &a, err) == 0)
+		tar_free(&a);
+	return 0;
+}
