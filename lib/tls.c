@@ -5,6 +5,7 @@
  */
 #include "tls.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +84,8 @@ struct xchk {
 	unsigned char pkbuf[BR_X509_BUFSIZE_KEY];
 	unsigned char got[32];
 	int have_got, pin_mismatch, decode_err;
+	unsigned char ip[16];                /* sni is an IP literal: match an iPAddress SAN */
+	size_t iplen;
 };
 
 static void
@@ -145,8 +148,13 @@ xc_end_chain(const br_x509_class **ctx)
 
 	if (x->ee && x->ee_len == x->ee_cap && tls_spki_sha256(x->ee, x->ee_len, x->got) == 0)
 		x->have_got = 1;
-	if (x->m)
-		return x->m->vtable->end_chain(&x->m->vtable);
+	if (x->m) {
+		rc = x->m->vtable->end_chain(&x->m->vtable);
+		if (rc == 0 && x->iplen && (!x->ee || x->ee_len != x->ee_cap ||
+		    !tls_cert_has_ip(x->ee, x->ee_len, x->ip, x->iplen)))
+			rc = BR_ERR_X509_BAD_SERVER_NAME;
+		return rc;
+	}
 	if (x->depth == 0 || !x->ee)
 		return BR_ERR_X509_EMPTY_CHAIN;
 	if (!(xd = malloc(sizeof(*xd))))
@@ -420,6 +428,10 @@ tls_conn_client(struct tls_client *cl, size_t out_size, char *err)
 		return NULL;
 	}
 	c->x->vtable = &xchk_vtable;
+	if (inet_pton(AF_INET, cl->sni, c->x->ip) == 1)
+		c->x->iplen = 4;
+	else if (inet_pton(AF_INET6, cl->sni, c->x->ip) == 1)
+		c->x->iplen = 16;
 	if (cl->has_pin)
 		c->x->pin = cl->pin;
 	if (verify) {
@@ -440,7 +452,8 @@ tls_conn_client(struct tls_client *cl, size_t out_size, char *err)
 		br_ssl_engine_set_protocol_names(c->eng, cl->alpn_names, 1);
 	if (cl->has_session)
 		br_ssl_engine_set_session_parameters(c->eng, &cl->session);
-	if (!br_ssl_client_reset(cc, cl->sni, cl->has_session)) {
+	/* no SNI for an IP literal (RFC 6066; rustls refuses it): the SAN check above does the matching */
+	if (!br_ssl_client_reset(cc, c->x->iplen ? NULL : cl->sni, cl->has_session)) {
 		ERR("TLS client reset failed (error %d)", br_ssl_engine_last_error(c->eng));
 		tls_conn_free(c);
 		return NULL;

@@ -56,6 +56,8 @@ int tls_pin_file(const char *path, char out[TLS_PIN_STRLEN], char *err);
 /* The raw 32 bytes of the SPKI hash. 0 or -1. */
 int tls_spki_sha256(const unsigned char *der, size_t len, unsigned char out[32]);
 void tls_pin_format(const unsigned char hash[32], char out[TLS_PIN_STRLEN]);
+/* Does the certificate carry this address (4 or 16 bytes) as an iPAddress SAN? */
+int tls_cert_has_ip(const unsigned char *der, size_t len, const unsigned char *ip, size_t iplen);
 
 struct tls_anchors {
 	br_x509_trust_anchor *v;

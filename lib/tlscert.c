@@ -186,15 +186,21 @@ der_next(const unsigned char **p, const unsigned char *end, unsigned *tag,
 	return 0;
 }
 
-int
-tls_spki_sha256(const unsigned char *der, size_t len, unsigned char out[32])
+/*
+ * Walk a Certificate to its SubjectPublicKeyInfo (whole TLV) and its
+ * extensions block (the content of [3], or none). -1 if malformed.
+ */
+static int
+cert_walk(const unsigned char *der, size_t len, const unsigned char **spki, size_t *spki_len,
+    const unsigned char **ext, size_t *ext_len)
 {
 	const unsigned char *p = der, *end = der + len, *v, *start;
-	br_sha256_context sc;
 	unsigned tag;
 	size_t vl;
 	int i;
 
+	*ext = NULL;
+	*ext_len = 0;
 	if (der_next(&p, end, &tag, &v, &vl) < 0 || tag != 0x30)       /* Certificate */
 		return -1;
 	p = v;
@@ -215,9 +221,78 @@ tls_spki_sha256(const unsigned char *der, size_t len, unsigned char out[32])
 	start = p;
 	if (der_next(&p, end, &tag, &v, &vl) < 0 || tag != 0x30)       /* SubjectPublicKeyInfo */
 		return -1;
+	*spki = start;
+	*spki_len = (size_t)(p - start);
+	while (p < end) {                                              /* [1], [2] unique ids, [3] extensions */
+		if (der_next(&p, end, &tag, &v, &vl) < 0)
+			return -1;
+		if (tag == 0xa3) {
+			const unsigned char *q = v;
+
+			if (der_next(&q, v + vl, &tag, ext, ext_len) < 0 || tag != 0x30)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+int
+tls_spki_sha256(const unsigned char *der, size_t len, unsigned char out[32])
+{
+	const unsigned char *spki, *ext;
+	size_t spki_len, ext_len;
+	br_sha256_context sc;
+
+	if (cert_walk(der, len, &spki, &spki_len, &ext, &ext_len) < 0)
+		return -1;
 	br_sha256_init(&sc);
-	br_sha256_update(&sc, start, (size_t)(p - start));
+	br_sha256_update(&sc, spki, spki_len);
 	br_sha256_out(&sc, out);
+	return 0;
+}
+
+int
+tls_cert_has_ip(const unsigned char *der, size_t len, const unsigned char *ip, size_t iplen)
+{
+	static const unsigned char san[] = { 0x55, 0x1d, 0x11 };
+	const unsigned char *spki, *ext, *p, *end, *v;
+	size_t spki_len, ext_len, vl;
+	unsigned tag;
+
+	if (cert_walk(der, len, &spki, &spki_len, &ext, &ext_len) < 0 || !ext)
+		return 0;
+	for (p = ext, end = ext + ext_len; p < end;) {
+		const unsigned char *q, *qe, *oid = NULL, *val = NULL;
+		size_t oid_len = 0, val_len = 0;
+
+		if (der_next(&p, end, &tag, &v, &vl) < 0 || tag != 0x30)
+			return 0;
+		for (q = v, qe = v + vl; q < qe;) {                        /* OID, [critical], OCTET STRING */
+			const unsigned char *w;
+			size_t wl;
+
+			if (der_next(&q, qe, &tag, &w, &wl) < 0)
+				return 0;
+			if (tag == 0x06)
+				oid = w, oid_len = wl;
+			else if (tag == 0x04)
+				val = w, val_len = wl;
+		}
+		if (!oid || !val || oid_len != sizeof(san) || memcmp(oid, san, sizeof(san)))
+			continue;
+		q = val;
+		if (der_next(&q, val + val_len, &tag, &v, &vl) < 0 || tag != 0x30)
+			return 0;
+		for (q = v, qe = v + vl; q < qe;) {                        /* GeneralNames */
+			const unsigned char *w;
+			size_t wl;
+
+			if (der_next(&q, qe, &tag, &w, &wl) < 0)
+				return 0;
+			if (tag == 0x87 && wl == iplen && !memcmp(w, ip, iplen))
+				return 1;
+		}
+	}
 	return 0;
 }
 
@@ -812,15 +887,19 @@ tls_selfsigned(const char *name, char *cert_path, char *key_path, size_t size, c
 	for (i = 0; name[i]; i++) {
 		char c = name[i];
 
-		safe[i] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '_' || (c == '.' && i > 0) ? c : '_';
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+		    c == '_' || c == ':' || c == '*' || (c == '.' && i > 0))) {
+			ERR("servername '%s' is not a host name or IP address", name);
+			return -1;
+		}
+		safe[i] = c == '*' ? '_' : c;     /* a wildcard name, kept in a plain file name */
 	}
 	safe[i] = '\0';
 	snprintf(cert_path, size, "%s/%s.crt", dir, safe);
 	snprintf(key_path, size, "%s/%s.key", dir, safe);
 	if (access(cert_path, F_OK) == 0 && access(key_path, F_OK) == 0)
 		return 0;
-	if (mkdir_p(dir, 0700) < 0) {
+	if (mkdir_p(path_get(PATH_STATE_DIR), 0755) < 0 || mkdir_p(dir, 0700) < 0 || chmod(dir, 0700) < 0) {
 		ERR("cannot create %s: %s", dir, strerror(errno));
 		return -1;
 	}

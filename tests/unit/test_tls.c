@@ -158,6 +158,8 @@ echo(struct tls_conn *sc, struct tls_conn *cc, const unsigned char *data, size_t
 }
 
 /* One handshake + echo between a fresh server and client conn. */
+static size_t out_size;
+
 static int
 pair(struct tls_server *s, struct tls_client *c, size_t n)
 {
@@ -169,8 +171,8 @@ pair(struct tls_server *s, struct tls_client *c, size_t n)
 
 	for (i = 0; i < n; i++)
 		data[i] = (unsigned char)(i * 31 + (i >> 10));
-	sc = tls_conn_server(s, 0, err);
-	cc = tls_conn_client(c, 0, err);
+	sc = tls_conn_server(s, out_size, err);
+	cc = tls_conn_client(c, out_size, err);
 	ok = sc && cc && echo(sc, cc, data, n);
 	if (cc && ok) {
 		char d[120];
@@ -228,8 +230,10 @@ test_selfsigned(void)
 	CHECK(tls_selfsigned("127.0.0.1", crt2, key2, sizeof(crt2), err) == 1, "self-signed for an IP literal");
 	CHECK(run(out, sizeof(out), "openssl x509 -in %s -text -noout 2>&1", crt2) == 0 &&
 	    strstr(out, "IP Address:127.0.0.1"), "an IP literal becomes an iPAddress SAN");
-	CHECK(tls_selfsigned("../evil", crt2, key2, sizeof(crt2), err) == 1 && !strstr(crt2 + strlen(dir), ".."),
-	    "a name with a slash stays inside the tls dir (%s)", crt2);
+	CHECK(tls_selfsigned("../evil", crt2, key2, sizeof(crt2), err) < 0 && strstr(err, "not a host name"),
+	    "a servername with a slash is refused: %s", err);
+	CHECK(tls_selfsigned("*.example.com", crt2, key2, sizeof(crt2), err) == 1 && strstr(crt2, "/_.example.com.crt"),
+	    "a wildcard name gets a plain file name");
 }
 
 static char rsa_crt[512], rsa_key[512], ca_crt[512], ec_crt[512], ec_key[512];
@@ -302,6 +306,9 @@ test_handshakes(void)
 	c = tls_client_new(&ct, NULL, err);
 	CHECK(c && pair(s, c, 1 << 20), "pin: handshake and 1 MiB echo");
 	CHECK(c && pair(s, c, 1000), "pin: a second connection (session resumed)");
+	out_size = 4096 + 85;
+	CHECK(c && pair(s, c, 1 << 20), "4 KiB output records: 1 MiB echo");
+	out_size = 0;
 	tls_client_free(c);
 
 	ct = tp("tls;sni=tunnel.example.com;insecure", TRANSPORT_CLIENT);
@@ -334,6 +341,29 @@ test_handshakes(void)
 	tls_client_free(c);
 	CHECK(tls_client_new(&ct, "/nonexistent/certs", err) == NULL && strstr(err, "/nonexistent/certs"),
 	    "a missing trust store is named: %s", err);
+
+	/* an IP literal as sni: no SNI sent, the iPAddress SAN is matched */
+	{
+		struct transport t2 = tp("tls;servername=127.0.0.1", TRANSPORT_SERVER);
+		struct tls_server *ips = tls_server_new(&t2, err);
+		char ipcrt[512], ipkey[512];
+
+		tls_selfsigned("127.0.0.1", ipcrt, ipkey, sizeof(ipcrt), err);
+		ct = tp("tls;sni=127.0.0.1", TRANSPORT_CLIENT);
+		c = tls_client_new(&ct, ipcrt, err);
+		CHECK(ips && c && pair(ips, c, 100), "sni=127.0.0.1 verified against an iPAddress SAN");
+		tls_client_free(c);
+		ct = tp("tls;sni=127.0.0.2", TRANSPORT_CLIENT);
+		c = tls_client_new(&ct, ipcrt, err);
+		CHECK(ips && c && !pair(ips, c, 100) && strstr(cli_err, "does not name 127.0.0.2"),
+		    "sni=127.0.0.2 refused: %s", cli_err);
+		tls_client_free(c);
+		ct = tp("tls;sni=::1;insecure", TRANSPORT_CLIENT);
+		c = tls_client_new(&ct, NULL, err);
+		CHECK(ips && c && pair(ips, c, 100), "sni=::1 with insecure");
+		tls_client_free(c);
+		tls_server_free(ips);
+	}
 
 	/* expired */
 	snprintf(exp_crt, sizeof(exp_crt), "%s/expired.crt", dir);
@@ -618,6 +648,13 @@ main(void)
 
 	test_selfsigned();
 	test_creds();
+	if (access("/etc/ssl/certs", F_OK) == 0) {
+		struct tls_anchors an;
+
+		CHECK(tls_anchors_load(&an, "/etc/ssl/certs", err) == 0 && an.n > 50,
+		    "the system trust store loads (%zu anchors)", an.n);
+		tls_anchors_free(&an);
+	}
 	test_handshakes();
 
 	st = tp("tls;servername=tunnel.example.com", TRANSPORT_SERVER);
