@@ -9,7 +9,7 @@
       byte-exact checks (sha256), one "ok ..." or "bad ..." line each
   peer.py stats RULE < status.json                          the rule's counters, K=V
   peer.py who H P                                          prints what the server saw
-  peer.py load H P SECONDS [--idle N]                      churn + N long-lived conns;
+  peer.py load H P SECONDS [--idle N] [--churn N]                      churn + N long-lived conns;
       prints "conns=N failed=M idle_broken=K"
   peer.py hold H P N SECONDS                               open N idle conns, hold, close
 """
@@ -173,6 +173,7 @@ def cmd_who(args):
 def cmd_load(args):
     h, p, secs = args[0], int(args[1]), float(args[2])
     idle = int(args[args.index('--idle') + 1]) if '--idle' in args else 4
+    nchurn = int(args[args.index('--churn') + 1]) if '--churn' in args else 4
     end = time.time() + secs
     stats = {'conns': 0, 'failed': 0, 'idle_broken': 0}
     lock = threading.Lock()
@@ -196,9 +197,14 @@ def cmd_load(args):
             except OSError as e:
                 with lock: stats['failed'] += 1; stats.setdefault('err', str(e))
             time.sleep(0.002)
+    connected = [0]
     def longlived():
         try:
             s = connect(h, p, 5)
+            with lock:
+                connected[0] += 1
+                if connected[0] == idle:
+                    print('ready', file=sys.stderr, flush=True)
             while time.time() < end:
                 s.sendall(b'ping'); d = b''
                 while len(d) < 4:
@@ -209,7 +215,7 @@ def cmd_load(args):
             s.close()
         except OSError as e:
             with lock: stats['idle_broken'] += 1; stats.setdefault('err', str(e))
-    ts = [threading.Thread(target=churn) for _ in range(4)] + [threading.Thread(target=longlived) for _ in range(idle)]
+    ts = [threading.Thread(target=churn) for _ in range(nchurn)] + [threading.Thread(target=longlived) for _ in range(idle)]
     for t in ts: t.start()
     for t in ts: t.join()
     print(' '.join(f'{k}={v}' for k, v in stats.items()))
