@@ -60,7 +60,7 @@ struct opts {
 struct plan {
 	struct bundle files;       /* everything to write, the store included */
 	char *store_text;          /* new store (owned) */
-	struct store_txn txn;      /* holds the store lock from reading to writing */
+	struct store_txn txn;      /* the store as read (unlocked) and merged into */
 	int have_txn;
 	const char *kind;
 };
@@ -498,13 +498,20 @@ make_plan(const struct opts *o, struct plan *p)
 			goto refused;
 		rc = EXIT_CONFIG;
 	}
-	/* the input is read and checked: now lock the store (a refused input never gets here) */
-	if (store_begin(&p->txn, path_get(PATH_CONF), err) < 0) {
+	/* Read the store without locking: nobody waits on a lock while the user
+	 * reads the plan. do_import() locks before writing and checks that the
+	 * store did not change meanwhile. */
+	memset(&p->txn, 0, sizeof(p->txn));
+	p->txn.lockfd = -1;
+	p->have_txn = 1;
+	snprintf(p->txn.path, sizeof(p->txn.path), "%s", path_get(PATH_CONF));
+	if (!(p->txn.orig = file_read(p->txn.path, NULL)) && errno == ENOENT)
+		p->txn.orig = strdup("");
+	if (!p->txn.orig || !(p->txn.text = strdup(p->txn.orig))) {
 		rc = EXIT_FAIL;
-		fprintf(stderr, "%s: %s\n", applet_name, err);
+		fprintf(stderr, "%s: cannot read %s: %s\n", applet_name, p->txn.path, strerror(errno));
 		goto out;
 	}
-	p->have_txn = 1;
 	if (!p->store_text) {   /* a migration: merge into the current store */
 		printf("%s: a %s with %zu rule%s and %zu MPTCP endpoint%s\n", o->file, p->kind, m.nrules,
 		    m.nrules == 1 ? "" : "s", m.nendpoints, m.nendpoints == 1 ? "" : "s");
@@ -552,8 +559,9 @@ do_import(const struct opts *o)
 	struct store_diags dold = { 0 }, dnew = { 0 };
 	char err[ERRLEN], backup[PATH_MAX], where[PATH_MAX + 64];
 	const char **rels = NULL;
+	struct store_txn lock;
 	size_t nrules, nfiles, i;
-	int rc, mp_changed;
+	int rc, mp_changed, locked = 0;
 
 	memset(&p, 0, sizeof(p));
 	memset(&old, 0, sizeof(old));
@@ -602,6 +610,16 @@ do_import(const struct opts *o)
 		goto out;
 	}
 	rc = EXIT_FAIL;
+	if (store_begin(&lock, path_get(PATH_CONF), err) < 0) {
+		fprintf(stderr, "%s: %s; nothing was changed\n", applet_name, err);
+		goto out;
+	}
+	locked = 1;
+	if (strcmp(lock.orig, p.txn.orig) != 0) {
+		fprintf(stderr, "%s: the store changed while this import was being prepared; run it again "
+		    "to see the new plan; nothing was changed\n", applet_name);
+		goto out;
+	}
 	if (!(rels = calloc(p.files.n, sizeof(*rels)))) {
 		fprintf(stderr, "%s: out of memory; nothing was changed\n", applet_name);
 		goto out;
@@ -627,6 +645,8 @@ do_import(const struct opts *o)
 	reload_relay();
 	rc = EXIT_OK;
 out:
+	if (locked)
+		store_end(&lock);
 	free(rels);
 	store_free(&old);
 	store_free(&new);

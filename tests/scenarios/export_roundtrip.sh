@@ -56,12 +56,20 @@ check_eq "the manifest lists 5 files" 5 "$(grep -c '^file ' "$man")"
 rm -rf "$R/etc" "$R/var"
 out=$($X import "$T_DIR/e.tar.gz" --dry-run 2>&1)
 check "dry-run shows the rules it would add" grep -q "+ add  *web" <<<"$out"
-check "dry-run changes nothing" test ! -e "$R/etc/xwpf/xwpf.conf"
+check "dry-run changes nothing" test ! -e "$R/etc"
 out=$($X import "$T_DIR/e.tar.gz" </dev/null 2>&1)
 rc=$?
 check "without a terminal and --yes the import is refused" test $rc -ne 0
 check "the refusal says to add --yes" grep -q -- "--yes" <<<"$out"
-check "the refused import changed nothing" test ! -e "$R/etc/xwpf/xwpf.conf"
+check "the refused import changed nothing" test ! -e "$R/etc"
+if command -v script >/dev/null; then
+	out=$(script -qec "'$X' import '$T_DIR/e.tar.gz'" /dev/null <<<"n" 2>&1)
+	check "on a terminal the import asks y/N" grep -q "Apply these changes? \[y/N\]" <<<"$out"
+	check "answering n cancels" grep -q "cancelled; nothing was changed" <<<"$out"
+	check "the cancelled import changed nothing" test ! -e "$R/etc"
+else
+	skip "no script(1) for a terminal"
+fi
 $X import "$T_DIR/e.tar.gz" --yes >/dev/null 2>"$T_DIR/err"
 check "import --yes exits 0" test $? -eq 0
 check_eq "store, keys with modes, health, endpoints, sysctl identical" "$before" "$(snap)"
