@@ -48,13 +48,42 @@ static const struct {
 	{ BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, "ECDHE_RSA_WITH_AES_256_GCM_SHA384" },
 };
 
+/* Implementations picked once: the lookups run cpuid, which a VM pays for on every call. */
+static struct {
+	int done, hw_aes;
+	const br_block_ctr_class *ctr;
+	br_ghash ghash;
+	br_chacha20_run chacha;
+	br_poly1305_run poly;
+} impl;
+
+static void
+pick_impl(void)
+{
+	int wide = sizeof(void *) == 8;
+
+	if (impl.done)
+		return;
+	if ((impl.ctr = br_aes_x86ni_ctr_get_vtable()) || (impl.ctr = br_aes_pwr8_ctr_get_vtable()))
+		impl.hw_aes = 1;
+	else
+		impl.ctr = wide ? &br_aes_ct64_ctr_vtable : &br_aes_ct_ctr_vtable;
+	if (!(impl.ghash = br_ghash_pclmul_get()) && !(impl.ghash = br_ghash_pwr8_get()))
+		impl.ghash = wide ? &br_ghash_ctmul64 : &br_ghash_ctmul;
+	if (!(impl.chacha = br_chacha20_sse2_get()))
+		impl.chacha = &br_chacha20_ct_run;
+	if (!(impl.poly = br_poly1305_ctmulq_get()))
+		impl.poly = &br_poly1305_ctmul_run;
+	impl.done = 1;
+}
+
+/* The profile: TLS 1.2, ECDHE, AES-GCM and ChaCha20-Poly1305 (AES first with AES instructions). */
 static void
 profile(br_ssl_engine_context *eng)
 {
-	int hw_aes = br_aes_x86ni_ctr_get_vtable() != NULL || br_aes_pwr8_ctr_get_vtable() != NULL;
-
+	pick_impl();
 	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
-	if (hw_aes)
+	if (impl.hw_aes)
 		br_ssl_engine_set_suites(eng, suites_aes_first, ARRAY_SIZE(suites_aes_first));
 	else
 		br_ssl_engine_set_suites(eng, suites_chacha_first, ARRAY_SIZE(suites_chacha_first));
@@ -63,8 +92,12 @@ profile(br_ssl_engine_context *eng)
 	br_ssl_engine_set_hash(eng, br_sha512_ID, &br_sha512_vtable);
 	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
 	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
-	br_ssl_engine_set_default_aes_gcm(eng);
-	br_ssl_engine_set_default_chapol(eng);
+	br_ssl_engine_set_gcm(eng, &br_sslrec_in_gcm_vtable, &br_sslrec_out_gcm_vtable);
+	br_ssl_engine_set_aes_ctr(eng, impl.ctr);
+	br_ssl_engine_set_ghash(eng, impl.ghash);
+	br_ssl_engine_set_chapol(eng, &br_sslrec_in_chapol_vtable, &br_sslrec_out_chapol_vtable);
+	br_ssl_engine_set_chacha20(eng, impl.chacha);
+	br_ssl_engine_set_poly1305(eng, impl.poly);
 	br_ssl_engine_set_default_ec(eng);
 	br_ssl_engine_add_flags(eng, BR_OPT_NO_RENEGOTIATION);
 }
