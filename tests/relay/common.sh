@@ -8,18 +8,19 @@ RELAY_PID=
 # modes: splice and copy (XWPF_NO_SPLICE=1), or only $RELAY_MODES
 relay_modes() { echo "${RELAY_MODES:-splice copy}"; }
 
-# start_relay MODE [ARGS...]: the store relay (or ARGS), waits for its stats file
 start_relay() {
 	local mode=$1 ns=0
 	shift
 	rm -f "$STATS"
+	# start_relay MODE: the store relay; start_relay MODE CMD...: CMD runs it (prlimit ...)
+	[ $# -eq 0 ] && set -- "$XWPF" relay
 	if [ "$mode" = copy ]; then
-		spawn env XWPF_NO_SPLICE=1 "$XWPF" relay "$@" 2>>"$T_DIR/relay.log"
+		spawn env XWPF_NO_SPLICE=1 "$@" 2>>"$T_DIR/relay.log"
 	else
-		spawn env -u XWPF_NO_SPLICE "$XWPF" relay "$@" 2>>"$T_DIR/relay.log"
+		spawn env -u XWPF_NO_SPLICE "$@" 2>>"$T_DIR/relay.log"
 	fi
 	RELAY_PID=$!
-	if [ $# -eq 0 ]; then
+	if [ "$*" = "$XWPF relay" ]; then
 		wait_for 10 test -s "$STATS" || { fail "$mode: relay did not start"; cat "$T_DIR/relay.log"; return 1; }
 	fi
 	return 0

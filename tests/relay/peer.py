@@ -221,6 +221,7 @@ def cmd_load(args):
     print(' '.join(f'{k}={v}' for k, v in stats.items()))
 
 def cmd_hold(args):
+    """hold H P N SECONDS: open N connections, ping each, hold them, close"""
     h, p, n, secs = args[0], int(args[1]), int(args[2]), float(args[3])
     socks = []; refused = 0
     for _ in range(n):
@@ -228,7 +229,23 @@ def cmd_hold(args):
             s = connect(h, p, 2); socks.append(s)
         except OSError:
             refused += 1
-    print(f'opened={len(socks)} refused={refused}', flush=True)
+    time.sleep(1.5)
+    import selectors
+    working = 0; sel = selectors.DefaultSelector()
+    for s in socks:
+        try:
+            s.setblocking(False); s.send(b'x'); sel.register(s, selectors.EVENT_READ)
+        except OSError:
+            pass
+    end = time.time() + 3; waiting = len(sel.get_map())
+    while waiting and time.time() < end:
+        for key, _ in sel.select(timeout=max(0.01, end - time.time())):
+            try:
+                if key.fileobj.recv(1) == b'x': working += 1
+            except OSError:
+                pass
+            sel.unregister(key.fileobj); waiting -= 1
+    print(f'opened={len(socks)} refused={refused} working={working} broken={len(socks) - working}', flush=True)
     time.sleep(secs)
     for s in socks: s.close()
 
