@@ -674,8 +674,11 @@ do_undo(const struct opts *o)
 		fprintf(stderr, "%s: no import to undo (no backup in %s)\n", applet_name, path_get(PATH_BACKUP_DIR));
 		return EXIT_FAIL;
 	}
-	if (store_begin(&t, path_get(PATH_CONF), err) < 0) {
-		fprintf(stderr, "%s: %s\n", applet_name, err);
+	memset(&t, 0, sizeof(t));
+	t.lockfd = -1;
+	snprintf(t.path, sizeof(t.path), "%s", path_get(PATH_CONF));
+	if (!(t.orig = file_read(t.path, NULL)) && (errno != ENOENT || !(t.orig = strdup("")))) {
+		fprintf(stderr, "%s: cannot read %s: %s\n", applet_name, t.path, strerror(errno));
 		return EXIT_FAIL;
 	}
 	if (bundle_backup_read(dir, &files, &absent, err) < 0) {
@@ -699,6 +702,23 @@ do_undo(const struct opts *o)
 	}
 	if (confirm(o, "Undo the last import?") < 0)
 		goto out;
+	{
+		char *seen = t.orig;
+
+		t.orig = NULL;
+		if (store_begin(&t, path_get(PATH_CONF), err) < 0) {
+			fprintf(stderr, "%s: %s; nothing was changed\n", applet_name, err);
+			free(seen);
+			goto out;
+		}
+		if (strcmp(seen, t.orig) != 0) {
+			fprintf(stderr, "%s: the store changed meanwhile; run --undo again to see what it "
+			    "restores; nothing was changed\n", applet_name);
+			free(seen);
+			goto out;
+		}
+		free(seen);
+	}
 	if (bundle_restore(dir, err) < 0) {
 		fprintf(stderr, "%s: %s\n", applet_name, err);
 		goto out;
