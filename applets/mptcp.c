@@ -90,6 +90,23 @@ errf(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* Changing MPTCP needs CAP_NET_ADMIN: say so before touching anything. */
+static int
+need_admin(const char *what)
+{
+	size_t len;
+	char *st = file_read("/proc/self/status", &len), *p;
+	unsigned long long caps = ~0ULL;
+
+	if (st && (p = strstr(st, "\nCapEff:")) != NULL)
+		caps = strtoull(p + 8, NULL, 16);
+	free(st);
+	if (caps & (1ULL << 12))   /* CAP_NET_ADMIN */
+		return 0;
+	errf("permission denied: %s needs root (CAP_NET_ADMIN); nothing was changed", what);
+	return -1;
+}
+
 static int
 open_pm(struct mptcp_pm *pm)
 {
@@ -144,19 +161,28 @@ commit(struct store_txn *t)
 	return rc;
 }
 
-/* The [mptcp] section as the transaction's working text has it. */
+/* Parse the transaction's working text (the [mptcp] section is what we want). */
 static int
-txn_mptcp(struct store_txn *t, struct store *st)
+txn_check(struct store_txn *t, struct store *st, int edited)
 {
 	struct store_diags d = { 0 };
 	int rc = store_parse_text(t->text, t->path, st, &d);
 
 	if (rc < 0) {
 		print_diags(&d);
-		errf("the store is invalid: fix it first (see: xwpf rule check)");
+		if (edited)
+			errf("the change would make the store invalid");
+		else
+			errf("the store is invalid: fix it first (see: xwpf rule check)");
 	}
 	store_diags_free(&d);
 	return rc;
+}
+
+static int
+txn_mptcp(struct store_txn *t, struct store *st)
+{
+	return txn_check(t, st, 0);
 }
 
 static int
@@ -223,6 +249,10 @@ store_endpoints(struct store_txn *t, const struct mptcp_endpoint *drop, int all,
 	rc = set_key(t, "endpoint", vals, n);
 	free(vals);
 	store_free(&st);
+	if (rc == 0) {   /* would the store take it? ask before the kernel is touched */
+		rc = txn_check(t, &st, 1);
+		store_free(&st);
+	}
 	return rc;
 }
 
@@ -647,13 +677,16 @@ cmd_enable(int argc, char **argv, int on)
 	struct store_txn t;
 	struct store st;
 	char err[ERRLEN], pm_type[16];
+	const char *vals[1] = { on ? "yes" : "no" };
 	long sf, aa;
-	int rc = EXIT_OK;
+	int rc = EXIT_FAIL;
 
 	if (argc != 1) {
 		fprintf(stderr, "usage: xwpf mptcp %s\n", on ? "enable" : "disable");
 		return EXIT_USAGE;
 	}
+	if (need_admin(on ? "enabling MPTCP" : "disabling MPTCP") < 0)
+		return EXIT_FAIL;
 	if (open_pm(&pm) < 0)
 		return EXIT_FAIL;
 	if (begin(&t) < 0) {
@@ -662,16 +695,27 @@ cmd_enable(int argc, char **argv, int on)
 	}
 	if (txn_mptcp(&t, &st) < 0) {
 		store_free(&st);
-		store_end(&t);
-		mptcp_pm_close(&pm);
-		return EXIT_CONFIG;
+		rc = EXIT_CONFIG;
+		goto out;
 	}
 	sf = st.mptcp.subflows >= 0 ? st.mptcp.subflows : DEFAULT_LIMIT;
 	aa = st.mptcp.add_addr_accepted >= 0 ? st.mptcp.add_addr_accepted : DEFAULT_LIMIT;
 	store_free(&st);
+	/* edit and validate the store first: a store that would not take it changes nothing */
+	if (set_key(&t, "enabled", vals, 1) < 0 || (on && (set_num(&t, "subflows", sf) < 0 ||
+	    set_num(&t, "add_addr_accepted", aa) < 0)))
+		goto out;
+	if (txn_check(&t, &st, 1) < 0) {
+		store_free(&st);
+		errf("nothing was changed");
+		rc = EXIT_CONFIG;
+		goto out;
+	}
+	store_free(&st);
 
+	rc = EXIT_OK;
 	if (mptcp_sysctl_set("net.mptcp.enabled", on ? "1" : "0", err) < 0) {
-		errf("%s", err);
+		errf("%s; nothing was changed", err);
 		rc = EXIT_FAIL;
 		goto out;
 	}
@@ -697,15 +741,6 @@ cmd_enable(int argc, char **argv, int on)
 	}
 	if (write_sysctl_file(on) < 0)
 		rc = EXIT_FAIL;
-	{
-		const char *vals[1] = { on ? "yes" : "no" };
-		if (set_key(&t, "enabled", vals, 1) < 0 || (on && (set_num(&t, "subflows", sf) < 0 ||
-		    set_num(&t, "add_addr_accepted", aa) < 0))) {
-			store_end(&t);
-			mptcp_pm_close(&pm);
-			return EXIT_FAIL;
-		}
-	}
 	mptcp_pm_close(&pm);
 	if (commit(&t) < 0)
 		return EXIT_FAIL;
@@ -763,6 +798,8 @@ ep_add(int argc, char **argv)
 		errf("%s; nothing was changed", err);
 		return EXIT_USAGE;
 	}
+	if (need_admin("adding an endpoint") < 0)
+		return EXIT_FAIL;
 	if (open_pm(&pm) < 0)
 		return EXIT_FAIL;
 	if (mptcp_pm_list(&pm, &have, &nhave, err) < 0) {
@@ -787,6 +824,11 @@ ep_add(int argc, char **argv)
 	}
 	if (begin(&t) < 0)
 		goto out;
+	if (store_endpoints(&t, &e, 0, &e, NULL) < 0) {
+		errf("nothing was changed");
+		store_end(&t);
+		goto out;
+	}
 	if (mptcp_pm_add(&pm, &e, err) < 0) {
 		errf("%s; nothing was changed", err);
 		store_end(&t);
@@ -797,7 +839,7 @@ ep_add(int argc, char **argv)
 	have = NULL;
 	if (mptcp_pm_list(&pm, &have, &nhave, err) == 0 && (dup = find_same(have, nhave, &e)) != NULL)
 		assigned = dup->id;
-	if (store_endpoints(&t, &e, 0, &e, NULL) < 0 ? (store_end(&t), 1) : commit(&t) < 0) {
+	if (commit(&t) < 0) {
 		if (assigned && mptcp_pm_del(&pm, assigned, err) < 0)
 			errf("and the endpoint stays in the kernel: %s", err);
 		goto out;
@@ -845,6 +887,8 @@ ep_del(int argc, char **argv)
 		errf("'%s' is neither an endpoint id (1-255) nor an address; nothing was changed", arg);
 		return EXIT_USAGE;
 	}
+	if (need_admin("deleting an endpoint") < 0)
+		return EXIT_FAIL;
 	if (open_pm(&pm) < 0)
 		return EXIT_FAIL;
 	if (mptcp_pm_list(&pm, &have, &nhave, err) < 0) {
@@ -879,6 +923,7 @@ ep_del(int argc, char **argv)
 		store_free(&st);
 	}
 	if (want.family && store_endpoints(&t, &want, 0, NULL, &dropped) < 0) {
+		errf("nothing was changed");
 		store_end(&t);
 		goto out;
 	}
@@ -930,11 +975,14 @@ ep_flush(int argc, char **argv)
 		fprintf(stderr, "usage: xwpf mptcp endpoint flush\n");
 		return EXIT_USAGE;
 	}
+	if (need_admin("flushing the endpoints") < 0)
+		return EXIT_FAIL;
 	if (open_pm(&pm) < 0)
 		return EXIT_FAIL;
 	if (begin(&t) < 0)
 		goto out;
 	if (store_endpoints(&t, NULL, 1, NULL, NULL) < 0) {
+		errf("nothing was changed");
 		store_end(&t);
 		goto out;
 	}
@@ -1055,6 +1103,8 @@ cmd_limits(int argc, char **argv)
 		}
 		*dst = v;
 	}
+	if (need_admin("setting the limits") < 0)
+		return EXIT_FAIL;
 	if (open_pm(&pm) < 0)
 		return EXIT_FAIL;
 	if (begin(&t) < 0) {
@@ -1065,6 +1115,18 @@ cmd_limits(int argc, char **argv)
 		store_end(&t);
 		mptcp_pm_close(&pm);
 		return EXIT_FAIL;
+	}
+	{
+		struct store st;
+		int bad = txn_check(&t, &st, 1) < 0;
+
+		store_free(&st);
+		if (bad) {
+			errf("nothing was changed");
+			store_end(&t);
+			mptcp_pm_close(&pm);
+			return EXIT_CONFIG;
+		}
 	}
 	if (mptcp_pm_limits_get(&pm, &old_sf, &old_aa, err) < 0 || mptcp_pm_limits_set(&pm, sf, aa, err) < 0) {
 		errf("%s; nothing was changed", err);
@@ -1108,6 +1170,8 @@ cmd_apply(int argc, char **argv)
 		fprintf(stderr, "usage: xwpf mptcp apply\n");
 		return EXIT_USAGE;
 	}
+	if (need_admin("applying the saved MPTCP settings") < 0)
+		return EXIT_FAIL;
 	if (store_load(path_get(PATH_CONF), &st, &d) < 0) {
 		print_diags(&d);
 		store_diags_free(&d);
