@@ -5,6 +5,7 @@
       echo    TCP: echo until EOF, then close; UDP: echo each datagram
       reply   TCP: read until EOF, then send sha256(received) + 1 MiB, close
       whoami  TCP: send the client's address, close
+      port    TCP: send the server's own port, close
   peer.py run 'tcp H P SIZE,SIZE [--mode echo|reply]' 'udp H P SIZE,SIZE' ...
       byte-exact checks (sha256), one "ok ..." or "bad ..." line each
   peer.py stats RULE < status.json                          the rule's counters, K=V
@@ -37,6 +38,8 @@ def serve_tcp(addr, mode):
         try:
             if mode == 'whoami':
                 c.sendall(a[0].encode()); return
+            if mode == 'port':
+                c.sendall(str(p).encode()); return
             if mode == 'reply':
                 hsh = hashlib.sha256()
                 while True:
@@ -249,7 +252,23 @@ def cmd_hold(args):
     time.sleep(secs)
     for s in socks: s.close()
 
-cmds = {'serve': cmd_serve, 'run': cmd_run, 'stats': cmd_stats, 'who': cmd_who, 'load': cmd_load, 'hold': cmd_hold}
+def cmd_freerange(args):
+    """freerange N: a base port with N free consecutive TCP+UDP ports on 127.0.0.1"""
+    n = int(args[0]); r = random.Random()
+    for _ in range(200):
+        base = r.randrange(20000, 60000 - n); held = []
+        try:
+            for p in range(base, base + n):
+                t = socket.socket(); t.bind(('127.0.0.1', p)); held.append(t)
+                u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(('127.0.0.1', p)); held.append(u)
+            print(base); return
+        except OSError:
+            pass
+        finally:
+            for x in held: x.close()
+    sys.exit('no free range')
+
+cmds = {'serve': cmd_serve, 'run': cmd_run, 'stats': cmd_stats, 'who': cmd_who, 'load': cmd_load, 'hold': cmd_hold, 'freerange': cmd_freerange}
 if len(sys.argv) < 2 or sys.argv[1] not in cmds:
     sys.exit(__doc__)
 cmds[sys.argv[1]](sys.argv[2:])
