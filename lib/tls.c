@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,9 +49,15 @@ static const struct {
 	{ BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, "ECDHE_RSA_WITH_AES_256_GCM_SHA384" },
 };
 
-/* Implementations picked once: the lookups run cpuid, which a VM pays for on every call. */
+/*
+ * Implementations picked once: the lookups run cpuid, which a VM pays for on
+ * every call. Threads: the relay runs one event loop per worker thread, so
+ * everything shared here (this table, the system store, the session caches)
+ * is set up once or locked.
+ */
+static pthread_once_t impl_once = PTHREAD_ONCE_INIT;
 static struct {
-	int done, hw_aes;
+	int hw_aes;
 	const br_block_ctr_class *ctr;
 	br_ghash ghash;
 	br_chacha20_run chacha;
@@ -62,8 +69,6 @@ pick_impl(void)
 {
 	int wide = sizeof(void *) == 8;
 
-	if (impl.done)
-		return;
 	if ((impl.ctr = br_aes_x86ni_ctr_get_vtable()) || (impl.ctr = br_aes_pwr8_ctr_get_vtable()))
 		impl.hw_aes = 1;
 	else
@@ -74,14 +79,13 @@ pick_impl(void)
 		impl.chacha = &br_chacha20_ct_run;
 	if (!(impl.poly = br_poly1305_ctmulq_get()))
 		impl.poly = &br_poly1305_ctmul_run;
-	impl.done = 1;
 }
 
 /* The profile: TLS 1.2, ECDHE, AES-GCM and ChaCha20-Poly1305 (AES first with AES instructions). */
 static void
 profile(br_ssl_engine_context *eng)
 {
-	pick_impl();
+	pthread_once(&impl_once, pick_impl);
 	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
 	if (impl.hw_aes)
 		br_ssl_engine_set_suites(eng, suites_aes_first, ARRAY_SIZE(suites_aes_first));
@@ -235,13 +239,45 @@ static const br_x509_class xchk_vtable = {
 
 /* --- settings ------------------------------------------------------------------- */
 
+/* BearSSL's LRU session cache behind a mutex: one cache serves every worker thread. */
+struct locked_cache {
+	const br_ssl_session_cache_class *vtable;
+	pthread_mutex_t mu;
+	br_ssl_session_cache_lru lru;
+	unsigned char buf[32768];
+};
+
+static void
+lc_save(const br_ssl_session_cache_class **ctx, br_ssl_server_context *sc, const br_ssl_session_parameters *p)
+{
+	struct locked_cache *lc = (struct locked_cache *)(void *)ctx;
+
+	pthread_mutex_lock(&lc->mu);
+	lc->lru.vtable->save(&lc->lru.vtable, sc, p);
+	pthread_mutex_unlock(&lc->mu);
+}
+
+static int
+lc_load(const br_ssl_session_cache_class **ctx, br_ssl_server_context *sc, br_ssl_session_parameters *p)
+{
+	struct locked_cache *lc = (struct locked_cache *)(void *)ctx;
+	int r;
+
+	pthread_mutex_lock(&lc->mu);
+	r = lc->lru.vtable->load(&lc->lru.vtable, sc, p);
+	pthread_mutex_unlock(&lc->mu);
+	return r;
+}
+
+static const br_ssl_session_cache_class lc_vtable = { sizeof(struct locked_cache), lc_save, lc_load };
+
 struct tls_server {
 	struct tls_creds creds;
-	br_ssl_session_cache_lru lru;
-	unsigned char lru_buf[32768];
+	struct locked_cache cache;
 };
 
 struct tls_client {
+	pthread_mutex_t mu;                  /* guards the session kept for resumption */
 	char sni[256];
 	int insecure, has_pin;
 	unsigned char pin[32];
@@ -255,6 +291,7 @@ struct tls_client {
 };
 
 /* The system store is loaded once and shared by every client setting. */
+static pthread_mutex_t store_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct {
 	char path[4096];
 	struct tls_anchors a;
@@ -286,7 +323,9 @@ tls_server_new(const struct transport *t, char *err)
 			goto fail;
 		}
 	}
-	br_ssl_session_cache_lru_init(&s->lru, s->lru_buf, sizeof(s->lru_buf));
+	s->cache.vtable = &lc_vtable;
+	pthread_mutex_init(&s->cache.mu, NULL);
+	br_ssl_session_cache_lru_init(&s->cache.lru, s->cache.buf, sizeof(s->cache.buf));
 	return s;
 fail:
 	free(s);
@@ -299,6 +338,7 @@ tls_server_free(struct tls_server *s)
 	if (!s)
 		return;
 	tls_creds_free(&s->creds);
+	pthread_mutex_destroy(&s->cache.mu);
 	free(s);
 }
 
@@ -318,6 +358,7 @@ tls_client_new(const struct transport *t, const char *ca_path, char *err)
 		ERR("out of memory");
 		return NULL;
 	}
+	pthread_mutex_init(&c->mu, NULL);
 	snprintf(c->sni, sizeof(c->sni), "%s", t->sni);
 	c->insecure = t->insecure;
 	c->has_pin = t->has_pin;
@@ -332,21 +373,25 @@ tls_client_new(const struct transport *t, const char *ca_path, char *err)
 		/* the store under XWPF_ROOT when the root holds one, else the system's */
 		path_rooted("/etc/ssl/certs", rooted, sizeof(rooted));
 		ca_path = access(rooted, F_OK) == 0 ? rooted : "/etc/ssl/certs";
+		pthread_mutex_lock(&store_mu);
 		if (sys_store.refs && strcmp(sys_store.path, ca_path) == 0) {
 			sys_store.refs++;
 			c->anchors = &sys_store.a;
 			c->anchors_shared = 1;
-			return c;
+		} else if (!sys_store.refs) {
+			if (tls_anchors_load(&sys_store.a, ca_path, err) == 0) {
+				snprintf(sys_store.path, sizeof(sys_store.path), "%s", ca_path);
+				sys_store.refs = 1;
+				c->anchors = &sys_store.a;
+				c->anchors_shared = 1;
+			} else
+				c->anchors_shared = -1;
 		}
-		if (!sys_store.refs) {
-			if (tls_anchors_load(&sys_store.a, ca_path, err) < 0)
-				goto fail;
-			snprintf(sys_store.path, sizeof(sys_store.path), "%s", ca_path);
-			sys_store.refs = 1;
-			c->anchors = &sys_store.a;
-			c->anchors_shared = 1;
+		pthread_mutex_unlock(&store_mu);
+		if (c->anchors_shared == 1)
 			return c;
-		}
+		if (c->anchors_shared < 0)
+			goto fail;
 	}
 	if (!(c->anchors = calloc(1, sizeof(*c->anchors))) || tls_anchors_load(c->anchors, ca_path, err) < 0) {
 		if (!c->anchors)
@@ -356,6 +401,7 @@ tls_client_new(const struct transport *t, const char *ca_path, char *err)
 	}
 	return c;
 fail:
+	pthread_mutex_destroy(&c->mu);
 	free(c);
 	return NULL;
 }
@@ -366,12 +412,15 @@ tls_client_free(struct tls_client *c)
 	if (!c)
 		return;
 	if (c->anchors_shared) {
+		pthread_mutex_lock(&store_mu);
 		if (--sys_store.refs == 0)
 			tls_anchors_free(&sys_store.a);
+		pthread_mutex_unlock(&store_mu);
 	} else if (c->anchors) {
 		tls_anchors_free(c->anchors);
 		free(c->anchors);
 	}
+	pthread_mutex_destroy(&c->mu);
 	free(c);
 }
 
@@ -428,7 +477,7 @@ tls_conn_server(struct tls_server *s, size_t out_size, char *err)
 	else
 		br_ssl_server_set_single_rsa(sc, s->creds.chain, s->creds.chain_len, &s->creds.rsa, BR_KEYTYPE_SIGN,
 		    br_rsa_private_get_default(), br_rsa_pkcs1_sign_get_default());
-	br_ssl_server_set_cache(sc, &s->lru.vtable);
+	br_ssl_server_set_cache(sc, &s->cache.vtable);
 	br_ssl_engine_set_buffers_bidi(c->eng, c->buf, BR_SSL_BUFSIZE_INPUT, c->buf + BR_SSL_BUFSIZE_INPUT,
 	    c->bufsize - BR_SSL_BUFSIZE_INPUT);
 	if (!br_ssl_server_reset(sc)) {
@@ -444,7 +493,7 @@ tls_conn_client(struct tls_client *cl, size_t out_size, char *err)
 {
 	struct tls_conn *c = conn_alloc(out_size, err);
 	br_ssl_client_context *cc;
-	int verify = !cl->insecure && !cl->has_pin;
+	int verify = !cl->insecure && !cl->has_pin, resume;
 
 	if (!c)
 		return NULL;
@@ -483,10 +532,13 @@ tls_conn_client(struct tls_client *cl, size_t out_size, char *err)
 	    c->bufsize - BR_SSL_BUFSIZE_INPUT);
 	if (cl->alpn_names[0])
 		br_ssl_engine_set_protocol_names(c->eng, cl->alpn_names, 1);
-	if (cl->has_session)
+	pthread_mutex_lock(&cl->mu);
+	resume = cl->has_session;
+	if (resume)
 		br_ssl_engine_set_session_parameters(c->eng, &cl->session);
+	pthread_mutex_unlock(&cl->mu);
 	/* no SNI for an IP literal (RFC 6066; rustls refuses it): the SAN check above does the matching */
-	if (!br_ssl_client_reset(cc, c->x->iplen ? NULL : cl->sni, cl->has_session)) {
+	if (!br_ssl_client_reset(cc, c->x->iplen ? NULL : cl->sni, resume)) {
 		ERR("TLS client reset failed (error %d)", br_ssl_engine_last_error(c->eng));
 		tls_conn_free(c);
 		return NULL;
@@ -599,6 +651,7 @@ on_ready(struct tls_conn *c)
 	c->ready = 1;
 	if (c->server)
 		return;
+	pthread_mutex_lock(&c->cl->mu);
 	if (c->x && c->x->have_got)
 		tls_pin_format(c->x->got, c->peer_pin);
 	else if (c->cl->has_session) {
@@ -614,6 +667,7 @@ on_ready(struct tls_conn *c)
 	br_ssl_engine_get_session_parameters(c->eng, &c->cl->session);
 	c->cl->has_session = c->cl->session.session_id_len > 0;
 	memcpy(c->cl->session_pin, c->peer_pin, sizeof(c->peer_pin));
+	pthread_mutex_unlock(&c->cl->mu);
 	xchk_free(c);                /* renegotiation is off: the checker is done */
 }
 

@@ -58,12 +58,12 @@ base64(char *out, const unsigned char *in, size_t n)
 	return o;
 }
 
-/* 64-bit PRNG (splitmix64) seeded once from the kernel: masking keys only. */
+/* 64-bit PRNG (splitmix64) seeded once per thread from the kernel: masking keys only. */
 static uint64_t
 rnd64(void)
 {
-	static uint64_t s;
-	static int seeded;
+	static _Thread_local uint64_t s;
+	static _Thread_local int seeded;
 	uint64_t z;
 
 	if (!seeded) {
