@@ -109,6 +109,7 @@ struct client {
 	struct udp_res udpr[2];
 	int nudp;
 	int failed;
+	int lost;               /* the control connection is gone: no more phases */
 };
 
 /* ---- progress on a terminal ---- */
@@ -208,6 +209,7 @@ static int
 answer(struct client *c, char *line, size_t size, long wait_ms, const char *what, char *err)
 {
 	if (lt_recv_line(c->ctl, line, size, now_ms() + wait_ms) < 0) {
+		c->lost = 1;
 		snprintf(err, ERRLEN, "%s: no answer from the server (%s)", what,
 		    errno == ETIMEDOUT ? "timed out" : errno == ECONNRESET ? "it closed the connection" : strerror(errno));
 		return -1;
@@ -469,8 +471,12 @@ run_tcp(struct client *c, int up, int n, struct tcp_res *r)
 		return -1;
 	}
 	memset(buf, 0x5a, 128 * 1024);
-	if (lt_send_line(c->ctl, "TCP dir=%s streams=%d time=%ld", up ? "up" : "down", n, c->time_ms) < 0 ||
-	    answer(c, line, sizeof(line), 10000, label, r->err) < 0)
+	if (lt_send_line(c->ctl, "TCP dir=%s streams=%d time=%ld", up ? "up" : "down", n, c->time_ms) < 0) {
+		c->lost = 1;
+		snprintf(r->err, ERRLEN, "%s: control connection lost: %s", label, strerror(errno));
+		goto out;
+	}
+	if (answer(c, line, sizeof(line), 10000, label, r->err) < 0)
 		goto out;
 	for (i = 0; i < n; i++) {
 		if ((fds[i] = tcp_connect(&c->dst, 5000)) < 0) {
@@ -620,8 +626,12 @@ run_udp(struct client *c, int up, uint64_t rate, struct udp_res *r)
 	r->up = up;
 	r->rate_mbps = (double)rate / 1e6;
 	if (lt_send_line(c->ctl, "UDP dir=%s rate=%llu time=%ld size=%d", up ? "up" : "down",
-	    (unsigned long long)rate, c->time_ms, c->udp_size) < 0 ||
-	    answer(c, line, sizeof(line), 10000, label, r->err) < 0)
+	    (unsigned long long)rate, c->time_ms, c->udp_size) < 0) {
+		c->lost = 1;
+		snprintf(r->err, ERRLEN, "%s: control connection lost: %s", label, strerror(errno));
+		goto out;
+	}
+	if (answer(c, line, sizeof(line), 10000, label, r->err) < 0)
 		goto out;
 	if (up) {
 		uint64_t bytes;
@@ -629,8 +639,12 @@ run_udp(struct client *c, int up, uint64_t rate, struct udp_res *r)
 		r->sent = lt_udp_blast(c->udp, NULL, c->token, rate, c->udp_size, (int)c->time_ms, &bytes, udp_tick, c);
 		bar(c, label, 1, "draining");
 		pause_ms(grace > 3000 ? 3000 : grace);
-		if (lt_send_line(c->ctl, "DONE sent=%llu", (unsigned long long)r->sent) < 0 ||
-		    answer(c, line, sizeof(line), 15000, label, r->err) < 0)
+		if (lt_send_line(c->ctl, "DONE sent=%llu", (unsigned long long)r->sent) < 0) {
+			c->lost = 1;
+			snprintf(r->err, ERRLEN, "%s: control connection lost: %s", label, strerror(errno));
+			goto out;
+		}
+		if (answer(c, line, sizeof(line), 15000, label, r->err) < 0)
 			goto out;
 		if (lt_field_num(line, "packets", 0, 1LL << 50, &v) < 0)
 			goto bad;
@@ -669,6 +683,7 @@ run_udp(struct client *c, int up, uint64_t rate, struct udp_res *r)
 					goto out;
 				}
 			} else if (errno != ETIMEDOUT) {
+				c->lost = 1;
 				snprintf(r->err, ERRLEN, "%s: control connection lost: %s", label, strerror(errno));
 				goto out;
 			}
@@ -759,7 +774,7 @@ phase_tcp(struct client *c)
 	if (n > c->maxstreams)
 		n = (int)c->maxstreams;
 	plan[2][1] = plan[3][1] = n;
-	for (i = 0; i < (n > 1 ? 4 : 2); i++) {
+	for (i = 0; i < (n > 1 ? 4 : 2) && !c->lost; i++) {
 		struct tcp_res *r = &c->tcp[c->ntcp++];
 		if (run_tcp(c, plan[i][0], plan[i][1], r) < 0) {
 			fprintf(stderr, "%s: %s\n", applet_name, r->err);
@@ -773,7 +788,7 @@ phase_udp(struct client *c)
 {
 	int up;
 
-	for (up = 1; up >= 0; up--) {
+	for (up = 1; up >= 0 && !c->lost; up--) {
 		struct udp_res *r = &c->udpr[c->nudp++];
 		uint64_t rate = c->udp_rate;
 		if (!rate)
@@ -1304,6 +1319,11 @@ client_main(int argc, char **argv)
 		phase_tcp(c);
 	if (c->phases & PH_UDP)
 		phase_udp(c);
+	if (c->lost) {
+		fprintf(stderr, "%s: the control connection to %s was lost: the report is incomplete\n",
+		    applet_name, c->dst_str);
+		c->failed = 1;
+	}
 	lt_send_line(c->ctl, "BYE");
 	if (c->json && !c->json_file)
 		print_json(c, stdout);

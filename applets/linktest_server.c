@@ -225,12 +225,15 @@ udp_input(const unsigned char *buf, size_t n, const struct sockaddr_storage *fro
 static void
 tcp_sink(int *fds, int n, int64_t deadline_ms, uint64_t *bytes, int64_t *us)
 {
-	static __thread unsigned char buf[CHUNK];
+	unsigned char *buf = malloc(CHUNK);
 	struct pollfd p[LT_STREAMS_CAP];
 	int i, open = n;
 	int64_t first = 0, last = 0;
 
 	*bytes = 0;
+	*us = 0;
+	if (!buf)
+		return;
 	for (i = 0; i < n; i++) {
 		p[i].fd = fds[i];
 		p[i].events = POLLIN;
@@ -259,6 +262,7 @@ tcp_sink(int *fds, int n, int64_t deadline_ms, uint64_t *bytes, int64_t *us)
 	if (!last)
 		last = lt_now_ns();
 	*us = first ? (last - first) / 1000 : 0;
+	free(buf);
 }
 
 /* Send on every stream for time_ms, then FIN; bytes and retransmits. */
@@ -537,12 +541,12 @@ out:
 static void
 data_conn(int fd, const char *line)
 {
-	char tok[2 * LT_TOKEN + 8], idx[16];
+	char tok[2 * LT_TOKEN + 16], idx[16];
 	uint8_t token[LT_TOKEN];
 	struct session *s;
 	long long i;
 
-	if (sscanf(line, "XWLT 1 data %40s %15s", tok, idx) != 2 || lt_unhex(token, LT_TOKEN, tok) < 0)
+	if (sscanf(line, "XWLT 1 data %47s %15s", tok, idx) != 2 || lt_unhex(token, LT_TOKEN, tok) < 0)
 		goto drop;
 	{
 		char *end;
