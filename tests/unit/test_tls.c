@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -69,7 +70,7 @@ tp(const char *s, enum transport_side side)
 
 /* --- a server and a client engine over a socketpair --- */
 
-static char cli_err[ERRLEN], srv_err[ERRLEN];
+static _Thread_local char cli_err[ERRLEN], srv_err[ERRLEN];
 
 /*
  * The client sends n bytes, the server echoes everything back; 1 when the
@@ -159,6 +160,25 @@ echo(struct tls_conn *sc, struct tls_conn *cc, const unsigned char *data, size_t
 
 /* One handshake + echo between a fresh server and client conn. */
 static size_t out_size;
+static int quiet;
+static int pair(struct tls_server *s, struct tls_client *c, size_t n);
+
+struct thr {
+	struct tls_server *s;
+	struct tls_client *c;
+	int ok;
+};
+
+static void *
+thr_run(void *arg)
+{
+	struct thr *t = arg;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		t->ok += pair(t->s, t->c, 20000);
+	return NULL;
+}
 
 static int
 pair(struct tls_server *s, struct tls_client *c, size_t n)
@@ -174,7 +194,7 @@ pair(struct tls_server *s, struct tls_client *c, size_t n)
 	sc = tls_conn_server(s, out_size, err);
 	cc = tls_conn_client(c, out_size, err);
 	ok = sc && cc && echo(sc, cc, data, n);
-	if (cc && ok) {
+	if (cc && ok && !quiet) {
 		char d[120];
 
 		printf("# %s, exit key %s, %zu bytes per server half\n", tls_describe(cc, d, sizeof(d)),
@@ -309,6 +329,23 @@ test_handshakes(void)
 	out_size = 4096 + 85;
 	CHECK(c && pair(s, c, 1 << 20), "4 KiB output records: 1 MiB echo");
 	out_size = 0;
+	if (c) {     /* worker threads share one server and one client setting (session caches) */
+		pthread_t th[4];
+		struct thr t[4];
+		int k, total = 0;
+
+		quiet = 1;
+		for (k = 0; k < 4; k++) {
+			t[k].s = s, t[k].c = c, t[k].ok = 0;
+			pthread_create(&th[k], NULL, thr_run, &t[k]);
+		}
+		for (k = 0; k < 4; k++) {
+			pthread_join(th[k], NULL);
+			total += t[k].ok;
+		}
+		quiet = 0;
+		CHECK(total == 32, "4 threads x 8 connections on shared settings: %d/32 echoed", total);
+	}
 	tls_client_free(c);
 
 	ct = tp("tls;sni=tunnel.example.com;insecure", TRANSPORT_CLIENT);
