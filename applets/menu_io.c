@@ -30,12 +30,21 @@
 int menu_zh;
 static int colour;
 static volatile sig_atomic_t interrupted;
+static char *applet_list;   /* the applets of this build, asked once (`xwpf --list`) */
+
+static int sigfd[2] = { -1, -1 };   /* self-pipe: a Ctrl-C between two checks is not lost */
 
 static void
 on_sigint(int sig)
 {
+	int e = errno;
+
 	(void)sig;
 	interrupted = 1;
+	if (sigfd[1] >= 0 && write(sigfd[1], "", 1) < 0) {
+		/* full: a wake-up is pending already */
+	}
+	errno = e;
 }
 
 void
@@ -48,6 +57,8 @@ menu_io_init(void)
 		lang = getenv("LANG");
 	menu_zh = lang && strncmp(lang, "zh", 2) == 0;
 	colour = isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && !(term && strcmp(term, "dumb") == 0);
+	if (pipe2(sigfd, O_CLOEXEC | O_NONBLOCK) < 0)
+		sigfd[0] = sigfd[1] = -1;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigint;   /* no SA_RESTART: read() returns EINTR */
 	sigemptyset(&sa.sa_mask);
@@ -72,6 +83,7 @@ menu_quit(int code)
 	printf("\n%s\n", code == 130 ? TR("Interrupted: nothing half-written, leaving the menu.",
 	    "已中断：没有写入任何半成品，退出菜单。") : TR("End of input: leaving the menu.", "输入结束：退出菜单。"));
 	store_free(&menu_st);
+	free(applet_list);
 	exit(code);
 }
 
@@ -83,11 +95,19 @@ read_line(char *buf, size_t size)
 	int overflow = 0;
 
 	for (;;) {
+		struct pollfd p[2] = { { STDIN_FILENO, POLLIN, 0 }, { sigfd[0], POLLIN, 0 } };
 		char c;
-		ssize_t r = read(STDIN_FILENO, &c, 1);
+		ssize_t r;
 
 		if (interrupted)
 			return -1;
+		if (poll(p, sigfd[0] >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
+			return -1;
+		if (interrupted)
+			return -1;
+		if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		r = read(STDIN_FILENO, &c, 1);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
@@ -235,20 +255,18 @@ int
 menu_has_applet(const char *name)
 {
 	const char *argv[] = { "--list", NULL };
-	char *out = NULL, *p;
+	const char *p;
 	size_t n = strlen(name);
-	int found = 0;
 
-	if (menu_capture(argv, 1, &out) != 0 || !out)
-		goto done;
-	for (p = out; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p))
-		if (strncmp(p, name, n) == 0 && (p[n] == '\n' || p[n] == '\0')) {
-			found = 1;
-			break;
-		}
-done:
-	free(out);
-	return found;
+	if (!applet_list && (menu_capture(argv, 1, &applet_list) != 0 || !applet_list)) {
+		free(applet_list);
+		applet_list = NULL;
+		return 0;
+	}
+	for (p = applet_list; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p))
+		if (strncmp(p, name, n) == 0 && (p[n] == '\n' || p[n] == '\0'))
+			return 1;
+	return 0;
 }
 
 /* fork + exec; SIGINT is ignored by the menu while a child runs, so Ctrl-C
@@ -318,8 +336,13 @@ reap(pid_t pid)
 			st = -1;
 			break;
 		}
+	{
+		char junk[16];   /* a Ctrl-C meant for the child is not the menu's */
+		while (sigfd[0] >= 0 && read(sigfd[0], junk, sizeof(junk)) > 0)
+			;
+	}
+	interrupted = 0;
 	sigaction(SIGINT, &old, NULL);
-	interrupted = 0;   /* a Ctrl-C meant for the child */
 	if (st == -1)
 		return -1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);

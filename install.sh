@@ -1,0 +1,505 @@
+#!/bin/sh
+# install.sh: install, upgrade or remove xwpf. Offline: copy this script and
+# the binary for your CPU (xwpf-x86_64, xwpf-aarch64, xwpf-armv7, or plain
+# xwpf) to the server, then run it as root:
+#
+#   sh install.sh                 install, or upgrade in place (the rules are kept)
+#   sh install.sh --uninstall     remove everything it installed, in two phases
+#   sh install.sh --root DIR      the same under DIR (tests; no service calls)
+#
+# It installs /usr/local/bin/xwpf with one link per applet and `pf` (the
+# menu), /etc/xwpf with an example store when there is none, and the
+# services: systemd units (xwpf.service, xwpf-health.timer every 4 s,
+# xwpf-mptcp.service at boot) or OpenRC scripts on Alpine. The units are
+# written by this script (no other file is needed beside it).
+set -eu
+
+ROOT=
+ACTION=install
+INIT=auto
+YES=0
+
+usage() {
+	cat <<'EOF'
+usage: sh install.sh [--root DIR] [--init systemd|openrc|none] [--uninstall [--yes]]
+
+  (no option)     install xwpf, or upgrade it in place keeping the configuration
+  --uninstall     phase 1: services, units, configuration, state, logs, the
+                  MPTCP sysctl file and endpoints; phase 2: the binary and links
+  --yes           do not ask before uninstalling
+  --root DIR      install into DIR (for tests): nothing outside DIR is touched,
+                  no service is started; what would be enabled is printed
+  --init KIND     the service manager to write for (default: the one running)
+
+The binary is taken from beside this script: xwpf-ARCH for `uname -m`
+(x86_64, aarch64, armv7 for armv7l/armv6l), else xwpf.
+EOF
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--root) [ $# -ge 2 ] || { echo "install.sh: --root needs a directory" >&2; exit 2; }; ROOT=$2; shift ;;
+	--root=*) ROOT=${1#--root=} ;;
+	--init) [ $# -ge 2 ] || { echo "install.sh: --init needs systemd, openrc or none" >&2; exit 2; }; INIT=$2; shift ;;
+	--init=*) INIT=${1#--init=} ;;
+	--uninstall|uninstall) ACTION=uninstall ;;
+	--yes|-y) YES=1 ;;
+	-h|--help) usage; exit 0 ;;
+	*) echo "install.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
+	esac
+	shift
+done
+
+if [ -n "$ROOT" ]; then
+	case $ROOT in /*) ;; *) ROOT=$(pwd)/$ROOT ;; esac
+	ROOT=${ROOT%/}
+	[ "$ROOT" != "" ] || ROOT=
+fi
+R=$ROOT
+BINDIR=$R/usr/local/bin
+LIBDIR=$R/usr/local/lib/xwpf
+BIN=$BINDIR/xwpf
+CONF_DIR=$R/etc/xwpf
+STORE=$CONF_DIR/xwpf.conf
+STATE_DIR=$R/var/lib/xwpf
+RUN_DIR=$R/run/xwpf
+LOG=$R/var/log/xwpf.log
+SYSCTL_FILE=$R/etc/sysctl.d/90-xwpf-mptcp.conf
+UNIT_DIR=$R/etc/systemd/system
+INITD=$R/etc/init.d
+UNITS="xwpf.service xwpf-health.service xwpf-health.timer xwpf-mptcp.service"
+RUNTIME_BIN=/usr/local/bin/xwpf   # the path services run, whatever --root says
+
+say() { printf '%s\n' "$*"; }
+die() { printf 'install.sh: %s\n' "$*" >&2; exit 1; }
+
+# Service manager calls: run for real, or only printed under --root.
+sys() {
+	if [ -n "$ROOT" ]; then
+		say "  (--root: not run) $*"
+	else
+		"$@"
+	fi
+}
+
+detect_init() {
+	case $INIT in
+	systemd|openrc|none) return 0 ;;
+	auto) ;;
+	*) die "--init takes systemd, openrc or none, not '$INIT'" ;;
+	esac
+	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+		INIT=systemd
+	elif [ -x /sbin/openrc-run ]; then
+		INIT=openrc
+	else
+		INIT=none
+	fi
+}
+
+xwpf() { XWPF_ROOT=$ROOT "$BIN" "$@"; }
+has_applet() { xwpf --list 2>/dev/null | grep -qx "$1"; }
+
+# ---------------------------------------------------------------- install
+
+find_binary() {
+	m=$(uname -m)
+	case $m in
+	x86_64|amd64) arch=x86_64 ;;
+	aarch64|arm64|armv8*) arch=aarch64 ;;
+	armv7l|armv6l|armv7*|armhf) arch=armv7 ;;
+	*) die "no xwpf build for this CPU ($m): builds exist for x86_64, aarch64 and armv7" ;;
+	esac
+	here=$(cd "$(dirname "$0")" && pwd)
+	SRC=
+	for c in "$here/xwpf-$arch" "$here/xwpf"; do
+		if [ -f "$c" ]; then SRC=$c; break; fi
+	done
+	[ -n "$SRC" ] || die "put xwpf-$arch (or xwpf) beside this script ($here): this machine is $m"
+	chmod 755 "$SRC" 2>/dev/null || true
+	"$SRC" --version >/dev/null 2>&1 ||
+		die "$SRC does not run on this machine ($m): take the xwpf-$arch build"
+}
+
+write_store() {
+	cat <<'EOF'
+# xwpf rule store: the rules of this server (README, "The store").
+# Change it with the menu (pf) or `xwpf rule add|set|del ...`: every change is
+# validated as a whole before it is written, and the old file is kept as
+# xwpf.conf.bak. Comments you write here stay.
+
+[global]
+log_level = info              # error | warn | info | debug
+# log_file = /var/log/xwpf.log  # empty: standard error (the journal)
+
+# An example, switched off by the leading '# ': a relay on port 10000 to an
+# exit server over WebSocket. Or add rules with: pf
+#
+# [rule example]
+# note = relay to the exit
+# listen = 10000
+# remote = 203.0.113.5:443
+# protocol = tcp+udp
+# remote_transport = ws;host=example.com;path=/ws
+EOF
+}
+
+sandbox() {
+	cat <<'EOF'
+ProtectSystem=strict
+ReadWritePaths=-/etc/xwpf -/var/lib/xwpf -/run/xwpf -/var/log
+ProtectHome=yes
+PrivateTmp=yes
+NoNewPrivileges=yes
+CapabilityBoundingSet=CAP_NET_BIND_SERVICE CAP_NET_ADMIN CAP_NET_RAW
+RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK
+ProtectKernelModules=yes
+ProtectControlGroups=yes
+RestrictNamespaces=yes
+RestrictRealtime=yes
+LockPersonality=yes
+EOF
+}
+
+unit_relay() {
+	cat <<EOF
+[Unit]
+Description=xwpf port-forwarding relay
+After=network-online.target xwpf-mptcp.service
+Wants=network-online.target
+
+[Service]
+Type=simple
+ExecStart=$RUNTIME_BIN relay
+ExecReload=/bin/kill -HUP \$MAINPID
+Restart=on-failure
+RestartSec=2s
+TimeoutStopSec=30s
+LimitNOFILE=1048576
+RuntimeDirectory=xwpf
+RuntimeDirectoryPreserve=yes
+StateDirectory=xwpf
+$(sandbox)
+
+[Install]
+WantedBy=multi-user.target
+EOF
+}
+
+unit_health() {
+	cat <<EOF
+[Unit]
+Description=xwpf health checks of every failover backend (one round)
+After=network-online.target
+
+[Service]
+Type=oneshot
+ExecStart=$RUNTIME_BIN health --once
+StateDirectory=xwpf
+$(sandbox)
+EOF
+}
+
+unit_timer() {
+	cat <<'EOF'
+[Unit]
+Description=xwpf health checks every 4 seconds
+
+[Timer]
+OnBootSec=10s
+OnUnitActiveSec=4s
+AccuracySec=1s
+
+[Install]
+WantedBy=timers.target
+EOF
+}
+
+unit_mptcp() {
+	cat <<EOF
+[Unit]
+Description=xwpf: put back the MPTCP switch, limits and endpoints saved in the store
+After=network-online.target
+Wants=network-online.target
+Before=xwpf.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=$RUNTIME_BIN mptcp apply
+
+[Install]
+WantedBy=multi-user.target
+EOF
+}
+
+openrc_relay() {
+	cat <<EOF
+#!/sbin/openrc-run
+# xwpf relay (written by install.sh)
+name="xwpf"
+description="xwpf port-forwarding relay"
+command="$RUNTIME_BIN"
+command_args="relay"
+command_background="yes"
+pidfile="/run/\${RC_SVCNAME}.openrc.pid"
+output_log="/var/log/xwpf.log"
+error_log="/var/log/xwpf.log"
+rc_ulimit="-n 1048576"
+extra_started_commands="reload"
+
+depend() {
+	need net
+	after firewall
+}
+
+start_pre() {
+	checkpath -d -m 0750 /run/xwpf
+	"\$command" mptcp apply >/dev/null 2>&1 || true
+}
+
+reload() {
+	ebegin "Reloading \$name"
+	start-stop-daemon --signal HUP --pidfile "\$pidfile"
+	eend \$?
+}
+EOF
+}
+
+openrc_health() {
+	cat <<EOF
+#!/sbin/openrc-run
+# xwpf health checks (written by install.sh)
+name="xwpf-health"
+description="xwpf health checks of every failover backend"
+command="$RUNTIME_BIN"
+command_args="health --watch"
+command_background="yes"
+pidfile="/run/\${RC_SVCNAME}.openrc.pid"
+output_log="/var/log/xwpf.log"
+error_log="/var/log/xwpf.log"
+
+depend() {
+	need net
+	after xwpf
+}
+EOF
+}
+
+# put FILE MODE: stdin into FILE atomically
+put() {
+	cat > "$1.tmp.$$" && chmod "$2" "$1.tmp.$$" && mv -f "$1.tmp.$$" "$1"
+}
+
+install_services() {
+	enable=
+	case $INIT in
+	systemd)
+		mkdir -p "$UNIT_DIR"
+		if has_applet relay; then unit_relay | put "$UNIT_DIR/xwpf.service" 644; enable="$enable xwpf.service"; fi
+		if has_applet health; then
+			unit_health | put "$UNIT_DIR/xwpf-health.service" 644
+			unit_timer | put "$UNIT_DIR/xwpf-health.timer" 644
+			enable="$enable xwpf-health.timer"
+		fi
+		if has_applet mptcp; then unit_mptcp | put "$UNIT_DIR/xwpf-mptcp.service" 644; enable="$enable xwpf-mptcp.service"; fi
+		[ -n "$enable" ] || { say "this build has no relay: no service written"; return 0; }
+		say "systemd units in $UNIT_DIR:$enable"
+		sys systemctl daemon-reload
+		# shellcheck disable=SC2086
+		sys systemctl enable $enable
+		if [ "$UPGRADE" = 1 ]; then
+			sys systemctl try-restart xwpf.service
+		else
+			# shellcheck disable=SC2086
+			sys systemctl start $enable
+		fi
+		[ -z "$ROOT" ] || say "would enable and start:$enable"
+		;;
+	openrc)
+		mkdir -p "$INITD"
+		if has_applet relay; then openrc_relay | put "$INITD/xwpf" 755; enable="$enable xwpf"; fi
+		if has_applet health; then openrc_health | put "$INITD/xwpf-health" 755; enable="$enable xwpf-health"; fi
+		[ -n "$enable" ] || { say "this build has no relay: no service written"; return 0; }
+		say "OpenRC scripts in $INITD:$enable"
+		for s in $enable; do
+			sys rc-update add "$s" default
+			if [ "$UPGRADE" = 1 ]; then sys rc-service "$s" restart; else sys rc-service "$s" start; fi
+		done
+		[ -z "$ROOT" ] || say "would enable and start:$enable"
+		;;
+	none)
+		say "No systemd or OpenRC here: nothing starts xwpf at boot. Run it in the foreground:"
+		say "  $RUNTIME_BIN relay             (Ctrl-C stops it; SIGHUP reloads the rules)"
+		has_applet health && say "  $RUNTIME_BIN health --watch    (health checks for failover, in another terminal)"
+		;;
+	esac
+}
+
+# One link per applet and pf, as `xwpf --install` makes them, but never over a
+# file that is not ours, nor shadowing a command of the same name elsewhere in
+# PATH (ImageMagick's import, say): `xwpf NAME` always works.
+make_links() {
+	skipped=
+	for name in $(xwpf --list) pf; do
+		[ "$name" = menu ] && continue   # pf is the menu's short name
+		t=$BINDIR/$name
+		if [ -L "$t" ] && [ "$(readlink "$t")" = "$BIN" ]; then
+			continue
+		fi
+		if [ -e "$t" ] || [ -L "$t" ]; then
+			skipped="$skipped $name"
+			continue
+		fi
+		other=$(PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -vx "$BINDIR" | grep -vx /usr/local/bin |
+		    paste -sd: -) command -v "$name" 2>/dev/null || true)
+		if [ -n "$other" ] && [ "$name" != pf ]; then
+			skipped="$skipped $name"
+			continue
+		fi
+		ln -s "$BIN" "$t" || die "could not link $t"
+	done
+	[ -z "$skipped" ] || say "not linked (the name is taken; use 'xwpf NAME'):$skipped"
+}
+
+do_install() {
+	detect_init
+	find_binary
+	UPGRADE=0
+	[ -e "$BIN" ] && UPGRADE=1
+	mkdir -p "$BINDIR" "$LIBDIR"
+	# replaced by rename: a running relay keeps its old inode until it restarts
+	cp "$SRC" "$BIN.new.$$" && chmod 755 "$BIN.new.$$" && mv -f "$BIN.new.$$" "$BIN"
+	make_links
+	here_script=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+	if [ "$here_script" != "$LIBDIR/install.sh" ]; then
+		put "$LIBDIR/install.sh" 644 < "$0"   # kept for `pf` -> uninstall
+	fi
+	mkdir -p "$CONF_DIR" "$STATE_DIR" "$R/var/log"
+	chmod 700 "$CONF_DIR" "$STATE_DIR"
+	if [ -e "$STORE" ]; then
+		say "kept the rules in $STORE"
+		xwpf rule check >/dev/null ||
+			say "warning: $STORE does not validate: fix it (xwpf rule check) before the relay restarts"
+	else
+		(umask 077; write_store | put "$STORE" 600)
+		xwpf rule check >/dev/null || die "the example store does not validate (a bug): $STORE"
+		say "wrote an example store (no active rule): $STORE"
+	fi
+	install_services
+	if [ "$UPGRADE" = 1 ]; then
+		say "xwpf upgraded in $BINDIR ($(xwpf --version))"
+	else
+		say "xwpf installed in $BINDIR ($(xwpf --version)): run 'pf' for the menu"
+	fi
+	[ -z "$ROOT" ] || say "  (under --root $ROOT: run it as: $BIN --root $ROOT menu)"
+}
+
+# ---------------------------------------------------------------- uninstall
+
+# Value of KEY in section SECTION of the store (first one), or every value with all=1.
+store_values() {
+	[ -f "$STORE" ] || return 0
+	awk -v want="$1" -v key="$2" '
+		/^[ \t]*[#;]/ { next }
+		/^[ \t]*\[/ { s = $0; gsub(/^[ \t]*\[|\][ \t]*$/, "", s); gsub(/[ \t]+/, " ", s); next }
+		s == want {
+			line = $0
+			i = index(line, "=")
+			if (!i) next
+			k = substr(line, 1, i - 1); gsub(/^[ \t]+|[ \t]+$/, "", k)
+			if (k != key) next
+			v = substr(line, i + 1); sub(/[ \t]#.*$/, "", v); gsub(/^[ \t]+|[ \t]+$/, "", v)
+			if (v != "") print v
+		}' "$STORE"
+}
+
+# Stop the relay named in our own pidfile, only if that PID runs our binary.
+stop_own_pid() {
+	pidfile=$RUN_DIR/relay.pid
+	[ -f "$pidfile" ] || return 0
+	pid=$(tr -dc '0-9' < "$pidfile")
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+	exe=$(readlink "/proc/$pid/exe" 2>/dev/null || true)
+	bin=$(readlink -f "$BIN" 2>/dev/null || echo "$BIN")
+	case $exe in
+	"$bin"|"$bin (deleted)") ;;
+	*) say "pid $pid in $pidfile is not $bin ($exe): left alone"; return 0 ;;
+	esac
+	say "stopping the relay (pid $pid)"
+	kill -TERM "$pid" 2>/dev/null || true
+	i=0
+	while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+}
+
+do_uninstall() {
+	detect_init
+	if [ "$YES" != 1 ]; then
+		if [ -t 0 ]; then
+			printf 'Remove xwpf, its services, rules (%s), state and logs? [y/N] ' "$CONF_DIR"
+			read -r ans || ans=
+			case $ans in y|Y|yes|YES) ;; *) say "nothing removed"; exit 0 ;; esac
+		else
+			die "uninstall removes the rules too: add --yes to confirm"
+		fi
+	fi
+
+	say "phase 1: services, units, configuration, state, logs, MPTCP settings"
+	case $INIT in
+	systemd)
+		for u in $UNITS; do
+			[ -e "$UNIT_DIR/$u" ] || continue
+			sys systemctl disable --now "$u" || true
+		done ;;
+	openrc)
+		for s in xwpf xwpf-health; do
+			[ -e "$INITD/$s" ] || continue
+			sys rc-service "$s" stop || true
+			sys rc-update del "$s" default || true
+		done ;;
+	esac
+	stop_own_pid
+	if [ -x "$BIN" ] && has_applet mptcp; then
+		store_values mptcp endpoint | while read -r addr _rest; do
+			[ -n "$addr" ] || continue
+			if [ -n "$ROOT" ]; then say "  (--root: not run) xwpf mptcp endpoint del $addr"
+			else xwpf mptcp endpoint del "$addr" >/dev/null 2>&1 || true; fi
+		done
+	fi
+	logfile=$(store_values global log_file | head -n 1)
+	for u in $UNITS; do rm -f "$UNIT_DIR/$u"; done
+	rm -f "$INITD/xwpf" "$INITD/xwpf-health"
+	[ "$INIT" = systemd ] && sys systemctl daemon-reload || true
+	if [ -f "$SYSCTL_FILE" ]; then
+		rm -f "$SYSCTL_FILE"
+		say "removed $SYSCTL_FILE (MPTCP stays as it is until the next boot)"
+	fi
+	rm -rf "$CONF_DIR" "$STATE_DIR" "$RUN_DIR"
+	rm -f "$LOG" "$LOG.1"
+	case $logfile in
+	/*) rm -f "$R$logfile" "$R$logfile.1" ;;
+	esac
+
+	say "phase 2: the binary and its links"
+	if [ -d "$BINDIR" ]; then
+		for f in "$BINDIR"/*; do
+			[ -L "$f" ] && [ "$(readlink "$f")" = "$BIN" ] && rm -f "$f"
+		done
+	fi
+	rm -f "$BIN"
+	rm -rf "$LIBDIR"
+	if [ -n "$ROOT" ]; then   # folders made under a test root, when empty
+		for d in "$BINDIR" "$R/usr/local/lib" "$R/usr/local" "$R/usr" "$UNIT_DIR" "$R/etc/systemd" \
+		    "$INITD" "$R/etc/sysctl.d" "$R/etc" "$R/var/log" "$R/var/lib" "$R/var" "$R/run"; do
+			rmdir "$d" 2>/dev/null || true
+		done
+	fi
+	say "xwpf is uninstalled"
+}
+
+if [ "$ACTION" = uninstall ]; then
+	do_uninstall
+else
+	do_install
+fi

@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# The menu under a pseudo-terminal, second part: enable/disable and delete with
+# comma lists, the tls exit wizard (settings to match, fingerprint), end of
+# input and Ctrl-C in the middle of a wizard (the store stays byte-identical),
+# Chinese with LANG=zh_CN.UTF-8, plain text and re-prompts off a terminal.
+# timeout: 120
+. "$(dirname "$0")/../lib.sh"
+need python3 socat
+
+DRIVE=$(cd "$(dirname "$0")/../tools" && pwd)/pty_drive.py
+STORE=$XWPF_ROOT/etc/xwpf/xwpf.conf
+TMO=15
+[ -n "${XWPF_SANITIZED:-}" ] && TMO=40
+
+# drive NAME [ENV=VAL...] < STEPS: the menu under a pty; 0 when every step passed
+drive() {
+	local name=$1
+	shift
+	env "$@" python3 "$DRIVE" --timeout "$TMO" --log "$T_DIR/$name.pty" -- "$XWPF" menu 2> "$T_DIR/$name.err"
+	local rc=$?
+	[ $rc -eq 0 ] || { echo "--- $name:"; cat "$T_DIR/$name.err"; }
+	return $rc
+}
+# key NAME KEY: the value of KEY in [rule NAME] (every line of it)
+key() {
+	awk -v s="[rule $1]" -v k="$2" '/^\[/ { on = ($0 == s); next }
+		on { split($0, a, "="); kk = a[1]; gsub(/ /, "", kk); if (kk == k) { v = substr($0, index($0, "=") + 1); sub(/^ +/, "", v); print v } }' "$STORE"
+}
+echo_via() {   # echo_via PORT: a line through 127.0.0.1:PORT comes back
+	[ "$(printf 'through-the-relay\n' | timeout 5 socat -t 2 - "TCP:127.0.0.1:$1" 2>/dev/null)" = through-the-relay ]
+}
+
+EP=$(free_port); spawn socat "TCP-LISTEN:$EP,bind=127.0.0.1,reuseaddr,fork" EXEC:cat
+EP2=$(free_port); spawn socat "TCP-LISTEN:$EP2,bind=127.0.0.1,reuseaddr,fork" EXEC:cat
+wait_port 127.0.0.1 "$EP" && wait_port 127.0.0.1 "$EP2" || fail "echo servers did not start"
+
+"$XWPF" rule add plain1 --listen "127.0.0.1:$(free_port)" --remote "127.0.0.1:$EP" >/dev/null || fail "rule add"
+
+# 1. enable/disable and delete with comma lists
+"$XWPF" rule add x1 --listen "127.0.0.1:$(free_port)" --remote 127.0.0.1:9 >/dev/null
+"$XWPF" rule add x2 --listen "127.0.0.1:$(free_port)" --remote 127.0.0.1:9 >/dev/null
+check "switch two rules off by name" drive toggle <<EOF
+expect Choose:
+send 1
+expect Choose:
+send 4
+expect Rules to switch
+send x1,x2
+expect Choose:
+send 0
+expect Choose:
+send 0
+exit 0
+EOF
+check_eq "x1 and x2 are off" "no no" "$(key x1 enabled) $(key x2 enabled)"
+check "delete two rules with a comma list, after a wrong one" drive delete <<EOF
+expect Choose:
+send 1
+expect Choose:
+send 3
+expect Rules to delete
+send 1,99
+expect '99' is neither a rule number
+send x1, x2
+expect delete: x1,x2
+send y
+expect Choose:
+send 0
+expect Choose:
+send 0
+exit 0
+EOF
+check "x1 and x2 are gone" sh -c "! grep -q '^\[rule x[12]\]' '$STORE'"
+check "plain1 stays" grep -q '^\[rule plain1\]' "$STORE"
+
+# 2. an exit with a self-signed certificate: what to paste on the relay side
+TP=$(free_port)
+check "tls exit: the settings to match and the fingerprint note" drive tls_exit <<EOF
+expect Choose:
+send 2
+expect Role
+send 2
+expect Listen port
+send $TP
+expect Listen on
+send 127.0.0.1
+expect Forward to
+send
+expect Its port
+send $EP
+expect Protocol
+send 2
+expect Transport
+send 3
+expect Server name
+send
+expect on the relay: transport tls, SNI www.bing.com
+expect Note
+send
+expect Rule name
+send exit-tls
+expect Save this rule
+send y
+expect fingerprint
+expect Choose:
+send 0
+exit 0
+EOF
+check_eq "tls exit: listen_transport" "tls;servername=www.bing.com" "$(key exit-tls listen_transport)"
+
+# 3. end of input and Ctrl-C in the middle of a wizard: nothing written
+cp "$STORE" "$T_DIR/store.before"
+NP=$(free_port)
+check "end of input at the last question leaves the menu" drive eof <<EOF
+expect Choose:
+send 2
+expect Role
+send 1
+expect Listen port
+send $NP
+expect Listen on
+send
+expect Leave from
+send
+expect Target host
+send 127.0.0.1
+expect Its port
+send $EP
+expect Add another target
+send n
+expect Protocol
+send
+expect Transport
+send
+expect Note
+send
+expect Rule name
+send
+expect Save this rule
+eof
+expect End of input
+exit 0
+EOF
+check "after end of input the store is byte-identical" cmp -s "$STORE" "$T_DIR/store.before"
+check "Ctrl-C in a wizard leaves with 130" drive intr <<EOF
+expect Choose:
+send 2
+expect Role
+send 1
+expect Listen port
+send $NP
+expect Listen on
+intr
+expect Interrupted: nothing half-written
+exit 130
+EOF
+check "after Ctrl-C the store is byte-identical" cmp -s "$STORE" "$T_DIR/store.before"
+check "no backup or temporary file left beside the store" sh -c "! ls -a '$XWPF_ROOT/etc/xwpf' | grep -E 'tmp|~'"
+
+# 4. Chinese, and plain text when not on a terminal
+check "LANG=zh_CN.UTF-8: the menu speaks Chinese" drive zh LANG=zh_CN.UTF-8 <<EOF
+expect 规则：
+expect 转发规则
+expect 请选择
+send 1
+expect 删除（如 1,3）
+send 0
+expect 请选择
+send 0
+exit 0
+EOF
+printf '7x\n0\n' | "$XWPF" menu > "$T_DIR/plain.out" 2>&1; rc=$?
+check_eq "piped input: exits 0" 0 "$rc"
+check "piped output has no colour codes" sh -c "! grep -q $'\033' '$T_DIR/plain.out'"
+check "piped input still re-prompts" grep -q "'7x' is not a choice here" "$T_DIR/plain.out"
+: | "$XWPF" menu > /dev/null 2>&1; check_eq "empty input: leaves cleanly" 0 $?
+"$XWPF" menu extra > /dev/null 2>&1; check_eq "an argument is a usage error" 2 $?
+finish

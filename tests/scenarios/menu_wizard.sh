@@ -1,0 +1,272 @@
+#!/usr/bin/env bash
+# The menu driven through a pseudo-terminal (tests/tools/pty_drive.py), like a
+# person: rules added with the wizards land in the store and are forwarded by
+# a running relay (reloaded by the menu); bad input re-prompts with the reason;
+# a busy port names its owner; a port of a rule offers its balancing group;
+# weights show their shares. Deleting, the tls exit, end of input, Ctrl-C,
+# Chinese and plain text: menu_input.sh.
+# timeout: 120
+. "$(dirname "$0")/../lib.sh"
+need python3 socat
+
+DRIVE=$(cd "$(dirname "$0")/../tools" && pwd)/pty_drive.py
+STORE=$XWPF_ROOT/etc/xwpf/xwpf.conf
+TMO=15
+[ -n "${XWPF_SANITIZED:-}" ] && TMO=40
+
+# drive NAME [ENV=VAL...] < STEPS: the menu under a pty; 0 when every step passed
+drive() {
+	local name=$1
+	shift
+	env "$@" python3 "$DRIVE" --timeout "$TMO" --log "$T_DIR/$name.pty" -- "$XWPF" menu 2> "$T_DIR/$name.err"
+	local rc=$?
+	[ $rc -eq 0 ] || { echo "--- $name:"; cat "$T_DIR/$name.err"; }
+	return $rc
+}
+# key NAME KEY: the value of KEY in [rule NAME] (every line of it)
+key() {
+	awk -v s="[rule $1]" -v k="$2" '/^\[/ { on = ($0 == s); next }
+		on { split($0, a, "="); kk = a[1]; gsub(/ /, "", kk); if (kk == k) { v = substr($0, index($0, "=") + 1); sub(/^ +/, "", v); print v } }' "$STORE"
+}
+echo_via() {   # echo_via PORT: a line through 127.0.0.1:PORT comes back
+	[ "$(printf 'through-the-relay\n' | timeout 5 socat -t 2 - "TCP:127.0.0.1:$1" 2>/dev/null)" = through-the-relay ]
+}
+
+EP=$(free_port); spawn socat "TCP-LISTEN:$EP,bind=127.0.0.1,reuseaddr,fork" EXEC:cat
+EP2=$(free_port); spawn socat "TCP-LISTEN:$EP2,bind=127.0.0.1,reuseaddr,fork" EXEC:cat
+wait_port 127.0.0.1 "$EP" && wait_port 127.0.0.1 "$EP2" || fail "echo servers did not start"
+
+have_relay=0
+if "$XWPF" --list | grep -qx relay; then
+	have_relay=1
+	spawn "$XWPF" relay > "$T_DIR/relay.log" 2>&1
+	wait_for 10 test -s "$XWPF_ROOT/run/xwpf/relay.pid" || fail "the relay did not write its pidfile"
+fi
+
+# 1. a plain relay rule, with bad input at each kind of prompt
+LP=$(free_port)
+check "add a relay rule, bad inputs re-prompt with the reason" drive add_plain <<EOF
+expect Choose:
+send 2
+expect Role of this server
+send 1
+expect Listen port
+send abc
+expect 'abc' is not a port
+expect Listen port
+send 70000
+expect '70000' is not a port
+expect Listen port
+send $LP
+expect Listen on
+send
+expect Leave from
+send
+expect Target host
+send bad host!
+expect 'bad host!' is not an IP address or a host name
+expect Target host
+send 127.0.0.1
+expect Its port
+send $EP
+expect it answers
+expect Add another target
+send maybe
+expect answer y or n
+send n
+expect Protocol
+send 9
+expect '9' is not a choice here
+send 2
+expect Transport
+send
+expect Note
+send menu test # not a comment
+expect no '#'
+send menu test
+expect Rule name
+send bad name!
+expect letters, digits
+send plain1
+expect xwpf rule add plain1 --listen $LP --remote 127.0.0.1:$EP
+expect Save this rule
+send y
+expect (reloaded|saved)
+expect Choose:
+send 0
+exit 0
+EOF
+check_eq "the store has the rule's listen port" "$LP" "$(key plain1 listen)"
+check_eq "the store has the rule's target" "127.0.0.1:$EP" "$(key plain1 remote)"
+check_eq "the store has the protocol chosen" "tcp" "$(key plain1 protocol)"
+check "the store still validates" "$XWPF" rule check
+check "colours on a terminal" grep -q $'\033\\[' "$T_DIR/add_plain.pty"
+if [ $have_relay = 1 ]; then
+	check "the running relay forwards the new rule (the menu reloaded it)" wait_for 5 echo_via "$LP"
+else
+	skip "relay not in this build: forwarding not checked"
+fi
+
+# 2. a ws tunnel: relay side first (its exit is not up yet: a warning, not a dead end), then the exit side
+RP=$(free_port); XP=$(free_port)
+check "add a relay rule with a ws transport" drive add_ws <<EOF
+expect Choose:
+send 2
+expect Role
+send 1
+expect Listen port
+send $RP
+expect Listen on
+send 127.0.0.1
+expect Leave from
+send
+expect Target host
+send 127.0.0.1
+expect Its port
+send $XP
+expect refused the connection
+expect the rule can still be saved
+expect Keep this target anyway
+send
+expect Add another target
+send
+expect Protocol
+send 2
+expect Transport
+send 2
+expect WebSocket host
+send
+expect WebSocket path
+send tun nel
+expect a path starts with /
+send /tun
+expect on the exit: transport ws, host www.bing.com, path /tun
+expect Note
+send
+expect Rule name
+send relay-ws
+expect Save this rule
+send
+expect Choose:
+send 2
+expect Role
+send 2
+expect Listen port
+send $XP
+expect Listen on
+send 127.0.0.1
+expect Forward to
+send
+expect Its port
+send $EP
+expect it answers
+expect Protocol
+send 2
+expect Transport
+send 2
+expect WebSocket host
+send
+expect WebSocket path
+send /tun
+expect on the relay: transport ws, host www.bing.com, path /tun
+expect Note
+send
+expect Rule name
+send exit-ws
+expect Save this rule
+send y
+expect Choose:
+send 0
+exit 0
+EOF
+check_eq "relay side: remote_transport in the store" "ws;host=www.bing.com;path=/tun" "$(key relay-ws remote_transport)"
+check_eq "relay side: listen address" "127.0.0.1:$RP" "$(key relay-ws listen)"
+check_eq "exit side: listen_transport in the store" "ws;host=www.bing.com;path=/tun" "$(key exit-ws listen_transport)"
+check_eq "exit side: role" "exit" "$(key exit-ws role)"
+if [ $have_relay = 0 ]; then
+	skip "relay not in this build: the ws tunnel is not checked"
+elif grep -q "not in this relay yet" "$T_DIR/relay.log"; then
+	skip "this build's relay has no ws transport yet: the tunnel is not checked"
+else
+	check "a line goes through the ws tunnel (relay rule -> exit rule -> echo)" wait_for 5 echo_via "$RP"
+fi
+
+# 3. a port held by another program is named, before anything is saved
+BUSY=$(free_port)
+spawn socat "TCP-LISTEN:$BUSY,bind=127.0.0.1,reuseaddr,fork" EXEC:cat
+wait_port 127.0.0.1 "$BUSY"
+cp "$STORE" "$T_DIR/store.before"
+check "a busy port names its owner and re-prompts" drive busy <<EOF
+expect Choose:
+send 2
+expect Role
+send 1
+expect Listen port
+send $BUSY
+expect port $BUSY is taken: tcp .*:$BUSY held by socat \(pid [0-9]+\)
+expect Listen port
+send 0
+expect Choose:
+send 0
+exit 0
+EOF
+check "backing out changed nothing" cmp -s "$STORE" "$T_DIR/store.before"
+
+# 4. the port of a rule offers its balancing group; weights show their shares
+check "a rule's port offers to join its balancing group" drive join <<EOF
+expect Choose:
+send 2
+expect Role
+send 1
+expect Listen port
+send $LP
+expect already used by rule 'plain1'
+expect balancing group instead
+send y
+expect New target host
+send 127.0.0.1
+expect Its port
+send $EP2
+expect it answers
+expect weight
+send 101
+expect not a choice here
+send 2
+expect Choose:
+send 0
+exit 0
+EOF
+check_eq "the group has both targets" "127.0.0.1:$EP
+127.0.0.1:$EP2 weight=2" "$(key plain1 remote)"
+check "weights: a wrong count re-prompts, the shares are previewed" drive weights <<EOF
+expect Choose:
+send 1
+expect Choose:
+send 5
+expect Rule
+send 1
+expect remove a target
+send 2
+expect Weights 1-100
+send 3
+expect give 2 weights from 1 to 100
+send 3,1
+expect 75.0%
+expect 25.0%
+expect Apply these weights
+send y
+expect Choose:
+send 0
+expect Choose:
+send 0
+expect Choose:
+send 0
+exit 0
+EOF
+check_eq "weights written to the store" "127.0.0.1:$EP weight=3
+127.0.0.1:$EP2" "$(key plain1 remote)"
+if [ $have_relay = 1 ]; then
+	check "the group still forwards after the change" wait_for 5 echo_via "$LP"
+fi
+
+finish
