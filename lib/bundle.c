@@ -158,7 +158,7 @@ bundle_rel_tls(void)
 const char *
 bundle_rel_sysctl(void)
 {
-	return BUNDLE_SYSCTL + 1;
+	return &BUNDLE_SYSCTL[1];   /* without the leading slash */
 }
 
 /* a/b/c with plain components: letters, digits, '.', '_', '-', not starting with '.' */
