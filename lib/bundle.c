@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -25,6 +26,7 @@
 #define FILE_MAX (16u << 20)
 #define TLS_DEPTH 3
 #define MAX_FILES 1024
+#define BACKUPS_KEPT 10   /* older backups are removed after a new one is made */
 
 void
 bundle_free(struct bundle *b)
@@ -493,6 +495,60 @@ bundle_write(const struct bundle *b, char *err)
 	return store ? write_one(store, err) : 0;
 }
 
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static int
+backup_name_ok(const char *n);
+
+/* by the time in the name; "NAME.undone" sorts as NAME */
+static int
+cmp_backup(const void *a, const void *b)
+{
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	size_t lx = strcspn(x, "."), ly = strcspn(y, ".");
+	int c = strncmp(x, y, lx < ly ? lx : ly);
+
+	return c ? c : lx < ly ? -1 : lx > ly ? 1 : strcmp(x, y);
+}
+
+/* Keep the newest BACKUPS_KEPT backups (undone or not); best effort. */
+static void
+prune_backups(void)
+{
+	char *names[256], path[PATH_MAX];
+	struct dirent *de;
+	size_t n = 0, i;
+	DIR *d = opendir(path_get(PATH_BACKUP_DIR));
+
+	if (!d)
+		return;
+	while ((de = readdir(d)) != NULL && n < ARRAY_SIZE(names)) {
+		char base[64];
+		size_t l = strlen(de->d_name);
+
+		snprintf(base, sizeof(base), "%s", de->d_name);
+		if (l > 7 && strcmp(base + l - 7, ".undone") == 0)
+			base[l - 7] = '\0';
+		if (backup_name_ok(base) && (names[n] = strdup(de->d_name)) != NULL)
+			n++;
+	}
+	closedir(d);
+	qsort(names, n, sizeof(names[0]), cmp_backup);
+	for (i = 0; i < n; i++) {
+		if (i + BACKUPS_KEPT < n) {
+			snprintf(path, sizeof(path), "%s/%s", path_get(PATH_BACKUP_DIR), names[i]);
+			nftw(path, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+		}
+		free(names[i]);
+	}
+}
+
 int
 bundle_backup(const char *const *rels, size_t n, char *dir_out, size_t size, char *err)
 {
@@ -562,6 +618,7 @@ bundle_backup(const char *const *rels, size_t n, char *dir_out, size_t size, cha
 	}
 	free(index);
 	snprintf(dir_out, size, "%s", dir);
+	prune_backups();
 	return 0;
 fail:
 	free(index);

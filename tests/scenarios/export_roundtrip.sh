@@ -108,6 +108,14 @@ out=$($X import --undo --yes 2>&1)
 check "a second undo goes back one more import" grep -q "restored" <<<"$out"
 check "... to the wiped state: the store is gone" test ! -e "$R/etc/xwpf/xwpf.conf"
 
+# backups are kept to the newest 10
+for i in $(seq 11); do
+	$X rule add tmp$i --listen 0.0.0.0:$((19000 + i)) --remote 127.0.0.1:9 >/dev/null
+	$X import "$T_DIR/e.tar.gz" --yes >/dev/null 2>&1
+done
+check_eq "the newest 10 backups are kept" 10 "$(ls "$R/var/lib/xwpf/backup" | wc -l)"
+check "the newest backup is among them" bash -c "'$X' import --undo --dry-run | grep -q tmp11"
+
 # the default name, in the current directory
 mkdir "$T_DIR/cwd"
 out=$(cd "$T_DIR/cwd" && $X export 2>&1)
