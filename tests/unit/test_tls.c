@@ -521,6 +521,7 @@ test_s_client(struct tls_server *s, const char *crt)
 	struct tls_conn *c = NULL;
 	unsigned char buf[4096];
 	struct tls_io io = { 0 };
+	int64_t t0;
 	pid_t pid;
 
 	snprintf(port_s, sizeof(port_s), "127.0.0.1:%u", port);
@@ -542,7 +543,7 @@ test_s_client(struct tls_server *s, const char *crt)
 			cfd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	}
 	c = cfd >= 0 ? tls_conn_server(s, 0, err) : NULL;
-	for (i = 0; c && i < 2000 && !ok; i++) {
+	for (i = 0, t0 = now_ms(); c && i < 2000 && !ok && now_ms() - t0 < 10000; i++) {
 		struct pollfd p[2];
 		ssize_t n;
 
@@ -594,6 +595,7 @@ test_s_server(const char *crt, const char *key, const char *opts, const char *na
 	struct tls_client *cl = tls_client_new(&t, strstr(opts, "pin=") || strstr(opts, "insecure") ? NULL : crt, err);
 	struct tls_conn *c = NULL;
 	struct tls_io io = { 0 };
+	int64_t t0;
 	pid_t pid;
 
 	close(lfd);        /* the port is free again: s_server takes it */
@@ -621,7 +623,7 @@ test_s_server(const char *crt, const char *key, const char *opts, const char *na
 	c = fd >= 0 && cl ? tls_conn_client(cl, 0, err) : NULL;
 	io.out = (const unsigned char *)"hello\n";
 	io.out_len = 6;
-	for (i = 0; c && i < 2000; i++) {
+	for (i = 0, t0 = now_ms(); c && i < 2000 && now_ms() - t0 < 10000; i++) {
 		struct pollfd p;
 
 		io.in = in + got;
