@@ -288,11 +288,10 @@ proxy_for(const char *mode)
 
 /* One balancing group (rules sharing LISTEN_PORT, first = the settings) -> one store rule. */
 static int
-convert_group(struct xrule **g, size_t n, struct mig_result *m, char *err)
+convert_into(struct xrule **g, size_t n, struct mig_result *m, char (*targets)[HOST_MAX + 16], char *err)
 {
 	const struct xrule *x = g[0];
 	int exitside = strcmp(xv(x, V_RULE_ROLE), "2") == 0;
-	static char targets[STORE_MAX_REMOTES][HOST_MAX + 16];
 	size_t nt = 0, i;
 	char name[STORE_NAME_MAX + 1], fb[64], buf[2048], tr[1600];
 	const char *lip = xv(x, V_LISTEN_IP), *bal = xv(x, V_BALANCE_MODE), *s;
@@ -439,6 +438,21 @@ convert_group(struct xrule **g, size_t n, struct mig_result *m, char *err)
 	if (parse_long(xv(x, V_SUCCESS_THRESHOLD), 1, 100, &w) == 0 && mig_setf(r, "health_ok", err, "%ld", w) < 0)
 		return -1;
 	return 0;
+}
+
+static int
+convert_group(struct xrule **g, size_t n, struct mig_result *m, char *err)
+{
+	char (*targets)[HOST_MAX + 16] = calloc(STORE_MAX_REMOTES, sizeof(*targets));
+	int rc;
+
+	if (!targets) {
+		snprintf(err, ERRLEN, "out of memory");
+		return -1;
+	}
+	rc = convert_into(g, n, m, targets, err);
+	free(targets);
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */
