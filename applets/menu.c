@@ -206,6 +206,10 @@ menu_rule_line(const struct store_rule *r, size_t idx, char *buf, size_t size)
 		n += (size_t)snprintf(buf + n, size - n, "  mptcp %s", store_mptcp_name(r->mptcp));
 	{
 		const struct mj *s = find_named(status_json, r->name, NULL);
+		const struct mj *inner = menu_json_get(s, "stats");
+
+		if (inner && inner->type == MJ_OBJ)   /* status --json: {"name":..,"stats":{..}} */
+			s = inner;
 		if (s && n < size) {
 			char up[32], down[32];
 			double bu = menu_json_num(s, "bytes_up", -1), bd = menu_json_num(s, "bytes_down", -1);

@@ -103,6 +103,17 @@ check "the store still validates" "$XWPF" rule check
 check "colours on a terminal" grep -q $'\033\\[' "$T_DIR/add_plain.pty"
 if [ $have_relay = 1 ]; then
 	check "the running relay forwards the new rule (the menu reloaded it)" wait_for 5 echo_via "$LP"
+	if "$XWPF" --list | grep -qx status; then
+		sleep 1.5   # the relay rewrites its stats every second
+		check "the status block shows the relay running and the rule's traffic" drive traffic <<EOF2
+expect relay: running \(pid [0-9]+\)
+expect plain1 \[::\]:$LP -> 127.0.0.1:$EP
+expect ↑[0-9.]+ [KMG]?i?B ↓[0-9.]+ [KMG]?i?B
+expect Choose:
+send 0
+exit 0
+EOF2
+	fi
 else
 	skip "relay not in this build: forwarding not checked"
 fi
