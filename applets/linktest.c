@@ -54,6 +54,8 @@ const char linktest_usage[] =
     "  --max-rate RATE     fastest UDP rate a client may ask for (default 1G)\n"
     "  --quiet             no log lines\n"
     "\n"
+    "TCP Mbit/s leave out the first tenth of each phase (at most 1 s: the ramp-up,\n"
+    "like iperf3 --omit); JSON also has mbps_all over the whole phase.\n"
     "Phases: system facts of both ends; latency (TCP connect round trips, ICMP echo\n"
     "where net.ipv4.ping_group_range allows it, echo over the control connection);\n"
     "route (UDP probes with rising TTL, no root needed); TCP upload and download,\n"
@@ -68,7 +70,8 @@ struct tcp_res {
 	int up, streams;
 	int ok;
 	uint64_t bytes, retrans;
-	double secs, mbps;
+	double secs, mbps;       /* mbps: the steady part, TCP's ramp-up left out */
+	double mbps_all;         /* bytes over the whole phase */
 	char err[ERRLEN];
 };
 
@@ -456,8 +459,9 @@ run_tcp(struct client *c, int up, int n, struct tcp_res *r)
 	int fds[LT_STREAMS_CAP], i, open = 0, rc = -1;
 	unsigned char *buf = NULL;
 	long long v;
-	int64_t t0, first = 0, last = 0, tick = 0;
-	uint64_t moved = 0;
+	int64_t t0, tick = 0, steady_us = 0;
+	uint64_t moved = 0, steady = 0;
+	struct lt_tcp_rx rx;
 
 	memset(r, 0, sizeof(*r));
 	r->up = up;
@@ -535,6 +539,14 @@ run_tcp(struct client *c, int up, int n, struct tcp_res *r)
 		if (lt_field_num(line, "us", 0, 1LL << 50, &v) < 0)
 			goto bad;
 		r->secs = (double)v / 1e6;
+		steady = r->bytes;
+		steady_us = v;
+		if (lt_field_num(line, "sbytes", 0, 1LL << 60, &v) == 0) {
+			steady = (uint64_t)v;
+			if (lt_field_num(line, "sus", 0, 1LL << 50, &v) < 0)
+				goto bad;
+			steady_us = v;
+		}
 		for (i = 0; i < n; i++) {
 			struct tcp_info ti;
 			socklen_t tl = sizeof(ti);
@@ -545,6 +557,8 @@ run_tcp(struct client *c, int up, int n, struct tcp_res *r)
 	} else {
 		struct pollfd p[LT_STREAMS_CAP];
 		int64_t deadline = t0 + c->time_ms + 20000;
+
+		lt_tcp_rx_init(&rx, c->time_ms);
 		for (i = 0; i < n; i++) {
 			p[i].fd = fds[i];
 			p[i].events = POLLIN;
@@ -552,7 +566,7 @@ run_tcp(struct client *c, int up, int n, struct tcp_res *r)
 		while (open > 0 && now_ms() < deadline) {
 			int64_t now = now_ms();
 			if (now >= tick) {
-				rate_text(extra, sizeof(extra), moved, first ? (lt_now_ns() - first) / 1000000 : 0);
+				rate_text(extra, sizeof(extra), moved, rx.first_ns ? (lt_now_ns() - rx.first_ns) / 1000000 : 0);
 				bar(c, label, (double)(now - t0) / c->time_ms, extra);
 				tick = now + 200;
 			}
@@ -566,12 +580,11 @@ run_tcp(struct client *c, int up, int n, struct tcp_res *r)
 				if (got < 0 && (errno == EAGAIN || errno == EINTR))
 					continue;
 				if (got > 0) {
-					if (!first)
-						first = lt_now_ns();
+					lt_tcp_rx_add(&rx, (size_t)got, lt_now_ns());
 					moved += (uint64_t)got;
 					continue;
 				}
-				last = lt_now_ns();
+				lt_tcp_rx_end(&rx, lt_now_ns());
 				p[i].fd = -1;
 				shutdown(fds[i], SHUT_WR);
 				open--;
@@ -586,10 +599,12 @@ run_tcp(struct client *c, int up, int n, struct tcp_res *r)
 		if (lt_field_num(line, "retrans", 0, 1LL << 50, &v) < 0)
 			goto bad;
 		r->retrans = (uint64_t)v;
-		r->bytes = moved;
-		r->secs = first ? (double)(last - first) / 1e9 : 0;
+		r->bytes = rx.bytes;
+		r->secs = rx.first_ns ? (double)(rx.last_ns - rx.first_ns) / 1e9 : 0;
+		lt_tcp_rx_steady(&rx, &steady, &steady_us);
 	}
-	r->mbps = r->secs > 0 ? (double)r->bytes * 8 / r->secs / 1e6 : 0;
+	r->mbps_all = r->secs > 0 ? (double)r->bytes * 8 / r->secs / 1e6 : 0;
+	r->mbps = steady_us > 0 ? (double)steady * 8 / (double)steady_us : r->mbps_all;
 	r->ok = 1;
 	rc = 0;
 	goto out;
@@ -954,6 +969,7 @@ print_json(const struct client *c, FILE *f)
 	json_kv_str(f, &first, "target", c->dst_str);
 	json_kv_str(f, &first, "seen_as", c->seen_as);
 	json_kv_bool(f, &first, "ok", !c->failed);
+	json_kv_num(f, &first, "phase_ms", c->time_ms);
 	if (c->have_sys) {
 		fputs(",\"system\":{", f);
 		json_sys(f, "local", &c->local, 1);
@@ -1012,6 +1028,7 @@ print_json(const struct client *c, FILE *f)
 		json_kv_bool(f, &k, "ok", r->ok);
 		if (r->ok) {
 			jnum(f, &k, "mbps", r->mbps);
+			jnum(f, &k, "mbps_all", r->mbps_all);
 			json_kv_num(f, &k, "bytes", (long long)r->bytes);
 			jnum(f, &k, "seconds", r->secs);
 			json_kv_num(f, &k, "retransmits", (long long)r->retrans);

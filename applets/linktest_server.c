@@ -221,17 +221,14 @@ udp_input(const unsigned char *buf, size_t n, const struct sockaddr_storage *fro
 
 /* ---- TCP phases ---- */
 
-/* Read every stream to EOF: bytes and the time from the first byte to the last EOF. */
+/* Read every stream to EOF (or the deadline). */
 static void
-tcp_sink(int *fds, int n, int64_t deadline_ms, uint64_t *bytes, int64_t *us)
+tcp_sink(int *fds, int n, int64_t deadline_ms, struct lt_tcp_rx *rx)
 {
 	unsigned char *buf = malloc(CHUNK);
 	struct pollfd p[LT_STREAMS_CAP];
 	int i, open = n;
-	int64_t first = 0, last = 0;
 
-	*bytes = 0;
-	*us = 0;
 	if (!buf)
 		return;
 	for (i = 0; i < n; i++) {
@@ -245,23 +242,18 @@ tcp_sink(int *fds, int n, int64_t deadline_ms, uint64_t *bytes, int64_t *us)
 			ssize_t r;
 			if (p[i].fd < 0 || !p[i].revents)
 				continue;
-			r = recv(p[i].fd, buf, sizeof(buf), MSG_DONTWAIT);
+			r = recv(p[i].fd, buf, CHUNK, MSG_DONTWAIT);
 			if (r < 0 && (errno == EAGAIN || errno == EINTR))
 				continue;
 			if (r > 0) {
-				if (!first)
-					first = lt_now_ns();
-				*bytes += (uint64_t)r;
+				lt_tcp_rx_add(rx, (size_t)r, lt_now_ns());
 				continue;
 			}
-			last = lt_now_ns();
+			lt_tcp_rx_end(rx, lt_now_ns());
 			p[i].fd = -1;
 			open--;
 		}
 	}
-	if (!last)
-		last = lt_now_ns();
-	*us = first ? (last - first) / 1000 : 0;
 	free(buf);
 }
 
@@ -319,7 +311,6 @@ cmd_tcp(struct session *s, const char *line)
 	int i, rc = 0;
 	int64_t deadline;
 	uint64_t bytes, retrans;
-	int64_t us;
 
 	if (lt_field(line, "dir", dir, sizeof(dir)) < 0 || (strcmp(dir, "up") && strcmp(dir, "down")) ||
 	    lt_field_num(line, "streams", 1, S.o.max_streams, &n) < 0 ||
@@ -353,13 +344,22 @@ cmd_tcp(struct session *s, const char *line)
 		goto out;
 	}
 	if (strcmp(dir, "up") == 0) {
-		tcp_sink(s->data, (int)n, now_ms() + t + GRACE_MS, &bytes, &us);
-		rc = lt_send_line(s->ctl, "RESULT bytes=%llu us=%lld", (unsigned long long)bytes, (long long)us);
-	} else {
-		uint64_t junk;
+		struct lt_tcp_rx rx;
+		uint64_t sbytes;
+		int64_t sus;
 
+		lt_tcp_rx_init(&rx, (long)t);
+		tcp_sink(s->data, (int)n, now_ms() + t + GRACE_MS, &rx);
+		lt_tcp_rx_steady(&rx, &sbytes, &sus);
+		rc = lt_send_line(s->ctl, "RESULT bytes=%llu us=%lld sbytes=%llu sus=%lld", (unsigned long long)rx.bytes,
+		    (long long)(rx.first_ns ? (rx.last_ns - rx.first_ns) / 1000 : 0), (unsigned long long)sbytes,
+		    (long long)sus);
+	} else {
+		struct lt_tcp_rx junk;
+
+		lt_tcp_rx_init(&junk, 0);
 		tcp_source(s->data, (int)n, (int)t, &bytes, &retrans);
-		tcp_sink(s->data, (int)n, now_ms() + GRACE_MS, &junk, &us);   /* the client's FINs */
+		tcp_sink(s->data, (int)n, now_ms() + GRACE_MS, &junk);   /* the client's FINs */
 		rc = lt_send_line(s->ctl, "RESULT bytes=%llu retrans=%llu", (unsigned long long)bytes,
 		    (unsigned long long)retrans);
 	}

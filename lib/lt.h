@@ -93,6 +93,19 @@ struct lt_udp_rx {
 	double jitter_ns;
 };
 void lt_udp_rx_add(struct lt_udp_rx *r, uint64_t seq, int64_t send_ns, int64_t arrival_ns, size_t bytes);
+/* Receive side of a TCP phase: totals, and the steady part that starts
+ * warm_ns after the first byte (TCP's ramp-up left out, like iperf3 --omit). */
+struct lt_tcp_rx {
+	int64_t warm_ns;
+	uint64_t bytes, mark_bytes;
+	int64_t first_ns, mark_ns, last_ns;
+};
+void lt_tcp_rx_init(struct lt_tcp_rx *r, long time_ms);   /* warm-up: a tenth of the phase, at most 1 s */
+void lt_tcp_rx_add(struct lt_tcp_rx *r, size_t n, int64_t now_ns);
+void lt_tcp_rx_end(struct lt_tcp_rx *r, int64_t now_ns);
+/* Steady bytes and microseconds (the whole phase when it was too short to leave the ramp out). */
+void lt_tcp_rx_steady(const struct lt_tcp_rx *r, uint64_t *bytes, int64_t *us);
+
 /* Loss in percent of sent (received duplicates never make it negative). */
 double lt_loss_pct(uint64_t sent, uint64_t received);
 

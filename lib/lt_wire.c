@@ -407,6 +407,45 @@ lt_udp_rx_add(struct lt_udp_rx *r, uint64_t seq, int64_t send_ns, int64_t arriva
 	r->bytes += bytes;
 }
 
+void
+lt_tcp_rx_init(struct lt_tcp_rx *r, long time_ms)
+{
+	memset(r, 0, sizeof(*r));
+	r->warm_ns = (int64_t)(time_ms < 10000 ? time_ms : 10000) * 100000;   /* a tenth, at most 1 s */
+}
+
+void
+lt_tcp_rx_add(struct lt_tcp_rx *r, size_t n, int64_t now_ns)
+{
+	if (!r->first_ns)
+		r->first_ns = now_ns;
+	if (!r->mark_ns && now_ns - r->first_ns >= r->warm_ns) {
+		r->mark_ns = now_ns;
+		r->mark_bytes = r->bytes;
+	}
+	r->bytes += n;
+	r->last_ns = now_ns;
+}
+
+void
+lt_tcp_rx_end(struct lt_tcp_rx *r, int64_t now_ns)
+{
+	r->last_ns = now_ns;
+}
+
+void
+lt_tcp_rx_steady(const struct lt_tcp_rx *r, uint64_t *bytes, int64_t *us)
+{
+	/* the steady part must span at least half the phase to be worth more than the whole */
+	if (r->mark_ns && (r->last_ns - r->mark_ns) >= (r->last_ns - r->first_ns) / 2) {
+		*bytes = r->bytes - r->mark_bytes;
+		*us = (r->last_ns - r->mark_ns) / 1000;
+	} else {
+		*bytes = r->bytes;
+		*us = r->first_ns ? (r->last_ns - r->first_ns) / 1000 : 0;
+	}
+}
+
 /* ---- system facts ---- */
 
 static void
