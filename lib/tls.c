@@ -478,6 +478,8 @@ tls_conn_server(struct tls_server *s, size_t out_size, char *err)
 		br_ssl_server_set_single_rsa(sc, s->creds.chain, s->creds.chain_len, &s->creds.rsa, BR_KEYTYPE_SIGN,
 		    br_rsa_private_get_default(), br_rsa_pkcs1_sign_get_default());
 	br_ssl_server_set_cache(sc, &s->cache.vtable);
+	/* our order knows the CPU: ChaCha20 first without AES instructions (ARM), whatever the client likes */
+	br_ssl_engine_add_flags(c->eng, BR_OPT_ENFORCE_SERVER_PREFERENCES);
 	br_ssl_engine_set_buffers_bidi(c->eng, c->buf, BR_SSL_BUFSIZE_INPUT, c->buf + BR_SSL_BUFSIZE_INPUT,
 	    c->bufsize - BR_SSL_BUFSIZE_INPUT);
 	if (!br_ssl_server_reset(sc)) {
