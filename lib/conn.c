@@ -194,7 +194,7 @@ conn_close(struct conn *c, const char *why)
 		if (h->codec && h->codec->free)
 			h->codec->free(h);
 		h->codec = NULL;
-		ev_io_del(l, &h->io);
+		ev_io_forget(l, &h->io);   /* close() takes the fd out of epoll */
 		if (h->fd >= 0)
 			close(h->fd);
 		h->fd = -1;
@@ -306,6 +306,10 @@ shut_wr(struct half *dst)
 	if (dst->fl & H_WRSHUT)
 		return;
 	dst->fl |= H_WRSHUT;
+	/* the other way already ended and was flushed: the pair closes right
+	 * now, and close() sends the FIN (its receive queue is drained) */
+	if ((dst->fl & H_RDEOF) && !pending(dst) && (dst->dst->fl & H_WRSHUT))
+		return;
 	if (dst->codec && dst->codec->shutdown_wr)
 		dst->codec->shutdown_wr(dst);
 	else
@@ -563,7 +567,8 @@ half_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 		break;
 	case CS_CONNECTING:
 		if (h == &c->srv && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
-			int e = net_connect_result(h->fd);
+			/* EPOLLOUT alone is a completed connect: no SO_ERROR round trip */
+			int e = (events & (EPOLLERR | EPOLLHUP)) ? net_connect_result(h->fd) : 0;
 			if (e == 0)
 				connected(c);
 			else if (e != EINPROGRESS && e != EALREADY)

@@ -104,12 +104,12 @@ ev_io_mod(struct ev_loop *l, struct ev_io *io, unsigned events)
 	return 0;
 }
 
-void
-ev_io_del(struct ev_loop *l, struct ev_io *io)
+static void
+io_unlink(struct ev_loop *l, struct ev_io *io, int syscall)
 {
 	struct ev_io **pp;
 
-	if (io->fd >= 0)
+	if (io->fd >= 0 && syscall)
 		epoll_ctl(l->epfd, EPOLL_CTL_DEL, io->fd, NULL);
 	io->fd = -1;
 	io->events = 0;
@@ -126,6 +126,18 @@ ev_io_del(struct ev_loop *l, struct ev_io *io)
 			}
 		/* not found: it sits in the batch being replayed, which skips fd -1 */
 	}
+}
+
+void
+ev_io_del(struct ev_loop *l, struct ev_io *io)
+{
+	io_unlink(l, io, 1);
+}
+
+void
+ev_io_forget(struct ev_loop *l, struct ev_io *io)
+{
+	io_unlink(l, io, 0);
 }
 
 void

@@ -26,7 +26,7 @@
 #endif
 #endif
 
-struct rt_conf rt_conf = { 1, 0, 65536, 64, 8192, NULL };
+struct rt_conf rt_conf = { 1, 0, 1 << 20, 64, 8192, NULL };
 
 struct rt {
 	int nworkers;
