@@ -73,6 +73,57 @@ EOF
 check "x1 and x2 are gone" sh -c "! grep -q '^\[rule x[12]\]' '$STORE'"
 check "plain1 stays" grep -q '^\[rule plain1\]' "$STORE"
 
+# edit (changes gathered, then one write), PROXY and MPTCP of a rule
+check "edit a rule, set its PROXY and MPTCP modes" drive edit <<EOF
+expect Choose:
+send 1
+expect Choose:
+send 2
+expect Rule to edit
+send 1
+expect save the changes above
+send 6
+expect Note
+send edited note
+expect \* note=edited note
+send 4
+expect Protocol
+send 1
+expect \* protocol=tcp\+udp
+send 2
+expect Target host
+send 127.0.0.1
+expect Its port
+send $EP
+expect it answers
+expect Another target
+send n
+expect \* remote=127.0.0.1:$EP
+send 9
+expect Choose:
+send 6
+expect Rule
+send 1
+expect PROXY mode
+send 3
+expect Choose:
+send 7
+expect Rule
+send 1
+expect MPTCP mode
+send 4
+expect Choose:
+send 0
+expect Choose:
+send 0
+exit 0
+EOF
+check_eq "edit: note" "edited note" "$(key plain1 note)"
+check_eq "edit: protocol" "tcp+udp" "$(key plain1 protocol)"
+check_eq "PROXY mode" "send-v2" "$(key plain1 proxy)"
+check_eq "MPTCP mode" "both" "$(key plain1 mptcp)"
+check "the store still validates" "$XWPF" rule check
+
 # 2. an exit with a self-signed certificate: what to paste on the relay side
 TP=$(free_port)
 check "tls exit: the settings to match and the fingerprint note" drive tls_exit <<EOF
