@@ -642,6 +642,8 @@ do_import(const struct opts *o)
 		goto out;
 	}
 	printf("imported %s; the replaced files are in %s (undo with: xwpf import --undo)\n", o->file, backup);
+	if (mp_changed)
+		printf("the [mptcp] settings changed: load them into the kernel with: xwpf mptcp apply\n");
 	reload_relay();
 	rc = EXIT_OK;
 out:

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "mptcp.h"
 #include "util.h"
 
 #define VAL_MAX 1024
@@ -461,49 +462,15 @@ convert_group(struct xrule **g, size_t n, struct mig_result *m, char *err)
 int
 mig_mptcp_line(const char *line, char *out, size_t size, char *err)
 {
-	char buf[512], *tok, *save = NULL, dev[32] = "", id[16] = "", flags[64] = "";
-	const char *addr = NULL;
+	struct mptcp_endpoint e;
+	char e2[ERRLEN];
 
-	snprintf(buf, sizeof(buf), "%s", line);
-	for (tok = strtok_r(buf, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
-		if (!addr) {
-			if (!addr_family_of(tok)) {
-				snprintf(err, ERRLEN, "mptcp endpoint '%.80s': '%s' is not an IP address", line, tok);
-				return -1;
-			}
-			addr = tok;
-		} else if (strcmp(tok, "dev") == 0 || strcmp(tok, "id") == 0 || strcmp(tok, "port") == 0) {
-			const char *k = tok;
-			long v;
-
-			if (!(tok = strtok_r(NULL, " \t", &save)))
-				goto bad;
-			if (strcmp(k, "dev") == 0) {
-				if (!ifname_valid(tok))
-					goto bad;
-				snprintf(dev, sizeof(dev), "%s", tok);
-			} else if (strcmp(k, "id") == 0) {
-				if (parse_long(tok, 0, 255, &v) < 0)
-					goto bad;
-				snprintf(id, sizeof(id), "%ld", v);
-			}
-		} else if (strcmp(tok, "subflow") == 0 || strcmp(tok, "signal") == 0 ||
-		    strcmp(tok, "backup") == 0 || strcmp(tok, "fullmesh") == 0) {
-			size_t l = strlen(flags);
-			snprintf(flags + l, sizeof(flags) - l, " %s", tok);
-		} else
-			goto bad;
+	if (mptcp_endpoint_parse(line, &e, e2) < 0) {   /* the mptcp applet's own parser and rules */
+		snprintf(err, ERRLEN, "mptcp endpoint '%.80s': %s", line, e2);
+		return -1;
 	}
-	if (!addr) {
-		out[0] = '\0';
-		return 0;
-	}
-	snprintf(out, size, "%s%s%s%s%s%s", addr, *dev ? " dev " : "", dev, *id ? " id " : "", id, flags);
+	mptcp_endpoint_format(&e, out, size);
 	return 0;
-bad:
-	snprintf(err, ERRLEN, "mptcp endpoint '%.80s': expected 'ADDR [id N] [subflow|signal|backup|fullmesh] "
-	    "[dev IF]'", line);
-	return -1;
 }
 
 /* ------------------------------------------------------------------ */
