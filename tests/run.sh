@@ -6,6 +6,8 @@
 # "skip - NAME: why" lines (tests/lib.sh for shell, tests/unit/t.h for C);
 # a test that dies without saying "not ok" counts as one failure.
 set -u
+# Debian's python3 (with python3-websockets, python3-prometheus-client) before any pyenv shim
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 here=$(cd "$(dirname "$0")" && pwd)
 : "${XWPF:?XWPF must point at the binary under test}"
 : "${UNIT_DIR:=}"
