@@ -8,22 +8,31 @@
 need ip python3
 need_root
 
-NS=$(netns_add mpe) || { fail "cannot create a network namespace"; finish; }
-ip -n "$NS" link add va type veth peer name vb || { fail "cannot create a veth pair"; finish; }
-ip -n "$NS" addr add 10.77.0.1/24 dev va
-ip -n "$NS" addr add 10.77.0.2/24 dev vb
-ip -n "$NS" addr add 10.77.0.3/24 dev vb
-ip -n "$NS" addr add fd77::1/64 dev va nodad
-ip -n "$NS" link set va up
-ip -n "$NS" link set vb up
-if ! ip netns exec "$NS" ip mptcp limits show >/dev/null 2>&1; then
-	skip "this kernel has no MPTCP path manager"
+# Setup outside; the body runs inside the namespace in one `ip netns exec`
+# (one per command costs seconds on a loaded machine).
+if [ -z "${MPTCP_TEST_NS:-}" ]; then
+	NS=$(netns_add mpe) || { fail "cannot create a network namespace"; finish; }
+	T_NETNS+=("$NS")   # netns_add ran in a subshell: record it here so cleanup removes it
+	ip -n "$NS" link add va type veth peer name vb || { fail "cannot create a veth pair"; finish; }
+	ip -n "$NS" addr add 10.77.0.1/24 dev va
+	ip -n "$NS" addr add 10.77.0.2/24 dev vb
+	ip -n "$NS" addr add 10.77.0.3/24 dev vb
+	ip -n "$NS" addr add fd77::1/64 dev va nodad
+	ip -n "$NS" link set va up
+	ip -n "$NS" link set vb up
+	if ! ip netns exec "$NS" ip mptcp limits show >/dev/null 2>&1; then
+		skip "this kernel has no MPTCP path manager"
+		finish
+	fi
+	spawn env MPTCP_TEST_NS="$NS" ip netns exec "$NS" bash "$0"
+	wait $! || T_FAILED=1
 	finish
 fi
+NS=$MPTCP_TEST_NS
 
 STORE=$XWPF_ROOT/etc/xwpf/xwpf.conf
-xm() { ip netns exec "$NS" "$XWPF" mptcp "$@"; }
-ipm() { ip netns exec "$NS" ip "$@"; }
+xm() { "$XWPF" mptcp "$@"; }
+ipm() { ip "$@"; }
 
 # The kernel's endpoint for ADDR as "id=N port=N dev=IF flags=a,b" (flags sorted), or "none".
 # (awk, not python: python's start-up costs seconds on a loaded machine)
@@ -118,7 +127,7 @@ xm endpoint add fd77::1 dev va subflow backup >/dev/null 2>&1
 check_eq "three endpoints in the kernel" 3 "$(kernel_count)"
 check_eq "endpoint list = ip mptcp endpoint show" "$(ipm mptcp endpoint show | sed 's/ *$//')" "$(xm endpoint list)"
 check_eq "three endpoints in the store" 3 "$(store_endpoints | wc -l)"
-check "endpoint list --json parses" bash -c "ip netns exec $NS $XWPF mptcp endpoint list --json | python3 -c 'import json,sys; assert len(json.load(sys.stdin)) == 3'"
+check "endpoint list --json parses" bash -c "$XWPF mptcp endpoint list --json | python3 -c 'import json,sys; assert len(json.load(sys.stdin)) == 3'"
 
 # ---- limits ----
 run_ok "limits set" limits set subflows 5 add_addr_accepted 3
@@ -170,7 +179,7 @@ refused "unknown limit" 2 "unknown limit 'joins'" -- limits set joins 2
 refused "unknown command" 2 "unknown endpoint command" -- endpoint frob
 if command -v setpriv >/dev/null; then
 	before=$(snapshot)
-	out=$(ip netns exec "$NS" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 		"$XWPF" mptcp endpoint add 10.77.0.2 dev vb subflow 2>&1)
 	rc=$?
 	check_eq "not root: exit 1" 1 "$rc"

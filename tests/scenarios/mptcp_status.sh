@@ -8,23 +8,32 @@
 need ip python3 ss
 need_root
 
-NS=$(netns_add mps) || { fail "cannot create a network namespace"; finish; }
-ip -n "$NS" link add va type veth peer name vb || { fail "cannot create a veth pair"; finish; }
-ip -n "$NS" addr add 10.78.0.1/24 dev va
-ip -n "$NS" addr add 10.78.0.2/24 dev vb
-ip -n "$NS" addr add fd78::1/64 dev va nodad
-ip -n "$NS" link set va up
-ip -n "$NS" link set vb up
-if ! ip netns exec "$NS" ip mptcp limits show >/dev/null 2>&1; then
-	skip "this kernel has no MPTCP path manager"
+# Setup outside; the body runs inside the namespace in one `ip netns exec`
+# (one per command costs seconds on a loaded machine).
+if [ -z "${MPTCP_TEST_NS:-}" ]; then
+	NS=$(netns_add mps) || { fail "cannot create a network namespace"; finish; }
+	T_NETNS+=("$NS")   # netns_add ran in a subshell: record it here so cleanup removes it
+	ip -n "$NS" link add va type veth peer name vb || { fail "cannot create a veth pair"; finish; }
+	ip -n "$NS" addr add 10.78.0.1/24 dev va
+	ip -n "$NS" addr add 10.78.0.2/24 dev vb
+	ip -n "$NS" addr add fd78::1/64 dev va nodad
+	ip -n "$NS" link set va up
+	ip -n "$NS" link set vb up
+	if ! ip netns exec "$NS" ip mptcp limits show >/dev/null 2>&1; then
+		skip "this kernel has no MPTCP path manager"
+		finish
+	fi
+	spawn env MPTCP_TEST_NS="$NS" ip netns exec "$NS" bash "$0"
+	wait $! || T_FAILED=1
 	finish
 fi
+NS=$MPTCP_TEST_NS
 
 STORE=$XWPF_ROOT/etc/xwpf/xwpf.conf
 SYSCTL_FILE=$XWPF_ROOT/etc/sysctl.d/90-xwpf-mptcp.conf
-xm() { ip netns exec "$NS" "$XWPF" mptcp "$@"; }
-ipm() { ip netns exec "$NS" ip "$@"; }
-sc() { ip netns exec "$NS" sysctl -n "$1"; }
+xm() { "$XWPF" mptcp "$@"; }
+ipm() { ip "$@"; }
+sc() { sysctl -n "$1"; }
 run_ok() {
 	local name=$1 rc
 	shift
@@ -37,7 +46,7 @@ run_ok() {
 check "--help answers" bash -c "'$XWPF' mptcp --help | grep -q 'endpoint add ADDR'"
 
 # ---- enable ----
-ip netns exec "$NS" sysctl -qw net.mptcp.enabled=0 net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1
+sysctl -qw net.mptcp.enabled=0 net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1
 ipm mptcp limits set subflows 0 add_addr_accepted 0
 run_ok "enable" enable
 check_eq "enable: net.mptcp.enabled now 1" 1 "$(sc net.mptcp.enabled)"
@@ -50,7 +59,7 @@ for l in "net.mptcp.enabled = 1" "net.ipv4.conf.all.rp_filter = 2" "net.ipv4.con
 	check "enable: sysctl file has '$l'" grep -qx "$l" "$SYSCTL_FILE"
 done
 [ -e "/proc/sys/net/mptcp/pm_type" ] && check "enable: sysctl file has pm_type 0" grep -qx "net.mptcp.pm_type = 0" "$SYSCTL_FILE"
-check "enable: sysctl file is sysctl syntax" ip netns exec "$NS" sysctl -q -p "$SYSCTL_FILE"
+check "enable: sysctl file is sysctl syntax" sysctl -q -p "$SYSCTL_FILE"
 check_eq "enable: store [mptcp] holds enabled and limits" "enabled = yes,subflows = 8,add_addr_accepted = 8" \
 	"$(grep -E '^(enabled|subflows|add_addr_accepted) *=' "$STORE" | paste -sd, -)"
 
@@ -80,19 +89,19 @@ for _ in range(n):
 open(ready, "w").write("ok")
 time.sleep(60)
 PY
-spawn_ns "$NS" python3 "$T_DIR/mp.py" "$PORT" "$READY"
+spawn python3 "$T_DIR/mp.py" "$PORT" "$READY"
 if ! wait_for 30 test -s "$READY"; then
 	fail "the MPTCP test peers did not come up"
 	finish
 fi
 
-ip netns exec "$NS" "$XWPF" mptcp status --json > "$T_DIR/status.json" 2> "$T_DIR/status.err"
+"$XWPF" mptcp status --json > "$T_DIR/status.json" 2> "$T_DIR/status.err"
 check_eq "status --json: exit 0" 0 $?
 ipm -j mptcp endpoint show > "$T_DIR/ip-endpoints.json"
 ipm mptcp limits show > "$T_DIR/ip-limits.txt"   # ip 6.1 has no JSON for limits
 ipm -j addr show > "$T_DIR/ip-addr.json"
-ip netns exec "$NS" ss -MHn state established > "$T_DIR/ss-est.txt"
-ip netns exec "$NS" ss -MHln > "$T_DIR/ss-listen.txt"
+ss -MHn state established > "$T_DIR/ss-est.txt"
+ss -MHln > "$T_DIR/ss-listen.txt"
 {
 	for k in net.mptcp.enabled net.mptcp.pm_type net.mptcp.path_manager \
 	    net.ipv4.conf.all.rp_filter net.ipv4.conf.default.rp_filter; do
@@ -176,7 +185,7 @@ check_eq "disable: net.mptcp.enabled now 0" 0 "$(sc net.mptcp.enabled)"
 check "disable: sysctl file says 0" grep -qx "net.mptcp.enabled = 0" "$SYSCTL_FILE"
 check "disable: store says enabled = no" grep -qx "enabled = no" "$STORE"
 check "disable: status --json says disabled" bash -c \
-	"ip netns exec $NS '$XWPF' mptcp status --json | python3 -c 'import json,sys; s=json.load(sys.stdin); assert s[\"enabled\"] is False and s[\"persisted\"][\"state\"] == \"disabled\"'"
+	"$XWPF mptcp status --json | python3 -c 'import json,sys; s=json.load(sys.stdin); assert s[\"enabled\"] is False and s[\"persisted\"][\"state\"] == \"disabled\"'"
 # a port endpoint needs an MPTCP listener, which a disabled MPTCP cannot make: explained in words
 out=$(xm endpoint add 10.78.0.2 dev vb signal port 7401 2>&1)
 check_eq "port endpoint while disabled: exit 1" 1 $?
