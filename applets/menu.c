@@ -134,7 +134,12 @@ fetch_runtime(void)
 	menu_json_free(health_json);
 	menu_json_free(status_json);
 	health_json = status_json = NULL;
-	if (menu_has_applet("health")) {
+	size_t i;
+	int failover = 0;
+
+	for (i = 0; i < menu_st.nrules; i++)   /* health --status lists only these */
+		failover |= menu_st.rules[i].enabled && menu_st.rules[i].failover && menu_st.rules[i].nremotes > 0;
+	if (failover && menu_has_applet("health")) {
 		const char *a[] = { "health", "--status", "--json", NULL };
 		if (menu_capture(a, 1, &out) == 0)
 			health_json = menu_json_parse(out);

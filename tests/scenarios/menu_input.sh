@@ -3,7 +3,7 @@
 # comma lists, the tls exit wizard (settings to match, fingerprint), end of
 # input and Ctrl-C in the middle of a wizard (the store stays byte-identical),
 # Chinese with LANG=zh_CN.UTF-8, plain text and re-prompts off a terminal.
-# timeout: 120
+# timeout: 180
 . "$(dirname "$0")/../lib.sh"
 need python3 socat
 

@@ -5,7 +5,7 @@
 # a busy port names its owner; a port of a rule offers its balancing group;
 # weights show their shares. Deleting, the tls exit, end of input, Ctrl-C,
 # Chinese and plain text: menu_input.sh.
-# timeout: 120
+# timeout: 180
 . "$(dirname "$0")/../lib.sh"
 need python3 socat
 
