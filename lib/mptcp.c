@@ -369,9 +369,12 @@ mptcp_endpoint_local(struct mptcp_endpoint *e, char *err)
 	if (!*e->dev)
 		snprintf(err, ERRLEN, "%s is not configured on any interface: add it first "
 		    "(ip addr add %s/PREFIX dev IF) or give an address this host has", e->addr_text, e->addr_text);
-	else if (*where)
-		snprintf(err, ERRLEN, "%s is not on %s but on %s: use 'dev %s'", e->addr_text, e->dev, where,
-		    strtok(where, ":"));
+	else if (*where) {
+		char *colon = strchr(where, ':');   /* an IPv4 label "eth0:1" is on eth0 */
+		if (colon)
+			*colon = '\0';
+		snprintf(err, ERRLEN, "%s is not on %s but on %s: use 'dev %s'", e->addr_text, e->dev, where, where);
+	}
 	else
 		snprintf(err, ERRLEN, "%s is not configured on %s (%s has %s): give one of those addresses or add "
 		    "it with ip addr add %s/PREFIX dev %s", e->addr_text, e->dev, e->dev, *have ? have : "no address",
