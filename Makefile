@@ -54,8 +54,7 @@ all: $(OUT)
 
 # linked beside and renamed into place: a running test never sees a half-written binary
 $(OUT): $(OBJS)
-	$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@.tmp $(OBJS) $(LIBS)
-	mv -f $@.tmp $@
+	$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@.$$$$.tmp $(OBJS) $(LIBS) && mv -f $@.$$$$.tmp $@
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -88,8 +87,7 @@ APPLET_OBJS := $(filter $(BUILD)/applets/%,$(OBJS))
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(APPLET_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(XCFLAGS) -Wno-missing-prototypes -Wno-missing-declarations -Itests \
-	  $(XLDFLAGS) $(LDFLAGS) -o $@.tmp $< $(LIB_OBJS) $(APPLET_OBJS) $(LIBS)
-	mv -f $@.tmp $@
+	  $(XLDFLAGS) $(LDFLAGS) -o $@.$$$$.tmp $< $(LIB_OBJS) $(APPLET_OBJS) $(LIBS) && mv -f $@.$$$$.tmp $@
 
 unit: $(UNIT_BINS)
 
