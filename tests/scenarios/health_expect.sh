@@ -4,15 +4,18 @@
 # timeout: 60
 . "$(dirname "$0")/../lib.sh"
 need python3
+# Debian's python3 directly: a version-manager shim on PATH is one more moving part
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 here=$(cd "$(dirname "$0")" && pwd)
 STATE=$XWPF_ROOT/var/lib/xwpf/health
 LOG=$T_DIR/health.log
-slack=400
-[ -n "${XWPF_SANITIZED:-}" ] && slack=1000   # sanitized binaries start slower
+slack=600   # process start on a busy machine
+[ -n "${XWPF_SANITIZED:-}" ] && slack=1200   # sanitized binaries start slower
 
 srv() {
 	local port=$1 mode=$2 ready="$T_DIR/ready.$1"
-	spawn python3 "$here/health_srv.py" "$port" "$mode" 127.0.0.1 "$ready"
+	spawn "$PY" "$here/health_srv.py" "$port" "$mode" 127.0.0.1 "$ready"
 	wait_for 10 test -e "$ready" || fail "backend $mode on $port did not start"
 }
 field() { awk -v r="$1" -v b="$2" -v n="$3" '$1 == r && $2 == b { print $n }' "$STATE"; }
@@ -56,8 +59,8 @@ echo "# finished after: pong ${t_pong} ms, wrong ${t_wrong} ms, silent ${t_silen
 check "a trickling backend cannot stretch its check past the deadline (${t_trickle} ms)" \
 	test "$t_trickle" -ge 950 -a "$t_trickle" -le $((1000 + slack))
 check "a silent backend ends at its deadline (${t_silent} ms)" test "$t_silent" -ge 950 -a "$t_silent" -le $((1000 + slack))
-check "the answering backends completed without waiting (${t_pong}, ${t_wrong} ms)" \
-	test "$t_pong" -le "$slack" -a "$t_wrong" -le "$slack"
+check "the answering backends completed without waiting for the slow ones (${t_pong}, ${t_wrong} ms)" \
+	test $((t_silent - t_pong)) -ge 500 -a $((t_silent - t_wrong)) -ge 500
 check "the whole round took one deadline, not one per slow backend ($((end - start)) ms)" \
 	test $((end - start)) -le $((1000 + slack))
 

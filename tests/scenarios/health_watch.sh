@@ -4,13 +4,16 @@
 # timeout: 60
 . "$(dirname "$0")/../lib.sh"
 need python3
+# Debian's python3 directly: a version-manager shim on PATH is one more moving part
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 here=$(cd "$(dirname "$0")" && pwd)
 STATE=$XWPF_ROOT/var/lib/xwpf/health
 LOG=$T_DIR/watch.log
 
 srv() {   # NAME PORT: an accepting backend, PID in SRV_NAME
 	local ready="$T_DIR/ready.$1.$RANDOM"
-	spawn python3 "$here/health_srv.py" "$2" accept 127.0.0.1 "$ready"
+	spawn "$PY" "$here/health_srv.py" "$2" accept 127.0.0.1 "$ready"
 	printf -v "SRV_$1" '%s' "$!"
 	wait_for 10 test -e "$ready" || fail "backend $1 did not start"
 }
