@@ -76,9 +76,9 @@ const char *menu_json_str(const struct mj *obj, const char *key);
 double menu_json_num(const struct mj *obj, const char *key, double def);
 
 /* ---- the system (menu_sys.c) ---- */
-/* Who listens on PORT for proto (PROTO_TCP/PROTO_UDP) and host ("" = any):
- * 1 with "comm (pid N)" in who, 0 if free. */
-int menu_port_owner(int port, unsigned proto, const char *host, char *who, size_t size);
+/* Who listens on a port in lo..hi for proto (PROTO_TCP/PROTO_UDP) and host ("" = any):
+ * 1 with the port in *port and "tcp ADDR:PORT held by comm (pid N)" in who; 0 if free. */
+int menu_port_owner(int lo, int hi, unsigned proto, const char *host, int *port, char *who, size_t size);
 int menu_random_port(unsigned proto);
 /* Bounded TCP connect to host:port: 0 answered, -1 with the reason in why. */
 int menu_probe(const char *host, int port, int timeout_ms, char *why, size_t size);

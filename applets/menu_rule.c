@@ -260,12 +260,11 @@ port_busy(const char *host, int lo, int hi, unsigned proto)
 	char who[300];
 	int p;
 
-	for (p = lo; p <= hi; p++)
-		if (menu_port_owner(p, proto, host, who, sizeof(who))) {
-			menu_err(TR("port %d is taken: %s. Choose another port, or stop that program first",
-			    "端口 %d 已被占用：%s。请换一个端口，或先停止该程序"), p, who);
-			return 1;
-		}
+	if (menu_port_owner(lo, hi, proto, host, &p, who, sizeof(who))) {
+		menu_err(TR("port %d is taken: %s. Choose another port, or stop that program first",
+		    "端口 %d 已被占用：%s。请换一个端口，或先停止该程序"), p, who);
+		return 1;
+	}
 	return 0;
 }
 

@@ -55,10 +55,10 @@ is_any(const char *a)
 	return !*a || strcmp(a, "0.0.0.0") == 0 || strcmp(a, "::") == 0;
 }
 
-/* A socket in LISTEN (tcp) or unconnected (udp) state on port; its inode. */
+/* A socket in LISTEN (tcp) or unconnected (udp) state on a port in lo..hi; its inode and port. */
 static int
-find_socket(const char *file, int port, int udp, const char *host, unsigned long *inode, char *addr,
-    size_t asize)
+find_socket(const char *file, int lo, int hi, int udp, const char *host, unsigned long *inode, int *port,
+    char *addr, size_t asize)
 {
 	FILE *f = fopen(file, "r");
 	char line[512];
@@ -78,7 +78,7 @@ find_socket(const char *file, int port, int udp, const char *host, unsigned long
 		if (sscanf(line, " %*d: %63[0-9A-Fa-f]:%x %63[0-9A-Fa-f]:%*x %x %*s %*s %*s %*s %*s %lu",
 		    local, &lport, remote, &st, &ino) != 5)
 			continue;
-		if ((int)lport != port || st != (udp ? 0x07u : 0x0Au))
+		if ((int)lport < lo || (int)lport > hi || st != (udp ? 0x07u : 0x0Au))
 			continue;
 		hex_addr(local, a, sizeof(a));
 		if (strncmp(a, "::ffff:", 7) == 0)
@@ -86,6 +86,7 @@ find_socket(const char *file, int port, int udp, const char *host, unsigned long
 		if (!is_any(host) && !is_any(a) && strcmp(host, a) != 0)
 			continue;
 		*inode = ino;
+		*port = (int)lport;
 		snprintf(addr, asize, "%s", a);
 		found = 1;
 	}
@@ -141,7 +142,7 @@ inode_owner(unsigned long inode, char *who, size_t size)
 }
 
 int
-menu_port_owner(int port, unsigned proto, const char *host, char *who, size_t size)
+menu_port_owner(int lo, int hi, unsigned proto, const char *host, int *port, char *who, size_t size)
 {
 	static const struct {
 		const char *file;
@@ -158,12 +159,12 @@ menu_port_owner(int port, unsigned proto, const char *host, char *who, size_t si
 
 		if (!(proto & files[i].proto))
 			continue;
-		if (!find_socket(files[i].file, port, files[i].proto == PROTO_UDP, host ? host : "", &ino, addr,
-		    sizeof(addr)))
+		if (!find_socket(files[i].file, lo, hi, files[i].proto == PROTO_UDP, host ? host : "", &ino, port,
+		    addr, sizeof(addr)))
 			continue;
 		if (!inode_owner(ino, owner, sizeof(owner)))
 			snprintf(owner, sizeof(owner), "%s", TR("another user's process", "其他用户的进程"));
-		snprintf(who, size, "%s %s:%d %s %s", files[i].proto == PROTO_UDP ? "udp" : "tcp", addr, port,
+		snprintf(who, size, "%s %s:%d %s %s", files[i].proto == PROTO_UDP ? "udp" : "tcp", addr, *port,
 		    TR("held by", "被占用："), owner);
 		return 1;
 	}
@@ -178,8 +179,8 @@ menu_random_port(unsigned proto)
 	unsigned seed = (unsigned)(now_ms() ^ getpid());
 
 	for (i = 0; i < 200; i++) {
-		int p = 10000 + (int)(rand_r(&seed) % 50000);
-		if (!menu_port_owner(p, proto, "", who, sizeof(who)))
+		int p = 10000 + (int)(rand_r(&seed) % 50000), q;
+		if (!menu_port_owner(p, p, proto, "", &q, who, sizeof(who)))
 			return p;
 	}
 	return 0;
