@@ -310,6 +310,7 @@ static void
 reload(struct mainctx *m)
 {
 	struct store st;
+	struct store_global g;
 	char err[ERRLEN];
 	int64_t t0 = now_ms();
 
@@ -322,10 +323,11 @@ reload(struct mainctx *m)
 		log_error("reload refused: the store is invalid (see above); the running rules stay");
 		return;
 	}
+	g = st.g;
 	if (rt_apply(m->rt, &st, err) < 0)
 		log_error("reload refused: %s; the running rules stay", err);
 	else {
-		apply_global(&st.g);
+		apply_global(&g);
 		log_info("reload done: %zu rules, %zu listeners in %lld ms", rt_nrules(m->rt),
 		    rt_nlisteners(m->rt), (long long)(now_ms() - t0));
 	}
@@ -417,6 +419,7 @@ relay_main(int argc, char **argv)
 {
 	struct opts o;
 	struct store st;
+	struct store_global g;
 	struct mainctx m;
 	sigset_t set;
 	char err[ERRLEN];
@@ -474,16 +477,17 @@ relay_main(int argc, char **argv)
 		m.exit_code = EXIT_FAIL;
 		goto out;
 	}
+	g = st.g;
 	if (rt_apply(m.rt, &st, err) < 0) {
 		fprintf(stderr, "%s: %s\n", applet_name, err);
 		m.exit_code = EXIT_FAIL;
 		goto out;
 	}
+	apply_global(&g);
 	log_info("started: %zu rules, %zu listeners, %ld workers, %ld descriptors allowed, %s, in %lld ms",
 	    rt_nrules(m.rt), rt_nlisteners(m.rt), nw, nofile, rt_conf.nosplice ? "copy mode" : "splice",
 	    (long long)(now_ms() - t0));
-	apply_global(&st.g);
-	store_free(&st);
+	store_free(&st);   /* emptied by rt_apply: frees nothing */
 	st.rules = NULL;
 	st.nrules = 0;
 	m.loop = ev_new();

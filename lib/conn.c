@@ -185,7 +185,7 @@ conn_close(struct conn *c, const char *why)
 	if (c->st == CS_CLOSED)
 		return;
 	if (why)
-		log_debug("rule %s: connection closed: %s", c->rule->r.name, why);
+		log_debug("rule %s: connection closed: %s", c->rule->r->name, why);
 	c->st = CS_CLOSED;
 	ev_timer_del(l, &c->tm);
 	for (i = 0; i < 2; i++) {
@@ -444,7 +444,7 @@ connect_failed(struct conn *c, int err)
 	__atomic_store_n(&rc->last_errno, err, __ATOMIC_RELAXED);
 	__atomic_store_n(&rc->last_fail_ms, wall_ms(), __ATOMIC_RELAXED);
 	rt_lb_report(r, c->w->id, c->backend, 0);
-	log_debug("rule %s: connect to %s failed: %s", r->r.name,
+	log_debug("rule %s: connect to %s failed: %s", r->r->name,
 	    hostport_format(&r->rem[c->backend].hp, a, sizeof(a)), strerror(err));
 	ev_io_del(c->w->loop, &c->srv.io);
 	if (c->srv.fd >= 0)
@@ -506,10 +506,10 @@ try_connect(struct conn *c)
 		memset(&o, 0, sizeof(o));
 		o.dst = &dst;
 		o.type = SOCK_STREAM;
-		o.through = r->r.through.host;
-		o.through_port = r->r.through.port;
-		o.iface = r->r.interface;
-		o.mptcp = (r->r.mptcp & MPTCP_SEND) != 0;
+		o.through = r->r->through.host;
+		o.through_port = r->r->through.port;
+		o.iface = r->r->interface;
+		o.mptcp = (r->r->mptcp & MPTCP_SEND) != 0;
 		o.so = &r->so;
 		fd = net_connect(&o, &refused, err);
 		if (refused && !__atomic_exchange_n(&mptcp_refused_logged, 1, __ATOMIC_RELAXED))
@@ -521,7 +521,7 @@ try_connect(struct conn *c)
 				conn_close(c, "out of descriptors");
 				return;
 			}
-			log_debug("rule %s: %s", r->r.name, err);
+			log_debug("rule %s: %s", r->r->name, err);
 			struct rt_rcounters *k = &r->rem[c->backend].w[w->id];
 			CTR_ADD(k->fails, 1);
 			__atomic_store_n(&k->last_errno, e, __ATOMIC_RELAXED);
@@ -702,7 +702,7 @@ out_of_fds(struct rt_lsn *ls, int err)
 	if (ev_now(l) - w->last_emfile_log >= 10000) {
 		w->last_emfile_log = ev_now(l);
 		log_warn("rule %s: out of descriptors (%s): refusing clients, accepting again in 1 s "
-		    "(raise LimitNOFILE / ulimit -n)", ls->rule->r.name, strerror(err));
+		    "(raise LimitNOFILE / ulimit -n)", ls->rule->r->name, strerror(err));
 	}
 	ev_io_del(l, &ls->io);
 	ls->paused = 1;

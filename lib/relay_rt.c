@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "conn.h"
@@ -104,6 +105,15 @@ stats_unref(struct rt_stats *s)
 	}
 }
 
+static void
+store_unref(struct rt_store *s)
+{
+	if (s && __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		store_free(&s->st);
+		free(s);
+	}
+}
+
 void
 rt_rule_ref(struct rt_rule *r)
 {
@@ -125,13 +135,13 @@ rt_rule_unref(struct rt_rule *r)
 	for (i = 0; i < r->nrem; i++)
 		free(r->rem[i].w);
 	free(r->rem);
+	store_unref(r->src);
 	for (i = 0; i < r->ngroups; i++) {
 		free(r->groups[i].key);
 		free(r->groups[i].lsn);
 	}
 	free(r->groups);
 	stats_unref(r->st);
-	free(r->r.remotes);
 	free(r->fp);
 	free(r);
 }
@@ -216,8 +226,9 @@ rule_supported(const struct store_rule *r, char *err)
 }
 
 static struct rt_rule *
-rule_new(const struct store *st, const struct store_rule *sr, char *fp, struct rt_stats *stats, char *err)
+rule_new(struct rt_store *src, const struct store_rule *sr, char *fp, struct rt_stats *stats, char *err)
 {
+	const struct store *st = &src->st;
 	const struct store_global *g = &st->g;
 	struct rt_rule *r = calloc(1, sizeof(*r));
 	int nw = rt_conf.nworkers;
@@ -226,13 +237,13 @@ rule_new(const struct store *st, const struct store_rule *sr, char *fp, struct r
 	if (!r)
 		goto oom;
 	r->refs = 1;
-	r->r = *sr;
-	r->r.remotes = calloc(sr->nremotes ? sr->nremotes : 1, sizeof(*sr->remotes));
+	r->r = sr;
+	r->src = src;
+	__atomic_add_fetch(&src->refs, 1, __ATOMIC_RELAXED);
 	r->rem = calloc(sr->nremotes ? sr->nremotes : 1, sizeof(*r->rem));
 	r->lb = calloc((size_t)nw, sizeof(*r->lb));
-	if (!r->r.remotes || !r->rem || !r->lb)
+	if (!r->rem || !r->lb)
 		goto oom;
-	memcpy(r->r.remotes, sr->remotes, sr->nremotes * sizeof(*sr->remotes));
 	r->nrem = sr->nremotes;
 	r->fp = fp;
 	fp = NULL;
@@ -247,7 +258,7 @@ rule_new(const struct store *st, const struct store_rule *sr, char *fp, struct r
 			goto oom;
 	}
 	for (i = 0; i < (size_t)nw; i++) {
-		r->lb[i] = lb_new(&r->r, err);
+		r->lb[i] = lb_new(r->r, err);
 		if (!r->lb[i])
 			goto fail;
 	}
@@ -314,8 +325,11 @@ lsn_close_unsent(struct rt_lsn **ls, int nw)
 		}
 }
 
+/* only: -1 = one socket per worker (SO_REUSEPORT spreads clients), else the
+ * one worker that serves this port (when sockets per worker would not fit
+ * in the descriptor limit: ports are then spread over the workers). */
 static int
-group_open(struct rt *rt, struct rt_rule *r, struct rt_lgroup *g, char *err)
+group_open(struct rt *rt, struct rt_rule *r, struct rt_lgroup *g, int only, char *err)
 {
 	struct net_listen_spec s;
 	int i;
@@ -326,18 +340,22 @@ group_open(struct rt *rt, struct rt_rule *r, struct rt_lgroup *g, char *err)
 		return -1;
 	}
 	memset(&s, 0, sizeof(s));
-	s.host = r->r.listen.host;
+	s.host = r->r->listen.host;
 	s.port = g->port;
 	s.type = g->proto == PROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
-	s.v6only = r->r.ipv6_only;
-	s.iface = r->r.listen_interface;
-	s.mptcp = g->proto == PROTO_TCP && (r->r.mptcp & MPTCP_ACCEPT);
+	s.v6only = r->r->ipv6_only;
+	s.iface = r->r->listen_interface;
+	s.mptcp = g->proto == PROTO_TCP && (r->r->mptcp & MPTCP_ACCEPT);
 	s.reuseport = 1;
 	s.backlog = 4096;
 	s.so = &r->so;
 	for (i = 0; i < rt->nworkers; i++) {
-		struct rt_lsn *ls = calloc(1, sizeof(*ls));
+		struct rt_lsn *ls;
 		char e2[ERRLEN];
+
+		if (only >= 0 && i != only)
+			continue;
+		ls = calloc(1, sizeof(*ls));
 
 		if (!ls) {
 			snprintf(err, ERRLEN, "out of memory");
@@ -348,7 +366,7 @@ group_open(struct rt *rt, struct rt_rule *r, struct rt_lgroup *g, char *err)
 		g->lsn[i] = ls;
 		ls->fd = net_listen(&s, e2);
 		if (ls->fd < 0) {
-			snprintf(err, ERRLEN, "rule %s: %s", r->r.name, e2);
+			snprintf(err, ERRLEN, "rule %s: %s", r->r->name, e2);
 			return -1;
 		}
 		ls->proto = g->proto;
@@ -419,7 +437,7 @@ lsn_add(struct rt_worker *w, struct rt_lsn *ls)
 	w->lsns = ls;
 	if (ev_io_add(w->loop, &ls->io, ls->fd, EPOLLIN,
 	    ls->proto == PROTO_TCP ? conn_listener_cb : udp_listener_cb, ls) < 0) {
-		log_error("rule %s: cannot watch a listener: %s", ls->rule->r.name, strerror(errno));
+		log_error("rule %s: cannot watch a listener: %s", ls->rule->r->name, strerror(errno));
 		if (ls->proto == PROTO_TCP) {   /* retry from the timer */
 			ls->paused = 1;
 			ev_timer_set(w->loop, &ls->rearm, ev_now(w->loop) + 1000);
@@ -641,6 +659,17 @@ rt_nworkers(const struct rt *rt)
 	return rt->nworkers;
 }
 
+static size_t
+group_count(const struct rt_lgroup *g, int nw)
+{
+	size_t c = 0;
+	int k;
+
+	for (k = 0; g->lsn && k < nw; k++)
+		c += g->lsn[k] != NULL;
+	return c;
+}
+
 /* ---- a string map for the reload diff ---- */
 
 struct smap {
@@ -706,16 +735,26 @@ smap_get(const struct smap *m, const char *k)
 /* ---- reload ---- */
 
 int
-rt_apply(struct rt *rt, const struct store *st, char *err)
+rt_apply(struct rt *rt, struct store *caller_st, char *err)
 {
+	struct rt_store *src = calloc(1, sizeof(*src));
+	const struct store *st;
 	struct rt_rule **nr = NULL;
 	struct rt_lgroup **from = NULL;   /* per new group: the old group it takes over, or NULL */
 	unsigned char *reused = NULL;
 	struct smap byname = { 0 }, bykey = { 0 };
 	size_t n = 0, i, j, ngroups_total = 0, nold_groups = 0, gi, nlsn = 0;
-	int nw = rt->nworkers, rc = -1;
+	int nw = rt->nworkers, rc = -1, spread = 0;
 	char e2[ERRLEN];
+	int64_t t0 = now_ms();
 
+	if (!src) {
+		snprintf(err, ERRLEN, "out of memory");
+		return -1;
+	}
+	src->refs = 1;   /* this function's own: the rules add theirs */
+	src->st = *caller_st;
+	st = &src->st;
 	for (i = 0; i < rt->nrules; i++)
 		nold_groups += rt->rules[i]->ngroups;
 	nr = calloc(st->nrules + 1, sizeof(*nr));
@@ -726,7 +765,7 @@ rt_apply(struct rt *rt, const struct store *st, char *err)
 	}
 	for (i = 0; i < rt->nrules; i++) {
 		struct rt_rule *o = rt->rules[i];
-		smap_put(&byname, o->r.name, o);
+		smap_put(&byname, o->r->name, o);
 		for (j = 0; j < o->ngroups; j++) {
 			o->groups[j].claimed = 0;
 			smap_put(&bykey, o->groups[j].key, &o->groups[j]);
@@ -759,15 +798,16 @@ rt_apply(struct rt *rt, const struct store *st, char *err)
 			nr[n++] = old;
 			continue;
 		}
-		nr[n] = rule_new(st, sr, fp, old ? old->st : NULL, err);
+		nr[n] = rule_new(src, sr, fp, old ? old->st : NULL, err);
 		if (!nr[n])
 			goto rollback;
 		n++;
 	}
+	log_debug("apply: %zu rules built in %lld ms", n, (long long)(now_ms() - t0));
 	/* 2. listener groups of new and changed rules: take over or open */
 	for (i = 0; i < n; i++)
 		if (!reused[i]) {
-			const struct store_rule *r = &nr[i]->r;
+			const struct store_rule *r = nr[i]->r;
 			size_t np = (size_t)(r->listen.port_end - r->listen.port) + 1;
 			size_t ng = np * (size_t)(((r->protocols & PROTO_TCP) != 0) + ((r->protocols & PROTO_UDP) != 0));
 
@@ -783,6 +823,20 @@ rt_apply(struct rt *rt, const struct store *st, char *err)
 		snprintf(err, ERRLEN, "out of memory");
 		goto rollback;
 	}
+	{
+		struct rlimit rl;
+		size_t all = ngroups_total;
+		for (i = 0; i < n; i++)
+			if (reused[i])
+				all += nr[i]->ngroups;
+		if (nw > 1 && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+		    all * (size_t)nw > rl.rlim_cur / 2) {
+			spread = 1;
+			log_info("%zu listening ports x %d workers would use more than half of the %llu "
+			    "descriptors allowed: each new port is served by one worker", all, nw,
+			    (unsigned long long)rl.rlim_cur);
+		}
+	}
 	gi = 0;
 	for (i = 0; i < n; i++) {
 		struct rt_rule *r = nr[i];
@@ -794,15 +848,15 @@ rt_apply(struct rt *rt, const struct store *st, char *err)
 			int proto = p ? PROTO_UDP : PROTO_TCP;
 			uint32_t port;
 
-			if (!(r->r.protocols & (unsigned)proto))
+			if (!(r->r->protocols & (unsigned)proto))
 				continue;
-			for (port = r->r.listen.port; port <= r->r.listen.port_end; port++) {
+			for (port = r->r->listen.port; port <= r->r->listen.port_end; port++) {
 				struct rt_lgroup *g = &r->groups[r->ngroups], *old;
 
 				g->proto = proto;
 				g->port = (uint16_t)port;
-				g->port_off = (uint16_t)(port - r->r.listen.port);
-				g->key = group_key(&r->r, proto, g->port);
+				g->port_off = (uint16_t)(port - r->r->listen.port);
+				g->key = group_key(r->r, proto, g->port);
 				r->ngroups++;
 				if (!g->key) {
 					snprintf(err, ERRLEN, "out of memory");
@@ -815,18 +869,20 @@ rt_apply(struct rt *rt, const struct store *st, char *err)
 					continue;
 				}
 				from[gi++] = NULL;
-				if (group_open(rt, r, g, err) < 0)
+				if (group_open(rt, r, g, spread ? (int)(gi % (size_t)nw) : -1, err) < 0)
 					goto rollback;
 			}
 		}
 	}
+	log_debug("apply: listeners ready in %lld ms", (long long)(now_ms() - t0));
 	/* 3. commit: nothing can fail from here on */
 	gi = 0;
 	for (i = 0; i < n; i++) {
 		struct rt_rule *r = nr[i];
 
 		if (reused[i]) {
-			nlsn += r->ngroups * (size_t)nw;
+			for (j = 0; j < r->ngroups; j++)
+				nlsn += group_count(&r->groups[j], nw);
 			continue;
 		}
 		for (j = 0; j < r->ngroups; j++, gi++) {
@@ -836,17 +892,19 @@ rt_apply(struct rt *rt, const struct store *st, char *err)
 			if (from[gi]) {
 				g->lsn = from[gi]->lsn;
 				from[gi]->lsn = NULL;
-				for (k = 0; k < nw; k++) {
-					rt_rule_ref(r);
-					send_msg(&rt->w[k], RT_SET, g->lsn[k], r);
-				}
+				for (k = 0; k < nw; k++)
+					if (g->lsn[k]) {
+						rt_rule_ref(r);
+						send_msg(&rt->w[k], RT_SET, g->lsn[k], r);
+					}
 			} else
-				for (k = 0; k < nw; k++) {
-					rt_rule_ref(r);
-					g->lsn[k]->rule = r;
-					send_msg(&rt->w[k], RT_ADD, g->lsn[k], NULL);
-				}
-			nlsn += (size_t)nw;
+				for (k = 0; k < nw; k++)
+					if (g->lsn[k]) {
+						rt_rule_ref(r);
+						g->lsn[k]->rule = r;
+						send_msg(&rt->w[k], RT_ADD, g->lsn[k], NULL);
+					}
+			nlsn += group_count(g, nw);
 		}
 	}
 	for (i = 0; i < rt->nrules; i++) {
@@ -857,7 +915,8 @@ rt_apply(struct rt *rt, const struct store *st, char *err)
 			if (g->claimed || !g->lsn)
 				continue;
 			for (k = 0; k < nw; k++)
-				send_msg(&rt->w[k], RT_DEL, g->lsn[k], NULL);
+				if (g->lsn[k])
+					send_msg(&rt->w[k], RT_DEL, g->lsn[k], NULL);
 			free(g->lsn);
 			g->lsn = NULL;
 		}
@@ -871,6 +930,9 @@ rt_apply(struct rt *rt, const struct store *st, char *err)
 	rt->nrules = n;
 	rt->nlsn = nlsn;
 	nr = NULL;
+	memset(caller_st, 0, sizeof(*caller_st));   /* the rules own it now */
+	store_unref(src);
+	src = NULL;
 	rc = 0;
 	goto out;
 rollback:
@@ -888,6 +950,8 @@ rollback:
 			}
 		rt_rule_unref(r);
 	}
+	free(src);   /* refs back to 1: the store's arrays are still the caller's */
+	src = NULL;
 out:
 	free(nr);
 	free(from);
@@ -953,7 +1017,7 @@ rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, char *e
 		struct rt_counters s;
 		uint64_t *sv = (uint64_t *)(void *)&s;
 		size_t nf = offsetof(struct rt_counters, udp_dropped) / sizeof(uint64_t) + 1, x;
-		struct hostport l = r->r.listen;
+		struct hostport l = r->r->listen;
 
 		memset(&s, 0, sizeof(s));
 		for (k = 0; k < rt->nworkers; k++) {
@@ -964,13 +1028,13 @@ rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, char *e
 		if (!*l.host)
 			snprintf(l.host, sizeof(l.host), "::");
 		fprintf(f, "%s{\"name\":", i ? ",\n" : "");
-		json_str(f, r->r.name);
+		json_str(f, r->r->name);
 		fputs(",\"listen\":", f);
 		json_str(f, hostport_format(&l, hp, sizeof(hp)));
 		fprintf(f, ",\"protocol\":\"%s\",\"bytes_up\":%llu,\"bytes_down\":%llu,\"tcp_bytes\":%llu,"
 		    "\"udp_bytes\":%llu,\"tcp_active\":%llu,\"tcp_total\":%llu,\"connect_fail\":%llu,\"refused\":%llu,"
 		    "\"udp_active\":%llu,\"udp_total\":%llu,\"udp_dropped\":%llu,\"remotes\":[",
-		    store_proto_name(r->r.protocols), (unsigned long long)s.bytes_up, (unsigned long long)s.bytes_down,
+		    store_proto_name(r->r->protocols), (unsigned long long)s.bytes_up, (unsigned long long)s.bytes_down,
 		    (unsigned long long)s.tcp_bytes, (unsigned long long)s.udp_bytes,
 		    (unsigned long long)s.tcp_active, (unsigned long long)s.tcp_total,
 		    (unsigned long long)s.connect_fail, (unsigned long long)s.refused,

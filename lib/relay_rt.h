@@ -72,9 +72,16 @@ struct rt_lgroup {
 	int claimed;             /* reload bookkeeping */
 };
 
+/* A parsed store shared by the rules built from it (they point into it). */
+struct rt_store {
+	int refs;
+	struct store st;
+};
+
 struct rt_rule {
 	int refs;
-	struct store_rule r;     /* deep copy; r.remotes -> own array */
+	const struct store_rule *r;   /* in src: rules never copy the store's text */
+	struct rt_store *src;
 	char *fp;                /* fingerprint of everything that matters */
 	long connect_ms, idle_ms, udp_ms, proxy_ms;
 	struct net_sockopts so;
@@ -173,8 +180,9 @@ struct rt *rt_new(int nworkers, const struct store_global *g, char *err);
 /* Make st's enabled rules the running set: opens what is new (all or
  * nothing), keeps listeners whose address did not change, hands changed
  * rules to new connections, closes removed listeners (their connections
- * drain). 0 ok; -1 with err and the old set untouched. */
-int rt_apply(struct rt *rt, const struct store *st, char *err);
+ * drain). 0 ok: the relay owns *st now (the caller's copy is emptied);
+ * -1 with err, the old set untouched and *st still the caller's. */
+int rt_apply(struct rt *rt, struct store *st, char *err);
 size_t rt_nrules(const struct rt *rt);
 size_t rt_nlisteners(const struct rt *rt);
 int rt_nworkers(const struct rt *rt);

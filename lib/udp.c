@@ -323,12 +323,12 @@ assoc_get(struct rt_lsn *ls, struct udp_w *u, const struct sockaddr_storage *cli
 	memset(&o, 0, sizeof(o));
 	o.dst = &dst;
 	o.type = SOCK_DGRAM;
-	o.through = r->r.through.host;
-	o.through_port = r->r.through.port;
-	o.iface = r->r.interface;
+	o.through = r->r->through.host;
+	o.through_port = r->r->through.port;
+	o.iface = r->r->interface;
 	fd = net_connect(&o, NULL, err);
 	if (fd < 0) {
-		log_debug("rule %s: udp: %s", r->r.name, err);
+		log_debug("rule %s: udp: %s", r->r->name, err);
 		return NULL;
 	}
 	a = calloc(1, sizeof(*a));
