@@ -73,7 +73,7 @@ client4(uint32_t a)
 static void
 test_roundrobin(void)
 {
-	static const int w421[] = { 4, 2, 1 }, w321[] = { 3, 2, 1 }, w11[] = { 1, 1 };
+	static const int w421[] = { 4, 2, 1 }, w321[] = { 3, 2, 1 }, w11[] = { 1, 1 }, w511[] = { 5, 1, 1 };
 	int counts[3] = { 0 }, i;
 	char seq[64];
 	struct lb *lb;
@@ -81,6 +81,11 @@ test_roundrobin(void)
 	lb = mk(BALANCE_ROUNDROBIN, 3, w421, NULL);
 	sequence(lb, 14, seq);
 	CHECK_STR(seq, "abacabaabacaba", "roundrobin 4,2,1 gives a,b,a,c,a,b,a (twice)");
+	lb_free(lb);
+
+	lb = mk(BALANCE_ROUNDROBIN, 3, w511, NULL);
+	sequence(lb, 7, seq);
+	CHECK_STR(seq, "aabacaa", "roundrobin 5,1,1 is smooth: a,a,b,a,c,a,a (nginx's example; realm's order)");
 	lb_free(lb);
 
 	lb = mk(BALANCE_ROUNDROBIN, 3, w321, NULL);
