@@ -1,0 +1,78 @@
+/* lib/net.c address helpers and lib/resolve.c: literal parsing, formatting,
+ * v4-mapped unmapping, equality; dns_mode names; a lookup that never blocks. */
+#include <arpa/inet.h>
+#include <poll.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "t.h"
+#include "lib/net.h"
+#include "lib/resolve.h"
+#include "lib/util.h"
+
+int
+main(void)
+{
+	struct sockaddr_storage a, b;
+	socklen_t len;
+	char buf[80], err[ERRLEN];
+	enum res_mode m;
+	struct res *r;
+	int efd, n, i;
+
+	CHECK(net_addr("127.0.0.1", 80, &a, &len) == 0 && a.ss_family == AF_INET && len == sizeof(struct sockaddr_in),
+	    "ipv4 literal");
+	CHECK_STR(net_addr_str(&a, buf, sizeof(buf)), "127.0.0.1:80", "ipv4 format");
+	CHECK(net_addr("::1", 443, &b, &len) == 0 && b.ss_family == AF_INET6, "ipv6 literal");
+	CHECK_STR(net_addr_str(&b, buf, sizeof(buf)), "[::1]:443", "ipv6 format bracketed");
+	CHECK(net_addr("", 8080, &b, &len) == 0 && b.ss_family == AF_INET6, "\"\" is [::] (dual stack)");
+	CHECK_STR(net_addr_str(&b, buf, sizeof(buf)), "[::]:8080", "any format");
+	CHECK(net_addr("example.com", 1, &b, &len) < 0, "names are not literals");
+	CHECK(net_addr_port(&a) == 80, "port");
+
+	CHECK(net_addr("::ffff:10.1.2.3", 53, &b, &len) == 0, "v4-mapped literal");
+	net_addr_unmap(&b);
+	CHECK(b.ss_family == AF_INET, "unmapped to AF_INET");
+	CHECK_STR(net_addr_str(&b, buf, sizeof(buf)), "10.1.2.3:53", "unmapped keeps address and port");
+	net_addr("10.1.2.3", 53, &a, &len);
+	CHECK(net_addr_eq(&a, &b), "equal after unmapping");
+	net_addr("10.1.2.3", 54, &a, &len);
+	CHECK(!net_addr_eq(&a, &b), "ports differ");
+	net_addr("::1", 53, &a, &len);
+	CHECK(!net_addr_eq(&a, &b), "families differ");
+
+	CHECK(res_mode_parse("ipv6_then_ipv4", &m) == 0 && m == RES_V6_THEN_V4, "dns_mode ipv6_then_ipv4");
+	CHECK(res_mode_parse("ipv4_only", &m) == 0 && m == RES_V4_ONLY, "dns_mode ipv4_only");
+	CHECK(res_mode_parse("both", &m) < 0, "unknown dns_mode refused");
+	CHECK(res_new("sometimes", 0, 0, err) == NULL && strstr(err, "dns_mode"), "res_new names the bad mode");
+
+	/* localhost: first call answers "pending" at once, the thread answers and pokes */
+	r = res_new("ipv4_only", 1000, 60000, err);
+	efd = eventfd(0, EFD_NONBLOCK);
+	CHECK(r && efd >= 0 && res_subscribe(r, efd) == 0, "resolver and subscriber");
+	{
+		int64_t t0 = now_ms();
+		n = res_lookup(r, "localhost", &a, 1);
+		CHECK(n == 0 && now_ms() - t0 < 100, "first lookup returns pending without blocking");
+	}
+	for (i = 0; i < 100 && n == 0; i++) {
+		struct pollfd p = { efd, POLLIN, 0 };
+		uint64_t v;
+		poll(&p, 1, 100);
+		(void)!read(efd, &v, sizeof(v));
+		n = res_lookup(r, "localhost", &a, 1);
+	}
+	CHECK(n == 1 && a.ss_family == AF_INET, "localhost resolved (ipv4_only) after the poke");
+	CHECK(res_lookup(r, "localhost", &b, 1) == 1 && net_addr_eq(&a, &b), "second lookup from the cache");
+	n = res_lookup(r, "no-such-host.invalid", &a, 1);
+	for (i = 0; i < 100 && n == 0; i++) {
+		usleep(50000);
+		n = res_lookup(r, "no-such-host.invalid", &a, 1);
+	}
+	CHECK(n == -1, "a name that does not resolve answers -1");
+	res_free(r);
+	close(efd);
+	return T_DONE();
+}
