@@ -19,6 +19,7 @@
 
 #include "acl.h"
 #include "ledger.h"
+#include "mptcp.h"
 #include "tbucket.h"
 #include "transport.h"
 #include "util.h"
@@ -848,6 +849,21 @@ handler(void *user, const char *section, const char *name, const char *value, in
 		long l;
 		int b;
 
+		static const char *const mkeys[] = { "enabled", "subflows", "add_addr_accepted" };
+		const char *key = NULL;
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(mkeys); i++)
+			if (strcmp(name, mkeys[i]) == 0)
+				key = mkeys[i];   /* seen_twice keeps the pointer: not inih's line buffer */
+		if (strcmp(name, "endpoint") == 0) {
+			struct mptcp_endpoint ep;
+
+			if (mptcp_endpoint_parse(value, &ep, err) < 0) {
+				diag(c->d, line, 1, "endpoint: %s", err);
+				return 1;
+			}
+		}
 		if (strcmp(name, "endpoint") == 0) {
 			char **nv = realloc(m->endpoints, (m->nendpoints + 1) * sizeof(*nv));
 			if (!nv || !(nv[m->nendpoints] = strdup(value))) {
@@ -858,7 +874,7 @@ handler(void *user, const char *section, const char *name, const char *value, in
 			}
 			m->endpoints = nv;
 			m->nendpoints++;
-		} else if (seen_twice(c, name, line))
+		} else if (key && seen_twice(c, key, line))
 			;
 		else if (strcmp(name, "enabled") == 0) {
 			if (parse_bool(value, &b) < 0)

@@ -40,6 +40,13 @@ cleanup() {
 		kill -9 "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
+	if [ -f "$T_DIR/.netns" ]; then
+		while read -r ns; do
+			# processes left inside (by PID, from the namespace itself) go first
+			for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+			ip netns del "$ns" 2>/dev/null
+		done < "$T_DIR/.netns"
+	fi
 	for ns in "${T_NETNS[@]}"; do ip netns del "$ns" 2>/dev/null; done
 	[ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$T_DIR"
 }
@@ -82,11 +89,12 @@ wait_for() {
 	return 1
 }
 
-# netns_add NAME: a namespace unique to this test run, removed at exit; echoes its name
+# netns_add NAME: a namespace unique to this test run, removed at exit; echoes its name.
+# Recorded in a file, not a variable, because callers use it as ns=$(netns_add x).
 netns_add() {
 	local ns="xwt-$1-$$"
 	ip netns add "$ns" || return 1
-	T_NETNS+=("$ns")
+	echo "$ns" >> "$T_DIR/.netns"
 	ip -n "$ns" link set lo up
 	echo "$ns"
 }

@@ -185,6 +185,23 @@ test_warnings(void)
 }
 
 static void
+test_mptcp_section(void)
+{
+	struct store st;
+	struct store_diags d;
+
+	CHECK(parse("[mptcp]\nenabled = yes\nsubflows = 4\nadd_addr_accepted = 2\n"
+	    "endpoint = 10.0.0.2 dev eth1 id 1 subflow fullmesh\nendpoint = 10.0.0.3 signal\n", &st, &d) == 0,
+	    "[mptcp] with every key parses");
+	CHECK(st.mptcp.enabled == 1 && st.mptcp.subflows == 4 && st.mptcp.add_addr_accepted == 2 &&
+	    st.mptcp.nendpoints == 2, "[mptcp] values");
+	store_free(&st);
+	store_diags_free(&d);
+	expect_error("[mptcp]\nsubflows = 4\nsubflows = 5\n", 3, "set twice", "an [mptcp] key set twice");
+	expect_error("[mptcp]\nendpoint = 10.0.0.2 signal fullmesh\n", 2, "endpoint", "signal with fullmesh");
+}
+
+static void
 test_transport(void)
 {
 	struct transport t;
@@ -214,5 +231,6 @@ main(void)
 	test_errors();
 	test_warnings();
 	test_transport();
+	test_mptcp_section();
 	return T_DONE();
 }
