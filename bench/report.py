@@ -33,7 +33,10 @@ TLS_ROWS = [
     ("tput8_gbps", "tunnel throughput, 8 streams (Gbit/s)", True, None),
     ("cps", "tunnel connections/s, 64 clients", True, None),
     ("tls_rss_per_conn_kib", "RSS per idle TLS conn, per end (KiB)", False, ("max", 40.0)),
+    ("tls_pss_per_conn_kib", "  (PSS per idle TLS conn, per end, KiB)", False, None),
     ("tls_idle_rss_kib", "idle RSS, both ends (KiB)", False, None),
+    ("tput1_gbps_relay_cpu_pct", "  CPU % of both ends during 1 stream", False, None),
+    ("cps_relay_cpu_pct", "  CPU % of both ends during conn/s", False, None),
 ]
 
 
@@ -138,6 +141,7 @@ def main():
     out.append("load average before: %s   after: %s" % (notes.get("load_before", "?"), notes.get("load_after", "?")))
     out.append("settings: " + notes.get("settings", ""))
     out.append("method: " + notes.get("method", ""))
+    out.append("(a figure is the median of the rounds; every round is in results.json as METRIC_rounds)")
     out.append("")
     if "tcp" in d:
         table("Relay: TCP and UDP on 127.0.0.1", TCP_ROWS, PEERS, RIVALS, ["xwpf"], d["tcp"], out, js)
@@ -150,6 +154,8 @@ def main():
         out.append("  start until every port listens: %s%s" % (
             ms if num(ms) is None else fmt(ms) + " ms",
             "" if met is None else "  (target < 1000 ms: %s)" % ("MET" if met else "MISSED")))
+        if "rules_cpu_ms" in r:
+            out.append("  relay CPU time until then:      %s ms (user+system)" % fmt(r["rules_cpu_ms"]))
         if "rules_error" in r:
             out.append("  relay said: %s" % r["rules_error"])
         if "rules_listen_ms_w1" in r:
@@ -157,6 +163,8 @@ def main():
             out.append("  the same with 1 worker:         %s%s" % (
                 ms1 if num(ms1) is None else fmt(ms1) + " ms",
                 "" if num(ms1) is None else "  (target < 1000 ms: %s)" % ("MET" if num(ms1) < 1000 else "MISSED")))
+            if "rules_cpu_ms_w1" in r:
+                out.append("    relay CPU time until then:    %s ms (user+system)" % fmt(r["rules_cpu_ms_w1"]))
         if "rules_check_ms" in r:
             out.append("  xwpf rule check of that store:  %s ms" % fmt(r["rules_check_ms"]))
         if "rules_rss_kib" in r:
@@ -165,6 +173,8 @@ def main():
         js["rules"] = {k: (num(v) if num(v) is not None else v) for k, v in r.items()}
         js["rules"]["target_ms"] = 1000
         js["rules"]["met"] = met
+        if num(r.get("rules_listen_ms_w1")) is not None:
+            js["rules"]["met_w1"] = num(r["rules_listen_ms_w1"]) < 1000
     if "tls" in d:
         if notes.get("tls_settings"):
             out.append("tunnel settings: " + notes["tls_settings"])

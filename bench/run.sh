@@ -3,11 +3,19 @@
 # direct connection, on 127.0.0.1, in one run (issue 3, Benchmark), then the
 # TLS tunnel bench beside stunnel4 and nginx stream ssl (issue 5).
 #
-#   bench/run.sh               the full pass (about 6-8 minutes)
-#   BENCH_QUICK=1 bench/run.sh a short pass (about 2 minutes)
-#   BENCH_ONLY="xwpf haproxy"  restrict the peers (direct, xwpf, haproxy, nginx, socat)
+#   bench/run.sh               the full pass (about 8 minutes on an idle machine)
+#   BENCH_QUICK=1 bench/run.sh a short pass (about 3 minutes)
+#   BENCH_ONLY="xwpf haproxy"  restrict the relays (direct, xwpf, haproxy, nginx, socat)
+#   BENCH_ROUNDS=N             rounds of the timed tests (default 3, quick 1)
 #   BENCH_NO_TUNNEL=1          skip the tunnel part;  BENCH_NO_RULES=1  skip 10,000 rules
 #   XWPF=PATH                  the binary (default ./xwpf)
+#
+# Every relay runs at once, each on its own port; the timed tests (latency,
+# connections/s, UDP, throughput) go round robin over them for BENCH_ROUNDS
+# rounds, in a rotated order, and the median of the rounds is reported: the
+# machine is shared, so a burst of someone else's load hits every relay alike
+# instead of whichever happened to be measured then. Memory is measured one
+# relay at a time (the others idle).
 #
 # Writes build/bench/results.txt (the table printed here) and
 # build/bench/results.json. Every process started here is recorded by PID
@@ -20,31 +28,35 @@ out=$top/build/bench
 mkdir -p "$out"
 tmp=$(mktemp -d /tmp/xwpf-bench.XXXXXX)
 tsv=$out/results.tsv
+rounds_tsv=$tmp/rounds.tsv
 : > "$tsv"
+: > "$rounds_tsv"
 
 QUICK=${BENCH_QUICK:-0}
 if [ "$QUICK" = 1 ]; then
-	IPERF_T=2 CPS_T=2 LAT_N=3000 IDLE_N=1000 TLS_IDLE_N=500 RULES_N=10000
+	IPERF_T=2 CPS_T=2 LAT_N=3000 IDLE_N=1000 TLS_IDLE_N=300 ROUNDS=${BENCH_ROUNDS:-1}
 else
-	IPERF_T=5 CPS_T=5 LAT_N=20000 IDLE_N=2500 TLS_IDLE_N=2500 RULES_N=10000
+	IPERF_T=3 CPS_T=3 LAT_N=20000 IDLE_N=2500 TLS_IDLE_N=1000 ROUNDS=${BENCH_ROUNDS:-3}
 fi
+RULES_N=10000
 WORKERS=2
 CONC=64
-PEERS=${BENCH_ONLY:-direct xwpf haproxy nginx socat}
+RELAYS=${BENCH_ONLY:-direct xwpf haproxy nginx socat}
+TUNNELS="xwpf-tls xwpf-wss stunnel nginx-ssl"
 CN=bench.test
 TLS_SUITE=ECDHE-ECDSA-AES128-GCM-SHA256
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 # res SECTION PEER METRIC VALUE: one figure for the report
 res() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >> "$tsv"; }
+# rv SECTION PEER METRIC VALUE: one round's figure (the report gets the median)
+rv() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >> "$rounds_tsv"; }
 note() { res note - "$1" "$2"; }
 # kv KEY LINE: the value of KEY=VALUE in a tool's output line
 kv() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<< "$2"; }
 
 # ---- processes -------------------------------------------------------------
 PIDS=()
-PEER_PID= PEER_UDP_PID=
-TUN_PIDS=()
 spawn() { "$@" & PIDS+=($!); }
 # tree PID: PID and every descendant (socat forks one process per connection)
 tree() {
@@ -77,28 +89,23 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# rss_kib PID: VmRSS summed over the process tree; pss_kib: the same for Pss
-rss_kib() {
-	local f=() p
-	for p in $(tree "$1"); do f+=("/proc/$p/status"); done
-	cat "${f[@]}" 2>/dev/null | awk '/^VmRSS:/ { s += $2 } END { print s + 0 }'
+# rss_kib PID...: VmRSS summed over the process trees; pss_kib: the same for Pss
+tree_files() {   # NAME PID...: /proc/P/NAME for every process of the trees
+	local name=$1 p q
+	shift
+	for p in "$@"; do for q in $(tree "$p"); do echo "/proc/$q/$name"; done; done
 }
-pss_kib() {
-	local f=() p
-	for p in $(tree "$1"); do f+=("/proc/$p/smaps_rollup"); done
-	cat "${f[@]}" 2>/dev/null | awk '/^Pss:/ { s += $2 } END { print s + 0 }'
-}
-# cpu_ticks PID: utime+stime summed over the tree (clock ticks)
-cpu_ticks() {
-	local f=() p
-	for p in $(tree "$1"); do f+=("/proc/$p/stat"); done
-	cat "${f[@]}" 2>/dev/null | awk '{ sub(/.*\) /, ""); s += $12 + $13 } END { print s + 0 }'
-}
+rss_kib() { [ $# -gt 0 ] || { echo 0; return; }; tree_files status "$@" | xargs cat 2>/dev/null | awk '/^VmRSS:/ { s += $2 } END { print s + 0 }'; }
+pss_kib() { [ $# -gt 0 ] || { echo 0; return; }; tree_files smaps_rollup "$@" | xargs cat 2>/dev/null | awk '/^Pss:/ { s += $2 } END { print s + 0 }'; }
+# cpu_ticks PID...: utime+stime summed over the trees (clock ticks)
+cpu_ticks() { [ $# -gt 0 ] || { echo 0; return; }; tree_files stat "$@" | xargs cat 2>/dev/null | awk '{ sub(/.*\) /, ""); s += $12 + $13 } END { print s + 0 }'; }
 TICK=$(getconf CLK_TCK)
 
 # ---- ports -----------------------------------------------------------------
 USED_PORTS=" "
-# new_port: a TCP+UDP port free on 127.0.0.1 now and not handed out before
+# new_port: NEWPORT = a TCP+UDP port free on 127.0.0.1 now and not handed out
+# before (a global, not an echo: it must run in this shell to remember)
+NEWPORT=
 new_port() {
 	local p i
 	for ((i = 0; i < 20; i++)); do
@@ -117,7 +124,7 @@ PY
 )
 		case $USED_PORTS in *" $p "*) continue ;; esac
 		USED_PORTS+="$p "
-		echo "$p"
+		NEWPORT=$p
 		return 0
 	done
 	return 1
@@ -132,6 +139,31 @@ wait_line() {
 		sleep 0.1
 	done
 	return 1
+}
+# wait_listen LOGDIR "PORT..." PID...: until every PORT has a listener (10 s), failing
+# fast when a PID exits or the log says a feature is not there yet
+wait_listen() {
+	local d=$1 ports=$2 i p ok
+	shift 2
+	for ((i = 0; i < 50; i++)); do
+		ok=1
+		for p in $ports; do
+			[ -n "$(ss -Htln "sport = :$p" 2>/dev/null)" ] || ok=0
+		done
+		[ $ok = 1 ] && return 0
+		for p in "$@"; do kill -0 "$p" 2>/dev/null || return 1; done
+		cat "$d"/*log* "$d"/*/*log* 2>/dev/null | grep -q 'not in this relay yet' && return 1
+		sleep 0.2
+	done
+	return 1
+}
+# rotate N WORDS...: the words starting at the Nth (round-robin order for round N)
+rotate() {
+	local n=$1 a
+	shift
+	a=("$@")
+	n=$((n % ${#a[@]}))
+	echo "${a[@]:n}" "${a[@]:0:n}"
 }
 
 # ---- setup -----------------------------------------------------------------
@@ -171,10 +203,11 @@ relay_help() { "$XWPF" relay --help 2>&1; }
 peer_available() {
 	case $1 in
 	direct) return 0 ;;
-	xwpf) have_relay ;;
+	xwpf | xwpf-tls | xwpf-wss) have_relay ;;
 	haproxy) command -v haproxy > /dev/null ;;
-	nginx) command -v nginx > /dev/null ;;
+	nginx | nginx-ssl) command -v nginx > /dev/null ;;
 	socat) command -v socat > /dev/null ;;
+	stunnel) command -v stunnel4 > /dev/null ;;
 	*) return 1 ;;
 	esac
 }
@@ -209,19 +242,31 @@ $2
 }
 EOF
 }
+# xwpf_store DIR BODY: an xwpf store with one rule (the tunnel ends use store mode)
+xwpf_store() {
+	mkdir -p "$1/etc/xwpf"
+	printf '[global]\nworkers = %d\nlog_level = warn\n\n%s\n' "$WORKERS" "$2" > "$1/etc/xwpf/xwpf.conf"
+}
 
-# start_peer PEER LISTEN_PORT BACKEND_PORT UDP(0|1): sets PEER_PID (empty for direct)
+# Started peers: ENTRY[peer] = the port clients use; MPIDS[peer] = the processes
+# whose memory and CPU count; APIDS[peer] = every process to stop.
+declare -A ENTRY MPIDS APIDS WHY
+
+# start_peer PEER BACKEND_PORT UDP(0|1) -> ENTRY/MPIDS/APIDS, or WHY and 1
 start_peer() {
-	local peer=$1 l=$2 b=$3 udp=$4 d=$tmp/$1-$2
-	PEER_PID= PEER_UDP_PID=
+	local peer=$1 b=$2 udp=$3 l m= d
+	new_port || return 1
+	l=$NEWPORT
+	d=$tmp/$peer-$l
 	mkdir -p "$d"
+	ENTRY[$peer]=$l MPIDS[$peer]= APIDS[$peer]=
 	case $peer in
-	direct) return 0 ;;
+	direct) ENTRY[$peer]=$b; return 0 ;;
 	xwpf)
 		# shellcheck disable=SC2046
 		XWPF_ROOT=$d spawn "$XWPF" relay -l "127.0.0.1:$l" -r "127.0.0.1:$b" $([ "$udp" = 1 ] && echo -u) \
 			$(xwpf_workers_args) 2> "$d/log"
-		PEER_PID=$! ;;
+		MPIDS[$peer]=$! ;;
 	haproxy)
 		cat > "$d/haproxy.cfg" <<EOF
 global
@@ -240,160 +285,294 @@ listen bench
     server s1 127.0.0.1:$b
 EOF
 		spawn haproxy -db -f "$d/haproxy.cfg" 2> "$d/log"
-		PEER_PID=$! ;;
+		MPIDS[$peer]=$! ;;
 	nginx)
 		nginx_conf "$d" "
     server { listen 127.0.0.1:$l reuseport backlog=4096; proxy_pass 127.0.0.1:$b;
              proxy_connect_timeout 5s; proxy_timeout 1h; }
 $([ "$udp" = 1 ] && echo "    server { listen 127.0.0.1:$l udp reuseport; proxy_pass 127.0.0.1:$b; proxy_timeout 30s; }")"
 		spawn nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" 2> "$d/log"
-		PEER_PID=$! ;;
+		MPIDS[$peer]=$! ;;
 	socat)
 		spawn socat "TCP4-LISTEN:$l,bind=127.0.0.1,fork,reuseaddr,backlog=4096,nodelay" \
 			"TCP4:127.0.0.1:$b,nodelay" 2> "$d/log"
-		PEER_PID=$!
+		MPIDS[$peer]=$!
 		if [ "$udp" = 1 ]; then
 			spawn socat "UDP4-LISTEN:$l,bind=127.0.0.1,fork,reuseaddr" "UDP4:127.0.0.1:$b" 2> "$d/log.udp"
-			PEER_UDP_PID=$!
+			APIDS[$peer]=$!
 		fi ;;
+	# tunnels: entry (plain in, TLS out) on l, exit (TLS in, plain out) on m, two processes each
+	stunnel)
+		new_port && m=$NEWPORT
+		cat > "$d/exit.conf" <<EOF
+foreground = yes
+pid =
+output = $d/exit.log
+debug = 3
+[exit]
+accept = 127.0.0.1:$m
+connect = 127.0.0.1:$b
+cert = $tmp/cert.pem
+key = $tmp/key.pem
+sslVersionMin = TLSv1.2
+sslVersionMax = TLSv1.2
+ciphers = $TLS_SUITE
+EOF
+		cat > "$d/entry.conf" <<EOF
+foreground = yes
+pid =
+output = $d/entry.log
+debug = 3
+[entry]
+client = yes
+accept = 127.0.0.1:$l
+connect = 127.0.0.1:$m
+sni = $CN
+sslVersionMin = TLSv1.2
+sslVersionMax = TLSv1.2
+ciphers = $TLS_SUITE
+EOF
+		spawn stunnel4 "$d/exit.conf" > "$d/log" 2>&1
+		MPIDS[$peer]=$!
+		spawn stunnel4 "$d/entry.conf" >> "$d/log" 2>&1
+		MPIDS[$peer]+=" $!" ;;
+	nginx-ssl)
+		new_port && m=$NEWPORT
+		mkdir -p "$d/exit" "$d/entry"
+		nginx_conf "$d/exit" "
+    server { listen 127.0.0.1:$m ssl reuseport backlog=4096; proxy_pass 127.0.0.1:$b; proxy_timeout 1h;
+             ssl_certificate $tmp/cert.pem; ssl_certificate_key $tmp/key.pem;
+             ssl_protocols TLSv1.2; ssl_ciphers $TLS_SUITE; }"
+		nginx_conf "$d/entry" "
+    server { listen 127.0.0.1:$l reuseport backlog=4096; proxy_pass 127.0.0.1:$m; proxy_timeout 1h;
+             proxy_ssl on; proxy_ssl_protocols TLSv1.2; proxy_ssl_ciphers $TLS_SUITE;
+             proxy_ssl_server_name on; proxy_ssl_name $CN; }"
+		spawn nginx -p "$d/exit" -c "$d/exit/nginx.conf" -e "$d/exit/error.log" 2> "$d/log"
+		MPIDS[$peer]=$!
+		spawn nginx -p "$d/entry" -c "$d/entry/nginx.conf" -e "$d/entry/error.log" 2>> "$d/log"
+		MPIDS[$peer]+=" $!" ;;
+	xwpf-tls | xwpf-wss)
+		local ws=
+		new_port && m=$NEWPORT
+		[ "$peer" = xwpf-wss ] && ws="ws;host=$CN;path=/bench;"
+		xwpf_store "$d/exit" "[rule exit]
+role = exit
+listen = 127.0.0.1:$m
+remote = 127.0.0.1:$b
+listen_transport = ${ws}tls;cert=$tmp/cert.pem;key=$tmp/key.pem"
+		xwpf_store "$d/entry" "[rule entry]
+listen = 127.0.0.1:$l
+remote = 127.0.0.1:$m
+remote_transport = ${ws}tls;sni=$CN;insecure"
+		XWPF_ROOT=$d/exit spawn "$XWPF" relay 2> "$d/log"
+		MPIDS[$peer]=$!
+		XWPF_ROOT=$d/entry spawn "$XWPF" relay 2>> "$d/log"
+		MPIDS[$peer]+=" $!" ;;
 	esac
-	if ! listening "$l" 10; then
-		log "$peer did not listen on 127.0.0.1:$l: $(tail -n 3 "$d/log" 2>/dev/null | tr '\n' ' ')"
-		stop "$PEER_PID"
-		PEER_PID=
+	APIDS[$peer]+=" ${MPIDS[$peer]}"
+	# shellcheck disable=SC2086
+	if ! wait_listen "$d" "$l $m" ${MPIDS[$peer]}; then
+		WHY[$peer]=$(cat "$d"/*log* "$d"/*/*log* 2>/dev/null | grep -v '^ *$' | tail -n 2 | tr '\n' ' ' | cut -c1-200)
+		log "$peer did not listen on 127.0.0.1:$l: ${WHY[$peer]}"
+		stop_peer "$peer"
 		return 1
 	fi
-	sleep 0.3   # let every worker come up
 	return 0
 }
 stop_peer() {
-	stop "$PEER_PID"
-	stop "$PEER_UDP_PID"
-	PEER_PID= PEER_UDP_PID=
+	local p
+	for p in ${APIDS[$1]:-}; do stop "$p"; done
+	APIDS[$1]= MPIDS[$1]=
+}
+
+# start_set SECTION BACKEND UDP PEER...: start every peer; SET = the ones that run
+# (a global: the started PIDs must be recorded in this shell, not a subshell)
+SET=
+start_set() {
+	local sec=$1 b=$2 udp=$3 peer ok=() u
+	shift 3
+	for peer in "$@"; do
+		if ! peer_available "$peer"; then
+			case $peer in xwpf*) WHY[$peer]="xwpf relay not in this build" ;; *) WHY[$peer]="not installed" ;; esac
+			continue
+		fi
+		u=0
+		[ "$udp" = 1 ] && peer_udp "$peer" && u=1
+		start_peer "$peer" "$b" "$u" && ok+=("$peer")
+	done
+	sleep 0.5   # let every worker come up
+	# a few bytes through each proves the path works end to end (echo backend only)
+	if [ "$b" = "$ECHO_PORT" ]; then
+		for peer in "${ok[@]}"; do
+			timeout 10 "$out/pingpong" tcp "${ENTRY[$peer]}" 10 > /dev/null 2>&1 && continue
+			WHY[$peer]="no echo through it: $(cat "$tmp/$peer-${ENTRY[$peer]}"/*log* "$tmp/$peer-${ENTRY[$peer]}"/*/*log* 2>/dev/null | grep -v '^ *$' | tail -n 2 | tr '\n' ' ' | cut -c1-200)"
+			log "$peer: ${WHY[$peer]}"
+			stop_peer "$peer"
+		done
+	fi
+	SET=
+	for peer in "${ok[@]}"; do
+		if [ "$peer" = direct ] || [ -n "${APIDS[$peer]// /}" ]; then SET+="$peer "; fi
+	done
 }
 
 # ---- measurements ----------------------------------------------------------
-# idle_rss PEER PORT: idle process RSS, then RSS per idle connection with IDLE_N open
+# measure_idle SECTION PEER N: idle RSS, then RSS per idle connection with N open
 measure_idle() {
-	local peer=$1 l=$2 sec=${3:-tcp} n=${4:-$IDLE_N} pid=${5:-$PEER_PID} r0 p0 r1 p1 line ipid
-	[ -n "$pid" ] || { res "$sec" "$peer" idle_rss_kib n/a; res "$sec" "$peer" rss_per_conn_kib n/a; return; }
+	local sec=$1 peer=$2 n=$3 l=${ENTRY[$2]} r0 p0 r1 p1 line ipid div=1 pre=
+	# shellcheck disable=SC2086
+	set -- ${MPIDS[$peer]}
+	if [ $# = 0 ]; then
+		res "$sec" "$peer" idle_rss_kib n/a
+		res "$sec" "$peer" rss_per_conn_kib n/a
+		return
+	fi
+	[ "$sec" = tls ] && div=2 pre=tls_   # a tunnel: two ends, each holding one TLS connection
 	sleep 0.5
-	r0=$(rss_kib "$pid") p0=$(pss_kib "$pid")
-	[ "$sec" = tcp ] && res "$sec" "$peer" idle_rss_kib "$r0" && res "$sec" "$peer" idle_pss_kib "$p0"
+	r0=$(rss_kib "$@") p0=$(pss_kib "$@")
+	res "$sec" "$peer" "${pre}idle_rss_kib" "$r0"
+	res "$sec" "$peer" "${pre}idle_pss_kib" "$p0"
 	"$out/idleconn" "$l" "$n" > "$tmp/idle.out" 2> "$tmp/idle.err" &
 	ipid=$!
 	PIDS+=("$ipid")
 	if wait_line "$tmp/idle.out" '^ready' 100; then
 		sleep 1
 		line=$(cat "$tmp/idle.out")
-		r1=$(rss_kib "$pid") p1=$(pss_kib "$pid")
+		r1=$(rss_kib "$@") p1=$(pss_kib "$@")
 		if [ "$(kv ok "$line")" = "$n" ]; then
-			res "$sec" "$peer" rss_per_conn_kib "$(awk -v a="$r0" -v b="$r1" -v n="$n" 'BEGIN { printf "%.2f", (b - a) / n }')"
-			res "$sec" "$peer" pss_per_conn_kib "$(awk -v a="$p0" -v b="$p1" -v n="$n" 'BEGIN { printf "%.2f", (b - a) / n }')"
+			res "$sec" "$peer" "${pre}rss_per_conn_kib" "$(awk -v a="$r0" -v b="$r1" -v n="$n" -v d="$div" 'BEGIN { printf "%.2f", (b - a) / n / d }')"
+			res "$sec" "$peer" "${pre}pss_per_conn_kib" "$(awk -v a="$p0" -v b="$p1" -v n="$n" -v d="$div" 'BEGIN { printf "%.2f", (b - a) / n / d }')"
 		else
 			log "$peer: only $(kv ok "$line") of $n idle connections opened"
-			res "$sec" "$peer" rss_per_conn_kib "fail($(kv ok "$line")/$n)"
+			res "$sec" "$peer" "${pre}rss_per_conn_kib" "fail($(kv ok "$line")/$n)"
 		fi
 	else
-		log "$peer: idle connections not ready in 100 s"
-		res "$sec" "$peer" rss_per_conn_kib fail
+		log "$peer: $n idle connections not ready in 100 s"
+		res "$sec" "$peer" "${pre}rss_per_conn_kib" fail
 	fi
 	stop "$ipid"
 	sleep 1   # let the relay close its side
 }
 
-measure_latency() {   # PEER PORT
+lat_round() {   # SECTION PEER
 	local line
-	line=$(timeout 90 "$out/pingpong" tcp "$2" "$LAT_N" 2>&1)
+	line=$(timeout 90 "$out/pingpong" tcp "${ENTRY[$2]}" $((LAT_N / ROUNDS)) 2>&1)
 	if [ -n "$(kv p50_us "$line")" ]; then
-		res tcp "$1" lat_p50_us "$(kv p50_us "$line")"
-		res tcp "$1" lat_p99_us "$(kv p99_us "$line")"
+		rv "$1" "$2" lat_p50_us "$(kv p50_us "$line")"
+		rv "$1" "$2" lat_p99_us "$(kv p99_us "$line")"
 	else
-		log "$1: latency: $line"
-		res tcp "$1" lat_p50_us fail
-		res tcp "$1" lat_p99_us fail
+		log "$2: latency: $line"
+		rv "$1" "$2" lat_p50_us fail
 	fi
 }
 
-measure_cps() {   # SECTION PEER PORT [PID]
-	local line c0 c1 pid=${4:-}
-	[ -n "$pid" ] && c0=$(cpu_ticks "$pid")
-	line=$(timeout $((CPS_T + 30)) "$out/connrate" "$3" "$CONC" "$CPS_T" 2>&1)
-	[ -n "$pid" ] && c1=$(cpu_ticks "$pid") &&
-		res "$1" "$2" cps_relay_cpu_pct "$(awk -v a="$c0" -v b="$c1" -v t="$TICK" -v s="$CPS_T" 'BEGIN { printf "%.0f", (b - a) / t / s * 100 }')"
+udp_round() {   # SECTION PEER
+	local line
+	peer_udp "$2" || return 0
+	line=$(timeout 90 "$out/pingpong" udp "${ENTRY[$2]}" $((LAT_N / ROUNDS)) 2>&1)
+	if [ -n "$(kv p50_us "$line")" ]; then
+		rv "$1" "$2" udp_p50_us "$(kv p50_us "$line")"
+		[ "$(kv lost "$line")" != 0 ] && rv "$1" "$2" udp_lost "$(kv lost "$line")"
+	else
+		log "$2: udp: $line"
+		rv "$1" "$2" udp_p50_us fail
+	fi
+}
+
+cps_round() {   # SECTION PEER
+	local line c0 c1
+	# shellcheck disable=SC2086
+	c0=$(cpu_ticks ${MPIDS[$2]})
+	line=$(timeout $((CPS_T + 30)) "$out/connrate" "${ENTRY[$2]}" "$CONC" "$CPS_T" 2>&1)
+	# shellcheck disable=SC2086
+	c1=$(cpu_ticks ${MPIDS[$2]})
+	[ -n "${MPIDS[$2]}" ] && rv "$1" "$2" cps_relay_cpu_pct \
+		"$(awk -v a="$c0" -v b="$c1" -v t="$TICK" -v s="$CPS_T" 'BEGIN { printf "%.0f", (b - a) / t / s * 100 }')"
 	if [ -n "$(kv cps "$line")" ]; then
-		res "$1" "$2" cps "$(kv cps "$line")"
-		[ "$(kv failed "$line")" != 0 ] && res "$1" "$2" cps_failed "$(kv failed "$line")"
+		rv "$1" "$2" cps "$(kv cps "$line")"
+		[ "$(kv failed "$line")" != 0 ] && rv "$1" "$2" cps_failed "$(kv failed "$line")"
 	else
 		log "$2: connection rate: $line"
-		res "$1" "$2" cps fail
+		rv "$1" "$2" cps fail
 	fi
 }
 
-measure_udp() {   # PEER PORT
-	local line
-	line=$(timeout 90 "$out/pingpong" udp "$2" "$LAT_N" 2>&1)
-	if [ -n "$(kv p50_us "$line")" ]; then
-		res udp "$1" udp_p50_us "$(kv p50_us "$line")"
-		[ "$(kv lost "$line")" != 0 ] && res udp "$1" udp_lost "$(kv lost "$line")"
-	else
-		log "$1: udp: $line"
-		res udp "$1" udp_p50_us fail
-	fi
-}
-
-# iperf SECTION PEER PORT STREAMS METRIC [PID]: Gbit/s received by the iperf3 server behind the relay
-measure_iperf() {
-	local sec=$1 peer=$2 l=$3 p=$4 m=$5 pid=${6:-} js v c0 c1
-	[ -n "$pid" ] && c0=$(cpu_ticks "$pid")
-	js=$(timeout $((IPERF_T + 30)) iperf3 -c 127.0.0.1 -p "$l" -t "$IPERF_T" -O 1 -P "$p" -J 2> /dev/null)
-	[ -n "$pid" ] && c1=$(cpu_ticks "$pid") &&
-		res "$sec" "$peer" "${m}_relay_cpu_pct" "$(awk -v a="$c0" -v b="$c1" -v t="$TICK" -v s="$((IPERF_T + 1))" 'BEGIN { printf "%.0f", (b - a) / t / s * 100 }')"
+# iperf_round SECTION PEER STREAMS METRIC: Gbit/s received by the iperf3 server behind the relay
+iperf_round() {
+	local sec=$1 peer=$2 p=$3 m=$4 js v c0 c1
+	# shellcheck disable=SC2086
+	c0=$(cpu_ticks ${MPIDS[$peer]})
+	js=$(timeout $((IPERF_T + 30)) iperf3 -c 127.0.0.1 -p "${ENTRY[$peer]}" -t "$IPERF_T" -O 1 -P "$p" -J 2> /dev/null)
+	# shellcheck disable=SC2086
+	c1=$(cpu_ticks ${MPIDS[$peer]})
+	[ -n "${MPIDS[$peer]}" ] && rv "$sec" "$peer" "${m}_relay_cpu_pct" \
+		"$(awk -v a="$c0" -v b="$c1" -v t="$TICK" -v s="$((IPERF_T + 1))" 'BEGIN { printf "%.0f", (b - a) / t / s * 100 }')"
 	v=$(python3 -c '
 import json, sys
 try:
     d = json.loads(sys.stdin.read())
     print("%.2f" % (d["end"]["sum_received"]["bits_per_second"] / 1e9))
-except Exception as e:
+except Exception:
     print("fail")
 ' <<< "$js")
 	[ "$v" = fail ] && log "$peer: iperf3 -P $p failed: $(python3 -c 'import json,sys; print(json.loads(sys.stdin.read()).get("error",""))' <<< "$js" 2>/dev/null)"
-	res "$sec" "$peer" "$m" "$v"
+	rv "$sec" "$peer" "$m" "$v"
+	sleep 0.3   # let the iperf3 server reset between tests
+}
+
+# medians: one figure per (section, peer, metric) from the rounds, plus the rounds themselves
+medians() {
+	sort -t "$(printf '\t')" -k1,3 -s "$rounds_tsv" | awk -F '\t' '
+		function flush(   i, j, t, n, list) {
+			if (key == "") return
+			n = 0; list = ""
+			for (i = 1; i <= cnt; i++) { list = list (i > 1 ? "," : "") val[i]; if (val[i] ~ /^[0-9.]+$/) num[++n] = val[i] + 0 }
+			for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (num[j] < num[i]) { t = num[i]; num[i] = num[j]; num[j] = t }
+			if (n == 0) print sec "\t" peer "\t" met "\tfail"
+			else if (n % 2) print sec "\t" peer "\t" met "\t" num[(n + 1) / 2]
+			else print sec "\t" peer "\t" met "\t" (num[n / 2] + num[n / 2 + 1]) / 2
+			if (cnt > 1) print sec "\t" peer "\t" met "_rounds\t" list
+		}
+		{ k = $1 SUBSEP $2 SUBSEP $3; if (k != key) { flush(); key = k; cnt = 0; sec = $1; peer = $2; met = $3 } val[++cnt] = $4 }
+		END { flush() }' >> "$tsv"
 }
 
 # ---- the plain TCP/UDP bench -----------------------------------------------
-bench_peer() {
-	local peer=$1 l udp=0
-	if ! peer_available "$peer"; then
-		res tcp "$peer" absent "$([ "$peer" = xwpf ] && echo "xwpf relay not in this build" || echo "not installed")"
-		return
-	fi
-	peer_udp "$peer" && udp=1
-	log "$peer: idle memory, latency, connections/s$([ $udp = 1 ] && echo ", UDP")"
-	l=$ECHO_PORT
-	if [ "$peer" != direct ]; then
-		l=$(new_port)
-		start_peer "$peer" "$l" "$ECHO_PORT" "$udp" || { res tcp "$peer" absent "did not start"; return; }
-	fi
-	measure_idle "$peer" "$l"
-	measure_latency "$peer" "$l"
-	measure_cps tcp "$peer" "$l" "$PEER_PID"
-	if [ $udp = 1 ]; then
-		measure_udp "$peer" "$l"
-	else
-		res udp "$peer" udp_p50_us n/a
-	fi
-	stop_peer
+bench_relays() {
+	local set peer r
+	log "relays to the echo server: $RELAYS"
+	start_set tcp "$ECHO_PORT" 1 $RELAYS
+	set=$SET
+	for peer in $RELAYS; do
+		[[ " $set " == *" $peer "* ]] || res tcp "$peer" absent "${WHY[$peer]:-did not start}"
+	done
+	[ -n "$set" ] || return
+	for peer in $set; do
+		log "$peer: idle memory, $IDLE_N idle connections"
+		measure_idle tcp "$peer" "$IDLE_N"
+	done
+	for ((r = 0; r < ROUNDS; r++)); do
+		log "round $((r + 1))/$ROUNDS: latency, connections/s, UDP"
+		# shellcheck disable=SC2046
+		for peer in $(rotate "$r" $set); do lat_round tcp "$peer"; done
+		# shellcheck disable=SC2046
+		for peer in $(rotate "$r" $set); do cps_round tcp "$peer"; done
+		# shellcheck disable=SC2046
+		for peer in $(rotate "$r" $set); do udp_round tcp "$peer"; done
+	done
+	for peer in $set; do stop_peer "$peer"; done
+	for peer in $set; do peer_udp "$peer" || res tcp "$peer" udp_p50_us n/a; done
 
-	log "$peer: throughput, 1 and 8 streams"
-	l=$IPERF_PORT
-	if [ "$peer" != direct ]; then
-		l=$(new_port)
-		start_peer "$peer" "$l" "$IPERF_PORT" 0 || { res tcp "$peer" tput1_gbps fail; return; }
-	fi
-	measure_iperf tcp "$peer" "$l" 1 tput1_gbps "$PEER_PID"
-	measure_iperf tcp "$peer" "$l" 8 tput8_gbps "$PEER_PID"
-	stop_peer
+	start_set tcp "$IPERF_PORT" 0 $set
+	set=$SET
+	for ((r = 0; r < ROUNDS; r++)); do
+		log "round $((r + 1))/$ROUNDS: throughput, 1 and 8 streams"
+		# shellcheck disable=SC2046
+		for peer in $(rotate "$r" $set); do iperf_round tcp "$peer" 1 tput1_gbps; done
+		# shellcheck disable=SC2046
+		for peer in $(rotate "$r" $set); do iperf_round tcp "$peer" 8 tput8_gbps; done
+	done
+	for peer in $set; do stop_peer "$peer"; done
 }
 
 # ---- 10,000 rules ----------------------------------------------------------
@@ -417,7 +596,9 @@ rules_run() {
 	pid=$!
 	line=$("$out/portwait" "$RULES_FIRST" "$RULES_N" 30 "$t0")
 	ms=$(kv ms "$line")
-	kill -0 "$pid" 2>/dev/null && res rules xwpf "rules_rss_kib$sfx" "$(rss_kib "$pid")"
+	# CPU the relay used until then: the figure the load of other processes does not inflate
+	kill -0 "$pid" 2>/dev/null && res rules xwpf "rules_cpu_ms$sfx" "$(( $(cpu_ticks "$pid") * 1000 / TICK ))" &&
+		res rules xwpf "rules_rss_kib$sfx" "$(rss_kib "$pid")"
 	stop "$pid"
 	if [ -n "$ms" ] && [ "$ms" != timeout ] && [ "$(kv probe_failed "$line")" = 0 ]; then
 		res rules xwpf "rules_listen_ms$sfx" "$ms"
@@ -460,129 +641,41 @@ make_cert() {
 		-keyout "$tmp/key.pem" -out "$tmp/cert.pem" > /dev/null 2>&1
 }
 
-# start_tunnel KIND ENTRY_PORT MID_PORT BACKEND: sets TUN_PIDS (processes to measure)
-start_tunnel() {
-	local kind=$1 l=$2 m=$3 b=$4 d=$tmp/tun-$1-$2 t
-	TUN_PIDS=()
-	mkdir -p "$d"
-	case $kind in
-	stunnel)
-		cat > "$d/stunnel.conf" <<EOF
-foreground = yes
-pid =
-output = $d/stunnel.log
-debug = 3
-[entry]
-client = yes
-accept = 127.0.0.1:$l
-connect = 127.0.0.1:$m
-sni = $CN
-sslVersionMin = TLSv1.2
-sslVersionMax = TLSv1.2
-ciphers = $TLS_SUITE
-[exit]
-accept = 127.0.0.1:$m
-connect = 127.0.0.1:$b
-cert = $tmp/cert.pem
-key = $tmp/key.pem
-sslVersionMin = TLSv1.2
-sslVersionMax = TLSv1.2
-ciphers = $TLS_SUITE
-EOF
-		spawn stunnel4 "$d/stunnel.conf" > "$d/log" 2>&1
-		TUN_PIDS=($!) ;;
-	nginx-ssl)
-		nginx_conf "$d" "
-    server { listen 127.0.0.1:$l reuseport backlog=4096; proxy_pass 127.0.0.1:$m; proxy_timeout 1h;
-             proxy_ssl on; proxy_ssl_protocols TLSv1.2; proxy_ssl_ciphers $TLS_SUITE;
-             proxy_ssl_server_name on; proxy_ssl_name $CN; }
-    server { listen 127.0.0.1:$m ssl reuseport backlog=4096; proxy_pass 127.0.0.1:$b; proxy_timeout 1h;
-             ssl_certificate $tmp/cert.pem; ssl_certificate_key $tmp/key.pem;
-             ssl_protocols TLSv1.2; ssl_ciphers $TLS_SUITE; }"
-		spawn nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" 2> "$d/log"
-		TUN_PIDS=($!) ;;
-	xwpf-tls | xwpf-wss)
-		local ws=
-		[ "$kind" = xwpf-wss ] && ws="ws;host=$CN;path=/bench;"
-		# shellcheck disable=SC2046
-		XWPF_ROOT=$d/exit spawn "$XWPF" relay -l "127.0.0.1:$m" -r "127.0.0.1:$b" \
-			-a "${ws}tls;cert=$tmp/cert.pem;key=$tmp/key.pem" $(xwpf_workers_args) 2> "$d/exit.log"
-		TUN_PIDS=($!)
-		# shellcheck disable=SC2046
-		XWPF_ROOT=$d/entry spawn "$XWPF" relay -l "127.0.0.1:$l" -r "127.0.0.1:$m" \
-			-b "${ws}tls;sni=$CN;insecure" $(xwpf_workers_args) 2> "$d/entry.log"
-		TUN_PIDS+=($!) ;;
-	esac
-	if ! listening "$l" 10 || ! listening "$m" 10; then
-		log "$kind did not listen: $(cat "$d"/*log* 2>/dev/null | tail -n 4 | tr '\n' ' ')"
-		stop_tunnel
-		return 1
-	fi
-	sleep 0.3
-	# one byte through the tunnel proves the TLS path works end to end
-	if ! timeout 10 "$out/pingpong" tcp "$l" 10 > /dev/null 2>&1 && [ "$b" = "$ECHO_PORT" ]; then
-		log "$kind: no echo through the tunnel: $(cat "$d"/*log* 2>/dev/null | tail -n 4 | tr '\n' ' ')"
-		stop_tunnel
-		return 1
-	fi
-	return 0
-}
-stop_tunnel() {
-	local p
-	for p in "${TUN_PIDS[@]}"; do stop "$p"; done
-	TUN_PIDS=()
-}
-
-# xwpf_tunnel_ready KIND: does this build of `xwpf relay` take TLS/WS transports?
-xwpf_tunnel_ready() {
-	have_relay || return 1
-	relay_help | grep -qE -- '(^|[ ,])-a[ ,]|--listen-transport' || return 1
-	return 0
-}
-
-# tls_idle KIND PORT: RSS per idle TLS connection, per end: (sum of deltas) / (2 N)
-tls_idle() {
-	local kind=$1 l=$2 n=$TLS_IDLE_N r0=0 r1=0 p line ipid
-	sleep 0.5
-	for p in "${TUN_PIDS[@]}"; do r0=$((r0 + $(rss_kib "$p"))); done
-	"$out/idleconn" "$l" "$n" > "$tmp/tidle.out" 2> /dev/null &
-	ipid=$!
-	PIDS+=("$ipid")
-	if wait_line "$tmp/tidle.out" '^ready' 100 && [ "$(kv ok "$(cat "$tmp/tidle.out")")" = "$n" ]; then
-		sleep 1
-		for p in "${TUN_PIDS[@]}"; do r1=$((r1 + $(rss_kib "$p"))); done
-		res tls "$kind" tls_rss_per_conn_kib "$(awk -v a="$r0" -v b="$r1" -v n="$n" 'BEGIN { printf "%.2f", (b - a) / n / 2 }')"
-		res tls "$kind" tls_idle_rss_kib "$r0"
-	else
-		log "$kind: idle TLS connections: $(cat "$tmp/tidle.out")"
-		res tls "$kind" tls_rss_per_conn_kib fail
-	fi
-	stop "$ipid"
-	sleep 1
-}
-
-bench_tunnel() {
-	local kind l m
+bench_tunnels() {
+	local set peer r
 	command -v openssl > /dev/null && make_cert || { log "openssl could not make a test certificate"; return; }
-	for kind in xwpf-tls xwpf-wss stunnel nginx-ssl; do
-		case $kind in
-		xwpf-*) xwpf_tunnel_ready || { res tls "$kind" absent "pending: xwpf relay has no tls/ws transport in this build"; continue; } ;;
-		stunnel) command -v stunnel4 > /dev/null || { res tls "$kind" absent "not installed"; continue; } ;;
-		nginx-ssl) command -v nginx > /dev/null || { res tls "$kind" absent "not installed"; continue; } ;;
+	log "tunnels to the echo server: $TUNNELS"
+	start_set tls "$ECHO_PORT" 0 $TUNNELS
+	set=$SET
+	for peer in $TUNNELS; do
+		[[ " $set " == *" $peer "* ]] && continue
+		case $peer in
+		xwpf-*) res tls "$peer" absent "pending: ${WHY[$peer]:-did not start}" ;;
+		*) res tls "$peer" absent "${WHY[$peer]:-did not start}" ;;
 		esac
-		log "$kind: idle TLS memory, connections/s"
-		l=$(new_port) m=$(new_port)
-		start_tunnel "$kind" "$l" "$m" "$ECHO_PORT" || { res tls "$kind" absent "did not start or relay"; continue; }
-		tls_idle "$kind" "$l"
-		measure_cps tls "$kind" "$l" "${TUN_PIDS[0]}"
-		stop_tunnel
-		log "$kind: tunnel throughput, 1 and 8 streams"
-		l=$(new_port) m=$(new_port)
-		start_tunnel "$kind" "$l" "$m" "$IPERF_PORT" || { res tls "$kind" tput1_gbps fail; continue; }
-		measure_iperf tls "$kind" "$l" 1 tput1_gbps
-		measure_iperf tls "$kind" "$l" 8 tput8_gbps
-		stop_tunnel
 	done
+	[ -n "$set" ] || return
+	for peer in $set; do
+		log "$peer: idle memory, $TLS_IDLE_N idle TLS connections"
+		measure_idle tls "$peer" "$TLS_IDLE_N"
+	done
+	for ((r = 0; r < ROUNDS; r++)); do
+		log "round $((r + 1))/$ROUNDS: tunnel connections/s"
+		# shellcheck disable=SC2046
+		for peer in $(rotate "$r" $set); do cps_round tls "$peer"; done
+	done
+	for peer in $set; do stop_peer "$peer"; done
+
+	start_set tls "$IPERF_PORT" 0 $set
+	set=$SET
+	for ((r = 0; r < ROUNDS; r++)); do
+		log "round $((r + 1))/$ROUNDS: tunnel throughput, 1 and 8 streams"
+		# shellcheck disable=SC2046
+		for peer in $(rotate "$r" $set); do iperf_round tls "$peer" 1 tput1_gbps; done
+		# shellcheck disable=SC2046
+		for peer in $(rotate "$r" $set); do iperf_round tls "$peer" 8 tput8_gbps; done
+	done
+	for peer in $set; do stop_peer "$peer"; done
 }
 
 # ---- main ------------------------------------------------------------------
@@ -596,24 +689,27 @@ note cpus "$(nproc)"
 note kernel "$(uname -r)"
 note load_before "$(cut -d' ' -f1-3 /proc/loadavg)"
 note quick "$QUICK"
+note rounds "$ROUNDS"
 note workers "$WORKERS"
 note nofile "$(ulimit -n)"
 note settings "xwpf: relay $(have_relay && xwpf_workers_args | grep -q . && echo "with $(xwpf_workers_args)" || echo "default workers (one per CPU = $(nproc))"); haproxy $(haproxy -v 2>/dev/null | awk 'NR==1 {print $3}'): nbthread $WORKERS, mode tcp, splice-auto + splice-request/response; nginx $(nginx -v 2>&1 | sed 's|.*/||'): worker_processes $WORKERS, stream proxy_pass, reuseport; socat $(socat -V 2>/dev/null | awk 'NR==2 {print $3}'): fork per connection, nodelay"
-note method "iperf3 -t $IPERF_T -O 1 (1 and 8 streams); ping-pong $LAT_N x 1 byte; $CONC clients x ${CPS_T}s short connections (send 6 B, echo, server closes); $IDLE_N idle connections, (VmRSS after - before)/N summed over the relay's processes"
+note method "every relay up at once; $ROUNDS round(s), rotated order, median reported: iperf3 -t $IPERF_T -O 1 (1 and 8 streams); ping-pong $LAT_N x 1 byte; $CONC clients x ${CPS_T}s short connections (send 6 B, echo, server closes); memory one relay at a time: $IDLE_N idle connections, (VmRSS after - before)/N summed over the relay's processes"
 note xwpf_version "$([ -x "$XWPF" ] && "$XWPF" --version 2>/dev/null | head -n 1)"
 note git "$(git -C "$top" rev-parse --short HEAD 2>/dev/null)"
 
-ECHO_PORT=$(new_port) IPERF_PORT=$(new_port)
+new_port && ECHO_PORT=$NEWPORT
+new_port && IPERF_PORT=$NEWPORT
 spawn "$out/echosrv" "$ECHO_PORT"
 spawn iperf3 -s -B 127.0.0.1 -p "$IPERF_PORT" --idle-timeout 60 > /dev/null 2>&1
 listening "$ECHO_PORT" 10 && listening "$IPERF_PORT" 10 || { log "the echo or iperf3 server did not start"; exit 1; }
 
-for peer in $PEERS; do bench_peer "$peer"; done
+bench_relays
 [ -n "${BENCH_NO_RULES:-}" ] || bench_rules
 if [ -z "${BENCH_NO_TUNNEL:-}" ]; then
-	note tls_settings "TLS 1.2, $TLS_SUITE, EC P-256 test certificate, peers' default session resumption; entry and exit on 127.0.0.1; RSS per idle TLS connection = (both ends' RSS delta) / (2 x $TLS_IDLE_N)"
-	bench_tunnel
+	note tls_settings "TLS 1.2, $TLS_SUITE, EC P-256 test certificate, each end its own process (xwpf --workers $WORKERS, nginx worker_processes $WORKERS, stunnel threads), peers' default session resumption; RSS per idle TLS connection = (both ends' RSS delta) / (2 x $TLS_IDLE_N)"
+	bench_tunnels
 fi
+medians
 note load_after "$(cut -d' ' -f1-3 /proc/loadavg)"
 note finished "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 
