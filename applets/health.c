@@ -64,7 +64,7 @@ struct opts {
 	long interval_ms, timeout_ms;   /* -1: from the store */
 };
 
-/* Load the store; diagnostics to stderr (or the log once it is open). */
+/* Load the store; diagnostics to stderr (to_log 0), the log (1) or nowhere (-1). */
 static int
 load_store(struct store *st, int to_log)
 {
@@ -73,7 +73,7 @@ load_store(struct store *st, int to_log)
 	size_t i;
 	int rc = store_load(path_get(PATH_CONF), st, &d);
 
-	for (i = 0; i < d.n; i++) {
+	for (i = 0; i < d.n && to_log >= 0; i++) {
 		if (!d.v[i].error && rc == 0)
 			continue;   /* warnings are the rule applet's business */
 		store_diag_format(&d, i, buf, sizeof(buf));
@@ -82,7 +82,7 @@ load_store(struct store *st, int to_log)
 		else
 			fprintf(stderr, "%s\n", buf);
 	}
-	if (rc < 0) {
+	if (rc < 0 && to_log >= 0) {
 		if (to_log)
 			log_error("the store is invalid: fix it (xwpf rule check), nothing checked this round");
 		else
@@ -206,7 +206,7 @@ run_watch(const struct opts *o)
 	struct sigaction sa;
 	sigset_t block, orig;
 	struct store st;
-	int have_log = 0, rounds = 0;
+	int have_log = 0, rounds = 0, store_bad = 0;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;   /* no SA_RESTART: the wait ends at once */
@@ -227,7 +227,11 @@ run_watch(const struct opts *o)
 		struct timespec ts;
 
 		got_hup = 0;
-		if (load_store(&st, have_log) == 0) {
+		/* a broken store is reported when it breaks, not every round */
+		if (load_store(&st, have_log && !store_bad ? 1 : have_log ? -1 : 0) == 0) {
+			if (store_bad)
+				log_info("the store is valid again: checking");
+			store_bad = 0;
 			if (!have_log) {
 				open_log(&st, o->verbose);
 				have_log = 1;
@@ -240,7 +244,8 @@ run_watch(const struct opts *o)
 		} else if (!have_log) {
 			store_free(&st);
 			return EXIT_CONFIG;   /* refuse to start on a broken store */
-		}
+		} else
+			store_bad = 1;
 		store_free(&st);
 		wait = start + interval - now_ms();
 		if (wait < 0)

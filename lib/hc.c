@@ -212,7 +212,7 @@ hc_state_format(const struct hc_state *s, size_t *len)
 {
 	static const char head[] = "# xwpf health v1: RULE BACKEND STATE FAILS OKS LAST_CHECK LAST_CHANGE "
 	    "REASON (times: ms since the epoch)\n";
-	size_t cap = sizeof(head) + s->n * (STORE_NAME_MAX + HC_TARGET_MAX + 96), n;
+	size_t cap = sizeof(head) + s->n * (STORE_NAME_MAX + HC_TARGET_MAX + 160), n;
 	char *buf = malloc(cap);
 	size_t i;
 

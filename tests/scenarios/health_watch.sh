@@ -65,6 +65,18 @@ sleep 0.3
 last=$(field w1 "$B1" 6)
 kill -HUP "$W"
 check "SIGHUP: checked at once" wait_for 3 checked_after "$last"
+
+# the store breaks while it runs: reported once, checks resume when it is fixed
+cp "$XWPF_ROOT/etc/xwpf/xwpf.conf" "$T_DIR/conf.good"
+echo "[rule broken" >> "$XWPF_ROOT/etc/xwpf/xwpf.conf"
+kill -HUP "$W"; sleep 0.5; kill -HUP "$W"; sleep 0.5
+check_eq "a broken store is reported once, not every round" 1 "$(grep -c 'the store is invalid' "$LOG")"
+check "still running on a broken store" kill -0 "$W"
+cp "$T_DIR/conf.good" "$XWPF_ROOT/etc/xwpf/xwpf.conf"
+last=$(field w1 "$B1" 6)
+kill -HUP "$W"
+check "fixed: checks resume" wait_for 3 checked_after "$last"
+check "and the log says so" grep -q "the store is valid again" "$LOG"
 kill -INT "$W"
 for _ in $(seq 1 50); do kill -0 "$W" 2> /dev/null || break; sleep 0.1; done
 wait "$W"
