@@ -163,7 +163,7 @@ menu_port_owner(int lo, int hi, unsigned proto, const char *host, int *port, cha
 		    addr, sizeof(addr)))
 			continue;
 		if (!inode_owner(ino, owner, sizeof(owner)))
-			snprintf(owner, sizeof(owner), "%s", TR("another user's process", "其他用户的进程"));
+			snprintf(owner, sizeof(owner), "%s", TR("a process not visible from here (another user or container)", "此处不可见的进程（其他用户或容器）"));
 		snprintf(who, size, "%s %s:%d %s %s", files[i].proto == PROTO_UDP ? "udp" : "tcp", addr, *port,
 		    TR("held by", "被占用："), owner);
 		return 1;

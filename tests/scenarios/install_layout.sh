@@ -191,4 +191,22 @@ check "a binary for another CPU: refused before anything is copied" sh -c "grep 
 rm -f "$T_DIR/empty/xwpf-aarch64"; cp "$XWPF" "$T_DIR/empty/xwpf"
 inst "$T_DIR/empty/install.sh" --root "$T_DIR/r2" --init none > /dev/null 2>&1
 check "plain 'xwpf' beside the script is taken too" cmp -s "$XWPF" "$T_DIR/r2/usr/local/bin/xwpf"
+
+# ---- Alpine's shell and tools: busybox alone on PATH (when the machine has busybox)
+if command -v busybox > /dev/null 2>&1; then
+	BB=$(command -v busybox)
+	mkdir -p "$T_DIR/bb"
+	for a in $("$BB" --list); do ln -s "$BB" "$T_DIR/bb/$a"; done
+	rm -f "$T_DIR/bb/uname"
+	fake_uname armv7l
+	R=$T_DIR/root-bb
+	PATH=$SHIM:$T_DIR/bb "$BB" sh "$T_DIR/rel-armv7l/install.sh" --root "$R" --init openrc > "$T_DIR/bb1" 2>&1
+	check_eq "busybox sh: install exits 0" 0 $?
+	check "busybox sh: the armv7 binary and pf are in place" sh -c "cmp -s '$T_DIR/rel-armv7l/xwpf-armv7' '$R/usr/local/bin/xwpf' && test -L '$R/usr/local/bin/pf'"
+	PATH=$SHIM:$T_DIR/bb "$BB" sh "$R/usr/local/lib/xwpf/install.sh" --root "$R" --uninstall --yes > "$T_DIR/bb2" 2>&1
+	check_eq "busybox sh: uninstall exits 0" 0 $?
+	check_eq "busybox sh: nothing left" "" "$(left "$R")"
+else
+	skip "no busybox here: Alpine's shell not tried"
+fi
 finish
