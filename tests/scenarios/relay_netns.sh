@@ -58,6 +58,11 @@ interface = $VR
 listen = 127.0.0.1:8004
 remote = 10.77.0.10:7001
 interface = lo
+[rule blackhole]
+listen = 127.0.0.1:8006
+remote = 10.77.0.99:7000
+remote = 10.77.0.10:7000
+balance = off
 [rule lif]
 listen = 0.0.0.0:8005
 remote = 10.77.0.10:7000
@@ -80,9 +85,16 @@ EOT
 	check "$mode: interface = lo cannot reach the server" test -z "$(who_in "$R" 127.0.0.1 8004)"
 	check_eq "$mode: listen_interface: a client on the veth is served" 10.77.0.1 "$(who_in "$S" 10.77.0.1 8005)"
 	check "$mode: listen_interface: loopback clients are not" test -z "$(who_in "$R" 127.0.0.1 8005)"
+	check_eq "$mode: a backend that never answers times out, the next one serves" 10.77.0.1 "$(who_in "$R" 127.0.0.1 8006)"
 	sleep 1.2
 	fails=$(ip netns exec "$R" "$XWPF" status --json | python3 "$PEER" stats wrongnic | sed -n 's/^connect_fail=//p')
 	check "$mode: the unreachable rule counts a failed connect ($fails)" test "${fails:-0}" -ge 1
+	bh=$(ip netns exec "$R" "$XWPF" status --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+r = [x for x in d["rules"] if x["name"] == "blackhole"][0]["stats"]["remotes"]
+print(r[0]["fails"], r[0]["last_error"], r[1]["connects"])')
+	check "$mode: the silent backend's attempt timed out and was counted ($bh)" grep -qE "^1 .*timed out 1$" <<<"$bh"
 	check "$mode: relay exits 0" stop_relay
 done
 finish
