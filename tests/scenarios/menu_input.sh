@@ -159,6 +159,51 @@ exit 0
 EOF
 check_eq "tls exit: listen_transport" "tls;servername=www.bing.com" "$(key exit-tls listen_transport)"
 
+# a relay to a self-signed exit: the fingerprint pasted (colon form) becomes a pin
+PP=$(free_port)
+PIN_HEX=$(printf '%064x' 0 | sed 's/0/a/g; s/^aaaa/12ab/')
+PIN_COLON=$(printf '%s' "$PIN_HEX" | tr a-f A-F | sed 's/../&:/g; s/:$//')
+check "tls relay side: a bad fingerprint re-prompts, a pasted one is pinned" drive tls_relay <<EOF
+expect Choose:
+send 2
+expect Role
+send 1
+expect Listen port
+send $PP
+expect Listen on
+send 127.0.0.1
+expect Leave from
+send
+expect Target host
+send 127.0.0.1
+expect Its port
+send $EP
+expect it answers
+expect Add another target
+send n
+expect Protocol
+send 2
+expect Transport
+send 3
+expect SNI
+send
+expect fingerprint
+send sha256:xyz
+expect 64 hex digits
+send $PIN_COLON
+expect on the exit: transport tls, name www.bing.com, self-signed
+expect Note
+send
+expect Rule name
+send relay-pin
+expect Save this rule
+send y
+expect Choose:
+send 0
+exit 0
+EOF
+check_eq "tls relay side: the pin in the store" "tls;sni=www.bing.com;pin=sha256:$PIN_HEX" "$(key relay-pin remote_transport)"
+
 # 3. end of input and Ctrl-C in the middle of a wizard: nothing written
 cp "$STORE" "$T_DIR/store.before"
 NP=$(free_port)
