@@ -333,15 +333,17 @@ start_relay(void)
 {
 	int sm = service_manager(), pid;
 
-	if (sm == 1) {
-		const char *a[] = { "systemctl", "restart", "xwpf.service", NULL };
+	if (sm == 1) {   /* running: a hot reload (no connection dropped); stopped: a start */
+		const char *a[] = { "systemctl", "reload-or-restart", "xwpf.service", NULL };
 		if (menu_exec(a) == 0)
-			menu_note("%s", TR("xwpf.service restarted", "xwpf.service 已重启"));
+			menu_note("%s", TR("xwpf.service reloaded (or started)", "xwpf.service 已重载（或启动）"));
 		return;
 	}
 	if (sm == 2) {
-		const char *a[] = { "rc-service", "xwpf", "restart", NULL };
-		menu_exec(a);
+		const char *r[] = { "rc-service", "xwpf", "reload", NULL };
+		const char *a[] = { "rc-service", "xwpf", "start", NULL };
+		if (menu_exec(r) != 0)
+			menu_exec(a);
 		return;
 	}
 	if ((pid = menu_relay_pid()) != 0) {
