@@ -113,6 +113,7 @@ struct client {
 	int nudp;
 	int failed;
 	int lost;               /* the control connection is gone: no more phases */
+	char bar_label[32], bar_extra[32];
 };
 
 /* ---- progress on a terminal ---- */
@@ -135,15 +136,22 @@ bar(struct client *c, const char *label, double frac, const char *extra)
 	b[30] = '\0';
 	printf("\r  %-22s [%s] %3d%% %-16s", label, b, (int)(frac * 100 + 0.5), extra ? extra : "");
 	fflush(stdout);
+	snprintf(c->bar_label, sizeof(c->bar_label), "%s", label);
+	snprintf(c->bar_extra, sizeof(c->bar_extra), "%s", extra && strcmp(extra, "draining") ? extra : "");
 }
 
+/* The phase is over: its bar stays on screen, full, with the last figure. */
 static void
 bar_end(struct client *c)
 {
-	if (c->tty) {
-		printf("\r%78s\r", "");
+	if (c->tty && *c->bar_label) {
+		char extra[sizeof(c->bar_extra)];
+		snprintf(extra, sizeof(extra), "%s", c->bar_extra);
+		bar(c, c->bar_label, 1, extra);
+		printf("\n");
 		fflush(stdout);
 	}
+	c->bar_label[0] = '\0';
 }
 
 /* ---- helpers ---- */
@@ -359,6 +367,16 @@ pause_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+static void
+lat_done(struct client *c, const char *label, const struct lt_rtt *r)
+{
+	char x[32];
+
+	snprintf(x, sizeof(x), r->received ? "avg %.3f ms" : "no answer", lt_rtt_avg(r));
+	bar(c, label, 1, x);
+	bar_end(c);
+}
+
 static int
 phase_latency(struct client *c)
 {
@@ -378,6 +396,7 @@ phase_latency(struct client *c)
 			lt_rtt_lost(&c->conn);
 		pause_ms(50);
 	}
+	lat_done(c, "latency: tcp connect", &c->conn);
 	if (bare.ss_family == AF_INET6)
 		((struct sockaddr_in6 *)&bare)->sin6_port = 0;
 	else
@@ -400,9 +419,10 @@ phase_latency(struct client *c)
 			pause_ms(50);
 		}
 		close(fd);
+		lat_done(c, "latency: icmp echo", &c->icmp);
 	}
 	for (i = 0; i < c->count; i++) {
-		char line[LT_LINE], err[ERRLEN];
+		char line[LT_LINE], err[ERRLEN] = "echo: control connection lost";
 		int64_t t0 = lt_now_ns();
 		snprintf(label, sizeof(label), "ECHO %d", i);
 		bar(c, "latency: control echo", (double)i / c->count, NULL);
@@ -417,7 +437,7 @@ phase_latency(struct client *c)
 			lt_rtt_lost(&c->echo);
 		pause_ms(20);
 	}
-	bar_end(c);
+	lat_done(c, "latency: control echo", &c->echo);
 	c->have_lat = 1;
 	return 0;
 }

@@ -42,12 +42,12 @@ kill "${T_PIDS[-1]}"; wait "${T_PIDS[-1]}" 2>/dev/null
 spawn "$XWPF" linktest --server --listen 127.0.0.1:"$P" --max-clients 1 --max-rate 100M --quiet
 wait_port 127.0.0.1 "$P" || { fail "server did not restart"; finish; }
 python3 "$tools/lt_proto.py" 127.0.0.1 "$P" version limits spoof=127.0.0.2 | tag
-python3 "$tools/lt_proto.py" 127.0.0.1 "$P" hold=3 > "$T_DIR/hold" &
+spawn python3 "$tools/lt_proto.py" 127.0.0.1 "$P" hold=20 > "$T_DIR/hold"
 holder=$!
-wait_for 5 grep -q "session held" "$T_DIR/hold"
+wait_for 20 grep -q "session held" "$T_DIR/hold" || fail "the holding session did not start: $(cat "$T_DIR/hold")"
 "$XWPF" linktest 127.0.0.1:"$P" --only info > /dev/null 2> "$T_DIR/e"; check_eq "second client while one is held: exit 1" 1 $?
 grep -q "already serves 1 clients" "$T_DIR/e" && ok "busy server says so" || fail "busy message: $(cat "$T_DIR/e")"
-wait "$holder"
+kill "$holder"; wait "$holder" 2>/dev/null
 
 # through a relay chain: the client only knows the relay's port
 R=$(free_port)
