@@ -10,7 +10,7 @@ E=$(python3 "$PEER" freerange 4)
 args=()
 for i in 0 1 2 3; do args+=(--tcp 127.0.0.1:$((E + i)) --udp 127.0.0.1:$((E + i))); done
 spawn python3 "$PEER" serve --mode port "${args[@]}"
-wait_port 127.0.0.1 $((E + 3)) || fail "servers did not start"
+for i in 0 1 2 3; do wait_port 127.0.0.1 $((E + i)) || fail "server on $((E + i)) did not start"; done
 
 got_port() { timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1 && cat <&3" 2>/dev/null; }
 
