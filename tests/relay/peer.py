@@ -29,11 +29,22 @@ def payload(size, seed=1):
 
 REPLY_TAIL = payload(1 << 20, 7)
 
-def serve_tcp(addr, mode):
+def bind_tcp(addr):
     h, p = hp(addr)
     s = socket.socket(family(h), socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((h, p)); s.listen(1024)
+    return s
+
+def bind_udp(addr):
+    h, p = hp(addr)
+    s = socket.socket(family(h), socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    s.bind((h, p))
+    return s
+
+def serve_tcp(s, mode):
+    p = s.getsockname()[1]
     def handle(c, a):
         try:
             if mode == 'whoami':
@@ -59,11 +70,7 @@ def serve_tcp(addr, mode):
         c, a = s.accept()
         threading.Thread(target=handle, args=(c, a), daemon=True).start()
 
-def serve_udp(addr):
-    h, p = hp(addr)
-    s = socket.socket(family(h), socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-    s.bind((h, p))
+def serve_udp(s):
     while True:
         d, a = s.recvfrom(70000)
         s.sendto(d, a)
@@ -76,8 +83,10 @@ def cmd_serve(args):
         elif args[i] == '--udp': udp.append(args[i + 1]); i += 2
         elif args[i] == '--mode': mode = args[i + 1]; i += 2
         else: sys.exit('serve: bad argument ' + args[i])
-    for a in tcp: threading.Thread(target=serve_tcp, args=(a, mode), daemon=True).start()
-    for a in udp: threading.Thread(target=serve_udp, args=(a,), daemon=True).start()
+    # bind everything first: once one port answers, all do
+    ts = [bind_tcp(a) for a in tcp]; us = [bind_udp(a) for a in udp]
+    for s in ts: threading.Thread(target=serve_tcp, args=(s, mode), daemon=True).start()
+    for s in us: threading.Thread(target=serve_udp, args=(s,), daemon=True).start()
     while True: time.sleep(3600)
 
 def connect(h, p, timeout=20):
