@@ -48,6 +48,8 @@ wait_for 20 grep -q "session held" "$T_DIR/hold" || fail "the holding session di
 "$XWPF" linktest 127.0.0.1:"$P" --only info > /dev/null 2> "$T_DIR/e"; check_eq "second client while one is held: exit 1" 1 $?
 grep -q "already serves 1 clients" "$T_DIR/e" && ok "busy server says so" || fail "busy message: $(cat "$T_DIR/e")"
 kill "$holder"; wait "$holder" 2>/dev/null
+served() { "$XWPF" linktest 127.0.0.1:"$P" --only info > /dev/null 2>&1; }
+wait_for 10 served || fail "the server did not free the held session's slot"
 
 # through a relay chain: the client only knows the relay's port
 R=$(free_port)
