@@ -9,6 +9,7 @@ MODE  accept   accept and close at once (a plain TCP check passes)
       greet    send "+OK ready\\r\\n" at once (expect-only checks)
       trickle  send "+PON" one byte every 0.4 s, never the final "G"
       full     listen with a full accept queue: SYNs are dropped, connects hang
+      id       send PORT and a newline, then close (who answered, behind a relay)
 Writes READYFILE (if given) once it listens. Runs until killed.
 """
 import socket
@@ -81,6 +82,13 @@ if ready:
 while True:
     c, _ = s.accept()
     if mode == "accept":
+        c.close()
+        continue
+    if mode == "id":
+        try:
+            c.sendall(b"%d\n" % port)
+        except OSError:
+            pass
         c.close()
         continue
     threading.Thread(target=handle, args=(c,), daemon=True).start()
