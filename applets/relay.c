@@ -17,6 +17,7 @@
 
 #include "applet.h"
 #include "ev.h"
+#include "hc.h"
 #include "log.h"
 #include "net.h"
 #include "paths.h"
@@ -293,7 +294,36 @@ struct mainctx {
 	int files;             /* pidfile and stats are ours */
 	int64_t started;
 	int exit_code;
+	struct stat health_st;  /* the health file as last read */
 };
+
+/* The health applet rewrites its state file atomically: a new inode or
+ * mtime means new up/down bits for the balancers. */
+static void
+check_health(struct mainctx *m)
+{
+	struct stat sb;
+	struct hc_state hs = { 0 };
+	char err[ERRLEN];
+
+	if (stat(path_get(PATH_HEALTH), &sb) < 0) {
+		if (m->health_st.st_ino) {   /* removed: every backend counts as up again */
+			memset(&m->health_st, 0, sizeof(m->health_st));
+			rt_health(m->rt, &hs);
+		}
+		return;
+	}
+	if (sb.st_ino == m->health_st.st_ino && sb.st_mtim.tv_sec == m->health_st.st_mtim.tv_sec &&
+	    sb.st_mtim.tv_nsec == m->health_st.st_mtim.tv_nsec && sb.st_size == m->health_st.st_size)
+		return;
+	m->health_st = sb;
+	if (hc_state_load(path_get(PATH_HEALTH), &hs, err) < 0) {
+		log_warn("health state ignored: %s", err);
+		return;
+	}
+	log_debug("health state: %zu entries", hs.n);
+	rt_health(m->rt, &hs);
+}
 
 static void
 apply_global(const struct store_global *g)
@@ -352,6 +382,7 @@ on_stats(struct ev_loop *l, struct ev_timer *t)
 {
 	struct mainctx *m = t->arg;
 
+	check_health(m);
 	write_stats(m);
 	ev_timer_set(l, t, ev_now(l) + 1000);
 }
@@ -497,6 +528,7 @@ relay_main(int argc, char **argv)
 		goto out;
 	}
 	ev_timer_init(&m.stats, on_stats, &m);
+	check_health(&m);
 	write_stats(&m);
 	ev_timer_set(m.loop, &m.stats, ev_now(m.loop) + 1000);
 	ev_run(m.loop);

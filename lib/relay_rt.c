@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "hc.h"
 #include "json.h"
 #include "log.h"
 #include "resolve.h"
@@ -29,8 +30,14 @@
 
 struct rt_conf rt_conf = { 1, 0, 1 << 20, 64, 8192, NULL };
 
+struct rt_health {
+	int refs;
+	struct hc_state s;
+};
+
 struct rt {
 	int nworkers;
+	struct rt_health *health;   /* the latest, re-sent after each reload */
 	struct rt_worker *w;
 	struct rt_rule **rules;
 	size_t nrules;
@@ -379,16 +386,22 @@ group_open(struct rt *rt, struct rt_rule *r, struct rt_lgroup *g, int only, char
 
 /* ---- workers ---- */
 
+static void health_unref(struct rt_health *h);
+
 static void
-send_msg(struct rt_worker *w, enum rt_msg_type type, struct rt_lsn *l, struct rt_rule *r)
+send_msg_h(struct rt_worker *w, enum rt_msg_type type, struct rt_lsn *l, struct rt_rule *r,
+    struct rt_health *h)
 {
 	struct rt_msg *m = calloc(1, sizeof(*m));
 
 	if (!m) {   /* cannot tell the worker: keep going, the listener stays as it was */
 		if (r)
 			rt_rule_unref(r);
+		if (h)
+			health_unref(h);
 		return;
 	}
+	m->h = h;
 	m->type = type;
 	m->l = l;
 	m->r = r;
@@ -402,6 +415,12 @@ send_msg(struct rt_worker *w, enum rt_msg_type type, struct rt_lsn *l, struct rt
 }
 
 static void
+send_msg(struct rt_worker *w, enum rt_msg_type type, struct rt_lsn *l, struct rt_rule *r)
+{
+	send_msg_h(w, type, l, r, NULL);
+}
+
+static void
 poke(struct rt_worker *w)
 {
 	uint64_t one = 1;
@@ -409,6 +428,29 @@ poke(struct rt_worker *w)
 	if (write(w->efd, &one, sizeof(one)) < 0) {
 		/* EAGAIN: already poked */
 	}
+}
+
+static void
+health_unref(struct rt_health *h)
+{
+	if (h && __atomic_sub_fetch(&h->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		hc_state_free(&h->s);
+		free(h);
+	}
+}
+
+/* The balancers this worker uses are those of its listeners' rules. */
+static void
+health_apply(struct rt_worker *w, struct rt_health *h)
+{
+	struct rt_lsn *ls;
+	struct rt_rule *last = NULL;
+
+	for (ls = w->lsns; ls; ls = ls->lnext)
+		if (ls->rule != last) {
+			last = ls->rule;
+			hc_state_apply(&h->s, ls->rule->r->name, ls->rule->lb[w->id]);
+		}
 }
 
 static void
@@ -514,6 +556,10 @@ worker_msgs(struct ev_loop *l, struct ev_io *io, unsigned events)
 		case RT_DEL:
 			lsn_del(w, m->l);
 			break;
+		case RT_HEALTH:
+			health_apply(w, m->h);
+			health_unref(m->h);
+			break;
 		case RT_STOP:
 			while (w->lsns)
 				lsn_del(w, w->lsns);
@@ -555,6 +601,8 @@ worker_cleanup(struct rt_worker *w)
 			free(m->l);
 		} else if (m->r)
 			rt_rule_unref(m->r);
+		if (m->h)
+			health_unref(m->h);
 		free(m);
 	}
 	conn_worker_free(w);
@@ -921,6 +969,11 @@ rt_apply(struct rt *rt, struct store *caller_st, char *err)
 			g->lsn = NULL;
 		}
 	}
+	if (rt->health)   /* new rules start with what the health checks know */
+		for (i = 0; i < (size_t)nw; i++) {
+			__atomic_add_fetch(&rt->health->refs, 1, __ATOMIC_RELAXED);
+			send_msg_h(&rt->w[i], RT_HEALTH, NULL, NULL, rt->health);
+		}
 	for (i = 0; i < (size_t)nw; i++)
 		poke(&rt->w[i]);
 	for (i = 0; i < rt->nrules; i++)
@@ -962,6 +1015,27 @@ out:
 }
 
 void
+rt_health(struct rt *rt, struct hc_state *hs)
+{
+	struct rt_health *h = calloc(1, sizeof(*h));
+	int k;
+
+	if (!h) {
+		hc_state_free(hs);
+		return;
+	}
+	h->s = *hs;
+	memset(hs, 0, sizeof(*hs));
+	h->refs = 1 + rt->nworkers;
+	health_unref(rt->health);
+	rt->health = h;
+	for (k = 0; k < rt->nworkers; k++) {
+		send_msg_h(&rt->w[k], RT_HEALTH, NULL, NULL, h);
+		poke(&rt->w[k]);
+	}
+}
+
+void
 rt_free(struct rt *rt)
 {
 	size_t i;
@@ -990,6 +1064,7 @@ rt_free(struct rt *rt)
 	}
 	free(rt->rules);
 	free(rt->w);
+	health_unref(rt->health);
 	res_free(rt_conf.res);
 	rt_conf.res = NULL;
 	free(rt);

@@ -60,6 +60,7 @@ struct rt_remote {
 
 struct rt_lsn;
 struct rt_worker;
+struct rt_health;
 struct conn;
 struct conn_hooks;
 
@@ -109,11 +110,12 @@ struct rt_lsn {
 	int zombie;
 };
 
-enum rt_msg_type { RT_ADD, RT_DEL, RT_SET, RT_STOP };
+enum rt_msg_type { RT_ADD, RT_DEL, RT_SET, RT_STOP, RT_HEALTH };
 struct rt_msg {
 	enum rt_msg_type type;
 	struct rt_lsn *l;
 	struct rt_rule *r;       /* RT_SET: new rule (a reference moves with it) */
+	struct rt_health *h;     /* RT_HEALTH: a reference */
 	struct rt_msg *next;
 };
 
@@ -188,6 +190,10 @@ size_t rt_nlisteners(const struct rt *rt);
 int rt_nworkers(const struct rt *rt);
 /* The stats file (JSON, one rule per line), written atomically, mode 0644. */
 int rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, char *err);
+/* Health state from the health applet's file: every worker's balancers take
+ * it (lb_set_health), now and after each reload. Takes ownership of *hs. */
+struct hc_state;
+void rt_health(struct rt *rt, struct hc_state *hs);
 /* Stop accepting, close every connection, join the workers, free. */
 void rt_free(struct rt *rt);
 

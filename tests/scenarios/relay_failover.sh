@@ -7,12 +7,18 @@
 . "$(dirname "$0")/../relay/common.sh"
 need python3
 
-E=$(free_port); DEAD=$(free_port)
+E=$(free_port); DEAD=$(free_port); PA=$(free_port); PB=$(free_port)
 spawn python3 "$PEER" serve --tcp 127.0.0.1:$E --udp 127.0.0.1:$E
+spawn python3 "$PEER" serve --mode port --tcp 127.0.0.1:$PA --tcp 127.0.0.1:$PB
 wait_port 127.0.0.1 $E || fail "echo server did not start"
+wait_port 127.0.0.1 $PA || fail "port server did not start"
+HEALTH=$XWPF_ROOT/var/lib/xwpf/health
+mkdir -p "${HEALTH%/*}"
+got_port() { timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1 && cat <&3" 2>/dev/null; }
 
 for mode in $(relay_modes); do
-	L1=$(free_port); L2=$(free_port); L3=$(free_port); L4=$(free_port)
+	L1=$(free_port); L2=$(free_port); L3=$(free_port); L4=$(free_port); L5=$(free_port)
+	rm -f "$HEALTH"
 	cat > "$CONF" <<EOT
 [global]
 workers = 2
@@ -33,6 +39,11 @@ idle_timeout = 1
 [rule down]
 listen = 127.0.0.1:$L4
 remote = 127.0.0.1:$DEAD
+[rule health]
+listen = 127.0.0.1:$L5
+remote = 127.0.0.1:$PA
+remote = 127.0.0.1:$PB
+balance = failover
 EOT
 	start_relay $mode || continue
 	peer_check "$mode: dead first backend, next one serves" "tcp 127.0.0.1 $L1 1000,100000,1"
@@ -47,6 +58,16 @@ print("closed" if s.recv(1) == b"" else "data")' $L3 2>&1)
 	check_eq "$mode: idle timeout closes a silent connection" closed "$out"
 	check "$mode: all backends down: the client gets EOF" bash -c \
 	    "exec 3<>/dev/tcp/127.0.0.1/$L4 && test -z \"\$(timeout 5 cat <&3)\""
+	# active health: the health applet's state file marks the first backend down
+	check_eq "$mode: failover: the first backend takes the traffic" $PA "$(got_port $L5)"
+	printf 'health 127.0.0.1:%s down 2 0 1 1 refused\nhealth 127.0.0.1:%s up 0 2 1 1 ok\n' $PA $PB > "$HEALTH.tmp"
+	mv "$HEALTH.tmp" "$HEALTH"
+	sleep 1.5   # the relay looks at the file once a second
+	check_eq "$mode: marked down by the health state: the next backend serves" $PB "$(got_port $L5)"
+	printf 'health 127.0.0.1:%s up 0 2 1 2 ok\n' $PA > "$HEALTH.tmp"
+	mv "$HEALTH.tmp" "$HEALTH"
+	sleep 1.5
+	check_eq "$mode: back up: the first backend again" $PA "$(got_port $L5)"
 	wait_stats
 	load_stats next
 	check_eq "$mode: failover rule: no client failed" 0 "${S[connect_fail]:-}"
