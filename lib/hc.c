@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -288,6 +289,73 @@ hc_state_apply(const struct hc_state *s, const char *rule, struct lb *lb)
 		down += !up;
 	}
 	return down;
+}
+
+static const char *
+base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+int
+hc_watch_open(const char *path)
+{
+	char dir[512], *slash;
+	int fd, saved;
+
+	if (str_copy(dir, sizeof(dir), path) < 0)
+		return -1;
+	if (!(slash = strrchr(dir, '/')))
+		strcpy(dir, ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (mkdir_p(dir, 0755) < 0)
+		return -1;
+	if ((fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
+		return -1;
+	/* the writer renames a new file over the old one: IN_MOVED_TO */
+	if (inotify_add_watch(fd, dir, IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE | IN_MOVED_FROM) < 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+int
+hc_watch_changed(int fd, const char *path)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const char *name = base_name(path);
+	int changed = 0;
+	ssize_t n;
+
+	for (;;) {
+		char *p;
+
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return changed;
+			return -1;
+		}
+		if (n == 0)
+			return changed;
+		for (p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)(void *)p;
+
+			if ((ev->mask & IN_Q_OVERFLOW) || (ev->len && strcmp(ev->name, name) == 0))
+				changed = 1;
+			p += sizeof(*ev) + ev->len;
+		}
+	}
 }
 
 /* ---------------------------------------------------------------- hosts */

@@ -99,6 +99,14 @@ struct lb;
  * the state does not know is up). Returns how many are down. */
 int hc_state_apply(const struct hc_state *s, const char *rule, struct lb *lb);
 
+/* For the relay: an inotify descriptor (non-blocking, close-on-exec) on the
+ * state file's directory (created if missing), readable when something in it
+ * changes; -1 with errno. hc_watch_changed drains it and says whether the
+ * state file itself was replaced or removed (1), not (0), or -1 on error;
+ * then hc_state_load + hc_state_apply on each worker's lb. */
+int hc_watch_open(const char *path);
+int hc_watch_changed(int fd, const char *path);
+
 /* ---- the checks ---- */
 struct hc_dns;
 

@@ -1,5 +1,6 @@
 /* lib/hc.c without sockets: state file, hysteresis, escapes, codes, hosts from a store. */
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "t.h"
 #include "hc.h"
@@ -127,6 +128,25 @@ test_save(void)
 	CHECK(hc_state_load(path, &s2, err) == 0 && s2.n == 1 && !s2.v[0].up && s2.v[0].fails == 5 &&
 	    s2.v[0].reason == HC_READ_TIMEOUT, "and it loads back");
 	hc_state_free(&s2);
+	{
+		int wfd = hc_watch_open(path);
+		char other[160];
+		FILE *f;
+
+		CHECK(wfd >= 0, "hc_watch_open");
+		CHECK(hc_watch_changed(wfd, path) == 0, "nothing changed yet");
+		snprintf(other, sizeof(other), "%s.lock", path);
+		if ((f = fopen(other, "w")))
+			fclose(f);
+		CHECK(hc_watch_changed(wfd, path) == 0, "another file in the directory is not a change");
+		e.fails = 6;
+		hc_state_save(path, &s, err);
+		CHECK(hc_watch_changed(wfd, path) == 1, "an atomic replace is seen");
+		CHECK(hc_watch_changed(wfd, path) == 0, "and drained");
+		unlink(path);
+		CHECK(hc_watch_changed(wfd, path) == 1, "a removal is seen");
+		close(wfd);
+	}
 	{
 		char cmd[200];
 
