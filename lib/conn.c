@@ -205,6 +205,9 @@ conn_close(struct conn *c, const char *why)
 			buf_put(c->w, h->buf);
 		h->buf = NULL;
 	}
+	if (c->rule->hooks && c->rule->hooks->free)
+		c->rule->hooks->free(c);
+	c->tun = NULL;
 	CTR_SUB(ctr(c)->tcp_active, 1);
 	if (c->counted_remote)
 		CTR_SUB(c->rule->rem[c->backend].w[c->w->id].active, 1);
@@ -303,17 +306,22 @@ flow_out(struct conn *c, struct half *src)
 static void
 shut_wr(struct half *dst)
 {
-	if (dst->fl & H_WRSHUT)
+	if (dst->fl & H_WRSHUT) {
+		if ((dst->fl & H_WRFLUSH) && dst->codec->shutdown_wr(dst) != 1)
+			dst->fl &= ~(unsigned)H_WRFLUSH;
 		return;
+	}
 	dst->fl |= H_WRSHUT;
+	if (dst->codec && dst->codec->shutdown_wr) {   /* a codec may owe a close frame, records */
+		if (dst->codec->shutdown_wr(dst) == 1)
+			dst->fl |= H_WRFLUSH;
+		return;
+	}
 	/* the other way already ended and was flushed: the pair closes right
 	 * now, and close() sends the FIN (its receive queue is drained) */
 	if ((dst->fl & H_RDEOF) && !pending(dst) && (dst->dst->fl & H_WRSHUT))
 		return;
-	if (dst->codec && dst->codec->shutdown_wr)
-		dst->codec->shutdown_wr(dst);
-	else
-		shutdown(dst->fd, SHUT_WR);
+	shutdown(dst->fd, SHUT_WR);
 }
 
 /* Move bytes from src to src->dst: -1 error, 0 waiting, 1 budget spent. */
@@ -385,7 +393,8 @@ pump(struct conn *c)
 		conn_close(c, "server side error");
 		return;
 	}
-	if ((c->cli.fl & H_RDEOF) && (c->srv.fl & H_WRSHUT) && (c->srv.fl & H_RDEOF) && (c->cli.fl & H_WRSHUT)) {
+	if ((c->cli.fl & H_RDEOF) && (c->srv.fl & H_WRSHUT) && (c->srv.fl & H_RDEOF) && (c->cli.fl & H_WRSHUT) &&
+	    !((c->cli.fl | c->srv.fl) & H_WRFLUSH)) {
 		conn_close(c, NULL);
 		return;
 	}
@@ -505,11 +514,11 @@ try_connect(struct conn *c)
 		}
 		memset(&o, 0, sizeof(o));
 		o.dst = &dst;
-		o.type = SOCK_STREAM;
+		o.type = c->dgram ? SOCK_DGRAM : SOCK_STREAM;
 		o.through = r->r->through.host;
 		o.through_port = r->r->through.port;
 		o.iface = r->r->interface;
-		o.mptcp = (r->r->mptcp & MPTCP_SEND) != 0;
+		o.mptcp = !c->dgram && (r->r->mptcp & MPTCP_SEND) != 0;
 		o.so = &r->so;
 		fd = net_connect(&o, &refused, err);
 		if (refused && !__atomic_exchange_n(&mptcp_refused_logged, 1, __ATOMIC_RELAXED))
@@ -557,10 +566,14 @@ half_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 	struct conn *c = h->c;
 
 	(void)l;
-	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-		h->fl |= H_CANRD;
-	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
-		h->fl |= H_CANWR;
+	if (h->codec && h->codec->ready && c->st == CS_PUMP)
+		h->codec->ready(h, events);
+	else {
+		if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+			h->fl |= H_CANRD;
+		if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+			h->fl |= H_CANWR;
+	}
 	switch (c->st) {
 	case CS_PUMP:
 		pump(c);
@@ -603,7 +616,8 @@ conn_timer(struct ev_loop *l, struct ev_timer *t)
 
 	switch (c->st) {
 	case CS_PREREAD:
-		conn_close(c, "no PROXY header in time");
+		conn_close(c, c->rule->hooks && c->rule->hooks->expired ? c->rule->hooks->expired(c) :
+		    "no PROXY header in time");
 		break;
 	case CS_RESOLVE:
 		CTR_ADD(ctr(c)->connect_fail, 1);

@@ -37,6 +37,7 @@ enum {
 	H_WRSHUT = 2,    /* we shut down writing toward this half */
 	H_CANRD = 4,     /* edge seen, EAGAIN not yet met */
 	H_CANWR = 8,
+	H_WRFLUSH = 16,  /* a codec still flushing before its end of stream */
 };
 
 struct half;
@@ -48,8 +49,13 @@ struct conn_codec {
 	const char *name;
 	ssize_t (*recv)(struct half *h, void *buf, size_t len);
 	ssize_t (*send)(struct half *h, const void *buf, size_t len);
-	int (*shutdown_wr)(struct half *h);   /* end of stream toward the peer */
+	/* End of stream toward the peer: 0 done, 1 still flushing (called
+	 * again on each pump; the pair does not close before it is done). */
+	int (*shutdown_wr)(struct half *h);
 	void (*free)(struct half *h);
+	/* The fd signalled events: push out what the codec holds and set
+	 * H_CANRD / H_CANWR as it sees fit (NULL: the plain socket rules). */
+	void (*ready)(struct half *h, unsigned events);
 };
 
 struct conn_pipe {
@@ -82,6 +88,10 @@ struct conn_hooks {
 	int (*connected)(struct conn *c);
 	/* Set h->codec on either half (forces copy mode). */
 	int (*attach)(struct conn *c);
+	/* The pre-read deadline passed: the reason to log (NULL: the default). */
+	const char *(*expired)(struct conn *c);
+	/* conn_close: free c->tun (after the halves' codecs). */
+	void (*free)(struct conn *c);
 };
 
 enum conn_state { CS_PREREAD, CS_RESOLVE, CS_CONNECTING, CS_PUMP, CS_CLOSED };
@@ -100,6 +110,8 @@ struct conn {
 	int64_t last_act;
 	struct ev_timer tm;
 	unsigned nosplice : 1, zombie : 1;
+	unsigned dgram : 1;         /* the remote is a UDP socket (datagrams framed in a tunnel) */
+	void *tun;                  /* hooks' state (tunnel.c) */
 	struct conn *next, *prev;   /* worker's live list or zombie/dns list */
 };
 
