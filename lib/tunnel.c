@@ -1,0 +1,764 @@
+/*
+ * Tunnel ends (TLS, WebSocket, both) on non-blocking sockets, and the
+ * per-rule tunnel settings. The relay's hooks and codecs that use them are
+ * in tunnel_conn.c; UDP associations through tunnels in tunnel_udp.c.
+ *
+ * Layers: the socket, then TLS when configured (records pumped by
+ * tls_pump, plaintext through the engine's recvapp/sendapp buffers), then
+ * WebSocket when configured (frames built and parsed by ws.c). ll_read and
+ * ll_write are the "lower layer" (TLS plaintext or the socket) that the
+ * WebSocket code and the plain-TLS stream both use.
+ */
+#include "tunnel.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "log.h"
+#include "pp.h"
+#include "util.h"
+#include "ws.h"
+
+#define ERR(...) do { if (err) snprintf(err, ERRLEN, __VA_ARGS__); } while (0)
+#define WS_TLS_FRAME (16384 - WS_HDR_MAX)   /* one frame per TLS record */
+
+enum { PH_PRE, PH_TLS, PH_WS_REQ, PH_WS_HEAD, PH_OPEN, PH_FAIL };
+
+static const unsigned char zero_key[4] = { 0, 0, 0, 0 };
+static const char *udp_alpn[] = { TUN_UDP_ALPN };
+
+struct tun_end {
+	const struct tun_side *s;
+	int server, udp, phase;
+	struct tls_conn *tls;
+	int tls_eof;
+	unsigned char praw[PP_ENC_MAX];      /* raw bytes before everything (PROXY header) */
+	size_t praw_off, praw_len;
+	char key[WS_KEY_LEN + 1];
+	char *head;                          /* handshake head being read */
+	size_t head_len;
+	unsigned char *left;                 /* frame bytes that came with the head */
+	size_t left_off, left_len;
+	unsigned char *ctl;                  /* raw bytes for a frame boundary: request, 101, pong, close */
+	size_t ctl_off, ctl_len;
+	unsigned char fh[WS_HDR_MAX];        /* the current data frame's header */
+	size_t fh_off, fh_len;
+	uint64_t frame_left;                 /* its payload not yet written */
+	struct ws_dec dec;
+	int peer_closed, close_sent, fin_sent;
+	char err[ERRLEN];
+};
+
+/* ---- rule settings ---- */
+
+int
+tunnel_rule_wanted(const struct store_rule *r)
+{
+	return *r->listen_transport || *r->remote_transport || r->proxy_send != PROXY_NONE || r->proxy_accept;
+}
+
+unsigned
+tunnel_listen_protos(const struct store_rule *r)
+{
+	unsigned p = r->protocols;
+
+	if (*r->listen_transport && (p & PROTO_UDP))
+		p = (p & ~(unsigned)PROTO_UDP) | PROTO_TCP;
+	return p;
+}
+
+long
+tunnel_preread_ms(const struct tunnel_rule *t)
+{
+	return t->proxy_accept ? t->proxy_ms : t->handshake_ms;
+}
+
+void
+tunnel_rule_free(struct tunnel_rule *t)
+{
+	if (!t)
+		return;
+	tls_server_free(t->lsn.tls_srv);
+	tls_client_free(t->rem.tls_cli);
+	tls_client_free(t->rem.tls_cli_udp);
+	free(t);
+}
+
+struct tunnel_rule *
+tunnel_rule_new(const struct store_rule *r, long handshake_ms, long proxy_ms, char *err)
+{
+	struct tunnel_rule *t;
+	char e2[ERRLEN];
+
+	if (err)
+		*err = '\0';
+	if (!tunnel_rule_wanted(r))
+		return NULL;
+	if (!(t = calloc(1, sizeof(*t)))) {
+		ERR("out of memory");
+		return NULL;
+	}
+	snprintf(t->name, sizeof(t->name), "%s", r->name);
+	t->proxy_send = r->proxy_send;
+	t->proxy_accept = r->proxy_accept;
+	t->protocols = r->protocols;
+	t->handshake_ms = handshake_ms > 0 ? handshake_ms : 10000;
+	t->proxy_ms = proxy_ms > 0 ? proxy_ms : 5000;
+	if (*r->listen_transport) {
+		if (transport_parse(r->listen_transport, TRANSPORT_SERVER, &t->lsn.t, e2) < 0) {
+			ERR("rule %s: %s", r->name, e2);
+			goto fail;
+		}
+		t->lsn.on = t->lsn.t.ws || t->lsn.t.tls;
+		if (t->lsn.t.tls) {
+			if (!(t->lsn.tls_srv = tls_server_new(&t->lsn.t, e2))) {
+				ERR("rule %s: listen_transport: %s", r->name, e2);
+				goto fail;
+			}
+			snprintf(t->pin, sizeof(t->pin), "%s", tls_server_pin(t->lsn.tls_srv));
+			log_info("rule %s: TLS certificate pin %s (on the relay side: remote_transport = "
+			    "tls;sni=NAME;pin=%s)", r->name, t->pin, t->pin);
+		}
+	}
+	if (*r->remote_transport) {
+		if (transport_parse(r->remote_transport, TRANSPORT_CLIENT, &t->rem.t, e2) < 0) {
+			ERR("rule %s: %s", r->name, e2);
+			goto fail;
+		}
+		t->rem.on = t->rem.t.ws || t->rem.t.tls;
+		if (t->rem.t.tls) {
+			struct transport u = t->rem.t;
+
+			if (!(t->rem.tls_cli = tls_client_new(&t->rem.t, NULL, e2))) {
+				ERR("rule %s: remote_transport: %s", r->name, e2);
+				goto fail;
+			}
+			if (!t->rem.t.ws && (r->protocols & PROTO_UDP)) {
+				snprintf(u.alpn, sizeof(u.alpn), "%s", TUN_UDP_ALPN);
+				if (!(t->rem.tls_cli_udp = tls_client_new(&u, NULL, e2))) {
+					ERR("rule %s: remote_transport: %s", r->name, e2);
+					goto fail;
+				}
+			}
+		}
+	}
+	return t;
+fail:
+	tunnel_rule_free(t);
+	return NULL;
+}
+
+int
+tunnel_rule_pin(const struct store_rule *r, char out[TLS_PIN_STRLEN], char *err)
+{
+	struct transport t;
+	char cert[4096], key[4096], e2[ERRLEN];
+
+	*out = '\0';
+	if (!*r->listen_transport)
+		return 0;
+	if (transport_parse(r->listen_transport, TRANSPORT_SERVER, &t, e2) < 0) {
+		ERR("%s", e2);
+		return -1;
+	}
+	if (!t.tls)
+		return 0;
+	if (*t.cert)
+		return tls_pin_file(t.cert, out, err);
+	if (tls_selfsigned(t.servername, cert, key, sizeof(cert), err) < 0)
+		return -1;
+	return tls_pin_file(cert, out, err);
+}
+
+/* ---- an end ---- */
+
+static int
+fail(struct tun_end *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+fail(struct tun_end *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e->phase != PH_FAIL) {
+		va_start(ap, fmt);
+		vsnprintf(e->err, sizeof(e->err), fmt, ap);
+		va_end(ap);
+		e->phase = PH_FAIL;
+	}
+	errno = EPROTO;
+	return -1;
+}
+
+struct tun_end *
+tun_end_new(const struct tun_side *s, int server, int udp, char *err)
+{
+	struct tun_end *e = calloc(1, sizeof(*e));
+
+	if (!e) {
+		ERR("out of memory");
+		return NULL;
+	}
+	e->s = s;
+	e->server = server;
+	e->udp = udp;
+	ws_dec_init(&e->dec);
+	if (s->t.tls) {
+		if (server)
+			e->tls = tls_conn_server(s->tls_srv, 0, err);
+		else
+			e->tls = tls_conn_client(udp && s->tls_cli_udp ? s->tls_cli_udp : s->tls_cli, 0, err);
+		if (!e->tls) {
+			free(e);
+			return NULL;
+		}
+		if (server && !s->t.ws)   /* a relay's UDP streams offer ALPN xwpf-udp */
+			br_ssl_engine_set_protocol_names(tls_engine(e->tls), udp_alpn, 1);
+	}
+	return e;
+}
+
+void
+tun_end_free(struct tun_end *e)
+{
+	if (!e)
+		return;
+	tls_conn_free(e->tls);
+	free(e->head);
+	free(e->left);
+	free(e->ctl);
+	free(e);
+}
+
+int
+tun_end_preamble(struct tun_end *e, const void *p, size_t len)
+{
+	if (e->praw_len + len > sizeof(e->praw)) {
+		errno = ENOSPC;
+		return -1;
+	}
+	memcpy(e->praw + e->praw_len, p, len);
+	e->praw_len += len;
+	return 0;
+}
+
+int
+tun_end_open(const struct tun_end *e)
+{
+	return e->phase == PH_OPEN;
+}
+
+int
+tun_end_udp(const struct tun_end *e)
+{
+	return e->udp;
+}
+
+const char *
+tun_end_err(const struct tun_end *e)
+{
+	return *e->err ? e->err : "tunnel error";
+}
+
+size_t
+tun_end_size(const struct tun_end *e)
+{
+	return sizeof(*e) + (e->tls ? tls_conn_size(e->tls) : 0) + (e->head ? WS_HEAD_MAX + 1 : 0) +
+	    e->left_len + e->ctl_len;
+}
+
+const char *
+tun_end_describe(const struct tun_end *e, char *buf, size_t size)
+{
+	char t[128] = "";
+
+	if (e->tls)
+		tls_describe(e->tls, t, sizeof(t));
+	snprintf(buf, size, "%s%s%s%s", t, e->tls && e->s->t.ws ? " " : "", e->s->t.ws ? "ws" : "",
+	    e->udp ? " (udp)" : "");
+	return buf;
+}
+
+/* ---- the lower layer: TLS plaintext, or the socket ---- */
+
+static int
+tls_step(struct tun_end *e, int fd)
+{
+	unsigned want;
+	char err[ERRLEN];
+	int r = tls_pump(e->tls, fd, NULL, &want, err);
+
+	if (r == TLS_ERR)
+		return fail(e, "%s", err);
+	if (r == TLS_EOF)
+		e->tls_eof = 1;
+	return 0;
+}
+
+static ssize_t
+ll_read(struct tun_end *e, int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+	int pumped = 0;
+	ssize_t n;
+
+	if (!e->tls) {
+		n = recv(fd, buf, len, 0);
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			fail(e, "recv: %s", strerror(errno));
+		return n;
+	}
+	while (got < len) {
+		size_t avail;
+		unsigned char *p = tls_recvapp(e->tls, &avail);
+
+		if (p && avail) {
+			if (avail > len - got)
+				avail = len - got;
+			memcpy((char *)buf + got, p, avail);
+			tls_recvapp_ack(e->tls, avail);
+			got += avail;
+			pumped = 0;
+			continue;
+		}
+		if (pumped || e->tls_eof)
+			break;
+		if (tls_step(e, fd) < 0)
+			return got ? (ssize_t)got : -1;
+		pumped = 1;
+	}
+	if (got)
+		return (ssize_t)got;
+	if (e->tls_eof)
+		return 0;
+	errno = EAGAIN;
+	return -1;
+}
+
+/* flush: close the record now (the end of a frame or a write) */
+static ssize_t
+ll_write(struct tun_end *e, int fd, const void *buf, size_t len, int flush)
+{
+	br_ssl_engine_context *eng;
+	unsigned char *p;
+	size_t room;
+	ssize_t n;
+
+	if (!e->tls) {
+		n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			fail(e, "send: %s", strerror(errno));
+		return n;
+	}
+	eng = tls_engine(e->tls);
+	p = br_ssl_engine_sendapp_buf(eng, &room);
+	if (!p || !room) {
+		if (tls_step(e, fd) < 0)
+			return -1;
+		p = br_ssl_engine_sendapp_buf(eng, &room);
+		if (!p || !room) {
+			if (br_ssl_engine_current_state(eng) == BR_SSL_CLOSED)
+				return fail(e, "tls: the connection is closed");
+			errno = EAGAIN;
+			return -1;
+		}
+	}
+	if (room > len)
+		room = len;
+	memcpy(p, buf, room);
+	br_ssl_engine_sendapp_ack(eng, room);
+	if (flush) {
+		br_ssl_engine_flush(eng, 0);
+		if (tls_step(e, fd) < 0)
+			return -1;
+	}
+	return (ssize_t)room;
+}
+
+/* ---- WebSocket ---- */
+
+static int
+queue_ctl(struct tun_end *e, const void *p, size_t len)
+{
+	unsigned char *n = realloc(e->ctl, e->ctl_len + len);
+
+	if (!n)
+		return -1;
+	memcpy(n + e->ctl_len, p, len);
+	e->ctl = n;
+	e->ctl_len += len;
+	return 0;
+}
+
+/* 0 flushed, 1 waiting for the socket, -1 error */
+static int
+flush_ctl(struct tun_end *e, int fd)
+{
+	ssize_t n;
+
+	if (e->fh_off < e->fh_len || e->frame_left)
+		return e->ctl_len ? 1 : 0;   /* a data frame is half written: controls wait for its end */
+	while (e->ctl_off < e->ctl_len) {
+		n = ll_write(e, fd, e->ctl + e->ctl_off, e->ctl_len - e->ctl_off, 1);
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 1 : -1;
+		e->ctl_off += (size_t)n;
+	}
+	free(e->ctl);
+	e->ctl = NULL;
+	e->ctl_off = e->ctl_len = 0;
+	return 0;
+}
+
+static int
+queue_frame(struct tun_end *e, unsigned op, const void *p, size_t len)
+{
+	unsigned char f[WS_HDR_MAX + WS_CTL_MAX];
+	ssize_t n = ws_frame(f, sizeof(f), op, p, len, e->server ? NULL : zero_key);
+
+	return n < 0 ? -1 : queue_ctl(e, f, (size_t)n);
+}
+
+static ssize_t
+ws_write(struct tun_end *e, int fd, const void *buf, size_t len)
+{
+	const unsigned char *b = buf;
+	size_t done = 0;
+	ssize_t n;
+	int r = flush_ctl(e, fd);
+
+	if (r < 0)
+		return -1;
+	if (r > 0 && !(e->fh_off < e->fh_len || e->frame_left)) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (!e->frame_left && e->fh_off >= e->fh_len) {
+		size_t flen = e->tls && len > WS_TLS_FRAME ? WS_TLS_FRAME : len;
+
+		e->fh_len = ws_frame_header(e->fh, WS_OP_BIN, flen, e->server ? NULL : zero_key);
+		e->fh_off = 0;
+		e->frame_left = flen;
+	}
+	while (e->fh_off < e->fh_len) {
+		if (!e->tls) {   /* header and payload in one segment */
+			struct iovec iov[2];
+			struct msghdr m;
+			size_t hl = e->fh_len - e->fh_off;
+
+			memset(&m, 0, sizeof(m));
+			iov[0].iov_base = e->fh + e->fh_off;
+			iov[0].iov_len = hl;
+			iov[1].iov_base = (void *)(uintptr_t)b;
+			iov[1].iov_len = len < e->frame_left ? len : (size_t)e->frame_left;
+			m.msg_iov = iov;
+			m.msg_iovlen = 2;
+			n = sendmsg(fd, &m, MSG_NOSIGNAL);
+			if (n < 0) {
+				if (errno != EAGAIN && errno != EINTR)
+					fail(e, "send: %s", strerror(errno));
+				return -1;
+			}
+			if ((size_t)n <= hl)
+				e->fh_off += (size_t)n;
+			else {
+				e->fh_off = e->fh_len;
+				done = (size_t)n - hl;
+				e->frame_left -= done;
+			}
+		} else {
+			n = ll_write(e, fd, e->fh + e->fh_off, e->fh_len - e->fh_off, 0);
+			if (n < 0)
+				return -1;
+			e->fh_off += (size_t)n;
+		}
+	}
+	while (done < len && e->frame_left) {
+		size_t want = len - done < e->frame_left ? len - done : (size_t)e->frame_left;
+
+		n = ll_write(e, fd, b + done, want, 1);
+		if (n < 0) {
+			if (errno == EAGAIN && done)
+				break;
+			return -1;
+		}
+		done += (size_t)n;
+		e->frame_left -= (uint64_t)n;
+	}
+	if (!done) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return (ssize_t)done;
+}
+
+static ssize_t
+ws_read(struct tun_end *e, int fd, void *buf, size_t len)
+{
+	ssize_t n, m;
+
+	for (;;) {
+		if (e->peer_closed)
+			return 0;
+		if (e->left_off < e->left_len) {
+			n = (ssize_t)(e->left_len - e->left_off < len ? e->left_len - e->left_off : len);
+			memcpy(buf, e->left + e->left_off, (size_t)n);
+			e->left_off += (size_t)n;
+			if (e->left_off >= e->left_len) {
+				free(e->left);
+				e->left = NULL;
+				e->left_off = e->left_len = 0;
+			}
+		} else {
+			n = ll_read(e, fd, buf, len);
+			if (n <= 0)
+				return n;
+		}
+		m = ws_decode(&e->dec, buf, (size_t)n);
+		if (m < 0)
+			return fail(e, "ws: %s", e->dec.errmsg ? e->dec.errmsg : "protocol error");
+		if (e->dec.ping_pending) {
+			e->dec.ping_pending = 0;
+			if (!e->close_sent && queue_frame(e, WS_OP_PONG, e->dec.ping, e->dec.ping_len) == 0)
+				(void)flush_ctl(e, fd);
+		}
+		if (e->dec.closed)
+			e->peer_closed = 1;
+		if (m > 0)
+			return m;
+	}
+}
+
+static int
+has_udp_header(char *head, size_t hl)
+{
+	char c = head[hl], *p;
+	int found;
+
+	head[hl] = '\0';
+	p = strcasestr(head, "\n" TUN_UDP_HEADER ":");
+	found = p != NULL;
+	head[hl] = c;
+	return found;
+}
+
+static int
+ws_head(struct tun_end *e, int fd)
+{
+	char err[ERRLEN];
+	size_t hl = 0;
+	ssize_t n;
+
+	if (!e->head && !(e->head = malloc(WS_HEAD_MAX + 1)))
+		return fail(e, "out of memory");
+	for (;;) {
+		enum ws_result r;
+
+		n = ll_read(e, fd, e->head + e->head_len, WS_HEAD_MAX - e->head_len);
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+		if (n == 0)
+			return fail(e, "ws: the peer closed during the WebSocket handshake (%s)", e->server ?
+			    "not a WebSocket client, or it gave up" : "is the exit speaking ws with this host and path?");
+		e->head_len += (size_t)n;
+		*err = '\0';
+		if (e->server)
+			r = ws_server_parse(e->head, e->head_len, e->s->t.host, e->s->t.path, e->key, &hl, err);
+		else
+			r = ws_client_parse(e->head, e->head_len, e->key, &hl, err);
+		if (r == WS_NEED) {
+			if (e->head_len >= WS_HEAD_MAX) {
+				r = WS_BAD;
+				snprintf(err, sizeof(err), "ws: handshake head longer than %d bytes", WS_HEAD_MAX);
+			} else
+				continue;
+		}
+		if (r != WS_OK) {
+			if (e->server) {
+				char reply[512];
+				int rl = ws_http_error(reply, sizeof(reply), r);
+
+				if (rl > 0 && ll_write(e, fd, reply, (size_t)rl, 1) > 0 && e->tls)
+					(void)tls_step(e, fd);
+				shutdown(fd, SHUT_WR);
+				return fail(e, "ws: request refused with HTTP %d: %s", r == WS_NOTFOUND ? 404 :
+				    r == WS_VERSION ? 426 : 400, *err ? err : ws_result_str(r));
+			}
+			return fail(e, "%s", *err ? err : "ws: bad handshake reply");
+		}
+		if (e->server) {
+			char reply[256];
+			int rl = ws_server_reply(reply, sizeof(reply), e->key);
+
+			if (rl < 0 || queue_ctl(e, reply, (size_t)rl) < 0)
+				return fail(e, "out of memory");
+			if (has_udp_header(e->head, hl))
+				e->udp = 1;
+		}
+		if (e->head_len > hl) {
+			if (!(e->left = malloc(e->head_len - hl)))
+				return fail(e, "out of memory");
+			memcpy(e->left, e->head + hl, e->head_len - hl);
+			e->left_len = e->head_len - hl;
+			e->left_off = 0;
+		}
+		free(e->head);
+		e->head = NULL;
+		e->head_len = 0;
+		e->phase = PH_OPEN;
+		if (flush_ctl(e, fd) < 0)
+			return -1;
+		return 1;
+	}
+}
+
+static int
+ws_request(struct tun_end *e)
+{
+	char req[1200];
+	int n;
+
+	if (ws_key_new(e->key) < 0)
+		return fail(e, "ws: no randomness for the key: %s", strerror(errno));
+	n = ws_client_request(req, sizeof(req) - 32, e->s->t.host, e->s->t.path, e->key);
+	if (n < 4)
+		return fail(e, "ws: host= and path= too long for the request");
+	if (e->udp)   /* before the blank line */
+		n = (int)(n - 2) + snprintf(req + n - 2, sizeof(req) - (size_t)n + 2, "%s: 1\r\n\r\n", TUN_UDP_HEADER);
+	if (queue_ctl(e, req, (size_t)n) < 0)
+		return fail(e, "out of memory");
+	return 0;
+}
+
+int
+tun_end_handshake(struct tun_end *e, int fd)
+{
+	ssize_t n;
+
+	if (e->phase == PH_OPEN)
+		return 1;
+	if (e->phase == PH_FAIL)
+		return -1;
+	while (e->praw_off < e->praw_len) {
+		n = send(fd, e->praw + e->praw_off, e->praw_len - e->praw_off, MSG_NOSIGNAL);
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : fail(e, "send: %s", strerror(errno));
+		e->praw_off += (size_t)n;
+	}
+	if (e->phase == PH_PRE)
+		e->phase = e->tls ? PH_TLS : e->server ? PH_WS_HEAD : PH_WS_REQ;
+	if (e->phase == PH_TLS) {
+		if (tls_step(e, fd) < 0)
+			return -1;
+		if (!tls_ready(e->tls)) {
+			if (e->tls_eof)
+				return fail(e, "tls: the peer closed during the handshake");
+			return 0;
+		}
+		if (e->server && !e->s->t.ws) {
+			const char *p = br_ssl_engine_get_selected_protocol(tls_engine(e->tls));
+			e->udp = p && strcmp(p, TUN_UDP_ALPN) == 0;
+		}
+		e->phase = !e->s->t.ws ? PH_OPEN : e->server ? PH_WS_HEAD : PH_WS_REQ;
+	}
+	if (e->phase == PH_WS_REQ) {
+		if (ws_request(e) < 0)
+			return -1;
+		e->phase = PH_WS_HEAD;
+	}
+	if (e->phase == PH_WS_HEAD) {
+		int r = flush_ctl(e, fd);   /* the client's request */
+
+		if (r)
+			return r < 0 ? -1 : 0;
+		return ws_head(e, fd);
+	}
+	return e->phase == PH_OPEN ? 1 : 0;
+}
+
+ssize_t
+tun_end_read(struct tun_end *e, int fd, void *buf, size_t len)
+{
+	if (e->phase != PH_OPEN) {
+		if (e->phase == PH_FAIL)
+			return fail(e, "%s", e->err);
+		errno = EAGAIN;
+		return -1;
+	}
+	return e->s->t.ws ? ws_read(e, fd, buf, len) : ll_read(e, fd, buf, len);
+}
+
+ssize_t
+tun_end_write(struct tun_end *e, int fd, const void *buf, size_t len)
+{
+	if (e->phase != PH_OPEN) {
+		if (e->phase == PH_FAIL)
+			return fail(e, "%s", e->err);
+		errno = EAGAIN;
+		return -1;
+	}
+	if (e->fin_sent)
+		return fail(e, "write after the end of the stream");
+	return e->s->t.ws ? ws_write(e, fd, buf, len) : ll_write(e, fd, buf, len, 1);
+}
+
+int
+tun_end_flush(struct tun_end *e, int fd)
+{
+	int r;
+
+	if (e->phase == PH_FAIL)
+		return -1;
+	if (e->phase != PH_OPEN)
+		return 0;
+	if (e->ctl_len && (r = flush_ctl(e, fd)) != 0)
+		return r;
+	if (e->tls) {
+		if (tls_step(e, fd) < 0)
+			return -1;
+		if (tls_state(e->tls) & BR_SSL_SENDREC)
+			return 1;
+	}
+	return 0;
+}
+
+/* Bytes the reader can have without the socket. */
+int
+tun_end_buffered(struct tun_end *e)
+{
+	size_t n = 0;
+
+	if (e->phase == PH_FAIL || e->left_len > e->left_off || e->peer_closed)
+		return 1;
+	if (e->tls && e->phase == PH_OPEN && tls_recvapp(e->tls, &n) && n)
+		return 1;
+	return 0;
+}
+
+int
+tun_end_shutdown(struct tun_end *e, int fd, int final)
+{
+	int r;
+
+	if (e->fin_sent)
+		return 0;
+	if (e->phase == PH_OPEN) {
+		if (e->s->t.ws && final && !e->close_sent) {
+			unsigned char code[2] = { 1000 >> 8, 1000 & 0xff };
+			e->close_sent = 1;
+			(void)queue_frame(e, WS_OP_CLOSE, code, 2);
+		}
+		r = tun_end_flush(e, fd);
+		if (r > 0)
+			return 1;
+	}
+	e->fin_sent = 1;
+	shutdown(fd, SHUT_WR);
+	return 0;
+}

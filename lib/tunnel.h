@@ -1,0 +1,158 @@
+#ifndef XWPF_TUNNEL_H
+#define XWPF_TUNNEL_H
+
+/*
+ * Tunnels in the relay: the transports of realm's syntax (ws, tls, ws+tls)
+ * on both sides of a rule, the PROXY protocol, and UDP carried through a
+ * tunnel between two xwpf ends. The codecs are lib/tls.c, lib/ws.c and
+ * lib/pp.c; this module drives them without blocking inside the event loop
+ * and plugs them into the relay through the seams of lib/conn.h.
+ *
+ * An end (struct tun_end) is one side of a tunnel on one socket: optional
+ * TLS (BearSSL engine), optional WebSocket above it (realm's handshake and
+ * framing: one binary frame per write, client frames masked with the zero
+ * key as realm does), as a client (relay side: remote_transport) or a
+ * server (exit side: listen_transport). Handshakes have absolute deadlines
+ * (handshake_timeout from the moment they start, never re-armed by a
+ * partial read), so a client that trickles bytes is cut.
+ *
+ * Per rule (the conn_hooks this module installs):
+ *   preread   exit side: the PROXY header (within proxy_timeout, exactly its
+ *             bytes are consumed; anything else closes), then the TLS and
+ *             WebSocket server handshakes (within handshake_timeout), all
+ *             before a backend is chosen. A wrong ws host or path gets an
+ *             HTTP 404, a malformed request 400.
+ *   connected relay side: the PROXY header (v1 or v2) goes first, in clear
+ *             before any TLS ClientHello as realm does; its addresses are the
+ *             accepted header's when the rule accepted one (a chain), else
+ *             the client and the address it connected to (the listener's
+ *             local address, not 0.0.0.0:0).
+ *   attach    the codecs on the client half (server end) and the remote half
+ *             (client end); the client handshake starts at once.
+ *
+ * Half-close: the end of one direction is a TCP FIN (shutdown SHUT_WR)
+ * after every record and frame is out; no close_notify (BearSSL drops what
+ * arrives after it) and no WebSocket close frame unless the other direction
+ * has already ended, so a request/SHUT_WR/reply exchange survives the
+ * tunnel. A close frame from the peer ends that direction; a ping is
+ * answered with a pong. An EOF without close_notify ends a TLS stream (as
+ * realm does).
+ *
+ * UDP through a tunnel (xwpf to xwpf; realm cannot): the relay keeps one
+ * tunnel stream per UDP association (client address), opened like a TCP
+ * connection of the rule (transport handshake, PROXY header if configured
+ * is not sent for UDP). The stream carries datagrams as
+ *
+ *     +--------+--------+---------------------+
+ *     | len hi | len lo | payload (len bytes) |    len: 0..65535, big endian
+ *     +--------+--------+---------------------+
+ *
+ * back to back in both directions (a datagram is never split across
+ * frames' meaning: the length prefix alone delimits it; WebSocket frame and
+ * TLS record boundaries carry no meaning). The exit learns that a stream
+ * carries datagrams from the handshake: the TLS client offers the ALPN
+ * protocol "xwpf-udp" (plain tls), the WebSocket request carries the header
+ * "x-xwpf-udp: 1" (ws, ws+tls). The exit then sends each datagram from a
+ * connected UDP socket to the rule's remote and frames the replies back.
+ * An exit rule with a listen_transport and protocol udp (or tcp+udp)
+ * therefore listens on TCP only: the tunnel is its UDP.
+ */
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "store.h"
+#include "tls.h"
+#include "transport.h"
+
+#define TUN_UDP_ALPN   "xwpf-udp"
+#define TUN_UDP_HEADER "x-xwpf-udp"
+#define TUN_UDP_QUEUE  (256 * 1024)   /* framed datagrams waiting toward a stream: beyond, drop */
+
+struct conn_hooks;
+
+/* One side of a rule's tunnels, shared (read only) by every connection of the rule. */
+struct tun_side {
+	struct transport t;
+	int on;                          /* a transport is configured on this side */
+	struct tls_server *tls_srv;      /* server side with tls */
+	struct tls_client *tls_cli;      /* client side with tls */
+	struct tls_client *tls_cli_udp;  /* the same offering ALPN xwpf-udp (plain tls) */
+};
+
+struct tunnel_rule {
+	char name[STORE_NAME_MAX + 1];
+	struct tun_side lsn, rem;        /* listen_transport (server), remote_transport (client) */
+	int proxy_send;                  /* PROXY_NONE, PROXY_V1, PROXY_V2 */
+	int proxy_accept;
+	unsigned protocols;
+	long handshake_ms, proxy_ms;
+	char pin[TLS_PIN_STRLEN];        /* the exit's certificate pin, "" without a TLS listener */
+};
+
+/*
+ * The tunnel settings of a store rule: parses both transport strings,
+ * loads certificates (making the self-signed one for servername= on first
+ * use) and the trust store. NULL with err when the rule is plain (err "")
+ * or wrong (err names the fix).
+ */
+struct tunnel_rule *tunnel_rule_new(const struct store_rule *r, long handshake_ms, long proxy_ms, char *err);
+void tunnel_rule_free(struct tunnel_rule *t);
+/* Does the rule need this module at all (transport or PROXY)? */
+int tunnel_rule_wanted(const struct store_rule *r);
+/* The hooks for conn.c. */
+const struct conn_hooks *tunnel_hooks(void);
+/* Which listeners a rule opens: PROTO_TCP / PROTO_UDP bits (an exit with a
+ * listen_transport carries its UDP inside the TCP tunnel). */
+unsigned tunnel_listen_protos(const struct store_rule *r);
+/* The pre-read deadline a new connection of this rule starts with (ms). */
+long tunnel_preread_ms(const struct tunnel_rule *t);
+/* The pin line for `xwpf rule show` and the exit's log: "" when the rule has
+ * no TLS listener; else "sha256:HEX". The self-signed certificate of
+ * servername= is made here when missing (so the pin shown is the one used). */
+int tunnel_rule_pin(const struct store_rule *r, char out[TLS_PIN_STRLEN], char *err);
+
+/* --- one end of a tunnel on a socket (tunnel.c) --------------------------- */
+
+struct tun_end;
+
+enum { TUN_CLIENT, TUN_SERVER };
+
+struct tun_end *tun_end_new(const struct tun_side *s, int server, int udp, char *err);
+void tun_end_free(struct tun_end *e);
+/* Raw bytes written to the socket before anything else (a PROXY header). */
+int tun_end_preamble(struct tun_end *e, const void *p, size_t len);
+/* Drive the handshake: 1 open, 0 waiting for the socket, -1 failed (tun_end_err). */
+int tun_end_handshake(struct tun_end *e, int fd);
+int tun_end_open(const struct tun_end *e);
+/* Server end: the peer asked for UDP (ALPN or header); client end: asked for it. */
+int tun_end_udp(const struct tun_end *e);
+/* Like recv/send on the stream inside the tunnel: n, 0 (EOF, read only),
+ * -1 with errno EAGAIN (wait for the socket) or EPROTO/ECONNRESET (see tun_end_err). */
+ssize_t tun_end_read(struct tun_end *e, int fd, void *buf, size_t len);
+ssize_t tun_end_write(struct tun_end *e, int fd, const void *buf, size_t len);
+/* Has the reader bytes (or an end or error) that need no socket read? */
+int tun_end_buffered(struct tun_end *e);
+/* Push out what is buffered: 0 nothing left, 1 still holding bytes, -1 error. */
+int tun_end_flush(struct tun_end *e, int fd);
+/* End the stream toward the peer (close frame when final), flush, then
+ * shutdown(SHUT_WR): 0 done, 1 still flushing (call again), -1 error. */
+int tun_end_shutdown(struct tun_end *e, int fd, int final);
+const char *tun_end_err(const struct tun_end *e);
+/* "TLS1.2 ECDHE_... ws" for logs. */
+const char *tun_end_describe(const struct tun_end *e, char *buf, size_t size);
+/* Bytes this end holds (for the memory figure). */
+size_t tun_end_size(const struct tun_end *e);
+
+/* --- UDP through the tunnel, relay side (tunnel_udp.c) --------------------- */
+
+struct rt_lsn;
+struct ev_loop;
+struct ev_io;
+/* Does a UDP listener of this rule feed tunnel streams? */
+int tunnel_udp_relay(const struct rt_lsn *ls);
+/* The UDP listener's callback for such rules (udp.c hands over). */
+void tunnel_udp_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events);
+/* Close every association of a listener. */
+void tunnel_udp_listener_close(struct rt_lsn *ls);
+
+#endif
