@@ -671,7 +671,7 @@ run_udp(struct client *c, int up, uint64_t rate, struct udp_res *r)
 	if (up) {
 		uint64_t bytes;
 		long grace = 500 + (long)(2 * lt_rtt_avg(&c->echo));
-		r->sent = lt_udp_blast(c->udp, NULL, c->token, rate, c->udp_size, (int)c->time_ms, &bytes, udp_tick, c);
+		r->sent = lt_udp_blast(c->udp, NULL, NULL, 0, c->token, rate, c->udp_size, (int)c->time_ms, &bytes, udp_tick, c);
 		bar(c, label, 1, "draining");
 		pause_ms(grace > 3000 ? 3000 : grace);
 		if (lt_send_line(c->ctl, "DONE sent=%llu", (unsigned long long)r->sent) < 0) {

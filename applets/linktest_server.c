@@ -55,6 +55,11 @@ struct session {
 	struct lt_udp_rx rx;
 	int udp_peer_ok;
 	struct sockaddr_storage udp_peer;
+	union {                             /* our address the hello went to: the source of the download */
+		char buf[64];
+		struct cmsghdr align;
+	} udp_src;
+	size_t udp_src_len;
 };
 
 static struct {
@@ -147,8 +152,9 @@ cond_wait_ms(int64_t deadline_ms)
 /* ---- UDP, shared with the client ---- */
 
 uint64_t
-lt_udp_blast(int fd, const struct sockaddr_storage *dst, const uint8_t *token, uint64_t rate,
-    int size, int time_ms, uint64_t *bytes, void (*tick)(uint64_t, int64_t, void *), void *arg)
+lt_udp_blast(int fd, const struct sockaddr_storage *dst, const void *cmsg, size_t cmsglen,
+    const uint8_t *token, uint64_t rate, int size, int time_ms, uint64_t *bytes,
+    void (*tick)(uint64_t, int64_t, void *), void *arg)
 {
 	unsigned char buf[LT_UDP_MAX];
 	struct lt_udp_hdr h = { .kind = LT_UDP_DATA };
@@ -185,8 +191,18 @@ lt_udp_blast(int fd, const struct sockaddr_storage *dst, const uint8_t *token, u
 		h.seq = sent;
 		h.send_ns = lt_now_ns();
 		lt_udp_put(buf, &h);
-		n = dst ? sendto(fd, buf, (size_t)size, 0, (const struct sockaddr *)dst, dlen)
-		        : send(fd, buf, (size_t)size, 0);
+		if (dst) {
+			struct iovec iov = { buf, (size_t)size };
+			struct msghdr m = { 0 };
+			m.msg_name = (void *)(uintptr_t)dst;
+			m.msg_namelen = dlen;
+			m.msg_iov = &iov;
+			m.msg_iovlen = 1;
+			m.msg_control = (void *)(uintptr_t)cmsg;
+			m.msg_controllen = cmsg ? cmsglen : 0;
+			n = sendmsg(fd, &m, 0);
+		} else
+			n = send(fd, buf, (size_t)size, 0);
 		if (n < 0) {
 			if (errno == EINTR || errno == ENOBUFS || errno == EAGAIN || errno == ECONNREFUSED)
 				continue;   /* not sent: the sequence number is reused */
@@ -200,8 +216,49 @@ lt_udp_blast(int fd, const struct sockaddr_storage *dst, const uint8_t *token, u
 	return sent;
 }
 
+/* The local address a datagram was sent to, as a cmsg that makes our answers
+ * leave from it (a multi-homed server listening on [::] must not answer from
+ * another address: the client's connected socket would drop it). */
+static size_t
+answer_src(struct msghdr *m, void *out, size_t size)
+{
+	struct cmsghdr *cm;
+	struct msghdr o = { 0 };
+	struct cmsghdr *w;
+
+	o.msg_control = out;
+	o.msg_controllen = size;
+	w = CMSG_FIRSTHDR(&o);
+	for (cm = CMSG_FIRSTHDR(m); cm && w; cm = CMSG_NXTHDR(m, cm)) {
+		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO &&
+		    size >= CMSG_SPACE(sizeof(struct in_pktinfo))) {
+			struct in_pktinfo in, ans = { 0 };
+			memcpy(&in, CMSG_DATA(cm), sizeof(in));
+			ans.ipi_spec_dst = in.ipi_addr;
+			w->cmsg_level = IPPROTO_IP;
+			w->cmsg_type = IP_PKTINFO;
+			w->cmsg_len = CMSG_LEN(sizeof(ans));
+			memcpy(CMSG_DATA(w), &ans, sizeof(ans));
+			return CMSG_SPACE(sizeof(ans));
+		}
+		if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO &&
+		    size >= CMSG_SPACE(sizeof(struct in6_pktinfo))) {
+			struct in6_pktinfo in6;
+			memcpy(&in6, CMSG_DATA(cm), sizeof(in6));
+			if (!IN6_IS_ADDR_LINKLOCAL(&in6.ipi6_addr))
+				in6.ipi6_ifindex = 0;
+			w->cmsg_level = IPPROTO_IPV6;
+			w->cmsg_type = IPV6_PKTINFO;
+			w->cmsg_len = CMSG_LEN(sizeof(in6));
+			memcpy(CMSG_DATA(w), &in6, sizeof(in6));
+			return CMSG_SPACE(sizeof(in6));
+		}
+	}
+	return 0;
+}
+
 static void
-udp_input(const unsigned char *buf, size_t n, const struct sockaddr_storage *from, int64_t now)
+udp_input(const unsigned char *buf, size_t n, const struct sockaddr_storage *from, struct msghdr *m, int64_t now)
 {
 	struct lt_udp_hdr h;
 	struct session *s;
@@ -212,6 +269,7 @@ udp_input(const unsigned char *buf, size_t n, const struct sockaddr_storage *fro
 	s = find_session(h.token);
 	if (s && h.kind == LT_UDP_HELLO && same_ip(from, &s->peer) && !s->udp_peer_ok) {
 		s->udp_peer = *from;
+		s->udp_src_len = answer_src(m, s->udp_src.buf, sizeof(s->udp_src.buf));
 		s->udp_peer_ok = 1;
 		pthread_cond_broadcast(&S.cond);
 	} else if (s && h.kind == LT_UDP_DATA && s->udp_up)
@@ -415,6 +473,8 @@ cmd_udp(struct session *s, const char *line)
 		struct sockaddr_storage to;
 		uint64_t bytes, n;
 		int ok;
+		char src[64];
+		size_t srclen;
 
 		if (lt_send_line(s->ctl, "READY") < 0)
 			return -1;
@@ -424,13 +484,16 @@ cmd_udp(struct session *s, const char *line)
 			;
 		ok = s->udp_peer_ok;
 		to = s->udp_peer;
+		srclen = s->udp_src_len;
+		memcpy(src, s->udp_src.buf, sizeof(src));
 		pthread_mutex_unlock(&S.lock);
 		if (!ok)
 			return lt_send_line(s->ctl, "ERR no UDP datagram from %s reached the server within 5 s: "
 			    "is UDP blocked, or does a relay on the way forward only TCP?", s->peer_str);
 		if (lt_send_line(s->ctl, "GO") < 0)
 			return -1;
-		n = lt_udp_blast(S.udp, &to, s->token, (uint64_t)rate, (int)size, (int)t, &bytes, NULL, NULL);
+		n = lt_udp_blast(S.udp, &to, srclen ? (const void *)src : NULL, srclen, s->token, (uint64_t)rate,
+		    (int)size, (int)t, &bytes, NULL, NULL);
 		return lt_send_line(s->ctl, "RESULT sent=%llu bytes=%llu", (unsigned long long)n,
 		    (unsigned long long)bytes);
 	}
@@ -694,11 +757,24 @@ lt_server_run(const struct lt_server_opts *o)
 		}
 		for (k = 0; p[1].revents && k < 512; k++) {
 			struct sockaddr_storage from;
-			socklen_t fl = sizeof(from);
-			ssize_t n = recvfrom(udp, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+			union {
+				char buf[256];
+				struct cmsghdr align;
+			} cbuf;
+			struct iovec iov = { buf, sizeof(buf) };
+			struct msghdr m = { 0 };
+			ssize_t n;
+
+			m.msg_name = &from;
+			m.msg_namelen = sizeof(from);
+			m.msg_iov = &iov;
+			m.msg_iovlen = 1;
+			m.msg_control = cbuf.buf;
+			m.msg_controllen = sizeof(cbuf.buf);
+			n = recvmsg(udp, &m, MSG_DONTWAIT);
 			if (n < 0)
 				break;
-			udp_input(buf, (size_t)n, &from, lt_now_ns());
+			udp_input(buf, (size_t)n, &from, &m, lt_now_ns());
 		}
 	}
 	close(tcp);

@@ -70,4 +70,14 @@ print(("ok" if len(j["tcp"]) == 4 and all(t["ok"] and t["mbps"] > 0 for t in j["
 print(("ok" if len(j["udp"]) == 2 and all(u["ok"] and u["received"] > 0 for u in j["udp"]) else "not ok") +
       " through the relay: udp both ways (%s)" % [(u.get("received"), u.get("error")) for u in j["udp"]])
 PY
+# a server on every address answers UDP from the address the client aimed at
+# (127.0.0.2 here, while the kernel would pick 127.0.0.1 for the answers)
+W=$(free_port)
+spawn "$XWPF" linktest --server --listen "[::]:$W" --quiet
+wait_port 127.0.0.2 "$W" || { fail "wildcard server did not start"; finish; }
+"$XWPF" linktest 127.0.0.2:"$W" --only udp --time 500ms --udp-rate 5M --json > "$T_DIR/wild.json" 2> "$T_DIR/e"
+check_eq "wildcard server, secondary address: exit 0" 0 $?
+grep -q '"direction":"download","ok":true,"rate_mbps":5.000,"mbps":[1-9]' "$T_DIR/wild.json" &&
+	ok "wildcard server: the UDP download comes from the address the client aimed at" ||
+	fail "wildcard server download: $(cat "$T_DIR/wild.json" "$T_DIR/e")"
 finish
