@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -367,6 +368,9 @@ start_relay(void)
 			char dir[512];
 			FILE *f;
 
+			/* a grandchild, so init reaps it: the menu never holds a zombie relay */
+			if (fork() != 0)
+				_exit(0);
 			setsid();
 			snprintf(dir, sizeof(dir), "%s", log);
 			if (strrchr(dir, '/'))
@@ -380,7 +384,10 @@ start_relay(void)
 			_exit(127);
 		}
 		if (c > 0) {
-			int i;
+			int i, st;
+
+			while (waitpid(c, &st, 0) < 0 && errno == EINTR)
+				;
 			for (i = 0; i < 30 && !menu_relay_pid(); i++)
 				usleep(100000);
 			if (menu_relay_pid())

@@ -204,6 +204,47 @@ exit 0
 EOF
 check_eq "tls relay side: the pin in the store" "tls;sni=www.bing.com;pin=sha256:$PIN_HEX" "$(key relay-pin remote_transport)"
 
+# no service manager (a --root store): start the relay in the background, read its log, stop it
+if "$XWPF" --list | grep -qx relay; then
+	check "start, logs, stop without a service manager" drive service <<EOF
+expect Choose:
+send 3
+expect foreground: xwpf --root .* relay
+expect Start it in the background now
+send y
+expect relay started \(pid [0-9]+\)
+expect relay: running
+expect Choose:
+send 5
+expect xwpf.log ==
+expect started
+expect Press Enter
+send
+expect Choose:
+send 4
+expect Stop the relay\?
+send n
+expect Choose:
+send 4
+expect Stop the relay\?
+send y
+expect stopped
+expect relay: not running
+expect Choose:
+send 0
+exit 0
+EOF
+	bgpid=$(sed -n 's/.*relay started (pid \([0-9]*\)).*/\1/p' "$T_DIR/service.pty" | head -n 1)
+	if [ -n "$bgpid" ] && kill -0 "$bgpid" 2>/dev/null; then
+		fail "the relay started from the menu is still running after stop"
+		kill "$bgpid"
+	else
+		ok "the relay started from the menu is gone after stop"
+	fi
+else
+	skip "relay not in this build: start/stop not checked"
+fi
+
 # 3. end of input and Ctrl-C in the middle of a wizard: nothing written
 cp "$STORE" "$T_DIR/store.before"
 NP=$(free_port)

@@ -71,7 +71,9 @@ def main():
         return False
 
     def fail(what):
-        tail = out[-3000:].decode("utf-8", "replace")
+        while pump(0.2):
+            pass
+        tail = re.sub(rb"\x1b\[[0-9;]*m", b"", bytes(out))[-3000:].decode("utf-8", "replace")
         tail = re.sub(r"\x1b\[[0-9;]*m", "", tail)
         sys.stderr.write("pty_drive: %s\n--- last output ---\n%s\n---\n" % (what, tail))
         if status is None:
