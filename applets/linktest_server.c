@@ -673,7 +673,11 @@ open_sockets(const struct lt_server_opts *o, int *tcp, int *udp)
 	ls.port = hp.port;
 	ls.backlog = 128;
 	ls.type = SOCK_STREAM;
-	if ((*tcp = net_listen(&ls, err)) < 0) {
+	if ((*tcp = net_listen(&ls, err)) < 0 && errno == EAFNOSUPPORT && (!*hp.host || strcmp(hp.host, "::") == 0)) {
+		ls.host = "0.0.0.0";   /* every address, on a host without IPv6 */
+		*tcp = net_listen(&ls, err);
+	}
+	if (*tcp < 0) {
 		fprintf(stderr, "%s: cannot listen on %s: %s\n", applet_name, o->listen, err);
 		return EXIT_FAIL;
 	}
