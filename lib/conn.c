@@ -688,7 +688,7 @@ start(struct rt_lsn *ls, int fd, const struct sockaddr_storage *peer)
 	}
 	if (r->hooks && r->hooks->preread) {
 		c->st = CS_PREREAD;
-		c->deadline = ev_now(w->loop) + r->proxy_ms;
+		c->deadline = ev_now(w->loop) + (r->preread_ms > 0 ? r->preread_ms : r->proxy_ms);
 		ev_timer_set(w->loop, &c->tm, c->deadline);
 		return;
 	}

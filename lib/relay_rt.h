@@ -63,6 +63,7 @@ struct rt_worker;
 struct rt_health;
 struct conn;
 struct conn_hooks;
+struct tunnel_rule;
 
 /* Sockets for one (protocol, address, port): one per worker (SO_REUSEPORT). */
 struct rt_lgroup {
@@ -92,6 +93,8 @@ struct rt_rule {
 	struct rt_stats *st;
 	struct lb **lb;          /* [nworkers]: each worker its own balancer */
 	const struct conn_hooks *hooks;   /* PROXY, TLS, WS: NULL for plain */
+	struct tunnel_rule *tun;          /* their settings (tunnel.h), NULL for plain */
+	long preread_ms;                  /* deadline of hooks->preread from accept */
 	struct rt_lgroup *groups;
 	size_t ngroups;
 };
@@ -106,6 +109,7 @@ struct rt_lsn {
 	struct ev_timer rearm;   /* out of descriptors: back in epoll a second later */
 	int paused;
 	void *udp;               /* UDP association table (udp.c) */
+	void *tudp;              /* the same for UDP through a tunnel (tunnel_udp.c) */
 	struct rt_lsn *lnext, *lprev;   /* worker's listener list */
 	int zombie;
 };
