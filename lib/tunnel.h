@@ -99,8 +99,8 @@ struct tunnel_rule *tunnel_rule_new(const struct store_rule *r, long handshake_m
 void tunnel_rule_free(struct tunnel_rule *t);
 /* Does the rule need this module at all (transport or PROXY)? */
 int tunnel_rule_wanted(const struct store_rule *r);
-/* The hooks for conn.c. */
-const struct conn_hooks *tunnel_hooks(void);
+/* The hooks for conn.c (tunnel_conn.c). */
+const struct conn_hooks *tunnel_hooks(const struct tunnel_rule *t);
 /* Which listeners a rule opens: PROTO_TCP / PROTO_UDP bits (an exit with a
  * listen_transport carries its UDP inside the TCP tunnel). */
 unsigned tunnel_listen_protos(const struct store_rule *r);

@@ -1,0 +1,538 @@
+/*
+ * The relay's side of the tunnels: conn_hooks (PROXY accept and the server
+ * handshakes before a backend is chosen, the PROXY header once connected,
+ * the codecs) and the codecs themselves: a tunnel end on a half, and the
+ * datagram codec that turns a connected UDP socket into the length-prefixed
+ * stream of tunnel.h (the exit side of UDP through a tunnel).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "conn.h"
+#include "log.h"
+#include "net.h"
+#include "pp.h"
+#include "tunnel.h"
+#include "util.h"
+
+#define DG_MAX 65535
+
+enum { PR_PROXY, PR_HS, PR_DONE };
+
+struct dgram {
+	unsigned char *rx;          /* one datagram framed, being handed out */
+	size_t rx_off, rx_len;
+	unsigned char *tx;          /* one framed datagram being gathered from the stream */
+	size_t tx_len;
+	int ended;
+};
+
+struct tun_conn {
+	struct conn *c;
+	int phase;
+	int have_pp;
+	struct sockaddr_storage pp_src, pp_dst;
+	struct tun_end *cli, *srv;
+	struct dgram dg;
+	struct ev_timer hs;         /* the client end's handshake deadline */
+	int64_t hs_start;
+	int logged;
+};
+
+static struct tunnel_rule *
+trule(const struct conn *c)
+{
+	return c->rule->tun;
+}
+
+/* At most a few refusal lines per second per worker: a scanner cannot flood the log. */
+static int
+log_ok(struct conn *c)
+{
+	static _Thread_local int64_t win;
+	static _Thread_local int n;
+	int64_t now = ev_now(c->w->loop);
+
+	if (now - win >= 1000) {
+		win = now;
+		n = 0;
+	}
+	return ++n <= 5;
+}
+
+static const char *
+peer_str(struct conn *c, char *buf, size_t size)
+{
+	return net_addr_str(&c->peer, buf, (unsigned)size);
+}
+
+static struct tun_conn *
+tc_get(struct conn *c)
+{
+	struct tun_conn *tc = c->tun;
+
+	if (tc)
+		return tc;
+	if (!(tc = calloc(1, sizeof(*tc))))
+		return NULL;
+	tc->c = c;
+	tc->phase = trule(c)->proxy_accept ? PR_PROXY : PR_HS;
+	ev_timer_init(&tc->hs, NULL, tc);
+	c->tun = tc;
+	return tc;
+}
+
+static void
+tc_free(struct conn *c)
+{
+	struct tun_conn *tc = c->tun;
+
+	if (!tc)
+		return;
+	ev_timer_del(c->w->loop, &tc->hs);
+	tun_end_free(tc->cli);
+	tun_end_free(tc->srv);
+	free(tc->dg.rx);
+	free(tc->dg.tx);
+	free(tc);
+	c->tun = NULL;
+}
+
+/* ---- pre-read: PROXY header, then the server handshakes ---- */
+
+static int
+read_proxy(struct conn *c, struct tun_conn *tc)
+{
+	unsigned char b[PP_MAX];
+	struct pp_info info;
+	char err[ERRLEN], ps[64];
+	enum pp_result r;
+	ssize_t n;
+
+	n = recv(c->cli.fd, b, sizeof(b), MSG_PEEK);
+	if (n == 0)
+		return -1;
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	*err = '\0';
+	r = pp_parse(b, (size_t)n, &info, err);
+	if (r == PP_NEED)
+		return 0;
+	if (r != PP_OK) {
+		if (log_ok(c))
+			log_info("rule %s: client %s: %s%s%s: closed (proxy = accept wants a PROXY v1/v2 header first)",
+			    c->rule->r->name, peer_str(c, ps, sizeof(ps)), pp_result_str(r), *err ? ": " : "", err);
+		return -1;
+	}
+	n = recv(c->cli.fd, b, info.len, 0);   /* exactly the header: the rest is the client's */
+	if (n != (ssize_t)info.len)
+		return -1;
+	if (!info.local) {
+		tc->have_pp = 1;
+		tc->pp_src = info.src;
+		tc->pp_dst = info.dst;
+		net_addr_unmap(&tc->pp_src);
+		net_addr_unmap(&tc->pp_dst);
+	}
+	return 1;
+}
+
+static int
+tn_preread(struct conn *c)
+{
+	struct tunnel_rule *t = trule(c);
+	struct tun_conn *tc = tc_get(c);
+	char err[ERRLEN], ps[64];
+	int r;
+
+	if (!tc)
+		return -1;
+	if (tc->phase == PR_PROXY) {
+		r = read_proxy(c, tc);
+		if (r <= 0)
+			return r;
+		tc->phase = PR_HS;
+		if (t->lsn.on) {   /* a fresh absolute deadline for the handshake */
+			c->deadline = ev_now(c->w->loop) + t->handshake_ms;
+			ev_timer_set(c->w->loop, &c->tm, c->deadline);
+		}
+	}
+	if (tc->phase == PR_HS) {
+		if (!t->lsn.on) {
+			tc->phase = PR_DONE;
+			return 1;
+		}
+		if (!tc->cli && !(tc->cli = tun_end_new(&t->lsn, TUN_SERVER, 0, err))) {
+			log_warn("rule %s: %s", c->rule->r->name, err);
+			return -1;
+		}
+		r = tun_end_handshake(tc->cli, c->cli.fd);
+		if (r < 0) {
+			if (log_ok(c))
+				log_warn("rule %s: client %s refused: %s", c->rule->r->name, peer_str(c, ps, sizeof(ps)),
+				    tun_end_err(tc->cli));
+			return -1;
+		}
+		if (r == 0)
+			return 0;
+		tc->phase = PR_DONE;
+		if (tun_end_udp(tc->cli)) {
+			if (!(t->protocols & PROTO_UDP)) {
+				if (log_ok(c))
+					log_warn("rule %s: client %s asks for UDP through the tunnel, but the rule's "
+					    "protocol has no udp: refused (set protocol = tcp+udp)", c->rule->r->name,
+					    peer_str(c, ps, sizeof(ps)));
+				return -1;
+			}
+			c->dgram = 1;
+		} else if (!(t->protocols & PROTO_TCP)) {
+			if (log_ok(c))
+				log_warn("rule %s: client %s opened a TCP stream, but the rule's protocol is udp: refused",
+				    c->rule->r->name, peer_str(c, ps, sizeof(ps)));
+			return -1;
+		}
+		if (log_ok(c))
+			log_debug("rule %s: client %s: tunnel up (%s)", c->rule->r->name, peer_str(c, ps, sizeof(ps)),
+			    tun_end_describe(tc->cli, err, sizeof(err)));
+	}
+	return 1;
+}
+
+static const char *
+tn_expired(struct conn *c)
+{
+	struct tun_conn *tc = c->tun;
+	struct tunnel_rule *t = trule(c);
+	char ps[64];
+	const char *why;
+
+	if (!tc || tc->phase == PR_PROXY)
+		why = "no PROXY header in time";
+	else
+		why = "tunnel handshake not complete at the deadline (handshake_timeout): cut";
+	if (log_ok(c))
+		log_info("rule %s: client %s: %s (%ld ms)", c->rule->r->name, peer_str(c, ps, sizeof(ps)), why,
+		    !tc || tc->phase == PR_PROXY ? t->proxy_ms : t->handshake_ms);
+	return why;
+}
+
+/* ---- connected: the PROXY header first ---- */
+
+static int
+tn_connected(struct conn *c)
+{
+	struct tunnel_rule *t = trule(c);
+	struct tun_conn *tc = tc_get(c);
+	struct sockaddr_storage src, dst;
+	socklen_t len = sizeof(dst);
+	unsigned char hdr[PP_ENC_MAX];
+	char err[ERRLEN];
+	int n;
+
+	if (!tc)
+		return -1;
+	if (t->rem.on && !c->dgram && !(tc->srv = tun_end_new(&t->rem, TUN_CLIENT, 0, err))) {
+		log_warn("rule %s: %s", c->rule->r->name, err);
+		return -1;
+	}
+	if (t->proxy_send == PROXY_NONE || c->dgram)
+		return 0;
+	if (tc->have_pp) {
+		src = tc->pp_src;
+		dst = tc->pp_dst;
+	} else {
+		src = c->peer;
+		if (getsockname(c->cli.fd, (struct sockaddr *)&dst, &len) < 0)
+			memset(&dst, 0, sizeof(dst));
+		net_addr_unmap(&dst);
+	}
+	n = pp_encode(t->proxy_send == PROXY_V1 ? 1 : 2, (struct sockaddr *)&src, (struct sockaddr *)&dst, hdr,
+	    sizeof(hdr));
+	if (n < 0)
+		return -1;
+	if (tc->srv)   /* in clear, before the ClientHello or the WebSocket request */
+		return tun_end_preamble(tc->srv, hdr, (size_t)n);
+	return conn_prepend(c, &c->cli, hdr, (size_t)n);
+}
+
+/* ---- the tunnel-end codec ---- */
+
+static void
+kick(struct half *h, unsigned fl)
+{
+	if ((h->fl & fl) != fl) {
+		h->fl |= fl;
+		ev_io_requeue(h->c->w->loop, &h->io, EPOLLIN | EPOLLOUT);
+	}
+}
+
+static void
+report(struct half *h, struct tun_end *e)
+{
+	struct conn *c = h->c;
+	struct tun_conn *tc = c->tun;
+	char ps[64], rs[64];
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (tc->logged++ || !log_ok(c))
+		return;
+	if (h == &c->srv) {
+		if (getpeername(h->fd, (struct sockaddr *)&ss, &len) < 0)
+			snprintf(rs, sizeof(rs), "the remote");
+		else
+			net_addr_str(&ss, rs, sizeof(rs));
+		log_warn("rule %s: tunnel to %s: %s", c->rule->r->name, rs, tun_end_err(e));
+	} else
+		log_warn("rule %s: client %s: %s", c->rule->r->name, peer_str(c, ps, sizeof(ps)), tun_end_err(e));
+}
+
+/* The client end's handshake runs inside the pump: 1 open, else -1 with errno. */
+static int
+hs(struct half *h, struct tun_end *e)
+{
+	struct tun_conn *tc = h->c->tun;
+	int r;
+
+	if (tun_end_open(e))
+		return 1;
+	r = tun_end_handshake(e, h->fd);
+	if (r < 0) {
+		report(h, e);
+		errno = EPROTO;
+		return -1;
+	}
+	if (r == 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	ev_timer_del(h->c->w->loop, &tc->hs);
+	kick(h, H_CANRD | H_CANWR);
+	return 1;
+}
+
+static ssize_t
+cd_recv(struct half *h, void *buf, size_t len)
+{
+	struct tun_end *e = h->codec_st;
+	ssize_t n;
+
+	if (hs(h, e) < 0)
+		return -1;
+	n = tun_end_read(e, h->fd, buf, len);
+	if (n < 0 && errno != EAGAIN && errno != EINTR)
+		report(h, e);
+	return n;
+}
+
+static ssize_t
+cd_send(struct half *h, const void *buf, size_t len)
+{
+	struct tun_end *e = h->codec_st;
+	ssize_t n;
+
+	if (hs(h, e) < 0)
+		return -1;
+	n = tun_end_write(e, h->fd, buf, len);
+	if (n < 0 && errno != EAGAIN && errno != EINTR)
+		report(h, e);
+	if (tun_end_buffered(e))
+		kick(h, H_CANRD);
+	return n;
+}
+
+static int
+cd_shutdown(struct half *h)
+{
+	struct tun_end *e = h->codec_st;
+
+	if (!tun_end_open(e)) {
+		shutdown(h->fd, SHUT_WR);
+		return 0;
+	}
+	return tun_end_shutdown(e, h->fd, (h->fl & H_RDEOF) != 0) == 1 ? 1 : 0;
+}
+
+static void
+cd_ready(struct half *h, unsigned events)
+{
+	struct tun_end *e = h->codec_st;
+
+	(void)events;
+	if (tun_end_open(e))
+		(void)tun_end_flush(e, h->fd);
+	h->fl |= H_CANRD | H_CANWR;
+}
+
+static void
+cd_free(struct half *h)
+{
+	h->codec_st = NULL;   /* the tun_conn owns the end */
+}
+
+static const struct conn_codec end_codec = {
+	"tunnel", cd_recv, cd_send, cd_shutdown, cd_free, cd_ready,
+};
+
+static void
+hs_timeout(struct ev_loop *l, struct ev_timer *tm)
+{
+	struct tun_conn *tc = tm->arg;
+	struct conn *c = tc->c;
+	char rs[64];
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	(void)l;
+	if (getpeername(c->srv.fd, (struct sockaddr *)&ss, &len) < 0)
+		snprintf(rs, sizeof(rs), "the remote");
+	else
+		net_addr_str(&ss, rs, sizeof(rs));
+	if (log_ok(c))
+		log_warn("rule %s: tunnel to %s: handshake not complete within %ld ms (handshake_timeout): closed "
+		    "(is the exit up and speaking the same transport?)", c->rule->r->name, rs, trule(c)->handshake_ms);
+	conn_close(c, "tunnel handshake timed out");
+}
+
+/* ---- the datagram codec: a connected UDP socket as a framed stream ---- */
+
+static ssize_t
+dg_recv(struct half *h, void *buf, size_t len)
+{
+	struct dgram *d = &((struct tun_conn *)h->c->tun)->dg;
+	size_t n;
+	int i;
+
+	if (d->rx_off >= d->rx_len) {
+		if (d->ended)
+			return 0;
+		if (!d->rx && !(d->rx = malloc(DG_MAX + 2))) {
+			errno = ENOMEM;
+			return -1;
+		}
+		for (i = 0;; i++) {
+			ssize_t r = recv(h->fd, d->rx + 2, DG_MAX, MSG_TRUNC);
+
+			if (r >= 0) {
+				if (r > DG_MAX)
+					continue;   /* cannot be framed: dropped */
+				d->rx[0] = (unsigned char)(r >> 8);
+				d->rx[1] = (unsigned char)r;
+				d->rx_off = 0;
+				d->rx_len = (size_t)r + 2;
+				break;
+			}
+			if (errno == EAGAIN || errno == EINTR || i >= 16) {
+				if (errno != EINTR)
+					errno = EAGAIN;
+				return -1;
+			}
+			/* ICMP errors (port unreachable) of earlier datagrams: UDP carries on */
+		}
+	}
+	n = d->rx_len - d->rx_off < len ? d->rx_len - d->rx_off : len;
+	memcpy(buf, d->rx + d->rx_off, n);
+	d->rx_off += n;
+	return (ssize_t)n;
+}
+
+static ssize_t
+dg_send(struct half *h, const void *buf, size_t len)
+{
+	struct dgram *d = &((struct tun_conn *)h->c->tun)->dg;
+	const unsigned char *p = buf, *end = p + len;
+
+	while (p < end) {
+		size_t want, take;
+
+		if (d->tx_len == 0 && end - p >= 2 && (size_t)(end - p) >= 2 + ((size_t)p[0] << 8 | p[1])) {
+			want = (size_t)p[0] << 8 | p[1];   /* whole in the buffer: no copy */
+			(void)send(h->fd, p + 2, want, MSG_DONTWAIT);
+			p += 2 + want;
+			continue;
+		}
+		if (!d->tx && !(d->tx = malloc(DG_MAX + 2))) {
+			errno = ENOMEM;
+			return -1;
+		}
+		want = d->tx_len < 2 ? 2 : 2 + ((size_t)d->tx[0] << 8 | d->tx[1]);
+		take = want - d->tx_len < (size_t)(end - p) ? want - d->tx_len : (size_t)(end - p);
+		memcpy(d->tx + d->tx_len, p, take);
+		d->tx_len += take;
+		p += take;
+		if (d->tx_len >= 2 && d->tx_len == 2 + ((size_t)d->tx[0] << 8 | d->tx[1])) {
+			/* full or dropped: UDP semantics (EAGAIN, ICMP errors) */
+			(void)send(h->fd, d->tx + 2, d->tx_len - 2, MSG_DONTWAIT);
+			d->tx_len = 0;
+		}
+	}
+	return (ssize_t)len;
+}
+
+static int
+dg_shutdown(struct half *h)
+{
+	struct dgram *d = &((struct tun_conn *)h->c->tun)->dg;
+
+	/* the stream ended: so does the association (this half reads EOF next) */
+	d->ended = 1;
+	kick(h, H_CANRD);
+	return 0;
+}
+
+static void
+dg_ready(struct half *h, unsigned events)
+{
+	(void)events;
+	h->fl |= H_CANRD | H_CANWR;
+}
+
+static const struct conn_codec dgram_codec = {
+	"udp-stream", dg_recv, dg_send, dg_shutdown, cd_free, dg_ready,
+};
+
+/* ---- attach ---- */
+
+static int
+tn_attach(struct conn *c)
+{
+	struct tunnel_rule *t = trule(c);
+	struct tun_conn *tc = c->tun;
+
+	if (!tc)
+		return 0;
+	if (tc->cli) {
+		c->cli.codec = &end_codec;
+		c->cli.codec_st = tc->cli;
+		c->cli.fl |= H_CANRD | H_CANWR;
+	}
+	if (c->dgram) {
+		c->srv.codec = &dgram_codec;
+		c->srv.codec_st = &tc->dg;
+		c->srv.fl |= H_CANRD | H_CANWR;
+	} else if (tc->srv) {
+		c->srv.codec = &end_codec;
+		c->srv.codec_st = tc->srv;
+		c->srv.fl |= H_CANRD | H_CANWR;
+		tc->hs.cb = hs_timeout;
+		tc->hs_start = ev_now(c->w->loop);
+		ev_timer_set(c->w->loop, &tc->hs, tc->hs_start + t->handshake_ms);
+	}
+	return 0;
+}
+
+static const struct conn_hooks hooks_accept = {
+	tn_preread, tn_connected, tn_attach, tn_expired, tc_free,
+};
+static const struct conn_hooks hooks_plain = {
+	NULL, tn_connected, tn_attach, tn_expired, tc_free,
+};
+
+const struct conn_hooks *
+tunnel_hooks(const struct tunnel_rule *t)
+{
+	return t->proxy_accept || t->lsn.on ? &hooks_accept : &hooks_plain;
+}
