@@ -142,6 +142,8 @@ mptcp_unsupported(int e)
 int
 net_listen(const struct net_listen_spec *s, char *err)
 {
+	int *mptcp_refused = s->mptcp_refused;
+
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int fd = -1, one = 1, proto = 0, e;
@@ -154,9 +156,14 @@ net_listen(const struct net_listen_spec *s, char *err)
 	}
 	if (s->type == SOCK_STREAM && s->mptcp)
 		proto = IPPROTO_MPTCP;
+	if (mptcp_refused)
+		*mptcp_refused = 0;
 	fd = socket(ss.ss_family, s->type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
-	if (fd < 0 && proto && mptcp_unsupported(errno))
+	if (fd < 0 && proto && mptcp_unsupported(errno)) {
+		if (mptcp_refused)
+			*mptcp_refused = 1;
 		fd = socket(ss.ss_family, s->type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	}
 	if (fd < 0) {
 		snprintf(err, ERRLEN, "cannot create a socket for %s: %s", hp, strerror(errno));
 		return -1;

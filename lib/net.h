@@ -32,6 +32,7 @@ struct net_listen_spec {
 	int reuseport;
 	int backlog;
 	const struct net_sockopts *so;   /* inherited by accepted sockets */
+	int *mptcp_refused;      /* if set: 1 when MPTCP was refused and TCP used */
 };
 
 /* Fill ss from a literal address ("" = any; v4-only hosts "0.0.0.0"). 0 / -1 EINVAL. */

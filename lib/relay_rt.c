@@ -339,7 +339,8 @@ static int
 group_open(struct rt *rt, struct rt_rule *r, struct rt_lgroup *g, int only, char *err)
 {
 	struct net_listen_spec s;
-	int i;
+	int i, refused;
+	static int mptcp_listen_logged;
 
 	g->lsn = calloc((size_t)rt->nworkers, sizeof(*g->lsn));
 	if (!g->lsn) {
@@ -356,6 +357,7 @@ group_open(struct rt *rt, struct rt_rule *r, struct rt_lgroup *g, int only, char
 	s.reuseport = 1;
 	s.backlog = 4096;
 	s.so = &r->so;
+	s.mptcp_refused = &refused;
 	for (i = 0; i < rt->nworkers; i++) {
 		struct rt_lsn *ls;
 		char e2[ERRLEN];
@@ -372,6 +374,9 @@ group_open(struct rt *rt, struct rt_rule *r, struct rt_lgroup *g, int only, char
 		ls->io.fd = -1;
 		g->lsn[i] = ls;
 		ls->fd = net_listen(&s, e2);
+		if (refused && !__atomic_exchange_n(&mptcp_listen_logged, 1, __ATOMIC_RELAXED))
+			log_warn("rule %s: the kernel refuses MPTCP listeners (net.mptcp.enabled=0 or no "
+			    "MPTCP support): accepting plain TCP", r->r->name);
 		if (ls->fd < 0) {
 			snprintf(err, ERRLEN, "rule %s: %s", r->r->name, e2);
 			return -1;
