@@ -130,6 +130,32 @@ test_jitter(void)
 }
 
 static void
+test_tcp_rx(void)
+{
+	struct lt_tcp_rx r;
+	uint64_t b;
+	int64_t us;
+	int i;
+
+	/* a 3 s phase: warm-up 300 ms; 1 MB every 100 ms from t = 1 s, EOF at 4 s */
+	lt_tcp_rx_init(&r, 3000);
+	CHECK(r.warm_ns == 300000000, "warm-up is a tenth of the phase");
+	for (i = 0; i < 30; i++)
+		lt_tcp_rx_add(&r, 1000000, 1000000000LL + i * 100000000LL);
+	lt_tcp_rx_end(&r, 4000000000LL);
+	lt_tcp_rx_steady(&r, &b, &us);
+	CHECK(r.bytes == 30000000 && b == 27000000 && us == 2700000, "steady part after the warm-up (%llu bytes, %lld us)",
+	    (unsigned long long)b, (long long)us);
+	lt_tcp_rx_init(&r, 60000);
+	CHECK(r.warm_ns == 1000000000, "warm-up at most 1 s");
+	lt_tcp_rx_add(&r, 500, 10);
+	lt_tcp_rx_add(&r, 500, 20);
+	lt_tcp_rx_end(&r, 30);
+	lt_tcp_rx_steady(&r, &b, &us);
+	CHECK(b == 1000 && us == 0, "too short for a warm-up: the whole phase");
+}
+
+static void
 test_detours(void)
 {
 	struct lt_hop h[5];
@@ -207,6 +233,7 @@ main(void)
 	test_fields();
 	test_rtt();
 	test_jitter();
+	test_tcp_rx();
 	test_detours();
 	test_lines();
 	test_sys();
