@@ -18,6 +18,7 @@
 #include "json.h"
 #include "log.h"
 #include "resolve.h"
+#include "tunnel.h"
 #include "udp.h"
 #include "util.h"
 
@@ -149,6 +150,7 @@ rt_rule_unref(struct rt_rule *r)
 	}
 	free(r->groups);
 	stats_unref(r->st);
+	tunnel_rule_free(r->tun);
 	free(r->fp);
 	free(r);
 }
@@ -217,14 +219,6 @@ fingerprint(const struct store *st, const struct store_rule *r)
 static int
 rule_supported(const struct store_rule *r, char *err)
 {
-	if (*r->listen_transport || *r->remote_transport) {
-		snprintf(err, ERRLEN, "rule %s: transports (ws, tls) are not in this relay yet: rule not started", r->name);
-		return 0;
-	}
-	if (r->proxy_send != PROXY_NONE || r->proxy_accept) {
-		snprintf(err, ERRLEN, "rule %s: the PROXY protocol is not in this relay yet: rule not started", r->name);
-		return 0;
-	}
 	if (!r->nremotes) {
 		snprintf(err, ERRLEN, "rule %s: no remote: rule not started", r->name);
 		return 0;
@@ -273,6 +267,14 @@ rule_new(struct rt_store *src, const struct store_rule *sr, char *fp, struct rt_
 	r->idle_ms = store_rule_ms(st, sr, sr->idle_timeout, g->idle_timeout);
 	r->udp_ms = store_rule_ms(st, sr, sr->udp_timeout, g->udp_timeout);
 	r->proxy_ms = store_rule_ms(st, sr, sr->proxy_timeout, g->proxy_timeout);
+	if (tunnel_rule_wanted(sr)) {   /* transports, PROXY protocol: tunnel.c */
+		r->tun = tunnel_rule_new(sr, store_rule_ms(st, sr, sr->handshake_timeout, g->handshake_timeout),
+		    r->proxy_ms, err);
+		if (!r->tun)
+			goto fail;
+		r->hooks = tunnel_hooks(r->tun);
+		r->preread_ms = tunnel_preread_ms(r->tun);
+	}
 	r->so.nodelay = g->tcp_nodelay;
 	r->so.ka_idle_ms = g->tcp_keepalive;
 	r->so.ka_intvl_ms = g->tcp_keepalive_interval;
@@ -862,7 +864,8 @@ rt_apply(struct rt *rt, struct store *caller_st, char *err)
 		if (!reused[i]) {
 			const struct store_rule *r = nr[i]->r;
 			size_t np = (size_t)(r->listen.port_end - r->listen.port) + 1;
-			size_t ng = np * (size_t)(((r->protocols & PROTO_TCP) != 0) + ((r->protocols & PROTO_UDP) != 0));
+			unsigned lp = tunnel_listen_protos(r);   /* an exit's UDP rides in its TCP tunnel */
+			size_t ng = np * (size_t)(((lp & PROTO_TCP) != 0) + ((lp & PROTO_UDP) != 0));
 
 			nr[i]->groups = calloc(ng, sizeof(*nr[i]->groups));
 			if (!nr[i]->groups) {
@@ -901,7 +904,7 @@ rt_apply(struct rt *rt, struct store *caller_st, char *err)
 			int proto = p ? PROTO_UDP : PROTO_TCP;
 			uint32_t port;
 
-			if (!(r->r->protocols & (unsigned)proto))
+			if (!(tunnel_listen_protos(r->r) & (unsigned)proto))
 				continue;
 			for (port = r->r->listen.port; port <= r->r->listen.port_end; port++) {
 				struct rt_lgroup *g = &r->groups[r->ngroups], *old;
