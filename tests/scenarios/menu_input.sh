@@ -204,6 +204,41 @@ exit 0
 EOF
 check_eq "tls relay side: the pin in the store" "tls;sni=www.bing.com;pin=sha256:$PIN_HEX" "$(key relay-pin remote_transport)"
 
+# export and import through the menu; import asks its own question on the same terminal
+if "$XWPF" --list | grep -qx export && "$XWPF" --list | grep -qx import; then
+	check "export from the menu" drive export <<EOF
+expect Choose:
+send 9
+expect Choose
+send 1
+expect File
+send $T_DIR/setup.tar.gz
+expect Choose:
+send 0
+exit 0
+EOF
+	check "the archive is written" test -s "$T_DIR/setup.tar.gz"
+	"$XWPF" rule del relay-pin > /dev/null
+	check "import from the menu: a wrong path re-prompts, the import's own question is answered" drive import <<EOF
+expect Choose:
+send 9
+expect Choose
+send 2
+expect to import
+send $T_DIR/nothing-here.tar.gz
+expect cannot read
+send $T_DIR/setup.tar.gz
+expect Apply these changes\? \[y/N\]
+send y
+expect Choose:
+send 0
+exit 0
+EOF
+	check "the deleted rule is back" grep -q '^\[rule relay-pin\]' "$STORE"
+else
+	skip "export/import not in this build"
+fi
+
 # no service manager (a --root store): start the relay in the background, read its log, stop it
 if "$XWPF" --list | grep -qx relay; then
 	check "start, logs, stop without a service manager" drive service <<EOF
@@ -217,7 +252,6 @@ expect relay: running
 expect Choose:
 send 5
 expect xwpf.log ==
-expect started
 expect Press Enter
 send
 expect Choose:
