@@ -418,6 +418,7 @@ hc_hosts_build(const struct store *st, const struct hc_state *prev, struct hc_ho
 	}
 	for (i = 0; i < st->nrules; i++) {
 		const struct store_rule *r = &st->rules[i];
+		size_t first = cnt;   /* this rule's hosts start here */
 
 		if (!r->enabled || !r->failover)
 			continue;
@@ -430,8 +431,8 @@ hc_hosts_build(const struct store *st, const struct hc_state *prev, struct hc_ho
 			h->fd = -1;
 			strcpy(h->st.rule, r->name);
 			hostport_format(&r->remotes[j].addr, h->st.target, sizeof(h->st.target));
-			for (k = 0; k < cnt && !dup; k++)
-				dup = strcmp(v[k].st.rule, h->st.rule) == 0 && strcmp(v[k].st.target, h->st.target) == 0;
+			for (k = first; k < cnt && !dup; k++)   /* the same remote twice in one rule */
+				dup = strcmp(v[k].st.target, h->st.target) == 0;
 			if (dup)
 				continue;
 			h->addr = r->remotes[j].addr;
