@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "net.h"
+#include "tunnel.h"
 #include "util.h"
 
 #define UDP_BATCH 16
@@ -170,6 +171,7 @@ udp_after_batch(struct rt_worker *w)
 	struct udp_w *u = w->udpw;
 	struct udp_assoc *a;
 
+	tunnel_udp_after_batch();
 	if (!u)
 		return;
 	while ((a = u->zombies) != NULL) {
@@ -377,6 +379,10 @@ udp_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 	int round, i, j, n;
 
 	(void)events;
+	if (tunnel_udp_relay(ls)) {   /* datagrams through a tunnel stream (tunnel_udp.c) */
+		tunnel_udp_listener_cb(l, io, events);
+		return;
+	}
 	if (!u)
 		return;
 	for (round = 0; round < 4; round++) {
@@ -435,6 +441,7 @@ udp_listener_close(struct rt_lsn *ls)
 	struct udp_tab *t = ls->udp;
 	size_t i;
 
+	tunnel_udp_listener_close(ls);
 	if (!t)
 		return;
 	for (i = 0; i < t->nb; i++)
