@@ -1,0 +1,554 @@
+/*
+ * UDP through a tunnel, relay side: each client address of a UDP listener
+ * gets its own tunnel stream to the rule's remote (TLS, WebSocket or both,
+ * asking for UDP in the handshake), carrying datagrams with a 2-byte
+ * length prefix (tunnel.h). Replies come back framed the same way and leave
+ * through the listener socket from the address the client wrote to.
+ *
+ * Datagrams that arrive while the stream connects or shakes hands wait in
+ * the association's queue (bounded by TUN_UDP_QUEUE; beyond, dropped and
+ * counted, as UDP may). The association ends after udp_timeout without
+ * traffic either way, on a stream error, or when the exit ends the stream.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "net.h"
+#include "relay_rt.h"
+#include "tunnel.h"
+#include "util.h"
+
+#define TU_DGRAM 65536
+#define TU_BATCH 64
+#define TU_CTL 64
+
+struct tu {
+	struct ev_io io;
+	int fd;
+	struct rt_lsn *ls;
+	struct rt_rule *rule;           /* a reference */
+	struct rt_worker *w;
+	struct sockaddr_storage client;
+	int local_fam;
+	struct in_pktinfo l4;
+	struct in6_pktinfo l6;
+	int backend, connecting, dead;
+	struct tun_end *e;
+	unsigned char *out;             /* framed datagrams toward the stream */
+	size_t out_off, out_len;
+	unsigned char *in;              /* one framed datagram gathered from the stream */
+	size_t in_len;
+	int64_t last, start;
+	struct ev_timer tm;
+	uint32_t h;
+	struct tu *hnext, *znext;
+};
+
+struct tu_tab {
+	struct tu **b;
+	size_t nb, n;
+	unsigned char *buf;             /* one datagram read from the listener or the stream */
+};
+
+static _Thread_local struct tu *zombies;   /* freed after the batch (one worker per thread) */
+
+int
+tunnel_udp_relay(const struct rt_lsn *ls)
+{
+	return ls->rule && ls->rule->tun && ls->rule->tun->rem.on;
+}
+
+static uint32_t
+addr_hash(const struct sockaddr_storage *ss)
+{
+	const unsigned char *p;
+	size_t n, i;
+	uint32_t h = 2166136261u;
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)ss;
+		p = (const unsigned char *)&s->sin_addr;
+		n = 4;
+		h = (h ^ s->sin_port) * 16777619u;
+	} else {
+		const struct sockaddr_in6 *s = (const void *)ss;
+		p = (const unsigned char *)&s->sin6_addr;
+		n = 16;
+		h = (h ^ s->sin6_port) * 16777619u;
+	}
+	for (i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+static struct tu_tab *
+tab(struct rt_lsn *ls)
+{
+	struct tu_tab *t = ls->tudp;
+
+	if (t)
+		return t;
+	if (!(t = calloc(1, sizeof(*t))))
+		return NULL;
+	t->nb = 64;
+	t->b = calloc(t->nb, sizeof(*t->b));
+	t->buf = malloc(TU_DGRAM + 2);
+	if (!t->b || !t->buf) {
+		free(t->b);
+		free(t->buf);
+		free(t);
+		return NULL;
+	}
+	ls->tudp = t;
+	return t;
+}
+
+static int
+log_ok(struct tu *a)
+{
+	static _Thread_local int64_t win;
+	static _Thread_local int n;
+	int64_t now = ev_now(a->w->loop);
+
+	if (now - win >= 1000) {
+		win = now;
+		n = 0;
+	}
+	return ++n <= 5;
+}
+
+static void
+tu_close(struct tu *a, const char *why)
+{
+	struct rt_worker *w = a->w;
+	struct tu_tab *t = a->ls->tudp;
+	struct tu **pp;
+	char cs[64];
+
+	if (a->dead)
+		return;
+	a->dead = 1;
+	if (why && log_ok(a))
+		log_debug("rule %s: udp client %s: association closed: %s", a->rule->r->name,
+		    net_addr_str(&a->client, cs, sizeof(cs)), why);
+	ev_timer_del(w->loop, &a->tm);
+	ev_io_del(w->loop, &a->io);
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = -1;
+	if (t)
+		for (pp = &t->b[a->h % t->nb]; *pp; pp = &(*pp)->hnext)
+			if (*pp == a) {
+				*pp = a->hnext;
+				t->n--;
+				break;
+			}
+	CTR_SUB(a->rule->st->w[w->id].udp_active, 1);
+	CTR_SUB(a->rule->rem[a->backend].w[w->id].active, 1);
+	a->znext = zombies;
+	zombies = a;
+}
+
+void
+tunnel_udp_after_batch(void)
+{
+	struct tu *a;
+
+	while ((a = zombies) != NULL) {
+		zombies = a->znext;
+		tun_end_free(a->e);
+		free(a->out);
+		free(a->in);
+		rt_rule_unref(a->rule);
+		free(a);
+	}
+}
+
+static void
+send_reply(struct tu *a, const unsigned char *p, size_t len)
+{
+	struct rt_counters *k = &a->rule->st->w[a->w->id];
+	struct msghdr h;
+	struct iovec iov;
+	char ctl[TU_CTL];
+	struct cmsghdr *cm;
+
+	memset(&h, 0, sizeof(h));
+	iov.iov_base = (void *)(uintptr_t)p;
+	iov.iov_len = len;
+	h.msg_iov = &iov;
+	h.msg_iovlen = 1;
+	h.msg_name = &a->client;
+	h.msg_namelen = net_addr_len(&a->client);
+	if (a->local_fam) {
+		memset(ctl, 0, sizeof(ctl));
+		h.msg_control = ctl;
+		cm = (struct cmsghdr *)(void *)ctl;
+		if (a->local_fam == AF_INET) {
+			struct in_pktinfo pi;
+			memset(&pi, 0, sizeof(pi));
+			pi.ipi_spec_dst = a->l4.ipi_addr;
+			cm->cmsg_level = IPPROTO_IP;
+			cm->cmsg_type = IP_PKTINFO;
+			cm->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+			h.msg_controllen = CMSG_SPACE(sizeof(pi));
+		} else {
+			struct in6_pktinfo pi;
+			memset(&pi, 0, sizeof(pi));
+			pi.ipi6_addr = a->l6.ipi6_addr;
+			cm->cmsg_level = IPPROTO_IPV6;
+			cm->cmsg_type = IPV6_PKTINFO;
+			cm->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+			h.msg_controllen = CMSG_SPACE(sizeof(pi));
+		}
+	}
+	if (sendmsg(a->ls->fd, &h, MSG_DONTWAIT) < 0) {
+		CTR_ADD(k->udp_dropped, 1);
+		return;
+	}
+	CTR_ADD(k->bytes_down, len);
+	CTR_ADD(k->udp_bytes, len);
+}
+
+/* Stream bytes -> datagrams to the client. */
+static int
+unframe(struct tu *a, const unsigned char *p, size_t n)
+{
+	const unsigned char *end = p + n;
+
+	while (p < end) {
+		size_t want, take;
+
+		if (!a->in && !(a->in = malloc(TU_DGRAM + 2)))
+			return -1;
+		want = a->in_len < 2 ? 2 : 2 + ((size_t)a->in[0] << 8 | a->in[1]);
+		take = want - a->in_len < (size_t)(end - p) ? want - a->in_len : (size_t)(end - p);
+		memcpy(a->in + a->in_len, p, take);
+		a->in_len += take;
+		p += take;
+		if (a->in_len >= 2 && a->in_len == 2 + ((size_t)a->in[0] << 8 | a->in[1])) {
+			send_reply(a, a->in + 2, a->in_len - 2);
+			a->in_len = 0;
+		}
+	}
+	return 0;
+}
+
+static void
+tu_fail(struct tu *a)
+{
+	char rs[300];
+
+	if (log_ok(a))
+		log_warn("rule %s: udp tunnel to %s: %s", a->rule->r->name,
+		    hostport_format(&a->rule->rem[a->backend].hp, rs, sizeof(rs)), tun_end_err(a->e));
+	tu_close(a, "tunnel error");
+}
+
+/* Move what can move; closes a on error or end. */
+static void
+tu_pump(struct tu *a)
+{
+	struct tu_tab *t = a->ls->tudp;
+	int r, round;
+	ssize_t n;
+
+	if (a->dead || a->connecting)
+		return;
+	if (!tun_end_open(a->e)) {
+		r = tun_end_handshake(a->e, a->fd);
+		if (r < 0) {
+			tu_fail(a);
+			return;
+		}
+		if (r == 0)
+			return;
+		ev_timer_set(a->w->loop, &a->tm, a->last + a->rule->udp_ms);
+	}
+	while (a->out_off < a->out_len) {
+		n = tun_end_write(a->e, a->fd, a->out + a->out_off, a->out_len - a->out_off);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			tu_fail(a);
+			return;
+		}
+		a->out_off += (size_t)n;
+	}
+	if (a->out_off >= a->out_len) {
+		free(a->out);
+		a->out = NULL;
+		a->out_off = a->out_len = 0;
+	}
+	if (tun_end_flush(a->e, a->fd) < 0) {
+		tu_fail(a);
+		return;
+	}
+	for (round = 0; round < 1024; round++) {
+		n = tun_end_read(a->e, a->fd, t->buf, TU_DGRAM);
+		if (n == 0) {
+			tu_close(a, "the exit ended the stream");
+			return;
+		}
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			tu_fail(a);
+			return;
+		}
+		a->last = ev_now(a->w->loop);
+		if (unframe(a, t->buf, (size_t)n) < 0) {
+			tu_close(a, "out of memory");
+			return;
+		}
+	}
+}
+
+static void
+tu_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
+{
+	struct tu *a = io->arg;
+
+	(void)l;
+	if (a->connecting) {
+		int e;
+
+		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+			return;
+		e = (events & (EPOLLERR | EPOLLHUP)) ? net_connect_result(a->fd) : 0;
+		if (e == EINPROGRESS || e == EALREADY)
+			return;
+		if (e) {
+			char rs[300];
+			if (log_ok(a))
+				log_info("rule %s: udp tunnel: connect to %s failed: %s", a->rule->r->name,
+				    hostport_format(&a->rule->rem[a->backend].hp, rs, sizeof(rs)), strerror(e));
+			CTR_ADD(a->rule->rem[a->backend].w[a->w->id].fails, 1);
+			rt_lb_report(a->rule, a->w->id, a->backend, 0);
+			tu_close(a, "connect failed");
+			return;
+		}
+		a->connecting = 0;
+		rt_lb_report(a->rule, a->w->id, a->backend, 1);
+	}
+	tu_pump(a);
+}
+
+static void
+tu_timer(struct ev_loop *l, struct ev_timer *tm)
+{
+	struct tu *a = tm->arg;
+	char rs[300];
+
+	if (a->connecting || !tun_end_open(a->e)) {
+		if (log_ok(a))
+			log_warn("rule %s: udp tunnel to %s: %s not complete in time: association dropped",
+			    a->rule->r->name, hostport_format(&a->rule->rem[a->backend].hp, rs, sizeof(rs)),
+			    a->connecting ? "connect" : "handshake");
+		tu_close(a, "deadline");
+		return;
+	}
+	if (ev_now(l) - a->last >= a->rule->udp_ms)
+		tu_close(a, "idle");
+	else
+		ev_timer_set(l, tm, a->last + a->rule->udp_ms);
+}
+
+static void
+read_pktinfo(struct tu *a, struct msghdr *h)
+{
+	struct cmsghdr *cm;
+
+	for (cm = CMSG_FIRSTHDR(h); cm; cm = CMSG_NXTHDR(h, cm)) {
+		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+			memcpy(&a->l4, CMSG_DATA(cm), sizeof(a->l4));
+			a->local_fam = AF_INET;
+			return;
+		}
+		if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
+			memcpy(&a->l6, CMSG_DATA(cm), sizeof(a->l6));
+			a->local_fam = AF_INET6;
+		}
+	}
+}
+
+static struct tu *
+tu_new(struct rt_lsn *ls, struct tu_tab *t, const struct sockaddr_storage *client, struct msghdr *mh, uint32_t hv)
+{
+	struct rt_worker *w = ls->w;
+	struct rt_rule *r = ls->rule;
+	struct sockaddr_storage dst;
+	struct net_out_spec o;
+	uint64_t ex[4] = { 0, 0, 0, 0 };
+	char err[ERRLEN];
+	int idx = -1, fd, guard, refused = 0;
+	struct tu *a;
+
+	if ((long)t->n >= r->udp_max_assoc)
+		return NULL;
+	for (guard = 0; guard < STORE_MAX_REMOTES; guard++) {
+		idx = rt_lb_pick(r, w->id, client, ex);
+		if (idx < 0 || (size_t)idx >= r->nrem)
+			return NULL;
+		ex[idx / 64] |= 1ull << (idx % 64);
+		if (rt_remote_addr(w, r, idx, ls->port_off, 0, &dst) == 0)
+			break;
+		idx = -1;
+	}
+	if (idx < 0)
+		return NULL;
+	memset(&o, 0, sizeof(o));
+	o.dst = &dst;
+	o.type = SOCK_STREAM;
+	o.through = r->r->through.host;
+	o.through_port = r->r->through.port;
+	o.iface = r->r->interface;
+	o.mptcp = (r->r->mptcp & MPTCP_SEND) != 0;
+	o.so = &r->so;
+	fd = net_connect(&o, &refused, err);
+	if (fd < 0) {
+		log_debug("rule %s: udp tunnel: %s", r->r->name, err);
+		return NULL;
+	}
+	if (!(a = calloc(1, sizeof(*a)))) {
+		close(fd);
+		return NULL;
+	}
+	a->fd = fd;
+	a->ls = ls;
+	a->w = w;
+	a->rule = r;
+	rt_rule_ref(r);
+	a->client = *client;
+	a->backend = idx;
+	a->connecting = 1;
+	a->h = hv;
+	a->last = a->start = ev_now(w->loop);
+	read_pktinfo(a, mh);
+	ev_timer_init(&a->tm, tu_timer, a);
+	if (!(a->e = tun_end_new(&r->tun->rem, TUN_CLIENT, 1, err)) ||
+	    ev_io_add(w->loop, &a->io, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, tu_cb, a) < 0) {
+		if (!a->e)
+			log_warn("rule %s: udp tunnel: %s", r->r->name, err);
+		tun_end_free(a->e);
+		close(fd);
+		rt_rule_unref(r);
+		free(a);
+		return NULL;
+	}
+	ev_timer_set(w->loop, &a->tm, a->start + r->connect_ms + r->tun->handshake_ms);
+	a->hnext = t->b[hv % t->nb];
+	t->b[hv % t->nb] = a;
+	t->n++;
+	CTR_ADD(r->st->w[w->id].udp_active, 1);
+	CTR_ADD(r->st->w[w->id].udp_total, 1);
+	CTR_ADD(r->rem[idx].w[w->id].connects, 1);
+	CTR_ADD(r->rem[idx].w[w->id].active, 1);
+	return a;
+}
+
+/* Queue one datagram framed; 0, or -1 when the queue is full (dropped). */
+static int
+enqueue(struct tu *a, const unsigned char *p, size_t len)
+{
+	size_t need = a->out_len - a->out_off + 2 + len;
+	unsigned char *n;
+
+	if (need > TUN_UDP_QUEUE)
+		return -1;
+	if (a->out_off) {
+		memmove(a->out, a->out + a->out_off, a->out_len - a->out_off);
+		a->out_len -= a->out_off;
+		a->out_off = 0;
+	}
+	if (!(n = realloc(a->out, a->out_len + 2 + len)))
+		return -1;
+	a->out = n;
+	n[a->out_len] = (unsigned char)(len >> 8);
+	n[a->out_len + 1] = (unsigned char)len;
+	memcpy(n + a->out_len + 2, p, len);
+	a->out_len += 2 + len;
+	return 0;
+}
+
+void
+tunnel_udp_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
+{
+	struct rt_lsn *ls = io->arg;
+	struct rt_counters *k = &ls->rule->st->w[ls->w->id];
+	struct tu_tab *t = tab(ls);
+	int i;
+
+	(void)events;
+	if (!t)
+		return;
+	for (i = 0; i < TU_BATCH; i++) {
+		struct sockaddr_storage ss;
+		struct msghdr h;
+		struct iovec iov;
+		char ctl[TU_CTL];
+		struct tu *a;
+		uint32_t hv;
+		ssize_t n;
+
+		memset(&h, 0, sizeof(h));
+		iov.iov_base = t->buf;
+		iov.iov_len = TU_DGRAM;
+		h.msg_iov = &iov;
+		h.msg_iovlen = 1;
+		h.msg_name = &ss;
+		h.msg_namelen = sizeof(ss);
+		h.msg_control = ctl;
+		h.msg_controllen = sizeof(ctl);
+		n = recvmsg(ls->fd, &h, MSG_DONTWAIT);
+		if (n < 0)
+			return;
+		if ((h.msg_flags & MSG_TRUNC) || n > 65535) {
+			CTR_ADD(k->udp_dropped, 1);
+			continue;
+		}
+		hv = addr_hash(&ss);
+		for (a = t->b[hv % t->nb]; a; a = a->hnext)
+			if (a->h == hv && net_addr_eq(&a->client, &ss))
+				break;
+		if (!a && !(a = tu_new(ls, t, &ss, &h, hv))) {
+			CTR_ADD(k->udp_dropped, 1);
+			continue;
+		}
+		if (enqueue(a, t->buf, (size_t)n) < 0) {
+			CTR_ADD(k->udp_dropped, 1);
+			continue;
+		}
+		CTR_ADD(k->bytes_up, (uint64_t)n);
+		CTR_ADD(k->udp_bytes, (uint64_t)n);
+		a->last = ev_now(l);
+		tu_pump(a);
+	}
+	/* more may wait: the listener is level-triggered, epoll reports it again */
+}
+
+void
+tunnel_udp_listener_close(struct rt_lsn *ls)
+{
+	struct tu_tab *t = ls->tudp;
+	size_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->nb; i++)
+		while (t->b[i])
+			tu_close(t->b[i], NULL);
+	free(t->b);
+	free(t->buf);
+	free(t);
+	ls->tudp = NULL;
+}
