@@ -11,6 +11,7 @@
 #include "json.h"
 #include "paths.h"
 #include "store.h"
+#include "tunnel.h"
 #include "util.h"
 
 const char rule_usage[] =
@@ -224,6 +225,8 @@ cmd_show(int argc, char **argv)
 		printf("  interface          %s\n", r->interface);
 	printf("  listen_transport   %s\n", *r->listen_transport ? r->listen_transport : "plain");
 	printf("  remote_transport   %s\n", *r->remote_transport ? r->remote_transport : "plain");
+	if (tunnel_rule_pin(r, buf, NULL) == 0 && *buf)   /* what the relay side writes as pin= */
+		printf("  tls pin            %s\n", buf);
 	printf("  proxy              %s\n", store_proxy_name(r, buf, sizeof(buf)));
 	printf("  mptcp              %s\n", store_mptcp_name(r->mptcp));
 	printf("  connect_timeout    %ldms\n", store_rule_ms(&st, r, r->connect_timeout, st.g.connect_timeout));
