@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# An xwpf relay and an xwpf exit form tunnels over ws, tls (servername with
+# pin, servername with insecure, cert/key from a CA in the trust store) and
+# wss: byte-exact TCP echo up to several MiB and half-close through each;
+# the exit logs its pin; a wrong pin, a wrong ws host or path, an expired or
+# wrong-name certificate are each refused with a clear log line.
+# timeout: 180
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../relay/common.sh"
+. "$(dirname "$0")/../tunnel/lib.sh"
+need python3 openssl
+
+CA=$T_DIR/ca
+mkca "$CA" || { fail "cannot make the test CA"; finish; }
+E=$(free_port); RP=$(free_port)
+spawn python3 "$PEER" serve --tcp 127.0.0.1:$E
+spawn python3 "$PEER" serve --tcp 127.0.0.1:$RP --mode reply
+wait_port 127.0.0.1 $E && wait_port 127.0.0.1 $RP || fail "echo servers did not start"
+
+for v in XWS XTLS XCA XWSS XEXP XWRONG XREPLY R_WS R_PIN R_INS R_CA R_WSS R_REPLY B_PIN B_PATH B_HOST B_EXP B_NAME B_NOCA; do
+	eval "$v=$(free_port)"
+done
+big=8388608
+[ -n "${XWPF_SANITIZED:-}" ] && big=2097152
+
+EXITCONF=$(cat <<EOT
+[global]
+workers = 2
+[rule x-ws]
+listen = 127.0.0.1:$XWS
+remote = 127.0.0.1:$E
+listen_transport = ws;host=tunnel.example;path=/tun
+[rule x-tls]
+listen = 127.0.0.1:$XTLS
+remote = 127.0.0.1:$E
+listen_transport = tls;servername=exit.test
+[rule x-ca]
+listen = 127.0.0.1:$XCA
+remote = 127.0.0.1:$E
+listen_transport = tls;cert=$CA/good.chain.pem;key=$CA/good.key
+[rule x-wss]
+listen = 127.0.0.1:$XWSS
+remote = 127.0.0.1:$E
+listen_transport = ws;host=tunnel.example;path=/wss;tls;servername=exit.test
+[rule x-expired]
+listen = 127.0.0.1:$XEXP
+remote = 127.0.0.1:$E
+listen_transport = tls;cert=$CA/expired.chain.pem;key=$CA/expired.key
+[rule x-wrongname]
+listen = 127.0.0.1:$XWRONG
+remote = 127.0.0.1:$E
+listen_transport = tls;cert=$CA/wrong.chain.pem;key=$CA/wrong.key
+[rule x-reply]
+listen = 127.0.0.1:$XREPLY
+remote = 127.0.0.1:$RP
+listen_transport = ws;host=tunnel.example;path=/r;tls;servername=exit.test
+EOT
+)
+end_start exit <<<"$EXITCONF"
+[ -n "${PID_exit:-}" ] || finish
+
+SELF=$T_DIR/exit/var/lib/xwpf/tls/exit.test.crt
+check "exit: self-signed certificate kept under the TLS dir" test -s "$SELF"
+PIN=$(spki_pin "$SELF")
+check "exit: the log prints the pin to paste on the relay side" grep -q "pin $PIN" "$T_DIR/exit.log"
+check_eq "exit: rule show prints the same pin" "$PIN" \
+    "$(XWPF_ROOT=$T_DIR/exit "$XWPF" rule show x-tls 2>/dev/null | grep -o 'sha256:[0-9a-f]*' | head -1 || true)"
+
+# the relay trusts the test CA: its root's /etc/ssl/certs is the system store
+mkdir -p "$T_DIR/relay/etc/ssl/certs"
+cp "$CA/ca.crt" "$T_DIR/relay/etc/ssl/certs/xwpf-test-ca.pem"
+BADPIN=sha256:$(printf '%064d' 0)
+end_start relay <<EOT
+[global]
+workers = 2
+[rule r-ws]
+listen = 127.0.0.1:$R_WS
+remote = 127.0.0.1:$XWS
+remote_transport = ws;host=tunnel.example;path=/tun
+[rule r-pin]
+listen = 127.0.0.1:$R_PIN
+remote = 127.0.0.1:$XTLS
+remote_transport = tls;sni=exit.test;pin=$PIN
+[rule r-insecure]
+listen = 127.0.0.1:$R_INS
+remote = 127.0.0.1:$XTLS
+remote_transport = tls;sni=exit.test;insecure
+[rule r-ca]
+listen = 127.0.0.1:$R_CA
+remote = 127.0.0.1:$XCA
+remote_transport = tls;sni=exit.test
+[rule r-wss]
+listen = 127.0.0.1:$R_WSS
+remote = 127.0.0.1:$XWSS
+remote_transport = ws;host=tunnel.example;path=/wss;tls;sni=exit.test;pin=$PIN
+[rule r-reply]
+listen = 127.0.0.1:$R_REPLY
+remote = 127.0.0.1:$XREPLY
+remote_transport = ws;host=tunnel.example;path=/r;tls;sni=exit.test;pin=$PIN
+[rule b-pin]
+listen = 127.0.0.1:$B_PIN
+remote = 127.0.0.1:$XTLS
+remote_transport = tls;sni=exit.test;pin=$BADPIN
+[rule b-path]
+listen = 127.0.0.1:$B_PATH
+remote = 127.0.0.1:$XWS
+remote_transport = ws;host=tunnel.example;path=/wrong
+[rule b-host]
+listen = 127.0.0.1:$B_HOST
+remote = 127.0.0.1:$XWS
+remote_transport = ws;host=other.example;path=/tun
+[rule b-expired]
+listen = 127.0.0.1:$B_EXP
+remote = 127.0.0.1:$XEXP
+remote_transport = tls;sni=exit.test
+[rule b-name]
+listen = 127.0.0.1:$B_NAME
+remote = 127.0.0.1:$XWRONG
+remote_transport = tls;sni=exit.test
+[rule b-noca]
+listen = 127.0.0.1:$B_NOCA
+remote = 127.0.0.1:$XTLS
+remote_transport = tls;sni=exit.test
+EOT
+[ -n "${PID_relay:-}" ] || finish
+
+peer_check "ws" "tcp 127.0.0.1 $R_WS 1,1000,65536,$big"
+peer_check "tls servername+pin" "tcp 127.0.0.1 $R_PIN 1,1000,65536,$big"
+peer_check "tls servername+insecure" "tcp 127.0.0.1 $R_INS 1,65536,1048576"
+peer_check "tls cert/key from a CA" "tcp 127.0.0.1 $R_CA 1,65536,$big"
+peer_check "wss" "tcp 127.0.0.1 $R_WSS 1,1000,65536,$big"
+peer_check "wss half-close" "tcp 127.0.0.1 $R_REPLY 0,10,1048576 --mode reply"
+
+# refusals: the client sees the connection closed with no data, the logs say why
+refused() {   # refused LABEL PORT END REGEX
+	local out
+	out=$(python3 "$PEER" run "tcp 127.0.0.1 $2 1000" 2>&1)
+	check "$1: no data through" grep -q '^bad' <<<"$out"
+	check "$1: log line on the $3" log_has "$3" 5 "$4"
+}
+refused "wrong pin" $B_PIN relay "rule b-pin: tunnel to .*pin mismatch: the server's key is $PIN"
+refused "wrong ws path" $B_PATH relay "rule b-path: tunnel to .*404"
+refused "wrong ws path (exit)" $B_PATH exit "rule x-ws: client .* refused: ws: request refused with HTTP 404"
+refused "wrong ws host" $B_HOST relay "rule b-host: tunnel to .*404"
+refused "expired certificate" $B_EXP relay "rule b-expired: tunnel to .*expired"
+refused "wrong-name certificate" $B_NAME relay "rule b-name: tunnel to .*does not name exit.test"
+refused "self-signed without pin or insecure" $B_NOCA relay "rule b-noca: tunnel to .*not signed by a CA.*use pin=$PIN"
+
+check "relay: SIGTERM, exit 0" end_stop relay
+check "exit: SIGTERM, exit 0" end_stop exit
+# the certificate is kept: the same pin after a restart
+: > "$T_DIR/exit.log"
+end_start exit <<<"$EXITCONF"
+check "exit: the same pin after a restart" log_has exit 5 "pin $PIN"
+end_stop exit
+finish
