@@ -464,7 +464,9 @@ show_logs(void)
 static void
 link_test(void)
 {
-	char host[300], port[16], secs[16], target[330];
+	char host[300], port[16], secs[16], target[330], key[128];
+	const char *a[12];
+	size_t n = 0;
 	int c;
 
 	menu_title(TR("Link test", "链路测试"));
@@ -473,47 +475,67 @@ link_test(void)
 		return;
 	}
 	printf(" 1. %s\n 2. %s\n 0. %s\n", TR("server: wait for a test from the other end", "服务端：等待对端测试"),
-	    TR("client: test the link to a server", "客户端：测试到服务端的链路"), TR("back", "返回"));
+	    TR("client: test the link to a server (xwpf on the other end, or a relay port leading to it)",
+	    "客户端：测试到服务端的链路（对端运行 xwpf，或经中转端口）"), TR("back", "返回"));
 	if ((c = menu_choice(TR("Choose", "请选择"), 0, 2, -1)) <= 0)
 		return;
+	if (c == 2) {
+		for (;;) {
+			if (menu_ask(TR("Server address", "服务端地址"), NULL, 1, host, sizeof(host)) < 0)
+				return;
+			if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+				memmove(host, host + 1, strlen(host));
+				host[strlen(host) - 1] = '\0';
+			}
+			if (*host && (addr_family_of(host) || hostname_valid(host)))
+				break;
+			menu_err("%s", TR("type an IP address or a host name", "请输入 IP 地址或域名"));
+		}
+	}
 	for (;;) {
 		long v;
-		if (menu_ask(TR("Port", "端口"), "5201", 1, port, sizeof(port)) < 0)
+		if (menu_ask(TR("Port", "端口"), "5210", 1, port, sizeof(port)) < 0)
 			return;
 		if (parse_long(port, 1, 65535, &v) == 0)
 			break;
 		menu_err("%s", TR("a port is a number from 1 to 65535", "端口是 1 到 65535 之间的数字"));
 	}
+	for (;;) {
+		if (menu_ask(TR("Shared key (Enter: none)", "共享密钥（回车：无）"), "", 1, key, sizeof(key)) < 0)
+			return;
+		if (!strpbrk(key, " \t"))
+			break;
+		menu_err("%s", TR("a key has no spaces", "密钥不能含空格"));
+	}
+	a[n++] = "linktest";
 	if (c == 1) {
-		char l[40];
-		const char *a[] = { "linktest", "--server", "--listen", l, NULL };
-		snprintf(l, sizeof(l), "[::]:%s", port);
+		snprintf(target, sizeof(target), "[::]:%s", port);
+		a[n++] = "--server";
+		a[n++] = "--listen";
+		a[n++] = target;
 		menu_note("%s", TR("Ctrl-C stops the server and comes back here", "Ctrl-C 停止服务端并返回菜单"));
-		menu_run(a);
-		return;
+	} else {
+		for (;;) {
+			long v;
+			if (menu_ask(TR("Seconds per throughput phase", "每项吞吐测试秒数"), "5", 1, secs, sizeof(secs)) < 0)
+				return;
+			if (parse_long(secs, 1, 30, &v) == 0)
+				break;
+			menu_err("%s", TR("from 1 to 30 seconds", "1 到 30 秒"));
+		}
+		snprintf(target, sizeof(target), addr_family_of(host) == 6 ? "[%s]:%s" : "%s:%s", host, port);
+		a[n++] = target;
+		a[n++] = "--time";
+		a[n++] = secs;
 	}
-	for (;;) {
-		char why[256];
-		if (menu_ask(TR("Server address", "服务端地址"), NULL, 1, host, sizeof(host)) < 0)
-			return;
-		if (*host && (addr_family_of(host) || hostname_valid(host)))
-			break;
-		snprintf(why, sizeof(why), "%s", TR("type an IP address or a host name", "请输入 IP 地址或域名"));
-		menu_err("%s", why);
+	if (*key) {
+		a[n++] = "--key";
+		a[n++] = key;
 	}
-	for (;;) {
-		long v;
-		if (menu_ask(TR("Seconds per phase", "每项测试秒数"), "10", 1, secs, sizeof(secs)) < 0)
-			return;
-		if (parse_long(secs, 1, 60, &v) == 0)
-			break;
-		menu_err("%s", TR("from 1 to 60 seconds", "1 到 60 秒"));
-	}
-	snprintf(target, sizeof(target), addr_family_of(host) == 6 ? "[%s]:%s" : "%s:%s", host, port);
-	{
-		const char *a[] = { "linktest", target, "--time", secs, NULL };
-		menu_run(a);
-	}
+	a[n] = NULL;
+	menu_run(a);
+	if (c == 2)
+		menu_pause();
 }
 
 static void

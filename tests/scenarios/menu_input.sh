@@ -239,6 +239,32 @@ else
 	skip "export/import not in this build"
 fi
 
+# the link test server runs under the menu; Ctrl-C stops it and the menu carries on
+if "$XWPF" --list | grep -qx linktest; then
+	LT=$(free_port)
+	check "link test server: Ctrl-C stops it, not the menu" drive linktest <<EOF
+expect Choose:
+send 7
+expect Choose
+send 1
+expect Port
+send 0x
+expect a port is a number
+send $LT
+expect Shared key
+send
+expect Ctrl-C stops the server
+expect listening on
+intr
+expect Choose:
+send 0
+exit 0
+EOF
+	check "the link test server is gone" sh -c "! (exec 3<>/dev/tcp/127.0.0.1/$LT) 2>/dev/null"
+else
+	skip "linktest not in this build"
+fi
+
 # no service manager (a --root store): start the relay in the background, read its log, stop it
 if "$XWPF" --list | grep -qx relay; then
 	check "start, logs, stop without a service manager" drive service <<EOF
