@@ -62,6 +62,10 @@ for k, v in sorted(seen.items()):
 print("fail", fails)
 if nsrc:
     print("sticky", sum(1 for v in bysrc.values() if len(v) == 1), len(bysrc))
+if os.environ.get("MAP_OUT"):
+    with open(os.environ["MAP_OUT"], "w") as f:
+        for k in sorted(bysrc):
+            f.write("%s %s\n" % (k, ",".join(sorted(bysrc[k]))))
 PY
 }
 relay_up() {   # start the relay on the store, wait for PORT
@@ -71,7 +75,7 @@ relay_up() {   # start the relay on the store, wait for PORT
 }
 relay_down() { kill "$RELAY" 2>/dev/null; wait "$RELAY" 2>/dev/null; }
 
-a=$(free_port); b=$(free_port); c=$(free_port); d=$(free_port); l=$(free_port)
+a=$(free_port); b=$(free_port); c=$(free_port); d=$(free_port); dead=$(free_port); l=$(free_port)
 srv "$a"; srv "$b"; srv "$c"
 
 # --- roundrobin 3,2,1: 6000 connections within 3 points of 50/33/17
@@ -100,8 +104,34 @@ check_eq "iphash: each of 1000 client addresses always reached the same backend"
 	"$(awk '$1 == "sticky" { print $2, $3 }' <<< "$out")"
 check_eq "iphash: spread over the three backends" 3 "$(grep -c '^[0-9]* [0-9]*$' <<< "$out")"
 
+# --- iphash, 4 backends: one removed from the rule moves only its clients (at most 30%);
+#     put back, the original mapping returns
+"$XWPF" rule set rr weights= > /dev/null && "$XWPF" rule set rr "remote+=127.0.0.1:$d" > /dev/null ||
+	fail "rule set four remotes"
+srv "$d"
+relay_up "$l"
+MAP_OUT=$T_DIR/map4 clients "$l" 1000 1000 > /dev/null
+relay_down
+"$XWPF" rule set rr "remote=127.0.0.1:$a" > /dev/null && "$XWPF" rule set rr "remote+=127.0.0.1:$b" > /dev/null &&
+	"$XWPF" rule set rr "remote+=127.0.0.1:$d" > /dev/null || fail "rule set without $c"
+relay_up "$l"
+MAP_OUT=$T_DIR/map3 clients "$l" 1000 1000 > /dev/null
+relay_down
+"$XWPF" rule set rr "remote+=127.0.0.1:$c" > /dev/null || fail "rule set $c back"
+relay_up "$l"
+MAP_OUT=$T_DIR/map4b clients "$l" 1000 1000 > /dev/null
+relay_down
+moved=$(LC_ALL=C join "$T_DIR/map4" "$T_DIR/map3" | awk '$2 != $3' | wc -l)
+wrong=$(LC_ALL=C join "$T_DIR/map4" "$T_DIR/map3" | awk -v c="$c" '$2 != $3 && $2 != c' | wc -l)
+echo "# iphash: removing one of 4 moved $moved of 1000 clients"
+check "iphash: one of 4 removed moves at most 30% ($moved of 1000)" test "$moved" -le 300 -a "$moved" -gt 0
+check_eq "iphash: only the removed backend's clients move" 0 "$wrong"
+check_eq "iphash: 1000 clients mapped each time" "1000 1000 1000" \
+	"$(wc -l < "$T_DIR/map4") $(wc -l < "$T_DIR/map3") $(wc -l < "$T_DIR/map4b")"
+check "iphash: putting it back restores the original mapping" cmp -s "$T_DIR/map4" "$T_DIR/map4b"
+
 # --- failover: first remote dead, the second takes everything, no client fails
-"$XWPF" rule set rr balance=failover weights= > /dev/null && "$XWPF" rule set rr "remote=127.0.0.1:$d" > /dev/null &&
+"$XWPF" rule set rr balance=failover weights= > /dev/null && "$XWPF" rule set rr "remote=127.0.0.1:$dead" > /dev/null &&
 	"$XWPF" rule set rr "remote+=127.0.0.1:$b" > /dev/null && "$XWPF" rule set rr "remote+=127.0.0.1:$c" > /dev/null &&
 	true || fail "rule set failover"
 relay_up "$l"
