@@ -349,7 +349,9 @@ cd_shutdown(struct half *h)
 {
 	struct tun_end *e = h->codec_st;
 
-	if (!tun_end_open(e)) {
+	if (hs(h, e) < 0) {   /* the end of a stream that had no data: after the handshake */
+		if (errno == EAGAIN)
+			return 1;
 		shutdown(h->fd, SHUT_WR);
 		return 0;
 	}

@@ -13,7 +13,7 @@ need python3 openssl
 CA=$T_DIR/ca
 mkca "$CA" || { fail "cannot make the test CA"; finish; }
 E=$(free_port); RP=$(free_port)
-spawn python3 "$PEER" serve --tcp 127.0.0.1:$E
+spawn python3 "$PEER" serve --tcp 127.0.0.1:$E --udp 127.0.0.1:$E
 spawn python3 "$PEER" serve --tcp 127.0.0.1:$RP --mode reply
 wait_port 127.0.0.1 $E && wait_port 127.0.0.1 $RP || fail "echo servers did not start"
 
@@ -27,10 +27,12 @@ EXITCONF=$(cat <<EOT
 [global]
 workers = 2
 [rule x-ws]
+protocol = tcp+udp
 listen = 127.0.0.1:$XWS
 remote = 127.0.0.1:$E
 listen_transport = ws;host=tunnel.example;path=/tun
 [rule x-tls]
+protocol = tcp+udp
 listen = 127.0.0.1:$XTLS
 remote = 127.0.0.1:$E
 listen_transport = tls;servername=exit.test
@@ -39,6 +41,7 @@ listen = 127.0.0.1:$XCA
 remote = 127.0.0.1:$E
 listen_transport = tls;cert=$CA/good.chain.pem;key=$CA/good.key
 [rule x-wss]
+protocol = tcp+udp
 listen = 127.0.0.1:$XWSS
 remote = 127.0.0.1:$E
 listen_transport = ws;host=tunnel.example;path=/wss;tls;servername=exit.test
@@ -74,10 +77,12 @@ end_start relay <<EOT
 [global]
 workers = 2
 [rule r-ws]
+protocol = tcp+udp
 listen = 127.0.0.1:$R_WS
 remote = 127.0.0.1:$XWS
 remote_transport = ws;host=tunnel.example;path=/tun
 [rule r-pin]
+protocol = tcp+udp
 listen = 127.0.0.1:$R_PIN
 remote = 127.0.0.1:$XTLS
 remote_transport = tls;sni=exit.test;pin=$PIN
@@ -90,6 +95,7 @@ listen = 127.0.0.1:$R_CA
 remote = 127.0.0.1:$XCA
 remote_transport = tls;sni=exit.test
 [rule r-wss]
+protocol = tcp+udp
 listen = 127.0.0.1:$R_WSS
 remote = 127.0.0.1:$XWSS
 remote_transport = ws;host=tunnel.example;path=/wss;tls;sni=exit.test;pin=$PIN
@@ -129,6 +135,9 @@ peer_check "tls servername+pin" "tcp 127.0.0.1 $R_PIN 1,1000,65536,$big"
 peer_check "tls servername+insecure" "tcp 127.0.0.1 $R_INS 1,65536,1048576"
 peer_check "tls cert/key from a CA" "tcp 127.0.0.1 $R_CA 1,65536,$big"
 peer_check "wss" "tcp 127.0.0.1 $R_WSS 1,1000,65536,$big"
+peer_check "udp through ws" "udp 127.0.0.1 $R_WS 0,1,1400,9000,65507"
+peer_check "udp through tls (pin)" "udp 127.0.0.1 $R_PIN 0,1,1400,9000,65507"
+peer_check "udp through wss" "udp 127.0.0.1 $R_WSS 0,1,1400,9000,65507"
 peer_check "wss half-close" "tcp 127.0.0.1 $R_REPLY 0,10,1048576 --mode reply"
 
 # refusals: the client sees the connection closed with no data, the logs say why
