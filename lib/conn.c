@@ -235,7 +235,7 @@ conn_after_batch(struct ev_loop *l, void *arg)
 /* ---- the pump ---- */
 
 static ssize_t
-flow_in(struct conn *c, struct half *src)
+flow_in(struct conn *c, struct half *src, size_t *want)
 {
 	struct half *dst = src->dst;
 	ssize_t n;
@@ -244,6 +244,8 @@ flow_in(struct conn *c, struct half *src)
 		if (!src->pipe)
 			src->pipe = pipe_get(c->w);
 		if (src->pipe) {
+			/* a short splice proves nothing: pipe slots may run out first */
+			*want = 0;
 			n = splice(src->fd, NULL, src->pipe->wfd, NULL, (size_t)rt_conf.pipe_size,
 			    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 			if (n > 0) {
@@ -268,6 +270,7 @@ flow_in(struct conn *c, struct half *src)
 		}
 		src->off = src->len = 0;
 	}
+	*want = src->codec ? 0 : CONN_BUF;   /* a codec's short reads say nothing about the socket */
 	n = src->codec ? src->codec->recv(src, src->buf, CONN_BUF) : recv(src->fd, src->buf, CONN_BUF, 0);
 	if (n > 0) {
 		src->off = 0;
@@ -284,15 +287,19 @@ flow_out(struct conn *c, struct half *src)
 
 	(void)c;
 	if (src->len > src->off) {
-		n = dst->codec ? dst->codec->send(dst, src->buf + src->off, src->len - src->off) :
-		    send(dst->fd, src->buf + src->off, src->len - src->off, MSG_NOSIGNAL);
+		size_t want = src->len - src->off;
+		n = dst->codec ? dst->codec->send(dst, src->buf + src->off, want) :
+		    send(dst->fd, src->buf + src->off, want, MSG_NOSIGNAL);
 		if (n > 0) {
 			src->off += (uint32_t)n;
 			if (src->off >= src->len)
 				src->off = src->len = 0;
+			if ((size_t)n < want && !dst->codec)   /* socket buffer full: wait for EPOLLOUT */
+				dst->fl &= ~(unsigned)H_CANWR;
 		}
 	} else {
-		n = splice(src->pipe->rfd, NULL, dst->fd, NULL, src->pipe->len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		size_t want = src->pipe->len;
+		n = splice(src->pipe->rfd, NULL, dst->fd, NULL, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n > 0)
 			src->pipe->len -= (unsigned)n;
 	}
@@ -331,6 +338,7 @@ flow(struct conn *c, struct half *src)
 	struct half *dst = src->dst;
 	struct rt_counters *k = ctr(c);
 	ssize_t n;
+	size_t want;
 	int r;
 
 	for (r = 0; r < FLOW_ROUNDS; r++) {
@@ -360,9 +368,14 @@ flow(struct conn *c, struct half *src)
 		}
 		if (!(src->fl & H_CANRD))
 			return 0;
-		n = flow_in(c, src);
-		if (n > 0)
+		n = flow_in(c, src, &want);
+		if (n > 0) {
+			/* a short read emptied the socket: the next byte brings a new edge
+			 * (nginx's rule), unless the FIN is already signalled */
+			if (want && (size_t)n < want && !(src->fl & H_RDHUP))
+				src->fl &= ~(unsigned)H_CANRD;
 			continue;
+		}
 		if (n == 0) {
 			src->fl |= H_RDEOF;
 			continue;
@@ -566,6 +579,8 @@ half_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 	struct conn *c = h->c;
 
 	(void)l;
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		h->fl |= H_RDHUP;   /* read to the end: short reads prove nothing now */
 	if (h->codec && h->codec->ready && c->st == CS_PUMP)
 		h->codec->ready(h, events);
 	else {

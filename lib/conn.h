@@ -38,6 +38,7 @@ enum {
 	H_CANRD = 4,     /* edge seen, EAGAIN not yet met */
 	H_CANWR = 8,
 	H_WRFLUSH = 16,  /* a codec still flushing before its end of stream */
+	H_RDHUP = 32,    /* the peer's FIN (or an error) was signalled: read to the end */
 };
 
 struct half;
