@@ -600,11 +600,11 @@ run_tcp(struct client *c, int up, int n, struct tcp_res *r)
 				if (got < 0 && (errno == EAGAIN || errno == EINTR))
 					continue;
 				if (got > 0) {
-					lt_tcp_rx_add(&rx, (size_t)got, lt_now_ns());
+					lt_tcp_rx_read(&rx, fds, n, (size_t)got, lt_now_ns());
 					moved += (uint64_t)got;
 					continue;
 				}
-				lt_tcp_rx_end(&rx, lt_now_ns());
+				lt_tcp_rx_eof(&rx, fds[i], lt_now_ns());
 				p[i].fd = -1;
 				shutdown(fds[i], SHUT_WR);
 				open--;
@@ -620,7 +620,7 @@ run_tcp(struct client *c, int up, int n, struct tcp_res *r)
 			goto bad;
 		r->retrans = (uint64_t)v;
 		r->bytes = rx.bytes;
-		r->secs = rx.first_ns ? (double)(rx.last_ns - rx.first_ns) / 1e9 : 0;
+		r->secs = (double)lt_tcp_rx_us(&rx) / 1e6;
 		lt_tcp_rx_steady(&rx, &steady, &steady_us);
 	}
 	r->mbps_all = r->secs > 0 ? (double)r->bytes * 8 / r->secs / 1e6 : 0;

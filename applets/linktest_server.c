@@ -304,10 +304,10 @@ tcp_sink(int *fds, int n, int64_t deadline_ms, struct lt_tcp_rx *rx)
 			if (r < 0 && (errno == EAGAIN || errno == EINTR))
 				continue;
 			if (r > 0) {
-				lt_tcp_rx_add(rx, (size_t)r, lt_now_ns());
+				lt_tcp_rx_read(rx, fds, n, (size_t)r, lt_now_ns());
 				continue;
 			}
-			lt_tcp_rx_end(rx, lt_now_ns());
+			lt_tcp_rx_eof(rx, fds[i], lt_now_ns());
 			p[i].fd = -1;
 			open--;
 		}
@@ -410,7 +410,7 @@ cmd_tcp(struct session *s, const char *line)
 		tcp_sink(s->data, (int)n, now_ms() + t + GRACE_MS, &rx);
 		lt_tcp_rx_steady(&rx, &sbytes, &sus);
 		rc = lt_send_line(s->ctl, "RESULT bytes=%llu us=%lld sbytes=%llu sus=%lld", (unsigned long long)rx.bytes,
-		    (long long)(rx.first_ns ? (rx.last_ns - rx.first_ns) / 1000 : 0), (unsigned long long)sbytes,
+		    (long long)lt_tcp_rx_us(&rx), (unsigned long long)sbytes,
 		    (long long)sus);
 	} else {
 		struct lt_tcp_rx junk;

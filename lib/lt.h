@@ -94,17 +94,31 @@ struct lt_udp_rx {
 };
 void lt_udp_rx_add(struct lt_udp_rx *r, uint64_t seq, int64_t send_ns, int64_t arrival_ns, size_t bytes);
 /* Receive side of a TCP phase: totals, and the steady part that starts
- * warm_ns after the first byte (TCP's ramp-up left out, like iperf3 --omit). */
+ * warm_ns after the first byte (TCP's ramp-up left out, like iperf3 --omit).
+ * The caller corrects for its own wake-up delays with the kernel's figures
+ * (lt_tcp_kinfo): bytes the kernel had at the mark, time of the last data. */
 struct lt_tcp_rx {
 	int64_t warm_ns;
 	uint64_t bytes, mark_bytes;
-	int64_t first_ns, mark_ns, last_ns;
+	int64_t first_ns, mark_ns, read_ns, last_ns;
 };
 void lt_tcp_rx_init(struct lt_tcp_rx *r, long time_ms);   /* warm-up: a tenth of the phase, at most 1 s */
-void lt_tcp_rx_add(struct lt_tcp_rx *r, size_t n, int64_t now_ns);
-void lt_tcp_rx_end(struct lt_tcp_rx *r, int64_t now_ns);
+/* n bytes read at now_ns; returns 1 when this read set the mark. */
+int lt_tcp_rx_add(struct lt_tcp_rx *r, size_t n, int64_t now_ns);
+/* The kernel's byte count (all streams) at the mark, when the caller has it. */
+void lt_tcp_rx_mark(struct lt_tcp_rx *r, uint64_t kernel_bytes);
+/* A stream ended; its last data arrived at data_ns. */
+void lt_tcp_rx_end(struct lt_tcp_rx *r, int64_t data_ns);
 /* Steady bytes and microseconds (the whole phase when it was too short to leave the ramp out). */
 void lt_tcp_rx_steady(const struct lt_tcp_rx *r, uint64_t *bytes, int64_t *us);
+/* Whole phase: first byte to the last data, microseconds. */
+int64_t lt_tcp_rx_us(const struct lt_tcp_rx *r);
+/* The two above with the kernel's figures: n bytes read now from one of the
+ * streams fds[0..nfds); and stream fd at EOF now. */
+void lt_tcp_rx_read(struct lt_tcp_rx *r, const int *fds, int nfds, size_t n, int64_t now_ns);
+void lt_tcp_rx_eof(struct lt_tcp_rx *r, int fd, int64_t now_ns);
+/* TCP_INFO of a receiving socket: bytes received, ms since the last data. -1 if unknown. */
+int lt_tcp_kinfo(int fd, uint64_t *bytes_received, uint32_t *ms_since_data);
 
 /* Loss in percent of sent (received duplicates never make it negative). */
 double lt_loss_pct(uint64_t sent, uint64_t received);

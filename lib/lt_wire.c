@@ -9,8 +9,10 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -414,36 +416,112 @@ lt_tcp_rx_init(struct lt_tcp_rx *r, long time_ms)
 	r->warm_ns = (int64_t)(time_ms < 10000 ? time_ms : 10000) * 100000;   /* a tenth, at most 1 s */
 }
 
-void
+int
 lt_tcp_rx_add(struct lt_tcp_rx *r, size_t n, int64_t now_ns)
 {
+	int marked = 0;
+
 	if (!r->first_ns)
 		r->first_ns = now_ns;
 	if (!r->mark_ns && now_ns - r->first_ns >= r->warm_ns) {
 		r->mark_ns = now_ns;
 		r->mark_bytes = r->bytes;
+		marked = 1;
 	}
 	r->bytes += n;
-	r->last_ns = now_ns;
+	r->read_ns = now_ns;
+	return marked;
 }
 
 void
-lt_tcp_rx_end(struct lt_tcp_rx *r, int64_t now_ns)
+lt_tcp_rx_mark(struct lt_tcp_rx *r, uint64_t kernel_bytes)
 {
-	r->last_ns = now_ns;
+	/* the kernel had at least what was read; what it had more arrived before the mark */
+	if (r->mark_ns && kernel_bytes >= r->mark_bytes && kernel_bytes <= r->bytes)
+		r->mark_bytes = kernel_bytes;
+}
+
+void
+lt_tcp_rx_end(struct lt_tcp_rx *r, int64_t data_ns)
+{
+	if (data_ns > r->last_ns)
+		r->last_ns = data_ns;
+}
+
+static int64_t
+rx_last(const struct lt_tcp_rx *r)
+{
+	int64_t last = r->last_ns ? r->last_ns : r->read_ns;
+
+	return last < r->first_ns ? r->first_ns : last;
+}
+
+int64_t
+lt_tcp_rx_us(const struct lt_tcp_rx *r)
+{
+	return r->first_ns ? (rx_last(r) - r->first_ns) / 1000 : 0;
 }
 
 void
 lt_tcp_rx_steady(const struct lt_tcp_rx *r, uint64_t *bytes, int64_t *us)
 {
+	int64_t last = rx_last(r);
+
 	/* the steady part must span at least half the phase to be worth more than the whole */
-	if (r->mark_ns && (r->last_ns - r->mark_ns) >= (r->last_ns - r->first_ns) / 2) {
+	if (r->mark_ns && last - r->mark_ns > 0 && (last - r->mark_ns) >= (last - r->first_ns) / 2) {
 		*bytes = r->bytes - r->mark_bytes;
-		*us = (r->last_ns - r->mark_ns) / 1000;
+		*us = (last - r->mark_ns) / 1000;
 	} else {
 		*bytes = r->bytes;
-		*us = r->first_ns ? (r->last_ns - r->first_ns) / 1000 : 0;
+		*us = lt_tcp_rx_us(r);
 	}
+}
+
+void
+lt_tcp_rx_read(struct lt_tcp_rx *r, const int *fds, int nfds, size_t n, int64_t now_ns)
+{
+	if (lt_tcp_rx_add(r, n, now_ns)) {
+		uint64_t sum = 0, b;
+		int i;
+		for (i = 0; i < nfds; i++) {
+			if (lt_tcp_kinfo(fds[i], &b, NULL) < 0)
+				return;   /* keep what was read */
+			sum += b;
+		}
+		lt_tcp_rx_mark(r, sum);
+	}
+}
+
+void
+lt_tcp_rx_eof(struct lt_tcp_rx *r, int fd, int64_t now_ns)
+{
+	uint32_t ago;
+	int64_t t = now_ns;
+
+	/* when the last data came, not when this process got to see the FIN */
+	if (lt_tcp_kinfo(fd, NULL, &ago) == 0 && (int64_t)ago * 1000000 < now_ns - r->first_ns)
+		t = now_ns - (int64_t)ago * 1000000;
+	lt_tcp_rx_end(r, t);
+}
+
+int
+lt_tcp_kinfo(int fd, uint64_t *bytes_received, uint32_t *ms_since_data)
+{
+	struct tcp_info ti;
+	socklen_t tl = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) < 0)
+		return -1;
+	if (bytes_received) {
+		if (tl < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof(ti.tcpi_bytes_received) ||
+		    ti.tcpi_bytes_received == 0)
+			return -1;   /* an old kernel */
+		*bytes_received = ti.tcpi_bytes_received;
+	}
+	if (ms_since_data)
+		*ms_since_data = ti.tcpi_last_data_recv;
+	return 0;
 }
 
 /* ---- system facts ---- */
