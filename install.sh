@@ -73,12 +73,14 @@ RUNTIME_BIN=/usr/local/bin/xwpf   # the path services run, whatever --root says
 say() { printf '%s\n' "$*"; }
 die() { printf 'install.sh: %s\n' "$*" >&2; exit 1; }
 
-# Service manager calls: run for real, or only printed under --root.
+# Service manager calls: run for real, or only printed under --root. A failure
+# is reported and the install goes on: the files are in place either way.
 sys() {
 	if [ -n "$ROOT" ]; then
 		say "  (--root: not run) $*"
-	else
-		"$@"
+	elif ! "$@"; then
+		say "warning: '$*' failed: see its message above (the files are installed; fix and run it again)"
+		return 1
 	fi
 }
 
@@ -305,14 +307,14 @@ install_services() {
 		if has_applet mptcp; then unit_mptcp | put "$UNIT_DIR/xwpf-mptcp.service" 644; enable="$enable xwpf-mptcp.service"; fi
 		[ -n "$enable" ] || { say "this build has no relay: no service written"; return 0; }
 		say "systemd units in $UNIT_DIR:$enable"
-		sys systemctl daemon-reload
+		sys systemctl daemon-reload || true
 		# shellcheck disable=SC2086
-		sys systemctl enable $enable
+		sys systemctl enable $enable || true
 		if [ "$UPGRADE" = 1 ]; then
-			sys systemctl try-restart xwpf.service
+			sys systemctl try-restart xwpf.service || true
 		else
 			# shellcheck disable=SC2086
-			sys systemctl start $enable
+			sys systemctl start $enable || true
 		fi
 		[ -z "$ROOT" ] || say "would enable and start:$enable"
 		;;
@@ -323,8 +325,8 @@ install_services() {
 		[ -n "$enable" ] || { say "this build has no relay: no service written"; return 0; }
 		say "OpenRC scripts in $INITD:$enable"
 		for s in $enable; do
-			sys rc-update add "$s" default
-			if [ "$UPGRADE" = 1 ]; then sys rc-service "$s" restart; else sys rc-service "$s" start; fi
+			sys rc-update add "$s" default || true
+			if [ "$UPGRADE" = 1 ]; then sys rc-service "$s" restart || true; else sys rc-service "$s" start || true; fi
 		done
 		[ -z "$ROOT" ] || say "would enable and start:$enable"
 		;;
@@ -430,7 +432,7 @@ stop_own_pid() {
 	kill -TERM "$pid" 2>/dev/null || true
 	i=0
 	while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+	if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
 }
 
 do_uninstall() {
@@ -470,7 +472,7 @@ do_uninstall() {
 	logfile=$(store_values global log_file | head -n 1)
 	for u in $UNITS; do rm -f "$UNIT_DIR/$u"; done
 	rm -f "$INITD/xwpf" "$INITD/xwpf-health"
-	[ "$INIT" = systemd ] && sys systemctl daemon-reload || true
+	if [ "$INIT" = systemd ]; then sys systemctl daemon-reload || true; fi
 	if [ -f "$SYSCTL_FILE" ]; then
 		rm -f "$SYSCTL_FILE"
 		say "removed $SYSCTL_FILE (MPTCP stays as it is until the next boot)"
