@@ -639,7 +639,7 @@ out:
 	return rc;
 }
 
-static void
+static int
 udp_tick(uint64_t bytes, int64_t ms, void *arg)
 {
 	struct client *c = arg;
@@ -647,6 +647,7 @@ udp_tick(uint64_t bytes, int64_t ms, void *arg)
 
 	rate_text(extra, sizeof(extra), bytes, ms);
 	bar(c, "udp upload", (double)ms / c->time_ms, extra);
+	return 0;
 }
 
 static int

@@ -28,11 +28,11 @@ int lt_server_run(const struct lt_server_opts *o);
 /* Send UDP DATA datagrams of size bytes at rate bit/s for time_ms on fd (to dst,
  * or the connected peer when dst is NULL; cmsg, when not NULL, is ancillary data
  * for every datagram: the source address). tick (may be NULL) is called every
- * ~100 ms. Returns datagrams sent; *bytes gets the bytes. */
+ * ~100 ms; a non-zero answer stops the flow. Returns datagrams sent; *bytes gets the bytes. */
 #include <stddef.h>
 struct sockaddr_storage;
 uint64_t lt_udp_blast(int fd, const struct sockaddr_storage *dst, const void *cmsg, size_t cmsglen,
     const uint8_t *token, uint64_t rate, int size, int time_ms, uint64_t *bytes,
-    void (*tick)(uint64_t bytes, int64_t ms, void *arg), void *arg);
+    int (*tick)(uint64_t bytes, int64_t ms, void *arg), void *arg);
 
 #endif

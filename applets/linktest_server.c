@@ -154,7 +154,7 @@ cond_wait_ms(int64_t deadline_ms)
 uint64_t
 lt_udp_blast(int fd, const struct sockaddr_storage *dst, const void *cmsg, size_t cmsglen,
     const uint8_t *token, uint64_t rate, int size, int time_ms, uint64_t *bytes,
-    void (*tick)(uint64_t, int64_t, void *), void *arg)
+    int (*tick)(uint64_t, int64_t, void *), void *arg)
 {
 	unsigned char buf[LT_UDP_MAX];
 	struct lt_udp_hdr h = { .kind = LT_UDP_DATA };
@@ -175,7 +175,8 @@ lt_udp_blast(int fd, const struct sockaddr_storage *dst, const void *cmsg, size_
 		if (now >= end)
 			break;
 		if (tick && now >= next_tick) {
-			tick(*bytes, (now - t0) / 1000000, arg);
+			if (tick(*bytes, (now - t0) / 1000000, arg))
+				break;
 			next_tick = now + 100000000;
 		}
 		due = t0 + (int64_t)(interval * (double)sent);
@@ -277,6 +278,21 @@ udp_input(const unsigned char *buf, size_t n, const struct sockaddr_storage *fro
 	pthread_mutex_unlock(&S.lock);
 }
 
+/* The client closed its control connection (it went away): stop sending. */
+static int
+client_gone(uint64_t bytes, int64_t ms, void *arg)
+{
+	int fd = *(int *)arg;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+
+	if (poll(&p, 1, 0) <= 0)
+		return 0;
+	if (p.revents & (POLLHUP | POLLERR))
+		return 1;
+	return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 /* ---- TCP phases ---- */
 
 /* Read every stream to EOF (or the deadline). */
@@ -322,7 +338,7 @@ tcp_source(int *fds, int n, int time_ms, uint64_t *bytes, uint64_t *retrans)
 	unsigned char *buf = calloc(1, CHUNK);
 	struct pollfd p[LT_STREAMS_CAP];
 	int64_t end = now_ms() + time_ms;
-	int i;
+	int i, alive;
 
 	*bytes = *retrans = 0;
 	if (!buf)
@@ -333,7 +349,7 @@ tcp_source(int *fds, int n, int time_ms, uint64_t *bytes, uint64_t *retrans)
 		p[i].fd = fds[i];
 		p[i].events = POLLOUT;
 	}
-	for (;;) {
+	for (alive = n; alive > 0;) {
 		int64_t left = end - now_ms();
 		if (left <= 0)
 			break;
@@ -346,8 +362,10 @@ tcp_source(int *fds, int n, int time_ms, uint64_t *bytes, uint64_t *retrans)
 			w = send(p[i].fd, buf, CHUNK, MSG_DONTWAIT | MSG_NOSIGNAL);
 			if (w > 0)
 				*bytes += (uint64_t)w;
-			else if (w < 0 && errno != EAGAIN && errno != EINTR)
+			else if (w < 0 && errno != EAGAIN && errno != EINTR) {
 				p[i].fd = -1;   /* the client went away */
+				alive--;
+			}
 		}
 	}
 	for (i = 0; i < n; i++) {
@@ -493,7 +511,7 @@ cmd_udp(struct session *s, const char *line)
 		if (lt_send_line(s->ctl, "GO") < 0)
 			return -1;
 		n = lt_udp_blast(S.udp, &to, srclen ? (const void *)src : NULL, srclen, s->token, (uint64_t)rate,
-		    (int)size, (int)t, &bytes, NULL, NULL);
+		    (int)size, (int)t, &bytes, client_gone, &s->ctl);
 		return lt_send_line(s->ctl, "RESULT sent=%llu bytes=%llu", (unsigned long long)n,
 		    (unsigned long long)bytes);
 	}
@@ -678,12 +696,12 @@ open_sockets(const struct lt_server_opts *o, int *tcp, int *udp)
 		*tcp = net_listen(&ls, err);
 	}
 	if (*tcp < 0) {
-		fprintf(stderr, "%s: cannot listen on %s: %s\n", applet_name, o->listen, err);
+		fprintf(stderr, "%s: %s\n", applet_name, err);
 		return EXIT_FAIL;
 	}
 	ls.type = SOCK_DGRAM;
 	if ((*udp = net_listen(&ls, err)) < 0) {
-		fprintf(stderr, "%s: cannot bind UDP %s: %s\n", applet_name, o->listen, err);
+		fprintf(stderr, "%s: UDP: %s\n", applet_name, err);
 		close(*tcp);
 		return EXIT_FAIL;
 	}
