@@ -285,7 +285,8 @@ struct kv {
 	char key[64];
 	const char *vals[STORE_MAX_REMOTES];
 	size_t n;
-	int append;                /* remote+=... */
+	int append;                /* remote+=... only: keep the current values */
+	int replace;               /* a plain remote=... was given: start afresh */
 };
 
 static struct kv *
@@ -329,7 +330,10 @@ kv_add(struct kv *kvs, size_t *nkv, size_t max, const char *key, const char *val
 		fprintf(stderr, "%s: too many values for %s\n", applet_name, key);
 		return -1;
 	}
-	kv->append |= append;
+	if (append)
+		kv->append = 1;
+	else
+		kv->replace = 1;
 	if (*val)
 		kv->vals[kv->n++] = val;
 	return 0;
@@ -345,7 +349,7 @@ apply_kvs(struct store_txn *t, const char *section, struct kv *kvs, size_t nkv)
 		const char *vals[STORE_MAX_REMOTES * 2];
 		size_t n = 0, j;
 
-		if (kvs[i].append) {
+		if (kvs[i].append && !kvs[i].replace) {
 			/* keep the current lines of this key: re-read them from a parse */
 			struct store st;
 			struct store_diags d = { 0 };

@@ -1070,6 +1070,15 @@ validate_rule(struct parse_ctx *c, struct store_rule *r, struct rule_extra *x)
 	for (i = 0; i < r->nremotes; i++) {
 		const struct hostport *h = &r->remotes[i].addr;
 		unsigned rspan = (unsigned)(h->port_end - h->port);
+		size_t j;
+
+		for (j = 0; j < i; j++)
+			if (strcmp(r->remotes[j].addr.host, h->host) == 0 && r->remotes[j].addr.port == h->port) {
+				char hp[300];
+				diag(c->d, r->line, 1, "rule '%s': remote %s is listed twice; to give it more "
+				    "traffic raise its weight", r->name, hostport_format(h, hp, sizeof(hp)));
+				break;
+			}
 
 		if (!r->remotes[i].weight)
 			r->remotes[i].weight = 1;

@@ -27,6 +27,9 @@ check "set replaced the value" grep -qx 'note = back door' "$conf"
 check "set replaced all remotes" sh -c "grep -c '^remote = 127.0.0.1:8[01]' '$conf' | grep -qx 1"
 check "the user's comment survives" grep -qx '# my notes about lb' "$conf"
 x set lb remote+=10.0.0.3:443; check_eq "remote+= appends" 3 "$(x show lb --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["remotes"]))')"
+x set lb remote=10.0.0.9:443 remote+=10.0.0.8:443
+check_eq "remote= with remote+= in one command replaces, then adds" '["10.0.0.9:443", "10.0.0.8:443"]' \
+	"$(x show lb --json | python3 -c 'import json,sys; print(json.dumps([r["address"] for r in json.load(sys.stdin)["remotes"]]))')"
 x set lb connect_timeout=; check_eq "KEY= resets to the default" 5000 "$(x show lb --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["connect_timeout_ms"])')"
 x disable web && check "disable" grep -qx 'enabled = no' "$conf"
 x enable web && check "enable" grep -qx 'enabled = yes' "$conf"
@@ -50,7 +53,7 @@ refuse "same listen port" "already uses" add web2 --listen 127.0.0.1:8080 --remo
 refuse "bad port" "1 to 65535" add p --listen 70000 --remote 127.0.0.1:1
 refuse "bad address" "neither an IP address nor a host name" add p --listen 7001 --remote 'bad_host!:1'
 refuse "no remote" "has no remote" add p --listen 7002
-refuse "weights that do not match" "3 weights for 3 remotes\|weights" set lb weights=1,2
+refuse "weights that do not match" "3 weights for 2 remotes" set lb weights=1,2,3
 refuse "unknown key" "unknown rule key" set web colour=blue
 refuse "bad name" "not a valid rule name" add 'a/b' --listen 7003 --remote 127.0.0.1:1
 refuse "bad balance" "roundrobin" set web balance=random

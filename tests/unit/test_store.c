@@ -161,6 +161,8 @@ test_errors(void)
 	expect_error("[rule aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]\nlisten=80\nremote=h:1\n", 1,
 	    "too long", "an over-long name is not silently cut");
 	expect_error("listen=80\n", 1, "outside any section", "a key before any section");
+	expect_error("[rule a]\nlisten=80\nremote=h:1\nremote=h:1 weight=2\n", 1, "listed twice",
+	    "the same remote twice");
 }
 
 static void
