@@ -372,4 +372,15 @@ check "piped output has no colour codes" sh -c "! grep -q $'\033' '$T_DIR/plain.
 check "piped input still re-prompts" grep -q "'7x' is not a choice here" "$T_DIR/plain.out"
 : | "$XWPF" menu > /dev/null 2>&1; check_eq "empty input: leaves cleanly" 0 $?
 "$XWPF" menu extra > /dev/null 2>&1; check_eq "an argument is a usage error" 2 $?
+
+# the status block shows each backend's health (health --status --json) beside it
+if "$XWPF" --list | grep -qx health; then
+	DEAD=$(free_port)
+	"$XWPF" rule add hc --listen "127.0.0.1:$(free_port)" --remote "127.0.0.1:$EP" --remote "127.0.0.1:$DEAD" \
+	    --failover yes > /dev/null
+	"$XWPF" health --once > /dev/null 2>&1; "$XWPF" health --once > /dev/null 2>&1
+	printf '0\n' | "$XWPF" menu > "$T_DIR/health.out" 2>&1
+	check "status block: a live backend is up" grep -q "127.0.0.1:$EP w1 \[up\]" "$T_DIR/health.out"
+	check "status block: a dead backend is down" grep -q "127.0.0.1:$DEAD w1 \[down\]" "$T_DIR/health.out"
+fi
 finish
