@@ -48,6 +48,11 @@ menu_store_load(void)
 	int rc;
 
 	store_free(&menu_st);
+	if (access(path_get(PATH_CONF), R_OK) < 0 && errno == EACCES) {
+		menu_err(TR("cannot read %s: run the menu as root (sudo pf)", "无法读取 %s：请以 root 运行（sudo pf）"),
+		    path_get(PATH_CONF));
+		return -1;
+	}
 	rc = store_load(path_get(PATH_CONF), &menu_st, &d);
 	if (rc < 0) {
 		menu_err(TR("the store does not validate; fix it (or run xwpf rule check):",
