@@ -22,7 +22,7 @@ ip link add "$vc" netns "$C" type veth peer name "$vs" netns "$S" &&
 spawn_ns "$S" "$XWPF" linktest --server --listen 10.7.0.2:5210 --quiet
 wait_for 10 ip netns exec "$C" bash -c 'exec 3<>/dev/tcp/10.7.0.2/5210' || { fail "server not reachable"; finish; }
 
-ip netns exec "$C" "$XWPF" linktest 10.7.0.2:5210 --time 3 --streams 2 --count 5 --only info,latency,tcp,udp \
+ip netns exec "$C" "$XWPF" linktest 10.7.0.2:5210 --time 4 --streams 2 --count 5 --only info,latency,tcp,udp \
 	--json="$T_DIR/out.json" > "$T_DIR/table.txt" 2> "$T_DIR/err.txt"
 rc=$?
 cat "$T_DIR/table.txt" "$T_DIR/err.txt"
