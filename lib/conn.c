@@ -240,7 +240,7 @@ flow_in(struct conn *c, struct half *src, size_t *want)
 	struct half *dst = src->dst;
 	ssize_t n;
 
-	if (!c->nosplice && !rt_conf.nosplice && !src->codec && !dst->codec) {
+	if ((src->fl & H_BULK) && !c->nosplice && !rt_conf.nosplice && !src->codec && !dst->codec) {
 		if (!src->pipe)
 			src->pipe = pipe_get(c->w);
 		if (src->pipe) {
@@ -275,6 +275,8 @@ flow_in(struct conn *c, struct half *src, size_t *want)
 	if (n > 0) {
 		src->off = 0;
 		src->len = (uint32_t)n;
+		if (n == CONN_BUF)
+			src->fl |= H_BULK;
 	}
 	return n;
 }

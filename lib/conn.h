@@ -12,6 +12,10 @@
  * state costs no epoll_ctl at all. Backpressure: a half is not read while
  * the bytes it produced cannot be written (the kernel window then closes).
  *
+ * Splice is used once a half moves bulk data (a read filled the 32 KiB copy
+ * buffer, like HAProxy's splice-auto): small request/response traffic stays
+ * on recv/send, which costs fewer syscalls per message (a short recv proves
+ * the socket empty; a short splice does not) and less latency.
  * Splice (HAProxy's rules): socket -> pipe -> socket, SPLICE_F_MOVE |
  * SPLICE_F_NONBLOCK; EAGAIN reading means "socket empty" only when the
  * pipe is empty, else "flush first"; EINVAL/ENOSYS falls back to copy only
@@ -39,6 +43,7 @@ enum {
 	H_CANWR = 8,
 	H_WRFLUSH = 16,  /* a codec still flushing before its end of stream */
 	H_RDHUP = 32,    /* the peer's FIN (or an error) was signalled: read to the end */
+	H_BULK = 64,     /* a read filled the copy buffer: splice from now on */
 };
 
 struct half;
