@@ -29,7 +29,8 @@
 const char relay_usage[] =
     "usage: xwpf relay [--workers N] [-c FILE]          forward the store's enabled rules\n"
     "       xwpf relay -l LISTEN -r REMOTE [-r REMOTE ...] [-u] [-t] [-x THROUGH] [-i IF]\n"
-    "                  [-e LISTEN_IF] [-6] [-m] [--workers N]   one rule, realm's flags\n"
+    "                  [-e LISTEN_IF] [-6] [-m] [-a TRANSPORT] [-b TRANSPORT] [--workers N]\n"
+    "                                                    one rule, realm's flags\n"
     "       xwpf relay --reload [-c FILE]                validate, then signal the running relay\n"
     "       xwpf relay --check [-c FILE]                 validate the store and exit\n"
     "\n"
@@ -38,6 +39,8 @@ const char relay_usage[] =
     "  -u  also UDP    -t  no TCP    -6  IPv6 only (with [::])    -m  MPTCP both ways\n"
     "  -x IP[:PORT]  source address toward remotes    -i IF  egress interface\n"
     "  -e IF  listen interface    -c FILE  an xwpf store instead of /etc/xwpf/xwpf.conf\n"
+    "  -a / -b  listen / remote transport in realm's syntax, e.g. -b 'ws;host=H;path=/p;tls;sni=H'\n"
+    "         (exit side: -a 'tls;servername=NAME' or 'tls;cert=FILE;key=FILE'; quote the ';')\n"
     "  --workers N  event-loop threads (default: [global] workers, else one per CPU)\n"
     "\n"
     "Signals: SIGHUP reloads (a store that fails validation changes nothing; unchanged\n"
@@ -50,6 +53,7 @@ const char relay_usage[] =
 
 struct opts {
 	const char *listen, *through, *iface, *listen_iface, *conf;
+	const char *lsn_transport, *rem_transport;   /* -a, -b */
 	const char *remotes[STORE_MAX_REMOTES];
 	int nremotes, udp, no_tcp, v6only, mptcp, reload, check;
 	long workers;
@@ -105,9 +109,13 @@ parse_args(int argc, char **argv, struct opts *o)
 			o->v6only = 1;
 		else if (strcmp(a, "-m") == 0 || strcmp(a, "--mptcp") == 0)
 			o->mptcp = 1;
-		else if (strcmp(a, "-a") == 0 || strcmp(a, "-b") == 0) {
-			fprintf(stderr, "%s: %s (transports) is not supported by this relay yet\n", applet_name, a);
-			return -1;
+		else if (strcmp(a, "-a") == 0 || strcmp(a, "-b") == 0) {   /* realm's transports */
+			if (need_arg(i, argc, argv) < 0)
+				return -1;
+			if (a[1] == 'a')
+				o->lsn_transport = argv[++i];
+			else
+				o->rem_transport = argv[++i];
 		} else if (strcmp(a, "--workers") == 0 || strcmp(a, "-w") == 0) {
 			if (need_arg(i, argc, argv) < 0)
 				return -1;
@@ -145,8 +153,9 @@ parse_args(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "%s: use either -l/-r or -c FILE\n", applet_name);
 		return -1;
 	}
-	if (!o->listen && (o->udp || o->no_tcp || o->v6only || o->mptcp || o->through || o->iface || o->listen_iface)) {
-		fprintf(stderr, "%s: -u -t -6 -m -x -i -e describe a -l/-r rule; for the store, edit it with "
+	if (!o->listen && (o->udp || o->no_tcp || o->v6only || o->mptcp || o->through || o->iface || o->listen_iface ||
+	    o->lsn_transport || o->rem_transport)) {
+		fprintf(stderr, "%s: -u -t -6 -m -x -i -e -a -b describe a -l/-r rule; for the store, edit it with "
 		    "'xwpf rule set'\n", applet_name);
 		return -1;
 	}
@@ -190,6 +199,9 @@ cli_store(const struct opts *o)
 	for (i = 0; i < o->nremotes; i++)
 		if (has_newline(o->remotes[i]))
 			return NULL;
+	if ((o->lsn_transport && strpbrk(o->lsn_transport, "\r\n#")) ||
+	    (o->rem_transport && strpbrk(o->rem_transport, "\r\n#")))   /* transports hold ';' */
+		return NULL;
 	f = open_memstream(&buf, &len);
 	if (!f)
 		return NULL;
@@ -207,6 +219,10 @@ cli_store(const struct opts *o)
 		fprintf(f, "ipv6_only = yes\n");
 	if (o->mptcp)
 		fprintf(f, "mptcp = both\n");
+	if (o->lsn_transport)
+		fprintf(f, "listen_transport = %s\n", o->lsn_transport);
+	if (o->rem_transport)
+		fprintf(f, "remote_transport = %s\n", o->rem_transport);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;
@@ -224,7 +240,7 @@ load(const struct opts *o, struct store *st, int to_log)
 	if (o->listen) {
 		char *text = cli_store(o);
 		if (!text) {
-			fprintf(stderr, "%s: arguments must not hold newlines, '#' or ';'\n", applet_name);
+			fprintf(stderr, "%s: arguments must not hold newlines or '#' (nor ';' outside -a/-b)\n", applet_name);
 			return -1;
 		}
 		rc = store_parse_text(text, "command line", st, &d);
