@@ -208,14 +208,15 @@ tn_expired(struct conn *c)
 	struct tunnel_rule *t = trule(c);
 	char ps[64];
 	const char *why;
+	int pp = tc ? tc->phase == PR_PROXY : t->proxy_accept;   /* no byte came at all: no tun_conn yet */
 
-	if (!tc || tc->phase == PR_PROXY)
+	if (pp)
 		why = "no PROXY header in time";
 	else
 		why = "tunnel handshake not complete at the deadline (handshake_timeout): cut";
 	if (log_ok(c))
 		log_info("rule %s: client %s: %s (%ld ms)", c->rule->r->name, peer_str(c, ps, sizeof(ps)), why,
-		    !tc || tc->phase == PR_PROXY ? t->proxy_ms : t->handshake_ms);
+		    pp ? t->proxy_ms : t->handshake_ms);
 	return why;
 }
 

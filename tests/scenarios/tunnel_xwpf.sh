@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # An xwpf relay and an xwpf exit form tunnels over ws, tls (servername with
 # pin, servername with insecure, cert/key from a CA in the trust store) and
-# wss: byte-exact TCP echo up to several MiB and half-close through each;
+# wss: byte-exact TCP echo up to several MiB and half-close through each,
+# UDP datagrams up to 65507 bytes through ws, tls and wss (length-prefixed);
 # the exit logs its pin; a wrong pin, a wrong ws host or path, an expired or
 # wrong-name certificate are each refused with a clear log line.
 # timeout: 180
