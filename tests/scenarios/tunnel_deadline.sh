@@ -63,6 +63,8 @@ within "ws listener: trickled request cut at the deadline" "$(python3 "$TR" 127.
 within "PROXY accept: trickled header cut at proxy_timeout" "$(python3 "$TR" 127.0.0.1 $XPP '' 0 $PPH)" 0.9 3
 within "PROXY then TLS: the handshake has its own deadline after the header (0.6 s + 1 s)" \
     "$(python3 "$TR" 127.0.0.1 $XPP $PPH 0.6 $HELLO)" 1.5 3.6
+within "TLS listener: a silent client cut at the deadline" "$(python3 "$TR" 127.0.0.1 $XTLS '' 0 '')" 0.9 3
+check "... logged as a handshake timeout" log_has relay 3 "rule x-tls: client .*handshake not complete at the deadline"
 check "the exit logs the cut" log_has relay 3 "rule x-tls: client .*handshake not complete at the deadline"
 out=$(python3 "$TR" 127.0.0.1 $RSIL '' 0 41)
 within "relay side: an exit that never answers the handshake" "$out" 0.9 3

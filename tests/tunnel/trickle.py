@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """trickle.py HOST PORT PREFIX_HEX DELAY_PREFIX BYTES_HEX [LIMIT]: connect, send PREFIX after
-DELAY_PREFIX seconds (empty: none), then BYTES one at a time every 0.1 s (repeating); print the
+DELAY_PREFIX seconds (empty: none), then BYTES one at a time every 0.1 s (repeating; empty: silence); print the
 seconds from connect until the server closed, or "open" if it had not closed after LIMIT (8) s."""
 import select, socket, sys, time
 
@@ -23,7 +23,7 @@ while time.monotonic() - t0 < limit:
         try: s.sendall(prefix)
         except OSError: break
         sent_prefix = True
-    if sent_prefix or not prefix:
+    if body and (sent_prefix or not prefix):
         try: s.send(body[i % len(body):i % len(body) + 1])
         except OSError: break
         i += 1
