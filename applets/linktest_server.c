@@ -55,10 +55,7 @@ struct session {
 	struct lt_udp_rx rx;
 	int udp_peer_ok;
 	struct sockaddr_storage udp_peer;
-	union {                             /* our address the hello went to: the source of the download */
-		char buf[64];
-		struct cmsghdr align;
-	} udp_src;
+	uint64_t udp_src[8];                /* cmsg: our address the hello went to, the download's source */
 	size_t udp_src_len;
 };
 
@@ -270,7 +267,7 @@ udp_input(const unsigned char *buf, size_t n, const struct sockaddr_storage *fro
 	s = find_session(h.token);
 	if (s && h.kind == LT_UDP_HELLO && same_ip(from, &s->peer) && !s->udp_peer_ok) {
 		s->udp_peer = *from;
-		s->udp_src_len = answer_src(m, s->udp_src.buf, sizeof(s->udp_src.buf));
+		s->udp_src_len = answer_src(m, s->udp_src, sizeof(s->udp_src));
 		s->udp_peer_ok = 1;
 		pthread_cond_broadcast(&S.cond);
 	} else if (s && h.kind == LT_UDP_DATA && s->udp_up)
@@ -491,7 +488,7 @@ cmd_udp(struct session *s, const char *line)
 		struct sockaddr_storage to;
 		uint64_t bytes, n;
 		int ok;
-		char src[64];
+		uint64_t src[8];   /* aligned for cmsghdr */
 		size_t srclen;
 
 		if (lt_send_line(s->ctl, "READY") < 0)
@@ -503,7 +500,7 @@ cmd_udp(struct session *s, const char *line)
 		ok = s->udp_peer_ok;
 		to = s->udp_peer;
 		srclen = s->udp_src_len;
-		memcpy(src, s->udp_src.buf, sizeof(src));
+		memcpy(src, s->udp_src, sizeof(src));
 		pthread_mutex_unlock(&S.lock);
 		if (!ok)
 			return lt_send_line(s->ctl, "ERR no UDP datagram from %s reached the server within 5 s: "

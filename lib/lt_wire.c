@@ -12,7 +12,6 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdarg.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -507,20 +506,27 @@ lt_tcp_rx_eof(struct lt_tcp_rx *r, int fd, int64_t now_ns)
 int
 lt_tcp_kinfo(int fd, uint64_t *bytes_received, uint32_t *ms_since_data)
 {
-	struct tcp_info ti;
+	/* struct tcp_info as the kernel lays it out (UAPI); libc headers may stop
+	 * before tcpi_bytes_received (glibc 2.36 does), so read it by offset. */
+	enum { LAST_DATA_RECV = 52, BYTES_RECEIVED = 128 };
+	unsigned char ti[256];
 	socklen_t tl = sizeof(ti);
 
-	memset(&ti, 0, sizeof(ti));
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) < 0)
+	memset(ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &tl) < 0)
 		return -1;
-	if (bytes_received) {
-		if (tl < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof(ti.tcpi_bytes_received) ||
-		    ti.tcpi_bytes_received == 0)
-			return -1;   /* an old kernel */
-		*bytes_received = ti.tcpi_bytes_received;
+	if (ms_since_data) {
+		if (tl < LAST_DATA_RECV + 4)
+			return -1;
+		memcpy(ms_since_data, ti + LAST_DATA_RECV, 4);
 	}
-	if (ms_since_data)
-		*ms_since_data = ti.tcpi_last_data_recv;
+	if (bytes_received) {
+		if (tl < BYTES_RECEIVED + 8)
+			return -1;   /* a kernel older than 4.1 */
+		memcpy(bytes_received, ti + BYTES_RECEIVED, 8);
+		if (*bytes_received == 0)
+			return -1;
+	}
 	return 0;
 }
 
