@@ -52,7 +52,9 @@ mptcp = accept
 EOT
 spawn_ns "$B" python3 "$PEER" serve --tcp 127.0.0.1:7000
 spawn_ns "$B" env XWPF_ROOT="$T_DIR/rb" "$XWPF" relay 2>>"$T_DIR/rb.log"
+RB=$!
 spawn_ns "$A" env XWPF_ROOT="$T_DIR/ra" "$XWPF" relay 2>>"$T_DIR/ra.log"
+RA=$!
 ready() { ip netns exec "$A" bash -c 'exec 3<>/dev/tcp/127.0.0.1/7001' 2>/dev/null &&
     ip netns exec "$B" bash -c 'exec 3<>/dev/tcp/10.81.1.2/7002' 2>/dev/null; }
 wait_for 15 ready || { fail "relays did not start"; cat "$T_DIR/ra.log" "$T_DIR/rb.log"; finish; }
@@ -84,4 +86,9 @@ after=$(join_acks "$B")
 check "MP_JOIN subflows joined in B: MPJoinAckRx $before -> $after" test "${after:-0}" -gt "${before:-0}"
 sub=$(grep -o 'subflows:[0-9]*' <<<"$ssa$ssb" | cut -d: -f2 | sort -n | tail -1)
 check "ss -Mi counts extra subflows (${sub:-none}: two subflows or more)" test "${sub:-0}" -ge 1
+for p in $RA $RB; do kill -TERM $p; done
+wait $RA; ra=$?
+wait $RB; rb=$?
+check_eq "both relays: SIGTERM, exit 0" "0 0" "$ra $rb"
+check "no sanitizer reports in the logs" bash -c "! grep -lE 'AddressSanitizer|LeakSanitizer|runtime error:' '$T_DIR'/ra.log '$T_DIR'/rb.log"
 finish

@@ -119,5 +119,6 @@ done
 out=$(pc $CLIENT 127.0.0.1 $XT 'x\n' | head -1)
 check_eq "send-v2 then tls -> exit accept+send-v2: client and the relay listener's address go along" \
     "v2 src=$CLIENT dst=127.0.0.1:$XT" "$(sed -E 's/src=([0-9.]+):[0-9]+/src=\1/' <<<"$out")"
-end_stop relay
+check "relay: SIGTERM, exit 0" end_stop relay
+check "no sanitizer reports in the logs" no_sanitizer_reports
 finish

@@ -69,5 +69,6 @@ check "the exit logs the cut" log_has relay 3 "rule x-tls: client .*handshake no
 out=$(python3 "$TR" 127.0.0.1 $RSIL '' 0 41)
 within "relay side: an exit that never answers the handshake" "$out" 0.9 3
 check "relay side: logged" log_has relay 3 "rule r-silent: tunnel to 127.0.0.1:$SILENT: handshake not complete within 1000 ms"
-end_stop relay
+check "relay: SIGTERM, exit 0" end_stop relay
+check "no sanitizer reports in the logs" no_sanitizer_reports
 finish

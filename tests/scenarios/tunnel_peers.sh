@@ -96,6 +96,7 @@ check_eq "websockets client, wrong path" "ok refused HTTP 404" "$out"
 out=$(/usr/bin/python3 "$WSPEER" refused "ws://127.0.0.1:$XWS/chat" other.example 2>&1)
 check_eq "websockets client, wrong host" "ok refused HTTP 404" "$out"
 check "exit logs the wrong path" log_has exit 3 "refused: ws: request refused with HTTP 404"
-end_stop relay
-end_stop exit
+check "relay: SIGTERM, exit 0" end_stop relay
+check "exit: SIGTERM, exit 0" end_stop exit
+check "no sanitizer reports in the logs" no_sanitizer_reports
 finish

@@ -162,5 +162,6 @@ check "exit: SIGTERM, exit 0" end_stop exit
 : > "$T_DIR/exit.log"
 end_start exit <<<"$EXITCONF"
 check "exit: the same pin after a restart" log_has exit 5 "pin $PIN"
-end_stop exit
+check "exit: SIGTERM after the restart, exit 0" end_stop exit
+check "no sanitizer reports in the logs" no_sanitizer_reports
 finish

@@ -13,13 +13,21 @@ end_start() {
 	wait_for 10 test -s "$root/run/xwpf/stats" || { fail "$name: relay did not start"; cat "$T_DIR/$name.log"; return 1; }
 }
 
-# end_stop NAME: SIGTERM, wait
+# end_stop NAME: SIGTERM, wait; the relay's exit status (0 expected; a
+# sanitizer's leak report makes it non-zero)
 end_stop() {
-	local v="PID_$1"
+	local v="PID_$1" rc
 	[ -n "${!v:-}" ] || return 0
 	kill -TERM "${!v}" 2>/dev/null
 	wait "${!v}" 2>/dev/null
+	rc=$?
 	eval "PID_$1="
+	return $rc
+}
+
+# no_sanitizer_reports: no ASan/UBSan/LSan report in any log of this test
+no_sanitizer_reports() {
+	! grep -lE 'AddressSanitizer|LeakSanitizer|runtime error:' "$T_DIR"/*.log 2>/dev/null
 }
 
 # end_log NAME: the log so far
