@@ -80,4 +80,11 @@ check_eq "wildcard server, secondary address: exit 0" 0 $?
 grep -q '"direction":"download","ok":true,"rate_mbps":5.000,"mbps":[1-9]' "$T_DIR/wild.json" &&
 	ok "wildcard server: the UDP download comes from the address the client aimed at" ||
 	fail "wildcard server download: $(cat "$T_DIR/wild.json" "$T_DIR/e")"
+# not a terminal: the table only, no progress bars
+"$XWPF" linktest 127.0.0.2:"$W" --only latency --count 2 > "$T_DIR/table.txt" 2>&1
+if grep -q "^latency (ms)" "$T_DIR/table.txt" && ! grep -q $'\r' "$T_DIR/table.txt"; then
+	ok "stdout not a terminal: no progress bars, the table"
+else
+	fail "progress on a non-terminal: $(cat -v "$T_DIR/table.txt" | head -5)"
+fi
 finish
