@@ -40,16 +40,16 @@
  *
  * UDP through a tunnel (xwpf to xwpf; realm cannot): the relay keeps one
  * tunnel stream per UDP association (client address), opened like a TCP
- * connection of the rule (transport handshake, PROXY header if configured
- * is not sent for UDP). The stream carries datagrams as
+ * connection of the rule (same remote, transport handshake; no PROXY
+ * header on these streams). The stream carries datagrams as
  *
  *     +--------+--------+---------------------+
  *     | len hi | len lo | payload (len bytes) |    len: 0..65535, big endian
  *     +--------+--------+---------------------+
  *
- * back to back in both directions (a datagram is never split across
- * frames' meaning: the length prefix alone delimits it; WebSocket frame and
- * TLS record boundaries carry no meaning). The exit learns that a stream
+ * back to back in both directions: the length prefix alone delimits a
+ * datagram (WebSocket frame and TLS record boundaries carry no meaning, a
+ * datagram may span several). The exit learns that a stream
  * carries datagrams from the handshake: the TLS client offers the ALPN
  * protocol "xwpf-udp" (plain tls), the WebSocket request carries the header
  * "x-xwpf-udp: 1" (ws, ws+tls). The exit then sends each datagram from a
