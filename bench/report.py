@@ -126,6 +126,9 @@ def table(title, rows, peers, rivals, xcols, data, out, js):
         out.append(line.rstrip())
     for p, why in absent.items():
         out.append("  %s: %s" % (p, why))
+    for p in cols:
+        if "died" in data[p]:
+            out.append("  %s: a process died %s (the figures after that are failures)" % (p, data[p]["died"]))
     js[title.split(":")[0].strip().lower().replace(" ", "_")] = sect
     out.append("")
 

@@ -36,7 +36,7 @@ QUICK=${BENCH_QUICK:-0}
 if [ "$QUICK" = 1 ]; then
 	IPERF_T=2 CPS_T=2 LAT_N=3000 IDLE_N=1000 TLS_IDLE_N=300 ROUNDS=${BENCH_ROUNDS:-1}
 else
-	IPERF_T=3 CPS_T=3 LAT_N=20000 IDLE_N=2500 TLS_IDLE_N=1000 ROUNDS=${BENCH_ROUNDS:-3}
+	IPERF_T=2 CPS_T=2 LAT_N=15000 IDLE_N=2500 TLS_IDLE_N=1000 ROUNDS=${BENCH_ROUNDS:-3}
 fi
 RULES_N=10000
 WORKERS=2
@@ -372,7 +372,7 @@ remote_transport = ${ws}tls;sni=$CN;insecure"
 	APIDS[$peer]+=" ${MPIDS[$peer]}"
 	# shellcheck disable=SC2086
 	if ! wait_listen "$d" "$l $m" ${MPIDS[$peer]}; then
-		WHY[$peer]=$(cat "$d"/*log* "$d"/*/*log* 2>/dev/null | grep -v '^ *$' | tail -n 2 | tr '\n' ' ' | cut -c1-200)
+		WHY[$peer]=$(cat "$d"/*log* "$d"/*/*log* 2>/dev/null | grep -v '^ *$' | tail -n 1 | cut -c1-200)
 		log "$peer did not listen on 127.0.0.1:$l: ${WHY[$peer]}"
 		stop_peer "$peer"
 		return 1
@@ -405,7 +405,7 @@ start_set() {
 	if [ "$b" = "$ECHO_PORT" ]; then
 		for peer in "${ok[@]}"; do
 			timeout 10 "$out/pingpong" tcp "${ENTRY[$peer]}" 10 > /dev/null 2>&1 && continue
-			WHY[$peer]="no echo through it: $(cat "$tmp/$peer-${ENTRY[$peer]}"/*log* "$tmp/$peer-${ENTRY[$peer]}"/*/*log* 2>/dev/null | grep -v '^ *$' | tail -n 2 | tr '\n' ' ' | cut -c1-200)"
+			WHY[$peer]="no echo through it: $(cat "$tmp/$peer-${ENTRY[$peer]}"/*log* "$tmp/$peer-${ENTRY[$peer]}"/*/*log* 2>/dev/null | grep -v '^ *$' | tail -n 1 | cut -c1-200)"
 			log "$peer: ${WHY[$peer]}"
 			stop_peer "$peer"
 		done
@@ -417,6 +417,22 @@ start_set() {
 }
 
 # ---- measurements ----------------------------------------------------------
+# alive SECTION PEER WHAT: note (once) a relay process that died during WHAT
+declare -A DIED
+alive() {
+	local p
+	[ -z "${DIED[$2]:-}" ] || return 1
+	for p in ${MPIDS[$2]:-}; do
+		kill -0 "$p" 2>/dev/null && continue
+		DIED[$2]=1
+		wait "$p" 2>/dev/null
+		log "$2: process $p died during $3 (exit status $?)"
+		res "$1" "$2" died "during $3"
+		return 1
+	done
+	return 0
+}
+
 # measure_idle SECTION PEER N: idle RSS, then RSS per idle connection with N open
 measure_idle() {
 	local sec=$1 peer=$2 n=$3 l=${ENTRY[$2]} r0 p0 r1 p1 line ipid div=1 pre=
@@ -488,7 +504,7 @@ cps_round() {   # SECTION PEER
 	c1=$(cpu_ticks ${MPIDS[$2]})
 	[ -n "${MPIDS[$2]}" ] && rv "$1" "$2" cps_relay_cpu_pct \
 		"$(awk -v a="$c0" -v b="$c1" -v t="$TICK" -v s="$CPS_T" 'BEGIN { printf "%.0f", (b - a) / t / s * 100 }')"
-	if [ -n "$(kv cps "$line")" ]; then
+	if [ -n "$(kv cps "$line")" ] && [ "$(kv done "$line")" != 0 ]; then
 		rv "$1" "$2" cps "$(kv cps "$line")"
 		[ "$(kv failed "$line")" != 0 ] && rv "$1" "$2" cps_failed "$(kv failed "$line")"
 	else
@@ -550,15 +566,16 @@ bench_relays() {
 	for peer in $set; do
 		log "$peer: idle memory, $IDLE_N idle connections"
 		measure_idle tcp "$peer" "$IDLE_N"
+		alive tcp "$peer" "$IDLE_N idle connections"
 	done
 	for ((r = 0; r < ROUNDS; r++)); do
 		log "round $((r + 1))/$ROUNDS: latency, connections/s, UDP"
 		# shellcheck disable=SC2046
-		for peer in $(rotate "$r" $set); do lat_round tcp "$peer"; done
+		for peer in $(rotate "$r" $set); do lat_round tcp "$peer"; alive tcp "$peer" "latency"; done
 		# shellcheck disable=SC2046
-		for peer in $(rotate "$r" $set); do cps_round tcp "$peer"; done
+		for peer in $(rotate "$r" $set); do cps_round tcp "$peer"; alive tcp "$peer" "connections/s"; done
 		# shellcheck disable=SC2046
-		for peer in $(rotate "$r" $set); do udp_round tcp "$peer"; done
+		for peer in $(rotate "$r" $set); do udp_round tcp "$peer"; alive tcp "$peer" "UDP"; done
 	done
 	for peer in $set; do stop_peer "$peer"; done
 	for peer in $set; do peer_udp "$peer" || res tcp "$peer" udp_p50_us n/a; done
@@ -568,9 +585,9 @@ bench_relays() {
 	for ((r = 0; r < ROUNDS; r++)); do
 		log "round $((r + 1))/$ROUNDS: throughput, 1 and 8 streams"
 		# shellcheck disable=SC2046
-		for peer in $(rotate "$r" $set); do iperf_round tcp "$peer" 1 tput1_gbps; done
+		for peer in $(rotate "$r" $set); do iperf_round tcp "$peer" 1 tput1_gbps; alive tcp "$peer" "1-stream throughput"; done
 		# shellcheck disable=SC2046
-		for peer in $(rotate "$r" $set); do iperf_round tcp "$peer" 8 tput8_gbps; done
+		for peer in $(rotate "$r" $set); do iperf_round tcp "$peer" 8 tput8_gbps; alive tcp "$peer" "8-stream throughput"; done
 	done
 	for peer in $set; do stop_peer "$peer"; done
 }
@@ -658,11 +675,12 @@ bench_tunnels() {
 	for peer in $set; do
 		log "$peer: idle memory, $TLS_IDLE_N idle TLS connections"
 		measure_idle tls "$peer" "$TLS_IDLE_N"
+		alive tls "$peer" "$TLS_IDLE_N idle TLS connections"
 	done
 	for ((r = 0; r < ROUNDS; r++)); do
 		log "round $((r + 1))/$ROUNDS: tunnel connections/s"
 		# shellcheck disable=SC2046
-		for peer in $(rotate "$r" $set); do cps_round tls "$peer"; done
+		for peer in $(rotate "$r" $set); do cps_round tls "$peer"; alive tls "$peer" "tunnel connections/s"; done
 	done
 	for peer in $set; do stop_peer "$peer"; done
 
@@ -671,9 +689,9 @@ bench_tunnels() {
 	for ((r = 0; r < ROUNDS; r++)); do
 		log "round $((r + 1))/$ROUNDS: tunnel throughput, 1 and 8 streams"
 		# shellcheck disable=SC2046
-		for peer in $(rotate "$r" $set); do iperf_round tls "$peer" 1 tput1_gbps; done
+		for peer in $(rotate "$r" $set); do iperf_round tls "$peer" 1 tput1_gbps; alive tls "$peer" "tunnel 1-stream throughput"; done
 		# shellcheck disable=SC2046
-		for peer in $(rotate "$r" $set); do iperf_round tls "$peer" 8 tput8_gbps; done
+		for peer in $(rotate "$r" $set); do iperf_round tls "$peer" 8 tput8_gbps; alive tls "$peer" "tunnel 8-stream throughput"; done
 	done
 	for peer in $set; do stop_peer "$peer"; done
 }
