@@ -79,7 +79,7 @@ store_diag_format(const struct store_diags *d, size_t i, char *buf, size_t size)
 /* ------------------------------------------------------------------ */
 /* value parsers shared by the key tables */
 
-enum ktype { K_STR, K_BOOL, K_MS, K_LONG, K_SIZE, K_RATE, K_FN };
+enum ktype { K_STR, K_PSTR, K_BOOL, K_MS, K_LONG, K_SIZE, K_RATE, K_FN };
 
 struct key {
 	const char *name;
@@ -89,6 +89,28 @@ struct key {
 	long min, max;             /* K_MS (ms), K_LONG */
 	int (*fn)(const char *v, void *obj, char *err);
 };
+
+/* Unset string fields of a rule point here; set ones own a heap copy. */
+static char empty_str[1];
+
+static int
+pstr_set(char **dst, const char *v, size_t max, const char *key, char *err)
+{
+	char *n;
+
+	if (strlen(v) >= max) {
+		snprintf(err, ERRLEN, "%s is too long (at most %zu characters)", key, max - 1);
+		return -1;
+	}
+	if (!(n = strdup(v))) {
+		snprintf(err, ERRLEN, "out of memory");
+		return -1;
+	}
+	if (*dst != empty_str)
+		free(*dst);
+	*dst = n;
+	return 0;
+}
 
 static const char *const balance_names[] = { "off", "roundrobin", "iphash", "failover" };
 
@@ -272,7 +294,7 @@ fn_listen_transport(const char *v, void *obj, char *err)
 
 	if (transport_parse(v, TRANSPORT_SERVER, &t, err) < 0)
 		return -1;
-	return str_copy(r->listen_transport, sizeof(r->listen_transport), v);
+	return pstr_set(&r->listen_transport, v, STORE_TRANSPORT_MAX, "listen_transport", err);
 }
 
 static int
@@ -283,7 +305,7 @@ fn_remote_transport(const char *v, void *obj, char *err)
 
 	if (transport_parse(v, TRANSPORT_CLIENT, &t, err) < 0)
 		return -1;
-	return str_copy(r->remote_transport, sizeof(r->remote_transport), v);
+	return pstr_set(&r->remote_transport, v, STORE_TRANSPORT_MAX, "remote_transport", err);
 }
 
 static int
@@ -386,20 +408,28 @@ fn_gbilling(const char *v, void *obj, char *err)
 
 /* allow = / deny = may repeat; each line adds to the list */
 static int
-cidr_append(char *dst, size_t size, const char *v, const char *key, char *err)
+cidr_append(char **dst, const char *v, const char *key, char *err)
 {
 	struct acl a = { 0 };
-	size_t n = strlen(dst);
+	size_t n = strlen(*dst);
 	int rc = acl_parse(&a, v, err);
+	char *nv;
 
 	acl_free(&a);
 	if (rc < 0)
 		return -1;
-	if (n + strlen(v) + 3 > size) {
-		snprintf(err, ERRLEN, "%s: the list is too long (at most %zu characters)", key, size - 1);
+	if (n + strlen(v) + 3 > 4096) {
+		snprintf(err, ERRLEN, "%s: the list is too long (at most 4095 characters)", key);
 		return -1;
 	}
-	snprintf(dst + n, size - n, "%s%s", n ? ", " : "", v);
+	if (!(nv = malloc(n + strlen(v) + 3))) {
+		snprintf(err, ERRLEN, "out of memory");
+		return -1;
+	}
+	sprintf(nv, "%s%s%s", *dst, n ? ", " : "", v);
+	if (*dst != empty_str)
+		free(*dst);
+	*dst = nv;
 	return 0;
 }
 
@@ -408,7 +438,7 @@ fn_allow(const char *v, void *obj, char *err)
 {
 	struct store_rule *r = obj;
 
-	return cidr_append(r->allow, sizeof(r->allow), v, "allow", err);
+	return cidr_append(&r->allow, v, "allow", err);
 }
 
 static int
@@ -416,7 +446,7 @@ fn_deny(const char *v, void *obj, char *err)
 {
 	struct store_rule *r = obj;
 
-	return cidr_append(r->deny, sizeof(r->deny), v, "deny", err);
+	return cidr_append(&r->deny, v, "deny", err);
 }
 
 static int
@@ -438,7 +468,7 @@ fn_metrics_listen(const char *v, void *obj, char *err)
 #define DAY (86400L * 1000)
 
 static const struct key rule_keys[] = {
-	{ "note", K_STR, 0, R(note), 0, 0, NULL },
+	{ "note", K_PSTR, 0, R(note), 0, 0, NULL },
 	{ "enabled", K_BOOL, 0, R(enabled), 0, 0, NULL },
 	{ "role", K_FN, 0, 0, 0, 0, 0, fn_role },
 	{ "listen", K_FN, 0, 0, 0, 0, 0, fn_listen },
@@ -463,8 +493,8 @@ static const struct key rule_keys[] = {
 	{ "health_fail", K_LONG, 0, R(health_fail), 1, 100, NULL },
 	{ "health_ok", K_LONG, 0, R(health_ok), 1, 100, NULL },
 	{ "health_cooldown", K_MS, 0, R(health_cooldown), 0, DAY, NULL },
-	{ "health_send", K_STR, 0, R(health_send), 0, 0, NULL },
-	{ "health_expect", K_STR, 0, R(health_expect), 0, 0, NULL },
+	{ "health_send", K_PSTR, 0, R(health_send), 0, 0, NULL },
+	{ "health_expect", K_PSTR, 0, R(health_expect), 0, 0, NULL },
 	{ "quota", K_SIZE, 0, R(quota), 0, 0, NULL },
 	{ "quota_action", K_FN, 0, 0, 0, 0, 0, fn_quota_action },
 	{ "quota_rate", K_RATE, 0, R(quota_rate), 0, 0, NULL },
@@ -478,7 +508,7 @@ static const struct key rule_keys[] = {
 	{ "new_conns_per_src", K_LONG, 0, R(new_conns_per_src), 0, 1000000, NULL },
 	{ "allow", K_FN, 1, 0, 0, 0, 0, fn_allow },
 	{ "deny", K_FN, 1, 0, 0, 0, 0, fn_deny },
-	{ "on_event", K_STR, 0, R(on_event), 0, 0, NULL },
+	{ "on_event", K_PSTR, 0, R(on_event), 0, 0, NULL },
 };
 
 static const struct key global_keys[] = {
@@ -570,6 +600,8 @@ key_apply(const struct key *k, const char *v, void *obj, char *err)
 			return -1;
 		}
 		return 0;
+	case K_PSTR:
+		return pstr_set((char **)(void *)p, v, 256, k->name, err);
 	case K_BOOL:
 		if (parse_bool(v, &b) < 0) {
 			snprintf(err, ERRLEN, "%s must be yes or no, not '%s'", k->name, v);
@@ -660,6 +692,8 @@ rule_defaults(struct store_rule *r)
 	r->health_fail = r->health_ok = r->health_cooldown = -1;
 	r->billing = -1;
 	r->reset_day = -1;
+	r->note = r->listen_transport = r->remote_transport = empty_str;
+	r->health_send = r->health_expect = r->allow = r->deny = r->on_event = empty_str;
 }
 
 enum sect { SECT_NONE, SECT_GLOBAL, SECT_RULE, SECT_MPTCP, SECT_UNKNOWN };
@@ -1219,8 +1253,17 @@ store_free(struct store *st)
 {
 	size_t i;
 
-	for (i = 0; i < st->nrules; i++)
-		free(st->rules[i].remotes);
+	for (i = 0; i < st->nrules; i++) {
+		struct store_rule *r = &st->rules[i];
+		char **strs[] = { &r->note, &r->listen_transport, &r->remote_transport, &r->health_send,
+			&r->health_expect, &r->allow, &r->deny, &r->on_event };
+		size_t j;
+
+		free(r->remotes);
+		for (j = 0; j < ARRAY_SIZE(strs); j++)
+			if (*strs[j] != empty_str)
+				free(*strs[j]);
+	}
 	free(st->rules);
 	for (i = 0; i < st->mptcp.nendpoints; i++)
 		free(st->mptcp.endpoints[i]);

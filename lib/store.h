@@ -33,7 +33,8 @@ struct store_remote {
 
 struct store_rule {
 	char name[STORE_NAME_MAX + 1];
-	char note[256];
+	/* Strings: never NULL ("" when unset); owned by the store, freed by store_free. */
+	char *note;                /* at most 255 characters */
 	int enabled;
 	enum rule_role role;
 	struct hostport listen;   /* host "" = every address, dual stack */
@@ -45,8 +46,8 @@ struct store_rule {
 	unsigned protocols;        /* PROTO_TCP | PROTO_UDP */
 	struct hostport through;   /* host "" = unset; port 0 = any */
 	char interface[16];        /* egress NIC */
-	char listen_transport[STORE_TRANSPORT_MAX];
-	char remote_transport[STORE_TRANSPORT_MAX];
+	char *listen_transport;    /* realm syntax, at most STORE_TRANSPORT_MAX - 1 */
+	char *remote_transport;
 	enum proxy_version proxy_send;
 	int proxy_accept;
 	unsigned mptcp;            /* MPTCP_SEND | MPTCP_ACCEPT */
@@ -54,7 +55,7 @@ struct store_rule {
 	/* milliseconds (counts for health_*); -1 = take the [global] value */
 	long connect_timeout, idle_timeout, udp_timeout, proxy_timeout, handshake_timeout;
 	long health_fail, health_ok, health_cooldown;
-	char health_send[256], health_expect[256];
+	char *health_send, *health_expect;
 	/* traffic ledger, quotas and limits (0 = none; -1 = take [global]) */
 	uint64_t quota;            /* bytes per billing cycle */
 	int quota_action;          /* QUOTA_STOP or QUOTA_THROTTLE */
@@ -64,8 +65,8 @@ struct store_rule {
 	uint64_t rate_in, rate_out;   /* bytes/s for the whole rule, each direction */
 	uint64_t conn_rate;        /* bytes/s per connection, each direction */
 	long max_conns, max_conns_per_src, new_conns_per_src;   /* 0 = no limit */
-	char allow[1024], deny[1024];   /* CIDR lists, comma separated */
-	char on_event[256];
+	char *allow, *deny;        /* CIDR lists, comma separated */
+	char *on_event;
 	int line;                  /* line of the [rule NAME] header */
 };
 
