@@ -311,6 +311,8 @@ struct mainctx {
 	int64_t started;
 	int exit_code;
 	struct stat health_st;  /* the health file as last read */
+	struct ev_io hio;       /* inotify on the health file's folder: changes apply at once */
+	int hfd;
 	int64_t stats_cost;     /* ms the last stats write took */
 };
 
@@ -408,6 +410,17 @@ on_stats(struct ev_loop *l, struct ev_timer *t)
 }
 
 static void
+on_health(struct ev_loop *l, struct ev_io *io, unsigned events)
+{
+	struct mainctx *m = io->arg;
+
+	(void)l;
+	(void)events;
+	if (hc_watch_changed(m->hfd, path_get(PATH_HEALTH)) != 0)
+		check_health(m);   /* -1 too: look anyway; the 1 s timer is the backstop */
+}
+
+static void
 on_signal(struct ev_loop *l, struct ev_io *io, unsigned events)
 {
 	struct mainctx *m = io->arg;
@@ -494,6 +507,7 @@ relay_main(int argc, char **argv)
 	memset(&m, 0, sizeof(m));
 	m.o = &o;
 	m.sfd = -1;
+	m.hfd = -1;
 	m.sio.fd = -1;
 	m.exit_code = EXIT_OK;
 	m.started = wall_ms();
@@ -548,6 +562,15 @@ relay_main(int argc, char **argv)
 		goto out;
 	}
 	ev_timer_init(&m.stats, on_stats, &m);
+	if (!o.listen)   /* a -l/-r rule has no health checks: nothing to watch */
+		m.hfd = hc_watch_open(path_get(PATH_HEALTH));
+	if (m.hfd >= 0 && ev_io_add(m.loop, &m.hio, m.hfd, EPOLLIN, on_health, &m) < 0) {
+		close(m.hfd);
+		m.hfd = -1;
+	}
+	if (m.hfd < 0 && !o.listen)
+		log_warn("cannot watch %s (%s): health changes apply within a second instead",
+		    path_get(PATH_HEALTH), strerror(errno));
 	check_health(&m);
 	write_stats(&m);
 	ev_timer_set(m.loop, &m.stats, ev_now(m.loop) + 1000);
@@ -559,8 +582,12 @@ out:
 	if (m.loop) {
 		ev_timer_del(m.loop, &m.stats);
 		ev_io_del(m.loop, &m.sio);
+		if (m.hfd >= 0)
+			ev_io_del(m.loop, &m.hio);
 		ev_free(m.loop);
 	}
+	if (m.hfd >= 0)
+		close(m.hfd);
 	if (m.sfd >= 0)
 		close(m.sfd);
 	if (m.files)
