@@ -53,19 +53,38 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# free_port: a TCP+UDP port nobody on 127.0.0.1 uses right now
+# free_port: a port free for TCP and UDP on every address (a wildcard [::]
+# listener must fit too), chosen below the kernel's ephemeral range so that
+# no outgoing connection of this or another test can be holding it.
 free_port() {
 	python3 - <<'PY'
-import socket
-for _ in range(50):
-    t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+import random, socket
+lo = 32768
+try:
+    lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except Exception:
+    pass
+lo = max(lo, 12000)
+for _ in range(200):
+    p = random.randrange(10000, lo)
+    socks = []
     try:
-        u.bind(("127.0.0.1", p)); print(p); break
+        for fam, typ, addr in ((socket.AF_INET6, socket.SOCK_STREAM, "::"),
+                               (socket.AF_INET6, socket.SOCK_DGRAM, "::"),
+                               (socket.AF_INET, socket.SOCK_STREAM, "0.0.0.0"),
+                               (socket.AF_INET, socket.SOCK_DGRAM, "0.0.0.0")):
+            s = socket.socket(fam, typ)
+            socks.append(s)
+            if fam == socket.AF_INET6:
+                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            s.bind((addr, p))
+        print(p)
+        break
     except OSError:
         pass
     finally:
-        u.close(); t.close()
+        for s in socks:
+            s.close()
 PY
 }
 
