@@ -65,8 +65,26 @@ try:
 except Exception:
     pass
 lo = max(lo, 12000)
-for _ in range(200):
+# ports handed out in the last 10 minutes (to any test) are not handed out
+# again: their sockets may still be closing or in TIME_WAIT
+import fcntl, os, time
+book = "/tmp/xwpf-test-ports"
+now = time.time()
+f = open(book, "a+")
+fcntl.flock(f, fcntl.LOCK_EX)
+f.seek(0)
+recent = {}
+for line in f.read().split("\n"):
+    try:
+        t, q = line.split()
+        if now - float(t) < 600:
+            recent[int(q)] = float(t)
+    except ValueError:
+        pass
+for _ in range(400):
     p = random.randrange(10000, lo)
+    if p in recent:
+        continue
     socks = []
     try:
         for fam, typ, addr in ((socket.AF_INET6, socket.SOCK_STREAM, "::"),
@@ -79,12 +97,17 @@ for _ in range(200):
                 s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
             s.bind((addr, p))
         print(p)
+        recent[p] = now
         break
     except OSError:
         pass
     finally:
         for s in socks:
             s.close()
+f.seek(0)
+f.truncate()
+f.write("".join("%.0f %d\n" % (t, q) for q, t in recent.items()))
+f.close()
 PY
 }
 
