@@ -76,16 +76,11 @@ rooted(void)
 int
 menu_relay_pid(void)
 {
-	char *s = file_read(path_get(PATH_PIDFILE), NULL);
-	long pid = 0;
+	int pid = path_relay_pid();
 
-	if (s) {
-		str_trim(s);
-		if (parse_long(s, 2, 1 << 22, &pid) < 0 || (kill((pid_t)pid, 0) < 0 && errno != EPERM))
-			pid = 0;
-		free(s);
-	}
-	return (int)pid;
+	if (pid && kill((pid_t)pid, 0) < 0 && errno != EPERM)
+		pid = 0;
+	return pid;
 }
 
 static int

@@ -257,16 +257,7 @@ load(const struct opts *o, struct store *st, int to_log)
 static pid_t
 pidfile_pid(void)
 {
-	char *s = file_read(path_get(PATH_PIDFILE), NULL);
-	long v = 0;
-
-	if (!s)
-		return 0;
-	str_trim(s);
-	if (parse_long(s, 1, 1L << 30, &v) < 0)
-		v = 0;
-	free(s);
-	return (pid_t)v;
+	return (pid_t)path_relay_pid();
 }
 
 static int

@@ -129,16 +129,7 @@ free_stats(struct stats_file *sf)
 static pid_t
 relay_pid(void)
 {
-	char *s = file_read(path_get(PATH_PIDFILE), NULL);
-	long v = 0;
-
-	if (!s)
-		return 0;
-	str_trim(s);
-	if (parse_long(s, 1, 1L << 30, &v) < 0)
-		v = 0;
-	free(s);
-	return (pid_t)v;
+	return (pid_t)path_relay_pid();
 }
 
 static void

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 static const char *const rel[PATH_COUNT] = {
 	[PATH_ROOT] = "",
 	[PATH_CONF_DIR] = "/etc/xwpf",
@@ -71,4 +73,18 @@ path_rooted(const char *abs, char *buf, unsigned size)
 	else
 		snprintf(buf, size, "%s%s", r, abs);
 	return buf;
+}
+
+int
+path_relay_pid(void)
+{
+	char *s = file_read(path_get(PATH_PIDFILE), NULL);
+	long v = 0;
+
+	if (!s)
+		return 0;
+	if (parse_long(str_trim(s), 2, 1L << 30, &v) < 0)
+		v = 0;
+	free(s);
+	return (int)v;
 }

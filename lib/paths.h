@@ -32,6 +32,9 @@ enum path_id {
 const char *path_get(enum path_id id);
 /* Prefix an absolute path with the root ("/etc/ssl/certs" stays as is when unrooted). */
 const char *path_rooted(const char *abs, char *buf, unsigned size);
+/* The process id written in the relay's pidfile, 0 when there is none or it
+ * does not hold a number (the process may be gone: check with kill(pid, 0)). */
+int path_relay_pid(void);
 /* Forget cached paths (tests, or after XWPF_ROOT changes). */
 void paths_reset(void);
 

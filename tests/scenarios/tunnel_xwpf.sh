@@ -144,6 +144,7 @@ peer_check "wss half-close" "tcp 127.0.0.1 $R_REPLY 0,10,1048576 --mode reply"
 # refusals: the client sees the connection closed with no data, the logs say why
 refused() {   # refused LABEL PORT END REGEX
 	local out
+	sleep 1.1   # refusal log lines are rate-limited (5 a second per worker): one per second here
 	out=$(python3 "$PEER" run "tcp 127.0.0.1 $2 1000" 2>&1)
 	check "$1: no data through" grep -q '^bad' <<<"$out"
 	check "$1: log line on the $3" log_has "$3" 5 "$4"
