@@ -557,7 +557,7 @@ bundle_backup(const char *const *rels, size_t n, char *dir_out, size_t size, cha
 	time_t t = time(NULL);
 	struct tm tm;
 	struct stat st;
-	int k;
+	int k, top;
 
 	localtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
@@ -565,6 +565,9 @@ bundle_backup(const char *const *rels, size_t n, char *dir_out, size_t size, cha
 		snprintf(err, ERRLEN, "cannot create %s: %s", path_get(PATH_BACKUP_DIR), strerror(errno));
 		return -1;
 	}
+	/* after the highest name of this second in use: a name freed by pruning
+	 * is never taken again, so names keep sorting in the order made */
+	top = 0;
 	for (k = 1; k < 100; k++) {
 		char undone[PATH_MAX + 8];
 
@@ -573,9 +576,18 @@ bundle_backup(const char *const *rels, size_t n, char *dir_out, size_t size, cha
 		else
 			snprintf(dir, sizeof(dir), "%s/%s-%02d", path_get(PATH_BACKUP_DIR), stamp, k);
 		snprintf(undone, sizeof(undone), "%s.undone", dir);
-		if (stat(dir, &st) < 0 && errno == ENOENT && stat(undone, &st) < 0 && errno == ENOENT)
-			break;
+		if (stat(dir, &st) == 0 || stat(undone, &st) == 0)
+			top = k;
 	}
+	k = top + 1;
+	if (k >= 100) {
+		snprintf(err, ERRLEN, "too many backups within one second in %s", path_get(PATH_BACKUP_DIR));
+		return -1;
+	}
+	if (k == 1)
+		snprintf(dir, sizeof(dir), "%s/%s", path_get(PATH_BACKUP_DIR), stamp);
+	else
+		snprintf(dir, sizeof(dir), "%s/%s-%02d", path_get(PATH_BACKUP_DIR), stamp, k);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", dir);
 	if (mkdir(tmp, 0700) < 0 && errno != EEXIST) {
 		snprintf(err, ERRLEN, "cannot create %s: %s", tmp, strerror(errno));

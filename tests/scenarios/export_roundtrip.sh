@@ -103,7 +103,7 @@ check "undo --dry-run changes nothing" bash -c "! '$X' rule list | grep -q '^ext
 out=$($X import --undo --yes 2>&1)
 check "import --undo exits 0" test $? -eq 0
 check_eq "undo restores the state byte for byte" "$changed" "$(snap)"
-check "undo signals the relay too" wait_for 5 test "$(wc -l < "$T_DIR/hups")" -ge 2
+check "undo signals the relay too" wait_for 5 bash -c "[ \$(wc -l < '$T_DIR/hups') -ge 2 ]"
 out=$($X import --undo --yes 2>&1)
 check "a second undo goes back one more import" grep -q "restored" <<<"$out"
 check "... to the wiped state: the store is gone" test ! -e "$R/etc/xwpf/xwpf.conf"
