@@ -542,6 +542,11 @@ try_connect(struct conn *c)
 			int e = errno;
 			if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
 				CTR_ADD(ctr(c)->refused, 1);
+				if (now_ms() - w->last_emfile_log >= 10000) {   /* same clock as ev_now */
+					w->last_emfile_log = now_ms();
+					log_warn("rule %s: out of descriptors (%s) for the connection to the remote: "
+					    "refusing clients (raise LimitNOFILE / ulimit -n)", r->r->name, strerror(e));
+				}
 				conn_close(c, "out of descriptors");
 				return;
 			}
