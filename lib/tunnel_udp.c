@@ -23,6 +23,7 @@
 #include "net.h"
 #include "relay_rt.h"
 #include "tunnel.h"
+#include "udp.h"
 #include "util.h"
 
 #define TU_DGRAM 65536
@@ -63,29 +64,6 @@ int
 tunnel_udp_relay(const struct rt_lsn *ls)
 {
 	return ls->rule && ls->rule->tun && ls->rule->tun->rem.on;
-}
-
-static uint32_t
-addr_hash(const struct sockaddr_storage *ss)
-{
-	const unsigned char *p;
-	size_t n, i;
-	uint32_t h = 2166136261u;
-
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s = (const void *)ss;
-		p = (const unsigned char *)&s->sin_addr;
-		n = 4;
-		h = (h ^ s->sin_port) * 16777619u;
-	} else {
-		const struct sockaddr_in6 *s = (const void *)ss;
-		p = (const unsigned char *)&s->sin6_addr;
-		n = 16;
-		h = (h ^ s->sin6_port) * 16777619u;
-	}
-	for (i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
 }
 
 static struct tu_tab *
@@ -516,7 +494,7 @@ tunnel_udp_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 			CTR_ADD(k->udp_dropped, 1);
 			continue;
 		}
-		hv = addr_hash(&ss);
+		hv = udp_addr_hash(&ss);
 		for (a = t->b[hv % t->nb]; a; a = a->hnext)
 			if (a->h == hv && net_addr_eq(&a->client, &ss))
 				break;

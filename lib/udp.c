@@ -74,8 +74,8 @@ udp_worker_assocs(struct rt_worker *w)
 	return u ? u->nassoc : 0;
 }
 
-static uint32_t
-addr_hash(const struct sockaddr_storage *ss)
+uint32_t
+udp_addr_hash(const struct sockaddr_storage *ss)
 {
 	const unsigned char *p;
 	size_t n, i;
@@ -300,7 +300,7 @@ assoc_get(struct rt_lsn *ls, struct udp_w *u, const struct sockaddr_storage *cli
 	struct sockaddr_storage dst;
 	struct net_out_spec o;
 	uint64_t ex[4] = { 0, 0, 0, 0 };
-	uint32_t hv = addr_hash(client);
+	uint32_t hv = udp_addr_hash(client);
 	char err[ERRLEN];
 	int idx, fd, guard;
 
