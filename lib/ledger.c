@@ -1,10 +1,13 @@
 #include "ledger.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "store.h"
 #include "util.h"
@@ -307,4 +310,37 @@ ledger_free(struct ledger *lg)
 {
 	free(lg->v);
 	memset(lg, 0, sizeof(*lg));
+}
+
+int
+ledger_update(const char *path, int (*fn)(struct ledger *lg, void *arg, char *err), void *arg,
+    char *err)
+{
+	char lock[4096 + 8];
+	struct ledger lg;
+	int fd, rc;
+
+	snprintf(lock, sizeof(lock), "%s.lock", path);
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, ERRLEN, "cannot open the lock %s: %s", lock, strerror(errno));
+		return -1;
+	}
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR) {
+			snprintf(err, ERRLEN, "cannot lock %s: %s", lock, strerror(errno));
+			close(fd);
+			return -1;
+		}
+	rc = ledger_load(path, &lg, err);
+	if (rc == 0) {
+		rc = fn(&lg, arg, err);
+		if (rc == 0)
+			rc = ledger_save(path, &lg, err);
+		else if (rc > 0)
+			rc = 0;
+	}
+	ledger_free(&lg);
+	close(fd);   /* releases the lock */
+	return rc;
 }

@@ -43,6 +43,13 @@ struct ledger {
 };
 
 int ledger_load(const char *path, struct ledger *lg, char *err);
+/* The one way writers change the file: lock PATH.lock (flock, exclusive),
+ * load, let fn change the ledger (fn returns 0 to save, 1 to leave the file
+ * as it is, -1 with err to fail), save atomically, unlock. The relay adds
+ * its counts through it every ledger_interval; `status --reset` resets a
+ * display through it; neither loses the other's change. */
+int ledger_update(const char *path, int (*fn)(struct ledger *lg, void *arg, char *err), void *arg,
+    char *err);
 int ledger_save(const char *path, const struct ledger *lg, char *err);
 void ledger_free(struct ledger *lg);
 /* Find or create (zeroed, cycle starting now) a rule's entry; NULL on OOM. */

@@ -15,6 +15,7 @@ static const char *const rel[PATH_COUNT] = {
 	[PATH_CONF_LOCK] = "/etc/xwpf/.xwpf.conf.lock",
 	[PATH_STATE_DIR] = "/var/lib/xwpf",
 	[PATH_HEALTH] = "/var/lib/xwpf/health",
+	[PATH_LEDGER] = "/var/lib/xwpf/ledger",
 	[PATH_TLS_DIR] = "/var/lib/xwpf/tls",
 	[PATH_BACKUP_DIR] = "/var/lib/xwpf/backup",
 	[PATH_RUN_DIR] = "/run/xwpf",
