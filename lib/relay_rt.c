@@ -36,6 +36,9 @@ struct rt_health {
 	struct hc_state s;
 };
 
+const char *const rt_limit_names[RT_LIM_COUNT] = { "deny", "max_conns", "max_conns_per_src",
+	"new_conns_per_src", "quota" };
+
 struct rt {
 	int nworkers;
 	struct rt_health *health;   /* the latest, re-sent after each reload */

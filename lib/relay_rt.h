@@ -27,11 +27,29 @@
 #define CTR_SUB(x, n) __atomic_store_n(&(x), __atomic_load_n(&(x), __ATOMIC_RELAXED) - (n), __ATOMIC_RELAXED)
 #define CTR_GET(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
-/* One per rule per worker. The place for later limits (quotas, rates, per-source caps). */
+/* Why a connection (or datagram) was turned away by a limit (issue 10). */
+enum rt_limit {
+	RT_LIM_DENY,             /* allow/deny lists */
+	RT_LIM_MAX_CONNS,        /* max_conns for the rule */
+	RT_LIM_SRC_CONNS,        /* max_conns_per_src */
+	RT_LIM_SRC_RATE,         /* new_conns_per_src */
+	RT_LIM_QUOTA,            /* quota reached, quota_action = stop */
+	RT_LIM_COUNT
+};
+extern const char *const rt_limit_names[RT_LIM_COUNT];   /* "deny", "max_conns", ... */
+
+/* Quota state of a rule, decided by the main thread, read by the workers. */
+enum rt_quota { RT_Q_OK, RT_Q_STOPPED, RT_Q_THROTTLED };
+
+/* One per rule per worker. */
 struct rt_counters {
 	uint64_t bytes_up;       /* client -> remote, delivered (TCP + UDP) */
 	uint64_t bytes_down;     /* remote -> client, delivered */
 	uint64_t tcp_bytes, udp_bytes;
+	/* the same bytes split by protocol and the client side's family:
+	 * [LG_TCP/LG_UDP][LG_V4/LG_V6] (ledger.h); the ledger is fed from these */
+	uint64_t in[2][2], out[2][2];
+	uint64_t limit_hits[RT_LIM_COUNT];
 	uint64_t tcp_active, tcp_total;
 	uint64_t connect_fail;   /* connections that found no backend */
 	uint64_t refused;        /* accepted and closed at once: out of descriptors or memory */
@@ -49,6 +67,10 @@ struct rt_stats {
 	int refs;
 	char name[STORE_NAME_MAX + 1];
 	struct rt_counters *w;   /* [nworkers] */
+	/* billing cycle, from the ledger (main thread writes, anyone reads) */
+	int quota_state;         /* enum rt_quota */
+	uint64_t cycle_used;     /* bytes billed in this cycle (billing mode applied) */
+	uint64_t quota;          /* the rule's quota, 0 = none */
 };
 
 struct rt_remote {
