@@ -9,13 +9,13 @@
  * every test stream and datagram to the same HOST:PORT, so a relay chain in
  * front of the server is measured end to end.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +28,7 @@
 #include "json.h"
 #include "linktest.h"
 #include "lt.h"
+#include "net.h"
 #include "util.h"
 
 const char linktest_usage[] =
@@ -179,40 +180,26 @@ parse_rate(const char *s, uint64_t *out)
 	return 0;
 }
 
-static socklen_t
-sslen(const struct sockaddr_storage *ss)
-{
-	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-}
-
 /* Non-blocking connect within timeout_ms; the socket stays non-blocking. */
 static int
 tcp_connect(const struct sockaddr_storage *dst, int timeout_ms)
 {
-	int fd = socket(dst->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), e = 0;
-	socklen_t el = sizeof(e);
+	struct net_out_spec s = { .dst = dst, .type = SOCK_STREAM };
+	char err[ERRLEN];
 	struct pollfd p;
+	int fd = net_connect(&s, NULL, err), e;
 
 	if (fd < 0)
 		return -1;
-	if (connect(fd, (const struct sockaddr *)dst, sslen(dst)) < 0 && errno != EINPROGRESS)
-		goto fail;
 	p.fd = fd;
 	p.events = POLLOUT;
-	if (poll(&p, 1, timeout_ms) <= 0) {
-		errno = ETIMEDOUT;
-		goto fail;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) < 0 || e) {
-		errno = e ? e : errno;
-		goto fail;
+	e = poll(&p, 1, timeout_ms) <= 0 ? ETIMEDOUT : net_connect_result(fd);
+	if (e) {
+		close(fd);
+		errno = e;
+		return -1;
 	}
 	return fd;
-fail:
-	e = errno;
-	close(fd);
-	errno = e;
-	return -1;
 }
 
 /* A control answer: the line, or an error (ERR lines and lost connections). */
@@ -229,6 +216,55 @@ answer(struct client *c, char *line, size_t size, long wait_ms, const char *what
 		snprintf(err, ERRLEN, "%s: the server says: %s", what, line + 4);
 		return -1;
 	}
+	return 0;
+}
+
+/* The control connection failed during a phase: no more phases after this one. */
+static void
+ctl_lost(struct client *c, const char *label, char *err)
+{
+	c->lost = 1;
+	snprintf(err, ERRLEN, "%s: control connection lost: %s", label, strerror(errno));
+}
+
+/* A phase's command on the control connection; -1 with err (and c->lost) when it cannot go. */
+static int __attribute__((format(printf, 4, 5)))
+ctl_send(struct client *c, const char *label, char *err, const char *fmt, ...)
+{
+	char line[LT_LINE];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (lt_send_line(c->ctl, "%s", line) < 0) {
+		ctl_lost(c, label, err);
+		return -1;
+	}
+	return 0;
+}
+
+/* " key=N" of a result line into *out (left alone when absent or out of 0..max): 0 / -1. */
+static int
+res_u64(const char *line, const char *key, long long max, uint64_t *out)
+{
+	long long v;
+
+	if (lt_field_num(line, key, 0, max, &v) < 0)
+		return -1;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+/* The same for a count of small units (us) as a double in larger ones (us / 1e6 = s). */
+static int
+res_scaled(const char *line, const char *key, double div, double *out)
+{
+	long long v;
+
+	if (lt_field_num(line, key, 0, 1LL << 50, &v) < 0)
+		return -1;
+	*out = (double)v / div;
 	return 0;
 }
 
@@ -260,14 +296,7 @@ resolve_and_connect(struct client *c)
 		e = errno;
 	}
 	freeaddrinfo(res);
-	{
-		char a[INET6_ADDRSTRLEN];
-		if (c->dst.ss_family == AF_INET6)
-			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&c->dst)->sin6_addr, a, sizeof(a));
-		else
-			inet_ntop(AF_INET, &((struct sockaddr_in *)&c->dst)->sin_addr, a, sizeof(a));
-		snprintf(c->dst_str, sizeof(c->dst_str), c->dst.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, c->port);
-	}
+	net_addr_str(&c->dst, c->dst_str, sizeof(c->dst_str));
 	if (c->ctl < 0) {
 		fprintf(stderr, "%s: cannot connect to %s: %s (is 'xwpf linktest --server' running there, "
 		    "and the port open?)\n", applet_name, c->dst_str, strerror(e));
@@ -471,11 +500,37 @@ rate_text(char *buf, size_t size, uint64_t bytes, int64_t ms)
 	snprintf(buf, size, "%.1f Mbit/s", ms > 0 ? (double)bytes * 8 / 1e3 / (double)ms : 0.0);
 }
 
+/* A phase's bar, at most every 200 ms: the time since t0 against the phase's
+ * length, and bytes over ms as the rate. */
+static void
+progress(struct client *c, const char *label, int64_t t0, int64_t *tick, uint64_t bytes, int64_t ms)
+{
+	char extra[32];
+	int64_t now = now_ms();
+
+	if (now < *tick)
+		return;
+	rate_text(extra, sizeof(extra), bytes, ms);
+	bar(c, label, (double)(now - t0) / c->time_ms, extra);
+	*tick = now + 200;
+}
+
+static void
+poll_set(struct pollfd *p, const int *fds, int n, short events)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		p[i].fd = fds[i];
+		p[i].events = events;
+	}
+}
+
 /* One TCP phase: N streams, upload or download. */
 static int
 run_tcp(struct client *c, int up, int n, struct tcp_res *r)
 {
-	char line[LT_LINE], label[40], tok[2 * LT_TOKEN + 1], extra[32];
+	char line[LT_LINE], label[40], tok[2 * LT_TOKEN + 1];
 	int fds[LT_STREAMS_CAP], i, open = 0, rc = -1;
 	unsigned char *buf = NULL;
 	long long v;
@@ -495,12 +550,8 @@ run_tcp(struct client *c, int up, int n, struct tcp_res *r)
 		return -1;
 	}
 	memset(buf, 0x5a, 128 * 1024);
-	if (lt_send_line(c->ctl, "TCP dir=%s streams=%d time=%ld", up ? "up" : "down", n, c->time_ms) < 0) {
-		c->lost = 1;
-		snprintf(r->err, ERRLEN, "%s: control connection lost: %s", label, strerror(errno));
-		goto out;
-	}
-	if (answer(c, line, sizeof(line), 10000, label, r->err) < 0)
+	if (ctl_send(c, label, r->err, "TCP dir=%s streams=%d time=%ld", up ? "up" : "down", n, c->time_ms) < 0 ||
+	    answer(c, line, sizeof(line), 10000, label, r->err) < 0)
 		goto out;
 	for (i = 0; i < n; i++) {
 		if ((fds[i] = tcp_connect(&c->dst, 5000)) < 0) {
@@ -522,17 +573,10 @@ run_tcp(struct client *c, int up, int n, struct tcp_res *r)
 	open = n;
 	if (up) {
 		struct pollfd p[LT_STREAMS_CAP];
-		for (i = 0; i < n; i++) {
-			p[i].fd = fds[i];
-			p[i].events = POLLOUT;
-		}
+
+		poll_set(p, fds, n, POLLOUT);
 		while (now_ms() - t0 < c->time_ms) {
-			int64_t now = now_ms();
-			if (now >= tick) {
-				rate_text(extra, sizeof(extra), moved, now - t0);
-				bar(c, label, (double)(now - t0) / c->time_ms, extra);
-				tick = now + 200;
-			}
+			progress(c, label, t0, &tick, moved, now_ms() - t0);
 			if (poll(p, (nfds_t)n, 100) <= 0)
 				continue;
 			for (i = 0; i < n; i++) {
@@ -553,16 +597,12 @@ run_tcp(struct client *c, int up, int n, struct tcp_res *r)
 		bar(c, label, 1, "draining");
 		if (answer(c, line, sizeof(line), c->time_ms + 20000, label, r->err) < 0)
 			goto out;
-		if (lt_field_num(line, "bytes", 0, 1LL << 60, &v) < 0)
-			goto bad;
-		r->bytes = (uint64_t)v;
-		if (lt_field_num(line, "us", 0, 1LL << 50, &v) < 0)
+		if (res_u64(line, "bytes", 1LL << 60, &r->bytes) < 0 || lt_field_num(line, "us", 0, 1LL << 50, &v) < 0)
 			goto bad;
 		r->secs = (double)v / 1e6;
 		steady = r->bytes;
 		steady_us = v;
-		if (lt_field_num(line, "sbytes", 0, 1LL << 60, &v) == 0) {
-			steady = (uint64_t)v;
+		if (res_u64(line, "sbytes", 1LL << 60, &steady) == 0) {
 			if (lt_field_num(line, "sus", 0, 1LL << 50, &v) < 0)
 				goto bad;
 			steady_us = v;
@@ -579,17 +619,9 @@ run_tcp(struct client *c, int up, int n, struct tcp_res *r)
 		int64_t deadline = t0 + c->time_ms + 20000;
 
 		lt_tcp_rx_init(&rx, c->time_ms);
-		for (i = 0; i < n; i++) {
-			p[i].fd = fds[i];
-			p[i].events = POLLIN;
-		}
+		poll_set(p, fds, n, POLLIN);
 		while (open > 0 && now_ms() < deadline) {
-			int64_t now = now_ms();
-			if (now >= tick) {
-				rate_text(extra, sizeof(extra), moved, rx.first_ns ? (lt_now_ns() - rx.first_ns) / 1000000 : 0);
-				bar(c, label, (double)(now - t0) / c->time_ms, extra);
-				tick = now + 200;
-			}
+			progress(c, label, t0, &tick, moved, rx.first_ns ? (lt_now_ns() - rx.first_ns) / 1000000 : 0);
 			if (poll(p, (nfds_t)n, 100) <= 0)
 				continue;
 			for (i = 0; i < n; i++) {
@@ -616,9 +648,8 @@ run_tcp(struct client *c, int up, int n, struct tcp_res *r)
 		}
 		if (answer(c, line, sizeof(line), 20000, label, r->err) < 0)
 			goto out;
-		if (lt_field_num(line, "retrans", 0, 1LL << 50, &v) < 0)
+		if (res_u64(line, "retrans", 1LL << 50, &r->retrans) < 0)
 			goto bad;
-		r->retrans = (uint64_t)v;
 		r->bytes = rx.bytes;
 		r->secs = (double)lt_tcp_rx_us(&rx) / 1e6;
 		lt_tcp_rx_steady(&rx, &steady, &steady_us);
@@ -655,19 +686,14 @@ run_udp(struct client *c, int up, uint64_t rate, struct udp_res *r)
 {
 	char line[LT_LINE];
 	const char *label = up ? "udp upload" : "udp download";
-	long long v;
 	int rc = -1;
 
 	memset(r, 0, sizeof(*r));
 	r->up = up;
 	r->rate_mbps = (double)rate / 1e6;
-	if (lt_send_line(c->ctl, "UDP dir=%s rate=%llu time=%ld size=%d", up ? "up" : "down",
-	    (unsigned long long)rate, c->time_ms, c->udp_size) < 0) {
-		c->lost = 1;
-		snprintf(r->err, ERRLEN, "%s: control connection lost: %s", label, strerror(errno));
-		goto out;
-	}
-	if (answer(c, line, sizeof(line), 10000, label, r->err) < 0)
+	if (ctl_send(c, label, r->err, "UDP dir=%s rate=%llu time=%ld size=%d", up ? "up" : "down",
+	    (unsigned long long)rate, c->time_ms, c->udp_size) < 0 ||
+	    answer(c, line, sizeof(line), 10000, label, r->err) < 0)
 		goto out;
 	if (up) {
 		uint64_t bytes;
@@ -675,28 +701,13 @@ run_udp(struct client *c, int up, uint64_t rate, struct udp_res *r)
 		r->sent = lt_udp_blast(c->udp, NULL, NULL, 0, c->token, rate, c->udp_size, (int)c->time_ms, &bytes, udp_tick, c);
 		bar(c, label, 1, "draining");
 		pause_ms(grace > 3000 ? 3000 : grace);
-		if (lt_send_line(c->ctl, "DONE sent=%llu", (unsigned long long)r->sent) < 0) {
-			c->lost = 1;
-			snprintf(r->err, ERRLEN, "%s: control connection lost: %s", label, strerror(errno));
+		if (ctl_send(c, label, r->err, "DONE sent=%llu", (unsigned long long)r->sent) < 0 ||
+		    answer(c, line, sizeof(line), 15000, label, r->err) < 0)
 			goto out;
-		}
-		if (answer(c, line, sizeof(line), 15000, label, r->err) < 0)
-			goto out;
-		if (lt_field_num(line, "packets", 0, 1LL << 50, &v) < 0)
+		if (res_u64(line, "packets", 1LL << 50, &r->received) < 0 || res_u64(line, "bytes", 1LL << 60, &r->bytes) < 0 ||
+		    res_u64(line, "ooo", 1LL << 50, &r->ooo) < 0 || res_scaled(line, "jitter_us", 1e3, &r->jitter_ms) < 0 ||
+		    res_scaled(line, "us", 1e6, &r->secs) < 0)
 			goto bad;
-		r->received = (uint64_t)v;
-		if (lt_field_num(line, "bytes", 0, 1LL << 60, &v) < 0)
-			goto bad;
-		r->bytes = (uint64_t)v;
-		if (lt_field_num(line, "ooo", 0, 1LL << 50, &v) < 0)
-			goto bad;
-		r->ooo = (uint64_t)v;
-		if (lt_field_num(line, "jitter_us", 0, 1LL << 50, &v) < 0)
-			goto bad;
-		r->jitter_ms = (double)v / 1e3;
-		if (lt_field_num(line, "us", 0, 1LL << 50, &v) < 0)
-			goto bad;
-		r->secs = (double)v / 1e6;
 	} else {
 		struct lt_udp_rx rx = { 0 };
 		unsigned char hello[LT_UDP_HDR], in[2048];
@@ -719,8 +730,7 @@ run_udp(struct client *c, int up, uint64_t rate, struct udp_res *r)
 					goto out;
 				}
 			} else if (errno != ETIMEDOUT) {
-				c->lost = 1;
-				snprintf(r->err, ERRLEN, "%s: control connection lost: %s", label, strerror(errno));
+				ctl_lost(c, label, r->err);
 				goto out;
 			}
 		}
@@ -737,13 +747,8 @@ run_udp(struct client *c, int up, uint64_t rate, struct udp_res *r)
 		until = 0;
 		while (now_ms() < deadline && (!done || now_ms() < until)) {
 			struct pollfd p[2] = { { c->udp, POLLIN, 0 }, { c->ctl, done ? 0 : POLLIN, 0 } };
-			int64_t now = now_ms();
-			if (now >= tick) {
-				char extra[32];
-				rate_text(extra, sizeof(extra), rx.bytes, rx.have ? (rx.last_ns - rx.first_ns) / 1000000 : 0);
-				bar(c, label, (double)(now - t0) / c->time_ms, extra);
-				tick = now + 200;
-			}
+
+			progress(c, label, t0, &tick, rx.bytes, rx.have ? (rx.last_ns - rx.first_ns) / 1000000 : 0);
 			if (poll(p, 2, 100) <= 0)
 				continue;
 			if (p[0].revents) {
@@ -761,9 +766,8 @@ run_udp(struct client *c, int up, uint64_t rate, struct udp_res *r)
 			if (!done && p[1].revents) {
 				if (answer(c, line, sizeof(line), 5000, label, r->err) < 0)
 					goto out;
-				if (lt_field_num(line, "sent", 0, 1LL << 50, &v) < 0)
+				if (res_u64(line, "sent", 1LL << 50, &r->sent) < 0)
 					goto bad;
-				r->sent = (uint64_t)v;
 				done = 1;
 				until = now_ms() + 500 + (long)(2 * lt_rtt_avg(&c->echo));   /* stragglers */
 			}
@@ -1336,7 +1340,7 @@ client_main(int argc, char **argv)
 	}
 	if (c->phases & PH_UDP) {
 		c->udp = socket(c->dst.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (c->udp < 0 || connect(c->udp, (struct sockaddr *)&c->dst, sslen(&c->dst)) < 0) {
+		if (c->udp < 0 || connect(c->udp, (struct sockaddr *)&c->dst, net_addr_len(&c->dst)) < 0) {
 			fprintf(stderr, "%s: cannot open a UDP socket to %s: %s\n", applet_name, c->dst_str, strerror(errno));
 			goto out;
 		}
