@@ -219,6 +219,21 @@ answer(struct client *c, char *line, size_t size, long wait_ms, const char *what
 	return 0;
 }
 
+/* The server's GO that starts a phase's measurement. */
+static int
+answer_go(struct client *c, long wait_ms, const char *label, char *err)
+{
+	char line[LT_LINE];
+
+	if (answer(c, line, sizeof(line), wait_ms, label, err) < 0)
+		return -1;
+	if (strcmp(line, "GO") != 0) {
+		snprintf(err, ERRLEN, "%s: unexpected answer '%.60s'", label, line);
+		return -1;
+	}
+	return 0;
+}
+
 /* The control connection failed during a phase: no more phases after this one. */
 static void
 ctl_lost(struct client *c, const char *label, char *err)
@@ -563,12 +578,8 @@ run_tcp(struct client *c, int up, int n, struct tcp_res *r)
 			goto out;
 		}
 	}
-	if (answer(c, line, sizeof(line), 15000, label, r->err) < 0)
+	if (answer_go(c, 15000, label, r->err) < 0)
 		goto out;
-	if (strcmp(line, "GO") != 0) {
-		snprintf(r->err, ERRLEN, "%s: unexpected answer '%.60s'", label, line);
-		goto out;
-	}
 	t0 = now_ms();
 	open = n;
 	if (up) {
@@ -734,14 +745,8 @@ run_udp(struct client *c, int up, uint64_t rate, struct udp_res *r)
 				goto out;
 			}
 		}
-		if (!go) {
-			if (answer(c, line, sizeof(line), 2000, label, r->err) < 0)
-				goto out;
-			if (strcmp(line, "GO") != 0) {
-				snprintf(r->err, ERRLEN, "%s: unexpected answer '%.60s'", label, line);
-				goto out;
-			}
-		}
+		if (!go && answer_go(c, 2000, label, r->err) < 0)
+			goto out;
 		t0 = now_ms();
 		deadline = t0 + c->time_ms + 15000;
 		until = 0;
