@@ -119,6 +119,26 @@ open_pm(struct mptcp_pm *pm)
 	return 0;
 }
 
+/* Root (CAP_NET_ADMIN) and the path manager open: 0, or -1 having said why. */
+static int
+admin_pm(const char *what, struct mptcp_pm *pm)
+{
+	return need_admin(what) < 0 || open_pm(pm) < 0 ? -1 : 0;
+}
+
+/* The kernel's endpoints (*v to free): 0, or -1 having said why. */
+static int
+list_endpoints(struct mptcp_pm *pm, struct mptcp_endpoint **v, size_t *n)
+{
+	char err[ERRLEN];
+
+	if (mptcp_pm_list(pm, v, n, err) < 0) {
+		errf("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- the store ---- */
 
 static void
@@ -141,6 +161,32 @@ begin(struct store_txn *t)
 		return -1;
 	}
 	return 0;
+}
+
+/* A change to the kernel and the store: root, the path manager open and a store
+ * transaction begun. 0, or -1 having said why (then nothing is left open). */
+static int
+admin_edit(const char *what, struct mptcp_pm *pm, struct store_txn *t)
+{
+	if (admin_pm(what, pm) < 0)
+		return -1;
+	if (begin(t) < 0) {
+		mptcp_pm_close(pm);
+		return -1;
+	}
+	return 0;
+}
+
+/* Give a change up before it took hold anywhere: say so (why: the cause, or NULL
+ * when it was said already) and end the transaction. */
+static void
+abandon(struct store_txn *t, const char *why)
+{
+	if (why)
+		errf("%s; nothing was changed", why);
+	else
+		errf("nothing was changed");
+	store_end(t);
 }
 
 /* Commit; on failure print why. 0 ok, -1 failed (the transaction is ended either way). */
@@ -685,14 +731,8 @@ cmd_enable(int argc, char **argv, int on)
 		fprintf(stderr, "usage: xwpf mptcp %s\n", on ? "enable" : "disable");
 		return EXIT_USAGE;
 	}
-	if (need_admin(on ? "enabling MPTCP" : "disabling MPTCP") < 0)
+	if (admin_edit(on ? "enabling MPTCP" : "disabling MPTCP", &pm, &t) < 0)
 		return EXIT_FAIL;
-	if (open_pm(&pm) < 0)
-		return EXIT_FAIL;
-	if (begin(&t) < 0) {
-		mptcp_pm_close(&pm);
-		return EXIT_FAIL;
-	}
 	if (txn_mptcp(&t, &st) < 0) {
 		store_free(&st);
 		rc = EXIT_CONFIG;
@@ -798,14 +838,10 @@ ep_add(int argc, char **argv)
 		errf("%s; nothing was changed", err);
 		return EXIT_USAGE;
 	}
-	if (need_admin("adding an endpoint") < 0)
+	if (admin_pm("adding an endpoint", &pm) < 0)
 		return EXIT_FAIL;
-	if (open_pm(&pm) < 0)
-		return EXIT_FAIL;
-	if (mptcp_pm_list(&pm, &have, &nhave, err) < 0) {
-		errf("%s", err);
+	if (list_endpoints(&pm, &have, &nhave) < 0)
 		goto out;
-	}
 	if ((dup = find_same(have, nhave, &e)) != NULL) {
 		errf("%s already has an endpoint: %s; delete it first (xwpf mptcp endpoint del %d); nothing was changed",
 		    e.addr_text, mptcp_endpoint_show(dup, line, sizeof(line)), dup->id);
@@ -825,13 +861,11 @@ ep_add(int argc, char **argv)
 	if (begin(&t) < 0)
 		goto out;
 	if (store_endpoints(&t, &e, 0, &e, NULL) < 0) {
-		errf("nothing was changed");
-		store_end(&t);
+		abandon(&t, NULL);
 		goto out;
 	}
 	if (mptcp_pm_add(&pm, &e, err) < 0) {
-		errf("%s; nothing was changed", err);
-		store_end(&t);
+		abandon(&t, err);
 		goto out;
 	}
 	/* the id the kernel gave it, for the message and for a rollback */
@@ -887,14 +921,10 @@ ep_del(int argc, char **argv)
 		errf("'%s' is neither an endpoint id (1-255) nor an address; nothing was changed", arg);
 		return EXIT_USAGE;
 	}
-	if (need_admin("deleting an endpoint") < 0)
+	if (admin_pm("deleting an endpoint", &pm) < 0)
 		return EXIT_FAIL;
-	if (open_pm(&pm) < 0)
-		return EXIT_FAIL;
-	if (mptcp_pm_list(&pm, &have, &nhave, err) < 0) {
-		errf("%s", err);
+	if (list_endpoints(&pm, &have, &nhave) < 0)
 		goto out;
-	}
 	for (i = 0; i < nhave; i++)
 		if (id ? have[i].id == id : (have[i].family == want.family &&
 		    memcmp(have[i].addr, want.addr, want.family == AF_INET ? 4 : 16) == 0)) {
@@ -923,8 +953,7 @@ ep_del(int argc, char **argv)
 		store_free(&st);
 	}
 	if (want.family && store_endpoints(&t, &want, 0, NULL, &dropped) < 0) {
-		errf("nothing was changed");
-		store_end(&t);
+		abandon(&t, NULL);
 		goto out;
 	}
 	if (!cur && !dropped) {
@@ -943,8 +972,7 @@ ep_del(int argc, char **argv)
 		goto out;
 	}
 	if (cur && mptcp_pm_del(&pm, cur->id, err) < 0) {
-		errf("%s; nothing was changed", err);
-		store_end(&t);
+		abandon(&t, err);
 		goto out;
 	}
 	if (commit(&t) < 0) {
@@ -975,20 +1003,14 @@ ep_flush(int argc, char **argv)
 		fprintf(stderr, "usage: xwpf mptcp endpoint flush\n");
 		return EXIT_USAGE;
 	}
-	if (need_admin("flushing the endpoints") < 0)
+	if (admin_edit("flushing the endpoints", &pm, &t) < 0)
 		return EXIT_FAIL;
-	if (open_pm(&pm) < 0)
-		return EXIT_FAIL;
-	if (begin(&t) < 0)
-		goto out;
 	if (store_endpoints(&t, NULL, 1, NULL, NULL) < 0) {
-		errf("nothing was changed");
-		store_end(&t);
+		abandon(&t, NULL);
 		goto out;
 	}
 	if (mptcp_pm_flush(&pm, err) < 0) {
-		errf("%s; nothing was changed", err);
-		store_end(&t);
+		abandon(&t, err);
 		goto out;
 	}
 	if (commit(&t) < 0)
@@ -1005,9 +1027,9 @@ ep_list(int argc, char **argv)
 {
 	struct mptcp_endpoint *v = NULL;
 	struct mptcp_pm pm;
-	char err[ERRLEN], line[300];
+	char line[300];
 	size_t n = 0, i;
-	int json = argc == 2 && strcmp(argv[1], "--json") == 0;
+	int json = argc == 2 && strcmp(argv[1], "--json") == 0, rc;
 
 	if (argc > 2 || (argc == 2 && !json)) {
 		fprintf(stderr, "usage: xwpf mptcp endpoint list [--json]\n");
@@ -1015,12 +1037,10 @@ ep_list(int argc, char **argv)
 	}
 	if (open_pm(&pm) < 0)
 		return EXIT_FAIL;
-	if (mptcp_pm_list(&pm, &v, &n, err) < 0) {
-		errf("%s", err);
-		mptcp_pm_close(&pm);
-		return EXIT_FAIL;
-	}
+	rc = list_endpoints(&pm, &v, &n);
 	mptcp_pm_close(&pm);
+	if (rc < 0)
+		return EXIT_FAIL;
 	if (json)
 		fputc('[', stdout);
 	for (i = 0; i < n; i++) {
@@ -1103,14 +1123,8 @@ cmd_limits(int argc, char **argv)
 		}
 		*dst = v;
 	}
-	if (need_admin("setting the limits") < 0)
+	if (admin_edit("setting the limits", &pm, &t) < 0)
 		return EXIT_FAIL;
-	if (open_pm(&pm) < 0)
-		return EXIT_FAIL;
-	if (begin(&t) < 0) {
-		mptcp_pm_close(&pm);
-		return EXIT_FAIL;
-	}
 	if ((sf >= 0 && set_num(&t, "subflows", sf) < 0) || (aa >= 0 && set_num(&t, "add_addr_accepted", aa) < 0)) {
 		store_end(&t);
 		mptcp_pm_close(&pm);
@@ -1122,15 +1136,13 @@ cmd_limits(int argc, char **argv)
 
 		store_free(&st);
 		if (bad) {
-			errf("nothing was changed");
-			store_end(&t);
+			abandon(&t, NULL);
 			mptcp_pm_close(&pm);
 			return EXIT_CONFIG;
 		}
 	}
 	if (mptcp_pm_limits_get(&pm, &old_sf, &old_aa, err) < 0 || mptcp_pm_limits_set(&pm, sf, aa, err) < 0) {
-		errf("%s; nothing was changed", err);
-		store_end(&t);
+		abandon(&t, err);
 		mptcp_pm_close(&pm);
 		return EXIT_FAIL;
 	}
