@@ -249,6 +249,89 @@ escape(struct cur *c, struct sbuf *b, int toml)
 	return -1;
 }
 
+/* ---- values shared by both ---- */
+
+/* A string value, c->p at its opening quote, read by str (json_string, toml_string). */
+static struct mval *
+string_value(struct cur *c, char *(*str)(struct cur *))
+{
+	struct mval *v = mv_new(c, MV_STR);
+
+	if (v && !(v->s = str(c))) {
+		free(v);
+		v = NULL;
+	}
+	return v;
+}
+
+/* true or false at c->p: 1 and *v the value (NULL when that failed); 0 when neither stands there. */
+static int
+bool_value(struct cur *c, struct mval **v)
+{
+	if (c->end - c->p >= 4 && memcmp(c->p, "true", 4) == 0) {
+		c->p += 4;
+		if ((*v = mv_new(c, MV_BOOL)))
+			(*v)->b = 1;
+		return 1;
+	}
+	if (c->end - c->p >= 5 && memcmp(c->p, "false", 5) == 0) {
+		c->p += 5;
+		*v = mv_new(c, MV_BOOL);
+		return 1;
+	}
+	return 0;
+}
+
+/* How one syntax writes an array or a table between its brackets. */
+struct items {
+	void (*gap)(struct cur *c, int obj);            /* skips what may stand around items */
+	int (*item)(struct cur *c, struct mval *into);  /* one item (for a table: key and value) into the container */
+	int trailing_comma;                             /* "[1, 2, ]" allowed */
+};
+
+/* An array (obj 0) or a table (obj 1), c->p at its opening bracket: items
+ * separated by commas up to the closing bracket, nesting bounded. */
+static struct mval *
+container(struct cur *c, int obj, const struct items *syn)
+{
+	struct mval *v;
+	char close = obj ? '}' : ']';
+	int first;
+
+	if (++c->depth > DEPTH_MAX) {
+		fail(c, "nested deeper than %d", DEPTH_MAX);
+		return NULL;
+	}
+	if (!(v = mv_new(c, obj ? MV_OBJ : MV_ARR)))
+		return NULL;
+	c->p++;
+	for (first = 1;; first = 0) {
+		syn->gap(c, obj);
+		if ((first || syn->trailing_comma) && c->p < c->end && *c->p == close) {
+			c->p++;
+			break;
+		}
+		if (syn->item(c, v) < 0)
+			goto bad;
+		syn->gap(c, obj);
+		if (c->p < c->end && *c->p == ',') {
+			c->p++;
+			continue;
+		}
+		if (c->p < c->end && *c->p == close) {
+			c->p++;
+			break;
+		}
+		fail(c, "expected ',' or '%c'", close);
+		goto bad;
+	}
+	c->depth--;
+	return v;
+bad:
+	mv_free(v);
+	return NULL;
+}
+
 /* ------------------------------------------------------------------ */
 /* JSON */
 
@@ -296,67 +379,42 @@ bad:
 
 static struct mval *json_value(struct cur *c);
 
-static struct mval *
-json_container(struct cur *c, int obj)
+static void
+json_gap(struct cur *c, int obj)
 {
-	struct mval *v = mv_new(c, obj ? MV_OBJ : MV_ARR), *item;
+	json_ws(c);
+}
+
+/* One array item, or one "key": value of an object. */
+static int
+json_item(struct cur *c, struct mval *into)
+{
+	struct mval *item;
 	char *key = NULL;
 
-	if (!v)
-		return NULL;
-	if (++c->depth > DEPTH_MAX) {
-		fail(c, "nested deeper than %d", DEPTH_MAX);
-		goto bad;
-	}
-	c->p++;
-	json_ws(c);
-	if (c->p < c->end && *c->p == (obj ? '}' : ']')) {
+	if (into->t == MV_OBJ) {
+		if (c->p >= c->end || *c->p != '"') {
+			fail(c, "expected a \"key\"");
+			return -1;
+		}
+		if (!(key = json_string(c)))
+			return -1;
+		json_ws(c);
+		if (c->p >= c->end || *c->p != ':') {
+			fail(c, "expected ':' after \"%.40s\"", key);
+			free(key);
+			return -1;
+		}
 		c->p++;
-		c->depth--;
-		return v;
 	}
-	for (;;) {
-		json_ws(c);
-		if (obj) {
-			if (c->p >= c->end || *c->p != '"') {
-				fail(c, "expected a \"key\"");
-				goto bad;
-			}
-			if (!(key = json_string(c)))
-				goto bad;
-			json_ws(c);
-			if (c->p >= c->end || *c->p != ':') {
-				fail(c, "expected ':' after \"%.40s\"", key);
-				goto bad;
-			}
-			c->p++;
-		}
-		if (!(item = json_value(c)))
-			goto bad;
-		if (mv_push(c, v, key, item) < 0) {
-			key = NULL;
-			goto bad;
-		}
-		key = NULL;
-		json_ws(c);
-		if (c->p < c->end && *c->p == ',') {
-			c->p++;
-			continue;
-		}
-		if (c->p < c->end && *c->p == (obj ? '}' : ']')) {
-			c->p++;
-			break;
-		}
-		fail(c, "expected ',' or '%c'", obj ? '}' : ']');
-		goto bad;
+	if (!(item = json_value(c))) {
+		free(key);
+		return -1;
 	}
-	c->depth--;
-	return v;
-bad:
-	free(key);
-	mv_free(v);
-	return NULL;
+	return mv_push(c, into, key, item);
 }
+
+static const struct items json_items = { json_gap, json_item, 0 };
 
 static struct mval *
 json_value(struct cur *c)
@@ -370,27 +428,12 @@ json_value(struct cur *c)
 		return NULL;
 	}
 	switch (*c->p) {
-	case '{': return json_container(c, 1);
-	case '[': return json_container(c, 0);
-	case '"':
-		if (!(v = mv_new(c, MV_STR)))
-			return NULL;
-		if (!(v->s = json_string(c))) {
-			free(v);
-			return NULL;
-		}
+	case '{': return container(c, 1, &json_items);
+	case '[': return container(c, 0, &json_items);
+	case '"': return string_value(c, json_string);
+	}
+	if (bool_value(c, &v))
 		return v;
-	}
-	if (c->end - c->p >= 4 && memcmp(c->p, "true", 4) == 0) {
-		c->p += 4;
-		if ((v = mv_new(c, MV_BOOL)))
-			v->b = 1;
-		return v;
-	}
-	if (c->end - c->p >= 5 && memcmp(c->p, "false", 5) == 0) {
-		c->p += 5;
-		return mv_new(c, MV_BOOL);
-	}
 	if (c->end - c->p >= 4 && memcmp(c->p, "null", 4) == 0) {
 		c->p += 4;
 		return mv_new(c, MV_NULL);
@@ -574,6 +617,28 @@ toml_table(struct cur *c, struct mval *obj, const char *key)
 
 static struct mval *toml_value(struct cur *c);
 
+/* A dotted key (a.b.c) of a key = value line or a [table] header: the tables
+ * before the last dot are found or made from *obj down, *obj becomes the
+ * innermost; returns the last key (to free), or NULL. */
+static char *
+toml_path(struct cur *c, struct mval **obj)
+{
+	char *key;
+
+	for (;;) {
+		if (!(key = toml_key(c)))
+			return NULL;
+		toml_sp(c);
+		if (c->p >= c->end || *c->p != '.')
+			return key;
+		c->p++;
+		*obj = toml_table(c, *obj, key);
+		free(key);
+		if (!*obj)
+			return NULL;
+	}
+}
+
 /* key.path = value into obj */
 static int
 toml_keyval(struct cur *c, struct mval *obj)
@@ -581,20 +646,8 @@ toml_keyval(struct cur *c, struct mval *obj)
 	struct mval *v;
 	char *key;
 
-	for (;;) {
-		if (!(key = toml_key(c)))
-			return -1;
-		toml_sp(c);
-		if (c->p < c->end && *c->p == '.') {
-			c->p++;
-			obj = toml_table(c, obj, key);
-			free(key);
-			if (!obj)
-				return -1;
-			continue;
-		}
-		break;
-	}
+	if (!(key = toml_path(c, &obj)))
+		return -1;
 	if (c->p >= c->end || *c->p != '=') {
 		fail(c, "expected '=' after the key '%.40s'", key);
 		free(key);
@@ -609,82 +662,47 @@ toml_keyval(struct cur *c, struct mval *obj)
 	return mv_push(c, obj, key, v);
 }
 
+/* in an inline table only spaces; in an array newlines and comments too */
+static void
+toml_gap(struct cur *c, int obj)
+{
+	if (obj)
+		toml_sp(c);
+	else
+		toml_wsnl(c);
+}
+
+/* One array item, or one key = value of an inline table. */
+static int
+toml_item(struct cur *c, struct mval *into)
+{
+	struct mval *item;
+
+	if (into->t == MV_OBJ)
+		return toml_keyval(c, into);
+	if (!(item = toml_value(c)))
+		return -1;
+	return mv_push(c, into, NULL, item);
+}
+
+static const struct items toml_items = { toml_gap, toml_item, 1 };
+
 static struct mval *
 toml_value(struct cur *c)
 {
-	struct mval *v, *item;
+	struct mval *v;
 	const char *s;
 
 	if (c->p >= c->end) {
 		fail(c, "a value is missing");
 		return NULL;
 	}
-	if (*c->p == '"' || *c->p == '\'') {
-		if (!(v = mv_new(c, MV_STR)))
-			return NULL;
-		if (!(v->s = toml_string(c))) {
-			free(v);
-			return NULL;
-		}
+	if (*c->p == '"' || *c->p == '\'')
+		return string_value(c, toml_string);
+	if (*c->p == '[' || *c->p == '{')
+		return container(c, *c->p == '{', &toml_items);
+	if (bool_value(c, &v))
 		return v;
-	}
-	if (*c->p == '[' || *c->p == '{') {
-		int obj = *c->p == '{';
-
-		if (++c->depth > DEPTH_MAX) {
-			fail(c, "nested deeper than %d", DEPTH_MAX);
-			return NULL;
-		}
-		if (!(v = mv_new(c, obj ? MV_OBJ : MV_ARR)))
-			return NULL;
-		c->p++;
-		for (;;) {
-			if (obj)
-				toml_sp(c);
-			else
-				toml_wsnl(c);
-			if (c->p < c->end && *c->p == (obj ? '}' : ']')) {
-				c->p++;
-				break;
-			}
-			if (obj) {
-				if (toml_keyval(c, v) < 0)
-					goto bad;
-			} else {
-				if (!(item = toml_value(c)) || mv_push(c, v, NULL, item) < 0)
-					goto bad;
-			}
-			if (obj)
-				toml_sp(c);
-			else
-				toml_wsnl(c);
-			if (c->p < c->end && *c->p == ',') {
-				c->p++;
-				continue;
-			}
-			if (c->p < c->end && *c->p == (obj ? '}' : ']')) {
-				c->p++;
-				break;
-			}
-			fail(c, "expected ',' or '%c'", obj ? '}' : ']');
-			goto bad;
-		}
-		c->depth--;
-		return v;
-bad:
-		mv_free(v);
-		return NULL;
-	}
-	if (c->end - c->p >= 4 && memcmp(c->p, "true", 4) == 0) {
-		c->p += 4;
-		if ((v = mv_new(c, MV_BOOL)))
-			v->b = 1;
-		return v;
-	}
-	if (c->end - c->p >= 5 && memcmp(c->p, "false", 5) == 0) {
-		c->p += 5;
-		return mv_new(c, MV_BOOL);
-	}
 	s = c->p;
 	while (c->p < c->end && (isalnum((unsigned char)*c->p) || strchr("+-._", *c->p)))
 		c->p++;
@@ -742,20 +760,8 @@ mv_toml_parse(const char *text, size_t len, char *err)
 			char *key;
 
 			c.p += arr ? 2 : 1;
-			for (;;) {
-				if (!(key = toml_key(&c)))
-					goto bad;
-				toml_sp(&c);
-				if (c.p < c.end && *c.p == '.') {
-					c.p++;
-					t = toml_table(&c, t, key);
-					free(key);
-					if (!t)
-						goto bad;
-					continue;
-				}
-				break;
-			}
+			if (!(key = toml_path(&c, &t)))
+				goto bad;
 			if (c.end - c.p < (arr ? 2 : 1) || c.p[0] != ']' || (arr && c.p[1] != ']')) {
 				fail(&c, "expected '%s' after the table name", arr ? "]]" : "]");
 				free(key);
