@@ -15,8 +15,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "acct.h"
 #include "applet.h"
 #include "ev.h"
+#include "event.h"
 #include "hc.h"
 #include "log.h"
 #include "net.h"
@@ -305,7 +307,49 @@ struct mainctx {
 	struct ev_io hio;       /* inotify on the health file's folder: changes apply at once */
 	int hfd;
 	int64_t stats_cost;     /* ms the last stats write took */
+	struct ev_timer ledger; /* the traffic ledger: every ledger_interval */
+	long ledger_ms;
+	struct event_runner er; /* on_event programs */
+	int64_t ledger_err_ms;
 };
+
+/* An event for the rule's on_event program (or [global]'s): never blocks. */
+static void
+fire(void *arg, const struct rt_rule *r, const char *event, const char *backend, const char *detail)
+{
+	struct mainctx *m = arg;
+	char err[ERRLEN];
+
+	log_info("event %s: rule %s%s%s%s%s", event, r->r->name, *backend ? " backend " : "", backend,
+	    *detail ? ": " : "", detail);
+	if (!*r->lim.on_event)
+		return;
+	if (event_fire(&m->er, r->lim.on_event, event, r->r->name, backend, detail, err) < 0)
+		log_warn("event %s: rule %s: %s", event, r->r->name, err);
+}
+
+static void
+flush_ledger(struct mainctx *m)
+{
+	char err[ERRLEN];
+
+	if (!m->files)
+		return;
+	if (acct_flush(m->rt, path_get(PATH_LEDGER), wall_ms() / 1000, fire, m, err) < 0 &&
+	    now_ms() - m->ledger_err_ms > 60000) {
+		m->ledger_err_ms = now_ms();
+		log_warn("traffic ledger: %s (the counts are kept and written with the next try)", err);
+	}
+}
+
+static void
+on_ledger(struct ev_loop *l, struct ev_timer *t)
+{
+	struct mainctx *m = t->arg;
+
+	flush_ledger(m);
+	ev_timer_set(l, t, ev_now(l) + m->ledger_ms);
+}
 
 /* The health applet rewrites its state file atomically: a new inode or
  * mtime means new up/down bits for the balancers. */
@@ -332,13 +376,17 @@ check_health(struct mainctx *m)
 		return;
 	}
 	log_debug("health state: %zu entries", hs.n);
+	acct_health_events(m->rt, rt_health_state(m->rt), &hs, fire, m);
 	rt_health(m->rt, &hs);
 }
 
 static void
-apply_global(const struct store_global *g)
+apply_global(struct mainctx *m, const struct store_global *g)
 {
 	enum log_level lv = LOG_INFO;
+
+	m->ledger_ms = g->ledger_interval > 0 ? g->ledger_interval : 2000;
+	m->er.timeout_ms = g->event_timeout > 0 ? g->event_timeout : 10000;
 
 	if (log_level_parse(g->log_level, &lv) == 0)
 		log_set_level(lv);
@@ -367,7 +415,8 @@ reload(struct mainctx *m)
 	if (rt_apply(m->rt, &st, err) < 0)
 		log_error("reload refused: %s; the running rules stay", err);
 	else {
-		apply_global(&g);
+		apply_global(m, &g);
+		flush_ledger(m);   /* new and changed rules learn their quota state now */
 		log_info("reload done: %zu rules, %zu listeners in %lld ms", rt_nrules(m->rt),
 		    rt_nlisteners(m->rt), (long long)(now_ms() - t0));
 	}
@@ -395,6 +444,8 @@ on_stats(struct ev_loop *l, struct ev_timer *t)
 	struct mainctx *m = t->arg;
 
 	check_health(m);
+	acct_limit_events(m->rt, now_ms(), fire, m);
+	event_reap(&m->er, now_ms());
 	write_stats(m);
 	/* once a second; with thousands of rules, keep the writer under ~5% of a core */
 	ev_timer_set(l, t, ev_now(l) + (m->stats_cost > 50 ? m->stats_cost * 20 : 1000));
@@ -539,7 +590,9 @@ relay_main(int argc, char **argv)
 		m.exit_code = EXIT_FAIL;
 		goto out;
 	}
-	apply_global(&g);
+	event_init(&m.er, 10000);
+	apply_global(&m, &g);
+	flush_ledger(&m);   /* quotas reached before a restart hold from the start */
 	log_info("started: %zu rules, %zu listeners, %ld workers, %ld descriptors allowed, %s, in %lld ms",
 	    rt_nrules(m.rt), rt_nlisteners(m.rt), nw, nofile, rt_conf.nosplice ? "copy mode" : "splice",
 	    (long long)(now_ms() - t0));
@@ -565,13 +618,17 @@ relay_main(int argc, char **argv)
 	check_health(&m);
 	write_stats(&m);
 	ev_timer_set(m.loop, &m.stats, ev_now(m.loop) + 1000);
+	ev_timer_init(&m.ledger, on_ledger, &m);
+	ev_timer_set(m.loop, &m.ledger, ev_now(m.loop) + m.ledger_ms);
 	ev_run(m.loop);
+	flush_ledger(&m);   /* the last seconds' counts */
 out:
 	if (st.rules)
 		store_free(&st);
 	rt_free(m.rt);
 	if (m.loop) {
 		ev_timer_del(m.loop, &m.stats);
+		ev_timer_del(m.loop, &m.ledger);
 		ev_io_del(m.loop, &m.sio);
 		if (m.hfd >= 0)
 			ev_io_del(m.loop, &m.hio);

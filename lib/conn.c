@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -208,6 +209,12 @@ conn_close(struct conn *c, const char *why)
 	if (c->rule->hooks && c->rule->hooks->free)
 		c->rule->hooks->free(c);
 	c->tun = NULL;
+	if (c->admitted)
+		lim_leave(&c->rule->lim, &c->rule->st->lim, (const struct sockaddr *)&c->peer);
+	c->admitted = 0;
+	ev_timer_del(l, &c->ttm);
+	free(c->cb);
+	c->cb = NULL;
 	CTR_SUB(ctr(c)->tcp_active, 1);
 	if (c->counted_remote)
 		CTR_SUB(c->rule->rem[c->backend].w[c->w->id].active, 1);
@@ -234,10 +241,13 @@ conn_after_batch(struct ev_loop *l, void *arg)
 
 /* ---- the pump ---- */
 
+static void pump(struct conn *c);
+
 static ssize_t
-flow_in(struct conn *c, struct half *src, size_t *want)
+flow_in(struct conn *c, struct half *src, size_t *want, size_t cap)
 {
 	struct half *dst = src->dst;
+	size_t len;
 	ssize_t n;
 
 	if ((src->fl & H_BULK) && !c->nosplice && !rt_conf.nosplice && !src->codec && !dst->codec) {
@@ -246,8 +256,8 @@ flow_in(struct conn *c, struct half *src, size_t *want)
 		if (src->pipe) {
 			/* a short splice proves nothing: pipe slots may run out first */
 			*want = 0;
-			n = splice(src->fd, NULL, src->pipe->wfd, NULL, (size_t)rt_conf.pipe_size,
-			    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			len = (size_t)rt_conf.pipe_size < cap ? (size_t)rt_conf.pipe_size : cap;
+			n = splice(src->fd, NULL, src->pipe->wfd, NULL, len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 			if (n > 0) {
 				src->pipe->len += (unsigned)n;
 				return n;
@@ -270,8 +280,9 @@ flow_in(struct conn *c, struct half *src, size_t *want)
 		}
 		src->off = src->len = 0;
 	}
-	*want = src->codec ? 0 : CONN_BUF;   /* a codec's short reads say nothing about the socket */
-	n = src->codec ? src->codec->recv(src, src->buf, CONN_BUF) : recv(src->fd, src->buf, CONN_BUF, 0);
+	len = cap < CONN_BUF ? cap : CONN_BUF;
+	*want = src->codec ? 0 : len;   /* a codec's short reads say nothing about the socket */
+	n = src->codec ? src->codec->recv(src, src->buf, len) : recv(src->fd, src->buf, len, 0);
 	if (n > 0) {
 		src->off = 0;
 		src->len = (uint32_t)n;
@@ -309,6 +320,36 @@ flow_out(struct conn *c, struct half *src)
 		errno = EAGAIN;
 		n = -1;
 	}
+	return n;
+}
+
+static void
+throttle_cb(struct ev_loop *l, struct ev_timer *t)
+{
+	struct conn *c = t->arg;
+
+	(void)l;
+	if (c->st == CS_PUMP)
+		pump(c);
+}
+
+/* flow_in within the rule's and the connection's bandwidth caps: -2 when
+ * over a cap (the timer is armed; the half keeps H_CANRD for later). */
+static ssize_t
+flow_in_shaped(struct conn *c, struct half *src, size_t *want)
+{
+	int up = src == &c->cli;
+	struct tbucket *cb = c->cb ? &c->cb[!up] : NULL;
+	int64_t now = lim_now_us(), delay = 0;
+	uint64_t cap = lim_budget(&c->rule->st->lim, cb, up, CONN_BUF, now, &delay);
+	ssize_t n;
+
+	if (!cap) {
+		ev_timer_set(c->w->loop, &c->ttm, ev_now(c->w->loop) + (delay + 999) / 1000);
+		return -2;
+	}
+	n = flow_in(c, src, want, (size_t)cap);
+	lim_refund(&c->rule->st->lim, cb, up, n > 0 ? cap - (uint64_t)n : cap, now);
 	return n;
 }
 
@@ -355,11 +396,17 @@ flow(struct conn *c, struct half *src)
 				}
 				return -1;
 			}
-			if (src == &c->cli)
+			if (src == &c->cli) {
 				CTR_ADD(k->bytes_up, (uint64_t)n);
-			else
+				CTR_ADD(k->in[c->dgram][c->fam6], (uint64_t)n);
+			} else {
 				CTR_ADD(k->bytes_down, (uint64_t)n);
-			CTR_ADD(k->tcp_bytes, (uint64_t)n);
+				CTR_ADD(k->out[c->dgram][c->fam6], (uint64_t)n);
+			}
+			if (c->dgram)
+				CTR_ADD(k->udp_bytes, (uint64_t)n);
+			else
+				CTR_ADD(k->tcp_bytes, (uint64_t)n);
 			c->last_act = ev_now(c->w->loop);
 			continue;
 		}
@@ -370,7 +417,12 @@ flow(struct conn *c, struct half *src)
 		}
 		if (!(src->fl & H_CANRD))
 			return 0;
-		n = flow_in(c, src, &want);
+		if (c->shaped) {
+			n = flow_in_shaped(c, src, &want);
+			if (n == -2)
+				return 0;   /* over a cap: the throttle timer resumes */
+		} else
+			n = flow_in(c, src, &want, SIZE_MAX);
 		if (n > 0) {
 			/* a short read emptied the socket: the next byte brings a new edge
 			 * (nginx's rule), unless the FIN is already signalled */
@@ -675,24 +727,53 @@ conn_worker_dns(struct rt_worker *w)
 
 /* ---- accepting ---- */
 
+/* Turned away by a limit: a reset, not a connection that looks served. */
+static void
+refuse(int fd)
+{
+	struct linger lg = { 1, 0 };
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
 static void
 start(struct rt_lsn *ls, int fd, const struct sockaddr_storage *peer)
 {
 	struct rt_worker *w = ls->w;
 	struct rt_rule *r = ls->rule;
-	struct conn *c = calloc(1, sizeof(*c));
+	struct sockaddr_storage p = *peer;
+	struct conn *c;
 
+	net_addr_unmap(&p);
+	if (r->lim.admit) {
+		int why = lim_admit(&r->lim, &r->st->lim, __atomic_load_n(&r->st->quota_state, __ATOMIC_RELAXED),
+		    (const struct sockaddr *)&p, ev_now(w->loop));
+		if (why >= 0) {
+			refuse(fd);
+			CTR_ADD(r->st->w[w->id].limit_hits[why], 1);
+			return;
+		}
+	}
+	c = calloc(1, sizeof(*c));
 	if (!c) {
+		if (r->lim.admit)
+			lim_leave(&r->lim, &r->st->lim, (const struct sockaddr *)&p);
 		close(fd);
 		CTR_ADD(r->st->w[w->id].refused, 1);
 		return;
+	}
+	c->admitted = r->lim.admit;
+	c->fam6 = lim_family((const struct sockaddr *)&p) == LG_V6;
+	if (r->lim.shape) {
+		c->shaped = 1;
+		c->cb = lim_conn_buckets(&r->lim, lim_now_us());
 	}
 	c->w = w;
 	c->rule = r;
 	rt_rule_ref(r);
 	c->port_off = ls->port_off;
-	c->peer = *peer;
-	net_addr_unmap(&c->peer);
+	c->peer = p;
 	c->backend = -1;
 	c->cli.fd = fd;
 	c->srv.fd = -1;
@@ -701,6 +782,7 @@ start(struct rt_lsn *ls, int fd, const struct sockaddr_storage *peer)
 	c->cli.dst = &c->srv;
 	c->srv.dst = &c->cli;
 	ev_timer_init(&c->tm, conn_timer, c);
+	ev_timer_init(&c->ttm, throttle_cb, c);
 	link_live(c);
 	CTR_ADD(ctr(c)->tcp_active, 1);
 	CTR_ADD(ctr(c)->tcp_total, 1);
@@ -782,6 +864,18 @@ conn_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 		start(ls, fd, &ss);
 		if (ls->paused)
 			return;
+	}
+}
+
+void
+conn_worker_kick(struct rt_worker *w)
+{
+	struct conn *c, *next;
+
+	for (c = w->conns; c; c = next) {
+		next = c->next;
+		if (c->rule->lim.quota && __atomic_load_n(&c->rule->st->quota_state, __ATOMIC_RELAXED) == RT_Q_STOPPED)
+			conn_close(c, "quota reached");
 	}
 }
 

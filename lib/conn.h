@@ -117,6 +117,11 @@ struct conn {
 	struct ev_timer tm;
 	unsigned nosplice : 1, zombie : 1;
 	unsigned dgram : 1;         /* the remote is a UDP socket (datagrams framed in a tunnel) */
+	unsigned fam6 : 1;          /* the client is IPv6 (the ledger's split) */
+	unsigned admitted : 1;      /* counted by lim_admit: lim_leave at close */
+	unsigned shaped : 1;        /* bandwidth caps apply: ask lim_budget before reading */
+	struct tbucket *cb;         /* per-connection caps [0] up, [1] down (conn_rate), or NULL */
+	struct ev_timer ttm;        /* shaped: wake when the buckets have refilled */
 	void *tun;                  /* hooks' state (tunnel.c) */
 	struct conn *next, *prev;   /* worker's live list or zombie/dns list */
 };
@@ -126,5 +131,7 @@ struct conn {
 int conn_prepend(struct conn *c, struct half *h, const void *data, size_t len);
 /* Tear the pair down (idempotent). */
 void conn_close(struct conn *c, const char *why);
+/* Close this worker's connections of rules whose quota stopped them. */
+void conn_worker_kick(struct rt_worker *w);
 
 #endif

@@ -111,6 +111,7 @@ static void
 stats_unref(struct rt_stats *s)
 {
 	if (s && __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		lim_state_free(&s->lim);
 		free(s->w);
 		free(s);
 	}
@@ -153,6 +154,7 @@ rt_rule_unref(struct rt_rule *r)
 	}
 	free(r->groups);
 	stats_unref(r->st);
+	lim_rule_free(&r->lim);
 	tunnel_rule_free(r->tun);
 	free(r->fp);
 	free(r);
@@ -210,8 +212,13 @@ fingerprint(const struct store *st, const struct store_rule *r)
 	    store_rule_ms(st, r, r->handshake_timeout, g->handshake_timeout),
 	    store_rule_ms(st, r, r->health_fail, g->health_fail), store_rule_ms(st, r, r->health_ok, g->health_ok),
 	    store_rule_ms(st, r, r->health_cooldown, g->health_cooldown), r->health_send, r->health_expect);
-	fprintf(f, "%ld|%ld|%ld|%d|%ld", g->tcp_keepalive, g->tcp_keepalive_interval, g->tcp_keepalive_probes,
+	fprintf(f, "%ld|%ld|%ld|%d|%ld|", g->tcp_keepalive, g->tcp_keepalive_interval, g->tcp_keepalive_probes,
 	    g->tcp_nodelay, g->udp_max_assoc);
+	fprintf(f, "%llu|%d|%llu|%d|%ld|%d|%ld|%llu|%llu|%llu|%ld|%ld|%ld|%s|%s|%s|%s",
+	    (unsigned long long)r->quota, r->quota_action, (unsigned long long)r->quota_rate, r->billing,
+	    r->reset_day, g->billing, g->reset_day, (unsigned long long)r->rate_in,
+	    (unsigned long long)r->rate_out, (unsigned long long)r->conn_rate, r->max_conns,
+	    r->max_conns_per_src, r->new_conns_per_src, r->allow, r->deny, r->on_event, g->on_event);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;
@@ -285,6 +292,8 @@ rule_new(struct rt_store *src, const struct store_rule *sr, char *fp, struct rt_
 	r->so.ka_intvl_ms = g->tcp_keepalive_interval;
 	r->so.ka_probes = g->tcp_keepalive_probes;
 	r->udp_max_assoc = g->udp_max_assoc / nw > 0 ? g->udp_max_assoc / nw : 1;
+	if (lim_rule_init(&r->lim, st, sr, err) < 0)
+		goto fail;
 	if (stats) {
 		__atomic_add_fetch(&stats->refs, 1, __ATOMIC_RELAXED);
 		r->st = stats;
@@ -296,6 +305,9 @@ rule_new(struct rt_store *src, const struct store_rule *sr, char *fp, struct rt_
 		r->st->refs = 1;
 		snprintf(r->st->name, sizeof(r->st->name), "%s", sr->name);
 	}
+	if (lim_state_apply(&r->st->lim, &r->lim, __atomic_load_n(&r->st->quota_state, __ATOMIC_RELAXED),
+	    lim_now_us()) < 0)
+		goto oom;
 	return r;
 oom:
 	snprintf(err, ERRLEN, "out of memory");
@@ -571,6 +583,10 @@ worker_msgs(struct ev_loop *l, struct ev_io *io, unsigned events)
 		case RT_HEALTH:
 			health_apply(w, m->h);
 			health_unref(m->h);
+			break;
+		case RT_KICK:
+			conn_worker_kick(w);
+			udp_worker_kick(w);
 			break;
 		case RT_STOP:
 			while (w->lsns)
@@ -1085,6 +1101,45 @@ rt_free(struct rt *rt)
 
 /* ---- the stats file ---- */
 
+void
+rt_rule_sum(const struct rt *rt, const struct rt_rule *r, struct rt_counters *out)
+{
+	uint64_t *sv = (uint64_t *)(void *)out;
+	size_t nf = offsetof(struct rt_counters, udp_dropped) / sizeof(uint64_t) + 1, x;
+	int k;
+
+	memset(out, 0, sizeof(*out));
+	for (k = 0; k < rt->nworkers; k++) {
+		const uint64_t *wv = (const uint64_t *)(const void *)&r->st->w[k];
+		for (x = 0; x < nf; x++)
+			sv[x] += __atomic_load_n(&wv[x], __ATOMIC_RELAXED);
+	}
+}
+
+struct rt_rule *const *
+rt_rules(const struct rt *rt, size_t *n)
+{
+	*n = rt->nrules;
+	return rt->rules;
+}
+
+const struct hc_state *
+rt_health_state(const struct rt *rt)
+{
+	return rt->health ? &rt->health->s : NULL;
+}
+
+void
+rt_kick(struct rt *rt)
+{
+	int k;
+
+	for (k = 0; k < rt->nworkers; k++) {
+		send_msg(&rt->w[k], RT_KICK, NULL, NULL);
+		poke(&rt->w[k]);
+	}
+}
+
 int
 rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, char *err)
 {
@@ -1103,16 +1158,11 @@ rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, char *e
 	for (i = 0; i < rt->nrules; i++) {
 		struct rt_rule *r = rt->rules[i];
 		struct rt_counters s;
-		uint64_t *sv = (uint64_t *)(void *)&s;
-		size_t nf = offsetof(struct rt_counters, udp_dropped) / sizeof(uint64_t) + 1, x;
 		struct hostport l = r->r->listen;
+		static const char *const qs[] = { "ok", "stopped", "throttled" };
+		int q = __atomic_load_n(&r->st->quota_state, __ATOMIC_RELAXED);
 
-		memset(&s, 0, sizeof(s));
-		for (k = 0; k < rt->nworkers; k++) {
-			uint64_t *wv = (uint64_t *)(void *)&r->st->w[k];
-			for (x = 0; x < nf; x++)
-				sv[x] += __atomic_load_n(&wv[x], __ATOMIC_RELAXED);
-		}
+		rt_rule_sum(rt, r, &s);
 		if (!*l.host)
 			snprintf(l.host, sizeof(l.host), "::");
 		fprintf(f, "%s{\"name\":", i ? ",\n" : "");
@@ -1121,13 +1171,25 @@ rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, char *e
 		json_str(f, hostport_format(&l, hp, sizeof(hp)));
 		fprintf(f, ",\"protocol\":\"%s\",\"bytes_up\":%llu,\"bytes_down\":%llu,\"tcp_bytes\":%llu,"
 		    "\"udp_bytes\":%llu,\"tcp_active\":%llu,\"tcp_total\":%llu,\"connect_fail\":%llu,\"refused\":%llu,"
-		    "\"udp_active\":%llu,\"udp_total\":%llu,\"udp_dropped\":%llu,\"remotes\":[",
+		    "\"udp_active\":%llu,\"udp_total\":%llu,\"udp_dropped\":%llu",
 		    store_proto_name(r->r->protocols), (unsigned long long)s.bytes_up, (unsigned long long)s.bytes_down,
 		    (unsigned long long)s.tcp_bytes, (unsigned long long)s.udp_bytes,
 		    (unsigned long long)s.tcp_active, (unsigned long long)s.tcp_total,
 		    (unsigned long long)s.connect_fail, (unsigned long long)s.refused,
 		    (unsigned long long)s.udp_active, (unsigned long long)s.udp_total,
 		    (unsigned long long)s.udp_dropped);
+		for (k = 0; k < 2; k++)
+			fprintf(f, ",\"%s\":{\"tcp4\":%llu,\"tcp6\":%llu,\"udp4\":%llu,\"udp6\":%llu}", k ? "out" : "in",
+			    (unsigned long long)(k ? s.out : s.in)[LG_TCP][LG_V4],
+			    (unsigned long long)(k ? s.out : s.in)[LG_TCP][LG_V6],
+			    (unsigned long long)(k ? s.out : s.in)[LG_UDP][LG_V4],
+			    (unsigned long long)(k ? s.out : s.in)[LG_UDP][LG_V6]);
+		fputs(",\"limit_hits\":{", f);
+		for (k = 0; k < RT_LIM_COUNT; k++)
+			fprintf(f, "%s\"%s\":%llu", k ? "," : "", rt_limit_names[k], (unsigned long long)s.limit_hits[k]);
+		fprintf(f, "},\"quota\":%llu,\"cycle_used\":%llu,\"quota_state\":\"%s\",\"remotes\":[",
+		    (unsigned long long)r->st->quota, (unsigned long long)__atomic_load_n(&r->st->cycle_used, __ATOMIC_RELAXED),
+		    qs[q >= 0 && q <= 2 ? q : 0]);
 		for (j = 0; j < r->nrem; j++) {
 			uint64_t c = 0, fl = 0, a = 0;
 			int64_t last = 0;

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 
 #include "ev.h"
+#include "lim.h"
 #include "net.h"
 #include "store.h"
 
@@ -71,6 +72,11 @@ struct rt_stats {
 	int quota_state;         /* enum rt_quota */
 	uint64_t cycle_used;     /* bytes billed in this cycle (billing mode applied) */
 	uint64_t quota;          /* the rule's quota, 0 = none */
+	struct lim_state lim;    /* limits' shared counts and buckets (lim.h) */
+	/* what the ledger has been given already (main thread only) */
+	uint64_t led_in[2][2], led_out[2][2], led_conns;
+	uint64_t ev_hits[RT_LIM_COUNT];   /* limit hits already reported by an event */
+	int64_t ev_hit_ms[RT_LIM_COUNT];
 };
 
 struct rt_remote {
@@ -114,6 +120,7 @@ struct rt_rule {
 	size_t nrem;
 	struct rt_stats *st;
 	struct lb **lb;          /* [nworkers]: each worker its own balancer */
+	struct lim_rule lim;     /* allow/deny, caps, quota settings (lim.h) */
 	const struct conn_hooks *hooks;   /* PROXY, TLS, WS: NULL for plain */
 	struct tunnel_rule *tun;          /* their settings (tunnel.h), NULL for plain */
 	long preread_ms;                  /* deadline of hooks->preread from accept */
@@ -136,7 +143,7 @@ struct rt_lsn {
 	int zombie;
 };
 
-enum rt_msg_type { RT_ADD, RT_DEL, RT_SET, RT_STOP, RT_HEALTH };
+enum rt_msg_type { RT_ADD, RT_DEL, RT_SET, RT_STOP, RT_HEALTH, RT_KICK };
 struct rt_msg {
 	enum rt_msg_type type;
 	struct rt_lsn *l;
@@ -199,6 +206,7 @@ void conn_worker_free(struct rt_worker *w);
 void conn_after_batch(struct ev_loop *l, void *arg);
 void udp_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events);
 void udp_listener_close(struct rt_lsn *ls);
+void udp_worker_kick(struct rt_worker *w);   /* free associations of rules their quota stopped */
 void udp_worker_free(struct rt_worker *w);
 
 /* ---- the main thread's side ---- */
@@ -220,6 +228,14 @@ int rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, cha
  * it (lb_set_health), now and after each reload. Takes ownership of *hs. */
 struct hc_state;
 void rt_health(struct rt *rt, struct hc_state *hs);
+/* The rule's counters summed over the workers. */
+void rt_rule_sum(const struct rt *rt, const struct rt_rule *r, struct rt_counters *out);
+/* The running rules (main thread). */
+struct rt_rule *const *rt_rules(const struct rt *rt, size_t *n);
+/* The health state last given to rt_health, NULL before. */
+const struct hc_state *rt_health_state(const struct rt *rt);
+/* Every worker closes what a stopped quota no longer allows. */
+void rt_kick(struct rt *rt);
 /* Stop accepting, close every connection, join the workers, free. */
 void rt_free(struct rt *rt);
 

@@ -47,6 +47,7 @@ tb_init(struct tbucket *tb, uint64_t rate, uint64_t burst, uint64_t min_burst, i
 			burst = min_burst;
 	}
 	tb->burst = burst;
+	tb->min_burst = min_burst;
 	tb->tokens_milli = (int64_t)burst * 1000;
 	tb->last_us = now_us;
 }
@@ -56,7 +57,10 @@ tb_set_rate(struct tbucket *tb, uint64_t rate, int64_t now_us)
 {
 	lock(tb);
 	refill(tb, now_us);
-	tb->rate = rate;
+	__atomic_store_n(&tb->rate, rate, __ATOMIC_RELAXED);
+	tb->burst = rate / 20 > tb->min_burst ? rate / 20 : tb->min_burst;
+	if (tb->tokens_milli > (int64_t)tb->burst * 1000)
+		tb->tokens_milli = (int64_t)tb->burst * 1000;
 	unlock(tb);
 }
 
@@ -65,7 +69,7 @@ tb_take(struct tbucket *tb, uint64_t want, int64_t now_us)
 {
 	uint64_t got;
 
-	if (!tb->rate)
+	if (!__atomic_load_n(&tb->rate, __ATOMIC_RELAXED))
 		return want;
 	lock(tb);
 	refill(tb, now_us);
@@ -77,12 +81,27 @@ tb_take(struct tbucket *tb, uint64_t want, int64_t now_us)
 	return got;
 }
 
+void
+tb_refund(struct tbucket *tb, uint64_t n)
+{
+	int64_t cap;
+
+	if (!n || !__atomic_load_n(&tb->rate, __ATOMIC_RELAXED))
+		return;
+	lock(tb);
+	cap = (int64_t)tb->burst * 1000;
+	tb->tokens_milli += (int64_t)n * 1000;
+	if (tb->tokens_milli > cap)
+		tb->tokens_milli = cap;
+	unlock(tb);
+}
+
 int64_t
 tb_delay_us(struct tbucket *tb, uint64_t want, int64_t now_us)
 {
 	int64_t missing, d;
 
-	if (!tb->rate)
+	if (!__atomic_load_n(&tb->rate, __ATOMIC_RELAXED))
 		return 0;
 	if (want > tb->burst)
 		want = tb->burst;

@@ -12,6 +12,7 @@
 struct tbucket {
 	uint64_t rate;             /* tokens per second; 0 = unlimited */
 	uint64_t burst;            /* bucket size */
+	uint64_t min_burst;
 	int64_t tokens_milli;      /* thousandths of a token, to keep slow rates exact */
 	int64_t last_us;
 	char lock;
@@ -19,10 +20,13 @@ struct tbucket {
 
 /* burst 0 picks 50 ms worth of rate, at least min_burst. */
 void tb_init(struct tbucket *tb, uint64_t rate, uint64_t burst, uint64_t min_burst, int64_t now_us);
-/* Change the rate (quota throttling) without resetting the level. */
+/* Change the rate (a reload, quota throttling) without refilling: the burst
+ * becomes 50 ms of the new rate (at least min_burst); 0 = unlimited. */
 void tb_set_rate(struct tbucket *tb, uint64_t rate, int64_t now_us);
 /* Take up to want tokens; returns how many were granted (0 when empty). */
 uint64_t tb_take(struct tbucket *tb, uint64_t want, int64_t now_us);
+/* Give back tokens taken and not used (capped at the burst). */
+void tb_refund(struct tbucket *tb, uint64_t n);
 /* Microseconds until at least `want` tokens (capped at the burst) are there. */
 int64_t tb_delay_us(struct tbucket *tb, uint64_t want, int64_t now_us);
 

@@ -26,6 +26,7 @@ struct udp_assoc {
 	struct rt_lsn *ls;
 	struct rt_rule *rule;           /* a reference */
 	int backend;
+	int fam6;                       /* the client is IPv6 (the ledger's split) */
 	int64_t last;
 	struct ev_timer tm;
 	uint32_t h;
@@ -234,7 +235,7 @@ assoc_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 	struct rt_worker *w = a->ls->w;
 	struct udp_w *u = w->udpw;
 	struct rt_counters *k = &a->rule->st->w[w->id];
-	int round, i, n, sent;
+	int round, i, n, sent, cnt;
 
 	(void)events;
 	for (round = 0; round < 4; round++) {
@@ -248,24 +249,30 @@ assoc_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 		n = recvmmsg(a->fd, u->m, UDP_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			return;   /* EAGAIN, or ICMP unreachable reported: the association waits */
-		for (i = 0; i < n; i++) {
-			struct msghdr *h = &u->o[i].msg_hdr;
+		for (i = cnt = 0; i < n; i++) {
+			struct msghdr *h = &u->o[cnt].msg_hdr;
+			if (a->rule->lim.shape && !lim_police(&a->rule->st->lim, 0, u->m[i].msg_len, lim_now_us())) {
+				CTR_ADD(k->udp_dropped, 1);   /* over the rule's cap */
+				continue;
+			}
 			memset(h, 0, sizeof(*h));
-			u->oiov[i].iov_base = u->iov[i].iov_base;
-			u->oiov[i].iov_len = u->m[i].msg_len;
-			h->msg_iov = &u->oiov[i];
+			u->oiov[cnt].iov_base = u->iov[i].iov_base;
+			u->oiov[cnt].iov_len = u->m[i].msg_len;
+			h->msg_iov = &u->oiov[cnt];
 			h->msg_iovlen = 1;
 			h->msg_name = &a->client;
 			h->msg_namelen = net_addr_len(&a->client);
-			set_reply_ctl(a, h, u->octl[i]);
+			set_reply_ctl(a, h, u->octl[cnt]);
+			cnt++;
 		}
-		sent = sendmmsg(a->ls->fd, u->o, (unsigned)n, MSG_DONTWAIT);
+		sent = cnt ? sendmmsg(a->ls->fd, u->o, (unsigned)cnt, MSG_DONTWAIT) : 0;
 		for (i = 0; i < sent; i++) {
-			CTR_ADD(k->bytes_down, u->m[i].msg_len);
-			CTR_ADD(k->udp_bytes, u->m[i].msg_len);
+			CTR_ADD(k->bytes_down, u->oiov[i].iov_len);
+			CTR_ADD(k->out[LG_UDP][a->fam6], u->oiov[i].iov_len);
+			CTR_ADD(k->udp_bytes, u->oiov[i].iov_len);
 		}
-		if (sent < n)
-			CTR_ADD(k->udp_dropped, (uint64_t)(n - (sent > 0 ? sent : 0)));
+		if (sent < cnt)
+			CTR_ADD(k->udp_dropped, (uint64_t)(cnt - (sent > 0 ? sent : 0)));
 		a->last = ev_now(l);
 		if (n < UDP_BATCH)
 			return;
@@ -344,6 +351,7 @@ assoc_get(struct rt_lsn *ls, struct udp_w *u, const struct sockaddr_storage *cli
 	a->rule = r;
 	rt_rule_ref(r);
 	a->backend = idx;
+	a->fam6 = lim_family((const struct sockaddr *)client) == LG_V6;
 	a->h = hv;
 	a->last = ev_now(w->loop);
 	read_pktinfo(a, h);
@@ -405,15 +413,30 @@ udp_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 			struct udp_assoc *a;
 			int cnt = 0, sent;
 
-			a = (u->m[i].msg_hdr.msg_flags & MSG_TRUNC) ? NULL :
+			struct rt_rule *r = ls->rule;
+			int why = -1;
+
+			if (r->lim.admit) {
+				struct sockaddr_storage p = u->addr[i];
+				net_addr_unmap(&p);
+				why = lim_check_addr(&r->lim, __atomic_load_n(&r->st->quota_state, __ATOMIC_RELAXED),
+				    (const struct sockaddr *)&p);
+			}
+			a = (u->m[i].msg_hdr.msg_flags & MSG_TRUNC) || why >= 0 ? NULL :
 			    assoc_get(ls, u, &u->addr[i], &u->m[i].msg_hdr);
 			if (!a) {
+				if (why >= 0)
+					CTR_ADD(k->limit_hits[why], 1);
 				CTR_ADD(k->udp_dropped, 1);
 				j = i + 1;
 				continue;
 			}
 			for (j = i; j < n && (j == i || net_addr_eq(&u->addr[j], &u->addr[i])); j++) {
 				struct msghdr *h = &u->o[cnt].msg_hdr;
+				if (r->lim.shape && !lim_police(&r->st->lim, 1, u->m[j].msg_len, lim_now_us())) {
+					CTR_ADD(k->udp_dropped, 1);
+					continue;
+				}
 				memset(h, 0, sizeof(*h));
 				u->oiov[cnt].iov_base = u->iov[j].iov_base;
 				u->oiov[cnt].iov_len = u->m[j].msg_len;
@@ -421,9 +444,10 @@ udp_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 				h->msg_iovlen = 1;
 				cnt++;
 			}
-			sent = sendmmsg(a->fd, u->o, (unsigned)cnt, MSG_DONTWAIT);
+			sent = cnt ? sendmmsg(a->fd, u->o, (unsigned)cnt, MSG_DONTWAIT) : 0;
 			for (int x = 0; x < sent; x++) {
 				CTR_ADD(k->bytes_up, u->oiov[x].iov_len);
+				CTR_ADD(k->in[LG_UDP][a->fam6], u->oiov[x].iov_len);
 				CTR_ADD(k->udp_bytes, u->oiov[x].iov_len);
 			}
 			if (sent < cnt)
@@ -432,6 +456,28 @@ udp_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 		}
 		if (n < UDP_BATCH)
 			return;
+	}
+}
+
+void
+udp_worker_kick(struct rt_worker *w)
+{
+	struct rt_lsn *ls;
+	size_t i;
+
+	for (ls = w->lsns; ls; ls = ls->lnext) {
+		struct udp_tab *t = ls->udp;
+		struct udp_assoc *a, *next;
+
+		if (!t)
+			continue;
+		for (i = 0; i < t->nb; i++)
+			for (a = t->b[i]; a; a = next) {
+				next = a->hnext;
+				if (a->rule->lim.quota &&
+				    __atomic_load_n(&a->rule->st->quota_state, __ATOMIC_RELAXED) == RT_Q_STOPPED)
+					assoc_free(a);
+			}
 	}
 }
 

@@ -172,6 +172,9 @@ def cmd_stats(args):
         if r['name'] == args[0] and r['stats']:
             for k, v in r['stats'].items():
                 if isinstance(v, int): print(f'{k}={v}')
+                if isinstance(v, dict):   # "in": {"tcp4": N, ...} -> in.tcp4=N
+                    for k2, v2 in v.items():
+                        if isinstance(v2, int): print(f'{k}.{k2}={v2}')
 
 def cmd_who(args):
     s = connect(args[0], int(args[1]))

@@ -1,0 +1,251 @@
+#include "acct.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hc.h"
+#include "ledger.h"
+#include "log.h"
+#include "relay_rt.h"
+#include "store.h"
+#include "tbucket.h"
+#include "util.h"
+
+#define LIMIT_EVENT_MS 60000   /* one limit event per rule and reason a minute */
+
+/* What one rule brings to a flush. */
+struct acct_rule {
+	struct rt_rule *r;
+	struct rt_counters sum;
+	unsigned fired;          /* LG_FIRED_* crossed in this flush */
+	int rolled, state;
+	uint64_t used;
+};
+
+struct acct_ctx {
+	struct acct_rule *v;
+	size_t n;
+	int64_t now;
+};
+
+static int
+has_delta(const struct acct_rule *a)
+{
+	const struct rt_stats *st = a->r->st;
+	int p, f;
+
+	for (p = 0; p < 2; p++)
+		for (f = 0; f < 2; f++)
+			if (a->sum.in[p][f] != st->led_in[p][f] || a->sum.out[p][f] != st->led_out[p][f])
+				return 1;
+	return a->sum.tcp_total + a->sum.udp_total != st->led_conns;
+}
+
+/* Under the ledger's lock: the file as it is now, plus our deltas. */
+static int
+flush_fn(struct ledger *lg, void *arg, char *err)
+{
+	struct acct_ctx *x = arg;
+	int changed = 0;
+	size_t i;
+
+	for (i = 0; i < x->n; i++) {
+		struct acct_rule *a = &x->v[i];
+		const struct lim_rule *l = &a->r->lim;
+		struct rt_stats *st = a->r->st;
+		struct ledger_rule *e;
+		int p, f, delta = has_delta(a);
+
+		a->state = RT_Q_OK;
+		a->used = 0;
+		if (!delta && !l->quota)
+			continue;   /* an idle rule without a quota needs no line */
+		e = ledger_get(lg, a->r->r->name, x->now, l->reset_day);
+		if (!e) {
+			snprintf(err, ERRLEN, "out of memory");
+			return -1;
+		}
+		a->rolled = ledger_roll(e, x->now, l->reset_day, l->billing);
+		changed |= a->rolled | delta;
+		for (p = 0; p < 2; p++)
+			for (f = 0; f < 2; f++)
+				if (a->sum.in[p][f] != st->led_in[p][f] || a->sum.out[p][f] != st->led_out[p][f])
+					ledger_add(e, p, f, a->sum.in[p][f] - st->led_in[p][f], a->sum.out[p][f] - st->led_out[p][f],
+					    0);
+		e->cycle.conns += a->sum.tcp_total + a->sum.udp_total - st->led_conns;
+		e->display.conns += a->sum.tcp_total + a->sum.udp_total - st->led_conns;
+		a->fired = ledger_check_quota(e, l->quota, l->billing);
+		changed |= a->fired != 0;
+		a->used = ledger_used(&e->cycle, l->billing);
+		if (l->quota && a->used >= l->quota)
+			a->state = l->quota_action == QUOTA_THROTTLE ? RT_Q_THROTTLED : RT_Q_STOPPED;
+	}
+	return changed ? 0 : 1;
+}
+
+static void
+fire_quota(const struct acct_rule *a, acct_event_fn *fire, void *arg)
+{
+	static const struct { unsigned bit; const char *name; } th[] = {
+		{ LG_FIRED_80, "quota_80" }, { LG_FIRED_95, "quota_95" }, { LG_FIRED_100, "quota_100" },
+	};
+	char detail[128];
+	size_t i;
+
+	snprintf(detail, sizeof(detail), "used=%" PRIu64 " quota=%" PRIu64 " billing=%s", a->used, a->r->lim.quota,
+	    billing_name(a->r->lim.billing));
+	for (i = 0; i < ARRAY_SIZE(th); i++)
+		if (a->fired & th[i].bit)
+			fire(arg, a->r, th[i].name, "", detail);
+}
+
+int
+acct_flush(struct rt *rt, const char *path, int64_t now, acct_event_fn *fire, void *arg, char *err)
+{
+	size_t n, i;
+	struct rt_rule *const *rules = rt_rules(rt, &n);
+	struct acct_ctx x = { calloc(n ? n : 1, sizeof(*x.v)), n, now };
+	int kick = 0, rc;
+
+	if (!x.v) {
+		snprintf(err, ERRLEN, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		x.v[i].r = rules[i];
+		rt_rule_sum(rt, rules[i], &x.v[i].sum);
+	}
+	rc = ledger_update(path, flush_fn, &x, err);
+	for (i = 0; rc == 0 && i < n; i++) {
+		struct acct_rule *a = &x.v[i];
+		struct rt_stats *st = a->r->st;
+		int old = __atomic_load_n(&st->quota_state, __ATOMIC_RELAXED);
+		char detail[160], rate[32];
+
+		memcpy(st->led_in, a->sum.in, sizeof(st->led_in));
+		memcpy(st->led_out, a->sum.out, sizeof(st->led_out));
+		st->led_conns = a->sum.tcp_total + a->sum.udp_total;
+		st->quota = a->r->lim.quota;
+		__atomic_store_n(&st->cycle_used, a->used, __ATOMIC_RELAXED);
+		fire_quota(a, fire, arg);
+		if (a->state == old)
+			continue;
+		__atomic_store_n(&st->quota_state, a->state, __ATOMIC_RELAXED);
+		(void)lim_state_apply(&st->lim, &a->r->lim, a->state, lim_now_us());
+		snprintf(detail, sizeof(detail), "used=%" PRIu64 " quota=%" PRIu64, a->used, a->r->lim.quota);
+		switch (a->state) {
+		case RT_Q_STOPPED:
+			log_warn("rule %s: quota of %" PRIu64 " bytes reached (%s): stopped until the cycle resets",
+			    a->r->r->name, a->r->lim.quota, billing_name(a->r->lim.billing));
+			fire(arg, a->r, "quota_stop", "", detail);
+			kick = 1;
+			break;
+		case RT_Q_THROTTLED:
+			log_warn("rule %s: quota of %" PRIu64 " bytes reached (%s): throttled to %s until the cycle resets",
+			    a->r->r->name, a->r->lim.quota, billing_name(a->r->lim.billing),
+			    fmt_rate(rate, sizeof(rate), a->r->lim.quota_rate));
+			fire(arg, a->r, "quota_throttle", "", detail);
+			break;
+		default:
+			log_info("rule %s: %s: back to full service", a->r->r->name,
+			    a->rolled ? "a new billing cycle" : "under its quota again");
+			fire(arg, a->r, "quota_resume", "", detail);
+			break;
+		}
+	}
+	if (kick)
+		rt_kick(rt);
+	free(x.v);
+	return rc;
+}
+
+void
+acct_limit_events(struct rt *rt, int64_t now_ms, acct_event_fn *fire, void *arg)
+{
+	size_t n, i;
+	struct rt_rule *const *rules = rt_rules(rt, &n);
+	int k;
+
+	for (i = 0; i < n; i++) {
+		struct rt_stats *st = rules[i]->st;
+		struct rt_counters s;
+
+		rt_rule_sum(rt, rules[i], &s);
+		for (k = 0; k < RT_LIM_COUNT; k++) {
+			char detail[96];
+
+			if (s.limit_hits[k] <= st->ev_hits[k] || now_ms - st->ev_hit_ms[k] < LIMIT_EVENT_MS)
+				continue;
+			snprintf(detail, sizeof(detail), "limit=%s refused=%" PRIu64, rt_limit_names[k],
+			    s.limit_hits[k] - st->ev_hits[k]);
+			log_info("rule %s: %s", rules[i]->r->name, detail);
+			fire(arg, rules[i], "limit", "", detail);
+			st->ev_hits[k] = s.limit_hits[k];
+			st->ev_hit_ms[k] = now_ms;
+		}
+	}
+}
+
+static int
+backend_up(const struct hc_state *s, const char *rule, const char *target)
+{
+	const struct hc_entry *e = s ? hc_state_find(s, rule, target) : NULL;
+
+	return !e || e->up;   /* what the state does not know counts as up */
+}
+
+/* The backend a failover rule sends new connections to: the first one up. */
+static int
+failover_pick(const struct rt_rule *r, const struct hc_state *s)
+{
+	char hp[300];
+	size_t j;
+
+	for (j = 0; j < r->nrem; j++)
+		if (backend_up(s, r->r->name, hostport_format(&r->rem[j].hp, hp, sizeof(hp))))
+			return (int)j;
+	return -1;
+}
+
+void
+acct_health_events(struct rt *rt, const struct hc_state *old, const struct hc_state *new, acct_event_fn *fire,
+    void *arg)
+{
+	size_t n, i, j;
+	struct rt_rule *const *rules = rt_rules(rt, &n);
+	char hp[300], hp2[300], detail[700];
+
+	if (!old || !new)
+		return;
+	for (i = 0; i < n; i++) {
+		const struct rt_rule *r = rules[i];
+		int a, b;
+
+		for (j = 0; j < r->nrem; j++) {
+			const struct hc_entry *e;
+			int was, is;
+
+			hostport_format(&r->rem[j].hp, hp, sizeof(hp));
+			was = backend_up(old, r->r->name, hp);
+			is = backend_up(new, r->r->name, hp);
+			if (was == is)
+				continue;
+			e = hc_state_find(new, r->r->name, hp);
+			snprintf(detail, sizeof(detail), "%s", !is && e ? hc_code_text(e->reason) : "");
+			fire(arg, r, is ? "backend_up" : "backend_down", hp, detail);
+		}
+		if (!r->r->failover || r->nrem < 2)
+			continue;
+		a = failover_pick(r, old);
+		b = failover_pick(r, new);
+		if (a == b)
+			continue;
+		snprintf(detail, sizeof(detail), "from %s to %s",
+		    a >= 0 ? hostport_format(&r->rem[a].hp, hp, sizeof(hp)) : "none",
+		    b >= 0 ? hostport_format(&r->rem[b].hp, hp2, sizeof(hp2)) : "none (every backend is down)");
+		fire(arg, r, "failover", b >= 0 ? hp2 : "", detail);
+	}
+}
