@@ -215,7 +215,10 @@ conn_close(struct conn *c, const char *why)
 	ev_timer_del(l, &c->ttm);
 	free(c->cb);
 	c->cb = NULL;
-	CTR_SUB(ctr(c)->tcp_active, 1);
+	if (c->dgram)   /* a tunnel's datagram stream (exit side): a UDP association */
+		CTR_SUB(ctr(c)->udp_active, 1);
+	else
+		CTR_SUB(ctr(c)->tcp_active, 1);
 	if (c->counted_remote)
 		CTR_SUB(c->rule->rem[c->backend].w[c->w->id].active, 1);
 	c->counted_remote = 0;
@@ -474,14 +477,24 @@ pump(struct conn *c)
 static void half_cb(struct ev_loop *l, struct ev_io *io, unsigned events);
 static void try_connect(struct conn *c);
 
+/* The idle timeout of a pair: udp_timeout for a tunnel's datagram stream
+ * (30 s when unset, as lib/udp.c), else idle_timeout (<= 0: none). */
+static long
+idle_ms(const struct conn *c)
+{
+	if (c->dgram)
+		return c->rule->udp_ms > 0 ? c->rule->udp_ms : 30000;
+	return c->rule->idle_ms;
+}
+
 static void
 arm_idle(struct conn *c)
 {
 	struct ev_loop *l = c->w->loop;
 
 	c->last_act = ev_now(l);
-	if (c->rule->idle_ms > 0)
-		ev_timer_set(l, &c->tm, c->last_act + c->rule->idle_ms);
+	if (idle_ms(c) > 0)
+		ev_timer_set(l, &c->tm, c->last_act + idle_ms(c));
 	else
 		ev_timer_del(l, &c->tm);
 }
@@ -701,12 +714,12 @@ conn_timer(struct ev_loop *l, struct ev_timer *t)
 		connect_failed(c, ETIMEDOUT);
 		break;
 	case CS_PUMP:
-		if (c->rule->idle_ms <= 0)
+		if (idle_ms(c) <= 0)
 			break;
-		if (ev_now(l) - c->last_act >= c->rule->idle_ms)
-			conn_close(c, "idle timeout");
+		if (ev_now(l) - c->last_act >= idle_ms(c))
+			conn_close(c, c->dgram ? "udp timeout" : "idle timeout");
 		else
-			ev_timer_set(l, t, c->last_act + c->rule->idle_ms);
+			ev_timer_set(l, t, c->last_act + idle_ms(c));
 		break;
 	case CS_CLOSED:
 		break;

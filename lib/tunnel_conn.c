@@ -187,7 +187,13 @@ tn_preread(struct conn *c)
 					    peer_str(c, ps, sizeof(ps)));
 				return -1;
 			}
+			/* a UDP association from now on: counted (bytes, active) and timed
+			 * (udp_timeout) as one by conn.c; tcp_total, counted at accept,
+			 * stays (a total never goes back) */
 			c->dgram = 1;
+			CTR_SUB(c->rule->st->w[c->w->id].tcp_active, 1);
+			CTR_ADD(c->rule->st->w[c->w->id].udp_active, 1);
+			CTR_ADD(c->rule->st->w[c->w->id].udp_total, 1);
 		} else if (!(t->protocols & PROTO_TCP)) {
 			if (log_ok(c))
 				log_warn("rule %s: client %s opened a TCP stream, but the rule's protocol is udp: refused",

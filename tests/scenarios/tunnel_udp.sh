@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# UDP through a ws and a tls tunnel between two xwpf ends, as the exit sees
+# it: the datagram stream is a UDP association there (udp_bytes, udp_active,
+# udp_total; no TCP bytes, no TCP connection left active), and it ends after
+# the exit's udp_timeout of silence even though idle_timeout is 0 (never);
+# a stream that keeps talking for longer than udp_timeout is kept. After the
+# exit ended a stream, the relay's next datagram opens a new one.
+# timeout: 60
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../relay/common.sh"
+. "$(dirname "$0")/../tunnel/lib.sh"
+need python3
+
+E=$(free_port); XWS=$(free_port); XTLS=$(free_port); RWS=$(free_port); RTLS=$(free_port)
+spawn python3 "$PEER" serve --udp 127.0.0.1:$E
+wait_for 5 python3 "$PEER" run "udp 127.0.0.1 $E 1" >/dev/null 2>&1 || fail "udp echo server did not start"
+
+end_start exit <<EOT
+[global]
+workers = 1
+idle_timeout = 0
+udp_timeout = 1
+log_level = debug
+[rule xws]
+protocol = tcp+udp
+listen = 127.0.0.1:$XWS
+remote = 127.0.0.1:$E
+listen_transport = ws;host=t.example;path=/u
+[rule xtls]
+protocol = udp
+listen = 127.0.0.1:$XTLS
+remote = 127.0.0.1:$E
+listen_transport = tls;servername=exit.test
+EOT
+[ -n "${PID_exit:-}" ] || finish
+PIN=$(spki_pin "$T_DIR/exit/var/lib/xwpf/tls/exit.test.crt")
+end_start relay <<EOT
+[global]
+workers = 1
+udp_timeout = 30
+[rule rws]
+protocol = udp
+listen = 127.0.0.1:$RWS
+remote = 127.0.0.1:$XWS
+remote_transport = ws;host=t.example;path=/u
+[rule rtls]
+protocol = udp
+listen = 127.0.0.1:$RTLS
+remote = 127.0.0.1:$XTLS
+remote_transport = tls;sni=exit.test;pin=$PIN
+EOT
+[ -n "${PID_relay:-}" ] || finish
+
+# talk PORT COUNT GAP: COUNT datagrams of 1000 bytes from one client socket,
+# GAP seconds apart, each awaiting its echo; prints how many came back
+talk() {
+	python3 - "$1" "$2" "$3" <<'PY'
+import socket, sys, time
+port, count, gap = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(1.0); s.connect(('127.0.0.1', port))
+got = 0
+for i in range(count):
+    m = bytes([i % 251]) * 1000
+    for _ in range(3):   # the first datagram may wait for the tunnel: retry a lost one
+        s.send(m)
+        try:
+            if s.recv(2000) == m:
+                got += 1
+                break
+        except OSError:
+            pass
+    time.sleep(gap)
+print(got)
+PY
+}
+
+# estats RULE: the exit's counters of RULE into S
+estats() { XWPF_ROOT=$T_DIR/exit load_stats "$1"; }
+rstats() { XWPF_ROOT=$T_DIR/relay load_stats "$1"; }
+# wait_eq END RULE KEY VALUE: until the END's counter KEY of RULE is VALUE (bounded: 6 s)
+wait_eq() {
+	local i
+	for i in $(seq 1 30); do
+		XWPF_ROOT=$T_DIR/$1 load_stats "$2"
+		[ "${S[$3]:-}" = "$4" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+for v in ws:$RWS:xws:rws tls:$RTLS:xtls:rtls; do
+	IFS=: read -r name port xr rr <<<"$v"
+	check_eq "$name: 5 datagrams echoed through the tunnel" 5 "$(talk "$port" 5 0)"
+	check "$name: the exit counts one UDP association" wait_eq exit "$xr" udp_active 1
+	estats "$xr"
+	check_eq "$name: exit: no TCP connection left active" 0 "${S[tcp_active]:-}"
+	check_eq "$name: exit: no TCP bytes" 0 "${S[tcp_bytes]:-}"
+	# 5 x 1000 bytes each way, plus the 2-byte length prefix of each datagram
+	check "$name: exit: the datagrams counted as UDP bytes (${S[udp_bytes]:-})" \
+	    test "${S[udp_bytes]:-0}" -ge 10000 -a "${S[udp_bytes]:-0}" -le 10020
+	check_eq "$name: exit: udp_total" 1 "${S[udp_total]:-}"
+	# udp_timeout = 1 s on the exit (idle_timeout = 0 would keep it forever)
+	check "$name: the exit ends the silent stream after udp_timeout" wait_eq exit "$xr" udp_active 0
+	check "$name: the exit logs why" log_has exit 3 "rule $xr: connection closed: udp timeout"
+	check "$name: the relay's association ends with the stream" wait_eq relay "$rr" udp_active 0
+	# talking for 2.4 s (> udp_timeout), a datagram every 0.3 s: one stream throughout
+	check_eq "$name: a new stream after the end, kept while busy" 8 "$(talk "$port" 8 0.3)"
+	estats "$xr"
+	check_eq "$name: exit: one more association, not one per second" 2 "${S[udp_total]:-}"
+	check_eq "$name: exit: still no TCP bytes" 0 "${S[tcp_bytes]:-}"
+done
+
+check "relay: SIGTERM, exit 0" end_stop relay
+check "exit: SIGTERM, exit 0" end_stop exit
+check "no sanitizer reports in the logs" no_sanitizer_reports
+finish
