@@ -21,6 +21,7 @@
 #include "event.h"
 #include "hc.h"
 #include "log.h"
+#include "metrics.h"
 #include "net.h"
 #include "paths.h"
 #include "relay_rt.h"
@@ -311,6 +312,10 @@ struct mainctx {
 	long ledger_ms;
 	struct event_runner er; /* on_event programs */
 	int64_t ledger_err_ms;
+	struct metrics *metrics;        /* the Prometheus endpoint, NULL when off */
+	struct hostport metrics_on;     /* where it listens (port 0: nowhere) */
+	struct hostport metrics_want;   /* metrics_listen of the store in use */
+	struct ev_timer mtimer;         /* (re)opens it outside any I/O callback */
 };
 
 /* An event for the rule's on_event program (or [global]'s): never blocks. */
@@ -394,6 +399,48 @@ apply_global(struct mainctx *m, const struct store_global *g)
 		res_configure(rt_conf.res, g->dns_mode, g->dns_min_ttl, g->dns_max_ttl);
 }
 
+static int
+metrics_render(void *arg, struct prom *p)
+{
+	struct mainctx *m = arg;
+
+	return rt_metrics_write(m->rt, p, m->started);
+}
+
+/* Open, move or close the metrics endpoint to match metrics_want. A port
+ * that cannot be bound is logged; the relay goes on without it. */
+static void
+metrics_apply(struct mainctx *m)
+{
+	char err[ERRLEN], hp[300];
+	const struct hostport *w = &m->metrics_want;
+
+	if (m->metrics && w->port == m->metrics_on.port && strcmp(w->host, m->metrics_on.host) == 0)
+		return;
+	if (m->metrics)
+		log_info("metrics: closing %s", hostport_format(&m->metrics_on, hp, sizeof(hp)));
+	metrics_close(m->metrics);
+	m->metrics = NULL;
+	memset(&m->metrics_on, 0, sizeof(m->metrics_on));
+	if (!w->port)
+		return;
+	hostport_format(w, hp, sizeof(hp));
+	if (!(m->metrics = metrics_open(m->loop, w->host, w->port, metrics_render, m, err))) {
+		log_error("metrics: %s; the relay runs without its metrics endpoint (fix metrics_listen or free "
+		    "the port, then reload)", err);
+		return;
+	}
+	m->metrics_on = *w;
+	log_info("metrics: serving http://%s/metrics", hp);
+}
+
+static void
+on_mtimer(struct ev_loop *l, struct ev_timer *t)
+{
+	(void)l;
+	metrics_apply(t->arg);
+}
+
 static void
 reload(struct mainctx *m)
 {
@@ -417,6 +464,8 @@ reload(struct mainctx *m)
 	else {
 		apply_global(m, &g);
 		flush_ledger(m);   /* new and changed rules learn their quota state now */
+		m->metrics_want = g.metrics_listen;   /* applied from a timer: never inside this I/O callback */
+		ev_timer_set(m->loop, &m->mtimer, ev_now(m->loop));
 		log_info("reload done: %zu rules, %zu listeners in %lld ms", rt_nrules(m->rt),
 		    rt_nlisteners(m->rt), (long long)(now_ms() - t0));
 	}
@@ -551,6 +600,7 @@ relay_main(int argc, char **argv)
 	m.sfd = -1;
 	m.hfd = -1;
 	m.sio.fd = -1;
+	ev_timer_init(&m.mtimer, on_mtimer, &m);
 	m.exit_code = EXIT_OK;
 	m.started = wall_ms();
 	t0 = now_ms();
@@ -620,15 +670,20 @@ relay_main(int argc, char **argv)
 	ev_timer_set(m.loop, &m.stats, ev_now(m.loop) + 1000);
 	ev_timer_init(&m.ledger, on_ledger, &m);
 	ev_timer_set(m.loop, &m.ledger, ev_now(m.loop) + m.ledger_ms);
+	m.metrics_want = g.metrics_listen;
+	metrics_apply(&m);
 	ev_run(m.loop);
 	flush_ledger(&m);   /* the last seconds' counts */
 out:
 	if (st.rules)
 		store_free(&st);
+	metrics_close(m.metrics);   /* before rt: it renders from rt */
+	m.metrics = NULL;
 	rt_free(m.rt);
 	if (m.loop) {
 		ev_timer_del(m.loop, &m.stats);
 		ev_timer_del(m.loop, &m.ledger);
+		ev_timer_del(m.loop, &m.mtimer);
 		ev_io_del(m.loop, &m.sio);
 		if (m.hfd >= 0)
 			ev_io_del(m.loop, &m.hio);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include "hc.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "resolve.h"
 #include "tunnel.h"
 #include "udp.h"
@@ -1225,4 +1227,193 @@ rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, char *e
 		snprintf(err, ERRLEN, "cannot write %s: %s", path, strerror(errno));
 	free(buf);
 	return rc;
+}
+
+/* ---- the Prometheus metrics (lib/metrics.h renders and serves them) ---- */
+
+struct rule_sum {
+	struct rt_counters c;     /* summed over the workers */
+	char name[STORE_NAME_MAX + 1];
+};
+
+static void
+sum_rule(const struct rt *rt, const struct rt_rule *r, struct rt_counters *s)
+{
+	int k, a, b, x;
+
+	memset(s, 0, sizeof(*s));
+	for (k = 0; k < rt->nworkers; k++) {
+		struct rt_counters *w = &r->st->w[k];
+		s->bytes_up += CTR_GET(w->bytes_up);
+		s->bytes_down += CTR_GET(w->bytes_down);
+		s->tcp_bytes += CTR_GET(w->tcp_bytes);
+		s->udp_bytes += CTR_GET(w->udp_bytes);
+		for (a = 0; a < 2; a++)
+			for (b = 0; b < 2; b++) {
+				s->in[a][b] += CTR_GET(w->in[a][b]);
+				s->out[a][b] += CTR_GET(w->out[a][b]);
+			}
+		for (x = 0; x < RT_LIM_COUNT; x++)
+			s->limit_hits[x] += CTR_GET(w->limit_hits[x]);
+		s->tcp_active += CTR_GET(w->tcp_active);
+		s->tcp_total += CTR_GET(w->tcp_total);
+		s->connect_fail += CTR_GET(w->connect_fail);
+		s->refused += CTR_GET(w->refused);
+		s->udp_active += CTR_GET(w->udp_active);
+		s->udp_total += CTR_GET(w->udp_total);
+		s->udp_dropped += CTR_GET(w->udp_dropped);
+	}
+}
+
+/* Per-rule families that are one counter field each. */
+static const struct {
+	const char *name, *type, *help;
+	size_t off;
+} rule_fams[] = {
+	{ "xwpf_rule_up_bytes_total", "counter", "Bytes from clients delivered to remotes (TCP and UDP).",
+	    offsetof(struct rt_counters, bytes_up) },
+	{ "xwpf_rule_down_bytes_total", "counter", "Bytes from remotes delivered to clients (TCP and UDP).",
+	    offsetof(struct rt_counters, bytes_down) },
+	{ "xwpf_rule_connections_active", "gauge", "TCP connections open now.",
+	    offsetof(struct rt_counters, tcp_active) },
+	{ "xwpf_rule_connections_total", "counter", "TCP connections accepted.",
+	    offsetof(struct rt_counters, tcp_total) },
+	{ "xwpf_rule_connect_failures_total", "counter", "Connections (or UDP associations) that found no backend.",
+	    offsetof(struct rt_counters, connect_fail) },
+	{ "xwpf_rule_refused_total", "counter", "Clients accepted and closed at once: out of descriptors or memory.",
+	    offsetof(struct rt_counters, refused) },
+	{ "xwpf_rule_udp_associations_active", "gauge", "UDP associations (client addresses) open now.",
+	    offsetof(struct rt_counters, udp_active) },
+	{ "xwpf_rule_udp_associations_total", "counter", "UDP associations opened.",
+	    offsetof(struct rt_counters, udp_total) },
+	{ "xwpf_rule_udp_dropped_total", "counter", "UDP datagrams dropped (no association possible, truncated, "
+	    "or the socket refused them).", offsetof(struct rt_counters, udp_dropped) },
+};
+
+static const char *const proto_names[2] = { "tcp", "udp" };
+static const char *const family_names[2] = { "ipv4", "ipv6" };
+static const char *const quota_names[3] = { "ok", "stopped", "throttled" };
+
+static void
+render_split(struct prom *p, const struct rule_sum *s, size_t n, int out)
+{
+	size_t i;
+	int a, b;
+
+	prom_family(p, out ? "xwpf_rule_sent_bytes_total" : "xwpf_rule_received_bytes_total", "counter",
+	    out ? "Bytes sent to clients, by protocol and the client's address family."
+	        : "Bytes received from clients, by protocol and the client's address family.");
+	for (i = 0; i < n; i++)
+		for (a = 0; a < 2; a++)
+			for (b = 0; b < 2; b++) {
+				struct prom_label l[3] = { { "rule", s[i].name }, { "proto", proto_names[a] },
+					{ "family", family_names[b] } };
+				prom_u64(p, l, 3, out ? s[i].c.out[a][b] : s[i].c.in[a][b]);
+			}
+}
+
+static void
+render_backends(struct rt *rt, struct prom *p, int what)
+{
+	static const char *const fam[4][3] = {
+		{ "xwpf_backend_connects_total", "counter", "Connects to the backend that succeeded." },
+		{ "xwpf_backend_failures_total", "counter", "Connects to the backend that failed or timed out." },
+		{ "xwpf_backend_connections_active", "gauge", "Connections to the backend open now." },
+		{ "xwpf_backend_up", "gauge", "Active health from the health state: 1 up, 0 down, NaN when no "
+		    "check has judged the backend (the balancer then counts it as up)." },
+	};
+	size_t i, j;
+	int k;
+
+	prom_family(p, fam[what][0], fam[what][1], fam[what][2]);
+	for (i = 0; i < rt->nrules; i++) {
+		struct rt_rule *r = rt->rules[i];
+		for (j = 0; j < r->nrem; j++) {
+			char id[300];
+			struct prom_label l[2] = { { "rule", r->r->name }, { "backend", id } };
+			uint64_t v = 0;
+
+			hostport_format(&r->rem[j].hp, id, sizeof(id));
+			if (what == 3) {
+				const struct hc_entry *e = rt->health ? hc_state_find(&rt->health->s, r->r->name, id) : NULL;
+				prom_f64(p, l, 2, e ? (e->up ? 1.0 : 0.0) : NAN);
+				continue;
+			}
+			for (k = 0; k < rt->nworkers; k++) {
+				struct rt_rcounters *c = &r->rem[j].w[k];
+				v += what == 0 ? CTR_GET(c->connects) : what == 1 ? CTR_GET(c->fails) : CTR_GET(c->active);
+			}
+			prom_u64(p, l, 2, v);
+		}
+	}
+}
+
+int
+rt_metrics_write(struct rt *rt, struct prom *p, int64_t started_wall_ms)
+{
+	struct rule_sum *s;
+	struct prom_label ver = { "version", XWPF_VERSION };
+	size_t n = rt->nrules, i, f;
+	int x, q;
+
+	s = n ? aligned_alloc(64, n * sizeof(*s)) : NULL;
+	if (n && !s) {
+		p->failed = 1;
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		sum_rule(rt, rt->rules[i], &s[i].c);
+		snprintf(s[i].name, sizeof(s[i].name), "%s", rt->rules[i]->r->name);
+	}
+	prom_family(p, "xwpf_info", "gauge", "The relay's version (always 1).");
+	prom_u64(p, &ver, 1, 1);
+	prom_family(p, "xwpf_start_time_seconds", "gauge", "When the relay started, seconds since the epoch.");
+	prom_f64(p, NULL, 0, (double)started_wall_ms / 1000.0);
+	prom_family(p, "xwpf_uptime_seconds", "gauge", "Seconds since the relay started.");
+	prom_f64(p, NULL, 0, (double)(wall_ms() - started_wall_ms) / 1000.0);
+	prom_family(p, "xwpf_workers", "gauge", "Event-loop worker threads.");
+	prom_u64(p, NULL, 0, (uint64_t)rt->nworkers);
+	prom_family(p, "xwpf_rules", "gauge", "Rules running.");
+	prom_u64(p, NULL, 0, n);
+	prom_family(p, "xwpf_listeners", "gauge", "Listening sockets (one per rule, protocol, port and worker).");
+	prom_u64(p, NULL, 0, rt->nlsn);
+	render_split(p, s, n, 0);
+	render_split(p, s, n, 1);
+	for (f = 0; f < ARRAY_SIZE(rule_fams); f++) {
+		prom_family(p, rule_fams[f].name, rule_fams[f].type, rule_fams[f].help);
+		for (i = 0; i < n; i++) {
+			struct prom_label l = { "rule", s[i].name };
+			prom_u64(p, &l, 1, *(const uint64_t *)(const void *)((const char *)&s[i].c + rule_fams[f].off));
+		}
+	}
+	prom_family(p, "xwpf_rule_limit_hits_total", "counter", "Connections or datagrams turned away by a limit, "
+	    "by reason.");
+	for (i = 0; i < n; i++)
+		for (x = 0; x < RT_LIM_COUNT; x++) {
+			struct prom_label l[2] = { { "rule", s[i].name }, { "reason", rt_limit_names[x] } };
+			prom_u64(p, l, 2, s[i].c.limit_hits[x]);
+		}
+	prom_family(p, "xwpf_rule_quota_bytes", "gauge", "The rule's quota per billing cycle; 0 = none.");
+	for (i = 0; i < n; i++) {
+		struct prom_label l = { "rule", s[i].name };
+		prom_u64(p, &l, 1, CTR_GET(rt->rules[i]->st->quota));
+	}
+	prom_family(p, "xwpf_rule_cycle_used_bytes", "gauge", "Bytes billed in this cycle (billing mode applied).");
+	for (i = 0; i < n; i++) {
+		struct prom_label l = { "rule", s[i].name };
+		prom_u64(p, &l, 1, CTR_GET(rt->rules[i]->st->cycle_used));
+	}
+	prom_family(p, "xwpf_rule_quota_state", "gauge", "1 for the rule's quota state (ok, stopped, throttled), "
+	    "0 for the others.");
+	for (i = 0; i < n; i++) {
+		int st = CTR_GET(rt->rules[i]->st->quota_state);
+		for (q = 0; q < 3; q++) {
+			struct prom_label l[2] = { { "rule", s[i].name }, { "state", quota_names[q] } };
+			prom_u64(p, l, 2, st == q);
+		}
+	}
+	for (x = 0; x < 4; x++)
+		render_backends(rt, p, x);
+	free(s);
+	return p->failed ? -1 : 0;
 }

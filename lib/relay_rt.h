@@ -224,6 +224,11 @@ size_t rt_nlisteners(const struct rt *rt);
 int rt_nworkers(const struct rt *rt);
 /* The stats file (JSON, one rule per line), written atomically, mode 0644. */
 int rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, char *err);
+/* The same counters as Prometheus text (lib/metrics.h) into p, summed over
+ * the workers: relay, per rule (label rule), per backend (rule, backend).
+ * Main thread only. 0, or -1 (out of memory; p->failed). */
+struct prom;
+int rt_metrics_write(struct rt *rt, struct prom *p, int64_t started_wall_ms);
 /* Health state from the health applet's file: every worker's balancers take
  * it (lb_set_health), now and after each reload. Takes ownership of *hs. */
 struct hc_state;

@@ -458,8 +458,10 @@ fn_metrics_listen(const char *v, void *obj, char *err)
 		memset(&g->metrics_listen, 0, sizeof(g->metrics_listen));
 		return 0;
 	}
-	if (hostport_parse(v, HP_NUMERIC, &g->metrics_listen, err) < 0)
+	if (hostport_parse(v, HP_NUMERIC | HP_HOST_OPTIONAL, &g->metrics_listen, err) < 0)
 		return -1;
+	if (!*g->metrics_listen.host)   /* "9101" or ":9101": loopback, never every address by omission */
+		strcpy(g->metrics_listen.host, "127.0.0.1");
 	return 0;
 }
 
