@@ -659,6 +659,17 @@ metrics_get_stats(const struct metrics *m, struct metrics_stats *out)
 	*out = m->st;
 }
 
+uint16_t
+metrics_port(const struct metrics *m)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(m->lfd, (struct sockaddr *)&ss, &len) < 0)
+		return 0;
+	return net_addr_port(&ss);
+}
+
 void
 metrics_set_deadlines(struct metrics *m, long read_ms, long write_ms)
 {

@@ -94,6 +94,8 @@ struct metrics *metrics_open(struct ev_loop *l, const char *host, uint16_t port,
  * I/O callback (events for the clients may be pending in the same batch). */
 void metrics_close(struct metrics *m);
 void metrics_get_stats(const struct metrics *m, struct metrics_stats *out);
+/* The port it listens on (the kernel's pick when opened with port 0). */
+uint16_t metrics_port(const struct metrics *m);
 /* Shorter deadlines (tests); 0 keeps the current value. */
 void metrics_set_deadlines(struct metrics *m, long read_ms, long write_ms);
 
