@@ -92,6 +92,14 @@ ledger_cycle_start(int64_t now, int reset_day)
 	return (int64_t)mktime(&tm);
 }
 
+/* A cycle lasts 28 to 31 days (plus a daylight-saving hour), so 32 days after
+ * its start always falls inside the next one, never past it. */
+int64_t
+ledger_cycle_next(int64_t now, int reset_day)
+{
+	return ledger_cycle_start(ledger_cycle_start(now, reset_day) + 32 * 86400, reset_day);
+}
+
 struct ledger_rule *
 ledger_get(struct ledger *lg, const char *name, int64_t now, int reset_day)
 {

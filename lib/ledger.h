@@ -63,6 +63,8 @@ uint64_t ledger_used(const struct ledger_ctr *c, enum billing b);
 /* Start of the cycle that contains now: reset_day (1-31, clamped to the
  * month's last day) at 00:00 local time. */
 int64_t ledger_cycle_start(int64_t now, int reset_day);
+/* Start of the cycle after the one that contains now (the next reset). */
+int64_t ledger_cycle_next(int64_t now, int reset_day);
 /* Roll to a new cycle when now has left the stored one: 1 if it rolled. */
 int ledger_roll(struct ledger_rule *r, int64_t now, int reset_day, enum billing b);
 /* Thresholds crossed for the first time in this cycle (LG_FIRED_*), marked fired. */
