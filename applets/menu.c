@@ -30,7 +30,8 @@ const char menu_usage[] =
     "The interactive menu: a status block (relay, rules, traffic, health), then\n"
     "digits for rules (add, edit, delete, on/off, load balancing, PROXY, MPTCP),\n"
     "transports (ws, tls, wss, for the relay and the exit side), start/stop,\n"
-    "logs, link test, export/import and uninstall. Every change goes through\n"
+    "logs, link test, export/import, traffic (cycle usage, quotas, display\n"
+    "reset) and uninstall. Every change goes through\n"
     "`xwpf rule ...`; Enter takes the default shown, 0 goes back, end of input\n"
     "or Ctrl-C leaves with nothing half-written.\n"
     "\n"
@@ -725,8 +726,10 @@ menu_main(int argc, char **argv)
 		printf(" 8. %s\n", "MPTCP");
 		printf(" 9. %s\n", TR("export / import", "导出 / 导入"));
 		printf("10. %s\n", TR("uninstall", "卸载"));
+		printf("11. %s\n", TR("traffic: usage per billing cycle, quotas, reset display counts",
+		    "流量：计费周期用量、配额、重置显示计数"));
 		printf(" 0. %s\n", TR("exit", "退出"));
-		c = menu_choice(TR("Choose", "请选择"), 0, 10, -1);
+		c = menu_choice(TR("Choose", "请选择"), 0, 11, -1);
 		switch (c) {
 		case 0:
 		case MENU_BACK:
@@ -742,6 +745,7 @@ menu_main(int argc, char **argv)
 		case 8: mptcp_menu(); break;
 		case 9: export_import(); break;
 		case 10: uninstall(); break;
+		case 11: menu_traffic(); break;
 		}
 	}
 }

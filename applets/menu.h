@@ -10,6 +10,7 @@
  * menu_rule.c  rule wizards: add (relay / exit side, transports), edit,
  *              delete, enable/disable, balancing, PROXY, per-rule MPTCP
  * menu_sys.c   port owners from /proc, target connect check, free ports
+ * menu_traffic.c  the traffic screen: cycle usage, quotas, display reset
  *
  * The menu never writes the store itself: every change goes through a
  * child `xwpf rule ...`, built whole in memory first, so end of input or
@@ -89,5 +90,8 @@ void menu_add_rule(void);
 void menu_balance(void);
 void menu_proxy(void);
 void menu_rule_mptcp(void);
+
+/* ---- traffic (menu_traffic.c) ---- */
+void menu_traffic(void);
 
 #endif

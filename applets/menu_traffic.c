@@ -1,0 +1,213 @@
+/*
+ * menu_traffic: the traffic screen. Every rule's billing cycle (billed by
+ * its mode, quota, percent, state, next reset) and display counts, read
+ * from a child `xwpf status --traffic --json`; a rule's detail split by
+ * TCP/UDP and IPv4/IPv6; its display counts reset (after a confirmation)
+ * through a child `xwpf status --reset NAME`, which takes the ledger's
+ * lock. The menu never reads or writes the ledger itself.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "menu.h"
+#include "util.h"
+
+static uint64_t
+num(const struct mj *o, const char *key)
+{
+	double v = menu_json_num(o, key, 0);
+
+	return v > 0 ? (uint64_t)v : 0;
+}
+
+static char *
+bytes(const struct mj *o, const char *key, char *buf, size_t size)
+{
+	return fmt_bytes(buf, size, num(o, key));
+}
+
+/* "2026-12-01T00:00:00+08:00" -> "2026-12-01" (n = 10) or "2026-12-01 00:00" (n = 16) */
+static char *
+local_date(const struct mj *o, const char *key, size_t n, char *buf, size_t size)
+{
+	const char *s = menu_json_str(o, key);
+
+	snprintf(buf, size, "%.*s", (int)n, s && *s ? s : "-");
+	if (strlen(buf) > 10 && buf[10] == 'T')
+		buf[10] = ' ';
+	return buf;
+}
+
+static const char *
+name_of(const struct mj *r)
+{
+	const char *n = menu_json_str(r, "name");
+
+	return n ? n : "?";
+}
+
+static const char *
+state_text(const char *st)
+{
+	if (!st || strcmp(st, "ok") == 0)
+		return TR("ok", "正常");
+	if (strcmp(st, "stopped") == 0)
+		return TR("stopped (quota reached)", "已停止（超出配额）");
+	if (strcmp(st, "throttled") == 0)
+		return TR("throttled (quota reached)", "已限速（超出配额）");
+	return st;
+}
+
+static const char *
+billing_text(const char *b)
+{
+	if (b && strcmp(b, "in") == 0)
+		return TR("in only", "仅入站");
+	if (b && strcmp(b, "out") == 0)
+		return TR("out only", "仅出站");
+	if (b && strcmp(b, "max") == 0)
+		return TR("the larger of in and out", "入站与出站取大");
+	return TR("in + out", "入站 + 出站");
+}
+
+/* "billed 3.0 GiB of 10.0 GiB (30.0%)" or "billed 3.0 GiB, no quota" */
+static void
+usage_text(const struct mj *r, char *buf, size_t size)
+{
+	const struct mj *c = menu_json_get(r, "cycle");
+	char b[32], q[32];
+
+	if (num(r, "quota"))
+		snprintf(buf, size, TR("billed %s of %s (%.1f%%)", "已计费 %s / %s（%.1f%%）"), bytes(c, "billed", b,
+		    sizeof(b)), bytes(r, "quota", q, sizeof(q)), (double)(long)(menu_json_num(r, "quota_percent", 0) * 10) / 10);
+	else
+		snprintf(buf, size, TR("billed %s, no quota", "已计费 %s，无配额"), bytes(c, "billed", b, sizeof(b)));
+}
+
+static void
+print_split(const char *title, const struct mj *c)
+{
+	static const char *const pr[] = { "tcp", "udp" }, *const fa[] = { "v4", "v6" };
+	char a[32], b[32];
+	int p, f;
+
+	printf("  %s%-14s %12s %12s%s\n", menu_c(C_BOLD), title, TR("in", "入站"), TR("out", "出站"), menu_c(C_RESET));
+	for (p = 0; p < 2; p++)
+		for (f = 0; f < 2; f++) {
+			const struct mj *x = menu_json_get(menu_json_get(c, pr[p]), fa[f]);
+
+			printf("    %s IPv%c      %12s %12s\n", p ? "UDP" : "TCP", f ? '6' : '4', bytes(x, "in", a, sizeof(a)),
+			    bytes(x, "out", b, sizeof(b)));
+		}
+	printf("    %-12s %12s %12s\n", TR("total", "合计"), bytes(c, "in", a, sizeof(a)), bytes(c, "out", b, sizeof(b)));
+	printf("    %-12s %12llu\n", TR("connections", "连接数"), (unsigned long long)num(c, "conns"));
+}
+
+static void
+detail(const struct mj *r)
+{
+	const struct mj *c = menu_json_get(r, "cycle"), *d = menu_json_get(r, "display");
+	char u[160], s[32], n[32], q[32];
+
+	printf("  %s%s%s%s\n", menu_c(C_BOLD), name_of(r), menu_c(C_RESET),
+	    menu_json_num(r, "in_store", 1) ? "" : TR(" (removed from the store)", "（已从规则中删除）"));
+	printf("  %s %s, %s %.0f", TR("billing:", "计费方式："), billing_text(menu_json_str(r, "billing")),
+	    TR("reset day", "每月重置日"), menu_json_num(r, "reset_day", 1));
+	if (num(r, "quota"))
+		printf(", %s %s\n", TR("quota", "配额"), bytes(r, "quota", q, sizeof(q)));
+	else
+		printf(", %s\n", TR("no quota", "无配额"));
+	printf("  %s %s, %s %s\n", TR("cycle from", "本周期起始"), local_date(c, "start_local", 16, s, sizeof(s)),
+	    TR("next reset", "下次重置"), local_date(c, "next_reset_local", 16, n, sizeof(n)));
+	print_split(TR("this cycle", "本周期"), c);
+	usage_text(r, u, sizeof(u));
+	printf("  %s: %s\n", u, state_text(menu_json_str(r, "quota_state")));
+	printf("  %s %s\n", TR("last cycle billed", "上周期计费"), bytes(c, "last_cycle_billed", q, sizeof(q)));
+	printf("  %s %s\n", TR("display counts since", "显示计数起始"), menu_json_num(r, "counted", 0) ?
+	    local_date(d, "since_local", 16, s, sizeof(s)) : TR("(nothing counted yet)", "（尚无流量）"));
+	print_split(TR("display", "显示计数"), d);
+}
+
+static void
+reset_display(const char *name)
+{
+	char q[200];
+
+	snprintf(q, sizeof(q), TR("Reset the display counts of %s? The billing cycle and its quota stay as they are",
+	    "重置 %s 的显示计数？计费周期与配额不受影响"), name);
+	if (!menu_yes(q, 0))
+		return;
+	{
+		const char *a[] = { "status", "--reset", name, NULL };
+		if (menu_run(a) != 0)
+			menu_err("%s", TR("the reset failed: see the message above", "重置失败：见上方信息"));
+	}
+}
+
+void
+menu_traffic(void)
+{
+	for (;;) {
+		const char *a[] = { "status", "--traffic", "--all", "--json", NULL };
+		const struct mj *rules, *r;
+		struct mj *j = NULL;
+		char *out = NULL, u[160], nx[32], in[32], ou[32];
+		int n = 0, c, k;
+
+		menu_title(TR("Traffic", "流量统计"));
+		if (!menu_has_applet("status")) {
+			menu_note("%s", TR("status is not in this build", "此版本不包含 status"));
+			return;
+		}
+		if (menu_capture(a, 0, &out) != 0 || !(j = menu_json_parse(out))) {
+			menu_err("%s", TR("cannot read the traffic ledger: see the message above",
+			    "无法读取流量记录：见上方信息"));
+			free(out);
+			menu_json_free(j);
+			menu_pause();
+			return;
+		}
+		free(out);
+		printf("  %s%s%s\n", menu_c(C_DIM), TR("sizes in binary units (1 KiB = 1024 bytes), dates in local time",
+		    "单位为二进制（1 KiB = 1024 字节），日期为本地时间"), menu_c(C_RESET));
+		rules = menu_json_get(j, "rules");
+		for (r = rules ? rules->child : NULL; r; r = r->next) {
+			const char *st = menu_json_str(r, "quota_state");
+			int bad = st && strcmp(st, "ok") != 0;
+
+			usage_text(r, u, sizeof(u));
+			printf("%2d. %s%s%s%s  %s  %s%s%s\n      %s %s  %s %s/%s\n", ++n, menu_c(C_BOLD),
+			    name_of(r), menu_c(C_RESET), menu_json_num(r, "in_store", 1) ? "" :
+			    TR(" (removed)", "（已删除）"), u, bad ? menu_c(C_RED) : menu_c(C_GREEN),
+			    state_text(st), menu_c(C_RESET), TR("next reset", "下次重置"),
+			    local_date(menu_json_get(r, "cycle"), "next_reset_local", 10, nx, sizeof(nx)),
+			    TR("display in/out", "显示计数 入/出"), bytes(menu_json_get(r, "display"), "in", in, sizeof(in)),
+			    bytes(menu_json_get(r, "display"), "out", ou, sizeof(ou)));
+		}
+		if (!n) {
+			menu_note("%s", TR("no rules yet: add one first", "还没有规则：请先添加"));
+			menu_json_free(j);
+			return;
+		}
+		c = menu_choice(TR("Rule to look at (0: back)", "查看哪条规则（0 返回）"), 0, n, -1);
+		for (r = rules->child, k = 1; r && k < c; r = r->next)
+			k++;
+		if (c <= 0 || !r) {
+			menu_json_free(j);
+			return;
+		}
+		printf("\n");
+		detail(r);
+		printf("\n 1. %s\n 0. %s\n", TR("reset its display counts", "重置其显示计数"), TR("back", "返回"));
+		if (menu_choice(TR("Choose", "请选择"), 0, 1, 0) == 1) {
+			char name[64];
+
+			snprintf(name, sizeof(name), "%s", name_of(r));
+			menu_json_free(j);
+			reset_display(name);
+			continue;
+		}
+		menu_json_free(j);
+	}
+}
