@@ -301,6 +301,8 @@ struct trow {
 	const char *live;              /* the relay's stats line, or NULL */
 	char state[16];                /* ok, stopped, throttled */
 	int state_from_relay;
+	int have_rate;                 /* rate_up/down measured over two stats writes */
+	uint64_t rate_up, rate_down;   /* bytes/s */
 };
 
 struct traffic {
@@ -570,6 +572,43 @@ print_detail(const struct trow *w)
 	if (w->live)
 		printf("live: %lld TCP connections and %lld UDP associations active\n", jget(w->live, "tcp_active"),
 		    jget(w->live, "udp_active"));
+	if (w->have_rate)
+		printf("rate now: up %s, down %s\n", fmt_rate(w->rate_up, a, sizeof(a)), fmt_rate(w->rate_down, b, sizeof(b)));
+}
+
+/* The current rate of each shown rule: the relay rewrites its stats every
+ * second, so wait (2.5 s at most) for the next write and divide the growth. */
+static void
+measure_rates(struct traffic *t)
+{
+	struct stats_file next;
+	long long dt;
+	size_t i;
+	int k;
+
+	for (k = 0; k < 25; k++) {
+		usleep(100000);
+		if (read_stats(&next) == 0 && next.updated > t->sf.updated)
+			break;
+		free_stats(&next);
+	}
+	if (k == 25)
+		return;
+	dt = next.updated - t->sf.updated;
+	for (i = 0; i < t->nrows; i++) {
+		struct trow *w = &t->rows[i];
+		const char *l = find_rule(&next, w->name);
+		long long up, down;
+
+		if (!w->live || !l)
+			continue;
+		up = jget(l, "bytes_up") - jget(w->live, "bytes_up");
+		down = jget(l, "bytes_down") - jget(w->live, "bytes_down");
+		w->rate_up = up > 0 ? (uint64_t)(up / dt) : 0;   /* a restarted relay counts from 0 */
+		w->rate_down = down > 0 ? (uint64_t)(down / dt) : 0;
+		w->have_rate = 1;
+	}
+	free_stats(&next);
 }
 
 static void
@@ -730,10 +769,14 @@ traffic_main(struct store *st, char **names, int nnames, int json, int detail, i
 		t.have = read_stats(&t.sf) == 0;
 	if (rows_build(&t, names, nnames, all) < 0)
 		goto out;
+	detail |= nnames == 1;
 	if (json)
 		print_traffic_json(&t);
-	else
-		print_traffic_text(&t, detail || nnames == 1);
+	else {
+		if (detail && t.have)
+			measure_rates(&t);
+		print_traffic_text(&t, detail);
+	}
 	rc = EXIT_OK;
 out:
 	free(t.rows);

@@ -233,6 +233,9 @@ start_relay splice || { finish; }
 json=$("$XWPF" status --traffic --json)
 check_eq "relay running: --traffic sees it, with live figures" "True 0" \
     "$(jget "d['running'], r['web']['live']['tcp_active']" <<<"$json")"
+out=$("$XWPF" status web)
+check "relay running: the detail has the live connections" grep -q "^live: 0 TCP connections and 0 UDP associations active" <<<"$out"
+check "relay running: the detail has the rate now (nothing flows: 0)" grep -qx "rate now: up 0 bit/s, down 0 bit/s" <<<"$out"
 out=$("$XWPF" status --reset game); rc=$?
 check_eq "relay running: --reset exits 0" 0 "$rc"
 check "relay running: --reset says what it reset" grep -q "^game: display counts reset (were in 7 B, out 9 B, 1 connections" <<<"$out"
