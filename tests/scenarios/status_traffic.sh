@@ -233,6 +233,11 @@ start_relay splice || { finish; }
 json=$("$XWPF" status --traffic --json)
 check_eq "relay running: --traffic sees it, with live figures" "True 0" \
     "$(jget "d['running'], r['web']['live']['tcp_active']" <<<"$json")"
+game_state() { "$XWPF" status --traffic --json game | jget "r['game']['quota_state'], r['game']['quota_state_from']"; }
+relay_says_throttled() { [ "$(game_state)" = "throttled relay" ]; }
+check "relay running: game's quota state comes from the relay (throttled)" wait_for 10 relay_says_throttled
+out=$("$XWPF" status --traffic | tr -s ' ')
+check "relay running: the table says throttled at the rate" grep -q "^game .* throttled at 10 Mbit/s " <<<"$out"
 out=$("$XWPF" status web)
 check "relay running: the detail has the live connections" grep -q "^live: 0 TCP connections and 0 UDP associations active" <<<"$out"
 check "relay running: the detail has the rate now (nothing flows: 0)" grep -qx "rate now: up 0 bit/s, down 0 bit/s" <<<"$out"
