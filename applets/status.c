@@ -834,12 +834,12 @@ reset_fn(struct ledger *lg, void *arg, char *err)
 	}
 	for (k = 0; k < a->nnames; k++) {
 		struct ledger_rule *e = ledger_find(lg, a->names[k]);
-		size_t j;
+		int j;
 
-		for (j = 0; j < a->nwas; j++)   /* a name given twice is reset once */
-			if (strcmp(a->was[j].name, a->names[k]) == 0)
+		for (j = 0; j < k; j++)   /* a name given twice counts once */
+			if (strcmp(a->names[j], a->names[k]) == 0)
 				break;
-		if (j < a->nwas)
+		if (j < k)
 			continue;
 		if (e)
 			reset_one(a, e);
