@@ -1,0 +1,34 @@
+/* ledger_cycle_next: the next reset, known answers (epochs computed apart with
+ * Python's zoneinfo): month ends, a reset day clamped in short months and in a
+ * leap February, the year's end, a zone east of UTC, a daylight-saving change. */
+#include <stdlib.h>
+#include <time.h>
+
+#include "ledger.h"
+#include "t.h"
+
+static void
+tz(const char *name)
+{
+	setenv("TZ", name, 1);
+	tzset();
+}
+
+int
+main(void)
+{
+	tz("UTC");
+	CHECK(ledger_cycle_next(1773576000, 1) == 1775001600, "2026-03-15, day 1: next 2026-04-01");
+	CHECK(ledger_cycle_next(1770681600, 31) == 1772236800, "2026-02-10, day 31: next 2026-02-28 (clamped)");
+	CHECK(ledger_cycle_next(1772341200, 31) == 1774915200, "2026-03-01 (cycle from 02-28), day 31: next 03-31");
+	CHECK(ledger_cycle_next(1834185600, 30) == 1835395200, "2028-02-15, day 30: next 2028-02-29 (leap)");
+	CHECK(ledger_cycle_next(1797724800, 15) == 1799971200, "2026-12-20, day 15: next 2027-01-15");
+	CHECK(ledger_cycle_next(1775001600 - 1, 1) == 1775001600, "one second before a reset: that reset");
+	CHECK(ledger_cycle_next(1775001600, 1) == 1775001600 + 30 * 86400, "at a reset: the one after (2026-05-01)");
+	tz("Asia/Shanghai");
+	CHECK(ledger_cycle_next(1773576000, 1) == 1774972800, "UTC+8: next 2026-04-01 00:00 local");
+	tz("Europe/Berlin");
+	CHECK(ledger_cycle_next(1773097200, 29) == 1774738800, "Berlin 2026-03-10, day 29: next 03-29 00:00 CET");
+	CHECK(ledger_cycle_next(1774864800, 29) == 1777413600, "after the change to summer time: next 04-29 00:00 CEST");
+	return T_DONE();
+}
