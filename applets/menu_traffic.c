@@ -47,16 +47,22 @@ name_of(const struct mj *r)
 	return n ? n : "?";
 }
 
+/* ok, stopped, or throttled with the rate (quota_rate is bytes/s; shown in Mbit/s) */
 static const char *
-state_text(const char *st)
+state_text(const struct mj *r, char *buf, size_t size)
 {
+	const char *st = menu_json_str(r, "quota_state");
+
 	if (!st || strcmp(st, "ok") == 0)
 		return TR("ok", "正常");
 	if (strcmp(st, "stopped") == 0)
 		return TR("stopped (quota reached)", "已停止（超出配额）");
 	if (strcmp(st, "throttled") == 0)
-		return TR("throttled (quota reached)", "已限速（超出配额）");
-	return st;
+		snprintf(buf, size, TR("throttled to %.3g Mbit/s (quota reached)", "已限速至 %.3g Mbit/s（超出配额）"),
+		    menu_json_num(r, "quota_rate", 0) * 8 / 1e6);
+	else
+		snprintf(buf, size, "%s", st);
+	return buf;
 }
 
 static const char *
@@ -108,7 +114,7 @@ static void
 detail(const struct mj *r)
 {
 	const struct mj *c = menu_json_get(r, "cycle"), *d = menu_json_get(r, "display");
-	char u[160], s[32], n[32], q[32];
+	char u[160], s[32], n[32], q[32], st[80];
 
 	printf("  %s%s%s%s\n", menu_c(C_BOLD), name_of(r), menu_c(C_RESET),
 	    menu_json_num(r, "in_store", 1) ? "" : TR(" (removed from the store)", "（已从规则中删除）"));
@@ -122,7 +128,7 @@ detail(const struct mj *r)
 	    TR("next reset", "下次重置"), local_date(c, "next_reset_local", 16, n, sizeof(n)));
 	print_split(TR("this cycle", "本周期"), c);
 	usage_text(r, u, sizeof(u));
-	printf("  %s: %s\n", u, state_text(menu_json_str(r, "quota_state")));
+	printf("  %s: %s\n", u, state_text(r, st, sizeof(st)));
 	printf("  %s %s\n", TR("last cycle billed", "上周期计费"), bytes(c, "last_cycle_billed", q, sizeof(q)));
 	printf("  %s %s\n", TR("display counts since", "显示计数起始"), menu_json_num(r, "counted", 0) ?
 	    local_date(d, "since_local", 16, s, sizeof(s)) : TR("(nothing counted yet)", "（尚无流量）"));
@@ -152,7 +158,7 @@ menu_traffic(void)
 		const char *a[] = { "status", "--traffic", "--all", "--json", NULL };
 		const struct mj *rules, *r;
 		struct mj *j = NULL;
-		char *out = NULL, u[160], nx[32], in[32], ou[32];
+		char *out = NULL, u[160], nx[32], in[32], ou[32], stb[80];
 		int n = 0, c, k;
 
 		menu_title(TR("Traffic", "流量统计"));
@@ -180,7 +186,7 @@ menu_traffic(void)
 			printf("%2d. %s%s%s%s  %s  %s%s%s\n      %s %s  %s %s/%s\n", ++n, menu_c(C_BOLD),
 			    name_of(r), menu_c(C_RESET), menu_json_num(r, "in_store", 1) ? "" :
 			    TR(" (removed)", "（已删除）"), u, bad ? menu_c(C_RED) : menu_c(C_GREEN),
-			    state_text(st), menu_c(C_RESET), TR("next reset", "下次重置"),
+			    state_text(r, stb, sizeof(stb)), menu_c(C_RESET), TR("next reset", "下次重置"),
 			    local_date(menu_json_get(r, "cycle"), "next_reset_local", 10, nx, sizeof(nx)),
 			    TR("display in/out", "显示计数 入/出"), bytes(menu_json_get(r, "display"), "in", in, sizeof(in)),
 			    bytes(menu_json_get(r, "display"), "out", ou, sizeof(ou)));

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The menu's traffic screen under a pseudo-terminal: every rule with its
-# cycle usage against the quota and its state, a removed rule marked, the
+# cycle usage against the quota and its state (a throttled one with its
+# rate), a removed rule marked, the
 # detail of one rule split by TCP/UDP and IPv4/IPv6, its display counts
 # reset only after a yes (a no leaves the ledger byte-identical; the billing
 # cycle is never touched), Chinese with LANG=zh_CN.UTF-8, a bad ledger line
@@ -34,6 +35,12 @@ billing = max
 [rule idle]
 listen = 127.0.0.1:$(free_port)
 remote = 127.0.0.1:9
+[rule capped]
+listen = 127.0.0.1:$(free_port)
+remote = 127.0.0.1:9
+quota = 1K
+quota_action = throttle
+quota_rate = 10mbit
 EOF
 # the cycle that contains now (reset day 1, UTC): the ledger is current, nothing rolls
 cs=$(date -u -d "$(date -u +%Y-%m-01)" +%s)
@@ -41,6 +48,7 @@ next=$(date -u -d "$(date -u +%Y-%m-01) + 1 month" +%Y-%m-%d)
 cat > "$LEDGER" <<EOF
 # xwpf ledger 1
 rule web cycle_start=$cs display_since=1700000000 last_cycle=0 fired=0 c.tcp4.in=1073741824 c.tcp4.out=0 c.tcp6.in=0 c.tcp6.out=3221225472 c.udp4.in=512 c.udp4.out=0 c.udp6.in=0 c.udp6.out=1024 c.conns=42 d.tcp4.in=2048 d.tcp4.out=4096 d.tcp6.in=0 d.tcp6.out=0 d.udp4.in=0 d.udp4.out=0 d.udp6.in=0 d.udp6.out=0 d.conns=5
+rule capped cycle_start=$cs display_since=1700000000 last_cycle=0 fired=7 c.tcp4.in=1024 c.tcp4.out=1024 c.tcp6.in=0 c.tcp6.out=0 c.udp4.in=0 c.udp4.out=0 c.udp6.in=0 c.udp6.out=0 c.conns=1 d.tcp4.in=0 d.tcp4.out=0 d.tcp6.in=0 d.tcp6.out=0 d.udp4.in=0 d.udp4.out=0 d.udp6.in=0 d.udp6.out=0 d.conns=0
 rule gone cycle_start=$cs display_since=1700000000 last_cycle=0 fired=0 c.tcp4.in=10 c.tcp4.out=0 c.tcp6.in=0 c.tcp6.out=0 c.udp4.in=0 c.udp4.out=0 c.udp6.in=0 c.udp6.out=0 c.conns=1 d.tcp4.in=10 d.tcp4.out=0 d.tcp6.in=0 d.tcp6.out=0 d.udp4.in=0 d.udp4.out=0 d.udp6.in=0 d.udp6.out=0 d.conns=1
 EOF
 cycle_of() { grep "^rule $1 " "$LEDGER" | tr ' ' '\n' | grep -E '^(c\.|cycle_start=|last_cycle=|fired=)' | tr '\n' ' '; }
@@ -54,9 +62,10 @@ expect == Traffic ==
 expect 1\. web  billed 3\.0 GiB of 10\.0 GiB \(30\.0%\)  ok
 expect next reset $next  display in/out 2\.0 KiB/4\.0 KiB
 expect 2\. idle  billed 0 B, no quota  ok
-expect 3\. gone \(removed\)  billed 10 B, no quota
+expect 3\. capped  billed 2\.0 KiB of 1\.0 KiB \(200\.0%\)  throttled to 10 Mbit/s \(quota reached\)
+expect 4\. gone \(removed\)  billed 10 B, no quota
 expect Rule to look at
-send 4
+send 5
 expect not a choice here
 send 1
 expect billing: the larger of in and out, reset day 1, quota 10\.0 GiB
@@ -106,7 +115,8 @@ expect 请选择
 send 11
 expect == 流量统计 ==
 expect 1\. web  已计费 3\.0 GiB / 10\.0 GiB（30\.0%）  正常
-expect 3\. gone（已删除）
+expect 3\. capped  已计费 2\.0 KiB / 1\.0 KiB（200\.0%）  已限速至 10 Mbit/s（超出配额）
+expect 4\. gone（已删除）
 expect 查看哪条规则
 send 1
 expect 计费方式： ?入站与出站取大
