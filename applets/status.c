@@ -297,7 +297,7 @@ struct trow {
 	int reset_day;
 	int64_t next_reset;
 	uint64_t in, out, billed, quota;
-	unsigned pct100;               /* percent of the quota in hundredths, floored */
+	uint64_t pct100;              /* percent of the quota in hundredths, floored */
 	const char *live;              /* the relay's stats line, or NULL */
 	char state[16];                /* ok, stopped, throttled */
 	int state_from_relay;
@@ -381,9 +381,10 @@ row_fill(struct traffic *t, struct trow *w, const char *name, const struct store
 	w->billed = ledger_used(&w->lr.cycle, w->bill);
 	w->quota = sr ? sr->quota : 0;
 	if (w->quota) {
-		uint64_t h = w->billed <= UINT64_MAX / 10000 ? w->billed * 10000 / w->quota :
-		    w->billed / (w->quota / 10000 ? w->quota / 10000 : 1);
-		w->pct100 = h > 999999 ? 999999 : (unsigned)h;
+		if (w->billed <= UINT64_MAX / 10000)
+			w->pct100 = w->billed * 10000 / w->quota;
+		else   /* past 1.8 PB billed: near enough */
+			w->pct100 = w->quota >= 10000 ? w->billed / (w->quota / 10000) : UINT64_MAX;
 	}
 	w->live = t->have ? find_rule(&t->sf, name) : NULL;
 	if (jstr(w->live, "quota_state", w->state, sizeof(w->state)))
@@ -485,7 +486,7 @@ static char *
 fmt_pct(const struct trow *w, char *buf, size_t size)
 {
 	if (w->quota)
-		snprintf(buf, size, "%u.%u%%", w->pct100 / 100, w->pct100 % 100 / 10);
+		snprintf(buf, size, "%" PRIu64 ".%" PRIu64 "%%", w->pct100 / 100, w->pct100 % 100 / 10);
 	else
 		snprintf(buf, size, "-");
 	return buf;
@@ -719,7 +720,7 @@ print_traffic_json(const struct traffic *t)
 		    w->sr->quota_action == QUOTA_THROTTLE ? "throttle" : "stop");
 		printf(",\"quota_rate\":%" PRIu64, w->sr ? w->sr->quota_rate : 0);
 		if (w->quota)
-			printf(",\"quota_percent\":%u.%02u", w->pct100 / 100, w->pct100 % 100);
+			printf(",\"quota_percent\":%" PRIu64 ".%02" PRIu64, w->pct100 / 100, w->pct100 % 100);
 		else
 			fputs(",\"quota_percent\":null", stdout);
 		json_kv_str(stdout, &f2, "quota_state", w->state);
