@@ -316,6 +316,7 @@ struct mainctx {
 	struct hostport metrics_on;     /* where it listens (port 0: nowhere) */
 	struct hostport metrics_want;   /* metrics_listen of the store in use */
 	struct ev_timer mtimer;         /* (re)opens it outside any I/O callback */
+	int health_events;      /* health changes fire events (after the first look) */
 };
 
 /* An event for the rule's on_event program (or [global]'s): never blocks. */
@@ -381,7 +382,11 @@ check_health(struct mainctx *m)
 		return;
 	}
 	log_debug("health state: %zu entries", hs.n);
-	acct_health_events(m->rt, rt_health_state(m->rt), &hs, fire, m);
+	if (m->health_events) {   /* not for what was already down when the relay started */
+		static const struct hc_state none;   /* no state yet: every backend counted as up */
+		const struct hc_state *old = rt_health_state(m->rt);
+		acct_health_events(m->rt, old ? old : &none, &hs, fire, m);
+	}
 	rt_health(m->rt, &hs);
 }
 
@@ -666,6 +671,7 @@ relay_main(int argc, char **argv)
 		log_warn("cannot watch %s (%s): health changes apply within a second instead",
 		    path_get(PATH_HEALTH), strerror(errno));
 	check_health(&m);
+	m.health_events = 1;
 	write_stats(&m);
 	ev_timer_set(m.loop, &m.stats, ev_now(m.loop) + 1000);
 	ev_timer_init(&m.ledger, on_ledger, &m);
