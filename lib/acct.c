@@ -22,7 +22,7 @@ struct acct_rule {
 	struct rt_counters sum;
 	unsigned fired;          /* LG_FIRED_* crossed in this flush */
 	int rolled, state;
-	uint64_t used;
+	uint64_t used, cin, cout;   /* billed, and the cycle's bytes each way */
 };
 
 struct acct_ctx {
@@ -80,6 +80,8 @@ flush_fn(struct ledger *lg, void *arg, char *err)
 		a->fired = ledger_check_quota(e, l->quota, l->billing);
 		changed |= a->fired != 0;
 		a->used = ledger_used(&e->cycle, l->billing);
+		a->cin = ledger_sum_in(&e->cycle);
+		a->cout = ledger_sum_out(&e->cycle);
 		if (l->quota && a->used >= l->quota)
 			a->state = l->quota_action == QUOTA_THROTTLE ? RT_Q_THROTTLED : RT_Q_STOPPED;
 	}
@@ -100,6 +102,22 @@ fire_quota(const struct acct_rule *a, acct_event_fn *fire, void *arg)
 	for (i = 0; i < ARRAY_SIZE(th); i++)
 		if (a->fired & th[i].bit)
 			fire(arg, a->r, th[i].name, "", detail);
+}
+
+/* What the workers may still deliver before the quota is reached (lim.h's slots). */
+static void
+set_budget(const struct acct_rule *a)
+{
+	const struct lim_rule *l = &a->r->lim;
+	int64_t left[2] = { INT64_MAX, INT64_MAX };
+
+	if (l->quota) {
+		uint64_t u0 = l->billing == BILL_BOTH ? a->cin + a->cout : a->cin;
+		left[0] = u0 >= l->quota ? 0 : (int64_t)(l->quota - u0);
+		left[1] = a->cout >= l->quota ? 0 : (int64_t)(l->quota - a->cout);
+	}
+	__atomic_store_n(&a->r->st->q_left[0], left[0], __ATOMIC_RELAXED);
+	__atomic_store_n(&a->r->st->q_left[1], left[1], __ATOMIC_RELAXED);
 }
 
 int
@@ -131,17 +149,21 @@ acct_flush(struct rt *rt, const char *path, int64_t now, acct_event_fn *fire, vo
 		st->quota = a->r->lim.quota;
 		__atomic_store_n(&st->cycle_used, a->used, __ATOMIC_RELAXED);
 		fire_quota(a, fire, arg);
-		if (a->state == old)
+		set_budget(a);
+		if (a->state != old) {   /* the ledger is the judge; a worker may have been first */
+			__atomic_store_n(&st->quota_state, a->state, __ATOMIC_RELAXED);
+			(void)lim_state_apply(&st->lim, &a->r->lim, a->state, lim_now_us());
+			kick |= a->state == RT_Q_STOPPED;
+		}
+		if (a->state == st->announced)
 			continue;
-		__atomic_store_n(&st->quota_state, a->state, __ATOMIC_RELAXED);
-		(void)lim_state_apply(&st->lim, &a->r->lim, a->state, lim_now_us());
+		st->announced = a->state;
 		snprintf(detail, sizeof(detail), "used=%" PRIu64 " quota=%" PRIu64, a->used, a->r->lim.quota);
 		switch (a->state) {
 		case RT_Q_STOPPED:
 			log_warn("rule %s: quota of %" PRIu64 " bytes reached (%s): stopped until the cycle resets",
 			    a->r->r->name, a->r->lim.quota, billing_name(a->r->lim.billing));
 			fire(arg, a->r, "quota_stop", "", detail);
-			kick = 1;
 			break;
 		case RT_Q_THROTTLED:
 			log_warn("rule %s: quota of %" PRIu64 " bytes reached (%s): throttled to %s until the cycle resets",

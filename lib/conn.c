@@ -326,6 +326,21 @@ flow_out(struct conn *c, struct half *src)
 	return n;
 }
 
+/* A quota in stop mode: read no more than the budget left, so the pair
+ * stops at the quota, not a pipe's worth past it. */
+static size_t
+quota_room(const struct conn *c, const struct half *src)
+{
+	const struct rt_rule *r = c->rule;
+	int slot = src == &c->cli ? r->lim.q_slot_up : r->lim.q_slot_down;
+	int64_t left;
+
+	if (slot < 0 || r->lim.quota_action != QUOTA_STOP)
+		return SIZE_MAX;
+	left = __atomic_load_n(&r->st->q_left[slot], __ATOMIC_RELAXED);
+	return left > 4096 ? (size_t)left : 4096;
+}
+
 static void
 throttle_cb(struct ev_loop *l, struct ev_timer *t)
 {
@@ -339,12 +354,12 @@ throttle_cb(struct ev_loop *l, struct ev_timer *t)
 /* flow_in within the rule's and the connection's bandwidth caps: -2 when
  * over a cap (the timer is armed; the half keeps H_CANRD for later). */
 static ssize_t
-flow_in_shaped(struct conn *c, struct half *src, size_t *want)
+flow_in_shaped(struct conn *c, struct half *src, size_t *want, size_t room)
 {
 	int up = src == &c->cli;
 	struct tbucket *cb = c->cb ? &c->cb[!up] : NULL;
 	int64_t now = lim_now_us(), delay = 0;
-	uint64_t cap = lim_budget(&c->rule->st->lim, cb, up, CONN_BUF, now, &delay);
+	uint64_t cap = lim_budget(&c->rule->st->lim, cb, up, room < CONN_BUF ? room : CONN_BUF, now, &delay);
 	ssize_t n;
 
 	if (!cap) {
@@ -410,6 +425,13 @@ flow(struct conn *c, struct half *src)
 				CTR_ADD(k->udp_bytes, (uint64_t)n);
 			else
 				CTR_ADD(k->tcp_bytes, (uint64_t)n);
+			if (rt_quota_spend(c->rule, src == &c->cli, (uint64_t)n)) {
+				rt_quota_reached(c->w, c->rule);
+				if (__atomic_load_n(&c->rule->st->quota_state, __ATOMIC_RELAXED) == RT_Q_STOPPED) {
+					errno = EDQUOT;   /* not a byte more: pump() closes the pair */
+					return -1;
+				}
+			}
 			c->last_act = ev_now(c->w->loop);
 			continue;
 		}
@@ -421,11 +443,11 @@ flow(struct conn *c, struct half *src)
 		if (!(src->fl & H_CANRD))
 			return 0;
 		if (c->shaped) {
-			n = flow_in_shaped(c, src, &want);
+			n = flow_in_shaped(c, src, &want, quota_room(c, src));
 			if (n == -2)
 				return 0;   /* over a cap: the throttle timer resumes */
 		} else
-			n = flow_in(c, src, &want, SIZE_MAX);
+			n = flow_in(c, src, &want, quota_room(c, src));
 		if (n > 0) {
 			/* a short read emptied the socket: the next byte brings a new edge
 			 * (nginx's rule), unless the FIN is already signalled */
@@ -455,12 +477,12 @@ pump(struct conn *c)
 
 	a = flow(c, &c->cli);
 	if (a < 0) {
-		conn_close(c, "client side error");
+		conn_close(c, errno == EDQUOT ? "quota reached" : "client side error");
 		return;
 	}
 	b = flow(c, &c->srv);
 	if (b < 0) {
-		conn_close(c, "server side error");
+		conn_close(c, errno == EDQUOT ? "quota reached" : "server side error");
 		return;
 	}
 	if ((c->cli.fl & H_RDEOF) && (c->srv.fl & H_WRSHUT) && (c->srv.fl & H_RDEOF) && (c->cli.fl & H_WRSHUT) &&

@@ -328,6 +328,11 @@ ledger_update(const char *path, int (*fn)(struct ledger *lg, void *arg, char *er
 	struct ledger lg;
 	int fd, rc;
 
+	snprintf(lock, sizeof(lock), "%s", path);
+	if (strrchr(lock, '/') && strrchr(lock, '/') != lock) {   /* the state folder on a new host */
+		*strrchr(lock, '/') = '\0';
+		(void)mkdir_p(lock, 0755);
+	}
 	snprintf(lock, sizeof(lock), "%s.lock", path);
 	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {

@@ -47,6 +47,12 @@ lim_rule_init(struct lim_rule *l, const struct store *st, const struct store_rul
 	l->billing = sr->billing >= 0 ? (enum billing)sr->billing : (enum billing)g->billing;
 	l->reset_day = (int)(sr->reset_day > 0 ? sr->reset_day : g->reset_day > 0 ? g->reset_day : 1);
 	l->on_event = *sr->on_event ? sr->on_event : g->on_event;
+	/* budgets: [0] in+out (both), or in (in, max); [1] out (out, max) */
+	l->q_slot_up = l->q_slot_down = -1;
+	if (l->quota) {
+		l->q_slot_up = l->billing == BILL_OUT ? -1 : 0;
+		l->q_slot_down = l->billing == BILL_IN ? -1 : l->billing == BILL_BOTH ? 0 : 1;
+	}
 	l->admit = l->allow.n || l->deny.n || l->max_conns || l->src_conns || l->src_rate || l->quota;
 	l->shape = l->rate_in || l->rate_out || l->conn_rate ||
 	    (l->quota && l->quota_action == QUOTA_THROTTLE);

@@ -41,6 +41,7 @@ struct lim_rule {
 	enum billing billing;
 	int reset_day;
 	const char *on_event;                    /* program, "" = none (the rule's or [global]'s) */
+	int q_slot_up, q_slot_down;              /* which quota budget each way spends (-1 none) */
 	unsigned admit : 1;                      /* any admission check at all */
 	unsigned shape : 1;                      /* any bandwidth cap (or a throttling quota) */
 };

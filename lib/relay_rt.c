@@ -306,6 +306,7 @@ rule_new(struct rt_store *src, const struct store_rule *sr, char *fp, struct rt_
 		memset(r->st->w, 0, sizeof(struct rt_counters) * (size_t)nw);
 		r->st->refs = 1;
 		snprintf(r->st->name, sizeof(r->st->name), "%s", sr->name);
+		r->st->q_left[0] = r->st->q_left[1] = INT64_MAX;   /* until the ledger says */
 	}
 	if (lim_state_apply(&r->st->lim, &r->lim, __atomic_load_n(&r->st->quota_state, __ATOMIC_RELAXED),
 	    lim_now_us()) < 0)
@@ -542,6 +543,11 @@ worker_after(struct ev_loop *l, void *arg)
 	struct rt_worker *w = arg;
 	struct rt_lsn *ls;
 
+	if (w->kick) {
+		w->kick = 0;
+		conn_worker_kick(w);
+		udp_worker_kick(w);
+	}
 	conn_after_batch(l, w);
 	udp_after_batch(w);
 	while ((ls = w->lzombies) != NULL) {
@@ -1102,6 +1108,20 @@ rt_free(struct rt *rt)
 }
 
 /* ---- the stats file ---- */
+
+void
+rt_quota_reached(struct rt_worker *w, struct rt_rule *r)
+{
+	int want = r->lim.quota_action == QUOTA_THROTTLE ? RT_Q_THROTTLED : RT_Q_STOPPED;
+	int old = RT_Q_OK;
+
+	if (!__atomic_compare_exchange_n(&r->st->quota_state, &old, want, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return;   /* another worker (or the main thread) got there first */
+	if (want == RT_Q_THROTTLED)
+		(void)lim_state_apply(&r->st->lim, &r->lim, want, lim_now_us());
+	else
+		w->kick = 1;
+}
 
 void
 rt_rule_sum(const struct rt *rt, const struct rt_rule *r, struct rt_counters *out)

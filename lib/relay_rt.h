@@ -73,6 +73,10 @@ struct rt_stats {
 	uint64_t cycle_used;     /* bytes billed in this cycle (billing mode applied) */
 	uint64_t quota;          /* the rule's quota, 0 = none */
 	struct lim_state lim;    /* limits' shared counts and buckets (lim.h) */
+	/* the quota's budget left in this cycle, spent by the workers as they
+	 * deliver (rt_quota_spend), reset from the ledger at every flush */
+	int64_t q_left[2];
+	int announced;           /* the quota state last logged (main thread) */
 	/* what the ledger has been given already (main thread only) */
 	uint64_t led_in[2][2], led_out[2][2], led_conns;
 	uint64_t ev_hits[RT_LIM_COUNT];   /* limit hits already reported by an event */
@@ -183,7 +187,26 @@ struct rt_worker {
 	void *udpw;              /* UDP batch buffers (udp.c) */
 	int started;             /* thread running */
 	int64_t last_emfile_log;
+	int kick;                /* a quota stopped a rule: close what it no longer allows after the batch */
 };
+
+/* Bytes a rule delivered one way (up: client -> remote) against its quota's
+ * budget: 1 when this spend ran the budget out (the caller's worker then
+ * applies the quota at once, rt_quota_reached), else 0. */
+static inline int
+rt_quota_spend(struct rt_rule *r, int up, uint64_t n)
+{
+	int slot = up ? r->lim.q_slot_up : r->lim.q_slot_down;
+	int64_t left;
+
+	if (slot < 0 || !n)
+		return 0;
+	left = __atomic_sub_fetch(&r->st->q_left[slot], (int64_t)n, __ATOMIC_RELAXED);
+	return left <= 0 && left + (int64_t)n > 0;
+}
+/* The quota ran out in this worker: stop or throttle the rule now, without
+ * waiting for the next ledger flush (which confirms it and fires the events). */
+void rt_quota_reached(struct rt_worker *w, struct rt_rule *r);
 
 void rt_rule_ref(struct rt_rule *r);
 void rt_rule_unref(struct rt_rule *r);

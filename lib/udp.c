@@ -267,6 +267,8 @@ assoc_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 		}
 		sent = cnt ? sendmmsg(a->ls->fd, u->o, (unsigned)cnt, MSG_DONTWAIT) : 0;
 		for (i = 0; i < sent; i++) {
+			if (rt_quota_spend(a->rule, 0, u->oiov[i].iov_len))
+				rt_quota_reached(w, a->rule);
 			CTR_ADD(k->bytes_down, u->oiov[i].iov_len);
 			CTR_ADD(k->out[LG_UDP][a->fam6], u->oiov[i].iov_len);
 			CTR_ADD(k->udp_bytes, u->oiov[i].iov_len);
@@ -446,6 +448,8 @@ udp_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 			}
 			sent = cnt ? sendmmsg(a->fd, u->o, (unsigned)cnt, MSG_DONTWAIT) : 0;
 			for (int x = 0; x < sent; x++) {
+				if (rt_quota_spend(r, 1, u->oiov[x].iov_len))
+					rt_quota_reached(w, r);
 				CTR_ADD(k->bytes_up, u->oiov[x].iov_len);
 				CTR_ADD(k->in[LG_UDP][a->fam6], u->oiov[x].iov_len);
 				CTR_ADD(k->udp_bytes, u->oiov[x].iov_len);

@@ -75,7 +75,11 @@ def main():
         serve(int(sys.argv[2]), sink)
     elif cmd == 'pull':
         h, p, secs = sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
-        s = socket.create_connection((h, p), timeout=5)
+        try:
+            s = socket.create_connection((h, p), timeout=5)
+        except OSError as e:   # refused, or reset before the first byte
+            print(json.dumps({'total': 0, 'secs': 0, 'first_s': 0, 'w': [], 'error': str(e)}))
+            return
         s.settimeout(0.2)
         print(json.dumps(measure(lambda: s.recv(1 << 16), secs)))
         s.close()

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Quotas reached in the middle of a transfer: stop mode cuts the transfer at
+# the quota (within a read's worth), refuses new connections and resumes
+# after a simulated cycle reset; throttle mode holds quota_rate within 10%
+# and resumes full speed after the reset. The 80/95/100% events fire once.
+# timeout: 200
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../relay/common.sh"
+need python3
+FLOW="python3 $(dirname "$0")/../relay/flow.py"
+LG="python3 $(dirname "$0")/../relay/ledger.py"
+LEDGER=$XWPF_ROOT/var/lib/xwpf/ledger
+Q=$((3 << 20))
+EV=$T_DIR/events
+cat > "$T_DIR/ev.sh" <<EOT
+#!/bin/sh
+echo "\$XWPF_EVENT \$XWPF_RULE|\$XWPF_BACKEND|\$XWPF_DETAIL" >> "$EV"
+EOT
+chmod +x "$T_DIR/ev.sh"
+
+SRC=$(free_port)
+spawn $FLOW source $SRC
+wait_port 127.0.0.1 $SRC || fail "source did not start"
+py() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); $2" "$1"; }
+has_event() { grep -q "^$1 $2|" "$EV" 2>/dev/null; }
+
+for mode in $(relay_modes); do
+	L1=$(free_port) L2=$(free_port)
+	rm -f "$LEDGER" "$EV"
+	cat > "$CONF" <<EOT
+[global]
+ledger_interval = 1s
+on_event = $T_DIR/ev.sh
+[rule qstop]
+listen = :$L1
+remote = 127.0.0.1:$SRC
+quota = 3M
+quota_action = stop
+[rule qthr]
+listen = :$L2
+remote = [::1]:$SRC
+quota = 2M
+quota_action = throttle
+quota_rate = 8mbit
+billing = out
+EOT
+	start_relay $mode || continue
+	# stop: the running transfer is cut at the quota, at full loopback speed
+	r=$($FLOW pull 127.0.0.1 $L1 8)
+	check "$mode: stop: the transfer is cut at the quota ($(py "$r" "print(d['total'], 'bytes in', d['secs'], 's')"))" \
+	    py "$r" "sys.exit(not ($Q <= d["total"] <= $Q + 65536 and d['secs'] < 7))"
+	r=$($FLOW pull ::1 $L1 1)
+	check_eq "$mode: stop: a new connection gets nothing" 0 "$(py "$r" "print(d['total'])")"
+	check "$mode: stop: quota_80, quota_95, quota_100 and quota_stop events, rule in the environment" \
+	    wait_for 5 eval 'has_event quota_80 qstop && has_event quota_95 qstop && has_event quota_100 qstop && has_event quota_stop qstop'
+	check_eq "$mode: stop: each threshold fires once" 1 "$(grep -c '^quota_100 qstop' "$EV")"
+	wait_stats
+	load_stats qstop
+	check_eq "$mode: stop: status shows the state" stopped "$(sed -n 's/.*"name":"qstop".*"quota_state":"\([a-z]*\)".*/\1/p' "$STATS")"
+	check "$mode: stop: refusals counted as quota limit hits" test "${S[limit_hits.quota]:-0}" -ge 1
+	# a new cycle (the ledger's cycle start moved a month back): served again
+	$LG set "$LEDGER" qstop cycle_start=1
+	check "$mode: stop: the cycle reset resumes the rule (quota_resume)" wait_for 5 has_event quota_resume qstop
+	r=$($FLOW pull 127.0.0.1 $L1 3)
+	check "$mode: stop: served again after the reset, up to the new cycle's quota ($(py "$r" "print(d['total'])"))" \
+	    py "$r" "sys.exit(not ($Q <= d["total"] <= $Q + 65536))"
+	# throttle: billing = out; past 2M the rule runs at 8mbit (1 MB/s)
+	$FLOW pull 127.0.0.1 $L2 2 > /dev/null
+	check "$mode: throttle: quota_throttle event" wait_for 5 has_event quota_throttle qthr
+	r=$($FLOW pull 127.0.0.1 $L2 4)
+	rate=$(py "$r" "print(int(d['total'] / d['secs']))")
+	check "$mode: throttle: $rate B/s within 10% of quota_rate 1000000 B/s" py "$r" \
+	    "sys.exit(not abs(d['total'] / d['secs'] - 1e6) <= 1e5)"
+	$LG set "$LEDGER" qthr cycle_start=1
+	check "$mode: throttle: the cycle reset resumes the rule" wait_for 5 has_event quota_resume qthr
+	r=$($FLOW pull 127.0.0.1 $L2 1)
+	check "$mode: throttle: full speed after the reset ($(py "$r" "print(d['total'])") bytes in 1 s)" \
+	    py "$r" "sys.exit(not d['total'] > 2.5e6)"
+	check "$mode: relay exits 0" stop_relay
+	check "$mode: the cycle's usage is in the ledger" test "$($LG get "$LEDGER" qstop c.tcp4.out)" -ge $Q
+done
+finish
