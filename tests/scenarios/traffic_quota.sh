@@ -48,7 +48,7 @@ EOT
 	# stop: the running transfer is cut at the quota, at full loopback speed
 	r=$($FLOW pull 127.0.0.1 $L1 8)
 	check "$mode: stop: the transfer is cut at the quota ($(py "$r" "print(d['total'], 'bytes in', d['secs'], 's')"))" \
-	    py "$r" "sys.exit(not ($Q <= d["total"] <= $Q + 65536 and d['secs'] < 7))"
+	    py "$r" "sys.exit(not ($Q <= d['total'] <= $Q + 65536 and d['secs'] < 7))"
 	r=$($FLOW pull ::1 $L1 1)
 	check_eq "$mode: stop: a new connection gets nothing" 0 "$(py "$r" "print(d['total'])")"
 	check "$mode: stop: quota_80, quota_95, quota_100 and quota_stop events, rule in the environment" \
@@ -63,7 +63,7 @@ EOT
 	check "$mode: stop: the cycle reset resumes the rule (quota_resume)" wait_for 5 has_event quota_resume qstop
 	r=$($FLOW pull 127.0.0.1 $L1 3)
 	check "$mode: stop: served again after the reset, up to the new cycle's quota ($(py "$r" "print(d['total'])"))" \
-	    py "$r" "sys.exit(not ($Q <= d["total"] <= $Q + 65536))"
+	    py "$r" "sys.exit(not ($Q <= d['total'] <= $Q + 65536))"
 	# throttle: billing = out; past 2M the rule runs at 8mbit (1 MB/s)
 	$FLOW pull 127.0.0.1 $L2 2 > /dev/null
 	check "$mode: throttle: quota_throttle event" wait_for 5 has_event quota_throttle qthr
