@@ -777,23 +777,19 @@ out:
 int
 bundle_reload_relay(char *msg, size_t size)
 {
-	char *txt, cmd[PATH_MAX], path[64];
+	char cmd[PATH_MAX], path[64];
 	long pid;
 	int fd;
 	ssize_t n;
 
 	msg[0] = '\0';
-	if (!(txt = file_read(path_get(PATH_PIDFILE), NULL)))
-		return 0;
-	if (parse_long(str_trim(txt), 2, 4194304, &pid) < 0) {
+	if (path_relay_pid_read(&pid) < 0) {
 		snprintf(msg, size, "%s does not hold a process id; the relay was not reloaded",
 		    path_get(PATH_PIDFILE));
-		free(txt);
 		return -1;
 	}
-	free(txt);
-	if (kill((pid_t)pid, 0) < 0)
-		return 0;   /* a stale pidfile: nothing runs */
+	if (!pid || kill((pid_t)pid, 0) < 0)
+		return 0;   /* no pidfile, or a stale one: nothing runs */
 	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return 0;

@@ -1,5 +1,6 @@
 #include "paths.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,15 +78,27 @@ path_rooted(const char *abs, char *buf, unsigned size)
 }
 
 int
-path_relay_pid(void)
+path_relay_pid_read(long *pid)
 {
 	char *s = file_read(path_get(PATH_PIDFILE), NULL);
-	long v = 0;
+	int rc = 0;
 
+	*pid = 0;
 	if (!s)
 		return 0;
-	if (parse_long(str_trim(s), 2, 1L << 30, &v) < 0)
-		v = 0;
+	if (parse_long(str_trim(s), 2, 4194304, pid) < 0) {   /* the kernel's PID_MAX_LIMIT */
+		*pid = 0;
+		errno = EINVAL;
+		rc = -1;
+	}
 	free(s);
-	return (int)v;
+	return rc;
+}
+
+int
+path_relay_pid(void)
+{
+	long pid;
+
+	return path_relay_pid_read(&pid) < 0 ? 0 : (int)pid;
 }

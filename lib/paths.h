@@ -36,6 +36,9 @@ const char *path_rooted(const char *abs, char *buf, unsigned size);
 /* The process id written in the relay's pidfile, 0 when there is none or it
  * does not hold a number (the process may be gone: check with kill(pid, 0)). */
 int path_relay_pid(void);
+/* The same telling the two apart: 0 and *pid (0: no pidfile), or -1 with errno
+ * EINVAL when the pidfile is there but holds no process id (2..4194304). */
+int path_relay_pid_read(long *pid);
 /* Forget cached paths (tests, or after XWPF_ROOT changes). */
 void paths_reset(void);
 

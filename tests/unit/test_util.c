@@ -1,7 +1,53 @@
-/* Small parsers everything leans on: numbers, durations, sizes, addresses. */
+/* Small parsers everything leans on: numbers, durations, sizes, addresses, the pidfile. */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "t.h"
 #include "addr.h"
+#include "paths.h"
 #include "util.h"
+
+/* path_relay_pid_read and path_relay_pid on a pidfile holding text (NULL: none) */
+static int
+pidfile(const char *text, long *pid)
+{
+	unlink(path_get(PATH_PIDFILE));
+	if (text && file_write_atomic(path_get(PATH_PIDFILE), text, strlen(text), 0644) < 0)
+		return -2;
+	errno = 0;
+	return path_relay_pid_read(pid);
+}
+
+static void
+test_pidfile(void)
+{
+	char dir[] = "/tmp/xwpf-unit-pid.XXXXXX", sub[64];
+	long pid = -1;
+
+	if (!mkdtemp(dir)) {
+		CHECK(0, "a temporary root for the pidfile");
+		return;
+	}
+	setenv("XWPF_ROOT", dir, 1);
+	paths_reset();
+	snprintf(sub, sizeof(sub), "%s/run", dir);
+	mkdir(sub, 0755);
+	mkdir(path_get(PATH_RUN_DIR), 0755);
+	CHECK(pidfile(NULL, &pid) == 0 && pid == 0 && path_relay_pid() == 0, "no pidfile: pid 0, no error");
+	CHECK(pidfile("1234\n", &pid) == 0 && pid == 1234 && path_relay_pid() == 1234, "pidfile with a pid");
+	CHECK(pidfile("abc\n", &pid) == -1 && errno == EINVAL && pid == 0 && path_relay_pid() == 0,
+	    "pidfile without a number: -1 EINVAL, and path_relay_pid 0");
+	CHECK(pidfile("1", &pid) == -1 && pidfile("4194305", &pid) == -1 && pidfile("4194304", &pid) == 0,
+	    "pids outside 2..4194304 are no pids");
+	unlink(path_get(PATH_PIDFILE));
+	rmdir(path_get(PATH_RUN_DIR));
+	rmdir(sub);
+	rmdir(dir);
+	unsetenv("XWPF_ROOT");
+	paths_reset();
+}
 
 int
 main(void)
@@ -43,5 +89,6 @@ main(void)
 	    "interface names");
 	CHECK(addr_family_of("::ffff:1.2.3.4") == 6 && addr_family_of("1.2.3.4") == 4 &&
 	    addr_family_of("x") == 0, "address families");
+	test_pidfile();
 	return T_DONE();
 }
