@@ -141,5 +141,51 @@ netns_add() {
 	echo "$ns"
 }
 
+# ---- the rule store ----
+T_STORE=$XWPF_ROOT/etc/xwpf/xwpf.conf
+# store_key NAME KEY: the value of KEY in [rule NAME] of the store (every line of it)
+store_key() {
+	awk -v s="[rule $1]" -v k="$2" '/^\[/ { on = ($0 == s); next }
+		on { split($0, a, "="); kk = a[1]; gsub(/ /, "", kk); if (kk == k) { v = substr($0, index($0, "=") + 1); sub(/^ +/, "", v); print v } }' "$T_STORE"
+}
+
+# ---- TCP echo on loopback (socat) ----
+# tcp_echo VAR: an echo server on 127.0.0.1, its port in VAR; 1 when it did not start
+tcp_echo() {
+	local port
+	port=$(free_port)
+	spawn socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" EXEC:cat
+	printf -v "$1" %s "$port"
+	wait_port 127.0.0.1 "$port"
+}
+# echo_via PORT: a line through 127.0.0.1:PORT comes back
+echo_via() {
+	[ "$(printf 'through-the-relay\n' | timeout 5 socat -t 2 - "TCP:127.0.0.1:$1" 2>/dev/null)" = through-the-relay ]
+}
+
+# ---- programs under a pseudo-terminal (tests/tools/pty_drive.py) ----
+T_PTY_DRIVE=$(cd "$(dirname "${BASH_SOURCE[0]}")/tools" && pwd)/pty_drive.py
+T_PTY_TIMEOUT=15
+[ -n "${XWPF_SANITIZED:-}" ] && T_PTY_TIMEOUT=40
+# pty_run NAME [ENV=VAL...] -- CMD... < STEPS: CMD under a pty, driven by the
+# expect/send/eof/intr/exit steps on stdin; 0 when every step passed. The
+# session is kept in $T_DIR/NAME.pty, its stderr shown when a step failed.
+pty_run() {
+	local name=$1 rc envs=()
+	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do envs+=("$1"); shift; done
+	shift
+	env "${envs[@]}" python3 "$T_PTY_DRIVE" --timeout "$T_PTY_TIMEOUT" --log "$T_DIR/$name.pty" -- "$@" 2> "$T_DIR/$name.err"
+	rc=$?
+	[ $rc -eq 0 ] || { echo "--- $name:"; cat "$T_DIR/$name.err"; }
+	return $rc
+}
+# menu_drive NAME [ENV=VAL...] < STEPS: `xwpf menu` under a pty
+menu_drive() {
+	local name=$1
+	shift
+	pty_run "$name" "$@" -- "$XWPF" menu
+}
+
 # finish: exit status for the runner
 finish() { exit $(( T_FAILED > 0 )); }

@@ -10,11 +10,8 @@
 need python3 sh
 
 INSTALL=$(cd "$(dirname "$0")/../.." && pwd)/install.sh
-DRIVE=$(cd "$(dirname "$0")/../tools" && pwd)/pty_drive.py
 SHIM=$T_DIR/shim
 mkdir -p "$SHIM"
-TMO=15
-[ -n "${XWPF_SANITIZED:-}" ] && TMO=40
 
 fake_uname() {
 	printf '#!/bin/sh\nif [ "$1" = -m ]; then echo %s; else exec /bin/uname "$@"; fi\n' "$1" > "$SHIM/uname"
@@ -160,8 +157,7 @@ check "no service manager: the foreground command" grep -q "/usr/local/bin/xwpf 
 check "no service manager: no unit written" test ! -e "$R/etc/systemd" -a ! -e "$R/etc/init.d"
 
 # ---- uninstall from the menu: a "no" goes back, a "yes" removes everything
-check "the menu's uninstall: no, then yes" env XWPF_ROOT="$R" python3 "$DRIVE" --timeout "$TMO" --log "$T_DIR/menu.pty" \
-    -- "$R/usr/local/bin/pf" <<EOF
+check "the menu's uninstall: no, then yes" pty_run menu XWPF_ROOT="$R" -- "$R/usr/local/bin/pf" <<EOF
 expect Choose:
 send 10
 expect Uninstall xwpf\?

@@ -7,39 +7,14 @@
 . "$(dirname "$0")/../lib.sh"
 need python3 socat
 
-DRIVE=$(cd "$(dirname "$0")/../tools" && pwd)/pty_drive.py
-STORE=$XWPF_ROOT/etc/xwpf/xwpf.conf
-TMO=15
-[ -n "${XWPF_SANITIZED:-}" ] && TMO=40
-
-# drive NAME [ENV=VAL...] < STEPS: the menu under a pty; 0 when every step passed
-drive() {
-	local name=$1
-	shift
-	env "$@" python3 "$DRIVE" --timeout "$TMO" --log "$T_DIR/$name.pty" -- "$XWPF" menu 2> "$T_DIR/$name.err"
-	local rc=$?
-	[ $rc -eq 0 ] || { echo "--- $name:"; cat "$T_DIR/$name.err"; }
-	return $rc
-}
-# key NAME KEY: the value of KEY in [rule NAME] (every line of it)
-key() {
-	awk -v s="[rule $1]" -v k="$2" '/^\[/ { on = ($0 == s); next }
-		on { split($0, a, "="); kk = a[1]; gsub(/ /, "", kk); if (kk == k) { v = substr($0, index($0, "=") + 1); sub(/^ +/, "", v); print v } }' "$STORE"
-}
-echo_via() {   # echo_via PORT: a line through 127.0.0.1:PORT comes back
-	[ "$(printf 'through-the-relay\n' | timeout 5 socat -t 2 - "TCP:127.0.0.1:$1" 2>/dev/null)" = through-the-relay ]
-}
-
-EP=$(free_port); spawn socat "TCP-LISTEN:$EP,bind=127.0.0.1,reuseaddr,fork" EXEC:cat
-EP2=$(free_port); spawn socat "TCP-LISTEN:$EP2,bind=127.0.0.1,reuseaddr,fork" EXEC:cat
-wait_port 127.0.0.1 "$EP" && wait_port 127.0.0.1 "$EP2" || fail "echo servers did not start"
+tcp_echo EP && tcp_echo EP2 || fail "echo servers did not start"
 
 "$XWPF" rule add plain1 --listen "127.0.0.1:$(free_port)" --remote "127.0.0.1:$EP" >/dev/null || fail "rule add"
 
 # 1. enable/disable and delete with comma lists
 "$XWPF" rule add x1 --listen "127.0.0.1:$(free_port)" --remote 127.0.0.1:9 >/dev/null
 "$XWPF" rule add x2 --listen "127.0.0.1:$(free_port)" --remote 127.0.0.1:9 >/dev/null
-check "switch two rules off by name" drive toggle <<EOF
+check "switch two rules off by name" menu_drive toggle <<EOF
 expect Choose:
 send 1
 expect Choose:
@@ -52,8 +27,8 @@ expect Choose:
 send 0
 exit 0
 EOF
-check_eq "x1 and x2 are off" "no no" "$(key x1 enabled) $(key x2 enabled)"
-check "delete two rules with a comma list, after a wrong one" drive delete <<EOF
+check_eq "x1 and x2 are off" "no no" "$(store_key x1 enabled) $(store_key x2 enabled)"
+check "delete two rules with a comma list, after a wrong one" menu_drive delete <<EOF
 expect Choose:
 send 1
 expect Choose:
@@ -70,11 +45,11 @@ expect Choose:
 send 0
 exit 0
 EOF
-check "x1 and x2 are gone" sh -c "! grep -q '^\[rule x[12]\]' '$STORE'"
-check "plain1 stays" grep -q '^\[rule plain1\]' "$STORE"
+check "x1 and x2 are gone" sh -c "! grep -q '^\[rule x[12]\]' '$T_STORE'"
+check "plain1 stays" grep -q '^\[rule plain1\]' "$T_STORE"
 
 # edit (changes gathered, then one write), PROXY and MPTCP of a rule
-check "edit a rule, set its PROXY and MPTCP modes" drive edit <<EOF
+check "edit a rule, set its PROXY and MPTCP modes" menu_drive edit <<EOF
 expect Choose:
 send 1
 expect Choose:
@@ -118,15 +93,15 @@ expect Choose:
 send 0
 exit 0
 EOF
-check_eq "edit: note" "edited note" "$(key plain1 note)"
-check_eq "edit: protocol" "tcp+udp" "$(key plain1 protocol)"
-check_eq "PROXY mode" "send-v2" "$(key plain1 proxy)"
-check_eq "MPTCP mode" "both" "$(key plain1 mptcp)"
+check_eq "edit: note" "edited note" "$(store_key plain1 note)"
+check_eq "edit: protocol" "tcp+udp" "$(store_key plain1 protocol)"
+check_eq "PROXY mode" "send-v2" "$(store_key plain1 proxy)"
+check_eq "MPTCP mode" "both" "$(store_key plain1 mptcp)"
 check "the store still validates" "$XWPF" rule check
 
 # 2. an exit with a self-signed certificate: what to paste on the relay side
 TP=$(free_port)
-check "tls exit: the settings to match and the fingerprint note" drive tls_exit <<EOF
+check "tls exit: the settings to match and the fingerprint note" menu_drive tls_exit <<EOF
 expect Choose:
 send 2
 expect Role
@@ -157,13 +132,13 @@ expect Choose:
 send 0
 exit 0
 EOF
-check_eq "tls exit: listen_transport" "tls;servername=www.bing.com" "$(key exit-tls listen_transport)"
+check_eq "tls exit: listen_transport" "tls;servername=www.bing.com" "$(store_key exit-tls listen_transport)"
 
 # a relay to a self-signed exit: the fingerprint pasted (colon form) becomes a pin
 PP=$(free_port)
 PIN_HEX=$(printf '%064x' 0 | sed 's/0/a/g; s/^aaaa/12ab/')
 PIN_COLON=$(printf '%s' "$PIN_HEX" | tr a-f A-F | sed 's/../&:/g; s/:$//')
-check "tls relay side: a bad fingerprint re-prompts, a pasted one is pinned" drive tls_relay <<EOF
+check "tls relay side: a bad fingerprint re-prompts, a pasted one is pinned" menu_drive tls_relay <<EOF
 expect Choose:
 send 2
 expect Role
@@ -202,11 +177,11 @@ expect Choose:
 send 0
 exit 0
 EOF
-check_eq "tls relay side: the pin in the store" "tls;sni=www.bing.com;pin=sha256:$PIN_HEX" "$(key relay-pin remote_transport)"
+check_eq "tls relay side: the pin in the store" "tls;sni=www.bing.com;pin=sha256:$PIN_HEX" "$(store_key relay-pin remote_transport)"
 
 # export and import through the menu; import asks its own question on the same terminal
 if "$XWPF" --list | grep -qx export && "$XWPF" --list | grep -qx import; then
-	check "export from the menu" drive export <<EOF
+	check "export from the menu" menu_drive export <<EOF
 expect Choose:
 send 9
 expect Choose
@@ -219,7 +194,7 @@ exit 0
 EOF
 	check "the archive is written" test -s "$T_DIR/setup.tar.gz"
 	"$XWPF" rule del relay-pin > /dev/null
-	check "import from the menu: a wrong path re-prompts, the import's own question is answered" drive import <<EOF
+	check "import from the menu: a wrong path re-prompts, the import's own question is answered" menu_drive import <<EOF
 expect Choose:
 send 9
 expect Choose
@@ -234,7 +209,7 @@ expect Choose:
 send 0
 exit 0
 EOF
-	check "the deleted rule is back" grep -q '^\[rule relay-pin\]' "$STORE"
+	check "the deleted rule is back" grep -q '^\[rule relay-pin\]' "$T_STORE"
 else
 	skip "export/import not in this build"
 fi
@@ -242,7 +217,7 @@ fi
 # the link test server runs under the menu; Ctrl-C stops it and the menu carries on
 if "$XWPF" --list | grep -qx linktest; then
 	LT=$(free_port)
-	check "link test server: Ctrl-C stops it, not the menu" drive linktest <<EOF
+	check "link test server: Ctrl-C stops it, not the menu" menu_drive linktest <<EOF
 expect Choose:
 send 7
 expect Choose
@@ -267,7 +242,7 @@ fi
 
 # no service manager (a --root store): start the relay in the background, read its log, stop it
 if "$XWPF" --list | grep -qx relay; then
-	check "start, logs, stop without a service manager" drive service <<EOF
+	check "start, logs, stop without a service manager" menu_drive service <<EOF
 expect Choose:
 send 3
 expect foreground: xwpf --root .* relay
@@ -306,9 +281,9 @@ else
 fi
 
 # 3. end of input and Ctrl-C in the middle of a wizard: nothing written
-cp "$STORE" "$T_DIR/store.before"
+cp "$T_STORE" "$T_DIR/store.before"
 NP=$(free_port)
-check "end of input at the last question leaves the menu" drive eof <<EOF
+check "end of input at the last question leaves the menu" menu_drive eof <<EOF
 expect Choose:
 send 2
 expect Role
@@ -338,8 +313,8 @@ eof
 expect End of input
 exit 0
 EOF
-check "after end of input the store is byte-identical" cmp -s "$STORE" "$T_DIR/store.before"
-check "Ctrl-C in a wizard leaves with 130" drive intr <<EOF
+check "after end of input the store is byte-identical" cmp -s "$T_STORE" "$T_DIR/store.before"
+check "Ctrl-C in a wizard leaves with 130" menu_drive intr <<EOF
 expect Choose:
 send 2
 expect Role
@@ -351,11 +326,11 @@ intr
 expect Interrupted: nothing half-written
 exit 130
 EOF
-check "after Ctrl-C the store is byte-identical" cmp -s "$STORE" "$T_DIR/store.before"
+check "after Ctrl-C the store is byte-identical" cmp -s "$T_STORE" "$T_DIR/store.before"
 check "no backup or temporary file left beside the store" sh -c "! ls -a '$XWPF_ROOT/etc/xwpf' | grep -E 'tmp|~'"
 
 # 4. Chinese, and plain text when not on a terminal
-check "LANG=zh_CN.UTF-8: the menu speaks Chinese" drive zh LANG=zh_CN.UTF-8 <<EOF
+check "LANG=zh_CN.UTF-8: the menu speaks Chinese" menu_drive zh LANG=zh_CN.UTF-8 <<EOF
 expect 规则：
 expect 转发规则
 expect 请选择

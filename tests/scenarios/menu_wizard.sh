@@ -9,32 +9,7 @@
 . "$(dirname "$0")/../lib.sh"
 need python3 socat
 
-DRIVE=$(cd "$(dirname "$0")/../tools" && pwd)/pty_drive.py
-STORE=$XWPF_ROOT/etc/xwpf/xwpf.conf
-TMO=15
-[ -n "${XWPF_SANITIZED:-}" ] && TMO=40
-
-# drive NAME [ENV=VAL...] < STEPS: the menu under a pty; 0 when every step passed
-drive() {
-	local name=$1
-	shift
-	env "$@" python3 "$DRIVE" --timeout "$TMO" --log "$T_DIR/$name.pty" -- "$XWPF" menu 2> "$T_DIR/$name.err"
-	local rc=$?
-	[ $rc -eq 0 ] || { echo "--- $name:"; cat "$T_DIR/$name.err"; }
-	return $rc
-}
-# key NAME KEY: the value of KEY in [rule NAME] (every line of it)
-key() {
-	awk -v s="[rule $1]" -v k="$2" '/^\[/ { on = ($0 == s); next }
-		on { split($0, a, "="); kk = a[1]; gsub(/ /, "", kk); if (kk == k) { v = substr($0, index($0, "=") + 1); sub(/^ +/, "", v); print v } }' "$STORE"
-}
-echo_via() {   # echo_via PORT: a line through 127.0.0.1:PORT comes back
-	[ "$(printf 'through-the-relay\n' | timeout 5 socat -t 2 - "TCP:127.0.0.1:$1" 2>/dev/null)" = through-the-relay ]
-}
-
-EP=$(free_port); spawn socat "TCP-LISTEN:$EP,bind=127.0.0.1,reuseaddr,fork" EXEC:cat
-EP2=$(free_port); spawn socat "TCP-LISTEN:$EP2,bind=127.0.0.1,reuseaddr,fork" EXEC:cat
-wait_port 127.0.0.1 "$EP" && wait_port 127.0.0.1 "$EP2" || fail "echo servers did not start"
+tcp_echo EP && tcp_echo EP2 || fail "echo servers did not start"
 
 have_relay=0
 if "$XWPF" --list | grep -qx relay; then
@@ -45,7 +20,7 @@ fi
 
 # 1. a plain relay rule, with bad input at each kind of prompt
 LP=$(free_port)
-check "add a relay rule, bad inputs re-prompt with the reason" drive add_plain <<EOF
+check "add a relay rule, bad inputs re-prompt with the reason" menu_drive add_plain <<EOF
 expect Choose:
 send 2
 expect Role of this server
@@ -96,16 +71,16 @@ expect Choose:
 send 0
 exit 0
 EOF
-check_eq "the store has the rule's listen port" "$LP" "$(key plain1 listen)"
-check_eq "the store has the rule's target" "127.0.0.1:$EP" "$(key plain1 remote)"
-check_eq "the store has the protocol chosen" "tcp" "$(key plain1 protocol)"
+check_eq "the store has the rule's listen port" "$LP" "$(store_key plain1 listen)"
+check_eq "the store has the rule's target" "127.0.0.1:$EP" "$(store_key plain1 remote)"
+check_eq "the store has the protocol chosen" "tcp" "$(store_key plain1 protocol)"
 check "the store still validates" "$XWPF" rule check
 check "colours on a terminal" grep -q $'\033\\[' "$T_DIR/add_plain.pty"
 if [ $have_relay = 1 ]; then
 	check "the running relay forwards the new rule (the menu reloaded it)" wait_for 5 echo_via "$LP"
 	if "$XWPF" --list | grep -qx status; then
 		sleep 1.5   # the relay rewrites its stats every second
-		check "the status block shows the relay running and the rule's traffic" drive traffic <<EOF2
+		check "the status block shows the relay running and the rule's traffic" menu_drive traffic <<EOF2
 expect relay: running \(pid [0-9]+\)
 expect plain1 \[::\]:$LP -> 127.0.0.1:$EP
 expect ↑[0-9.]+ [KMG]?i?B ↓[0-9.]+ [KMG]?i?B
@@ -120,7 +95,7 @@ fi
 
 # 2. a ws tunnel: relay side first (its exit is not up yet: a warning, not a dead end), then the exit side
 RP=$(free_port); XP=$(free_port)
-check "add a relay rule with a ws transport" drive add_ws <<EOF
+check "add a relay rule with a ws transport" menu_drive add_ws <<EOF
 expect Choose:
 send 2
 expect Role
@@ -190,10 +165,10 @@ expect Choose:
 send 0
 exit 0
 EOF
-check_eq "relay side: remote_transport in the store" "ws;host=www.bing.com;path=/tun" "$(key relay-ws remote_transport)"
-check_eq "relay side: listen address" "127.0.0.1:$RP" "$(key relay-ws listen)"
-check_eq "exit side: listen_transport in the store" "ws;host=www.bing.com;path=/tun" "$(key exit-ws listen_transport)"
-check_eq "exit side: role" "exit" "$(key exit-ws role)"
+check_eq "relay side: remote_transport in the store" "ws;host=www.bing.com;path=/tun" "$(store_key relay-ws remote_transport)"
+check_eq "relay side: listen address" "127.0.0.1:$RP" "$(store_key relay-ws listen)"
+check_eq "exit side: listen_transport in the store" "ws;host=www.bing.com;path=/tun" "$(store_key exit-ws listen_transport)"
+check_eq "exit side: role" "exit" "$(store_key exit-ws role)"
 if [ $have_relay = 0 ]; then
 	skip "relay not in this build: the ws tunnel is not checked"
 elif grep -q "not in this relay yet" "$T_DIR/relay.log"; then
@@ -206,8 +181,8 @@ fi
 BUSY=$(free_port)
 spawn socat "TCP-LISTEN:$BUSY,bind=127.0.0.1,reuseaddr,fork" EXEC:cat
 wait_port 127.0.0.1 "$BUSY"
-cp "$STORE" "$T_DIR/store.before"
-check "a busy port names its owner and re-prompts" drive busy <<EOF
+cp "$T_STORE" "$T_DIR/store.before"
+check "a busy port names its owner and re-prompts" menu_drive busy <<EOF
 expect Choose:
 send 2
 expect Role
@@ -221,10 +196,10 @@ expect Choose:
 send 0
 exit 0
 EOF
-check "backing out changed nothing" cmp -s "$STORE" "$T_DIR/store.before"
+check "backing out changed nothing" cmp -s "$T_STORE" "$T_DIR/store.before"
 
 # 4. the port of a rule offers its balancing group; weights show their shares
-check "a rule's port offers to join its balancing group" drive join <<EOF
+check "a rule's port offers to join its balancing group" menu_drive join <<EOF
 expect Choose:
 send 2
 expect Role
@@ -248,8 +223,8 @@ send 0
 exit 0
 EOF
 check_eq "the group has both targets" "127.0.0.1:$EP
-127.0.0.1:$EP2 weight=2" "$(key plain1 remote)"
-check "weights: a wrong count re-prompts, the shares are previewed" drive weights <<EOF
+127.0.0.1:$EP2 weight=2" "$(store_key plain1 remote)"
+check "weights: a wrong count re-prompts, the shares are previewed" menu_drive weights <<EOF
 expect Choose:
 send 1
 expect Choose:
@@ -275,7 +250,7 @@ send 0
 exit 0
 EOF
 check_eq "weights written to the store" "127.0.0.1:$EP weight=3
-127.0.0.1:$EP2" "$(key plain1 remote)"
+127.0.0.1:$EP2" "$(store_key plain1 remote)"
 if [ $have_relay = 1 ]; then
 	check "the group still forwards after the change" wait_for 5 echo_via "$LP"
 fi
