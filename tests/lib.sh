@@ -141,6 +141,51 @@ netns_add() {
 	echo "$ns"
 }
 
+# mptcp_ns TAG DEV=ADDR/LEN...: run this scenario again inside a namespace of
+# its own (one `ip netns exec` for the whole body: one per command costs
+# seconds on a loaded machine), with a veth pair va <-> vb, the addresses
+# given (IPv6 ones without DAD) and both ends up. Outside, it waits for that
+# run and exits (skips when the kernel has no MPTCP path manager); inside, it
+# returns with the namespace's name in $NS.
+mptcp_ns() {
+	local tag=$1 a
+	shift
+	if [ -n "${MPTCP_TEST_NS:-}" ]; then
+		NS=$MPTCP_TEST_NS
+		return 0
+	fi
+	NS=$(netns_add "$tag") || { fail "cannot create a network namespace"; finish; }
+	T_NETNS+=("$NS")   # netns_add ran in a subshell: record it here so cleanup removes it
+	ip -n "$NS" link add va type veth peer name vb || { fail "cannot create a veth pair"; finish; }
+	for a in "$@"; do
+		if [[ $a == *:* ]]; then
+			ip -n "$NS" addr add "${a#*=}" dev "${a%%=*}" nodad
+		else
+			ip -n "$NS" addr add "${a#*=}" dev "${a%%=*}"
+		fi
+	done
+	ip -n "$NS" link set va up
+	ip -n "$NS" link set vb up
+	if ! ip netns exec "$NS" ip mptcp limits show >/dev/null 2>&1; then
+		skip "this kernel has no MPTCP path manager"
+		finish
+	fi
+	spawn env MPTCP_TEST_NS="$NS" ip netns exec "$NS" bash "$0"
+	wait $! || T_FAILED=1
+	finish
+}
+
+# run_ok NAME CMD...: a check that CMD exits 0 (its words are shown when it
+# does not); what it printed is left in $out
+run_ok() {
+	local name=$1 rc
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	check_eq "$name: exit 0" 0 "$rc"
+	[ "$rc" = 0 ] || printf '#   %s\n' "$out"
+}
+
 # ---- the rule store ----
 T_STORE=$XWPF_ROOT/etc/xwpf/xwpf.conf
 # store_key NAME KEY: the value of KEY in [rule NAME] of the store (every line of it)

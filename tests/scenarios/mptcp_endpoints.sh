@@ -8,29 +8,8 @@
 need ip python3
 need_root
 
-# Setup outside; the body runs inside the namespace in one `ip netns exec`
-# (one per command costs seconds on a loaded machine).
-if [ -z "${MPTCP_TEST_NS:-}" ]; then
-	NS=$(netns_add mpe) || { fail "cannot create a network namespace"; finish; }
-	T_NETNS+=("$NS")   # netns_add ran in a subshell: record it here so cleanup removes it
-	ip -n "$NS" link add va type veth peer name vb || { fail "cannot create a veth pair"; finish; }
-	ip -n "$NS" addr add 10.77.0.1/24 dev va
-	ip -n "$NS" addr add 10.77.0.2/24 dev vb
-	ip -n "$NS" addr add 10.77.0.3/24 dev vb
-	ip -n "$NS" addr add fd77::1/64 dev va nodad
-	ip -n "$NS" link set va up
-	ip -n "$NS" link set vb up
-	if ! ip netns exec "$NS" ip mptcp limits show >/dev/null 2>&1; then
-		skip "this kernel has no MPTCP path manager"
-		finish
-	fi
-	spawn env MPTCP_TEST_NS="$NS" ip netns exec "$NS" bash "$0"
-	wait $! || T_FAILED=1
-	finish
-fi
-NS=$MPTCP_TEST_NS
+mptcp_ns mpe va=10.77.0.1/24 vb=10.77.0.2/24 vb=10.77.0.3/24 va=fd77::1/64
 
-STORE=$XWPF_ROOT/etc/xwpf/xwpf.conf
 xm() { "$XWPF" mptcp "$@"; }
 ipm() { ip "$@"; }
 
@@ -57,16 +36,7 @@ kernel_ep() {
 kernel_count() { ipm mptcp endpoint show | grep -c .; }
 # the kernel's endpoints without the ids it chose, sorted
 kernel_noid() { ipm mptcp endpoint show | sed 's/ id [0-9]*//; s/ *$//' | sort; }
-store_endpoints() { [ -f "$STORE" ] && sed -n 's/^endpoint *= *//p' "$STORE" | sort; true; }
-# run_ok NAME ARGS...: xm ARGS exits 0 (its words go to the log otherwise); output in $out
-run_ok() {
-	local name=$1 rc
-	shift
-	out=$(xm "$@" 2>&1)
-	rc=$?
-	check_eq "$name: exit 0" 0 "$rc"
-	[ "$rc" = 0 ] || printf '#   %s\n' "$out"
-}
+store_endpoints() { [ -f "$T_STORE" ] && sed -n 's/^endpoint *= *//p' "$T_STORE" | sort; true; }
 sorted_flags() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort | paste -sd, -; }
 
 # ---- every flag combination, with and without dev / id / port ----
@@ -98,7 +68,7 @@ for c in "${combos[@]}"; do
 	args+=("${w[@]}")
 	[ "$id" != auto ] && args+=(id "$id")
 	[ "$port" != 0 ] && args+=(port "$port")
-	run_ok "add ${args[*]}" endpoint add "${args[@]}"
+	run_ok "add ${args[*]}" xm endpoint add "${args[@]}"
 	got=$(kernel_ep "$addr")
 	kid=$(sed -n 's/^id=\([0-9]*\) .*/\1/p' <<<"$got")
 	[ "$id" = auto ] && want_id=$kid || want_id=$id
@@ -115,7 +85,7 @@ for c in "${combos[@]}"; do
 	check_eq "add ${args[*]}: saved in the store" "$want_store" "$(store_endpoints)"
 	# delete by id and by address in turn
 	if [ $((i % 2)) = 0 ]; then what=$want_id; else what=$addr; fi
-	run_ok "del $what" endpoint del "$what"
+	run_ok "del $what" xm endpoint del "$what"
 	check_eq "del $what: gone from the kernel" none "$(kernel_ep "$addr")"
 	check_eq "del $what: gone from the store" "" "$(store_endpoints)"
 done
@@ -130,11 +100,11 @@ check_eq "three endpoints in the store" 3 "$(store_endpoints | wc -l)"
 check "endpoint list --json parses" bash -c "$XWPF mptcp endpoint list --json | python3 -c 'import json,sys; assert len(json.load(sys.stdin)) == 3'"
 
 # ---- limits ----
-run_ok "limits set" limits set subflows 5 add_addr_accepted 3
+run_ok "limits set" xm limits set subflows 5 add_addr_accepted 3
 check_eq "limits set matches ip mptcp limits show" "add_addr_accepted 3 subflows 5" "$(ipm mptcp limits show | sed 's/ *$//')"
 check_eq "limits saved in the store" "subflows = 5,add_addr_accepted = 3" \
-	"$(grep -E '^(subflows|add_addr_accepted) *=' "$STORE" | paste -sd, -)"
-run_ok "limits set subflows 0" limits set subflows 0
+	"$(grep -E '^(subflows|add_addr_accepted) *=' "$T_STORE" | paste -sd, -)"
+run_ok "limits set subflows 0" xm limits set subflows 0
 check_eq "one limit changes, the other stays" "add_addr_accepted 3 subflows 0" "$(ipm mptcp limits show | sed 's/ *$//')"
 check_eq "limits show = ip mptcp limits show" "$(ipm mptcp limits show | sed 's/ *$//')" "$(xm limits show)"
 
@@ -142,8 +112,8 @@ check_eq "limits show = ip mptcp limits show" "$(ipm mptcp limits show | sed 's/
 snapshot() {
 	ipm mptcp endpoint show
 	ipm mptcp limits show
-	if [ -f "$STORE" ]; then sha256sum < "$STORE"; else echo "no store"; fi
-	[ -f "$STORE.bak" ] && sha256sum < "$STORE.bak"
+	if [ -f "$T_STORE" ]; then sha256sum < "$T_STORE"; else echo "no store"; fi
+	[ -f "$T_STORE.bak" ] && sha256sum < "$T_STORE.bak"
 	true
 }
 # refused NAME EXIT WORDS -- ARGS...: exit status, a message with WORDS, nothing changed
@@ -188,7 +158,7 @@ if command -v setpriv >/dev/null; then
 fi
 
 # ---- flush ----
-run_ok "flush" endpoint flush
+run_ok "flush" xm endpoint flush
 check_eq "flush: the kernel has no endpoint" 0 "$(kernel_count)"
 check_eq "flush: the store has no endpoint" "" "$(store_endpoints)"
 
@@ -201,13 +171,13 @@ want_eps=$(kernel_noid)
 ipm mptcp endpoint flush
 ipm mptcp limits set subflows 0 add_addr_accepted 0
 ipm mptcp endpoint add 10.77.0.1 dev va signal   # a differing endpoint for the same address: replaced
-run_ok "apply" apply
+run_ok "apply" xm apply
 got_eps=$(kernel_noid)
 check_eq "apply: the kernel holds the store's endpoints again" "$want_eps" "$got_eps"
 check "apply: the saved id is kept" grep -qx "10.77.0.2 id 40 signal backup dev vb" <(ipm mptcp endpoint show | sed "s/ *$//")
 check_eq "apply: limits back" "add_addr_accepted 2 subflows 4" "$(ipm mptcp limits show | sed 's/ *$//')"
 before=$(snapshot)
-run_ok "apply again" apply
+run_ok "apply again" xm apply
 case $out in *"already in place"*) ok "apply again: says already in place" ;; *) fail "apply again: '$out'" ;; esac
 check_eq "apply again: changes nothing" "$before" "$(snapshot)"
 

@@ -8,47 +8,19 @@
 need ip python3 ss
 need_root
 
-# Setup outside; the body runs inside the namespace in one `ip netns exec`
-# (one per command costs seconds on a loaded machine).
-if [ -z "${MPTCP_TEST_NS:-}" ]; then
-	NS=$(netns_add mps) || { fail "cannot create a network namespace"; finish; }
-	T_NETNS+=("$NS")   # netns_add ran in a subshell: record it here so cleanup removes it
-	ip -n "$NS" link add va type veth peer name vb || { fail "cannot create a veth pair"; finish; }
-	ip -n "$NS" addr add 10.78.0.1/24 dev va
-	ip -n "$NS" addr add 10.78.0.2/24 dev vb
-	ip -n "$NS" addr add fd78::1/64 dev va nodad
-	ip -n "$NS" link set va up
-	ip -n "$NS" link set vb up
-	if ! ip netns exec "$NS" ip mptcp limits show >/dev/null 2>&1; then
-		skip "this kernel has no MPTCP path manager"
-		finish
-	fi
-	spawn env MPTCP_TEST_NS="$NS" ip netns exec "$NS" bash "$0"
-	wait $! || T_FAILED=1
-	finish
-fi
-NS=$MPTCP_TEST_NS
+mptcp_ns mps va=10.78.0.1/24 vb=10.78.0.2/24 va=fd78::1/64
 
-STORE=$XWPF_ROOT/etc/xwpf/xwpf.conf
 SYSCTL_FILE=$XWPF_ROOT/etc/sysctl.d/90-xwpf-mptcp.conf
 xm() { "$XWPF" mptcp "$@"; }
 ipm() { ip "$@"; }
 sc() { sysctl -n "$1"; }
-run_ok() {
-	local name=$1 rc
-	shift
-	out=$(xm "$@" 2>&1)
-	rc=$?
-	check_eq "$name: exit 0" 0 "$rc"
-	[ "$rc" = 0 ] || printf '#   %s\n' "$out"
-}
 
 check "--help answers" bash -c "'$XWPF' mptcp --help | grep -q 'endpoint add ADDR'"
 
 # ---- enable ----
 sysctl -qw net.mptcp.enabled=0 net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1
 ipm mptcp limits set subflows 0 add_addr_accepted 0
-run_ok "enable" enable
+run_ok "enable" xm enable
 check_eq "enable: net.mptcp.enabled now 1" 1 "$(sc net.mptcp.enabled)"
 [ -e "/proc/sys/net/mptcp/pm_type" ] && check_eq "enable: pm_type now 0" 0 "$(sc net.mptcp.pm_type)"
 check_eq "enable: rp_filter all now 2" 2 "$(sc net.ipv4.conf.all.rp_filter)"
@@ -61,12 +33,12 @@ done
 [ -e "/proc/sys/net/mptcp/pm_type" ] && check "enable: sysctl file has pm_type 0" grep -qx "net.mptcp.pm_type = 0" "$SYSCTL_FILE"
 check "enable: sysctl file is sysctl syntax" sysctl -q -p "$SYSCTL_FILE"
 check_eq "enable: store [mptcp] holds enabled and limits" "enabled = yes,subflows = 8,add_addr_accepted = 8" \
-	"$(grep -E '^(enabled|subflows|add_addr_accepted) *=' "$STORE" | paste -sd, -)"
+	"$(grep -E '^(enabled|subflows|add_addr_accepted) *=' "$T_STORE" | paste -sd, -)"
 
 # ---- endpoints and connections ----
-run_ok "add a subflow endpoint" endpoint add 10.78.0.1 dev va subflow
-run_ok "add a signal endpoint" endpoint add 10.78.0.2 dev vb signal backup id 12
-run_ok "add an IPv6 endpoint" endpoint add fd78::1 subflow fullmesh
+run_ok "add a subflow endpoint" xm endpoint add 10.78.0.1 dev va subflow
+run_ok "add a signal endpoint" xm endpoint add 10.78.0.2 dev vb signal backup id 12
+run_ok "add an IPv6 endpoint" xm endpoint add fd78::1 subflow fullmesh
 
 PORT=7400
 READY=$T_DIR/ready
@@ -180,10 +152,10 @@ case $out in *"10.78.0.2 id 12 signal backup dev vb"*) ok "status (text) lists e
 	*) fail "status (text) endpoints: '$out'" ;; esac
 
 # ---- disable ----
-run_ok "disable" disable
+run_ok "disable" xm disable
 check_eq "disable: net.mptcp.enabled now 0" 0 "$(sc net.mptcp.enabled)"
 check "disable: sysctl file says 0" grep -qx "net.mptcp.enabled = 0" "$SYSCTL_FILE"
-check "disable: store says enabled = no" grep -qx "enabled = no" "$STORE"
+check "disable: store says enabled = no" grep -qx "enabled = no" "$T_STORE"
 check "disable: status --json says disabled" bash -c \
 	"$XWPF mptcp status --json | python3 -c 'import json,sys; s=json.load(sys.stdin); assert s[\"enabled\"] is False and s[\"persisted\"][\"state\"] == \"disabled\"'"
 # a port endpoint needs an MPTCP listener, which a disabled MPTCP cannot make: explained in words
