@@ -4,6 +4,7 @@
 set -u
 : "${XWPF:?XWPF must point at the binary under test}"
 T_NAME=$(basename "${BASH_SOURCE[1]:-$0}" .sh)
+T_TESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 T_DIR=$(mktemp -d "/tmp/xwpf-test-$T_NAME.XXXXXX")
 export XWPF_ROOT=$T_DIR/root
 mkdir -p "$XWPF_ROOT"
@@ -186,12 +187,35 @@ run_ok() {
 	[ "$rc" = 0 ] || printf '#   %s\n' "$out"
 }
 
+# ---- health checks (health_*.sh) ----
+# Debian's python3 directly: a version-manager shim on PATH is one more moving part
+T_PY=python3
+[ -x /usr/bin/python3 ] && T_PY=/usr/bin/python3
+T_HEALTH=$XWPF_ROOT/var/lib/xwpf/health
+T_HEALTH_SRV=$T_TESTS/scenarios/health_srv.py
+# health_srv PORT MODE [HOST]: a backend from health_srv.py (MODE: accept, id,
+# full, pong, silent, wrong, closer, trickle, greet) on HOST (127.0.0.1), its
+# PID in $SRV_PID; a failed check and 1 when it is not ready within 10 s
+health_srv() {
+	local host=${3:-127.0.0.1} ready="$T_DIR/ready.$1.$2.$RANDOM"
+	spawn "$T_PY" "$T_HEALTH_SRV" "$1" "$2" "$host" "$ready"
+	SRV_PID=$!
+	wait_for 10 test -e "$ready" || { fail "backend $2 on $host:$1 did not start"; return 1; }
+}
+# health_field RULE BACKEND N: field N of the backend's line in the health
+# state under the current $XWPF_ROOT (3 state, 4 fails, 5 oks, 6 last check,
+# 7 last change, 8 reason)
+health_field() {
+	awk -v r="$1" -v b="$2" -v n="$3" '$1 == r && $2 == b { print $n }' "$XWPF_ROOT/var/lib/xwpf/health" 2> /dev/null
+}
+
 # ---- the rule store ----
 T_STORE=$XWPF_ROOT/etc/xwpf/xwpf.conf
-# store_key NAME KEY: the value of KEY in [rule NAME] of the store (every line of it)
+# store_key NAME KEY: the value of KEY in [rule NAME] of the store under the
+# current $XWPF_ROOT (every line of it)
 store_key() {
 	awk -v s="[rule $1]" -v k="$2" '/^\[/ { on = ($0 == s); next }
-		on { split($0, a, "="); kk = a[1]; gsub(/ /, "", kk); if (kk == k) { v = substr($0, index($0, "=") + 1); sub(/^ +/, "", v); print v } }' "$T_STORE"
+		on { split($0, a, "="); kk = a[1]; gsub(/ /, "", kk); if (kk == k) { v = substr($0, index($0, "=") + 1); sub(/^ +/, "", v); print v } }' "$XWPF_ROOT/etc/xwpf/xwpf.conf"
 }
 
 # ---- TCP echo on loopback (socat) ----
@@ -209,7 +233,7 @@ echo_via() {
 }
 
 # ---- programs under a pseudo-terminal (tests/tools/pty_drive.py) ----
-T_PTY_DRIVE=$(cd "$(dirname "${BASH_SOURCE[0]}")/tools" && pwd)/pty_drive.py
+T_PTY_DRIVE=$T_TESTS/tools/pty_drive.py
 T_PTY_TIMEOUT=15
 [ -n "${XWPF_SANITIZED:-}" ] && T_PTY_TIMEOUT=40
 # pty_run NAME [ENV=VAL...] -- CMD... < STEPS: CMD under a pty, driven by the

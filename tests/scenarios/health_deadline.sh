@@ -4,23 +4,13 @@
 # timeout: 60
 . "$(dirname "$0")/../lib.sh"
 need python3
-# Debian's python3 directly: a version-manager shim on PATH is one more moving part
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-here=$(cd "$(dirname "$0")" && pwd)
 slack=600   # process start on a busy machine
 [ -n "${XWPF_SANITIZED:-}" ] && slack=1200   # sanitized binaries start slower
 
-srv() {   # PORT MODE [HOST]
-	local ready="$T_DIR/ready.$1.$2"
-	spawn "$PY" "$here/health_srv.py" "$1" "$2" "${3:-127.0.0.1}" "$ready"
-	wait_for 10 test -e "$ready" || fail "backend $2 on $1 did not start"
-}
-field() { awk -v r="$1" -v b="$2" -v n="$3" '$1 == r && $2 == b { print $n }' "$XWPF_ROOT/var/lib/xwpf/health"; }
 
 # --- loopback: two listeners whose accept queue is full drop our SYNs
 f1=$(free_port); f2=$(free_port); g1=$(free_port); g2=$(free_port); r=$(free_port)
-srv "$f1" full; srv "$f2" full; srv "$g1" accept; srv "$g2" accept
+health_srv "$f1" full; health_srv "$f2" full; health_srv "$g1" accept; health_srv "$g2" accept
 "$XWPF" rule add d1 --listen "127.0.0.1:$(free_port)" --remote "127.0.0.1:$f1" --remote "127.0.0.1:$g1" \
 	--remote "127.0.0.1:$f2" --remote "127.0.0.1:$g2" --remote "127.0.0.1:$r" --failover yes \
 	--health_fail 1 > /dev/null || fail "rule add d1"
@@ -31,17 +21,17 @@ end=$(date +%s%3N)
 echo "# loopback round: $((end - start)) ms"
 for p in "$f1" "$f2"; do
 	check_eq "full backlog on $p: down, connect-timeout" "down connect-timeout" \
-		"$(field d1 "127.0.0.1:$p" 3) $(field d1 "127.0.0.1:$p" 8)"
-	t=$(( $(field d1 "127.0.0.1:$p" 6) - start ))
+		"$(health_field d1 "127.0.0.1:$p" 3) $(health_field d1 "127.0.0.1:$p" 8)"
+	t=$(( $(health_field d1 "127.0.0.1:$p" 6) - start ))
 	check "full backlog on $p ends by its deadline (${t} ms)" test "$t" -ge 950 -a "$t" -le $((1000 + slack))
 done
 for p in "$g1" "$g2"; do
-	t=$(( $(field d1 "127.0.0.1:$p" 6) - start ))
-	check_eq "live backend $p: up" "up ok" "$(field d1 "127.0.0.1:$p" 3) $(field d1 "127.0.0.1:$p" 8)"
-	t_dead=$(( $(field d1 "127.0.0.1:$f1" 6) - start ))
+	t=$(( $(health_field d1 "127.0.0.1:$p" 6) - start ))
+	check_eq "live backend $p: up" "up ok" "$(health_field d1 "127.0.0.1:$p" 3) $(health_field d1 "127.0.0.1:$p" 8)"
+	t_dead=$(( $(health_field d1 "127.0.0.1:$f1" 6) - start ))
 	check "live backend $p checked on time, not after the dead ones (${t} ms)" test $((t_dead - t)) -ge 500
 done
-check_eq "closed port: refused" "down refused" "$(field d1 "127.0.0.1:$r" 3) $(field d1 "127.0.0.1:$r" 8)"
+check_eq "closed port: refused" "down refused" "$(health_field d1 "127.0.0.1:$r" 3) $(health_field d1 "127.0.0.1:$r" 8)"
 check "two dead backends cost one deadline, not two ($((end - start)) ms)" test $((end - start)) -le $((1000 + slack))
 
 # --- many backends: more than run at once (HC_INFLIGHT 256), all get a result
@@ -78,7 +68,7 @@ ip -n "$ns" neigh add 10.77.0.9 lladdr 02:00:00:00:00:99 dev xh0 nud permanent
 export XWPF_ROOT=$T_DIR/rootns
 mkdir -p "$XWPF_ROOT"
 g=$(free_port)
-spawn_ns "$ns" "$PY" "$here/health_srv.py" "$g" accept 10.77.0.1 "$T_DIR/ready.ns"
+spawn_ns "$ns" "$T_PY" "$T_HEALTH_SRV" "$g" accept 10.77.0.1 "$T_DIR/ready.ns"
 wait_for 10 test -e "$T_DIR/ready.ns" || fail "backend in the namespace did not start"
 "$XWPF" rule add b1 --listen "127.0.0.1:$(free_port)" --remote "10.77.0.9:80" --remote "10.77.0.1:$g" \
 	--remote "10.77.0.9:443" --failover yes --health_fail 1 > /dev/null || fail "rule add b1"
@@ -88,13 +78,13 @@ check_eq "in the namespace: --once exits 0" 0 $?
 end=$(date +%s%3N)
 echo "# namespace round: $((end - start)) ms"
 for b in 10.77.0.9:80 10.77.0.9:443; do
-	t=$(( $(field b1 "$b" 6) - start ))
-	check_eq "blackhole $b: down, connect-timeout" "down connect-timeout" "$(field b1 "$b" 3) $(field b1 "$b" 8)"
+	t=$(( $(health_field b1 "$b" 6) - start ))
+	check_eq "blackhole $b: down, connect-timeout" "down connect-timeout" "$(health_field b1 "$b" 3) $(health_field b1 "$b" 8)"
 	check "blackhole $b ends by its deadline (${t} ms)" test "$t" -ge 1450 -a "$t" -le $((1500 + slack))
 done
-t=$(( $(field b1 "10.77.0.1:$g" 6) - start ))
-check_eq "the live backend beside the blackhole: up" up "$(field b1 "10.77.0.1:$g" 3)"
-t_dead=$(( $(field b1 10.77.0.9:80 6) - start ))
+t=$(( $(health_field b1 "10.77.0.1:$g" 6) - start ))
+check_eq "the live backend beside the blackhole: up" up "$(health_field b1 "10.77.0.1:$g" 3)"
+t_dead=$(( $(health_field b1 10.77.0.9:80 6) - start ))
 check "and checked on time, not after the blackholes (${t} ms)" test $((t_dead - t)) -ge 1000
 check "the log names the deadline" grep -q "10.77.0.9:80 is down: connect timed out: no answer within 1500ms" "$T_DIR/log3"
 finish

@@ -4,26 +4,15 @@
 # timeout: 60
 . "$(dirname "$0")/../lib.sh"
 need python3
-# Debian's python3 directly: a version-manager shim on PATH is one more moving part
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-here=$(cd "$(dirname "$0")" && pwd)
-STATE=$XWPF_ROOT/var/lib/xwpf/health
 LOG=$T_DIR/health.log
 slack=600   # process start on a busy machine
 [ -n "${XWPF_SANITIZED:-}" ] && slack=1200   # sanitized binaries start slower
 
-srv() {
-	local port=$1 mode=$2 ready="$T_DIR/ready.$1"
-	spawn "$PY" "$here/health_srv.py" "$port" "$mode" 127.0.0.1 "$ready"
-	wait_for 10 test -e "$ready" || fail "backend $mode on $port did not start"
-}
-field() { awk -v r="$1" -v b="$2" -v n="$3" '$1 == r && $2 == b { print $n }' "$STATE"; }
 
 declare -A P
 for m in pong silent wrong closer trickle greet; do
 	P[$m]=$(free_port)
-	srv "${P[$m]}" "$m"
+	health_srv "${P[$m]}" "$m"
 done
 B() { echo "127.0.0.1:${P[$1]}"; }
 
@@ -40,21 +29,21 @@ end=$(date +%s%3N)
 check_eq "--once exits 0" 0 $rc
 echo "# round took $((end - start)) ms (deadline 1000 ms)"
 
-check_eq "PING\\r\\n answered +PONG\\r\\n: up" "up ok" "$(field e1 "$(B pong)" 3) $(field e1 "$(B pong)" 8)"
+check_eq "PING\\r\\n answered +PONG\\r\\n: up" "up ok" "$(health_field e1 "$(B pong)" 3) $(health_field e1 "$(B pong)" 8)"
 check_eq "accepts but never answers: down, read-timeout" "down read-timeout" \
-	"$(field e1 "$(B silent)" 3) $(field e1 "$(B silent)" 8)"
-check_eq "answers something else: down, mismatch" "down mismatch" "$(field e1 "$(B wrong)" 3) $(field e1 "$(B wrong)" 8)"
-check_eq "closes without answering: down, closed" "down closed" "$(field e1 "$(B closer)" 3) $(field e1 "$(B closer)" 8)"
+	"$(health_field e1 "$(B silent)" 3) $(health_field e1 "$(B silent)" 8)"
+check_eq "answers something else: down, mismatch" "down mismatch" "$(health_field e1 "$(B wrong)" 3) $(health_field e1 "$(B wrong)" 8)"
+check_eq "closes without answering: down, closed" "down closed" "$(health_field e1 "$(B closer)" 3) $(health_field e1 "$(B closer)" 8)"
 check_eq "trickles a partial reply: down, read-timeout" "down read-timeout" \
-	"$(field e1 "$(B trickle)" 3) $(field e1 "$(B trickle)" 8)"
-check_eq "expect only: the greeting matches" "up ok" "$(field e2 "$(B greet)" 3) $(field e2 "$(B greet)" 8)"
-check_eq "expect only: no greeting in time" "down read-timeout" "$(field e2 "$(B wrong)" 3) $(field e2 "$(B wrong)" 8)"
+	"$(health_field e1 "$(B trickle)" 3) $(health_field e1 "$(B trickle)" 8)"
+check_eq "expect only: the greeting matches" "up ok" "$(health_field e2 "$(B greet)" 3) $(health_field e2 "$(B greet)" 8)"
+check_eq "expect only: no greeting in time" "down read-timeout" "$(health_field e2 "$(B wrong)" 3) $(health_field e2 "$(B wrong)" 8)"
 
 # deadlines: the slow ones end by start + 1000 ms, the fast ones did not wait for them
-t_trickle=$(( $(field e1 "$(B trickle)" 6) - start ))
-t_silent=$(( $(field e1 "$(B silent)" 6) - start ))
-t_pong=$(( $(field e1 "$(B pong)" 6) - start ))
-t_wrong=$(( $(field e1 "$(B wrong)" 6) - start ))
+t_trickle=$(( $(health_field e1 "$(B trickle)" 6) - start ))
+t_silent=$(( $(health_field e1 "$(B silent)" 6) - start ))
+t_pong=$(( $(health_field e1 "$(B pong)" 6) - start ))
+t_wrong=$(( $(health_field e1 "$(B wrong)" 6) - start ))
 echo "# finished after: pong ${t_pong} ms, wrong ${t_wrong} ms, silent ${t_silent} ms, trickle ${t_trickle} ms"
 check "a trickling backend cannot stretch its check past the deadline (${t_trickle} ms)" \
 	test "$t_trickle" -ge 950 -a "$t_trickle" -le $((1000 + slack))

@@ -4,22 +4,13 @@
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
 need python3
-# Debian's python3 directly: a version-manager shim on PATH is one more moving part
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-here=$(cd "$(dirname "$0")" && pwd)
 "$XWPF" --list | grep -qx relay || { skip "no relay applet yet"; exit 0; }
 
-srv() {   # PORT: answers its own port number; PID in SRV_PORT
-	local ready="$T_DIR/ready.$1.$RANDOM"
-	spawn "$PY" "$here/health_srv.py" "$1" id 127.0.0.1 "$ready"
-	printf -v "SRV_$1" '%s' "$!"
-	wait_for 10 test -e "$ready" || fail "backend on $1 did not start"
-}
+srv() { health_srv "$1" id; printf -v "SRV_$1" '%s' "$SRV_PID"; }   # PORT: answers its own port number; PID in SRV_PORT
 # clients PORT N [SOURCES]: N sequential connections; prints "port count" lines and "fail N";
 # with SOURCES, connection i comes from 127.1.(i/250).(i%250+1), SOURCES distinct addresses
 clients() {
-	"$PY" - "$@" <<'PY'
+	"$T_PY" - "$@" <<'PY'
 import collections, os, signal, socket, sys, time
 port, n = int(sys.argv[1]), int(sys.argv[2])
 kill_at, kill_pid = int(os.environ.get("KILL_AT", "-1")), int(os.environ.get("KILL_PID", "0"))

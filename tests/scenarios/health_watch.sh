@@ -4,23 +4,12 @@
 # timeout: 60
 . "$(dirname "$0")/../lib.sh"
 need python3
-# Debian's python3 directly: a version-manager shim on PATH is one more moving part
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-here=$(cd "$(dirname "$0")" && pwd)
-STATE=$XWPF_ROOT/var/lib/xwpf/health
 LOG=$T_DIR/watch.log
 
-srv() {   # NAME PORT: an accepting backend, PID in SRV_NAME
-	local ready="$T_DIR/ready.$1.$RANDOM"
-	spawn "$PY" "$here/health_srv.py" "$2" accept 127.0.0.1 "$ready"
-	printf -v "SRV_$1" '%s' "$!"
-	wait_for 10 test -e "$ready" || fail "backend $1 did not start"
-}
-field() { awk -v r="$1" -v b="$2" -v n="$3" '$1 == r && $2 == b { print $n }' "$STATE" 2> /dev/null; }
-is() { [ "$(field w1 "$1" 3)" = "$2" ]; }
-known() { [ -n "$(field "$1" "$2" 3)" ]; }
-checked_after() { local t; t=$(field w1 "$B1" 6); [ -n "$t" ] && [ "$t" -gt "$1" ]; }
+srv() { health_srv "$2" accept; printf -v "SRV_$1" '%s' "$SRV_PID"; }   # NAME PORT: PID in SRV_NAME
+is() { [ "$(health_field w1 "$1" 3)" = "$2" ]; }
+known() { [ -n "$(health_field "$1" "$2" 3)" ]; }
+checked_after() { local t; t=$(health_field w1 "$B1" 6); [ -n "$t" ] && [ "$t" -gt "$1" ]; }
 
 p1=$(free_port); p2=$(free_port)
 srv a "$p1"; srv b "$p2"
@@ -33,11 +22,11 @@ W=$!
 check "the watcher writes the state" wait_for 5 is "$B2" up
 kill "$SRV_b"; wait "$SRV_b" 2> /dev/null
 check "a killed backend is marked down" wait_for 5 is "$B2" down
-down_at=$(field w1 "$B2" 7)
-check_eq "the other stays up" up "$(field w1 "$B1" 3)"
+down_at=$(health_field w1 "$B2" 7)
+check_eq "the other stays up" up "$(health_field w1 "$B1" 3)"
 srv b "$p2"
 check "it comes back after its thresholds and the cooldown" wait_for 8 is "$B2" up
-up_at=$(field w1 "$B2" 7)
+up_at=$(health_field w1 "$B2" 7)
 echo "# down for $((up_at - down_at)) ms (cooldown 1000 ms)"
 check "not before the cooldown ($((up_at - down_at)) ms)" test $((up_at - down_at)) -ge 1000
 check_eq "down logged once" 1 "$(grep -c "backend $B2 is down" "$LOG")"
@@ -62,7 +51,7 @@ spawn "$XWPF" health --watch --interval 60s 2>> "$LOG"
 W=$!
 check "a new watcher checks at once" wait_for 5 checked_after "$up_at"
 sleep 0.3
-last=$(field w1 "$B1" 6)
+last=$(health_field w1 "$B1" 6)
 kill -HUP "$W"
 check "SIGHUP: checked at once" wait_for 3 checked_after "$last"
 
@@ -73,7 +62,7 @@ kill -HUP "$W"; sleep 0.5; kill -HUP "$W"; sleep 0.5
 check_eq "a broken store is reported once, not every round" 1 "$(grep -c 'the store is invalid' "$LOG")"
 check "still running on a broken store" kill -0 "$W"
 cp "$T_DIR/conf.good" "$XWPF_ROOT/etc/xwpf/xwpf.conf"
-last=$(field w1 "$B1" 6)
+last=$(health_field w1 "$B1" 6)
 kill -HUP "$W"
 check "fixed: checks resume" wait_for 3 checked_after "$last"
 check "and the log says so" grep -q "the store is valid again" "$LOG"
