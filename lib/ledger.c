@@ -261,10 +261,13 @@ ledger_load(const char *path, struct ledger *lg, char *err)
 		snprintf(err, ERRLEN, "cannot read %s: %s", path, strerror(errno));
 		return -1;
 	}
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (line = text; line; line = save) {   /* strtok_r would skip empty lines: wrong line numbers */
 		char *w, *wsave = NULL;
 		struct ledger_rule *r = NULL;
 
+		save = strchr(line, '\n');
+		if (save)
+			*save++ = '\0';
 		lineno++;
 		if (line[0] == '#' || !*line)
 			continue;
