@@ -14,6 +14,8 @@
 
 #define CONN_BUF (32 * 1024)
 #define CONN_BUF_POOL 16
+#define CONN_FREE_POOL 256       /* freed struct conn kept per worker: no malloc per connection */
+#define KA_DELAY_MS 1000         /* keepalive is set on the outbound socket once it lived this long */
 #define CONN_REPLAY (1u << 26)   /* run-queue replay: not a readiness edge */
 #define FLOW_ROUNDS 16
 #define ACCEPT_BATCH 64
@@ -96,6 +98,31 @@ buf_put(struct rt_worker *w, char *p)
 	b->next = w->bufs;
 	w->bufs = b;
 	w->nbufs_pool++;
+}
+
+static struct conn *
+conn_get(struct rt_worker *w)
+{
+	struct conn *c = w->cfree;
+
+	if (!c)
+		return calloc(1, sizeof(*c));
+	w->cfree = c->next;
+	w->ncfree--;
+	memset(c, 0, sizeof(*c));
+	return c;
+}
+
+static void
+conn_put(struct rt_worker *w, struct conn *c)
+{
+	if (w->ncfree >= CONN_FREE_POOL) {
+		free(c);
+		return;
+	}
+	c->next = w->cfree;
+	w->cfree = c;
+	w->ncfree++;
 }
 
 /* ---- helpers ---- */
@@ -238,7 +265,7 @@ conn_after_batch(struct ev_loop *l, void *arg)
 	while ((c = w->zombies) != NULL) {
 		w->zombies = c->next;
 		rt_rule_unref(c->rule);
-		free(c);
+		conn_put(w, c);
 	}
 }
 
@@ -302,6 +329,16 @@ flow_out(struct conn *c, struct half *src)
 	ssize_t n;
 
 	(void)c;
+	/* Nagle holds back a small segment only while earlier bytes are unacked:
+	 * the first write goes out at once either way, so TCP_NODELAY is set
+	 * just before the second (a request/response connection never pays). */
+	if (dst->fl & H_LAZYND) {
+		if (dst->fl & H_WROTE) {
+			(void)net_set_nodelay(dst->fd);
+			dst->fl &= ~(unsigned)H_LAZYND;
+		} else
+			dst->fl |= H_WROTE;
+	}
 	if (src->len > src->off) {
 		size_t want = src->len - src->off;
 		n = dst->codec ? dst->codec->send(dst, src->buf + src->off, want) :
@@ -450,9 +487,15 @@ flow(struct conn *c, struct half *src)
 			n = flow_in(c, src, &want, quota_room(c, src));
 		if (n > 0) {
 			/* a short read emptied the socket: the next byte brings a new edge
-			 * (nginx's rule), unless the FIN is already signalled */
-			if (want && (size_t)n < want && !(src->fl & H_RDHUP))
-				src->fl &= ~(unsigned)H_CANRD;
+			 * (nginx's rule), unless the FIN is already signalled; a clean FIN
+			 * came after every byte, so then the short read reached it (TCP
+			 * recv copies all that is queued): end of stream, no read of 0 */
+			if (want && (size_t)n < want) {
+				if (src->fl & H_FIN)
+					src->fl |= H_RDEOF;
+				else if (!(src->fl & H_RDHUP))
+					src->fl &= ~(unsigned)H_CANRD;
+			}
 			continue;
 		}
 		if (n == 0) {
@@ -509,16 +552,32 @@ idle_ms(const struct conn *c)
 	return c->rule->idle_ms;
 }
 
+/* The pump's timer: the idle deadline, or the moment to set keepalive. */
+static void
+arm_pump_timer(struct conn *c)
+{
+	struct ev_loop *l = c->w->loop;
+	int64_t t = -1;
+
+	if (idle_ms(c) > 0)
+		t = c->last_act + idle_ms(c);
+	if (c->ka_pending && (t < 0 || c->ka_at < t))
+		t = c->ka_at;
+	if (t >= 0)
+		ev_timer_set(l, &c->tm, t);
+	else
+		ev_timer_del(l, &c->tm);
+}
+
 static void
 arm_idle(struct conn *c)
 {
 	struct ev_loop *l = c->w->loop;
 
 	c->last_act = ev_now(l);
-	if (idle_ms(c) > 0)
-		ev_timer_set(l, &c->tm, c->last_act + idle_ms(c));
-	else
-		ev_timer_del(l, &c->tm);
+	if (c->ka_pending)
+		c->ka_at = c->last_act + (c->rule->so.ka_idle_ms < KA_DELAY_MS ? c->rule->so.ka_idle_ms : KA_DELAY_MS);
+	arm_pump_timer(c);
 }
 
 static void
@@ -622,6 +681,9 @@ try_connect(struct conn *c)
 		o.iface = r->r->interface;
 		o.mptcp = !c->dgram && (r->r->mptcp & MPTCP_SEND) != 0;
 		o.so = &r->so;
+		/* plain rules: options when they matter (flow_out, conn_timer);
+		 * transports write through their codecs, so set them now */
+		o.lazy_opts = !r->hooks && !c->dgram;
 		fd = net_connect(&o, &refused, err);
 		if (refused && !__atomic_exchange_n(&mptcp_refused_logged, 1, __ATOMIC_RELAXED))
 			log_warn("the kernel refuses MPTCP sockets (net.mptcp.enabled=0 or no MPTCP support): using TCP");
@@ -646,7 +708,8 @@ try_connect(struct conn *c)
 			continue;
 		}
 		c->srv.fd = fd;
-		c->srv.fl = 0;
+		c->srv.fl = o.lazy_opts && r->so.nodelay ? H_LAZYND : 0;
+		c->ka_pending = o.lazy_opts && r->so.ka_idle_ms > 0;
 		if (ev_io_add(l, &c->srv.io, fd, HALF_EVENTS, half_cb, &c->srv) < 0) {
 			conn_close(c, "epoll");
 			return;
@@ -675,6 +738,8 @@ half_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 	(void)l;
 	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		h->fl |= H_RDHUP;   /* read to the end: short reads prove nothing now */
+	if ((events & EPOLLRDHUP) && !(events & EPOLLERR))
+		h->fl |= H_FIN;
 	if (h->codec && h->codec->ready && c->st == CS_PUMP)
 		h->codec->ready(h, events);
 	else {
@@ -736,12 +801,17 @@ conn_timer(struct ev_loop *l, struct ev_timer *t)
 		connect_failed(c, ETIMEDOUT);
 		break;
 	case CS_PUMP:
-		if (idle_ms(c) <= 0)
-			break;
-		if (ev_now(l) - c->last_act >= idle_ms(c))
+		/* keepalive probes count idle time from the last segment received,
+		 * so setting it a moment late changes nothing a peer could see */
+		if (c->ka_pending && ev_now(l) >= c->ka_at) {
+			c->ka_pending = 0;
+			(void)net_set_keepalive(c->srv.fd, &c->rule->so);
+		}
+		if (idle_ms(c) > 0 && ev_now(l) - c->last_act >= idle_ms(c)) {
 			conn_close(c, c->dgram ? "udp timeout" : "idle timeout");
-		else
-			ev_timer_set(l, t, c->last_act + idle_ms(c));
+			break;
+		}
+		arm_pump_timer(c);
 		break;
 	case CS_CLOSED:
 		break;
@@ -790,7 +860,7 @@ start(struct rt_lsn *ls, int fd, const struct sockaddr_storage *peer)
 			return;
 		}
 	}
-	c = calloc(1, sizeof(*c));
+	c = conn_get(w);
 	if (!c) {
 		if (r->lim.admit)
 			lim_leave(&r->lim, &r->st->lim, (const struct sockaddr *)&p);
@@ -926,9 +996,15 @@ conn_worker_free(struct rt_worker *w)
 {
 	struct conn_pipe *p;
 	struct buf_link *b;
+	struct conn *c;
 
 	conn_worker_close_all(w);
 	conn_after_batch(w->loop, w);
+	while ((c = w->cfree) != NULL) {
+		w->cfree = c->next;
+		free(c);
+	}
+	w->ncfree = 0;
 	while ((p = w->pipes) != NULL) {
 		w->pipes = p->next;
 		close(p->rfd);

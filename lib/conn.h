@@ -44,6 +44,9 @@ enum {
 	H_WRFLUSH = 16,  /* a codec still flushing before its end of stream */
 	H_RDHUP = 32,    /* the peer's FIN (or an error) was signalled: read to the end */
 	H_BULK = 64,     /* a read filled the copy buffer: splice from now on */
+	H_LAZYND = 128,  /* TCP_NODELAY still to set, before the second write */
+	H_WROTE = 256,   /* a write toward this half was made */
+	H_FIN = 512,     /* EPOLLRDHUP without an error: every byte before the FIN is queued */
 };
 
 struct half;
@@ -116,6 +119,8 @@ struct conn {
 	int64_t last_act;
 	struct ev_timer tm;
 	unsigned nosplice : 1, zombie : 1;
+	unsigned ka_pending : 1;    /* keepalive still to set on srv, at ka_at */
+	int64_t ka_at;
 	unsigned dgram : 1;         /* the remote is a UDP socket (datagrams framed in a tunnel) */
 	unsigned fam6 : 1;          /* the client is IPv6 (the ledger's split) */
 	unsigned admitted : 1;      /* counted by lim_admit: lim_leave at close */

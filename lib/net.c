@@ -109,27 +109,41 @@ net_addr_str(const struct sockaddr_storage *ss, char *buf, unsigned size)
 }
 
 int
-net_set_sockopts(int fd, const struct net_sockopts *so)
+net_set_nodelay(int fd)
+{
+	int one = 1;
+
+	return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+int
+net_set_keepalive(int fd, const struct net_sockopts *so)
 {
 	int one = 1, v;
 
+	if (!so || so->ka_idle_ms <= 0)
+		return 0;
+	if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) < 0)
+		return -1;
+	v = (int)((so->ka_idle_ms + 999) / 1000);
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, sizeof(v));
+	v = (int)((so->ka_intvl_ms + 999) / 1000);
+	if (v > 0)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &v, sizeof(v));
+	v = (int)so->ka_probes;
+	if (v > 0)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &v, sizeof(v));
+	return 0;
+}
+
+int
+net_set_sockopts(int fd, const struct net_sockopts *so)
+{
 	if (!so)
 		return 0;
-	if (so->nodelay && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
+	if (so->nodelay && net_set_nodelay(fd) < 0)
 		return -1;
-	if (so->ka_idle_ms > 0) {
-		if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) < 0)
-			return -1;
-		v = (int)((so->ka_idle_ms + 999) / 1000);
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, sizeof(v));
-		v = (int)((so->ka_intvl_ms + 999) / 1000);
-		if (v > 0)
-			(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &v, sizeof(v));
-		v = (int)so->ka_probes;
-		if (v > 0)
-			(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &v, sizeof(v));
-	}
-	return 0;
+	return net_set_keepalive(fd, so);
 }
 
 static int
@@ -266,7 +280,7 @@ net_connect(const struct net_out_spec *s, int *mptcp_refused, char *err)
 			goto fail;
 		}
 	}
-	if (s->type == SOCK_STREAM && net_set_sockopts(fd, s->so) < 0) {
+	if (s->type == SOCK_STREAM && !s->lazy_opts && net_set_sockopts(fd, s->so) < 0) {
 		snprintf(err, ERRLEN, "socket options: %s", strerror(errno));
 		goto fail;
 	}

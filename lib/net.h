@@ -56,6 +56,11 @@ struct net_out_spec {
 	const char *iface;                 /* egress NIC or "" */
 	int mptcp;
 	const struct net_sockopts *so;
+	/* 1: leave so's options to the caller, who sets them when they start to
+	 * matter (net_set_nodelay before the second write, net_set_keepalive
+	 * once the connection has lived a moment): a short connection then
+	 * costs no setsockopt at all. The socket is left with Nagle on. */
+	int lazy_opts;
 };
 /* Non-blocking socket connecting (stream: EINPROGRESS is success) or connected
  * (datagram) to dst. -1 with err (errno kept). *mptcp_refused is set when MPTCP
@@ -65,6 +70,10 @@ int net_connect(const struct net_out_spec *s, int *mptcp_refused, char *err);
 int net_connect_result(int fd);
 
 int net_set_sockopts(int fd, const struct net_sockopts *so);
+/* The two halves of it: TCP_NODELAY alone; SO_KEEPALIVE and its timings
+ * (nothing when so->ka_idle_ms is 0). 0 / -1 errno. */
+int net_set_nodelay(int fd);
+int net_set_keepalive(int fd, const struct net_sockopts *so);
 /* Raise RLIMIT_NOFILE soft to hard; returns the new soft limit or -1. */
 long net_raise_nofile(void);
 

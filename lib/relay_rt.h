@@ -184,6 +184,8 @@ struct rt_worker {
 	int npipes_pool, npipes_used;
 	void *bufs;              /* pool of copy buffers (conn.c) */
 	int nbufs_pool;
+	void *cfree;             /* freed struct conn kept for reuse (conn.c) */
+	int ncfree;
 	void *udpw;              /* UDP batch buffers (udp.c) */
 	int started;             /* thread running */
 	int64_t last_emfile_log;
