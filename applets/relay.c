@@ -471,8 +471,9 @@ reload(struct mainctx *m)
 		flush_ledger(m);   /* new and changed rules learn their quota state now */
 		m->metrics_want = g.metrics_listen;   /* applied from a timer: never inside this I/O callback */
 		ev_timer_set(m->loop, &m->mtimer, ev_now(m->loop));
-		log_info("reload done: %zu rules, %zu listeners in %lld ms", rt_nrules(m->rt),
-		    rt_nlisteners(m->rt), (long long)(now_ms() - t0));
+		log_info("reload done: %zu rules, %zu listeners%s in %lld ms", rt_nrules(m->rt),
+		    rt_nlisteners(m->rt), rt_npending(m->rt) ? " (some waiting to bind, see above)" : "",
+		    (long long)(now_ms() - t0));
 	}
 	store_free(&st);
 }
@@ -500,6 +501,7 @@ on_stats(struct ev_loop *l, struct ev_timer *t)
 	check_health(m);
 	acct_limit_events(m->rt, now_ms(), fire, m);
 	event_reap(&m->er, now_ms());
+	rt_retry_binds(m->rt);   /* listeners that could not bind: bounded, each every 5 s */
 	write_stats(m);
 	/* once a second; with thousands of rules, keep the writer under ~5% of a core */
 	ev_timer_set(l, t, ev_now(l) + (m->stats_cost > 50 ? m->stats_cost * 20 : 1000));
@@ -648,9 +650,9 @@ relay_main(int argc, char **argv)
 	event_init(&m.er, 10000);
 	apply_global(&m, &g);
 	flush_ledger(&m);   /* quotas reached before a restart hold from the start */
-	log_info("started: %zu rules, %zu listeners, %ld workers, %ld descriptors allowed, %s, in %lld ms",
-	    rt_nrules(m.rt), rt_nlisteners(m.rt), nw, nofile, rt_conf.nosplice ? "copy mode" : "splice",
-	    (long long)(now_ms() - t0));
+	log_info("started: %zu rules, %zu listeners%s, %ld workers, %ld descriptors allowed, %s, in %lld ms",
+	    rt_nrules(m.rt), rt_nlisteners(m.rt), rt_npending(m.rt) ? " (some waiting to bind, see above)" : "",
+	    nw, nofile, rt_conf.nosplice ? "copy mode" : "splice", (long long)(now_ms() - t0));
 	store_free(&st);   /* emptied by rt_apply: frees nothing */
 	st.rules = NULL;
 	st.nrules = 0;

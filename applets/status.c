@@ -36,7 +36,9 @@ const char status_usage[] =
     "The relay's state (running or not, pid, uptime, workers) and, for every rule of\n"
     "the store, its counters from the running relay: connections active and total,\n"
     "failed connects, bytes up (client to remote) and down, UDP associations, and\n"
-    "per remote connects, failures and the last error.\n"
+    "per remote connects, failures and the last error. A rule whose port could not\n"
+    "be bound (another program holds it) is listed below the table with the reason;\n"
+    "the relay keeps trying it every 5 s.\n"
     "--json prints {\"running\",\"pid\",\"stats_age_s\",\"relay\",\"rules\":[{...,\"stats\"}]}\n"
     "where relay and each rule's stats are the relay's own stats objects (or null).\n"
     "Exit codes: 0 running, 1 not running, 3 the store is invalid.\n"
@@ -84,6 +86,8 @@ jget(const char *line, const char *key)
 		(void)jnum(line, key, &v);
 	return v;
 }
+
+static const char *jstr(const char *line, const char *key, char *buf, size_t size);
 
 /* The rule's line: it starts {"name":"NAME", (names hold no quotes or backslashes). */
 static const char *
@@ -266,6 +270,13 @@ print_text(const struct store *st, int running, pid_t pid, const struct stats_fi
 		}
 		printf("%-16s %-22s %-28s %-7s %9s %8s %10s %10s %9s\n", r->name, l, rem,
 		    store_proto_name(r->protocols), conns, failed, up, down, udp);
+	}
+	for (i = 0; i < st->nrules; i++) {   /* rules not (fully) listening: the relay's reason */
+		const char *line = have ? find_rule(sf, st->rules[i].name) : NULL;
+		char state[1024];
+
+		if (line && jstr(line, "state", state, sizeof(state)) && strcmp(state, "listening") != 0)
+			printf("rule %s: %s\n", st->rules[i].name, state);
 	}
 }
 

@@ -1,12 +1,15 @@
 #include "net.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -305,6 +308,116 @@ net_connect_result(int fd)
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) < 0)
 		return errno;
 	return e;
+}
+
+/* The inode of a socket on port in one /proc/net table: LISTEN (0A) for tcp,
+ * unconnected (07) for udp; host "" matches any local address. 0: none. */
+static unsigned long
+proc_net_inode(const char *file, int udp, const char *host, uint16_t port)
+{
+	FILE *f = fopen(file, "r");
+	char line[512];
+	unsigned long found = 0;
+	struct sockaddr_storage want;
+	socklen_t wl;
+	int any = !host || !*host || net_addr(host, 0, &want, &wl) < 0;
+
+	if (!f)
+		return 0;
+	if (!fgets(line, sizeof(line), f)) {   /* header */
+		fclose(f);
+		return 0;
+	}
+	while (!found && fgets(line, sizeof(line), f)) {
+		char local[40];
+		unsigned lport, st, w[4];
+		unsigned long ino;
+		size_t n;
+
+		if (sscanf(line, " %*d: %39[0-9A-Fa-f]:%x %*s %x %*s %*s %*s %*s %*s %lu", local, &lport, &st, &ino) != 4)
+			continue;
+		if (lport != port || st != (udp ? 0x07u : 0x0Au))
+			continue;
+		n = strlen(local);
+		if (!any && n == 8) {   /* one word in host order, as the kernel prints it */
+			uint32_t a = (uint32_t)strtoul(local, NULL, 16);
+			if (want.ss_family != AF_INET || (a != 0 && a != ((struct sockaddr_in *)&want)->sin_addr.s_addr))
+				continue;
+		} else if (!any && n == 32) {   /* four such words */
+			unsigned char b[16];
+			size_t i;
+
+			for (i = 0; i < 4; i++) {
+				char word[9];
+				memcpy(word, local + i * 8, 8);
+				word[8] = '\0';
+				w[i] = (unsigned)strtoul(word, NULL, 16);
+			}
+			memcpy(b, w, 16);
+			/* [::] (dual stack) holds every address of both families */
+			if (!IN6_IS_ADDR_UNSPECIFIED((struct in6_addr *)(void *)b) && (want.ss_family != AF_INET6 ||
+			    memcmp(b, &((struct sockaddr_in6 *)&want)->sin6_addr, 16) != 0))
+				continue;
+		} else if (!any)
+			continue;
+		found = ino;
+	}
+	fclose(f);
+	return found;
+}
+
+int
+net_port_holder(int type, const char *host, uint16_t port, char *who, size_t size)
+{
+	const char *files[2];
+	char want[64], path[300], link[64], comm[64];
+	unsigned long ino = 0;
+	long budget = NET_HOLDER_MAX_FDS;
+	DIR *proc, *fds;
+	struct dirent *de, *fe;
+	int found = 0, i;
+
+	files[0] = type == SOCK_DGRAM ? "/proc/net/udp" : "/proc/net/tcp";
+	files[1] = type == SOCK_DGRAM ? "/proc/net/udp6" : "/proc/net/tcp6";
+	for (i = 0; i < 2 && !ino; i++)
+		ino = proc_net_inode(files[i], type == SOCK_DGRAM, host, port);
+	if (!ino || !(proc = opendir("/proc")))
+		return 0;
+	snprintf(want, sizeof(want), "socket:[%lu]", ino);
+	while (!found && budget > 0 && (de = readdir(proc)) != NULL) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/fd", de->d_name);
+		if (!(fds = opendir(path)))
+			continue;
+		while (budget-- > 0 && (fe = readdir(fds)) != NULL) {
+			ssize_t n;
+			FILE *f;
+
+			if (fe->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%s/fd/%s", de->d_name, fe->d_name);
+			n = readlink(path, link, sizeof(link) - 1);
+			if (n <= 0)
+				continue;
+			link[n] = '\0';
+			if (strcmp(link, want) != 0)
+				continue;
+			snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+			comm[0] = '\0';
+			if ((f = fopen(path, "r")) != NULL) {
+				if (fgets(comm, sizeof(comm), f))
+					comm[strcspn(comm, "\n")] = '\0';
+				fclose(f);
+			}
+			snprintf(who, size, "%s (pid %s)", *comm ? comm : "?", de->d_name);
+			found = 1;
+			break;
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	return found;
 }
 
 long

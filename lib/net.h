@@ -74,6 +74,14 @@ int net_set_sockopts(int fd, const struct net_sockopts *so);
  * (nothing when so->ka_idle_ms is 0). 0 / -1 errno. */
 int net_set_nodelay(int fd);
 int net_set_keepalive(int fd, const struct net_sockopts *so);
+/* Who holds a listening (stream) or bound (datagram) socket on port, for
+ * host ("" or NULL: any address): "comm (pid N)" in who, 1; 0 when no such
+ * socket is in /proc/net or its owner is not visible (another user, another
+ * container). Reads /proc only, bounded (NET_HOLDER_MAX_FDS links looked at):
+ * for a message, once, never on a hot path. */
+#define NET_HOLDER_MAX_FDS 100000
+int net_port_holder(int type, const char *host, uint16_t port, char *who, size_t size);
+
 /* Raise RLIMIT_NOFILE soft to hard; returns the new soft limit or -1. */
 long net_raise_nofile(void);
 

@@ -48,7 +48,12 @@ struct rt {
 	struct rt_rule **rules;
 	size_t nrules;
 	size_t nlsn;
+	size_t npending;            /* listener groups waiting to bind */
+	rt_bind_failed_cb *bind_cb;
+	void *bind_arg;
 };
+
+#define RT_BIND_RETRY_BATCH 64   /* binds tried per rt_retry_binds() call */
 
 /* ---- the balancer: lib/lb.h when present, else the first usable remote ---- */
 
@@ -153,6 +158,7 @@ rt_rule_unref(struct rt_rule *r)
 	for (i = 0; i < r->ngroups; i++) {
 		free(r->groups[i].key);
 		free(r->groups[i].lsn);
+		free(r->groups[i].why);
 	}
 	free(r->groups);
 	stats_unref(r->st);
@@ -354,9 +360,43 @@ lsn_close_unsent(struct rt_lsn **ls, int nw)
 		}
 }
 
+/* Why g could not bind, for the log and the status: the kernel's reason
+ * and what to do, with the program holding the port when /proc tells. */
+static const char *
+group_addr(const struct rt_rule *r, const struct rt_lgroup *g, char *buf, size_t size)
+{
+	const char *host = r->r->listen.host;
+
+	snprintf(buf, size, strchr(host, ':') ? "[%s]:%u" : "%s:%u", *host ? host : "::", g->port);
+	return buf;
+}
+
+static void
+bind_reason(const struct rt_rule *r, const struct rt_lgroup *g, int e, const char *netmsg, char *out)
+{
+	const char *host = r->r->listen.host;
+	char hp[300], who[128];
+	const char *udp = g->proto == PROTO_UDP ? " (udp)" : "";
+
+	group_addr(r, g, hp, sizeof(hp));
+	if (e == EADDRINUSE && net_port_holder(g->proto == PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM, host, g->port,
+	    who, sizeof(who)))
+		snprintf(out, ERRLEN, "cannot listen on %s%s: %s (held by %s)", hp, udp, strerror(e), who);
+	else if (e == EADDRINUSE)
+		snprintf(out, ERRLEN, "cannot listen on %s%s: %s (another program holds the port)", hp, udp,
+		    strerror(e));
+	else if (e == EADDRNOTAVAIL)
+		snprintf(out, ERRLEN, "cannot listen on %s%s: %s (no interface has that address yet)", hp, udp,
+		    strerror(e));
+	else
+		snprintf(out, ERRLEN, "%s%s", netmsg, udp);
+}
+
 /* only: -1 = one socket per worker (SO_REUSEPORT spreads clients), else the
  * one worker that serves this port (when sockets per worker would not fit
- * in the descriptor limit: ports are then spread over the workers). */
+ * in the descriptor limit: ports are then spread over the workers).
+ * 0 ok; -1 a socket could not be made or bound (err says why, no socket is
+ * left open: the group can wait and be tried again); -2 out of memory. */
 static int
 group_open(struct rt *rt, struct rt_rule *r, struct rt_lgroup *g, int only, char *err)
 {
@@ -364,10 +404,12 @@ group_open(struct rt *rt, struct rt_rule *r, struct rt_lgroup *g, int only, char
 	int i, refused;
 	static int mptcp_listen_logged;
 
-	g->lsn = calloc((size_t)rt->nworkers, sizeof(*g->lsn));
+	g->only = only;
+	if (!g->lsn)
+		g->lsn = calloc((size_t)rt->nworkers, sizeof(*g->lsn));
 	if (!g->lsn) {
 		snprintf(err, ERRLEN, "out of memory");
-		return -1;
+		return -2;
 	}
 	memset(&s, 0, sizeof(s));
 	s.host = r->r->listen.host;
@@ -390,7 +432,7 @@ group_open(struct rt *rt, struct rt_rule *r, struct rt_lgroup *g, int only, char
 
 		if (!ls) {
 			snprintf(err, ERRLEN, "out of memory");
-			return -1;
+			return -2;
 		}
 		ls->fd = -1;
 		ls->io.fd = -1;
@@ -400,7 +442,11 @@ group_open(struct rt *rt, struct rt_rule *r, struct rt_lgroup *g, int only, char
 			log_warn("rule %s: the kernel refuses MPTCP listeners (net.mptcp.enabled=0 or no "
 			    "MPTCP support): accepting plain TCP", r->r->name);
 		if (ls->fd < 0) {
-			snprintf(err, ERRLEN, "rule %s: %s", r->r->name, e2);
+			int e = errno;
+
+			bind_reason(r, g, e, e2, err);
+			lsn_close_unsent(g->lsn, rt->nworkers);
+			errno = e;
 			return -1;
 		}
 		ls->proto = g->proto;
@@ -754,6 +800,108 @@ group_count(const struct rt_lgroup *g, int nw)
 	return c;
 }
 
+/* ---- listeners that could not bind ---- */
+
+static const struct rt_lgroup *
+first_pending(const struct rt_rule *r, size_t *waiting)
+{
+	const struct rt_lgroup *first = NULL;
+	size_t j;
+
+	*waiting = 0;
+	for (j = 0; j < r->ngroups; j++)
+		if (r->groups[j].pending) {
+			(*waiting)++;
+			if (!first)
+				first = &r->groups[j];
+		}
+	return first;
+}
+
+/* The one place where a rule's listener starting to fail is reported: one
+ * log line per rule (at start, on reload), then the hook, which is where
+ * on_event "bind_failed" is to be fired (event_fire, lib/event.h) once the
+ * relay runs events. Retries that fail again stay quiet. */
+static void
+bind_failed(struct rt *rt, struct rt_rule *r, size_t waiting)
+{
+	const struct rt_lgroup *g = first_pending(r, &waiting);
+	char detail[ERRLEN + 64];
+
+	if (!g)
+		return;
+	if (r->ngroups > 1)
+		snprintf(detail, sizeof(detail), "%s (%zu of %zu listeners)", g->why ? g->why : "cannot listen",
+		    waiting, r->ngroups);
+	else
+		snprintf(detail, sizeof(detail), "%s", g->why ? g->why : "cannot listen");
+	log_warn("rule %s: %s; retrying every %d s", r->r->name, detail, RT_BIND_RETRY_MS / 1000);
+	if (rt->bind_cb)
+		rt->bind_cb(rt->bind_arg, r->r->name, detail);
+}
+
+void
+rt_on_bind_failed(struct rt *rt, rt_bind_failed_cb *cb, void *arg)
+{
+	rt->bind_cb = cb;
+	rt->bind_arg = arg;
+}
+
+size_t
+rt_npending(const struct rt *rt)
+{
+	return rt->npending;
+}
+
+size_t
+rt_retry_binds(struct rt *rt)
+{
+	int64_t now = now_ms();
+	int budget = RT_BIND_RETRY_BATCH, added = 0, k;
+	size_t i, j;
+	char err[ERRLEN];
+
+	for (i = 0; i < rt->nrules && rt->npending && budget > 0; i++) {
+		struct rt_rule *r = rt->rules[i];
+
+		for (j = 0; j < r->ngroups && budget > 0; j++) {
+			struct rt_lgroup *g = &r->groups[j];
+			int rc;
+
+			if (!g->pending || g->next_try > now)
+				continue;
+			budget--;
+			rc = group_open(rt, r, g, g->only, err);
+			if (rc < 0 || group_count(g, rt->nworkers) == 0) {
+				g->next_try = now + RT_BIND_RETRY_MS;
+				if (rc == -1 && (!g->why || strcmp(g->why, err) != 0)) {   /* a new reason: status shows it */
+					free(g->why);
+					g->why = strdup(err);
+				}
+				continue;
+			}
+			for (k = 0; k < rt->nworkers; k++)
+				if (g->lsn[k]) {
+					rt_rule_ref(r);
+					g->lsn[k]->rule = r;
+					send_msg(&rt->w[k], RT_ADD, g->lsn[k], NULL);
+					rt->nlsn++;
+				}
+			added = 1;
+			g->pending = 0;
+			rt->npending--;
+			log_info("rule %s: listening on %s%s now (could not bind before)", r->r->name,
+			    group_addr(r, g, err, sizeof(err)), g->proto == PROTO_UDP ? " (udp)" : "");
+			free(g->why);
+			g->why = NULL;
+		}
+	}
+	if (added)
+		for (k = 0; k < rt->nworkers; k++)
+			poke(&rt->w[k]);
+	return rt->npending;
+}
+
 /* ---- a string map for the reload diff ---- */
 
 struct smap {
@@ -950,26 +1098,42 @@ rt_apply(struct rt *rt, struct store *caller_st, char *err)
 				old = smap_get(&bykey, g->key);
 				if (old && !old->claimed) {
 					old->claimed = 1;
-					from[gi++] = old;
-					continue;
+					if (!old->pending) {   /* a waiting one is tried afresh below */
+						from[gi++] = old;
+						continue;
+					}
 				}
 				from[gi++] = NULL;
-				if (group_open(rt, r, g, spread ? (int)(gi % (size_t)nw) : -1, err) < 0)
+				if (group_open(rt, r, g, spread ? (int)(gi % (size_t)nw) : -1, e2) == -2) {
+					snprintf(err, ERRLEN, "%s", e2);
 					goto rollback;
+				}
+				if (g->lsn && group_count(g, nw) == 0) {   /* the rule's other listeners serve */
+					g->pending = 1;
+					g->why = strdup(e2);
+					g->next_try = now_ms() + RT_BIND_RETRY_MS;
+				}
 			}
 		}
 	}
 	log_debug("apply: listeners ready in %lld ms", (long long)(now_ms() - t0));
 	/* 3. commit: nothing can fail from here on */
 	gi = 0;
+	rt->npending = 0;
 	for (i = 0; i < n; i++) {
 		struct rt_rule *r = nr[i];
+		size_t waiting = 0;
 
+		for (j = 0; j < r->ngroups; j++)
+			waiting += r->groups[j].pending != 0;
+		rt->npending += waiting;
 		if (reused[i]) {
 			for (j = 0; j < r->ngroups; j++)
 				nlsn += group_count(&r->groups[j], nw);
 			continue;
 		}
+		if (waiting)
+			bind_failed(rt, r, waiting);
 		for (j = 0; j < r->ngroups; j++, gi++) {
 			struct rt_lgroup *g = &r->groups[j];
 			int k;
@@ -1191,6 +1355,22 @@ rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, char *e
 		json_str(f, r->r->name);
 		fputs(",\"listen\":", f);
 		json_str(f, hostport_format(&l, hp, sizeof(hp)));
+		fputs(",\"state\":", f);
+		{   /* "listening", or why a listener of the rule waits (rt_retry_binds) */
+			size_t waiting;
+			const struct rt_lgroup *pg = first_pending(r, &waiting);
+			char st[ERRLEN + 96];
+
+			if (!pg)
+				snprintf(st, sizeof(st), "listening");
+			else if (r->ngroups > 1)
+				snprintf(st, sizeof(st), "bind failed: %s (%zu of %zu listeners); retrying every %d s",
+				    pg->why ? pg->why : "cannot listen", waiting, r->ngroups, RT_BIND_RETRY_MS / 1000);
+			else
+				snprintf(st, sizeof(st), "bind failed: %s; retrying every %d s",
+				    pg->why ? pg->why : "cannot listen", RT_BIND_RETRY_MS / 1000);
+			json_str(f, st);
+		}
 		fprintf(f, ",\"protocol\":\"%s\",\"bytes_up\":%llu,\"bytes_down\":%llu,\"tcp_bytes\":%llu,"
 		    "\"udp_bytes\":%llu,\"tcp_active\":%llu,\"tcp_total\":%llu,\"connect_fail\":%llu,\"refused\":%llu,"
 		    "\"udp_active\":%llu,\"udp_total\":%llu,\"udp_dropped\":%llu",

@@ -104,7 +104,16 @@ struct rt_lgroup {
 	uint16_t port, port_off; /* listen port, offset in the listen range */
 	struct rt_lsn **lsn;     /* [nworkers] */
 	int claimed;             /* reload bookkeeping */
+	int only;                /* the one worker serving it, or -1 for all */
+	/* could not bind (the port is taken, the address not there yet): the
+	 * rule's other listeners serve, this one is tried again every
+	 * RT_BIND_RETRY_MS by rt_retry_binds() */
+	int pending;
+	char *why;               /* "cannot listen on ...: ..." */
+	int64_t next_try;        /* now_ms() clock */
 };
+
+#define RT_BIND_RETRY_MS 5000
 
 /* A parsed store shared by the rules built from it (they point into it). */
 struct rt_store {
@@ -238,14 +247,28 @@ void udp_worker_free(struct rt_worker *w);
 struct rt;
 /* Start nworkers event-loop threads (no rules yet). NULL + err. */
 struct rt *rt_new(int nworkers, const struct store_global *g, char *err);
-/* Make st's enabled rules the running set: opens what is new (all or
- * nothing), keeps listeners whose address did not change, hands changed
- * rules to new connections, closes removed listeners (their connections
- * drain). 0 ok: the relay owns *st now (the caller's copy is emptied);
- * -1 with err, the old set untouched and *st still the caller's. */
+/* Make st's enabled rules the running set: opens what is new, keeps
+ * listeners whose address did not change, hands changed rules to new
+ * connections, closes removed listeners (their connections drain). A
+ * listener that cannot bind (port taken, address not there yet) does not
+ * stop the others: it is logged once per rule, shown in the stats
+ * ("state") and tried again by rt_retry_binds(). 0 ok: the relay owns *st
+ * now (the caller's copy is emptied); -1 with err (out of memory), the old
+ * set untouched and *st still the caller's. */
 int rt_apply(struct rt *rt, struct store *st, char *err);
 size_t rt_nrules(const struct rt *rt);
 size_t rt_nlisteners(const struct rt *rt);
+/* Listeners (one per port and protocol) still waiting to bind. */
+size_t rt_npending(const struct rt *rt);
+/* Main thread, from a timer (about once a second): try again the listeners
+ * whose time has come; at most a bounded number of binds per call, never
+ * blocking. Returns how many still wait. */
+size_t rt_retry_binds(struct rt *rt);
+/* Called once each time a listener of a rule starts failing to bind (not
+ * again on every retry): the seam for on_event "bind_failed". detail is the
+ * logged reason. NULL cb: nothing is called. */
+typedef void rt_bind_failed_cb(void *arg, const char *rule, const char *detail);
+void rt_on_bind_failed(struct rt *rt, rt_bind_failed_cb *cb, void *arg);
 int rt_nworkers(const struct rt *rt);
 /* The stats file (JSON, one rule per line), written atomically, mode 0644. */
 int rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, char *err);
