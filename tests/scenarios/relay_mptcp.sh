@@ -15,6 +15,10 @@ for enabled in 1 0; do
 		continue
 	fi
 	spawn_ns "$N" python3 "$PEER" serve --tcp 127.0.0.1:7000
+	for i in $(seq 1 100); do   # the echo server first: a relayed connect to nothing is closed
+		ip netns exec "$N" bash -c 'exec 3<>/dev/tcp/127.0.0.1/7000' 2>/dev/null && break
+		sleep 0.1
+	done
 	: > "$T_DIR/relay.log"
 	spawn ip netns exec "$N" "$XWPF" relay -l 127.0.0.1:7001 -r 127.0.0.1:7000 -m 2>>"$T_DIR/relay.log"
 	RP=$!
