@@ -274,6 +274,19 @@ server(void)
 		CHECK(len > strlen(want) && strcmp(ans + len - strlen(want), want) == 0, "and ends with the last sample");
 	} else
 		CHECK(0, "an answer with a body");
+
+	/* again: rendered into the kept buffer of the first answer, byte for byte the same */
+	{
+		char *again;
+		size_t len2;
+		fd = client(port, 0);
+		(void)!write(fd, get, strlen(get));
+		again = drain(l, fd, 10000, &len2, &reset);
+		close(fd);
+		CHECK(ans && again && len2 == len && memcmp(ans, again, len) == 0,
+		    "a second render (into the kept buffer) is the same answer");
+		free(again);
+	}
 	free(ans);
 
 	/* 404, HEAD */
@@ -348,7 +361,7 @@ server(void)
 	CHECK(ans && strncmp(ans, "HTTP/1.1 200 OK\r\n", 17) == 0, "a slot freed: served again");
 	free(ans);
 	metrics_get_stats(m, &st);
-	CHECK(st.served == 5 && st.timeouts == 1, "served %llu, timeouts %llu", (unsigned long long)st.served,
+	CHECK(st.served == 6 && st.timeouts == 1, "served %llu, timeouts %llu", (unsigned long long)st.served,
 	    (unsigned long long)st.timeouts);
 
 	metrics_close(m);   /* with METRICS_CLIENTS - 1 clients still open: everything freed */
