@@ -51,7 +51,8 @@ const char relay_usage[] =
     "stop accepting, close every connection (both ends see EOF) and exit 0.\n"
     "Files: pidfile and stats (JSON, rewritten each second) in /run/xwpf (not written\n"
     "for a -l/-r relay). XWPF_NO_SPLICE=1 forces copy mode; XWPF_PIPE_SIZE sets the\n"
-    "splice pipe size in bytes.\n"
+    "splice pipe size in bytes. [global] metrics_listen = 127.0.0.1:PORT serves\n"
+    "Prometheus text at /metrics (a bare port means 127.0.0.1).\n"
     "Exit codes: 0 ok, 1 failure, 2 usage, 3 invalid configuration.\n";
 
 struct opts {
