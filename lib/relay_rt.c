@@ -1436,35 +1436,6 @@ struct rule_sum {
 	char name[STORE_NAME_MAX + 1];
 };
 
-static void
-sum_rule(const struct rt *rt, const struct rt_rule *r, struct rt_counters *s)
-{
-	int k, a, b, x;
-
-	memset(s, 0, sizeof(*s));
-	for (k = 0; k < rt->nworkers; k++) {
-		struct rt_counters *w = &r->st->w[k];
-		s->bytes_up += CTR_GET(w->bytes_up);
-		s->bytes_down += CTR_GET(w->bytes_down);
-		s->tcp_bytes += CTR_GET(w->tcp_bytes);
-		s->udp_bytes += CTR_GET(w->udp_bytes);
-		for (a = 0; a < 2; a++)
-			for (b = 0; b < 2; b++) {
-				s->in[a][b] += CTR_GET(w->in[a][b]);
-				s->out[a][b] += CTR_GET(w->out[a][b]);
-			}
-		for (x = 0; x < RT_LIM_COUNT; x++)
-			s->limit_hits[x] += CTR_GET(w->limit_hits[x]);
-		s->tcp_active += CTR_GET(w->tcp_active);
-		s->tcp_total += CTR_GET(w->tcp_total);
-		s->connect_fail += CTR_GET(w->connect_fail);
-		s->refused += CTR_GET(w->refused);
-		s->udp_active += CTR_GET(w->udp_active);
-		s->udp_total += CTR_GET(w->udp_total);
-		s->udp_dropped += CTR_GET(w->udp_dropped);
-	}
-}
-
 /* Per-rule families that are one counter field each. */
 static const struct {
 	const char *name, *type, *help;
@@ -1562,7 +1533,7 @@ rt_metrics_write(struct rt *rt, struct prom *p, int64_t started_wall_ms)
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		sum_rule(rt, rt->rules[i], &s[i].c);
+		rt_rule_sum(rt, rt->rules[i], &s[i].c);
 		snprintf(s[i].name, sizeof(s[i].name), "%s", rt->rules[i]->r->name);
 	}
 	prom_family(p, "xwpf_info", "gauge", "The relay's version (always 1).");
@@ -1596,7 +1567,7 @@ rt_metrics_write(struct rt *rt, struct prom *p, int64_t started_wall_ms)
 	prom_family(p, "xwpf_rule_quota_bytes", "gauge", "The rule's quota per billing cycle; 0 = none.");
 	for (i = 0; i < n; i++) {
 		struct prom_label l = { "rule", s[i].name };
-		prom_u64(p, &l, 1, CTR_GET(rt->rules[i]->st->quota));
+		prom_u64(p, &l, 1, rt->rules[i]->lim.quota);   /* as configured: right before the first flush too */
 	}
 	prom_family(p, "xwpf_rule_cycle_used_bytes", "gauge", "Bytes billed in this cycle (billing mode applied).");
 	for (i = 0; i < n; i++) {

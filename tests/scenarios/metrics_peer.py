@@ -63,6 +63,29 @@ def tcp_echo(port, n, host="127.0.0.1"):   # n bytes through an echo: prints the
     s.close()
     print(len(got) if got == data else -1)
 
+def echo_cut(port, n):   # n bytes offered to an echo through a rule that may cut: prints what came back
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    data = bytes(i % 251 for i in range(n))
+    def send():
+        try:
+            s.sendall(data)
+        except OSError:
+            pass
+    t = threading.Thread(target=send)
+    t.start()
+    got = b""
+    try:
+        while len(got) < n:
+            x = s.recv(65536)
+            if not x:
+                break
+            got += x
+    except OSError:
+        pass
+    s.close()
+    t.join()
+    print(len(got) if got == data[:len(got)] else -1)
+
 def udp_echo(port, k, size):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(2)
@@ -165,6 +188,7 @@ if cmd == "scrape": scrape(int(a[0]), a[1])
 elif cmd == "status": print(get(int(a[0]), a[1], a[2])[0])
 elif cmd == "tcp": tcp_echo(int(a[0]), int(a[1]), *a[2:])
 elif cmd == "second": second(int(a[0]))
+elif cmd == "cut": echo_cut(int(a[0]), int(a[1]))
 elif cmd == "udp": udp_echo(int(a[0]), int(a[1]), int(a[2]))
 elif cmd == "trickle": trickle(int(a[0]))
 elif cmd == "full": full(int(a[0]), int(a[1]))
