@@ -741,6 +741,42 @@ conn_error(struct tls_conn *c, int e, char *err)
 }
 
 int
+tls_pump_out(struct tls_conn *c, int fd, char *err)
+{
+	br_ssl_engine_context *eng = c->eng;
+
+	for (;;) {
+		unsigned st = br_ssl_engine_current_state(eng);
+		unsigned char *b;
+		size_t len;
+		ssize_t n;
+
+		if (st == BR_SSL_CLOSED) {
+			int e = br_ssl_engine_last_error(eng);
+
+			if (e == BR_ERR_OK)
+				return TLS_EOF;
+			conn_error(c, e, err);
+			return TLS_ERR;
+		}
+		if (!(st & BR_SSL_SENDREC))
+			return TLS_OK;
+		b = br_ssl_engine_sendrec_buf(eng, &len);
+		n = send(fd, b, len, MSG_NOSIGNAL);
+		if (n > 0) {
+			br_ssl_engine_sendrec_ack(eng, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return TLS_OK;
+		ERR("tls: send: %s", strerror(n < 0 ? errno : EIO));
+		return TLS_ERR;
+	}
+}
+
+int
 tls_pump(struct tls_conn *c, int fd, struct tls_io *io, unsigned *want, char *err)
 {
 	br_ssl_engine_context *eng = c->eng;

@@ -123,6 +123,15 @@ struct tls_io {
  */
 int tls_pump(struct tls_conn *c, int fd, struct tls_io *io, unsigned *want, char *err);
 
+/*
+ * The write side only: send the records the engine holds until they are out
+ * or the socket is full (TLS_OK either way: tls_state tells), without the
+ * recv that tls_pump tries too. For a writer that knows nothing is due in
+ * (one syscall less per record); reading stays with tls_pump. TLS_EOF when
+ * the engine is closed, TLS_ERR with err.
+ */
+int tls_pump_out(struct tls_conn *c, int fd, char *err);
+
 /* Engine state without a socket: BR_SSL_* bits of br_ssl_engine_current_state. */
 unsigned tls_state(struct tls_conn *c);
 br_ssl_engine_context *tls_engine(struct tls_conn *c);

@@ -26,7 +26,7 @@
 #include "ws.h"
 
 #define ERR(...) do { if (err) snprintf(err, ERRLEN, __VA_ARGS__); } while (0)
-#define WS_TLS_FRAME (16384 - WS_HDR_MAX)   /* one frame per TLS record */
+#define WS_FRAME_MAX 65535   /* payload of one data frame: a 4-byte length header */
 
 enum { PH_PRE, PH_TLS, PH_WS_REQ, PH_WS_HEAD, PH_OPEN, PH_FAIL };
 
@@ -52,6 +52,7 @@ struct tun_end {
 	uint64_t frame_left;                 /* its payload not yet written */
 	struct ws_dec dec;
 	int peer_closed, close_sent, fin_sent;
+	int unflushed;                       /* a TLS record not yet full sits in the engine */
 	char err[ERRLEN];
 };
 
@@ -301,6 +302,20 @@ tls_step(struct tun_end *e, int fd)
 	return 0;
 }
 
+/* The write side: records out until the socket is full, no recv (tls_pump_out). */
+static int
+tls_out(struct tun_end *e, int fd)
+{
+	char err[ERRLEN];
+	int r = tls_pump_out(e->tls, fd, err);
+
+	if (r == TLS_ERR)
+		return fail(e, "%s", err);
+	if (r == TLS_EOF)
+		e->tls_eof = 1;
+	return 0;
+}
+
 static ssize_t
 ll_read(struct tun_end *e, int fd, void *buf, size_t len)
 {
@@ -341,13 +356,18 @@ ll_read(struct tun_end *e, int fd, void *buf, size_t len)
 	return -1;
 }
 
-/* flush: close the record now (the end of a frame or a write) */
+/*
+ * flush: close the record now (the end of a write). Without it the bytes
+ * wait in the engine's record until it is full (BearSSL then closes it by
+ * itself) or until tun_end_flush: bulk data goes out in full 16 KiB records
+ * whatever the sizes of the writes and of the WebSocket headers between them.
+ */
 static ssize_t
 ll_write(struct tun_end *e, int fd, const void *buf, size_t len, int flush)
 {
 	br_ssl_engine_context *eng;
 	unsigned char *p;
-	size_t room;
+	size_t room, n0;
 	ssize_t n;
 
 	if (!e->tls) {
@@ -359,7 +379,7 @@ ll_write(struct tun_end *e, int fd, const void *buf, size_t len, int flush)
 	eng = tls_engine(e->tls);
 	p = br_ssl_engine_sendapp_buf(eng, &room);
 	if (!p || !room) {
-		if (tls_step(e, fd) < 0)
+		if (tls_out(e, fd) < 0)
 			return -1;
 		p = br_ssl_engine_sendapp_buf(eng, &room);
 		if (!p || !room) {
@@ -369,15 +389,18 @@ ll_write(struct tun_end *e, int fd, const void *buf, size_t len, int flush)
 			return -1;
 		}
 	}
+	n0 = room;
 	if (room > len)
 		room = len;
 	memcpy(p, buf, room);
-	br_ssl_engine_sendapp_ack(eng, room);
-	if (flush) {
+	br_ssl_engine_sendapp_ack(eng, room);   /* a full record is closed here */
+	e->unflushed = room < n0;
+	if (flush && e->unflushed) {
 		br_ssl_engine_flush(eng, 0);
-		if (tls_step(e, fd) < 0)
-			return -1;
+		e->unflushed = 0;
 	}
+	if ((tls_state(e->tls) & BR_SSL_SENDREC) && tls_out(e, fd) < 0)
+		return -1;
 	return (ssize_t)room;
 }
 
@@ -425,8 +448,10 @@ queue_frame(struct tun_end *e, unsigned op, const void *p, size_t len)
 	return n < 0 ? -1 : queue_ctl(e, f, (size_t)n);
 }
 
+/* One data frame per call (up to WS_FRAME_MAX); over TLS its header and
+ * payload share records with the frames around it (see ll_write). */
 static ssize_t
-ws_write(struct tun_end *e, int fd, const void *buf, size_t len)
+ws_write(struct tun_end *e, int fd, const void *buf, size_t len, int flush)
 {
 	const unsigned char *b = buf;
 	size_t done = 0;
@@ -440,7 +465,7 @@ ws_write(struct tun_end *e, int fd, const void *buf, size_t len)
 		return -1;
 	}
 	if (!e->frame_left && e->fh_off >= e->fh_len) {
-		size_t flen = e->tls && len > WS_TLS_FRAME ? WS_TLS_FRAME : len;
+		size_t flen = len > WS_FRAME_MAX ? WS_FRAME_MAX : len;
 
 		e->fh_len = ws_frame_header(e->fh, WS_OP_BIN, flen, e->server ? NULL : zero_key);
 		e->fh_off = 0;
@@ -482,7 +507,7 @@ ws_write(struct tun_end *e, int fd, const void *buf, size_t len)
 	while (done < len && e->frame_left) {
 		size_t want = len - done < e->frame_left ? len - done : (size_t)e->frame_left;
 
-		n = ll_write(e, fd, b + done, want, 1);
+		n = ll_write(e, fd, b + done, want, flush);
 		if (n < 0) {
 			if (errno == EAGAIN && done)
 				break;
@@ -694,8 +719,8 @@ tun_end_read(struct tun_end *e, int fd, void *buf, size_t len)
 	return e->s->t.ws ? ws_read(e, fd, buf, len) : ll_read(e, fd, buf, len);
 }
 
-ssize_t
-tun_end_write(struct tun_end *e, int fd, const void *buf, size_t len)
+static ssize_t
+end_write(struct tun_end *e, int fd, const void *buf, size_t len, int flush)
 {
 	if (e->phase != PH_OPEN) {
 		if (e->phase == PH_FAIL)
@@ -705,7 +730,25 @@ tun_end_write(struct tun_end *e, int fd, const void *buf, size_t len)
 	}
 	if (e->fin_sent)
 		return fail(e, "write after the end of the stream");
-	return e->s->t.ws ? ws_write(e, fd, buf, len) : ll_write(e, fd, buf, len, 1);
+	return e->s->t.ws ? ws_write(e, fd, buf, len, flush) : ll_write(e, fd, buf, len, flush);
+}
+
+ssize_t
+tun_end_write(struct tun_end *e, int fd, const void *buf, size_t len)
+{
+	return end_write(e, fd, buf, len, 1);
+}
+
+ssize_t
+tun_end_write_more(struct tun_end *e, int fd, const void *buf, size_t len)
+{
+	return end_write(e, fd, buf, len, 0);
+}
+
+int
+tun_end_unflushed(const struct tun_end *e)
+{
+	return e->unflushed;
 }
 
 int
@@ -720,7 +763,11 @@ tun_end_flush(struct tun_end *e, int fd)
 	if (e->ctl_len && (r = flush_ctl(e, fd)) != 0)
 		return r;
 	if (e->tls) {
-		if (tls_step(e, fd) < 0)
+		if (e->unflushed) {
+			br_ssl_engine_flush(tls_engine(e->tls), 0);
+			e->unflushed = 0;
+		}
+		if (tls_out(e, fd) < 0)
 			return -1;
 		if (tls_state(e->tls) & BR_SSL_SENDREC)
 			return 1;

@@ -130,6 +130,13 @@ int tun_end_udp(const struct tun_end *e);
  * -1 with errno EAGAIN (wait for the socket) or EPROTO/ECONNRESET (see tun_end_err). */
 ssize_t tun_end_read(struct tun_end *e, int fd, void *buf, size_t len);
 ssize_t tun_end_write(struct tun_end *e, int fd, const void *buf, size_t len);
+/* The same for a writer with more bytes to come at once: a TLS record that
+ * is not full may stay in the engine (tun_end_unflushed) until the next
+ * write fills it or tun_end_flush sends it. Bulk data then goes out in full
+ * records (a write of 32 KiB plus a WebSocket header is two records, not
+ * three). The caller must call tun_end_flush when it runs out of bytes. */
+ssize_t tun_end_write_more(struct tun_end *e, int fd, const void *buf, size_t len);
+int tun_end_unflushed(const struct tun_end *e);
 /* Has the reader bytes (or an end or error) that need no socket read? */
 int tun_end_buffered(struct tun_end *e);
 /* Push out what is buffered: 0 nothing left, 1 still holding bytes, -1 error. */

@@ -19,6 +19,8 @@
 #include "util.h"
 
 #define DG_MAX 65535
+#define FLUSH_EV (1u << 27)   /* replay: send the record a bulk write left open */
+#define FLUSH_WAIT 8          /* replays a flush may wait for more bytes from the source */
 
 enum { PR_PROXY, PR_HS, PR_DONE };
 
@@ -40,6 +42,7 @@ struct tun_conn {
 	struct ev_timer hs;         /* the client end's handshake deadline */
 	int64_t hs_start;
 	int logged;
+	int flush_waits;            /* FLUSH_EV replays that found the source still readable */
 };
 
 static struct tunnel_rule *
@@ -335,6 +338,23 @@ cd_recv(struct half *h, void *buf, size_t len)
 	return n;
 }
 
+/* More bytes are on their way from the source half (its last read filled
+ * the buffer and met no EAGAIN): a record may stay open for them. */
+static int
+source_busy(const struct half *h)
+{
+	const struct half *src = h->dst;
+
+	return (src->fl & H_CANRD) && !(src->fl & (H_RDEOF | H_RDHUP));
+}
+
+/*
+ * Bulk writes leave the last record open (tun_end_write_more) while the
+ * source is still readable, so that 32 KiB reads with WebSocket headers
+ * between them fill whole 16 KiB records; a replay (FLUSH_EV, after the
+ * pump) sends what is left once the source has run dry. A short read
+ * flushes at once: no latency is added to small messages.
+ */
 static ssize_t
 cd_send(struct half *h, const void *buf, size_t len)
 {
@@ -343,7 +363,12 @@ cd_send(struct half *h, const void *buf, size_t len)
 
 	if (hs(h, e) < 0)
 		return -1;
-	n = tun_end_write(e, h->fd, buf, len);
+	if (source_busy(h)) {
+		n = tun_end_write_more(e, h->fd, buf, len);
+		if (tun_end_unflushed(e))
+			ev_io_requeue(h->c->w->loop, &h->io, FLUSH_EV);
+	} else
+		n = tun_end_write(e, h->fd, buf, len);
 	if (n < 0 && errno != EAGAIN && errno != EINTR)
 		report(h, e);
 	if (tun_end_buffered(e))
@@ -369,10 +394,18 @@ static void
 cd_ready(struct half *h, unsigned events)
 {
 	struct tun_end *e = h->codec_st;
+	struct tun_conn *tc = h->c->tun;
 
-	(void)events;
-	if (tun_end_open(e))
+	if (events == FLUSH_EV && tun_end_unflushed(e) && source_busy(h) && (h->fl & H_CANWR) &&
+	    tc->flush_waits < FLUSH_WAIT) {
+		/* the pump that follows reads the source: its bytes join the open
+		 * record; this replay comes back until the source is dry (bounded) */
+		tc->flush_waits++;
+		ev_io_requeue(h->c->w->loop, &h->io, FLUSH_EV);
+	} else if (tun_end_open(e)) {
+		tc->flush_waits = 0;
 		(void)tun_end_flush(e, h->fd);
+	}
 	h->fl |= H_CANRD | H_CANWR;
 }
 

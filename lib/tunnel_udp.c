@@ -253,7 +253,9 @@ tu_pump(struct tu *a)
 		ev_timer_set(a->w->loop, &a->tm, a->last + a->rule->udp_ms);
 	}
 	while (a->out_off < a->out_len) {
-		n = tun_end_write(a->e, a->fd, a->out + a->out_off, a->out_len - a->out_off);
+		/* the records close below (tun_end_flush): datagrams queued together
+		 * share full records */
+		n = tun_end_write_more(a->e, a->fd, a->out + a->out_off, a->out_len - a->out_off);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
