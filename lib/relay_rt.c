@@ -201,7 +201,7 @@ static char *
 fingerprint(const struct store *st, const struct store_rule *r)
 {
 	const struct store_global *g = &st->g;
-	char *buf = NULL, hp[300];
+	char *buf = NULL, hp[300], files[160];
 	size_t len = 0, i;
 	FILE *f = open_memstream(&buf, &len);
 
@@ -227,6 +227,8 @@ fingerprint(const struct store *st, const struct store_rule *r)
 	    r->reset_day, g->billing, g->reset_day, (unsigned long long)r->rate_in,
 	    (unsigned long long)r->rate_out, (unsigned long long)r->conn_rate, r->max_conns,
 	    r->max_conns_per_src, r->new_conns_per_src, r->allow, r->deny, r->on_event, g->on_event);
+	tunnel_rule_files(r, files, sizeof(files));   /* changed certificate files rebuild the rule */
+	fprintf(f, "|%s", files);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;

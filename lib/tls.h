@@ -49,6 +49,11 @@ int tls_selfsigned(const char *name, char *cert_path, char *key_path, size_t siz
 int tls_selfsigned_make(const char *name, const char *cert_path, const char *key_path,
     long long not_before, long long not_after, char *err);
 
+/* The notAfter of a DER certificate, in seconds since the epoch (UTC). 0 or -1. */
+int tls_cert_not_after(const unsigned char *der, size_t len, long long *not_after);
+/* The same for the first certificate of a PEM file. 0 or -1 with err. */
+int tls_not_after_file(const char *path, long long *not_after, char *err);
+
 /* "sha256:HEX" of the SubjectPublicKeyInfo of a DER certificate. 0 or -1. */
 int tls_pin_der(const unsigned char *der, size_t len, char out[TLS_PIN_STRLEN]);
 /* The same for the first certificate of a PEM file. 0 or -1 with err. */

@@ -236,6 +236,94 @@ cert_walk(const unsigned char *der, size_t len, const unsigned char **spki, size
 	return 0;
 }
 
+/* Digits p[0..n) as a number; -1 if one is not a digit. */
+static long
+der_digits(const unsigned char *p, size_t n)
+{
+	long v = 0;
+
+	for (; n; n--, p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	return v;
+}
+
+int
+tls_cert_not_after(const unsigned char *der, size_t len, long long *not_after)
+{
+	const unsigned char *p = der, *end = der + len, *v, *start;
+	unsigned tag;
+	size_t vl, yl;
+	struct tm tm;
+	long year;
+	int i;
+
+	if (der_next(&p, end, &tag, &v, &vl) < 0 || tag != 0x30)       /* Certificate */
+		return -1;
+	p = v;
+	end = v + vl;
+	if (der_next(&p, end, &tag, &v, &vl) < 0 || tag != 0x30)       /* TBSCertificate */
+		return -1;
+	p = v;
+	end = v + vl;
+	start = p;
+	if (der_next(&p, end, &tag, &v, &vl) < 0)
+		return -1;
+	if (tag != 0xa0)
+		p = start;
+	for (i = 0; i < 4; i++)                                        /* serial, signature, issuer, validity */
+		if (der_next(&p, end, &tag, &v, &vl) < 0)
+			return -1;
+	if (tag != 0x30)
+		return -1;
+	p = v;
+	end = v + vl;
+	if (der_next(&p, end, &tag, &v, &vl) < 0 ||                    /* notBefore */
+	    der_next(&p, end, &tag, &v, &vl) < 0)                      /* notAfter */
+		return -1;
+	/* UTCTime YYMMDDHHMMSSZ (years 1950-2049) or GeneralizedTime YYYYMMDDHHMMSSZ */
+	yl = tag == 0x17 ? 2 : tag == 0x18 ? 4 : 0;
+	if (!yl || vl != yl + 11 || v[vl - 1] != 'Z' || (year = der_digits(v, yl)) < 0)
+		return -1;
+	if (yl == 2)
+		year += year < 50 ? 2000 : 1900;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = (int)(year - 1900);
+	tm.tm_mon = (int)der_digits(v + yl, 2) - 1;
+	tm.tm_mday = (int)der_digits(v + yl + 2, 2);
+	tm.tm_hour = (int)der_digits(v + yl + 4, 2);
+	tm.tm_min = (int)der_digits(v + yl + 6, 2);
+	tm.tm_sec = (int)der_digits(v + yl + 8, 2);
+	if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_hour < 0 || tm.tm_min < 0 || tm.tm_sec < 0)
+		return -1;
+	*not_after = (long long)timegm(&tm);
+	return 0;
+}
+
+int
+tls_not_after_file(const char *path, long long *not_after, char *err)
+{
+	struct pem_obj *o;
+	size_t n, i;
+	int rc = -1;
+
+	if (pem_read(path, &o, &n, err) < 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (!strcmp(o[i].name, "CERTIFICATE") || n == 1)
+			break;
+	if (i == n)
+		ERR("%s holds no CERTIFICATE", path);
+	else if (tls_cert_not_after(o[i].data, o[i].len, not_after) < 0)
+		ERR("%s: the certificate's validity (notAfter) cannot be read: is it valid DER?", path);
+	else
+		rc = 0;
+	pem_free(o, n);
+	return rc;
+}
+
 int
 tls_spki_sha256(const unsigned char *der, size_t len, unsigned char out[32])
 {

@@ -19,6 +19,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+#include <fcntl.h>
 
 #include "log.h"
 #include "pp.h"
@@ -57,6 +60,92 @@ struct tun_end {
 };
 
 /* ---- rule settings ---- */
+
+/* The listen_transport's cert= and key=, or NULL (no TLS listener with files). */
+static const struct transport *
+lsn_files(const struct store_rule *r, struct transport *t)
+{
+	char e2[ERRLEN];
+
+	if (!*r->listen_transport || transport_parse(r->listen_transport, TRANSPORT_SERVER, t, e2) < 0)
+		return NULL;
+	return t->tls && *t->cert ? t : NULL;
+}
+
+/* FNV-1a 64 of a file's bytes (the first 1 MiB) and its length: "-" when unreadable. */
+static void
+file_digest(const char *path, char *out, size_t size)
+{
+	uint64_t h = 1469598103934665603ull;
+	unsigned char b[4096];
+	size_t total = 0;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(out, size, "-");
+		return;
+	}
+	while (total < (1u << 20) && (n = read(fd, b, sizeof(b))) > 0) {
+		ssize_t i;
+
+		for (i = 0; i < n; i++)
+			h = (h ^ b[i]) * 1099511628211ull;
+		total += (size_t)n;
+	}
+	close(fd);
+	snprintf(out, size, "%zu:%016llx", total, (unsigned long long)h);
+}
+
+void
+tunnel_rule_files(const struct store_rule *r, char *out, size_t size)
+{
+	struct transport t;
+	char c[64], k[64];
+
+	*out = '\0';
+	if (!lsn_files(r, &t))
+		return;
+	file_digest(t.cert, c, sizeof(c));
+	file_digest(*t.key ? t.key : t.cert, k, sizeof(k));
+	snprintf(out, size, "cert=%s,key=%s", c, k);
+}
+
+int
+tunnel_rule_cert_expiry(const struct store_rule *r, long long *not_after, char *err)
+{
+	struct transport t;
+
+	if (!lsn_files(r, &t))
+		return 0;
+	return tls_not_after_file(t.cert, not_after, err) < 0 ? -1 : 1;
+}
+
+/* A warning at load when the certificate of cert= ends within TUN_CERT_WARN_DAYS. */
+static void
+warn_expiry(const struct store_rule *r)
+{
+	long long na, left;
+	char e2[ERRLEN], when[64];
+	struct tm tm;
+	time_t tt;
+
+	if (tunnel_rule_cert_expiry(r, &na, e2) != 1)
+		return;
+	left = na - (long long)time(NULL);
+	if (left >= (long long)TUN_CERT_WARN_DAYS * 86400)
+		return;
+	tt = (time_t)na;
+	if (!gmtime_r(&tt, &tm) || !strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm))
+		snprintf(when, sizeof(when), "%lld", na);
+	if (left < 0)
+		log_warn("rule %s: the certificate in use has expired (notAfter %s): clients that verify it refuse "
+		    "the tunnel; renew the cert= file and reload (SIGHUP)", r->name, when);
+	else
+		log_warn("rule %s: the certificate in use expires in %lld day%s (notAfter %s): renew the cert= file "
+		    "and reload (SIGHUP): new connections take the new one", r->name, left / 86400,
+		    left / 86400 == 1 ? "" : "s", when);
+}
 
 int
 tunnel_rule_wanted(const struct store_rule *r)
@@ -125,6 +214,7 @@ tunnel_rule_new(const struct store_rule *r, long handshake_ms, long proxy_ms, ch
 			snprintf(t->pin, sizeof(t->pin), "%s", tls_server_pin(t->lsn.tls_srv));
 			log_info("rule %s: TLS certificate pin %s (on the relay side: remote_transport = "
 			    "tls;sni=NAME;pin=%s)", r->name, t->pin, t->pin);
+			warn_expiry(r);
 		}
 	}
 	if (*r->remote_transport) {

@@ -99,6 +99,19 @@ struct tunnel_rule *tunnel_rule_new(const struct store_rule *r, long handshake_m
 void tunnel_rule_free(struct tunnel_rule *t);
 /* Does the rule need this module at all (transport or PROXY)? */
 int tunnel_rule_wanted(const struct store_rule *r);
+/*
+ * What the rule's certificate and key files hold (cert= and key= of a tls
+ * listen_transport): their lengths and a hash of their bytes, "" without
+ * such files. Part of the rule's fingerprint, so that a reload (SIGHUP)
+ * rebuilds a rule whose files changed at the same path: new connections take
+ * the new certificate, open ones keep the one they started with.
+ */
+void tunnel_rule_files(const struct store_rule *r, char *out, size_t size);
+/* For a rule with cert=: its certificate's notAfter (seconds since the
+ * epoch, UTC). 1 found, 0 no cert= on this rule, -1 unreadable (err). At
+ * load, a certificate ending within TUN_CERT_WARN_DAYS is logged as a warning. */
+#define TUN_CERT_WARN_DAYS 14
+int tunnel_rule_cert_expiry(const struct store_rule *r, long long *not_after, char *err);
 /* The hooks for conn.c (tunnel_conn.c). */
 const struct conn_hooks *tunnel_hooks(const struct tunnel_rule *t);
 /* Which listeners a rule opens: PROTO_TCP / PROTO_UDP bits (an exit with a

@@ -256,6 +256,31 @@ test_selfsigned(void)
 	    "a wildcard name gets a plain file name");
 }
 
+/* notAfter read back (tls_not_after_file) from certificates minted with known
+ * dates: UTCTime before 2050, GeneralizedTime from 2050 on; openssl agrees. */
+static void
+test_not_after(void)
+{
+	static const long long when[] = { 1767225599LL, 1580515200LL, 2524608000LL, 4102444799LL };
+	char crt[600], key[600], err[ERRLEN], out[512];
+	long long na;
+	size_t i;
+
+	for (i = 0; i < sizeof(when) / sizeof(when[0]); i++) {
+		snprintf(crt, sizeof(crt), "%s/na%zu.crt", dir, i);
+		snprintf(key, sizeof(key), "%s/na%zu.key", dir, i);
+		na = 0;
+		*err = '\0';
+		CHECK(tls_selfsigned_make("na.test", crt, key, 1500000000LL, when[i], err) == 0 &&
+		    tls_not_after_file(crt, &na, err) == 0 && na == when[i],
+		    "notAfter %lld read back (%lld) %s", when[i], na, err);
+	}
+	CHECK(run(out, sizeof(out), "date -u -d \"$(openssl x509 -in %s/na2.crt -noout -enddate | cut -d= -f2)\" +%%s",
+	    dir) == 0 && atoll(out) == when[2], "openssl reads the same GeneralizedTime notAfter (%s)", out);
+	snprintf(crt, sizeof(crt), "%s/na0.key", dir);
+	CHECK(tls_not_after_file(crt, &na, err) < 0 && *err, "a key file has no notAfter: %s", err);
+}
+
 static char rsa_crt[512], rsa_key[512], ca_crt[512], ec_crt[512], ec_key[512];
 
 /* An RSA CA and an RSA server certificate for rsa.test, an EC one for ec.test (PKCS#8 key). */
@@ -686,6 +711,7 @@ main(void)
 	paths_reset();
 
 	test_selfsigned();
+	test_not_after();
 	test_creds();
 	if (access("/etc/ssl/certs", F_OK) == 0) {
 		struct tls_anchors an;
