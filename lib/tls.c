@@ -740,39 +740,53 @@ conn_error(struct tls_conn *c, int e, char *err)
 		ERR("tls: engine error %d%s", e, c->ready ? "" : " during the handshake");
 }
 
+/* The engine is closed: TLS_EOF after a clean end, else TLS_ERR with err. */
+static int
+closed(struct tls_conn *c, char *err)
+{
+	int e = br_ssl_engine_last_error(c->eng);
+
+	if (e == BR_ERR_OK)
+		return TLS_EOF;
+	conn_error(c, e, err);
+	return TLS_ERR;
+}
+
+/* One send of the record bytes the engine holds: 1 some went, 0 the socket is full, -1 error. */
+static int
+send_rec(struct tls_conn *c, int fd, char *err)
+{
+	unsigned char *b;
+	size_t len;
+	ssize_t n;
+
+	b = br_ssl_engine_sendrec_buf(c->eng, &len);
+	n = send(fd, b, len, MSG_NOSIGNAL);
+	if (n > 0) {
+		br_ssl_engine_sendrec_ack(c->eng, (size_t)n);
+		return 1;
+	}
+	if (n < 0 && errno == EINTR)
+		return 1;
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	ERR("tls: send: %s", strerror(n < 0 ? errno : EIO));
+	return -1;
+}
+
 int
 tls_pump_out(struct tls_conn *c, int fd, char *err)
 {
-	br_ssl_engine_context *eng = c->eng;
-
 	for (;;) {
-		unsigned st = br_ssl_engine_current_state(eng);
-		unsigned char *b;
-		size_t len;
-		ssize_t n;
+		unsigned st = br_ssl_engine_current_state(c->eng);
+		int r;
 
-		if (st == BR_SSL_CLOSED) {
-			int e = br_ssl_engine_last_error(eng);
-
-			if (e == BR_ERR_OK)
-				return TLS_EOF;
-			conn_error(c, e, err);
+		if (st == BR_SSL_CLOSED)
+			return closed(c, err);
+		if (!(st & BR_SSL_SENDREC) || (r = send_rec(c, fd, err)) == 0)
+			return TLS_OK;
+		if (r < 0)
 			return TLS_ERR;
-		}
-		if (!(st & BR_SSL_SENDREC))
-			return TLS_OK;
-		b = br_ssl_engine_sendrec_buf(eng, &len);
-		n = send(fd, b, len, MSG_NOSIGNAL);
-		if (n > 0) {
-			br_ssl_engine_sendrec_ack(eng, (size_t)n);
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return TLS_OK;
-		ERR("tls: send: %s", strerror(n < 0 ? errno : EIO));
-		return TLS_ERR;
 	}
 }
 
@@ -790,14 +804,8 @@ tls_pump(struct tls_conn *c, int fd, struct tls_io *io, unsigned *want, char *er
 		ssize_t n;
 
 		st = br_ssl_engine_current_state(eng);
-		if (st == BR_SSL_CLOSED) {
-			int e = br_ssl_engine_last_error(eng);
-
-			if (e == BR_ERR_OK)
-				return TLS_EOF;
-			conn_error(c, e, err);
-			return TLS_ERR;
-		}
+		if (st == BR_SSL_CLOSED)
+			return closed(c, err);
 		if (!c->ready && (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP)))
 			on_ready(c);
 		if ((st & BR_SSL_RECVAPP) && io && io->in_len < io->in_size) {
@@ -810,20 +818,13 @@ tls_pump(struct tls_conn *c, int fd, struct tls_io *io, unsigned *want, char *er
 			continue;
 		}
 		if ((st & BR_SSL_SENDREC) && !wblock) {
-			b = br_ssl_engine_sendrec_buf(eng, &len);
-			n = send(fd, b, len, MSG_NOSIGNAL);
-			if (n > 0) {
-				br_ssl_engine_sendrec_ack(eng, (size_t)n);
+			int r = send_rec(c, fd, err);
+
+			if (r > 0)
 				continue;
-			}
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-				wblock = 1;
-			else {
-				ERR("tls: send: %s", strerror(n < 0 ? errno : EIO));
+			if (r < 0)
 				return TLS_ERR;
-			}
+			wblock = 1;
 		}
 		if ((st & BR_SSL_RECVREC) && !rblock && !c->eof) {
 			b = br_ssl_engine_recvrec_buf(eng, &len);

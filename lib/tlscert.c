@@ -186,6 +186,30 @@ der_next(const unsigned char **p, const unsigned char *end, unsigned *tag,
 	return 0;
 }
 
+/* Into a Certificate's TBSCertificate: *p at the serial (past any [0] version), *end its end. */
+static int
+tbs_open(const unsigned char *der, size_t len, const unsigned char **p, const unsigned char **end)
+{
+	const unsigned char *q = der, *e = der + len, *v, *start;
+	unsigned tag;
+	size_t vl;
+
+	if (der_next(&q, e, &tag, &v, &vl) < 0 || tag != 0x30)       /* Certificate */
+		return -1;
+	q = v;
+	e = v + vl;
+	if (der_next(&q, e, &tag, &v, &vl) < 0 || tag != 0x30)       /* TBSCertificate */
+		return -1;
+	q = v;
+	e = v + vl;
+	start = q;
+	if (der_next(&q, e, &tag, &v, &vl) < 0)
+		return -1;
+	*p = tag == 0xa0 ? q : start;   /* no [0] version: that was the serial */
+	*end = e;
+	return 0;
+}
+
 /*
  * Walk a Certificate to its SubjectPublicKeyInfo (whole TLV) and its
  * extensions block (the content of [3], or none). -1 if malformed.
@@ -201,19 +225,8 @@ cert_walk(const unsigned char *der, size_t len, const unsigned char **spki, size
 
 	*ext = NULL;
 	*ext_len = 0;
-	if (der_next(&p, end, &tag, &v, &vl) < 0 || tag != 0x30)       /* Certificate */
+	if (tbs_open(der, len, &p, &end) < 0)
 		return -1;
-	p = v;
-	end = v + vl;
-	if (der_next(&p, end, &tag, &v, &vl) < 0 || tag != 0x30)       /* TBSCertificate */
-		return -1;
-	p = v;
-	end = v + vl;
-	start = p;
-	if (der_next(&p, end, &tag, &v, &vl) < 0)
-		return -1;
-	if (tag != 0xa0)        /* no [0] version: that was the serial */
-		p = start;
 	/* serial, signature, issuer, validity, subject */
 	for (i = 0; i < 5; i++)
 		if (der_next(&p, end, &tag, &v, &vl) < 0)
@@ -236,6 +249,22 @@ cert_walk(const unsigned char *der, size_t len, const unsigned char **spki, size
 	return 0;
 }
 
+/* The first certificate of a PEM (or DER) file: its object index in *o, or -1 with err. */
+static int
+pem_first_cert(const char *path, struct pem_obj **o, size_t *n, char *err)
+{
+	size_t i;
+
+	if (pem_read(path, o, n, err) < 0)
+		return -1;
+	for (i = 0; i < *n; i++)
+		if (!strcmp((*o)[i].name, "CERTIFICATE") || *n == 1)
+			return (int)i;
+	ERR("%s holds no CERTIFICATE", path);
+	pem_free(*o, *n);
+	return -1;
+}
+
 /* Digits p[0..n) as a number; -1 if one is not a digit. */
 static long
 der_digits(const unsigned char *p, size_t n)
@@ -253,26 +282,15 @@ der_digits(const unsigned char *p, size_t n)
 int
 tls_cert_not_after(const unsigned char *der, size_t len, long long *not_after)
 {
-	const unsigned char *p = der, *end = der + len, *v, *start;
+	const unsigned char *p = der, *end = der + len, *v;
 	unsigned tag;
 	size_t vl, yl;
 	struct tm tm;
 	long year;
 	int i;
 
-	if (der_next(&p, end, &tag, &v, &vl) < 0 || tag != 0x30)       /* Certificate */
+	if (tbs_open(der, len, &p, &end) < 0)
 		return -1;
-	p = v;
-	end = v + vl;
-	if (der_next(&p, end, &tag, &v, &vl) < 0 || tag != 0x30)       /* TBSCertificate */
-		return -1;
-	p = v;
-	end = v + vl;
-	start = p;
-	if (der_next(&p, end, &tag, &v, &vl) < 0)
-		return -1;
-	if (tag != 0xa0)
-		p = start;
 	for (i = 0; i < 4; i++)                                        /* serial, signature, issuer, validity */
 		if (der_next(&p, end, &tag, &v, &vl) < 0)
 			return -1;
@@ -306,17 +324,12 @@ int
 tls_not_after_file(const char *path, long long *not_after, char *err)
 {
 	struct pem_obj *o;
-	size_t n, i;
-	int rc = -1;
+	size_t n;
+	int i = pem_first_cert(path, &o, &n, err), rc = -1;
 
-	if (pem_read(path, &o, &n, err) < 0)
+	if (i < 0)
 		return -1;
-	for (i = 0; i < n; i++)
-		if (!strcmp(o[i].name, "CERTIFICATE") || n == 1)
-			break;
-	if (i == n)
-		ERR("%s holds no CERTIFICATE", path);
-	else if (tls_cert_not_after(o[i].data, o[i].len, not_after) < 0)
+	if (tls_cert_not_after(o[i].data, o[i].len, not_after) < 0)
 		ERR("%s: the certificate's validity (notAfter) cannot be read: is it valid DER?", path);
 	else
 		rc = 0;
@@ -413,17 +426,12 @@ int
 tls_pin_file(const char *path, char out[TLS_PIN_STRLEN], char *err)
 {
 	struct pem_obj *o;
-	size_t n, i;
-	int rc = -1;
+	size_t n;
+	int i = pem_first_cert(path, &o, &n, err), rc = -1;
 
-	if (pem_read(path, &o, &n, err) < 0)
+	if (i < 0)
 		return -1;
-	for (i = 0; i < n; i++)
-		if (!strcmp(o[i].name, "CERTIFICATE") || n == 1)
-			break;
-	if (i == n)
-		ERR("%s holds no CERTIFICATE", path);
-	else if (tls_pin_der(o[i].data, o[i].len, out) < 0)
+	if (tls_pin_der(o[i].data, o[i].len, out) < 0)
 		ERR("%s: the certificate is not valid DER", path);
 	else
 		rc = 0;

@@ -28,18 +28,15 @@
 
 #define TU_DGRAM 65536
 #define TU_BATCH 64
-#define TU_CTL 64
+#define TU_CTL UDP_CTL_MAX
 
 struct tu {
+	struct udp_key k;               /* first: the table holds &a->k (udp.h) */
 	struct ev_io io;
 	int fd;
 	struct rt_lsn *ls;
 	struct rt_rule *rule;           /* a reference */
 	struct rt_worker *w;
-	struct sockaddr_storage client;
-	int local_fam;
-	struct in_pktinfo l4;
-	struct in6_pktinfo l6;
 	int backend, connecting, dead;
 	struct tun_end *e;
 	unsigned char *out;             /* framed datagrams toward the stream */
@@ -48,13 +45,11 @@ struct tu {
 	size_t in_len;
 	int64_t last, start;
 	struct ev_timer tm;
-	uint32_t h;
-	struct tu *hnext, *znext;
+	struct tu *znext;
 };
 
 struct tu_tab {
-	struct tu **b;
-	size_t nb, n;
+	struct udp_htab t;              /* the same table as udp.c's */
 	unsigned char *buf;             /* one datagram read from the listener or the stream */
 };
 
@@ -75,11 +70,8 @@ tab(struct rt_lsn *ls)
 		return t;
 	if (!(t = calloc(1, sizeof(*t))))
 		return NULL;
-	t->nb = 64;
-	t->b = calloc(t->nb, sizeof(*t->b));
 	t->buf = malloc(TU_DGRAM + 2);
-	if (!t->b || !t->buf) {
-		free(t->b);
+	if (!t->buf || udp_htab_init(&t->t) < 0) {
 		free(t->buf);
 		free(t);
 		return NULL;
@@ -107,7 +99,6 @@ tu_close(struct tu *a, const char *why)
 {
 	struct rt_worker *w = a->w;
 	struct tu_tab *t = a->ls->tudp;
-	struct tu **pp;
 	char cs[64];
 
 	if (a->dead)
@@ -115,19 +106,14 @@ tu_close(struct tu *a, const char *why)
 	a->dead = 1;
 	if (why && log_ok(a))
 		log_debug("rule %s: udp client %s: association closed: %s", a->rule->r->name,
-		    net_addr_str(&a->client, cs, sizeof(cs)), why);
+		    net_addr_str(&a->k.client, cs, sizeof(cs)), why);
 	ev_timer_del(w->loop, &a->tm);
 	ev_io_del(w->loop, &a->io);
 	if (a->fd >= 0)
 		close(a->fd);
 	a->fd = -1;
 	if (t)
-		for (pp = &t->b[a->h % t->nb]; *pp; pp = &(*pp)->hnext)
-			if (*pp == a) {
-				*pp = a->hnext;
-				t->n--;
-				break;
-			}
+		udp_htab_del(&t->t, &a->k);
 	CTR_SUB(a->rule->st->w[w->id].udp_active, 1);
 	CTR_SUB(a->rule->rem[a->backend].w[w->id].active, 1);
 	a->znext = zombies;
@@ -156,44 +142,19 @@ send_reply(struct tu *a, const unsigned char *p, size_t len)
 	struct msghdr h;
 	struct iovec iov;
 	char ctl[TU_CTL];
-	struct cmsghdr *cm;
 
 	memset(&h, 0, sizeof(h));
 	iov.iov_base = (void *)(uintptr_t)p;
 	iov.iov_len = len;
 	h.msg_iov = &iov;
 	h.msg_iovlen = 1;
-	h.msg_name = &a->client;
-	h.msg_namelen = net_addr_len(&a->client);
-	if (a->local_fam) {
-		memset(ctl, 0, sizeof(ctl));
-		h.msg_control = ctl;
-		cm = (struct cmsghdr *)(void *)ctl;
-		if (a->local_fam == AF_INET) {
-			struct in_pktinfo pi;
-			memset(&pi, 0, sizeof(pi));
-			pi.ipi_spec_dst = a->l4.ipi_addr;
-			cm->cmsg_level = IPPROTO_IP;
-			cm->cmsg_type = IP_PKTINFO;
-			cm->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-			h.msg_controllen = CMSG_SPACE(sizeof(pi));
-		} else {
-			struct in6_pktinfo pi;
-			memset(&pi, 0, sizeof(pi));
-			pi.ipi6_addr = a->l6.ipi6_addr;
-			cm->cmsg_level = IPPROTO_IPV6;
-			cm->cmsg_type = IPV6_PKTINFO;
-			cm->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-			h.msg_controllen = CMSG_SPACE(sizeof(pi));
-		}
-	}
+	udp_key_reply(&a->k, &h, ctl);
 	if (sendmsg(a->ls->fd, &h, MSG_DONTWAIT) < 0) {
 		CTR_ADD(k->udp_dropped, 1);
 		return;
 	}
 	CTR_ADD(k->bytes_down, len);
+	CTR_ADD(k->out[LG_UDP][a->k.fam6], len);
 	CTR_ADD(k->udp_bytes, len);
 }
 
@@ -343,24 +304,6 @@ tu_timer(struct ev_loop *l, struct ev_timer *tm)
 		ev_timer_set(l, tm, a->last + a->rule->udp_ms);
 }
 
-static void
-read_pktinfo(struct tu *a, struct msghdr *h)
-{
-	struct cmsghdr *cm;
-
-	for (cm = CMSG_FIRSTHDR(h); cm; cm = CMSG_NXTHDR(h, cm)) {
-		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
-			memcpy(&a->l4, CMSG_DATA(cm), sizeof(a->l4));
-			a->local_fam = AF_INET;
-			return;
-		}
-		if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
-			memcpy(&a->l6, CMSG_DATA(cm), sizeof(a->l6));
-			a->local_fam = AF_INET6;
-		}
-	}
-}
-
 static struct tu *
 tu_new(struct rt_lsn *ls, struct tu_tab *t, const struct sockaddr_storage *client, struct msghdr *mh, uint32_t hv)
 {
@@ -368,23 +311,13 @@ tu_new(struct rt_lsn *ls, struct tu_tab *t, const struct sockaddr_storage *clien
 	struct rt_rule *r = ls->rule;
 	struct sockaddr_storage dst;
 	struct net_out_spec o;
-	uint64_t ex[4] = { 0, 0, 0, 0 };
 	char err[ERRLEN];
-	int idx = -1, fd, guard, refused = 0;
+	int idx, fd, refused = 0;
 	struct tu *a;
 
-	if ((long)t->n >= r->udp_max_assoc)
+	if ((long)t->t.n >= r->udp_max_assoc)
 		return NULL;
-	for (guard = 0; guard < STORE_MAX_REMOTES; guard++) {
-		idx = rt_lb_pick(r, w->id, client, ex);
-		if (idx < 0 || (size_t)idx >= r->nrem)
-			return NULL;
-		ex[idx / 64] |= 1ull << (idx % 64);
-		if (rt_remote_addr(w, r, idx, ls->port_off, 0, &dst) == 0)
-			break;
-		idx = -1;
-	}
-	if (idx < 0)
+	if ((idx = udp_pick_remote(ls, client, &dst)) < 0)
 		return NULL;
 	memset(&o, 0, sizeof(o));
 	o.dst = &dst;
@@ -408,12 +341,10 @@ tu_new(struct rt_lsn *ls, struct tu_tab *t, const struct sockaddr_storage *clien
 	a->w = w;
 	a->rule = r;
 	rt_rule_ref(r);
-	a->client = *client;
+	udp_key_init(&a->k, client, hv, mh);
 	a->backend = idx;
 	a->connecting = 1;
-	a->h = hv;
 	a->last = a->start = ev_now(w->loop);
-	read_pktinfo(a, mh);
 	ev_timer_init(&a->tm, tu_timer, a);
 	if (!(a->e = tun_end_new(&r->tun->rem, TUN_CLIENT, 1, err)) ||
 	    ev_io_add(w->loop, &a->io, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, tu_cb, a) < 0) {
@@ -426,9 +357,7 @@ tu_new(struct rt_lsn *ls, struct tu_tab *t, const struct sockaddr_storage *clien
 		return NULL;
 	}
 	ev_timer_set(w->loop, &a->tm, a->start + r->connect_ms + r->tun->handshake_ms);
-	a->hnext = t->b[hv % t->nb];
-	t->b[hv % t->nb] = a;
-	t->n++;
+	udp_htab_add(&t->t, &a->k);
 	CTR_ADD(r->st->w[w->id].udp_active, 1);
 	CTR_ADD(r->st->w[w->id].udp_total, 1);
 	CTR_ADD(r->rem[idx].w[w->id].connects, 1);
@@ -497,9 +426,7 @@ tunnel_udp_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 			continue;
 		}
 		hv = udp_addr_hash(&ss);
-		for (a = t->b[hv % t->nb]; a; a = a->hnext)
-			if (a->h == hv && net_addr_eq(&a->client, &ss))
-				break;
+		a = (struct tu *)(void *)udp_htab_find(&t->t, &ss, hv);
 		if (!a && !(a = tu_new(ls, t, &ss, &h, hv))) {
 			CTR_ADD(k->udp_dropped, 1);
 			continue;
@@ -509,6 +436,7 @@ tunnel_udp_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 			continue;
 		}
 		CTR_ADD(k->bytes_up, (uint64_t)n);
+		CTR_ADD(k->in[LG_UDP][a->k.fam6], (uint64_t)n);
 		CTR_ADD(k->udp_bytes, (uint64_t)n);
 		a->last = ev_now(l);
 		tu_pump(a);
@@ -524,10 +452,10 @@ tunnel_udp_listener_close(struct rt_lsn *ls)
 
 	if (!t)
 		return;
-	for (i = 0; i < t->nb; i++)
-		while (t->b[i])
-			tu_close(t->b[i], NULL);
-	free(t->b);
+	for (i = 0; i < t->t.nb; i++)
+		while (t->t.b[i])
+			tu_close((struct tu *)(void *)t->t.b[i], NULL);
+	udp_htab_free(&t->t);
 	free(t->buf);
 	free(t);
 	ls->tudp = NULL;

@@ -14,28 +14,18 @@
 
 #define UDP_BATCH 16
 #define UDP_DGRAM 65536
-#define UDP_CTL 64
+#define UDP_CTL UDP_CTL_MAX
 
 struct udp_assoc {
+	struct udp_key k;               /* first: the table holds &a->k */
 	struct ev_io io;
 	int fd;
-	struct sockaddr_storage client;
-	int local_fam;                  /* 0, AF_INET, AF_INET6: where the client wrote to */
-	struct in_pktinfo l4;
-	struct in6_pktinfo l6;
 	struct rt_lsn *ls;
 	struct rt_rule *rule;           /* a reference */
 	int backend;
-	int fam6;                       /* the client is IPv6 (the ledger's split) */
 	int64_t last;
 	struct ev_timer tm;
-	uint32_t h;
-	struct udp_assoc *hnext, *znext;
-};
-
-struct udp_tab {
-	struct udp_assoc **b;
-	size_t nb, n;
+	struct udp_assoc *znext;
 };
 
 struct udp_w {
@@ -98,19 +88,167 @@ udp_addr_hash(const struct sockaddr_storage *ss)
 	return h;
 }
 
-static struct udp_tab *
+/* ---- the shared table part (udp.h) ---- */
+
+int
+udp_htab_init(struct udp_htab *t)
+{
+	t->n = 0;
+	t->nb = 64;
+	t->b = calloc(t->nb, sizeof(*t->b));
+	return t->b ? 0 : -1;
+}
+
+void
+udp_htab_free(struct udp_htab *t)
+{
+	free(t->b);
+	t->b = NULL;
+	t->nb = t->n = 0;
+}
+
+struct udp_key *
+udp_htab_find(const struct udp_htab *t, const struct sockaddr_storage *client, uint32_t h)
+{
+	struct udp_key *k;
+
+	for (k = t->b[h % t->nb]; k; k = k->hnext)
+		if (k->h == h && net_addr_eq(&k->client, client))
+			return k;
+	return NULL;
+}
+
+static void
+htab_grow(struct udp_htab *t)
+{
+	size_t nb = t->nb * 2, i;
+	struct udp_key **b = calloc(nb, sizeof(*b));
+
+	if (!b)
+		return;   /* longer chains, still correct */
+	for (i = 0; i < t->nb; i++) {
+		struct udp_key *k, *n;
+		for (k = t->b[i]; k; k = n) {
+			n = k->hnext;
+			k->hnext = b[k->h % nb];
+			b[k->h % nb] = k;
+		}
+	}
+	free(t->b);
+	t->b = b;
+	t->nb = nb;
+}
+
+void
+udp_htab_add(struct udp_htab *t, struct udp_key *k)
+{
+	k->hnext = t->b[k->h % t->nb];
+	t->b[k->h % t->nb] = k;
+	if (++t->n > t->nb)
+		htab_grow(t);
+}
+
+void
+udp_htab_del(struct udp_htab *t, struct udp_key *k)
+{
+	struct udp_key **pp;
+
+	for (pp = &t->b[k->h % t->nb]; *pp; pp = &(*pp)->hnext)
+		if (*pp == k) {
+			*pp = k->hnext;
+			t->n--;
+			return;
+		}
+}
+
+void
+udp_key_init(struct udp_key *k, const struct sockaddr_storage *client, uint32_t h, struct msghdr *mh)
+{
+	struct cmsghdr *cm;
+
+	k->client = *client;
+	k->h = h;
+	k->fam6 = lim_family((const struct sockaddr *)client) == LG_V6;
+	k->local_fam = 0;
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+			memcpy(&k->l4, CMSG_DATA(cm), sizeof(k->l4));
+			k->local_fam = AF_INET;
+			return;   /* IPv4 (also on a dual-stack socket) wins */
+		}
+		if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
+			memcpy(&k->l6, CMSG_DATA(cm), sizeof(k->l6));
+			k->local_fam = AF_INET6;
+		}
+	}
+}
+
+void
+udp_key_reply(const struct udp_key *k, struct msghdr *h, char *ctl)
+{
+	struct cmsghdr *cm;
+
+	h->msg_name = (void *)(uintptr_t)&k->client;
+	h->msg_namelen = net_addr_len(&k->client);
+	h->msg_control = NULL;
+	h->msg_controllen = 0;
+	if (!k->local_fam)
+		return;
+	memset(ctl, 0, UDP_CTL_MAX);
+	h->msg_control = ctl;
+	cm = (struct cmsghdr *)(void *)ctl;
+	if (k->local_fam == AF_INET) {
+		struct in_pktinfo pi;
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi_spec_dst = k->l4.ipi_addr;
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		h->msg_controllen = CMSG_SPACE(sizeof(pi));
+	} else {
+		struct in6_pktinfo pi;
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi6_addr = k->l6.ipi6_addr;
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		h->msg_controllen = CMSG_SPACE(sizeof(pi));
+	}
+}
+
+int
+udp_pick_remote(struct rt_lsn *ls, const struct sockaddr_storage *client, struct sockaddr_storage *dst)
+{
+	struct rt_rule *r = ls->rule;
+	uint64_t ex[4] = { 0, 0, 0, 0 };
+	int idx, guard;
+
+	for (guard = 0; guard < STORE_MAX_REMOTES; guard++) {
+		idx = rt_lb_pick(r, ls->w->id, client, ex);
+		if (idx < 0 || (size_t)idx >= r->nrem)
+			return -1;
+		ex[idx / 64] |= 1ull << (idx % 64);
+		if (rt_remote_addr(ls->w, r, idx, ls->port_off, 0, dst) == 0)
+			return idx;   /* else a name not resolved yet: the next remote, or the datagram is dropped */
+	}
+	return -1;
+}
+
+/* ---- this file's associations ---- */
+
+static struct udp_htab *
 tab(struct rt_lsn *ls)
 {
-	struct udp_tab *t = ls->udp;
+	struct udp_htab *t = ls->udp;
 
 	if (t)
 		return t;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
-	t->nb = 64;
-	t->b = calloc(t->nb, sizeof(*t->b));
-	if (!t->b) {
+	if (udp_htab_init(t) < 0) {
 		free(t);
 		return NULL;
 	}
@@ -119,33 +257,11 @@ tab(struct rt_lsn *ls)
 }
 
 static void
-tab_grow(struct udp_tab *t)
-{
-	size_t nb = t->nb * 2, i;
-	struct udp_assoc **b = calloc(nb, sizeof(*b));
-
-	if (!b)
-		return;
-	for (i = 0; i < t->nb; i++) {
-		struct udp_assoc *a, *n;
-		for (a = t->b[i]; a; a = n) {
-			n = a->hnext;
-			a->hnext = b[a->h % nb];
-			b[a->h % nb] = a;
-		}
-	}
-	free(t->b);
-	t->b = b;
-	t->nb = nb;
-}
-
-static void
 assoc_free(struct udp_assoc *a)
 {
 	struct rt_worker *w = a->ls->w;
 	struct udp_w *u = w->udpw;
-	struct udp_tab *t = a->ls->udp;
-	struct udp_assoc **pp;
+	struct udp_htab *t = a->ls->udp;
 
 	if (a->fd < 0)
 		return;
@@ -153,12 +269,7 @@ assoc_free(struct udp_assoc *a)
 	ev_io_del(w->loop, &a->io);
 	close(a->fd);
 	a->fd = -1;
-	for (pp = &t->b[a->h % t->nb]; *pp; pp = &(*pp)->hnext)
-		if (*pp == a) {
-			*pp = a->hnext;
-			break;
-		}
-	t->n--;
+	udp_htab_del(t, &a->k);
 	u->nassoc--;
 	CTR_SUB(a->rule->st->w[w->id].udp_active, 1);
 	CTR_SUB(a->rule->rem[a->backend].w[w->id].active, 1);
@@ -194,39 +305,6 @@ assoc_timer(struct ev_loop *l, struct ev_timer *t)
 		ev_timer_set(l, t, a->last + idle);
 }
 
-static void
-set_reply_ctl(struct udp_assoc *a, struct msghdr *h, char *ctl)
-{
-	struct cmsghdr *cm;
-
-	h->msg_control = NULL;
-	h->msg_controllen = 0;
-	if (!a->local_fam)
-		return;
-	memset(ctl, 0, UDP_CTL);
-	h->msg_control = ctl;
-	cm = (struct cmsghdr *)(void *)ctl;
-	if (a->local_fam == AF_INET) {
-		struct in_pktinfo pi;
-		memset(&pi, 0, sizeof(pi));
-		pi.ipi_spec_dst = a->l4.ipi_addr;
-		cm->cmsg_level = IPPROTO_IP;
-		cm->cmsg_type = IP_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-		h->msg_controllen = CMSG_SPACE(sizeof(pi));
-	} else {
-		struct in6_pktinfo pi;
-		memset(&pi, 0, sizeof(pi));
-		pi.ipi6_addr = a->l6.ipi6_addr;
-		cm->cmsg_level = IPPROTO_IPV6;
-		cm->cmsg_type = IPV6_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-		h->msg_controllen = CMSG_SPACE(sizeof(pi));
-	}
-}
-
 /* Replies: upstream -> client, through the listener socket. */
 static void
 assoc_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
@@ -260,9 +338,7 @@ assoc_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 			u->oiov[cnt].iov_len = u->m[i].msg_len;
 			h->msg_iov = &u->oiov[cnt];
 			h->msg_iovlen = 1;
-			h->msg_name = &a->client;
-			h->msg_namelen = net_addr_len(&a->client);
-			set_reply_ctl(a, h, u->octl[cnt]);
+			udp_key_reply(&a->k, h, u->octl[cnt]);
 			cnt++;
 		}
 		sent = cnt ? sendmmsg(a->ls->fd, u->o, (unsigned)cnt, MSG_DONTWAIT) : 0;
@@ -270,7 +346,7 @@ assoc_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 			if (rt_quota_spend(a->rule, 0, u->oiov[i].iov_len))
 				rt_quota_reached(w, a->rule);
 			CTR_ADD(k->bytes_down, u->oiov[i].iov_len);
-			CTR_ADD(k->out[LG_UDP][a->fam6], u->oiov[i].iov_len);
+			CTR_ADD(k->out[LG_UDP][a->k.fam6], u->oiov[i].iov_len);
 			CTR_ADD(k->udp_bytes, u->oiov[i].iov_len);
 		}
 		if (sent < cnt)
@@ -281,55 +357,26 @@ assoc_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 	}
 }
 
-static void
-read_pktinfo(struct udp_assoc *a, struct msghdr *h)
-{
-	struct cmsghdr *cm;
-
-	for (cm = CMSG_FIRSTHDR(h); cm; cm = CMSG_NXTHDR(h, cm)) {
-		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
-			memcpy(&a->l4, CMSG_DATA(cm), sizeof(a->l4));
-			a->local_fam = AF_INET;
-			return;   /* IPv4 (also on a dual-stack socket) wins */
-		}
-		if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
-			memcpy(&a->l6, CMSG_DATA(cm), sizeof(a->l6));
-			a->local_fam = AF_INET6;
-		}
-	}
-}
-
 static struct udp_assoc *
 assoc_get(struct rt_lsn *ls, struct udp_w *u, const struct sockaddr_storage *client, struct msghdr *h)
 {
 	struct rt_worker *w = ls->w;
 	struct rt_rule *r = ls->rule;
-	struct udp_tab *t = tab(ls);
+	struct udp_htab *t = tab(ls);
 	struct udp_assoc *a;
 	struct sockaddr_storage dst;
 	struct net_out_spec o;
-	uint64_t ex[4] = { 0, 0, 0, 0 };
 	uint32_t hv = udp_addr_hash(client);
 	char err[ERRLEN];
-	int idx, fd, guard;
+	int idx, fd;
 
 	if (!t)
 		return NULL;
-	for (a = t->b[hv % t->nb]; a; a = a->hnext)
-		if (a->h == hv && net_addr_eq(&a->client, client))
-			return a;
+	if ((a = (struct udp_assoc *)(void *)udp_htab_find(t, client, hv)) != NULL)
+		return a;
 	if (u->nassoc >= r->udp_max_assoc)
 		return NULL;
-	for (guard = 0; guard < STORE_MAX_REMOTES; guard++) {
-		idx = rt_lb_pick(r, w->id, client, ex);
-		if (idx < 0 || (size_t)idx >= r->nrem)
-			return NULL;
-		ex[idx / 64] |= 1ull << (idx % 64);
-		if (rt_remote_addr(w, r, idx, ls->port_off, 0, &dst) == 0)
-			break;   /* a name not resolved yet: this datagram takes the next remote or is dropped */
-		idx = -1;
-	}
-	if (idx < 0)
+	if ((idx = udp_pick_remote(ls, client, &dst)) < 0)
 		return NULL;
 	memset(&o, 0, sizeof(o));
 	o.dst = &dst;
@@ -348,15 +395,12 @@ assoc_get(struct rt_lsn *ls, struct udp_w *u, const struct sockaddr_storage *cli
 		return NULL;
 	}
 	a->fd = fd;
-	a->client = *client;
+	udp_key_init(&a->k, client, hv, h);
 	a->ls = ls;
 	a->rule = r;
 	rt_rule_ref(r);
 	a->backend = idx;
-	a->fam6 = lim_family((const struct sockaddr *)client) == LG_V6;
-	a->h = hv;
 	a->last = ev_now(w->loop);
-	read_pktinfo(a, h);
 	ev_timer_init(&a->tm, assoc_timer, a);
 	if (ev_io_add(w->loop, &a->io, fd, EPOLLIN, assoc_cb, a) < 0) {
 		close(fd);
@@ -365,12 +409,8 @@ assoc_get(struct rt_lsn *ls, struct udp_w *u, const struct sockaddr_storage *cli
 		return NULL;
 	}
 	ev_timer_set(w->loop, &a->tm, a->last + (r->udp_ms > 0 ? r->udp_ms : 30000));
-	a->hnext = t->b[hv % t->nb];
-	t->b[hv % t->nb] = a;
-	t->n++;
+	udp_htab_add(t, &a->k);
 	u->nassoc++;
-	if (t->n > t->nb)
-		tab_grow(t);
 	CTR_ADD(r->st->w[w->id].udp_active, 1);
 	CTR_ADD(r->st->w[w->id].udp_total, 1);
 	CTR_ADD(r->rem[idx].w[w->id].connects, 1);
@@ -451,7 +491,7 @@ udp_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 				if (rt_quota_spend(r, 1, u->oiov[x].iov_len))
 					rt_quota_reached(w, r);
 				CTR_ADD(k->bytes_up, u->oiov[x].iov_len);
-				CTR_ADD(k->in[LG_UDP][a->fam6], u->oiov[x].iov_len);
+				CTR_ADD(k->in[LG_UDP][a->k.fam6], u->oiov[x].iov_len);
 				CTR_ADD(k->udp_bytes, u->oiov[x].iov_len);
 			}
 			if (sent < cnt)
@@ -470,14 +510,16 @@ udp_worker_kick(struct rt_worker *w)
 	size_t i;
 
 	for (ls = w->lsns; ls; ls = ls->lnext) {
-		struct udp_tab *t = ls->udp;
-		struct udp_assoc *a, *next;
+		struct udp_htab *t = ls->udp;
+		struct udp_key *k, *next;
 
 		if (!t)
 			continue;
 		for (i = 0; i < t->nb; i++)
-			for (a = t->b[i]; a; a = next) {
-				next = a->hnext;
+			for (k = t->b[i]; k; k = next) {
+				struct udp_assoc *a = (struct udp_assoc *)(void *)k;
+
+				next = k->hnext;
 				if (a->rule->lim.quota &&
 				    __atomic_load_n(&a->rule->st->quota_state, __ATOMIC_RELAXED) == RT_Q_STOPPED)
 					assoc_free(a);
@@ -488,7 +530,7 @@ udp_worker_kick(struct rt_worker *w)
 void
 udp_listener_close(struct rt_lsn *ls)
 {
-	struct udp_tab *t = ls->udp;
+	struct udp_htab *t = ls->udp;
 	size_t i;
 
 	tunnel_udp_listener_close(ls);
@@ -496,8 +538,8 @@ udp_listener_close(struct rt_lsn *ls)
 		return;
 	for (i = 0; i < t->nb; i++)
 		while (t->b[i])
-			assoc_free(t->b[i]);
-	free(t->b);
+			assoc_free((struct udp_assoc *)(void *)t->b[i]);
+	udp_htab_free(t);
 	free(t);
 	ls->udp = NULL;
 }
