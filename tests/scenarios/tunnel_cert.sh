@@ -5,7 +5,7 @@
 # keeps working; a reload with the files unchanged keeps the rule as it is
 # (no "pin" line logged again); a certificate that ends within 14 days is
 # logged as a warning at load.
-# timeout: 120
+# timeout: 90
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../relay/common.sh"
 . "$(dirname "$0")/../tunnel/lib.sh"
@@ -40,8 +40,9 @@ served() {
 	openssl s_client -connect 127.0.0.1:$X -servername exit.test </dev/null 2>/dev/null |
 	    openssl x509 -noout -fingerprint -sha256 2>/dev/null | cut -d= -f2
 }
-# reloaded N: until the exit's log has N "reload done" lines (bounded: the ledger's fsync at reload can be slow on a busy disk)
-reloaded() { wait_for 30 test "$(grep -c 'reload done' "$T_DIR/exit.log")" -ge "$1"; }
+# reloaded N: until the exit's log has N "reload done" lines (bounded)
+reload_count_ge() { [ "$(grep -c 'reload done' "$T_DIR/exit.log")" -ge "$1" ]; }
+reloaded() { wait_for 30 reload_count_ge "$1"; }
 not_logged() { ! grep -q -- "$1" "$T_DIR/exit.log"; }
 
 check_eq "the first certificate is served" "$FA" "$(served)"
