@@ -989,6 +989,24 @@ json_sys(FILE *f, const char *name, const struct lt_sys *s, int first)
 	fputc('}', f);
 }
 
+/* One TCP or UDP result in the JSON list: opened with its direction, closed
+ * with the error when it failed. */
+static void
+json_res_begin(FILE *f, int i, int *k, int up)
+{
+	fputs(i ? ",{" : "{", f);
+	*k = 1;
+	json_kv_str(f, k, "direction", up ? "upload" : "download");
+}
+
+static void
+json_res_end(FILE *f, int *k, int ok, const char *err)
+{
+	if (!ok)
+		json_kv_str(f, k, "error", err);
+	fputc('}', f);
+}
+
 static void
 print_json(const struct client *c, FILE *f)
 {
@@ -1051,9 +1069,8 @@ print_json(const struct client *c, FILE *f)
 	fputs(",\"tcp\":[", f);
 	for (i = 0; i < c->ntcp; i++) {
 		const struct tcp_res *r = &c->tcp[i];
-		int k = 1;
-		fputs(i ? ",{" : "{", f);
-		json_kv_str(f, &k, "direction", r->up ? "upload" : "download");
+		int k;
+		json_res_begin(f, i, &k, r->up);
 		json_kv_num(f, &k, "streams", r->streams);
 		json_kv_bool(f, &k, "ok", r->ok);
 		if (r->ok) {
@@ -1062,16 +1079,14 @@ print_json(const struct client *c, FILE *f)
 			json_kv_num(f, &k, "bytes", (long long)r->bytes);
 			jnum(f, &k, "seconds", r->secs);
 			json_kv_num(f, &k, "retransmits", (long long)r->retrans);
-		} else
-			json_kv_str(f, &k, "error", r->err);
-		fputc('}', f);
+		}
+		json_res_end(f, &k, r->ok, r->err);
 	}
 	fputs("],\"udp\":[", f);
 	for (i = 0; i < c->nudp; i++) {
 		const struct udp_res *r = &c->udpr[i];
-		int k = 1;
-		fputs(i ? ",{" : "{", f);
-		json_kv_str(f, &k, "direction", r->up ? "upload" : "download");
+		int k;
+		json_res_begin(f, i, &k, r->up);
 		json_kv_bool(f, &k, "ok", r->ok);
 		if (r->ok) {
 			jnum(f, &k, "rate_mbps", r->rate_mbps);
@@ -1084,9 +1099,8 @@ print_json(const struct client *c, FILE *f)
 			json_kv_num(f, &k, "reordered", (long long)r->ooo);
 			json_kv_num(f, &k, "bytes", (long long)r->bytes);
 			jnum(f, &k, "seconds", r->secs);
-		} else
-			json_kv_str(f, &k, "error", r->err);
-		fputc('}', f);
+		}
+		json_res_end(f, &k, r->ok, r->err);
 	}
 	fputs("]}\n", f);
 }
