@@ -187,6 +187,31 @@ run_ok() {
 	[ "$rc" = 0 ] || printf '#   %s\n' "$out"
 }
 
+# as_checks: the "ok NAME" / "not ok NAME" lines of a checker (a python
+# heredoc, tests/tools/*.py) as this test's own
+as_checks() { sed "s/^ok/ok - $T_NAME:/;s/^not ok/not ok - $T_NAME:/"; }
+
+# ---- linktest between namespaces (linktest_*.sh) ----
+# lt_server_ns NS ADDR FROM_NS SECONDS: `xwpf linktest --server` in NS on
+# ADDR:5210; 1 when FROM_NS cannot connect to it within SECONDS
+lt_server_ns() {
+	spawn_ns "$1" "$XWPF" linktest --server --listen "$2:5210" --quiet
+	wait_for "$4" ip netns exec "$3" bash -c "exec 3<>/dev/tcp/$2/5210"
+}
+# lt_client_ns NS ARGS...: the linktest client in NS, a check that it exits 0;
+# its table in $T_DIR/table.txt, its JSON in $T_DIR/out.json, both and its
+# stderr ($T_DIR/err.txt) copied to the log
+lt_client_ns() {
+	local ns=$1 rc
+	shift
+	ip netns exec "$ns" "$XWPF" linktest "$@" --json="$T_DIR/out.json" > "$T_DIR/table.txt" 2> "$T_DIR/err.txt"
+	rc=$?
+	cat "$T_DIR/table.txt" "$T_DIR/err.txt"
+	check_eq "client exit status" 0 "$rc"
+}
+# lt_same: a check that the JSON holds the same figures as the table (tests/tools/lt_check.py)
+lt_same() { python3 "$T_TESTS/tools/lt_check.py" same "$T_DIR/table.txt" "$T_DIR/out.json" | as_checks; }
+
 # ---- health checks (health_*.sh) ----
 # Debian's python3 directly: a version-manager shim on PATH is one more moving part
 T_PY=python3

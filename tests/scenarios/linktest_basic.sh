@@ -7,7 +7,6 @@
 . "$(dirname "$0")/../lib.sh"
 need python3
 tools=$(cd "$(dirname "$0")/../tools" && pwd)
-tag() { sed "s/^ok/ok - $T_NAME:/;s/^not ok/not ok - $T_NAME:/"; }
 
 # command line
 "$XWPF" linktest --help > "$T_DIR/help" 2>&1; check_eq "--help exits 0" 0 $?
@@ -41,7 +40,7 @@ kill "${T_PIDS[-1]}"; wait "${T_PIDS[-1]}" 2>/dev/null
 # limits, version, busy and the amplifier rule (no key)
 spawn "$XWPF" linktest --server --listen 127.0.0.1:"$P" --max-clients 1 --max-rate 100M --quiet
 wait_port 127.0.0.1 "$P" || { fail "server did not restart"; finish; }
-python3 "$tools/lt_proto.py" 127.0.0.1 "$P" version limits spoof=127.0.0.2 | tag
+python3 "$tools/lt_proto.py" 127.0.0.1 "$P" version limits spoof=127.0.0.2 | as_checks
 spawn python3 "$tools/lt_proto.py" 127.0.0.1 "$P" hold=20 > "$T_DIR/hold"
 holder=$!
 wait_for 20 grep -q "session held" "$T_DIR/hold" || fail "the holding session did not start: $(cat "$T_DIR/hold")"
@@ -58,7 +57,7 @@ wait_port 127.0.0.1 "$R" || { fail "relay did not start"; finish; }
 "$XWPF" linktest 127.0.0.1:"$R" --only info,latency,tcp,udp --count 3 --streams 2 --time 1 --udp-rate 20M \
 	--json > "$T_DIR/relay.json" 2> "$T_DIR/e"
 check_eq "through the relay: exit 0" 0 $?
-python3 - "$T_DIR/out.json" "$T_DIR/relay.json" <<'PY' | tag
+python3 - "$T_DIR/out.json" "$T_DIR/relay.json" <<'PY' | as_checks
 import json, sys
 j = json.load(open(sys.argv[1]))
 print(("ok" if j["ok"] and j["latency"]["tcp_connect"]["received"] == 2 else "not ok") + " --json parses with latency figures")

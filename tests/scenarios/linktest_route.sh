@@ -6,7 +6,6 @@
 . "$(dirname "$0")/../lib.sh"
 need_root
 need python3
-tools=$(cd "$(dirname "$0")/../tools" && pwd)
 
 C=$(netns_add lrc) || { fail "netns"; finish; }
 R=$(netns_add lrr) || { fail "netns"; finish; }
@@ -20,16 +19,11 @@ ip link add lrc$$ netns "$C" type veth peer name lrr1$$ netns "$R" &&
 	ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1 ||
 	{ fail "namespace setup"; finish; }
 
-spawn_ns "$S" "$XWPF" linktest --server --listen 10.62.0.2:5210 --quiet
-wait_for 10 ip netns exec "$C" bash -c 'exec 3<>/dev/tcp/10.62.0.2/5210' || { fail "server not reachable through the router"; finish; }
+lt_server_ns "$S" 10.62.0.2 "$C" 10 || { fail "server not reachable through the router"; finish; }
 
-ip netns exec "$C" "$XWPF" linktest 10.62.0.2 --only route,latency --count 3 \
-	--json="$T_DIR/out.json" > "$T_DIR/table.txt" 2> "$T_DIR/err.txt"
-rc=$?
-cat "$T_DIR/table.txt" "$T_DIR/err.txt"
-check_eq "client exit status" 0 "$rc"
-python3 "$tools/lt_check.py" same "$T_DIR/table.txt" "$T_DIR/out.json" | sed "s/^ok/ok - $T_NAME:/;s/^not ok/not ok - $T_NAME:/"
-python3 - "$T_DIR/out.json" <<'PY' | sed "s/^ok/ok - $T_NAME:/;s/^not ok/not ok - $T_NAME:/"
+lt_client_ns "$C" 10.62.0.2 --only route,latency --count 3
+lt_same
+python3 - "$T_DIR/out.json" <<'PY' | as_checks
 import json, sys
 r = json.load(open(sys.argv[1]))["route"]
 def check(name, cond, got):

@@ -7,7 +7,6 @@
 . "$(dirname "$0")/../lib.sh"
 need_root
 need python3 tc
-tools=$(cd "$(dirname "$0")/../tools" && pwd)
 
 C=$(netns_add ltc) || { fail "netns"; finish; }
 S=$(netns_add lts) || { fail "netns"; finish; }
@@ -19,16 +18,11 @@ ip link add "$vc" netns "$C" type veth peer name "$vs" netns "$S" &&
 	tc -n "$S" qdisc add dev "$vs" root tbf rate 100mbit burst 32kbit latency 400ms ||
 	{ fail "veth and tbf setup"; finish; }
 
-spawn_ns "$S" "$XWPF" linktest --server --listen 10.7.0.2:5210 --quiet
-wait_for 10 ip netns exec "$C" bash -c 'exec 3<>/dev/tcp/10.7.0.2/5210' || { fail "server not reachable"; finish; }
+lt_server_ns "$S" 10.7.0.2 "$C" 10 || { fail "server not reachable"; finish; }
 
-ip netns exec "$C" "$XWPF" linktest 10.7.0.2:5210 --time 4 --streams 2 --count 5 --only info,latency,tcp,udp \
-	--json="$T_DIR/out.json" > "$T_DIR/table.txt" 2> "$T_DIR/err.txt"
-rc=$?
-cat "$T_DIR/table.txt" "$T_DIR/err.txt"
-check_eq "client exit status" 0 "$rc"
-python3 "$tools/lt_check.py" same "$T_DIR/table.txt" "$T_DIR/out.json" | sed "s/^ok/ok - $T_NAME:/;s/^not ok/not ok - $T_NAME:/"
-python3 - "$T_DIR/out.json" "$T_DIR/tcp_missed" <<'PY' | sed "s/^ok/ok - $T_NAME:/;s/^not ok/not ok - $T_NAME:/"
+lt_client_ns "$C" 10.7.0.2:5210 --time 4 --streams 2 --count 5 --only info,latency,tcp,udp
+lt_same
+python3 - "$T_DIR/out.json" "$T_DIR/tcp_missed" <<'PY' | as_checks
 import json, sys
 j = json.load(open(sys.argv[1]))
 def check(name, cond, got):

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/../lib.sh"
 need_root
 need python3
-tools=$(cd "$(dirname "$0")/../tools" && pwd)
+tools=$T_TESTS/tools
 
 A=$(netns_add lta) || { fail "netns"; finish; }
 B=$(netns_add ltb) || { fail "netns"; finish; }
@@ -22,16 +22,11 @@ ip link set "$ta" netns "$A" && ip link set "$tb" netns "$B" &&
 # unprivileged ICMP echo on the client side
 ip netns exec "$A" sysctl -qw net.ipv4.ping_group_range="0 2147483647"
 
-spawn_ns "$B" "$XWPF" linktest --server --listen 10.9.0.2:5210 --quiet
-wait_for 15 ip netns exec "$A" bash -c 'exec 3<>/dev/tcp/10.9.0.2/5210' || { fail "server not reachable"; finish; }
+lt_server_ns "$B" 10.9.0.2 "$A" 15 || { fail "server not reachable"; finish; }
 
-ip netns exec "$A" "$XWPF" linktest 10.9.0.2 --only info,latency,udp --count 20 --udp-rate 8M --time 3 \
-	--json="$T_DIR/out.json" > "$T_DIR/table.txt" 2> "$T_DIR/err.txt"
-rc=$?
-cat "$T_DIR/table.txt" "$T_DIR/err.txt"
-check_eq "client exit status" 0 "$rc"
-python3 "$tools/lt_check.py" same "$T_DIR/table.txt" "$T_DIR/out.json" | sed "s/^/ /;s/^ ok/ok - $T_NAME:/;s/^ not ok/not ok - $T_NAME:/"
-python3 - "$T_DIR/out.json" <<'PY' | sed "s/^ok/ok - $T_NAME:/;s/^not ok/not ok - $T_NAME:/"
+lt_client_ns "$A" 10.9.0.2 --only info,latency,udp --count 20 --udp-rate 8M --time 3
+lt_same
+python3 - "$T_DIR/out.json" <<'PY' | as_checks
 import json, sys
 j = json.load(open(sys.argv[1]))
 def check(name, cond, got):
