@@ -10,21 +10,10 @@
 . "$(dirname "$0")/../lib.sh"
 need python3
 
-DRIVE=$(cd "$(dirname "$0")/../tools" && pwd)/pty_drive.py
 CONF=$XWPF_ROOT/etc/xwpf/xwpf.conf
 LEDGER=$XWPF_ROOT/var/lib/xwpf/ledger
-TMO=15
-[ -n "${XWPF_SANITIZED:-}" ] && TMO=40
 export TZ=UTC NO_COLOR=1
 mkdir -p "$(dirname "$CONF")" "$(dirname "$LEDGER")"
-
-# drive NAME [ENV=VAL...] < STEPS: the menu under a pty; 0 when every step passed
-drive() {
-	local name=$1
-	shift
-	env "$@" python3 "$DRIVE" --timeout "$TMO" --log "$T_DIR/$name.pty" -- "$XWPF" menu 2> "$T_DIR/$name.err" ||
-		{ echo "--- $name:"; cat "$T_DIR/$name.err"; return 1; }
-}
 
 cat > "$CONF" <<EOF
 [rule web]
@@ -55,7 +44,7 @@ cycle_of() { grep "^rule $1 " "$LEDGER" | tr ' ' '\n' | grep -E '^(c\.|cycle_sta
 cw=$(cycle_of web)
 cp "$LEDGER" "$T_DIR/before"
 
-check "the list, the detail, and a reset declined" drive list <<EOF
+check "the list, the detail, and a reset declined" menu_drive list <<EOF
 expect Choose:
 send 11
 expect == Traffic ==
@@ -87,7 +76,7 @@ exit 0
 EOF
 check "a declined reset leaves the ledger byte-identical" cmp -s "$LEDGER" "$T_DIR/before"
 
-check "reset the display of web, confirmed" drive reset <<EOF
+check "reset the display of web, confirmed" menu_drive reset <<EOF
 expect Choose:
 send 11
 expect Rule to look at
@@ -110,7 +99,7 @@ check "after the reset: the display of web is zero in the file" \
 check_eq "after the reset: the billing cycle of web is unchanged" "$cw" "$(cycle_of web)"
 check "after the reset: gone is untouched" grep -q "^rule gone .* d\.tcp4\.in=10 " "$LEDGER"
 
-check "Chinese: the traffic screen and the detail" drive zh LANG=zh_CN.UTF-8 <<EOF
+check "Chinese: the traffic screen and the detail" menu_drive zh LANG=zh_CN.UTF-8 <<EOF
 expect 请选择
 send 11
 expect == 流量统计 ==
@@ -132,7 +121,7 @@ exit 0
 EOF
 
 sed -i '2s/c.conns=42/c.conns=forty-two/' "$LEDGER"
-check "a bad ledger line: the file and line are shown, back to the main menu" drive bad <<EOF
+check "a bad ledger line: the file and line are shown, back to the main menu" menu_drive bad <<EOF
 expect Choose:
 send 11
 expect ledger:2: not a ledger line
