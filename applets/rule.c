@@ -381,6 +381,17 @@ apply_kvs(struct store_txn *t, const char *section, struct kv *kvs, size_t nkv)
 	return 0;
 }
 
+/* The keys into the rule's section, then commit: an exit code (the transaction is ended either way). */
+static int
+apply_finish(struct store_txn *t, const char *section, struct kv *kvs, size_t nkv)
+{
+	if (apply_kvs(t, section, kvs, nkv) < 0) {
+		store_end(t);
+		return EXIT_USAGE;
+	}
+	return finish(t);
+}
+
 static int
 cmd_add(int argc, char **argv)
 {
@@ -433,11 +444,7 @@ cmd_add(int argc, char **argv)
 		store_end(&t);
 		return EXIT_FAIL;
 	}
-	if (apply_kvs(&t, section, kvs, nkv) < 0) {
-		store_end(&t);
-		return EXIT_USAGE;
-	}
-	return finish(&t);
+	return apply_finish(&t, section, kvs, nkv);
 }
 
 static int
@@ -479,11 +486,7 @@ cmd_set(int argc, char **argv)
 		store_end(&t);
 		return EXIT_FAIL;
 	}
-	if (apply_kvs(&t, section, kvs, nkv) < 0) {
-		store_end(&t);
-		return EXIT_USAGE;
-	}
-	return finish(&t);
+	return apply_finish(&t, section, kvs, nkv);
 }
 
 static int
