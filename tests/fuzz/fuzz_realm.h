@@ -1,0 +1,30 @@
+/* libFuzzer body shared by fuzz_json.c and fuzz_toml.c: one of the realm
+ * config readers (lib/mig_tree.c), then the conversion (lib/mig_realm.c). */
+#ifndef XWPF_FUZZ_REALM_H
+#define XWPF_FUZZ_REALM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "migrate.h"
+#include "util.h"
+
+static int
+fuzz_realm(struct mval *(*parse)(const char *, size_t, char *), const uint8_t *data, size_t size)
+{
+	struct mig_result m;
+	struct mval *v;
+	char err[ERRLEN];
+
+	memset(&m, 0, sizeof(m));
+	v = parse((const char *)data, size, err);
+	if (v) {
+		mig_realm(v, &m, err);
+		mv_free(v);
+	}
+	mig_free(&m);
+	return 0;
+}
+
+#endif
