@@ -429,12 +429,36 @@ shut_wr(struct half *dst)
 	shutdown(dst->fd, SHUT_WR);
 }
 
+int
+conn_count(struct conn *c, int up, uint64_t n)
+{
+	struct rt_counters *k = ctr(c);
+	int pr = c->dgram ? LG_UDP : LG_TCP;
+
+	if (up) {
+		CTR_ADD(k->bytes_up, n);
+		CTR_ADD(k->in[pr][c->fam6], n);
+	} else {
+		CTR_ADD(k->bytes_down, n);
+		CTR_ADD(k->out[pr][c->fam6], n);
+	}
+	if (c->dgram)
+		CTR_ADD(k->udp_bytes, n);
+	else
+		CTR_ADD(k->tcp_bytes, n);
+	if (rt_quota_spend(c->rule, up, n)) {
+		rt_quota_reached(c->w, c->rule);
+		if (__atomic_load_n(&c->rule->st->quota_state, __ATOMIC_RELAXED) == RT_Q_STOPPED)
+			return -1;
+	}
+	return 0;
+}
+
 /* Move bytes from src to src->dst: -1 error, 0 waiting, 1 budget spent. */
 static int
 flow(struct conn *c, struct half *src)
 {
 	struct half *dst = src->dst;
-	struct rt_counters *k = ctr(c);
 	ssize_t n;
 	size_t want;
 	int r;
@@ -451,23 +475,10 @@ flow(struct conn *c, struct half *src)
 				}
 				return -1;
 			}
-			if (src == &c->cli) {
-				CTR_ADD(k->bytes_up, (uint64_t)n);
-				CTR_ADD(k->in[c->dgram][c->fam6], (uint64_t)n);
-			} else {
-				CTR_ADD(k->bytes_down, (uint64_t)n);
-				CTR_ADD(k->out[c->dgram][c->fam6], (uint64_t)n);
-			}
-			if (c->dgram)
-				CTR_ADD(k->udp_bytes, (uint64_t)n);
-			else
-				CTR_ADD(k->tcp_bytes, (uint64_t)n);
-			if (rt_quota_spend(c->rule, src == &c->cli, (uint64_t)n)) {
-				rt_quota_reached(c->w, c->rule);
-				if (__atomic_load_n(&c->rule->st->quota_state, __ATOMIC_RELAXED) == RT_Q_STOPPED) {
-					errno = EDQUOT;   /* not a byte more: pump() closes the pair */
-					return -1;
-				}
+			/* a datagram pair counts payload in its codec (no framing) */
+			if (!c->dgram && conn_count(c, src == &c->cli, (uint64_t)n) < 0) {
+				errno = EDQUOT;   /* not a byte more: pump() closes the pair */
+				return -1;
 			}
 			c->last_act = ev_now(c->w->loop);
 			continue;

@@ -136,6 +136,11 @@ struct conn {
 int conn_prepend(struct conn *c, struct half *h, const void *data, size_t len);
 /* Tear the pair down (idempotent). */
 void conn_close(struct conn *c, const char *why);
+/* Count n bytes delivered one way (up: client -> remote) for the rule: the
+ * counters, the ledger's split and the quota's budget. -1 when the quota
+ * just stopped the rule (the caller ends the pair). The pump does it for
+ * byte streams; a datagram codec does it per datagram (payload only). */
+int conn_count(struct conn *c, int up, uint64_t n);
 /* Close this worker's connections of rules whose quota stopped them. */
 void conn_worker_kick(struct rt_worker *w);
 

@@ -461,6 +461,7 @@ dg_recv(struct half *h, void *buf, size_t len)
 			if (r >= 0) {
 				if (r > DG_MAX)
 					continue;   /* cannot be framed: dropped */
+				(void)conn_count(h->c, 0, (uint64_t)r);   /* payload, not framing */
 				d->rx[0] = (unsigned char)(r >> 8);
 				d->rx[1] = (unsigned char)r;
 				d->rx_off = 0;
@@ -492,7 +493,8 @@ dg_send(struct half *h, const void *buf, size_t len)
 
 		if (d->tx_len == 0 && end - p >= 2 && (size_t)(end - p) >= 2 + ((size_t)p[0] << 8 | p[1])) {
 			want = (size_t)p[0] << 8 | p[1];   /* whole in the buffer: no copy */
-			(void)send(h->fd, p + 2, want, MSG_DONTWAIT);
+			if (send(h->fd, p + 2, want, MSG_DONTWAIT) >= 0)
+				(void)conn_count(h->c, 1, want);
 			p += 2 + want;
 			continue;
 		}
@@ -507,7 +509,8 @@ dg_send(struct half *h, const void *buf, size_t len)
 		p += take;
 		if (d->tx_len >= 2 && d->tx_len == 2 + ((size_t)d->tx[0] << 8 | d->tx[1])) {
 			/* full or dropped: UDP semantics (EAGAIN, ICMP errors) */
-			(void)send(h->fd, d->tx + 2, d->tx_len - 2, MSG_DONTWAIT);
+			if (send(h->fd, d->tx + 2, d->tx_len - 2, MSG_DONTWAIT) >= 0)
+				(void)conn_count(h->c, 1, d->tx_len - 2);
 			d->tx_len = 0;
 		}
 	}

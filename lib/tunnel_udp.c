@@ -156,6 +156,8 @@ send_reply(struct tu *a, const unsigned char *p, size_t len)
 	CTR_ADD(k->bytes_down, len);
 	CTR_ADD(k->out[LG_UDP][a->k.fam6], len);
 	CTR_ADD(k->udp_bytes, len);
+	if (rt_quota_spend(a->rule, 0, len))
+		rt_quota_reached(a->w, a->rule);
 }
 
 /* Stream bytes -> datagrams to the client. */
@@ -425,6 +427,23 @@ tunnel_udp_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 			CTR_ADD(k->udp_dropped, 1);
 			continue;
 		}
+		if (ls->rule->lim.admit) {   /* allow/deny, a stopped quota */
+			struct sockaddr_storage p = ss;
+			int why;
+
+			net_addr_unmap(&p);
+			why = lim_check_addr(&ls->rule->lim, __atomic_load_n(&ls->rule->st->quota_state, __ATOMIC_RELAXED),
+			    (const struct sockaddr *)&p);
+			if (why >= 0) {
+				CTR_ADD(k->limit_hits[why], 1);
+				CTR_ADD(k->udp_dropped, 1);
+				continue;
+			}
+		}
+		if (ls->rule->lim.shape && !lim_police(&ls->rule->st->lim, 1, (uint64_t)n, lim_now_us())) {
+			CTR_ADD(k->udp_dropped, 1);
+			continue;
+		}
 		hv = udp_addr_hash(&ss);
 		a = (struct tu *)(void *)udp_htab_find(&t->t, &ss, hv);
 		if (!a && !(a = tu_new(ls, t, &ss, &h, hv))) {
@@ -438,6 +457,8 @@ tunnel_udp_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 		CTR_ADD(k->bytes_up, (uint64_t)n);
 		CTR_ADD(k->in[LG_UDP][a->k.fam6], (uint64_t)n);
 		CTR_ADD(k->udp_bytes, (uint64_t)n);
+		if (rt_quota_spend(a->rule, 1, (uint64_t)n))
+			rt_quota_reached(a->w, a->rule);
 		a->last = ev_now(l);
 		tu_pump(a);
 	}

@@ -60,7 +60,7 @@ void udp_htab_del(struct udp_htab *t, struct udp_key *k);
 void udp_key_init(struct udp_key *k, const struct sockaddr_storage *client, uint32_t h, struct msghdr *mh);
 /* A reply to k's client: msg_name, and the control data (in ctl, UDP_CTL_MAX
  * bytes) that makes it leave from the address the client wrote to. */
-#define UDP_CTL_MAX 64
+#define UDP_CTL_MAX 128   /* a dual-stack socket gets IPV6_PKTINFO and IP_PKTINFO: 40 + 32 bytes */
 void udp_key_reply(const struct udp_key *k, struct msghdr *h, char *ctl);
 /* The remote for a new association of ls: its index with *dst set, or -1
  * (none up, or no address resolved yet). */

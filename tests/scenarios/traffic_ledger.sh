@@ -24,7 +24,7 @@ ledger_is() {
 }
 
 for mode in $(relay_modes); do
-	L=$(free_port)
+	L=$(free_port) LT=$(free_port) X=$(free_port)
 	rm -f "$LEDGER"
 	cat > "$CONF" <<EOT
 [global]
@@ -33,6 +33,16 @@ ledger_interval = 1s
 listen = :$L
 remote = 127.0.0.1:$E
 protocol = tcp+udp
+[rule tunin]
+protocol = udp
+listen = :$LT
+remote = 127.0.0.1:$X
+remote_transport = ws;host=t.example;path=/u
+[rule tunout]
+protocol = udp
+listen = 127.0.0.1:$X
+remote = 127.0.0.1:$E
+listen_transport = ws;host=t.example;path=/u
 EOT
 	start_relay $mode || continue
 	peer_check "$mode" "tcp 127.0.0.1 $L 100000,300000 --mode reply" "tcp ::1 $L 250000 --mode reply" \
@@ -45,6 +55,12 @@ EOT
 		fail "$mode: ledger wants ${want[*]}, has: $(grep "rule t " "$LEDGER" 2>/dev/null)"
 	fi
 	check "$mode: the display counts start equal to the cycle's" ledger_is t d.tcp4.in=400000 d.udp6.out=2000
+	# UDP through a ws tunnel: the entry counts its clients' datagrams, the exit the tunnel's
+	peer_check "$mode tunnel" "udp ::1 $LT 1000,3000" "udp 127.0.0.1 $LT 500"
+	check "$mode: UDP through a tunnel: the entry counts UDP by the client's family" \
+	    wait_for 10 ledger_is tunin c.udp6.in=4000 c.udp6.out=4000 c.udp4.in=500 c.udp4.out=500 c.tcp4.in=0
+	check "$mode: UDP through a tunnel: the exit counts it as UDP too" \
+	    wait_for 10 ledger_is tunout c.udp4.in=4500 c.udp4.out=4500 c.tcp4.in=0
 	check "$mode: relay exits 0" stop_relay
 	check "$mode: the ledger file stays after exit" test -s "$LEDGER"
 	start_relay $mode || continue
