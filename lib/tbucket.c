@@ -42,7 +42,7 @@ tb_init(struct tbucket *tb, uint64_t rate, uint64_t burst, uint64_t min_burst, i
 	memset(tb, 0, sizeof(*tb));
 	tb->rate = rate;
 	if (!burst) {
-		burst = rate / 20;
+		burst = rate / 10;
 		if (burst < min_burst)
 			burst = min_burst;
 	}
@@ -58,7 +58,7 @@ tb_set_rate(struct tbucket *tb, uint64_t rate, int64_t now_us)
 	lock(tb);
 	refill(tb, now_us);
 	__atomic_store_n(&tb->rate, rate, __ATOMIC_RELAXED);
-	tb->burst = rate / 20 > tb->min_burst ? rate / 20 : tb->min_burst;
+	tb->burst = rate / 10 > tb->min_burst ? rate / 10 : tb->min_burst;
 	if (tb->tokens_milli > (int64_t)tb->burst * 1000)
 		tb->tokens_milli = (int64_t)tb->burst * 1000;
 	unlock(tb);

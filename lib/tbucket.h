@@ -18,10 +18,11 @@ struct tbucket {
 	char lock;
 };
 
-/* burst 0 picks 50 ms worth of rate, at least min_burst. */
+/* burst 0 picks 100 ms worth of rate, at least min_burst: a late wakeup
+ * loses nothing, and the first second stays within 1.1x of the rate. */
 void tb_init(struct tbucket *tb, uint64_t rate, uint64_t burst, uint64_t min_burst, int64_t now_us);
 /* Change the rate (a reload, quota throttling) without refilling: the burst
- * becomes 50 ms of the new rate (at least min_burst); 0 = unlimited. */
+ * becomes 100 ms of the new rate (at least min_burst); 0 = unlimited. */
 void tb_set_rate(struct tbucket *tb, uint64_t rate, int64_t now_us);
 /* Take up to want tokens; returns how many were granted (0 when empty). */
 uint64_t tb_take(struct tbucket *tb, uint64_t want, int64_t now_us);

@@ -112,7 +112,10 @@ PY
 	load_stats acl
 	check_eq "$mode: limit hits (deny)" 2 "${S[limit_hits.deny]:-}"
 	load_stats persrc
-	check_eq "$mode: limit hits (per source)" "1 4" "${S[limit_hits.max_conns_per_src]:-} ${S[limit_hits.new_conns_per_src]:-}"
+	# 1 over max_conns_per_src, 4 over new_conns_per_src; on a slow machine a burst
+	# connection may still count as open when the next comes: then it is the other cap
+	check_eq "$mode: limit hits (per source, both caps)" 5 \
+	    $(( ${S[limit_hits.max_conns_per_src]:-0} + ${S[limit_hits.new_conns_per_src]:-0} ))
 	check "$mode: relay exits 0" stop_relay
 done
 finish

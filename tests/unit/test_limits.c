@@ -77,15 +77,15 @@ test_tbucket(void)
 
 	/* 1.25 MB/s for 5 simulated seconds, asking for 64 KiB every millisecond */
 	tb_init(&tb, 1250000, 0, 16384, 0);
-	CHECK(tb.burst == 62500, "default burst is 50 ms of rate");
+	CHECK(tb.burst == 125000, "default burst is 100 ms of rate");
 	for (t = 0; t <= 5000000; t += 1000)
 		got += tb_take(&tb, 65536, t);
-	CHECK(got >= 1250000ULL * 5 && got <= 1250000ULL * 5 + 62500, "5 s at the cap: %llu bytes",
+	CHECK(got >= 1250000ULL * 5 && got <= 1250000ULL * 5 + 125000, "5 s at the cap: %llu bytes",
 	    (unsigned long long)got);
 	tb_init(&tb, 1250000, 0, 16384, 0);
 	for (got = 0, t = 0; t <= 1000000; t += 1000)
 		got += tb_take(&tb, 1 << 20, t);
-	CHECK(got <= 1250000 + 62500, "no first-second spike: %llu bytes in the first second",
+	CHECK(got <= 1250000 + 125000, "no first-second spike: %llu bytes in the first second",
 	    (unsigned long long)got);
 	tb_init(&tb, 1000, 100, 0, 0);
 	tb_take(&tb, 100, 0);
