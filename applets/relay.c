@@ -318,6 +318,7 @@ struct mainctx {
 	struct hostport metrics_want;   /* metrics_listen of the store in use */
 	struct ev_timer mtimer;         /* (re)opens it outside any I/O callback */
 	int health_events;      /* health changes fire events (after the first look) */
+	int64_t cert_check;     /* epoch seconds of the last look at certificates' ends */
 };
 
 /* An event for the rule's on_event program (or [global]'s): never blocks. */
@@ -470,6 +471,7 @@ reload(struct mainctx *m)
 	else {
 		apply_global(m, &g);
 		flush_ledger(m);   /* new and changed rules learn their quota state now */
+		m->cert_check = 0;  /* and new certificates are looked at on the next tick */
 		m->metrics_want = g.metrics_listen;   /* applied from a timer: never inside this I/O callback */
 		ev_timer_set(m->loop, &m->mtimer, ev_now(m->loop));
 		log_info("reload done: %zu rules, %zu listeners%s in %lld ms", rt_nrules(m->rt),
@@ -501,6 +503,10 @@ on_stats(struct ev_loop *l, struct ev_timer *t)
 
 	check_health(m);
 	acct_limit_events(m->rt, now_ms(), fire, m);
+	if (wall_ms() / 1000 - m->cert_check >= 3600) {   /* hourly; each rule at most daily */
+		m->cert_check = wall_ms() / 1000;
+		acct_cert_events(m->rt, m->cert_check, fire, m);
+	}
 	event_reap(&m->er, now_ms());
 	rt_retry_binds(m->rt);   /* listeners that could not bind: bounded, each every 5 s */
 	write_stats(m);

@@ -12,6 +12,7 @@
 #include "relay_rt.h"
 #include "store.h"
 #include "tbucket.h"
+#include "tunnel.h"
 #include "util.h"
 
 #define LIMIT_EVENT_MS 60000   /* one limit event per rule and reason a minute */
@@ -269,5 +270,31 @@ acct_health_events(struct rt *rt, const struct hc_state *old, const struct hc_st
 		    a >= 0 ? hostport_format(&r->rem[a].hp, hp, sizeof(hp)) : "none",
 		    b >= 0 ? hostport_format(&r->rem[b].hp, hp2, sizeof(hp2)) : "none (every backend is down)");
 		fire(arg, r, "failover", b >= 0 ? hp2 : "", detail);
+	}
+}
+
+void
+acct_cert_events(struct rt *rt, int64_t now, acct_event_fn *fire, void *arg)
+{
+	size_t n, i;
+	struct rt_rule *const *rules = rt_rules(rt, &n);
+
+	for (i = 0; i < n; i++) {
+		struct rt_stats *st = rules[i]->st;
+		long long na;
+		char err[ERRLEN], detail[128];
+		int rc;
+
+		if (now - st->ev_cert < 86400)
+			continue;
+		rc = tunnel_rule_cert_expiry(rules[i]->r, &na, err);
+		if (rc <= 0 || na - now >= (long long)TUN_CERT_WARN_DAYS * 86400)
+			continue;
+		if (na <= now)
+			snprintf(detail, sizeof(detail), "expired %lld days ago", (now - na) / 86400);
+		else
+			snprintf(detail, sizeof(detail), "expires in %lld days", (na - now + 86399) / 86400);
+		fire(arg, rules[i], "cert_expiry", "", detail);
+		st->ev_cert = now;
 	}
 }

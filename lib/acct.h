@@ -16,6 +16,7 @@
  *   quota_80 quota_95 quota_100   thresholds of the cycle's quota
  *   quota_stop quota_throttle quota_resume   what the quota did to the rule
  *   limit                     connections refused by a limit (at most one a minute per rule and reason)
+ *   cert_expiry               a cert= certificate ends within 14 days (at most one a day per rule)
  */
 #include <stdint.h>
 
@@ -40,5 +41,9 @@ void acct_limit_events(struct rt *rt, int64_t now_ms, acct_event_fn *fire, void 
  * healthy backend changed. */
 void acct_health_events(struct rt *rt, const struct hc_state *old, const struct hc_state *new,
     acct_event_fn *fire, void *arg);
+
+/* Rules whose cert= certificate ends within TUN_CERT_WARN_DAYS: a
+ * cert_expiry event (at most one a day per rule). now is epoch seconds. */
+void acct_cert_events(struct rt *rt, int64_t now, acct_event_fn *fire, void *arg);
 
 #endif

@@ -81,6 +81,7 @@ struct rt_stats {
 	uint64_t led_in[2][2], led_out[2][2], led_conns;
 	uint64_t ev_hits[RT_LIM_COUNT];   /* limit hits already reported by an event */
 	int64_t ev_hit_ms[RT_LIM_COUNT];
+	int64_t ev_cert;         /* epoch seconds of the last cert_expiry event */
 };
 
 struct rt_remote {

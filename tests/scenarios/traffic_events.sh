@@ -28,8 +28,12 @@ spawn python3 "$PEER" serve --tcp 127.0.0.1:$B --mode port
 spawn python3 "$PEER" serve --tcp 127.0.0.1:$E
 wait_port 127.0.0.1 $A && wait_port 127.0.0.1 $B && wait_port 127.0.0.1 $E || fail "peers did not start"
 
+need openssl
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T_DIR/k.pem" -out "$T_DIR/c.pem" \
+    -days 3 -subj /CN=soon.test 2>/dev/null || fail "openssl could not make a certificate"
+
 for mode in $(relay_modes); do
-	L1=$(free_port) L2=$(free_port)
+	L1=$(free_port) L2=$(free_port) L3=$(free_port)
 	rm -f "$EV" "$T_DIR/hung" "$XWPF_ROOT/var/lib/xwpf/health"
 	cat > "$CONF" <<EOT
 [global]
@@ -48,10 +52,17 @@ on_event = $T_DIR/ev.sh
 listen = 127.0.0.1:$L2
 remote = 127.0.0.1:$E
 max_conns = 1
+[rule soon]
+listen = 127.0.0.1:$L3
+remote = 127.0.0.1:$E
+listen_transport = tls;cert=$T_DIR/c.pem;key=$T_DIR/k.pem
+on_event = $T_DIR/ev.sh
 EOT
 	health_round
 	start_relay $mode || continue
 	check_eq "$mode: the first backend serves" $A "$(got_port $L1)"
+	check "$mode: cert_expiry for a certificate ending in 3 days" \
+	    wait_for 5 grep -q "^cert_expiry rule=soon backend= detail=expires in 3 days" "$EV"
 	kill "$PA"; wait "$PA" 2>/dev/null
 	health_round
 	check "$mode: backend_down with the rule and backend in the environment" \
