@@ -319,6 +319,11 @@ struct mainctx {
 	struct ev_timer mtimer;         /* (re)opens it outside any I/O callback */
 	int health_events;      /* health changes fire events (after the first look) */
 	int64_t cert_check;     /* epoch seconds of the last look at certificates' ends */
+	struct {                /* bind failures, fired from the next tick (the rule may be new) */
+		char rule[STORE_NAME_MAX + 1];
+		char detail[200];
+	} binds[16];
+	int nbinds;
 };
 
 /* An event for the rule's on_event program (or [global]'s): never blocks. */
@@ -334,6 +339,34 @@ fire(void *arg, const struct rt_rule *r, const char *event, const char *backend,
 		return;
 	if (event_fire(&m->er, r->lim.on_event, event, r->r->name, backend, detail, err) < 0)
 		log_warn("event %s: rule %s: %s", event, r->r->name, err);
+}
+
+static void
+on_bind_failed(void *arg, const char *rule, const char *detail)
+{
+	struct mainctx *m = arg;
+
+	if (m->nbinds >= (int)ARRAY_SIZE(m->binds))
+		return;   /* logged by the relay anyway */
+	snprintf(m->binds[m->nbinds].rule, sizeof(m->binds[0].rule), "%s", rule);
+	snprintf(m->binds[m->nbinds].detail, sizeof(m->binds[0].detail), "%s", detail);
+	m->nbinds++;
+}
+
+static void
+fire_binds(struct mainctx *m)
+{
+	size_t n, i;
+	struct rt_rule *const *rules = rt_rules(m->rt, &n);
+	int b;
+
+	for (b = 0; b < m->nbinds; b++)
+		for (i = 0; i < n; i++)
+			if (strcmp(rules[i]->r->name, m->binds[b].rule) == 0) {
+				fire(m, rules[i], "bind_failed", "", m->binds[b].detail);
+				break;
+			}
+	m->nbinds = 0;
 }
 
 static void
@@ -502,6 +535,7 @@ on_stats(struct ev_loop *l, struct ev_timer *t)
 	struct mainctx *m = t->arg;
 
 	check_health(m);
+	fire_binds(m);
 	acct_limit_events(m->rt, now_ms(), fire, m);
 	if (wall_ms() / 1000 - m->cert_check >= 3600) {   /* hourly; each rule at most daily */
 		m->cert_check = wall_ms() / 1000;
@@ -648,6 +682,7 @@ relay_main(int argc, char **argv)
 		m.exit_code = EXIT_FAIL;
 		goto out;
 	}
+	rt_on_bind_failed(m.rt, on_bind_failed, &m);
 	g = st.g;
 	if (rt_apply(m.rt, &st, err) < 0) {
 		fprintf(stderr, "%s: %s\n", applet_name, err);

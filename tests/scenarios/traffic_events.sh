@@ -6,7 +6,7 @@
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../relay/common.sh"
-need python3
+need python3 socat
 EV=$T_DIR/events
 cat > "$T_DIR/ev.sh" <<EOT
 #!/bin/sh
@@ -33,7 +33,10 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T
     -days 3 -subj /CN=soon.test 2>/dev/null || fail "openssl could not make a certificate"
 
 for mode in $(relay_modes); do
-	L1=$(free_port) L2=$(free_port) L3=$(free_port)
+	L1=$(free_port) L2=$(free_port) L3=$(free_port) L4=$(free_port)
+	spawn socat TCP4-LISTEN:$L4,bind=127.0.0.1,reuseaddr,fork SYSTEM:'echo held'
+	HOLDER=$!
+	wait_port 127.0.0.1 $L4 || fail "socat did not start on $L4"
 	rm -f "$EV" "$T_DIR/hung" "$XWPF_ROOT/var/lib/xwpf/health"
 	cat > "$CONF" <<EOT
 [global]
@@ -57,10 +60,17 @@ listen = 127.0.0.1:$L3
 remote = 127.0.0.1:$E
 listen_transport = tls;cert=$T_DIR/c.pem;key=$T_DIR/k.pem
 on_event = $T_DIR/ev.sh
+[rule held]
+listen = 127.0.0.1:$L4
+remote = 127.0.0.1:$E
+on_event = $T_DIR/ev.sh
 EOT
 	health_round
 	start_relay $mode || continue
 	check_eq "$mode: the first backend serves" $A "$(got_port $L1)"
+	check "$mode: bind_failed for a port another program holds" \
+	    wait_for 5 grep -q "^bind_failed rule=held backend= detail=.*127.0.0.1:$L4" "$EV"
+	kill "$HOLDER" 2>/dev/null
 	check "$mode: cert_expiry for a certificate ending in 3 days" \
 	    wait_for 5 grep -q "^cert_expiry rule=soon backend= detail=expires in 3 days" "$EV"
 	kill "$PA"; wait "$PA" 2>/dev/null
