@@ -153,7 +153,7 @@ acct_flush(struct rt *rt, const char *path, int64_t now, acct_event_fn *fire, vo
 		set_budget(a);
 		if (a->state != old) {   /* the ledger is the judge; a worker may have been first */
 			__atomic_store_n(&st->quota_state, a->state, __ATOMIC_RELAXED);
-			(void)lim_state_apply(&st->lim, &a->r->lim, a->state, lim_now_us());
+			(void)lim_state_apply(&st->lim, &a->r->lim, a->state, now_us());
 			kick |= a->state == RT_Q_STOPPED;
 		}
 		if (a->state == st->announced)

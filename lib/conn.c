@@ -395,7 +395,7 @@ flow_in_shaped(struct conn *c, struct half *src, size_t *want, size_t room)
 {
 	int up = src == &c->cli;
 	struct tbucket *cb = c->cb ? &c->cb[!up] : NULL;
-	int64_t now = lim_now_us(), delay = 0;
+	int64_t now = now_us(), delay = 0;
 	uint64_t cap = lim_budget(&c->rule->st->lim, cb, up, room < CONN_BUF ? room : CONN_BUF, now, &delay);
 	ssize_t n;
 
@@ -883,7 +883,7 @@ start(struct rt_lsn *ls, int fd, const struct sockaddr_storage *peer)
 	c->fam6 = lim_family((const struct sockaddr *)&p) == LG_V6;
 	if (r->lim.shape) {
 		c->shaped = 1;
-		c->cb = lim_conn_buckets(&r->lim, lim_now_us());
+		c->cb = lim_conn_buckets(&r->lim, now_us());
 	}
 	c->w = w;
 	c->rule = r;

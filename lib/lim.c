@@ -14,15 +14,6 @@
 #define MIN_BURST (16 * 1024)     /* a bucket always lets a decent read through */
 #define SRC_TABLE 4096            /* per-source entries (grows to the power of two) */
 
-int64_t
-lim_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 int
 lim_rule_init(struct lim_rule *l, const struct store *st, const struct store_rule *sr, char *err)
 {

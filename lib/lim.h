@@ -84,7 +84,4 @@ int lim_police(struct lim_state *s, int up, uint64_t len, int64_t now_us);
 /* LG_V4 or LG_V6 for the ledger: an IPv4-mapped IPv6 address is IPv4. */
 int lim_family(const struct sockaddr *sa);
 
-/* CLOCK_MONOTONIC in microseconds. */
-int64_t lim_now_us(void);
-
 #endif

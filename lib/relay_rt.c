@@ -317,7 +317,7 @@ rule_new(struct rt_store *src, const struct store_rule *sr, char *fp, struct rt_
 		r->st->q_left[0] = r->st->q_left[1] = INT64_MAX;   /* until the ledger says */
 	}
 	if (lim_state_apply(&r->st->lim, &r->lim, __atomic_load_n(&r->st->quota_state, __ATOMIC_RELAXED),
-	    lim_now_us()) < 0)
+	    now_us()) < 0)
 		goto oom;
 	return r;
 oom:
@@ -1284,7 +1284,7 @@ rt_quota_reached(struct rt_worker *w, struct rt_rule *r)
 	if (!__atomic_compare_exchange_n(&r->st->quota_state, &old, want, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		return;   /* another worker (or the main thread) got there first */
 	if (want == RT_Q_THROTTLED)
-		(void)lim_state_apply(&r->st->lim, &r->lim, want, lim_now_us());
+		(void)lim_state_apply(&r->st->lim, &r->lim, want, now_us());
 	else
 		w->kick = 1;
 }

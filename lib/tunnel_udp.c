@@ -440,7 +440,7 @@ tunnel_udp_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 				continue;
 			}
 		}
-		if (ls->rule->lim.shape && !lim_police(&ls->rule->st->lim, 1, (uint64_t)n, lim_now_us())) {
+		if (ls->rule->lim.shape && !lim_police(&ls->rule->st->lim, 1, (uint64_t)n, now_us())) {
 			CTR_ADD(k->udp_dropped, 1);
 			continue;
 		}

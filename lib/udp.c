@@ -329,7 +329,7 @@ assoc_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 			return;   /* EAGAIN, or ICMP unreachable reported: the association waits */
 		for (i = cnt = 0; i < n; i++) {
 			struct msghdr *h = &u->o[cnt].msg_hdr;
-			if (a->rule->lim.shape && !lim_police(&a->rule->st->lim, 0, u->m[i].msg_len, lim_now_us())) {
+			if (a->rule->lim.shape && !lim_police(&a->rule->st->lim, 0, u->m[i].msg_len, now_us())) {
 				CTR_ADD(k->udp_dropped, 1);   /* over the rule's cap */
 				continue;
 			}
@@ -475,7 +475,7 @@ udp_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 			}
 			for (j = i; j < n && (j == i || net_addr_eq(&u->addr[j], &u->addr[i])); j++) {
 				struct msghdr *h = &u->o[cnt].msg_hdr;
-				if (r->lim.shape && !lim_police(&r->st->lim, 1, u->m[j].msg_len, lim_now_us())) {
+				if (r->lim.shape && !lim_police(&r->st->lim, 1, u->m[j].msg_len, now_us())) {
 					CTR_ADD(k->udp_dropped, 1);
 					continue;
 				}

@@ -29,6 +29,7 @@ char *fmt_bytes(char *buf, size_t size, uint64_t n);
 
 /* Monotonic and wall clocks in milliseconds. */
 int64_t now_ms(void);
+int64_t now_us(void);   /* CLOCK_MONOTONIC, microseconds */
 int64_t wall_ms(void);
 
 /* Read a whole file (NUL-terminated, length in *len); NULL + errno on failure. */
