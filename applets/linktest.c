@@ -1126,6 +1126,18 @@ optval(int argc, char **argv, int *i, const char *name, int *missing)
 	return argv[++*i];
 }
 
+/* v as a whole number from lo to hi into *out: 0, or -1 leaving *out alone. */
+static int
+int_opt(const char *v, long lo, long hi, int *out)
+{
+	long n;
+
+	if (parse_long(v, lo, hi, &n) < 0)
+		return -1;
+	*out = (int)n;
+	return 0;
+}
+
 static int
 usage_err(const char *fmt, const char *arg)
 {
@@ -1213,7 +1225,6 @@ server_main(int argc, char **argv)
 	struct lt_server_opts o = { "[::]:5210", "", 30, 16, 4, 1000000000ULL, 0 };
 	const char *v, *env = getenv("XWPF_LINKTEST_KEY");
 	int i, missing = 0;
-	long n;
 
 	if (env)
 		o.key = env;
@@ -1230,17 +1241,14 @@ server_main(int argc, char **argv)
 			if (!(o.key = read_key_file(v)))
 				return EXIT_USAGE;
 		} else if ((v = optval(argc, argv, &i, "--max-time", &missing))) {
-			if (parse_long(v, 1, 3600, &n) < 0)
+			if (int_opt(v, 1, 3600, &o.max_time_s) < 0)
 				return usage_err("--max-time '%s': give seconds, 1..3600", v);
-			o.max_time_s = (int)n;
 		} else if ((v = optval(argc, argv, &i, "--max-streams", &missing))) {
-			if (parse_long(v, 1, LT_STREAMS_CAP, &n) < 0)
+			if (int_opt(v, 1, LT_STREAMS_CAP, &o.max_streams) < 0)
 				return usage_err("--max-streams '%s': give a number from 1 to 64", v);
-			o.max_streams = (int)n;
 		} else if ((v = optval(argc, argv, &i, "--max-clients", &missing))) {
-			if (parse_long(v, 1, LT_CLIENTS_CAP, &n) < 0)
+			if (int_opt(v, 1, LT_CLIENTS_CAP, &o.max_clients) < 0)
 				return usage_err("--max-clients '%s': give a number from 1 to 64", v);
-			o.max_clients = (int)n;
 		} else if ((v = optval(argc, argv, &i, "--max-rate", &missing))) {
 			if (parse_rate(v, &o.max_rate) < 0)
 				return usage_err("--max-rate '%s': give bits per second, e.g. 500M or 1G", v);
@@ -1254,13 +1262,66 @@ server_main(int argc, char **argv)
 	return lt_server_run(&o);
 }
 
+/* The client's command line into c: EXIT_OK, or EXIT_USAGE having said why. */
+static int
+client_opts(struct client *c, int argc, char **argv)
+{
+	const char *v, *target = NULL;
+	int i, missing = 0;
+	long n;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--no-route") == 0)
+			c->phases &= ~PH_ROUTE;
+		else if (strcmp(argv[i], "--json") == 0)
+			c->json = 1;
+		else if (strncmp(argv[i], "--json=", 7) == 0) {
+			c->json = 1;
+			c->json_file = argv[i] + 7;
+		} else if ((v = optval(argc, argv, &i, "--time", &missing))) {
+			if (parse_duration_ms(v, &n) < 0 || n < 100 || n > 3600000)
+				return usage_err("--time '%s': give seconds (3) or milliseconds (500ms), at least 100ms", v);
+			c->time_ms = n;
+		} else if ((v = optval(argc, argv, &i, "--streams", &missing))) {
+			if (int_opt(v, 1, LT_STREAMS_CAP, &c->streams) < 0)
+				return usage_err("--streams '%s': give a number from 1 to 64", v);
+		} else if ((v = optval(argc, argv, &i, "--udp-rate", &missing))) {
+			if (parse_rate(v, &c->udp_rate) < 0)
+				return usage_err("--udp-rate '%s': give bits per second, e.g. 50M, 800k, 1G", v);
+		} else if ((v = optval(argc, argv, &i, "--udp-size", &missing))) {
+			if (int_opt(v, LT_UDP_MIN, LT_UDP_MAX, &c->udp_size) < 0)
+				return usage_err("--udp-size '%s': give bytes, 64..1472", v);
+		} else if ((v = optval(argc, argv, &i, "--count", &missing))) {
+			if (int_opt(v, 1, 1000, &c->count) < 0)
+				return usage_err("--count '%s': give a number from 1 to 1000", v);
+		} else if ((v = optval(argc, argv, &i, "--only", &missing))) {
+			if (parse_only(v, &c->phases) < 0)
+				return usage_err("--only '%s': list phases from info,latency,route,tcp,udp", v);
+		} else if ((v = optval(argc, argv, &i, "--key", &missing)))
+			c->key = v;
+		else if ((v = optval(argc, argv, &i, "--key-file", &missing))) {
+			if (!(c->key = read_key_file(v)))
+				return EXIT_USAGE;
+		} else if (missing)
+			return usage_err("%s needs a value", argv[i]);
+		else if (argv[i][0] == '-' && argv[i][1])
+			return usage_err("unknown option '%s'", argv[i]);
+		else if (target)
+			return usage_err("one HOST[:PORT] only ('%s' is extra)", argv[i]);
+		else
+			target = argv[i];
+	}
+	if (!target)
+		return usage_err("%s", "give the server as HOST[:PORT], or --server to be one");
+	return parse_target(c, target) < 0 ? EXIT_USAGE : EXIT_OK;
+}
+
 static int
 client_main(int argc, char **argv)
 {
 	struct client *c = calloc(1, sizeof(*c));
-	const char *v, *target = NULL, *env = getenv("XWPF_LINKTEST_KEY");
-	int i, missing = 0, rc = EXIT_FAIL;
-	long n;
+	const char *env = getenv("XWPF_LINKTEST_KEY");
+	int rc = EXIT_FAIL;
 	FILE *jf = NULL;
 
 	if (!c) {
@@ -1274,75 +1335,9 @@ client_main(int argc, char **argv)
 	c->count = 10;
 	c->phases = PH_ALL;
 	c->key = env ? env : "";
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--no-route") == 0)
-			c->phases &= ~PH_ROUTE;
-		else if (strcmp(argv[i], "--json") == 0)
-			c->json = 1;
-		else if (strncmp(argv[i], "--json=", 7) == 0) {
-			c->json = 1;
-			c->json_file = argv[i] + 7;
-		} else if ((v = optval(argc, argv, &i, "--time", &missing))) {
-			if (parse_duration_ms(v, &n) < 0 || n < 100 || n > 3600000) {
-				rc = usage_err("--time '%s': give seconds (3) or milliseconds (500ms), at least 100ms", v);
-				goto out;
-			}
-			c->time_ms = n;
-		} else if ((v = optval(argc, argv, &i, "--streams", &missing))) {
-			if (parse_long(v, 1, LT_STREAMS_CAP, &n) < 0) {
-				rc = usage_err("--streams '%s': give a number from 1 to 64", v);
-				goto out;
-			}
-			c->streams = (int)n;
-		} else if ((v = optval(argc, argv, &i, "--udp-rate", &missing))) {
-			if (parse_rate(v, &c->udp_rate) < 0) {
-				rc = usage_err("--udp-rate '%s': give bits per second, e.g. 50M, 800k, 1G", v);
-				goto out;
-			}
-		} else if ((v = optval(argc, argv, &i, "--udp-size", &missing))) {
-			if (parse_long(v, LT_UDP_MIN, LT_UDP_MAX, &n) < 0) {
-				rc = usage_err("--udp-size '%s': give bytes, 64..1472", v);
-				goto out;
-			}
-			c->udp_size = (int)n;
-		} else if ((v = optval(argc, argv, &i, "--count", &missing))) {
-			if (parse_long(v, 1, 1000, &n) < 0) {
-				rc = usage_err("--count '%s': give a number from 1 to 1000", v);
-				goto out;
-			}
-			c->count = (int)n;
-		} else if ((v = optval(argc, argv, &i, "--only", &missing))) {
-			if (parse_only(v, &c->phases) < 0) {
-				rc = usage_err("--only '%s': list phases from info,latency,route,tcp,udp", v);
-				goto out;
-			}
-		} else if ((v = optval(argc, argv, &i, "--key", &missing)))
-			c->key = v;
-		else if ((v = optval(argc, argv, &i, "--key-file", &missing))) {
-			if (!(c->key = read_key_file(v))) {
-				rc = EXIT_USAGE;
-				goto out;
-			}
-		} else if (missing) {
-			rc = usage_err("%s needs a value", argv[i]);
-			goto out;
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			rc = usage_err("unknown option '%s'", argv[i]);
-			goto out;
-		} else if (target) {
-			rc = usage_err("one HOST[:PORT] only ('%s' is extra)", argv[i]);
-			goto out;
-		} else
-			target = argv[i];
-	}
-	if (!target) {
-		rc = usage_err("%s", "give the server as HOST[:PORT], or --server to be one");
+	if ((rc = client_opts(c, argc, argv)) != EXIT_OK)
 		goto out;
-	}
-	if (parse_target(c, target) < 0) {
-		rc = EXIT_USAGE;
-		goto out;
-	}
+	rc = EXIT_FAIL;
 	if (c->json && !c->json_file)
 		c->tty = 0;
 	else
