@@ -29,6 +29,27 @@ is_word_char(int c)
 	return c > 0x20 && c != 0x7f && !strchr("\"'`$;&|<>(){}\\#", c);
 }
 
+/* A quoted part of a shell value, *q at its quote (in "..." a backslash keeps
+ * the next " \ $ or `): appended to val (size bytes, *vn used), *q past the
+ * closing quote. 0; -1 when val is full; -2 when the line ends first. */
+static int
+sh_quoted(const char **q, const char *le, char *val, size_t size, size_t *vn)
+{
+	const char quote = **q, *c;
+
+	for (c = *q + 1; c < le && *c != quote; c++) {
+		if (quote == '"' && *c == '\\' && c + 1 < le && strchr("\"\\$`", c[1]))
+			c++;
+		if (*vn + 1 >= size)
+			return -1;
+		val[(*vn)++] = *c;
+	}
+	if (c >= le)
+		return -2;
+	*q = c + 1;
+	return 0;
+}
+
 int
 mig_shvars(const struct mig_file *f, mig_var_cb cb, void *user, char *err)
 {
@@ -67,26 +88,13 @@ mig_shvars(const struct mig_file *f, mig_var_cb cb, void *user, char *err)
 			goto bad;
 		q++;
 		while (q < le && *q != ' ' && *q != '\t') {
-			if (*q == '"') {
-				for (q++; q < le && *q != '"'; q++) {
-					if (*q == '\\' && q + 1 < le && strchr("\"\\$`", q[1]))
-						q++;
-					if (vn + 1 >= sizeof(val))
-						goto toolong;
-					val[vn++] = *q;
-				}
-				if (q >= le)
+			if (*q == '"' || *q == '\'') {
+				int r = sh_quoted(&q, le, val, sizeof(val), &vn);
+
+				if (r == -1)
+					goto toolong;
+				if (r == -2)
 					goto unterminated;
-				q++;
-			} else if (*q == '\'') {
-				for (q++; q < le && *q != '\''; q++) {
-					if (vn + 1 >= sizeof(val))
-						goto toolong;
-					val[vn++] = *q;
-				}
-				if (q >= le)
-					goto unterminated;
-				q++;
 			} else if (is_word_char((unsigned char)*q)) {
 				if (vn + 1 >= sizeof(val))
 					goto toolong;
