@@ -27,6 +27,8 @@ TCP_ROWS = [
     ("idle_rss_kib", "idle process RSS (KiB)", False, ("max", 1024)),
     ("tput1_gbps_relay_cpu_pct", "  relay CPU % during 1 stream", False, None),
     ("cps_relay_cpu_pct", "  relay CPU % during conn/s", False, None),
+    ("tput1_cpu_per_gbps", "  relay CPU % per Gbit/s, 1 stream", False, None),
+    ("cps_cpu_us_per_conn", "  relay CPU us per connection", False, None),
 ]
 TLS_ROWS = [
     ("tput1_gbps", "tunnel throughput, 1 stream (Gbit/s)", True, ("ratio", 1.0)),
@@ -71,6 +73,15 @@ def load(path):
             if sec == "udp":
                 sec = "tcp"
             d.setdefault(sec, {}).setdefault(peer, {})[metric] = value
+    # the relay's own cost per unit of work: what other load on a shared
+    # machine changes least (a saturated machine lowers every rate alike)
+    for peer, m in d.get("tcp", {}).items():
+        cpu, g = num(m.get("tput1_gbps_relay_cpu_pct")), num(m.get("tput1_gbps"))
+        if cpu is not None and g:
+            m["tput1_cpu_per_gbps"] = "%.2f" % (cpu / g)
+        cpu, c = num(m.get("cps_relay_cpu_pct")), num(m.get("cps"))
+        if cpu is not None and c:
+            m["cps_cpu_us_per_conn"] = "%.1f" % (cpu * 1e4 / c)
     return d
 
 

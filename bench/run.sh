@@ -281,7 +281,7 @@ defaults
     option splice-request
     option splice-response
 listen bench
-    bind 127.0.0.1:$l
+    bind 127.0.0.1:$l backlog 4096
     server s1 127.0.0.1:$b
 EOF
 		spawn haproxy -db -f "$d/haproxy.cfg" 2> "$d/log"
@@ -710,7 +710,7 @@ note quick "$QUICK"
 note rounds "$ROUNDS"
 note workers "$WORKERS"
 note nofile "$(ulimit -n)"
-note settings "xwpf: relay $(have_relay && xwpf_workers_args | grep -q . && echo "with $(xwpf_workers_args)" || echo "default workers (one per CPU = $(nproc))"); haproxy $(haproxy -v 2>/dev/null | awk 'NR==1 {print $3}'): nbthread $WORKERS, mode tcp, splice-auto + splice-request/response; nginx $(nginx -v 2>&1 | sed 's|.*/||'): worker_processes $WORKERS, stream proxy_pass, reuseport; socat $(socat -V 2>/dev/null | awk 'NR==2 {print $3}'): fork per connection, nodelay"
+note settings "xwpf: relay $(have_relay && xwpf_workers_args | grep -q . && echo "with $(xwpf_workers_args)" || echo "default workers (one per CPU = $(nproc))"); haproxy $(haproxy -v 2>/dev/null | awk 'NR==1 {print $3}'): nbthread $WORKERS, mode tcp, splice-auto + splice-request/response; nginx $(nginx -v 2>&1 | sed 's|.*/||'): worker_processes $WORKERS, stream proxy_pass, reuseport; socat $(socat -V 2>/dev/null | awk 'NR==2 {print $3}'): fork per connection, nodelay; every listener backlog 4096"
 note method "every relay up at once; $ROUNDS round(s), rotated order, median reported: iperf3 -t $IPERF_T -O 1 (1 and 8 streams); ping-pong $LAT_N x 1 byte; $CONC clients x ${CPS_T}s short connections (send 6 B, echo, server closes); memory one relay at a time: $IDLE_N idle connections, (VmRSS after - before)/N summed over the relay's processes"
 note xwpf_version "$([ -x "$XWPF" ] && "$XWPF" --version 2>/dev/null | head -n 1)"
 note git "$(git -C "$top" rev-parse --short HEAD 2>/dev/null)"
