@@ -2,7 +2,7 @@
 # The traffic ledger: bytes each way split by TCP/UDP and IPv4/IPv6 match
 # what the test sent, exactly; they are journaled under /var/lib/xwpf and
 # keep their values across a relay restart (and keep adding up after it).
-# timeout: 120
+# timeout: 150
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../relay/common.sh"
 need python3
@@ -77,6 +77,23 @@ EOT
 	load_stats t
 	check_eq "$mode: status --json splits the session's bytes too (in.tcp6)" 50000 "${S[in.tcp6]:-}"
 	check "$mode: relay exits 0" stop_relay
+	# a crash (SIGKILL) in the middle of transfers never leaves a ledger that does not parse,
+	# and never takes counts back
+	prev=$($LG get "$LEDGER" t c.tcp4.out)
+	bad=0
+	for i in 1 2 3; do
+		start_relay $mode || break
+		python3 "$PEER" run "tcp 127.0.0.1 $L 4000000 --mode reply" > /dev/null 2>&1 &
+		cpid=$!
+		sleep 1.$((RANDOM % 9))
+		kill -9 "$RELAY_PID"; wait "$RELAY_PID" 2>/dev/null; RELAY_PID=
+		wait "$cpid"
+		"$XWPF" status --traffic --json > /dev/null 2>&1 || { bad=1; fail "$mode: crash $i: the ledger does not parse"; }
+		now=$($LG get "$LEDGER" t c.tcp4.out)
+		[ "$now" -ge "$prev" ] || { bad=1; fail "$mode: crash $i: counts went back ($prev -> $now)"; }
+		prev=$now
+	done
+	[ $bad = 0 ] && ok "$mode: 3 relays killed with SIGKILL mid-transfer: the ledger always parses, counts only grow ($prev)"
 	check "$mode: the ledger's lock and temporary files are its own" \
 	    test -z "$(ls -A "$XWPF_ROOT/var/lib/xwpf" | grep -v -e '^ledger$' -e '^ledger.lock$' -e '^health' -e '^tls$')"
 done
