@@ -372,6 +372,7 @@ struct mclient {
 	size_t hlen;
 	struct prom body;          /* body.buf, body.len: what follows the headers */
 	size_t blen;               /* body bytes to send (0 for HEAD and errors without one) */
+	size_t held;               /* body bytes counted in m->inflight */
 	size_t off;                /* bytes of hdr + body sent */
 	int writing;
 	struct mclient *next, *prev;
@@ -387,6 +388,8 @@ struct metrics {
 	struct mclient *clients;
 	int nclients;
 	long read_ms, write_ms;
+	size_t inflight_max;       /* body bytes held by answers being written, at most */
+	size_t inflight, last_len;
 	struct metrics_stats st;
 	/* The last answer's buffer, kept for the next render: a large one
 	 * (10,000 rules: 20 MB) is then written into pages already mapped
@@ -428,6 +431,7 @@ client_free(struct mclient *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	m->nclients--;
+	m->inflight -= c->held;
 	if (c->body.buf && c->body.cap > m->spare_cap) {   /* keep the larger buffer */
 		free(m->spare);
 		m->spare = c->body.buf;
@@ -458,6 +462,7 @@ reason(int status)
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 431: return "Request Header Fields Too Large";
+	case 503: return "Service Unavailable";
 	default: return "Internal Server Error";
 	}
 }
@@ -470,6 +475,7 @@ error_text(int status)
 	case 404: return "not found: the metrics are at /metrics\n";
 	case 405: return "method not allowed: use GET (or HEAD) /metrics\n";
 	case 431: return "request headers too large\n";
+	case 503: return "busy: other scrapes are being answered; try again\n";
 	default: return "the metrics could not be rendered (out of memory?)\n";
 	}
 }
@@ -484,6 +490,12 @@ prepare(struct mclient *c, const struct metrics_req *rq)
 	size_t clen;
 
 	prom_init(&c->body);
+	/* slow readers of large answers must not pile up renders: the last
+	 * answer's size says what this one will hold */
+	if (status == 200 && m->inflight && m->inflight + m->last_len > m->inflight_max) {
+		status = 503;
+		m->st.turned_away++;
+	}
 	if (status == 200 && m->spare) {
 		c->body.buf = m->spare;
 		c->body.cap = m->spare_cap;
@@ -495,8 +507,12 @@ prepare(struct mclient *c, const struct metrics_req *rq)
 			prom_free(&c->body);
 			prom_init(&c->body);
 			status = 500;
-		} else
+		} else {
 			ctype = "text/plain; version=0.0.4; charset=utf-8";
+			m->last_len = c->body.len;
+			c->held = c->body.len;
+			m->inflight += c->held;
+		}
 	}
 	if (status != 200 && puts_(&c->body, error_text(status)) < 0)
 		status = 500;   /* and no body */
@@ -679,6 +695,7 @@ metrics_open(struct ev_loop *l, const char *host, uint16_t port, metrics_render_
 	m->arg = arg;
 	m->read_ms = METRICS_READ_MS;
 	m->write_ms = METRICS_WRITE_MS;
+	m->inflight_max = METRICS_INFLIGHT_MAX;
 	m->lio.fd = -1;
 	ev_timer_init(&m->rearm, on_rearm, m);
 	ev_timer_init(&m->spare_tmo, on_spare, m);
@@ -729,10 +746,12 @@ metrics_port(const struct metrics *m)
 }
 
 void
-metrics_set_deadlines(struct metrics *m, long read_ms, long write_ms)
+metrics_set_limits(struct metrics *m, long read_ms, long write_ms, size_t inflight_max)
 {
 	if (read_ms > 0)
 		m->read_ms = read_ms;
 	if (write_ms > 0)
 		m->write_ms = write_ms;
+	if (inflight_max > 0)
+		m->inflight_max = inflight_max;
 }

@@ -16,7 +16,9 @@
  * within an absolute deadline (METRICS_READ_MS from accept, never re-armed
  * by a trickling client) and a size cap, at most METRICS_CLIENTS clients at
  * once (more are accepted and closed), partial writes resumed on EPOLLOUT
- * within METRICS_WRITE_MS. GET or HEAD of /metrics or / renders the body
+ * within METRICS_WRITE_MS; while answers being written hold
+ * METRICS_INFLIGHT_MAX bytes (slow readers of a large page), a new
+ * request that would add as much as the last answer gets 503. GET or HEAD of /metrics or / renders the body
  * once per request through the caller's callback; other paths get 404,
  * other methods 405. Every answer says "Connection: close".
  */
@@ -27,6 +29,7 @@
 #define METRICS_CLIENTS 16         /* served at once */
 #define METRICS_READ_MS 5000       /* from accept to the end of the headers */
 #define METRICS_WRITE_MS 30000     /* from the first byte of the answer to the last */
+#define METRICS_INFLIGHT_MAX (64u << 20)   /* body bytes of answers being written */
 #define PROM_NAME_MAX 128
 
 /* ---- the text writer ---- */
@@ -96,7 +99,7 @@ void metrics_close(struct metrics *m);
 void metrics_get_stats(const struct metrics *m, struct metrics_stats *out);
 /* The port it listens on (the kernel's pick when opened with port 0). */
 uint16_t metrics_port(const struct metrics *m);
-/* Shorter deadlines (tests); 0 keeps the current value. */
-void metrics_set_deadlines(struct metrics *m, long read_ms, long write_ms);
+/* Other deadlines and in-flight cap (tests); 0 keeps the current value. */
+void metrics_set_limits(struct metrics *m, long read_ms, long write_ms, size_t inflight_max);
 
 #endif

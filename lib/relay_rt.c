@@ -1550,6 +1550,17 @@ rt_metrics_write(struct rt *rt, struct prom *p, int64_t started_wall_ms)
 	prom_u64(p, NULL, 0, n);
 	prom_family(p, "xwpf_listeners", "gauge", "Listening sockets (one per rule, protocol, port and worker).");
 	prom_u64(p, NULL, 0, rt->nlsn);
+	prom_family(p, "xwpf_listeners_pending", "gauge", "Listen addresses (port and protocol) that could not be "
+	    "bound yet: retried every few seconds.");
+	prom_u64(p, NULL, 0, rt_npending(rt));
+	prom_family(p, "xwpf_rule_listeners_pending", "gauge", "The rule's listen addresses (port and protocol) that "
+	    "could not be bound yet; 0 when all serve.");
+	for (i = 0; i < n; i++) {
+		struct prom_label l = { "rule", s[i].name };
+		size_t waiting;
+		(void)first_pending(rt->rules[i], &waiting);
+		prom_u64(p, &l, 1, waiting);
+	}
 	render_split(p, s, n, 0);
 	render_split(p, s, n, 1);
 	for (f = 0; f < ARRAY_SIZE(rule_fams); f++) {

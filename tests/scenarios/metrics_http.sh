@@ -16,7 +16,7 @@ M=$(cd "$(dirname "$0")" && pwd)/metrics_peer.py
 E=$(free_port); LT=$(free_port); MP=$(free_port)
 spawn "$PY" "$PEER" serve --tcp "127.0.0.1:$E"
 wait_port 127.0.0.1 "$E" 10 || fail "echo server did not start"
-write_conf() {   # METRICS_LISTEN
+write_conf() {   # METRICS_LISTEN [PORT of a second rule]
 	cat > "$CONF" <<EOT
 [global]
 workers = 2
@@ -25,7 +25,11 @@ metrics_listen = $1
 listen = 127.0.0.1:$LT
 remote = 127.0.0.1:$E
 EOT
+	[ -z "${2:-}" ] || printf '[rule h]\nlisten = 127.0.0.1:%s\nremote = 127.0.0.1:%s\n' "$2" "$E" >> "$CONF"
 }
+SCRAPE=$T_DIR/scrape
+val() { awk -v k="$1" '$1 == k { print $2 }' "$SCRAPE"; }
+scrape() { rm -f "$SCRAPE"; "$PY" "$M" scrape "$1" "$SCRAPE" 2>>"$T_DIR/py.log" || echo "status 0" > "$SCRAPE"; }
 
 write_conf ":$MP"   # host omitted: 127.0.0.1
 start_relay splice || { finish; }
@@ -70,6 +74,19 @@ MP3=$(free_port)
 write_conf "127.0.0.1:$MP3"
 kill -HUP "$RELAY_PID"
 check "once the store names a free port, a reload opens it" wait_port 127.0.0.1 "$MP3" 10
+# a rule whose port is held: the relay waits for it (retrying), the metrics say so
+write_conf "127.0.0.1:$MP3" "$BUSY"
+kill -HUP "$RELAY_PID"
+wait_for 10 grep -q "reload done" "$T_DIR/relay.log"
+for ((i = 0; i < 50; i++)); do
+	scrape "$MP3"
+	[ "$(val 'xwpf_rules{}')" = 2 ] && break
+	sleep 0.1
+done
+check_eq "a rule whose listen port is held shows a pending listener" 1 "$(val 'xwpf_rule_listeners_pending{rule=h}')"
+check_eq "the others none" 0 "$(val 'xwpf_rule_listeners_pending{rule=t}')"
+check_eq "one pending in all" 1 "$(val 'xwpf_listeners_pending{}')"
+check_eq "the scrape parses" ok "$(val parse)"
 write_conf "127.0.0.1:$BUSY"
 kill -HUP "$RELAY_PID"
 check "a reload onto a busy port is logged" wait_for 10 \

@@ -316,7 +316,7 @@ server(void)
 	render_fail = 0;
 
 	/* trickled: cut at the (shortened) read deadline, measured from accept */
-	metrics_set_deadlines(m, 300, 0);
+	metrics_set_limits(m, 300, 0, 0);
 	fd = client(port, 0);
 	{
 		int64_t t0 = now_ms(), cut = -1;
@@ -340,8 +340,40 @@ server(void)
 	metrics_get_stats(m, &st);
 	CHECK(st.timeouts == 1, "one timeout counted");
 
+	/* answers held by a slow reader cap the next render: 503 until it is read */
+	metrics_set_limits(m, 0, 0, 1000000);
+	render_n = 400000;   /* ~10 MB: more than loopback's socket buffers hold */
+	{
+		int slow = client(port, 4096), other;
+		char *a2;
+		size_t l2;
+		(void)!write(slow, get, strlen(get));
+		for (i = 0; i < 20; i++)
+			ev_run_once(l, 5);
+		other = client(port, 0);
+		(void)!write(other, get, strlen(get));
+		a2 = drain(l, other, 5000, &l2, &reset);
+		close(other);
+		CHECK(a2 && strncmp(a2, "HTTP/1.1 503 ", 13) == 0, "a render beside a held large answer: 503");
+		free(a2);
+		a2 = drain(l, slow, 10000, &l2, &reset);
+		close(slow);
+		CHECK(a2 && strncmp(a2, "HTTP/1.1 200 OK\r\n", 17) == 0 && l2 > 9000000, "the slow reader gets it all");
+		free(a2);
+		other = client(port, 0);
+		(void)!write(other, get, strlen(get));
+		a2 = drain(l, other, 5000, &l2, &reset);
+		close(other);
+		CHECK(a2 && strncmp(a2, "HTTP/1.1 200 OK\r\n", 17) == 0, "once read, renders again");
+		free(a2);
+	}
+	metrics_set_limits(m, 0, 0, METRICS_INFLIGHT_MAX);
+	render_n = 50000;
+	metrics_get_stats(m, &st);
+	CHECK(st.turned_away == 1, "the 503 counted as turned away");
+
 	/* the cap: METRICS_CLIENTS idle clients, the next is closed at once */
-	metrics_set_deadlines(m, 5000, 0);
+	metrics_set_limits(m, 5000, 0, 0);
 	for (i = 0; i <= METRICS_CLIENTS; i++)
 		fds[i] = client(port, 0);
 	for (i = 0; i < 20; i++)
@@ -350,7 +382,7 @@ server(void)
 	CHECK(ans != NULL, "client %d of %d is closed at once", METRICS_CLIENTS + 1, METRICS_CLIENTS);
 	free(ans);
 	metrics_get_stats(m, &st);
-	CHECK(st.turned_away == 1, "one client turned away (%llu)", (unsigned long long)st.turned_away);
+	CHECK(st.turned_away == 2, "one more client turned away (%llu)", (unsigned long long)st.turned_away);
 	close(fds[0]);
 	for (i = 0; i < 10; i++)
 		ev_run_once(l, 5);
@@ -361,7 +393,7 @@ server(void)
 	CHECK(ans && strncmp(ans, "HTTP/1.1 200 OK\r\n", 17) == 0, "a slot freed: served again");
 	free(ans);
 	metrics_get_stats(m, &st);
-	CHECK(st.served == 6 && st.timeouts == 1, "served %llu, timeouts %llu", (unsigned long long)st.served,
+	CHECK(st.served == 9 && st.timeouts == 1, "served %llu, timeouts %llu", (unsigned long long)st.served,
 	    (unsigned long long)st.timeouts);
 
 	metrics_close(m);   /* with METRICS_CLIENTS - 1 clients still open: everything freed */
