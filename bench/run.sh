@@ -8,6 +8,7 @@
 #   BENCH_ONLY="xwpf haproxy"  restrict the relays (direct, xwpf, haproxy, nginx, socat)
 #   BENCH_ROUNDS=N             rounds of the timed tests (default 3, quick 1)
 #   BENCH_NO_TUNNEL=1          skip the tunnel part;  BENCH_NO_RULES=1  skip 10,000 rules
+#   BENCH_TUNNEL_ONLY=1        only the tunnel part (no relays, no 10,000 rules)
 #   XWPF=PATH                  the binary (default ./xwpf)
 #
 # Every relay runs at once, each on its own port; the timed tests (latency,
@@ -721,8 +722,10 @@ spawn "$out/echosrv" "$ECHO_PORT"
 spawn iperf3 -s -B 127.0.0.1 -p "$IPERF_PORT" --idle-timeout 60 > /dev/null 2>&1
 listening "$ECHO_PORT" 10 && listening "$IPERF_PORT" 10 || { log "the echo or iperf3 server did not start"; exit 1; }
 
-bench_relays
-[ -n "${BENCH_NO_RULES:-}" ] || bench_rules
+if [ -z "${BENCH_TUNNEL_ONLY:-}" ]; then
+	bench_relays
+	[ -n "${BENCH_NO_RULES:-}" ] || bench_rules
+fi
 if [ -z "${BENCH_NO_TUNNEL:-}" ]; then
 	note tls_settings "TLS 1.2, $TLS_SUITE, EC P-256 test certificate, each end its own process (xwpf --workers $WORKERS, nginx worker_processes $WORKERS, stunnel threads), peers' default session resumption; RSS per idle TLS connection = (both ends' RSS delta) / (2 x $TLS_IDLE_N)"
 	bench_tunnels

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "paths.h"
@@ -426,8 +427,14 @@ tls_client_free(struct tls_client *c)
 
 /* --- connections ------------------------------------------------------------------ */
 
+#define TLS_AHEAD 5   /* a record header: read with the record before it */
+
 struct tls_conn {
 	int server, ready, eof, resumed;
+	/* the next record's header, read together with the current record's
+	 * body (one recv per record instead of two); fed to the engine first */
+	unsigned char ahead[TLS_AHEAD];
+	unsigned ahead_len;
 	br_ssl_engine_context *eng;
 	struct tls_client *cl;
 	struct xchk *x;
@@ -826,10 +833,30 @@ tls_pump(struct tls_conn *c, int fd, struct tls_io *io, unsigned *want, char *er
 				return TLS_ERR;
 			wblock = 1;
 		}
-		if ((st & BR_SSL_RECVREC) && !rblock && !c->eof) {
+		if ((st & BR_SSL_RECVREC) && c->ahead_len) {
 			b = br_ssl_engine_recvrec_buf(eng, &len);
-			n = recv(fd, b, len, 0);
+			if (len > c->ahead_len)
+				len = c->ahead_len;
+			memcpy(b, c->ahead, len);
+			memmove(c->ahead, c->ahead + len, c->ahead_len - len);
+			c->ahead_len -= (unsigned)len;
+			br_ssl_engine_recvrec_ack(eng, len);
+			continue;
+		}
+		if ((st & BR_SSL_RECVREC) && !rblock && !c->eof) {
+			struct iovec iov[2];
+
+			b = br_ssl_engine_recvrec_buf(eng, &len);
+			iov[0].iov_base = b;
+			iov[0].iov_len = len;
+			iov[1].iov_base = c->ahead;
+			iov[1].iov_len = TLS_AHEAD;
+			n = readv(fd, iov, 2);
 			if (n > 0) {
+				if ((size_t)n > len) {
+					c->ahead_len = (unsigned)((size_t)n - len);
+					n = (ssize_t)len;
+				}
 				br_ssl_engine_recvrec_ack(eng, (size_t)n);
 				continue;
 			}
@@ -864,7 +891,7 @@ tls_pump(struct tls_conn *c, int fd, struct tls_io *io, unsigned *want, char *er
 		}
 		break;
 	}
-	if (c->eof && !(st & BR_SSL_RECVAPP) && !(st & BR_SSL_SENDREC))
+	if (c->eof && !c->ahead_len && !(st & BR_SSL_RECVAPP) && !(st & BR_SSL_SENDREC))
 		return TLS_EOF;
 	if (st & BR_SSL_SENDREC)
 		*want |= TLS_WANT_WRITE;
