@@ -649,6 +649,8 @@ relay_main(int argc, char **argv)
 	m.hfd = -1;
 	m.sio.fd = -1;
 	ev_timer_init(&m.mtimer, on_mtimer, &m);
+	ev_timer_init(&m.stats, on_stats, &m);   /* all before any 'goto out' deletes them */
+	ev_timer_init(&m.ledger, on_ledger, &m);
 	m.exit_code = EXIT_OK;
 	m.started = wall_ms();
 	t0 = now_ms();
@@ -704,7 +706,6 @@ relay_main(int argc, char **argv)
 		m.exit_code = EXIT_FAIL;
 		goto out;
 	}
-	ev_timer_init(&m.stats, on_stats, &m);
 	if (!o.listen)   /* a -l/-r rule has no health checks: nothing to watch */
 		m.hfd = hc_watch_open(path_get(PATH_HEALTH));
 	if (m.hfd >= 0 && ev_io_add(m.loop, &m.hio, m.hfd, EPOLLIN, on_health, &m) < 0) {
@@ -718,7 +719,6 @@ relay_main(int argc, char **argv)
 	m.health_events = 1;
 	write_stats(&m);
 	ev_timer_set(m.loop, &m.stats, ev_now(m.loop) + 1000);
-	ev_timer_init(&m.ledger, on_ledger, &m);
 	ev_timer_set(m.loop, &m.ledger, ev_now(m.loop) + m.ledger_ms);
 	m.metrics_want = g.metrics_listen;
 	metrics_apply(&m);

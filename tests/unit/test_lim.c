@@ -114,8 +114,8 @@ main(void)
 		CHECK(got == 1 << 20, "the other way has no cap");
 		free(cb);
 	}
-	CHECK(lim_police(&s, 0, 50000, now + 2000000) == 1, "a datagram within the rule's burst passes");
-	CHECK(lim_police(&s, 0, 50000, now + 2000000) == 0, "the next is over the cap: dropped");
+	CHECK(lim_police(&s, 0, 60000, now + 2000000) == 1, "a datagram within the rule's burst (100 ms of 1 MB/s) passes");
+	CHECK(lim_police(&s, 0, 60000, now + 2000000) == 0, "the next is over the cap: dropped");
 	lim_state_apply(&s, &l, RT_Q_THROTTLED, now);
 	lim_state_free(&s);
 	lim_rule_free(&l);
