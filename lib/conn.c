@@ -396,7 +396,10 @@ flow_in_shaped(struct conn *c, struct half *src, size_t *want, size_t room)
 	int up = src == &c->cli;
 	struct tbucket *cb = c->cb ? &c->cb[!up] : NULL;
 	int64_t now = now_us(), delay = 0;
-	uint64_t cap = lim_budget(&c->rule->st->lim, cb, up, room < CONN_BUF ? room : CONN_BUF, now, &delay);
+	/* as much as one read can move (a pipe's worth when splicing): a
+	 * smaller take would cost a shaped pair syscalls an unshaped one saves */
+	size_t chunk = (size_t)rt_conf.pipe_size > CONN_BUF ? (size_t)rt_conf.pipe_size : CONN_BUF;
+	uint64_t cap = lim_budget(&c->rule->st->lim, cb, up, room < chunk ? room : chunk, now, &delay);
 	ssize_t n;
 
 	if (!cap) {
