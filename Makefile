@@ -116,6 +116,7 @@ fuzz:
 
 bench: all
 	bench/run.sh
+	XWPF=$(abspath $(OUT)) bench/overhead.sh
 
 clean:
 	rm -rf build dist xwpf build-deps.log

@@ -102,6 +102,47 @@ def verdict(x, best, higher, target):
     return ratio, "target <= %s" % fmt(t), xv <= t
 
 
+def paired(xr, rivals_r, higher):
+    """median over rounds of xwpf's figure / the best rival's in the same round"""
+    ratios = []
+    for i, xv in enumerate(xr):
+        cand = [r[i] for r in rivals_r if i < len(r) and r[i] is not None]
+        if xv is None or not cand:
+            continue
+        b = max(cand) if higher else min(cand)
+        if b:
+            ratios.append(xv / b)
+    if not ratios:
+        return None, 0
+    ratios.sort()
+    return ratios[(len(ratios) - 1) // 2] if len(ratios) % 2 else \
+        (ratios[len(ratios) // 2 - 1] + ratios[len(ratios) // 2]) / 2, len(ratios)
+
+
+def paired_rows(rows, cols, rivals, xcols, data, out, sect):
+    """Rounds are taken in turn, so the same round is the same moment of
+    the machine for every contender: a per-round ratio cancels load that
+    drifts across rounds, which medians taken per contender do not."""
+    def rounds(p, metric):
+        v = data.get(p, {}).get(metric + "_rounds")
+        return [num(x) for x in v.split(",")] if v else []
+    for x in xcols:
+        cells = []
+        for metric, label, higher, target in rows:
+            if not target or target[0] != "ratio":
+                continue
+            r, n = paired(rounds(x, metric), [rounds(p, metric) for p in rivals if p in cols], higher)
+            if r is None or n < 2:
+                continue
+            met = r >= target[1] if higher else r <= target[1]
+            cells.append("%s %.2fx %s" % (label.split(" (")[0].strip(), r, "MET" if met else "MISSED"))
+            sect["ratios"].setdefault(x, {}).setdefault(metric, {})["paired_ratio"] = round(r, 3)
+            sect["ratios"][x][metric]["paired_met"] = met
+        if cells:
+            out.append("  %s/best peer round by round (median of %d paired ratios): %s" % (
+                x, n, "; ".join(cells)))
+
+
 def table(title, rows, peers, rivals, xcols, data, out, js):
     cols = [p for p in peers if p in data]
     absent = {p: data[p].get("absent") for p in cols if "absent" in data[p]}
@@ -135,6 +176,7 @@ def table(title, rows, peers, rivals, xcols, data, out, js):
                 "best_peer": bp, "best": bv, "ratio": round(ratio, 3) if ratio is not None else None,
                 "target": ttext or None, "met": met}
         out.append(line.rstrip())
+    paired_rows(rows, cols, rivals, xcols, data, out, sect)
     for p, why in absent.items():
         out.append("  %s: %s" % (p, why))
     for p in cols:

@@ -273,14 +273,20 @@ conn_after_batch(struct ev_loop *l, void *arg)
 
 static void pump(struct conn *c);
 
+/* bulk data between two plain sockets goes through a pipe */
+static int
+splicing(const struct conn *c, const struct half *src)
+{
+	return (src->fl & H_BULK) && !c->nosplice && !rt_conf.nosplice && !src->codec && !src->dst->codec;
+}
+
 static ssize_t
 flow_in(struct conn *c, struct half *src, size_t *want, size_t cap)
 {
-	struct half *dst = src->dst;
 	size_t len;
 	ssize_t n;
 
-	if ((src->fl & H_BULK) && !c->nosplice && !rt_conf.nosplice && !src->codec && !dst->codec) {
+	if (splicing(c, src)) {
 		if (!src->pipe)
 			src->pipe = pipe_get(c->w);
 		if (src->pipe) {
@@ -398,7 +404,7 @@ flow_in_shaped(struct conn *c, struct half *src, size_t *want, size_t room)
 	int64_t now = now_us(), delay = 0;
 	/* as much as one read can move (a pipe's worth when splicing): a
 	 * smaller take would cost a shaped pair syscalls an unshaped one saves */
-	size_t chunk = (size_t)rt_conf.pipe_size > CONN_BUF ? (size_t)rt_conf.pipe_size : CONN_BUF;
+	size_t chunk = splicing(c, src) && (size_t)rt_conf.pipe_size > CONN_BUF ? (size_t)rt_conf.pipe_size : CONN_BUF;
 	uint64_t cap = lim_budget(&c->rule->st->lim, cb, up, room < chunk ? room : chunk, now, &delay);
 	ssize_t n;
 
