@@ -32,6 +32,13 @@ struct acct_ctx {
 	int64_t now;
 };
 
+/* connections and UDP associations, a tunnel's UDP stream once */
+static uint64_t
+conns(const struct rt_counters *k)
+{
+	return k->tcp_total + k->udp_total - k->udp_carried;
+}
+
 static int
 has_delta(const struct acct_rule *a)
 {
@@ -42,7 +49,7 @@ has_delta(const struct acct_rule *a)
 		for (f = 0; f < 2; f++)
 			if (a->sum.in[p][f] != st->led_in[p][f] || a->sum.out[p][f] != st->led_out[p][f])
 				return 1;
-	return a->sum.tcp_total + a->sum.udp_total != st->led_conns;
+	return conns(&a->sum) != st->led_conns;
 }
 
 /* Under the ledger's lock: the file as it is now, plus our deltas. */
@@ -76,8 +83,8 @@ flush_fn(struct ledger *lg, void *arg, char *err)
 				if (a->sum.in[p][f] != st->led_in[p][f] || a->sum.out[p][f] != st->led_out[p][f])
 					ledger_add(e, p, f, a->sum.in[p][f] - st->led_in[p][f], a->sum.out[p][f] - st->led_out[p][f],
 					    0);
-		e->cycle.conns += a->sum.tcp_total + a->sum.udp_total - st->led_conns;
-		e->display.conns += a->sum.tcp_total + a->sum.udp_total - st->led_conns;
+		e->cycle.conns += conns(&a->sum) - st->led_conns;
+		e->display.conns += conns(&a->sum) - st->led_conns;
 		a->fired = ledger_check_quota(e, l->quota, l->billing);
 		changed |= a->fired != 0;
 		a->used = ledger_used(&e->cycle, l->billing);
@@ -146,7 +153,7 @@ acct_flush(struct rt *rt, const char *path, int64_t now, acct_event_fn *fire, vo
 
 		memcpy(st->led_in, a->sum.in, sizeof(st->led_in));
 		memcpy(st->led_out, a->sum.out, sizeof(st->led_out));
-		st->led_conns = a->sum.tcp_total + a->sum.udp_total;
+		st->led_conns = conns(&a->sum);
 		st->quota = a->r->lim.quota;
 		__atomic_store_n(&st->cycle_used, a->used, __ATOMIC_RELAXED);
 		fire_quota(a, fire, arg);

@@ -1293,7 +1293,7 @@ void
 rt_rule_sum(const struct rt *rt, const struct rt_rule *r, struct rt_counters *out)
 {
 	uint64_t *sv = (uint64_t *)(void *)out;
-	size_t nf = offsetof(struct rt_counters, udp_dropped) / sizeof(uint64_t) + 1, x;
+	size_t nf = offsetof(struct rt_counters, udp_carried) / sizeof(uint64_t) + 1, x;
 	int k;
 
 	memset(out, 0, sizeof(*out));

@@ -174,6 +174,7 @@ int tunnel_udp_relay(const struct rt_lsn *ls);
 void tunnel_udp_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events);
 /* Close every association of a listener. */
 void tunnel_udp_listener_close(struct rt_lsn *ls);
+void tunnel_udp_kick(struct rt_lsn *ls);   /* end associations of rules their quota stopped */
 /* Free the associations closed during this batch (the worker's thread). */
 void tunnel_udp_after_batch(void);
 

@@ -192,11 +192,13 @@ tn_preread(struct conn *c)
 			}
 			/* a UDP association from now on: counted (bytes, active) and timed
 			 * (udp_timeout) as one by conn.c; tcp_total, counted at accept,
-			 * stays (a total never goes back) */
+			 * stays (a total never goes back), and the ledger counts the
+			 * pair once (udp_carried) */
 			c->dgram = 1;
 			CTR_SUB(c->rule->st->w[c->w->id].tcp_active, 1);
 			CTR_ADD(c->rule->st->w[c->w->id].udp_active, 1);
 			CTR_ADD(c->rule->st->w[c->w->id].udp_total, 1);
+			CTR_ADD(c->rule->st->w[c->w->id].udp_carried, 1);
 		} else if (!(t->protocols & PROTO_TCP)) {
 			if (log_ok(c))
 				log_warn("rule %s: client %s opened a TCP stream, but the rule's protocol is udp: refused",

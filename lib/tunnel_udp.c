@@ -465,6 +465,27 @@ tunnel_udp_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 	/* more may wait: the listener is level-triggered, epoll reports it again */
 }
 
+/* A quota stopped the rule: its associations end now, like its streams. */
+void
+tunnel_udp_kick(struct rt_lsn *ls)
+{
+	struct tu_tab *t = ls->tudp;
+	struct udp_key *k, *next;
+	size_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->t.nb; i++)
+		for (k = t->t.b[i]; k; k = next) {
+			struct tu *a = (struct tu *)(void *)k;
+
+			next = k->hnext;
+			if (a->rule->lim.quota &&
+			    __atomic_load_n(&a->rule->st->quota_state, __ATOMIC_RELAXED) == RT_Q_STOPPED)
+				tu_close(a, "quota reached");
+		}
+}
+
 void
 tunnel_udp_listener_close(struct rt_lsn *ls)
 {

@@ -513,6 +513,7 @@ udp_worker_kick(struct rt_worker *w)
 		struct udp_htab *t = ls->udp;
 		struct udp_key *k, *next;
 
+		tunnel_udp_kick(ls);
 		if (!t)
 			continue;
 		for (i = 0; i < t->nb; i++)

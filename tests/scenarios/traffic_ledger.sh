@@ -58,9 +58,10 @@ EOT
 	# UDP through a ws tunnel: the entry counts its clients' datagrams, the exit the tunnel's
 	peer_check "$mode tunnel" "udp ::1 $LT 1000,3000" "udp 127.0.0.1 $LT 500"
 	check "$mode: UDP through a tunnel: the entry counts UDP by the client's family" \
-	    wait_for 10 ledger_is tunin c.udp6.in=4000 c.udp6.out=4000 c.udp4.in=500 c.udp4.out=500 c.tcp4.in=0
-	check "$mode: UDP through a tunnel: the exit counts it as UDP too" \
-	    wait_for 10 ledger_is tunout c.udp4.in=4500 c.udp4.out=4500 c.tcp4.in=0
+	    wait_for 10 ledger_is tunin c.udp6.in=4000 c.udp6.out=4000 c.udp4.in=500 c.udp4.out=500 c.tcp4.in=0 c.conns=2
+	# each client's stream is one connection at the exit, though it was a TCP stream before it was UDP
+	check "$mode: UDP through a tunnel: the exit counts it as UDP too, each stream once" \
+	    wait_for 10 ledger_is tunout c.udp4.in=4500 c.udp4.out=4500 c.tcp4.in=0 c.conns=2
 	check "$mode: relay exits 0" stop_relay
 	check "$mode: the ledger file stays after exit" test -s "$LEDGER"
 	start_relay $mode || continue

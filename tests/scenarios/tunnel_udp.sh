@@ -4,14 +4,15 @@
 # udp_total; no TCP bytes, no TCP connection left active), and it ends after
 # the exit's udp_timeout of silence even though idle_timeout is 0 (never);
 # a stream that keeps talking for longer than udp_timeout is kept. After the
-# exit ended a stream, the relay's next datagram opens a new one.
+# exit ended a stream, the relay's next datagram opens a new one. A quota
+# in stop mode ends the relay's associations through the tunnel at once.
 # timeout: 60
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../relay/common.sh"
 . "$(dirname "$0")/../tunnel/lib.sh"
 need python3
 
-E=$(free_port); XWS=$(free_port); XTLS=$(free_port); RWS=$(free_port); RTLS=$(free_port)
+E=$(free_port); XWS=$(free_port); XTLS=$(free_port); RWS=$(free_port); RTLS=$(free_port); RQ=$(free_port); XQ=$(free_port)
 spawn python3 "$PEER" serve --udp 127.0.0.1:$E
 wait_for 5 python3 "$PEER" run "udp 127.0.0.1 $E 1" >/dev/null 2>&1 || fail "udp echo server did not start"
 
@@ -31,6 +32,12 @@ protocol = udp
 listen = 127.0.0.1:$XTLS
 remote = 127.0.0.1:$E
 listen_transport = tls;servername=exit.test
+[rule xq]
+protocol = udp
+listen = 127.0.0.1:$XQ
+remote = 127.0.0.1:$E
+listen_transport = ws;host=t.example;path=/q
+udp_timeout = 30
 EOT
 [ -n "${PID_exit:-}" ] || finish
 PIN=$(spki_pin "$T_DIR/exit/var/lib/xwpf/tls/exit.test.crt")
@@ -48,6 +55,13 @@ protocol = udp
 listen = 127.0.0.1:$RTLS
 remote = 127.0.0.1:$XTLS
 remote_transport = tls;sni=exit.test;pin=$PIN
+[rule rq]
+protocol = udp
+listen = 127.0.0.1:$RQ
+remote = 127.0.0.1:$XQ
+remote_transport = ws;host=t.example;path=/q
+quota = 5K
+quota_action = stop
 EOT
 [ -n "${PID_relay:-}" ] || finish
 
@@ -122,6 +136,14 @@ for v in ws:$RWS:xws:rws tls:$RTLS:xtls:rtls; do
 	check_eq "$name: exit: one more association, not one per second" 2 "${S[udp_total]:-}"
 	check_eq "$name: exit: still no TCP bytes" 0 "${S[tcp_bytes]:-}"
 done
+
+# a quota in stop mode ends the rule's associations at once, not after
+# udp_timeout (30 s on both ends here): 1000 bytes each way per datagram,
+# 5 KiB quota
+got=$(talk "$RQ" 4 0)
+check "quota: the first datagrams pass, the rest are refused ($got of 4 echoed)" test "$got" -ge 2 -a "$got" -le 3
+check "quota: the association through the tunnel ends when the quota stops the rule" wait_eq relay rq udp_active 0
+check "quota: and the exit's stream with it" wait_eq exit xq udp_active 0
 
 check "relay: SIGTERM, exit 0" end_stop relay
 check "exit: SIGTERM, exit 0" end_stop exit
