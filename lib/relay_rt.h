@@ -289,6 +289,8 @@ void rt_rule_sum(const struct rt *rt, const struct rt_rule *r, struct rt_counter
 struct rt_rule *const *rt_rules(const struct rt *rt, size_t *n);
 /* The health state last given to rt_health, NULL before. */
 const struct hc_state *rt_health_state(const struct rt *rt);
+/* the rule's first listener group waiting to bind (NULL: all bound); *waiting: how many wait */
+const struct rt_lgroup *rt_first_pending(const struct rt_rule *r, size_t *waiting);
 /* Every worker closes what a stopped quota no longer allows. */
 void rt_kick(struct rt *rt);
 /* Stop accepting, close every connection, join the workers, free. */
