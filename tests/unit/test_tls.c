@@ -353,6 +353,24 @@ test_handshakes(void)
 	CHECK(c && pair(s, c, 1000), "pin: a second connection (session resumed)");
 	out_size = 4096 + 85;
 	CHECK(c && pair(s, c, 1 << 20), "4 KiB output records: 1 MiB echo");
+	if (c) {     /* engines seeded from the thread's DRBG: every one its own random stream */
+		unsigned char r[3][32];
+		struct tls_conn *e[3];
+		int k, ok = 1;
+
+		e[0] = tls_conn_server(s, 0, err);
+		e[1] = tls_conn_server(s, 0, err);
+		e[2] = tls_conn_client(c, 0, err);
+		for (k = 0; k < 3; k++) {
+			ok &= e[k] != NULL;
+			if (e[k])
+				br_hmac_drbg_generate(&tls_engine(e[k])->rng, r[k], sizeof(r[k]));
+		}
+		CHECK(ok && memcmp(r[0], r[1], 32) && memcmp(r[0], r[2], 32) && memcmp(r[1], r[2], 32),
+		    "each connection's engine draws its own random bytes");
+		for (k = 0; k < 3; k++)
+			tls_conn_free(e[k]);
+	}
 	out_size = 0;
 	if (c) {     /* worker threads share one server and one client setting (session caches) */
 		pthread_t th[4];
