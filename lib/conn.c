@@ -999,7 +999,7 @@ conn_worker_kick(struct rt_worker *w)
 
 	for (c = w->conns; c; c = next) {
 		next = c->next;
-		if (c->rule->lim.quota && __atomic_load_n(&c->rule->st->quota_state, __ATOMIC_RELAXED) == RT_Q_STOPPED)
+		if (rt_quota_stopped(c->rule))
 			conn_close(c, "quota reached");
 	}
 }

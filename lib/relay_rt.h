@@ -220,6 +220,12 @@ rt_quota_spend(struct rt_rule *r, int up, uint64_t n)
 /* The quota ran out in this worker: stop or throttle the rule now, without
  * waiting for the next ledger flush (which confirms it and fires the events). */
 void rt_quota_reached(struct rt_worker *w, struct rt_rule *r);
+/* a quota in stop mode holds the rule: what it has open is to be closed */
+static inline int
+rt_quota_stopped(const struct rt_rule *r)
+{
+	return r->lim.quota && __atomic_load_n(&r->st->quota_state, __ATOMIC_RELAXED) == RT_Q_STOPPED;
+}
 
 void rt_rule_ref(struct rt_rule *r);
 void rt_rule_unref(struct rt_rule *r);

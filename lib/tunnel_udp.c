@@ -480,8 +480,7 @@ tunnel_udp_kick(struct rt_lsn *ls)
 			struct tu *a = (struct tu *)(void *)k;
 
 			next = k->hnext;
-			if (a->rule->lim.quota &&
-			    __atomic_load_n(&a->rule->st->quota_state, __ATOMIC_RELAXED) == RT_Q_STOPPED)
+			if (rt_quota_stopped(a->rule))
 				tu_close(a, "quota reached");
 		}
 }

@@ -521,8 +521,7 @@ udp_worker_kick(struct rt_worker *w)
 				struct udp_assoc *a = (struct udp_assoc *)(void *)k;
 
 				next = k->hnext;
-				if (a->rule->lim.quota &&
-				    __atomic_load_n(&a->rule->st->quota_state, __ATOMIC_RELAXED) == RT_Q_STOPPED)
+				if (rt_quota_stopped(a->rule))
 					assoc_free(a);
 			}
 	}
