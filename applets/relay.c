@@ -685,6 +685,8 @@ relay_main(int argc, char **argv)
 		goto out;
 	}
 	rt_on_bind_failed(m.rt, on_bind_failed, &m);
+	if (m.files)   /* the ledger counts a removed rule's draining bytes */
+		rt_keep_retired(m.rt);
 	g = st.g;
 	if (rt_apply(m.rt, &st, err) < 0) {
 		fprintf(stderr, "%s: %s\n", applet_name, err);
@@ -723,6 +725,7 @@ relay_main(int argc, char **argv)
 	m.metrics_want = g.metrics_listen;
 	metrics_apply(&m);
 	ev_run(m.loop);
+	rt_stop(m.rt);      /* every connection closed: no byte moves after */
 	flush_ledger(&m);   /* the last seconds' counts */
 out:
 	if (st.rules)

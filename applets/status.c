@@ -60,7 +60,7 @@ struct stats_file {
 	char *head;            /* the first line: the relay's object up to "rules" */
 	char **lines;          /* one per rule */
 	size_t nlines;
-	long long updated, started, workers;
+	long long updated, started, workers, draining;
 };
 
 static int
@@ -122,6 +122,7 @@ read_stats(struct stats_file *sf)
 	sf->updated = jget(p, "updated");
 	sf->started = jget(p, "started");
 	sf->workers = jget(p, "workers");
+	sf->draining = jget(p, "draining");
 	for (p = nl + 1; *p; p = nl + 1) {
 		nl = strchr(p, '\n');
 		if (!nl)
@@ -237,6 +238,9 @@ print_text(const struct store *st, int running, pid_t pid, const struct stats_fi
 		printf("relay: running (pid %d, up %lldh%02lldm%02llds, %lld workers, stats %llds old)\n", (int)pid,
 		    up_s / 3600, up_s / 60 % 60, up_s % 60, sf->workers,
 		    (long long)(wall_ms() / 1000) - sf->updated);
+		if (sf->draining > 0)
+			printf("removed by a reload, still draining: %lld rule%s (counted until their last connection ends)\n",
+			    sf->draining, sf->draining == 1 ? "" : "s");
 	} else if (running)
 		printf("relay: running (pid %d), no stats yet\n", (int)pid);
 	else

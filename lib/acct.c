@@ -20,6 +20,7 @@
 /* What one rule brings to a flush. */
 struct acct_rule {
 	struct rt_rule *r;
+	int last;                /* retired, drained: these are its final counts */
 	struct rt_counters sum;
 	unsigned fired;          /* LG_FIRED_* crossed in this flush */
 	int rolled, state;
@@ -131,21 +132,26 @@ set_budget(const struct acct_rule *a)
 int
 acct_flush(struct rt *rt, const char *path, int64_t now, acct_event_fn *fire, void *arg, char *err)
 {
-	size_t n, i;
+	size_t n, nret, i;
 	struct rt_rule *const *rules = rt_rules(rt, &n);
-	struct acct_ctx x = { calloc(n ? n : 1, sizeof(*x.v)), n, now };
+	struct rt_rule *const *retired = rt_retired(rt, &nret);
+	struct acct_ctx x = { calloc(n + nret ? n + nret : 1, sizeof(*x.v)), n + nret, now };
 	int kick = 0, rc;
 
 	if (!x.v) {
 		snprintf(err, ERRLEN, "out of memory");
 		return -1;
 	}
-	for (i = 0; i < n; i++) {
-		x.v[i].r = rules[i];
-		rt_rule_sum(rt, rules[i], &x.v[i].sum);
+	for (i = 0; i < x.n; i++) {
+		struct acct_rule *a = &x.v[i];
+
+		a->r = i < n ? rules[i] : retired[i - n];
+		/* drained before the sum is taken: nothing can add to it after */
+		a->last = i >= n && !rt_rule_draining(a->r);
+		rt_rule_sum(rt, a->r, &a->sum);
 	}
 	rc = ledger_update(path, flush_fn, &x, err);
-	for (i = 0; rc == 0 && i < n; i++) {
+	for (i = 0; rc == 0 && i < x.n; i++) {
 		struct acct_rule *a = &x.v[i];
 		struct rt_stats *st = a->r->st;
 		int old = __atomic_load_n(&st->quota_state, __ATOMIC_RELAXED);
@@ -186,6 +192,9 @@ acct_flush(struct rt *rt, const char *path, int64_t now, acct_event_fn *fire, vo
 			break;
 		}
 	}
+	for (i = 0; rc >= 0 && i < x.n; i++)   /* rc 1: nothing new to write, also counted */
+		if (x.v[i].last)
+			rt_retired_drop(rt, x.v[i].r);
 	if (kick)
 		rt_kick(rt);
 	free(x.v);

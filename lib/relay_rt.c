@@ -47,6 +47,9 @@ struct rt {
 	struct rt_worker *w;
 	struct rt_rule **rules;
 	size_t nrules;
+	struct rt_rule **retired;   /* removed rules whose counts the ledger still owes */
+	size_t nretired;
+	int keep_retired;
 	size_t nlsn;
 	size_t npending;            /* listener groups waiting to bind */
 	rt_bind_failed_cb *bind_cb;
@@ -968,6 +971,30 @@ smap_get(const struct smap *m, const char *k)
 
 /* ---- reload ---- */
 
+/* A rule of the old set: kept as it is, or dropped. A dropped rule's
+ * connections drain, and until they are gone the ledger owes their bytes. A
+ * changed rule hands its counters to its successor (same name); a removed
+ * one waits in rt->retired until acct_flush() has counted its last byte. */
+static void
+retire(struct rt *rt, struct rt_rule *r)
+{
+	struct rt_rule **v;
+
+	if (r->kept || !rt->keep_retired) {
+		r->kept = 0;
+		rt_rule_unref(r);
+		return;
+	}
+	v = realloc(rt->retired, (rt->nretired + 1) * sizeof(*v));
+	if (!v) {
+		log_warn("rule %s: out of memory: the bytes its draining connections move are not counted", r->r->name);
+		rt_rule_unref(r);
+		return;
+	}
+	v[rt->nretired++] = r;
+	rt->retired = v;
+}
+
 int
 rt_apply(struct rt *rt, struct store *caller_st, char *err)
 {
@@ -1023,6 +1050,8 @@ rt_apply(struct rt *rt, struct store *caller_st, char *err)
 			goto rollback;
 		}
 		old = smap_get(&byname, sr->name);
+		if (old)
+			old->kept = 1;   /* kept or changed: its counters go on under this name */
 		if (old && strcmp(old->fp, fp) == 0) {
 			free(fp);
 			rt_rule_ref(old);
@@ -1180,7 +1209,7 @@ rt_apply(struct rt *rt, struct store *caller_st, char *err)
 	for (i = 0; i < (size_t)nw; i++)
 		poke(&rt->w[i]);
 	for (i = 0; i < rt->nrules; i++)
-		rt_rule_unref(rt->rules[i]);
+		retire(rt, rt->rules[i]);
 	free(rt->rules);
 	rt->rules = nr;
 	rt->nrules = n;
@@ -1193,6 +1222,8 @@ rt_apply(struct rt *rt, struct store *caller_st, char *err)
 	goto out;
 rollback:
 	gi = 0;
+	for (i = 0; i < rt->nrules; i++)
+		rt->rules[i]->kept = 0;
 	for (i = 0; i < n; i++) {
 		struct rt_rule *r = nr[i];
 		if (!reused[i])
@@ -1239,6 +1270,23 @@ rt_health(struct rt *rt, struct hc_state *hs)
 }
 
 void
+rt_stop(struct rt *rt)
+{
+	int k;
+
+	for (k = 0; k < rt->nworkers; k++)
+		if (rt->w[k].started) {   /* thread started */
+			send_msg(&rt->w[k], RT_STOP, NULL, NULL);
+			poke(&rt->w[k]);
+		}
+	for (k = 0; k < rt->nworkers; k++)
+		if (rt->w[k].started) {
+			pthread_join(rt->w[k].th, NULL);
+			rt->w[k].started = 0;
+		}
+}
+
+void
 rt_free(struct rt *rt)
 {
 	size_t i;
@@ -1246,14 +1294,7 @@ rt_free(struct rt *rt)
 
 	if (!rt)
 		return;
-	for (k = 0; k < rt->nworkers; k++)
-		if (rt->w[k].started) {   /* thread started */
-			send_msg(&rt->w[k], RT_STOP, NULL, NULL);
-			poke(&rt->w[k]);
-		}
-	for (k = 0; k < rt->nworkers; k++)
-		if (rt->w[k].started)
-			pthread_join(rt->w[k].th, NULL);
+	rt_stop(rt);
 	for (k = 0; k < rt->nworkers; k++)
 		worker_cleanup(&rt->w[k]);
 	for (i = 0; i < rt->nrules; i++) {
@@ -1266,6 +1307,9 @@ rt_free(struct rt *rt)
 		rt_rule_unref(r);
 	}
 	free(rt->rules);
+	for (i = 0; i < rt->nretired; i++)
+		rt_rule_unref(rt->retired[i]);
+	free(rt->retired);
 	free(rt->w);
 	health_unref(rt->health);
 	res_free(rt_conf.res);
@@ -1311,6 +1355,39 @@ rt_rules(const struct rt *rt, size_t *n)
 	return rt->rules;
 }
 
+void
+rt_keep_retired(struct rt *rt)
+{
+	rt->keep_retired = 1;
+}
+
+struct rt_rule *const *
+rt_retired(const struct rt *rt, size_t *n)
+{
+	*n = rt->nretired;
+	return rt->retired;
+}
+
+int
+rt_rule_draining(const struct rt_rule *r)
+{
+	/* a rule it replaced before it was removed may still drain into its counters */
+	return __atomic_load_n(&r->refs, __ATOMIC_ACQUIRE) > 1 || __atomic_load_n(&r->st->refs, __ATOMIC_ACQUIRE) > 1;
+}
+
+void
+rt_retired_drop(struct rt *rt, struct rt_rule *r)
+{
+	size_t i;
+
+	for (i = 0; i < rt->nretired; i++)
+		if (rt->retired[i] == r) {
+			rt->retired[i] = rt->retired[--rt->nretired];
+			rt_rule_unref(r);
+			return;
+		}
+}
+
 const struct hc_state *
 rt_health_state(const struct rt *rt)
 {
@@ -1322,8 +1399,9 @@ rt_kick(struct rt *rt)
 {
 	int k;
 
-	for (k = 0; k < rt->nworkers; k++) {
-		send_msg(&rt->w[k], RT_KICK, NULL, NULL);
-		poke(&rt->w[k]);
-	}
+	for (k = 0; k < rt->nworkers; k++)
+		if (rt->w[k].started) {
+			send_msg(&rt->w[k], RT_KICK, NULL, NULL);
+			poke(&rt->w[k]);
+		}
 }

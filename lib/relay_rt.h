@@ -141,6 +141,7 @@ struct rt_rule {
 	long preread_ms;                  /* deadline of hooks->preread from accept */
 	struct rt_lgroup *groups;
 	size_t ngroups;
+	int kept;                /* rt_apply: its name is in the new set, kept or changed (main thread) */
 };
 
 struct rt_lsn {
@@ -293,13 +294,26 @@ void rt_health(struct rt *rt, struct hc_state *hs);
 void rt_rule_sum(const struct rt *rt, const struct rt_rule *r, struct rt_counters *out);
 /* The running rules (main thread). */
 struct rt_rule *const *rt_rules(const struct rt *rt, size_t *n);
+/* Rules a reload removed while their connections drain: their bytes are
+ * the ledger's until the last one is counted (main thread). Off until
+ * rt_keep_retired() (a relay without a ledger drops them at once). */
+void rt_keep_retired(struct rt *rt);
+struct rt_rule *const *rt_retired(const struct rt *rt, size_t *n);
+/* Connections or listeners still hold the rule (a retired rule that is not
+ * draining moves no more bytes). */
+int rt_rule_draining(const struct rt_rule *r);
+/* Forget a retired rule: its last counts are in the ledger. */
+void rt_retired_drop(struct rt *rt, struct rt_rule *r);
 /* The health state last given to rt_health, NULL before. */
 const struct hc_state *rt_health_state(const struct rt *rt);
 /* the rule's first listener group waiting to bind (NULL: all bound); *waiting: how many wait */
 const struct rt_lgroup *rt_first_pending(const struct rt_rule *r, size_t *waiting);
 /* Every worker closes what a stopped quota no longer allows. */
 void rt_kick(struct rt *rt);
-/* Stop accepting, close every connection, join the workers, free. */
+/* Stop accepting, close every connection, join the workers; the counters
+ * stay readable (the last ledger flush). */
+void rt_stop(struct rt *rt);
+/* rt_stop() if not done, then free. */
 void rt_free(struct rt *rt);
 
 #endif

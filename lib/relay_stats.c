@@ -23,7 +23,7 @@ rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, char *e
 	struct rt_rule *const *rules = rt_rules(rt, &nrules);
 	int nworkers = rt_nworkers(rt);
 	char *buf = NULL, hp[300];
-	size_t len = 0, i, j;
+	size_t len = 0, i, j, ndrain;
 	int k, rc;
 	FILE *f = open_memstream(&buf, &len);
 
@@ -31,9 +31,10 @@ rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, char *e
 		snprintf(err, ERRLEN, "out of memory");
 		return -1;
 	}
+	(void)rt_retired(rt, &ndrain);
 	fprintf(f, "{\"pid\":%d,\"version\":\"%s\",\"started\":%lld,\"updated\":%lld,\"workers\":%d,"
-	    "\"listeners\":%zu,\"rules\":[\n", (int)getpid(), XWPF_VERSION, (long long)(started_wall_ms / 1000),
-	    (long long)(wall_ms() / 1000), nworkers, rt_nlisteners(rt));
+	    "\"listeners\":%zu,\"draining\":%zu,\"rules\":[\n", (int)getpid(), XWPF_VERSION,
+	    (long long)(started_wall_ms / 1000), (long long)(wall_ms() / 1000), nworkers, rt_nlisteners(rt), ndrain);
 	for (i = 0; i < nrules; i++) {
 		struct rt_rule *r = rules[i];
 		struct rt_counters s;

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# A reload that removes a rule lets its connections drain; the ledger still
+# counts every byte they move after the reload (the rule waits as "draining"
+# until its last connection ends and its last count is written), and a
+# relay stopped while a connection is mid-transfer writes the bytes moved up
+# to the moment it closed it: the ledger equals what the receiver got.
+# timeout: 120
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../relay/common.sh"
+need python3
+FLOW="python3 $(dirname "$0")/../relay/flow.py"
+LG="python3 $(dirname "$0")/../relay/ledger.py"
+LEDGER=$XWPF_ROOT/var/lib/xwpf/ledger
+SINK=$T_DIR/sink.json
+
+E=$(free_port)
+spawn $FLOW sink $E "$SINK"
+wait_port 127.0.0.1 $E || fail "sink did not start"
+
+ledger_is() {   # ledger_is RULE KEY=VALUE...
+	local rule=$1 kv keys=() want=() got
+	shift
+	for kv in "$@"; do keys+=("${kv%%=*}"); want+=("${kv#*=}"); done
+	got=$($LG get "$LEDGER" "$rule" "${keys[@]}" | tr '\n' ' ')
+	[ "$got" = "${want[*]} " ]
+}
+draining_is() { grep -q "\"draining\":$1," "$STATS"; }
+# the receiver's bytes over every connection it saw, and how many
+sink_total() { python3 -c 'import json,sys; print(sum(json.loads(l)["total"] for l in open(sys.argv[1]) if l.strip()))' "$SINK"; }
+sink_conns() { grep -c . "$SINK"; }
+
+store() {   # store with|without: the store with or without rule gone
+	{
+		printf '[global]\nledger_interval = 1s\n'
+		[ "$1" = with ] && printf '[rule gone]\nlisten = 127.0.0.1:%s\nremote = 127.0.0.1:%s\n' "$L" "$E"
+		printf '[rule kept]\nlisten = 127.0.0.1:%s\nremote = 127.0.0.1:%s\n' "$K" "$E"
+	} > "$CONF"
+}
+
+for mode in $(relay_modes); do
+	L=$(free_port) K=$(free_port)
+	rm -f "$LEDGER" "$SINK"
+	store with
+	start_relay $mode || continue
+	$FLOW push 127.0.0.1 $L 3 &
+	cpid=$!
+	sleep 1
+	store without
+	check "$mode: reload removes rule gone while its connection pushes" "$XWPF" relay --reload
+	check "$mode: its listener is closed" wait_for 5 eval "! (exec 3<>/dev/tcp/127.0.0.1/$L) 2>/dev/null"
+	check "$mode: the stats show one rule draining" wait_for 5 draining_is 1
+	wait_stats
+	check "$mode: status says a removed rule still drains" eval '"$XWPF" status | grep -q "still draining: 1 rule"'
+	wait "$cpid"
+	check "$mode: the receiver has the connection's total" wait_for 10 test -s "$SINK"
+	total=$(sink_total 2>/dev/null) conns=$(sink_conns)
+	if wait_for 10 ledger_is gone c.tcp4.in="$total" c.tcp4.out=0 c.conns="$conns"; then
+		ok "$mode: the ledger counts every byte of the drained connection ($total, most after the reload)"
+	else
+		fail "$mode: ledger for gone wants c.tcp4.in=$total, has: $(grep "rule gone " "$LEDGER" 2>/dev/null)"
+	fi
+	check "$mode: once drained and counted, no rule drains" wait_for 5 draining_is 0
+	check "$mode: status no longer mentions draining" eval '! "$XWPF" status | grep -q draining'
+	check "$mode: relay exits 0" stop_relay
+
+	# stopped mid-transfer: the bytes up to the close are in the ledger
+	rm -f "$LEDGER" "$SINK"
+	store with
+	start_relay $mode || continue
+	$FLOW push 127.0.0.1 $K 6 &
+	cpid=$!
+	sleep 1.$((RANDOM % 9))
+	check "$mode: relay stopped mid-transfer exits 0" stop_relay
+	wait "$cpid"
+	check "$mode: the receiver saw the relay close" wait_for 10 test -s "$SINK"
+	total=$(sink_total 2>/dev/null)
+	if ledger_is kept c.tcp4.in="$total" c.conns=1; then
+		ok "$mode: the ledger written at exit holds every byte delivered ($total)"
+	else
+		fail "$mode: ledger for kept wants c.tcp4.in=$total, has: $(grep "rule kept " "$LEDGER" 2>/dev/null)"
+	fi
+done
+finish
