@@ -90,7 +90,7 @@ export_main(int argc, char **argv)
 		snprintf(name, sizeof(name), "xwpf-export-%s.tar.gz", stamp);
 		file = name;
 	}
-	if (bundle_collect(&b, err) < 0) {
+	if (bundle_collect(&b, err) < 0 || bundle_pack_external(&b, err) < 0) {
 		fprintf(stderr, "%s: %s\n", applet_name, err);
 		goto out;
 	}

@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,8 @@
 #include <bearssl_hash.h>
 
 #include "paths.h"
+#include "store.h"
+#include "transport.h"
 #include "util.h"
 
 #define FILE_MAX (16u << 20)
@@ -327,6 +330,198 @@ bundle_collect(struct bundle *b, char *err)
 	    collect_dir(b, bundle_rel_tls(), 0, err) < 0 || collect_one(b, bundle_rel_sysctl(), err) < 0)
 		return -1;
 	return 0;
+}
+
+/* ---- certificates and keys that rules name outside the TLS folder ---- */
+
+#define EXT_DIR "files"   /* under the TLS folder: relative cert=/key= paths land here */
+
+struct ext_file {
+	char src[256];
+	char name[96];
+};
+
+struct ext_ctx {
+	struct bundle *b;
+	struct ext_file *v;
+	size_t n;
+};
+
+/* The archive name of src: its base name made plain, unique within the
+ * export (a second file of the same base name gets -2, -3...). */
+static const struct ext_file *
+ext_name(struct ext_ctx *x, const char *src)
+{
+	const char *base = strrchr(src, '/');
+	char plain[64];
+	struct ext_file *nv;
+	size_t i, k = 0;
+	int tries;
+
+	for (i = 0; i < x->n; i++)
+		if (strcmp(x->v[i].src, src) == 0)
+			return &x->v[i];
+	if (!(nv = realloc(x->v, (x->n + 1) * sizeof(*nv))))
+		return NULL;
+	x->v = nv;
+	for (base = base ? base + 1 : src; *base && k < sizeof(plain) - 1; base++)
+		plain[k++] = isalnum((unsigned char)*base) || *base == '.' || *base == '_' || *base == '-' ? *base : '_';
+	plain[k] = '\0';
+	if (!k || plain[0] == '.')
+		plain[0] = '_';
+	if (!k)
+		snprintf(plain, sizeof(plain), "file");
+	for (tries = 1;; tries++) {
+		char cand[96];
+		if (tries == 1)
+			snprintf(cand, sizeof(cand), "%s", plain);
+		else
+			snprintf(cand, sizeof(cand), "%d-%s", tries, plain);
+		for (i = 0; i < x->n && strcmp(x->v[i].name, cand) != 0; i++)
+			;
+		if (i == x->n) {
+			snprintf(nv[x->n].name, sizeof(nv[0].name), "%s", cand);
+			break;
+		}
+	}
+	snprintf(nv[x->n].src, sizeof(nv[0].src), "%s", src);
+	return &nv[x->n++];
+}
+
+/* One transport string: every cert=/key=/ocsp= outside the TLS folder is
+ * packed and the item rewritten to its relative name. 1 rewritten into
+ * out, 0 nothing to change, -1 error (err). */
+static int
+ext_transport(struct ext_ctx *x, const char *rule, const char *ts, char *out, size_t size, char *err)
+{
+	char copy[STORE_TRANSPORT_MAX], *item, *save = NULL, tls[PATH_MAX], e2[ERRLEN];
+	size_t tlen, o = 0;
+	int changed = 0;
+
+	snprintf(tls, sizeof(tls), "%s/", path_get(PATH_TLS_DIR));
+	tlen = strlen(tls);
+	if (str_copy(copy, sizeof(copy), ts) < 0)
+		return 0;
+	*out = '\0';
+	for (item = strtok_r(copy, ";", &save); item; item = strtok_r(NULL, ";", &save)) {
+		char *eq = strchr(item, '='), k[16] = "", vb[STORE_TRANSPORT_MAX], pb[PATH_MAX];
+		const char *path = NULL;
+		int n;
+
+		if (eq && eq - item < (ptrdiff_t)sizeof(k)) {
+			char kb[sizeof(k)];
+			snprintf(kb, sizeof(kb), "%.*s", (int)(eq - item), item);
+			snprintf(k, sizeof(k), "%s", str_trim(kb));
+			snprintf(vb, sizeof(vb), "%s", eq + 1);
+		}
+		/* the file this item opens, as the relay resolves it */
+		if (!strcmp(k, "cert") || !strcmp(k, "key") || !strcmp(k, "ocsp"))
+			path = transport_file_path(str_trim(vb), pb, sizeof(pb));
+		if (path && *path && strncmp(path, tls, tlen) != 0) {
+			const struct ext_file *f = ext_name(x, path);
+			char rel[BUNDLE_REL_MAX];
+			unsigned char *data;
+			size_t len;
+			unsigned mode;
+			int rc;
+
+			if (!f) {
+				snprintf(err, ERRLEN, "out of memory");
+				return -1;
+			}
+			snprintf(rel, sizeof(rel), "%s/%s/%s", bundle_rel_tls(), EXT_DIR, f->name);
+			if (!bundle_find(x->b, rel)) {
+				rc = read_regular(path, &data, &len, &mode, e2);
+				if (rc) {
+					warn(x->b, "rule %s: %s=%s is not in the archive: %s", rule, k, path,
+					    rc > 0 ? "no such file" : e2);
+					path = NULL;
+				} else {
+					if (!strcmp(k, "key") || bundle_is_key(rel, data, len))
+						mode &= 0600;
+					rc = bundle_add(x->b, rel, mode, data, len, err);
+					free(data);
+					if (rc < 0)
+						return -1;
+				}
+			}
+			if (path) {
+				n = snprintf(out + o, size - o, "%s%s=%s/%s", o ? ";" : "", k, EXT_DIR, f->name);
+				changed = 1;
+				goto next;
+			}
+		}
+		n = snprintf(out + o, size - o, "%s%s", o ? ";" : "", item);
+next:
+		if (n < 0 || (size_t)n >= size - o)
+			return 0;   /* would not fit: leave the store's text as it is */
+		o += (size_t)n;
+	}
+	return changed;
+}
+
+int
+bundle_pack_external(struct bundle *b, char *err)
+{
+	const struct bundle_file *f = bundle_find(b, bundle_rel_store());
+	struct ext_ctx x = { b, NULL, 0 };
+	struct store st = { 0 };
+	struct store_diags d = { 0 };
+	struct store_txn t = { .lockfd = -1 };
+	size_t i, si;
+	int rc = -1;
+
+	if (!f)
+		return 0;
+	si = (size_t)(f - b->v);
+	if (store_parse_text((const char *)f->data, bundle_rel_store(), &st, &d) < 0) {
+		store_free(&st);
+		store_diags_free(&d);
+		return 0;   /* exported as it is; import says what is wrong with it */
+	}
+	if (!(t.text = strdup((const char *)f->data))) {
+		snprintf(err, ERRLEN, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < st.nrules; i++) {
+		const struct store_rule *r = &st.rules[i];
+		static const char *const keys[2] = { "listen_transport", "remote_transport" };
+		const char *vals[2] = { r->listen_transport, r->remote_transport };
+		char sect[STORE_NAME_MAX + 8], nv[STORE_TRANSPORT_MAX];
+		int side, c;
+
+		snprintf(sect, sizeof(sect), "rule %s", r->name);
+		for (side = 0; side < 2; side++) {
+			const char *v = nv;
+
+			if (!vals[side] || !*vals[side])
+				continue;
+			c = ext_transport(&x, r->name, vals[side], nv, sizeof(nv), err);
+			if (c < 0 || (c > 0 && store_edit_set(&t, sect, keys[side], &v, 1, err) < 0))
+				goto out;
+		}
+	}
+	if (x.n) {   /* the archive's store names the packed copies */
+		struct bundle_file *sf = &b->v[si];   /* not f: b->v moves as files are added */
+		size_t len = strlen(t.text);
+		unsigned char *nd = malloc(len + 1);
+
+		if (!nd) {
+			snprintf(err, ERRLEN, "out of memory");
+			goto out;
+		}
+		memcpy(nd, t.text, len + 1);
+		free(sf->data);
+		sf->data = nd;
+		sf->len = len;
+	}
+	rc = 0;
+out:
+	free(x.v);
+	store_end(&t);
+	store_free(&st);
+	store_diags_free(&d);
+	return rc;
 }
 
 char *

@@ -12,6 +12,7 @@
  *   xwpf-export/etc/xwpf/xwpf.conf                  the store
  *   xwpf-export/var/lib/xwpf/health                 health state
  *   xwpf-export/var/lib/xwpf/tls/...                keys (0600) and certificates
+ *   xwpf-export/var/lib/xwpf/tls/files/...          those rules named elsewhere
  *   xwpf-export/etc/sysctl.d/90-xwpf-mptcp.conf     MPTCP sysctl settings
  */
 #include <stddef.h>
@@ -60,6 +61,12 @@ int bundle_is_key(const char *rel, const unsigned char *data, size_t len);
 
 /* Read the current setup; files that do not exist are skipped. */
 int bundle_collect(struct bundle *b, char *err);
+/* Certificates, keys and OCSP files that rules name outside the TLS folder:
+ * packed under TLS/files/ (keys 0600) and the archive's store rewritten to
+ * name them relatively (cert=files/NAME), which the relay resolves under the
+ * TLS folder of whatever host imports it. The store on disk is untouched.
+ * A file that cannot be read is left out with a warning. */
+int bundle_pack_external(struct bundle *b, char *err);
 /* The manifest text (malloc'ed, NUL terminated). */
 char *bundle_manifest(const struct bundle *b, const char *host, time_t t);
 /* Check an archive's manifest against its files and take the files. */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "paths.h"
 #include "util.h"
 
 static int
@@ -57,6 +58,25 @@ set(char *dst, size_t size, const char *key, const char *v, char *err)
 	return 0;
 }
 
+/* cert=, key=, ocsp=: a relative path is under the TLS folder
+ * (/var/lib/xwpf/tls), where `xwpf import` puts the files an export packed */
+const char *
+transport_file_path(const char *v, char *buf, size_t size)
+{
+	if (!*v || *v == '/')
+		return v;
+	snprintf(buf, size, "%s/%s", path_get(PATH_TLS_DIR), v);
+	return buf;
+}
+
+static int
+set_file(char *dst, size_t size, const char *key, const char *v, char *err)
+{
+	char buf[1024];
+
+	return set(dst, size, key, transport_file_path(v, buf, sizeof(buf)), err);
+}
+
 int
 transport_parse(const char *s, enum transport_side side, struct transport *t, char *err)
 {
@@ -104,11 +124,11 @@ transport_parse(const char *s, enum transport_side side, struct transport *t, ch
 		else if (strcmp(k, "servername") == 0)
 			rc = set(t->servername, sizeof(t->servername), k, v, err);
 		else if (strcmp(k, "cert") == 0)
-			rc = set(t->cert, sizeof(t->cert), k, v, err);
+			rc = set_file(t->cert, sizeof(t->cert), k, v, err);
 		else if (strcmp(k, "key") == 0)
-			rc = set(t->key, sizeof(t->key), k, v, err);
+			rc = set_file(t->key, sizeof(t->key), k, v, err);
 		else if (strcmp(k, "ocsp") == 0)
-			rc = set(t->ocsp, sizeof(t->ocsp), k, v, err);
+			rc = set_file(t->ocsp, sizeof(t->ocsp), k, v, err);
 		else if (strcmp(k, "pin") == 0) {
 			if (parse_pin(v, t->pin) < 0) {
 				snprintf(err, ERRLEN, "%s: pin must be sha256: followed by 64 hex digits "

@@ -1,11 +1,15 @@
 #ifndef XWPF_TRANSPORT_H
 #define XWPF_TRANSPORT_H
 
+#include <stddef.h>
+
 /*
  * Transport option strings in realm's syntax (REFERENCE.md section 1):
  * items split on ';' and trimmed; flags ws, tls, insecure, 0rtt; keys
  * host=, path= (ws), sni=, alpn=, pin=sha256:HEX (tls client),
  * servername=, cert=, key=, ocsp= (tls server). ws and tls together = wss.
+ * A relative cert=, key= or ocsp= path is under the TLS folder (PATH_TLS_DIR):
+ * t->cert and the others hold the path to open.
  */
 enum transport_side { TRANSPORT_CLIENT, TRANSPORT_SERVER };
 
@@ -18,6 +22,8 @@ struct transport {
 	unsigned char pin[32];     /* SHA-256 of the server's SubjectPublicKeyInfo */
 };
 
+/* The file a cert=, key= or ocsp= value names (v itself, or in buf). */
+const char *transport_file_path(const char *v, char *buf, size_t size);
 /* "" is plain TCP. 0 ok; -1 with a message (ERRLEN) that names the problem. */
 int transport_parse(const char *s, enum transport_side side, struct transport *t, char *err);
 

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Certificates and keys a rule names outside the TLS folder move with the
+# setup: export packs them under var/lib/xwpf/tls/files/ (keys 0600) and the
+# archive's store names them relatively (cert=files/NAME); the store on disk
+# is untouched. After the originals are gone and the archive is imported
+# into an empty root, the relay serves the same certificate (openssl
+# s_client) and forwards through it; a file that cannot be read is left out
+# with a warning naming the rule; a second export of the imported setup packs
+# the same files unchanged.
+# timeout: 90
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../relay/common.sh"
+need python3 openssl tar
+R=$XWPF_ROOT
+D=$T_DIR/outside
+mkdir -p "$D/a" "$D/b"
+mkcert() {   # mkcert DIR: DIR/server.crt, DIR/server.key for exit.test
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1/server.key" \
+	    -out "$1/server.crt" -days 30 -subj "/CN=exit.test" -addext subjectAltName=DNS:exit.test >/dev/null 2>&1
+}
+mkcert "$D/a" && mkcert "$D/b" || { fail "openssl could not make the test certificates"; finish; }
+chmod 640 "$D/a/server.key"
+fpr() { openssl x509 -in "$1" -noout -fingerprint -sha256 | cut -d= -f2; }
+FA=$(fpr "$D/a/server.crt") FB=$(fpr "$D/b/server.crt")
+
+E=$(free_port) XA=$(free_port) XA2=$(free_port) XB=$(free_port)
+spawn python3 "$PEER" serve --tcp 127.0.0.1:$E
+wait_port 127.0.0.1 $E || fail "echo server did not start"
+cat > "$CONF" <<EOT
+[rule a]
+listen = 127.0.0.1:$XA
+remote = 127.0.0.1:$E
+listen_transport = tls; cert=$D/a/server.crt; key=$D/a/server.key
+[rule a2]
+listen = 127.0.0.1:$XA2
+remote = 127.0.0.1:$E
+listen_transport = tls;cert=$D/a/server.crt;key=$D/a/server.key
+[rule b]
+listen = 127.0.0.1:$XB
+remote = 127.0.0.1:$E
+listen_transport = tls;cert=$D/b/server.crt;key=$D/b/server.key
+[rule gone]
+listen = 127.0.0.1:$(free_port)
+remote = 127.0.0.1:$E
+listen_transport = tls;cert=$D/missing.crt;key=$D/a/server.key
+EOT
+conf_before=$(sha256sum < "$CONF")
+out=$("$XWPF" export "$T_DIR/e.tar.gz" 2>&1)
+check "export exits 0" test $? -eq 0
+check "the unreadable certificate is named in a warning" grep -q "rule gone: cert=$D/missing.crt is not in the archive: no such file" <<<"$out"
+check "the store on disk is untouched" test "$(sha256sum < "$CONF")" = "$conf_before"
+mkdir "$T_DIR/x"
+tar xzf "$T_DIR/e.tar.gz" -C "$T_DIR/x"
+F=$T_DIR/x/xwpf-export/var/lib/xwpf/tls/files
+check "rule a's files are packed once, though two rules name them" \
+    test "$(ls "$F" | tr '\n' ' ')" = "2-server.crt 2-server.key server.crt server.key "
+check "the packed certificate is the original" cmp -s "$F/server.crt" "$D/a/server.crt"
+check "a second file of the same name gets its own name" cmp -s "$F/2-server.crt" "$D/b/server.crt"
+check_eq "packed keys are 0600 (the original key was 0640)" "600 600" "$(stat -c %a "$F/server.key" "$F/2-server.key" | tr '\n' ' ' | sed 's/ $//')"
+AS=$T_DIR/x/xwpf-export/etc/xwpf/xwpf.conf
+check "the archive's store names the packed files relatively" \
+    grep -qx "listen_transport = tls;cert=files/server.crt;key=files/server.key" "$AS"
+check_eq "rules a and a2 both point at them, rule b at its own" 2,1 \
+    "$(grep -c 'cert=files/server.crt;key=files/server.key' "$AS"),$(grep -c 'cert=files/2-server.crt;key=files/2-server.key' "$AS")"
+check "a file that was left out keeps its path" grep -q "cert=$D/missing.crt;key=files/server.key" "$AS"
+
+# the originals and the whole root gone: import into an empty root
+rm -rf "$D" "$R/etc" "$R/var"
+mkdir -p "$R/etc/xwpf"
+check "import --yes exits 0" "$XWPF" import "$T_DIR/e.tar.gz" --yes
+sed -i '/^\[rule gone\]/,$d' "$CONF"   # its certificate never came along
+check "the imported store validates" "$XWPF" relay --check
+check "the restored key is 0600" test "$(stat -c %a "$R/var/lib/xwpf/tls/files/server.key")" = 600
+start_relay splice || finish
+served() {
+	openssl s_client -connect 127.0.0.1:$1 -servername exit.test </dev/null 2>/dev/null |
+	    openssl x509 -noout -fingerprint -sha256 2>/dev/null | cut -d= -f2
+}
+check_eq "the imported relay serves rule a's certificate" "$FA" "$(served $XA)"
+check_eq "and rule b's" "$FB" "$(served $XB)"
+got=$(python3 - "$XA2" <<'PY'
+import socket, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+s = ctx.wrap_socket(socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=10), server_hostname='exit.test')
+s.sendall(b'through the imported certificate\n'); print(s.recv(100).decode().strip())
+PY
+)
+check_eq "data goes through TLS with the imported certificate" "through the imported certificate" "$got"
+check "relay exits 0" stop_relay
+
+# exported again: the files are in the TLS folder now, nothing to rewrite
+"$XWPF" export "$T_DIR/e2.tar.gz" > /dev/null 2>&1
+mkdir "$T_DIR/y"
+tar xzf "$T_DIR/e2.tar.gz" -C "$T_DIR/y"
+check "a second export packs the same files" diff -r "$F" "$T_DIR/y/xwpf-export/var/lib/xwpf/tls/files"
+check "and leaves the store's relative names as they are" cmp -s "$CONF" "$T_DIR/y/xwpf-export/etc/xwpf/xwpf.conf"
+finish
