@@ -5,6 +5,18 @@ STATS=$XWPF_ROOT/run/xwpf/stats
 mkdir -p "$XWPF_ROOT/etc/xwpf"
 RELAY_PID=
 
+LEDGER=$XWPF_ROOT/var/lib/xwpf/ledger
+LG="python3 $(dirname "${BASH_SOURCE[0]}")/ledger.py"
+
+# ledger_is RULE KEY=VALUE...: the ledger has these values now
+ledger_is() {
+	local rule=$1 kv keys=() want=() got
+	shift
+	for kv in "$@"; do keys+=("${kv%%=*}"); want+=("${kv#*=}"); done
+	got=$($LG get "$LEDGER" "$rule" "${keys[@]}" | tr '\n' ' ')
+	[ "$got" = "${want[*]} " ]
+}
+
 # modes: splice and copy (XWPF_NO_SPLICE=1), or only $RELAY_MODES
 relay_modes() { echo "${RELAY_MODES:-splice copy}"; }
 

@@ -12,7 +12,6 @@
 . "$(dirname "$0")/../relay/common.sh"
 need python3
 
-LEDGER=$XWPF_ROOT/var/lib/xwpf/ledger
 mkdir -p "$(dirname "$LEDGER")"
 P1=$(free_port); P2=$(free_port); P3=$(free_port)
 cat > "$CONF" <<EOF

@@ -6,22 +6,11 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../relay/common.sh"
 need python3
-LEDGER=$XWPF_ROOT/var/lib/xwpf/ledger
-LG="python3 $(dirname "$0")/../relay/ledger.py"
 REPLY=$((64 + 1048576))   # peer.py reply mode: sha256 hex + 1 MiB
 
 E=$(free_port)
 spawn python3 "$PEER" serve --tcp 127.0.0.1:$E --udp 127.0.0.1:$E --mode reply
 wait_port 127.0.0.1 $E || fail "peer did not start"
-
-# ledger_is RULE KEY=VALUE...: the ledger has these values (waits for a flush)
-ledger_is() {
-	local rule=$1 kv keys=() want=() got
-	shift
-	for kv in "$@"; do keys+=("${kv%%=*}"); want+=("${kv#*=}"); done
-	got=$($LG get "$LEDGER" "$rule" "${keys[@]}" | tr '\n' ' ')
-	[ "$got" = "${want[*]} " ]
-}
 
 for mode in $(relay_modes); do
 	L=$(free_port) LT=$(free_port) X=$(free_port)

@@ -9,21 +9,12 @@
 . "$(dirname "$0")/../relay/common.sh"
 need python3
 FLOW="python3 $(dirname "$0")/../relay/flow.py"
-LG="python3 $(dirname "$0")/../relay/ledger.py"
-LEDGER=$XWPF_ROOT/var/lib/xwpf/ledger
 SINK=$T_DIR/sink.json
 
 E=$(free_port)
 spawn $FLOW sink $E "$SINK"
 wait_port 127.0.0.1 $E || fail "sink did not start"
 
-ledger_is() {   # ledger_is RULE KEY=VALUE...
-	local rule=$1 kv keys=() want=() got
-	shift
-	for kv in "$@"; do keys+=("${kv%%=*}"); want+=("${kv#*=}"); done
-	got=$($LG get "$LEDGER" "$rule" "${keys[@]}" | tr '\n' ' ')
-	[ "$got" = "${want[*]} " ]
-}
 draining_is() { grep -q "\"draining\":$1," "$STATS"; }
 # the receiver's bytes over every connection it saw, and how many
 sink_total() { python3 -c 'import json,sys; print(sum(json.loads(l)["total"] for l in open(sys.argv[1]) if l.strip()))' "$SINK"; }

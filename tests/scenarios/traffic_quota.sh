@@ -8,8 +8,6 @@
 . "$(dirname "$0")/../relay/common.sh"
 need python3
 FLOW="python3 $(dirname "$0")/../relay/flow.py"
-LG="python3 $(dirname "$0")/../relay/ledger.py"
-LEDGER=$XWPF_ROOT/var/lib/xwpf/ledger
 Q=$((3 << 20))
 EV=$T_DIR/events
 cat > "$T_DIR/ev.sh" <<EOT
