@@ -5,8 +5,6 @@
  * non-blocking connect to a target.
  */
 #include <arpa/inet.h>
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -19,6 +17,7 @@
 #include <unistd.h>
 
 #include "menu.h"
+#include "net.h"
 #include "util.h"
 
 /* "0100007F" (v4) or 32 hex digits (v6, four host-order words) to text. */
@@ -94,53 +93,6 @@ find_socket(const char *file, int lo, int hi, int udp, const char *host, unsigne
 	return found;
 }
 
-/* The process holding socket inode, as "comm (pid N)". Bounded by /proc's size. */
-static int
-inode_owner(unsigned long inode, char *who, size_t size)
-{
-	DIR *proc = opendir("/proc"), *fds;
-	struct dirent *de, *fe;
-	char want[64], path[300], link[64], comm[64];
-	int found = 0;
-
-	if (!proc)
-		return 0;
-	snprintf(want, sizeof(want), "socket:[%lu]", inode);
-	while (!found && (de = readdir(proc)) != NULL) {
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/fd", de->d_name);
-		if (!(fds = opendir(path)))
-			continue;
-		while ((fe = readdir(fds)) != NULL) {
-			ssize_t n;
-
-			snprintf(path, sizeof(path), "/proc/%s/fd/%s", de->d_name, fe->d_name);
-			n = readlink(path, link, sizeof(link) - 1);
-			if (n <= 0)
-				continue;
-			link[n] = '\0';
-			if (strcmp(link, want) == 0) {
-				FILE *f;
-
-				snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
-				comm[0] = '\0';
-				if ((f = fopen(path, "r")) != NULL) {
-					if (fgets(comm, sizeof(comm), f))
-						comm[strcspn(comm, "\n")] = '\0';
-					fclose(f);
-				}
-				snprintf(who, size, "%s (pid %s)", *comm ? comm : "?", de->d_name);
-				found = 1;
-				break;
-			}
-		}
-		closedir(fds);
-	}
-	closedir(proc);
-	return found;
-}
-
 int
 menu_port_owner(int lo, int hi, unsigned proto, const char *host, int *port, char *who, size_t size)
 {
@@ -162,7 +114,7 @@ menu_port_owner(int lo, int hi, unsigned proto, const char *host, int *port, cha
 		if (!find_socket(files[i].file, lo, hi, files[i].proto == PROTO_UDP, host ? host : "", &ino, port,
 		    addr, sizeof(addr)))
 			continue;
-		if (!inode_owner(ino, owner, sizeof(owner)))
+		if (!net_inode_owner(ino, owner, sizeof(owner)))
 			snprintf(owner, sizeof(owner), "%s", TR("a process not visible from here (another user or container)", "此处不可见的进程（其他用户或容器）"));
 		snprintf(who, size, "%s %s:%d %s %s", files[i].proto == PROTO_UDP ? "udp" : "tcp", addr, *port,
 		    TR("held by", "被占用："), owner);

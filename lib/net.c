@@ -367,20 +367,14 @@ proc_net_inode(const char *file, int udp, const char *host, uint16_t port)
 }
 
 int
-net_port_holder(int type, const char *host, uint16_t port, char *who, size_t size)
+net_inode_owner(unsigned long ino, char *who, size_t size)
 {
-	const char *files[2];
 	char want[64], path[300], link[64], comm[64];
-	unsigned long ino = 0;
 	long budget = NET_HOLDER_MAX_FDS;
 	DIR *proc, *fds;
 	struct dirent *de, *fe;
-	int found = 0, i;
+	int found = 0;
 
-	files[0] = type == SOCK_DGRAM ? "/proc/net/udp" : "/proc/net/tcp";
-	files[1] = type == SOCK_DGRAM ? "/proc/net/udp6" : "/proc/net/tcp6";
-	for (i = 0; i < 2 && !ino; i++)
-		ino = proc_net_inode(files[i], type == SOCK_DGRAM, host, port);
 	if (!ino || !(proc = opendir("/proc")))
 		return 0;
 	snprintf(want, sizeof(want), "socket:[%lu]", ino);
@@ -418,6 +412,20 @@ net_port_holder(int type, const char *host, uint16_t port, char *who, size_t siz
 	}
 	closedir(proc);
 	return found;
+}
+
+int
+net_port_holder(int type, const char *host, uint16_t port, char *who, size_t size)
+{
+	const char *files[2];
+	unsigned long ino = 0;
+	int i;
+
+	files[0] = type == SOCK_DGRAM ? "/proc/net/udp" : "/proc/net/tcp";
+	files[1] = type == SOCK_DGRAM ? "/proc/net/udp6" : "/proc/net/tcp6";
+	for (i = 0; i < 2 && !ino; i++)
+		ino = proc_net_inode(files[i], type == SOCK_DGRAM, host, port);
+	return net_inode_owner(ino, who, size);
 }
 
 long

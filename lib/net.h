@@ -81,6 +81,8 @@ int net_set_keepalive(int fd, const struct net_sockopts *so);
  * for a message, once, never on a hot path. */
 #define NET_HOLDER_MAX_FDS 100000
 int net_port_holder(int type, const char *host, uint16_t port, char *who, size_t size);
+/* The same for a socket inode (from /proc/net): 1 and "comm (pid N)", or 0. */
+int net_inode_owner(unsigned long inode, char *who, size_t size);
 
 /* Raise RLIMIT_NOFILE soft to hard; returns the new soft limit or -1. */
 long net_raise_nofile(void);
