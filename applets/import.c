@@ -21,6 +21,7 @@
 #include "paths.h"
 #include "store.h"
 #include "tar.h"
+#include "transport.h"
 #include "util.h"
 
 /* declared by applets.h once registered; here too so the file builds before */
@@ -551,6 +552,38 @@ plan_free(struct plan *p)
 	p->have_txn = 0;
 }
 
+/* A certificate, key or OCSP file a rule names that neither this host nor
+ * the import has: the rule would not start. Said before anything changes. */
+static void
+warn_missing_files(const struct store *st, const struct bundle *files)
+{
+	size_t i;
+
+	for (i = 0; i < st->nrules; i++) {
+		const struct store_rule *r = &st->rules[i];
+		struct transport t;
+		char e2[ERRLEN], rel[BUNDLE_REL_MAX];
+		const char *k[3] = { "cert", "key", "ocsp" };
+		int j;
+
+		if (!r->enabled || !r->listen_transport || !*r->listen_transport ||
+		    transport_parse(r->listen_transport, TRANSPORT_SERVER, &t, e2) < 0)
+			continue;
+		for (j = 0; j < 3; j++) {
+			const char *path = j == 0 ? t.cert : j == 1 ? t.key : t.ocsp;
+			int e;
+
+			if (!*path || access(path, R_OK) == 0)
+				continue;
+			e = errno;
+			if (bundle_rel(path, rel, sizeof(rel)) == 0 && bundle_find(files, rel))
+				continue;
+			fprintf(stderr, "%s: warning: rule %s: %s=%s is not on this host (%s) and not in the import: "
+			    "the rule will not start until it is there\n", applet_name, r->name, k[j], path, strerror(e));
+		}
+	}
+}
+
 static int
 do_import(const struct opts *o)
 {
@@ -580,6 +613,7 @@ do_import(const struct opts *o)
 		goto out;
 	}
 	print_diags(&dnew, strcmp(p.kind, "xwpf export") == 0 ? where : NULL);
+	warn_missing_files(&new, &p.files);
 	store_parse_text(p.txn.orig, p.txn.path, &old, &dold);
 	if (bundle_add(&p.files, bundle_rel_store(), 0600, p.store_text, strlen(p.store_text), err) < 0) {
 		fprintf(stderr, "%s: %s\n", applet_name, err);

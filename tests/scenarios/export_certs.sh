@@ -5,8 +5,9 @@
 # is untouched. After the originals are gone and the archive is imported
 # into an empty root, the relay serves the same certificate (openssl
 # s_client) and forwards through it; a file that cannot be read is left out
-# with a warning naming the rule; a second export of the imported setup packs
-# the same files unchanged.
+# with a warning naming the rule, and import warns of it again (as of any
+# certificate a realm config names that this host does not have); a second
+# export of the imported setup packs the same files unchanged.
 # timeout: 90
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../relay/common.sh"
@@ -67,7 +68,11 @@ check "a file that was left out keeps its path" grep -q "cert=$D/missing.crt;key
 # the originals and the whole root gone: import into an empty root
 rm -rf "$D" "$R/etc" "$R/var"
 mkdir -p "$R/etc/xwpf"
-check "import --yes exits 0" "$XWPF" import "$T_DIR/e.tar.gz" --yes
+"$XWPF" import "$T_DIR/e.tar.gz" --yes > "$T_DIR/imp.out" 2>&1
+check "import --yes exits 0" test $? -eq 0
+check "import warns that rule gone's certificate is neither here nor in the archive" \
+    grep -q "warning: rule gone: cert=$D/missing.crt is not on this host (No such file or directory) and not in the import" "$T_DIR/imp.out"
+check_eq "and of nothing else (the packed files come with it)" 1 "$(grep -c 'is not on this host' "$T_DIR/imp.out")"
 sed -i '/^\[rule gone\]/,$d' "$CONF"   # its certificate never came along
 check "the imported store validates" "$XWPF" relay --check
 check "the restored key is 0600" test "$(stat -c %a "$R/var/lib/xwpf/tls/files/server.key")" = 600
@@ -94,4 +99,13 @@ mkdir "$T_DIR/y"
 tar xzf "$T_DIR/e2.tar.gz" -C "$T_DIR/y"
 check "a second export packs the same files" diff -r "$F" "$T_DIR/y/xwpf-export/var/lib/xwpf/tls/files"
 check "and leaves the store's relative names as they are" cmp -s "$CONF" "$T_DIR/y/xwpf-export/etc/xwpf/xwpf.conf"
+
+# a realm config names files this host does not have: said before anything changes
+cat > "$T_DIR/realm.json" <<EOT
+{"endpoints": [{"listen": "127.0.0.1:$(free_port)", "remote": "127.0.0.1:$E",
+  "listen_transport": "tls;cert=/nonexistent/realm.crt;key=/nonexistent/realm.key"}]}
+EOT
+out=$("$XWPF" import "$T_DIR/realm.json" --dry-run 2>&1)
+check "a realm import warns of its missing certificate" grep -q "cert=/nonexistent/realm.crt is not on this host" <<<"$out"
+check "and of its missing key" grep -q "key=/nonexistent/realm.key is not on this host" <<<"$out"
 finish
