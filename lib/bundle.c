@@ -339,6 +339,7 @@ bundle_collect(struct bundle *b, char *err)
 struct ext_file {
 	char src[256];
 	char name[96];
+	int packed;
 };
 
 struct ext_ctx {
@@ -348,8 +349,9 @@ struct ext_ctx {
 };
 
 /* The archive name of src: its base name made plain, unique within the
- * export (a second file of the same base name gets -2, -3...). */
-static const struct ext_file *
+ * export (a second file of the same base name, or a name the TLS folder's
+ * files/ already has, gets 2-, 3-...). */
+static struct ext_file *
 ext_name(struct ext_ctx *x, const char *src)
 {
 	const char *base = strrchr(src, '/');
@@ -377,14 +379,18 @@ ext_name(struct ext_ctx *x, const char *src)
 			snprintf(cand, sizeof(cand), "%s", plain);
 		else
 			snprintf(cand, sizeof(cand), "%d-%s", tries, plain);
+		char rel[BUNDLE_REL_MAX];
+
 		for (i = 0; i < x->n && strcmp(x->v[i].name, cand) != 0; i++)
 			;
-		if (i == x->n) {
+		snprintf(rel, sizeof(rel), "%s/%s/%s", bundle_rel_tls(), EXT_DIR, cand);
+		if (i == x->n && !bundle_find(x->b, rel)) {
 			snprintf(nv[x->n].name, sizeof(nv[0].name), "%s", cand);
 			break;
 		}
 	}
 	snprintf(nv[x->n].src, sizeof(nv[0].src), "%s", src);
+	nv[x->n].packed = 0;
 	return &nv[x->n++];
 }
 
@@ -418,7 +424,7 @@ ext_transport(struct ext_ctx *x, const char *rule, const char *ts, char *out, si
 		if (!strcmp(k, "cert") || !strcmp(k, "key") || !strcmp(k, "ocsp"))
 			path = transport_file_path(str_trim(vb), pb, sizeof(pb));
 		if (path && *path && strncmp(path, tls, tlen) != 0) {
-			const struct ext_file *f = ext_name(x, path);
+			struct ext_file *f = ext_name(x, path);
 			char rel[BUNDLE_REL_MAX];
 			unsigned char *data;
 			size_t len;
@@ -430,7 +436,7 @@ ext_transport(struct ext_ctx *x, const char *rule, const char *ts, char *out, si
 				return -1;
 			}
 			snprintf(rel, sizeof(rel), "%s/%s/%s", bundle_rel_tls(), EXT_DIR, f->name);
-			if (!bundle_find(x->b, rel)) {
+			if (!f->packed) {   /* an unreadable file is tried (and warned of) for each rule */
 				rc = read_regular(path, &data, &len, &mode, e2);
 				if (rc) {
 					warn(x->b, "rule %s: %s=%s is not in the archive: %s", rule, k, path,
@@ -443,6 +449,7 @@ ext_transport(struct ext_ctx *x, const char *rule, const char *ts, char *out, si
 					free(data);
 					if (rc < 0)
 						return -1;
+					f->packed = 1;
 				}
 			}
 			if (path) {

@@ -14,17 +14,21 @@
 need python3 openssl tar
 R=$XWPF_ROOT
 D=$T_DIR/outside
-mkdir -p "$D/a" "$D/b"
+mkdir -p "$D/a" "$D/b" "$D/c"
 mkcert() {   # mkcert DIR: DIR/server.crt, DIR/server.key for exit.test
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1/server.key" \
 	    -out "$1/server.crt" -days 30 -subj "/CN=exit.test" -addext subjectAltName=DNS:exit.test >/dev/null 2>&1
 }
-mkcert "$D/a" && mkcert "$D/b" || { fail "openssl could not make the test certificates"; finish; }
+mkcert "$D/a" && mkcert "$D/b" && mkcert "$D/c" || { fail "openssl could not make the test certificates"; finish; }
+mv "$D/c/server.crt" "$D/c/own.crt"; mv "$D/c/server.key" "$D/c/own.key"
+# the TLS folder already has a files/own.crt of its own: the packed one must not take its name
+mkdir -p "$R/var/lib/xwpf/tls/files"
+echo "not rule c's certificate" > "$R/var/lib/xwpf/tls/files/own.crt"
 chmod 640 "$D/a/server.key"
 fpr() { openssl x509 -in "$1" -noout -fingerprint -sha256 | cut -d= -f2; }
-FA=$(fpr "$D/a/server.crt") FB=$(fpr "$D/b/server.crt")
+FA=$(fpr "$D/a/server.crt") FB=$(fpr "$D/b/server.crt") FC=$(fpr "$D/c/own.crt")
 
-E=$(free_port) XA=$(free_port) XA2=$(free_port) XB=$(free_port)
+E=$(free_port) XA=$(free_port) XA2=$(free_port) XB=$(free_port) XC=$(free_port)
 spawn python3 "$PEER" serve --tcp 127.0.0.1:$E
 wait_port 127.0.0.1 $E || fail "echo server did not start"
 cat > "$CONF" <<EOT
@@ -40,6 +44,10 @@ listen_transport = tls;cert=$D/a/server.crt;key=$D/a/server.key
 listen = 127.0.0.1:$XB
 remote = 127.0.0.1:$E
 listen_transport = tls;cert=$D/b/server.crt;key=$D/b/server.key
+[rule c]
+listen = 127.0.0.1:$XC
+remote = 127.0.0.1:$E
+listen_transport = tls;cert=$D/c/own.crt;key=$D/c/own.key
 [rule gone]
 listen = 127.0.0.1:$(free_port)
 remote = 127.0.0.1:$E
@@ -54,7 +62,12 @@ mkdir "$T_DIR/x"
 tar xzf "$T_DIR/e.tar.gz" -C "$T_DIR/x"
 F=$T_DIR/x/xwpf-export/var/lib/xwpf/tls/files
 check "rule a's files are packed once, though two rules name them" \
-    test "$(ls "$F" | tr '\n' ' ')" = "2-server.crt 2-server.key server.crt server.key "
+    test "$(ls "$F" | tr '\n' ' ')" = "2-own.crt 2-server.crt 2-server.key own.crt own.key server.crt server.key "
+check "a name the TLS folder already has is left to its file" \
+    grep -q "not rule c's certificate" "$F/own.crt"
+check "and the packed certificate takes another" cmp -s "$F/2-own.crt" "$D/c/own.crt"
+check "rule c names it" grep -qx "listen_transport = tls;cert=files/2-own.crt;key=files/own.key" \
+    "$T_DIR/x/xwpf-export/etc/xwpf/xwpf.conf"
 check "the packed certificate is the original" cmp -s "$F/server.crt" "$D/a/server.crt"
 check "a second file of the same name gets its own name" cmp -s "$F/2-server.crt" "$D/b/server.crt"
 check_eq "packed keys are 0600 (the original key was 0640)" "600 600" "$(stat -c %a "$F/server.key" "$F/2-server.key" | tr '\n' ' ' | sed 's/ $//')"
@@ -83,6 +96,7 @@ served() {
 }
 check_eq "the imported relay serves rule a's certificate" "$FA" "$(served $XA)"
 check_eq "and rule b's" "$FB" "$(served $XB)"
+check_eq "and rule c's" "$FC" "$(served $XC)"
 got=$(python3 - "$XA2" <<'PY'
 import socket, ssl, sys
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
