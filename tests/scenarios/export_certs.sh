@@ -7,7 +7,9 @@
 # s_client) and forwards through it; a file that cannot be read is left out
 # with a warning naming the rule, and import warns of it again (as of any
 # certificate a realm config names that this host does not have); a second
-# export of the imported setup packs the same files unchanged.
+# export of the imported setup packs the same files unchanged. A name the TLS
+# folder's files/ already has is left to its own file: the packed one takes
+# another (2-NAME).
 # timeout: 90
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../relay/common.sh"
