@@ -220,6 +220,8 @@ net_listen(const struct net_listen_spec *s, char *err)
 			snprintf(err, ERRLEN, "socket options on %s: %s", hp, strerror(errno));
 			goto fail;
 		}
+		if (s->cc && s->cc[0])   /* checked when the rule was built: a refusal leaves the system's */
+			(void)setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, s->cc, (socklen_t)strlen(s->cc));
 		if (listen(fd, s->backlog > 0 ? s->backlog : 4096) < 0) {
 			snprintf(err, ERRLEN, "listen on %s: %s", hp, strerror(errno));
 			goto fail;
@@ -287,6 +289,11 @@ net_connect(const struct net_out_spec *s, int *mptcp_refused, char *err)
 		snprintf(err, ERRLEN, "socket options: %s", strerror(errno));
 		goto fail;
 	}
+	/* before connect(): the handshake already runs under it. Refused (an
+	 * MPTCP socket on an old kernel): the system's, as the relay warned at
+	 * start for a name the kernel lacks. */
+	if (s->type == SOCK_STREAM && s->cc && s->cc[0])
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, s->cc, (socklen_t)strlen(s->cc));
 	if (connect(fd, (const struct sockaddr *)s->dst, net_addr_len(s->dst)) < 0 && errno != EINPROGRESS) {
 		snprintf(err, ERRLEN, "connect to %s: %s", net_addr_str(s->dst, hp, sizeof(hp)), strerror(errno));
 		goto fail;

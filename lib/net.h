@@ -32,6 +32,7 @@ struct net_listen_spec {
 	int reuseport;
 	int backlog;
 	const struct net_sockopts *so;   /* inherited by accepted sockets */
+	const char *cc;          /* TCP_CONGESTION, inherited too; NULL/"": the system's */
 	int *mptcp_refused;      /* if set: 1 when MPTCP was refused and TCP used */
 };
 
@@ -56,6 +57,7 @@ struct net_out_spec {
 	const char *iface;                 /* egress NIC or "" */
 	int mptcp;
 	const struct net_sockopts *so;
+	const char *cc;                    /* TCP_CONGESTION before connect; NULL/"": the system's */
 	/* 1: leave so's options to the caller, who sets them when they start to
 	 * matter (net_set_nodelay before the second write, net_set_keepalive
 	 * once the connection has lived a moment): a short connection then

@@ -200,6 +200,40 @@ rt_remote_addr(struct rt_worker *w, struct rt_rule *r, int idx, uint16_t off, in
 	return 0;
 }
 
+/* The rule's congestion control, else the global one, if this kernel has
+ * it (asking may load its module); else the system's, said once a build. */
+static void
+congestion_pick(const struct store_rule *sr, const char *key, const char *rv, const char *gv, char out[16])
+{
+	const char *v = rv[0] ? rv : gv;
+	char avail[256] = "";
+	int fd;
+
+	out[0] = 0;
+	if (!v[0])
+		return;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, v, (socklen_t)strlen(v)) == 0)
+		snprintf(out, 16, "%s", v);
+	else {
+		int e = errno;
+		FILE *f = fopen("/proc/sys/net/ipv4/tcp_available_congestion_control", "re");
+
+		if (f) {
+			if (!fgets(avail, sizeof(avail), f))
+				avail[0] = 0;
+			avail[strcspn(avail, "\n")] = 0;
+			fclose(f);
+		}
+		log_warn("rule %s: %s = %s: %s; the system's congestion control is used (this kernel has: %s)",
+		    sr->name, key, v, e == ENOENT ? "this kernel has no such congestion control" : strerror(e),
+		    avail[0] ? avail : "?");
+	}
+	close(fd);
+}
+
 static char *
 fingerprint(const struct store *st, const struct store_rule *r)
 {
@@ -223,8 +257,9 @@ fingerprint(const struct store *st, const struct store_rule *r)
 	    store_rule_ms(st, r, r->handshake_timeout, g->handshake_timeout),
 	    store_rule_ms(st, r, r->health_fail, g->health_fail), store_rule_ms(st, r, r->health_ok, g->health_ok),
 	    store_rule_ms(st, r, r->health_cooldown, g->health_cooldown), r->health_send, r->health_expect);
-	fprintf(f, "%ld|%ld|%ld|%d|%ld|", g->tcp_keepalive, g->tcp_keepalive_interval, g->tcp_keepalive_probes,
-	    g->tcp_nodelay, g->udp_max_assoc);
+	fprintf(f, "%ld|%ld|%ld|%d|%ld|%s|%s|", g->tcp_keepalive, g->tcp_keepalive_interval, g->tcp_keepalive_probes,
+	    g->tcp_nodelay, g->udp_max_assoc, r->listen_congestion[0] ? r->listen_congestion : g->listen_congestion,
+	    r->remote_congestion[0] ? r->remote_congestion : g->remote_congestion);
 	fprintf(f, "%llu|%d|%llu|%d|%ld|%d|%ld|%llu|%llu|%llu|%ld|%ld|%ld|%s|%s|%s|%s",
 	    (unsigned long long)r->quota, r->quota_action, (unsigned long long)r->quota_rate, r->billing,
 	    r->reset_day, g->billing, g->reset_day, (unsigned long long)r->rate_in,
@@ -304,6 +339,8 @@ rule_new(struct rt_store *src, const struct store_rule *sr, char *fp, struct rt_
 	r->so.ka_idle_ms = g->tcp_keepalive;
 	r->so.ka_intvl_ms = g->tcp_keepalive_interval;
 	r->so.ka_probes = g->tcp_keepalive_probes;
+	congestion_pick(sr, "listen_congestion", sr->listen_congestion, g->listen_congestion, r->cc_listen);
+	congestion_pick(sr, "remote_congestion", sr->remote_congestion, g->remote_congestion, r->cc_remote);
 	r->udp_max_assoc = g->udp_max_assoc / nw > 0 ? g->udp_max_assoc / nw : 1;
 	if (lim_rule_init(&r->lim, st, sr, err) < 0)
 		goto fail;
@@ -426,6 +463,7 @@ group_open(struct rt *rt, struct rt_rule *r, struct rt_lgroup *g, int only, char
 	s.reuseport = 1;
 	s.backlog = 4096;
 	s.so = &r->so;
+	s.cc = r->cc_listen;
 	s.mptcp_refused = &refused;
 	for (i = 0; i < rt->nworkers; i++) {
 		struct rt_lsn *ls;
@@ -542,6 +580,25 @@ lsn_sockopts(struct rt_lsn *ls)
 	setsockopt(ls->fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v));
 	v = ls->rule->so.ka_idle_ms > 0;
 	setsockopt(ls->fd, SOL_SOCKET, SO_KEEPALIVE, &v, sizeof(v));
+	/* accepted sockets inherit it (no call per connection); a rule that
+	 * no longer names one goes back to the system's */
+	{
+		char def[16] = "";
+		const char *cc = ls->rule->cc_listen;
+
+		if (!cc[0]) {
+			FILE *f = fopen("/proc/sys/net/ipv4/tcp_congestion_control", "re");
+			if (f) {
+				if (!fgets(def, sizeof(def), f))
+					def[0] = 0;
+				def[strcspn(def, "\n")] = 0;
+				fclose(f);
+			}
+			cc = def;
+		}
+		if (cc[0])
+			setsockopt(ls->fd, IPPROTO_TCP, TCP_CONGESTION, cc, (socklen_t)strlen(cc));
+	}
 	if (v)
 		net_set_sockopts(ls->fd, &ls->rule->so);
 }

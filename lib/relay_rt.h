@@ -130,6 +130,7 @@ struct rt_rule {
 	char *fp;                /* fingerprint of everything that matters */
 	long connect_ms, idle_ms, udp_ms, proxy_ms;
 	struct net_sockopts so;
+	char cc_listen[16], cc_remote[16];   /* TCP_CONGESTION, "" = the system's */
 	long udp_max_assoc;      /* per worker share */
 	struct rt_remote *rem;
 	size_t nrem;

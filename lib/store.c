@@ -331,6 +331,49 @@ fn_interface(const char *v, void *obj, char *err)
 	return fn_ifname(v, ((struct store_rule *)obj)->interface, err);
 }
 
+/* A congestion control's name as the kernel spells them (TCP_CA_NAME_MAX
+ * 16): whether this kernel has it is the relay's to find out. */
+static int
+fn_congestion(const char *key, const char *v, char *dst, char *err)
+{
+	size_t i, n = strlen(v);
+
+	for (i = 0; i < n; i++)
+		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9') || v[i] == '_' || v[i] == '-'))
+			break;
+	if (n == 0 || n > 15 || i < n) {
+		snprintf(err, ERRLEN, "%s: '%s' is not a congestion control name (1 to 15 of a-z 0-9 _ -, "
+		    "as in net.ipv4.tcp_available_congestion_control, e.g. cubic or bbr)", key, v);
+		return -1;
+	}
+	strcpy(dst, v);
+	return 0;
+}
+
+static int
+fn_listen_congestion(const char *v, void *obj, char *err)
+{
+	return fn_congestion("listen_congestion", v, ((struct store_rule *)obj)->listen_congestion, err);
+}
+
+static int
+fn_remote_congestion(const char *v, void *obj, char *err)
+{
+	return fn_congestion("remote_congestion", v, ((struct store_rule *)obj)->remote_congestion, err);
+}
+
+static int
+fn_glisten_congestion(const char *v, void *obj, char *err)
+{
+	return fn_congestion("listen_congestion", v, ((struct store_global *)obj)->listen_congestion, err);
+}
+
+static int
+fn_gremote_congestion(const char *v, void *obj, char *err)
+{
+	return fn_congestion("remote_congestion", v, ((struct store_global *)obj)->remote_congestion, err);
+}
+
 static int
 fn_log_level(const char *v, void *obj, char *err)
 {
@@ -482,6 +525,8 @@ static const struct key rule_keys[] = {
 	{ "protocol", K_FN, 0, 0, 0, 0, 0, fn_protocol },
 	{ "through", K_FN, 0, 0, 0, 0, 0, fn_through },
 	{ "interface", K_FN, 0, 0, 0, 0, 0, fn_interface },
+	{ "listen_congestion", K_FN, 0, 0, 0, 0, 0, fn_listen_congestion },
+	{ "remote_congestion", K_FN, 0, 0, 0, 0, 0, fn_remote_congestion },
 	{ "listen_transport", K_FN, 0, 0, 0, 0, 0, fn_listen_transport },
 	{ "remote_transport", K_FN, 0, 0, 0, 0, 0, fn_remote_transport },
 	{ "proxy", K_FN, 0, 0, 0, 0, 0, fn_proxy },
@@ -527,6 +572,8 @@ static const struct key global_keys[] = {
 	{ "tcp_keepalive_interval", K_MS, 0, G(tcp_keepalive_interval), 1000, DAY, NULL },
 	{ "tcp_keepalive_probes", K_LONG, 0, G(tcp_keepalive_probes), 1, 127, NULL },
 	{ "tcp_nodelay", K_BOOL, 0, G(tcp_nodelay), 0, 0, NULL },
+	{ "listen_congestion", K_FN, 0, 0, 0, 0, 0, fn_glisten_congestion },
+	{ "remote_congestion", K_FN, 0, 0, 0, 0, 0, fn_gremote_congestion },
 	{ "udp_max_assoc", K_LONG, 0, G(udp_max_assoc), 1, 1000000, NULL },
 	{ "health_interval", K_MS, 0, G(health_interval), 1000, DAY, NULL },
 	{ "health_timeout", K_MS, 0, G(health_timeout), 100, 600000, NULL },

@@ -46,6 +46,10 @@ struct store_rule {
 	unsigned protocols;        /* PROTO_TCP | PROTO_UDP */
 	struct hostport through;   /* host "" = unset; port 0 = any */
 	char interface[16];        /* egress NIC */
+	/* TCP congestion control of the sockets toward the clients (what the
+	 * relay sends them) and toward the remote: "" = [global], then the
+	 * system's (net.ipv4.tcp_congestion_control) */
+	char listen_congestion[16], remote_congestion[16];
 	char *listen_transport;    /* realm syntax, at most STORE_TRANSPORT_MAX - 1 */
 	char *remote_transport;
 	enum proxy_version proxy_send;
@@ -80,6 +84,7 @@ struct store_global {
 	long connect_timeout, idle_timeout, udp_timeout, proxy_timeout, handshake_timeout;
 	long tcp_keepalive, tcp_keepalive_interval, tcp_keepalive_probes;
 	int tcp_nodelay;
+	char listen_congestion[16], remote_congestion[16];   /* "" = the system's */
 	long udp_max_assoc;
 	long health_interval, health_timeout, health_fail, health_ok, health_cooldown;
 	char dns_mode[16];

@@ -6,7 +6,11 @@
 # its FIN: a reply (or request) whose FIN came in its segment leaves the relay
 # as one segment too, not data then a bare FIN (finseg.py sniffs lo; 4 of
 # these checks fail on a relay that sends them apart). Each in splice and
-# copy mode.
+# copy mode. Then congestion control per hop: listen_congestion on the
+# accepted sockets (inherited from the listener), remote_congestion on the
+# outbound ones, [global] as the default, a name the kernel lacks warned
+# about (naming rule, key and what the kernel has) and the system's used,
+# a malformed name refused with file:line, a reload that changes it.
 # timeout: 60
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../relay/common.sh"
@@ -82,4 +86,66 @@ EOT
 	check_eq "$mode: the relay sends each request on as it came" "$cli" "$(seg up)"
 	check "$mode: relay exits 0 (FIN)" stop_relay
 done
+
+# ---- congestion control per hop ----
+sysdef=$(cat /proc/sys/net/ipv4/tcp_congestion_control)
+# cc_of FILTER: the congestion control of the established sockets matching it, one per line
+cc_of() { ss -tniH state established "$1" 2>/dev/null | grep -owE 'reno|cubic|bbr|htcp|vegas|westwood|dctcp|illinois|bic|highspeed|hybla|scalable|lp|veno|yeah|cdg|nv' | sort -u | paste -sd' '; }
+L1=$(free_port); L2=$(free_port); L3=$(free_port)
+cat > "$CONF" <<EOT
+[global]
+remote_congestion = reno
+[rule both]
+listen = 127.0.0.1:$L1
+remote = 127.0.0.1:$E
+listen_congestion = reno
+remote_congestion = cubic
+[rule global]
+listen = 127.0.0.1:$L2
+remote = 127.0.0.1:$E
+[rule lacking]
+listen = 127.0.0.1:$L3
+remote = 127.0.0.1:$E
+remote_congestion = nosuchcc
+EOT
+check "congestion: the store validates" "$XWPF" rule check
+: > "$T_DIR/relay.log"
+if start_relay splice; then
+	peer_check "congestion: echo" "tcp 127.0.0.1 $L1 1,65536" "tcp 127.0.0.1 $L2 1,65536" "tcp 127.0.0.1 $L3 1,65536"
+	python3 "$PEER" hold 127.0.0.1 $L1 1 4 > /dev/null 2>&1 &
+	hp=$!
+	wait_for 3 established "( sport = :$L1 )" || fail "congestion: no connection held"
+	check_eq "congestion: accepted socket runs listen_congestion (reno)" reno "$(cc_of "( sport = :$L1 )")"
+	check_eq "congestion: outbound socket runs remote_congestion (cubic)" cubic \
+	    "$(cc_of "( dport = :$E and not sport = :$L1 and not dport = :$L1 )" )"
+	wait $hp
+	python3 "$PEER" hold 127.0.0.1 $L2 1 4 > /dev/null 2>&1 &
+	hp=$!
+	wait_for 3 established "( sport = :$L2 )" || fail "congestion: no connection held (global)"
+	check_eq "congestion: accepted socket of a rule without: the system's ($sysdef)" "$sysdef" "$(cc_of "( sport = :$L2 )")"
+	check_eq "congestion: outbound socket takes [global] remote_congestion (reno)" reno "$(cc_of "( dport = :$E )")"
+	wait $hp
+	python3 "$PEER" hold 127.0.0.1 $L3 1 4 > /dev/null 2>&1 &
+	hp=$!
+	wait_for 3 established "( sport = :$L3 )" || fail "congestion: no connection held (lacking)"
+	check_eq "congestion: a name the kernel lacks: the system's ($sysdef) on the outbound socket" "$sysdef" "$(cc_of "( dport = :$E )")"
+	wait $hp
+	check "congestion: the relay said which rule, key and name, and what the kernel has" \
+	    grep -q "rule lacking: remote_congestion = nosuchcc: this kernel has no such congestion control; the system's congestion control is used (this kernel has: .*$sysdef" "$T_DIR/relay.log"
+	# a reload that drops listen_congestion from rule both: its kept listener goes back to the system's
+	sed -i '/^listen_congestion = reno$/d' "$CONF"
+	kill -HUP "$RELAY_PID"
+	wait_for 5 grep -q "reload" "$T_DIR/relay.log"
+	sleep 0.5
+	python3 "$PEER" hold 127.0.0.1 $L1 1 4 > /dev/null 2>&1 &
+	hp=$!
+	wait_for 3 established "( sport = :$L1 )" || fail "congestion: no connection held (reloaded)"
+	check_eq "congestion: after a reload without listen_congestion, new clients get the system's ($sysdef)" "$sysdef" "$(cc_of "( sport = :$L1 )")"
+	wait $hp
+	check "congestion: relay exits 0" stop_relay
+fi
+printf '[rule bad]\nlisten = 127.0.0.1:%s\nremote = 127.0.0.1:%s\nremote_congestion = BBR!\n' $L1 $E > "$CONF"
+out=$("$XWPF" rule check 2>&1)
+check "congestion: a malformed name is refused" test $? -ne 0
+check "congestion: ... with the file, line 4 and what a name looks like" grep -q "xwpf.conf:4: error: remote_congestion: 'BBR!' is not a congestion control name" <<< "$out"
 finish
