@@ -126,6 +126,9 @@ json_rule(FILE *f, const struct store *st, const struct store_rule *r)
 	json_kv_str(f, &first, "through", *r->through.host ? (r->through.port ?
 	    hostport_format(&r->through, buf, sizeof(buf)) : r->through.host) : "");
 	json_kv_str(f, &first, "interface", r->interface);
+	/* in effect: the rule's, else [global]'s; "" = the system's */
+	json_kv_str(f, &first, "listen_congestion", *r->listen_congestion ? r->listen_congestion : st->g.listen_congestion);
+	json_kv_str(f, &first, "remote_congestion", *r->remote_congestion ? r->remote_congestion : st->g.remote_congestion);
 	json_kv_str(f, &first, "listen_transport", r->listen_transport);
 	json_kv_str(f, &first, "remote_transport", r->remote_transport);
 	json_kv_str(f, &first, "proxy", store_proxy_name(r, buf, sizeof(buf)));
@@ -223,6 +226,10 @@ cmd_show(int argc, char **argv)
 		    r->through.host);
 	if (*r->interface)
 		printf("  interface          %s\n", r->interface);
+	if (*r->listen_congestion || *st.g.listen_congestion)
+		printf("  listen_congestion  %s\n", *r->listen_congestion ? r->listen_congestion : st.g.listen_congestion);
+	if (*r->remote_congestion || *st.g.remote_congestion)
+		printf("  remote_congestion  %s\n", *r->remote_congestion ? r->remote_congestion : st.g.remote_congestion);
 	printf("  listen_transport   %s\n", *r->listen_transport ? r->listen_transport : "plain");
 	printf("  remote_transport   %s\n", *r->remote_transport ? r->remote_transport : "plain");
 	if (tunnel_rule_pin(r, buf, NULL) == 0 && *buf)   /* what the relay side writes as pin= */

@@ -109,6 +109,9 @@ remote = 127.0.0.1:$E
 remote_congestion = nosuchcc
 EOT
 check "congestion: the store validates" "$XWPF" rule check
+check "congestion: rule show gives both" eval '"$XWPF" rule show both | grep -q "listen_congestion  reno" && "$XWPF" rule show both | grep -q "remote_congestion  cubic"'
+check_eq "congestion: rule show --json gives what is in effect ([global]'s where the rule has none)" "reno" \
+    "$("$XWPF" rule show global --json | python3 -c 'import json,sys; j=json.load(sys.stdin); j=j[0] if isinstance(j,list) else j; print(j["listen_congestion"] or "-", j["remote_congestion"]) ' | sed 's/^- //')"
 : > "$T_DIR/relay.log"
 if start_relay splice; then
 	peer_check "congestion: echo" "tcp 127.0.0.1 $L1 1,65536" "tcp 127.0.0.1 $L2 1,65536" "tcp 127.0.0.1 $L3 1,65536"
