@@ -246,6 +246,13 @@ rt_metrics_write(struct rt *rt, struct prom *p, int64_t started_wall_ms)
 	prom_u64(p, NULL, 0, (uint64_t)nworkers);
 	prom_family(p, "xwpf_rules", "gauge", "Rules running.");
 	prom_u64(p, NULL, 0, n);
+	{
+		size_t ndrain;
+		(void)rt_retired(rt, &ndrain);
+		prom_family(p, "xwpf_rules_draining", "gauge", "Rules a reload removed whose connections still drain "
+		    "(their bytes go to the ledger until the last one ends).");
+		prom_u64(p, NULL, 0, ndrain);
+	}
 	prom_family(p, "xwpf_listeners", "gauge", "Listening sockets (one per rule, protocol, port and worker).");
 	prom_u64(p, NULL, 0, rt_nlisteners(rt));
 	prom_family(p, "xwpf_listeners_pending", "gauge", "Listen addresses (port and protocol) that could not be "

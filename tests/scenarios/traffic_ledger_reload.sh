@@ -8,6 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../relay/common.sh"
 need python3
+need curl
 FLOW="python3 $(dirname "$0")/../relay/flow.py"
 SINK=$T_DIR/sink.json
 
@@ -16,20 +17,21 @@ spawn $FLOW sink $E "$SINK"
 wait_port 127.0.0.1 $E || fail "sink did not start"
 
 draining_is() { grep -q "\"draining\":$1," "$STATS"; }
+metrics_draining_is() { curl -s --max-time 3 "http://127.0.0.1:$M/metrics" | grep -qx "xwpf_rules_draining $1"; }
 # the receiver's bytes over every connection it saw, and how many
 sink_total() { python3 -c 'import json,sys; print(sum(json.loads(l)["total"] for l in open(sys.argv[1]) if l.strip()))' "$SINK"; }
 sink_conns() { grep -c . "$SINK"; }
 
 store() {   # store with|without: the store with or without rule gone
 	{
-		printf '[global]\nledger_interval = 1s\n'
+		printf '[global]\nledger_interval = 1s\nmetrics_listen = 127.0.0.1:%s\n' "$M"
 		[ "$1" = with ] && printf '[rule gone]\nlisten = 127.0.0.1:%s\nremote = 127.0.0.1:%s\n' "$L" "$E"
 		printf '[rule kept]\nlisten = 127.0.0.1:%s\nremote = 127.0.0.1:%s\n' "$K" "$E"
 	} > "$CONF"
 }
 
 for mode in $(relay_modes); do
-	L=$(free_port) K=$(free_port)
+	L=$(free_port) K=$(free_port) M=$(free_port)
 	rm -f "$LEDGER" "$SINK"
 	store with
 	start_relay $mode || continue
@@ -41,6 +43,7 @@ for mode in $(relay_modes); do
 	check "$mode: reload removes rule gone while its connection pushes" "$XWPF" relay --reload
 	check "$mode: the stats show one rule draining" wait_for 5 draining_is 1
 	check "$mode: status says a removed rule still drains" eval '"$XWPF" status | grep -q "still draining: 1 rule"'
+	check "$mode: /metrics says so too (xwpf_rules_draining 1)" metrics_draining_is 1
 	check "$mode: its listener is closed" wait_for 5 eval "! (exec 3<>/dev/tcp/127.0.0.1/$L) 2>/dev/null"
 	wait "$cpid"
 	check "$mode: the receiver has the connection's total" wait_for 10 test -s "$SINK"
@@ -52,6 +55,7 @@ for mode in $(relay_modes); do
 	fi
 	check "$mode: once drained and counted, no rule drains" wait_for 5 draining_is 0
 	check "$mode: status no longer mentions draining" eval '! "$XWPF" status | grep -q draining'
+	check "$mode: /metrics: xwpf_rules_draining 0" metrics_draining_is 0
 	check "$mode: relay exits 0" stop_relay
 
 	# stopped mid-transfer: the bytes up to the close are in the ledger
