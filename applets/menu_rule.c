@@ -634,6 +634,42 @@ pending_set(struct pending *p, const char *key, const char *value)
 		snprintf(p->kv[p->n++], sizeof(p->kv[0]), "%s=%s", key, value);
 }
 
+/* One side's congestion control: 0 = the system's (the key is reset), else
+ * one of what this kernel has (net.ipv4.tcp_available_congestion_control). */
+static int
+ask_congestion(const char *title, const char *cur, char out[16])
+{
+	char avail[256] = "", def[16] = "", *names[16], *tok, *save = NULL;
+	int n = 0, k, c, now = 0;
+	FILE *f;
+
+	if ((f = fopen("/proc/sys/net/ipv4/tcp_available_congestion_control", "re"))) {
+		if (!fgets(avail, sizeof(avail), f))
+			avail[0] = 0;
+		fclose(f);
+	}
+	if ((f = fopen("/proc/sys/net/ipv4/tcp_congestion_control", "re"))) {
+		if (!fgets(def, sizeof(def), f))
+			def[0] = 0;
+		def[strcspn(def, "\n")] = 0;
+		fclose(f);
+	}
+	for (tok = strtok_r(avail, " \t\n", &save); tok && n < 15; tok = strtok_r(NULL, " \t\n", &save))
+		if (strlen(tok) < 16)
+			names[n++] = tok;
+	printf("\n%s\n 0. %s (%s)\n", title, TR("the system's", "系统默认"), *def ? def : "?");
+	for (k = 0; k < n; k++) {
+		printf(" %d. %s\n", k + 1, names[k]);
+		if (strcmp(names[k], cur) == 0)
+			now = k + 1;
+	}
+	c = menu_choice(TR("Choose", "请选择"), 0, n, now);
+	if (c < 0)
+		return -1;
+	snprintf(out, 16, "%s", c ? names[c - 1] : "");
+	return 0;
+}
+
 static void
 edit_rule(void)
 {
@@ -654,10 +690,11 @@ edit_rule(void)
 		printf("\n%s %s%s%s\n", TR("Editing", "正在修改"), menu_c(C_BOLD), name, menu_c(C_RESET));
 		for (i = 0; i < pd.n; i++)
 			printf("  %s* %s%s\n", menu_c(C_YELLOW), pd.kv[i], menu_c(C_RESET));
-		printf(" 1. %s\n 2. %s\n 3. %s\n 4. %s\n 5. %s\n 6. %s\n 9. %s\n 0. %s\n",
+		printf(" 1. %s\n 2. %s\n 3. %s\n 4. %s\n 5. %s\n 6. %s\n 7. %s\n 9. %s\n 0. %s\n",
 		    TR("listen port / address", "监听端口 / 地址"), TR("targets (replaces them all)", "目标（全部替换）"),
 		    TR("transport", "传输方式"), TR("protocol", "协议"), TR("egress IP / interface", "出口 IP / 网卡"),
-		    TR("note", "备注"), TR("save the changes above", "保存以上修改"), TR("back (drop the changes)", "返回（放弃修改）"));
+		    TR("note", "备注"), TR("TCP congestion control, each side (bbr, cubic ...)", "TCP 拥塞控制，两侧分别设置（bbr、cubic 等）"),
+		    TR("save the changes above", "保存以上修改"), TR("back (drop the changes)", "返回（放弃修改）"));
 		c = menu_choice(TR("Choose", "请选择"), 0, 9, -1);
 		if (c <= 0) {
 			if (pd.n)
@@ -736,6 +773,16 @@ edit_rule(void)
 				}
 				menu_err("%s", TR("a note has at most 100 characters and no '#'", "备注最多 100 字符，且不能含 #"));
 			}
+		} else if (c == 7) {
+			char lv[16], rv[16];
+
+			if (ask_congestion(TR("Toward the clients (what the relay sends them)", "发往客户端一侧（中转发给客户端的数据）"),
+			    cur.listen_congestion, lv) < 0 ||
+			    ask_congestion(TR("Toward the targets (what the relay sends them)", "发往目标一侧（中转发给目标的数据）"),
+			    cur.remote_congestion, rv) < 0)
+				continue;
+			pending_set(&pd, "listen_congestion", lv);
+			pending_set(&pd, "remote_congestion", rv);
 		} else if (c == 9) {
 			const char *a[MAXR + 16];
 			int k, m = 0;

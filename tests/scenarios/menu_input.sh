@@ -99,6 +99,58 @@ check_eq "PROXY mode" "send-v2" "$(store_key plain1 proxy)"
 check_eq "MPTCP mode" "both" "$(store_key plain1 mptcp)"
 check "the store still validates" "$XWPF" rule check
 
+# congestion control per side: the kernel's own list, numbered; 0 = the system's
+avail=$(cat /proc/sys/net/ipv4/tcp_available_congestion_control)
+idx() { local i=1 n; for n in $avail; do [ "$n" = "$1" ] && { echo $i; return; }; i=$((i + 1)); done; echo 99; }
+check "edit: congestion control, each side" menu_drive edit-cc <<EOF
+expect Choose:
+send 1
+expect Choose:
+send 2
+expect Rule to edit
+send 1
+expect save the changes above
+send 7
+expect Toward the clients
+expect 0\. the system's
+send $(idx reno)
+expect Toward the targets
+send $(idx cubic)
+expect \* remote_congestion=cubic
+send 9
+expect Choose:
+send 0
+expect Choose:
+send 0
+exit 0
+EOF
+check_eq "edit: listen_congestion" "reno" "$(store_key plain1 listen_congestion)"
+check_eq "edit: remote_congestion" "cubic" "$(store_key plain1 remote_congestion)"
+check "edit: back to the system's on one side" menu_drive edit-cc0 <<EOF
+expect Choose:
+send 1
+expect Choose:
+send 2
+expect Rule to edit
+send 1
+expect save the changes above
+send 7
+expect Toward the clients
+send 0
+expect Toward the targets
+send
+expect \* remote_congestion=cubic
+send 9
+expect Choose:
+send 0
+expect Choose:
+send 0
+exit 0
+EOF
+check_eq "edit: listen_congestion reset" "" "$(store_key plain1 listen_congestion)"
+check_eq "edit: remote_congestion kept (Enter keeps the current one)" "cubic" "$(store_key plain1 remote_congestion)"
+check "the store still validates (congestion)" "$XWPF" rule check
+
 # 2. an exit with a self-signed certificate: what to paste on the relay side
 TP=$(free_port)
 check "tls exit: the settings to match and the fingerprint note" menu_drive tls_exit <<EOF
