@@ -2,8 +2,9 @@
 """Does a reply's FIN ride in the segment of its last bytes?
 
   finseg.py serve H:P
-      each connection: "hello\\n" sent with MSG_MORE, then SHUT_WR, so the
-      reply and its FIN leave in one segment; closes when the client does
+      each connection: reads the request to its end, then "hello\\n" sent
+      with MSG_MORE and SHUT_WR, so the reply and its FIN leave in one
+      segment; then closes
   finseg.py count RELAY_PORT SERVER_PORT N
       sniffs lo (AF_PACKET, outgoing copies only) while N clients connect to
       127.0.0.1:RELAY_PORT, send "ping\n" with MSG_MORE and SHUT_WR (one
@@ -21,13 +22,16 @@ def serve(addr):
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((h, int(p))); s.listen(128)
     def handle(c):
+        # the request to its end first: then nothing can arrive on either
+        # socket between a send and the FIN that follows it (an arriving
+        # segment makes TCP push bytes held back by MSG_MORE)
         with c:
-            c.send(b'hello\n', socket.MSG_MORE)
-            c.shutdown(socket.SHUT_WR)
             c.settimeout(20)
             try:
                 while c.recv(4096):
                     pass
+                c.send(b'hello\n', socket.MSG_MORE)
+                c.shutdown(socket.SHUT_WR)
             except OSError:
                 pass
     while True:
