@@ -641,19 +641,9 @@ ask_congestion(const char *title, const char *cur, char out[16])
 {
 	char avail[256] = "", def[16] = "", *names[16], *tok, *save = NULL;
 	int n = 0, k, c, now = 0;
-	FILE *f;
 
-	if ((f = fopen("/proc/sys/net/ipv4/tcp_available_congestion_control", "re"))) {
-		if (!fgets(avail, sizeof(avail), f))
-			avail[0] = 0;
-		fclose(f);
-	}
-	if ((f = fopen("/proc/sys/net/ipv4/tcp_congestion_control", "re"))) {
-		if (!fgets(def, sizeof(def), f))
-			def[0] = 0;
-		def[strcspn(def, "\n")] = 0;
-		fclose(f);
-	}
+	(void)file_line("/proc/sys/net/ipv4/tcp_available_congestion_control", avail, sizeof(avail));
+	(void)file_line("/proc/sys/net/ipv4/tcp_congestion_control", def, sizeof(def));
 	for (tok = strtok_r(avail, " \t\n", &save); tok && n < 15; tok = strtok_r(NULL, " \t\n", &save))
 		if (strlen(tok) < 16)
 			names[n++] = tok;

@@ -219,14 +219,8 @@ congestion_pick(const struct store_rule *sr, const char *key, const char *rv, co
 		snprintf(out, 16, "%s", v);
 	else {
 		int e = errno;
-		FILE *f = fopen("/proc/sys/net/ipv4/tcp_available_congestion_control", "re");
 
-		if (f) {
-			if (!fgets(avail, sizeof(avail), f))
-				avail[0] = 0;
-			avail[strcspn(avail, "\n")] = 0;
-			fclose(f);
-		}
+		(void)file_line("/proc/sys/net/ipv4/tcp_available_congestion_control", avail, sizeof(avail));
 		log_warn("rule %s: %s = %s: %s; the system's congestion control is used (this kernel has: %s)",
 		    sr->name, key, v, e == ENOENT ? "this kernel has no such congestion control" : strerror(e),
 		    avail[0] ? avail : "?");
@@ -587,13 +581,7 @@ lsn_sockopts(struct rt_lsn *ls)
 		const char *cc = ls->rule->cc_listen;
 
 		if (!cc[0]) {
-			FILE *f = fopen("/proc/sys/net/ipv4/tcp_congestion_control", "re");
-			if (f) {
-				if (!fgets(def, sizeof(def), f))
-					def[0] = 0;
-				def[strcspn(def, "\n")] = 0;
-				fclose(f);
-			}
+			(void)file_line("/proc/sys/net/ipv4/tcp_congestion_control", def, sizeof(def));
 			cc = def;
 		}
 		if (cc[0])

@@ -183,6 +183,25 @@ wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int
+file_line(const char *path, char *buf, size_t size)
+{
+	char *s = file_read(path, NULL);
+	int rc;
+
+	if (!s) {
+		if (size)
+			buf[0] = 0;
+		return -1;
+	}
+	s[strcspn(s, "\n")] = 0;
+	rc = str_copy(buf, size, str_trim(s));
+	if (rc < 0 && size)
+		buf[0] = 0;
+	free(s);
+	return rc < 0 ? -1 : 0;
+}
+
 char *
 file_read(const char *path, size_t *len)
 {

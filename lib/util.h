@@ -34,6 +34,9 @@ int64_t wall_ms(void);
 
 /* Read a whole file (NUL-terminated, length in *len); NULL + errno on failure. */
 char *file_read(const char *path, size_t *len);
+/* The first line of a small file (a /proc/sys value), trimmed, into buf;
+ * 0, or -1 with buf "" when it cannot be read or does not fit. */
+int file_line(const char *path, char *buf, size_t size);
 /* Write all bytes, retrying on EINTR and short writes. */
 int write_all(int fd, const void *buf, size_t len);
 /* Atomic replace: tmp file beside path, fsync, rename, fsync dir. */

@@ -49,6 +49,25 @@ test_pidfile(void)
 	paths_reset();
 }
 
+static void
+test_file_line(void)
+{
+	char path[] = "/tmp/xwpf-unit-line.XXXXXX", buf[16];
+	int fd = mkstemp(path);
+
+	if (fd < 0) {
+		CHECK(0, "a temporary file for file_line");
+		return;
+	}
+	close(fd);
+	CHECK(file_write_atomic(path, " reno bbr\tcubic \nsecond\n", 25, 0600) == 0, "write a sysctl-like file");
+	CHECK(file_line(path, buf, sizeof(buf)) == 0, "file_line reads it");
+	CHECK_STR(buf, "reno bbr\tcubic", "first line, trimmed");
+	CHECK(file_line(path, buf, 8) == -1 && buf[0] == 0, "a line that does not fit: -1 and \"\", never cut");
+	unlink(path);
+	CHECK(file_line(path, buf, sizeof(buf)) == -1 && buf[0] == 0, "a missing file: -1 and \"\"");
+}
+
 int
 main(void)
 {
@@ -90,5 +109,6 @@ main(void)
 	CHECK(addr_family_of("::ffff:1.2.3.4") == 6 && addr_family_of("1.2.3.4") == 4 &&
 	    addr_family_of("x") == 0, "address families");
 	test_pidfile();
+	test_file_line();
 	return T_DONE();
 }
