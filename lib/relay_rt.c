@@ -201,7 +201,8 @@ rt_remote_addr(struct rt_worker *w, struct rt_rule *r, int idx, uint16_t off, in
 }
 
 /* The rule's congestion control, else the global one, if this kernel has
- * it (asking may load its module); else the system's, said once a build. */
+ * it (asking may load its module); else the system's, said each time the
+ * rule is built (start, reloads that change it). */
 static void
 congestion_pick(const struct store_rule *sr, const char *key, const char *rv, const char *gv, char out[16])
 {
@@ -563,8 +564,10 @@ health_apply(struct rt_worker *w, struct rt_health *h)
 		}
 }
 
+/* A kept listener takes its new rule's options; cc_was: the old rule
+ * named a congestion control (then one no longer named means the system's). */
 static void
-lsn_sockopts(struct rt_lsn *ls)
+lsn_sockopts(struct rt_lsn *ls, int cc_was)
 {
 	int v;
 
@@ -576,7 +579,7 @@ lsn_sockopts(struct rt_lsn *ls)
 	setsockopt(ls->fd, SOL_SOCKET, SO_KEEPALIVE, &v, sizeof(v));
 	/* accepted sockets inherit it (no call per connection); a rule that
 	 * no longer names one goes back to the system's */
-	{
+	if (ls->rule->cc_listen[0] || cc_was) {
 		char def[16] = "";
 		const char *cc = ls->rule->cc_listen;
 
@@ -676,9 +679,10 @@ worker_msgs(struct ev_loop *l, struct ev_io *io, unsigned events)
 			break;
 		case RT_SET: {
 			struct rt_rule *old = m->l->rule;
+			int cc_was = old->cc_listen[0] != 0;
 			m->l->rule = m->r;
 			rt_rule_unref(old);
-			lsn_sockopts(m->l);
+			lsn_sockopts(m->l, cc_was);
 			break;
 		}
 		case RT_DEL:
