@@ -12,6 +12,7 @@
 
 #include "applet.h"
 #include "menu.h"
+#include "net.h"
 #include "transport.h"
 #include "util.h"
 
@@ -634,20 +635,25 @@ pending_set(struct pending *p, const char *key, const char *value)
 		snprintf(p->kv[p->n++], sizeof(p->kv[0]), "%s=%s", key, value);
 }
 
-/* One side's congestion control: 0 = the system's (the key is reset), else
- * one of what this kernel has (net.ipv4.tcp_available_congestion_control). */
+/* One side's congestion control: 0 = the system's (the key is reset: a hop
+ * that stays on this machine is then unpaced when the system's paces, see
+ * net_local_cc), else one of what this kernel has
+ * (net.ipv4.tcp_available_congestion_control). */
 static int
 ask_congestion(const char *title, const char *cur, char out[16])
 {
-	char avail[256] = "", def[16] = "", *names[16], *tok, *save = NULL;
+	char avail[256] = "", def[16] = "", local[16], *names[16], *tok, *save = NULL;
 	int n = 0, k, c, now = 0;
 
 	(void)file_line("/proc/sys/net/ipv4/tcp_available_congestion_control", avail, sizeof(avail));
-	(void)file_line("/proc/sys/net/ipv4/tcp_congestion_control", def, sizeof(def));
+	net_local_cc(local, def);
 	for (tok = strtok_r(avail, " \t\n", &save); tok && n < 15; tok = strtok_r(NULL, " \t\n", &save))
 		if (strlen(tok) < 16)
 			names[n++] = tok;
-	printf("\n%s\n 0. %s (%s)\n", title, TR("the system's", "系统默认"), *def ? def : "?");
+	printf("\n%s\n 0. %s (%s", title, TR("the system's", "系统默认"), *def ? def : "?");
+	if (*local)
+		printf(TR("; %s on a hop that stays on this machine: not paced", "；本机内部的一跳用 %s：不限速发送"), local);
+	printf(")\n");
 	for (k = 0; k < n; k++) {
 		printf(" %d. %s\n", k + 1, names[k]);
 		if (strcmp(names[k], cur) == 0)

@@ -9,6 +9,7 @@
 
 #include "applet.h"
 #include "json.h"
+#include "net.h"
 #include "paths.h"
 #include "store.h"
 #include "tunnel.h"
@@ -96,12 +97,37 @@ transport_text(const struct store_rule *r)
 	return *t ? t : "plain";
 }
 
+/* The congestion control each side of r runs as the relay applies it:
+ * the rule's key, else [global]'s, else, on a hop that stays on this
+ * machine, the unpaced one (net_local_cc), else "" (the system's).
+ * lo: what a loopback remote gets (remote: any other remote). Returns 1
+ * when listen is the unpaced default of a loopback listener. */
+static int
+cc_in_effect(const struct store *st, const struct store_rule *r, const char **listen, const char **remote,
+    const char **lo)
+{
+	static char local[16], sys[16];
+	static int asked;
+	const char *lk = *r->listen_congestion ? r->listen_congestion : st->g.listen_congestion;
+	const char *rk = *r->remote_congestion ? r->remote_congestion : st->g.remote_congestion;
+
+	if (!asked) {
+		net_local_cc(local, sys);
+		asked = 1;
+	}
+	*listen = strcmp(lk, "system") == 0 ? sys : *lk ? lk : net_host_loopback(r->listen.host) ? local : sys;
+	*remote = strcmp(rk, "system") == 0 || !*rk ? sys : rk;
+	*lo = strcmp(rk, "system") == 0 ? sys : *rk ? rk : *local ? local : sys;
+	return !*lk && *local && net_host_loopback(r->listen.host);
+}
+
 static void
 json_rule(FILE *f, const struct store *st, const struct store_rule *r)
 {
 	int first = 1, f2;
 	size_t i;
 	char buf[600];
+	const char *lcc, *rcc, *locc;
 
 	fputc('{', f);
 	json_kv_str(f, &first, "name", r->name);
@@ -126,9 +152,10 @@ json_rule(FILE *f, const struct store *st, const struct store_rule *r)
 	json_kv_str(f, &first, "through", *r->through.host ? (r->through.port ?
 	    hostport_format(&r->through, buf, sizeof(buf)) : r->through.host) : "");
 	json_kv_str(f, &first, "interface", r->interface);
-	/* in effect: the rule's, else [global]'s; "" = the system's */
-	json_kv_str(f, &first, "listen_congestion", *r->listen_congestion ? r->listen_congestion : st->g.listen_congestion);
-	json_kv_str(f, &first, "remote_congestion", *r->remote_congestion ? r->remote_congestion : st->g.remote_congestion);
+	(void)cc_in_effect(st, r, &lcc, &rcc, &locc);
+	json_kv_str(f, &first, "listen_congestion", lcc);
+	json_kv_str(f, &first, "remote_congestion", rcc);
+	json_kv_str(f, &first, "loopback_remote_congestion", locc);
 	json_kv_str(f, &first, "listen_transport", r->listen_transport);
 	json_kv_str(f, &first, "remote_transport", r->remote_transport);
 	json_kv_str(f, &first, "proxy", store_proxy_name(r, buf, sizeof(buf)));
@@ -190,7 +217,9 @@ cmd_show(int argc, char **argv)
 	const struct store_rule *r;
 	int json = argc > 2 && strcmp(argv[2], "--json") == 0;
 	char buf[600];
-	size_t i;
+	const char *lcc, *rcc, *locc;
+	size_t i, nlo;
+	int lo_listen;
 
 	if (argc < 2 || argc > 3 || (argc == 3 && !json)) {
 		fprintf(stderr, "usage: xwpf rule show NAME [--json]\n");
@@ -226,10 +255,17 @@ cmd_show(int argc, char **argv)
 		    r->through.host);
 	if (*r->interface)
 		printf("  interface          %s\n", r->interface);
-	if (*r->listen_congestion || *st.g.listen_congestion)
-		printf("  listen_congestion  %s\n", *r->listen_congestion ? r->listen_congestion : st.g.listen_congestion);
-	if (*r->remote_congestion || *st.g.remote_congestion)
-		printf("  remote_congestion  %s\n", *r->remote_congestion ? r->remote_congestion : st.g.remote_congestion);
+	lo_listen = cc_in_effect(&st, r, &lcc, &rcc, &locc);
+	nlo = 0;
+	for (i = 0; i < r->nremotes; i++)
+		nlo += net_host_loopback(r->remotes[i].addr.host);
+	printf("  listen_congestion  %s%s\n", lcc, lo_listen ? " (loopback: not paced)" : "");
+	if (strcmp(rcc, locc) == 0 || nlo == 0)
+		printf("  remote_congestion  %s\n", rcc);
+	else if (nlo == r->nremotes)
+		printf("  remote_congestion  %s (loopback: not paced)\n", locc);
+	else
+		printf("  remote_congestion  %s (%s toward loopback remotes: not paced)\n", rcc, locc);
 	printf("  listen_transport   %s\n", *r->listen_transport ? r->listen_transport : "plain");
 	printf("  remote_transport   %s\n", *r->remote_transport ? r->remote_transport : "plain");
 	if (tunnel_rule_pin(r, buf, NULL) == 0 && *buf)   /* what the relay side writes as pin= */

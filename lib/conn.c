@@ -707,7 +707,7 @@ try_connect(struct conn *c)
 		o.iface = r->r->interface;
 		o.mptcp = !c->dgram && (r->r->mptcp & MPTCP_SEND) != 0;
 		o.so = &r->so;
-		o.cc = r->cc_remote;
+		o.cc = rt_remote_cc(r, &dst);
 		/* plain rules: options when they matter (flow_out, conn_timer);
 		 * transports write through their codecs, so set them now */
 		o.lazy_opts = !r->hooks && !c->dgram;

@@ -5,12 +5,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -91,6 +93,100 @@ net_addr_unmap(struct sockaddr_storage *ss)
 	memcpy(&s4.sin_addr, &s6->sin6_addr.s6_addr[12], 4);
 	memset(ss, 0, sizeof(*ss));
 	memcpy(ss, &s4, sizeof(s4));
+}
+
+int
+net_addr_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+	if (ss->ss_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+
+		return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return 0;
+}
+
+int
+net_host_loopback(const char *host)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (!host || !*host)
+		return 0;
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	return net_addr(host, 0, &ss, &len) == 0 && net_addr_loopback(&ss);
+}
+
+void
+net_local_read(struct net_local *l)
+{
+	struct ifaddrs *ifa, *i;
+
+	l->n = 0;
+	if (getifaddrs(&ifa) < 0)
+		return;
+	for (i = ifa; i && l->n < NET_LOCAL_MAX; i = i->ifa_next) {
+		if (!i->ifa_addr)
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET) {
+			l->a[l->n].family = AF_INET;
+			memcpy(l->a[l->n++].a, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, 4);
+		} else if (i->ifa_addr->sa_family == AF_INET6) {
+			l->a[l->n].family = AF_INET6;
+			memcpy(l->a[l->n++].a, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, 16);
+		}
+	}
+	freeifaddrs(ifa);
+}
+
+int
+net_addr_local(const struct net_local *l, const struct sockaddr_storage *ss)
+{
+	const unsigned char *a;
+	int fam, i;
+
+	if (net_addr_loopback(ss))
+		return 1;
+	if (ss->ss_family == AF_INET) {
+		fam = AF_INET;
+		a = (const unsigned char *)&((const struct sockaddr_in *)ss)->sin_addr;
+	} else if (ss->ss_family == AF_INET6) {
+		const struct in6_addr *a6 = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+
+		fam = IN6_IS_ADDR_V4MAPPED(a6) ? AF_INET : AF_INET6;
+		a = fam == AF_INET ? a6->s6_addr + 12 : a6->s6_addr;
+	} else
+		return 0;
+	for (i = 0; i < l->n; i++)
+		if (l->a[i].family == fam && memcmp(l->a[i].a, a, fam == AF_INET ? 4 : 16) == 0)
+			return 1;
+	return 0;
+}
+
+void
+net_local_cc(char out[16], char sys[16])
+{
+	char def[16] = "";
+	int fd;
+
+	out[0] = 0;
+	(void)file_line("/proc/sys/net/ipv4/tcp_congestion_control", def, sizeof(def));
+	if (sys)
+		snprintf(sys, 16, "%s", def);
+	if (strncmp(def, "bbr", 3) != 0)   /* bbr, bbr2, bbr3: the ones that pace */
+		return;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, "cubic", 5) == 0)
+		strcpy(out, "cubic");
+	else
+		strcpy(out, "reno");
+	close(fd);
 }
 
 char *

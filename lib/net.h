@@ -45,6 +45,34 @@ int net_addr_eq(const struct sockaddr_storage *a, const struct sockaddr_storage 
 uint16_t net_addr_port(const struct sockaddr_storage *ss);
 /* ::ffff:a.b.c.d -> a.b.c.d (in place) */
 void net_addr_unmap(struct sockaddr_storage *ss);
+/* 1 for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104: a hop that never leaves
+ * the machine */
+int net_addr_loopback(const struct sockaddr_storage *ss);
+/* The same for a listen or remote host as written: a literal, or "localhost" */
+int net_host_loopback(const char *host);
+
+/* The machine's own addresses (every interface's, as getifaddrs gives
+ * them, the first NET_LOCAL_MAX): a connection to one never leaves the
+ * machine either. Read once per configuration applied (a rule keeps the
+ * list of the reload that built it). */
+#define NET_LOCAL_MAX 64
+struct net_local {
+	int n;
+	struct { unsigned char family, a[16]; } a[NET_LOCAL_MAX];
+};
+void net_local_read(struct net_local *l);
+/* 1 when ss (IPv4-mapped or not) is loopback or in l */
+int net_addr_local(const struct net_local *l, const struct sockaddr_storage *ss);
+
+/* The congestion control a hop that never leaves the machine gets when no
+ * key names one: the system's (net.ipv4.tcp_congestion_control) paces
+ * every socket when it is bbr, and pacing a hop with no network behind it
+ * only adds timer wakeups and reordering (a relayed stream on lo: 10.5 ->
+ * 17.6 Gbit/s). So "cubic" (else "reno", always built in) when the system's
+ * paces, "" (the system's) when it does not. One socket to ask the kernel:
+ * call it once per configuration, not per connection. sys gets the
+ * system's name when not NULL. */
+void net_local_cc(char out[16], char sys[16]);
 
 /* A bound (and for streams listening) non-blocking socket, or -1 with err. */
 int net_listen(const struct net_listen_spec *s, char *err);

@@ -200,10 +200,15 @@ rt_remote_addr(struct rt_worker *w, struct rt_rule *r, int idx, uint16_t off, in
 	return 0;
 }
 
+/* What a hop that never leaves the machine gets when no key names a
+ * congestion control (net_local_cc): found once per configuration applied. */
+static char local_cc[16];
+
 /* The rule's congestion control, else the global one, if this kernel has
- * it (asking may load its module); else the system's, said each time the
- * rule is built (start, reloads that change it). */
-static void
+ * it (asking may load its module); else the default, said each time the
+ * rule is built (start, reloads that change it). Returns 1 when the key
+ * says "system": the system's, even on a hop that stays on this machine. */
+static int
 congestion_pick(const struct store_rule *sr, const char *key, const char *rv, const char *gv, char out[16])
 {
 	const char *v = rv[0] ? rv : gv;
@@ -212,21 +217,24 @@ congestion_pick(const struct store_rule *sr, const char *key, const char *rv, co
 
 	out[0] = 0;
 	if (!v[0])
-		return;
+		return 0;
+	if (strcmp(v, "system") == 0)
+		return 1;
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return;
+		return 0;
 	if (setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, v, (socklen_t)strlen(v)) == 0)
 		snprintf(out, 16, "%s", v);
 	else {
 		int e = errno;
 
 		(void)file_line("/proc/sys/net/ipv4/tcp_available_congestion_control", avail, sizeof(avail));
-		log_warn("rule %s: %s = %s: %s; the system's congestion control is used (this kernel has: %s)",
+		log_warn("rule %s: %s = %s: %s; the default is used (this kernel has: %s)",
 		    sr->name, key, v, e == ENOENT ? "this kernel has no such congestion control" : strerror(e),
 		    avail[0] ? avail : "?");
 	}
 	close(fd);
+	return 0;
 }
 
 static char *
@@ -252,9 +260,9 @@ fingerprint(const struct store *st, const struct store_rule *r)
 	    store_rule_ms(st, r, r->handshake_timeout, g->handshake_timeout),
 	    store_rule_ms(st, r, r->health_fail, g->health_fail), store_rule_ms(st, r, r->health_ok, g->health_ok),
 	    store_rule_ms(st, r, r->health_cooldown, g->health_cooldown), r->health_send, r->health_expect);
-	fprintf(f, "%ld|%ld|%ld|%d|%ld|%s|%s|", g->tcp_keepalive, g->tcp_keepalive_interval, g->tcp_keepalive_probes,
+	fprintf(f, "%ld|%ld|%ld|%d|%ld|%s|%s|%s|", g->tcp_keepalive, g->tcp_keepalive_interval, g->tcp_keepalive_probes,
 	    g->tcp_nodelay, g->udp_max_assoc, r->listen_congestion[0] ? r->listen_congestion : g->listen_congestion,
-	    r->remote_congestion[0] ? r->remote_congestion : g->remote_congestion);
+	    r->remote_congestion[0] ? r->remote_congestion : g->remote_congestion, local_cc);
 	fprintf(f, "%llu|%d|%llu|%d|%ld|%d|%ld|%llu|%llu|%llu|%ld|%ld|%ld|%s|%s|%s|%s",
 	    (unsigned long long)r->quota, r->quota_action, (unsigned long long)r->quota_rate, r->billing,
 	    r->reset_day, g->billing, g->reset_day, (unsigned long long)r->rate_in,
@@ -334,8 +342,14 @@ rule_new(struct rt_store *src, const struct store_rule *sr, char *fp, struct rt_
 	r->so.ka_idle_ms = g->tcp_keepalive;
 	r->so.ka_intvl_ms = g->tcp_keepalive_interval;
 	r->so.ka_probes = g->tcp_keepalive_probes;
-	congestion_pick(sr, "listen_congestion", sr->listen_congestion, g->listen_congestion, r->cc_listen);
-	congestion_pick(sr, "remote_congestion", sr->remote_congestion, g->remote_congestion, r->cc_remote);
+	/* no key: a listener on a loopback address and connections to a
+	 * loopback remote are not paced (local_cc) */
+	if (!congestion_pick(sr, "listen_congestion", sr->listen_congestion, g->listen_congestion, r->cc_listen) &&
+	    !r->cc_listen[0] && net_host_loopback(sr->listen.host))
+		snprintf(r->cc_listen, sizeof(r->cc_listen), "%s", local_cc);
+	if (!congestion_pick(sr, "remote_congestion", sr->remote_congestion, g->remote_congestion, r->cc_remote) &&
+	    !r->cc_remote[0])
+		snprintf(r->cc_local, sizeof(r->cc_local), "%s", local_cc);
 	r->udp_max_assoc = g->udp_max_assoc / nw > 0 ? g->udp_max_assoc / nw : 1;
 	if (lim_rule_init(&r->lim, st, sr, err) < 0)
 		goto fail;
@@ -1063,6 +1077,9 @@ rt_apply(struct rt *rt, struct store *caller_st, char *err)
 		return -1;
 	}
 	src->refs = 1;   /* this function's own: the rules add theirs */
+	net_local_cc(local_cc, NULL);
+	if (local_cc[0])   /* what a remote on this machine is, for rt_remote_cc */
+		net_local_read(&src->local);
 	src->st = *caller_st;
 	st = &src->st;
 	for (i = 0; i < rt->nrules; i++)

@@ -121,6 +121,7 @@ struct rt_lgroup {
 struct rt_store {
 	int refs;
 	struct store st;
+	struct net_local local;   /* the machine's addresses when its rules have cc_local */
 };
 
 struct rt_rule {
@@ -131,6 +132,7 @@ struct rt_rule {
 	long connect_ms, idle_ms, udp_ms, proxy_ms;
 	struct net_sockopts so;
 	char cc_listen[16], cc_remote[16];   /* TCP_CONGESTION, "" = the system's */
+	char cc_local[16];       /* cc_remote "": the one toward a remote on this machine, "" = the system's */
 	long udp_max_assoc;      /* per worker share */
 	struct rt_remote *rem;
 	size_t nrem;
@@ -144,6 +146,18 @@ struct rt_rule {
 	size_t ngroups;
 	int kept;                /* rt_apply: its name is in the new set, kept or changed (main thread) */
 };
+
+/* The congestion control for a TCP connection of r's toward dst: the key's,
+ * else the unpaced one toward an address of this machine's (loopback or
+ * its own), else NULL (the system's) */
+static inline const char *
+rt_remote_cc(const struct rt_rule *r, const struct sockaddr_storage *dst)
+{
+	if (r->cc_remote[0])
+		return r->cc_remote;
+	return r->cc_local[0] && net_addr_local(&r->src->local, dst) ? r->cc_local : NULL;
+}
+
 
 struct rt_lsn {
 	struct ev_io io;

@@ -329,6 +329,7 @@ tu_new(struct rt_lsn *ls, struct tu_tab *t, const struct sockaddr_storage *clien
 	o.iface = r->r->interface;
 	o.mptcp = (r->r->mptcp & MPTCP_SEND) != 0;
 	o.so = &r->so;
+	o.cc = rt_remote_cc(r, &dst);
 	fd = net_connect(&o, &refused, err);
 	if (fd < 0) {
 		log_debug("rule %s: udp tunnel: %s", r->r->name, err);

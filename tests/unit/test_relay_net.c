@@ -1,5 +1,6 @@
 /* lib/net.c address helpers and lib/resolve.c: literal parsing, formatting,
- * v4-mapped unmapping, equality; dns_mode names; a lookup that never blocks. */
+ * v4-mapped unmapping, equality, what stays on this machine; dns_mode names;
+ * a lookup that never blocks. */
 #include <arpa/inet.h>
 #include <poll.h>
 #include <stdint.h>
@@ -11,6 +12,52 @@
 #include "lib/net.h"
 #include "lib/resolve.h"
 #include "lib/util.h"
+
+/* loopback, the machine's own addresses, and nothing else */
+static void
+test_local(void)
+{
+	struct sockaddr_storage a;
+	struct net_local l;
+	socklen_t len;
+	char cc[16], sys[16];
+	int i, own = -1;
+
+	CHECK(net_addr("127.0.0.1", 1, &a, &len) == 0 && net_addr_loopback(&a), "127.0.0.1 is loopback");
+	CHECK(net_addr("127.255.0.9", 1, &a, &len) == 0 && net_addr_loopback(&a), "all of 127/8 is");
+	CHECK(net_addr("::1", 1, &a, &len) == 0 && net_addr_loopback(&a), "::1 is");
+	CHECK(net_addr("::ffff:127.0.0.2", 1, &a, &len) == 0 && net_addr_loopback(&a), "::ffff:127.0.0.2 is");
+	CHECK(net_addr("128.0.0.1", 1, &a, &len) == 0 && !net_addr_loopback(&a), "128.0.0.1 is not");
+	CHECK(net_addr("::2", 1, &a, &len) == 0 && !net_addr_loopback(&a), "::2 is not");
+	CHECK(net_addr("::ffff:10.0.0.1", 1, &a, &len) == 0 && !net_addr_loopback(&a), "::ffff:10.0.0.1 is not");
+	CHECK(net_host_loopback("127.0.0.1") && net_host_loopback("LocalHost") && net_host_loopback("[::1]") == 0 &&
+	    net_host_loopback("::1") && !net_host_loopback("") && !net_host_loopback("0.0.0.0") &&
+	    !net_host_loopback("example.com"), "hosts as written: literals and localhost");
+	net_local_read(&l);
+	CHECK(l.n >= 1 && l.n <= NET_LOCAL_MAX, "the machine has addresses (lo's at least)");
+	for (i = 0; i < l.n; i++)
+		if (l.a[i].family == AF_INET && l.a[i].a[0] != 127)
+			own = i;
+	if (own >= 0) {   /* one of the machine's own IPv4 addresses, also as ::ffff: */
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a;
+
+		memset(&a, 0, sizeof(a));
+		a.ss_family = AF_INET;
+		memcpy(&((struct sockaddr_in *)&a)->sin_addr, l.a[own].a, 4);
+		CHECK(net_addr_local(&l, &a) && !net_addr_loopback(&a), "an own address is local, not loopback");
+		memset(&a, 0, sizeof(a));
+		s6->sin6_family = AF_INET6;
+		s6->sin6_addr.s6_addr[10] = s6->sin6_addr.s6_addr[11] = 0xff;
+		memcpy(&s6->sin6_addr.s6_addr[12], l.a[own].a, 4);
+		CHECK(net_addr_local(&l, &a), "... and as ::ffff:a.b.c.d");
+	}
+	CHECK(net_addr("192.0.2.77", 1, &a, &len) == 0 && !net_addr_local(&l, &a), "a documentation address is not");
+	CHECK(net_addr("127.0.0.1", 1, &a, &len) == 0 && net_addr_local(&l, &a), "loopback is local without a list");
+	net_local_cc(cc, sys);
+	CHECK(sys[0] != 0, "the system's congestion control is read");
+	CHECK(strncmp(sys, "bbr", 3) == 0 ? (strcmp(cc, "cubic") == 0 || strcmp(cc, "reno") == 0) : cc[0] == 0,
+	    "unpaced local hops only when the system's paces (bbr)");
+}
 
 int
 main(void)
@@ -74,5 +121,6 @@ main(void)
 	CHECK(n == -1, "a name that does not resolve answers -1");
 	res_free(r);
 	close(efd);
+	test_local();
 	return T_DONE();
 }
