@@ -40,7 +40,9 @@ const char status_usage[] =
     "be bound (another program holds it) is listed below the table with the reason;\n"
     "the relay keeps trying it every 5 s.\n"
     "--json prints {\"running\",\"pid\",\"stats_age_s\",\"relay\",\"rules\":[{...,\"stats\"}]}\n"
-    "where relay and each rule's stats are the relay's own stats objects (or null).\n"
+    "where relay and each rule's stats are the relay's own stats objects (or null);\n"
+    "relay.draining_rules lists the rules a reload removed whose connections still\n"
+    "run, with tcp_active, udp_active, bytes_up and bytes_down.\n"
     "Exit codes: 0 running, 1 not running, 3 the store is invalid.\n"
     "\n"
     "--traffic: the traffic ledger per rule. The billing cycle (in, out, billed by the\n"
@@ -227,6 +229,38 @@ print_json(const struct store *st, int running, pid_t pid, const struct stats_fi
 	fputs("]}\n", stdout);
 }
 
+/* Rules a reload removed whose connections still drain (the stats file's
+ * first line: "draining_rules":[{"name":"N","tcp_active":A,"udp_active":U,...},...]),
+ * each with what it still carries; counted until the last one ends. */
+static void
+print_draining(const struct stats_file *sf)
+{
+	const char *p = strstr(sf->head, "\"draining_rules\":["), *end;
+	char name[STORE_NAME_MAX + 1];
+	int n = 0;
+
+	printf("removed by a reload, still draining (counted until their last connection ends):");
+	if (p && (end = strchr(p, ']')) != NULL) {
+		for (p = strstr(p, "{\"name\":\""); p && p < end; p = strstr(p + 1, "{\"name\":\"")) {
+			const char *q = p + 9, *e = strchr(q, '"');
+			size_t len = e ? (size_t)(e - q) : 0;
+			long long t = jget(p, "tcp_active"), u = jget(p, "udp_active");
+
+			if (!e || len >= sizeof(name))
+				break;
+			memcpy(name, q, len);
+			name[len] = 0;
+			printf("%s %s (%lld TCP connection%s", n++ ? "," : "", name, t, t == 1 ? "" : "s");
+			if (u)
+				printf(", %lld UDP association%s", u, u == 1 ? "" : "s");
+			printf(")");
+		}
+	}
+	if (!n)
+		printf(" %lld rule%s", sf->draining, sf->draining == 1 ? "" : "s");
+	printf("\n");
+}
+
 static void
 print_text(const struct store *st, int running, pid_t pid, const struct stats_file *sf, int have)
 {
@@ -239,8 +273,7 @@ print_text(const struct store *st, int running, pid_t pid, const struct stats_fi
 		    up_s / 3600, up_s / 60 % 60, up_s % 60, sf->workers,
 		    (long long)(wall_ms() / 1000) - sf->updated);
 		if (sf->draining > 0)
-			printf("removed by a reload, still draining: %lld rule%s (counted until their last connection ends)\n",
-			    sf->draining, sf->draining == 1 ? "" : "s");
+			print_draining(sf);
 	} else if (running)
 		printf("relay: running (pid %d), no stats yet\n", (int)pid);
 	else

@@ -20,7 +20,7 @@ int
 rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, char *err)
 {
 	size_t nrules;
-	struct rt_rule *const *rules = rt_rules(rt, &nrules);
+	struct rt_rule *const *rules = rt_rules(rt, &nrules), *const *drain;
 	int nworkers = rt_nworkers(rt);
 	char *buf = NULL, hp[300];
 	size_t len = 0, i, j, ndrain;
@@ -31,10 +31,21 @@ rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, char *e
 		snprintf(err, ERRLEN, "out of memory");
 		return -1;
 	}
-	(void)rt_retired(rt, &ndrain);
+	drain = rt_retired(rt, &ndrain);
 	fprintf(f, "{\"pid\":%d,\"version\":\"%s\",\"started\":%lld,\"updated\":%lld,\"workers\":%d,"
-	    "\"listeners\":%zu,\"draining\":%zu,\"rules\":[\n", (int)getpid(), XWPF_VERSION,
+	    "\"listeners\":%zu,\"draining\":%zu,\"draining_rules\":[", (int)getpid(), XWPF_VERSION,
 	    (long long)(started_wall_ms / 1000), (long long)(wall_ms() / 1000), nworkers, rt_nlisteners(rt), ndrain);
+	for (i = 0; i < ndrain; i++) {   /* removed by a reload: what they still carry (on the first line) */
+		struct rt_counters s;
+
+		rt_rule_sum(rt, drain[i], &s);
+		fprintf(f, "%s{\"name\":", i ? "," : "");
+		json_str(f, drain[i]->r->name);
+		fprintf(f, ",\"tcp_active\":%llu,\"udp_active\":%llu,\"bytes_up\":%llu,\"bytes_down\":%llu}",
+		    (unsigned long long)s.tcp_active, (unsigned long long)s.udp_active,
+		    (unsigned long long)s.bytes_up, (unsigned long long)s.bytes_down);
+	}
+	fputs("],\"rules\":[\n", f);
 	for (i = 0; i < nrules; i++) {
 		struct rt_rule *r = rules[i];
 		struct rt_counters s;

@@ -42,7 +42,10 @@ for mode in $(relay_modes); do
 	store without
 	check "$mode: reload removes rule gone while its connection pushes" "$XWPF" relay --reload
 	check "$mode: the stats show one rule draining" wait_for 5 draining_is 1
-	check "$mode: status says a removed rule still drains" eval '"$XWPF" status | grep -q "still draining: 1 rule"'
+	check "$mode: status names the removed rule that still drains, with its connection" eval \
+	    '"$XWPF" status | grep -q "still draining (counted until their last connection ends): gone (1 TCP connection)"'
+	check_eq "$mode: status --json: relay.draining_rules names it with its connection" "gone 1" \
+	    "$("$XWPF" status --json | python3 -c 'import json,sys; d=json.load(sys.stdin)["relay"]["draining_rules"]; print(" ".join("%s %d" % (r["name"], r["tcp_active"]) for r in d))')"
 	check "$mode: /metrics says so too (xwpf_rules_draining 1)" metrics_draining_is 1
 	check "$mode: its listener is closed" wait_for 5 eval "! (exec 3<>/dev/tcp/127.0.0.1/$L) 2>/dev/null"
 	wait "$cpid"
