@@ -343,7 +343,7 @@ rule_new(struct rt_store *src, const struct store_rule *sr, char *fp, struct rt_
 	r->so.ka_intvl_ms = g->tcp_keepalive_interval;
 	r->so.ka_probes = g->tcp_keepalive_probes;
 	/* no key: a listener on a loopback address and connections to a
-	 * loopback remote are not paced (local_cc) */
+	 * remote on this machine (rt_remote_cc) are not paced (local_cc) */
 	if (!congestion_pick(sr, "listen_congestion", sr->listen_congestion, g->listen_congestion, r->cc_listen) &&
 	    !r->cc_listen[0] && net_host_loopback(sr->listen.host))
 		snprintf(r->cc_listen, sizeof(r->cc_listen), "%s", local_cc);

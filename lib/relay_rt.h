@@ -158,7 +158,6 @@ rt_remote_cc(const struct rt_rule *r, const struct sockaddr_storage *dst)
 	return r->cc_local[0] && net_addr_local(&r->src->local, dst) ? r->cc_local : NULL;
 }
 
-
 struct rt_lsn {
 	struct ev_io io;
 	int fd;
