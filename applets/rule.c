@@ -99,7 +99,7 @@ transport_text(const struct store_rule *r)
 
 /* The congestion control each side of r runs as the relay applies it:
  * the rule's key, else [global]'s, else, on a hop that stays on this
- * machine, the unpaced one (net_local_cc), else "" (the system's).
+ * machine, the unpaced one (net_local_cc), else the system's (by name).
  * lo: what a loopback remote gets (remote: any other remote). Returns 1
  * when listen is the unpaced default of a loopback listener. */
 static int
@@ -110,15 +110,16 @@ cc_in_effect(const struct store *st, const struct store_rule *r, const char **li
 	static int asked;
 	const char *lk = *r->listen_congestion ? r->listen_congestion : st->g.listen_congestion;
 	const char *rk = *r->remote_congestion ? r->remote_congestion : st->g.remote_congestion;
+	int lo_listen = net_host_loopback(r->listen.host);
 
 	if (!asked) {
 		net_local_cc(local, sys);
 		asked = 1;
 	}
-	*listen = strcmp(lk, "system") == 0 ? sys : *lk ? lk : net_host_loopback(r->listen.host) ? local : sys;
+	*listen = strcmp(lk, "system") == 0 ? sys : *lk ? lk : lo_listen && *local ? local : sys;
 	*remote = strcmp(rk, "system") == 0 || !*rk ? sys : rk;
 	*lo = strcmp(rk, "system") == 0 ? sys : *rk ? rk : *local ? local : sys;
-	return !*lk && *local && net_host_loopback(r->listen.host);
+	return !*lk && *local && lo_listen;
 }
 
 static void

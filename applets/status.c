@@ -242,14 +242,10 @@ print_draining(const struct stats_file *sf)
 	printf("removed by a reload, still draining (counted until their last connection ends):");
 	if (p && (end = strchr(p, ']')) != NULL) {
 		for (p = strstr(p, "{\"name\":\""); p && p < end; p = strstr(p + 1, "{\"name\":\"")) {
-			const char *q = p + 9, *e = strchr(q, '"');
-			size_t len = e ? (size_t)(e - q) : 0;
 			long long t = jget(p, "tcp_active"), u = jget(p, "udp_active");
 
-			if (!e || len >= sizeof(name))
+			if (!jstr(p, "name", name, sizeof(name)))
 				break;
-			memcpy(name, q, len);
-			name[len] = 0;
 			printf("%s %s (%lld TCP connection%s", n++ ? "," : "", name, t, t == 1 ? "" : "s");
 			if (u)
 				printf(", %lld UDP association%s", u, u == 1 ? "" : "s");
