@@ -291,8 +291,21 @@ finish(struct store_txn *t)
 	int rc = EXIT_OK;
 
 	if (store_commit(t, &d, err) < 0) {
-		print_diags(&d, 1, 0);
-		fprintf(stderr, "%s: %s\n", applet_name, err);
+		struct store old = { 0 };
+		struct store_diags od = { 0 };
+
+		/* errors the store had before this change: say where they are, in the file */
+		if (d.nerrors && store_parse_text(t->orig, t->path, &old, &od) < 0) {
+			print_diags(&od, 1, 1);
+			fprintf(stderr, "%s: the store has errors already (above): fix those lines, or "
+			    "delete the rules they are in, then try again ('xwpf rule check' lists them); "
+			    "nothing was written\n", applet_name);
+		} else {
+			print_diags(&d, 1, 0);
+			fprintf(stderr, "%s: %s\n", applet_name, err);
+		}
+		store_free(&old);
+		store_diags_free(&od);
 		rc = d.nerrors ? EXIT_CONFIG : EXIT_FAIL;
 	}
 	store_diags_free(&d);

@@ -183,6 +183,7 @@ struct rule_extra {
 	unsigned char weights[STORE_MAX_REMOTES];
 	size_t nweights;
 	int weights_line;
+	int listen_bad, remote_bad;   /* a listen / remote line was refused: not "missing" too */
 };
 
 static int
@@ -775,6 +776,7 @@ struct parse_ctx {
 	struct header *hdrs;       /* every [section] line, from a scan of the text */
 	size_t nhdrs, hcur;
 	size_t rules_cap;
+	int first_syntax_line;     /* scan_syntax's first finding, to not repeat inih's */
 };
 
 static void
@@ -925,6 +927,11 @@ handler(void *user, const char *section, const char *name, const char *value, in
 		diag(c->d, line, 1, "'%s' is outside any section: put it under [global] or [rule NAME]", name);
 		return 1;
 	}
+	if (strpbrk(name, " \t")) {   /* "listen 127.0.0.1:80": inih splits at the ':' */
+		diag(c->d, line, 1, "not a 'key = value' line: write KEY = VALUE (here '%.*s = ...')",
+		    (int)strcspn(name, " \t"), name);
+		return 1;
+	}
 	if (!value || !*value)
 		return 1;   /* "key =" means the default */
 	if (c->sect == SECT_MPTCP) {
@@ -995,8 +1002,20 @@ handler(void *user, const char *section, const char *name, const char *value, in
 		x->weights_line = line;
 		return 1;
 	}
-	if (key_apply(k, value, obj, err) < 0)
-		diag(c->d, line, 1, "%s", err);
+	if (key_apply(k, value, obj, err) < 0) {
+		size_t kl = strlen(k->name);
+
+		if (c->sect == SECT_RULE && c->rule) {
+			struct rule_extra *x = &c->extras[c->rule - c->st->rules];
+			x->listen_bad |= strcmp(k->name, "listen") == 0;
+			x->remote_bad |= strcmp(k->name, "remote") == 0;
+		}
+		/* name the key unless the message starts with it ("balance must be ...") */
+		if (strncmp(err, k->name, kl) == 0 && (err[kl] == ' ' || err[kl] == ':'))
+			diag(c->d, line, 1, "%s", err);
+		else
+			diag(c->d, line, 1, "%s: %s", k->name, err);
+	}
 	return 1;
 }
 
@@ -1061,6 +1080,51 @@ scan_headers(struct parse_ctx *c, const char *text)
 		p = eol + 1;
 	}
 	return 0;
+}
+
+/* inih reports only the first line it cannot parse; find every one, by inih's own
+ * rules (comment prefixes ; and #, inline comments after whitespace then #, BOM). */
+static void
+scan_syntax(struct parse_ctx *c, const char *text)
+{
+	const char *p = text;
+	int line = 0;
+
+	if (strncmp(p, "\xEF\xBB\xBF", 3) == 0)
+		p += 3;
+	while (*p) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p), i;
+		const char *want;
+		int was_space = 0;
+
+		line++;
+		while (len && isspace((unsigned char)*p)) {
+			p++;
+			len--;
+		}
+		if (len && *p != ';' && *p != '#') {
+			want = *p == '[' ? "]" : "=:";
+			for (i = *p == '[' ? 1 : 0; i < len && !strchr(want, p[i]); i++) {
+				if (was_space && p[i] == '#')
+					break;
+				was_space = isspace((unsigned char)p[i]);
+			}
+			if (i >= len || !strchr(want, p[i])) {
+				if (!c->first_syntax_line)
+					c->first_syntax_line = line;
+				if (*p == '[')
+					diag(c->d, line, 1, "a section header needs its closing ']': [global] or "
+					    "[rule NAME]");
+				else
+					diag(c->d, line, 1, "not a 'key = value' line, a [section] or a comment: "
+					    "write KEY = VALUE, or start the line with # to keep it as a note");
+			}
+		}
+		if (!eol)
+			break;
+		p = eol + 1;
+	}
 }
 
 static void
@@ -1132,9 +1196,9 @@ validate_rule(struct parse_ctx *c, struct store_rule *r, struct rule_extra *x)
 	size_t i;
 	unsigned lspan = (unsigned)(r->listen.port_end - r->listen.port);
 
-	if (!r->listen.port)
+	if (!r->listen.port && !x->listen_bad)
 		diag(c->d, r->line, 1, "rule '%s' has no listen address (listen = [::]:PORT or IP:PORT)", r->name);
-	if (!r->nremotes)
+	if (!r->nremotes && !x->remote_bad)
 		diag(c->d, r->line, 1, "rule '%s' has no remote (remote = HOST:PORT)", r->name);
 	if (x->nweights) {
 		if (x->nweights != r->nremotes)
@@ -1261,8 +1325,9 @@ store_parse_text(const char *text, const char *fname, struct store *st, struct s
 	c.sect = SECT_NONE;
 	if (scan_headers(&c, text) < 0)
 		diag(d, 0, 1, "out of memory");
+	scan_syntax(&c, text);
 	rc = ini_parse_string(text, handler, &c);
-	if (rc > 0)
+	if (rc > 0 && rc != c.first_syntax_line)
 		diag(d, rc, 1, "not a 'key = value' line, a [section] or a comment "
 		    "(or longer than 4000 characters)");
 	else if (rc < 0)

@@ -71,6 +71,17 @@ printf '[rule broken]\nlisten = 1.2.3.4\n' >> "$conf"
 x list > "$T_DIR/err" 2>&1; rc=$?
 check_eq "a broken store exits 3" 3 "$rc"
 check "the message has file:line" grep -q "xwpf.conf:[0-9]*: error: '1.2.3.4': expected HOST:PORT\|xwpf.conf:[0-9]*: error:" "$T_DIR/err"
+before=$(sha256sum < "$conf")
+x add other --listen 7004 --remote 127.0.0.1:1 > "$T_DIR/err" 2>&1; rc=$?
+check_eq "adding to a broken store exits 3" 3 "$rc"
+check "and names the broken line in the file, not a line of the edited copy" \
+	grep -q "xwpf.conf:$(grep -n '^listen = 1.2.3.4' "$conf" | cut -d: -f1): error: listen: '1.2.3.4'" "$T_DIR/err"
+check "and says the errors were there before the change" grep -q "has errors already" "$T_DIR/err"
+check_eq "and leaves the store byte-identical" "$before" "$(sha256sum < "$conf")"
+printf 'listen 127.0.0.1:7005\n' >> "$conf"
+x check > "$T_DIR/err" 2>&1
+check "a line with no = (and a : in it) is an error at its line" \
+	grep -q "xwpf.conf:$(wc -l < "$conf"): error: not a 'key = value' line" "$T_DIR/err"
 x del broken > /dev/null 2>&1
 x check > /dev/null; check_eq "deleting the broken rule repairs the store" 0 $?
 

@@ -101,6 +101,43 @@ test_full_rule(void)
 	store_diags_free(&d);
 }
 
+/* Every malformed line is reported (inih stops counting at the first), a listen or
+ * remote that was refused is not also called missing, and value errors name the key. */
+static void
+test_every_syntax_error(void)
+{
+	struct store st;
+	struct store_diags d;
+	size_t i;
+	int missing = 0;
+
+	CHECK(parse("\xEF\xBB\xBF[rule a]\nlisten 80\nremote=h:1\n# ok\n; ok\nnote = a: b # c\n"
+	    "[rule b\nlisten = 81\nremote h # x = y\n[rule c] # fine\nlisten=82\nremote=h:3\n",
+	    &st, &d) == -1, "a store with three malformed lines is refused");
+	CHECK(has_diag(&d, 2, "key = value"), "line 2 (no '=') is reported");
+	CHECK(has_diag(&d, 7, "closing ']'"), "line 7 (a header without ']') is reported");
+	CHECK(has_diag(&d, 9, "key = value"), "line 9 ('=' only inside an inline comment) is reported");
+	CHECK(!has_diag(&d, 1, "") && !has_diag(&d, 4, "") && !has_diag(&d, 5, "") && !has_diag(&d, 6, "") &&
+	    !has_diag(&d, 10, ""), "a BOM, comments, 'a: b' and a header with an inline comment are fine");
+	store_free(&st);
+	store_diags_free(&d);
+
+	CHECK(parse("[rule a]\nlisten=70000\nremote=127.0.0.1\n", &st, &d) == -1, "bad listen and remote");
+	for (i = 0; i < d.n; i++)
+		missing += strstr(d.v[i].msg, "has no") != NULL;
+	CHECK(missing == 0, "a refused listen or remote is not also reported missing");
+	CHECK(has_diag(&d, 2, "listen: ") && has_diag(&d, 3, "remote: "), "the messages name the key");
+	CHECK(d.nerrors == 2, "two errors, not four (%d)", d.nerrors);
+	store_free(&st);
+	store_diags_free(&d);
+
+	/* inih splits at ':' too: "listen 127.0.0.1:80" is the key "listen 127.0.0.1" */
+	CHECK(parse("[rule a]\nlisten 127.0.0.1:80\nremote=h:1\n", &st, &d) == -1 && has_diag(&d, 2, "key = value"),
+	    "a key with a space in it (no '=', a ':' in the value) is an error, not an unknown key");
+	store_free(&st);
+	store_diags_free(&d);
+}
+
 static void
 test_defaults(void)
 {
@@ -231,6 +268,7 @@ main(void)
 	test_full_rule();
 	test_defaults();
 	test_errors();
+	test_every_syntax_error();
 	test_warnings();
 	test_transport();
 	test_mptcp_section();
