@@ -205,7 +205,8 @@ menu_rule_line(const struct store_rule *r, size_t idx, char *buf, size_t size)
 	n += (size_t)snprintf(buf + n, size - n, "\n      %s%s %s", menu_c(C_DIM), store_proto_name(r->protocols), tr);
 	if (r->nremotes > 1 && n < size)
 		n += (size_t)snprintf(buf + n, size - n, "  %s%s", store_balance_name(r->balance),
-		    r->failover ? "+failover" : "");
+		    !r->failover ? "" : r->balance == BALANCE_FAILOVER ? TR(" (health-checked)", "（健康检查）") :
+		    "+failover");
 	store_proxy_name(r, px, sizeof(px));
 	if (strcmp(px, "off") != 0 && n < size)
 		n += (size_t)snprintf(buf + n, size - n, "  proxy %s", px);

@@ -697,12 +697,25 @@ edit_rule(void)
 				menu_note("%s", TR("changes dropped; nothing was written", "已放弃修改，未写入"));
 			return;
 		}
+		if (c == 8) {   /* 8 is not offered: 9 saves */
+			menu_err("%s", TR("8 is not a choice here: 1-7 change a setting, 9 saves, 0 goes back",
+			    "8 不是有效选项：1-7 修改设置，9 保存，0 返回"));
+			continue;
+		}
 		if (c == 1) {
-			char host[HOST_MAX], nic[16];
+			char host[HOST_MAX], nic[16], pdef[16], adef[HOST_MAX];
 			int lo, hi;
 			const struct store_rule *o;
 
-			if (ask_port(TR("Listen port or range", "监听端口或范围"), NULL, 1, 0, cur.protocols, &lo, &hi) < 0)
+			/* Enter keeps what the rule has: a new port must not widen 127.0.0.1 to every address */
+			if (cur.listen.port_end > cur.listen.port)
+				snprintf(pdef, sizeof(pdef), "%u-%u", cur.listen.port, cur.listen.port_end);
+			else
+				snprintf(pdef, sizeof(pdef), "%u", cur.listen.port);
+			snprintf(adef, sizeof(adef), "%s", *cur.listen_interface ? cur.listen_interface :
+			    strcmp(cur.listen.host, "::") == 0 ? "" : cur.listen.host);
+			if (ask_port(TR("Listen port or range", "监听端口或范围"), cur.listen.port ? pdef : NULL, 1, 0,
+			    cur.protocols, &lo, &hi) < 0)
 				continue;
 			if ((o = rule_on_port("", lo, hi, cur.protocols, name)) != NULL) {
 				menu_err(TR("port %d is already used by rule '%s': choose another",
@@ -711,8 +724,9 @@ edit_rule(void)
 			}
 			if ((lo != cur.listen.port || hi != cur.listen.port_end) && port_busy("", lo, hi, cur.protocols))
 				continue;
-			if (ask_ip_or_nic(TR("Listen on (IP or interface; Enter: every address)", "监听地址（IP 或网卡；回车：所有地址）"),
-			    "", host, sizeof(host), nic, sizeof(nic)) < 0)
+			if (ask_ip_or_nic(*adef ? TR("Listen on (IP or interface; :: for every address)",
+			    "监听地址（IP 或网卡；:: 表示所有地址）") : TR("Listen on (IP or interface; Enter: every address)",
+			    "监听地址（IP 或网卡；回车：所有地址）"), adef, host, sizeof(host), nic, sizeof(nic)) < 0)
 				continue;
 			if (*host)
 				fmt_hp(val, sizeof(val), host, lo, hi);
