@@ -712,6 +712,7 @@ menu_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	menu_io_init();
+	setenv("XWPF_MENU", "1", 1);   /* `xwpf rule` leaves telling the relay to the menu */
 	for (;;) {
 		status_block();
 		printf("\n");

@@ -3,6 +3,7 @@
  * store before it is written; a refused command leaves the file untouched.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -307,6 +308,15 @@ finish(struct store_txn *t)
 		store_free(&old);
 		store_diags_free(&od);
 		rc = d.nerrors ? EXIT_CONFIG : EXIT_FAIL;
+	} else if (strcmp(t->text, t->orig) != 0 && !getenv("XWPF_MENU")) {
+		/* xwPF restarted realm after each change; here the relay reloads when told to */
+		int pid = path_relay_pid();
+		const char *root = getenv("XWPF_ROOT");
+
+		if (pid > 0 && kill(pid, 0) == 0)
+			fprintf(stderr, "%s: saved; the running relay (pid %d) still forwards the rules it "
+			    "loaded: apply the change with 'xwpf%s%s relay --reload'\n", applet_name, pid,
+			    root && *root ? " --root " : "", root && *root ? root : "");
 	}
 	store_diags_free(&d);
 	store_end(t);

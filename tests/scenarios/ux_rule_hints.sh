@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# What `xwpf rule` tells a user coming from xwPF (which restarted realm after
+# every change): a change saved while the relay runs says the relay still
+# forwards the old rules and how to apply it; nothing is said when the relay
+# is not running, when nothing changed, or under the menu (which reloads).
+# timeout: 40
+. "$(dirname "$0")/../lib.sh"
+need socat
+
+tcp_echo EP || fail "echo server did not start"
+p=$(free_port)
+"$XWPF" rule add a --listen "127.0.0.1:$p" --remote "127.0.0.1:$EP" 2> "$T_DIR/e0"; check_eq "add" 0 $?
+check_eq "no hint without a running relay" "" "$(cat "$T_DIR/e0")"
+spawn "$XWPF" relay 2> "$T_DIR/relay.err"
+wait_port 127.0.0.1 "$p" || fail "relay did not listen"
+"$XWPF" rule set a note=changed 2> "$T_DIR/e1"; check_eq "set while the relay runs" 0 $?
+check "says the relay still forwards the rules it loaded, and the command that applies it" \
+	grep -q "still forwards the rules it loaded: apply the change with 'xwpf --root $XWPF_ROOT relay --reload'" "$T_DIR/e1"
+"$XWPF" rule set a note=changed 2> "$T_DIR/e2"
+check_eq "no hint when nothing changed" "" "$(cat "$T_DIR/e2")"
+XWPF_MENU=1 "$XWPF" rule set a note=menu 2> "$T_DIR/e3"
+check_eq "no hint under the menu (it reloads by itself)" "" "$(cat "$T_DIR/e3")"
+"$XWPF" relay --reload > /dev/null; check_eq "the hinted command works" 0 $?
+check "and the relay still forwards" echo_via "$p"
+finish
