@@ -19,7 +19,8 @@
 #define CONN_REPLAY (1u << 26)   /* run-queue replay: not a readiness edge */
 #define FLOW_ROUNDS 16
 #define ACCEPT_BATCH 64
-#define HALF_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
+/* EPOLLPRI: TCP urgent data arrived (H_URG); costs no syscall */
+#define HALF_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET)
 
 static int mptcp_refused_logged;
 
@@ -277,7 +278,7 @@ static void pump(struct conn *c);
 static int
 splicing(const struct conn *c, const struct half *src)
 {
-	return (src->fl & H_BULK) && !c->nosplice && !rt_conf.nosplice && !src->codec && !src->dst->codec;
+	return (src->fl & (H_BULK | H_URG)) == H_BULK && !c->nosplice && !rt_conf.nosplice && !src->codec && !src->dst->codec;
 }
 
 static ssize_t
@@ -516,7 +517,7 @@ flow(struct conn *c, struct half *src)
 			 * (nginx's rule), unless the FIN is already signalled; a clean FIN
 			 * came after every byte, so then the short read reached it (TCP
 			 * recv copies all that is queued): end of stream, no read of 0 */
-			if (want && (size_t)n < want) {
+			if (want && (size_t)n < want && !(src->fl & H_URG)) {
 				if (src->fl & H_FIN)
 					src->fl |= H_RDEOF;
 				else if (!(src->fl & H_RDHUP))
@@ -539,6 +540,28 @@ flow(struct conn *c, struct half *src)
 	return 1;
 }
 
+/* One half failed (a reset, a broken pipe, a codec's error): the other end
+ * learns it as a reset, as it would without the relay in between, not as a
+ * FIN that makes a cut stream look complete. SO_LINGER 0 on both (the failed
+ * one is dead already): close() then sends RST. Only on this error path. */
+static void
+abort_pair(struct conn *c, const char *why)
+{
+	static const struct linger lg = { 1, 0 };
+	int e = errno;
+
+	if (e == EDQUOT) {   /* the quota's end is the relay's own: a plain close */
+		conn_close(c, "quota reached");
+		return;
+	}
+	if (c->cli.fd >= 0)
+		(void)setsockopt(c->cli.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	if (c->srv.fd >= 0)
+		(void)setsockopt(c->srv.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	errno = e;
+	conn_close(c, why);
+}
+
 static void
 pump(struct conn *c)
 {
@@ -546,12 +569,12 @@ pump(struct conn *c)
 
 	a = flow(c, &c->cli);
 	if (a < 0) {
-		conn_close(c, errno == EDQUOT ? "quota reached" : "client side error");
+		abort_pair(c, "client side error");
 		return;
 	}
 	b = flow(c, &c->srv);
 	if (b < 0) {
-		conn_close(c, errno == EDQUOT ? "quota reached" : "server side error");
+		abort_pair(c, "server side error");
 		return;
 	}
 	if ((c->cli.fl & H_RDEOF) && (c->srv.fl & H_WRSHUT) && (c->srv.fl & H_RDEOF) && (c->cli.fl & H_WRSHUT) &&
@@ -767,6 +790,11 @@ half_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 		h->fl |= H_RDHUP;   /* read to the end: short reads prove nothing now */
 	if ((events & EPOLLRDHUP) && !(events & EPOLLERR))
 		h->fl |= H_FIN;
+	/* TCP urgent data: reads stop at its mark, so a short read no longer
+	 * proves the socket empty, and splice stops there for good (EAGAIN, or
+	 * 0 after a FIN): recv, which steps over the mark, and reads to EAGAIN */
+	if (events & EPOLLPRI)
+		h->fl |= H_URG | H_CANRD;
 	if (h->codec && h->codec->ready && c->st == CS_PUMP)
 		h->codec->ready(h, events);
 	else {

@@ -47,6 +47,7 @@ enum {
 	H_LAZYND = 128,  /* TCP_NODELAY still to set, before the second write */
 	H_WROTE = 256,   /* a write toward this half was made */
 	H_FIN = 512,     /* EPOLLRDHUP without an error: every byte before the FIN is queued */
+	H_URG = 1024,    /* urgent data came (EPOLLPRI): no splice, no short-read shortcut */
 };
 
 struct half;
