@@ -6,7 +6,7 @@
 # the relay must step over it (recv) and not trust a short read; every
 # other byte arrives, with or without a FIN right behind it. Each probe
 # runs directly against the server first (what the relay must match), then
-# through the relay in splice and in copy mode.
+# through the relay in splice and in copy mode, and through a TLS tunnel.
 # timeout: 90
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../relay/common.sh"
@@ -37,4 +37,33 @@ for mode in $(relay_modes); do
 	edge_check "$mode" "$L"
 	check "$mode: relay exits 0" stop_relay
 done
+
+# the same through a TLS tunnel (entry -> exit -> server): each end carries
+# a reset on as a reset, a clean end as close_notify then FIN
+. "$(dirname "$0")/../tunnel/lib.sh"
+if command -v openssl >/dev/null; then
+	X=$(free_port); R=$(free_port)
+	end_start exit <<EOT
+[global]
+workers = 1
+[rule x]
+listen = 127.0.0.1:$X
+remote = 127.0.0.1:$S
+listen_transport = tls;servername=exit.test
+EOT
+	end_start entry <<EOT
+[global]
+workers = 1
+[rule r]
+listen = 127.0.0.1:$R
+remote = 127.0.0.1:$X
+remote_transport = tls;sni=exit.test;insecure
+EOT
+	edge_check tls "$R"
+	check "tls: exit exits 0" end_stop exit
+	check "tls: entry exits 0" end_stop entry
+	check "tls: no sanitizer reports" no_sanitizer_reports
+else
+	skip "tls: needs openssl"
+fi
 finish
