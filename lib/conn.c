@@ -540,6 +540,24 @@ flow(struct conn *c, struct half *src)
 	return 1;
 }
 
+/* close() of fd then sends a reset (SO_LINGER 0) */
+static void
+linger0(int fd)
+{
+	static const struct linger lg = { 1, 0 };
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+}
+
+/* Turned away (a limit, no descriptor left): a reset, not a connection
+ * that looks served. */
+static void
+refuse(int fd)
+{
+	linger0(fd);
+	close(fd);
+}
+
 /* One half failed (a reset, a broken pipe, a codec's error): the other end
  * learns it as a reset, as it would without the relay in between, not as a
  * FIN that makes a cut stream look complete. SO_LINGER 0 on both (the failed
@@ -547,7 +565,6 @@ flow(struct conn *c, struct half *src)
 static void
 abort_pair(struct conn *c, const char *why)
 {
-	static const struct linger lg = { 1, 0 };
 	int e = errno;
 
 	if (e == EDQUOT) {   /* the quota's end is the relay's own: a plain close */
@@ -555,9 +572,9 @@ abort_pair(struct conn *c, const char *why)
 		return;
 	}
 	if (c->cli.fd >= 0)
-		(void)setsockopt(c->cli.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		linger0(c->cli.fd);
 	if (c->srv.fd >= 0)
-		(void)setsockopt(c->srv.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		linger0(c->srv.fd);
 	errno = e;
 	conn_close(c, why);
 }
@@ -746,6 +763,7 @@ try_connect(struct conn *c)
 					log_warn("rule %s: out of descriptors (%s) for the connection to the remote: "
 					    "refusing clients (raise LimitNOFILE / ulimit -n)", r->r->name, strerror(e));
 				}
+				linger0(c->cli.fd);   /* refused: a reset, as at accept */
 				conn_close(c, "out of descriptors");
 				return;
 			}
@@ -887,16 +905,6 @@ conn_worker_dns(struct rt_worker *w)
 
 /* ---- accepting ---- */
 
-/* Turned away by a limit: a reset, not a connection that looks served. */
-static void
-refuse(int fd)
-{
-	struct linger lg = { 1, 0 };
-
-	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	close(fd);
-}
-
 static void
 start(struct rt_lsn *ls, int fd, const struct sockaddr_storage *peer)
 {
@@ -972,7 +980,7 @@ out_of_fds(struct rt_lsn *ls, int err)
 		w->reserve_fd = -1;
 		fd = accept4(ls->fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd >= 0) {
-			close(fd);
+			refuse(fd);
 			CTR_ADD(ls->rule->st->w[w->id].refused, 1);
 		}
 		w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);

@@ -12,7 +12,8 @@
   peer.py who H P                                          prints what the server saw
   peer.py load H P SECONDS [--idle N] [--churn N]                      churn + N long-lived conns;
       prints "conns=N failed=M idle_broken=K"
-  peer.py hold H P N SECONDS                               open N idle conns, hold, close
+  peer.py hold H P N SECONDS                               open N idle conns, hold, close;
+      prints "opened=N refused=N working=N broken=N eof=N reset=N" (broken: eof, reset or silent)
 """
 import hashlib, os, random, socket, sys, threading, time
 
@@ -246,21 +247,27 @@ def cmd_hold(args):
             refused += 1
     time.sleep(1.5)
     import selectors
-    working = 0; sel = selectors.DefaultSelector()
+    working = eof = reset = 0; sel = selectors.DefaultSelector()
     for s in socks:
         try:
             s.setblocking(False); s.send(b'x'); sel.register(s, selectors.EVENT_READ)
+        except (ConnectionResetError, BrokenPipeError):
+            reset += 1
         except OSError:
             pass
     end = time.time() + 3; waiting = len(sel.get_map())
     while waiting and time.time() < end:
         for key, _ in sel.select(timeout=max(0.01, end - time.time())):
             try:
-                if key.fileobj.recv(1) == b'x': working += 1
+                d = key.fileobj.recv(1)
+                if d == b'x': working += 1
+                elif d == b'': eof += 1
+            except ConnectionResetError:
+                reset += 1
             except OSError:
                 pass
             sel.unregister(key.fileobj); waiting -= 1
-    print(f'opened={len(socks)} refused={refused} working={working} broken={len(socks) - working}', flush=True)
+    print(f'opened={len(socks)} refused={refused} working={working} broken={len(socks) - working} eof={eof} reset={reset}', flush=True)
     time.sleep(secs)
     for s in socks: s.close()
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # RLIMIT_NOFILE lowered to 96 with 150 clients at once: the relay survives,
-# serves what its descriptors allow, refuses the rest (accept and close with
-# the reserve descriptor), keeps listening, and serves new clients once the
-# old ones leave.
+# serves what its descriptors allow, refuses the rest with a reset (accept and
+# close with the reserve descriptor, or no descriptor for the remote), keeps
+# listening, and serves new clients once the old ones leave.
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../relay/common.sh"
@@ -26,6 +26,9 @@ for mode in $(relay_modes); do
 	check "$mode: relay alive with more clients than descriptors" kill -0 "$RELAY_PID"
 	check "$mode: some clients served ($working)" test "${working:-0}" -gt 10
 	check "$mode: the rest refused, not hung ($broken)" test "${broken:-0}" -gt 0
+	# refused at accept (the reserve) or at the socket for the remote: a reset,
+	# never an EOF that looks like a served, empty answer
+	check_eq "$mode: no refused client sees an EOF" 0 "$(sed -n 's/.*eof=\([0-9]*\).*/\1/p' <<<"$out")"
 	check "$mode: out of descriptors logged" grep -q "out of descriptors" "$T_DIR/relay.log"
 	# the held clients are gone: new ones are served again (listener re-armed)
 	ok_after=0
