@@ -486,10 +486,14 @@ make_plan(const struct opts *o, struct plan *p)
 			p->kind = "realm TOML config";
 			root = mv_toml_parse(data, len, err);
 		}
-		if (!root) {
+		if (!root) {   /* refused: prints "FILE: err" (the name was given twice) */
 			char e2[ERRLEN];
-			snprintf(e2, sizeof(e2), "%s: %s", o->file, err);
-			snprintf(err, ERRLEN, "%s", e2);
+			if (!ends_with(o->file, ".json") && !ends_with(o->file, ".toml") &&
+			    (q >= data + len || *q != '{')) {
+				snprintf(e2, sizeof(e2), "not an xwpf export or xwPF archive (.tar.gz), nor a realm "
+				    "config (.json, .toml); read as TOML: %s", err);
+				snprintf(err, ERRLEN, "%s", e2);
+			}
 			goto refused;
 		}
 		rc = mig_realm(root, &m, err);

@@ -121,5 +121,8 @@ refuse "a file the manifest does not list" "$H/unlisted.tar.gz" "not listed in t
 refuse "a newer format" "$H/newer.tar.gz" "newer than this xwpf"
 echo "not an archive" > "$H/junk.toml"
 refuse "junk" "$H/junk.toml" "line 1"
+head -c 300 /dev/urandom | tr -d '{' > "$H/random.bin"
+refuse "random bytes, no known name" "$H/random.bin" "not an xwpf export or xwPF archive \\(\\.tar\\.gz\\), nor a realm config"
+check "the file is named once" sh -c "$X import '$H/random.bin' --yes 2>&1 | grep -q ': $H/random.bin: not an' && ! $X import '$H/random.bin' --yes 2>&1 | grep -q 'random.bin: $H/random.bin'"
 check "the good export still imports" $X import "$T_DIR/good.tar.gz" --yes
 finish
