@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "applet.h"
 #include "json.h"
@@ -290,6 +291,7 @@ finish(struct store_txn *t)
 	struct store_diags d = { 0 };
 	char err[ERRLEN];
 	int rc = EXIT_OK;
+	int existed = access(t->path, F_OK) == 0;
 
 	if (store_commit(t, &d, err) < 0) {
 		struct store old = { 0 };
@@ -308,6 +310,9 @@ finish(struct store_txn *t)
 		store_free(&old);
 		store_diags_free(&od);
 		rc = d.nerrors ? EXIT_CONFIG : EXIT_FAIL;
+	} else if (!existed && access(t->path, F_OK) == 0) {
+		/* a new store: the first rule, or a --root with a typo in it */
+		fprintf(stderr, "%s: created a new store, %s\n", applet_name, t->path);
 	} else if (strcmp(t->text, t->orig) != 0 && !getenv("XWPF_MENU")) {
 		/* xwPF restarted realm after each change; here the relay reloads when told to */
 		int pid = path_relay_pid();

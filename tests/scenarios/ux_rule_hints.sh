@@ -3,6 +3,7 @@
 # every change): a change saved while the relay runs says the relay still
 # forwards the old rules and how to apply it; nothing is said when the relay
 # is not running, when nothing changed, or under the menu (which reloads).
+# The first rule of a new store says it created the store.
 # timeout: 40
 . "$(dirname "$0")/../lib.sh"
 need socat
@@ -10,6 +11,9 @@ need socat
 tcp_echo EP || fail "echo server did not start"
 p=$(free_port)
 "$XWPF" rule add a --listen "127.0.0.1:$p" --remote "127.0.0.1:$EP" 2> "$T_DIR/e0"; check_eq "add" 0 $?
+check_eq "the first rule says it created the store (a --root with a typo shows)" \
+	"xwpf rule: created a new store, $XWPF_ROOT/etc/xwpf/xwpf.conf" "$(cat "$T_DIR/e0")"
+"$XWPF" rule add b --listen "127.0.0.1:$(free_port)" --remote "127.0.0.1:$EP" 2> "$T_DIR/e0"
 check_eq "no hint without a running relay" "" "$(cat "$T_DIR/e0")"
 spawn "$XWPF" relay 2> "$T_DIR/relay.err"
 wait_port 127.0.0.1 "$p" || fail "relay did not listen"
