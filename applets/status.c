@@ -182,6 +182,11 @@ remotes_text(const struct store_rule *r, char *buf, size_t size)
 	for (i = 0; i < r->nremotes && n < size; i++)
 		n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? "," : "",
 		    hostport_format(&r->remotes[i].addr, hp, sizeof(hp)));
+	/* the table's column is 28 wide: past it, the first remote and how many more
+	 * ('xwpf rule show NAME' and --json list them all) */
+	if (n > 28 && r->nremotes > 1)
+		snprintf(buf, size, "%s (+%zu more)", hostport_format(&r->remotes[0].addr, hp, sizeof(hp)),
+		    r->nremotes - 1);
 }
 
 static void
