@@ -374,10 +374,17 @@ net_connect(const struct net_out_spec *s, int *mptcp_refused, char *err)
 		}
 		if (!s->through_port)   /* let connect() choose the port */
 			setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
-		else
+		else if (s->type == SOCK_STREAM)   /* TCP: connect() refuses a 4-tuple in use */
 			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		/* UDP with a fixed port: no SO_REUSEADDR, which would let a second
+		 * association connect the same 4-tuple and take the first one's replies */
 		if (bind(fd, (struct sockaddr *)&src, len) < 0) {
-			snprintf(err, ERRLEN, "cannot use source address %s: %s", s->through, strerror(errno));
+			if (errno == EADDRINUSE && s->type == SOCK_DGRAM)
+				snprintf(err, ERRLEN, "source %s:%u is taken by another UDP association (a through "
+				    "port carries one client at a time: give through without a port)", s->through,
+				    (unsigned)s->through_port);
+			else
+				snprintf(err, ERRLEN, "cannot use source address %s: %s", s->through, strerror(errno));
 			goto fail;
 		}
 	}

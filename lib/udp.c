@@ -386,7 +386,15 @@ assoc_get(struct rt_lsn *ls, struct udp_w *u, const struct sockaddr_storage *cli
 	o.iface = r->r->interface;
 	fd = net_connect(&o, NULL, err);
 	if (fd < 0) {
-		log_debug("rule %s: udp: %s", r->r->name, err);
+		static _Thread_local int64_t last_warn = -100000;
+
+		/* a taken through port is the configuration's doing: say so, at
+		 * most every 10 s (each datagram of each other client meets it) */
+		if (errno == EADDRINUSE && ev_now(w->loop) - last_warn >= 10000) {
+			last_warn = ev_now(w->loop);
+			log_warn("rule %s: udp: %s", r->r->name, err);
+		} else
+			log_debug("rule %s: udp: %s", r->r->name, err);
 		return NULL;
 	}
 	a = calloc(1, sizeof(*a));

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # UDP associations: bounded by udp_max_assoc (extra clients dropped and
 # counted), reaped after udp_timeout of silence in both directions, then
-# new clients are served again; a busy association is not reaped.
+# new clients are served again; a busy association is not reaped. A through
+# address with a port carries one association at a time: no client is ever
+# handed another client's replies.
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../relay/common.sh"
@@ -65,5 +67,37 @@ EOT
 	load_stats u
 	check_eq "$mode: busy associations were not reaped while talking" 4 "${S[udp_total]:-}"
 	check "$mode: relay exits 0" stop_relay
+
+	# through with a port: one source port, so one association at a time;
+	# the others are dropped, never handed the first client's replies
+	L=$(free_port); TP=$(free_port)
+	printf '[global]\nworkers = 1\nudp_timeout = 1\n[rule t]\nlisten = 127.0.0.1:%s\nremote = 127.0.0.1:%s\nprotocol = udp\nthrough = 127.0.0.1:%s\n' \
+	    "$L" "$E" "$TP" > "$CONF"
+	start_relay $mode || continue
+	out=$(python3 - 127.0.0.1 "$L" <<'PY'
+import socket, sys
+cs = []
+for i in range(3):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(0.3); s.connect((sys.argv[1], int(sys.argv[2]))); cs.append(s)
+own = [0] * 3; foreign = 0
+for rnd in range(4):
+    for i, s in enumerate(cs):
+        s.send(b'ping%d' % i)
+    for i, s in enumerate(cs):
+        try:
+            while True:
+                d = s.recv(100)
+                if d == b'ping%d' % i: own[i] += 1
+                else: foreign += 1
+        except OSError:
+            pass
+print(own[0], foreign)
+PY
+)
+	read -r first foreign <<<"$out"
+	check "$mode: through with a port: the first client served ($out)" test "${first:-0}" -gt 0
+	check_eq "$mode: through with a port: no client gets another's replies" 0 "${foreign:-x}"
+	check "$mode: the taken source port is logged" grep -q "taken by another UDP association" "$T_DIR/relay.log"
+	check "$mode: relay exits 0 (through)" stop_relay
 done
 finish
