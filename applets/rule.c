@@ -383,7 +383,13 @@ kv_add(struct kv *kvs, size_t *nkv, size_t max, const char *key, const char *val
 	struct kv *kv;
 
 	if (!store_rule_key_known(key)) {
-		fprintf(stderr, "%s: unknown rule key '%s' (see: xwpf rule keys)\n", applet_name, key);
+		const char *near = store_key_suggest(key, 0);
+
+		if (near)
+			fprintf(stderr, "%s: unknown rule key '%s': did you mean '%s'? (see: xwpf rule keys)\n",
+			    applet_name, key, near);
+		else
+			fprintf(stderr, "%s: unknown rule key '%s' (see: xwpf rule keys)\n", applet_name, key);
 		return -1;
 	}
 	if (append && !store_rule_key_multi(key)) {

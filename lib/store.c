@@ -603,6 +603,52 @@ key_find(const struct key *tab, size_t n, const char *name)
 	return NULL;
 }
 
+/* Edit distance of two short strings ('-' and '_' count as the same), capped at 9. */
+static int
+key_distance(const char *a, const char *b)
+{
+	int d[33][33], i, j, la = (int)strlen(a), lb = (int)strlen(b);
+
+	if (la > 32 || lb > 32)
+		return 9;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			int same = a[i - 1] == b[j - 1] || (strchr("-_", a[i - 1]) && strchr("-_", b[j - 1]));
+			int v = d[i - 1][j - 1] + !same;
+
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;   /* a swap of two letters: "remtoe" */
+			d[i][j] = v;
+		}
+	return d[la][lb] < 9 ? d[la][lb] : 9;
+}
+
+const char *
+store_key_suggest(const char *key, int global)
+{
+	const struct key *tab = global ? global_keys : rule_keys;
+	size_t n = global ? ARRAY_SIZE(global_keys) : ARRAY_SIZE(rule_keys), i;
+	const char *best = NULL;
+	int bd = 3, dist;
+
+	if (strlen(key) < 3)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if ((dist = key_distance(key, tab[i].name)) < bd) {
+			bd = dist;
+			best = tab[i].name;
+		}
+	return best;
+}
+
 int
 store_rule_key_known(const char *key)
 {
@@ -990,7 +1036,10 @@ handler(void *user, const char *section, const char *name, const char *value, in
 		obj = c->rule;
 	}
 	if (!k) {
-		diag(c->d, line, 0, "unknown key '%s' in [%s] ignored", name, c->cur);
+		const char *near = store_key_suggest(name, c->sect == SECT_GLOBAL);
+
+		diag(c->d, line, 0, "unknown key '%s' in [%s] ignored%s%s%s", name, c->cur,
+		    near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
 		return 1;
 	}
 	if (!k->multi && seen_twice(c, k->name, line))

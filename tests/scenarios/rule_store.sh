@@ -55,6 +55,7 @@ refuse "bad address" "neither an IP address nor a host name" add p --listen 7001
 refuse "no remote" "has no remote" add p --listen 7002
 refuse "weights that do not match" "3 weights for 2 remotes" set lb weights=1,2,3
 refuse "unknown key" "unknown rule key" set web colour=blue
+refuse "mistyped key" "unknown rule key 'remot': did you mean 'remote'?" add p --listen 7006 --remot 127.0.0.1:1
 refuse "bad name" "not a valid rule name" add 'a/b' --listen 7003 --remote 127.0.0.1:1
 refuse "bad balance" "roundrobin" set web balance=random
 refuse "bad transport" "sni=" set web remote_transport=tls

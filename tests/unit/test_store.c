@@ -131,6 +131,14 @@ test_every_syntax_error(void)
 	store_free(&st);
 	store_diags_free(&d);
 
+	CHECK(parse("[global]\nlog_levl = info\n[rule a]\nlisten=80\nremote=h:1\nremtoe=h:2\nfrobnicate=1\n", &st, &d) == 0 &&
+	    has_diag(&d, 2, "did you mean 'log_level'?") && has_diag(&d, 6, "did you mean 'remote'?") &&
+	    !has_diag(&d, 7, "did you mean"), "a mistyped key gets the nearest known one; a made-up key none");
+	CHECK_STR(store_key_suggest("remote-transport", 0), "remote_transport", "'-' for '_' is no typo");
+	CHECK(store_key_suggest("ab", 0) == NULL, "too short to guess");
+	store_free(&st);
+	store_diags_free(&d);
+
 	/* inih splits at ':' too: "listen 127.0.0.1:80" is the key "listen 127.0.0.1" */
 	CHECK(parse("[rule a]\nlisten 127.0.0.1:80\nremote=h:1\n", &st, &d) == -1 && has_diag(&d, 2, "key = value"),
 	    "a key with a space in it (no '=', a ':' in the value) is an error, not an unknown key");
