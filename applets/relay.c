@@ -701,6 +701,9 @@ relay_main(int argc, char **argv)
 	    rt_nrules(m.rt), rt_nrules(m.rt) == 1 ? "" : "s", rt_nlisteners(m.rt), rt_nlisteners(m.rt) == 1 ? "" : "s",
 	    rt_npending(m.rt) ? " (some waiting to bind, see above)" : "",
 	    nw, nofile, rt_conf.nosplice ? "copy mode" : "splice", (long long)(now_ms() - t0));
+	if (!rt_nrules(m.rt))   /* a relay that forwards nothing: say why, and what to do */
+		log_warn("no enabled rule in %s: nothing to forward; add one with 'xwpf rule add' (or enable "
+		    "one), then 'xwpf relay --reload'", o.conf ? o.conf : path_get(PATH_CONF));
 	store_free(&st);   /* emptied by rt_apply: frees nothing */
 	st.rules = NULL;
 	st.nrules = 0;

@@ -3,11 +3,15 @@
 # every change): a change saved while the relay runs says the relay still
 # forwards the old rules and how to apply it; nothing is said when the relay
 # is not running, when nothing changed, or under the menu (which reloads).
-# The first rule of a new store says it created the store.
+# The first rule of a new store says it created the store; a relay with no
+# enabled rule says it forwards nothing.
 # timeout: 40
 . "$(dirname "$0")/../lib.sh"
 need socat
 
+XWPF_ROOT=$T_DIR/empty timeout 2 "$XWPF" relay 2> "$T_DIR/empty.err"
+check "a relay with no enabled rule says so and what to do" \
+	grep -q "warn: no enabled rule in $T_DIR/empty/etc/xwpf/xwpf.conf: nothing to forward; add one with 'xwpf rule add'" "$T_DIR/empty.err"
 tcp_echo EP || fail "echo server did not start"
 p=$(free_port)
 "$XWPF" rule add a --listen "127.0.0.1:$p" --remote "127.0.0.1:$EP" 2> "$T_DIR/e0"; check_eq "add" 0 $?
