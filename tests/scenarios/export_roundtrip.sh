@@ -126,4 +126,8 @@ check "export --help" bash -c "'$X' export --help | grep -q usage"
 check "import --help" bash -c "'$X' import --help | grep -q usage"
 $X import 2>/dev/null
 check_eq "import without FILE is a usage error" 2 $?
+check "export - onto a terminal refuses (gzip and private keys on a screen)" pty_run export_tty -- "$X" export - <<EOF
+expect standard output is a terminal: redirect it
+exit 2
+EOF
 finish
