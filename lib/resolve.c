@@ -14,6 +14,7 @@
 #define RES_BUCKETS 256
 #define RES_NEG_MS 5000
 #define RES_TTL_MS 60000
+#define RES_THREADS 4   /* lookups at once: a name whose DNS never answers holds one */
 
 struct res_entry {
 	char *host;
@@ -29,8 +30,8 @@ struct res_entry {
 struct res {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	pthread_t th;
-	int started, stop;
+	pthread_t th[RES_THREADS];
+	int started, stop;              /* started: threads running */
 	enum res_mode mode;
 	long min_ttl, max_ttl;
 	struct res_entry *b[RES_BUCKETS];
@@ -234,9 +235,10 @@ res_free(struct res *r)
 	if (r->started) {
 		pthread_mutex_lock(&r->mu);
 		r->stop = 1;
-		pthread_cond_signal(&r->cv);
+		pthread_cond_broadcast(&r->cv);
 		pthread_mutex_unlock(&r->mu);
-		pthread_join(r->th, NULL);
+		for (i = 0; i < r->started; i++)
+			pthread_join(r->th[i], NULL);
 	}
 	for (i = 0; i < RES_BUCKETS; i++) {
 		struct res_entry *e, *n;
@@ -271,12 +273,15 @@ enqueue(struct res *r, struct res_entry *e)
 {
 	if (e->queued)
 		return;
-	if (!r->started) {
+	if (!r->started) {   /* a few threads: one slow name does not hold up the others */
 		pthread_attr_t at;
+		int i;
+
 		pthread_attr_init(&at);
 		pthread_attr_setstacksize(&at, 256 * 1024);   /* getaddrinfo needs some room */
-		if (pthread_create(&r->th, &at, worker, r) == 0)
-			r->started = 1;
+		for (i = 0; i < RES_THREADS; i++)
+			if (pthread_create(&r->th[r->started], &at, worker, r) == 0)
+				r->started++;
 		pthread_attr_destroy(&at);
 		if (!r->started)
 			return;

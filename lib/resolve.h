@@ -2,8 +2,9 @@
 #define XWPF_RESOLVE_H
 
 /*
- * Non-blocking name resolution for the relay: one resolver thread runs
- * getaddrinfo() off the event loops; answers are cached. getaddrinfo gives
+ * Non-blocking name resolution for the relay: four resolver threads run
+ * getaddrinfo() off the event loops (a name whose DNS never answers holds
+ * one of them, not every other name's lookup); answers are cached. getaddrinfo gives
  * no TTL, so an answer lives for clamp(60 s, min_ttl, max_ttl) and is then
  * re-resolved in the background while the old addresses keep serving
  * (a failure keeps the stale answer until max_ttl). Failed lookups are
