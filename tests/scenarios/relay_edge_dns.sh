@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A name whose DNS server never answers holds one resolver thread, not the
-# lookups of every other rule: while slow.invalid hangs (a nameserver on
-# 127.0.0.77 that never replies, through a resolv.conf bound over
+# lookups of every other rule: while slow.invalid hangs (a nameserver on a
+# random 127.x.y.z that never replies, through a resolv.conf bound over
 # /etc/resolv.conf in the relay's own mount namespace only), a rule whose
 # remote is localhost (/etc/hosts) serves its first client within its
 # connect_timeout of 3 s; the lookup of slow.invalid takes 10 s.
@@ -13,16 +13,19 @@ need_root
 grep -qs '^127\.0\.0\.1[[:space:]].*\blocalhost\b' /etc/hosts || { skip "needs localhost in /etc/hosts"; exit 0; }
 
 E=$(free_port); LS=$(free_port); LF=$(free_port)
+NS=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
 spawn python3 "$PEER" serve --tcp 127.0.0.1:$E
 spawn python3 -c '
-import socket
+import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.77", 53))
+s.bind((sys.argv[1], 53))
+open(sys.argv[2], "w").close()
 while True:
     s.recvfrom(4096)   # never answers
-'
+' "$NS" "$T_DIR/ns.ready"
 wait_port 127.0.0.1 $E || fail "echo server did not start"
-printf 'nameserver 127.0.0.77\noptions timeout:10 attempts:1\n' > "$T_DIR/resolv.conf"
+wait_for 5 test -e "$T_DIR/ns.ready" || fail "the silent nameserver did not start on $NS:53"
+printf 'nameserver %s\noptions timeout:10 attempts:1\n' "$NS" > "$T_DIR/resolv.conf"
 cat > "$CONF" <<EOT
 [global]
 workers = 1
@@ -46,6 +49,6 @@ time.sleep(15)
 ' "$LS"
 sleep 0.5
 peer_check "while slow.invalid hangs" "tcp 127.0.0.1 $LF 1000"
-check "the relay's own resolv.conf only" test "$(head -1 /etc/resolv.conf)" != "nameserver 127.0.0.77"
+check "the relay's own resolv.conf only" test "$(head -1 /etc/resolv.conf)" != "nameserver $NS"
 check "relay exits 0" stop_relay
 finish
