@@ -1250,10 +1250,16 @@ validate_rule(struct parse_ctx *c, struct store_rule *r, struct rule_extra *x)
 	if (!r->nremotes && !x->remote_bad)
 		diag(c->d, r->line, 1, "rule '%s' has no remote (remote = HOST:PORT)", r->name);
 	if (x->nweights) {
-		if (x->nweights != r->nremotes)
-			diag(c->d, x->weights_line, 1, "rule '%s' has %zu weights for %zu remotes",
-			    r->name, x->nweights, r->nremotes);
-		else
+		if (x->nweights != r->nremotes) {
+			char eg[40] = "2";   /* "2,1,1": as many as there are remotes */
+
+			for (i = 1; i < r->nremotes && i < 8; i++)
+				strcat(eg, ",1");
+			diag(c->d, x->weights_line, 1, "rule '%s' has %zu weight%s for %zu remote%s: give one per "
+			    "remote, in order (e.g. weights = %s%s), or leave weights out for equal shares", r->name,
+			    x->nweights, x->nweights == 1 ? "" : "s", r->nremotes, r->nremotes == 1 ? "" : "s", eg,
+			    r->nremotes > 8 ? ",..." : "");
+		} else
 			for (i = 0; i < r->nremotes; i++) {
 				if (r->remotes[i].weight) {
 					diag(c->d, x->weights_line, 1, "rule '%s': give weights either as weights = "

@@ -54,6 +54,7 @@ refuse "bad port" "1 to 65535" add p --listen 70000 --remote 127.0.0.1:1
 refuse "bad address" "neither an IP address nor a host name" add p --listen 7001 --remote 'bad_host!:1'
 refuse "no remote" "has no remote" add p --listen 7002
 refuse "weights that do not match" "3 weights for 2 remotes" set lb weights=1,2,3
+refuse "one weight for two remotes: the message shows the form" "1 weight for 2 remotes: give one per remote, in order (e.g. weights = 2,1)" set lb weights=1
 refuse "unknown key" "unknown rule key" set web colour=blue
 refuse "mistyped key" "unknown rule key 'remot': did you mean 'remote'?" add p --listen 7006 --remot 127.0.0.1:1
 refuse "bad name" "not a valid rule name" add 'a/b' --listen 7003 --remote 127.0.0.1:1
