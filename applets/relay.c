@@ -283,8 +283,10 @@ do_reload(const struct opts *o)
 	store_free(&st);
 	pid = pidfile_pid();
 	if (!alive(pid)) {
-		fprintf(stderr, "%s: no relay is running (no live pid in %s): start it with 'xwpf relay'\n",
-		    applet_name, path_get(PATH_PIDFILE));
+		const char *root = getenv("XWPF_ROOT");
+
+		fprintf(stderr, "%s: no relay is running (no live pid in %s): start it with 'xwpf%s%s relay'\n",
+		    applet_name, path_get(PATH_PIDFILE), root && *root ? " --root " : "", root && *root ? root : "");
 		return EXIT_FAIL;
 	}
 	if (kill(pid, SIGHUP) < 0) {

@@ -19,6 +19,8 @@ check_eq "the first rule says it created the store (a --root with a typo shows)"
 	"xwpf rule: created a new store, $XWPF_ROOT/etc/xwpf/xwpf.conf" "$(cat "$T_DIR/e0")"
 "$XWPF" rule add b --listen "127.0.0.1:$(free_port)" --remote "127.0.0.1:$EP" 2> "$T_DIR/e0"
 check_eq "no hint without a running relay" "" "$(cat "$T_DIR/e0")"
+"$XWPF" relay --reload 2> "$T_DIR/e4"; check_eq "relay --reload with no relay fails" 1 $?
+check "and the command it suggests names the root in use" grep -q "start it with 'xwpf --root $XWPF_ROOT relay'" "$T_DIR/e4"
 spawn "$XWPF" relay 2> "$T_DIR/relay.err"
 wait_port 127.0.0.1 "$p" || fail "relay did not listen"
 "$XWPF" rule set a note=changed 2> "$T_DIR/e1"; check_eq "set while the relay runs" 0 $?
