@@ -181,6 +181,10 @@ ask_host(const char *prompt, const char *def, char *host, size_t size)
 		}
 		if (*host && (addr_family_of(host) || hostname_valid(host)))
 			return 0;
+		if (!*host) {
+			menu_err("%s", TR("type an IP address or a host name (0 goes back)", "请输入 IP 地址或域名（0 返回）"));
+			continue;
+		}
 		menu_err(TR("'%s' is not an IP address or a host name (letters, digits, '-', '.')",
 		    "“%s”不是 IP 地址或域名（字母、数字、-、.）"), host);
 	}

@@ -41,6 +41,9 @@ expect Target host
 send bad host!
 expect 'bad host!' is not an IP address or a host name
 expect Target host
+send
+expect type an IP address or a host name \(0 goes back\)
+expect Target host
 send 127.0.0.1
 expect Its port
 send $EP
