@@ -103,6 +103,18 @@ hostport_parse(const char *s, unsigned flags, struct hostport *hp, char *err)
 			return -1;
 		}
 	} else {
+		int named = !isdigit((unsigned char)buf[0]) && hostname_valid(buf);
+
+		if (named && (flags & HP_NUMERIC)) {
+			snprintf(err, ERRLEN, "'%s' is not an IP address and has no port: write IP:PORT%s", s,
+			    flags & HP_HOST_OPTIONAL ? ", or only PORT for every address" : "");
+			return -1;
+		}
+		if (named || addr_family_of(buf)) {   /* "127.0.0.1" or "exit.example.com": no port */
+			snprintf(err, ERRLEN, "'%s' has no port: write %s:PORT%s", s, s,
+			    flags & HP_HOST_OPTIONAL ? " (or only PORT for every address)" : "");
+			return -1;
+		}
 		if (!(flags & HP_HOST_OPTIONAL)) {
 			snprintf(err, ERRLEN, "'%s': expected HOST:PORT", s);
 			return -1;

@@ -97,6 +97,12 @@ main(void)
 	    "backwards range explained");
 	CHECK(hostport_parse("1.2.3.4:10-20", 0, &hp, err) == -1, "range where not allowed");
 	CHECK(hostport_parse("8080", HP_HOST_OPTIONAL, &hp, err) == 0 && hp.host[0] == 0, "bare port");
+	CHECK(hostport_parse("127.0.0.1", HP_HOST_OPTIONAL | HP_NUMERIC, &hp, err) == -1 &&
+	    strstr(err, "has no port: write 127.0.0.1:PORT (or only PORT"), "a listen IP without its port says so");
+	CHECK(hostport_parse("exit.example.com", 0, &hp, err) == -1 && strstr(err, "has no port: write exit.example.com:PORT"),
+	    "a remote name without its port says so");
+	CHECK(hostport_parse("exit.example.com", HP_HOST_OPTIONAL | HP_NUMERIC, &hp, err) == -1 &&
+	    strstr(err, "not an IP address and has no port"), "a listen name: neither IP nor port");
 	CHECK(hostport_parse("8080", 0, &hp, err) == -1 && strstr(err, "HOST:PORT"), "bare port needs host");
 	CHECK(hostport_parse("bad_host!:1", 0, &hp, err) == -1, "invalid host name");
 	CHECK(hostport_parse("a.b-c.example:443", 0, &hp, err) == 0, "host name");
