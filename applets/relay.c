@@ -427,6 +427,21 @@ check_health(struct mainctx *m)
 	rt_health(m->rt, &hs);
 }
 
+/* A store with an on_event program makes the relay spawn children: the
+ * workers must then take each fd out of epoll before they close it
+ * (ev_spawns_children), from before the rules reach them. */
+static void
+spawns_ahead(const struct store *st)
+{
+	size_t i;
+	int any = *st->g.on_event != '\0';
+
+	for (i = 0; !any && i < st->nrules; i++)
+		any = *st->rules[i].on_event != '\0';
+	if (any)
+		ev_spawns_children();
+}
+
 static void
 apply_global(struct mainctx *m, const struct store_global *g)
 {
@@ -501,6 +516,7 @@ reload(struct mainctx *m)
 		return;
 	}
 	g = st.g;
+	spawns_ahead(&st);
 	if (rt_apply(m->rt, &st, err) < 0)
 		log_error("reload refused: %s; the running rules stay", err);
 	else {
@@ -691,6 +707,7 @@ relay_main(int argc, char **argv)
 	if (m.files)   /* the ledger counts a removed rule's draining bytes */
 		rt_keep_retired(m.rt);
 	g = st.g;
+	spawns_ahead(&st);
 	if (rt_apply(m.rt, &st, err) < 0) {
 		fprintf(stderr, "%s: %s\n", applet_name, err);
 		m.exit_code = EXIT_FAIL;

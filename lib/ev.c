@@ -134,10 +134,18 @@ ev_io_del(struct ev_loop *l, struct ev_io *io)
 	io_unlink(l, io, 1);
 }
 
+static int spawns;   /* ev_spawns_children: process-wide, never reset */
+
+void
+ev_spawns_children(void)
+{
+	__atomic_store_n(&spawns, 1, __ATOMIC_SEQ_CST);
+}
+
 void
 ev_io_forget(struct ev_loop *l, struct ev_io *io)
 {
-	io_unlink(l, io, 0);
+	io_unlink(l, io, __atomic_load_n(&spawns, __ATOMIC_SEQ_CST));
 }
 
 void

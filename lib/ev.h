@@ -47,8 +47,16 @@ int ev_io_mod(struct ev_loop *l, struct ev_io *io, unsigned events);
 /* Unregister (does not close); io->fd becomes -1. Harmless twice. */
 void ev_io_del(struct ev_loop *l, struct ev_io *io);
 /* Forget io without epoll_ctl: only when its fd is closed right after (close
- * removes it from epoll); saves a syscall per connection. */
+ * removes it from epoll); saves a syscall per connection. Once
+ * ev_spawns_children() was called it is ev_io_del. */
 void ev_io_forget(struct ev_loop *l, struct ev_io *io);
+/* The process spawns children (posix_spawn): from now on, for good and in
+ * every loop, ev_io_forget takes the fd out of epoll. A child holds a copy of
+ * every descriptor from its clone until its exec, and close() takes an fd out
+ * of epoll only with its last copy: an event could then come for a watcher
+ * whose memory is freed or serves another connection. Call it before the
+ * loops run the descriptors that a spawn may copy. */
+void ev_spawns_children(void);
 /* Call io's callback again with events at the start of the next turn (fairness
  * for edge-triggered watchers that stopped before EAGAIN). */
 void ev_io_requeue(struct ev_loop *l, struct ev_io *io, unsigned events);

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ev.h"
 #include "util.h"
 
 void
@@ -61,6 +62,7 @@ event_fire(struct event_runner *er, const char *program, const char *event, cons
 	posix_spawnattr_setsigdefault(&at, &all);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
 	posix_spawnattr_setpgroup(&at, 0);               /* its own group: a timeout kills its children too */
+	ev_spawns_children();   /* the relay calls it earlier too (it sees on_event in the store) */
 	rc = posix_spawn(&pid, program, &fa, &at, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
