@@ -445,28 +445,33 @@ show_fingerprint(const char *name)
 		    "paste it on the relay side to pin it", "relay 生成证书后，`xwpf rule show %s` 会显示指纹；请填到中转端"), name);
 }
 
-/* Add a target to rule r's balancing group. */
+static void set_remotes(const char *name, const char hosts[][HOST_MAX + 16], const int *w, int n, int skip);
+
+/* Add a target to rule r's balancing group. Every remote is written again with
+ * its weight (weight=N), so a rule whose weights came as `weights = 2,1` (xwPF's
+ * form, and what an xwPF import writes) takes a third remote too. */
 static void
 join_group(const struct store_rule *r)
 {
-	char host[HOST_MAX], val[HOST_MAX + 32], arg[HOST_MAX + 48], name[STORE_NAME_MAX + 1];
-	int lo, hi, w;
+	char host[HOST_MAX], name[STORE_NAME_MAX + 1], hosts[MAXR][HOST_MAX + 16];
+	int lo, hi, w[MAXR], n = 0, i;
 
 	snprintf(name, sizeof(name), "%s", r->name);
+	if (r->nremotes >= MAXR) {
+		menu_err(TR("a rule takes at most %d targets here", "此处一条规则最多 %d 个目标"), MAXR);
+		return;
+	}
+	for (i = 0; i < (int)r->nremotes; i++, n++) {
+		hostport_format(&r->remotes[i].addr, hosts[n], sizeof(hosts[n]));
+		w[n] = r->remotes[i].weight;
+	}
 	if (ask_target(TR("New target host (IP or name)", "新目标地址（IP 或域名）"), NULL, 1, r->listen.port_end -
 	    r->listen.port, host, sizeof(host), &lo, &hi) < 0)
 		return;
-	if ((w = menu_choice(TR("Its weight (1-100)", "权重（1-100）"), 0, 100, 1)) <= 0)
+	if ((w[n] = menu_choice(TR("Its weight (1-100)", "权重（1-100）"), 0, 100, 1)) <= 0)
 		return;
-	fmt_hp(val, sizeof(val), host, lo, hi);
-	if (w > 1)
-		snprintf(arg, sizeof(arg), "remote+=%s weight=%d", val, w);
-	else
-		snprintf(arg, sizeof(arg), "remote+=%s", val);
-	{
-		const char *a[] = { "rule", "set", name, arg, NULL };
-		rule_cmd(a);
-	}
+	fmt_hp(hosts[n], sizeof(hosts[n]), host, lo, hi);
+	set_remotes(name, hosts, w, n + 1, -1);
 }
 
 void

@@ -2,7 +2,8 @@
 # The menu's rule editor keeps what a rule has unless told otherwise: a new
 # listen port keeps the rule's listen address (Enter used to widen 127.0.0.1
 # to every address), and a digit the editor does not offer (8) says so
-# instead of redrawing silently. Also the failover label of a failover rule.
+# instead of redrawing silently. Also the failover label of a failover rule,
+# and adding a target to a rule weighted with weights = 2,1.
 # timeout: 60
 . "$(dirname "$0")/../lib.sh"
 need python3
@@ -42,4 +43,36 @@ expect Choose:
 send 0
 exit 0
 EOF2
+
+# a rule weighted the xwPF way (weights = 2,1, as an xwPF import writes it) takes a third target
+"$XWPF" rule add w --listen "127.0.0.1:$(free_port)" --remote 127.0.0.1:9 --remote 127.0.0.1:10 --weights 2,1 \
+	>/dev/null 2>&1 || fail "rule add w"
+check "add a target to a rule with weights = 2,1" menu_drive join <<EOF2
+expect Choose:
+send 1
+expect Choose:
+send 5
+expect Rule \(0: back\)
+send 3
+expect remove a target
+send 4
+expect New target host
+send 127.0.0.1
+expect Its port
+send 11
+expect Keep this target anyway
+send y
+expect Its weight
+send 3
+expect remove a target
+send 0
+expect Choose:
+send 0
+expect Choose:
+send 0
+exit 0
+EOF2
+check_eq "three remotes, each with its weight" "127.0.0.1:9 weight=2|127.0.0.1:10|127.0.0.1:11 weight=3" \
+	"$(store_key w remote | paste -sd'|')"
+check_eq "and no weights = line left to contradict them" "" "$(store_key w weights)"
 finish
