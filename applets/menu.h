@@ -80,7 +80,11 @@ double menu_json_num(const struct mj *obj, const char *key, double def);
 /* Who listens on a port in lo..hi for proto (PROTO_TCP/PROTO_UDP) and host ("" = any):
  * 1 with the port in *port and "tcp ADDR:PORT held by comm (pid N)" in who; 0 if free. */
 int menu_port_owner(int lo, int hi, unsigned proto, const char *host, int *port, char *who, size_t size);
-int menu_random_port(unsigned proto);
+/* A port no socket holds for proto and for which taken (may be NULL) says
+ * 0: below the kernel's ephemeral range (ip_local_port_range) when that
+ * leaves room, so the relay's own outgoing connections never hold it when
+ * it restarts. From a random port on, every port once; 0 when all are taken. */
+int menu_random_port(unsigned proto, int (*taken)(int port, unsigned proto));
 /* Bounded TCP connect to host:port: 0 answered, -1 with the reason in why. */
 int menu_probe(const char *host, int port, int timeout_ms, char *why, size_t size);
 

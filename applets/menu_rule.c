@@ -85,6 +85,15 @@ rule_cmd(const char *const *argv)
 	return rc;
 }
 
+static const struct store_rule *rule_on_port(const char *host, int lo, int hi, unsigned proto, const char *skip);
+
+/* menu_random_port's taken: a stored rule listens there */
+static int
+port_of_rule(int port, unsigned proto)
+{
+	return rule_on_port("", port, port, proto, NULL) != NULL;
+}
+
 /* "8080" or "10000-10100" (range_ok), or empty for a random free port (random_ok). */
 static int
 ask_port(const char *prompt, const char *def, int range_ok, int random_ok, unsigned proto, int *lo, int *hi)
@@ -98,7 +107,7 @@ ask_port(const char *prompt, const char *def, int range_ok, int random_ok, unsig
 		if (menu_ask(prompt, def, 1, buf, sizeof(buf)) < 0)
 			return MENU_BACK;
 		if (!*buf && random_ok) {
-			if ((*lo = *hi = menu_random_port(proto)) == 0) {
+			if ((*lo = *hi = menu_random_port(proto, port_of_rule)) == 0) {
 				menu_err("%s", TR("no free port found: type one", "找不到空闲端口：请手动输入"));
 				continue;
 			}

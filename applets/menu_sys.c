@@ -124,15 +124,22 @@ menu_port_owner(int lo, int hi, unsigned proto, const char *host, int *port, cha
 }
 
 int
-menu_random_port(unsigned proto)
+menu_random_port(unsigned proto, int (*taken)(int port, unsigned proto))
 {
-	int i;
+	int i, lo = 10000, n = 50000, eph = 0, start;
 	char who[256];
 	unsigned seed = (unsigned)(now_ms() ^ getpid());
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
 
-	for (i = 0; i < 200; i++) {
-		int p = 10000 + (int)(rand_r(&seed) % 50000), q;
-		if (!menu_port_owner(p, p, proto, "", &q, who, sizeof(who)))
+	if (f) {
+		if (fscanf(f, "%d", &eph) == 1 && eph - lo >= 1000)
+			n = eph - lo;   /* 10000 .. the first ephemeral port - 1 */
+		fclose(f);
+	}
+	start = (int)(rand_r(&seed) % (unsigned)n);
+	for (i = 0; i < n; i++) {   /* from a random port on, every one once */
+		int p = lo + (start + i) % n, q;
+		if ((!taken || !taken(p, proto)) && !menu_port_owner(p, p, proto, "", &q, who, sizeof(who)))
 			return p;
 	}
 	return 0;
