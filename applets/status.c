@@ -262,6 +262,22 @@ print_draining(const struct stats_file *sf)
 	printf("\n");
 }
 
+/* "relay: not running" and how to start it: the service install.sh made,
+ * else the foreground command (with the --root in use) */
+static void
+print_not_running(void)
+{
+	const char *root = getenv("XWPF_ROOT");
+	int rooted = root && *root;
+
+	if (!rooted && access("/etc/systemd/system/xwpf.service", F_OK) == 0)
+		printf("relay: not running (start it: systemctl start xwpf)\n");
+	else if (!rooted && access("/etc/init.d/xwpf", F_OK) == 0)
+		printf("relay: not running (start it: rc-service xwpf start)\n");
+	else
+		printf("relay: not running (start it: xwpf%s%s relay)\n", rooted ? " --root " : "", rooted ? root : "");
+}
+
 static void
 print_text(const struct store *st, int running, pid_t pid, const struct stats_file *sf, int have)
 {
@@ -278,7 +294,7 @@ print_text(const struct store *st, int running, pid_t pid, const struct stats_fi
 	} else if (running)
 		printf("relay: running (pid %d), no stats yet\n", (int)pid);
 	else
-		printf("relay: not running\n");
+		print_not_running();
 	if (!st->nrules) {
 		printf("no rules in %s (add one with 'xwpf rule add')\n", path_get(PATH_CONF));
 		return;
@@ -564,7 +580,7 @@ print_relay_line(const struct traffic *t)
 	if (t->running)
 		printf("relay: running (pid %d)\n", (int)t->pid);
 	else
-		printf("relay: not running\n");
+		print_not_running();
 	if (stat(path_get(PATH_LEDGER), &sb) == 0)
 		printf("ledger: %s, saved %s\n", path_get(PATH_LEDGER), fmt_time(sb.st_mtime, "%Y-%m-%d %H:%M:%S %Z",
 		    when, sizeof(when)));

@@ -21,6 +21,11 @@ check_eq "the first rule says it created the store (a --root with a typo shows)"
 check_eq "no hint without a running relay" "" "$(cat "$T_DIR/e0")"
 "$XWPF" relay --reload 2> "$T_DIR/e4"; check_eq "relay --reload with no relay fails" 1 $?
 check "and the command it suggests names the root in use" grep -q "start it with 'xwpf --root $XWPF_ROOT relay'" "$T_DIR/e4"
+"$XWPF" status > "$T_DIR/s0"; check_eq "status with no relay exits 1" 1 $?
+check_eq "status says how to start the relay, with the root in use" \
+    "relay: not running (start it: xwpf --root $XWPF_ROOT relay)" "$(head -1 "$T_DIR/s0")"
+check_eq "so does status --traffic" \
+    "relay: not running (start it: xwpf --root $XWPF_ROOT relay)" "$("$XWPF" status --traffic | head -1)"
 spawn "$XWPF" relay 2> "$T_DIR/relay.err"
 wait_port 127.0.0.1 "$p" || fail "relay did not listen"
 "$XWPF" rule set a note=changed 2> "$T_DIR/e1"; check_eq "set while the relay runs" 0 $?
