@@ -32,6 +32,8 @@ const char import_usage[] =
     "usage: xwpf import FILE [--dry-run] [--yes]\n"
     "       xwpf import --undo [--dry-run] [--yes]\n"
     "\n"
+    "FILE '-' reads standard input (with --yes or --dry-run), so a setup moves\n"
+    "in one line: xwpf export - | ssh NEWHOST xwpf import - --yes\n"
     "FILE is one of:\n"
     "  an xwpf export (xwpf export): replaces the store and restores the TLS\n"
     "      files, health state and MPTCP sysctl file it holds\n"
@@ -54,6 +56,7 @@ const char import_usage[] =
 
 struct opts {
 	int dry_run, yes, undo;
+	int from_stdin;     /* FILE was '-'; file then reads "standard input" */
 	const char *file;
 };
 
@@ -395,6 +398,57 @@ out:
 	return rc;
 }
 
+/* FILE '-': standard input, at most ARCHIVE_MAX bytes */
+static int
+read_stdin(char **data, size_t *len)
+{
+	size_t cap = 1 << 16, n = 0;
+	char *buf = malloc(cap), *nb;
+	ssize_t r;
+
+	if (isatty(STDIN_FILENO)) {
+		fprintf(stderr, "%s: '-' reads the archive or config from standard input, which is a terminal: "
+		    "pipe one in (xwpf export - | ssh HOST xwpf import - --yes) or give a FILE\n", applet_name);
+		free(buf);
+		return -1;
+	}
+	while (buf) {
+		if (n == cap) {
+			if (cap > ARCHIVE_MAX) {
+				fprintf(stderr, "%s: standard input holds more than %u MiB: refused\n", applet_name,
+				    ARCHIVE_MAX >> 20);
+				free(buf);
+				return -1;
+			}
+			if (!(nb = realloc(buf, cap * 2)))
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+		r = read(STDIN_FILENO, buf + n, cap - n);
+		if (r == 0 && n == 0) {
+			fprintf(stderr, "%s: standard input is empty: nothing to import\n", applet_name);
+			free(buf);
+			return -1;
+		}
+		if (r == 0) {
+			*data = buf;
+			*len = n;
+			return 0;
+		}
+		if (r < 0 && errno != EINTR) {
+			fprintf(stderr, "%s: cannot read standard input: %s\n", applet_name, strerror(errno));
+			free(buf);
+			return -1;
+		}
+		if (r > 0)
+			n += (size_t)r;
+	}
+	fprintf(stderr, "%s: cannot read standard input: %s\n", applet_name, strerror(ENOMEM));
+	free(buf);
+	return -1;
+}
+
 static int
 read_input(const char *file, char **data, size_t *len)
 {
@@ -434,7 +488,7 @@ make_plan(const struct opts *o, struct plan *p)
 	struct bundle arch = { 0 };
 	int rc = EXIT_CONFIG, is_archive;
 
-	if (read_input(o->file, &data, &len) < 0)
+	if ((o->from_stdin ? read_stdin(&data, &len) : read_input(o->file, &data, &len)) < 0)
 		return EXIT_FAIL;
 	is_archive = (len >= 2 && (unsigned char)data[0] == 0x1f && (unsigned char)data[1] == 0x8b) ||
 	    (len >= 262 && memcmp(data + 257, "ustar", 5) == 0);
@@ -802,6 +856,15 @@ import_main(int argc, char **argv)
 	if (o.undo == !!o.file) {
 		fprintf(stderr, "%s: give either FILE or --undo\n%s", applet_name, import_usage);
 		return EXIT_USAGE;
+	}
+	if (o.file && strcmp(o.file, "-") == 0) {
+		if (!o.yes && !o.dry_run) {   /* the data is on stdin: no answer can come from it */
+			fprintf(stderr, "%s: import - reads standard input, so it cannot ask: add --yes (or --dry-run)\n",
+			    applet_name);
+			return EXIT_USAGE;
+		}
+		o.from_stdin = 1;
+		o.file = "standard input";
 	}
 	return o.undo ? do_undo(&o) : do_import(&o);
 }

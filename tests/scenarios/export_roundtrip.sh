@@ -126,6 +126,22 @@ check "export --help" bash -c "'$X' export --help | grep -q usage"
 check "import --help" bash -c "'$X' import --help | grep -q usage"
 $X import 2>/dev/null
 check_eq "import without FILE is a usage error" 2 $?
+# a setup moved through a pipe: export - | import - --yes into another root
+R2=$T_DIR/other
+"$X" export - 2>/dev/null | XWPF_ROOT=$R2 "$X" import - --yes > "$T_DIR/pipe.out" 2>&1
+check_eq "export - | import - --yes exits 0" "0 0" "${PIPESTATUS[*]}"
+check_eq "the rules arrive through the pipe" "$($X rule list --json)" "$(XWPF_ROOT=$R2 "$X" rule list --json)"
+check "import - names standard input" grep -q "^imported standard input" "$T_DIR/pipe.out"
+"$X" export - 2>/dev/null | XWPF_ROOT=$R2 "$X" import - > "$T_DIR/pipe2.out" 2>&1
+check_eq "import - without --yes is a usage error (stdin holds the data, not an answer)" 2 "${PIPESTATUS[1]}"
+check "and says to add --yes" grep -q "add --yes" "$T_DIR/pipe2.out"
+XWPF_ROOT=$R2 "$X" import - --yes < /dev/null > "$T_DIR/pipe3.out" 2>&1
+check_eq "empty standard input is refused" 1 $?
+check "and says it is empty" grep -q "standard input is empty" "$T_DIR/pipe3.out"
+check "import - from a terminal says to pipe an archive in" pty_run import_tty -- env XWPF_ROOT="$R2" "$X" import - --yes <<EOF
+expect standard input, which is a terminal: pipe one in
+exit 1
+EOF
 check "export - onto a terminal refuses (gzip and private keys on a screen)" pty_run export_tty -- "$X" export - <<EOF
 expect standard output is a terminal: redirect it
 exit 2
