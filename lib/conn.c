@@ -845,6 +845,8 @@ half_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 			int r = c->rule->hooks->preread(c);
 			if (r < 0)
 				conn_close(c, "client header refused");
+			else if (r == 0 && (events & (EPOLLRDHUP | EPOLLHUP)))   /* the rest never comes */
+				conn_close(c, "client closed before its header or handshake was complete");
 			else if (r > 0) {
 				c->deadline = ev_now(c->w->loop) + c->rule->connect_ms;
 				try_connect(c);

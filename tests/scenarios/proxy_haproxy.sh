@@ -6,7 +6,8 @@
 # option forwardfor): the X-Forwarded-For at the end is the real client.
 # The header sent names the listener's address as destination (not
 # 0.0.0.0:0); with a tls remote it goes in clear before the ClientHello.
-# Non-PROXY data and a silent client are closed (proxy_timeout).
+# Non-PROXY data and a silent client are closed (proxy_timeout); half a
+# header (or ClientHello) and a FIN at once.
 # timeout: 90
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../relay/common.sh"
@@ -15,7 +16,7 @@ need haproxy python3
 PPS=$(cd "$(dirname "$0")/../tunnel" && pwd)/ppserver.py
 CLIENT=127.0.0.5   # the real client: not the address the hops use
 
-for v in E PPS_P HTTP HA HB XA XC XS1 XS2 XT XTE; do eval "$v=$(free_port)"; done
+for v in E PPS_P HTTP HA HB XA XC XS1 XS2 XT XTE XH XHT; do eval "$v=$(free_port)"; done
 spawn python3 "$PEER" serve --tcp 127.0.0.1:$E
 spawn python3 "$PPS" pp 127.0.0.1 $PPS_P
 spawn python3 "$PPS" xff 127.0.0.1 $HTTP
@@ -74,6 +75,16 @@ listen = 127.0.0.1:$XTE
 remote = 127.0.0.1:$PPS_P
 proxy = accept+send-v2
 listen_transport = tls;servername=exit.test
+[rule acc-half]
+listen = 127.0.0.1:$XH
+remote = 127.0.0.1:$E
+proxy = accept
+proxy_timeout = 30s
+[rule tls-half]
+listen = 127.0.0.1:$XHT
+remote = 127.0.0.1:$E
+listen_transport = tls;servername=exit.test
+handshake_timeout = 30s
 EOT
 [ -n "${PID_relay:-}" ] || finish
 
@@ -91,6 +102,29 @@ t1=$(date +%s%N)
 check_eq "accept rule: a silent client is closed" "" "$out"
 check "accept rule: ... after proxy_timeout (1 s), not before" test $(( (t1 - t0) / 1000000 )) -ge 900
 check "accept rule: a timeout is logged" log_has relay 3 "rule acc-echo: client .*no PROXY header in time"
+# half a header, then the client's FIN: the rest can never come, so the
+# relay closes at once rather than at proxy_timeout / handshake_timeout (30 s)
+half_then_fin() {   # PORT HEX: prints "eof" or "reset" and the seconds it took, or "open"
+	python3 - "$1" "$2" <<'PY'
+import socket, sys, time
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+c.sendall(bytes.fromhex(sys.argv[2])); c.shutdown(socket.SHUT_WR); t = time.time()
+try:
+    while c.recv(4096):
+        pass
+    print("eof %.1f" % (time.time() - t))
+except ConnectionResetError:
+    print("reset %.1f" % (time.time() - t))
+except socket.timeout:
+    print("open")
+PY
+}
+out=$(half_then_fin $XH "$(printf 'PROXY TCP4 10.1.2.3 ' | od -An -tx1 | tr -d ' \n')")
+check "accept rule: half a header then FIN is closed at once, not after proxy_timeout (got: $out)" \
+    awk -v o="$out" 'BEGIN { split(o, a, " "); exit !((a[1] == "eof" || a[1] == "reset") && a[2] < 8) }'
+out=$(half_then_fin $XHT "16030100c8010000c40303$(printf '%064d' 0)")
+check "TLS listener: half a ClientHello then FIN is closed at once, not after handshake_timeout (got: $out)" \
+    awk -v o="$out" 'BEGIN { split(o, a, " "); exit !((a[1] == "eof" || a[1] == "reset") && a[2] < 8) }'
 # an accepted header followed by payload: the payload intact (v1 and v2 headers by hand)
 out=$(pc $CLIENT 127.0.0.1 $XC 'PROXY TCP4 10.1.2.3 10.9.9.9 1111 80\r\nafter-the-header')
 check_eq "accept rule: v1 header consumed exactly, payload intact" "after-the-header" "$out"
