@@ -767,6 +767,22 @@ try_connect(struct conn *c)
 				conn_close(c, "out of descriptors");
 				return;
 			}
+			if (e == EADDRNOTAVAIL && o.through_port && !c->dgram) {
+				/* the through port already carries a connection to
+				 * this address: the relay's own limit, not the
+				 * backend's fault; the next address may do */
+				char ps[80];
+
+				if (now_ms() - w->last_through_log >= 10000) {
+					w->last_through_log = now_ms();
+					log_warn("rule %s: through %s:%u already carries a connection to %s: a through port "
+					    "allows one TCP connection per remote address at a time (give through without a "
+					    "port)", r->r->name, r->r->through.host, (unsigned)r->r->through.port,
+					    net_addr_str(&dst, ps, sizeof(ps)));
+				}
+				c->addr_i++;
+				continue;
+			}
 			log_debug("rule %s: %s", r->r->name, err);
 			struct rt_rcounters *k = &r->rem[c->backend].w[w->id];
 			CTR_ADD(k->fails, 1);

@@ -831,6 +831,7 @@ rt_new(int nworkers, const struct store_global *g, char *err)
 			goto fail;
 		}
 		w->last_emfile_log = -100000;
+		w->last_through_log = -100000;
 		w->started = 1;
 	}
 	return rt;

@@ -215,6 +215,7 @@ struct rt_worker {
 	void *udpw;              /* UDP batch buffers (udp.c) */
 	int started;             /* thread running */
 	int64_t last_emfile_log;
+	int64_t last_through_log; /* the warning that a through port is busy (conn.c) */
 	int kick;                /* a quota stopped a rule: close what it no longer allows after the batch */
 };
 
