@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "applet.h"
@@ -29,7 +30,7 @@ const char rule_usage[] =
     "                                    remote=... replaces all remotes, remote+=... adds one\n"
     "  del NAME[,NAME...] ...            delete rules\n"
     "  enable NAME... | disable NAME...  switch rules on or off\n"
-    "  check                             validate the store and print every problem\n"
+    "  check [FILE]                      validate the store (or FILE) and print every problem\n"
     "  keys                              list the keys a rule may hold\n"
     "\n"
     "The store is $XWPF_ROOT/etc/xwpf/xwpf.conf (--root DIR moves it).\n"
@@ -50,6 +51,17 @@ print_diags(const struct store_diags *d, int errors_only, int located)
 			fprintf(stderr, "%s: %s: %s\n", applet_name, d->v[i].error ? "refused" : "warning",
 			    d->v[i].msg);
 	}
+}
+
+static int
+load_file(const char *path, struct store *st)
+{
+	struct store_diags d = { 0 };
+	int rc = store_load(path, st, &d);
+
+	print_diags(&d, 0, 1);
+	store_diags_free(&d);
+	return rc;
 }
 
 static int
@@ -633,14 +645,30 @@ cmd_enable(int argc, char **argv, const char *value)
 	return finish(&t);
 }
 
+/* check [FILE]: the store, or a file about to become one */
 static int
-cmd_check(void)
+cmd_check(int argc, char **argv)
 {
 	struct store st;
-	int rc = load(&st);
+	const char *path = path_get(PATH_CONF);
+	int rc;
 
+	if (argc > 2 || (argc == 2 && argv[1][0] == '-' && argv[1][1])) {
+		fprintf(stderr, "usage: xwpf rule check [FILE]   (FILE: a store file to check instead of %s)\n", path);
+		return EXIT_USAGE;
+	}
+	if (argc == 2) {
+		struct stat sb;
+
+		path = argv[1];
+		if (stat(path, &sb) < 0) {   /* the store itself may be missing (no rules yet); a named file not */
+			fprintf(stderr, "%s: cannot read %s: %s\n", applet_name, path, strerror(errno));
+			return EXIT_FAIL;
+		}
+	}
+	rc = load_file(path, &st);
 	if (rc == 0)
-		printf("%s: %zu rules, valid\n", path_get(PATH_CONF), st.nrules);
+		printf("%s: %zu rule%s, valid\n", path, st.nrules, st.nrules == 1 ? "" : "s");
 	store_free(&st);
 	return rc == 0 ? EXIT_OK : EXIT_CONFIG;
 }
@@ -672,9 +700,14 @@ rule_main(int argc, char **argv)
 	if (strcmp(cmd, "disable") == 0)
 		return cmd_enable(argc, argv, "no");
 	if (strcmp(cmd, "check") == 0)
-		return cmd_check();
+		return cmd_check(argc, argv);
 	if (strcmp(cmd, "keys") == 0) {
 		const char *const *k;
+
+		if (argc > 1) {
+			fprintf(stderr, "usage: xwpf rule keys   (takes no arguments)\n");
+			return EXIT_USAGE;
+		}
 		for (k = store_rule_keys(); *k; k++)
 			puts(*k);
 		return EXIT_OK;

@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1363,6 +1364,24 @@ validate(struct parse_ctx *c)
 	free(v);
 }
 
+/* In file order: by line (stable: a line's messages keep their order),
+ * messages about the whole file (line 0) last. The passes (syntax, keys,
+ * validation) each go through the file, so they come out interleaved. */
+static void
+diags_sort(struct store_diags *d)
+{
+	size_t i, j;
+
+	for (i = 1; i < d->n; i++) {
+		struct store_diag x = d->v[i];
+		unsigned key = x.line > 0 ? (unsigned)x.line : UINT_MAX;
+
+		for (j = i; j > 0 && (d->v[j - 1].line > 0 ? (unsigned)d->v[j - 1].line : UINT_MAX) > key; j--)
+			d->v[j] = d->v[j - 1];
+		d->v[j] = x;
+	}
+}
+
 int
 store_parse_text(const char *text, const char *fname, struct store *st, struct store_diags *d)
 {
@@ -1389,6 +1408,7 @@ store_parse_text(const char *text, const char *fname, struct store *st, struct s
 		diag(d, 0, 1, "out of memory while parsing");
 	report_empty_sections(&c);
 	validate(&c);
+	diags_sort(d);
 	free(c.extras);
 	free(c.hdrs);
 	return d->nerrors ? -1 : 0;

@@ -64,6 +64,17 @@ refuse "missing rule" "no rule named" set nosuch note=x
 refuse "delete of a missing rule" "no rule named" del web,nosuch
 refuse "range length mismatch" "ports but the listen" add r --listen 7100-7109 --remote 127.0.0.1:8000-8001
 x check > /dev/null; check_eq "the store is valid after the refusals" 0 $?
+# rule check FILE: a file about to become the store, its problems in file order
+printf '[rule a]\nlisten = 70000\nremote 1.2.3.4\nbogus_key = 1\n[rule b]\nlisten 127.0.0.1:80\nremote = x\n' > "$T_DIR/cand.conf"
+x check "$T_DIR/cand.conf" > "$T_DIR/cand.out" 2>&1; check_eq "check FILE: an invalid file exits 3" 3 $?
+check_eq "check FILE: every problem, named by the file's line, in file order" "1 2 3 4 5 6 7" \
+    "$(grep -o "^$T_DIR/cand.conf:[0-9]*" "$T_DIR/cand.out" | cut -d: -f2 | paste -sd' ')"
+printf '[rule ok]\nlisten = 127.0.0.1:7999\nremote = 127.0.0.1:1\n' > "$T_DIR/good.conf"
+check_eq "check FILE: a valid one" "$T_DIR/good.conf: 1 rule, valid" "$(x check "$T_DIR/good.conf")"
+x check "$T_DIR/nonexistent.conf" 2> "$T_DIR/ne.err"; check_eq "check FILE: a missing file is a failure" 1 $?
+check "... that names it" grep -q "cannot read $T_DIR/nonexistent.conf" "$T_DIR/ne.err"
+x check --file "$T_DIR/good.conf" 2> /dev/null; check_eq "check with an unknown option is a usage error" 2 $?
+x keys extra 2> /dev/null; check_eq "keys with an argument is a usage error" 2 $?
 
 x del web,lb; check_eq "del with a comma list" 0 $?
 check_eq "no rules left" "[]" "$(x list --json)"
