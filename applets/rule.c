@@ -31,7 +31,7 @@ const char rule_usage[] =
     "  del NAME[,NAME...] ...            delete rules\n"
     "  enable NAME... | disable NAME...  switch rules on or off\n"
     "  check [FILE]                      validate the store (or FILE) and print every problem\n"
-    "  keys                              list the keys a rule may hold\n"
+    "  keys [--names]                    the keys a rule may hold, with values and defaults\n"
     "\n"
     "The store is $XWPF_ROOT/etc/xwpf/xwpf.conf (--root DIR moves it).\n"
     "Exit codes: 0 ok, 1 failure, 2 usage, 3 the store or the change is invalid.\n";
@@ -673,6 +673,66 @@ cmd_check(int argc, char **argv)
 	return rc == 0 ? EXIT_OK : EXIT_CONFIG;
 }
 
+/* rule keys: what each key is, its values and its default (no value: the
+ * default). A key missing here prints without a description, and
+ * rule_store checks that none is missing. */
+static const struct { const char *key, *help; } key_help[] = {
+	{ "note", "free text shown in lists" },
+	{ "enabled", "yes | no (default yes)" },
+	{ "role", "relay (client side of a tunnel) | exit (server side); default relay" },
+	{ "listen", "IP:PORT, [::]:PORT, PORT (every address) or a range 10000-10100; required" },
+	{ "listen_interface", "accept only on this NIC (SO_BINDTODEVICE)" },
+	{ "remote", "HOST:PORT [weight=N], repeatable; a range maps port to port; required" },
+	{ "weights", "2,1,...: one weight 1-100 per remote (xwPF's form)" },
+	{ "balance", "off | roundrobin | iphash | failover (default roundrobin with 2+ remotes)" },
+	{ "failover", "yes | no: health checks may take remotes out of rotation (default no)" },
+	{ "protocol", "tcp | udp | tcp+udp (default tcp)" },
+	{ "through", "source address for outgoing connections: IP or IP:PORT" },
+	{ "interface", "leave by this NIC (SO_BINDTODEVICE)" },
+	{ "listen_congestion", "TCP congestion control toward the clients, e.g. bbr; system = the system's" },
+	{ "remote_congestion", "TCP congestion control toward the remotes, e.g. cubic; system = the system's" },
+	{ "listen_transport", "tls;servername=NAME, ws;host=H;path=/P[;tls...]: the exit end of a tunnel" },
+	{ "remote_transport", "tls;sni=NAME[;pin=...], ws;host=H;path=/P[;tls...]: the relay end" },
+	{ "proxy", "off | send-v1 | send-v2 | accept | accept+send-v1 | accept+send-v2 (default off)" },
+	{ "proxy_timeout", "time to read an incoming PROXY header (default [global]'s, 5s)" },
+	{ "mptcp", "off | send | accept | both (default off)" },
+	{ "ipv6_only", "yes | no: with [::], IPv6 only (default no)" },
+	{ "connect_timeout", "per connect, across the remotes tried (default [global]'s, 5s)" },
+	{ "idle_timeout", "TCP idle limit, 0 = never (default [global]'s, 0)" },
+	{ "udp_timeout", "UDP association idle limit (default [global]'s, 30s)" },
+	{ "handshake_timeout", "TLS / WebSocket handshake deadline (default [global]'s, 10s)" },
+	{ "health_fail", "consecutive failed checks before a remote is down (default [global]'s, 2)" },
+	{ "health_ok", "consecutive good checks before it is up again (default [global]'s, 2)" },
+	{ "health_cooldown", "least time a remote stays down (default [global]'s, 120s)" },
+	{ "health_send", "a check sends this (\\r\\n understood) ..." },
+	{ "health_expect", "... and wants a reply that starts with this" },
+	{ "quota", "bytes per billing cycle, K M G T (binary); 0 = none" },
+	{ "quota_action", "stop | throttle: at the quota (default stop)" },
+	{ "quota_rate", "each way while throttled, e.g. 10mbit" },
+	{ "billing", "both | in | out | max: what the quota counts (default [global]'s, both)" },
+	{ "reset_day", "1-31: the cycle starts that day, local time (default [global]'s, 1)" },
+	{ "rate_in", "whole rule, client to remote, e.g. 100mbit; 0 = unlimited" },
+	{ "rate_out", "whole rule, remote to client; 0 = unlimited" },
+	{ "conn_rate", "per connection, each way; 0 = unlimited" },
+	{ "max_conns", "open connections at most; 0 = unlimited" },
+	{ "max_conns_per_src", "open connections per client address; 0 = unlimited" },
+	{ "new_conns_per_src", "new connections per client address per second; 0 = unlimited" },
+	{ "allow", "client addresses or CIDRs, comma-separated; others refused" },
+	{ "deny", "client addresses or CIDRs refused" },
+	{ "on_event", "a program run on the rule's events (default [global]'s)" },
+};
+
+static const char *
+key_help_of(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(key_help) / sizeof(key_help[0]); i++)
+		if (strcmp(key_help[i].key, key) == 0)
+			return key_help[i].help;
+	return NULL;
+}
+
 int
 rule_main(int argc, char **argv)
 {
@@ -704,12 +764,23 @@ rule_main(int argc, char **argv)
 	if (strcmp(cmd, "keys") == 0) {
 		const char *const *k;
 
-		if (argc > 1) {
-			fprintf(stderr, "usage: xwpf rule keys   (takes no arguments)\n");
+		int names = argc == 2 && strcmp(argv[1], "--names") == 0;
+
+		if (argc > 1 && !names) {
+			fprintf(stderr, "usage: xwpf rule keys [--names]   (--names: the names alone, one a line)\n");
 			return EXIT_USAGE;
 		}
-		for (k = store_rule_keys(); *k; k++)
-			puts(*k);
+		for (k = store_rule_keys(); *k; k++) {
+			const char *h = key_help_of(*k);
+
+			if (names || !h)
+				puts(*k);
+			else
+				printf("%-18s %s\n", *k, h);
+		}
+		if (!names)
+			puts("\nA key left empty (KEY =) takes its default; durations take ms s m h, sizes K M G T.\n"
+			    "[global] keys and examples: README, \"The store\".");
 		return EXIT_OK;
 	}
 	fprintf(stderr, "%s: unknown command '%s'\n\n%s", applet_name, cmd, rule_usage);

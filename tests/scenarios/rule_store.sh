@@ -75,6 +75,11 @@ x check "$T_DIR/nonexistent.conf" 2> "$T_DIR/ne.err"; check_eq "check FILE: a mi
 check "... that names it" grep -q "cannot read $T_DIR/nonexistent.conf" "$T_DIR/ne.err"
 x check --file "$T_DIR/good.conf" 2> /dev/null; check_eq "check with an unknown option is a usage error" 2 $?
 x keys extra 2> /dev/null; check_eq "keys with an argument is a usage error" 2 $?
+names=$(x keys --names)
+check "keys --names: the bare names, listen and remote among them" bash -c "grep -qx listen <<<'$names' && grep -qx remote <<<'$names'"
+check_eq "keys: every key has its description (a line of its own with text after the name)" "" \
+    "$(x keys | awk 'NF == 0 { exit } NF < 2 { print $1 }')"
+check_eq "keys: one line per key" "$(wc -l <<<"$names")" "$(x keys | awk 'NF == 0 { exit } { n++ } END { print n }')"
 
 x del web,lb; check_eq "del with a comma list" 0 $?
 check_eq "no rules left" "[]" "$(x list --json)"
