@@ -525,8 +525,9 @@ reload(struct mainctx *m)
 		m->cert_check = 0;  /* and new certificates are looked at on the next tick */
 		m->metrics_want = g.metrics_listen;   /* applied from a timer: never inside this I/O callback */
 		ev_timer_set(m->loop, &m->mtimer, ev_now(m->loop));
-		log_info("reload done: %zu rule%s, %zu listener%s%s in %lld ms", rt_nrules(m->rt),
-		    rt_nrules(m->rt) == 1 ? "" : "s", rt_nlisteners(m->rt), rt_nlisteners(m->rt) == 1 ? "" : "s",
+		log_info("reload done: %zu rule%s, %zu listening socket%s (one per port, protocol and worker)%s in %lld ms",
+		    rt_nrules(m->rt), rt_nrules(m->rt) == 1 ? "" : "s", rt_nlisteners(m->rt),
+		    rt_nlisteners(m->rt) == 1 ? "" : "s",
 		    rt_npending(m->rt) ? " (some waiting to bind, see above)" : "",
 		    (long long)(now_ms() - t0));
 	}
@@ -716,10 +717,11 @@ relay_main(int argc, char **argv)
 	event_init(&m.er, 10000);
 	apply_global(&m, &g);
 	flush_ledger(&m);   /* quotas reached before a restart hold from the start */
-	log_info("started: %zu rule%s, %zu listener%s%s, %ld workers, %ld descriptors allowed, %s, in %lld ms",
+	log_info("started: %zu rule%s, %zu listening socket%s (one per port, protocol and worker)%s, %ld worker%s, "
+	    "%ld descriptors allowed, %s, in %lld ms",
 	    rt_nrules(m.rt), rt_nrules(m.rt) == 1 ? "" : "s", rt_nlisteners(m.rt), rt_nlisteners(m.rt) == 1 ? "" : "s",
 	    rt_npending(m.rt) ? " (some waiting to bind, see above)" : "",
-	    nw, nofile, rt_conf.nosplice ? "copy mode" : "splice", (long long)(now_ms() - t0));
+	    nw, nw == 1 ? "" : "s", nofile, rt_conf.nosplice ? "copy mode" : "splice", (long long)(now_ms() - t0));
 	if (!rt_nrules(m.rt))   /* a relay that forwards nothing: say why, and what to do */
 		log_warn("no enabled rule in %s: nothing to forward; add one with 'xwpf rule add' (or enable "
 		    "one), then 'xwpf relay --reload'", o.conf ? o.conf : path_get(PATH_CONF));
