@@ -81,6 +81,34 @@ print_diags(const struct store_diags *d, int to_log)
 	}
 }
 
+/* The flag behind each line of cli_store's text, for its diagnostics */
+#define CLI_LINES (STORE_MAX_REMOTES + 16)
+static const char *cli_flag[CLI_LINES];
+
+/* A -l/-r rule's diagnostics name the flag, not a line of text the user
+ * never wrote: "xwpf relay: -l: error: listen: ..." */
+static void
+print_cli_diags(const struct store_diags *d, int to_log)
+{
+	char buf[600];
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		const struct store_diag *x = &d->v[i];
+		const char *flag = x->line > 0 && x->line < CLI_LINES ? cli_flag[x->line] : NULL;
+
+		snprintf(buf, sizeof(buf), "%s%s%s: %s", flag ? flag : "", flag ? ": " : "",
+		    x->error ? "error" : "warning", x->msg);
+		if (to_log) {
+			if (x->error)
+				log_error("%s", buf);
+			else
+				log_warn("%s", buf);
+		} else
+			fprintf(stderr, "%s: %s\n", applet_name, buf);
+	}
+}
+
 static int
 need_arg(int i, int argc, char **argv)
 {
@@ -195,7 +223,7 @@ cli_store(const struct opts *o)
 {
 	char *buf = NULL, lb[300];
 	size_t len = 0;
-	int i;
+	int i, line;
 	FILE *f;
 
 	if (has_newline(o->listen) || has_newline(o->through) || has_newline(o->iface) || has_newline(o->listen_iface))
@@ -209,24 +237,26 @@ cli_store(const struct opts *o)
 	f = open_memstream(&buf, &len);
 	if (!f)
 		return NULL;
+	memset(cli_flag, 0, sizeof(cli_flag));
+	line = 2;
 	fprintf(f, "[rule cli]\nlisten = %s\n", listen_text(o->listen, lb, sizeof(lb)));
-	for (i = 0; i < o->nremotes; i++)
+	cli_flag[line++] = "-l";
+	for (i = 0; i < o->nremotes; i++) {
 		fprintf(f, "remote = %s\n", o->remotes[i]);
+		cli_flag[line++] = "-r";
+	}
 	fprintf(f, "protocol = %s\n", o->no_tcp ? "udp" : o->udp ? "tcp+udp" : "tcp");
-	if (o->through)
-		fprintf(f, "through = %s\n", o->through);
-	if (o->iface)
-		fprintf(f, "interface = %s\n", o->iface);
-	if (o->listen_iface)
-		fprintf(f, "listen_interface = %s\n", o->listen_iface);
-	if (o->v6only)
-		fprintf(f, "ipv6_only = yes\n");
-	if (o->mptcp)
-		fprintf(f, "mptcp = both\n");
-	if (o->lsn_transport)
-		fprintf(f, "listen_transport = %s\n", o->lsn_transport);
-	if (o->rem_transport)
-		fprintf(f, "remote_transport = %s\n", o->rem_transport);
+	cli_flag[line++] = "-u/-t";
+#define CLI_LINE(cond, flag, ...) \
+	do { if (cond) { fprintf(f, __VA_ARGS__); cli_flag[line++] = (flag); } } while (0)
+	CLI_LINE(o->through, "-x", "through = %s\n", o->through);
+	CLI_LINE(o->iface, "-i", "interface = %s\n", o->iface);
+	CLI_LINE(o->listen_iface, "-e", "listen_interface = %s\n", o->listen_iface);
+	CLI_LINE(o->v6only, "-6", "ipv6_only = yes\n");
+	CLI_LINE(o->mptcp, "-m", "mptcp = both\n");
+	CLI_LINE(o->lsn_transport, "-a", "listen_transport = %s\n", o->lsn_transport);
+	CLI_LINE(o->rem_transport, "-b", "remote_transport = %s\n", o->rem_transport);
+#undef CLI_LINE
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;
@@ -249,9 +279,11 @@ load(const struct opts *o, struct store *st, int to_log)
 		}
 		rc = store_parse_text(text, "command line", st, &d);
 		free(text);
-	} else
+		print_cli_diags(&d, to_log);
+	} else {
 		rc = store_load(o->conf ? o->conf : path_get(PATH_CONF), st, &d);
-	print_diags(&d, to_log);
+		print_diags(&d, to_log);
+	}
 	store_diags_free(&d);
 	if (rc < 0)
 		store_free(st);
@@ -655,7 +687,7 @@ relay_main(int argc, char **argv)
 	if (o.reload)
 		return do_reload(&o);
 	if (load(&o, &st, 0) < 0) {
-		fprintf(stderr, "%s: invalid configuration: fix the lines above\n", applet_name);
+		fprintf(stderr, "%s: invalid configuration: fix the %s above\n", applet_name, o.listen ? "arguments" : "lines");
 		return EXIT_CONFIG;
 	}
 	if (o.check) {

@@ -37,4 +37,10 @@ XWPF_MENU=1 "$XWPF" rule set a note=menu 2> "$T_DIR/e3"
 check_eq "no hint under the menu (it reloads by itself)" "" "$(cat "$T_DIR/e3")"
 "$XWPF" relay --reload > /dev/null; check_eq "the hinted command works" 0 $?
 check "and the relay still forwards" echo_via "$p"
+# relay -l/-r: a bad argument is named by its flag, not a line of text never written
+"$XWPF" relay -l 127.0.0.1:70000 -r 127.0.0.1:1 2> "$T_DIR/cli1"; check_eq "relay -l with a bad port exits 3" 3 $?
+check_eq "and names -l" "xwpf relay: -l: error: listen: '127.0.0.1:70000': port '70000' is not a number from 1 to 65535
+xwpf relay: invalid configuration: fix the arguments above" "$(cat "$T_DIR/cli1")"
+"$XWPF" relay -l 127.0.0.1:2000 -r 127.0.0.1:1 -r nohost 2> "$T_DIR/cli2"
+check "a bad second -r is named -r" grep -q "^xwpf relay: -r: error: remote: 'nohost' has no port" "$T_DIR/cli2"
 finish
