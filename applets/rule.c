@@ -231,7 +231,7 @@ cmd_show(int argc, char **argv)
 	struct store st;
 	const struct store_rule *r;
 	int json = argc > 2 && strcmp(argv[2], "--json") == 0;
-	char buf[600];
+	char buf[600], side[1200];
 	const char *lcc, *rcc, *locc;
 	size_t i, nlo;
 	int lo_listen;
@@ -285,6 +285,8 @@ cmd_show(int argc, char **argv)
 	printf("  remote_transport   %s\n", *r->remote_transport ? r->remote_transport : "plain");
 	if (tunnel_rule_pin(r, buf, NULL) == 0 && *buf)   /* what the relay side writes as pin= */
 		printf("  tls pin            %s\n", buf);
+	if (tunnel_rule_relay_side(r, side, sizeof(side), NULL) == 0 && *side)   /* to paste there */
+		printf("  relay side         remote_transport = %s\n", side);
 	printf("  proxy              %s\n", store_proxy_name(r, buf, sizeof(buf)));
 	printf("  mptcp              %s\n", store_mptcp_name(r->mptcp));
 	printf("  connect_timeout    %ldms\n", store_rule_ms(&st, r, r->connect_timeout, st.g.connect_timeout));

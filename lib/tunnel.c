@@ -211,9 +211,12 @@ tunnel_rule_new(const struct store_rule *r, long handshake_ms, long proxy_ms, ch
 				ERR("rule %s: listen_transport: %s", r->name, e2);
 				goto fail;
 			}
+			char side[1200];
+
 			snprintf(t->pin, sizeof(t->pin), "%s", tls_server_pin(t->lsn.tls_srv));
-			log_info("rule %s: TLS certificate pin %s (on the relay side: remote_transport = "
-			    "tls;sni=NAME;pin=%s)", r->name, t->pin, t->pin);
+			tunnel_relay_side(&t->lsn.t, t->pin, side, sizeof(side));
+			log_info("rule %s: TLS certificate pin %s (on the relay side: remote_transport = %s)", r->name,
+			    t->pin, side);
 			warn_expiry(r);
 		}
 	}
@@ -265,6 +268,38 @@ tunnel_rule_pin(const struct store_rule *r, char out[TLS_PIN_STRLEN], char *err)
 	if (tls_selfsigned(t.servername, cert, key, sizeof(cert), err) < 0)
 		return -1;
 	return tls_pin_file(cert, out, err);
+}
+
+void
+tunnel_relay_side(const struct transport *lsn, const char *pin, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	*buf = '\0';
+	if (lsn->ws)
+		n += (size_t)snprintf(buf, size, "ws;host=%s;path=%s", lsn->host, lsn->path);
+	if (lsn->tls && n < size)
+		snprintf(buf + n, size - n, "%stls;sni=%s%s%s", n ? ";" : "", *lsn->servername ? lsn->servername : "NAME",
+		    pin && *pin ? ";pin=" : ";insecure", pin && *pin ? pin : "");
+}
+
+int
+tunnel_rule_relay_side(const struct store_rule *r, char *buf, size_t size, char *err)
+{
+	struct transport t;
+	char pin[TLS_PIN_STRLEN], e2[ERRLEN];
+
+	*buf = '\0';
+	if (!*r->listen_transport)
+		return 0;
+	if (transport_parse(r->listen_transport, TRANSPORT_SERVER, &t, e2) < 0) {
+		ERR("%s", e2);
+		return -1;
+	}
+	if (tunnel_rule_pin(r, pin, err) < 0)
+		return -1;
+	tunnel_relay_side(&t, pin, buf, size);
+	return 0;
 }
 
 /* ---- an end ---- */

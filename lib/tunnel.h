@@ -123,6 +123,13 @@ long tunnel_preread_ms(const struct tunnel_rule *t);
  * no TLS listener; else "sha256:HEX". The self-signed certificate of
  * servername= is made here when missing (so the pin shown is the one used). */
 int tunnel_rule_pin(const struct store_rule *r, char out[TLS_PIN_STRLEN], char *err);
+/* What the relay side of an exit writes as its remote_transport to reach
+ * this listen_transport: the same ws host and path, sni = the servername,
+ * and pin (may be ""). buf gets "" when lsn is plain. */
+void tunnel_relay_side(const struct transport *lsn, const char *pin, char *buf, size_t size);
+/* The same from a rule's listen_transport (its pin worked out as above):
+ * 0 with the text in buf ("" plain), -1 with err. */
+int tunnel_rule_relay_side(const struct store_rule *r, char *buf, size_t size, char *err);
 
 /* --- one end of a tunnel on a socket (tunnel.c) --------------------------- */
 
