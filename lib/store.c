@@ -1,13 +1,12 @@
 /*
- * The rule store: parse (inih), validate, edit text, write atomically.
+ * The rule store: parse (inih) by the key tables, validate. The scans of the
+ * raw text and the diagnostics are in store_scan.c, writing in store_edit.c.
  */
-#include "store.h"
+#include "store_int.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <limits.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,55 +26,6 @@
 
 /* inih keeps at most 49 characters of a section name and cuts the rest. */
 #define INI_SECTION_KEEP 49
-
-/* ------------------------------------------------------------------ */
-/* diagnostics */
-
-static void __attribute__((format(printf, 4, 5)))
-diag(struct store_diags *d, int line, int error, const char *fmt, ...)
-{
-	va_list ap;
-	struct store_diag *x;
-
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 8;
-		struct store_diag *v = realloc(d->v, cap * sizeof(*v));
-		if (!v)
-			return;   /* out of memory: the error count below still says "no" */
-		d->v = v;
-		d->cap = cap;
-	}
-	x = &d->v[d->n++];
-	x->line = line;
-	x->error = error;
-	va_start(ap, fmt);
-	vsnprintf(x->msg, sizeof(x->msg), fmt, ap);
-	va_end(ap);
-	if (error)
-		d->nerrors++;
-}
-
-void
-store_diags_free(struct store_diags *d)
-{
-	free(d->v);
-	d->v = NULL;
-	d->n = d->cap = 0;
-	d->nerrors = 0;
-}
-
-char *
-store_diag_format(const struct store_diags *d, size_t i, char *buf, size_t size)
-{
-	const struct store_diag *x = &d->v[i];
-	const char *kind = x->error ? "error" : "warning";
-
-	if (x->line > 0)
-		snprintf(buf, size, "%s:%d: %s: %s", d->file, x->line, kind, x->msg);
-	else
-		snprintf(buf, size, "%s: %s: %s", d->file, kind, x->msg);
-	return buf;
-}
 
 /* ------------------------------------------------------------------ */
 /* value parsers shared by the key tables */
@@ -604,52 +554,6 @@ key_find(const struct key *tab, size_t n, const char *name)
 	return NULL;
 }
 
-/* Edit distance of two short strings ('-' and '_' count as the same), capped at 9. */
-static int
-key_distance(const char *a, const char *b)
-{
-	int d[33][33], i, j, la = (int)strlen(a), lb = (int)strlen(b);
-
-	if (la > 32 || lb > 32)
-		return 9;
-	for (i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (i = 1; i <= la; i++)
-		for (j = 1; j <= lb; j++) {
-			int same = a[i - 1] == b[j - 1] || (strchr("-_", a[i - 1]) && strchr("-_", b[j - 1]));
-			int v = d[i - 1][j - 1] + !same;
-
-			if (d[i - 1][j] + 1 < v)
-				v = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < v)
-				v = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
-				v = d[i - 2][j - 2] + 1;   /* a swap of two letters: "remtoe" */
-			d[i][j] = v;
-		}
-	return d[la][lb] < 9 ? d[la][lb] : 9;
-}
-
-const char *
-store_key_suggest(const char *key, int global)
-{
-	const struct key *tab = global ? global_keys : rule_keys;
-	size_t n = global ? ARRAY_SIZE(global_keys) : ARRAY_SIZE(rule_keys), i;
-	const char *best = NULL;
-	int bd = 3, dist;
-
-	if (strlen(key) < 3)
-		return NULL;
-	for (i = 0; i < n; i++)
-		if ((dist = key_distance(key, tab[i].name)) < bd) {
-			bd = dist;
-			best = tab[i].name;
-		}
-	return best;
-}
-
 int
 store_rule_key_known(const char *key)
 {
@@ -679,6 +583,14 @@ store_rule_keys(void)
 	for (i = 0; i < ARRAY_SIZE(rule_keys); i++)
 		names[i] = rule_keys[i].name;
 	return names;
+}
+
+const char *
+store_key_name(int global, size_t i)
+{
+	if (global)
+		return i < ARRAY_SIZE(global_keys) ? global_keys[i].name : NULL;
+	return i < ARRAY_SIZE(rule_keys) ? rule_keys[i].name : NULL;
 }
 
 /* Apply one key=value to obj by the table. 0 ok, -1 with err. */
@@ -793,39 +705,6 @@ rule_defaults(struct store_rule *r)
 	r->health_send = r->health_expect = r->allow = r->deny = r->on_event = empty_str;
 }
 
-enum sect { SECT_NONE, SECT_GLOBAL, SECT_RULE, SECT_MPTCP, SECT_UNKNOWN };
-
-/* A [section] line found by scanning the text: inih reports sections only
- * through their keys, so this gives the header's own line and finds
- * sections without keys. */
-struct header {
-	int line;
-	int used;                  /* a key followed it */
-	int is_rule;
-	char name[STORE_NAME_MAX + 8];
-};
-
-struct seen {
-	const char *key;
-	int line;
-};
-
-struct parse_ctx {
-	struct store *st;
-	struct store_diags *d;
-	char cur[64];              /* the section inih is in */
-	enum sect sect;
-	struct store_rule *rule;   /* current rule (SECT_RULE) */
-	struct rule_extra *extras; /* parallel to st->rules */
-	struct seen seen[64];      /* keys seen in this section */
-	size_t nseen;
-	int global_line, mptcp_line;
-	struct header *hdrs;       /* every [section] line, from a scan of the text */
-	size_t nhdrs, hcur;
-	size_t rules_cap;
-	int first_syntax_line;     /* scan_syntax's first finding, to not repeat inih's */
-};
-
 static void
 section_begin(struct parse_ctx *c, const char *section, int line)
 {
@@ -847,21 +726,21 @@ section_begin(struct parse_ctx *c, const char *section, int line)
 		return;
 	}
 	if (strlen(section) >= INI_SECTION_KEEP) {
-		diag(c->d, line, 1, "section name too long: rule names have at most %d characters",
+		store_diag_add(c->d, line, 1, "section name too long: rule names have at most %d characters",
 		    STORE_NAME_MAX);
 		c->sect = SECT_UNKNOWN;
 		return;
 	}
 	if (strcmp(section, "global") == 0) {
 		if (c->global_line)
-			diag(c->d, line, 1, "a second [global] section (the first is at line %d)", c->global_line);
+			store_diag_add(c->d, line, 1, "a second [global] section (the first is at line %d)", c->global_line);
 		c->global_line = line;
 		c->sect = SECT_GLOBAL;
 		return;
 	}
 	if (strcmp(section, "mptcp") == 0) {
 		if (c->mptcp_line)
-			diag(c->d, line, 1, "a second [mptcp] section (the first is at line %d)", c->mptcp_line);
+			store_diag_add(c->d, line, 1, "a second [mptcp] section (the first is at line %d)", c->mptcp_line);
 		c->mptcp_line = line;
 		c->sect = SECT_MPTCP;
 		return;
@@ -874,7 +753,7 @@ section_begin(struct parse_ctx *c, const char *section, int line)
 		snprintf(name, sizeof(name), "%s", str_trim(name));
 		c->sect = SECT_RULE;
 		if (!store_name_valid(name)) {
-			diag(c->d, line, 1, "'[%s]': a rule name is 1 to %d letters, digits, '.', '_' or '-'",
+			store_diag_add(c->d, line, 1, "'[%s]': a rule name is 1 to %d letters, digits, '.', '_' or '-'",
 			    section, STORE_NAME_MAX);
 			c->sect = SECT_UNKNOWN;
 			return;
@@ -889,7 +768,7 @@ section_begin(struct parse_ctx *c, const char *section, int line)
 			if (ne)
 				c->extras = ne;
 			if (!nv || !ne) {
-				diag(c->d, line, 1, "out of memory");
+				store_diag_add(c->d, line, 1, "out of memory");
 				c->sect = SECT_UNKNOWN;
 				return;
 			}
@@ -903,7 +782,7 @@ section_begin(struct parse_ctx *c, const char *section, int line)
 		st->nrules++;
 		return;
 	}
-	diag(c->d, line, 0, "unknown section [%s] ignored (known: [global], [rule NAME], [mptcp])", section);
+	store_diag_add(c->d, line, 0, "unknown section [%s] ignored (known: [global], [rule NAME], [mptcp])", section);
 	c->sect = SECT_UNKNOWN;
 }
 
@@ -915,7 +794,7 @@ seen_twice(struct parse_ctx *c, const char *key, int line)
 
 	for (i = 0; i < c->nseen; i++)
 		if (strcmp(c->seen[i].key, key) == 0) {
-			diag(c->d, line, 1, "%s is set twice in [%s] (first at line %d)", key, c->cur,
+			store_diag_add(c->d, line, 1, "%s is set twice in [%s] (first at line %d)", key, c->cur,
 			    c->seen[i].line);
 			return 1;
 		}
@@ -971,11 +850,11 @@ handler(void *user, const char *section, const char *name, const char *value, in
 	if (c->sect == SECT_UNKNOWN)
 		return 1;
 	if (c->sect == SECT_NONE || !*section) {
-		diag(c->d, line, 1, "'%s' is outside any section: put it under [global] or [rule NAME]", name);
+		store_diag_add(c->d, line, 1, "'%s' is outside any section: put it under [global] or [rule NAME]", name);
 		return 1;
 	}
 	if (strpbrk(name, " \t")) {   /* "listen 127.0.0.1:80": inih splits at the ':' */
-		diag(c->d, line, 1, "not a 'key = value' line: write KEY = VALUE (here '%.*s = ...')",
+		store_diag_add(c->d, line, 1, "not a 'key = value' line: write KEY = VALUE (here '%.*s = ...')",
 		    (int)strcspn(name, " \t"), name);
 		return 1;
 	}
@@ -997,7 +876,7 @@ handler(void *user, const char *section, const char *name, const char *value, in
 			struct mptcp_endpoint ep;
 
 			if (mptcp_endpoint_parse(value, &ep, err) < 0) {
-				diag(c->d, line, 1, "endpoint: %s", err);
+				store_diag_add(c->d, line, 1, "endpoint: %s", err);
 				return 1;
 			}
 		}
@@ -1006,7 +885,7 @@ handler(void *user, const char *section, const char *name, const char *value, in
 			if (!nv || !(nv[m->nendpoints] = strdup(value))) {
 				if (nv)
 					m->endpoints = nv;
-				diag(c->d, line, 1, "out of memory");
+				store_diag_add(c->d, line, 1, "out of memory");
 				return 1;
 			}
 			m->endpoints = nv;
@@ -1015,18 +894,18 @@ handler(void *user, const char *section, const char *name, const char *value, in
 			;
 		else if (strcmp(name, "enabled") == 0) {
 			if (parse_bool(value, &b) < 0)
-				diag(c->d, line, 1, "enabled must be yes or no, not '%s'", value);
+				store_diag_add(c->d, line, 1, "enabled must be yes or no, not '%s'", value);
 			else
 				m->enabled = b;
 		} else if (strcmp(name, "subflows") == 0 || strcmp(name, "add_addr_accepted") == 0) {
 			if (parse_long(value, 0, 8, &l) < 0)
-				diag(c->d, line, 1, "%s must be a number from 0 to 8, not '%s'", name, value);
+				store_diag_add(c->d, line, 1, "%s must be a number from 0 to 8, not '%s'", name, value);
 			else if (name[0] == 's')
 				m->subflows = l;
 			else
 				m->add_addr_accepted = l;
 		} else
-			diag(c->d, line, 0, "unknown key '%s' in [mptcp] ignored", name);
+			store_diag_add(c->d, line, 0, "unknown key '%s' in [mptcp] ignored", name);
 		return 1;
 	}
 	if (c->sect == SECT_GLOBAL) {
@@ -1039,7 +918,7 @@ handler(void *user, const char *section, const char *name, const char *value, in
 	if (!k) {
 		const char *near = store_key_suggest(name, c->sect == SECT_GLOBAL);
 
-		diag(c->d, line, 0, "unknown key '%s' in [%s] ignored%s%s%s", name, c->cur,
+		store_diag_add(c->d, line, 0, "unknown key '%s' in [%s] ignored%s%s%s", name, c->cur,
 		    near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
 		return 1;
 	}
@@ -1048,7 +927,7 @@ handler(void *user, const char *section, const char *name, const char *value, in
 	if (c->sect == SECT_RULE && strcmp(name, "weights") == 0) {
 		struct rule_extra *x = &c->extras[c->rule - c->st->rules];
 		if (parse_weights(value, x, err) < 0)
-			diag(c->d, line, 1, "%s", err);
+			store_diag_add(c->d, line, 1, "%s", err);
 		x->weights_line = line;
 		return 1;
 	}
@@ -1062,9 +941,9 @@ handler(void *user, const char *section, const char *name, const char *value, in
 		}
 		/* name the key unless the message starts with it ("balance must be ...") */
 		if (strncmp(err, k->name, kl) == 0 && (err[kl] == ' ' || err[kl] == ':'))
-			diag(c->d, line, 1, "%s", err);
+			store_diag_add(c->d, line, 1, "%s", err);
 		else
-			diag(c->d, line, 1, "%s: %s", k->name, err);
+			store_diag_add(c->d, line, 1, "%s: %s", k->name, err);
 	}
 	return 1;
 }
@@ -1081,111 +960,6 @@ store_name_valid(const char *name)
 		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
 			return 0;
 	return 1;
-}
-
-/* Every header line of the text, in order (see struct header). */
-static int
-scan_headers(struct parse_ctx *c, const char *text)
-{
-	const char *p = text;
-	int line = 0;
-	size_t cap = 0;
-
-	while (*p) {
-		const char *eol = strchr(p, '\n');
-		size_t len = eol ? (size_t)(eol - p) : strlen(p);
-		const char *close;
-
-		line++;
-		while (len && isspace((unsigned char)*p)) {
-			p++;
-			len--;
-		}
-		if (len && *p == '[' && (close = memchr(p, ']', len)) != NULL) {
-			struct header *h;
-			char buf[128];
-			size_t n = (size_t)(close - p - 1);
-
-			if (c->nhdrs == cap) {
-				struct header *nv;
-				cap = cap ? cap * 2 : 64;
-				if (!(nv = realloc(c->hdrs, cap * sizeof(*nv))))
-					return -1;
-				c->hdrs = nv;
-			}
-			h = &c->hdrs[c->nhdrs++];
-			memset(h, 0, sizeof(*h));
-			h->line = line;
-			if (n >= sizeof(buf))
-				n = sizeof(buf) - 1;
-			memcpy(buf, p + 1, n);
-			buf[n] = '\0';
-			if (strncmp(buf, "rule", 4) == 0 && (buf[4] == ' ' || buf[4] == '\t')) {
-				h->is_rule = 1;
-				snprintf(h->name, sizeof(h->name), "%s", str_trim(buf + 4));
-			}
-		}
-		if (!eol)
-			break;
-		p = eol + 1;
-	}
-	return 0;
-}
-
-/* inih reports only the first line it cannot parse; find every one, by inih's own
- * rules (comment prefixes ; and #, inline comments after whitespace then #, BOM). */
-static void
-scan_syntax(struct parse_ctx *c, const char *text)
-{
-	const char *p = text;
-	int line = 0;
-
-	if (strncmp(p, "\xEF\xBB\xBF", 3) == 0)
-		p += 3;
-	while (*p) {
-		const char *eol = strchr(p, '\n');
-		size_t len = eol ? (size_t)(eol - p) : strlen(p), i;
-		const char *want;
-		int was_space = 0;
-
-		line++;
-		while (len && isspace((unsigned char)*p)) {
-			p++;
-			len--;
-		}
-		if (len && *p != ';' && *p != '#') {
-			want = *p == '[' ? "]" : "=:";
-			for (i = *p == '[' ? 1 : 0; i < len && !strchr(want, p[i]); i++) {
-				if (was_space && p[i] == '#')
-					break;
-				was_space = isspace((unsigned char)p[i]);
-			}
-			if (i >= len || !strchr(want, p[i])) {
-				if (!c->first_syntax_line)
-					c->first_syntax_line = line;
-				if (*p == '[')
-					diag(c->d, line, 1, "a section header needs its closing ']': [global] or "
-					    "[rule NAME]");
-				else
-					diag(c->d, line, 1, "not a 'key = value' line, a [section] or a comment: "
-					    "write KEY = VALUE, or start the line with # to keep it as a note");
-			}
-		}
-		if (!eol)
-			break;
-		p = eol + 1;
-	}
-}
-
-static void
-report_empty_sections(struct parse_ctx *c)
-{
-	size_t i;
-
-	for (i = 0; i < c->nhdrs; i++)
-		if (c->hdrs[i].is_rule && !c->hdrs[i].used)
-			diag(c->d, c->hdrs[i].line, 1, "rule '%s' has no settings: it needs at least "
-			    "listen and remote", c->hdrs[i].name);
 }
 
 static int
@@ -1247,23 +1021,23 @@ validate_rule(struct parse_ctx *c, struct store_rule *r, struct rule_extra *x)
 	unsigned lspan = (unsigned)(r->listen.port_end - r->listen.port);
 
 	if (!r->listen.port && !x->listen_bad)
-		diag(c->d, r->line, 1, "rule '%s' has no listen address (listen = [::]:PORT or IP:PORT)", r->name);
+		store_diag_add(c->d, r->line, 1, "rule '%s' has no listen address (listen = [::]:PORT or IP:PORT)", r->name);
 	if (!r->nremotes && !x->remote_bad)
-		diag(c->d, r->line, 1, "rule '%s' has no remote (remote = HOST:PORT)", r->name);
+		store_diag_add(c->d, r->line, 1, "rule '%s' has no remote (remote = HOST:PORT)", r->name);
 	if (x->nweights) {
 		if (x->nweights != r->nremotes) {
 			char eg[40] = "2";   /* "2,1,1": as many as there are remotes */
 
 			for (i = 1; i < r->nremotes && i < 8; i++)
 				strcat(eg, ",1");
-			diag(c->d, x->weights_line, 1, "rule '%s' has %zu weight%s for %zu remote%s: give one per "
+			store_diag_add(c->d, x->weights_line, 1, "rule '%s' has %zu weight%s for %zu remote%s: give one per "
 			    "remote, in order (e.g. weights = %s%s), or leave weights out for equal shares", r->name,
 			    x->nweights, x->nweights == 1 ? "" : "s", r->nremotes, r->nremotes == 1 ? "" : "s", eg,
 			    r->nremotes > 8 ? ",..." : "");
 		} else
 			for (i = 0; i < r->nremotes; i++) {
 				if (r->remotes[i].weight) {
-					diag(c->d, x->weights_line, 1, "rule '%s': give weights either as weights = "
+					store_diag_add(c->d, x->weights_line, 1, "rule '%s': give weights either as weights = "
 					    "or as weight= on each remote, not both", r->name);
 					break;
 				}
@@ -1278,7 +1052,7 @@ validate_rule(struct parse_ctx *c, struct store_rule *r, struct rule_extra *x)
 		for (j = 0; j < i; j++)
 			if (strcmp(r->remotes[j].addr.host, h->host) == 0 && r->remotes[j].addr.port == h->port) {
 				char hp[300];
-				diag(c->d, r->line, 1, "rule '%s': remote %s is listed twice; to give it more "
+				store_diag_add(c->d, r->line, 1, "rule '%s': remote %s is listed twice; to give it more "
 				    "traffic raise its weight", r->name, hostport_format(h, hp, sizeof(hp)));
 				break;
 			}
@@ -1286,24 +1060,24 @@ validate_rule(struct parse_ctx *c, struct store_rule *r, struct rule_extra *x)
 		if (!r->remotes[i].weight)
 			r->remotes[i].weight = 1;
 		if (rspan && rspan != lspan)
-			diag(c->d, r->line, 1, "rule '%s': remote port range %u-%u has %u ports but the listen "
+			store_diag_add(c->d, r->line, 1, "rule '%s': remote port range %u-%u has %u ports but the listen "
 			    "range has %u; use the same length or a single port", r->name, h->port,
 			    h->port_end, rspan + 1, lspan + 1);
 	}
 	if (r->balance == BALANCE_AUTO)
 		r->balance = r->nremotes > 1 ? BALANCE_ROUNDROBIN : BALANCE_OFF;
 	if (r->ipv6_only && addr_family_of(r->listen.host) == 4)
-		diag(c->d, r->line, 1, "rule '%s': ipv6_only with the IPv4 listen address %s", r->name,
+		store_diag_add(c->d, r->line, 1, "rule '%s': ipv6_only with the IPv4 listen address %s", r->name,
 		    r->listen.host);
 	if ((r->protocols & PROTO_UDP) && (r->proxy_send || r->proxy_accept))
-		diag(c->d, r->line, 0, "rule '%s': the PROXY protocol applies to TCP only; UDP is "
+		store_diag_add(c->d, r->line, 0, "rule '%s': the PROXY protocol applies to TCP only; UDP is "
 		    "forwarded without it", r->name);
 	if (r->quota_action == QUOTA_THROTTLE && r->quota && !r->quota_rate)
-		diag(c->d, r->line, 1, "rule '%s': quota_action = throttle needs quota_rate (e.g. 1mbit)", r->name);
+		store_diag_add(c->d, r->line, 1, "rule '%s': quota_action = throttle needs quota_rate (e.g. 1mbit)", r->name);
 	if (*r->on_event && r->on_event[0] != '/')
-		diag(c->d, r->line, 1, "rule '%s': on_event must be an absolute path, not '%s'", r->name, r->on_event);
+		store_diag_add(c->d, r->line, 1, "rule '%s': on_event must be an absolute path, not '%s'", r->name, r->on_event);
 	if (*r->health_expect && !*r->health_send)
-		diag(c->d, r->line, 0, "rule '%s': health_expect without health_send reads the "
+		store_diag_add(c->d, r->line, 0, "rule '%s': health_expect without health_send reads the "
 		    "backend's greeting", r->name);
 }
 
@@ -1315,17 +1089,17 @@ validate(struct parse_ctx *c)
 	size_t i, j, n = 0;
 
 	if (*st->g.on_event && st->g.on_event[0] != '/')
-		diag(c->d, c->global_line, 1, "on_event must be an absolute path, not '%s'", st->g.on_event);
+		store_diag_add(c->d, c->global_line, 1, "on_event must be an absolute path, not '%s'", st->g.on_event);
 	if (st->g.metrics_listen.port && strncmp(st->g.metrics_listen.host, "127.", 4) != 0 &&
 	    strcmp(st->g.metrics_listen.host, "::1") != 0)
-		diag(c->d, c->global_line, 0, "metrics_listen %s is reachable beyond this host; "
+		store_diag_add(c->d, c->global_line, 0, "metrics_listen %s is reachable beyond this host; "
 		    "the metrics have no password", st->g.metrics_listen.host);
 	for (i = 0; i < st->nrules; i++)
 		validate_rule(c, &st->rules[i], &c->extras[i]);
 	if (!st->nrules)
 		return;
 	if (!(v = malloc(st->nrules * sizeof(*v)))) {
-		diag(c->d, 0, 1, "out of memory");
+		store_diag_add(c->d, 0, 1, "out of memory");
 		return;
 	}
 	/* names: sorted, so duplicates sit side by side (O(n log n) for big stores) */
@@ -1334,7 +1108,7 @@ validate(struct parse_ctx *c)
 	qsort(v, st->nrules, sizeof(*v), cmp_rule_name);
 	for (i = 1; i < st->nrules; i++)
 		if (strcmp(v[i - 1]->name, v[i]->name) == 0)
-			diag(c->d, v[i]->line, 1, "rule '%s' is defined twice (first at line %d)",
+			store_diag_add(c->d, v[i]->line, 1, "rule '%s' is defined twice (first at line %d)",
 			    v[i]->name, v[i - 1]->line);
 	/* listeners: sorted by first port; only rules whose ranges overlap are compared */
 	for (i = 0; i < st->nrules; i++)
@@ -1354,7 +1128,7 @@ validate(struct parse_ctx *c)
 				a = b;
 				b = later;
 			}
-			diag(c->d, b->line, 1, "rule '%s' listens on %s (%s), which rule '%s' (line %d) "
+			store_diag_add(c->d, b->line, 1, "rule '%s' listens on %s (%s), which rule '%s' (line %d) "
 			    "already uses as %s; to balance between remotes add them to one rule",
 			    b->name, hostport_format(&b->listen, hb, sizeof(hb)),
 			    store_proto_name(a->protocols & b->protocols), a->name, a->line,
@@ -1362,24 +1136,6 @@ validate(struct parse_ctx *c)
 		}
 	}
 	free(v);
-}
-
-/* In file order: by line (stable: a line's messages keep their order),
- * messages about the whole file (line 0) last. The passes (syntax, keys,
- * validation) each go through the file, so they come out interleaved. */
-static void
-diags_sort(struct store_diags *d)
-{
-	size_t i, j;
-
-	for (i = 1; i < d->n; i++) {
-		struct store_diag x = d->v[i];
-		unsigned key = x.line > 0 ? (unsigned)x.line : UINT_MAX;
-
-		for (j = i; j > 0 && (d->v[j - 1].line > 0 ? (unsigned)d->v[j - 1].line : UINT_MAX) > key; j--)
-			d->v[j] = d->v[j - 1];
-		d->v[j] = x;
-	}
 }
 
 int
@@ -1397,18 +1153,18 @@ store_parse_text(const char *text, const char *fname, struct store *st, struct s
 	c.st = st;
 	c.d = d;
 	c.sect = SECT_NONE;
-	if (scan_headers(&c, text) < 0)
-		diag(d, 0, 1, "out of memory");
-	scan_syntax(&c, text);
+	if (store_scan_headers(&c, text) < 0)
+		store_diag_add(d, 0, 1, "out of memory");
+	store_scan_syntax(&c, text);
 	rc = ini_parse_string(text, handler, &c);
 	if (rc > 0 && rc != c.first_syntax_line)
-		diag(d, rc, 1, "not a 'key = value' line, a [section] or a comment "
+		store_diag_add(d, rc, 1, "not a 'key = value' line, a [section] or a comment "
 		    "(or longer than 4000 characters)");
 	else if (rc < 0)
-		diag(d, 0, 1, "out of memory while parsing");
-	report_empty_sections(&c);
+		store_diag_add(d, 0, 1, "out of memory while parsing");
+	store_scan_empty_sections(&c);
 	validate(&c);
-	diags_sort(d);
+	store_diags_sort(d);
 	free(c.extras);
 	free(c.hdrs);
 	return d->nerrors ? -1 : 0;
@@ -1426,7 +1182,7 @@ store_load(const char *path, struct store *st, struct store_diags *d)
 			return store_parse_text("", path, st, d);
 		memset(st, 0, sizeof(*st));
 		snprintf(d->file, sizeof(d->file), "%s", path);
-		diag(d, 0, 1, "cannot read: %s", strerror(errno));
+		store_diag_add(d, 0, 1, "cannot read: %s", strerror(errno));
 		return -1;
 	}
 	if (memchr(text, '\0', strlen(text) + 1) != text + strlen(text)) {

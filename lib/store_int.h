@@ -1,0 +1,65 @@
+#ifndef XWPF_STORE_INT_H
+#define XWPF_STORE_INT_H
+
+/*
+ * Private to the store's modules (lib/store*.c; applets include store.h):
+ * the parse state the parser (store.c) and the text scan with the
+ * diagnostics (store_scan.c) share.
+ */
+#include <stddef.h>
+
+#include "store.h"
+
+struct rule_extra;             /* store.c's: what a rule leaves for validation */
+
+enum sect { SECT_NONE, SECT_GLOBAL, SECT_RULE, SECT_MPTCP, SECT_UNKNOWN };
+
+/* A [section] line found by scanning the text: inih reports sections only
+ * through their keys, so this gives the header's own line and finds
+ * sections without keys. */
+struct header {
+	int line;
+	int used;                  /* a key followed it */
+	int is_rule;
+	char name[STORE_NAME_MAX + 8];
+};
+
+struct seen {
+	const char *key;
+	int line;
+};
+
+struct parse_ctx {
+	struct store *st;
+	struct store_diags *d;
+	char cur[64];              /* the section inih is in */
+	enum sect sect;
+	struct store_rule *rule;   /* current rule (SECT_RULE) */
+	struct rule_extra *extras; /* parallel to st->rules */
+	struct seen seen[64];      /* keys seen in this section */
+	size_t nseen;
+	int global_line, mptcp_line;
+	struct header *hdrs;       /* every [section] line, from a scan of the text */
+	size_t nhdrs, hcur;
+	size_t rules_cap;
+	int first_syntax_line;     /* store_scan_syntax's first finding, to not repeat inih's */
+};
+
+/* store_scan.c: diagnostics */
+void store_diag_add(struct store_diags *d, int line, int error, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* In file order: by line, stable; messages about the whole file (line 0) last. */
+void store_diags_sort(struct store_diags *d);
+
+/* store_scan.c: scans of the raw text, before inih */
+/* Every [section] line into c->hdrs. 0, or -1 out of memory. */
+int store_scan_headers(struct parse_ctx *c, const char *text);
+/* A diagnostic for every line that is not INI; the first in c->first_syntax_line. */
+void store_scan_syntax(struct parse_ctx *c, const char *text);
+/* After inih: a diagnostic for each [rule NAME] header no key followed. */
+void store_scan_empty_sections(struct parse_ctx *c);
+
+/* store.c: the I-th known key of [global] (global) or of a [rule], NULL past the last. */
+const char *store_key_name(int global, size_t i);
+
+#endif
