@@ -298,9 +298,34 @@ cmd_show(int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* Commit a transaction and report; returns an exit code. */
+/* What `rule add` saved, as the store now holds it (t->text, committed):
+ * "added rule NAME: LISTEN -> REMOTES (PROTOCOL[, BALANCE][, TRANSPORT][, disabled])". */
+static void
+print_added(const struct store_txn *t, const char *name)
+{
+	struct store st;
+	struct store_diags d = { 0 };
+	const struct store_rule *r;
+	char l[300], rem[2048];
+
+	store_parse_text(t->text, t->path, &st, &d);
+	store_diags_free(&d);
+	if ((r = store_find(&st, name)) != NULL) {
+		listen_text(r, l, sizeof(l));
+		remotes_text(r, rem, sizeof(rem));
+		printf("added rule %s: %s -> %s (%s%s%s%s%s%s)\n", r->name, l, rem, store_proto_name(r->protocols),
+		    r->balance != BALANCE_OFF ? ", " : "", r->balance != BALANCE_OFF ? store_balance_name(r->balance) : "",
+		    strcmp(transport_text(r), "plain") ? ", " : "",
+		    strcmp(transport_text(r), "plain") ? transport_text(r) : "", r->enabled ? "" : ", disabled");
+		fflush(stdout);   /* before the hints on stderr */
+	}
+	store_free(&st);
+}
+
+/* Commit a transaction and report; returns an exit code. added: the rule
+ * `rule add` created, said on stdout once saved (NULL: other commands). */
 static int
-finish(struct store_txn *t)
+finish(struct store_txn *t, const char *added)
 {
 	struct store_diags d = { 0 };
 	char err[ERRLEN];
@@ -324,18 +349,22 @@ finish(struct store_txn *t)
 		store_free(&old);
 		store_diags_free(&od);
 		rc = d.nerrors ? EXIT_CONFIG : EXIT_FAIL;
-	} else if (!existed && access(t->path, F_OK) == 0) {
-		/* a new store: the first rule, or a --root with a typo in it */
-		fprintf(stderr, "%s: created a new store, %s\n", applet_name, t->path);
-	} else if (strcmp(t->text, t->orig) != 0 && !getenv("XWPF_MENU")) {
-		/* xwPF restarted realm after each change; here the relay reloads when told to */
-		int pid = path_relay_pid();
-		const char *root = getenv("XWPF_ROOT");
+	} else {
+		if (added)
+			print_added(t, added);
+		if (!existed && access(t->path, F_OK) == 0) {
+			/* a new store: the first rule, or a --root with a typo in it */
+			fprintf(stderr, "%s: created a new store, %s\n", applet_name, t->path);
+		} else if (strcmp(t->text, t->orig) != 0 && !getenv("XWPF_MENU")) {
+			/* xwPF restarted realm after each change; here the relay reloads when told to */
+			int pid = path_relay_pid();
+			const char *root = getenv("XWPF_ROOT");
 
-		if (pid > 0 && kill(pid, 0) == 0)
-			fprintf(stderr, "%s: saved; the running relay (pid %d) still forwards the rules it "
-			    "loaded: apply the change with 'xwpf%s%s relay --reload'\n", applet_name, pid,
-			    root && *root ? " --root " : "", root && *root ? root : "");
+			if (pid > 0 && kill(pid, 0) == 0)
+				fprintf(stderr, "%s: saved; the running relay (pid %d) still forwards the rules it "
+				    "loaded: apply the change with 'xwpf%s%s relay --reload'\n", applet_name, pid,
+				    root && *root ? " --root " : "", root && *root ? root : "");
+		}
 	}
 	store_diags_free(&d);
 	store_end(t);
@@ -473,15 +502,16 @@ apply_kvs(struct store_txn *t, const char *section, struct kv *kvs, size_t nkv)
 	return 0;
 }
 
-/* The keys into the rule's section, then commit: an exit code (the transaction is ended either way). */
+/* The keys into the rule's section, then commit (added: see finish): an exit
+ * code; the transaction is ended either way. */
 static int
-apply_finish(struct store_txn *t, const char *section, struct kv *kvs, size_t nkv)
+apply_finish(struct store_txn *t, const char *section, struct kv *kvs, size_t nkv, const char *added)
 {
 	if (apply_kvs(t, section, kvs, nkv) < 0) {
 		store_end(t);
 		return EXIT_USAGE;
 	}
-	return finish(t);
+	return finish(t, added);
 }
 
 static int
@@ -536,7 +566,7 @@ cmd_add(int argc, char **argv)
 		store_end(&t);
 		return EXIT_FAIL;
 	}
-	return apply_finish(&t, section, kvs, nkv);
+	return apply_finish(&t, section, kvs, nkv, argv[1]);
 }
 
 static int
@@ -578,7 +608,7 @@ cmd_set(int argc, char **argv)
 		store_end(&t);
 		return EXIT_FAIL;
 	}
-	return apply_finish(&t, section, kvs, nkv);
+	return apply_finish(&t, section, kvs, nkv, NULL);
 }
 
 static int
@@ -611,7 +641,7 @@ cmd_del(int argc, char **argv)
 			}
 		}
 	}
-	return finish(&t);
+	return finish(&t, NULL);
 }
 
 static int
@@ -644,7 +674,7 @@ cmd_enable(int argc, char **argv, const char *value)
 			return EXIT_FAIL;
 		}
 	}
-	return finish(&t);
+	return finish(&t, NULL);
 }
 
 /* check [FILE]: the store, or a file about to become one */

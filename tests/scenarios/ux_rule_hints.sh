@@ -14,11 +14,17 @@ check "a relay with no enabled rule says so and what to do" \
 	grep -q "warn: no enabled rule in $T_DIR/empty/etc/xwpf/xwpf.conf: nothing to forward; add one with 'xwpf rule add'" "$T_DIR/empty.err"
 tcp_echo EP || fail "echo server did not start"
 p=$(free_port)
-"$XWPF" rule add a --listen "127.0.0.1:$p" --remote "127.0.0.1:$EP" 2> "$T_DIR/e0"; check_eq "add" 0 $?
+"$XWPF" rule add a --listen "127.0.0.1:$p" --remote "127.0.0.1:$EP" > "$T_DIR/o0" 2> "$T_DIR/e0"; check_eq "add" 0 $?
+check_eq "add says on stdout what it added, as the store holds it" \
+	"added rule a: 127.0.0.1:$p -> 127.0.0.1:$EP (tcp)" "$(cat "$T_DIR/o0")"
 check_eq "the first rule says it created the store (a --root with a typo shows)" \
 	"xwpf rule: created a new store, $XWPF_ROOT/etc/xwpf/xwpf.conf" "$(cat "$T_DIR/e0")"
-"$XWPF" rule add b --listen "127.0.0.1:$(free_port)" --remote "127.0.0.1:$EP" 2> "$T_DIR/e0"
+"$XWPF" rule add b --listen "127.0.0.1:$(free_port)" --remote "127.0.0.1:$EP" > "$T_DIR/o0" 2> "$T_DIR/e0"
 check_eq "no hint without a running relay" "" "$(cat "$T_DIR/e0")"
+check "but the added line" grep -q "^added rule b: 127.0.0.1:[0-9]* -> 127.0.0.1:$EP (tcp)$" "$T_DIR/o0"
+"$XWPF" rule add b --listen "127.0.0.1:$(free_port)" --remote "127.0.0.1:$EP" > "$T_DIR/o0" 2> "$T_DIR/e0"
+check_eq "a refused add exits 1" 1 $?
+check_eq "and says nothing on stdout" "" "$(cat "$T_DIR/o0")"
 "$XWPF" relay --reload 2> "$T_DIR/e4"; check_eq "relay --reload with no relay fails" 1 $?
 check "and the command it suggests names the root in use" grep -q "start it with 'xwpf --root $XWPF_ROOT relay'" "$T_DIR/e4"
 "$XWPF" status > "$T_DIR/s0"; check_eq "status with no relay exits 1" 1 $?
@@ -31,6 +37,19 @@ wait_port 127.0.0.1 "$p" || fail "relay did not listen"
 "$XWPF" rule set a note=changed 2> "$T_DIR/e1"; check_eq "set while the relay runs" 0 $?
 check "says the relay still forwards the rules it loaded, and the command that applies it" \
 	grep -q "still forwards the rules it loaded: apply the change with 'xwpf --root $XWPF_ROOT relay --reload'" "$T_DIR/e1"
+q=$(free_port)
+"$XWPF" rule add c --listen "127.0.0.1:$q" --remote "127.0.0.1:$EP" --remote "127.0.0.1:9" --weights 2,1 \
+	--protocol tcp+udp --enabled no > "$T_DIR/o3" 2> "$T_DIR/e3"; check_eq "add while the relay runs" 0 $?
+check_eq "says what it added: weights, balance, protocol, disabled" \
+	"added rule c: 127.0.0.1:$q -> 127.0.0.1:$EP(w2),127.0.0.1:9(w1) (tcp+udp, roundrobin, disabled)" "$(cat "$T_DIR/o3")"
+check "and the reload hint, where the other hints go" \
+	grep -q "^xwpf rule: saved; the running relay (pid [0-9]*) still forwards the rules it loaded: apply the change with 'xwpf --root $XWPF_ROOT relay --reload'$" "$T_DIR/e3"
+"$XWPF" rule add d --listen "127.0.0.1:$(free_port)" --remote "127.0.0.1:$EP" > "$T_DIR/o4" 2>&1
+check "the added line comes before the hint" \
+	bash -c "head -1 '$T_DIR/o4' | grep -q '^added rule d: ' && sed -n 2p '$T_DIR/o4' | grep -q 'relay --reload'"
+XWPF_MENU=1 "$XWPF" rule add e --listen "127.0.0.1:$(free_port)" --remote "127.0.0.1:$EP" > "$T_DIR/o5" 2> "$T_DIR/e5"
+check_eq "under the menu: no hint" "" "$(cat "$T_DIR/e5")"
+check "but the added line" grep -q '^added rule e: ' "$T_DIR/o5"
 "$XWPF" rule set a note=changed 2> "$T_DIR/e2"
 check_eq "no hint when nothing changed" "" "$(cat "$T_DIR/e2")"
 XWPF_MENU=1 "$XWPF" rule set a note=menu 2> "$T_DIR/e3"
