@@ -136,8 +136,21 @@ cc_in_effect(const struct store *st, const struct store_rule *r, const char **li
 	return !*lk && *local && lo_listen;
 }
 
+/* What an exit gives the relay side (tunnel_rule_pin, tunnel_rule_relay_side):
+ * the TLS pin of its listener and the remote_transport to paste there; ""
+ * each when the rule has no such listener (or its certificate cannot be read). */
 static void
-json_rule(FILE *f, const struct store *st, const struct store_rule *r)
+exit_paste(const struct store_rule *r, char pin[TLS_PIN_STRLEN], char *side, size_t size)
+{
+	if (tunnel_rule_pin(r, pin, NULL) < 0)
+		*pin = '\0';
+	if (tunnel_rule_relay_side(r, side, size, NULL) < 0)
+		*side = '\0';
+}
+
+/* One rule as a JSON object; paste: add the exit's tls_pin and relay_side (rule show). */
+static void
+json_rule(FILE *f, const struct store *st, const struct store_rule *r, int paste)
 {
 	int first = 1, f2;
 	size_t i;
@@ -173,6 +186,13 @@ json_rule(FILE *f, const struct store *st, const struct store_rule *r)
 	json_kv_str(f, &first, "loopback_remote_congestion", locc);
 	json_kv_str(f, &first, "listen_transport", r->listen_transport);
 	json_kv_str(f, &first, "remote_transport", r->remote_transport);
+	if (paste) {
+		char pin[TLS_PIN_STRLEN], side[1200];
+
+		exit_paste(r, pin, side, sizeof(side));
+		json_kv_str(f, &first, "tls_pin", pin);
+		json_kv_str(f, &first, "relay_side_remote_transport", side);
+	}
 	json_kv_str(f, &first, "proxy", store_proxy_name(r, buf, sizeof(buf)));
 	json_kv_str(f, &first, "mptcp", store_mptcp_name(r->mptcp));
 	json_kv_bool(f, &first, "ipv6_only", r->ipv6_only);
@@ -202,7 +222,7 @@ cmd_list(int argc, char **argv)
 		for (i = 0; i < st.nrules; i++) {
 			if (i)
 				fputc(',', stdout);
-			json_rule(stdout, &st, &st.rules[i]);
+			json_rule(stdout, &st, &st.rules[i], 0);
 		}
 		fputs("]\n", stdout);
 	} else if (st.nrules == 0) {
@@ -231,7 +251,7 @@ cmd_show(int argc, char **argv)
 	struct store st;
 	const struct store_rule *r;
 	int json = argc > 2 && strcmp(argv[2], "--json") == 0;
-	char buf[600], side[1200];
+	char buf[600], side[1200], pin[TLS_PIN_STRLEN];
 	const char *lcc, *rcc, *locc;
 	size_t i, nlo;
 	int lo_listen;
@@ -250,7 +270,7 @@ cmd_show(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	if (json) {
-		json_rule(stdout, &st, r);
+		json_rule(stdout, &st, r, 1);
 		fputc('\n', stdout);
 		store_free(&st);
 		return EXIT_OK;
@@ -283,9 +303,10 @@ cmd_show(int argc, char **argv)
 		printf("  remote_congestion  %s (%s toward loopback remotes: not paced)\n", rcc, locc);
 	printf("  listen_transport   %s\n", *r->listen_transport ? r->listen_transport : "plain");
 	printf("  remote_transport   %s\n", *r->remote_transport ? r->remote_transport : "plain");
-	if (tunnel_rule_pin(r, buf, NULL) == 0 && *buf)   /* what the relay side writes as pin= */
-		printf("  tls pin            %s\n", buf);
-	if (tunnel_rule_relay_side(r, side, sizeof(side), NULL) == 0 && *side)   /* to paste there */
+	exit_paste(r, pin, side, sizeof(side));
+	if (*pin)   /* what the relay side writes as pin= */
+		printf("  tls pin            %s\n", pin);
+	if (*side)   /* to paste there */
 		printf("  relay side         remote_transport = %s\n", side);
 	printf("  proxy              %s\n", store_proxy_name(r, buf, sizeof(buf)));
 	printf("  mptcp              %s\n", store_mptcp_name(r->mptcp));
