@@ -3,6 +3,7 @@
 #   make            ./xwpf for this machine (x86_64), dependencies built on first use
 #   make dist       dist/xwpf-x86_64, dist/xwpf-aarch64, dist/xwpf-armv7
 #   make test       unit and scenario tests          make test-asan   the same under ASan+UBSan
+#   make unit       the unit tests alone (T=PATTERN)
 #   make fuzz       libFuzzer targets for the parsers  make bench     xwpf beside haproxy, nginx, socat
 #   make size       stripped sizes                   make clean
 #
@@ -49,7 +50,7 @@ endif
 OBJS      := $(SRCS:%.c=$(BUILD)/%.o)
 OUT       ?= $(if $(filter x86_64,$(TARGET)),xwpf,$(BUILD)/xwpf)
 
-.PHONY: all dist test test-asan fuzz bench size clean unit
+.PHONY: all dist test test-asan fuzz bench size clean unit unit-build
 all: $(OUT)
 
 # linked beside and renamed into place: a running test never sees a half-written binary
@@ -89,14 +90,20 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(APPLET_OBJS)
 	$(CC) $(CFLAGS) $(XCFLAGS) -Wno-missing-prototypes -Wno-missing-declarations -Itests \
 	  $(XLDFLAGS) $(LDFLAGS) -o $@.$$$$.tmp $< $(LIB_OBJS) $(APPLET_OBJS) $(LIBS) && mv -f $@.$$$$.tmp $@
 
-unit: $(UNIT_BINS)
+# make unit [T=PATTERN]: build them and run them (those whose name has PATTERN);
+# fails when one fails. unit-build only builds them (test, test-asan run them).
+UNIT_DIR  ?= $(BUILD)/tests
+unit-build: $(UNIT_BINS)
 
-test: all unit
+unit: unit-build
+	XWPF=$(abspath $(OUT)) UNIT_DIR=$(abspath $(UNIT_DIR)) tests/run.sh 'unit-*$(T)'
+
+test: all unit-build
 	XWPF=$(abspath $(OUT)) UNIT_DIR=$(abspath $(BUILD)/tests) tests/run.sh $(T)
 
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 test-asan:
-	$(MAKE) TARGET=host CC=clang CFLAGS="$(ASAN_FLAGS)" OUT=build/host/xwpf all unit
+	$(MAKE) TARGET=host CC=clang CFLAGS="$(ASAN_FLAGS)" OUT=build/host/xwpf all unit-build
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  XWPF=$(abspath build/host/xwpf) UNIT_DIR=$(abspath build/host/tests) XWPF_SANITIZED=1 tests/run.sh $(T)
 
