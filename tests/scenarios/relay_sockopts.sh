@@ -78,6 +78,7 @@ EOT
 	r=$(python3 "$FINSEG" count $L $F 10 2>&1)
 	echo "# $mode: $r"
 	check_eq "$mode: 10 replies read back whole" "conns=10" "${r%% *}"
+	check_eq "$mode: the sniffer lost no segment (the counts are whole)" "sniff_drops=0" "${r##* }"
 	# seg WHO: "data=D fin_alone=A fin_with_data=F" for that direction
 	seg() { grep -o "$1: data=[0-9]* fin_alone=[0-9]* fin_with_data=[0-9]*" <<< "$r" | cut -d' ' -f2-; }
 	srv=$(seg server); cli=$(seg client)
