@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # linktest across a TUN link emulator (tests/tools/lt_tunfwd.py) adding 20 ms
 # each way and dropping 5% of the packets with a fixed seed: the reported
-# round trip is 40 +- 4 ms and the UDP loss 5 +- 2 % each way.
+# round trips are 39-44 ms (the control echo's 39-50 ms) and the UDP loss
+# 5 +- 2 % each way. The emulator only adds time: under 40 ms is a misreport;
+# above it is the machine's slop (the forwarder, real-time, adds 0.1-0.4 ms a
+# way; the echo waits for the server program to be scheduled, which took a
+# median 3.3 ms, 30 ms at worst, with 6 CPU hogs beside it).
 # timeout: 150
 . "$(dirname "$0")/../lib.sh"
 need_root
@@ -34,9 +38,14 @@ def check(name, cond, got):
 lat = j["latency"]
 for k in ("tcp_connect", "icmp", "control_echo"):
     v = lat[k].get("avg_ms")
+    # the kernels answer these two at once; the control echo needs the
+    # server program to run: 25% for its scheduling, still far from a half
+    # or a doubled figure (20, 80) or one that counts the 20 ms pause (60)
+    hi = 44
     if k == "control_echo":   # TCP retransmits after a loss can stretch one sample: median-free check on min
         v = lat[k].get("min_ms")
-    check("%s round trip 40 +- 4 ms" % k, v is not None and 36 <= v <= 44, v)
+        hi = 50
+    check("%s round trip 39-%d ms (the emulator adds 40)" % (k, hi), v is not None and 39 <= v <= hi, v)
 for u in j["udp"]:
     check("udp %s loss 5 +- 2 %%" % u["direction"], u["ok"] and 3 <= u["loss_pct"] <= 7,
           "%s%% of %s" % (u.get("loss_pct"), u.get("sent")))
