@@ -4,8 +4,8 @@
   flow.py source PORT              TCP server on 127.0.0.1 and ::1: sends zeros until the client goes
   flow.py sink PORT OUT            TCP server: reads each connection to the end, appends a JSON line
                                    {"total", "secs", "first_s"} to OUT
-  flow.py pull H P SECONDS         client: reads for SECONDS; prints {"total","secs","first_s","w"}
-                                   (w: bytes per 0.5 s window)
+  flow.py pull H P SECONDS         client: reads for SECONDS; prints {"total","secs","first_s","w","first_at"}
+                                   (w: bytes per 0.5 s window; first_at: when the first byte came, s)
   flow.py push H P SECONDS         client: writes as fast as it can for SECONDS, then closes
   flow.py hold H P N SECONDS [SRC] N connections (from source address SRC) held open; prints how
                                    many were served (an echo round trip) and how many refused
@@ -37,7 +37,7 @@ def source(c):
     c.close()
 
 def measure(recv, seconds=None):
-    t0 = time.monotonic(); total = 0; first = 0; w = []
+    t0 = time.monotonic(); total = 0; first = 0; w = []; first_at = None
     while True:
         now = time.monotonic() - t0
         if seconds is not None and now >= seconds:
@@ -51,6 +51,8 @@ def measure(recv, seconds=None):
         if not d:
             break
         now = time.monotonic() - t0
+        if first_at is None:
+            first_at = now
         total += len(d)
         if now < 1.0:
             first += len(d)
@@ -58,7 +60,8 @@ def measure(recv, seconds=None):
         while len(w) <= i:
             w.append(0)
         w[i] += len(d)
-    return {'total': total, 'secs': round(time.monotonic() - t0, 3), 'first_s': first, 'w': w}
+    return {'total': total, 'secs': round(time.monotonic() - t0, 3), 'first_s': first, 'w': w,
+            'first_at': round(first_at, 3) if first_at is not None else None}
 
 def main():
     cmd = sys.argv[1]
@@ -78,7 +81,7 @@ def main():
         try:
             s = socket.create_connection((h, p), timeout=5)
         except OSError as e:   # refused, or reset before the first byte
-            print(json.dumps({'total': 0, 'secs': 0, 'first_s': 0, 'w': [], 'error': str(e)}))
+            print(json.dumps({'total': 0, 'secs': 0, 'first_s': 0, 'w': [], 'first_at': None, 'error': str(e)}))
             return
         s.settimeout(0.2)
         print(json.dumps(measure(lambda: s.recv(1 << 16), secs)))

@@ -67,10 +67,13 @@ EOT
 	# throttle: billing = out; past 2M the rule runs at 8mbit (1 MB/s)
 	$FLOW pull 127.0.0.1 $L2 2 > /dev/null
 	check "$mode: throttle: quota_throttle event" wait_for 5 has_event quota_throttle qthr
+	# the rate from the first byte on: the relay's connect to the source and
+	# the source's start are not the throttle's doing (its bursts are: the
+	# 0.5 s windows show them)
 	r=$($FLOW pull 127.0.0.1 $L2 4)
-	rate=$(py "$r" "print(int(d['total'] / d['secs']))")
-	check "$mode: throttle: $rate B/s within 10% of quota_rate 1000000 B/s" py "$r" \
-	    "sys.exit(not abs(d['total'] / d['secs'] - 1e6) <= 1e5)"
+	rate=$(py "$r" "print(int(d['total'] / (d['secs'] - (d['first_at'] or 0))))")
+	check "$mode: throttle: $rate B/s within 10% of quota_rate 1000000 B/s (first byte after $(py "$r" "print(d['first_at'], 's, per 0.5 s:', d['w'])"))" \
+	    test "$(py "$r" "print(int(abs($rate - 1e6) <= 1e5))")" = 1
 	$LG set "$LEDGER" qthr cycle_start=1
 	check "$mode: throttle: the cycle reset resumes the rule" wait_for 5 has_event quota_resume qthr
 	# Full speed again: the new cycle's 2M go at once, then the throttle
