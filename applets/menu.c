@@ -277,7 +277,6 @@ menu_pick_rule(const char *prompt)
 {
 	char line[4096];
 	size_t i;
-	int n;
 
 	if (menu_store_load() < 0)
 		return NULL;
@@ -289,8 +288,21 @@ menu_pick_rule(const char *prompt)
 		menu_rule_line(&menu_st.rules[i], i, line, sizeof(line));
 		printf("  %s\n", line);
 	}
-	n = menu_choice(prompt, 0, (int)menu_st.nrules, -1);
-	return n <= 0 ? NULL : &menu_st.rules[n - 1];
+	/* a number, or a name as delete and on/off take them */
+	for (;;) {
+		const struct store_rule *r;
+		char in[STORE_NAME_MAX + 16];
+		long v;
+
+		if (menu_ask(prompt, NULL, 1, in, sizeof(in)) < 0)
+			return NULL;
+		if (parse_long(in, 1, (long)menu_st.nrules, &v) == 0)
+			return &menu_st.rules[v - 1];
+		if (*in && (r = store_find(&menu_st, in)))
+			return r;
+		menu_err(TR("'%s' is neither a rule number (1-%zu) nor a rule name (0: back)",
+		    "“%s”既不是规则序号（1-%zu）也不是规则名（0 返回）"), in, menu_st.nrules);
+	}
 }
 
 /* ---- service control ---- */

@@ -2,7 +2,8 @@
 # The menu's rule editor keeps what a rule has unless told otherwise: a new
 # listen port keeps the rule's listen address (Enter used to widen 127.0.0.1
 # to every address), and a digit the editor does not offer (8) says so
-# instead of redrawing silently. Also the failover label of a failover rule,
+# instead of redrawing silently. The rule picker takes a name as well as a
+# number. Also the failover label of a failover rule,
 # and adding a target to a rule weighted with weights = 2,1.
 # timeout: 60
 . "$(dirname "$0")/../lib.sh"
@@ -37,6 +38,25 @@ send 0
 exit 0
 EOF2
 check_eq "the rule still listens on 127.0.0.1 only" "127.0.0.1:$q" "$(store_key local listen)"
+# the rule picker takes a name as delete and on/off do (it took numbers only), and says what it takes
+check "the rule picker takes a rule's name" menu_drive pick_name <<EOF2
+expect Choose:
+send 1
+expect Choose:
+send 2
+expect Rule to edit
+send nosuch
+expect 'nosuch' is neither a rule number \(1-2\) nor a rule name
+send fo
+expect Editing fo
+expect save the changes above
+send 0
+expect Choose:
+send 0
+expect Choose:
+send 0
+exit 0
+EOF2
 check "a failover rule with health checks is not labelled failover+failover" menu_drive label <<EOF2
 expect health-checked
 expect Choose:
