@@ -29,6 +29,8 @@ TCP_ROWS = [
     ("cps_relay_cpu_pct", "  relay CPU % during conn/s", False, None),
     ("tput1_cpu_per_gbps", "  relay CPU % per Gbit/s, 1 stream", False, None),
     ("cps_cpu_us_per_conn", "  relay CPU us per connection", False, None),
+    ("cps_machine_us", "  machine CPU us per connection", False, None),
+    ("cps_machine_sys_us", "    of it in the kernel", False, None),
 ]
 TLS_ROWS = [
     ("tput1_gbps", "tunnel throughput, 1 stream (Gbit/s)", True, ("ratio", 1.0)),
@@ -186,6 +188,34 @@ def table(title, rows, peers, rivals, xcols, data, out, js):
     out.append("")
 
 
+def cps_bound(t, out, js):
+    """What connections/s ratio any relay could reach here. A relay turns one
+    TCP connection into two with the same exchange (handshake, request,
+    reply, FINs), all on this machine: even with no work of its own beyond
+    the kernel's for its two sockets, it adds about the kernel share of a
+    direct connection. Connections/s on a saturated machine goes as
+    1 / (machine CPU per connection), so the best peer's cost over that
+    floor bounds xwpf's ratio."""
+    direct = t.get("direct", {})
+    dm, dk = num(direct.get("cps_machine_us")), num(direct.get("cps_machine_sys_us"))
+    cand = [(num(t[p].get("cps_machine_us")), p) for p in RIVALS
+            if p in t and num(t[p].get("cps_machine_us")) is not None]
+    xm = num(t.get("xwpf", {}).get("cps_machine_us"))
+    if dm is None or dk is None or not cand or xm is None:
+        return
+    floor = dm + dk
+    pm, pp = min(cand)
+    out.append("connections/s, what the machine allows: a direct connection costs %.1f us of machine CPU (%.1f in "
+               "the kernel); a relay adds a second connection with the same exchange, so with no work of its own "
+               "beyond the kernel's a relayed one costs about %.1f + %.1f = %.1f us. The best peer (%s) costs "
+               "%.1f: no relay can exceed about %.2fx its connections/s here. xwpf costs %.1f (%.2fx direct), "
+               "%.2fx the floor." % (dm, dk, dm, dk, floor, pp, pm, pm / floor, xm, xm / dm, xm / floor))
+    out.append("")
+    js["cps_bound"] = {"direct_machine_us": dm, "direct_kernel_us": dk, "floor_us": round(floor, 1),
+                       "best_peer": pp, "best_peer_machine_us": pm, "max_ratio": round(pm / floor, 3),
+                       "xwpf_machine_us": xm}
+
+
 def main():
     tsv, jpath = sys.argv[1], sys.argv[2]
     d = load(tsv)
@@ -201,6 +231,8 @@ def main():
     out.append("")
     if "tcp" in d:
         table("Relay: TCP and UDP on 127.0.0.1", TCP_ROWS, PEERS, RIVALS, ["xwpf"], d["tcp"], out, js)
+    if "tcp" in d:
+        cps_bound(d["tcp"], out, js)
     r = d.get("rules", {}).get("xwpf", {})
     if r:
         ms = r.get("rules_listen_ms")

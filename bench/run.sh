@@ -101,6 +101,10 @@ pss_kib() { [ $# -gt 0 ] || { echo 0; return; }; tree_files smaps_rollup "$@" | 
 # cpu_ticks PID...: utime+stime summed over the trees (clock ticks)
 cpu_ticks() { [ $# -gt 0 ] || { echo 0; return; }; tree_files stat "$@" | xargs cat 2>/dev/null | awk '{ sub(/.*\) /, ""); s += $12 + $13 } END { print s + 0 }'; }
 TICK=$(getconf CLK_TCK)
+# machine_ticks: busy and kernel-only ticks of the whole machine (every
+# process, interrupts and softirq: on loopback a packet's receive work runs
+# in whichever context sent it), from the first line of /proc/stat
+machine_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $4 + $7 + $8; exit }' /proc/stat; }
 
 # ---- ports -----------------------------------------------------------------
 USED_PORTS=" "
@@ -497,12 +501,22 @@ udp_round() {   # SECTION PEER
 }
 
 cps_round() {   # SECTION PEER
-	local line c0 c1
+	local line c0 c1 m0 m1
 	# shellcheck disable=SC2086
 	c0=$(cpu_ticks ${MPIDS[$2]})
+	m0=$(machine_ticks)
 	line=$(timeout $((CPS_T + 30)) "$out/connrate" "${ENTRY[$2]}" "$CONC" "$CPS_T" 2>&1)
+	m1=$(machine_ticks)
 	# shellcheck disable=SC2086
 	c1=$(cpu_ticks ${MPIDS[$2]})
+	# what one connection costs the whole machine (client, server, relay,
+	# kernel): direct's figure is one TCP connection's worth of work
+	if [ -n "$(kv done "$line")" ] && [ "$(kv done "$line")" != 0 ]; then
+		rv "$1" "$2" cps_machine_us "$(awk -v a="$m0" -v b="$m1" -v t="$TICK" -v n="$(kv done "$line")" \
+			'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.1f", (y[1] - x[1]) / t * 1e6 / n }')"
+		rv "$1" "$2" cps_machine_sys_us "$(awk -v a="$m0" -v b="$m1" -v t="$TICK" -v n="$(kv done "$line")" \
+			'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.1f", (y[2] - x[2]) / t * 1e6 / n }')"
+	fi
 	[ -n "${MPIDS[$2]}" ] && rv "$1" "$2" cps_relay_cpu_pct \
 		"$(awk -v a="$c0" -v b="$c1" -v t="$TICK" -v s="$CPS_T" 'BEGIN { printf "%.0f", (b - a) / t / s * 100 }')"
 	if [ -n "$(kv cps "$line")" ] && [ "$(kv done "$line")" != 0 ]; then
