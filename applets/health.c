@@ -31,7 +31,10 @@ const char health_usage[] =
     "  --watch            check again every health_interval (default 4s) until\n"
     "                     SIGTERM or SIGINT; SIGHUP checks at once\n"
     "  --status [--json]  each backend's state, consecutive failed and good checks,\n"
-    "                     last check, last change and the last result\n"
+    "                     last check, last change and the last result; 'failing'\n"
+    "                     is up with failed checks short of health_fail,\n"
+    "                     'recovering' down with good ones short of health_ok\n"
+    "                     or inside the cooldown\n"
     "\n"
     "  --interval TIME    with --watch: instead of [global] health_interval\n"
     "  --timeout TIME     per check, instead of [global] health_timeout (3s)\n"
@@ -299,20 +302,28 @@ run_status(const struct opts *o)
 	if (o->json)
 		fputc('[', stdout);
 	else
-		printf("%-16s %-28s %-9s %5s %5s  %-31s %-31s %s\n", "RULE", "BACKEND", "STATE", "FAILS", "OKS",
+		printf("%-16s %-28s %-10s %5s %5s  %-31s %-31s %s\n", "RULE", "BACKEND", "STATE", "FAILS", "OKS",
 		    "LAST CHECK", "LAST CHANGE", "LAST RESULT");
 	for (i = 0; i < st.nrules; i++) {
 		const struct store_rule *r = &st.rules[i];
 
 		if (!r->enabled || !r->failover)
 			continue;
+		long fail_thr = store_rule_ms(&st, r, r->health_fail, st.g.health_fail);
+		long ok_thr = store_rule_ms(&st, r, r->health_ok, st.g.health_ok);
+
 		for (j = 0; j < r->nremotes; j++) {
 			const struct hc_entry *e;
-			const char *state;
+			const char *state, *shown_state, *trend;
 
 			hostport_format(&r->remotes[j].addr, id, sizeof(id));
 			e = hc_state_find(&hs, r->name, id);
 			state = !e ? "unchecked" : e->up ? "up" : "down";
+			/* between the two: up with failed checks short of health_fail
+			 * (the relay still uses it), down with good ones short of
+			 * health_ok or within the cooldown (it does not yet) */
+			trend = !e ? "" : e->up && e->fails > 0 ? "failing" : !e->up && e->oks > 0 ? "recovering" : "";
+			shown_state = *trend ? trend : state;
 			shown++;
 			if (o->json) {
 				int first = 1;
@@ -322,6 +333,9 @@ run_status(const struct opts *o)
 				json_kv_str(stdout, &first, "rule", r->name);
 				json_kv_str(stdout, &first, "backend", id);
 				json_kv_str(stdout, &first, "state", state);
+				json_kv_str(stdout, &first, "trend", trend);
+				json_kv_num(stdout, &first, "fail_threshold", fail_thr);
+				json_kv_num(stdout, &first, "ok_threshold", ok_thr);
 				json_kv_num(stdout, &first, "fails", e ? e->fails : 0);
 				json_kv_num(stdout, &first, "oks", e ? e->oks : 0);
 				json_kv_num(stdout, &first, "last_check_ms", e ? e->last_check : 0);
@@ -331,7 +345,7 @@ run_status(const struct opts *o)
 				fputc('}', stdout);
 				continue;
 			}
-			printf("%-16s %-28s %-9s %5ld %5ld  %-31s %-31s %s\n", r->name, id, state, e ? e->fails : 0,
+			printf("%-16s %-28s %-10s %5ld %5ld  %-31s %-31s %s\n", r->name, id, shown_state, e ? e->fails : 0,
 			    e ? e->oks : 0, e ? when(e->last_check, c1, sizeof(c1)) : "-",
 			    e ? when(e->last_change, c2, sizeof(c2)) : "-", e ? hc_code_text(e->reason) : "-");
 		}

@@ -38,6 +38,17 @@ check_eq "a live backend: up, one good check" "up 0 1 ok" "$(health_field r1 "$B
 check_eq "rules without failover or disabled are not checked" 3 "$(grep -vc '^#' "$T_HEALTH")"
 check "the state file has its header" grep -q '^# xwpf health v1: RULE BACKEND STATE' "$T_HEALTH"
 check_eq "nothing logged without a transition" 0 "$(grep -c 'is down\|is up' "$LOG")"
+out=$("$XWPF" health --status)
+check "status: up with a failed check short of health_fail is shown as failing" \
+	grep -Eq "^r1 +$B2 +failing +1 +0 .*connection refused" <<< "$out"
+check "status: a backend with only good checks is up" grep -Eq "^r1 +$B1 +up +0 +1 " <<< "$out"
+"$XWPF" health --status --json | "$T_PY" -c '
+import json, sys
+v = {e["backend"]: e for e in json.load(sys.stdin)}
+f, u = v[sys.argv[1]], v[sys.argv[2]]
+assert f["state"] == "up" and f["trend"] == "failing" and f["fails"] == 1 and f["fail_threshold"] == 2, f
+assert u["state"] == "up" and u["trend"] == "", u' "$B2" "$B1"
+check "status --json: state stays up (the relay still uses it), trend failing, fail_threshold" test $? -eq 0
 
 # second: down, logged once with the reason
 once
@@ -71,8 +82,14 @@ down_at=$(health_field r1 "$B1" 7)
 srv a "$p1" accept
 once; once; once
 check_eq "good checks inside the cooldown: still down" "down 3" "$(health_field r1 "$B1" 3) $(health_field r1 "$B1" 5)"
-"$XWPF" health --status | grep -Eq "^r1 +$B1 +down +0 +3 " && ok "status shows good checks counting during the cooldown" ||
+"$XWPF" health --status | grep -Eq "^r1 +$B1 +recovering +0 +3 " &&
+	ok "status shows a down backend with good checks counting during the cooldown as recovering" ||
 	fail "status during the cooldown"
+"$XWPF" health --status --json | "$T_PY" -c '
+import json, sys
+e = [e for e in json.load(sys.stdin) if e["backend"] == sys.argv[1]][0]
+assert e["state"] == "down" and e["trend"] == "recovering" and e["oks"] == 3 and e["ok_threshold"] == 2, e' "$B1"
+check "status --json: still down, trend recovering, ok_threshold" test $? -eq 0
 "$XWPF" rule set r1 "health_cooldown=1s" > /dev/null || fail "rule set cooldown"
 for _ in $(seq 1 30); do   # bounded: until 1s since it went down
 	[ $(( $(date +%s%3N) - down_at )) -ge 1100 ] && break
