@@ -193,11 +193,20 @@ menu_rule_line(const struct store_rule *r, size_t idx, char *buf, size_t size)
 		if (r->nremotes > 1 && r->balance != BALANCE_FAILOVER && r->balance != BALANCE_OFF && n < size)
 			n += (size_t)snprintf(buf + n, size - n, " w%d", r->remotes[i].weight);
 		h = find_named(health_json, r->name, hp);
-		if (h && (state = menu_json_str(h, "state")) != NULL && n < size)
-			n += (size_t)snprintf(buf + n, size - n, " %s[%s]%s", strcmp(state, "up") == 0 ?
-			    menu_c(C_GREEN) : strcmp(state, "down") == 0 ? menu_c(C_RED) : menu_c(C_DIM),
-			    strcmp(state, "up") == 0 ? TR("up", "正常") : strcmp(state, "down") == 0 ? TR("down", "故障") :
-			    TR("unchecked", "未检查"), menu_c(C_RESET));
+		if (h && (state = menu_json_str(h, "state")) != NULL && n < size) {
+			/* between up and down (health --status): still up with failed
+			 * checks, still down with good ones */
+			const char *trend = menu_json_str(h, "trend");
+			int up = strcmp(state, "up") == 0, down = strcmp(state, "down") == 0;
+			int failing = up && trend && strcmp(trend, "failing") == 0;
+			int recovering = down && trend && strcmp(trend, "recovering") == 0;
+
+			n += (size_t)snprintf(buf + n, size - n, " %s[%s]%s",
+			    failing || recovering ? menu_c(C_YELLOW) : up ? menu_c(C_GREEN) : down ? menu_c(C_RED) :
+			    menu_c(C_DIM),
+			    failing ? TR("up, failing", "正常，检测失败") : recovering ? TR("down, recovering", "故障，恢复中") :
+			    up ? TR("up", "正常") : down ? TR("down", "故障") : TR("unchecked", "未检查"), menu_c(C_RESET));
+		}
 	}
 	if (n >= size)
 		return;

@@ -405,7 +405,11 @@ if "$XWPF" --list | grep -qx health; then
 	DEAD=$(free_port)
 	"$XWPF" rule add hc --listen "127.0.0.1:$(free_port)" --remote "127.0.0.1:$EP" --remote "127.0.0.1:$DEAD" \
 	    --failover yes > /dev/null
-	"$XWPF" health --once > /dev/null 2>&1; "$XWPF" health --once > /dev/null 2>&1
+	"$XWPF" health --once > /dev/null 2>&1
+	printf '0\n' | "$XWPF" menu > "$T_DIR/health.out" 2>&1
+	check "status block: one failed check (health_fail 2): up, failing" \
+		grep -q "127.0.0.1:$DEAD w1 \[up, failing\]" "$T_DIR/health.out"
+	"$XWPF" health --once > /dev/null 2>&1
 	printf '0\n' | "$XWPF" menu > "$T_DIR/health.out" 2>&1
 	check "status block: a live backend is up" grep -q "127.0.0.1:$EP w1 \[up\]" "$T_DIR/health.out"
 	check "status block: a dead backend is down" grep -q "127.0.0.1:$DEAD w1 \[down\]" "$T_DIR/health.out"
