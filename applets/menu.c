@@ -255,12 +255,12 @@ status_block(void)
 	printf("\n%s%sxwpf %s%s  %s\n", menu_c(C_BOLD), menu_c(C_CYAN), XWPF_VERSION, menu_c(C_RESET),
 	    TR("port forwarding relay", "端口转发中继"));
 	if (rooted())
-		printf("  %s%s %s%s\n", menu_c(C_DIM), TR("root:", "根目录："), getenv("XWPF_ROOT"), menu_c(C_RESET));
+		printf("  %s%s%s%s%s\n", menu_c(C_DIM), TR("root", "根目录"), MENU_COLON, getenv("XWPF_ROOT"), menu_c(C_RESET));
 	if (pid)
-		printf("  %s: %s%s%s (pid %d)\n", TR("relay", "中继服务"), menu_c(C_GREEN), TR("running", "运行中"),
+		printf("  %s%s%s%s%s (pid %d)\n", TR("relay", "中继服务"), MENU_COLON, menu_c(C_GREEN), TR("running", "运行中"),
 		    menu_c(C_RESET), pid);
 	else
-		printf("  %s: %s%s%s\n", TR("relay", "中继服务"), menu_c(C_YELLOW), TR("not running", "未运行"),
+		printf("  %s%s%s%s%s\n", TR("relay", "中继服务"), MENU_COLON, menu_c(C_YELLOW), TR("not running", "未运行"),
 		    menu_c(C_RESET));
 	if (menu_store_load() < 0)
 		return;

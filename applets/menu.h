@@ -26,6 +26,8 @@ extern const char menu_usage[];
 /* ---- language and colours (menu_io.c) ---- */
 extern int menu_zh;
 #define TR(en, zh) (menu_zh ? (zh) : (en))
+/* after a label: Chinese text takes the full-width colon, which carries its own space */
+#define MENU_COLON TR(": ", "\xef\xbc\x9a")
 enum menu_colour { C_RESET, C_BOLD, C_DIM, C_RED, C_GREEN, C_YELLOW, C_CYAN };
 const char *menu_c(enum menu_colour c);   /* "" when not on a terminal */
 void menu_io_init(void);

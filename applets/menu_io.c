@@ -146,10 +146,10 @@ menu_ask(const char *prompt, const char *def, int back_ok, char *buf, size_t siz
 
 	for (;;) {
 		if (def && *def)
-			printf("%s%s%s [%s%s%s]: ", menu_c(C_BOLD), prompt, menu_c(C_RESET), menu_c(C_CYAN), def,
-			    menu_c(C_RESET));
+			printf("%s%s%s [%s%s%s]%s", menu_c(C_BOLD), prompt, menu_c(C_RESET), menu_c(C_CYAN), def,
+			    menu_c(C_RESET), MENU_COLON);
 		else
-			printf("%s%s%s: ", menu_c(C_BOLD), prompt, menu_c(C_RESET));
+			printf("%s%s%s%s", menu_c(C_BOLD), prompt, menu_c(C_RESET), MENU_COLON);
 		fflush(stdout);
 		if (read_line(line, sizeof(line) < size + 1 ? sizeof(line) : size + 1) < 0)
 			menu_quit(interrupted ? 130 : 0);

@@ -994,7 +994,7 @@ menu_balance(void)
 			hostport_format(&r->remotes[i].addr, hosts[i], sizeof(hosts[i]));
 			w[i] = r->remotes[i].weight;
 		}
-		printf("\n%s%s%s: %s %s, failover %s\n", menu_c(C_BOLD), name, menu_c(C_RESET), TR("mode", "模式"),
+		printf("\n%s%s%s%s%s %s, failover %s\n", menu_c(C_BOLD), name, menu_c(C_RESET), MENU_COLON, TR("mode", "模式"),
 		    store_balance_name(r->balance), r->failover ? TR("on", "开") : TR("off", "关"));
 		share_preview(w, hosts, n);
 		if (n < 2)

@@ -116,8 +116,8 @@ menu_port_owner(int lo, int hi, unsigned proto, const char *host, int *port, cha
 			continue;
 		if (!net_inode_owner(ino, owner, sizeof(owner)))
 			snprintf(owner, sizeof(owner), "%s", TR("a process not visible from here (another user or container)", "此处不可见的进程（其他用户或容器）"));
-		snprintf(who, size, "%s %s:%d %s %s", files[i].proto == PROTO_UDP ? "udp" : "tcp", addr, *port,
-		    TR("held by", "被占用："), owner);
+		snprintf(who, size, "%s %s:%d %s%s", files[i].proto == PROTO_UDP ? "udp" : "tcp", addr, *port,
+		    TR("held by ", "被占用："), owner);
 		return 1;
 	}
 	return 0;

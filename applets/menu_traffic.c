@@ -118,7 +118,7 @@ detail(const struct mj *r)
 
 	printf("  %s%s%s%s\n", menu_c(C_BOLD), name_of(r), menu_c(C_RESET),
 	    menu_json_num(r, "in_store", 1) ? "" : TR(" (removed from the store)", "（已从规则中删除）"));
-	printf("  %s %s, %s %.0f", TR("billing:", "计费方式："), billing_text(menu_json_str(r, "billing")),
+	printf("  %s%s%s, %s %.0f", TR("billing", "计费方式"), MENU_COLON, billing_text(menu_json_str(r, "billing")),
 	    TR("reset day", "每月重置日"), menu_json_num(r, "reset_day", 1));
 	if (num(r, "quota"))
 		printf(", %s %s\n", TR("quota", "配额"), bytes(r, "quota", q, sizeof(q)));
@@ -128,7 +128,7 @@ detail(const struct mj *r)
 	    TR("next reset", "下次重置"), local_date(c, "next_reset_local", 16, n, sizeof(n)));
 	print_split(TR("this cycle", "本周期"), c);
 	usage_text(r, u, sizeof(u));
-	printf("  %s: %s\n", u, state_text(r, st, sizeof(st)));
+	printf("  %s%s%s\n", u, MENU_COLON, state_text(r, st, sizeof(st)));
 	printf("  %s %s\n", TR("last cycle billed", "上周期计费"), bytes(c, "last_cycle_billed", q, sizeof(q)));
 	printf("  %s %s\n", TR("display counts since", "显示计数起始"), menu_json_num(r, "counted", 0) ?
 	    local_date(d, "since_local", 16, s, sizeof(s)) : TR("(nothing counted yet)", "（尚无流量）"));

@@ -393,6 +393,13 @@ expect 请选择
 send 0
 exit 0
 EOF
+# Chinese labels and prompts end in the full-width colon, not ': ' after Chinese text
+printf '1\n0\n0\n' | LANG=zh_CN.UTF-8 "$XWPF" menu > "$T_DIR/zh.out" 2>&1
+check "Chinese: the relay line and the prompt take the full-width colon" \
+	sh -c "grep -q '中继服务：' '$T_DIR/zh.out' && grep -q '请选择：' '$T_DIR/zh.out'"
+check "Chinese: no ASCII colon right after Chinese text" \
+	"$T_PY" -c 'import re, sys; sys.exit(1 if re.search("[\u4e00-\u9fff\uff09]: ", open(sys.argv[1], encoding="utf-8").read()) else 0)' \
+	"$T_DIR/zh.out"
 printf '7x\n0\n' | "$XWPF" menu > "$T_DIR/plain.out" 2>&1; rc=$?
 check_eq "piped input: exits 0" 0 "$rc"
 check "piped output has no colour codes" sh -c "! grep -q $'\033' '$T_DIR/plain.out'"
