@@ -243,9 +243,10 @@ conn_close(struct conn *c, const char *why)
 	ev_timer_del(l, &c->ttm);
 	free(c->cb);
 	c->cb = NULL;
-	if (c->dgram)   /* a tunnel's datagram stream (exit side): a UDP association */
+	if (c->dgram) {   /* a tunnel's datagram stream (exit side): a UDP association */
 		CTR_SUB(ctr(c)->udp_active, 1);
-	else
+		c->w->udp_assocs--;
+	} else
 		CTR_SUB(ctr(c)->tcp_active, 1);
 	if (c->counted_remote)
 		CTR_SUB(c->rule->rem[c->backend].w[c->w->id].active, 1);

@@ -213,6 +213,9 @@ struct rt_worker {
 	void *cfree;             /* freed struct conn kept for reuse (conn.c) */
 	int ncfree;
 	void *udpw;              /* UDP batch buffers (udp.c) */
+	long udp_assocs;         /* UDP associations of this worker: plain (udp.c), carried into a
+	                          * tunnel (tunnel_udp.c) and out of one (a datagram stream at the
+	                          * exit, conn.c): all under udp_max_assoc's per worker share */
 	int started;             /* thread running */
 	int64_t last_emfile_log;
 	int64_t last_through_log; /* the warning that a through port is busy (conn.c) */

@@ -190,11 +190,22 @@ tn_preread(struct conn *c)
 					    peer_str(c, ps, sizeof(ps)));
 				return -1;
 			}
+			/* under udp_max_assoc as every association of this worker; the
+			 * entry opens the stream again with the client's next datagram */
+			if (c->w->udp_assocs >= c->rule->udp_max_assoc) {
+				CTR_ADD(c->rule->st->w[c->w->id].udp_dropped, 1);
+				if (log_ok(c))
+					log_warn("rule %s: client %s: a UDP association through the tunnel is over "
+					    "udp_max_assoc (%ld per worker): refused", c->rule->r->name,
+					    peer_str(c, ps, sizeof(ps)), c->rule->udp_max_assoc);
+				return -1;
+			}
 			/* a UDP association from now on: counted (bytes, active) and timed
 			 * (udp_timeout) as one by conn.c; tcp_total, counted at accept,
 			 * stays (a total never goes back), and the ledger counts the
 			 * pair once (udp_carried) */
 			c->dgram = 1;
+			c->w->udp_assocs++;
 			CTR_SUB(c->rule->st->w[c->w->id].tcp_active, 1);
 			CTR_ADD(c->rule->st->w[c->w->id].udp_active, 1);
 			CTR_ADD(c->rule->st->w[c->w->id].udp_total, 1);

@@ -114,6 +114,7 @@ tu_close(struct tu *a, const char *why)
 	a->fd = -1;
 	if (t)
 		udp_htab_del(&t->t, &a->k);
+	w->udp_assocs--;
 	CTR_SUB(a->rule->st->w[w->id].udp_active, 1);
 	CTR_SUB(a->rule->rem[a->backend].w[w->id].active, 1);
 	a->znext = zombies;
@@ -317,7 +318,7 @@ tu_new(struct rt_lsn *ls, struct tu_tab *t, const struct sockaddr_storage *clien
 	int idx, fd, refused = 0;
 	struct tu *a;
 
-	if ((long)t->t.n >= r->udp_max_assoc)
+	if (w->udp_assocs >= r->udp_max_assoc)   /* the worker's share, as udp.c */
 		return NULL;
 	if ((idx = udp_pick_remote(ls, client, &dst)) < 0)
 		return NULL;
@@ -361,6 +362,7 @@ tu_new(struct rt_lsn *ls, struct tu_tab *t, const struct sockaddr_storage *clien
 	}
 	ev_timer_set(w->loop, &a->tm, a->start + r->connect_ms + r->tun->handshake_ms);
 	udp_htab_add(&t->t, &a->k);
+	w->udp_assocs++;
 	CTR_ADD(r->st->w[w->id].udp_active, 1);
 	CTR_ADD(r->st->w[w->id].udp_total, 1);
 	CTR_ADD(r->rem[idx].w[w->id].connects, 1);

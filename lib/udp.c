@@ -34,7 +34,6 @@ struct udp_w {
 	struct iovec iov[UDP_BATCH], oiov[UDP_BATCH];
 	struct sockaddr_storage addr[UDP_BATCH];
 	char ctl[UDP_BATCH][UDP_CTL], octl[UDP_BATCH][UDP_CTL];
-	long nassoc;
 	struct udp_assoc *zombies;
 };
 
@@ -60,9 +59,7 @@ uw(struct rt_worker *w)
 long
 udp_worker_assocs(struct rt_worker *w)
 {
-	struct udp_w *u = w->udpw;
-
-	return u ? u->nassoc : 0;
+	return w->udp_assocs;
 }
 
 uint32_t
@@ -270,7 +267,7 @@ assoc_free(struct udp_assoc *a)
 	close(a->fd);
 	a->fd = -1;
 	udp_htab_del(t, &a->k);
-	u->nassoc--;
+	w->udp_assocs--;
 	CTR_SUB(a->rule->st->w[w->id].udp_active, 1);
 	CTR_SUB(a->rule->rem[a->backend].w[w->id].active, 1);
 	a->znext = u->zombies;
@@ -374,7 +371,7 @@ assoc_get(struct rt_lsn *ls, struct udp_w *u, const struct sockaddr_storage *cli
 		return NULL;
 	if ((a = (struct udp_assoc *)(void *)udp_htab_find(t, client, hv)) != NULL)
 		return a;
-	if (u->nassoc >= r->udp_max_assoc)
+	if (w->udp_assocs >= r->udp_max_assoc)
 		return NULL;
 	if ((idx = udp_pick_remote(ls, client, &dst)) < 0)
 		return NULL;
@@ -418,7 +415,7 @@ assoc_get(struct rt_lsn *ls, struct udp_w *u, const struct sockaddr_storage *cli
 	}
 	ev_timer_set(w->loop, &a->tm, a->last + (r->udp_ms > 0 ? r->udp_ms : 30000));
 	udp_htab_add(t, &a->k);
-	u->nassoc++;
+	w->udp_assocs++;
 	CTR_ADD(r->st->w[w->id].udp_active, 1);
 	CTR_ADD(r->st->w[w->id].udp_total, 1);
 	CTR_ADD(r->rem[idx].w[w->id].connects, 1);
