@@ -46,71 +46,28 @@ print(" ".join(map(str, got)))
 PY
 }
 
+# two_rules CAP SIDE PORT1 TARGET1 PORT2 TARGET2: a one-worker store with two
+# UDP rules (x1 x2 for an exit, r1 r2 for an entry) over a ws tunnel, SIDE
+# listen (an exit) or remote (an entry); CAP: udp_max_assoc, empty: default
+two_rules() {
+	local cap=$1 side=$2 n=r i
+	[ "$side" = listen ] && n=x
+	printf '[global]\nworkers = 1\nudp_timeout = 1\n'
+	[ -n "$cap" ] && printf 'udp_max_assoc = %s\n' "$cap"
+	for i in 1 2; do
+		shift 2
+		printf '[rule %s%s]\nprotocol = udp\nlisten = 127.0.0.1:%s\nremote = 127.0.0.1:%s\n' "$n" "$i" "$1" "$2"
+		printf '%s_transport = ws;host=t.example;path=/u\n' "$side"
+	done
+}
+
 # two pairs of ends: the exit caps in the first, the entry in the second
 XA1=$(free_port); XA2=$(free_port); RA1=$(free_port); RA2=$(free_port)
 XB1=$(free_port); XB2=$(free_port); RB1=$(free_port); RB2=$(free_port)
-end_start exita <<EOT
-[global]
-workers = 1
-udp_max_assoc = 2
-udp_timeout = 1
-[rule x1]
-protocol = udp
-listen = 127.0.0.1:$XA1
-remote = 127.0.0.1:$E
-listen_transport = ws;host=t.example;path=/u
-[rule x2]
-protocol = udp
-listen = 127.0.0.1:$XA2
-remote = 127.0.0.1:$E
-listen_transport = ws;host=t.example;path=/u
-EOT
-end_start relaya <<EOT
-[global]
-workers = 1
-udp_timeout = 1
-[rule r1]
-protocol = udp
-listen = 127.0.0.1:$RA1
-remote = 127.0.0.1:$XA1
-remote_transport = ws;host=t.example;path=/u
-[rule r2]
-protocol = udp
-listen = 127.0.0.1:$RA2
-remote = 127.0.0.1:$XA2
-remote_transport = ws;host=t.example;path=/u
-EOT
-end_start exitb <<EOT
-[global]
-workers = 1
-udp_timeout = 1
-[rule x1]
-protocol = udp
-listen = 127.0.0.1:$XB1
-remote = 127.0.0.1:$E
-listen_transport = ws;host=t.example;path=/u
-[rule x2]
-protocol = udp
-listen = 127.0.0.1:$XB2
-remote = 127.0.0.1:$E
-listen_transport = ws;host=t.example;path=/u
-EOT
-end_start relayb <<EOT
-[global]
-workers = 1
-udp_max_assoc = 2
-udp_timeout = 1
-[rule r1]
-protocol = udp
-listen = 127.0.0.1:$RB1
-remote = 127.0.0.1:$XB1
-remote_transport = ws;host=t.example;path=/u
-[rule r2]
-protocol = udp
-listen = 127.0.0.1:$RB2
-remote = 127.0.0.1:$XB2
-remote_transport = ws;host=t.example;path=/u
-EOT
+end_start exita < <(two_rules 2 listen "$XA1" "$E" "$XA2" "$E")
+end_start relaya < <(two_rules "" remote "$RA1" "$XA1" "$RA2" "$XA2")
+end_start exitb < <(two_rules "" listen "$XB1" "$E" "$XB2" "$E")
+end_start relayb < <(two_rules 2 remote "$RB1" "$XB1" "$RB2" "$XB2")
 [ -n "${PID_exita:-}" ] && [ -n "${PID_relaya:-}" ] && [ -n "${PID_exitb:-}" ] && [ -n "${PID_relayb:-}" ] || finish
 
 for v in exit:exita:$RA1:$RA2 entry:relayb:$RB1:$RB2; do
