@@ -198,8 +198,8 @@ menu_rule_line(const struct store_rule *r, size_t idx, char *buf, size_t size)
 			 * checks, still down with good ones */
 			const char *trend = menu_json_str(h, "trend");
 			int up = strcmp(state, "up") == 0, down = strcmp(state, "down") == 0;
-			int failing = up && trend && strcmp(trend, "failing") == 0;
-			int recovering = down && trend && strcmp(trend, "recovering") == 0;
+			int failing = trend && strcmp(trend, "failing") == 0;
+			int recovering = trend && strcmp(trend, "recovering") == 0;
 
 			n += (size_t)snprintf(buf + n, size - n, " %s[%s]%s",
 			    failing || recovering ? menu_c(C_YELLOW) : up ? menu_c(C_GREEN) : down ? menu_c(C_RED) :

@@ -231,7 +231,6 @@ def main():
     out.append("")
     if "tcp" in d:
         table("Relay: TCP and UDP on 127.0.0.1", TCP_ROWS, PEERS, RIVALS, ["xwpf"], d["tcp"], out, js)
-    if "tcp" in d:
         cps_bound(d["tcp"], out, js)
     r = d.get("rules", {}).get("xwpf", {})
     if r:

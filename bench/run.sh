@@ -501,7 +501,7 @@ udp_round() {   # SECTION PEER
 }
 
 cps_round() {   # SECTION PEER
-	local line c0 c1 m0 m1
+	local line c0 c1 m0 m1 n m s
 	# shellcheck disable=SC2086
 	c0=$(cpu_ticks ${MPIDS[$2]})
 	m0=$(machine_ticks)
@@ -511,11 +511,12 @@ cps_round() {   # SECTION PEER
 	c1=$(cpu_ticks ${MPIDS[$2]})
 	# what one connection costs the whole machine (client, server, relay,
 	# kernel): direct's figure is one TCP connection's worth of work
-	if [ -n "$(kv done "$line")" ] && [ "$(kv done "$line")" != 0 ]; then
-		rv "$1" "$2" cps_machine_us "$(awk -v a="$m0" -v b="$m1" -v t="$TICK" -v n="$(kv done "$line")" \
-			'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.1f", (y[1] - x[1]) / t * 1e6 / n }')"
-		rv "$1" "$2" cps_machine_sys_us "$(awk -v a="$m0" -v b="$m1" -v t="$TICK" -v n="$(kv done "$line")" \
-			'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.1f", (y[2] - x[2]) / t * 1e6 / n }')"
+	n=$(kv done "$line")
+	if [ -n "$n" ] && [ "$n" != 0 ]; then
+		read -r m s < <(awk -v a="$m0" -v b="$m1" -v t="$TICK" -v n="$n" \
+			'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.1f %.1f\n", (y[1] - x[1]) / t * 1e6 / n, (y[2] - x[2]) / t * 1e6 / n }')
+		rv "$1" "$2" cps_machine_us "$m"
+		rv "$1" "$2" cps_machine_sys_us "$s"
 	fi
 	[ -n "${MPIDS[$2]}" ] && rv "$1" "$2" cps_relay_cpu_pct \
 		"$(awk -v a="$c0" -v b="$c1" -v t="$TICK" -v s="$CPS_T" 'BEGIN { printf "%.0f", (b - a) / t / s * 100 }')"

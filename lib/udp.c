@@ -56,12 +56,6 @@ uw(struct rt_worker *w)
 	return u;
 }
 
-long
-udp_worker_assocs(struct rt_worker *w)
-{
-	return w->udp_assocs;
-}
-
 uint32_t
 udp_addr_hash(const struct sockaddr_storage *ss)
 {

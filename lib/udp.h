@@ -19,9 +19,6 @@
 
 /* Freed associations and listeners wait for the end of the batch. */
 void udp_after_batch(struct rt_worker *w);
-/* Associations of this worker right now. */
-long udp_worker_assocs(struct rt_worker *w);
-
 /* FNV-1a of a client's address and port: the association tables' hash
  * (also the tunnel's UDP table, lib/tunnel_udp.c). */
 uint32_t udp_addr_hash(const struct sockaddr_storage *ss);
