@@ -288,9 +288,14 @@ depend() {
 EOF
 }
 
-# put FILE MODE: stdin into FILE atomically
+# put FILE MODE: stdin into FILE atomically, through a temporary that mktemp
+# creates (O_EXCL, a random name, 0600) beside it: never through a name
+# someone else could have made first
 put() {
-	cat > "$1.tmp.$$" && chmod "$2" "$1.tmp.$$" && mv -f "$1.tmp.$$" "$1"
+	_t=$(mktemp "$(dirname "$1")/.$(basename "$1").XXXXXX") || die "cannot create a temporary file beside $1"
+	if cat > "$_t" && chmod "$2" "$_t" && mv -f "$_t" "$1"; then return 0; fi
+	rm -f "$_t"
+	return 1
 }
 
 install_services() {
@@ -371,7 +376,7 @@ do_install() {
 	[ -e "$BIN" ] && UPGRADE=1
 	mkdir -p "$BINDIR" "$LIBDIR"
 	# replaced by rename: a running relay keeps its old inode until it restarts
-	cp "$SRC" "$BIN.new.$$" && chmod 755 "$BIN.new.$$" && mv -f "$BIN.new.$$" "$BIN"
+	put "$BIN" 755 < "$SRC" || die "could not install $BIN"
 	make_links
 	here_script=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 	if [ "$here_script" != "$LIBDIR/install.sh" ]; then
