@@ -31,19 +31,24 @@ LIBS      := -lbearssl -linih -lz
 
 ifeq ($(TARGET),host)
 # glibc build for sanitizers and fuzzing: not shipped
-DEPS      := $(shell mkdir -p build && deps/build.sh host 2>build/deps-host.log || echo FAILED)
+NEED      := build $(if $(findstring clang,$(CC)),asan)
+DEPS      := $(shell mkdir -p build && deps/need.sh $(NEED) >&2 || echo NEED; deps/build.sh host 2>build/deps-host.log || echo FAILED)
 CC        ?= cc
 CFLAGS    ?= -O1 -g
 XCFLAGS   := $(BASEFLAGS) -isystem $(DEPS)/include
 XLDFLAGS  := -L$(DEPS)/lib
 else
-DEPS      := $(shell mkdir -p build && deps/build.sh $(TARGET) 2>build/deps-$(TARGET).log || echo FAILED)
+NEED      := build $(if $(filter-out x86_64,$(TARGET)),cross)
+DEPS      := $(shell mkdir -p build && deps/need.sh $(NEED) >&2 || echo NEED; deps/build.sh $(TARGET) 2>build/deps-$(TARGET).log || echo FAILED)
 CC        := $(DEPS)/musl/bin/musl-gcc
 CFLAGS    ?= -Os -g
 XCFLAGS   := $(BASEFLAGS) -isystem $(DEPS)/include -ffunction-sections -fdata-sections
 XLDFLAGS  := -static -L$(DEPS)/lib -Wl,--gc-sections
 endif
-ifeq ($(DEPS),FAILED)
+ifneq ($(filter NEED,$(DEPS)),)
+$(error the tools above are missing: install them (make does it when run as root with apt-get))
+endif
+ifneq ($(filter FAILED,$(DEPS)),)
 $(error building the dependencies failed: see build/deps-$(TARGET).log)
 endif
 
@@ -98,12 +103,19 @@ unit-build: $(UNIT_BINS)
 unit: unit-build
 	XWPF=$(abspath $(OUT)) UNIT_DIR=$(abspath $(UNIT_DIR)) tests/run.sh 'unit-*$(T)'
 
+# the scenarios' peers: installed when missing (as root, with apt-get), else the
+# run names what it skipped and fails unless SKIP_OK=1
+# (the release binaries too: a scenario runs them under qemu)
 test: all unit-build
+	@deps/need.sh test || echo "make test: the checks that need them are skipped, and the run fails (SKIP_OK=1 accepts it)" >&2
+	@$(MAKE) --no-print-directory dist > build/dist.log 2>&1 || echo "make test: make dist failed (build/dist.log): the release binaries' checks are skipped" >&2
 	XWPF=$(abspath $(OUT)) UNIT_DIR=$(abspath $(BUILD)/tests) tests/run.sh $(T)
 
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 test-asan:
 	$(MAKE) TARGET=host CC=clang CFLAGS="$(ASAN_FLAGS)" OUT=build/host/xwpf all unit-build
+	@deps/need.sh test || echo "make test-asan: the checks that need them are skipped, and the run fails (SKIP_OK=1 accepts it)" >&2
+	@$(MAKE) --no-print-directory dist > build/dist.log 2>&1 || echo "make test-asan: make dist failed (build/dist.log): the release binaries' checks are skipped" >&2
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  XWPF=$(abspath build/host/xwpf) UNIT_DIR=$(abspath build/host/tests) XWPF_SANITIZED=1 tests/run.sh $(T)
 

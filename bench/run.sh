@@ -173,23 +173,8 @@ rotate() {
 
 # ---- setup -----------------------------------------------------------------
 install_peers() {
-	local pkgs=()
-	command -v haproxy > /dev/null || pkgs+=(haproxy)
-	command -v nginx > /dev/null || pkgs+=(nginx-light)
-	[ -f /usr/lib/nginx/modules/ngx_stream_module.so ] || nginx -V 2>&1 | grep -q -- '--with-stream ' ||
-		pkgs+=(libnginx-mod-stream)
-	command -v socat > /dev/null || pkgs+=(socat)
-	command -v iperf3 > /dev/null || pkgs+=(iperf3)
-	command -v stunnel4 > /dev/null || pkgs+=(stunnel4)
-	command -v openssl > /dev/null || pkgs+=(openssl)
-	[ ${#pkgs[@]} -eq 0 ] && return 0
-	if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
-		log "installing ${pkgs[*]}"
-		DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -q --no-install-recommends "${pkgs[@]}" >&2 ||
-			log "apt-get install failed: the missing peers are skipped"
-	else
-		log "missing ${pkgs[*]} (run as root to install them): those peers are skipped"
-	fi
+	# the list lives in deps/packages; installed as root with apt-get, else named
+	"$top/deps/need.sh" bench || log "those peers are left out of this run"
 }
 
 build_tools() {

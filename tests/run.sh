@@ -6,16 +6,22 @@
 # "skip - NAME: why" lines (tests/lib.sh for shell, tests/unit/t.h for C);
 # a test that dies without saying "not ok" counts as one failure.
 set -u
-# Debian's python3 (with python3-websockets, python3-prometheus-client) before any pyenv shim
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 here=$(cd "$(dirname "$0")" && pwd)
 : "${XWPF:?XWPF must point at the binary under test}"
 : "${UNIT_DIR:=}"
 pattern=${1:-}
 out=${TEST_OUT:-$here/out}
+scenarios=${TEST_SCENARIOS:-$here/scenarios}
 mkdir -p "$out"
+# the system's python3 (with python3-websockets, python3-prometheus-client)
+# before a pyenv or virtualenv one; nothing else of PATH changes, so a PATH
+# that leaves a peer out shows what the suite does without it
+if [ -x /usr/bin/python3 ]; then
+	mkdir -p "$out/.bin" && ln -sfn /usr/bin/python3 "$out/.bin/python3" && export PATH=$out/.bin:$PATH
+fi
 pass=0 fail=0 skip=0
 failed_names=()
+skipped=()
 
 run_one() {   # name, timeout, command...
 	local name=$1 limit=$2 log="$out/$1.log" rc p f s
@@ -27,7 +33,11 @@ run_one() {   # name, timeout, command...
 		f=1
 		[ "$rc" -eq 124 ] && echo "not ok - $name: timed out after ${limit}s" >> "$log" ||
 			echo "not ok - $name: exited with status $rc" >> "$log"
+	elif [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && [ "$s" -eq 0 ]; then
+		f=1   # a test that checked nothing proves nothing
+		echo "not ok - $name: exited $rc without reporting a single check" >> "$log"
 	fi
+	[ "$s" -gt 0 ] && skipped+=("$(grep -E '^skip - ' "$log" | sed 's/^skip - //')")
 	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
 	if [ "$f" -gt 0 ]; then
 		failed_names+=("$name")
@@ -46,7 +56,7 @@ if [ -n "$UNIT_DIR" ] && [ -d "$UNIT_DIR" ]; then
 		run_one "$n" 120 "$t"
 	done
 fi
-for s in "$here"/scenarios/*.sh; do
+for s in "$scenarios"/*.sh; do
 	[ -f "$s" ] || continue
 	n=$(basename "$s" .sh)
 	[ -n "$pattern" ] && [[ $n != *$pattern* ]] && continue
@@ -55,9 +65,22 @@ for s in "$here"/scenarios/*.sh; do
 done
 
 [ ${#failed_names[@]} -gt 0 ] && echo "failed: ${failed_names[*]}"
+# A skipped check is not a passed one: say what was skipped and what would
+# run it, and fail unless SKIP_OK=1 accepts it.
+skip_bad=0
 if [ "$skip" -gt 0 ]; then
+	echo "skipped:"
+	printf '%s\n' "${skipped[@]}" | sed 's/^/  /'
+	missing=$(printf '%s\n' "${skipped[@]}" | sed -n 's/^[^:]*: needs \(.*\)$/\1/p' | tr ' ' '\n' |
+		grep -vx -e '' -e root | sort -u | tr '\n' ' ')
+	[ -n "$missing" ] && echo "missing commands: $missing(as root, 'make test' installs them: deps/need.sh test)"
+	grep -q ': needs root' <<<"$(printf '%s\n' "${skipped[@]}")" && echo "some need root: run the tests as root"
+	if [ "${SKIP_OK:-0}" != 1 ]; then
+		skip_bad=1
+		echo "skipped checks fail the run: install what is missing, or accept them with SKIP_OK=1"
+	fi
 	echo "$pass passed, $fail failed, $skip skipped"
 else
 	echo "$pass passed, $fail failed"
 fi
-[ "$fail" -eq 0 ]
+[ "$fail" -eq 0 ] && [ "$skip_bad" -eq 0 ]
