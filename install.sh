@@ -18,12 +18,18 @@ ROOT=
 ACTION=install
 INIT=auto
 YES=0
+SVC_USER=
 
 usage() {
 	cat <<'EOF'
-usage: sh install.sh [--root DIR] [--init systemd|openrc|none] [--uninstall [--yes]]
+usage: sh install.sh [--root DIR] [--init systemd|openrc|none] [--user NAME] [--uninstall [--yes]]
 
   (no option)     install xwpf, or upgrade it in place keeping the configuration
+  --user NAME     run the relay and the health checks as the system user NAME
+                  (made when missing) with only CAP_NET_BIND_SERVICE, not as
+                  root; its state (/var/lib/xwpf, /run/xwpf) belongs to NAME,
+                  the store stays root's and NAME may read it. --user root
+                  goes back to running them as root
   --uninstall     phase 1: services, units, configuration, state, logs, the
                   MPTCP sysctl file and endpoints; phase 2: the binary and links
   --yes           do not ask before uninstalling
@@ -42,6 +48,8 @@ while [ $# -gt 0 ]; do
 	--root=*) ROOT=${1#--root=} ;;
 	--init) [ $# -ge 2 ] || { echo "install.sh: --init needs systemd, openrc or none" >&2; exit 2; }; INIT=$2; shift ;;
 	--init=*) INIT=${1#--init=} ;;
+	--user) [ $# -ge 2 ] || { echo "install.sh: --user needs a user name" >&2; exit 2; }; SVC_USER=$2; shift ;;
+	--user=*) SVC_USER=${1#--user=} ;;
 	--uninstall|uninstall) ACTION=uninstall ;;
 	--yes|-y) YES=1 ;;
 	-h|--help) usage; exit 0 ;;
@@ -146,14 +154,39 @@ log_level = info              # error | warn | info | debug
 EOF
 }
 
+# The service user: --user, else the owner of the state folder an earlier
+# --user left (an upgrade keeps it), else root.
+service_user() {
+	case $SVC_USER in
+	'') u=$(stat -c %U "$STATE_DIR" 2>/dev/null || echo root)
+	    case $u in root|UNKNOWN) SVC_USER=root ;; *) SVC_USER=$u ;; esac ;;
+	*[!a-z0-9_-]*|-*) die "--user '$SVC_USER': a system user name is lower-case letters, digits, '_' and '-'" ;;
+	esac
+	SVC_GROUP=$(id -gn "$SVC_USER" 2>/dev/null || echo "$SVC_USER")
+}
+
+# the user, its capabilities and what it may write, for the relay and health units
+service_identity() {
+	if [ "$SVC_USER" = root ]; then
+		echo "CapabilityBoundingSet=CAP_NET_BIND_SERVICE CAP_NET_ADMIN CAP_NET_RAW"
+	else
+		cat <<EOF
+User=$SVC_USER
+Group=$SVC_GROUP
+AmbientCapabilities=CAP_NET_BIND_SERVICE
+CapabilityBoundingSet=CAP_NET_BIND_SERVICE
+EOF
+	fi
+}
+
 sandbox() {
+	service_identity
 	cat <<'EOF'
 ProtectSystem=strict
 ReadWritePaths=-/etc/xwpf -/var/lib/xwpf -/run/xwpf -/var/log
 ProtectHome=yes
 PrivateTmp=yes
 NoNewPrivileges=yes
-CapabilityBoundingSet=CAP_NET_BIND_SERVICE CAP_NET_ADMIN CAP_NET_RAW
 RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK
 ProtectKernelModules=yes
 ProtectControlGroups=yes
@@ -235,6 +268,11 @@ WantedBy=multi-user.target
 EOF
 }
 
+openrc_identity() {
+	[ "$SVC_USER" = root ] && return 0
+	printf '\ncommand_user="%s:%s"\ncapabilities="^cap_net_bind_service"' "$SVC_USER" "$SVC_GROUP"
+}
+
 openrc_relay() {
 	cat <<EOF
 #!/sbin/openrc-run
@@ -243,7 +281,7 @@ name="xwpf"
 description="xwpf port-forwarding relay"
 command="$RUNTIME_BIN"
 command_args="relay"
-command_background="yes"
+command_background="yes"$(openrc_identity)
 pidfile="/run/\${RC_SVCNAME}.openrc.pid"
 output_log="/var/log/xwpf.log"
 error_log="/var/log/xwpf.log"
@@ -256,7 +294,7 @@ depend() {
 }
 
 start_pre() {
-	checkpath -d -m 0750 /run/xwpf
+	checkpath -d -m 0750 -o $SVC_USER:$SVC_GROUP /run/xwpf
 	"\$command" mptcp apply >/dev/null 2>&1 || true
 }
 
@@ -276,7 +314,7 @@ name="xwpf-health"
 description="xwpf health checks of every failover backend"
 command="$RUNTIME_BIN"
 command_args="health --watch"
-command_background="yes"
+command_background="yes"$(openrc_identity)
 pidfile="/run/\${RC_SVCNAME}.openrc.pid"
 output_log="/var/log/xwpf.log"
 error_log="/var/log/xwpf.log"
@@ -369,9 +407,43 @@ make_links() {
 	[ -z "$skipped" ] || say "not linked (the name is taken; use 'xwpf NAME'):$skipped"
 }
 
+# The service user owns the state and may read the store; root owns the rest.
+# Under --root the user is not made (only said), and a missing user is not chowned to.
+own_state() {
+	if [ "$SVC_USER" = root ]; then
+		chown -R root:root "$STATE_DIR" 2>/dev/null || true
+		chown root:root "$CONF_DIR" "$STORE" 2>/dev/null || true
+		chmod 700 "$CONF_DIR"; chmod 600 "$STORE"
+		return 0
+	fi
+	if ! id -u "$SVC_USER" >/dev/null 2>&1; then
+		if [ -n "$ROOT" ]; then
+			say "  (--root: not run) make the system user $SVC_USER"
+			return 0
+		fi
+		if command -v useradd >/dev/null 2>&1; then
+			useradd --system --no-create-home --home-dir /var/lib/xwpf --shell /usr/sbin/nologin \
+			    --user-group "$SVC_USER" || die "could not make the system user $SVC_USER"
+		elif command -v adduser >/dev/null 2>&1; then   # busybox (Alpine)
+			addgroup -S "$SVC_USER" 2>/dev/null || true
+			adduser -S -D -H -h /var/lib/xwpf -s /sbin/nologin -G "$SVC_USER" "$SVC_USER" ||
+			    die "could not make the system user $SVC_USER"
+		else
+			die "no useradd or adduser here: make the system user $SVC_USER first"
+		fi
+		say "made the system user $SVC_USER"
+	fi
+	SVC_GROUP=$(id -gn "$SVC_USER")
+	chown -R "$SVC_USER:$SVC_GROUP" "$STATE_DIR" || die "could not give $STATE_DIR to $SVC_USER"
+	chown "root:$SVC_GROUP" "$CONF_DIR" "$STORE" && chmod 750 "$CONF_DIR" && chmod 640 "$STORE" ||
+		die "could not let $SVC_USER read $STORE"
+	say "the relay and the health checks run as $SVC_USER (CAP_NET_BIND_SERVICE only); $STATE_DIR is theirs"
+}
+
 do_install() {
 	detect_init
 	find_binary
+	service_user
 	UPGRADE=0
 	[ -e "$BIN" ] && UPGRADE=1
 	mkdir -p "$BINDIR" "$LIBDIR"
@@ -393,6 +465,7 @@ do_install() {
 		xwpf rule check >/dev/null || die "the example store does not validate (a bug): $STORE"
 		say "wrote an example store (no active rule): $STORE"
 	fi
+	own_state
 	install_services
 	if [ "$UPGRADE" = 1 ]; then
 		say "xwpf upgraded in $BINDIR ($(xwpf --version))"
@@ -482,6 +555,8 @@ do_uninstall() {
 		rm -f "$SYSCTL_FILE"
 		say "removed $SYSCTL_FILE (MPTCP stays as it is until the next boot)"
 	fi
+	svc=$(stat -c %U "$STATE_DIR" 2>/dev/null || echo root)
+	case $svc in root|UNKNOWN) ;; *) say "the system user $svc is left as it is ('userdel $svc' removes it)" ;; esac
 	rm -rf "$CONF_DIR" "$STATE_DIR" "$RUN_DIR"
 	rm -f "$LOG" "$LOG.1"
 	case $logfile in

@@ -188,6 +188,37 @@ rm -f "$T_DIR/empty/xwpf-aarch64"; cp "$XWPF" "$T_DIR/empty/xwpf"
 inst "$T_DIR/empty/install.sh" --root "$T_DIR/r2" --init none > /dev/null 2>&1
 check "plain 'xwpf' beside the script is taken too" cmp -s "$XWPF" "$T_DIR/r2/usr/local/bin/xwpf"
 
+# ---- --user: the relay and the health checks as a system user with CAP_NET_BIND_SERVICE only
+if has relay; then
+	fake_uname x86_64
+	R=$T_DIR/root-user U=$T_DIR/root-user/etc/systemd/system
+	grp=$(id -gn nobody)
+	inst "$T_DIR/rel-x86_64/install.sh" --root "$R" --init systemd --user nobody > "$T_DIR/outu" 2>&1
+	check_eq "--user nobody: install exits 0" 0 $?
+	for line in User=nobody "Group=$grp" AmbientCapabilities=CAP_NET_BIND_SERVICE \
+	    CapabilityBoundingSet=CAP_NET_BIND_SERVICE ProtectSystem=strict NoNewPrivileges=yes; do
+		check "--user: xwpf.service has $line" grep -qxF "$line" "$U/xwpf.service"
+		check "--user: xwpf-health.service has $line" grep -qxF "$line" "$U/xwpf-health.service"
+	done
+	check "--user: no other capability in the relay's bounding set" sh -c "! grep -q 'CAP_NET_ADMIN' '$U/xwpf.service'"
+	check "--user: the mptcp unit stays root's (netlink, sysctl)" sh -c "! grep -q '^User=' '$U/xwpf-mptcp.service'"
+	check_eq "--user: the state folder is the user's" "nobody 700" "$(stat -c '%U %a' "$R/var/lib/xwpf")"
+	check_eq "--user: the store is root's, readable by the group" "root $grp 640" "$(stat -c '%U %G %a' "$R/etc/xwpf/xwpf.conf")"
+	check_eq "--user: the config folder too" "root $grp 750" "$(stat -c '%U %G %a' "$R/etc/xwpf")"
+	check "--user: says so" grep -q "run as nobody (CAP_NET_BIND_SERVICE only)" "$T_DIR/outu"
+	inst "$T_DIR/rel-x86_64/install.sh" --root "$R" --init systemd > "$T_DIR/outu2" 2>&1
+	check "an upgrade without --user keeps the user" grep -qxF User=nobody "$U/xwpf.service"
+	inst "$T_DIR/rel-x86_64/install.sh" --root "$R" --init systemd --user root > "$T_DIR/outu3" 2>&1
+	check "--user root: back to root" sh -c "! grep -q '^User=' '$U/xwpf.service' && grep -q 'CAP_NET_ADMIN' '$U/xwpf.service'"
+	check_eq "--user root: the state and the store are root's again" "root 600 root" \
+	    "$(stat -c '%U %a' "$R/etc/xwpf/xwpf.conf") $(stat -c %U "$R/var/lib/xwpf")"
+	inst "$T_DIR/rel-x86_64/install.sh" --root "$R" --init openrc --user nobody > /dev/null 2>&1
+	check "--user, OpenRC: command_user and the capability" sh -c \
+	    "grep -qx 'command_user=\"nobody:$grp\"' '$R/etc/init.d/xwpf' && grep -qx 'capabilities=\"^cap_net_bind_service\"' '$R/etc/init.d/xwpf'"
+	inst "$T_DIR/rel-x86_64/install.sh" --root "$R" --user 'Bad;name' > "$T_DIR/outu4" 2>&1
+	check "--user with a bad name: refused" grep -q "a system user name is lower-case" "$T_DIR/outu4"
+fi
+
 # ---- Alpine's shell and tools: busybox alone on PATH (when the machine has busybox)
 if command -v busybox > /dev/null 2>&1; then
 	BB=$(command -v busybox)
