@@ -7,8 +7,8 @@
 #   sh install.sh --uninstall     remove everything it installed, in two phases
 #   sh install.sh --root DIR      the same under DIR (tests; no service calls)
 #
-# It installs /usr/local/bin/xwpf with one link per applet and `pf` (the
-# menu), /etc/xwpf with an example store when there is none, and the
+# It installs /usr/local/bin/xwpf and `pf` (the menu; --links adds one link
+# per applet), /etc/xwpf with an example store when there is none, and the
 # services: systemd units (xwpf.service, xwpf-health.timer every 4 s,
 # xwpf-mptcp.service at boot) or OpenRC scripts on Alpine. The units are
 # written by this script (no other file is needed beside it).
@@ -19,10 +19,13 @@ ACTION=install
 INIT=auto
 YES=0
 SVC_USER=
+LINKS=0
+KEEP_BIN=0
 
 usage() {
 	cat <<'EOF'
-usage: sh install.sh [--root DIR] [--init systemd|openrc|none] [--user NAME] [--uninstall [--yes]]
+usage: sh install.sh [--root DIR] [--init systemd|openrc|none] [--user NAME] [--links]
+       sh install.sh --uninstall [--yes] [--keep-binary]
 
   (no option)     install xwpf, or upgrade it in place keeping the configuration
   --user NAME     run the relay and the health checks as the system user NAME
@@ -30,9 +33,14 @@ usage: sh install.sh [--root DIR] [--init systemd|openrc|none] [--user NAME] [--
                   root; its state (/var/lib/xwpf, /run/xwpf) belongs to NAME,
                   the store stays root's and NAME may read it. --user root
                   goes back to running them as root
+  --links         also link each applet's name (relay, status, rule, ...) to
+                  xwpf in /usr/local/bin; without it only xwpf and pf are
+                  installed (generic names would shadow or confuse other tools)
   --uninstall     phase 1: services, units, configuration, state, logs, the
                   MPTCP sysctl file and endpoints; phase 2: the binary and links
-  --yes           do not ask before uninstalling
+                  (asked after phase 1 on a terminal)
+  --keep-binary   uninstall phase 1 only: the binary and pf stay
+  --yes           do not ask before uninstalling (both phases, unless --keep-binary)
   --root DIR      install into DIR (for tests): nothing outside DIR is touched,
                   no service is started; what would be enabled is printed
   --init KIND     the service manager to write for (default: the one running)
@@ -51,6 +59,8 @@ while [ $# -gt 0 ]; do
 	--user) [ $# -ge 2 ] || { echo "install.sh: --user needs a user name" >&2; exit 2; }; SVC_USER=$2; shift ;;
 	--user=*) SVC_USER=${1#--user=} ;;
 	--uninstall|uninstall) ACTION=uninstall ;;
+	--links) LINKS=1 ;;
+	--keep-binary) KEEP_BIN=1 ;;
 	--yes|-y) YES=1 ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "install.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
@@ -381,12 +391,15 @@ install_services() {
 	esac
 }
 
-# One link per applet and pf, as `xwpf --install` makes them, but never over a
-# file that is not ours, nor shadowing a command of the same name elsewhere in
-# PATH (ImageMagick's import, say): `xwpf NAME` always works.
+# pf, and with --links one link per applet as `xwpf --install` makes them, but
+# never over a file that is not ours, nor shadowing a command of the same name
+# elsewhere in PATH (ImageMagick's import, say): `xwpf NAME` always works.
+# Applet links an earlier install made are kept (scripts may call them).
 make_links() {
 	skipped=
-	for name in $(xwpf --list) pf; do
+	names=pf
+	[ "$LINKS" = 1 ] && names="$(xwpf --list) pf"
+	for name in $names; do
 		[ "$name" = menu ] && continue   # pf is the menu's short name
 		t=$BINDIR/$name
 		if [ -L "$t" ] && [ "$(readlink "$t")" = "$BIN" ]; then
@@ -563,6 +576,18 @@ do_uninstall() {
 	/*) rm -f "$R$logfile" "$R$logfile.1" ;;
 	esac
 
+	if [ "$KEEP_BIN" = 1 ]; then
+		say "phase 1 done: $BIN and pf are kept (--keep-binary); 'sh $LIBDIR/install.sh --uninstall --yes' removes them"
+		return 0
+	fi
+	if [ "$YES" != 1 ] && [ -t 0 ]; then
+		printf 'Phase 1 done. Remove the binary %s and its links too (phase 2)? [Y/n] ' "$BIN"
+		read -r ans || ans=
+		case $ans in n|N|no|NO)
+			say "kept $BIN and pf; 'sh $LIBDIR/install.sh --uninstall' removes them later"
+			return 0 ;;
+		esac
+	fi
 	say "phase 2: the binary and its links"
 	if [ -d "$BINDIR" ]; then
 		for f in "$BINDIR"/*; do

@@ -705,16 +705,21 @@ uninstall(void)
 	printf("%s\n  %s\n  %s\n", TR("This removes, in two phases:", "将分两步删除："),
 	    TR("1) the services and units, the rules and settings (/etc/xwpf), state, logs, the MPTCP sysctl file "
 	    "and the endpoints saved in the store", "1) 服务与单元文件、规则与设置（/etc/xwpf）、状态、日志、MPTCP sysctl 文件及已保存的端点"),
-	    TR("2) the xwpf binary and its links (pf and one per applet)", "2) xwpf 程序及其链接（pf 及各子命令）"));
+	    TR("2) the xwpf binary and its links (pf, and the applet links --links made)", "2) xwpf 程序及其链接（pf 及 --links 建立的子命令链接）"));
 	menu_note("%s", TR("export first (main menu 9) if you may want the rules back", "如需保留规则，请先导出（主菜单 9）"));
 	if (!menu_yes(TR("Uninstall xwpf?", "确定卸载 xwpf？"), 0))
 		return;
 	{
-		const char *a[] = { "sh", script, "--uninstall", "--yes", root && *root ? "--root" : NULL, root, NULL };
+		/* phase 1 alone keeps the binary, as the old script's uninstall allowed */
+		int both = menu_yes(TR("Remove the binary and pf too (phase 2)?", "同时删除程序与 pf（第 2 步）？"), 1);
+		const char *a[] = { "sh", script, "--uninstall", "--yes", both ? "--yes" : "--keep-binary",
+		    root && *root ? "--root" : NULL, root, NULL };
 		int rc = menu_exec(a);
 
 		if (rc == 0) {
-			printf("%s\n", TR("xwpf is uninstalled. Goodbye.", "xwpf 已卸载。再见。"));
+			printf("%s\n", both ? TR("xwpf is uninstalled. Goodbye.", "xwpf 已卸载。再见。") :
+			    TR("services, rules and state removed; the xwpf binary and pf are kept. Goodbye.",
+			    "服务、规则与状态已删除；xwpf 程序与 pf 保留。再见。"));
 			store_free(&menu_st);
 			exit(EXIT_OK);
 		}

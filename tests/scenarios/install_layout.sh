@@ -53,10 +53,13 @@ inst "$rel/install.sh" --root "$R" --init systemd > "$T_DIR/out" 2>&1
 check_eq "install exits 0" 0 $?
 B=$R/usr/local/bin
 check "xwpf runs from its new place" "$B/xwpf" --version
-check "rule links to xwpf" test "$(readlink "$B/rule")" = "$B/xwpf"
-check "the links work" "$B/rule" --root "$R" list
-check_eq "a file that is not ours is left as it was" mine "$(cat "$B/status")"
-check "... and named as not linked" grep -q "not linked.*status" "$T_DIR/out"
+check_eq "only xwpf and pf by default (no generic names)" "pf status xwpf" "$(ls "$B" | tr '\n' ' ' | sed 's/ $//')"
+inst "$rel/install.sh" --root "$R" --init systemd --links > "$T_DIR/out" 2>&1
+check_eq "--links: exits 0" 0 $?
+check "--links: rule links to xwpf" test "$(readlink "$B/rule")" = "$B/xwpf"
+check "--links: the links work" "$B/rule" --root "$R" list
+check_eq "--links: a file that is not ours is left as it was" mine "$(cat "$B/status")"
+check "--links: ... and named as not linked" grep -q "not linked.*status" "$T_DIR/out"
 for l in "$B"/*; do
 	[ "$l" = "$B/xwpf" ] || [ "$l" = "$B/status" ] || [ "$(readlink "$l")" = "$B/xwpf" ] || fail "$l is not a link to xwpf"
 done
@@ -104,6 +107,7 @@ check_eq "a second run exits 0" 0 $?
 check "a second run upgrades" grep -q "upgraded" "$T_DIR/out2"
 check "a second run keeps the store byte for byte" cmp -s "$R/etc/xwpf/xwpf.conf" "$T_DIR/store.before"
 check "a second run says so" grep -q "kept the rules" "$T_DIR/out2"
+check "a second run without --links keeps the applet links made before" test -L "$B/rule"
 
 # ---- uninstall: refuses without --yes off a terminal; only its own PID is stopped
 inst "$R/usr/local/lib/xwpf/install.sh" --root "$R" --uninstall < /dev/null > "$T_DIR/out3" 2>&1
@@ -125,6 +129,39 @@ if has mptcp; then
 	check "the store's MPTCP endpoint would be deleted" grep -q "endpoint del 10.9.8.7" "$T_DIR/out4"
 fi
 check_eq "nothing left but the file that was not ours" "./usr ./usr/local ./usr/local/bin ./usr/local/bin/status " "$(left "$R")"
+
+# uninstall in one phase: --keep-binary, or 'n' at the question after phase 1
+for how in keep-binary terminal; do
+	R=$T_DIR/root-$how
+	inst "$rel/install.sh" --root "$R" --init systemd > /dev/null 2>&1
+	if [ "$how" = keep-binary ]; then
+		inst "$R/usr/local/lib/xwpf/install.sh" --root "$R" --uninstall --yes --keep-binary > "$T_DIR/out-$how" 2>&1
+	else
+		printf 'y\nn\n' | script -qec "PATH=$SHIM:\$PATH sh '$R/usr/local/lib/xwpf/install.sh' --root '$R' --uninstall" /dev/null > "$T_DIR/out-$how" 2>&1
+		check "$how: asked before phase 2" grep -q "Remove the binary .* (phase 2)?" "$T_DIR/out-$how"
+	fi
+	check "$how: phase 1 ran (the store is gone)" test ! -e "$R/etc/xwpf/xwpf.conf"
+	check "$how: the binary and pf are kept" sh -c "test -x '$R/usr/local/bin/xwpf' && test -L '$R/usr/local/bin/pf'"
+	check "$how: no phase 2" sh -c "! grep -q '^phase 2' '$T_DIR/out-$how'"
+	inst "$R/usr/local/lib/xwpf/install.sh" --root "$R" --uninstall --yes > /dev/null 2>&1
+	check_eq "$how: a later uninstall --yes removes the rest" "" "$(left "$R")"
+done
+
+# the menu's uninstall: 'n' at phase 2 keeps the binary (the menu passes --keep-binary)
+R=$T_DIR/root-menu
+inst "$rel/install.sh" --root "$R" --init none > /dev/null 2>&1
+check "the menu's uninstall, phase 1 only" pty_run menu1 XWPF_ROOT="$R" -- "$R/usr/local/bin/pf" <<'EOF'
+expect Choose:
+send 10
+expect Uninstall xwpf\?
+send y
+expect phase 2\)\?
+send n
+expect the xwpf binary and pf are kept
+exit 0
+EOF
+check "the menu's uninstall: the binary stays, the store is gone" \
+    sh -c "test -x '$R/usr/local/bin/xwpf' && test ! -e '$R/etc/xwpf/xwpf.conf'"
 
 # a relay (or any process) running the installed binary, named in the pidfile, is stopped
 rm -rf "$R"
@@ -166,7 +203,9 @@ expect Choose:
 send 10
 expect Uninstall xwpf\?
 send y
-expect phase 2
+expect phase 2\)\? \(Y/n\)
+send
+expect phase 2: the binary
 expect xwpf is uninstalled
 exit 0
 EOF
