@@ -3,14 +3,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <limits.h>
 #include <spawn.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ev.h"
+#include "text.h"
 #include "util.h"
 
 void
@@ -49,8 +53,11 @@ event_fire(struct event_runner *er, const char *program, const char *event, cons
 	snprintf(a1, sizeof(a1), "%s", event);
 	snprintf(e_event, sizeof(e_event), "XWPF_EVENT=%s", event);
 	snprintf(e_rule, sizeof(e_rule), "XWPF_RULE=%s", rule ? rule : "");
-	snprintf(e_backend, sizeof(e_backend), "XWPF_BACKEND=%s", backend ? backend : "");
-	snprintf(e_detail, sizeof(e_detail), "XWPF_DETAIL=%s", detail ? detail : "");
+	/* the program may log or print them: no control characters (text.h) */
+	memcpy(e_backend, "XWPF_BACKEND=", 13);
+	text_escape(backend ? backend : "", e_backend + 13, sizeof(e_backend) - 13);
+	memcpy(e_detail, "XWPF_DETAIL=", 12);
+	text_escape(detail ? detail : "", e_detail + 12, sizeof(e_detail) - 12);
 	snprintf(e_time, sizeof(e_time), "XWPF_TIME=%lld", (long long)time(NULL));
 
 	posix_spawn_file_actions_init(&fa);
@@ -104,4 +111,68 @@ event_reap(struct event_runner *er, int64_t now)
 		running++;
 	}
 	return running;
+}
+
+/* One existing place on the way (resolved, no links). last: path itself, or
+ * the nearest existing folder of a path not there yet. */
+static int
+place_safe(const char *p, int last, char *err)
+{
+	struct stat st;
+
+	if (lstat(p, &st) < 0) {
+		snprintf(err, ERRLEN, "cannot check %s: %s", p, strerror(errno));
+		return -1;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		snprintf(err, ERRLEN, "%s belongs to user %u, not root: that user could change it", p,
+		    (unsigned)st.st_uid);
+		return -1;
+	}
+	if ((st.st_mode & 022) && !(S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX) && !last)) {
+		snprintf(err, ERRLEN, "%s is writable by %s, so %s", p, st.st_mode & 002 ? "every user" : "its group",
+		    S_ISDIR(st.st_mode) ? "another user could put a file of their own there" :
+		    "another user could change it");
+		return -1;
+	}
+	return 0;
+}
+
+int
+event_path_safe(const char *path, int *exists, char *err)
+{
+	char want[PATH_MAX], real[PATH_MAX], *slash;
+	size_t i, n;
+
+	*exists = 0;
+	if (path[0] != '/' || strlen(path) >= sizeof(want)) {
+		snprintf(err, ERRLEN, "%.200s is not an absolute path", path);
+		return -1;
+	}
+	strcpy(want, path);
+	/* the nearest part of the path that exists, with its links resolved */
+	while (!realpath(want, real)) {
+		if (errno != ENOENT && errno != ENOTDIR) {
+			snprintf(err, ERRLEN, "cannot check %.200s: %s", want, strerror(errno));
+			return -1;
+		}
+		slash = strrchr(want, '/');
+		if (!slash || slash == want) {
+			strcpy(want, "/");
+			continue;
+		}
+		*slash = '\0';
+	}
+	*exists = strcmp(want, path) == 0;
+	n = strlen(real);
+	if (place_safe("/", n == 1, err) < 0)
+		return -1;
+	for (i = 1; i < n; i++)
+		if (real[i] == '/') {
+			real[i] = '\0';
+			if (place_safe(real, 0, err) < 0)
+				return -1;
+			real[i] = '/';
+		}
+	return n > 1 ? place_safe(real, 1, err) : 0;
 }

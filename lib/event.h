@@ -30,4 +30,13 @@ int event_fire(struct event_runner *er, const char *program, const char *event, 
 /* Collect exited children; kill those past their deadline. Returns how many still run. */
 int event_reap(struct event_runner *er, int64_t now_ms);
 
+/* Whether only root can decide what path is: a program the relay runs
+ * (on_event) or a file it writes (log_file), as root. Every folder on the
+ * way and the file itself must be owned by root (or by this user) and not
+ * writable by group or others; a sticky folder (/tmp) may stand above a
+ * folder root owns, never hold the file itself. A file that does not exist
+ * yet is judged by the nearest folder that does (who may create it there).
+ * 0 safe (*exists: whether path is there), -1 with err saying why not. */
+int event_path_safe(const char *path, int *exists, char *err);
+
 #endif

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "text.h"
 #include "util.h"
 
 static const char *const names[] = { "error", "warn", "info", "debug" };
@@ -116,8 +117,19 @@ log_msg(enum log_level level, const char *fmt, ...)
 	}
 	n += snprintf(line + n, sizeof(line) - (size_t)n, "%s: %s: ", lg.ident, names[level]);
 	va_start(ap, fmt);
-	if (n < (int)sizeof(line))
+	if (n < (int)sizeof(line)) {
+		int head = n;
+
 		n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+		/* a message quotes names and text from peers and other processes:
+		 * control characters reach the log escaped, never raw */
+		if (!text_printable(line + head, NULL)) {
+			char esc[sizeof(line)];
+
+			text_escape(line + head, esc, sizeof(line) - (size_t)head);
+			n = head + snprintf(line + head, sizeof(line) - (size_t)head, "%s", esc);
+		}
+	}
 	va_end(ap);
 	if (n >= (int)sizeof(line) - 1)
 		n = (int)sizeof(line) - 2;   /* long lines are cut, never dropped */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "text.h"
 #include "util.h"
 
 #define MIG_MAX_RULES 4096
@@ -148,6 +149,7 @@ mig_warn(struct mig_result *m, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	text_escape_inplace(buf, sizeof(buf));   /* it quotes the foreign file */
 	nv = realloc(m->warnings, (m->nwarnings + 1) * sizeof(*nv));
 	if (!nv)
 		return;

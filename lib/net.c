@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "text.h"
 #include "util.h"
 
 int
@@ -479,7 +480,7 @@ proc_net_inode(const char *file, int udp, const char *host, uint16_t port)
 int
 net_inode_owner(unsigned long ino, char *who, size_t size)
 {
-	char want[64], path[300], link[64], comm[64];
+	char want[64], path[300], link[64], comm[64], shown[256];
 	long budget = NET_HOLDER_MAX_FDS;
 	DIR *proc, *fds;
 	struct dirent *de, *fe;
@@ -514,7 +515,9 @@ net_inode_owner(unsigned long ino, char *who, size_t size)
 					comm[strcspn(comm, "\n")] = '\0';
 				fclose(f);
 			}
-			snprintf(who, size, "%s (pid %s)", *comm ? comm : "?", de->d_name);
+			/* any process names itself (prctl PR_SET_NAME): shown escaped */
+			text_escape(comm, shown, sizeof(shown));
+			snprintf(who, size, "%s (pid %s)", *shown ? shown : "?", de->d_name);
 			found = 1;
 			break;
 		}

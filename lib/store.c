@@ -21,6 +21,7 @@
 #include "ledger.h"
 #include "mptcp.h"
 #include "tbucket.h"
+#include "text.h"
 #include "transport.h"
 #include "util.h"
 
@@ -840,6 +841,7 @@ handler(void *user, const char *section, const char *name, const char *value, in
 	const struct key *k;
 	char err[ERRLEN] = "";
 	void *obj;
+	size_t bad;
 
 	/* a new section: another name, or the same name under a new header line */
 	if (strcmp(section, c->cur) != 0 || c->sect == SECT_NONE ||
@@ -860,6 +862,12 @@ handler(void *user, const char *section, const char *name, const char *value, in
 	}
 	if (!value || !*value)
 		return 1;   /* "key =" means the default */
+	if (!text_printable(value, &bad)) {
+		store_diag_add(c->d, line, 1, "%s: the value holds a control character or a byte that is not "
+		    "UTF-8 (0x%02x at byte %zu): letters of any language are fine, terminal control codes are "
+		    "not", name, (unsigned char)value[bad], bad + 1);
+		return 1;
+	}
 	if (c->sect == SECT_MPTCP) {
 		struct store_mptcp *m = &c->st->mptcp;
 		long l;

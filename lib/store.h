@@ -170,6 +170,9 @@ void store_end(struct store_txn *t);
  * Replaces every line of key in the section; creates the section if absent. */
 int store_edit_set(struct store_txn *t, const char *section, const char *key,
     const char *const *values, size_t n, char *err);
+/* 0 if v reads back from the store as written; -1 with err saying why not
+ * (a line break, a control character, a comment '#', spaces around it). */
+int store_value_storable(const char *key, const char *v, char *err);
 int store_edit_has_section(const struct store_txn *t, const char *section);
 int store_edit_del_section(struct store_txn *t, const char *section, char *err);
 int store_edit_add_section(struct store_txn *t, const char *section, char *err);

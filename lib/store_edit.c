@@ -15,6 +15,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "text.h"
 #include "util.h"
 
 /* Under the lock no write is in flight: temporary files left by a writer
@@ -301,6 +302,39 @@ line_key(const char *p, size_t len, char *key, size_t size)
 		key[--n] = '\0';
 }
 
+/* What inih would read back differently is refused, never written: a line
+ * break, a control character (text.h), a '#' after a space or at the start
+ * (an inline comment: the rest would be cut off), spaces around the value. */
+int
+store_value_storable(const char *key, const char *v, char *err)
+{
+	const char *h;
+	size_t bad, n = strlen(v);
+
+	if (strpbrk(v, "\n\r")) {
+		snprintf(err, ERRLEN, "%s: a value cannot contain a line break", key);
+		return -1;
+	}
+	if (!text_printable(v, &bad)) {
+		snprintf(err, ERRLEN, "%s: the value holds a control character or a byte that is not UTF-8 "
+		    "(0x%02x at byte %zu): letters of any language are fine, terminal control codes are not", key,
+		    (unsigned char)v[bad], bad + 1);
+		return -1;
+	}
+	for (h = strchr(v, '#'); h; h = strchr(h + 1, '#'))
+		if (h == v || isspace((unsigned char)h[-1])) {
+			snprintf(err, ERRLEN, "%s: a '#' %s starts a comment in the store, so the rest of the value "
+			    "would be lost: write it without the space before '#'", key, h == v ? "at the start" :
+			    "after a space");
+			return -1;
+		}
+	if (n && (isspace((unsigned char)v[0]) || isspace((unsigned char)v[n - 1]))) {
+		snprintf(err, ERRLEN, "%s: the value starts or ends with a space, which the store does not keep", key);
+		return -1;
+	}
+	return 0;
+}
+
 int
 store_edit_set(struct store_txn *t, const char *section, const char *key,
     const char *const *values, size_t n, char *err)
@@ -310,10 +344,8 @@ store_edit_set(struct store_txn *t, const char *section, const char *key,
 	char *ins, *q;
 
 	for (i = 0; i < n; i++) {
-		if (strpbrk(values[i], "\n\r")) {
-			snprintf(err, ERRLEN, "%s: a value cannot contain a line break", key);
+		if (store_value_storable(key, values[i], err) < 0)
 			return -1;
-		}
 		total += strlen(key) + strlen(values[i]) + 4;
 	}
 	if (!store_edit_has_section(t, section) && n && store_edit_add_section(t, section, err) < 0)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text.h"
 #include "util.h"
 
 /* ------------------------------------------------------------------ */
@@ -39,6 +40,7 @@ store_diag_add(struct store_diags *d, int line, int error, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(x->msg, sizeof(x->msg), fmt, ap);
 	va_end(ap);
+	text_escape_inplace(x->msg, sizeof(x->msg));   /* it quotes what the file holds */
 	if (error)
 		d->nerrors++;
 }

@@ -10,6 +10,7 @@
 
 #include <zlib.h>
 
+#include "text.h"
 #include "util.h"
 
 #define BLOCK 512
@@ -30,13 +31,12 @@ tar_limits_default(struct tar_limits *l)
 int
 tar_name_safe(const char *name)
 {
-	const char *p = name, *c;
+	const char *p = name;
 
 	if (!*name || *name == '/')
 		return 0;
-	for (c = name; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			return 0;
+	if (!text_printable(name, NULL))   /* it is printed: no control characters, valid UTF-8 */
+		return 0;
 	while (*p) {
 		const char *e = strchr(p, '/');
 		size_t n = e ? (size_t)(e - p) : strlen(p);
@@ -390,8 +390,8 @@ is_gzip(const unsigned char *p, size_t len)
 	return len >= 2 && p[0] == 0x1f && p[1] == 0x8b;
 }
 
-int
-tar_read(const void *buf, size_t len, const struct tar_limits *lim, struct tar_archive *a, char *err)
+static int
+read_archive(const void *buf, size_t len, const struct tar_limits *lim, struct tar_archive *a, char *err)
 {
 	const unsigned char *in = buf;
 	struct rd r;
@@ -504,6 +504,15 @@ out:
 	if (rc < 0)
 		tar_free(a);
 	return rc;
+}
+
+int
+tar_read(const void *buf, size_t len, const struct tar_limits *lim, struct tar_archive *a, char *err)
+{
+	if (read_archive(buf, len, lim, a, err) == 0)
+		return 0;
+	text_escape_inplace(err, ERRLEN);   /* messages quote entry names as the archive has them */
+	return -1;
 }
 
 void

@@ -1,0 +1,87 @@
+/*
+ * Printable text: what a stored value may hold, and escaping what is shown (text.h).
+ */
+#include "text.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Length of the valid UTF-8 sequence at s that is not a control character
+ * (1 for printable ASCII), or 0. */
+static size_t
+good_char(const unsigned char *s)
+{
+	unsigned cp;
+	size_t n, i;
+
+	if (s[0] >= 0x20 && s[0] < 0x7f)
+		return 1;
+	if (s[0] < 0xc2 || s[0] > 0xf4)     /* C0, DEL, continuation, overlong 0xc0/0xc1, > U+10FFFF */
+		return 0;
+	n = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+	cp = s[0] & (0x3f >> (n - 1));
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
+		return 0;                        /* overlong, out of range, surrogate, C1 */
+	return n;
+}
+
+int
+text_printable(const char *s, size_t *bad)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
+
+	while (*p) {
+		if (!(n = good_char(p))) {
+			if (bad)
+				*bad = (size_t)(p - (const unsigned char *)s);
+			return 0;
+		}
+		p += n;
+	}
+	return 1;
+}
+
+char *
+text_escape(const char *s, char *buf, size_t size)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0, n;
+
+	if (!size)
+		return buf;
+	while (*p) {
+		if ((n = good_char(p)) != 0) {
+			if (o + n >= size)
+				break;
+			memcpy(buf + o, p, n);
+			o += n;
+			p += n;
+		} else {
+			if (o + 4 >= size)
+				break;
+			snprintf(buf + o, 5, "\\x%02x", *p);
+			o += 4;
+			p++;
+		}
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+void
+text_escape_inplace(char *s, size_t size)
+{
+	char tmp[1024];
+
+	if (text_printable(s, NULL))
+		return;
+	text_escape(s, tmp, sizeof(tmp) < size ? sizeof(tmp) : size);
+	memcpy(s, tmp, strlen(tmp) + 1);
+}

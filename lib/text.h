@@ -1,0 +1,23 @@
+#ifndef XWPF_TEXT_H
+#define XWPF_TEXT_H
+
+/*
+ * Text that came from outside (a store, an archive, a peer, /proc) and is
+ * kept or shown. A stored value may hold any valid UTF-8 letter (a Chinese
+ * note is fine) but no control character: none of C0 (0x00-0x1f, tab
+ * included), DEL (0x7f), C1 (U+0080-U+009F) or bytes that are not valid
+ * UTF-8, since a terminal acts on them when the value is printed. Printed
+ * text from outside goes through text_escape, which writes those as \xHH.
+ */
+#include <stddef.h>
+
+/* 1 if s holds only printable text (the rules above); else 0 and *bad
+ * (if given) is the offset of the first refused byte. */
+int text_printable(const char *s, size_t *bad);
+/* s with every refused byte written as \xHH (and a backslash as is); cut to
+ * fit size (never inside an escape). Returns buf. */
+char *text_escape(const char *s, char *buf, size_t size);
+/* The same, in place, for a buffer of size bytes (escapes that do not fit are cut). */
+void text_escape_inplace(char *s, size_t size);
+
+#endif
