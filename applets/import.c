@@ -17,10 +17,12 @@
 
 #include "applet.h"
 #include "bundle.h"
+#include "event.h"
 #include "migrate.h"
 #include "paths.h"
 #include "store.h"
 #include "tar.h"
+#include "text.h"
 #include "transport.h"
 #include "util.h"
 
@@ -36,7 +38,10 @@ const char import_usage[] =
     "in one line: xwpf export - | ssh NEWHOST xwpf import - --yes\n"
     "FILE is one of:\n"
     "  an xwpf export (xwpf export): replaces the store and restores the TLS\n"
-    "      files, health state and MPTCP sysctl file it holds\n"
+    "      files and health state it holds; the MPTCP sysctl file is written\n"
+    "      from the store's [mptcp] section, never copied from the archive\n"
+    "The on_event programs and log_file of an imported store are listed, and\n"
+    "refused when a user other than root could change them.\n"
     "  an xwPF archive (xwPF_config_*.tar.gz): its rule-N.conf files (read as\n"
     "      data, never run) and MPTCP endpoints are merged into the store\n"
     "  a realm config (.json or .toml): one rule per endpoint, merged\n"
@@ -590,6 +595,7 @@ make_plan(const struct opts *o, struct plan *p)
 	rc = EXIT_OK;
 	goto out;
 refused:
+	text_escape_inplace(err, ERRLEN);   /* it may quote the archive or config */
 	fprintf(stderr, "%s: %s: %s; nothing was changed\n", applet_name, o->file, err);
 out:
 	free(data);
@@ -642,6 +648,72 @@ warn_missing_files(const struct store *st, const struct bundle *files)
 	}
 }
 
+/* One program or file the relay uses as root, named by the new store. */
+struct trusted {
+	const char *key, *path, *where;
+};
+
+static int
+old_has(const struct store *old, const char *key, const char *path)
+{
+	size_t i;
+
+	if (!strcmp(key, "log_file"))
+		return !strcmp(old->g.log_file, path);
+	if (!strcmp(old->g.on_event, path))
+		return 1;
+	for (i = 0; i < old->nrules; i++)
+		if (!strcmp(old->rules[i].on_event, path))
+			return 1;
+	return 0;
+}
+
+/*
+ * The programs (on_event) and the log file (log_file) a store makes the
+ * relay run or write as root: those the current store does not name
+ * already are listed before the question, and refused when someone other
+ * than root could decide what they are (event_path_safe). 0 go, -1 refused.
+ */
+static int
+check_trusted(const struct store *old, const struct store *new)
+{
+	struct trusted *v = calloc(new->nrules + 2, sizeof(*v));
+	size_t n = 0, i;
+	char err[ERRLEN], where[STORE_NAME_MAX + 8];
+	int bad = 0, exists;
+
+	if (!v) {
+		fprintf(stderr, "%s: out of memory\n", applet_name);
+		return -1;
+	}
+	if (*new->g.log_file)
+		v[n++] = (struct trusted){ "log_file", new->g.log_file, "[global]" };
+	if (*new->g.on_event)
+		v[n++] = (struct trusted){ "on_event", new->g.on_event, "[global]" };
+	for (i = 0; i < new->nrules; i++)
+		if (*new->rules[i].on_event)
+			v[n++] = (struct trusted){ "on_event", new->rules[i].on_event, new->rules[i].name };
+	for (i = 0; i < n; i++) {
+		if (old_has(old, v[i].key, v[i].path))
+			continue;
+		if (!bad++)
+			printf("the store names programs or files that the relay runs or writes as root; check them:\n");
+		snprintf(where, sizeof(where), "%s%s", strcmp(v[i].where, "[global]") ? "rule " : "", v[i].where);
+		printf("  ! %-8s %s   (%s)\n", v[i].key, v[i].path, where);
+		if (event_path_safe(v[i].path, &exists, err) < 0) {
+			fprintf(stderr, "%s: refused: %s %s (%s): %s; name %s in a folder only root can write "
+			    "(e.g. %s)\n", applet_name, v[i].key, v[i].path, where, err,
+			    strcmp(v[i].key, "on_event") ? "a file" : "a program",
+			    strcmp(v[i].key, "on_event") ? "/var/log/" : "/usr/local/sbin/");
+			bad = -1000;
+		} else if (!exists)
+			printf("    (not on this host yet: the relay %s it once it is there)\n",
+			    strcmp(v[i].key, "on_event") ? "creates" : "runs");
+	}
+	free(v);
+	return bad < 0 ? -1 : 0;
+}
+
 static int
 do_import(const struct opts *o)
 {
@@ -671,8 +743,20 @@ do_import(const struct opts *o)
 		goto out;
 	}
 	print_diags(&dnew, strcmp(p.kind, "xwpf export") == 0 ? where : NULL);
+	/* files the system applies as root are made here, not taken from the archive */
+	if (bundle_import_regen(&p.files, &new, err) < 0) {
+		fprintf(stderr, "%s: %s; nothing was changed\n", applet_name, err);
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	for (i = 0; i < p.files.nwarnings; i++)
+		printf("note: %s\n", p.files.warnings[i]);
 	warn_missing_files(&new, &p.files);
 	store_parse_text(p.txn.orig, p.txn.path, &old, &dold);
+	if (check_trusted(&old, &new) < 0) {
+		fprintf(stderr, "%s: %s: nothing was changed\n", applet_name, o->file);
+		goto out;
+	}
 	if (bundle_add(&p.files, bundle_rel_store(), 0600, p.store_text, strlen(p.store_text), err) < 0) {
 		fprintf(stderr, "%s: %s\n", applet_name, err);
 		rc = EXIT_FAIL;

@@ -53,7 +53,7 @@ const char mptcp_usage[] =
     "Exit codes: 0 ok, 1 failure (the kernel or the system refused), 2 usage (bad input,\n"
     "nothing changed), 3 the store is invalid.\n";
 
-#define SYSCTL_FILE "/etc/sysctl.d/90-xwpf-mptcp.conf"
+#define SYSCTL_FILE MPTCP_SYSCTL_FILE
 #define DEFAULT_LIMIT 8
 
 static const char *const status_sysctls[] = {
@@ -688,8 +688,6 @@ static int
 write_sysctl_file(int on)
 {
 	char path[512], dir[512], text[600], *slash;
-	char pm[16];
-	size_t n;
 
 	path_rooted(SYSCTL_FILE, path, sizeof(path));
 	snprintf(dir, sizeof(dir), "%s", path);
@@ -699,16 +697,7 @@ write_sysctl_file(int on)
 		errf("cannot create %s: %s", dir, strerror(errno));
 		return -1;
 	}
-	n = (size_t)snprintf(text, sizeof(text),
-	    "# MPTCP for xwpf, written by 'xwpf mptcp %s'. Endpoints and limits are not sysctls:\n"
-	    "# they live in the store's [mptcp] section and 'xwpf mptcp apply' puts them back at boot.\n"
-	    "net.mptcp.enabled = %d\n", on ? "enable" : "disable", on);
-	if (on) {
-		if (mptcp_sysctl_get("net.mptcp.pm_type", pm, sizeof(pm)) == 0)
-			n += (size_t)snprintf(text + n, sizeof(text) - n, "net.mptcp.pm_type = 0\n");
-		snprintf(text + n, sizeof(text) - n,
-		    "net.ipv4.conf.all.rp_filter = 2\nnet.ipv4.conf.default.rp_filter = 2\n");
-	}
+	mptcp_sysctl_text(on, text, sizeof(text));
 	if (file_write_atomic(path, text, strlen(text), 0644) < 0) {
 		errf("cannot write %s: %s", path, strerror(errno));
 		return -1;

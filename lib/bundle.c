@@ -21,8 +21,11 @@
 
 #include <bearssl_hash.h>
 
+#include "hc.h"
+#include "mptcp.h"
 #include "paths.h"
 #include "store.h"
+#include "text.h"
 #include "transport.h"
 #include "util.h"
 
@@ -163,7 +166,7 @@ bundle_rel_tls(void)
 const char *
 bundle_rel_sysctl(void)
 {
-	return &BUNDLE_SYSCTL[1];   /* without the leading slash */
+	return &MPTCP_SYSCTL_FILE[1];   /* without the leading slash */
 }
 
 /* a/b/c with plain components: letters, digits, '.', '_', '-', not starting with '.' */
@@ -568,6 +571,10 @@ bundle_from_archive(const struct tar_archive *a, struct bundle *b, char *err)
 		snprintf(err, ERRLEN, "no %s/MANIFEST: not an xwpf export", BUNDLE_DIR);
 		return -1;
 	}
+	if (man->type != '0') {   /* a directory or link has no text to read */
+		snprintf(err, ERRLEN, "%s/MANIFEST is not a regular file: not a valid xwpf export", BUNDLE_DIR);
+		return -1;
+	}
 	if (!(text = strndup((const char *)man->data, man->size))) {
 		snprintf(err, ERRLEN, "out of memory");
 		return -1;
@@ -592,15 +599,15 @@ bundle_from_archive(const struct tar_archive *a, struct bundle *b, char *err)
 			continue;
 		}
 		if (strncmp(line, "version ", 8) == 0) {
-			snprintf(b->version, sizeof(b->version), "%s", line + 8);
+			text_escape(line + 8, b->version, sizeof(b->version));   /* it is printed */
 			continue;
 		}
 		if (strncmp(line, "host ", 5) == 0) {
-			snprintf(b->host, sizeof(b->host), "%s", line + 5);
+			text_escape(line + 5, b->host, sizeof(b->host));   /* it is printed */
 			continue;
 		}
 		if (strncmp(line, "time ", 5) == 0) {
-			snprintf(b->time, sizeof(b->time), "%s", line + 5);
+			text_escape(line + 5, b->time, sizeof(b->time));   /* it is printed */
 			continue;
 		}
 		if (strncmp(line, "file ", 5) != 0 || sscanf(line, "file %79s %o %zu %256s", sum, &mode, &size, rel) != 4 ||
@@ -647,6 +654,89 @@ out:
 
 /* ------------------------------------------------------------------ */
 /* writing, backups, undo */
+
+static void
+drop_file(struct bundle *b, size_t i)
+{
+	free(b->v[i].data);
+	memmove(&b->v[i], &b->v[i + 1], (b->n - i - 1) * sizeof(*b->v));
+	b->n--;
+}
+
+static int
+replace_data(struct bundle_file *f, const char *text, size_t len, unsigned mode, char *err)
+{
+	unsigned char *d = malloc(len + 1);
+
+	if (!d) {
+		snprintf(err, ERRLEN, "out of memory");
+		return -1;
+	}
+	memcpy(d, text, len);
+	d[len] = '\0';
+	free(f->data);
+	f->data = d;
+	f->len = len;
+	f->mode = mode;
+	return 0;
+}
+
+int
+bundle_import_regen(struct bundle *b, const struct store *st, char *err)
+{
+	char path[PATH_MAX], text[600], e2[ERRLEN];
+	size_t i = 0, len;
+
+	while (i < b->n) {
+		struct bundle_file *f = &b->v[i];
+
+		bundle_path(f->rel, path, sizeof(path));
+		if (strcmp(f->rel, bundle_rel_sysctl()) == 0) {
+			if (st->mptcp.enabled < 0) {
+				warn(b, "%s is not restored: it is written from the store's [mptcp] section, never "
+				    "copied from an archive, and that section does not set enabled", path);
+				drop_file(b, i);
+				continue;
+			}
+			mptcp_sysctl_text(st->mptcp.enabled, text, sizeof(text));
+			len = strlen(text);
+			if (f->len != len || memcmp(f->data, text, len) != 0)
+				warn(b, "%s is written from the store's [mptcp] section (enabled = %s) as 'xwpf mptcp "
+				    "%s' writes it; the archive's copy differs and was not used", path,
+				    st->mptcp.enabled ? "yes" : "no", st->mptcp.enabled ? "enable" : "disable");
+			if (replace_data(f, text, len, 0644, err) < 0)
+				return -1;
+		} else if (strcmp(f->rel, bundle_rel_health()) == 0) {
+			struct hc_state hs;
+			char *canon;
+
+			if (memchr(f->data, '\0', f->len)) {
+				snprintf(e2, sizeof(e2), "it holds a NUL byte");
+				goto bad_health;
+			}
+			if (hc_state_parse((const char *)f->data, &hs, e2) < 0)
+				goto bad_health;
+			canon = hc_state_format(&hs, &len);
+			hc_state_free(&hs);
+			if (!canon) {
+				snprintf(err, ERRLEN, "out of memory");
+				return -1;
+			}
+			if (replace_data(f, canon, len, 0644, err) < 0) {
+				free(canon);
+				return -1;
+			}
+			free(canon);
+		}
+		i++;
+		continue;
+bad_health:
+		warn(b, "%s is not restored: the archive's copy is not xwpf health state (%s); the health "
+		    "checks write it again", path, e2);
+		drop_file(b, i);
+	}
+	return 0;
+}
 
 static int
 write_one(const struct bundle_file *f, char *err)

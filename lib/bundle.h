@@ -13,16 +13,18 @@
  *   xwpf-export/var/lib/xwpf/health                 health state
  *   xwpf-export/var/lib/xwpf/tls/...                keys (0600) and certificates
  *   xwpf-export/var/lib/xwpf/tls/files/...          those rules named elsewhere
- *   xwpf-export/etc/sysctl.d/90-xwpf-mptcp.conf     MPTCP sysctl settings
+ *   xwpf-export/etc/sysctl.d/90-xwpf-mptcp.conf     MPTCP sysctl settings (an import
+ *                                                   writes its own, from the store)
  */
 #include <stddef.h>
 #include <time.h>
 
 #include "tar.h"
 
+struct store;
+
 #define BUNDLE_DIR "xwpf-export"
 #define BUNDLE_FORMAT 1
-#define BUNDLE_SYSCTL "/etc/sysctl.d/90-xwpf-mptcp.conf"
 #define BUNDLE_REL_MAX 256
 
 struct bundle_file {
@@ -83,6 +85,14 @@ int bundle_backup_read(const char *dir, struct bundle *files, struct bundle *abs
 /* Put the files of a backup back (store last), remove files that were absent,
  * and mark the backup as undone. */
 int bundle_restore(const char *dir, char *err);
+/* An xwpf export's files made safe to write, given the archive's store (st,
+ * parsed and valid): nothing the system runs or applies as root is copied
+ * from an archive. The MPTCP sysctl file (applied at boot) is written from
+ * st's [mptcp] section the way 'xwpf mptcp enable/disable' writes it (left
+ * out when [mptcp] does not set enabled); the health state is kept only as
+ * the lines xwpf writes (read and formatted again; left out if unreadable).
+ * What was changed or left out is said in b->warnings. -1 with err. */
+int bundle_import_regen(struct bundle *b, const struct store *st, char *err);
 /* Write the files of b (store last, atomically each). */
 int bundle_write(const struct bundle *b, char *err);
 

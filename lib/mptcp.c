@@ -824,6 +824,25 @@ mptcp_sysctl_get(const char *name, char *buf, size_t size)
 	return 0;
 }
 
+const char *
+mptcp_sysctl_text(int on, char *buf, size_t size)
+{
+	char pm[16];
+	size_t n;
+
+	n = (size_t)snprintf(buf, size,
+	    "# MPTCP for xwpf, written by 'xwpf mptcp %s'. Endpoints and limits are not sysctls:\n"
+	    "# they live in the store's [mptcp] section and 'xwpf mptcp apply' puts them back at boot.\n"
+	    "net.mptcp.enabled = %d\n", on ? "enable" : "disable", on ? 1 : 0);
+	if (on && n < size) {
+		if (mptcp_sysctl_get("net.mptcp.pm_type", pm, sizeof(pm)) == 0)
+			n += (size_t)snprintf(buf + n, size - n, "net.mptcp.pm_type = 0\n");
+		if (n < size)
+			snprintf(buf + n, size - n, "net.ipv4.conf.all.rp_filter = 2\nnet.ipv4.conf.default.rp_filter = 2\n");
+	}
+	return buf;
+}
+
 int
 mptcp_sysctl_set(const char *name, const char *value, char *err)
 {

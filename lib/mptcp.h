@@ -98,6 +98,12 @@ long long mptcp_netstat(const char *name);
 /* "net.mptcp.enabled" -> value text without newline; -1 (errno) if absent. */
 int mptcp_sysctl_get(const char *name, char *buf, size_t size);
 int mptcp_sysctl_set(const char *name, const char *value, char *err);
+/* The boot-time sysctl file (MPTCP_SYSCTL_FILE under the root) as xwpf writes
+ * it: 'xwpf mptcp enable' (on 1) or 'disable' (on 0), and an import, which
+ * makes it from the store's [mptcp] section instead of copying an archive's.
+ * Whether the pm_type line is there depends on this kernel. Returns text. */
+#define MPTCP_SYSCTL_FILE "/etc/sysctl.d/90-xwpf-mptcp.conf"
+const char *mptcp_sysctl_text(int on, char *buf, size_t size);
 
 /* ---- re-applying the store ---- */
 enum { MPTCP_REPORT_INFO, MPTCP_REPORT_WARN, MPTCP_REPORT_ERROR };
