@@ -55,8 +55,10 @@ mv_new(struct cur *c, enum mv_type t)
 	}
 	if (!(v = calloc(1, sizeof(*v))))
 		fail(c, "out of memory");
-	else
+	else {
 		v->t = t;
+		v->depth = c->depth;
+	}
 	return v;
 }
 
@@ -299,7 +301,7 @@ container(struct cur *c, int obj, const struct items *syn)
 	int first;
 
 	if (++c->depth > DEPTH_MAX) {
-		fail(c, "nested deeper than %d", DEPTH_MAX);
+		fail(c, "nested deeper than %d levels (the limit; dotted keys, tables and arrays count)", DEPTH_MAX);
 		return NULL;
 	}
 	if (!(v = mv_new(c, obj ? MV_OBJ : MV_ARR)))
@@ -603,8 +605,13 @@ toml_table(struct cur *c, struct mval *obj, const char *key)
 		fail(c, "'%.60s' is already a value, not a table", key);
 		return NULL;
 	}
+	if (obj->depth + 1 > DEPTH_MAX) {
+		fail(c, "nested deeper than %d levels (the limit; dotted keys, tables and arrays count)", DEPTH_MAX);
+		return NULL;
+	}
 	if (!(t = mv_new(c, MV_OBJ)))
 		return NULL;
+	t->depth = obj->depth + 1;
 	if (!(k = strdup(key))) {
 		mv_free(t);
 		fail(c, "out of memory");
@@ -645,6 +652,7 @@ toml_keyval(struct cur *c, struct mval *obj)
 {
 	struct mval *v;
 	char *key;
+	int outer = c->depth;
 
 	if (!(key = toml_path(c, &obj)))
 		return -1;
@@ -655,7 +663,10 @@ toml_keyval(struct cur *c, struct mval *obj)
 	}
 	c->p++;
 	toml_sp(c);
-	if (!(v = toml_value(c))) {
+	c->depth = obj->depth;   /* the value nests below the table its dotted key reached */
+	v = toml_value(c);
+	c->depth = outer;
+	if (!v) {
 		free(key);
 		return -1;
 	}
@@ -785,10 +796,19 @@ mv_toml_parse(const char *text, size_t len, char *err)
 						free(key);
 						goto bad;
 					}
+					a->depth = t->depth + 1;
 					if (mv_push(&c, t, key, a) < 0)
 						goto bad;
 				}
-				if (!(o = mv_new(&c, MV_OBJ)) || mv_push(&c, a, NULL, o) < 0)
+				if (a->depth + 1 > DEPTH_MAX) {
+					fail(&c, "nested deeper than %d levels (the limit; dotted keys, tables and arrays "
+					    "count)", DEPTH_MAX);
+					goto bad;
+				}
+				if (!(o = mv_new(&c, MV_OBJ)))
+					goto bad;
+				o->depth = a->depth + 1;
+				if (mv_push(&c, a, NULL, o) < 0)
 					goto bad;
 				cur = o;
 			} else {

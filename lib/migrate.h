@@ -86,6 +86,7 @@ struct mval {
 	struct mval **v;           /* MV_ARR, MV_OBJ */
 	char **keys;               /* MV_OBJ */
 	size_t n;
+	int depth;                 /* levels below the root: bounded, so walks need no more stack */
 };
 
 struct mval *mv_json_parse(const char *text, size_t len, char *err);
