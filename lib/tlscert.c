@@ -119,6 +119,11 @@ pem_read(const char *path, struct pem_obj **out, size_t *nout, char *err)
 			if (!inobj)
 				break;
 			inobj = 0;
+			if (!cur.n) {   /* BEGIN right before END: nothing to read */
+				ERR("%s: the PEM object '%.60s' is empty (nothing between its BEGIN and END lines)",
+				    path, br_pem_decoder_name(&pc));
+				goto fail;
+			}
 			if (cur.oom || !(no = realloc(objs, (n + 1) * sizeof(*objs)))) {
 				free(cur.p);
 				ERR("out of memory reading %s", path);
@@ -190,10 +195,13 @@ der_next(const unsigned char **p, const unsigned char *end, unsigned *tag,
 static int
 tbs_open(const unsigned char *der, size_t len, const unsigned char **p, const unsigned char **end)
 {
-	const unsigned char *q = der, *e = der + len, *v, *start;
+	const unsigned char *q = der, *e, *v, *start;
 	unsigned tag;
 	size_t vl;
 
+	if (!der || len < 2)   /* no arithmetic on NULL (an empty object) */
+		return -1;
+	e = der + len;
 	if (der_next(&q, e, &tag, &v, &vl) < 0 || tag != 0x30)       /* Certificate */
 		return -1;
 	q = v;
@@ -218,7 +226,7 @@ static int
 cert_walk(const unsigned char *der, size_t len, const unsigned char **spki, size_t *spki_len,
     const unsigned char **ext, size_t *ext_len)
 {
-	const unsigned char *p = der, *end = der + len, *v, *start;
+	const unsigned char *p, *end, *v, *start;
 	unsigned tag;
 	size_t vl;
 	int i;
@@ -282,7 +290,7 @@ der_digits(const unsigned char *p, size_t n)
 int
 tls_cert_not_after(const unsigned char *der, size_t len, long long *not_after)
 {
-	const unsigned char *p = der, *end = der + len, *v;
+	const unsigned char *p, *end, *v;
 	unsigned tag;
 	size_t vl, yl;
 	struct tm tm;
