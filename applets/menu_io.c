@@ -445,6 +445,9 @@ menu_capture(const char *const *argv, int quiet, char **out)
 
 /* ---- a small JSON reader: enough for the applets' --json output ---- */
 
+/* Nesting bound: menu_json_free and the menu's walks recurse once a level. */
+#define MJ_DEPTH_MAX 64
+
 struct jp {
 	const char *s;
 	int depth;
@@ -527,8 +530,8 @@ parse_value(struct jp *p)
 {
 	struct mj *j, **tail;
 
-	if (++p->depth > 64)
-		return NULL;
+	if (++p->depth > MJ_DEPTH_MAX)
+		return NULL;   /* not read: the input is xwpf's own --json output, never this deep */
 	skip_ws(p);
 	if (!(j = calloc(1, sizeof(*j))))
 		return NULL;

@@ -57,6 +57,7 @@ warn(struct bundle *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	text_escape_inplace(buf, sizeof(buf));   /* it may quote an archive's file */
 	if (b->nwarnings >= 100 || !(nv = realloc(b->warnings, (b->nwarnings + 1) * sizeof(*nv))))
 		return;
 	b->warnings = nv;

@@ -26,6 +26,7 @@
 
 #include "lb.h"
 #include "log.h"
+#include "text.h"
 #include "util.h"
 
 static const struct {
@@ -139,6 +140,10 @@ hc_state_parse(const char *text, struct hc_state *out, char *err)
 			goto fail;
 		}
 		strcpy(e.rule, f[0]);
+		if (!text_printable(f[1], NULL)) {   /* it is printed (health --status) */
+			snprintf(err, ERRLEN, "line %d: the backend holds a control character", lineno);
+			goto fail;
+		}
 		if (str_copy(e.target, sizeof(e.target), f[1]) < 0 || !strchr(f[1], ':')) {
 			snprintf(err, ERRLEN, "line %d: '%.60s' is not HOST:PORT", lineno, f[1]);
 			goto fail;

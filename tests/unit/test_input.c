@@ -183,6 +183,8 @@ test_regen(void)
 	char err[ERRLEN] = "", want[600];
 	static const char evil[] = "net.mptcp.enabled = 1\nkernel.core_pattern = |/bin/sh /tmp/x\n";
 	static const char health[] = "web 127.0.0.1:8080 up 0 3 1764000000000 0 ok\n";
+	static const char cron[] = "* * * * * root id\n", h1[] = "web \033[2J:80 up 0 3 0 0 ok\n",
+	    h2[] = "web 1.2.3.4:80 \033[2J 0 3 0 0 ok\n";
 
 	CHECK(store_parse_text("[mptcp]\nenabled = no\n", "t", &st, &d) == 0, "a store with [mptcp] enabled = no");
 	bundle_add(&b, bundle_rel_sysctl(), 0755, evil, sizeof(evil) - 1, err);
@@ -202,9 +204,19 @@ test_regen(void)
 	memset(&b, 0, sizeof(b));
 	CHECK(store_parse_text("", "t", &st, &d) == 0, "a store without [mptcp]");
 	bundle_add(&b, bundle_rel_sysctl(), 0644, evil, sizeof(evil) - 1, err);
-	bundle_add(&b, bundle_rel_health(), 0644, "* * * * * root id\n", 18, err);
+	bundle_add(&b, bundle_rel_health(), 0644, cron, strlen(cron), err);
 	CHECK(bundle_import_regen(&b, &st, err) == 0 && b.n == 0 && b.nwarnings == 2,
 	    "no [mptcp] enabled: no sysctl file; a health file that is not health state: left out");
+	bundle_free(&b);
+	memset(&b, 0, sizeof(b));
+	bundle_add(&b, bundle_rel_health(), 0644, h1, strlen(h1), err);
+	CHECK(bundle_import_regen(&b, &st, err) == 0 && b.n == 0, "a health backend holding an escape: left out");
+	bundle_free(&b);
+	memset(&b, 0, sizeof(b));
+	bundle_add(&b, bundle_rel_health(), 0644, h2, strlen(h2), err);
+	CHECK(bundle_import_regen(&b, &st, err) == 0 && b.n == 0 && b.nwarnings == 1 &&
+	    !strchr(b.warnings[0], '\033'), "a health state holding an escape: left out, the note escapes it (%s)",
+	    b.nwarnings ? b.warnings[0] : "");
 	bundle_free(&b);
 	store_free(&st);
 	store_diags_free(&d);
