@@ -40,13 +40,13 @@ const char import_usage[] =
     "  an xwpf export (xwpf export): replaces the store and restores the TLS\n"
     "      files and health state it holds; the MPTCP sysctl file is written\n"
     "      from the store's [mptcp] section, never copied from the archive\n"
-    "The on_event programs and log_file of an imported store are listed, and\n"
-    "refused when a user other than root could change them.\n"
     "  an xwPF archive (xwPF_config_*.tar.gz): its rule-N.conf files (read as\n"
     "      data, never run) and MPTCP endpoints are merged into the store\n"
     "  a realm config (.json or .toml): one rule per endpoint, merged\n"
     "Merged rules whose names exist get a suffix (-2, -3 ...); a rule whose\n"
     "listen address is taken is refused with the store's message.\n"
+    "The on_event programs and log_file an imported store adds are listed, and\n"
+    "refused when a user other than root could change them.\n"
     "\n"
     "  --dry-run   show what would change, change nothing\n"
     "  --yes       apply without asking (needed when stdin is not a terminal)\n"
@@ -680,7 +680,7 @@ check_trusted(const struct store *old, const struct store *new)
 	struct trusted *v = calloc(new->nrules + 2, sizeof(*v));
 	size_t n = 0, i;
 	char err[ERRLEN], where[STORE_NAME_MAX + 8];
-	int bad = 0, exists;
+	int listed = 0, refused = 0, exists;
 
 	if (!v) {
 		fprintf(stderr, "%s: out of memory\n", applet_name);
@@ -696,7 +696,7 @@ check_trusted(const struct store *old, const struct store *new)
 	for (i = 0; i < n; i++) {
 		if (old_has(old, v[i].key, v[i].path))
 			continue;
-		if (!bad++)
+		if (!listed++)
 			printf("the store names programs or files that the relay runs or writes as root; check them:\n");
 		snprintf(where, sizeof(where), "%s%s", strcmp(v[i].where, "[global]") ? "rule " : "", v[i].where);
 		printf("  ! %-8s %s   (%s)\n", v[i].key, v[i].path, where);
@@ -705,13 +705,13 @@ check_trusted(const struct store *old, const struct store *new)
 			    "(e.g. %s)\n", applet_name, v[i].key, v[i].path, where, err,
 			    strcmp(v[i].key, "on_event") ? "a file" : "a program",
 			    strcmp(v[i].key, "on_event") ? "/var/log/" : "/usr/local/sbin/");
-			bad = -1000;
+			refused = 1;
 		} else if (!exists)
 			printf("    (not on this host yet: the relay %s it once it is there)\n",
 			    strcmp(v[i].key, "on_event") ? "creates" : "runs");
 	}
 	free(v);
-	return bad < 0 ? -1 : 0;
+	return refused ? -1 : 0;
 }
 
 static int

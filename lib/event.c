@@ -113,8 +113,9 @@ event_reap(struct event_runner *er, int64_t now)
 	return running;
 }
 
-/* One existing place on the way (resolved, no links). last: path itself, or
- * the nearest existing folder of a path not there yet. */
+/* One existing place on the way. last: the path itself, or the nearest
+ * existing folder of a path not there yet. A link only needs a safe owner
+ * (its own mode means nothing); where it leads is walked too. */
 static int
 place_safe(const char *p, int last, char *err)
 {
@@ -129,7 +130,7 @@ place_safe(const char *p, int last, char *err)
 		    (unsigned)st.st_uid);
 		return -1;
 	}
-	if ((st.st_mode & 022) && !(S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX) && !last)) {
+	if (!S_ISLNK(st.st_mode) && (st.st_mode & 022) && !(S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX) && !last)) {
 		snprintf(err, ERRLEN, "%s is writable by %s, so %s", p, st.st_mode & 002 ? "every user" : "its group",
 		    S_ISDIR(st.st_mode) ? "another user could put a file of their own there" :
 		    "another user could change it");
@@ -138,11 +139,28 @@ place_safe(const char *p, int last, char *err)
 	return 0;
 }
 
+/* "/" and every folder of p, then p (which exists). */
+static int
+walk_safe(char *p, char *err)
+{
+	size_t i, n = strlen(p);
+
+	if (place_safe("/", n == 1, err) < 0)
+		return -1;
+	for (i = 1; i < n; i++)
+		if (p[i] == '/') {
+			p[i] = '\0';
+			if (place_safe(p, 0, err) < 0)
+				return -1;
+			p[i] = '/';
+		}
+	return n > 1 ? place_safe(p, 1, err) : 0;
+}
+
 int
 event_path_safe(const char *path, int *exists, char *err)
 {
 	char want[PATH_MAX], real[PATH_MAX], *slash;
-	size_t i, n;
 
 	*exists = 0;
 	if (path[0] != '/' || strlen(path) >= sizeof(want)) {
@@ -150,7 +168,7 @@ event_path_safe(const char *path, int *exists, char *err)
 		return -1;
 	}
 	strcpy(want, path);
-	/* the nearest part of the path that exists, with its links resolved */
+	/* the nearest part of the path that exists */
 	while (!realpath(want, real)) {
 		if (errno != ENOENT && errno != ENOTDIR) {
 			snprintf(err, ERRLEN, "cannot check %.200s: %s", want, strerror(errno));
@@ -164,15 +182,6 @@ event_path_safe(const char *path, int *exists, char *err)
 		*slash = '\0';
 	}
 	*exists = strcmp(want, path) == 0;
-	n = strlen(real);
-	if (place_safe("/", n == 1, err) < 0)
-		return -1;
-	for (i = 1; i < n; i++)
-		if (real[i] == '/') {
-			real[i] = '\0';
-			if (place_safe(real, 0, err) < 0)
-				return -1;
-			real[i] = '/';
-		}
-	return n > 1 ? place_safe(real, 1, err) : 0;
+	/* as written (links owned by root) and where its links lead */
+	return walk_safe(want, err) < 0 || walk_safe(real, err) < 0 ? -1 : 0;
 }

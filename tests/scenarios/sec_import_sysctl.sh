@@ -121,6 +121,17 @@ $X rule del web >/dev/null 2>&1
 $X import "$A/hook.tar.gz" --yes >"$T_DIR/out6" 2>&1
 check_eq "the same program in a folder writable by others: refused" 3 $?
 chmod 755 "$HOOKDIR"
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	ln -s "$HOOKDIR/hook" "$T_DIR/link"
+	chown -h nobody "$T_DIR/link"
+	sed "s|^on_event = .*|on_event = $T_DIR/link|" "$T_DIR/store-hook" > "$T_DIR/store-link"
+	mk "$A/link.tar.gz" etc/xwpf/xwpf.conf="$T_DIR/store-link"
+	$X import "$A/link.tar.gz" --yes >"$T_DIR/out6" 2>&1
+	check_eq "a program reached through another user's link: refused" 3 $?
+	check "the refusal names the link's owner" grep -q "link belongs to user" "$T_DIR/out6"
+else
+	skip "a link owned by another user needs root"
+fi
 
 # 5. a MANIFEST that is a folder; an entry name with escapes
 mk "$A/dirman.tar.gz" --dir-manifest
