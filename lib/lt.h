@@ -85,10 +85,13 @@ double lt_rtt_avg(const struct lt_rtt *r);
 double lt_rtt_stddev(const struct lt_rtt *r);       /* population standard deviation */
 double lt_rtt_loss_pct(const struct lt_rtt *r);
 
-/* Receive side of a UDP test: counts, out-of-order, RFC 3550 jitter. */
+/* Receive side of a UDP test: counts, out-of-order, RFC 3550 jitter.
+ * send_ns comes from the peer: a stamp outside 0..LT_STAMP_MAX (no monotonic
+ * clock reads that) counts the datagram but leaves the jitter alone. */
+#define LT_STAMP_MAX (INT64_C(1) << 62)   /* ns, 146 years */
 struct lt_udp_rx {
 	uint64_t packets, bytes, ooo, max_seq;
-	int have;
+	int have, have_transit;
 	int64_t first_ns, last_ns, prev_transit;
 	double jitter_ns;
 };

@@ -387,22 +387,28 @@ lt_loss_pct(uint64_t sent, uint64_t received)
 void
 lt_udp_rx_add(struct lt_udp_rx *r, uint64_t seq, int64_t send_ns, int64_t arrival_ns, size_t bytes)
 {
-	int64_t transit = arrival_ns - send_ns;
+	/* Both clocks are monotonic: 0..LT_STAMP_MAX. Within that range neither
+	 * difference below can overflow (|transit| < 2^62, |change| < 2^63). */
+	int stamped = send_ns >= 0 && send_ns <= LT_STAMP_MAX && arrival_ns >= 0 && arrival_ns <= LT_STAMP_MAX;
+	int64_t transit = stamped ? arrival_ns - send_ns : 0;
 
 	if (!r->have) {
 		r->have = 1;
 		r->first_ns = arrival_ns;
 		r->max_seq = seq;
-	} else {
-		/* RFC 3550 6.4.1: J += (|D(i-1,i)| - J) / 16 */
-		double d = (double)(transit - r->prev_transit);
-		r->jitter_ns += (lt_fabs(d) - r->jitter_ns) / 16.0;
-		if (seq < r->max_seq)
-			r->ooo++;
-		else
-			r->max_seq = seq;
+	} else if (seq < r->max_seq)
+		r->ooo++;
+	else
+		r->max_seq = seq;
+	if (stamped) {
+		if (r->have_transit) {
+			/* RFC 3550 6.4.1: J += (|D(i-1,i)| - J) / 16 */
+			double d = (double)(transit - r->prev_transit);
+			r->jitter_ns += (lt_fabs(d) - r->jitter_ns) / 16.0;
+		}
+		r->prev_transit = transit;
+		r->have_transit = 1;
 	}
-	r->prev_transit = transit;
 	r->last_ns = arrival_ns;
 	r->packets++;
 	r->bytes += bytes;
@@ -707,7 +713,7 @@ lt_sys_parse(struct lt_sys *s, const char *line)
 	for (i = 0; i < ARRAY_SIZE(f); i++) {
 		char *out = (char *)s + f[i].off;
 		char *p;
-		if (lt_field(line, f[i].key, out, f[i].size) < 0)
+		if (lt_field(line, f[i].key, out, f[i].size) < 0 || !*out)
 			snprintf(out, f[i].size, "?");
 		for (p = out; *p; p++)   /* the peer's words: printable only */
 			if (*p < 0x21 || *p > 0x7e)

@@ -129,6 +129,41 @@ test_jitter(void)
 	CHECK(rx.ooo == 1 && rx.max_seq == 19, "a late datagram counts as reordered");
 }
 
+/* send_ns comes off the wire: hostile stamps never overflow the arithmetic
+ * (UBSan reports signed overflow here) nor move the jitter. */
+static void
+test_jitter_hostile(void)
+{
+	struct lt_udp_rx rx = { 0 };
+	int64_t now = 5000000000LL;
+	unsigned char buf[LT_UDP_HDR];
+	struct lt_udp_hdr h = { .kind = LT_UDP_DATA }, g;
+
+	lt_udp_rx_add(&rx, 0, now - 1000000, now, 100);
+	lt_udp_rx_add(&rx, 1, INT64_MIN, now + 1000000, 100);   /* arrival - INT64_MIN overflows */
+	CHECK(rx.packets == 2 && near(rx.jitter_ns, 0, 1e-9), "INT64_MIN stamp: counted, jitter untouched (%.0f)",
+	    rx.jitter_ns);
+	lt_udp_rx_add(&rx, 2, INT64_MAX, now + 2000000, 100);   /* transit near INT64_MIN ... */
+	lt_udp_rx_add(&rx, 3, -4000000000000000000LL, now + 3000000, 100);   /* ... then a large positive one */
+	CHECK(rx.packets == 4 && near(rx.jitter_ns, 0, 1e-9), "INT64_MAX then a large negative stamp: jitter untouched");
+	lt_udp_rx_add(&rx, 4, now + 2000000, now + 4000000, 100);   /* transit 1 ms -> 2 ms */
+	CHECK(near(rx.jitter_ns, 1000000.0 / 16, 1e-3), "a sane stamp after hostile ones still counts (%.0f)",
+	    rx.jitter_ns);
+	/* the extremes allowed: no overflow either */
+	memset(&rx, 0, sizeof(rx));
+	lt_udp_rx_add(&rx, 0, 0, LT_STAMP_MAX, 100);
+	lt_udp_rx_add(&rx, 1, LT_STAMP_MAX, 0, 100);
+	CHECK(rx.have_transit && rx.jitter_ns > 0, "stamps at 0 and LT_STAMP_MAX: finite jitter");
+	/* through the wire format: the stamp is read as signed */
+	h.send_ns = INT64_MIN;
+	lt_udp_put(buf, &h);
+	CHECK(lt_udp_get(buf, sizeof(buf), &g) == 0 && g.send_ns == INT64_MIN, "INT64_MIN stamp round trips");
+	memset(&rx, 0, sizeof(rx));
+	lt_udp_rx_add(&rx, 0, now, now, 100);
+	lt_udp_rx_add(&rx, g.seq, g.send_ns, now, 100);
+	CHECK(near(rx.jitter_ns, 0, 1e-9), "a decoded INT64_MIN stamp is ignored");
+}
+
 static void
 test_tcp_rx(void)
 {
@@ -233,6 +268,7 @@ main(void)
 	test_fields();
 	test_rtt();
 	test_jitter();
+	test_jitter_hostile();
 	test_tcp_rx();
 	test_detours();
 	test_lines();
