@@ -47,12 +47,18 @@ const char linktest_usage[] =
     "  --json[=FILE]     JSON on stdout; with FILE, JSON to FILE and the table on stdout\n"
     "\n"
     "Server:\n"
-    "  --listen ADDR:PORT  where to listen, TCP and UDP (default [::]:5210)\n"
-    "  --key KEY           clients must prove this key (HMAC-SHA256 challenge)\n"
+    "  --listen ADDR:PORT  where to listen, TCP and UDP (default [::]:5210 with a key,\n"
+    "                      127.0.0.1:5210 without; PORT alone: that port there)\n"
+    "  --key KEY           clients must prove this key (HMAC-SHA256 challenge; or\n"
+    "                      --key-file FILE, or $XWPF_LINKTEST_KEY); without a key:\n"
+    "                      loopback only, unless --listen names an address (it then warns)\n"
     "  --max-time S        longest test phase a client may ask for (default 30)\n"
     "  --max-streams N     most TCP streams per test (default 16)\n"
     "  --max-clients N     most clients at once (default 4)\n"
     "  --max-rate RATE     fastest UDP rate a client may ask for (default 1G)\n"
+    "  --budget SIZE       traffic per client address (IPv6: per /64) and hour, both\n"
+    "                      ways, e.g. 10G (default no limit); then refused, with why\n"
+    "  --total-budget SIZE traffic of all clients per hour (default no limit)\n"
     "  --quiet             no log lines\n"
     "\n"
     "TCP Mbit/s leave out the first tenth of each phase (at most 1 s: the ramp-up,\n"
@@ -61,6 +67,9 @@ const char linktest_usage[] =
     "where net.ipv4.ping_group_range allows it, echo over the control connection);\n"
     "route (UDP probes with rising TTL, no root needed); TCP upload and download,\n"
     "single and N streams, with retransmits; UDP both ways with loss and jitter.\n"
+    "A connection has 3 s to authenticate, and only then takes a client's place;\n"
+    "one address holds at most 8 connections that have not. System facts go only\n"
+    "to authenticated clients.\n"
     "Progress bars show on a terminal only. Through a relay chain, aim at the relay\n"
     "port that leads to the server: every connection and datagram goes there.\n"
     "Exit codes: 0 ok, 1 failure (or a phase failed), 2 usage.\n";
@@ -598,7 +607,13 @@ run_tcp(struct client *c, int up, int n, struct tcp_res *r)
 				if (w > 0)
 					moved += (uint64_t)w;
 				else if (w < 0 && errno != EAGAIN && errno != EINTR) {
-					snprintf(r->err, ERRLEN, "%s: stream %d: %s", label, i + 1, strerror(errno));
+					int e = errno;
+					/* the server may have said why it stopped (its traffic budget) */
+					if (lt_recv_line(c->ctl, line, sizeof(line), now_ms() + 2000) == 0 &&
+					    strncmp(line, "ERR ", 4) == 0)
+						snprintf(r->err, ERRLEN, "%s: the server says: %s", label, line + 4);
+					else
+						snprintf(r->err, ERRLEN, "%s: stream %d: %s", label, i + 1, strerror(e));
 					goto out;
 				}
 			}
@@ -685,11 +700,12 @@ static int
 udp_tick(uint64_t bytes, int64_t ms, void *arg)
 {
 	struct client *c = arg;
+	struct pollfd p = { .fd = c->ctl, .events = POLLIN };
 	char extra[32];
 
 	rate_text(extra, sizeof(extra), bytes, ms);
 	bar(c, "udp upload", (double)ms / c->time_ms, extra);
-	return 0;
+	return poll(&p, 1, 0) > 0;   /* the server speaks before DONE: it stopped the test (its budget) */
 }
 
 static int
@@ -1222,7 +1238,8 @@ parse_only(const char *s, int *out)
 static int
 server_main(int argc, char **argv)
 {
-	struct lt_server_opts o = { "[::]:5210", "", 30, 16, 4, 1000000000ULL, 0 };
+	struct lt_server_opts o = { .listen = NULL, .key = "", .max_time_s = 30, .max_streams = 16, .max_clients = 4,
+		.max_rate = 1000000000ULL };
 	const char *v, *env = getenv("XWPF_LINKTEST_KEY");
 	int i, missing = 0;
 
@@ -1252,6 +1269,12 @@ server_main(int argc, char **argv)
 		} else if ((v = optval(argc, argv, &i, "--max-rate", &missing))) {
 			if (parse_rate(v, &o.max_rate) < 0)
 				return usage_err("--max-rate '%s': give bits per second, e.g. 500M or 1G", v);
+		} else if ((v = optval(argc, argv, &i, "--budget", &missing))) {
+			if (parse_size(v, &o.budget) < 0 || o.budget < (1 << 20))
+				return usage_err("--budget '%s': give bytes per hour, at least 1M, e.g. 10G", v);
+		} else if ((v = optval(argc, argv, &i, "--total-budget", &missing))) {
+			if (parse_size(v, &o.total_budget) < 0 || o.total_budget < (1 << 20))
+				return usage_err("--total-budget '%s': give bytes per hour, at least 1M, e.g. 50G", v);
 		} else if (missing)
 			return usage_err("%s needs a value", argv[i]);
 		else

@@ -9,12 +9,14 @@
 #define LT_CLIENTS_CAP 64    /* most concurrent clients a server may allow */
 
 struct lt_server_opts {
-	const char *listen;      /* "ADDR:PORT", "[v6]:PORT" or "PORT" */
+	const char *listen;      /* "ADDR:PORT", "[v6]:PORT" or "PORT"; NULL: port 5210 */
 	const char *key;         /* "" = no key */
 	int max_time_s;          /* longest test phase */
 	int max_streams;
 	int max_clients;
 	uint64_t max_rate;       /* UDP bits per second */
+	uint64_t budget;         /* bytes per hour per client address (IPv6: /64), 0 = none */
+	uint64_t total_budget;   /* bytes per hour of all clients, 0 = none */
 	int quiet;
 };
 

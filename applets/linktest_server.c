@@ -2,14 +2,19 @@
  * linktest server: safe to leave open.
  *
  * One TCP listener and one UDP socket on the same port. Every accepted
- * connection gets a short-lived thread that reads its first line within
- * 5 s: a control connection becomes a session (at most max_clients at
- * once), a data connection is handed to the session whose token it names.
- * The main thread reads the UDP socket and credits datagrams to sessions
- * by token. A session only ever sends what its authenticated client asked
- * for, within the limits (time, streams, rate); UDP goes only to an
- * address whose IP is the control connection's peer, and only after that
- * address sent a datagram with the session's token.
+ * connection gets a short-lived thread and a place among the pending
+ * connections (at most PENDING_MAX, PENDING_PER_IP from one address, an
+ * IPv6 address counted by its /64), which it keeps until it authenticated
+ * (a control connection) or named its session (a data connection), within
+ * PREAUTH_MS of its accept whatever it sends. A full table makes room by
+ * closing the oldest pending connection of the address holding the most.
+ * Only an authenticated control connection becomes a session (at most
+ * max_clients at once). The main thread reads the UDP socket and credits
+ * datagrams to sessions by token and source IP. A session only ever sends
+ * what its authenticated client asked for, within the limits (time,
+ * streams, rate, and the traffic budgets per client address and in all);
+ * UDP goes only to an address whose IP is the control connection's peer,
+ * and only after that address sent a datagram with the session's token.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,19 +39,45 @@
 #include "net.h"
 #include "util.h"
 
-#define HELLO_MS 5000          /* first line of any connection */
-#define AUTH_MS 10000
+#define PREAUTH_MS 3000        /* accept to AUTH (or a data connection's line), absolute */
 #define IDLE_MS 60000          /* between commands */
 #define SESSION_MS 600000      /* a whole session */
-#define PENDING_MAX 64         /* connections still saying hello */
+#define PENDING_MAX 128        /* connections not yet authenticated */
+#define PENDING_PER_IP 8       /* of them from one address (IPv6: one /64) */
 #define GRACE_MS 15000         /* after a phase's time, for queues to drain */
 #define CHUNK (128 * 1024)
+#define BUDGET_KEYS 1024       /* client addresses whose traffic is remembered */
+#define HOUR_MS 3600000
+
+/* A client address as the limits see it: IPv4 as v4-mapped, IPv6 by its /64. */
+struct ipkey {
+	uint8_t b[16];
+};
+
+/* A connection that has not authenticated yet. */
+struct pending {
+	int fd;                     /* -1: free */
+	struct ipkey key;
+	int64_t since_ms;
+};
+
+/* Traffic of the last hour: spent drains at limit per hour (a token bucket
+ * holding one hour's budget). */
+struct budget {
+	struct ipkey key;
+	int used;
+	double spent;
+	int64_t at_ms;
+};
 
 struct session {
 	uint8_t token[LT_TOKEN];
 	int ctl;
 	struct sockaddr_storage peer;       /* control peer, as accepted */
+	struct ipkey key;
 	char peer_str[80];
+	uint64_t lease;                     /* bytes taken from the budgets, not yet moved */
+	int over;                           /* a phase stopped: the budget is used up */
 	/* TCP phase: data connections accepted while want > 0 */
 	int want, ndata;
 	int data[LT_STREAMS_CAP];
@@ -63,7 +94,9 @@ static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;        /* CLOCK_MONOTONIC */
 	struct session *sess[LT_CLIENTS_CAP];
-	int nsess, pending;
+	int nsess;
+	struct pending pend[PENDING_MAX];
+	struct budget budgets[BUDGET_KEYS], total;
 	int udp;
 	struct lt_server_opts o;
 } S = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -113,6 +146,41 @@ ip_str(const struct sockaddr_storage *ss0, char *buf, size_t size)
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, buf, (socklen_t)size);
 }
 
+static void
+ip_key(const struct sockaddr_storage *ss0, struct ipkey *k)
+{
+	struct sockaddr_storage ss = *ss0;
+
+	memset(k, 0, sizeof(*k));
+	net_addr_unmap(&ss);
+	if (ss.ss_family == AF_INET) {
+		k->b[10] = k->b[11] = 0xff;
+		memcpy(k->b + 12, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+	} else if (ss.ss_family == AF_INET6)
+		memcpy(k->b, &((struct sockaddr_in6 *)&ss)->sin6_addr, 8);
+}
+
+static int
+key_eq(const struct ipkey *a, const struct ipkey *b)
+{
+	return memcmp(a->b, b->b, sizeof(a->b)) == 0;
+}
+
+/* The address a budget is kept for: "203.0.113.7" or "2001:db8:1:2::/64". */
+static void
+key_str(const struct ipkey *k, char *buf, size_t size)
+{
+	static const uint8_t v4[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (memcmp(k->b, v4, sizeof(v4)) == 0)
+		inet_ntop(AF_INET, k->b + 12, buf, (socklen_t)size);
+	else {
+		char a[INET6_ADDRSTRLEN];
+		inet_ntop(AF_INET6, k->b, a, sizeof(a));
+		snprintf(buf, size, "%s/64", a);
+	}
+}
+
 /* Caller holds the lock. */
 static struct session *
 find_session(const uint8_t *token)
@@ -144,6 +212,312 @@ cond_wait_ms(int64_t deadline_ms)
 	}
 	pthread_cond_timedwait(&S.cond, &S.lock, &ts);
 	return deadline_ms - now_ms();
+}
+
+/* ---- pending connections (the caller holds the lock) ---- */
+
+/* Data connections the sessions of this address wait for. */
+static int
+key_wanted(const struct ipkey *k)
+{
+	int i, n = 0;
+
+	for (i = 0; i < S.nsess; i++)
+		if (key_eq(&S.sess[i]->key, k))
+			n += S.sess[i]->want;
+	return n;
+}
+
+/* A place for a new connection: 0, or -1 when its address holds its share
+ * already. A full table closes the oldest pending connection of the address
+ * that holds the most (its thread sees the end, and closes it). */
+static int
+pend_add(int fd, const struct ipkey *k, int64_t now)
+{
+	int i, j, mine = 0, slot = -1, most = 0;
+
+	for (i = 0; i < PENDING_MAX; i++) {
+		if (S.pend[i].fd < 0)
+			slot = slot < 0 ? i : slot;
+		else if (key_eq(&S.pend[i].key, k))
+			mine++;
+	}
+	if (mine >= PENDING_PER_IP + key_wanted(k))
+		return -1;
+	if (slot < 0) {   /* full: every place is taken */
+		for (i = 0; i < PENDING_MAX; i++) {
+			int n = 0;
+			for (j = 0; j < PENDING_MAX; j++)
+				n += key_eq(&S.pend[i].key, &S.pend[j].key);
+			if (n > most || (n == most && S.pend[i].since_ms < S.pend[slot].since_ms)) {
+				most = n;
+				slot = i;
+			}
+		}
+		shutdown(S.pend[slot].fd, SHUT_RDWR);
+	}
+	S.pend[slot].fd = fd;
+	S.pend[slot].key = *k;
+	S.pend[slot].since_ms = now;
+	return 0;
+}
+
+/* When fd's time to authenticate ends; 0 when it lost its place. */
+static int64_t
+pend_deadline(int fd)
+{
+	int i;
+
+	for (i = 0; i < PENDING_MAX; i++)
+		if (S.pend[i].fd == fd)
+			return S.pend[i].since_ms + PREAUTH_MS;
+	return 0;
+}
+
+/* fd leaves the pending connections (before it is closed or kept):
+ * 1, or 0 when it lost its place to a newer connection. */
+static int
+pend_done(int fd)
+{
+	int i;
+
+	for (i = 0; i < PENDING_MAX; i++)
+		if (S.pend[i].fd == fd) {
+			S.pend[i].fd = -1;
+			return 1;
+		}
+	return 0;
+}
+
+/* ---- traffic budgets: what the test phases move, both ways ---- */
+
+static int
+budget_on(void)
+{
+	return S.o.budget || S.o.total_budget;
+}
+
+/* Caller holds the lock (here down to budget_used_up). */
+static void
+bucket_drain(struct budget *b, uint64_t limit, int64_t now)
+{
+	double back = (double)limit * (double)(now - b->at_ms) / HOUR_MS;
+
+	b->spent = b->spent > back ? b->spent - back : 0;
+	b->at_ms = now;
+}
+
+/* The budget of a client address; a new address takes the place of one
+ * that spent nothing in the last hour, else of the one that spent least. */
+static struct budget *
+bucket_of(const struct ipkey *k, int64_t now)
+{
+	struct budget *b = NULL;
+	int i;
+
+	for (i = 0; i < BUDGET_KEYS; i++)
+		if (S.budgets[i].used && key_eq(&S.budgets[i].key, k)) {
+			b = &S.budgets[i];
+			bucket_drain(b, S.o.budget, now);
+			return b;
+		}
+	for (i = 0; i < BUDGET_KEYS; i++) {
+		struct budget *c = &S.budgets[i];
+		if (c->used)
+			bucket_drain(c, S.o.budget, now);
+		if (!b || !c->used || c->spent < b->spent)
+			b = c;
+		if (!c->used || c->spent == 0)
+			break;
+	}
+	b->used = 1;
+	b->key = *k;
+	b->spent = 0;
+	b->at_ms = now;
+	return b;
+}
+
+static uint64_t
+bucket_left(const struct budget *b, uint64_t limit)
+{
+	return b->spent >= (double)limit ? 0 : (uint64_t)((double)limit - b->spent);
+}
+
+/* Bytes the budgets still allow the client at k. */
+static uint64_t
+budget_avail(const struct ipkey *k, int64_t now)
+{
+	uint64_t a = UINT64_MAX, t;
+
+	if (S.o.budget)
+		a = bucket_left(bucket_of(k, now), S.o.budget);
+	if (S.o.total_budget) {
+		bucket_drain(&S.total, S.o.total_budget, now);
+		t = bucket_left(&S.total, S.o.total_budget);
+		a = t < a ? t : a;
+	}
+	return a;
+}
+
+/* n bytes moved (negative: given back) for the client at k. */
+static void
+budget_spend(const struct ipkey *k, double n, int64_t now)
+{
+	struct budget *b;
+
+	if (S.o.budget) {
+		b = bucket_of(k, now);
+		b->spent = b->spent + n > 0 ? b->spent + n : 0;
+	}
+	if (S.o.total_budget) {
+		bucket_drain(&S.total, S.o.total_budget, now);
+		S.total.spent = S.total.spent + n > 0 ? S.total.spent + n : 0;
+	}
+}
+
+/* Below this much left, a budget counts as used up. */
+static uint64_t
+budget_low(uint64_t limit)
+{
+	return limit / 16 < (1 << 20) ? limit / 16 : (1 << 20);
+}
+
+static int
+budget_wait_min(const struct budget *b, uint64_t limit)
+{
+	double over = b->spent - (double)(limit - budget_low(limit));
+
+	return over > 0 ? (int)(over * HOUR_MS / (double)limit / 60000) + 1 : 1;
+}
+
+/* 1 and what to tell the client when a budget of the client at k is used up. */
+static int
+budget_used_up(const struct ipkey *k, char *msg, size_t size)
+{
+	int64_t now = now_ms();
+	char lim[32], who[64];
+	struct budget *b;
+
+	if (S.o.budget) {
+		b = bucket_of(k, now);
+		if (bucket_left(b, S.o.budget) < budget_low(S.o.budget)) {
+			key_str(k, who, sizeof(who));
+			snprintf(msg, size, "budget: %s has used its traffic budget (%s per hour, --budget): "
+			    "try again in %d min", who, fmt_bytes(lim, sizeof(lim), S.o.budget), budget_wait_min(b, S.o.budget));
+			return 1;
+		}
+	}
+	if (S.o.total_budget) {
+		bucket_drain(&S.total, S.o.total_budget, now);
+		if (bucket_left(&S.total, S.o.total_budget) < budget_low(S.o.total_budget)) {
+			snprintf(msg, size, "budget: the server has used its traffic budget for all clients "
+			    "(%s per hour, --total-budget): try again in %d min",
+			    fmt_bytes(lim, sizeof(lim), S.o.total_budget), budget_wait_min(&S.total, S.o.total_budget));
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Budget taken ahead at a time, so that the lock is not taken per send. */
+static uint64_t
+lease_chunk(void)
+{
+	uint64_t lim = S.o.budget, c;
+
+	if (!lim || (S.o.total_budget && S.o.total_budget < lim))
+		lim = S.o.total_budget;
+	c = lim / 32;
+	return c < (64 << 10) ? (64 << 10) : c > (4 << 20) ? (4 << 20) : c;
+}
+
+/* The session moves n bytes: 0, or -1 when its budgets do not have them
+ * (sets s->over). arrived: the bytes came already, and are counted anyway. */
+static int
+budget_take(struct session *s, uint64_t n, int arrived)
+{
+	uint64_t need, avail, grant;
+	int64_t now;
+
+	if (!budget_on())
+		return 0;
+	if (s->lease >= n) {
+		s->lease -= n;
+		return 0;
+	}
+	need = n - s->lease;
+	now = now_ms();
+	pthread_mutex_lock(&S.lock);
+	avail = budget_avail(&s->key, now);
+	if (avail < need) {
+		if (arrived) {
+			budget_spend(&s->key, (double)need, now);
+			s->lease = 0;
+		}
+		pthread_mutex_unlock(&S.lock);
+		s->over = 1;
+		return -1;
+	}
+	grant = avail - need < lease_chunk() ? avail : need + lease_chunk();
+	budget_spend(&s->key, (double)grant, now);
+	pthread_mutex_unlock(&S.lock);
+	s->lease = s->lease + grant - n;
+	return 0;
+}
+
+/* n bytes taken and not moved stay with the session. */
+static void
+budget_unused(struct session *s, uint64_t n)
+{
+	if (budget_on())
+		s->lease += n;
+}
+
+/* A phase ended: what it took and did not move goes back. */
+static void
+budget_refund(struct session *s)
+{
+	if (!s->lease)
+		return;
+	pthread_mutex_lock(&S.lock);
+	budget_spend(&s->key, -(double)s->lease, now_ms());
+	pthread_mutex_unlock(&S.lock);
+	s->lease = 0;
+}
+
+/* Before a phase: 0, or -1 (and the client told) when a budget is used up. */
+static int
+phase_budget(struct session *s, int *rc)
+{
+	char msg[LT_LINE - 8];
+	int over;
+
+	s->over = 0;
+	if (!budget_on())
+		return 0;
+	pthread_mutex_lock(&S.lock);
+	over = budget_used_up(&s->key, msg, sizeof(msg));
+	pthread_mutex_unlock(&S.lock);
+	if (!over)
+		return 0;
+	slog("%s: refused, %s", s->peer_str, msg);
+	*rc = lt_send_line(s->ctl, "ERR %s", msg);
+	return -1;
+}
+
+/* After a phase a budget stopped: the client is told instead of a result. */
+static int
+phase_over(struct session *s)
+{
+	char msg[LT_LINE - 8];
+
+	budget_refund(s);
+	pthread_mutex_lock(&S.lock);
+	if (!budget_used_up(&s->key, msg, sizeof(msg)))
+		snprintf(msg, sizeof(msg), "budget: the traffic budget ran out during this test");
+	pthread_mutex_unlock(&S.lock);
+	slog("%s: stopped, %s", s->peer_str, msg);
+	return lt_send_line(s->ctl, "ERR %s", msg);
 }
 
 /* ---- UDP, shared with the client ---- */
@@ -270,31 +644,44 @@ udp_input(const unsigned char *buf, size_t n, const struct sockaddr_storage *fro
 		s->udp_src_len = answer_src(m, s->udp_src, sizeof(s->udp_src));
 		s->udp_peer_ok = 1;
 		pthread_cond_broadcast(&S.cond);
-	} else if (s && h.kind == LT_UDP_DATA && s->udp_up)
-		lt_udp_rx_add(&s->rx, h.seq, h.send_ns, now, n);
+	} else if (s && h.kind == LT_UDP_DATA && s->udp_up && same_ip(from, &s->peer))
+		lt_udp_rx_add(&s->rx, h.seq, h.send_ns, now, n);   /* any port: NAT may map it anew */
 	pthread_mutex_unlock(&S.lock);
 }
 
-/* The client closed its control connection (it went away): stop sending. */
+struct blast {
+	struct session *s;
+	uint64_t charged, tick_bytes;    /* bytes counted; bytes of 100 ms at the rate */
+};
+
+/* Every 100 ms of a UDP download: stop when the client closed its control
+ * connection (it went away) or the budget does not cover what was sent;
+ * the next 100 ms are taken from the budget ahead when it has them. */
 static int
-client_gone(uint64_t bytes, int64_t ms, void *arg)
+blast_tick(uint64_t bytes, int64_t ms, void *arg)
 {
-	int fd = *(int *)arg;
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct blast *b = arg;
+	struct pollfd p = { .fd = b->s->ctl, .events = POLLIN };
 	char c;
 
+	if (budget_take(b->s, bytes - b->charged, 1) < 0)
+		return 1;
+	b->charged = bytes;
+	if (budget_take(b->s, b->tick_bytes, 0) == 0)
+		budget_unused(b->s, b->tick_bytes);
+	b->s->over = 0;   /* only what was sent decides */
 	if (poll(&p, 1, 0) <= 0)
 		return 0;
 	if (p.revents & (POLLHUP | POLLERR))
 		return 1;
-	return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+	return recv(b->s->ctl, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
 }
 
 /* ---- TCP phases ---- */
 
-/* Read every stream to EOF (or the deadline). */
+/* Read every stream to EOF (or the deadline, or the end of the budget). */
 static void
-tcp_sink(int *fds, int n, int64_t deadline_ms, struct lt_tcp_rx *rx)
+tcp_sink(struct session *s, int *fds, int n, int64_t deadline_ms, struct lt_tcp_rx *rx)
 {
 	unsigned char *buf = malloc(CHUNK);
 	struct pollfd p[LT_STREAMS_CAP];
@@ -318,6 +705,8 @@ tcp_sink(int *fds, int n, int64_t deadline_ms, struct lt_tcp_rx *rx)
 				continue;
 			if (r > 0) {
 				lt_tcp_rx_read(rx, fds, n, (size_t)r, lt_now_ns());
+				if (budget_take(s, (uint64_t)r, 1) < 0)
+					open = 0;
 				continue;
 			}
 			lt_tcp_rx_eof(rx, fds[i], lt_now_ns());
@@ -328,9 +717,10 @@ tcp_sink(int *fds, int n, int64_t deadline_ms, struct lt_tcp_rx *rx)
 	free(buf);
 }
 
-/* Send on every stream for time_ms, then FIN; bytes and retransmits. */
+/* Send on every stream for time_ms (or until the budget ends), then FIN;
+ * bytes and retransmits. */
 static void
-tcp_source(int *fds, int n, int time_ms, uint64_t *bytes, uint64_t *retrans)
+tcp_source(struct session *s, int *fds, int n, int time_ms, uint64_t *bytes, uint64_t *retrans)
 {
 	unsigned char *buf = calloc(1, CHUNK);
 	struct pollfd p[LT_STREAMS_CAP];
@@ -346,7 +736,7 @@ tcp_source(int *fds, int n, int time_ms, uint64_t *bytes, uint64_t *retrans)
 		p[i].fd = fds[i];
 		p[i].events = POLLOUT;
 	}
-	for (alive = n; alive > 0;) {
+	for (alive = n; alive > 0 && !s->over;) {
 		int64_t left = end - now_ms();
 		if (left <= 0)
 			break;
@@ -356,7 +746,10 @@ tcp_source(int *fds, int n, int time_ms, uint64_t *bytes, uint64_t *retrans)
 			ssize_t w;
 			if (p[i].fd < 0 || !p[i].revents)
 				continue;
+			if (budget_take(s, CHUNK, 0) < 0)
+				break;
 			w = send(p[i].fd, buf, CHUNK, MSG_DONTWAIT | MSG_NOSIGNAL);
+			budget_unused(s, CHUNK - (w > 0 ? (uint64_t)w : 0));
 			if (w > 0)
 				*bytes += (uint64_t)w;
 			else if (w < 0 && errno != EAGAIN && errno != EINTR) {
@@ -390,6 +783,8 @@ cmd_tcp(struct session *s, const char *line)
 	    lt_field_num(line, "time", 100, (long long)S.o.max_time_s * 1000, &t) < 0)
 		return lt_send_line(s->ctl, "ERR limits: streams 1..%d, time 100..%d ms, dir up|down",
 		    S.o.max_streams, S.o.max_time_s * 1000);
+	if (phase_budget(s, &rc) < 0)
+		return rc;
 	pthread_mutex_lock(&S.lock);
 	for (i = 0; i < LT_STREAMS_CAP; i++)
 		s->data[i] = -1;
@@ -422,21 +817,28 @@ cmd_tcp(struct session *s, const char *line)
 		int64_t sus;
 
 		lt_tcp_rx_init(&rx, (long)t);
-		tcp_sink(s->data, (int)n, now_ms() + t + GRACE_MS, &rx);
+		tcp_sink(s, s->data, (int)n, now_ms() + t + GRACE_MS, &rx);
 		lt_tcp_rx_steady(&rx, &sbytes, &sus);
-		rc = lt_send_line(s->ctl, "RESULT bytes=%llu us=%lld sbytes=%llu sus=%lld", (unsigned long long)rx.bytes,
-		    (long long)lt_tcp_rx_us(&rx), (unsigned long long)sbytes,
-		    (long long)sus);
+		if (s->over)
+			rc = phase_over(s);
+		else
+			rc = lt_send_line(s->ctl, "RESULT bytes=%llu us=%lld sbytes=%llu sus=%lld",
+			    (unsigned long long)rx.bytes, (long long)lt_tcp_rx_us(&rx), (unsigned long long)sbytes,
+			    (long long)sus);
 	} else {
 		struct lt_tcp_rx junk;
 
 		lt_tcp_rx_init(&junk, 0);
-		tcp_source(s->data, (int)n, (int)t, &bytes, &retrans);
-		tcp_sink(s->data, (int)n, now_ms() + GRACE_MS, &junk);   /* the client's FINs */
-		rc = lt_send_line(s->ctl, "RESULT bytes=%llu retrans=%llu", (unsigned long long)bytes,
-		    (unsigned long long)retrans);
+		tcp_source(s, s->data, (int)n, (int)t, &bytes, &retrans);
+		tcp_sink(s, s->data, (int)n, now_ms() + GRACE_MS, &junk);   /* the client's FINs */
+		if (s->over)
+			rc = phase_over(s);
+		else
+			rc = lt_send_line(s->ctl, "RESULT bytes=%llu retrans=%llu", (unsigned long long)bytes,
+			    (unsigned long long)retrans);
 	}
 out:
+	budget_refund(s);
 	pthread_mutex_lock(&S.lock);
 	for (i = 0; i < LT_STREAMS_CAP; i++)
 		if (s->data[i] >= 0) {
@@ -448,12 +850,63 @@ out:
 	return rc;
 }
 
+/* A UDP upload until the client's DONE: the budget counts what arrives, and
+ * when it runs out the client is told at once (it stops sending). 0 when
+ * the client was told, -1 when the control connection failed. */
+static int
+udp_up_wait(struct session *s, long long t)
+{
+	char l[LT_LINE];
+	int64_t end = now_ms() + t + GRACE_MS;
+	uint64_t charged = 0, got;
+	long long sent;
+	struct lt_udp_rx rx;
+	int r = 0;
+
+	while (r == 0) {
+		struct pollfd p = { .fd = s->ctl, .events = POLLIN };
+		int64_t left = end - now_ms();
+		if (left <= 0)
+			return -1;
+		r = poll(&p, 1, (int)(left < 100 ? left : 100));
+		if (r < 0 && errno != EINTR)
+			return -1;
+		r = r > 0;
+		pthread_mutex_lock(&S.lock);
+		got = s->rx.bytes;
+		pthread_mutex_unlock(&S.lock);
+		if (got > charged && !s->over && budget_take(s, got - charged, 1) < 0) {
+			pthread_mutex_lock(&S.lock);
+			s->udp_up = 0;
+			pthread_mutex_unlock(&S.lock);
+			if (phase_over(s) < 0)
+				return -1;
+		}
+		charged = got;
+	}
+	if (lt_recv_line(s->ctl, l, sizeof(l), end) < 0 || strncmp(l, "DONE", 4) != 0 ||
+	    lt_field_num(l, "sent", 0, (1LL << 40), &sent) < 0)
+		return -1;
+	pthread_mutex_lock(&S.lock);
+	s->udp_up = 0;
+	rx = s->rx;
+	pthread_mutex_unlock(&S.lock);
+	if (s->over)
+		return 0;   /* answered already */
+	if (rx.bytes > charged)
+		budget_take(s, rx.bytes - charged, 1);
+	return lt_send_line(s->ctl, "RESULT packets=%llu bytes=%llu ooo=%llu jitter_us=%lld us=%lld",
+	    (unsigned long long)rx.packets, (unsigned long long)rx.bytes, (unsigned long long)rx.ooo,
+	    (long long)(rx.jitter_ns / 1000), (long long)((rx.last_ns - rx.first_ns) / 1000));
+}
+
 static int
 cmd_udp(struct session *s, const char *line)
 {
-	char dir[8], l[LT_LINE];
-	long long rate, t, size, sent;
+	char dir[8];
+	long long rate, t, size;
 	int64_t deadline;
+	int rc = 0;
 
 	if (lt_field(line, "dir", dir, sizeof(dir)) < 0 || (strcmp(dir, "up") && strcmp(dir, "down")) ||
 	    lt_field_num(line, "rate", 1000, (long long)S.o.max_rate, &rate) < 0 ||
@@ -461,31 +914,23 @@ cmd_udp(struct session *s, const char *line)
 	    lt_field_num(line, "size", LT_UDP_MIN, LT_UDP_MAX, &size) < 0)
 		return lt_send_line(s->ctl, "ERR limits: rate 1000..%llu bit/s, time 100..%d ms, size %d..%d, dir up|down",
 		    (unsigned long long)S.o.max_rate, S.o.max_time_s * 1000, LT_UDP_MIN, LT_UDP_MAX);
+	if (phase_budget(s, &rc) < 0)
+		return rc;
 	slog("%s: UDP %s, %.1f Mbit/s, %lld ms, %lld-byte datagrams", s->peer_str, dir, rate / 1e6, t, size);
 	if (strcmp(dir, "up") == 0) {
-		struct lt_udp_rx rx;
 		pthread_mutex_lock(&S.lock);
 		memset(&s->rx, 0, sizeof(s->rx));
 		s->udp_up = 1;
 		pthread_mutex_unlock(&S.lock);
-		if (lt_send_line(s->ctl, "READY") < 0)
-			return -1;
-		if (lt_recv_line(s->ctl, l, sizeof(l), now_ms() + t + GRACE_MS) < 0 || strncmp(l, "DONE", 4) != 0 ||
-		    lt_field_num(l, "sent", 0, (1LL << 40), &sent) < 0) {
-			pthread_mutex_lock(&S.lock);
-			s->udp_up = 0;
-			pthread_mutex_unlock(&S.lock);
-			return -1;
-		}
+		rc = lt_send_line(s->ctl, "READY") < 0 ? -1 : udp_up_wait(s, t);
 		pthread_mutex_lock(&S.lock);
 		s->udp_up = 0;
-		rx = s->rx;
 		pthread_mutex_unlock(&S.lock);
-		return lt_send_line(s->ctl, "RESULT packets=%llu bytes=%llu ooo=%llu jitter_us=%lld us=%lld",
-		    (unsigned long long)rx.packets, (unsigned long long)rx.bytes, (unsigned long long)rx.ooo,
-		    (long long)(rx.jitter_ns / 1000), (long long)((rx.last_ns - rx.first_ns) / 1000));
+		budget_refund(s);
+		return rc;
 	} else {
 		struct sockaddr_storage to;
+		struct blast b = { s, 0, (uint64_t)rate / 80 + LT_UDP_MAX };
 		uint64_t bytes, n;
 		int ok;
 		uint64_t src[8];   /* aligned for cmsghdr */
@@ -508,7 +953,10 @@ cmd_udp(struct session *s, const char *line)
 		if (lt_send_line(s->ctl, "GO") < 0)
 			return -1;
 		n = lt_udp_blast(S.udp, &to, srclen ? (const void *)src : NULL, srclen, s->token, (uint64_t)rate,
-		    (int)size, (int)t, &bytes, client_gone, &s->ctl);
+		    (int)size, (int)t, &bytes, blast_tick, &b);
+		if (s->over)
+			return phase_over(s);
+		budget_refund(s);
 		return lt_send_line(s->ctl, "RESULT sent=%llu bytes=%llu", (unsigned long long)n,
 		    (unsigned long long)bytes);
 	}
@@ -516,22 +964,27 @@ cmd_udp(struct session *s, const char *line)
 
 /* ---- sessions ---- */
 
+/* A control connection: greeting and AUTH within the pending connection's
+ * deadline; only then a session, when there is room and budget. */
 static void
-session_run(int fd)
+session_run(int fd, int64_t auth_by)
 {
 	struct session *s = NULL;
 	struct sockaddr_storage local;
 	socklen_t sl = sizeof(local);
 	char line[LT_LINE], snonce[2 * LT_NONCE + 1], cnonce[2 * LT_NONCE + 8], mac[LT_MACHEX + 8];
-	char want[LT_MACHEX], token[2 * LT_TOKEN + 1], ip[64];
+	char want[LT_MACHEX], token[2 * LT_TOKEN + 1], ip[64], msg[LT_LINE - 8];
 	unsigned char raw[LT_NONCE];
 	const char *key = S.o.key ? S.o.key : "";
 	int64_t session_end = now_ms() + SESSION_MS;
-	int i;
+	int i, busy, why;
 
 	if (!(s = calloc(1, sizeof(*s))) || lt_random(s->token, LT_TOKEN) < 0 || lt_random(raw, LT_NONCE) < 0) {
 		lt_send_line(fd, "XWLT 1 err the server is out of memory or randomness");
 		free(s);
+		pthread_mutex_lock(&S.lock);
+		pend_done(fd);
+		pthread_mutex_unlock(&S.lock);
 		close(fd);
 		return;
 	}
@@ -540,33 +993,48 @@ session_run(int fd)
 		s->data[i] = -1;
 	sl = sizeof(s->peer);
 	getpeername(fd, (struct sockaddr *)&s->peer, &sl);
+	ip_key(&s->peer, &s->key);
 	ip_str(&s->peer, ip, sizeof(ip));
 	net_addr_str(&s->peer, s->peer_str, sizeof(s->peer_str));
 	pthread_mutex_lock(&S.lock);
-	if (S.nsess >= S.o.max_clients) {
-		pthread_mutex_unlock(&S.lock);
+	busy = S.nsess >= S.o.max_clients;
+	pthread_mutex_unlock(&S.lock);
+	if (busy) {
 		slog("%s: refused, already %d clients (--max-clients)", s->peer_str, S.o.max_clients);
 		lt_send_line(fd, "XWLT 1 busy the server already serves %d clients: try again later", S.o.max_clients);
-		free(s);
-		close(fd);
-		return;
+		goto pre;
 	}
-	S.sess[S.nsess++] = s;
-	pthread_mutex_unlock(&S.lock);
-
 	lt_hex(snonce, raw, LT_NONCE);
 	if (lt_send_line(fd, "XWLT 1 ok nonce=%s key=%d maxtime=%d maxstreams=%d maxrate=%llu", snonce, *key != 0,
 	    S.o.max_time_s, S.o.max_streams, (unsigned long long)S.o.max_rate) < 0)
-		goto out;
-	if (lt_recv_line(fd, line, sizeof(line), now_ms() + AUTH_MS) < 0 || strncmp(line, "AUTH ", 5) != 0 ||
+		goto pre;
+	if (lt_recv_line(fd, line, sizeof(line), auth_by) < 0 || strncmp(line, "AUTH ", 5) != 0 ||
 	    lt_field(line, "cnonce", cnonce, sizeof(cnonce)) < 0 || strlen(cnonce) != 2 * LT_NONCE ||
 	    lt_unhex(raw, LT_NONCE, cnonce) < 0 || lt_field(line, "mac", mac, sizeof(mac)) < 0)
-		goto out;
+		goto pre;
 	lt_mac(want, key, "client", snonce, cnonce);
 	if (*key && !lt_mac_eq(want, mac)) {
 		slog("%s: refused, wrong key", s->peer_str);
 		lt_send_line(fd, "ERR the shared key does not match: give the client the server's key (--key)");
-		goto out;
+		goto pre;
+	}
+	/* authenticated: a session, if its place was kept and there is room and budget */
+	pthread_mutex_lock(&S.lock);
+	why = !pend_done(fd) ? 1 : S.nsess >= S.o.max_clients ? 2 : budget_used_up(&s->key, msg, sizeof(msg)) ? 3 : 0;
+	if (!why)
+		S.sess[S.nsess++] = s;
+	pthread_mutex_unlock(&S.lock);
+	if (why == 2) {
+		slog("%s: refused, already %d clients (--max-clients)", s->peer_str, S.o.max_clients);
+		lt_send_line(fd, "ERR busy: the server already serves %d clients: try again later", S.o.max_clients);
+	} else if (why == 3) {
+		slog("%s: refused, %s", s->peer_str, msg);
+		lt_send_line(fd, "ERR %s", msg);
+	}
+	if (why) {
+		close(fd);
+		free(s);
+		return;
 	}
 	lt_mac(want, key, "server", cnonce, snonce);
 	lt_hex(token, s->token, LT_TOKEN);
@@ -613,6 +1081,13 @@ out:
 	pthread_mutex_unlock(&S.lock);
 	close(fd);
 	free(s);
+	return;
+pre:   /* not authenticated: never a session */
+	pthread_mutex_lock(&S.lock);
+	pend_done(fd);
+	pthread_mutex_unlock(&S.lock);
+	close(fd);
+	free(s);
 }
 
 /* Hand a data connection to its session; closes it when nobody wants it. */
@@ -634,7 +1109,7 @@ data_conn(int fd, const char *line)
 	}
 	pthread_mutex_lock(&S.lock);
 	s = find_session(token);
-	if (s && i < s->want && s->data[i] < 0) {
+	if (s && i < s->want && s->data[i] < 0 && pend_done(fd)) {
 		s->data[i] = fd;
 		s->ndata++;
 		pthread_cond_broadcast(&S.cond);
@@ -643,6 +1118,9 @@ data_conn(int fd, const char *line)
 	}
 	pthread_mutex_unlock(&S.lock);
 drop:
+	pthread_mutex_lock(&S.lock);
+	pend_done(fd);
+	pthread_mutex_unlock(&S.lock);
 	close(fd);
 }
 
@@ -651,39 +1129,71 @@ conn_thread(void *arg)
 {
 	int fd = (int)(intptr_t)arg;
 	char line[LT_LINE];
-	int ver, rc;
+	int ver;
+	int64_t deadline;
 
-	rc = lt_recv_line(fd, line, sizeof(line), now_ms() + HELLO_MS);
 	pthread_mutex_lock(&S.lock);
-	S.pending--;
+	deadline = pend_deadline(fd);
 	pthread_mutex_unlock(&S.lock);
-	if (rc < 0 || sscanf(line, "XWLT %d", &ver) != 1) {
-		close(fd);
-		return NULL;
-	}
+	if (lt_recv_line(fd, line, sizeof(line), deadline) < 0 || sscanf(line, "XWLT %d", &ver) != 1)
+		goto drop;
 	if (ver != LT_PROTO) {
 		lt_send_line(fd, "XWLT 1 err this server speaks linktest protocol 1: run the same xwpf version on both ends");
-		close(fd);
-	} else if (strcmp(line, "XWLT 1 control") == 0)
-		session_run(fd);
-	else if (strncmp(line, "XWLT 1 data ", 12) == 0)
+		goto drop;
+	}
+	if (strcmp(line, "XWLT 1 control") == 0) {
+		session_run(fd, deadline);
+		return NULL;
+	}
+	if (strncmp(line, "XWLT 1 data ", 12) == 0) {
 		data_conn(fd, line);
-	else
-		close(fd);
+		return NULL;
+	}
+drop:
+	pthread_mutex_lock(&S.lock);
+	pend_done(fd);
+	pthread_mutex_unlock(&S.lock);
+	close(fd);
 	return NULL;
 }
 
+/* A literal address in 127.0.0.0/8, ::1 or ::ffff:127.0.0.0/104. */
 static int
-open_sockets(const struct lt_server_opts *o, int *tcp, int *udp)
+is_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) != 1)
+		return 0;
+	return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+}
+
+/* Where to listen: --listen, or port 5210. Without a key, only loopback
+ * unless --listen names an address (then a warning). */
+static int
+open_sockets(const struct lt_server_opts *o, int *tcp, int *udp, char *where, size_t size)
 {
 	struct hostport hp;
 	struct net_listen_spec ls = { 0 };
 	char err[ERRLEN];
 
-	if (hostport_parse(o->listen, HP_HOST_OPTIONAL | HP_NUMERIC, &hp, err) < 0) {
+	if (!o->listen) {
+		memset(&hp, 0, sizeof(hp));
+		hp.port = hp.port_end = LT_PORT;
+	} else if (hostport_parse(o->listen, HP_HOST_OPTIONAL | HP_NUMERIC, &hp, err) < 0) {
 		fprintf(stderr, "%s: --listen %s\n", applet_name, err);
 		return EXIT_USAGE;
 	}
+	if (!*hp.host && !*o->key)
+		snprintf(hp.host, sizeof(hp.host), "127.0.0.1");
+	else if (!*o->key && !is_loopback(hp.host))
+		fprintf(stderr, "%s: warning: no --key: anyone who can reach %s can run tests here, with this "
+		    "server's bandwidth and traffic; give --key KEY (or --key-file FILE), or listen on 127.0.0.1\n",
+		    applet_name, o->listen);
+	hostport_format(&hp, where, (unsigned)size);
 	ls.host = hp.host;
 	ls.port = hp.port;
 	ls.backlog = 128;
@@ -714,8 +1224,13 @@ lt_server_run(const struct lt_server_opts *o)
 	pthread_attr_t ta;
 	static unsigned char buf[65536];
 
+	char where[HOST_MAX + 16];
+	int i;
+
 	S.o = *o;
-	if ((rc = open_sockets(o, &tcp, &udp)) != EXIT_OK)
+	for (i = 0; i < PENDING_MAX; i++)
+		S.pend[i].fd = -1;
+	if ((rc = open_sockets(o, &tcp, &udp, where, sizeof(where))) != EXIT_OK)
 		return rc;
 	S.udp = udp;
 	{
@@ -739,8 +1254,14 @@ lt_server_run(const struct lt_server_opts *o)
 		return EXIT_FAIL;
 	}
 	slog("listening on %s (TCP and UDP), key %s, at most %d clients, %d s per test, %d streams, %.0f Mbit/s UDP",
-	    o->listen, *o->key ? "required" : "not required", o->max_clients, o->max_time_s, o->max_streams,
+	    where, *o->key ? "required" : "not required", o->max_clients, o->max_time_s, o->max_streams,
 	    (double)o->max_rate / 1e6);
+	if (budget_on()) {
+		char a[32], t[32];
+		slog("traffic budget per hour: %s per client address, %s in all",
+		    o->budget ? fmt_bytes(a, sizeof(a), o->budget) : "no limit",
+		    o->total_budget ? fmt_bytes(t, sizeof(t), o->total_budget) : "no limit");
+	}
 	for (;;) {
 		struct pollfd p[3] = { { tcp, POLLIN, 0 }, { udp, POLLIN, 0 }, { sfd, POLLIN, 0 } };
 		int k;
@@ -756,20 +1277,23 @@ lt_server_run(const struct lt_server_opts *o)
 		}
 		for (k = 0; p[0].revents && k < 16; k++) {
 			pthread_t th;
-			int fd = accept4(tcp, NULL, NULL, SOCK_CLOEXEC);
+			struct sockaddr_storage from;
+			socklen_t fl = sizeof(from);
+			struct ipkey key;
+			int fd = accept4(tcp, (struct sockaddr *)&from, &fl, SOCK_CLOEXEC), room;
 			if (fd < 0)
 				break;
+			ip_key(&from, &key);
 			pthread_mutex_lock(&S.lock);
-			if (S.pending >= PENDING_MAX) {
-				pthread_mutex_unlock(&S.lock);
-				close(fd);
+			room = pend_add(fd, &key, now_ms()) == 0;
+			pthread_mutex_unlock(&S.lock);
+			if (!room) {
+				close(fd);   /* its address holds its share of pending connections */
 				continue;
 			}
-			S.pending++;
-			pthread_mutex_unlock(&S.lock);
 			if (pthread_create(&th, &ta, conn_thread, (void *)(intptr_t)fd) != 0) {
 				pthread_mutex_lock(&S.lock);
-				S.pending--;
+				pend_done(fd);
 				pthread_mutex_unlock(&S.lock);
 				close(fd);
 			}

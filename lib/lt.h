@@ -17,11 +17,19 @@
  *      (or "XWLT 1 busy ..." / "XWLT 1 err ...", then close)
  *   C: AUTH cnonce=HEX mac=HMAC(key, "client" snonce cnonce)
  *   S: OK token=HEX mac=HMAC(key, "server" cnonce snonce) peer=IP
+ *      (or "ERR busy: ..." / "ERR budget: ...", then close)
  *   then commands, one line each, answered in order:
  *   INFO | ECHO X | TCP dir=up|down streams=N time=MS
  *   | UDP dir=up|down rate=BPS time=MS size=BYTES | DONE sent=N | BYE
+ *   (a phase the traffic budget stops ends in "ERR budget: ..." instead of
+ *   its RESULT; during a UDP upload that line comes before the client's
+ *   DONE, which the client still sends, and which gets no other answer)
  *   C: XWLT 1 data TOKEN INDEX             a TCP test stream of a session
- * UDP datagrams (to the same port) carry the header below with the token.
+ * The greeting and AUTH come within a few seconds of the connect; nothing
+ * but the greeting is answered before AUTH.
+ * UDP datagrams (to the same port) carry the header below with the token;
+ * the server counts them only from the IP of the session's control
+ * connection (any port).
  */
 #include <stddef.h>
 #include <stdint.h>
