@@ -79,6 +79,17 @@ case "$got" in
 *) fail "with a key: listening on '$got'" ;;
 esac
 kill "$pid"; wait "$pid" 2>/dev/null
+# IPv6 addresses count by their /64: twenty addresses of one /64 are one address
+srcs=
+for i in $(seq 2 21); do
+	ip -n "$ns" addr add "fd00:5:6:7::$i/64" dev lo nodad && srcs="$srcs,fd00:5:6:7::$i"
+done
+ip -n "$ns" addr add fd00:5:6:7::1/64 dev lo nodad
+spawn_ns "$ns" "$XWPF" linktest --server --quiet --listen "[fd00:5:6:7::1]:5211" "${K[@]}"
+pid=$!
+wait_for 10 ip netns exec "$ns" bash -c "exec 3<>/dev/tcp/fd00:5:6:7::1/5211" || fail "IPv6 server did not start"
+ip netns exec "$ns" python3 "$tools/lt_proto.py" fd00:5:6:7::1 5211 percap="${srcs#,}" | as_checks
+kill "$pid"; wait "$pid" 2>/dev/null
 
 Q=$(free_port)
 spawn "$XWPF" linktest --server --listen "$Q" --quiet 2> "$T_DIR/port.err"

@@ -11,7 +11,9 @@ the server's safety rules from the outside.
     deadline         connections that do not authenticate (silent, a greeting
                      without AUTH, an AUTH trickled a byte at a time) are
                      closed by the server well before main's 10 s
-    percap=SRC       of 20 silent connections from SRC, at most 8 stay open
+    percap=SRC[,SRC...]
+                     of 20 silent connections from SRC (taken in turn), at
+                     most 8 stay open (SRCs of one IPv6 /64 count as one)
     preinfo          INFO before AUTH gets no system facts
     udpsrc=OTHER_IP  in a UDP upload, DATA datagrams from OTHER_IP (with the
                      right token) are not counted; hostile stamps (INT64_MIN,
@@ -174,9 +176,11 @@ def run(what, host, port, arg):
                    n in closed and closed[n] < 7, "%.1f s" % closed[n] if n in closed else "still open")
     elif what == "percap":
         socks = []
-        for _ in range(20):
-            so = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            so.bind((arg, 0))
+        srcs = arg.split(",")
+        for i in range(20):
+            src = srcs[i % len(srcs)]
+            so = socket.socket(socket.AF_INET6 if ":" in src else socket.AF_INET, socket.SOCK_STREAM)
+            so.bind((src, 0))
             so.settimeout(5)
             so.connect((host, port))
             socks.append(so)
@@ -192,7 +196,8 @@ def run(what, host, port, arg):
                     pass
             else:
                 alive += 1
-        report("of 20 silent connections from one address at most 8 held", alive <= 8, alive)
+        report("of 20 silent connections from %s at most 8 held" % ("one address" if len(srcs) == 1 else
+               "%d addresses of one /64" % len(srcs)), alive <= 8, alive)
         for so in socks:
             so.close()
     elif what == "preinfo":
