@@ -24,6 +24,8 @@ event_init(struct event_runner *er, long timeout_ms)
 	er->timeout_ms = timeout_ms > 0 ? timeout_ms : 10000;
 }
 
+static int program_safe(const char *program, char *err);
+
 int
 event_fire(struct event_runner *er, const char *program, const char *event, const char *rule,
     const char *backend, const char *detail, char *err)
@@ -50,6 +52,10 @@ event_fire(struct event_runner *er, const char *program, const char *event, cons
 		snprintf(err, ERRLEN, "on_event path too long");
 		return -1;
 	}
+	/* checked at each run, not only when the store was written or imported:
+	 * a folder on the way may have changed hands since */
+	if (program_safe(program, err) < 0)
+		return -1;
 	snprintf(a1, sizeof(a1), "%s", event);
 	snprintf(e_event, sizeof(e_event), "XWPF_EVENT=%s", event);
 	snprintf(e_rule, sizeof(e_rule), "XWPF_RULE=%s", rule ? rule : "");
@@ -184,4 +190,24 @@ event_path_safe(const char *path, int *exists, char *err)
 	*exists = strcmp(want, path) == 0;
 	/* as written (links owned by root) and where its links lead */
 	return walk_safe(want, err) < 0 || walk_safe(real, err) < 0 ? -1 : 0;
+}
+
+/* The relay runs PROGRAM with its own rights (root): only a program that no
+ * other user can change or replace, on a path no other user controls. */
+static int
+program_safe(const char *program, char *err)
+{
+	char why[ERRLEN];
+	int exists;
+
+	if (event_path_safe(program, &exists, why) < 0) {
+		snprintf(err, ERRLEN, "on_event %.200s not run: %s (move it to a folder only root can write, such as "
+		    "/usr/local/bin, owned by root)", program, why);
+		return -1;
+	}
+	if (!exists) {
+		snprintf(err, ERRLEN, "on_event %.200s not run: it does not exist", program);
+		return -1;
+	}
+	return 0;
 }
