@@ -21,6 +21,8 @@
 #include "log.h"
 #include "paths.h"
 #include "store.h"
+#include "tls.h"
+#include "transport.h"
 #include "util.h"
 
 const char health_usage[] =
@@ -43,7 +45,12 @@ const char health_usage[] =
     "Checked: every remote of every enabled rule with failover = yes, all in\n"
     "parallel. A TCP connect, or with health_send / health_expect set on the rule,\n"
     "send that string (\\r \\n \\t \\0 \\\\ \\xHH understood) and expect the reply to\n"
-    "start with health_expect. A backend goes down after health_fail (2) failed\n"
+    "start with health_expect. A remote with a remote_transport is checked\n"
+    "through its tunnel: the relay's own TLS and WebSocket handshake (sni, pin,\n"
+    "CA, host, path), health_send / health_expect inside it, then a clean close;\n"
+    "the state says which stage failed (tcp:, tls:, ws:, handshake timeout).\n"
+    "A remote checked the same way by several rules is checked once a round.\n"
+    "A backend goes down after health_fail (2) failed\n"
     "checks in a row, and up again after health_ok (2) good ones in a row once\n"
     "health_cooldown (120s, 0 allowed) has passed since it went down.\n"
     "When every backend of a rule is down the relay still tries them in order.\n"
@@ -281,12 +288,36 @@ when(int64_t ms, char *buf, size_t size)
 	return buf;
 }
 
+/* The last result for people: the words of a code, or a tunnel's stage and
+ * words; a pin mismatch names both pins (the expected one from the rule). */
+static const char *
+result_text(const struct store_rule *r, const struct hc_entry *e, char *buf, size_t size)
+{
+	static const char pm[] = "tls: pin mismatch (got ";
+	struct transport t;
+	char want[TLS_PIN_STRLEN], err[ERRLEN];
+	size_t n;
+
+	if (!*e->why)
+		return hc_code_text(e->reason);
+	if (strncmp(e->why, pm, sizeof(pm) - 1) == 0 && r->remote_transport &&
+	    transport_parse(r->remote_transport, TRANSPORT_CLIENT, &t, err) == 0 && t.has_pin) {
+		tls_pin_format(t.pin, want);
+		n = strlen(e->why + sizeof(pm) - 1);
+		snprintf(buf, size, "tls: pin mismatch: the exit's key changed? expected %s, got %.*s", want,
+		    (int)(n ? n - 1 : 0), e->why + sizeof(pm) - 1);
+		return buf;
+	}
+	snprintf(buf, size, "%s", e->why);
+	return buf;
+}
+
 static int
 run_status(const struct opts *o)
 {
 	struct store st;
 	struct hc_state hs = { 0 };
-	char err[ERRLEN], c1[64], c2[64], id[HC_TARGET_MAX];
+	char err[ERRLEN], c1[64], c2[64], id[HC_TARGET_MAX], words[2 * HC_WHY_MAX];
 	size_t i, j, shown = 0;
 	int first_obj = 1;
 
@@ -341,13 +372,15 @@ run_status(const struct opts *o)
 				json_kv_num(stdout, &first, "last_check_ms", e ? e->last_check : 0);
 				json_kv_num(stdout, &first, "last_change_ms", e ? e->last_change : 0);
 				json_kv_str(stdout, &first, "reason", e ? hc_code_str(e->reason) : "");
-				json_kv_str(stdout, &first, "reason_text", e ? hc_code_text(e->reason) : "");
+				json_kv_str(stdout, &first, "reason_text", e ? result_text(r, e, words, sizeof(words)) : "");
+				json_kv_str(stdout, &first, "stage", e ? hc_stage(e) : "");
+				json_kv_str(stdout, &first, "detail", e ? (*e->why ? e->why : hc_code_str(e->reason)) : "");
 				fputc('}', stdout);
 				continue;
 			}
 			printf("%-16s %-28s %-10s %5ld %5ld  %-31s %-31s %s\n", r->name, id, shown_state, e ? e->fails : 0,
 			    e ? e->oks : 0, e ? when(e->last_check, c1, sizeof(c1)) : "-",
-			    e ? when(e->last_change, c2, sizeof(c2)) : "-", e ? hc_code_text(e->reason) : "-");
+			    e ? when(e->last_change, c2, sizeof(c2)) : "-", e ? result_text(r, e, words, sizeof(words)) : "-");
 		}
 	}
 	if (o->json)

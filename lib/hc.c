@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 #include "lb.h"
 #include "log.h"
 #include "text.h"
+#include "transport.h"
 #include "util.h"
 
 static const struct {
@@ -46,6 +48,9 @@ static const struct {
 	[HC_READ_CLOSED] = { "closed", "closed before the expected reply" },
 	[HC_READ_TIMEOUT] = { "read-timeout", "no (complete) reply in time" },
 	[HC_EXPECT_MISMATCH] = { "mismatch", "the reply does not start with health_expect" },
+	[HC_TLS_FAIL] = { "tls", "the tunnel's TLS handshake failed" },
+	[HC_WS_FAIL] = { "ws", "the tunnel's WebSocket upgrade failed" },
+	[HC_HANDSHAKE_TIMEOUT] = { "handshake-timeout", "handshake timeout" },
 };
 
 const char *
@@ -69,6 +74,59 @@ hc_code_parse(const char *s)
 		if (strcmp(s, codes[i].token) == 0)
 			return i;
 	return -1;
+}
+
+/* A "tcp: " reason back to its code, by the strerror text. */
+static enum hc_code
+tcp_code(const char *what)
+{
+	static const int errs[] = { ECONNREFUSED, ETIMEDOUT, ENETUNREACH, EHOSTUNREACH };
+	static const enum hc_code to[] = { HC_CONNECT_REFUSED, HC_CONNECT_TIMEOUT, HC_CONNECT_UNREACH,
+		HC_CONNECT_UNREACH };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(errs); i++)
+		if (strcmp(what, strerror(errs[i])) == 0)
+			return to[i];
+	return HC_CONNECT_FAIL;
+}
+
+int
+hc_reason_parse(const char *s, char *why)
+{
+	int code = hc_code_parse(s);
+
+	*why = '\0';
+	if (code >= 0)
+		return code;
+	if (strncmp(s, "tcp: ", 5) == 0 && s[5])
+		code = (int)tcp_code(s + 5);
+	else if (strncmp(s, "tls: ", 5) == 0 && s[5])
+		code = HC_TLS_FAIL;
+	else if (strncmp(s, "ws: ", 4) == 0 && s[4])
+		code = HC_WS_FAIL;
+	else if (strcmp(s, "handshake timeout") == 0)
+		code = HC_HANDSHAKE_TIMEOUT;
+	else
+		return -1;
+	if (str_copy(why, HC_WHY_MAX, s) < 0)
+		return -1;
+	return code;
+}
+
+const char *
+hc_stage(const struct hc_entry *e)
+{
+	switch (e->reason) {
+	case HC_OK: return "";
+	case HC_RESOLVE_FAIL: case HC_RESOLVE_TIMEOUT: return "resolve";
+	case HC_TLS_FAIL: return "tls";
+	case HC_WS_FAIL: return "ws";
+	case HC_HANDSHAKE_TIMEOUT: return "handshake";
+	case HC_WRITE_FAIL: case HC_WRITE_TIMEOUT: return "send";
+	case HC_READ_FAIL: case HC_READ_CLOSED: case HC_READ_TIMEOUT: case HC_EXPECT_MISMATCH: return "reply";
+	default: return "tcp";
+	}
 }
 
 /* ---------------------------------------------------------------- state */
@@ -108,7 +166,7 @@ hc_state_parse(const char *text, struct hc_state *out, char *err)
 	out->v = NULL;
 	out->n = 0;
 	for (; *p; p = *eol ? eol + 1 : eol) {
-		char line[1024], *f[9], *save = NULL, *tok;
+		char line[1024], *f[8], *save = NULL, *tok, *end;
 		struct hc_entry e;
 		int64_t fails, oks;
 		size_t len;
@@ -125,13 +183,23 @@ hc_state_parse(const char *text, struct hc_state *out, char *err)
 		}
 		memcpy(line, p, len);
 		line[len] = '\0';
-		for (tok = strtok_r(line, " \t\r", &save); tok && nf < 9; tok = strtok_r(NULL, " \t\r", &save))
+		/* seven fields, then REASON: the rest of the line (words may have spaces) */
+		for (tok = strtok_r(line, " \t\r", &save); tok && nf < 7; tok = nf < 7 ?
+		    strtok_r(NULL, " \t\r", &save) : NULL)
 			f[nf++] = tok;
 		if (nf == 0 || f[0][0] == '#')
 			continue;
+		if (nf == 7 && save) {
+			save += strspn(save, " \t\r");
+			for (end = save + strlen(save); end > save && strchr(" \t\r", end[-1]); end--)
+				;
+			*end = '\0';
+			if (*save)
+				f[nf++] = save;
+		}
 		if (nf != 8) {
 			snprintf(err, ERRLEN, "line %d: expected 8 fields (RULE BACKEND STATE FAILS OKS "
-			    "LAST_CHECK LAST_CHANGE REASON), found %s", lineno, nf > 8 ? "more" : "fewer");
+			    "LAST_CHECK LAST_CHANGE REASON), found fewer", lineno);
 			goto fail;
 		}
 		memset(&e, 0, sizeof(e));
@@ -162,7 +230,7 @@ hc_state_parse(const char *text, struct hc_state *out, char *err)
 		}
 		e.fails = (long)fails;
 		e.oks = (long)oks;
-		if ((code = hc_code_parse(f[7])) < 0) {
+		if ((code = hc_reason_parse(f[7], e.why)) < 0) {
 			snprintf(err, ERRLEN, "line %d: unknown reason '%.30s'", lineno, f[7]);
 			goto fail;
 		}
@@ -218,7 +286,7 @@ hc_state_format(const struct hc_state *s, size_t *len)
 {
 	static const char head[] = "# xwpf health v1: RULE BACKEND STATE FAILS OKS LAST_CHECK LAST_CHANGE "
 	    "REASON (times: ms since the epoch)\n";
-	size_t cap = sizeof(head) + s->n * (STORE_NAME_MAX + HC_TARGET_MAX + 160), n;
+	size_t cap = sizeof(head) + s->n * (STORE_NAME_MAX + HC_TARGET_MAX + 160 + HC_WHY_MAX), n;
 	char *buf = malloc(cap);
 	size_t i;
 
@@ -227,10 +295,14 @@ hc_state_format(const struct hc_state *s, size_t *len)
 	n = (size_t)snprintf(buf, cap, "%s", head);
 	for (i = 0; i < s->n; i++) {
 		const struct hc_entry *e = &s->v[i];
+		const char *reason = hc_code_str(e->reason) ? hc_code_str(e->reason) : "ok";
+		char why[HC_WHY_MAX];
 
+		if (*e->why && hc_reason_parse(e->why, why) == (int)e->reason)
+			reason = e->why;   /* words only when they read back as the same result */
 		n += (size_t)snprintf(buf + n, cap - n, "%s %s %s %ld %ld %lld %lld %s\n", e->rule, e->target,
 		    e->up ? "up" : "down", e->fails, e->oks, (long long)e->last_check,
-		    (long long)e->last_change, hc_code_str(e->reason) ? hc_code_str(e->reason) : "ok");
+		    (long long)e->last_change, reason);
 	}
 	if (len)
 		*len = n;
@@ -406,6 +478,17 @@ hc_unescape(const char *s, char *out, size_t size, size_t *len, char *err)
 	return 0;
 }
 
+/* Would the two checks send and expect the same bytes to the same place? */
+static int
+same_check(const struct hc_host *a, const struct hc_host *b)
+{
+	return strcmp(a->st.target, b->st.target) == 0 && strcmp(a->transport, b->transport) == 0 &&
+	    a->proxy == b->proxy && strcmp(a->through, b->through) == 0 &&
+	    strcmp(a->interface, b->interface) == 0 && a->sendlen == b->sendlen &&
+	    memcmp(a->send, b->send, a->sendlen) == 0 && a->expectlen == b->expectlen &&
+	    memcmp(a->expect, b->expect, a->expectlen) == 0;
+}
+
 int
 hc_hosts_build(const struct store *st, const struct hc_state *prev, struct hc_host **out, size_t *n,
     char *err)
@@ -413,6 +496,7 @@ hc_hosts_build(const struct store *st, const struct hc_state *prev, struct hc_ho
 	struct hc_host *v = NULL;
 	size_t cap = 0, cnt = 0, i, j, k;
 	char why[ERRLEN];
+	struct transport tp;
 
 	for (i = 0; i < st->nrules; i++)
 		if (st->rules[i].enabled && st->rules[i].failover)
@@ -441,6 +525,11 @@ hc_hosts_build(const struct store *st, const struct hc_state *prev, struct hc_ho
 			if (dup)
 				continue;
 			h->addr = r->remotes[j].addr;
+			h->same_as = -1;
+			if (r->remote_transport && transport_parse(r->remote_transport, TRANSPORT_CLIENT, &tp, why) == 0 &&
+			    (tp.ws || tp.tls))   /* else the plain TCP check, as the relay connects */
+				snprintf(h->transport, sizeof(h->transport), "%s", r->remote_transport);
+			h->proxy = (int)r->proxy_send;
 			strcpy(h->through, r->through.host);
 			strcpy(h->interface, r->interface);
 			if (hc_unescape(r->health_send, h->send, sizeof(h->send), &h->sendlen, why) < 0 ||
@@ -458,6 +547,10 @@ hc_hosts_build(const struct store *st, const struct hc_state *prev, struct hc_ho
 			cnt++;
 		}
 	}
+	for (i = 1; i < cnt; i++)
+		for (k = 0; k < i && v[i].same_as < 0; k++)
+			if (v[k].same_as < 0 && same_check(&v[i], &v[k]))
+				v[i].same_as = (long)k;
 	*out = v;
 	*n = cnt;
 	return 0;
@@ -495,8 +588,14 @@ int
 hc_judge(struct hc_host *h, enum hc_code code, int64_t now_wall)
 {
 	struct hc_entry *e = &h->st;
-	const char *d = h->detail;
+	const char *d = h->detail, *what = hc_code_text(code);
 
+	if (code == HC_OK)
+		e->why[0] = '\0';
+	else if (*e->why) {   /* a tunnel's stage and words; the detail says it with the fix */
+		what = *d ? d : e->why;
+		d = "";
+	}
 	e->last_check = now_wall;
 	e->reason = code;
 	if (code == HC_OK) {
@@ -510,7 +609,7 @@ hc_judge(struct hc_host *h, enum hc_code code, int64_t now_wall)
 		e->up = 0;
 		e->last_change = now_wall;
 		log_warn("rule %s: backend %s is down: %s%s%s (%ld consecutive failed checks)", e->rule, e->target,
-		    hc_code_text(code), *d ? ": " : "", d, e->fails);
+		    what, *d ? ": " : "", d, e->fails);
 		return -1;
 	}
 	if (!e->up && code == HC_OK && e->oks >= h->ok_thr && now_wall - e->last_change >= h->cooldown_ms) {
@@ -523,7 +622,7 @@ hc_judge(struct hc_host *h, enum hc_code code, int64_t now_wall)
 		return 1;
 	}
 	log_debug("rule %s: backend %s: %s%s%s (%s, %ld failed, %ld good in a row)", e->rule, e->target,
-	    hc_code_text(code), *d ? ": " : "", d, e->up ? "up" : "down", e->fails, e->oks);
+	    what, *d ? ": " : "", d, e->up ? "up" : "down", e->fails, e->oks);
 	return 0;
 }
 
@@ -671,8 +770,8 @@ connect_code(int err)
 }
 
 /* The reply so far, printable, for the log. */
-static void
-reply_detail(struct hc_host *h, const char *buf, size_t len)
+void
+hc_reply_detail(struct hc_host *h, const char *buf, size_t len)
 {
 	char txt[48];
 	size_t i, n = 0;
@@ -708,7 +807,7 @@ hc_read(struct hc_host *h)
 			return;
 		}
 		if (memcmp(buf, h->expect + h->off, (size_t)r) != 0) {
-			reply_detail(h, buf, (size_t)r);
+			hc_reply_detail(h, buf, (size_t)r);
 			hc_done(h, HC_EXPECT_MISMATCH);
 			return;
 		}
@@ -806,26 +905,33 @@ bind_through(struct hc_host *h, int family)
 	return bind(h->fd, (struct sockaddr *)&sa, len);
 }
 
-static void
-hc_connect(struct hc_host *h)
+int
+hc_socket(struct hc_host *h)
 {
 	int family = h->sa.ss_family;
 
-	h->phase = PH_CONNECT;
 	if ((h->fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
 		set_detail(h, "socket", errno);
-		hc_done(h, HC_SOCKET_FAIL);
-		return;
+		return -1;
 	}
 	if (*h->interface && setsockopt(h->fd, SOL_SOCKET, SO_BINDTODEVICE, h->interface,
 	    (socklen_t)strlen(h->interface)) < 0) {
 		set_detail(h, "interface", errno);
-		hc_done(h, HC_SOCKET_FAIL);
-		return;
+		return -1;
 	}
 	if (*h->through && bind_through(h, family) < 0) {
 		set_detail(h, "through", errno);
-		hc_done(h, HC_SOCKET_FAIL);
+		return -1;
+	}
+	return h->fd;
+}
+
+static void
+hc_connect(struct hc_host *h)
+{
+	h->phase = PH_CONNECT;
+	if (hc_socket(h) < 0) {
+		hc_done(h, HC_SOCKET_FAIL);   /* closes h->fd if it was made */
 		return;
 	}
 	if (connect(h->fd, (struct sockaddr *)&h->sa, h->salen) == 0) {
@@ -871,39 +977,98 @@ hc_resolved(struct hc_host *h)
 	hc_connect(h);
 }
 
-static void
-hc_start(struct hc_host *h, int64_t timeout_ms)
+/* h->sa for a numeric address: 1, or 0 for a name. */
+static int
+fill_numeric(struct hc_host *h)
 {
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&h->sa;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&h->sa;
 	int family = addr_family_of(h->addr.host);
 
-	h->done = 0;
-	h->fd = -1;
-	h->detail[0] = '\0';
-	h->deadline = now_ms() + timeout_ms;
 	memset(&h->sa, 0, sizeof(h->sa));
-	cur_loop->active++;
 	if (family == 4) {
 		s4->sin_family = AF_INET;
 		s4->sin_port = htons(h->addr.port);
 		inet_pton(AF_INET, h->addr.host, &s4->sin_addr);
 		h->salen = sizeof(*s4);
-		hc_connect(h);
-		return;
+		return 1;
 	}
 	if (family == 6) {
 		s6->sin6_family = AF_INET6;
 		s6->sin6_port = htons(h->addr.port);
 		inet_pton(AF_INET6, h->addr.host, &s6->sin6_addr);
 		h->salen = sizeof(*s6);
+		return 1;
+	}
+	return 0;
+}
+
+static struct hc_dns *
+dns_for(struct hc_host *h)
+{
+	int family = addr_family_of(h->through);
+
+	return dns_start(h->addr.host, h->addr.port, family == 4 ? AF_INET : family == 6 ? AF_INET6 : AF_UNSPEC);
+}
+
+enum hc_code
+hc_resolve_until(struct hc_host *h, int64_t deadline)
+{
+	struct hc_dns *j;
+	struct pollfd p;
+	eventfd_t v;
+	enum hc_code code = HC_RESOLVE_TIMEOUT;
+
+	if (fill_numeric(h))
+		return HC_OK;
+	if (!(j = dns_for(h))) {
+		set_detail(h, "resolver thread", errno);
+		return HC_RESOLVE_FAIL;
+	}
+	p.fd = j->efd;
+	p.events = POLLIN;
+	for (;;) {
+		int64_t left = deadline - now_ms();
+		int r;
+
+		if (left <= 0)
+			break;
+		r = poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r > 0 && eventfd_read(j->efd, &v) == 0) {
+			if (j->rc != 0) {
+				snprintf(h->detail, sizeof(h->detail), "%s: %s", h->addr.host, gai_strerror(j->rc));
+				code = HC_RESOLVE_FAIL;
+			} else {
+				memcpy(&h->sa, &j->sa, sizeof(h->sa));
+				h->salen = j->salen;
+				code = HC_OK;
+			}
+			break;
+		}
+	}
+	if (code == HC_RESOLVE_TIMEOUT)
+		snprintf(h->detail, sizeof(h->detail), "%s: no answer in time", h->addr.host);
+	dns_put(j);   /* the thread frees it when it ends later */
+	return code;
+}
+
+static void
+hc_start(struct hc_host *h, int64_t timeout_ms)
+{
+	h->done = 0;
+	h->fd = -1;
+	h->detail[0] = '\0';
+	h->st.why[0] = '\0';
+	h->deadline = now_ms() + timeout_ms;
+	cur_loop->active++;
+	if (fill_numeric(h)) {
 		hc_connect(h);
 		return;
 	}
 	h->phase = PH_RESOLVE;
-	family = addr_family_of(h->through);
-	if (!(h->dns = dns_start(h->addr.host, h->addr.port, family == 4 ? AF_INET : family == 6 ? AF_INET6 :
-	    AF_UNSPEC))) {
+	if (!(h->dns = dns_for(h))) {
 		set_detail(h, "resolver thread", errno);
 		hc_done(h, HC_RESOLVE_FAIL);
 		return;
@@ -941,12 +1106,74 @@ static const enum hc_code timeout_code[] = {
 	[PH_READ] = HC_READ_TIMEOUT,
 };
 
+/* Tunnel checks are synchronous (hc_tunnel.c): a few threads take them in turn. */
+struct tun_pool {
+	struct hc_host *hosts;
+	size_t *idx, n;
+	atomic_size_t next;
+	long timeout_ms;
+};
+
+static void *
+tun_worker(void *arg)
+{
+	struct tun_pool *p = arg;
+	size_t k;
+
+	while ((k = atomic_fetch_add(&p->next, 1)) < p->n) {
+		struct hc_host *h = &p->hosts[p->idx[k]];
+
+		h->code = hc_tunnel_check(h, p->timeout_ms);
+	}
+	return NULL;
+}
+
+/* Start the tunnel checks of the round; returns the threads started (the
+ * caller joins them; what no thread took is left to tun_worker in the caller). */
+static size_t
+tun_start(struct tun_pool *p, pthread_t *t)
+{
+	size_t i, nt = 0;
+
+	for (i = 0; i < p->n && nt < HC_TUN_THREADS; i++, nt++)
+		if (pthread_create(&t[nt], NULL, tun_worker, p) != 0)
+			break;
+	return nt;
+}
+
+/* After the round: judge the tunnel checks, then the hosts that share a check. */
+static void
+judge_shared(struct hc_host *hosts, size_t n, const struct tun_pool *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		struct hc_host *h = &hosts[p->idx[i]];
+
+		h->done = 1;
+		hc_judge(h, h->code, wall_ms());
+	}
+	for (i = 0; i < n; i++) {
+		struct hc_host *h = &hosts[i], *l;
+
+		if (h->same_as < 0 || (size_t)h->same_as >= i)
+			continue;
+		l = &hosts[h->same_as];
+		h->done = 1;
+		memcpy(h->detail, l->detail, sizeof(h->detail));
+		memcpy(h->st.why, l->st.why, sizeof(h->st.why));
+		hc_judge(h, l->st.reason, l->st.last_check);
+	}
+}
+
 int
 hc_check_all(struct hc_host *hosts, size_t n, long timeout_ms, char *err)
 {
 	struct hc_loop loop = { -1, hosts, 0 };
 	struct epoll_event evs[64];
-	size_t next = 0, i;
+	struct tun_pool pool = { hosts, NULL, 0, 0, timeout_ms };
+	pthread_t threads[HC_TUN_THREADS];
+	size_t next = 0, i, nthreads = 0;
 	int rc = -1;
 
 	if (n == 0)
@@ -959,13 +1186,28 @@ hc_check_all(struct hc_host *hosts, size_t n, long timeout_ms, char *err)
 		snprintf(err, ERRLEN, "epoll: %s", strerror(errno));
 		return -1;
 	}
+	if (!(pool.idx = calloc(n, sizeof(*pool.idx)))) {
+		snprintf(err, ERRLEN, "out of memory");
+		close(loop.ep);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (hosts[i].same_as < 0 && *hosts[i].transport)
+			pool.idx[pool.n++] = i;
+	nthreads = tun_start(&pool, threads);
 	cur_loop = &loop;
 	for (;;) {
 		int64_t now, soonest = -1;
 		int k, nev, wait;
 
-		while (loop.active < HC_INFLIGHT && next < n)
-			hc_start(&hosts[next++], timeout_ms);
+		while (loop.active < HC_INFLIGHT && next < n) {
+			struct hc_host *h = &hosts[next++];
+
+			if (h->same_as >= 0 || *h->transport)
+				h->done = 1;   /* checked by a thread, or as another host */
+			else
+				hc_start(h, timeout_ms);
+		}
 		if (loop.active == 0 && next == n)
 			break;
 		now = now_ms();
@@ -1004,5 +1246,11 @@ out:
 			hc_done(&hosts[i], HC_CONNECT_TIMEOUT);
 	cur_loop = NULL;
 	close(loop.ep);
+	tun_worker(&pool);   /* whatever no thread took (none could start) */
+	for (i = 0; i < nthreads; i++)
+		pthread_join(threads[i], NULL);
+	if (rc == 0)
+		judge_shared(hosts, n, &pool);
+	free(pool.idx);
 	return rc;
 }

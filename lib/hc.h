@@ -31,16 +31,34 @@
  *   FAILS, OKS  consecutive failures / successes (one of them is 0)
  *   LAST_CHECK  wall clock of the last check, ms since the epoch (0 never)
  *   LAST_CHANGE wall clock of the last up/down transition (0 never)
- *   REASON      the last check's result, a token of hc_code_str
+ *   REASON      the last check's result, the rest of the line: a token of
+ *               hc_code_str ("ok", "refused"), or for a remote reached
+ *               through a tunnel (remote_transport) that failed before the
+ *               tunnel was open, the stage and what went wrong in words:
+ *                 tcp: Connection refused
+ *                 tls: pin mismatch (got sha256:HEX)
+ *                 tls: certificate name mismatch
+ *                 ws: 404
+ *                 handshake timeout
+ *
+ * A remote with a remote_transport is checked through its tunnel by
+ * hc_tunnel.c: the same TLS (sni, pin, CA, insecure) and WebSocket (host,
+ * path) handshake as the relay, byte for byte, then health_send /
+ * health_expect inside the tunnel, then a clean end. Remotes checked the same
+ * way (same host:port, transport, send, expect, source) by several rules are
+ * checked once per round; each rule judges the result with its thresholds.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
 #include "store.h"
+#include "util.h"
 
 #define HC_TARGET_MAX (HOST_MAX + 16)
 #define HC_INFLIGHT 256            /* checks open at once; more wait their turn */
+#define HC_TUN_THREADS 16          /* tunnel checks at once (one thread each) */
+#define HC_WHY_MAX 160             /* a REASON in words ("tls: ...") */
 
 enum hc_code {
 	HC_OK,
@@ -57,8 +75,13 @@ enum hc_code {
 	HC_READ_CLOSED,        /* closed before the expected reply */
 	HC_READ_TIMEOUT,       /* connected, but the reply did not come in time */
 	HC_EXPECT_MISMATCH,    /* the reply does not start with health_expect */
+	HC_TLS_FAIL,           /* the tunnel's TLS handshake failed (why says how) */
+	HC_WS_FAIL,            /* the tunnel's WebSocket upgrade failed */
+	HC_HANDSHAKE_TIMEOUT,  /* connected, the tunnel handshake did not end in time */
 	HC_CODE_COUNT
 };
+
+struct hc_entry;
 
 /* Token for the state file ("refused"); NULL if out of range. */
 const char *hc_code_str(enum hc_code c);
@@ -66,6 +89,13 @@ const char *hc_code_str(enum hc_code c);
 const char *hc_code_text(enum hc_code c);
 /* Token back to a code; -1 if unknown. */
 int hc_code_parse(const char *s);
+/* A REASON of the state file: a token ("" in why), or a text in words of a
+ * known stage ("tcp: ", "tls: ", "ws: ", "handshake timeout"), kept in why
+ * (HC_WHY_MAX). The code, or -1. */
+int hc_reason_parse(const char *s, char *why);
+/* The stage an entry failed at: "tcp", "tls", "ws", "handshake", "resolve",
+ * "send", "reply"; "" when it passed. */
+const char *hc_stage(const struct hc_entry *e);
 
 /* ---- the state file ---- */
 struct hc_entry {
@@ -75,6 +105,7 @@ struct hc_entry {
 	long fails, oks;
 	int64_t last_check, last_change;   /* ms since the epoch; 0 = never */
 	enum hc_code reason;
+	char why[HC_WHY_MAX];              /* REASON in words; "" = the token of reason */
 };
 
 struct hc_state {
@@ -118,6 +149,9 @@ struct hc_host {
 	char interface[16];                /* egress NIC, "" = any */
 	char send[256], expect[256];       /* escapes already undone */
 	size_t sendlen, expectlen;
+	char transport[STORE_TRANSPORT_MAX]; /* remote_transport: "" plain TCP */
+	int proxy;                         /* proxy_send: a PROXY LOCAL header first */
+	long same_as;                      /* checked like that earlier host: its result is used; -1 */
 	long fail_thr, ok_thr, cooldown_ms;
 	/* the running check: private to hc.c */
 	int fd, done, phase;
@@ -126,7 +160,8 @@ struct hc_host {
 	struct hc_dns *dns;
 	struct sockaddr_storage sa;
 	socklen_t salen;
-	char detail[128];                  /* what went wrong, for the log */
+	char detail[ERRLEN];               /* what went wrong, for the log */
+	enum hc_code code;                 /* a tunnel check's result, judged after the round */
 };
 
 /* Every remote of every enabled rule with failover = yes, with thresholds
@@ -146,6 +181,20 @@ int hc_check_all(struct hc_host *h, size_t n, long timeout_ms, char *err);
 int hc_done(struct hc_host *h, enum hc_code code);
 /* The hysteresis alone, at wall clock now_wall (tests). */
 int hc_judge(struct hc_host *h, enum hc_code code, int64_t now_wall);
+
+/* ---- for hc_tunnel.c ---- */
+
+/* The tunnel check of h (h->transport set), synchronous, every step within
+ * timeout_ms: connect, handshake, health_send / health_expect through the
+ * tunnel, a clean end. Sets h->detail (for the log) and h->st.why (stage and
+ * words) and returns the result; judges nothing (no log, any thread). */
+enum hc_code hc_tunnel_check(struct hc_host *h, long timeout_ms);
+/* h->sa from h->addr by deadline (a name through the resolver thread). */
+enum hc_code hc_resolve_until(struct hc_host *h, int64_t deadline);
+/* A non-blocking socket for h->sa with h's interface and through; -1 with h->detail. */
+int hc_socket(struct hc_host *h);
+/* h->detail = "got '...'" (the start of a reply, printable). */
+void hc_reply_detail(struct hc_host *h, const char *buf, size_t len);
 
 /* "\r\n", "\t", "\\", "\0", "\xHH" undone into out (size bytes); 0 or -1 with err. */
 int hc_unescape(const char *s, char *out, size_t size, size_t *len, char *err);

@@ -641,6 +641,23 @@ tls_peer_pin(const struct tls_conn *c)
 	return c->peer_pin;
 }
 
+const char *
+tls_seen_pin(const struct tls_conn *c, char out[TLS_PIN_STRLEN])
+{
+	*out = '\0';
+	if (*c->peer_pin)
+		memcpy(out, c->peer_pin, TLS_PIN_STRLEN);
+	else if (c->x && c->x->have_got)
+		tls_pin_format(c->x->got, out);
+	return out;
+}
+
+int
+tls_last_error(const struct tls_conn *c)
+{
+	return br_ssl_engine_last_error(c->eng);
+}
+
 unsigned char *
 tls_recvapp(struct tls_conn *c, size_t *len)
 {

@@ -153,6 +153,11 @@ void tls_close(struct tls_conn *c);
 const char *tls_describe(const struct tls_conn *c, char *buf, size_t size);
 /* The peer certificate's pin as seen in the handshake (client side, "" if none). */
 const char *tls_peer_pin(const struct tls_conn *c);
+/* The same, also after a refused handshake (the key the server showed, "" if
+ * none came): a health check names the pin it got. */
+const char *tls_seen_pin(const struct tls_conn *c, char out[TLS_PIN_STRLEN]);
+/* The engine's last error (BR_ERR_*, 0 none). */
+int tls_last_error(const struct tls_conn *c);
 /* Bytes allocated for one connection (for the memory figure). */
 size_t tls_conn_size(const struct tls_conn *c);
 

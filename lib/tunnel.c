@@ -392,6 +392,30 @@ tun_end_err(const struct tun_end *e)
 	return *e->err ? e->err : "tunnel error";
 }
 
+int
+tun_end_want_write(struct tun_end *e)
+{
+	return e->praw_off < e->praw_len || e->ctl_off < e->ctl_len || e->fh_off < e->fh_len ||
+	    (e->tls && (tls_state(e->tls) & BR_SSL_SENDREC));
+}
+
+struct tls_conn *
+tun_end_tls(const struct tun_end *e)
+{
+	return e->tls;
+}
+
+int
+tun_end_http_status(const struct tun_end *e)
+{
+	const char *h = e->head;
+
+	if (e->server || !h || e->head_len < 12 || memcmp(h, "HTTP/1.", 7) != 0 || h[8] != ' ' ||
+	    h[9] < '1' || h[9] > '5' || h[10] < '0' || h[10] > '9' || h[11] < '0' || h[11] > '9')
+		return 0;
+	return (h[9] - '0') * 100 + (h[10] - '0') * 10 + (h[11] - '0');
+}
+
 size_t
 tun_end_size(const struct tun_end *e)
 {

@@ -169,6 +169,14 @@ const char *tun_end_err(const struct tun_end *e);
 const char *tun_end_describe(const struct tun_end *e, char *buf, size_t size);
 /* Bytes this end holds (for the memory figure). */
 size_t tun_end_size(const struct tun_end *e);
+/* For a driver that polls (health checks): bytes wait to go out, so wait
+ * for the socket to be writable as well as readable. */
+int tun_end_want_write(struct tun_end *e);
+/* The TLS half (NULL without tls), to tell why a handshake failed. */
+struct tls_conn *tun_end_tls(const struct tun_end *e);
+/* Client end: the HTTP status of the exit's reply to the WebSocket request
+ * (404 for a wrong path), 0 when none came. */
+int tun_end_http_status(const struct tun_end *e);
 
 /* --- UDP through the tunnel, relay side (tunnel_udp.c) --------------------- */
 
