@@ -105,6 +105,62 @@ test_state(void)
 	CHECK(rc == 0 && s.n == 0, "a missing state file is an empty state");
 }
 
+/* REASON in words: a tunnel's stage, spaces and all, read and written back. */
+static void
+test_reasons(void)
+{
+	static const char text[] =
+	    "t 10.0.0.1:443 down 2 0 1 1 tls: pin mismatch (got sha256:00ff)\n"
+	    "t 10.0.0.2:443 down 2 0 1 1 ws: 404  \r\n"
+	    "t 10.0.0.3:443 down 2 0 1 1 handshake timeout\n"
+	    "t 10.0.0.4:443 down 2 0 1 1 tcp: Connection refused\n"
+	    "t 10.0.0.5:443 down 2 0 1 1 tcp: Operation not permitted\n"
+	    "t 10.0.0.6:443 up 0 2 1 1 ok\n";
+	static const char *const bad[] = {
+	    "t 10.0.0.1:443 down 2 0 1 1 tls:\n",
+	    "t 10.0.0.1:443 down 2 0 1 1 udp: what\n",
+	    "t 10.0.0.1:443 down 2 0 1 1 handshake timeout now\n",
+	    "t 10.0.0.1:443 down 2 0 1 1 ok ok\n",
+	};
+	struct hc_state s, s2;
+	const struct hc_entry *e;
+	char err[ERRLEN] = "", why[HC_WHY_MAX], *out;
+	size_t i, len;
+
+	CHECK(hc_state_parse(text, &s, err) == 0 && s.n == 6, "reasons in words parse (%s)", err);
+	e = hc_state_find(&s, "t", "10.0.0.1:443");
+	CHECK(e && e->reason == HC_TLS_FAIL && !strcmp(e->why, "tls: pin mismatch (got sha256:00ff)") &&
+	    !strcmp(hc_stage(e), "tls"), "tls: the words kept, stage tls");
+	e = hc_state_find(&s, "t", "10.0.0.2:443");
+	CHECK(e && e->reason == HC_WS_FAIL && !strcmp(e->why, "ws: 404"), "ws: trailing blanks dropped");
+	e = hc_state_find(&s, "t", "10.0.0.3:443");
+	CHECK(e && e->reason == HC_HANDSHAKE_TIMEOUT && !strcmp(hc_stage(e), "handshake"), "handshake timeout");
+	e = hc_state_find(&s, "t", "10.0.0.4:443");
+	CHECK(e && e->reason == HC_CONNECT_REFUSED && !strcmp(hc_stage(e), "tcp"), "tcp: refused by its strerror");
+	e = hc_state_find(&s, "t", "10.0.0.5:443");
+	CHECK(e && e->reason == HC_CONNECT_FAIL, "tcp: another error");
+	e = hc_state_find(&s, "t", "10.0.0.6:443");
+	CHECK(e && e->reason == HC_OK && !*e->why && !*hc_stage(e), "a token has no words");
+	out = hc_state_format(&s, &len);
+	CHECK(out && strstr(out, " tls: pin mismatch (got sha256:00ff)\n") && strstr(out, " handshake timeout\n") &&
+	    hc_state_parse(out, &s2, err) == 0 && s2.n == 6 && memcmp(s.v, s2.v, 6 * sizeof(*s.v)) == 0,
+	    "format and parse round-trip");
+	free(out);
+	hc_state_free(&s2);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		err[0] = '\0';
+		CHECK(hc_state_parse(bad[i], &s2, err) == -1 && strncmp(err, "line 1: ", 8) == 0,
+		    "unknown words refused: %s", err);
+	}
+	/* words that do not read back as the entry's result are not written */
+	s.v[0].reason = HC_CONNECT_REFUSED;
+	out = hc_state_format(&s, &len);
+	CHECK(out && strstr(out, "10.0.0.1:443 down 2 0 1 1 refused\n"), "words of another result: the token");
+	free(out);
+	CHECK(hc_reason_parse("refused", why) == HC_CONNECT_REFUSED && !*why, "a token");
+	hc_state_free(&s);
+}
+
 static void
 test_save(void)
 {
@@ -226,7 +282,11 @@ test_hosts(void)
 	    "health_ok = 4\nhealth_send = GET / HTTP/1.0\\r\\n\\r\\n\nhealth_expect = HTTP/1.\n"
 	    "[rule b]\nlisten = 127.0.0.1:1001\nremote = 10.0.0.3:80\nremote = 10.0.0.4:80\n"
 	    "[rule c]\nlisten = 127.0.0.1:1002\nremote = 10.0.0.5:80\nremote = 10.0.0.6:80\nfailover = yes\n"
-	    "enabled = no\n";
+	    "enabled = no\n"
+	    "[rule d]\nlisten = 127.0.0.1:1003\nremote = 10.0.0.7:443\nfailover = yes\n"
+	    "remote_transport = tls;sni=x.test;insecure\n"
+	    "[rule e]\nlisten = 127.0.0.1:1004\nremote = 10.0.0.7:443\nfailover = yes\nhealth_fail = 5\n"
+	    "remote_transport = tls;sni=x.test;insecure\n";
 	struct store st;
 	struct store_diags d = { 0 };
 	struct hc_state prev = { 0 };
@@ -252,7 +312,7 @@ test_hosts(void)
 	pe.reason = HC_CONNECT_TIMEOUT;
 	prev.v = &pe;
 	prev.n = 1;
-	CHECK(hc_hosts_build(&st, &prev, &h, &n, err) == 0 && n == 2, "only enabled rules with failover (%zu)", n);
+	CHECK(hc_hosts_build(&st, &prev, &h, &n, err) == 0 && n == 4, "only enabled rules with failover (%zu)", n);
 	if (n == 2) {
 		CHECK_STR(h[0].st.target, "10.0.0.1:80", "first backend");
 		CHECK(h[0].st.up && h[0].st.fails == 0, "a new backend starts up");
@@ -261,6 +321,11 @@ test_hosts(void)
 		CHECK(h[0].fail_thr == 3 && h[0].ok_thr == 4 && h[0].cooldown_ms == 0, "thresholds: rule over global");
 		CHECK(h[0].sendlen == 18 && memcmp(h[0].send + 14, "\r\n\r\n", 4) == 0 && h[0].expectlen == 7,
 		    "send and expect unescaped");
+	}
+	if (n == 4) {
+		CHECK(h[0].same_as == -1 && h[1].same_as == -1 && !*h[0].transport, "plain checks of their own");
+		CHECK(!strcmp(h[2].transport, "tls;sni=x.test;insecure") && h[2].same_as == -1, "a tunnel check");
+		CHECK(h[3].same_as == 2, "the same remote and transport in another rule: checked once");
 	}
 	hc_hosts_free(h, n);
 	store_free(&st);
@@ -273,6 +338,7 @@ main(void)
 	log_open("test", LOG_ERROR, NULL, 0);
 	test_codes();
 	test_state();
+	test_reasons();
 	test_save();
 	test_hysteresis();
 	test_unescape();
