@@ -6,7 +6,8 @@
 # A ws exit answering 404 on the path is down with "ws: 404"; an exit that accepts TCP and
 # never answers is down with "handshake timeout" and cannot stretch the round past its
 # deadline. health_send / health_expect go through the tunnel (pass, mismatch). Two rules
-# on the same exit with the same transport make one check a round.
+# on the same exit with the same transport make one check a round. Without a pin: a
+# certificate for another name, a self-signed one, nothing listening: each stage in words.
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../relay/common.sh"
@@ -28,7 +29,11 @@ PONG=$(free_port); WRONG=$(free_port)
 health_srv "$PONG" pong
 health_srv "$WRONG" wrong
 
-XA=$(free_port); XB=$(free_port); XBW=$(free_port)
+CA=$T_DIR/ca
+mkca "$CA" || { fail "cannot make the test CA"; finish; }
+mkdir -p "$XWPF_ROOT/etc/ssl/certs"   # the checks' trust store: the test CA
+cp "$CA/ca.crt" "$XWPF_ROOT/etc/ssl/certs/xwpf-test-ca.pem"
+XA=$(free_port); XB=$(free_port); XBW=$(free_port); XBN=$(free_port); NONE=$(free_port)
 exitconf() {
 	cat <<EOT
 [global]
@@ -43,10 +48,14 @@ EOT
 listen = 127.0.0.1:$2
 remote = 127.0.0.1:$WRONG
 listen_transport = tls;servername=exit.test
+[rule xn]
+listen = 127.0.0.1:$3
+remote = 127.0.0.1:$PONG
+listen_transport = tls;cert=$CA/wrong.chain.pem;key=$CA/wrong.key
 EOT
 }
 end_start exitA <<< "$(exitconf "$XA")" || finish
-end_start exitB <<< "$(exitconf "$XB" "$XBW")" || finish
+end_start exitB <<< "$(exitconf "$XB" "$XBW" "$XBN")" || finish
 pin_of() {
 	XWPF_ROOT=$T_DIR/$1 "$XWPF" rule show x --json 2>/dev/null | "$T_PY" -c '
 import json, sys
@@ -89,7 +98,7 @@ for _ in range(1000):
     c.close()' "$CNT" "$T_DIR/accepts" "$T_DIR/cnt.ready"
 wait_for 10 test -e "$T_DIR/cnt.ready" || fail "the counting exit did not start"
 
-A=127.0.0.1:$XA B=127.0.0.1:$XB BW=127.0.0.1:$XBW W=127.0.0.1:$WS S=127.0.0.1:$SILENT C=127.0.0.1:$CNT
+A=127.0.0.1:$XA B=127.0.0.1:$XB BW=127.0.0.1:$XBW BN=127.0.0.1:$XBN N=127.0.0.1:$NONE W=127.0.0.1:$WS S=127.0.0.1:$SILENT C=127.0.0.1:$CNT
 TLS="tls;sni=exit.test;pin=$PINB"
 cat > "$T_STORE" <<EOT
 [global]
@@ -126,6 +135,13 @@ listen = 127.0.0.1:$(free_port)
 remote = $C
 failover = yes
 remote_transport = $TLS
+[rule ca]
+listen = 127.0.0.1:$(free_port)
+remote = $BN
+remote = $B
+remote = $N
+failover = yes
+remote_transport = tls;sni=exit.test
 EOT
 "$XWPF" rule check > /dev/null 2>&1 || fail "the store is valid"
 
@@ -157,6 +173,10 @@ check_eq "two rules on one exit with one transport: one check a round (2 rounds)
 	"$(grep -c accept "$T_DIR/accepts" 2>/dev/null)"
 check_eq "... and both rules carry its result" "$(reason share1 "$C")" "$(reason share2 "$C")"
 check "... which is the TLS stage's" grep -q "^share2 $C down 2 0 [0-9]* [0-9]* tls: " "$T_HEALTH"
+check_eq "a certificate of the CA for another name: tls: certificate name mismatch" \
+	"down tls: certificate name mismatch" "$(state ca "$BN")"
+check_eq "a self-signed exit without pin=: tls: unknown CA" "down tls: unknown CA" "$(state ca "$B")"
+check_eq "nothing listening: tcp: and the error" "down tcp: Connection refused" "$(state ca "$N")"
 check "the ws exit saw the relay's request: its host and path, an upgrade" grep -q "^/wrong tunnel.example websocket$" "$T_DIR/ws.requests"
 
 out=$("$XWPF" health --status)
@@ -167,7 +187,7 @@ check "status: ws: 404 and handshake timeout" eval 'grep -Eq "^ws +$W +down .*ws
 	grep -Eq "^ws +$S +down .*handshake timeout" <<< "$out"'
 "$XWPF" health --status --json | "$T_PY" -c '
 import json, sys
-pa, pb, A, W, S, BW = sys.argv[1:]
+pa, pb, A, W, S, BW, N, B = sys.argv[1:]
 v = {(e["rule"], e["backend"]): e for e in json.load(sys.stdin)}
 a = v[("pin", A)]
 assert a["state"] == "down" and a["stage"] == "tls" and a["reason"] == "tls", a
@@ -177,7 +197,9 @@ w, s = v[("ws", W)], v[("ws", S)]
 assert w["stage"] == "ws" and w["detail"] == "ws: 404", w
 assert s["stage"] == "handshake" and s["detail"] == "handshake timeout", s
 assert v[("expect", BW)]["stage"] == "reply" and v[("expect", BW)]["detail"] == "mismatch", v
-' "$PINA" "$PINB" "$A" "$W" "$S" "$BW"
+assert v[("ca", N)]["stage"] == "tcp" and v[("ca", N)]["detail"] == "tcp: Connection refused", v
+assert v[("pin", B)]["stage"] == "" and v[("pin", B)]["detail"] == "ok", v
+' "$PINA" "$PINB" "$A" "$W" "$S" "$BW" "$N" "$B"
 check "status --json: stage, detail and the pin mismatch in words" test $? -eq 0
 
 # exit A gets B's key back: up again after health_ok good checks (cooldown 0)
