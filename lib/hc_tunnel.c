@@ -122,7 +122,7 @@ handshake_failed(struct hc_host *h, struct tun_end *e, const struct transport *t
 		}
 		return HC_TLS_FAIL;
 	}
-	if (status) {
+	if (status && status != 101) {   /* a 101 that was wrong is said in words below */
 		snprintf(txt, sizeof(txt), "%d", status);
 		set_why(h, "ws: ", txt);
 		return HC_WS_FAIL;
