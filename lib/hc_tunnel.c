@@ -276,9 +276,11 @@ tunnel_check(struct hc_host *h, struct tun_side *side, int64_t deadline)
 	for (i = 0; (r = tun_end_handshake(e, h->fd)) == 0; i++) {
 		if (i >= 100000 || wait_fd(h->fd, (short)(POLLIN | (tun_end_want_write(e) ? POLLOUT : 0)),
 		    deadline) <= 0) {
+			struct tls_conn *tc = tun_end_tls(e);
+
 			snprintf(h->detail, sizeof(h->detail), "the exit accepted the connection but the %s handshake "
-			    "did not end in time (is it a tunnel exit with this transport?)", side->t.tls ? "TLS" :
-			    "WebSocket");
+			    "did not end in time (is it a tunnel exit with this transport?)", tc && !tls_ready(tc) ?
+			    "TLS" : "WebSocket");
 			set_why(h, "", "handshake timeout");
 			tun_end_free(e);
 			return HC_HANDSHAKE_TIMEOUT;
