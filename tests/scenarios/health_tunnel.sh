@@ -5,9 +5,10 @@
 # health --status (both pins named) and --json, and comes back once it has B's key again.
 # A ws exit answering 404 on the path is down with "ws: 404"; an exit that accepts TCP and
 # never answers is down with "handshake timeout" and cannot stretch the round past its
-# deadline. health_send / health_expect go through the tunnel (pass, mismatch). Two rules
-# on the same exit with the same transport make one check a round. Without a pin: a
-# certificate for another name, a self-signed one, nothing listening: each stage in words.
+# deadline. health_send / health_expect go through the tunnel (tls, ws, wss: pass; and a
+# mismatch). Two rules on the same exit with the same transport make one check a round.
+# Without a pin: a certificate for another name, a self-signed one, nothing listening: each
+# stage in words.
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../relay/common.sh"
@@ -34,6 +35,7 @@ mkca "$CA" || { fail "cannot make the test CA"; finish; }
 mkdir -p "$XWPF_ROOT/etc/ssl/certs"   # the checks' trust store: the test CA
 cp "$CA/ca.crt" "$XWPF_ROOT/etc/ssl/certs/xwpf-test-ca.pem"
 XA=$(free_port); XB=$(free_port); XBW=$(free_port); XBN=$(free_port); NONE=$(free_port)
+XWS=$(free_port); XWSS=$(free_port)
 exitconf() {
 	cat <<EOT
 [global]
@@ -52,6 +54,14 @@ listen_transport = tls;servername=exit.test
 listen = 127.0.0.1:$3
 remote = 127.0.0.1:$PONG
 listen_transport = tls;cert=$CA/wrong.chain.pem;key=$CA/wrong.key
+[rule xws]
+listen = 127.0.0.1:$XWS
+remote = 127.0.0.1:$PONG
+listen_transport = ws;host=tunnel.example;path=/tun
+[rule xwss]
+listen = 127.0.0.1:$XWSS
+remote = 127.0.0.1:$PONG
+listen_transport = ws;host=tunnel.example;path=/wss;tls;servername=exit.test
 EOT
 }
 end_start exitA <<< "$(exitconf "$XA")" || finish
@@ -135,6 +145,20 @@ listen = 127.0.0.1:$(free_port)
 remote = $C
 failover = yes
 remote_transport = $TLS
+[rule wsok]
+listen = 127.0.0.1:$(free_port)
+remote = 127.0.0.1:$XWS
+failover = yes
+remote_transport = ws;host=tunnel.example;path=/tun
+health_send = PING\r\n
+health_expect = +PONG\r\n
+[rule wss]
+listen = 127.0.0.1:$(free_port)
+remote = 127.0.0.1:$XWSS
+failover = yes
+remote_transport = ws;host=tunnel.example;path=/wss;tls;sni=exit.test;pin=$PINB
+health_send = PING\r\n
+health_expect = +PONG\r\n
 [rule ca]
 listen = 127.0.0.1:$(free_port)
 remote = $BN
@@ -173,6 +197,8 @@ check_eq "two rules on one exit with one transport: one check a round (2 rounds)
 	"$(grep -c accept "$T_DIR/accepts" 2>/dev/null)"
 check_eq "... and both rules carry its result" "$(reason share1 "$C")" "$(reason share2 "$C")"
 check "... which is the TLS stage's" grep -q "^share2 $C down 2 0 [0-9]* [0-9]* tls: " "$T_HEALTH"
+check_eq "send/expect through an xwpf ws exit: up" "up ok" "$(state wsok "127.0.0.1:$XWS")"
+check_eq "send/expect through an xwpf wss exit (ws inside tls): up" "up ok" "$(state wss "127.0.0.1:$XWSS")"
 check_eq "a certificate of the CA for another name: tls: certificate name mismatch" \
 	"down tls: certificate name mismatch" "$(state ca "$BN")"
 check_eq "a self-signed exit without pin=: tls: unknown CA" "down tls: unknown CA" "$(state ca "$B")"
