@@ -109,7 +109,7 @@ hc_reason_parse(const char *s, char *why)
 		code = HC_HANDSHAKE_TIMEOUT;
 	else
 		return -1;
-	if (str_copy(why, HC_WHY_MAX, s) < 0)
+	if (!text_printable(s, NULL) || str_copy(why, HC_WHY_MAX, s) < 0)   /* printed by health --status */
 		return -1;
 	return code;
 }

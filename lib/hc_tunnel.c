@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "pp.h"
+#include "text.h"
 #include "tls.h"
 #include "transport.h"
 #include "tunnel.h"
@@ -48,17 +49,16 @@ wait_fd(int fd, short events, int64_t deadline)
 	}
 }
 
-/* why = "PREFIX" + text, on one line, cut to fit. */
+/* why = "PREFIX" + text, cut to fit; what the exit sent (quoted in tls.c's
+ * and ws.c's messages) escaped, so that the state file reads it back. */
 static void
 set_why(struct hc_host *h, const char *prefix, const char *text)
 {
-	char *p;
+	char esc[HC_WHY_MAX], *p;
 
-	snprintf(h->st.why, sizeof(h->st.why), "%s%s", prefix, text);
-	for (p = h->st.why; *p; p++)
-		if ((unsigned char)*p < ' ' || *p == 0x7f)
-			*p = ' ';
-	while (p > h->st.why && p[-1] == ' ')
+	text_escape(text, esc, sizeof(esc));
+	snprintf(h->st.why, sizeof(h->st.why), "%s%s", prefix, esc);
+	for (p = h->st.why + strlen(h->st.why); p > h->st.why && p[-1] == ' '; )
 		*--p = '\0';
 }
 

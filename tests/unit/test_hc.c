@@ -121,6 +121,8 @@ test_reasons(void)
 	    "t 10.0.0.1:443 down 2 0 1 1 udp: what\n",
 	    "t 10.0.0.1:443 down 2 0 1 1 handshake timeout now\n",
 	    "t 10.0.0.1:443 down 2 0 1 1 ok ok\n",
+	    "t 10.0.0.1:443 down 2 0 1 1 ws: \x1b[2J\n",
+	    "t 10.0.0.1:443 down 2 0 1 1 tls: \xc2\x9b\n",
 	};
 	struct hc_state s, s2;
 	const struct hc_entry *e;
