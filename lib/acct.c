@@ -273,7 +273,8 @@ acct_health_events(struct rt *rt, const struct hc_state *old, const struct hc_st
 			if (was == is)
 				continue;
 			e = hc_state_find(new, r->r->name, hp);
-			snprintf(detail, sizeof(detail), "%s", !is && e ? hc_code_text(e->reason) : "");
+			/* the stage in words when the check gave them (tls: pin mismatch ...) */
+			snprintf(detail, sizeof(detail), "%s", !is && e ? (*e->why ? e->why : hc_code_text(e->reason)) : "");
 			fire(arg, r, is ? "backend_up" : "backend_down", hp, detail);
 		}
 		if (!r->r->failover || r->nrem < 2)

@@ -110,8 +110,14 @@ wait_for 10 test -e "$T_DIR/cnt.ready" || fail "the counting exit did not start"
 
 A=127.0.0.1:$XA B=127.0.0.1:$XB BW=127.0.0.1:$XBW BN=127.0.0.1:$XBN N=127.0.0.1:$NONE W=127.0.0.1:$WS S=127.0.0.1:$SILENT C=127.0.0.1:$CNT
 TLS="tls;sni=exit.test;pin=$PINB"
+cat > "$T_DIR/ev.sh" <<EOT
+#!/bin/sh
+echo "\$XWPF_EVENT \$XWPF_RULE \$XWPF_BACKEND \$XWPF_DETAIL" >> "$T_DIR/events"
+EOT
+chmod 755 "$T_DIR/ev.sh"
 cat > "$T_STORE" <<EOT
 [global]
+on_event = $T_DIR/ev.sh
 health_fail = 2
 health_ok = 2
 health_cooldown = 0
@@ -168,6 +174,10 @@ failover = yes
 remote_transport = tls;sni=exit.test
 EOT
 "$XWPF" rule check > /dev/null 2>&1 || fail "the store is valid"
+# a relay on this store: it sees the state change and fires backend_down with the stage in words
+spawn "$XWPF" relay 2> "$T_DIR/relay.log"
+RELAY=$!
+wait_for 10 test -s "$XWPF_ROOT/run/xwpf/relay.pid" || fail "the relay did not start"
 
 TMO=1s
 start=$(date +%s%3N)
@@ -186,6 +196,9 @@ echo "# state after round 2:"; sed 's/^/#   /' "$T_HEALTH"
 check_eq "exit A with another key: down, the pin it showed in the state file" "down tls: pin mismatch (got $PINA)" \
 	"$(state pin "$A")"
 check_eq "exit B with the pinned key: up" "up ok" "$(state pin "$B")"
+check "the relay's backend_down event names the stage in words" \
+	wait_for 10 grep -qxF "backend_down pin $A tls: pin mismatch (got $PINA)" "$T_DIR/events"
+kill "$RELAY" 2>/dev/null
 check_eq "a ws exit answering 404 on the path: down, ws: 404" "down ws: 404" "$(state ws "$W")"
 check_eq "an exit that accepts TCP and never answers: down, handshake timeout" "down handshake timeout" \
 	"$(state ws "$S")"
