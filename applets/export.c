@@ -125,9 +125,8 @@ export_main(int argc, char **argv)
 			fprintf(stderr, "%s: cannot write to standard output: %s\n", applet_name, strerror(errno));
 			goto out;
 		}
-	} else if (file_write_atomic(file, out, outlen, 0600) < 0) {
-		fprintf(stderr, "%s: cannot write %s: %s (choose another place: xwpf export DIR/FILE.tar.gz)\n",
-		    applet_name, file, strerror(errno));
+	} else if (file_write_atomic_err(file, out, outlen, 0600, err) < 0) {
+		fprintf(stderr, "%s: %s\n", applet_name, err);
 		goto out;
 	}
 	fprintf(strcmp(file, "-") == 0 ? stderr : stdout, "%s: %zu file%s, %s (%zu bytes)\n",

@@ -20,6 +20,7 @@
 #include "json.h"
 #include "log.h"
 #include "paths.h"
+#include "pidlock.h"
 #include "store.h"
 #include "tls.h"
 #include "transport.h"
@@ -125,23 +126,15 @@ open_log(const struct store *st, int verbose)
 	}
 }
 
-/* Serialize rounds of concurrent health processes (a timer and a watch). */
+/* Serialize rounds of concurrent health processes (a timer and a watch):
+ * one round is the longest wait, and never forever. */
 static int
-lock_state(void)
+lock_state(long timeout_ms, char *err)
 {
 	char path[600];
-	int fd;
 
 	snprintf(path, sizeof(path), "%s.lock", path_get(PATH_HEALTH));
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
-		return -1;
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			close(fd);
-			return -1;
-		}
-	}
-	return fd;
+	return lock_take(path, timeout_ms + LOCK_WAIT_MS, err);
 }
 
 /* One round: check, judge, save. Returns an exit code. */
@@ -155,14 +148,11 @@ check_round(const struct store *st, const struct opts *o)
 	char err[ERRLEN];
 	int lockfd = -1, rc = EXIT_FAIL;
 
-	if (mkdir_p(path_get(PATH_STATE_DIR), 0755) < 0) {
-		log_error("cannot create %s: %s", path_get(PATH_STATE_DIR), strerror(errno));
+	if (dir_own(path_get(PATH_STATE_DIR), 0700, err) < 0 || (lockfd = lock_state(timeout, err)) < 0) {
+		log_error("%s", err);
 		return EXIT_FAIL;
 	}
-	if ((lockfd = lock_state()) < 0) {
-		log_error("cannot lock %s.lock: %s", path_get(PATH_HEALTH), strerror(errno));
-		return EXIT_FAIL;
-	}
+	file_tmp_cleanup(path_get(PATH_HEALTH));   /* left by a round that was killed */
 	if (hc_state_load(path_get(PATH_HEALTH), &prev, err) < 0)
 		log_warn("%s; starting from a fresh state (it is rewritten now)", err);
 	if (hc_hosts_build(st, &prev, &hosts, &n, err) < 0) {

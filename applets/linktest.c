@@ -10,6 +10,7 @@
  * front of the server is measured end to end.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -1365,9 +1366,16 @@ client_main(int argc, char **argv)
 		c->tty = 0;
 	else
 		c->tty = isatty(STDOUT_FILENO);
-	if (c->json_file && !(jf = fopen(c->json_file, "w"))) {
-		fprintf(stderr, "%s: cannot write %s: %s\n", applet_name, c->json_file, strerror(errno));
-		goto out;
+	if (c->json_file) {
+		char err[ERRLEN];
+		int fd = file_open_own(c->json_file, O_TRUNC, 0644, err);
+
+		if (fd < 0 || !(jf = fdopen(fd, "w"))) {
+			fprintf(stderr, "%s: %s\n", applet_name, fd < 0 ? err : strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			goto out;
+		}
 	}
 	if (resolve_and_connect(c) < 0 || handshake(c) < 0)
 		goto out;

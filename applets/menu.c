@@ -6,6 +6,8 @@
  * piece of logic. Applets missing from this build are shown as such.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include "applet.h"
 #include "menu.h"
 #include "paths.h"
+#include "pidlock.h"
 #include "util.h"
 
 #ifndef XWPF_VERSION
@@ -77,11 +80,26 @@ rooted(void)
 int
 menu_relay_pid(void)
 {
-	int pid = path_relay_pid();
+	char msg[PATH_MAX + 256];
+	long pid;
 
-	if (pid && kill((pid_t)pid, 0) < 0 && errno != EPERM)
-		pid = 0;
-	return pid;
+	return relay_find(&pid, msg, sizeof(msg)) > 0 ? (int)pid : 0;
+}
+
+/* SIG to the running relay, checked again (relay_signal): 0 sent, -1 with
+ * errno (ESRCH: it is gone, or the pidfile is stale). */
+static int
+signal_relay(int sig)
+{
+	char msg[PATH_MAX + 256];
+	long pid;
+	int rc = relay_signal(sig, &pid, msg, sizeof(msg));
+
+	if (rc > 0)
+		return 0;
+	if (rc == 0)
+		errno = ESRCH;
+	return -1;
 }
 
 static int
@@ -334,7 +352,7 @@ menu_after_change(void)
 			return;
 		}
 	}
-	if (kill(pid, SIGHUP) == 0)
+	if (signal_relay(SIGHUP) == 0)
 		menu_note("%s", TR("saved; the running relay was told to reload (SIGHUP).", "已保存；已通知中继重载（SIGHUP）。"));
 	else
 		menu_err(TR("saved, but the relay (pid %d) could not be signalled: %s", "已保存，但无法通知中继（pid %d）：%s"),
@@ -371,7 +389,7 @@ start_relay(void)
 		return;
 	}
 	if ((pid = menu_relay_pid()) != 0) {
-		if (kill(pid, SIGHUP) == 0)
+		if (signal_relay(SIGHUP) == 0)
 			menu_note(TR("the relay (pid %d) reloaded the store: hot, no connection dropped",
 			    "中继（pid %d）已热重载规则，不断开连接"), pid);
 		else
@@ -388,8 +406,8 @@ start_relay(void)
 
 		if (c == 0) {
 			const char *log = path_get(PATH_LOG);
-			char dir[512];
-			FILE *f;
+			char dir[512], err[ERRLEN];
+			int fd;
 
 			/* a grandchild, so init reaps it: the menu never holds a zombie relay */
 			if (fork() != 0)
@@ -399,8 +417,11 @@ start_relay(void)
 			if (strrchr(dir, '/'))
 				*strrchr(dir, '/') = '\0';
 			mkdir_p(dir, 0755);
-			if ((f = freopen(log, "a", stdout)) != NULL)
-				dup2(fileno(f), STDERR_FILENO);
+			if ((fd = file_open_own(log, O_APPEND, 0640, err)) >= 0) {
+				dup2(fd, STDOUT_FILENO);
+				dup2(fd, STDERR_FILENO);
+				close(fd);
+			}
 			freopen("/dev/null", "r", stdin);
 			signal(SIGINT, SIG_DFL);
 			execl("/proc/self/exe", "xwpf", "relay", (char *)NULL);
@@ -443,11 +464,11 @@ stop_relay(void)
 	}
 	if (!menu_yes(TR("Stop the relay? Every forwarded connection closes", "停止中继？所有转发连接都会断开"), 0))
 		return;
-	if (kill(pid, SIGTERM) < 0) {
+	if (signal_relay(SIGTERM) < 0) {
 		menu_err(TR("cannot stop pid %d: %s", "无法停止 pid %d：%s"), pid, strerror(errno));
 		return;
 	}
-	for (i = 0; i < 50 && kill(pid, 0) == 0; i++)
+	for (i = 0; i < 50 && kill(pid, 0) == 0; i++)   /* until it is gone: signal 0 only */
 		usleep(100000);
 	menu_note(kill(pid, 0) == 0 ? TR("pid %d is still stopping (draining connections)", "pid %d 仍在停止中（等待连接结束）") :
 	    TR("relay (pid %d) stopped", "中继（pid %d）已停止"), pid);

@@ -688,6 +688,7 @@ static int
 write_sysctl_file(int on)
 {
 	char path[512], dir[512], text[600], *slash;
+	char err[ERRLEN];
 
 	path_rooted(SYSCTL_FILE, path, sizeof(path));
 	snprintf(dir, sizeof(dir), "%s", path);
@@ -698,8 +699,8 @@ write_sysctl_file(int on)
 		return -1;
 	}
 	mptcp_sysctl_text(on, text, sizeof(text));
-	if (file_write_atomic(path, text, strlen(text), 0644) < 0) {
-		errf("cannot write %s: %s", path, strerror(errno));
+	if (file_write_atomic_err(path, text, strlen(text), 0644, err) < 0) {   /* never through a planted link */
+		errf("%s", err);
 		return -1;
 	}
 	return 0;

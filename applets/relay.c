@@ -6,6 +6,7 @@
  * signals, pidfile, stats, reload.
  */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include "metrics.h"
 #include "net.h"
 #include "paths.h"
+#include "pidlock.h"
 #include "relay_rt.h"
 #include "resolve.h"
 #include "store.h"
@@ -297,35 +299,33 @@ pidfile_pid(void)
 }
 
 static int
-alive(pid_t pid)
-{
-	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
-}
-
-static int
 do_reload(const struct opts *o)
 {
 	struct store st;
-	pid_t pid;
+	char msg[PATH_MAX + 256];
+	long pid;
+	int rc;
 
 	if (load(o, &st, 0) < 0) {
 		fprintf(stderr, "%s: the store is invalid: fix the lines above; the relay keeps its rules\n", applet_name);
 		return EXIT_CONFIG;
 	}
 	store_free(&st);
-	pid = pidfile_pid();
-	if (!alive(pid)) {
+	rc = relay_signal(SIGHUP, &pid, msg, sizeof(msg));
+	if (rc == 0) {
 		const char *root = getenv("XWPF_ROOT");
 
-		fprintf(stderr, "%s: no relay is running (no live pid in %s): start it with 'xwpf%s%s relay'\n",
+		if (*msg)
+			fprintf(stderr, "%s: %s\n", applet_name, msg);
+		fprintf(stderr, "%s: no relay is running (no live relay in %s): start it with 'xwpf%s%s relay'\n",
 		    applet_name, path_get(PATH_PIDFILE), root && *root ? " --root " : "", root && *root ? root : "");
 		return EXIT_FAIL;
 	}
-	if (kill(pid, SIGHUP) < 0) {
-		fprintf(stderr, "%s: cannot signal pid %d: %s\n", applet_name, (int)pid, strerror(errno));
+	if (rc < 0) {
+		fprintf(stderr, "%s: %s\n", applet_name, msg);
 		return EXIT_FAIL;
 	}
-	printf("reload signalled to relay pid %d\n", (int)pid);
+	printf("reload signalled to relay pid %ld\n", pid);
 	return EXIT_OK;
 }
 
@@ -337,6 +337,7 @@ struct mainctx {
 	struct ev_timer stats;
 	int sfd;
 	int files;             /* pidfile and stats are ours */
+	int lockfd;            /* the relay lock, held for the whole run */
 	int64_t started;
 	int exit_code;
 	struct stat health_st;  /* the health file as last read */
@@ -635,26 +636,23 @@ on_signal(struct ev_loop *l, struct ev_io *io, unsigned events)
 	}
 }
 
+/* The relay lock first (held until exit, before anything binds: a second
+ * relay on this root stops here), then the pid for the other applets. */
 static int
-take_pidfile(void)
+take_pidfile(struct mainctx *m)
 {
-	char buf[32];
-	pid_t pid = pidfile_pid();
+	char buf[32], err[ERRLEN];
 	int n;
 
-	if (pid > 0 && pid != getpid() && alive(pid)) {
-		fprintf(stderr, "%s: a relay is already running as pid %d (%s): stop it, reload it with "
-		    "'xwpf relay --reload', or use --root for another instance\n", applet_name, (int)pid,
-		    path_get(PATH_PIDFILE));
+	if ((m->lockfd = relay_lock_take(err)) < 0) {
+		fprintf(stderr, "%s: %s\n", applet_name, err);
 		return -1;
 	}
-	if (mkdir_p(path_get(PATH_RUN_DIR), 0755) < 0) {
-		fprintf(stderr, "%s: cannot create %s: %s\n", applet_name, path_get(PATH_RUN_DIR), strerror(errno));
-		return -1;
-	}
+	file_tmp_cleanup(path_get(PATH_PIDFILE));   /* left by a relay that was killed */
+	file_tmp_cleanup(path_get(PATH_STATS));
 	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-	if (file_write_atomic(path_get(PATH_PIDFILE), buf, (size_t)n, 0644) < 0) {
-		fprintf(stderr, "%s: cannot write %s: %s\n", applet_name, path_get(PATH_PIDFILE), strerror(errno));
+	if (file_write_atomic_err(path_get(PATH_PIDFILE), buf, (size_t)n, 0600, err) < 0) {
+		fprintf(stderr, "%s: %s\n", applet_name, err);
 		return -1;
 	}
 	return 0;
@@ -698,6 +696,7 @@ relay_main(int argc, char **argv)
 	memset(&m, 0, sizeof(m));
 	m.o = &o;
 	m.sfd = -1;
+	m.lockfd = -1;
 	m.hfd = -1;
 	m.sio.fd = -1;
 	ev_timer_init(&m.mtimer, on_mtimer, &m);
@@ -724,7 +723,9 @@ relay_main(int argc, char **argv)
 	if (nw > 256)
 		nw = 256;
 	if (!o.listen) {
-		if (take_pidfile() < 0) {
+		if (take_pidfile(&m) < 0) {
+			if (m.lockfd >= 0)
+				close(m.lockfd);
 			store_free(&st);
 			return EXIT_FAIL;
 		}
@@ -806,6 +807,8 @@ out:
 		close(m.sfd);
 	if (m.files)
 		drop_files();
+	if (m.lockfd >= 0)
+		close(m.lockfd);   /* after the pidfile is gone: the next relay may start */
 	log_info("stopped");
 	log_close();
 	return m.exit_code;

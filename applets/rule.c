@@ -14,6 +14,7 @@
 #include "json.h"
 #include "net.h"
 #include "paths.h"
+#include "pidlock.h"
 #include "store.h"
 #include "tunnel.h"
 #include "util.h"
@@ -378,11 +379,12 @@ finish(struct store_txn *t, const char *added)
 			fprintf(stderr, "%s: created a new store, %s\n", applet_name, t->path);
 		} else if (strcmp(t->text, t->orig) != 0 && !getenv("XWPF_MENU")) {
 			/* xwPF restarted realm after each change; here the relay reloads when told to */
-			int pid = path_relay_pid();
+			char msg[4352];
+			long pid;
 			const char *root = getenv("XWPF_ROOT");
 
-			if (pid > 0 && kill(pid, 0) == 0)
-				fprintf(stderr, "%s: saved; the running relay (pid %d) still forwards the rules it "
+			if (relay_find(&pid, msg, sizeof(msg)) > 0)
+				fprintf(stderr, "%s: saved; the running relay (pid %ld) still forwards the rules it "
 				    "loaded: apply the change with 'xwpf%s%s relay --reload'\n", applet_name, pid,
 				    root && *root ? " --root " : "", root && *root ? root : "");
 		}

@@ -1,7 +1,7 @@
 /*
  * status: is the relay running, and what each rule has done. Reads the
- * pidfile (running = the pid is alive) and the stats file the relay
- * rewrites every second (JSON, one rule object per line), and shows each
+ * pidfile (running = its pid holds the relay lock and runs xwpf) and the
+ * stats file the relay rewrites every second (JSON, one rule object per line), and shows each
  * rule of the store beside its counters.
  *
  * --traffic reads the ledger (lib/ledger.h) beside the store: per rule the
@@ -25,6 +25,7 @@
 #include "json.h"
 #include "ledger.h"
 #include "paths.h"
+#include "pidlock.h"
 #include "store.h"
 #include "util.h"
 
@@ -159,7 +160,14 @@ free_stats(struct stats_file *sf)
 static pid_t
 relay_pid(void)
 {
-	return (pid_t)path_relay_pid();
+	char msg[4352];
+	long pid;
+
+	if (relay_find(&pid, msg, sizeof(msg)) > 0)   /* checked: never a stale pid */
+		return (pid_t)pid;
+	if (*msg)
+		fprintf(stderr, "%s: %s\n", applet_name, msg);
+	return 0;
 }
 
 static void
@@ -828,7 +836,7 @@ traffic_main(struct store *st, char **names, int nnames, int json, int detail, i
 	t.st = st;
 	t.now = wall_ms() / 1000;
 	t.pid = relay_pid();
-	t.running = t.pid > 0 && (kill(t.pid, 0) == 0 || errno == EPERM);
+	t.running = t.pid > 0;
 	if (load_ledger(&t.lg) < 0)
 		goto out;
 	if (t.running)
@@ -932,9 +940,8 @@ reset_main(struct store *st, char **names, int nnames, int all, int json)
 		fprintf(stderr, "%s: out of memory\n", applet_name);
 		return EXIT_FAIL;
 	}
-	if (mkdir_p(path_get(PATH_STATE_DIR), 0755) < 0) {
-		fprintf(stderr, "%s: cannot create %s: %s (run as root, or pass --root DIR)\n", applet_name,
-		    path_get(PATH_STATE_DIR), strerror(errno));
+	if (dir_own(path_get(PATH_STATE_DIR), 0700, err) < 0) {
+		fprintf(stderr, "%s: %s (run as root, or pass --root DIR)\n", applet_name, err);
 		goto out;
 	}
 	if (ledger_update(path_get(PATH_LEDGER), reset_fn, &a, err) < 0) {
@@ -1064,7 +1071,7 @@ status_main(int argc, char **argv)
 	}
 	free(names);
 	pid = relay_pid();
-	running = pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+	running = pid > 0;
 	if (running)
 		have = read_stats(&sf) == 0;
 	if (!have)

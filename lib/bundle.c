@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <bearssl_hash.h>
@@ -24,10 +25,15 @@
 #include "hc.h"
 #include "mptcp.h"
 #include "paths.h"
+#include "pidlock.h"
 #include "store.h"
 #include "text.h"
 #include "transport.h"
 #include "util.h"
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE 1
+#endif
 
 #define FILE_MAX (16u << 20)
 #define TLS_DEPTH 3
@@ -742,7 +748,7 @@ bad_health:
 static int
 write_one(const struct bundle_file *f, char *err)
 {
-	char path[PATH_MAX], dir[PATH_MAX], *slash;
+	char path[PATH_MAX];
 	unsigned mode = f->mode & 0644;
 
 	if (!bundle_allowed(f->rel)) {
@@ -754,21 +760,9 @@ write_one(const struct bundle_file *f, char *err)
 	if (!(mode & 0600))
 		mode |= 0600;
 	bundle_path(f->rel, path, sizeof(path));
-	snprintf(dir, sizeof(dir), "%s", path);
-	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
-		*slash = '\0';
-		if (mkdir_p(dir, 0755) < 0) {
-			snprintf(err, ERRLEN, "cannot create %s: %s", dir, strerror(errno));
-			return -1;
-		}
-	}
-	if (strncmp(f->rel, bundle_rel_tls(), strlen(bundle_rel_tls())) == 0)
-		chmod(bundle_path(bundle_rel_tls(), dir, sizeof(dir)), 0700);
-	if (file_write_atomic(path, f->data, f->len, mode) < 0) {
-		snprintf(err, ERRLEN, "cannot write %s: %s", path, strerror(errno));
+	if (path_dir_ready(path, err) < 0)   /* the tls folder and those in it: 0700 */
 		return -1;
-	}
-	return 0;
+	return file_write_atomic_err(path, f->data, f->len, mode, err);
 }
 
 int
@@ -810,7 +804,9 @@ cmp_backup(const void *a, const void *b)
 	return c ? c : lx < ly ? -1 : lx > ly ? 1 : strcmp(x, y);
 }
 
-/* Keep the newest BACKUPS_KEPT backups (undone or not); best effort. */
+/* Keep the newest BACKUPS_KEPT backups (undone or not), and no staging
+ * folder of a backup that was never finished; best effort, under the store
+ * lock (no backup is being made). */
 static void
 prune_backups(void)
 {
@@ -824,6 +820,12 @@ prune_backups(void)
 	while ((de = readdir(d)) != NULL && n < ARRAY_SIZE(names)) {
 		char base[64];
 		size_t l = strlen(de->d_name);
+
+		if (de->d_name[0] == '.' && strstr(de->d_name, ".tmp.")) {   /* staged by an import that was killed */
+			snprintf(path, sizeof(path), "%s/%s", path_get(PATH_BACKUP_DIR), de->d_name);
+			nftw(path, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+			continue;
+		}
 
 		snprintf(base, sizeof(base), "%s", de->d_name);
 		if (l > 7 && strcmp(base + l - 7, ".undone") == 0)
@@ -854,10 +856,8 @@ bundle_backup(const char *const *rels, size_t n, char *dir_out, size_t size, cha
 
 	localtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-	if (mkdir_p(path_get(PATH_BACKUP_DIR), 0700) < 0) {
-		snprintf(err, ERRLEN, "cannot create %s: %s", path_get(PATH_BACKUP_DIR), strerror(errno));
+	if (dir_own(path_get(PATH_STATE_DIR), 0700, err) < 0 || dir_own(path_get(PATH_BACKUP_DIR), 0700, err) < 0)
 		return -1;
-	}
 	/* after the highest name of this second in use: a name freed by pruning
 	 * is never taken again, so names keep sorting in the order made */
 	top = 0;
@@ -881,14 +881,16 @@ bundle_backup(const char *const *rels, size_t n, char *dir_out, size_t size, cha
 		snprintf(dir, sizeof(dir), "%s/%s", path_get(PATH_BACKUP_DIR), stamp);
 	else
 		snprintf(dir, sizeof(dir), "%s/%s-%02d", path_get(PATH_BACKUP_DIR), stamp, k);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", dir);
-	if (mkdir(tmp, 0700) < 0 && errno != EEXIST) {
-		snprintf(err, ERRLEN, "cannot create %s: %s", tmp, strerror(errno));
+	/* staged in a new folder of a name nobody can guess (0700, made by us:
+	 * nothing in it was planted), renamed into place whole */
+	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp.XXXXXX", path_get(PATH_BACKUP_DIR), stamp);
+	if (!mkdtemp(tmp)) {
+		snprintf(err, ERRLEN, "cannot create a folder in %s: %s", path_get(PATH_BACKUP_DIR), strerror(errno));
 		return -1;
 	}
 	if (!(index = malloc(icap))) {
 		snprintf(err, ERRLEN, "out of memory");
-		return -1;
+		goto fail;
 	}
 	il += (size_t)snprintf(index, icap, "xwpf-backup 1\n");
 	for (i = 0; i < n; i++) {
@@ -908,8 +910,12 @@ bundle_backup(const char *const *rels, size_t n, char *dir_out, size_t size, cha
 		snprintf(d2, sizeof(d2), "%s", dst);
 		slash = strrchr(d2, '/');
 		*slash = '\0';
-		if (mkdir_p(d2, 0700) < 0 || file_write_atomic(dst, data, len, 0600) < 0) {
-			snprintf(err, ERRLEN, "cannot write the backup %s: %s", dst, strerror(errno));
+		if (mkdir_p(d2, 0700) < 0) {
+			snprintf(err, ERRLEN, "cannot create %s: %s", d2, strerror(errno));
+			free(data);
+			goto fail;
+		}
+		if (file_write_atomic_err(dst, data, len, 0600, err) < 0) {
 			free(data);
 			goto fail;
 		}
@@ -917,8 +923,10 @@ bundle_backup(const char *const *rels, size_t n, char *dir_out, size_t size, cha
 		il += (size_t)snprintf(index + il, icap - il, "present %04o %s\n", mode, rels[i]);
 	}
 	snprintf(path, sizeof(path), "%s/INDEX", tmp);
-	if (file_write_atomic(path, index, il, 0600) < 0 || rename(tmp, dir) < 0) {
-		snprintf(err, ERRLEN, "cannot write the backup in %s: %s", tmp, strerror(errno));
+	if (file_write_atomic_err(path, index, il, 0600, err) < 0)
+		goto fail;
+	if (syscall(SYS_renameat2, AT_FDCWD, tmp, AT_FDCWD, dir, RENAME_NOREPLACE) < 0) {   /* never over another */
+		snprintf(err, ERRLEN, "cannot move the backup %s to %s: %s", tmp, dir, strerror(errno));
 		goto fail;
 	}
 	free(index);
@@ -927,6 +935,7 @@ bundle_backup(const char *const *rels, size_t n, char *dir_out, size_t size, cha
 	return 0;
 fail:
 	free(index);
+	nftw(tmp, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 	return -1;
 }
 
@@ -1070,39 +1079,11 @@ out:
 int
 bundle_reload_relay(char *msg, size_t size)
 {
-	char cmd[PATH_MAX], path[64];
 	long pid;
-	int fd;
-	ssize_t n;
+	int rc = relay_signal(SIGHUP, &pid, msg, size);
 
-	msg[0] = '\0';
-	if (path_relay_pid_read(&pid) < 0) {
-		snprintf(msg, size, "%s does not hold a process id; the relay was not reloaded",
-		    path_get(PATH_PIDFILE));
-		return -1;
-	}
-	if (!pid || kill((pid_t)pid, 0) < 0)
-		return 0;   /* no pidfile, or a stale one: nothing runs */
-	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0;
-	n = read(fd, cmd, sizeof(cmd) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	cmd[n] = '\0';
-	for (fd = 0; fd < n; fd++)
-		if (!cmd[fd])
-			cmd[fd] = ' ';
-	if (!strstr(cmd, "xwpf")) {
-		snprintf(msg, size, "process %ld from %s is not xwpf; it was not signalled", pid,
-		    path_get(PATH_PIDFILE));
-		return -1;
-	}
-	if (kill((pid_t)pid, SIGHUP) < 0) {
-		snprintf(msg, size, "cannot signal the relay (pid %ld): %s", pid, strerror(errno));
-		return -1;
-	}
+	if (rc <= 0)
+		return *msg ? -1 : 0;   /* no relay, or a stale pidfile (msg says which) */
 	snprintf(msg, size, "the relay (pid %ld) reloads its rules", pid);
 	return 1;
 }

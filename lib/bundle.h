@@ -96,7 +96,8 @@ int bundle_import_regen(struct bundle *b, const struct store *st, char *err);
 /* Write the files of b (store last, atomically each). */
 int bundle_write(const struct bundle *b, char *err);
 
-/* SIGHUP to the relay in the pidfile: 1 signalled, 0 none running, -1 error (msg). */
+/* SIGHUP to the relay in the pidfile, checked by relay_signal (pidlock.h):
+ * 1 signalled, 0 none running, -1 not signalled: an error or a stale pidfile (msg). */
 int bundle_reload_relay(char *msg, size_t size);
 
 #endif

@@ -27,6 +27,7 @@
 
 #include "lb.h"
 #include "log.h"
+#include "paths.h"
 #include "text.h"
 #include "transport.h"
 #include "util.h"
@@ -312,24 +313,17 @@ hc_state_format(const struct hc_state *s, size_t *len)
 int
 hc_state_save(const char *path, const struct hc_state *s, char *err)
 {
-	char dir[512], *slash, *text;
+	char *text;
 	size_t len;
 	int rc;
 
-	if (str_copy(dir, sizeof(dir), path) == 0 && (slash = strrchr(dir, '/')) && slash != dir) {
-		*slash = '\0';
-		if (mkdir_p(dir, 0755) < 0) {
-			snprintf(err, ERRLEN, "cannot create %s: %s", dir, strerror(errno));
-			return -1;
-		}
-	}
+	if (path_dir_ready(path, err) < 0)
+		return -1;
 	if (!(text = hc_state_format(s, &len))) {
 		snprintf(err, ERRLEN, "out of memory");
 		return -1;
 	}
-	rc = file_write_atomic(path, text, len, 0644);
-	if (rc < 0)
-		snprintf(err, ERRLEN, "cannot write %s: %s", path, strerror(errno));
+	rc = file_write_atomic_err(path, text, len, 0600, err);
 	free(text);
 	return rc;
 }
@@ -379,10 +373,10 @@ base_name(const char *path)
 int
 hc_watch_open(const char *path)
 {
-	char dir[512], *slash;
+	char dir[512], *slash, err[ERRLEN];
 	int fd, saved;
 
-	if (str_copy(dir, sizeof(dir), path) < 0)
+	if (str_copy(dir, sizeof(dir), path) < 0 || path_dir_ready(path, err) < 0)
 		return -1;
 	if (!(slash = strrchr(dir, '/')))
 		strcpy(dir, ".");
@@ -390,8 +384,6 @@ hc_watch_open(const char *path)
 		dir[1] = '\0';
 	else
 		*slash = '\0';
-	if (mkdir_p(dir, 0755) < 0)
-		return -1;
 	if ((fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
 		return -1;
 	/* the writer renames a new file over the old one: IN_MOVED_TO */

@@ -9,6 +9,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "paths.h"
+#include "pidlock.h"
 #include "store.h"
 #include "util.h"
 
@@ -215,9 +217,7 @@ ledger_save(const char *path, const struct ledger *lg, char *err)
 		put_ctr(&p, end, "d", &r->display);
 		p += snprintf(p, (size_t)(end - p), "\n");
 	}
-	rc = file_write_atomic(path, buf, (size_t)(p - buf), 0644);
-	if (rc < 0)
-		snprintf(err, ERRLEN, "cannot write %s: %s", path, strerror(errno));
+	rc = file_write_atomic_err(path, buf, (size_t)(p - buf), 0600, err);
 	free(buf);
 	return rc;
 }
@@ -331,23 +331,12 @@ ledger_update(const char *path, int (*fn)(struct ledger *lg, void *arg, char *er
 	struct ledger lg;
 	int fd, rc;
 
-	snprintf(lock, sizeof(lock), "%s", path);
-	if (strrchr(lock, '/') && strrchr(lock, '/') != lock) {   /* the state folder on a new host */
-		*strrchr(lock, '/') = '\0';
-		(void)mkdir_p(lock, 0755);
-	}
-	snprintf(lock, sizeof(lock), "%s.lock", path);
-	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		snprintf(err, ERRLEN, "cannot open the lock %s: %s", lock, strerror(errno));
+	if (path_dir_ready(path, err) < 0)   /* the state folder on a new host */
 		return -1;
-	}
-	while (flock(fd, LOCK_EX) < 0)
-		if (errno != EINTR) {
-			snprintf(err, ERRLEN, "cannot lock %s: %s", lock, strerror(errno));
-			close(fd);
-			return -1;
-		}
+	snprintf(lock, sizeof(lock), "%s.lock", path);
+	if ((fd = lock_take(lock, LOCK_WAIT_MS, err)) < 0)
+		return -1;
+	file_tmp_cleanup(path);   /* left by a writer that was killed */
 	rc = ledger_load(path, &lg, err);
 	if (rc == 0) {
 		rc = fn(&lg, arg, err);

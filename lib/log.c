@@ -13,6 +13,8 @@
 #include "text.h"
 #include "util.h"
 
+#include "util.h"
+
 static const char *const names[] = { "error", "warn", "info", "debug" };
 
 static struct {
@@ -56,8 +58,9 @@ static int
 open_file(void)
 {
 	struct stat st;
+	char err[ERRLEN];
 
-	lg.fd = open(lg.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	lg.fd = file_open_own(lg.path, O_APPEND, 0640, err);   /* never through a link planted there */
 	if (lg.fd < 0)
 		return -1;
 	lg.size = fstat(lg.fd, &st) == 0 ? (uint64_t)st.st_size : 0;

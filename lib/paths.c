@@ -21,6 +21,7 @@ static const char *const rel[PATH_COUNT] = {
 	[PATH_BACKUP_DIR] = "/var/lib/xwpf/backup",
 	[PATH_RUN_DIR] = "/run/xwpf",
 	[PATH_PIDFILE] = "/run/xwpf/relay.pid",
+	[PATH_RELAY_LOCK] = "/run/xwpf/relay.lock",
 	[PATH_STATS] = "/run/xwpf/stats",
 	[PATH_CONTROL] = "/run/xwpf/relay.sock",
 	[PATH_LOG] = "/var/log/xwpf.log",
@@ -101,4 +102,57 @@ path_relay_pid(void)
 	long pid;
 
 	return path_relay_pid_read(&pid) < 0 ? 0 : (int)pid;
+}
+
+/* DIR is one of xwpf's own folders (1), inside one (2, *top set), or not (0). */
+static int
+own_dir(const char *dir, enum path_id *top)
+{
+	static const enum path_id own[] = { PATH_TLS_DIR, PATH_BACKUP_DIR, PATH_STATE_DIR, PATH_RUN_DIR, PATH_CONF_DIR };
+	size_t i, n;
+
+	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+		const char *p = path_get(own[i]);
+
+		n = strlen(p);
+		*top = own[i];
+		if (strcmp(dir, p) == 0)
+			return 1;
+		if (strncmp(dir, p, n) == 0 && dir[n] == '/')
+			return 2;
+	}
+	return 0;
+}
+
+int
+path_dir_ready(const char *file, char *err)
+{
+	char dir[PATH_MAX], *slash;
+	enum path_id top;
+	int own;
+
+	if (str_copy(dir, sizeof(dir), file) < 0) {
+		snprintf(err, ERRLEN, "path too long: %s", file);
+		return -1;
+	}
+	if (!(slash = strrchr(dir, '/')) || slash == dir)
+		return 0;   /* "." or "/": there already */
+	*slash = '\0';
+	if (!(own = own_dir(dir, &top))) {
+		if (mkdir_p(dir, 0755) < 0) {
+			snprintf(err, ERRLEN, "cannot create %s: %s", dir, strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	/* the state folder before the tls and backup folders in it */
+	if ((top == PATH_TLS_DIR || top == PATH_BACKUP_DIR) && dir_own(path_get(PATH_STATE_DIR), 0700, err) < 0)
+		return -1;
+	if (dir_own(path_get(top), 0700, err) < 0)
+		return -1;
+	if (own == 2 && mkdir_p(dir, 0700) < 0) {
+		snprintf(err, ERRLEN, "cannot create %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
 }

@@ -8,7 +8,7 @@
  *   conf_dir    /etc/xwpf              store, TLS material the user points at
  *   conf        /etc/xwpf/xwpf.conf    the rule store
  *   state_dir   /var/lib/xwpf          health, ledger, generated keys, backups
- *   run_dir     /run/xwpf              pidfile, stats, control socket
+ *   run_dir     /run/xwpf              pidfile and its lock, stats, control socket
  *   log_file    /var/log/xwpf.log      default when log_file = yes
  */
 enum path_id {
@@ -24,6 +24,7 @@ enum path_id {
 	PATH_BACKUP_DIR,
 	PATH_RUN_DIR,
 	PATH_PIDFILE,
+	PATH_RELAY_LOCK,
 	PATH_STATS,
 	PATH_CONTROL,
 	PATH_LOG,
@@ -39,6 +40,11 @@ int path_relay_pid(void);
 /* The same telling the two apart: 0 and *pid (0: no pidfile), or -1 with errno
  * EINVAL when the pidfile is there but holds no process id (2..4194304). */
 int path_relay_pid_read(long *pid);
+/* The folder of FILE made ready: xwpf's own folders (conf_dir, state_dir,
+ * the tls and backup folders, run_dir) by dir_own (util.h: ours, 0700,
+ * refused when another user owns them), any other folder created when
+ * missing. 0, or -1 with err. */
+int path_dir_ready(const char *file, char *err);
 /* Forget cached paths (tests, or after XWPF_ROOT changes). */
 void paths_reset(void);
 

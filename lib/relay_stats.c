@@ -127,9 +127,7 @@ rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, char *e
 		snprintf(err, ERRLEN, "out of memory");
 		return -1;
 	}
-	rc = file_write_atomic(path, buf, len, 0644);
-	if (rc < 0)
-		snprintf(err, ERRLEN, "cannot write %s: %s", path, strerror(errno));
+	rc = file_write_atomic_err(path, buf, len, 0600, err);
 	free(buf);
 	return rc;
 }

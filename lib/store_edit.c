@@ -6,7 +6,6 @@
 #include "store.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,44 +14,27 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "paths.h"
+#include "pidlock.h"
 #include "text.h"
 #include "util.h"
 
 /* Under the lock no write is in flight: temporary files left by a writer
- * that was killed (STORE.tmp.PID, STORE.bak.tmp.PID) can go. */
+ * that was killed (STORE.tmp.*, STORE.bak.tmp.*) can go. */
 static void
 remove_stale_tmp(const char *path)
 {
-	char dir[256], base[128], prefix[160], bprefix[170], full[600];
-	const char *slash = strrchr(path, '/');
-	struct dirent *e;
-	DIR *d;
+	char bak[300];
 
-	if (slash) {
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-		snprintf(base, sizeof(base), "%s", slash + 1);
-	} else {
-		strcpy(dir, ".");
-		snprintf(base, sizeof(base), "%s", path);
-	}
-	snprintf(prefix, sizeof(prefix), "%s.tmp.", base);
-	snprintf(bprefix, sizeof(bprefix), "%s.bak.tmp.", base);
-	if (!(d = opendir(*dir ? dir : "/")))
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 &&
-		    strncmp(e->d_name, bprefix, strlen(bprefix)) != 0)
-			continue;
-		snprintf(full, sizeof(full), "%s/%s", dir, e->d_name);
-		unlink(full);
-	}
-	closedir(d);
+	snprintf(bak, sizeof(bak), "%s.bak", path);
+	file_tmp_cleanup(path);
+	file_tmp_cleanup(bak);
 }
 
 int
 store_begin(struct store_txn *t, const char *path, char *err)
 {
-	char lock[300], dir[256], *slash;
+	char lock[300], *slash;
 
 	memset(t, 0, sizeof(*t));
 	t->lockfd = -1;
@@ -60,29 +42,15 @@ store_begin(struct store_txn *t, const char *path, char *err)
 		snprintf(err, ERRLEN, "store path too long: %s", path);
 		return -1;
 	}
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = '\0';
-		if (mkdir_p(dir, 0755) < 0) {
-			snprintf(err, ERRLEN, "cannot create %s: %s", dir, strerror(errno));
-			return -1;
-		}
-		snprintf(lock, sizeof(lock), "%s/.%s.lock", dir, slash + 1);
-	} else
-		snprintf(lock, sizeof(lock), "%s.lock", path);
-	t->lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (t->lockfd < 0) {
-		snprintf(err, ERRLEN, "cannot open the lock %s: %s", lock, strerror(errno));
+	if (path_dir_ready(path, err) < 0)
 		return -1;
-	}
-	while (flock(t->lockfd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			snprintf(err, ERRLEN, "cannot lock %s: %s", lock, strerror(errno));
-			store_end(t);
-			return -1;
-		}
-	}
+	slash = strrchr(path, '/');
+	if (slash && slash != path)
+		snprintf(lock, sizeof(lock), "%.*s/.%s.lock", (int)(slash - path), path, slash + 1);
+	else
+		snprintf(lock, sizeof(lock), "%s.lock", path);
+	if ((t->lockfd = lock_take(lock, LOCK_WAIT_MS, err)) < 0)
+		return -1;
 	remove_stale_tmp(path);
 	t->orig = file_read(path, NULL);
 	if (!t->orig) {
@@ -129,14 +97,10 @@ store_commit(struct store_txn *t, struct store_diags *d, char *err)
 	if (strcmp(t->text, t->orig) == 0)
 		return 0;
 	snprintf(bak, sizeof(bak), "%s.bak", t->path);
-	if (*t->orig && file_write_atomic(bak, t->orig, strlen(t->orig), 0600) < 0) {
-		snprintf(err, ERRLEN, "cannot write the backup %s: %s", bak, strerror(errno));
+	if (*t->orig && file_write_atomic_err(bak, t->orig, strlen(t->orig), 0600, err) < 0)
 		return -1;
-	}
-	if (file_write_atomic(t->path, t->text, strlen(t->text), 0600) < 0) {
-		snprintf(err, ERRLEN, "cannot write %s: %s", t->path, strerror(errno));
+	if (file_write_atomic_err(t->path, t->text, strlen(t->text), 0600, err) < 0)
 		return -1;
-	}
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 
 #include "paths.h"
+#include "pidlock.h"
 #include "util.h"
 
 #define ERR(...) do { if (err) snprintf(err, ERRLEN, __VA_ARGS__); } while (0)
@@ -850,7 +851,7 @@ static int
 write_pem(const char *path, const char *banner, const unsigned char *der_data, size_t len, mode_t mode, char *err)
 {
 	size_t n = br_pem_encode(NULL, der_data, len, banner, BR_PEM_LINE64);
-	char *pem = malloc(n + 1);
+	char *pem = malloc(n + 1), why[ERRLEN];
 	int rc;
 
 	if (!pem) {
@@ -858,9 +859,9 @@ write_pem(const char *path, const char *banner, const unsigned char *der_data, s
 		return -1;
 	}
 	br_pem_encode(pem, der_data, len, banner, BR_PEM_LINE64);
-	rc = file_write_atomic(path, pem, n, mode);
+	rc = file_write_atomic_err(path, pem, n, mode, why);
 	if (rc < 0)
-		ERR("cannot write %s: %s", path, strerror(errno));
+		ERR("%s", why);
 	free(pem);
 	return rc;
 }
@@ -979,7 +980,7 @@ int
 tls_selfsigned(const char *name, char *cert_path, char *key_path, size_t size, char *err)
 {
 	const char *dir = path_get(PATH_TLS_DIR);
-	char safe[256], lock[4096];
+	char safe[256], lock[4096], why[ERRLEN];
 	size_t i;
 	int fd, rc;
 	long long now;
@@ -1003,15 +1004,13 @@ tls_selfsigned(const char *name, char *cert_path, char *key_path, size_t size, c
 	snprintf(key_path, size, "%s/%s.key", dir, safe);
 	if (access(cert_path, F_OK) == 0 && access(key_path, F_OK) == 0)
 		return 0;
-	if (mkdir_p(path_get(PATH_STATE_DIR), 0755) < 0 || mkdir_p(dir, 0700) < 0 || chmod(dir, 0700) < 0) {
-		ERR("cannot create %s: %s", dir, strerror(errno));
+	if (dir_own(path_get(PATH_STATE_DIR), 0700, why) < 0 || dir_own(dir, 0700, why) < 0) {
+		ERR("%s", why);
 		return -1;
 	}
 	snprintf(lock, sizeof(lock), "%s/.lock", dir);
-	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 || flock(fd, LOCK_EX) < 0) {
-		ERR("cannot lock %s: %s", lock, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if ((fd = lock_take(lock, LOCK_WAIT_MS, why)) < 0) {
+		ERR("%s", why);
 		return -1;
 	}
 	/* another process may have made them while we waited */

@@ -1,6 +1,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -263,59 +265,247 @@ write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/* Split PATH into its folder ("." or "/" for short ones) and its last part. */
 static int
-fsync_dir_of(const char *path)
+split_path(const char *path, char *dir, size_t dsize, const char **base)
 {
-	char dir[PATH_MAX];
-	char *slash;
-	int fd, rc;
+	const char *slash = strrchr(path, '/');
 
-	if (str_copy(dir, sizeof(dir), path) < 0)
+	if (!slash) {
+		*base = path;
+		return str_copy(dir, dsize, ".");
+	}
+	*base = slash + 1;
+	if (slash == path)
+		return str_copy(dir, dsize, "/");
+	if ((size_t)(slash - path) >= dsize) {
+		errno = ENAMETOOLONG;
 		return -1;
-	slash = strrchr(dir, '/');
-	if (!slash)
-		strcpy(dir, ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	}
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	return 0;
+}
+
+/* A name no other process can guess: BASE.tmp. and 12 random letters. */
+static int
+tmp_name(char *out, size_t size, const char *base, unsigned attempt)
+{
+	static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char r[12];
+	char tail[13];
+	size_t i;
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {   /* O_EXCL keeps it safe anyway */
+		uint64_t x = (uint64_t)now_us() * 6364136223846793005ULL + (uint64_t)getpid() * 1442695040888963407ULL +
+		    attempt;
+		for (i = 0; i < sizeof(r); i++, x = x * 6364136223846793005ULL + 1442695040888963407ULL)
+			r[i] = (unsigned char)(x >> 56);
+	}
+	for (i = 0; i < sizeof(r); i++)
+		tail[i] = set[r[i] % (sizeof(set) - 1)];
+	tail[i] = '\0';
+	if ((size_t)snprintf(out, size, "%s.tmp.%s", base, tail) >= size) {
+		errno = ENAMETOOLONG;
 		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
+	}
+	return 0;
+}
+
+/* What may be replaced at NAME in DIRFD: nothing, or a regular file of ours. */
+static int
+target_ok(int dirfd, const char *name, const char *path, char *err)
+{
+	struct stat st;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, ERRLEN, "cannot check %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		snprintf(err, ERRLEN, "refusing to write %s: it is a symbolic link (remove it, or name the file it "
+		    "points at)", path);
+		errno = ELOOP;
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, ERRLEN, "refusing to write %s: it is not a regular file (remove it or choose another name)",
+		    path);
+		errno = EEXIST;
+		return -1;
+	}
+	if (st.st_uid != geteuid()) {
+		snprintf(err, ERRLEN, "refusing to replace %s: it belongs to uid %ld, not to uid %ld that writes it "
+		    "(remove it, or choose another name)", path, (long)st.st_uid, (long)geteuid());
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
+int
+file_write_atomic_err(const char *path, const void *buf, size_t len, mode_t mode, char *err)
+{
+	char dir[PATH_MAX], tmp[NAME_MAX + 1];
+	const char *base;
+	int dfd = -1, fd = -1, saved;
+	unsigned attempt;
+
+	if (split_path(path, dir, sizeof(dir), &base) < 0 || !*base || strlen(base) + 18 > NAME_MAX) {
+		snprintf(err, ERRLEN, "cannot write %s: the name is too long or names a folder", path);
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		snprintf(err, ERRLEN, "cannot write %s: %s (choose another place)", path, strerror(errno));
+		return -1;
+	}
+	if (target_ok(dfd, base, path, err) < 0)
+		goto out;
+	for (attempt = 0; attempt < 16; attempt++) {
+		if (tmp_name(tmp, sizeof(tmp), base, attempt) < 0)
+			break;
+		/* a fresh file of ours: never through a link, never one planted before */
+		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 0600);
+		if (fd >= 0 || errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		snprintf(err, ERRLEN, "cannot write %s: cannot create a temporary file in %s: %s", path, dir,
+		    strerror(errno));
+		goto out;
+	}
+	if (fchmod(fd, mode) < 0 || write_all(fd, buf, len) < 0 || fsync(fd) < 0) {
+		snprintf(err, ERRLEN, "cannot write %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		snprintf(err, ERRLEN, "cannot write %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	fd = -1;
+	if (target_ok(dfd, base, path, err) < 0)   /* planted while we wrote */
+		goto fail;
+	if (renameat(dfd, tmp, dfd, base) < 0) {
+		snprintf(err, ERRLEN, "cannot write %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (fsync(dfd) < 0) {
+		snprintf(err, ERRLEN, "wrote %s, but cannot flush its folder: %s", path, strerror(errno));
+		goto out;
+	}
+	close(dfd);
+	return 0;
+fail:
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	unlinkat(dfd, tmp, 0);
+	errno = saved;
+out:
+	saved = errno;
+	close(dfd);
+	errno = saved;
+	return -1;
 }
 
 int
 file_write_atomic(const char *path, const void *buf, size_t len, mode_t mode)
 {
-	char tmp[PATH_MAX];
-	int fd = -1, saved;
+	char err[ERRLEN];
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= sizeof(tmp)) {
-		errno = ENAMETOOLONG;
+	return file_write_atomic_err(path, buf, len, mode, err);
+}
+
+int
+file_open_own(const char *path, int flags, mode_t mode, char *err)
+{
+	struct stat st;
+	int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | (flags & O_APPEND), mode);
+
+	if (fd < 0) {
+		if (errno == ELOOP)
+			snprintf(err, ERRLEN, "refusing to write %s: it is a symbolic link (remove it, or name the file "
+			    "it points at)", path);
+		else
+			snprintf(err, ERRLEN, "cannot write %s: %s", path, strerror(errno));
 		return -1;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return -1;
-	if (fchmod(fd, mode) < 0 || write_all(fd, buf, len) < 0 || fsync(fd) < 0)
-		goto fail;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0)
-		goto fail;
-	return fsync_dir_of(path);
-fail:
-	saved = errno;
-	if (fd >= 0)
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1) {
+		snprintf(err, ERRLEN, "refusing to write %s: it is not a regular file of uid %ld with one name "
+		    "(remove it, or choose another name)", path, (long)geteuid());
 		close(fd);
-	unlink(tmp);
-	errno = saved;
-	return -1;
+		errno = EPERM;
+		return -1;
+	}
+	if (((flags & O_TRUNC) && ftruncate(fd, 0) < 0) || fcntl(fd, F_SETFL, flags & O_APPEND) < 0) {
+		snprintf(err, ERRLEN, "cannot write %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+void
+file_tmp_cleanup(const char *path)
+{
+	char dir[PATH_MAX], prefix[NAME_MAX + 8];
+	const char *base;
+	struct dirent *e;
+	size_t n;
+	DIR *d;
+	int dfd;
+
+	if (split_path(path, dir, sizeof(dir), &base) < 0 || !*base)
+		return;
+	n = (size_t)snprintf(prefix, sizeof(prefix), "%s.tmp.", base);
+	if (n >= sizeof(prefix) || (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return;
+	if (!(d = fdopendir(dfd))) {
+		close(dfd);
+		return;
+	}
+	while ((e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, prefix, n) == 0 && e->d_name[n])
+			unlinkat(dfd, e->d_name, 0);   /* the name only: never what a link points at */
+	closedir(d);
+}
+
+int
+dir_own(const char *path, mode_t mode, char *err)
+{
+	struct stat st;
+	char parent[PATH_MAX];
+	const char *base;
+
+	if (split_path(path, parent, sizeof(parent), &base) < 0 || (strcmp(parent, ".") != 0 &&
+	    mkdir_p(parent, 0755) < 0) || (mkdir(path, mode) < 0 && errno != EEXIST)) {
+		snprintf(err, ERRLEN, "cannot create %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (stat(path, &st) < 0) {
+		snprintf(err, ERRLEN, "cannot create %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, ERRLEN, "%s is not a folder: remove it (xwpf keeps its files there)", path);
+		errno = ENOTDIR;
+		return -1;
+	}
+	if (st.st_uid != geteuid()) {
+		snprintf(err, ERRLEN, "refusing to use %s: it belongs to uid %ld, not to uid %ld (run 'chown %ld %s', "
+		    "or remove it)", path, (long)st.st_uid, (long)geteuid(), (long)geteuid(), path);
+		errno = EPERM;
+		return -1;
+	}
+	if ((st.st_mode & 07777) != mode && chmod(path, mode) < 0) {
+		snprintf(err, ERRLEN, "cannot make %s mode %04o: %s", path, (unsigned)mode, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 int

@@ -39,8 +39,24 @@ char *file_read(const char *path, size_t *len);
 int file_line(const char *path, char *buf, size_t size);
 /* Write all bytes, retrying on EINTR and short writes. */
 int write_all(int fd, const void *buf, size_t len);
-/* Atomic replace: tmp file beside path, fsync, rename, fsync dir. */
+/* Atomic replace: a new file beside path (a random name, created with
+ * O_EXCL|O_NOFOLLOW: nothing planted there is written through), fsync,
+ * rename, fsync the folder. A path that is a symbolic link, not a regular
+ * file, or a file of another user is refused (err says what to fix). */
+int file_write_atomic_err(const char *path, const void *buf, size_t len, mode_t mode, char *err);
+/* The same, the reason in errno only. */
 int file_write_atomic(const char *path, const void *buf, size_t len, mode_t mode);
+/* Remove PATH.tmp.* (what file_write_atomic writers that were killed left
+ * behind); call it only under the lock that serializes PATH's writers. */
+void file_tmp_cleanup(const char *path);
+/* Open PATH for writing (flags: O_APPEND or O_TRUNC): created MODE, or an
+ * existing regular file of the effective user with one link; never through
+ * a symbolic link, a device or a fifo. The descriptor, or -1 with err. */
+int file_open_own(const char *path, int flags, mode_t mode, char *err);
+/* A folder xwpf keeps its own files in: created (parents 0755) when missing,
+ * refused when it is not a folder or belongs to another user than the
+ * effective one, and made MODE (0700) when it is not. */
+int dir_own(const char *path, mode_t mode, char *err);
 /* mkdir -p with mode for the created parts. */
 int mkdir_p(const char *path, mode_t mode);
 

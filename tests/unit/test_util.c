@@ -1,5 +1,6 @@
 /* Small parsers everything leans on: numbers, durations, sizes, addresses, the pidfile. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -7,6 +8,7 @@
 #include "t.h"
 #include "addr.h"
 #include "paths.h"
+#include "pidlock.h"
 #include "util.h"
 
 /* path_relay_pid_read and path_relay_pid on a pidfile holding text (NULL: none) */
@@ -68,6 +70,50 @@ test_file_line(void)
 	CHECK(file_line(path, buf, sizeof(buf)) == -1 && buf[0] == 0, "a missing file: -1 and \"\"");
 }
 
+/* file_write_atomic_err: never through a link, never over another's file, no temporary left */
+static void
+test_write_atomic(void)
+{
+	char dir[] = "/tmp/xwpf-unit-atomic.XXXXXX", path[128], link[128], other[128], err[ERRLEN], comm[64];
+	char *text = NULL;
+	struct stat st;
+	int fd;
+
+	if (!mkdtemp(dir)) {
+		CHECK(0, "a temporary folder");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/f", dir);
+	snprintf(other, sizeof(other), "%s/other", dir);
+	snprintf(link, sizeof(link), "%s/l", dir);
+	CHECK(file_write_atomic_err(path, "one\n", 4, 0600, err) == 0 && stat(path, &st) == 0 &&
+	    (st.st_mode & 0777) == 0600 && st.st_uid == geteuid(), "written 0600, ours (%s)", err);
+	CHECK(file_write_atomic_err(path, "two\n", 4, 0640, err) == 0 && (text = file_read(path, NULL)) &&
+	    strcmp(text, "two\n") == 0 && stat(path, &st) == 0 && (st.st_mode & 0777) == 0640, "replaced, mode 0640");
+	free(text);
+	text = NULL;
+	file_write_atomic_err(other, "keep\n", 5, 0644, err);
+	symlink(other, link);
+	CHECK(file_write_atomic_err(link, "evil\n", 5, 0600, err) < 0 && strstr(err, "symbolic link") &&
+	    (text = file_read(other, NULL)) && strcmp(text, "keep\n") == 0, "a link is refused, its target kept: %s", err);
+	free(text);
+	CHECK(file_write_atomic_err(dir, "x", 1, 0600, err) < 0, "a folder is refused: %s", err);
+	if (geteuid() == 0 && chown(other, 65534, 65534) == 0)
+		CHECK(file_write_atomic_err(other, "x", 1, 0600, err) < 0 && strstr(err, "uid 65534"),
+		    "another user's file is refused: %s", err);
+	CHECK((fd = file_open_own(link, O_TRUNC, 0600, err)) < 0 && strstr(err, "symbolic link"),
+	    "file_open_own refuses a link too");
+	if (fd >= 0)
+		close(fd);
+	unlink(link);
+	unlink(other);
+	CHECK(proc_comm(getpid(), comm, sizeof(comm)) && strcmp(comm, "?") != 0, "our own name: %s", comm);
+	CHECK(strcmp(proc_comm(0, comm, sizeof(comm)), "?") == 0, "no process 0: \"?\"");
+	file_tmp_cleanup(path);
+	unlink(path);
+	CHECK(rmdir(dir) == 0, "nothing else was left in the folder");
+}
+
 int
 main(void)
 {
@@ -116,5 +162,6 @@ main(void)
 	    addr_family_of("x") == 0, "address families");
 	test_pidfile();
 	test_file_line();
+	test_write_atomic();
 	return T_DONE();
 }
