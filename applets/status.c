@@ -11,6 +11,7 @@
  * is what the relay will count from. --reset is the one write: it zeroes
  * display counts through ledger_update(), under the ledger's lock.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -286,6 +287,64 @@ print_not_running(void)
 		printf("relay: not running (start it: xwpf%s%s relay)\n", rooted ? " --root " : "", rooted ? root : "");
 }
 
+/* A JSON string value starting at p (after its opening quote) into buf,
+ * escapes decoded (\uXXXX kept as '?' past ASCII); p past the closing quote. */
+static const char *
+jstr_at(const char *p, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	for (; *p && *p != '"'; p++) {
+		char ch = *p;
+
+		if (ch == '\\' && p[1]) {
+			ch = *++p;
+			if (ch == 'n' || ch == 't' || ch == 'r')
+				ch = ' ';
+			else if (ch == 'u') {
+				unsigned v = 0;
+				int k;
+
+				for (k = 0; k < 4 && p[1] && isxdigit((unsigned char)p[1]); k++, p++)
+					v = v * 16 + (unsigned)(isdigit((unsigned char)p[1]) ? p[1] - '0' : (p[1] | 32) - 'a' + 10);
+				ch = v >= 32 && v < 127 ? (char)v : '?';
+			}
+		}
+		if (n + 1 < size)
+			buf[n++] = ch;
+	}
+	if (size)
+		buf[n] = '\0';
+	return *p ? p + 1 : p;
+}
+
+/* Under the table: each remote of the rule that has failed, with the
+ * stage and reason of its last failure (the stats' "remotes" array). */
+static void
+print_remote_failures(const char *rule, const char *line)
+{
+	const char *p = strstr(line, "\"remotes\":["), *end;
+	char addr[300], why[512];
+
+	if (!p)
+		return;
+	for (p = strstr(p, "{\"address\":\""); p; p = strstr(end, "{\"address\":\"")) {
+		const char *e;
+		long long fails, last;
+
+		end = jstr_at(p + 12, addr, sizeof(addr));
+		fails = jget(end, "fails");
+		last = jget(end, "last_fail");
+		*why = '\0';
+		if ((e = strstr(end, "\"last_error\":\"")) != NULL && e < strchr(end, '}'))
+			jstr_at(e + 14, why, sizeof(why));
+		if (fails <= 0 || !*why)
+			continue;
+		printf("rule %s: remote %s: %lld failed, the last %llds ago: %s\n", rule, addr, fails,
+		    (long long)(wall_ms() / 1000) - last, why);
+	}
+}
+
 static void
 print_text(const struct store *st, int running, pid_t pid, const struct stats_file *sf, int have)
 {
@@ -332,6 +391,12 @@ print_text(const struct store *st, int running, pid_t pid, const struct stats_fi
 		}
 		printf("%-16s %-22s %-28s %-7s %9s %8s %10s %10s %9s\n", r->name, l, rem,
 		    store_proto_name(r->protocols), conns, failed, up, down, udp);
+	}
+	for (i = 0; i < st->nrules; i++) {   /* remotes that failed: the stage and reason of the last failure */
+		const char *line = have ? find_rule(sf, st->rules[i].name) : NULL;
+
+		if (line)
+			print_remote_failures(st->rules[i].name, line);
 	}
 	for (i = 0; i < st->nrules; i++) {   /* rules not (fully) listening: the relay's reason */
 		const char *line = have ? find_rule(sf, st->rules[i].name) : NULL;

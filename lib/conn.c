@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -274,6 +275,7 @@ conn_after_batch(struct ev_loop *l, void *arg)
 /* ---- the pump ---- */
 
 static void pump(struct conn *c);
+static int retry_possible(const struct conn *c);
 
 /* bulk data between two plain sockets goes through a pipe */
 static int
@@ -490,8 +492,10 @@ flow(struct conn *c, struct half *src)
 					dst->fl &= ~(unsigned)H_CANWR;
 					return 0;
 				}
+				dst->fl |= H_FAIL;
 				return -1;
 			}
+			dst->fl |= H_XFER;
 			/* a datagram pair counts payload in its codec (no framing) */
 			if (!c->dgram && conn_count(c, src == &c->cli, (uint64_t)n) < 0) {
 				errno = EDQUOT;   /* not a byte more: pump() closes the pair */
@@ -514,6 +518,7 @@ flow(struct conn *c, struct half *src)
 		} else
 			n = flow_in(c, src, &want, quota_room(c, src));
 		if (n > 0) {
+			src->fl |= H_XFER;
 			/* a short read emptied the socket: the next byte brings a new edge
 			 * (nginx's rule), unless the FIN is already signalled; a clean FIN
 			 * came after every byte, so then the short read reached it (TCP
@@ -527,6 +532,13 @@ flow(struct conn *c, struct half *src)
 			continue;
 		}
 		if (n == 0) {
+			/* the remote closed before any byte passed, and before the
+			 * client ended its side: tried again like a failed connect */
+			if (src == &c->srv && !(src->fl & H_WRSHUT) && retry_possible(c)) {
+				src->fl |= H_FAIL;
+				errno = ENODATA;
+				return -1;
+			}
 			src->fl |= H_RDEOF;
 			continue;
 		}
@@ -536,6 +548,7 @@ flow(struct conn *c, struct half *src)
 			drop_empty(c, src);
 			return 0;
 		}
+		src->fl |= H_FAIL;
 		return -1;
 	}
 	return 1;
@@ -580,6 +593,26 @@ abort_pair(struct conn *c, const char *why)
 	conn_close(c, why);
 }
 
+/* The pair failed: a remote that failed before any byte passed toward or
+ * from it is counted as a failed connect and the next one is tried (the
+ * client's held bytes go there); anything else ends the pair. */
+static void
+fail_pair(struct conn *c, const char *why)
+{
+	int e = errno;
+
+	if ((c->srv.fl & H_FAIL) && e != EDQUOT && !(c->srv.fl & H_XFER) && !c->dgram && c->backend >= 0) {
+		char t[128];
+
+		snprintf(t, sizeof(t), "tcp: %s before any byte", e == ENODATA ? "closed" : strerror(e));
+		conn_remote_failed(c, e, t);
+		if (conn_retry(c))
+			return;
+		errno = e;
+	}
+	abort_pair(c, why);
+}
+
 static void
 pump(struct conn *c)
 {
@@ -587,12 +620,12 @@ pump(struct conn *c)
 
 	a = flow(c, &c->cli);
 	if (a < 0) {
-		abort_pair(c, "client side error");
+		fail_pair(c, "client side error");
 		return;
 	}
 	b = flow(c, &c->srv);
 	if (b < 0) {
-		abort_pair(c, "server side error");
+		fail_pair(c, "server side error");
 		return;
 	}
 	if ((c->cli.fl & H_RDEOF) && (c->srv.fl & H_WRSHUT) && (c->srv.fl & H_RDEOF) && (c->cli.fl & H_WRSHUT) &&
@@ -647,17 +680,112 @@ arm_idle(struct conn *c)
 	arm_pump_timer(c);
 }
 
+static int
+popcount256(const uint64_t ex[4])
+{
+	return __builtin_popcountll(ex[0]) + __builtin_popcountll(ex[1]) +
+	    __builtin_popcountll(ex[2]) + __builtin_popcountll(ex[3]);
+}
+
+/* The remote is up: a TCP connect, or a tunnel once its handshake is done. */
 static void
-connected(struct conn *c)
+remote_up(struct conn *c)
 {
 	struct rt_rule *r = c->rule;
 	struct rt_rcounters *rc = &r->rem[c->backend].w[c->w->id];
 
-	c->st = CS_PUMP;
 	CTR_ADD(rc->connects, 1);
 	CTR_ADD(rc->active, 1);
 	c->counted_remote = 1;
 	rt_lb_report(r, c->w->id, c->backend, 1);
+}
+
+void
+conn_remote_up(struct conn *c)
+{
+	if (!c->hs_pending)
+		return;
+	c->hs_pending = 0;
+	remote_up(c);
+}
+
+void
+conn_remote_failed(struct conn *c, int err, const char *why)
+{
+	char a[300];
+
+	if (c->rem_failed || c->backend < 0)
+		return;
+	c->rem_failed = 1;
+	rt_remote_failed(c->rule, c->w->id, c->backend, err, why);
+	log_debug("rule %s: %s failed: %s", c->rule->r->name,
+	    hostport_format(&c->rule->rem[c->backend].hp, a, sizeof(a)), why ? why : strerror(err));
+}
+
+/* Another remote may be tried: the pair is fresh (no byte passed toward
+ * or from the remote), a remote not tried yet is left (at most as many
+ * tries as remotes) and the rule's connect deadline has not passed. */
+static int
+retry_possible(const struct conn *c)
+{
+	const struct rt_rule *r = c->rule;
+
+	return c->st == CS_PUMP && !c->dgram && c->backend >= 0 && !(c->srv.fl & H_XFER) &&
+	    popcount256(c->exclude) < (int)r->nrem && c->retries + 1 < (int)r->nrem &&
+	    ev_now(c->w->loop) < c->deadline;
+}
+
+int
+conn_retry(struct conn *c)
+{
+	struct rt_rule *r = c->rule;
+	struct ev_loop *l = c->w->loop;
+	struct half *h = &c->srv;
+	char a[300];
+
+	if (!retry_possible(c))
+		return 0;
+	log_debug("rule %s: %s failed before any byte passed: trying the next remote", r->r->name,
+	    hostport_format(&r->rem[c->backend].hp, a, sizeof(a)));
+	c->retries++;
+	if (c->counted_remote)
+		CTR_SUB(r->rem[c->backend].w[c->w->id].active, 1);
+	c->counted_remote = 0;
+	if (h->codec && h->codec->free)
+		h->codec->free(h);
+	h->codec = NULL;
+	h->codec_st = NULL;
+	if (r->hooks && r->hooks->reset)
+		r->hooks->reset(c);
+	ev_io_del(l, &h->io);
+	if (h->fd >= 0)
+		close(h->fd);
+	h->fd = -1;
+	if (h->pipe)
+		pipe_put(c->w, h->pipe);
+	h->pipe = NULL;
+	if (h->buf)
+		buf_put(c->w, h->buf);
+	h->buf = NULL;
+	h->off = h->len = 0;
+	h->fl = 0;
+	c->hs_pending = c->rem_failed = 0;
+	c->ka_pending = 0;
+	c->backend = -1;
+	c->addr_i = 0;
+	/* the next connect runs from the timer, after this batch of events: a
+	 * late event of the closed socket cannot reach the new one */
+	c->st = CS_CONNECTING;
+	ev_timer_set(l, &c->tm, ev_now(l));
+	return 1;
+}
+
+static void
+connected(struct conn *c)
+{
+	struct rt_rule *r = c->rule;
+
+	c->st = CS_PUMP;
 	arm_idle(c);
 	if (r->hooks && r->hooks->connected && r->hooks->connected(c) < 0) {
 		conn_close(c, "connected hook refused");
@@ -667,6 +795,8 @@ connected(struct conn *c)
 		conn_close(c, "transport setup failed");
 		return;
 	}
+	if (!c->hs_pending)   /* a tunnel counts its connect when the handshake is done */
+		remote_up(c);
 	pump(c);
 }
 
@@ -674,13 +804,9 @@ static void
 connect_failed(struct conn *c, int err)
 {
 	struct rt_rule *r = c->rule;
-	struct rt_rcounters *rc = &r->rem[c->backend].w[c->w->id];
 	char a[300];
 
-	CTR_ADD(rc->fails, 1);
-	__atomic_store_n(&rc->last_errno, err, __ATOMIC_RELAXED);
-	__atomic_store_n(&rc->last_fail_ms, wall_ms(), __ATOMIC_RELAXED);
-	rt_lb_report(r, c->w->id, c->backend, 0);
+	rt_remote_failed(r, c->w->id, c->backend, err, NULL);
 	log_debug("rule %s: connect to %s failed: %s", r->r->name,
 	    hostport_format(&r->rem[c->backend].hp, a, sizeof(a)), strerror(err));
 	ev_io_del(c->w->loop, &c->srv.io);
@@ -690,13 +816,6 @@ connect_failed(struct conn *c, int err)
 	c->srv.fl = 0;
 	c->addr_i++;
 	try_connect(c);
-}
-
-static int
-popcount256(const uint64_t ex[4])
-{
-	return __builtin_popcountll(ex[0]) + __builtin_popcountll(ex[1]) +
-	    __builtin_popcountll(ex[2]) + __builtin_popcountll(ex[3]);
 }
 
 static void
@@ -731,12 +850,8 @@ try_connect(struct conn *c)
 			return;
 		}
 		if (rc < 0) {
-			if (c->addr_i == 0) {
-				struct rt_rcounters *k = &r->rem[c->backend].w[w->id];
-				CTR_ADD(k->fails, 1);
-				__atomic_store_n(&k->last_errno, EHOSTUNREACH, __ATOMIC_RELAXED);
-				rt_lb_report(r, w->id, c->backend, 0);
-			}
+			if (c->addr_i == 0)
+				rt_remote_failed(r, w->id, c->backend, EHOSTUNREACH, "dns: the name has no address");
 			c->backend = -1;
 			continue;
 		}
@@ -785,10 +900,7 @@ try_connect(struct conn *c)
 				continue;
 			}
 			log_debug("rule %s: %s", r->r->name, err);
-			struct rt_rcounters *k = &r->rem[c->backend].w[w->id];
-			CTR_ADD(k->fails, 1);
-			__atomic_store_n(&k->last_errno, e, __ATOMIC_RELAXED);
-			rt_lb_report(r, w->id, c->backend, 0);
+			rt_remote_failed(r, w->id, c->backend, e, NULL);
 			c->addr_i++;
 			continue;
 		}
@@ -890,7 +1002,10 @@ conn_timer(struct ev_loop *l, struct ev_timer *t)
 		conn_close(c, "name resolution timed out");
 		break;
 	case CS_CONNECTING:
-		connect_failed(c, ETIMEDOUT);
+		if (c->srv.fd < 0)   /* conn_retry: the next remote */
+			try_connect(c);
+		else
+			connect_failed(c, ETIMEDOUT);
 		break;
 	case CS_PUMP:
 		/* keepalive probes count idle time from the last segment received,

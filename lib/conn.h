@@ -48,6 +48,8 @@ enum {
 	H_WROTE = 256,   /* a write toward this half was made */
 	H_FIN = 512,     /* EPOLLRDHUP without an error: every byte before the FIN is queued */
 	H_URG = 1024,    /* urgent data came (EPOLLPRI): no splice, no short-read shortcut */
+	H_XFER = 2048,   /* a byte was read from this half or written toward it */
+	H_FAIL = 4096,   /* the error that ends the pair is this half's (or its codec's) */
 };
 
 struct half;
@@ -102,6 +104,10 @@ struct conn_hooks {
 	const char *(*expired)(struct conn *c);
 	/* conn_close: free c->tun (after the halves' codecs). */
 	void (*free)(struct conn *c);
+	/* The remote failed before the pair was up and the connection tries
+	 * the next one: drop what belongs to the remote half (a tunnel end),
+	 * and what connected() added to the client's held bytes. */
+	void (*reset)(struct conn *c);
 };
 
 enum conn_state { CS_PREREAD, CS_RESOLVE, CS_CONNECTING, CS_PUMP, CS_CLOSED };
@@ -126,6 +132,9 @@ struct conn {
 	unsigned fam6 : 1;          /* the client is IPv6 (the ledger's split) */
 	unsigned admitted : 1;      /* counted by lim_admit: lim_leave at close */
 	unsigned shaped : 1;        /* bandwidth caps apply: ask lim_budget before reading */
+	unsigned hs_pending : 1;    /* a tunnel handshake toward the remote runs: conn_remote_up() counts it */
+	unsigned rem_failed : 1;    /* this attempt's failure is recorded (conn_remote_failed) */
+	int retries;                /* remotes tried again after a failure once connected */
 	struct tbucket *cb;         /* per-connection caps [0] up, [1] down (conn_rate), or NULL */
 	struct ev_timer ttm;        /* shaped: wake when the buckets have refilled */
 	void *tun;                  /* hooks' state (tunnel.c) */
@@ -135,6 +144,17 @@ struct conn {
 /* Queue bytes to be written to the peer of h (h's dst) before anything read
  * from h: a PROXY header (h = &c->cli), or bytes read past a header. */
 int conn_prepend(struct conn *c, struct half *h, const void *data, size_t len);
+/* The remote half is up (a tunnel's handshake completed): the connect is
+ * counted and the balancer told. No-op unless c->hs_pending. */
+void conn_remote_up(struct conn *c);
+/* The remote failed before the pair was up (a tunnel handshake): recorded
+ * once per attempt with why ("tls: ...") as the remote's last error. */
+void conn_remote_failed(struct conn *c, int err, const char *why);
+/* Try the next remote after a failure before any byte passed toward or
+ * from the remote: 1 the connection goes on (or was closed: the caller
+ * must not touch c again), 0 not possible (bytes passed, no remote left to
+ * try, the connect deadline passed): the caller ends the pair. */
+int conn_retry(struct conn *c);
 /* Tear the pair down (idempotent). */
 void conn_close(struct conn *c, const char *why);
 /* Count n bytes delivered one way (up: client -> remote) for the rule: the

@@ -115,6 +115,49 @@ rt_lb_report(struct rt_rule *r, int wid, int idx, int ok)
 	lb_report(r->lb[wid], idx, ok);
 }
 
+void
+rt_remote_failed(struct rt_rule *r, int wid, int idx, int err, const char *why)
+{
+	struct rt_rcounters *k = &r->rem[idx].w[wid];
+	unsigned seq = __atomic_load_n(&k->err_seq, __ATOMIC_RELAXED);   /* this worker is the only writer */
+
+	CTR_ADD(k->fails, 1);
+	__atomic_store_n(&k->last_errno, err, __ATOMIC_RELAXED);
+	__atomic_store_n(&k->last_fail_ms, wall_ms(), __ATOMIC_RELAXED);
+	__atomic_store_n(&k->err_seq, seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	if (why)
+		snprintf(k->last_err, sizeof(k->last_err), "%s", why);
+	else
+		snprintf(k->last_err, sizeof(k->last_err), "tcp: %s", strerror(err));
+	__atomic_store_n(&k->err_seq, seq + 2, __ATOMIC_RELEASE);
+	rt_lb_report(r, wid, idx, 0);
+}
+
+int
+rt_remote_last_error(const struct rt_rcounters *k, char *buf, size_t size)
+{
+	char tmp[RT_ERR_MAX];
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		unsigned s1 = __atomic_load_n(&k->err_seq, __ATOMIC_ACQUIRE);
+
+		if (s1 & 1)
+			continue;
+		memcpy(tmp, k->last_err, sizeof(tmp));
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&k->err_seq, __ATOMIC_RELAXED) != s1)
+			continue;
+		tmp[sizeof(tmp) - 1] = '\0';
+		snprintf(buf, size, "%s", tmp);
+		return 0;
+	}
+	if (size)
+		*buf = '\0';
+	return -1;
+}
+
 /* ---- rules ---- */
 
 static void

@@ -58,10 +58,19 @@ struct rt_counters {
 	uint64_t udp_carried;    /* tunnel streams that became UDP associations (in both totals) */
 } __attribute__((aligned(64)));
 
+/* The text of a remote's last failure: "stage: reason" with the stages
+ * "tcp:", "tls:", "ws:", "dns:", or "handshake timeout ..." */
+#define RT_ERR_MAX 320
+
 struct rt_rcounters {        /* one per remote per worker */
 	uint64_t connects, fails, active;
 	int64_t last_fail_ms;    /* wall clock */
 	int last_errno;
+	/* written by this worker on a failure only (rt_remote_failed), read by
+	 * the main thread (rt_remote_last_error): a sequence lock, odd while
+	 * the text is being written */
+	unsigned err_seq;
+	char last_err[RT_ERR_MAX];
 } __attribute__((aligned(64)));
 
 /* Counters that survive reloads: keyed by rule name. */
@@ -257,6 +266,14 @@ int rt_remote_addr(struct rt_worker *w, struct rt_rule *r, int idx, uint16_t off
 /* balancer calls, through lib/lb.h or the built-in fallback */
 int rt_lb_pick(struct rt_rule *r, int wid, const struct sockaddr_storage *client, const uint64_t ex[4]);
 void rt_lb_report(struct rt_rule *r, int wid, int idx, int ok);
+/* Remote idx of r failed for worker wid before the connection was up (a
+ * connect, a tunnel handshake, a reset before any byte): counted, err and
+ * the time kept, why ("tls: ...", NULL: "tcp: strerror(err)") kept as the
+ * last error, and the balancer told (a passive suspect mark). */
+void rt_remote_failed(struct rt_rule *r, int wid, int idx, int err, const char *why);
+/* The last error text of one worker's counters ("" when none): 0, or -1
+ * when it was being rewritten at each of a few tries (buf then ""). */
+int rt_remote_last_error(const struct rt_rcounters *k, char *buf, size_t size);
 
 /* worker side of listeners (conn.c for TCP, udp.c for UDP) */
 void conn_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events);

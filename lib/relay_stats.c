@@ -16,6 +16,21 @@
 #include "metrics.h"
 #include "util.h"
 
+/* The stage of a failure text: "tcp", "tls", "ws", "dns", "handshake"
+ * (a handshake timeout), "" when there is none. */
+static void
+fail_stage(const char *why, char *out, size_t size)
+{
+	size_t n = strcspn(why, ": ");
+
+	if (strncmp(why, "handshake timeout", 17) == 0)
+		snprintf(out, size, "handshake");
+	else if (why[n] == ':' && n > 0 && n < size)
+		snprintf(out, size, "%.*s", (int)n, why);
+	else
+		*out = '\0';
+}
+
 int
 rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, char *err)
 {
@@ -101,6 +116,7 @@ rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, char *e
 			uint64_t c = 0, fl = 0, a = 0;
 			int64_t last = 0;
 			int le = 0;
+			char why[RT_ERR_MAX] = "", stage[16];
 			for (k = 0; k < nworkers; k++) {
 				struct rt_rcounters *rc2 = &r->rem[j].w[k];
 				int64_t lf = __atomic_load_n(&rc2->last_fail_ms, __ATOMIC_RELAXED);
@@ -110,13 +126,19 @@ rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, char *e
 				if (lf > last) {
 					last = lf;
 					le = __atomic_load_n(&rc2->last_errno, __ATOMIC_RELAXED);
+					(void)rt_remote_last_error(rc2, why, sizeof(why));
 				}
 			}
+			if (!*why && le)   /* a failure counted without its text (UDP) */
+				snprintf(why, sizeof(why), "tcp: %s", strerror(le));
+			fail_stage(why, stage, sizeof(stage));
 			fprintf(f, "%s{\"address\":", j ? "," : "");
 			json_str(f, hostport_format(&r->rem[j].hp, hp, sizeof(hp)));
 			fprintf(f, ",\"connects\":%llu,\"fails\":%llu,\"active\":%llu,\"last_fail\":%lld,\"last_error\":",
 			    (unsigned long long)c, (unsigned long long)fl, (unsigned long long)a, (long long)(last / 1000));
-			json_str(f, le ? strerror(le) : "");
+			json_str(f, why);
+			fputs(",\"last_stage\":", f);
+			json_str(f, stage);
 			fputc('}', f);
 		}
 		fputs("]}", f);

@@ -766,8 +766,8 @@ conn_error(struct tls_conn *c, int e, char *err)
 		tls_pin_format(c->x->got, got);
 	if (e == BR_ERR_X509_NOT_TRUSTED && c->x && c->x->pin_mismatch) {
 		tls_pin_format(c->cl->pin, want);
-		ERR("tls: pin mismatch: the server's key is %s but pin=%s (a different exit, or its key was remade)",
-		    *got ? got : "(unreadable)", want);
+		ERR("tls: pin mismatch: the exit's key changed? expected %s, got %s (a reinstalled exit: check, "
+		    "then update pin=)", want, *got ? got : "(unreadable)");
 	} else if (e == BR_ERR_X509_NOT_TRUSTED)
 		ERR("tls: the certificate of %s is not signed by a CA in the trust store (a self-signed exit? "
 		    "use pin=%s)", sni, *got ? got : "sha256:...");

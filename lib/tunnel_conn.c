@@ -6,6 +6,8 @@
  * stream of tunnel.h (the exit side of UDP through a tunnel).
  */
 #include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +45,7 @@ struct tun_conn {
 	int64_t hs_start;
 	int logged;
 	int flush_waits;            /* FLUSH_EV replays that found the source still readable */
+	size_t pp_held;             /* a plain remote: the PROXY header's bytes put before the client's */
 };
 
 static struct tunnel_rule *
@@ -64,6 +67,50 @@ log_ok(struct conn *c)
 		n = 0;
 	}
 	return ++n <= 5;
+}
+
+/*
+ * Exit side: a client that fails the server handshake (wrong ws host or
+ * path, not TLS, wrong SNI, no common protocol) is most often a relay with
+ * other transport settings, retrying all the time: one line per source
+ * address and rule a minute, from a small fixed table (the entry used
+ * longest ago makes room), on the failure path only.
+ */
+#define HS_LOG_SLOTS 64
+#define HS_LOG_MS 60000
+
+static int
+hs_log_once(struct conn *c)
+{
+	static struct { unsigned char a[16]; char rule[STORE_NAME_MAX + 1]; int64_t at; int used; } tab[HS_LOG_SLOTS];
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	unsigned char a[16] = { 0 };
+	const char *rule = c->rule->r->name;
+	int64_t now = now_ms();
+	int i, pick = -1, say = 1;
+
+	if (c->peer.ss_family == AF_INET)
+		memcpy(a, &((const struct sockaddr_in *)(const void *)&c->peer)->sin_addr, 4);
+	else if (c->peer.ss_family == AF_INET6)
+		memcpy(a, &((const struct sockaddr_in6 *)(const void *)&c->peer)->sin6_addr, 16);
+	pthread_mutex_lock(&mu);
+	for (i = 0; i < HS_LOG_SLOTS; i++) {
+		if (tab[i].used && memcmp(tab[i].a, a, 16) == 0 && strcmp(tab[i].rule, rule) == 0) {
+			pick = i;
+			say = now - tab[i].at >= HS_LOG_MS;
+			break;
+		}
+		if (pick < 0 || (tab[pick].used && (!tab[i].used || tab[i].at < tab[pick].at)))
+			pick = i;
+	}
+	if (say) {
+		memcpy(tab[pick].a, a, 16);
+		snprintf(tab[pick].rule, sizeof(tab[pick].rule), "%s", rule);
+		tab[pick].at = now;
+		tab[pick].used = 1;
+	}
+	pthread_mutex_unlock(&mu);
+	return say && log_ok(c);
 }
 
 static const char *
@@ -174,8 +221,9 @@ tn_preread(struct conn *c)
 		}
 		r = tun_end_handshake(tc->cli, c->cli.fd);
 		if (r < 0) {
-			if (log_ok(c))
-				log_warn("rule %s: client %s refused: %s", c->rule->r->name, peer_str(c, ps, sizeof(ps)),
+			if (hs_log_once(c))
+				log_warn("rule %s: client %s refused: %s (a relay with other transport settings? "
+				    "said once a minute per address)", c->rule->r->name, peer_str(c, ps, sizeof(ps)),
 				    tun_end_err(tc->cli));
 			return -1;
 		}
@@ -278,6 +326,7 @@ tn_connected(struct conn *c)
 		return -1;
 	if (tc->srv)   /* in clear, before the ClientHello or the WebSocket request */
 		return tun_end_preamble(tc->srv, hdr, (size_t)n);
+	tc->pp_held = (size_t)n;
 	return conn_prepend(c, &c->cli, hdr, (size_t)n);
 }
 
@@ -325,6 +374,14 @@ hs(struct half *h, struct tun_end *e)
 	r = tun_end_handshake(e, h->fd);
 	if (r < 0) {
 		report(h, e);
+		if (h == &h->c->srv) {   /* the remote's failure: the next one may be tried */
+			const char *m = tun_end_err(e);
+			char why[RT_ERR_MAX];
+
+			/* "tls: ...", "ws: ..."; a socket error ("send: ...") is the TCP stage's */
+			snprintf(why, sizeof(why), "%s%s", strncmp(m, "tls:", 4) && strncmp(m, "ws:", 3) ? "tcp: " : "", m);
+			conn_remote_failed(h->c, EPROTO, why);
+		}
 		errno = EPROTO;
 		return -1;
 	}
@@ -334,6 +391,8 @@ hs(struct half *h, struct tun_end *e)
 	}
 	ev_timer_del(h->c->w->loop, &tc->hs);
 	kick(h, H_CANRD | H_CANWR);
+	if (h == &h->c->srv)
+		conn_remote_up(h->c);
 	return 1;
 }
 
@@ -441,6 +500,8 @@ hs_timeout(struct ev_loop *l, struct ev_timer *tm)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 
+	char why[96];
+
 	(void)l;
 	if (getpeername(c->srv.fd, (struct sockaddr *)&ss, &len) < 0)
 		snprintf(rs, sizeof(rs), "the remote");
@@ -449,7 +510,11 @@ hs_timeout(struct ev_loop *l, struct ev_timer *tm)
 	if (log_ok(c))
 		log_warn("rule %s: tunnel to %s: handshake not complete within %ld ms (handshake_timeout): closed "
 		    "(is the exit up and speaking the same transport?)", c->rule->r->name, rs, trule(c)->handshake_ms);
-	conn_close(c, "tunnel handshake timed out");
+	snprintf(why, sizeof(why), "handshake timeout (no %s reply within %ld ms)",
+	    trule(c)->rem.t.ws ? "WebSocket" : "TLS", trule(c)->handshake_ms);
+	conn_remote_failed(c, ETIMEDOUT, why);
+	if (!conn_retry(c))
+		conn_close(c, "tunnel handshake timed out");
 }
 
 /* ---- the datagram codec: a connected UDP socket as a framed stream ---- */
@@ -578,15 +643,40 @@ tn_attach(struct conn *c)
 		tc->hs.cb = hs_timeout;
 		tc->hs_start = ev_now(c->w->loop);
 		ev_timer_set(c->w->loop, &tc->hs, tc->hs_start + t->handshake_ms);
+		c->hs_pending = 1;   /* the connect counts once the tunnel is up */
 	}
 	return 0;
 }
 
+/* The remote failed before any byte passed and the next one is tried: its
+ * tunnel end goes, and a PROXY header put before the client's bytes comes
+ * off (nothing was written: connected() puts it there again). */
+static void
+tn_reset(struct conn *c)
+{
+	struct tun_conn *tc = c->tun;
+	struct half *h = &c->cli;
+
+	if (!tc)
+		return;
+	ev_timer_del(c->w->loop, &tc->hs);
+	tun_end_free(tc->srv);
+	tc->srv = NULL;
+	tc->logged = 0;
+	tc->flush_waits = 0;
+	if (tc->pp_held && h->buf && h->len - h->off >= tc->pp_held) {
+		h->off += (uint32_t)tc->pp_held;
+		if (h->off >= h->len)
+			h->off = h->len = 0;
+	}
+	tc->pp_held = 0;
+}
+
 static const struct conn_hooks hooks_accept = {
-	tn_preread, tn_connected, tn_attach, tn_expired, tc_free,
+	tn_preread, tn_connected, tn_attach, tn_expired, tc_free, tn_reset,
 };
 static const struct conn_hooks hooks_plain = {
-	NULL, tn_connected, tn_attach, tn_expired, tc_free,
+	NULL, tn_connected, tn_attach, tn_expired, tc_free, tn_reset,
 };
 
 const struct conn_hooks *

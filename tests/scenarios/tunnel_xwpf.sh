@@ -149,7 +149,7 @@ refused() {   # refused LABEL PORT END REGEX
 	check "$1: no data through" grep -q '^bad' <<<"$out"
 	check "$1: log line on the $3" log_has "$3" 5 "$4"
 }
-refused "wrong pin" $B_PIN relay "rule b-pin: tunnel to .*pin mismatch: the server's key is $PIN"
+refused "wrong pin" $B_PIN relay "rule b-pin: tunnel to .*pin mismatch: the exit's key changed. expected sha256:[0-9a-f]+, got $PIN"
 refused "wrong ws path" $B_PATH relay "rule b-path: tunnel to .*404"
 refused "wrong ws path (exit)" $B_PATH exit "rule x-ws: client .* refused: ws: request refused with HTTP 404"
 refused "wrong ws host" $B_HOST relay "rule b-host: tunnel to .*404"
