@@ -183,6 +183,26 @@ transport_label(const struct store_rule *r, char *buf, size_t size)
 	snprintf(buf, size, "%s", !*t ? "plain" : ws && tls ? "wss" : ws ? "ws" : tls ? "tls" : t);
 }
 
+/* A line per remote that has failed (status --json): its count and the
+ * stage and reason of its last failure. Returns the new length. */
+static size_t
+remote_failures(const struct store_rule *r, char *buf, size_t size, size_t n)
+{
+	const struct mj *s = find_named(status_json, r->name, NULL);
+	const struct mj *rem = menu_json_get(menu_json_get(s, "stats"), "remotes"), *c;
+
+	for (c = rem && rem->type == MJ_ARR ? rem->child : NULL; c && n < size; c = c->next) {
+		const char *a = menu_json_str(c, "address"), *why = menu_json_str(c, "last_error");
+		double f = menu_json_num(c, "fails", 0);
+
+		if (!a || !why || !*why || f <= 0)
+			continue;
+		n += (size_t)snprintf(buf + n, size - n, "%s\n      %s%s %.0f %s%s", menu_c(C_RESET), menu_c(C_YELLOW), a, f,
+		    TR("failed, the last: ", "次失败，最近一次："), why);
+	}
+	return n;
+}
+
 void
 menu_rule_line(const struct store_rule *r, size_t idx, char *buf, size_t size)
 {
@@ -259,6 +279,7 @@ menu_rule_line(const struct store_rule *r, size_t idx, char *buf, size_t size)
 	}
 	if (*r->note && n < size)
 		n += (size_t)snprintf(buf + n, size - n, "  # %s", r->note);
+	n = remote_failures(r, buf, size, n);
 	if (n < size)
 		snprintf(buf + n, size - n, "%s", menu_c(C_RESET));
 }

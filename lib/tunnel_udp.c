@@ -276,8 +276,7 @@ tu_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 			if (log_ok(a))
 				log_info("rule %s: udp tunnel: connect to %s failed: %s", a->rule->r->name,
 				    hostport_format(&a->rule->rem[a->backend].hp, rs, sizeof(rs)), strerror(e));
-			CTR_ADD(a->rule->rem[a->backend].w[a->w->id].fails, 1);
-			rt_lb_report(a->rule, a->w->id, a->backend, 0);
+			rt_remote_failed(a->rule, a->w->id, a->backend, e, NULL);
 			tu_close(a, "connect failed");
 			return;
 		}

@@ -116,6 +116,10 @@ check "status: the table's notes name the bad exit and the reason" \
 check "status: the ws reason" grep -qE "c-ws: remote 127.0.0.1:$A_WS: [0-9]+ failed.*ws: .*404" <<<"$out"
 check "status: the handshake timeout" grep -qE "c-hang: remote 127.0.0.1:$HOLD: [0-9]+ failed.*handshake timeout" <<<"$out"
 check "status: the good exit has no note" bash -c "! grep -q 'remote 127.0.0.1:$B_TLS:' <<<\"\$1\"" _ "$out"
+printf '0\n' | XWPF_ROOT=$T_DIR/relay "$XWPF" menu > "$T_DIR/menu.out" 2>&1
+check "menu: the status block names the bad exit's failures and reason" \
+    grep -qE "127.0.0.1:$A_TLS [0-9]+ failed, the last: tls: pin mismatch: the exit's key changed" "$T_DIR/menu.out"
+check "menu: and the ws 404" grep -qE "127.0.0.1:$A_WS [0-9]+ failed, the last: ws: .*404" "$T_DIR/menu.out"
 
 # the exit with the other key: one line for the refused relay per source per minute
 n=$(grep -cE "rule x-tls: client 127.0.0.1:[0-9]+ refused: " "$T_DIR/exitA.log")
