@@ -330,7 +330,7 @@ print_remote_failures(const char *rule, const char *line)
 		return;
 	for (p = strstr(p, "{\"address\":\""); p; p = strstr(end, "{\"address\":\"")) {
 		const char *e;
-		long long fails, last;
+		long long fails, last, age;
 
 		end = jstr_at(p + 12, addr, sizeof(addr));
 		fails = jget(end, "fails");
@@ -340,8 +340,12 @@ print_remote_failures(const char *rule, const char *line)
 			jstr_at(e + 14, why, sizeof(why));
 		if (fails <= 0 || !*why)
 			continue;
-		printf("rule %s: remote %s: %lld failed, the last %llds ago: %s\n", rule, addr, fails,
-		    (long long)(wall_ms() / 1000) - last, why);
+		age = (long long)(wall_ms() / 1000) - last;
+		if (age < 0)
+			age = 0;
+		printf("rule %s: remote %s: %lld failed, the last %lld%s ago: %s\n", rule, addr, fails,
+		    age < 120 ? age : age < 7200 ? age / 60 : age < 172800 ? age / 3600 : age / 86400,
+		    age < 120 ? "s" : age < 7200 ? "m" : age < 172800 ? "h" : "d", why);
 	}
 }
 
