@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -29,6 +31,29 @@ static const char *const rel[PATH_COUNT] = {
 
 static char cache[PATH_COUNT][PATH_MAX];
 static int cached;
+
+/* install.sh --user: the state folder belongs to the service user the relay
+ * runs as, and root's writes must leave xwpf's files usable by it
+ * (file_trust_owner). Believed only when the folder above it (/var/lib) is
+ * root's and no one else may write there: then only root can have given
+ * the state folder away. */
+static void
+trust_service_user(void)
+{
+	char parent[PATH_MAX], *slash;
+	struct stat st, up;
+
+	file_trust_owner((uid_t)-1, (gid_t)-1);
+	if (geteuid() != 0 || lstat(cache[PATH_STATE_DIR], &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid == 0)
+		return;
+	snprintf(parent, sizeof(parent), "%s", cache[PATH_STATE_DIR]);
+	if (!(slash = strrchr(parent, '/')) || slash == parent)
+		return;
+	*slash = '\0';
+	if (stat(parent, &up) < 0 || up.st_uid != 0 || (up.st_mode & 022))
+		return;
+	file_trust_owner(st.st_uid, st.st_gid);
+}
 
 static const char *
 root(void)
@@ -62,6 +87,7 @@ path_get(enum path_id id)
 		if (n == 0)
 			strcpy(cache[PATH_ROOT], "/");
 		cached = 1;
+		trust_service_user();
 	}
 	return cache[id];
 }

@@ -21,7 +21,20 @@ static int
 lock_open(const char *path, char *err)
 {
 	struct stat st;
-	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600);
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600);
+	char dir[PATH_MAX], *slash;
+
+	if (fd >= 0) {   /* made now: the service user's in its folder (util.h, file_trust_owner) */
+		snprintf(dir, sizeof(dir), "%s", path);
+		if ((slash = strrchr(dir, '/')) && slash != dir)
+			*slash = '\0';
+		if (dir_give(dir, path) < 0) {
+			snprintf(err, ERRLEN, "cannot give the lock %s to the service user: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+	} else if (errno == EEXIST)
+		fd = open(path, O_RDWR | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
 
 	if (fd < 0) {
 		if (errno == ELOOP)
@@ -30,7 +43,7 @@ lock_open(const char *path, char *err)
 			snprintf(err, ERRLEN, "cannot open the lock %s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !file_owner_ok(st.st_uid)) {
 		snprintf(err, ERRLEN, "refusing the lock %s: it is not a regular file of uid %ld (remove it)", path,
 		    (long)geteuid());
 		close(fd);

@@ -312,12 +312,42 @@ tmp_name(char *out, size_t size, const char *base, unsigned attempt)
 	return 0;
 }
 
-/* What may be replaced at NAME in DIRFD: nothing, or a regular file of ours. */
+static uid_t trust_uid = (uid_t)-1;
+static gid_t trust_gid = (gid_t)-1;
+
+void
+file_trust_owner(uid_t uid, gid_t gid)
+{
+	trust_uid = uid;
+	trust_gid = gid;
+}
+
+int
+file_owner_ok(uid_t uid)
+{
+	return uid == geteuid() || (geteuid() == 0 && trust_uid != (uid_t)-1 && uid == trust_uid);
+}
+
+/* fd (a file or folder root has just made) goes to the service user when
+ * the folder it is in (dirfd) is that user's. */
 static int
-target_ok(int dirfd, const char *name, const char *path, char *err)
+give_to_service(int dirfd, int fd)
+{
+	struct stat d;
+
+	if (geteuid() != 0 || trust_uid == (uid_t)-1 || fstat(dirfd, &d) < 0 || d.st_uid != trust_uid)
+		return 0;
+	return fchown(fd, trust_uid, trust_gid);
+}
+
+/* What may be replaced at NAME in DIRFD: nothing, or a regular file of ours
+ * (its stat in *old, st_nlink 0 when there is none). */
+static int
+target_ok(int dirfd, const char *name, const char *path, struct stat *old, char *err)
 {
 	struct stat st;
 
+	memset(old, 0, sizeof(*old));
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno == ENOENT)
 			return 0;
@@ -336,11 +366,27 @@ target_ok(int dirfd, const char *name, const char *path, char *err)
 		errno = EEXIST;
 		return -1;
 	}
-	if (st.st_uid != geteuid()) {
+	if (!file_owner_ok(st.st_uid)) {
 		snprintf(err, ERRLEN, "refusing to replace %s: it belongs to uid %ld, not to uid %ld that writes it "
 		    "(remove it, or choose another name)", path, (long)st.st_uid, (long)geteuid());
 		errno = EPERM;
 		return -1;
+	}
+	*old = st;
+	return 0;
+}
+
+/* The new file's owner: the service user's in its folder; else, replacing a
+ * file the service user's group may read (the store), that group and read. */
+static int
+keep_owner(int dirfd, int fd, const struct stat *old, mode_t *mode)
+{
+	if (give_to_service(dirfd, fd) < 0)
+		return -1;
+	if (geteuid() == 0 && trust_gid != (gid_t)-1 && old->st_nlink && old->st_uid == 0 &&
+	    old->st_gid == trust_gid && (old->st_mode & 0040)) {
+		*mode |= 0040;
+		return fchown(fd, (uid_t)-1, trust_gid);
 	}
 	return 0;
 }
@@ -349,6 +395,7 @@ int
 file_write_atomic_err(const char *path, const void *buf, size_t len, mode_t mode, char *err)
 {
 	char dir[PATH_MAX], tmp[NAME_MAX + 1];
+	struct stat old, now;
 	const char *base;
 	int dfd = -1, fd = -1, saved;
 	unsigned attempt;
@@ -362,7 +409,7 @@ file_write_atomic_err(const char *path, const void *buf, size_t len, mode_t mode
 		snprintf(err, ERRLEN, "cannot write %s: %s (choose another place)", path, strerror(errno));
 		return -1;
 	}
-	if (target_ok(dfd, base, path, err) < 0)
+	if (target_ok(dfd, base, path, &old, err) < 0)
 		goto out;
 	for (attempt = 0; attempt < 16; attempt++) {
 		if (tmp_name(tmp, sizeof(tmp), base, attempt) < 0)
@@ -377,7 +424,8 @@ file_write_atomic_err(const char *path, const void *buf, size_t len, mode_t mode
 		    strerror(errno));
 		goto out;
 	}
-	if (fchmod(fd, mode) < 0 || write_all(fd, buf, len) < 0 || fsync(fd) < 0) {
+	if (keep_owner(dfd, fd, &old, &mode) < 0 || fchmod(fd, mode) < 0 || write_all(fd, buf, len) < 0 ||
+	    fsync(fd) < 0) {
 		snprintf(err, ERRLEN, "cannot write %s: %s", path, strerror(errno));
 		goto fail;
 	}
@@ -387,7 +435,7 @@ file_write_atomic_err(const char *path, const void *buf, size_t len, mode_t mode
 		goto fail;
 	}
 	fd = -1;
-	if (target_ok(dfd, base, path, err) < 0)   /* planted while we wrote */
+	if (target_ok(dfd, base, path, &now, err) < 0)   /* planted while we wrote */
 		goto fail;
 	if (renameat(dfd, tmp, dfd, base) < 0) {
 		snprintf(err, ERRLEN, "cannot write %s: %s", path, strerror(errno));
@@ -434,7 +482,7 @@ file_open_own(const char *path, int flags, mode_t mode, char *err)
 			snprintf(err, ERRLEN, "cannot write %s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !file_owner_ok(st.st_uid) || st.st_nlink != 1) {
 		snprintf(err, ERRLEN, "refusing to write %s: it is not a regular file of uid %ld with one name "
 		    "(remove it, or choose another name)", path, (long)geteuid());
 		close(fd);
@@ -475,15 +523,31 @@ file_tmp_cleanup(const char *path)
 }
 
 int
+dir_give(const char *parent, const char *path)
+{
+	struct stat d;
+
+	if (geteuid() != 0 || trust_uid == (uid_t)-1 || stat(parent, &d) < 0 || d.st_uid != trust_uid)
+		return 0;
+	return chown(path, trust_uid, trust_gid);
+}
+
+int
 dir_own(const char *path, mode_t mode, char *err)
 {
 	struct stat st;
 	char parent[PATH_MAX];
 	const char *base;
 
+	int made;
+
 	if (split_path(path, parent, sizeof(parent), &base) < 0 || (strcmp(parent, ".") != 0 &&
-	    mkdir_p(parent, 0755) < 0) || (mkdir(path, mode) < 0 && errno != EEXIST)) {
+	    mkdir_p(parent, 0755) < 0) || (!(made = mkdir(path, mode) == 0) && errno != EEXIST)) {
 		snprintf(err, ERRLEN, "cannot create %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (made && dir_give(parent, path) < 0) {
+		snprintf(err, ERRLEN, "cannot give %s to uid %ld: %s", path, (long)trust_uid, strerror(errno));
 		return -1;
 	}
 	if (stat(path, &st) < 0) {
@@ -495,12 +559,14 @@ dir_own(const char *path, mode_t mode, char *err)
 		errno = ENOTDIR;
 		return -1;
 	}
-	if (st.st_uid != geteuid()) {
+	if (!file_owner_ok(st.st_uid)) {
 		snprintf(err, ERRLEN, "refusing to use %s: it belongs to uid %ld, not to uid %ld (run 'chown %ld %s', "
 		    "or remove it)", path, (long)st.st_uid, (long)geteuid(), (long)geteuid(), path);
 		errno = EPERM;
 		return -1;
 	}
+	if ((st.st_mode & 07777) == (mode | 0050) && trust_gid != (gid_t)-1 && st.st_gid == trust_gid)
+		return 0;   /* the service user may read it (install.sh --user) */
 	if ((st.st_mode & 07777) != mode && chmod(path, mode) < 0) {
 		snprintf(err, ERRLEN, "cannot make %s mode %04o: %s", path, (unsigned)mode, strerror(errno));
 		return -1;

@@ -55,8 +55,22 @@ void file_tmp_cleanup(const char *path);
 int file_open_own(const char *path, int flags, mode_t mode, char *err);
 /* A folder xwpf keeps its own files in: created (parents 0755) when missing,
  * refused when it is not a folder or belongs to another user than the
- * effective one, and made MODE (0700) when it is not. */
+ * effective one (or the service user, file_trust_owner), and made MODE
+ * (0700) when it is not (MODE plus group read for the service user's group
+ * stays as it is: install.sh --user lets the relay read the store). */
 int dir_own(const char *path, mode_t mode, char *err);
+/* The service user (install.sh --user): when the caller is root, xwpf's own
+ * files and folders may also belong to this user, and what root creates in
+ * a folder of that user's is given to it (so the relay, running as it, can
+ * go on using it); a file root replaces in its own folder keeps the group of
+ * that user and its read bit (the store the relay reads). (uid_t)-1: none
+ * (the default). paths.c sets it from the state folder's owner. */
+void file_trust_owner(uid_t uid, gid_t gid);
+/* 1 when a file or folder of UID is xwpf's own for this caller. */
+int file_owner_ok(uid_t uid);
+/* PATH, a folder root has just made in PARENT, goes to the service user when
+ * PARENT is that user's (0, or -1 with errno). */
+int dir_give(const char *parent, const char *path);
 /* mkdir -p with mode for the created parts. */
 int mkdir_p(const char *path, mode_t mode);
 
