@@ -34,17 +34,22 @@ static int cached;
 
 /* install.sh --user: the state folder belongs to the service user the relay
  * runs as, and root's writes must leave xwpf's files usable by it
- * (file_trust_owner). Believed only when the folder above it (/var/lib) is
- * root's and no one else may write there: then only root can have given
- * the state folder away. */
+ * (file_trust_owner). Believed only from marks that only root can make:
+ * the config folder is root's with the user's group and mode 0750 (so the
+ * relay may read the store), and the folder above the state folder
+ * (/var/lib) is root's and no one else may write there. A state folder of
+ * another user without them is refused as before. */
 static void
 trust_service_user(void)
 {
 	char parent[PATH_MAX], *slash;
-	struct stat st, up;
+	struct stat st, up, conf;
 
 	file_trust_owner((uid_t)-1, (gid_t)-1);
 	if (geteuid() != 0 || lstat(cache[PATH_STATE_DIR], &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid == 0)
+		return;
+	if (lstat(cache[PATH_CONF_DIR], &conf) < 0 || !S_ISDIR(conf.st_mode) || conf.st_uid != 0 ||
+	    conf.st_gid != st.st_gid || (conf.st_mode & 07777) != 0750)
 		return;
 	snprintf(parent, sizeof(parent), "%s", cache[PATH_STATE_DIR]);
 	if (!(slash = strrchr(parent, '/')) || slash == parent)

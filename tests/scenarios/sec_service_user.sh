@@ -4,7 +4,8 @@
 # made by root) keep every file usable by it: what root makes in the user's
 # folder is given to the user, the store keeps the group that lets the relay
 # read it. The user is believed only when the folder above the state folder
-# is root's and no one else may write it.
+# is root's and no one else may write it, and the config folder is root's
+# with the user's group and mode 0750 (marks only root can make).
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
 need python3 socat setpriv
@@ -73,5 +74,11 @@ R2=$T_DIR/r2
 mkdir -p "$R2/var/lib/xwpf"; chmod 1777 "$R2/var/lib"; chown nobody "$R2/var/lib/xwpf"
 out=$(XWPF_ROOT=$R2 "$X" status --reset --all 2>&1); rc=$?
 check "a state folder another user could have made: refused" test "$rc" -ne 0
+check "... saying whose it is" grep -q 'belongs to uid 65534' <<<"$out"
+# nor without the config folder's mark (root's, the user's group, 0750), which only root can make
+R3=$T_DIR/r3
+mkdir -p "$R3/var/lib/xwpf" "$R3/etc/xwpf"; chmod 700 "$R3/etc/xwpf"; chown nobody "$R3/var/lib/xwpf"
+out=$(XWPF_ROOT=$R3 "$X" status --reset --all 2>&1); rc=$?
+check "a state folder of another user, the config folder unmarked: refused" test "$rc" -ne 0
 check "... saying whose it is" grep -q 'belongs to uid 65534' <<<"$out"
 finish
