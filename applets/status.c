@@ -13,6 +13,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -114,7 +115,7 @@ read_stats(struct stats_file *sf)
 	size_t cap = 0;
 
 	memset(sf, 0, sizeof(*sf));
-	sf->text = file_read(path_get(PATH_STATS), NULL);
+	sf->text = file_read_flags(path_get(PATH_STATS), NULL, O_NOFOLLOW);
 	if (!sf->text)
 		return -1;
 	p = sf->text;

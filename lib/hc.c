@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -265,7 +266,7 @@ hc_state_load(const char *path, struct hc_state *out, char *err)
 
 	out->v = NULL;
 	out->n = 0;
-	if (!(text = file_read(path, NULL))) {
+	if (!(text = file_read_flags(path, NULL, O_NOFOLLOW))) {
 		if (errno == ENOENT)
 			return 0;
 		snprintf(err, ERRLEN, "cannot read %s: %s", path, strerror(errno));

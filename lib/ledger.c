@@ -251,7 +251,7 @@ set_ctr(struct ledger_ctr *c, const char *k, uint64_t v)
 int
 ledger_load(const char *path, struct ledger *lg, char *err)
 {
-	char *text = file_read(path, NULL), *line, *save = NULL;
+	char *text = file_read_flags(path, NULL, O_NOFOLLOW), *line, *save = NULL;
 	int lineno = 0;
 
 	memset(lg, 0, sizeof(*lg));

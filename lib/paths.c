@@ -1,6 +1,7 @@
 #include "paths.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,7 +113,7 @@ path_rooted(const char *abs, char *buf, unsigned size)
 int
 path_relay_pid_read(long *pid)
 {
-	char *s = file_read(path_get(PATH_PIDFILE), NULL);
+	char *s = file_read_flags(path_get(PATH_PIDFILE), NULL, O_NOFOLLOW);
 	int rc = 0;
 
 	*pid = 0;

@@ -207,14 +207,31 @@ file_line(const char *path, char *buf, size_t size)
 char *
 file_read(const char *path, size_t *len)
 {
+	return file_read_flags(path, len, 0);
+}
+
+char *
+file_read_flags(const char *path, size_t *len, int flags)
+{
 	char *buf = NULL, *nb;
 	size_t cap = 0, n = 0;
+	struct stat st;
 	ssize_t r;
 	int fd, saved;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	/* non-blocking open: a fifo planted at the name cannot hold us */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (flags & O_NOFOLLOW))) < 0)
 		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		return NULL;
+	}
 	for (;;) {
+		if (n >= FILE_READ_MAX) {
+			errno = EFBIG;
+			goto fail;
+		}
 		if (cap - n < 4096) {
 			cap = cap ? cap * 2 : 8192;
 			if (!(nb = realloc(buf, cap)))

@@ -34,6 +34,12 @@ int64_t wall_ms(void);
 
 /* Read a whole file (NUL-terminated, length in *len); NULL + errno on failure. */
 char *file_read(const char *path, size_t *len);
+/* The most file_read takes (EFBIG beyond): no file makes it allocate more. */
+#define FILE_READ_MAX (256u << 20)
+/* file_read of a regular file only (EINVAL otherwise: a fifo or a device
+ * never blocks or feeds it); flags O_NOFOLLOW: not through a symbolic link
+ * (ELOOP), for xwpf's own files, which it never makes links. */
+char *file_read_flags(const char *path, size_t *len, int flags);
 /* The first line of a small file (a /proc/sys value), trimmed, into buf;
  * 0, or -1 with buf "" when it cannot be read or does not fit. */
 int file_line(const char *path, char *buf, size_t size);

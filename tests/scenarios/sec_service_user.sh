@@ -69,6 +69,17 @@ check "the relay serves the tls rule with that key" wait_for 5 sh -c \
 	"echo | timeout 3 openssl s_client -connect 127.0.0.1:$T -servername exit.test 2>/dev/null | grep -q 'BEGIN CERTIFICATE'"
 kill "$RELAY"; wait "$RELAY" 2>/dev/null
 
+# what the service user controls cannot make root read another file, or hang
+printf 'secret = SECRET-LINE\n' > "$T_DIR/victim"; chmod 600 "$T_DIR/victim"
+for f in ledger health; do
+	setpriv --reuid=nobody --regid="$grp" --clear-groups sh -c "rm -f '$R/var/lib/xwpf/$f' && ln -s '$T_DIR/victim' '$R/var/lib/xwpf/$f'"
+done
+out=$(timeout 20 "$X" status --traffic 2>&1; timeout 20 "$X" health --status 2>&1)
+check "root's status and health --status do not read through the user's links" eval '! grep -q SECRET-LINE <<<"$out"'
+setpriv --reuid=nobody --regid="$grp" --clear-groups sh -c "rm -f '$R/var/lib/xwpf/health' && mkfifo '$R/var/lib/xwpf/health'"
+timeout 20 "$X" health --status > /dev/null 2>&1; rc=$?
+check "a fifo at the health state does not hang health --status" test "$rc" -ne 124
+
 # not believed: a state folder of another user under a folder others may write
 R2=$T_DIR/r2
 mkdir -p "$R2/var/lib/xwpf"; chmod 1777 "$R2/var/lib"; chown nobody "$R2/var/lib/xwpf"
