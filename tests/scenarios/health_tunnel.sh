@@ -205,7 +205,8 @@ check_eq "an exit that accepts TCP and never answers: down, handshake timeout" "
 check_eq "health_send / health_expect through the tunnel to +PONG: up" "up ok" "$(state expect "$B")"
 check_eq "... to a backend answering something else: down, mismatch" "down mismatch" "$(state expect "$BW")"
 check "the log says what came back through the tunnel" grep -q "$BW is down: the reply does not start with health_expect: got 'HTTP/1\." "$LOG"
-check "the log says the pin mismatch with its fix" grep -q "$A is down: tls: pin mismatch: the server's key is $PINA" "$LOG"
+check "the log says the pin mismatch with both keys and its fix" \
+	grep -qF "$A is down: tls: pin mismatch: the exit's key changed? expected $PINB, got $PINA (a reinstalled exit: check, then update pin=)" "$LOG"
 check_eq "two rules on one exit with one transport: one check a round (2 rounds)" 2 \
 	"$(grep -c accept "$T_DIR/accepts" 2>/dev/null)"
 check_eq "... and both rules carry its result" "$(reason share1 "$C")" "$(reason share2 "$C")"
