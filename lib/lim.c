@@ -29,6 +29,8 @@ lim_rule_init(struct lim_rule *l, const struct store *st, const struct store_rul
 	l->max_conns = sr->max_conns > 0 ? sr->max_conns : 0;
 	l->src_conns = sr->max_conns_per_src > 0 ? (uint32_t)sr->max_conns_per_src : 0;
 	l->src_rate = sr->new_conns_per_src > 0 ? (uint32_t)sr->new_conns_per_src : 0;
+	l->src_p4 = (int)g->src_prefix_v4;
+	l->src_p6 = (int)g->src_prefix_v6;
 	l->rate_in = sr->rate_in;
 	l->rate_out = sr->rate_out;
 	l->conn_rate = sr->conn_rate;
@@ -82,9 +84,11 @@ lim_state_apply(struct lim_state *s, const struct lim_rule *l, int quota_state, 
 			errno = ENOMEM;
 			return -1;
 		}
+		srclimit_prefix(&s->src, l->src_p4, l->src_p6);
 		return 0;
 	}
 	if (s->src.v) {   /* read by workers without the table's lock: plain word stores */
+		srclimit_prefix(&s->src, l->src_p4, l->src_p6);
 		__atomic_store_n(&s->src.max_active, l->src_conns, __ATOMIC_RELAXED);
 		__atomic_store_n(&s->src.max_per_sec, l->src_rate, __ATOMIC_RELAXED);
 	}

@@ -35,6 +35,7 @@ struct lim_rule {
 	struct acl allow, deny;
 	long max_conns;
 	uint32_t src_conns, src_rate;            /* per source: concurrent, new per second */
+	int src_p4, src_p6;                      /* a source is its IPv4 /src_p4, its IPv6 /src_p6 */
 	uint64_t rate_in, rate_out, conn_rate;   /* bytes/s; 0 = none */
 	uint64_t quota, quota_rate;              /* bytes per cycle; bytes/s when throttled */
 	int quota_action;                        /* QUOTA_STOP or QUOTA_THROTTLE */

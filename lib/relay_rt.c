@@ -39,7 +39,7 @@ struct rt_health {
 };
 
 const char *const rt_limit_names[RT_LIM_COUNT] = { "deny", "max_conns", "max_conns_per_src",
-	"new_conns_per_src", "quota" };
+	"new_conns_per_src", "quota", "handshakes" };
 
 struct rt {
 	int nworkers;
@@ -313,6 +313,7 @@ fingerprint(const struct store *st, const struct store_rule *r)
 	    r->max_conns_per_src, r->new_conns_per_src, r->allow, r->deny, r->on_event, g->on_event);
 	tunnel_rule_files(r, files, sizeof(files));   /* changed certificate files rebuild the rule */
 	fprintf(f, "|%s", files);
+	fprintf(f, "|%ld|%ld|%ld|%ld", g->src_prefix_v4, g->src_prefix_v6, g->max_handshakes, g->max_handshakes_per_src);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;
@@ -378,6 +379,10 @@ rule_new(struct rt_store *src, const struct store_rule *sr, char *fp, struct rt_
 		    r->proxy_ms, err);
 		if (!r->tun)
 			goto fail;
+		r->tun->hs_max = g->max_handshakes;
+		r->tun->hs_max_src = g->max_handshakes_per_src;
+		r->tun->src_p4 = (int)g->src_prefix_v4;
+		r->tun->src_p6 = (int)g->src_prefix_v6;
 		r->hooks = tunnel_hooks(r->tun);
 		r->preread_ms = tunnel_preread_ms(r->tun);
 	}
@@ -800,6 +805,7 @@ worker_cleanup(struct rt_worker *w)
 	}
 	conn_worker_free(w);
 	udp_worker_free(w);
+	srclimit_free(&w->hs_src);
 	if (w->loop) {
 		if (w->eio.fd >= 0)
 			ev_io_del(w->loop, &w->eio);

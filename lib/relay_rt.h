@@ -35,6 +35,7 @@ enum rt_limit {
 	RT_LIM_SRC_CONNS,        /* max_conns_per_src */
 	RT_LIM_SRC_RATE,         /* new_conns_per_src */
 	RT_LIM_QUOTA,            /* quota reached, quota_action = stop */
+	RT_LIM_HANDSHAKES,       /* max_handshakes, max_handshakes_per_src (a tls or ws listener) */
 	RT_LIM_COUNT
 };
 extern const char *const rt_limit_names[RT_LIM_COUNT];   /* "deny", "max_conns", ... */
@@ -229,6 +230,10 @@ struct rt_worker {
 	int64_t last_emfile_log;
 	int64_t last_through_log; /* the warning that a through port is busy (conn.c) */
 	int kick;                /* a quota stopped a rule: close what it no longer allows after the batch */
+	/* TLS / WebSocket server handshakes under way in this worker, in all
+	 * and per source (tunnel_conn.c): under max_handshakes(_per_src) */
+	long handshakes;
+	struct srclimit hs_src;
 };
 
 /* Bytes a rule delivered one way (up: client -> remote) against its quota's

@@ -7,8 +7,23 @@
 
 #define PROBES 16
 
+static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+/* Zero every bit of p[0..len) past the first bits. */
 static void
-key_of(const struct sockaddr *sa, unsigned char k[16])
+cut(unsigned char *p, int len, int bits)
+{
+	int i;
+
+	for (i = 0; i < len; i++, bits -= 8)
+		if (bits <= 0)
+			p[i] = 0;
+		else if (bits < 8)
+			p[i] &= (unsigned char)(0xff00 >> bits);
+}
+
+void
+srclimit_key(const struct sockaddr *sa, int p4, int p6, unsigned char k[16])
 {
 	memset(k, 0, 16);
 	if (sa->sa_family == AF_INET) {
@@ -16,6 +31,12 @@ key_of(const struct sockaddr *sa, unsigned char k[16])
 		memcpy(k + 12, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
 	} else if (sa->sa_family == AF_INET6)
 		memcpy(k, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
+	else
+		return;
+	if (memcmp(k, v4mapped, 12) == 0)
+		cut(k + 12, 4, p4 > 0 && p4 <= 32 ? p4 : SRC_PREFIX_V4);
+	else
+		cut(k, 16, p6 > 0 && p6 <= 128 ? p6 : SRC_PREFIX_V6);
 }
 
 static uint32_t
@@ -42,6 +63,8 @@ srclimit_init(struct srclimit *sl, uint32_t size, uint32_t max_active, uint32_t 
 	sl->size = n;
 	sl->max_active = max_active;
 	sl->max_per_sec = max_per_sec;
+	sl->prefix4 = SRC_PREFIX_V4;
+	sl->prefix6 = SRC_PREFIX_V6;
 	return 0;
 }
 
@@ -70,6 +93,23 @@ static int
 stale(const struct src_entry *e, int64_t now)
 {
 	return e->active == 0 && now - e->window_ms >= 1000;
+}
+
+void
+srclimit_prefix(struct srclimit *sl, int p4, int p6)
+{
+	uint8_t a = (uint8_t)(p4 > 0 && p4 <= 32 ? p4 : SRC_PREFIX_V4);
+	uint8_t b = (uint8_t)(p6 > 0 && p6 <= 128 ? p6 : SRC_PREFIX_V6);
+
+	if (!sl->v)
+		return;
+	lock(sl);
+	if (sl->prefix4 != a || sl->prefix6 != b) {
+		memset(sl->v, 0, (size_t)sl->size * sizeof(*sl->v));
+		sl->prefix4 = a;
+		sl->prefix6 = b;
+	}
+	unlock(sl);
 }
 
 static struct src_entry *
@@ -103,8 +143,8 @@ srclimit_enter(struct srclimit *sl, const struct sockaddr *sa, int64_t now)
 
 	if (!sl->max_active && !sl->max_per_sec)
 		return 0;
-	key_of(sa, k);
 	lock(sl);
+	srclimit_key(sa, sl->prefix4, sl->prefix6, k);
 	e = find(sl, k, now, 1);
 	if (!e) {   /* table crowded around this hash: admit */
 		unlock(sl);
@@ -140,8 +180,8 @@ srclimit_leave(struct srclimit *sl, const struct sockaddr *sa)
 
 	if (!sl->max_active && !sl->max_per_sec)
 		return;
-	key_of(sa, k);
 	lock(sl);
+	srclimit_key(sa, sl->prefix4, sl->prefix6, k);
 	if ((e = find(sl, k, 0, 0)) != NULL && e->active)
 		e->active--;
 	unlock(sl);

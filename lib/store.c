@@ -542,6 +542,10 @@ static const struct key global_keys[] = {
 	{ "event_timeout", K_MS, 0, G(event_timeout), 100, 600000, NULL },
 	{ "metrics_listen", K_FN, 0, 0, 0, 0, 0, fn_metrics_listen },
 	{ "ledger_interval", K_MS, 0, G(ledger_interval), 1000, 600000, NULL },
+	{ "src_prefix_v4", K_LONG, 0, G(src_prefix_v4), 16, 32, NULL },
+	{ "src_prefix_v6", K_LONG, 0, G(src_prefix_v6), 32, 128, NULL },
+	{ "max_handshakes", K_LONG, 0, G(max_handshakes), 1, 1000000, NULL },
+	{ "max_handshakes_per_src", K_LONG, 0, G(max_handshakes_per_src), 1, 1000000, NULL },
 };
 
 static const struct key *
@@ -687,6 +691,10 @@ global_defaults(struct store_global *g)
 	g->reset_day = 1;
 	g->event_timeout = 10000;
 	g->ledger_interval = 2000;
+	g->src_prefix_v4 = 32;
+	g->src_prefix_v6 = 64;
+	g->max_handshakes = 1024;
+	g->max_handshakes_per_src = 64;
 }
 
 static void

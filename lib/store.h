@@ -95,6 +95,8 @@ struct store_global {
 	long event_timeout;
 	struct hostport metrics_listen;   /* port 0 = off */
 	long ledger_interval;
+	long src_prefix_v4, src_prefix_v6;  /* per-source limits key a client by this network */
+	long max_handshakes, max_handshakes_per_src;   /* TLS / WebSocket handshakes at once, per worker */
 };
 
 struct store_mptcp {

@@ -200,6 +200,8 @@ tunnel_rule_new(const struct store_rule *r, long handshake_ms, long proxy_ms, ch
 	t->protocols = r->protocols;
 	t->handshake_ms = handshake_ms > 0 ? handshake_ms : 10000;
 	t->proxy_ms = proxy_ms > 0 ? proxy_ms : 5000;
+	t->hs_max = TUN_HS_MAX;
+	t->hs_max_src = TUN_HS_MAX_SRC;
 	if (*r->listen_transport) {
 		if (transport_parse(r->listen_transport, TRANSPORT_SERVER, &t->lsn.t, e2) < 0) {
 			ERR("rule %s: %s", r->name, e2);

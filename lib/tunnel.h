@@ -21,7 +21,13 @@
  *             bytes are consumed; anything else closes), then the TLS and
  *             WebSocket server handshakes (within handshake_timeout), all
  *             before a backend is chosen. A wrong ws host or path gets an
- *             HTTP 404, a malformed request 400.
+ *             HTTP 404, a malformed request 400. A client that has sent
+ *             nothing costs no more than a plain connection: the server end
+ *             (TLS engine, buffers) is made when its first bytes arrive, and
+ *             only if the worker has fewer than max_handshakes under way,
+ *             fewer than max_handshakes_per_src from the client's network
+ *             (srclimit.h's key); else the client gets a reset, counted as
+ *             the limit "handshakes".
  *   connected relay side: the PROXY header (v1 or v2) goes first, in clear
  *             before any TLS ClientHello as realm does; its addresses are the
  *             accepted header's when the rule accepted one (a chain), else
@@ -67,6 +73,8 @@
 #define TUN_UDP_ALPN   "xwpf-udp"
 #define TUN_UDP_HEADER "x-xwpf-udp"
 #define TUN_UDP_QUEUE  (256 * 1024)   /* framed datagrams waiting toward a stream: beyond, drop */
+#define TUN_HS_MAX     1024           /* [global] max_handshakes' default (per worker) */
+#define TUN_HS_MAX_SRC 64             /* max_handshakes_per_src's */
 
 struct conn_hooks;
 
@@ -86,6 +94,8 @@ struct tunnel_rule {
 	int proxy_accept;
 	unsigned protocols;
 	long handshake_ms, proxy_ms;
+	long hs_max, hs_max_src;         /* server handshakes at once per worker: all, per source */
+	int src_p4, src_p6;              /* a source is its IPv4 /src_p4, its IPv6 /src_p6 */
 	char pin[TLS_PIN_STRLEN];        /* the exit's certificate pin, "" without a TLS listener */
 };
 

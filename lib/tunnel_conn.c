@@ -46,6 +46,7 @@ struct tun_conn {
 	int logged;
 	int flush_waits;            /* FLUSH_EV replays that found the source still readable */
 	size_t pp_held;             /* a plain remote: the PROXY header's bytes put before the client's */
+	int hs_counted;             /* the server handshake counts in its worker's (hs_enter) */
 };
 
 static struct tunnel_rule *
@@ -135,6 +136,73 @@ tc_get(struct conn *c)
 	return tc;
 }
 
+/* ---- server handshakes under way: at most max_handshakes per worker, of
+ * them max_handshakes_per_src from one client network ---- */
+
+#define HS_SRC_TABLE 4096
+
+/* The server handshake of c may begin: 0 (it counts until hs_leave), or -1
+ * refused (the worker or the client's network has its share under way). */
+static int
+hs_enter(struct conn *c, struct tun_conn *tc)
+{
+	struct tunnel_rule *t = trule(c);
+	struct rt_worker *w = c->w;
+	uint32_t per_src = t->hs_max_src > 0 ? (uint32_t)t->hs_max_src : TUN_HS_MAX_SRC;
+
+	if (w->handshakes >= (t->hs_max > 0 ? t->hs_max : TUN_HS_MAX))
+		return -1;
+	if (!w->hs_src.v && srclimit_init(&w->hs_src, HS_SRC_TABLE, per_src, 0) < 0)
+		return -1;
+	w->hs_src.max_active = per_src;   /* this worker's own table: no other thread reads it */
+	srclimit_prefix(&w->hs_src, t->src_p4, t->src_p6);
+	if (srclimit_enter(&w->hs_src, (const struct sockaddr *)&c->peer, ev_now(w->loop)) < 0)
+		return -1;
+	w->handshakes++;
+	tc->hs_counted = 1;
+	return 0;
+}
+
+static void
+hs_leave(struct conn *c, struct tun_conn *tc)
+{
+	if (!tc->hs_counted)
+		return;
+	tc->hs_counted = 0;
+	c->w->handshakes--;
+	srclimit_leave(&c->w->hs_src, (const struct sockaddr *)&c->peer);
+}
+
+/* Over the caps: a reset, counted as a limit, logged a few times a second. */
+static void
+hs_refuse(struct conn *c)
+{
+	static const struct linger lg = { 1, 0 };
+	struct tunnel_rule *t = trule(c);
+	char ps[64];
+
+	(void)setsockopt(c->cli.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	CTR_ADD(c->rule->st->w[c->w->id].limit_hits[RT_LIM_HANDSHAKES], 1);
+	if (log_ok(c))
+		log_warn("rule %s: client %s: reset: %ld TLS/WebSocket handshakes under way in this worker "
+		    "(max_handshakes %ld, at most %ld from one client network: max_handshakes_per_src)",
+		    c->rule->r->name, peer_str(c, ps, sizeof(ps)), c->w->handshakes, t->hs_max, t->hs_max_src);
+}
+
+/* Has the client sent anything? 1 yes, 0 not yet, -1 it left (or an error). */
+static int
+first_bytes(struct conn *c)
+{
+	char b;
+	ssize_t n = recv(c->cli.fd, &b, 1, MSG_PEEK);
+
+	if (n > 0)
+		return 1;
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	return -1;
+}
+
 static void
 tc_free(struct conn *c)
 {
@@ -142,6 +210,7 @@ tc_free(struct conn *c)
 
 	if (!tc)
 		return;
+	hs_leave(c, tc);
 	ev_timer_del(c->w->loop, &tc->hs);
 	tun_end_free(tc->cli);
 	tun_end_free(tc->srv);
@@ -194,12 +263,17 @@ static int
 tn_preread(struct conn *c)
 {
 	struct tunnel_rule *t = trule(c);
-	struct tun_conn *tc = tc_get(c);
+	struct tun_conn *tc = c->tun;
 	char err[ERRLEN], ps[64];
-	int r;
+	int r, peeked = 0;
 
-	if (!tc)
-		return -1;
+	if (!tc) {   /* nothing is allocated for a client that has sent nothing */
+		if ((r = first_bytes(c)) <= 0)
+			return r;
+		if (!(tc = tc_get(c)))
+			return -1;
+		peeked = 1;
+	}
 	if (tc->phase == PR_PROXY) {
 		r = read_proxy(c, tc);
 		if (r <= 0)
@@ -215,9 +289,17 @@ tn_preread(struct conn *c)
 			tc->phase = PR_DONE;
 			return 1;
 		}
-		if (!tc->cli && !(tc->cli = tun_end_new(&t->lsn, TUN_SERVER, 0, err))) {
-			log_warn("rule %s: %s", c->rule->r->name, err);
-			return -1;
+		if (!tc->cli) {   /* its first bytes: the server end, if the caps allow */
+			if (!peeked && (r = first_bytes(c)) <= 0)
+				return r;
+			if (hs_enter(c, tc) < 0) {
+				hs_refuse(c);
+				return -1;
+			}
+			if (!(tc->cli = tun_end_new(&t->lsn, TUN_SERVER, 0, err))) {
+				log_warn("rule %s: %s", c->rule->r->name, err);
+				return -1;
+			}
 		}
 		r = tun_end_handshake(tc->cli, c->cli.fd);
 		if (r < 0) {
@@ -230,6 +312,7 @@ tn_preread(struct conn *c)
 		if (r == 0)
 			return 0;
 		tc->phase = PR_DONE;
+		hs_leave(c, tc);
 		if (tun_end_udp(tc->cli)) {
 			if (!(t->protocols & PROTO_UDP)) {
 				if (log_ok(c))

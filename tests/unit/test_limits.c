@@ -203,6 +203,54 @@ test_srclimit(void)
 	srclimit_free(&sl);
 }
 
+/* the key of ip cut to p4 / p6 bits, as text: v4 "a.b.c.d", v6 the full address */
+static const char *
+key_str(const char *ip, int p4, int p6)
+{
+	static char out[64];
+	struct sockaddr_storage ss = sa(ip);
+	unsigned char k[16];
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	srclimit_key((struct sockaddr *)&ss, p4, p6, k);
+	if (memcmp(k, mapped, 12) == 0)
+		inet_ntop(AF_INET, k + 12, out, sizeof(out));
+	else
+		inet_ntop(AF_INET6, k, out, sizeof(out));
+	return out;
+}
+
+static void
+test_srckey(void)
+{
+	struct srclimit sl;
+	struct sockaddr_storage a = sa("2001:db8:1:2::11"), b = sa("2001:db8:1:2:ffff::12"), c = sa("2001:db8:1:3::1");
+	struct sockaddr_storage x = sa("2001:db8:1:2::11"), y = sa("2001:db8:1:2::12");
+
+	CHECK_STR(key_str("2001:db8:1:2:3:4:5:6", 0, 0), "2001:db8:1:2::", "IPv6: /64 by default");
+	CHECK_STR(key_str("2001:db8:1:2:3:4:5:6", 32, 128), "2001:db8:1:2:3:4:5:6", "IPv6 /128: the address");
+	CHECK_STR(key_str("2001:db8:1:2ff:3:4:5:6", 32, 56), "2001:db8:1:200::", "IPv6 /56: a cut inside a byte pair");
+	CHECK_STR(key_str("2001:db8:1:2ff:3:4:5:6", 32, 61), "2001:db8:1:2f8::", "IPv6 /61: a cut inside a byte");
+	CHECK_STR(key_str("10.1.2.3", 0, 0), "10.1.2.3", "IPv4: /32 by default");
+	CHECK_STR(key_str("10.1.2.3", 24, 64), "10.1.2.0", "IPv4 /24");
+	CHECK_STR(key_str("::ffff:10.1.2.3", 32, 64), "10.1.2.3", "IPv4-mapped stays IPv4 (not cut to /64)");
+	CHECK_STR(key_str("::ffff:10.1.2.3", 16, 64), "10.1.0.0", "IPv4-mapped takes the IPv4 prefix");
+
+	CHECK(srclimit_init(&sl, 1024, 2, 0) == 0, "init: 2 at once");
+	CHECK(srclimit_enter(&sl, (struct sockaddr *)&a, 1000) == 0 && srclimit_enter(&sl, (struct sockaddr *)&b, 1001) == 0,
+	    "two addresses of one /64");
+	CHECK(srclimit_enter(&sl, (struct sockaddr *)&y, 1002) == -1 && errno == EMFILE,
+	    "a third address of that /64 is the same source: refused");
+	CHECK(srclimit_enter(&sl, (struct sockaddr *)&c, 1003) == 0, "another /64 is another source");
+	srclimit_leave(&sl, (struct sockaddr *)&x);   /* ::11's and ::12's leave count against the /64 */
+	CHECK(srclimit_enter(&sl, (struct sockaddr *)&y, 1004) == 0, "one left the /64: room for one");
+	srclimit_prefix(&sl, 32, 128);
+	CHECK(srclimit_enter(&sl, (struct sockaddr *)&a, 1005) == 0 && srclimit_enter(&sl, (struct sockaddr *)&a, 1006) == 0 &&
+	    srclimit_enter(&sl, (struct sockaddr *)&y, 1007) == 0, "/128: each address counts alone (table emptied)");
+	CHECK(srclimit_enter(&sl, (struct sockaddr *)&a, 1008) == -1, "... and the third from one address is refused");
+	srclimit_free(&sl);
+}
+
 int
 main(void)
 {
@@ -213,6 +261,7 @@ main(void)
 	test_acl();
 	test_tbucket();
 	test_srclimit();
+	test_srckey();
 	test_ledger(dir);
 	test_events(dir);
 	{

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# A tls listener (the exit end of a tunnel) spends nothing on a client that
+# has sent nothing: 2,000 silent connections add a few MB to the relay, not
+# a TLS engine each (~15 KB: ~29 MB). Handshakes under way are capped per
+# worker (max_handshakes) and per client network (max_handshakes_per_src):
+# one source that opens more gets resets, counted as the limit "handshakes"
+# (status --json), while a TLS client from another address still gets
+# through. The memory bound has a wide margin (12 MB for what costs 2-3).
+# timeout: 120
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../relay/common.sh"
+. "$(dirname "$0")/../tunnel/lib.sh"
+need python3
+HOLD=$(cd "$(dirname "$0")/../tunnel" && pwd)/holdconns.py
+ulimit -n 16384 2>/dev/null || { skip "cannot raise the descriptor limit"; exit 0; }
+for v in E X W; do eval "$v=$(free_port)"; done
+spawn python3 "$PEER" serve --tcp 127.0.0.1:$E
+wait_port 127.0.0.1 $E || fail "echo server did not start"
+
+end_start exit <<EOT
+[global]
+workers = 1
+handshake_timeout = 60s
+max_handshakes = 6
+max_handshakes_per_src = 4
+[rule x-tls]
+listen = 127.0.0.1:$X
+remote = 127.0.0.1:$E
+listen_transport = tls;servername=exit.test
+[rule x-ws]
+listen = 127.0.0.1:$W
+remote = 127.0.0.1:$E
+listen_transport = ws;host=h;path=/p
+EOT
+[ -n "${PID_exit:-}" ] || finish
+rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$PID_exit/status"; }
+# alive FILE N: the holder's last line says N connections are alive
+alive() { [ "$(tail -n 1 "$1" 2>/dev/null)" = "alive $2" ]; }
+nfd() { ls "/proc/$PID_exit/fd" | wc -l; }
+fds_at_least() { [ "$(nfd)" -ge "$1" ]; }
+fds_at_most() { [ "$(nfd)" -le "$1" ]; }
+
+check "a TLS client goes through the tunnel" \
+    test "$(python3 "$HOLD" tls 127.0.0.1 $X 127.0.0.1 exit.test 2>&1)" = "echo ok"
+before=$(rss)
+fd0=$(nfd)
+spawn python3 "$HOLD" hold 127.0.0.1 $X 2000 127.0.0.1 > "$T_DIR/silent.out" 2>&1
+SILENT=$!
+wait_for 60 grep -q '^ready' "$T_DIR/silent.out"
+check_eq "2000 silent connections open" "ready 2000" "$(head -n 1 "$T_DIR/silent.out")"
+wait_for 20 fds_at_least $((fd0 + 2000)) || fail "the relay holds $(nfd) descriptors, not $fd0 + 2000"
+sleep 1
+after=$(rss)
+grow=$(( (after - before) / 1024 ))
+echo "# RSS: ${before} kB before, ${after} kB with 2000 silent connections (+${grow} MB)"
+check "2000 silent connections add less than 12 MB (+${grow} MB)" test "$grow" -lt 12
+check "... and none was refused (silent ones are not handshakes)" alive "$T_DIR/silent.out" 2000
+kill "$SILENT" 2>/dev/null
+wait "$SILENT" 2>/dev/null
+wait_for 20 fds_at_most $((fd0 + 2)) || fail "the relay still holds $(nfd) descriptors"
+
+# the start of a ClientHello, never finished: a handshake under way
+HELLO=16030100c8010000c40303$(printf '%064d' 0)
+spawn python3 "$HOLD" hold 127.0.0.1 $X 10 127.0.0.1 $HELLO > "$T_DIR/one.out" 2>&1
+ONE=$!
+wait_for 20 alive "$T_DIR/one.out" 4
+check "one source: 4 handshakes held (max_handshakes_per_src), 6 reset" alive "$T_DIR/one.out" 4
+check "a TLS client from another address still gets through" \
+    test "$(python3 "$HOLD" tls 127.0.0.1 $X 127.0.0.2 exit.test 2>&1)" = "echo ok"
+spawn python3 "$HOLD" hold 127.0.0.1 $X 4 127.0.0.3 $HELLO > "$T_DIR/other.out" 2>&1
+OTHER=$!
+wait_for 20 alive "$T_DIR/other.out" 2
+check "another source: 2 more held, the worker's 6 (max_handshakes), 2 reset" alive "$T_DIR/other.out" 2
+check "the resets are logged" log_has exit 5 "rule x-tls: client 127.0.0.1:[0-9]+: reset: .*max_handshakes"
+kill $ONE $OTHER 2>/dev/null
+wait $ONE $OTHER 2>/dev/null
+wait_for 20 fds_at_most $((fd0 + 2)) || fail "the relay still holds $(nfd) descriptors"
+# a WebSocket request never finished: the same caps
+REQ=$(printf 'GET /p HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nX-Slow: ' | od -An -tx1 | tr -d ' \n')
+spawn python3 "$HOLD" hold 127.0.0.1 $W 6 127.0.0.4 $REQ > "$T_DIR/ws.out" 2>&1
+wait_for 20 alive "$T_DIR/ws.out" 4
+check "ws listener: 4 requests held from one source, 2 reset" alive "$T_DIR/ws.out" 4
+hits() { XWPF_ROOT=$T_DIR/exit load_stats x-tls; [ "${S[limit_hits.handshakes]:-}" = "$1" ]; }
+wait_for 5 hits 8
+check_eq "status --json counts them: limit_hits.handshakes" 8 "${S[limit_hits.handshakes]:-}"
+check "exit: SIGTERM, exit 0" end_stop exit
+check "no sanitizer reports in the logs" no_sanitizer_reports
+finish
