@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "loopguard.h"
 #include "net.h"
 #include "util.h"
 
@@ -252,6 +253,9 @@ conn_close(struct conn *c, const char *why)
 	if (c->counted_remote)
 		CTR_SUB(c->rule->rem[c->backend].w[c->w->id].active, 1);
 	c->counted_remote = 0;
+	if (c->loop_port)
+		loopguard_forget(c->loop_port);
+	c->loop_port = 0;
 	unlink_live(c);
 	c->zombie = 1;
 	c->next = c->w->zombies;
@@ -818,6 +822,16 @@ connect_failed(struct conn *c, int err)
 	try_connect(c);
 }
 
+/* A connection to this machine is noted (loopguard.h) before its connect:
+ * its accepting side, if it is this relay, learns how deep it is. */
+static void
+loop_note(struct conn *c, const struct sockaddr_storage *dst)
+{
+	if (c->loop_port)
+		loopguard_forget(c->loop_port);
+	c->loop_port = net_addr_local(&c->rule->src->local, dst) ? loopguard_note(dst, c->hops) : 0;
+}
+
 static void
 try_connect(struct conn *c)
 {
@@ -867,6 +881,7 @@ try_connect(struct conn *c)
 		/* plain rules: options when they matter (flow_out, conn_timer);
 		 * transports write through their codecs, so set them now */
 		o.lazy_opts = !r->hooks && !c->dgram;
+		loop_note(c, &dst);
 		fd = net_connect(&o, &refused, err);
 		if (refused && !__atomic_exchange_n(&mptcp_refused_logged, 1, __ATOMIC_RELAXED))
 			log_warn("the kernel refuses MPTCP sockets (net.mptcp.enabled=0 or no MPTCP support): using TCP");
@@ -1046,8 +1061,18 @@ start(struct rt_lsn *ls, int fd, const struct sockaddr_storage *peer)
 	struct rt_rule *r = ls->rule;
 	struct sockaddr_storage p = *peer;
 	struct conn *c;
+	unsigned hops = 0;
 
 	net_addr_unmap(&p);
+	if (net_addr_local(&r->src->local, &p) && (hops = loopguard_hops(ls->port)) > LOOPGUARD_MAX_HOPS) {
+		refuse(fd);
+		CTR_ADD(r->st->w[w->id].limit_hits[RT_LIM_LOOP], 1);
+		if (loopguard_log_ok(ev_now(w->loop)))
+			log_warn("rule %s forwards to itself: a connection from this relay %u hops deep refused (its "
+			    "remote, or a rule it leads to, is one of this relay's listeners; change that remote)",
+			    r->r->name, hops);
+		return;
+	}
 	if (r->lim.admit) {
 		int why = lim_admit(&r->lim, &r->st->lim, __atomic_load_n(&r->st->quota_state, __ATOMIC_RELAXED),
 		    (const struct sockaddr *)&p, ev_now(w->loop));
@@ -1066,6 +1091,7 @@ start(struct rt_lsn *ls, int fd, const struct sockaddr_storage *peer)
 		return;
 	}
 	c->admitted = r->lim.admit;
+	c->hops = hops;
 	c->fam6 = lim_family((const struct sockaddr *)&p) == LG_V6;
 	if (r->lim.shape) {
 		c->shaped = 1;

@@ -138,6 +138,8 @@ struct conn {
 	struct tbucket *cb;         /* per-connection caps [0] up, [1] down (conn_rate), or NULL */
 	struct ev_timer ttm;        /* shaped: wake when the buckets have refilled */
 	void *tun;                  /* hooks' state (tunnel.c) */
+	unsigned hops;              /* connections of the relay to itself behind this one (loopguard.h) */
+	uint16_t loop_port;         /* the outgoing connection noted in loopguard, 0 none */
 	struct conn *next, *prev;   /* worker's live list or zombie/dns list */
 };
 

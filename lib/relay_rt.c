@@ -39,7 +39,7 @@ struct rt_health {
 };
 
 const char *const rt_limit_names[RT_LIM_COUNT] = { "deny", "max_conns", "max_conns_per_src",
-	"new_conns_per_src", "quota", "handshakes" };
+	"new_conns_per_src", "quota", "handshakes", "loop" };
 
 struct rt {
 	int nworkers;
@@ -1128,8 +1128,7 @@ rt_apply(struct rt *rt, struct store *caller_st, char *err)
 	}
 	src->refs = 1;   /* this function's own: the rules add theirs */
 	net_local_cc(local_cc, NULL);
-	if (local_cc[0])   /* what a remote on this machine is, for rt_remote_cc */
-		net_local_read(&src->local);
+	net_local_read(&src->local);   /* what is on this machine: rt_remote_cc, loopguard.h */
 	src->st = *caller_st;
 	st = &src->st;
 	for (i = 0; i < rt->nrules; i++)

@@ -36,6 +36,7 @@ enum rt_limit {
 	RT_LIM_SRC_RATE,         /* new_conns_per_src */
 	RT_LIM_QUOTA,            /* quota reached, quota_action = stop */
 	RT_LIM_HANDSHAKES,       /* max_handshakes, max_handshakes_per_src (a tls or ws listener) */
+	RT_LIM_LOOP,             /* a connection of the relay to itself, too many hops deep (loopguard.h) */
 	RT_LIM_COUNT
 };
 extern const char *const rt_limit_names[RT_LIM_COUNT];   /* "deny", "max_conns", ... */
@@ -131,7 +132,7 @@ struct rt_lgroup {
 struct rt_store {
 	int refs;
 	struct store st;
-	struct net_local local;   /* the machine's addresses when its rules have cc_local */
+	struct net_local local;   /* the machine's addresses (rt_remote_cc, loopguard.h) */
 };
 
 struct rt_rule {

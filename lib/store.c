@@ -1152,6 +1152,7 @@ validate(struct parse_ctx *c)
 		}
 	}
 	free(v);
+	store_check_loops(c);
 }
 
 int

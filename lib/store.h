@@ -135,6 +135,12 @@ void store_diags_free(struct store_diags *d);
 /* "file:line: error: msg" into buf. */
 char *store_diag_format(const struct store_diags *d, size_t i, char *buf, size_t size);
 
+/* The machine's addresses the loop check (a remote that is one of the
+ * relay's own listeners) takes as local besides loopback: NULL (the
+ * default) reads the interfaces' (getifaddrs) when a store needs them. */
+struct net_local;
+void store_set_local_addrs(const struct net_local *l);
+
 const struct store_rule *store_find(const struct store *st, const char *name);
 int store_name_valid(const char *name);
 /* Effective value of a per-rule setting that may fall back to [global]. */

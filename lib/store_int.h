@@ -59,6 +59,10 @@ void store_scan_syntax(struct parse_ctx *c, const char *text);
 /* After inih: a diagnostic for each [rule NAME] header no key followed. */
 void store_scan_empty_sections(struct parse_ctx *c);
 
+/* store_loop.c: an error for each forwarding loop among the enabled rules
+ * (a remote that is one of the relay's own listeners, leading back). */
+void store_check_loops(struct parse_ctx *c);
+
 /* store.c: the I-th known key of [global] (global) or of a [rule], NULL past the last. */
 const char *store_key_name(int global, size_t i);
 
