@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "t.h"
+#include "net.h"
 #include "store.h"
 #include "transport.h"
 #include "util.h"
@@ -270,10 +271,67 @@ test_transport(void)
 	CHECK(transport_parse("", TRANSPORT_CLIENT, &t, err) == 0 && !t.ws && !t.tls, "empty = plain");
 }
 
+static int
+valid(const char *text)
+{
+	struct store st;
+	struct store_diags d;
+	int rc = parse(text, &st, &d);
+	size_t i;
+	char buf[600];
+
+	for (i = 0; rc < 0 && i < d.n; i++)
+		printf("#   %s\n", store_diag_format(&d, i, buf, sizeof(buf)));
+	store_free(&st);
+	store_diags_free(&d);
+	return rc == 0;
+}
+
+static void
+test_loops(void)
+{
+	struct net_local mine;
+
+	memset(&mine, 0, sizeof(mine));   /* the machine's addresses: 192.0.2.7 and 2001:db8::7 */
+	mine.n = 2;
+	mine.a[0].family = AF_INET;
+	memcpy(mine.a[0].a, "\xc0\x00\x02\x07", 4);
+	mine.a[1].family = AF_INET6;
+	memcpy(mine.a[1].a, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x07", 16);
+	store_set_local_addrs(&mine);
+	expect_error("[rule s]\nlisten = 127.0.0.1:1000\nremote = 127.0.0.1:1000\n", 1,
+	    "rule 's' forwards to 127.0.0.1:1000, its own listener", "a rule forwarding to its own listener");
+	expect_error("[rule a]\nlisten = 1000\nremote = 127.0.0.1:2000\n[rule b]\nlisten = 127.0.0.1:2000\n"
+	    "remote = 127.0.0.1:1000\n", -1, "a loop (a -> b -> a)", "a -> b -> a");
+	expect_error("[rule a]\nlisten = 1000\nremote = 127.0.0.1:2000\n[rule b]\nlisten = 0.0.0.0:2000\n"
+	    "remote = 127.0.0.1:3000\n[rule c]\nlisten = [::]:3000\nremote = [2001:db8::7]:1000\n", -1,
+	    "a loop (a -> b -> c -> a)", "a -> b -> c -> a, through an interface address");
+	expect_error("[rule w]\nlisten = 0.0.0.0:1000\nremote = 192.0.2.7:1000\n", 1, "its own listener",
+	    "a 0.0.0.0 listener whose remote is an interface address");
+	expect_error("[rule r]\nlisten = 1000-1010\nremote = 127.0.0.1:1005-1015\n", 1, "its own listener",
+	    "port ranges that meet");
+	CHECK(valid("[rule w]\nlisten = 0.0.0.0:1000\nremote = 192.0.2.8:1000\n"), "another machine's address: fine");
+	CHECK(valid("[rule w]\nlisten = 127.0.0.1:1000\nremote = 127.0.0.2:1000\n"), "127.0.0.2 is not 127.0.0.1's listener");
+	CHECK(valid("[rule w]\nlisten = 0.0.0.0:1000\nremote = [::1]:1000\n"), "an IPv4 listener does not take ::1");
+	CHECK(valid("[rule w]\nlisten = [::]:1000\nipv6_only = yes\nremote = 127.0.0.1:1000\n"),
+	    "an ipv6_only listener does not take 127.0.0.1");
+	CHECK(valid("[rule w]\nlisten = 127.0.0.1:1000\nremote = localhost:1000\n"), "a name is not resolved");
+	CHECK(valid("[rule w]\nlisten = 127.0.0.1:1000\nremote = 127.0.0.1:1000\nenabled = no\n"), "a disabled rule");
+	CHECK(valid("[rule a]\nlisten = 127.0.0.1:1000\nremote = 127.0.0.1:2000\n[rule b]\nprotocol = udp\n"
+	    "listen = 127.0.0.1:2000\nremote = 127.0.0.1:1000\n"), "tcp to a udp listener is no loop");
+	expect_error("[rule u]\nprotocol = udp\nlisten = 127.0.0.1:1000\nremote = 127.0.0.1:1000\n", 1,
+	    "its own listener", "a udp rule forwarding to itself");
+	CHECK(valid("[rule t]\nlisten = 127.0.0.1:1000\nremote = 127.0.0.1:2000\nremote_transport = tls;sni=x;insecure\n"
+	    "[rule x]\nrole = exit\nlisten = 127.0.0.1:2000\nremote = 127.0.0.1:1000\nlisten_transport = tls;servername=x\n"),
+	    "a chain through a tunnel is left alone");
+	store_set_local_addrs(NULL);
+}
+
 int
 main(void)
 {
 	test_full_rule();
+	test_loops();
 	test_defaults();
 	test_errors();
 	test_every_syntax_error();
