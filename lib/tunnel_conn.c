@@ -141,8 +141,11 @@ tc_get(struct conn *c)
 
 #define HS_SRC_TABLE 4096
 
-/* The server handshake of c may begin: 0 (it counts until hs_leave), or -1
- * refused (the worker or the client's network has its share under way). */
+enum { HS_OK, HS_WORKER, HS_SRC };
+
+/* The server handshake of c may begin: HS_OK (it counts until hs_leave), or
+ * refused: HS_WORKER (the worker has max_handshakes under way), HS_SRC (the
+ * client's network has max_handshakes_per_src, or no memory for the table). */
 static int
 hs_enter(struct conn *c, struct tun_conn *tc)
 {
@@ -151,16 +154,16 @@ hs_enter(struct conn *c, struct tun_conn *tc)
 	uint32_t per_src = t->hs_max_src > 0 ? (uint32_t)t->hs_max_src : TUN_HS_MAX_SRC;
 
 	if (w->handshakes >= (t->hs_max > 0 ? t->hs_max : TUN_HS_MAX))
-		return -1;
+		return HS_WORKER;
 	if (!w->hs_src.v && srclimit_init(&w->hs_src, HS_SRC_TABLE, per_src, 0) < 0)
-		return -1;
+		return HS_SRC;
 	w->hs_src.max_active = per_src;   /* this worker's own table: no other thread reads it */
 	srclimit_prefix(&w->hs_src, t->src_p4, t->src_p6);
 	if (srclimit_enter(&w->hs_src, (const struct sockaddr *)&c->peer, ev_now(w->loop)) < 0)
-		return -1;
+		return HS_SRC;
 	w->handshakes++;
 	tc->hs_counted = 1;
-	return 0;
+	return HS_OK;
 }
 
 static void
@@ -173,9 +176,9 @@ hs_leave(struct conn *c, struct tun_conn *tc)
 	srclimit_leave(&c->w->hs_src, (const struct sockaddr *)&c->peer);
 }
 
-/* Over the caps: a reset, counted as a limit, logged a few times a second. */
+/* Over a cap (why: HS_WORKER, HS_SRC): a reset, counted as a limit, logged a few times a second. */
 static void
-hs_refuse(struct conn *c)
+hs_refuse(struct conn *c, int why)
 {
 	static const struct linger lg = { 1, 0 };
 	struct tunnel_rule *t = trule(c);
@@ -183,10 +186,14 @@ hs_refuse(struct conn *c)
 
 	(void)setsockopt(c->cli.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	CTR_ADD(c->rule->st->w[c->w->id].limit_hits[RT_LIM_HANDSHAKES], 1);
-	if (log_ok(c))
-		log_warn("rule %s: client %s: reset: %ld TLS/WebSocket handshakes under way in this worker "
-		    "(max_handshakes %ld, at most %ld from one client network: max_handshakes_per_src)",
-		    c->rule->r->name, peer_str(c, ps, sizeof(ps)), c->w->handshakes, t->hs_max, t->hs_max_src);
+	if (!log_ok(c))
+		return;
+	if (why == HS_WORKER)
+		log_warn("rule %s: client %s: reset: this worker has max_handshakes (%ld) TLS/WebSocket handshakes "
+		    "under way", c->rule->r->name, peer_str(c, ps, sizeof(ps)), t->hs_max);
+	else
+		log_warn("rule %s: client %s: reset: its network has max_handshakes_per_src (%ld) TLS/WebSocket "
+		    "handshakes under way in this worker", c->rule->r->name, peer_str(c, ps, sizeof(ps)), t->hs_max_src);
 }
 
 /* Has the client sent anything? 1 yes, 0 not yet, -1 it left (or an error). */
@@ -292,8 +299,8 @@ tn_preread(struct conn *c)
 		if (!tc->cli) {   /* its first bytes: the server end, if the caps allow */
 			if (!peeked && (r = first_bytes(c)) <= 0)
 				return r;
-			if (hs_enter(c, tc) < 0) {
-				hs_refuse(c);
+			if ((r = hs_enter(c, tc)) != HS_OK) {
+				hs_refuse(c, r);
 				return -1;
 			}
 			if (!(tc->cli = tun_end_new(&t->lsn, TUN_SERVER, 0, err))) {

@@ -67,11 +67,14 @@ wait_for 20 alive "$T_DIR/one.out" 4
 check "one source: 4 handshakes held (max_handshakes_per_src), 6 reset" alive "$T_DIR/one.out" 4
 check "a TLS client from another address still gets through" \
     test "$(python3 "$HOLD" tls 127.0.0.1 $X 127.0.0.2 exit.test 2>&1)" = "echo ok"
+sleep 1.1   # a new second for the log's few refusal lines
 spawn python3 "$HOLD" hold 127.0.0.1 $X 4 127.0.0.3 $HELLO > "$T_DIR/other.out" 2>&1
 OTHER=$!
 wait_for 20 alive "$T_DIR/other.out" 2
 check "another source: 2 more held, the worker's 6 (max_handshakes), 2 reset" alive "$T_DIR/other.out" 2
-check "the resets are logged" log_has exit 5 "rule x-tls: client 127.0.0.1:[0-9]+: reset: .*max_handshakes"
+check "the resets are logged (per source)" log_has exit 5 \
+    "rule x-tls: client 127.0.0.1:[0-9]+: reset: its network has max_handshakes_per_src \(4\)"
+check "... (per worker)" log_has exit 5 "rule x-tls: client 127.0.0.3:[0-9]+: reset: this worker has max_handshakes \(6\)"
 kill $ONE $OTHER 2>/dev/null
 wait $ONE $OTHER 2>/dev/null
 wait_for 20 fds_at_most $((fd0 + 2)) || fail "the relay still holds $(nfd) descriptors"
