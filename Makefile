@@ -24,9 +24,13 @@ WARN      += $(if $(findstring clang,$(CC)),-Wno-unknown-warning-option)
 ifeq ($(WERROR),1)
 WARN      += -Werror
 endif
-BASEFLAGS := -std=c11 -D_GNU_SOURCE -DXWPF_VERSION='"$(VERSION)"' $(INI_FLAGS) $(WARN) -I. -Ilib
+# lib/ in parts (README, Code layout), each a folder; headers are found by name
+PARTS     := base store proto system relay linktest migrate
+LIBDIRS   := lib $(addprefix lib/,$(PARTS))
+BASEFLAGS := -std=c11 -D_GNU_SOURCE -DXWPF_VERSION='"$(VERSION)"' $(INI_FLAGS) $(WARN) -I. \
+             $(addprefix -I,$(LIBDIRS)) -Iapplets -Iapplets/menu
 
-SRCS      := $(wildcard lib/*.c) $(wildcard applets/*.c) xwpf.c
+SRCS      := $(wildcard $(addsuffix /*.c,$(LIBDIRS))) $(wildcard applets/*.c applets/*/*.c) xwpf.c
 LIBS      := -lbearssl -linih -lz
 
 ifeq ($(TARGET),host)
@@ -121,7 +125,7 @@ test-asan:
 	  XWPF=$(abspath build/host/xwpf) UNIT_DIR=$(abspath build/host/tests) XWPF_SANITIZED=1 tests/run.sh $(T)
 
 FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
-FUZZ_LIB_OBJS = $(patsubst %.c,build/fuzz/%.o,$(wildcard lib/*.c))
+FUZZ_LIB_OBJS = $(patsubst %.c,build/fuzz/%.o,$(wildcard $(addsuffix /*.c,$(LIBDIRS))))
 fuzz:
 	$(MAKE) TARGET=host BUILD=build/fuzz CC=clang \
 	  CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" $(FUZZ_LIB_OBJS)

@@ -4,9 +4,9 @@
 #include <sys/socket.h>
 
 #include "t.h"
-#include "lib/mptcp.h"
-#include "lib/nl.h"
-#include "lib/util.h"
+#include "mptcp.h"
+#include "nl.h"
+#include "util.h"
 
 static void
 test_builder(void)

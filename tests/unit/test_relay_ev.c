@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include "t.h"
-#include "lib/ev.h"
-#include "lib/util.h"
+#include "ev.h"
+#include "util.h"
 
 static int order[64], norder;
 

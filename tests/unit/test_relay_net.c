@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include "t.h"
-#include "lib/net.h"
-#include "lib/resolve.h"
-#include "lib/util.h"
+#include "net.h"
+#include "resolve.h"
+#include "util.h"
 
 /* loopback, the machine's own addresses, and nothing else */
 static void
