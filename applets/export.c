@@ -1,5 +1,5 @@
 /*
- * export: the whole setup in one .tar.gz (lib/bundle.h lists what).
+ * export: the whole setup in one .tar.gz (lib/migrate/bundle.h lists what).
  */
 #include <errno.h>
 #include <limits.h>

@@ -5,7 +5,7 @@
  *   xwpf linktest --server [--listen ADDR:PORT] [--key KEY]    (linktest_server.c)
  *   xwpf linktest HOST[:PORT] [--time S] [--streams N] [--json] ...
  *
- * The client speaks the protocol of lib/lt.h: one control connection, and
+ * The client speaks the protocol of lib/linktest/lt.h: one control connection, and
  * every test stream and datagram to the same HOST:PORT, so a relay chain in
  * front of the server is measured end to end.
  */

@@ -1,8 +1,8 @@
 /*
  * relay: forward every enabled rule of the store (or one rule given with
  * realm's flags) with N event-loop workers; reload on SIGHUP; counters in
- * the stats file once a second. The engine is lib/relay_rt.c, lib/conn.c
- * (TCP) and lib/udp.c (UDP); this file is the main thread: arguments,
+ * the stats file once a second. The engine is lib/relay/relay_rt.c, lib/relay/conn.c
+ * (TCP) and lib/relay/udp.c (UDP); this file is the main thread: arguments,
  * signals, pidfile, stats, reload.
  */
 #include <errno.h>

@@ -4,7 +4,7 @@
  * stats file the relay rewrites every second (JSON, one rule object per line), and shows each
  * rule of the store beside its counters.
  *
- * --traffic reads the ledger (lib/ledger.h) beside the store: per rule the
+ * --traffic reads the ledger (lib/store/ledger.h) beside the store: per rule the
  * billing cycle (in, out, billed by the rule's billing mode, quota, state,
  * next reset) and the display counts. The ledger is only read here, and a
  * cycle whose reset day has passed is rolled in memory, so what is shown

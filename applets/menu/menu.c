@@ -1,7 +1,7 @@
 /*
  * menu: the interactive face of xwpf (`xwpf menu`, or `pf`), laid out like
  * xwPF's menus: a status block on top, then digits. It reads the store
- * through lib/store.h and changes everything through the other applets
+ * through lib/store/store.h and changes everything through the other applets
  * run as children of the same binary, so there is one copy of each
  * piece of logic. Applets missing from this build are shown as such.
  */

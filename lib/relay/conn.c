@@ -647,7 +647,7 @@ static void half_cb(struct ev_loop *l, struct ev_io *io, unsigned events);
 static void try_connect(struct conn *c);
 
 /* The idle timeout of a pair: udp_timeout for a tunnel's datagram stream
- * (30 s when unset, as lib/udp.c), else idle_timeout (<= 0: none). */
+ * (30 s when unset, as lib/relay/udp.c), else idle_timeout (<= 0: none). */
 static long
 idle_ms(const struct conn *c)
 {

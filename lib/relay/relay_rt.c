@@ -58,7 +58,7 @@ struct rt {
 
 #define RT_BIND_RETRY_BATCH 64   /* binds tried per rt_retry_binds() call */
 
-/* ---- the balancer: lib/lb.h when present, else the first usable remote ---- */
+/* ---- the balancer: lib/relay/lb.h when present, else the first usable remote ---- */
 
 #ifndef HAVE_LB
 struct lb { size_t n; };
@@ -938,7 +938,7 @@ rt_first_pending(const struct rt_rule *r, size_t *waiting)
 
 /* The one place where a rule's listener starting to fail is reported: one
  * log line per rule (at start, on reload), then the hook, which is where
- * on_event "bind_failed" is to be fired (event_fire, lib/event.h) once the
+ * on_event "bind_failed" is to be fired (event_fire, lib/relay/event.h) once the
  * relay runs events. Retries that fail again stay quiet. */
 static void
 bind_failed(struct rt *rt, struct rt_rule *r, size_t waiting)

@@ -269,7 +269,7 @@ void rt_rule_unref(struct rt_rule *r);
 int rt_remote_addr(struct rt_worker *w, struct rt_rule *r, int idx, uint16_t off, int i,
     struct sockaddr_storage *out);
 
-/* balancer calls, through lib/lb.h or the built-in fallback */
+/* balancer calls, through lib/relay/lb.h or the built-in fallback */
 int rt_lb_pick(struct rt_rule *r, int wid, const struct sockaddr_storage *client, const uint64_t ex[4]);
 void rt_lb_report(struct rt_rule *r, int wid, int idx, int ok);
 /* Remote idx of r failed for worker wid before the connection was up (a
@@ -322,7 +322,7 @@ void rt_on_bind_failed(struct rt *rt, rt_bind_failed_cb *cb, void *arg);
 int rt_nworkers(const struct rt *rt);
 /* The stats file (JSON, one rule per line), written atomically, mode 0644. */
 int rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, char *err);
-/* The same counters as Prometheus text (lib/metrics.h) into p, summed over
+/* The same counters as Prometheus text (lib/relay/metrics.h) into p, summed over
  * the workers: relay, per rule (label rule), per backend (rule, backend).
  * Main thread only. 0, or -1 (out of memory; p->failed). */
 struct prom;

@@ -1,6 +1,6 @@
 /* The relay's figures for others to read: the stats file that `xwpf status`
  * reads (rewritten atomically every second) and the Prometheus text that
- * lib/metrics.c serves. Both read the runtime through relay_rt.h only. */
+ * lib/relay/metrics.c serves. Both read the runtime through relay_rt.h only. */
 #include "relay_rt.h"
 
 #include <errno.h>
@@ -154,7 +154,7 @@ rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, char *e
 	return rc;
 }
 
-/* ---- the Prometheus metrics (lib/metrics.h renders and serves them) ---- */
+/* ---- the Prometheus metrics (lib/relay/metrics.h renders and serves them) ---- */
 
 struct rule_sum {
 	struct rt_counters c;     /* summed over the workers */

@@ -4,9 +4,9 @@
 /*
  * Tunnels in the relay: the transports of realm's syntax (ws, tls, ws+tls)
  * on both sides of a rule, the PROXY protocol, and UDP carried through a
- * tunnel between two xwpf ends. The codecs are lib/tls.c, lib/ws.c and
- * lib/pp.c; this module drives them without blocking inside the event loop
- * and plugs them into the relay through the seams of lib/conn.h.
+ * tunnel between two xwpf ends. The codecs are lib/proto/tls.c, lib/proto/ws.c and
+ * lib/proto/pp.c; this module drives them without blocking inside the event loop
+ * and plugs them into the relay through the seams of lib/relay/conn.h.
  *
  * An end (struct tun_end) is one side of a tunnel on one socket: optional
  * TLS (BearSSL engine), optional WebSocket above it (realm's handshake and

@@ -20,12 +20,12 @@
 /* Freed associations and listeners wait for the end of the batch. */
 void udp_after_batch(struct rt_worker *w);
 /* FNV-1a of a client's address and port: the association tables' hash
- * (also the tunnel's UDP table, lib/tunnel_udp.c). */
+ * (also the tunnel's UDP table, lib/relay/tunnel_udp.c). */
 uint32_t udp_addr_hash(const struct sockaddr_storage *ss);
 
 /*
  * The part both association tables share (this file's and the tunnel's,
- * lib/tunnel_udp.c). An association starts with a struct udp_key: the
+ * lib/relay/tunnel_udp.c). An association starts with a struct udp_key: the
  * client, the local address it wrote to (replies leave from there), its
  * family for the ledger, the hash chain. A struct udp_htab per listener
  * holds them, chained on udp_addr_hash, doubling past one per bucket.

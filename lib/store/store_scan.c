@@ -2,8 +2,8 @@
  * The rule store, before and after inih: the diagnostics every pass adds to
  * (kept in file order), the nearest known key for a mistyped one, and the
  * scans of the raw text that inih cannot do (every [section] line with its
- * own line number, every line that is not INI). The parser is lib/store.c;
- * what both share is lib/store_int.h.
+ * own line number, every line that is not INI). The parser is lib/store/store.c;
+ * what both share is lib/store/store_int.h.
  */
 #include "store_int.h"
 

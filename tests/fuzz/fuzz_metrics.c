@@ -1,4 +1,4 @@
-/* libFuzzer: the metrics endpoint's request parser (lib/metrics.c). Any input: no
+/* libFuzzer: the metrics endpoint's request parser (lib/relay/metrics.c). Any input: no
  * crash; never "need more" at or beyond the cap; a decision only ever with one of
  * the statuses the server knows and a head length within the input; every shorter
  * prefix of a decided head asks for more (the server never answers early); and the

@@ -1,4 +1,4 @@
-/* libFuzzer: the PEM/DER file reader of lib/tlscert.c (cert=, key=, ca=
+/* libFuzzer: the PEM/DER file reader of lib/proto/tlscert.c (cert=, key=, ca=
  * files, which an import can restore): the bytes go through a memfd so the
  * file path code runs as it does for a real file. */
 #include <stddef.h>

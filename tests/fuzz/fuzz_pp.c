@@ -1,4 +1,4 @@
-/* libFuzzer: the PROXY protocol parser (lib/pp.c). Any input: no crash, lengths within
+/* libFuzzer: the PROXY protocol parser (lib/proto/pp.c). Any input: no crash, lengths within
  * the input, every prefix of a complete header asks for more, and a parsed header
  * re-encodes to one that parses to the same addresses. */
 #include <stddef.h>

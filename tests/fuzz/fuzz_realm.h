@@ -1,5 +1,5 @@
 /* libFuzzer body shared by fuzz_json.c and fuzz_toml.c: one of the realm
- * config readers (lib/mig_tree.c), then the conversion (lib/mig_realm.c). */
+ * config readers (lib/migrate/mig_tree.c), then the conversion (lib/migrate/mig_realm.c). */
 #ifndef XWPF_FUZZ_REALM_H
 #define XWPF_FUZZ_REALM_H
 

@@ -1,5 +1,5 @@
-/* libFuzzer: lib/tar.c's reader on arbitrary bytes (gzip or plain tar), then
- * an import's manifest check (lib/bundle.c) on what it read. */
+/* libFuzzer: lib/base/tar.c's reader on arbitrary bytes (gzip or plain tar), then
+ * an import's manifest check (lib/migrate/bundle.c) on what it read. */
 #include <stddef.h>
 #include <stdint.h>
 

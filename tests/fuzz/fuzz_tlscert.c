@@ -1,5 +1,5 @@
 /* libFuzzer: the DER walker that reads a server certificate before any check
- * (lib/tlscert.c: the SPKI pin and the iPAddress SAN match). In pin and insecure
+ * (lib/proto/tlscert.c: the SPKI pin and the iPAddress SAN match). In pin and insecure
  * mode these bytes come straight from the network. */
 #include <stddef.h>
 #include <stdint.h>

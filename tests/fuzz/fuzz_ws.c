@@ -1,4 +1,4 @@
-/* libFuzzer: the WebSocket handshake parsers and frame decoder (lib/ws.c).
+/* libFuzzer: the WebSocket handshake parsers and frame decoder (lib/proto/ws.c).
  * The first byte picks the target; for frames, decoding in one piece and in
  * pieces cut where the input says must give the same stream and the same events. */
 #include <stddef.h>

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""lt_proto.py: speaks linktest's control protocol by hand (lib/lt.h) to check
+"""lt_proto.py: speaks linktest's control protocol by hand (lib/linktest/lt.h) to check
 the server's safety rules from the outside.
 
   lt_proto.py HOST PORT CHECK...   with CHECK one of

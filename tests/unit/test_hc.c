@@ -1,4 +1,4 @@
-/* lib/hc.c without sockets: state file, hysteresis, escapes, codes, hosts from a store. */
+/* lib/relay/hc.c without sockets: state file, hysteresis, escapes, codes, hosts from a store. */
 #include <stdlib.h>
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-/* lib/lb.c: known sequences, distributions, ring stability, failover order. */
+/* lib/relay/lb.c: known sequences, distributions, ring stability, failover order. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdlib.h>

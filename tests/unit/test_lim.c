@@ -1,4 +1,4 @@
-/* lib/lim.c: a rule's limits resolved from the store, admission, budgets. */
+/* lib/relay/lim.c: a rule's limits resolved from the store, admission, budgets. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdlib.h>

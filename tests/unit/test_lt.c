@@ -1,4 +1,4 @@
-/* linktest engine (lib/lt.h): known answers for the pure parts. */
+/* linktest engine (lib/linktest/lt.h): known answers for the pure parts. */
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/socket.h>

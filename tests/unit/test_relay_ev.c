@@ -1,4 +1,4 @@
-/* lib/ev.c: timer heap order, re-arm and delete; I/O dispatch, run queue, after hooks. */
+/* lib/relay/ev.c: timer heap order, re-arm and delete; I/O dispatch, run queue, after hooks. */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-/* lib/net.c address helpers and lib/resolve.c: literal parsing, formatting,
+/* lib/base/net.c address helpers and lib/base/resolve.c: literal parsing, formatting,
  * v4-mapped unmapping, equality, what stays on this machine; dns_mode names;
  * a lookup that never blocks. */
 #include <arpa/inet.h>

@@ -1,5 +1,5 @@
 /*
- * Tunnel ends (lib/tunnel.c) over a socketpair with tiny socket buffers, so
+ * Tunnel ends (lib/relay/tunnel.c) over a socketpair with tiny socket buffers, so
  * that every write is partial: WebSocket handshake both ways with the UDP
  * header, frames cut anywhere (header, payload), a ping from outside
  * answered with a pong, the close frame only at the final end, the bytes
