@@ -38,6 +38,8 @@ struct tu {
 	struct rt_rule *rule;           /* a reference */
 	struct rt_worker *w;
 	int backend, connecting, dead;
+	int tries;                      /* remotes tried (tu_retry) */
+	uint64_t exclude[4];            /* ... and which */
 	struct tun_end *e;
 	unsigned char *out;             /* framed datagrams toward the stream */
 	size_t out_off, out_len;
@@ -185,11 +187,26 @@ unframe(struct tu *a, const unsigned char *p, size_t n)
 	return 0;
 }
 
+static int tu_retry(struct tu *a, int err, const char *why);
+
 static void
 tu_fail(struct tu *a)
 {
 	char rs[300];
 
+	if (!tun_end_open(a->e)) {   /* the handshake: the remote's failure, the next one may do */
+		const char *m = tun_end_err(a->e);
+		char why[RT_ERR_MAX];
+
+		snprintf(why, sizeof(why), "%s%s", strncmp(m, "tls:", 4) && strncmp(m, "ws:", 3) ? "tcp: " : "", m);
+		if (log_ok(a))
+			log_warn("rule %s: udp tunnel to %s: %s", a->rule->r->name,
+			    hostport_format(&a->rule->rem[a->backend].hp, rs, sizeof(rs)), why);
+		if (tu_retry(a, EPROTO, why) == 0)
+			return;
+		tu_close(a, "tunnel handshake failed");
+		return;
+	}
 	if (log_ok(a))
 		log_warn("rule %s: udp tunnel to %s: %s", a->rule->r->name,
 		    hostport_format(&a->rule->rem[a->backend].hp, rs, sizeof(rs)), tun_end_err(a->e));
@@ -276,12 +293,15 @@ tu_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 			if (log_ok(a))
 				log_info("rule %s: udp tunnel: connect to %s failed: %s", a->rule->r->name,
 				    hostport_format(&a->rule->rem[a->backend].hp, rs, sizeof(rs)), strerror(e));
-			rt_remote_failed(a->rule, a->w->id, a->backend, e, NULL);
+			if (tu_retry(a, e, NULL) == 0)
+				return;
 			tu_close(a, "connect failed");
 			return;
 		}
 		a->connecting = 0;
 		rt_lb_report(a->rule, a->w->id, a->backend, 1);
+		/* the handshake's own deadline: a silent exit costs this much, then the next */
+		ev_timer_set(a->w->loop, &a->tm, ev_now(a->w->loop) + a->rule->tun->handshake_ms);
 	}
 	tu_pump(a);
 }
@@ -293,10 +313,17 @@ tu_timer(struct ev_loop *l, struct ev_timer *tm)
 	char rs[300];
 
 	if (a->connecting || !tun_end_open(a->e)) {
+		char why[RT_ERR_MAX];
+
 		if (log_ok(a))
 			log_warn("rule %s: udp tunnel to %s: %s not complete in time: association dropped",
 			    a->rule->r->name, hostport_format(&a->rule->rem[a->backend].hp, rs, sizeof(rs)),
 			    a->connecting ? "connect" : "handshake");
+		snprintf(why, sizeof(why), a->connecting ? "tcp: %s" : "handshake timeout (no %s reply within %ld ms)",
+		    a->connecting ? strerror(ETIMEDOUT) : a->rule->tun->rem.t.ws ? "WebSocket" : "TLS",
+		    a->rule->tun->handshake_ms);
+		if (tu_retry(a, ETIMEDOUT, why) == 0)
+			return;
 		tu_close(a, "deadline");
 		return;
 	}
@@ -306,35 +333,100 @@ tu_timer(struct ev_loop *l, struct ev_timer *tm)
 		ev_timer_set(l, tm, a->last + a->rule->udp_ms);
 }
 
-static struct tu *
-tu_new(struct rt_lsn *ls, struct tu_tab *t, const struct sockaddr_storage *client, struct msghdr *mh, uint32_t hv)
+/* A socket connecting to DST for the rule, or -1 (logged at debug). */
+static int
+tu_connect(struct rt_rule *r, const struct sockaddr_storage *dst)
 {
-	struct rt_worker *w = ls->w;
-	struct rt_rule *r = ls->rule;
-	struct sockaddr_storage dst;
 	struct net_out_spec o;
 	char err[ERRLEN];
-	int idx, fd, refused = 0;
-	struct tu *a;
+	int fd, refused = 0;
 
-	if (w->udp_assocs >= r->udp_max_assoc)   /* the worker's share, as udp.c */
-		return NULL;
-	if ((idx = udp_pick_remote(ls, client, &dst)) < 0)
-		return NULL;
 	memset(&o, 0, sizeof(o));
-	o.dst = &dst;
+	o.dst = dst;
 	o.type = SOCK_STREAM;
 	o.through = r->r->through.host;
 	o.through_port = r->r->through.port;
 	o.iface = r->r->interface;
 	o.mptcp = (r->r->mptcp & MPTCP_SEND) != 0;
 	o.so = &r->so;
-	o.cc = rt_remote_cc(r, &dst);
-	fd = net_connect(&o, &refused, err);
-	if (fd < 0) {
+	o.cc = rt_remote_cc(r, dst);
+	if ((fd = net_connect(&o, &refused, err)) < 0)
 		log_debug("rule %s: udp tunnel: %s", r->r->name, err);
-		return NULL;
+	return fd;
+}
+
+/*
+ * The tunnel to a->backend failed before it was open (its connect or its
+ * handshake): that remote's failure (counters, last error, suspect), and the
+ * association moves to the next remote with the datagrams it holds (none has
+ * left: they go only once the tunnel is open), within the association's first
+ * deadline, at most one try per remote. 0 moved, -1 not (the caller closes it).
+ */
+static int
+tu_retry(struct tu *a, int err, const char *why)
+{
+	struct rt_rule *r = a->rule;
+	struct rt_worker *w = a->w;
+	struct sockaddr_storage dst;
+	struct tun_end *e;
+	char msg[ERRLEN];
+	int idx, fd;
+
+	rt_remote_failed(r, w->id, a->backend, err, why);
+	a->exclude[a->backend / 64] |= 1ull << (a->backend % 64);
+	for (;;) {
+		if (++a->tries >= (int)r->nrem || ev_now(w->loop) >= a->start + r->connect_ms + r->tun->handshake_ms)
+			return -1;
+		idx = rt_lb_pick(r, w->id, &a->k.client, a->exclude);
+		if (idx < 0 || (size_t)idx >= r->nrem || (a->exclude[idx / 64] & (1ull << (idx % 64))))
+			return -1;   /* every remote tried (the balancer's last resort names one tried) */
+		a->exclude[idx / 64] |= 1ull << (idx % 64);
+		if (rt_remote_addr(w, r, idx, a->ls->port_off, 0, &dst) != 0)
+			continue;   /* a name not resolved yet: the next one */
+		if ((fd = tu_connect(r, &dst)) >= 0)
+			break;
+		rt_remote_failed(r, w->id, idx, errno, NULL);
 	}
+	if (!(e = tun_end_new(&r->tun->rem, TUN_CLIENT, 1, msg))) {
+		log_warn("rule %s: udp tunnel: %s", r->r->name, msg);
+		close(fd);
+		return -1;
+	}
+	ev_io_del(w->loop, &a->io);
+	close(a->fd);
+	tun_end_free(a->e);
+	a->fd = fd;
+	a->e = e;
+	if (ev_io_add(w->loop, &a->io, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, tu_cb, a) < 0) {
+		a->fd = -1;
+		close(fd);
+		return -1;
+	}
+	CTR_SUB(r->rem[a->backend].w[w->id].active, 1);
+	a->backend = idx;
+	a->connecting = 1;
+	ev_timer_set(w->loop, &a->tm, ev_now(w->loop) + r->connect_ms);
+	CTR_ADD(r->rem[idx].w[w->id].connects, 1);
+	CTR_ADD(r->rem[idx].w[w->id].active, 1);
+	return 0;
+}
+
+static struct tu *
+tu_new(struct rt_lsn *ls, struct tu_tab *t, const struct sockaddr_storage *client, struct msghdr *mh, uint32_t hv)
+{
+	struct rt_worker *w = ls->w;
+	struct rt_rule *r = ls->rule;
+	struct sockaddr_storage dst;
+	char err[ERRLEN];
+	int idx, fd;
+	struct tu *a;
+
+	if (w->udp_assocs >= r->udp_max_assoc)   /* the worker's share, as udp.c */
+		return NULL;
+	if ((idx = udp_pick_remote(ls, client, &dst)) < 0)
+		return NULL;
+	if ((fd = tu_connect(r, &dst)) < 0)
+		return NULL;
 	if (!(a = calloc(1, sizeof(*a)))) {
 		close(fd);
 		return NULL;
@@ -346,6 +438,7 @@ tu_new(struct rt_lsn *ls, struct tu_tab *t, const struct sockaddr_storage *clien
 	rt_rule_ref(r);
 	udp_key_init(&a->k, client, hv, mh);
 	a->backend = idx;
+	a->exclude[idx / 64] |= 1ull << (idx % 64);
 	a->connecting = 1;
 	a->last = a->start = ev_now(w->loop);
 	ev_timer_init(&a->tm, tu_timer, a);
@@ -359,7 +452,7 @@ tu_new(struct rt_lsn *ls, struct tu_tab *t, const struct sockaddr_storage *clien
 		free(a);
 		return NULL;
 	}
-	ev_timer_set(w->loop, &a->tm, a->start + r->connect_ms + r->tun->handshake_ms);
+	ev_timer_set(w->loop, &a->tm, a->start + r->connect_ms);   /* then the handshake's (tu_cb) */
 	udp_htab_add(&t->t, &a->k);
 	w->udp_assocs++;
 	CTR_ADD(r->st->w[w->id].udp_active, 1);
