@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/overhead.sh: what the traffic ledger and an idle limit configuration
-# cost (issue 10). Two relays from the same build, side by side on loopback,
+# cost. Two relays from the same build, side by side on loopback,
 # measured in alternating rounds (medians):
 #   off  xwpf relay -l -r: no store, so no ledger, no limits (the per-rule
 #        counters the stats file has always had still count)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh: `make bench`. xwpf beside haproxy, nginx stream, socat and a
-# direct connection, on 127.0.0.1, in one run (issue 3, Benchmark), then the
-# TLS tunnel bench beside stunnel4 and nginx stream ssl (issue 5).
+# direct connection, on 127.0.0.1, in one run, then the TLS tunnel bench
+# beside stunnel4 and nginx stream ssl.
 #
 #   bench/run.sh               the full pass (about 8 minutes on an idle machine)
 #   BENCH_QUICK=1 bench/run.sh a short pass (about 3 minutes)
@@ -652,7 +652,7 @@ bench_rules() {
 	rules_run 1 _w1
 }
 
-# ---- the TLS tunnel bench (issue 5) ----------------------------------------
+# ---- the TLS tunnel bench --------------------------------------------------
 make_cert() {
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
 		-subj "/CN=$CN" -addext "subjectAltName=DNS:$CN" \

@@ -7,7 +7,7 @@
  * the manifest that lists them with SHA-256 sums, the backups an import
  * leaves for `import --undo`, and the reload signal to a running relay.
  *
- * Archive layout (README, "export"):
+ * Archive layout (docs/compat.md, xwpf's own export archive):
  *   xwpf-export/MANIFEST
  *   xwpf-export/etc/xwpf/xwpf.conf                  the store
  *   xwpf-export/var/lib/xwpf/health                 health state

@@ -1,5 +1,5 @@
 /*
- * realm configs (REFERENCE.md section 1) to store rules: one rule per
+ * realm configs (docs/compat.md, realm's config) to store rules: one rule per
  * [[endpoints]] entry, the [network] block as defaults that an endpoint's
  * own network table overrides.
  */

@@ -1,5 +1,5 @@
 /*
- * xwPF rule files (REFERENCE.md section 2) to store rules.
+ * xwPF rule files (docs/compat.md, xwPF's rule files) to store rules.
  *
  * The script `source`s rule-N.conf; here they are read as data: each line
  * must be KEY=VALUE with the value quoted or a plain word, and nothing in

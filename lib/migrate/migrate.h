@@ -2,7 +2,7 @@
 #define XWPF_MIGRATE_H
 
 /*
- * Migration from the xwPF script and the realm relay (REFERENCE.md 1, 2).
+ * Migration from the xwPF script and the realm relay (docs/compat.md).
  *
  * Everything here reads foreign files as data: xwPF's rule-N.conf shell
  * variable files are parsed, never run; realm's JSON and TOML go through

@@ -4,7 +4,7 @@
 #include <stddef.h>
 
 /*
- * Transport option strings in realm's syntax (REFERENCE.md section 1):
+ * Transport option strings in realm's syntax (docs/wire.md, realm transports):
  * items split on ';' and trimmed; flags ws, tls, insecure, 0rtt; keys
  * host=, path= (ws), sni=, alpn=, pin=sha256:HEX (tls client),
  * servername=, cert=, key=, ocsp= (tls server). ws and tls together = wss.

@@ -1,6 +1,6 @@
 /*
  * WebSocket handshake and frame codec over byte buffers (RFC 6455), speaking
- * what realm speaks on the wire (REFERENCE.md section 1) and accepting what
+ * what realm speaks on the wire (docs/wire.md, WebSocket) and accepting what
  * other clients send (header names in any case, Connection token lists, a
  * Host with a port).
  */

@@ -2,7 +2,7 @@
 #define XWPF_ACCT_H
 
 /*
- * The relay's bookkeeping on its main thread (issue 10): it feeds the
+ * The relay's bookkeeping on its main thread: it feeds the
  * ledger (ledger.h) with what the workers counted, rolls billing cycles,
  * decides each rule's quota state (ok, stopped, throttled) and tells the
  * workers, and finds the events worth a program's time: quota thresholds,

@@ -2,7 +2,7 @@
 #define XWPF_METRICS_H
 
 /*
- * The relay's Prometheus endpoint (issue 10): a Prometheus text writer
+ * The relay's Prometheus endpoint: a Prometheus text writer
  * (prom_) and a tiny HTTP/1.1 server (metrics_) on the main thread's event
  * loop.
  *

@@ -28,7 +28,7 @@
 #define CTR_SUB(x, n) __atomic_store_n(&(x), __atomic_load_n(&(x), __ATOMIC_RELAXED) - (n), __ATOMIC_RELAXED)
 #define CTR_GET(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
-/* Why a connection (or datagram) was turned away by a limit (issue 10). */
+/* Why a connection (or datagram) was turned away by a limit. */
 enum rt_limit {
 	RT_LIM_DENY,             /* allow/deny lists */
 	RT_LIM_MAX_CONNS,        /* max_conns for the rule */

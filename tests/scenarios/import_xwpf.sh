@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# An xwPF archive built here from REFERENCE.md's format (relay rules, a
+# An xwPF archive built here in xwPF's format (docs/compat.md; relay rules, a
 # balancing group with weights 2,1, a ws_tls_self relay, an exit rule, an
 # MPTCP endpoint) imports into the equivalent rules; values such as
 # $(touch ...) are data, never run; name clashes get a suffix, listen

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Prometheus endpoint (issue 10), its server: GET/HEAD of /metrics and /,
+# The Prometheus endpoint, its server: GET/HEAD of /metrics and /,
 # 404 for other paths, 405 for other methods; 16 idle clients fill every slot
 # and the next is turned away; a request trickled a byte at a time is cut at
 # the 5 s deadline from connect while scrapes beside it are served at once; a

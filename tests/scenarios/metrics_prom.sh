@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Prometheus endpoint (issue 10), its numbers: a relay with TCP (IPv4 and
+# The Prometheus endpoint, its numbers: a relay with TCP (IPv4 and
 # IPv6), UDP, balancing (one dead backend, judged by `xwpf health --once`),
 # max_conns and quota rules; real traffic in splice and copy mode; each scrape
 # parsed by prometheus_client's own parser: HELP/TYPE once per family, byte

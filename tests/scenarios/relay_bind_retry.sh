@@ -3,7 +3,7 @@
 # when a reload adds a rule on one: the relay serves every other rule (and
 # the rule's own listeners that did bind), logs one line naming the holder,
 # shows "bind failed: ..." in `xwpf status`, retries every 5 s, and serves
-# the rule without a restart once the port is free (issue 3). A store that
+# the rule without a restart once the port is free. A store that
 # fails validation is still refused as a whole. In splice and copy mode.
 # timeout: 90
 . "$(dirname "$0")/../lib.sh"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Hops that never leave the machine are not paced (issue 3): when the
+# Hops that never leave the machine are not paced: when the
 # system's congestion control is bbr (which paces every socket), a listener
 # on a loopback address and the connections to a remote on this machine
 # (127.0.0.0/8, ::1, or one of its own addresses) use cubic unless a key

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Socket options the relay sets late to save syscalls on short connections
-# (issue 3): the outbound socket gets TCP keepalive once the connection has
+# Socket options the relay sets late to save syscalls on short connections:
+# the outbound socket gets TCP keepalive once the connection has
 # lived a moment (about 1 s), the accepted one inherits it from the listener;
 # with tcp_keepalive = 0 neither side has it. Bytes that end a stream carry
 # its FIN: a reply (or request) whose FIN came in its segment leaves the relay

@@ -1,4 +1,4 @@
-/* Issue 10's pure pieces: address lists, token buckets, the ledger, event programs. */
+/* The pure pieces of limits and ledger: address lists, token buckets, the ledger, event programs. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>

@@ -256,7 +256,7 @@ test_transport(void)
 	char err[ERRLEN];
 
 	CHECK(transport_parse("ws;host=example.com;path=/chat;tls;sni=example.com;insecure", TRANSPORT_CLIENT,
-	    &t, err) == 0 && t.ws && t.tls && t.insecure, "wss client string (REFERENCE.md example)");
+	    &t, err) == 0 && t.ws && t.tls && t.insecure, "wss client string (docs/wire.md example)");
 	CHECK(transport_parse(" tls ; servername = example.com ", TRANSPORT_SERVER, &t, err) == 0 &&
 	    strcmp(t.servername, "example.com") == 0, "items are trimmed");
 	CHECK(transport_parse("ws;host=h;path=/p;tls;cert=/a.pem;key=/k.pem", TRANSPORT_SERVER, &t, err) == 0,
