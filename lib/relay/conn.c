@@ -206,6 +206,29 @@ conn_prepend(struct conn *c, struct half *h, const void *data, size_t len)
 	return 0;
 }
 
+/* A half's codec, socket, pipe and buffer back to their pools. del: take the
+ * socket out of epoll first (a retry reuses the half); else close() does. */
+static void
+half_release(struct conn *c, struct half *h, int del)
+{
+	if (h->codec && h->codec->free)
+		h->codec->free(h);
+	h->codec = NULL;
+	if (del)
+		ev_io_del(c->w->loop, &h->io);
+	else
+		ev_io_forget(c->w->loop, &h->io);   /* close() takes the fd out of epoll */
+	if (h->fd >= 0)
+		close(h->fd);
+	h->fd = -1;
+	if (h->pipe)
+		pipe_put(c->w, h->pipe);
+	h->pipe = NULL;
+	if (h->buf)
+		buf_put(c->w, h->buf);
+	h->buf = NULL;
+}
+
 void
 conn_close(struct conn *c, const char *why)
 {
@@ -219,23 +242,8 @@ conn_close(struct conn *c, const char *why)
 		log_debug("rule %s: connection closed: %s", c->rule->r->name, why);
 	c->st = CS_CLOSED;
 	ev_timer_del(l, &c->tm);
-	for (i = 0; i < 2; i++) {
-		struct half *h = hs[i];
-
-		if (h->codec && h->codec->free)
-			h->codec->free(h);
-		h->codec = NULL;
-		ev_io_forget(l, &h->io);   /* close() takes the fd out of epoll */
-		if (h->fd >= 0)
-			close(h->fd);
-		h->fd = -1;
-		if (h->pipe)
-			pipe_put(c->w, h->pipe);
-		h->pipe = NULL;
-		if (h->buf)
-			buf_put(c->w, h->buf);
-		h->buf = NULL;
-	}
+	for (i = 0; i < 2; i++)
+		half_release(c, hs[i], 0);
 	if (c->rule->hooks && c->rule->hooks->free)
 		c->rule->hooks->free(c);
 	c->tun = NULL;
@@ -755,22 +763,10 @@ conn_retry(struct conn *c)
 	if (c->counted_remote)
 		CTR_SUB(r->rem[c->backend].w[c->w->id].active, 1);
 	c->counted_remote = 0;
-	if (h->codec && h->codec->free)
-		h->codec->free(h);
-	h->codec = NULL;
+	half_release(c, h, 1);
 	h->codec_st = NULL;
 	if (r->hooks && r->hooks->reset)
 		r->hooks->reset(c);
-	ev_io_del(l, &h->io);
-	if (h->fd >= 0)
-		close(h->fd);
-	h->fd = -1;
-	if (h->pipe)
-		pipe_put(c->w, h->pipe);
-	h->pipe = NULL;
-	if (h->buf)
-		buf_put(c->w, h->buf);
-	h->buf = NULL;
 	h->off = h->len = 0;
 	h->fl = 0;
 	c->hs_pending = c->rem_failed = 0;
