@@ -422,7 +422,7 @@ start_relay(void)
 		return;
 	}
 	foreground_hint();
-	if (menu_yes(TR("Start it in the background now?", "现在在后台启动吗？"), 0)) {
+	if (menu_yes(TR("Start it in the background now?", "现在在后台启动吗？"), 1)) {   /* asked to start: yes */
 		pid_t c = fork();
 
 		if (c == 0) {

@@ -194,6 +194,11 @@ ask_host(const char *prompt, const char *def, char *host, size_t size)
 			menu_err("%s", TR("type an IP address or a host name (0 goes back)", "请输入 IP 地址或域名（0 返回）"));
 			continue;
 		}
+		if (addr_numeric_shorthand(host)) {
+			menu_err(TR("'%s' is not a whole IPv4 address: write its four numbers (such as 10.0.0.2)",
+			    "“%s”不是完整的 IPv4 地址：请写全四段数字（如 10.0.0.2）"), host);
+			continue;
+		}
 		menu_err(TR("'%s' is not an IP address or a host name (letters, digits, '-', '.')",
 		    "“%s”不是 IP 地址或域名（字母、数字、-、.）"), host);
 	}

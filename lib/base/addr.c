@@ -23,6 +23,7 @@ int
 hostname_valid(const char *host)
 {
 	size_t len = strlen(host), label = 0;
+	int digits = 1;   /* the last label so far is all digits */
 	const char *p;
 
 	if (len == 0 || len > 253)
@@ -32,14 +33,25 @@ hostname_valid(const char *host)
 			if (label == 0)
 				return 0;
 			label = 0;
+			digits = 1;
 			continue;
 		}
 		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
 			return 0;
+		if (!isdigit((unsigned char)*p))
+			digits = 0;
 		if (++label > 63)
 			return 0;
 	}
-	return 1;
+	/* no top-level name is all digits: "2" or "10.0.0" is a numeric shorthand
+	 * the resolver would turn into 0.0.0.2 or 10.0.0.0, not a name */
+	return !digits;
+}
+
+int
+addr_numeric_shorthand(const char *host)
+{
+	return *host && strspn(host, "0123456789.") == strlen(host) && !addr_family_of(host);
 }
 
 int
@@ -130,6 +142,11 @@ hostport_parse(const char *s, unsigned flags, struct hostport *hp, char *err)
 		if (*host && !addr_family_of(host)) {
 			if (flags & HP_NUMERIC) {
 				snprintf(err, ERRLEN, "'%s': '%s' is not an IP address", s, host);
+				return -1;
+			}
+			if (addr_numeric_shorthand(host)) {
+				snprintf(err, ERRLEN, "'%s': '%s' is not a whole IPv4 address: write its four numbers "
+				    "(such as 10.0.0.2)", s, host);
 				return -1;
 			}
 			if (!hostname_valid(host)) {

@@ -298,8 +298,8 @@ if "$XWPF" --list | grep -qx relay; then
 expect Choose:
 send 3
 expect foreground: xwpf --root .* relay
-expect Start it in the background now
-send y
+expect Start it in the background now\? \(Y/n\)
+send
 expect relay started \(pid [0-9]+\)
 expect relay: running
 expect Choose:

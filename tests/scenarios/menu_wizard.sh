@@ -41,6 +41,12 @@ expect Target host
 send bad host!
 expect 'bad host!' is not an IP address or a host name
 expect Target host
+send 2
+expect '2' is not a whole IPv4 address: write its four numbers
+expect Target host
+send 10.0.0
+expect '10.0.0' is not a whole IPv4 address
+expect Target host
 send
 expect type an IP address or a host name \(0 goes back\)
 expect Target host

@@ -62,4 +62,12 @@ check_eq "and names -l" "xwpf relay: -l: error: listen: '127.0.0.1:70000': port 
 xwpf relay: invalid configuration: fix the arguments above" "$(cat "$T_DIR/cli1")"
 "$XWPF" relay -l 127.0.0.1:2000 -r 127.0.0.1:1 -r nohost 2> "$T_DIR/cli2"
 check "a bad second -r is named -r" grep -q "^xwpf relay: -r: error: remote: 'nohost' has no port" "$T_DIR/cli2"
+
+# a numeric shorthand is not a host name (the resolver would make '2' 0.0.0.2)
+for h in 2 10.0.0 1.2.3.4.5; do
+	out=$("$XWPF" rule add short --listen 127.0.0.1:2001 --remote "$h:80" 2>&1); rc=$?
+	check_eq "remote $h:80: refused as invalid configuration" 3 "$rc"
+	check "remote $h:80: says to write the four numbers" grep -q "'$h' is not a whole IPv4 address: write its four numbers" <<<"$out"
+done
+check "a name with digits is still a name" "$XWPF" rule add named --listen 127.0.0.1:2002 --remote 1e100.example:80
 finish
