@@ -14,8 +14,8 @@ vc=ltc$$ vs=lts$$
 ip link add "$vc" netns "$C" type veth peer name "$vs" netns "$S" &&
 	ip -n "$C" addr add 10.7.0.1/24 dev "$vc" && ip -n "$S" addr add 10.7.0.2/24 dev "$vs" &&
 	ip -n "$C" link set "$vc" up && ip -n "$S" link set "$vs" up &&
-	tc -n "$C" qdisc add dev "$vc" root tbf rate 100mbit burst 32kbit latency 400ms &&
-	tc -n "$S" qdisc add dev "$vs" root tbf rate 100mbit burst 32kbit latency 400ms ||
+	tc -n "$C" qdisc add dev "$vc" root tbf rate 100mbit burst 64kb latency 400ms &&
+	tc -n "$S" qdisc add dev "$vs" root tbf rate 100mbit burst 64kb latency 400ms ||
 	{ fail "veth and tbf setup"; finish; }
 
 lt_server_ns "$S" 10.7.0.2 "$C" 10 || { fail "server not reachable"; finish; }
