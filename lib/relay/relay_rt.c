@@ -24,12 +24,7 @@
 #include "udp.h"
 #include "util.h"
 
-#if defined(__has_include)
-#if __has_include("lb.h")
 #include "lb.h"
-#define HAVE_LB 1
-#endif
-#endif
 
 struct rt_conf rt_conf = { 1, 0, 1 << 20, 64, 8192, NULL };
 
@@ -58,50 +53,7 @@ struct rt {
 
 #define RT_BIND_RETRY_BATCH 64   /* binds tried per rt_retry_binds() call */
 
-/* ---- the balancer: lib/relay/lb.h when present, else the first usable remote ---- */
-
-#ifndef HAVE_LB
-struct lb { size_t n; };
-
-static struct lb *
-lb_new(const struct store_rule *r, char *err)
-{
-	struct lb *b = calloc(1, sizeof(*b));
-
-	if (!b) {
-		snprintf(err, ERRLEN, "out of memory");
-		return NULL;
-	}
-	b->n = r->nremotes;
-	return b;
-}
-
-static void
-lb_free(struct lb *b)
-{
-	free(b);
-}
-
-static int
-lb_pick(struct lb *b, const struct sockaddr_storage *client, const uint64_t ex[4])
-{
-	size_t i;
-
-	(void)client;
-	for (i = 0; i < b->n && i < 256; i++)
-		if (!(ex[i / 64] & (1ull << (i % 64))))
-			return (int)i;
-	return -1;
-}
-
-static void
-lb_report(struct lb *b, int idx, int ok)
-{
-	(void)b;
-	(void)idx;
-	(void)ok;
-}
-#endif
+/* ---- the balancer (lb.h), per worker ---- */
 
 int
 rt_lb_pick(struct rt_rule *r, int wid, const struct sockaddr_storage *client, const uint64_t ex[4])
