@@ -489,7 +489,13 @@ int
 file_open_own(const char *path, int flags, mode_t mode, char *err)
 {
 	struct stat st;
-	int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | (flags & O_APPEND), mode);
+	int base = O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | (flags & O_APPEND);
+	/* a new file is made O_EXCL; one already there is opened without
+	 * O_CREAT and must then pass the checks below (ours, regular, one link) */
+	int fd = open(path, base | O_CREAT | O_EXCL, mode);
+
+	if (fd < 0 && errno == EEXIST)
+		fd = open(path, base);
 
 	if (fd < 0) {
 		if (errno == ELOOP)
