@@ -1,6 +1,6 @@
 /*
  * health: active health checks of the remotes of every rule with
- * failover = yes (lib/relay/hc.h has the checks, the hysteresis and the state
+ * failover = yes (lib/relay/healthcheck.h has the checks, the hysteresis and the state
  * file). The running relay watches the state file and takes a backend
  * marked down out of rotation for new connections.
  */
@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "applet.h"
-#include "hc.h"
+#include "healthcheck.h"
 #include "json.h"
 #include "log.h"
 #include "paths.h"

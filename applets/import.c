@@ -17,7 +17,7 @@
 
 #include "applet.h"
 #include "bundle.h"
-#include "event.h"
+#include "events.h"
 #include "migrate.h"
 #include "paths.h"
 #include "store.h"

@@ -19,7 +19,7 @@
 
 #include "applet.h"
 #include "json.h"
-#include "mptcp.h"
+#include "mptcp_kernel.h"
 #include "paths.h"
 #include "store.h"
 #include "util.h"

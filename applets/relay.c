@@ -1,7 +1,7 @@
 /*
  * relay: forward every enabled rule of the store (or one rule given with
  * realm's flags) with N event-loop workers; reload on SIGHUP; counters in
- * the stats file once a second. The engine is lib/relay/relay_rt.c, lib/relay/conn.c
+ * the stats file once a second. The engine is lib/relay/runtime.c, lib/relay/conn.c
  * (TCP) and lib/relay/udp.c (UDP); this file is the main thread: arguments,
  * signals, pidfile, stats, reload.
  */
@@ -16,17 +16,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "acct.h"
+#include "accounting.h"
 #include "applet.h"
-#include "ev.h"
-#include "event.h"
-#include "hc.h"
+#include "evloop.h"
+#include "events.h"
+#include "healthcheck.h"
 #include "log.h"
 #include "metrics.h"
 #include "net.h"
 #include "paths.h"
 #include "pidlock.h"
-#include "relay_rt.h"
+#include "runtime.h"
 #include "resolve.h"
 #include "store.h"
 #include "util.h"

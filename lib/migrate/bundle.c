@@ -22,8 +22,8 @@
 
 #include <bearssl_hash.h>
 
-#include "hc.h"
-#include "mptcp.h"
+#include "healthcheck.h"
+#include "mptcp_kernel.h"
 #include "paths.h"
 #include "pidlock.h"
 #include "store.h"

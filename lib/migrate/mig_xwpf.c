@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "addr.h"
-#include "mptcp.h"
+#include "mptcp_kernel.h"
 #include "util.h"
 
 #define VAL_MAX 1024

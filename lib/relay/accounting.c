@@ -1,4 +1,4 @@
-#include "acct.h"
+#include "accounting.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hc.h"
+#include "healthcheck.h"
 #include "ledger.h"
 #include "log.h"
-#include "relay_rt.h"
+#include "runtime.h"
 #include "store.h"
 #include "tbucket.h"
 #include "tunnel.h"
@@ -113,7 +113,7 @@ fire_quota(const struct acct_rule *a, acct_event_fn *fire, void *arg)
 			fire(arg, a->r, th[i].name, "", detail);
 }
 
-/* What the workers may still deliver before the quota is reached (lim.h's slots). */
+/* What the workers may still deliver before the quota is reached (rulelimits.h's slots). */
 static void
 set_budget(const struct acct_rule *a)
 {

@@ -10,7 +10,7 @@
  * here blocks on the network; the ledger file is written atomically under
  * its lock (ledger_update) every ledger_interval and at exit.
  *
- * Events go to a callback (the relay runs on_event programs with lib/relay/event.h):
+ * Events go to a callback (the relay runs on_event programs with lib/relay/events.h):
  *   backend_down backend_up   a health check changed a backend's state
  *   failover                  the backend a failover rule uses changed
  *   quota_80 quota_95 quota_100   thresholds of the cycle's quota

@@ -1,5 +1,5 @@
 /*
- * lb: the per-rule balancer (lb.h has the semantics).
+ * balance: the per-rule balancer (balance.h has the semantics).
  *
  * roundrobin is nginx's smooth weighted round robin
  * (ngx_http_upstream_get_peer): every eligible peer's current weight grows
@@ -11,7 +11,7 @@
  * and not to its position in the rule. A client hashes to a point and takes
  * the first eligible backend clockwise from there.
  */
-#include "lb.h"
+#include "balance.h"
 
 #include <errno.h>
 #include <netinet/in.h>

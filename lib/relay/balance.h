@@ -55,7 +55,7 @@ void lb_free(struct lb *lb);
 int lb_pick(struct lb *lb, const struct sockaddr_storage *client, const uint64_t exclude[4]);
 /* Passive health: the result of a connect to idx (ok 0 makes it suspect). */
 void lb_report(struct lb *lb, int idx, int ok);
-/* Active health, from the health state (lib/relay/hc.h hc_state_apply). */
+/* Active health, from the health state (lib/relay/healthcheck.h hc_state_apply). */
 void lb_set_health(struct lb *lb, int idx, int up);
 
 /* Small helpers for the relay and status output. */

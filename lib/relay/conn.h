@@ -34,7 +34,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "relay_rt.h"
+#include "runtime.h"
 
 enum {
 	H_RDEOF = 1,     /* read 0: no more bytes from this half */

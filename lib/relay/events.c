@@ -1,4 +1,4 @@
-#include "event.h"
+#include "events.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ev.h"
+#include "evloop.h"
 #include "text.h"
 #include "util.h"
 

@@ -1,4 +1,4 @@
-#include "ev.h"
+#include "evloop.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,12 +1,12 @@
 /*
- * hc: health probes, hysteresis and the health state file (hc.h).
+ * healthcheck: health probes, hysteresis and the health state file (healthcheck.h).
  *
  * The shape follows relayd's hce.c / check_tcp.c: each check is a chain of
  * small callbacks (hc_start -> hc_resolved -> hc_connected -> hc_write ->
  * hc_read) driven by one epoll loop with absolute deadlines, and every exit
  * path calls hc_done(host, code).
  */
-#include "hc.h"
+#include "healthcheck.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -26,7 +26,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "lb.h"
+#include "balance.h"
 #include "log.h"
 #include "paths.h"
 #include "text.h"
@@ -1099,7 +1099,7 @@ static const enum hc_code timeout_code[] = {
 	[PH_READ] = HC_READ_TIMEOUT,
 };
 
-/* Tunnel checks are synchronous (hc_tunnel.c): a few threads take them in turn. */
+/* Tunnel checks are synchronous (healthcheck_tunnel.c): a few threads take them in turn. */
 struct tun_pool {
 	struct hc_host *hosts;
 	size_t *idx, n;

@@ -42,7 +42,7 @@
  *                 handshake timeout
  *
  * A remote with a remote_transport is checked through its tunnel by
- * hc_tunnel.c: the same TLS (sni, pin, CA, insecure) and WebSocket (host,
+ * healthcheck_tunnel.c: the same TLS (sni, pin, CA, insecure) and WebSocket (host,
  * path) handshake as the relay, byte for byte, then health_send /
  * health_expect inside the tunnel, then a clean end. Remotes checked the same
  * way (same host:port, transport, send, expect, source) by several rules are
@@ -153,7 +153,7 @@ struct hc_host {
 	int proxy;                         /* proxy_send: a PROXY LOCAL header first */
 	long same_as;                      /* checked like that earlier host: its result is used; -1 */
 	long fail_thr, ok_thr, cooldown_ms;
-	/* the running check: private to hc.c */
+	/* the running check: private to healthcheck.c */
 	int fd, done, phase;
 	int64_t deadline;
 	size_t off;
@@ -182,7 +182,7 @@ int hc_done(struct hc_host *h, enum hc_code code);
 /* The hysteresis alone, at wall clock now_wall (tests). */
 int hc_judge(struct hc_host *h, enum hc_code code, int64_t now_wall);
 
-/* ---- for hc_tunnel.c ---- */
+/* ---- for healthcheck_tunnel.c ---- */
 
 /* The tunnel check of h (h->transport set), synchronous, every step within
  * timeout_ms: connect, handshake, health_send / health_expect through the

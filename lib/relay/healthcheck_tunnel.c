@@ -11,9 +11,9 @@
  *
  * It runs in a thread of hc_check_all and touches only its own host: no log,
  * no judging. What failed goes to h->st.why as a stage and words for the
- * state file (hc.h), and in full (with the fix) to h->detail for the log.
+ * state file (healthcheck.h), and in full (with the fix) to h->detail for the log.
  */
-#include "hc.h"
+#include "healthcheck.h"
 
 #include <bearssl.h>
 #include <errno.h>

@@ -9,7 +9,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "ev.h"
+#include "evloop.h"
 #include "net.h"
 #include "util.h"
 

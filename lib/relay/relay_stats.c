@@ -1,7 +1,7 @@
 /* The relay's figures for others to read: the stats file that `xwpf status`
  * reads (rewritten atomically every second) and the Prometheus text that
- * lib/relay/metrics.c serves. Both read the runtime through relay_rt.h only. */
-#include "relay_rt.h"
+ * lib/relay/metrics.c serves. Both read the runtime through runtime.h only. */
+#include "runtime.h"
 
 #include <errno.h>
 #include <math.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hc.h"
+#include "healthcheck.h"
 #include "json.h"
 #include "metrics.h"
 #include "util.h"

@@ -1,4 +1,4 @@
-#include "lim.h"
+#include "rulelimits.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "relay_rt.h"
+#include "runtime.h"
 #include "store.h"
 #include "util.h"
 

@@ -1,4 +1,4 @@
-#include "relay_rt.h"
+#include "runtime.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "conn.h"
-#include "hc.h"
+#include "healthcheck.h"
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
@@ -24,7 +24,7 @@
 #include "udp.h"
 #include "util.h"
 
-#include "lb.h"
+#include "balance.h"
 
 struct rt_conf rt_conf = { 1, 0, 1 << 20, 64, 8192, NULL };
 
@@ -53,7 +53,7 @@ struct rt {
 
 #define RT_BIND_RETRY_BATCH 64   /* binds tried per rt_retry_binds() call */
 
-/* ---- the balancer (lb.h), per worker ---- */
+/* ---- the balancer (balance.h), per worker ---- */
 
 int
 rt_lb_pick(struct rt_rule *r, int wid, const struct sockaddr_storage *client, const uint64_t ex[4])
@@ -890,7 +890,7 @@ rt_first_pending(const struct rt_rule *r, size_t *waiting)
 
 /* The one place where a rule's listener starting to fail is reported: one
  * log line per rule (at start, on reload), then the hook, which is where
- * on_event "bind_failed" is to be fired (event_fire, lib/relay/event.h) once the
+ * on_event "bind_failed" is to be fired (event_fire, lib/relay/events.h) once the
  * relay runs events. Retries that fail again stay quiet. */
 static void
 bind_failed(struct rt *rt, struct rt_rule *r, size_t waiting)

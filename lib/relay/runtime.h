@@ -4,7 +4,7 @@
 /*
  * The relay's runtime: rules as the workers see them, listeners, workers,
  * counters, reload. Shared by conn.c (TCP pairs), udp.c (UDP associations)
- * and relay_rt.c; driven by applets/relay.c (the main thread).
+ * and runtime.c; driven by applets/relay.c (the main thread).
  *
  * Threads: the main thread owns the rule set and builds every listener
  * (so a reload that cannot bind is refused as a whole), then hands
@@ -19,8 +19,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "ev.h"
-#include "lim.h"
+#include "evloop.h"
+#include "rulelimits.h"
 #include "net.h"
 #include "store.h"
 
@@ -84,7 +84,7 @@ struct rt_stats {
 	int quota_state;         /* enum rt_quota */
 	uint64_t cycle_used;     /* bytes billed in this cycle (billing mode applied) */
 	uint64_t quota;          /* the rule's quota, 0 = none */
-	struct lim_state lim;    /* limits' shared counts and buckets (lim.h) */
+	struct lim_state lim;    /* limits' shared counts and buckets (rulelimits.h) */
 	/* the quota's budget left in this cycle, spent by the workers as they
 	 * deliver (rt_quota_spend), reset from the ledger at every flush */
 	int64_t q_left[2];
@@ -149,7 +149,7 @@ struct rt_rule {
 	size_t nrem;
 	struct rt_stats *st;
 	struct lb **lb;          /* [nworkers]: each worker its own balancer */
-	struct lim_rule lim;     /* allow/deny, caps, quota settings (lim.h) */
+	struct lim_rule lim;     /* allow/deny, caps, quota settings (rulelimits.h) */
 	const struct conn_hooks *hooks;   /* PROXY, TLS, WS: NULL for plain */
 	struct tunnel_rule *tun;          /* their settings (tunnel.h), NULL for plain */
 	long preread_ms;                  /* deadline of hooks->preread from accept */
@@ -269,7 +269,7 @@ void rt_rule_unref(struct rt_rule *r);
 int rt_remote_addr(struct rt_worker *w, struct rt_rule *r, int idx, uint16_t off, int i,
     struct sockaddr_storage *out);
 
-/* balancer calls, through lib/relay/lb.h or the built-in fallback */
+/* balancer calls, through lib/relay/balance.h or the built-in fallback */
 int rt_lb_pick(struct rt_rule *r, int wid, const struct sockaddr_storage *client, const uint64_t ex[4]);
 void rt_lb_report(struct rt_rule *r, int wid, int idx, int ok);
 /* Remote idx of r failed for worker wid before the connection was up (a

@@ -21,7 +21,7 @@
 
 #include "log.h"
 #include "net.h"
-#include "relay_rt.h"
+#include "runtime.h"
 #include "tunnel.h"
 #include "udp.h"
 #include "util.h"

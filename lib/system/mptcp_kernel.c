@@ -4,7 +4,7 @@
  * Attributes and flags follow the kernel UAPI (include/uapi/linux/mptcp.h)
  * as iproute2's ip/ipmptcp.c uses them.
  */
-#include "mptcp.h"
+#include "mptcp_kernel.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

@@ -1,11 +1,11 @@
-/* libFuzzer: the health state file reader (lib/relay/hc.c), which the relay runs on
+/* libFuzzer: the health state file reader (lib/relay/healthcheck.c), which the relay runs on
  * whatever is in /var/lib/xwpf/health; what parses must format and parse back
  * to the same entries. Also the \r\n escapes of health_send / health_expect. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "hc.h"
+#include "healthcheck.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

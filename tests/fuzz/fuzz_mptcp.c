@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mptcp.h"
+#include "mptcp_kernel.h"
 #include "nl.h"
 #include "util.h"
 

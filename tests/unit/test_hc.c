@@ -1,10 +1,10 @@
-/* lib/relay/hc.c without sockets: state file, hysteresis, escapes, codes, hosts from a store. */
+/* lib/relay/healthcheck.c without sockets: state file, hysteresis, escapes, codes, hosts from a store. */
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "t.h"
-#include "hc.h"
-#include "lb.h"
+#include "healthcheck.h"
+#include "balance.h"
 #include "log.h"
 #include "util.h"
 

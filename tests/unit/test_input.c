@@ -9,7 +9,7 @@
 
 #include "bundle.h"
 #include "migrate.h"
-#include "mptcp.h"
+#include "mptcp_kernel.h"
 #include "paths.h"
 #include "store.h"
 #include "t.h"

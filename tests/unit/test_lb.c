@@ -1,11 +1,11 @@
-/* lib/relay/lb.c: known sequences, distributions, ring stability, failover order. */
+/* lib/relay/balance.c: known sequences, distributions, ring stability, failover order. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "t.h"
-#include "lb.h"
+#include "balance.h"
 #include "util.h"
 
 static struct store_remote remotes[LB_MAX];

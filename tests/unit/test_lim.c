@@ -1,10 +1,10 @@
-/* lib/relay/lim.c: a rule's limits resolved from the store, admission, budgets. */
+/* lib/relay/rulelimits.c: a rule's limits resolved from the store, admission, budgets. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 
-#include "lim.h"
-#include "relay_rt.h"
+#include "rulelimits.h"
+#include "runtime.h"
 #include "store.h"
 #include "t.h"
 #include "util.h"

@@ -7,7 +7,7 @@
 
 #include "t.h"
 #include "acl.h"
-#include "event.h"
+#include "events.h"
 #include "ledger.h"
 #include "store.h"
 #include "srclimit.h"

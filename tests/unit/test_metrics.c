@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "t.h"
-#include "ev.h"
+#include "evloop.h"
 #include "metrics.h"
 #include "util.h"
 

@@ -4,7 +4,7 @@
 #include <sys/socket.h>
 
 #include "t.h"
-#include "mptcp.h"
+#include "mptcp_kernel.h"
 #include "nl.h"
 #include "util.h"
 

@@ -1,10 +1,10 @@
-/* lib/relay/ev.c: timer heap order, re-arm and delete; I/O dispatch, run queue, after hooks. */
+/* lib/relay/evloop.c: timer heap order, re-arm and delete; I/O dispatch, run queue, after hooks. */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "t.h"
-#include "ev.h"
+#include "evloop.h"
 #include "util.h"
 
 static int order[64], norder;
