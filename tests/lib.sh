@@ -5,6 +5,7 @@ set -u
 : "${XWPF:?XWPF must point at the binary under test}"
 T_NAME=$(basename "${BASH_SOURCE[1]:-$0}" .sh)
 T_TESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+T_PEERS=$T_TESTS/peers   # every Python peer and checker
 T_DIR=$(mktemp -d "/tmp/xwpf-test-$T_NAME.XXXXXX")
 export XWPF_ROOT=$T_DIR/root
 mkdir -p "$XWPF_ROOT"
@@ -188,7 +189,7 @@ run_ok() {
 }
 
 # as_checks: the "ok NAME" / "not ok NAME" lines of a checker (a python
-# heredoc, tests/tools/*.py) as this test's own
+# heredoc, tests/peers/*.py) as this test's own
 as_checks() { sed "s/^ok/ok - $T_NAME:/;s/^not ok/not ok - $T_NAME:/"; }
 
 # ---- linktest between namespaces (linktest_*.sh) ----
@@ -209,15 +210,15 @@ lt_client_ns() {
 	cat "$T_DIR/table.txt" "$T_DIR/err.txt"
 	check_eq "client exit status" 0 "$rc"
 }
-# lt_same: a check that the JSON holds the same figures as the table (tests/tools/lt_check.py)
-lt_same() { python3 "$T_TESTS/tools/lt_check.py" same "$T_DIR/table.txt" "$T_DIR/out.json" | as_checks; }
+# lt_same: a check that the JSON holds the same figures as the table (tests/peers/lt_check.py)
+lt_same() { python3 "$T_PEERS/lt_check.py" same "$T_DIR/table.txt" "$T_DIR/out.json" | as_checks; }
 
 # ---- health checks (health_*.sh) ----
 # Debian's python3 directly: a version-manager shim on PATH is one more moving part
 T_PY=python3
 [ -x /usr/bin/python3 ] && T_PY=/usr/bin/python3
 T_HEALTH=$XWPF_ROOT/var/lib/xwpf/health
-T_HEALTH_SRV=$T_TESTS/scenarios/health_srv.py
+T_HEALTH_SRV=$T_PEERS/health_srv.py
 # health_srv PORT MODE [HOST]: a backend from health_srv.py (MODE: accept, id,
 # full, pong, silent, wrong, closer, trickle, greet) on HOST (127.0.0.1), its
 # PID in $SRV_PID; a failed check and 1 when it is not ready within 10 s
@@ -257,8 +258,8 @@ echo_via() {
 	[ "$(printf 'through-the-relay\n' | timeout 5 socat -t 2 - "TCP:127.0.0.1:$1" 2>/dev/null)" = through-the-relay ]
 }
 
-# ---- programs under a pseudo-terminal (tests/tools/pty_drive.py) ----
-T_PTY_DRIVE=$T_TESTS/tools/pty_drive.py
+# ---- programs under a pseudo-terminal (tests/peers/pty_drive.py) ----
+T_PTY_DRIVE=$T_PEERS/pty_drive.py
 T_PTY_TIMEOUT=15
 [ -n "${XWPF_SANITIZED:-}" ] && T_PTY_TIMEOUT=40
 # pty_run NAME [ENV=VAL...] -- CMD... < STEPS: CMD under a pty, driven by the
@@ -279,6 +280,162 @@ menu_drive() {
 	local name=$1
 	shift
 	pty_run "$name" "$@" -- "$XWPF" menu
+}
+
+# ---- a relay under $XWPF_ROOT (relay_*, traffic_*, metrics_*, failover_* ...) ----
+PEER=$T_PEERS/peer.py
+CONF=$XWPF_ROOT/etc/xwpf/xwpf.conf
+STATS=$XWPF_ROOT/run/xwpf/stats
+mkdir -p "$XWPF_ROOT/etc/xwpf"
+RELAY_PID=
+
+LEDGER=$XWPF_ROOT/var/lib/xwpf/ledger
+LG="python3 $T_PEERS/ledger.py"
+
+# ledger_is RULE KEY=VALUE...: the ledger has these values now
+ledger_is() {
+	local rule=$1 kv keys=() want=() got
+	shift
+	for kv in "$@"; do keys+=("${kv%%=*}"); want+=("${kv#*=}"); done
+	got=$($LG get "$LEDGER" "$rule" "${keys[@]}" | tr '\n' ' ')
+	[ "$got" = "${want[*]} " ]
+}
+
+# modes: splice and copy (XWPF_NO_SPLICE=1), or only $RELAY_MODES
+relay_modes() { echo "${RELAY_MODES:-splice copy}"; }
+
+start_relay() {
+	local mode=$1 ns=0
+	shift
+	rm -f "$STATS"
+	# start_relay MODE: the store relay; start_relay MODE CMD...: CMD runs it (prlimit ...)
+	[ $# -eq 0 ] && set -- "$XWPF" relay
+	if [ "$mode" = copy ]; then
+		spawn env XWPF_NO_SPLICE=1 "$@" 2>>"$T_DIR/relay.log"
+	else
+		spawn env -u XWPF_NO_SPLICE "$@" 2>>"$T_DIR/relay.log"
+	fi
+	RELAY_PID=$!
+	if [ "$*" = "$XWPF relay" ]; then
+		wait_for 10 test -s "$STATS" || { fail "$mode: relay did not start"; cat "$T_DIR/relay.log"; return 1; }
+	fi
+	return 0
+}
+
+stop_relay() {
+	local rc
+	[ -n "$RELAY_PID" ] || return 0
+	kill -TERM "$RELAY_PID" 2>/dev/null
+	wait "$RELAY_PID"
+	rc=$?
+	RELAY_PID=
+	return $rc
+}
+
+# wait_stats: the relay rewrites stats every second; wait for the next write
+wait_stats() {
+	local before
+	before=$(stat -c %Y.%N "$STATS" 2>/dev/null)
+	sleep 1.1
+	wait_for 3 test "$(stat -c %Y.%N "$STATS" 2>/dev/null)" != "$before"
+}
+
+# peer_check LABEL SPEC...: run peer.py specs in one python process, one ok/fail per line
+peer_check() {
+	local label=$1 out st desc
+	shift
+	out=$(python3 "$PEER" run "$@" 2>&1)
+	[ -n "$out" ] || { fail "$label: the test client printed nothing"; return; }
+	while read -r st desc; do
+		case $st in
+		ok) ok "$label: $desc" ;;
+		bad) fail "$label: $desc" ;;
+		*) fail "$label: $st $desc" ;;
+		esac
+	done <<<"$out"
+}
+
+# load_stats RULE: S[key]=value from `xwpf status --json`
+declare -A S
+load_stats() {
+	local kv
+	S=()
+	while IFS= read -r kv; do
+		S[${kv%%=*}]=${kv#*=}
+	done < <("$XWPF" status --json | python3 "$PEER" stats "$1")
+}
+
+# ---- two xwpf ends, each under its own root: a relay and an exit (tunnel_*, proxy_*) ----
+# end_start NAME: run `xwpf relay` under $T_DIR/NAME with the store on stdin
+end_start() {
+	local name=$1 root=$T_DIR/$1
+	mkdir -p "$root/etc/xwpf"
+	cat > "$root/etc/xwpf/xwpf.conf"
+	rm -f "$root/run/xwpf/stats"
+	XWPF_ROOT=$root spawn "$XWPF" relay 2>>"$T_DIR/$name.log"
+	eval "PID_$name=$!"
+	wait_for 10 test -s "$root/run/xwpf/stats" || { fail "$name: relay did not start"; cat "$T_DIR/$name.log"; return 1; }
+}
+
+# end_stop NAME: SIGTERM, wait; the relay's exit status (0 expected; a
+# sanitizer's leak report makes it non-zero)
+end_stop() {
+	local v="PID_$1" rc
+	[ -n "${!v:-}" ] || return 0
+	kill -TERM "${!v}" 2>/dev/null
+	wait "${!v}" 2>/dev/null
+	rc=$?
+	eval "PID_$1="
+	return $rc
+}
+
+# no_sanitizer_reports: no ASan/UBSan/LSan report in any log of this test
+no_sanitizer_reports() {
+	! grep -lE 'AddressSanitizer|LeakSanitizer|runtime error:' "$T_DIR"/*.log 2>/dev/null
+}
+
+# end_log NAME: the log so far
+end_log() { cat "$T_DIR/$1.log" 2>/dev/null; }
+
+# log_has NAME SECONDS REGEX: until the end's log matches (bounded)
+log_has() { wait_for "$2" grep -qE -- "$3" "$T_DIR/$1.log"; }
+
+# spki_pin CERT: sha256:HEX of the certificate's public key (what pin= wants)
+spki_pin() {
+	echo "sha256:$(openssl x509 -in "$1" -pubkey -noout | openssl pkey -pubin -outform DER | sha256sum | cut -c1-64)"
+}
+
+# mkca DIR: a test CA (ca.crt/ca.key) and server certificates signed by it:
+# good.crt (exit.test), wrong.crt (other.test), expired.crt (exit.test, expired)
+mkca() {
+	local d=$1
+	mkdir -p "$d"
+	(
+		cd "$d" || exit 1
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt \
+		    -days 30 -subj "/CN=xwpf test CA" -addext basicConstraints=critical,CA:TRUE \
+		    -addext keyUsage=critical,keyCertSign,cRLSign
+		for n in good:exit.test wrong:other.test expired:exit.test; do
+			f=${n%%:*} cn=${n#*:}
+			openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $f.key -out $f.csr -subj "/CN=$cn"
+			printf 'subjectAltName=DNS:%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' "$cn" > $f.ext
+			if [ $f = expired ]; then   # openssl ca takes explicit dates
+				mkdir -p db && : > db/index && echo 01 > db/serial
+				printf '[ca]\ndefault_ca=c\n[c]\ndatabase=db/index\nserial=db/serial\nnew_certs_dir=db\n%s\n' \
+				    'default_md=sha256
+policy=p
+[p]
+commonName=supplied' > ca.cnf
+				openssl ca -batch -config ca.cnf -cert ca.crt -keyfile ca.key -in $f.csr -out $f.crt -notext \
+				    -startdate 20200101000000Z -enddate 20200201000000Z -extfile $f.ext
+			else
+				openssl x509 -req -in $f.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out $f.crt -days 30 \
+				    -extfile $f.ext
+			fi
+			cat $f.crt ca.crt > $f.chain.pem
+		done
+	) >/dev/null 2>&1
+	test -s "$d/good.crt" && test -s "$d/expired.crt"
 }
 
 # finish: exit status for the runner

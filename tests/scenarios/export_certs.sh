@@ -12,7 +12,6 @@
 # another (2-NAME).
 # timeout: 90
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
 need python3 openssl tar
 R=$XWPF_ROOT
 D=$T_DIR/outside

@@ -9,11 +9,9 @@
 # once per source address per minute.
 # timeout: 240
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
-. "$(dirname "$0")/../tunnel/lib.sh"
 need python3 openssl
 
-CL="python3 $(dirname "$0")/../relay/clients.py"
+CL="python3 $T_PEERS/clients.py"
 E=$(free_port)
 spawn python3 "$PEER" serve --tcp 127.0.0.1:$E
 for v in A_TLS A_WS B_TLS B_WS HOLD R_TLS R_WS R_HANG; do

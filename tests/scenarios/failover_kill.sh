@@ -8,10 +8,9 @@
 # replay them (the backend got them once), the client sees the reset.
 # timeout: 300
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
 need python3
 
-CL="python3 $(dirname "$0")/../relay/clients.py"
+CL="python3 $T_PEERS/clients.py"
 PA=$(free_port); PB=$(free_port); L=$(free_port); RA=$(free_port); RB=$(free_port); LR=$(free_port)
 spawn python3 "$PEER" serve --mode port --tcp 127.0.0.1:$PB
 wait_port 127.0.0.1 $PB || fail "backend B did not start"

@@ -8,8 +8,6 @@
 # deadline) and one that refuses the connection.
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
-. "$(dirname "$0")/../tunnel/lib.sh"
 need python3
 
 E=$(free_port); XA=$(free_port); XB=$(free_port); SIL=$(free_port); NONE=$(free_port)

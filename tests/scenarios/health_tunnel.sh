@@ -11,8 +11,6 @@
 # stage in words.
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
-. "$(dirname "$0")/../tunnel/lib.sh"
 need python3 openssl
 LOG=$T_DIR/health.log
 once() { "$XWPF" health --once --timeout "${TMO:-3s}" 2>> "$LOG"; }

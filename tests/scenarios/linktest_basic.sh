@@ -6,7 +6,7 @@
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
 need python3
-tools=$(cd "$(dirname "$0")/../tools" && pwd)
+tools=$T_PEERS
 
 # command line
 "$XWPF" linktest --help > "$T_DIR/help" 2>&1; check_eq "--help exits 0" 0 $?

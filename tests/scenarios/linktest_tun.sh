@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# linktest across a TUN link emulator (tests/tools/lt_tunfwd.py) adding 20 ms
+# linktest across a TUN link emulator (tests/peers/lt_tunfwd.py) adding 20 ms
 # each way and dropping 5% of the packets with a fixed seed: the reported
 # round trips are 39-44 ms (the control echo's 39-50 ms) and the UDP loss
 # 5 +- 2 % each way. The emulator only adds time: under 40 ms is a misreport;
@@ -10,7 +10,7 @@
 . "$(dirname "$0")/../lib.sh"
 need_root
 need python3
-tools=$T_TESTS/tools
+tools=$T_PEERS
 
 A=$(netns_add lta) || { fail "netns"; finish; }
 B=$(netns_add ltb) || { fail "netns"; finish; }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The menu driven through a pseudo-terminal (tests/tools/pty_drive.py), like a
+# The menu driven through a pseudo-terminal (tests/peers/pty_drive.py), like a
 # person: rules added with the wizards land in the store and are forwarded by
 # a running relay (reloaded by the menu); bad input re-prompts with the reason;
 # a busy port names its owner; a port of a rule offers its balancing group;

@@ -7,11 +7,10 @@
 # in use is logged, at start and on reload, and the relay forwards anyway.
 # timeout: 90
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
 PY=/usr/bin/python3
 [ -x "$PY" ] && "$PY" -c 'import prometheus_client.parser' 2>/dev/null ||
 	{ skip "needs Debian's python3-prometheus-client"; exit 0; }
-M=$(cd "$(dirname "$0")" && pwd)/metrics_peer.py
+M=$T_PEERS/metrics_peer.py
 
 E=$(free_port); LT=$(free_port); MP=$(free_port)
 spawn "$PY" "$PEER" serve --tcp "127.0.0.1:$E"

@@ -8,12 +8,11 @@
 # 127.0.0.1 only. The server's behaviour is metrics_http.sh.
 # timeout: 90
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
 PY=/usr/bin/python3
 [ -x "$PY" ] && "$PY" -c 'import prometheus_client.parser' 2>/dev/null ||
 	{ skip "needs Debian's python3-prometheus-client"; exit 0; }
 
-M=$(cd "$(dirname "$0")" && pwd)/metrics_peer.py
+M=$T_PEERS/metrics_peer.py
 
 SCRAPE=$T_DIR/scrape
 val() { awk -v k="$1" '$1 == k { print $2 }' "$SCRAPE"; }

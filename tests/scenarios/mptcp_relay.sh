@@ -8,7 +8,6 @@
 # more (MPTcpExtMPJoinAckRx rises in B, ss -Mi counts the subflows).
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
 need python3 ip ss
 need_root
 

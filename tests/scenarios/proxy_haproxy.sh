@@ -10,10 +10,8 @@
 # header (or ClientHello) and a FIN at once.
 # timeout: 90
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
-. "$(dirname "$0")/../tunnel/lib.sh"
 need haproxy python3
-PPS=$(cd "$(dirname "$0")/../tunnel" && pwd)/ppserver.py
+PPS=$T_PEERS/ppserver.py
 CLIENT=127.0.0.5   # the real client: not the address the hops use
 
 for v in E PPS_P HTTP HA HB XA XC XS1 XS2 XT XTE XH XHT; do eval "$v=$(free_port)"; done

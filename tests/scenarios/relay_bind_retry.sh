@@ -7,7 +7,6 @@
 # fails validation is still refused as a whole. In splice and copy mode.
 # timeout: 90
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
 need python3
 need socat
 

@@ -10,7 +10,6 @@
 # matter; congestion control does not depend on splice or copy, so splice only.
 # timeout: 90
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
 need python3 ip ss
 need_root
 

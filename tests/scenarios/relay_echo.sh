@@ -4,7 +4,6 @@
 # counters equal to the bytes sent. Each in splice and in copy mode.
 # timeout: 240
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
 need python3
 
 E=$(free_port); R=$(free_port)

@@ -7,7 +7,6 @@
 # connect_timeout of 3 s; the lookup of slow.invalid takes 10 s.
 # timeout: 60
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
 need python3 unshare mount
 need_root
 grep -qs '^127\.0\.0\.1[[:space:]].*\blocalhost\b' /etc/hosts || { skip "needs localhost in /etc/hosts"; exit 0; }

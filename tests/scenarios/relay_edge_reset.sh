@@ -9,9 +9,8 @@
 # through the relay in splice and in copy mode, and through a TLS tunnel.
 # timeout: 90
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
 need python3
-EDGE=$(dirname "$0")/../relay/edge.py
+EDGE=$T_PEERS/edge.py
 
 S=$(free_port)
 spawn python3 "$EDGE" serve 127.0.0.1:$S
@@ -40,7 +39,6 @@ done
 
 # the same through a TLS tunnel (entry -> exit -> server): each end carries
 # a reset on as a reset, a clean end as close_notify then FIN
-. "$(dirname "$0")/../tunnel/lib.sh"
 if command -v openssl >/dev/null; then
 	X=$(free_port); R=$(free_port)
 	end_start exit <<EOT

@@ -3,14 +3,13 @@
 # epoll before it closes them. A spawned child holds a copy of every
 # descriptor from its clone until its exec, and close() leaves epoll only
 # with the last copy: an event could then reach a freed or reused
-# connection. tests/relay/fdcopy.py holds such copies itself (pidfd_getfd)
+# connection. tests/peers/fdcopy.py holds such copies itself (pidfd_getfd)
 # and counts the registrations left behind, in splice and copy mode.
 # timeout: 60
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
 need python3 socat
 [ "$(id -u)" = 0 ] || { skip "pidfd_getfd needs root"; finish; }
-PROBE=$(dirname "$0")/../relay/fdcopy.py
+PROBE=$T_PEERS/fdcopy.py
 
 S=$(free_port)
 spawn socat TCP4-LISTEN:$S,bind=127.0.0.1,reuseaddr,fork PIPE

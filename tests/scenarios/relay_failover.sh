@@ -4,7 +4,6 @@
 # connections; a rule whose every backend is down counts failed connects.
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
 need python3
 
 E=$(free_port); DEAD=$(free_port); PA=$(free_port); PB=$(free_port)

@@ -11,10 +11,9 @@
 # timeout: 90
 quiet() { "$@" >/dev/null; }
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
 need_root
 need python3 ip socat
-HOLD=$(cd "$(dirname "$0")/../tunnel" && pwd)/holdconns.py
+HOLD=$T_PEERS/holdconns.py
 P1=$(free_port) P2=$(free_port) P3=$(free_port) P4=$(free_port) E=$(free_port)
 
 # refused LABEL REGEX CMD...: CMD fails with exit 3 and says REGEX

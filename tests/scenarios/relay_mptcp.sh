@@ -4,7 +4,6 @@
 # once, and still forwards.
 # timeout: 90
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
 need python3 ip ss
 need_root
 

@@ -5,7 +5,6 @@
 # and listen_interface (in).
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
 need python3 ip
 need_root
 

@@ -5,7 +5,6 @@
 # listening, and serves new clients once the old ones leave.
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
 need python3 prlimit
 
 E=$(free_port)

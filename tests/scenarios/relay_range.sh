@@ -3,7 +3,6 @@
 # and UDP); listen to a single remote port sends every port there.
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
 need python3
 
 E=$(python3 "$PEER" freerange 4)

@@ -5,7 +5,6 @@
 # a raw SIGHUP changes nothing) with the old rules still served.
 # timeout: 200
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
 need python3
 
 E=$(free_port)

@@ -9,7 +9,6 @@
 # free, no leak).
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
 need python3
 
 E=$(free_port)

@@ -15,11 +15,10 @@
 # unpaced default (cubic when the system's is bbr; relay_cc_local.sh).
 # timeout: 60
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
 need python3
 need ss
 need_root   # finseg.py sniffs lo with a packet socket
-FINSEG=$(dirname "$PEER")/finseg.py
+FINSEG=$T_PEERS/finseg.py
 
 E=$(free_port)
 spawn python3 "$PEER" serve --tcp 127.0.0.1:$E

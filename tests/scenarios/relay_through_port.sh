@@ -6,7 +6,6 @@
 # tries the rule's next remote, which then serves the client.
 # timeout: 60
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
 need python3 socat
 S=$(free_port)
 spawn socat TCP4-LISTEN:$S,bind=127.0.0.1,reuseaddr,fork PIPE

@@ -6,7 +6,6 @@
 # handed another client's replies.
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
 need python3
 
 E=$(free_port)

@@ -10,7 +10,7 @@
 . "$(dirname "$0")/../lib.sh"
 need python3
 need ss
-tools=$(cd "$(dirname "$0")/../tools" && pwd)
+tools=$T_PEERS
 echo "k3y-for-tests" > "$T_DIR/key"
 K=(--key-file "$T_DIR/key")
 run_client() {   # NAME TARGET ARGS...: a client run; its stderr in $T_DIR/NAME.err

@@ -8,7 +8,6 @@
 # was replaced (an upgrade) is still found and reloaded.
 # timeout: 150
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
 need python3
 X=$XWPF
 R=$XWPF_ROOT

@@ -9,7 +9,6 @@
 # escape byte (ESC, or C1 CSI) ever reaches stdout, stderr or the log.
 # timeout: 60
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
 need python3
 X=$XWPF
 ALL=$T_DIR/all-output    # everything xwpf printed

@@ -9,7 +9,6 @@
 # loses no byte; a bad ledger line is an error naming the file and the line.
 # timeout: 90
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
 need python3
 
 mkdir -p "$(dirname "$LEDGER")"

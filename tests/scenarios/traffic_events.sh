@@ -5,7 +5,6 @@
 # after event_timeout while the relay keeps forwarding.
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
 need python3 socat
 EV=$T_DIR/events
 cat > "$T_DIR/ev.sh" <<EOT
@@ -88,7 +87,7 @@ EOT
 	check "$mode: failover back" wait_for 5 grep -q "^failover rule=fo backend=127.0.0.1:$A detail=from 127.0.0.1:$B to 127.0.0.1:$A" "$EV"
 	check_eq "$mode: [global]'s program did not run for a rule with its own" "" "$(grep "rule=fo" "$T_DIR/hung" 2>/dev/null)"
 	# a limit hit runs [global]'s program, which hangs
-	out=$(python3 "$(dirname "$0")/../relay/flow.py" hold 127.0.0.1 $L2 2 0.1)
+	out=$(python3 "$T_PEERS/flow.py" hold 127.0.0.1 $L2 2 0.1)
 	check_eq "$mode: max_conns 1: one served, one refused" "1 1" "$out"
 	check "$mode: the limit event ran [global]'s program" wait_for 5 grep -q "^limit rule=lim pid=" "$T_DIR/hung"
 	pid=$(sed -n 's/^limit rule=lim pid=\([0-9]*\)$/\1/p' "$T_DIR/hung" | head -n 1)

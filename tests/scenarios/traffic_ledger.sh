@@ -4,7 +4,6 @@
 # keep their values across a relay restart (and keep adding up after it).
 # timeout: 150
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
 need python3
 REPLY=$((64 + 1048576))   # peer.py reply mode: sha256 hex + 1 MiB
 

@@ -6,10 +6,9 @@
 # to the moment it closed it: the ledger equals what the receiver got.
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
 need python3
 need curl
-FLOW="python3 $(dirname "$0")/../relay/flow.py"
+FLOW="python3 $T_PEERS/flow.py"
 SINK=$T_DIR/sink.json
 
 E=$(free_port)

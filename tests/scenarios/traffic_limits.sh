@@ -4,9 +4,8 @@
 # and per-source caps refuse the excess (IPv4 and IPv6); allow and deny lists.
 # timeout: 240
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
 need python3
-FLOW="python3 $(dirname "$0")/../relay/flow.py"
+FLOW="python3 $T_PEERS/flow.py"
 CAP=1250000   # 10 Mbit/s in bytes
 
 SRC=$(free_port) SINK=$(free_port) ECHO=$(free_port)

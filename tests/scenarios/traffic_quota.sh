@@ -7,9 +7,8 @@
 # The 80/95/100% events fire once.
 # timeout: 200
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
 need python3
-FLOW="python3 $(dirname "$0")/../relay/flow.py"
+FLOW="python3 $T_PEERS/flow.py"
 Q=$((3 << 20))
 EV=$T_DIR/events
 cat > "$T_DIR/ev.sh" <<EOT

@@ -5,10 +5,9 @@
 # src_prefix_v6 = 128 keys each address on its own again.
 # timeout: 90
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
 need_root
 need python3 ip
-HOLD=$(cd "$(dirname "$0")/../tunnel" && pwd)/holdconns.py
+HOLD=$T_PEERS/holdconns.py
 ns=$(netns_add srcpfx) || { fail "no namespace"; finish; }
 ip -n "$ns" link set lo up
 for a in 2001:db8:1:2::11 2001:db8:1:2::12 2001:db8:1:2::13 2001:db8:1:2::14 2001:db8:1:3::1; do

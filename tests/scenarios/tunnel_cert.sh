@@ -7,8 +7,6 @@
 # logged as a warning at load.
 # timeout: 90
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
-. "$(dirname "$0")/../tunnel/lib.sh"
 need python3 openssl
 
 D=$T_DIR/certs

@@ -7,10 +7,8 @@
 # logs it. Tolerance: closed between 0.9 s and 3 s after the deadline starts.
 # timeout: 90
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
-. "$(dirname "$0")/../tunnel/lib.sh"
 need python3
-TR=$(cd "$(dirname "$0")/../tunnel" && pwd)/trickle.py
+TR=$T_PEERS/trickle.py
 for v in E XTLS XWS XPP SILENT RSIL; do eval "$v=$(free_port)"; done
 spawn python3 "$PEER" serve --tcp 127.0.0.1:$E
 # a server that accepts and never says a word

@@ -8,10 +8,8 @@
 # through. The memory bound has a wide margin (12 MB for what costs 2-3).
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
-. "$(dirname "$0")/../tunnel/lib.sh"
 need python3
-HOLD=$(cd "$(dirname "$0")/../tunnel" && pwd)/holdconns.py
+HOLD=$T_PEERS/holdconns.py
 ulimit -n 16384 2>/dev/null || { skip "cannot raise the descriptor limit"; exit 0; }
 for v in E X W; do eval "$v=$(free_port)"; done
 spawn python3 "$PEER" serve --tcp 127.0.0.1:$E

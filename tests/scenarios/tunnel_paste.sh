@@ -6,8 +6,6 @@
 # is that text carries bytes through the wss tunnel and the tls one.
 # timeout: 60
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
-. "$(dirname "$0")/../tunnel/lib.sh"
 need python3
 for v in E XW XT RW RT; do eval "$v=$(free_port)"; done
 spawn python3 "$PEER" serve --tcp 127.0.0.1:$E

@@ -7,11 +7,9 @@
 # a pong, close answered with a close frame, wrong path answered 404).
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
-. "$(dirname "$0")/../tunnel/lib.sh"
 need openssl /usr/bin/python3
 /usr/bin/python3 -c 'import websockets' 2>/dev/null || { skip "needs python3-websockets"; exit 0; }
-WSPEER=$(cd "$(dirname "$0")/../tunnel" && pwd)/wspeer.py
+WSPEER=$T_PEERS/wspeer.py
 
 CA=$T_DIR/ca
 mkca "$CA" || { fail "cannot make the test CA"; finish; }

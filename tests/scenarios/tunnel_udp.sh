@@ -8,8 +8,6 @@
 # in stop mode ends the relay's associations through the tunnel at once.
 # timeout: 60
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
-. "$(dirname "$0")/../tunnel/lib.sh"
 need python3
 
 E=$(free_port); XWS=$(free_port); XTLS=$(free_port); RWS=$(free_port); RTLS=$(free_port); RQ=$(free_port); XQ=$(free_port)

@@ -8,8 +8,6 @@
 # so two rules gave each its own cap; the exit did not count at all.)
 # timeout: 90
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
-. "$(dirname "$0")/../tunnel/lib.sh"
 need python3
 
 E=$(free_port)

@@ -7,8 +7,6 @@
 # wrong-name certificate are each refused with a clear log line.
 # timeout: 180
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../relay/common.sh"
-. "$(dirname "$0")/../tunnel/lib.sh"
 need python3 openssl
 
 CA=$T_DIR/ca
