@@ -24,7 +24,7 @@ WARN      += $(if $(findstring clang,$(CC)),-Wno-unknown-warning-option)
 ifeq ($(WERROR),1)
 WARN      += -Werror
 endif
-# lib/ in parts (README, Code layout), each a folder; headers are found by name
+# lib/ in parts (README.md, "Code layout"), each a folder; headers are found by name
 PARTS     := base store proto system relay linktest migrate
 LIBDIRS   := lib $(addprefix lib/,$(PARTS))
 BASEFLAGS := -std=c11 -D_GNU_SOURCE -DXWPF_VERSION='"$(VERSION)"' $(INI_FLAGS) $(WARN) -I. \

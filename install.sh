@@ -143,7 +143,7 @@ find_binary() {
 
 write_store() {
 	cat <<'EOF'
-# xwpf rule store: the rules of this server (README, "The store").
+# xwpf rule store: the rules of this server (docs/store.md).
 # Change it with the menu (pf) or `xwpf rule add|set|del ...`: every change is
 # validated as a whole before it is written, and the old file is kept as
 # xwpf.conf.bak. Comments you write here stay.

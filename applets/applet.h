@@ -1,7 +1,7 @@
 #ifndef XWPF_APPLET_H
 #define XWPF_APPLET_H
 
-/* Exit codes shared by every applet (README, "Exit codes"). */
+/* Exit codes shared by every applet (docs/applets.md, "Exit codes"). */
 enum {
 	EXIT_OK = 0,
 	EXIT_FAIL = 1,       /* runtime failure */

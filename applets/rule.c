@@ -25,7 +25,7 @@ const char rule_usage[] =
     "  list [--json]                     every rule, one line each\n"
     "  show NAME [--json]                one rule with every setting\n"
     "  add NAME --listen ADDR:PORT --remote HOST:PORT [--remote ...] [--KEY VALUE ...]\n"
-    "                                    a new rule; --KEY is any rule key (README),\n"
+    "                                    a new rule; --KEY is any rule key (rule keys),\n"
     "                                    e.g. --protocol tcp+udp --balance iphash --note 'HK'\n"
     "  set NAME KEY=VALUE ...            change keys; KEY= resets to the default;\n"
     "                                    remote=... replaces all remotes, remote+=... adds one\n"
@@ -835,7 +835,7 @@ rule_main(int argc, char **argv)
 		}
 		if (!names)
 			puts("\nA key left empty (KEY =) takes its default; durations take ms s m h, sizes K M G T.\n"
-			    "[global] keys and examples: README, \"The store\".");
+			    "[global] keys and examples: docs/store.md.");
 		return EXIT_OK;
 	}
 	fprintf(stderr, "%s: unknown command '%s'\n\n%s", applet_name, cmd, rule_usage);

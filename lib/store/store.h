@@ -2,7 +2,7 @@
 #define XWPF_STORE_H
 
 /*
- * The rule store: one INI file (README, "The store") shared by every applet.
+ * The rule store: one INI file (docs/store.md) shared by every applet.
  *
  * Reading: store_load() parses with inih into plain structs and validates;
  * every problem becomes a diagnostic "file:line: message".
