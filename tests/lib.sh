@@ -282,6 +282,66 @@ menu_drive() {
 	pty_run "$name" "$@" -- "$XWPF" menu
 }
 
+# ---- steps for menu_drive, written once (used as $(menu_go ...) in a heredoc) ----
+# The menu's prompt for a digit, in English or Chinese.
+MENU_CHOOSE='(Choose|请选择)(:|：)'
+# menu_go WHERE...: from the main menu down, by name: a word of the main menu
+# (rules add start stop logs refresh linktest mptcp move uninstall traffic),
+# then one of the menu it opens (rules: add edit delete toggle balance proxy
+# mptcp; move: export import; linktest: server client). A name the menu has
+# not gives a step pty_drive refuses, so the scenario fails where it is.
+menu_go() {
+	local at=main w k
+	for w in "$@"; do
+		case $at:$w in
+		main:rules) k=1 ;; main:add) k=2 ;; main:start) k=3 ;; main:stop) k=4 ;;
+		main:logs) k=5 ;; main:refresh) k=6 ;; main:linktest) k=7 ;; main:mptcp) k=8 ;;
+		main:move) k=9 ;; main:uninstall) k=10 ;; main:traffic) k=11 ;;
+		rules:add) k=1 ;; rules:edit) k=2 ;; rules:delete) k=3 ;; rules:toggle) k=4 ;;
+		rules:balance) k=5 ;; rules:proxy) k=6 ;; rules:mptcp) k=7 ;;
+		move:export | linktest:server) k=1 ;; move:import | linktest:client) k=2 ;;
+		*) echo "menu_go: no '$w' in the $at menu"; return 1 ;;
+		esac
+		printf 'expect %s\nsend %s\n' "$MENU_CHOOSE" "$k"
+		at=$w
+	done
+}
+# menu_leave N: 0 at N menus' prompts (the last one the main menu's), then the menu exits 0
+menu_leave() {
+	local i
+	for ((i = 0; i < $1; i++)); do
+		printf 'expect %s\nsend 0\n' "$MENU_CHOOSE"
+	done
+	echo "exit 0"
+}
+# menu_edit RULE: the rule editor open on RULE (rules menu, edit)
+menu_edit() {
+	menu_go rules edit
+	printf 'expect Rule to edit\nsend %s\nexpect save the changes above\n' "$1"
+}
+# menu_add_relay LPORT LHOST THOST TPORT: the add wizard for a relay rule up to
+# the target's port (Enter for an empty LHOST; leaving from the system's choice)
+menu_add_relay() {
+	menu_go add
+	printf 'expect Role\nsend 1\nexpect Listen port\nsend %s\nexpect Listen on\nsend %s\n' "$1" "$2"
+	printf 'expect Leave from\nsend\nexpect Target host\nsend %s\nexpect Its port\nsend %s\n' "$3" "$4"
+}
+# menu_add_exit LPORT LHOST TPORT: the add wizard for an exit rule up to the
+# local service's port (its host: Enter, 127.0.0.1)
+menu_add_exit() {
+	menu_go add
+	printf 'expect Role\nsend 2\nexpect Listen port\nsend %s\nexpect Listen on\nsend %s\n' "$1" "$2"
+	printf 'expect Forward to\nsend\nexpect Its port\nsend %s\n' "$3"
+}
+# menu_tcp_ws: the wizard's protocol tcp and transport ws, the default host, up to the path
+menu_tcp_ws() {
+	printf 'expect Protocol\nsend 2\nexpect Transport\nsend 2\nexpect WebSocket host\nsend\nexpect WebSocket path\n'
+}
+# menu_add_end NAME [SAVE]: no note, the rule's name, and SAVE (y) at "Save this rule"
+menu_add_end() {
+	printf 'expect Note\nsend\nexpect Rule name\nsend %s\nexpect Save this rule\nsend %s\n' "$1" "${2-y}"
+}
+
 # ---- a relay under $XWPF_ROOT (relay_*, traffic_*, metrics_*, failover_* ...) ----
 PEER=$T_PEERS/peer.py
 CONF=$XWPF_ROOT/etc/xwpf/xwpf.conf

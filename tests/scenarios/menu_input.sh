@@ -15,48 +15,28 @@ tcp_echo EP && tcp_echo EP2 || fail "echo servers did not start"
 "$XWPF" rule add x1 --listen "127.0.0.1:$(free_port)" --remote 127.0.0.1:9 >/dev/null
 "$XWPF" rule add x2 --listen "127.0.0.1:$(free_port)" --remote 127.0.0.1:9 >/dev/null
 check "switch two rules off by name" menu_drive toggle <<EOF
-expect Choose:
-send 1
-expect Choose:
-send 4
+$(menu_go rules toggle)
 expect Rules to switch
 send x1,x2
-expect Choose:
-send 0
-expect Choose:
-send 0
-exit 0
+$(menu_leave 2)
 EOF
 check_eq "x1 and x2 are off" "no no" "$(store_key x1 enabled) $(store_key x2 enabled)"
 check "delete two rules with a comma list, after a wrong one" menu_drive delete <<EOF
-expect Choose:
-send 1
-expect Choose:
-send 3
+$(menu_go rules delete)
 expect Rules to delete
 send 1,99
 expect '99' is neither a rule number
 send x1, x2
 expect delete: x1,x2
 send y
-expect Choose:
-send 0
-expect Choose:
-send 0
-exit 0
+$(menu_leave 2)
 EOF
 check "x1 and x2 are gone" sh -c "! grep -q '^\[rule x[12]\]' '$T_STORE'"
 check "plain1 stays" grep -q '^\[rule plain1\]' "$T_STORE"
 
 # edit (changes gathered, then one write), PROXY and MPTCP of a rule
 check "edit a rule, set its PROXY and MPTCP modes" menu_drive edit <<EOF
-expect Choose:
-send 1
-expect Choose:
-send 2
-expect Rule to edit
-send 1
-expect save the changes above
+$(menu_edit 1)
 send 6
 expect Note
 send edited note
@@ -87,11 +67,7 @@ expect Rule
 send 1
 expect MPTCP mode
 send 4
-expect Choose:
-send 0
-expect Choose:
-send 0
-exit 0
+$(menu_leave 2)
 EOF
 check_eq "edit: note" "edited note" "$(store_key plain1 note)"
 check_eq "edit: protocol" "tcp+udp" "$(store_key plain1 protocol)"
@@ -103,13 +79,7 @@ check "the store still validates" "$XWPF" rule check
 avail=$(cat /proc/sys/net/ipv4/tcp_available_congestion_control)
 idx() { local i=1 n; for n in $avail; do [ "$n" = "$1" ] && { echo $i; return; }; i=$((i + 1)); done; echo 99; }
 check "edit: congestion control, each side" menu_drive edit-cc <<EOF
-expect Choose:
-send 1
-expect Choose:
-send 2
-expect Rule to edit
-send 1
-expect save the changes above
+$(menu_edit 1)
 send 7
 expect Toward the clients
 expect 0\. the system's
@@ -118,22 +88,12 @@ expect Toward the targets
 send $(idx cubic)
 expect \* remote_congestion=cubic
 send 9
-expect Choose:
-send 0
-expect Choose:
-send 0
-exit 0
+$(menu_leave 2)
 EOF
 check_eq "edit: listen_congestion" "reno" "$(store_key plain1 listen_congestion)"
 check_eq "edit: remote_congestion" "cubic" "$(store_key plain1 remote_congestion)"
 check "edit: back to the system's on one side" menu_drive edit-cc0 <<EOF
-expect Choose:
-send 1
-expect Choose:
-send 2
-expect Rule to edit
-send 1
-expect save the changes above
+$(menu_edit 1)
 send 7
 expect Toward the clients
 send 0
@@ -141,11 +101,7 @@ expect Toward the targets
 send
 expect \* remote_congestion=cubic
 send 9
-expect Choose:
-send 0
-expect Choose:
-send 0
-exit 0
+$(menu_leave 2)
 EOF
 check_eq "edit: listen_congestion reset" "" "$(store_key plain1 listen_congestion)"
 check_eq "edit: remote_congestion kept (Enter keeps the current one)" "cubic" "$(store_key plain1 remote_congestion)"
@@ -154,18 +110,7 @@ check "the store still validates (congestion)" "$XWPF" rule check
 # 2. an exit with a self-signed certificate: what to paste on the relay side
 TP=$(free_port)
 check "tls exit: the settings to match and the fingerprint note" menu_drive tls_exit <<EOF
-expect Choose:
-send 2
-expect Role
-send 2
-expect Listen port
-send $TP
-expect Listen on
-send 127.0.0.1
-expect Forward to
-send
-expect Its port
-send $EP
+$(menu_add_exit $TP 127.0.0.1 $EP)
 expect Protocol
 send 2
 expect Transport
@@ -173,16 +118,9 @@ send 3
 expect Server name
 send
 expect on the relay: transport tls, SNI www.bing.com
-expect Note
-send
-expect Rule name
-send exit-tls
-expect Save this rule
-send y
+$(menu_add_end exit-tls)
 expect fingerprint
-expect Choose:
-send 0
-exit 0
+$(menu_leave 1)
 EOF
 check_eq "tls exit: listen_transport" "tls;servername=www.bing.com" "$(store_key exit-tls listen_transport)"
 
@@ -191,20 +129,7 @@ PP=$(free_port)
 PIN_HEX=$(printf '%064x' 0 | sed 's/0/a/g; s/^aaaa/12ab/')
 PIN_COLON=$(printf '%s' "$PIN_HEX" | tr a-f A-F | sed 's/../&:/g; s/:$//')
 check "tls relay side: a bad fingerprint re-prompts, a pasted one is pinned" menu_drive tls_relay <<EOF
-expect Choose:
-send 2
-expect Role
-send 1
-expect Listen port
-send $PP
-expect Listen on
-send 127.0.0.1
-expect Leave from
-send
-expect Target host
-send 127.0.0.1
-expect Its port
-send $EP
+$(menu_add_relay $PP 127.0.0.1 127.0.0.1 $EP)
 expect it answers
 expect Add another target
 send n
@@ -219,47 +144,30 @@ send sha256:xyz
 expect 64 hex digits
 send $PIN_COLON
 expect on the exit: transport tls, name www.bing.com, self-signed
-expect Note
-send
-expect Rule name
-send relay-pin
-expect Save this rule
-send y
-expect Choose:
-send 0
-exit 0
+$(menu_add_end relay-pin)
+$(menu_leave 1)
 EOF
 check_eq "tls relay side: the pin in the store" "tls;sni=www.bing.com;pin=sha256:$PIN_HEX" "$(store_key relay-pin remote_transport)"
 
 # export and import through the menu; import asks its own question on the same terminal
 if "$XWPF" --list | grep -qx export && "$XWPF" --list | grep -qx import; then
 	check "export from the menu" menu_drive export <<EOF
-expect Choose:
-send 9
-expect Choose
-send 1
+$(menu_go move export)
 expect File
 send $T_DIR/setup.tar.gz
-expect Choose:
-send 0
-exit 0
+$(menu_leave 1)
 EOF
 	check "the archive is written" test -s "$T_DIR/setup.tar.gz"
 	"$XWPF" rule del relay-pin > /dev/null
 	check "import from the menu: a wrong path re-prompts, the import's own question is answered" menu_drive import <<EOF
-expect Choose:
-send 9
-expect Choose
-send 2
+$(menu_go move import)
 expect to import
 send $T_DIR/nothing-here.tar.gz
 expect cannot read
 send $T_DIR/setup.tar.gz
 expect Apply these changes\? \[y/N\]
 send y
-expect Choose:
-send 0
-exit 0
+$(menu_leave 1)
 EOF
 	check "the deleted rule is back" grep -q '^\[rule relay-pin\]' "$T_STORE"
 else
@@ -270,10 +178,7 @@ fi
 if "$XWPF" --list | grep -qx linktest; then
 	LT=$(free_port)
 	check "link test server: Ctrl-C stops it, not the menu" menu_drive linktest <<EOF
-expect Choose:
-send 7
-expect Choose
-send 1
+$(menu_go linktest server)
 expect Port
 send 0x
 expect a port is a number
@@ -283,9 +188,7 @@ send
 expect Ctrl-C stops the server
 expect listening on
 intr
-expect Choose:
-send 0
-exit 0
+$(menu_leave 1)
 EOF
 	check "the link test server is gone" sh -c "! (exec 3<>/dev/tcp/127.0.0.1/$LT) 2>/dev/null"
 else
@@ -295,8 +198,7 @@ fi
 # no service manager (a --root store): start the relay in the background, read its log, stop it
 if "$XWPF" --list | grep -qx relay; then
 	check "start, logs, stop without a service manager" menu_drive service <<EOF
-expect Choose:
-send 3
+$(menu_go start)
 expect foreground: xwpf --root .* relay
 expect Start it in the background now\? \(Y/n\)
 send
@@ -317,9 +219,7 @@ expect Stop the relay\?
 send y
 expect stopped
 expect relay: not running
-expect Choose:
-send 0
-exit 0
+$(menu_leave 1)
 EOF
 	bgpid=$(sed -n 's/.*relay started (pid \([0-9]*\)).*/\1/p' "$T_DIR/service.pty" | head -n 1)
 	if [ -n "$bgpid" ] && kill -0 "$bgpid" 2>/dev/null; then
@@ -336,20 +236,7 @@ fi
 cp "$T_STORE" "$T_DIR/store.before"
 NP=$(free_port)
 check "end of input at the last question leaves the menu" menu_drive eof <<EOF
-expect Choose:
-send 2
-expect Role
-send 1
-expect Listen port
-send $NP
-expect Listen on
-send
-expect Leave from
-send
-expect Target host
-send 127.0.0.1
-expect Its port
-send $EP
+$(menu_add_relay $NP '' 127.0.0.1 $EP)
 expect Add another target
 send n
 expect Protocol
@@ -367,8 +254,7 @@ exit 0
 EOF
 check "after end of input the store is byte-identical" cmp -s "$T_STORE" "$T_DIR/store.before"
 check "Ctrl-C in a wizard leaves with 130" menu_drive intr <<EOF
-expect Choose:
-send 2
+$(menu_go add)
 expect Role
 send 1
 expect Listen port

@@ -45,8 +45,7 @@ cw=$(cycle_of web)
 cp "$LEDGER" "$T_DIR/before"
 
 check "the list, the detail, and a reset declined" menu_drive list <<EOF
-expect Choose:
-send 11
+$(menu_go traffic)
 expect == Traffic ==
 expect 1\. web  billed 3\.0 GiB of 10\.0 GiB \(30\.0%\)  ok
 expect next reset $next  display in/out 2\.0 KiB/4\.0 KiB
@@ -70,15 +69,12 @@ expect Reset the display counts of web\?
 send n
 expect Rule to look at
 send 0
-expect Choose:
-send 0
-exit 0
+$(menu_leave 1)
 EOF
 check "a declined reset leaves the ledger byte-identical" cmp -s "$LEDGER" "$T_DIR/before"
 
 check "reset the display of web, confirmed" menu_drive reset <<EOF
-expect Choose:
-send 11
+$(menu_go traffic)
 expect Rule to look at
 send 1
 expect 1\. reset its display counts
@@ -90,9 +86,7 @@ expect 1\. web  billed 3\.0 GiB of 10\.0 GiB \(30\.0%\)  ok
 expect display in/out 0 B/0 B
 expect Rule to look at
 send 0
-expect Choose:
-send 0
-exit 0
+$(menu_leave 1)
 EOF
 check "after the reset: the display of web is zero in the file" \
     grep -q "^rule web .* d\.tcp4\.in=0 d\.tcp4\.out=0 .* d\.conns=0$" "$LEDGER"
@@ -122,14 +116,11 @@ EOF
 
 sed -i '2s/c.conns=42/c.conns=forty-two/' "$LEDGER"
 check "a bad ledger line: the file and line are shown, back to the main menu" menu_drive bad <<EOF
-expect Choose:
-send 11
+$(menu_go traffic)
 expect ledger:2: not a ledger line
 expect cannot read the traffic ledger
 expect Press Enter
 send
-expect Choose:
-send 0
-exit 0
+$(menu_leave 1)
 EOF
 finish

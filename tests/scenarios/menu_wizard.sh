@@ -21,8 +21,7 @@ fi
 # 1. a plain relay rule, with bad input at each kind of prompt
 LP=$(free_port)
 check "add a relay rule, bad inputs re-prompt with the reason" menu_drive add_plain <<EOF
-expect Choose:
-send 2
+$(menu_go add)
 expect Role of this server
 send 1
 expect Listen port
@@ -76,9 +75,7 @@ expect xwpf rule add plain1 --listen $LP --remote 127.0.0.1:$EP
 expect Save this rule
 send y
 expect (reloaded|saved)
-expect Choose:
-send 0
-exit 0
+$(menu_leave 1)
 EOF
 check_eq "the store has the rule's listen port" "$LP" "$(store_key plain1 listen)"
 check_eq "the store has the rule's target" "127.0.0.1:$EP" "$(store_key plain1 remote)"
@@ -93,9 +90,7 @@ if [ $have_relay = 1 ]; then
 expect relay: running \(pid [0-9]+\)
 expect plain1 \[::\]:$LP -> 127.0.0.1:$EP
 expect ↑[0-9.]+ [KMG]?i?B ↓[0-9.]+ [KMG]?i?B
-expect Choose:
-send 0
-exit 0
+$(menu_leave 1)
 EOF2
 	fi
 else
@@ -105,74 +100,26 @@ fi
 # 2. a ws tunnel: relay side first (its exit is not up yet: a warning, not a dead end), then the exit side
 RP=$(free_port); XP=$(free_port)
 check "add a relay rule with a ws transport" menu_drive add_ws <<EOF
-expect Choose:
-send 2
-expect Role
-send 1
-expect Listen port
-send $RP
-expect Listen on
-send 127.0.0.1
-expect Leave from
-send
-expect Target host
-send 127.0.0.1
-expect Its port
-send $XP
+$(menu_add_relay $RP 127.0.0.1 127.0.0.1 $XP)
 expect refused the connection
 expect the rule can still be saved
 expect Keep this target anyway
 send
 expect Add another target
 send
-expect Protocol
-send 2
-expect Transport
-send 2
-expect WebSocket host
-send
-expect WebSocket path
+$(menu_tcp_ws)
 send tun nel
 expect a path starts with /
 send /tun
 expect on the exit: transport ws, host www.bing.com, path /tun
-expect Note
-send
-expect Rule name
-send relay-ws
-expect Save this rule
-send
-expect Choose:
-send 2
-expect Role
-send 2
-expect Listen port
-send $XP
-expect Listen on
-send 127.0.0.1
-expect Forward to
-send
-expect Its port
-send $EP
+$(menu_add_end relay-ws '')
+$(menu_add_exit $XP 127.0.0.1 $EP)
 expect it answers
-expect Protocol
-send 2
-expect Transport
-send 2
-expect WebSocket host
-send
-expect WebSocket path
+$(menu_tcp_ws)
 send /tun
 expect on the relay: transport ws, host www.bing.com, path /tun
-expect Note
-send
-expect Rule name
-send exit-ws
-expect Save this rule
-send y
-expect Choose:
-send 0
-exit 0
+$(menu_add_end exit-ws)
+$(menu_leave 1)
 EOF
 check_eq "relay side: remote_transport in the store" "ws;host=www.bing.com;path=/tun" "$(store_key relay-ws remote_transport)"
 check_eq "relay side: listen address" "127.0.0.1:$RP" "$(store_key relay-ws listen)"
@@ -192,8 +139,7 @@ spawn socat "TCP-LISTEN:$BUSY,bind=127.0.0.1,reuseaddr,fork" EXEC:cat
 wait_port 127.0.0.1 "$BUSY"
 cp "$T_STORE" "$T_DIR/store.before"
 check "a busy port names its owner and re-prompts" menu_drive busy <<EOF
-expect Choose:
-send 2
+$(menu_go add)
 expect Role
 send 1
 expect Listen port
@@ -201,16 +147,13 @@ send $BUSY
 expect port $BUSY is taken: tcp .*:$BUSY held by socat \(pid [0-9]+\)
 expect Listen port
 send 0
-expect Choose:
-send 0
-exit 0
+$(menu_leave 1)
 EOF
 check "backing out changed nothing" cmp -s "$T_STORE" "$T_DIR/store.before"
 
 # 4. the port of a rule offers its balancing group; weights show their shares
 check "a rule's port offers to join its balancing group" menu_drive join <<EOF
-expect Choose:
-send 2
+$(menu_go add)
 expect Role
 send 1
 expect Listen port
@@ -227,17 +170,12 @@ expect weight
 send 101
 expect not a choice here
 send 2
-expect Choose:
-send 0
-exit 0
+$(menu_leave 1)
 EOF
 check_eq "the group has both targets" "127.0.0.1:$EP
 127.0.0.1:$EP2 weight=2" "$(store_key plain1 remote)"
 check "weights: a wrong count re-prompts, the shares are previewed" menu_drive weights <<EOF
-expect Choose:
-send 1
-expect Choose:
-send 5
+$(menu_go rules balance)
 expect Rule
 send 1
 expect remove a target
@@ -250,13 +188,7 @@ expect 75.0%
 expect 25.0%
 expect Apply these weights
 send y
-expect Choose:
-send 0
-expect Choose:
-send 0
-expect Choose:
-send 0
-exit 0
+$(menu_leave 3)
 EOF
 check_eq "weights written to the store" "127.0.0.1:$EP weight=3
 127.0.0.1:$EP2" "$(store_key plain1 remote)"

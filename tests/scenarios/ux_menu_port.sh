@@ -27,8 +27,7 @@ EOT
 for i in 1 2 3; do
 	check "round $i: Enter offers the one port no rule holds below the ephemeral range" \
 	    pty_run "port$i" -- ip netns exec "$NS" "$XWPF" menu <<EOF
-expect Choose:
-send 2
+$(menu_go add)
 expect Role of this server
 send 1
 expect Listen port
@@ -36,9 +35,7 @@ send
 expect random free port: 10500
 expect Listen on
 send 0
-expect Choose:
-send 0
-exit 0
+$(menu_leave 1)
 EOF
 done
 finish
