@@ -439,6 +439,27 @@ end_start() {
 
 # end_stop NAME: SIGTERM, wait; the relay's exit status (0 expected; a
 # sanitizer's leak report makes it non-zero)
+# ini_rule NAME LISTEN REMOTE [KEY=VALUE...]: a [rule] section of a store
+ini_rule() {
+	local kv
+	printf '[rule %s]\nlisten = %s\nremote = %s\n' "$1" "$2" "$3"
+	shift 3
+	for kv in "$@"; do printf '%s = %s\n' "${kv%%=*}" "${kv#*=}"; done
+}
+# ini_exits TLSPORT WSPORT PORT [WSHOST [WSPATH]]: the two usual exits on
+# 127.0.0.1, x-tls (self-signed, servername exit.test) and x-ws (host h,
+# path /p unless given), both to 127.0.0.1:PORT
+ini_exits() {
+	ini_rule x-tls "127.0.0.1:$1" "127.0.0.1:$3" "listen_transport=tls;servername=exit.test"
+	ini_rule x-ws "127.0.0.1:$2" "127.0.0.1:$3" "listen_transport=ws;host=${4:-h};path=${5:-/p}"
+}
+# end_start_rule END NAME LISTEN REMOTE [KEY=VALUE...]: end_start END with one
+# worker and that one rule
+end_start_rule() {
+	local end=$1
+	shift
+	end_start "$end" <<< "$(printf '[global]\nworkers = 1\n'; ini_rule "$@")"
+}
 end_stop() {
 	local v="PID_$1" rc
 	[ -n "${!v:-}" ] || return 0

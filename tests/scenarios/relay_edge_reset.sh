@@ -41,22 +41,8 @@ done
 # a reset on as a reset, a clean end as close_notify then FIN
 if command -v openssl >/dev/null; then
 	X=$(free_port); R=$(free_port)
-	end_start exit <<EOT
-[global]
-workers = 1
-[rule x]
-listen = 127.0.0.1:$X
-remote = 127.0.0.1:$S
-listen_transport = tls;servername=exit.test
-EOT
-	end_start entry <<EOT
-[global]
-workers = 1
-[rule r]
-listen = 127.0.0.1:$R
-remote = 127.0.0.1:$X
-remote_transport = tls;sni=exit.test;insecure
-EOT
+	end_start_rule exit x 127.0.0.1:$X 127.0.0.1:$S "listen_transport=tls;servername=exit.test"
+	end_start_rule entry r 127.0.0.1:$R 127.0.0.1:$X "remote_transport=tls;sni=exit.test;insecure"
 	edge_check tls "$R"
 	check "tls: exit exits 0" end_stop exit
 	check "tls: entry exits 0" end_stop entry

@@ -23,14 +23,7 @@ cp "$D/a.crt" "$D/cert.pem"; cp "$D/a.key" "$D/key.pem"
 E=$(free_port); X=$(free_port)
 spawn python3 "$PEER" serve --tcp 127.0.0.1:$E
 wait_port 127.0.0.1 $E || fail "echo server did not start"
-end_start exit <<EOT
-[global]
-workers = 1
-[rule x]
-listen = 127.0.0.1:$X
-remote = 127.0.0.1:$E
-listen_transport = tls;cert=$D/cert.pem;key=$D/key.pem
-EOT
+end_start_rule exit x 127.0.0.1:$X 127.0.0.1:$E "listen_transport=tls;cert=$D/cert.pem;key=$D/key.pem"
 [ -n "${PID_exit:-}" ] || finish
 
 # served: the SHA-256 fingerprint of the certificate a new connection gets

@@ -25,14 +25,7 @@ end_start relay <<EOT
 [global]
 handshake_timeout = 1s
 proxy_timeout = 1s
-[rule x-tls]
-listen = 127.0.0.1:$XTLS
-remote = 127.0.0.1:$E
-listen_transport = tls;servername=exit.test
-[rule x-ws]
-listen = 127.0.0.1:$XWS
-remote = 127.0.0.1:$E
-listen_transport = ws;host=h;path=/p
+$(ini_exits $XTLS $XWS $E)
 [rule x-pp-tls]
 listen = 127.0.0.1:$XPP
 remote = 127.0.0.1:$E

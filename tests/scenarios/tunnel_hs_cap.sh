@@ -21,14 +21,7 @@ workers = 1
 handshake_timeout = 60s
 max_handshakes = 6
 max_handshakes_per_src = 4
-[rule x-tls]
-listen = 127.0.0.1:$X
-remote = 127.0.0.1:$E
-listen_transport = tls;servername=exit.test
-[rule x-ws]
-listen = 127.0.0.1:$W
-remote = 127.0.0.1:$E
-listen_transport = ws;host=h;path=/p
+$(ini_exits $X $W $E)
 EOT
 [ -n "${PID_exit:-}" ] || finish
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$PID_exit/status"; }

@@ -22,14 +22,7 @@ spawn openssl s_server -accept 127.0.0.1:$SS2 -cert "$CA/wrong.crt" -key "$CA/wr
 for p in $E $WSS $SS $SS2; do wait_port 127.0.0.1 $p || fail "peer on $p did not start"; done
 
 end_start exit <<EOT
-[rule x-tls]
-listen = 127.0.0.1:$XTLS
-remote = 127.0.0.1:$E
-listen_transport = tls;servername=exit.test
-[rule x-ws]
-listen = 127.0.0.1:$XWS
-remote = 127.0.0.1:$E
-listen_transport = ws;host=127.0.0.1;path=/chat
+$(ini_exits $XTLS $XWS $E 127.0.0.1 /chat)
 EOT
 [ -n "${PID_exit:-}" ] || finish
 PIN=$(spki_pin "$T_DIR/exit/var/lib/xwpf/tls/exit.test.crt")
