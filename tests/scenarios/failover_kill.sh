@@ -24,16 +24,8 @@ cat > "$CONF" <<EOT
 [global]
 workers = 2
 connect_timeout = 5s
-[rule kill]
-listen = 127.0.0.1:$L
-remote = 127.0.0.1:$PA
-remote = 127.0.0.1:$PB
-balance = roundrobin
-[rule reset]
-listen = 127.0.0.1:$LR
-remote = 127.0.0.1:$RA
-remote = 127.0.0.1:$RB
-balance = roundrobin
+$(ini_rule kill "127.0.0.1:$L" "127.0.0.1:$PA" "remote=127.0.0.1:$PB" balance=roundrobin)
+$(ini_rule reset "127.0.0.1:$LR" "127.0.0.1:$RA" "remote=127.0.0.1:$RB" balance=roundrobin)
 EOT
 # a fresh relay each run: a failed backend is sidelined for a while (passive
 # suspect mark), so each run starts with both backends taking connections

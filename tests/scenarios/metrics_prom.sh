@@ -41,35 +41,12 @@ metrics_listen = $1
 ledger_interval = 1s
 health_fail = 1
 health_ok = 1
-[rule t]
-listen = 127.0.0.1:$LT
-remote = 127.0.0.1:$E
-protocol = tcp
-[rule u]
-listen = 127.0.0.1:$LU
-remote = 127.0.0.1:$E
-protocol = udp
-[rule lb]
-listen = 127.0.0.1:$LB
-remote = 127.0.0.1:$E
-remote = 127.0.0.1:$D
-balance = roundrobin
-failover = yes
-[rule t6]
-listen = [::1]:$L6
-remote = 127.0.0.1:$E
-protocol = tcp
-[rule mc]
-listen = 127.0.0.1:$LM
-remote = 127.0.0.1:$E
-protocol = tcp
-max_conns = 1
-[rule q]
-listen = 127.0.0.1:$LQ
-remote = 127.0.0.1:$E
-protocol = tcp
-quota = 10K
-quota_action = stop
+$(ini_rule t "127.0.0.1:$LT" "127.0.0.1:$E" protocol=tcp)
+$(ini_rule u "127.0.0.1:$LU" "127.0.0.1:$E" protocol=udp)
+$(ini_rule lb "127.0.0.1:$LB" "127.0.0.1:$E" "remote=127.0.0.1:$D" balance=roundrobin failover=yes)
+$(ini_rule t6 "[::1]:$L6" "127.0.0.1:$E" protocol=tcp)
+$(ini_rule mc "127.0.0.1:$LM" "127.0.0.1:$E" protocol=tcp max_conns=1)
+$(ini_rule q "127.0.0.1:$LQ" "127.0.0.1:$E" protocol=tcp quota=10K quota_action=stop)
 EOT
 }
 write_conf "$MP"   # a bare port: 127.0.0.1

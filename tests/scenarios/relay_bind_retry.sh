@@ -38,13 +38,8 @@ for mode in $(relay_modes); do
 	cat > "$CONF" <<EOT
 [global]
 workers = 2
-[rule ok]
-listen = 127.0.0.1:$LO
-remote = 127.0.0.1:$E
-[rule busy]
-listen = 127.0.0.1:$LB
-remote = 127.0.0.1:$E
-protocol = tcp+udp
+$(ini_rule ok "127.0.0.1:$LO" "127.0.0.1:$E")
+$(ini_rule busy "127.0.0.1:$LB" "127.0.0.1:$E" protocol=tcp+udp)
 EOT
 	start_relay $mode || continue
 	check "$mode: relay keeps running with a port taken" kill -0 "$RELAY_PID"
@@ -63,12 +58,8 @@ EOT
 	# a reload adding a rule on another held port: the rest of the reload applies
 	hold $LB2; h2=$HOLDER
 	cat >> "$CONF" <<EOT
-[rule new]
-listen = 127.0.0.1:$LN
-remote = 127.0.0.1:$E
-[rule busy2]
-listen = 127.0.0.1:$LB2
-remote = 127.0.0.1:$E
+$(ini_rule new "127.0.0.1:$LN" "127.0.0.1:$E")
+$(ini_rule busy2 "127.0.0.1:$LB2" "127.0.0.1:$E")
 EOT
 	check "$mode: --reload with a held port succeeds" "$XWPF" relay --reload
 	wait_port 127.0.0.1 $LN 5

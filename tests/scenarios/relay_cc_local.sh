@@ -42,24 +42,11 @@ cc_of() {
 hold() { ip netns exec "$A" python3 "$PEER" hold "${2:-127.0.0.1}" "$1" 1 4 > /dev/null 2>&1 & holds+=($!); }
 
 cat > "$CONF" <<EOT
-[rule lo]
-listen = 127.0.0.1:8101
-remote = 127.0.0.1:7101
-[rule own]
-listen = 127.0.0.1:8102
-remote = 10.78.0.1:7102
-[rule far]
-listen = 0.0.0.0:8103
-remote = 10.78.0.2:7103
-[rule sys]
-listen = 127.0.0.1:8104
-remote = 127.0.0.1:7104
-listen_congestion = system
-remote_congestion = system
-[rule named]
-listen = [::1]:8106
-remote = [::1]:7106
-remote_congestion = reno
+$(ini_rule lo 127.0.0.1:8101 127.0.0.1:7101)
+$(ini_rule own 127.0.0.1:8102 10.78.0.1:7102)
+$(ini_rule far 0.0.0.0:8103 10.78.0.2:7103)
+$(ini_rule sys 127.0.0.1:8104 127.0.0.1:7104 listen_congestion=system remote_congestion=system)
+$(ini_rule named "[::1]:8106" "[::1]:7106" remote_congestion=reno)
 EOT
 jcc() {   # RULE: listen_congestion remote_congestion loopback_remote_congestion as rule show --json gives them
 	ip netns exec "$A" "$XWPF" rule show "$1" --json |

@@ -19,21 +19,10 @@ for mode in $(relay_modes); do
 	cat > "$CONF" <<EOT
 [global]
 workers = 2
-[rule e4]
-listen = 127.0.0.1:$L4
-remote = 127.0.0.1:$E
-protocol = tcp+udp
-[rule e6]
-listen = [::1]:$L6
-remote = [::1]:$E
-protocol = tcp+udp
-[rule half]
-listen = 127.0.0.1:$LH
-remote = 127.0.0.1:$R
-[rule count]
-listen = :$LC
-remote = 127.0.0.1:$E
-protocol = tcp+udp
+$(ini_rule e4 "127.0.0.1:$L4" "127.0.0.1:$E" protocol=tcp+udp)
+$(ini_rule e6 "[::1]:$L6" "[::1]:$E" protocol=tcp+udp)
+$(ini_rule half "127.0.0.1:$LH" "127.0.0.1:$R")
+$(ini_rule count ":$LC" "127.0.0.1:$E" protocol=tcp+udp)
 EOT
 	start_relay $mode || continue
 	peer_check "$mode" "tcp 127.0.0.1 $L4 1,1000,65536,1048576,$big" "tcp ::1 $L6 1,65536,4194304" \

@@ -22,27 +22,11 @@ for mode in $(relay_modes); do
 [global]
 workers = 2
 dns_mode = ipv4_only
-[rule next]
-listen = 127.0.0.1:$L1
-remote = 127.0.0.1:$DEAD
-remote = 127.0.0.1:$E
-balance = off
-[rule name]
-listen = 127.0.0.1:$L2
-remote = localhost:$E
-protocol = tcp+udp
-[rule idle]
-listen = 127.0.0.1:$L3
-remote = 127.0.0.1:$E
-idle_timeout = 1
-[rule down]
-listen = 127.0.0.1:$L4
-remote = 127.0.0.1:$DEAD
-[rule health]
-listen = 127.0.0.1:$L5
-remote = 127.0.0.1:$PA
-remote = 127.0.0.1:$PB
-balance = failover
+$(ini_rule next "127.0.0.1:$L1" "127.0.0.1:$DEAD" "remote=127.0.0.1:$E" balance=off)
+$(ini_rule name "127.0.0.1:$L2" "localhost:$E" protocol=tcp+udp)
+$(ini_rule idle "127.0.0.1:$L3" "127.0.0.1:$E" idle_timeout=1)
+$(ini_rule down "127.0.0.1:$L4" "127.0.0.1:$DEAD")
+$(ini_rule health "127.0.0.1:$L5" "127.0.0.1:$PA" "remote=127.0.0.1:$PB" balance=failover)
 EOT
 	start_relay $mode || continue
 	peer_check "$mode: dead first backend, next one serves" "tcp 127.0.0.1 $L1 1000,100000,1"

@@ -37,35 +37,13 @@ for mode in $(relay_modes); do
 [global]
 workers = 2
 connect_timeout = 2
-[rule plain]
-listen = 127.0.0.1:8000
-remote = 10.77.0.10:7000
-[rule thr]
-listen = 127.0.0.1:8001
-remote = 10.77.0.10:7000
-through = 10.77.0.2
-[rule thr6]
-listen = [::1]:8002
-remote = [fd77::10]:7000
-through = fd77::2
-[rule nic]
-listen = 127.0.0.1:8003
-remote = 10.77.0.10:7001
-protocol = tcp+udp
-interface = $VR
-[rule wrongnic]
-listen = 127.0.0.1:8004
-remote = 10.77.0.10:7001
-interface = lo
-[rule blackhole]
-listen = 127.0.0.1:8006
-remote = 10.77.0.99:7000
-remote = 10.77.0.10:7000
-balance = off
-[rule lif]
-listen = 0.0.0.0:8005
-remote = 10.77.0.10:7000
-listen_interface = $VR
+$(ini_rule plain 127.0.0.1:8000 10.77.0.10:7000)
+$(ini_rule thr 127.0.0.1:8001 10.77.0.10:7000 through=10.77.0.2)
+$(ini_rule thr6 "[::1]:8002" "[fd77::10]:7000" through=fd77::2)
+$(ini_rule nic 127.0.0.1:8003 10.77.0.10:7001 protocol=tcp+udp "interface=$VR")
+$(ini_rule wrongnic 127.0.0.1:8004 10.77.0.10:7001 interface=lo)
+$(ini_rule blackhole 127.0.0.1:8006 10.77.0.99:7000 remote=10.77.0.10:7000 balance=off)
+$(ini_rule lif 0.0.0.0:8005 10.77.0.10:7000 "listen_interface=$VR")
 EOT
 	if [ "$mode" = copy ]; then
 		spawn ip netns exec "$R" env XWPF_NO_SPLICE=1 "$XWPF" relay 2>>"$T_DIR/relay.log"

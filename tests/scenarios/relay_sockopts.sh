@@ -39,12 +39,8 @@ for mode in $(relay_modes); do
 [global]
 workers = 2
 tcp_keepalive = 20s
-[rule ka]
-listen = 127.0.0.1:$L
-remote = 127.0.0.1:$E
-[rule noka]
-listen = 127.0.0.1:$L0
-remote = 127.0.0.1:$E
+$(ini_rule ka "127.0.0.1:$L" "127.0.0.1:$E")
+$(ini_rule noka "127.0.0.1:$L0" "127.0.0.1:$E")
 EOT
 	start_relay $mode || continue
 	peer_check "$mode: echo before" "tcp 127.0.0.1 $L 1,1000,65536"
@@ -73,9 +69,7 @@ EOT
 	spawn python3 "$FINSEG" serve 127.0.0.1:$F
 	wait_port 127.0.0.1 $F || fail "finseg server did not start"
 	cat > "$CONF" <<EOT
-[rule fin]
-listen = 127.0.0.1:$L
-remote = 127.0.0.1:$F
+$(ini_rule fin "127.0.0.1:$L" "127.0.0.1:$F")
 EOT
 	start_relay $mode || continue
 	r=$(python3 "$FINSEG" count $L $F 10 2>&1)
@@ -112,18 +106,9 @@ L1=$(free_port); L2=$(free_port); L3=$(free_port)
 cat > "$CONF" <<EOT
 [global]
 remote_congestion = reno
-[rule both]
-listen = 127.0.0.1:$L1
-remote = 127.0.0.1:$E
-listen_congestion = reno
-remote_congestion = cubic
-[rule global]
-listen = 127.0.0.1:$L2
-remote = 127.0.0.1:$E
-[rule lacking]
-listen = 127.0.0.1:$L3
-remote = 127.0.0.1:$E
-remote_congestion = nosuchcc
+$(ini_rule both "127.0.0.1:$L1" "127.0.0.1:$E" listen_congestion=reno remote_congestion=cubic)
+$(ini_rule global "127.0.0.1:$L2" "127.0.0.1:$E")
+$(ini_rule lacking "127.0.0.1:$L3" "127.0.0.1:$E" remote_congestion=nosuchcc)
 EOT
 check "congestion: the store validates" "$XWPF" rule check
 check "congestion: rule show gives both" eval '"$XWPF" rule show both | grep -q "listen_congestion  reno" && "$XWPF" rule show both | grep -q "remote_congestion  cubic"'

@@ -36,16 +36,8 @@ for mode in $(relay_modes); do
 	cat > "$CONF" <<EOT
 [global]
 workers = 1
-[rule one]
-listen = 127.0.0.1:$L1
-remote = 127.0.0.1:$S
-through = 127.0.0.1:$T1
-[rule two]
-listen = 127.0.0.1:$L2
-remote = 127.0.0.1:$S
-remote = 127.0.0.2:$S
-balance = failover
-through = 127.0.0.1:$T2
+$(ini_rule one "127.0.0.1:$L1" "127.0.0.1:$S" "through=127.0.0.1:$T1")
+$(ini_rule two "127.0.0.1:$L2" "127.0.0.1:$S" "remote=127.0.0.2:$S" balance=failover "through=127.0.0.1:$T2")
 EOT
 	: > "$T_DIR/relay.log"
 	start_relay $mode || continue

@@ -43,26 +43,10 @@ on_event = $T_DIR/hang.sh
 event_timeout = 1s
 health_timeout = 1s
 health_cooldown = 0
-[rule fo]
-listen = 127.0.0.1:$L1
-remote = 127.0.0.1:$A
-remote = 127.0.0.1:$B
-balance = failover
-failover = yes
-on_event = $T_DIR/ev.sh
-[rule lim]
-listen = 127.0.0.1:$L2
-remote = 127.0.0.1:$E
-max_conns = 1
-[rule soon]
-listen = 127.0.0.1:$L3
-remote = 127.0.0.1:$E
-listen_transport = tls;cert=$T_DIR/c.pem;key=$T_DIR/k.pem
-on_event = $T_DIR/ev.sh
-[rule held]
-listen = 127.0.0.1:$L4
-remote = 127.0.0.1:$E
-on_event = $T_DIR/ev.sh
+$(ini_rule fo "127.0.0.1:$L1" "127.0.0.1:$A" "remote=127.0.0.1:$B" balance=failover failover=yes "on_event=$T_DIR/ev.sh")
+$(ini_rule lim "127.0.0.1:$L2" "127.0.0.1:$E" max_conns=1)
+$(ini_rule soon "127.0.0.1:$L3" "127.0.0.1:$E" "listen_transport=tls;cert=$T_DIR/c.pem;key=$T_DIR/k.pem" "on_event=$T_DIR/ev.sh")
+$(ini_rule held "127.0.0.1:$L4" "127.0.0.1:$E" "on_event=$T_DIR/ev.sh")
 EOT
 	health_round
 	start_relay $mode || continue

@@ -17,20 +17,9 @@ for mode in $(relay_modes); do
 	cat > "$CONF" <<EOT
 [global]
 ledger_interval = 1s
-[rule t]
-listen = :$L
-remote = 127.0.0.1:$E
-protocol = tcp+udp
-[rule tunin]
-protocol = udp
-listen = :$LT
-remote = 127.0.0.1:$X
-remote_transport = ws;host=t.example;path=/u
-[rule tunout]
-protocol = udp
-listen = 127.0.0.1:$X
-remote = 127.0.0.1:$E
-listen_transport = ws;host=t.example;path=/u
+$(ini_rule t ":$L" "127.0.0.1:$E" protocol=tcp+udp)
+$(ini_rule tunin ":$LT" "127.0.0.1:$X" protocol=udp "remote_transport=ws;host=t.example;path=/u")
+$(ini_rule tunout "127.0.0.1:$X" "127.0.0.1:$E" protocol=udp "listen_transport=ws;host=t.example;path=/u")
 EOT
 	start_relay $mode || continue
 	peer_check "$mode" "tcp 127.0.0.1 $L 100000,300000 --mode reply" "tcp ::1 $L 250000 --mode reply" \

@@ -26,35 +26,13 @@ jq_() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print($2)" "$1";
 for mode in $(relay_modes); do
 	Ld=$(free_port) Lu=$(free_port) Lc=$(free_port) Lm=$(free_port) Ls=$(free_port) La=$(free_port) Lv=$(free_port)
 	cat > "$CONF" <<EOT
-[rule down]
-listen = :$Ld
-remote = 127.0.0.1:$SRC
-rate_out = 10mbit
-[rule up]
-listen = :$Lu
-remote = 127.0.0.1:$SINK
-rate_in = 10mbit
-[rule perconn]
-listen = :$Lc
-remote = 127.0.0.1:$SRC
-conn_rate = 4mbit
-[rule maxc]
-listen = :$Lm
-remote = 127.0.0.1:$ECHO
-max_conns = 3
-[rule persrc]
-listen = :$Ls
-remote = 127.0.0.1:$ECHO
-max_conns_per_src = 2
-new_conns_per_src = 4
-[rule acl]
-listen = 127.0.0.1:$La
-remote = 127.0.0.1:$ECHO
-deny = 127.0.0.2/32, 127.0.0.3
-[rule v6only]
-listen = :$Lv
-remote = 127.0.0.1:$ECHO
-allow = ::1/128
+$(ini_rule down ":$Ld" "127.0.0.1:$SRC" rate_out=10mbit)
+$(ini_rule up ":$Lu" "127.0.0.1:$SINK" rate_in=10mbit)
+$(ini_rule perconn ":$Lc" "127.0.0.1:$SRC" conn_rate=4mbit)
+$(ini_rule maxc ":$Lm" "127.0.0.1:$ECHO" max_conns=3)
+$(ini_rule persrc ":$Ls" "127.0.0.1:$ECHO" max_conns_per_src=2 new_conns_per_src=4)
+$(ini_rule acl "127.0.0.1:$La" "127.0.0.1:$ECHO" "deny=127.0.0.2/32, 127.0.0.3")
+$(ini_rule v6only ":$Lv" "127.0.0.1:$ECHO" allow=::1/128)
 EOT
 	start_relay $mode || continue
 	# bandwidth: measured by the receiving end

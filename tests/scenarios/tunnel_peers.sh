@@ -40,18 +40,9 @@ check_eq "s_client: the key served is the pinned one" "$PIN" "sha256:$got"
 mkdir -p "$T_DIR/relay/etc/ssl/certs"
 cp "$CA/ca.crt" "$T_DIR/relay/etc/ssl/certs/xwpf-test-ca.pem"
 end_start relay <<EOT
-[rule r-ss]
-listen = 127.0.0.1:$R_SS
-remote = 127.0.0.1:$SS
-remote_transport = tls;sni=exit.test
-[rule r-sspin]
-listen = 127.0.0.1:$R_SSPIN
-remote = 127.0.0.1:$SS2
-remote_transport = tls;sni=anything.test;pin=$WPIN
-[rule r-ws]
-listen = 127.0.0.1:$R_WS
-remote = 127.0.0.1:$WSS
-remote_transport = ws;host=ws.example;path=/ws-in
+$(ini_rule r-ss "127.0.0.1:$R_SS" "127.0.0.1:$SS" "remote_transport=tls;sni=exit.test")
+$(ini_rule r-sspin "127.0.0.1:$R_SSPIN" "127.0.0.1:$SS2" "remote_transport=tls;sni=anything.test;pin=$WPIN")
+$(ini_rule r-ws "127.0.0.1:$R_WS" "127.0.0.1:$WSS" "remote_transport=ws;host=ws.example;path=/ws-in")
 EOT
 [ -n "${PID_relay:-}" ] || finish
 

@@ -20,22 +20,9 @@ workers = 1
 idle_timeout = 0
 udp_timeout = 1
 log_level = debug
-[rule xws]
-protocol = tcp+udp
-listen = 127.0.0.1:$XWS
-remote = 127.0.0.1:$E
-listen_transport = ws;host=t.example;path=/u
-[rule xtls]
-protocol = udp
-listen = 127.0.0.1:$XTLS
-remote = 127.0.0.1:$E
-listen_transport = tls;servername=exit.test
-[rule xq]
-protocol = udp
-listen = 127.0.0.1:$XQ
-remote = 127.0.0.1:$E
-listen_transport = ws;host=t.example;path=/q
-udp_timeout = 30
+$(ini_rule xws "127.0.0.1:$XWS" "127.0.0.1:$E" protocol=tcp+udp "listen_transport=ws;host=t.example;path=/u")
+$(ini_rule xtls "127.0.0.1:$XTLS" "127.0.0.1:$E" protocol=udp "listen_transport=tls;servername=exit.test")
+$(ini_rule xq "127.0.0.1:$XQ" "127.0.0.1:$E" protocol=udp "listen_transport=ws;host=t.example;path=/q" udp_timeout=30)
 EOT
 [ -n "${PID_exit:-}" ] || finish
 PIN=$(spki_pin "$T_DIR/exit/var/lib/xwpf/tls/exit.test.crt")
@@ -43,23 +30,9 @@ end_start relay <<EOT
 [global]
 workers = 1
 udp_timeout = 30
-[rule rws]
-protocol = udp
-listen = 127.0.0.1:$RWS
-remote = 127.0.0.1:$XWS
-remote_transport = ws;host=t.example;path=/u
-[rule rtls]
-protocol = udp
-listen = 127.0.0.1:$RTLS
-remote = 127.0.0.1:$XTLS
-remote_transport = tls;sni=exit.test;pin=$PIN
-[rule rq]
-protocol = udp
-listen = 127.0.0.1:$RQ
-remote = 127.0.0.1:$XQ
-remote_transport = ws;host=t.example;path=/q
-quota = 5K
-quota_action = stop
+$(ini_rule rws "127.0.0.1:$RWS" "127.0.0.1:$XWS" protocol=udp "remote_transport=ws;host=t.example;path=/u")
+$(ini_rule rtls "127.0.0.1:$RTLS" "127.0.0.1:$XTLS" protocol=udp "remote_transport=tls;sni=exit.test;pin=$PIN")
+$(ini_rule rq "127.0.0.1:$RQ" "127.0.0.1:$XQ" protocol=udp "remote_transport=ws;host=t.example;path=/q" quota=5K quota_action=stop)
 EOT
 [ -n "${PID_relay:-}" ] || finish
 

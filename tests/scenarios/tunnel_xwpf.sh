@@ -25,37 +25,13 @@ big=8388608
 EXITCONF=$(cat <<EOT
 [global]
 workers = 2
-[rule x-ws]
-protocol = tcp+udp
-listen = 127.0.0.1:$XWS
-remote = 127.0.0.1:$E
-listen_transport = ws;host=tunnel.example;path=/tun
-[rule x-tls]
-protocol = tcp+udp
-listen = 127.0.0.1:$XTLS
-remote = 127.0.0.1:$E
-listen_transport = tls;servername=exit.test
-[rule x-ca]
-listen = 127.0.0.1:$XCA
-remote = 127.0.0.1:$E
-listen_transport = tls;cert=$CA/good.chain.pem;key=$CA/good.key
-[rule x-wss]
-protocol = tcp+udp
-listen = 127.0.0.1:$XWSS
-remote = 127.0.0.1:$E
-listen_transport = ws;host=tunnel.example;path=/wss;tls;servername=exit.test
-[rule x-expired]
-listen = 127.0.0.1:$XEXP
-remote = 127.0.0.1:$E
-listen_transport = tls;cert=$CA/expired.chain.pem;key=$CA/expired.key
-[rule x-wrongname]
-listen = 127.0.0.1:$XWRONG
-remote = 127.0.0.1:$E
-listen_transport = tls;cert=$CA/wrong.chain.pem;key=$CA/wrong.key
-[rule x-reply]
-listen = 127.0.0.1:$XREPLY
-remote = 127.0.0.1:$RP
-listen_transport = ws;host=tunnel.example;path=/r;tls;servername=exit.test
+$(ini_rule x-ws "127.0.0.1:$XWS" "127.0.0.1:$E" protocol=tcp+udp "listen_transport=ws;host=tunnel.example;path=/tun")
+$(ini_rule x-tls "127.0.0.1:$XTLS" "127.0.0.1:$E" protocol=tcp+udp "listen_transport=tls;servername=exit.test")
+$(ini_rule x-ca "127.0.0.1:$XCA" "127.0.0.1:$E" "listen_transport=tls;cert=$CA/good.chain.pem;key=$CA/good.key")
+$(ini_rule x-wss "127.0.0.1:$XWSS" "127.0.0.1:$E" protocol=tcp+udp "listen_transport=ws;host=tunnel.example;path=/wss;tls;servername=exit.test")
+$(ini_rule x-expired "127.0.0.1:$XEXP" "127.0.0.1:$E" "listen_transport=tls;cert=$CA/expired.chain.pem;key=$CA/expired.key")
+$(ini_rule x-wrongname "127.0.0.1:$XWRONG" "127.0.0.1:$E" "listen_transport=tls;cert=$CA/wrong.chain.pem;key=$CA/wrong.key")
+$(ini_rule x-reply "127.0.0.1:$XREPLY" "127.0.0.1:$RP" "listen_transport=ws;host=tunnel.example;path=/r;tls;servername=exit.test")
 EOT
 )
 end_start exit <<<"$EXITCONF"
@@ -75,57 +51,18 @@ BADPIN=sha256:$(printf '%064d' 0)
 end_start relay <<EOT
 [global]
 workers = 2
-[rule r-ws]
-protocol = tcp+udp
-listen = 127.0.0.1:$R_WS
-remote = 127.0.0.1:$XWS
-remote_transport = ws;host=tunnel.example;path=/tun
-[rule r-pin]
-protocol = tcp+udp
-listen = 127.0.0.1:$R_PIN
-remote = 127.0.0.1:$XTLS
-remote_transport = tls;sni=exit.test;pin=$PIN
-[rule r-insecure]
-listen = 127.0.0.1:$R_INS
-remote = 127.0.0.1:$XTLS
-remote_transport = tls;sni=exit.test;insecure
-[rule r-ca]
-listen = 127.0.0.1:$R_CA
-remote = 127.0.0.1:$XCA
-remote_transport = tls;sni=exit.test
-[rule r-wss]
-protocol = tcp+udp
-listen = 127.0.0.1:$R_WSS
-remote = 127.0.0.1:$XWSS
-remote_transport = ws;host=tunnel.example;path=/wss;tls;sni=exit.test;pin=$PIN
-[rule r-reply]
-listen = 127.0.0.1:$R_REPLY
-remote = 127.0.0.1:$XREPLY
-remote_transport = ws;host=tunnel.example;path=/r;tls;sni=exit.test;pin=$PIN
-[rule b-pin]
-listen = 127.0.0.1:$B_PIN
-remote = 127.0.0.1:$XTLS
-remote_transport = tls;sni=exit.test;pin=$BADPIN
-[rule b-path]
-listen = 127.0.0.1:$B_PATH
-remote = 127.0.0.1:$XWS
-remote_transport = ws;host=tunnel.example;path=/wrong
-[rule b-host]
-listen = 127.0.0.1:$B_HOST
-remote = 127.0.0.1:$XWS
-remote_transport = ws;host=other.example;path=/tun
-[rule b-expired]
-listen = 127.0.0.1:$B_EXP
-remote = 127.0.0.1:$XEXP
-remote_transport = tls;sni=exit.test
-[rule b-name]
-listen = 127.0.0.1:$B_NAME
-remote = 127.0.0.1:$XWRONG
-remote_transport = tls;sni=exit.test
-[rule b-noca]
-listen = 127.0.0.1:$B_NOCA
-remote = 127.0.0.1:$XTLS
-remote_transport = tls;sni=exit.test
+$(ini_rule r-ws "127.0.0.1:$R_WS" "127.0.0.1:$XWS" protocol=tcp+udp "remote_transport=ws;host=tunnel.example;path=/tun")
+$(ini_rule r-pin "127.0.0.1:$R_PIN" "127.0.0.1:$XTLS" protocol=tcp+udp "remote_transport=tls;sni=exit.test;pin=$PIN")
+$(ini_rule r-insecure "127.0.0.1:$R_INS" "127.0.0.1:$XTLS" "remote_transport=tls;sni=exit.test;insecure")
+$(ini_rule r-ca "127.0.0.1:$R_CA" "127.0.0.1:$XCA" "remote_transport=tls;sni=exit.test")
+$(ini_rule r-wss "127.0.0.1:$R_WSS" "127.0.0.1:$XWSS" protocol=tcp+udp "remote_transport=ws;host=tunnel.example;path=/wss;tls;sni=exit.test;pin=$PIN")
+$(ini_rule r-reply "127.0.0.1:$R_REPLY" "127.0.0.1:$XREPLY" "remote_transport=ws;host=tunnel.example;path=/r;tls;sni=exit.test;pin=$PIN")
+$(ini_rule b-pin "127.0.0.1:$B_PIN" "127.0.0.1:$XTLS" "remote_transport=tls;sni=exit.test;pin=$BADPIN")
+$(ini_rule b-path "127.0.0.1:$B_PATH" "127.0.0.1:$XWS" "remote_transport=ws;host=tunnel.example;path=/wrong")
+$(ini_rule b-host "127.0.0.1:$B_HOST" "127.0.0.1:$XWS" "remote_transport=ws;host=other.example;path=/tun")
+$(ini_rule b-expired "127.0.0.1:$B_EXP" "127.0.0.1:$XEXP" "remote_transport=tls;sni=exit.test")
+$(ini_rule b-name "127.0.0.1:$B_NAME" "127.0.0.1:$XWRONG" "remote_transport=tls;sni=exit.test")
+$(ini_rule b-noca "127.0.0.1:$B_NOCA" "127.0.0.1:$XTLS" "remote_transport=tls;sni=exit.test")
 EOT
 [ -n "${PID_relay:-}" ] || finish
 
