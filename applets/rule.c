@@ -25,7 +25,7 @@ const char rule_usage[] =
     "  list [--json]                     every rule, one line each\n"
     "  show NAME [--json]                one rule with every setting\n"
     "  add NAME --listen ADDR:PORT --remote HOST:PORT [--remote ...] [--KEY VALUE ...]\n"
-    "                                    a new rule; --KEY is any rule key (rule keys),\n"
+    "                                    a new rule; --KEY is any rule key (xwpf rule keys),\n"
     "                                    e.g. --protocol tcp+udp --balance iphash --note 'HK'\n"
     "  set NAME KEY=VALUE ...            change keys; KEY= resets to the default;\n"
     "                                    remote=... replaces all remotes, remote+=... adds one\n"
