@@ -126,17 +126,25 @@ test-asan:
 
 FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
 FUZZ_LIB_OBJS = $(patsubst %.c,build/fuzz/%.o,$(wildcard $(addsuffix /*.c,$(LIBDIRS))))
+FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+# make fuzz [FUZZ=NAME] [FUZZ_SECONDS=N]: build every target (tests/fuzz/fuzz_*.c) and
+# run each (or NAME) for N seconds (30) on its seed corpus (tests/fuzz/corpus/NAME,
+# copied to build/fuzz/corpus-NAME, which keeps what the run found) with its
+# dictionary (tests/fuzz/dict/NAME.dict) when there is one; fails on a crash, leak,
+# timeout or undefined behaviour, the input left as crash-*/leak-*/timeout-*
 fuzz:
 	$(MAKE) TARGET=host BUILD=build/fuzz CC=clang \
-	  CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" $(FUZZ_LIB_OBJS)
+	  CFLAGS="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" $(FUZZ_LIB_OBJS)
 	@set -e; hostdeps=$$(deps/build.sh host 2>/dev/null); for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
-	  clang -O1 -g -fsanitize=fuzzer,address,undefined $(BASEFLAGS) -Wno-unknown-warning-option \
+	  case "$(FUZZ)" in ""|$$n) ;; *) continue ;; esac; \
+	  clang -O1 -g -fsanitize=fuzzer $(FUZZ_SAN) $(BASEFLAGS) -Wno-unknown-warning-option \
 	    -isystem $$hostdeps/include -o build/fuzz/$$n $$f $(FUZZ_LIB_OBJS) -L$$hostdeps/lib $(LIBS); \
 	  mkdir -p build/fuzz/corpus-$$n; cp -n tests/fuzz/corpus/$$n/* build/fuzz/corpus-$$n/ 2>/dev/null || true; \
+	  dict=; [ -f tests/fuzz/dict/$$n.dict ] && dict=-dict=tests/fuzz/dict/$$n.dict; \
 	  echo "fuzz: $$n for $${FUZZ_SECONDS:-30}s"; \
-	  build/fuzz/$$n -max_total_time=$${FUZZ_SECONDS:-30} -max_len=8192 -print_final_stats=1 \
-	    build/fuzz/corpus-$$n 2>&1 | grep -E '^(stat::number_of_executed_units|==|SUMMARY|INFO: a crash)' || true; \
-	  test -z "$$(ls crash-* leak-* timeout-* 2>/dev/null)" || { echo "fuzz: $$n found a failure"; exit 1; }; done
+	  build/fuzz/$$n -max_total_time=$${FUZZ_SECONDS:-30} -max_len=8192 -timeout=10 -print_final_stats=1 $$dict \
+	    build/fuzz/corpus-$$n 2>&1 | grep -E '^(stat::number_of_executed_units|stat::peak_rss|#[0-9]+.*DONE|==|SUMMARY|INFO: a crash)|runtime error' || true; \
+	  test -z "$$(ls crash-* leak-* timeout-* oom-* 2>/dev/null)" || { echo "fuzz: $$n found a failure"; exit 1; }; done
 
 bench: all
 	bench/run.sh

@@ -23,7 +23,8 @@ enum {
 
 /* 0 ok; -1 and a message in err (ERRLEN bytes) that says what to fix. */
 int hostport_parse(const char *s, unsigned flags, struct hostport *hp, char *err);
-/* Back to text, bracketing IPv6: "[::1]:80", "0.0.0.0:1000-1010", ":80" for any. */
+/* Back to text, bracketing IPv6: "[::1]:80", "0.0.0.0:1000-1010", and "[::]:80"
+ * for any ("" and "::" are the same: every address, dual stack). */
 char *hostport_format(const struct hostport *hp, char *buf, unsigned size);
 /* 4 or 6 for a literal address, 0 for a name (or ""). */
 int addr_family_of(const char *host);

@@ -272,6 +272,8 @@ ack_error(const struct nl_hdr *h, const unsigned char *data, size_t len, char *e
 	if (len < sizeof(e))
 		return 0;
 	memcpy(&e, data, sizeof(e));
+	if (e < -4095)
+		e = -EPROTO;   /* not an error number: the answer is malformed */
 	if (e == 0 || !(h->flags & NL_F_ACK_TLVS))
 		return e;
 	if (h->type == NL_MSG_ERROR) {
@@ -327,12 +329,59 @@ send_msg(struct nl_sock *s, struct nl_msg *m)
 }
 
 int
+nl_walk(struct nl_walker *w, const void *buf, size_t n, char *err)
+{
+	const unsigned char *b = buf;
+	size_t off = 0;
+
+	while (off + sizeof(struct nl_hdr) <= n) {
+		struct nl_hdr h;
+		const unsigned char *payload = b + off + sizeof(h);
+		size_t plen;
+
+		memcpy(&h, b + off, sizeof(h));
+		if (h.len < sizeof(h) || h.len > n - off) {
+			snprintf(err, ERRLEN, "malformed netlink answer");
+			errno = EPROTO;
+			return -1;
+		}
+		plen = h.len - sizeof(h);
+		off += NL_ALIGN(h.len) < n - off ? NL_ALIGN(h.len) : n - off;
+		if (h.seq != w->seq || h.type == NL_MSG_NOOP)
+			continue;   /* a stale answer to an earlier request */
+		if (h.type == NL_MSG_ERROR || h.type == NL_MSG_DONE) {
+			char kerr[ERRLEN] = "";
+			int e = ack_error(&h, payload, plen, kerr);
+
+			if (e < 0) {
+				snprintf(err, ERRLEN, "%s", kerr);
+				errno = -e;
+				return -1;
+			}
+			if (h.type == NL_MSG_ERROR && w->dump)
+				continue;   /* an ack inside a dump: keep reading */
+			if (w->cb_err) {
+				snprintf(err, ERRLEN, "%s", w->cberr);
+				errno = w->cb_errno;
+				return -1;
+			}
+			return 1;
+		}
+		if (w->cb && !w->cb_err && w->cb(&h, payload, plen, w->arg, w->cberr) < 0) {
+			w->cb_err = 1;
+			w->cb_errno = errno ? errno : EPROTO;
+		}
+	}
+	return 0;
+}
+
+int
 nl_talk(struct nl_sock *s, struct nl_msg *m, nl_cb cb, void *arg, char *err)
 {
 	struct nl_hdr req;
-	int dump, cb_err = 0, cb_errno = 0, rounds;
+	struct nl_walker w;
+	int rounds;
 	int64_t deadline;
-	char cberr[ERRLEN] = "";
 
 	err[0] = '\0';
 	if (s->fd < 0 || !s->buf) {
@@ -344,9 +393,12 @@ nl_talk(struct nl_sock *s, struct nl_msg *m, nl_cb cb, void *arg, char *err)
 		errno = EMSGSIZE;
 		return -1;
 	}
+	memset(&w, 0, sizeof(w));
 	memcpy(&req, m->buf, sizeof(req));
-	dump = (req.flags & NL_F_DUMP) == NL_F_DUMP;
-	if (!dump) {
+	w.dump = (req.flags & NL_F_DUMP) == NL_F_DUMP;
+	w.cb = cb;
+	w.arg = arg;
+	if (!w.dump) {
 		req.flags |= NL_F_ACK;
 		memcpy(m->buf, &req, sizeof(req));
 	}
@@ -356,12 +408,12 @@ nl_talk(struct nl_sock *s, struct nl_msg *m, nl_cb cb, void *arg, char *err)
 		errno = e;
 		return -1;
 	}
+	w.seq = s->seq;
 	deadline = now_ms() + NL_TIMEOUT_MS;
 	for (rounds = 0; rounds < 100000; rounds++) {
 		struct pollfd pfd = { s->fd, POLLIN, 0 };
 		int64_t left = deadline - now_ms();
 		ssize_t n;
-		size_t off = 0;
 		int r;
 
 		if (left <= 0 || (r = poll(&pfd, 1, (int)left)) == 0) {
@@ -388,44 +440,8 @@ nl_talk(struct nl_sock *s, struct nl_msg *m, nl_cb cb, void *arg, char *err)
 			errno = EMSGSIZE;
 			return -1;
 		}
-		while (off + sizeof(struct nl_hdr) <= (size_t)n) {
-			struct nl_hdr h;
-			const unsigned char *payload = s->buf + off + sizeof(h);
-			size_t plen;
-
-			memcpy(&h, s->buf + off, sizeof(h));
-			if (h.len < sizeof(h) || off + h.len > (size_t)n) {
-				snprintf(err, ERRLEN, "malformed netlink answer");
-				errno = EPROTO;
-				return -1;
-			}
-			plen = h.len - sizeof(h);
-			off += NL_ALIGN(h.len);
-			if (h.seq != s->seq || h.type == NL_MSG_NOOP)
-				continue;   /* a stale answer to an earlier request */
-			if (h.type == NL_MSG_ERROR || h.type == NL_MSG_DONE) {
-				char kerr[ERRLEN] = "";
-				int e = ack_error(&h, payload, plen, kerr);
-
-				if (e < 0) {
-					snprintf(err, ERRLEN, "%s", kerr);
-					errno = -e;
-					return -1;
-				}
-				if (h.type == NL_MSG_ERROR && dump)
-					continue;   /* an ack inside a dump: keep reading */
-				if (cb_err) {
-					snprintf(err, ERRLEN, "%s", cberr);
-					errno = cb_errno;
-					return -1;
-				}
-				return 0;
-			}
-			if (cb && !cb_err && cb(&h, payload, plen, arg, cberr) < 0) {
-				cb_err = 1;
-				cb_errno = errno ? errno : EPROTO;
-			}
-		}
+		if ((r = nl_walk(&w, s->buf, (size_t)n, err)) != 0)
+			return r < 0 ? -1 : 0;
 	}
 	snprintf(err, ERRLEN, "netlink answer never ended");
 	errno = EPROTO;

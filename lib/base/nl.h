@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util.h"   /* ERRLEN */
+
 enum {
 	NL_PROTO_SOCK_DIAG = 4,     /* NETLINK_SOCK_DIAG */
 	NL_PROTO_GENERIC = 16,      /* NETLINK_GENERIC */
@@ -98,6 +100,22 @@ int nl_nest_end(struct nl_msg *m);
  * -1 (errno set, err filled) to stop; nl_talk still drains the answer.
  */
 typedef int (*nl_cb)(const struct nl_hdr *h, const void *data, size_t len, void *arg, char *err);
+
+/* The reading side of one request: what nl_walk needs between datagrams. */
+struct nl_walker {
+	uint32_t seq;            /* the request's sequence number */
+	int dump;                /* a dump: acks inside it do not end it */
+	nl_cb cb;
+	void *arg;
+	int cb_err, cb_errno;    /* the callback failed: reported at the end */
+	char cberr[ERRLEN];
+};
+
+/* Walk one datagram [buf, buf+n) of an answer, calling w->cb for each reply
+ * of the request: 1 the answer ended well, 0 more datagrams to read, -1 an
+ * error (errno, err: the kernel's, the callback's, or a malformed answer).
+ * Pure: nl_talk reads the socket and hands each datagram here. */
+int nl_walk(struct nl_walker *w, const void *buf, size_t n, char *err);
 
 /* Send m and read the whole answer. A request without NL_F_DUMP asks for an
  * ack. 0 ok; -1 with errno (kernel's error) and err (its message or ""). */

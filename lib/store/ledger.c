@@ -193,17 +193,14 @@ put_ctr(char **p, char *end, const char *pfx, const struct ledger_ctr *c)
 	*p += snprintf(*p, (size_t)(end - *p), " %s.conns=%" PRIu64, pfx, c->conns);
 }
 
-int
-ledger_save(const char *path, const struct ledger *lg, char *err)
+char *
+ledger_format(const struct ledger *lg, size_t *len)
 {
 	size_t size = 64 + lg->n * 768, i;
 	char *buf = malloc(size), *p, *end;
-	int rc;
 
-	if (!buf) {
-		snprintf(err, ERRLEN, "out of memory");
-		return -1;
-	}
+	if (!buf)
+		return NULL;
 	p = buf;
 	end = buf + size;
 	p += snprintf(p, (size_t)(end - p), "# xwpf ledger 1\n");
@@ -217,7 +214,22 @@ ledger_save(const char *path, const struct ledger *lg, char *err)
 		put_ctr(&p, end, "d", &r->display);
 		p += snprintf(p, (size_t)(end - p), "\n");
 	}
-	rc = file_write_atomic_err(path, buf, (size_t)(p - buf), 0600, err);
+	*len = (size_t)(p - buf);
+	return buf;
+}
+
+int
+ledger_save(const char *path, const struct ledger *lg, char *err)
+{
+	size_t len;
+	char *buf = ledger_format(lg, &len);
+	int rc;
+
+	if (!buf) {
+		snprintf(err, ERRLEN, "out of memory");
+		return -1;
+	}
+	rc = file_write_atomic_err(path, buf, len, 0600, err);
 	free(buf);
 	return rc;
 }
@@ -251,8 +263,8 @@ set_ctr(struct ledger_ctr *c, const char *k, uint64_t v)
 int
 ledger_load(const char *path, struct ledger *lg, char *err)
 {
-	char *text = file_read_flags(path, NULL, O_NOFOLLOW), *line, *save = NULL;
-	int lineno = 0;
+	char *text = file_read_flags(path, NULL, O_NOFOLLOW);
+	int rc;
 
 	memset(lg, 0, sizeof(*lg));
 	if (!text) {
@@ -261,6 +273,18 @@ ledger_load(const char *path, struct ledger *lg, char *err)
 		snprintf(err, ERRLEN, "cannot read %s: %s", path, strerror(errno));
 		return -1;
 	}
+	rc = ledger_parse(text, path, lg, err);
+	free(text);
+	return rc;
+}
+
+int
+ledger_parse(char *text, const char *path, struct ledger *lg, char *err)
+{
+	char *line, *save = NULL;
+	int lineno = 0;
+
+	memset(lg, 0, sizeof(*lg));
 	for (line = text; line; line = save) {   /* strtok_r would skip empty lines: wrong line numbers */
 		char *w, *wsave = NULL;
 		struct ledger_rule *r = NULL;
@@ -285,8 +309,10 @@ ledger_load(const char *path, struct ledger *lg, char *err)
 			*eq = '\0';
 			errno = 0;
 			v = strtoull(eq + 1, &e, 10);
-			if (errno || *e || eq[1] == '-')
+			if (errno || *e || eq[1] == '-' || eq[1] == '+' || eq[1] == ' ' || !eq[1])
 				goto bad;
+			if (v > INT64_MAX && (strcmp(w, "cycle_start") == 0 || strcmp(w, "display_since") == 0))
+				goto bad;   /* a time: it would come back negative */
 			if (strcmp(w, "cycle_start") == 0)
 				r->cycle_start = (int64_t)v;
 			else if (strcmp(w, "display_since") == 0)
@@ -302,16 +328,13 @@ ledger_load(const char *path, struct ledger *lg, char *err)
 			/* unknown keys: a newer xwpf wrote them; ignored */
 		}
 	}
-	free(text);
 	return 0;
 bad:
 	snprintf(err, ERRLEN, "%s:%d: not a ledger line", path, lineno);
-	free(text);
 	ledger_free(lg);
 	return -1;
 oom:
 	snprintf(err, ERRLEN, "out of memory");
-	free(text);
 	ledger_free(lg);
 	return -1;
 }

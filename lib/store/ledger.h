@@ -43,6 +43,12 @@ struct ledger {
 };
 
 int ledger_load(const char *path, struct ledger *lg, char *err);
+/* The file's text (changed in place) into lg; path only names it in err.
+ * 0, or -1 with err naming the line. */
+int ledger_parse(char *text, const char *path, struct ledger *lg, char *err);
+/* The file's text for lg, malloc'd (its length in *len); NULL when out of memory.
+ * ledger_parse of it gives lg back. */
+char *ledger_format(const struct ledger *lg, size_t *len);
 /* The one way writers change the file: lock PATH.lock (flock, exclusive),
  * load, let fn change the ledger (fn returns 0 to save, 1 to leave the file
  * as it is, -1 with err to fail), save atomically, unlock. The relay adds

@@ -2,10 +2,12 @@
  * Python's zoneinfo): month ends, a reset day clamped in short months and in a
  * leap February, the year's end, a zone east of UTC, a daylight-saving change. */
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "ledger.h"
 #include "t.h"
+#include "util.h"
 
 static void
 tz(const char *name)
@@ -14,9 +16,36 @@ tz(const char *name)
 	tzset();
 }
 
+/* ledger_parse / ledger_format: a time past INT64_MAX would come back
+ * negative (and then be refused) after the relay's next save: refused at once;
+ * what parses formats back to the same text. */
+static void
+test_parse_format(void)
+{
+	char t1[] = "# xwpf ledger 1\nrule a cycle_start=9223372036854775808\n";
+	char t2[] = "rule a cycle_start=9223372036854775807 c.tcp4.in=18446744073709551615 fired=9\n";
+	char err[ERRLEN], *out, *again;
+	struct ledger lg, lg2;
+	size_t n, n2;
+
+	CHECK(ledger_parse(t1, "t", &lg, err) < 0 && strstr(err, "t:2:"), "a cycle start past INT64_MAX: refused, line 2");
+	CHECK(ledger_parse(t2, "t", &lg, err) == 0 && lg.n == 1 && lg.v[0].fired == 1, "INT64_MAX and UINT64_MAX read");
+	out = ledger_format(&lg, &n);
+	CHECK(out && ledger_parse(out, "t", &lg2, err) == 0, "its text parses back");
+	free(out);
+	out = ledger_format(&lg, &n);
+	again = ledger_format(&lg2, &n2);
+	CHECK(out && again && n == n2 && memcmp(out, again, n) == 0, "and formats to the same text");
+	free(out);
+	free(again);
+	ledger_free(&lg);
+	ledger_free(&lg2);
+}
+
 int
 main(void)
 {
+	test_parse_format();
 	tz("UTC");
 	CHECK(ledger_cycle_next(1773576000, 1) == 1775001600, "2026-03-15, day 1: next 2026-04-01");
 	CHECK(ledger_cycle_next(1770681600, 31) == 1772236800, "2026-02-10, day 31: next 2026-02-28 (clamped)");

@@ -1,4 +1,5 @@
 /* Known answers for the netlink message builder/parser and the MPTCP endpoint text form. */
+#include <errno.h>
 #include <arpa/inet.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -149,9 +150,67 @@ test_endpoints(void)
 	    "signal backup rawflags 0x100", "unknown kernel flags shown raw");
 }
 
+/* nl_walk, the pure half of nl_talk: replies to the request's sequence only,
+ * the end on DONE (a dump) or the ack, the kernel's error and its message,
+ * and an error number no kernel sends (INT32_MIN: negating it overflowed). */
+struct walk_seen { int replies; };
+
+static int
+walk_cb(const struct nl_hdr *h, const void *data, size_t len, void *arg, char *err)
+{
+	(void)h; (void)data; (void)len; (void)err;
+	((struct walk_seen *)arg)->replies++;
+	return 0;
+}
+
+static size_t
+put_msg(unsigned char *b, uint16_t type, uint16_t flags, uint32_t seq, const void *p, size_t n)
+{
+	struct nl_hdr h = { (uint32_t)(sizeof(h) + n), type, flags, seq, 0 };
+
+	memcpy(b, &h, sizeof(h));
+	memcpy(b + sizeof(h), p, n);
+	return (sizeof(h) + n + 3) & ~(size_t)3;
+}
+
+static void
+test_walk(void)
+{
+	unsigned char buf[256], pay[8] = { 1, 2, 0, 0, 0, 0, 0, 0 };
+	struct walk_seen seen = { 0 };
+	struct nl_walker w;
+	char err[ERRLEN];
+	int32_t e;
+	size_t n = 0;
+
+	memset(&w, 0, sizeof(w));
+	w.seq = 7;
+	w.dump = 1;
+	w.cb = walk_cb;
+	w.arg = &seen;
+	n += put_msg(buf + n, 0x15, 0, 6, pay, 4);   /* an earlier request's: skipped */
+	n += put_msg(buf + n, 0x15, 0, 7, pay, 4);
+	n += put_msg(buf + n, 0x15, 0, 7, pay, 4);
+	CHECK(nl_walk(&w, buf, n, err) == 0 && seen.replies == 2, "two replies of this request, more to read");
+	e = 0;
+	n = put_msg(buf, 3 /* NLMSG_DONE */, 0, 7, &e, 4);
+	CHECK(nl_walk(&w, buf, n, err) == 1, "DONE ends a dump");
+	e = -EEXIST;
+	n = put_msg(buf, 2 /* NLMSG_ERROR */, 0, 7, &e, 4);
+	w.dump = 0;
+	CHECK(nl_walk(&w, buf, n, err) == -1 && errno == EEXIST, "the kernel's error number");
+	e = INT32_MIN;
+	n = put_msg(buf, 2 /* NLMSG_ERROR */, 0, 7, &e, 4);
+	CHECK(nl_walk(&w, buf, n, err) == -1 && errno == EPROTO, "INT32_MIN is no error number: EPROTO");
+	n = put_msg(buf, 0x15, 0, 7, pay, 4);
+	memcpy(buf, &(uint32_t){ 4000 }, 4);
+	CHECK(nl_walk(&w, buf, n, err) == -1 && errno == EPROTO, "a length past the datagram: malformed");
+}
+
 int
 main(void)
 {
+	test_walk();
 	test_builder();
 	test_endpoints();
 	return T_DONE();
