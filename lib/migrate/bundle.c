@@ -22,7 +22,7 @@
 
 #include <bearssl_hash.h>
 
-#include "healthcheck.h"
+#include "healthstate.h"
 #include "mptcp_kernel.h"
 #include "paths.h"
 #include "pidlock.h"
