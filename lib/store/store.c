@@ -19,7 +19,7 @@
 
 #include "acl.h"
 #include "ledger.h"
-#include "mptcp_kernel.h"
+#include "mptcp_endpoint.h"
 #include "tbucket.h"
 #include "text.h"
 #include "transport.h"

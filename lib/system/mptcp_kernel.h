@@ -5,59 +5,16 @@
  * MPTCP system state: endpoints and limits of the in-kernel path manager
  * (generic netlink family "mptcp_pm", the same requests iproute2's
  * ip/ipmptcp.c sends), the net.mptcp sysctls, and counts of MPTCP sockets
- * (sock_diag). Also the text form of an endpoint, shared by the command
- * line, the store's [mptcp] section and xwPF's mptcp_endpoints.conf:
- *
- *   ADDR [dev IF] [id N] [port N] [subflow] [signal] [backup] [fullmesh]
- *
- * tokens in any order (so `ip mptcp endpoint show` lines parse too).
+ * (sock_diag), for endpoints in mptcp_endpoint.h's form.
  * Nothing here prints: errors go to err (ERRLEN) in words that say what to do.
  */
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mptcp_endpoint.h"
 #include "nl.h"
 
 struct store_mptcp;
-
-enum {
-	MPTCP_F_SIGNAL = 1 << 0,
-	MPTCP_F_SUBFLOW = 1 << 1,
-	MPTCP_F_BACKUP = 1 << 2,
-	MPTCP_F_FULLMESH = 1 << 3,
-	MPTCP_F_IMPLICIT = 1 << 4,   /* made by the kernel, never by a user */
-	MPTCP_F_LAMINAR = 1 << 5,    /* Linux 6.18+; shown, not offered */
-};
-
-#define MPTCP_ENDPOINTS_MAX 8    /* the kernel's MPTCP_PM_ADDR_MAX */
-#define MPTCP_LIMIT_MAX 8
-
-struct mptcp_endpoint {
-	int family;              /* AF_INET or AF_INET6 */
-	unsigned char addr[16];  /* network order; 4 bytes used for IPv4 */
-	char addr_text[48];      /* canonical text form */
-	int id;                  /* 1..255; 0 = the kernel chooses */
-	int port;                /* 0 = none */
-	unsigned flags;          /* MPTCP_F_* */
-	char dev[16];            /* "" = any interface */
-	int ifindex;             /* resolved from dev (0 = none) */
-};
-
-/* Parse words / one line. 0 ok; -1 with err naming the bad word. Checks
- * syntax and the kernel's flag rules (mptcp_endpoint_check), not the NICs. */
-int mptcp_endpoint_parse_argv(int argc, char **argv, struct mptcp_endpoint *e, char *err);
-int mptcp_endpoint_parse(const char *line, struct mptcp_endpoint *e, char *err);
-/* The kernel's rules: signal+fullmesh refused, port needs signal without
- * subflow, implicit never; an address that is not unspecified or multicast. */
-int mptcp_endpoint_check(const struct mptcp_endpoint *e, char *err);
-/* Store form: "ADDR [dev IF] [id N] [port N] [subflow] [signal] [backup] [fullmesh]". */
-char *mptcp_endpoint_format(const struct mptcp_endpoint *e, char *buf, size_t size);
-/* `ip mptcp endpoint show` form: "ADDR [port N] id N FLAGS... [dev IF]". */
-char *mptcp_endpoint_show(const struct mptcp_endpoint *e, char *buf, size_t size);
-/* Space-separated flag names ("subflow fullmesh"), "" for none. */
-char *mptcp_flags_text(unsigned flags, char *buf, size_t size);
-/* Same address family, address and port: the kernel's idea of "the same endpoint". */
-int mptcp_endpoint_same(const struct mptcp_endpoint *a, const struct mptcp_endpoint *b);
 
 /* Resolve e->dev to e->ifindex (-1: no such interface) and check that the
  * address is configured on that NIC, or on some NIC when dev is "". */
