@@ -3,6 +3,7 @@
  */
 #include "text.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -84,4 +85,18 @@ text_escape_inplace(char *s, size_t size)
 		return;
 	text_escape(s, tmp, sizeof(tmp) < size ? sizeof(tmp) : size);
 	memcpy(s, tmp, strlen(tmp) + 1);
+}
+
+int
+text_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+	const char *p;
+
+	if (n == 0 || n > TEXT_NAME_MAX)
+		return 0;
+	for (p = s; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
+			return 0;
+	return 1;
 }

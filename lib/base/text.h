@@ -20,4 +20,10 @@ char *text_escape(const char *s, char *buf, size_t size);
 /* The same, in place, for a buffer of size bytes (escapes that do not fit are cut). */
 void text_escape_inplace(char *s, size_t size);
 
+/* A name xwpf files things under (a rule's): 1 to TEXT_NAME_MAX ASCII
+ * letters, digits, '.', '_' or '-', so it is one word in a line, safe in a
+ * path and in a log. 1 if s is one, else 0. */
+#define TEXT_NAME_MAX 40
+int text_name_valid(const char *s);
+
 #endif

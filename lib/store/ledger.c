@@ -11,7 +11,7 @@
 
 #include "paths.h"
 #include "pidlock.h"
-#include "store.h"
+#include "text.h"
 #include "util.h"
 
 static const char *const bill_names[] = { "both", "in", "out", "max" };
@@ -296,7 +296,7 @@ ledger_parse(char *text, const char *path, struct ledger *lg, char *err)
 		if (line[0] == '#' || !*line)
 			continue;
 		w = strtok_r(line, " ", &wsave);
-		if (!w || strcmp(w, "rule") != 0 || !(w = strtok_r(NULL, " ", &wsave)) || !store_name_valid(w))
+		if (!w || strcmp(w, "rule") != 0 || !(w = strtok_r(NULL, " ", &wsave)) || !text_name_valid(w))
 			goto bad;
 		if (!(r = ledger_get(lg, w, 0, 1)))
 			goto oom;

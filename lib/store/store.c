@@ -4,7 +4,6 @@
  */
 #include "store_int.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -967,15 +966,7 @@ handler(void *user, const char *section, const char *name, const char *value, in
 int
 store_name_valid(const char *name)
 {
-	size_t n = strlen(name);
-	const char *p;
-
-	if (n == 0 || n > STORE_NAME_MAX)
-		return 0;
-	for (p = name; *p; p++)
-		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
-			return 0;
-	return 1;
+	return text_name_valid(name);
 }
 
 static int

@@ -15,8 +15,9 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "text.h"
 
-#define STORE_NAME_MAX 40
+#define STORE_NAME_MAX TEXT_NAME_MAX   /* a rule's name: text_name_valid */
 #define STORE_TRANSPORT_MAX 512
 #define STORE_MAX_REMOTES 256
 
@@ -142,6 +143,7 @@ struct net_local;
 void store_set_local_addrs(const struct net_local *l);
 
 const struct store_rule *store_find(const struct store *st, const char *name);
+/* A rule's name: text_name_valid (text.h). */
 int store_name_valid(const char *name);
 /* Effective value of a per-rule setting that may fall back to [global]. */
 long store_rule_ms(const struct store *st, const struct store_rule *r, long rule_value, long global_value);
