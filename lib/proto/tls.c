@@ -15,7 +15,6 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "paths.h"
 #include "util.h"
 
 #define ERR(...) do { if (err) snprintf(err, ERRLEN, __VA_ARGS__); } while (0)
@@ -284,53 +283,27 @@ struct tls_client {
 	unsigned char pin[32];
 	char alpn[64];
 	const char *alpn_names[1];
-	struct tls_anchors *anchors;
-	int anchors_shared;
+	const struct tls_anchors *anchors;   /* the caller's */
 	br_ssl_session_parameters session;
 	int has_session;
 	char session_pin[TLS_PIN_STRLEN];
 };
 
-/* The system store is loaded once and shared by every client setting. */
-static pthread_mutex_t store_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct {
-	char path[4096];
-	struct tls_anchors a;
-	int refs;
-} sys_store;
-
 struct tls_server *
-tls_server_new(const struct transport *t, char *err)
+tls_server_new(struct tls_creds *cr, char *err)
 {
 	struct tls_server *s;
-	char cert[4096], key[4096];
 
 	if (!(s = calloc(1, sizeof(*s)))) {
 		ERR("out of memory");
 		return NULL;
 	}
-	if (*t->cert) {
-		if (tls_creds_load(&s->creds, t->cert, t->key, err) < 0)
-			goto fail;
-	} else {
-		if (tls_selfsigned(t->servername, cert, key, sizeof(cert), err) < 0)
-			goto fail;
-		if (tls_creds_load(&s->creds, cert, key, err) < 0) {
-			char e2[ERRLEN];
-
-			snprintf(e2, sizeof(e2), "%s (the self-signed files for servername=%s are damaged: "
-			    "delete %s and %s to make new ones; the pin will change)", err, t->servername, cert, key);
-			ERR("%s", e2);
-			goto fail;
-		}
-	}
+	s->creds = *cr;
+	memset(cr, 0, sizeof(*cr));
 	s->cache.vtable = &lc_vtable;
 	pthread_mutex_init(&s->cache.mu, NULL);
 	br_ssl_session_cache_lru_init(&s->cache.lru, s->cache.buf, sizeof(s->cache.buf));
 	return s;
-fail:
-	free(s);
-	return NULL;
 }
 
 void
@@ -350,61 +323,38 @@ tls_server_pin(const struct tls_server *s)
 }
 
 struct tls_client *
-tls_client_new(const struct transport *t, const char *ca_path, char *err)
+tls_client_new(const struct tls_client_conf *cf, char *err)
 {
 	struct tls_client *c;
-	char rooted[4096];
 
+	if (!cf->insecure && !cf->pin && !cf->anchors) {
+		ERR("tls: no trust anchors, pin or insecure to check the server by");
+		return NULL;
+	}
 	if (!(c = calloc(1, sizeof(*c)))) {
 		ERR("out of memory");
 		return NULL;
 	}
 	pthread_mutex_init(&c->mu, NULL);
-	snprintf(c->sni, sizeof(c->sni), "%s", t->sni);
-	c->insecure = t->insecure;
-	c->has_pin = t->has_pin;
-	memcpy(c->pin, t->pin, 32);
-	if (*t->alpn) {
-		snprintf(c->alpn, sizeof(c->alpn), "%s", t->alpn);
+	snprintf(c->sni, sizeof(c->sni), "%s", cf->sni ? cf->sni : "");
+	c->insecure = cf->insecure;
+	if (cf->pin) {
+		c->has_pin = 1;
+		memcpy(c->pin, cf->pin, 32);
+	}
+	if (cf->alpn && *cf->alpn) {
+		snprintf(c->alpn, sizeof(c->alpn), "%s", cf->alpn);
 		c->alpn_names[0] = c->alpn;
 	}
-	if (c->insecure || c->has_pin)
-		return c;
-	if (!ca_path) {
-		/* the store under XWPF_ROOT when the root holds one, else the system's */
-		path_rooted("/etc/ssl/certs", rooted, sizeof(rooted));
-		ca_path = access(rooted, F_OK) == 0 ? rooted : "/etc/ssl/certs";
-		pthread_mutex_lock(&store_mu);
-		if (sys_store.refs && strcmp(sys_store.path, ca_path) == 0) {
-			sys_store.refs++;
-			c->anchors = &sys_store.a;
-			c->anchors_shared = 1;
-		} else if (!sys_store.refs) {
-			if (tls_anchors_load(&sys_store.a, ca_path, err) == 0) {
-				snprintf(sys_store.path, sizeof(sys_store.path), "%s", ca_path);
-				sys_store.refs = 1;
-				c->anchors = &sys_store.a;
-				c->anchors_shared = 1;
-			} else
-				c->anchors_shared = -1;
-		}
-		pthread_mutex_unlock(&store_mu);
-		if (c->anchors_shared == 1)
-			return c;
-		if (c->anchors_shared < 0)
-			goto fail;
-	}
-	if (!(c->anchors = calloc(1, sizeof(*c->anchors))) || tls_anchors_load(c->anchors, ca_path, err) < 0) {
-		if (!c->anchors)
-			ERR("out of memory");
-		free(c->anchors);
-		goto fail;
-	}
+	if (!c->insecure && !c->has_pin)
+		c->anchors = cf->anchors;
 	return c;
-fail:
-	pthread_mutex_destroy(&c->mu);
-	free(c);
-	return NULL;
+}
+
+const struct tls_anchors *
+tls_client_anchors(const struct tls_client *c)
+{
+	return c->anchors;
 }
 
 void
@@ -412,15 +362,6 @@ tls_client_free(struct tls_client *c)
 {
 	if (!c)
 		return;
-	if (c->anchors_shared) {
-		pthread_mutex_lock(&store_mu);
-		if (--sys_store.refs == 0)
-			tls_anchors_free(&sys_store.a);
-		pthread_mutex_unlock(&store_mu);
-	} else if (c->anchors) {
-		tls_anchors_free(c->anchors);
-		free(c->anchors);
-	}
 	pthread_mutex_destroy(&c->mu);
 	free(c);
 }
@@ -636,12 +577,6 @@ tls_ready(const struct tls_conn *c)
 }
 
 const char *
-tls_peer_pin(const struct tls_conn *c)
-{
-	return c->peer_pin;
-}
-
-const char *
 tls_seen_pin(const struct tls_conn *c, char out[TLS_PIN_STRLEN])
 {
 	*out = '\0';
@@ -668,25 +603,6 @@ void
 tls_recvapp_ack(struct tls_conn *c, size_t n)
 {
 	br_ssl_engine_recvapp_ack(c->eng, n);
-}
-
-unsigned char *
-tls_sendapp(struct tls_conn *c, size_t *len)
-{
-	return br_ssl_engine_sendapp_buf(c->eng, len);
-}
-
-void
-tls_sendapp_ack(struct tls_conn *c, size_t n)
-{
-	br_ssl_engine_sendapp_ack(c->eng, n);
-	br_ssl_engine_flush(c->eng, 0);
-}
-
-void
-tls_close(struct tls_conn *c)
-{
-	br_ssl_engine_close(c->eng);
 }
 
 const char *
@@ -848,7 +764,7 @@ tls_pump_out(struct tls_conn *c, int fd, char *err)
 }
 
 int
-tls_pump(struct tls_conn *c, int fd, struct tls_io *io, unsigned *want, char *err)
+tls_pump(struct tls_conn *c, int fd, unsigned *want, char *err)
 {
 	br_ssl_engine_context *eng = c->eng;
 	int rblock = 0, wblock = 0;
@@ -865,15 +781,6 @@ tls_pump(struct tls_conn *c, int fd, struct tls_io *io, unsigned *want, char *er
 			return closed(c, err);
 		if (!c->ready && (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP)))
 			on_ready(c);
-		if ((st & BR_SSL_RECVAPP) && io && io->in_len < io->in_size) {
-			b = br_ssl_engine_recvapp_buf(eng, &len);
-			if (len > io->in_size - io->in_len)
-				len = io->in_size - io->in_len;
-			memcpy(io->in + io->in_len, b, len);
-			io->in_len += len;
-			br_ssl_engine_recvapp_ack(eng, len);
-			continue;
-		}
 		if ((st & BR_SSL_SENDREC) && !wblock) {
 			int r = send_rec(c, fd, err);
 
@@ -927,17 +834,6 @@ tls_pump(struct tls_conn *c, int fd, struct tls_io *io, unsigned *want, char *er
 				ERR("tls: recv: %s", strerror(errno));
 				return TLS_ERR;
 			}
-		}
-		if ((st & BR_SSL_SENDAPP) && io && io->out_len) {
-			b = br_ssl_engine_sendapp_buf(eng, &len);
-			if (len > io->out_len)
-				len = io->out_len;
-			memcpy(b, io->out, len);
-			io->out += len;
-			io->out_len -= len;
-			br_ssl_engine_sendapp_ack(eng, len);
-			br_ssl_engine_flush(eng, 0);
-			continue;
 		}
 		break;
 	}

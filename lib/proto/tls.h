@@ -2,23 +2,24 @@
 #define XWPF_TLS_H
 
 /*
- * TLS 1.2 on BearSSL for the tunnels: server and client settings built from
- * a struct transport, one engine per connection half, and a non-blocking
- * pump modelled on BearSSL's tools/sslio.c. Only the suites listed in tls.c
- * are linked: ECDHE with ECDSA or RSA certificates, AES-GCM and
- * ChaCha20-Poly1305 (AES first when the CPU has AES instructions).
+ * TLS 1.2 on BearSSL for the tunnels: server and client settings, one engine
+ * per connection half, and a non-blocking pump modelled on BearSSL's
+ * tools/sslio.c. Only the suites listed in tls.c are linked: ECDHE with
+ * ECDSA or RSA certificates, AES-GCM and ChaCha20-Poly1305 (AES first when
+ * the CPU has AES instructions).
  *
- * Certificates (tlscert.c): PEM chains and RSA/EC keys, the system trust
- * store, the self-signed EC P-256 certificate behind servername= (made once
- * under path_get(PATH_TLS_DIR), reused so its pin survives restarts), and
- * the pin string sha256:HEX of a certificate's SubjectPublicKeyInfo.
+ * Certificates (tlscert.c): PEM chains and RSA/EC keys, trust anchors, the
+ * self-signed EC P-256 certificate behind servername=, and the pin string
+ * sha256:HEX of a certificate's SubjectPublicKeyInfo.
  *
- * Library rules: nothing here prints or exits; errors fill err (ERRLEN).
+ * A codec: keys, certificates, pins and anchors come in as bytes or parsed
+ * objects; which files hold them, and the trust store's folder, are the
+ * caller's (lib/relay/tlsfiles.h). A name given with bytes (the file they
+ * came from) only goes into messages. Nothing here prints or exits; errors
+ * fill err (ERRLEN).
  */
 #include <bearssl.h>
 #include <stddef.h>
-
-#include "transport.h"
 
 #define TLS_PIN_STRLEN  (7 + 64 + 1)    /* "sha256:" + 64 hex + NUL */
 
@@ -34,30 +35,31 @@ struct tls_creds {
 	char pin[TLS_PIN_STRLEN];       /* of the end-entity certificate */
 };
 
-/* Load a PEM (or DER) chain and its key; the key must match the first certificate. */
-int tls_creds_load(struct tls_creds *cr, const char *cert_path, const char *key_path, char *err);
+/* A PEM (or DER) chain and its key from their bytes (cert_name and key_name
+ * name them in messages: "cert=NAME holds no CERTIFICATE block"); the key
+ * must match the first certificate. 0, or -1 with err. */
+int tls_creds_parse(struct tls_creds *cr, const void *cert, size_t cert_len, const char *cert_name,
+    const void *key, size_t key_len, const char *key_name, char *err);
 void tls_creds_free(struct tls_creds *cr);
 
 /*
- * The self-signed certificate for servername=NAME: NAME.crt and NAME.key
- * under path_get(PATH_TLS_DIR) (dir 0700, key 0600), made on first use with
- * a fresh P-256 key, SAN = NAME, valid from an hour ago for 10 years, and
- * reused afterwards. Paths are returned (size bytes each). 1 made, 0 reused, -1 error.
+ * A self-signed certificate for NAME (a host name, or an IP literal as an
+ * iPAddress SAN) with a fresh P-256 key, SAN = NAME, valid from not_before to
+ * not_after (seconds since the epoch): both as PEM text, malloc'd and
+ * NUL-terminated (clear and free the key's). 0, or -1 with err.
  */
-int tls_selfsigned(const char *name, char *cert_path, char *key_path, size_t size, char *err);
-/* The same, minting into explicit paths with an explicit validity (tests). */
-int tls_selfsigned_make(const char *name, const char *cert_path, const char *key_path,
-    long long not_before, long long not_after, char *err);
+int tls_selfsigned_pem(const char *name, long long not_before, long long not_after, char **cert_pem,
+    size_t *cert_len, char **key_pem, size_t *key_len, char *err);
 
 /* The notAfter of a DER certificate, in seconds since the epoch (UTC). 0 or -1. */
 int tls_cert_not_after(const unsigned char *der, size_t len, long long *not_after);
-/* The same for the first certificate of a PEM file. 0 or -1 with err. */
-int tls_not_after_file(const char *path, long long *not_after, char *err);
+/* The same for the first certificate of PEM (or DER) data. 0 or -1 with err. */
+int tls_not_after_pem(const void *pem, size_t len, const char *name, long long *not_after, char *err);
 
 /* "sha256:HEX" of the SubjectPublicKeyInfo of a DER certificate. 0 or -1. */
 int tls_pin_der(const unsigned char *der, size_t len, char out[TLS_PIN_STRLEN]);
-/* The same for the first certificate of a PEM file. 0 or -1 with err. */
-int tls_pin_file(const char *path, char out[TLS_PIN_STRLEN], char *err);
+/* The same for the first certificate of PEM (or DER) data. 0 or -1 with err. */
+int tls_pin_pem(const void *pem, size_t len, const char *name, char out[TLS_PIN_STRLEN], char *err);
 /* The raw 32 bytes of the SPKI hash. 0 or -1. */
 int tls_spki_sha256(const unsigned char *der, size_t len, unsigned char out[32]);
 void tls_pin_format(const unsigned char hash[32], char out[TLS_PIN_STRLEN]);
@@ -68,8 +70,9 @@ struct tls_anchors {
 	br_x509_trust_anchor *v;
 	size_t n, cap;
 };
-/* Trust anchors from a PEM file or a directory of them (*.pem, *.crt). */
-int tls_anchors_load(struct tls_anchors *a, const char *path, char *err);
+/* Add the CA certificates of PEM data (what BearSSL cannot decode is
+ * skipped; a zeroed a starts empty). 0, or -1 with err when the data is not PEM. */
+int tls_anchors_add(struct tls_anchors *a, const void *pem, size_t len, const char *name, char *err);
 void tls_anchors_free(struct tls_anchors *a);
 
 /* --- settings shared by the connections of one transport (tls.c) ---------- */
@@ -77,21 +80,24 @@ void tls_anchors_free(struct tls_anchors *a);
 struct tls_server;   /* certificate, key, session cache */
 struct tls_client;   /* sni, verification (trust store, pin or insecure), session */
 
-/*
- * The exit side: cert=/key= files, or the self-signed certificate for
- * servername= (made on first use). err says which file or setting is wrong.
- */
-struct tls_server *tls_server_new(const struct transport *t, char *err);
+/* The exit side, with a certificate chain and key: takes *cr over (and zeroes it). */
+struct tls_server *tls_server_new(struct tls_creds *cr, char *err);
 void tls_server_free(struct tls_server *s);
 /* "sha256:HEX" of the certificate in use: for the exit's log and rule show. */
 const char *tls_server_pin(const struct tls_server *s);
 
-/*
- * The relay side: verify against the system store (/etc/ssl/certs, under
- * XWPF_ROOT when that holds one; ca_path overrides) with the sni name,
- * or check pin=, or nothing with insecure.
- */
-struct tls_client *tls_client_new(const struct transport *t, const char *ca_path, char *err);
+/* The relay side: verify the server's chain against anchors with the sni
+ * name, or check its key against pin, or nothing with insecure. */
+struct tls_client_conf {
+	const char *sni;                     /* the name sent and checked */
+	const char *alpn;                    /* NULL or "": none offered */
+	int insecure;
+	const unsigned char *pin;            /* 32 bytes (SHA-256 of the SPKI), or NULL */
+	const struct tls_anchors *anchors;   /* without pin or insecure; the caller's, kept until tls_client_free */
+};
+struct tls_client *tls_client_new(const struct tls_client_conf *cf, char *err);
+/* The anchors the client checks with (NULL with pin or insecure). */
+const struct tls_anchors *tls_client_anchors(const struct tls_client *c);
 void tls_client_free(struct tls_client *c);
 
 /* --- one TLS half ---------------------------------------------------------- */
@@ -106,27 +112,18 @@ void tls_conn_free(struct tls_conn *c);
 enum { TLS_WANT_READ = 1, TLS_WANT_WRITE = 2 };
 enum { TLS_ERR = -1, TLS_OK = 0, TLS_EOF = 1 };
 
-/* Plaintext buffers for tls_pump: out is consumed from, in is appended to. */
-struct tls_io {
-	const unsigned char *out;
-	size_t out_len;
-	unsigned char *in;
-	size_t in_size, in_len;
-};
-
 /*
- * The pump: the one function here that touches a socket. Moves bytes
- * between the non-blocking fd and the engine, and between the engine and io
- * (NULL: records only, the caller uses tls_recvapp/tls_sendapp), in the order
- * recvapp, sendrec, recvrec, sendapp, re-reading the engine state after each
- * step and flushing after each sendapp_ack, until nothing moves without
- * waiting. Then *want holds the fd events to wait for (TLS_WANT_READ/WRITE;
- * 0 when only the application can unblock it: room in io->in or data).
+ * The pump: the one function here that touches a socket. Moves records
+ * between the non-blocking fd and the engine, in the order sendrec, recvrec,
+ * re-reading the engine state after each step, until nothing moves without
+ * waiting; the plaintext is the caller's (tls_recvapp, and the engine's
+ * sendapp buffer through tls_engine). Then *want holds the fd events to wait
+ * for (TLS_WANT_READ/WRITE; 0 when only the application can unblock it).
  * Returns TLS_OK, TLS_EOF (the peer closed: close_notify or TCP EOF after
  * the handshake; all received data already handed over) or TLS_ERR (err
  * says why, naming the fix where there is one).
  */
-int tls_pump(struct tls_conn *c, int fd, struct tls_io *io, unsigned *want, char *err);
+int tls_pump(struct tls_conn *c, int fd, unsigned *want, char *err);
 
 /*
  * The write side only: send the records the engine holds until they are out
@@ -142,19 +139,14 @@ unsigned tls_state(struct tls_conn *c);
 br_ssl_engine_context *tls_engine(struct tls_conn *c);
 /* The handshake is over (application data may flow). */
 int tls_ready(const struct tls_conn *c);
-/* Zero-copy access: plaintext received (NULL if none) and room to send. */
+/* Zero-copy access to the plaintext received (NULL if none). */
 unsigned char *tls_recvapp(struct tls_conn *c, size_t *len);
 void tls_recvapp_ack(struct tls_conn *c, size_t n);
-unsigned char *tls_sendapp(struct tls_conn *c, size_t *len);
-void tls_sendapp_ack(struct tls_conn *c, size_t n);   /* and flush */
-/* Send close_notify (then incoming data is discarded); pump until TLS_EOF or sendrec drains. */
-void tls_close(struct tls_conn *c);
 /* "TLS1.2 ECDHE_ECDSA_WITH_AES_128_GCM_SHA256" after the handshake; "resumed" appended. */
 const char *tls_describe(const struct tls_conn *c, char *buf, size_t size);
-/* The peer certificate's pin as seen in the handshake (client side, "" if none). */
-const char *tls_peer_pin(const struct tls_conn *c);
-/* The same, also after a refused handshake (the key the server showed, "" if
- * none came): a health check names the pin it got. */
+/* The peer certificate's pin as seen in the handshake (client side), also
+ * after a refused handshake (the key the server showed, "" if none came): a
+ * health check names the pin it got. */
 const char *tls_seen_pin(const struct tls_conn *c, char out[TLS_PIN_STRLEN]);
 /* The engine's last error (BR_ERR_*, 0 none). */
 int tls_last_error(const struct tls_conn *c);

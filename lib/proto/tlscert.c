@@ -1,25 +1,18 @@
 /*
- * Certificates and keys for tls.c: PEM chains and RSA/EC keys, trust
- * anchors from the system store, SPKI pins, and the self-signed EC P-256
- * certificate behind servername= (BearSSL has no certificate writer: a small
- * DER encoder builds the TBSCertificate, br_ecdsa signs it).
+ * Certificates and keys for tls.c, bytes in and out: PEM chains and RSA/EC
+ * keys, trust anchors, SPKI pins, and the self-signed EC P-256 certificate
+ * behind servername= (BearSSL has no certificate writer: a small DER encoder
+ * builds the TBSCertificate, br_ecdsa signs it). Which files hold them is the
+ * caller's (lib/relay/tlsfiles.c).
  */
 #include "tls.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
-#include <arpa/inet.h>
 
-#include "paths.h"
-#include "pidlock.h"
 #include "util.h"
 
 #define ERR(...) do { if (err) snprintf(err, ERRLEN, __VA_ARGS__); } while (0)
@@ -72,31 +65,28 @@ pem_free(struct pem_obj *o, size_t n)
 	free(o);
 }
 
-/* All objects of a PEM file; a file without "-----BEGIN " is one DER object. -1 with err. */
+/* All objects of PEM text (path names it in messages); data without
+ * "-----BEGIN " is one DER object. -1 with err. */
 static int
-pem_read(const char *path, struct pem_obj **out, size_t *nout, char *err)
+pem_decode(const void *data, size_t flen, const char *path, struct pem_obj **out, size_t *nout, char *err)
 {
 	br_pem_decoder_context pc;
 	struct pem_obj *objs = NULL, *no;
 	struct vec cur = { 0 };
-	unsigned char *buf;
-	const unsigned char *src;
-	size_t len, n = 0, flen;
+	const unsigned char *buf = data, *src;
+	size_t len, n = 0;
 	int inobj = 0, extra = 1;
 
 	*out = NULL;
 	*nout = 0;
-	if (!(buf = (unsigned char *)file_read(path, &flen))) {
-		ERR("cannot read %s: %s", path, strerror(errno));
-		return -1;
-	}
 	if (!memmem(buf, flen, "-----BEGIN ", 11)) {
-		if (flen == 0 || buf[0] != 0x30 || !(objs = calloc(1, sizeof(*objs)))) {
+		if (flen == 0 || buf[0] != 0x30 || !(objs = calloc(1, sizeof(*objs))) ||
+		    !(objs->data = malloc(flen))) {
 			ERR("%s holds neither PEM nor DER data", path);
-			free(buf);
+			free(objs);
 			return -1;
 		}
-		objs->data = buf;
+		memcpy(objs->data, buf, flen);
 		objs->len = flen;
 		*out = objs;
 		*nout = 1;
@@ -153,12 +143,10 @@ pem_read(const char *path, struct pem_obj **out, size_t *nout, char *err)
 		ERR("%s: unfinished PEM object (no -----END line)", path);
 		goto fail;
 	}
-	free(buf);
 	*out = objs;
 	*nout = n;
 	return 0;
 fail:
-	free(buf);
 	pem_free(objs, n);
 	return -1;
 }
@@ -258,13 +246,13 @@ cert_walk(const unsigned char *der, size_t len, const unsigned char **spki, size
 	return 0;
 }
 
-/* The first certificate of a PEM (or DER) file: its object index in *o, or -1 with err. */
+/* The first certificate of PEM (or DER) data: its object index in *o, or -1 with err. */
 static int
-pem_first_cert(const char *path, struct pem_obj **o, size_t *n, char *err)
+pem_first_cert(const void *data, size_t len, const char *path, struct pem_obj **o, size_t *n, char *err)
 {
 	size_t i;
 
-	if (pem_read(path, o, n, err) < 0)
+	if (pem_decode(data, len, path, o, n, err) < 0)
 		return -1;
 	for (i = 0; i < *n; i++)
 		if (!strcmp((*o)[i].name, "CERTIFICATE") || *n == 1)
@@ -330,11 +318,11 @@ tls_cert_not_after(const unsigned char *der, size_t len, long long *not_after)
 }
 
 int
-tls_not_after_file(const char *path, long long *not_after, char *err)
+tls_not_after_pem(const void *pem, size_t len, const char *path, long long *not_after, char *err)
 {
 	struct pem_obj *o;
 	size_t n;
-	int i = pem_first_cert(path, &o, &n, err), rc = -1;
+	int i = pem_first_cert(pem, len, path, &o, &n, err), rc = -1;
 
 	if (i < 0)
 		return -1;
@@ -432,11 +420,11 @@ tls_pin_der(const unsigned char *der, size_t len, char out[TLS_PIN_STRLEN])
 }
 
 int
-tls_pin_file(const char *path, char out[TLS_PIN_STRLEN], char *err)
+tls_pin_pem(const void *pem, size_t len, const char *path, char out[TLS_PIN_STRLEN], char *err)
 {
 	struct pem_obj *o;
 	size_t n;
-	int i = pem_first_cert(path, &o, &n, err), rc = -1;
+	int i = pem_first_cert(pem, len, path, &o, &n, err), rc = -1;
 
 	if (i < 0)
 		return -1;
@@ -522,7 +510,8 @@ key_matches(const struct tls_creds *cr, const br_x509_pkey *pk)
 }
 
 int
-tls_creds_load(struct tls_creds *cr, const char *cert_path, const char *key_path, char *err)
+tls_creds_parse(struct tls_creds *cr, const void *cert, size_t cert_len, const char *cert_path,
+    const void *key, size_t key_len, const char *key_path, char *err)
 {
 	br_x509_decoder_context *xd = NULL;
 	br_skey_decoder_context *kd = NULL;
@@ -532,7 +521,7 @@ tls_creds_load(struct tls_creds *cr, const char *cert_path, const char *key_path
 	int rc = -1;
 
 	memset(cr, 0, sizeof(*cr));
-	if (pem_read(cert_path, &o, &n, err) < 0)
+	if (pem_decode(cert, cert_len, cert_path, &o, &n, err) < 0)
 		goto out;
 	for (i = 0; i < n; i++) {
 		br_x509_certificate *nc;
@@ -555,7 +544,7 @@ tls_creds_load(struct tls_creds *cr, const char *cert_path, const char *key_path
 	pem_free(o, n);
 	o = NULL;
 	n = 0;
-	if (pem_read(key_path, &o, &n, err) < 0)
+	if (pem_decode(key, key_len, key_path, &o, &n, err) < 0)
 		goto out;
 	if (!(kd = malloc(sizeof(*kd))) || !(xd = malloc(sizeof(*xd)))) {
 		ERR("out of memory");
@@ -673,13 +662,13 @@ out:
 	return rc;
 }
 
-static int
-anchors_file(struct tls_anchors *a, const char *path, char *err)
+int
+tls_anchors_add(struct tls_anchors *a, const void *pem, size_t len, const char *path, char *err)
 {
 	struct pem_obj *o;
 	size_t n, i;
 
-	if (pem_read(path, &o, &n, err) < 0)
+	if (pem_decode(pem, len, path, &o, &n, err) < 0)
 		return -1;
 	for (i = 0; i < n; i++)
 		if (!strcmp(o[i].name, "CERTIFICATE") || !strcmp(o[i].name, "TRUSTED CERTIFICATE") || !o[i].name[0])
@@ -699,47 +688,6 @@ tls_anchors_free(struct tls_anchors *a)
 	}
 	free(a->v);
 	memset(a, 0, sizeof(*a));
-}
-
-int
-tls_anchors_load(struct tls_anchors *a, const char *path, char *err)
-{
-	struct stat st;
-	DIR *d;
-	struct dirent *e;
-	char p[4096];
-
-	memset(a, 0, sizeof(*a));
-	if (stat(path, &st) < 0) {
-		ERR("trust store %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		if (anchors_file(a, path, err) < 0)
-			return -1;
-	} else {
-		/* Debian's bundle holds the whole store; else every *.pem / *.crt */
-		snprintf(p, sizeof(p), "%s/ca-certificates.crt", path);
-		if (access(p, R_OK) == 0)
-			anchors_file(a, p, NULL);
-		else if ((d = opendir(path))) {
-			while ((e = readdir(d))) {
-				size_t l = strlen(e->d_name);
-
-				if (l < 5 || (strcmp(e->d_name + l - 4, ".pem") && strcmp(e->d_name + l - 4, ".crt")))
-					continue;
-				snprintf(p, sizeof(p), "%s/%s", path, e->d_name);
-				anchors_file(a, p, NULL);
-			}
-			closedir(d);
-		}
-	}
-	if (a->n == 0) {
-		ERR("no usable CA certificate in %s (install ca-certificates, or use pin= or insecure)", path);
-		tls_anchors_free(a);
-		return -1;
-	}
-	return 0;
 }
 
 /* --- the self-signed certificate ---------------------------------------------- */
@@ -847,28 +795,21 @@ rng_init(br_hmac_drbg_context *rng)
 	return seeder && seeder(&rng->vtable) ? 0 : -1;
 }
 
-static int
-write_pem(const char *path, const char *banner, const unsigned char *der_data, size_t len, mode_t mode, char *err)
+/* DER as PEM text (malloc'd, NUL-terminated), its length in *n; NULL when out of memory. */
+static char *
+pem_text(const char *banner, const unsigned char *der_data, size_t len, size_t *n)
 {
-	size_t n = br_pem_encode(NULL, der_data, len, banner, BR_PEM_LINE64);
-	char *pem = malloc(n + 1), why[ERRLEN];
-	int rc;
+	char *pem;
 
-	if (!pem) {
-		ERR("out of memory");
-		return -1;
-	}
-	br_pem_encode(pem, der_data, len, banner, BR_PEM_LINE64);
-	rc = file_write_atomic_err(path, pem, n, mode, why);
-	if (rc < 0)
-		ERR("%s", why);
-	free(pem);
-	return rc;
+	*n = br_pem_encode(NULL, der_data, len, banner, BR_PEM_LINE64);
+	if ((pem = malloc(*n + 1)))
+		br_pem_encode(pem, der_data, len, banner, BR_PEM_LINE64);
+	return pem;
 }
 
 int
-tls_selfsigned_make(const char *name, const char *cert_path, const char *key_path,
-    long long not_before, long long not_after, char *err)
+tls_selfsigned_pem(const char *name, long long not_before, long long not_after, char **cert_pem,
+    size_t *cert_len, char **key_pem, size_t *key_len, char *err)
 {
 	struct dbuf tbs, tmp, ext, cert, spki;
 	unsigned char kbuf[BR_EC_KBUF_PRIV_MAX_SIZE], pbuf[BR_EC_KBUF_PUB_MAX_SIZE];
@@ -881,6 +822,7 @@ tls_selfsigned_make(const char *name, const char *cert_path, const char *key_pat
 	size_t siglen, klen, iplen = 0;
 	int rc = -1;
 
+	*cert_pem = *key_pem = NULL;
 	if (!*name || strlen(name) > 253) {
 		ERR("servername '%s' is empty or too long", name);
 		return -1;
@@ -965,62 +907,19 @@ tls_selfsigned_make(const char *name, const char *cert_path, const char *key_pat
 		ERR("cannot encode the EC key");
 		goto out;
 	}
-	if (write_pem(key_path, "EC PRIVATE KEY", keyder, klen, 0600, err) < 0 ||
-	    write_pem(cert_path, "CERTIFICATE", tmp.b, tmp.n, 0644, err) < 0)
+	if (!(*key_pem = pem_text("EC PRIVATE KEY", keyder, klen, key_len)) ||
+	    !(*cert_pem = pem_text("CERTIFICATE", tmp.b, tmp.n, cert_len))) {
+		ERR("out of memory");
+		if (*key_pem)
+			memset(*key_pem, 0, *key_len);
+		free(*key_pem);
+		*key_pem = NULL;
 		goto out;
+	}
 	rc = 0;
 out:
 	memset(kbuf, 0, sizeof(kbuf));
 	memset(keyder, 0, sizeof(keyder));
 	memset(&rng, 0, sizeof(rng));
-	return rc;
-}
-
-int
-tls_selfsigned(const char *name, char *cert_path, char *key_path, size_t size, char *err)
-{
-	const char *dir = path_get(PATH_TLS_DIR);
-	char safe[256], lock[4096], why[ERRLEN];
-	size_t i;
-	int fd, rc;
-	long long now;
-
-	if (!*name || strlen(name) >= sizeof(safe)) {
-		ERR("servername '%s' is empty or too long", name);
-		return -1;
-	}
-	for (i = 0; name[i]; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-		    c == '_' || c == ':' || c == '*' || (c == '.' && i > 0))) {
-			ERR("servername '%s' is not a host name or IP address", name);
-			return -1;
-		}
-		safe[i] = c == '*' ? '_' : c;     /* a wildcard name, kept in a plain file name */
-	}
-	safe[i] = '\0';
-	snprintf(cert_path, size, "%s/%s.crt", dir, safe);
-	snprintf(key_path, size, "%s/%s.key", dir, safe);
-	if (access(cert_path, F_OK) == 0 && access(key_path, F_OK) == 0)
-		return 0;
-	if (dir_own(path_get(PATH_STATE_DIR), 0700, why) < 0 || dir_own(dir, 0700, why) < 0) {
-		ERR("%s", why);
-		return -1;
-	}
-	snprintf(lock, sizeof(lock), "%s/.lock", dir);
-	if ((fd = lock_take(lock, LOCK_WAIT_MS, why)) < 0) {
-		ERR("%s", why);
-		return -1;
-	}
-	/* another process may have made them while we waited */
-	if (access(cert_path, F_OK) == 0 && access(key_path, F_OK) == 0)
-		rc = 0;
-	else {
-		now = (long long)time(NULL);
-		rc = tls_selfsigned_make(name, cert_path, key_path, now - 3600, now - 3600 + 3650LL * 86400, err);
-		rc = rc < 0 ? -1 : 1;
-	}
-	close(fd);
 	return rc;
 }

@@ -26,7 +26,7 @@
 
 #include "pp.h"
 #include "text.h"
-#include "tls.h"
+#include "tlsfiles.h"
 #include "transport.h"
 #include "tunnel.h"
 #include "util.h"
@@ -250,7 +250,7 @@ tunnel_check(struct hc_host *h, struct tun_side *side, int64_t deadline)
 		return HC_SOCKET_FAIL;
 	}
 	side->on = 1;
-	if (side->t.tls && !(side->tls_cli = tls_client_new(&side->t, NULL, err))) {
+	if (side->t.tls && !(side->tls_cli = tlsf_client(&side->t, NULL, err))) {
 		snprintf(h->detail, sizeof(h->detail), "%s", err);
 		set_why(h, strncmp(err, "tls: ", 5) == 0 ? "" : "tls: ", err);
 		return HC_TLS_FAIL;
@@ -309,6 +309,6 @@ hc_tunnel_check(struct hc_host *h, long timeout_ms)
 	if (h->fd >= 0)
 		close(h->fd);
 	h->fd = -1;
-	tls_client_free(side.tls_cli);
+	tlsf_client_free(side.tls_cli);
 	return code;
 }

@@ -25,6 +25,7 @@
 
 #include "log.h"
 #include "pp.h"
+#include "tlsfiles.h"
 #include "util.h"
 #include "ws.h"
 
@@ -118,7 +119,7 @@ tunnel_rule_cert_expiry(const struct store_rule *r, long long *not_after, char *
 
 	if (!lsn_files(r, &t))
 		return 0;
-	return tls_not_after_file(t.cert, not_after, err) < 0 ? -1 : 1;
+	return tlsf_not_after_file(t.cert, not_after, err) < 0 ? -1 : 1;
 }
 
 /* A warning at load when the certificate of cert= ends within TUN_CERT_WARN_DAYS. */
@@ -175,8 +176,8 @@ tunnel_rule_free(struct tunnel_rule *t)
 	if (!t)
 		return;
 	tls_server_free(t->lsn.tls_srv);
-	tls_client_free(t->rem.tls_cli);
-	tls_client_free(t->rem.tls_cli_udp);
+	tlsf_client_free(t->rem.tls_cli);
+	tlsf_client_free(t->rem.tls_cli_udp);
 	free(t);
 }
 
@@ -209,7 +210,7 @@ tunnel_rule_new(const struct store_rule *r, long handshake_ms, long proxy_ms, ch
 		}
 		t->lsn.on = t->lsn.t.ws || t->lsn.t.tls;
 		if (t->lsn.t.tls) {
-			if (!(t->lsn.tls_srv = tls_server_new(&t->lsn.t, e2))) {
+			if (!(t->lsn.tls_srv = tlsf_server(&t->lsn.t, e2))) {
 				ERR("rule %s: listen_transport: %s", r->name, e2);
 				goto fail;
 			}
@@ -231,13 +232,13 @@ tunnel_rule_new(const struct store_rule *r, long handshake_ms, long proxy_ms, ch
 		if (t->rem.t.tls) {
 			struct transport u = t->rem.t;
 
-			if (!(t->rem.tls_cli = tls_client_new(&t->rem.t, NULL, e2))) {
+			if (!(t->rem.tls_cli = tlsf_client(&t->rem.t, NULL, e2))) {
 				ERR("rule %s: remote_transport: %s", r->name, e2);
 				goto fail;
 			}
 			if (!t->rem.t.ws && (r->protocols & PROTO_UDP)) {
 				snprintf(u.alpn, sizeof(u.alpn), "%s", TUN_UDP_ALPN);
-				if (!(t->rem.tls_cli_udp = tls_client_new(&u, NULL, e2))) {
+				if (!(t->rem.tls_cli_udp = tlsf_client(&u, NULL, e2))) {
 					ERR("rule %s: remote_transport: %s", r->name, e2);
 					goto fail;
 				}
@@ -266,10 +267,10 @@ tunnel_rule_pin(const struct store_rule *r, char out[TLS_PIN_STRLEN], char *err)
 	if (!t.tls)
 		return 0;
 	if (*t.cert)
-		return tls_pin_file(t.cert, out, err);
-	if (tls_selfsigned(t.servername, cert, key, sizeof(cert), err) < 0)
+		return tlsf_pin_file(t.cert, out, err);
+	if (tlsf_selfsigned(t.servername, cert, key, sizeof(cert), err) < 0)
 		return -1;
-	return tls_pin_file(cert, out, err);
+	return tlsf_pin_file(cert, out, err);
 }
 
 void
@@ -444,7 +445,7 @@ tls_step(struct tun_end *e, int fd)
 {
 	unsigned want;
 	char err[ERRLEN];
-	int r = tls_pump(e->tls, fd, NULL, &want, err);
+	int r = tls_pump(e->tls, fd, &want, err);
 
 	if (r == TLS_ERR)
 		return fail(e, "%s", err);

@@ -22,6 +22,7 @@
 #include "t.h"
 #include "paths.h"
 #include "tls.h"
+#include "tlsfiles.h"
 #include "transport.h"
 #include "util.h"
 
@@ -70,6 +71,53 @@ tp(const char *s, enum transport_side side)
 
 /* --- a server and a client engine over a socketpair --- */
 
+/* Plaintext for pump_io: out is consumed from, in is appended to. */
+struct io {
+	const unsigned char *out;
+	size_t out_len;
+	unsigned char *in;
+	size_t in_size, in_len;
+};
+
+/* tls_pump as an application drives it: what came in (tls_recvapp)
+ * appended to io->in, io->out written into the engine's sendapp buffer and
+ * flushed, pumping again until nothing moves. */
+static int
+pump_io(struct tls_conn *c, int fd, struct io *io, unsigned *want, char *err)
+{
+	br_ssl_engine_context *eng = tls_engine(c);
+
+	for (;;) {
+		unsigned char *b;
+		size_t len;
+		int r = tls_pump(c, fd, want, err), moved = 0;
+
+		if (r != TLS_OK)
+			return r;
+		if (io->in_len < io->in_size && (b = tls_recvapp(c, &len))) {
+			if (len > io->in_size - io->in_len)
+				len = io->in_size - io->in_len;
+			memcpy(io->in + io->in_len, b, len);
+			io->in_len += len;
+			tls_recvapp_ack(c, len);
+			moved = 1;
+		}
+		if (io->out_len && (br_ssl_engine_current_state(eng) & BR_SSL_SENDAPP)) {
+			b = br_ssl_engine_sendapp_buf(eng, &len);
+			if (len > io->out_len)
+				len = io->out_len;
+			memcpy(b, io->out, len);
+			io->out += len;
+			io->out_len -= len;
+			br_ssl_engine_sendapp_ack(eng, len);
+			br_ssl_engine_flush(eng, 0);
+			moved = 1;
+		}
+		if (!moved)
+			return r;
+	}
+}
+
 static _Thread_local char cli_err[ERRLEN], srv_err[ERRLEN];
 
 /*
@@ -82,7 +130,7 @@ echo(struct tls_conn *sc, struct tls_conn *cc, const unsigned char *data, size_t
 	enum { CAP = 65536 };
 	unsigned char *back = malloc(n + 1), *sbuf = malloc(CAP);
 	size_t got = 0, start = 0, end = 0;
-	struct tls_io sio = { 0 }, cio = { 0 };
+	struct io sio = { 0 }, cio = { 0 };
 	int sv[2], i, ok = 0, rs, rc;
 
 	cli_err[0] = srv_err[0] = '\0';
@@ -111,7 +159,7 @@ echo(struct tls_conn *sc, struct tls_conn *cc, const unsigned char *data, size_t
 			sio.in_len = 0;
 			sio.out = sbuf + start;
 			sio.out_len = end - start;
-			rs = tls_pump(sc, sv[0], &sio, &ws, srv_err);
+			rs = pump_io(sc, sv[0], &sio, &ws, srv_err);
 			end += sio.in_len;
 			start = (size_t)(sio.out - sbuf);
 			if (start == end)
@@ -124,7 +172,7 @@ echo(struct tls_conn *sc, struct tls_conn *cc, const unsigned char *data, size_t
 			cio.in = back + got;
 			cio.in_size = n + 1 - got;
 			cio.in_len = 0;
-			rc = tls_pump(cc, sv[1], &cio, &wc, cli_err);
+			rc = pump_io(cc, sv[1], &cio, &wc, cli_err);
 			got += cio.in_len;
 			moved = cio.in_len > 0 || cio.out_len != left;
 		} while (moved && rc == TLS_OK && got < n);
@@ -195,10 +243,10 @@ pair(struct tls_server *s, struct tls_client *c, size_t n)
 	cc = tls_conn_client(c, out_size, err);
 	ok = sc && cc && echo(sc, cc, data, n);
 	if (cc && ok && !quiet) {
-		char d[120];
+		char d[120], pin[TLS_PIN_STRLEN];
 
 		printf("# %s, exit key %s, %zu bytes per server half\n", tls_describe(cc, d, sizeof(d)),
-		    tls_peer_pin(cc), tls_conn_size(sc));
+		    tls_seen_pin(cc, pin), tls_conn_size(sc));
 	}
 	tls_conn_free(sc);
 	tls_conn_free(cc);
@@ -216,14 +264,14 @@ test_selfsigned(void)
 	time_t now = time(NULL);
 	struct tm tm;
 
-	CHECK(tls_selfsigned("tunnel.example.com", crt, key, sizeof(crt), err) == 1, "self-signed made on first use");
+	CHECK(tlsf_selfsigned("tunnel.example.com", crt, key, sizeof(crt), err) == 1, "self-signed made on first use");
 	CHECK(stat(path_get(PATH_TLS_DIR), &st) == 0 && (st.st_mode & 0777) == 0700, "tls dir is 0700");
 	CHECK(stat(key, &st) == 0 && (st.st_mode & 0777) == 0600, "key is 0600");
-	CHECK(tls_pin_file(crt, pin, err) == 0 && strlen(pin) == 71, "pin of the new certificate: %s", pin);
-	CHECK(tls_selfsigned("tunnel.example.com", crt2, key2, sizeof(crt2), err) == 0 && !strcmp(crt, crt2),
+	CHECK(tlsf_pin_file(crt, pin, err) == 0 && strlen(pin) == 71, "pin of the new certificate: %s", pin);
+	CHECK(tlsf_selfsigned("tunnel.example.com", crt2, key2, sizeof(crt2), err) == 0 && !strcmp(crt, crt2),
 	    "second call reuses the files");
-	CHECK(tls_pin_file(crt2, pin2, err) == 0 && !strcmp(pin, pin2), "the pin survives a restart");
-	CHECK(tls_creds_load(&cr, crt, key, err) == 0 && cr.key_type == BR_KEYTYPE_EC && !strcmp(cr.pin, pin),
+	CHECK(tlsf_pin_file(crt2, pin2, err) == 0 && !strcmp(pin, pin2), "the pin survives a restart");
+	CHECK(tlsf_creds_load(&cr, crt, key, err) == 0 && cr.key_type == BR_KEYTYPE_EC && !strcmp(cr.pin, pin),
 	    "our own key and certificate load back");
 	tls_creds_free(&cr);
 
@@ -247,16 +295,16 @@ test_selfsigned(void)
 	    "openssl dgst -sha256 -r | cut -d' ' -f1", crt) == 0 && !strncmp(out, pin + 7, 64),
 	    "pin equals openssl's SHA-256 of the SubjectPublicKeyInfo");
 
-	CHECK(tls_selfsigned("127.0.0.1", crt2, key2, sizeof(crt2), err) == 1, "self-signed for an IP literal");
+	CHECK(tlsf_selfsigned("127.0.0.1", crt2, key2, sizeof(crt2), err) == 1, "self-signed for an IP literal");
 	CHECK(run(out, sizeof(out), "openssl x509 -in %s -text -noout 2>&1", crt2) == 0 &&
 	    strstr(out, "IP Address:127.0.0.1"), "an IP literal becomes an iPAddress SAN");
-	CHECK(tls_selfsigned("../evil", crt2, key2, sizeof(crt2), err) < 0 && strstr(err, "not a host name"),
+	CHECK(tlsf_selfsigned("../evil", crt2, key2, sizeof(crt2), err) < 0 && strstr(err, "not a host name"),
 	    "a servername with a slash is refused: %s", err);
-	CHECK(tls_selfsigned("*.example.com", crt2, key2, sizeof(crt2), err) == 1 && strstr(crt2, "/_.example.com.crt"),
+	CHECK(tlsf_selfsigned("*.example.com", crt2, key2, sizeof(crt2), err) == 1 && strstr(crt2, "/_.example.com.crt"),
 	    "a wildcard name gets a plain file name");
 }
 
-/* notAfter read back (tls_not_after_file) from certificates minted with known
+/* notAfter read back (tlsf_not_after_file) from certificates minted with known
  * dates: UTCTime before 2050, GeneralizedTime from 2050 on; openssl agrees. */
 static void
 test_not_after(void)
@@ -271,14 +319,14 @@ test_not_after(void)
 		snprintf(key, sizeof(key), "%s/na%zu.key", dir, i);
 		na = 0;
 		*err = '\0';
-		CHECK(tls_selfsigned_make("na.test", crt, key, 1500000000LL, when[i], err) == 0 &&
-		    tls_not_after_file(crt, &na, err) == 0 && na == when[i],
+		CHECK(tlsf_selfsigned_make("na.test", crt, key, 1500000000LL, when[i], err) == 0 &&
+		    tlsf_not_after_file(crt, &na, err) == 0 && na == when[i],
 		    "notAfter %lld read back (%lld) %s", when[i], na, err);
 	}
 	CHECK(run(out, sizeof(out), "date -u -d \"$(openssl x509 -in %s/na2.crt -noout -enddate | cut -d= -f2)\" +%%s",
 	    dir) == 0 && atoll(out) == when[2], "openssl reads the same GeneralizedTime notAfter (%s)", out);
 	snprintf(crt, sizeof(crt), "%s/na0.key", dir);
-	CHECK(tls_not_after_file(crt, &na, err) < 0 && *err, "a key file has no notAfter: %s", err);
+	CHECK(tlsf_not_after_file(crt, &na, err) < 0 && *err, "a key file has no notAfter: %s", err);
 }
 
 static char rsa_crt[512], rsa_key[512], ca_crt[512], ec_crt[512], ec_key[512];
@@ -310,26 +358,42 @@ test_creds(void)
 	char err[ERRLEN], path[600], pin[TLS_PIN_STRLEN], out[200];
 
 	CHECK(make_openssl_certs(), "openssl made an RSA chain and an EC P-384 certificate");
-	CHECK(tls_creds_load(&cr, rsa_crt, rsa_key, err) == 0 && cr.key_type == BR_KEYTYPE_RSA && cr.chain_len == 2,
+	CHECK(tlsf_creds_load(&cr, rsa_crt, rsa_key, err) == 0 && cr.key_type == BR_KEYTYPE_RSA && cr.chain_len == 2,
 	    "RSA chain of two and its key load");
 	tls_creds_free(&cr);
-	CHECK(tls_creds_load(&cr, ec_crt, ec_key, err) == 0 && cr.key_type == BR_KEYTYPE_EC,
+	CHECK(tlsf_creds_load(&cr, ec_crt, ec_key, err) == 0 && cr.key_type == BR_KEYTYPE_EC,
 	    "EC P-384 certificate and PKCS#8 key load");
 	CHECK(run(out, sizeof(out), "openssl x509 -in %s -pubkey -noout | openssl pkey -pubin -outform der | "
 	    "openssl dgst -sha256 -r | cut -d' ' -f1", ec_crt) == 0 && !strncmp(out, cr.pin + 7, 64),
 	    "pin of an openssl certificate matches openssl's SPKI hash");
 	tls_creds_free(&cr);
-	CHECK(tls_creds_load(&cr, rsa_crt, ec_key, err) < 0 && strstr(err, "does not belong"),
+	CHECK(tlsf_creds_load(&cr, rsa_crt, ec_key, err) < 0 && strstr(err, "does not belong"),
 	    "a key of another certificate is refused: %s", err);
 	snprintf(path, sizeof(path), "%s/enc.key", dir);
 	run(NULL, 0, "openssl pkey -in %s -aes128 -passout pass:x -out %s 2>/dev/null", rsa_key, path);
-	CHECK(tls_creds_load(&cr, rsa_crt, path, err) < 0 && strstr(err, "encrypted"),
+	CHECK(tlsf_creds_load(&cr, rsa_crt, path, err) < 0 && strstr(err, "encrypted"),
 	    "an encrypted key is refused: %s", err);
 	snprintf(path, sizeof(path), "%s/nothing", dir);
-	CHECK(tls_creds_load(&cr, path, rsa_key, err) < 0 && strstr(err, "cannot read"), "a missing file: %s", err);
-	CHECK(tls_creds_load(&cr, rsa_key, rsa_key, err) < 0 && strstr(err, "no CERTIFICATE"),
+	CHECK(tlsf_creds_load(&cr, path, rsa_key, err) < 0 && strstr(err, "cannot read"), "a missing file: %s", err);
+	CHECK(tlsf_creds_load(&cr, rsa_key, rsa_key, err) < 0 && strstr(err, "no CERTIFICATE"),
 	    "a key given as cert=: %s", err);
-	CHECK(tls_pin_file(ec_crt, pin, err) == 0, "tls_pin_file on an openssl certificate");
+	CHECK(tlsf_pin_file(ec_crt, pin, err) == 0, "tlsf_pin_file on an openssl certificate");
+	{   /* the codec alone: bytes in, a name only for the messages */
+		size_t clen = 0, klen = 0;
+		char *c = file_read(rsa_crt, &clen), *k = file_read(rsa_key, &klen);
+		struct tls_client_conf cf = { "rsa.test", NULL, 0, NULL, NULL };
+
+		CHECK(c && k && tls_creds_parse(&cr, c, clen, "chain.pem", k, klen, "key.pem", err) == 0 &&
+		    cr.chain_len == 2, "tls_creds_parse: a chain and its key from bytes");
+		tls_creds_free(&cr);
+		CHECK(k && tls_creds_parse(&cr, k, klen, "k.pem", k, klen, "k.pem", err) < 0 &&
+		    strstr(err, "cert=k.pem holds no CERTIFICATE"), "the name given is the one in the message: %s", err);
+		CHECK(c && tls_pin_pem(c, clen, "chain.pem", pin, err) == 0 && strlen(pin) == 71, "tls_pin_pem");
+		CHECK(tls_client_new(&cf, err) == NULL && strstr(err, "no trust anchors"),
+		    "a client with neither anchors, pin nor insecure is refused: %s", err);
+		free(c);
+		free(k);
+	}
 }
 
 static void
@@ -337,7 +401,7 @@ test_handshakes(void)
 {
 	char err[ERRLEN], pinopt[200], crt[512], key[512], exp_crt[512], exp_key[512];
 	struct transport st = tp("tls;servername=tunnel.example.com", TRANSPORT_SERVER), ct;
-	struct tls_server *s = tls_server_new(&st, err), *rs, *es;
+	struct tls_server *s = tlsf_server(&st, err), *rs, *es;
 	struct tls_client *c;
 	long long now = (long long)time(NULL);
 
@@ -348,7 +412,7 @@ test_handshakes(void)
 
 	snprintf(pinopt, sizeof(pinopt), "tls;sni=tunnel.example.com;pin=%s", tls_server_pin(s));
 	ct = tp(pinopt, TRANSPORT_CLIENT);
-	c = tls_client_new(&ct, NULL, err);
+	c = tlsf_client(&ct, NULL, err);
 	CHECK(c && pair(s, c, 1 << 20), "pin: handshake and 1 MiB echo");
 	CHECK(c && pair(s, c, 1000), "pin: a second connection (session resumed)");
 	out_size = 4096 + 85;
@@ -389,77 +453,77 @@ test_handshakes(void)
 		quiet = 0;
 		CHECK(total == 32, "4 threads x 8 connections on shared settings: %d/32 echoed", total);
 	}
-	tls_client_free(c);
+	tlsf_client_free(c);
 
 	ct = tp("tls;sni=tunnel.example.com;insecure", TRANSPORT_CLIENT);
-	c = tls_client_new(&ct, NULL, err);
+	c = tlsf_client(&ct, NULL, err);
 	CHECK(c && pair(s, c, 100), "insecure: handshake and echo");
-	tls_client_free(c);
+	tlsf_client_free(c);
 
 	ct = tp("tls;sni=tunnel.example.com;pin=sha256:0000000000000000000000000000000000000000000000000000000000000000",
 	    TRANSPORT_CLIENT);
-	c = tls_client_new(&ct, NULL, err);
+	c = tlsf_client(&ct, NULL, err);
 	CHECK(c && !pair(s, c, 100) && strstr(cli_err, "pin mismatch") && strstr(cli_err, tls_server_pin(s)),
 	    "pin mismatch refused, naming the real key: %s", cli_err);
-	tls_client_free(c);
+	tlsf_client_free(c);
 
 	/* the trust store holds the self-signed certificate itself */
-	tls_selfsigned("tunnel.example.com", crt, key, sizeof(crt), err);
+	tlsf_selfsigned("tunnel.example.com", crt, key, sizeof(crt), err);
 	ct = tp("tls;sni=tunnel.example.com", TRANSPORT_CLIENT);
-	c = tls_client_new(&ct, crt, err);
+	c = tlsf_client(&ct, crt, err);
 	CHECK(c && pair(s, c, 100), "store: a trusted certificate with the right name");
-	tls_client_free(c);
+	tlsf_client_free(c);
 	ct = tp("tls;sni=other.example.com", TRANSPORT_CLIENT);
-	c = tls_client_new(&ct, crt, err);
+	c = tlsf_client(&ct, crt, err);
 	CHECK(c && !pair(s, c, 100) && strstr(cli_err, "does not name other.example.com"),
 	    "wrong-name certificate refused: %s", cli_err);
-	tls_client_free(c);
+	tlsf_client_free(c);
 	ct = tp("tls;sni=tunnel.example.com", TRANSPORT_CLIENT);
-	c = tls_client_new(&ct, ca_crt, err);
+	c = tlsf_client(&ct, ca_crt, err);
 	CHECK(c && !pair(s, c, 100) && strstr(cli_err, "not signed by a CA") && strstr(cli_err, tls_server_pin(s)),
 	    "untrusted certificate refused, the message offers the pin: %s", cli_err);
-	tls_client_free(c);
-	CHECK(tls_client_new(&ct, "/nonexistent/certs", err) == NULL && strstr(err, "/nonexistent/certs"),
+	tlsf_client_free(c);
+	CHECK(tlsf_client(&ct, "/nonexistent/certs", err) == NULL && strstr(err, "/nonexistent/certs"),
 	    "a missing trust store is named: %s", err);
 
 	/* an IP literal as sni: no SNI sent, the iPAddress SAN is matched */
 	{
 		struct transport t2 = tp("tls;servername=127.0.0.1", TRANSPORT_SERVER);
-		struct tls_server *ips = tls_server_new(&t2, err);
+		struct tls_server *ips = tlsf_server(&t2, err);
 		char ipcrt[512], ipkey[512];
 
-		tls_selfsigned("127.0.0.1", ipcrt, ipkey, sizeof(ipcrt), err);
+		tlsf_selfsigned("127.0.0.1", ipcrt, ipkey, sizeof(ipcrt), err);
 		ct = tp("tls;sni=127.0.0.1", TRANSPORT_CLIENT);
-		c = tls_client_new(&ct, ipcrt, err);
+		c = tlsf_client(&ct, ipcrt, err);
 		CHECK(ips && c && pair(ips, c, 100), "sni=127.0.0.1 verified against an iPAddress SAN");
-		tls_client_free(c);
+		tlsf_client_free(c);
 		ct = tp("tls;sni=127.0.0.2", TRANSPORT_CLIENT);
-		c = tls_client_new(&ct, ipcrt, err);
+		c = tlsf_client(&ct, ipcrt, err);
 		CHECK(ips && c && !pair(ips, c, 100) && strstr(cli_err, "does not name 127.0.0.2"),
 		    "sni=127.0.0.2 refused: %s", cli_err);
-		tls_client_free(c);
+		tlsf_client_free(c);
 		ct = tp("tls;sni=::1;insecure", TRANSPORT_CLIENT);
-		c = tls_client_new(&ct, NULL, err);
+		c = tlsf_client(&ct, NULL, err);
 		CHECK(ips && c && pair(ips, c, 100), "sni=::1 with insecure");
-		tls_client_free(c);
+		tlsf_client_free(c);
 		tls_server_free(ips);
 	}
 
 	/* expired */
 	snprintf(exp_crt, sizeof(exp_crt), "%s/expired.crt", dir);
 	snprintf(exp_key, sizeof(exp_key), "%s/expired.key", dir);
-	CHECK(tls_selfsigned_make("old.example.com", exp_crt, exp_key, now - 86400 * 400, now - 86400 * 30, err) == 0,
+	CHECK(tlsf_selfsigned_make("old.example.com", exp_crt, exp_key, now - 86400 * 400, now - 86400 * 30, err) == 0,
 	    "an expired certificate made");
 	{
 		struct transport t2 = tp("tls;cert=/x;key=/y", TRANSPORT_SERVER);
 
 		snprintf(t2.cert, sizeof(t2.cert), "%s", exp_crt);
 		snprintf(t2.key, sizeof(t2.key), "%s", exp_key);
-		es = tls_server_new(&t2, err);
+		es = tlsf_server(&t2, err);
 		ct = tp("tls;sni=old.example.com", TRANSPORT_CLIENT);
-		c = tls_client_new(&ct, exp_crt, err);
+		c = tlsf_client(&ct, exp_crt, err);
 		CHECK(es && c && !pair(es, c, 100) && strstr(cli_err, "expired"), "expired certificate refused: %s", cli_err);
-		tls_client_free(c);
+		tlsf_client_free(c);
 		tls_server_free(es);
 	}
 
@@ -469,11 +533,11 @@ test_handshakes(void)
 
 		snprintf(t2.cert, sizeof(t2.cert), "%s", rsa_crt);
 		snprintf(t2.key, sizeof(t2.key), "%s", rsa_key);
-		rs = tls_server_new(&t2, err);
+		rs = tlsf_server(&t2, err);
 		ct = tp("tls;sni=rsa.test", TRANSPORT_CLIENT);
-		c = tls_client_new(&ct, ca_crt, err);
+		c = tlsf_client(&ct, ca_crt, err);
 		CHECK(rs && c && pair(rs, c, 300000), "RSA chain verified through its CA: %s", rs ? "" : err);
-		tls_client_free(c);
+		tlsf_client_free(c);
 		tls_server_free(rs);
 	}
 	{
@@ -481,11 +545,11 @@ test_handshakes(void)
 
 		snprintf(t2.cert, sizeof(t2.cert), "%s", ec_crt);
 		snprintf(t2.key, sizeof(t2.key), "%s", ec_key);
-		rs = tls_server_new(&t2, err);
+		rs = tlsf_server(&t2, err);
 		ct = tp("tls;sni=ec.test", TRANSPORT_CLIENT);
-		c = tls_client_new(&ct, ec_crt, err);
+		c = tlsf_client(&ct, ec_crt, err);
 		CHECK(rs && c && pair(rs, c, 1000), "EC P-384 certificate from openssl, trusted directly");
-		tls_client_free(c);
+		tlsf_client_free(c);
 		tls_server_free(rs);
 	}
 	tls_server_free(s);
@@ -563,7 +627,7 @@ test_s_client(struct tls_server *s, const char *crt)
 	size_t seen_n = 0;
 	struct tls_conn *c = NULL;
 	unsigned char buf[4096];
-	struct tls_io io = { 0 };
+	struct io io = { 0 };
 	int64_t t0;
 	pid_t pid;
 
@@ -595,9 +659,9 @@ test_s_client(struct tls_server *s, const char *crt)
 		io.in_len = 0;
 		if (!io.out_len)
 			io.out = buf;
-		rc = tls_pump(c, cfd, &io, &want, err);
+		rc = pump_io(c, cfd, &io, &want, err);
 		if (io.in_len)                        /* echo it: the buffer holds only that */
-			io.out = buf, io.out_len = io.in_len, rc = tls_pump(c, cfd, &io, &want, err);
+			io.out = buf, io.out_len = io.in_len, rc = pump_io(c, cfd, &io, &want, err);
 		if (rc != TLS_OK)
 			break;
 		while ((n = read(from, seen + seen_n, sizeof(seen) - 1 - seen_n)) > 0)
@@ -635,9 +699,9 @@ test_s_server(const char *crt, const char *key, const char *opts, const char *na
 	unsigned char in[256];
 	size_t got = 0;
 	struct transport t = tp(opts, TRANSPORT_CLIENT);
-	struct tls_client *cl = tls_client_new(&t, strstr(opts, "pin=") || strstr(opts, "insecure") ? NULL : crt, err);
+	struct tls_client *cl = tlsf_client(&t, strstr(opts, "pin=") || strstr(opts, "insecure") ? NULL : crt, err);
 	struct tls_conn *c = NULL;
-	struct tls_io io = { 0 };
+	struct io io = { 0 };
 	int64_t t0;
 	pid_t pid;
 
@@ -672,7 +736,7 @@ test_s_server(const char *crt, const char *key, const char *opts, const char *na
 		io.in = in + got;
 		io.in_size = sizeof(in) - 1 - got;
 		io.in_len = 0;
-		rc = tls_pump(c, fd, &io, &want, err);
+		rc = pump_io(c, fd, &io, &want, err);
 		got += io.in_len;
 		in[got] = '\0';
 		if (strstr((char *)in, "olleh\n")) {
@@ -687,8 +751,8 @@ test_s_server(const char *crt, const char *key, const char *opts, const char *na
 	}
 	CHECK(ok, "%s: s_server -rev answered through our client (%s)", name, rc == TLS_ERR ? err : "ok");
 	if (c) {
-		tls_close(c);
-		tls_pump(c, fd, NULL, &want, err);
+		br_ssl_engine_close(tls_engine(c));
+		tls_pump(c, fd, &want, err);
 	}
 	close(fd);
 	close(to);
@@ -710,7 +774,7 @@ test_s_server(const char *crt, const char *key, const char *opts, const char *na
 		    cs ? cs + 13 : "?");
 	}
 	tls_conn_free(c);
-	tls_client_free(cl);
+	tlsf_client_free(cl);
 	close(from);
 }
 
@@ -734,15 +798,15 @@ main(void)
 	if (access("/etc/ssl/certs", F_OK) == 0) {
 		struct tls_anchors an;
 
-		CHECK(tls_anchors_load(&an, "/etc/ssl/certs", err) == 0 && an.n > 50,
+		CHECK(tlsf_anchors_load(&an, "/etc/ssl/certs", err) == 0 && an.n > 50,
 		    "the system trust store loads (%zu anchors)", an.n);
 		tls_anchors_free(&an);
 	}
 	test_handshakes();
 
 	st = tp("tls;servername=tunnel.example.com", TRANSPORT_SERVER);
-	s = tls_server_new(&st, err);
-	tls_selfsigned("tunnel.example.com", crt, key, sizeof(crt), err);
+	s = tlsf_server(&st, err);
+	tlsf_selfsigned("tunnel.example.com", crt, key, sizeof(crt), err);
 	if (s && run(NULL, 0, "command -v openssl >/dev/null") == 0) {
 		char opt[200];
 

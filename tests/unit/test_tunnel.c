@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "t.h"
+#include "tlsfiles.h"
 #include "tunnel.h"
 #include "util.h"
 #include "ws.h"
@@ -173,18 +174,18 @@ test_tls(void)
 	}
 	snprintf(crt, sizeof(crt), "%s/c.crt", dir);
 	snprintf(key, sizeof(key), "%s/c.key", dir);
-	CHECK(tls_selfsigned_make("exit.test", crt, key, 0, 4102444800LL, err) == 0, "tls: certificate made");
-	CHECK(tls_pin_file(crt, pin, err) == 0, "tls: pin read");
+	CHECK(tlsf_selfsigned_make("exit.test", crt, key, 0, 4102444800LL, err) == 0, "tls: certificate made");
+	CHECK(tlsf_pin_file(crt, pin, err) == 0, "tls: pin read");
 	memset(&ss, 0, sizeof(ss));
 	snprintf(t, sizeof(t), "ws;host=h;path=/p;tls;cert=%s;key=%s", crt, key);
 	CHECK(transport_parse(t, TRANSPORT_SERVER, &ss.t, err) == 0, "tls: server transport");
 	ss.on = 1;
-	ss.tls_srv = tls_server_new(&ss.t, err);
+	ss.tls_srv = tlsf_server(&ss.t, err);
 	memset(&cs, 0, sizeof(cs));
 	snprintf(t, sizeof(t), "ws;host=h;path=/p;tls;sni=exit.test;pin=%s", pin);
 	CHECK(transport_parse(t, TRANSPORT_CLIENT, &cs.t, err) == 0, "tls: client transport");
 	cs.on = 1;
-	cs.tls_cli = tls_client_new(&cs.t, NULL, err);
+	cs.tls_cli = tlsf_client(&cs.t, NULL, err);
 	CHECK(ss.tls_srv && cs.tls_cli, "tls: settings made");
 	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
 	small(sv[0]);
@@ -198,7 +199,7 @@ test_tls(void)
 	tun_end_free(s);
 	close(sv[0]);
 	close(sv[1]);
-	tls_client_free(cs.tls_cli);
+	tlsf_client_free(cs.tls_cli);
 	tls_server_free(ss.tls_srv);
 	unlink(crt);
 	unlink(key);
