@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "applets/applet.h"
+#include "paths.h"
 
 #ifndef XWPF_VERSION
 #define XWPF_VERSION "0.0.0-dev"
@@ -171,6 +172,11 @@ run_applet(const struct applet *a, int argc, char **argv)
 	argc = take_root(argc, argv);
 	if (argc < 0)
 		return EXIT_USAGE;
+	/* the library knows the root only from here (the environment keeps it for the children) */
+	if (paths_set_root(getenv("XWPF_ROOT")) < 0) {
+		fprintf(stderr, "%s: the root folder's name is too long\n", applet_name);
+		return EXIT_USAGE;
+	}
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		fputs(a->usage, stdout);
 		return EXIT_OK;

@@ -731,6 +731,13 @@ relay_main(int argc, char **argv)
 		}
 		m.files = 1;
 	}
+	{   /* the environment's word on copying (the workers read rt_conf) */
+		const char *e = getenv("XWPF_NO_SPLICE");
+
+		rt_conf.nosplice = e && *e && strcmp(e, "0") != 0;
+		if ((e = getenv("XWPF_PIPE_SIZE")) && atoi(e) >= 4096)
+			rt_conf.pipe_size = atoi(e);
+	}
 	m.rt = rt_new((int)nw, &st.g, err);
 	if (!m.rt) {
 		fprintf(stderr, "%s: %s\n", applet_name, err);

@@ -31,6 +31,7 @@ static const char *const rel[PATH_COUNT] = {
 };
 
 static char cache[PATH_COUNT][PATH_MAX];
+static char root_dir[PATH_MAX];   /* "" = the real / */
 static int cached;
 
 /* install.sh --user: the state folder belongs to the service user the relay
@@ -64,15 +65,19 @@ trust_service_user(void)
 static const char *
 root(void)
 {
-	const char *r = getenv("XWPF_ROOT");
-
-	return r ? r : "";
+	return root_dir;
 }
 
-void
-paths_reset(void)
+int
+paths_set_root(const char *dir)
 {
 	cached = 0;
+	if (str_copy(root_dir, sizeof(root_dir), dir ? dir : "") < 0) {
+		root_dir[0] = '\0';
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
 }
 
 const char *

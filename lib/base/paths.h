@@ -2,8 +2,9 @@
 #define XWPF_PATHS_H
 
 /*
- * Every path xwpf uses, derived from one root: "" (the real /) or
- * $XWPF_ROOT (set by --root DIR). Strings are built once, on first use.
+ * Every path xwpf uses, derived from one root: "" (the real /) or the
+ * folder paths_set_root names (the dispatcher passes --root DIR, or
+ * $XWPF_ROOT). Strings are built once, on first use.
  *
  *   conf_dir    /etc/xwpf              store, TLS material the user points at
  *   conf        /etc/xwpf/xwpf.conf    the rule store
@@ -45,7 +46,8 @@ int path_relay_pid_read(long *pid);
  * refused when another user owns them), any other folder created when
  * missing. 0, or -1 with err. */
 int path_dir_ready(const char *file, char *err);
-/* Forget cached paths (tests, or after XWPF_ROOT changes). */
-void paths_reset(void);
+/* Every path under dir from now on (NULL or "": the real /); cached paths
+ * are forgotten. 0, or -1 (ENAMETOOLONG) leaving the real / . */
+int paths_set_root(const char *dir);
 
 #endif

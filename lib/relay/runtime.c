@@ -774,7 +774,6 @@ struct rt *
 rt_new(int nworkers, const struct store_global *g, char *err)
 {
 	struct rt *rt = calloc(1, sizeof(*rt));
-	const char *e;
 	int i;
 
 	if (!rt) {
@@ -782,11 +781,6 @@ rt_new(int nworkers, const struct store_global *g, char *err)
 		return NULL;
 	}
 	rt_conf.nworkers = nworkers;
-	e = getenv("XWPF_NO_SPLICE");
-	rt_conf.nosplice = e && *e && strcmp(e, "0") != 0;
-	e = getenv("XWPF_PIPE_SIZE");
-	if (e && atoi(e) >= 4096)
-		rt_conf.pipe_size = atoi(e);
 	rt_conf.res = res_new(g->dns_mode, g->dns_min_ttl, g->dns_max_ttl, err);
 	if (!rt_conf.res) {
 		free(rt);

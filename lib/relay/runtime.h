@@ -195,8 +195,8 @@ struct rt_msg {
 
 struct rt_conf {             /* process-wide settings the workers read */
 	int nworkers;
-	int nosplice;            /* XWPF_NO_SPLICE=1: copy mode everywhere */
-	int pipe_size;
+	int nosplice;            /* copy mode everywhere (the relay applet: XWPF_NO_SPLICE=1) */
+	int pipe_size;           /* F_SETPIPE_SZ of splice pipes (XWPF_PIPE_SIZE) */
 	int pipe_pool;           /* pooled empty pipes per worker */
 	int pipe_max;            /* pipes in use per worker */
 	struct res *res;         /* resolver */

@@ -226,8 +226,7 @@ main(void)
 	snprintf(dir, sizeof(dir), "/tmp/xwpf-test_input.XXXXXX");
 	if (!mkdtemp(dir))
 		return 1;
-	setenv("XWPF_ROOT", dir, 1);
-	paths_reset();
+	paths_set_root(dir);
 	test_manifest_dir();
 	test_empty_pem();
 	test_deep();

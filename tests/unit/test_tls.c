@@ -789,8 +789,7 @@ main(void)
 	snprintf(dir, sizeof(dir), "/tmp/xwpf-test_tls.XXXXXX");
 	if (!mkdtemp(dir))
 		return 1;
-	setenv("XWPF_ROOT", dir, 1);
-	paths_reset();
+	paths_set_root(dir);
 
 	test_selfsigned();
 	test_not_after();

@@ -32,8 +32,7 @@ test_pidfile(void)
 		CHECK(0, "a temporary root for the pidfile");
 		return;
 	}
-	setenv("XWPF_ROOT", dir, 1);
-	paths_reset();
+	paths_set_root(dir);
 	snprintf(sub, sizeof(sub), "%s/run", dir);
 	mkdir(sub, 0755);
 	mkdir(path_get(PATH_RUN_DIR), 0755);
@@ -47,8 +46,7 @@ test_pidfile(void)
 	rmdir(path_get(PATH_RUN_DIR));
 	rmdir(sub);
 	rmdir(dir);
-	unsetenv("XWPF_ROOT");
-	paths_reset();
+	paths_set_root(NULL);
 }
 
 static void
