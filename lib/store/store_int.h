@@ -3,14 +3,21 @@
 
 /*
  * Private to the store's modules (lib/store*.c; applets include store.h):
- * the parse state the parser (store.c) and the text scan with the
- * diagnostics (store_scan.c) share.
+ * the parse state the parser (store.c), the text scan with the diagnostics
+ * (store_scan.c) and the checks across rules (store_check.c, store_loop.c)
+ * share.
  */
 #include <stddef.h>
 
 #include "store.h"
 
-struct rule_extra;             /* store.c's: what a rule leaves for validation */
+/* weights = 2,1 (xwPF's WEIGHTS, realm's "roundrobin: 2, 1"): kept aside, checked later */
+struct rule_extra {
+	unsigned char weights[STORE_MAX_REMOTES];
+	size_t nweights;
+	int weights_line;
+	int listen_bad, remote_bad;   /* a listen / remote line was refused: not "missing" too */
+};
 
 enum sect { SECT_NONE, SECT_GLOBAL, SECT_RULE, SECT_MPTCP, SECT_UNKNOWN };
 
@@ -58,6 +65,10 @@ int store_scan_headers(struct parse_ctx *c, const char *text);
 void store_scan_syntax(struct parse_ctx *c, const char *text);
 /* After inih: a diagnostic for each [rule NAME] header no key followed. */
 void store_scan_empty_sections(struct parse_ctx *c);
+
+/* store_check.c: the checks across the parsed store, each problem a
+ * diagnostic; ends with store_check_loops. */
+void store_validate(struct parse_ctx *c);
 
 /* store_loop.c: an error for each forwarding loop among the enabled rules
  * (a remote that is one of the relay's own listeners, leading back). */

@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
-# The store's code keeps to the rule that a source file stays under 1,500
+# The store's code keeps to the rule that a source file stays under 1,200
 # lines: the parser (lib/store/store.c), the text scan with its diagnostics
-# (lib/store/store_scan.c) and the edits (lib/store/store_edit.c); what they
-# share (lib/store/store_int.h) is private to the store*.c files.
+# (lib/store/store_scan.c), the checks across rules (lib/store/store_check.c)
+# and the edits (lib/store/store_edit.c); what they share
+# (lib/store/store_int.h) is private to the store*.c files.
 # timeout: 10
 . "$(dirname "$0")/../lib.sh"
 src=$(cd "$(dirname "$0")/../.." && pwd)
 # by name, wherever lib/ keeps them (lib/ or its store part)
 at() { (cd "$src" && find lib -name "$1" -type f | head -n 1); }
 
-for n in store.c store_scan.c store_edit.c; do
+for n in store.c store_scan.c store_check.c store_edit.c; do
 	f=$(at "$n")
 	if [ -n "$f" ]; then
 		c=$(wc -l < "$src/$f")
-		check "$n has at most 1500 lines (has $c)" [ "$c" -le 1500 ]
+		check "$n has at most 1200 lines (has $c)" [ "$c" -le 1200 ]
 	else
 		fail "$n is missing"
 	fi
