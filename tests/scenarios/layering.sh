@@ -7,7 +7,8 @@
 # (tests/peers/layering.py). Then the checker is shown to catch each kind of
 # break, planted in a copy of the tree: a forbidden include (named by
 # FILE:LINE and the rule), an applet header in lib/, a cycle between
-# folders, a cycle of three modules, a missing or wrong README line.
+# folders, a cycle of three modules, a missing or wrong README line. And lib/
+# reads no environment variable: the applets pass such values in.
 # timeout: 60
 . "$(dirname "$0")/../lib.sh"
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -20,6 +21,18 @@ layering "$src" > "$T_DIR/real.out"
 rc=$?
 as_checks < "$T_DIR/real.out"
 check_eq "the tree keeps its layering (checker exit status)" 0 "$rc"
+
+# lib/ takes settings from its callers: only applets read the environment
+# (a comment that names getenv is no call). getenv_calls TREE: FILE:LINE:...
+getenv_calls() {
+	(cd "$1" && grep -nE '\bgetenv[[:space:]]*\(' lib/*/*.[ch] | grep -vE ':[0-9]+:[[:space:]]*(/?\*|//)')
+}
+getenv_calls "$src" > "$T_DIR/getenv"
+while IFS= read -r h; do
+	f=${h%%:*} rest=${h#*:}
+	fail "$f:${rest%%:*}: lib/ reads no environment (the applet passes the value in)"
+done < "$T_DIR/getenv"
+check_eq "no getenv() in lib/" 0 "$(wc -l < "$T_DIR/getenv")"
 
 # a copy to break, one way at a time
 fresh() {
@@ -83,6 +96,10 @@ planted "a lib folder without README" "lib/proto/README.md:1: every lib folder h
 fresh
 sed -i 's/^May use: .*/May use: base, store, proto./' "$T_DIR/tree/lib/system/README.md"
 planted "a README that says more than the table" "lib/system/README.md:[0-9]+: the README says system may use"
+
+fresh
+printf 'static const char *e(void) { return getenv("HOME"); }\n' >> "$T_DIR/tree/lib/relay/events.c"
+check "a getenv() planted in lib/ is found" bash -c "$(declare -f getenv_calls); getenv_calls '$T_DIR/tree' | grep -q '^lib/relay/events.c:'"
 
 fresh
 cp "$T_DIR/tree/lib/base/text.h" "$T_DIR/tree/lib/relay/text.h"
