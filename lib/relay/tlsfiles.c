@@ -54,11 +54,8 @@ tlsf_pin_file(const char *path, char out[TLS_PIN_STRLEN], char *err)
 {
 	size_t len;
 	char *pem = read_all(path, &len, err);
-	int rc;
+	int rc = pem ? tls_pin_pem(pem, len, path, out, err) : -1;
 
-	if (!pem)
-		return -1;
-	rc = tls_pin_pem(pem, len, path, out, err);
 	free(pem);
 	return rc;
 }
@@ -68,11 +65,8 @@ tlsf_not_after_file(const char *path, long long *not_after, char *err)
 {
 	size_t len;
 	char *pem = read_all(path, &len, err);
-	int rc;
+	int rc = pem ? tls_not_after_pem(pem, len, path, not_after, err) : -1;
 
-	if (!pem)
-		return -1;
-	rc = tls_not_after_pem(pem, len, path, not_after, err);
 	free(pem);
 	return rc;
 }
@@ -83,11 +77,8 @@ anchors_file(struct tls_anchors *a, const char *path, char *err)
 {
 	size_t len;
 	char *pem = read_all(path, &len, err);
-	int rc;
+	int rc = pem ? tls_anchors_add(a, pem, len, path, err) : -1;
 
-	if (!pem)
-		return -1;
-	rc = tls_anchors_add(a, pem, len, path, err);
 	free(pem);
 	return rc;
 }

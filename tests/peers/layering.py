@@ -95,6 +95,14 @@ def simple_cycle(graph, nodes, min_len):
     return None
 
 
+def cycle_found(graph, where, min_len, rule, bad):
+    """One cycle of at least min_len nodes, each step named by FILE:LINE, into bad."""
+    cyc = simple_cycle(graph, set(graph), min_len)
+    if cyc:
+        steps = [f"{a} -> {b} ({where[(a, b)]})" for a, b in zip(cyc, cyc[1:] + cyc[:1])]
+        bad.append(f"{where[(cyc[0], cyc[1])]}: {rule}: " + ", ".join(steps))
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else "."
     bad, good = [], []
@@ -149,10 +157,7 @@ def main():
         if part != hpart:
             pgraph.setdefault(part, set()).add(hpart)
             pwhere.setdefault((part, hpart), f"{path}:{no}")
-    cyc = simple_cycle(pgraph, set(pgraph), 2)
-    if cyc:
-        steps = [f"{a} -> {b} ({pwhere[(a, b)]})" for a, b in zip(cyc, cyc[1:] + cyc[:1])]
-        bad.append(f"{pwhere[(cyc[0], cyc[1])]}: no include cycle between folders: " + ", ".join(steps))
+    cycle_found(pgraph, pwhere, 2, "no include cycle between folders", bad)
     if len(bad) == nbad:
         good.append("no include cycle between folders")
 
@@ -168,10 +173,7 @@ def main():
             g.setdefault(a, set()).add(b)
             w.setdefault((a, b), f"{path}:{no}")
     for d, (g, w) in sorted(folders.items()):
-        cyc = simple_cycle(g, set(g), 3)
-        if cyc:
-            steps = [f"{a} -> {b} ({w[(a, b)]})" for a, b in zip(cyc, cyc[1:] + cyc[:1])]
-            bad.append(f"{w[(cyc[0], cyc[1])]}: no cycle of more than two modules in {d}/: " + ", ".join(steps))
+        cycle_found(g, w, 3, f"no cycle of more than two modules in {d}/", bad)
     if len(bad) == nbad:
         good.append("no cycle of more than two modules inside a folder")
 
