@@ -1,4 +1,4 @@
-/* libFuzzer: the health state file reader (lib/relay/healthcheck.c), which the relay runs on
+/* libFuzzer: the health state file reader (lib/store/healthstate.c), which the relay runs on
  * whatever is in /var/lib/xwpf/health; what parses must format and parse back
  * to the same entries. Also the \r\n escapes of health_send / health_expect. */
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* lib/relay/healthcheck.c without sockets: state file, hysteresis, escapes, codes, hosts from a store. */
+/* lib/relay/healthcheck.c and lib/store/healthstate.c without sockets: state file, hysteresis, escapes, codes, hosts from a store. */
 #include <stdlib.h>
 #include <unistd.h>
 
