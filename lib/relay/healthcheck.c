@@ -30,7 +30,6 @@
 #include "balance.h"
 #include "log.h"
 #include "paths.h"
-#include "text.h"
 #include "transport.h"
 #include "util.h"
 

@@ -8,7 +8,6 @@
 #include "mptcp_kernel.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
