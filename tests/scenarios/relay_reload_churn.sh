@@ -31,11 +31,11 @@ for mode in $(relay_modes); do
 	rm -f "$LEDGER"
 	store 0
 	start_relay $mode || continue
-	python3 "$PEER" load 127.0.0.1 $S 12 > "$T_DIR/steady.out" 2>/dev/null &
+	python3 "$PEER" load 127.0.0.1 $S 12 > "$T_DIR/steady.$mode.out" 2>/dev/null &
 	p1=$!
-	python3 "$PEER" load 127.0.0.1 $F 12 --churn 2 --idle 3 > "$T_DIR/flip.out" 2>"$T_DIR/flip.err" &
+	python3 "$PEER" load 127.0.0.1 $F 12 --churn 2 --idle 3 > "$T_DIR/flip.$mode.out" 2>"$T_DIR/flip.$mode.err" &
 	p2=$!
-	wait_for 10 grep -q ready "$T_DIR/flip.err" || fail "$mode: flip's long-lived connections did not open"
+	wait_for 10 grep -q ready "$T_DIR/flip.$mode.err" || fail "$mode: flip's long-lived connections did not open"
 	bad=0
 	for n in $(seq 1 20); do
 		store $n
@@ -48,9 +48,9 @@ for mode in $(relay_modes); do
 	check "$mode: 20 reloads accepted" test $bad = 0
 	check "$mode: the relay is still running" kill -0 "$RELAY_PID"
 	wait "$p1" "$p2"
-	read -r sc <"$T_DIR/steady.out"
+	read -r sc <"$T_DIR/steady.$mode.out"
 	check "$mode: steady: no failure through 20 reloads ($sc)" grep -q "failed=0 idle_broken=0" <<<"$sc"
-	read -r fc <"$T_DIR/flip.out"
+	read -r fc <"$T_DIR/flip.$mode.out"
 	check "$mode: flip: its long-lived connections outlive every version of the rule ($fc)" grep -q "idle_broken=0" <<<"$fc"
 	# UDP associations of removed versions end after udp_timeout (2 s here)
 	check "$mode: once their connections end, removed versions are let go" wait_for 15 draining_is 0
