@@ -31,7 +31,7 @@ int import_main(int argc, char **argv);
 extern const char import_usage[];
 
 const char import_usage[] =
-    "usage: xwpf import FILE [--dry-run] [--yes]\n"
+    "usage: xwpf import FILE|DIR [--replace] [--dry-run] [--yes]\n"
     "       xwpf import --undo [--dry-run] [--yes]\n"
     "\n"
     "FILE '-' reads standard input (with --yes or --dry-run), so a setup moves\n"
@@ -42,12 +42,21 @@ const char import_usage[] =
     "      from the store's [mptcp] section, never copied from the archive\n"
     "  an xwPF archive (xwPF_config_*.tar.gz): its rule-N.conf files (read as\n"
     "      data, never run) and MPTCP endpoints are merged into the store\n"
+    "  an xwPF config directory (/etc/realm, holding rules/rule-N.conf): read\n"
+    "      as its archive is, while xwPF is still installed\n"
     "  a realm config (.json or .toml): one rule per endpoint, merged\n"
+    "  the config.json of xwPF's traffic tool (or its directory,\n"
+    "      /etc/port-traffic-dog): each port's quota, billing, reset day and\n"
+    "      bandwidth go to the store's rule that listens on that port\n"
     "Merged rules whose names exist get a suffix (-2, -3 ...); a rule whose\n"
-    "listen address is taken is refused with the store's message.\n"
+    "listen address is taken is refused, naming both rules.\n"
+    "UDP of an imported tunnel rule (ws, tls) goes plain beside the tunnel to\n"
+    "the same host:port, as realm sent it (udp_transport = plain).\n"
     "The on_event programs and log_file an imported store adds are listed, and\n"
     "refused when a user other than root could change them.\n"
     "\n"
+    "  --replace   the store's rules become exactly the imported ones (xwPF's\n"
+    "              import replaced everything); [global] and [mptcp] stay\n"
     "  --dry-run   show what would change, change nothing\n"
     "  --yes       apply without asking (needed when stdin is not a terminal)\n"
     "  --undo      put back what the last import replaced\n"
@@ -60,7 +69,7 @@ const char import_usage[] =
 #define ARCHIVE_MAX (64u << 20)
 
 struct opts {
-	int dry_run, yes, undo;
+	int dry_run, yes, undo, replace;
 	int from_stdin;     /* FILE was '-'; file then reads "standard input" */
 	const char *file;
 };
@@ -330,9 +339,56 @@ free_name(const struct store_txn *t, const char *want, char *out, size_t size)
 	return -1;
 }
 
-/* Add the migrated rules and endpoints to the transaction's text. */
+/* The traffic tool's settings onto the rules that listen on each port. */
 static int
-merge(struct store_txn *t, const struct mig_result *m, char *err)
+apply_limits(struct store_txn *t, const struct mig_result *m, char *err)
+{
+	struct store cur;
+	struct store_diags d = { 0 };
+	size_t i, j, k;
+	int rc = -1;
+
+	store_parse_text(t->text, t->path, &cur, &d);
+	store_diags_free(&d);
+	for (i = 0; i < m->nlimits; i++) {
+		const struct mig_rule *l = &m->limits[i];
+		unsigned lo = 0, hi = 0;
+		int hit = 0;
+
+		if (sscanf(l->name, "%u-%u", &lo, &hi) < 2)
+			hi = lo;
+		for (j = 0; j < cur.nrules; j++) {
+			const struct store_rule *r = &cur.rules[j];
+			char sect[STORE_NAME_MAX + 16];
+
+			if (r->listen.port > hi || r->listen.port_end < lo)
+				continue;
+			hit = 1;
+			snprintf(sect, sizeof(sect), "rule %s", r->name);
+			printf("limits: port %s -> rule %s:", l->name, r->name);
+			for (k = 0; k < l->nkv; k++) {
+				const char *v = l->kv[k].value;
+
+				if (store_edit_set(t, sect, l->kv[k].key, &v, 1, err) < 0)
+					goto out;
+				printf(" %s=%s", l->kv[k].key, v);
+			}
+			printf("\n");
+		}
+		if (!hit)
+			fprintf(stderr, "%s: warning: port %s: no rule of the store listens there; its limits are "
+			    "not imported (import the rules first)\n", applet_name, l->name);
+	}
+	rc = 0;
+out:
+	store_free(&cur);
+	return rc;
+}
+
+/* Add the migrated rules and endpoints to the transaction's text; with
+ * replace, the store's own rules go first. */
+static int
+merge(struct store_txn *t, const struct mig_result *m, int replace, char *err)
 {
 	struct store cur;
 	struct store_diags d = { 0 };
@@ -345,6 +401,13 @@ merge(struct store_txn *t, const struct mig_result *m, char *err)
 	if (!(vals = calloc(STORE_MAX_REMOTES + 256 + cur.mptcp.nendpoints, sizeof(*vals)))) {
 		snprintf(err, ERRLEN, "out of memory");
 		goto out;
+	}
+	for (i = 0; replace && i < cur.nrules; i++) {
+		char sect[STORE_NAME_MAX + 16];
+
+		snprintf(sect, sizeof(sect), "rule %s", cur.rules[i].name);
+		if (store_edit_del_section(t, sect, err) < 0)
+			goto out;
 	}
 	for (i = 0; i < m->nrules; i++) {
 		const struct mig_rule *r = &m->rules[i];
@@ -396,6 +459,8 @@ merge(struct store_txn *t, const struct mig_result *m, char *err)
 		if (store_edit_set(t, "mptcp", "enabled", &yes, 1, err) < 0)
 			goto out;
 	}
+	if (apply_limits(t, m, err) < 0)
+		goto out;
 	rc = 0;
 out:
 	free(vals);
@@ -478,6 +543,42 @@ read_input(const char *file, char **data, size_t *len)
 	return 0;
 }
 
+/* A directory: xwPF's (rules/) or its traffic tool's (config.json). */
+static int
+read_dir(const char *dir, struct mig_result *m, const char **kind, char *err)
+{
+	char path[PATH_MAX], *text;
+	struct mval *root;
+	struct stat sb;
+	size_t len = 0;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/rules", dir);
+	if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		*kind = "xwPF config directory";
+		return mig_xwpf_dir(dir, m, err);
+	}
+	snprintf(path, sizeof(path), "%s/config.json", dir);
+	if (lstat(path, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		snprintf(err, ERRLEN, "a directory to import holds rules/ (xwPF's, e.g. /etc/realm) or "
+		    "config.json (its traffic tool's, /etc/port-traffic-dog); this one has neither");
+		return -1;
+	}
+	*kind = "traffic tool config";
+	if (sb.st_size > (off_t)MIG_MAX_INPUT || !(text = file_read(path, &len))) {
+		snprintf(err, ERRLEN, "%s: %s", path, sb.st_size > (off_t)MIG_MAX_INPUT ? "larger than 4 MiB" :
+		    strerror(errno));
+		return -1;
+	}
+	root = mv_json_parse(text, len, err);
+	free(text);
+	if (!root)
+		return -1;
+	rc = mig_dog(root, m, err);
+	mv_free(root);
+	return rc;
+}
+
 /*
  * Build the plan: lock the store, work out the new store text and the
  * files to write. Returns an exit code (EXIT_OK: plan ready).
@@ -491,8 +592,14 @@ make_plan(const struct opts *o, struct plan *p)
 	struct tar_limits lim;
 	struct mig_result m = { 0 };
 	struct bundle arch = { 0 };
+	struct stat sb;
 	int rc = EXIT_CONFIG, is_archive;
 
+	if (!o->from_stdin && stat(o->file, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		if (read_dir(o->file, &m, &p->kind, err) < 0)
+			goto refused;
+		goto have_migration;
+	}
 	if ((o->from_stdin ? read_stdin(&data, &len) : read_input(o->file, &data, &len)) < 0)
 		return EXIT_FAIL;
 	is_archive = (len >= 2 && (unsigned char)data[0] == 0x1f && (unsigned char)data[1] == 0x8b) ||
@@ -555,13 +662,18 @@ make_plan(const struct opts *o, struct plan *p)
 			}
 			goto refused;
 		}
-		rc = mig_realm(root, &m, err);
+		if (mig_dog_is(root)) {
+			p->kind = "traffic tool config";
+			rc = mig_dog(root, &m, err);
+		} else
+			rc = mig_realm(root, &m, err);
 		mv_free(root);
 		rc = rc < 0 ? EXIT_CONFIG : EXIT_OK;
 		if (rc)
 			goto refused;
 		rc = EXIT_CONFIG;
 	}
+have_migration:
 	/* Read the store without locking: nobody waits on a lock while the user
 	 * reads the plan. do_import() locks before writing and checks that the
 	 * store did not change meanwhile. */
@@ -577,11 +689,16 @@ make_plan(const struct opts *o, struct plan *p)
 		goto out;
 	}
 	if (!p->store_text) {   /* a migration: merge into the current store */
-		printf("%s: a %s with %zu rule%s and %zu MPTCP endpoint%s\n", o->file, p->kind, m.nrules,
-		    m.nrules == 1 ? "" : "s", m.nendpoints, m.nendpoints == 1 ? "" : "s");
+		if (m.nlimits || !m.nrules)
+			printf("%s: a %s with limits for %zu port%s\n", o->file, p->kind, m.nlimits,
+			    m.nlimits == 1 ? "" : "s");
+		else
+			printf("%s: a %s with %zu rule%s and %zu MPTCP endpoint%s%s\n", o->file, p->kind, m.nrules,
+			    m.nrules == 1 ? "" : "s", m.nendpoints, m.nendpoints == 1 ? "" : "s",
+			    o->replace ? "; they replace the store's rules" : "");
 		for (i = 0; i < m.nwarnings; i++)
 			fprintf(stderr, "%s: warning: %s\n", applet_name, m.warnings[i]);
-		if (merge(&p->txn, &m, err) < 0)
+		if (merge(&p->txn, &m, o->replace, err) < 0)
 			goto refused;
 		if (!(p->store_text = strdup(p->txn.text))) {
 			snprintf(err, ERRLEN, "out of memory");
@@ -714,6 +831,40 @@ check_trusted(const struct store *old, const struct store *new)
 	return refused ? -1 : 0;
 }
 
+/* A merged store refused because two rules listen on the same port. */
+static int
+clash_named(const struct store_diags *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (d->v[i].error && strstr(d->v[i].msg, "already uses as"))
+			return 1;
+	return 0;
+}
+
+/* Tunnel rules whose UDP goes plain beside the tunnel (udp_transport = plain). */
+static void
+show_udp_plain(const struct store *st)
+{
+	char sum[700];
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < st->nrules; i++) {
+		const struct store_rule *r = &st->rules[i];
+
+		if (!r->udp_plain || !(r->protocols & PROTO_UDP) || (!*r->listen_transport && !*r->remote_transport))
+			continue;
+		if (!n++)
+			printf("UDP of these tunnel rules goes plain beside the tunnel to the same host:port, as "
+			    "realm sent it (udp_transport = plain):\n");
+		printf("  udp plain %-20s %s\n", r->name, rule_summary(r, sum, sizeof(sum)));
+	}
+	if (n)
+		printf("  once both ends run xwpf, carry it in the tunnel: xwpf rule set NAME udp_transport=tunnel\n");
+}
+
 static int
 do_import(const struct opts *o)
 {
@@ -740,8 +891,13 @@ do_import(const struct opts *o)
 		print_diags(&dnew, strcmp(p.kind, "xwpf export") == 0 ? where : NULL);
 		fprintf(stderr, "%s: %s: the store would be invalid (see above); nothing was changed\n",
 		    applet_name, o->file);
+		if (!o->replace && strcmp(p.kind, "xwpf export") != 0 && clash_named(&dnew))
+			fprintf(stderr, "%s: the imported rules listen where rules of the store already do (named "
+			    "above); to make the store exactly the imported rules, as xwPF's import did: "
+			    "xwpf import %s --replace\n", applet_name, o->from_stdin ? "-" : o->file);
 		goto out;
 	}
+	show_udp_plain(&new);
 	print_diags(&dnew, strcmp(p.kind, "xwpf export") == 0 ? where : NULL);
 	/* files the system applies as root are made here, not taken from the archive */
 	if (bundle_import_regen(&p.files, &new, err) < 0) {
@@ -928,6 +1084,8 @@ import_main(int argc, char **argv)
 			o.yes = 1;
 		else if (strcmp(argv[i], "--undo") == 0)
 			o.undo = 1;
+		else if (strcmp(argv[i], "--replace") == 0)
+			o.replace = 1;
 		else if (argv[i][0] == '-' && argv[i][1]) {
 			fprintf(stderr, "%s: unknown option %s\n%s", applet_name, argv[i], import_usage);
 			return EXIT_USAGE;

@@ -187,6 +187,7 @@ json_rule(FILE *f, const struct store *st, const struct store_rule *r, int paste
 	json_kv_str(f, &first, "loopback_remote_congestion", locc);
 	json_kv_str(f, &first, "listen_transport", r->listen_transport);
 	json_kv_str(f, &first, "remote_transport", r->remote_transport);
+	json_kv_str(f, &first, "udp_transport", r->udp_plain ? "plain" : "tunnel");
 	if (paste) {
 		char pin[TLS_PIN_STRLEN], side[1200];
 
@@ -304,6 +305,9 @@ cmd_show(int argc, char **argv)
 		printf("  remote_congestion  %s (%s toward loopback remotes: not paced)\n", rcc, locc);
 	printf("  listen_transport   %s\n", *r->listen_transport ? r->listen_transport : "plain");
 	printf("  remote_transport   %s\n", *r->remote_transport ? r->remote_transport : "plain");
+	if ((r->protocols & PROTO_UDP) && (*r->listen_transport || *r->remote_transport))
+		printf("  udp_transport      %s\n", r->udp_plain ? "plain (UDP beside the tunnel, to the same host:port)" :
+		    "tunnel (UDP inside the tunnel: xwpf at both ends)");
 	exit_paste(r, pin, side, sizeof(side));
 	if (*pin)   /* what the relay side writes as pin= */
 		printf("  tls pin            %s\n", pin);
@@ -748,6 +752,8 @@ static const struct { const char *key, *help; } key_help[] = {
 	{ "remote_congestion", "TCP congestion control toward the remotes, e.g. cubic; system = the system's" },
 	{ "listen_transport", "tls;servername=NAME, ws;host=H;path=/P[;tls...]: the exit end of a tunnel" },
 	{ "remote_transport", "tls;sni=NAME[;pin=...], ws;host=H;path=/P[;tls...]: the relay end" },
+	{ "udp_transport", "tunnel | plain: UDP of a rule with a transport goes through the tunnel (xwpf at both "
+	    "ends) or plain beside it to the same host:port, as realm does (default tunnel)" },
 	{ "proxy", "off | send-v1 | send-v2 | accept | accept+send-v1 | accept+send-v2 (default off)" },
 	{ "proxy_timeout", "time to read an incoming PROXY header (default [global]'s, 5s)" },
 	{ "mptcp", "off | send | accept | both (default off)" },

@@ -27,6 +27,12 @@ mig_free(struct mig_result *m)
 		free(m->rules[i].kv);
 	}
 	free(m->rules);
+	for (i = 0; i < m->nlimits; i++) {
+		for (j = 0; j < m->limits[i].nkv; j++)
+			free(m->limits[i].kv[j].value);
+		free(m->limits[i].kv);
+	}
+	free(m->limits);
 	for (i = 0; i < m->nendpoints; i++)
 		free(m->endpoints[i]);
 	free(m->endpoints);

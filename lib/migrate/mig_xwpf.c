@@ -420,9 +420,13 @@ convert_into(struct xrule **g, size_t n, struct mig_result *m, char (*targets)[H
 	s = xv(x, V_PROTOCOL);
 	if (*s)
 		s = strcmp(s, "both") == 0 ? "tcp+udp" : s;
-	else   /* the script runs realm with use_udp; a tunnel carries TCP only */
-		s = *tr ? "tcp" : "tcp+udp";
+	else   /* the script runs realm with use_udp = true for every rule */
+		s = "tcp+udp";
 	if (mig_set(r, "protocol", s, err) < 0)
+		return -1;
+	/* realm carries TCP only in a tunnel and sends UDP plain beside it, to
+	 * the same host:port: kept so, whatever runs at the other end */
+	if (*tr && strcmp(s, "tcp") != 0 && mig_set(r, "udp_transport", "plain", err) < 0)
 		return -1;
 	if (*tr && mig_set(r, exitside ? "listen_transport" : "remote_transport", tr, err) < 0)
 		return -1;

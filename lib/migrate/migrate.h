@@ -36,6 +36,10 @@ struct mig_result {
 	int mptcp_enable;                /* the source turned MPTCP on */
 	char **warnings;
 	size_t nwarnings;
+	/* settings for the store's rules that already listen on a port (xwPF's
+	 * traffic tool): name is "PORT" or "LO-HI", kv the keys to set */
+	struct mig_rule *limits;
+	size_t nlimits;
 };
 
 void mig_free(struct mig_result *m);
@@ -74,6 +78,19 @@ int mig_mptcp_line(const char *line, char *out, size_t size, char *err);
 /* rule files (any order), optional mptcp_endpoints.conf and sysctl file texts */
 int mig_xwpf(const struct mig_file *rules, size_t n, const struct mig_file *endpoints,
     const struct mig_file *sysctl, struct mig_result *m, char *err);
+
+/* An xwPF config directory (/etc/realm): DIR/rules/rule-N.conf and, when
+ * there, DIR/mptcp_endpoints.conf, read as mig_xwpf reads an archive's.
+ * Only regular files, each at most MIG_MAX_INPUT bytes, at most 4096. */
+int mig_xwpf_dir(const char *dir, struct mig_result *m, char *err);
+
+/* ---- xwPF's traffic tool, port-traffic-dog (mig_dog.c) ---- */
+struct mval;
+/* Its config.json: an object with "ports" (and no realm "endpoints"). */
+int mig_dog_is(const struct mval *root);
+/* Each port's quota, billing mode, reset day and bandwidth cap as
+ * m->limits: quota, quota_action, billing, reset_day, rate_in, rate_out. */
+int mig_dog(const struct mval *root, struct mig_result *m, char *err);
 
 /* ---- realm (mig_tree.c parses, mig_realm.c converts) ---- */
 enum mv_type { MV_NULL, MV_BOOL, MV_NUM, MV_STR, MV_ARR, MV_OBJ };

@@ -246,8 +246,8 @@ fingerprint(const struct store *st, const struct store_rule *r)
 	    r->listen.port_end, r->listen_interface);
 	for (i = 0; i < r->nremotes; i++)
 		fprintf(f, "%s~%d,", hostport_format(&r->remotes[i].addr, hp, sizeof(hp)), r->remotes[i].weight);
-	fprintf(f, "|%d|%d|%u|%s|%u|%s|%s|%s|%d|%d|%u|%d|", r->balance, r->failover, r->protocols,
-	    r->through.host, r->through.port, r->interface, r->listen_transport, r->remote_transport,
+	fprintf(f, "|%d|%d|%u|%s|%u|%s|%s|%s|%d|%d|%d|%u|%d|", r->balance, r->failover, r->protocols,
+	    r->through.host, r->through.port, r->interface, r->listen_transport, r->remote_transport, r->udp_plain,
 	    r->proxy_send, r->proxy_accept, r->mptcp, r->ipv6_only);
 	fprintf(f, "%ld|%ld|%ld|%ld|%ld|%ld|%ld|%ld|%s|%s|", store_rule_ms(st, r, r->connect_timeout, g->connect_timeout),
 	    store_rule_ms(st, r, r->idle_timeout, g->idle_timeout), store_rule_ms(st, r, r->udp_timeout, g->udp_timeout),

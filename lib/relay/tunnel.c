@@ -159,7 +159,7 @@ tunnel_listen_protos(const struct store_rule *r)
 {
 	unsigned p = r->protocols;
 
-	if (*r->listen_transport && (p & PROTO_UDP))
+	if (*r->listen_transport && (p & PROTO_UDP) && !r->udp_plain)
 		p = (p & ~(unsigned)PROTO_UDP) | PROTO_TCP;
 	return p;
 }

@@ -60,7 +60,7 @@ static _Thread_local struct tu *zombies;   /* freed after the batch (one worker 
 int
 tunnel_udp_relay(const struct rt_lsn *ls)
 {
-	return ls->rule && ls->rule->tun && ls->rule->tun->rem.on;
+	return ls->rule && ls->rule->tun && ls->rule->tun->rem.on && !ls->rule->r->udp_plain;
 }
 
 static struct tu_tab *

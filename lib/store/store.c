@@ -368,6 +368,22 @@ fn_quota_action(const char *v, void *obj, char *err)
 }
 
 static int
+fn_udp_transport(const char *v, void *obj, char *err)
+{
+	struct store_rule *r = obj;
+
+	if (str_ieq(v, "plain"))
+		r->udp_plain = 1;
+	else if (str_ieq(v, "tunnel"))
+		r->udp_plain = 0;
+	else {
+		snprintf(err, ERRLEN, "udp_transport must be plain or tunnel, not '%s'", v);
+		return -1;
+	}
+	return 0;
+}
+
+static int
 billing_into(const char *v, int *dst, char *err)
 {
 	enum billing b;
@@ -472,6 +488,7 @@ static const struct key rule_keys[] = {
 	{ "remote_congestion", K_FN, 0, 0, 0, 0, 0, fn_remote_congestion },
 	{ "listen_transport", K_FN, 0, 0, 0, 0, 0, fn_listen_transport },
 	{ "remote_transport", K_FN, 0, 0, 0, 0, 0, fn_remote_transport },
+	{ "udp_transport", K_FN, 0, 0, 0, 0, 0, fn_udp_transport },
 	{ "proxy", K_FN, 0, 0, 0, 0, 0, fn_proxy },
 	{ "proxy_timeout", K_MS, 0, R(proxy_timeout), 100, 600000, NULL },
 	{ "mptcp", K_FN, 0, 0, 0, 0, 0, fn_mptcp },

@@ -45,6 +45,9 @@ struct store_rule {
 	enum balance_mode balance; /* AUTO resolved at load: roundrobin with 2+ remotes */
 	int failover;              /* health checks may take remotes out */
 	unsigned protocols;        /* PROTO_TCP | PROTO_UDP */
+	/* UDP of a rule with a transport: 0 = through the tunnel (xwpf to xwpf),
+	 * 1 = plain beside it, to the remote's host:port, as realm sends it */
+	int udp_plain;
 	struct hostport through;   /* host "" = unset; port 0 = any */
 	char interface[16];        /* egress NIC */
 	/* TCP congestion control of the sockets toward the clients (what the

@@ -121,6 +121,9 @@ validate_rule(struct parse_ctx *c, struct store_rule *r, struct rule_extra *x)
 	if ((r->protocols & PROTO_UDP) && (r->proxy_send || r->proxy_accept))
 		store_diag_add(c->d, r->line, 0, "rule '%s': the PROXY protocol applies to TCP only; UDP is "
 		    "forwarded without it", r->name);
+	if (r->udp_plain && (!(r->protocols & PROTO_UDP) || (!*r->listen_transport && !*r->remote_transport)))
+		store_diag_add(c->d, r->line, 0, "rule '%s': udp_transport = plain changes nothing without %s", r->name,
+		    (r->protocols & PROTO_UDP) ? "a listen_transport or remote_transport" : "protocol udp or tcp+udp");
 	if (r->quota_action == QUOTA_THROTTLE && r->quota && !r->quota_rate)
 		store_diag_add(c->d, r->line, 1, "rule '%s': quota_action = throttle needs quota_rate (e.g. 1mbit)", r->name);
 	if (*r->on_event && r->on_event[0] != '/')

@@ -148,9 +148,10 @@ want("lb-group", listen="0.0.0.0:10002", remotes=[("198.51.100.1:80", 2), ("198.
      balance="roundrobin", failover=True, proxy="send-v2", protocol="tcp+udp")
 want("wss-relay", role="relay", listen="[::]:10003", remotes=[("exit.example.com:443", 1)],
      remote_transport="ws;host=cdn.example.com;path=/chat;tls;sni=cdn.example.com;insecure",
-     listen_transport="", protocol="tcp", proxy="send-v1", mptcp="send")
+     listen_transport="", protocol="tcp+udp", udp_transport="plain", proxy="send-v1", mptcp="send")
 want("jp-exit", role="exit", enabled=False, listen="[::]:10004", remotes=[("127.0.0.1:8080", 1)],
-     listen_transport="tls;servername=exit.example.com", remote_transport="", mptcp="accept", proxy="accept")
+     listen_transport="tls;servername=exit.example.com", remote_transport="", mptcp="accept", proxy="accept",
+     protocol="tcp+udp", udp_transport="plain")
 if len(rules) != 5:
     print("not ok - import_xwpf: %d rules, expected 5 (the group of two is one rule)" % len(rules))
 else:
@@ -172,6 +173,7 @@ rc=$?
 check_eq "a second import of the same rules is refused" 3 $rc
 check "... with the store's listen-conflict message" grep -q "already uses" <<<"$out"
 check "... naming the suffixed rule" grep -q "hk-jp-2" <<<"$out"
+check "... and pointing at --replace" grep -q "xwpf import .* --replace" <<<"$out"
 check_eq "... and nothing changed" "$snap" "$(cat "$R/etc/xwpf/xwpf.conf")"
 
 # a clash of names only: the rule is added as NAME-2
