@@ -17,7 +17,7 @@
 #include "util.h"
 
 #define MAXR 16
-#define DEF_HOST "www.bing.com"
+#define DEF_HOST "www.tesla.com"   /* xwPF's default: both ends match without typing it */
 
 struct draft {
 	char name[STORE_NAME_MAX + 1];

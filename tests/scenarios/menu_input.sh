@@ -117,12 +117,12 @@ expect Transport
 send 3
 expect Server name
 send
-expect on the relay: transport tls, SNI www.bing.com
+expect on the relay: transport tls, SNI www.tesla.com
 $(menu_add_end exit-tls)
 expect fingerprint
 $(menu_leave 1)
 EOF
-check_eq "tls exit: listen_transport" "tls;servername=www.bing.com" "$(store_key exit-tls listen_transport)"
+check_eq "tls exit: listen_transport" "tls;servername=www.tesla.com" "$(store_key exit-tls listen_transport)"
 
 # a relay to a self-signed exit: the fingerprint pasted (colon form) becomes a pin
 PP=$(free_port)
@@ -143,11 +143,11 @@ expect fingerprint
 send sha256:xyz
 expect 64 hex digits
 send $PIN_COLON
-expect on the exit: transport tls, name www.bing.com, self-signed
+expect on the exit: transport tls, name www.tesla.com, self-signed
 $(menu_add_end relay-pin)
 $(menu_leave 1)
 EOF
-check_eq "tls relay side: the pin in the store" "tls;sni=www.bing.com;pin=sha256:$PIN_HEX" "$(store_key relay-pin remote_transport)"
+check_eq "tls relay side: the pin in the store" "tls;sni=www.tesla.com;pin=sha256:$PIN_HEX" "$(store_key relay-pin remote_transport)"
 
 # export and import through the menu; import asks its own question on the same terminal
 if "$XWPF" --list | grep -qx export && "$XWPF" --list | grep -qx import; then

@@ -111,19 +111,19 @@ $(menu_tcp_ws)
 send tun nel
 expect a path starts with /
 send /tun
-expect on the exit: transport ws, host www.bing.com, path /tun
+expect on the exit: transport ws, host www.tesla.com, path /tun
 $(menu_add_end relay-ws '')
 $(menu_add_exit $XP 127.0.0.1 $EP)
 expect it answers
 $(menu_tcp_ws)
 send /tun
-expect on the relay: transport ws, host www.bing.com, path /tun
+expect on the relay: transport ws, host www.tesla.com, path /tun
 $(menu_add_end exit-ws)
 $(menu_leave 1)
 EOF
-check_eq "relay side: remote_transport in the store" "ws;host=www.bing.com;path=/tun" "$(store_key relay-ws remote_transport)"
+check_eq "relay side: remote_transport in the store" "ws;host=www.tesla.com;path=/tun" "$(store_key relay-ws remote_transport)"
 check_eq "relay side: listen address" "127.0.0.1:$RP" "$(store_key relay-ws listen)"
-check_eq "exit side: listen_transport in the store" "ws;host=www.bing.com;path=/tun" "$(store_key exit-ws listen_transport)"
+check_eq "exit side: listen_transport in the store" "ws;host=www.tesla.com;path=/tun" "$(store_key exit-ws listen_transport)"
 check_eq "exit side: role" "exit" "$(store_key exit-ws role)"
 if [ $have_relay = 0 ]; then
 	skip "relay not in this build: the ws tunnel is not checked"
