@@ -31,6 +31,8 @@ const char rule_usage[] =
     "                                    remote=... replaces all remotes, remote+=... adds one\n"
     "  del NAME[,NAME...] ...            delete rules\n"
     "  enable NAME... | disable NAME...  switch rules on or off\n"
+    "  global KEY=VALUE ...              change [global] keys (README, \"The store\"), e.g.\n"
+    "                                    lang=zh (the menu's language: zh, en, auto); KEY= resets\n"
     "  check [FILE]                      validate the store (or FILE) and print every problem\n"
     "  keys [--names]                    the keys a rule may hold, with values and defaults\n"
     "\n"
@@ -638,6 +640,51 @@ cmd_set(int argc, char **argv)
 	return apply_finish(&t, section, kvs, nkv, NULL);
 }
 
+/* [global] KEY=VALUE ...: one value each; an empty value resets the key */
+static int
+cmd_global(int argc, char **argv)
+{
+	struct store_txn t;
+	char err[ERRLEN];
+	int i;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: xwpf rule global KEY=VALUE ...\n");
+		return EXIT_USAGE;
+	}
+	for (i = 1; i < argc; i++) {
+		char key[64], *eq;
+		const char *near;
+
+		snprintf(key, sizeof(key), "%s", argv[i]);
+		if (!(eq = strchr(key, '='))) {
+			fprintf(stderr, "%s: expected KEY=VALUE, got '%s'\n", applet_name, argv[i]);
+			return EXIT_USAGE;
+		}
+		*eq = '\0';
+		if (!store_global_key_known(str_trim(key))) {
+			near = store_key_suggest(str_trim(key), 1);
+			fprintf(stderr, "%s: unknown [global] key '%s'%s%s%s\n", applet_name, str_trim(key),
+			    near ? ": did you mean '" : "", near ? near : "", near ? "'?" : "");
+			return EXIT_USAGE;
+		}
+	}
+	if (begin(&t) < 0)
+		return EXIT_FAIL;
+	for (i = 1; i < argc; i++) {
+		char key[64];
+		const char *val = strchr(argv[i], '=') + 1;
+
+		snprintf(key, sizeof(key), "%.*s", (int)(strchr(argv[i], '=') - argv[i]), argv[i]);
+		if (store_edit_set(&t, "global", str_trim(key), &val, *val ? 1 : 0, err) < 0) {
+			fprintf(stderr, "%s: %s\n", applet_name, err);
+			store_end(&t);
+			return EXIT_USAGE;
+		}
+	}
+	return finish(&t, NULL);
+}
+
 static int
 cmd_del(int argc, char **argv)
 {
@@ -822,6 +869,8 @@ rule_main(int argc, char **argv)
 		return cmd_enable(argc, argv, "no");
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(argc, argv);
+	if (strcmp(cmd, "global") == 0)
+		return cmd_global(argc, argv);
 	if (strcmp(cmd, "keys") == 0) {
 		const char *const *k;
 

@@ -58,6 +58,7 @@ menu_store_load(void)
 		return -1;
 	}
 	rc = store_load(path_get(PATH_CONF), &menu_st, &d);
+	menu_lang_apply(menu_st.g.lang);
 	if (rc < 0) {
 		menu_err(TR("the store does not validate; fix it (or run xwpf rule check):",
 		    "规则文件校验失败，请修正（或运行 xwpf rule check）："));
@@ -282,6 +283,41 @@ menu_rule_line(const struct store_rule *r, size_t idx, char *buf, size_t size)
 	n = remote_failures(r, buf, size, n);
 	if (n < size)
 		snprintf(buf + n, size - n, "%s", menu_c(C_RESET));
+}
+
+/* The language [global] lang asks for, before the first screen; a store
+ * that does not load says so on that screen. */
+static void
+lang_from_store(void)
+{
+	struct store st;
+	struct store_diags d = { 0 };
+
+	if (store_load(path_get(PATH_CONF), &st, &d) == 0)
+		menu_lang_apply(st.g.lang);
+	store_free(&st);
+	store_diags_free(&d);
+}
+
+/* [global] lang, saved in the store: the menu speaks it from now on. */
+static void
+switch_lang(void)
+{
+	static const char *const v[] = { "en", "zh", "auto" };
+	char arg[16];
+	const char *a[] = { "rule", "global", arg, NULL };
+	int c;
+
+	menu_title(TR("Language", "语言"));
+	printf(" 1. English\n 2. 中文\n 3. %s\n 0. %s\n", TR("from the system's locale (LANG)", "跟随系统语言环境（LANG）"),
+	    TR("back", "返回"));
+	if ((c = menu_choice(TR("Choose", "请选择"), 0, 3, -1)) <= 0)
+		return;
+	snprintf(arg, sizeof(arg), "lang=%s", v[c - 1]);
+	if (menu_run(a) == 0) {
+		menu_lang_apply(v[c - 1]);
+		menu_note("%s", TR("saved: [global] lang", "已保存：[global] lang"));
+	}
 }
 
 static void
@@ -780,6 +816,7 @@ menu_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	menu_io_init();
+	lang_from_store();
 	setenv("XWPF_MENU", "1", 1);   /* `xwpf rule` leaves telling the relay to the menu */
 	for (;;) {
 		status_block();
@@ -798,8 +835,9 @@ menu_main(int argc, char **argv)
 		printf("10. %s\n", TR("uninstall", "卸载"));
 		printf("11. %s\n", TR("traffic: usage per billing cycle, quotas, reset display counts",
 		    "流量：计费周期用量、配额、重置显示计数"));
+		printf("12. %s\n", TR("language: English / 中文", "语言：中文 / English"));
 		printf(" 0. %s\n", TR("exit", "退出"));
-		c = menu_choice(TR("Choose", "请选择"), 0, 11, -1);
+		c = menu_choice(TR("Choose", "请选择"), 0, 12, -1);
 		switch (c) {
 		case 0:
 		case MENU_BACK:
@@ -816,6 +854,7 @@ menu_main(int argc, char **argv)
 		case 9: export_import(); break;
 		case 10: uninstall(); break;
 		case 11: menu_traffic(); break;
+		case 12: switch_lang(); break;
 		}
 	}
 }

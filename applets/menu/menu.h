@@ -25,6 +25,8 @@ extern const char menu_usage[];
 
 /* ---- language and colours (menu_io.c) ---- */
 extern int menu_zh;
+/* [global] lang: "zh", "en", else (NULL, "auto") from LC_ALL / LANG */
+void menu_lang_apply(const char *lang);
 #define TR(en, zh) (menu_zh ? (zh) : (en))
 /* after a label: Chinese text takes the full-width colon, which carries its own space */
 #define MENU_COLON TR(": ", "\xef\xbc\x9a")

@@ -48,14 +48,28 @@ on_sigint(int sig)
 }
 
 void
+menu_lang_apply(const char *lang)
+{
+	const char *env = getenv("LC_ALL");
+
+	if (lang && strcmp(lang, "zh") == 0)
+		menu_zh = 1;
+	else if (lang && strcmp(lang, "en") == 0)
+		menu_zh = 0;
+	else {   /* auto: the locale */
+		if (!env || !*env)
+			env = getenv("LANG");
+		menu_zh = env && strncmp(env, "zh", 2) == 0;
+	}
+}
+
+void
 menu_io_init(void)
 {
-	const char *lang = getenv("LC_ALL"), *term = getenv("TERM");
+	const char *term = getenv("TERM");
 	struct sigaction sa;
 
-	if (!lang || !*lang)
-		lang = getenv("LANG");
-	menu_zh = lang && strncmp(lang, "zh", 2) == 0;
+	menu_lang_apply(NULL);
 	colour = isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && !(term && strcmp(term, "dumb") == 0);
 	if (pipe2(sigfd, O_CLOEXEC | O_NONBLOCK) < 0)
 		sigfd[0] = sigfd[1] = -1;

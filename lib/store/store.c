@@ -368,6 +368,22 @@ fn_quota_action(const char *v, void *obj, char *err)
 }
 
 static int
+fn_lang(const char *v, void *obj, char *err)
+{
+	struct store_global *g = obj;
+	size_t i;
+
+	if (!str_ieq(v, "zh") && !str_ieq(v, "en") && !str_ieq(v, "auto")) {
+		snprintf(err, ERRLEN, "lang must be zh, en or auto, not '%s'", v);
+		return -1;
+	}
+	for (i = 0; v[i] && i < sizeof(g->lang) - 1; i++)
+		g->lang[i] = (char)tolower((unsigned char)v[i]);
+	g->lang[i] = '\0';
+	return 0;
+}
+
+static int
 fn_udp_transport(const char *v, void *obj, char *err)
 {
 	struct store_rule *r = obj;
@@ -541,6 +557,7 @@ static const struct key global_keys[] = {
 	{ "health_ok", K_LONG, 0, G(health_ok), 1, 100, NULL },
 	{ "health_cooldown", K_MS, 0, G(health_cooldown), 0, DAY, NULL },
 	{ "dns_mode", K_FN, 0, 0, 0, 0, 0, fn_dns_mode },
+	{ "lang", K_FN, 0, 0, 0, 0, 0, fn_lang },
 	{ "dns_min_ttl", K_MS, 0, G(dns_min_ttl), 0, DAY, NULL },
 	{ "dns_max_ttl", K_MS, 0, G(dns_max_ttl), 0, 7 * DAY, NULL },
 	{ "billing", K_FN, 0, 0, 0, 0, 0, fn_gbilling },
@@ -692,6 +709,7 @@ global_defaults(struct store_global *g)
 	g->health_ok = 2;
 	g->health_cooldown = 120000;
 	strcpy(g->dns_mode, "ipv4_then_ipv6");
+	strcpy(g->lang, "auto");
 	g->dns_min_ttl = 30000;
 	g->dns_max_ttl = 3600000;
 	g->billing = BILL_BOTH;

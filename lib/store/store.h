@@ -93,6 +93,7 @@ struct store_global {
 	long health_interval, health_timeout, health_fail, health_ok, health_cooldown;
 	char dns_mode[16];
 	long dns_min_ttl, dns_max_ttl;
+	char lang[8];              /* the menu's: "zh", "en" or "auto" (from LC_ALL / LANG) */
 	int billing;               /* enum billing (ledger.h) */
 	long reset_day;
 	char on_event[256];
