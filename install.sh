@@ -7,6 +7,10 @@
 #   sh install.sh --uninstall     remove everything it installed, in two phases
 #   sh install.sh --root DIR      the same under DIR (tests; no service calls)
 #
+# On a server that runs xwPF, it offers to import xwPF's rules (and its
+# traffic tool's limits) and to take over the `pf` command; xwPF itself is
+# never removed: the commands that do it are printed.
+#
 # It installs /usr/local/bin/xwpf and `pf` (the menu; --links adds one link
 # per applet), /etc/xwpf with an example store when there is none, and the
 # services: systemd units (xwpf.service, xwpf-health.timer every 4 s,
@@ -21,10 +25,12 @@ YES=0
 SVC_USER=
 LINKS=0
 KEEP_BIN=0
+LANG_SET=
 
 usage() {
 	cat <<'EOF'
 usage: sh install.sh [--root DIR] [--init systemd|openrc|none] [--user NAME] [--links]
+                     [--lang zh|en|auto] [--yes]
        sh install.sh --uninstall [--yes] [--keep-binary]
 
   (no option)     install xwpf, or upgrade it in place keeping the configuration
@@ -36,6 +42,11 @@ usage: sh install.sh [--root DIR] [--init systemd|openrc|none] [--user NAME] [--
   --links         also link each applet's name (relay, status, rule, ...) to
                   xwpf in /usr/local/bin; without it only xwpf and pf are
                   installed (generic names would shadow or confuse other tools)
+  --lang L        the menu's language (the store's [global] lang); asked once
+                  on a terminal when the store has none, the default from LANG
+  --yes           install: answer yes to each question (import xwPF's rules,
+                  take over pf); without it and off a terminal, nothing of
+                  xwPF's is touched and the commands to do it are printed
   --uninstall     phase 1: services, units, configuration, state, logs, the
                   MPTCP sysctl file and endpoints; phase 2: the binary and links
                   (asked after phase 1 on a terminal)
@@ -62,6 +73,8 @@ while [ $# -gt 0 ]; do
 	--links) LINKS=1 ;;
 	--keep-binary) KEEP_BIN=1 ;;
 	--yes|-y) YES=1 ;;
+	--lang) [ $# -ge 2 ] || { echo "install.sh: --lang needs zh, en or auto" >&2; exit 2; }; LANG_SET=$2; shift ;;
+	--lang=*) LANG_SET=${1#--lang=} ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "install.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
 	esac
@@ -119,6 +132,97 @@ detect_init() {
 
 xwpf() { XWPF_ROOT=$ROOT "$BIN" "$@"; }
 has_applet() { xwpf --list 2>/dev/null | grep -qx "$1"; }
+
+# ---------------------------------------------------------------- questions
+
+# ask QUESTION DEFAULT(y|n): 0 for yes. --yes answers yes; off a terminal
+# (nothing to ask) the answer is no.
+ask() {
+	[ "$YES" = 1 ] && return 0
+	[ -t 0 ] || return 1
+	if [ "$2" = y ]; then printf '%s [Y/n] ' "$1"; else printf '%s [y/N] ' "$1"; fi
+	read -r _a || _a=
+	case ${_a:-$2} in y|Y|yes|YES) return 0 ;; *) return 1 ;; esac
+}
+
+# The menu's language, once: --lang, else asked on a terminal when the store
+# has no lang yet (the default from the locale); kept on upgrades.
+ask_lang() {
+	if [ -z "$LANG_SET" ]; then
+		grep -q '^[[:space:]]*lang[[:space:]]*=' "$STORE" 2>/dev/null && return 0
+		[ -t 0 ] || return 0
+		case ${LC_ALL:-${LANG:-}} in zh*) d=1 ;; *) d=2 ;; esac
+		printf 'Menu language / 菜单语言: 1. 中文  2. English  [%s] ' "$d"
+		read -r _a || _a=
+		case ${_a:-$d} in 1|zh) LANG_SET=zh ;; 2|en) LANG_SET=en ;; *) return 0 ;; esac
+	fi
+	case $LANG_SET in zh|en|auto) ;; *) die "--lang takes zh, en or auto, not '$LANG_SET'" ;; esac
+	xwpf rule global "lang=$LANG_SET" >/dev/null || die "could not save lang = $LANG_SET in $STORE"
+	say "the menu speaks: $LANG_SET ([global] lang in $STORE; the menu's last item changes it)"
+}
+
+# ---------------------------------------------------------------- xwPF
+
+XWPF_CONF=$R/etc/realm
+XWPF_SCRIPT=$BINDIR/xwPF.sh
+DOG_CONF=$R/etc/port-traffic-dog
+PF=$BINDIR/pf
+
+# xwPF's pf: its launcher (a file, or a link to xwPF.sh), not ours
+xwpf_pf() {
+	[ -e "$PF" ] || return 1
+	[ -L "$PF" ] && [ "$(readlink "$PF")" = "$BIN" ] && return 1
+	[ -L "$PF" ] && case $(readlink "$PF") in *xwPF*) return 0 ;; esac
+	[ -f "$PF" ] && grep -q 'xwPF' "$PF" 2>/dev/null
+}
+xwpf_here() { [ -d "$XWPF_CONF/rules" ] || [ -f "$XWPF_SCRIPT" ] || xwpf_pf; }
+
+# Before the links: pf becomes ours when the user says so; xwPF's launcher is
+# kept as pf-xwPF (its menu still works under that name).
+xwpf_take_pf() {
+	xwpf_pf || return 0
+	say "xwPF's 'pf' is installed ($PF)."
+	if ask "Take over 'pf' for the xwpf menu (xwPF's stays as pf-xwPF)?" y; then
+		[ -e "$BINDIR/pf-xwPF" ] && die "$BINDIR/pf-xwPF exists already: move it away first"
+		mv "$PF" "$BINDIR/pf-xwPF" || die "could not rename $PF to pf-xwPF"
+		say "xwPF's pf is now $BINDIR/pf-xwPF"
+	else
+		say "kept xwPF's pf; the xwpf menu is 'xwpf menu'"
+	fi
+}
+
+# After the store: xwPF's rules and its traffic tool's limits, imported
+# through xwpf import (validated, backed up, undone with 'xwpf import --undo').
+xwpf_import() {
+	if [ -d "$XWPF_CONF/rules" ] && ls "$XWPF_CONF/rules"/rule-*.conf >/dev/null 2>&1; then
+		if ask "Import xwPF's rules from $XWPF_CONF into $STORE?" y; then
+			xwpf import "$XWPF_CONF" --yes || say "warning: xwPF's rules were not imported (see above)"
+		else
+			say "not imported; later: xwpf import ${XWPF_CONF#$R}"
+		fi
+	fi
+	if [ -f "$DOG_CONF/config.json" ]; then
+		if ask "Import the quotas and bandwidth limits of xwPF's traffic tool ($DOG_CONF)?" y; then
+			xwpf import "$DOG_CONF" --yes || say "warning: the traffic limits were not imported (see above)"
+		else
+			say "not imported; later: xwpf import ${DOG_CONF#$R}"
+		fi
+	fi
+}
+
+# What is left of xwPF: said, never done here.
+xwpf_left() {
+	say ""
+	say "xwPF is still installed. While its realm runs it holds its ports; xwpf's relay takes"
+	say "each port as soon as it is free (it retries every 5 s). To move over, stop realm:"
+	say "  systemctl disable --now realm.service realm-health-check.timer"
+	say "and, once xwpf forwards as it should, remove xwPF (its own uninstaller also deletes"
+	say "any 'pf', xwpf's too, and kills every process named like realm), with:"
+	say "  rm -f /etc/systemd/system/realm.service /etc/systemd/system/realm-health-check.service \\"
+	say "        /etc/systemd/system/realm-health-check.timer /usr/local/bin/realm \\"
+	say "        /usr/local/bin/xwPF.sh /usr/local/bin/pf-xwPF /etc/sysctl.d/90-enable-MPTCP.conf"
+	say "  rm -rf /etc/realm /var/log/realm.log; systemctl daemon-reload"
+}
 
 # ---------------------------------------------------------------- install
 
@@ -462,6 +566,9 @@ do_install() {
 	mkdir -p "$BINDIR" "$LIBDIR"
 	# replaced by rename: a running relay keeps its old inode until it restarts
 	put "$BIN" 755 < "$SRC" || die "could not install $BIN"
+	XWPF_HERE=0
+	xwpf_here && XWPF_HERE=1
+	[ "$XWPF_HERE" = 0 ] || xwpf_take_pf
 	make_links
 	here_script=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 	if [ "$here_script" != "$LIBDIR/install.sh" ]; then
@@ -478,6 +585,8 @@ do_install() {
 		xwpf rule check >/dev/null || die "the example store does not validate (a bug): $STORE"
 		say "wrote an example store (no active rule): $STORE"
 	fi
+	ask_lang
+	[ "$XWPF_HERE" = 0 ] || xwpf_import
 	own_state
 	install_services
 	if [ "$UPGRADE" = 1 ]; then
@@ -486,6 +595,7 @@ do_install() {
 		say "xwpf installed in $BINDIR ($(xwpf --version)): run 'pf' for the menu"
 	fi
 	[ -z "$ROOT" ] || say "  (under --root $ROOT: run it as: $BIN --root $ROOT menu)"
+	[ "$XWPF_HERE" = 0 ] || xwpf_left
 }
 
 # ---------------------------------------------------------------- uninstall
@@ -596,6 +706,9 @@ do_uninstall() {
 	fi
 	rm -f "$BIN"
 	rm -rf "$LIBDIR"
+	if [ -f "$BINDIR/pf-xwPF" ] && [ ! -e "$PF" ] && [ ! -L "$PF" ]; then
+		mv "$BINDIR/pf-xwPF" "$PF" && say "put xwPF's pf back ($PF)"
+	fi
 	if [ -n "$ROOT" ]; then   # folders made under a test root, when empty
 		for d in "$BINDIR" "$R/usr/local/lib" "$R/usr/local" "$R/usr" "$UNIT_DIR" "$R/etc/systemd" \
 		    "$INITD" "$R/etc/sysctl.d" "$R/etc" "$R/var/log" "$R/var/lib" "$R/var" "$R/run"; do
