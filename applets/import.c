@@ -104,15 +104,15 @@ print_diags(const struct store_diags *d, const char *where)
 static void
 rule_canon(const struct store_rule *r, char *buf, size_t size)
 {
-	char l[300], t[300], p[64];
+	char l[1024], t[300], p[64];
 	size_t n, i;
 
-	hostport_format(&r->listen, l, sizeof(l));
+	store_listen_format(r, l, sizeof(l));
 	hostport_format(&r->through, t, sizeof(t));
 	n = (size_t)snprintf(buf, size, "%s|%s|%d|%d|%s|%s|%d|%d|%u|%s|%s|%s|%s|%s|%s|%u|%d|%ld|%ld|%ld|%ld|%ld|"
 	    "%ld|%ld|%ld|%s|%s|", r->name, r->note, r->enabled, r->role, l, r->listen_interface, r->balance,
 	    r->failover, r->protocols, *r->through.host ? t : "", r->interface, r->listen_transport,
-	    r->remote_transport, store_proxy_name(r, p, sizeof(p)), "", r->mptcp, r->ipv6_only,
+	    r->remote_transport, store_proxy_name(r, p, sizeof(p)), r->udp_plain ? "udp-plain" : "", r->mptcp, r->ipv6_only,
 	    r->connect_timeout, r->idle_timeout, r->udp_timeout, r->proxy_timeout, r->handshake_timeout,
 	    r->health_fail, r->health_ok, r->health_cooldown, r->health_send, r->health_expect);
 	for (i = 0; i < r->nremotes && n < size; i++) {
@@ -124,9 +124,9 @@ rule_canon(const struct store_rule *r, char *buf, size_t size)
 static const char *
 rule_summary(const struct store_rule *r, char *buf, size_t size)
 {
-	char l[300], rem[300];
+	char l[1024], rem[300];
 
-	hostport_format(&r->listen, l, sizeof(l));
+	store_listen_format(r, l, sizeof(l));
 	if (r->nremotes)
 		hostport_format(&r->remotes[0].addr, rem, sizeof(rem));
 	else
@@ -361,7 +361,7 @@ apply_limits(struct store_txn *t, const struct mig_result *m, char *err)
 			const struct store_rule *r = &cur.rules[j];
 			char sect[STORE_NAME_MAX + 16];
 
-			if (r->listen.port > hi || r->listen.port_end < lo)
+			if (!store_listen_has(r, lo, hi))
 				continue;
 			hit = 1;
 			snprintf(sect, sizeof(sect), "rule %s", r->name);

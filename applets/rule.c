@@ -97,11 +97,7 @@ remotes_text(const struct store_rule *r, char *buf, size_t size)
 static void
 listen_text(const struct store_rule *r, char *buf, size_t size)
 {
-	struct hostport l = r->listen;
-
-	if (!*l.host)
-		strcpy(l.host, "::");
-	hostport_format(&l, buf, size);
+	store_listen_format(r, buf, size);   /* host "" is [::] */
 }
 
 static const char *
@@ -157,7 +153,7 @@ json_rule(FILE *f, const struct store *st, const struct store_rule *r, int paste
 {
 	int first = 1, f2;
 	size_t i;
-	char buf[600];
+	char buf[1024];
 	const char *lcc, *rcc, *locc;
 
 	fputc('{', f);
@@ -236,7 +232,7 @@ cmd_list(int argc, char **argv)
 		    "REMOTES", "BALANCE", "TRANSPORT");
 		for (i = 0; i < st.nrules; i++) {
 			const struct store_rule *r = &st.rules[i];
-			char l[300], rem[2048];
+			char l[1024], rem[2048];
 
 			listen_text(r, l, sizeof(l));
 			remotes_text(r, rem, sizeof(rem));
@@ -255,7 +251,7 @@ cmd_show(int argc, char **argv)
 	struct store st;
 	const struct store_rule *r;
 	int json = argc > 2 && strcmp(argv[2], "--json") == 0;
-	char buf[600], side[1200], pin[TLS_PIN_STRLEN];
+	char buf[1024], side[1200], pin[TLS_PIN_STRLEN];
 	const char *lcc, *rcc, *locc;
 	size_t i, nlo;
 	int lo_listen;
@@ -334,7 +330,7 @@ print_added(const struct store_txn *t, const char *name)
 	struct store st;
 	struct store_diags d = { 0 };
 	const struct store_rule *r;
-	char l[300], rem[2048];
+	char l[1024], rem[2048];
 
 	store_parse_text(t->text, t->path, &st, &d);
 	store_diags_free(&d);
@@ -786,7 +782,7 @@ static const struct { const char *key, *help; } key_help[] = {
 	{ "note", "free text shown in lists" },
 	{ "enabled", "yes | no (default yes)" },
 	{ "role", "relay (client side of a tunnel) | exit (server side); default relay" },
-	{ "listen", "IP:PORT, [::]:PORT, PORT (every address) or a range 10000-10100; required" },
+	{ "listen", "IP:PORT, [::]:PORT, PORT (every address), a range 10000-10100 or a list 80,443,8000-8010; required" },
 	{ "listen_interface", "accept only on this NIC (SO_BINDTODEVICE)" },
 	{ "remote", "HOST:PORT [weight=N], repeatable; a range maps port to port; required" },
 	{ "weights", "2,1,...: one weight 1-100 per remote (xwPF's form)" },

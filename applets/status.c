@@ -175,11 +175,7 @@ relay_pid(void)
 static void
 listen_text(const struct store_rule *r, char *buf, size_t size)
 {
-	struct hostport l = r->listen;
-
-	if (!*l.host)
-		strcpy(l.host, "::");
-	hostport_format(&l, buf, size);
+	store_listen_format(r, buf, size);   /* host "" is [::] */
 }
 
 static void
@@ -354,7 +350,7 @@ static void
 print_text(const struct store *st, int running, pid_t pid, const struct stats_file *sf, int have)
 {
 	size_t i;
-	char l[300], rem[600], up[32], down[32];
+	char l[1024], rem[600], up[32], down[32];
 
 	if (running && have) {
 		long long up_s = (long long)(wall_ms() / 1000) - sf->started;

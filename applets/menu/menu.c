@@ -207,13 +207,9 @@ remote_failures(const struct store_rule *r, char *buf, size_t size, size_t n)
 void
 menu_rule_line(const struct store_rule *r, size_t idx, char *buf, size_t size)
 {
-	char l[300], hp[300], tr[32], px[64];
+	char l[1024], hp[300], tr[32], px[64];
 	size_t n = 0, i;
-	struct hostport lh = r->listen;
-
-	if (!*lh.host)
-		strcpy(lh.host, "::");
-	hostport_format(&lh, l, sizeof(l));
+	store_listen_format(r, l, sizeof(l));
 	if (*r->listen_interface)
 		snprintf(l + strlen(l), sizeof(l) - strlen(l), "%%%s", r->listen_interface);
 	n += (size_t)snprintf(buf + n, size - n, "%2zu. %s%-4s%s %s%s%s %s%s ->", idx + 1,

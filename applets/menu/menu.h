@@ -102,4 +102,21 @@ void menu_rule_mptcp(void);
 /* ---- traffic (menu_traffic.c) ---- */
 void menu_traffic(void);
 
+/* Listen ports as a list, as xwPF takes them: "80,443", "8000-8010,9000". */
+struct menu_lports {
+	int lo[64], hi[64], n, count;
+	char txt[400];
+};
+
+int menu_lports_parse(const char *s, struct menu_lports *p);
+/* "8080" or "10000-10100" (range_ok), or Enter for a random free port
+ * (random_ok); with list, a comma list too: lo/hi are its first item,
+ * list the whole (list->n = 0 for one port or range). */
+int menu_ask_port(const char *prompt, const char *def, int range_ok, int random_ok, unsigned proto, int *lo, int *hi,
+    struct menu_lports *list);
+/* A rule of the store on one of lo..hi (addresses overlapping), other than skip. */
+const struct store_rule *menu_rule_on_port(const char *host, int lo, int hi, unsigned proto, const char *skip);
+/* Another program holds one of the ports: said. 1 busy, 0 free. */
+int menu_port_busy(const char *host, int lo, int hi, unsigned proto);
+
 #endif

@@ -24,7 +24,9 @@ struct draft {
 	int exit;                       /* role exit (server side of a tunnel) */
 	char lhost[HOST_MAX];           /* "" = every address */
 	char listen_if[16];
-	int lport, lport_end;
+	int lport, lport_end;           /* the first port or range ... */
+	char lports[400];               /* ... of a list ("80,443,8000-8010"), else "" */
+	int lcount;                     /* ports in all */
 	char through[HOST_MAX], iface[16];
 	char rhost[MAXR][HOST_MAX];
 	int rport[MAXR], rport_end[MAXR], weight[MAXR];
@@ -50,6 +52,15 @@ fmt_hp(char *buf, size_t size, const char *host, int lo, int hi)
 static void
 listen_value(const struct draft *d, char *buf, size_t size)
 {
+	const char *l = addr_family_of(d->lhost) == 6 ? "[" : "", *r = addr_family_of(d->lhost) == 6 ? "]" : "";
+
+	if (*d->lports) {
+		if (*d->lhost)
+			snprintf(buf, size, "%s%s%s:%s", l, d->lhost, r, d->lports);
+		else
+			snprintf(buf, size, "%s", d->lports);
+		return;
+	}
 	if (!*d->lhost) {
 		if (d->lport_end > d->lport)
 			snprintf(buf, size, "%d-%d", d->lport, d->lport_end);
@@ -83,57 +94,6 @@ rule_cmd(const char *const *argv)
 		menu_err(TR("not saved (rule exited %d): the reason is above; nothing was changed",
 		    "未保存（rule 退出码 %d）：原因见上方；规则未改动"), rc);
 	return rc;
-}
-
-static const struct store_rule *rule_on_port(const char *host, int lo, int hi, unsigned proto, const char *skip);
-
-/* menu_random_port's taken: a stored rule listens there */
-static int
-port_of_rule(int port, unsigned proto)
-{
-	return rule_on_port("", port, port, proto, NULL) != NULL;
-}
-
-/* "8080" or "10000-10100" (range_ok), or empty for a random free port (random_ok). */
-static int
-ask_port(const char *prompt, const char *def, int range_ok, int random_ok, unsigned proto, int *lo, int *hi)
-{
-	char buf[32];
-	long a, b;
-
-	for (;;) {
-		char *dash;
-
-		if (menu_ask(prompt, def, 1, buf, sizeof(buf)) < 0)
-			return MENU_BACK;
-		if (!*buf && random_ok) {
-			if ((*lo = *hi = menu_random_port(proto, port_of_rule)) == 0) {
-				menu_err("%s", TR("no free port found: type one", "找不到空闲端口：请手动输入"));
-				continue;
-			}
-			printf(TR("  random free port: %d\n", "  随机空闲端口：%d\n"), *lo);
-			return 0;
-		}
-		dash = strchr(buf, '-');
-		if (dash && range_ok) {
-			*dash = '\0';
-			if (parse_long(buf, 1, 65535, &a) == 0 && parse_long(dash + 1, 1, 65535, &b) == 0 && b > a &&
-			    b - a < 10000) {
-				*lo = (int)a;
-				*hi = (int)b;
-				return 0;
-			}
-			menu_err("%s", TR("a range is LOW-HIGH with LOW < HIGH, ports 1-65535, at most 10000 ports",
-			    "端口范围格式为 低-高，低 < 高，端口 1-65535，最多 10000 个"));
-			continue;
-		}
-		if (parse_long(buf, 1, 65535, &a) == 0) {
-			*lo = *hi = (int)a;
-			return 0;
-		}
-		menu_err(TR("'%s' is not a port: a number from 1 to 65535%s", "“%s”不是端口：应为 1 到 65535 的数字%s"), buf,
-		    range_ok ? TR(" or a range such as 10000-10100", "或范围如 10000-10100") : "");
-	}
 }
 
 static int
@@ -215,7 +175,7 @@ ask_target(const char *what, const char *hdef, int range_ok, int need_len, char 
 		if (ask_host(what, hdef, host, hsize) < 0)
 			return MENU_BACK;
 		snprintf(p, sizeof(p), "%s", TR("Its port", "目标端口"));
-		if (ask_port(p, NULL, range_ok, 0, PROTO_TCP, lo, hi) < 0)
+		if (menu_ask_port(p, NULL, range_ok, 0, PROTO_TCP, lo, hi, NULL) < 0)
 			return MENU_BACK;
 		if (need_len && *hi > *lo && *hi - *lo != need_len) {
 			menu_err(TR("the target range has %d ports but the listen range has %d: give as many, or one port",
@@ -250,41 +210,6 @@ name_default(const struct draft *d, char *buf, size_t size)
 		if (!store_find(&menu_st, buf))
 			return;
 	}
-}
-
-/* A rule already on this port (ranges and addresses overlapping), not skip. */
-static const struct store_rule *
-rule_on_port(const char *host, int lo, int hi, unsigned proto, const char *skip)
-{
-	size_t i;
-
-	for (i = 0; i < menu_st.nrules; i++) {
-		const struct store_rule *r = &menu_st.rules[i];
-
-		if (skip && strcmp(r->name, skip) == 0)
-			continue;
-		if (!(r->protocols & proto) || r->listen.port > hi || r->listen.port_end < lo)
-			continue;
-		if (*host && *r->listen.host && strcmp(host, r->listen.host) != 0)
-			continue;
-		return r;
-	}
-	return NULL;
-}
-
-/* Another process on one of the ports: printed. 1 busy, 0 free. */
-static int
-port_busy(const char *host, int lo, int hi, unsigned proto)
-{
-	char who[300];
-	int p;
-
-	if (menu_port_owner(lo, hi, proto, host, &p, who, sizeof(who))) {
-		menu_err(TR("port %d is taken: %s. Choose another port, or stop that program first",
-		    "端口 %d 已被占用：%s。请换一个端口，或先停止该程序"), p, who);
-		return 1;
-	}
-	return 0;
 }
 
 static int
@@ -479,8 +404,8 @@ join_group(const struct store_rule *r)
 		hostport_format(&r->remotes[i].addr, hosts[n], sizeof(hosts[n]));
 		w[n] = r->remotes[i].weight;
 	}
-	if (ask_target(TR("New target host (IP or name)", "新目标地址（IP 或域名）"), NULL, 1, r->listen.port_end -
-	    r->listen.port, host, sizeof(host), &lo, &hi) < 0)
+	if (ask_target(TR("New target host (IP or name)", "新目标地址（IP 或域名）"), NULL, 1,
+	    (int)store_listen_count(r) - 1, host, sizeof(host), &lo, &hi) < 0)
 		return;
 	if ((w[n] = menu_choice(TR("Its weight (1-100)", "权重（1-100）"), 0, 100, 1)) <= 0)
 		return;
@@ -492,7 +417,7 @@ void
 menu_add_rule(void)
 {
 	struct draft d;
-	char buf[600], lv[300], def[64], p[200];
+	char buf[600], lv[600], def[64], p[200];
 	const char *argv[64];
 	char remv[MAXR][HOST_MAX + 32];
 	size_t n = 0;
@@ -511,13 +436,27 @@ menu_add_rule(void)
 	d.proto = PROTO_TCP | PROTO_UDP;
 
 	for (;;) {   /* listen port, with conflicts checked before anything is saved */
-		const struct store_rule *r;
+		const struct store_rule *r = NULL;
+		struct menu_lports lp;
+		int k, busy = 0;
 
-		if (ask_port(TR("Listen port (Enter: a random free port; a range such as 10000-10100 works)",
-		    "监听端口（回车：随机空闲端口；可填范围如 10000-10100）"), "", 1, 1, d.proto, &d.lport,
-		    &d.lport_end) < 0)
+		if (menu_ask_port(TR("Listen port (Enter: a random free port; a range such as 10000-10100 or a list such as "
+		    "80,443 works)", "监听端口（回车：随机空闲端口；可填范围如 10000-10100 或列表如 80,443）"), "", 1, 1,
+		    d.proto, &d.lport, &d.lport_end, &lp) < 0)
 			return;
-		if ((r = rule_on_port("", d.lport, d.lport_end, d.proto, NULL)) != NULL) {
+		if (lp.n < 1) {   /* one port or range */
+			lp.n = 1;
+			lp.lo[0] = d.lport;
+			lp.hi[0] = d.lport_end;
+			lp.count = d.lport_end - d.lport + 1;
+			lp.txt[0] = '\0';
+		}
+		snprintf(d.lports, sizeof(d.lports), "%s", lp.n > 1 ? lp.txt : "");
+		d.lcount = lp.count;
+		for (k = 0; k < lp.n && !r; k++)
+			if ((r = menu_rule_on_port("", lp.lo[k], lp.hi[k], d.proto, NULL)) != NULL)
+				d.lport = lp.lo[k];
+		if (r) {
 			menu_err(TR("port %d is already used by rule '%s'", "端口 %d 已被规则“%s”使用"), d.lport, r->name);
 			if (!d.exit && r->role == ROLE_RELAY &&
 			    menu_yes(TR("Add a new target to that rule's load-balancing group instead?",
@@ -527,7 +466,9 @@ menu_add_rule(void)
 			}
 			continue;
 		}
-		if (port_busy("", d.lport, d.lport_end, d.proto))
+		for (k = 0; k < lp.n && !busy; k++)
+			busy = menu_port_busy("", lp.lo[k], lp.hi[k], d.proto);
+		if (busy)
 			continue;
 		break;
 	}
@@ -537,7 +478,7 @@ menu_add_rule(void)
 		return;
 	if (d.exit) {
 		snprintf(p, sizeof(p), "%s", TR("Forward to (the local service's address)", "转发到（本地业务地址）"));
-		if (ask_target(p, "127.0.0.1", 1, d.lport_end - d.lport, d.rhost[0], sizeof(d.rhost[0]), &d.rport[0],
+		if (ask_target(p, "127.0.0.1", 1, d.lcount - 1, d.rhost[0], sizeof(d.rhost[0]), &d.rport[0],
 		    &d.rport_end[0]) < 0)
 			return;
 		d.nrem = 1;
@@ -549,7 +490,7 @@ menu_add_rule(void)
 			snprintf(p, sizeof(p), d.nrem ? TR("Target %d host", "目标 %d 地址") :
 			    TR("Target host: the exit server or service (IP or name)", "目标地址：落地服务器或服务（IP 或域名）"),
 			    d.nrem + 1);
-			if (ask_target(p, NULL, 1, d.lport_end - d.lport, d.rhost[d.nrem], sizeof(d.rhost[0]),
+			if (ask_target(p, NULL, 1, d.lcount - 1, d.rhost[d.nrem], sizeof(d.rhost[0]),
 			    &d.rport[d.nrem], &d.rport_end[d.nrem]) < 0)
 				return;
 			d.weight[d.nrem] = 1;
@@ -694,6 +635,8 @@ edit_rule(void)
 {
 	const struct store_rule *r;
 	struct store_rule cur;
+	char pdef[1024];
+	int nports;
 	struct pending pd;
 	char name[STORE_NAME_MAX + 1], val[600];
 	int c, i;
@@ -702,7 +645,12 @@ edit_rule(void)
 	if (!(r = menu_pick_rule(TR("Rule to edit (0: back)", "要修改的规则（0 返回）"))))
 		return;
 	cur = *r;   /* shallow: only scalar fields are read below */
+	nports = (int)store_listen_count(r);   /* the list's ports: r is menu_st's, which a reload frees */
+	store_listen_format(r, pdef, sizeof(pdef));
+	memmove(pdef, strrchr(pdef, ':') + 1, strlen(strrchr(pdef, ':') + 1) + 1);   /* the ports alone */
 	cur.remotes = NULL;
+	cur.lmore = NULL;
+	cur.nlmore = 0;
 	snprintf(name, sizeof(name), "%s", r->name);
 	memset(&pd, 0, sizeof(pd));
 	for (;;) {
@@ -726,37 +674,44 @@ edit_rule(void)
 			continue;
 		}
 		if (c == 1) {
-			char host[HOST_MAX], nic[16], pdef[16], adef[HOST_MAX];
-			int lo, hi;
-			const struct store_rule *o;
+			char host[HOST_MAX], nic[16], adef[HOST_MAX];
+			int lo, hi, k, busy = 0;
+			const struct store_rule *o = NULL;
+			struct menu_lports lp;
 
 			/* Enter keeps what the rule has: a new port must not widen 127.0.0.1 to every address */
-			if (cur.listen.port_end > cur.listen.port)
-				snprintf(pdef, sizeof(pdef), "%u-%u", cur.listen.port, cur.listen.port_end);
-			else
-				snprintf(pdef, sizeof(pdef), "%u", cur.listen.port);
 			snprintf(adef, sizeof(adef), "%s", *cur.listen_interface ? cur.listen_interface :
 			    strcmp(cur.listen.host, "::") == 0 ? "" : cur.listen.host);
-			if (ask_port(TR("Listen port or range", "监听端口或范围"), cur.listen.port ? pdef : NULL, 1, 0,
-			    cur.protocols, &lo, &hi) < 0)
+			if (menu_ask_port(TR("Listen port, range or list", "监听端口、范围或列表"), cur.listen.port ? pdef : NULL, 1,
+			    0, cur.protocols, &lo, &hi, &lp) < 0)
 				continue;
-			if ((o = rule_on_port("", lo, hi, cur.protocols, name)) != NULL) {
+			if (lp.n < 1) {
+				lp.n = 1;
+				lp.lo[0] = lo;
+				lp.hi[0] = hi;
+				snprintf(lp.txt, sizeof(lp.txt), hi > lo ? "%d-%d" : "%d", lo, hi);
+			}
+			for (k = 0; k < lp.n && !o; k++)
+				if ((o = menu_rule_on_port("", lp.lo[k], lp.hi[k], cur.protocols, name)) != NULL)
+					lo = lp.lo[k];
+			if (o) {
 				menu_err(TR("port %d is already used by rule '%s': choose another",
 				    "端口 %d 已被规则“%s”使用：请换一个"), lo, o->name);
 				continue;
 			}
-			if ((lo != cur.listen.port || hi != cur.listen.port_end) && port_busy("", lo, hi, cur.protocols))
+			for (k = 0; k < lp.n && !busy && strcmp(lp.txt, pdef) != 0; k++)
+				busy = menu_port_busy("", lp.lo[k], lp.hi[k], cur.protocols);
+			if (busy)
 				continue;
 			if (ask_ip_or_nic(*adef ? TR("Listen on (IP or interface; :: for every address)",
 			    "监听地址（IP 或网卡；:: 表示所有地址）") : TR("Listen on (IP or interface; Enter: every address)",
 			    "监听地址（IP 或网卡；回车：所有地址）"), adef, host, sizeof(host), nic, sizeof(nic)) < 0)
 				continue;
 			if (*host)
-				fmt_hp(val, sizeof(val), host, lo, hi);
-			else if (hi > lo)
-				snprintf(val, sizeof(val), "%d-%d", lo, hi);
+				snprintf(val, sizeof(val), "%s%s%s:%s", addr_family_of(host) == 6 ? "[" : "", host,
+				    addr_family_of(host) == 6 ? "]" : "", lp.txt);
 			else
-				snprintf(val, sizeof(val), "%d", lo);
+				snprintf(val, sizeof(val), "%s", lp.txt);
 			pending_set(&pd, "listen", val);
 			pending_set(&pd, "listen_interface", nic);
 		} else if (c == 2) {
@@ -770,7 +725,7 @@ edit_rule(void)
 				} else
 					k++;
 			for (k = 0; k < MAXR; k++) {
-				if (ask_target(TR("Target host", "目标地址"), NULL, 1, cur.listen.port_end - cur.listen.port, host,
+				if (ask_target(TR("Target host", "目标地址"), NULL, 1, nports - 1, host,
 				    sizeof(host), &lo, &hi) < 0)
 					break;
 				fmt_hp(hp, sizeof(hp), host, lo, hi);

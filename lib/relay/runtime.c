@@ -236,13 +236,13 @@ static char *
 fingerprint(const struct store *st, const struct store_rule *r)
 {
 	const struct store_global *g = &st->g;
-	char *buf = NULL, hp[300], files[160];
+	char *buf = NULL, hp[1024], files[160];
 	size_t len = 0, i;
 	FILE *f = open_memstream(&buf, &len);
 
 	if (!f)
 		return NULL;
-	fprintf(f, "%d|%s|%s|%u|%s|", r->role, hostport_format(&r->listen, hp, sizeof(hp)), r->listen.host,
+	fprintf(f, "%d|%s|%s|%u|%s|", r->role, store_listen_format(r, hp, sizeof(hp)), r->listen.host,
 	    r->listen.port_end, r->listen_interface);
 	for (i = 0; i < r->nremotes; i++)
 		fprintf(f, "%s~%d,", hostport_format(&r->remotes[i].addr, hp, sizeof(hp)), r->remotes[i].weight);
@@ -1132,7 +1132,7 @@ rt_apply(struct rt *rt, struct store *caller_st, char *err)
 	for (i = 0; i < n; i++)
 		if (!reused[i]) {
 			const struct store_rule *r = nr[i]->r;
-			size_t np = (size_t)(r->listen.port_end - r->listen.port) + 1;
+			size_t np = store_listen_count(r);
 			unsigned lp = tunnel_listen_protos(r);   /* an exit's UDP rides in its TCP tunnel */
 			size_t ng = np * (size_t)(((lp & PROTO_TCP) != 0) + ((lp & PROTO_UDP) != 0));
 
@@ -1171,16 +1171,16 @@ rt_apply(struct rt *rt, struct store *caller_st, char *err)
 			continue;
 		for (p = 0; p < 2; p++) {
 			int proto = p ? PROTO_UDP : PROTO_TCP;
-			uint32_t port;
+			size_t np = store_listen_count(r->r), pi;
 
 			if (!(tunnel_listen_protos(r->r) & (unsigned)proto))
 				continue;
-			for (port = r->r->listen.port; port <= r->r->listen.port_end; port++) {
+			for (pi = 0; pi < np; pi++) {   /* a list's ports in order: the offset maps a remote range */
 				struct rt_lgroup *g = &r->groups[r->ngroups], *old;
 
 				g->proto = proto;
-				g->port = (uint16_t)port;
-				g->port_off = (uint16_t)(port - r->r->listen.port);
+				g->port = (uint16_t)store_listen_port(r->r, pi);
+				g->port_off = (uint16_t)pi;
 				g->key = group_key(r->r, proto, g->port);
 				r->ngroups++;
 				if (!g->key) {

@@ -5,6 +5,7 @@
  */
 #include "store_int.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -85,7 +86,7 @@ fn_listen(const char *v, void *obj, char *err)
 {
 	struct store_rule *r = obj;
 
-	return hostport_parse(v, HP_HOST_OPTIONAL | HP_RANGE | HP_NUMERIC, &r->listen, err);
+	return store_listen_parse(v, r, err);
 }
 
 static int
@@ -1062,6 +1063,7 @@ store_free(struct store *st)
 		size_t j;
 
 		free(r->remotes);
+		free(r->lmore);
 		for (j = 0; j < ARRAY_SIZE(strs); j++)
 			if (*strs[j] != empty_str)
 				free(*strs[j]);

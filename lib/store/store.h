@@ -27,6 +27,10 @@ enum { PROTO_TCP = 1, PROTO_UDP = 2 };
 enum proxy_version { PROXY_NONE, PROXY_V1, PROXY_V2 };
 enum { MPTCP_SEND = 1, MPTCP_ACCEPT = 2 };
 
+struct store_span {
+	uint16_t lo, hi;
+};
+
 struct store_remote {
 	struct hostport addr;
 	int weight;               /* 1..100 */
@@ -38,7 +42,9 @@ struct store_rule {
 	char *note;                /* at most 255 characters */
 	int enabled;
 	enum rule_role role;
-	struct hostport listen;   /* host "" = every address, dual stack */
+	struct hostport listen;   /* host "" = every address, dual stack; the first port or range */
+	struct store_span *lmore;  /* a list's further ports or ranges ("80,443": 443), increasing */
+	size_t nlmore;
 	char listen_interface[16];
 	struct store_remote *remotes;
 	size_t nremotes;
@@ -159,6 +165,16 @@ const char *const *store_rule_keys(void);
 int store_global_key_known(const char *key);
 /* The known key closest to a mistyped one (at most 2 edits), or NULL. */
 const char *store_key_suggest(const char *key, int global);
+
+/* The listen ports of a rule, a list or not (store_listen.c). The i-th
+ * port counts in the order listed; a remote range maps port to port. */
+size_t store_listen_count(const struct store_rule *r);
+unsigned store_listen_max(const struct store_rule *r);
+unsigned store_listen_port(const struct store_rule *r, size_t i);   /* 0 past the end */
+int store_listen_has(const struct store_rule *r, unsigned lo, unsigned hi);   /* a port in lo..hi */
+int store_listens_meet(const struct store_rule *a, const struct store_rule *b);   /* a port in common */
+/* "[::]:80,443", "0.0.0.0:8000-8010,9000" */
+char *store_listen_format(const struct store_rule *r, char *buf, size_t size);
 
 /* Text form of rule fields, for listings and JSON. */
 const char *store_balance_name(enum balance_mode b);

@@ -30,11 +30,6 @@ cmp_rule_port(const void *a, const void *b)
 	return x->line - y->line;
 }
 
-static int
-ranges_overlap(const struct hostport *a, const struct hostport *b)
-{
-	return a->port <= b->port_end && b->port <= a->port_end;
-}
 
 /* Could two listeners on these addresses collide in the kernel? */
 static int
@@ -67,7 +62,7 @@ static void
 validate_rule(struct parse_ctx *c, struct store_rule *r, struct rule_extra *x)
 {
 	size_t i;
-	unsigned lspan = (unsigned)(r->listen.port_end - r->listen.port);
+	unsigned lspan = (unsigned)store_listen_count(r) - (store_listen_count(r) > 0);
 
 	if (!r->listen.port && !x->listen_bad)
 		store_diag_add(c->d, r->line, 1, "rule '%s' has no listen address (listen = [::]:PORT or IP:PORT)", r->name);
@@ -109,8 +104,8 @@ validate_rule(struct parse_ctx *c, struct store_rule *r, struct rule_extra *x)
 		if (!r->remotes[i].weight)
 			r->remotes[i].weight = 1;
 		if (rspan && rspan != lspan)
-			store_diag_add(c->d, r->line, 1, "rule '%s': remote port range %u-%u has %u ports but the listen "
-			    "range has %u; use the same length or a single port", r->name, h->port,
+			store_diag_add(c->d, r->line, 1, "rule '%s': remote port range %u-%u has %u ports but the rule "
+			    "listens on %u; use as many or a single port", r->name, h->port,
 			    h->port_end, rspan + 1, lspan + 1);
 	}
 	if (r->balance == BALANCE_AUTO)
@@ -168,11 +163,11 @@ store_validate(struct parse_ctx *c)
 			v[n++] = &st->rules[i];
 	qsort(v, n, sizeof(*v), cmp_rule_port);
 	for (i = 0; i < n; i++) {
-		for (j = i + 1; j < n && v[j]->listen.port <= v[i]->listen.port_end; j++) {
+		for (j = i + 1; j < n && v[j]->listen.port <= store_listen_max(v[i]); j++) {
 			struct store_rule *a = v[i], *b = v[j], *later;
 			char ha[300], hb[300];
 
-			if (!(a->protocols & b->protocols) || !ranges_overlap(&a->listen, &b->listen) ||
+			if (!(a->protocols & b->protocols) || !store_listens_meet(a, b) ||
 			    !addrs_overlap(a, b))
 				continue;
 			if (a->line > b->line) {
@@ -182,9 +177,9 @@ store_validate(struct parse_ctx *c)
 			}
 			store_diag_add(c->d, b->line, 1, "rule '%s' listens on %s (%s), which rule '%s' (line %d) "
 			    "already uses as %s; to balance between remotes add them to one rule",
-			    b->name, hostport_format(&b->listen, hb, sizeof(hb)),
+			    b->name, store_listen_format(b, hb, sizeof(hb)),
 			    store_proto_name(a->protocols & b->protocols), a->name, a->line,
-			    hostport_format(&a->listen, ha, sizeof(ha)));
+			    store_listen_format(a, ha, sizeof(ha)));
 		}
 	}
 	free(v);

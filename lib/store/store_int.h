@@ -52,6 +52,9 @@ struct parse_ctx {
 	int first_syntax_line;     /* store_scan_syntax's first finding, to not repeat inih's */
 };
 
+/* store_listen.c: "PORTS" / "ADDR:PORTS" with a comma list into r->listen and r->lmore */
+int store_listen_parse(const char *v, struct store_rule *r, char *err);
+
 /* store_scan.c: diagnostics */
 void store_diag_add(struct store_diags *d, int line, int error, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

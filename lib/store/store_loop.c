@@ -121,13 +121,6 @@ listener_takes(const struct store_rule *L, int fam, const unsigned char a[16])
 	return memcmp(a, b, fam == 4 ? 4 : 16) == 0;
 }
 
-static int
-ranges_meet(const struct hostport *a, const struct hostport *b)
-{
-	unsigned ae = a->port_end > a->port ? a->port_end : a->port, be = b->port_end > b->port ? b->port_end : b->port;
-
-	return a->port <= be && b->port <= ae;
-}
 
 struct edge {
 	int from, to;
@@ -188,8 +181,8 @@ edges_find(const struct store *st, struct local *loc, struct edge **out, size_t 
 		if (!L->enabled || !L->listen.port || *L->listen_transport || *L->listen_interface)
 			continue;
 		lv[nl++] = L;
-		if (L->listen.port_end > L->listen.port && (unsigned)(L->listen.port_end - L->listen.port) > maxspan)
-			maxspan = (unsigned)(L->listen.port_end - L->listen.port);
+		if (store_listen_max(L) - L->listen.port > maxspan)   /* ports listed: first to last */
+			maxspan = store_listen_max(L) - L->listen.port;
 	}
 	if (nl)
 		qsort(lv, nl, sizeof(*lv), cmp_listen_port);
@@ -217,7 +210,9 @@ edges_find(const struct store *st, struct local *loc, struct edge **out, size_t 
 			for (j = lo; j < nl && lv[j]->listen.port <= (h->port_end > h->port ? h->port_end : h->port); j++) {
 				const struct store_rule *L = lv[j];
 
-				if (!(L->protocols & R->protocols) || !ranges_meet(&L->listen, h) || !listener_takes(L, fam, a))
+				if (!(L->protocols & R->protocols) ||
+				    !store_listen_has(L, h->port, h->port_end > h->port ? h->port_end : h->port) ||
+				    !listener_takes(L, fam, a))
 					continue;
 				if (edge_add(&v, &n, &cap, (int)i, (int)(L - st->rules), (int)k) < 0) {
 					free(v);

@@ -327,10 +327,48 @@ test_loops(void)
 	store_set_local_addrs(NULL);
 }
 
+/* listen lists (store_listen.c): "80,443", "0.0.0.0:8000-8010,9000" */
+static void
+test_listen_lists(void)
+{
+	struct store st;
+	struct store_diags d;
+	const struct store_rule *r;
+	char buf[300];
+
+	CHECK(parse("[rule a]\nlisten = 0.0.0.0:8000-8002,9000,9005-9006\nremote = h:7000-7005\n"
+	    "[rule b]\nlisten = 80,443\nremote = h:1\nudp_transport = plain\nprotocol = tcp+udp\n"
+	    "remote_transport = ws;host=x;path=/ws\n[global]\nlang = ZH\n", &st, &d) == 0, "listen lists parse");
+	r = store_find(&st, "a");
+	CHECK(r && store_listen_count(r) == 6 && store_listen_max(r) == 9006, "six ports, 8000 to 9006");
+	CHECK(r && store_listen_port(r, 0) == 8000 && store_listen_port(r, 2) == 8002 && store_listen_port(r, 3) == 9000 &&
+	    store_listen_port(r, 5) == 9006 && store_listen_port(r, 6) == 0, "the i-th port in the order listed");
+	CHECK(r && store_listen_has(r, 8999, 9000) && !store_listen_has(r, 8003, 8999) && !store_listen_has(r, 9001, 9004),
+	    "gaps between the items are not listened on");
+	CHECK_STR(r ? store_listen_format(r, buf, sizeof(buf)) : NULL, "0.0.0.0:8000-8002,9000,9005-9006", "format");
+	r = store_find(&st, "b");
+	CHECK_STR(r ? store_listen_format(r, buf, sizeof(buf)) : NULL, "[::]:80,443", "a list of every address");
+	CHECK(r && r->udp_plain, "udp_transport = plain");
+	CHECK(strcmp(st.g.lang, "zh") == 0, "lang = ZH reads as zh");
+	store_free(&st);
+	store_diags_free(&d);
+	expect_error("[rule a]\nlisten = 443,80\nremote = h:1\n", 2, "increasing order", "a list out of order");
+	expect_error("[rule a]\nlisten = 80,80\nremote = h:1\n", 2, "increasing order", "a port listed twice");
+	expect_error("[rule a]\nlisten = 80,\nremote = h:1\n", 2, "ends with a comma", "a trailing comma");
+	expect_error("[rule a]\nlisten = 80,x\nremote = h:1\n", 2, "is not a port", "a word in the list");
+	expect_error("[rule a]\nlisten = 80,443\nremote = h:1-3\n", 1, "listens on 2", "a remote range of 3 for 2 ports");
+	expect_error("[rule a]\nlisten = 80,443\nremote = h:1\n[rule b]\nlisten = 100-500\nremote = h:1\n", 4,
+	    "which rule 'a'", "a range over another rule's listed port");
+	expect_error("[rule a]\nlisten = 80\nremote = h:1\nudp_transport = sideways\n", 4, "plain or tunnel",
+	    "udp_transport takes plain or tunnel");
+	expect_error("[global]\nlang = fr\n", 2, "zh, en or auto", "lang takes zh, en or auto");
+}
+
 int
 main(void)
 {
 	test_full_rule();
+	test_listen_lists();
 	test_loops();
 	test_defaults();
 	test_errors();
