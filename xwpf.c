@@ -169,6 +169,8 @@ run_applet(const struct applet *a, int argc, char **argv)
 
 	snprintf(namebuf, sizeof(namebuf), "xwpf %s", a->name);
 	applet_name = namebuf;
+	if (getenv("XWPF_MENU"))   /* the menu reads stdout and stderr through one pipe: keep their order */
+		setvbuf(stdout, NULL, _IOLBF, 0);
 	argc = take_root(argc, argv);
 	if (argc < 0)
 		return EXIT_USAGE;

@@ -47,7 +47,7 @@ int
 menu_store_load(void)
 {
 	struct store_diags d = { 0 };
-	char buf[600];
+	char buf[600], zh[1200];
 	size_t i;
 	int rc;
 
@@ -63,8 +63,10 @@ menu_store_load(void)
 		menu_err(TR("the store does not validate; fix it (or run xwpf rule check):",
 		    "规则文件校验失败，请修正（或运行 xwpf rule check）："));
 		for (i = 0; i < d.n; i++)
-			if (d.v[i].error)
-				menu_err("%s", store_diag_format(&d, i, buf, sizeof(buf)));
+			if (d.v[i].error) {   /* the store's words, in Chinese when the menu is */
+				menu_zh_line(store_diag_format(&d, i, buf, sizeof(buf)), zh, sizeof(zh));
+				menu_err("%s", zh);
+			}
 	}
 	store_diags_free(&d);
 	return rc;
@@ -644,7 +646,8 @@ export_import(void)
 	menu_title(TR("Export / import", "导出 / 导入"));
 	printf(" 1. %s%s\n 2. %s%s\n 0. %s\n", TR("export everything to one .tar.gz", "导出全部配置为 .tar.gz"),
 	    menu_has_applet("export") ? "" : TR(" (not in this build)", "（此版本不包含）"),
-	    TR("import an xwpf or xwPF archive, or a realm config", "导入 xwpf/xwPF 备份或 realm 配置"),
+	    TR("import an xwpf or xwPF archive, xwPF's folder /etc/realm, its traffic tool's limits, or a realm config",
+	    "导入 xwpf/xwPF 备份、xwPF 的 /etc/realm 目录、其流量工具的限额或 realm 配置"),
 	    menu_has_applet("import") ? "" : TR(" (not in this build)", "（此版本不包含）"), TR("back", "返回"));
 	if ((c = menu_choice(TR("Choose", "请选择"), 0, 2, -1)) <= 0)
 		return;
@@ -663,11 +666,12 @@ export_import(void)
 		return;
 	}
 	for (;;) {
-		if (menu_ask(TR("Archive or config to import", "要导入的文件"), NULL, 1, file, sizeof(file)) < 0)
+		if (menu_ask(TR("Archive, config or folder to import", "要导入的文件或目录"), NULL, 1, file, sizeof(file)) < 0)
 			return;
 		if (*file && access(file, R_OK) == 0)
 			break;
-		menu_err(TR("cannot read '%s': give the path of an existing file", "无法读取“%s”：请输入已存在文件的路径"), file);
+		menu_err(TR("cannot read '%s': give the path of an existing file or folder", "无法读取“%s”：请输入已存在文件或目录的路径"),
+		    file);
 	}
 	{
 		const char *a[] = { "import", file, NULL };

@@ -119,4 +119,8 @@ const struct store_rule *menu_rule_on_port(const char *host, int lo, int hi, uns
 /* Another program holds one of the ports: said. 1 busy, 0 free. */
 int menu_port_busy(const char *host, int lo, int hi, unsigned proto);
 
+/* menu_zh.c: a line an applet printed (English), in Chinese when the menu
+ * knows it; otherwise as it came. out always holds the line (its '\n' kept). */
+int menu_zh_line(const char *in, char *out, size_t size);
+
 #endif

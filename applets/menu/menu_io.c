@@ -285,6 +285,7 @@ menu_has_applet(const char *name)
 
 /* fork + exec; SIGINT is ignored by the menu while a child runs, so Ctrl-C
  * stops the child (a link test, a log view) and the menu carries on. */
+/* outfd: the child's stdout (and with quiet < 0 its stderr too), else the menu's */
 static int
 spawn(const char *const *argv, int self, int outfd, int quiet)
 {
@@ -313,9 +314,11 @@ spawn(const char *const *argv, int self, int outfd, int quiet)
 		signal(SIGPIPE, SIG_DFL);
 		if (outfd >= 0) {
 			dup2(outfd, STDOUT_FILENO);
+			if (quiet < 0)
+				dup2(outfd, STDERR_FILENO);
 			close(outfd);
 		}
-		if (quiet) {
+		if (quiet > 0) {
 			int nul = open("/dev/null", O_RDWR);
 			if (nul >= 0) {
 				dup2(nul, STDERR_FILENO);
@@ -362,12 +365,81 @@ reap(pid_t pid)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+/* Print what a child says, in Chinese (menu_zh_line): whole lines, and a
+ * line without its end (a question) once the child has paused 100 ms. */
+static void
+print_translated(int fd)
+{
+	char line[4096], out[8192];
+	size_t n = 0;
+	struct sigaction ign, old;
+
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;   /* a Ctrl-C is the child's (same terminal) */
+	sigaction(SIGINT, &ign, &old);
+	for (;;) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		int rc = poll(&p, 1, n ? 100 : -1);
+		ssize_t r;
+		char *nl;
+
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc == 0) {   /* paused mid-line: show it */
+			line[n] = '\0';
+			menu_zh_line(line, out, sizeof(out));
+			fputs(out, stdout);
+			fflush(stdout);
+			n = 0;
+			continue;
+		}
+		r = read(fd, line + n, sizeof(line) - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		line[n] = '\0';
+		while ((nl = strchr(line, '\n')) != NULL || n == sizeof(line) - 1) {
+			size_t k = nl ? (size_t)(nl - line) + 1 : n;
+			char c = line[k];
+
+			line[k] = '\0';
+			menu_zh_line(line, out, sizeof(out));
+			fputs(out, stdout);
+			line[k] = c;
+			memmove(line, line + k, n - k + 1);
+			n -= k;
+		}
+	}
+	if (n) {
+		line[n] = '\0';
+		menu_zh_line(line, out, sizeof(out));
+		fputs(out, stdout);
+	}
+	fflush(stdout);
+	sigaction(SIGINT, &old, NULL);
+}
+
 int
 menu_run(const char *const *argv)
 {
-	int pid = spawn(argv, 1, -1, 0);
+	int fds[2], pid;
 
-	return pid < 0 ? -1 : reap(pid);
+	if (!menu_zh || pipe2(fds, O_CLOEXEC) < 0) {
+		pid = spawn(argv, 1, -1, 0);
+		return pid < 0 ? -1 : reap(pid);
+	}
+	/* in Chinese, what the child says passes through the menu's translation */
+	pid = spawn(argv, 1, fds[1], -1);
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	print_translated(fds[0]);
+	close(fds[0]);
+	return reap(pid);
 }
 
 int

@@ -343,7 +343,12 @@ transport_wizard(int exit, char *t, size_t size)
 		snprintf(t, size, "%s%s%s", ws, *ws && *tls ? ";" : "", tls);
 		if (transport_parse(t, exit ? TRANSPORT_SERVER : TRANSPORT_CLIENT, &tr, err) == 0)
 			break;
-		menu_err(TR("%s: choose again", "%s：请重新选择"), err);
+		{
+			char zh[ERRLEN * 2];
+
+			menu_zh_line(err, zh, sizeof(zh));
+			menu_err(TR("%s: choose again", "%s：请重新选择"), zh);
+		}
 	}
 	if (*t) {
 		printf("%s%s%s\n", menu_c(C_YELLOW), TR("The other end must match:", "另一端必须一致："), menu_c(C_RESET));

@@ -145,6 +145,22 @@ menu_random_port(unsigned proto, int (*taken)(int port, unsigned proto))
 	return 0;
 }
 
+/* strerror, in Chinese for what a connect says most */
+static const char *
+errno_text(int e)
+{
+	if (!menu_zh)
+		return strerror(e);
+	switch (e) {
+	case EHOSTUNREACH: return "主机不可达";
+	case ENETUNREACH: return "网络不可达";
+	case EACCES: case EPERM: return "权限不足或被防火墙禁止";
+	case EADDRNOTAVAIL: return "本机没有可用的地址";
+	case ECONNRESET: return "连接被重置";
+	default: return strerror(e);
+	}
+}
+
 int
 menu_probe(const char *host, int port, int timeout_ms, char *why, size_t size)
 {
@@ -160,7 +176,8 @@ menu_probe(const char *host, int port, int timeout_ms, char *why, size_t size)
 	if ((rc = getaddrinfo(host, ps, &hints, &res)) != 0) {
 		snprintf(why, size, TR("cannot resolve '%s' (%s): check the name and this server's DNS "
 		    "(/etc/resolv.conf)", "无法解析“%s”（%s）：请检查域名和本机 DNS（/etc/resolv.conf）"), host,
-		    gai_strerror(rc));
+		    !menu_zh ? gai_strerror(rc) : rc == EAI_NONAME ? "没有这个域名" : rc == EAI_AGAIN ?
+		    "DNS 暂时无应答" : gai_strerror(rc));
 		return -1;
 	}
 	for (ai = res; ai; ai = ai->ai_next) {
@@ -213,6 +230,6 @@ menu_probe(const char *host, int port, int timeout_ms, char *why, size_t size)
 		    "（请先启动目标服务）或被防火墙拒绝"), host, port);
 	else
 		snprintf(why, size, TR("%s:%d cannot be reached (%s): check the address and the route",
-		    "%s:%d 无法连接（%s）：请检查地址和路由"), host, port, strerror(last ? last : EHOSTUNREACH));
+		    "%s:%d 无法连接（%s）：请检查地址和路由"), host, port, errno_text(last ? last : EHOSTUNREACH));
 	return -1;
 }

@@ -3,9 +3,11 @@
 # menu under a pty even with LANG=C; lang = en the English one under a
 # Chinese locale; auto follows LC_ALL / LANG. Its item 12 switches and saves
 # the language (`xwpf rule global lang=...`, which refuses other values).
-# timeout: 60
+# In Chinese, what the applets the menu runs print comes through in Chinese
+# too (a rule added, an export, a refusal from the store).
+# timeout: 90
 . "$(dirname "$0")/../lib.sh"
-need python3
+need python3 socat
 C=$XWPF_ROOT/etc/xwpf/xwpf.conf
 
 "$XWPF" rule global lang=zh
@@ -18,6 +20,50 @@ send 0
 exit 0
 EOF
 check "... and no English main menu" sh -c "! grep -q 'forwarding rules' '$T_DIR/zh.pty'"
+
+tcp_echo EP || fail "echo server did not start"
+LP=$(free_port)
+check "lang = zh: a rule added through the menu, said in Chinese" menu_drive zhadd LANG=C LC_ALL= <<EOF
+expect 请选择
+send 2
+expect 本机角色
+send 1
+expect 监听端口
+send $LP
+expect 监听地址
+send 127.0.0.1
+expect 出口
+send
+expect 目标地址
+send 127.0.0.1
+expect 目标端口
+send $EP
+expect 连接正常
+expect 再添加一个目标
+send n
+expect 协议
+send 2
+expect 传输方式
+send
+expect 备注
+send
+expect 规则名称
+send zhrule
+expect 保存这条规则
+send y
+expect 已添加规则 zhrule：127.0.0.1:$LP -> 127.0.0.1:$EP（tcp）
+expect 请选择
+send 9
+expect 请选择
+send 1
+expect 文件名
+send $T_DIR/e.tar.gz
+expect 个文件
+expect 请选择
+send 0
+exit 0
+EOF
+check "... and none of it in English" sh -c "! grep -qE 'added rule|files, ' '$T_DIR/zhadd.pty'"
 
 check "item 12 switches to English and saves it" menu_drive switch LANG=C LC_ALL= <<EOF
 expect 请选择
@@ -43,6 +89,18 @@ expect 请选择
 send 0
 exit 0
 EOF
+# a store that does not validate: the store's own words, in Chinese
+cp "$C" "$T_DIR/good.conf"
+printf '[global]\nlang = zh\n[rule p]\nlisten = 127.0.0.1:%s\nremote = 127.0.0.1:9\n[rule q]\nlisten = 127.0.0.1:%s\nremote = 127.0.0.1:9\n' \
+	"$LP" "$LP" > "$C"
+check "lang = zh: the store's refusal in Chinese" menu_drive zhbad LANG=C LC_ALL= <<EOF
+expect 规则“q”监听 127.0.0.1:$LP（tcp），而规则“p”（第 3 行）已占用
+expect 请选择
+send 0
+exit 0
+EOF
+cp "$T_DIR/good.conf" "$C"
+
 out=$("$XWPF" rule global lang=fr 2>&1)
 check_eq "lang=fr is refused (exit 3)" 3 $?
 check "... saying the values" grep -q "lang must be zh, en or auto" <<<"$out"

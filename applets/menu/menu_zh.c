@@ -1,0 +1,275 @@
+/*
+ * menu_zh: what the applets the menu runs print (English: they are the
+ * scriptable face, and scripts read it) in Chinese when the menu speaks
+ * Chinese. A line is matched whole against the patterns below, where {}
+ * stands for any text, and written again from its Chinese form, where {1},
+ * {2}... are those texts in order. The applet's "xwpf NAME: " and the
+ * "refused: ", "warning: " and "FILE:LINE: error: " that lead a message are
+ * translated first, then the message. Names, addresses, paths and keys stay
+ * as they are. A line no pattern knows is shown as it came.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "menu.h"
+#include "util.h"
+
+struct zh {
+	const char *en, *zh;
+};
+
+static const struct zh lines[] = {
+	/* xwpf rule */
+	{ "added rule {}: {} -> {} ({})", "已添加规则 {1}：{2} -> {3}（{4}）" },
+	{ "no rule named '{}' (see: xwpf rule list)", "没有名为“{1}”的规则（见 xwpf rule list）" },
+	{ "no rule named '{}'; nothing was changed", "没有名为“{1}”的规则；未做任何改动" },
+	{ "no rule named '{}'; nothing was deleted", "没有名为“{1}”的规则；未删除任何规则" },
+	{ "a rule named '{}' already exists (change it with: xwpf rule set {} KEY=VALUE)",
+	  "名为“{1}”的规则已存在（修改请用：xwpf rule set {2} KEY=VALUE）" },
+	{ "'{}' is not a valid rule name: 1 to {} letters, digits, '.', '_' or '-'",
+	  "“{1}”不是有效的规则名：1 到 {2} 个字母、数字、“.”、“_”或“-”" },
+	{ "unknown rule key '{}': did you mean '{}'? (see: xwpf rule keys)", "未知的规则键“{1}”：是否想写“{2}”？（见 xwpf rule keys）" },
+	{ "unknown rule key '{}' (see: xwpf rule keys)", "未知的规则键“{1}”（见 xwpf rule keys）" },
+	{ "unknown [global] key '{}': did you mean '{}'?", "未知的 [global] 键“{1}”：是否想写“{2}”？" },
+	{ "unknown [global] key '{}'", "未知的 [global] 键“{1}”" },
+	{ "{} given twice", "{1} 给了两次" },
+	{ "too many keys", "键太多" },
+	{ "created a new store, {}", "已新建规则文件 {1}" },
+	{ "the change would make the store invalid; nothing was written", "此改动会使规则文件无效；未写入任何内容" },
+	{ "the store has errors already (above): fix those lines, or delete the rules they are in, then try again "
+	  "('xwpf rule check' lists them); nothing was written",
+	  "规则文件已有错误（见上）：请修正这些行或删除所在规则后重试（xwpf rule check 会列出）；未写入任何内容" },
+	{ "{}: a value cannot contain a line break", "{1}：值不能包含换行" },
+	{ "{}: the value starts or ends with a space, which the store does not keep", "{1}：值的首尾有空格，规则文件不会保留" },
+	{ "{}: a '#' {} starts a comment in the store, so the rest of the value {}",
+	  "{1}：“#”{2}在规则文件中是注释开头，值的其余部分{3}" },
+	{ "cannot read {}: {}", "无法读取 {1}：{2}" },
+	{ "out of memory", "内存不足" },
+	/* the store's validation */
+	{ "rule '{}' listens on {} ({}), which rule '{}' (line {}) already uses as {}; to balance between remotes add them "
+	  "to one rule", "规则“{1}”监听 {2}（{3}），而规则“{4}”（第 {5} 行）已占用 {6}；要在多个目标间负载均衡，请把它们加到同一条规则" },
+	{ "rule '{}' has no listen address (listen = [::]:PORT or IP:PORT)", "规则“{1}”没有监听地址（listen = [::]:端口 或 IP:端口）" },
+	{ "rule '{}' has no remote (remote = HOST:PORT)", "规则“{1}”没有目标（remote = 主机:端口）" },
+	{ "rule '{}' has no settings: it needs at least listen and remote", "规则“{1}”没有任何设置：至少需要 listen 和 remote" },
+	{ "rule '{}' is defined twice (first at line {})", "规则“{1}”定义了两次（第一次在第 {2} 行）" },
+	{ "rule '{}' has {} for {}: give one per remote, in order (e.g. weights = {}), or leave weights out for equal shares",
+	  "规则“{1}”的权重（{2}）与目标（{3}）数量不符：请按顺序每个目标给一个（如 weights = {4}），或不写权重以平均分配" },
+	{ "rule '{}': give weights either as weights = or as weight= on each remote, not both",
+	  "规则“{1}”：权重请用 weights = 或在每个目标后写 weight=，不要同时使用" },
+	{ "rule '{}': remote {} is listed twice; to give it more traffic raise its weight", "规则“{1}”：目标 {2} 重复；要给它更多流量请提高权重" },
+	{ "rule '{}': remote port range {} has {} ports but the rule listens on {}; use as many or a single port",
+	  "规则“{1}”：目标端口范围 {2} 有 {3} 个端口，而规则监听 {4} 个；请给相同数量或只给一个端口" },
+	{ "rule '{}': ipv6_only with the IPv4 listen address {}", "规则“{1}”：ipv6_only 与 IPv4 监听地址 {2} 冲突" },
+	{ "rule '{}': the PROXY protocol applies to TCP only; UDP is forwarded without it", "规则“{1}”：PROXY 协议只用于 TCP；UDP 不带它转发" },
+	{ "rule '{}': udp_transport = plain changes nothing without {}", "规则“{1}”：没有 {2} 时 udp_transport = plain 不起作用" },
+	{ "rule '{}': quota_action = throttle needs quota_rate (e.g. 1mbit)", "规则“{1}”：quota_action = throttle 需要 quota_rate（如 1mbit）" },
+	{ "rule '{}': on_event must be an absolute path, not '{}'", "规则“{1}”：on_event 必须是绝对路径，而不是“{2}”" },
+	{ "rule '{}' forwards to {}, its own listener: a loop that takes descriptors until none are left; point remote at "
+	  "the service behind it (another port or host)", "规则“{1}”转发到 {2}，即它自己的监听：这是一个会耗尽描述符的环路；"
+	  "请把 remote 指向其后的服务（另一端口或主机）" },
+	{ "rule '{}' forwards to {}, the listener of rule '{}' (line {}), which leads back: a loop ({}); point one of these "
+	  "remotes at the service behind it", "规则“{1}”转发到 {2}，即规则“{3}”（第 {4} 行）的监听，又转回来：环路（{5}）；"
+	  "请把其中一个 remote 指向其后的服务" },
+	{ "listen list: give the ports in increasing order, each once ({})", "监听端口列表：请按从小到大给出，每个一次（{1}）" },
+	{ "listen ends with a comma: give a port after it, or remove it", "listen 以逗号结尾：请在其后写端口，或删除逗号" },
+	{ "{} must be tcp, udp or tcp+udp, not '{}'", "{1} 必须是 tcp、udp 或 tcp+udp，而不是“{2}”" },
+	{ "udp_transport must be plain or tunnel, not '{}'", "udp_transport 必须是 plain 或 tunnel，而不是“{1}”" },
+	{ "lang must be zh, en or auto, not '{}'", "lang 必须是 zh、en 或 auto，而不是“{1}”" },
+	{ "{} is set twice in [{}] (first at line {})", "{1} 在 [{2}] 中设置了两次（第一次在第 {3} 行）" },
+	{ "unknown key '{}' in [{}] ignored{}", "[{2}] 中的未知键“{1}”已忽略{3}" },
+	/* realm's transport strings (lib/proto/transport.c) */
+	{ "{}: ws needs host= and path= (e.g. ws;host=example.com;path=/ws)", "{1}：ws 需要 host= 和 path=（如 ws;host=example.com;path=/ws）" },
+	{ "{}: the ws path must start with '/', not '{}'", "{1}：ws 路径必须以“/”开头，而不是“{2}”" },
+	{ "{}: tls needs sni=NAME (the name the exit's certificate carries)", "{1}：tls 需要 sni=域名（落地证书上的域名）" },
+	{ "{}: cert= and key= go together", "{1}：cert= 与 key= 须同时给出" },
+	{ "{}: pin must be sha256: followed by 64 hex digits{}", "{1}：pin 须为 sha256: 加 64 位十六进制{2}" },
+	{ "transport: {}= is empty", "传输设置：{1}= 为空" },
+	{ "transport: {}= is too long", "传输设置：{1}= 太长" },
+	/* xwpf relay --reload, xwpf status --reset */
+	{ "reload signalled to relay pid {}", "已通知中继（pid {1}）重载" },
+	{ "no relay is running ({}): start it with '{}'", "中继未运行（{1}）：请用“{2}”启动" },
+	{ "{}: nothing counted yet, nothing to reset", "{1}：尚无计数，无需重置" },
+	{ "no rule '{}' in the store or the ledger; nothing was reset", "规则文件和流量账本中都没有规则“{1}”；未重置" },
+	{ "the rules are: {}", "现有规则：{1}" },
+	/* xwpf export, xwpf import */
+	{ "{}: {} files, {} ({} bytes)", "{1}：{2} 个文件，{3}（{4} 字节）" },
+	{ "{}: {} file, {} ({} bytes)", "{1}：{2} 个文件，{3}（{4} 字节）" },
+	{ "nothing to export yet (no store under {})", "尚无可导出的内容（{1} 下没有规则文件）" },
+	{ "{}: a {} with {} rules and {} MPTCP endpoints{}", "{1}：{2}，含 {3} 条规则、{4} 个 MPTCP 端点{5}" },
+	{ "{}: a {} with {} rule and {} MPTCP endpoints{}", "{1}：{2}，含 {3} 条规则、{4} 个 MPTCP 端点{5}" },
+	{ "{}: a {} with {} rules and {} MPTCP endpoint{}", "{1}：{2}，含 {3} 条规则、{4} 个 MPTCP 端点{5}" },
+	{ "{}: a {} with {} rule and {} MPTCP endpoint{}", "{1}：{2}，含 {3} 条规则、{4} 个 MPTCP 端点{5}" },
+	{ "{}: a {} with limits for {}", "{1}：{2}，含 {3} 的限额" },
+	{ "{}: an xwpf export (format {}) from host {}, {}, xwpf {}", "{1}：xwpf 导出包（格式 {2}），来自主机 {3}，{4}，xwpf {5}" },
+	{ "changes:", "改动：" },
+	{ "  + add     {}", "  + 添加    {1}" },
+	{ "  ~ change  {}", "  ~ 修改    {1}" },
+	{ "  - remove  {}", "  - 删除    {1}" },
+	{ "  none: the current setup already matches {}", "  无：当前设置已与 {1} 一致" },
+	{ "Apply these changes? [y/N] ", "应用这些改动？[y/N] " },
+	{ "cancelled; nothing was changed", "已取消；未做任何改动" },
+	{ "dry run: nothing was changed", "演练：未做任何改动" },
+	{ "imported {}; the replaced files are in {} (undo with: xwpf import --undo)",
+	  "已导入 {1}；被替换的文件在 {2}（撤销：xwpf import --undo）" },
+	{ "the [mptcp] settings changed: load them into the kernel with: xwpf mptcp apply",
+	  "[mptcp] 设置已改变：用 xwpf mptcp apply 载入内核" },
+	{ "{}: the store would be invalid (see above); nothing was changed", "{1}：导入后规则文件会无效（见上）；未做任何改动" },
+	{ "the imported rules listen where rules of the store already do (named above); to make the store exactly the "
+	  "imported rules, as xwPF's import did: xwpf import {} --replace",
+	  "导入的规则与现有规则监听相同端口（见上）；若要像 xwPF 那样以导入的规则完全替换：xwpf import {1} --replace" },
+	{ "UDP of these tunnel rules goes plain beside the tunnel to the same host:port, as realm sent it (udp_transport "
+	  "= plain):", "以下隧道规则的 UDP 在隧道旁以明文发往同一主机:端口，与 realm 相同（udp_transport = plain）：" },
+	{ "  udp plain {}", "  UDP 明文 {1}" },
+	{ "  once both ends run xwpf, carry it in the tunnel: xwpf rule set NAME udp_transport=tunnel",
+	  "  两端都运行 xwpf 后，可让 UDP 走隧道：xwpf rule set 规则名 udp_transport=tunnel" },
+	{ "limits: port {} -> rule {}:{}", "限额：端口 {1} -> 规则 {2}：{3}" },
+	{ "port {}: no rule of the store listens there; its limits are not imported (import the rules first)",
+	  "端口 {1}：没有规则监听该端口；其限额未导入（请先导入规则）" },
+	{ "note: {}: a rule named '{}' exists; this one is named '{}'", "注意：{1}：已有名为“{2}”的规则；此条命名为“{3}”" },
+	{ "{} is the script's own state; not imported", "{1} 是脚本自身的状态；不导入" },
+	{ "manager.conf is the script's own state; not imported", "manager.conf 是脚本自身的状态；不导入" },
+	{ "{}; nothing was changed", "{1}；未做任何改动" },
+	/* xwpf mptcp */
+	{ "MPTCP enabled: {}", "MPTCP 已启用：{1}" },
+	{ "MPTCP disabled{}", "MPTCP 已停用{1}" },
+	{ "  none: add one with xwpf mptcp endpoint add ADDR dev IF subflow", "  无：用 xwpf mptcp endpoint add 地址 dev 网卡 subflow 添加" },
+	{ "endpoints ({})", "端点（{1}）" },
+	{ "NICs", "网卡" },
+	{ "connections", "连接" },
+	{ "  kernel           {}", "  内核             {1}" },
+	{ "  enabled          {}", "  启用             {1}" },
+	{ "  path manager     {}", "  路径管理器       {1}" },
+	{ "  limits           {}", "  限制             {1}" },
+	{ "  at boot          {}", "  开机时           {1}" },
+	{ "  {} established MPTCP connections over {} subflows, {} opening or closing, {} listeners",
+	  "  已建立 MPTCP 连接 {1} 个，子流 {2} 条，建立或关闭中 {3} 个，监听 {4} 个" },
+};
+
+/* Whether s matches pat ({} = any text, the shortest that lets the rest
+ * match in order; the last piece must end the line); the texts in cap. */
+static int
+match(const char *pat, const char *s, const char *cap[9], size_t len[9], int *n)
+{
+	const char *p = pat, *hole;
+
+	*n = 0;
+	hole = strstr(p, "{}");
+	if (strncmp(s, p, hole ? (size_t)(hole - p) : strlen(p)) != 0)
+		return 0;
+	if (!hole)
+		return s[strlen(p)] == '\0';
+	s += hole - p;
+	p = hole + 2;
+	for (;;) {
+		const char *next = strstr(p, "{}");
+		size_t lit = next ? (size_t)(next - p) : strlen(p);
+		const char *at;
+
+		if (*n == 9)
+			return 0;
+		if (!next) {   /* the last piece ends the line */
+			size_t sl = strlen(s);
+			if (sl < lit || strcmp(s + sl - lit, p) != 0)
+				return 0;
+			cap[*n] = s;
+			len[(*n)++] = sl - lit;
+			return 1;
+		}
+		if (!lit)
+			return 0;   /* two holes side by side: ambiguous, not used */
+		{
+			char piece[256];
+
+			if (lit >= sizeof(piece))
+				return 0;
+			memcpy(piece, p, lit);
+			piece[lit] = '\0';
+			if (!(at = strstr(s, piece)))
+				return 0;
+		}
+		cap[*n] = s;
+		len[(*n)++] = (size_t)(at - s);
+		s = at + lit;
+		p = next + 2;
+	}
+}
+
+/* the message alone (no prefix, no line end) into out; 1 when a pattern knew it */
+static int
+body(const char *in, char *out, size_t size)
+{
+	const char *cap[9];
+	size_t len[9], i, k = 0;
+	int n;
+
+	for (i = 0; i < ARRAY_SIZE(lines); i++) {
+		const char *z;
+
+		if (!match(lines[i].en, in, cap, len, &n))
+			continue;
+		for (z = lines[i].zh; *z && k + 1 < size; z++) {
+			if (z[0] == '{' && z[1] >= '1' && z[1] <= '9' && z[2] == '}' && z[1] - '1' < n) {
+				int c = z[1] - '1';
+				size_t m = len[c] < size - 1 - k ? len[c] : size - 1 - k;
+
+				memcpy(out + k, cap[c], m);
+				k += m;
+				z += 2;
+			} else
+				out[k++] = *z;
+		}
+		out[k] = '\0';
+		return 1;
+	}
+	snprintf(out, size, "%s", in);
+	return 0;
+}
+
+int
+menu_zh_line(const char *in, char *out, size_t size)
+{
+	static const struct zh lead[] = {
+		{ "refused: ", "已拒绝：" }, { "warning: ", "警告：" }, { "error: ", "错误：" }, { "note: ", "注意：" },
+	};
+	char line[4096], msg[4096], tr[8192];
+	const char *rest;
+	size_t n, k = 0, i;
+	int nl, ok;
+
+	snprintf(line, sizeof(line), "%s", in);
+	n = strlen(line);
+	nl = n && line[n - 1] == '\n';
+	if (nl)
+		line[--n] = '\0';
+	if (!menu_zh || !n) {
+		snprintf(out, size, "%s", in);
+		return 0;
+	}
+	rest = line;
+	out[0] = '\0';
+	if (strncmp(rest, "xwpf ", 5) == 0 && (ok = (int)strcspn(rest + 5, ": ")) > 0 && rest[5 + ok] == ':' &&
+	    rest[6 + ok] == ' ') {   /* "xwpf rule: " */
+		k = (size_t)snprintf(out, size, "%.*s：", 5 + ok, rest);
+		rest += 7 + ok;
+	} else {   /* "FILE:LINE: " before "error: " */
+		const char *c = strstr(rest, ": error: ");
+
+		if (!c)
+			c = strstr(rest, ": warning: ");
+		if (c && c > rest && c[-1] >= '0' && c[-1] <= '9') {
+			k = (size_t)snprintf(out, size, "%.*s：", (int)(c - rest), rest);
+			rest = c + 2;
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(lead); i++)
+		if (strncmp(rest, lead[i].en, strlen(lead[i].en)) == 0) {
+			k += (size_t)snprintf(out + k, k < size ? size - k : 0, "%s", lead[i].zh);
+			rest += strlen(lead[i].en);
+			break;
+		}
+	snprintf(msg, sizeof(msg), "%s", rest);
+	ok = body(msg, tr, sizeof(tr));
+	if (k < size)
+		snprintf(out + k, size - k, "%s%s", tr, nl ? "\n" : "");
+	return ok;
+}
