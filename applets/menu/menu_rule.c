@@ -34,6 +34,7 @@ struct draft {
 	unsigned proto;
 	char transport[STORE_TRANSPORT_MAX];
 	char note[128];
+	int udp_plain;                  /* the other end is realm: UDP beside the tunnel */
 };
 
 /* ---- small helpers ---- */
@@ -514,6 +515,12 @@ menu_add_rule(void)
 		return;
 	if (transport_wizard(d.exit, d.transport, sizeof(d.transport)) < 0)
 		return;
+	/* realm (under xwPF) sends a tunnel rule's UDP plain beside the tunnel */
+	if (*d.transport && (d.proto & PROTO_UDP) &&
+	    !menu_yes(TR("Does the other end run xwpf too? (no: xwPF or realm runs there, and UDP goes plain beside "
+	    "the tunnel, to the same port, as realm sends it)", "对端也运行 xwpf 吗？（否：对端是 xwPF 或 realm，"
+	    "UDP 将在隧道旁以明文发往同一端口，与 realm 相同）"), 1))
+		d.udp_plain = 1;
 	for (;;) {
 		if (menu_ask(TR("Note (Enter: none)", "备注（回车：无）"), "", 1, d.note, sizeof(d.note)) < 0)
 			return;
@@ -563,6 +570,10 @@ menu_add_rule(void)
 	if (*d.transport) {
 		argv[n++] = d.exit ? "--listen-transport" : "--remote-transport";
 		argv[n++] = d.transport;
+	}
+	if (d.udp_plain) {
+		argv[n++] = "--udp-transport";
+		argv[n++] = "plain";
 	}
 	if (*d.note) {
 		argv[n++] = "--note";
