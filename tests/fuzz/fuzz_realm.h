@@ -1,5 +1,6 @@
 /* libFuzzer body shared by fuzz_json.c and fuzz_toml.c: one of the realm
- * config readers (lib/migrate/mig_tree.c), then the conversion (lib/migrate/mig_realm.c). */
+ * config readers (lib/migrate/mig_tree.c), then the conversions: realm's
+ * (lib/migrate/mig_realm.c) and the traffic tool's (lib/migrate/mig_dog.c). */
 #ifndef XWPF_FUZZ_REALM_H
 #define XWPF_FUZZ_REALM_H
 
@@ -21,6 +22,8 @@ fuzz_realm(struct mval *(*parse)(const char *, size_t, char *), const uint8_t *d
 	v = parse((const char *)data, size, err);
 	if (v) {
 		mig_realm(v, &m, err);
+		mig_free(&m);
+		mig_dog(v, &m, err);
 		mv_free(v);
 	}
 	mig_free(&m);

@@ -186,7 +186,42 @@ main(void)
 		    "ws with the script's default host");
 		CHECK_STR(rule_get(&m, "xwpf-81", "listen_transport"), "tls;cert=/c;key=/k", "a tls_ca exit");
 		CHECK_STR(rule_get(&m, "xwpf-81", "role"), "exit", "the exit role");
+		CHECK_STR(rule_get(&m, "g", "protocol"), "tcp+udp", "UDP on, as the script ran realm");
+		CHECK_STR(rule_get(&m, "g", "udp_transport"), "plain", "a ws relay's UDP beside the tunnel, as realm");
+		CHECK_STR(rule_get(&m, "xwpf-81", "udp_transport"), "plain", "a tls exit's UDP plain on its port");
 		mig_free(&m);
+	}
+	/* the traffic tool's config.json (mig_dog.c) */
+	{
+		static const char j[] = "{\"global\":{\"billing_mode\":\"double\"},\"ports\":{"
+		    "\"443\":{\"enabled\":true,\"billing_mode\":\"single\",\"bandwidth_limit\":{\"enabled\":true,"
+		    "\"rate\":\"20Mbps\"},\"quota\":{\"enabled\":true,\"monthly_limit\":\"500mb\",\"reset_day\":15}},"
+		    "\"1000-1010\":{\"quota\":{\"monthly_limit\":\"1T\"}},"
+		    "\"x\":{},\"80\":{\"quota\":{\"monthly_limit\":\"lots\"}},"
+		    "\"81\":{\"enabled\":false,\"quota\":{\"monthly_limit\":\"1GB\"}}}}";
+
+		memset(&m, 0, sizeof(m));
+		v = mv_json_parse(j, sizeof(j) - 1, err);
+		CHECK(v && mig_dog_is(v), "a traffic tool config is recognised");
+		CHECK(v && mig_dog(v, &m, err) == 0 && m.nlimits == 2, "two ports with limits (%s)", err);
+		if (m.nlimits == 2) {
+			CHECK_STR(m.limits[0].name, "443", "port 443");
+			CHECK_STR(mig_get(&m.limits[0], "quota"), "500M", "500mb -> 500M (binary, as the tool)");
+			CHECK_STR(mig_get(&m.limits[0], "billing"), "out", "single: what the port sends");
+			CHECK_STR(mig_get(&m.limits[0], "reset_day"), "15", "reset day");
+			CHECK_STR(mig_get(&m.limits[0], "rate_in"), "20mbit", "20Mbps -> 20mbit");
+			CHECK_STR(mig_get(&m.limits[0], "quota_action"), "stop", "the tool drops over the quota");
+			CHECK_STR(m.limits[1].name, "1000-1010", "a range");
+			CHECK_STR(mig_get(&m.limits[1], "billing"), "both", "global double: both ways");
+			CHECK(mig_get(&m.limits[1], "rate_in") == NULL, "no cap given, none imported");
+		}
+		CHECK(m.nwarnings == 3, "warned: a key that is no port, a quota that is no size, a port turned off (%zu)",
+		    m.nwarnings);
+		mv_free(v);
+		mig_free(&m);
+		v = mv_json_parse("{\"endpoints\":[],\"ports\":{}}", 27, err);
+		CHECK(v && !mig_dog_is(v), "a realm config with endpoints is not the tool's");
+		mv_free(v);
 	}
 	return T_DONE();
 }
