@@ -179,8 +179,8 @@ ask_target(const char *what, const char *hdef, int range_ok, int need_len, char 
 		if (menu_ask_port(p, NULL, range_ok, 0, PROTO_TCP, lo, hi, NULL) < 0)
 			return MENU_BACK;
 		if (need_len && *hi > *lo && *hi - *lo != need_len) {
-			menu_err(TR("the target range has %d ports but the listen range has %d: give as many, or one port",
-			    "目标范围有 %d 个端口而监听范围有 %d 个：数量需相同，或只填一个端口"), *hi - *lo + 1, need_len + 1);
+			menu_err(TR("the target range has %d ports but the rule listens on %d: give as many, or one port",
+			    "目标范围有 %d 个端口而规则监听 %d 个：数量需相同，或只填一个端口"), *hi - *lo + 1, need_len + 1);
 			continue;
 		}
 		printf(TR("  trying %s port %d ... ", "  正在测试 %s 端口 %d ... "), host, *lo);

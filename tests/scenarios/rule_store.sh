@@ -62,7 +62,7 @@ refuse "bad balance" "roundrobin" set web balance=random
 refuse "bad transport" "sni=" set web remote_transport=tls
 refuse "missing rule" "no rule named" set nosuch note=x
 refuse "delete of a missing rule" "no rule named" del web,nosuch
-refuse "range length mismatch" "ports but the listen" add r --listen 7100-7109 --remote 127.0.0.1:8000-8001
+refuse "range length mismatch" "ports but the rule listens on" add r --listen 7100-7109 --remote 127.0.0.1:8000-8001
 x check > /dev/null; check_eq "the store is valid after the refusals" 0 $?
 # rule check FILE: a file about to become the store, its problems in file order
 printf '[rule a]\nlisten = 70000\nremote 1.2.3.4\nbogus_key = 1\n[rule b]\nlisten 127.0.0.1:80\nremote = x\n' > "$T_DIR/cand.conf"
