@@ -42,22 +42,37 @@ mig_free(struct mig_result *m)
 	memset(m, 0, sizeof(*m));
 }
 
-struct mig_rule *
-mig_rule_new(struct mig_result *m, const char *name, const char *origin)
+static struct mig_rule *
+rule_append(struct mig_rule **v, size_t *n, const char *name, const char *origin)
 {
 	struct mig_rule *nv, *r;
 
-	if (m->nrules >= MIG_MAX_RULES)
+	if (*n >= MIG_MAX_RULES)
 		return NULL;
-	nv = realloc(m->rules, (m->nrules + 1) * sizeof(*nv));
+	nv = realloc(*v, (*n + 1) * sizeof(*nv));
 	if (!nv)
 		return NULL;
-	m->rules = nv;
-	r = &m->rules[m->nrules++];
+	*v = nv;
+	r = &nv[(*n)++];
 	memset(r, 0, sizeof(*r));
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	snprintf(r->origin, sizeof(r->origin), "%s", origin);
 	return r;
+}
+
+struct mig_rule *
+mig_rule_new(struct mig_result *m, const char *name, const char *origin)
+{
+	return rule_append(&m->rules, &m->nrules, name, origin);
+}
+
+struct mig_rule *
+mig_limit_new(struct mig_result *m, const char *ports)
+{
+	char origin[32];
+
+	snprintf(origin, sizeof(origin), "port %s", ports);
+	return rule_append(&m->limits, &m->nlimits, ports, origin);
 }
 
 /* inih ends a value at '#' after white space and trims; a value must survive that. */

@@ -13,8 +13,6 @@
 
 #include "util.h"
 
-#define DOG_MAX_PORTS 4096
-
 int
 mig_dog_is(const struct mval *root)
 {
@@ -110,24 +108,6 @@ dog_ports(const char *key, char *out, size_t size)
 	return 0;
 }
 
-static struct mig_rule *
-limit_new(struct mig_result *m, const char *ports)
-{
-	struct mig_rule *nv, *r;
-
-	if (m->nlimits >= DOG_MAX_PORTS)
-		return NULL;
-	nv = realloc(m->limits, (m->nlimits + 1) * sizeof(*nv));
-	if (!nv)
-		return NULL;
-	m->limits = nv;
-	r = &m->limits[m->nlimits++];
-	memset(r, 0, sizeof(*r));
-	snprintf(r->name, sizeof(r->name), "%s", ports);
-	snprintf(r->origin, sizeof(r->origin), "port %s", ports);
-	return r;
-}
-
 static int
 dog_port(const char *ports, const struct mval *pc, const char *gbill, struct mig_result *m, char *err)
 {
@@ -155,8 +135,8 @@ dog_port(const char *ports, const struct mval *pc, const char *gbill, struct mig
 	}
 	if (!hq && !hr)
 		return 0;
-	if (!(r = limit_new(m, ports))) {
-		snprintf(err, ERRLEN, "more than %d ports", DOG_MAX_PORTS);
+	if (!(r = mig_limit_new(m, ports))) {
+		snprintf(err, ERRLEN, "more than 4096 ports, or out of memory");
 		return -1;
 	}
 	if (hq) {

@@ -46,6 +46,8 @@ void mig_free(struct mig_result *m);
 
 /* ---- building results (mig_common.c) ---- */
 struct mig_rule *mig_rule_new(struct mig_result *m, const char *name, const char *origin);
+/* A set of settings for the rules listening on ports "PORT" or "LO-HI" (m->limits). */
+struct mig_rule *mig_limit_new(struct mig_result *m, const char *ports);
 /* Add key = value. Values are checked for what the INI store cannot hold
  * (line breaks, a '#' comment start); -1 with err then. */
 int mig_set(struct mig_rule *r, const char *key, const char *value, char *err);
