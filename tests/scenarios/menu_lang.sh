@@ -66,13 +66,10 @@ EOF
 check "... and none of it in English" sh -c "! grep -qE 'added rule|files, ' '$T_DIR/zhadd.pty'"
 
 check "item 12 switches to English and saves it" menu_drive switch LANG=C LC_ALL= <<EOF
-expect 请选择
-send 12
+$(menu_go lang)
 expect English
 send 1
-expect Choose
-send 0
-exit 0
+$(menu_leave 1)
 EOF
 check_eq "lang = en in [global]" "lang = en" "$(grep '^lang' "$C")"
 check "lang = en under a Chinese locale: English" menu_drive en LANG=zh_CN.UTF-8 LC_ALL= <<EOF

@@ -10,20 +10,7 @@ need python3 socat
 tcp_echo EP || fail "echo server did not start"
 add() {   # NAME ANSWER: a relay rule, tcp+udp, ws with the defaults
 	menu_drive "$1" <<EOF
-expect Choose:
-send 2
-expect Role
-send 1
-expect Listen port
-send $(free_port)
-expect Listen on
-send 127.0.0.1
-expect Leave from
-send
-expect Target host
-send 127.0.0.1
-expect Its port
-send $EP
+$(menu_add_relay "$(free_port)" 127.0.0.1 127.0.0.1 "$EP")
 expect it answers
 expect Add another target
 send
@@ -37,15 +24,8 @@ expect WebSocket path.*\\[/ws\\]
 send
 expect Does the other end run xwpf too
 send $2
-expect Note
-send
-expect Rule name
-send $1
-expect Save this rule
-send y
-expect Choose:
-send 0
-exit 0
+$(menu_add_end "$1")
+$(menu_leave 1)
 EOF
 }
 check "to an exit on xwPF: answer no" add to-xwpf n

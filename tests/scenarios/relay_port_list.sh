@@ -68,8 +68,7 @@ check "a port another rule's list holds is refused, naming it" grep -q "which ru
 L1=$(free_port); L2=$(free_port)
 ml=$(printf '%s\n' $L1 $L2 | sort -n | paste -sd,)
 check "the menu's add wizard takes a list" menu_drive add <<EOF
-expect Choose:
-send 2
+$(menu_go add)
 expect Role of this server
 send 1
 expect Listen port
@@ -92,16 +91,9 @@ expect Protocol
 send 2
 expect Transport
 send
-expect Note
-send
-expect Rule name
-send menulist
-expect Save this rule
-send y
+$(menu_add_end menulist)
 expect (reloaded|saved)
-expect Choose:
-send 0
-exit 0
+$(menu_leave 1)
 EOF
 check_eq "... saved as the list" "127.0.0.1:$ml" "$(store_key menulist listen)"
 finish
