@@ -118,6 +118,12 @@ int menu_ask_port(const char *prompt, const char *def, int range_ok, int random_
 const struct store_rule *menu_rule_on_port(const char *host, int lo, int hi, unsigned proto, const char *skip);
 /* Another program holds one of the ports: said. 1 busy, 0 free. */
 int menu_port_busy(const char *host, int lo, int hi, unsigned proto);
+/* Listen ports asked until no other program holds one: 0 with lp filled
+ * (lp->n >= 1, lp->txt as typed back), MENU_BACK, or 1 when a rule of the
+ * store other than skip holds one (said; *holder is it). unchanged: the
+ * rule's own ports as text, not checked against other programs again. */
+int menu_ask_listen(const char *prompt, const char *def, int random_ok, unsigned proto, const char *skip,
+    const char *unchanged, struct menu_lports *lp, const struct store_rule **holder);
 
 /* menu_zh.c: a line an applet printed (English), in Chinese when the menu
  * knows it; otherwise as it came. out always holds the line (its '\n' kept). */

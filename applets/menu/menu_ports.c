@@ -149,3 +149,35 @@ menu_port_busy(const char *host, int lo, int hi, unsigned proto)
 	}
 	return 0;
 }
+
+int
+menu_ask_listen(const char *prompt, const char *def, int random_ok, unsigned proto, const char *skip,
+    const char *unchanged, struct menu_lports *lp, const struct store_rule **holder)
+{
+	for (;;) {
+		const struct store_rule *r = NULL;
+		int lo, hi, k, busy = 0;
+
+		if (menu_ask_port(prompt, def, 1, random_ok, proto, &lo, &hi, lp) < 0)
+			return MENU_BACK;
+		if (lp->n < 1) {   /* one port or range */
+			lp->n = 1;
+			lp->lo[0] = lo;
+			lp->hi[0] = hi;
+			lp->count = hi - lo + 1;
+			snprintf(lp->txt, sizeof(lp->txt), hi > lo ? "%d-%d" : "%d", lo, hi);
+		}
+		for (k = 0; k < lp->n && !r; k++)
+			if ((r = menu_rule_on_port("", lp->lo[k], lp->hi[k], proto, skip)) != NULL)
+				lo = lp->lo[k];
+		if (r) {
+			menu_err(TR("port %d is already used by rule '%s'", "端口 %d 已被规则“%s”使用"), lo, r->name);
+			*holder = r;
+			return 1;
+		}
+		for (k = 0; k < lp->n && !busy && !(unchanged && strcmp(lp->txt, unchanged) == 0); k++)
+			busy = menu_port_busy("", lp->lo[k], lp->hi[k], proto);
+		if (!busy)
+			return 0;
+	}
+}

@@ -419,11 +419,38 @@ join_group(const struct store_rule *r)
 	set_remotes(name, hosts, w, n + 1, -1);
 }
 
+/* The rule's note and name (the default from its role and port). */
+static int
+ask_note_name(struct draft *d)
+{
+	char def[64];
+
+	for (;;) {
+		if (menu_ask(TR("Note (Enter: none)", "备注（回车：无）"), "", 1, d->note, sizeof(d->note)) < 0)
+			return MENU_BACK;
+		if (!strchr(d->note, '#') && strlen(d->note) <= 100)
+			break;
+		menu_err("%s", TR("a note has at most 100 characters and no '#'", "备注最多 100 字符，且不能含 #"));
+	}
+	name_default(d, def, sizeof(def));
+	for (;;) {
+		if (menu_ask(TR("Rule name", "规则名称"), def, 1, d->name, sizeof(d->name)) < 0)
+			return MENU_BACK;
+		if (!store_name_valid(d->name))
+			menu_err(TR("1 to %d letters, digits, '.', '_' or '-'", "1 到 %d 个字母、数字、.、_ 或 -"), STORE_NAME_MAX);
+		else if (store_find(&menu_st, d->name))
+			menu_err(TR("a rule named '%s' exists already", "已有名为“%s”的规则"), d->name);
+		else
+			break;
+	}
+	return 0;
+}
+
 void
 menu_add_rule(void)
 {
 	struct draft d;
-	char buf[600], lv[600], def[64], p[200];
+	char buf[600], lv[600], p[200];
 	const char *argv[64];
 	char remv[MAXR][HOST_MAX + 32];
 	size_t n = 0;
@@ -441,29 +468,16 @@ menu_add_rule(void)
 	d.exit = c == 2;
 	d.proto = PROTO_TCP | PROTO_UDP;
 
-	for (;;) {   /* listen port, with conflicts checked before anything is saved */
-		const struct store_rule *r = NULL;
+	for (;;) {   /* listen ports, with conflicts checked before anything is saved */
+		const struct store_rule *r;
 		struct menu_lports lp;
-		int k, busy = 0;
+		int rc = menu_ask_listen(TR("Listen port (Enter: a random free port; a range such as 10000-10100 or a list "
+		    "such as 80,443 works)", "监听端口（回车：随机空闲端口；可填范围如 10000-10100 或列表如 80,443）"), "", 1,
+		    d.proto, NULL, NULL, &lp, &r);
 
-		if (menu_ask_port(TR("Listen port (Enter: a random free port; a range such as 10000-10100 or a list such as "
-		    "80,443 works)", "监听端口（回车：随机空闲端口；可填范围如 10000-10100 或列表如 80,443）"), "", 1, 1,
-		    d.proto, &d.lport, &d.lport_end, &lp) < 0)
+		if (rc < 0)
 			return;
-		if (lp.n < 1) {   /* one port or range */
-			lp.n = 1;
-			lp.lo[0] = d.lport;
-			lp.hi[0] = d.lport_end;
-			lp.count = d.lport_end - d.lport + 1;
-			lp.txt[0] = '\0';
-		}
-		snprintf(d.lports, sizeof(d.lports), "%s", lp.n > 1 ? lp.txt : "");
-		d.lcount = lp.count;
-		for (k = 0; k < lp.n && !r; k++)
-			if ((r = menu_rule_on_port("", lp.lo[k], lp.hi[k], d.proto, NULL)) != NULL)
-				d.lport = lp.lo[k];
-		if (r) {
-			menu_err(TR("port %d is already used by rule '%s'", "端口 %d 已被规则“%s”使用"), d.lport, r->name);
+		if (rc == 1) {
 			if (!d.exit && r->role == ROLE_RELAY &&
 			    menu_yes(TR("Add a new target to that rule's load-balancing group instead?",
 			    "改为向该规则的负载均衡组添加新目标？"), 1)) {
@@ -472,10 +486,10 @@ menu_add_rule(void)
 			}
 			continue;
 		}
-		for (k = 0; k < lp.n && !busy; k++)
-			busy = menu_port_busy("", lp.lo[k], lp.hi[k], d.proto);
-		if (busy)
-			continue;
+		d.lport = lp.lo[0];
+		d.lport_end = lp.hi[0];
+		d.lcount = lp.count;
+		snprintf(d.lports, sizeof(d.lports), "%s", lp.n > 1 ? lp.txt : "");
 		break;
 	}
 	if (ask_ip_or_nic(TR("Listen on (IP or interface; Enter: every address, IPv4 and IPv6)",
@@ -521,24 +535,8 @@ menu_add_rule(void)
 	    "the tunnel, to the same port, as realm sends it)", "对端也运行 xwpf 吗？（否：对端是 xwPF 或 realm，"
 	    "UDP 将在隧道旁以明文发往同一端口，与 realm 相同）"), 1))
 		d.udp_plain = 1;
-	for (;;) {
-		if (menu_ask(TR("Note (Enter: none)", "备注（回车：无）"), "", 1, d.note, sizeof(d.note)) < 0)
-			return;
-		if (!strchr(d.note, '#') && strlen(d.note) <= 100)
-			break;
-		menu_err("%s", TR("a note has at most 100 characters and no '#'", "备注最多 100 字符，且不能含 #"));
-	}
-	name_default(&d, def, sizeof(def));
-	for (;;) {
-		if (menu_ask(TR("Rule name", "规则名称"), def, 1, d.name, sizeof(d.name)) < 0)
-			return;
-		if (!store_name_valid(d.name))
-			menu_err(TR("1 to %d letters, digits, '.', '_' or '-'", "1 到 %d 个字母、数字、.、_ 或 -"), STORE_NAME_MAX);
-		else if (store_find(&menu_st, d.name))
-			menu_err(TR("a rule named '%s' exists already", "已有名为“%s”的规则"), d.name);
-		else
-			break;
-	}
+	if (ask_note_name(&d) < 0)
+		return;
 
 	listen_value(&d, lv, sizeof(lv));
 	argv[n++] = "rule";
@@ -691,33 +689,14 @@ edit_rule(void)
 		}
 		if (c == 1) {
 			char host[HOST_MAX], nic[16], adef[HOST_MAX];
-			int lo, hi, k, busy = 0;
-			const struct store_rule *o = NULL;
+			const struct store_rule *o;
 			struct menu_lports lp;
 
 			/* Enter keeps what the rule has: a new port must not widen 127.0.0.1 to every address */
 			snprintf(adef, sizeof(adef), "%s", *cur.listen_interface ? cur.listen_interface :
 			    strcmp(cur.listen.host, "::") == 0 ? "" : cur.listen.host);
-			if (menu_ask_port(TR("Listen port, range or list", "监听端口、范围或列表"), cur.listen.port ? pdef : NULL, 1,
-			    0, cur.protocols, &lo, &hi, &lp) < 0)
-				continue;
-			if (lp.n < 1) {
-				lp.n = 1;
-				lp.lo[0] = lo;
-				lp.hi[0] = hi;
-				snprintf(lp.txt, sizeof(lp.txt), hi > lo ? "%d-%d" : "%d", lo, hi);
-			}
-			for (k = 0; k < lp.n && !o; k++)
-				if ((o = menu_rule_on_port("", lp.lo[k], lp.hi[k], cur.protocols, name)) != NULL)
-					lo = lp.lo[k];
-			if (o) {
-				menu_err(TR("port %d is already used by rule '%s': choose another",
-				    "端口 %d 已被规则“%s”使用：请换一个"), lo, o->name);
-				continue;
-			}
-			for (k = 0; k < lp.n && !busy && strcmp(lp.txt, pdef) != 0; k++)
-				busy = menu_port_busy("", lp.lo[k], lp.hi[k], cur.protocols);
-			if (busy)
+			if (menu_ask_listen(TR("Listen port, range or list", "监听端口、范围或列表"), cur.listen.port ? pdef : NULL,
+			    0, cur.protocols, name, pdef, &lp, &o) != 0)
 				continue;
 			if (ask_ip_or_nic(*adef ? TR("Listen on (IP or interface; :: for every address)",
 			    "监听地址（IP 或网卡；:: 表示所有地址）") : TR("Listen on (IP or interface; Enter: every address)",
