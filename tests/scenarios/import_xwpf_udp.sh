@@ -8,7 +8,8 @@
 # or tls on that port) and UDP datagrams reach the exit's port plain, where
 # a realm exit would take them (here a UDP echo on the same port number).
 # An exit rule with udp_transport = plain takes UDP plain on its own port.
-# `rule set NAME udp_transport=tunnel` moves it into the tunnel.
+# A realm config's endpoint with a transport and use_udp imports the same
+# way. `rule set NAME udp_transport=tunnel` moves it into the tunnel.
 # timeout: 60
 . "$(dirname "$0")/../lib.sh"
 need python3
@@ -93,6 +94,17 @@ for x in xws xtls; do
 	check "$x: ... and no UDP (the relay sent it plain to the UDP port)" test "${S[udp_total]:-0}" -eq 0
 done
 stop_relay
+
+# realm's own config: an endpoint with a transport and use_udp sends its UDP plain too
+RR=$(free_port)
+cat > "$T_DIR/realm.json" <<EOT
+{"network": {"use_udp": true},
+ "endpoints": [{"listen": "127.0.0.1:$RR", "remote": "127.0.0.1:$XWS", "remote_transport": "ws;host=www.tesla.com;path=/ws"}]}
+EOT
+out=$("$XWPF" import "$T_DIR/realm.json" --yes 2>&1)
+check "a realm config with ws and use_udp imports: $out" test $? -eq 0
+check_eq "... its UDP plain beside the tunnel, as realm sent it" "plain" "$(store_key realm-$RR udp_transport)"
+check "... named in the summary" grep -q "udp plain realm-$RR" <<<"$out"
 
 # both ends on xwpf: the UDP moves into the tunnel, and the exit serves it
 "$XWPF" rule set hk-ws udp_transport=tunnel
