@@ -215,7 +215,11 @@ xwpf_left() {
 	say ""
 	say "xwPF is still installed. While its realm runs it holds its ports; xwpf's relay takes"
 	say "each port as soon as it is free (it retries every 5 s). To move over, stop realm:"
-	say "  systemctl disable --now realm.service realm-health-check.timer"
+	if [ "$INIT" = openrc ]; then
+		say "  rc-service realm stop; rc-update del realm default"
+	else
+		say "  systemctl disable --now realm.service realm-health-check.timer"
+	fi
 	say "and, once xwpf forwards as it should, remove xwPF (its own uninstaller also deletes"
 	say "any 'pf', xwpf's too, and kills every process named like realm), with:"
 	say "  rm -f /etc/systemd/system/realm.service /etc/systemd/system/realm-health-check.service \\"
