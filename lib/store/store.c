@@ -484,6 +484,43 @@ fn_metrics_listen(const char *v, void *obj, char *err)
 	return 0;
 }
 
+static int
+fn_rnotify(const char *v, void *obj, char *err)
+{
+	struct store_rule *r = obj;
+	char buf[STORE_NOTIFY_LEN];
+
+	return store_fn_notify(v, buf, sizeof(buf), err) < 0 ? -1 : pstr_set(&r->notify, v, sizeof(buf), "notify", err);
+}
+
+static int
+fn_expire(const char *v, void *obj, char *err)
+{
+	struct store_rule *r = obj;
+
+	if (str_ieq(v, "off") || str_ieq(v, "never")) {
+		r->expire = 0;
+		return 0;
+	}
+	return store_parse_date_end(v, &r->expire, err);
+}
+
+static int
+fn_gnotify(const char *v, void *obj, char *err)
+{
+	struct store_global *g = obj;
+
+	return store_fn_notify(v, g->notify, sizeof(g->notify), err);
+}
+
+static int
+fn_telegram_api(const char *v, void *obj, char *err)
+{
+	struct store_global *g = obj;
+
+	return store_fn_http_url(v, g->telegram_api, sizeof(g->telegram_api), "telegram_api", err);
+}
+
 #define R(f) offsetof(struct store_rule, f), sizeof(((struct store_rule *)0)->f)
 #define G(f) offsetof(struct store_global, f), sizeof(((struct store_global *)0)->f)
 #define DAY (86400L * 1000)
@@ -533,6 +570,8 @@ static const struct key rule_keys[] = {
 	{ "allow", K_FN, 1, 0, 0, 0, 0, fn_allow },
 	{ "deny", K_FN, 1, 0, 0, 0, 0, fn_deny },
 	{ "on_event", K_PSTR, 0, R(on_event), 0, 0, NULL },
+	{ "notify", K_FN, 0, 0, 0, 0, 0, fn_rnotify },
+	{ "expire", K_FN, 0, 0, 0, 0, 0, fn_expire },
 };
 
 static const struct key global_keys[] = {
@@ -571,6 +610,14 @@ static const struct key global_keys[] = {
 	{ "src_prefix_v6", K_LONG, 0, G(src_prefix_v6), 32, 128, NULL },
 	{ "max_handshakes", K_LONG, 0, G(max_handshakes), 1, 1000000, NULL },
 	{ "max_handshakes_per_src", K_LONG, 0, G(max_handshakes_per_src), 1, 1000000, NULL },
+	{ "notify", K_FN, 0, 0, 0, 0, 0, fn_gnotify },
+	{ "notify_events", K_FN, 0, 0, 0, 0, 0, store_fn_notify_events },
+	{ "notify_ca", K_FN, 0, 0, 0, 0, 0, store_fn_notify_ca },
+	{ "telegram_api", K_FN, 0, 0, 0, 0, 0, fn_telegram_api },
+	{ "server_name", K_STR, 0, G(server_name), 0, 0, NULL },
+	{ "notify_insecure_http", K_BOOL, 0, G(notify_insecure_http), 0, 0, NULL },
+	{ "notify_report", K_MS, 0, G(notify_report), 0, DAY, NULL },
+	{ "notify_timeout", K_MS, 0, G(notify_timeout), 1000, 60000, NULL },
 };
 
 static const struct key *
@@ -721,6 +768,8 @@ global_defaults(struct store_global *g)
 	g->src_prefix_v6 = 64;
 	g->max_handshakes = 1024;
 	g->max_handshakes_per_src = 64;
+	strcpy(g->telegram_api, "https://api.telegram.org");
+	g->notify_timeout = 10000;
 }
 
 static void
@@ -737,7 +786,7 @@ rule_defaults(struct store_rule *r)
 	r->billing = -1;
 	r->reset_day = -1;
 	r->note = r->listen_transport = r->remote_transport = empty_str;
-	r->health_send = r->health_expect = r->allow = r->deny = r->on_event = empty_str;
+	r->health_send = r->health_expect = r->allow = r->deny = r->on_event = r->notify = empty_str;
 }
 
 static void
@@ -1059,7 +1108,7 @@ store_free(struct store *st)
 	for (i = 0; i < st->nrules; i++) {
 		struct store_rule *r = &st->rules[i];
 		char **strs[] = { &r->note, &r->listen_transport, &r->remote_transport, &r->health_send,
-			&r->health_expect, &r->allow, &r->deny, &r->on_event };
+			&r->health_expect, &r->allow, &r->deny, &r->on_event, &r->notify };
 		size_t j;
 
 		free(r->remotes);

@@ -81,6 +81,8 @@ struct store_rule {
 	long max_conns, max_conns_per_src, new_conns_per_src;   /* 0 = no limit */
 	char *allow, *deny;        /* CIDR lists, comma separated */
 	char *on_event;
+	char *notify;              /* targets replacing [global]'s ("" = the global list) */
+	int64_t expire;            /* epoch seconds the rule stops at (end of its day), 0 = never */
 	int line;                  /* line of the [rule NAME] header */
 };
 
@@ -108,6 +110,15 @@ struct store_global {
 	long ledger_interval;
 	long src_prefix_v4, src_prefix_v6;  /* per-source limits key a client by this network */
 	long max_handshakes, max_handshakes_per_src;   /* TLS / WebSocket handshakes at once, per worker */
+	/* notifications (docs/notify.md) */
+	char notify[1024];         /* targets, comma separated; "" = none */
+	char notify_events[512];   /* "" or "all" = every event */
+	char notify_ca[256];       /* trust anchors; "" = the system's */
+	char telegram_api[256];
+	char server_name[64];      /* "" = the host name */
+	int notify_insecure_http;
+	long notify_report;        /* ms between reports, 0 = off */
+	long notify_timeout;       /* ms for one send: connect, handshake, reply */
 };
 
 struct store_mptcp {
@@ -181,6 +192,29 @@ const char *store_balance_name(enum balance_mode b);
 const char *store_proto_name(unsigned protocols);
 const char *store_proxy_name(const struct store_rule *r, char *buf, size_t size);
 const char *store_mptcp_name(unsigned m);
+
+/* ---- notification targets and expiry (store_notify.c) ---- */
+enum store_notify_kind { NOTIFY_TELEGRAM, NOTIFY_WECOM, NOTIFY_WEBHOOK };
+#define STORE_NOTIFY_MAX 8         /* targets in one list */
+#define STORE_NOTIFY_LEN 1024      /* a list's text, one URL */
+struct store_notify_target {
+	enum store_notify_kind kind;
+	char token[128], chat[128];    /* telegram */
+	char url[STORE_NOTIFY_LEN];    /* wecom, webhook */
+};
+/* One target: telegram:TOKEN@CHAT, wecom:URL, webhook:URL. 0 / -1 with err saying what to write. */
+int store_notify_parse(const char *s, struct store_notify_target *t, char *err);
+/* A comma-separated list ("off" alone: none); v may be NULL (count only). */
+int store_notify_list(const char *list, struct store_notify_target *v, size_t max, size_t *n, char *err);
+/* The list parses and holds no http:// unless insecure_http. */
+int store_notify_list_check(const char *list, int insecure_http, char *err);
+/* Every event name a notification can be for, NULL-terminated. */
+const char *const *store_notify_events(void);
+int store_notify_event_known(const char *ev);
+/* Whether a notify_events list ("" or "all": every one) takes event. */
+int store_notify_wants(const char *list, const char *event);
+/* YYYY-MM-DD -> the first second after that day, local time. */
+int store_parse_date_end(const char *v, int64_t *out, char *err);
 
 /* ---- writing ---- */
 struct store_txn {

@@ -80,4 +80,14 @@ void store_check_loops(struct parse_ctx *c);
 /* store.c: the I-th known key of [global] (global) or of a [rule], NULL past the last. */
 const char *store_key_name(int global, size_t i);
 
+/* store_notify.c: handlers of the notification keys */
+int store_fn_notify(const char *v, char *dst, size_t size, char *err);
+int store_fn_notify_events(const char *v, void *obj, char *err);
+int store_fn_notify_ca(const char *v, void *obj, char *err);
+int store_fn_http_url(const char *v, char *dst, size_t size, const char *key, char *err);
+int store_notify_events_check(const char *list, char *err);
+/* After parsing: a list's http:// targets, and for [global] (rule NULL)
+ * telegram_api, against the other keys. */
+void store_notify_validate(struct parse_ctx *c, const char *list, int line, const char *rule);
+
 #endif
