@@ -25,7 +25,7 @@ ifeq ($(WERROR),1)
 WARN      += -Werror
 endif
 # lib/ in parts (README.md, "Code layout"), each a folder; headers are found by name
-PARTS     := base store proto system relay linktest migrate
+PARTS     := base store proto system notify relay linktest migrate
 LIBDIRS   := lib $(addprefix lib/,$(PARTS))
 BASEFLAGS := -std=c11 -D_GNU_SOURCE -DXWPF_VERSION='"$(VERSION)"' $(INI_FLAGS) $(WARN) -I. \
              $(addprefix -I,$(LIBDIRS)) -Iapplets -Iapplets/menu

@@ -23,6 +23,7 @@
 #include "healthcheck.h"
 #include "log.h"
 #include "metrics.h"
+#include "notify.h"
 #include "net.h"
 #include "paths.h"
 #include "pidlock.h"
@@ -359,6 +360,10 @@ struct mainctx {
 		char detail[200];
 	} binds[16];
 	int nbinds;
+	struct notify *notify;  /* built-in notifications (lib/notify), NULL when no target */
+	long report_ms;         /* notify_report, 0 = off */
+	char server[64];        /* server_name, else the host name */
+	int64_t report_at;      /* monotonic ms of the next report */
 };
 
 /* An event for the rule's on_event program (or [global]'s): never blocks. */
@@ -370,6 +375,11 @@ fire(void *arg, const struct rt_rule *r, const char *event, const char *backend,
 
 	log_info("event %s: rule %s%s%s%s%s", event, r->r->name, *backend ? " backend " : "", backend,
 	    *detail ? ": " : "", detail);
+	if (m->notify) {
+		struct notify_event e = { r->r->name, event, backend, detail, r->lim.reset_day };
+
+		notify_post(m->notify, r->r->notify, &e);
+	}
 	if (!*r->lim.on_event)
 		return;
 	if (event_fire(&m->er, r->lim.on_event, event, r->r->name, backend, detail, err) < 0)
@@ -475,6 +485,68 @@ spawns_ahead(const struct store *st)
 		ev_spawns_children();
 }
 
+/* The notification thread, started when the store first names a target. */
+static void
+notify_ahead(struct mainctx *m, const struct store *st)
+{
+	char err[ERRLEN];
+	size_t i;
+	int any = *st->g.notify != '\0';
+
+	for (i = 0; !any && i < st->nrules; i++)
+		any = *st->rules[i].notify != '\0';
+	if (any && !m->notify && !(m->notify = notify_start(err)))
+		log_error("notify: %s; events go to the log only", err);
+}
+
+/* "HK-1 report: web 400.1 MiB of 1.0 GiB (39%), ssh 12.0 MiB; 3 connections open" */
+static void
+notify_report(struct mainctx *m)
+{
+	char text[NOTIFY_TEXT_MAX], u[32], q[32], host[64];
+	size_t n, i, len;
+	struct rt_rule *const *rules = rt_rules(m->rt, &n);
+	uint64_t open = 0;
+
+	if (gethostname(host, sizeof(host) - 1) < 0)
+		strcpy(host, "xwpf");
+	len = (size_t)snprintf(text, sizeof(text), "%s report:", *m->server ? m->server : host);
+	for (i = 0; i < n && len < sizeof(text) - 200; i++) {
+		struct rt_counters c;
+		const struct rt_rule *r = rules[i];
+		uint64_t used = __atomic_load_n(&r->st->cycle_used, __ATOMIC_RELAXED);
+		int qs = __atomic_load_n(&r->st->quota_state, __ATOMIC_RELAXED);
+
+		rt_rule_sum(m->rt, r, &c);
+		open += c.tcp_active + c.udp_active;
+		fmt_bytes(u, sizeof(u), used);
+		if (r->lim.quota)
+			len += (size_t)snprintf(text + len, sizeof(text) - len, "\n%s: %s of %s (%d%%)%s", r->r->name, u,
+			    fmt_bytes(q, sizeof(q), r->lim.quota), (int)(used * 100 / r->lim.quota),
+			    qs == RT_Q_STOPPED ? ", stopped" : qs == RT_Q_THROTTLED ? ", throttled" : "");
+		else
+			len += (size_t)snprintf(text + len, sizeof(text) - len, "\n%s: %s this cycle", r->r->name, u);
+	}
+	snprintf(text + len, sizeof(text) - len, "\n%zu rule%s, %llu connection%s open, up %lld h", n,
+	    n == 1 ? "" : "s", (unsigned long long)open, open == 1 ? "" : "s",
+	    (long long)((wall_ms() - m->started) / 3600000));
+	notify_post_text(m->notify, "report", text);
+}
+
+static void
+apply_notify(struct mainctx *m, const struct store_global *g)
+{
+	struct notify_conf c;
+
+	notify_conf_from(&c, g, NOTIFY_EN);
+	snprintf(m->server, sizeof(m->server), "%s", c.server);
+	if (m->notify)
+		notify_configure(m->notify, &c);
+	if (m->report_ms != g->notify_report)
+		m->report_at = now_ms() + g->notify_report;
+	m->report_ms = g->notify_report;
+}
+
 static void
 apply_global(struct mainctx *m, const struct store_global *g)
 {
@@ -482,6 +554,7 @@ apply_global(struct mainctx *m, const struct store_global *g)
 
 	m->ledger_ms = g->ledger_interval > 0 ? g->ledger_interval : 2000;
 	m->er.timeout_ms = g->event_timeout > 0 ? g->event_timeout : 10000;
+	apply_notify(m, g);
 
 	if (log_level_parse(g->log_level, &lv) == 0)
 		log_set_level(lv);
@@ -550,6 +623,7 @@ reload(struct mainctx *m)
 	}
 	g = st.g;
 	spawns_ahead(&st);
+	notify_ahead(m, &st);
 	if (rt_apply(m->rt, &st, err) < 0)
 		log_error("reload refused: %s; the running rules stay", err);
 	else {
@@ -595,6 +669,10 @@ on_stats(struct ev_loop *l, struct ev_timer *t)
 		acct_cert_events(m->rt, m->cert_check, fire, m);
 	}
 	event_reap(&m->er, now_ms());
+	if (m->notify && m->report_ms && now_ms() >= m->report_at) {
+		m->report_at = now_ms() + m->report_ms;
+		notify_report(m);
+	}
 	rt_retry_binds(m->rt);   /* listeners that could not bind: bounded, each every 5 s */
 	write_stats(m);
 	/* once a second; with thousands of rules, keep the writer under ~5% of a core */
@@ -749,6 +827,7 @@ relay_main(int argc, char **argv)
 		rt_keep_retired(m.rt);
 	g = st.g;
 	spawns_ahead(&st);
+	notify_ahead(&m, &st);
 	if (rt_apply(m.rt, &st, err) < 0) {
 		fprintf(stderr, "%s: %s\n", applet_name, err);
 		m.exit_code = EXIT_FAIL;
@@ -796,6 +875,7 @@ relay_main(int argc, char **argv)
 out:
 	if (st.rules)
 		store_free(&st);
+	notify_stop(m.notify);   /* what is queued is not waited for */
 	metrics_close(m.metrics);   /* before rt: it renders from rt */
 	m.metrics = NULL;
 	rt_free(m.rt);

@@ -521,3 +521,27 @@ commonName=supplied' > ca.cnf
 
 # finish: exit status for the runner
 finish() { exit $(( T_FAILED > 0 )); }
+
+# mkcert_local DIR: a CA (ca.crt) and a server certificate it signed for
+# 127.0.0.1 and localhost (srv.crt, srv.key), and one signed by a CA nobody
+# trusts (rogue.crt, rogue.key): HTTPS peers on loopback (notify_*)
+mkcert_local() {
+	local d=$1 f
+	mkdir -p "$d"
+	(
+		cd "$d" || exit 1
+		for f in ca rogueca; do
+			openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $f.key -out $f.crt \
+			    -days 30 -subj "/CN=xwpf test $f" -addext basicConstraints=critical,CA:TRUE \
+			    -addext keyUsage=critical,keyCertSign,cRLSign
+		done
+		printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > srv.ext
+		for f in srv:ca rogue:rogueca; do
+			openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ${f%%:*}.key \
+			    -out ${f%%:*}.csr -subj "/CN=localhost"
+			openssl x509 -req -in ${f%%:*}.csr -CA ${f#*:}.crt -CAkey ${f#*:}.key -CAcreateserial \
+			    -out ${f%%:*}.crt -days 30 -extfile srv.ext
+		done
+	) >/dev/null 2>&1
+	test -s "$d/srv.crt" && test -s "$d/rogue.crt"
+}

@@ -1,0 +1,436 @@
+/*
+ * One HTTPS (or, when allowed, plain HTTP) POST with a hard deadline: the
+ * name resolved, a non-blocking connect, the TLS handshake with the
+ * certificate verified against notify_ca or the system's trust store (the
+ * host name checked), the request with Content-Length and Connection: close,
+ * the reply read until its Content-Length or the end. Every wait is a poll
+ * bounded by what is left of the deadline.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "net.h"
+#include "notify.h"
+#include "text.h"
+#include "tls.h"
+#include "util.h"
+
+#define RESP_MAX 16384
+
+struct url {
+	int tls;
+	char host[256];
+	char port[8];
+	const char *path;   /* into the URL: "/..." or "" */
+};
+
+static int
+url_split(const char *u, struct url *p, char *err)
+{
+	const char *h, *end, *colon;
+	size_t hl;
+
+	p->tls = strncmp(u, "https://", 8) == 0;
+	if (!p->tls && strncmp(u, "http://", 7) != 0) {
+		snprintf(err, ERRLEN, "not an http(s) address");
+		return -1;
+	}
+	h = u + (p->tls ? 8 : 7);
+	end = h + strcspn(h, "/?");
+	p->path = end;
+	if (*h == '[') {   /* [v6]:port */
+		const char *rb = memchr(h, ']', (size_t)(end - h));
+
+		if (!rb) {
+			snprintf(err, ERRLEN, "an IPv6 address without its ']'");
+			return -1;
+		}
+		hl = (size_t)(rb - h - 1);
+		h++;
+		colon = rb[1] == ':' ? rb + 1 : NULL;
+	} else {
+		colon = memchr(h, ':', (size_t)(end - h));
+		hl = (size_t)((colon ? colon : end) - h);
+	}
+	if (!hl || hl >= sizeof(p->host)) {
+		snprintf(err, ERRLEN, "no host name in the address");
+		return -1;
+	}
+	memcpy(p->host, h, hl);
+	p->host[hl] = '\0';
+	if (colon) {
+		size_t pl = (size_t)(end - colon - 1);
+
+		if (!pl || pl >= sizeof(p->port) || strspn(colon + 1, "0123456789") < pl) {
+			snprintf(err, ERRLEN, "the port in the address is not a number");
+			return -1;
+		}
+		memcpy(p->port, colon + 1, pl);
+		p->port[pl] = '\0';
+	} else
+		strcpy(p->port, p->tls ? "443" : "80");
+	return 0;
+}
+
+static int
+left_ms(int64_t deadline)
+{
+	int64_t l = deadline - now_ms();
+
+	return l <= 0 ? 0 : l > 60000 ? 60000 : (int)l;
+}
+
+/* Wait for events on fd (or cancel_fd) until deadline: 1 ready, 0 timed out, -1 cancelled or error. */
+static int
+wait_fd(int fd, short events, int cancel_fd, int64_t deadline, char *err)
+{
+	struct pollfd p[2] = { { fd, events, 0 }, { cancel_fd, POLLIN, 0 } };
+	int ms, rc;
+
+	for (;;) {
+		if (!(ms = left_ms(deadline))) {
+			snprintf(err, ERRLEN, "no answer within the deadline");
+			return 0;
+		}
+		rc = poll(p, cancel_fd >= 0 ? 2 : 1, ms);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc < 0) {
+			snprintf(err, ERRLEN, "poll: %s", strerror(errno));
+			return -1;
+		}
+		if (cancel_fd >= 0 && p[1].revents) {
+			snprintf(err, ERRLEN, "cancelled (the relay is stopping)");
+			return -1;
+		}
+		if (rc > 0)
+			return 1;
+	}
+}
+
+static int
+tcp_connect(const struct url *u, int cancel_fd, int64_t deadline, char *err)
+{
+	struct addrinfo hints = { 0 }, *ai = NULL, *a;
+	int fd = -1, rc, e;
+
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_ADDRCONFIG;
+	if ((rc = getaddrinfo(u->host, u->port, &hints, &ai)) != 0) {
+		snprintf(err, ERRLEN, "cannot resolve %.100s: %s", u->host, gai_strerror(rc));
+		return -1;
+	}
+	snprintf(err, ERRLEN, "%.100s has no address", u->host);
+	for (a = ai; a && left_ms(deadline); a = a->ai_next) {
+		if ((fd = socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
+			continue;
+		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0)
+			break;
+		e = errno;
+		if (e == EINPROGRESS) {
+			if ((rc = wait_fd(fd, POLLOUT, cancel_fd, deadline, err)) < 0) {
+				close(fd);
+				fd = -1;
+				break;
+			}
+			e = rc ? net_connect_result(fd) : ETIMEDOUT;
+			if (!e)
+				break;
+		}
+		snprintf(err, ERRLEN, "cannot connect to %.100s port %s: %s", u->host, u->port, strerror(e));
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(ai);
+	return fd;
+}
+
+/* The reply is whole: its headers and Content-Length bytes after them. */
+static int
+reply_complete(const char *r, size_t len)
+{
+	const char *end = memmem(r, len, "\r\n\r\n", 4), *p;
+	unsigned long cl;
+
+	if (!end)
+		return 0;
+	for (p = r; p < end; p = strstr(p, "\r\n") + 2) {
+		if (strncasecmp(p, "content-length:", 15) == 0) {
+			cl = strtoul(p + 15, NULL, 10);
+			return (size_t)(end + 4 - r) + cl <= len;
+		}
+		if (!strstr(p, "\r\n"))
+			break;
+	}
+	return 0;   /* no length: read to the end */
+}
+
+/* Send req and read the reply into resp (NUL-terminated) over TLS (tc) or plain TCP. */
+static int
+exchange(int fd, struct tls_conn *tc, const char *req, size_t reqlen, char *resp, size_t *rlen, int cancel_fd,
+    int64_t deadline, char *err)
+{
+	struct tls_io io = { (const unsigned char *)req, reqlen, (unsigned char *)resp, RESP_MAX - 1, 0 };
+	unsigned want;
+	ssize_t n;
+	int rc;
+
+	for (;;) {
+		short ev = 0;
+
+		if (tc) {
+			rc = tls_pump(tc, fd, &io, &want, err);
+			if (rc == TLS_ERR)
+				return -1;
+			if (rc == TLS_EOF)
+				break;
+			ev = (want & TLS_WANT_READ ? POLLIN : 0) | (want & TLS_WANT_WRITE ? POLLOUT : 0);
+		} else if (io.out_len) {
+			n = send(fd, io.out, io.out_len, MSG_NOSIGNAL);
+			if (n < 0 && errno != EAGAIN) {
+				snprintf(err, ERRLEN, "send: %s", strerror(errno));
+				return -1;
+			}
+			if (n > 0) {
+				io.out += n;
+				io.out_len -= (size_t)n;
+			}
+			ev = POLLOUT;
+		} else {
+			n = recv(fd, io.in + io.in_len, io.in_size - io.in_len, 0);
+			if (n == 0)
+				break;
+			if (n < 0 && errno != EAGAIN) {
+				snprintf(err, ERRLEN, "recv: %s", strerror(errno));
+				return -1;
+			}
+			if (n > 0)
+				io.in_len += (size_t)n;
+			ev = POLLIN;
+		}
+		if (io.in_len == io.in_size || (!io.out_len && reply_complete(resp, io.in_len)))
+			break;
+		if (!ev)
+			ev = POLLIN;
+		if ((rc = wait_fd(fd, ev, cancel_fd, deadline, err)) <= 0) {
+			if (rc == 0)
+				snprintf(err, ERRLEN, "no %s within the deadline", !tc || tls_ready(tc) ?
+				    (io.out_len ? "room to send" : "reply") : "TLS handshake");
+			return -1;
+		}
+	}
+	resp[io.in_len] = '\0';
+	*rlen = io.in_len;
+	return 0;
+}
+
+/* POST body to url; the reply's status and body into res. 0 or -1 with err. */
+static int
+http_post(const struct notify_conf *c, const char *url, const char *body, int cancel_fd, struct notify_result *res,
+    char *err)
+{
+	struct url u;
+	struct transport tr;
+	struct tls_client *cl = NULL;
+	struct tls_conn *tc = NULL;
+	int64_t deadline = now_ms() + c->timeout_ms;
+	char *req = NULL, *resp = NULL;
+	const char *b;
+	size_t rlen = 0;
+	int fd = -1, rc = -1, n;
+
+	memset(res, 0, sizeof(*res));
+	if (url_split(url, &u, err) < 0)
+		return -1;
+	if (!u.tls && !c->insecure_http) {
+		snprintf(err, ERRLEN, "plain http refused (set notify_insecure_http = yes for a test server)");
+		return -1;
+	}
+	if (u.tls) {
+		memset(&tr, 0, sizeof(tr));
+		tr.tls = 1;
+		snprintf(tr.sni, sizeof(tr.sni), "%s", u.host);
+		if (!(cl = tls_client_new(&tr, *c->ca ? c->ca : NULL, err)))
+			return -1;
+		if (!(tc = tls_conn_client(cl, 0, err)))
+			goto out;
+	}
+	n = asprintf(&req, "POST %s%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: xwpf/" XWPF_VERSION "\r\n"
+	    "Content-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+	    *u.path == '/' ? "" : "/", u.path, u.host, strlen(body), body);
+	if (n < 0 || !(resp = malloc(RESP_MAX))) {
+		snprintf(err, ERRLEN, "out of memory");
+		req = n < 0 ? NULL : req;
+		goto out;
+	}
+	res->retry = 1;   /* a failure from here on is the network's or the server's */
+	if ((fd = tcp_connect(&u, cancel_fd, deadline, err)) < 0)
+		goto out;
+	if (exchange(fd, tc, req, (size_t)n, resp, &rlen, cancel_fd, deadline, err) < 0) {
+		/* a certificate the anchors do not vouch for stays so: no second try */
+		if (tc && tls_last_error(tc) >= BR_ERR_X509_OK) {
+			char *hint = strstr(err, " (a self-signed");   /* the tunnels' advice: not this one's */
+
+			if (hint)
+				snprintf(hint, ERRLEN - (size_t)(hint - err), " (trust its CA with notify_ca = FILE)");
+			res->retry = 0;
+		}
+		goto out;
+	}
+	if (rlen < 12 || strncmp(resp, "HTTP/1.", 7) != 0 || sscanf(resp + 9, "%3d", &res->status) != 1) {
+		snprintf(err, ERRLEN, "the reply is not HTTP");
+		goto out;
+	}
+	b = strstr(resp, "\r\n\r\n");
+	text_escape(b ? b + 4 : "", res->reply, sizeof(res->reply));
+	res->retry = res->status >= 500 || res->status == 0;
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	tls_conn_free(tc);
+	tls_client_free(cl);
+	free(req);
+	free(resp);
+	return rc;
+}
+
+/* A JSON string literal of s into a new buffer. */
+static char *
+json_quote(const char *s)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	if (!f)
+		return NULL;
+	json_str(f, s);
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+static char *
+request_body(const struct notify_conf *c, const struct store_notify_target *t, const char *text,
+    const char *events_json)
+{
+	char cut[2048], *q, *qs = NULL, *body = NULL;
+
+	if (t->kind == NOTIFY_WECOM && strlen(text) >= sizeof(cut)) {   /* WeCom takes 2048 bytes */
+		size_t n = sizeof(cut) - 4;
+
+		while (n && ((unsigned char)text[n] & 0xc0) == 0x80)   /* not inside a UTF-8 character */
+			n--;
+		memcpy(cut, text, n);
+		strcpy(cut + n, "...");
+		text = cut;
+	}
+	if (!(q = json_quote(text)))
+		return NULL;
+	switch (t->kind) {
+	case NOTIFY_TELEGRAM:
+		if ((qs = json_quote(t->chat)) && asprintf(&body, "{\"chat_id\":%s,\"text\":%s,"
+		    "\"disable_web_page_preview\":true}", qs, q) < 0)
+			body = NULL;
+		break;
+	case NOTIFY_WECOM:
+		if (asprintf(&body, "{\"msgtype\":\"text\",\"text\":{\"content\":%s}}", q) < 0)
+			body = NULL;
+		break;
+	default:
+		if ((qs = json_quote(c->server)) && asprintf(&body, "{\"server\":%s,\"text\":%s,\"events\":%s}", qs, q,
+		    events_json && *events_json ? events_json : "[]") < 0)
+			body = NULL;
+		break;
+	}
+	free(q);
+	free(qs);
+	return body;
+}
+
+/* The reply's JSON has "key": value (spaces allowed around the colon). */
+static int
+reply_says(const char *body, const char *key, const char *value)
+{
+	const char *p = body;
+	size_t kl = strlen(key);
+
+	while ((p = strchr(p, '"'))) {
+		p++;
+		if (strncmp(p, key, kl) == 0 && p[kl] == '"') {
+			p += kl + 1;
+			p += strspn(p, " \t\r\n");
+			if (*p++ != ':')
+				continue;
+			p += strspn(p, " \t\r\n");
+			return strncmp(p, value, strlen(value)) == 0 && !strchr("0123456789", p[strlen(value)]);
+		}
+	}
+	return 0;
+}
+
+int
+notify_send(const struct notify_conf *c, const struct store_notify_target *t, const char *text,
+    const char *events_json, int cancel_fd, struct notify_result *res, char *err)
+{
+	char url[STORE_NOTIFY_LEN + 300], *body;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if (t->kind == NOTIFY_TELEGRAM)
+		snprintf(url, sizeof(url), "%s%sbot%s/sendMessage", c->telegram_api,
+		    c->telegram_api[strlen(c->telegram_api) - 1] == '/' ? "" : "/", t->token);
+	else
+		snprintf(url, sizeof(url), "%s", t->url);
+	if (!(body = request_body(c, t, text, events_json))) {
+		snprintf(err, ERRLEN, "out of memory");
+		return -1;
+	}
+	rc = http_post(c, url, body, cancel_fd, res, err);
+	free(body);
+	if (rc < 0)
+		return -1;
+	if (res->status < 200 || res->status > 299) {
+		snprintf(err, ERRLEN, "HTTP %d: %.300s", res->status, res->reply);
+		return -1;
+	}
+	/* Telegram says "ok":true, WeCom "errcode":0 (its refusals come with status 200) */
+	if ((t->kind == NOTIFY_TELEGRAM && !reply_says(res->reply, "ok", "true")) ||
+	    (t->kind == NOTIFY_WECOM && !reply_says(res->reply, "errcode", "0"))) {
+		snprintf(err, ERRLEN, "refused: %.300s", res->reply);
+		return -1;
+	}
+	return 0;
+}
+
+const char *
+notify_target_name(const struct store_notify_target *t, char *buf, size_t size)
+{
+	const char *h;
+	size_t n;
+
+	switch (t->kind) {
+	case NOTIFY_TELEGRAM:
+		snprintf(buf, size, "telegram:%.*s:***@%s", (int)strcspn(t->token, ":"), t->token, t->chat);
+		break;
+	default:
+		h = strstr(t->url, "://");
+		h = h ? h + 3 : t->url;
+		n = strcspn(h, "/?");
+		snprintf(buf, size, "%s:%.*s%.*s/...", t->kind == NOTIFY_WECOM ? "wecom" : "webhook",
+		    (int)(h - t->url), t->url, (int)n, h);
+		break;
+	}
+	return buf;
+}
