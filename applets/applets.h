@@ -3,6 +3,7 @@
  * Keep it sorted by name (a unit test checks). Every applet lives in
  * applets/NAME.c and exports only NAME_main and NAME_usage.
  */
+APPLET(config, "the [global] settings: get, set (validated, atomic, --reload), keys")
 APPLET(export, "write the whole setup (store, keys, health, MPTCP) into one .tar.gz")
 APPLET(health, "check backends, mark them up or down for the relay (--once, --watch, --status)")
 APPLET(import, "restore an export, or migrate xwPF archives and realm configs (--undo)")

@@ -824,6 +824,8 @@ static const struct { const char *key, *help; } key_help[] = {
 	{ "allow", "client addresses or CIDRs, comma-separated; others refused" },
 	{ "deny", "client addresses or CIDRs refused" },
 	{ "on_event", "a program run on the rule's events (default [global]'s)" },
+	{ "notify", "targets for the rule's events instead of [global]'s; off = none (docs/notify.md)" },
+	{ "expire", "YYYY-MM-DD: the rule stops forwarding at the end of that day, local time; off = never" },
 };
 
 static const char *

@@ -616,7 +616,7 @@ static const struct key global_keys[] = {
 	{ "telegram_api", K_FN, 0, 0, 0, 0, 0, fn_telegram_api },
 	{ "server_name", K_STR, 0, G(server_name), 0, 0, NULL },
 	{ "notify_insecure_http", K_BOOL, 0, G(notify_insecure_http), 0, 0, NULL },
-	{ "notify_report", K_MS, 0, G(notify_report), 0, DAY, NULL },
+	{ "notify_report", K_FN, 0, 0, 0, 0, 0, store_fn_notify_report },
 	{ "notify_timeout", K_MS, 0, G(notify_timeout), 1000, 60000, NULL },
 };
 
@@ -660,6 +660,12 @@ store_rule_keys(void)
 	for (i = 0; i < ARRAY_SIZE(rule_keys); i++)
 		names[i] = rule_keys[i].name;
 	return names;
+}
+
+const char *
+store_global_key_name(size_t i)
+{
+	return store_key_name(1, i);
 }
 
 const char *

@@ -174,6 +174,8 @@ int store_rule_key_known(const char *key);
 int store_rule_key_multi(const char *key);
 const char *const *store_rule_keys(void);
 int store_global_key_known(const char *key);
+/* The I-th [global] key, NULL past the last (for listings). */
+const char *store_global_key_name(size_t i);
 /* The known key closest to a mistyped one (at most 2 edits), or NULL. */
 const char *store_key_suggest(const char *key, int global);
 

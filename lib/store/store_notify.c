@@ -312,6 +312,20 @@ store_fn_http_url(const char *v, char *dst, size_t size, const char *key, char *
 	return 0;
 }
 
+int
+store_fn_notify_report(const char *v, void *obj, char *err)
+{
+	struct store_global *g = obj;
+	long ms;
+
+	if (parse_duration_ms(v, &ms) < 0 || (ms && (ms < 60000 || ms > 86400000L))) {
+		snprintf(err, ERRLEN, "notify_report must be from 1m to 24h (e.g. 1h), or 0 for none; not '%.40s'", v);
+		return -1;
+	}
+	g->notify_report = ms;
+	return 0;
+}
+
 /* YYYY-MM-DD: the end of that day, local time (the first second of the next) */
 int
 store_parse_date_end(const char *v, int64_t *out, char *err)
