@@ -629,6 +629,7 @@ reload(struct mainctx *m)
 	else {
 		apply_global(m, &g);
 		flush_ledger(m);   /* new and changed rules learn their quota state now */
+		acct_expiry_events(m->rt, wall_ms() / 1000, fire, m);
 		m->cert_check = 0;  /* and new certificates are looked at on the next tick */
 		m->metrics_want = g.metrics_listen;   /* applied from a timer: never inside this I/O callback */
 		ev_timer_set(m->loop, &m->mtimer, ev_now(m->loop));
@@ -664,6 +665,7 @@ on_stats(struct ev_loop *l, struct ev_timer *t)
 	check_health(m);
 	fire_binds(m);
 	acct_limit_events(m->rt, now_ms(), fire, m);
+	acct_expiry_events(m->rt, wall_ms() / 1000, fire, m);
 	if (wall_ms() / 1000 - m->cert_check >= 3600) {   /* hourly; each rule at most daily */
 		m->cert_check = wall_ms() / 1000;
 		acct_cert_events(m->rt, m->cert_check, fire, m);
@@ -836,6 +838,7 @@ relay_main(int argc, char **argv)
 	event_init(&m.er, 10000);
 	apply_global(&m, &g);
 	flush_ledger(&m);   /* quotas reached before a restart hold from the start */
+	acct_expiry_events(m.rt, wall_ms() / 1000, fire, &m);   /* and expired rules */
 	log_info("started: %zu rule%s, %zu listening socket%s (one per port, protocol and worker)%s, %ld worker%s, "
 	    "%ld descriptors allowed, %s, in %lld ms",
 	    rt_nrules(m.rt), rt_nrules(m.rt) == 1 ? "" : "s", rt_nlisteners(m.rt), rt_nlisteners(m.rt) == 1 ? "" : "s",

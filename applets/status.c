@@ -438,7 +438,7 @@ struct trow {
 	uint64_t in, out, billed, quota;
 	uint64_t pct100;              /* percent of the quota in hundredths, floored */
 	const char *live;              /* the relay's stats line, or NULL */
-	char state[16];                /* ok, stopped, throttled */
+	char state[16];                /* ok, stopped, throttled, expired */
 	int state_from_relay;
 	int have_rate;                 /* rate_up/down measured over two stats writes */
 	uint64_t rate_up, rate_down;   /* bytes/s */
@@ -529,11 +529,12 @@ row_fill(struct traffic *t, struct trow *w, const char *name, const struct store
 	if (jstr(w->live, "quota_state", w->state, sizeof(w->state)))
 		w->state_from_relay = 1;
 	else if (w->live && jnum(w->live, "quota_state", &q) == 0) {   /* enum rt_quota */
-		snprintf(w->state, sizeof(w->state), "%s", q == 1 ? "stopped" : q == 2 ? "throttled" : "ok");
+		snprintf(w->state, sizeof(w->state), "%s", q == 1 ? "stopped" : q == 2 ? "throttled" : q == 3 ? "expired" :
+		    "ok");
 		w->state_from_relay = 1;
 	} else   /* what the relay does (or will do on start) with this ledger */
-		snprintf(w->state, sizeof(w->state), "%s", !w->quota || w->billed < w->quota ? "ok" :
-		    sr->quota_action == QUOTA_THROTTLE ? "throttled" : "stopped");
+		snprintf(w->state, sizeof(w->state), "%s", sr->expire && time(NULL) >= sr->expire ? "expired" :
+		    !w->quota || w->billed < w->quota ? "ok" : sr->quota_action == QUOTA_THROTTLE ? "throttled" : "stopped");
 }
 
 /* Rows for the names asked (all of the store when none; removed ones with all). */

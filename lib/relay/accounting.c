@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "healthcheck.h"
 #include "ledger.h"
@@ -97,6 +98,37 @@ flush_fn(struct ledger *lg, void *arg, char *err)
 	return changed ? 0 : 1;
 }
 
+/* The rule's expire has passed (now: epoch seconds). */
+static int
+expired(const struct rt_rule *r, int64_t now)
+{
+	return r->r->expire && now >= r->r->expire;
+}
+
+/* YYYY-MM-DD of the day a rule expires at the end of (local time). */
+static char *
+expire_day(int64_t expire, char *buf, size_t size)
+{
+	time_t t = (time_t)(expire - 1);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(buf, size, "%Y-%m-%d", &tm);
+	return buf;
+}
+
+static void
+announce_expired(struct rt_rule *r, acct_event_fn *fire, void *arg)
+{
+	char day[16], detail[64];
+
+	expire_day(r->r->expire, day, sizeof(day));
+	snprintf(detail, sizeof(detail), "expire=%s", day);
+	log_warn("rule %s: expired at the end of %s: forwarding stopped (renew: xwpf rule set %s expire=YYYY-MM-DD, "
+	    "then a reload)", r->r->name, day, r->r->name);
+	fire(arg, r, "expired", "", detail);
+}
+
 static void
 fire_quota(const struct acct_rule *a, acct_event_fn *fire, void *arg)
 {
@@ -164,16 +196,21 @@ acct_flush(struct rt *rt, const char *path, int64_t now, acct_event_fn *fire, vo
 		__atomic_store_n(&st->cycle_used, a->used, __ATOMIC_RELAXED);
 		fire_quota(a, fire, arg);
 		set_budget(a);
+		if (expired(a->r, now))
+			a->state = RT_Q_EXPIRED;
 		if (a->state != old) {   /* the ledger is the judge; a worker may have been first */
 			__atomic_store_n(&st->quota_state, a->state, __ATOMIC_RELAXED);
 			(void)lim_state_apply(&st->lim, &a->r->lim, a->state, now_us());
-			kick |= a->state == RT_Q_STOPPED;
+			kick |= a->state == RT_Q_STOPPED || a->state == RT_Q_EXPIRED;
 		}
 		if (a->state == st->announced)
 			continue;
 		st->announced = a->state;
 		snprintf(detail, sizeof(detail), "used=%" PRIu64 " quota=%" PRIu64, a->used, a->r->lim.quota);
 		switch (a->state) {
+		case RT_Q_EXPIRED:
+			announce_expired(a->r, fire, arg);
+			break;
 		case RT_Q_STOPPED:
 			log_warn("rule %s: quota of %" PRIu64 " bytes reached (%s): stopped until the cycle resets",
 			    a->r->r->name, a->r->lim.quota, billing_name(a->r->lim.billing));
@@ -314,4 +351,47 @@ acct_cert_events(struct rt *rt, int64_t now, acct_event_fn *fire, void *arg)
 		fire(arg, rules[i], "cert_expiry", "", detail);
 		st->ev_cert = now;
 	}
+}
+
+void
+acct_expiry_events(struct rt *rt, int64_t now, acct_event_fn *fire, void *arg)
+{
+	size_t n, i;
+	struct rt_rule *const *rules = rt_rules(rt, &n);
+	int kick = 0;
+
+	for (i = 0; i < n; i++) {
+		struct rt_rule *r = rules[i];
+		struct rt_stats *st = r->st;
+		int64_t ex = r->r->expire;
+		int old = __atomic_load_n(&st->quota_state, __ATOMIC_RELAXED), now_expired = expired(r, now);
+		char day[16], detail[96];
+
+		if (ex && !now_expired && now >= ex - ACCT_EXPIRE_SOON && st->ev_expire != ex) {
+			st->ev_expire = ex;
+			snprintf(detail, sizeof(detail), "expires at the end of %s (in %lld day%s)",
+			    expire_day(ex, day, sizeof(day)), (long long)((ex - now + 86399) / 86400),
+			    (ex - now + 86399) / 86400 == 1 ? "" : "s");
+			log_warn("rule %s: %s", r->r->name, detail);
+			fire(arg, r, "expire_soon", "", detail);
+		}
+		if (now_expired == (old == RT_Q_EXPIRED))
+			continue;
+		/* expired now, or renewed (a reload with a later expire): the next
+		 * ledger flush puts a quota state back over an OK */
+		__atomic_store_n(&st->quota_state, now_expired ? RT_Q_EXPIRED : RT_Q_OK, __ATOMIC_RELAXED);
+		(void)lim_state_apply(&st->lim, &r->lim, now_expired ? RT_Q_EXPIRED : RT_Q_OK, now_us());
+		if (now_expired && st->announced != RT_Q_EXPIRED) {
+			st->announced = RT_Q_EXPIRED;
+			announce_expired(r, fire, arg);
+			kick = 1;
+		} else if (!now_expired) {
+			st->announced = RT_Q_OK;
+			log_info("rule %s: renewed (expire %s): forwarding again", r->r->name,
+			    ex ? expire_day(ex, day, sizeof(day)) : "off");
+			fire(arg, r, "quota_resume", "", "renewed");
+		}
+	}
+	if (kick)
+		rt_kick(rt);
 }

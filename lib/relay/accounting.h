@@ -17,6 +17,7 @@
  *   quota_stop quota_throttle quota_resume   what the quota did to the rule
  *   limit                     connections refused by a limit (at most one a minute per rule and reason)
  *   cert_expiry               a cert= certificate ends within 14 days (at most one a day per rule)
+ *   expire_soon expired       the rule's expire = date is 7 days away, has passed
  */
 #include <stdint.h>
 
@@ -45,5 +46,13 @@ void acct_health_events(struct rt *rt, const struct hc_state *old, const struct 
 /* Rules whose cert= certificate ends within TUN_CERT_WARN_DAYS: a
  * cert_expiry event (at most one a day per rule). now is epoch seconds. */
 void acct_cert_events(struct rt *rt, int64_t now, acct_event_fn *fire, void *arg);
+
+/* Rules past their expire (the end of that day, local time) stop as a
+ * quota stop does: existing connections closed, new clients reset
+ * (quota_state RT_Q_EXPIRED, event expired); one renewed by a reload
+ * forwards again. ACCT_EXPIRE_SOON before, an expire_soon event (once per
+ * expire date and run). now is epoch seconds; call it every second. */
+#define ACCT_EXPIRE_SOON (7 * 86400)
+void acct_expiry_events(struct rt *rt, int64_t now, acct_event_fn *fire, void *arg);
 
 #endif

@@ -65,7 +65,7 @@ rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, char *e
 		struct rt_rule *r = rules[i];
 		struct rt_counters s;
 		struct hostport l = r->r->listen;
-		static const char *const qs[] = { "ok", "stopped", "throttled" };
+		static const char *const qs[] = { "ok", "stopped", "throttled", "expired" };
 		int q = __atomic_load_n(&r->st->quota_state, __ATOMIC_RELAXED);
 
 		rt_rule_sum(rt, r, &s);
@@ -111,7 +111,7 @@ rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, char *e
 			fprintf(f, "%s\"%s\":%llu", k ? "," : "", rt_limit_names[k], (unsigned long long)s.limit_hits[k]);
 		fprintf(f, "},\"quota\":%llu,\"cycle_used\":%llu,\"quota_state\":\"%s\",\"remotes\":[",
 		    (unsigned long long)r->st->quota, (unsigned long long)__atomic_load_n(&r->st->cycle_used, __ATOMIC_RELAXED),
-		    qs[q >= 0 && q <= 2 ? q : 0]);
+		    qs[q >= 0 && q <= 3 ? q : 0]);
 		for (j = 0; j < r->nrem; j++) {
 			uint64_t c = 0, fl = 0, a = 0;
 			int64_t last = 0;
@@ -188,7 +188,7 @@ static const struct {
 
 static const char *const proto_names[2] = { "tcp", "udp" };
 static const char *const family_names[2] = { "ipv4", "ipv6" };
-static const char *const quota_names[3] = { "ok", "stopped", "throttled" };
+static const char *const quota_names[4] = { "ok", "stopped", "throttled", "expired" };
 
 static void
 render_split(struct prom *p, const struct rule_sum *s, size_t n, int out)
@@ -323,11 +323,11 @@ rt_metrics_write(struct rt *rt, struct prom *p, int64_t started_wall_ms)
 		struct prom_label l = { "rule", s[i].name };
 		prom_u64(p, &l, 1, CTR_GET(rules[i]->st->cycle_used));
 	}
-	prom_family(p, "xwpf_rule_quota_state", "gauge", "1 for the rule's quota state (ok, stopped, throttled), "
+	prom_family(p, "xwpf_rule_quota_state", "gauge", "1 for the rule's quota state (ok, stopped, throttled, expired), "
 	    "0 for the others.");
 	for (i = 0; i < n; i++) {
 		int st = CTR_GET(rules[i]->st->quota_state);
-		for (q = 0; q < 3; q++) {
+		for (q = 0; q < 4; q++) {
 			struct prom_label l[2] = { { "rule", s[i].name }, { "state", quota_names[q] } };
 			prom_u64(p, l, 2, st == q);
 		}

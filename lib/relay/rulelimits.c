@@ -46,7 +46,8 @@ lim_rule_init(struct lim_rule *l, const struct store *st, const struct store_rul
 		l->q_slot_up = l->billing == BILL_OUT ? -1 : 0;
 		l->q_slot_down = l->billing == BILL_IN ? -1 : l->billing == BILL_BOTH ? 0 : 1;
 	}
-	l->admit = l->allow.n || l->deny.n || l->max_conns || l->src_conns || l->src_rate || l->quota;
+	/* an expire = date stops the rule as a quota does: checked at admission too */
+	l->admit = l->allow.n || l->deny.n || l->max_conns || l->src_conns || l->src_rate || l->quota || sr->expire;
 	l->shape = l->rate_in || l->rate_out || l->conn_rate ||
 	    (l->quota && l->quota_action == QUOTA_THROTTLE);
 	return 0;
@@ -104,7 +105,7 @@ lim_state_free(struct lim_state *s)
 int
 lim_check_addr(const struct lim_rule *l, int quota_state, const struct sockaddr *peer)
 {
-	if (l->quota && quota_state == RT_Q_STOPPED)
+	if ((l->quota && quota_state == RT_Q_STOPPED) || quota_state == RT_Q_EXPIRED)
 		return RT_LIM_QUOTA;
 	if (l->deny.n && acl_match(&l->deny, peer))
 		return RT_LIM_DENY;

@@ -266,6 +266,7 @@ fingerprint(const struct store *st, const struct store_rule *r)
 	tunnel_rule_files(r, files, sizeof(files));   /* changed certificate files rebuild the rule */
 	fprintf(f, "|%s", files);
 	fprintf(f, "|%ld|%ld|%ld|%ld", g->src_prefix_v4, g->src_prefix_v6, g->max_handshakes, g->max_handshakes_per_src);
+	fprintf(f, "|%lld", (long long)r->expire);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;

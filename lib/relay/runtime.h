@@ -42,7 +42,7 @@ enum rt_limit {
 extern const char *const rt_limit_names[RT_LIM_COUNT];   /* "deny", "max_conns", ... */
 
 /* Quota state of a rule, decided by the main thread, read by the workers. */
-enum rt_quota { RT_Q_OK, RT_Q_STOPPED, RT_Q_THROTTLED };
+enum rt_quota { RT_Q_OK, RT_Q_STOPPED, RT_Q_THROTTLED, RT_Q_EXPIRED };   /* EXPIRED: past the rule's expire */
 
 /* One per rule per worker. */
 struct rt_counters {
@@ -94,6 +94,7 @@ struct rt_stats {
 	uint64_t ev_hits[RT_LIM_COUNT];   /* limit hits already reported by an event */
 	int64_t ev_hit_ms[RT_LIM_COUNT];
 	int64_t ev_cert;         /* epoch seconds of the last cert_expiry event */
+	int64_t ev_expire;       /* the expire an expire_soon event was fired for */
 };
 
 struct rt_remote {
@@ -254,11 +255,13 @@ rt_quota_spend(struct rt_rule *r, int up, uint64_t n)
 /* The quota ran out in this worker: stop or throttle the rule now, without
  * waiting for the next ledger flush (which confirms it and fires the events). */
 void rt_quota_reached(struct rt_worker *w, struct rt_rule *r);
-/* a quota in stop mode holds the rule: what it has open is to be closed */
+/* a quota in stop mode, or the rule's expiry, holds the rule: what it has open is to be closed */
 static inline int
 rt_quota_stopped(const struct rt_rule *r)
 {
-	return r->lim.quota && __atomic_load_n(&r->st->quota_state, __ATOMIC_RELAXED) == RT_Q_STOPPED;
+	int q = __atomic_load_n(&r->st->quota_state, __ATOMIC_RELAXED);
+
+	return (r->lim.quota && q == RT_Q_STOPPED) || q == RT_Q_EXPIRED;
 }
 
 void rt_rule_ref(struct rt_rule *r);
