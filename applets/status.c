@@ -35,6 +35,7 @@ const char status_usage[] =
     "usage: xwpf status [--json]\n"
     "       xwpf status --traffic [--detail] [--all] [--json] [NAME...]\n"
     "       xwpf status --reset NAME... | --reset --all   [--json]\n"
+    "       xwpf status --reset-cycle NAME... | --reset-cycle --all   [--json]\n"
     "\n"
     "The relay's state (running or not, pid, uptime, workers) and, for every rule of\n"
     "the store, its counters from the running relay: connections active and total,\n"
@@ -57,6 +58,9 @@ const char status_usage[] =
     "`xwpf status NAME...` is short for --traffic NAME...\n"
     "--reset NAME... (or --all): zero the display counts; the billing cycle and\n"
     "quotas are never touched. Safe while the relay runs.\n"
+    "--reset-cycle NAME... (or --all): start a new billing cycle now (the quota counts\n"
+    "from zero, a stopped rule forwards again within ledger_interval; the next\n"
+    "reset stays on reset_day); the display counts are reset too.\n"
     "Exit codes (--traffic, --reset): 0 ok, 1 unknown rule or unreadable ledger,\n"
     "2 usage, 3 the store is invalid.\n";
 
@@ -455,7 +459,8 @@ struct traffic {
 	size_t nrows, hidden;          /* hidden: removed rules left out (no --all) */
 };
 
-static const char *const bill_text[] = { "in + out", "in only", "out only", "the larger of in and out" };
+static const char *const bill_text[] = { "in + out", "in only", "out only", "the larger of in and out",
+	"in + out, twice: both legs" };
 
 static enum billing
 rule_billing(const struct store *st, const struct store_rule *r)
@@ -937,6 +942,7 @@ struct reset_arg {
 	const char **empty;            /* rules of the store with nothing counted yet */
 	size_t nempty;
 	const struct store *st;
+	int cycle;                     /* --reset-cycle: the billing cycle too */
 };
 
 static int
@@ -944,6 +950,8 @@ reset_one(struct reset_arg *a, struct ledger_rule *e)
 {
 	a->was[a->nwas++] = *e;
 	ledger_display_reset(e, a->now);
+	if (a->cycle)
+		ledger_cycle_reset(e, a->now, rule_billing(a->st, store_find(a->st, e->name)));
 	return 0;
 }
 
@@ -991,7 +999,7 @@ reset_fn(struct ledger *lg, void *arg, char *err)
 }
 
 static int
-reset_main(struct store *st, char **names, int nnames, int all, int json)
+reset_main(struct store *st, char **names, int nnames, int all, int json, int cycle)
 {
 	struct reset_arg a;
 	char err[ERRLEN], b1[32], b2[32], b3[32], when[64];
@@ -1003,6 +1011,7 @@ reset_main(struct store *st, char **names, int nnames, int all, int json)
 	a.nnames = nnames;
 	a.all = all;
 	a.st = st;
+	a.cycle = cycle;
 	if (!(a.empty = calloc((size_t)nnames + 1, sizeof(*a.empty)))) {
 		fprintf(stderr, "%s: out of memory\n", applet_name);
 		return EXIT_FAIL;
@@ -1047,6 +1056,11 @@ reset_main(struct store *st, char **names, int nnames, int all, int json)
 			printf("},\"cycle_billed\":%" PRIu64 "}", billed);
 			continue;
 		}
+		if (cycle) {
+			printf("%s: a new billing cycle from now (the last one billed %s); display counts reset too\n",
+			    w->name, fmt_bytes(b3, sizeof(b3), billed));
+			continue;
+		}
 		printf("%s: display counts reset (were in %s, out %s, %" PRIu64 " connections since %s); billing cycle "
 		    "unchanged: %s billed\n", w->name, fmt_bytes(b1, sizeof(b1), ledger_sum_in(&w->display)),
 		    fmt_bytes(b2, sizeof(b2), ledger_sum_out(&w->display)), w->display.conns,
@@ -1080,7 +1094,7 @@ status_main(int argc, char **argv)
 	struct store st;
 	struct store_diags d = { 0 };
 	struct stats_file sf;
-	int json = 0, traffic = 0, detail = 0, all = 0, reset = 0, nnames = 0, running, have = 0, i, rc;
+	int json = 0, traffic = 0, detail = 0, all = 0, reset = 0, cycle = 0, nnames = 0, running, have = 0, i, rc;
 	char **names = calloc((size_t)argc + 1, sizeof(*names));
 	pid_t pid;
 
@@ -1099,6 +1113,8 @@ status_main(int argc, char **argv)
 			all = 1;
 		else if (strcmp(argv[i], "--reset") == 0)
 			reset = 1;
+		else if (strcmp(argv[i], "--reset-cycle") == 0)
+			reset = cycle = 1;
 		else if (argv[i][0] != '-' && store_name_valid(argv[i]))
 			names[nnames++] = argv[i];
 		else {
@@ -1131,7 +1147,7 @@ status_main(int argc, char **argv)
 	}
 	store_diags_free(&d);
 	if (reset || traffic || all || nnames) {
-		rc = reset ? reset_main(&st, names, nnames, all, json) : traffic_main(&st, names, nnames, json, detail, all);
+		rc = reset ? reset_main(&st, names, nnames, all, json, cycle) : traffic_main(&st, names, nnames, json, detail, all);
 		store_free(&st);
 		free(names);
 		return rc;

@@ -55,6 +55,8 @@ has_delta(const struct acct_rule *a)
 }
 
 /* Under the ledger's lock: the file as it is now, plus our deltas. */
+static int expired(const struct rt_rule *r, int64_t now);
+
 static int
 flush_fn(struct ledger *lg, void *arg, char *err)
 {
@@ -94,6 +96,10 @@ flush_fn(struct ledger *lg, void *arg, char *err)
 		a->cout = ledger_sum_out(&e->cycle);
 		if (l->quota && a->used >= l->quota)
 			a->state = l->quota_action == QUOTA_THROTTLE ? RT_Q_THROTTLED : RT_Q_STOPPED;
+		if (expired(a->r, x->now))
+			a->state = RT_Q_EXPIRED;
+		/* a state the ledger no longer backs (a cycle reset by hand): apply it */
+		changed |= a->state != __atomic_load_n(&st->quota_state, __ATOMIC_RELAXED);
 	}
 	return changed ? 0 : 1;
 }
@@ -153,8 +159,11 @@ set_budget(const struct acct_rule *a)
 	int64_t left[2] = { INT64_MAX, INT64_MAX };
 
 	if (l->quota) {
-		uint64_t u0 = l->billing == BILL_BOTH ? a->cin + a->cout : a->cin;
+		uint64_t u0 = l->billing == BILL_BOTH ? a->cin + a->cout : l->billing == BILL_DOUBLE ?
+		    2 * (a->cin + a->cout) : a->cin;
 		left[0] = u0 >= l->quota ? 0 : (int64_t)(l->quota - u0);
+		if (l->billing == BILL_DOUBLE)   /* each byte delivered bills two */
+			left[0] = (left[0] + 1) / 2;
 		left[1] = a->cout >= l->quota ? 0 : (int64_t)(l->quota - a->cout);
 	}
 	__atomic_store_n(&a->r->st->q_left[0], left[0], __ATOMIC_RELAXED);

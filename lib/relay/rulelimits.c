@@ -44,7 +44,7 @@ lim_rule_init(struct lim_rule *l, const struct store *st, const struct store_rul
 	l->q_slot_up = l->q_slot_down = -1;
 	if (l->quota) {
 		l->q_slot_up = l->billing == BILL_OUT ? -1 : 0;
-		l->q_slot_down = l->billing == BILL_IN ? -1 : l->billing == BILL_BOTH ? 0 : 1;
+		l->q_slot_down = l->billing == BILL_IN ? -1 : l->billing == BILL_BOTH || l->billing == BILL_DOUBLE ? 0 : 1;
 	}
 	/* an expire = date stops the rule as a quota does: checked at admission too */
 	l->admit = l->allow.n || l->deny.n || l->max_conns || l->src_conns || l->src_rate || l->quota || sr->expire;

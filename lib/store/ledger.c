@@ -14,7 +14,7 @@
 #include "text.h"
 #include "util.h"
 
-static const char *const bill_names[] = { "both", "in", "out", "max" };
+static const char *const bill_names[] = { "both", "in", "out", "max", "double" };
 static const char *const proto_names[] = { "tcp", "udp" };
 
 int
@@ -57,6 +57,7 @@ ledger_used(const struct ledger_ctr *c, enum billing b)
 	case BILL_IN: return in;
 	case BILL_OUT: return out;
 	case BILL_MAX: return in > out ? in : out;
+	case BILL_DOUBLE: return 2 * (in + out);
 	case BILL_BOTH: break;
 	}
 	return in + out;
@@ -143,7 +144,9 @@ ledger_roll(struct ledger_rule *r, int64_t now, int reset_day, enum billing b)
 {
 	int64_t start = ledger_cycle_start(now, reset_day);
 
-	if (start == r->cycle_start)
+	/* within the cycle stored (one reset by hand starts between two reset days) */
+	if (start == r->cycle_start ||
+	    (r->cycle_start > start && r->cycle_start <= now && now < ledger_cycle_next(r->cycle_start, reset_day)))
 		return 0;
 	r->last_cycle_used = ledger_used(&r->cycle, b);
 	memset(&r->cycle, 0, sizeof(r->cycle));
@@ -176,6 +179,15 @@ ledger_display_reset(struct ledger_rule *r, int64_t now)
 {
 	memset(&r->display, 0, sizeof(r->display));
 	r->display_since = now;
+}
+
+void
+ledger_cycle_reset(struct ledger_rule *r, int64_t now, enum billing b)
+{
+	r->last_cycle_used = ledger_used(&r->cycle, b);
+	memset(&r->cycle, 0, sizeof(r->cycle));
+	r->cycle_start = now;
+	r->fired = 0;
 }
 
 /* ---- the file: "# xwpf ledger 1" then one line per rule of key=value words ---- */

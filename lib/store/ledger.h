@@ -19,7 +19,8 @@
 
 enum { LG_TCP, LG_UDP };
 enum { LG_V4, LG_V6 };
-enum billing { BILL_BOTH, BILL_IN, BILL_OUT, BILL_MAX };
+/* double: in + out, twice (each byte crosses the relay's two legs: docs/traffic.md) */
+enum billing { BILL_BOTH, BILL_IN, BILL_OUT, BILL_MAX, BILL_DOUBLE };
 
 struct ledger_ctr {
 	uint64_t in[2][2], out[2][2];   /* [LG_TCP/LG_UDP][LG_V4/LG_V6] */
@@ -76,6 +77,9 @@ int ledger_roll(struct ledger_rule *r, int64_t now, int reset_day, enum billing 
 /* Thresholds crossed for the first time in this cycle (LG_FIRED_*), marked fired. */
 unsigned ledger_check_quota(struct ledger_rule *r, uint64_t quota, enum billing b);
 void ledger_display_reset(struct ledger_rule *r, int64_t now);
+/* A new billing cycle from now (by hand): what it billed kept as the last
+ * cycle's, the counts and thresholds cleared; the next reset stays on reset_day. */
+void ledger_cycle_reset(struct ledger_rule *r, int64_t now, enum billing b);
 
 int billing_parse(const char *s, enum billing *out);
 const char *billing_name(enum billing b);

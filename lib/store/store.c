@@ -406,7 +406,7 @@ billing_into(const char *v, int *dst, char *err)
 	enum billing b;
 
 	if (billing_parse(v, &b) < 0) {
-		snprintf(err, ERRLEN, "billing must be both, in, out or max, not '%s'", v);
+		snprintf(err, ERRLEN, "billing must be both, in, out, max or double, not '%s'", v);
 		return -1;
 	}
 	*dst = (int)b;
