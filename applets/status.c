@@ -538,7 +538,7 @@ row_fill(struct traffic *t, struct trow *w, const char *name, const struct store
 		    "ok");
 		w->state_from_relay = 1;
 	} else   /* what the relay does (or will do on start) with this ledger */
-		snprintf(w->state, sizeof(w->state), "%s", sr->expire && time(NULL) >= sr->expire ? "expired" :
+		snprintf(w->state, sizeof(w->state), "%s", sr && sr->expire && time(NULL) >= sr->expire ? "expired" :
 		    !w->quota || w->billed < w->quota ? "ok" : sr->quota_action == QUOTA_THROTTLE ? "throttled" : "stopped");
 }
 

@@ -10,7 +10,8 @@
  * menu_rule.c  rule wizards: add (relay / exit side, transports), edit,
  *              delete, enable/disable, balancing, PROXY, per-rule MPTCP
  * menu_sys.c   port owners from /proc, target connect check, free ports
- * menu_traffic.c  the traffic screen: cycle usage, quotas, display reset
+ * menu_traffic.c  the traffic screen: cycle usage, quotas, display and cycle reset
+ * menu_notify.c   notification targets; a rule's quota, limits, expiry, lists
  *
  * The menu never writes the store itself: every change goes through a
  * child `xwpf rule ...`, built whole in memory first, so end of input or
@@ -99,8 +100,10 @@ void menu_balance(void);
 void menu_proxy(void);
 void menu_rule_mptcp(void);
 
-/* ---- traffic (menu_traffic.c) ---- */
+/* ---- traffic (menu_traffic.c) and notifications (menu_notify.c) ---- */
 void menu_traffic(void);
+void menu_notify(void);
+void menu_rule_limits(const char *name);
 
 /* Listen ports as a list, as xwPF takes them: "80,443", "8000-8010,9000". */
 struct menu_lports {

@@ -2,9 +2,11 @@
  * menu_traffic: the traffic screen. Every rule's billing cycle (billed by
  * its mode, quota, percent, state, next reset) and display counts, read
  * from a child `xwpf status --traffic --json`; a rule's detail split by
- * TCP/UDP and IPv4/IPv6; its display counts reset (after a confirmation)
- * through a child `xwpf status --reset NAME`, which takes the ledger's
- * lock. The menu never reads or writes the ledger itself.
+ * TCP/UDP and IPv4/IPv6; its display counts or its billing cycle reset
+ * (after a confirmation) through a child `xwpf status --reset NAME` or
+ * `--reset-cycle NAME`, which takes the ledger's lock; its quota, limits
+ * and expiry, and the notification targets (menu_notify.c). The menu never
+ * reads or writes the ledger itself.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +59,8 @@ state_text(const struct mj *r, char *buf, size_t size)
 		return TR("ok", "正常");
 	if (strcmp(st, "stopped") == 0)
 		return TR("stopped (quota reached)", "已停止（超出配额）");
+	if (strcmp(st, "expired") == 0)
+		return TR("expired (renew: quota, limits, expiry)", "已到期（续期：配额、限制、到期）");
 	if (strcmp(st, "throttled") == 0)
 		snprintf(buf, size, TR("throttled to %.3g Mbit/s (quota reached)", "已限速至 %.3g Mbit/s（超出配额）"),
 		    menu_json_num(r, "quota_rate", 0) * 8 / 1e6);
@@ -74,6 +78,8 @@ billing_text(const char *b)
 		return TR("out only", "仅出站");
 	if (b && strcmp(b, "max") == 0)
 		return TR("the larger of in and out", "入站与出站取大");
+	if (b && strcmp(b, "double") == 0)
+		return TR("in + out, twice (both legs)", "(入站 + 出站) x 2（双向计两次）");
 	return TR("in + out", "入站 + 出站");
 }
 
@@ -136,19 +142,22 @@ detail(const struct mj *r)
 }
 
 static void
-reset_display(const char *name)
+reset_display(const char *name, int cycle)
 {
-	char q[200];
+	char q[240];
+	const char *a[] = { "status", cycle ? "--reset-cycle" : "--reset", name, NULL };
 
-	snprintf(q, sizeof(q), TR("Reset the display counts of %s? The billing cycle and its quota stay as they are",
-	    "重置 %s 的显示计数？计费周期与配额不受影响"), name);
+	if (cycle)
+		snprintf(q, sizeof(q), TR("Start a new billing cycle of %s now? Its quota counts from zero (a stopped rule "
+		    "forwards again); the next reset stays on its day", "现在为 %s 开始新的计费周期？配额从零计算（已停止的规则恢复转发）；"
+		    "下次重置日不变"), name);
+	else
+		snprintf(q, sizeof(q), TR("Reset the display counts of %s? The billing cycle and its quota stay as they are",
+		    "重置 %s 的显示计数？计费周期与配额不受影响"), name);
 	if (!menu_yes(q, 0))
 		return;
-	{
-		const char *a[] = { "status", "--reset", name, NULL };
-		if (menu_run(a) != 0)
-			menu_err("%s", TR("the reset failed: see the message above", "重置失败：见上方信息"));
-	}
+	if (menu_run(a) != 0)
+		menu_err("%s", TR("the reset failed: see the message above", "重置失败：见上方信息"));
 }
 
 void
@@ -191,27 +200,40 @@ menu_traffic(void)
 			    TR("display in/out", "显示计数 入/出"), bytes(menu_json_get(r, "display"), "in", in, sizeof(in)),
 			    bytes(menu_json_get(r, "display"), "out", ou, sizeof(ou)));
 		}
-		if (!n) {
+		if (!n)
 			menu_note("%s", TR("no rules yet: add one first", "还没有规则：请先添加"));
-			menu_json_free(j);
-			return;
-		}
-		c = menu_choice(TR("Rule to look at (0: back)", "查看哪条规则（0 返回）"), 0, n, -1);
-		for (r = rules->child, k = 1; r && k < c; r = r->next)
+		printf("%2d. %s%s%s\n", n + 1, menu_c(C_CYAN), TR("notifications: Telegram, WeCom, webhooks",
+		    "通知：Telegram、企业微信、Webhook"), menu_c(C_RESET));
+		c = menu_choice(TR("Rule to look at (0: back)", "查看哪条规则（0 返回）"), 0, n + 1, -1);
+		for (r = rules ? rules->child : NULL, k = 1; r && k < c; r = r->next)
 			k++;
+		if (c == n + 1) {
+			menu_json_free(j);
+			menu_notify();
+			continue;
+		}
 		if (c <= 0 || !r) {
 			menu_json_free(j);
 			return;
 		}
 		printf("\n");
 		detail(r);
-		printf("\n 1. %s\n 0. %s\n", TR("reset its display counts", "重置其显示计数"), TR("back", "返回"));
-		if (menu_choice(TR("Choose", "请选择"), 0, 1, 0) == 1) {
+		printf("\n 1. %s\n 2. %s\n", TR("reset its display counts", "重置其显示计数"),
+		    TR("start a new billing cycle now", "立即开始新的计费周期"));
+		if (menu_json_num(r, "in_store", 1))
+			printf(" 3. %s\n", TR("quota, limits, expiry, allow/deny, notifications",
+			    "配额、限制、到期、允许/拒绝、通知"));
+		printf(" 0. %s\n", TR("back", "返回"));
+		c = menu_choice(TR("Choose", "请选择"), 0, menu_json_num(r, "in_store", 1) ? 3 : 2, 0);
+		if (c >= 1) {
 			char name[64];
 
 			snprintf(name, sizeof(name), "%s", name_of(r));
 			menu_json_free(j);
-			reset_display(name);
+			if (c == 3)
+				menu_rule_limits(name);
+			else
+				reset_display(name, c == 2);
 			continue;
 		}
 		menu_json_free(j);

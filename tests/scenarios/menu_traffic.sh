@@ -53,7 +53,7 @@ expect 2\. idle  billed 0 B, no quota  ok
 expect 3\. capped  billed 2\.0 KiB of 1\.0 KiB \(200\.0%\)  throttled to 10 Mbit/s \(quota reached\)
 expect 4\. gone \(removed\)  billed 10 B, no quota
 expect Rule to look at
-send 5
+send 6
 expect not a choice here
 send 1
 expect billing: the larger of in and out, reset day 1, quota 10\.0 GiB
