@@ -493,34 +493,6 @@ fn_rnotify(const char *v, void *obj, char *err)
 	return store_fn_notify(v, buf, sizeof(buf), err) < 0 ? -1 : pstr_set(&r->notify, v, sizeof(buf), "notify", err);
 }
 
-static int
-fn_expire(const char *v, void *obj, char *err)
-{
-	struct store_rule *r = obj;
-
-	if (str_ieq(v, "off") || str_ieq(v, "never")) {
-		r->expire = 0;
-		return 0;
-	}
-	return store_parse_date_end(v, &r->expire, err);
-}
-
-static int
-fn_gnotify(const char *v, void *obj, char *err)
-{
-	struct store_global *g = obj;
-
-	return store_fn_notify(v, g->notify, sizeof(g->notify), err);
-}
-
-static int
-fn_telegram_api(const char *v, void *obj, char *err)
-{
-	struct store_global *g = obj;
-
-	return store_fn_http_url(v, g->telegram_api, sizeof(g->telegram_api), "telegram_api", err);
-}
-
 #define R(f) offsetof(struct store_rule, f), sizeof(((struct store_rule *)0)->f)
 #define G(f) offsetof(struct store_global, f), sizeof(((struct store_global *)0)->f)
 #define DAY (86400L * 1000)
@@ -571,7 +543,7 @@ static const struct key rule_keys[] = {
 	{ "deny", K_FN, 1, 0, 0, 0, 0, fn_deny },
 	{ "on_event", K_PSTR, 0, R(on_event), 0, 0, NULL },
 	{ "notify", K_FN, 0, 0, 0, 0, 0, fn_rnotify },
-	{ "expire", K_FN, 0, 0, 0, 0, 0, fn_expire },
+	{ "expire", K_FN, 0, 0, 0, 0, 0, store_fn_expire },
 };
 
 static const struct key global_keys[] = {
@@ -610,10 +582,10 @@ static const struct key global_keys[] = {
 	{ "src_prefix_v6", K_LONG, 0, G(src_prefix_v6), 32, 128, NULL },
 	{ "max_handshakes", K_LONG, 0, G(max_handshakes), 1, 1000000, NULL },
 	{ "max_handshakes_per_src", K_LONG, 0, G(max_handshakes_per_src), 1, 1000000, NULL },
-	{ "notify", K_FN, 0, 0, 0, 0, 0, fn_gnotify },
+	{ "notify", K_FN, 0, 0, 0, 0, 0, store_fn_gnotify },
 	{ "notify_events", K_FN, 0, 0, 0, 0, 0, store_fn_notify_events },
 	{ "notify_ca", K_FN, 0, 0, 0, 0, 0, store_fn_notify_ca },
-	{ "telegram_api", K_FN, 0, 0, 0, 0, 0, fn_telegram_api },
+	{ "telegram_api", K_FN, 0, 0, 0, 0, 0, store_fn_telegram_api },
 	{ "server_name", K_STR, 0, G(server_name), 0, 0, NULL },
 	{ "notify_insecure_http", K_BOOL, 0, G(notify_insecure_http), 0, 0, NULL },
 	{ "notify_report", K_FN, 0, 0, 0, 0, 0, store_fn_notify_report },

@@ -85,6 +85,9 @@ int store_fn_notify(const char *v, char *dst, size_t size, char *err);
 int store_fn_notify_events(const char *v, void *obj, char *err);
 int store_fn_notify_ca(const char *v, void *obj, char *err);
 int store_fn_notify_report(const char *v, void *obj, char *err);
+int store_fn_gnotify(const char *v, void *obj, char *err);
+int store_fn_telegram_api(const char *v, void *obj, char *err);
+int store_fn_expire(const char *v, void *obj, char *err);
 int store_fn_http_url(const char *v, char *dst, size_t size, const char *key, char *err);
 int store_notify_events_check(const char *list, char *err);
 /* After parsing: a list's http:// targets, and for [global] (rule NULL)

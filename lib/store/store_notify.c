@@ -326,6 +326,34 @@ store_fn_notify_report(const char *v, void *obj, char *err)
 	return 0;
 }
 
+int
+store_fn_expire(const char *v, void *obj, char *err)
+{
+	struct store_rule *r = obj;
+
+	if (str_ieq(v, "off") || str_ieq(v, "never")) {
+		r->expire = 0;
+		return 0;
+	}
+	return store_parse_date_end(v, &r->expire, err);
+}
+
+int
+store_fn_gnotify(const char *v, void *obj, char *err)
+{
+	struct store_global *g = obj;
+
+	return store_fn_notify(v, g->notify, sizeof(g->notify), err);
+}
+
+int
+store_fn_telegram_api(const char *v, void *obj, char *err)
+{
+	struct store_global *g = obj;
+
+	return store_fn_http_url(v, g->telegram_api, sizeof(g->telegram_api), "telegram_api", err);
+}
+
 /* YYYY-MM-DD: the end of that day, local time (the first second of the next) */
 int
 store_parse_date_end(const char *v, int64_t *out, char *err)
