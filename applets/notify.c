@@ -12,6 +12,7 @@
 #include "paths.h"
 #include "store.h"
 #include "text.h"
+#include "tlsfiles.h"
 #include "util.h"
 
 const char notify_usage[] =
@@ -41,7 +42,7 @@ load(struct store *st)
 }
 
 static int
-test_one(const struct notify_conf *c, const struct store_notify_target *t)
+test_one(const struct notify_conf *c, const struct tls_anchors *a, const struct store_notify_target *t)
 {
 	struct notify_result res;
 	struct notify_event e = { "", "test", "", "", 0 };
@@ -54,7 +55,7 @@ test_one(const struct notify_conf *c, const struct store_notify_target *t)
 	strcat(json, "]");
 	printf("%s", notify_target_name(t, name, sizeof(name)));
 	fflush(stdout);
-	rc = notify_send(c, t, text, json, -1, &res, err);
+	rc = notify_send(c, a, t, text, json, -1, &res, err);
 	if (res.status)
 		printf(": HTTP %d: %s\n", res.status, res.reply);
 	else
@@ -70,7 +71,8 @@ cmd_test(const char *target)
 	struct store st = { 0 };
 	struct notify_conf c;
 	struct store_notify_target t[STORE_NOTIFY_MAX];
-	char err[ERRLEN];
+	struct tls_anchors a = { 0 };
+	char err[ERRLEN], ca[4096];
 	size_t n, i;
 	int fails = 0;
 
@@ -79,6 +81,7 @@ cmd_test(const char *target)
 		return EXIT_CONFIG;
 	}
 	notify_conf_from(&c, &st.g, getenv("LANG") && strncmp(getenv("LANG"), "zh", 2) == 0 ? NOTIFY_ZH : NOTIFY_EN);
+	snprintf(ca, sizeof(ca), "%s", st.g.notify_ca);
 	store_free(&st);
 	if (store_notify_list_check(target ? target : c.targets, c.insecure_http, err) < 0 ||
 	    store_notify_list(target ? target : c.targets, t, STORE_NOTIFY_MAX, &n, err) < 0) {
@@ -90,8 +93,11 @@ cmd_test(const char *target)
 		    "[global] notify (xwpf config set notify=...)\n", applet_name);
 		return EXIT_USAGE;
 	}
+	if (tlsf_anchors_load(&a, *ca ? ca : tlsf_system_store(ca, sizeof(ca)), err) < 0)
+		fprintf(stderr, "%s: %s\n", applet_name, err);   /* each https target then says why it fails */
 	for (i = 0; i < n; i++)
-		fails += test_one(&c, &t[i]) < 0;
+		fails += test_one(&c, &a, &t[i]) < 0;
+	tls_anchors_free(&a);
 	return fails ? EXIT_FAIL : EXIT_OK;
 }
 

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
+#include "tlsfiles.h"
 #include "net.h"
 #include "paths.h"
 #include "pidlock.h"
@@ -537,11 +538,17 @@ static void
 apply_notify(struct mainctx *m, const struct store_global *g)
 {
 	struct notify_conf c;
+	struct tls_anchors a = { 0 };
+	char err[ERRLEN], sys[4096];
 
 	notify_conf_from(&c, g, NOTIFY_EN);
 	snprintf(m->server, sizeof(m->server), "%s", c.server);
-	if (m->notify)
-		notify_configure(m->notify, &c);
+	if (m->notify) {
+		/* read here, once a configuration: the sender never opens a file */
+		if (tlsf_anchors_load(&a, *g->notify_ca ? g->notify_ca : tlsf_system_store(sys, sizeof(sys)), err) < 0)
+			log_warn("notify: %s: HTTPS targets cannot be checked, so nothing is sent to them", err);
+		notify_configure(m->notify, &c, &a);
+	}
 	if (m->report_ms != g->notify_report)
 		m->report_at = now_ms() + g->notify_report;
 	m->report_ms = g->notify_report;

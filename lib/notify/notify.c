@@ -35,12 +35,19 @@ struct retry {
 	int64_t due_ms;
 };
 
+/* The anchors of one configuration: a send in progress keeps the ones it started with. */
+struct trust {
+	int refs;
+	struct tls_anchors a;
+};
+
 struct notify {
 	pthread_t th;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int stop, cancel_fd, started;
 	struct notify_conf conf;
+	struct trust *trust;
 	struct item q[NOTIFY_QUEUE];
 	size_t head, n;
 	struct retry r[RETRY_MAX];
@@ -106,15 +113,47 @@ notify_post_text(struct notify *n, const char *event, const char *text)
 	push(n, tg, text, "");
 }
 
+/* Under n->mu: drop a reference (the last frees). */
+static void
+trust_drop(struct trust *t)
+{
+	if (t && --t->refs == 0) {
+		tls_anchors_free(&t->a);
+		free(t);
+	}
+}
+
+/* The settings and anchors in use now, for one round of sends. */
+static struct trust *
+snapshot(struct notify *n, struct notify_conf *c)
+{
+	struct trust *t;
+
+	pthread_mutex_lock(&n->mu);
+	*c = n->conf;
+	if ((t = n->trust))
+		t->refs++;
+	pthread_mutex_unlock(&n->mu);
+	return t;
+}
+
+static void
+release(struct notify *n, struct trust *t)
+{
+	pthread_mutex_lock(&n->mu);
+	trust_drop(t);
+	pthread_mutex_unlock(&n->mu);
+}
+
 /* One try; a failure worth another goes to the retry list. */
 static void
-attempt(struct notify *n, const struct notify_conf *c, const struct store_notify_target *t, const char *text,
-    const char *json, int tries)
+attempt(struct notify *n, const struct notify_conf *c, const struct trust *tr, const struct store_notify_target *t,
+    const char *text, const char *json, int tries)
 {
 	struct notify_result res;
 	char err[ERRLEN], name[160];
 
-	if (notify_send(c, t, text, json, n->cancel_fd, &res, err) == 0) {
+	if (notify_send(c, tr ? &tr->a : NULL, t, text, json, n->cancel_fd, &res, err) == 0) {
 		pthread_mutex_lock(&n->mu);
 		n->sent++;
 		pthread_mutex_unlock(&n->mu);
@@ -162,7 +201,7 @@ join(const struct item *v, size_t cnt, const char *targets, char *text, size_t t
 }
 
 static void
-send_batch(struct notify *n, const struct notify_conf *c, struct item *v, size_t cnt)
+send_batch(struct notify *n, const struct notify_conf *c, const struct trust *tr, struct item *v, size_t cnt)
 {
 	static char text[NOTIFY_TEXT_MAX], json[8192];   /* the sender thread's alone */
 	struct store_notify_target t[STORE_NOTIFY_MAX];
@@ -180,12 +219,12 @@ send_batch(struct notify *n, const struct notify_conf *c, struct item *v, size_t
 			continue;
 		}
 		for (k = 0; k < nt; k++)
-			attempt(n, c, &t[k], text, json, 1);
+			attempt(n, c, tr, &t[k], text, json, 1);
 	}
 }
 
 static void
-run_retries(struct notify *n, const struct notify_conf *c)
+run_retries(struct notify *n, const struct notify_conf *c, const struct trust *tr)
 {
 	struct retry r;
 	size_t i;
@@ -201,7 +240,7 @@ run_retries(struct notify *n, const struct notify_conf *c)
 		r = n->r[i];
 		n->r[i] = n->r[--n->nr];
 		pthread_mutex_unlock(&n->mu);
-		attempt(n, c, &r.t, r.text, r.json, r.tries);
+		attempt(n, c, tr, &r.t, r.text, r.json, r.tries);
 		free(r.text);
 		free(r.json);
 	}
@@ -228,6 +267,7 @@ sender(void *arg)
 	struct notify *n = arg;
 	static struct item batch[NOTIFY_QUEUE];
 	struct notify_conf c;
+	struct trust *tr;
 	size_t cnt, i;
 
 	pthread_mutex_lock(&n->mu);
@@ -241,8 +281,9 @@ sender(void *arg)
 			wait_until(n, next);
 			if (!n->n) {
 				pthread_mutex_unlock(&n->mu);
-				c = n->conf;
-				run_retries(n, &c);
+				tr = snapshot(n, &c);
+				run_retries(n, &c, tr);
+				release(n, tr);
 				pthread_mutex_lock(&n->mu);
 				continue;
 			}
@@ -253,10 +294,11 @@ sender(void *arg)
 			n->head = (n->head + 1) % NOTIFY_QUEUE;
 			n->n--;
 		}
-		c = n->conf;
 		pthread_mutex_unlock(&n->mu);
-		send_batch(n, &c, batch, cnt);
-		run_retries(n, &c);
+		tr = snapshot(n, &c);
+		send_batch(n, &c, tr, batch, cnt);
+		run_retries(n, &c, tr);
+		release(n, tr);
 		pthread_mutex_lock(&n->mu);
 	}
 	pthread_mutex_unlock(&n->mu);
@@ -291,10 +333,20 @@ notify_start(char *err)
 }
 
 void
-notify_configure(struct notify *n, const struct notify_conf *c)
+notify_configure(struct notify *n, const struct notify_conf *c, struct tls_anchors *anchors)
 {
+	struct trust *t = calloc(1, sizeof(*t));
+
+	if (t) {
+		t->refs = 1;
+		t->a = *anchors;
+	} else
+		tls_anchors_free(anchors);   /* out of memory: sends say there is no anchor */
+	memset(anchors, 0, sizeof(*anchors));
 	pthread_mutex_lock(&n->mu);
 	n->conf = *c;
+	trust_drop(n->trust);
+	n->trust = t;
 	pthread_mutex_unlock(&n->mu);
 }
 
@@ -328,6 +380,7 @@ notify_stop(struct notify *n)
 		free(n->r[i].text);
 		free(n->r[i].json);
 	}
+	trust_drop(n->trust);
 	close(n->cancel_fd);
 	pthread_cond_destroy(&n->cv);
 	pthread_mutex_destroy(&n->mu);
@@ -342,7 +395,6 @@ notify_conf_from(struct notify_conf *c, const struct store_global *g, int lang)
 	snprintf(c->events, sizeof(c->events), "%s", g->notify_events);
 	snprintf(c->telegram_api, sizeof(c->telegram_api), "%s", *g->telegram_api ? g->telegram_api :
 	    "https://api.telegram.org");
-	snprintf(c->ca, sizeof(c->ca), "%s", g->notify_ca);
 	if (*g->server_name)
 		snprintf(c->server, sizeof(c->server), "%s", g->server_name);
 	else if (gethostname(c->server, sizeof(c->server) - 1) < 0 || !*c->server)

@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "store.h"
+#include "tls.h"
 
 #define NOTIFY_QUEUE 32
 #define NOTIFY_COALESCE_MS 300
@@ -32,7 +33,6 @@ struct notify_conf {
 	char targets[STORE_NOTIFY_LEN];   /* [global] notify */
 	char events[512];                 /* notify_events ("" all) */
 	char telegram_api[256];
-	char ca[256];                     /* "" = the system's trust store */
 	char server[64];                  /* server_name, else the host name */
 	int insecure_http;
 	long timeout_ms;
@@ -49,12 +49,14 @@ struct notify_result {
 };
 
 /*
- * One POST of text to t (webhook: events_json, a JSON array, beside it).
- * cancel_fd (-1: none) readable ends the wait at once. 0 delivered (2xx,
- * and Telegram's "ok":true or WeCom's "errcode":0), -1 with err and res.
+ * One POST of text to t (webhook: events_json, a JSON array, beside it),
+ * the server's certificate checked against anchors (the caller reads them:
+ * notify_ca, else the system's store). cancel_fd (-1: none) readable ends
+ * the wait at once. 0 delivered (2xx, and Telegram's "ok":true or WeCom's
+ * "errcode":0), -1 with err and res.
  */
-int notify_send(const struct notify_conf *c, const struct store_notify_target *t, const char *text,
-    const char *events_json, int cancel_fd, struct notify_result *res, char *err);
+int notify_send(const struct notify_conf *c, const struct tls_anchors *anchors, const struct store_notify_target *t,
+    const char *text, const char *events_json, int cancel_fd, struct notify_result *res, char *err);
 
 /* A target for the log: the token and the URL's path and query hidden. */
 const char *notify_target_name(const struct store_notify_target *t, char *buf, size_t size);
@@ -79,8 +81,9 @@ unsigned long long notify_detail_num(const char *detail, const char *key);
 struct notify;
 
 struct notify *notify_start(char *err);
-/* New settings (a reload); queued messages keep the targets they had. */
-void notify_configure(struct notify *n, const struct notify_conf *c);
+/* New settings (a reload) and the trust anchors to check servers with,
+ * taken over (*anchors is zeroed); queued messages keep the targets they had. */
+void notify_configure(struct notify *n, const struct notify_conf *c, struct tls_anchors *anchors);
 /* An event for targets (a rule's own list; "" = the configured one), when
  * notify_events takes it. Never blocks beyond a mutex. */
 void notify_post(struct notify *n, const char *targets, const struct notify_event *e);

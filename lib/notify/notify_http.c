@@ -173,72 +173,114 @@ reply_complete(const char *r, size_t len)
 	return 0;   /* no length: read to the end */
 }
 
+/* Plaintext both ways through the TLS engine: the request out, the reply
+ * in. 1 when something moved. */
+static int
+tls_app(struct tls_conn *tc, const char **out, size_t *out_len, char *resp, size_t *rlen)
+{
+	br_ssl_engine_context *eng = tls_engine(tc);
+	unsigned char *p;
+	size_t len;
+	int moved = 0;
+
+	if (*out_len && (p = br_ssl_engine_sendapp_buf(eng, &len)) && len) {
+		if (len > *out_len)
+			len = *out_len;
+		memcpy(p, *out, len);
+		br_ssl_engine_sendapp_ack(eng, len);
+		br_ssl_engine_flush(eng, 0);
+		*out += len;
+		*out_len -= len;
+		moved = 1;
+	}
+	if ((p = tls_recvapp(tc, &len)) && len) {
+		if (len > RESP_MAX - 1 - *rlen)
+			len = RESP_MAX - 1 - *rlen;
+		memcpy(resp + *rlen, p, len);
+		tls_recvapp_ack(tc, len);
+		*rlen += len;
+		moved = len > 0;
+	}
+	return moved;
+}
+
+/* Plain TCP: send what is left, else read. -1 with err, 1 moved, 0 would block, 2 the end. */
+static int
+tcp_app(int fd, const char **out, size_t *out_len, char *resp, size_t *rlen, char *err)
+{
+	ssize_t n;
+
+	if (*out_len) {
+		if ((n = send(fd, *out, *out_len, MSG_NOSIGNAL)) < 0 && errno != EAGAIN) {
+			snprintf(err, ERRLEN, "send: %s", strerror(errno));
+			return -1;
+		}
+		if (n > 0) {
+			*out += n;
+			*out_len -= (size_t)n;
+		}
+		return n > 0;
+	}
+	if ((n = recv(fd, resp + *rlen, RESP_MAX - 1 - *rlen, 0)) == 0)
+		return 2;
+	if (n < 0 && errno != EAGAIN) {
+		snprintf(err, ERRLEN, "recv: %s", strerror(errno));
+		return -1;
+	}
+	if (n > 0)
+		*rlen += (size_t)n;
+	return n > 0;
+}
+
 /* Send req and read the reply into resp (NUL-terminated) over TLS (tc) or plain TCP. */
 static int
 exchange(int fd, struct tls_conn *tc, const char *req, size_t reqlen, char *resp, size_t *rlen, int cancel_fd,
     int64_t deadline, char *err)
 {
-	struct tls_io io = { (const unsigned char *)req, reqlen, (unsigned char *)resp, RESP_MAX - 1, 0 };
-	unsigned want;
-	ssize_t n;
-	int rc;
+	const char *out = req;
+	size_t out_len = reqlen;
+	unsigned want = 0;
+	int rc, moved, eof = 0;
 
+	*rlen = 0;
 	for (;;) {
-		short ev = 0;
+		short ev;
 
 		if (tc) {
-			rc = tls_pump(tc, fd, &io, &want, err);
-			if (rc == TLS_ERR)
+			moved = tls_app(tc, &out, &out_len, resp, rlen);
+			if ((rc = tls_pump(tc, fd, &want, err)) == TLS_ERR)
 				return -1;
-			if (rc == TLS_EOF)
-				break;
+			eof = rc == TLS_EOF;
+			moved |= tls_app(tc, &out, &out_len, resp, rlen);
 			ev = (want & TLS_WANT_READ ? POLLIN : 0) | (want & TLS_WANT_WRITE ? POLLOUT : 0);
-		} else if (io.out_len) {
-			n = send(fd, io.out, io.out_len, MSG_NOSIGNAL);
-			if (n < 0 && errno != EAGAIN) {
-				snprintf(err, ERRLEN, "send: %s", strerror(errno));
-				return -1;
-			}
-			if (n > 0) {
-				io.out += n;
-				io.out_len -= (size_t)n;
-			}
-			ev = POLLOUT;
 		} else {
-			n = recv(fd, io.in + io.in_len, io.in_size - io.in_len, 0);
-			if (n == 0)
-				break;
-			if (n < 0 && errno != EAGAIN) {
-				snprintf(err, ERRLEN, "recv: %s", strerror(errno));
+			if ((rc = tcp_app(fd, &out, &out_len, resp, rlen, err)) < 0)
 				return -1;
-			}
-			if (n > 0)
-				io.in_len += (size_t)n;
-			ev = POLLIN;
+			eof = rc == 2;
+			moved = rc == 1;
+			ev = out_len ? POLLOUT : POLLIN;
 		}
-		if (io.in_len == io.in_size || (!io.out_len && reply_complete(resp, io.in_len)))
+		if (eof || *rlen == RESP_MAX - 1 || (!out_len && reply_complete(resp, *rlen)))
 			break;
-		if (!ev)
-			ev = POLLIN;
-		if ((rc = wait_fd(fd, ev, cancel_fd, deadline, err)) <= 0) {
+		if (moved)
+			continue;
+		if ((rc = wait_fd(fd, ev ? ev : POLLIN, cancel_fd, deadline, err)) <= 0) {
 			if (rc == 0)
 				snprintf(err, ERRLEN, "no %s within the deadline", !tc || tls_ready(tc) ?
-				    (io.out_len ? "room to send" : "reply") : "TLS handshake");
+				    (out_len ? "room to send" : "reply") : "TLS handshake");
 			return -1;
 		}
 	}
-	resp[io.in_len] = '\0';
-	*rlen = io.in_len;
+	resp[*rlen] = '\0';
 	return 0;
 }
 
 /* POST body to url; the reply's status and body into res. 0 or -1 with err. */
 static int
-http_post(const struct notify_conf *c, const char *url, const char *body, int cancel_fd, struct notify_result *res,
-    char *err)
+http_post(const struct notify_conf *c, const struct tls_anchors *anchors, const char *url, const char *body,
+    int cancel_fd, struct notify_result *res, char *err)
 {
 	struct url u;
-	struct transport tr;
 	struct tls_client *cl = NULL;
 	struct tls_conn *tc = NULL;
 	int64_t deadline = now_ms() + c->timeout_ms;
@@ -255,10 +297,14 @@ http_post(const struct notify_conf *c, const char *url, const char *body, int ca
 		return -1;
 	}
 	if (u.tls) {
-		memset(&tr, 0, sizeof(tr));
-		tr.tls = 1;
-		snprintf(tr.sni, sizeof(tr.sni), "%s", u.host);
-		if (!(cl = tls_client_new(&tr, *c->ca ? c->ca : NULL, err)))
+		struct tls_client_conf cf = { u.host, NULL, 0, NULL, anchors };
+
+		if (!anchors || !anchors->n) {
+			snprintf(err, ERRLEN, "no CA certificate to check the server with (install ca-certificates, or "
+			    "set notify_ca)");
+			return -1;
+		}
+		if (!(cl = tls_client_new(&cf, err)))
 			return -1;
 		if (!(tc = tls_conn_client(cl, 0, err)))
 			goto out;
@@ -381,8 +427,8 @@ reply_says(const char *body, const char *key, const char *value)
 }
 
 int
-notify_send(const struct notify_conf *c, const struct store_notify_target *t, const char *text,
-    const char *events_json, int cancel_fd, struct notify_result *res, char *err)
+notify_send(const struct notify_conf *c, const struct tls_anchors *anchors, const struct store_notify_target *t,
+    const char *text, const char *events_json, int cancel_fd, struct notify_result *res, char *err)
 {
 	char url[STORE_NOTIFY_LEN + 300], *body;
 	int rc;
@@ -397,7 +443,7 @@ notify_send(const struct notify_conf *c, const struct store_notify_target *t, co
 		snprintf(err, ERRLEN, "out of memory");
 		return -1;
 	}
-	rc = http_post(c, url, body, cancel_fd, res, err);
+	rc = http_post(c, anchors, url, body, cancel_fd, res, err);
 	free(body);
 	if (rc < 0)
 		return -1;

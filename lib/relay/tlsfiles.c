@@ -284,8 +284,7 @@ tlsf_client(const struct transport *t, const char *ca_path, char *err)
 	if (!cf.insecure && !cf.pin) {
 		if (!ca_path) {
 			/* the store under the root when the root holds one, else the system's */
-			path_rooted("/etc/ssl/certs", rooted, sizeof(rooted));
-			ca_path = access(rooted, F_OK) == 0 ? rooted : "/etc/ssl/certs";
+			ca_path = tlsf_system_store(rooted, sizeof(rooted));
 			if ((shared = sys_store_take(ca_path, &cf.anchors, err)) < 0)
 				return NULL;
 		}
@@ -318,4 +317,13 @@ tlsf_client_free(struct tls_client *c)
 		return;
 	anchors_put(tls_client_anchors(c));
 	tls_client_free(c);
+}
+
+const char *
+tlsf_system_store(char *buf, size_t size)
+{
+	path_rooted("/etc/ssl/certs", buf, (unsigned)size);
+	if (access(buf, F_OK) != 0)
+		snprintf(buf, size, "/etc/ssl/certs");
+	return buf;
 }

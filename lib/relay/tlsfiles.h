@@ -24,6 +24,9 @@ int tlsf_not_after_file(const char *path, long long *not_after, char *err);
 /* Trust anchors from a PEM file or a folder of them (its ca-certificates.crt,
  * else every *.pem and *.crt). 0, or -1 with err when none is usable. */
 int tlsf_anchors_load(struct tls_anchors *a, const char *path, char *err);
+/* The system trust store's folder: /etc/ssl/certs under the root when the
+ * root holds one, else the system's. Returns buf. */
+const char *tlsf_system_store(char *buf, size_t size);
 
 /*
  * The self-signed certificate for servername=NAME: NAME.crt and NAME.key
