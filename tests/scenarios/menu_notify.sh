@@ -138,8 +138,6 @@ expect 修改哪一项
 send 0
 expect 查看哪条规则
 send 0
-expect 请选择
-send 0
-exit 0
+$(menu_leave 1)
 EOF
 finish

@@ -1,0 +1,96 @@
+/* Notification targets as the store reads them, the messages and the
+ * webhook's JSON (lib/store/store_notify.c, lib/notify/notify_msg.c). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "notify.h"
+#include "store.h"
+#include "t.h"
+#include "util.h"
+
+static void
+targets(void)
+{
+	struct store_notify_target t[STORE_NOTIFY_MAX];
+	char err[ERRLEN], name[160];
+	size_t n = 0;
+
+	CHECK(store_notify_list("telegram:123456:AA-b_c@-1001234, wecom:https://q.example/cgi?key=k,"
+	    "webhook:https://h.example:8443/x", t, STORE_NOTIFY_MAX, &n, err) == 0 && n == 3, "three targets parse");
+	CHECK_STR(t[0].token, "123456:AA-b_c", "telegram token");
+	CHECK_STR(t[0].chat, "-1001234", "telegram chat id");
+	CHECK(t[1].kind == NOTIFY_WECOM && t[2].kind == NOTIFY_WEBHOOK, "kinds");
+	CHECK_STR(notify_target_name(&t[0], name, sizeof(name)), "telegram:123456:***@-1001234", "the token hidden");
+	CHECK_STR(notify_target_name(&t[1], name, sizeof(name)), "wecom:https://q.example/...", "the URL's key hidden");
+	CHECK(store_notify_parse("telegram:123456:abc@@my_channel", &t[0], err) == 0, "a channel's @name");
+	CHECK(store_notify_parse("telegram:abc@1", &t[0], err) < 0 && strstr(err, "BotFather"), "a token not digits: %s", err);
+	CHECK(store_notify_parse("telegram:1:a", &t[0], err) < 0 && strstr(err, "@CHAT_ID"), "no chat: %s", err);
+	CHECK(store_notify_parse("telegram:1:a@12x", &t[0], err) < 0 && strstr(err, "chat id"), "a bad chat: %s", err);
+	CHECK(store_notify_parse("wecom:ftp://x", &t[0], err) < 0 && strstr(err, "https://"), "not https: %s", err);
+	CHECK(store_notify_parse("webhook:https://a b", &t[0], err) < 0, "a space in the URL");
+	CHECK(store_notify_parse("slack:https://x", &t[0], err) < 0 && strstr(err, "telegram:BOT_TOKEN@CHAT_ID"),
+	    "an unknown kind says what to write: %s", err);
+	CHECK(store_notify_list_check("webhook:http://127.0.0.1/x", 0, err) < 0 && strstr(err, "notify_insecure_http"),
+	    "plain http refused: %s", err);
+	CHECK(store_notify_list_check("webhook:http://127.0.0.1/x", 1, err) == 0, "plain http allowed when asked");
+	CHECK(store_notify_list("off", t, STORE_NOTIFY_MAX, &n, err) == 0 && n == 0, "off: no target");
+	CHECK(store_notify_wants("", "quota_80") && store_notify_wants("all", "limit") &&
+	    store_notify_wants("quota_80, quota_100", "quota_100") && !store_notify_wants("quota_80", "quota_8") &&
+	    !store_notify_wants("quota_100", "quota_80"), "notify_events picks events by whole name");
+}
+
+static void
+messages(void)
+{
+	struct notify_event e = { "HK-web", "quota_80", "", "used=429604249190 quota=536870912000 billing=both", 1 };
+	char buf[512], json[768];
+
+	CHECK_STR(notify_message(buf, sizeof(buf), "HK-1", &e, NOTIFY_EN),
+	    "HK-1: HK-web: 80% of 500.0 GiB used (400.1 GiB), resets on the 1st", "quota_80 in English");
+	CHECK_STR(notify_message(buf, sizeof(buf), "HK-1", &e, NOTIFY_ZH),
+	    "HK-1: 规则 HK-web: 已用 80% (400.1 GiB / 500.0 GiB), 每月 1 日重置", "quota_80 in Chinese");
+	e.event = "quota_100";
+	e.reset_day = 23;
+	CHECK(strstr(notify_message(buf, sizeof(buf), "HK-1", &e, NOTIFY_EN), "100% of") &&
+	    strstr(buf, "resets on the 23rd"), "quota_100 and the 23rd: %s", buf);
+	e.event = "backend_down";
+	e.backend = "10.0.0.2:443\x1b[2J";
+	CHECK_STR(notify_message(buf, sizeof(buf), "HK-1", &e, NOTIFY_EN),
+	    "HK-1: HK-web: backend 10.0.0.2:443\\x1b[2J is down", "a backend with a control character, escaped");
+	e.event = "something_new";
+	e.backend = "";
+	e.detail = "x=1";
+	CHECK_STR(notify_message(buf, sizeof(buf), "HK-1", &e, NOTIFY_EN), "HK-1: HK-web: something_new: x=1",
+	    "an event without its own text");
+	e.event = "quota_80";
+	e.detail = "used=5 quota=10";
+	notify_event_json(json, sizeof(json), "HK \"1\"", &e);
+	CHECK(strstr(json, "\"server\":\"HK \\\"1\\\"\"") && strstr(json, "\"event\":\"quota_80\"") &&
+	    strstr(json, "\"rule\":\"HK-web\"") && strstr(json, "\"used\":5") && strstr(json, "\"quota\":10") &&
+	    strstr(json, "\"reset_day\":23"), "the webhook's JSON: %s", json);
+	CHECK(notify_detail_num("used=7 quota=9", "quota") == 9 && notify_detail_num("used=7", "quota") == 0,
+	    "figures from the detail text");
+}
+
+static void
+expiry(void)
+{
+	char err[ERRLEN];
+	int64_t t;
+
+	setenv("TZ", "UTC", 1);
+	CHECK(store_parse_date_end("2027-01-31", &t, err) == 0 && t == 1801440000, "the end of 2027-01-31 UTC");
+	CHECK(store_parse_date_end("2028-02-29", &t, err) == 0, "a leap day");
+	CHECK(store_parse_date_end("2027-02-29", &t, err) < 0 && strstr(err, "not a day"), "no 29th in 2027: %s", err);
+	CHECK(store_parse_date_end("2027-1-31", &t, err) < 0 && strstr(err, "YYYY-MM-DD"), "the form: %s", err);
+	CHECK(store_parse_date_end("2027-01-31x", &t, err) < 0, "nothing after the date");
+}
+
+int
+main(void)
+{
+	targets();
+	messages();
+	expiry();
+	return T_DONE();
+}
