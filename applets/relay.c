@@ -508,6 +508,7 @@ notify_report(struct mainctx *m)
 	size_t n, i, len;
 	struct rt_rule *const *rules = rt_rules(m->rt, &n);
 	uint64_t open = 0;
+	unsigned long long sent, failed, dropped;
 
 	if (gethostname(host, sizeof(host) - 1) < 0)
 		strcpy(host, "xwpf");
@@ -528,9 +529,10 @@ notify_report(struct mainctx *m)
 		else
 			len += (size_t)snprintf(text + len, sizeof(text) - len, "\n%s: %s this cycle", r->r->name, u);
 	}
-	snprintf(text + len, sizeof(text) - len, "\n%zu rule%s, %llu connection%s open, up %lld h", n,
-	    n == 1 ? "" : "s", (unsigned long long)open, open == 1 ? "" : "s",
-	    (long long)((wall_ms() - m->started) / 3600000));
+	notify_counts(m->notify, &sent, &failed, &dropped);
+	snprintf(text + len, sizeof(text) - len, "\n%zu rule%s, %llu connection%s open, up %lld h; notifications: "
+	    "%llu sent, %llu given up, %llu dropped", n, n == 1 ? "" : "s", (unsigned long long)open,
+	    open == 1 ? "" : "s", (long long)((wall_ms() - m->started) / 3600000), sent, failed, dropped);
 	notify_post_text(m->notify, "report", text);
 }
 
