@@ -21,6 +21,8 @@ start_relay splice || finish
 r=$($FLOW pull 127.0.0.1 $L1 2)
 check "the quota stops the rule ($(py "$r" "print(d['total'])") bytes)" py "$r" "sys.exit(not d['total'] <= (1 << 20) + 65536)"
 check "stopped: a new client gets nothing" eval "[ \"\$($FLOW pull 127.0.0.1 $L1 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"total\"])')\" = 0 ]"
+billed_q() { "$XWPF" status --traffic --json q | python3 -c "import json,sys; sys.exit(json.load(sys.stdin)['rules'][0]['cycle']['billed'] < 1 << 20)"; }
+check "the ledger holds the quota's worth" wait_for 15 billed_q
 out=$("$XWPF" status --reset-cycle q)
 check "status --reset-cycle: says so ($out)" grep -q "^q: a new billing cycle from now" <<<"$out"
 check "the cycle starts now" eval '"$XWPF" status --traffic --json q | python3 -c "import json,sys,time; r=json.load(sys.stdin)[\"rules\"][0]; sys.exit(not (abs(r[\"cycle\"][\"start\"] - time.time()) < 30 and r[\"cycle\"][\"billed\"] < 65536))"'
