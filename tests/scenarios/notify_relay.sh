@@ -6,9 +6,10 @@
 # WeCom's msgtype text, the webhook's JSON with event, rule and figures)
 # within 2 s of the event. A server whose certificate no trusted CA signed
 # receives nothing and the failure is logged; a server that never answers
-# does not hold up forwarding and is given up after its deadline and tries.
+# does not hold up forwarding and is given up after its deadline and tries;
+# the periodic report names every rule's usage against its quota.
 # xwpf notify --test prints the status and the (escaped) reply.
-# timeout: 150
+# timeout: 240
 . "$(dirname "$0")/../lib.sh"
 need python3 openssl
 FLOW="python3 $T_PEERS/flow.py"
@@ -29,7 +30,7 @@ TOK=123456789:AAH-test_Token
 L1=$(free_port) L2=$(free_port) L3=$(free_port) L4=$(free_port)
 mkdir -p "$(dirname "$CONF")"
 {
-	printf '[global]\nledger_interval = 1s\nserver_name = HK-1\nnotify_timeout = 2s\n'
+	printf '[global]\nledger_interval = 1s\nserver_name = HK-1\nnotify_timeout = 2s\nnotify_report = 1m\n'
 	printf 'notify_ca = %s\ntelegram_api = https://127.0.0.1:%s\n' "$T_DIR/c/ca.crt" $P1
 	printf 'notify = telegram:%s@-1001234, wecom:https://127.0.0.1:%s/cgi-bin/wecom/send?key=k1, webhook:https://localhost:%s/hook\n' \
 	    $TOK $P1 $P1
@@ -72,6 +73,11 @@ tries_match() {   # every message given up has had three requests, and none is u
 	[ "$n" -ge 3 ] && [ "$n" = $((3 * g)) ]
 }
 check "the hanging server got each message three times" wait_for 40 tries_match
+
+# the periodic report, a minute after the start
+check "the report (notify_report = 1m): every rule's cycle usage against its quota, the relay's health" wait_for 90 \
+    $NC telegram "$T_DIR/ok.log" $TOK -1001234 "HK-1 report:" "q: 1.0 MiB of 1.0 MiB (100%), stopped" "free: " \
+    "4 rules, " "connections open"
 
 # xwpf notify --test
 out=$("$XWPF" notify --test "webhook:https://localhost:$P1/hook" 2>&1)
