@@ -80,7 +80,8 @@ cmd_test(const char *target)
 		store_free(&st);
 		return EXIT_CONFIG;
 	}
-	notify_conf_from(&c, &st.g, getenv("LANG") && strncmp(getenv("LANG"), "zh", 2) == 0 ? NOTIFY_ZH : NOTIFY_EN);
+	notify_conf_from(&c, &st.g, notify_lang(st.g.lang, getenv("LC_ALL") && *getenv("LC_ALL") ? getenv("LC_ALL") :
+	    getenv("LANG")));
 	snprintf(ca, sizeof(ca), "%s", st.g.notify_ca);
 	store_free(&st);
 	if (store_notify_list_check(target ? target : c.targets, c.insecure_http, err) < 0 ||

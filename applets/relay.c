@@ -543,7 +543,8 @@ apply_notify(struct mainctx *m, const struct store_global *g)
 	struct tls_anchors a = { 0 };
 	char err[ERRLEN], sys[4096];
 
-	notify_conf_from(&c, g, NOTIFY_EN);
+	notify_conf_from(&c, g, notify_lang(g->lang, getenv("LC_ALL") && *getenv("LC_ALL") ? getenv("LC_ALL") :
+	    getenv("LANG")));
 	snprintf(m->server, sizeof(m->server), "%s", c.server);
 	if (m->notify) {
 		/* read here, once a configuration: the sender never opens a file */

@@ -387,6 +387,16 @@ notify_stop(struct notify *n)
 	free(n);
 }
 
+int
+notify_lang(const char *store_lang, const char *locale)
+{
+	if (strcmp(store_lang, "zh") == 0)
+		return NOTIFY_ZH;
+	if (strcmp(store_lang, "en") == 0)
+		return NOTIFY_EN;
+	return locale && strncmp(locale, "zh", 2) == 0 ? NOTIFY_ZH : NOTIFY_EN;
+}
+
 void
 notify_conf_from(struct notify_conf *c, const struct store_global *g, int lang)
 {

@@ -39,6 +39,9 @@ struct notify_conf {
 	int lang;                         /* NOTIFY_EN or NOTIFY_ZH */
 };
 
+/* The language of the messages: [global] lang (zh, en), or with auto (or
+ * unset) the locale the caller read (LC_ALL, else LANG; NULL: none). */
+int notify_lang(const char *store_lang, const char *locale);
 /* The settings of [global] (server: server_name or the host name). */
 void notify_conf_from(struct notify_conf *c, const struct store_global *g, int lang);
 
