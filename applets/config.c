@@ -65,6 +65,7 @@ static const struct { const char *key, *help; } keys[] = {
 	{ "src_prefix_v6", "32-128: ... an IPv6 one (default 64)" },
 	{ "max_handshakes", "TLS / WebSocket handshakes under way per worker (default 1024)" },
 	{ "max_handshakes_per_src", "... of them from one client network (default 64)" },
+	{ "lang", "zh | en | auto: the menu's language and the notifications' (default auto: LC_ALL, then LANG)" },
 	{ "notify", "telegram:BOT_TOKEN@CHAT_ID, wecom:https://..., webhook:https://..., comma-separated (default none)" },
 	{ "notify_events", "all, or event names, comma-separated (default all; xwpf notify --help)" },
 	{ "notify_ca", "a PEM file of the CAs to trust (default the system's store)" },
