@@ -803,7 +803,7 @@ static const struct { const char *key, *help; } key_help[] = {
 	{ "ipv6_only", "yes | no: with [::], IPv6 only (default no)" },
 	{ "connect_timeout", "per connect, across the remotes tried (default [global]'s, 5s)" },
 	{ "idle_timeout", "TCP idle limit, 0 = never (default [global]'s, 0)" },
-	{ "udp_timeout", "UDP association idle limit (default [global]'s, 30s)" },
+	{ "udp_timeout", "UDP association idle limit (default [global]'s, " STORE_UDP_TIMEOUT_STR ")" },
 	{ "handshake_timeout", "TLS / WebSocket handshake deadline (default [global]'s, 10s)" },
 	{ "health_fail", "consecutive failed checks before a remote is down (default [global]'s, 2)" },
 	{ "health_ok", "consecutive good checks before it is up again (default [global]'s, 2)" },

@@ -180,7 +180,7 @@ struct rt_lsn {
 	struct ev_timer rearm;   /* out of descriptors: back in epoll a second later */
 	int paused;
 	void *udp;               /* UDP association table (udp.c) */
-	void *tudp;              /* the same for UDP through a tunnel (tunnel_udp.c) */
+	void *tudp;              /* the same for UDP through a tunnel (udp_tunnel.c) */
 	struct rt_lsn *lnext, *lprev;   /* worker's listener list */
 	int zombie;
 };
@@ -226,7 +226,7 @@ struct rt_worker {
 	int ncfree;
 	void *udpw;              /* UDP batch buffers (udp.c) */
 	long udp_assocs;         /* UDP associations of this worker: plain (udp.c), carried into a
-	                          * tunnel (tunnel_udp.c) and out of one (a datagram stream at the
+	                          * tunnel (udp_tunnel.c) and out of one (a datagram stream at the
 	                          * exit, conn.c): all under udp_max_assoc's per worker share */
 	int started;             /* thread running */
 	int64_t last_emfile_log;
@@ -291,10 +291,6 @@ void conn_worker_dns(struct rt_worker *w);
 void conn_worker_close_all(struct rt_worker *w);
 void conn_worker_free(struct rt_worker *w);
 void conn_after_batch(struct ev_loop *l, void *arg);
-void udp_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events);
-void udp_listener_close(struct rt_lsn *ls);
-void udp_worker_kick(struct rt_worker *w);   /* free associations of rules their quota stopped */
-void udp_worker_free(struct rt_worker *w);
 
 /* ---- the main thread's side ---- */
 struct rt;

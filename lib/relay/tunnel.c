@@ -1,7 +1,7 @@
 /*
  * Tunnel ends (TLS, WebSocket, both) on non-blocking sockets, and the
  * per-rule tunnel settings. The relay's hooks and codecs that use them are
- * in tunnel_conn.c; UDP associations through tunnels in tunnel_udp.c.
+ * in tunnel_conn.c; UDP associations through tunnels in udp_tunnel.c.
  *
  * Layers: the socket, then TLS when configured (records pumped by
  * tls_pump, plaintext through the engine's recvapp/sendapp buffers), then

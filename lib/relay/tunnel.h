@@ -188,19 +188,4 @@ struct tls_conn *tun_end_tls(const struct tun_end *e);
  * (404 for a wrong path), 0 when none came. */
 int tun_end_http_status(const struct tun_end *e);
 
-/* --- UDP through the tunnel, relay side (tunnel_udp.c) --------------------- */
-
-struct rt_lsn;
-struct ev_loop;
-struct ev_io;
-/* Does a UDP listener of this rule feed tunnel streams? */
-int tunnel_udp_relay(const struct rt_lsn *ls);
-/* The UDP listener's callback for such rules (udp.c hands over). */
-void tunnel_udp_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events);
-/* Close every association of a listener. */
-void tunnel_udp_listener_close(struct rt_lsn *ls);
-void tunnel_udp_kick(struct rt_lsn *ls);   /* end associations of rules their quota stopped */
-/* Free the associations closed during this batch (the worker's thread). */
-void tunnel_udp_after_batch(void);
-
 #endif

@@ -1,9 +1,8 @@
 /*
  * The relay's side of the tunnels: conn_hooks (PROXY accept and the server
  * handshakes before a backend is chosen, the PROXY header once connected,
- * the codecs) and the codecs themselves: a tunnel end on a half, and the
- * datagram codec that turns a connected UDP socket into the length-prefixed
- * stream of tunnel.h (the exit side of UDP through a tunnel).
+ * the codecs) and the tunnel-end codec on a half. The datagram codec of
+ * the exit side of UDP through a tunnel is the udp module's (udp_tunnel.c).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -18,21 +17,13 @@
 #include "net.h"
 #include "pp.h"
 #include "tunnel.h"
+#include "udp.h"
 #include "util.h"
 
-#define DG_MAX 65535
 #define FLUSH_EV (1u << 27)   /* replay: send the record a bulk write left open */
 #define FLUSH_WAIT 8          /* replays a flush may wait for more bytes from the source */
 
 enum { PR_PROXY, PR_HS, PR_DONE };
-
-struct dgram {
-	unsigned char *rx;          /* one datagram framed, being handed out */
-	size_t rx_off, rx_len;
-	unsigned char *tx;          /* one framed datagram being gathered from the stream */
-	size_t tx_len;
-	int ended;
-};
 
 struct tun_conn {
 	struct conn *c;
@@ -40,7 +31,7 @@ struct tun_conn {
 	int have_pp;
 	struct sockaddr_storage pp_src, pp_dst;
 	struct tun_end *cli, *srv;
-	struct dgram dg;
+	struct udp_dgram dg;
 	struct ev_timer hs;         /* the client end's handshake deadline */
 	int64_t hs_start;
 	int logged;
@@ -221,8 +212,7 @@ tc_free(struct conn *c)
 	ev_timer_del(c->w->loop, &tc->hs);
 	tun_end_free(tc->cli);
 	tun_end_free(tc->srv);
-	free(tc->dg.rx);
-	free(tc->dg.tx);
+	udp_dgram_free(&tc->dg);
 	free(tc);
 	c->tun = NULL;
 }
@@ -330,24 +320,13 @@ tn_preread(struct conn *c)
 			}
 			/* under udp_max_assoc as every association of this worker; the
 			 * entry opens the stream again with the client's next datagram */
-			if (c->w->udp_assocs >= c->rule->udp_max_assoc) {
-				CTR_ADD(c->rule->st->w[c->w->id].udp_dropped, 1);
+			if (udp_tunnel_exit_begin(c) < 0) {
 				if (log_ok(c))
 					log_warn("rule %s: client %s: a UDP association through the tunnel is over "
 					    "udp_max_assoc (%ld per worker): refused", c->rule->r->name,
 					    peer_str(c, ps, sizeof(ps)), c->rule->udp_max_assoc);
 				return -1;
 			}
-			/* a UDP association from now on: counted (bytes, active) and timed
-			 * (udp_timeout) as one by conn.c; tcp_total, counted at accept,
-			 * stays (a total never goes back), and the ledger counts the
-			 * pair once (udp_carried) */
-			c->dgram = 1;
-			c->w->udp_assocs++;
-			CTR_SUB(c->rule->st->w[c->w->id].tcp_active, 1);
-			CTR_ADD(c->rule->st->w[c->w->id].udp_active, 1);
-			CTR_ADD(c->rule->st->w[c->w->id].udp_total, 1);
-			CTR_ADD(c->rule->st->w[c->w->id].udp_carried, 1);
 		} else if (!(t->protocols & PROTO_TCP)) {
 			if (log_ok(c))
 				log_warn("rule %s: client %s opened a TCP stream, but the rule's protocol is udp: refused",
@@ -607,106 +586,6 @@ hs_timeout(struct ev_loop *l, struct ev_timer *tm)
 		conn_close(c, "tunnel handshake timed out");
 }
 
-/* ---- the datagram codec: a connected UDP socket as a framed stream ---- */
-
-static ssize_t
-dg_recv(struct half *h, void *buf, size_t len)
-{
-	struct dgram *d = &((struct tun_conn *)h->c->tun)->dg;
-	size_t n;
-	int i;
-
-	if (d->rx_off >= d->rx_len) {
-		if (d->ended)
-			return 0;
-		if (!d->rx && !(d->rx = malloc(DG_MAX + 2))) {
-			errno = ENOMEM;
-			return -1;
-		}
-		for (i = 0;; i++) {
-			ssize_t r = recv(h->fd, d->rx + 2, DG_MAX, MSG_TRUNC);
-
-			if (r >= 0) {
-				if (r > DG_MAX)
-					continue;   /* cannot be framed: dropped */
-				(void)conn_count(h->c, 0, (uint64_t)r);   /* payload, not framing */
-				d->rx[0] = (unsigned char)(r >> 8);
-				d->rx[1] = (unsigned char)r;
-				d->rx_off = 0;
-				d->rx_len = (size_t)r + 2;
-				break;
-			}
-			if (errno == EAGAIN || errno == EINTR || i >= 16) {
-				if (errno != EINTR)
-					errno = EAGAIN;
-				return -1;
-			}
-			/* ICMP errors (port unreachable) of earlier datagrams: UDP carries on */
-		}
-	}
-	n = d->rx_len - d->rx_off < len ? d->rx_len - d->rx_off : len;
-	memcpy(buf, d->rx + d->rx_off, n);
-	d->rx_off += n;
-	return (ssize_t)n;
-}
-
-static ssize_t
-dg_send(struct half *h, const void *buf, size_t len)
-{
-	struct dgram *d = &((struct tun_conn *)h->c->tun)->dg;
-	const unsigned char *p = buf, *end = p + len;
-
-	while (p < end) {
-		size_t want, take;
-
-		if (d->tx_len == 0 && end - p >= 2 && (size_t)(end - p) >= 2 + ((size_t)p[0] << 8 | p[1])) {
-			want = (size_t)p[0] << 8 | p[1];   /* whole in the buffer: no copy */
-			if (send(h->fd, p + 2, want, MSG_DONTWAIT) >= 0)
-				(void)conn_count(h->c, 1, want);
-			p += 2 + want;
-			continue;
-		}
-		if (!d->tx && !(d->tx = malloc(DG_MAX + 2))) {
-			errno = ENOMEM;
-			return -1;
-		}
-		want = d->tx_len < 2 ? 2 : 2 + ((size_t)d->tx[0] << 8 | d->tx[1]);
-		take = want - d->tx_len < (size_t)(end - p) ? want - d->tx_len : (size_t)(end - p);
-		memcpy(d->tx + d->tx_len, p, take);
-		d->tx_len += take;
-		p += take;
-		if (d->tx_len >= 2 && d->tx_len == 2 + ((size_t)d->tx[0] << 8 | d->tx[1])) {
-			/* full or dropped: UDP semantics (EAGAIN, ICMP errors) */
-			if (send(h->fd, d->tx + 2, d->tx_len - 2, MSG_DONTWAIT) >= 0)
-				(void)conn_count(h->c, 1, d->tx_len - 2);
-			d->tx_len = 0;
-		}
-	}
-	return (ssize_t)len;
-}
-
-static int
-dg_shutdown(struct half *h)
-{
-	struct dgram *d = &((struct tun_conn *)h->c->tun)->dg;
-
-	/* the stream ended: so does the association (this half reads EOF next) */
-	d->ended = 1;
-	kick(h, H_CANRD);
-	return 0;
-}
-
-static void
-dg_ready(struct half *h, unsigned events)
-{
-	(void)events;
-	h->fl |= H_CANRD | H_CANWR;
-}
-
-static const struct conn_codec dgram_codec = {
-	"udp-stream", dg_recv, dg_send, dg_shutdown, cd_free, dg_ready,
-};
-
 /* ---- attach ---- */
 
 static int
@@ -723,7 +602,7 @@ tn_attach(struct conn *c)
 		c->cli.fl |= H_CANRD | H_CANWR;
 	}
 	if (c->dgram) {
-		c->srv.codec = &dgram_codec;
+		c->srv.codec = &udp_dgram_codec;
 		c->srv.codec_st = &tc->dg;
 		c->srv.fl |= H_CANRD | H_CANWR;
 	} else if (tc->srv) {

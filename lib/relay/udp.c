@@ -227,6 +227,12 @@ udp_pick_remote(struct rt_lsn *ls, const struct sockaddr_storage *client, struct
 	return -1;
 }
 
+long
+udp_timeout_ms(const struct rt_rule *r)
+{
+	return r->udp_ms > 0 ? r->udp_ms : STORE_UDP_TIMEOUT_MS;
+}
+
 /* ---- this file's associations ---- */
 
 static struct udp_htab *
@@ -274,7 +280,7 @@ udp_after_batch(struct rt_worker *w)
 	struct udp_w *u = w->udpw;
 	struct udp_assoc *a;
 
-	tunnel_udp_after_batch();
+	udp_tunnel_after_batch();
 	if (!u)
 		return;
 	while ((a = u->zombies) != NULL) {
@@ -288,7 +294,7 @@ static void
 assoc_timer(struct ev_loop *l, struct ev_timer *t)
 {
 	struct udp_assoc *a = t->arg;
-	long idle = a->rule->udp_ms > 0 ? a->rule->udp_ms : 30000;
+	long idle = udp_timeout_ms(a->rule);
 
 	if (ev_now(l) - a->last >= idle)
 		assoc_free(a);
@@ -407,7 +413,7 @@ assoc_get(struct rt_lsn *ls, struct udp_w *u, const struct sockaddr_storage *cli
 		free(a);
 		return NULL;
 	}
-	ev_timer_set(w->loop, &a->tm, a->last + (r->udp_ms > 0 ? r->udp_ms : 30000));
+	ev_timer_set(w->loop, &a->tm, a->last + udp_timeout_ms(r));
 	udp_htab_add(t, &a->k);
 	w->udp_assocs++;
 	CTR_ADD(r->st->w[w->id].udp_active, 1);
@@ -428,8 +434,8 @@ udp_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 	int round, i, j, n;
 
 	(void)events;
-	if (tunnel_udp_relay(ls)) {   /* datagrams through a tunnel stream (tunnel_udp.c) */
-		tunnel_udp_listener_cb(l, io, events);
+	if (udp_tunnel_relay(ls)) {   /* datagrams through a tunnel stream (udp_tunnel.c) */
+		udp_tunnel_listener_cb(l, io, events);
 		return;
 	}
 	if (!u)
@@ -512,7 +518,7 @@ udp_worker_kick(struct rt_worker *w)
 		struct udp_htab *t = ls->udp;
 		struct udp_key *k, *next;
 
-		tunnel_udp_kick(ls);
+		udp_tunnel_kick(ls);
 		if (!t)
 			continue;
 		for (i = 0; i < t->nb; i++)
@@ -532,7 +538,7 @@ udp_listener_close(struct rt_lsn *ls)
 	struct udp_htab *t = ls->udp;
 	size_t i;
 
-	tunnel_udp_listener_close(ls);
+	udp_tunnel_listener_close(ls);
 	if (!t)
 		return;
 	for (i = 0; i < t->nb; i++)

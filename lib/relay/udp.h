@@ -17,15 +17,26 @@
 
 #include "runtime.h"
 
+struct conn;
+
+/* ---- the worker's side (udp.c): listeners and their associations ---- */
+
+void udp_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events);
+/* Close every association of a listener (plain and through a tunnel). */
+void udp_listener_close(struct rt_lsn *ls);
+void udp_worker_kick(struct rt_worker *w);   /* free associations of rules their quota stopped */
+void udp_worker_free(struct rt_worker *w);
 /* Freed associations and listeners wait for the end of the batch. */
 void udp_after_batch(struct rt_worker *w);
+/* A rule's UDP association idle limit (udp_timeout; STORE_UDP_TIMEOUT_MS when unset). */
+long udp_timeout_ms(const struct rt_rule *r);
 /* FNV-1a of a client's address and port: the association tables' hash
- * (also the tunnel's UDP table, lib/relay/tunnel_udp.c). */
+ * (also the tunnel's UDP table, udp_tunnel.c). */
 uint32_t udp_addr_hash(const struct sockaddr_storage *ss);
 
 /*
  * The part both association tables share (this file's and the tunnel's,
- * lib/relay/tunnel_udp.c). An association starts with a struct udp_key: the
+ * lib/relay/udp_tunnel.c). An association starts with a struct udp_key: the
  * client, the local address it wrote to (replies leave from there), its
  * family for the ledger, the hash chain. A struct udp_htab per listener
  * holds them, chained on udp_addr_hash, doubling past one per bucket.
@@ -62,5 +73,40 @@ void udp_key_reply(const struct udp_key *k, struct msghdr *h, char *ctl);
 /* The remote for a new association of ls: its index with *dst set, or -1
  * (none up, or no address resolved yet). */
 int udp_pick_remote(struct rt_lsn *ls, const struct sockaddr_storage *client, struct sockaddr_storage *dst);
+
+/* ---- UDP through a tunnel (udp_tunnel.c) ----
+ *
+ * Relay side: each client address of a UDP listener gets its own tunnel
+ * stream to the rule's remote, datagrams framed with a 2-byte length
+ * (tunnel.h). Exit side: a tunnel stream that asked for UDP becomes a conn
+ * (conn.h) whose remote half is a connected UDP socket with the datagram
+ * codec below. */
+
+/* Does a UDP listener of this rule feed tunnel streams? */
+int udp_tunnel_relay(const struct rt_lsn *ls);
+/* The UDP listener's callback for such rules (udp_listener_cb hands over). */
+void udp_tunnel_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events);
+/* Close every association of a listener. */
+void udp_tunnel_listener_close(struct rt_lsn *ls);
+void udp_tunnel_kick(struct rt_lsn *ls);   /* end associations of rules their quota stopped */
+/* Free the associations closed during this batch (the worker's thread). */
+void udp_tunnel_after_batch(void);
+
+/* The exit's datagram codec: a connected UDP socket as the framed stream. */
+struct udp_dgram {
+	unsigned char *rx;          /* one datagram framed, being handed out */
+	size_t rx_off, rx_len;
+	unsigned char *tx;          /* one framed datagram being gathered from the stream */
+	size_t tx_len;
+	int ended;
+};
+/* A conn_codec whose codec_st is the struct udp_dgram (its owner frees it). */
+extern const struct conn_codec udp_dgram_codec;
+void udp_dgram_free(struct udp_dgram *d);
+/* The stream c becomes a UDP association of its worker (counted, timed by
+ * udp_timeout): 0, or -1 over udp_max_assoc (counted as dropped). */
+int udp_tunnel_exit_begin(struct conn *c);
+/* ... and stops being one (conn_close). */
+void udp_tunnel_exit_end(struct conn *c);
 
 #endif

@@ -1,14 +1,18 @@
 /*
- * UDP through a tunnel, relay side: each client address of a UDP listener
- * gets its own tunnel stream to the rule's remote (TLS, WebSocket or both,
- * asking for UDP in the handshake), carrying datagrams with a 2-byte
- * length prefix (tunnel.h). Replies come back framed the same way and leave
- * through the listener socket from the address the client wrote to.
+ * UDP through a tunnel (udp.h). Relay side: each client address of a UDP
+ * listener gets its own tunnel stream to the rule's remote (TLS, WebSocket
+ * or both, asking for UDP in the handshake), carrying datagrams with a
+ * 2-byte length prefix (tunnel.h). Replies come back framed the same way and
+ * leave through the listener socket from the address the client wrote to.
  *
  * Datagrams that arrive while the stream connects or shakes hands wait in
  * the association's queue (bounded by TUN_UDP_QUEUE; beyond, dropped and
  * counted, as UDP may). The association ends after udp_timeout without
  * traffic either way, on a stream error, or when the exit ends the stream.
+ *
+ * Exit side: a tunnel stream that asked for UDP is a conn (conn.c) whose
+ * remote half is a connected UDP socket behind the datagram codec at the
+ * end of this file, counted and timed as a UDP association.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -19,6 +23,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "conn.h"
 #include "log.h"
 #include "net.h"
 #include "runtime.h"
@@ -27,6 +32,7 @@
 #include "util.h"
 
 #define TU_DGRAM 65536
+#define DG_MAX 65535
 #define TU_BATCH 64
 #define TU_CTL UDP_CTL_MAX
 
@@ -58,7 +64,7 @@ struct tu_tab {
 static _Thread_local struct tu *zombies;   /* freed after the batch (one worker per thread) */
 
 int
-tunnel_udp_relay(const struct rt_lsn *ls)
+udp_tunnel_relay(const struct rt_lsn *ls)
 {
 	return ls->rule && ls->rule->tun && ls->rule->tun->rem.on && !ls->rule->r->udp_plain;
 }
@@ -124,7 +130,7 @@ tu_close(struct tu *a, const char *why)
 }
 
 void
-tunnel_udp_after_batch(void)
+udp_tunnel_after_batch(void)
 {
 	struct tu *a;
 
@@ -231,7 +237,7 @@ tu_pump(struct tu *a)
 		}
 		if (r == 0)
 			return;
-		ev_timer_set(a->w->loop, &a->tm, a->last + a->rule->udp_ms);
+		ev_timer_set(a->w->loop, &a->tm, a->last + udp_timeout_ms(a->rule));
 	}
 	while (a->out_off < a->out_len) {
 		/* the records close below (tun_end_flush): datagrams queued together
@@ -327,10 +333,10 @@ tu_timer(struct ev_loop *l, struct ev_timer *tm)
 		tu_close(a, "deadline");
 		return;
 	}
-	if (ev_now(l) - a->last >= a->rule->udp_ms)
+	if (ev_now(l) - a->last >= udp_timeout_ms(a->rule))
 		tu_close(a, "idle");
 	else
-		ev_timer_set(l, tm, a->last + a->rule->udp_ms);
+		ev_timer_set(l, tm, a->last + udp_timeout_ms(a->rule));
 }
 
 /* A socket connecting to DST for the rule, or -1 (logged at debug). */
@@ -487,7 +493,7 @@ enqueue(struct tu *a, const unsigned char *p, size_t len)
 }
 
 void
-tunnel_udp_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
+udp_tunnel_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 {
 	struct rt_lsn *ls = io->arg;
 	struct rt_counters *k = &ls->rule->st->w[ls->w->id];
@@ -562,7 +568,7 @@ tunnel_udp_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 
 /* A quota stopped the rule: its associations end now, like its streams. */
 void
-tunnel_udp_kick(struct rt_lsn *ls)
+udp_tunnel_kick(struct rt_lsn *ls)
 {
 	struct tu_tab *t = ls->tudp;
 	struct udp_key *k, *next;
@@ -581,7 +587,7 @@ tunnel_udp_kick(struct rt_lsn *ls)
 }
 
 void
-tunnel_udp_listener_close(struct rt_lsn *ls)
+udp_tunnel_listener_close(struct rt_lsn *ls)
 {
 	struct tu_tab *t = ls->tudp;
 	size_t i;
@@ -596,3 +602,149 @@ tunnel_udp_listener_close(struct rt_lsn *ls)
 	free(t);
 	ls->tudp = NULL;
 }
+
+/* ---- the exit side: a tunnel stream that asked for UDP ---- */
+
+void
+udp_dgram_free(struct udp_dgram *d)
+{
+	free(d->rx);
+	free(d->tx);
+	d->rx = d->tx = NULL;
+}
+
+int
+udp_tunnel_exit_begin(struct conn *c)
+{
+	if (c->w->udp_assocs >= c->rule->udp_max_assoc) {
+		CTR_ADD(c->rule->st->w[c->w->id].udp_dropped, 1);
+		return -1;
+	}
+	/* a UDP association from now on: counted (bytes, active) and timed
+	 * (udp_timeout) as one by conn.c; tcp_total, counted at accept,
+	 * stays (a total never goes back), and the ledger counts the
+	 * pair once (udp_carried) */
+	c->dgram = 1;
+	c->w->udp_assocs++;
+	CTR_SUB(c->rule->st->w[c->w->id].tcp_active, 1);
+	CTR_ADD(c->rule->st->w[c->w->id].udp_active, 1);
+	CTR_ADD(c->rule->st->w[c->w->id].udp_total, 1);
+	CTR_ADD(c->rule->st->w[c->w->id].udp_carried, 1);
+	return 0;
+}
+
+void
+udp_tunnel_exit_end(struct conn *c)
+{
+	CTR_SUB(c->rule->st->w[c->w->id].udp_active, 1);
+	c->w->udp_assocs--;
+}
+
+/* ---- the datagram codec: a connected UDP socket as a framed stream ---- */
+
+static ssize_t
+dg_recv(struct half *h, void *buf, size_t len)
+{
+	struct udp_dgram *d = h->codec_st;
+	size_t n;
+	int i;
+
+	if (d->rx_off >= d->rx_len) {
+		if (d->ended)
+			return 0;
+		if (!d->rx && !(d->rx = malloc(DG_MAX + 2))) {
+			errno = ENOMEM;
+			return -1;
+		}
+		for (i = 0;; i++) {
+			ssize_t r = recv(h->fd, d->rx + 2, DG_MAX, MSG_TRUNC);
+
+			if (r >= 0) {
+				if (r > DG_MAX)
+					continue;   /* cannot be framed: dropped */
+				(void)conn_count(h->c, 0, (uint64_t)r);   /* payload, not framing */
+				d->rx[0] = (unsigned char)(r >> 8);
+				d->rx[1] = (unsigned char)r;
+				d->rx_off = 0;
+				d->rx_len = (size_t)r + 2;
+				break;
+			}
+			if (errno == EAGAIN || errno == EINTR || i >= 16) {
+				if (errno != EINTR)
+					errno = EAGAIN;
+				return -1;
+			}
+			/* ICMP errors (port unreachable) of earlier datagrams: UDP carries on */
+		}
+	}
+	n = d->rx_len - d->rx_off < len ? d->rx_len - d->rx_off : len;
+	memcpy(buf, d->rx + d->rx_off, n);
+	d->rx_off += n;
+	return (ssize_t)n;
+}
+
+static ssize_t
+dg_send(struct half *h, const void *buf, size_t len)
+{
+	struct udp_dgram *d = h->codec_st;
+	const unsigned char *p = buf, *end = p + len;
+
+	while (p < end) {
+		size_t want, take;
+
+		if (d->tx_len == 0 && end - p >= 2 && (size_t)(end - p) >= 2 + ((size_t)p[0] << 8 | p[1])) {
+			want = (size_t)p[0] << 8 | p[1];   /* whole in the buffer: no copy */
+			if (send(h->fd, p + 2, want, MSG_DONTWAIT) >= 0)
+				(void)conn_count(h->c, 1, want);
+			p += 2 + want;
+			continue;
+		}
+		if (!d->tx && !(d->tx = malloc(DG_MAX + 2))) {
+			errno = ENOMEM;
+			return -1;
+		}
+		want = d->tx_len < 2 ? 2 : 2 + ((size_t)d->tx[0] << 8 | d->tx[1]);
+		take = want - d->tx_len < (size_t)(end - p) ? want - d->tx_len : (size_t)(end - p);
+		memcpy(d->tx + d->tx_len, p, take);
+		d->tx_len += take;
+		p += take;
+		if (d->tx_len >= 2 && d->tx_len == 2 + ((size_t)d->tx[0] << 8 | d->tx[1])) {
+			/* full or dropped: UDP semantics (EAGAIN, ICMP errors) */
+			if (send(h->fd, d->tx + 2, d->tx_len - 2, MSG_DONTWAIT) >= 0)
+				(void)conn_count(h->c, 1, d->tx_len - 2);
+			d->tx_len = 0;
+		}
+	}
+	return (ssize_t)len;
+}
+
+static int
+dg_shutdown(struct half *h)
+{
+	struct udp_dgram *d = h->codec_st;
+
+	/* the stream ended: so does the association (this half reads EOF next) */
+	d->ended = 1;
+	if (!(h->fl & H_CANRD)) {
+		h->fl |= H_CANRD;
+		ev_io_requeue(h->c->w->loop, &h->io, EPOLLIN | EPOLLOUT);
+	}
+	return 0;
+}
+
+static void
+dg_ready(struct half *h, unsigned events)
+{
+	(void)events;
+	h->fl |= H_CANRD | H_CANWR;
+}
+
+static void
+dg_free(struct half *h)
+{
+	h->codec_st = NULL;   /* the tunnel's state owns it (udp_dgram_free) */
+}
+
+const struct conn_codec udp_dgram_codec = {
+	"udp-stream", dg_recv, dg_send, dg_shutdown, dg_free, dg_ready,
+};

@@ -721,7 +721,7 @@ global_defaults(struct store_global *g)
 	g->workers = 0;
 	g->connect_timeout = 5000;
 	g->idle_timeout = 0;
-	g->udp_timeout = 30000;
+	g->udp_timeout = STORE_UDP_TIMEOUT_MS;
 	g->proxy_timeout = 5000;
 	g->handshake_timeout = 10000;
 	g->tcp_keepalive = 15000;

@@ -20,6 +20,11 @@
 #define STORE_NAME_MAX TEXT_NAME_MAX   /* a rule's name: text_name_valid */
 #define STORE_TRANSPORT_MAX 512
 #define STORE_MAX_REMOTES 256
+/* udp_timeout when neither the rule nor [global] sets it: a UDP association's
+ * idle limit (the plain ones, those carried into a tunnel and out of one) */
+#define STORE_UDP_TIMEOUT_S 30
+#define STORE_UDP_TIMEOUT_STR "30s"   /* the same, for help texts */
+#define STORE_UDP_TIMEOUT_MS (STORE_UDP_TIMEOUT_S * 1000L)
 
 enum rule_role { ROLE_RELAY, ROLE_EXIT };
 enum balance_mode { BALANCE_AUTO = -1, BALANCE_OFF, BALANCE_ROUNDROBIN, BALANCE_IPHASH, BALANCE_FAILOVER };
