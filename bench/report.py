@@ -23,7 +23,6 @@ TCP_ROWS = [
     ("cps", "connections/s, 64 clients", True, ("ratio", 1.2)),
     ("rss_per_conn_kib", "RSS per idle TCP conn (KiB)", False, ("max", 2.0)),
     ("pss_per_conn_kib", "  (PSS per idle TCP conn, KiB)", False, None),
-    ("udp_p50_us", "UDP round trip p50 (us)", False, None),
     ("idle_rss_kib", "idle process RSS (KiB)", False, ("max", 1024)),
     ("tput1_gbps_relay_cpu_pct", "  relay CPU % during 1 stream", False, None),
     ("cps_relay_cpu_pct", "  relay CPU % during conn/s", False, None),
@@ -31,6 +30,25 @@ TCP_ROWS = [
     ("cps_cpu_us_per_conn", "  relay CPU us per connection", False, None),
     ("cps_machine_us", "  machine CPU us per connection", False, None),
     ("cps_machine_sys_us", "    of it in the kernel", False, None),
+]
+UDP_PEERS = ["direct", "xwpf", "nginx", "socat"]
+UDP_RIVALS = ["nginx", "socat"]
+UDP_ROWS = [
+    ("ovl_mbps", "under overload, 1200 B (Mbit/s received)", True, ("ratio", 2.0)),
+    ("ovl_pps", "  datagrams/s received", True, None),
+    ("ovl_loss_pct", "  loss % (iperf3 -u -b 0)", False, None),
+    ("nd1200_1_pps", "no-drop rate 1200 B, 1 flow (dgram/s)", True, ("ratio", 2.0)),
+    ("nd1200_64_pps", "no-drop rate 1200 B, 64 flows", True, None),
+    ("nd64_1_pps", "no-drop rate 64 B, 1 flow", True, None),
+    ("nd64_64_pps", "no-drop rate 64 B, 64 flows", True, None),
+    ("assoc_rate", "new associations/s", True, ("ratio", 1.5)),
+    ("rss_per_assoc_kib", "RSS per idle association (KiB)", False, ("max", 0.5)),
+    ("udp_p50_us", "1-byte UDP round trip p50 (us)", False, ("ratio", 1.0)),
+    ("udp_p99_us", "1-byte UDP round trip p99 (us)", False, None),
+    ("udp_idle_rss_kib", "idle process RSS, UDP (KiB)", False, None),
+    ("ovl_relay_cpu_us", "  relay CPU us per datagram (overload)", False, None),
+    ("ovl_machine_us", "  machine CPU us per datagram", False, None),
+    ("ovl_machine_sys_us", "    of it in the kernel", False, None),
 ]
 TLS_ROWS = [
     ("tput1_gbps", "tunnel throughput, 1 stream (Gbit/s)", True, ("ratio", 1.0)),
@@ -72,8 +90,6 @@ def load(path):
             if len(parts) != 4:
                 continue
             sec, peer, metric, value = parts
-            if sec == "udp":
-                sec = "tcp"
             d.setdefault(sec, {}).setdefault(peer, {})[metric] = value
     # the relay's own cost per unit of work: what other load on a shared
     # machine changes least (a saturated machine lowers every rate alike)
@@ -216,6 +232,28 @@ def cps_bound(t, out, js):
                        "xwpf_machine_us": xm}
 
 
+def udp_bound(u, out, js):
+    """Forwarding under overload against direct, and the floor: a relayed
+    datagram is received and sent once more, so it costs about direct's
+    machine CPU plus direct's kernel part (the relay's two sockets)."""
+    d, x = u.get("direct", {}), u.get("xwpf", {})
+    dm, dk, xm = num(d.get("ovl_machine_us")), num(d.get("ovl_machine_sys_us")), num(x.get("ovl_machine_us"))
+    dr, xr = num(d.get("ovl_mbps")), num(x.get("ovl_mbps"))
+    if dr and xr is not None:
+        met = xr / dr >= 0.4
+        out.append("UDP under overload: xwpf %.0f%% of direct (target >= 40%%: %s)" % (
+            xr / dr * 100, "MET" if met else "MISSED"))
+        js.setdefault("udp_bound", {})["xwpf_of_direct"] = round(xr / dr, 3)
+    if dm is not None and dk is not None and xm is not None:
+        floor = dm + dk
+        out.append("UDP, what the machine allows: a direct datagram costs %.2f us of machine CPU (%.2f in the kernel); "
+                   "relayed, about %.2f + %.2f = %.2f us with no work of the relay's own beyond the kernel's. "
+                   "xwpf costs %.2f (%.2fx the floor)." % (dm, dk, dm, dk, floor, xm, xm / floor))
+        js.setdefault("udp_bound", {}).update({"direct_machine_us": dm, "direct_kernel_us": dk,
+                                               "floor_us": round(floor, 2), "xwpf_machine_us": xm})
+    out.append("")
+
+
 def main():
     tsv, jpath = sys.argv[1], sys.argv[2]
     d = load(tsv)
@@ -232,6 +270,11 @@ def main():
     if "tcp" in d:
         table("Relay: TCP and UDP on 127.0.0.1", TCP_ROWS, PEERS, RIVALS, ["xwpf"], d["tcp"], out, js)
         cps_bound(d["tcp"], out, js)
+    if "udp" in d:
+        if notes.get("udp_method"):
+            out.append("UDP method: " + notes["udp_method"])
+        table("Relay: UDP on 127.0.0.1", UDP_ROWS, UDP_PEERS, UDP_RIVALS, ["xwpf"], d["udp"], out, js)
+        udp_bound(d["udp"], out, js)
     r = d.get("rules", {}).get("xwpf", {})
     if r:
         ms = r.get("rules_listen_ms")

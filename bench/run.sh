@@ -9,6 +9,7 @@
 #   BENCH_ROUNDS=N             rounds of the timed tests (default 3, quick 1)
 #   BENCH_NO_TUNNEL=1          skip the tunnel part;  BENCH_NO_RULES=1  skip 10,000 rules
 #   BENCH_TUNNEL_ONLY=1        only the tunnel part (no relays, no 10,000 rules)
+#   BENCH_UDP_ONLY=1           only the UDP part;  BENCH_NO_UDP=1  skip it
 #   XWPF=PATH                  the binary (default ./xwpf)
 #
 # Every relay runs at once, each on its own port; the timed tests (latency,
@@ -36,9 +37,13 @@ rounds_tsv=$tmp/rounds.tsv
 QUICK=${BENCH_QUICK:-0}
 if [ "$QUICK" = 1 ]; then
 	IPERF_T=2 CPS_T=2 LAT_N=3000 IDLE_N=1000 TLS_IDLE_N=300 ROUNDS=${BENCH_ROUNDS:-1}
+	UDP_TRIAL_MS=1000 UDP_ITER=5 UDP_ASSOC_N=2000 UDP_IDLE_N=2000
 else
 	IPERF_T=2 CPS_T=2 LAT_N=15000 IDLE_N=2500 TLS_IDLE_N=1000 ROUNDS=${BENCH_ROUNDS:-3}
+	UDP_TRIAL_MS=3000 UDP_ITER=6 UDP_ASSOC_N=4000 UDP_IDLE_N=10000
 fi
+UDP_T=3                  # iperf3 -u seconds
+UDP_FORK_N=300           # associations for a relay that forks a process per association (socat)
 RULES_N=10000
 WORKERS=2
 CONC=64
@@ -179,9 +184,9 @@ install_peers() {
 
 build_tools() {
 	local t
-	for t in echosrv pingpong connrate idleconn portwait; do
+	for t in echosrv pingpong connrate idleconn portwait udprate udpassoc; do
 		if [ ! -x "$out/$t" ] || [ "$here/tools/$t.c" -nt "$out/$t" ] || [ "$here/tools/common.h" -nt "$out/$t" ]; then
-			${HOSTCC:-cc} -O2 -Wall -Wextra -std=c11 -D_GNU_SOURCE -o "$out/$t" "$here/tools/$t.c" ||
+			${HOSTCC:-cc} -O2 -Wall -Wextra -std=c11 -D_GNU_SOURCE -pthread -o "$out/$t" "$here/tools/$t.c" ||
 				{ log "cannot build bench/tools/$t.c"; exit 1; }
 		fi
 	done
@@ -239,8 +244,9 @@ xwpf_store() {
 }
 
 # Started peers: ENTRY[peer] = the port clients use; MPIDS[peer] = the processes
-# whose memory and CPU count; APIDS[peer] = every process to stop.
-declare -A ENTRY MPIDS APIDS WHY
+# whose memory and CPU count; UPIDS[peer] = the same for UDP (socat runs UDP in
+# a process of its own); APIDS[peer] = every process to stop.
+declare -A ENTRY MPIDS UPIDS APIDS WHY
 
 # start_peer PEER BACKEND_PORT UDP(0|1) -> ENTRY/MPIDS/APIDS, or WHY and 1
 start_peer() {
@@ -249,7 +255,7 @@ start_peer() {
 	l=$NEWPORT
 	d=$tmp/$peer-$l
 	mkdir -p "$d"
-	ENTRY[$peer]=$l MPIDS[$peer]= APIDS[$peer]=
+	ENTRY[$peer]=$l MPIDS[$peer]= UPIDS[$peer]= APIDS[$peer]=
 	case $peer in
 	direct) ENTRY[$peer]=$b; return 0 ;;
 	xwpf)
@@ -289,7 +295,7 @@ $([ "$udp" = 1 ] && echo "    server { listen 127.0.0.1:$l udp reuseport; proxy_
 		MPIDS[$peer]=$!
 		if [ "$udp" = 1 ]; then
 			spawn socat "UDP4-LISTEN:$l,bind=127.0.0.1,fork,reuseaddr" "UDP4:127.0.0.1:$b" 2> "$d/log.udp"
-			APIDS[$peer]=$!
+			APIDS[$peer]=$! UPIDS[$peer]=$!
 		fi ;;
 	# tunnels: entry (plain in, TLS out) on l, exit (TLS in, plain out) on m, two processes each
 	stunnel)
@@ -360,6 +366,7 @@ remote_transport = ${ws}tls;sni=$CN;insecure"
 		MPIDS[$peer]+=" $!" ;;
 	esac
 	APIDS[$peer]+=" ${MPIDS[$peer]}"
+	[ -n "${UPIDS[$peer]}" ] || UPIDS[$peer]=${MPIDS[$peer]}
 	# shellcheck disable=SC2086
 	if ! wait_listen "$d" "$l $m" ${MPIDS[$peer]}; then
 		WHY[$peer]=$(cat "$d"/*log* "$d"/*/*log* 2>/dev/null | grep -v '^ *$' | tail -n 1 | cut -c1-200)
@@ -372,7 +379,7 @@ remote_transport = ${ws}tls;sni=$CN;insecure"
 stop_peer() {
 	local p
 	for p in ${APIDS[$1]:-}; do stop "$p"; done
-	APIDS[$1]= MPIDS[$1]=
+	APIDS[$1]= MPIDS[$1]= UPIDS[$1]=
 }
 
 # start_set SECTION BACKEND UDP PEER...: start every peer; SET = the ones that run
@@ -478,6 +485,7 @@ udp_round() {   # SECTION PEER
 	line=$(timeout 90 "$out/pingpong" udp "${ENTRY[$2]}" $((LAT_N / ROUNDS)) 2>&1)
 	if [ -n "$(kv p50_us "$line")" ]; then
 		rv "$1" "$2" udp_p50_us "$(kv p50_us "$line")"
+		rv "$1" "$2" udp_p99_us "$(kv p99_us "$line")"
 		[ "$(kv lost "$line")" != 0 ] && rv "$1" "$2" udp_lost "$(kv lost "$line")"
 	else
 		log "$2: udp: $line"
@@ -558,7 +566,7 @@ medians() {
 bench_relays() {
 	local set peer r
 	log "relays to the echo server: $RELAYS"
-	start_set tcp "$ECHO_PORT" 1 $RELAYS
+	start_set tcp "$ECHO_PORT" 0 $RELAYS
 	set=$SET
 	for peer in $RELAYS; do
 		[[ " $set " == *" $peer "* ]] || res tcp "$peer" absent "${WHY[$peer]:-did not start}"
@@ -570,16 +578,13 @@ bench_relays() {
 		alive tcp "$peer" "$IDLE_N idle connections"
 	done
 	for ((r = 0; r < ROUNDS; r++)); do
-		log "round $((r + 1))/$ROUNDS: latency, connections/s, UDP"
+		log "round $((r + 1))/$ROUNDS: latency, connections/s"
 		# shellcheck disable=SC2046
 		for peer in $(rotate "$r" $set); do lat_round tcp "$peer"; alive tcp "$peer" "latency"; done
 		# shellcheck disable=SC2046
 		for peer in $(rotate "$r" $set); do cps_round tcp "$peer"; alive tcp "$peer" "connections/s"; done
-		# shellcheck disable=SC2046
-		for peer in $(rotate "$r" $set); do udp_round tcp "$peer"; alive tcp "$peer" "UDP"; done
 	done
 	for peer in $set; do stop_peer "$peer"; done
-	for peer in $set; do peer_udp "$peer" || res tcp "$peer" udp_p50_us n/a; done
 
 	start_set tcp "$IPERF_PORT" 0 $set
 	set=$SET
@@ -589,6 +594,149 @@ bench_relays() {
 		for peer in $(rotate "$r" $set); do iperf_round tcp "$peer" 1 tput1_gbps; alive tcp "$peer" "1-stream throughput"; done
 		# shellcheck disable=SC2046
 		for peer in $(rotate "$r" $set); do iperf_round tcp "$peer" 8 tput8_gbps; alive tcp "$peer" "8-stream throughput"; done
+	done
+	for peer in $set; do stop_peer "$peer"; done
+}
+
+# ---- the UDP bench ---------------------------------------------------------
+# udp_cpu PEER: the ticks of the processes that carry the peer's UDP
+udp_cpu() { [ -n "${UPIDS[$1]:-}" ] || { echo 0; return; }; cpu_ticks ${UPIDS[$1]}; }
+
+# ovl_round SECTION PEER: iperf3 -u -b 0 -l 1200 through the peer (the server
+# behind it): what arrives under overload, and the CPU each datagram costs
+ovl_round() {
+	local sec=$1 peer=$2 js c0 c1 m0 m1 v
+	c0=$(udp_cpu "$peer") m0=$(machine_ticks)
+	js=$(timeout $((UDP_T + 30)) iperf3 -u -b 0 -l 1200 -c 127.0.0.1 -p "${ENTRY[$peer]}" -t "$UDP_T" -J 2> /dev/null)
+	m1=$(machine_ticks) c1=$(udp_cpu "$peer")
+	v=$(python3 -c '
+import json, sys
+try:
+    e = json.loads(sys.stdin.read())["end"]
+    r = e["sum_received"]
+    pps = r["bytes"] / 1200.0 / r["seconds"]
+    print("%.1f %.0f %.2f %.0f" % (r["bits_per_second"] / 1e6, pps, e["sum"]["lost_percent"], pps * r["seconds"]))
+except Exception:
+    print("fail")
+' <<< "$js")
+	if [ "$v" = fail ]; then
+		log "$peer: iperf3 -u failed: $(python3 -c 'import json,sys; print(json.loads(sys.stdin.read()).get("error",""))' <<< "$js" 2>/dev/null)"
+		rv "$sec" "$peer" ovl_mbps fail
+		return
+	fi
+	set -- $v
+	rv "$sec" "$peer" ovl_mbps "$1"
+	rv "$sec" "$peer" ovl_pps "$2"
+	rv "$sec" "$peer" ovl_loss_pct "$3"
+	[ "$4" -gt 0 ] 2>/dev/null || return
+	[ "$peer" = direct ] || rv "$sec" "$peer" ovl_relay_cpu_us \
+		"$(awk -v a="$c0" -v b="$c1" -v t="$TICK" -v n="$4" 'BEGIN { printf "%.2f", (b - a) / t * 1e6 / n }')"
+	read -r m s < <(awk -v a="$m0" -v b="$m1" -v t="$TICK" -v n="$4" \
+		'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.2f %.2f\n", (y[1] - x[1]) / t * 1e6 / n, (y[2] - x[2]) / t * 1e6 / n }')
+	rv "$sec" "$peer" ovl_machine_us "$m"
+	rv "$sec" "$peer" ovl_machine_sys_us "$s"
+	sleep 0.5   # the iperf3 server resets
+}
+
+# nodrop_round SECTION PEER SIZE FLOWS: the no-drop rate (udprate) to the sink
+nodrop_round() {
+	local line
+	line=$(timeout $((UDP_TRIAL_MS * (UDP_ITER + 2) / 1000 + 60)) "$out/udprate" "${ENTRY[$2]}" "$SINK_PORT" "$3" "$4" \
+		"$UDP_TRIAL_MS" "$UDP_ITER" 2>&1)
+	if [ -n "$(kv pps "$line")" ]; then
+		rv "$1" "$2" "nd$3_$4_pps" "$(kv pps "$line")"
+	else
+		log "$2: no-drop rate $3 B x $4: $line"
+		rv "$1" "$2" "nd$3_$4_pps" fail
+	fi
+}
+
+# assoc_round SECTION PEER: new associations/s (each a new source, one echo)
+assoc_round() {
+	local line n=$UDP_ASSOC_N
+	[ "$2" = socat ] && n=$UDP_FORK_N
+	line=$(timeout 90 "$out/udpassoc" rate "${ENTRY[$2]}" "$n" 64 2>&1)
+	if [ -n "$(kv rate "$line")" ] && [ "$(kv done "$line")" != 0 ]; then
+		rv "$1" "$2" assoc_rate "$(kv rate "$line")"
+		[ "$(kv lost "$line")" != 0 ] && rv "$1" "$2" assoc_lost "$(kv lost "$line")"
+	else
+		log "$2: associations/s: $line"
+		rv "$1" "$2" assoc_rate fail
+	fi
+}
+
+# idle_assoc SECTION PEER: RSS per idle association, N held open
+idle_assoc() {
+	local sec=$1 peer=$2 n=$UDP_IDLE_N r0 r1 hpid line
+	[ "$peer" = direct ] && return
+	[ "$peer" = socat ] && n=$UDP_FORK_N
+	sleep 0.5
+	r0=$(rss_kib ${UPIDS[$peer]})
+	res "$sec" "$peer" udp_idle_rss_kib "$r0"
+	"$out/udpassoc" hold "${ENTRY[$peer]}" "$n" > "$tmp/hold.out" 2> "$tmp/hold.err" &
+	hpid=$!
+	PIDS+=("$hpid")
+	if wait_line "$tmp/hold.out" '^ready' 60; then
+		sleep 1
+		line=$(cat "$tmp/hold.out")
+		r1=$(rss_kib ${UPIDS[$peer]})
+		res "$sec" "$peer" rss_per_assoc_kib "$(awk -v a="$r0" -v b="$r1" -v n="$(kv ok "$line")" 'BEGIN { printf "%.3f", n ? (b - a) / n : 0 }')"
+		res "$sec" "$peer" idle_assoc_n "$(kv ok "$line")/$n"
+	else
+		res "$sec" "$peer" rss_per_assoc_kib fail
+	fi
+	stop "$hpid"
+}
+
+bench_udp() {
+	local set peer r sz fl relays=
+	for peer in $RELAYS; do peer_udp "$peer" && relays+="$peer "; done
+	# shellcheck disable=SC2086
+	log "UDP: $relays"
+	# round trip and new associations, to the echo server
+	start_set udp "$ECHO_PORT" 1 $relays
+	set=$SET
+	for peer in $relays; do
+		[[ " $set " == *" $peer "* ]] || res udp "$peer" absent "${WHY[$peer]:-did not start}"
+	done
+	[ -n "$set" ] || return
+	for ((r = 0; r < ROUNDS; r++)); do
+		log "UDP round $((r + 1))/$ROUNDS: round trip, new associations/s"
+		# shellcheck disable=SC2046
+		for peer in $(rotate "$r" $set); do udp_round udp "$peer"; alive udp "$peer" "UDP round trip"; done
+		# shellcheck disable=SC2046
+		for peer in $(rotate "$r" $set); do assoc_round udp "$peer"; alive udp "$peer" "new associations"; done
+	done
+	for peer in $set; do stop_peer "$peer"; done
+	# idle associations: fresh relays (no associations left from the rate test), one at a time
+	start_set udp "$ECHO_PORT" 1 $set
+	for peer in $SET; do
+		log "$peer: RSS with $UDP_IDLE_N idle UDP associations"
+		idle_assoc udp "$peer"
+		alive udp "$peer" "idle associations"
+		stop_peer "$peer"
+	done
+	# under overload, to the iperf3 server
+	start_set udp "$IPERF_PORT" 1 $set
+	set=$SET
+	for ((r = 0; r < ROUNDS; r++)); do
+		log "UDP round $((r + 1))/$ROUNDS: iperf3 -u -b 0 -l 1200"
+		# shellcheck disable=SC2046
+		for peer in $(rotate "$r" $set); do ovl_round udp "$peer"; alive udp "$peer" "UDP overload"; done
+	done
+	for peer in $set; do stop_peer "$peer"; done
+	# the no-drop rate, to udprate's own sink
+	new_port && SINK_PORT=$NEWPORT
+	start_set udp "$SINK_PORT" 1 $set
+	set=$SET
+	for ((r = 0; r < ROUNDS; r++)); do
+		for sz in 1200 64; do
+			for fl in 1 64; do
+				log "UDP round $((r + 1))/$ROUNDS: no-drop rate, $sz B, $fl flow(s)"
+				# shellcheck disable=SC2046
+				for peer in $(rotate "$r" $set); do nodrop_round udp "$peer" "$sz" "$fl"; alive udp "$peer" "no-drop rate"; done
+			done
+		done
 	done
 	for peer in $set; do stop_peer "$peer"; done
 }
@@ -722,11 +870,17 @@ spawn "$out/echosrv" "$ECHO_PORT"
 spawn iperf3 -s -B 127.0.0.1 -p "$IPERF_PORT" --idle-timeout 60 > /dev/null 2>&1
 listening "$ECHO_PORT" 10 && listening "$IPERF_PORT" 10 || { log "the echo or iperf3 server did not start"; exit 1; }
 
-if [ -z "${BENCH_TUNNEL_ONLY:-}" ]; then
+note udp_method "iperf3 -u -b 0 -l 1200 -t $UDP_T (received); no-drop: udprate, loss < 0.1% over ${UDP_TRIAL_MS} ms, binary search of $UDP_ITER steps under the sender's top rate; $UDP_ASSOC_N new associations (socat $UDP_FORK_N: a process each), 64 at once; $UDP_IDLE_N idle associations (socat $UDP_FORK_N)"
+if [ -n "${BENCH_UDP_ONLY:-}" ]; then
+	bench_udp
+elif [ -z "${BENCH_TUNNEL_ONLY:-}" ]; then
 	bench_relays
+	if [ -z "${BENCH_NO_UDP:-}" ]; then
+		bench_udp
+	fi
 	[ -n "${BENCH_NO_RULES:-}" ] || bench_rules
 fi
-if [ -z "${BENCH_NO_TUNNEL:-}" ]; then
+if [ -z "${BENCH_NO_TUNNEL:-}" ] && [ -z "${BENCH_UDP_ONLY:-}" ]; then
 	note tls_settings "TLS 1.2, $TLS_SUITE, EC P-256 test certificate, each end its own process (xwpf --workers $WORKERS, nginx worker_processes $WORKERS, stunnel threads), peers' default session resumption; RSS per idle TLS connection = (both ends' RSS delta) / (2 x $TLS_IDLE_N)"
 	bench_tunnels
 fi

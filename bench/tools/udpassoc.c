@@ -1,0 +1,170 @@
+/*
+ * udpassoc: new UDP associations per second, and idle associations held.
+ *
+ *   udpassoc rate PORT N CONC   N associations, CONC at once: each a new
+ *                               socket from a new source address and port,
+ *                               one 16-byte request to 127.0.0.1:PORT (an echo
+ *                               behind a relay), its answer, close
+ *   udpassoc hold PORT N        N sockets, each proven by one echoed datagram,
+ *                               then held open until SIGTERM (at most 600 s)
+ *
+ * Sources cycle over 127.R.x.y (R from the process id), so every socket is
+ * a source address and port the relay has not seen this run: each is a new
+ * association, never an existing one found again. rate prints
+ * "rate=.. done=.. lost=.. ms=.."; an answer not back within 1 s is lost.
+ * hold prints "ready ok=N" once the datagrams are answered (3 tries, 1 s each).
+ */
+#include <signal.h>
+#include <sys/epoll.h>
+
+#include "common.h"
+
+#define TOOL "udpassoc"
+
+static volatile sig_atomic_t stop;
+static uint32_t src_next;
+static unsigned src_net;
+
+static void
+on_signal(int s)
+{
+	(void)s;
+	stop = 1;
+}
+
+static int
+new_sock(const struct sockaddr_in *dst)
+{
+	struct sockaddr_in s;
+	uint32_t k = src_next++;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+
+	if (fd < 0)
+		return -1;
+	memset(&s, 0, sizeof(s));
+	s.sin_family = AF_INET;
+	/* 127.NET.x.y, y in 1..250: 250 x 256 addresses, each with its own ports */
+	s.sin_addr.s_addr = htonl(127u << 24 | src_net << 16 | ((k / 250) & 255) << 8 | (k % 250 + 1));
+	if (bind(fd, (struct sockaddr *)&s, sizeof(s)) < 0 || connect(fd, (const struct sockaddr *)dst, sizeof(*dst)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+rate(const struct sockaddr_in *dst, long n, int conc)
+{
+	struct epoll_event ev, evs[256];
+	uint64_t *sent_at, t0 = now_ns(), end = t0 + 60000000000ull;
+	long started = 0, done = 0, lost = 0, i;
+	int ep = epoll_create1(0), inflight = 0, k, fd;
+	char buf[64] = "udpassoc-request";
+
+	sent_at = calloc(1u << 20, sizeof(*sent_at));
+	if (ep < 0 || !sent_at)
+		die(TOOL, "epoll/calloc");
+	while ((done + lost < n) && now_ns() < end && !stop) {
+		while (inflight < conc && started < n) {
+			if ((fd = new_sock(dst)) < 0 || fd >= (1 << 20))
+				die(TOOL, "socket/bind (out of descriptors?)");
+			ev.events = EPOLLIN;
+			ev.data.fd = fd;
+			epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+			sent_at[fd] = now_ns();
+			if (send(fd, buf, 16, 0) != 16)
+				die(TOOL, "send");
+			inflight++;
+			started++;
+		}
+		k = epoll_wait(ep, evs, 256, 50);
+		for (i = 0; i < k; i++) {
+			fd = evs[i].data.fd;
+			if (recv(fd, buf, sizeof(buf), 0) < 0 && errno == EAGAIN)
+				continue;
+			close(fd);
+			sent_at[fd] = 0;
+			inflight--;
+			done++;
+		}
+		if (k <= 0) {   /* an answer lost: give up on it after 1 s */
+			uint64_t now = now_ns();
+
+			for (fd = 0; fd < (1 << 20) && inflight; fd++)
+				if (sent_at[fd] && now - sent_at[fd] > 1000000000ull) {
+					close(fd);
+					sent_at[fd] = 0;
+					inflight--;
+					lost++;
+				}
+		}
+	}
+	printf("rate=%.0f done=%ld lost=%ld ms=%.0f\n", done * 1e9 / (double)(now_ns() - t0), done, lost,
+	    (double)(now_ns() - t0) / 1e6);
+	return 0;
+}
+
+static int
+hold(const struct sockaddr_in *dst, long n)
+{
+	int *fds = calloc((size_t)n, sizeof(int)), *okv = calloc((size_t)n, sizeof(int));
+	long i, ok = 0;
+	int tries, s;
+	char buf[64] = "udpassoc-hold";
+
+	if (!fds || !okv)
+		die(TOOL, "calloc");
+	for (i = 0; i < n; i++)
+		if ((fds[i] = new_sock(dst)) < 0)
+			die(TOOL, "socket/bind (out of descriptors?)");
+	for (tries = 0; tries < 3 && ok < n && !stop; tries++) {
+		uint64_t end;
+
+		for (i = 0; i < n; i++)
+			if (!okv[i])
+				(void)send(fds[i], buf, 16, 0);
+		end = now_ns() + 1000000000ull;
+		while (now_ns() < end && ok < n && !stop) {
+			for (i = 0; i < n; i++)
+				if (!okv[i] && recv(fds[i], buf, sizeof(buf), 0) > 0) {
+					okv[i] = 1;
+					ok++;
+				}
+			{
+				struct timespec ts = { 0, 10000000 };
+				nanosleep(&ts, NULL);
+			}
+		}
+	}
+	printf("ready ok=%ld\n", ok);
+	fflush(stdout);
+	for (s = 0; s < 6000 && !stop; s++) {
+		struct timespec ts = { 0, 100000000 };
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sockaddr_in dst;
+	struct sigaction sg = { .sa_handler = on_signal };
+	long n;
+
+	if (argc < 4 || ipv4_addr("127.0.0.1", argv[2], &dst) < 0 || (n = atol(argv[3])) < 1 || n > 500000) {
+		fprintf(stderr, "usage: %s rate PORT N CONC | hold PORT N\n", TOOL);
+		return 2;
+	}
+	raise_nofile();
+	sigaction(SIGTERM, &sg, NULL);
+	sigaction(SIGINT, &sg, NULL);
+	src_net = 16 + (unsigned)getpid() % 200;
+	src_next = (uint32_t)(now_ns() / 1000 % 1000) * 64;
+	if (!strcmp(argv[1], "rate") && argc > 4)
+		return rate(&dst, n, atoi(argv[4]) > 0 ? atoi(argv[4]) : 64);
+	if (!strcmp(argv[1], "hold"))
+		return hold(&dst, n);
+	fprintf(stderr, "usage: %s rate PORT N CONC | hold PORT N\n", TOOL);
+	return 2;
+}
