@@ -2,9 +2,11 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -15,6 +17,22 @@
 #define UDP_BATCH 16
 #define UDP_DGRAM 65536
 #define UDP_CTL UDP_CTL_MAX
+#define UDP_GSO_SEGS 64                /* segments per GSO send: every kernel with it takes 64 */
+#define UDP_GSO_BYTES 65507            /* and their payload together, as one datagram's */
+#define UDP_RCVBUF (4 << 20)           /* a listener's receive buffer: bursts wait here, not dropped */
+
+/* The levers, each on unless built with -DUDP_LEVER_x=0 (bench/README.md
+ * has what each pays): one sendmmsg system call per batch, UDP GSO for a
+ * run of datagrams to one address, a listener buffer sized for bursts. */
+#ifndef UDP_LEVER_MMSG
+#define UDP_LEVER_MMSG 1
+#endif
+#ifndef UDP_LEVER_GSO
+#define UDP_LEVER_GSO 1
+#endif
+#ifndef UDP_LEVER_RCVBUF
+#define UDP_LEVER_RCVBUF 1
+#endif
 
 struct udp_assoc {
 	struct udp_key k;               /* first: the table holds &a->k */
@@ -26,6 +44,7 @@ struct udp_assoc {
 	int64_t last;
 	struct ev_timer tm;
 	struct udp_assoc *znext;
+	unsigned char gso_fails[2];     /* GSO refused toward the remote, toward the client */
 };
 
 struct udp_w {
@@ -86,6 +105,7 @@ udp_htab_init(struct udp_htab *t)
 {
 	t->n = 0;
 	t->nb = 64;
+	t->last = NULL;
 	t->b = calloc(t->nb, sizeof(*t->b));
 	return t->b ? 0 : -1;
 }
@@ -99,13 +119,15 @@ udp_htab_free(struct udp_htab *t)
 }
 
 struct udp_key *
-udp_htab_find(const struct udp_htab *t, const struct sockaddr_storage *client, uint32_t h)
+udp_htab_find(struct udp_htab *t, const struct sockaddr_storage *client, uint32_t h)
 {
-	struct udp_key *k;
+	struct udp_key *k = t->last;
 
+	if (k && k->h == h && net_addr_eq(&k->client, client))
+		return k;
 	for (k = t->b[h % t->nb]; k; k = k->hnext)
 		if (k->h == h && net_addr_eq(&k->client, client))
-			return k;
+			return t->last = k;
 	return NULL;
 }
 
@@ -144,6 +166,8 @@ udp_htab_del(struct udp_htab *t, struct udp_key *k)
 {
 	struct udp_key **pp;
 
+	if (t->last == k)
+		t->last = NULL;
 	for (pp = &t->b[k->h % t->nb]; *pp; pp = &(*pp)->hnext)
 		if (*pp == k) {
 			*pp = k->hnext;
@@ -210,6 +234,16 @@ udp_key_reply(const struct udp_key *k, struct msghdr *h, char *ctl)
 }
 
 int
+udp_quota_room(const struct rt_rule *r, int up, uint64_t queued)
+{
+	int slot = up ? r->lim.q_slot_up : r->lim.q_slot_down;
+
+	if (slot < 0 || r->lim.quota_action == QUOTA_THROTTLE)
+		return 1;
+	return __atomic_load_n(&r->st->q_left[slot], __ATOMIC_RELAXED) - (int64_t)queued > 0;
+}
+
+int
 udp_pick_remote(struct rt_lsn *ls, const struct sockaddr_storage *client, struct sockaddr_storage *dst)
 {
 	struct rt_rule *r = ls->rule;
@@ -233,7 +267,112 @@ udp_timeout_ms(const struct rt_rule *r)
 	return r->udp_ms > 0 ? r->udp_ms : STORE_UDP_TIMEOUT_MS;
 }
 
+
+/* ---- sending a batch ---- */
+
+static int gso_absent;   /* the kernel has no UDP_SEGMENT: set once, read by every worker */
+
+/* sendmmsg as one system call. musl's, on 64-bit, sends one by one: its
+ * struct msghdr and cmsghdr carry padding that the kernel reads as the high
+ * half of msg_iovlen, msg_controllen and cmsg_len. Every header and control
+ * block here is zeroed before it is filled, so the kernel reads them right. */
+static int
+send_mmsg(int fd, struct mmsghdr *o, int cnt)
+{
+#if UDP_LEVER_MMSG && defined(SYS_sendmmsg)
+	return (int)syscall(SYS_sendmmsg, fd, o, (unsigned)cnt, MSG_DONTWAIT);
+#else
+	return sendmmsg(fd, o, (unsigned)cnt, MSG_DONTWAIT);
+#endif
+}
+
+/*
+ * A run of datagrams to one address (hdr's name and control data) in one
+ * sendmsg with UDP GSO, when it can carry them: all of one size but the
+ * last, which may be shorter, at most UDP_GSO_SEGS, UDP_GSO_BYTES together.
+ * The kernel cuts the payload back at that size: the same datagrams, in the
+ * same order. cnt, -1 (errno; none sent, as sendmmsg's first failing), or -2:
+ * not for GSO (sizes, a kernel or route without it), send them one by one.
+ */
+static int
+send_gso(int fd, const struct msghdr *hdr, struct iovec *iov, int cnt, unsigned char *fails)
+{
+	union {
+		char b[UDP_CTL_MAX + CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} ctl;
+	struct msghdr h = *hdr;
+	struct cmsghdr *cm;
+	size_t seg = iov[0].iov_len, total = 0;
+	uint16_t gs;
+	int i;
+
+	if (!UDP_LEVER_GSO || cnt < 2 || cnt > UDP_GSO_SEGS || *fails >= 4 ||
+	    __atomic_load_n(&gso_absent, __ATOMIC_RELAXED) || h.msg_controllen > UDP_CTL_MAX)
+		return -2;
+	for (i = 0; i < cnt; i++) {
+		if (!iov[i].iov_len || iov[i].iov_len > seg || (iov[i].iov_len != seg && i != cnt - 1))
+			return -2;
+		total += iov[i].iov_len;
+	}
+	if (total > UDP_GSO_BYTES)
+		return -2;
+	memset(&ctl, 0, sizeof(ctl));
+	if (h.msg_controllen)
+		memcpy(ctl.b, h.msg_control, h.msg_controllen);
+	cm = (struct cmsghdr *)(void *)(ctl.b + h.msg_controllen);
+	cm->cmsg_level = SOL_UDP;
+	cm->cmsg_type = UDP_SEGMENT;
+	cm->cmsg_len = CMSG_LEN(sizeof(gs));
+	gs = (uint16_t)seg;
+	memcpy(CMSG_DATA(cm), &gs, sizeof(gs));
+	h.msg_control = ctl.b;
+	h.msg_controllen += CMSG_SPACE(sizeof(gs));
+	h.msg_iov = iov;
+	h.msg_iovlen = cnt;
+	if (sendmsg(fd, &h, MSG_DONTWAIT) >= 0) {
+		*fails = 0;
+		return cnt;
+	}
+	switch (errno) {
+	case EAGAIN: case ENOBUFS: case ECONNREFUSED: case EHOSTUNREACH: case ENETUNREACH: case EINTR:
+		return -1;   /* what the first of sendmmsg's would have met: dropped */
+	case ENOPROTOOPT:
+		__atomic_store_n(&gso_absent, 1, __ATOMIC_RELAXED);
+		return -2;
+	default:
+		(*fails)++;   /* EINVAL (a size over the route's MTU), EIO (no checksum offload) */
+		return -2;
+	}
+}
+
+/* o[0..cnt) to one address (o[0]'s name and control), their payloads in
+ * iov[0..cnt): sent in order; the number sent, or -1. */
+static int
+send_run(int fd, struct mmsghdr *o, struct iovec *iov, int cnt, unsigned char *fails)
+{
+	int r = send_gso(fd, &o[0].msg_hdr, iov, cnt, fails);
+
+	return r == -2 ? send_mmsg(fd, o, cnt) : r;
+}
+
 /* ---- this file's associations ---- */
+
+/* A listener's receive buffer, set with its first datagram: UDP_RCVBUF, or
+ * less where the system caps it lower (net.core.rmem_max, the knob). */
+void
+udp_listener_buffer(int fd)
+{
+#if UDP_LEVER_RCVBUF
+	int want = UDP_RCVBUF, have = 0;
+	socklen_t len = sizeof(have);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &have, &len) == 0 && have < want)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want));
+#else
+	(void)fd;
+#endif
+}
 
 static struct udp_htab *
 tab(struct rt_lsn *ls)
@@ -242,6 +381,7 @@ tab(struct rt_lsn *ls)
 
 	if (t)
 		return t;
+	udp_listener_buffer(ls->fd);
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
@@ -311,6 +451,7 @@ assoc_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 	struct udp_w *u = w->udpw;
 	struct rt_counters *k = &a->rule->st->w[w->id];
 	int round, i, n, sent, cnt;
+	uint64_t queued;
 
 	(void)events;
 	for (round = 0; round < 4; round++) {
@@ -324,12 +465,14 @@ assoc_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 		n = recvmmsg(a->fd, u->m, UDP_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			return;   /* EAGAIN, or ICMP unreachable reported: the association waits */
-		for (i = cnt = 0; i < n; i++) {
+		for (i = cnt = 0, queued = 0; i < n; i++) {
 			struct msghdr *h = &u->o[cnt].msg_hdr;
-			if (a->rule->lim.shape && !lim_police(&a->rule->st->lim, 0, u->m[i].msg_len, now_us())) {
-				CTR_ADD(k->udp_dropped, 1);   /* over the rule's cap */
+			if ((a->rule->lim.shape && !lim_police(&a->rule->st->lim, 0, u->m[i].msg_len, now_us())) ||
+			    !udp_quota_room(a->rule, 0, queued)) {
+				CTR_ADD(k->udp_dropped, 1);   /* over the rule's cap or its quota */
 				continue;
 			}
+			queued += u->m[i].msg_len;
 			memset(h, 0, sizeof(*h));
 			u->oiov[cnt].iov_base = u->iov[i].iov_base;
 			u->oiov[cnt].iov_len = u->m[i].msg_len;
@@ -338,7 +481,7 @@ assoc_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 			udp_key_reply(&a->k, h, u->octl[cnt]);
 			cnt++;
 		}
-		sent = cnt ? sendmmsg(a->ls->fd, u->o, (unsigned)cnt, MSG_DONTWAIT) : 0;
+		sent = cnt ? send_run(a->ls->fd, u->o, u->oiov, cnt, &a->gso_fails[1]) : 0;
 		for (i = 0; i < sent; i++) {
 			if (rt_quota_spend(a->rule, 0, u->oiov[i].iov_len))
 				rt_quota_reached(w, a->rule);
@@ -459,6 +602,7 @@ udp_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 		for (i = 0; i < n; i = j) {
 			struct udp_assoc *a;
 			int cnt = 0, sent;
+			uint64_t queued = 0;
 
 			struct rt_rule *r = ls->rule;
 			int why = -1;
@@ -480,10 +624,12 @@ udp_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 			}
 			for (j = i; j < n && (j == i || net_addr_eq(&u->addr[j], &u->addr[i])); j++) {
 				struct msghdr *h = &u->o[cnt].msg_hdr;
-				if (r->lim.shape && !lim_police(&r->st->lim, 1, u->m[j].msg_len, now_us())) {
+				if ((r->lim.shape && !lim_police(&r->st->lim, 1, u->m[j].msg_len, now_us())) ||
+				    !udp_quota_room(r, 1, queued)) {
 					CTR_ADD(k->udp_dropped, 1);
 					continue;
 				}
+				queued += u->m[j].msg_len;
 				memset(h, 0, sizeof(*h));
 				u->oiov[cnt].iov_base = u->iov[j].iov_base;
 				u->oiov[cnt].iov_len = u->m[j].msg_len;
@@ -491,7 +637,7 @@ udp_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 				h->msg_iovlen = 1;
 				cnt++;
 			}
-			sent = cnt ? sendmmsg(a->fd, u->o, (unsigned)cnt, MSG_DONTWAIT) : 0;
+			sent = cnt ? send_run(a->fd, u->o, u->oiov, cnt, &a->gso_fails[0]) : 0;
 			for (int x = 0; x < sent; x++) {
 				if (rt_quota_spend(r, 1, u->oiov[x].iov_len))
 					rt_quota_reached(w, r);

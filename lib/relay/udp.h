@@ -26,6 +26,8 @@ void udp_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events);
 void udp_listener_close(struct rt_lsn *ls);
 void udp_worker_kick(struct rt_worker *w);   /* free associations of rules their quota stopped */
 void udp_worker_free(struct rt_worker *w);
+/* A UDP listener's receive buffer sized for bursts (with its first datagram). */
+void udp_listener_buffer(int fd);
 /* Freed associations and listeners wait for the end of the batch. */
 void udp_after_batch(struct rt_worker *w);
 /* A rule's UDP association idle limit (udp_timeout; STORE_UDP_TIMEOUT_MS when unset). */
@@ -54,13 +56,14 @@ struct udp_key {
 struct udp_htab {
 	struct udp_key **b;
 	size_t nb, n;
+	struct udp_key *last;           /* the last one found: a flow's datagrams come in runs */
 };
 
 /* A table of 64 buckets: 0, or -1 (ENOMEM). */
 int udp_htab_init(struct udp_htab *t);
 /* The buckets only: the associations are the caller's to close first. */
 void udp_htab_free(struct udp_htab *t);
-struct udp_key *udp_htab_find(const struct udp_htab *t, const struct sockaddr_storage *client, uint32_t h);
+struct udp_key *udp_htab_find(struct udp_htab *t, const struct sockaddr_storage *client, uint32_t h);
 void udp_htab_add(struct udp_htab *t, struct udp_key *k);
 void udp_htab_del(struct udp_htab *t, struct udp_key *k);
 /* A new association's key from the datagram that opened it (recvmsg's
@@ -70,6 +73,11 @@ void udp_key_init(struct udp_key *k, const struct sockaddr_storage *client, uint
  * bytes) that makes it leave from the address the client wrote to. */
 #define UDP_CTL_MAX 128   /* a dual-stack socket gets IPV6_PKTINFO and IP_PKTINFO: 40 + 32 bytes */
 void udp_key_reply(const struct udp_key *k, struct msghdr *h, char *ctl);
+/* May one more datagram go one way (up: client -> remote), with QUEUED
+ * bytes already batched that way and not yet spent? A quota that stops the
+ * rule lets through at most the datagram that crosses it; one that throttles
+ * never refuses here (the rule's shaping does). */
+int udp_quota_room(const struct rt_rule *r, int up, uint64_t queued);
 /* The remote for a new association of ls: its index with *dst set, or -1
  * (none up, or no address resolved yet). */
 int udp_pick_remote(struct rt_lsn *ls, const struct sockaddr_storage *client, struct sockaddr_storage *dst);

@@ -78,6 +78,7 @@ tab(struct rt_lsn *ls)
 		return t;
 	if (!(t = calloc(1, sizeof(*t))))
 		return NULL;
+	udp_listener_buffer(ls->fd);
 	t->buf = malloc(TU_DGRAM + 2);
 	if (!t->buf || udp_htab_init(&t->t) < 0) {
 		free(t->buf);
@@ -158,7 +159,7 @@ send_reply(struct tu *a, const unsigned char *p, size_t len)
 	h.msg_iov = &iov;
 	h.msg_iovlen = 1;
 	udp_key_reply(&a->k, &h, ctl);
-	if (sendmsg(a->ls->fd, &h, MSG_DONTWAIT) < 0) {
+	if (!udp_quota_room(a->rule, 0, 0) || sendmsg(a->ls->fd, &h, MSG_DONTWAIT) < 0) {
 		CTR_ADD(k->udp_dropped, 1);
 		return;
 	}
@@ -541,7 +542,8 @@ udp_tunnel_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 				continue;
 			}
 		}
-		if (ls->rule->lim.shape && !lim_police(&ls->rule->st->lim, 1, (uint64_t)n, now_us())) {
+		if ((ls->rule->lim.shape && !lim_police(&ls->rule->st->lim, 1, (uint64_t)n, now_us())) ||
+		    !udp_quota_room(ls->rule, 1, 0)) {
 			CTR_ADD(k->udp_dropped, 1);
 			continue;
 		}
