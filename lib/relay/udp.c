@@ -358,10 +358,12 @@ send_run(int fd, struct mmsghdr *o, struct iovec *iov, int cnt, unsigned char *f
 
 /* ---- this file's associations ---- */
 
-/* A listener's receive buffer, set with its first datagram: UDP_RCVBUF, or
- * less where the system caps it lower (net.core.rmem_max, the knob). */
+/* A receive buffer for bursts: a listener's (with its first datagram) and an
+ * association's socket toward the remote: UDP_RCVBUF, or less where the
+ * system caps it lower (net.core.rmem_max, the knob). The kernel charges
+ * what is queued, not the size. */
 void
-udp_listener_buffer(int fd)
+udp_socket_buffer(int fd)
 {
 #if UDP_LEVER_RCVBUF
 	int want = UDP_RCVBUF, have = 0;
@@ -381,7 +383,7 @@ tab(struct rt_lsn *ls)
 
 	if (t)
 		return t;
-	udp_listener_buffer(ls->fd);
+	udp_socket_buffer(ls->fd);
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
@@ -542,6 +544,7 @@ assoc_get(struct rt_lsn *ls, struct udp_w *u, const struct sockaddr_storage *cli
 		close(fd);
 		return NULL;
 	}
+	udp_socket_buffer(fd);
 	a->fd = fd;
 	udp_key_init(&a->k, client, hv, h);
 	a->ls = ls;

@@ -26,8 +26,8 @@ void udp_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events);
 void udp_listener_close(struct rt_lsn *ls);
 void udp_worker_kick(struct rt_worker *w);   /* free associations of rules their quota stopped */
 void udp_worker_free(struct rt_worker *w);
-/* A UDP listener's receive buffer sized for bursts (with its first datagram). */
-void udp_listener_buffer(int fd);
+/* A UDP socket's receive buffer sized for bursts (listeners, associations). */
+void udp_socket_buffer(int fd);
 /* Freed associations and listeners wait for the end of the batch. */
 void udp_after_batch(struct rt_worker *w);
 /* A rule's UDP association idle limit (udp_timeout; STORE_UDP_TIMEOUT_MS when unset). */

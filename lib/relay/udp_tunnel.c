@@ -78,7 +78,7 @@ tab(struct rt_lsn *ls)
 		return t;
 	if (!(t = calloc(1, sizeof(*t))))
 		return NULL;
-	udp_listener_buffer(ls->fd);
+	udp_socket_buffer(ls->fd);
 	t->buf = malloc(TU_DGRAM + 2);
 	if (!t->buf || udp_htab_init(&t->t) < 0) {
 		free(t->buf);
@@ -654,9 +654,12 @@ dg_recv(struct half *h, void *buf, size_t len)
 	if (d->rx_off >= d->rx_len) {
 		if (d->ended)
 			return 0;
-		if (!d->rx && !(d->rx = malloc(DG_MAX + 2))) {
-			errno = ENOMEM;
-			return -1;
+		if (!d->rx) {
+			if (!(d->rx = malloc(DG_MAX + 2))) {
+				errno = ENOMEM;
+				return -1;
+			}
+			udp_socket_buffer(h->fd);   /* the remote's replies come in bursts too */
 		}
 		for (i = 0;; i++) {
 			ssize_t r = recv(h->fd, d->rx + 2, DG_MAX, MSG_TRUNC);
