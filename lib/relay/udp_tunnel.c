@@ -34,6 +34,9 @@
 #define TU_DGRAM 65536
 #define DG_MAX 65535
 #define TU_BATCH 64
+#define TU_PUMP_AT (64 * 1024)   /* queued bytes that go out at once; less waits for the end of the read */
+#define TU_KEEP (16 * 1024)      /* a drained queue keeps its buffer up to this size */
+#define TU_SNDBUF (4 << 20)      /* the stream's send buffer (capped by net.core.wmem_max) */
 #define TU_CTL UDP_CTL_MAX
 
 struct tu {
@@ -48,7 +51,9 @@ struct tu {
 	uint64_t exclude[4];            /* ... and which */
 	struct tun_end *e;
 	unsigned char *out;             /* framed datagrams toward the stream */
-	size_t out_off, out_len;
+	size_t out_off, out_len, out_cap;
+	int pend;                       /* on the listener's list to pump after its read */
+	struct tu *pnext;
 	unsigned char *in;              /* one framed datagram gathered from the stream */
 	size_t in_len;
 	int64_t last, start;
@@ -253,9 +258,12 @@ tu_pump(struct tu *a)
 		a->out_off += (size_t)n;
 	}
 	if (a->out_off >= a->out_len) {
-		free(a->out);
-		a->out = NULL;
 		a->out_off = a->out_len = 0;
+		if (a->out_cap > TU_KEEP) {   /* a burst's buffer goes; a small one stays for the next */
+			free(a->out);
+			a->out = NULL;
+			a->out_cap = 0;
+		}
 	}
 	if (tun_end_flush(a->e, a->fd) < 0) {
 		tu_fail(a);
@@ -357,8 +365,14 @@ tu_connect(struct rt_rule *r, const struct sockaddr_storage *dst)
 	o.mptcp = (r->r->mptcp & MPTCP_SEND) != 0;
 	o.so = &r->so;
 	o.cc = rt_remote_cc(r, dst);
-	if ((fd = net_connect(&o, &refused, err)) < 0)
+	if ((fd = net_connect(&o, &refused, err)) < 0) {
 		log_debug("rule %s: udp tunnel: %s", r->r->name, err);
+		return -1;
+	}
+	/* a burst of datagrams waits in the stream's send buffer rather than
+	 * overflowing the queue (TUN_UDP_QUEUE) while the stream is young and
+	 * its buffer still small; the kernel charges what is queued */
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &(int){ TU_SNDBUF }, sizeof(int));
 	return fd;
 }
 
@@ -483,9 +497,17 @@ enqueue(struct tu *a, const unsigned char *p, size_t len)
 		a->out_len -= a->out_off;
 		a->out_off = 0;
 	}
-	if (!(n = realloc(a->out, a->out_len + 2 + len)))
-		return -1;
-	a->out = n;
+	if (a->out_len + 2 + len > a->out_cap) {
+		size_t cap = a->out_cap ? a->out_cap : 4096;
+
+		while (cap < a->out_len + 2 + len)
+			cap *= 2;
+		if (!(n = realloc(a->out, cap)))
+			return -1;
+		a->out = n;
+		a->out_cap = cap;
+	}
+	n = a->out;
 	n[a->out_len] = (unsigned char)(len >> 8);
 	n[a->out_len + 1] = (unsigned char)len;
 	memcpy(n + a->out_len + 2, p, len);
@@ -499,6 +521,7 @@ udp_tunnel_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 	struct rt_lsn *ls = io->arg;
 	struct rt_counters *k = &ls->rule->st->w[ls->w->id];
 	struct tu_tab *t = tab(ls);
+	struct tu *pend = NULL, *a;
 	int i;
 
 	(void)events;
@@ -509,7 +532,6 @@ udp_tunnel_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 		struct msghdr h;
 		struct iovec iov;
 		char ctl[TU_CTL];
-		struct tu *a;
 		uint32_t hv;
 		ssize_t n;
 
@@ -524,7 +546,7 @@ udp_tunnel_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 		h.msg_controllen = sizeof(ctl);
 		n = recvmsg(ls->fd, &h, MSG_DONTWAIT);
 		if (n < 0)
-			return;
+			break;
 		if ((h.msg_flags & MSG_TRUNC) || n > 65535) {
 			CTR_ADD(k->udp_dropped, 1);
 			continue;
@@ -563,6 +585,19 @@ udp_tunnel_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 		if (rt_quota_spend(a->rule, 1, (uint64_t)n))
 			rt_quota_reached(a->w, a->rule);
 		a->last = ev_now(l);
+		if (a->out_len - a->out_off >= TU_PUMP_AT) {
+			tu_pump(a);
+		} else if (!a->pend) {
+			a->pend = 1;
+			a->pnext = pend;
+			pend = a;
+		}
+	}
+	/* the small ones read together leave together: many frames in one TLS
+	 * record (a closed association waits as a zombie: tu_pump skips it) */
+	while ((a = pend) != NULL) {
+		pend = a->pnext;
+		a->pend = 0;
 		tu_pump(a);
 	}
 	/* more may wait: the listener is level-triggered, epoll reports it again */
