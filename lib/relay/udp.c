@@ -383,14 +383,11 @@ tab(struct rt_lsn *ls)
 
 	if (t)
 		return t;
-	udp_socket_buffer(ls->fd);
-	t = calloc(1, sizeof(*t));
-	if (!t)
-		return NULL;
-	if (udp_htab_init(t) < 0) {
+	if (!(t = calloc(1, sizeof(*t))) || udp_htab_init(t) < 0) {
 		free(t);
 		return NULL;
 	}
+	udp_socket_buffer(ls->fd);   /* with the listener's first datagram */
 	ls->udp = t;
 	return t;
 }
