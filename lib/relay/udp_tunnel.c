@@ -679,48 +679,68 @@ udp_tunnel_exit_end(struct conn *c)
 
 /* ---- the datagram codec: a connected UDP socket as a framed stream ---- */
 
+/* The socket's next datagram, framed, into d->rx: 1; 0 none waiting (errno
+ * EAGAIN or EINTR); -1 (ENOMEM). */
+static int
+dg_fetch(struct half *h, struct udp_dgram *d)
+{
+	int i;
+
+	if (!d->rx) {
+		if (!(d->rx = malloc(DG_MAX + 2))) {
+			errno = ENOMEM;
+			return -1;
+		}
+		udp_socket_buffer(h->fd);   /* the remote's replies come in bursts too */
+	}
+	for (i = 0;; i++) {
+		ssize_t r = recv(h->fd, d->rx + 2, DG_MAX, MSG_TRUNC);
+
+		if (r >= 0) {
+			if (r > DG_MAX)
+				continue;   /* cannot be framed: dropped */
+			(void)conn_count(h->c, 0, (uint64_t)r);   /* payload, not framing */
+			d->rx[0] = (unsigned char)(r >> 8);
+			d->rx[1] = (unsigned char)r;
+			d->rx_off = 0;
+			d->rx_len = (size_t)r + 2;
+			return 1;
+		}
+		if (errno == EAGAIN || errno == EINTR || i >= 16) {
+			if (errno != EINTR)
+				errno = EAGAIN;
+			return 0;
+		}
+		/* ICMP errors (port unreachable) of earlier datagrams: UDP carries on */
+	}
+}
+
+/* As many framed datagrams as buf takes (the last may go in part), so the
+ * stream writes them together, many in one TLS record: a read shorter than
+ * len means the socket is empty (what conn.c takes it to mean). */
 static ssize_t
 dg_recv(struct half *h, void *buf, size_t len)
 {
 	struct udp_dgram *d = h->codec_st;
-	size_t n;
-	int i;
+	size_t out = 0, n;
+	int r;
 
-	if (d->rx_off >= d->rx_len) {
-		if (d->ended)
-			return 0;
-		if (!d->rx) {
-			if (!(d->rx = malloc(DG_MAX + 2))) {
-				errno = ENOMEM;
-				return -1;
-			}
-			udp_socket_buffer(h->fd);   /* the remote's replies come in bursts too */
-		}
-		for (i = 0;; i++) {
-			ssize_t r = recv(h->fd, d->rx + 2, DG_MAX, MSG_TRUNC);
-
-			if (r >= 0) {
-				if (r > DG_MAX)
-					continue;   /* cannot be framed: dropped */
-				(void)conn_count(h->c, 0, (uint64_t)r);   /* payload, not framing */
-				d->rx[0] = (unsigned char)(r >> 8);
-				d->rx[1] = (unsigned char)r;
-				d->rx_off = 0;
-				d->rx_len = (size_t)r + 2;
+	while (out < len) {
+		if (d->rx_off >= d->rx_len) {
+			if (d->ended)
 				break;
-			}
-			if (errno == EAGAIN || errno == EINTR || i >= 16) {
-				if (errno != EINTR)
-					errno = EAGAIN;
+			if ((r = dg_fetch(h, d)) <= 0) {
+				if (out)
+					break;
 				return -1;
 			}
-			/* ICMP errors (port unreachable) of earlier datagrams: UDP carries on */
 		}
+		n = d->rx_len - d->rx_off < len - out ? d->rx_len - d->rx_off : len - out;
+		memcpy((unsigned char *)buf + out, d->rx + d->rx_off, n);
+		d->rx_off += n;
+		out += n;
 	}
-	n = d->rx_len - d->rx_off < len ? d->rx_len - d->rx_off : len;
-	memcpy(buf, d->rx + d->rx_off, n);
-	d->rx_off += n;
-	return (ssize_t)n;
+	return (ssize_t)out;
 }
 
 static ssize_t
