@@ -244,13 +244,20 @@ def udp_bound(u, out, js):
         out.append("UDP under overload: xwpf %.0f%% of direct (target >= 40%%: %s)" % (
             xr / dr * 100, "MET" if met else "MISSED"))
         js.setdefault("udp_bound", {})["xwpf_of_direct"] = round(xr / dr, 3)
-    if dm is not None and dk is not None and xm is not None:
+    cand = [(num(u[p].get("ovl_machine_us")), p) for p in UDP_RIVALS
+            if p in u and num(u[p].get("ovl_machine_us")) is not None]
+    if dm is not None and dk is not None and xm is not None and cand:
         floor = dm + dk
+        pm, pp = min(cand)
         out.append("UDP, what the machine allows: a direct datagram costs %.2f us of machine CPU (%.2f in the kernel); "
-                   "relayed, about %.2f + %.2f = %.2f us with no work of the relay's own beyond the kernel's. "
-                   "xwpf costs %.2f (%.2fx the floor)." % (dm, dk, dm, dk, floor, xm, xm / floor))
+                   "relayed, about %.2f + %.2f = %.2f us with no work of the relay's own beyond the kernel's. The best "
+                   "peer (%s) costs %.2f: on a saturated machine no relay can exceed about %.2fx its rate under "
+                   "overload. xwpf costs %.2f (%.2fx the floor)." % (
+                       dm, dk, dm, dk, floor, pp, pm, pm / floor, xm, xm / floor))
         js.setdefault("udp_bound", {}).update({"direct_machine_us": dm, "direct_kernel_us": dk,
-                                               "floor_us": round(floor, 2), "xwpf_machine_us": xm})
+                                               "floor_us": round(floor, 2), "best_peer": pp,
+                                               "best_peer_machine_us": pm, "max_ratio": round(pm / floor, 3),
+                                               "xwpf_machine_us": xm})
     out.append("")
 
 
