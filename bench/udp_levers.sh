@@ -5,6 +5,8 @@
 # the order rotated each round: iperf3 -u -b 0 -l 1200 received and the
 # relay's CPU per datagram, the no-drop rate of 1,200-byte datagrams (one
 # flow, udprate), new associations/s. Prints the medians and on/off ratios.
+# BENCH_VARIANTS="on rcvbuf_1024k no_rcvbuf" picks variants (rcvbuf_Nk: a
+# receive buffer of N KiB instead of UDP_RCVBUF).
 # Every process is stopped by PID; every wait is bounded.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,11 +14,12 @@ top=$(cd "$here/.." && pwd)
 out=$top/build/bench
 ROUNDS=${BENCH_ROUNDS:-3}
 TRIAL_MS=${BENCH_TRIAL_MS:-1000}
-VARIANTS="on no_mmsg no_gso no_rcvbuf off"
+VARIANTS=${BENCH_VARIANTS:-on no_mmsg no_gso no_rcvbuf off}
 tmp=$(mktemp -d /tmp/xwpf-levers.XXXXXX)
 PIDS=()
 cleanup() { local p; for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 log() { printf '[levers %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 flags() {
 	case $1 in
@@ -25,6 +28,7 @@ flags() {
 	no_gso) echo "-DUDP_LEVER_GSO=0" ;;
 	no_rcvbuf) echo "-DUDP_LEVER_RCVBUF=0" ;;
 	off) echo "-DUDP_LEVER_MMSG=0 -DUDP_LEVER_GSO=0 -DUDP_LEVER_RCVBUF=0" ;;
+	rcvbuf_*k) local k=${1#rcvbuf_}; echo "-DUDP_RCVBUF=$((${k%k} * 1024))" ;;
 	esac
 }
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

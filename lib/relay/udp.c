@@ -19,7 +19,9 @@
 #define UDP_CTL UDP_CTL_MAX
 #define UDP_GSO_SEGS 64                /* segments per GSO send: every kernel with it takes 64 */
 #define UDP_GSO_BYTES 65507            /* and their payload together, as one datagram's */
-#define UDP_RCVBUF (4 << 20)           /* a listener's receive buffer: bursts wait here, not dropped */
+#ifndef UDP_RCVBUF
+#define UDP_RCVBUF (4 << 20)           /* a receive buffer: bursts wait here, not dropped */
+#endif
 
 /* The levers, each on unless built with -DUDP_LEVER_x=0 (bench/README.md
  * has what each pays): one sendmmsg system call per batch, UDP GSO for a
