@@ -12,7 +12,6 @@
 #include "log.h"
 #include "loopguard.h"
 #include "net.h"
-#include "udp.h"
 #include "util.h"
 
 #define CONN_BUF (32 * 1024)
@@ -254,9 +253,7 @@ conn_close(struct conn *c, const char *why)
 	ev_timer_del(l, &c->ttm);
 	free(c->cb);
 	c->cb = NULL;
-	if (c->dgram)   /* a tunnel's datagram stream (exit side): a UDP association */
-		udp_tunnel_exit_end(c);
-	else
+	if (!c->dgram)   /* a tunnel's datagram stream is a UDP association: its hook ended it */
 		CTR_SUB(ctr(c)->tcp_active, 1);
 	if (c->counted_remote)
 		CTR_SUB(c->rule->rem[c->backend].w[c->w->id].active, 1);
@@ -654,13 +651,14 @@ pump(struct conn *c)
 static void half_cb(struct ev_loop *l, struct ev_io *io, unsigned events);
 static void try_connect(struct conn *c);
 
-/* The idle timeout of a pair: udp_timeout for a tunnel's datagram stream,
- * else idle_timeout (<= 0: none). */
+/* The idle timeout of a pair: udp_timeout for a tunnel's datagram stream
+ * (the store puts STORE_UDP_TIMEOUT_MS where neither the rule nor [global]
+ * sets it), else idle_timeout (<= 0: none). */
 static long
 idle_ms(const struct conn *c)
 {
 	if (c->dgram)
-		return udp_timeout_ms(c->rule);
+		return c->rule->udp_ms;
 	return c->rule->idle_ms;
 }
 

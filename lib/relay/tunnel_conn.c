@@ -206,6 +206,8 @@ tc_free(struct conn *c)
 {
 	struct tun_conn *tc = c->tun;
 
+	if (c->dgram)   /* the exit's datagram stream: its UDP association ends */
+		udp_tunnel_exit_end(c);
 	if (!tc)
 		return;
 	hs_leave(c, tc);

@@ -114,7 +114,7 @@ void udp_dgram_free(struct udp_dgram *d);
 /* The stream c becomes a UDP association of its worker (counted, timed by
  * udp_timeout): 0, or -1 over udp_max_assoc (counted as dropped). */
 int udp_tunnel_exit_begin(struct conn *c);
-/* ... and stops being one (conn_close). */
+/* ... and stops being one (conn_close, through the tunnel's free hook). */
 void udp_tunnel_exit_end(struct conn *c);
 
 #endif
