@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "dgframe.h"
 #include "runtime.h"
 
 struct conn;
@@ -104,8 +105,7 @@ void udp_tunnel_after_batch(void);
 struct udp_dgram {
 	unsigned char *rx;          /* one datagram framed, being handed out */
 	size_t rx_off, rx_len;
-	unsigned char *tx;          /* one framed datagram being gathered from the stream */
-	size_t tx_len;
+	struct dgf tx;              /* the stream toward the remote, cut into datagrams */
 	int ended;
 };
 /* A conn_codec whose codec_st is the struct udp_dgram (its owner frees it). */

@@ -32,7 +32,7 @@
 #include "util.h"
 
 #define TU_DGRAM 65536
-#define DG_MAX 65535
+#define DG_MAX DGF_MAX
 #define TU_BATCH 64
 #define TU_PUMP_AT (64 * 1024)   /* queued bytes that go out at once; less waits for the end of the read */
 #define TU_KEEP (16 * 1024)      /* a drained queue keeps its buffer up to this size */
@@ -54,8 +54,7 @@ struct tu {
 	size_t out_off, out_len, out_cap;
 	int pend;                       /* on the listener's list to pump after its read */
 	struct tu *pnext;
-	unsigned char *in;              /* one framed datagram gathered from the stream */
-	size_t in_len;
+	struct dgf in;                  /* the stream back, cut into datagrams */
 	int64_t last, start;
 	struct ev_timer tm;
 	struct tu *znext;
@@ -144,7 +143,7 @@ udp_tunnel_after_batch(void)
 		zombies = a->znext;
 		tun_end_free(a->e);
 		free(a->out);
-		free(a->in);
+		dgf_free(&a->in);
 		rt_rule_unref(a->rule);
 		free(a);
 	}
@@ -176,27 +175,16 @@ send_reply(struct tu *a, const unsigned char *p, size_t len)
 }
 
 /* Stream bytes -> datagrams to the client. */
+static void
+reply_cb(void *arg, const unsigned char *dg, size_t n)
+{
+	send_reply(arg, dg, n);
+}
+
 static int
 unframe(struct tu *a, const unsigned char *p, size_t n)
 {
-	const unsigned char *end = p + n;
-
-	while (p < end) {
-		size_t want, take;
-
-		if (!a->in && !(a->in = malloc(TU_DGRAM + 2)))
-			return -1;
-		want = a->in_len < 2 ? 2 : 2 + ((size_t)a->in[0] << 8 | a->in[1]);
-		take = want - a->in_len < (size_t)(end - p) ? want - a->in_len : (size_t)(end - p);
-		memcpy(a->in + a->in_len, p, take);
-		a->in_len += take;
-		p += take;
-		if (a->in_len >= 2 && a->in_len == 2 + ((size_t)a->in[0] << 8 | a->in[1])) {
-			send_reply(a, a->in + 2, a->in_len - 2);
-			a->in_len = 0;
-		}
-	}
-	return 0;
+	return dgf_feed(&a->in, p, n, reply_cb, a);
 }
 
 static int tu_retry(struct tu *a, int err, const char *why);
@@ -508,8 +496,7 @@ enqueue(struct tu *a, const unsigned char *p, size_t len)
 		a->out_cap = cap;
 	}
 	n = a->out;
-	n[a->out_len] = (unsigned char)(len >> 8);
-	n[a->out_len + 1] = (unsigned char)len;
+	dgf_header(n + a->out_len, len);
 	memcpy(n + a->out_len + 2, p, len);
 	a->out_len += 2 + len;
 	return 0;
@@ -646,8 +633,8 @@ void
 udp_dgram_free(struct udp_dgram *d)
 {
 	free(d->rx);
-	free(d->tx);
-	d->rx = d->tx = NULL;
+	d->rx = NULL;
+	dgf_free(&d->tx);
 }
 
 int
@@ -700,8 +687,7 @@ dg_fetch(struct half *h, struct udp_dgram *d)
 			if (r > DG_MAX)
 				continue;   /* cannot be framed: dropped */
 			(void)conn_count(h->c, 0, (uint64_t)r);   /* payload, not framing */
-			d->rx[0] = (unsigned char)(r >> 8);
-			d->rx[1] = (unsigned char)r;
+			dgf_header(d->rx, (size_t)r);
 			d->rx_off = 0;
 			d->rx_len = (size_t)r + 2;
 			return 1;
@@ -743,38 +729,24 @@ dg_recv(struct half *h, void *buf, size_t len)
 	return (ssize_t)out;
 }
 
+/* A datagram from the stream, whole: out to the remote (full or dropped:
+ * UDP semantics, EAGAIN and ICMP errors included). */
+static void
+dg_out(void *arg, const unsigned char *dg, size_t n)
+{
+	struct half *h = arg;
+
+	if (send(h->fd, dg, n, MSG_DONTWAIT) >= 0)
+		(void)conn_count(h->c, 1, n);
+}
+
 static ssize_t
 dg_send(struct half *h, const void *buf, size_t len)
 {
 	struct udp_dgram *d = h->codec_st;
-	const unsigned char *p = buf, *end = p + len;
 
-	while (p < end) {
-		size_t want, take;
-
-		if (d->tx_len == 0 && end - p >= 2 && (size_t)(end - p) >= 2 + ((size_t)p[0] << 8 | p[1])) {
-			want = (size_t)p[0] << 8 | p[1];   /* whole in the buffer: no copy */
-			if (send(h->fd, p + 2, want, MSG_DONTWAIT) >= 0)
-				(void)conn_count(h->c, 1, want);
-			p += 2 + want;
-			continue;
-		}
-		if (!d->tx && !(d->tx = malloc(DG_MAX + 2))) {
-			errno = ENOMEM;
-			return -1;
-		}
-		want = d->tx_len < 2 ? 2 : 2 + ((size_t)d->tx[0] << 8 | d->tx[1]);
-		take = want - d->tx_len < (size_t)(end - p) ? want - d->tx_len : (size_t)(end - p);
-		memcpy(d->tx + d->tx_len, p, take);
-		d->tx_len += take;
-		p += take;
-		if (d->tx_len >= 2 && d->tx_len == 2 + ((size_t)d->tx[0] << 8 | d->tx[1])) {
-			/* full or dropped: UDP semantics (EAGAIN, ICMP errors) */
-			if (send(h->fd, d->tx + 2, d->tx_len - 2, MSG_DONTWAIT) >= 0)
-				(void)conn_count(h->c, 1, d->tx_len - 2);
-			d->tx_len = 0;
-		}
-	}
+	if (dgf_feed(&d->tx, buf, len, dg_out, h) < 0)
+		return -1;
 	return (ssize_t)len;
 }
 
