@@ -28,7 +28,7 @@ endif
 PARTS     := base store proto system notify relay linktest migrate
 LIBDIRS   := lib $(addprefix lib/,$(PARTS))
 BASEFLAGS := -std=c11 -D_GNU_SOURCE -DXWPF_VERSION='"$(VERSION)"' $(INI_FLAGS) $(WARN) -I. \
-             $(addprefix -I,$(LIBDIRS)) -Iapplets -Iapplets/menu
+             $(addprefix -I,$(LIBDIRS)) -Iapplets -Iapplets/menu -Iapplets/linktest -Iapplets/mptcp
 
 SRCS      := $(wildcard $(addsuffix /*.c,$(LIBDIRS))) $(wildcard applets/*.c applets/*/*.c) xwpf.c
 LIBS      := -lbearssl -linih -lz

@@ -1,7 +1,7 @@
 /*
  * The one list of applets. Each line: APPLET(name, one-line summary).
  * Keep it sorted by name (a unit test checks). Every applet lives in
- * applets/NAME.c and exports only NAME_main and NAME_usage.
+ * applets/NAME.c (or applets/NAME/, split in files) and exports only NAME_main and NAME_usage.
  */
 APPLET(config, "the [global] settings: get, set (validated, atomic, --reload), keys")
 APPLET(export, "write the whole setup (store, keys, health, MPTCP) into one .tar.gz")

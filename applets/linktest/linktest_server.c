@@ -46,41 +46,25 @@
 #define PENDING_PER_IP 8       /* of them from one address (IPv6: one /64) */
 #define GRACE_MS 15000         /* after a phase's time, for queues to drain */
 #define CHUNK (128 * 1024)
-#define BUDGET_KEYS 1024       /* client addresses whose traffic is remembered */
-#define HOUR_MS 3600000
-
-/* A client address as the limits see it: IPv4 as v4-mapped, IPv6 by its /64. */
-struct ipkey {
-	uint8_t b[16];
-};
 
 /* A connection that has not authenticated yet. */
 struct pending {
 	int fd;                     /* -1: free */
-	struct ipkey key;
+	struct linktest_ipkey key;
 	int64_t since_ms;
-};
-
-/* Traffic of the last hour: spent drains at limit per hour (a token bucket
- * holding one hour's budget). */
-struct budget {
-	struct ipkey key;
-	int used;
-	double spent;
-	int64_t at_ms;
 };
 
 struct session {
 	uint8_t token[LT_TOKEN];
 	int ctl;
 	struct sockaddr_storage peer;       /* control peer, as accepted */
-	struct ipkey key;
+	struct linktest_ipkey key;
 	char peer_str[80];
 	uint64_t lease;                     /* bytes taken from the budgets, not yet moved */
 	int over;                           /* a phase stopped: the budget is used up */
 	/* TCP phase: data connections accepted while want > 0 */
 	int want, ndata;
-	int data[LT_STREAMS_CAP];
+	int data[LINKTEST_STREAMS_CAP];
 	/* UDP */
 	int udp_up;
 	struct lt_udp_rx rx;
@@ -93,12 +77,11 @@ struct session {
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;        /* CLOCK_MONOTONIC */
-	struct session *sess[LT_CLIENTS_CAP];
+	struct session *sess[LINKTEST_CLIENTS_CAP];
 	int nsess;
 	struct pending pend[PENDING_MAX];
-	struct budget budgets[BUDGET_KEYS], total;
 	int udp;
-	struct lt_server_opts o;
+	struct linktest_server_opts o;
 } S = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static void
@@ -146,41 +129,6 @@ ip_str(const struct sockaddr_storage *ss0, char *buf, size_t size)
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, buf, (socklen_t)size);
 }
 
-static void
-ip_key(const struct sockaddr_storage *ss0, struct ipkey *k)
-{
-	struct sockaddr_storage ss = *ss0;
-
-	memset(k, 0, sizeof(*k));
-	net_addr_unmap(&ss);
-	if (ss.ss_family == AF_INET) {
-		k->b[10] = k->b[11] = 0xff;
-		memcpy(k->b + 12, &((struct sockaddr_in *)&ss)->sin_addr, 4);
-	} else if (ss.ss_family == AF_INET6)
-		memcpy(k->b, &((struct sockaddr_in6 *)&ss)->sin6_addr, 8);
-}
-
-static int
-key_eq(const struct ipkey *a, const struct ipkey *b)
-{
-	return memcmp(a->b, b->b, sizeof(a->b)) == 0;
-}
-
-/* The address a budget is kept for: "203.0.113.7" or "2001:db8:1:2::/64". */
-static void
-key_str(const struct ipkey *k, char *buf, size_t size)
-{
-	static const uint8_t v4[12] = { [10] = 0xff, [11] = 0xff };
-
-	if (memcmp(k->b, v4, sizeof(v4)) == 0)
-		inet_ntop(AF_INET, k->b + 12, buf, (socklen_t)size);
-	else {
-		char a[INET6_ADDRSTRLEN];
-		inet_ntop(AF_INET6, k->b, a, sizeof(a));
-		snprintf(buf, size, "%s/64", a);
-	}
-}
-
 /* Caller holds the lock. */
 static struct session *
 find_session(const uint8_t *token)
@@ -218,12 +166,12 @@ cond_wait_ms(int64_t deadline_ms)
 
 /* Data connections the sessions of this address wait for. */
 static int
-key_wanted(const struct ipkey *k)
+key_wanted(const struct linktest_ipkey *k)
 {
 	int i, n = 0;
 
 	for (i = 0; i < S.nsess; i++)
-		if (key_eq(&S.sess[i]->key, k))
+		if (linktest_ipkey_eq(&S.sess[i]->key, k))
 			n += S.sess[i]->want;
 	return n;
 }
@@ -232,14 +180,14 @@ key_wanted(const struct ipkey *k)
  * already. A full table closes the oldest pending connection of the address
  * that holds the most (its thread sees the end, and closes it). */
 static int
-pend_add(int fd, const struct ipkey *k, int64_t now)
+pend_add(int fd, const struct linktest_ipkey *k, int64_t now)
 {
 	int i, j, mine = 0, slot = -1, most = 0;
 
 	for (i = 0; i < PENDING_MAX; i++) {
 		if (S.pend[i].fd < 0)
 			slot = slot < 0 ? i : slot;
-		else if (key_eq(&S.pend[i].key, k))
+		else if (linktest_ipkey_eq(&S.pend[i].key, k))
 			mine++;
 	}
 	if (mine >= PENDING_PER_IP + key_wanted(k))
@@ -248,7 +196,7 @@ pend_add(int fd, const struct ipkey *k, int64_t now)
 		for (i = 0; i < PENDING_MAX; i++) {
 			int n = 0;
 			for (j = 0; j < PENDING_MAX; j++)
-				n += key_eq(&S.pend[i].key, &S.pend[j].key);
+				n += linktest_ipkey_eq(&S.pend[i].key, &S.pend[j].key);
 			if (n > most || (n == most && S.pend[i].since_ms < S.pend[slot].since_ms)) {
 				most = n;
 				slot = i;
@@ -291,146 +239,6 @@ pend_done(int fd)
 
 /* ---- traffic budgets: what the test phases move, both ways ---- */
 
-static int
-budget_on(void)
-{
-	return S.o.budget || S.o.total_budget;
-}
-
-/* Caller holds the lock (here down to budget_used_up). */
-static void
-bucket_drain(struct budget *b, uint64_t limit, int64_t now)
-{
-	double back = (double)limit * (double)(now - b->at_ms) / HOUR_MS;
-
-	b->spent = b->spent > back ? b->spent - back : 0;
-	b->at_ms = now;
-}
-
-/* The budget of a client address; a new address takes the place of one
- * that spent nothing in the last hour, else of the one that spent least. */
-static struct budget *
-bucket_of(const struct ipkey *k, int64_t now)
-{
-	struct budget *b = NULL;
-	int i;
-
-	for (i = 0; i < BUDGET_KEYS; i++)
-		if (S.budgets[i].used && key_eq(&S.budgets[i].key, k)) {
-			b = &S.budgets[i];
-			bucket_drain(b, S.o.budget, now);
-			return b;
-		}
-	for (i = 0; i < BUDGET_KEYS; i++) {
-		struct budget *c = &S.budgets[i];
-		if (c->used)
-			bucket_drain(c, S.o.budget, now);
-		if (!b || !c->used || c->spent < b->spent)
-			b = c;
-		if (!c->used || c->spent == 0)
-			break;
-	}
-	b->used = 1;
-	b->key = *k;
-	b->spent = 0;
-	b->at_ms = now;
-	return b;
-}
-
-static uint64_t
-bucket_left(const struct budget *b, uint64_t limit)
-{
-	return b->spent >= (double)limit ? 0 : (uint64_t)((double)limit - b->spent);
-}
-
-/* Bytes the budgets still allow the client at k. */
-static uint64_t
-budget_avail(const struct ipkey *k, int64_t now)
-{
-	uint64_t a = UINT64_MAX, t;
-
-	if (S.o.budget)
-		a = bucket_left(bucket_of(k, now), S.o.budget);
-	if (S.o.total_budget) {
-		bucket_drain(&S.total, S.o.total_budget, now);
-		t = bucket_left(&S.total, S.o.total_budget);
-		a = t < a ? t : a;
-	}
-	return a;
-}
-
-/* n bytes moved (negative: given back) for the client at k. */
-static void
-budget_spend(const struct ipkey *k, double n, int64_t now)
-{
-	struct budget *b;
-
-	if (S.o.budget) {
-		b = bucket_of(k, now);
-		b->spent = b->spent + n > 0 ? b->spent + n : 0;
-	}
-	if (S.o.total_budget) {
-		bucket_drain(&S.total, S.o.total_budget, now);
-		S.total.spent = S.total.spent + n > 0 ? S.total.spent + n : 0;
-	}
-}
-
-/* Below this much left, a budget counts as used up. */
-static uint64_t
-budget_low(uint64_t limit)
-{
-	return limit / 16 < (1 << 20) ? limit / 16 : (1 << 20);
-}
-
-static int
-budget_wait_min(const struct budget *b, uint64_t limit)
-{
-	double over = b->spent - (double)(limit - budget_low(limit));
-
-	return over > 0 ? (int)(over * HOUR_MS / (double)limit / 60000) + 1 : 1;
-}
-
-/* 1 and what to tell the client when a budget of the client at k is used up. */
-static int
-budget_used_up(const struct ipkey *k, char *msg, size_t size)
-{
-	int64_t now = now_ms();
-	char lim[32], who[64];
-	struct budget *b;
-
-	if (S.o.budget) {
-		b = bucket_of(k, now);
-		if (bucket_left(b, S.o.budget) < budget_low(S.o.budget)) {
-			key_str(k, who, sizeof(who));
-			snprintf(msg, size, "budget: %s has used its traffic budget (%s per hour, --budget): "
-			    "try again in %d min", who, fmt_bytes(lim, sizeof(lim), S.o.budget), budget_wait_min(b, S.o.budget));
-			return 1;
-		}
-	}
-	if (S.o.total_budget) {
-		bucket_drain(&S.total, S.o.total_budget, now);
-		if (bucket_left(&S.total, S.o.total_budget) < budget_low(S.o.total_budget)) {
-			snprintf(msg, size, "budget: the server has used its traffic budget for all clients "
-			    "(%s per hour, --total-budget): try again in %d min",
-			    fmt_bytes(lim, sizeof(lim), S.o.total_budget), budget_wait_min(&S.total, S.o.total_budget));
-			return 1;
-		}
-	}
-	return 0;
-}
-
-/* Budget taken ahead at a time, so that the lock is not taken per send. */
-static uint64_t
-lease_chunk(void)
-{
-	uint64_t lim = S.o.budget, c;
-
-	if (!lim || (S.o.total_budget && S.o.total_budget < lim))
-		lim = S.o.total_budget;
-	c = lim / 32;
-	return c < (64 << 10) ? (64 << 10) : c > (4 << 20) ? (4 << 20) : c;
-}
-
 /* The session moves n bytes: 0, or -1 when its budgets do not have them
  * (sets s->over). arrived: the bytes came already, and are counted anyway. */
 static int
@@ -439,7 +247,7 @@ budget_take(struct session *s, uint64_t n, int arrived)
 	uint64_t need, avail, grant;
 	int64_t now;
 
-	if (!budget_on())
+	if (!linktest_budget_on())
 		return 0;
 	if (s->lease >= n) {
 		s->lease -= n;
@@ -448,18 +256,18 @@ budget_take(struct session *s, uint64_t n, int arrived)
 	need = n - s->lease;
 	now = now_ms();
 	pthread_mutex_lock(&S.lock);
-	avail = budget_avail(&s->key, now);
+	avail = linktest_budget_avail(&s->key, now);
 	if (avail < need) {
 		if (arrived) {
-			budget_spend(&s->key, (double)need, now);
+			linktest_budget_spend(&s->key, (double)need, now);
 			s->lease = 0;
 		}
 		pthread_mutex_unlock(&S.lock);
 		s->over = 1;
 		return -1;
 	}
-	grant = avail - need < lease_chunk() ? avail : need + lease_chunk();
-	budget_spend(&s->key, (double)grant, now);
+	grant = avail - need < linktest_budget_lease_chunk() ? avail : need + linktest_budget_lease_chunk();
+	linktest_budget_spend(&s->key, (double)grant, now);
 	pthread_mutex_unlock(&S.lock);
 	s->lease = s->lease + grant - n;
 	return 0;
@@ -469,7 +277,7 @@ budget_take(struct session *s, uint64_t n, int arrived)
 static void
 budget_unused(struct session *s, uint64_t n)
 {
-	if (budget_on())
+	if (linktest_budget_on())
 		s->lease += n;
 }
 
@@ -480,7 +288,7 @@ budget_refund(struct session *s)
 	if (!s->lease)
 		return;
 	pthread_mutex_lock(&S.lock);
-	budget_spend(&s->key, -(double)s->lease, now_ms());
+	linktest_budget_spend(&s->key, -(double)s->lease, now_ms());
 	pthread_mutex_unlock(&S.lock);
 	s->lease = 0;
 }
@@ -493,10 +301,10 @@ phase_budget(struct session *s, int *rc)
 	int over;
 
 	s->over = 0;
-	if (!budget_on())
+	if (!linktest_budget_on())
 		return 0;
 	pthread_mutex_lock(&S.lock);
-	over = budget_used_up(&s->key, msg, sizeof(msg));
+	over = linktest_budget_used_up(&s->key, msg, sizeof(msg));
 	pthread_mutex_unlock(&S.lock);
 	if (!over)
 		return 0;
@@ -513,7 +321,7 @@ phase_over(struct session *s)
 
 	budget_refund(s);
 	pthread_mutex_lock(&S.lock);
-	if (!budget_used_up(&s->key, msg, sizeof(msg)))
+	if (!linktest_budget_used_up(&s->key, msg, sizeof(msg)))
 		snprintf(msg, sizeof(msg), "budget: the traffic budget ran out during this test");
 	pthread_mutex_unlock(&S.lock);
 	slog("%s: stopped, %s", s->peer_str, msg);
@@ -523,7 +331,7 @@ phase_over(struct session *s)
 /* ---- UDP, shared with the client ---- */
 
 uint64_t
-lt_udp_blast(int fd, const struct sockaddr_storage *dst, const void *cmsg, size_t cmsglen,
+linktest_udp_blast(int fd, const struct sockaddr_storage *dst, const void *cmsg, size_t cmsglen,
     const uint8_t *token, uint64_t rate, int size, int time_ms, uint64_t *bytes,
     int (*tick)(uint64_t, int64_t, void *), void *arg)
 {
@@ -684,7 +492,7 @@ static void
 tcp_sink(struct session *s, int *fds, int n, int64_t deadline_ms, struct lt_tcp_rx *rx)
 {
 	unsigned char *buf = malloc(CHUNK);
-	struct pollfd p[LT_STREAMS_CAP];
+	struct pollfd p[LINKTEST_STREAMS_CAP];
 	int i, open = n;
 
 	if (!buf)
@@ -723,7 +531,7 @@ static void
 tcp_source(struct session *s, int *fds, int n, int time_ms, uint64_t *bytes, uint64_t *retrans)
 {
 	unsigned char *buf = calloc(1, CHUNK);
-	struct pollfd p[LT_STREAMS_CAP];
+	struct pollfd p[LINKTEST_STREAMS_CAP];
 	int64_t end = now_ms() + time_ms;
 	int i, alive;
 
@@ -786,7 +594,7 @@ cmd_tcp(struct session *s, const char *line)
 	if (phase_budget(s, &rc) < 0)
 		return rc;
 	pthread_mutex_lock(&S.lock);
-	for (i = 0; i < LT_STREAMS_CAP; i++)
+	for (i = 0; i < LINKTEST_STREAMS_CAP; i++)
 		s->data[i] = -1;
 	s->ndata = 0;
 	s->want = (int)n;
@@ -840,7 +648,7 @@ cmd_tcp(struct session *s, const char *line)
 out:
 	budget_refund(s);
 	pthread_mutex_lock(&S.lock);
-	for (i = 0; i < LT_STREAMS_CAP; i++)
+	for (i = 0; i < LINKTEST_STREAMS_CAP; i++)
 		if (s->data[i] >= 0) {
 			close(s->data[i]);
 			s->data[i] = -1;
@@ -952,7 +760,7 @@ cmd_udp(struct session *s, const char *line)
 			    "is UDP blocked, or does a relay on the way forward only TCP?", s->peer_str);
 		if (lt_send_line(s->ctl, "GO") < 0)
 			return -1;
-		n = lt_udp_blast(S.udp, &to, srclen ? (const void *)src : NULL, srclen, s->token, (uint64_t)rate,
+		n = linktest_udp_blast(S.udp, &to, srclen ? (const void *)src : NULL, srclen, s->token, (uint64_t)rate,
 		    (int)size, (int)t, &bytes, blast_tick, &b);
 		if (s->over)
 			return phase_over(s);
@@ -989,11 +797,11 @@ session_run(int fd, int64_t auth_by)
 		return;
 	}
 	s->ctl = fd;
-	for (i = 0; i < LT_STREAMS_CAP; i++)
+	for (i = 0; i < LINKTEST_STREAMS_CAP; i++)
 		s->data[i] = -1;
 	sl = sizeof(s->peer);
 	getpeername(fd, (struct sockaddr *)&s->peer, &sl);
-	ip_key(&s->peer, &s->key);
+	linktest_ipkey_of(&s->peer, &s->key);
 	ip_str(&s->peer, ip, sizeof(ip));
 	net_addr_str(&s->peer, s->peer_str, sizeof(s->peer_str));
 	pthread_mutex_lock(&S.lock);
@@ -1020,7 +828,7 @@ session_run(int fd, int64_t auth_by)
 	}
 	/* authenticated: a session, if its place was kept and there is room and budget */
 	pthread_mutex_lock(&S.lock);
-	why = !pend_done(fd) ? 1 : S.nsess >= S.o.max_clients ? 2 : budget_used_up(&s->key, msg, sizeof(msg)) ? 3 : 0;
+	why = !pend_done(fd) ? 1 : S.nsess >= S.o.max_clients ? 2 : linktest_budget_used_up(&s->key, msg, sizeof(msg)) ? 3 : 0;
 	if (!why)
 		S.sess[S.nsess++] = s;
 	pthread_mutex_unlock(&S.lock);
@@ -1104,7 +912,7 @@ data_conn(int fd, const char *line)
 	{
 		char *end;
 		i = strtoll(idx, &end, 10);
-		if (*end || i < 0 || i >= LT_STREAMS_CAP)
+		if (*end || i < 0 || i >= LINKTEST_STREAMS_CAP)
 			goto drop;
 	}
 	pthread_mutex_lock(&S.lock);
@@ -1174,7 +982,7 @@ is_loopback(const char *host)
 /* Where to listen: --listen, or port 5210. Without a key, only loopback
  * unless --listen names an address (then a warning). */
 static int
-open_sockets(const struct lt_server_opts *o, int *tcp, int *udp, char *where, size_t size)
+open_sockets(const struct linktest_server_opts *o, int *tcp, int *udp, char *where, size_t size)
 {
 	struct hostport hp;
 	struct net_listen_spec ls = { 0 };
@@ -1216,7 +1024,7 @@ open_sockets(const struct lt_server_opts *o, int *tcp, int *udp, char *where, si
 }
 
 int
-lt_server_run(const struct lt_server_opts *o)
+linktest_server_run(const struct linktest_server_opts *o)
 {
 	int tcp = -1, udp = -1, sfd = -1, rc;
 	sigset_t ss;
@@ -1228,6 +1036,7 @@ lt_server_run(const struct lt_server_opts *o)
 	int i;
 
 	S.o = *o;
+	linktest_budget_init(o->budget, o->total_budget);
 	for (i = 0; i < PENDING_MAX; i++)
 		S.pend[i].fd = -1;
 	if ((rc = open_sockets(o, &tcp, &udp, where, sizeof(where))) != EXIT_OK)
@@ -1256,7 +1065,7 @@ lt_server_run(const struct lt_server_opts *o)
 	slog("listening on %s (TCP and UDP), key %s, at most %d clients, %d s per test, %d streams, %.0f Mbit/s UDP",
 	    where, *o->key ? "required" : "not required", o->max_clients, o->max_time_s, o->max_streams,
 	    (double)o->max_rate / 1e6);
-	if (budget_on()) {
+	if (linktest_budget_on()) {
 		char a[32], t[32];
 		slog("traffic budget per hour: %s per client address, %s in all",
 		    o->budget ? fmt_bytes(a, sizeof(a), o->budget) : "no limit",
@@ -1279,11 +1088,11 @@ lt_server_run(const struct lt_server_opts *o)
 			pthread_t th;
 			struct sockaddr_storage from;
 			socklen_t fl = sizeof(from);
-			struct ipkey key;
+			struct linktest_ipkey key;
 			int fd = accept4(tcp, (struct sockaddr *)&from, &fl, SOCK_CLOEXEC), room;
 			if (fd < 0)
 				break;
-			ip_key(&from, &key);
+			linktest_ipkey_of(&from, &key);
 			pthread_mutex_lock(&S.lock);
 			room = pend_add(fd, &key, now_ms()) == 0;
 			pthread_mutex_unlock(&S.lock);

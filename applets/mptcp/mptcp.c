@@ -7,7 +7,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -15,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/utsname.h>
 
 #include "applet.h"
 #include "json.h"
+#include "mptcp_cli.h"
 #include "mptcp_kernel.h"
 #include "paths.h"
 #include "store.h"
@@ -56,30 +55,8 @@ const char mptcp_usage[] =
 #define SYSCTL_FILE MPTCP_SYSCTL_FILE
 #define DEFAULT_LIMIT 8
 
-static const char *const status_sysctls[] = {
-	"net.mptcp.enabled", "net.mptcp.pm_type", "net.mptcp.path_manager", "net.mptcp.checksum_enabled",
-	"net.mptcp.allow_join_initial_addr_port", "net.mptcp.scheduler",
-	"net.ipv4.conf.all.rp_filter", "net.ipv4.conf.default.rp_filter",
-};
-
-/* Cumulative counters worth showing: the name and what it means. */
-static const struct {
-	const char *name, *what;
-} counters[] = {
-	{ "MPCapableACKRX", "MPTCP connections accepted" },
-	{ "MPCapableSYNACKRX", "MPTCP connections opened" },
-	{ "MPCapableFallbackACK", "accepted connections that fell back to TCP" },
-	{ "MPCapableFallbackSYNACK", "opened connections that fell back to TCP" },
-	{ "MPJoinAckRx", "extra subflows accepted" },
-	{ "MPJoinSynAckRx", "extra subflows opened" },
-	{ "AddAddr", "addresses announced by peers" },
-};
-
-static void
-errf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
-errf(const char *fmt, ...)
+void
+mptcp_cli_err(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -103,7 +80,7 @@ need_admin(const char *what)
 	free(st);
 	if (caps & (1ULL << 12))   /* CAP_NET_ADMIN */
 		return 0;
-	errf("permission denied: %s needs root (CAP_NET_ADMIN); nothing was changed", what);
+	mptcp_cli_err("permission denied: %s needs root (CAP_NET_ADMIN); nothing was changed", what);
 	return -1;
 }
 
@@ -113,7 +90,7 @@ open_pm(struct mptcp_pm *pm)
 	char err[ERRLEN];
 
 	if (mptcp_pm_open(pm, err) < 0) {
-		errf("%s", err);
+		mptcp_cli_err("%s", err);
 		return -1;
 	}
 	return 0;
@@ -133,7 +110,7 @@ list_endpoints(struct mptcp_pm *pm, struct mptcp_endpoint **v, size_t *n)
 	char err[ERRLEN];
 
 	if (mptcp_pm_list(pm, v, n, err) < 0) {
-		errf("%s", err);
+		mptcp_cli_err("%s", err);
 		return -1;
 	}
 	return 0;
@@ -157,7 +134,7 @@ begin(struct store_txn *t)
 	char err[ERRLEN];
 
 	if (store_begin(t, path_get(PATH_CONF), err) < 0) {
-		errf("%s", err);
+		mptcp_cli_err("%s", err);
 		return -1;
 	}
 	return 0;
@@ -183,9 +160,9 @@ static void
 abandon(struct store_txn *t, const char *why)
 {
 	if (why)
-		errf("%s; nothing was changed", why);
+		mptcp_cli_err("%s; nothing was changed", why);
 	else
-		errf("nothing was changed");
+		mptcp_cli_err("nothing was changed");
 	store_end(t);
 }
 
@@ -199,7 +176,7 @@ commit(struct store_txn *t)
 
 	if (store_commit(t, &d, err) < 0) {
 		print_diags(&d);
-		errf("saving to the store failed: %s", err);
+		mptcp_cli_err("saving to the store failed: %s", err);
 		rc = -1;
 	}
 	store_diags_free(&d);
@@ -217,9 +194,9 @@ txn_check(struct store_txn *t, struct store *st, int edited)
 	if (rc < 0) {
 		print_diags(&d);
 		if (edited)
-			errf("the change would make the store invalid");
+			mptcp_cli_err("the change would make the store invalid");
 		else
-			errf("the store is invalid: fix it first (see: xwpf rule check)");
+			mptcp_cli_err("the store is invalid: fix it first (see: xwpf rule check)");
 	}
 	store_diags_free(&d);
 	return rc;
@@ -237,7 +214,7 @@ set_key(struct store_txn *t, const char *key, const char *const *vals, size_t n)
 	char err[ERRLEN];
 
 	if (store_edit_set(t, "mptcp", key, vals, n, err) < 0) {
-		errf("%s", err);
+		mptcp_cli_err("%s", err);
 		return -1;
 	}
 	return 0;
@@ -276,7 +253,7 @@ store_endpoints(struct store_txn *t, const struct mptcp_endpoint *drop, int all,
 	}
 	if (!(vals = calloc(st.mptcp.nendpoints + 1, sizeof(*vals)))) {
 		store_free(&st);
-		errf("out of memory");
+		mptcp_cli_err("out of memory");
 		return -1;
 	}
 	for (i = 0; i < st.mptcp.nendpoints; i++) {
@@ -302,386 +279,6 @@ store_endpoints(struct store_txn *t, const struct mptcp_endpoint *drop, int all,
 	return rc;
 }
 
-/* ---- status ---- */
-
-static int
-prefix_len(const struct sockaddr *m)
-{
-	const unsigned char *p;
-	int i, n = 0, len;
-
-	if (!m)
-		return -1;
-	if (m->sa_family == AF_INET) {
-		p = (const unsigned char *)&((const struct sockaddr_in *)(const void *)m)->sin_addr;
-		len = 4;
-	} else if (m->sa_family == AF_INET6) {
-		p = (const unsigned char *)&((const struct sockaddr_in6 *)(const void *)m)->sin6_addr;
-		len = 16;
-	} else
-		return -1;
-	for (i = 0; i < len; i++)
-		n += __builtin_popcount(p[i]);
-	return n;
-}
-
-struct nic {
-	char name[IF_NAMESIZE];
-	int up;
-	char addrs[8][INET6_ADDRSTRLEN + 5];
-	int naddrs;
-};
-
-static size_t
-list_nics(struct nic *v, size_t max)
-{
-	struct ifaddrs *ifs = NULL, *a;
-	size_t n = 0, i;
-
-	if (getifaddrs(&ifs) < 0)
-		return 0;
-	for (a = ifs; a; a = a->ifa_next) {
-		char name[IF_NAMESIZE], *colon;
-		struct nic *c = NULL;
-
-		snprintf(name, sizeof(name), "%s", a->ifa_name);
-		if ((colon = strchr(name, ':')) != NULL)
-			*colon = '\0';
-		for (i = 0; i < n; i++)
-			if (strcmp(v[i].name, name) == 0)
-				c = &v[i];
-		if (!c) {
-			if (n == max)
-				continue;
-			c = &v[n++];
-			memset(c, 0, sizeof(*c));
-			snprintf(c->name, sizeof(c->name), "%s", name);
-		}
-		c->up |= (a->ifa_flags & IFF_UP) != 0;
-		if (a->ifa_addr && (a->ifa_addr->sa_family == AF_INET || a->ifa_addr->sa_family == AF_INET6) &&
-		    c->naddrs < (int)ARRAY_SIZE(c->addrs)) {
-			char t[INET6_ADDRSTRLEN];
-			const void *p = a->ifa_addr->sa_family == AF_INET ?
-			    (const void *)&((const struct sockaddr_in *)(const void *)a->ifa_addr)->sin_addr :
-			    (const void *)&((const struct sockaddr_in6 *)(const void *)a->ifa_addr)->sin6_addr;
-
-			inet_ntop(a->ifa_addr->sa_family, p, t, sizeof(t));
-			snprintf(c->addrs[c->naddrs++], sizeof(c->addrs[0]), "%s/%d", t, prefix_len(a->ifa_netmask));
-		}
-	}
-	freeifaddrs(ifs);
-	return n;
-}
-
-static const char *
-path_manager(char *buf, size_t size)
-{
-	char v[64];
-
-	if (mptcp_sysctl_get("net.mptcp.path_manager", buf, size) == 0)
-		return buf;
-	if (mptcp_sysctl_get("net.mptcp.pm_type", v, sizeof(v)) == 0) {
-		snprintf(buf, size, "%s", strcmp(v, "0") == 0 ? "kernel" : strcmp(v, "1") == 0 ? "userspace" : v);
-		return buf;
-	}
-	return NULL;
-}
-
-static void
-json_null_or_num(FILE *f, int *first, const char *key, long v)
-{
-	if (v >= 0)
-		json_kv_num(f, first, key, v);
-	else {
-		if (!*first)
-			fputc(',', f);
-		*first = 0;
-		json_str(f, key);
-		fputs(":null", f);
-	}
-}
-
-static void
-json_endpoint(FILE *f, const struct mptcp_endpoint *e)
-{
-	static const unsigned order[] = { MPTCP_F_SUBFLOW, MPTCP_F_SIGNAL, MPTCP_F_BACKUP, MPTCP_F_FULLMESH,
-	    MPTCP_F_IMPLICIT, MPTCP_F_LAMINAR };
-	char fl[24], line[300];
-	int first = 1;
-	size_t k, nf = 0;
-
-	fputc('{', f);
-	json_kv_num(f, &first, "id", e->id);
-	json_kv_str(f, &first, "address", e->addr_text);
-	json_kv_num(f, &first, "port", e->port);
-	json_kv_str(f, &first, "interface", e->dev);
-	fputs(",\"flags\":[", f);
-	for (k = 0; k < ARRAY_SIZE(order); k++)
-		if (e->flags & order[k]) {
-			if (nf++)
-				fputc(',', f);
-			json_str(f, mptcp_flags_text(order[k], fl, sizeof(fl)));
-		}
-	fputc(']', f);
-	json_kv_str(f, &first, "show", mptcp_endpoint_show(e, line, sizeof(line)));
-	fputc('}', f);
-}
-
-struct status {
-	struct utsname uts;
-	int supported;
-	uint32_t pm_version;
-	char pm_err[ERRLEN];
-	long subflows, add_addr_accepted;
-	struct mptcp_endpoint *eps;
-	size_t neps;
-	char ep_err[ERRLEN];
-	struct mptcp_conns conns;
-	int have_conns;
-	char conn_err[ERRLEN];
-	struct nic nics[64];
-	size_t nnics;
-	struct store st;
-	int store_ok;
-	char sysctl_file[512];
-	int persisted;
-};
-
-static void
-gather(struct status *s)
-{
-	struct mptcp_pm pm;
-	struct store_diags d = { 0 };
-	char err[ERRLEN];
-
-	memset(s, 0, sizeof(*s));
-	s->subflows = s->add_addr_accepted = -1;
-	if (uname(&s->uts) < 0)
-		snprintf(s->uts.release, sizeof(s->uts.release), "unknown");
-	if (mptcp_pm_open(&pm, s->pm_err) == 0) {
-		s->supported = 1;
-		s->pm_version = pm.version;
-		if (mptcp_pm_limits_get(&pm, &s->subflows, &s->add_addr_accepted, err) < 0)
-			snprintf(s->pm_err, sizeof(s->pm_err), "%s", err);
-		if (mptcp_pm_list(&pm, &s->eps, &s->neps, s->ep_err) < 0)
-			s->neps = 0;
-		mptcp_pm_close(&pm);
-	}
-	s->have_conns = mptcp_conn_count(&s->conns, s->conn_err) == 0;
-	s->nnics = list_nics(s->nics, ARRAY_SIZE(s->nics));
-	s->store_ok = store_load(path_get(PATH_CONF), &s->st, &d) == 0;
-	store_diags_free(&d);
-	path_rooted(SYSCTL_FILE, s->sysctl_file, sizeof(s->sysctl_file));
-	{
-		size_t len;
-		char *text = file_read(s->sysctl_file, &len);
-
-		s->persisted = text && strstr(text, "net.mptcp.enabled = 1") ? 1 : text ? -1 : 0;
-		free(text);
-	}
-}
-
-static void
-status_json(struct status *s)
-{
-	FILE *f = stdout;
-	char buf[128];
-	int first = 1, f2;
-	size_t i;
-	int k;
-
-	fputc('{', f);
-	json_kv_str(f, &first, "kernel", s->uts.release);
-	json_kv_bool(f, &first, "supported", s->supported);
-	json_kv_num(f, &first, "pm_family_version", s->pm_version);
-	if (mptcp_sysctl_get("net.mptcp.enabled", buf, sizeof(buf)) == 0)
-		json_kv_bool(f, &first, "enabled", strcmp(buf, "0") != 0);
-	else
-		fputs(",\"enabled\":null", f);
-	if (path_manager(buf, sizeof(buf)))
-		json_kv_str(f, &first, "path_manager", buf);
-	else
-		fputs(",\"path_manager\":null", f);
-	fputs(",\"sysctl\":{", f);
-	f2 = 1;
-	for (i = 0; i < ARRAY_SIZE(status_sysctls); i++)
-		if (mptcp_sysctl_get(status_sysctls[i], buf, sizeof(buf)) == 0)
-			json_kv_str(f, &f2, status_sysctls[i], buf);
-	fputc('}', f);
-	fputs(",\"limits\":{", f);
-	f2 = 1;
-	json_null_or_num(f, &f2, "subflows", s->subflows);
-	json_null_or_num(f, &f2, "add_addr_accepted", s->add_addr_accepted);
-	fputc('}', f);
-	fputs(",\"endpoints\":[", f);
-	for (i = 0; i < s->neps; i++) {
-		if (i)
-			fputc(',', f);
-		json_endpoint(f, &s->eps[i]);
-	}
-	fputs("],\"interfaces\":[", f);
-	for (i = 0; i < s->nnics; i++) {
-		f2 = 1;
-		fputs(i ? ",{" : "{", f);
-		json_kv_str(f, &f2, "name", s->nics[i].name);
-		json_kv_bool(f, &f2, "up", s->nics[i].up);
-		fputs(",\"addresses\":[", f);
-		for (k = 0; k < s->nics[i].naddrs; k++) {
-			if (k)
-				fputc(',', f);
-			json_str(f, s->nics[i].addrs[k]);
-		}
-		fputs("]}", f);
-	}
-	fputc(']', f);
-	if (s->have_conns) {
-		fputs(",\"connections\":{", f);
-		f2 = 1;
-		json_kv_num(f, &f2, "established", s->conns.established);
-		json_kv_num(f, &f2, "subflows", s->conns.subflows);
-		json_kv_num(f, &f2, "opening_or_closing", s->conns.other);
-		json_kv_num(f, &f2, "listening", s->conns.listening);
-		fputc('}', f);
-	} else
-		fputs(",\"connections\":null", f);
-	fputs(",\"since_boot\":{", f);
-	f2 = 1;
-	for (i = 0; i < ARRAY_SIZE(counters); i++) {
-		long long v = mptcp_netstat(counters[i].name);
-		if (v >= 0)
-			json_kv_num(f, &f2, counters[i].name, v);
-	}
-	fputc('}', f);
-	fputs(",\"persisted\":{", f);
-	f2 = 1;
-	json_kv_str(f, &f2, "file", s->sysctl_file);
-	json_kv_str(f, &f2, "state", s->persisted > 0 ? "enabled" : s->persisted < 0 ? "disabled" : "absent");
-	fputc('}', f);
-	fputs(",\"store\":", f);
-	if (s->store_ok) {
-		const struct store_mptcp *m = &s->st.mptcp;
-		f2 = 1;
-		fputc('{', f);
-		if (m->enabled >= 0)
-			json_kv_bool(f, &f2, "enabled", m->enabled);
-		else
-			json_null_or_num(f, &f2, "enabled", -1);
-		json_null_or_num(f, &f2, "subflows", m->subflows);
-		json_null_or_num(f, &f2, "add_addr_accepted", m->add_addr_accepted);
-		fputs(",\"endpoints\":[", f);
-		for (i = 0; i < m->nendpoints; i++) {
-			if (i)
-				fputc(',', f);
-			json_str(f, m->endpoints[i]);
-		}
-		fputs("]}", f);
-	} else
-		fputs("null", f);
-	fputs(",\"errors\":[", f);
-	f2 = 1;
-	if (!s->supported || *s->pm_err) {
-		json_str(f, s->pm_err);
-		f2 = 0;
-	}
-	if (*s->ep_err) {
-		if (!f2)
-			fputc(',', f);
-		json_str(f, s->ep_err);
-		f2 = 0;
-	}
-	if (!s->have_conns) {
-		if (!f2)
-			fputc(',', f);
-		json_str(f, s->conn_err);
-	}
-	fputs("]}\n", f);
-}
-
-static void
-status_text(struct status *s)
-{
-	char buf[128], line[300];
-	size_t i;
-	int k;
-
-	printf("MPTCP\n");
-	printf("  kernel           %s: %s\n", s->uts.release, s->supported ? "MPTCP supported" : "no MPTCP");
-	if (!s->supported)
-		printf("                   %s\n", s->pm_err);
-	if (mptcp_sysctl_get("net.mptcp.enabled", buf, sizeof(buf)) == 0)
-		printf("  enabled          %s (net.mptcp.enabled = %s)%s\n", strcmp(buf, "0") ? "yes" : "no", buf,
-		    strcmp(buf, "0") ? "" : "  turn on: xwpf mptcp enable");
-	else
-		printf("  enabled          unknown (no net.mptcp.enabled sysctl)\n");
-	printf("  path manager     %s\n", path_manager(buf, sizeof(buf)) ? buf : "unknown");
-	if (s->subflows >= 0)
-		printf("  limits           subflows %ld, add_addr_accepted %ld\n", s->subflows, s->add_addr_accepted);
-	{
-		char a[16] = "?", d[16] = "?";
-		mptcp_sysctl_get("net.ipv4.conf.all.rp_filter", a, sizeof(a));
-		mptcp_sysctl_get("net.ipv4.conf.default.rp_filter", d, sizeof(d));
-		printf("  rp_filter        all %s, default %s%s\n", a, d,
-		    strcmp(a, "1") == 0 || strcmp(d, "1") == 0 ? "  (strict: subflows over other NICs may be dropped)" : "");
-	}
-	printf("  at boot          %s\n", s->persisted > 0 ? s->sysctl_file : s->persisted < 0 ?
-	    "disabled by xwpf mptcp disable" : "not persisted (xwpf mptcp enable writes " SYSCTL_FILE ")");
-	printf("\nendpoints (%zu)\n", s->neps);
-	if (*s->ep_err)
-		printf("  %s\n", s->ep_err);
-	else if (s->neps == 0)
-		printf("  none: add one with xwpf mptcp endpoint add ADDR dev IF subflow\n");
-	for (i = 0; i < s->neps; i++)
-		printf("  %s\n", mptcp_endpoint_show(&s->eps[i], line, sizeof(line)));
-	if (s->store_ok && s->st.mptcp.nendpoints) {
-		printf("  saved in the store for boot:\n");
-		for (i = 0; i < s->st.mptcp.nendpoints; i++)
-			printf("    %s\n", s->st.mptcp.endpoints[i]);
-	}
-	printf("\nNICs\n");
-	for (i = 0; i < s->nnics; i++) {
-		printf("  %-12s %-4s", s->nics[i].name, s->nics[i].up ? "up" : "down");
-		for (k = 0; k < s->nics[i].naddrs; k++)
-			printf("%s%s", k ? ", " : " ", s->nics[i].addrs[k]);
-		printf("\n");
-	}
-	printf("\nconnections\n");
-	if (s->have_conns)
-		printf("  %ld established MPTCP connections over %ld subflows, %ld opening or closing, %ld listeners\n",
-		    s->conns.established, s->conns.subflows, s->conns.other, s->conns.listening);
-	else
-		printf("  %s\n", s->conn_err);
-	for (i = 0; i < ARRAY_SIZE(counters); i++) {
-		long long v = mptcp_netstat(counters[i].name);
-		if (v >= 0)
-			printf("  %-24s %10lld  %s since boot\n", counters[i].name, v, counters[i].what);
-	}
-}
-
-static int
-cmd_status(int argc, char **argv)
-{
-	struct status *s;
-	int json = argc == 2 && strcmp(argv[1], "--json") == 0;
-
-	if (argc > 2 || (argc == 2 && !json)) {
-		fprintf(stderr, "usage: xwpf mptcp status [--json]\n");
-		return EXIT_USAGE;
-	}
-	if (!(s = malloc(sizeof(*s)))) {
-		errf("out of memory");
-		return EXIT_FAIL;
-	}
-	gather(s);
-	if (json)
-		status_json(s);
-	else
-		status_text(s);
-	free(s->eps);
-	store_free(&s->st);
-	free(s);
-	return EXIT_OK;
-}
-
 /* ---- enable / disable ---- */
 
 static int
@@ -695,12 +292,12 @@ write_sysctl_file(int on)
 	if ((slash = strrchr(dir, '/')) != NULL)
 		*slash = '\0';
 	if (mkdir_p(dir, 0755) < 0) {
-		errf("cannot create %s: %s", dir, strerror(errno));
+		mptcp_cli_err("cannot create %s: %s", dir, strerror(errno));
 		return -1;
 	}
 	mptcp_sysctl_text(on, text, sizeof(text));
 	if (file_write_atomic_err(path, text, strlen(text), 0644, err) < 0) {   /* never through a planted link */
-		errf("%s", err);
+		mptcp_cli_err("%s", err);
 		return -1;
 	}
 	return 0;
@@ -737,7 +334,7 @@ cmd_enable(int argc, char **argv, int on)
 		goto out;
 	if (txn_check(&t, &st, 1) < 0) {
 		store_free(&st);
-		errf("nothing was changed");
+		mptcp_cli_err("nothing was changed");
 		rc = EXIT_CONFIG;
 		goto out;
 	}
@@ -745,27 +342,27 @@ cmd_enable(int argc, char **argv, int on)
 
 	rc = EXIT_OK;
 	if (mptcp_sysctl_set("net.mptcp.enabled", on ? "1" : "0", err) < 0) {
-		errf("%s; nothing was changed", err);
+		mptcp_cli_err("%s; nothing was changed", err);
 		rc = EXIT_FAIL;
 		goto out;
 	}
 	if (on) {
 		if (mptcp_sysctl_get("net.mptcp.pm_type", pm_type, sizeof(pm_type)) == 0) {
 			if (mptcp_sysctl_set("net.mptcp.pm_type", "0", err) < 0) {
-				errf("%s", err);
+				mptcp_cli_err("%s", err);
 				rc = EXIT_FAIL;
 			}
 		} else if (mptcp_sysctl_set("net.mptcp.path_manager", "kernel", err) < 0 && errno != ENOENT) {
-			errf("%s", err);
+			mptcp_cli_err("%s", err);
 			rc = EXIT_FAIL;
 		}
 		if (mptcp_sysctl_set("net.ipv4.conf.all.rp_filter", "2", err) < 0 ||
 		    mptcp_sysctl_set("net.ipv4.conf.default.rp_filter", "2", err) < 0) {
-			errf("%s", err);
+			mptcp_cli_err("%s", err);
 			rc = EXIT_FAIL;
 		}
 		if (mptcp_pm_limits_set(&pm, sf, aa, err) < 0) {
-			errf("%s", err);
+			mptcp_cli_err("%s", err);
 			rc = EXIT_FAIL;
 		}
 	}
@@ -818,14 +415,14 @@ ep_add(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (mptcp_endpoint_parse_argv(argc - 1, argv + 1, &e, err) < 0) {
-		errf("%s; nothing was changed", err);
+		mptcp_cli_err("%s; nothing was changed", err);
 		return EXIT_USAGE;
 	}
 	if (!(e.flags & (MPTCP_F_SUBFLOW | MPTCP_F_SIGNAL)))
 		fprintf(stderr, "%s: warning: without subflow or signal the kernel's path manager will not use %s\n",
 		    applet_name, e.addr_text);
 	if (mptcp_endpoint_local(&e, err) < 0) {
-		errf("%s; nothing was changed", err);
+		mptcp_cli_err("%s; nothing was changed", err);
 		return EXIT_USAGE;
 	}
 	if (admin_pm("adding an endpoint", &pm) < 0)
@@ -833,18 +430,18 @@ ep_add(int argc, char **argv)
 	if (list_endpoints(&pm, &have, &nhave) < 0)
 		goto out;
 	if ((dup = find_same(have, nhave, &e)) != NULL) {
-		errf("%s already has an endpoint: %s; delete it first (xwpf mptcp endpoint del %d); nothing was changed",
+		mptcp_cli_err("%s already has an endpoint: %s; delete it first (xwpf mptcp endpoint del %d); nothing was changed",
 		    e.addr_text, mptcp_endpoint_show(dup, line, sizeof(line)), dup->id);
 		goto out;
 	}
 	for (i = 0; e.id && i < nhave; i++)
 		if (have[i].id == e.id) {
-			errf("id %d is taken by %s: choose another id or leave it out; nothing was changed", e.id,
+			mptcp_cli_err("id %d is taken by %s: choose another id or leave it out; nothing was changed", e.id,
 			    mptcp_endpoint_show(&have[i], line, sizeof(line)));
 			goto out;
 		}
 	if (nhave >= MPTCP_ENDPOINTS_MAX) {
-		errf("the kernel keeps at most %d endpoints and has %zu: delete one first; nothing was changed",
+		mptcp_cli_err("the kernel keeps at most %d endpoints and has %zu: delete one first; nothing was changed",
 		    MPTCP_ENDPOINTS_MAX, nhave);
 		goto out;
 	}
@@ -865,7 +462,7 @@ ep_add(int argc, char **argv)
 		assigned = dup->id;
 	if (commit(&t) < 0) {
 		if (assigned && mptcp_pm_del(&pm, assigned, err) < 0)
-			errf("and the endpoint stays in the kernel: %s", err);
+			mptcp_cli_err("and the endpoint stays in the kernel: %s", err);
 		goto out;
 	}
 	if (dup)
@@ -904,11 +501,11 @@ ep_del(int argc, char **argv)
 	memset(&want, 0, sizeof(want));
 	if (strspn(arg, "0123456789") == strlen(arg)) {
 		if (parse_long(arg, 1, 255, &id) < 0) {
-			errf("id must be a number from 1 to 255, not '%s'; nothing was changed", arg);
+			mptcp_cli_err("id must be a number from 1 to 255, not '%s'; nothing was changed", arg);
 			return EXIT_USAGE;
 		}
 	} else if (mptcp_endpoint_parse(arg, &want, err) < 0) {
-		errf("'%s' is neither an endpoint id (1-255) nor an address; nothing was changed", arg);
+		mptcp_cli_err("'%s' is neither an endpoint id (1-255) nor an address; nothing was changed", arg);
 		return EXIT_USAGE;
 	}
 	if (admin_pm("deleting an endpoint", &pm) < 0)
@@ -922,7 +519,7 @@ ep_del(int argc, char **argv)
 			matches++;
 		}
 	if (matches > 1) {
-		errf("%s has %d endpoints (different ports): delete by id (see: xwpf mptcp endpoint list); "
+		mptcp_cli_err("%s has %d endpoints (different ports): delete by id (see: xwpf mptcp endpoint list); "
 		    "nothing was changed", arg, matches);
 		goto out;
 	}
@@ -953,10 +550,10 @@ ep_del(int argc, char **argv)
 			n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%d (%s)", i ? ", " : "", have[i].id,
 			    have[i].addr_text);
 		if (id)
-			errf("there is no endpoint with id %ld (%s%s); nothing was changed", id,
+			mptcp_cli_err("there is no endpoint with id %ld (%s%s); nothing was changed", id,
 			    nhave ? "the kernel has " : "the kernel has none", line);
 		else
-			errf("there is no endpoint for %s (%s%s); nothing was changed", want.addr_text,
+			mptcp_cli_err("there is no endpoint for %s (%s%s); nothing was changed", want.addr_text,
 			    nhave ? "the kernel has " : "the kernel has none", line);
 		store_end(&t);
 		goto out;
@@ -967,7 +564,7 @@ ep_del(int argc, char **argv)
 	}
 	if (commit(&t) < 0) {
 		if (cur && mptcp_pm_add(&pm, cur, err) < 0)
-			errf("and the endpoint could not be put back: %s", err);
+			mptcp_cli_err("and the endpoint could not be put back: %s", err);
 		goto out;
 	}
 	if (cur)
@@ -1037,7 +634,7 @@ ep_list(int argc, char **argv)
 		if (json) {
 			if (i)
 				fputc(',', stdout);
-			json_endpoint(stdout, &v[i]);
+			mptcp_cli_json_endpoint(stdout, &v[i]);
 		} else
 			printf("%s\n", mptcp_endpoint_show(&v[i], line, sizeof(line)));
 	}
@@ -1064,7 +661,7 @@ cmd_endpoint(int argc, char **argv)
 		return ep_flush(argc, argv);
 	if (strcmp(argv[0], "list") == 0 || strcmp(argv[0], "show") == 0 || strcmp(argv[0], "ls") == 0)
 		return ep_list(argc, argv);
-	errf("unknown endpoint command '%s': use add, del, flush or list", argv[0]);
+	mptcp_cli_err("unknown endpoint command '%s': use add, del, flush or list", argv[0]);
 	return EXIT_USAGE;
 }
 
@@ -1083,7 +680,7 @@ cmd_limits(int argc, char **argv)
 		if (open_pm(&pm) < 0)
 			return EXIT_FAIL;
 		if (mptcp_pm_limits_get(&pm, &sf, &aa, err) < 0) {
-			errf("%s", err);
+			mptcp_cli_err("%s", err);
 			mptcp_pm_close(&pm);
 			return EXIT_FAIL;
 		}
@@ -1099,15 +696,15 @@ cmd_limits(int argc, char **argv)
 		long *dst = strcmp(argv[i], "subflows") == 0 ? &sf :
 		    strcmp(argv[i], "add_addr_accepted") == 0 ? &aa : NULL;
 		if (!dst) {
-			errf("unknown limit '%s': use subflows or add_addr_accepted; nothing was changed", argv[i]);
+			mptcp_cli_err("unknown limit '%s': use subflows or add_addr_accepted; nothing was changed", argv[i]);
 			return EXIT_USAGE;
 		}
 		if (*dst >= 0) {
-			errf("%s given twice; nothing was changed", argv[i]);
+			mptcp_cli_err("%s given twice; nothing was changed", argv[i]);
 			return EXIT_USAGE;
 		}
 		if (parse_long(argv[i + 1], 0, MPTCP_LIMIT_MAX, &v) < 0) {
-			errf("%s must be a number from 0 to %d, not '%s'; nothing was changed", argv[i], MPTCP_LIMIT_MAX,
+			mptcp_cli_err("%s must be a number from 0 to %d, not '%s'; nothing was changed", argv[i], MPTCP_LIMIT_MAX,
 			    argv[i + 1]);
 			return EXIT_USAGE;
 		}
@@ -1138,7 +735,7 @@ cmd_limits(int argc, char **argv)
 	}
 	if (commit(&t) < 0) {
 		if (mptcp_pm_limits_set(&pm, old_sf, old_aa, err) < 0)
-			errf("and the kernel keeps the new limits: %s", err);
+			mptcp_cli_err("and the kernel keeps the new limits: %s", err);
 		mptcp_pm_close(&pm);
 		return EXIT_FAIL;
 	}
@@ -1190,11 +787,11 @@ cmd_apply(int argc, char **argv)
 	n = mptcp_apply(&st.mptcp, apply_report, NULL, err);
 	store_free(&st);
 	if (n < 0) {
-		errf("%s", err);
+		mptcp_cli_err("%s", err);
 		return EXIT_FAIL;
 	}
 	if (n > 0) {
-		errf("%d setting%s could not be applied (see above)", n, n == 1 ? "" : "s");
+		mptcp_cli_err("%d setting%s could not be applied (see above)", n, n == 1 ? "" : "s");
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
@@ -1213,7 +810,7 @@ mptcp_main(int argc, char **argv)
 	argc--;
 	argv++;
 	if (strcmp(cmd, "status") == 0)
-		return cmd_status(argc, argv);
+		return mptcp_cli_status(argc, argv);
 	if (strcmp(cmd, "enable") == 0)
 		return cmd_enable(argc, argv, 1);
 	if (strcmp(cmd, "disable") == 0)
@@ -1224,6 +821,6 @@ mptcp_main(int argc, char **argv)
 		return cmd_limits(argc, argv);
 	if (strcmp(cmd, "apply") == 0)
 		return cmd_apply(argc, argv);
-	errf("unknown command '%s'\n\n%s", cmd, mptcp_usage);
+	mptcp_cli_err("unknown command '%s'\n\n%s", cmd, mptcp_usage);
 	return EXIT_USAGE;
 }

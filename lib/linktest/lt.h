@@ -2,7 +2,7 @@
 #define XWPF_LT_H
 
 /*
- * linktest engine, shared by the client and the server (applets/linktest*.c):
+ * linktest engine, shared by the client and the server (applets/linktest/):
  * the wire protocol (control lines, HMAC-SHA256 challenge, UDP datagram
  * header), statistics (round-trip series, RFC 3550 jitter), system facts,
  * and the measurements that need no linktest peer (TCP connect and ICMP
