@@ -3,11 +3,11 @@
 
 /*
  * linktest engine, shared by the client and the server (applets/linktest/):
- * the wire protocol (control lines, HMAC-SHA256 challenge, UDP datagram
- * header), statistics (round-trip series, RFC 3550 jitter), system facts,
- * and the measurements that need no linktest peer (TCP connect and ICMP
- * echo round trips, the route by UDP probes with rising TTL read back
- * through IP_RECVERR). Never prints, never exits: 0 / -1 with errno, and a
+ * the wire protocol (lt_wire.c: control lines, HMAC-SHA256 challenge, UDP
+ * datagram header), statistics (lt_stats.c: round-trip series, RFC 3550
+ * jitter), system facts (lt_sys.c), and the measurements that need no
+ * linktest peer (lt_probe.c: TCP connect and ICMP echo round trips, the
+ * route by UDP probes with rising TTL read back through IP_RECVERR). Never prints, never exits: 0 / -1 with errno, and a
  * message in the caller's err (ERRLEN) where one helps.
  *
  * Wire protocol, version 1. Every connection goes to the one server port

@@ -1,4 +1,4 @@
-/* libFuzzer: linktest's wire parsers (lib/linktest/lt_wire.c). The input is read both
+/* libFuzzer: linktest's wire parsers (lib/linktest/lt_wire.c, lt_stats.c, lt_sys.c). The input is read both
  * as a UDP datagram (header, then the receive statistics with the peer's
  * stamp: no signed overflow, finite jitter) and as a control line (fields,
  * numbers within their bounds, hex, the peer's system facts printable). */
