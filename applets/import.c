@@ -566,7 +566,7 @@ static int
 read_dir(const char *dir, struct mig_result *m, const char **kind, char *err)
 {
 	char path[PATH_MAX], *text;
-	struct mval *root;
+	struct json_val *root;
 	struct stat sb;
 	size_t len = 0;
 	int rc;
@@ -588,12 +588,12 @@ read_dir(const char *dir, struct mig_result *m, const char **kind, char *err)
 		    strerror(errno));
 		return -1;
 	}
-	root = mv_json_parse(text, len, err);
+	root = json_parse(text, len, err);
 	free(text);
 	if (!root)
 		return -1;
 	rc = mig_dog(root, m, err);
-	mv_free(root);
+	json_free(root);
 	return rc;
 }
 
@@ -658,17 +658,17 @@ make_plan(const struct opts *o, struct plan *p)
 				goto refused;
 		}
 	} else {
-		struct mval *root;
+		struct json_val *root;
 		const char *q = data;
 
 		while (q < data + len && isspace((unsigned char)*q))
 			q++;
 		if (ends_with(o->file, ".json") || (!ends_with(o->file, ".toml") && q < data + len && *q == '{')) {
 			p->kind = "realm JSON config";
-			root = mv_json_parse(data, len, err);
+			root = json_parse(data, len, err);
 		} else {
 			p->kind = "realm TOML config";
-			root = mv_toml_parse(data, len, err);
+			root = mig_toml_parse(data, len, err);
 		}
 		if (!root) {   /* refused: prints "FILE: err" (the name was given twice) */
 			char e2[ERRLEN];
@@ -685,7 +685,7 @@ make_plan(const struct opts *o, struct plan *p)
 			rc = mig_dog(root, &m, err);
 		} else
 			rc = mig_realm(root, &m, err) < 0 ? -1 : realm_udp_plain(&m, err);
-		mv_free(root);
+		json_free(root);
 		rc = rc < 0 ? EXIT_CONFIG : EXIT_OK;
 		if (rc)
 			goto refused;

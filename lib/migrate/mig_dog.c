@@ -14,28 +14,28 @@
 #include "util.h"
 
 int
-mig_dog_is(const struct mval *root)
+mig_dog_is(const struct json_val *root)
 {
-	const struct mval *p = root && root->t == MV_OBJ ? mv_get(root, "ports") : NULL;
+	const struct json_val *p = root && root->t == JSON_OBJ ? json_get(root, "ports") : NULL;
 
-	return p && p->t == MV_OBJ && !mv_get(root, "endpoints");
+	return p && p->t == JSON_OBJ && !json_get(root, "endpoints");
 }
 
 static const char *
-str_at(const struct mval *obj, const char *key)
+str_at(const struct json_val *obj, const char *key)
 {
-	const struct mval *v = obj && obj->t == MV_OBJ ? mv_get(obj, key) : NULL;
+	const struct json_val *v = obj && obj->t == JSON_OBJ ? json_get(obj, key) : NULL;
 
-	return v && v->t == MV_STR && v->s ? v->s : NULL;
+	return v && v->t == JSON_STR && v->s ? v->s : NULL;
 }
 
 /* true unless the key holds false (the tool's default is on) */
 static int
-on_at(const struct mval *obj, const char *key)
+on_at(const struct json_val *obj, const char *key)
 {
-	const struct mval *v = obj && obj->t == MV_OBJ ? mv_get(obj, key) : NULL;
+	const struct json_val *v = obj && obj->t == JSON_OBJ ? json_get(obj, key) : NULL;
 
-	return !(v && v->t == MV_BOOL && !v->b);
+	return !(v && v->t == JSON_BOOL && !v->b);
 }
 
 /* "100GB", "2T", "500mb", "1024": digits and a binary unit, to the store's
@@ -109,9 +109,9 @@ dog_ports(const char *key, char *out, size_t size)
 }
 
 static int
-dog_port(const char *ports, const struct mval *pc, const char *gbill, struct mig_result *m, char *err)
+dog_port(const char *ports, const struct json_val *pc, const char *gbill, struct mig_result *m, char *err)
 {
-	const struct mval *q = mv_get(pc, "quota"), *bw = mv_get(pc, "bandwidth_limit"), *rd;
+	const struct json_val *q = json_get(pc, "quota"), *bw = json_get(pc, "bandwidth_limit"), *rd;
 	const char *bill = str_at(pc, "billing_mode");
 	char quota[32] = "", rate[32] = "";
 	int hq = 0, hr = 0;
@@ -145,8 +145,8 @@ dog_port(const char *ports, const struct mval *pc, const char *gbill, struct mig
 		if (mig_set(r, "quota", quota, err) < 0 || mig_set(r, "quota_action", "stop", err) < 0 ||
 		    mig_set(r, "billing", bill && strcmp(bill, "double") == 0 ? "both" : "out", err) < 0)
 			return -1;
-		rd = mv_get(q, "reset_day");
-		if (rd && rd->t == MV_NUM && rd->num >= 1 && rd->num <= 31 &&
+		rd = json_get(q, "reset_day");
+		if (rd && rd->t == JSON_NUM && rd->num >= 1 && rd->num <= 31 &&
 		    mig_setf(r, "reset_day", err, "%d", (int)rd->num) < 0)
 			return -1;
 	}
@@ -156,10 +156,10 @@ dog_port(const char *ports, const struct mval *pc, const char *gbill, struct mig
 }
 
 int
-mig_dog(const struct mval *root, struct mig_result *m, char *err)
+mig_dog(const struct json_val *root, struct mig_result *m, char *err)
 {
-	const struct mval *ports = mv_get(root, "ports");
-	const char *gbill = str_at(mv_get(root, "global"), "billing_mode");
+	const struct json_val *ports = json_get(root, "ports");
+	const char *gbill = str_at(json_get(root, "global"), "billing_mode");
 	char pk[16];
 	size_t i;
 
@@ -172,7 +172,7 @@ mig_dog(const struct mval *root, struct mig_result *m, char *err)
 			mig_warn(m, "ports: '%.40s' is not a port or a range; skipped", ports->keys[i]);
 			continue;
 		}
-		if (ports->v[i]->t != MV_OBJ) {
+		if (ports->v[i]->t != JSON_OBJ) {
 			mig_warn(m, "port %s: not an object; skipped", pk);
 			continue;
 		}

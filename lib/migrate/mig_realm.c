@@ -12,29 +12,29 @@
 #include "util.h"
 
 static const char *
-str_of(const struct mval *v)
+str_of(const struct json_val *v)
 {
-	return v && v->t == MV_STR ? v->s : NULL;
+	return v && v->t == JSON_STR ? v->s : NULL;
 }
 
 /* The endpoint's network value for key, else the global one. */
-static const struct mval *
-net_get(const struct mval *ep_net, const struct mval *g_net, const char *key)
+static const struct json_val *
+net_get(const struct json_val *ep_net, const struct json_val *g_net, const char *key)
 {
-	const struct mval *v = mv_get(ep_net, key);
+	const struct json_val *v = json_get(ep_net, key);
 
-	return v ? v : mv_get(g_net, key);
+	return v ? v : json_get(g_net, key);
 }
 
 static int
-net_bool(const struct mval *ep_net, const struct mval *g_net, const char *key, int def,
+net_bool(const struct json_val *ep_net, const struct json_val *g_net, const char *key, int def,
     const char *where, char *err)
 {
-	const struct mval *v = net_get(ep_net, g_net, key);
+	const struct json_val *v = net_get(ep_net, g_net, key);
 
 	if (!v)
 		return def;
-	if (v->t != MV_BOOL) {
+	if (v->t != JSON_BOOL) {
 		snprintf(err, ERRLEN, "%s: network.%s must be true or false", where, key);
 		return -1;
 	}
@@ -43,13 +43,13 @@ net_bool(const struct mval *ep_net, const struct mval *g_net, const char *key, i
 
 /* a whole number of seconds, or -1 when absent; -2 on a bad value */
 static long
-net_secs(const struct mval *ep_net, const struct mval *g_net, const char *key, const char *where, char *err)
+net_secs(const struct json_val *ep_net, const struct json_val *g_net, const char *key, const char *where, char *err)
 {
-	const struct mval *v = net_get(ep_net, g_net, key);
+	const struct json_val *v = net_get(ep_net, g_net, key);
 
 	if (!v)
 		return -1;
-	if (v->t != MV_NUM || v->num < 0 || v->num > 86400 || (double)(long)v->num != v->num) {
+	if (v->t != JSON_NUM || v->num < 0 || v->num > 86400 || (double)(long)v->num != v->num) {
 		snprintf(err, ERRLEN, "%s: network.%s must be a whole number of seconds", where, key);
 		return -2;
 	}
@@ -83,13 +83,13 @@ balance(const char *s, char *mode, size_t msize, char *weights, size_t wsize, co
 }
 
 static int
-copy_str(struct mig_rule *r, const struct mval *ep, const char *rkey, const char *skey, char *err)
+copy_str(struct mig_rule *r, const struct json_val *ep, const char *rkey, const char *skey, char *err)
 {
-	const struct mval *v = mv_get(ep, rkey);
+	const struct json_val *v = json_get(ep, rkey);
 
 	if (!v)
 		return 0;
-	if (v->t != MV_STR) {
+	if (v->t != JSON_STR) {
 		snprintf(err, ERRLEN, "%s: %s must be a string", r->origin, rkey);
 		return -1;
 	}
@@ -99,10 +99,10 @@ copy_str(struct mig_rule *r, const struct mval *ep, const char *rkey, const char
 }
 
 static int
-endpoint(const struct mval *ep, const struct mval *g_net, size_t idx, struct mig_result *m, char *err)
+endpoint(const struct json_val *ep, const struct json_val *g_net, size_t idx, struct mig_result *m, char *err)
 {
 	char where[64], name[STORE_NAME_MAX + 1], buf[600], mode[16], weights[600], port[16];
-	const struct mval *ep_net, *xr, *v;
+	const struct json_val *ep_net, *xr, *v;
 	const char *listen, *remote, *colon;
 	struct mig_rule *r;
 	int tcp, udp, sp, ap, sm, am, v6;
@@ -110,12 +110,12 @@ endpoint(const struct mval *ep, const struct mval *g_net, size_t idx, struct mig
 	size_t i;
 
 	snprintf(where, sizeof(where), "endpoint %zu", idx + 1);
-	if (!ep || ep->t != MV_OBJ) {
+	if (!ep || ep->t != JSON_OBJ) {
 		snprintf(err, ERRLEN, "%s is not a table", where);
 		return -1;
 	}
-	listen = str_of(mv_get(ep, "listen"));
-	remote = str_of(mv_get(ep, "remote"));
+	listen = str_of(json_get(ep, "listen"));
+	remote = str_of(json_get(ep, "remote"));
 	if (!listen || !remote) {
 		snprintf(err, ERRLEN, "%s needs listen and remote strings", where);
 		return -1;
@@ -134,13 +134,13 @@ endpoint(const struct mval *ep, const struct mval *g_net, size_t idx, struct mig
 	if (mig_set(r, "note", "imported from realm", err) < 0 || mig_set(r, "listen", buf, err) < 0 ||
 	    mig_set(r, "remote", remote, err) < 0)
 		return -1;
-	if ((xr = mv_get(ep, "extra_remotes")) != NULL) {
-		if (xr->t != MV_ARR) {
+	if ((xr = json_get(ep, "extra_remotes")) != NULL) {
+		if (xr->t != JSON_ARR) {
 			snprintf(err, ERRLEN, "%s: extra_remotes must be a list of strings", where);
 			return -1;
 		}
 		for (i = 0; i < xr->n; i++) {
-			if (xr->v[i]->t != MV_STR) {
+			if (xr->v[i]->t != JSON_STR) {
 				snprintf(err, ERRLEN, "%s: extra_remotes must be a list of strings", where);
 				return -1;
 			}
@@ -148,7 +148,7 @@ endpoint(const struct mval *ep, const struct mval *g_net, size_t idx, struct mig
 				return -1;
 		}
 	}
-	if ((v = mv_get(ep, "balance")) != NULL) {
+	if ((v = json_get(ep, "balance")) != NULL) {
 		if (!str_of(v)) {
 			snprintf(err, ERRLEN, "%s: balance must be a string such as \"roundrobin: 2, 1\"", where);
 			return -1;
@@ -165,8 +165,8 @@ endpoint(const struct mval *ep, const struct mval *g_net, size_t idx, struct mig
 	    copy_str(r, ep, "listen_transport", "listen_transport", err) < 0 ||
 	    copy_str(r, ep, "remote_transport", "remote_transport", err) < 0)
 		return -1;
-	ep_net = mv_get(ep, "network");
-	if (ep_net && ep_net->t != MV_OBJ) {
+	ep_net = json_get(ep, "network");
+	if (ep_net && ep_net->t != JSON_OBJ) {
 		snprintf(err, ERRLEN, "%s: network must be a table", where);
 		return -1;
 	}
@@ -186,8 +186,8 @@ endpoint(const struct mval *ep, const struct mval *g_net, size_t idx, struct mig
 	if (mig_set(r, "protocol", tcp && udp ? "tcp+udp" : tcp ? "tcp" : "udp", err) < 0)
 		return -1;
 	if (sp || ap) {
-		const struct mval *ver = net_get(ep_net, g_net, "send_proxy_version");
-		int version = ver && ver->t == MV_NUM && ver->num == 1 ? 1 : 2;
+		const struct json_val *ver = net_get(ep_net, g_net, "send_proxy_version");
+		int version = ver && ver->t == JSON_NUM && ver->num == 1 ? 1 : 2;
 
 		snprintf(buf, sizeof(buf), "%s%s%s", ap ? "accept" : "", ap && sp ? "+" : "",
 		    sp ? (version == 1 ? "send-v1" : "send-v2") : "");
@@ -211,29 +211,29 @@ endpoint(const struct mval *ep, const struct mval *g_net, size_t idx, struct mig
 }
 
 int
-mig_realm(const struct mval *root, struct mig_result *m, char *err)
+mig_realm(const struct json_val *root, struct mig_result *m, char *err)
 {
-	const struct mval *eps, *g_net;
+	const struct json_val *eps, *g_net;
 	size_t i;
 
-	if (!root || root->t != MV_OBJ) {
+	if (!root || root->t != JSON_OBJ) {
 		snprintf(err, ERRLEN, "a realm config is a table with an endpoints list");
 		return -1;
 	}
-	eps = mv_get(root, "endpoints");
-	if (!eps || eps->t != MV_ARR) {
+	eps = json_get(root, "endpoints");
+	if (!eps || eps->t != JSON_ARR) {
 		snprintf(err, ERRLEN, "no endpoints list in this realm config");
 		return -1;
 	}
-	g_net = mv_get(root, "network");
-	if (g_net && g_net->t != MV_OBJ) {
+	g_net = json_get(root, "network");
+	if (g_net && g_net->t != JSON_OBJ) {
 		snprintf(err, ERRLEN, "network must be a table");
 		return -1;
 	}
 	for (i = 0; i < eps->n; i++)
 		if (endpoint(eps->v[i], g_net, i, m, err) < 0)
 			return -1;
-	if (mv_get(root, "log") || mv_get(root, "dns"))
+	if (json_get(root, "log") || json_get(root, "dns"))
 		mig_warn(m, "the [log] and [dns] settings of the realm config are not imported; "
 		    "see [global] in the store");
 	return 0;

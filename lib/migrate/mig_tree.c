@@ -1,5 +1,5 @@
 /*
- * JSON and TOML into one small value tree (struct mval), enough for realm's
+ * JSON and TOML into one small value tree (struct json_val), enough for realm's
  * configs. Hand-written, bounded: nesting depth, input size and element
  * counts are capped, and every error names the line.
  */
@@ -44,10 +44,10 @@ fail(struct cur *c, const char *fmt, ...)
 	snprintf(c->err, ERRLEN, "line %d: %s", line, msg);
 }
 
-static struct mval *
-mv_new(struct cur *c, enum mv_type t)
+static struct json_val *
+json_new(struct cur *c, enum json_type t)
 {
-	struct mval *v;
+	struct json_val *v;
 
 	if (++c->items > ITEMS_MAX) {
 		fail(c, "more than %d values", ITEMS_MAX);
@@ -63,14 +63,14 @@ mv_new(struct cur *c, enum mv_type t)
 }
 
 void
-mv_free(struct mval *v)
+json_free(struct json_val *v)
 {
 	size_t i;
 
 	if (!v)
 		return;
 	for (i = 0; i < v->n; i++) {
-		mv_free(v->v[i]);
+		json_free(v->v[i]);
 		if (v->keys)
 			free(v->keys[i]);
 	}
@@ -80,12 +80,12 @@ mv_free(struct mval *v)
 	free(v);
 }
 
-const struct mval *
-mv_get(const struct mval *obj, const char *key)
+const struct json_val *
+json_get(const struct json_val *obj, const char *key)
 {
 	size_t i;
 
-	if (!obj || obj->t != MV_OBJ)
+	if (!obj || obj->t != JSON_OBJ)
 		return NULL;
 	for (i = 0; i < obj->n; i++)
 		if (strcmp(obj->keys[i], key) == 0)
@@ -95,12 +95,12 @@ mv_get(const struct mval *obj, const char *key)
 
 /* Append (key may be NULL for arrays). Takes ownership of child and key. */
 static int
-mv_push(struct cur *c, struct mval *parent, char *key, struct mval *child)
+json_push(struct cur *c, struct json_val *parent, char *key, struct json_val *child)
 {
-	struct mval **nv;
+	struct json_val **nv;
 	char **nk;
 
-	if (parent->t == MV_OBJ && key && mv_get(parent, key)) {
+	if (parent->t == JSON_OBJ && key && json_get(parent, key)) {
 		fail(c, "the key '%.60s' is defined twice", key);
 		goto bad;
 	}
@@ -108,7 +108,7 @@ mv_push(struct cur *c, struct mval *parent, char *key, struct mval *child)
 	if (!nv)
 		goto oom;
 	parent->v = nv;
-	if (parent->t == MV_OBJ) {
+	if (parent->t == JSON_OBJ) {
 		nk = realloc(parent->keys, (parent->n + 1) * sizeof(*nk));
 		if (!nk)
 			goto oom;
@@ -121,7 +121,7 @@ oom:
 	fail(c, "out of memory");
 bad:
 	free(key);
-	mv_free(child);
+	json_free(child);
 	return -1;
 }
 
@@ -254,10 +254,10 @@ escape(struct cur *c, struct sbuf *b, int toml)
 /* ---- values shared by both ---- */
 
 /* A string value, c->p at its opening quote, read by str (json_string, toml_string). */
-static struct mval *
+static struct json_val *
 string_value(struct cur *c, char *(*str)(struct cur *))
 {
-	struct mval *v = mv_new(c, MV_STR);
+	struct json_val *v = json_new(c, JSON_STR);
 
 	if (v && !(v->s = str(c))) {
 		free(v);
@@ -268,17 +268,17 @@ string_value(struct cur *c, char *(*str)(struct cur *))
 
 /* true or false at c->p: 1 and *v the value (NULL when that failed); 0 when neither stands there. */
 static int
-bool_value(struct cur *c, struct mval **v)
+bool_value(struct cur *c, struct json_val **v)
 {
 	if (c->end - c->p >= 4 && memcmp(c->p, "true", 4) == 0) {
 		c->p += 4;
-		if ((*v = mv_new(c, MV_BOOL)))
+		if ((*v = json_new(c, JSON_BOOL)))
 			(*v)->b = 1;
 		return 1;
 	}
 	if (c->end - c->p >= 5 && memcmp(c->p, "false", 5) == 0) {
 		c->p += 5;
-		*v = mv_new(c, MV_BOOL);
+		*v = json_new(c, JSON_BOOL);
 		return 1;
 	}
 	return 0;
@@ -287,16 +287,16 @@ bool_value(struct cur *c, struct mval **v)
 /* How one syntax writes an array or a table between its brackets. */
 struct items {
 	void (*gap)(struct cur *c, int obj);            /* skips what may stand around items */
-	int (*item)(struct cur *c, struct mval *into);  /* one item (for a table: key and value) into the container */
+	int (*item)(struct cur *c, struct json_val *into);  /* one item (for a table: key and value) into the container */
 	int trailing_comma;                             /* "[1, 2, ]" allowed */
 };
 
 /* An array (obj 0) or a table (obj 1), c->p at its opening bracket: items
  * separated by commas up to the closing bracket, nesting bounded. */
-static struct mval *
+static struct json_val *
 container(struct cur *c, int obj, const struct items *syn)
 {
-	struct mval *v;
+	struct json_val *v;
 	char close = obj ? '}' : ']';
 	int first;
 
@@ -304,7 +304,7 @@ container(struct cur *c, int obj, const struct items *syn)
 		fail(c, "nested deeper than %d levels (the limit; dotted keys, tables and arrays count)", DEPTH_MAX);
 		return NULL;
 	}
-	if (!(v = mv_new(c, obj ? MV_OBJ : MV_ARR)))
+	if (!(v = json_new(c, obj ? JSON_OBJ : JSON_ARR)))
 		return NULL;
 	c->p++;
 	for (first = 1;; first = 0) {
@@ -330,7 +330,7 @@ container(struct cur *c, int obj, const struct items *syn)
 	c->depth--;
 	return v;
 bad:
-	mv_free(v);
+	json_free(v);
 	return NULL;
 }
 
@@ -379,7 +379,7 @@ bad:
 	return NULL;
 }
 
-static struct mval *json_value(struct cur *c);
+static struct json_val *json_value(struct cur *c);
 
 static void
 json_gap(struct cur *c, int obj)
@@ -389,12 +389,12 @@ json_gap(struct cur *c, int obj)
 
 /* One array item, or one "key": value of an object. */
 static int
-json_item(struct cur *c, struct mval *into)
+json_item(struct cur *c, struct json_val *into)
 {
-	struct mval *item;
+	struct json_val *item;
 	char *key = NULL;
 
-	if (into->t == MV_OBJ) {
+	if (into->t == JSON_OBJ) {
 		if (c->p >= c->end || *c->p != '"') {
 			fail(c, "expected a \"key\"");
 			return -1;
@@ -413,15 +413,15 @@ json_item(struct cur *c, struct mval *into)
 		free(key);
 		return -1;
 	}
-	return mv_push(c, into, key, item);
+	return json_push(c, into, key, item);
 }
 
 static const struct items json_items = { json_gap, json_item, 0 };
 
-static struct mval *
+static struct json_val *
 json_value(struct cur *c)
 {
-	struct mval *v;
+	struct json_val *v;
 	const char *s;
 
 	json_ws(c);
@@ -438,7 +438,7 @@ json_value(struct cur *c)
 		return v;
 	if (c->end - c->p >= 4 && memcmp(c->p, "null", 4) == 0) {
 		c->p += 4;
-		return mv_new(c, MV_NULL);
+		return json_new(c, JSON_NULL);
 	}
 	s = c->p;
 	if (*c->p == '-')
@@ -454,7 +454,7 @@ json_value(struct cur *c)
 		fail(c, "a number with too many digits");
 		return NULL;
 	}
-	if (!(v = mv_new(c, MV_NUM)))
+	if (!(v = json_new(c, JSON_NUM)))
 		return NULL;
 	if (!(v->s = strndup(s, (size_t)(c->p - s)))) {
 		free(v);
@@ -465,11 +465,11 @@ json_value(struct cur *c)
 	return v;
 }
 
-struct mval *
-mv_json_parse(const char *text, size_t len, char *err)
+struct json_val *
+json_parse(const char *text, size_t len, char *err)
 {
 	struct cur c = { text, text + len, text, err, 0, 0, 0 };
-	struct mval *v;
+	struct json_val *v;
 
 	if (len > MIG_MAX_INPUT) {
 		snprintf(err, ERRLEN, "the config is larger than %u bytes", MIG_MAX_INPUT);
@@ -483,7 +483,7 @@ mv_json_parse(const char *text, size_t len, char *err)
 	json_ws(&c);
 	if (c.p != c.end) {
 		fail(&c, "text after the JSON value");
-		mv_free(v);
+		json_free(v);
 		return NULL;
 	}
 	return v;
@@ -590,17 +590,17 @@ toml_key(struct cur *c)
 }
 
 /* Find or make the table at key in obj (an array of tables: its last table). */
-static struct mval *
-toml_table(struct cur *c, struct mval *obj, const char *key)
+static struct json_val *
+toml_table(struct cur *c, struct json_val *obj, const char *key)
 {
-	const struct mval *got = mv_get(obj, key);
-	struct mval *t;
+	const struct json_val *got = json_get(obj, key);
+	struct json_val *t;
 	char *k;
 
 	if (got) {
-		if (got->t == MV_OBJ)
-			return (struct mval *)(uintptr_t)got;
-		if (got->t == MV_ARR && got->n && got->v[got->n - 1]->t == MV_OBJ)
+		if (got->t == JSON_OBJ)
+			return (struct json_val *)(uintptr_t)got;
+		if (got->t == JSON_ARR && got->n && got->v[got->n - 1]->t == JSON_OBJ)
 			return got->v[got->n - 1];
 		fail(c, "'%.60s' is already a value, not a table", key);
 		return NULL;
@@ -609,26 +609,26 @@ toml_table(struct cur *c, struct mval *obj, const char *key)
 		fail(c, "nested deeper than %d levels (the limit; dotted keys, tables and arrays count)", DEPTH_MAX);
 		return NULL;
 	}
-	if (!(t = mv_new(c, MV_OBJ)))
+	if (!(t = json_new(c, JSON_OBJ)))
 		return NULL;
 	t->depth = obj->depth + 1;
 	if (!(k = strdup(key))) {
-		mv_free(t);
+		json_free(t);
 		fail(c, "out of memory");
 		return NULL;
 	}
-	if (mv_push(c, obj, k, t) < 0)
+	if (json_push(c, obj, k, t) < 0)
 		return NULL;
 	return t;
 }
 
-static struct mval *toml_value(struct cur *c);
+static struct json_val *toml_value(struct cur *c);
 
 /* A dotted key (a.b.c) of a key = value line or a [table] header: the tables
  * before the last dot are found or made from *obj down, *obj becomes the
  * innermost; returns the last key (to free), or NULL. */
 static char *
-toml_path(struct cur *c, struct mval **obj)
+toml_path(struct cur *c, struct json_val **obj)
 {
 	char *key;
 
@@ -648,9 +648,9 @@ toml_path(struct cur *c, struct mval **obj)
 
 /* key.path = value into obj */
 static int
-toml_keyval(struct cur *c, struct mval *obj)
+toml_keyval(struct cur *c, struct json_val *obj)
 {
-	struct mval *v;
+	struct json_val *v;
 	char *key;
 	int outer = c->depth;
 
@@ -670,7 +670,7 @@ toml_keyval(struct cur *c, struct mval *obj)
 		free(key);
 		return -1;
 	}
-	return mv_push(c, obj, key, v);
+	return json_push(c, obj, key, v);
 }
 
 /* in an inline table only spaces; in an array newlines and comments too */
@@ -685,23 +685,23 @@ toml_gap(struct cur *c, int obj)
 
 /* One array item, or one key = value of an inline table. */
 static int
-toml_item(struct cur *c, struct mval *into)
+toml_item(struct cur *c, struct json_val *into)
 {
-	struct mval *item;
+	struct json_val *item;
 
-	if (into->t == MV_OBJ)
+	if (into->t == JSON_OBJ)
 		return toml_keyval(c, into);
 	if (!(item = toml_value(c)))
 		return -1;
-	return mv_push(c, into, NULL, item);
+	return json_push(c, into, NULL, item);
 }
 
 static const struct items toml_items = { toml_gap, toml_item, 1 };
 
-static struct mval *
+static struct json_val *
 toml_value(struct cur *c)
 {
-	struct mval *v;
+	struct json_val *v;
 	const char *s;
 
 	if (c->p >= c->end) {
@@ -721,7 +721,7 @@ toml_value(struct cur *c)
 		fail(c, "expected a value (a string, number, boolean, array or table)");
 		return NULL;
 	}
-	if (!(v = mv_new(c, MV_NUM)))
+	if (!(v = json_new(c, JSON_NUM)))
 		return NULL;
 	{
 		char buf[48], *q, *e;
@@ -733,12 +733,12 @@ toml_value(struct cur *c)
 		buf[n] = '\0';
 		v->num = strtod(buf, &e);
 		if (*e || !n) {
-			mv_free(v);
+			json_free(v);
 			fail(c, "'%.40s' is not a number (dates are not supported)", buf);
 			return NULL;
 		}
 		if (!(v->s = strdup(buf))) {
-			mv_free(v);
+			json_free(v);
 			fail(c, "out of memory");
 			return NULL;
 		}
@@ -746,17 +746,17 @@ toml_value(struct cur *c)
 	return v;
 }
 
-struct mval *
-mv_toml_parse(const char *text, size_t len, char *err)
+struct json_val *
+mig_toml_parse(const char *text, size_t len, char *err)
 {
 	struct cur c = { text, text + len, text, err, 0, 0, 0 };
-	struct mval *root, *cur;
+	struct json_val *root, *cur;
 
 	if (len > MIG_MAX_INPUT) {
 		snprintf(err, ERRLEN, "the config is larger than %u bytes", MIG_MAX_INPUT);
 		return NULL;
 	}
-	if (!(root = mv_new(&c, MV_OBJ)))
+	if (!(root = json_new(&c, JSON_OBJ)))
 		return NULL;
 	cur = root;
 	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
@@ -767,7 +767,7 @@ mv_toml_parse(const char *text, size_t len, char *err)
 			break;
 		if (*c.p == '[') {
 			int arr = c.end - c.p >= 2 && c.p[1] == '[';
-			struct mval *t = root;
+			struct json_val *t = root;
 			char *key;
 
 			c.p += arr ? 2 : 1;
@@ -780,24 +780,24 @@ mv_toml_parse(const char *text, size_t len, char *err)
 			}
 			c.p += arr ? 2 : 1;
 			if (arr) {
-				const struct mval *got = mv_get(t, key);
-				struct mval *a, *o;
+				const struct json_val *got = json_get(t, key);
+				struct json_val *a, *o;
 
-				if (got && got->t != MV_ARR) {
+				if (got && got->t != JSON_ARR) {
 					fail(&c, "'%.60s' is already a table, not an array of tables", key);
 					free(key);
 					goto bad;
 				}
 				if (got) {
-					a = (struct mval *)(uintptr_t)got;
+					a = (struct json_val *)(uintptr_t)got;
 					free(key);
 				} else {
-					if (!(a = mv_new(&c, MV_ARR))) {
+					if (!(a = json_new(&c, JSON_ARR))) {
 						free(key);
 						goto bad;
 					}
 					a->depth = t->depth + 1;
-					if (mv_push(&c, t, key, a) < 0)
+					if (json_push(&c, t, key, a) < 0)
 						goto bad;
 				}
 				if (a->depth + 1 > DEPTH_MAX) {
@@ -805,10 +805,10 @@ mv_toml_parse(const char *text, size_t len, char *err)
 					    "count)", DEPTH_MAX);
 					goto bad;
 				}
-				if (!(o = mv_new(&c, MV_OBJ)))
+				if (!(o = json_new(&c, JSON_OBJ)))
 					goto bad;
 				o->depth = a->depth + 1;
-				if (mv_push(&c, a, NULL, o) < 0)
+				if (json_push(&c, a, NULL, o) < 0)
 					goto bad;
 				cur = o;
 			} else {
@@ -830,6 +830,6 @@ mv_toml_parse(const char *text, size_t len, char *err)
 	}
 	return root;
 bad:
-	mv_free(root);
+	json_free(root);
 	return NULL;
 }

@@ -87,32 +87,32 @@ int mig_xwpf(const struct mig_file *rules, size_t n, const struct mig_file *endp
 int mig_xwpf_dir(const char *dir, struct mig_result *m, char *err);
 
 /* ---- xwPF's traffic tool, port-traffic-dog (mig_dog.c) ---- */
-struct mval;
+struct json_val;
 /* Its config.json: an object with "ports" (and no realm "endpoints"). */
-int mig_dog_is(const struct mval *root);
+int mig_dog_is(const struct json_val *root);
 /* Each port's quota, billing mode, reset day and bandwidth cap as
  * m->limits: quota, quota_action, billing, reset_day, rate_in, rate_out. */
-int mig_dog(const struct mval *root, struct mig_result *m, char *err);
+int mig_dog(const struct json_val *root, struct mig_result *m, char *err);
 
 /* ---- realm (mig_tree.c parses, mig_realm.c converts) ---- */
-enum mv_type { MV_NULL, MV_BOOL, MV_NUM, MV_STR, MV_ARR, MV_OBJ };
+enum json_type { JSON_NULL, JSON_BOOL, JSON_NUM, JSON_STR, JSON_ARR, JSON_OBJ };
 
-struct mval {
-	enum mv_type t;
+struct json_val {
+	enum json_type t;
 	int b;
 	double num;
-	char *s;                   /* MV_STR; also the number's text */
-	struct mval **v;           /* MV_ARR, MV_OBJ */
-	char **keys;               /* MV_OBJ */
+	char *s;                   /* JSON_STR; also the number's text */
+	struct json_val **v;           /* JSON_ARR, JSON_OBJ */
+	char **keys;               /* JSON_OBJ */
 	size_t n;
 	int depth;                 /* levels below the root: bounded, so walks need no more stack */
 };
 
-struct mval *mv_json_parse(const char *text, size_t len, char *err);
-struct mval *mv_toml_parse(const char *text, size_t len, char *err);
-const struct mval *mv_get(const struct mval *obj, const char *key);
-void mv_free(struct mval *v);
+struct json_val *json_parse(const char *text, size_t len, char *err);
+struct json_val *mig_toml_parse(const char *text, size_t len, char *err);
+const struct json_val *json_get(const struct json_val *obj, const char *key);
+void json_free(struct json_val *v);
 
-int mig_realm(const struct mval *root, struct mig_result *m, char *err);
+int mig_realm(const struct json_val *root, struct mig_result *m, char *err);
 
 #endif

@@ -12,10 +12,10 @@
 #include "util.h"
 
 static int
-fuzz_realm(struct mval *(*parse)(const char *, size_t, char *), const uint8_t *data, size_t size)
+fuzz_realm(struct json_val *(*parse)(const char *, size_t, char *), const uint8_t *data, size_t size)
 {
 	struct mig_result m;
-	struct mval *v;
+	struct json_val *v;
 	char err[ERRLEN];
 
 	memset(&m, 0, sizeof(m));
@@ -24,7 +24,7 @@ fuzz_realm(struct mval *(*parse)(const char *, size_t, char *), const uint8_t *d
 		mig_realm(v, &m, err);
 		mig_free(&m);
 		mig_dog(v, &m, err);
-		mv_free(v);
+		json_free(v);
 	}
 	mig_free(&m);
 	return 0;

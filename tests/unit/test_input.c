@@ -67,31 +67,31 @@ test_deep(void)
 {
 	size_t n = 100000, i;
 	char *t = malloc(2 * n + 8), err[ERRLEN] = "";
-	struct mval *v;
+	struct json_val *v;
 
 	t[0] = '[';
 	for (i = 0; i < n; i++)
 		memcpy(t + 1 + 2 * i, "a.", 2);
 	memcpy(t + 2 * n, "]\n", 3);   /* overwrite the last '.' */
-	v = mv_toml_parse(t, strlen(t), err);
+	v = mig_toml_parse(t, strlen(t), err);
 	CHECK(!v && strstr(err, "nested deeper than 32 levels"), "a table header of 100000 dotted keys: %s", err);
-	mv_free(v);
+	json_free(v);
 	memset(t, '[', n);
 	memset(t + n, ']', n);
 	*err = '\0';
-	v = mv_json_parse(t, 2 * n, err);
+	v = json_parse(t, 2 * n, err);
 	CHECK(!v && strstr(err, "nested deeper than 32 levels"), "100000 nested JSON arrays: %s", err);
-	mv_free(v);
+	json_free(v);
 	snprintf(t, 2 * n, "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q = [[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]\n");
 	*err = '\0';
-	v = mv_toml_parse(t, strlen(t), err);
+	v = mig_toml_parse(t, strlen(t), err);
 	CHECK(!v && strstr(err, "nested deeper"), "17 dotted keys holding 17 nested arrays count together (16 + 17 levels): %s", err);
-	mv_free(v);
+	json_free(v);
 	snprintf(t, 2 * n, "[[a]]\n[[a.b]]\n[a.b.c]\nx = {y = [1]}\n");
 	*err = '\0';
-	v = mv_toml_parse(t, strlen(t), err);
+	v = mig_toml_parse(t, strlen(t), err);
 	CHECK(v != NULL, "shallow tables and arrays of tables still parse (%s)", err);
-	mv_free(v);
+	json_free(v);
 	free(t);
 }
 

@@ -6,8 +6,8 @@
 #include "t.h"
 #include "util.h"
 
-#define JSON(s) mv_json_parse(s, strlen(s), err)
-#define TOML(s) mv_toml_parse(s, strlen(s), err)
+#define JSON(s) json_parse(s, strlen(s), err)
+#define TOML(s) mig_toml_parse(s, strlen(s), err)
 
 struct kvs {
 	char k[8][32], v[8][256];
@@ -54,8 +54,8 @@ main(void)
 {
 	char err[ERRLEN] = "", out[300];
 	struct kvs s;
-	struct mval *v;
-	const struct mval *x;
+	struct json_val *v;
+	const struct json_val *x;
 	struct mig_result m;
 
 	/* shell variables: quoted, single-quoted, plain, comments; nothing expanded */
@@ -102,11 +102,11 @@ main(void)
 	/* JSON */
 	v = JSON("{\"a\": [1, -2.5e1, true, null, \"\\u00e9\\ud83d\\ude00\"], \"b\": {}}");
 	CHECK(v != NULL, "JSON parses (%s)", err);
-	x = mv_get(v, "a");
-	CHECK(x && x->t == MV_ARR && x->n == 5 && x->v[1]->num == -25 && x->v[2]->b == 1 && x->v[3]->t == MV_NULL,
+	x = json_get(v, "a");
+	CHECK(x && x->t == JSON_ARR && x->n == 5 && x->v[1]->num == -25 && x->v[2]->b == 1 && x->v[3]->t == JSON_NULL,
 	    "JSON array values");
 	CHECK(x && strcmp(x->v[4]->s, "\xc3\xa9\xf0\x9f\x98\x80") == 0, "JSON \\u escapes and surrogate pairs");
-	mv_free(v);
+	json_free(v);
 	CHECK(JSON("{\"a\":1,}") == NULL, "a trailing comma is refused");
 	CHECK(JSON("{\"a\":1}x") == NULL && strstr(err, "after"), "text after the value is refused");
 	CHECK(JSON("{\"a\":1,\"a\":2}") == NULL && strstr(err, "twice"), "a duplicate key is refused");
@@ -115,7 +115,7 @@ main(void)
 		char deep[200];
 		memset(deep, '[', 100);
 		memset(deep + 100, ']', 100);
-		CHECK(mv_json_parse(deep, 200, err) == NULL && strstr(err, "deeper"), "nesting is capped");
+		CHECK(json_parse(deep, 200, err) == NULL && strstr(err, "deeper"), "nesting is capped");
 	}
 
 	/* TOML */
@@ -125,16 +125,16 @@ main(void)
 		    "n = 1_000\n[[endpoints]]\nlisten = \"\"\"\n[::]:4\"\"\"\nremote = \"c:5\"\n"
 		    "[endpoints.network]\nno_tcp = true\nuse_udp = true\ninl = { a = 1, b = \"x\" }\n";
 
-		v = mv_toml_parse(t, strlen(t), err);
+		v = mig_toml_parse(t, strlen(t), err);
 		CHECK(v != NULL, "TOML parses (%s)", err);
-		x = mv_get(v, "endpoints");
-		CHECK(x && x->t == MV_ARR && x->n == 2, "two [[endpoints]]");
-		CHECK(x && x->n == 2 && mv_get(x->v[0], "extra_remotes") && mv_get(x->v[0], "extra_remotes")->n == 1,
+		x = json_get(v, "endpoints");
+		CHECK(x && x->t == JSON_ARR && x->n == 2, "two [[endpoints]]");
+		CHECK(x && x->n == 2 && json_get(x->v[0], "extra_remotes") && json_get(x->v[0], "extra_remotes")->n == 1,
 		    "a multi-line array with a comment and a trailing comma");
-		CHECK(x && x->n == 2 && mv_get(mv_get(x->v[0], "network"), "send_proxy"), "a dotted key makes a table");
-		CHECK(x && x->n == 2 && mv_get(x->v[0], "n")->num == 1000, "1_000 is 1000");
-		CHECK(x && x->n == 2 && strcmp(mv_get(x->v[1], "listen")->s, "[::]:4") == 0, "a multi-line string");
-		CHECK(x && x->n == 2 && mv_get(mv_get(x->v[1], "network"), "no_tcp"),
+		CHECK(x && x->n == 2 && json_get(json_get(x->v[0], "network"), "send_proxy"), "a dotted key makes a table");
+		CHECK(x && x->n == 2 && json_get(x->v[0], "n")->num == 1000, "1_000 is 1000");
+		CHECK(x && x->n == 2 && strcmp(json_get(x->v[1], "listen")->s, "[::]:4") == 0, "a multi-line string");
+		CHECK(x && x->n == 2 && json_get(json_get(x->v[1], "network"), "no_tcp"),
 		    "[endpoints.network] belongs to the last endpoint");
 		memset(&m, 0, sizeof(m));
 		CHECK(mig_realm(v, &m, err) == 0 && m.nrules == 2, "two realm rules (%s)", err);
@@ -143,7 +143,7 @@ main(void)
 		CHECK_STR(rule_get(&m, "realm-4", "protocol"), "udp", "no_tcp + use_udp is udp");
 		CHECK_STR(rule_get(&m, "realm-4", "listen"), "[::]:4", "the listen address");
 		mig_free(&m);
-		mv_free(v);
+		json_free(v);
 	}
 	CHECK(TOML("a = 1 b = 2\n") == NULL && strstr(err, "line 1"), "two values on a line are refused");
 	CHECK(TOML("a = 1979-05-27\n") == NULL, "dates are refused");
@@ -155,12 +155,12 @@ main(void)
 	CHECK_STR(rule_get(&m, "realm-9", "weights"), "3,1", "weights from the balance string");
 	CHECK_STR(rule_get(&m, "realm-9", "balance"), "roundrobin", "the balance mode");
 	mig_free(&m);
-	mv_free(v);
+	json_free(v);
 	v = JSON("{\"endpoints\":[{\"listen\":\"0.0.0.0:9\",\"remote\":\"r:1\",\"balance\":\"random: 1\"}]}");
 	memset(&m, 0, sizeof(m));
 	CHECK(v && mig_realm(v, &m, err) < 0 && strstr(err, "roundrobin, iphash or off"), "an unknown balance is refused");
 	mig_free(&m);
-	mv_free(v);
+	json_free(v);
 
 	/* xwPF groups */
 	{
@@ -201,7 +201,7 @@ main(void)
 		    "\"81\":{\"enabled\":false,\"quota\":{\"monthly_limit\":\"1GB\"}}}}";
 
 		memset(&m, 0, sizeof(m));
-		v = mv_json_parse(j, sizeof(j) - 1, err);
+		v = json_parse(j, sizeof(j) - 1, err);
 		CHECK(v && mig_dog_is(v), "a traffic tool config is recognised");
 		CHECK(v && mig_dog(v, &m, err) == 0 && m.nlimits == 2, "two ports with limits (%s)", err);
 		if (m.nlimits == 2) {
@@ -217,11 +217,11 @@ main(void)
 		}
 		CHECK(m.nwarnings == 3, "warned: a key that is no port, a quota that is no size, a port turned off (%zu)",
 		    m.nwarnings);
-		mv_free(v);
+		json_free(v);
 		mig_free(&m);
-		v = mv_json_parse("{\"endpoints\":[],\"ports\":{}}", 27, err);
+		v = json_parse("{\"endpoints\":[],\"ports\":{}}", 27, err);
 		CHECK(v && !mig_dog_is(v), "a realm config with endpoints is not the tool's");
-		mv_free(v);
+		json_free(v);
 	}
 	return T_DONE();
 }
