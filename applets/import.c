@@ -665,7 +665,11 @@ make_plan(const struct opts *o, struct plan *p)
 			q++;
 		if (ends_with(o->file, ".json") || (!ends_with(o->file, ".toml") && q < data + len && *q == '{')) {
 			p->kind = "realm JSON config";
-			root = json_parse(data, len, err);
+			root = NULL;
+			if (len > MIG_MAX_INPUT)
+				snprintf(err, ERRLEN, "the config is larger than %u bytes", MIG_MAX_INPUT);
+			else
+				root = json_parse(data, len, err);
 		} else {
 			p->kind = "realm TOML config";
 			root = mig_toml_parse(data, len, err);

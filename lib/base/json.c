@@ -1,12 +1,28 @@
+/*
+ * JSON (json.h): the writer for --json output and the stats file, and the one
+ * reader (realm's configs, the applets' --json output, the stats file).
+ */
 #include "json.h"
 
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "text.h"
+#include "util.h"
+
+/* A byte that does not start valid UTF-8 is written as U+FFFD: what is
+ * written is always JSON the reader takes. */
 void
 json_str(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
 
 	fputc('"', f);
-	for (; *p; p++) {
+	for (; *p; p += n) {
+		n = 1;
 		switch (*p) {
 		case '"': fputs("\\\"", f); break;
 		case '\\': fputs("\\\\", f); break;
@@ -16,8 +32,14 @@ json_str(FILE *f, const char *s)
 		default:
 			if (*p < 0x20)
 				fprintf(f, "\\u%04x", *p);
-			else
+			else if (*p < 0x80)
 				fputc(*p, f);
+			else if ((n = text_utf8_len((const char *)p, 4)) != 0)
+				fwrite(p, 1, n, f);
+			else {
+				fputs("\\ufffd", f);
+				n = 1;
+			}
 		}
 	}
 	fputc('"', f);
@@ -52,4 +74,438 @@ json_kv_bool(FILE *f, int *first, const char *k, int v)
 {
 	key(f, first, k);
 	fputs(v ? "true" : "false", f);
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading: RFC 8259 text into a value tree, every size bounded. */
+
+struct json_val *
+json_new(enum json_type t, int depth)
+{
+	struct json_val *v = calloc(1, sizeof(*v));
+
+	if (v) {
+		v->t = t;
+		v->depth = depth;
+	}
+	return v;
+}
+
+void
+json_free(struct json_val *v)
+{
+	size_t i;
+
+	if (!v)
+		return;
+	for (i = 0; i < v->n; i++) {
+		json_free(v->v[i]);
+		if (v->keys)
+			free(v->keys[i]);
+	}
+	free(v->v);
+	free(v->keys);
+	free(v->s);
+	free(v);
+}
+
+const struct json_val *
+json_get(const struct json_val *obj, const char *key)
+{
+	size_t i;
+
+	if (!obj || obj->t != JSON_OBJ)
+		return NULL;
+	for (i = 0; i < obj->n; i++)
+		if (strcmp(obj->keys[i], key) == 0)
+			return obj->v[i];
+	return NULL;
+}
+
+const char *
+json_get_str(const struct json_val *obj, const char *key)
+{
+	const struct json_val *v = json_get(obj, key);
+
+	return v && v->t == JSON_STR ? v->s : NULL;
+}
+
+double
+json_get_num(const struct json_val *obj, const char *key, double def)
+{
+	const struct json_val *v = json_get(obj, key);
+
+	return !v ? def : v->t == JSON_NUM ? v->num : v->t == JSON_BOOL ? v->b : def;
+}
+
+long long
+json_get_int(const struct json_val *obj, const char *key, long long def)
+{
+	const struct json_val *v = json_get(obj, key);
+
+	return v && v->t == JSON_NUM ? strtoll(v->s, NULL, 10) : def;
+}
+
+int
+json_push(struct json_val *parent, char *key, struct json_val *child)
+{
+	struct json_val **nv;
+	char **nk;
+
+	if (parent->t == JSON_OBJ && (!key || json_get(parent, key))) {
+		errno = key ? EEXIST : EINVAL;
+		goto bad;
+	}
+	if (!(nv = realloc(parent->v, (parent->n + 1) * sizeof(*nv))))
+		goto bad;
+	parent->v = nv;
+	if (parent->t == JSON_OBJ) {
+		if (!(nk = realloc(parent->keys, (parent->n + 1) * sizeof(*nk))))
+			goto bad;
+		parent->keys = nk;
+		nk[parent->n] = key;
+	} else
+		free(key);
+	nv[parent->n++] = child;
+	return 0;
+bad:
+	free(key);
+	json_free(child);
+	return -1;
+}
+
+struct rd {
+	const char *p, *end, *start;
+	char *err;
+	int depth, failed;
+	size_t items;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+fail(struct rd *r, const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+	int line = 1;
+	const char *q;
+
+	if (r->failed)
+		return;
+	r->failed = 1;
+	for (q = r->start; q < r->p && q < r->end; q++)
+		if (*q == '\n')
+			line++;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(r->err, ERRLEN, "line %d: %s", line, msg);
+}
+
+static struct json_val *
+node(struct rd *r, enum json_type t)
+{
+	struct json_val *v;
+
+	if (++r->items > JSON_ITEMS_MAX) {
+		fail(r, "more than %d values", JSON_ITEMS_MAX);
+		return NULL;
+	}
+	if (!(v = json_new(t, r->depth)))
+		fail(r, "out of memory");
+	return v;
+}
+
+static void
+ws(struct rd *r)
+{
+	while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r'))
+		r->p++;
+}
+
+/* Append to a string of at most JSON_STR_MAX bytes. */
+static int
+put(struct rd *r, struct strbuf *b, const char *p, size_t n)
+{
+	if (strbuf_put(b, p, n) == 0)
+		return 0;
+	if (errno == E2BIG)
+		fail(r, "a string longer than %d bytes", JSON_STR_MAX);
+	else
+		fail(r, "out of memory");
+	return -1;
+}
+
+/* After a backslash (r->p at the escape letter). */
+static int
+escape(struct rd *r, struct strbuf *b)
+{
+	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	const char *e;
+	unsigned cp, lo;
+	char u[4];
+	size_t n;
+
+	if (r->p >= r->end) {
+		fail(r, "a string ends inside an escape");
+		return -1;
+	}
+	if (*r->p != 'u') {
+		if (!*r->p || !(e = strchr(from, *r->p))) {
+			fail(r, "an unknown escape '\\%c'", *r->p);
+			return -1;
+		}
+		r->p++;
+		return put(r, b, to + (e - from), 1);
+	}
+	r->p++;
+	if (r->end - r->p < 4 || text_hex(r->p, 4, &cp) < 0) {
+		fail(r, "\\u without four hex digits");
+		return -1;
+	}
+	r->p += 4;
+	if (cp >= 0xd800 && cp < 0xdc00) {   /* a surrogate pair */
+		if (r->end - r->p < 6 || r->p[0] != '\\' || r->p[1] != 'u' || text_hex(r->p + 2, 4, &lo) < 0 ||
+		    lo < 0xdc00 || lo > 0xdfff) {
+			fail(r, "a lone UTF-16 surrogate");
+			return -1;
+		}
+		r->p += 6;
+		cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+	}
+	if (cp == 0 || !(n = text_utf8_put(cp, u))) {
+		fail(r, "an escape for a code point a string cannot hold");
+		return -1;
+	}
+	return put(r, b, u, n);
+}
+
+/* r->p at the opening quote; the text (valid UTF-8, no NUL), or NULL. */
+static char *
+string(struct rd *r)
+{
+	struct strbuf b = { .max = JSON_STR_MAX };
+	size_t n;
+
+	r->p++;
+	if (put(r, &b, "", 0) < 0)
+		return NULL;
+	while (r->p < r->end && *r->p != '"') {
+		if ((unsigned char)*r->p < 0x20) {
+			fail(r, "a control character inside a string");
+			goto bad;
+		}
+		if (*r->p == '\\') {
+			r->p++;
+			if (escape(r, &b) < 0)
+				goto bad;
+			continue;
+		}
+		if (!(n = text_utf8_len(r->p, (size_t)(r->end - r->p)))) {
+			fail(r, "a string that is not UTF-8");
+			goto bad;
+		}
+		if (put(r, &b, r->p, n) < 0)
+			goto bad;
+		r->p += n;
+	}
+	if (r->p >= r->end) {
+		fail(r, "a string is not closed");
+		goto bad;
+	}
+	r->p++;
+	return b.s;
+bad:
+	free(b.s);
+	return NULL;
+}
+
+static size_t
+digits(struct rd *r)
+{
+	const char *s = r->p;
+
+	while (r->p < r->end && *r->p >= '0' && *r->p <= '9')
+		r->p++;
+	return (size_t)(r->p - s);
+}
+
+/* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, kept as text beside its value */
+static struct json_val *
+number(struct rd *r)
+{
+	const char *s = r->p;
+	struct json_val *v;
+	size_t n;
+
+	if (r->p < r->end && *r->p == '-')
+		r->p++;
+	if (r->p < r->end && *r->p == '0')
+		r->p++;
+	else if (!digits(r))
+		goto bad;
+	if (r->p < r->end && *r->p == '.') {
+		r->p++;
+		if (!digits(r))
+			goto bad;
+	}
+	if (r->p < r->end && (*r->p == 'e' || *r->p == 'E')) {
+		r->p++;
+		if (r->p < r->end && (*r->p == '+' || *r->p == '-'))
+			r->p++;
+		if (!digits(r))
+			goto bad;
+	}
+	if ((n = (size_t)(r->p - s)) > 40) {
+		fail(r, "a number with too many digits");
+		return NULL;
+	}
+	if (!(v = node(r, JSON_NUM)))
+		return NULL;
+	if (!(v->s = strndup(s, n))) {
+		free(v);
+		fail(r, "out of memory");
+		return NULL;
+	}
+	v->num = strtod(v->s, NULL);
+	return v;
+bad:
+	r->p = s;
+	fail(r, "expected a value");
+	return NULL;
+}
+
+static struct json_val *value(struct rd *r);
+
+/* One array item, or one "key": value of an object, into v. */
+static int
+item(struct rd *r, struct json_val *v)
+{
+	struct json_val *it;
+	char *key = NULL;
+
+	if (v->t == JSON_OBJ) {
+		if (r->p >= r->end || *r->p != '"') {
+			fail(r, "expected a \"key\"");
+			return -1;
+		}
+		if (!(key = string(r)))
+			return -1;
+		ws(r);
+		if (r->p >= r->end || *r->p != ':') {
+			fail(r, "expected ':' after \"%.40s\"", key);
+			free(key);
+			return -1;
+		}
+		r->p++;
+	}
+	if (!(it = value(r))) {
+		free(key);
+		return -1;
+	}
+	if (v->t == JSON_OBJ && json_get(v, key))
+		fail(r, "the key '%.60s' is defined twice", key);
+	else if (json_push(v, key, it) == 0)
+		return 0;
+	else
+		fail(r, "out of memory");
+	return -1;
+}
+
+/* r->p at '[' or '{': items separated by commas, nesting bounded. */
+static struct json_val *
+container(struct rd *r, int obj)
+{
+	struct json_val *v;
+	char close = obj ? '}' : ']';
+
+	if (++r->depth > JSON_DEPTH_MAX) {
+		fail(r, "nested deeper than %d levels", JSON_DEPTH_MAX);
+		return NULL;
+	}
+	if (!(v = node(r, obj ? JSON_OBJ : JSON_ARR)))
+		return NULL;
+	v->depth = r->depth - 1;
+	r->p++;
+	ws(r);
+	if (r->p < r->end && *r->p == close)
+		r->p++;
+	else
+		for (;;) {
+			ws(r);
+			if (item(r, v) < 0)
+				goto bad;
+			ws(r);
+			if (r->p < r->end && *r->p == ',') {
+				r->p++;
+				continue;
+			}
+			if (r->p < r->end && *r->p == close) {
+				r->p++;
+				break;
+			}
+			fail(r, "expected ',' or '%c'", close);
+			goto bad;
+		}
+	r->depth--;
+	return v;
+bad:
+	json_free(v);
+	return NULL;
+}
+
+static struct json_val *
+value(struct rd *r)
+{
+	struct json_val *v;
+	static const char *const words[] = { "null", "false", "true" };
+	size_t i;
+
+	ws(r);
+	if (r->p >= r->end) {
+		fail(r, "a value is missing");
+		return NULL;
+	}
+	if (*r->p == '{' || *r->p == '[')
+		return container(r, *r->p == '{');
+	if (*r->p == '"') {
+		if ((v = node(r, JSON_STR)) && !(v->s = string(r))) {
+			free(v);
+			v = NULL;
+		}
+		return v;
+	}
+	for (i = 0; i < ARRAY_SIZE(words); i++) {
+		size_t n = strlen(words[i]);
+
+		if ((size_t)(r->end - r->p) >= n && memcmp(r->p, words[i], n) == 0) {
+			r->p += n;
+			if ((v = node(r, i ? JSON_BOOL : JSON_NULL)))
+				v->b = i == 2;
+			return v;
+		}
+	}
+	return number(r);
+}
+
+struct json_val *
+json_parse(const char *text, size_t len, char *err)
+{
+	struct rd r = { text, text + len, text, err, 0, 0, 0 };
+	struct json_val *v;
+
+	if (len > JSON_INPUT_MAX) {
+		snprintf(err, ERRLEN, "the JSON text is larger than %u bytes", JSON_INPUT_MAX);
+		return NULL;
+	}
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+		r.p += 3;
+	if (!(v = value(&r)))
+		return NULL;
+	ws(&r);
+	if (r.p != r.end) {
+		fail(&r, "text after the JSON value");
+		json_free(v);
+		return NULL;
+	}
+	return v;
 }

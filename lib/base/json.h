@@ -1,7 +1,18 @@
 #ifndef XWPF_JSON_H
 #define XWPF_JSON_H
 
+/*
+ * JSON: writing (--json output, the stats file) and the one reader, which
+ * takes RFC 8259 text into a value tree. The reader is strict (UTF-8 only,
+ * no control characters in strings, every escape checked, no duplicate
+ * keys, numbers as the grammar writes them) and bounded: the input, the
+ * nesting, each string and the count of values are capped, so no input
+ * makes it allocate without bound or recurse deeper than JSON_DEPTH_MAX.
+ */
+#include <stddef.h>
 #include <stdio.h>
+
+/* ---- writing ---- */
 
 /* Write s as a JSON string literal (quotes included), escaping as RFC 8259 says. */
 void json_str(FILE *f, const char *s);
@@ -9,5 +20,45 @@ void json_str(FILE *f, const char *s);
 void json_kv_str(FILE *f, int *first, const char *key, const char *value);
 void json_kv_num(FILE *f, int *first, const char *key, long long value);
 void json_kv_bool(FILE *f, int *first, const char *key, int value);
+
+/* ---- reading ---- */
+
+#define JSON_INPUT_MAX (16u << 20)   /* bytes of text */
+#define JSON_DEPTH_MAX 32            /* nested arrays and objects */
+#define JSON_STR_MAX 65536           /* bytes of one string or key, decoded */
+#define JSON_ITEMS_MAX 500000        /* values in all */
+
+enum json_type { JSON_NULL, JSON_BOOL, JSON_NUM, JSON_STR, JSON_ARR, JSON_OBJ };
+
+struct json_val {
+	enum json_type t;
+	int b;                     /* JSON_BOOL */
+	double num;                /* JSON_NUM */
+	char *s;                   /* JSON_STR (UTF-8, no NUL); also a number's text */
+	struct json_val **v;       /* JSON_ARR, JSON_OBJ: the items, in order */
+	char **keys;               /* JSON_OBJ: the member names */
+	size_t n;
+	int depth;                 /* levels below the root: bounded, so walks need no more stack */
+};
+
+/* The tree of text[0..len) (a UTF-8 byte order mark is skipped), or NULL
+ * with err (ERRLEN) saying "line N: what". Free it with json_free. */
+struct json_val *json_parse(const char *text, size_t len, char *err);
+void json_free(struct json_val *v);
+/* Member key of obj; NULL when obj is not an object or has none. */
+const struct json_val *json_get(const struct json_val *obj, const char *key);
+/* Its string, NULL unless a string. */
+const char *json_get_str(const struct json_val *obj, const char *key);
+/* Its number (a boolean: 0 or 1), def when absent or neither. */
+double json_get_num(const struct json_val *obj, const char *key, double def);
+/* Its number's integer part read from the text (exact past 2^53), def unless a number. */
+long long json_get_int(const struct json_val *obj, const char *key, long long def);
+
+/* For another reader building the same tree (migrate's TOML): a new value
+ * (NULL when out of memory), and child appended to parent (key NULL in an
+ * array; an object refuses a key it has: EEXIST). json_push takes key and
+ * child whatever it returns: freed on failure (-1, errno). */
+struct json_val *json_new(enum json_type t, int depth);
+int json_push(struct json_val *parent, char *key, struct json_val *child);
 
 #endif

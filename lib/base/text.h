@@ -26,4 +26,13 @@ void text_escape_inplace(char *s, size_t size);
 #define TEXT_NAME_MAX 40
 int text_name_valid(const char *s);
 
+/* UTF-8 (any code point but the UTF-16 surrogates, shortest form): the length
+ * of the sequence at s within avail bytes, or 0 when none starts there. */
+size_t text_utf8_len(const char *s, size_t avail);
+/* Code point cp as UTF-8 into out: its length, or 0 for a surrogate or
+ * one past U+10FFFF. */
+size_t text_utf8_put(unsigned cp, char out[4]);
+/* The n (at most 8) hex digits at p (either case) into *out: 0, or -1. */
+int text_hex(const char *p, size_t n, unsigned *out);
+
 #endif

@@ -49,6 +49,30 @@ str_ieq(const char *a, const char *b)
 }
 
 int
+strbuf_put(struct strbuf *b, const void *p, size_t n)
+{
+	if (n >= b->max || b->n + n + 1 > b->max) {
+		errno = E2BIG;
+		return -1;
+	}
+	if (b->n + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 64;
+		char *ns;
+
+		while (cap < b->n + n + 1)
+			cap *= 2;
+		if (!(ns = realloc(b->s, cap)))
+			return -1;
+		b->s = ns;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->n, p, n);
+	b->n += n;
+	b->s[b->n] = '\0';
+	return 0;
+}
+
+int
 parse_long(const char *s, long min, long max, long *out)
 {
 	char *end;

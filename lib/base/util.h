@@ -15,6 +15,14 @@ char *str_trim(char *s);
 /* Case-insensitive equality. */
 int str_ieq(const char *a, const char *b);
 
+/* A growing NUL-terminated string of at most max bytes, NUL included
+ * (start it zeroed but for max; free s). strbuf_put appends n bytes:
+ * 0, or -1 with errno E2BIG (past max, nothing appended) or ENOMEM. */
+struct strbuf {
+	char *s;
+	size_t n, cap, max;
+};
+int strbuf_put(struct strbuf *b, const void *p, size_t n);
 /* Whole-string number parsing: 0 ok, -1 on junk or out of [min,max]. */
 int parse_long(const char *s, long min, long max, long *out);
 /* "30", "30s", "500ms", "2m", "1h" -> milliseconds; "0" allowed. */

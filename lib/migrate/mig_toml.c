@@ -1,16 +1,19 @@
 /*
- * JSON and TOML into one small value tree (struct json_val), enough for realm's
- * configs. Hand-written, bounded: nesting depth, input size and element
- * counts are capped, and every error names the line.
+ * TOML into the value tree JSON is read into (struct json_val, lib/base's
+ * json.h), enough for realm's configs. Hand-written, bounded: nesting depth,
+ * input size and element counts are capped, and every error names the line.
  */
 #include "migrate.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
+#include "text.h"
 #include "util.h"
 
 #define DEPTH_MAX 32
@@ -45,7 +48,7 @@ fail(struct cur *c, const char *fmt, ...)
 }
 
 static struct json_val *
-json_new(struct cur *c, enum json_type t)
+tv_new(struct cur *c, enum json_type t)
 {
 	struct json_val *v;
 
@@ -53,211 +56,80 @@ json_new(struct cur *c, enum json_type t)
 		fail(c, "more than %d values", ITEMS_MAX);
 		return NULL;
 	}
-	if (!(v = calloc(1, sizeof(*v))))
+	if (!(v = json_new(t, c->depth)))
 		fail(c, "out of memory");
-	else {
-		v->t = t;
-		v->depth = c->depth;
-	}
 	return v;
-}
-
-void
-json_free(struct json_val *v)
-{
-	size_t i;
-
-	if (!v)
-		return;
-	for (i = 0; i < v->n; i++) {
-		json_free(v->v[i]);
-		if (v->keys)
-			free(v->keys[i]);
-	}
-	free(v->v);
-	free(v->keys);
-	free(v->s);
-	free(v);
-}
-
-const struct json_val *
-json_get(const struct json_val *obj, const char *key)
-{
-	size_t i;
-
-	if (!obj || obj->t != JSON_OBJ)
-		return NULL;
-	for (i = 0; i < obj->n; i++)
-		if (strcmp(obj->keys[i], key) == 0)
-			return obj->v[i];
-	return NULL;
 }
 
 /* Append (key may be NULL for arrays). Takes ownership of child and key. */
 static int
-json_push(struct cur *c, struct json_val *parent, char *key, struct json_val *child)
+tv_push(struct cur *c, struct json_val *parent, char *key, struct json_val *child)
 {
-	struct json_val **nv;
-	char **nk;
-
-	if (parent->t == JSON_OBJ && key && json_get(parent, key)) {
+	if (parent->t == JSON_OBJ && key && json_get(parent, key))
 		fail(c, "the key '%.60s' is defined twice", key);
-		goto bad;
+	else if (json_push(parent, key, child) == 0)
+		return 0;
+	else {
+		fail(c, "out of memory");
+		return -1;
 	}
-	nv = realloc(parent->v, (parent->n + 1) * sizeof(*nv));
-	if (!nv)
-		goto oom;
-	parent->v = nv;
-	if (parent->t == JSON_OBJ) {
-		nk = realloc(parent->keys, (parent->n + 1) * sizeof(*nk));
-		if (!nk)
-			goto oom;
-		parent->keys = nk;
-		nk[parent->n] = key;
-	}
-	nv[parent->n++] = child;
-	return 0;
-oom:
-	fail(c, "out of memory");
-bad:
 	free(key);
 	json_free(child);
 	return -1;
 }
 
-/* ---- strings shared by both ---- */
-
-struct sbuf {
-	char *s;
-	size_t n, cap;
-};
+/* ---- strings ---- */
 
 static int
-sb_put(struct cur *c, struct sbuf *b, const char *p, size_t n)
+sb_put(struct cur *c, struct strbuf *b, const char *p, size_t n)
 {
-	if (b->n + n + 1 > STR_MAX) {
+	if (strbuf_put(b, p, n) == 0)
+		return 0;
+	if (errno == E2BIG)
 		fail(c, "a string longer than %d bytes", STR_MAX);
-		return -1;
-	}
-	if (b->n + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 64;
-		char *ns;
-		while (cap < b->n + n + 1)
-			cap *= 2;
-		if (!(ns = realloc(b->s, cap))) {
-			fail(c, "out of memory");
-			return -1;
-		}
-		b->s = ns;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->n, p, n);
-	b->n += n;
-	b->s[b->n] = '\0';
-	return 0;
+	else
+		fail(c, "out of memory");
+	return -1;
 }
 
+/* Backslash escape of a basic string (c->p at the escape letter). */
 static int
-hex4(const char *p, unsigned *out)
+escape(struct cur *c, struct strbuf *b)
 {
-	unsigned v = 0;
-	int i;
-
-	for (i = 0; i < 4; i++) {
-		int ch = (unsigned char)p[i], d;
-		if (ch >= '0' && ch <= '9')
-			d = ch - '0';
-		else if (ch >= 'a' && ch <= 'f')
-			d = ch - 'a' + 10;
-		else if (ch >= 'A' && ch <= 'F')
-			d = ch - 'A' + 10;
-		else
-			return -1;
-		v = v << 4 | (unsigned)d;
-	}
-	*out = v;
-	return 0;
-}
-
-static int
-put_utf8(struct cur *c, struct sbuf *b, unsigned cp)
-{
+	static const char from[] = "\"\\bfnrt", to[] = "\"\\\b\f\n\r\t";
+	const char *e;
+	unsigned cp;
 	char u[4];
 	size_t n;
-
-	if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-		fail(c, "an escape for a code point a config cannot hold");
-		return -1;
-	}
-	if (cp < 0x80) {
-		u[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xc0 | cp >> 6);
-		u[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xe0 | cp >> 12);
-		u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		u[0] = (char)(0xf0 | cp >> 18);
-		u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	return sb_put(c, b, u, n);
-}
-
-/* Backslash escape after '\\' (c->p at the escape letter); JSON and TOML basic strings. */
-static int
-escape(struct cur *c, struct sbuf *b, int toml)
-{
-	unsigned cp, lo;
-	char ch;
 
 	if (c->p >= c->end) {
 		fail(c, "a string ends inside an escape");
 		return -1;
 	}
-	ch = *c->p++;
-	switch (ch) {
-	case '"': return sb_put(c, b, "\"", 1);
-	case '\\': return sb_put(c, b, "\\", 1);
-	case '/': if (toml) break; return sb_put(c, b, "/", 1);
-	case 'b': return sb_put(c, b, "\b", 1);
-	case 'f': return sb_put(c, b, "\f", 1);
-	case 'n': return sb_put(c, b, "\n", 1);
-	case 'r': return sb_put(c, b, "\r", 1);
-	case 't': return sb_put(c, b, "\t", 1);
-	case 'u':
-		if (c->end - c->p < 4 || hex4(c->p, &cp) < 0)
-			break;
-		c->p += 4;
-		if (!toml && cp >= 0xd800 && cp < 0xdc00) {   /* JSON surrogate pair */
-			if (c->end - c->p < 6 || c->p[0] != '\\' || c->p[1] != 'u' || hex4(c->p + 2, &lo) < 0 ||
-			    lo < 0xdc00 || lo > 0xdfff) {
-				fail(c, "a lone UTF-16 surrogate");
-				return -1;
-			}
-			c->p += 6;
-			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-		}
-		return put_utf8(c, b, cp);
+	if (*c->p && (e = strchr(from, *c->p)) != NULL) {
+		c->p++;
+		return sb_put(c, b, to + (e - from), 1);
 	}
-	fail(c, "an unknown escape '\\%c'", ch);
-	return -1;
+	if (*c->p != 'u' || c->end - c->p < 5 || text_hex(c->p + 1, 4, &cp) < 0) {
+		fail(c, "an unknown escape '\\%c'", *c->p);
+		c->p++;
+		return -1;
+	}
+	c->p += 5;
+	if (cp == 0 || !(n = text_utf8_put(cp, u))) {
+		fail(c, "an escape for a code point a config cannot hold");
+		return -1;
+	}
+	return sb_put(c, b, u, n);
 }
 
-/* ---- values shared by both ---- */
+/* ---- values ---- */
 
 /* A string value, c->p at its opening quote, read by str (json_string, toml_string). */
 static struct json_val *
 string_value(struct cur *c, char *(*str)(struct cur *))
 {
-	struct json_val *v = json_new(c, JSON_STR);
+	struct json_val *v = tv_new(c, JSON_STR);
 
 	if (v && !(v->s = str(c))) {
 		free(v);
@@ -272,13 +144,13 @@ bool_value(struct cur *c, struct json_val **v)
 {
 	if (c->end - c->p >= 4 && memcmp(c->p, "true", 4) == 0) {
 		c->p += 4;
-		if ((*v = json_new(c, JSON_BOOL)))
+		if ((*v = tv_new(c, JSON_BOOL)))
 			(*v)->b = 1;
 		return 1;
 	}
 	if (c->end - c->p >= 5 && memcmp(c->p, "false", 5) == 0) {
 		c->p += 5;
-		*v = json_new(c, JSON_BOOL);
+		*v = tv_new(c, JSON_BOOL);
 		return 1;
 	}
 	return 0;
@@ -304,7 +176,7 @@ container(struct cur *c, int obj, const struct items *syn)
 		fail(c, "nested deeper than %d levels (the limit; dotted keys, tables and arrays count)", DEPTH_MAX);
 		return NULL;
 	}
-	if (!(v = json_new(c, obj ? JSON_OBJ : JSON_ARR)))
+	if (!(v = tv_new(c, obj ? JSON_OBJ : JSON_ARR)))
 		return NULL;
 	c->p++;
 	for (first = 1;; first = 0) {
@@ -332,161 +204,6 @@ container(struct cur *c, int obj, const struct items *syn)
 bad:
 	json_free(v);
 	return NULL;
-}
-
-/* ------------------------------------------------------------------ */
-/* JSON */
-
-static void
-json_ws(struct cur *c)
-{
-	while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
-		c->p++;
-}
-
-static char *
-json_string(struct cur *c)
-{
-	struct sbuf b = { 0 };
-
-	c->p++;   /* the opening quote */
-	if (sb_put(c, &b, "", 0) < 0)
-		return NULL;
-	while (c->p < c->end && *c->p != '"') {
-		unsigned char ch = (unsigned char)*c->p;
-		if (ch < 0x20) {
-			fail(c, "a control character inside a string");
-			goto bad;
-		}
-		if (ch == '\\') {
-			c->p++;
-			if (escape(c, &b, 0) < 0)
-				goto bad;
-			continue;
-		}
-		if (sb_put(c, &b, c->p, 1) < 0)
-			goto bad;
-		c->p++;
-	}
-	if (c->p >= c->end) {
-		fail(c, "a string is not closed");
-		goto bad;
-	}
-	c->p++;
-	return b.s;
-bad:
-	free(b.s);
-	return NULL;
-}
-
-static struct json_val *json_value(struct cur *c);
-
-static void
-json_gap(struct cur *c, int obj)
-{
-	json_ws(c);
-}
-
-/* One array item, or one "key": value of an object. */
-static int
-json_item(struct cur *c, struct json_val *into)
-{
-	struct json_val *item;
-	char *key = NULL;
-
-	if (into->t == JSON_OBJ) {
-		if (c->p >= c->end || *c->p != '"') {
-			fail(c, "expected a \"key\"");
-			return -1;
-		}
-		if (!(key = json_string(c)))
-			return -1;
-		json_ws(c);
-		if (c->p >= c->end || *c->p != ':') {
-			fail(c, "expected ':' after \"%.40s\"", key);
-			free(key);
-			return -1;
-		}
-		c->p++;
-	}
-	if (!(item = json_value(c))) {
-		free(key);
-		return -1;
-	}
-	return json_push(c, into, key, item);
-}
-
-static const struct items json_items = { json_gap, json_item, 0 };
-
-static struct json_val *
-json_value(struct cur *c)
-{
-	struct json_val *v;
-	const char *s;
-
-	json_ws(c);
-	if (c->p >= c->end) {
-		fail(c, "a value is missing");
-		return NULL;
-	}
-	switch (*c->p) {
-	case '{': return container(c, 1, &json_items);
-	case '[': return container(c, 0, &json_items);
-	case '"': return string_value(c, json_string);
-	}
-	if (bool_value(c, &v))
-		return v;
-	if (c->end - c->p >= 4 && memcmp(c->p, "null", 4) == 0) {
-		c->p += 4;
-		return json_new(c, JSON_NULL);
-	}
-	s = c->p;
-	if (*c->p == '-')
-		c->p++;
-	if (c->p >= c->end || !isdigit((unsigned char)*c->p)) {
-		c->p = s;
-		fail(c, "expected a value");
-		return NULL;
-	}
-	while (c->p < c->end && (isdigit((unsigned char)*c->p) || strchr(".eE+-", *c->p)))
-		c->p++;
-	if (c->p - s > 40) {
-		fail(c, "a number with too many digits");
-		return NULL;
-	}
-	if (!(v = json_new(c, JSON_NUM)))
-		return NULL;
-	if (!(v->s = strndup(s, (size_t)(c->p - s)))) {
-		free(v);
-		fail(c, "out of memory");
-		return NULL;
-	}
-	v->num = strtod(v->s, NULL);
-	return v;
-}
-
-struct json_val *
-json_parse(const char *text, size_t len, char *err)
-{
-	struct cur c = { text, text + len, text, err, 0, 0, 0 };
-	struct json_val *v;
-
-	if (len > MIG_MAX_INPUT) {
-		snprintf(err, ERRLEN, "the config is larger than %u bytes", MIG_MAX_INPUT);
-		return NULL;
-	}
-	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
-		c.p += 3;
-	v = json_value(&c);
-	if (!v)
-		return NULL;
-	json_ws(&c);
-	if (c.p != c.end) {
-		fail(&c, "text after the JSON value");
-		json_free(v);
-		return NULL;
-	}
-	return v;
 }
 
 /* ------------------------------------------------------------------ */
@@ -522,7 +239,7 @@ toml_wsnl(struct cur *c)
 static char *
 toml_string(struct cur *c)
 {
-	struct sbuf b = { 0 };
+	struct strbuf b = { .max = STR_MAX };
 	char q = *c->p;
 	int multi = c->end - c->p >= 3 && c->p[1] == q && c->p[2] == q;
 
@@ -557,7 +274,7 @@ toml_string(struct cur *c)
 					c->p++;   /* line-ending backslash */
 				continue;
 			}
-			if (escape(c, &b, 1) < 0)
+			if (escape(c, &b) < 0)
 				goto bad;
 			continue;
 		}
@@ -609,7 +326,7 @@ toml_table(struct cur *c, struct json_val *obj, const char *key)
 		fail(c, "nested deeper than %d levels (the limit; dotted keys, tables and arrays count)", DEPTH_MAX);
 		return NULL;
 	}
-	if (!(t = json_new(c, JSON_OBJ)))
+	if (!(t = tv_new(c, JSON_OBJ)))
 		return NULL;
 	t->depth = obj->depth + 1;
 	if (!(k = strdup(key))) {
@@ -617,7 +334,7 @@ toml_table(struct cur *c, struct json_val *obj, const char *key)
 		fail(c, "out of memory");
 		return NULL;
 	}
-	if (json_push(c, obj, k, t) < 0)
+	if (tv_push(c, obj, k, t) < 0)
 		return NULL;
 	return t;
 }
@@ -670,7 +387,7 @@ toml_keyval(struct cur *c, struct json_val *obj)
 		free(key);
 		return -1;
 	}
-	return json_push(c, obj, key, v);
+	return tv_push(c, obj, key, v);
 }
 
 /* in an inline table only spaces; in an array newlines and comments too */
@@ -693,7 +410,7 @@ toml_item(struct cur *c, struct json_val *into)
 		return toml_keyval(c, into);
 	if (!(item = toml_value(c)))
 		return -1;
-	return json_push(c, into, NULL, item);
+	return tv_push(c, into, NULL, item);
 }
 
 static const struct items toml_items = { toml_gap, toml_item, 1 };
@@ -721,7 +438,7 @@ toml_value(struct cur *c)
 		fail(c, "expected a value (a string, number, boolean, array or table)");
 		return NULL;
 	}
-	if (!(v = json_new(c, JSON_NUM)))
+	if (!(v = tv_new(c, JSON_NUM)))
 		return NULL;
 	{
 		char buf[48], *q, *e;
@@ -756,7 +473,7 @@ mig_toml_parse(const char *text, size_t len, char *err)
 		snprintf(err, ERRLEN, "the config is larger than %u bytes", MIG_MAX_INPUT);
 		return NULL;
 	}
-	if (!(root = json_new(&c, JSON_OBJ)))
+	if (!(root = tv_new(&c, JSON_OBJ)))
 		return NULL;
 	cur = root;
 	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
@@ -792,12 +509,12 @@ mig_toml_parse(const char *text, size_t len, char *err)
 					a = (struct json_val *)(uintptr_t)got;
 					free(key);
 				} else {
-					if (!(a = json_new(&c, JSON_ARR))) {
+					if (!(a = tv_new(&c, JSON_ARR))) {
 						free(key);
 						goto bad;
 					}
 					a->depth = t->depth + 1;
-					if (json_push(&c, t, key, a) < 0)
+					if (tv_push(&c, t, key, a) < 0)
 						goto bad;
 				}
 				if (a->depth + 1 > DEPTH_MAX) {
@@ -805,10 +522,10 @@ mig_toml_parse(const char *text, size_t len, char *err)
 					    "count)", DEPTH_MAX);
 					goto bad;
 				}
-				if (!(o = json_new(&c, JSON_OBJ)))
+				if (!(o = tv_new(&c, JSON_OBJ)))
 					goto bad;
 				o->depth = a->depth + 1;
-				if (json_push(&c, a, NULL, o) < 0)
+				if (tv_push(&c, a, NULL, o) < 0)
 					goto bad;
 				cur = o;
 			} else {

@@ -12,6 +12,7 @@
  */
 #include <stddef.h>
 
+#include "json.h"
 #include "store.h"
 
 #define MIG_MAX_INPUT (4u << 20)   /* bytes of one config file */
@@ -87,32 +88,15 @@ int mig_xwpf(const struct mig_file *rules, size_t n, const struct mig_file *endp
 int mig_xwpf_dir(const char *dir, struct mig_result *m, char *err);
 
 /* ---- xwPF's traffic tool, port-traffic-dog (mig_dog.c) ---- */
-struct json_val;
 /* Its config.json: an object with "ports" (and no realm "endpoints"). */
 int mig_dog_is(const struct json_val *root);
 /* Each port's quota, billing mode, reset day and bandwidth cap as
  * m->limits: quota, quota_action, billing, reset_day, rate_in, rate_out. */
 int mig_dog(const struct json_val *root, struct mig_result *m, char *err);
 
-/* ---- realm (mig_tree.c parses, mig_realm.c converts) ---- */
-enum json_type { JSON_NULL, JSON_BOOL, JSON_NUM, JSON_STR, JSON_ARR, JSON_OBJ };
-
-struct json_val {
-	enum json_type t;
-	int b;
-	double num;
-	char *s;                   /* JSON_STR; also the number's text */
-	struct json_val **v;           /* JSON_ARR, JSON_OBJ */
-	char **keys;               /* JSON_OBJ */
-	size_t n;
-	int depth;                 /* levels below the root: bounded, so walks need no more stack */
-};
-
-struct json_val *json_parse(const char *text, size_t len, char *err);
+/* ---- realm: JSON read by lib/base (json_parse), TOML by mig_toml.c into
+ * the same tree; mig_realm.c converts ---- */
 struct json_val *mig_toml_parse(const char *text, size_t len, char *err);
-const struct json_val *json_get(const struct json_val *obj, const char *key);
-void json_free(struct json_val *v);
-
 int mig_realm(const struct json_val *root, struct mig_result *m, char *err);
 
 #endif

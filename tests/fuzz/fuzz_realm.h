@@ -1,6 +1,6 @@
 /* libFuzzer body shared by fuzz_json.c and fuzz_toml.c: one of the realm
- * config readers (lib/migrate/mig_tree.c), then the conversions: realm's
- * (lib/migrate/mig_realm.c) and the traffic tool's (lib/migrate/mig_dog.c). */
+ * config readers (lib/base/json.c, lib/migrate/mig_toml.c), then the conversions:
+ * realm's (lib/migrate/mig_realm.c) and the traffic tool's (lib/migrate/mig_dog.c). */
 #ifndef XWPF_FUZZ_REALM_H
 #define XWPF_FUZZ_REALM_H
 

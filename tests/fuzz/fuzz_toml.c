@@ -1,4 +1,4 @@
-/* libFuzzer: the realm TOML reader (lib/migrate/mig_tree.c) and the conversion (lib/migrate/mig_realm.c). */
+/* libFuzzer: the realm TOML reader (lib/migrate/mig_toml.c) and the conversion (lib/migrate/mig_realm.c). */
 #include "fuzz_realm.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
