@@ -122,40 +122,40 @@ service_manager(void)   /* 1 systemd, 2 OpenRC, 0 none (or a --root store) */
 
 /* ---- the status block ---- */
 
-static const struct mj *
-find_named(const struct mj *j, const char *name, const char *backend)
+static const struct json_val *
+find_named(const struct json_val *j, const char *name, const char *backend)
 {
-	const struct mj *c, *f;
+	const struct json_val *f;
+	size_t i;
 
 	if (!j)
 		return NULL;
-	if (j->type == MJ_OBJ) {
-		const char *n = menu_json_str(j, "rule");
+	if (j->t == JSON_OBJ) {
+		const char *n = json_get_str(j, "rule");
 
 		if (!n)
-			n = menu_json_str(j, "name");
+			n = json_get_str(j, "name");
 		if (n && strcmp(n, name) == 0) {
-			const char *b = menu_json_str(j, "backend");
+			const char *b = json_get_str(j, "backend");
 			if (!backend ? !b : (b && strcmp(b, backend) == 0))
 				return j;
 		}
 	}
-	if (j->type == MJ_OBJ || j->type == MJ_ARR)
-		for (c = j->child; c; c = c->next)
-			if ((f = find_named(c, name, backend)) != NULL)
-				return f;
+	for (i = 0; i < j->n; i++)   /* the items of an array or an object */
+		if ((f = find_named(j->v[i], name, backend)) != NULL)
+			return f;
 	return NULL;
 }
 
-static struct mj *health_json, *status_json;
+static struct json_val *health_json, *status_json;
 
 static void
 fetch_runtime(void)
 {
 	char *out = NULL;
 
-	menu_json_free(health_json);
-	menu_json_free(status_json);
+	json_free(health_json);
+	json_free(status_json);
 	health_json = status_json = NULL;
 	size_t i;
 	int failover = 0;
@@ -191,12 +191,14 @@ transport_label(const struct store_rule *r, char *buf, size_t size)
 static size_t
 remote_failures(const struct store_rule *r, char *buf, size_t size, size_t n)
 {
-	const struct mj *s = find_named(status_json, r->name, NULL);
-	const struct mj *rem = menu_json_get(menu_json_get(s, "stats"), "remotes"), *c;
+	const struct json_val *s = find_named(status_json, r->name, NULL);
+	const struct json_val *rem = json_get(json_get(s, "stats"), "remotes");
+	size_t i;
 
-	for (c = rem && rem->type == MJ_ARR ? rem->child : NULL; c && n < size; c = c->next) {
-		const char *a = menu_json_str(c, "address"), *why = menu_json_str(c, "last_error");
-		double f = menu_json_num(c, "fails", 0);
+	for (i = 0; rem && rem->t == JSON_ARR && i < rem->n && n < size; i++) {
+		const struct json_val *c = rem->v[i];
+		const char *a = json_get_str(c, "address"), *why = json_get_str(c, "last_error");
+		double f = json_get_num(c, "fails", 0);
 
 		if (!a || !why || !*why || f <= 0)
 			continue;
@@ -222,7 +224,7 @@ menu_rule_line(const struct store_rule *r, size_t idx, char *buf, size_t size)
 		n += (size_t)snprintf(buf + n, size - n, " %s%s%s ->", r->through.host,
 		    *r->through.host && *r->interface ? "%" : "", r->interface);
 	for (i = 0; i < r->nremotes && n < size; i++) {
-		const struct mj *h;
+		const struct json_val *h;
 		const char *state;
 
 		hostport_format(&r->remotes[i].addr, hp, sizeof(hp));
@@ -230,10 +232,10 @@ menu_rule_line(const struct store_rule *r, size_t idx, char *buf, size_t size)
 		if (r->nremotes > 1 && r->balance != BALANCE_FAILOVER && r->balance != BALANCE_OFF && n < size)
 			n += (size_t)snprintf(buf + n, size - n, " w%d", r->remotes[i].weight);
 		h = find_named(health_json, r->name, hp);
-		if (h && (state = menu_json_str(h, "state")) != NULL && n < size) {
+		if (h && (state = json_get_str(h, "state")) != NULL && n < size) {
 			/* between up and down (health --status): still up with failed
 			 * checks, still down with good ones */
-			const char *trend = menu_json_str(h, "trend");
+			const char *trend = json_get_str(h, "trend");
 			int up = strcmp(state, "up") == 0, down = strcmp(state, "down") == 0;
 			int failing = trend && strcmp(trend, "failing") == 0;
 			int recovering = trend && strcmp(trend, "recovering") == 0;
@@ -259,15 +261,15 @@ menu_rule_line(const struct store_rule *r, size_t idx, char *buf, size_t size)
 	if (r->mptcp && n < size)
 		n += (size_t)snprintf(buf + n, size - n, "  mptcp %s", store_mptcp_name(r->mptcp));
 	{
-		const struct mj *s = find_named(status_json, r->name, NULL);
-		const struct mj *inner = menu_json_get(s, "stats");
+		const struct json_val *s = find_named(status_json, r->name, NULL);
+		const struct json_val *inner = json_get(s, "stats");
 
-		if (inner && inner->type == MJ_OBJ)   /* status --json: {"name":..,"stats":{..}} */
+		if (inner && inner->t == JSON_OBJ)   /* status --json: {"name":..,"stats":{..}} */
 			s = inner;
 		if (s && n < size) {
 			char up[32], down[32];
-			double bu = menu_json_num(s, "bytes_up", -1), bd = menu_json_num(s, "bytes_down", -1);
-			double act = menu_json_num(s, "tcp_active", menu_json_num(s, "active", -1));
+			double bu = json_get_num(s, "bytes_up", -1), bd = json_get_num(s, "bytes_down", -1);
+			double act = json_get_num(s, "tcp_active", json_get_num(s, "active", -1));
 
 			if (bu >= 0 && bd >= 0)
 				n += (size_t)snprintf(buf + n, size - n, "  ↑%s ↓%s", fmt_bytes(up, sizeof(up),
@@ -349,8 +351,8 @@ status_block(void)
 		menu_rule_line(&menu_st.rules[i], i, line, sizeof(line));
 		printf("  %s\n", line);
 	}
-	menu_json_free(health_json);
-	menu_json_free(status_json);
+	json_free(health_json);
+	json_free(status_json);
 	health_json = status_json = NULL;
 }
 

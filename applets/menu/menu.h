@@ -6,7 +6,7 @@
  * Shared symbols carry the menu_ prefix; everything else is static.
  *
  * menu.c       main loop, status block, service control, logs, uninstall
- * menu_io.c    prompts, colours, language, child applets, mini JSON reader
+ * menu_io.c    prompts, colours, language, child applets and their --json output
  * menu_rule.c  rule wizards: add (relay / exit side, transports), edit,
  *              delete, enable/disable, balancing, PROXY, per-rule MPTCP
  * menu_sys.c   port owners from /proc, target connect check, free ports
@@ -19,6 +19,7 @@
  */
 #include <stddef.h>
 
+#include "json.h"
 #include "store.h"
 
 int menu_main(int argc, char **argv);
@@ -66,20 +67,9 @@ void menu_rule_line(const struct store_rule *r, size_t idx, char *buf, size_t si
 void menu_after_change(void);  /* reload the running relay */
 int menu_relay_pid(void);      /* 0 when not running */
 
-/* ---- mini JSON reader (menu_io.c) ---- */
-enum mj_type { MJ_NULL, MJ_BOOL, MJ_NUM, MJ_STR, MJ_ARR, MJ_OBJ };
-struct mj {
-	enum mj_type type;
-	char *key;                 /* member name inside an object */
-	char *str;
-	double num;
-	struct mj *child, *next;
-};
-struct mj *menu_json_parse(const char *text);
-void menu_json_free(struct mj *j);
-const struct mj *menu_json_get(const struct mj *obj, const char *key);
-const char *menu_json_str(const struct mj *obj, const char *key);
-double menu_json_num(const struct mj *obj, const char *key, double def);
+/* ---- the child applets' --json output (menu_io.c) ---- */
+/* lib/base's JSON reader over NUL-terminated text; NULL when it is not JSON. */
+struct json_val *menu_json_parse(const char *text);
 
 /* ---- the system (menu_sys.c) ---- */
 /* Who listens on a port in lo..hi for proto (PROTO_TCP/PROTO_UDP) and host ("" = any):
