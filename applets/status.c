@@ -11,7 +11,6 @@
  * is what the relay will count from. --reset is the one write: it zeroes
  * display counts through ledger_update(), under the ledger's lock.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -29,6 +28,7 @@
 #include "paths.h"
 #include "pidlock.h"
 #include "store.h"
+#include "text.h"
 #include "util.h"
 
 const char status_usage[] =
@@ -67,40 +67,30 @@ const char status_usage[] =
 struct stats_file {
 	char *text;
 	char *head;            /* the first line: the relay's object up to "rules" */
-	char **lines;          /* one per rule */
+	char **lines;          /* one per rule, as the relay wrote it */
 	size_t nlines;
+	struct json_val *root; /* the whole file, read */
 	long long updated, started, workers, draining;
 };
 
-static int
-jnum(const char *line, const char *key, long long *out)
-{
-	char pat[64];
-	const char *p;
-
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	p = strstr(line, pat);
-	if (!p)
-		return -1;
-	*out = strtoll(p + strlen(pat), NULL, 10);
-	return 0;
-}
-
-static long long
-jget(const char *line, const char *key)
-{
-	long long v = 0;
-
-	if (line)
-		(void)jnum(line, key, &v);
-	return v;
-}
-
-static const char *jstr(const char *line, const char *key, char *buf, size_t size);
-
-/* The rule's line: it starts {"name":"NAME", (names hold no quotes or backslashes). */
-static const char *
+/* The rule's object in the stats; NULL when the relay has none. */
+static const struct json_val *
 find_rule(const struct stats_file *sf, const char *name)
+{
+	const struct json_val *rules = json_get(sf->root, "rules");
+	const char *n;
+	size_t i;
+
+	for (i = 0; rules && rules->t == JSON_ARR && i < rules->n; i++)
+		if ((n = json_get_str(rules->v[i], "name")) != NULL && strcmp(n, name) == 0)
+			return rules->v[i];
+	return NULL;
+}
+
+/* The rule's line as written (it starts {"name":"NAME", and names hold no
+ * quotes or backslashes), for --json to pass on. */
+static const char *
+find_rule_line(const struct stats_file *sf, const char *name)
 {
 	char pat[STORE_NAME_MAX + 16];
 	size_t i, n;
@@ -112,26 +102,35 @@ find_rule(const struct stats_file *sf, const char *name)
 	return NULL;
 }
 
+/* A string of the relay's stats, escaped for the terminal, into buf; NULL when absent. */
+static const char *
+jstr(const struct json_val *obj, const char *key, char *buf, size_t size)
+{
+	const char *s = json_get_str(obj, key);
+
+	return s ? text_escape(s, buf, size) : NULL;
+}
+
 static int
 read_stats(struct stats_file *sf)
 {
-	char *p, *nl;
-	size_t cap = 0;
+	char *p, *nl, err[ERRLEN];
+	size_t cap = 0, len;
 
 	memset(sf, 0, sizeof(*sf));
-	sf->text = file_read_flags(path_get(PATH_STATS), NULL, O_NOFOLLOW);
-	if (!sf->text)
+	sf->text = file_read_flags(path_get(PATH_STATS), &len, O_NOFOLLOW);
+	if (!sf->text || !(sf->root = json_parse(sf->text, len, err)) || sf->root->t != JSON_OBJ)
 		return -1;
+	sf->updated = json_get_int(sf->root, "updated", 0);
+	sf->started = json_get_int(sf->root, "started", 0);
+	sf->workers = json_get_int(sf->root, "workers", 0);
+	sf->draining = json_get_int(sf->root, "draining", 0);
 	p = sf->text;
 	nl = strchr(p, '\n');
 	if (!nl)
 		return -1;
 	*nl = '\0';
 	sf->head = p;
-	sf->updated = jget(p, "updated");
-	sf->started = jget(p, "started");
-	sf->workers = jget(p, "workers");
-	sf->draining = jget(p, "draining");
 	for (p = nl + 1; *p; p = nl + 1) {
 		nl = strchr(p, '\n');
 		if (!nl)
@@ -160,6 +159,7 @@ free_stats(struct stats_file *sf)
 {
 	free(sf->lines);
 	free(sf->text);
+	json_free(sf->root);
 	memset(sf, 0, sizeof(*sf));
 }
 
@@ -220,7 +220,7 @@ print_json(const struct store *st, int running, pid_t pid, const struct stats_fi
 	fputs(",\"rules\":[", stdout);
 	for (i = 0; i < st->nrules; i++) {
 		const struct store_rule *r = &st->rules[i];
-		const char *line = have ? find_rule(sf, r->name) : NULL;
+		const char *line = have ? find_rule_line(sf, r->name) : NULL;
 		int f2 = 1;
 
 		fputs(i ? ",{" : "{", stdout);
@@ -250,22 +250,21 @@ print_json(const struct store *st, int running, pid_t pid, const struct stats_fi
 static void
 print_draining(const struct stats_file *sf)
 {
-	const char *p = strstr(sf->head, "\"draining_rules\":["), *end;
-	char name[STORE_NAME_MAX + 1];
+	const struct json_val *d = json_get(sf->root, "draining_rules");
+	char name[STORE_NAME_MAX * 4 + 1];
 	int n = 0;
+	size_t i;
 
 	printf("removed by a reload, still draining (counted until their last connection ends):");
-	if (p && (end = strchr(p, ']')) != NULL) {
-		for (p = strstr(p, "{\"name\":\""); p && p < end; p = strstr(p + 1, "{\"name\":\"")) {
-			long long t = jget(p, "tcp_active"), u = jget(p, "udp_active");
+	for (i = 0; d && d->t == JSON_ARR && i < d->n; i++) {
+		long long tc = json_get_int(d->v[i], "tcp_active", 0), u = json_get_int(d->v[i], "udp_active", 0);
 
-			if (!jstr(p, "name", name, sizeof(name)))
-				break;
-			printf("%s %s (%lld TCP connection%s", n++ ? "," : "", name, t, t == 1 ? "" : "s");
-			if (u)
-				printf(", %lld UDP association%s", u, u == 1 ? "" : "s");
-			printf(")");
-		}
+		if (!jstr(d->v[i], "name", name, sizeof(name)))
+			break;
+		printf("%s %s (%lld TCP connection%s", n++ ? "," : "", name, tc, tc == 1 ? "" : "s");
+		if (u)
+			printf(", %lld UDP association%s", u, u == 1 ? "" : "s");
+		printf(")");
 	}
 	if (!n)
 		printf(" %lld rule%s", sf->draining, sf->draining == 1 ? "" : "s");
@@ -288,57 +287,25 @@ print_not_running(void)
 		printf("relay: not running (start it: xwpf%s%s relay)\n", rooted ? " --root " : "", rooted ? root : "");
 }
 
-/* A JSON string value starting at p (after its opening quote) into buf,
- * escapes decoded (\uXXXX kept as '?' past ASCII); p past the closing quote. */
-static const char *
-jstr_at(const char *p, char *buf, size_t size)
-{
-	size_t n = 0;
-
-	for (; *p && *p != '"'; p++) {
-		char ch = *p;
-
-		if (ch == '\\' && p[1]) {
-			ch = *++p;
-			if (ch == 'n' || ch == 't' || ch == 'r')
-				ch = ' ';
-			else if (ch == 'u') {
-				unsigned v = 0;
-				int k;
-
-				for (k = 0; k < 4 && p[1] && isxdigit((unsigned char)p[1]); k++, p++)
-					v = v * 16 + (unsigned)(isdigit((unsigned char)p[1]) ? p[1] - '0' : (p[1] | 32) - 'a' + 10);
-				ch = v >= 32 && v < 127 ? (char)v : '?';
-			}
-		}
-		if (n + 1 < size)
-			buf[n++] = ch;
-	}
-	if (size)
-		buf[n] = '\0';
-	return *p ? p + 1 : p;
-}
-
 /* Under the table: each remote of the rule that has failed, with the
  * stage and reason of its last failure (the stats' "remotes" array). */
 static void
-print_remote_failures(const char *rule, const char *line)
+print_remote_failures(const char *rule, const struct json_val *stats)
 {
-	const char *p = strstr(line, "\"remotes\":["), *end;
+	const struct json_val *rems = json_get(stats, "remotes");
 	char addr[300], why[512];
+	size_t i;
 
-	if (!p)
-		return;
-	for (p = strstr(p, "{\"address\":\""); p; p = strstr(end, "{\"address\":\"")) {
-		const char *e;
+	for (i = 0; rems && rems->t == JSON_ARR && i < rems->n; i++) {
+		const struct json_val *e = rems->v[i];
 		long long fails, last, age;
 
-		end = jstr_at(p + 12, addr, sizeof(addr));
-		fails = jget(end, "fails");
-		last = jget(end, "last_fail");
-		*why = '\0';
-		if ((e = strstr(end, "\"last_error\":\"")) != NULL && e < strchr(end, '}'))
-			jstr_at(e + 14, why, sizeof(why));
+		if (!jstr(e, "address", addr, sizeof(addr)))
+			continue;
+		fails = json_get_int(e, "fails", 0);
+		last = json_get_int(e, "last_fail", 0);
+		if (!jstr(e, "last_error", why, sizeof(why)))
+			*why = '\0';
 		if (fails <= 0 || !*why)
 			continue;
 		age = (long long)(wall_ms() / 1000) - last;
@@ -375,17 +342,17 @@ print_text(const struct store *st, int running, pid_t pid, const struct stats_fi
 	    "ACT/TOTAL", "FAILED", "UP", "DOWN", "UDP");
 	for (i = 0; i < st->nrules; i++) {
 		const struct store_rule *r = &st->rules[i];
-		const char *line = have ? find_rule(sf, r->name) : NULL;
+		const struct json_val *line = have ? find_rule(sf, r->name) : NULL;
 		char conns[48], udp[48], failed[24];
 
 		listen_text(r, l, sizeof(l));
 		remotes_text(r, rem, sizeof(rem));
 		if (line) {
-			snprintf(conns, sizeof(conns), "%lld/%lld", jget(line, "tcp_active"), jget(line, "tcp_total"));
-			snprintf(failed, sizeof(failed), "%lld", jget(line, "connect_fail"));
-			snprintf(udp, sizeof(udp), "%lld/%lld", jget(line, "udp_active"), jget(line, "udp_total"));
-			fmt_bytes(up, sizeof(up), (uint64_t)jget(line, "bytes_up"));
-			fmt_bytes(down, sizeof(down), (uint64_t)jget(line, "bytes_down"));
+			snprintf(conns, sizeof(conns), "%lld/%lld", json_get_int(line, "tcp_active", 0), json_get_int(line, "tcp_total", 0));
+			snprintf(failed, sizeof(failed), "%lld", json_get_int(line, "connect_fail", 0));
+			snprintf(udp, sizeof(udp), "%lld/%lld", json_get_int(line, "udp_active", 0), json_get_int(line, "udp_total", 0));
+			fmt_bytes(up, sizeof(up), (uint64_t)json_get_int(line, "bytes_up", 0));
+			fmt_bytes(down, sizeof(down), (uint64_t)json_get_int(line, "bytes_down", 0));
 		} else {
 			const char *why = !r->enabled ? "disabled" : running ? "not running" : "-";
 			snprintf(conns, sizeof(conns), "%s", why);
@@ -398,13 +365,13 @@ print_text(const struct store *st, int running, pid_t pid, const struct stats_fi
 		    store_proto_name(r->protocols), conns, failed, up, down, udp);
 	}
 	for (i = 0; i < st->nrules; i++) {   /* remotes that failed: the stage and reason of the last failure */
-		const char *line = have ? find_rule(sf, st->rules[i].name) : NULL;
+		const struct json_val *line = have ? find_rule(sf, st->rules[i].name) : NULL;
 
 		if (line)
 			print_remote_failures(st->rules[i].name, line);
 	}
 	for (i = 0; i < st->nrules; i++) {   /* rules not (fully) listening: the relay's reason */
-		const char *line = have ? find_rule(sf, st->rules[i].name) : NULL;
+		const struct json_val *line = have ? find_rule(sf, st->rules[i].name) : NULL;
 		char state[1024];
 
 		if (line && jstr(line, "state", state, sizeof(state)) && strcmp(state, "listening") != 0)
@@ -413,23 +380,6 @@ print_text(const struct store *st, int running, pid_t pid, const struct stats_fi
 }
 
 /* ---- traffic: the ledger beside the store ---- */
-
-/* A string value of the relay's stats line ("key":"value"); NULL when absent. */
-static const char *
-jstr(const char *line, const char *key, char *buf, size_t size)
-{
-	char pat[64];
-	const char *p, *e;
-
-	snprintf(pat, sizeof(pat), "\"%s\":\"", key);
-	if (!line || !(p = strstr(line, pat)))
-		return NULL;
-	p += strlen(pat);
-	if (!(e = strchr(p, '"')))
-		return NULL;
-	snprintf(buf, size, "%.*s", (int)(e - p), p);
-	return buf;
-}
 
 struct trow {
 	const char *name;
@@ -441,7 +391,8 @@ struct trow {
 	int64_t next_reset;
 	uint64_t in, out, billed, quota;
 	uint64_t pct100;              /* percent of the quota in hundredths, floored */
-	const char *live;              /* the relay's stats line, or NULL */
+	const struct json_val *live;   /* the relay's stats of it, or NULL */
+	const char *live_line;         /* the same as the relay wrote it */
 	char state[16];                /* ok, stopped, throttled, expired */
 	int state_from_relay;
 	int have_rate;                 /* rate_up/down measured over two stats writes */
@@ -531,9 +482,10 @@ row_fill(struct traffic *t, struct trow *w, const char *name, const struct store
 			w->pct100 = w->quota >= 10000 ? w->billed / (w->quota / 10000) : UINT64_MAX;
 	}
 	w->live = t->have ? find_rule(&t->sf, name) : NULL;
+	w->live_line = t->have ? find_rule_line(&t->sf, name) : NULL;
 	if (jstr(w->live, "quota_state", w->state, sizeof(w->state)))
 		w->state_from_relay = 1;
-	else if (w->live && jnum(w->live, "quota_state", &q) == 0) {   /* enum rt_quota */
+	else if ((q = json_get_int(w->live, "quota_state", -1)) >= 0) {   /* enum rt_quota */
 		snprintf(w->state, sizeof(w->state), "%s", q == 1 ? "stopped" : q == 2 ? "throttled" : q == 3 ? "expired" :
 		    "ok");
 		w->state_from_relay = 1;
@@ -716,8 +668,8 @@ print_detail(const struct trow *w)
 		printf("display: nothing counted yet\n");
 	print_split("display", &w->lr.display);
 	if (w->live)
-		printf("live: %lld TCP connections and %lld UDP associations active\n", jget(w->live, "tcp_active"),
-		    jget(w->live, "udp_active"));
+		printf("live: %lld TCP connections and %lld UDP associations active\n", json_get_int(w->live, "tcp_active", 0),
+		    json_get_int(w->live, "udp_active", 0));
 	if (w->have_rate)
 		printf("rate now: up %s, down %s\n", fmt_rate(w->rate_up, a, sizeof(a)), fmt_rate(w->rate_down, b, sizeof(b)));
 }
@@ -743,13 +695,13 @@ measure_rates(struct traffic *t)
 	dt = next.updated - t->sf.updated;
 	for (i = 0; i < t->nrows; i++) {
 		struct trow *w = &t->rows[i];
-		const char *l = find_rule(&next, w->name);
+		const struct json_val *l = find_rule(&next, w->name);
 		long long up, down;
 
 		if (!w->live || !l)
 			continue;
-		up = jget(l, "bytes_up") - jget(w->live, "bytes_up");
-		down = jget(l, "bytes_down") - jget(w->live, "bytes_down");
+		up = json_get_int(l, "bytes_up", 0) - json_get_int(w->live, "bytes_up", 0);
+		down = json_get_int(l, "bytes_down", 0) - json_get_int(w->live, "bytes_down", 0);
 		w->rate_up = up > 0 ? (uint64_t)(up / dt) : 0;   /* a restarted relay counts from 0 */
 		w->rate_down = down > 0 ? (uint64_t)(down / dt) : 0;
 		w->have_rate = 1;
@@ -792,7 +744,7 @@ print_traffic_text(const struct traffic *t, int detail)
 			const struct trow *w = &t->rows[i];
 
 			if (w->live)
-				snprintf(act, sizeof(act), "%lld", jget(w->live, "tcp_active") + jget(w->live, "udp_active"));
+				snprintf(act, sizeof(act), "%lld", json_get_int(w->live, "tcp_active", 0) + json_get_int(w->live, "udp_active", 0));
 			else
 				strcpy(act, "-");
 			printf("%-16s %10s %10s %8" PRIu64 "  %-19s %s\n", w->name,
@@ -880,7 +832,7 @@ print_traffic_json(const struct traffic *t)
 		json_ctr(stdout, &w->lr.display);
 		json_time("since", w->lr.display_since, w->counted);
 		fputs("},\"live\":", stdout);
-		fputs(w->live ? w->live : "null", stdout);
+		fputs(w->live_line ? w->live_line : "null", stdout);
 		fputc('}', stdout);
 	}
 	fputs("]}\n", stdout);

@@ -490,13 +490,14 @@ value(struct rd *r)
 struct json_val *
 json_parse(const char *text, size_t len, char *err)
 {
-	struct rd r = { text, text + len, text, err, 0, 0, 0 };
+	struct rd r = { text, text, text, err, 0, 0, 0 };
 	struct json_val *v;
 
 	if (len > JSON_INPUT_MAX) {
 		snprintf(err, ERRLEN, "the JSON text is larger than %u bytes", JSON_INPUT_MAX);
 		return NULL;
 	}
+	r.end = text + len;
 	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
 		r.p += 3;
 	if (!(v = value(&r)))
