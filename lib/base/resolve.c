@@ -55,16 +55,6 @@ res_mode_parse(const char *s, enum res_mode *out)
 	return -1;
 }
 
-static uint32_t
-hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h;
-}
-
 static long
 ttl(const struct res *r)
 {
@@ -299,7 +289,7 @@ enqueue(struct res *r, struct res_entry *e)
 int
 res_lookup(struct res *r, const char *host, struct sockaddr_storage *out, int max)
 {
-	uint32_t h = hash(host) % RES_BUCKETS;
+	uint32_t h = fnv1a32(FNV1A32_INIT, host, strlen(host)) % RES_BUCKETS;
 	struct res_entry *e;
 	int64_t now = now_ms();
 	int n = 0;

@@ -48,6 +48,28 @@ str_ieq(const char *a, const char *b)
 	return strcasecmp(a, b) == 0;
 }
 
+uint32_t
+fnv1a32(uint32_t h, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ s[i]) * FNV1A32_PRIME;
+	return h;
+}
+
+uint64_t
+fnv1a64(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ s[i]) * 0x100000001b3ULL;
+	return h;
+}
+
 int
 strbuf_put(struct strbuf *b, const void *p, size_t n)
 {

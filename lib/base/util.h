@@ -23,6 +23,13 @@ struct strbuf {
 	size_t n, cap, max;
 };
 int strbuf_put(struct strbuf *b, const void *p, size_t n);
+/* FNV-1a over n bytes at p, from h: FNV1A32_INIT (FNV1A64_INIT) to start, or
+ * a previous result to go on (a hash taken in parts is that of the whole). */
+#define FNV1A32_INIT 2166136261u
+#define FNV1A32_PRIME 16777619u
+#define FNV1A64_INIT 0xcbf29ce484222325ULL
+uint32_t fnv1a32(uint32_t h, const void *p, size_t n);
+uint64_t fnv1a64(uint64_t h, const void *p, size_t n);
 /* Whole-string number parsing: 0 ok, -1 on junk or out of [min,max]. */
 int parse_long(const char *s, long min, long max, long *out);
 /* "30", "30s", "500ms", "2m", "1h" -> milliseconds; "0" allowed. */

@@ -47,14 +47,8 @@ struct lb {
 static uint64_t
 hash_bytes(const void *p, size_t len)
 {
-	const unsigned char *s = p;
-	uint64_t h = 0xcbf29ce484222325ULL;
-	size_t i;
+	uint64_t h = fnv1a64(FNV1A64_INIT, p, len);
 
-	for (i = 0; i < len; i++) {
-		h ^= s[i];
-		h *= 0x100000001b3ULL;
-	}
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdULL;
 	h ^= h >> 33;

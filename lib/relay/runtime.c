@@ -978,11 +978,7 @@ struct smap {
 static uint32_t
 shash(const char *s)
 {
-	uint32_t h = 2166136261u;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h;
+	return fnv1a32(FNV1A32_INIT, s, strlen(s));
 }
 
 static int

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 #define PROBES 16
 
 static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
@@ -37,17 +39,6 @@ srclimit_key(const struct sockaddr *sa, int p4, int p6, unsigned char k[16])
 		cut(k + 12, 4, p4 > 0 && p4 <= 32 ? p4 : SRC_PREFIX_V4);
 	else
 		cut(k, 16, p6 > 0 && p6 <= 128 ? p6 : SRC_PREFIX_V6);
-}
-
-static uint32_t
-hash(const unsigned char k[16])
-{
-	uint32_t h = 2166136261u;   /* FNV-1a */
-	int i;
-
-	for (i = 0; i < 16; i++)
-		h = (h ^ k[i]) * 16777619u;
-	return h;
 }
 
 int
@@ -115,7 +106,7 @@ srclimit_prefix(struct srclimit *sl, int p4, int p6)
 static struct src_entry *
 find(struct srclimit *sl, const unsigned char k[16], int64_t now, int create)
 {
-	uint32_t h = hash(k), i;
+	uint32_t h = fnv1a32(FNV1A32_INIT, k, 16), i;
 	struct src_entry *free_slot = NULL;
 
 	for (i = 0; i < PROBES; i++) {

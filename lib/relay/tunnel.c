@@ -77,7 +77,7 @@ lsn_files(const struct store_rule *r, struct transport *t)
 static void
 file_digest(const char *path, char *out, size_t size)
 {
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = FNV1A64_INIT;
 	unsigned char b[4096];
 	size_t total = 0;
 	ssize_t n;
@@ -88,10 +88,7 @@ file_digest(const char *path, char *out, size_t size)
 		return;
 	}
 	while (total < (1u << 20) && (n = read(fd, b, sizeof(b))) > 0) {
-		ssize_t i;
-
-		for (i = 0; i < n; i++)
-			h = (h ^ b[i]) * 1099511628211ull;
+		h = fnv1a64(h, b, (size_t)n);
 		total += (size_t)n;
 	}
 	close(fd);

@@ -80,24 +80,13 @@ uw(struct rt_worker *w)
 uint32_t
 udp_addr_hash(const struct sockaddr_storage *ss)
 {
-	const unsigned char *p;
-	size_t n, i;
-	uint32_t h = 2166136261u;
-
 	if (ss->ss_family == AF_INET) {
 		const struct sockaddr_in *s = (const void *)ss;
-		p = (const unsigned char *)&s->sin_addr;
-		n = 4;
-		h = (h ^ s->sin_port) * 16777619u;
+		return fnv1a32((FNV1A32_INIT ^ s->sin_port) * FNV1A32_PRIME, &s->sin_addr, 4);
 	} else {
 		const struct sockaddr_in6 *s = (const void *)ss;
-		p = (const unsigned char *)&s->sin6_addr;
-		n = 16;
-		h = (h ^ s->sin6_port) * 16777619u;
+		return fnv1a32((FNV1A32_INIT ^ s->sin6_port) * FNV1A32_PRIME, &s->sin6_addr, 16);
 	}
-	for (i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
 }
 
 /* ---- the shared table part (udp.h) ---- */

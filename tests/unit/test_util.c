@@ -112,9 +112,22 @@ test_write_atomic(void)
 	CHECK(rmdir(dir) == 0, "nothing else was left in the folder");
 }
 
+/* FNV-1a: the published test vectors, and a hash taken in parts */
+static void
+test_fnv(void)
+{
+	CHECK(fnv1a32(FNV1A32_INIT, "", 0) == 0x811c9dc5u && fnv1a32(FNV1A32_INIT, "a", 1) == 0xe40c292cu &&
+	    fnv1a32(FNV1A32_INIT, "foobar", 6) == 0xbf9cf968u, "FNV-1a 32");
+	CHECK(fnv1a64(FNV1A64_INIT, "a", 1) == 0xaf63dc4c8601ec8cULL &&
+	    fnv1a64(FNV1A64_INIT, "foobar", 6) == 0x85944171f73967e8ULL, "FNV-1a 64");
+	CHECK(fnv1a32(fnv1a32(FNV1A32_INIT, "foo", 3), "bar", 3) == 0xbf9cf968u &&
+	    fnv1a64(fnv1a64(FNV1A64_INIT, "foo", 3), "bar", 3) == 0x85944171f73967e8ULL, "in parts, the same");
+}
+
 int
 main(void)
 {
+	test_fnv();
 	long l;
 	uint64_t u;
 	struct hostport hp;
