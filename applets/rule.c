@@ -94,12 +94,6 @@ remotes_text(const struct store_rule *r, char *buf, size_t size)
 	}
 }
 
-static void
-listen_text(const struct store_rule *r, char *buf, size_t size)
-{
-	store_listen_format(r, buf, size);   /* host "" is [::] */
-}
-
 static const char *
 transport_text(const struct store_rule *r)
 {
@@ -161,7 +155,7 @@ json_rule(FILE *f, const struct store *st, const struct store_rule *r, int paste
 	json_kv_str(f, &first, "note", r->note);
 	json_kv_bool(f, &first, "enabled", r->enabled);
 	json_kv_str(f, &first, "role", r->role == ROLE_EXIT ? "exit" : "relay");
-	listen_text(r, buf, sizeof(buf));
+	store_listen_format(r, buf, sizeof(buf));
 	json_kv_str(f, &first, "listen", buf);
 	json_kv_str(f, &first, "listen_interface", r->listen_interface);
 	fputs(",\"remotes\":[", f);
@@ -234,7 +228,7 @@ cmd_list(int argc, char **argv)
 			const struct store_rule *r = &st.rules[i];
 			char l[1024], rem[2048];
 
-			listen_text(r, l, sizeof(l));
+			store_listen_format(r, l, sizeof(l));
 			remotes_text(r, rem, sizeof(rem));
 			printf("%-16s %-3s %-5s %-7s %-24s %-40s %-10s %s%s%s\n", r->name, r->enabled ? "yes" : "no",
 			    r->role == ROLE_EXIT ? "exit" : "relay", store_proto_name(r->protocols), l, rem,
@@ -278,7 +272,7 @@ cmd_show(int argc, char **argv)
 	printf("rule %s%s%s\n", r->name, *r->note ? ": " : "", r->note);
 	printf("  enabled            %s\n", r->enabled ? "yes" : "no");
 	printf("  role               %s\n", r->role == ROLE_EXIT ? "exit" : "relay");
-	listen_text(r, buf, sizeof(buf));
+	store_listen_format(r, buf, sizeof(buf));
 	printf("  listen             %s%s%s\n", buf, *r->listen_interface ? " on " : "", r->listen_interface);
 	for (i = 0; i < r->nremotes; i++)
 		printf("  remote             %s weight %d\n",
@@ -335,7 +329,7 @@ print_added(const struct store_txn *t, const char *name)
 	store_parse_text(t->text, t->path, &st, &d);
 	store_diags_free(&d);
 	if ((r = store_find(&st, name)) != NULL) {
-		listen_text(r, l, sizeof(l));
+		store_listen_format(r, l, sizeof(l));
 		remotes_text(r, rem, sizeof(rem));
 		printf("added rule %s: %s -> %s (%s%s%s%s%s%s)\n", r->name, l, rem, store_proto_name(r->protocols),
 		    r->balance != BALANCE_OFF ? ", " : "", r->balance != BALANCE_OFF ? store_balance_name(r->balance) : "",

@@ -177,12 +177,6 @@ relay_pid(void)
 }
 
 static void
-listen_text(const struct store_rule *r, char *buf, size_t size)
-{
-	store_listen_format(r, buf, size);   /* host "" is [::] */
-}
-
-static void
 remotes_text(const struct store_rule *r, char *buf, size_t size)
 {
 	size_t i, n = 0;
@@ -226,7 +220,7 @@ print_json(const struct store *st, int running, pid_t pid, const struct stats_fi
 		fputs(i ? ",{" : "{", stdout);
 		json_kv_str(stdout, &f2, "name", r->name);
 		json_kv_bool(stdout, &f2, "enabled", r->enabled);
-		listen_text(r, buf, sizeof(buf));
+		store_listen_format(r, buf, sizeof(buf));
 		json_kv_str(stdout, &f2, "listen", buf);
 		fputs(",\"remotes\":[", stdout);
 		for (j = 0; j < r->nremotes; j++) {
@@ -345,7 +339,7 @@ print_text(const struct store *st, int running, pid_t pid, const struct stats_fi
 		const struct json_val *line = have ? find_rule(sf, r->name) : NULL;
 		char conns[48], udp[48], failed[24];
 
-		listen_text(r, l, sizeof(l));
+		store_listen_format(r, l, sizeof(l));
 		remotes_text(r, rem, sizeof(rem));
 		if (line) {
 			snprintf(conns, sizeof(conns), "%lld/%lld", json_get_int(line, "tcp_active", 0), json_get_int(line, "tcp_total", 0));

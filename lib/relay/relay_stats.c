@@ -64,17 +64,14 @@ rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, char *e
 	for (i = 0; i < nrules; i++) {
 		struct rt_rule *r = rules[i];
 		struct rt_counters s;
-		struct hostport l = r->r->listen;
 		static const char *const qs[] = { "ok", "stopped", "throttled", "expired" };
 		int q = __atomic_load_n(&r->st->quota_state, __ATOMIC_RELAXED);
 
 		rt_rule_sum(rt, r, &s);
-		if (!*l.host)
-			snprintf(l.host, sizeof(l.host), "::");
 		fprintf(f, "%s{\"name\":", i ? ",\n" : "");
 		json_str(f, r->r->name);
 		fputs(",\"listen\":", f);
-		json_str(f, hostport_format(&l, hp, sizeof(hp)));
+		json_str(f, hostport_format(&r->r->listen, hp, sizeof(hp)));
 		fputs(",\"state\":", f);
 		{   /* "listening", or why a listener of the rule waits (rt_retry_binds) */
 			size_t waiting;
