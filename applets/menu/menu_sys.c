@@ -20,103 +20,67 @@
 #include "net.h"
 #include "util.h"
 
-/* "0100007F" (v4) or 32 hex digits (v6, four host-order words) to text. */
-static void
-hex_addr(const char *hex, char *out, size_t size)
-{
-	unsigned char b[16];
-	size_t n = strlen(hex), i;
-
-	if (n == 8) {
-		unsigned v = (unsigned)strtoul(hex, NULL, 16);
-		memcpy(b, &v, 4);
-		inet_ntop(AF_INET, b, out, (socklen_t)size);
-		return;
-	}
-	if (n == 32) {
-		for (i = 0; i < 4; i++) {
-			char w[9];
-			unsigned v;
-			memcpy(w, hex + i * 8, 8);
-			w[8] = '\0';
-			v = (unsigned)strtoul(w, NULL, 16);
-			memcpy(b + i * 4, &v, 4);
-		}
-		inet_ntop(AF_INET6, b, out, (socklen_t)size);
-		return;
-	}
-	snprintf(out, size, "?");
-}
-
 static int
 is_any(const char *a)
 {
 	return !*a || strcmp(a, "0.0.0.0") == 0 || strcmp(a, "::") == 0;
 }
 
-/* A socket in LISTEN (tcp) or unconnected (udp) state on a port in lo..hi; its inode and port. */
+struct port_find {
+	int lo, hi;
+	const char *host;
+	unsigned long inode;
+	int port;
+	char addr[64];
+};
+
+/* A socket on a port in lo..hi whose address is host's, or any, or host is any. */
 static int
-find_socket(const char *file, int lo, int hi, int udp, const char *host, unsigned long *inode, int *port,
-    char *addr, size_t asize)
+port_match(const struct net_proc_sock *s, void *arg)
 {
-	FILE *f = fopen(file, "r");
-	char line[512];
-	int found = 0;
+	struct port_find *pf = arg;
+	char a[64];
 
-	if (!f)
+	if ((int)s->port < pf->lo || (int)s->port > pf->hi)
 		return 0;
-	if (!fgets(line, sizeof(line), f)) {   /* header */
-		fclose(f);
+	if (s->addr.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)&s->addr)->sin_addr, a, sizeof(a));
+	else
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&s->addr)->sin6_addr, a, sizeof(a));
+	if (strncmp(a, "::ffff:", 7) == 0)
+		memmove(a, a + 7, strlen(a + 7) + 1);
+	if (!is_any(pf->host) && !is_any(a) && strcmp(pf->host, a) != 0)
 		return 0;
-	}
-	while (!found && fgets(line, sizeof(line), f)) {
-		char local[64], remote[64], a[64];
-		unsigned lport, st;
-		unsigned long ino;
-
-		if (sscanf(line, " %*d: %63[0-9A-Fa-f]:%x %63[0-9A-Fa-f]:%*x %x %*s %*s %*s %*s %*s %lu",
-		    local, &lport, remote, &st, &ino) != 5)
-			continue;
-		if ((int)lport < lo || (int)lport > hi || st != (udp ? 0x07u : 0x0Au))
-			continue;
-		hex_addr(local, a, sizeof(a));
-		if (strncmp(a, "::ffff:", 7) == 0)
-			memmove(a, a + 7, strlen(a + 7) + 1);
-		if (!is_any(host) && !is_any(a) && strcmp(host, a) != 0)
-			continue;
-		*inode = ino;
-		*port = (int)lport;
-		snprintf(addr, asize, "%s", a);
-		found = 1;
-	}
-	fclose(f);
-	return found;
+	pf->inode = s->inode;
+	pf->port = s->port;
+	snprintf(pf->addr, sizeof(pf->addr), "%s", a);
+	return 1;
 }
 
 int
 menu_port_owner(int lo, int hi, unsigned proto, const char *host, int *port, char *who, size_t size)
 {
 	static const struct {
-		const char *file;
+		int type, family;
 		unsigned proto;
-	} files[] = {
-		{ "/proc/net/tcp", PROTO_TCP }, { "/proc/net/tcp6", PROTO_TCP },
-		{ "/proc/net/udp", PROTO_UDP }, { "/proc/net/udp6", PROTO_UDP },
+	} tables[] = {   /* /proc/net/tcp, tcp6, udp, udp6 */
+		{ SOCK_STREAM, AF_INET, PROTO_TCP }, { SOCK_STREAM, AF_INET6, PROTO_TCP },
+		{ SOCK_DGRAM, AF_INET, PROTO_UDP }, { SOCK_DGRAM, AF_INET6, PROTO_UDP },
 	};
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(files); i++) {
-		unsigned long ino = 0;
-		char addr[64], owner[128];
+	for (i = 0; i < ARRAY_SIZE(tables); i++) {
+		struct port_find pf = { lo, hi, host ? host : "", 0, 0, "" };
+		char owner[128];
 
-		if (!(proto & files[i].proto))
+		if (!(proto & tables[i].proto))
 			continue;
-		if (!find_socket(files[i].file, lo, hi, files[i].proto == PROTO_UDP, host ? host : "", &ino, port,
-		    addr, sizeof(addr)))
+		if (!net_proc_sockets(tables[i].type, tables[i].family, port_match, &pf))
 			continue;
-		if (!net_inode_owner(ino, owner, sizeof(owner)))
+		*port = pf.port;
+		if (!net_inode_owner(pf.inode, owner, sizeof(owner)))
 			snprintf(owner, sizeof(owner), "%s", TR("a process not visible from here (another user or container)", "此处不可见的进程（其他用户或容器）"));
-		snprintf(who, size, "%s %s:%d %s%s", files[i].proto == PROTO_UDP ? "udp" : "tcp", addr, *port,
+		snprintf(who, size, "%s %s:%d %s%s", tables[i].proto == PROTO_UDP ? "udp" : "tcp", pf.addr, *port,
 		    TR("held by ", "被占用："), owner);
 		return 1;
 	}

@@ -421,17 +421,14 @@ net_connect_result(int fd)
 	return e;
 }
 
-/* The inode of a socket on port in one /proc/net table: LISTEN (0A) for tcp,
- * unconnected (07) for udp; host "" matches any local address. 0: none. */
-static unsigned long
-proc_net_inode(const char *file, int udp, const char *host, uint16_t port)
+int
+net_proc_sockets(int type, int family, int (*fn)(const struct net_proc_sock *s, void *arg), void *arg)
 {
+	const char *file = family == AF_INET6 ? (type == SOCK_DGRAM ? "/proc/net/udp6" : "/proc/net/tcp6") :
+	    (type == SOCK_DGRAM ? "/proc/net/udp" : "/proc/net/tcp");
 	FILE *f = fopen(file, "r");
 	char line[512];
-	unsigned long found = 0;
-	struct sockaddr_storage want;
-	socklen_t wl;
-	int any = !host || !*host || net_addr(host, 0, &want, &wl) < 0;
+	int rc = 0, lines = 0;
 
 	if (!f)
 		return 0;
@@ -439,42 +436,75 @@ proc_net_inode(const char *file, int udp, const char *host, uint16_t port)
 		fclose(f);
 		return 0;
 	}
-	while (!found && fgets(line, sizeof(line), f)) {
+	while (!rc && lines++ < NET_PROC_MAX_LINES && fgets(line, sizeof(line), f)) {
+		struct net_proc_sock s;
 		char local[40];
 		unsigned lport, st, w[4];
-		unsigned long ino;
-		size_t n;
+		size_t n, i;
 
-		if (sscanf(line, " %*d: %39[0-9A-Fa-f]:%x %*s %x %*s %*s %*s %*s %*s %lu", local, &lport, &st, &ino) != 4)
+		memset(&s, 0, sizeof(s));
+		if (sscanf(line, " %*d: %39[0-9A-Fa-f]:%x %*s %x %*s %*s %*s %*s %*s %lu", local, &lport, &st,
+		    &s.inode) != 4)
 			continue;
-		if (lport != port || st != (udp ? 0x07u : 0x0Au))
+		if (lport > 65535 || st != (type == SOCK_DGRAM ? 0x07u : 0x0Au))
 			continue;
 		n = strlen(local);
-		if (!any && n == 8) {   /* one word in host order, as the kernel prints it */
-			uint32_t a = (uint32_t)strtoul(local, NULL, 16);
-			if (want.ss_family != AF_INET || (a != 0 && a != ((struct sockaddr_in *)&want)->sin_addr.s_addr))
-				continue;
-		} else if (!any && n == 32) {   /* four such words */
-			unsigned char b[16];
-			size_t i;
-
+		if (n == 8) {   /* one word in host order, as the kernel prints it */
+			struct sockaddr_in *a = (struct sockaddr_in *)&s.addr;
+			a->sin_family = AF_INET;
+			a->sin_port = htons((uint16_t)lport);
+			a->sin_addr.s_addr = (uint32_t)strtoul(local, NULL, 16);
+		} else if (n == 32) {   /* four such words */
+			struct sockaddr_in6 *a = (struct sockaddr_in6 *)&s.addr;
 			for (i = 0; i < 4; i++) {
 				char word[9];
 				memcpy(word, local + i * 8, 8);
 				word[8] = '\0';
 				w[i] = (unsigned)strtoul(word, NULL, 16);
 			}
-			memcpy(b, w, 16);
-			/* [::] (dual stack) holds every address of both families */
-			if (!IN6_IS_ADDR_UNSPECIFIED((struct in6_addr *)(void *)b) && (want.ss_family != AF_INET6 ||
-			    memcmp(b, &((struct sockaddr_in6 *)&want)->sin6_addr, 16) != 0))
-				continue;
-		} else if (!any)
+			a->sin6_family = AF_INET6;
+			a->sin6_port = htons((uint16_t)lport);
+			memcpy(&a->sin6_addr, w, 16);
+		} else
 			continue;
-		found = ino;
+		s.port = (uint16_t)lport;
+		rc = fn(&s, arg);
 	}
 	fclose(f);
-	return found;
+	return rc;
+}
+
+struct holder_find {
+	const char *host;
+	uint16_t port;
+	int any;
+	struct sockaddr_storage want;
+	unsigned long inode;
+};
+
+/* A socket on the port whose address holds the one wanted ("" any). */
+static int
+holder_match(const struct net_proc_sock *s, void *arg)
+{
+	struct holder_find *h = arg;
+
+	if (s->port != h->port)
+		return 0;
+	if (h->any)
+		;
+	else if (s->addr.ss_family == AF_INET) {
+		uint32_t a = ((const struct sockaddr_in *)&s->addr)->sin_addr.s_addr;
+		if (h->want.ss_family != AF_INET || (a != 0 && a != ((struct sockaddr_in *)&h->want)->sin_addr.s_addr))
+			return 0;
+	} else {
+		const struct in6_addr *b = &((const struct sockaddr_in6 *)&s->addr)->sin6_addr;
+		/* [::] (dual stack) holds every address of both families */
+		if (!IN6_IS_ADDR_UNSPECIFIED(b) && (h->want.ss_family != AF_INET6 ||
+		    memcmp(b, &((struct sockaddr_in6 *)&h->want)->sin6_addr, 16) != 0))
+			return 0;
+	}
+	h->inode = s->inode;
+	return 1;
 }
 
 int
@@ -530,15 +560,13 @@ net_inode_owner(unsigned long ino, char *who, size_t size)
 int
 net_port_holder(int type, const char *host, uint16_t port, char *who, size_t size)
 {
-	const char *files[2];
-	unsigned long ino = 0;
-	int i;
+	struct holder_find h = { host, port, 0, { 0 }, 0 };
+	socklen_t wl;
 
-	files[0] = type == SOCK_DGRAM ? "/proc/net/udp" : "/proc/net/tcp";
-	files[1] = type == SOCK_DGRAM ? "/proc/net/udp6" : "/proc/net/tcp6";
-	for (i = 0; i < 2 && !ino; i++)
-		ino = proc_net_inode(files[i], type == SOCK_DGRAM, host, port);
-	return net_inode_owner(ino, who, size);
+	h.any = !host || !*host || net_addr(host, 0, &h.want, &wl) < 0;
+	if (!net_proc_sockets(type, AF_INET, holder_match, &h))
+		net_proc_sockets(type, AF_INET6, holder_match, &h);
+	return net_inode_owner(h.inode, who, size);
 }
 
 long

@@ -104,6 +104,18 @@ int net_set_sockopts(int fd, const struct net_sockopts *so);
  * (nothing when so->ka_idle_ms is 0). 0 / -1 errno. */
 int net_set_nodelay(int fd);
 int net_set_keepalive(int fd, const struct net_sockopts *so);
+/* The sockets of /proc/net/{tcp,udp}[6] (type SOCK_STREAM or SOCK_DGRAM,
+ * family AF_INET or AF_INET6) that listen (stream) or are not connected
+ * (datagram), in the table's order, at most NET_PROC_MAX_LINES: fn is
+ * called with each (addr: the local address and port) until it returns
+ * non-zero, which is returned; 0 when it never did or the table is unreadable. */
+#define NET_PROC_MAX_LINES 1000000
+struct net_proc_sock {
+	struct sockaddr_storage addr;
+	uint16_t port;
+	unsigned long inode;
+};
+int net_proc_sockets(int type, int family, int (*fn)(const struct net_proc_sock *s, void *arg), void *arg);
 /* Who holds a listening (stream) or bound (datagram) socket on port, for
  * host ("" or NULL: any address): "comm (pid N)" in who, 1; 0 when no such
  * socket is in /proc/net or its owner is not visible (another user, another
