@@ -79,7 +79,7 @@ json_kv_bool(FILE *f, int *first, const char *k, int v)
 /* ------------------------------------------------------------------ */
 /* Reading: RFC 8259 text into a value tree, every size bounded. */
 
-struct json_val *
+static struct json_val *
 json_new(enum json_type t, int depth)
 {
 	struct json_val *v = calloc(1, sizeof(*v));
@@ -146,7 +146,7 @@ json_get_int(const struct json_val *obj, const char *key, long long def)
 	return v && v->t == JSON_NUM ? strtoll(v->s, NULL, 10) : def;
 }
 
-int
+static int
 json_push(struct json_val *parent, char *key, struct json_val *child)
 {
 	struct json_val **nv;
@@ -174,15 +174,8 @@ bad:
 	return -1;
 }
 
-struct rd {
-	const char *p, *end, *start;
-	char *err;
-	int depth, failed;
-	size_t items;
-};
-
-static void __attribute__((format(printf, 2, 3)))
-fail(struct rd *r, const char *fmt, ...)
+void
+json_cur_fail(struct json_cur *r, const char *fmt, ...)
 {
 	char msg[200];
 	va_list ap;
@@ -201,43 +194,58 @@ fail(struct rd *r, const char *fmt, ...)
 	snprintf(r->err, ERRLEN, "line %d: %s", line, msg);
 }
 
-static struct json_val *
-node(struct rd *r, enum json_type t)
+struct json_val *
+json_cur_new(struct json_cur *r, enum json_type t)
 {
 	struct json_val *v;
 
-	if (++r->items > JSON_ITEMS_MAX) {
-		fail(r, "more than %d values", JSON_ITEMS_MAX);
+	if (++r->items > r->items_max) {
+		json_cur_fail(r, "more than %zu values", r->items_max);
 		return NULL;
 	}
 	if (!(v = json_new(t, r->depth)))
-		fail(r, "out of memory");
+		json_cur_fail(r, "out of memory");
 	return v;
 }
 
+int
+json_cur_push(struct json_cur *r, struct json_val *parent, char *key, struct json_val *child)
+{
+	if (parent->t == JSON_OBJ && key && json_get(parent, key)) {
+		json_cur_fail(r, "the key '%.60s' is defined twice", key);
+		free(key);
+		json_free(child);
+		return -1;
+	}
+	if (json_push(parent, key, child) < 0) {
+		json_cur_fail(r, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int
+json_cur_put(struct json_cur *r, struct strbuf *b, const char *p, size_t n)
+{
+	if (strbuf_put(b, p, n) == 0)
+		return 0;
+	if (errno == E2BIG)
+		json_cur_fail(r, "a string longer than %zu bytes", b->max);
+	else
+		json_cur_fail(r, "out of memory");
+	return -1;
+}
+
 static void
-ws(struct rd *r)
+ws(struct json_cur *r)
 {
 	while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r'))
 		r->p++;
 }
 
-/* Append to a string of at most JSON_STR_MAX bytes. */
-static int
-put(struct rd *r, struct strbuf *b, const char *p, size_t n)
-{
-	if (strbuf_put(b, p, n) == 0)
-		return 0;
-	if (errno == E2BIG)
-		fail(r, "a string longer than %d bytes", JSON_STR_MAX);
-	else
-		fail(r, "out of memory");
-	return -1;
-}
-
 /* After a backslash (r->p at the escape letter). */
 static int
-escape(struct rd *r, struct strbuf *b)
+escape(struct json_cur *r, struct strbuf *b)
 {
 	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
 	const char *e;
@@ -246,52 +254,52 @@ escape(struct rd *r, struct strbuf *b)
 	size_t n;
 
 	if (r->p >= r->end) {
-		fail(r, "a string ends inside an escape");
+		json_cur_fail(r, "a string ends inside an escape");
 		return -1;
 	}
 	if (*r->p != 'u') {
 		if (!*r->p || !(e = strchr(from, *r->p))) {
-			fail(r, "an unknown escape '\\%c'", *r->p);
+			json_cur_fail(r, "an unknown escape '\\%c'", *r->p);
 			return -1;
 		}
 		r->p++;
-		return put(r, b, to + (e - from), 1);
+		return json_cur_put(r, b, to + (e - from), 1);
 	}
 	r->p++;
 	if (r->end - r->p < 4 || text_hex(r->p, 4, &cp) < 0) {
-		fail(r, "\\u without four hex digits");
+		json_cur_fail(r, "\\u without four hex digits");
 		return -1;
 	}
 	r->p += 4;
 	if (cp >= 0xd800 && cp < 0xdc00) {   /* a surrogate pair */
 		if (r->end - r->p < 6 || r->p[0] != '\\' || r->p[1] != 'u' || text_hex(r->p + 2, 4, &lo) < 0 ||
 		    lo < 0xdc00 || lo > 0xdfff) {
-			fail(r, "a lone UTF-16 surrogate");
+			json_cur_fail(r, "a lone UTF-16 surrogate");
 			return -1;
 		}
 		r->p += 6;
 		cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 	}
 	if (cp == 0 || !(n = text_utf8_put(cp, u))) {
-		fail(r, "an escape for a code point a string cannot hold");
+		json_cur_fail(r, "an escape for a code point a string cannot hold");
 		return -1;
 	}
-	return put(r, b, u, n);
+	return json_cur_put(r, b, u, n);
 }
 
 /* r->p at the opening quote; the text (valid UTF-8, no NUL), or NULL. */
 static char *
-string(struct rd *r)
+string(struct json_cur *r)
 {
 	struct strbuf b = { .max = JSON_STR_MAX };
 	size_t n;
 
 	r->p++;
-	if (put(r, &b, "", 0) < 0)
+	if (json_cur_put(r, &b, "", 0) < 0)
 		return NULL;
 	while (r->p < r->end && *r->p != '"') {
 		if ((unsigned char)*r->p < 0x20) {
-			fail(r, "a control character inside a string");
+			json_cur_fail(r, "a control character inside a string");
 			goto bad;
 		}
 		if (*r->p == '\\') {
@@ -301,15 +309,15 @@ string(struct rd *r)
 			continue;
 		}
 		if (!(n = text_utf8_len(r->p, (size_t)(r->end - r->p)))) {
-			fail(r, "a string that is not UTF-8");
+			json_cur_fail(r, "a string that is not UTF-8");
 			goto bad;
 		}
-		if (put(r, &b, r->p, n) < 0)
+		if (json_cur_put(r, &b, r->p, n) < 0)
 			goto bad;
 		r->p += n;
 	}
 	if (r->p >= r->end) {
-		fail(r, "a string is not closed");
+		json_cur_fail(r, "a string is not closed");
 		goto bad;
 	}
 	r->p++;
@@ -320,7 +328,7 @@ bad:
 }
 
 static size_t
-digits(struct rd *r)
+digits(struct json_cur *r)
 {
 	const char *s = r->p;
 
@@ -331,7 +339,7 @@ digits(struct rd *r)
 
 /* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, kept as text beside its value */
 static struct json_val *
-number(struct rd *r)
+number(struct json_cur *r)
 {
 	const char *s = r->p;
 	struct json_val *v;
@@ -356,43 +364,43 @@ number(struct rd *r)
 			goto bad;
 	}
 	if ((n = (size_t)(r->p - s)) > 40) {
-		fail(r, "a number with too many digits");
+		json_cur_fail(r, "a number with too many digits");
 		return NULL;
 	}
-	if (!(v = node(r, JSON_NUM)))
+	if (!(v = json_cur_new(r, JSON_NUM)))
 		return NULL;
 	if (!(v->s = strndup(s, n))) {
 		free(v);
-		fail(r, "out of memory");
+		json_cur_fail(r, "out of memory");
 		return NULL;
 	}
 	v->num = strtod(v->s, NULL);
 	return v;
 bad:
 	r->p = s;
-	fail(r, "expected a value");
+	json_cur_fail(r, "expected a value");
 	return NULL;
 }
 
-static struct json_val *value(struct rd *r);
+static struct json_val *value(struct json_cur *r);
 
 /* One array item, or one "key": value of an object, into v. */
 static int
-item(struct rd *r, struct json_val *v)
+item(struct json_cur *r, struct json_val *v)
 {
 	struct json_val *it;
 	char *key = NULL;
 
 	if (v->t == JSON_OBJ) {
 		if (r->p >= r->end || *r->p != '"') {
-			fail(r, "expected a \"key\"");
+			json_cur_fail(r, "expected a \"key\"");
 			return -1;
 		}
 		if (!(key = string(r)))
 			return -1;
 		ws(r);
 		if (r->p >= r->end || *r->p != ':') {
-			fail(r, "expected ':' after \"%.40s\"", key);
+			json_cur_fail(r, "expected ':' after \"%.40s\"", key);
 			free(key);
 			return -1;
 		}
@@ -402,27 +410,21 @@ item(struct rd *r, struct json_val *v)
 		free(key);
 		return -1;
 	}
-	if (v->t == JSON_OBJ && json_get(v, key))
-		fail(r, "the key '%.60s' is defined twice", key);
-	else if (json_push(v, key, it) == 0)
-		return 0;
-	else
-		fail(r, "out of memory");
-	return -1;
+	return json_cur_push(r, v, key, it);
 }
 
 /* r->p at '[' or '{': items separated by commas, nesting bounded. */
 static struct json_val *
-container(struct rd *r, int obj)
+container(struct json_cur *r, int obj)
 {
 	struct json_val *v;
 	char close = obj ? '}' : ']';
 
 	if (++r->depth > JSON_DEPTH_MAX) {
-		fail(r, "nested deeper than %d levels", JSON_DEPTH_MAX);
+		json_cur_fail(r, "nested deeper than %d levels", JSON_DEPTH_MAX);
 		return NULL;
 	}
-	if (!(v = node(r, obj ? JSON_OBJ : JSON_ARR)))
+	if (!(v = json_cur_new(r, obj ? JSON_OBJ : JSON_ARR)))
 		return NULL;
 	v->depth = r->depth - 1;
 	r->p++;
@@ -443,7 +445,7 @@ container(struct rd *r, int obj)
 				r->p++;
 				break;
 			}
-			fail(r, "expected ',' or '%c'", close);
+			json_cur_fail(r, "expected ',' or '%c'", close);
 			goto bad;
 		}
 	r->depth--;
@@ -454,7 +456,7 @@ bad:
 }
 
 static struct json_val *
-value(struct rd *r)
+value(struct json_cur *r)
 {
 	struct json_val *v;
 	static const char *const words[] = { "null", "false", "true" };
@@ -462,13 +464,13 @@ value(struct rd *r)
 
 	ws(r);
 	if (r->p >= r->end) {
-		fail(r, "a value is missing");
+		json_cur_fail(r, "a value is missing");
 		return NULL;
 	}
 	if (*r->p == '{' || *r->p == '[')
 		return container(r, *r->p == '{');
 	if (*r->p == '"') {
-		if ((v = node(r, JSON_STR)) && !(v->s = string(r))) {
+		if ((v = json_cur_new(r, JSON_STR)) && !(v->s = string(r))) {
 			free(v);
 			v = NULL;
 		}
@@ -479,7 +481,7 @@ value(struct rd *r)
 
 		if ((size_t)(r->end - r->p) >= n && memcmp(r->p, words[i], n) == 0) {
 			r->p += n;
-			if ((v = node(r, i ? JSON_BOOL : JSON_NULL)))
+			if ((v = json_cur_new(r, i ? JSON_BOOL : JSON_NULL)))
 				v->b = i == 2;
 			return v;
 		}
@@ -490,7 +492,7 @@ value(struct rd *r)
 struct json_val *
 json_parse(const char *text, size_t len, char *err)
 {
-	struct rd r = { text, text, text, err, 0, 0, 0 };
+	struct json_cur r = { .p = text, .start = text, .err = err, .items_max = JSON_ITEMS_MAX };
 	struct json_val *v;
 
 	if (len > JSON_INPUT_MAX) {
@@ -504,7 +506,7 @@ json_parse(const char *text, size_t len, char *err)
 		return NULL;
 	ws(&r);
 	if (r.p != r.end) {
-		fail(&r, "text after the JSON value");
+		json_cur_fail(&r, "text after the JSON value");
 		json_free(v);
 		return NULL;
 	}

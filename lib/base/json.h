@@ -54,11 +54,23 @@ double json_get_num(const struct json_val *obj, const char *key, double def);
 /* Its number's integer part read from the text (exact past 2^53), def unless a number. */
 long long json_get_int(const struct json_val *obj, const char *key, long long def);
 
-/* For another reader building the same tree (migrate's TOML): a new value
- * (NULL when out of memory), and child appended to parent (key NULL in an
- * array; an object refuses a key it has: EEXIST). json_push takes key and
- * child whatever it returns: freed on failure (-1, errno). */
-struct json_val *json_new(enum json_type t, int depth);
-int json_push(struct json_val *parent, char *key, struct json_val *child);
+/* For another reader building the same tree (migrate's TOML): where it is
+ * in its text (start .. end, p), how deep, its first error as "line N: what"
+ * in err (ERRLEN), and how many values it may make. */
+struct json_cur {
+	const char *p, *end, *start;
+	char *err;
+	int depth, failed;
+	size_t items, items_max;
+};
+void json_cur_fail(struct json_cur *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A new value at c->depth; NULL (and failed) past items_max or out of memory. */
+struct json_val *json_cur_new(struct json_cur *c, enum json_type t);
+/* child appended to parent (key NULL in an array), both taken whatever
+ * happens: 0, or -1 (failed: a key the object has, out of memory). */
+int json_cur_push(struct json_cur *c, struct json_val *parent, char *key, struct json_val *child);
+/* strbuf_put (util.h) that fails c when the string outgrows b->max. */
+struct strbuf;
+int json_cur_put(struct json_cur *c, struct strbuf *b, const char *p, size_t n);
 
 #endif

@@ -6,8 +6,6 @@
 #include "migrate.h"
 
 #include <ctype.h>
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,81 +18,11 @@
 #define ITEMS_MAX 100000
 #define STR_MAX 65536
 
-struct cur {
-	const char *p, *end, *start;
-	char *err;
-	int depth, failed;
-	size_t items;
-};
-
-static void __attribute__((format(printf, 2, 3)))
-fail(struct cur *c, const char *fmt, ...)
-{
-	char msg[200];
-	va_list ap;
-	int line = 1;
-	const char *q;
-
-	if (c->failed)
-		return;
-	c->failed = 1;
-	for (q = c->start; q < c->p && q < c->end; q++)
-		if (*q == '\n')
-			line++;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	snprintf(c->err, ERRLEN, "line %d: %s", line, msg);
-}
-
-static struct json_val *
-tv_new(struct cur *c, enum json_type t)
-{
-	struct json_val *v;
-
-	if (++c->items > ITEMS_MAX) {
-		fail(c, "more than %d values", ITEMS_MAX);
-		return NULL;
-	}
-	if (!(v = json_new(t, c->depth)))
-		fail(c, "out of memory");
-	return v;
-}
-
-/* Append (key may be NULL for arrays). Takes ownership of child and key. */
-static int
-tv_push(struct cur *c, struct json_val *parent, char *key, struct json_val *child)
-{
-	if (parent->t == JSON_OBJ && key && json_get(parent, key))
-		fail(c, "the key '%.60s' is defined twice", key);
-	else if (json_push(parent, key, child) == 0)
-		return 0;
-	else {
-		fail(c, "out of memory");
-		return -1;
-	}
-	free(key);
-	json_free(child);
-	return -1;
-}
-
 /* ---- strings ---- */
-
-static int
-sb_put(struct cur *c, struct strbuf *b, const char *p, size_t n)
-{
-	if (strbuf_put(b, p, n) == 0)
-		return 0;
-	if (errno == E2BIG)
-		fail(c, "a string longer than %d bytes", STR_MAX);
-	else
-		fail(c, "out of memory");
-	return -1;
-}
 
 /* Backslash escape of a basic string (c->p at the escape letter). */
 static int
-escape(struct cur *c, struct strbuf *b)
+escape(struct json_cur *c, struct strbuf *b)
 {
 	static const char from[] = "\"\\bfnrt", to[] = "\"\\\b\f\n\r\t";
 	const char *e;
@@ -103,33 +31,33 @@ escape(struct cur *c, struct strbuf *b)
 	size_t n;
 
 	if (c->p >= c->end) {
-		fail(c, "a string ends inside an escape");
+		json_cur_fail(c, "a string ends inside an escape");
 		return -1;
 	}
 	if (*c->p && (e = strchr(from, *c->p)) != NULL) {
 		c->p++;
-		return sb_put(c, b, to + (e - from), 1);
+		return json_cur_put(c, b, to + (e - from), 1);
 	}
 	if (*c->p != 'u' || c->end - c->p < 5 || text_hex(c->p + 1, 4, &cp) < 0) {
-		fail(c, "an unknown escape '\\%c'", *c->p);
+		json_cur_fail(c, "an unknown escape '\\%c'", *c->p);
 		c->p++;
 		return -1;
 	}
 	c->p += 5;
 	if (cp == 0 || !(n = text_utf8_put(cp, u))) {
-		fail(c, "an escape for a code point a config cannot hold");
+		json_cur_fail(c, "an escape for a code point a config cannot hold");
 		return -1;
 	}
-	return sb_put(c, b, u, n);
+	return json_cur_put(c, b, u, n);
 }
 
 /* ---- values ---- */
 
 /* A string value, c->p at its opening quote, read by str (json_string, toml_string). */
 static struct json_val *
-string_value(struct cur *c, char *(*str)(struct cur *))
+string_value(struct json_cur *c, char *(*str)(struct json_cur *))
 {
-	struct json_val *v = tv_new(c, JSON_STR);
+	struct json_val *v = json_cur_new(c, JSON_STR);
 
 	if (v && !(v->s = str(c))) {
 		free(v);
@@ -140,17 +68,17 @@ string_value(struct cur *c, char *(*str)(struct cur *))
 
 /* true or false at c->p: 1 and *v the value (NULL when that failed); 0 when neither stands there. */
 static int
-bool_value(struct cur *c, struct json_val **v)
+bool_value(struct json_cur *c, struct json_val **v)
 {
 	if (c->end - c->p >= 4 && memcmp(c->p, "true", 4) == 0) {
 		c->p += 4;
-		if ((*v = tv_new(c, JSON_BOOL)))
+		if ((*v = json_cur_new(c, JSON_BOOL)))
 			(*v)->b = 1;
 		return 1;
 	}
 	if (c->end - c->p >= 5 && memcmp(c->p, "false", 5) == 0) {
 		c->p += 5;
-		*v = tv_new(c, JSON_BOOL);
+		*v = json_cur_new(c, JSON_BOOL);
 		return 1;
 	}
 	return 0;
@@ -158,25 +86,25 @@ bool_value(struct cur *c, struct json_val **v)
 
 /* How one syntax writes an array or a table between its brackets. */
 struct items {
-	void (*gap)(struct cur *c, int obj);            /* skips what may stand around items */
-	int (*item)(struct cur *c, struct json_val *into);  /* one item (for a table: key and value) into the container */
+	void (*gap)(struct json_cur *c, int obj);            /* skips what may stand around items */
+	int (*item)(struct json_cur *c, struct json_val *into);  /* one item (for a table: key and value) into the container */
 	int trailing_comma;                             /* "[1, 2, ]" allowed */
 };
 
 /* An array (obj 0) or a table (obj 1), c->p at its opening bracket: items
  * separated by commas up to the closing bracket, nesting bounded. */
 static struct json_val *
-container(struct cur *c, int obj, const struct items *syn)
+container(struct json_cur *c, int obj, const struct items *syn)
 {
 	struct json_val *v;
 	char close = obj ? '}' : ']';
 	int first;
 
 	if (++c->depth > DEPTH_MAX) {
-		fail(c, "nested deeper than %d levels (the limit; dotted keys, tables and arrays count)", DEPTH_MAX);
+		json_cur_fail(c, "nested deeper than %d levels (the limit; dotted keys, tables and arrays count)", DEPTH_MAX);
 		return NULL;
 	}
-	if (!(v = tv_new(c, obj ? JSON_OBJ : JSON_ARR)))
+	if (!(v = json_cur_new(c, obj ? JSON_OBJ : JSON_ARR)))
 		return NULL;
 	c->p++;
 	for (first = 1;; first = 0) {
@@ -196,7 +124,7 @@ container(struct cur *c, int obj, const struct items *syn)
 			c->p++;
 			break;
 		}
-		fail(c, "expected ',' or '%c'", close);
+		json_cur_fail(c, "expected ',' or '%c'", close);
 		goto bad;
 	}
 	c->depth--;
@@ -211,7 +139,7 @@ bad:
  * keys, strings, integers, floats, booleans, arrays, inline tables) */
 
 static void
-toml_sp(struct cur *c)
+toml_sp(struct json_cur *c)
 {
 	while (c->p < c->end && (*c->p == ' ' || *c->p == '\t'))
 		c->p++;
@@ -219,7 +147,7 @@ toml_sp(struct cur *c)
 
 /* white space, newlines and comments (inside arrays) */
 static void
-toml_wsnl(struct cur *c)
+toml_wsnl(struct json_cur *c)
 {
 	for (;;) {
 		toml_sp(c);
@@ -237,7 +165,7 @@ toml_wsnl(struct cur *c)
 }
 
 static char *
-toml_string(struct cur *c)
+toml_string(struct json_cur *c)
 {
 	struct strbuf b = { .max = STR_MAX };
 	char q = *c->p;
@@ -248,11 +176,11 @@ toml_string(struct cur *c)
 		c->p++;
 	else if (multi && c->end - c->p >= 2 && c->p[0] == '\r' && c->p[1] == '\n')
 		c->p += 2;
-	if (sb_put(c, &b, "", 0) < 0)
+	if (json_cur_put(c, &b, "", 0) < 0)
 		return NULL;
 	for (;;) {
 		if (c->p >= c->end) {
-			fail(c, "a string is not closed");
+			json_cur_fail(c, "a string is not closed");
 			goto bad;
 		}
 		if (*c->p == q && (!multi || (c->end - c->p >= 3 && c->p[1] == q && c->p[2] == q))) {
@@ -260,11 +188,11 @@ toml_string(struct cur *c)
 			return b.s;
 		}
 		if (!multi && (*c->p == '\n' || *c->p == '\r')) {
-			fail(c, "a string is not closed on its line");
+			json_cur_fail(c, "a string is not closed on its line");
 			goto bad;
 		}
 		if ((unsigned char)*c->p < 0x20 && *c->p != '\t' && *c->p != '\n' && *c->p != '\r') {
-			fail(c, "a control character inside a string");
+			json_cur_fail(c, "a control character inside a string");
 			goto bad;
 		}
 		if (q == '"' && *c->p == '\\') {
@@ -278,7 +206,7 @@ toml_string(struct cur *c)
 				goto bad;
 			continue;
 		}
-		if (sb_put(c, &b, c->p, 1) < 0)
+		if (json_cur_put(c, &b, c->p, 1) < 0)
 			goto bad;
 		c->p++;
 	}
@@ -289,7 +217,7 @@ bad:
 
 /* A bare or quoted key. */
 static char *
-toml_key(struct cur *c)
+toml_key(struct json_cur *c)
 {
 	const char *s;
 
@@ -300,7 +228,7 @@ toml_key(struct cur *c)
 	while (c->p < c->end && (isalnum((unsigned char)*c->p) || *c->p == '_' || *c->p == '-'))
 		c->p++;
 	if (c->p == s) {
-		fail(c, "expected a key");
+		json_cur_fail(c, "expected a key");
 		return NULL;
 	}
 	return strndup(s, (size_t)(c->p - s));
@@ -308,7 +236,7 @@ toml_key(struct cur *c)
 
 /* Find or make the table at key in obj (an array of tables: its last table). */
 static struct json_val *
-toml_table(struct cur *c, struct json_val *obj, const char *key)
+toml_table(struct json_cur *c, struct json_val *obj, const char *key)
 {
 	const struct json_val *got = json_get(obj, key);
 	struct json_val *t;
@@ -319,33 +247,33 @@ toml_table(struct cur *c, struct json_val *obj, const char *key)
 			return (struct json_val *)(uintptr_t)got;
 		if (got->t == JSON_ARR && got->n && got->v[got->n - 1]->t == JSON_OBJ)
 			return got->v[got->n - 1];
-		fail(c, "'%.60s' is already a value, not a table", key);
+		json_cur_fail(c, "'%.60s' is already a value, not a table", key);
 		return NULL;
 	}
 	if (obj->depth + 1 > DEPTH_MAX) {
-		fail(c, "nested deeper than %d levels (the limit; dotted keys, tables and arrays count)", DEPTH_MAX);
+		json_cur_fail(c, "nested deeper than %d levels (the limit; dotted keys, tables and arrays count)", DEPTH_MAX);
 		return NULL;
 	}
-	if (!(t = tv_new(c, JSON_OBJ)))
+	if (!(t = json_cur_new(c, JSON_OBJ)))
 		return NULL;
 	t->depth = obj->depth + 1;
 	if (!(k = strdup(key))) {
 		json_free(t);
-		fail(c, "out of memory");
+		json_cur_fail(c, "out of memory");
 		return NULL;
 	}
-	if (tv_push(c, obj, k, t) < 0)
+	if (json_cur_push(c, obj, k, t) < 0)
 		return NULL;
 	return t;
 }
 
-static struct json_val *toml_value(struct cur *c);
+static struct json_val *toml_value(struct json_cur *c);
 
 /* A dotted key (a.b.c) of a key = value line or a [table] header: the tables
  * before the last dot are found or made from *obj down, *obj becomes the
  * innermost; returns the last key (to free), or NULL. */
 static char *
-toml_path(struct cur *c, struct json_val **obj)
+toml_path(struct json_cur *c, struct json_val **obj)
 {
 	char *key;
 
@@ -365,7 +293,7 @@ toml_path(struct cur *c, struct json_val **obj)
 
 /* key.path = value into obj */
 static int
-toml_keyval(struct cur *c, struct json_val *obj)
+toml_keyval(struct json_cur *c, struct json_val *obj)
 {
 	struct json_val *v;
 	char *key;
@@ -374,7 +302,7 @@ toml_keyval(struct cur *c, struct json_val *obj)
 	if (!(key = toml_path(c, &obj)))
 		return -1;
 	if (c->p >= c->end || *c->p != '=') {
-		fail(c, "expected '=' after the key '%.40s'", key);
+		json_cur_fail(c, "expected '=' after the key '%.40s'", key);
 		free(key);
 		return -1;
 	}
@@ -387,12 +315,12 @@ toml_keyval(struct cur *c, struct json_val *obj)
 		free(key);
 		return -1;
 	}
-	return tv_push(c, obj, key, v);
+	return json_cur_push(c, obj, key, v);
 }
 
 /* in an inline table only spaces; in an array newlines and comments too */
 static void
-toml_gap(struct cur *c, int obj)
+toml_gap(struct json_cur *c, int obj)
 {
 	if (obj)
 		toml_sp(c);
@@ -402,7 +330,7 @@ toml_gap(struct cur *c, int obj)
 
 /* One array item, or one key = value of an inline table. */
 static int
-toml_item(struct cur *c, struct json_val *into)
+toml_item(struct json_cur *c, struct json_val *into)
 {
 	struct json_val *item;
 
@@ -410,19 +338,19 @@ toml_item(struct cur *c, struct json_val *into)
 		return toml_keyval(c, into);
 	if (!(item = toml_value(c)))
 		return -1;
-	return tv_push(c, into, NULL, item);
+	return json_cur_push(c, into, NULL, item);
 }
 
 static const struct items toml_items = { toml_gap, toml_item, 1 };
 
 static struct json_val *
-toml_value(struct cur *c)
+toml_value(struct json_cur *c)
 {
 	struct json_val *v;
 	const char *s;
 
 	if (c->p >= c->end) {
-		fail(c, "a value is missing");
+		json_cur_fail(c, "a value is missing");
 		return NULL;
 	}
 	if (*c->p == '"' || *c->p == '\'')
@@ -435,10 +363,10 @@ toml_value(struct cur *c)
 	while (c->p < c->end && (isalnum((unsigned char)*c->p) || strchr("+-._", *c->p)))
 		c->p++;
 	if (c->p == s || c->p - s > 40) {
-		fail(c, "expected a value (a string, number, boolean, array or table)");
+		json_cur_fail(c, "expected a value (a string, number, boolean, array or table)");
 		return NULL;
 	}
-	if (!(v = tv_new(c, JSON_NUM)))
+	if (!(v = json_cur_new(c, JSON_NUM)))
 		return NULL;
 	{
 		char buf[48], *q, *e;
@@ -451,12 +379,12 @@ toml_value(struct cur *c)
 		v->num = strtod(buf, &e);
 		if (*e || !n) {
 			json_free(v);
-			fail(c, "'%.40s' is not a number (dates are not supported)", buf);
+			json_cur_fail(c, "'%.40s' is not a number (dates are not supported)", buf);
 			return NULL;
 		}
 		if (!(v->s = strdup(buf))) {
 			json_free(v);
-			fail(c, "out of memory");
+			json_cur_fail(c, "out of memory");
 			return NULL;
 		}
 	}
@@ -466,14 +394,14 @@ toml_value(struct cur *c)
 struct json_val *
 mig_toml_parse(const char *text, size_t len, char *err)
 {
-	struct cur c = { text, text + len, text, err, 0, 0, 0 };
+	struct json_cur c = { .p = text, .end = text + len, .start = text, .err = err, .items_max = ITEMS_MAX };
 	struct json_val *root, *cur;
 
 	if (len > MIG_MAX_INPUT) {
 		snprintf(err, ERRLEN, "the config is larger than %u bytes", MIG_MAX_INPUT);
 		return NULL;
 	}
-	if (!(root = tv_new(&c, JSON_OBJ)))
+	if (!(root = json_cur_new(&c, JSON_OBJ)))
 		return NULL;
 	cur = root;
 	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
@@ -491,7 +419,7 @@ mig_toml_parse(const char *text, size_t len, char *err)
 			if (!(key = toml_path(&c, &t)))
 				goto bad;
 			if (c.end - c.p < (arr ? 2 : 1) || c.p[0] != ']' || (arr && c.p[1] != ']')) {
-				fail(&c, "expected '%s' after the table name", arr ? "]]" : "]");
+				json_cur_fail(&c, "expected '%s' after the table name", arr ? "]]" : "]");
 				free(key);
 				goto bad;
 			}
@@ -501,7 +429,7 @@ mig_toml_parse(const char *text, size_t len, char *err)
 				struct json_val *a, *o;
 
 				if (got && got->t != JSON_ARR) {
-					fail(&c, "'%.60s' is already a table, not an array of tables", key);
+					json_cur_fail(&c, "'%.60s' is already a table, not an array of tables", key);
 					free(key);
 					goto bad;
 				}
@@ -509,23 +437,23 @@ mig_toml_parse(const char *text, size_t len, char *err)
 					a = (struct json_val *)(uintptr_t)got;
 					free(key);
 				} else {
-					if (!(a = tv_new(&c, JSON_ARR))) {
+					if (!(a = json_cur_new(&c, JSON_ARR))) {
 						free(key);
 						goto bad;
 					}
 					a->depth = t->depth + 1;
-					if (tv_push(&c, t, key, a) < 0)
+					if (json_cur_push(&c, t, key, a) < 0)
 						goto bad;
 				}
 				if (a->depth + 1 > DEPTH_MAX) {
-					fail(&c, "nested deeper than %d levels (the limit; dotted keys, tables and arrays "
+					json_cur_fail(&c, "nested deeper than %d levels (the limit; dotted keys, tables and arrays "
 					    "count)", DEPTH_MAX);
 					goto bad;
 				}
-				if (!(o = tv_new(&c, JSON_OBJ)))
+				if (!(o = json_cur_new(&c, JSON_OBJ)))
 					goto bad;
 				o->depth = a->depth + 1;
-				if (tv_push(&c, a, NULL, o) < 0)
+				if (json_cur_push(&c, a, NULL, o) < 0)
 					goto bad;
 				cur = o;
 			} else {
@@ -541,7 +469,7 @@ mig_toml_parse(const char *text, size_t len, char *err)
 			while (c.p < c.end && *c.p != '\n')
 				c.p++;
 		if (c.p < c.end && *c.p != '\n' && *c.p != '\r') {
-			fail(&c, "text after the value; one key = value per line");
+			json_cur_fail(&c, "text after the value; one key = value per line");
 			goto bad;
 		}
 	}
