@@ -15,10 +15,6 @@
 #include "tar.h"
 #include "util.h"
 
-/* declared by applets.h once registered; here too so the file builds before */
-int export_main(int argc, char **argv);
-extern const char export_usage[];
-
 const char export_usage[] =
     "usage: xwpf export [FILE | -]\n"
     "\n"

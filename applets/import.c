@@ -26,10 +26,6 @@
 #include "transport.h"
 #include "util.h"
 
-/* declared by applets.h once registered; here too so the file builds before */
-int import_main(int argc, char **argv);
-extern const char import_usage[];
-
 const char import_usage[] =
     "usage: xwpf import FILE|DIR [--replace] [--dry-run] [--yes]\n"
     "       xwpf import --undo [--dry-run] [--yes]\n"

@@ -35,10 +35,6 @@ struct linktest_server_opts {
 	int quiet;
 };
 
-/* The applet's entry points (also declared by applet.h once registered). */
-int linktest_main(int argc, char **argv);
-extern const char linktest_usage[];
-
 /* ---- the client (linktest_client.c, linktest_report.c) ---- */
 
 enum { LINKTEST_PH_INFO = 1, LINKTEST_PH_LATENCY = 2, LINKTEST_PH_ROUTE = 4, LINKTEST_PH_TCP = 8, LINKTEST_PH_UDP = 16, LINKTEST_PH_ALL = 31 };

@@ -63,6 +63,16 @@ bar_end(struct linktest_client *c)
 	c->bar_label[0] = '\0';
 }
 
+/* A throughput phase ended (rc 0, or -1 with err, empty when the server's
+ * result line did not parse): its bar stays, the error is said. */
+static void
+phase_end(struct linktest_client *c, int rc, char *err, const char *label, const char *line)
+{
+	if (rc < 0 && !*err)
+		snprintf(err, ERRLEN, "%s: malformed result '%.60s'", label, line);
+	bar_end(c);
+}
+
 /* ---- helpers ---- */
 
 static int
@@ -499,13 +509,13 @@ run_tcp(struct linktest_client *c, int up, int n, struct linktest_tcp_res *r)
 		if (answer(c, line, sizeof(line), c->time_ms + 20000, label, r->err) < 0)
 			goto out;
 		if (res_u64(line, "bytes", 1LL << 60, &r->bytes) < 0 || lt_field_num(line, "us", 0, 1LL << 50, &v) < 0)
-			goto bad;
+			goto out;   /* malformed */
 		r->secs = (double)v / 1e6;
 		steady = r->bytes;
 		steady_us = v;
 		if (res_u64(line, "sbytes", 1LL << 60, &steady) == 0) {
 			if (lt_field_num(line, "sus", 0, 1LL << 50, &v) < 0)
-				goto bad;
+				goto out;   /* malformed */
 			steady_us = v;
 		}
 		for (i = 0; i < n; i++) {
@@ -550,7 +560,7 @@ run_tcp(struct linktest_client *c, int up, int n, struct linktest_tcp_res *r)
 		if (answer(c, line, sizeof(line), 20000, label, r->err) < 0)
 			goto out;
 		if (res_u64(line, "retrans", 1LL << 50, &r->retrans) < 0)
-			goto bad;
+			goto out;   /* malformed */
 		r->bytes = rx.bytes;
 		r->secs = (double)lt_tcp_rx_us(&rx) / 1e6;
 		lt_tcp_rx_steady(&rx, &steady, &steady_us);
@@ -559,11 +569,8 @@ run_tcp(struct linktest_client *c, int up, int n, struct linktest_tcp_res *r)
 	r->mbps = steady_us > 0 ? (double)steady * 8 / (double)steady_us : r->mbps_all;
 	r->ok = 1;
 	rc = 0;
-	goto out;
-bad:
-	snprintf(r->err, ERRLEN, "%s: malformed result '%.60s'", label, line);
 out:
-	bar_end(c);
+	phase_end(c, rc, r->err, label, line);
 	for (i = 0; i < n; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -609,7 +616,7 @@ run_udp(struct linktest_client *c, int up, uint64_t rate, struct linktest_udp_re
 		if (res_u64(line, "packets", 1LL << 50, &r->received) < 0 || res_u64(line, "bytes", 1LL << 60, &r->bytes) < 0 ||
 		    res_u64(line, "ooo", 1LL << 50, &r->ooo) < 0 || res_scaled(line, "jitter_us", 1e3, &r->jitter_ms) < 0 ||
 		    res_scaled(line, "us", 1e6, &r->secs) < 0)
-			goto bad;
+			goto out;   /* malformed */
 	} else {
 		struct lt_udp_rx rx = { 0 };
 		unsigned char hello[LT_UDP_HDR], in[2048];
@@ -663,7 +670,7 @@ run_udp(struct linktest_client *c, int up, uint64_t rate, struct linktest_udp_re
 				if (answer(c, line, sizeof(line), 5000, label, r->err) < 0)
 					goto out;
 				if (res_u64(line, "sent", 1LL << 50, &r->sent) < 0)
-					goto bad;
+					goto out;   /* malformed */
 				done = 1;
 				until = now_ms() + 500 + (long)(2 * lt_rtt_avg(&c->echo));   /* stragglers */
 			}
@@ -682,11 +689,8 @@ run_udp(struct linktest_client *c, int up, uint64_t rate, struct linktest_udp_re
 	r->mbps = (double)r->bytes * 8 / ((double)c->time_ms / 1e3) / 1e6;   /* over the sending time */
 	r->ok = 1;
 	rc = 0;
-	goto out;
-bad:
-	snprintf(r->err, ERRLEN, "%s: malformed result '%.60s'", label, line);
 out:
-	bar_end(c);
+	phase_end(c, rc, r->err, label, line);
 	return rc;
 }
 

@@ -373,13 +373,9 @@ linktest_udp_blast(int fd, const struct sockaddr_storage *dst, const void *cmsg,
 		lt_udp_put(buf, &h);
 		if (dst) {
 			struct iovec iov = { buf, (size_t)size };
-			struct msghdr m = { 0 };
-			m.msg_name = (void *)(uintptr_t)dst;
-			m.msg_namelen = dlen;
-			m.msg_iov = &iov;
-			m.msg_iovlen = 1;
-			m.msg_control = (void *)(uintptr_t)cmsg;
-			m.msg_controllen = cmsg ? cmsglen : 0;
+			struct msghdr m = { .msg_name = (void *)(uintptr_t)dst, .msg_namelen = dlen, .msg_iov = &iov,
+			    .msg_iovlen = 1, .msg_control = (void *)(uintptr_t)cmsg, .msg_controllen = cmsg ? cmsglen : 0 };
+
 			n = sendmsg(fd, &m, 0);
 		} else
 			n = send(fd, buf, (size_t)size, 0);
@@ -1114,15 +1110,10 @@ linktest_server_run(const struct linktest_server_opts *o)
 				struct cmsghdr align;
 			} cbuf;
 			struct iovec iov = { buf, sizeof(buf) };
-			struct msghdr m = { 0 };
+			struct msghdr m = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf) };
 			ssize_t n;
 
-			m.msg_name = &from;
-			m.msg_namelen = sizeof(from);
-			m.msg_iov = &iov;
-			m.msg_iovlen = 1;
-			m.msg_control = cbuf.buf;
-			m.msg_controllen = sizeof(cbuf.buf);
 			n = recvmsg(udp, &m, MSG_DONTWAIT);
 			if (n < 0)
 				break;

@@ -356,22 +356,30 @@ status_block(void)
 	health_json = status_json = NULL;
 }
 
-const struct store_rule *
-menu_pick_rule(const char *prompt)
+int
+menu_list_rules(const char *none)
 {
 	char line[4096];
 	size_t i;
 
 	if (menu_store_load() < 0)
-		return NULL;
+		return -1;
 	if (menu_st.nrules == 0) {
-		menu_note("%s", TR("no rules yet: add one first", "还没有规则：请先添加"));
-		return NULL;
+		menu_note("%s", none);
+		return -1;
 	}
 	for (i = 0; i < menu_st.nrules; i++) {
 		menu_rule_line(&menu_st.rules[i], i, line, sizeof(line));
 		printf("  %s\n", line);
 	}
+	return 0;
+}
+
+const struct store_rule *
+menu_pick_rule(const char *prompt)
+{
+	if (menu_list_rules(TR("no rules yet: add one first", "还没有规则：请先添加")) < 0)
+		return NULL;
 	/* a number, or a name as delete and on/off take them */
 	for (;;) {
 		const struct store_rule *r;
@@ -562,6 +570,22 @@ show_logs(void)
 	free(text);
 }
 
+/* A number in lo..hi into buf (def on Enter), why said until one is typed:
+ * 0, or MENU_BACK ("0" or the end of input). */
+static int
+ask_number(const char *prompt, const char *def, long lo, long hi, const char *why, char *buf, size_t size)
+{
+	long v;
+
+	for (;;) {
+		if (menu_ask(prompt, def, 1, buf, size) < 0)
+			return MENU_BACK;
+		if (parse_long(buf, lo, hi, &v) == 0)
+			return 0;
+		menu_err("%s", why);
+	}
+}
+
 static void
 link_test(void)
 {
@@ -593,14 +617,9 @@ link_test(void)
 			menu_err("%s", TR("type an IP address or a host name", "请输入 IP 地址或域名"));
 		}
 	}
-	for (;;) {
-		long v;
-		if (menu_ask(TR("Port", "端口"), "5210", 1, port, sizeof(port)) < 0)
-			return;
-		if (parse_long(port, 1, 65535, &v) == 0)
-			break;
-		menu_err("%s", TR("a port is a number from 1 to 65535", "端口是 1 到 65535 之间的数字"));
-	}
+	if (ask_number(TR("Port", "端口"), "5210", 1, 65535, TR("a port is a number from 1 to 65535",
+	    "端口是 1 到 65535 之间的数字"), port, sizeof(port)) < 0)
+		return;
 	for (;;) {
 		if (menu_ask(TR("Shared key (Enter: none)", "共享密钥（回车：无）"), "", 1, key, sizeof(key)) < 0)
 			return;
@@ -616,14 +635,9 @@ link_test(void)
 		a[n++] = target;
 		menu_note("%s", TR("Ctrl-C stops the server and comes back here", "Ctrl-C 停止服务端并返回菜单"));
 	} else {
-		for (;;) {
-			long v;
-			if (menu_ask(TR("Seconds per throughput phase", "每项吞吐测试秒数"), "5", 1, secs, sizeof(secs)) < 0)
-				return;
-			if (parse_long(secs, 1, 30, &v) == 0)
-				break;
-			menu_err("%s", TR("from 1 to 30 seconds", "1 到 30 秒"));
-		}
+		if (ask_number(TR("Seconds per throughput phase", "每项吞吐测试秒数"), "5", 1, 30,
+		    TR("from 1 to 30 seconds", "1 到 30 秒"), secs, sizeof(secs)) < 0)
+			return;
 		snprintf(target, sizeof(target), addr_family_of(host) == 6 ? "[%s]:%s" : "%s:%s", host, port);
 		a[n++] = target;
 		a[n++] = "--time";

@@ -62,6 +62,9 @@ int menu_have_cmd(const char *cmd);
 /* ---- the store as last read (menu.c); freed at exit ---- */
 extern struct store menu_st;
 int menu_store_load(void);     /* 0 ok; -1 printed */
+/* The store's rules, a numbered line each: 0; -1 when it cannot be read or
+ * holds none (then none is said). */
+int menu_list_rules(const char *none);
 const struct store_rule *menu_pick_rule(const char *prompt);   /* NULL = back */
 void menu_rule_line(const struct store_rule *r, size_t idx, char *buf, size_t size);
 void menu_after_change(void);  /* reload the running relay */

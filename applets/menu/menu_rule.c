@@ -821,20 +821,11 @@ parse_list(const char *in, char names[][STORE_NAME_MAX + 1], int max)
 static int
 ask_rules(const char *prompt, char names[][STORE_NAME_MAX + 1], int max)
 {
-	char line[4096], in[1024];
-	size_t i;
+	char in[1024];
 	int n;
 
-	if (menu_store_load() < 0)
+	if (menu_list_rules(TR("no rules yet", "还没有规则")) < 0)
 		return MENU_BACK;
-	if (!menu_st.nrules) {
-		menu_note("%s", TR("no rules yet", "还没有规则"));
-		return MENU_BACK;
-	}
-	for (i = 0; i < menu_st.nrules; i++) {
-		menu_rule_line(&menu_st.rules[i], i, line, sizeof(line));
-		printf("  %s\n", line);
-	}
 	for (;;) {
 		if (menu_ask(prompt, NULL, 1, in, sizeof(in)) < 0)
 			return MENU_BACK;

@@ -14,9 +14,6 @@
 
 #include "mptcp_kernel.h"
 
-int mptcp_main(int argc, char **argv);
-extern const char mptcp_usage[];
-
 /* "applet: message" on stderr. */
 void mptcp_cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The path manager in use ("kernel", "userspace"), NULL when unknown. */

@@ -253,6 +253,17 @@ mptcp_unsupported(int e)
 	    e == EPROTOTYPE || e == EOPNOTSUPP;
 }
 
+/* fd closed, errno kept: -1 */
+static int
+close_fail(int fd)
+{
+	int e = errno;
+
+	close(fd);
+	errno = e;
+	return -1;
+}
+
 int
 net_listen(const struct net_listen_spec *s, char *err)
 {
@@ -326,16 +337,13 @@ net_listen(const struct net_listen_spec *s, char *err)
 	}
 	return fd;
 fail:
-	e = errno;
-	close(fd);
-	errno = e;
-	return -1;
+	return close_fail(fd);
 }
 
 int
 net_connect(const struct net_out_spec *s, int *mptcp_refused, char *err)
 {
-	int fd, e, proto = 0;
+	int fd, proto = 0;
 	char hp[80];
 
 	if (mptcp_refused)
@@ -404,10 +412,7 @@ net_connect(const struct net_out_spec *s, int *mptcp_refused, char *err)
 	}
 	return fd;
 fail:
-	e = errno;
-	close(fd);
-	errno = e;
-	return -1;
+	return close_fail(fd);
 }
 
 int

@@ -205,6 +205,21 @@ add_entry(struct rd *r, const char *name, char type, unsigned mode, int64_t mtim
 }
 
 /* PAX records "LEN key=value\n": path, size; sparse files refused. */
+/* The name of the next entry (a pax path or a GNU long name): 0, or -1 with
+ * "WHY: refused" when it does not fit or holds a NUL. */
+static int
+next_name(struct rd *r, const void *name, size_t n, const char *why)
+{
+	if (n >= TAR_NAME_MAX || memchr(name, '\0', n)) {
+		snprintf(r->err, ERRLEN, "%s: refused", why);
+		return -1;
+	}
+	memcpy(r->next_name, name, n);
+	r->next_name[n] = '\0';
+	r->has_next_name = 1;
+	return 0;
+}
+
 static int
 parse_pax(struct rd *r, const unsigned char *p, size_t len, int global)
 {
@@ -236,13 +251,8 @@ parse_pax(struct rd *r, const unsigned char *p, size_t len, int global)
 		}
 		if (!global && klen == 4 && strncmp(key, "path", 4) == 0) {
 			size_t vlen = (size_t)((const char *)p + pos + reclen - 1 - val);
-			if (vlen >= TAR_NAME_MAX || memchr(val, '\0', vlen)) {
-				snprintf(r->err, ERRLEN, "a pax path that is too long or holds a NUL: refused");
+			if (next_name(r, val, vlen, "a pax path that is too long or holds a NUL") < 0)
 				return -1;
-			}
-			memcpy(r->next_name, val, vlen);
-			r->next_name[vlen] = '\0';
-			r->has_next_name = 1;
 		} else if (!global && klen == 4 && strncmp(key, "size", 4) == 0) {
 			uint64_t v = 0;
 			const char *q;
@@ -335,14 +345,7 @@ header_take(struct rd *r, const unsigned char *h, const unsigned char *data, uin
 		size_t n = (size_t)size;
 		while (n && data[n - 1] == '\0')
 			n--;
-		if (n >= TAR_NAME_MAX || memchr(data, '\0', n)) {
-			snprintf(r->err, ERRLEN, "a long name that is too long: refused");
-			return -1;
-		}
-		memcpy(r->next_name, data, n);
-		r->next_name[n] = '\0';
-		r->has_next_name = 1;
-		return 0;
+		return next_name(r, data, n, "a long name that is too long");
 	}
 	field_str(nm, h, 100);
 	if (memcmp(h + 257, "ustar\0", 6) == 0 && h[345]) {

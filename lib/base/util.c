@@ -207,13 +207,19 @@ fmt_bytes(char *buf, size_t size, uint64_t n)
 	return buf;
 }
 
-int64_t
-now_us(void)
+static int64_t
+clock_us(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t
+now_us(void)
+{
+	return clock_us(CLOCK_MONOTONIC);
 }
 
 int64_t
@@ -225,10 +231,7 @@ now_ms(void)
 int64_t
 wall_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_us(CLOCK_REALTIME) / 1000;
 }
 
 int

@@ -176,7 +176,7 @@ lt_icmp_echo(int fd, const struct sockaddr_storage *dst, uint16_t seq, int timeo
 			struct cmsghdr align;
 		} c;
 		struct iovec iov = { in, sizeof(in) };
-		struct msghdr m = { 0 };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof(c.buf) };
 		struct cmsghdr *cm;
 		ssize_t n;
 
@@ -186,10 +186,6 @@ lt_icmp_echo(int fd, const struct sockaddr_storage *dst, uint16_t seq, int timeo
 		}
 		if (poll(&p, 1, (int)left) <= 0)
 			continue;
-		m.msg_iov = &iov;
-		m.msg_iovlen = 1;
-		m.msg_control = c.buf;
-		m.msg_controllen = sizeof(c.buf);
 		n = recvmsg(fd, &m, MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
@@ -231,19 +227,14 @@ route_drain(int fd, uint16_t base, int nprobes, struct probe *pr, struct lt_hop 
 			struct cmsghdr align;
 		} c;
 		struct iovec iov = { data, sizeof(data) };
-		struct msghdr m = { 0 };
+		struct msghdr m = { .msg_name = &orig, .msg_namelen = sizeof(orig), .msg_iov = &iov, .msg_iovlen = 1,
+		    .msg_control = c.buf, .msg_controllen = sizeof(c.buf) };
 		struct cmsghdr *cm;
 		struct lt_ee *ee = NULL;
 		ssize_t n;
 		int idx, errq = 1;
 		int64_t now;
 
-		m.msg_name = &orig;
-		m.msg_namelen = sizeof(orig);
-		m.msg_iov = &iov;
-		m.msg_iovlen = 1;
-		m.msg_control = c.buf;
-		m.msg_controllen = sizeof(c.buf);
 		n = recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT);
 		if (n < 0) {   /* no error queued: an answer from a UDP service on that port? */
 			errq = 0;
