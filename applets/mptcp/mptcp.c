@@ -398,6 +398,15 @@ find_same(const struct mptcp_endpoint *v, size_t n, const struct mptcp_endpoint 
 	return NULL;
 }
 
+/* The end of an endpoint change: the kernel's list freed, the path manager closed; rc. */
+static int
+ep_done(struct mptcp_pm *pm, struct mptcp_endpoint *have, int rc)
+{
+	free(have);
+	mptcp_pm_close(pm);
+	return rc;
+}
+
 static int
 ep_add(int argc, char **argv)
 {
@@ -471,9 +480,7 @@ ep_add(int argc, char **argv)
 		printf("added: %s\n", mptcp_endpoint_format(&e, line, sizeof(line)));
 	rc = EXIT_OK;
 out:
-	free(have);
-	mptcp_pm_close(&pm);
-	return rc;
+	return ep_done(&pm, have, rc);
 }
 
 static int
@@ -573,9 +580,7 @@ ep_del(int argc, char **argv)
 		printf("deleted from the store: %s (it was not active in the kernel)\n", want.addr_text);
 	rc = EXIT_OK;
 out:
-	free(have);
-	mptcp_pm_close(&pm);
-	return rc;
+	return ep_done(&pm, have, rc);
 }
 
 static int
