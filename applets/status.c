@@ -111,6 +111,16 @@ jstr(const struct json_val *obj, const char *key, char *buf, size_t size)
 	return s ? text_escape(s, buf, size) : NULL;
 }
 
+static void
+free_stats(struct stats_file *sf)
+{
+	free(sf->lines);
+	free(sf->text);
+	json_free(sf->root);
+	memset(sf, 0, sizeof(*sf));
+}
+
+/* 0, or -1 (nothing kept) when the relay's stats cannot be read */
 static int
 read_stats(struct stats_file *sf)
 {
@@ -120,7 +130,7 @@ read_stats(struct stats_file *sf)
 	memset(sf, 0, sizeof(*sf));
 	sf->text = file_read_flags(path_get(PATH_STATS), &len, O_NOFOLLOW);
 	if (!sf->text || !(sf->root = json_parse(sf->text, len, err)) || sf->root->t != JSON_OBJ)
-		return -1;
+		goto bad;
 	sf->updated = json_get_int(sf->root, "updated", 0);
 	sf->started = json_get_int(sf->root, "started", 0);
 	sf->workers = json_get_int(sf->root, "workers", 0);
@@ -128,7 +138,7 @@ read_stats(struct stats_file *sf)
 	p = sf->text;
 	nl = strchr(p, '\n');
 	if (!nl)
-		return -1;
+		goto bad;
 	*nl = '\0';
 	sf->head = p;
 	for (p = nl + 1; *p; p = nl + 1) {
@@ -145,22 +155,16 @@ read_stats(struct stats_file *sf)
 		if (sf->nlines == cap) {
 			char **v = realloc(sf->lines, (cap ? cap * 2 : 16) * sizeof(*v));
 			if (!v)
-				return -1;
+				goto bad;
 			sf->lines = v;
 			cap = cap ? cap * 2 : 16;
 		}
 		sf->lines[sf->nlines++] = p;
 	}
 	return 0;
-}
-
-static void
-free_stats(struct stats_file *sf)
-{
-	free(sf->lines);
-	free(sf->text);
-	json_free(sf->root);
-	memset(sf, 0, sizeof(*sf));
+bad:
+	free_stats(sf);
+	return -1;
 }
 
 static pid_t
