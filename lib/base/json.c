@@ -243,6 +243,33 @@ ws(struct json_cur *r)
 		r->p++;
 }
 
+int
+json_cur_items(struct json_cur *c, struct json_val *v, char close, const struct json_cur_syntax *syn)
+{
+	int first;
+
+	for (first = 1;; first = 0) {
+		syn->gap(c, v->t == JSON_OBJ);
+		if ((first || syn->trailing_comma) && c->p < c->end && *c->p == close) {
+			c->p++;
+			return 0;
+		}
+		if (syn->item(c, v) < 0)
+			return -1;
+		syn->gap(c, v->t == JSON_OBJ);
+		if (c->p < c->end && *c->p == ',') {
+			c->p++;
+			continue;
+		}
+		if (c->p < c->end && *c->p == close) {
+			c->p++;
+			return 0;
+		}
+		json_cur_fail(c, "expected ',' or '%c'", close);
+		return -1;
+	}
+}
+
 /* After a backslash (r->p at the escape letter). */
 static int
 escape(struct json_cur *r, struct strbuf *b)
@@ -413,12 +440,19 @@ item(struct json_cur *r, struct json_val *v)
 	return json_cur_push(r, v, key, it);
 }
 
+static void
+gap(struct json_cur *r, int obj)
+{
+	ws(r);
+}
+
+static const struct json_cur_syntax json_syntax = { gap, item, 0 };
+
 /* r->p at '[' or '{': items separated by commas, nesting bounded. */
 static struct json_val *
 container(struct json_cur *r, int obj)
 {
 	struct json_val *v;
-	char close = obj ? '}' : ']';
 
 	if (++r->depth > JSON_DEPTH_MAX) {
 		json_cur_fail(r, "nested deeper than %d levels", JSON_DEPTH_MAX);
@@ -428,31 +462,12 @@ container(struct json_cur *r, int obj)
 		return NULL;
 	v->depth = r->depth - 1;
 	r->p++;
-	ws(r);
-	if (r->p < r->end && *r->p == close)
-		r->p++;
-	else
-		for (;;) {
-			ws(r);
-			if (item(r, v) < 0)
-				goto bad;
-			ws(r);
-			if (r->p < r->end && *r->p == ',') {
-				r->p++;
-				continue;
-			}
-			if (r->p < r->end && *r->p == close) {
-				r->p++;
-				break;
-			}
-			json_cur_fail(r, "expected ',' or '%c'", close);
-			goto bad;
-		}
+	if (json_cur_items(r, v, obj ? '}' : ']', &json_syntax) < 0) {
+		json_free(v);
+		return NULL;
+	}
 	r->depth--;
 	return v;
-bad:
-	json_free(v);
-	return NULL;
 }
 
 static struct json_val *

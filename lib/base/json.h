@@ -69,6 +69,15 @@ struct json_val *json_cur_new(struct json_cur *c, enum json_type t);
 /* child appended to parent (key NULL in an array), both taken whatever
  * happens: 0, or -1 (failed: a key the object has, out of memory). */
 int json_cur_push(struct json_cur *c, struct json_val *parent, char *key, struct json_val *child);
+/* How a syntax writes the items of an array or an object between brackets. */
+struct json_cur_syntax {
+	void (*gap)(struct json_cur *c, int obj);                 /* skips what may stand around items */
+	int (*item)(struct json_cur *c, struct json_val *into);   /* one item (or key and value) into it */
+	int trailing_comma;                                       /* "[1, 2, ]" allowed */
+};
+/* c->p past the opening bracket: items separated by commas up to close,
+ * into v (an array or an object): 0, or -1 (failed). */
+int json_cur_items(struct json_cur *c, struct json_val *v, char close, const struct json_cur_syntax *syn);
 /* strbuf_put (util.h) that fails c when the string outgrows b->max. */
 struct strbuf;
 int json_cur_put(struct json_cur *c, struct strbuf *b, const char *p, size_t n);

@@ -84,21 +84,12 @@ bool_value(struct json_cur *c, struct json_val **v)
 	return 0;
 }
 
-/* How one syntax writes an array or a table between its brackets. */
-struct items {
-	void (*gap)(struct json_cur *c, int obj);            /* skips what may stand around items */
-	int (*item)(struct json_cur *c, struct json_val *into);  /* one item (for a table: key and value) into the container */
-	int trailing_comma;                             /* "[1, 2, ]" allowed */
-};
-
 /* An array (obj 0) or a table (obj 1), c->p at its opening bracket: items
  * separated by commas up to the closing bracket, nesting bounded. */
 static struct json_val *
-container(struct json_cur *c, int obj, const struct items *syn)
+container(struct json_cur *c, int obj, const struct json_cur_syntax *syn)
 {
 	struct json_val *v;
-	char close = obj ? '}' : ']';
-	int first;
 
 	if (++c->depth > DEPTH_MAX) {
 		json_cur_fail(c, "nested deeper than %d levels (the limit; dotted keys, tables and arrays count)", DEPTH_MAX);
@@ -107,31 +98,12 @@ container(struct json_cur *c, int obj, const struct items *syn)
 	if (!(v = json_cur_new(c, obj ? JSON_OBJ : JSON_ARR)))
 		return NULL;
 	c->p++;
-	for (first = 1;; first = 0) {
-		syn->gap(c, obj);
-		if ((first || syn->trailing_comma) && c->p < c->end && *c->p == close) {
-			c->p++;
-			break;
-		}
-		if (syn->item(c, v) < 0)
-			goto bad;
-		syn->gap(c, obj);
-		if (c->p < c->end && *c->p == ',') {
-			c->p++;
-			continue;
-		}
-		if (c->p < c->end && *c->p == close) {
-			c->p++;
-			break;
-		}
-		json_cur_fail(c, "expected ',' or '%c'", close);
-		goto bad;
+	if (json_cur_items(c, v, obj ? '}' : ']', syn) < 0) {
+		json_free(v);
+		return NULL;
 	}
 	c->depth--;
 	return v;
-bad:
-	json_free(v);
-	return NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -341,7 +313,7 @@ toml_item(struct json_cur *c, struct json_val *into)
 	return json_cur_push(c, into, NULL, item);
 }
 
-static const struct items toml_items = { toml_gap, toml_item, 1 };
+static const struct json_cur_syntax toml_items = { toml_gap, toml_item, 1 };
 
 static struct json_val *
 toml_value(struct json_cur *c)
