@@ -146,27 +146,30 @@ json_get_int(const struct json_val *obj, const char *key, long long def)
 	return v && v->t == JSON_NUM ? strtoll(v->s, NULL, 10) : def;
 }
 
+/* child appended (key NULL in an array), both taken: 0, or -1 out of memory */
 static int
 json_push(struct json_val *parent, char *key, struct json_val *child)
 {
-	struct json_val **nv;
-	char **nk;
+	if (parent->n == parent->cap) {   /* room doubles: appending stays linear */
+		size_t cap = parent->cap ? parent->cap * 2 : 4;
+		struct json_val **nv = realloc(parent->v, cap * sizeof(*nv));
+		char **nk;
 
-	if (parent->t == JSON_OBJ && (!key || json_get(parent, key))) {
-		errno = key ? EEXIST : EINVAL;
-		goto bad;
-	}
-	if (!(nv = realloc(parent->v, (parent->n + 1) * sizeof(*nv))))
-		goto bad;
-	parent->v = nv;
-	if (parent->t == JSON_OBJ) {
-		if (!(nk = realloc(parent->keys, (parent->n + 1) * sizeof(*nk))))
+		if (!nv)
 			goto bad;
-		parent->keys = nk;
-		nk[parent->n] = key;
-	} else
+		parent->v = nv;
+		if (parent->t == JSON_OBJ) {
+			if (!(nk = realloc(parent->keys, cap * sizeof(*nk))))
+				goto bad;
+			parent->keys = nk;
+		}
+		parent->cap = cap;
+	}
+	if (parent->t == JSON_OBJ)
+		parent->keys[parent->n] = key;
+	else
 		free(key);
-	nv[parent->n++] = child;
+	parent->v[parent->n++] = child;
 	return 0;
 bad:
 	free(key);
@@ -211,8 +214,14 @@ json_cur_new(struct json_cur *r, enum json_type t)
 int
 json_cur_push(struct json_cur *r, struct json_val *parent, char *key, struct json_val *child)
 {
-	if (parent->t == JSON_OBJ && key && json_get(parent, key)) {
-		json_cur_fail(r, "the key '%.60s' is defined twice", key);
+	if (parent->t == JSON_OBJ && parent->n >= JSON_MEMBERS_MAX) {
+		json_cur_fail(r, "an object with more than %d members", JSON_MEMBERS_MAX);
+		free(key);
+		json_free(child);
+		return -1;
+	}
+	if (parent->t == JSON_OBJ && (!key || json_get(parent, key))) {
+		json_cur_fail(r, "the key '%.60s' is defined twice", key ? key : "");
 		free(key);
 		json_free(child);
 		return -1;

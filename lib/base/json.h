@@ -27,6 +27,7 @@ void json_kv_bool(FILE *f, int *first, const char *key, int value);
 #define JSON_DEPTH_MAX 32            /* nested arrays and objects */
 #define JSON_STR_MAX 65536           /* bytes of one string or key, decoded */
 #define JSON_ITEMS_MAX 500000        /* values in all */
+#define JSON_MEMBERS_MAX 4096        /* members of one object (each key is checked against the others) */
 
 enum json_type { JSON_NULL, JSON_BOOL, JSON_NUM, JSON_STR, JSON_ARR, JSON_OBJ };
 
@@ -37,7 +38,7 @@ struct json_val {
 	char *s;                   /* JSON_STR (UTF-8, no NUL); also a number's text */
 	struct json_val **v;       /* JSON_ARR, JSON_OBJ: the items, in order */
 	char **keys;               /* JSON_OBJ: the member names */
-	size_t n;
+	size_t n, cap;             /* items, and the room for them */
 	int depth;                 /* levels below the root: bounded, so walks need no more stack */
 };
 
@@ -67,7 +68,8 @@ void json_cur_fail(struct json_cur *c, const char *fmt, ...) __attribute__((form
 /* A new value at c->depth; NULL (and failed) past items_max or out of memory. */
 struct json_val *json_cur_new(struct json_cur *c, enum json_type t);
 /* child appended to parent (key NULL in an array), both taken whatever
- * happens: 0, or -1 (failed: a key the object has, out of memory). */
+ * happens: 0, or -1 (failed: a key the object has, more than JSON_MEMBERS_MAX
+ * members, out of memory). */
 int json_cur_push(struct json_cur *c, struct json_val *parent, char *key, struct json_val *child);
 /* How a syntax writes the items of an array or an object between brackets. */
 struct json_cur_syntax {

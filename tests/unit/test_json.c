@@ -105,7 +105,7 @@ test_refused(void)
 static void
 test_bounds(void)
 {
-	size_t n = 100000, i, size = 8 * (JSON_ITEMS_MAX / 4 + 1) + 16;
+	size_t n = 100000, i, k, size = 8 * (JSON_ITEMS_MAX / 4 + 1) + 16;
 	char *t = malloc(size);
 	struct json_val *v;
 
@@ -130,6 +130,19 @@ test_bounds(void)
 		memcpy(t + 1 + 8 * i, "[0,0,0],", 8);
 	memcpy(t + 1 + 8 * i - 1, "]", 1);
 	CHECK(1 + 8 * i < size && json_parse(t, 1 + 8 * i, err) == NULL && strstr(err, "more than"), "more than JSON_ITEMS_MAX values: %s", err);
+	i = (size_t)sprintf(t, "{");
+	for (k = 0; k <= JSON_MEMBERS_MAX; k++)
+		i += (size_t)sprintf(t + i, "%s\"k%zu\":0", k ? "," : "", k);
+	i += (size_t)sprintf(t + i, "}");
+	CHECK(json_parse(t, i, err) == NULL && strstr(err, "more than 4096 members"), "an object of JSON_MEMBERS_MAX + 1 members: %s",
+	    err);
+	i = (size_t)sprintf(t, "{");
+	for (k = 0; k < JSON_MEMBERS_MAX; k++)
+		i += (size_t)sprintf(t + i, "%s\"k%zu\":0", k ? "," : "", k);
+	i += (size_t)sprintf(t + i, "}");
+	v = json_parse(t, i, err);
+	CHECK(v && v->n == JSON_MEMBERS_MAX && json_get_int(v, "k4095", -1) == 0, "JSON_MEMBERS_MAX members are fine (%s)", err);
+	json_free(v);
 	CHECK(json_parse(t, (size_t)JSON_INPUT_MAX + 1, err) == NULL && strstr(err, "larger than"), "input past JSON_INPUT_MAX");
 	free(t);
 }
