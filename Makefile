@@ -142,9 +142,11 @@ fuzz:
 	  mkdir -p build/fuzz/corpus-$$n; cp -n tests/fuzz/corpus/$$n/* build/fuzz/corpus-$$n/ 2>/dev/null || true; \
 	  dict=; [ -f tests/fuzz/dict/$$n.dict ] && dict=-dict=tests/fuzz/dict/$$n.dict; \
 	  echo "fuzz: $$n for $${FUZZ_SECONDS:-30}s"; \
-	  build/fuzz/$$n -max_total_time=$${FUZZ_SECONDS:-30} -max_len=8192 -timeout=10 -print_final_stats=1 $$dict \
-	    build/fuzz/corpus-$$n 2>&1 | grep -E '^(stat::number_of_executed_units|stat::peak_rss|#[0-9]+.*DONE|==|SUMMARY|INFO: a crash)|runtime error' || true; \
-	  test -z "$$(ls crash-* leak-* timeout-* oom-* 2>/dev/null)" || { echo "fuzz: $$n found a failure"; exit 1; }; done
+	  rc=0; build/fuzz/$$n -max_total_time=$${FUZZ_SECONDS:-30} -max_len=8192 -timeout=10 -print_final_stats=1 $$dict \
+	    build/fuzz/corpus-$$n > build/fuzz/$$n.log 2>&1 || rc=$$?; \
+	  grep -E '^(stat::number_of_executed_units|stat::peak_rss|#[0-9]+.*DONE|==|SUMMARY|INFO: a crash)|runtime error' build/fuzz/$$n.log || true; \
+	  test -z "$$(ls crash-* leak-* timeout-* oom-* 2>/dev/null)" || { echo "fuzz: $$n found a failure"; exit 1; }; \
+	  [ $$rc = 0 ] && grep -q DONE build/fuzz/$$n.log || { echo "fuzz: $$n did not run to its end (status $$rc): build/fuzz/$$n.log"; tail -5 build/fuzz/$$n.log; exit 1; }; done
 
 bench: all
 	bench/run.sh
