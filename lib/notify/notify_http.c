@@ -306,7 +306,7 @@ http_post(const struct notify_conf *c, const struct tls_anchors *anchors, const 
 		}
 		if (!(cl = tls_client_new(&cf, err)))
 			return -1;
-		if (!(tc = tls_conn_client(cl, 0, err)))
+		if (!(tc = tls_conn_client(cl, NULL, 0, 0, err)))
 			goto out;
 	}
 	n = asprintf(&req, "POST %s%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: xwpf/" XWPF_VERSION "\r\n"

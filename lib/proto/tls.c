@@ -257,6 +257,8 @@ lc_save(const br_ssl_session_cache_class **ctx, br_ssl_server_context *sc, const
 	pthread_mutex_unlock(&lc->mu);
 }
 
+static void note_loaded(br_ssl_server_context *sc, const br_ssl_session_parameters *p);
+
 static int
 lc_load(const br_ssl_session_cache_class **ctx, br_ssl_server_context *sc, br_ssl_session_parameters *p)
 {
@@ -266,6 +268,8 @@ lc_load(const br_ssl_session_cache_class **ctx, br_ssl_server_context *sc, br_ss
 	pthread_mutex_lock(&lc->mu);
 	r = lc->lru.vtable->load(&lc->lru.vtable, sc, p);
 	pthread_mutex_unlock(&lc->mu);
+	if (r)
+		note_loaded(sc, p);
 	return r;
 }
 
@@ -276,17 +280,25 @@ struct tls_server {
 	struct locked_cache cache;
 };
 
+/* A session kept for resumption, for one server (the caller's key: its address). */
+struct tls_kept {
+	unsigned char key[TLS_SESSION_KEY_MAX];
+	size_t key_len;
+	uint64_t used;                       /* the client's clock when last taken or kept: the oldest goes */
+	br_ssl_session_parameters session;
+	char pin[TLS_PIN_STRLEN];
+};
+
 struct tls_client {
-	pthread_mutex_t mu;                  /* guards the session kept for resumption */
+	pthread_mutex_t mu;                  /* guards the sessions kept for resumption */
 	char sni[256];
 	int insecure, has_pin;
 	unsigned char pin[32];
 	char alpn[64];
 	const char *alpn_names[1];
 	const struct tls_anchors *anchors;   /* the caller's */
-	br_ssl_session_parameters session;
-	int has_session;
-	char session_pin[TLS_PIN_STRLEN];
+	struct tls_kept kept[TLS_SESSIONS];
+	uint64_t clock;
 };
 
 struct tls_server *
@@ -372,6 +384,9 @@ tls_client_free(struct tls_client *c)
 
 struct tls_conn {
 	int server, ready, eof, resumed;
+	/* client: the kept session's key; server: the session id the cache gave */
+	unsigned char key[TLS_SESSION_KEY_MAX];
+	size_t key_len;
 	/* the next record's header, read together with the current record's
 	 * body (one recv per record instead of two); fed to the engine first */
 	unsigned char ahead[TLS_AHEAD];
@@ -470,8 +485,38 @@ tls_conn_server(struct tls_server *s, size_t out_size, char *err)
 	return c;
 }
 
+/* The session kept for this key (the server's address), NULL if none. cl->mu held. */
+static struct tls_kept *
+kept_find(struct tls_client *cl, const unsigned char *key, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < TLS_SESSIONS; i++)
+		if (cl->kept[i].session.session_id_len && cl->kept[i].key_len == len && !memcmp(cl->kept[i].key, key, len))
+			return &cl->kept[i];
+	return NULL;
+}
+
+/* Where a session for this key goes: its own entry, else the one used longest ago. cl->mu held. */
+static struct tls_kept *
+kept_slot(struct tls_client *cl, const unsigned char *key, size_t len)
+{
+	struct tls_kept *k = kept_find(cl, key, len);
+	size_t i;
+
+	if (k)
+		return k;
+	k = &cl->kept[0];
+	for (i = 1; i < TLS_SESSIONS; i++)
+		if (cl->kept[i].used < k->used)
+			k = &cl->kept[i];
+	memcpy(k->key, key, len);
+	k->key_len = len;
+	return k;
+}
+
 struct tls_conn *
-tls_conn_client(struct tls_client *cl, size_t out_size, char *err)
+tls_conn_client(struct tls_client *cl, const void *key, size_t key_len, size_t out_size, char *err)
 {
 	struct tls_conn *c = conn_alloc(out_size, err);
 	br_ssl_client_context *cc;
@@ -480,6 +525,10 @@ tls_conn_client(struct tls_client *cl, size_t out_size, char *err)
 	if (!c)
 		return NULL;
 	c->cl = cl;
+	if (key_len > sizeof(c->key))
+		key_len = sizeof(c->key);
+	memcpy(c->key, key, key_len);
+	c->key_len = key_len;
 	cc = &c->u.c;
 	br_ssl_client_zero(cc);
 	c->eng = &cc->eng;
@@ -515,9 +564,15 @@ tls_conn_client(struct tls_client *cl, size_t out_size, char *err)
 	if (cl->alpn_names[0])
 		br_ssl_engine_set_protocol_names(c->eng, cl->alpn_names, 1);
 	pthread_mutex_lock(&cl->mu);
-	resume = cl->has_session;
-	if (resume)
-		br_ssl_engine_set_session_parameters(c->eng, &cl->session);
+	{
+		struct tls_kept *k = kept_find(cl, c->key, c->key_len);
+
+		resume = k != NULL;
+		if (k) {
+			br_ssl_engine_set_session_parameters(c->eng, &k->session);
+			k->used = ++cl->clock;
+		}
+	}
 	pthread_mutex_unlock(&cl->mu);
 	seed_engine(c->eng);
 	/* no SNI for an IP literal (RFC 6066; rustls refuses it): the SAN check above does the matching */
@@ -619,31 +674,54 @@ tls_describe(const struct tls_conn *c, char *buf, size_t size)
 	return buf;
 }
 
+/* The server's cache gave a session (lc_load): the handshake resumes it
+ * unless the client's version or suites no longer allow it, when the server
+ * makes a fresh session id (on_ready compares). */
+static void
+note_loaded(br_ssl_server_context *sc, const br_ssl_session_parameters *p)
+{
+	struct tls_conn *c = (struct tls_conn *)(void *)((char *)sc - offsetof(struct tls_conn, u.s));
+
+	c->key_len = p->session_id_len <= sizeof(c->key) ? p->session_id_len : 0;
+	memcpy(c->key, p->session_id, c->key_len);
+}
+
 /* The handshake has just completed. */
 static void
 on_ready(struct tls_conn *c)
 {
+	const br_ssl_session_parameters *now = &c->eng->session;
+	struct tls_kept *k;
+
 	c->ready = 1;
-	if (c->server)
+	if (c->server) {
+		c->resumed = c->key_len && now->session_id_len == c->key_len &&
+		    !memcmp(now->session_id, c->key, c->key_len);
 		return;
+	}
 	pthread_mutex_lock(&c->cl->mu);
+	k = kept_find(c->cl, c->key, c->key_len);
 	if (c->x && c->x->have_got)
 		tls_pin_format(c->x->got, c->peer_pin);
-	else if (c->cl->has_session) {
-		br_ssl_session_parameters now;
-
-		br_ssl_engine_get_session_parameters(c->eng, &now);
-		if (now.session_id_len && now.session_id_len == c->cl->session.session_id_len &&
-		    !memcmp(now.session_id, c->cl->session.session_id, now.session_id_len)) {
-			c->resumed = 1;
-			memcpy(c->peer_pin, c->cl->session_pin, sizeof(c->peer_pin));
-		}
+	else if (k && now->session_id_len && now->session_id_len == k->session.session_id_len &&
+	    !memcmp(now->session_id, k->session.session_id, now->session_id_len)) {
+		c->resumed = 1;
+		memcpy(c->peer_pin, k->pin, sizeof(c->peer_pin));
 	}
-	br_ssl_engine_get_session_parameters(c->eng, &c->cl->session);
-	c->cl->has_session = c->cl->session.session_id_len > 0;
-	memcpy(c->cl->session_pin, c->peer_pin, sizeof(c->peer_pin));
+	if (now->session_id_len) {
+		k = kept_slot(c->cl, c->key, c->key_len);
+		br_ssl_engine_get_session_parameters(c->eng, &k->session);
+		memcpy(k->pin, c->peer_pin, sizeof(c->peer_pin));
+		k->used = ++c->cl->clock;
+	}
 	pthread_mutex_unlock(&c->cl->mu);
 	xchk_free(c);                /* renegotiation is off: the checker is done */
+}
+
+int
+tls_resumed(const struct tls_conn *c)
+{
+	return c->resumed;
 }
 
 static const char *

@@ -106,7 +106,13 @@ struct tls_conn;
 
 /* out_size 0: full 16 KiB records out; smaller (>= 1024) saves memory per connection. */
 struct tls_conn *tls_conn_server(struct tls_server *s, size_t out_size, char *err);
-struct tls_conn *tls_conn_client(struct tls_client *c, size_t out_size, char *err);
+/* key names the server (its address, at most TLS_SESSION_KEY_MAX bytes):
+ * a client keeps the last session of each of its TLS_SESSIONS servers used
+ * last and offers it again to the same key (session-ID resumption: one
+ * round trip and no certificate or key exchange). */
+#define TLS_SESSIONS        16
+#define TLS_SESSION_KEY_MAX 32
+struct tls_conn *tls_conn_client(struct tls_client *c, const void *key, size_t key_len, size_t out_size, char *err);
 void tls_conn_free(struct tls_conn *c);
 
 enum { TLS_WANT_READ = 1, TLS_WANT_WRITE = 2 };
@@ -144,6 +150,8 @@ unsigned char *tls_recvapp(struct tls_conn *c, size_t *len);
 void tls_recvapp_ack(struct tls_conn *c, size_t n);
 /* "TLS1.2 ECDHE_ECDSA_WITH_AES_128_GCM_SHA256" after the handshake; "resumed" appended. */
 const char *tls_describe(const struct tls_conn *c, char *buf, size_t size);
+/* The handshake resumed a session (either side). */
+int tls_resumed(const struct tls_conn *c);
 /* The peer certificate's pin as seen in the handshake (client side), also
  * after a refused handshake (the key the server showed, "" if none came): a
  * health check names the pin it got. */

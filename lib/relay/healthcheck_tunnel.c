@@ -261,7 +261,7 @@ tunnel_check(struct hc_host *h, struct tun_side *side, int64_t deadline)
 		return HC_SOCKET_FAIL;
 	if ((code = tcp_connect(h, deadline)) != HC_OK)
 		return code;
-	if (!(e = tun_end_new(side, TUN_CLIENT, 0, err))) {
+	if (!(e = tun_end_new(side, TUN_CLIENT, 0, NULL, err))) {
 		snprintf(h->detail, sizeof(h->detail), "%s", err);
 		return HC_SOCKET_FAIL;
 	}

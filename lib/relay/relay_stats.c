@@ -97,6 +97,8 @@ rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, char *e
 		    (unsigned long long)s.connect_fail, (unsigned long long)s.refused,
 		    (unsigned long long)s.udp_active, (unsigned long long)s.udp_total,
 		    (unsigned long long)s.udp_dropped);
+		fprintf(f, ",\"tls_full\":%llu,\"tls_resumed\":%llu", (unsigned long long)s.tls_full,
+		    (unsigned long long)s.tls_resumed);
 		for (k = 0; k < 2; k++)
 			fprintf(f, ",\"%s\":{\"tcp4\":%llu,\"tcp6\":%llu,\"udp4\":%llu,\"udp6\":%llu}", k ? "out" : "in",
 			    (unsigned long long)(k ? s.out : s.in)[LG_TCP][LG_V4],
@@ -181,6 +183,10 @@ static const struct {
 	    offsetof(struct rt_counters, udp_total) },
 	{ "xwpf_rule_udp_dropped_total", "counter", "UDP datagrams dropped (no association possible, truncated, "
 	    "or the socket refused them).", offsetof(struct rt_counters, udp_dropped) },
+	{ "xwpf_rule_tls_full_handshakes_total", "counter", "TLS handshakes of the rule's tunnels with a key exchange.",
+	    offsetof(struct rt_counters, tls_full) },
+	{ "xwpf_rule_tls_resumed_handshakes_total", "counter", "TLS handshakes of the rule's tunnels that resumed a "
+	    "session (one round trip, no key exchange).", offsetof(struct rt_counters, tls_resumed) },
 };
 
 static const char *const proto_names[2] = { "tcp", "udp" };

@@ -57,6 +57,8 @@ struct rt_counters {
 	uint64_t connect_fail;   /* connections that found no backend */
 	uint64_t refused;        /* accepted and closed at once: out of descriptors or memory */
 	uint64_t udp_active, udp_total, udp_dropped;
+	/* TLS handshakes through, either side of a tunnel: full, resumed (a session kept) */
+	uint64_t tls_full, tls_resumed;
 	uint64_t udp_carried;    /* tunnel streams that became UDP associations (in both totals) */
 } __attribute__((aligned(64)));
 

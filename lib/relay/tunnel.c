@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 
 #include "log.h"
 #include "pp.h"
@@ -322,10 +323,41 @@ fail(struct tun_end *e, const char *fmt, ...)
 	return -1;
 }
 
+/* A server's address as a session key: family, port, address; 0 bytes without one. */
+static size_t
+addr_key(const struct sockaddr *sa, unsigned char *k)
+{
+	if (!sa || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
+		return 0;
+	k[0] = (unsigned char)(sa->sa_family >> 8);
+	k[1] = (unsigned char)sa->sa_family;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)(const void *)sa;
+
+		memcpy(k + 2, &a->sin_port, 2);
+		memcpy(k + 4, &a->sin_addr, 4);
+		return 8;
+	} else {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)(const void *)sa;
+
+		memcpy(k + 2, &a->sin6_port, 2);
+		memcpy(k + 4, &a->sin6_addr, 16);
+		return 20;
+	}
+}
+
+int
+tun_end_resumed(const struct tun_end *e)
+{
+	return e->tls && tls_resumed(e->tls);
+}
+
 struct tun_end *
-tun_end_new(const struct tun_side *s, int server, int udp, char *err)
+tun_end_new(const struct tun_side *s, int server, int udp, const struct sockaddr *to, char *err)
 {
 	struct tun_end *e = calloc(1, sizeof(*e));
+	unsigned char key[2 + 2 + 16];
+	size_t klen = 0;
 
 	if (!e) {
 		ERR("out of memory");
@@ -338,8 +370,10 @@ tun_end_new(const struct tun_side *s, int server, int udp, char *err)
 	if (s->t.tls) {
 		if (server)
 			e->tls = tls_conn_server(s->tls_srv, 0, err);
-		else
-			e->tls = tls_conn_client(udp && s->tls_cli_udp ? s->tls_cli_udp : s->tls_cli, 0, err);
+		else {
+			klen = addr_key(to, key);
+			e->tls = tls_conn_client(udp && s->tls_cli_udp ? s->tls_cli_udp : s->tls_cli, key, klen, 0, err);
+		}
 		if (!e->tls) {
 			free(e);
 			return NULL;

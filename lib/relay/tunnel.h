@@ -147,7 +147,12 @@ struct tun_end;
 
 enum { TUN_CLIENT, TUN_SERVER };
 
-struct tun_end *tun_end_new(const struct tun_side *s, int server, int udp, char *err);
+/* to: a client end's server address (TLS sessions are kept and resumed per
+ * address), NULL when there is none to name. */
+struct sockaddr;
+struct tun_end *tun_end_new(const struct tun_side *s, int server, int udp, const struct sockaddr *to, char *err);
+/* The TLS handshake of this end resumed a session. */
+int tun_end_resumed(const struct tun_end *e);
 void tun_end_free(struct tun_end *e);
 /* Raw bytes written to the socket before anything else (a PROXY header). */
 int tun_end_preamble(struct tun_end *e, const void *p, size_t len);

@@ -105,6 +105,20 @@ hs_log_once(struct conn *c)
 	return say && log_ok(c);
 }
 
+/* A TLS handshake of this rule is through: count it, full or resumed. */
+static void
+count_tls(struct conn *c, const struct tun_end *e)
+{
+	struct rt_counters *k = &c->rule->st->w[c->w->id];
+
+	if (!tun_end_tls(e))
+		return;
+	if (tun_end_resumed(e))
+		CTR_ADD(k->tls_resumed, 1);
+	else
+		CTR_ADD(k->tls_full, 1);
+}
+
 static const char *
 peer_str(struct conn *c, char *buf, size_t size)
 {
@@ -295,7 +309,7 @@ tn_preread(struct conn *c)
 				hs_refuse(c, r);
 				return -1;
 			}
-			if (!(tc->cli = tun_end_new(&t->lsn, TUN_SERVER, 0, err))) {
+			if (!(tc->cli = tun_end_new(&t->lsn, TUN_SERVER, 0, NULL, err))) {
 				log_warn("rule %s: %s", c->rule->r->name, err);
 				return -1;
 			}
@@ -312,6 +326,7 @@ tn_preread(struct conn *c)
 			return 0;
 		tc->phase = PR_DONE;
 		hs_leave(c, tc);
+		count_tls(c, tc->cli);
 		if (tun_end_udp(tc->cli)) {
 			if (!(t->protocols & PROTO_UDP)) {
 				if (log_ok(c))
@@ -376,12 +391,15 @@ tn_connected(struct conn *c)
 
 	if (!tc)
 		return -1;
-	if (t->rem.on && !c->dgram && !(tc->srv = tun_end_new(&t->rem, TUN_CLIENT, 0, err))) {
+	if (t->rem.on && !c->dgram && getpeername(c->srv.fd, (struct sockaddr *)&dst, &len) < 0)
+		memset(&dst, 0, sizeof(dst));
+	if (t->rem.on && !c->dgram && !(tc->srv = tun_end_new(&t->rem, TUN_CLIENT, 0, (struct sockaddr *)&dst, err))) {
 		log_warn("rule %s: %s", c->rule->r->name, err);
 		return -1;
 	}
 	if (t->proxy_send == PROXY_NONE || c->dgram)
 		return 0;
+	len = sizeof(dst);
 	if (tc->have_pp) {
 		src = tc->pp_src;
 		dst = tc->pp_dst;
@@ -462,6 +480,7 @@ hs(struct half *h, struct tun_end *e)
 	}
 	ev_timer_del(h->c->w->loop, &tc->hs);
 	kick(h, H_CANRD | H_CANWR);
+	count_tls(h->c, e);
 	if (h == &h->c->srv)
 		conn_remote_up(h->c);
 	return 1;

@@ -396,7 +396,7 @@ tu_retry(struct tu *a, int err, const char *why)
 			break;
 		rt_remote_failed(r, w->id, idx, errno, NULL);
 	}
-	if (!(e = tun_end_new(&r->tun->rem, TUN_CLIENT, 1, msg))) {
+	if (!(e = tun_end_new(&r->tun->rem, TUN_CLIENT, 1, (const struct sockaddr *)&dst, msg))) {
 		log_warn("rule %s: udp tunnel: %s", r->r->name, msg);
 		close(fd);
 		return -1;
@@ -451,7 +451,7 @@ tu_new(struct rt_lsn *ls, struct tu_tab *t, const struct sockaddr_storage *clien
 	a->connecting = 1;
 	a->last = a->start = ev_now(w->loop);
 	ev_timer_init(&a->tm, tu_timer, a);
-	if (!(a->e = tun_end_new(&r->tun->rem, TUN_CLIENT, 1, err)) ||
+	if (!(a->e = tun_end_new(&r->tun->rem, TUN_CLIENT, 1, (const struct sockaddr *)&dst, err)) ||
 	    ev_io_add(w->loop, &a->io, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, tu_cb, a) < 0) {
 		if (!a->e)
 			log_warn("rule %s: udp tunnel: %s", r->r->name, err);

@@ -228,6 +228,9 @@ thr_run(void *arg)
 	return NULL;
 }
 
+static const char *pair_key = "k";    /* the server's name for the client's session table */
+static int pair_resumed[2];           /* the last pair's: client, server */
+
 static int
 pair(struct tls_server *s, struct tls_client *c, size_t n)
 {
@@ -240,8 +243,10 @@ pair(struct tls_server *s, struct tls_client *c, size_t n)
 	for (i = 0; i < n; i++)
 		data[i] = (unsigned char)(i * 31 + (i >> 10));
 	sc = tls_conn_server(s, out_size, err);
-	cc = tls_conn_client(c, out_size, err);
+	cc = tls_conn_client(c, pair_key, strlen(pair_key), out_size, err);
 	ok = sc && cc && echo(sc, cc, data, n);
+	pair_resumed[0] = ok && tls_resumed(cc);
+	pair_resumed[1] = ok && tls_resumed(sc);
 	if (cc && ok && !quiet) {
 		char d[120], pin[TLS_PIN_STRLEN];
 
@@ -414,7 +419,15 @@ test_handshakes(void)
 	ct = tp(pinopt, TRANSPORT_CLIENT);
 	c = tlsf_client(&ct, NULL, err);
 	CHECK(c && pair(s, c, 1 << 20), "pin: handshake and 1 MiB echo");
-	CHECK(c && pair(s, c, 1000), "pin: a second connection (session resumed)");
+	CHECK(c && !pair_resumed[0] && !pair_resumed[1], "the first connection is a full handshake");
+	CHECK(c && pair(s, c, 1000) && pair_resumed[0] && pair_resumed[1],
+	    "pin: a second connection resumes the session (both sides say so)");
+	pair_key = "another server";
+	CHECK(c && pair(s, c, 1000) && !pair_resumed[0] && !pair_resumed[1],
+	    "a server of another key gets no session of the first: a full handshake");
+	pair_key = "k";
+	CHECK(c && pair(s, c, 1000) && pair_resumed[0] && pair_resumed[1],
+	    "the first key's session is still kept beside the second's (one per server)");
 	out_size = 4096 + 85;
 	CHECK(c && pair(s, c, 1 << 20), "4 KiB output records: 1 MiB echo");
 	if (c) {     /* engines seeded from the thread's DRBG: every one its own random stream */
@@ -424,7 +437,7 @@ test_handshakes(void)
 
 		e[0] = tls_conn_server(s, 0, err);
 		e[1] = tls_conn_server(s, 0, err);
-		e[2] = tls_conn_client(c, 0, err);
+		e[2] = tls_conn_client(c, "k", 1, 0, err);
 		for (k = 0; k < 3; k++) {
 			ok &= e[k] != NULL;
 			if (e[k])
@@ -727,7 +740,7 @@ test_s_server(const char *crt, const char *key, const char *opts, const char *na
 	CHECK(fd >= 0 && cl, "connected to openssl s_server (%s)", name);
 	if (fd >= 0)
 		fcntl(fd, F_SETFL, O_NONBLOCK);
-	c = fd >= 0 && cl ? tls_conn_client(cl, 0, err) : NULL;
+	c = fd >= 0 && cl ? tls_conn_client(cl, NULL, 0, 0, err) : NULL;
 	io.out = (const unsigned char *)"hello\n";
 	io.out_len = 6;
 	for (i = 0, t0 = now_ms(); c && i < 2000 && now_ms() - t0 < 10000; i++) {

@@ -104,8 +104,8 @@ test_ws(void)
 	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
 	small(sv[0]);
 	small(sv[1]);
-	c = tun_end_new(&cs, TUN_CLIENT, 1, err);
-	s = tun_end_new(&ss, TUN_SERVER, 0, err);
+	c = tun_end_new(&cs, TUN_CLIENT, 1, NULL, err);
+	s = tun_end_new(&ss, TUN_SERVER, 0, NULL, err);
 	CHECK(c && s, "ws: ends made");
 	CHECK(tun_end_preamble(c, "PRE!", 4) == 0, "ws: preamble queued");
 	/* the server side reads the preamble itself (as the PROXY pre-read does) */
@@ -119,8 +119,8 @@ test_ws(void)
 	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
 	small(sv[0]);
 	small(sv[1]);
-	c = tun_end_new(&cs, TUN_CLIENT, 1, err);
-	s = tun_end_new(&ss, TUN_SERVER, 0, err);
+	c = tun_end_new(&cs, TUN_CLIENT, 1, NULL, err);
+	s = tun_end_new(&ss, TUN_SERVER, 0, NULL, err);
 	CHECK(tun_end_preamble(c, "PRE!", 4) == 0, "ws: preamble queued");
 	for (r = 0, i = 0; i < 100 && r == 0; i++)
 		r = tun_end_handshake(c, sv[0]);   /* sends the preamble and the request, then waits */
@@ -190,8 +190,8 @@ test_tls(void)
 	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
 	small(sv[0]);
 	small(sv[1]);
-	c = tun_end_new(&cs, TUN_CLIENT, 0, err);
-	s = tun_end_new(&ss, TUN_SERVER, 0, err);
+	c = tun_end_new(&cs, TUN_CLIENT, 0, NULL, err);
+	s = tun_end_new(&ss, TUN_SERVER, 0, NULL, err);
 	CHECK(shake(c, sv[0], s, sv[1]) == 0, "wss: handshake (pinned) through partial writes");
 	CHECK(!tun_end_udp(s), "wss: a TCP stream is not taken for UDP");
 	CHECK(pump(c, sv[0], s, sv[1], d, len) == 0, "wss: %zu bytes each way intact", len);
