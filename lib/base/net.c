@@ -330,6 +330,8 @@ net_listen(const struct net_listen_spec *s, char *err)
 		}
 		if (s->cc && s->cc[0])   /* checked when the rule was built: a refusal leaves the system's */
 			(void)setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, s->cc, (socklen_t)strlen(s->cc));
+		if (s->fastopen > 0 && !s->mptcp)   /* a kernel that refuses it: plain TCP */
+			(void)setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN, &s->fastopen, sizeof(s->fastopen));
 		if (listen(fd, s->backlog > 0 ? s->backlog : 4096) < 0) {
 			snprintf(err, ERRLEN, "listen on %s: %s", hp, strerror(errno));
 			goto fail;
@@ -406,6 +408,11 @@ net_connect(const struct net_out_spec *s, int *mptcp_refused, char *err)
 	 * start for a name the kernel lacks. */
 	if (s->type == SOCK_STREAM && s->cc && s->cc[0])
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, s->cc, (socklen_t)strlen(s->cc));
+	if (s->fastopen && s->type == SOCK_STREAM && !proto) {   /* refused: a plain connect */
+		int one = 1;
+
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &one, sizeof(one));
+	}
 	if (connect(fd, (const struct sockaddr *)s->dst, net_addr_len(s->dst)) < 0 && errno != EINPROGRESS) {
 		snprintf(err, ERRLEN, "connect to %s: %s", net_addr_str(s->dst, hp, sizeof(hp)), strerror(errno));
 		goto fail;

@@ -34,6 +34,8 @@ struct net_listen_spec {
 	const struct net_sockopts *so;   /* inherited by accepted sockets */
 	const char *cc;          /* TCP_CONGESTION, inherited too; NULL/"": the system's */
 	int *mptcp_refused;      /* if set: 1 when MPTCP was refused and TCP used */
+	int fastopen;            /* > 0: TCP Fast Open with this queue (the kernel's
+	                          * net.ipv4.tcp_fastopen must allow servers) */
 };
 
 /* Fill ss from a literal address ("" = any; v4-only hosts "0.0.0.0"). 0 / -1 EINVAL. */
@@ -91,6 +93,13 @@ struct net_out_spec {
 	 * once the connection has lived a moment): a short connection then
 	 * costs no setsockopt at all. The socket is left with Nagle on. */
 	int lazy_opts;
+	/* 1: TCP Fast Open (TCP_FASTOPEN_CONNECT): with a cookie from an
+	 * earlier connection, connect() returns at once and the first write
+	 * goes out in the SYN. Only for a caller that always writes first (a
+	 * tunnel's handshake): nothing is sent before that write. The first
+	 * write may fail with EINPROGRESS when the kernel sent the SYN without
+	 * the data after all: wait for the socket to be writable, as for EAGAIN. */
+	int fastopen;
 };
 /* Non-blocking socket connecting (stream: EINPROGRESS is success) or connected
  * (datagram) to dst. -1 with err (errno kept). *mptcp_refused is set when MPTCP

@@ -819,8 +819,8 @@ send_rec(struct tls_conn *c, int fd, char *err)
 	}
 	if (n < 0 && errno == EINTR)
 		return 1;
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		return 0;
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINPROGRESS))
+		return 0;   /* EINPROGRESS: a Fast Open SYN went without the data */
 	ERR("tls: send: %s", strerror(n < 0 ? errno : EIO));
 	return -1;
 }

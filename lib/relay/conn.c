@@ -875,6 +875,8 @@ try_connect(struct conn *c)
 		/* plain rules: options when they matter (flow_out, conn_timer);
 		 * transports write through their codecs, so set them now */
 		o.lazy_opts = !r->hooks && !c->dgram;
+		/* a tunnel's client writes first (ClientHello, WebSocket request) */
+		o.fastopen = r->fastopen_out && !c->dgram;
 		loop_note(c, &dst);
 		fd = net_connect(&o, &refused, err);
 		if (refused && !__atomic_exchange_n(&mptcp_refused_logged, 1, __ATOMIC_RELAXED))

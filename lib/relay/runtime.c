@@ -267,6 +267,7 @@ fingerprint(const struct store *st, const struct store_rule *r)
 	fprintf(f, "|%s", files);
 	fprintf(f, "|%ld|%ld|%ld|%ld", g->src_prefix_v4, g->src_prefix_v6, g->max_handshakes, g->max_handshakes_per_src);
 	fprintf(f, "|%lld", (long long)r->expire);
+	fprintf(f, "|%d", g->tcp_fastopen);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;
@@ -333,6 +334,8 @@ rule_new(struct rt_store *src, const struct store_rule *sr, char *fp, struct rt_
 		if (!r->tun)
 			goto fail;
 		r->tun->hs_max = g->max_handshakes;
+		r->tun->fastopen = g->tcp_fastopen;
+		r->fastopen_out = g->tcp_fastopen && r->tun->rem.on;
 		r->tun->hs_max_src = g->max_handshakes_per_src;
 		r->tun->src_p4 = (int)g->src_prefix_v4;
 		r->tun->src_p6 = (int)g->src_prefix_v6;
@@ -470,6 +473,7 @@ group_open(struct rt *rt, struct rt_rule *r, struct rt_lgroup *g, int only, char
 	s.v6only = r->r->ipv6_only;
 	s.iface = r->r->listen_interface;
 	s.mptcp = g->proto == PROTO_TCP && (r->r->mptcp & MPTCP_ACCEPT);
+	s.fastopen = g->proto == PROTO_TCP && r->tun && r->tun->fastopen && r->tun->lsn.on ? TUN_FASTOPEN_QUEUE : 0;
 	s.reuseport = 1;
 	s.backlog = 4096;
 	s.so = &r->so;

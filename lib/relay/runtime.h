@@ -148,6 +148,7 @@ struct rt_rule {
 	char cc_listen[16], cc_remote[16];   /* TCP_CONGESTION, "" = the system's */
 	char cc_local[16];       /* cc_remote "": the one toward a remote on this machine, "" = the system's */
 	long udp_max_assoc;      /* per worker share */
+	int fastopen_out;        /* TCP Fast Open toward the remotes: a tunnel's client writes first */
 	struct rt_remote *rem;
 	size_t nrem;
 	struct rt_stats *st;

@@ -555,6 +555,8 @@ ll_write(struct tun_end *e, int fd, const void *buf, size_t len, int flush)
 
 	if (!e->tls) {
 		n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINPROGRESS)   /* a Fast Open SYN went without the data */
+			errno = EAGAIN;
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
 			fail(e, "send: %s", strerror(errno));
 		return n;
@@ -856,7 +858,8 @@ tun_end_handshake(struct tun_end *e, int fd)
 	while (e->praw_off < e->praw_len) {
 		n = send(fd, e->praw + e->praw_off, e->praw_len - e->praw_off, MSG_NOSIGNAL);
 		if (n < 0)
-			return errno == EAGAIN || errno == EINTR ? 0 : fail(e, "send: %s", strerror(errno));
+			return errno == EAGAIN || errno == EINTR || errno == EINPROGRESS ? 0 :
+			    fail(e, "send: %s", strerror(errno));
 		e->praw_off += (size_t)n;
 	}
 	if (e->phase == PH_PRE)

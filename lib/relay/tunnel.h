@@ -75,6 +75,7 @@
 #define TUN_UDP_QUEUE  (256 * 1024)   /* framed datagrams waiting toward a stream: beyond, drop */
 #define TUN_HS_MAX     1024           /* [global] max_handshakes' default (per worker) */
 #define TUN_HS_MAX_SRC 64             /* max_handshakes_per_src's */
+#define TUN_FASTOPEN_QUEUE 256        /* Fast Open requests pending on a tunnel listener */
 
 struct conn_hooks;
 
@@ -95,6 +96,7 @@ struct tunnel_rule {
 	unsigned protocols;
 	long handshake_ms, proxy_ms;
 	long hs_max, hs_max_src;         /* server handshakes at once per worker: all, per source */
+	int fastopen;                    /* [global] tcp_fastopen: toward rem, on lsn's listeners */
 	int src_p4, src_p6;              /* a source is its IPv4 /src_p4, its IPv6 /src_p6 */
 	char pin[TLS_PIN_STRLEN];        /* the exit's certificate pin, "" without a TLS listener */
 };

@@ -353,6 +353,7 @@ tu_connect(struct rt_rule *r, const struct sockaddr_storage *dst)
 	o.mptcp = (r->r->mptcp & MPTCP_SEND) != 0;
 	o.so = &r->so;
 	o.cc = rt_remote_cc(r, dst);
+	o.fastopen = r->tun->fastopen;
 	if ((fd = net_connect(&o, &refused, err)) < 0) {
 		log_debug("rule %s: udp tunnel: %s", r->r->name, err);
 		return -1;

@@ -560,6 +560,7 @@ static const struct key global_keys[] = {
 	{ "tcp_keepalive_interval", K_MS, 0, G(tcp_keepalive_interval), 1000, DAY, NULL },
 	{ "tcp_keepalive_probes", K_LONG, 0, G(tcp_keepalive_probes), 1, 127, NULL },
 	{ "tcp_nodelay", K_BOOL, 0, G(tcp_nodelay), 0, 0, NULL },
+	{ "tcp_fastopen", K_BOOL, 0, G(tcp_fastopen), 0, 0, NULL },
 	{ "listen_congestion", K_FN, 0, 0, 0, 0, 0, fn_glisten_congestion },
 	{ "remote_congestion", K_FN, 0, 0, 0, 0, 0, fn_gremote_congestion },
 	{ "udp_max_assoc", K_LONG, 0, G(udp_max_assoc), 1, 1000000, NULL },
@@ -728,6 +729,7 @@ global_defaults(struct store_global *g)
 	g->tcp_keepalive_interval = 15000;
 	g->tcp_keepalive_probes = 3;
 	g->tcp_nodelay = 1;
+	g->tcp_fastopen = 1;
 	g->udp_max_assoc = 16384;
 	g->health_interval = 4000;
 	g->health_timeout = 3000;

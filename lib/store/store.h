@@ -101,6 +101,7 @@ struct store_global {
 	long connect_timeout, idle_timeout, udp_timeout, proxy_timeout, handshake_timeout;
 	long tcp_keepalive, tcp_keepalive_interval, tcp_keepalive_probes;
 	int tcp_nodelay;
+	int tcp_fastopen;   /* TCP Fast Open toward exits (remote_transport) and on tunnel listeners */
 	char listen_congestion[16], remote_congestion[16];   /* "" = the system's */
 	long udp_max_assoc;
 	long health_interval, health_timeout, health_fail, health_ok, health_cooldown;
