@@ -10,6 +10,8 @@
 #   BENCH_NO_TUNNEL=1          skip the tunnel part;  BENCH_NO_RULES=1  skip 10,000 rules
 #   BENCH_TUNNEL_ONLY=1        only the tunnel part (no relays, no 10,000 rules)
 #   BENCH_UDP_ONLY=1           only the UDP part;  BENCH_NO_UDP=1  skip it
+#   BENCH_NO_CHAIN=1           skip the chain part (time to first byte at 50 ms RTT, bench/chain.sh)
+#   BENCH_CHAIN_ONLY=1         only the chain part
 #   XWPF=PATH                  the binary (default ./xwpf)
 #
 # Every relay runs at once, each on its own port; the timed tests (latency,
@@ -871,19 +873,21 @@ spawn iperf3 -s -B 127.0.0.1 -p "$IPERF_PORT" --idle-timeout 60 > /dev/null 2>&1
 listening "$ECHO_PORT" 10 && listening "$IPERF_PORT" 10 || { log "the echo or iperf3 server did not start"; exit 1; }
 
 note udp_method "iperf3 -u -b 0 -l 1200 -t $UDP_T (received); no-drop: udprate, loss < 0.1% over ${UDP_TRIAL_MS} ms, binary search of $UDP_ITER steps under the sender's top rate; $UDP_ASSOC_N new associations (socat $UDP_FORK_N: a process each), 64 at once; $UDP_IDLE_N idle associations (socat $UDP_FORK_N)"
+. "$here/chain.sh"
 if [ -n "${BENCH_UDP_ONLY:-}" ]; then
 	bench_udp
-elif [ -z "${BENCH_TUNNEL_ONLY:-}" ]; then
+elif [ -z "${BENCH_TUNNEL_ONLY:-}${BENCH_CHAIN_ONLY:-}" ]; then
 	bench_relays
 	if [ -z "${BENCH_NO_UDP:-}" ]; then
 		bench_udp
 	fi
 	[ -n "${BENCH_NO_RULES:-}" ] || bench_rules
 fi
-if [ -z "${BENCH_NO_TUNNEL:-}" ] && [ -z "${BENCH_UDP_ONLY:-}" ]; then
+if [ -z "${BENCH_NO_TUNNEL:-}${BENCH_CHAIN_ONLY:-}" ] && [ -z "${BENCH_UDP_ONLY:-}" ]; then
 	note tls_settings "TLS 1.2, $TLS_SUITE, EC P-256 test certificate, each end its own process (xwpf --workers $WORKERS, nginx worker_processes $WORKERS, stunnel threads), peers' default session resumption; RSS per idle TLS connection = (both ends' RSS delta) / (2 x $TLS_IDLE_N)"
 	bench_tunnels
 fi
+[ -n "${BENCH_NO_CHAIN:-}${BENCH_UDP_ONLY:-}${BENCH_TUNNEL_ONLY:-}" ] || bench_chain
 medians
 note load_after "$(cut -d' ' -f1-3 /proc/loadavg)"
 note finished "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
