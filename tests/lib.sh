@@ -485,6 +485,8 @@ log_has() { wait_for "$2" grep -qE -- "$3" "$T_DIR/$1.log"; }
 spki_pin() {
 	echo "sha256:$(openssl x509 -in "$1" -pubkey -noout | openssl pkey -pubin -outform DER | sha256sum | cut -c1-64)"
 }
+# exit_pin [END]: the pin of the self-signed servername=exit.test certificate of END (exit)
+exit_pin() { spki_pin "$T_DIR/${1:-exit}/var/lib/xwpf/tls/exit.test.crt"; }
 
 # mkca DIR: a test CA (ca.crt/ca.key) and server certificates signed by it:
 # good.crt (exit.test), wrong.crt (other.test), expired.crt (exit.test, expired)

@@ -32,11 +32,11 @@ tcp_fastopen = $1
 $(ini_exits "$XT" "$XW" "$E")
 EOT
 	[ -n "${PID_exit:-}" ] || finish
-	PIN=$(spki_pin "$T_DIR/exit/var/lib/xwpf/tls/exit.test.crt")
+	PIN=$(exit_pin)
 	end_start relay <<EOT
 [global]
-workers = 2
 tcp_fastopen = $1
+workers = 2
 $(ini_rule r-tls "127.0.0.1:$RT" "127.0.0.1:$XT" "remote_transport=tls;sni=exit.test;pin=$PIN")
 $(ini_rule r-ws "127.0.0.1:$RW" "127.0.0.1:$XW" "remote_transport=ws;host=h;path=/p")
 EOT

@@ -3,7 +3,7 @@
 # tls exits keeps one session per exit (A, B, A, B: two full handshakes, then
 # two resumed ones), and a ws+tls rule resumes on its second connection;
 # both ends count full and resumed handshakes (status tls_full, tls_resumed),
-# and every connection still echoes.
+# the exit's debug log says "resumed", and every connection still echoes.
 # timeout: 90
 . "$(dirname "$0")/../lib.sh"
 need python3 socat
@@ -13,12 +13,13 @@ for v in XA XB XW RT RW; do eval "$v=$(free_port)"; done
 end_start exit <<EOT
 [global]
 workers = 2
+log_level = debug
 $(ini_rule x-a "127.0.0.1:$XA" "127.0.0.1:$E" "listen_transport=tls;servername=exit.test")
 $(ini_rule x-b "127.0.0.1:$XB" "127.0.0.1:$E" "listen_transport=tls;servername=exit.test")
 $(ini_rule x-w "127.0.0.1:$XW" "127.0.0.1:$E" "listen_transport=ws;host=h;path=/p;tls;servername=exit.test")
 EOT
 [ -n "${PID_exit:-}" ] || finish
-PIN=$(spki_pin "$T_DIR/exit/var/lib/xwpf/tls/exit.test.crt")
+PIN=$(exit_pin)
 end_start relay <<EOT
 [global]
 workers = 1
@@ -47,6 +48,7 @@ for want in "relay r-two 2 2" "relay r-ws 1 1" "exit x-a 1 1" "exit x-b 1 1" "ex
 		said "$@"
 	fi
 done
+check "the exit's log says a tunnel came up resumed" log_has exit 5 "tunnel up \(TLS1\.2 [A-Z0-9_]+ resumed"
 check "relay stops cleanly" end_stop relay
 check "exit stops cleanly" end_stop exit
 check "no sanitizer report" no_sanitizer_reports
