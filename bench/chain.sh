@@ -47,8 +47,8 @@ chain_transport() {   # CHAIN SIDE(listen|remote): the transport string, "" for 
 	case $1 in
 	plain) ;;
 	tls) [ "$2" = listen ] && echo "tls;servername=$CN" || echo "tls;sni=$CN;insecure" ;;
-	ws) echo "ws;host=$CN;path=/b" ;;
-	wstls) [ "$2" = listen ] && echo "ws;host=$CN;path=/b;tls;servername=$CN" || echo "ws;host=$CN;path=/b;tls;sni=$CN;insecure" ;;
+	ws) [ "$2" = listen ] && echo "ws;host=$CN;path=/b" || echo "ws;host=$CN;path=/b;early" ;;
+	wstls) [ "$2" = listen ] && echo "ws;host=$CN;path=/b;tls;servername=$CN" || echo "ws;host=$CN;path=/b;early;tls;sni=$CN;insecure" ;;
 	esac
 }
 
@@ -132,5 +132,5 @@ bench_chain() {
 	stop "$echo_pid"
 	chain_teardown
 	note chain_load_after "$(cut -d' ' -f1-3 /proc/loadavg)"
-	note chain_settings "xwpf --workers $WORKERS both ends; TUN forwarder 25 ms each way (50 ms RTT); $ROUNDS round(s): ends restarted and TCP metrics flushed each round, 1 cold + $CHAIN_N warm connections per chain 50 ms apart; tls: self-signed P-256, insecure on the relay side; net.ipv4.tcp_fastopen = 3 in both namespaces"
+	note chain_settings "xwpf --workers $WORKERS both ends; TUN forwarder 25 ms each way (50 ms RTT); $ROUNDS round(s): ends restarted and TCP metrics flushed each round, 1 cold + $CHAIN_N warm connections per chain 50 ms apart; tls: self-signed P-256, insecure on the relay side; ws: early (xwpf exit); net.ipv4.tcp_fastopen = 3 in both namespaces"
 }

@@ -41,6 +41,7 @@ static const char *udp_alpn[] = { TUN_UDP_ALPN };
 struct tun_end {
 	const struct tun_side *s;
 	int server, udp, phase;
+	int early;                  /* client: data may follow the WebSocket request before the reply */
 	struct tls_conn *tls;
 	int tls_eof;
 	unsigned char praw[PP_ENC_MAX];      /* raw bytes before everything (PROXY header) */
@@ -905,10 +906,22 @@ tun_end_read(struct tun_end *e, int fd, void *buf, size_t len)
 	return e->s->t.ws ? ws_read(e, fd, buf, len) : ll_read(e, fd, buf, len);
 }
 
+void
+tun_end_set_early(struct tun_end *e)
+{
+	e->early = !e->server && e->s->t.ws;
+}
+
+int
+tun_end_early(const struct tun_end *e)
+{
+	return e->early && e->phase == PH_WS_HEAD;
+}
+
 static ssize_t
 end_write(struct tun_end *e, int fd, const void *buf, size_t len, int flush)
 {
-	if (e->phase != PH_OPEN) {
+	if (e->phase != PH_OPEN && !tun_end_early(e)) {
 		if (e->phase == PH_FAIL)
 			return fail(e, "%s", e->err);
 		errno = EAGAIN;

@@ -153,6 +153,17 @@ enum { TUN_CLIENT, TUN_SERVER };
  * address), NULL when there is none to name. */
 struct sockaddr;
 struct tun_end *tun_end_new(const struct tun_side *s, int server, int udp, const struct sockaddr *to, char *err);
+/*
+ * Client end of a ws tunnel (the transport's early flag): let the stream's
+ * first bytes follow the WebSocket request at once instead of waiting a
+ * round trip for the exit's 101. An xwpf exit keeps what follows the
+ * request; realm's server drops it, hence a flag. Once data went, a
+ * refused upgrade is no longer retried on another remote.
+ * tun_end_early: the request is out or queued and the reply not yet read
+ * (writes are taken now).
+ */
+void tun_end_set_early(struct tun_end *e);
+int tun_end_early(const struct tun_end *e);
 /* The TLS handshake of this end resumed a session. */
 int tun_end_resumed(const struct tun_end *e);
 void tun_end_free(struct tun_end *e);

@@ -397,6 +397,8 @@ tn_connected(struct conn *c)
 		log_warn("rule %s: %s", c->rule->r->name, err);
 		return -1;
 	}
+	if (tc->srv && t->rem.t.early)   /* the exit is xwpf: data may follow the ws request */
+		tun_end_set_early(tc->srv);
 	if (t->proxy_send == PROXY_NONE || c->dgram)
 		return 0;
 	len = sizeof(dst);
@@ -523,7 +525,7 @@ cd_send(struct half *h, const void *buf, size_t len)
 	struct tun_end *e = h->codec_st;
 	ssize_t n;
 
-	if (hs(h, e) < 0)
+	if (hs(h, e) < 0 && !(errno == EAGAIN && tun_end_early(e)))
 		return -1;
 	if (source_busy(h)) {
 		n = tun_end_write_more(e, h->fd, buf, len);

@@ -103,8 +103,10 @@ transport_parse(const char *s, enum transport_side side, struct transport *t, ch
 				t->insecure = 1;
 			else if (strcmp(k, "0rtt") == 0)
 				t->zero_rtt = 1;
+			else if (strcmp(k, "early") == 0)
+				t->early = 1;
 			else {
-				snprintf(err, ERRLEN, "%s: unknown item '%s' (known: ws, tls, insecure, host=, "
+				snprintf(err, ERRLEN, "%s: unknown item '%s' (known: ws, tls, insecure, early, host=, "
 				    "path=, sni=, pin=, servername=, cert=, key=)", where, k);
 				return -1;
 			}
@@ -149,6 +151,11 @@ transport_parse(const char *s, enum transport_side side, struct transport *t, ch
 	}
 	if (t->ws && t->path[0] != '/') {
 		snprintf(err, ERRLEN, "%s: the ws path must start with '/', not '%s'", where, t->path);
+		return -1;
+	}
+	if (t->early && (!t->ws || side != TRANSPORT_CLIENT)) {
+		snprintf(err, ERRLEN, "%s: early is a relay-side ws setting (the first bytes follow the "
+		    "WebSocket request; the exit must be xwpf)", where);
 		return -1;
 	}
 	if (!t->ws && (*t->host || *t->path)) {

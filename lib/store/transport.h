@@ -5,7 +5,8 @@
 
 /*
  * Transport option strings in realm's syntax (docs/wire.md, realm transports):
- * items split on ';' and trimmed; flags ws, tls, insecure, 0rtt; keys
+ * items split on ';' and trimmed; flags ws, tls, insecure, 0rtt, early (ws
+ * client, xwpf only: data follows the request before the 101); keys
  * host=, path= (ws), sni=, alpn=, pin=sha256:HEX (tls client),
  * servername=, cert=, key=, ocsp= (tls server). ws and tls together = wss.
  * A relative cert=, key= or ocsp= path is under the TLS folder (PATH_TLS_DIR):
@@ -14,7 +15,7 @@
 enum transport_side { TRANSPORT_CLIENT, TRANSPORT_SERVER };
 
 struct transport {
-	int ws, tls, insecure, zero_rtt;
+	int ws, tls, insecure, zero_rtt, early;
 	char host[256], path[256];
 	char sni[256], alpn[64];
 	char servername[256], cert[256], key[256], ocsp[256];

@@ -9,6 +9,9 @@
   wspeer.py refused URL [HOST]        the handshake must fail: prints "ok refused HTTP STATUS"
   wspeer.py tcp HOST PORT SIZE        interactive TCP client: send SIZE bytes, read the echo
                                       back before closing (no half-close): "ok ..." or "bad ..."
+  wspeer.py slow HOST PORT            a bare WebSocket echo server (one connection at a time, up to
+                                      20, 60 s at most) that waits 0.3 s before its 101 and prints
+                                      "early N": the bytes that followed the request before the 101
 """
 import asyncio, hashlib, random, socket, sys, time
 import websockets
@@ -76,11 +79,62 @@ def tcp(host, port, size):
     s.close()
     print(('ok' if bytes(got) == d else 'bad') + f' tcp echo {len(got)} of {size} bytes', flush=True)
 
+def slow(host, port):
+    import base64, select
+    ls = socket.create_server((host, int(port)))
+    ls.settimeout(60)
+    for _ in range(20):
+        try:
+            s, _a = ls.accept()
+        except OSError:
+            return
+        s.settimeout(10)
+        head = b''
+        while b'\r\n\r\n' not in head:
+            x = s.recv(4096)
+            if not x: break
+            head += x
+        req, _, rest = head.partition(b'\r\n\r\n')
+        keys = [l.split(b':', 1)[1].strip() for l in req.split(b'\r\n') if l.lower().startswith(b'sec-websocket-key:')]
+        if not keys:   # a port probe, not a WebSocket client
+            s.close()
+            continue
+        time.sleep(0.3)
+        r, _w, _x = select.select([s], [], [], 0)
+        more = s.recv(65536) if r else b''
+        buf = rest + more
+        print(f'early {len(buf)}', flush=True)
+        acc = base64.b64encode(hashlib.sha1(keys[0] + b'258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest())
+        s.sendall(b'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n'
+                  b'Sec-WebSocket-Accept: ' + acc + b'\r\n\r\n')
+        try:
+            while True:   # frames from the client (masked), payload echoed in unmasked binary frames
+                while len(buf) < 2 or len(buf) < 2 + (2 if buf[1] & 127 == 126 else 0) + 4:
+                    x = s.recv(65536)
+                    if not x: raise EOFError
+                    buf += x
+                n, off = buf[1] & 127, 2
+                if n == 126: n, off = int.from_bytes(buf[2:4], 'big'), 4
+                mask, off = buf[off:off + 4], off + 4
+                while len(buf) < off + n:
+                    x = s.recv(65536)
+                    if not x: raise EOFError
+                    buf += x
+                pl = bytes(b ^ mask[i % 4] for i, b in enumerate(buf[off:off + n]))
+                op, buf = buf[0] & 15, buf[off + n:]
+                if op == 8: break
+                s.sendall(bytes([0x82, len(pl)] if len(pl) < 126 else [0x82, 126]) +
+                          (b'' if len(pl) < 126 else len(pl).to_bytes(2, 'big')) + pl)
+        except (EOFError, OSError):
+            pass
+        s.close()
+
 def main(a):
     if a[0] == 'server': asyncio.run(server(a[1], a[2], a[3]))
     elif a[0] == 'client': asyncio.run(client(a[1], int(a[2]), a[3] if len(a) > 3 else None))
     elif a[0] == 'refused': asyncio.run(refused(a[1], a[2] if len(a) > 2 else None))
     elif a[0] == 'tcp': tcp(a[1], a[2], int(a[3]))
+    elif a[0] == 'slow': slow(a[1], a[2])
     else: sys.exit(__doc__)
 
 main(sys.argv[1:])

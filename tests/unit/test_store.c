@@ -257,6 +257,12 @@ test_transport(void)
 
 	CHECK(transport_parse("ws;host=example.com;path=/chat;tls;sni=example.com;insecure", TRANSPORT_CLIENT,
 	    &t, err) == 0 && t.ws && t.tls && t.insecure, "wss client string (docs/wire.md example)");
+	CHECK(transport_parse("ws;host=h;path=/p;early", TRANSPORT_CLIENT, &t, err) == 0 && t.early,
+	    "early on a ws client");
+	CHECK(transport_parse("tls;sni=h;insecure;early", TRANSPORT_CLIENT, &t, err) < 0 && strstr(err, "early"),
+	    "early without ws refused: %s", err);
+	CHECK(transport_parse("ws;host=h;path=/p;early", TRANSPORT_SERVER, &t, err) < 0 && strstr(err, "relay-side"),
+	    "early on an exit refused: %s", err);
 	CHECK(transport_parse(" tls ; servername = example.com ", TRANSPORT_SERVER, &t, err) == 0 &&
 	    strcmp(t.servername, "example.com") == 0, "items are trimmed");
 	CHECK(transport_parse("ws;host=h;path=/p;tls;cert=/a.pem;key=/k.pem", TRANSPORT_SERVER, &t, err) == 0,
