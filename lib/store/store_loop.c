@@ -8,9 +8,12 @@
  *   an edge R -> L when R's remote is a literal address of this machine
  *   (loopback, unspecified, or an interface's) on a port L listens on, with
  *   an address that takes it (L's own, or 0.0.0.0 / :: / every address), a
- *   protocol in common, both rules enabled, R without a remote_transport and
- *   L without a listen_transport or listen_interface (a tunnel hop, or a
- *   listener on one NIC, is a chain the store cannot judge: left alone);
+ *   protocol in common that R sends plain and L takes plain, both rules
+ *   enabled, L without a listen_interface (a listener on one NIC is left
+ *   alone). What goes through a tunnel is a chain the store cannot judge:
+ *   a rule with a remote_transport sends plain only its UDP and only with
+ *   udp_transport = plain; one with a listen_transport takes plain only
+ *   that UDP, on its own listen port;
  *
  *   a loop is a cycle of edges (a rule to itself included).
  *
@@ -122,6 +125,24 @@ listener_takes(const struct store_rule *L, int fam, const unsigned char a[16])
 }
 
 
+/* The protocols a rule takes plain on its listen port (PROTO_* bits). */
+static unsigned
+plain_in(const struct store_rule *r)
+{
+	if (!*r->listen_transport)
+		return r->protocols;
+	return r->udp_plain ? r->protocols & PROTO_UDP : 0;
+}
+
+/* The protocols a rule sends plain to its remotes. */
+static unsigned
+plain_out(const struct store_rule *r)
+{
+	if (!*r->remote_transport)
+		return r->protocols;
+	return r->udp_plain ? r->protocols & PROTO_UDP : 0;
+}
+
 struct edge {
 	int from, to;
 	int remote;              /* which remote of from */
@@ -178,7 +199,7 @@ edges_find(const struct store *st, struct local *loc, struct edge **out, size_t 
 	for (i = 0; i < st->nrules; i++) {
 		const struct store_rule *L = &st->rules[i];
 
-		if (!L->enabled || !L->listen.port || *L->listen_transport || *L->listen_interface)
+		if (!L->enabled || !L->listen.port || !plain_in(L) || *L->listen_interface)
 			continue;
 		lv[nl++] = L;
 		if (store_listen_max(L) - L->listen.port > maxspan)   /* ports listed: first to last */
@@ -189,7 +210,7 @@ edges_find(const struct store *st, struct local *loc, struct edge **out, size_t 
 	for (i = 0; i < st->nrules; i++) {
 		const struct store_rule *R = &st->rules[i];
 
-		if (!R->enabled || !R->listen.port || *R->remote_transport)
+		if (!R->enabled || !R->listen.port || !plain_out(R))
 			continue;
 		for (k = 0; k < R->nremotes; k++) {
 			const struct hostport *h = &R->remotes[k].addr;
@@ -210,7 +231,7 @@ edges_find(const struct store *st, struct local *loc, struct edge **out, size_t 
 			for (j = lo; j < nl && lv[j]->listen.port <= (h->port_end > h->port ? h->port_end : h->port); j++) {
 				const struct store_rule *L = lv[j];
 
-				if (!(L->protocols & R->protocols) ||
+				if (!(plain_in(L) & plain_out(R)) ||
 				    !store_listen_has(L, h->port, h->port_end > h->port ? h->port_end : h->port) ||
 				    !listener_takes(L, fam, a))
 					continue;

@@ -330,6 +330,17 @@ test_loops(void)
 	CHECK(valid("[rule t]\nlisten = 127.0.0.1:1000\nremote = 127.0.0.1:2000\nremote_transport = tls;sni=x;insecure\n"
 	    "[rule x]\nrole = exit\nlisten = 127.0.0.1:2000\nremote = 127.0.0.1:1000\nlisten_transport = tls;servername=x\n"),
 	    "a chain through a tunnel is left alone");
+	expect_error("[rule a]\nprotocol = tcp+udp\nlisten = 127.0.0.1:1000\nremote = 127.0.0.1:2000\n"
+	    "[rule x]\nrole = exit\nprotocol = tcp+udp\nlisten = 127.0.0.1:2000\nremote = 127.0.0.1:1000\n"
+	    "listen_transport = tls;servername=x\nudp_transport = plain\n", -1, "a loop (a -> x -> a)",
+	    "the plain UDP of an exit rule with udp_transport = plain is in the check");
+	expect_error("[rule e]\nprotocol = tcp+udp\nlisten = 127.0.0.1:1000\nremote = 127.0.0.1:1000\n"
+	    "remote_transport = ws;host=x;path=/w\nudp_transport = plain\n", 1, "its own listener",
+	    "the plain UDP of an entry rule with udp_transport = plain is in the check");
+	CHECK(valid("[rule a]\nprotocol = tcp\nlisten = 127.0.0.1:1000\nremote = 127.0.0.1:2000\n"
+	    "[rule x]\nrole = exit\nprotocol = tcp+udp\nlisten = 127.0.0.1:2000\nremote = 127.0.0.1:1000\n"
+	    "listen_transport = tls;servername=x\nudp_transport = plain\n"),
+	    "tcp to an exit rule whose plain side is UDP only is no loop");
 	store_set_local_addrs(NULL);
 }
 
