@@ -212,7 +212,10 @@ menu_yes(const char *prompt, int def)
 {
 	char buf[16], p[512];
 
-	snprintf(p, sizeof(p), "%s (%s)", prompt, def ? "Y/n" : "y/N");
+	if (menu_zh)
+		snprintf(p, sizeof(p), "%s（y 是 / n 否，回车：%s）", prompt, def ? "是" : "否");
+	else
+		snprintf(p, sizeof(p), "%s (%s)", prompt, def ? "Y/n" : "y/N");
 	for (;;) {
 		menu_ask(p, NULL, 0, buf, sizeof(buf));
 		if (!*buf)
