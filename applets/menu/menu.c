@@ -183,7 +183,7 @@ transport_label(const struct store_rule *r, char *buf, size_t size)
 	const char *t = r->role == ROLE_EXIT ? r->listen_transport : r->remote_transport;
 	int ws = strstr(t, "ws") != NULL, tls = strstr(t, "tls") != NULL;
 
-	snprintf(buf, size, "%s", !*t ? "plain" : ws && tls ? "wss" : ws ? "ws" : tls ? "tls" : t);
+	snprintf(buf, size, "%s", !*t ? TR("plain", "不加密") : ws && tls ? "wss" : ws ? "ws" : tls ? "tls" : t);
 }
 
 /* A line per remote that has failed (status --json): its count and the

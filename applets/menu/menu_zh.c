@@ -128,7 +128,8 @@ static const struct zh lines[] = {
 	{ "note: {}: a rule named '{}' exists; this one is named '{}'", "注意：{1}：已有名为“{2}”的规则；此条命名为“{3}”" },
 	{ "{} is the script's own state; not imported", "{1} 是脚本自身的状态；不导入" },
 	{ "manager.conf is the script's own state; not imported", "manager.conf 是脚本自身的状态；不导入" },
-	{ "{}; nothing was changed", "{1}；未做任何改动" },
+	{ "{}; nothing was changed", "{=1}；未做任何改动" },
+	{ "nothing was changed", "未做任何改动" },
 	/* xwpf mptcp */
 	{ "  rp_filter        {}  (strict: subflows over other NICs may be dropped)",
 	  "  rp_filter        {1}（严格：经其他网卡的子流可能被丢弃）" },
@@ -147,6 +148,8 @@ static const struct zh lines[] = {
 	  "  启用             否（net.mptcp.enabled = {1}）  开启：xwpf mptcp enable" },
 	{ "  enabled          unknown (no net.mptcp.enabled sysctl)", "  启用             未知（没有 net.mptcp.enabled 参数）" },
 	{ "  path manager     unknown", "  路径管理器       未知" },
+	{ "  path manager     kernel", "  路径管理器       内核（kernel）" },
+	{ "  path manager     userspace", "  路径管理器       用户态（userspace）" },
 	{ "  limits           subflows {}, add_addr_accepted {}", "  限制             子流 {1}，add_addr_accepted {2}" },
 	{ "  at boot          disabled by xwpf mptcp disable", "  开机时           已由 xwpf mptcp disable 停用" },
 	{ "  at boot          not persisted (xwpf mptcp enable writes {})", "  开机时           未持久化（xwpf mptcp enable 会写入 {1}）" },
@@ -156,8 +159,31 @@ static const struct zh lines[] = {
 	{ "deleted: {}", "已删除：{1}" },
 	{ "deleted from the store: {} (it was not active in the kernel)", "已从规则文件删除：{1}（内核中并未生效）" },
 	{ "every endpoint removed (kernel and store)", "已删除所有端点（内核和规则文件）" },
-	{ "permission denied: {} needs root (CAP_NET_ADMIN); nothing was changed", "权限不足：{1} 需要 root（CAP_NET_ADMIN）；未做任何改动" },
+	{ "permission denied: {} needs root (CAP_NET_ADMIN)", "权限不足：{1} 需要 root（CAP_NET_ADMIN）" },
 	{ "enabling MPTCP", "启用 MPTCP" },
+	{ "disabling MPTCP", "停用 MPTCP" },
+	{ "saving to the store failed: {}", "保存到规则文件失败：{1}" },
+	{ "the change would make the store invalid", "此改动会使规则文件无效" },
+	{ "the store is invalid: fix it first (see: xwpf rule check)", "规则文件无效：请先修正（见 xwpf rule check）" },
+	{ "cannot create {}: {}", "无法创建 {1}：{2}" },
+	{ "{} already has an endpoint: {}; delete it first (xwpf mptcp endpoint del {})",
+	  "{1} 已有端点：{2}；请先删除（xwpf mptcp endpoint del {3}）" },
+	{ "id {} is taken by {}: choose another id or leave it out", "id {1} 已被 {2} 占用：请换一个 id 或不写" },
+	{ "the kernel keeps at most {} endpoints and has {}: delete one first", "内核最多保留 {1} 个端点，现有 {2} 个：请先删除一个" },
+	{ "and the endpoint stays in the kernel: {}", "且端点仍留在内核中：{1}" },
+	{ "id must be a number from 1 to 255, not '{}'", "id 必须是 1 到 255 的数字，而不是“{1}”" },
+	{ "'{}' is neither an endpoint id (1-255) nor an address", "“{1}”既不是端点 id（1-255）也不是地址" },
+	{ "{} has {} endpoints (different ports): delete by id (see: xwpf mptcp endpoint list)",
+	  "{1} 有 {2} 个端点（端口不同）：请按 id 删除（见 xwpf mptcp endpoint list）" },
+	{ "there is no endpoint with id {} (the kernel has none)", "没有 id 为 {1} 的端点（内核中没有端点）" },
+	{ "there is no endpoint with id {} (the kernel has {})", "没有 id 为 {1} 的端点（内核中有 {2}）" },
+	{ "there is no endpoint for {} (the kernel has none)", "没有 {1} 的端点（内核中没有端点）" },
+	{ "there is no endpoint for {} (the kernel has {})", "没有 {1} 的端点（内核中有 {2}）" },
+	{ "and the endpoint could not be put back: {}", "且端点未能恢复：{1}" },
+	{ "{} setting could not be applied (see above)", "{1} 项设置未能应用（见上）" },
+	{ "{} settings could not be applied (see above)", "{1} 项设置未能应用（见上）" },
+	{ "{}: display counts reset (were in {}, out {}, {} connections since {}); billing cycle unchanged: {} billed",
+	  "{1}：显示计数已重置（此前入 {2}、出 {3}、{4} 个连接，自 {5} 起）；计费周期不变：已计费 {6}" },
 	{ "MPTCP enabled: {}", "MPTCP 已启用：{1}" },
 	{ "MPTCP disabled{}", "MPTCP 已停用{1}" },
 	{ "  none: add one with xwpf mptcp endpoint add ADDR dev IF subflow", "  无：用 xwpf mptcp endpoint add 地址 dev 网卡 subflow 添加" },
@@ -179,7 +205,7 @@ static const struct zh lines[] = {
 	{ "  qdisc             {}", "  队列规则          {1}" },
 	{ "  device            {}", "  网卡              {1}" },
 	{ "latency (ms)            min      avg      max   stddev  max-min   loss",
-	  "延迟（毫秒）          最小     平均     最大   标准差  最大-最小 丢包" },
+	  "延迟（毫秒）           最小     平均     最大   标准差     极差   丢包" },
 	{ "  tcp connect{}", "  TCP 建连   {1}" },
 	{ "  icmp echo        unavailable: unprivileged ICMP echo is not allowed: set net.ipv4.ping_group_range to include "
 	  "group {}", "  ICMP 回显        不可用：非特权用户不能发 ICMP 回显：请把 net.ipv4.ping_group_range 设为包含组 {1}" },
@@ -191,13 +217,13 @@ static const struct zh lines[] = {
 	{ "route: failed: {}", "路由：失败：{1}" },
 	{ "route: {} hops, destination reached", "路由：{1} 跳，已到达目的地" },
 	{ "route: {} hops, destination not reached", "路由：{1} 跳，未到达目的地" },
-	{ "{} ms  ({})  destination", "{1} ms  （{2}）  目的地" },
-	{ "{} ms  ({})  unreachable", "{1} ms  （{2}）  不可达" },
-	{ "{} ms  ({})  detour?", "{1} ms  （{2}）  绕路？" },
+	{ "{} ms  ({})  destination", "{1} ms  ({2})  目的地" },
+	{ "{} ms  ({})  unreachable", "{1} ms  ({2})  不可达" },
+	{ "{} ms  ({})  detour?", "{1} ms  ({2})  绕路？" },
 	{ "tcp                     Mbit/s  retrans   seconds         bytes",
-	  "TCP                     Mbit/s  重传      秒数            字节" },
+	  "TCP                     Mbit/s     重传      秒数          字节" },
 	{ "udp                       rate   Mbit/s    loss    lost/sent  jitter ms  reordered",
-	  "UDP                       速率   Mbit/s    丢包    丢失/发送  抖动 ms    乱序" },
+	  "UDP                       速率   Mbit/s    丢包    丢失/发送    抖动 ms       乱序" },
 	{ "  upload {} streams {}failed: {}", "  上传 {1} 条流 {2}     失败：{3}" },
 	{ "  upload {} stream {}failed: {}", "  上传 {1} 条流 {2}    失败：{3}" },
 	{ "  download {} streams {}failed: {}", "  下载 {1} 条流 {2}       失败：{3}" },
@@ -206,8 +232,8 @@ static const struct zh lines[] = {
 	{ "  upload {} stream{}", "  上传 {1} 条流    {2}" },
 	{ "  download {} streams{}", "  下载 {1} 条流       {2}" },
 	{ "  download {} stream{}", "  下载 {1} 条流      {2}" },
-	{ "  upload {}failed: {}", "  上传  {1}失败：{2}" },
-	{ "  download {}failed: {}", "  下载    {1}失败：{2}" },
+	{ "  upload {}failed: {}", "  上传   {1}失败：{2}" },
+	{ "  download {}failed: {}", "  下载     {1}失败：{2}" },
 	{ "  upload{}", "  上传  {1}" },
 	{ "  download{}", "  下载    {1}" },
 	/* xwpf linktest: errors */
@@ -240,6 +266,18 @@ static const struct zh lines[] = {
 	{ "cannot open a UDP socket: {}", "无法打开 UDP 套接字：{1}" },
 	{ "cannot set the TTL: {}", "无法设置 TTL：{1}" },
 	{ "cannot send a route probe to {}: {}", "无法发送路由探测到 {1}：{2}" },
+};
+
+/* The system's words for an errno (musl's strerror) or a failed lookup, as
+ * they appear inside a message: replaced wherever they are. */
+static const struct zh syswords[] = {
+	{ "Connection refused", "连接被拒绝" }, { "Operation timed out", "操作超时" },
+	{ "Host is unreachable", "主机不可达" }, { "Network unreachable", "网络不可达" },
+	{ "Connection reset by peer", "连接被对端重置" }, { "Permission denied", "权限不足" },
+	{ "Operation not permitted", "操作不被允许" }, { "No such file or directory", "文件或目录不存在" },
+	{ "Address in use", "地址已被占用" }, { "Address not available", "地址不可用" },
+	{ "Broken pipe", "管道已断开" }, { "Invalid argument", "参数无效" },
+	{ "Resource temporarily unavailable", "资源暂时不可用" }, { "Name does not resolve", "域名无法解析" },
 };
 
 /* Whether s matches pat ({} = any text, the shortest that lets the rest
@@ -291,9 +329,13 @@ match(const char *pat, const char *s, const char *cap[9], size_t len[9], int *n)
 	}
 }
 
-/* the message alone (no prefix, no line end) into out; 1 when a pattern knew it */
+static int body(const char *in, char *out, size_t size, int depth);
+
+/* the message alone (no prefix, no line end) into out; 1 when a pattern knew
+ * it. {N} in a Chinese form is the N-th text as it came, {=N} the N-th text
+ * translated in turn (a message inside a message: "...; nothing was changed"). */
 static int
-body(const char *in, char *out, size_t size)
+body(const char *in, char *out, size_t size, int depth)
 {
 	const char *cap[9];
 	size_t len[9], i, k = 0;
@@ -305,13 +347,24 @@ body(const char *in, char *out, size_t size)
 		if (!match(lines[i].en, in, cap, len, &n))
 			continue;
 		for (z = lines[i].zh; *z && k + 1 < size; z++) {
-			if (z[0] == '{' && z[1] >= '1' && z[1] <= '9' && z[2] == '}' && z[1] - '1' < n) {
-				int c = z[1] - '1';
-				size_t m = len[c] < size - 1 - k ? len[c] : size - 1 - k;
+			int again = z[0] == '{' && z[1] == '=';
+			const char *d = z + 1 + again;
 
-				memcpy(out + k, cap[c], m);
-				k += m;
-				z += 2;
+			if (z[0] == '{' && d[0] >= '1' && d[0] <= '9' && d[1] == '}' && d[0] - '1' < n) {
+				int c = d[0] - '1';
+				size_t m = len[c] < size - 1 - k ? len[c] : size - 1 - k;
+				char sub[4096];
+
+				if (again && depth < 2 && len[c] < sizeof(sub)) {
+					memcpy(sub, cap[c], len[c]);
+					sub[len[c]] = '\0';
+					body(sub, out + k, size - k, depth + 1);
+					k += strlen(out + k);
+				} else {
+					memcpy(out + k, cap[c], m);
+					k += m;
+				}
+				z = d + 1;
 			} else
 				out[k++] = *z;
 		}
@@ -320,6 +373,24 @@ body(const char *in, char *out, size_t size)
 	}
 	snprintf(out, size, "%s", in);
 	return 0;
+}
+
+/* Every en in s (NUL-ended, in a buffer of size) becomes zh, as far as it fits. */
+static void
+str_replace_all(char *s, size_t size, const char *en, const char *zh)
+{
+	size_t el = strlen(en), zl = strlen(zh);
+	char *at = s;
+
+	while ((at = strstr(at, en)) != NULL) {
+		size_t tail = strlen(at + el);
+
+		if ((size_t)(at - s) + zl + tail + 1 > size)
+			return;
+		memmove(at + zl, at + el, tail + 1);
+		memcpy(at, zh, zl);
+		at += zl;
+	}
 }
 
 int
@@ -365,7 +436,9 @@ menu_zh_line(const char *in, char *out, size_t size)
 			break;
 		}
 	snprintf(msg, sizeof(msg), "%s", rest);
-	ok = body(msg, tr, sizeof(tr));
+	ok = body(msg, tr, sizeof(tr), 0);
+	for (i = 0; i < ARRAY_SIZE(syswords); i++)
+		str_replace_all(tr, sizeof(tr), syswords[i].en, syswords[i].zh);
 	if (k < size)
 		snprintf(out + k, size - k, "%s%s", tr, nl ? "\n" : "");
 	return ok;

@@ -56,7 +56,7 @@ expect 请选择
 send 0
 exit 0
 EOF
-check "... and not in English" sh -c "! grep -aq 'cannot connect' '$T_DIR/ltbad.pty'"
+check "... and not in English" sh -c "! grep -aqE 'cannot connect|Connection refused' '$T_DIR/ltbad.pty'"
 
 check "lang = zh: the MPTCP status in Chinese" menu_drive mp LANG=C LC_ALL= <<EOF
 $(menu_go mptcp)

@@ -1,0 +1,42 @@
+/* menu_zh_line: what applets print, in Chinese for the menu (applets/menu/menu_zh.c) */
+#include <stdio.h>
+#include <string.h>
+
+#include "t.h"
+#include "menu.h"
+
+static const char *
+zh(const char *in)
+{
+	static char out[8192];
+
+	menu_zh_line(in, out, sizeof(out));
+	return out;
+}
+
+int
+main(void)
+{
+	menu_zh = 0;
+	CHECK_STR(zh("route: 3 hops, destination reached\n"), "route: 3 hops, destination reached\n", "English menu: as it came");
+	menu_zh = 1;
+	CHECK_STR(zh("route: 3 hops, destination reached\n"), "路由：3 跳，已到达目的地\n", "a linktest heading");
+	CHECK_STR(zh("  upload 4 streams       9472.2       13      1.00    1110048768"),
+	    "  上传 4 条流            9472.2       13      1.00    1110048768", "a tcp row keeps its figures and columns (a Chinese character is two wide)");
+	CHECK_STR(zh("  download               1000.0    852.2   0.63%    560/89329      0.002          0"),
+	    "  下载                   1000.0    852.2   0.63%    560/89329      0.002          0", "a udp row");
+	CHECK_STR(zh("   1  127.0.0.1                                   0.017 ms  (3/3)  destination"),
+	    "   1  127.0.0.1                                   0.017 ms  (3/3)  目的地", "a route hop");
+	CHECK_STR(zh("  MPJoinAckRx                       0  extra subflows accepted since boot"),
+	    "  MPJoinAckRx                       0  开机以来接受的额外子流", "an MPTCP counter: its name kept, its meaning said");
+	CHECK_STR(zh("xwpf linktest: cannot connect to 127.0.0.1:9: Connection refused (is 'xwpf linktest --server' "
+	    "running there, and the port open?)\n"),
+	    "xwpf linktest：无法连接 127.0.0.1:9：连接被拒绝（对端是否运行了 xwpf linktest --server，端口是否开放？）\n",
+	    "an error with the system's words");
+	CHECK_STR(zh("xwpf mptcp: id 300 must be a number; nothing was changed"),
+	    "xwpf mptcp：id 300 must be a number；未做任何改动", "an unknown message keeps its words, the known end translated");
+	CHECK_STR(zh("xwpf mptcp: id must be a number from 1 to 255, not 'x'; nothing was changed"),
+	    "xwpf mptcp：id 必须是 1 到 255 的数字，而不是“x”；未做任何改动", "a message inside a message, both translated");
+	CHECK_STR(zh("something new\n"), "something new\n", "a line no pattern knows comes as it came");
+	return T_DONE();
+}
