@@ -4,7 +4,8 @@
 # Chinese locale; auto follows LC_ALL / LANG. Its item 12 switches and saves
 # the language (`xwpf rule global lang=...`, which refuses other values).
 # In Chinese, what the applets the menu runs print comes through in Chinese
-# too (a rule added, an export, a refusal from the store).
+# too (a rule added, an export, a refusal from the store), and a yes/no
+# question's hint.
 # timeout: 90
 . "$(dirname "$0")/../lib.sh"
 need python3 socat
@@ -39,7 +40,7 @@ send 127.0.0.1
 expect 目标端口
 send $EP
 expect 连接正常
-expect 再添加一个目标
+expect 再添加一个目标（负载均衡）？（y 是 / n 否，回车：否）
 send n
 expect 协议
 send 2
@@ -49,7 +50,7 @@ expect 备注
 send
 expect 规则名称
 send zhrule
-expect 保存这条规则
+expect 保存这条规则？（y 是 / n 否，回车：是）
 send y
 expect 已添加规则 zhrule：127.0.0.1:$LP -> 127.0.0.1:$EP（tcp）
 expect 请选择
@@ -63,7 +64,7 @@ expect 请选择
 send 0
 exit 0
 EOF
-check "... and none of it in English" sh -c "! grep -qE 'added rule|files, ' '$T_DIR/zhadd.pty'"
+check "... and none of it in English, the yes/no hints included" sh -c "! grep -qE 'added rule|files, |Y/n|y/N' '$T_DIR/zhadd.pty'"
 
 check "item 12 switches to English and saves it" menu_drive switch LANG=C LC_ALL= <<EOF
 $(menu_go lang)
