@@ -37,6 +37,9 @@ main(void)
 	    "xwpf mptcp：id 300 must be a number；未做任何改动", "an unknown message keeps its words, the known end translated");
 	CHECK_STR(zh("xwpf mptcp: id must be a number from 1 to 255, not 'x'; nothing was changed"),
 	    "xwpf mptcp：id 必须是 1 到 255 的数字，而不是“x”；未做任何改动", "a message inside a message, both translated");
+	CHECK_STR(zh("xwpf notify: telegram:123@-100: cannot connect to 127.0.0.1 port 9: Connection refused\n"),
+	    "xwpf notify：telegram:123@-100：无法连接 127.0.0.1 端口 9：连接被拒绝\n", "a target's failure, its name kept");
+	CHECK_STR(zh("saved 1 key\n"), "已保存 1 个键\n", "config set's result");
 	CHECK_STR(zh("something new\n"), "something new\n", "a line no pattern knows comes as it came");
 	return T_DONE();
 }
