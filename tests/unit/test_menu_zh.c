@@ -40,6 +40,12 @@ main(void)
 	CHECK_STR(zh("xwpf notify: telegram:123@-100: cannot connect to 127.0.0.1 port 9: Connection refused\n"),
 	    "xwpf notify：telegram:123@-100：无法连接 127.0.0.1 端口 9：连接被拒绝\n", "a target's failure, its name kept");
 	CHECK_STR(zh("saved 1 key\n"), "已保存 1 个键\n", "config set's result");
+	CHECK_STR(zh("xwpf rule: refused: expire: 2027-02-30 is not a day of that month (write YYYY-MM-DD)\n"),
+	    "xwpf rule：已拒绝：expire：2027-02-30 不是该月中的日期（写作 YYYY-MM-DD）\n", "a refused expiry date");
+	CHECK_STR(zh("/r/xwpf.conf:6: error: notify: 'foo' is not a notification target: write telegram:BOT_TOKEN@CHAT_ID, "
+	    "wecom:https://... (the group robot's webhook) or webhook:https://..."),
+	    "/r/xwpf.conf:6：错误：notify：“foo”不是通知目标：请写 telegram:BOT_TOKEN@CHAT_ID、wecom:https://...（群机器人的 "
+	    "webhook）或 webhook:https://...", "a store error inside its key's name");
 	CHECK_STR(zh("something new\n"), "something new\n", "a line no pattern knows comes as it came");
 	return T_DONE();
 }
