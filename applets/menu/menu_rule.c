@@ -413,7 +413,7 @@ join_group(const struct store_rule *r)
 	if (ask_target(TR("New target host (IP or name)", "新目标地址（IP 或域名）"), NULL, 1,
 	    (int)store_listen_count(r) - 1, host, sizeof(host), &lo, &hi) < 0)
 		return;
-	if ((w[n] = menu_choice(TR("Its weight (1-100)", "权重（1-100）"), 0, 100, 1)) <= 0)
+	if ((w[n] = menu_choice(TR("Its weight (1-255)", "权重（1-255）"), 0, STORE_WEIGHT_MAX, 1)) <= 0)
 		return;
 	fmt_hp(hosts[n], sizeof(hosts[n]), host, lo, hi);
 	set_remotes(name, hosts, w, n + 1, -1);
@@ -520,8 +520,8 @@ menu_add_rule(void)
 		}
 		if (d.nrem > 1)
 			for (i = 0; i < d.nrem; i++) {
-				snprintf(p, sizeof(p), TR("Weight of %s (1-100)", "%s 的权重（1-100）"), d.rhost[i]);
-				if ((d.weight[i] = menu_choice(p, 0, 100, 1)) <= 0)
+				snprintf(p, sizeof(p), TR("Weight of %s (1-255)", "%s 的权重（1-255）"), d.rhost[i]);
+				if ((d.weight[i] = menu_choice(p, 0, STORE_WEIGHT_MAX, 1)) <= 0)
 					return;
 			}
 	}
@@ -973,13 +973,13 @@ menu_balance(void)
 			if (n < 2)
 				continue;
 			for (;;) {
-				if (menu_ask(TR("Weights 1-100, one per target, e.g. 3,2,1", "权重 1-100，每个目标一个，如 3,2,1"), NULL,
+				if (menu_ask(TR("Weights 1-255, one per target, e.g. 3,2,1", "权重 1-255，每个目标一个，如 3,2,1"), NULL,
 				    1, in, sizeof(in)) < 0)
 					break;
 				k = bad = 0;
 				for (tok = strtok_r(in, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
 					long v;
-					if (k >= n || parse_long(tok, 1, 100, &v) < 0) {
+					if (k >= n || parse_long(tok, 1, STORE_WEIGHT_MAX, &v) < 0) {
 						bad = 1;
 						break;
 					}
@@ -987,7 +987,7 @@ menu_balance(void)
 				}
 				if (!bad && k == n)
 					break;
-				menu_err(TR("give %d weights from 1 to 100, separated by commas", "请输入 %d 个 1-100 的权重，用逗号分隔"), n);
+				menu_err(TR("give %d weights from 1 to 255, separated by commas", "请输入 %d 个 1-255 的权重，用逗号分隔"), n);
 			}
 			if (bad || k != n)
 				continue;

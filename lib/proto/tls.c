@@ -294,8 +294,9 @@ struct tls_client {
 	char sni[256];
 	int insecure, has_pin;
 	unsigned char pin[32];
-	char alpn[64];
-	const char *alpn_names[1];
+	char alpn[128];
+	const char *alpn_names[TLS_ALPN_MAX];
+	unsigned nalpn;
 	const struct tls_anchors *anchors;   /* the caller's */
 	struct tls_kept kept[TLS_SESSIONS];
 	uint64_t clock;
@@ -354,9 +355,13 @@ tls_client_new(const struct tls_client_conf *cf, char *err)
 		c->has_pin = 1;
 		memcpy(c->pin, cf->pin, 32);
 	}
-	if (cf->alpn && *cf->alpn) {
+	if (cf->alpn && *cf->alpn) {   /* "h2,http/1.1": offered in that order */
+		char *tok, *save = NULL;
+
 		snprintf(c->alpn, sizeof(c->alpn), "%s", cf->alpn);
-		c->alpn_names[0] = c->alpn;
+		for (tok = strtok_r(c->alpn, ",", &save); tok && c->nalpn < TLS_ALPN_MAX; tok = strtok_r(NULL, ",", &save))
+			if (*(tok = str_trim(tok)))
+				c->alpn_names[c->nalpn++] = tok;
 	}
 	if (!c->insecure && !c->has_pin)
 		c->anchors = cf->anchors;
@@ -561,8 +566,8 @@ tls_conn_client(struct tls_client *cl, const void *key, size_t key_len, size_t o
 	br_ssl_engine_set_x509(c->eng, &c->x->vtable);
 	br_ssl_engine_set_buffers_bidi(c->eng, c->buf, BR_SSL_BUFSIZE_INPUT, c->buf + BR_SSL_BUFSIZE_INPUT,
 	    c->bufsize - BR_SSL_BUFSIZE_INPUT);
-	if (cl->alpn_names[0])
-		br_ssl_engine_set_protocol_names(c->eng, cl->alpn_names, 1);
+	if (cl->nalpn)
+		br_ssl_engine_set_protocol_names(c->eng, cl->alpn_names, cl->nalpn);
 	pthread_mutex_lock(&cl->mu);
 	{
 		struct tls_kept *k = kept_find(cl, c->key, c->key_len);

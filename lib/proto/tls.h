@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 #define TLS_PIN_STRLEN  (7 + 64 + 1)    /* "sha256:" + 64 hex + NUL */
+#define TLS_ALPN_MAX 8                   /* protocol names a client offers */
 
 /* --- certificates and keys (tlscert.c) ----------------------------------- */
 
@@ -90,7 +91,7 @@ const char *tls_server_pin(const struct tls_server *s);
  * name, or check its key against pin, or nothing with insecure. */
 struct tls_client_conf {
 	const char *sni;                     /* the name sent and checked */
-	const char *alpn;                    /* NULL or "": none offered */
+	const char *alpn;                    /* NULL or "": none offered; else a comma list */
 	int insecure;
 	const unsigned char *pin;            /* 32 bytes (SHA-256 of the SPKI), or NULL */
 	const struct tls_anchors *anchors;   /* without pin or insecure; the caller's, kept until tls_client_free */

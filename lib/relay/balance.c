@@ -116,7 +116,7 @@ lb_new(const struct store_rule *r, char *err)
 		int w = r->remotes[i].weight;
 
 		hostport_format(&r->remotes[i].addr, b->id, sizeof(b->id));
-		b->weight = w < 1 ? 1 : w > 100 ? 100 : w;
+		b->weight = w < 1 ? 1 : w > STORE_WEIGHT_MAX ? STORE_WEIGHT_MAX : w;
 		b->up = 1;
 	}
 	if (lb->mode == BALANCE_IPHASH && ring_build(lb) < 0)

@@ -255,7 +255,9 @@ fingerprint(const struct store *st, const struct store_rule *r)
 	    store_rule_ms(st, r, r->handshake_timeout, g->handshake_timeout),
 	    store_rule_ms(st, r, r->health_fail, g->health_fail), store_rule_ms(st, r, r->health_ok, g->health_ok),
 	    store_rule_ms(st, r, r->health_cooldown, g->health_cooldown), r->health_send, r->health_expect);
-	fprintf(f, "%ld|%ld|%ld|%d|%ld|%s|%s|%s|", g->tcp_keepalive, g->tcp_keepalive_interval, g->tcp_keepalive_probes,
+	fprintf(f, "%ld|%ld|%ld|%d|%ld|%s|%s|%s|", store_rule_ms(st, r, r->tcp_keepalive, g->tcp_keepalive),
+	    store_rule_ms(st, r, r->tcp_keepalive_interval, g->tcp_keepalive_interval),
+	    store_rule_ms(st, r, r->tcp_keepalive_probes, g->tcp_keepalive_probes),
 	    g->tcp_nodelay, g->udp_max_assoc, r->listen_congestion[0] ? r->listen_congestion : g->listen_congestion,
 	    r->remote_congestion[0] ? r->remote_congestion : g->remote_congestion, local_cc);
 	fprintf(f, "%llu|%d|%llu|%d|%ld|%d|%ld|%llu|%llu|%llu|%ld|%ld|%ld|%s|%s|%s|%s",
@@ -343,9 +345,9 @@ rule_new(struct rt_store *src, const struct store_rule *sr, char *fp, struct rt_
 		r->preread_ms = tunnel_preread_ms(r->tun);
 	}
 	r->so.nodelay = g->tcp_nodelay;
-	r->so.ka_idle_ms = g->tcp_keepalive;
-	r->so.ka_intvl_ms = g->tcp_keepalive_interval;
-	r->so.ka_probes = g->tcp_keepalive_probes;
+	r->so.ka_idle_ms = store_rule_ms(st, sr, sr->tcp_keepalive, g->tcp_keepalive);
+	r->so.ka_intvl_ms = store_rule_ms(st, sr, sr->tcp_keepalive_interval, g->tcp_keepalive_interval);
+	r->so.ka_probes = store_rule_ms(st, sr, sr->tcp_keepalive_probes, g->tcp_keepalive_probes);
 	/* no key: a listener on a loopback address and connections to a
 	 * remote on this machine (rt_remote_cc) are not paced (local_cc) */
 	if (!congestion_pick(sr, "listen_congestion", sr->listen_congestion, g->listen_congestion, r->cc_listen) &&

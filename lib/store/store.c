@@ -109,8 +109,9 @@ fn_remote(const char *v, void *obj, char *err)
 	if (sp) {
 		*sp++ = '\0';
 		opt = str_trim(sp);
-		if (strncmp(opt, "weight=", 7) != 0 || parse_long(opt + 7, 1, 100, &w) < 0) {
-			snprintf(err, ERRLEN, "after the address only 'weight=N' (1 to 100) may follow, not '%s'", opt);
+		if (strncmp(opt, "weight=", 7) != 0 || parse_long(opt + 7, 1, STORE_WEIGHT_MAX, &w) < 0) {
+			snprintf(err, ERRLEN, "after the address only 'weight=N' (1 to %d) may follow, not '%s'",
+			    STORE_WEIGHT_MAX, opt);
 			return -1;
 		}
 	}
@@ -523,6 +524,9 @@ static const struct key rule_keys[] = {
 	{ "idle_timeout", K_MS, 0, R(idle_timeout), 0, 7 * DAY, NULL },
 	{ "udp_timeout", K_MS, 0, R(udp_timeout), 1000, DAY, NULL },
 	{ "handshake_timeout", K_MS, 0, R(handshake_timeout), 100, 600000, NULL },
+	{ "tcp_keepalive", K_MS, 0, R(tcp_keepalive), 0, DAY, NULL },
+	{ "tcp_keepalive_interval", K_MS, 0, R(tcp_keepalive_interval), 1000, DAY, NULL },
+	{ "tcp_keepalive_probes", K_LONG, 0, R(tcp_keepalive_probes), 1, 127, NULL },
 	{ "health_fail", K_LONG, 0, R(health_fail), 1, 100, NULL },
 	{ "health_ok", K_LONG, 0, R(health_ok), 1, 100, NULL },
 	{ "health_cooldown", K_MS, 0, R(health_cooldown), 0, DAY, NULL },
@@ -762,6 +766,7 @@ rule_defaults(struct store_rule *r)
 	r->protocols = PROTO_TCP;
 	r->connect_timeout = r->idle_timeout = r->udp_timeout = -1;
 	r->proxy_timeout = r->handshake_timeout = -1;
+	r->tcp_keepalive = r->tcp_keepalive_interval = r->tcp_keepalive_probes = -1;
 	r->health_fail = r->health_ok = r->health_cooldown = -1;
 	r->billing = -1;
 	r->reset_day = -1;
@@ -884,8 +889,9 @@ parse_weights(const char *v, struct rule_extra *x, char *err)
 		tok = str_trim(tok);
 		long w;
 
-		if (x->nweights >= STORE_MAX_REMOTES || parse_long(tok, 1, 100, &w) < 0) {
-			snprintf(err, ERRLEN, "weights must be a comma list of numbers from 1 to 100, not '%s'", v);
+		if (x->nweights >= STORE_MAX_REMOTES || parse_long(tok, 1, STORE_WEIGHT_MAX, &w) < 0) {
+			snprintf(err, ERRLEN, "weights must be a comma list of numbers from 1 to %d, not '%s'",
+			    STORE_WEIGHT_MAX, v);
 			return -1;
 		}
 		x->weights[x->nweights++] = (unsigned char)w;

@@ -25,6 +25,7 @@
 #define STORE_UDP_TIMEOUT_S 30
 #define STORE_UDP_TIMEOUT_STR "30s"   /* the same, for help texts */
 #define STORE_UDP_TIMEOUT_MS (STORE_UDP_TIMEOUT_S * 1000L)
+#define STORE_WEIGHT_MAX 255    /* realm's weights are bytes */
 
 enum rule_role { ROLE_RELAY, ROLE_EXIT };
 enum balance_mode { BALANCE_AUTO = -1, BALANCE_OFF, BALANCE_ROUNDROBIN, BALANCE_IPHASH, BALANCE_FAILOVER };
@@ -38,7 +39,7 @@ struct store_span {
 
 struct store_remote {
 	struct hostport addr;
-	int weight;               /* 1..100 */
+	int weight;               /* 1..STORE_WEIGHT_MAX */
 };
 
 struct store_rule {
@@ -73,6 +74,7 @@ struct store_rule {
 	int ipv6_only;
 	/* milliseconds (counts for health_*); -1 = take the [global] value */
 	long connect_timeout, idle_timeout, udp_timeout, proxy_timeout, handshake_timeout;
+	long tcp_keepalive, tcp_keepalive_interval, tcp_keepalive_probes;   /* -1 = [global] */
 	long health_fail, health_ok, health_cooldown;
 	char *health_send, *health_expect;
 	/* traffic ledger, quotas and limits (0 = none; -1 = take [global]) */

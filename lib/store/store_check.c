@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "transport.h"
 #include "util.h"
 
 static int
@@ -56,6 +57,21 @@ addrs_overlap(const struct store_rule *a, const struct store_rule *b)
 	if (fx != fy)
 		return 0;
 	return any_x || any_y;
+}
+
+/* realm's transport items xwpf reads but does not use: a note, not an error */
+static void
+transport_notes(struct parse_ctx *c, const struct store_rule *r)
+{
+	struct transport t;
+	char err[ERRLEN], buf[32];
+
+	if (*r->listen_transport && transport_parse(r->listen_transport, TRANSPORT_SERVER, &t, err) == 0 &&
+	    *transport_unused(&t, buf, sizeof(buf)))
+		store_diag_add(c->d, r->line, 0, "rule '%s': listen_transport: %s accepted but not used", r->name, buf);
+	if (*r->remote_transport && transport_parse(r->remote_transport, TRANSPORT_CLIENT, &t, err) == 0 &&
+	    *transport_unused(&t, buf, sizeof(buf)))
+		store_diag_add(c->d, r->line, 0, "rule '%s': remote_transport: %s accepted but not used", r->name, buf);
 }
 
 static void
@@ -110,6 +126,7 @@ validate_rule(struct parse_ctx *c, struct store_rule *r, struct rule_extra *x)
 	}
 	if (r->balance == BALANCE_AUTO)
 		r->balance = r->nremotes > 1 ? BALANCE_ROUNDROBIN : BALANCE_OFF;
+	transport_notes(c, r);
 	if (r->ipv6_only && addr_family_of(r->listen.host) == 4)
 		store_diag_add(c->d, r->line, 1, "rule '%s': ipv6_only with the IPv4 listen address %s", r->name,
 		    r->listen.host);

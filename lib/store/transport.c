@@ -78,6 +78,52 @@ set_file(char *dst, size_t size, const char *key, const char *v, char *err)
 }
 
 int
+transport_alpn_split(const struct transport *t, char *buf, size_t size, const char *names[TRANSPORT_ALPN_MAX])
+{
+	char *tok, *save = NULL;
+	int n = 0;
+
+	if (str_copy(buf, size, t->alpn) < 0)
+		return 0;
+	for (tok = strtok_r(buf, ",", &save); tok && n < TRANSPORT_ALPN_MAX; tok = strtok_r(NULL, ",", &save)) {
+		tok = str_trim(tok);
+		if (*tok)
+			names[n++] = tok;
+	}
+	return n;
+}
+
+/* alpn=h2,http/1.1: protocol names as the ClientHello offers them, in order */
+static int
+set_alpn(struct transport *t, const char *v, const char *where, char *err)
+{
+	const char *names[TRANSPORT_ALPN_MAX];
+	char buf[sizeof(t->alpn)];
+	const char *p;
+	int n, commas = 0;
+
+	if (set(t->alpn, sizeof(t->alpn), "alpn", v, err) < 0)
+		return -1;
+	for (p = v; *p; p++)
+		commas += *p == ',';
+	n = transport_alpn_split(t, buf, sizeof(buf), names);
+	if (n == 0 || n != commas + 1) {
+		snprintf(err, ERRLEN, "%s: alpn= is a comma list of 1 to %d protocol names (e.g. alpn=h2,http/1.1), "
+		    "not '%s'", where, TRANSPORT_ALPN_MAX, v);
+		return -1;
+	}
+	return 0;
+}
+
+const char *
+transport_unused(const struct transport *t, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s%s%s", t->zero_rtt ? "0rtt" : "", t->zero_rtt && *t->ocsp ? ", " : "",
+	    *t->ocsp ? "ocsp=" : "");
+	return buf;
+}
+
+int
 transport_parse(const char *s, enum transport_side side, struct transport *t, char *err)
 {
 	char buf[1024], *item, *save = NULL;
@@ -106,8 +152,8 @@ transport_parse(const char *s, enum transport_side side, struct transport *t, ch
 			else if (strcmp(k, "early") == 0)
 				t->early = 1;
 			else {
-				snprintf(err, ERRLEN, "%s: unknown item '%s' (known: ws, tls, insecure, early, host=, "
-				    "path=, sni=, pin=, servername=, cert=, key=)", where, k);
+				snprintf(err, ERRLEN, "%s: unknown item '%s' (known: ws, tls, insecure, 0rtt, early, "
+				    "host=, path=, sni=, alpn=, pin=, servername=, cert=, key=, ocsp=)", where, k);
 				return -1;
 			}
 			continue;
@@ -122,7 +168,7 @@ transport_parse(const char *s, enum transport_side side, struct transport *t, ch
 		else if (strcmp(k, "sni") == 0)
 			rc = set(t->sni, sizeof(t->sni), k, v, err);
 		else if (strcmp(k, "alpn") == 0)
-			rc = set(t->alpn, sizeof(t->alpn), k, v, err);
+			rc = set_alpn(t, v, where, err);
 		else if (strcmp(k, "servername") == 0)
 			rc = set(t->servername, sizeof(t->servername), k, v, err);
 		else if (strcmp(k, "cert") == 0)

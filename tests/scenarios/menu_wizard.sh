@@ -180,9 +180,9 @@ expect Rule
 send 1
 expect remove a target
 send 2
-expect Weights 1-100
+expect Weights 1-255
 send 3
-expect give 2 weights from 1 to 100
+expect give 2 weights from 1 to 255
 send 3,1
 expect 75.0%
 expect 25.0%

@@ -174,6 +174,19 @@ test_defaults(void)
 	CHECK(st.rules[0].listen.port_end == 1010, "listen range end");
 	store_free(&st);
 	store_diags_free(&d);
+	CHECK(parse("[rule w]\nlisten=80\nremote=h:1\nremote=h:2\nweights=255,1\n", &st, &d) == 0 &&
+	    st.rules[0].remotes[0].weight == 255, "weights up to 255, as realm's");
+	store_free(&st);
+	store_diags_free(&d);
+	CHECK(parse("[rule k]\nlisten=80\nremote=h:1\ntcp_keepalive=30s\ntcp_keepalive_probes=5\n", &st, &d) == 0 &&
+	    st.rules[0].tcp_keepalive == 30000 && st.rules[0].tcp_keepalive_probes == 5 &&
+	    st.rules[0].tcp_keepalive_interval == -1, "keepalive per rule; unset keys take [global]'s");
+	store_free(&st);
+	store_diags_free(&d);
+	CHECK(parse("[rule t]\nlisten=80\nremote=h:1\nremote_transport=tls;sni=a;alpn=h2,http/1.1;0rtt\n", &st, &d) == 0 &&
+	    d.n == 1 && strstr(d.v[0].msg, "0rtt accepted but not used"), "alpn list and 0rtt accepted, 0rtt noted");
+	store_free(&st);
+	store_diags_free(&d);
 }
 
 static void
@@ -191,7 +204,7 @@ test_errors(void)
 	    "already uses", "two rules on one port (dual stack covers 0.0.0.0)");
 	expect_error("[rule a]\nlisten=80\nremote=h:1\nremote=h:2\nweights=1,2,3\n", 5, "3 weights for 2 remotes",
 	    "weight count that does not match the remotes");
-	expect_error("[rule a]\nlisten=80\nremote=h:1 weight=101\n", 3, "weight=N", "weight out of range");
+	expect_error("[rule a]\nlisten=80\nremote=h:1 weight=256\n", 3, "weight=N", "weight out of range");
 	expect_error("[rule a]\nlisten=1000-1009\nremote=h:2000-2004\n", 1, "has 5 ports", "range lengths differ");
 	expect_error("[rule a]\nlisten=80\nremote=h:1\nlisten=81\n", 4, "set twice", "a key set twice");
 	expect_error("[rule a b]\nlisten=80\nremote=h:1\n", 1, "rule name", "a name with a space");
