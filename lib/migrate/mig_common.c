@@ -16,22 +16,26 @@
 #define MIG_MAX_RULES 4096
 #define MIG_MAX_KV 64
 
+static void
+rule_free(struct mig_rule *r)
+{
+	size_t j;
+
+	for (j = 0; j < r->nkv; j++)
+		free(r->kv[j].value);
+	free(r->kv);
+}
+
 void
 mig_free(struct mig_result *m)
 {
-	size_t i, j;
+	size_t i;
 
-	for (i = 0; i < m->nrules; i++) {
-		for (j = 0; j < m->rules[i].nkv; j++)
-			free(m->rules[i].kv[j].value);
-		free(m->rules[i].kv);
-	}
+	for (i = 0; i < m->nrules; i++)
+		rule_free(&m->rules[i]);
 	free(m->rules);
-	for (i = 0; i < m->nlimits; i++) {
-		for (j = 0; j < m->limits[i].nkv; j++)
-			free(m->limits[i].kv[j].value);
-		free(m->limits[i].kv);
-	}
+	for (i = 0; i < m->nlimits; i++)
+		rule_free(&m->limits[i]);
 	free(m->limits);
 	for (i = 0; i < m->nendpoints; i++)
 		free(m->endpoints[i]);
@@ -39,6 +43,10 @@ mig_free(struct mig_result *m)
 	for (i = 0; i < m->nwarnings; i++)
 		free(m->warnings[i]);
 	free(m->warnings);
+	if (m->global) {
+		rule_free(m->global);
+		free(m->global);
+	}
 	memset(m, 0, sizeof(*m));
 }
 
@@ -73,6 +81,18 @@ mig_limit_new(struct mig_result *m, const char *ports)
 
 	snprintf(origin, sizeof(origin), "port %s", ports);
 	return rule_append(&m->limits, &m->nlimits, ports, origin);
+}
+
+struct mig_rule *
+mig_rule_new_global(void)
+{
+	struct mig_rule *r = calloc(1, sizeof(*r));
+
+	if (r) {
+		snprintf(r->name, sizeof(r->name), "global");
+		snprintf(r->origin, sizeof(r->origin), "[global]");
+	}
+	return r;
 }
 
 /* inih ends a value at '#' after white space and trims; a value must survive that. */

@@ -41,6 +41,7 @@ struct mig_result {
 	 * traffic tool): name is "PORT" or "LO-HI", kv the keys to set */
 	struct mig_rule *limits;
 	size_t nlimits;
+	struct mig_rule *global;         /* [global] keys (a realm config run in place), or NULL */
 };
 
 void mig_free(struct mig_result *m);
@@ -49,6 +50,7 @@ void mig_free(struct mig_result *m);
 struct mig_rule *mig_rule_new(struct mig_result *m, const char *name, const char *origin);
 /* A set of settings for the rules listening on ports "PORT" or "LO-HI" (m->limits). */
 struct mig_rule *mig_limit_new(struct mig_result *m, const char *ports);
+struct mig_rule *mig_rule_new_global(void);   /* for m->global; mig_free frees it */
 /* Add key = value. Values are checked for what the INI store cannot hold
  * (line breaks, a '#' comment start); -1 with err then. */
 int mig_set(struct mig_rule *r, const char *key, const char *value, char *err);
@@ -98,5 +100,24 @@ int mig_dog(const struct json_val *root, struct mig_result *m, char *err);
  * the same tree; mig_realm.c converts ---- */
 struct json_val *mig_toml_parse(const char *text, size_t len, char *err);
 int mig_realm(const struct json_val *root, struct mig_result *m, char *err);
+
+#define MIG_REALM_MAX_PARTS 256
+#define MIG_REALM_LEGACY_MAX 1024    /* ports of a legacy listening_ports config */
+
+struct mig_realm_opts {
+	int run;   /* for a relay run in place: [log] and [dns] into m->global, realm's dns default */
+	/* A listen host name to an address (realm binds the first one); NULL: names are refused */
+	int (*resolve)(const char *host, char *out, size_t size, void *arg);
+	void *arg;
+};
+
+/* A realm config in parts (the files of a folder, in order): each [network],
+ * [log] and [dns] key from the first part that has it, endpoints in order;
+ * also the legacy listening_ports form. over: {"network": {...}, "log": {...},
+ * "dns": {...}} from a command line, winning over every part (realm's order:
+ * command line, endpoint, global), or NULL. o may be NULL (an import).
+ * What realm has and xwpf does not use becomes a warning in m. */
+int mig_realm_parts(const struct json_val *const *parts, size_t nparts, const struct json_val *over,
+    const struct mig_realm_opts *o, struct mig_result *m, char *err);
 
 #endif
