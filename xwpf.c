@@ -107,7 +107,9 @@ install_links(const char *dir)
 			if (!find_applet("menu"))
 				break;
 			name = "pf";
-		} else
+		} else if (strcmp(applets[i].name, "realm") == 0)
+			continue;   /* a link named realm would replace realm itself: made by hand only */
+		else
 			name = applets[i].name;
 		if ((size_t)snprintf(link, sizeof(link), "%s/%s", dir, name) >= sizeof(link)) {
 			fprintf(stderr, "xwpf: path too long: %s/%s\n", dir, name);

@@ -11,6 +11,7 @@ APPLET(linktest, "latency, loss, bandwidth both ways and the route to another xw
 APPLET(menu, "the interactive menu (also: pf): status, rules, transports, balancing, service, uninstall")
 APPLET(mptcp, "MPTCP on this host: status, enable/disable, endpoints and limits (netlink)")
 APPLET(notify, "notification targets (Telegram, WeCom, webhooks): list them, --test sends a test message")
+APPLET(realm, "run in realm's place: realm's command line, configs and REALM_CONF (a link named realm)")
 APPLET(relay, "forward TCP and UDP: the store's rules or one -l/-r rule (SIGHUP reloads)")
 APPLET(rule, "add, list, change and delete forwarding rules in the store")
 APPLET(status, "is the relay running; per-rule connections, bytes and failures (--json)")

@@ -28,6 +28,8 @@
 #include "net.h"
 #include "paths.h"
 #include "pidlock.h"
+#include "realm.h"
+#include "relay.h"
 #include "runtime.h"
 #include "resolve.h"
 #include "store.h"
@@ -61,6 +63,7 @@ const char relay_usage[] =
 
 struct opts {
 	const char *listen, *through, *iface, *listen_iface, *conf;
+	const char *origin;    /* a store made in memory (realm's flags or config): its name, else NULL */
 	const char *lsn_transport, *rem_transport;   /* -a, -b */
 	const char *remotes[STORE_MAX_REMOTES];
 	int nremotes, udp, no_tcp, v6only, mptcp, reload, check;
@@ -622,8 +625,8 @@ reload(struct mainctx *m)
 	char err[ERRLEN];
 	int64_t t0 = now_ms();
 
-	if (m->o->listen) {
-		log_info("reload: a -l/-r relay has nothing to re-read");
+	if (m->o->listen || m->o->origin) {
+		log_info("reload: a relay from %s has nothing to re-read", m->o->origin ? m->o->origin : "-l/-r");
 		return;
 	}
 	log_info("reload: reading %s", m->o->conf ? m->o->conf : path_get(PATH_CONF));
@@ -757,19 +760,16 @@ drop_files(void)
 	}
 }
 
+static int run(struct opts *op, struct store *stp);
+
 int
 relay_main(int argc, char **argv)
 {
 	struct opts o;
 	struct store st;
-	struct store_global g;
-	struct mainctx m;
-	sigset_t set;
-	char err[ERRLEN];
-	enum log_level lv = LOG_INFO;
-	long nw, nofile;
-	int64_t t0;
 
+	if (realm_args(argc, argv))
+		return realm_main(argc, argv);
 	if (parse_args(argc, argv, &o) < 0)
 		return EXIT_USAGE;
 	if (o.reload)
@@ -783,6 +783,35 @@ relay_main(int argc, char **argv)
 		store_free(&st);
 		return EXIT_OK;
 	}
+	return run(&o, &st);
+}
+
+int
+relay_run_store(struct store *st, const char *origin, long workers)
+{
+	struct opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.origin = origin;
+	o.workers = workers;
+	return run(&o, st);
+}
+
+/* The relay over st (validated; emptied and freed here) until SIGTERM/SIGINT. */
+static int
+run(struct opts *op, struct store *stp)
+{
+	struct opts o = *op;
+	struct store st = *stp;
+	struct store_global g;
+	struct mainctx m;
+	sigset_t set;
+	char err[ERRLEN];
+	enum log_level lv = LOG_INFO;
+	long nw, nofile;
+	int64_t t0;
+	int nofiles = o.listen || o.origin;   /* no pidfile, stats, ledger or health watch */
+
 	memset(&m, 0, sizeof(m));
 	m.o = &o;
 	m.sfd = -1;
@@ -812,7 +841,7 @@ relay_main(int argc, char **argv)
 		nw = 1;
 	if (nw > 256)
 		nw = 256;
-	if (!o.listen) {
+	if (!nofiles) {
 		if (take_pidfile(&m) < 0) {
 			if (m.lockfd >= 0)
 				close(m.lockfd);
@@ -856,7 +885,7 @@ relay_main(int argc, char **argv)
 	    nw, nw == 1 ? "" : "s", nofile, rt_conf.nosplice ? "copy mode" : "splice", (long long)(now_ms() - t0));
 	if (!rt_nrules(m.rt))   /* a relay that forwards nothing: say why, and what to do */
 		log_warn("no enabled rule in %s: nothing to forward; add one with 'xwpf rule add' (or enable "
-		    "one), then 'xwpf relay --reload'", o.conf ? o.conf : path_get(PATH_CONF));
+		    "one), then 'xwpf relay --reload'", o.origin ? o.origin : o.conf ? o.conf : path_get(PATH_CONF));
 	store_free(&st);   /* emptied by rt_apply: frees nothing */
 	st.rules = NULL;
 	st.nrules = 0;
@@ -866,13 +895,13 @@ relay_main(int argc, char **argv)
 		m.exit_code = EXIT_FAIL;
 		goto out;
 	}
-	if (!o.listen)   /* a -l/-r rule has no health checks: nothing to watch */
+	if (!nofiles)   /* a -l/-r rule has no health checks: nothing to watch */
 		m.hfd = hc_watch_open(path_get(PATH_HEALTH));
 	if (m.hfd >= 0 && ev_io_add(m.loop, &m.hio, m.hfd, EPOLLIN, on_health, &m) < 0) {
 		close(m.hfd);
 		m.hfd = -1;
 	}
-	if (m.hfd < 0 && !o.listen)
+	if (m.hfd < 0 && !nofiles)
 		log_warn("cannot watch %s (%s): health changes apply within a second instead",
 		    path_get(PATH_HEALTH), strerror(errno));
 	check_health(&m);
