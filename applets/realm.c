@@ -46,10 +46,11 @@ const char realm_usage[] =
     "  --tcp-timeout S --udp-timeout S --tcp-keepalive S --tcp-keepalive-probe N\n"
     "xwpf's own:  --workers N (event loops)   --print-store (print the rules made, run nothing)\n"
     "\n"
-    "Runs in the foreground; writes nothing (no store, pidfile or ledger). Settings realm\n"
-    "has and xwpf does not use are named on stderr at start. 'xwpf import FILE' brings\n"
-    "a realm config into the store instead. Exit codes: 0 stopped by a signal, 1 failure,\n"
-    "2 usage, 3 invalid configuration.\n";
+    "Runs in the foreground and writes no store, pidfile, stats or ledger (a servername=\n"
+    "certificate is kept in xwpf's TLS folder, as always). Settings realm has and xwpf does\n"
+    "not use are named on stderr at start. 'xwpf import FILE' brings a realm config into\n"
+    "the store instead. Exit codes: 0 stopped by a signal, 1 failure, 2 usage, 3 invalid\n"
+    "configuration.\n";
 
 enum { O_HELP, O_VERSION, O_DAEMON, O_UDP, O_MTCP, O_NTCP, O_IPV6, O_TFO, O_SPLICE, O_PRINT,
 	O_CONFIG, O_LISTEN, O_REMOTE, O_THROUGH, O_IFACE, O_LIFACE, O_LTRANS, O_RTRANS,
@@ -667,7 +668,7 @@ realm_main(int argc, char **argv)
 	}
 	if (parse_cli(argc, argv, &o, 0) < 0)
 		return EXIT_USAGE;
-	if (o.set[O_HELP] || argc < 2) {
+	if (o.set[O_HELP] || (argc < 2 && !getenv("REALM_CONF"))) {
 		fputs(realm_usage, o.set[O_HELP] ? stdout : stderr);
 		return o.set[O_HELP] ? EXIT_OK : EXIT_USAGE;
 	}
@@ -677,6 +678,10 @@ realm_main(int argc, char **argv)
 	}
 	if (o.set[O_WORKERS] && parse_long(o.v[O_WORKERS], 1, 256, &workers) < 0) {
 		fprintf(stderr, "%s: --workers takes 1 to 256, not '%s'\n", applet_name, o.v[O_WORKERS]);
+		return EXIT_USAGE;
+	}
+	if (!getenv("REALM_CONF") && !o.v[O_CONFIG] && (!o.v[O_LISTEN] || !o.nremotes)) {
+		fprintf(stderr, "%s: give -l LISTEN -r REMOTE, -c FILE or REALM_CONF (see --help)\n", applet_name);
 		return EXIT_USAGE;
 	}
 	memset(&p, 0, sizeof(p));
@@ -702,7 +707,7 @@ realm_main(int argc, char **argv)
 		store_free(&st);
 		return EXIT_USAGE;
 	}
-	fprintf(stderr, "%s: %zu rule%s from %s, in the foreground; nothing is written (--print-store shows "
-	    "the rules)\n", applet_name, st.nrules, st.nrules == 1 ? "" : "s", origin);
+	fprintf(stderr, "%s: %zu rule%s from %s, in the foreground; the store is not touched (--print-store "
+	    "shows the rules)\n", applet_name, st.nrules, st.nrules == 1 ? "" : "s", origin);
 	return relay_run_store(&st, origin, workers);
 }

@@ -26,6 +26,7 @@ struct rctx {
 	const struct json_val *nets[MAX_NETS]; /* override, endpoint, each part's [network] */
 	size_t nnets;
 	char where[64];
+	int noted;                         /* deprecated keys already named (once each) */
 };
 
 static const char *const net_keys[] = {
@@ -358,11 +359,11 @@ network(struct rctx *c, struct mig_rule *r, const char *listen, char *err)
 		    c->where, t, t < 1 ? 1 : 127);
 	if (t >= 0 && mig_setf(r, "tcp_keepalive_probes", err, "%ld", t < 1 ? 1 : t > 127 ? 127 : t) < 0)
 		return -1;
-	if (net_get(c, "zero_copy"))
-		mig_warn(c->m, "%s: zero_copy is deprecated in realm and not used: plain TCP is spliced anyway",
-		    c->where);
-	if (net_get(c, "fast_open"))
-		mig_warn(c->m, "%s: fast_open is deprecated in realm and not used (no TCP Fast Open)", c->where);
+	if (net_get(c, "zero_copy") && !(c->noted & 1))
+		mig_warn(c->m, "network.zero_copy is deprecated in realm and not used: plain TCP is spliced anyway");
+	if (net_get(c, "fast_open") && !(c->noted & 2))
+		mig_warn(c->m, "network.fast_open is deprecated in realm and not used (no TCP Fast Open)");
+	c->noted |= (net_get(c, "zero_copy") ? 1 : 0) | (net_get(c, "fast_open") ? 2 : 0);
 	return 0;
 }
 
