@@ -167,7 +167,7 @@ expect Its port
 send $EP2
 expect it answers
 expect weight
-send 101
+send 256
 expect not a choice here
 send 2
 $(menu_leave 1)

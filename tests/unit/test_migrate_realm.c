@@ -11,12 +11,11 @@ static char err[ERRLEN];
 static const char *
 rule_get(const struct mig_result *m, const char *name, const char *key)
 {
-	size_t i;
+	const struct mig_rule *r = m->rules, *end = m->rules + m->nrules;
 
-	for (i = 0; i < m->nrules; i++)
-		if (strcmp(m->rules[i].name, name) == 0)
-			return mig_get(&m->rules[i], key);
-	return NULL;
+	while (r < end && strcmp(r->name, name) != 0)
+		r++;
+	return r < end ? mig_get(r, key) : NULL;
 }
 
 static int
