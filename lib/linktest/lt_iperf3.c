@@ -199,6 +199,7 @@ ip3_rx_add(struct ip3_rx *rx, const unsigned char *pkt, size_t n, double arrival
 		return -1;
 	count = get32(pkt + 8);
 	rx->bytes += n;
+	rx->datagrams++;
 	if (count >= rx->packets + 1) {
 		if (count > rx->packets + 1)
 			rx->errors += count - 1 - rx->packets;

@@ -76,7 +76,8 @@ void ip3_udp_put(unsigned char *buf, uint32_t sec, uint32_t usec, uint32_t count
 
 /* UDP receiver statistics, as iperf3 keeps them. */
 struct ip3_rx {
-	uint64_t bytes, packets;       /* datagrams taken, and the highest count seen */
+	uint64_t bytes, datagrams;     /* taken */
+	uint64_t packets;              /* the highest count seen */
 	uint64_t errors, outoforder;
 	double jitter_s, prev_transit;
 	int have_prev;
