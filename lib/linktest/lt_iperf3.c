@@ -12,6 +12,8 @@
 
 #include "util.h"
 
+#define COUNT_MAX 1e18           /* counts from a server are taken up to this */
+
 const unsigned char ip3_udp_connect[4] = { '9', '8', '7', '6' };
 
 void
@@ -146,12 +148,12 @@ ip3_parse_results(const char *json, size_t len, struct ip3_stream *s, char *err)
 			goto out;
 		}
 	(void)num_in(st, end, "end_time", &et);   /* servers before 3.2 leave it out */
-	s->bytes = v[0] < 0 ? 0 : v[0];
-	s->retransmits = (long long)v[1];
-	s->jitter_s = v[2] < 0 ? 0 : v[2];
-	s->errors = v[3] < 0 ? 0 : (long long)v[3];
-	s->packets = v[4] < 0 ? 0 : (long long)v[4];
-	s->end_time = et < 0 ? 0 : et;
+	s->bytes = fmax(v[0], 0);
+	s->retransmits = v[1] < 0 ? -1 : (long long)fmin(v[1], COUNT_MAX);
+	s->jitter_s = fmax(v[2], 0);
+	s->errors = (long long)fmin(fmax(v[3], 0), COUNT_MAX);
+	s->packets = (long long)fmin(fmax(v[4], 0), COUNT_MAX);
+	s->end_time = fmax(et, 0);
 	rc = 0;
 out:
 	free(t);
