@@ -326,6 +326,10 @@ network(struct rctx *c, struct mig_rule *r, const char *listen, char *err)
 	}
 	if (mig_set(r, "protocol", tcp && udp ? "tcp+udp" : tcp ? "tcp" : "udp", err) < 0)
 		return -1;
+	/* realm has no UDP in a tunnel: it sends it plain beside it, and so does the rule */
+	if (udp && (mig_get(r, "listen_transport") || mig_get(r, "remote_transport")) &&
+	    mig_set(r, "udp_transport", "plain", err) < 0)
+		return -1;
 	if ((ver = net_num(c, "send_proxy_version", 2, err)) == -2)
 		return -1;
 	if (sp && ver == 0) {

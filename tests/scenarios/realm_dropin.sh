@@ -130,13 +130,14 @@ check "--print-store: keepalive probes" grep -q '^tcp_keepalive_probes = 4' "$T_
 check "--print-store: weights up to 255" grep -q '^weights = 255,2,1' "$T_DIR/full.store"
 check "--print-store: the [::1] through without brackets" grep -q '^through = ::1$' "$T_DIR/full.store"
 check "--print-store: PROXY send-v1 and accept" sh -c "grep -q '^proxy = send-v1' '$T_DIR/full.store' && grep -q '^proxy = accept' '$T_DIR/full.store'"
+check "--print-store: UDP beside a transport stays plain, as realm sends it" grep -q '^udp_transport = plain' "$T_DIR/full.store"
 check "--print-store: the dns settings" sh -c "grep -q '^dns_mode = ipv4_only' '$T_DIR/full.store' && grep -q '^dns_min_ttl = 600s' '$T_DIR/full.store'"
 for f in full.toml full.json; do
 	run_realm "$f" "$REALM" -c "$T_DIR/$f"
 	wait_port 127.0.0.1 "$BL" || { fail "$f: no listener"; cat "$T_DIR/$f.err"; }
 	wait_port 127.0.0.1 "$D" || true
 	echo_both "$f: PROXY v1 sent, then accepted" 127.0.0.1 "$A"
-	echo_both "$f: wss with alpn" 127.0.0.1 "$C"
+	echo_both "$f: wss with alpn (UDP plain beside it)" 127.0.0.1 "$C"
 	echo_both "$f: IPv6 only, through [::1]" ::1 "$V6"
 	echo_both "$f: balanced, localhost listen" 127.0.0.1 "$BL"
 	notes "$f" dns.protocol dns.nameservers dns.cache_size zero_copy "0rtt" "ocsp="
