@@ -563,15 +563,9 @@ int
 mig_realm_parts(const struct json_val *const *parts, size_t nparts, const struct json_val *over,
     const struct mig_realm_opts *o, struct mig_result *m, char *err)
 {
-	struct rctx c;
+	struct rctx c = { .parts = parts, .nparts = nparts, .over = over, .o = o, .m = m };
 	size_t p, i, neps = 0;
 
-	memset(&c, 0, sizeof(c));
-	c.parts = parts;
-	c.nparts = nparts;
-	c.over = over;
-	c.o = o;
-	c.m = m;
 	if (!nparts || nparts > MIG_REALM_MAX_PARTS) {
 		snprintf(err, ERRLEN, "a realm config comes in 1 to %d files", MIG_REALM_MAX_PARTS);
 		return -1;
