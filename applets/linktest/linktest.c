@@ -26,7 +26,7 @@
 #include "util.h"
 
 const char linktest_usage[] =
-    "usage: xwpf linktest HOST[:PORT] [OPTIONS]       measure the link to a linktest server\n"
+    "usage: xwpf linktest HOST[:PORT] [OPTIONS]       measure the link to a linktest (or iperf3) server\n"
     "       xwpf linktest --server [SERVER OPTIONS]   answer linktest clients\n"
     "\n"
     "Client (the server's port defaults to 5210):\n"
@@ -38,6 +38,10 @@ const char linktest_usage[] =
     "  --only LIST       phases, comma separated: info,latency,route,tcp,udp (default all)\n"
     "  --no-route        skip the route phase\n"
     "  --key KEY         shared key (or --key-file FILE, or $XWPF_LINKTEST_KEY)\n"
+    "  --port P          the server's port (as HOST:P)\n"
+    "  --iperf3          the far end is a plain 'iperf3 -s' (else found out: a server\n"
+    "                    silent for 3 s is taken as one): one stream per TCP phase,\n"
+    "                    phases of whole seconds up to 300, no control echo or remote facts\n"
     "  --json[=FILE]     JSON on stdout; with FILE, JSON to FILE and the table on stdout\n"
     "\n"
     "Server:\n"
@@ -261,7 +265,7 @@ static int
 client_opts(struct linktest_client *c, int argc, char **argv)
 {
 	const char *v, *target = NULL;
-	int i, missing = 0;
+	int i, missing = 0, port = 0;
 	long n;
 
 	for (i = 1; i < argc; i++) {
@@ -276,6 +280,11 @@ client_opts(struct linktest_client *c, int argc, char **argv)
 			if (parse_duration_ms(v, &n) < 0 || n < 100 || n > 3600000)
 				return usage_err("--time '%s': give seconds (3) or milliseconds (500ms), at least 100ms", v);
 			c->time_ms = n;
+		} else if (strcmp(argv[i], "--iperf3") == 0)
+			c->iperf3 = 1;
+		else if ((v = optval(argc, argv, &i, "--port", &missing))) {
+			if (int_opt(v, 1, 65535, &port) < 0)
+				return usage_err("--port '%s': give a port from 1 to 65535", v);
 		} else if ((v = optval(argc, argv, &i, "--streams", &missing))) {
 			if (int_opt(v, 1, LINKTEST_STREAMS_CAP, &c->streams) < 0)
 				return usage_err("--streams '%s': give a number from 1 to 64", v);
@@ -307,7 +316,11 @@ client_opts(struct linktest_client *c, int argc, char **argv)
 	}
 	if (!target)
 		return usage_err("%s", "give the server as HOST[:PORT], or --server to be one");
-	return parse_target(c, target) < 0 ? EXIT_USAGE : EXIT_OK;
+	if (parse_target(c, target) < 0)
+		return EXIT_USAGE;
+	if (port)
+		c->port = (uint16_t)port;
+	return EXIT_OK;
 }
 
 static int
@@ -323,6 +336,7 @@ client_main(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	c->ctl = c->udp = -1;
+	c->iperf3 = -1;
 	c->time_ms = 5000;
 	c->streams = 4;
 	c->udp_size = 1200;

@@ -10,6 +10,7 @@
  * linktest_report.c   the client's report: the table and JSON
  * linktest_server.c   the server: connections, sessions, test phases
  * linktest_budget.c   the server's traffic budgets per client address and in all
+ * linktest_iperf3.c   the TCP and UDP phases against a plain iperf3 server
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -86,6 +87,7 @@ struct linktest_client {
 	int nudp;
 	int failed;
 	int lost;               /* the control connection is gone: no more phases */
+	int iperf3;             /* the far end is a plain iperf3 server: 1, or -1 to find out */
 	char bar_label[32], bar_extra[32];
 };
 
@@ -95,6 +97,16 @@ struct linktest_client {
 int linktest_client_run(struct linktest_client *c);
 void linktest_print_table(const struct linktest_client *c, FILE *f);
 void linktest_print_json(const struct linktest_client *c, FILE *f);
+
+/* ---- against a plain iperf3 server (linktest_iperf3.c) ---- */
+
+/* One phase of one stream, iperf3's test of c->time_ms rounded up to whole
+ * seconds; tick (may be NULL) gets the bytes so far about every 100 ms.
+ * 0, or -1 with r->err. */
+int linktest_iperf3_tcp(struct linktest_client *c, int up, struct linktest_tcp_res *r,
+    void (*tick)(void *arg, uint64_t bytes, int64_t ms), void *arg);
+int linktest_iperf3_udp(struct linktest_client *c, int up, uint64_t rate, struct linktest_udp_res *r,
+    void (*tick)(void *arg, uint64_t bytes, int64_t ms), void *arg);
 
 /* ---- the server (linktest_server.c) ---- */
 

@@ -22,6 +22,7 @@
 #include "applet.h"
 #include "linktest.h"
 #include "lt.h"
+#include "lt_iperf3.h"
 #include "net.h"
 #include "util.h"
 
@@ -214,6 +215,23 @@ resolve_and_connect(struct linktest_client *c)
 	return 0;
 }
 
+/* The far end is (or is taken as) a plain iperf3 server: its limits, and the
+ * control connection closed (iperf3 serves one test at a time). */
+static int
+iperf3_mode(struct linktest_client *c)
+{
+	c->iperf3 = 1;
+	close(c->ctl);
+	c->ctl = -1;
+	c->maxtime = IP3_MAX_TIME;
+	c->maxstreams = 1;
+	c->maxrate = 1LL << 50;
+	snprintf(c->seen_as, sizeof(c->seen_as), "?");
+	fprintf(stderr, "%s: %s is a plain iperf3 server: one stream per TCP phase, whole seconds, no control "
+	    "echo and no remote system facts\n", applet_name, c->dst_str);
+	return 0;
+}
+
 static int
 handshake(struct linktest_client *c)
 {
@@ -221,8 +239,12 @@ handshake(struct linktest_client *c)
 	unsigned char raw[LT_NONCE];
 	long long skey = 0;
 
+	if (c->iperf3 == 1)
+		return iperf3_mode(c);
 	if (lt_send_line(c->ctl, "XWLT %d control", LT_PROTO) < 0 ||
-	    lt_recv_line(c->ctl, line, sizeof(line), now_ms() + 10000) < 0) {
+	    lt_recv_line(c->ctl, line, sizeof(line), now_ms() + (c->iperf3 < 0 ? 3000 : 10000)) < 0) {
+		if (errno == ETIMEDOUT && c->iperf3 < 0)   /* silent: iperf3 waits for the rest of a cookie */
+			return iperf3_mode(c);
 		fprintf(stderr, "%s: %s does not answer like a linktest server (%s): is the port right?\n",
 		    applet_name, c->dst_str, strerror(errno));
 		return -1;
@@ -286,9 +308,19 @@ phase_info(struct linktest_client *c)
 	struct sockaddr_storage local;
 	socklen_t sl = sizeof(local);
 
-	getsockname(c->ctl, (struct sockaddr *)&local, &sl);
+	if (c->ctl >= 0)
+		getsockname(c->ctl, (struct sockaddr *)&local, &sl);
+	else {   /* iperf3: the address this end would use, from a UDP socket that sends nothing */
+		int fd = socket(c->dst.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+		memset(&local, 0, sizeof(local));
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&c->dst, net_addr_len(&c->dst)) == 0)
+			getsockname(fd, (struct sockaddr *)&local, &sl);
+		if (fd >= 0)
+			close(fd);
+	}
 	lt_sys_get(&c->local, &local);
-	if (lt_send_line(c->ctl, "INFO") < 0 || answer(c, line, sizeof(line), 10000, "system facts", err) < 0 ||
+	if (c->iperf3 == 1 || lt_send_line(c->ctl, "INFO") < 0 || answer(c, line, sizeof(line), 10000, "system facts", err) < 0 ||
 	    strncmp(line, "INFO ", 5) != 0) {
 		memset(&c->remote, 0, sizeof(c->remote));
 		lt_sys_parse(&c->remote, "");
@@ -359,7 +391,7 @@ phase_latency(struct linktest_client *c)
 		close(fd);
 		lat_done(c, "latency: icmp echo", &c->icmp);
 	}
-	for (i = 0; i < c->count; i++) {
+	for (i = 0; i < c->count && c->iperf3 != 1; i++) {   /* iperf3: no echo to ask for */
 		char line[LT_LINE], err[ERRLEN] = "echo: control connection lost";
 		int64_t t0 = lt_now_ns();
 		snprintf(label, sizeof(label), "ECHO %d", i);
@@ -375,7 +407,8 @@ phase_latency(struct linktest_client *c)
 			lt_rtt_lost(&c->echo);
 		pause_ms(20);
 	}
-	lat_done(c, "latency: control echo", &c->echo);
+	if (c->iperf3 != 1)
+		lat_done(c, "latency: control echo", &c->echo);
 	c->have_lat = 1;
 	return 0;
 }
@@ -436,6 +469,32 @@ poll_set(struct pollfd *p, const int *fds, int n, short events)
 }
 
 /* One TCP phase: N streams, upload or download. */
+/* iperf3's phases: the bar from its byte counts */
+struct ip3_bar {
+	struct linktest_client *c;
+	const char *label;
+	int64_t t0, tick;
+};
+
+static void
+ip3_tick(void *arg, uint64_t bytes, int64_t ms)
+{
+	struct ip3_bar *b = arg;
+
+	progress(b->c, b->label, b->t0, &b->tick, bytes, ms);
+}
+
+static int
+run_iperf3(struct linktest_client *c, int udp, int up, uint64_t rate, void *res)
+{
+	struct ip3_bar b = { c, udp ? (up ? "udp upload" : "udp download") : (up ? "tcp upload 1x" : "tcp download 1x"),
+		now_ms(), 0 };
+	int rc = udp ? linktest_iperf3_udp(c, up, rate, res, ip3_tick, &b) : linktest_iperf3_tcp(c, up, res, ip3_tick, &b);
+
+	bar_end(c);
+	return rc;
+}
+
 static int
 run_tcp(struct linktest_client *c, int up, int n, struct linktest_tcp_res *r)
 {
@@ -447,6 +506,8 @@ run_tcp(struct linktest_client *c, int up, int n, struct linktest_tcp_res *r)
 	uint64_t moved = 0, steady = 0;
 	struct lt_tcp_rx rx;
 
+	if (c->iperf3 == 1)
+		return run_iperf3(c, 0, up, 0, r);
 	memset(r, 0, sizeof(*r));
 	r->up = up;
 	r->streams = n;
@@ -597,6 +658,8 @@ run_udp(struct linktest_client *c, int up, uint64_t rate, struct linktest_udp_re
 	const char *label = up ? "udp upload" : "udp download";
 	int rc = -1;
 
+	if (c->iperf3 == 1)
+		return run_iperf3(c, 1, up, rate, r);
 	memset(r, 0, sizeof(*r));
 	r->up = up;
 	r->rate_mbps = (double)rate / 1e6;
@@ -753,7 +816,7 @@ linktest_client_run(struct linktest_client *c)
 		fprintf(stderr, "%s: the server allows at most %lld s per phase: using that\n", applet_name, c->maxtime);
 		c->time_ms = (long)c->maxtime * 1000;
 	}
-	if (c->phases & LINKTEST_PH_UDP) {
+	if ((c->phases & LINKTEST_PH_UDP) && c->iperf3 != 1) {   /* iperf3's phases open their own */
 		c->udp = socket(c->dst.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		if (c->udp < 0 || connect(c->udp, (struct sockaddr *)&c->dst, net_addr_len(&c->dst)) < 0) {
 			fprintf(stderr, "%s: cannot open a UDP socket to %s: %s\n", applet_name, c->dst_str, strerror(errno));
@@ -781,6 +844,7 @@ linktest_client_run(struct linktest_client *c)
 		    applet_name, c->dst_str);
 		c->failed = 1;
 	}
-	lt_send_line(c->ctl, "BYE");
+	if (c->ctl >= 0)
+		lt_send_line(c->ctl, "BYE");
 	return 0;
 }

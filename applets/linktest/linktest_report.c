@@ -29,7 +29,10 @@ linktest_print_table(const struct linktest_client *c, FILE *f)
 {
 	int i;
 
-	fprintf(f, "linktest to %s (this end seen as %s)\n", c->dst_str, c->seen_as);
+	if (c->iperf3 == 1)
+		fprintf(f, "linktest to %s (a plain iperf3 server)\n", c->dst_str);
+	else
+		fprintf(f, "linktest to %s (this end seen as %s)\n", c->dst_str, c->seen_as);
 	if (c->have_sys) {
 		const struct lt_sys *l = &c->local, *r = &c->remote;
 		fprintf(f, "\nsystem              %-30s %s\n", "local", "remote");
@@ -49,7 +52,8 @@ linktest_print_table(const struct linktest_client *c, FILE *f)
 			rtt_row(f, "icmp echo", &c->icmp);
 		else
 			fprintf(f, "  %-16s unavailable: %s\n", "icmp echo", c->icmp_err);
-		rtt_row(f, "control echo", &c->echo);
+		if (c->iperf3 != 1)
+			rtt_row(f, "control echo", &c->echo);
 	}
 	if (c->have_route) {
 		int reached = c->nhops > 0 && c->hops[c->nhops - 1].reached;
@@ -177,6 +181,7 @@ linktest_print_json(const struct linktest_client *c, FILE *f)
 	json_kv_num(f, &first, "version", LT_PROTO);
 	json_kv_str(f, &first, "target", c->dst_str);
 	json_kv_str(f, &first, "seen_as", c->seen_as);
+	json_kv_str(f, &first, "server", c->iperf3 == 1 ? "iperf3" : "xwpf");
 	json_kv_bool(f, &first, "ok", !c->failed);
 	json_kv_num(f, &first, "phase_ms", c->time_ms);
 	if (c->have_sys) {
