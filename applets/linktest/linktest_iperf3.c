@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,41 +59,15 @@ fail(struct ip3s *s, const char *fmt, const char *what)
 	return -1;
 }
 
-/* all of n bytes within deadline_ms (now_ms clock) */
+/* all of n bytes sent (out) or read within deadline_ms (now_ms clock); a read
+ * that meets the end of the stream is ECONNRESET */
 static int
-send_all(int fd, const void *p, size_t n, int64_t deadline_ms)
-{
-	const char *b = p;
-
-	while (n) {
-		struct pollfd pf = { fd, POLLOUT, 0 };
-		ssize_t w;
-		int64_t left = deadline_ms - now_ms();
-
-		if (left <= 0) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		if (poll(&pf, 1, (int)left) <= 0)
-			continue;
-		w = send(fd, b, n, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (w < 0 && errno != EAGAIN && errno != EINTR)
-			return -1;
-		if (w > 0) {
-			b += w;
-			n -= (size_t)w;
-		}
-	}
-	return 0;
-}
-
-static int
-recv_all(int fd, void *p, size_t n, int64_t deadline_ms)
+io_all(int fd, void *p, size_t n, int64_t deadline_ms, int out)
 {
 	char *b = p;
 
 	while (n) {
-		struct pollfd pf = { fd, POLLIN, 0 };
+		struct pollfd pf = { fd, out ? POLLOUT : POLLIN, 0 };
 		ssize_t got;
 		int64_t left = deadline_ms - now_ms();
 
@@ -102,8 +77,8 @@ recv_all(int fd, void *p, size_t n, int64_t deadline_ms)
 		}
 		if (poll(&pf, 1, (int)left) <= 0)
 			continue;
-		got = recv(fd, b, n, MSG_DONTWAIT);
-		if (got == 0) {
+		got = out ? send(fd, b, n, MSG_DONTWAIT | MSG_NOSIGNAL) : recv(fd, b, n, MSG_DONTWAIT);
+		if (got == 0 && !out) {
 			errno = ECONNRESET;
 			return -1;
 		}
@@ -115,6 +90,18 @@ recv_all(int fd, void *p, size_t n, int64_t deadline_ms)
 		}
 	}
 	return 0;
+}
+
+static int
+send_all(int fd, const void *p, size_t n, int64_t deadline_ms)
+{
+	return io_all(fd, (void *)(uintptr_t)p, n, deadline_ms, 1);
+}
+
+static int
+recv_all(int fd, void *p, size_t n, int64_t deadline_ms)
+{
+	return io_all(fd, p, n, deadline_ms, 0);
 }
 
 static int
