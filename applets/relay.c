@@ -528,7 +528,7 @@ notify_report(struct mainctx *m)
 		if (r->lim.quota)
 			len += (size_t)snprintf(text + len, sizeof(text) - len, "\n%s: %s of %s (%d%%)%s", r->r->name, u,
 			    fmt_bytes(q, sizeof(q), r->lim.quota), (int)(used * 100 / r->lim.quota),
-			    qs == RT_Q_STOPPED ? ", stopped" : qs == RT_Q_THROTTLED ? ", throttled" : "");
+			    qs == LIM_Q_STOPPED ? ", stopped" : qs == LIM_Q_THROTTLED ? ", throttled" : "");
 		else
 			len += (size_t)snprintf(text + len, sizeof(text) - len, "\n%s: %s this cycle", r->r->name, u);
 	}

@@ -483,7 +483,7 @@ row_fill(struct traffic *t, struct trow *w, const char *name, const struct store
 	w->live_line = t->have ? find_rule_line(&t->sf, name) : NULL;
 	if (jstr(w->live, "quota_state", w->state, sizeof(w->state)))
 		w->state_from_relay = 1;
-	else if ((q = json_get_int(w->live, "quota_state", -1)) >= 0) {   /* enum rt_quota */
+	else if ((q = json_get_int(w->live, "quota_state", -1)) >= 0) {   /* enum lim_quota */
 		snprintf(w->state, sizeof(w->state), "%s", q == 1 ? "stopped" : q == 2 ? "throttled" : q == 3 ? "expired" :
 		    "ok");
 		w->state_from_relay = 1;

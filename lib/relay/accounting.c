@@ -71,7 +71,7 @@ flush_fn(struct ledger *lg, void *arg, char *err)
 		struct ledger_rule *e;
 		int p, f, delta = has_delta(a);
 
-		a->state = RT_Q_OK;
+		a->state = LIM_Q_OK;
 		a->used = 0;
 		if (!delta && !l->quota)
 			continue;   /* an idle rule without a quota needs no line */
@@ -95,9 +95,9 @@ flush_fn(struct ledger *lg, void *arg, char *err)
 		a->cin = ledger_sum_in(&e->cycle);
 		a->cout = ledger_sum_out(&e->cycle);
 		if (l->quota && a->used >= l->quota)
-			a->state = l->quota_action == QUOTA_THROTTLE ? RT_Q_THROTTLED : RT_Q_STOPPED;
+			a->state = l->quota_action == QUOTA_THROTTLE ? LIM_Q_THROTTLED : LIM_Q_STOPPED;
 		if (expired(a->r, x->now))
-			a->state = RT_Q_EXPIRED;
+			a->state = LIM_Q_EXPIRED;
 		/* a state the ledger no longer backs (a cycle reset by hand): apply it */
 		changed |= a->state != __atomic_load_n(&st->quota_state, __ATOMIC_RELAXED);
 	}
@@ -206,26 +206,26 @@ acct_flush(struct rt *rt, const char *path, int64_t now, acct_event_fn *fire, vo
 		fire_quota(a, fire, arg);
 		set_budget(a);
 		if (expired(a->r, now))
-			a->state = RT_Q_EXPIRED;
+			a->state = LIM_Q_EXPIRED;
 		if (a->state != old) {   /* the ledger is the judge; a worker may have been first */
 			__atomic_store_n(&st->quota_state, a->state, __ATOMIC_RELAXED);
 			(void)lim_state_apply(&st->lim, &a->r->lim, a->state, now_us());
-			kick |= a->state == RT_Q_STOPPED || a->state == RT_Q_EXPIRED;
+			kick |= a->state == LIM_Q_STOPPED || a->state == LIM_Q_EXPIRED;
 		}
 		if (a->state == st->announced)
 			continue;
 		st->announced = a->state;
 		snprintf(detail, sizeof(detail), "used=%" PRIu64 " quota=%" PRIu64, a->used, a->r->lim.quota);
 		switch (a->state) {
-		case RT_Q_EXPIRED:
+		case LIM_Q_EXPIRED:
 			announce_expired(a->r, fire, arg);
 			break;
-		case RT_Q_STOPPED:
+		case LIM_Q_STOPPED:
 			log_warn("rule %s: quota of %" PRIu64 " bytes reached (%s): stopped until the cycle resets",
 			    a->r->r->name, a->r->lim.quota, billing_name(a->r->lim.billing));
 			fire(arg, a->r, "quota_stop", "", detail);
 			break;
-		case RT_Q_THROTTLED:
+		case LIM_Q_THROTTLED:
 			log_warn("rule %s: quota of %" PRIu64 " bytes reached (%s): throttled to %s until the cycle resets",
 			    a->r->r->name, a->r->lim.quota, billing_name(a->r->lim.billing),
 			    fmt_rate(rate, sizeof(rate), a->r->lim.quota_rate));
@@ -259,12 +259,12 @@ acct_limit_events(struct rt *rt, int64_t now_ms, acct_event_fn *fire, void *arg)
 		struct rt_counters s;
 
 		rt_rule_sum(rt, rules[i], &s);
-		for (k = 0; k < RT_LIM_COUNT; k++) {
+		for (k = 0; k < LIM_COUNT; k++) {
 			char detail[96];
 
 			if (s.limit_hits[k] <= st->ev_hits[k] || now_ms - st->ev_hit_ms[k] < LIMIT_EVENT_MS)
 				continue;
-			snprintf(detail, sizeof(detail), "limit=%s refused=%" PRIu64, rt_limit_names[k],
+			snprintf(detail, sizeof(detail), "limit=%s refused=%" PRIu64, lim_reason_names[k],
 			    s.limit_hits[k] - st->ev_hits[k]);
 			log_info("rule %s: %s", rules[i]->r->name, detail);
 			fire(arg, rules[i], "limit", "", detail);
@@ -384,18 +384,18 @@ acct_expiry_events(struct rt *rt, int64_t now, acct_event_fn *fire, void *arg)
 			log_warn("rule %s: %s", r->r->name, detail);
 			fire(arg, r, "expire_soon", "", detail);
 		}
-		if (now_expired == (old == RT_Q_EXPIRED))
+		if (now_expired == (old == LIM_Q_EXPIRED))
 			continue;
 		/* expired now, or renewed (a reload with a later expire): the next
 		 * ledger flush puts a quota state back over an OK */
-		__atomic_store_n(&st->quota_state, now_expired ? RT_Q_EXPIRED : RT_Q_OK, __ATOMIC_RELAXED);
-		(void)lim_state_apply(&st->lim, &r->lim, now_expired ? RT_Q_EXPIRED : RT_Q_OK, now_us());
-		if (now_expired && st->announced != RT_Q_EXPIRED) {
-			st->announced = RT_Q_EXPIRED;
+		__atomic_store_n(&st->quota_state, now_expired ? LIM_Q_EXPIRED : LIM_Q_OK, __ATOMIC_RELAXED);
+		(void)lim_state_apply(&st->lim, &r->lim, now_expired ? LIM_Q_EXPIRED : LIM_Q_OK, now_us());
+		if (now_expired && st->announced != LIM_Q_EXPIRED) {
+			st->announced = LIM_Q_EXPIRED;
 			announce_expired(r, fire, arg);
 			kick = 1;
 		} else if (!now_expired) {
-			st->announced = RT_Q_OK;
+			st->announced = LIM_Q_OK;
 			log_info("rule %s: renewed (expire %s): forwarding again", r->r->name,
 			    ex ? expire_day(ex, day, sizeof(day)) : "off");
 			fire(arg, r, "quota_resume", "", "renewed");

@@ -49,7 +49,7 @@ void acct_cert_events(struct rt *rt, int64_t now, acct_event_fn *fire, void *arg
 
 /* Rules past their expire (the end of that day, local time) stop as a
  * quota stop does: existing connections closed, new clients reset
- * (quota_state RT_Q_EXPIRED, event expired); one renewed by a reload
+ * (quota_state LIM_Q_EXPIRED, event expired); one renewed by a reload
  * forwards again. ACCT_EXPIRE_SOON before, an expire_soon event (once per
  * expire date and run). now is epoch seconds; call it every second. */
 #define ACCT_EXPIRE_SOON (7 * 86400)

@@ -476,7 +476,7 @@ conn_count(struct conn *c, int up, uint64_t n)
 		CTR_ADD(k->tcp_bytes, n);
 	if (rt_quota_spend(c->rule, up, n)) {
 		rt_quota_reached(c->w, c->rule);
-		if (__atomic_load_n(&c->rule->st->quota_state, __ATOMIC_RELAXED) == RT_Q_STOPPED)
+		if (__atomic_load_n(&c->rule->st->quota_state, __ATOMIC_RELAXED) == LIM_Q_STOPPED)
 			return -1;
 	}
 	return 0;
@@ -1062,7 +1062,7 @@ start(struct rt_lsn *ls, int fd, const struct sockaddr_storage *peer)
 	net_addr_unmap(&p);
 	if (net_addr_local(&r->src->local, &p) && (hops = loopguard_hops(ls->port)) > LOOPGUARD_MAX_HOPS) {
 		refuse(fd);
-		CTR_ADD(r->st->w[w->id].limit_hits[RT_LIM_LOOP], 1);
+		CTR_ADD(r->st->w[w->id].limit_hits[LIM_LOOP], 1);
 		if (loopguard_log_ok(ev_now(w->loop)))
 			log_warn("rule %s forwards to itself: a connection from this relay %u hops deep refused (its "
 			    "remote, or a rule it leads to, is one of this relay's listeners; change that remote)",

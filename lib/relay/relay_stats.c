@@ -106,8 +106,8 @@ rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, char *e
 			    (unsigned long long)(k ? s.out : s.in)[LG_UDP][LG_V4],
 			    (unsigned long long)(k ? s.out : s.in)[LG_UDP][LG_V6]);
 		fputs(",\"limit_hits\":{", f);
-		for (k = 0; k < RT_LIM_COUNT; k++)
-			fprintf(f, "%s\"%s\":%llu", k ? "," : "", rt_limit_names[k], (unsigned long long)s.limit_hits[k]);
+		for (k = 0; k < LIM_COUNT; k++)
+			fprintf(f, "%s\"%s\":%llu", k ? "," : "", lim_reason_names[k], (unsigned long long)s.limit_hits[k]);
 		fprintf(f, "},\"quota\":%llu,\"cycle_used\":%llu,\"quota_state\":\"%s\",\"remotes\":[",
 		    (unsigned long long)r->st->quota, (unsigned long long)__atomic_load_n(&r->st->cycle_used, __ATOMIC_RELAXED),
 		    qs[q >= 0 && q <= 3 ? q : 0]);
@@ -312,8 +312,8 @@ rt_metrics_write(struct rt *rt, struct prom *p, int64_t started_wall_ms)
 	prom_family(p, "xwpf_rule_limit_hits_total", "counter", "Connections or datagrams turned away by a limit, "
 	    "by reason.");
 	for (i = 0; i < n; i++)
-		for (x = 0; x < RT_LIM_COUNT; x++) {
-			struct prom_label l[2] = { { "rule", s[i].name }, { "reason", rt_limit_names[x] } };
+		for (x = 0; x < LIM_COUNT; x++) {
+			struct prom_label l[2] = { { "rule", s[i].name }, { "reason", lim_reason_names[x] } };
 			prom_u64(p, l, 2, s[i].c.limit_hits[x]);
 		}
 	prom_family(p, "xwpf_rule_quota_bytes", "gauge", "The rule's quota per billing cycle; 0 = none.");

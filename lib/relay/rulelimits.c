@@ -7,9 +7,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "runtime.h"
 #include "store.h"
 #include "util.h"
+
+const char *const lim_reason_names[LIM_COUNT] = { "deny", "max_conns", "max_conns_per_src",
+	"new_conns_per_src", "quota", "handshakes", "loop" };
 
 #define MIN_BURST (16 * 1024)     /* a bucket always lets a decent read through */
 #define SRC_TABLE 4096            /* per-source entries (grows to the power of two) */
@@ -71,7 +73,7 @@ cap_rate(uint64_t rate, uint64_t throttle)
 int
 lim_state_apply(struct lim_state *s, const struct lim_rule *l, int quota_state, int64_t now_us)
 {
-	int throttled = quota_state == RT_Q_THROTTLED;
+	int throttled = quota_state == LIM_Q_THROTTLED;
 	uint64_t qr = throttled ? (l->quota_rate ? l->quota_rate : 1) : 0;
 
 	if (!s->up.min_burst) {   /* first use */
@@ -105,12 +107,12 @@ lim_state_free(struct lim_state *s)
 int
 lim_check_addr(const struct lim_rule *l, int quota_state, const struct sockaddr *peer)
 {
-	if ((l->quota && quota_state == RT_Q_STOPPED) || quota_state == RT_Q_EXPIRED)
-		return RT_LIM_QUOTA;
+	if ((l->quota && quota_state == LIM_Q_STOPPED) || quota_state == LIM_Q_EXPIRED)
+		return LIM_QUOTA;
 	if (l->deny.n && acl_match(&l->deny, peer))
-		return RT_LIM_DENY;
+		return LIM_DENY;
 	if (l->allow.n && !acl_match(&l->allow, peer))
-		return RT_LIM_DENY;
+		return LIM_DENY;
 	return -1;
 }
 
@@ -124,12 +126,12 @@ lim_admit(const struct lim_rule *l, struct lim_state *s, int quota_state, const 
 		return why;
 	if (l->max_conns && __atomic_add_fetch(&s->active, 1, __ATOMIC_RELAXED) > l->max_conns) {
 		__atomic_sub_fetch(&s->active, 1, __ATOMIC_RELAXED);
-		return RT_LIM_MAX_CONNS;
+		return LIM_MAX_CONNS;
 	}
 	if (!l->max_conns)
 		__atomic_add_fetch(&s->active, 1, __ATOMIC_RELAXED);
 	if ((l->src_conns || l->src_rate) && s->src.v && srclimit_enter(&s->src, peer, now_ms) < 0) {
-		why = errno == EMFILE ? RT_LIM_SRC_CONNS : RT_LIM_SRC_RATE;
+		why = errno == EMFILE ? LIM_SRC_CONNS : LIM_SRC_RATE;
 		__atomic_sub_fetch(&s->active, 1, __ATOMIC_RELAXED);
 		return why;
 	}

@@ -31,6 +31,22 @@
 struct store;
 struct store_rule;
 
+/* Why a connection (or datagram) was turned away by a limit. */
+enum lim_reason {
+	LIM_DENY,                /* allow/deny lists */
+	LIM_MAX_CONNS,           /* max_conns for the rule */
+	LIM_SRC_CONNS,           /* max_conns_per_src */
+	LIM_SRC_RATE,            /* new_conns_per_src */
+	LIM_QUOTA,               /* quota reached, quota_action = stop */
+	LIM_HANDSHAKES,          /* max_handshakes, max_handshakes_per_src (a tls or ws listener) */
+	LIM_LOOP,                /* a connection of the relay to itself, too many hops deep (loopguard.h) */
+	LIM_COUNT
+};
+extern const char *const lim_reason_names[LIM_COUNT];   /* "deny", "max_conns", ... */
+
+/* Quota state of a rule, decided by the main thread, read by the workers. */
+enum lim_quota { LIM_Q_OK, LIM_Q_STOPPED, LIM_Q_THROTTLED, LIM_Q_EXPIRED };   /* EXPIRED: past the rule's expire */
+
 struct lim_rule {
 	struct acl allow, deny;
 	long max_conns;
@@ -57,13 +73,13 @@ struct lim_state {
 int lim_rule_init(struct lim_rule *l, const struct store *st, const struct store_rule *sr, char *err);
 void lim_rule_free(struct lim_rule *l);
 /* Make the shared state match the rule's settings and its quota state
- * (enum rt_quota; main thread, after a build or a quota change): bucket
+ * (enum lim_quota; main thread, after a build or a quota change): bucket
  * rates, per-source table. 0 or -1 (ENOMEM). */
 int lim_state_apply(struct lim_state *s, const struct lim_rule *l, int quota_state, int64_t now_us);
 void lim_state_free(struct lim_state *s);
 
 /* Admit a new TCP connection from peer: -1 admitted (call lim_leave later),
- * else the RT_LIM_* reason it is refused. */
+ * else the LIM_* reason it is refused. */
 int lim_admit(const struct lim_rule *l, struct lim_state *s, int quota_state, const struct sockaddr *peer,
     int64_t now_ms);
 void lim_leave(const struct lim_rule *l, struct lim_state *s, const struct sockaddr *peer);

@@ -33,9 +33,6 @@ struct rt_health {
 	struct hc_state s;
 };
 
-const char *const rt_limit_names[RT_LIM_COUNT] = { "deny", "max_conns", "max_conns_per_src",
-	"new_conns_per_src", "quota", "handshakes", "loop" };
-
 struct rt {
 	int nworkers;
 	struct rt_health *health;   /* the latest, re-sent after each reload */
@@ -1386,12 +1383,12 @@ rt_free(struct rt *rt)
 void
 rt_quota_reached(struct rt_worker *w, struct rt_rule *r)
 {
-	int want = r->lim.quota_action == QUOTA_THROTTLE ? RT_Q_THROTTLED : RT_Q_STOPPED;
-	int old = RT_Q_OK;
+	int want = r->lim.quota_action == QUOTA_THROTTLE ? LIM_Q_THROTTLED : LIM_Q_STOPPED;
+	int old = LIM_Q_OK;
 
 	if (!__atomic_compare_exchange_n(&r->st->quota_state, &old, want, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		return;   /* another worker (or the main thread) got there first */
-	if (want == RT_Q_THROTTLED)
+	if (want == LIM_Q_THROTTLED)
 		(void)lim_state_apply(&r->st->lim, &r->lim, want, now_us());
 	else
 		w->kick = 1;

@@ -28,22 +28,6 @@
 #define CTR_SUB(x, n) __atomic_store_n(&(x), __atomic_load_n(&(x), __ATOMIC_RELAXED) - (n), __ATOMIC_RELAXED)
 #define CTR_GET(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
-/* Why a connection (or datagram) was turned away by a limit. */
-enum rt_limit {
-	RT_LIM_DENY,             /* allow/deny lists */
-	RT_LIM_MAX_CONNS,        /* max_conns for the rule */
-	RT_LIM_SRC_CONNS,        /* max_conns_per_src */
-	RT_LIM_SRC_RATE,         /* new_conns_per_src */
-	RT_LIM_QUOTA,            /* quota reached, quota_action = stop */
-	RT_LIM_HANDSHAKES,       /* max_handshakes, max_handshakes_per_src (a tls or ws listener) */
-	RT_LIM_LOOP,             /* a connection of the relay to itself, too many hops deep (loopguard.h) */
-	RT_LIM_COUNT
-};
-extern const char *const rt_limit_names[RT_LIM_COUNT];   /* "deny", "max_conns", ... */
-
-/* Quota state of a rule, decided by the main thread, read by the workers. */
-enum rt_quota { RT_Q_OK, RT_Q_STOPPED, RT_Q_THROTTLED, RT_Q_EXPIRED };   /* EXPIRED: past the rule's expire */
-
 /* One per rule per worker. */
 struct rt_counters {
 	uint64_t bytes_up;       /* client -> remote, delivered (TCP + UDP) */
@@ -52,7 +36,7 @@ struct rt_counters {
 	/* the same bytes split by protocol and the client side's family:
 	 * [LG_TCP/LG_UDP][LG_V4/LG_V6] (ledger.h); the ledger is fed from these */
 	uint64_t in[2][2], out[2][2];
-	uint64_t limit_hits[RT_LIM_COUNT];
+	uint64_t limit_hits[LIM_COUNT];
 	uint64_t tcp_active, tcp_total;
 	uint64_t connect_fail;   /* connections that found no backend */
 	uint64_t refused;        /* accepted and closed at once: out of descriptors or memory */
@@ -83,7 +67,7 @@ struct rt_stats {
 	char name[STORE_NAME_MAX + 1];
 	struct rt_counters *w;   /* [nworkers] */
 	/* billing cycle, from the ledger (main thread writes, anyone reads) */
-	int quota_state;         /* enum rt_quota */
+	int quota_state;         /* enum lim_quota */
 	uint64_t cycle_used;     /* bytes billed in this cycle (billing mode applied) */
 	uint64_t quota;          /* the rule's quota, 0 = none */
 	struct lim_state lim;    /* limits' shared counts and buckets (rulelimits.h) */
@@ -93,8 +77,8 @@ struct rt_stats {
 	int announced;           /* the quota state last logged (main thread) */
 	/* what the ledger has been given already (main thread only) */
 	uint64_t led_in[2][2], led_out[2][2], led_conns;
-	uint64_t ev_hits[RT_LIM_COUNT];   /* limit hits already reported by an event */
-	int64_t ev_hit_ms[RT_LIM_COUNT];
+	uint64_t ev_hits[LIM_COUNT];   /* limit hits already reported by an event */
+	int64_t ev_hit_ms[LIM_COUNT];
 	int64_t ev_cert;         /* epoch seconds of the last cert_expiry event */
 	int64_t ev_expire;       /* the expire an expire_soon event was fired for */
 };
@@ -264,7 +248,7 @@ rt_quota_stopped(const struct rt_rule *r)
 {
 	int q = __atomic_load_n(&r->st->quota_state, __ATOMIC_RELAXED);
 
-	return (r->lim.quota && q == RT_Q_STOPPED) || q == RT_Q_EXPIRED;
+	return (r->lim.quota && q == LIM_Q_STOPPED) || q == LIM_Q_EXPIRED;
 }
 
 void rt_rule_ref(struct rt_rule *r);

@@ -190,7 +190,7 @@ hs_refuse(struct conn *c, int why)
 	char ps[64];
 
 	(void)setsockopt(c->cli.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	CTR_ADD(c->rule->st->w[c->w->id].limit_hits[RT_LIM_HANDSHAKES], 1);
+	CTR_ADD(c->rule->st->w[c->w->id].limit_hits[LIM_HANDSHAKES], 1);
 	if (!log_ok(c))
 		return;
 	if (why == HS_WORKER)

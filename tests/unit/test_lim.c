@@ -76,17 +76,17 @@ main(void)
 	CHECK(rule("[rule a]\nlisten = :1000\nremote = 127.0.0.1:1\nmax_conns = 2\nmax_conns_per_src = 1\n"
 	    "deny = 10.0.0.0/8\nallow = 10.0.0.0/8, 192.168.1.1, ::1/128\n", &st, &l) == 0, "a capped rule resolves");
 	memset(&s, 0, sizeof(s));
-	CHECK(lim_state_apply(&s, &l, RT_Q_OK, now) == 0 && s.src.v, "the per-source table is made");
-	CHECK(lim_admit(&l, &s, RT_Q_OK, SA("10.1.2.3"), 0) == RT_LIM_DENY, "deny wins over allow");
-	CHECK(lim_admit(&l, &s, RT_Q_OK, SA("192.168.1.2"), 0) == RT_LIM_DENY, "not in allow: refused");
-	CHECK(lim_admit(&l, &s, RT_Q_OK, SA("192.168.1.1"), 0) == -1, "in allow: admitted");
-	CHECK(lim_admit(&l, &s, RT_Q_OK, SA("192.168.1.1"), 0) == RT_LIM_SRC_CONNS, "a second from the same source: refused");
-	CHECK(lim_admit(&l, &s, RT_Q_OK, SA("::1"), 0) == -1, "IPv6 admitted");
-	CHECK(lim_admit(&l, &s, RT_Q_OK, SA("::1"), 0) == RT_LIM_MAX_CONNS, "the third: over max_conns");
+	CHECK(lim_state_apply(&s, &l, LIM_Q_OK, now) == 0 && s.src.v, "the per-source table is made");
+	CHECK(lim_admit(&l, &s, LIM_Q_OK, SA("10.1.2.3"), 0) == LIM_DENY, "deny wins over allow");
+	CHECK(lim_admit(&l, &s, LIM_Q_OK, SA("192.168.1.2"), 0) == LIM_DENY, "not in allow: refused");
+	CHECK(lim_admit(&l, &s, LIM_Q_OK, SA("192.168.1.1"), 0) == -1, "in allow: admitted");
+	CHECK(lim_admit(&l, &s, LIM_Q_OK, SA("192.168.1.1"), 0) == LIM_SRC_CONNS, "a second from the same source: refused");
+	CHECK(lim_admit(&l, &s, LIM_Q_OK, SA("::1"), 0) == -1, "IPv6 admitted");
+	CHECK(lim_admit(&l, &s, LIM_Q_OK, SA("::1"), 0) == LIM_MAX_CONNS, "the third: over max_conns");
 	CHECK(s.active == 2, "two counted (%ld)", s.active);
 	lim_leave(&l, &s, SA("::1"));
-	CHECK(lim_admit(&l, &s, RT_Q_OK, SA("::1"), 0) == -1, "after one left, admitted again");
-	CHECK(lim_check_addr(&l, RT_Q_STOPPED, SA("::1")) == -1, "a stopped quota refuses nothing without a quota");
+	CHECK(lim_admit(&l, &s, LIM_Q_OK, SA("::1"), 0) == -1, "after one left, admitted again");
+	CHECK(lim_check_addr(&l, LIM_Q_STOPPED, SA("::1")) == -1, "a stopped quota refuses nothing without a quota");
 	lim_state_free(&s);
 	lim_rule_free(&l);
 	store_free(&st);
@@ -95,7 +95,7 @@ main(void)
 	CHECK(rule("[rule a]\nlisten = :1000\nremote = 127.0.0.1:1\nrate_out = 8mbit\nconn_rate = 800kbit\n",
 	    &st, &l) == 0, "a shaped rule resolves");
 	memset(&s, 0, sizeof(s));
-	lim_state_apply(&s, &l, RT_Q_OK, now);
+	lim_state_apply(&s, &l, LIM_Q_OK, now);
 	{
 		struct tbucket *cb = lim_conn_buckets(&l, now);
 		CHECK(cb != NULL, "per-connection buckets");
@@ -116,7 +116,7 @@ main(void)
 	}
 	CHECK(lim_police(&s, 0, 60000, now + 2000000) == 1, "a datagram within the rule's burst (100 ms of 1 MB/s) passes");
 	CHECK(lim_police(&s, 0, 60000, now + 2000000) == 0, "the next is over the cap: dropped");
-	lim_state_apply(&s, &l, RT_Q_THROTTLED, now);
+	lim_state_apply(&s, &l, LIM_Q_THROTTLED, now);
 	lim_state_free(&s);
 	lim_rule_free(&l);
 	store_free(&st);
