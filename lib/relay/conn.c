@@ -74,12 +74,12 @@ pipe_put(struct rt_worker *w, struct conn_pipe *p)
 	w->npipes_pool++;
 }
 
-struct buf_link { struct buf_link *next; };
+struct conn_buf { struct conn_buf *next; };
 
 static char *
 buf_get(struct rt_worker *w)
 {
-	struct buf_link *b = w->bufs;
+	struct conn_buf *b = w->bufs;
 
 	if (b) {
 		w->bufs = b->next;
@@ -92,7 +92,7 @@ buf_get(struct rt_worker *w)
 static void
 buf_put(struct rt_worker *w, char *p)
 {
-	struct buf_link *b = (struct buf_link *)(void *)p;
+	struct conn_buf *b = (struct conn_buf *)(void *)p;
 
 	if (w->nbufs_pool >= CONN_BUF_POOL) {
 		free(p);
@@ -1214,7 +1214,7 @@ void
 conn_worker_free(struct rt_worker *w)
 {
 	struct conn_pipe *p;
-	struct buf_link *b;
+	struct conn_buf *b;
 	struct conn *c;
 
 	conn_worker_close_all(w);

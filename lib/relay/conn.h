@@ -34,7 +34,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "runtime.h"
+#include "rules.h"
 
 enum {
 	H_RDEOF = 1,     /* read 0: no more bytes from this half */
@@ -53,6 +53,7 @@ enum {
 };
 
 struct half;
+struct tun_conn;
 
 /* A transport codec (TLS, WebSocket) between the socket and the relay's
  * buffer. recv/send behave like read/write (-1 + errno EAGAIN when the
@@ -137,7 +138,7 @@ struct conn {
 	int retries;                /* remotes tried again after a failure once connected */
 	struct tbucket *cb;         /* per-connection caps [0] up, [1] down (conn_rate), or NULL */
 	struct ev_timer ttm;        /* shaped: wake when the buckets have refilled */
-	void *tun;                  /* hooks' state (tunnel.c) */
+	struct tun_conn *tun;       /* hooks' state (tunnel_conn.c) */
 	unsigned hops;              /* connections of the relay to itself behind this one (loopguard.h) */
 	uint16_t loop_port;         /* the outgoing connection noted in loopguard, 0 none */
 	struct conn *next, *prev;   /* worker's live list or zombie/dns list */
@@ -166,5 +167,16 @@ void conn_close(struct conn *c, const char *why);
 int conn_count(struct conn *c, int up, uint64_t n);
 /* Close this worker's connections of rules whose quota stopped them. */
 void conn_worker_kick(struct rt_worker *w);
+
+/* The worker's side of TCP listeners and connections (worker.c calls them). */
+void conn_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events);
+void conn_listener_rearm(struct ev_loop *l, struct ev_timer *t);
+/* Connections that waited for the resolver try again. */
+void conn_worker_dns(struct rt_worker *w);
+void conn_worker_close_all(struct rt_worker *w);
+/* The worker's pools (pipes, buffers, freed connections). */
+void conn_worker_free(struct rt_worker *w);
+/* Closed connections are freed after the event batch. */
+void conn_after_batch(struct ev_loop *l, void *arg);
 
 #endif

@@ -1,37 +1,23 @@
 #include "runtime.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "conn.h"
+#include "balance.h"
 #include "healthcheck.h"
-#include "json.h"
 #include "log.h"
-#include "metrics.h"
 #include "resolve.h"
 #include "tunnel.h"
-#include "udp.h"
+#include "tunnel_conn.h"
 #include "util.h"
-
-#include "balance.h"
-
-struct rt_conf rt_conf = { 1, 0, 1 << 20, 64, 8192, NULL };
-
-struct rt_health {
-	int refs;
-	struct hc_state s;
-};
+#include "worker.h"
 
 struct rt {
 	int nworkers;
@@ -50,147 +36,13 @@ struct rt {
 
 #define RT_BIND_RETRY_BATCH 64   /* binds tried per rt_retry_binds() call */
 
-/* ---- the balancer (balance.h), per worker ---- */
-
-int
-rt_lb_pick(struct rt_rule *r, int wid, const struct sockaddr_storage *client, const uint64_t ex[4])
-{
-	return lb_pick(r->lb[wid], client, ex);
-}
-
-void
-rt_lb_report(struct rt_rule *r, int wid, int idx, int ok)
-{
-	lb_report(r->lb[wid], idx, ok);
-}
-
-void
-rt_remote_failed(struct rt_rule *r, int wid, int idx, int err, const char *why)
-{
-	struct rt_rcounters *k = &r->rem[idx].w[wid];
-	unsigned seq = __atomic_load_n(&k->err_seq, __ATOMIC_RELAXED);   /* this worker is the only writer */
-
-	CTR_ADD(k->fails, 1);
-	__atomic_store_n(&k->last_errno, err, __ATOMIC_RELAXED);
-	__atomic_store_n(&k->last_fail_ms, wall_ms(), __ATOMIC_RELAXED);
-	__atomic_store_n(&k->err_seq, seq + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	if (why)
-		snprintf(k->last_err, sizeof(k->last_err), "%s", why);
-	else
-		snprintf(k->last_err, sizeof(k->last_err), "tcp: %s", strerror(err));
-	__atomic_store_n(&k->err_seq, seq + 2, __ATOMIC_RELEASE);
-	rt_lb_report(r, wid, idx, 0);
-}
-
-int
-rt_remote_last_error(const struct rt_rcounters *k, char *buf, size_t size)
-{
-	char tmp[RT_ERR_MAX];
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		unsigned s1 = __atomic_load_n(&k->err_seq, __ATOMIC_ACQUIRE);
-
-		if (s1 & 1)
-			continue;
-		memcpy(tmp, k->last_err, sizeof(tmp));
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&k->err_seq, __ATOMIC_RELAXED) != s1)
-			continue;
-		tmp[sizeof(tmp) - 1] = '\0';
-		snprintf(buf, size, "%s", tmp);
-		return 0;
-	}
-	if (size)
-		*buf = '\0';
-	return -1;
-}
-
-/* ---- rules ---- */
-
 static void
-stats_unref(struct rt_stats *s)
+send_msg(struct rt_worker *w, enum rt_msg_type type, struct rt_lsn *l, struct rt_rule *r)
 {
-	if (s && __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0) {
-		lim_state_free(&s->lim);
-		free(s->w);
-		free(s);
-	}
+	rt_worker_send(w, type, l, r, NULL);
 }
 
-static void
-store_unref(struct rt_store *s)
-{
-	if (s && __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0) {
-		store_free(&s->st);
-		free(s);
-	}
-}
-
-void
-rt_rule_ref(struct rt_rule *r)
-{
-	__atomic_add_fetch(&r->refs, 1, __ATOMIC_RELAXED);
-}
-
-void
-rt_rule_unref(struct rt_rule *r)
-{
-	size_t i;
-
-	if (!r || __atomic_sub_fetch(&r->refs, 1, __ATOMIC_ACQ_REL) != 0)
-		return;
-	if (r->lb)
-		for (i = 0; i < (size_t)rt_conf.nworkers; i++)
-			if (r->lb[i])
-				lb_free(r->lb[i]);
-	free(r->lb);
-	for (i = 0; i < r->nrem; i++)
-		free(r->rem[i].w);
-	free(r->rem);
-	store_unref(r->src);
-	for (i = 0; i < r->ngroups; i++) {
-		free(r->groups[i].key);
-		free(r->groups[i].lsn);
-		free(r->groups[i].why);
-	}
-	free(r->groups);
-	stats_unref(r->st);
-	lim_rule_free(&r->lim);
-	tunnel_rule_free(r->tun);
-	free(r->fp);
-	free(r);
-}
-
-int
-rt_remote_addr(struct rt_worker *w, struct rt_rule *r, int idx, uint16_t off, int i,
-    struct sockaddr_storage *out)
-{
-	struct rt_remote *m = &r->rem[idx];
-	uint16_t port = (uint16_t)(m->hp.port + (m->hp.port_end > m->hp.port ? off : 0));
-	struct sockaddr_storage a[RES_MAX_ADDRS];
-	int n;
-
-	(void)w;
-	if (m->numeric) {
-		if (i > 0)
-			return -1;
-		*out = m->ss;
-	} else {
-		n = res_lookup(rt_conf.res, m->hp.host, a, RES_MAX_ADDRS);
-		if (n == 0)
-			return 1;
-		if (n < 0 || i >= n)
-			return -1;
-		*out = a[i];
-	}
-	if (out->ss_family == AF_INET)
-		((struct sockaddr_in *)out)->sin_port = htons(port);
-	else
-		((struct sockaddr_in6 *)out)->sin6_port = htons(port);
-	return 0;
-}
+/* ---- rules built from the store ---- */
 
 /* What a hop that never leaves the machine gets when no key names a
  * congestion control (net_local_cc): found once per configuration applied. */
@@ -513,267 +365,6 @@ group_open(struct rt *rt, struct rt_rule *r, struct rt_lgroup *g, int only, char
 	return 0;
 }
 
-/* ---- workers ---- */
-
-static void health_unref(struct rt_health *h);
-
-static void
-send_msg_h(struct rt_worker *w, enum rt_msg_type type, struct rt_lsn *l, struct rt_rule *r,
-    struct rt_health *h)
-{
-	struct rt_msg *m = calloc(1, sizeof(*m));
-
-	if (!m) {   /* cannot tell the worker: keep going, the listener stays as it was */
-		if (r)
-			rt_rule_unref(r);
-		if (h)
-			health_unref(h);
-		return;
-	}
-	m->h = h;
-	m->type = type;
-	m->l = l;
-	m->r = r;
-	pthread_mutex_lock(&w->mu);
-	if (w->q_tail)
-		w->q_tail->next = m;
-	else
-		w->q_head = m;
-	w->q_tail = m;
-	pthread_mutex_unlock(&w->mu);
-}
-
-static void
-send_msg(struct rt_worker *w, enum rt_msg_type type, struct rt_lsn *l, struct rt_rule *r)
-{
-	send_msg_h(w, type, l, r, NULL);
-}
-
-static void
-poke(struct rt_worker *w)
-{
-	uint64_t one = 1;
-
-	if (write(w->efd, &one, sizeof(one)) < 0) {
-		/* EAGAIN: already poked */
-	}
-}
-
-static void
-health_unref(struct rt_health *h)
-{
-	if (h && __atomic_sub_fetch(&h->refs, 1, __ATOMIC_ACQ_REL) == 0) {
-		hc_state_free(&h->s);
-		free(h);
-	}
-}
-
-/* The balancers this worker uses are those of its listeners' rules. */
-static void
-health_apply(struct rt_worker *w, struct rt_health *h)
-{
-	struct rt_lsn *ls;
-	struct rt_rule *last = NULL;
-
-	for (ls = w->lsns; ls; ls = ls->lnext)
-		if (ls->rule != last) {
-			last = ls->rule;
-			hc_state_apply(&h->s, ls->rule->r->name, ls->rule->lb[w->id]);
-		}
-}
-
-/* A kept listener takes its new rule's options; cc_was: the old rule
- * named a congestion control (then one no longer named means the system's). */
-static void
-lsn_sockopts(struct rt_lsn *ls, int cc_was)
-{
-	int v;
-
-	if (ls->proto != PROTO_TCP)
-		return;
-	v = ls->rule->so.nodelay ? 1 : 0;
-	setsockopt(ls->fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v));
-	v = ls->rule->so.ka_idle_ms > 0;
-	setsockopt(ls->fd, SOL_SOCKET, SO_KEEPALIVE, &v, sizeof(v));
-	/* accepted sockets inherit it (no call per connection); a rule that
-	 * no longer names one goes back to the system's */
-	if (ls->rule->cc_listen[0] || cc_was) {
-		char def[16] = "";
-		const char *cc = ls->rule->cc_listen;
-
-		if (!cc[0]) {
-			(void)file_line("/proc/sys/net/ipv4/tcp_congestion_control", def, sizeof(def));
-			cc = def;
-		}
-		if (cc[0])
-			setsockopt(ls->fd, IPPROTO_TCP, TCP_CONGESTION, cc, (socklen_t)strlen(cc));
-	}
-	if (v)
-		net_set_sockopts(ls->fd, &ls->rule->so);
-}
-
-static void
-lsn_add(struct rt_worker *w, struct rt_lsn *ls)
-{
-	ev_timer_init(&ls->rearm, conn_listener_rearm, ls);
-	ls->lprev = NULL;
-	ls->lnext = w->lsns;
-	if (w->lsns)
-		w->lsns->lprev = ls;
-	w->lsns = ls;
-	if (ev_io_add(w->loop, &ls->io, ls->fd, EPOLLIN,
-	    ls->proto == PROTO_TCP ? conn_listener_cb : udp_listener_cb, ls) < 0) {
-		log_error("rule %s: cannot watch a listener: %s", ls->rule->r->name, strerror(errno));
-		if (ls->proto == PROTO_TCP) {   /* retry from the timer */
-			ls->paused = 1;
-			ev_timer_set(w->loop, &ls->rearm, ev_now(w->loop) + 1000);
-		}
-	}
-}
-
-static void
-lsn_del(struct rt_worker *w, struct rt_lsn *ls)
-{
-	if (ls->zombie)
-		return;
-	ev_io_del(w->loop, &ls->io);
-	ev_timer_del(w->loop, &ls->rearm);
-	if (ls->proto == PROTO_UDP)
-		udp_listener_close(ls);
-	if (ls->fd >= 0)
-		close(ls->fd);
-	ls->fd = -1;
-	if (ls->lprev)
-		ls->lprev->lnext = ls->lnext;
-	else if (w->lsns == ls)
-		w->lsns = ls->lnext;
-	if (ls->lnext)
-		ls->lnext->lprev = ls->lprev;
-	ls->zombie = 1;
-	ls->lnext = w->lzombies;
-	w->lzombies = ls;
-}
-
-static void
-worker_after(struct ev_loop *l, void *arg)
-{
-	struct rt_worker *w = arg;
-	struct rt_lsn *ls;
-
-	if (w->kick) {
-		w->kick = 0;
-		conn_worker_kick(w);
-		udp_worker_kick(w);
-	}
-	conn_after_batch(l, w);
-	udp_after_batch(w);
-	while ((ls = w->lzombies) != NULL) {
-		w->lzombies = ls->lnext;
-		rt_rule_unref(ls->rule);
-		free(ls);
-	}
-}
-
-static void
-worker_msgs(struct ev_loop *l, struct ev_io *io, unsigned events)
-{
-	struct rt_worker *w = io->arg;
-	struct rt_msg *m, *next;
-	uint64_t v;
-
-	(void)events;
-	if (read(w->efd, &v, sizeof(v)) < 0) {
-		/* EAGAIN: nothing */
-	}
-	pthread_mutex_lock(&w->mu);
-	m = w->q_head;
-	w->q_head = w->q_tail = NULL;
-	pthread_mutex_unlock(&w->mu);
-	for (; m; m = next) {
-		next = m->next;
-		switch (m->type) {
-		case RT_ADD:
-			lsn_add(w, m->l);
-			break;
-		case RT_SET: {
-			struct rt_rule *old = m->l->rule;
-			int cc_was = old->cc_listen[0] != 0;
-			m->l->rule = m->r;
-			rt_rule_unref(old);
-			lsn_sockopts(m->l, cc_was);
-			break;
-		}
-		case RT_DEL:
-			lsn_del(w, m->l);
-			break;
-		case RT_HEALTH:
-			health_apply(w, m->h);
-			health_unref(m->h);
-			break;
-		case RT_KICK:
-			conn_worker_kick(w);
-			udp_worker_kick(w);
-			break;
-		case RT_STOP:
-			while (w->lsns)
-				lsn_del(w, w->lsns);
-			conn_worker_close_all(w);
-			w->stopping = 1;
-			ev_stop(l);
-			break;
-		}
-		free(m);
-	}
-	if (!w->stopping)
-		conn_worker_dns(w);
-}
-
-static void *
-worker_main(void *arg)
-{
-	struct rt_worker *w = arg;
-
-	ev_run(w->loop);
-	while (w->lsns)
-		lsn_del(w, w->lsns);
-	conn_worker_close_all(w);
-	worker_after(w->loop, w);
-	return NULL;
-}
-
-static void
-worker_cleanup(struct rt_worker *w)
-{
-	struct rt_msg *m;
-
-	while ((m = w->q_head) != NULL) {
-		w->q_head = m->next;
-		if (m->type == RT_ADD) {
-			if (m->l->fd >= 0)
-				close(m->l->fd);
-			rt_rule_unref(m->l->rule);
-			free(m->l);
-		} else if (m->r)
-			rt_rule_unref(m->r);
-		if (m->h)
-			health_unref(m->h);
-		free(m);
-	}
-	conn_worker_free(w);
-	udp_worker_free(w);
-	srclimit_free(&w->hs_src);
-	if (w->loop) {
-		if (w->eio.fd >= 0)
-			ev_io_del(w->loop, &w->eio);
-		ev_free(w->loop);
-	}
-	if (w->efd >= 0)
-		close(w->efd);
-	if (w->reserve_fd >= 0)
-		close(w->reserve_fd);
-	pthread_mutex_destroy(&w->mu);
-}
-
 struct rt *
 rt_new(int nworkers, const struct store_global *g, char *err)
 {
@@ -798,41 +389,11 @@ rt_new(int nworkers, const struct store_global *g, char *err)
 		free(rt);
 		return NULL;
 	}
-	for (i = 0; i < nworkers; i++) {
-		struct rt_worker *w = &rt->w[i];
-
-		w->id = i;
-		w->efd = -1;
-		w->eio.fd = -1;
-		w->reserve_fd = -1;
-		pthread_mutex_init(&w->mu, NULL);
-	}
-	for (i = 0; i < nworkers; i++) {
-		struct rt_worker *w = &rt->w[i];
-		pthread_attr_t at;
-		int rc;
-
-		w->loop = ev_new();
-		w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (!w->loop || w->efd < 0 || ev_io_add(w->loop, &w->eio, w->efd, EPOLLIN, worker_msgs, w) < 0 ||
-		    ev_after(w->loop, worker_after, w) < 0) {
-			snprintf(err, ERRLEN, "cannot set up worker %d: %s", i, strerror(errno));
+	for (i = 0; i < nworkers; i++)
+		rt_worker_init(&rt->w[i], i);
+	for (i = 0; i < nworkers; i++)
+		if (rt_worker_start(&rt->w[i], err) < 0)
 			goto fail;
-		}
-		res_subscribe(rt_conf.res, w->efd);
-		pthread_attr_init(&at);
-		pthread_attr_setstacksize(&at, 128 * 1024);
-		rc = pthread_create(&w->th, &at, worker_main, w);
-		pthread_attr_destroy(&at);
-		if (rc != 0) {
-			snprintf(err, ERRLEN, "cannot start worker %d: %s", i, strerror(rc));
-			goto fail;
-		}
-		w->last_emfile_log = -100000;
-		w->last_through_log = -100000;
-		w->started = 1;
-	}
 	return rt;
 fail:
 	rt_free(rt);
@@ -966,7 +527,7 @@ rt_retry_binds(struct rt *rt)
 	}
 	if (added)
 		for (k = 0; k < rt->nworkers; k++)
-			poke(&rt->w[k]);
+			rt_worker_poke(&rt->w[k]);
 	return rt->npending;
 }
 
@@ -1265,10 +826,10 @@ rt_apply(struct rt *rt, struct store *caller_st, char *err)
 	if (rt->health)   /* new rules start with what the health checks know */
 		for (i = 0; i < (size_t)nw; i++) {
 			__atomic_add_fetch(&rt->health->refs, 1, __ATOMIC_RELAXED);
-			send_msg_h(&rt->w[i], RT_HEALTH, NULL, NULL, rt->health);
+			rt_worker_send(&rt->w[i], RT_HEALTH, NULL, NULL, rt->health);
 		}
 	for (i = 0; i < (size_t)nw; i++)
-		poke(&rt->w[i]);
+		rt_worker_poke(&rt->w[i]);
 	for (i = 0; i < rt->nrules; i++)
 		retire(rt, rt->rules[i]);
 	free(rt->rules);
@@ -1277,7 +838,7 @@ rt_apply(struct rt *rt, struct store *caller_st, char *err)
 	rt->nlsn = nlsn;
 	nr = NULL;
 	memset(caller_st, 0, sizeof(*caller_st));   /* the rules own it now */
-	store_unref(src);
+	rt_store_unref(src);
 	src = NULL;
 	rc = 0;
 	goto out;
@@ -1322,11 +883,11 @@ rt_health(struct rt *rt, struct hc_state *hs)
 	h->s = *hs;
 	memset(hs, 0, sizeof(*hs));
 	h->refs = 1 + rt->nworkers;
-	health_unref(rt->health);
+	rt_health_unref(rt->health);
 	rt->health = h;
 	for (k = 0; k < rt->nworkers; k++) {
-		send_msg_h(&rt->w[k], RT_HEALTH, NULL, NULL, h);
-		poke(&rt->w[k]);
+		rt_worker_send(&rt->w[k], RT_HEALTH, NULL, NULL, h);
+		rt_worker_poke(&rt->w[k]);
 	}
 }
 
@@ -1338,7 +899,7 @@ rt_stop(struct rt *rt)
 	for (k = 0; k < rt->nworkers; k++)
 		if (rt->w[k].started) {   /* thread started */
 			send_msg(&rt->w[k], RT_STOP, NULL, NULL);
-			poke(&rt->w[k]);
+			rt_worker_poke(&rt->w[k]);
 		}
 	for (k = 0; k < rt->nworkers; k++)
 		if (rt->w[k].started) {
@@ -1357,7 +918,7 @@ rt_free(struct rt *rt)
 		return;
 	rt_stop(rt);
 	for (k = 0; k < rt->nworkers; k++)
-		worker_cleanup(&rt->w[k]);
+		rt_worker_cleanup(&rt->w[k]);
 	for (i = 0; i < rt->nrules; i++) {
 		struct rt_rule *r = rt->rules[i];
 		size_t j;
@@ -1372,27 +933,13 @@ rt_free(struct rt *rt)
 		rt_rule_unref(rt->retired[i]);
 	free(rt->retired);
 	free(rt->w);
-	health_unref(rt->health);
+	rt_health_unref(rt->health);
 	res_free(rt_conf.res);
 	rt_conf.res = NULL;
 	free(rt);
 }
 
 /* ---- the stats file ---- */
-
-void
-rt_quota_reached(struct rt_worker *w, struct rt_rule *r)
-{
-	int want = r->lim.quota_action == QUOTA_THROTTLE ? LIM_Q_THROTTLED : LIM_Q_STOPPED;
-	int old = LIM_Q_OK;
-
-	if (!__atomic_compare_exchange_n(&r->st->quota_state, &old, want, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		return;   /* another worker (or the main thread) got there first */
-	if (want == LIM_Q_THROTTLED)
-		(void)lim_state_apply(&r->st->lim, &r->lim, want, now_us());
-	else
-		w->kick = 1;
-}
 
 void
 rt_rule_sum(const struct rt *rt, const struct rt_rule *r, struct rt_counters *out)
@@ -1463,6 +1010,6 @@ rt_kick(struct rt *rt)
 	for (k = 0; k < rt->nworkers; k++)
 		if (rt->w[k].started) {
 			send_msg(&rt->w[k], RT_KICK, NULL, NULL);
-			poke(&rt->w[k]);
+			rt_worker_poke(&rt->w[k]);
 		}
 }

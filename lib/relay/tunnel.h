@@ -77,8 +77,6 @@
 #define TUN_HS_MAX_SRC 64             /* max_handshakes_per_src's */
 #define TUN_FASTOPEN_QUEUE 256        /* Fast Open requests pending on a tunnel listener */
 
-struct conn_hooks;
-
 /* One side of a rule's tunnels, shared (read only) by every connection of the rule. */
 struct tun_side {
 	struct transport t;
@@ -124,8 +122,6 @@ void tunnel_rule_files(const struct store_rule *r, char *out, size_t size);
  * load, a certificate ending within TUN_CERT_WARN_DAYS is logged as a warning. */
 #define TUN_CERT_WARN_DAYS 14
 int tunnel_rule_cert_expiry(const struct store_rule *r, long long *not_after, char *err);
-/* The hooks for conn.c (tunnel_conn.c). */
-const struct conn_hooks *tunnel_hooks(const struct tunnel_rule *t);
 /* Which listeners a rule opens: PROTO_TCP / PROTO_UDP bits (an exit with a
  * listen_transport carries its UDP inside the TCP tunnel). */
 unsigned tunnel_listen_protos(const struct store_rule *r);

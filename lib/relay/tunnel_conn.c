@@ -4,6 +4,8 @@
  * the codecs) and the tunnel-end codec on a half. The datagram codec of
  * the exit side of UDP through a tunnel is the udp module's (udp_tunnel.c).
  */
+#include "tunnel_conn.h"
+
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>

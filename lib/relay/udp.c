@@ -11,7 +11,6 @@
 
 #include "log.h"
 #include "net.h"
-#include "tunnel.h"
 #include "util.h"
 
 #define UDP_BATCH 16

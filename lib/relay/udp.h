@@ -16,7 +16,7 @@
 #include <sys/socket.h>
 
 #include "dgframe.h"
-#include "runtime.h"
+#include "rules.h"
 
 struct conn;
 

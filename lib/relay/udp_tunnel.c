@@ -26,7 +26,7 @@
 #include "conn.h"
 #include "log.h"
 #include "net.h"
-#include "runtime.h"
+#include "rules.h"
 #include "tunnel.h"
 #include "udp.h"
 #include "util.h"
