@@ -615,46 +615,54 @@ retire(struct rt *rt, struct rt_rule *r)
 	rt->retired = v;
 }
 
-int
-rt_apply(struct rt *rt, struct store *caller_st, char *err)
-{
-	struct rt_store *src = calloc(1, sizeof(*src));
+/* One reload's work in progress (rt_apply and its steps). */
+struct apply {
+	struct rt *rt;
+	struct rt_store *src;        /* the new store, shared by the new rules */
 	const struct store *st;
-	struct rt_rule **nr = NULL;
-	struct rt_lgroup **from = NULL;   /* per new group: the old group it takes over, or NULL */
-	unsigned char *reused = NULL;
-	struct smap byname = { 0 }, bykey = { 0 };
-	size_t n = 0, i, j, ngroups_total = 0, nold_groups = 0, gi, nlsn = 0;
-	int nw = rt->nworkers, rc = -1, spread = 0;
-	char e2[ERRLEN];
-	int64_t t0 = now_ms();
+	struct rt_rule **nr;         /* the new set: n rules */
+	unsigned char *reused;       /* per new rule: an old one kept as it is */
+	size_t n;
+	struct rt_lgroup **from;     /* per new group: the old group it takes over, or NULL */
+	size_t ngroups_total;        /* groups of the rules built anew */
+	struct smap byname, bykey;   /* the old rules by name, their groups by key */
+	int spread;                  /* one worker per new port (descriptor limit) */
+	char *err;
+	int64_t t0;
+};
 
-	if (!src) {
-		snprintf(err, ERRLEN, "out of memory");
-		return -1;
-	}
-	src->refs = 1;   /* this function's own: the rules add theirs */
-	net_local_cc(local_cc, NULL);
-	net_local_read(&src->local);   /* what is on this machine: rt_remote_cc, loopguard.h */
-	src->st = *caller_st;
-	st = &src->st;
+/* The old set by name and its listener groups by key, none claimed yet. */
+static int
+apply_index_old(struct apply *a)
+{
+	struct rt *rt = a->rt;
+	size_t i, j, nold_groups = 0;
+
 	for (i = 0; i < rt->nrules; i++)
 		nold_groups += rt->rules[i]->ngroups;
-	nr = calloc(st->nrules + 1, sizeof(*nr));
-	reused = calloc(st->nrules + 1, 1);
-	if (!nr || !reused || smap_init(&byname, rt->nrules) < 0 || smap_init(&bykey, nold_groups) < 0) {
-		snprintf(err, ERRLEN, "out of memory");
-		goto out;
-	}
+	a->nr = calloc(a->st->nrules + 1, sizeof(*a->nr));
+	a->reused = calloc(a->st->nrules + 1, 1);
+	if (!a->nr || !a->reused || smap_init(&a->byname, rt->nrules) < 0 || smap_init(&a->bykey, nold_groups) < 0)
+		return -1;
 	for (i = 0; i < rt->nrules; i++) {
 		struct rt_rule *o = rt->rules[i];
-		smap_put(&byname, o->r->name, o);
+		smap_put(&a->byname, o->r->name, o);
 		for (j = 0; j < o->ngroups; j++) {
 			o->groups[j].claimed = 0;
-			smap_put(&bykey, o->groups[j].key, &o->groups[j]);
+			smap_put(&a->bykey, o->groups[j].key, &o->groups[j]);
 		}
 	}
-	/* 1. rules: unchanged ones are kept as they are */
+	return 0;
+}
+
+/* 1. rules: unchanged ones are kept as they are, the others built anew. */
+static int
+apply_build_rules(struct apply *a)
+{
+	const struct store *st = a->st;
+	char e2[ERRLEN];
+	size_t i, j;
+
 	for (i = 0; i < st->nrules; i++) {
 		const struct store_rule *sr = &st->rules[i];
 		struct rt_rule *old;
@@ -668,10 +676,10 @@ rt_apply(struct rt *rt, struct store *caller_st, char *err)
 		}
 		fp = fingerprint(st, sr);
 		if (!fp) {
-			snprintf(err, ERRLEN, "out of memory");
-			goto rollback;
+			snprintf(a->err, ERRLEN, "out of memory");
+			return -1;
 		}
-		old = smap_get(&byname, sr->name);
+		old = smap_get(&a->byname, sr->name);
 		if (old)
 			old->kept = 1;   /* kept or changed: its counters go on under this name */
 		if (old && strcmp(old->fp, fp) == 0) {
@@ -679,56 +687,111 @@ rt_apply(struct rt *rt, struct store *caller_st, char *err)
 			rt_rule_ref(old);
 			for (j = 0; j < old->ngroups; j++)
 				old->groups[j].claimed = 1;
-			reused[n] = 1;
-			nr[n++] = old;
+			a->reused[a->n] = 1;
+			a->nr[a->n++] = old;
 			continue;
 		}
-		nr[n] = rule_new(src, sr, fp, old ? old->st : NULL, err);
-		if (!nr[n])
-			goto rollback;
-		n++;
+		a->nr[a->n] = rule_new(a->src, sr, fp, old ? old->st : NULL, a->err);
+		if (!a->nr[a->n])
+			return -1;
+		a->n++;
 	}
-	log_debug("apply: %zu rules built in %lld ms", n, (long long)(now_ms() - t0));
-	/* 2. listener groups of new and changed rules: take over or open */
-	for (i = 0; i < n; i++)
-		if (!reused[i]) {
-			const struct store_rule *r = nr[i]->r;
+	log_debug("apply: %zu rules built in %lld ms", a->n, (long long)(now_ms() - a->t0));
+	return 0;
+}
+
+/* The listener groups' arrays of the rules built anew, and whether each new
+ * port gets one worker only: sockets per worker would take more than half
+ * of the descriptors allowed. */
+static int
+apply_alloc_groups(struct apply *a)
+{
+	struct rlimit rl;
+	int nw = a->rt->nworkers;
+	size_t i, all;
+
+	for (i = 0; i < a->n; i++)
+		if (!a->reused[i]) {
+			const struct store_rule *r = a->nr[i]->r;
 			size_t np = store_listen_count(r);
 			unsigned lp = tunnel_listen_protos(r);   /* an exit's UDP rides in its TCP tunnel */
 			size_t ng = np * (size_t)(((lp & PROTO_TCP) != 0) + ((lp & PROTO_UDP) != 0));
 
-			nr[i]->groups = calloc(ng, sizeof(*nr[i]->groups));
-			if (!nr[i]->groups) {
-				snprintf(err, ERRLEN, "out of memory");
-				goto rollback;
-			}
-			ngroups_total += ng;
+			a->nr[i]->groups = calloc(ng, sizeof(*a->nr[i]->groups));
+			if (!a->nr[i]->groups)
+				goto oom;
+			a->ngroups_total += ng;
 		}
-	from = calloc(ngroups_total + 1, sizeof(*from));
-	if (!from) {
-		snprintf(err, ERRLEN, "out of memory");
-		goto rollback;
+	a->from = calloc(a->ngroups_total + 1, sizeof(*a->from));
+	if (!a->from)
+		goto oom;
+	all = a->ngroups_total;
+	for (i = 0; i < a->n; i++)
+		if (a->reused[i])
+			all += a->nr[i]->ngroups;
+	if (nw > 1 && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    all * (size_t)nw > rl.rlim_cur / 2) {
+		a->spread = 1;
+		log_info("%zu listening ports x %d workers would use more than half of the %llu "
+		    "descriptors allowed: each new port is served by one worker", all, nw,
+		    (unsigned long long)rl.rlim_cur);
 	}
-	{
-		struct rlimit rl;
-		size_t all = ngroups_total;
-		for (i = 0; i < n; i++)
-			if (reused[i])
-				all += nr[i]->ngroups;
-		if (nw > 1 && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-		    all * (size_t)nw > rl.rlim_cur / 2) {
-			spread = 1;
-			log_info("%zu listening ports x %d workers would use more than half of the %llu "
-			    "descriptors allowed: each new port is served by one worker", all, nw,
-			    (unsigned long long)rl.rlim_cur);
+	return 0;
+oom:
+	snprintf(a->err, ERRLEN, "out of memory");
+	return -1;
+}
+
+/* One new group of r (proto, the pi-th listen port): takes over the old group with its key
+ * (bound, unclaimed), else opens its sockets; one that cannot bind waits. */
+static int
+apply_group(struct apply *a, struct rt_rule *r, int proto, size_t pi, size_t *gi)
+{
+	struct rt_lgroup *g = &r->groups[r->ngroups], *old;
+	int nw = a->rt->nworkers;
+	char e2[ERRLEN];
+
+	g->proto = proto;
+	g->port = (uint16_t)store_listen_port(r->r, pi);
+	g->port_off = (uint16_t)pi;
+	g->key = group_key(r->r, proto, g->port);
+	r->ngroups++;
+	if (!g->key) {
+		snprintf(a->err, ERRLEN, "out of memory");
+		return -1;
+	}
+	old = smap_get(&a->bykey, g->key);
+	if (old && !old->claimed) {
+		old->claimed = 1;
+		if (!old->pending) {   /* a waiting one is tried afresh below */
+			a->from[(*gi)++] = old;
+			return 0;
 		}
 	}
-	gi = 0;
-	for (i = 0; i < n; i++) {
-		struct rt_rule *r = nr[i];
+	a->from[(*gi)++] = NULL;
+	if (group_open(a->rt, r, g, a->spread ? (int)(*gi % (size_t)nw) : -1, e2) == -2) {
+		snprintf(a->err, ERRLEN, "%s", e2);
+		return -1;
+	}
+	if (g->lsn && group_count(g, nw) == 0) {   /* the rule's other listeners serve */
+		g->pending = 1;
+		g->why = strdup(e2);
+		g->next_try = now_ms() + RT_BIND_RETRY_MS;
+	}
+	return 0;
+}
+
+/* 2. listener groups of new and changed rules: take over or open. */
+static int
+apply_open_groups(struct apply *a)
+{
+	size_t i, gi = 0;
+
+	for (i = 0; i < a->n; i++) {
+		struct rt_rule *r = a->nr[i];
 		int p;
 
-		if (reused[i])
+		if (a->reused[i])
 			continue;
 		for (p = 0; p < 2; p++) {
 			int proto = p ? PROTO_UDP : PROTO_TCP;
@@ -736,51 +799,33 @@ rt_apply(struct rt *rt, struct store *caller_st, char *err)
 
 			if (!(tunnel_listen_protos(r->r) & (unsigned)proto))
 				continue;
-			for (pi = 0; pi < np; pi++) {   /* a list's ports in order: the offset maps a remote range */
-				struct rt_lgroup *g = &r->groups[r->ngroups], *old;
-
-				g->proto = proto;
-				g->port = (uint16_t)store_listen_port(r->r, pi);
-				g->port_off = (uint16_t)pi;
-				g->key = group_key(r->r, proto, g->port);
-				r->ngroups++;
-				if (!g->key) {
-					snprintf(err, ERRLEN, "out of memory");
-					goto rollback;
-				}
-				old = smap_get(&bykey, g->key);
-				if (old && !old->claimed) {
-					old->claimed = 1;
-					if (!old->pending) {   /* a waiting one is tried afresh below */
-						from[gi++] = old;
-						continue;
-					}
-				}
-				from[gi++] = NULL;
-				if (group_open(rt, r, g, spread ? (int)(gi % (size_t)nw) : -1, e2) == -2) {
-					snprintf(err, ERRLEN, "%s", e2);
-					goto rollback;
-				}
-				if (g->lsn && group_count(g, nw) == 0) {   /* the rule's other listeners serve */
-					g->pending = 1;
-					g->why = strdup(e2);
-					g->next_try = now_ms() + RT_BIND_RETRY_MS;
-				}
-			}
+			for (pi = 0; pi < np; pi++)   /* a list's ports in order: the offset maps a remote range */
+				if (apply_group(a, r, proto, pi, &gi) < 0)
+					return -1;
 		}
 	}
-	log_debug("apply: listeners ready in %lld ms", (long long)(now_ms() - t0));
-	/* 3. commit: nothing can fail from here on */
-	gi = 0;
+	log_debug("apply: listeners ready in %lld ms", (long long)(now_ms() - a->t0));
+	return 0;
+}
+
+/* 3a. the workers get the new rules' listeners: taken over (RT_SET) or
+ * new (RT_ADD). Returns how many listeners the new set has. */
+static size_t
+apply_hand_over(struct apply *a)
+{
+	struct rt *rt = a->rt;
+	int nw = rt->nworkers, k;
+	size_t i, j, gi = 0, nlsn = 0;
+
 	rt->npending = 0;
-	for (i = 0; i < n; i++) {
-		struct rt_rule *r = nr[i];
+	for (i = 0; i < a->n; i++) {
+		struct rt_rule *r = a->nr[i];
 		size_t waiting = 0;
 
 		for (j = 0; j < r->ngroups; j++)
 			waiting += r->groups[j].pending != 0;
 		rt->npending += waiting;
-		if (reused[i]) {
+		if (a->reused[i]) {
 			for (j = 0; j < r->ngroups; j++)
 				nlsn += group_count(&r->groups[j], nw);
 			continue;
@@ -789,11 +834,10 @@ rt_apply(struct rt *rt, struct store *caller_st, char *err)
 			bind_failed(rt, r, waiting);
 		for (j = 0; j < r->ngroups; j++, gi++) {
 			struct rt_lgroup *g = &r->groups[j];
-			int k;
 
-			if (from[gi]) {
-				g->lsn = from[gi]->lsn;
-				from[gi]->lsn = NULL;
+			if (a->from[gi]) {
+				g->lsn = a->from[gi]->lsn;
+				a->from[gi]->lsn = NULL;
 				for (k = 0; k < nw; k++)
 					if (g->lsn[k]) {
 						rt_rule_ref(r);
@@ -809,11 +853,23 @@ rt_apply(struct rt *rt, struct store *caller_st, char *err)
 			nlsn += group_count(g, nw);
 		}
 	}
+	return nlsn;
+}
+
+/* 3. commit: nothing can fail from here on. The old set's unclaimed
+ * listeners close, the workers learn the health state again, the old
+ * rules retire and the new set runs. */
+static void
+apply_commit(struct apply *a, struct store *caller_st)
+{
+	struct rt *rt = a->rt;
+	int nw = rt->nworkers, k;
+	size_t i, j, nlsn = apply_hand_over(a);
+
 	for (i = 0; i < rt->nrules; i++) {
 		struct rt_rule *o = rt->rules[i];
 		for (j = 0; j < o->ngroups; j++) {
 			struct rt_lgroup *g = &o->groups[j];
-			int k;
 			if (g->claimed || !g->lsn)
 				continue;
 			for (k = 0; k < nw; k++)
@@ -824,49 +880,87 @@ rt_apply(struct rt *rt, struct store *caller_st, char *err)
 		}
 	}
 	if (rt->health)   /* new rules start with what the health checks know */
-		for (i = 0; i < (size_t)nw; i++) {
+		for (k = 0; k < nw; k++) {
 			__atomic_add_fetch(&rt->health->refs, 1, __ATOMIC_RELAXED);
-			rt_worker_send(&rt->w[i], RT_HEALTH, NULL, NULL, rt->health);
+			rt_worker_send(&rt->w[k], RT_HEALTH, NULL, NULL, rt->health);
 		}
-	for (i = 0; i < (size_t)nw; i++)
-		rt_worker_poke(&rt->w[i]);
+	for (k = 0; k < nw; k++)
+		rt_worker_poke(&rt->w[k]);
 	for (i = 0; i < rt->nrules; i++)
 		retire(rt, rt->rules[i]);
 	free(rt->rules);
-	rt->rules = nr;
-	rt->nrules = n;
+	rt->rules = a->nr;
+	rt->nrules = a->n;
 	rt->nlsn = nlsn;
-	nr = NULL;
+	a->nr = NULL;
 	memset(caller_st, 0, sizeof(*caller_st));   /* the rules own it now */
-	rt_store_unref(src);
-	src = NULL;
-	rc = 0;
-	goto out;
-rollback:
-	gi = 0;
+	rt_store_unref(a->src);
+	a->src = NULL;
+}
+
+/* Undo what the steps did: the old set runs on untouched, the caller keeps its store. */
+static void
+apply_rollback(struct apply *a)
+{
+	struct rt *rt = a->rt;
+	size_t i, j, gi = 0;
+
 	for (i = 0; i < rt->nrules; i++)
 		rt->rules[i]->kept = 0;
-	for (i = 0; i < n; i++) {
-		struct rt_rule *r = nr[i];
-		if (!reused[i])
+	for (i = 0; i < a->n; i++) {
+		struct rt_rule *r = a->nr[i];
+		if (!a->reused[i])
 			for (j = 0; j < r->ngroups; j++) {
 				struct rt_lgroup *g = &r->groups[j];
-				if (from && gi < ngroups_total && from[gi])
-					from[gi]->claimed = 0;
+				if (a->from && gi < a->ngroups_total && a->from[gi])
+					a->from[gi]->claimed = 0;
 				else if (g->lsn)
-					lsn_close_unsent(g->lsn, nw);
+					lsn_close_unsent(g->lsn, rt->nworkers);
 				gi++;
 			}
 		rt_rule_unref(r);
 	}
-	free(src);   /* refs back to 1: the store's arrays are still the caller's */
-	src = NULL;
+	free(a->src);   /* refs back to 1: the store's arrays are still the caller's */
+	a->src = NULL;
+}
+
+int
+rt_apply(struct rt *rt, struct store *caller_st, char *err)
+{
+	struct apply a;
+	int rc = -1;
+
+	memset(&a, 0, sizeof(a));
+	a.rt = rt;
+	a.err = err;
+	a.t0 = now_ms();
+	a.src = calloc(1, sizeof(*a.src));
+	if (!a.src) {
+		snprintf(err, ERRLEN, "out of memory");
+		return -1;
+	}
+	a.src->refs = 1;   /* this function's own: the rules add theirs */
+	net_local_cc(local_cc, NULL);
+	net_local_read(&a.src->local);   /* what is on this machine: rt_remote_cc, loopguard.h */
+	a.src->st = *caller_st;
+	a.st = &a.src->st;
+	if (apply_index_old(&a) < 0) {
+		snprintf(err, ERRLEN, "out of memory");
+		free(a.src);
+		goto out;
+	}
+	if (apply_build_rules(&a) < 0 || apply_alloc_groups(&a) < 0 || apply_open_groups(&a) < 0) {
+		apply_rollback(&a);
+		goto out;
+	}
+	apply_commit(&a, caller_st);
+	rc = 0;
 out:
-	free(nr);
-	free(from);
-	free(reused);
-	smap_free(&byname);
-	smap_free(&bykey);
+	free(a.nr);
+	free(a.from);
+	free(a.reused);
+	smap_free(&a.byname);
+	smap_free(&a.bykey);
 	return rc;
 }
 
