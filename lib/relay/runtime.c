@@ -81,49 +81,21 @@ congestion_pick(const struct store_rule *sr, const char *key, const char *rv, co
 	return 0;
 }
 
+/* Everything a built rule depends on: its keys and the [global] ones it
+ * reads (store_rule_fingerprint walks the store's key tables), what this
+ * machine gives a hop that stays on it, and its certificate files. */
 static char *
 fingerprint(const struct store *st, const struct store_rule *r)
 {
-	const struct store_global *g = &st->g;
-	char *buf = NULL, hp[1024], files[160];
-	size_t len = 0, i;
-	FILE *f = open_memstream(&buf, &len);
+	char *keys = store_rule_fingerprint(st, r), *fp = NULL, files[160];
 
-	if (!f)
+	if (!keys)
 		return NULL;
-	fprintf(f, "%d|%s|%s|%u|%s|", r->role, store_listen_format(r, hp, sizeof(hp)), r->listen.host,
-	    r->listen.port_end, r->listen_interface);
-	for (i = 0; i < r->nremotes; i++)
-		fprintf(f, "%s~%d,", hostport_format(&r->remotes[i].addr, hp, sizeof(hp)), r->remotes[i].weight);
-	fprintf(f, "|%d|%d|%u|%s|%u|%s|%s|%s|%d|%d|%d|%u|%d|", r->balance, r->failover, r->protocols,
-	    r->through.host, r->through.port, r->interface, r->listen_transport, r->remote_transport, r->udp_plain,
-	    r->proxy_send, r->proxy_accept, r->mptcp, r->ipv6_only);
-	fprintf(f, "%ld|%ld|%ld|%ld|%ld|%ld|%ld|%ld|%s|%s|", store_rule_ms(st, r, r->connect_timeout, g->connect_timeout),
-	    store_rule_ms(st, r, r->idle_timeout, g->idle_timeout), store_rule_ms(st, r, r->udp_timeout, g->udp_timeout),
-	    store_rule_ms(st, r, r->proxy_timeout, g->proxy_timeout),
-	    store_rule_ms(st, r, r->handshake_timeout, g->handshake_timeout),
-	    store_rule_ms(st, r, r->health_fail, g->health_fail), store_rule_ms(st, r, r->health_ok, g->health_ok),
-	    store_rule_ms(st, r, r->health_cooldown, g->health_cooldown), r->health_send, r->health_expect);
-	fprintf(f, "%ld|%ld|%ld|%d|%ld|%s|%s|%s|", store_rule_ms(st, r, r->tcp_keepalive, g->tcp_keepalive),
-	    store_rule_ms(st, r, r->tcp_keepalive_interval, g->tcp_keepalive_interval),
-	    store_rule_ms(st, r, r->tcp_keepalive_probes, g->tcp_keepalive_probes),
-	    g->tcp_nodelay, g->udp_max_assoc, r->listen_congestion[0] ? r->listen_congestion : g->listen_congestion,
-	    r->remote_congestion[0] ? r->remote_congestion : g->remote_congestion, local_cc);
-	fprintf(f, "%llu|%d|%llu|%d|%ld|%d|%ld|%llu|%llu|%llu|%ld|%ld|%ld|%s|%s|%s|%s",
-	    (unsigned long long)r->quota, r->quota_action, (unsigned long long)r->quota_rate, r->billing,
-	    r->reset_day, g->billing, g->reset_day, (unsigned long long)r->rate_in,
-	    (unsigned long long)r->rate_out, (unsigned long long)r->conn_rate, r->max_conns,
-	    r->max_conns_per_src, r->new_conns_per_src, r->allow, r->deny, r->on_event, g->on_event);
 	tunnel_rule_files(r, files, sizeof(files));   /* changed certificate files rebuild the rule */
-	fprintf(f, "|%s", files);
-	fprintf(f, "|%ld|%ld|%ld|%ld", g->src_prefix_v4, g->src_prefix_v6, g->max_handshakes, g->max_handshakes_per_src);
-	fprintf(f, "|%lld", (long long)r->expire);
-	fprintf(f, "|%d", g->tcp_fastopen);
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
+	if (asprintf(&fp, "%slocal_cc=%s\nfiles=%s\n", keys, local_cc, files) < 0)
+		fp = NULL;
+	free(keys);
+	return fp;
 }
 
 static int

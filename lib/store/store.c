@@ -30,17 +30,6 @@
 /* ------------------------------------------------------------------ */
 /* value parsers shared by the key tables */
 
-enum ktype { K_STR, K_PSTR, K_BOOL, K_MS, K_LONG, K_SIZE, K_RATE, K_FN };
-
-struct key {
-	const char *name;
-	enum ktype type;
-	int multi;                 /* may appear more than once */
-	size_t off, size;          /* size: K_STR buffer size */
-	long min, max;             /* K_MS (ms), K_LONG */
-	int (*fn)(const char *v, void *obj, char *err);
-};
-
 /* Unset string fields of a rule point here; set ones own a heap copy. */
 static char empty_str[1];
 
@@ -496,105 +485,108 @@ fn_rnotify(const char *v, void *obj, char *err)
 
 #define R(f) offsetof(struct store_rule, f), sizeof(((struct store_rule *)0)->f)
 #define G(f) offsetof(struct store_global, f), sizeof(((struct store_global *)0)->f)
+/* fields a to b (adjacent, in this order) as one */
+#define RS(a, b) offsetof(struct store_rule, a), \
+	offsetof(struct store_rule, b) + sizeof(((struct store_rule *)0)->b) - offsetof(struct store_rule, a)
 #define DAY (86400L * 1000)
 
 static const struct key rule_keys[] = {
-	{ "note", K_PSTR, 0, R(note), 0, 0, NULL },
-	{ "enabled", K_BOOL, 0, R(enabled), 0, 0, NULL },
-	{ "role", K_FN, 0, 0, 0, 0, 0, fn_role },
-	{ "listen", K_FN, 0, 0, 0, 0, 0, fn_listen },
-	{ "listen_interface", K_FN, 0, 0, 0, 0, 0, fn_listen_interface },
-	{ "remote", K_FN, 1, 0, 0, 0, 0, fn_remote },
-	{ "weights", K_FN, 0, 0, 0, 0, 0, NULL },   /* handled in the rule handler */
-	{ "balance", K_FN, 0, 0, 0, 0, 0, fn_balance },
-	{ "failover", K_BOOL, 0, R(failover), 0, 0, NULL },
-	{ "protocol", K_FN, 0, 0, 0, 0, 0, fn_protocol },
-	{ "through", K_FN, 0, 0, 0, 0, 0, fn_through },
-	{ "interface", K_FN, 0, 0, 0, 0, 0, fn_interface },
-	{ "listen_congestion", K_FN, 0, 0, 0, 0, 0, fn_listen_congestion },
-	{ "remote_congestion", K_FN, 0, 0, 0, 0, 0, fn_remote_congestion },
-	{ "listen_transport", K_FN, 0, 0, 0, 0, 0, fn_listen_transport },
-	{ "remote_transport", K_FN, 0, 0, 0, 0, 0, fn_remote_transport },
-	{ "udp_transport", K_FN, 0, 0, 0, 0, 0, fn_udp_transport },
-	{ "proxy", K_FN, 0, 0, 0, 0, 0, fn_proxy },
-	{ "proxy_timeout", K_MS, 0, R(proxy_timeout), 100, 600000, NULL },
-	{ "mptcp", K_FN, 0, 0, 0, 0, 0, fn_mptcp },
-	{ "ipv6_only", K_BOOL, 0, R(ipv6_only), 0, 0, NULL },
-	{ "connect_timeout", K_MS, 0, R(connect_timeout), 100, 600000, NULL },
-	{ "idle_timeout", K_MS, 0, R(idle_timeout), 0, 7 * DAY, NULL },
-	{ "udp_timeout", K_MS, 0, R(udp_timeout), 1000, DAY, NULL },
-	{ "handshake_timeout", K_MS, 0, R(handshake_timeout), 100, 600000, NULL },
-	{ "tcp_keepalive", K_MS, 0, R(tcp_keepalive), 0, DAY, NULL },
-	{ "tcp_keepalive_interval", K_MS, 0, R(tcp_keepalive_interval), 1000, DAY, NULL },
-	{ "tcp_keepalive_probes", K_LONG, 0, R(tcp_keepalive_probes), 1, 127, NULL },
-	{ "health_fail", K_LONG, 0, R(health_fail), 1, 100, NULL },
-	{ "health_ok", K_LONG, 0, R(health_ok), 1, 100, NULL },
-	{ "health_cooldown", K_MS, 0, R(health_cooldown), 0, DAY, NULL },
-	{ "health_send", K_PSTR, 0, R(health_send), 0, 0, NULL },
-	{ "health_expect", K_PSTR, 0, R(health_expect), 0, 0, NULL },
-	{ "quota", K_SIZE, 0, R(quota), 0, 0, NULL },
-	{ "quota_action", K_FN, 0, 0, 0, 0, 0, fn_quota_action },
-	{ "quota_rate", K_RATE, 0, R(quota_rate), 0, 0, NULL },
-	{ "billing", K_FN, 0, 0, 0, 0, 0, fn_billing },
-	{ "reset_day", K_LONG, 0, R(reset_day), 1, 31, NULL },
-	{ "rate_in", K_RATE, 0, R(rate_in), 0, 0, NULL },
-	{ "rate_out", K_RATE, 0, R(rate_out), 0, 0, NULL },
-	{ "conn_rate", K_RATE, 0, R(conn_rate), 0, 0, NULL },
-	{ "max_conns", K_LONG, 0, R(max_conns), 0, 10000000, NULL },
-	{ "max_conns_per_src", K_LONG, 0, R(max_conns_per_src), 0, 1000000, NULL },
-	{ "new_conns_per_src", K_LONG, 0, R(new_conns_per_src), 0, 1000000, NULL },
-	{ "allow", K_FN, 1, 0, 0, 0, 0, fn_allow },
-	{ "deny", K_FN, 1, 0, 0, 0, 0, fn_deny },
-	{ "on_event", K_PSTR, 0, R(on_event), 0, 0, NULL },
-	{ "notify", K_FN, 0, 0, 0, 0, 0, fn_rnotify },
-	{ "expire", K_FN, 0, 0, 0, 0, 0, store_fn_expire },
+	{ "note", K_PSTR, 0, R(note), 0, 0, NULL, KF_AUTO },
+	{ "enabled", K_BOOL, 0, R(enabled), 0, 0, NULL, KF_AUTO },
+	{ "role", K_FN, 0, R(role), 0, 0, fn_role, KF_RAW },
+	{ "listen", K_FN, 0, 0, 0, 0, 0, fn_listen, KF_LISTEN },
+	{ "listen_interface", K_FN, 0, R(listen_interface), 0, 0, fn_listen_interface, KF_CHARS },
+	{ "remote", K_FN, 1, 0, 0, 0, 0, fn_remote, KF_REMOTES },
+	{ "weights", K_FN, 0, 0, 0, 0, 0, NULL, KF_REMOTES },   /* handled in the rule handler */
+	{ "balance", K_FN, 0, R(balance), 0, 0, fn_balance, KF_RAW },
+	{ "failover", K_BOOL, 0, R(failover), 0, 0, NULL, KF_AUTO },
+	{ "protocol", K_FN, 0, R(protocols), 0, 0, fn_protocol, KF_RAW },
+	{ "through", K_FN, 0, R(through), 0, 0, fn_through, KF_HOSTPORT },
+	{ "interface", K_FN, 0, R(interface), 0, 0, fn_interface, KF_CHARS },
+	{ "listen_congestion", K_FN, 0, R(listen_congestion), 0, 0, fn_listen_congestion, KF_CHARS },
+	{ "remote_congestion", K_FN, 0, R(remote_congestion), 0, 0, fn_remote_congestion, KF_CHARS },
+	{ "listen_transport", K_FN, 0, R(listen_transport), 0, 0, fn_listen_transport, KF_PSTR },
+	{ "remote_transport", K_FN, 0, R(remote_transport), 0, 0, fn_remote_transport, KF_PSTR },
+	{ "udp_transport", K_FN, 0, R(udp_plain), 0, 0, fn_udp_transport, KF_RAW },
+	{ "proxy", K_FN, 0, RS(proxy_send, proxy_accept), 0, 0, fn_proxy, KF_RAW },
+	{ "proxy_timeout", K_MS, 0, R(proxy_timeout), 100, 600000, NULL, KF_AUTO },
+	{ "mptcp", K_FN, 0, R(mptcp), 0, 0, fn_mptcp, KF_RAW },
+	{ "ipv6_only", K_BOOL, 0, R(ipv6_only), 0, 0, NULL, KF_AUTO },
+	{ "connect_timeout", K_MS, 0, R(connect_timeout), 100, 600000, NULL, KF_AUTO },
+	{ "idle_timeout", K_MS, 0, R(idle_timeout), 0, 7 * DAY, NULL, KF_AUTO },
+	{ "udp_timeout", K_MS, 0, R(udp_timeout), 1000, DAY, NULL, KF_AUTO },
+	{ "handshake_timeout", K_MS, 0, R(handshake_timeout), 100, 600000, NULL, KF_AUTO },
+	{ "tcp_keepalive", K_MS, 0, R(tcp_keepalive), 0, DAY, NULL, KF_AUTO },
+	{ "tcp_keepalive_interval", K_MS, 0, R(tcp_keepalive_interval), 1000, DAY, NULL, KF_AUTO },
+	{ "tcp_keepalive_probes", K_LONG, 0, R(tcp_keepalive_probes), 1, 127, NULL, KF_AUTO },
+	{ "health_fail", K_LONG, 0, R(health_fail), 1, 100, NULL, KF_AUTO },
+	{ "health_ok", K_LONG, 0, R(health_ok), 1, 100, NULL, KF_AUTO },
+	{ "health_cooldown", K_MS, 0, R(health_cooldown), 0, DAY, NULL, KF_AUTO },
+	{ "health_send", K_PSTR, 0, R(health_send), 0, 0, NULL, KF_AUTO },
+	{ "health_expect", K_PSTR, 0, R(health_expect), 0, 0, NULL, KF_AUTO },
+	{ "quota", K_SIZE, 0, R(quota), 0, 0, NULL, KF_AUTO },
+	{ "quota_action", K_FN, 0, R(quota_action), 0, 0, fn_quota_action, KF_RAW },
+	{ "quota_rate", K_RATE, 0, R(quota_rate), 0, 0, NULL, KF_AUTO },
+	{ "billing", K_FN, 0, R(billing), 0, 0, fn_billing, KF_RAW },
+	{ "reset_day", K_LONG, 0, R(reset_day), 1, 31, NULL, KF_AUTO },
+	{ "rate_in", K_RATE, 0, R(rate_in), 0, 0, NULL, KF_AUTO },
+	{ "rate_out", K_RATE, 0, R(rate_out), 0, 0, NULL, KF_AUTO },
+	{ "conn_rate", K_RATE, 0, R(conn_rate), 0, 0, NULL, KF_AUTO },
+	{ "max_conns", K_LONG, 0, R(max_conns), 0, 10000000, NULL, KF_AUTO },
+	{ "max_conns_per_src", K_LONG, 0, R(max_conns_per_src), 0, 1000000, NULL, KF_AUTO },
+	{ "new_conns_per_src", K_LONG, 0, R(new_conns_per_src), 0, 1000000, NULL, KF_AUTO },
+	{ "allow", K_FN, 1, R(allow), 0, 0, fn_allow, KF_PSTR },
+	{ "deny", K_FN, 1, R(deny), 0, 0, fn_deny, KF_PSTR },
+	{ "on_event", K_PSTR, 0, R(on_event), 0, 0, NULL, KF_AUTO },
+	{ "notify", K_FN, 0, R(notify), 0, 0, fn_rnotify, KF_PSTR },
+	{ "expire", K_FN, 0, R(expire), 0, 0, store_fn_expire, KF_RAW },
 };
 
 static const struct key global_keys[] = {
-	{ "log_level", K_FN, 0, 0, 0, 0, 0, fn_log_level },
-	{ "log_file", K_STR, 0, G(log_file), 0, 0, NULL },
-	{ "log_max_size", K_SIZE, 0, G(log_max_size), 0, 0, NULL },
-	{ "workers", K_LONG, 0, G(workers), 0, 256, NULL },
-	{ "connect_timeout", K_MS, 0, G(connect_timeout), 100, 600000, NULL },
-	{ "idle_timeout", K_MS, 0, G(idle_timeout), 0, 7 * DAY, NULL },
-	{ "udp_timeout", K_MS, 0, G(udp_timeout), 1000, DAY, NULL },
-	{ "proxy_timeout", K_MS, 0, G(proxy_timeout), 100, 600000, NULL },
-	{ "handshake_timeout", K_MS, 0, G(handshake_timeout), 100, 600000, NULL },
-	{ "tcp_keepalive", K_MS, 0, G(tcp_keepalive), 0, DAY, NULL },
-	{ "tcp_keepalive_interval", K_MS, 0, G(tcp_keepalive_interval), 1000, DAY, NULL },
-	{ "tcp_keepalive_probes", K_LONG, 0, G(tcp_keepalive_probes), 1, 127, NULL },
-	{ "tcp_nodelay", K_BOOL, 0, G(tcp_nodelay), 0, 0, NULL },
-	{ "tcp_fastopen", K_BOOL, 0, G(tcp_fastopen), 0, 0, NULL },
-	{ "listen_congestion", K_FN, 0, 0, 0, 0, 0, fn_glisten_congestion },
-	{ "remote_congestion", K_FN, 0, 0, 0, 0, 0, fn_gremote_congestion },
-	{ "udp_max_assoc", K_LONG, 0, G(udp_max_assoc), 1, 1000000, NULL },
-	{ "health_interval", K_MS, 0, G(health_interval), 1000, DAY, NULL },
-	{ "health_timeout", K_MS, 0, G(health_timeout), 100, 600000, NULL },
-	{ "health_fail", K_LONG, 0, G(health_fail), 1, 100, NULL },
-	{ "health_ok", K_LONG, 0, G(health_ok), 1, 100, NULL },
-	{ "health_cooldown", K_MS, 0, G(health_cooldown), 0, DAY, NULL },
-	{ "dns_mode", K_FN, 0, 0, 0, 0, 0, fn_dns_mode },
-	{ "lang", K_FN, 0, 0, 0, 0, 0, fn_lang },
-	{ "dns_min_ttl", K_MS, 0, G(dns_min_ttl), 0, DAY, NULL },
-	{ "dns_max_ttl", K_MS, 0, G(dns_max_ttl), 0, 7 * DAY, NULL },
-	{ "billing", K_FN, 0, 0, 0, 0, 0, fn_gbilling },
-	{ "reset_day", K_LONG, 0, G(reset_day), 1, 31, NULL },
-	{ "on_event", K_STR, 0, G(on_event), 0, 0, NULL },
-	{ "event_timeout", K_MS, 0, G(event_timeout), 100, 600000, NULL },
-	{ "metrics_listen", K_FN, 0, 0, 0, 0, 0, fn_metrics_listen },
-	{ "ledger_interval", K_MS, 0, G(ledger_interval), 1000, 600000, NULL },
-	{ "src_prefix_v4", K_LONG, 0, G(src_prefix_v4), 16, 32, NULL },
-	{ "src_prefix_v6", K_LONG, 0, G(src_prefix_v6), 32, 128, NULL },
-	{ "max_handshakes", K_LONG, 0, G(max_handshakes), 1, 1000000, NULL },
-	{ "max_handshakes_per_src", K_LONG, 0, G(max_handshakes_per_src), 1, 1000000, NULL },
-	{ "notify", K_FN, 0, 0, 0, 0, 0, store_fn_gnotify },
-	{ "notify_events", K_FN, 0, 0, 0, 0, 0, store_fn_notify_events },
-	{ "notify_ca", K_FN, 0, 0, 0, 0, 0, store_fn_notify_ca },
-	{ "telegram_api", K_FN, 0, 0, 0, 0, 0, store_fn_telegram_api },
-	{ "server_name", K_STR, 0, G(server_name), 0, 0, NULL },
-	{ "notify_insecure_http", K_BOOL, 0, G(notify_insecure_http), 0, 0, NULL },
-	{ "notify_report", K_FN, 0, 0, 0, 0, 0, store_fn_notify_report },
-	{ "notify_timeout", K_MS, 0, G(notify_timeout), 1000, 60000, NULL },
+	{ "log_level", K_FN, 0, 0, 0, 0, 0, fn_log_level, KF_NONE },
+	{ "log_file", K_STR, 0, G(log_file), 0, 0, NULL, KF_NONE },
+	{ "log_max_size", K_SIZE, 0, G(log_max_size), 0, 0, NULL, KF_NONE },
+	{ "workers", K_LONG, 0, G(workers), 0, 256, NULL, KF_NONE },
+	{ "connect_timeout", K_MS, 0, G(connect_timeout), 100, 600000, NULL, KF_AUTO },
+	{ "idle_timeout", K_MS, 0, G(idle_timeout), 0, 7 * DAY, NULL, KF_AUTO },
+	{ "udp_timeout", K_MS, 0, G(udp_timeout), 1000, DAY, NULL, KF_AUTO },
+	{ "proxy_timeout", K_MS, 0, G(proxy_timeout), 100, 600000, NULL, KF_AUTO },
+	{ "handshake_timeout", K_MS, 0, G(handshake_timeout), 100, 600000, NULL, KF_AUTO },
+	{ "tcp_keepalive", K_MS, 0, G(tcp_keepalive), 0, DAY, NULL, KF_AUTO },
+	{ "tcp_keepalive_interval", K_MS, 0, G(tcp_keepalive_interval), 1000, DAY, NULL, KF_AUTO },
+	{ "tcp_keepalive_probes", K_LONG, 0, G(tcp_keepalive_probes), 1, 127, NULL, KF_AUTO },
+	{ "tcp_nodelay", K_BOOL, 0, G(tcp_nodelay), 0, 0, NULL, KF_AUTO },
+	{ "tcp_fastopen", K_BOOL, 0, G(tcp_fastopen), 0, 0, NULL, KF_AUTO },
+	{ "listen_congestion", K_FN, 0, G(listen_congestion), 0, 0, fn_glisten_congestion, KF_CHARS },
+	{ "remote_congestion", K_FN, 0, G(remote_congestion), 0, 0, fn_gremote_congestion, KF_CHARS },
+	{ "udp_max_assoc", K_LONG, 0, G(udp_max_assoc), 1, 1000000, NULL, KF_AUTO },
+	{ "health_interval", K_MS, 0, G(health_interval), 1000, DAY, NULL, KF_NONE },
+	{ "health_timeout", K_MS, 0, G(health_timeout), 100, 600000, NULL, KF_NONE },
+	{ "health_fail", K_LONG, 0, G(health_fail), 1, 100, NULL, KF_AUTO },
+	{ "health_ok", K_LONG, 0, G(health_ok), 1, 100, NULL, KF_AUTO },
+	{ "health_cooldown", K_MS, 0, G(health_cooldown), 0, DAY, NULL, KF_AUTO },
+	{ "dns_mode", K_FN, 0, 0, 0, 0, 0, fn_dns_mode, KF_NONE },
+	{ "lang", K_FN, 0, 0, 0, 0, 0, fn_lang, KF_NONE },
+	{ "dns_min_ttl", K_MS, 0, G(dns_min_ttl), 0, DAY, NULL, KF_NONE },
+	{ "dns_max_ttl", K_MS, 0, G(dns_max_ttl), 0, 7 * DAY, NULL, KF_NONE },
+	{ "billing", K_FN, 0, G(billing), 0, 0, fn_gbilling, KF_RAW },
+	{ "reset_day", K_LONG, 0, G(reset_day), 1, 31, NULL, KF_AUTO },
+	{ "on_event", K_STR, 0, G(on_event), 0, 0, NULL, KF_AUTO },
+	{ "event_timeout", K_MS, 0, G(event_timeout), 100, 600000, NULL, KF_NONE },
+	{ "metrics_listen", K_FN, 0, 0, 0, 0, 0, fn_metrics_listen, KF_NONE },
+	{ "ledger_interval", K_MS, 0, G(ledger_interval), 1000, 600000, NULL, KF_NONE },
+	{ "src_prefix_v4", K_LONG, 0, G(src_prefix_v4), 16, 32, NULL, KF_AUTO },
+	{ "src_prefix_v6", K_LONG, 0, G(src_prefix_v6), 32, 128, NULL, KF_AUTO },
+	{ "max_handshakes", K_LONG, 0, G(max_handshakes), 1, 1000000, NULL, KF_AUTO },
+	{ "max_handshakes_per_src", K_LONG, 0, G(max_handshakes_per_src), 1, 1000000, NULL, KF_AUTO },
+	{ "notify", K_FN, 0, 0, 0, 0, 0, store_fn_gnotify, KF_NONE },
+	{ "notify_events", K_FN, 0, 0, 0, 0, 0, store_fn_notify_events, KF_NONE },
+	{ "notify_ca", K_FN, 0, 0, 0, 0, 0, store_fn_notify_ca, KF_NONE },
+	{ "telegram_api", K_FN, 0, 0, 0, 0, 0, store_fn_telegram_api, KF_NONE },
+	{ "server_name", K_STR, 0, G(server_name), 0, 0, NULL, KF_NONE },
+	{ "notify_insecure_http", K_BOOL, 0, G(notify_insecure_http), 0, 0, NULL, KF_NONE },
+	{ "notify_report", K_FN, 0, 0, 0, 0, 0, store_fn_notify_report, KF_NONE },
+	{ "notify_timeout", K_MS, 0, G(notify_timeout), 1000, 60000, NULL, KF_NONE },
 };
 
 static const struct key *
@@ -643,6 +635,13 @@ const char *
 store_global_key_name(size_t i)
 {
 	return store_key_name(1, i);
+}
+
+const struct key *
+store_key_table(int global, size_t *n)
+{
+	*n = global ? ARRAY_SIZE(global_keys) : ARRAY_SIZE(rule_keys);
+	return global ? global_keys : rule_keys;
 }
 
 const char *

@@ -177,6 +177,12 @@ int store_name_valid(const char *name);
 /* Effective value of a per-rule setting that may fall back to [global]. */
 long store_rule_ms(const struct store *st, const struct store_rule *r, long rule_value, long global_value);
 
+/* Everything of r's that a running rule is built from: every key of its
+ * section and the [global] keys a rule reads, walked from the key tables
+ * (a key added to a table is in it). Equal texts: nothing changed.
+ * malloc'd, NULL out of memory. */
+char *store_rule_fingerprint(const struct store *st, const struct store_rule *r);
+
 /* Keys a [rule] section knows; for `rule add --KEY`, help text, tests. */
 int store_rule_key_known(const char *key);
 int store_rule_key_multi(const char *key);

@@ -8,8 +8,36 @@
  * share.
  */
 #include <stddef.h>
+#include <stdio.h>
 
 #include "store.h"
+
+/* The key tables (store.c): how each key's value is parsed, where it goes,
+ * and how the fingerprint (store_fingerprint.c) reads it back. */
+enum ktype { K_STR, K_PSTR, K_BOOL, K_MS, K_LONG, K_SIZE, K_RATE, K_FN };
+
+/* How a key's field goes into a fingerprint. KF_AUTO: by its ktype (every
+ * ktype but K_FN); a K_FN key names its field (off, size) and says how. */
+enum kfp {
+	KF_AUTO,
+	KF_RAW,        /* size bytes at off: numbers, enums, flags */
+	KF_CHARS,      /* a char array of size bytes at off */
+	KF_PSTR,       /* a char * at off */
+	KF_HOSTPORT,   /* a struct hostport at off */
+	KF_LISTEN,     /* a rule's listen address and every port of its list */
+	KF_REMOTES,    /* a rule's remotes and their weights */
+	KF_NONE,       /* a [global] key no rule reads (logging, workers, DNS, ...) */
+};
+
+struct key {
+	const char *name;
+	enum ktype type;
+	int multi;                 /* may appear more than once */
+	size_t off, size;          /* size: K_STR buffer size */
+	long min, max;             /* K_MS (ms), K_LONG */
+	int (*fn)(const char *v, void *obj, char *err);
+	enum kfp fp;
+};
 
 /* weights = 2,1 (xwPF's WEIGHTS, realm's "roundrobin: 2, 1"): kept aside, checked later */
 struct rule_extra {
@@ -76,6 +104,14 @@ void store_validate(struct parse_ctx *c);
 /* store_loop.c: an error for each forwarding loop among the enabled rules
  * (a remote that is one of the relay's own listeners, leading back). */
 void store_check_loops(struct parse_ctx *c);
+
+/* store.c: the table of [global] (global) or [rule] keys, *n entries. */
+const struct key *store_key_table(int global, size_t *n);
+
+/* store_fingerprint.c: every key of tab (n entries) as it is set in obj (a
+ * struct store_rule or store_global, or what a test's table describes),
+ * one "name=value" line each, written to f. */
+void store_keys_fingerprint(FILE *f, const struct key *tab, size_t n, const void *obj);
 
 /* store.c: the I-th known key of [global] (global) or of a [rule], NULL past the last. */
 const char *store_key_name(int global, size_t i);
