@@ -14,9 +14,6 @@
 #include "net.h"
 #include "util.h"
 
-#define CONN_BUF (32 * 1024)
-#define CONN_BUF_POOL 16
-#define CONN_FREE_POOL 256       /* freed struct conn kept per worker: no malloc per connection */
 #define KA_DELAY_MS 1000         /* keepalive is set on the outbound socket once it lived this long */
 #define CONN_REPLAY (1u << 26)   /* run-queue replay: not a readiness edge */
 #define FLOW_ROUNDS 16
@@ -25,108 +22,6 @@
 #define HALF_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET)
 
 static int mptcp_refused_logged;
-
-/* ---- pools ---- */
-
-static struct conn_pipe *
-pipe_get(struct rt_worker *w)
-{
-	struct conn_pipe *p = w->pipes;
-	int fds[2];
-
-	if (p) {
-		w->pipes = p->next;
-		w->npipes_pool--;
-		w->npipes_used++;
-		p->next = NULL;
-		return p;
-	}
-	if (w->npipes_used >= rt_conf.pipe_max)
-		return NULL;
-	if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0)
-		return NULL;
-	if (rt_conf.pipe_size > 0 && rt_conf.pipe_size != 65536)
-		(void)fcntl(fds[1], F_SETPIPE_SZ, rt_conf.pipe_size);
-	p = calloc(1, sizeof(*p));
-	if (!p) {
-		close(fds[0]);
-		close(fds[1]);
-		return NULL;
-	}
-	p->rfd = fds[0];
-	p->wfd = fds[1];
-	w->npipes_used++;
-	return p;
-}
-
-static void
-pipe_put(struct rt_worker *w, struct conn_pipe *p)
-{
-	w->npipes_used--;
-	if (p->len || w->npipes_pool >= rt_conf.pipe_pool) {   /* never reuse a pipe holding data */
-		close(p->rfd);
-		close(p->wfd);
-		free(p);
-		return;
-	}
-	p->next = w->pipes;
-	w->pipes = p;
-	w->npipes_pool++;
-}
-
-struct conn_buf { struct conn_buf *next; };
-
-static char *
-buf_get(struct rt_worker *w)
-{
-	struct conn_buf *b = w->bufs;
-
-	if (b) {
-		w->bufs = b->next;
-		w->nbufs_pool--;
-		return (char *)b;
-	}
-	return malloc(CONN_BUF);
-}
-
-static void
-buf_put(struct rt_worker *w, char *p)
-{
-	struct conn_buf *b = (struct conn_buf *)(void *)p;
-
-	if (w->nbufs_pool >= CONN_BUF_POOL) {
-		free(p);
-		return;
-	}
-	b->next = w->bufs;
-	w->bufs = b;
-	w->nbufs_pool++;
-}
-
-static struct conn *
-conn_get(struct rt_worker *w)
-{
-	struct conn *c = w->cfree;
-
-	if (!c)
-		return calloc(1, sizeof(*c));
-	w->cfree = c->next;
-	w->ncfree--;
-	memset(c, 0, sizeof(*c));
-	return c;
-}
-
-static void
-conn_put(struct rt_worker *w, struct conn *c)
-{
-	if (w->ncfree >= CONN_FREE_POOL) {
-		free(c);
-		return;
-	}
-	c->next = w->cfree;
-	w->cfree = c;
-	w->ncfree++;
-}
 
 /* ---- helpers ---- */
 
@@ -140,11 +35,11 @@ static void
 drop_empty(struct conn *c, struct half *h)
 {
 	if (h->pipe && !h->pipe->len) {
-		pipe_put(c->w, h->pipe);
+		conn_pipe_put(c->w, h->pipe);
 		h->pipe = NULL;
 	}
 	if (h->buf && h->off >= h->len) {
-		buf_put(c->w, h->buf);
+		conn_buf_put(c->w, h->buf);
 		h->buf = NULL;
 		h->off = h->len = 0;
 	}
@@ -194,7 +89,7 @@ conn_prepend(struct conn *c, struct half *h, const void *data, size_t len)
 		errno = ENOSPC;
 		return -1;
 	}
-	nb = h->buf ? h->buf : buf_get(c->w);
+	nb = h->buf ? h->buf : conn_buf_get(c->w);
 	if (!nb)
 		return -1;
 	if (h->buf && have)
@@ -222,12 +117,14 @@ half_release(struct conn *c, struct half *h, int del)
 		close(h->fd);
 	h->fd = -1;
 	if (h->pipe)
-		pipe_put(c->w, h->pipe);
+		conn_pipe_put(c->w, h->pipe);
 	h->pipe = NULL;
 	if (h->buf)
-		buf_put(c->w, h->buf);
+		conn_buf_put(c->w, h->buf);
 	h->buf = NULL;
 }
+
+static void remote_release(struct conn *c);
 
 void
 conn_close(struct conn *c, const char *why)
@@ -255,9 +152,7 @@ conn_close(struct conn *c, const char *why)
 	c->cb = NULL;
 	if (!c->dgram)   /* a tunnel's datagram stream is a UDP association: its hook ended it */
 		CTR_SUB(ctr(c)->tcp_active, 1);
-	if (c->counted_remote)
-		CTR_SUB(c->rule->rem[c->backend].w[c->w->id].active, 1);
-	c->counted_remote = 0;
+	remote_release(c);
 	if (c->loop_port)
 		loopguard_forget(c->loop_port);
 	c->loop_port = 0;
@@ -301,7 +196,7 @@ flow_in(struct conn *c, struct half *src, size_t *want, size_t cap)
 
 	if (splicing(c, src)) {
 		if (!src->pipe)
-			src->pipe = pipe_get(c->w);
+			src->pipe = conn_pipe_get(c->w);
 		if (src->pipe) {
 			/* a short splice proves nothing: pipe slots may run out first */
 			*want = 0;
@@ -317,12 +212,12 @@ flow_in(struct conn *c, struct half *src, size_t *want, size_t cap)
 			if (errno != EINVAL && errno != ENOSYS)
 				return -1;
 			c->nosplice = 1;   /* this pair cannot splice: copy from now on */
-			pipe_put(c->w, src->pipe);
+			conn_pipe_put(c->w, src->pipe);
 			src->pipe = NULL;
 		}
 	}
 	if (!src->buf) {
-		src->buf = buf_get(c->w);
+		src->buf = conn_buf_get(c->w);
 		if (!src->buf) {
 			errno = ENOMEM;
 			return -1;
@@ -697,6 +592,31 @@ popcount256(const uint64_t ex[4])
 	    __builtin_popcountll(ex[2]) + __builtin_popcountll(ex[3]);
 }
 
+/* The remote being tried (c->backend) failed: a connect, its name, a
+ * tunnel's handshake. Counted with the time and err, why ("dns: ...",
+ * "tls: ...", NULL: "tcp: strerror(err)") kept as its last error, the
+ * balancer told (rt_remote_failed); logged with detail (NULL: why, else
+ * the errno's text). */
+static void
+remote_failed(struct conn *c, int err, const char *why, const char *detail)
+{
+	struct rt_rule *r = c->rule;
+	char a[300];
+
+	rt_remote_failed(r, c->w->id, c->backend, err, why);
+	log_debug("rule %s: %s failed: %s", r->r->name, hostport_format(&r->rem[c->backend].hp, a, sizeof(a)),
+	    detail ? detail : why ? why : strerror(err));
+}
+
+/* The connection no longer counts among the remote's active ones. */
+static void
+remote_release(struct conn *c)
+{
+	if (c->counted_remote)
+		CTR_SUB(c->rule->rem[c->backend].w[c->w->id].active, 1);
+	c->counted_remote = 0;
+}
+
 /* The remote is up: a TCP connect, or a tunnel once its handshake is done. */
 static void
 remote_up(struct conn *c)
@@ -722,14 +642,10 @@ conn_remote_up(struct conn *c)
 void
 conn_remote_failed(struct conn *c, int err, const char *why)
 {
-	char a[300];
-
 	if (c->rem_failed || c->backend < 0)
 		return;
 	c->rem_failed = 1;
-	rt_remote_failed(c->rule, c->w->id, c->backend, err, why);
-	log_debug("rule %s: %s failed: %s", c->rule->r->name,
-	    hostport_format(&c->rule->rem[c->backend].hp, a, sizeof(a)), why ? why : strerror(err));
+	remote_failed(c, err, why, NULL);
 }
 
 /* Another remote may be tried: the pair is fresh (no byte passed toward
@@ -758,9 +674,7 @@ conn_retry(struct conn *c)
 	log_debug("rule %s: %s failed before any byte passed: trying the next remote", r->r->name,
 	    hostport_format(&r->rem[c->backend].hp, a, sizeof(a)));
 	c->retries++;
-	if (c->counted_remote)
-		CTR_SUB(r->rem[c->backend].w[c->w->id].active, 1);
-	c->counted_remote = 0;
+	remote_release(c);
 	half_release(c, h, 1);
 	h->codec_st = NULL;
 	if (r->hooks && r->hooks->reset)
@@ -801,12 +715,7 @@ connected(struct conn *c)
 static void
 connect_failed(struct conn *c, int err)
 {
-	struct rt_rule *r = c->rule;
-	char a[300];
-
-	rt_remote_failed(r, c->w->id, c->backend, err, NULL);
-	log_debug("rule %s: connect to %s failed: %s", r->r->name,
-	    hostport_format(&r->rem[c->backend].hp, a, sizeof(a)), strerror(err));
+	remote_failed(c, err, NULL, NULL);
 	ev_io_del(c->w->loop, &c->srv.io);
 	if (c->srv.fd >= 0)
 		close(c->srv.fd);
@@ -859,7 +768,7 @@ try_connect(struct conn *c)
 		}
 		if (rc < 0) {
 			if (c->addr_i == 0)
-				rt_remote_failed(r, w->id, c->backend, EHOSTUNREACH, "dns: the name has no address");
+				remote_failed(c, EHOSTUNREACH, "dns: the name has no address", NULL);
 			c->backend = -1;
 			continue;
 		}
@@ -910,8 +819,7 @@ try_connect(struct conn *c)
 				c->addr_i++;
 				continue;
 			}
-			log_debug("rule %s: %s", r->r->name, err);
-			rt_remote_failed(r, w->id, c->backend, e, NULL);
+			remote_failed(c, e, NULL, err);
 			c->addr_i++;
 			continue;
 		}
@@ -1213,27 +1121,7 @@ conn_worker_close_all(struct rt_worker *w)
 void
 conn_worker_free(struct rt_worker *w)
 {
-	struct conn_pipe *p;
-	struct conn_buf *b;
-	struct conn *c;
-
 	conn_worker_close_all(w);
 	conn_after_batch(w->loop, w);
-	while ((c = w->cfree) != NULL) {
-		w->cfree = c->next;
-		free(c);
-	}
-	w->ncfree = 0;
-	while ((p = w->pipes) != NULL) {
-		w->pipes = p->next;
-		close(p->rfd);
-		close(p->wfd);
-		free(p);
-	}
-	w->npipes_pool = 0;
-	while ((b = w->bufs) != NULL) {
-		w->bufs = b->next;
-		free(b);
-	}
-	w->nbufs_pool = 0;
+	conn_pools_free(w);
 }

@@ -77,6 +77,8 @@ struct conn_pipe {
 	struct conn_pipe *next;     /* pool link */
 };
 
+#define CONN_BUF (32 * 1024)    /* a copy buffer */
+
 struct half {
 	struct ev_io io;
 	int fd;
@@ -167,6 +169,17 @@ void conn_close(struct conn *c, const char *why);
 int conn_count(struct conn *c, int up, uint64_t n);
 /* Close this worker's connections of rules whose quota stopped them. */
 void conn_worker_kick(struct rt_worker *w);
+
+/* The worker's pools (conn_pool.c). A pipe (NULL: none left, the pair
+ * copies), a CONN_BUF buffer, a zeroed struct conn: NULL out of memory. A
+ * pipe that still holds bytes is closed, never pooled. */
+struct conn_pipe *conn_pipe_get(struct rt_worker *w);
+void conn_pipe_put(struct rt_worker *w, struct conn_pipe *p);
+char *conn_buf_get(struct rt_worker *w);
+void conn_buf_put(struct rt_worker *w, char *p);
+struct conn *conn_get(struct rt_worker *w);
+void conn_put(struct rt_worker *w, struct conn *c);
+void conn_pools_free(struct rt_worker *w);
 
 /* The worker's side of TCP listeners and connections (worker.c calls them). */
 void conn_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events);

@@ -206,11 +206,11 @@ struct rt_worker {
 	struct conn *zombies;    /* closed, freed after the batch */
 	struct rt_lsn *lsns;     /* listeners in this worker */
 	struct rt_lsn *lzombies; /* removed, freed after the batch */
-	struct conn_pipe *pipes; /* pool of empty pipes (conn.c) */
+	struct conn_pipe *pipes; /* pool of empty pipes (conn_pool.c) */
 	int npipes_pool, npipes_used;
-	struct conn_buf *bufs;   /* pool of copy buffers (conn.c) */
+	struct conn_buf *bufs;   /* pool of copy buffers (conn_pool.c) */
 	int nbufs_pool;
-	struct conn *cfree;      /* freed struct conn kept for reuse (conn.c) */
+	struct conn *cfree;      /* freed struct conn kept for reuse (conn_pool.c) */
 	int ncfree;
 	struct udp_w *udpw;      /* UDP batch buffers (udp.c) */
 	long udp_assocs;         /* UDP associations of this worker: plain (udp.c), carried into a
