@@ -353,7 +353,7 @@ struct mainctx {
 	long ledger_ms;
 	struct event_runner er; /* on_event programs */
 	int64_t ledger_err_ms;
-	struct metrics *metrics;        /* the Prometheus endpoint, NULL when off */
+	struct prom_server *metrics;        /* the Prometheus endpoint, NULL when off */
 	struct hostport metrics_on;     /* where it listens (port 0: nowhere) */
 	struct hostport metrics_want;   /* metrics_listen of the store in use */
 	struct ev_timer mtimer;         /* (re)opens it outside any I/O callback */
@@ -595,13 +595,13 @@ metrics_apply(struct mainctx *m)
 		return;
 	if (m->metrics)
 		log_info("metrics: closing %s", hostport_format(&m->metrics_on, hp, sizeof(hp)));
-	metrics_close(m->metrics);
+	prom_close(m->metrics);
 	m->metrics = NULL;
 	memset(&m->metrics_on, 0, sizeof(m->metrics_on));
 	if (!w->port)
 		return;
 	hostport_format(w, hp, sizeof(hp));
-	if (!(m->metrics = metrics_open(m->loop, w->host, w->port, metrics_render, m, err))) {
+	if (!(m->metrics = prom_open(m->loop, w->host, w->port, metrics_render, m, err))) {
 		log_error("metrics: %s; the relay runs without its metrics endpoint (fix metrics_listen or free "
 		    "the port, then reload)", err);
 		return;
@@ -918,7 +918,7 @@ out:
 	if (st.rules)
 		store_free(&st);
 	notify_stop(m.notify);   /* what is queued is not waited for */
-	metrics_close(m.metrics);   /* before rt: it renders from rt */
+	prom_close(m.metrics);   /* before rt: it renders from rt */
 	m.metrics = NULL;
 	rt_free(m.rt);
 	if (m.loop) {

@@ -305,7 +305,7 @@ token_is(const char *s, size_t n, const char *word)
 }
 
 int
-metrics_req_parse(const char *buf, size_t len, struct metrics_req *r)
+prom_req_parse(const char *buf, size_t len, struct prom_req *r)
 {
 	const char *line, *sp1, *sp2, *q, *eol;
 	size_t end = 0, llen, mlen, tlen, vlen, i;
@@ -363,7 +363,7 @@ metrics_req_parse(const char *buf, size_t len, struct metrics_req *r)
 /* ---- the server ---- */
 
 struct mclient {
-	struct metrics *m;
+	struct prom_server *m;
 	struct ev_io io;
 	struct ev_timer tmo;
 	char in[METRICS_REQ_MAX];
@@ -378,19 +378,19 @@ struct mclient {
 	struct mclient *next, *prev;
 };
 
-struct metrics {
+struct prom_server {
 	struct ev_loop *l;
 	struct ev_io lio;
 	int lfd;
 	struct ev_timer rearm;     /* out of descriptors: accept again a second later */
-	metrics_render_fn *fn;
+	prom_render_fn *fn;
 	void *arg;
 	struct mclient *clients;
 	int nclients;
 	long read_ms, write_ms;
 	size_t inflight_max;       /* body bytes held by answers being written, at most */
 	size_t inflight, last_len;
-	struct metrics_stats st;
+	struct prom_stats st;
 	/* The last answer's buffer, kept for the next render: a large one
 	 * (10,000 rules: 20 MB) is then written into pages already mapped
 	 * instead of faulting thousands of fresh ones in each time. Freed
@@ -405,7 +405,7 @@ struct metrics {
 static void
 on_spare(struct ev_loop *l, struct ev_timer *t)
 {
-	struct metrics *m = t->arg;
+	struct prom_server *m = t->arg;
 
 	(void)l;
 	free(m->spare);
@@ -416,7 +416,7 @@ on_spare(struct ev_loop *l, struct ev_timer *t)
 static void
 client_free(struct mclient *c)
 {
-	struct metrics *m = c->m;
+	struct prom_server *m = c->m;
 
 	ev_timer_del(m->l, &c->tmo);
 	if (c->io.fd >= 0) {
@@ -482,9 +482,9 @@ error_text(int status)
 
 /* Headers into c->hdr, the body into c->body. */
 static void
-prepare(struct mclient *c, const struct metrics_req *rq)
+prepare(struct mclient *c, const struct prom_req *rq)
 {
-	struct metrics *m = c->m;
+	struct prom_server *m = c->m;
 	int status = rq->status;
 	const char *ctype = "text/plain; charset=utf-8";
 	size_t clen;
@@ -559,9 +559,9 @@ flush_out(struct mclient *c)
 }
 
 static void
-respond(struct mclient *c, const struct metrics_req *rq)
+respond(struct mclient *c, const struct prom_req *rq)
 {
-	struct metrics *m = c->m;
+	struct prom_server *m = c->m;
 	int r;
 
 	prepare(c, rq);
@@ -579,7 +579,7 @@ static void
 on_client(struct ev_loop *l, struct ev_io *io, unsigned events)
 {
 	struct mclient *c = io->arg;
-	struct metrics_req rq;
+	struct prom_req rq;
 	int guard;
 
 	(void)l;
@@ -602,7 +602,7 @@ on_client(struct ev_loop *l, struct ev_io *io, unsigned events)
 			return;
 		}
 		c->inlen += (size_t)n;
-		if (metrics_req_parse(c->in, c->inlen, &rq)) {
+		if (prom_req_parse(c->in, c->inlen, &rq)) {
 			respond(c, &rq);
 			return;
 		}
@@ -625,7 +625,7 @@ static void listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events);
 static void
 on_rearm(struct ev_loop *l, struct ev_timer *t)
 {
-	struct metrics *m = t->arg;
+	struct prom_server *m = t->arg;
 
 	if (m->lio.fd < 0 && ev_io_add(l, &m->lio, m->lfd, EPOLLIN, listener_cb, m) < 0)
 		ev_timer_set(l, &m->rearm, ev_now(l) + 1000);
@@ -634,7 +634,7 @@ on_rearm(struct ev_loop *l, struct ev_timer *t)
 static void
 listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 {
-	struct metrics *m = io->arg;
+	struct prom_server *m = io->arg;
 	int i;
 
 	(void)events;
@@ -674,11 +674,11 @@ listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 	}
 }
 
-struct metrics *
-metrics_open(struct ev_loop *l, const char *host, uint16_t port, metrics_render_fn *fn, void *arg, char *err)
+struct prom_server *
+prom_open(struct ev_loop *l, const char *host, uint16_t port, prom_render_fn *fn, void *arg, char *err)
 {
 	struct net_listen_spec spec;
-	struct metrics *m = calloc(1, sizeof(*m));
+	struct prom_server *m = calloc(1, sizeof(*m));
 
 	if (!m) {
 		snprintf(err, ERRLEN, "out of memory");
@@ -713,7 +713,7 @@ metrics_open(struct ev_loop *l, const char *host, uint16_t port, metrics_render_
 }
 
 void
-metrics_close(struct metrics *m)
+prom_close(struct prom_server *m)
 {
 	if (!m)
 		return;
@@ -729,13 +729,13 @@ metrics_close(struct metrics *m)
 }
 
 void
-metrics_get_stats(const struct metrics *m, struct metrics_stats *out)
+prom_get_stats(const struct prom_server *m, struct prom_stats *out)
 {
 	*out = m->st;
 }
 
 uint16_t
-metrics_port(const struct metrics *m)
+prom_port(const struct prom_server *m)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -746,7 +746,7 @@ metrics_port(const struct metrics *m)
 }
 
 void
-metrics_set_limits(struct metrics *m, long read_ms, long write_ms, size_t inflight_max)
+prom_set_limits(struct prom_server *m, long read_ms, long write_ms, size_t inflight_max)
 {
 	if (read_ms > 0)
 		m->read_ms = read_ms;

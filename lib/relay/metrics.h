@@ -68,7 +68,7 @@ int prom_escape(const char *s, char *out, size_t size);
 
 /* ---- the request parser (pure; fuzzed) ---- */
 
-struct metrics_req {
+struct prom_req {
 	int status;                /* 200, 400, 404, 405 or 431 */
 	int head;                  /* HEAD: headers only */
 	size_t len;                /* bytes of the request head */
@@ -76,30 +76,30 @@ struct metrics_req {
 /* 0: need more bytes (never when len >= METRICS_REQ_MAX); 1: decided, r
  * filled. Decides at the blank line that ends the headers ("\r\n\r\n" or
  * "\n\n"), or 431 at the cap. */
-int metrics_req_parse(const char *buf, size_t len, struct metrics_req *r);
+int prom_req_parse(const char *buf, size_t len, struct prom_req *r);
 
 /* ---- the server ---- */
 
 struct ev_loop;
-struct metrics;
+struct prom_server;
 /* Render the body into p (prom_init'ed by the server). 0, or -1 for a 500. */
-typedef int metrics_render_fn(void *arg, struct prom *p);
+typedef int prom_render_fn(void *arg, struct prom *p);
 
-struct metrics_stats {
+struct prom_stats {
 	uint64_t accepted, served, timeouts, turned_away;
 };
 
 /* Listen on host:port (a literal address) on loop l. NULL with err (ERRLEN). */
-struct metrics *metrics_open(struct ev_loop *l, const char *host, uint16_t port, metrics_render_fn *fn,
+struct prom_server *prom_open(struct ev_loop *l, const char *host, uint16_t port, prom_render_fn *fn,
     void *arg, char *err);
 /* Close the listener and every client, free. Harmless with NULL. Call it
  * from a timer callback or outside the loop, never from another watcher's
  * I/O callback (events for the clients may be pending in the same batch). */
-void metrics_close(struct metrics *m);
-void metrics_get_stats(const struct metrics *m, struct metrics_stats *out);
+void prom_close(struct prom_server *m);
+void prom_get_stats(const struct prom_server *m, struct prom_stats *out);
 /* The port it listens on (the kernel's pick when opened with port 0). */
-uint16_t metrics_port(const struct metrics *m);
+uint16_t prom_port(const struct prom_server *m);
 /* Other deadlines and in-flight cap (tests); 0 keeps the current value. */
-void metrics_set_limits(struct metrics *m, long read_ms, long write_ms, size_t inflight_max);
+void prom_set_limits(struct prom_server *m, long read_ms, long write_ms, size_t inflight_max);
 
 #endif

@@ -44,12 +44,12 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *buf = (const char *)data;
-	struct metrics_req r, again;
+	struct prom_req r, again;
 	size_t i;
 	int d;
 
 	escape_roundtrip(data, size);
-	d = metrics_req_parse(buf, size, &r);
+	d = prom_req_parse(buf, size, &r);
 	if (d == 0) {
 		if (size >= METRICS_REQ_MAX)
 			abort();
@@ -64,9 +64,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r.status == 431)
 		return 0;
 	for (i = 0; i < r.len; i += 1 + i / 8)
-		if (metrics_req_parse(buf, i, &again) != 0)
+		if (prom_req_parse(buf, i, &again) != 0)
 			abort();
-	if (metrics_req_parse(buf, r.len, &again) != 1 || again.status != r.status || again.len != r.len)
+	if (prom_req_parse(buf, r.len, &again) != 1 || again.status != r.status || again.len != r.len)
 		abort();   /* the decision depends on the head alone */
 	return 0;
 }

@@ -122,7 +122,7 @@ static const struct {
 static void
 parser(void)
 {
-	struct metrics_req r;
+	struct prom_req r;
 	size_t i, k;
 	char *big;
 
@@ -130,28 +130,28 @@ parser(void)
 		size_t n = strlen(reqs[i].req);
 		int prefixes_need = 1;
 		for (k = 0; k + 1 < n; k++)
-			if (metrics_req_parse(reqs[i].req, k, &r) != 0)
+			if (prom_req_parse(reqs[i].req, k, &r) != 0)
 				prefixes_need = 0;
-		CHECK(metrics_req_parse(reqs[i].req, n, &r) == 1 && r.status == reqs[i].status && r.head == reqs[i].head &&
+		CHECK(prom_req_parse(reqs[i].req, n, &r) == 1 && r.status == reqs[i].status && r.head == reqs[i].head &&
 		    r.len == n, "request %zu: %d%s (got %d, len %zu of %zu)", i, reqs[i].status, reqs[i].head ? " HEAD" : "",
 		    r.status, r.len, n);
 		CHECK(prefixes_need, "request %zu: every shorter prefix asks for more", i);
 	}
 	{
 		const char *two = "GET /metrics HTTP/1.1\r\n\r\nGET /x HTTP/1.1\r\n\r\n";
-		CHECK(metrics_req_parse(two, strlen(two), &r) == 1 && r.status == 200 && r.len == 25,
+		CHECK(prom_req_parse(two, strlen(two), &r) == 1 && r.status == 200 && r.len == 25,
 		    "a pipelined second request is not read as part of the first");
 	}
 	{
 		static const char nul[] = "GET /met\0rics HTTP/1.1\r\n\r\n";
-		CHECK(metrics_req_parse(nul, sizeof(nul) - 1, &r) == 1 && r.status == 400, "a NUL in the request line: 400");
+		CHECK(prom_req_parse(nul, sizeof(nul) - 1, &r) == 1 && r.status == 400, "a NUL in the request line: 400");
 	}
 	big = malloc(METRICS_REQ_MAX + 10);
 	memcpy(big, "GET /metrics HTTP/1.1\r\nX: ", 26);
 	memset(big + 26, 'a', METRICS_REQ_MAX + 10 - 26);
-	CHECK(metrics_req_parse(big, METRICS_REQ_MAX - 1, &r) == 0, "under the cap: need more");
-	CHECK(metrics_req_parse(big, METRICS_REQ_MAX, &r) == 1 && r.status == 431, "at the cap: 431");
-	CHECK(metrics_req_parse(big, METRICS_REQ_MAX + 10, &r) == 1 && r.status == 431, "beyond the cap: 431");
+	CHECK(prom_req_parse(big, METRICS_REQ_MAX - 1, &r) == 0, "under the cap: need more");
+	CHECK(prom_req_parse(big, METRICS_REQ_MAX, &r) == 1 && r.status == 431, "at the cap: 431");
+	CHECK(prom_req_parse(big, METRICS_REQ_MAX + 10, &r) == 1 && r.status == 431, "beyond the cap: 431");
 	free(big);
 }
 
@@ -233,23 +233,23 @@ static void
 server(void)
 {
 	struct ev_loop *l = ev_new();
-	struct metrics *m;
-	struct metrics_stats st;
+	struct prom_server *m;
+	struct prom_stats st;
 	char err[ERRLEN], *ans, *body;
 	size_t len;
 	uint16_t port;
 	int fd, i, reset, fds[METRICS_CLIENTS + 1];
 	const char *get = "GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n";
 
-	m = metrics_open(l, "127.0.0.1", 0, render, NULL, err);
-	CHECK(m != NULL, "metrics_open on 127.0.0.1:0 (%s)", m ? "" : err);
+	m = prom_open(l, "127.0.0.1", 0, render, NULL, err);
+	CHECK(m != NULL, "prom_open on 127.0.0.1:0 (%s)", m ? "" : err);
 	if (!m)
 		return;
-	port = metrics_port(m);
+	port = prom_port(m);
 	CHECK(port > 0, "listening on port %u", port);
-	CHECK(metrics_open(l, "127.0.0.1", port, render, NULL, err) == NULL && strstr(err, "in use"),
+	CHECK(prom_open(l, "127.0.0.1", port, render, NULL, err) == NULL && strstr(err, "in use"),
 	    "a port in use: NULL and a message that says so (%s)", err);
-	CHECK(metrics_open(l, "localhost", 9, render, NULL, err) == NULL && strstr(err, "literal"),
+	CHECK(prom_open(l, "localhost", 9, render, NULL, err) == NULL && strstr(err, "literal"),
 	    "a name is refused (%s)", err);
 
 	/* 50000 samples (> 1 MB) to a client with a 4 KiB receive buffer: partial writes */
@@ -316,7 +316,7 @@ server(void)
 	render_fail = 0;
 
 	/* trickled: cut at the (shortened) read deadline, measured from accept */
-	metrics_set_limits(m, 300, 0, 0);
+	prom_set_limits(m, 300, 0, 0);
 	fd = client(port, 0);
 	{
 		int64_t t0 = now_ms(), cut = -1;
@@ -337,11 +337,11 @@ server(void)
 		    "(%lld ms, %zu of %zu bytes)", (long long)cut, k, strlen(get));
 	}
 	close(fd);
-	metrics_get_stats(m, &st);
+	prom_get_stats(m, &st);
 	CHECK(st.timeouts == 1, "one timeout counted");
 
 	/* answers held by a slow reader cap the next render: 503 until it is read */
-	metrics_set_limits(m, 0, 0, 1000000);
+	prom_set_limits(m, 0, 0, 1000000);
 	render_n = 400000;   /* ~10 MB: more than loopback's socket buffers hold */
 	{
 		int slow = client(port, 4096), other;
@@ -367,13 +367,13 @@ server(void)
 		CHECK(a2 && strncmp(a2, "HTTP/1.1 200 OK\r\n", 17) == 0, "once read, renders again");
 		free(a2);
 	}
-	metrics_set_limits(m, 0, 0, METRICS_INFLIGHT_MAX);
+	prom_set_limits(m, 0, 0, METRICS_INFLIGHT_MAX);
 	render_n = 50000;
-	metrics_get_stats(m, &st);
+	prom_get_stats(m, &st);
 	CHECK(st.turned_away == 1, "the 503 counted as turned away");
 
 	/* the cap: METRICS_CLIENTS idle clients, the next is closed at once */
-	metrics_set_limits(m, 5000, 0, 0);
+	prom_set_limits(m, 5000, 0, 0);
 	for (i = 0; i <= METRICS_CLIENTS; i++)
 		fds[i] = client(port, 0);
 	for (i = 0; i < 20; i++)
@@ -381,7 +381,7 @@ server(void)
 	ans = drain(l, fds[METRICS_CLIENTS], 2000, &len, &reset);
 	CHECK(ans != NULL, "client %d of %d is closed at once", METRICS_CLIENTS + 1, METRICS_CLIENTS);
 	free(ans);
-	metrics_get_stats(m, &st);
+	prom_get_stats(m, &st);
 	CHECK(st.turned_away == 2, "one more client turned away (%llu)", (unsigned long long)st.turned_away);
 	close(fds[0]);
 	for (i = 0; i < 10; i++)
@@ -392,12 +392,12 @@ server(void)
 	close(fd);
 	CHECK(ans && strncmp(ans, "HTTP/1.1 200 OK\r\n", 17) == 0, "a slot freed: served again");
 	free(ans);
-	metrics_get_stats(m, &st);
+	prom_get_stats(m, &st);
 	CHECK(st.served == 9 && st.timeouts == 1, "served %llu, timeouts %llu", (unsigned long long)st.served,
 	    (unsigned long long)st.timeouts);
 
-	metrics_close(m);   /* with METRICS_CLIENTS - 1 clients still open: everything freed */
-	metrics_close(NULL);
+	prom_close(m);   /* with METRICS_CLIENTS - 1 clients still open: everything freed */
+	prom_close(NULL);
 	for (i = 1; i <= METRICS_CLIENTS; i++)
 		close(fds[i]);
 	ev_free(l);
