@@ -129,15 +129,15 @@ cc_in_effect(const struct store *st, const struct store_rule *r, const char **li
 	return !*lk && *local && lo_listen;
 }
 
-/* What an exit gives the relay side (tunnel_rule_pin, tunnel_rule_relay_side):
+/* What an exit gives the relay side (tun_rule_pin, tun_rule_relay_side):
  * the TLS pin of its listener and the remote_transport to paste there; ""
  * each when the rule has no such listener (or its certificate cannot be read). */
 static void
 exit_paste(const struct store_rule *r, char pin[TLS_PIN_STRLEN], char *side, size_t size)
 {
-	if (tunnel_rule_pin(r, pin, NULL) < 0)
+	if (tun_rule_pin(r, pin, NULL) < 0)
 		*pin = '\0';
-	if (tunnel_rule_relay_side(r, side, size, NULL) < 0)
+	if (tun_rule_relay_side(r, side, size, NULL) < 0)
 		*side = '\0';
 }
 

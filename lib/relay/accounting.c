@@ -350,7 +350,7 @@ acct_cert_events(struct rt *rt, int64_t now, acct_event_fn *fire, void *arg)
 
 		if (now - st->ev_cert < 86400)
 			continue;
-		rc = tunnel_rule_cert_expiry(rules[i]->r, &na, err);
+		rc = tun_rule_cert_expiry(rules[i]->r, &na, err);
 		if (rc <= 0 || na - now >= (long long)TUN_CERT_WARN_DAYS * 86400)
 			continue;
 		if (na <= now)

@@ -120,7 +120,7 @@ rt_rule_unref(struct rt_rule *r)
 	free(r->groups);
 	stats_unref(r->st);
 	lim_rule_free(&r->lim);
-	tunnel_rule_free(r->tun);
+	tun_rule_free(r->tun);
 	free(r->fp);
 	free(r);
 }

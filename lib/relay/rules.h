@@ -102,7 +102,7 @@ struct conn_pipe;
 struct conn_buf;
 struct lb;
 struct res;
-struct tunnel_rule;
+struct tun_rule;
 struct tu_tab;
 struct udp_htab;
 struct udp_w;
@@ -149,7 +149,7 @@ struct rt_rule {
 	struct lb **lb;          /* [nworkers]: each worker its own balancer */
 	struct lim_rule lim;     /* allow/deny, caps, quota settings (rulelimits.h) */
 	const struct conn_hooks *hooks;   /* PROXY, TLS, WS: NULL for plain */
-	struct tunnel_rule *tun;          /* their settings (tunnel.h), NULL for plain */
+	struct tun_rule *tun;          /* their settings (tunnel.h), NULL for plain */
 	long preread_ms;                  /* deadline of hooks->preread from accept */
 	struct rt_lgroup *groups;
 	size_t ngroups;

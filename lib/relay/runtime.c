@@ -91,7 +91,7 @@ fingerprint(const struct store *st, const struct store_rule *r)
 
 	if (!keys)
 		return NULL;
-	tunnel_rule_files(r, files, sizeof(files));   /* changed certificate files rebuild the rule */
+	tun_rule_files(r, files, sizeof(files));   /* changed certificate files rebuild the rule */
 	if (asprintf(&fp, "%slocal_cc=%s\nfiles=%s\n", keys, local_cc, files) < 0)
 		fp = NULL;
 	free(keys);
@@ -151,8 +151,8 @@ rule_new(struct rt_store *src, const struct store_rule *sr, char *fp, struct rt_
 	r->idle_ms = store_rule_ms(st, sr, sr->idle_timeout, g->idle_timeout);
 	r->udp_ms = store_rule_ms(st, sr, sr->udp_timeout, g->udp_timeout);
 	r->proxy_ms = store_rule_ms(st, sr, sr->proxy_timeout, g->proxy_timeout);
-	if (tunnel_rule_wanted(sr)) {   /* transports, PROXY protocol: tunnel.c */
-		r->tun = tunnel_rule_new(sr, store_rule_ms(st, sr, sr->handshake_timeout, g->handshake_timeout),
+	if (tun_rule_wanted(sr)) {   /* transports, PROXY protocol: tunnel.c */
+		r->tun = tun_rule_new(sr, store_rule_ms(st, sr, sr->handshake_timeout, g->handshake_timeout),
 		    r->proxy_ms, err);
 		if (!r->tun)
 			goto fail;
@@ -162,8 +162,8 @@ rule_new(struct rt_store *src, const struct store_rule *sr, char *fp, struct rt_
 		r->tun->hs_max_src = g->max_handshakes_per_src;
 		r->tun->src_p4 = (int)g->src_prefix_v4;
 		r->tun->src_p6 = (int)g->src_prefix_v6;
-		r->hooks = tunnel_hooks(r->tun);
-		r->preread_ms = tunnel_preread_ms(r->tun);
+		r->hooks = tun_hooks(r->tun);
+		r->preread_ms = tun_preread_ms(r->tun);
 	}
 	r->so.nodelay = g->tcp_nodelay;
 	r->so.ka_idle_ms = store_rule_ms(st, sr, sr->tcp_keepalive, g->tcp_keepalive);
@@ -686,7 +686,7 @@ apply_alloc_groups(struct apply *a)
 		if (!a->reused[i]) {
 			const struct store_rule *r = a->nr[i]->r;
 			size_t np = store_listen_count(r);
-			unsigned lp = tunnel_listen_protos(r);   /* an exit's UDP rides in its TCP tunnel */
+			unsigned lp = tun_listen_protos(r);   /* an exit's UDP rides in its TCP tunnel */
 			size_t ng = np * (size_t)(((lp & PROTO_TCP) != 0) + ((lp & PROTO_UDP) != 0));
 
 			a->nr[i]->groups = calloc(ng, sizeof(*a->nr[i]->groups));
@@ -769,7 +769,7 @@ apply_open_groups(struct apply *a)
 			int proto = p ? PROTO_UDP : PROTO_TCP;
 			size_t np = store_listen_count(r->r), pi;
 
-			if (!(tunnel_listen_protos(r->r) & (unsigned)proto))
+			if (!(tun_listen_protos(r->r) & (unsigned)proto))
 				continue;
 			for (pi = 0; pi < np; pi++)   /* a list's ports in order: the offset maps a remote range */
 				if (apply_group(a, r, proto, pi, &gi) < 0)

@@ -98,7 +98,7 @@ file_digest(const char *path, char *out, size_t size)
 }
 
 void
-tunnel_rule_files(const struct store_rule *r, char *out, size_t size)
+tun_rule_files(const struct store_rule *r, char *out, size_t size)
 {
 	struct transport t;
 	char c[64], k[64];
@@ -112,7 +112,7 @@ tunnel_rule_files(const struct store_rule *r, char *out, size_t size)
 }
 
 int
-tunnel_rule_cert_expiry(const struct store_rule *r, long long *not_after, char *err)
+tun_rule_cert_expiry(const struct store_rule *r, long long *not_after, char *err)
 {
 	struct transport t;
 
@@ -130,7 +130,7 @@ warn_expiry(const struct store_rule *r)
 	struct tm tm;
 	time_t tt;
 
-	if (tunnel_rule_cert_expiry(r, &na, e2) != 1)
+	if (tun_rule_cert_expiry(r, &na, e2) != 1)
 		return;
 	left = na - (long long)time(NULL);
 	if (left >= (long long)TUN_CERT_WARN_DAYS * 86400)
@@ -148,13 +148,13 @@ warn_expiry(const struct store_rule *r)
 }
 
 int
-tunnel_rule_wanted(const struct store_rule *r)
+tun_rule_wanted(const struct store_rule *r)
 {
 	return *r->listen_transport || *r->remote_transport || r->proxy_send != PROXY_NONE || r->proxy_accept;
 }
 
 unsigned
-tunnel_listen_protos(const struct store_rule *r)
+tun_listen_protos(const struct store_rule *r)
 {
 	unsigned p = r->protocols;
 
@@ -164,13 +164,13 @@ tunnel_listen_protos(const struct store_rule *r)
 }
 
 long
-tunnel_preread_ms(const struct tunnel_rule *t)
+tun_preread_ms(const struct tun_rule *t)
 {
 	return t->proxy_accept ? t->proxy_ms : t->handshake_ms;
 }
 
 void
-tunnel_rule_free(struct tunnel_rule *t)
+tun_rule_free(struct tun_rule *t)
 {
 	if (!t)
 		return;
@@ -180,15 +180,15 @@ tunnel_rule_free(struct tunnel_rule *t)
 	free(t);
 }
 
-struct tunnel_rule *
-tunnel_rule_new(const struct store_rule *r, long handshake_ms, long proxy_ms, char *err)
+struct tun_rule *
+tun_rule_new(const struct store_rule *r, long handshake_ms, long proxy_ms, char *err)
 {
-	struct tunnel_rule *t;
+	struct tun_rule *t;
 	char e2[ERRLEN];
 
 	if (err)
 		*err = '\0';
-	if (!tunnel_rule_wanted(r))
+	if (!tun_rule_wanted(r))
 		return NULL;
 	if (!(t = calloc(1, sizeof(*t)))) {
 		ERR("out of memory");
@@ -216,7 +216,7 @@ tunnel_rule_new(const struct store_rule *r, long handshake_ms, long proxy_ms, ch
 			char side[1200];
 
 			snprintf(t->pin, sizeof(t->pin), "%s", tls_server_pin(t->lsn.tls_srv));
-			tunnel_relay_side(&t->lsn.t, t->pin, side, sizeof(side));
+			tun_relay_side(&t->lsn.t, t->pin, side, sizeof(side));
 			log_info("rule %s: TLS certificate pin %s (on the relay side: remote_transport = %s)", r->name,
 			    t->pin, side);
 			warn_expiry(r);
@@ -246,12 +246,12 @@ tunnel_rule_new(const struct store_rule *r, long handshake_ms, long proxy_ms, ch
 	}
 	return t;
 fail:
-	tunnel_rule_free(t);
+	tun_rule_free(t);
 	return NULL;
 }
 
 int
-tunnel_rule_pin(const struct store_rule *r, char out[TLS_PIN_STRLEN], char *err)
+tun_rule_pin(const struct store_rule *r, char out[TLS_PIN_STRLEN], char *err)
 {
 	struct transport t;
 	char cert[4096], key[4096], e2[ERRLEN];
@@ -273,7 +273,7 @@ tunnel_rule_pin(const struct store_rule *r, char out[TLS_PIN_STRLEN], char *err)
 }
 
 void
-tunnel_relay_side(const struct transport *lsn, const char *pin, char *buf, size_t size)
+tun_relay_side(const struct transport *lsn, const char *pin, char *buf, size_t size)
 {
 	size_t n = 0;
 
@@ -286,7 +286,7 @@ tunnel_relay_side(const struct transport *lsn, const char *pin, char *buf, size_
 }
 
 int
-tunnel_rule_relay_side(const struct store_rule *r, char *buf, size_t size, char *err)
+tun_rule_relay_side(const struct store_rule *r, char *buf, size_t size, char *err)
 {
 	struct transport t;
 	char pin[TLS_PIN_STRLEN], e2[ERRLEN];
@@ -298,9 +298,9 @@ tunnel_rule_relay_side(const struct store_rule *r, char *buf, size_t size, char 
 		ERR("%s", e2);
 		return -1;
 	}
-	if (tunnel_rule_pin(r, pin, err) < 0)
+	if (tun_rule_pin(r, pin, err) < 0)
 		return -1;
-	tunnel_relay_side(&t, pin, buf, size);
+	tun_relay_side(&t, pin, buf, size);
 	return 0;
 }
 

@@ -86,7 +86,7 @@ struct tun_side {
 	struct tls_client *tls_cli_udp;  /* the same offering ALPN xwpf-udp (plain tls) */
 };
 
-struct tunnel_rule {
+struct tun_rule {
 	char name[STORE_NAME_MAX + 1];
 	struct tun_side lsn, rem;        /* listen_transport (server), remote_transport (client) */
 	int proxy_send;                  /* PROXY_NONE, PROXY_V1, PROXY_V2 */
@@ -105,10 +105,10 @@ struct tunnel_rule {
  * use) and the trust store. NULL with err when the rule is plain (err "")
  * or wrong (err names the fix).
  */
-struct tunnel_rule *tunnel_rule_new(const struct store_rule *r, long handshake_ms, long proxy_ms, char *err);
-void tunnel_rule_free(struct tunnel_rule *t);
+struct tun_rule *tun_rule_new(const struct store_rule *r, long handshake_ms, long proxy_ms, char *err);
+void tun_rule_free(struct tun_rule *t);
 /* Does the rule need this module at all (transport or PROXY)? */
-int tunnel_rule_wanted(const struct store_rule *r);
+int tun_rule_wanted(const struct store_rule *r);
 /*
  * What the rule's certificate and key files hold (cert= and key= of a tls
  * listen_transport): their lengths and a hash of their bytes, "" without
@@ -116,28 +116,28 @@ int tunnel_rule_wanted(const struct store_rule *r);
  * rebuilds a rule whose files changed at the same path: new connections take
  * the new certificate, open ones keep the one they started with.
  */
-void tunnel_rule_files(const struct store_rule *r, char *out, size_t size);
+void tun_rule_files(const struct store_rule *r, char *out, size_t size);
 /* For a rule with cert=: its certificate's notAfter (seconds since the
  * epoch, UTC). 1 found, 0 no cert= on this rule, -1 unreadable (err). At
  * load, a certificate ending within TUN_CERT_WARN_DAYS is logged as a warning. */
 #define TUN_CERT_WARN_DAYS 14
-int tunnel_rule_cert_expiry(const struct store_rule *r, long long *not_after, char *err);
+int tun_rule_cert_expiry(const struct store_rule *r, long long *not_after, char *err);
 /* Which listeners a rule opens: PROTO_TCP / PROTO_UDP bits (an exit with a
  * listen_transport carries its UDP inside the TCP tunnel). */
-unsigned tunnel_listen_protos(const struct store_rule *r);
+unsigned tun_listen_protos(const struct store_rule *r);
 /* The pre-read deadline a new connection of this rule starts with (ms). */
-long tunnel_preread_ms(const struct tunnel_rule *t);
+long tun_preread_ms(const struct tun_rule *t);
 /* The pin line for `xwpf rule show` and the exit's log: "" when the rule has
  * no TLS listener; else "sha256:HEX". The self-signed certificate of
  * servername= is made here when missing (so the pin shown is the one used). */
-int tunnel_rule_pin(const struct store_rule *r, char out[TLS_PIN_STRLEN], char *err);
+int tun_rule_pin(const struct store_rule *r, char out[TLS_PIN_STRLEN], char *err);
 /* What the relay side of an exit writes as its remote_transport to reach
  * this listen_transport: the same ws host and path, sni = the servername,
  * and pin (may be ""). buf gets "" when lsn is plain. */
-void tunnel_relay_side(const struct transport *lsn, const char *pin, char *buf, size_t size);
+void tun_relay_side(const struct transport *lsn, const char *pin, char *buf, size_t size);
 /* The same from a rule's listen_transport (its pin worked out as above):
  * 0 with the text in buf ("" plain), -1 with err. */
-int tunnel_rule_relay_side(const struct store_rule *r, char *buf, size_t size, char *err);
+int tun_rule_relay_side(const struct store_rule *r, char *buf, size_t size, char *err);
 
 /* --- one end of a tunnel on a socket (tunnel.c) --------------------------- */
 

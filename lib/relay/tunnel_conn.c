@@ -42,7 +42,7 @@ struct tun_conn {
 	int hs_counted;             /* the server handshake counts in its worker's (hs_enter) */
 };
 
-static struct tunnel_rule *
+static struct tun_rule *
 trule(const struct conn *c)
 {
 	return c->rule->tun;
@@ -156,7 +156,7 @@ enum { HS_OK, HS_WORKER, HS_SRC };
 static int
 hs_enter(struct conn *c, struct tun_conn *tc)
 {
-	struct tunnel_rule *t = trule(c);
+	struct tun_rule *t = trule(c);
 	struct rt_worker *w = c->w;
 	uint32_t per_src = t->hs_max_src > 0 ? (uint32_t)t->hs_max_src : TUN_HS_MAX_SRC;
 
@@ -188,7 +188,7 @@ static void
 hs_refuse(struct conn *c, int why)
 {
 	static const struct linger lg = { 1, 0 };
-	struct tunnel_rule *t = trule(c);
+	struct tun_rule *t = trule(c);
 	char ps[64];
 
 	(void)setsockopt(c->cli.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
@@ -277,7 +277,7 @@ read_proxy(struct conn *c, struct tun_conn *tc)
 static int
 tn_preread(struct conn *c)
 {
-	struct tunnel_rule *t = trule(c);
+	struct tun_rule *t = trule(c);
 	struct tun_conn *tc = c->tun;
 	char err[ERRLEN], ps[64];
 	int r, peeked = 0;
@@ -363,7 +363,7 @@ static const char *
 tn_expired(struct conn *c)
 {
 	struct tun_conn *tc = c->tun;
-	struct tunnel_rule *t = trule(c);
+	struct tun_rule *t = trule(c);
 	char ps[64];
 	const char *why;
 	int pp = tc ? tc->phase == PR_PROXY : t->proxy_accept;   /* no byte came at all: no tun_conn yet */
@@ -383,7 +383,7 @@ tn_expired(struct conn *c)
 static int
 tn_connected(struct conn *c)
 {
-	struct tunnel_rule *t = trule(c);
+	struct tun_rule *t = trule(c);
 	struct tun_conn *tc = tc_get(c);
 	struct sockaddr_storage src, dst;
 	socklen_t len = sizeof(dst);
@@ -616,7 +616,7 @@ hs_timeout(struct ev_loop *l, struct ev_timer *tm)
 static int
 tn_attach(struct conn *c)
 {
-	struct tunnel_rule *t = trule(c);
+	struct tun_rule *t = trule(c);
 	struct tun_conn *tc = c->tun;
 
 	if (!tc)
@@ -674,7 +674,7 @@ static const struct conn_hooks hooks_plain = {
 };
 
 const struct conn_hooks *
-tunnel_hooks(const struct tunnel_rule *t)
+tun_hooks(const struct tun_rule *t)
 {
 	return t->proxy_accept || t->lsn.on ? &hooks_accept : &hooks_plain;
 }

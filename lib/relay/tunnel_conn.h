@@ -11,6 +11,6 @@
 #include "tunnel.h"
 
 /* The hooks for conn.c of a rule with these tunnel settings. */
-const struct conn_hooks *tunnel_hooks(const struct tunnel_rule *t);
+const struct conn_hooks *tun_hooks(const struct tun_rule *t);
 
 #endif
