@@ -18,6 +18,7 @@
 
 #include "accounting.h"
 #include "applet.h"
+#include "control.h"
 #include "evloop.h"
 #include "events.h"
 #include "healthcheck.h"
@@ -40,7 +41,7 @@ const char relay_usage[] =
     "       xwpf relay -l LISTEN -r REMOTE [-r REMOTE ...] [-u] [-t] [-x THROUGH] [-i IF]\n"
     "                  [-e LISTEN_IF] [-6] [-m] [-a TRANSPORT] [-b TRANSPORT] [--workers N]\n"
     "                                                    one rule, realm's flags\n"
-    "       xwpf relay --reload [-c FILE]                validate, then signal the running relay\n"
+    "       xwpf relay --reload [-c FILE]                validate, then have the running relay reload\n"
     "       xwpf relay --check [-c FILE]                 validate the store and exit\n"
     "\n"
     "  -l ADDR:PORT[-PORT]  listen (\":PORT\" or \"[::]:PORT\" = every address, dual stack)\n"
@@ -55,8 +56,9 @@ const char relay_usage[] =
     "Signals: SIGHUP reloads (a store that fails validation changes nothing; unchanged\n"
     "rules keep their listeners and connections, removed rules drain); SIGTERM/SIGINT\n"
     "stop accepting, close every connection (both ends see EOF) and exit 0.\n"
-    "Files: pidfile and stats (JSON, rewritten each second) in /run/xwpf (not written\n"
-    "for a -l/-r relay). XWPF_NO_SPLICE=1 forces copy mode; XWPF_PIPE_SIZE sets the\n"
+    "Files: pidfile, stats (JSON, rewritten each second) and the control socket\n"
+    "relay.sock (status, reload, stop; --reload asks it and prints the answer) in\n"
+    "/run/xwpf (none for a -l/-r relay). XWPF_NO_SPLICE=1 forces copy mode; XWPF_PIPE_SIZE sets the\n"
     "splice pipe size in bytes. [global] metrics_listen = 127.0.0.1:PORT serves\n"
     "Prometheus text at /metrics (a bare port means 127.0.0.1).\n"
     "Exit codes: 0 ok, 1 failure, 2 usage, 3 invalid configuration.\n";
@@ -70,14 +72,18 @@ struct opts {
 	long workers;
 };
 
+/* Diagnostics to the log or stderr, and to ans too when not NULL (a
+ * reload asked for on the control socket answers with them). */
 static void
-print_diags(const struct store_diags *d, int to_log)
+print_diags(const struct store_diags *d, int to_log, FILE *ans)
 {
 	char buf[600];
 	size_t i;
 
 	for (i = 0; i < d->n; i++) {
 		store_diag_format(d, i, buf, sizeof(buf));
+		if (ans)
+			fprintf(ans, "%s\n", buf);
 		if (to_log) {
 			if (d->v[i].error)
 				log_error("%s", buf);
@@ -95,7 +101,7 @@ static const char *cli_flag[CLI_LINES];
 /* A -l/-r rule's diagnostics name the flag, not a line of text the user
  * never wrote: "xwpf relay: -l: error: listen: ..." */
 static void
-print_cli_diags(const struct store_diags *d, int to_log)
+print_cli_diags(const struct store_diags *d, int to_log, FILE *ans)
 {
 	char buf[600];
 	size_t i;
@@ -106,6 +112,8 @@ print_cli_diags(const struct store_diags *d, int to_log)
 
 		snprintf(buf, sizeof(buf), "%s%s%s: %s", flag ? flag : "", flag ? ": " : "",
 		    x->error ? "error" : "warning", x->msg);
+		if (ans)
+			fprintf(ans, "%s\n", buf);
 		if (to_log) {
 			if (x->error)
 				log_error("%s", buf);
@@ -273,7 +281,7 @@ cli_store(const struct opts *o)
 
 /* Load the rule set: 0 ok, -1 invalid (diagnostics printed or logged). */
 static int
-load(const struct opts *o, struct store *st, int to_log)
+load(const struct opts *o, struct store *st, int to_log, FILE *ans)
 {
 	struct store_diags d = { 0 };
 	int rc;
@@ -286,10 +294,10 @@ load(const struct opts *o, struct store *st, int to_log)
 		}
 		rc = store_parse_text(text, "command line", st, &d);
 		free(text);
-		print_cli_diags(&d, to_log);
+		print_cli_diags(&d, to_log, ans);
 	} else {
 		rc = store_load(o->conf ? o->conf : path_get(PATH_CONF), st, &d);
-		print_diags(&d, to_log);
+		print_diags(&d, to_log, ans);
 	}
 	store_diags_free(&d);
 	if (rc < 0)
@@ -303,6 +311,25 @@ pidfile_pid(void)
 	return (pid_t)path_relay_pid();
 }
 
+/* The relay's control socket: its answer printed, the exit code from it;
+ * -1 when no relay serves the socket (an older relay: signal it instead). */
+static int
+reload_by_socket(void)
+{
+	char err[ERRLEN], *ans;
+	int ok;
+
+	if (ctl_request(path_get(PATH_CONTROL), "reload", 30000, &ans, &ok, err) < 0) {
+		if (errno == ENOENT || errno == ECONNREFUSED || errno == EACCES || errno == ENAMETOOLONG)
+			return -1;
+		fprintf(stderr, "%s: %s\n", applet_name, err);
+		return EXIT_FAIL;
+	}
+	fputs(ans, ok ? stdout : stderr);
+	free(ans);
+	return ok ? EXIT_OK : EXIT_CONFIG;
+}
+
 static int
 do_reload(const struct opts *o)
 {
@@ -311,11 +338,17 @@ do_reload(const struct opts *o)
 	long pid;
 	int rc;
 
-	if (load(o, &st, 0) < 0) {
+	/* the relay validates its store and answers with the result; a store
+	 * given with -c is checked here first (the relay reads its own) */
+	if (!o->conf && (rc = reload_by_socket()) >= 0)
+		return rc;
+	if (load(o, &st, 0, NULL) < 0) {
 		fprintf(stderr, "%s: the store is invalid: fix the lines above; the relay keeps its rules\n", applet_name);
 		return EXIT_CONFIG;
 	}
 	store_free(&st);
+	if (o->conf && (rc = reload_by_socket()) >= 0)
+		return rc;
 	rc = relay_signal(SIGHUP, &pid, msg, sizeof(msg));
 	if (rc == 0) {
 		const char *root = getenv("XWPF_ROOT");
@@ -354,6 +387,7 @@ struct mainctx {
 	struct event_runner er; /* on_event programs */
 	int64_t ledger_err_ms;
 	struct prom_server *metrics;        /* the Prometheus endpoint, NULL when off */
+	struct ctl *ctl;                /* the control socket, NULL when there is none */
 	struct hostport metrics_on;     /* where it listens (port 0: nowhere) */
 	struct hostport metrics_want;   /* metrics_listen of the store in use */
 	struct ev_timer mtimer;         /* (re)opens it outside any I/O callback */
@@ -617,29 +651,42 @@ on_mtimer(struct ev_loop *l, struct ev_timer *t)
 	metrics_apply(t->arg);
 }
 
-static void
-reload(struct mainctx *m)
+/* Read the store again and apply it; what happened also into ans when not
+ * NULL ("reloaded: 1 rule changed" or the store's errors): 0, or 1 refused. */
+static int
+reload(struct mainctx *m, FILE *ans)
 {
 	struct store st;
 	struct store_global g;
-	char err[ERRLEN];
+	struct ctl_snap before;
+	char err[ERRLEN], what[160];
 	int64_t t0 = now_ms();
+	int rc = 0;
 
 	if (m->o->listen || m->o->origin) {
 		log_info("reload: a relay from %s has nothing to re-read", m->o->origin ? m->o->origin : "-l/-r");
-		return;
+		if (ans)
+			fprintf(ans, "a relay from %s has nothing to re-read\n", m->o->origin ? m->o->origin : "-l/-r");
+		return 0;
 	}
 	log_info("reload: reading %s", m->o->conf ? m->o->conf : path_get(PATH_CONF));
-	if (load(m->o, &st, 1) < 0) {
+	if (load(m->o, &st, 1, ans) < 0) {
 		log_error("reload refused: the store is invalid (see above); the running rules stay");
-		return;
+		if (ans)
+			fprintf(ans, "reload refused: the store is invalid (fix the lines above); the running rules stay\n");
+		return 1;
 	}
 	g = st.g;
 	spawns_ahead(&st);
 	notify_ahead(m, &st);
-	if (rt_apply(m->rt, &st, err) < 0)
+	if (ctl_snap_take(m->rt, &before) < 0)
+		before.n = 0;
+	if (rt_apply(m->rt, &st, err) < 0) {
 		log_error("reload refused: %s; the running rules stay", err);
-	else {
+		if (ans)
+			fprintf(ans, "reload refused: %s; the running rules stay\n", err);
+		rc = 1;
+	} else {
 		apply_global(m, &g);
 		flush_ledger(m);   /* new and changed rules learn their quota state now */
 		acct_expiry_events(m->rt, wall_ms() / 1000, fire, m);
@@ -651,8 +698,41 @@ reload(struct mainctx *m)
 		    rt_nlisteners(m->rt) == 1 ? "" : "s",
 		    rt_npending(m->rt) ? " (some waiting to bind, see above)" : "",
 		    (long long)(now_ms() - t0));
+		ctl_snap_diff(&before, m->rt, what, sizeof(what));
+		if (ans)
+			fprintf(ans, "reloaded: %s%s\n", what, rt_npending(m->rt) ? "; some listeners wait to bind "
+			    "(see 'xwpf status')" : "");
 	}
+	ctl_snap_free(&before);
 	store_free(&st);
+	return rc;
+}
+
+static void write_stats(struct mainctx *m);
+
+/* A request on the control socket (control.h). */
+static int
+on_control(void *arg, const char *cmd, FILE *out)
+{
+	struct mainctx *m = arg;
+	int rc;
+
+	if (strcmp(cmd, "status") == 0) {
+		rt_stats_render(m->rt, m->started, out);
+		return 0;
+	}
+	if (strcmp(cmd, "reload") == 0) {
+		log_info("reload asked for on the control socket");
+		rc = reload(m, out);
+		write_stats(m);
+		return rc;
+	}
+	if (strcmp(cmd, "stop") == 0) {
+		fprintf(out, "stopping relay pid %d\n", (int)getpid());
+		kill(getpid(), SIGTERM);   /* through the signalfd, after this answer is out */
+		return 0;
+	}
+	return -1;
 }
 
 static void
@@ -715,7 +795,7 @@ on_signal(struct ev_loop *l, struct ev_io *io, unsigned events)
 	while (read(m->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
-			reload(m);
+			(void)reload(m, NULL);
 			write_stats(m);
 			break;
 		case SIGTERM:
@@ -774,7 +854,7 @@ relay_main(int argc, char **argv)
 		return EXIT_USAGE;
 	if (o.reload)
 		return do_reload(&o);
-	if (load(&o, &st, 0) < 0) {
+	if (load(&o, &st, 0, NULL) < 0) {
 		fprintf(stderr, "%s: invalid configuration: fix the %s above\n", applet_name, o.listen ? "arguments" : "lines");
 		return EXIT_CONFIG;
 	}
@@ -904,6 +984,8 @@ run(struct opts *op, struct store *stp)
 	if (m.hfd < 0 && !nofiles)
 		log_warn("cannot watch %s (%s): health changes apply within a second instead",
 		    path_get(PATH_HEALTH), strerror(errno));
+	if (m.files && !(m.ctl = ctl_open(m.loop, path_get(PATH_CONTROL), on_control, &m, err)))
+		log_warn("control socket: %s; 'xwpf relay --reload' signals instead, status reads the stats file", err);
 	check_health(&m);
 	m.health_events = 1;
 	write_stats(&m);
@@ -920,6 +1002,8 @@ out:
 	notify_stop(m.notify);   /* what is queued is not waited for */
 	prom_close(m.metrics);   /* before rt: it renders from rt */
 	m.metrics = NULL;
+	ctl_close(m.ctl);           /* the same, and its file goes while the lock is held */
+	m.ctl = NULL;
 	rt_free(m.rt);
 	if (m.loop) {
 		ev_timer_del(m.loop, &m.stats);

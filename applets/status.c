@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "applet.h"
+#include "control.h"
 #include "json.h"
 #include "ledger.h"
 #include "paths.h"
@@ -70,7 +71,7 @@ struct stats_file {
 	char **lines;          /* one per rule, as the relay wrote it */
 	size_t nlines;
 	struct json_val *root; /* the whole file, read */
-	long long updated, started, workers, draining;
+	long long updated, updated_ms, started, workers, draining;
 };
 
 /* The rule's object in the stats; NULL when the relay has none. */
@@ -120,18 +121,35 @@ free_stats(struct stats_file *sf)
 	memset(sf, 0, sizeof(*sf));
 }
 
+/* The relay's counters as of now from its control socket (control.h), else
+ * its stats file (at most a second old); NULL when neither is there. */
+static char *
+live_stats(void)
+{
+	char err[ERRLEN], *ans;
+	int ok;
+
+	if (ctl_request(path_get(PATH_CONTROL), "status", 5000, &ans, &ok, err) == 0) {
+		if (ok)
+			return ans;
+		free(ans);
+	}
+	return file_read_flags(path_get(PATH_STATS), NULL, O_NOFOLLOW);
+}
+
 /* 0, or -1 (nothing kept) when the relay's stats cannot be read */
 static int
 read_stats(struct stats_file *sf)
 {
 	char *p, *nl, err[ERRLEN];
-	size_t cap = 0, len;
+	size_t cap = 0;
 
 	memset(sf, 0, sizeof(*sf));
-	sf->text = file_read_flags(path_get(PATH_STATS), &len, O_NOFOLLOW);
-	if (!sf->text || !(sf->root = json_parse(sf->text, len, err)) || sf->root->t != JSON_OBJ)
+	sf->text = live_stats();
+	if (!sf->text || !(sf->root = json_parse(sf->text, strlen(sf->text), err)) || sf->root->t != JSON_OBJ)
 		goto bad;
 	sf->updated = json_get_int(sf->root, "updated", 0);
+	sf->updated_ms = json_get_int(sf->root, "updated_ms", 0);   /* 0 from a relay older than it */
 	sf->started = json_get_int(sf->root, "started", 0);
 	sf->workers = json_get_int(sf->root, "workers", 0);
 	sf->draining = json_get_int(sf->root, "draining", 0);
@@ -672,25 +690,36 @@ print_detail(const struct trow *w)
 		printf("rate now: up %s, down %s\n", fmt_rate(w->rate_up, a, sizeof(a)), fmt_rate(w->rate_down, b, sizeof(b)));
 }
 
-/* The current rate of each shown rule: the relay rewrites its stats every
- * second, so wait (2.5 s at most) for the next write and divide the growth. */
+/* The milliseconds between two reads of the counters: 0 while they are
+ * the same figures (the stats file not rewritten yet, or less than a second
+ * between two live reads) */
+static long long
+stats_gap_ms(const struct stats_file *a, const struct stats_file *b)
+{
+	if (a->updated_ms > 0 && b->updated_ms > 0)
+		return b->updated_ms - a->updated_ms >= 1000 ? b->updated_ms - a->updated_ms : 0;
+	return b->updated > a->updated ? (b->updated - a->updated) * 1000 : 0;
+}
+
+/* The current rate of each shown rule: read the counters again a second
+ * later (2.5 s at most: the stats file is rewritten every second) and
+ * divide the growth. */
 static void
 measure_rates(struct traffic *t)
 {
 	struct stats_file next;
-	long long dt;
+	long long dt = 0;
 	size_t i;
 	int k;
 
 	for (k = 0; k < 25; k++) {
 		usleep(100000);
-		if (read_stats(&next) == 0 && next.updated > t->sf.updated)
+		if (read_stats(&next) == 0 && (dt = stats_gap_ms(&t->sf, &next)) > 0)
 			break;
 		free_stats(&next);
 	}
 	if (k == 25)
 		return;
-	dt = next.updated - t->sf.updated;
 	for (i = 0; i < t->nrows; i++) {
 		struct trow *w = &t->rows[i];
 		const struct json_val *l = find_rule(&next, w->name);
@@ -700,8 +729,8 @@ measure_rates(struct traffic *t)
 			continue;
 		up = json_get_int(l, "bytes_up", 0) - json_get_int(w->live, "bytes_up", 0);
 		down = json_get_int(l, "bytes_down", 0) - json_get_int(w->live, "bytes_down", 0);
-		w->rate_up = up > 0 ? (uint64_t)(up / dt) : 0;   /* a restarted relay counts from 0 */
-		w->rate_down = down > 0 ? (uint64_t)(down / dt) : 0;
+		w->rate_up = up > 0 ? (uint64_t)(up * 1000 / dt) : 0;   /* a restarted relay counts from 0 */
+		w->rate_down = down > 0 ? (uint64_t)(down * 1000 / dt) : 0;
 		w->have_rate = 1;
 	}
 	free_stats(&next);

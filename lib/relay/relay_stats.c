@@ -31,25 +31,22 @@ fail_stage(const char *why, char *out, size_t size)
 		*out = '\0';
 }
 
-int
-rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, char *err)
+void
+rt_stats_render(struct rt *rt, int64_t started_wall_ms, FILE *f)
 {
 	size_t nrules;
 	struct rt_rule *const *rules = rt_rules(rt, &nrules), *const *drain;
 	int nworkers = rt_nworkers(rt);
-	char *buf = NULL, hp[300];
-	size_t len = 0, i, j, ndrain;
-	int k, rc;
-	FILE *f = open_memstream(&buf, &len);
+	char hp[300];
+	size_t i, j, ndrain;
+	int k;
+	int64_t now = wall_ms();
 
-	if (!f) {
-		snprintf(err, ERRLEN, "out of memory");
-		return -1;
-	}
 	drain = rt_retired(rt, &ndrain);
-	fprintf(f, "{\"pid\":%d,\"version\":\"%s\",\"started\":%lld,\"updated\":%lld,\"workers\":%d,"
-	    "\"listeners\":%zu,\"draining\":%zu,\"draining_rules\":[", (int)getpid(), XWPF_VERSION,
-	    (long long)(started_wall_ms / 1000), (long long)(wall_ms() / 1000), nworkers, rt_nlisteners(rt), ndrain);
+	fprintf(f, "{\"pid\":%d,\"version\":\"%s\",\"started\":%lld,\"updated\":%lld,\"updated_ms\":%lld,"
+	    "\"workers\":%d,\"listeners\":%zu,\"draining\":%zu,\"draining_rules\":[", (int)getpid(), XWPF_VERSION,
+	    (long long)(started_wall_ms / 1000), (long long)(now / 1000), (long long)now, nworkers, rt_nlisteners(rt),
+	    ndrain);
 	for (i = 0; i < ndrain; i++) {   /* removed by a reload: what they still carry (on the first line) */
 		struct rt_counters s;
 
@@ -143,6 +140,21 @@ rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, char *e
 		fputs("]}", f);
 	}
 	fputs("\n]}\n", f);
+}
+
+int
+rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, char *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f) {
+		snprintf(err, ERRLEN, "out of memory");
+		return -1;
+	}
+	rt_stats_render(rt, started_wall_ms, f);
 	if (fclose(f) != 0) {
 		free(buf);
 		snprintf(err, ERRLEN, "out of memory");

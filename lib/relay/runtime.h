@@ -7,6 +7,8 @@
  * counters. Driven by applets/relay.c.
  */
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
 
 #include "rules.h"
 
@@ -36,8 +38,10 @@ size_t rt_retry_binds(struct rt *rt);
 typedef void rt_bind_failed_cb(void *arg, const char *rule, const char *detail);
 void rt_on_bind_failed(struct rt *rt, rt_bind_failed_cb *cb, void *arg);
 int rt_nworkers(const struct rt *rt);
-/* The stats file (JSON, one rule per line), written atomically, mode 0644. */
+/* The stats file (JSON, one rule per line), written atomically, mode 0600. */
 int rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, char *err);
+/* The same text into f (the control socket's "status"). */
+void rt_stats_render(struct rt *rt, int64_t started_wall_ms, FILE *f);
 /* The same counters as Prometheus text (lib/relay/metrics.h) into p, summed over
  * the workers: relay, per rule (label rule), per backend (rule, backend).
  * Main thread only. 0, or -1 (out of memory; p->failed). */
