@@ -889,7 +889,7 @@ do_import(const struct opts *o)
 	struct plan p;
 	struct store old, new;
 	struct store_diags dold = { 0 }, dnew = { 0 };
-	char err[ERRLEN], backup[PATH_MAX], where[PATH_MAX + 64];
+	char err[ERRLEN], backup[PATH_MAX], where[PATH_MAX + 64], cmd[PATH_MAX + 80];
 	const char **rels = NULL;
 	struct store_txn lock;
 	size_t nrules, nfiles, i;
@@ -991,7 +991,8 @@ do_import(const struct opts *o)
 			fprintf(stderr, "%s: the old files are back in place; nothing was changed\n", applet_name);
 		goto out;
 	}
-	printf("imported %s; the replaced files are in %s (undo with: xwpf import --undo)\n", o->file, backup);
+	printf("imported %s; the replaced files are in %s (undo with: %s)\n", o->file, backup,
+	    path_cmd(cmd, sizeof(cmd), "import --undo"));
 	if (mp_changed)
 		printf("the [mptcp] settings changed: load them into the kernel with: xwpf mptcp apply\n");
 	reload_relay();

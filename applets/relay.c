@@ -351,12 +351,12 @@ do_reload(const struct opts *o)
 		return rc;
 	rc = relay_signal(SIGHUP, &pid, msg, sizeof(msg));
 	if (rc == 0) {
-		const char *root = getenv("XWPF_ROOT");
+		char cmd[PATH_MAX + 80];
 
 		if (*msg)
 			fprintf(stderr, "%s: %s\n", applet_name, msg);
-		fprintf(stderr, "%s: no relay is running (no live relay in %s): start it with 'xwpf%s%s relay'\n",
-		    applet_name, path_get(PATH_PIDFILE), root && *root ? " --root " : "", root && *root ? root : "");
+		fprintf(stderr, "%s: no relay is running (no live relay in %s): start it with '%s'\n",
+		    applet_name, path_get(PATH_PIDFILE), path_cmd(cmd, sizeof(cmd), "relay"));
 		return EXIT_FAIL;
 	}
 	if (rc < 0) {
@@ -963,9 +963,13 @@ run(struct opts *op, struct store *stp)
 	    rt_nrules(m.rt), rt_nrules(m.rt) == 1 ? "" : "s", rt_nlisteners(m.rt), rt_nlisteners(m.rt) == 1 ? "" : "s",
 	    rt_npending(m.rt) ? " (some waiting to bind, see above)" : "",
 	    nw, nw == 1 ? "" : "s", nofile, rt_conf.nosplice ? "copy mode" : "splice", (long long)(now_ms() - t0));
-	if (!rt_nrules(m.rt))   /* a relay that forwards nothing: say why, and what to do */
-		log_warn("no enabled rule in %s: nothing to forward; add one with 'xwpf rule add' (or enable "
-		    "one), then 'xwpf relay --reload'", o.origin ? o.origin : o.conf ? o.conf : path_get(PATH_CONF));
+	if (!rt_nrules(m.rt)) {   /* a relay that forwards nothing: say why, and what to do */
+		char c1[PATH_MAX + 80], c2[PATH_MAX + 80];
+
+		log_warn("no enabled rule in %s: nothing to forward; add one with '%s' (or enable one), then '%s'",
+		    o.origin ? o.origin : o.conf ? o.conf : path_get(PATH_CONF), path_cmd(c1, sizeof(c1), "rule add"),
+		    path_cmd(c2, sizeof(c2), "relay --reload"));
+	}
 	store_free(&st);   /* emptied by rt_apply: frees nothing */
 	st.rules = NULL;
 	st.nrules = 0;

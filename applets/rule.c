@@ -3,6 +3,7 @@
  * store before it is written; a refused command leaves the file untouched.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,6 +203,7 @@ cmd_list(int argc, char **argv)
 	struct store st;
 	size_t i;
 	int json = argc > 1 && strcmp(argv[1], "--json") == 0;
+	char cmd[PATH_MAX + 80];
 
 	if (argc > 2 || (argc == 2 && !json)) {
 		fprintf(stderr, "usage: xwpf rule list [--json]\n");
@@ -220,7 +222,8 @@ cmd_list(int argc, char **argv)
 		}
 		fputs("]\n", stdout);
 	} else if (st.nrules == 0) {
-		printf("no rules yet: add one with\n  xwpf rule add NAME --listen [::]:PORT --remote HOST:PORT\n");
+		printf("no rules yet: add one with\n  %s\n", path_cmd(cmd, sizeof(cmd),
+		    "rule add NAME --listen [::]:PORT --remote HOST:PORT"));
 	} else {
 		printf("%-16s %-3s %-5s %-7s %-24s %-40s %-10s %s\n", "NAME", "ON", "ROLE", "PROTO", "LISTEN",
 		    "REMOTES", "BALANCE", "TRANSPORT");
@@ -375,14 +378,13 @@ finish(struct store_txn *t, const char *added)
 			fprintf(stderr, "%s: created a new store, %s\n", applet_name, t->path);
 		} else if (strcmp(t->text, t->orig) != 0 && !getenv("XWPF_MENU")) {
 			/* xwPF restarted realm after each change; here the relay reloads when told to */
-			char msg[4352];
+			char msg[4352], cmd[PATH_MAX + 80];
 			long pid;
-			const char *root = getenv("XWPF_ROOT");
 
 			if (relay_find(&pid, msg, sizeof(msg)) > 0)
 				fprintf(stderr, "%s: saved; the running relay (pid %ld) still forwards the rules it "
-				    "loaded: apply the change with 'xwpf%s%s relay --reload'\n", applet_name, pid,
-				    root && *root ? " --root " : "", root && *root ? root : "");
+				    "loaded: apply the change with '%s'\n", applet_name, pid,
+				    path_cmd(cmd, sizeof(cmd), "relay --reload"));
 		}
 	}
 	store_diags_free(&d);

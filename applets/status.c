@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -294,13 +295,14 @@ print_not_running(void)
 {
 	const char *root = getenv("XWPF_ROOT");
 	int rooted = root && *root;
+	char cmd[PATH_MAX + 80];
 
 	if (!rooted && access("/etc/systemd/system/xwpf.service", F_OK) == 0)
 		printf("relay: not running (start it: systemctl start xwpf)\n");
 	else if (!rooted && access("/etc/init.d/xwpf", F_OK) == 0)
 		printf("relay: not running (start it: rc-service xwpf start)\n");
 	else
-		printf("relay: not running (start it: xwpf%s%s relay)\n", rooted ? " --root " : "", rooted ? root : "");
+		printf("relay: not running (start it: %s)\n", path_cmd(cmd, sizeof(cmd), "relay"));
 }
 
 /* Under the table: each remote of the rule that has failed, with the

@@ -68,6 +68,41 @@ root(void)
 	return root_dir;
 }
 
+char *
+path_cmd(char *buf, size_t size, const char *args)
+{
+	const char *r = root(), *p;
+	size_t off;
+	int plain = 1;
+
+	if (!*r) {
+		snprintf(buf, size, "xwpf %s", args);
+		return buf;
+	}
+	for (p = r; *p; p++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+:@,=%", *p))
+			plain = 0;
+	if (plain) {
+		snprintf(buf, size, "xwpf --root %s %s", r, args);
+		return buf;
+	}
+	if (!strpbrk(r, "$`\\\"!")) {   /* spaces and the like: in double quotes */
+		snprintf(buf, size, "xwpf --root \"%s\" %s", r, args);
+		return buf;
+	}
+	snprintf(buf, size, "xwpf --root '");
+	for (p = r, off = strlen(buf); *p && off + 5 < size; p++) {
+		if (*p == '\'') {   /* ' closes, \' is one, ' opens again */
+			memcpy(buf + off, "'\\''", 4);
+			off += 4;
+		} else
+			buf[off++] = *p;
+	}
+	buf[off] = '\0';
+	snprintf(buf + off, size - off, "' %s", args);
+	return buf;
+}
+
 int
 paths_set_root(const char *dir)
 {

@@ -1,6 +1,8 @@
 #ifndef XWPF_PATHS_H
 #define XWPF_PATHS_H
 
+#include <stddef.h>
+
 /*
  * Every path xwpf uses, derived from one root: "" (the real /) or the
  * folder paths_set_root names (the dispatcher passes --root DIR, or
@@ -49,5 +51,10 @@ int path_dir_ready(const char *file, char *err);
 /* Every path under dir from now on (NULL or "": the real /); cached paths
  * are forgotten. 0, or -1 (ENAMETOOLONG) leaving the real / . */
 int paths_set_root(const char *dir);
+/* The command "xwpf ARGS" as the user types it for this root: with
+ * "--root DIR" when a root is set (paths_set_root) (DIR in single quotes when a shell
+ * would split or expand it). Every command xwpf prints for the user to run
+ * goes through it. Returns buf. */
+char *path_cmd(char *buf, size_t size, const char *args);
 
 #endif

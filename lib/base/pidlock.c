@@ -184,9 +184,11 @@ relay_lock_take(char *err)
 		if (errno != EWOULDBLOCK) {
 			snprintf(err, ERRLEN, "cannot lock %s: %s", path, strerror(errno));
 		} else if ((pid = lock_holder(fd)) != 0) {
+			char cmd[PATH_MAX + 80];
+
 			snprintf(err, ERRLEN, "a relay is already running as pid %ld (%s; it holds %s): stop it, reload "
-			    "it with 'xwpf relay --reload', or use --root for another instance", pid,
-			    proc_comm(pid, comm, sizeof(comm)), path);
+			    "it with '%s', or use --root for another instance", pid,
+			    proc_comm(pid, comm, sizeof(comm)), path, path_cmd(cmd, sizeof(cmd), "relay --reload"));
 		} else
 			snprintf(err, ERRLEN, "a relay is already running (another process holds %s): stop it, or use "
 			    "--root for another instance", path);

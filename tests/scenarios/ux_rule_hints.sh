@@ -11,7 +11,7 @@ need socat
 
 XWPF_ROOT=$T_DIR/empty timeout 2 "$XWPF" relay 2> "$T_DIR/empty.err"
 check "a relay with no enabled rule says so and what to do" \
-	grep -q "warn: no enabled rule in $T_DIR/empty/etc/xwpf/xwpf.conf: nothing to forward; add one with 'xwpf rule add'" "$T_DIR/empty.err"
+	grep -q "warn: no enabled rule in $T_DIR/empty/etc/xwpf/xwpf.conf: nothing to forward; add one with 'xwpf --root $T_DIR/empty rule add'" "$T_DIR/empty.err"
 tcp_echo EP || fail "echo server did not start"
 p=$(free_port)
 "$XWPF" rule add a --listen "127.0.0.1:$p" --remote "127.0.0.1:$EP" > "$T_DIR/o0" 2> "$T_DIR/e0"; check_eq "add" 0 $?
