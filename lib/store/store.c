@@ -917,7 +917,7 @@ handler(void *user, const char *section, const char *name, const char *value, in
 		section_begin(c, section, line);
 	if (!name)
 		return 1;
-	if (c->sect == SECT_UNKNOWN)
+	if (c->sect == SECT_UNKNOWN || (c->nbroken && store_scan_skipped(c, line)))
 		return 1;
 	if (c->sect == SECT_NONE || !*section) {
 		store_diag_add(c->d, line, 1, "'%s' is outside any section: put it under [global] or [rule NAME]", name);
@@ -1059,6 +1059,7 @@ store_parse_text(const char *text, const char *fname, struct store *st, struct s
 	store_diags_sort(d);
 	free(c.extras);
 	free(c.hdrs);
+	free(c.broken);
 	return d->nerrors ? -1 : 0;
 }
 

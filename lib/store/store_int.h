@@ -78,6 +78,8 @@ struct parse_ctx {
 	size_t nhdrs, hcur;
 	size_t rules_cap;
 	int first_syntax_line;     /* store_scan_syntax's first finding, to not repeat inih's */
+	int *broken;               /* lines of headers without their ']', in order */
+	size_t nbroken, broken_cap;
 };
 
 /* store_listen.c: "PORTS" / "ADDR:PORTS" with a comma list into r->listen and r->lmore */
@@ -94,6 +96,9 @@ void store_diags_sort(struct store_diags *d);
 int store_scan_headers(struct parse_ctx *c, const char *text);
 /* A diagnostic for every line that is not INI; the first in c->first_syntax_line. */
 void store_scan_syntax(struct parse_ctx *c, const char *text);
+/* 1 when LINE follows a broken header (no ']') with no good header between:
+ * its key belongs to no section anyone meant, and is skipped unreported. */
+int store_scan_skipped(const struct parse_ctx *c, int line);
 /* After inih: a diagnostic for each [rule NAME] header no key followed. */
 void store_scan_empty_sections(struct parse_ctx *c);
 

@@ -185,6 +185,38 @@ store_scan_headers(struct parse_ctx *c, const char *text)
 	return 0;
 }
 
+static void
+add_broken(struct parse_ctx *c, int line)
+{
+	if (c->nbroken == c->broken_cap) {
+		size_t cap = c->broken_cap ? c->broken_cap * 2 : 16;
+		int *nv = realloc(c->broken, cap * sizeof(*nv));
+
+		if (!nv)
+			return;   /* its keys are then read into the section before: more errors, none missed */
+		c->broken = nv;
+		c->broken_cap = cap;
+	}
+	c->broken[c->nbroken++] = line;
+}
+
+int
+store_scan_skipped(const struct parse_ctx *c, int line)
+{
+	int hdr = c->hcur < c->nhdrs && c->hdrs[c->hcur].line < line ? c->hdrs[c->hcur].line : 0;
+	size_t lo = 0, hi = c->nbroken;
+
+	while (lo < hi) {   /* the first broken header after the good one */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->broken[mid] <= hdr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < c->nbroken && c->broken[lo] < line;
+}
+
 /* inih reports only the first line it cannot parse; find every one, by inih's own
  * rules (comment prefixes ; and #, inline comments after whitespace then #, BOM). */
 void
@@ -216,9 +248,11 @@ store_scan_syntax(struct parse_ctx *c, const char *text)
 			if (i >= len || !strchr(want, p[i])) {
 				if (!c->first_syntax_line)
 					c->first_syntax_line = line;
-				if (*p == '[')
+				if (*p == '[') {
 					store_diag_add(c->d, line, 1, "a section header needs its closing ']': [global] or "
-					    "[rule NAME]");
+					    "[rule NAME] (the lines under it, up to the next header, are skipped)");
+					add_broken(c, line);
+				}
 				else
 					store_diag_add(c->d, line, 1, "not a 'key = value' line, a [section] or a comment: "
 					    "write KEY = VALUE, or start the line with # to keep it as a note");

@@ -2,7 +2,9 @@
 # `xwpf status` while the store has an error: the running relay and what it
 # forwards (the rules it loaded, their counters) come first, then the store's
 # problems; the exit code (3) still says the store is bad. --json the same:
-# "store_valid": false and the relay's rules with their stats.
+# "store_valid": false and the relay's rules with their stats. The store's
+# problem is one missing ']': one error, on that line, nothing blamed on the
+# rule above it (the lines under a broken header are skipped).
 # timeout: 40
 . "$(dirname "$0")/../lib.sh"
 need socat python3
@@ -20,7 +22,10 @@ cat "$T_DIR/out" "$T_DIR/err"
 check_eq "exit 3: the store is bad" 3 "$rc"
 check "the relay is shown running" grep -q "^relay: running (pid $RELAY_PID" "$T_DIR/out"
 check "with the rules it forwards and their bytes" grep -qE "^a +127.0.0.1:$L +0/1 +18 B +18 B" "$T_DIR/out"
-check "the store's error on stderr" grep -q "xwpf.conf:4: error: " "$T_DIR/err"
+check "the store's error on stderr" grep -q "xwpf.conf:4: error: a section header needs its closing ']'" "$T_DIR/err"
+check_eq "and only that one" 1 "$(grep -c ': error: ' "$T_DIR/err")"
+"$XWPF" rule check > "$T_DIR/check" 2>&1
+check_eq "rule check: the one error too" 1 "$(grep -c ': error: ' "$T_DIR/check")"
 check "saying the relay goes on" grep -q "the relay goes on with the rules it loaded" "$T_DIR/err"
 
 "$XWPF" status --json > "$T_DIR/json" 2> /dev/null; rc=$?

@@ -123,6 +123,22 @@ test_every_syntax_error(void)
 	store_free(&st);
 	store_diags_free(&d);
 
+	/* a header missing its ']': its lines are skipped up to the next header,
+	 * not read into the rule above (which would then be blamed for them) */
+	CHECK(parse("[rule a]\nlisten = 127.0.0.1:1000\nremote = 127.0.0.1:2000\n[rule held\n"
+	    "listen = 127.0.0.1:1001\nremote = 127.0.0.1:2000\n[rule b]\nlisten = 127.0.0.1:1002\n"
+	    "remote = 127.0.0.1:2000\n", &st, &d) == -1, "a header without ']' is refused");
+	CHECK(d.nerrors == 1 && d.n == 1 && has_diag(&d, 4, "closing ']'"), "one error, on the broken header "
+	    "(%d errors, %zu diagnostics)", d.nerrors, d.n);
+	store_free(&st);
+	store_diags_free(&d);
+	CHECK(parse("[rule held\nlisten = 127.0.0.1:1001\nnot a key\n[rule b]\nlisten = 127.0.0.1:1002\n"
+	    "remote = 127.0.0.1:2000\n", &st, &d) == -1 && d.nerrors == 2 && has_diag(&d, 1, "closing ']'") &&
+	    has_diag(&d, 3, "key = value"), "at the top: the header and the real problem under it, nothing about "
+	    "keys outside a section (%d errors)", d.nerrors);
+	store_free(&st);
+	store_diags_free(&d);
+
 	CHECK(parse("[rule a]\nlisten=70000\nremote=127.0.0.1\n", &st, &d) == -1, "bad listen and remote");
 	for (i = 0; i < d.n; i++)
 		missing += strstr(d.v[i].msg, "has no listen") || strstr(d.v[i].msg, "has no remote");
