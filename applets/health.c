@@ -307,8 +307,8 @@ run_status(const struct opts *o)
 {
 	struct store st;
 	struct hc_state hs = { 0 };
-	char err[ERRLEN], c1[64], c2[64], id[HC_TARGET_MAX], words[2 * HC_WHY_MAX];
-	size_t i, j, shown = 0;
+	char err[ERRLEN], c1[64], c2[64], id[HC_TARGET_MAX], words[2 * HC_WHY_MAX], nb[STORE_NAME_MAX + 32];
+	size_t i, j, shown = 0, wn = 16;
 	int first_obj = 1;
 
 	if (load_store(&st, 0) < 0) {
@@ -320,11 +320,13 @@ run_status(const struct opts *o)
 		store_free(&st);
 		return EXIT_FAIL;
 	}
+	for (i = 0; i < st.nrules; i++)   /* names by the columns a terminal gives them */
+		wn = text_width(st.rules[i].name) > wn ? text_width(st.rules[i].name) : wn;
 	if (o->json)
 		fputc('[', stdout);
 	else
-		printf("%-16s %-28s %-10s %5s %5s  %-31s %-31s %s\n", "RULE", "BACKEND", "STATE", "FAILS", "OKS",
-		    "LAST CHECK", "LAST CHANGE", "LAST RESULT");
+		printf("%s %-28s %-10s %5s %5s  %-31s %-31s %s\n", text_pad("RULE", wn, nb, sizeof(nb)), "BACKEND", "STATE",
+		    "FAILS", "OKS", "LAST CHECK", "LAST CHANGE", "LAST RESULT");
 	for (i = 0; i < st.nrules; i++) {
 		const struct store_rule *r = &st.rules[i];
 
@@ -368,7 +370,8 @@ run_status(const struct opts *o)
 				fputc('}', stdout);
 				continue;
 			}
-			printf("%-16s %-28s %-10s %5ld %5ld  %-31s %-31s %s\n", r->name, id, shown_state, e ? e->fails : 0,
+			printf("%s %-28s %-10s %5ld %5ld  %-31s %-31s %s\n", text_pad(r->name, wn, nb, sizeof(nb)), id,
+			    shown_state, e ? e->fails : 0,
 			    e ? e->oks : 0, e ? when(e->last_check, c1, sizeof(c1)) : "-",
 			    e ? when(e->last_change, c2, sizeof(c2)) : "-", e ? result_text(r, e, words, sizeof(words)) : "-");
 		}

@@ -79,19 +79,29 @@ load(struct store *st)
 	return rc;
 }
 
+/* The list's REMOTES: past REMOTES_SHOWN characters, how many more ('rule show NAME' and
+ * --json have them all), so that a long list does not push the other columns away */
+#define REMOTES_SHOWN 60
 static void
 remotes_text(const struct store_rule *r, char *buf, size_t size)
 {
 	size_t i, n = 0;
-	char hp[300];
+	char hp[300], one[340];
 
 	buf[0] = '\0';
 	for (i = 0; i < r->nremotes && n < size; i++) {
+		int w;
+
 		hostport_format(&r->remotes[i].addr, hp, sizeof(hp));
 		if (r->nremotes > 1 && r->balance != BALANCE_OFF && r->balance != BALANCE_FAILOVER)
-			n += (size_t)snprintf(buf + n, size - n, "%s%s(w%d)", i ? "," : "", hp, r->remotes[i].weight);
+			w = snprintf(one, sizeof(one), "%s%s(w%d)", i ? "," : "", hp, r->remotes[i].weight);
 		else
-			n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? "," : "", hp);
+			w = snprintf(one, sizeof(one), "%s%s", i ? "," : "", hp);
+		if (i && n + (size_t)w > REMOTES_SHOWN) {
+			snprintf(buf + n, size - n, ",... (+%zu more)", r->nremotes - i);
+			return;
+		}
+		n += (size_t)snprintf(buf + n, size - n, "%s", one);
 	}
 }
 
@@ -225,17 +235,27 @@ cmd_list(int argc, char **argv)
 		printf("no rules yet: add one with\n  %s\n", path_cmd(cmd, sizeof(cmd),
 		    "rule add NAME --listen [::]:PORT --remote HOST:PORT"));
 	} else {
-		printf("%-16s %-3s %-5s %-7s %-24s %-40s %-10s %s\n", "NAME", "ON", "ROLE", "PROTO", "LISTEN",
-		    "REMOTES", "BALANCE", "TRANSPORT");
+		size_t wn = 4, wl = 6, wr = 7;   /* NAME, LISTEN, REMOTES: as wide as what they hold */
+		char nb[STORE_NAME_MAX + 64], l[1024], rem[2048];
+
+		for (i = 0; i < st.nrules; i++) {
+			store_listen_format(&st.rules[i], l, sizeof(l));
+			remotes_text(&st.rules[i], rem, sizeof(rem));
+			wn = text_width(st.rules[i].name) > wn ? text_width(st.rules[i].name) : wn;
+			wl = strlen(l) > wl ? strlen(l) : wl;
+			wr = strlen(rem) > wr ? strlen(rem) : wr;
+		}
+		printf("%s %-3s %-5s %-7s %-*s %-*s %-10s %s\n", text_pad("NAME", wn, nb, sizeof(nb)), "ON", "ROLE",
+		    "PROTO", (int)wl, "LISTEN", (int)wr, "REMOTES", "BALANCE", "TRANSPORT");
 		for (i = 0; i < st.nrules; i++) {
 			const struct store_rule *r = &st.rules[i];
-			char l[1024], rem[2048];
 
 			store_listen_format(r, l, sizeof(l));
 			remotes_text(r, rem, sizeof(rem));
-			printf("%-16s %-3s %-5s %-7s %-24s %-40s %-10s %s%s%s\n", r->name, r->enabled ? "yes" : "no",
-			    r->role == ROLE_EXIT ? "exit" : "relay", store_proto_name(r->protocols), l, rem,
-			    store_balance_name(r->balance), transport_text(r), *r->note ? "  # " : "", r->note);
+			printf("%s %-3s %-5s %-7s %-*s %-*s %-10s %s%s%s\n", text_pad(r->name, wn, nb, sizeof(nb)),
+			    r->enabled ? "yes" : "no", r->role == ROLE_EXIT ? "exit" : "relay", store_proto_name(r->protocols),
+			    (int)wl, l, (int)wr, rem, store_balance_name(r->balance), transport_text(r),
+			    *r->note ? "  # " : "", r->note);
 		}
 	}
 	store_free(&st);
@@ -408,8 +428,10 @@ static int
 rule_section(char *buf, size_t size, const char *name)
 {
 	if (!store_name_valid(name)) {
-		fprintf(stderr, "%s: '%s' is not a valid rule name: 1 to %d letters, digits, '.', '_' or '-'\n",
-		    applet_name, name, STORE_NAME_MAX);
+		char esc[4 * STORE_NAME_MAX];
+
+		fprintf(stderr, "%s: '%s' is not a valid rule name: 1 to %d letters (of any language), digits, '.', "
+		    "'_' or '-', no spaces\n", applet_name, text_escape(name, esc, sizeof(esc)), TEXT_NAME_CHARS);
 		return -1;
 	}
 	snprintf(buf, size, "rule %s", name);
@@ -541,7 +563,7 @@ cmd_add(int argc, char **argv)
 	struct kv kvs[48];
 	size_t nkv = 0;
 	struct store_txn t;
-	char section[80], err[ERRLEN];
+	char section[STORE_NAME_MAX + 16], err[ERRLEN];
 	int i;
 
 	if (argc < 2 || argv[1][0] == '-') {
@@ -596,7 +618,7 @@ cmd_set(int argc, char **argv)
 	struct kv kvs[48];
 	size_t nkv = 0;
 	struct store_txn t;
-	char section[80];
+	char section[STORE_NAME_MAX + 16];
 	int i;
 
 	if (argc < 3) {
@@ -681,7 +703,7 @@ static int
 cmd_del(int argc, char **argv)
 {
 	struct store_txn t;
-	char section[80], err[ERRLEN];
+	char section[STORE_NAME_MAX + 16], err[ERRLEN];
 	int i;
 
 	if (argc < 2) {
@@ -714,7 +736,7 @@ static int
 cmd_enable(int argc, char **argv, const char *value)
 {
 	struct store_txn t;
-	char section[80], err[ERRLEN];
+	char section[STORE_NAME_MAX + 16], err[ERRLEN];
 	const char *vals[1] = { value };
 	int i;
 

@@ -339,7 +339,7 @@ static void
 print_loaded(const struct stats_file *sf, int json)
 {
 	const struct json_val *rules = json_get(sf->root, "rules");
-	char name[4 * STORE_NAME_MAX + 1], l[300], up[32], down[32], conns[48], udp[48];
+	char name[4 * STORE_NAME_MAX + 1], l[300], up[32], down[32], conns[48], udp[48], nb[4 * STORE_NAME_MAX + 32];
 	const char *raw;
 	size_t i;
 	int n = 0;
@@ -363,7 +363,7 @@ print_loaded(const struct stats_file *sf, int json)
 		}
 		snprintf(conns, sizeof(conns), "%lld/%lld", json_get_int(r, "tcp_active", 0), json_get_int(r, "tcp_total", 0));
 		snprintf(udp, sizeof(udp), "%lld/%lld", json_get_int(r, "udp_active", 0), json_get_int(r, "udp_total", 0));
-		printf("%-16s %-22s %9s %10s %10s %9s\n", name, l, conns, fmt_bytes(up, sizeof(up),
+		printf("%s %-22s %9s %10s %10s %9s\n", text_pad(name, 16, nb, sizeof(nb)), l, conns, fmt_bytes(up, sizeof(up),
 		    (uint64_t)json_get_int(r, "bytes_up", 0)), fmt_bytes(down, sizeof(down), (uint64_t)json_get_int(r, "bytes_down", 0)), udp);
 	}
 }
@@ -371,7 +371,8 @@ print_loaded(const struct stats_file *sf, int json)
 static void
 print_text(const struct store *st, int running, pid_t pid, const struct stats_file *sf, int have, int bad)
 {
-	size_t i;
+	size_t i, wn = 16;
+	char nb[STORE_NAME_MAX + 32];
 	char l[1024], rem[600], up[32], down[32];
 
 	if (running && have) {
@@ -393,8 +394,10 @@ print_text(const struct store *st, int running, pid_t pid, const struct stats_fi
 		printf("no rules in %s (add one with 'xwpf rule add')\n", path_get(PATH_CONF));
 		return;
 	}
-	printf("%-16s %-22s %-28s %-7s %9s %8s %10s %10s %9s\n", "RULE", "LISTEN", "REMOTE", "PROTO",
-	    "ACT/TOTAL", "FAILED", "UP", "DOWN", "UDP");
+	for (i = 0; i < st->nrules; i++)   /* names by the columns a terminal gives them */
+		wn = text_width(st->rules[i].name) > wn ? text_width(st->rules[i].name) : wn;
+	printf("%s %-22s %-28s %-7s %9s %8s %10s %10s %9s\n", text_pad("RULE", wn, nb, sizeof(nb)), "LISTEN", "REMOTE",
+	    "PROTO", "ACT/TOTAL", "FAILED", "UP", "DOWN", "UDP");
 	for (i = 0; i < st->nrules; i++) {
 		const struct store_rule *r = &st->rules[i];
 		const struct json_val *line = have ? status_find_rule(sf, r->name) : NULL;
@@ -416,7 +419,7 @@ print_text(const struct store *st, int running, pid_t pid, const struct stats_fi
 			strcpy(up, "-");
 			strcpy(down, "-");
 		}
-		printf("%-16s %-22s %-28s %-7s %9s %8s %10s %10s %9s\n", r->name, l, rem,
+		printf("%s %-22s %-28s %-7s %9s %8s %10s %10s %9s\n", text_pad(r->name, wn, nb, sizeof(nb)), l, rem,
 		    store_proto_name(r->protocols), conns, failed, up, down, udp);
 	}
 	for (i = 0; i < st->nrules; i++) {   /* remotes that failed: the stage and reason of the last failure */

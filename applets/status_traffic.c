@@ -366,7 +366,8 @@ static void
 print_traffic_text(const struct traffic *t, int detail)
 {
 	char in[32], out[32], billed[48], quota[32], pct[16], state[48], from[16], next[16], since[32], act[24];
-	size_t i;
+	char nb[STORE_NAME_MAX + 32];
+	size_t i, wn = 16;
 
 	print_relay_line(t);
 	if (!t->nrows)
@@ -375,8 +376,10 @@ print_traffic_text(const struct traffic *t, int detail)
 		for (i = 0; i < t->nrows; i++)
 			print_detail(&t->rows[i]);
 	} else if (t->nrows) {
-		printf("\n%-16s %10s %10s %-16s %10s %6s  %-24s %-10s  %-10s\n", "RULE", "IN", "OUT", "BILLED", "QUOTA",
-		    "USED", "STATE", "CYCLE FROM", "NEXT RESET");
+		for (i = 0; i < t->nrows; i++)   /* names by the columns a terminal gives them */
+			wn = text_width(t->rows[i].name) > wn ? text_width(t->rows[i].name) : wn;
+		printf("\n%s %10s %10s %-16s %10s %6s  %-24s %-10s  %-10s\n", text_pad("RULE", wn, nb, sizeof(nb)), "IN",
+		    "OUT", "BILLED", "QUOTA", "USED", "STATE", "CYCLE FROM", "NEXT RESET");
 		for (i = 0; i < t->nrows; i++) {
 			const struct trow *w = &t->rows[i];
 			char b[32];
@@ -386,13 +389,14 @@ print_traffic_text(const struct traffic *t, int detail)
 				fmt_bytes(quota, sizeof(quota), w->quota);
 			else
 				strcpy(quota, "-");
-			printf("%-16s %10s %10s %-16s %10s %6s  %-24s %-10s  %-10s%s\n", w->name,
+			printf("%s %10s %10s %-16s %10s %6s  %-24s %-10s  %-10s%s\n", text_pad(w->name, wn, nb, sizeof(nb)),
 			    fmt_bytes(in, sizeof(in), w->in), fmt_bytes(out, sizeof(out), w->out), billed, quota,
 			    fmt_pct(w, pct, sizeof(pct)), fmt_state(w, state, sizeof(state)),
 			    fmt_time(w->lr.cycle_start, "%Y-%m-%d", from, sizeof(from)),
 			    fmt_time(w->next_reset, "%Y-%m-%d", next, sizeof(next)), w->sr ? "" : "  (removed)");
 		}
-		printf("\n%-16s %10s %10s %8s  %-19s %s\n", "DISPLAY", "IN", "OUT", "CONNS", "SINCE", "ACTIVE");
+		printf("\n%s %10s %10s %8s  %-19s %s\n", text_pad("DISPLAY", wn, nb, sizeof(nb)), "IN", "OUT", "CONNS",
+		    "SINCE", "ACTIVE");
 		for (i = 0; i < t->nrows; i++) {
 			const struct trow *w = &t->rows[i];
 
@@ -400,7 +404,7 @@ print_traffic_text(const struct traffic *t, int detail)
 				snprintf(act, sizeof(act), "%lld", json_get_int(w->live, "tcp_active", 0) + json_get_int(w->live, "udp_active", 0));
 			else
 				strcpy(act, "-");
-			printf("%-16s %10s %10s %8" PRIu64 "  %-19s %s\n", w->name,
+			printf("%s %10s %10s %8" PRIu64 "  %-19s %s\n", text_pad(w->name, wn, nb, sizeof(nb)),
 			    fmt_bytes(in, sizeof(in), ledger_sum_in(&w->lr.display)),
 			    fmt_bytes(out, sizeof(out), ledger_sum_out(&w->lr.display)), w->lr.display.conns,
 			    w->counted ? fmt_time(w->lr.display_since, "%Y-%m-%d %H:%M", since, sizeof(since)) : "-", act);

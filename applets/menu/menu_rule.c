@@ -437,7 +437,8 @@ ask_note_name(struct draft *d)
 		if (menu_ask(TR("Rule name", "规则名称"), def, 1, d->name, sizeof(d->name)) < 0)
 			return MENU_BACK;
 		if (!store_name_valid(d->name))
-			menu_err(TR("1 to %d letters, digits, '.', '_' or '-'", "1 到 %d 个字母、数字、.、_ 或 -"), STORE_NAME_MAX);
+			menu_err(TR("1 to %d letters (any language), digits, '.', '_' or '-'",
+			    "1 到 %d 个字母（任何语言）、数字、.、_ 或 -"), TEXT_NAME_CHARS);
 		else if (store_find(&menu_st, d->name))
 			menu_err(TR("a rule named '%s' exists already", "已有名为“%s”的规则"), d->name);
 		else

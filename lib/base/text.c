@@ -3,7 +3,6 @@
  */
 #include "text.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -88,20 +87,136 @@ text_hex(const char *p, size_t n, unsigned *out)
 }
 
 /* Length of the valid UTF-8 sequence at s that is not a control character
- * (1 for printable ASCII), or 0. s is NUL-terminated: a sequence never runs
- * past it (a NUL is no continuation byte). */
+ * (1 for printable ASCII), or 0, and its code point in *out. s is
+ * NUL-terminated: a sequence never runs past it (a NUL is no continuation
+ * byte). */
+static size_t
+good_cp(const unsigned char *s, unsigned *out)
+{
+	size_t n, i;
+	unsigned cp;
+
+	if (s[0] >= 0x20 && s[0] < 0x7f) {
+		*out = s[0];
+		return 1;
+	}
+	if (s[0] < 0x80 || !(n = text_utf8_len((const char *)s, 4)))
+		return 0;                        /* C0, DEL; not UTF-8 */
+	cp = s[0] & (0x3f >> (n - 1));
+	for (i = 1; i < n; i++)
+		cp = cp << 6 | (s[i] & 0x3f);
+	if (cp >= 0x80 && cp <= 0x9f)
+		return 0;                        /* C1: U+0080..U+009F */
+	*out = cp;
+	return n;
+}
+
 static size_t
 good_char(const unsigned char *s)
 {
-	size_t n;
+	unsigned cp;
 
-	if (s[0] >= 0x20 && s[0] < 0x7f)
-		return 1;
-	if (s[0] < 0x80 || !(n = text_utf8_len((const char *)s, 4)))
-		return 0;                        /* C0, DEL; not UTF-8 */
-	if (n == 2 && s[0] == 0xc2 && s[1] <= 0x9f)
-		return 0;                        /* C1: U+0080..U+009F */
-	return n;
+	return good_cp(s, &cp);
+}
+
+/* Not a letter or digit of any script: spaces, punctuation, symbols and
+ * format characters outside ASCII, by block (no table of every letter:
+ * what is refused here is what a terminal draws as blank, as punctuation or
+ * as a picture, or does not draw). */
+static int
+not_word_cp(unsigned cp)
+{
+	static const struct { unsigned lo, hi; } no[] = {
+		{ 0x00a0, 0x00bf }, { 0x00d7, 0x00d7 }, { 0x00f7, 0x00f7 },   /* Latin-1 spaces, signs, marks */
+		{ 0x034f, 0x034f }, { 0x061c, 0x061c }, { 0x115f, 0x1160 }, { 0x1680, 0x1680 },
+		{ 0x180b, 0x180f }, { 0x2000, 0x2bff },   /* general punctuation .. arrows, shapes, symbols */
+		{ 0x2e00, 0x2e7f }, { 0x3000, 0x3004 }, { 0x3008, 0x3020 }, { 0x3030, 0x3030 },   /* CJK punctuation */
+		{ 0x3164, 0x3164 }, { 0xd800, 0xf8ff },   /* surrogates, private use */
+		{ 0xfe00, 0xfe0f }, { 0xfe10, 0xfe1f }, { 0xfe30, 0xfe6f },   /* variation selectors, forms */
+		{ 0xfeff, 0xfeff }, { 0xff00, 0xff0f }, { 0xff1a, 0xff20 }, { 0xff3b, 0xff40 },
+		{ 0xff5b, 0xff65 }, { 0xffa0, 0xffa0 }, { 0xffe0, 0xffff },   /* fullwidth punctuation, specials */
+		{ 0x1f000, 0x1faff }, { 0xe0000, 0x10ffff },   /* emoji and pictographs, tags, private use */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (cp >= no[i].lo && cp <= no[i].hi)
+			return 1;
+	return (cp & 0xfffe) == 0xfffe;   /* noncharacters */
+}
+
+int
+text_name_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n, chars = 0;
+	unsigned cp;
+
+	if (!*p || strlen(s) > TEXT_NAME_MAX)
+		return 0;
+	for (; *p; p += n, chars++) {
+		if (!(n = good_cp(p, &cp)) || chars >= TEXT_NAME_CHARS)
+			return 0;
+		if (cp < 0x80 ? !((cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
+		    cp == '.' || cp == '_' || cp == '-') : not_word_cp(cp))
+			return 0;
+	}
+	return 1;
+}
+
+/* Columns a terminal gives cp: 2 for East Asian wide and fullwidth, 0 for
+ * combining marks and zero-width characters, else 1. */
+static int
+cp_width(unsigned cp)
+{
+	if ((cp >= 0x0300 && cp <= 0x036f) || (cp >= 0x1ab0 && cp <= 0x1aff) || (cp >= 0x1dc0 && cp <= 0x1dff) ||
+	    (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x20d0 && cp <= 0x20ff) || (cp >= 0xfe00 && cp <= 0xfe0f) ||
+	    (cp >= 0xfe20 && cp <= 0xfe2f) || cp == 0xfeff)
+		return 0;
+	if ((cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0x303e) || (cp >= 0x3041 && cp <= 0x33ff) ||
+	    (cp >= 0x3400 && cp <= 0x4dbf) || (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0xa000 && cp <= 0xa4cf) ||
+	    (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0xfe30 && cp <= 0xfe4f) ||
+	    (cp >= 0xff00 && cp <= 0xff60) || (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x1f300 && cp <= 0x1faff) ||
+	    (cp >= 0x20000 && cp <= 0x3fffd))
+		return 2;
+	return 1;
+}
+
+size_t
+text_width(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t w = 0, n;
+	unsigned cp;
+
+	while (*p) {
+		if (!(n = good_cp(p, &cp))) {   /* shown escaped: \xHH */
+			w += 4;
+			p++;
+			continue;
+		}
+		w += (size_t)cp_width(cp);
+		p += n;
+	}
+	return w;
+}
+
+char *
+text_pad(const char *s, size_t width, char *buf, size_t size)
+{
+	size_t w = text_width(s), n = strlen(s);
+
+	if (!size)
+		return buf;
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, s, n);
+	while (w < width && n + 1 < size) {
+		buf[n++] = ' ';
+		w++;
+	}
+	buf[n] = '\0';
+	return buf;
 }
 
 int
@@ -157,18 +272,4 @@ text_escape_inplace(char *s, size_t size)
 		return;
 	text_escape(s, tmp, sizeof(tmp) < size ? sizeof(tmp) : size);
 	memcpy(s, tmp, strlen(tmp) + 1);
-}
-
-int
-text_name_valid(const char *s)
-{
-	size_t n = strlen(s);
-	const char *p;
-
-	if (n == 0 || n > TEXT_NAME_MAX)
-		return 0;
-	for (p = s; *p; p++)
-		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
-			return 0;
-	return 1;
 }

@@ -20,11 +20,19 @@ char *text_escape(const char *s, char *buf, size_t size);
 /* The same, in place, for a buffer of size bytes (escapes that do not fit are cut). */
 void text_escape_inplace(char *s, size_t size);
 
-/* A name xwpf files things under (a rule's): 1 to TEXT_NAME_MAX ASCII
- * letters, digits, '.', '_' or '-', so it is one word in a line, safe in a
- * path and in a log. 1 if s is one, else 0. */
-#define TEXT_NAME_MAX 40
+/* A name xwpf keeps things under (a rule's): 1 to TEXT_NAME_CHARS letters
+ * of any script and digits, '.', '_' or '-' (香港-日本 is one); no space,
+ * control, punctuation or symbol outside ASCII, and none of []=#; so it is
+ * one word in a line of the store, the ledger and a log. Never a file name.
+ * 1 if s is one, else 0. */
+#define TEXT_NAME_CHARS 40
+#define TEXT_NAME_MAX (4 * TEXT_NAME_CHARS)   /* bytes */
 int text_name_valid(const char *s);
+/* Terminal columns s takes (East Asian wide letters 2, combining marks 0,
+ * a byte shown as \xHH 4). */
+size_t text_width(const char *s);
+/* s followed by spaces up to width columns (a table column), in buf. */
+char *text_pad(const char *s, size_t width, char *buf, size_t size);
 
 /* UTF-8 (any code point but the UTF-16 surrogates, shortest form): the length
  * of the sequence at s within avail bytes, or 0 when none starts there. */

@@ -777,9 +777,9 @@ static void
 section_begin(struct parse_ctx *c, const char *section, int line)
 {
 	struct store *st = c->st;
-	char name[64];
+	char name[STORE_NAME_MAX + 16];
 
-	snprintf(c->cur, sizeof(c->cur), "%s", section);
+	snprintf(c->cur, sizeof(c->cur), "%s", section);   /* inih's, cut at INI_SECTION_KEEP: to see it change */
 	c->nseen = 0;
 	c->rule = NULL;
 	/* the header this key belongs to: the last one before it */
@@ -788,14 +788,17 @@ section_begin(struct parse_ctx *c, const char *section, int line)
 	if (c->hcur < c->nhdrs && c->hdrs[c->hcur].line < line) {
 		c->hdrs[c->hcur].used = 1;
 		line = c->hdrs[c->hcur].line;
+		if (*section)   /* the whole name from the header scan: inih keeps only its first bytes */
+			section = c->hdrs[c->hcur].sect;
 	}
 	if (!*section) {
 		c->sect = SECT_NONE;
 		return;
 	}
-	if (strlen(section) >= INI_SECTION_KEEP) {
+	if (strlen(section) >= STORE_NAME_MAX + 8 || (strlen(section) >= INI_SECTION_KEEP &&
+	    !(c->hcur < c->nhdrs && section == c->hdrs[c->hcur].sect))) {
 		store_diag_add(c->d, line, 1, "section name too long: rule names have at most %d characters",
-		    STORE_NAME_MAX);
+		    TEXT_NAME_CHARS);
 		c->sect = SECT_UNKNOWN;
 		return;
 	}
@@ -821,8 +824,13 @@ section_begin(struct parse_ctx *c, const char *section, int line)
 		snprintf(name, sizeof(name), "%s", str_trim(name));
 		c->sect = SECT_RULE;
 		if (!store_name_valid(name)) {
-			store_diag_add(c->d, line, 1, "'[%s]': a rule name is 1 to %d letters, digits, '.', '_' or '-'",
-			    section, STORE_NAME_MAX);
+			size_t chars = 0;
+
+			for (const char *q = name; *q; q++)
+				chars += ((unsigned char)*q & 0xc0) != 0x80;
+			store_diag_add(c->d, line, 1, "'[%s]': %s: a rule name is 1 to %d letters (of any language), "
+			    "digits, '.', '_' or '-'", section, chars > TEXT_NAME_CHARS ? "the name is too long" :
+			    "not a rule name", TEXT_NAME_CHARS);
 			c->sect = SECT_UNKNOWN;
 			return;
 		}

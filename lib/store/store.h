@@ -17,7 +17,7 @@
 #include "addr.h"
 #include "text.h"
 
-#define STORE_NAME_MAX TEXT_NAME_MAX   /* a rule's name: text_name_valid */
+#define STORE_NAME_MAX TEXT_NAME_MAX   /* bytes; TEXT_NAME_CHARS characters (text.h) */
 #define STORE_TRANSPORT_MAX 512
 #define STORE_MAX_REMOTES 256
 /* udp_timeout when neither the rule nor [global] sets it: a UDP association's

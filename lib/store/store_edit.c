@@ -139,7 +139,7 @@ line_is_header(const char *p, size_t len, char *name, size_t size)
 static int
 section_eq(const char *a, const char *b)
 {
-	char x[128], y[128];
+	char x[STORE_NAME_MAX + 16], y[STORE_NAME_MAX + 16];
 
 	snprintf(x, sizeof(x), "%s", a);
 	snprintf(y, sizeof(y), "%s", b);
@@ -154,7 +154,7 @@ find_section(const char *text, const char *section)
 	struct span s = { 0, 0, 0, 0 };
 	size_t pos = 0, len = strlen(text);
 	int in = 0;
-	char name[128];
+	char name[STORE_NAME_MAX + 16];
 
 	while (pos < len) {
 		const char *eol = strchr(text + pos, '\n');

@@ -57,6 +57,7 @@ struct header {
 	int used;                  /* a key followed it */
 	int is_rule;
 	char name[STORE_NAME_MAX + 8];
+	char sect[STORE_NAME_MAX + 9];   /* what is between the brackets; longer than any good one when cut */
 };
 
 struct seen {

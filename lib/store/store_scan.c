@@ -156,7 +156,7 @@ store_scan_headers(struct parse_ctx *c, const char *text)
 		}
 		if (len && *p == '[' && (close = memchr(p, ']', len)) != NULL) {
 			struct header *h;
-			char buf[128];
+			char buf[sizeof(h->sect)];
 			size_t n = (size_t)(close - p - 1);
 
 			if (c->nhdrs == cap) {
@@ -173,6 +173,7 @@ store_scan_headers(struct parse_ctx *c, const char *text)
 				n = sizeof(buf) - 1;
 			memcpy(buf, p + 1, n);
 			buf[n] = '\0';
+			memcpy(h->sect, buf, n + 1);
 			if (strncmp(buf, "rule", 4) == 0 && (buf[4] == ' ' || buf[4] == '\t')) {
 				h->is_rule = 1;
 				snprintf(h->name, sizeof(h->name), "%s", str_trim(buf + 4));

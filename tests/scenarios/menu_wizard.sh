@@ -69,7 +69,7 @@ expect no '#'
 send menu test
 expect Rule name
 send bad name!
-expect letters, digits
+expect letters \(any language\), digits
 send plain1
 expect xwpf rule add plain1 --listen $LP --remote 127.0.0.1:$EP
 expect Save this rule

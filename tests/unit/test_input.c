@@ -114,6 +114,21 @@ test_text(void)
 	CHECK_STR(text_escape("a\033[31mb\xc2\x9bz", buf, sizeof(buf)), "a\\x1b[31mb\\xc2\\x9bz", "escaped as \\xHH");
 	CHECK_STR(text_escape("香港\007", buf, sizeof(buf)), "香港\\x07", "letters kept, BEL escaped");
 	CHECK_STR(text_escape("abc\033", buf, 6), "abc", "an escape that does not fit is cut whole");
+
+	/* rule names: letters of any language and digits, no space, punctuation or symbol */
+	CHECK(text_name_valid("香港-日本") && text_name_valid("hk.jp_2") && text_name_valid("Zürich") &&
+	    text_name_valid("東京２") && text_name_valid("서울"), "names in any language");
+	CHECK(!text_name_valid("") && !text_name_valid("a b") && !text_name_valid("香港　日本") &&
+	    !text_name_valid("香港，日本") && !text_name_valid("a;b") && !text_name_valid("a=b") &&
+	    !text_name_valid("[a]") && !text_name_valid("a#") && !text_name_valid("a\xe2\x80\x8b" "b") &&
+	    !text_name_valid("\xf0\x9f\x98\x80") && !text_name_valid("a\x1b") && !text_name_valid("a\xff"),
+	    "no space (ASCII, ideographic, zero-width), punctuation, []=#;, emoji, control or bad byte");
+	CHECK(text_name_valid("一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十") &&
+	    !text_name_valid("一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十一"),
+	    "40 characters, not 41");
+	CHECK(text_width("香港-日本") == 9 && text_width("abc") == 3 && text_width("e\xcc\x81") == 1,
+	    "display width: wide 2, combining 0");
+	CHECK_STR(text_pad("香港", 6, buf, sizeof(buf)), "香港  ", "padded to 6 columns");
 }
 
 /* a value set through the store's editor reads back the same, or is refused */
