@@ -2,7 +2,8 @@
 # Rule names in any language: 香港-日本 is a name (up to 40 characters, no
 # spaces, punctuation or symbols); it is kept in the store and the ledger,
 # labelled in the metrics, and the tables of rule list, status and status
-# --traffic line up by the columns a terminal gives each character. The menu
+# --traffic line up by the columns a terminal gives each character (and rule
+# list's columns hold when a rule has many remotes). The menu
 # takes such a name in its wizard (English) and shows it (Chinese).
 # timeout: 90
 . "$(dirname "$0")/../lib.sh"
@@ -40,8 +41,12 @@ for l in rows:
 sys.exit(0 if ok else 1)
 PY
 }
+"$XWPF" rule add many --listen "127.0.0.1:$(free_port)" $(for i in $(seq 1 12); do echo --remote 10.0.0.$i:8080; done) > /dev/null 2>&1
 "$XWPF" rule list > "$T_DIR/list"
 check "rule list: LISTEN lines up" col_same LISTEN "$T_DIR/list"
+check "rule list: BALANCE lines up with twelve remotes in a rule" col_same BALANCE "$T_DIR/list"
+check "which are cut, saying how many more" grep -q "10.0.0.3:8080(w1),... (+9 more) roundrobin" "$T_DIR/list"
+"$XWPF" rule del many > /dev/null 2>&1
 start_relay splice || finish
 check "香港-日本 forwards" echo_via "$L1"
 "$XWPF" status > "$T_DIR/status"
