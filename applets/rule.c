@@ -341,6 +341,26 @@ cmd_show(int argc, char **argv)
 
 /* What `rule add` saved, as the store now holds it (t->text, committed):
  * "added rule NAME: LISTEN -> REMOTES (PROTOCOL[, BALANCE][, TRANSPORT][, disabled])". */
+/* The menu's check for the command line: a listen port another program
+ * holds is saved anyway (the relay takes it once it is free) but said. */
+static void
+warn_port_taken(const struct store_rule *r)
+{
+	struct net_port_use u;
+	char esc[300];
+
+	if (!r->enabled || r->listen.port == 0 || getenv("XWPF_MENU") ||   /* the menu has said it already */
+	    !net_port_in_use(r->listen.port, r->listen.port_end ?
+	    r->listen.port_end : r->listen.port, !!(r->protocols & PROTO_TCP), !!(r->protocols & PROTO_UDP),
+	    r->listen.host, &u))
+		return;
+	fprintf(stderr, "%s: warning: port %d is taken: %s %s:%d held by %s; the rule is saved and the relay "
+	    "takes the port once it is free (it tries every 5 s): choose another port ('xwpf rule set %s "
+	    "listen=...'), or stop that program\n", applet_name, u.port, u.udp ? "udp" : "tcp", u.addr, u.port,
+	    *u.owner ? text_escape(u.owner, esc, sizeof(esc)) : "a process not visible from here (another user or "
+	    "container)", r->name);
+}
+
 static void
 print_added(const struct store_txn *t, const char *name)
 {
@@ -359,6 +379,7 @@ print_added(const struct store_txn *t, const char *name)
 		    strcmp(transport_text(r), "plain") ? ", " : "",
 		    strcmp(transport_text(r), "plain") ? transport_text(r) : "", r->enabled ? "" : ", disabled");
 		fflush(stdout);   /* before the hints on stderr */
+		warn_port_taken(r);
 	}
 	store_free(&st);
 }

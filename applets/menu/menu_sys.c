@@ -1,10 +1,8 @@
 /*
  * menu_sys: what the menu asks of the system before it saves a rule.
- * Who owns a port (sockets in /proc/net/{tcp,tcp6,udp,udp6}, their inode
- * found among /proc/PID/fd), a free random port, and a bounded
+ * Who owns a port (net_port_in_use), a free random port, and a bounded
  * non-blocking connect to a target.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -20,71 +18,18 @@
 #include "net.h"
 #include "util.h"
 
-static int
-is_any(const char *a)
-{
-	return !*a || strcmp(a, "0.0.0.0") == 0 || strcmp(a, "::") == 0;
-}
-
-struct port_find {
-	int lo, hi;
-	const char *host;
-	unsigned long inode;
-	int port;
-	char addr[64];
-};
-
-/* A socket on a port in lo..hi whose address is host's, or any, or host is any. */
-static int
-port_match(const struct net_proc_sock *s, void *arg)
-{
-	struct port_find *pf = arg;
-	char a[64];
-
-	if ((int)s->port < pf->lo || (int)s->port > pf->hi)
-		return 0;
-	if (s->addr.ss_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)&s->addr)->sin_addr, a, sizeof(a));
-	else
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&s->addr)->sin6_addr, a, sizeof(a));
-	if (strncmp(a, "::ffff:", 7) == 0)
-		memmove(a, a + 7, strlen(a + 7) + 1);
-	if (!is_any(pf->host) && !is_any(a) && strcmp(pf->host, a) != 0)
-		return 0;
-	pf->inode = s->inode;
-	pf->port = s->port;
-	snprintf(pf->addr, sizeof(pf->addr), "%s", a);
-	return 1;
-}
-
 int
 menu_port_owner(int lo, int hi, unsigned proto, const char *host, int *port, char *who, size_t size)
 {
-	static const struct {
-		int type, family;
-		unsigned proto;
-	} tables[] = {   /* /proc/net/tcp, tcp6, udp, udp6 */
-		{ SOCK_STREAM, AF_INET, PROTO_TCP }, { SOCK_STREAM, AF_INET6, PROTO_TCP },
-		{ SOCK_DGRAM, AF_INET, PROTO_UDP }, { SOCK_DGRAM, AF_INET6, PROTO_UDP },
-	};
-	size_t i;
+	struct net_port_use u;
 
-	for (i = 0; i < ARRAY_SIZE(tables); i++) {
-		struct port_find pf = { lo, hi, host ? host : "", 0, 0, "" };
-		char owner[128];
-
-		if (!(proto & tables[i].proto))
-			continue;
-		if (!net_proc_sockets(tables[i].type, tables[i].family, port_match, &pf))
-			continue;
-		*port = pf.port;
-		if (!net_inode_owner(pf.inode, owner, sizeof(owner)))
-			snprintf(owner, sizeof(owner), "%s", TR("a process not visible from here (another user or container)", "此处不可见的进程（其他用户或容器）"));
-		snprintf(who, size, "%s %s:%d %s%s", tables[i].proto == PROTO_UDP ? "udp" : "tcp", pf.addr, *port,
-		    TR("held by ", "被占用："), owner);
-		return 1;
-	}
-	return 0;
+	if (!net_port_in_use(lo, hi, !!(proto & PROTO_TCP), !!(proto & PROTO_UDP), host, &u))
+		return 0;
+	*port = u.port;
+	snprintf(who, size, "%s %s:%d %s%s", u.udp ? "udp" : "tcp", u.addr, u.port, TR("held by ", "被占用："),
+	    *u.owner ? u.owner : TR("a process not visible from here (another user or container)",
+	    "此处不可见的进程（其他用户或容器）"));
+	return 1;
 }
 
 int

@@ -595,3 +595,71 @@ net_raise_nofile(void)
 	}
 	return rl.rlim_cur == RLIM_INFINITY ? (long)1 << 30 : (long)rl.rlim_cur;
 }
+
+/* ---- who uses a port: net_proc_sockets ---- */
+
+static int
+is_any(const char *a)
+{
+	return !*a || strcmp(a, "0.0.0.0") == 0 || strcmp(a, "::") == 0;
+}
+
+struct port_find {
+	int lo, hi;
+	const char *host;
+	unsigned long inode;
+	int port;
+	char addr[64];
+};
+
+/* A socket on a port in lo..hi whose address is host's, or any, or host is any. */
+static int
+port_match(const struct net_proc_sock *s, void *arg)
+{
+	struct port_find *pf = arg;
+	char a[64];
+
+	if ((int)s->port < pf->lo || (int)s->port > pf->hi)
+		return 0;
+	if (s->addr.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)&s->addr)->sin_addr, a, sizeof(a));
+	else
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&s->addr)->sin6_addr, a, sizeof(a));
+	if (strncmp(a, "::ffff:", 7) == 0)
+		memmove(a, a + 7, strlen(a + 7) + 1);
+	if (!is_any(pf->host) && !is_any(a) && strcmp(pf->host, a) != 0)
+		return 0;
+	pf->inode = s->inode;
+	pf->port = s->port;
+	snprintf(pf->addr, sizeof(pf->addr), "%s", a);
+	return 1;
+}
+
+int
+net_port_in_use(int lo, int hi, int tcp, int udp, const char *host, struct net_port_use *u)
+{
+	static const struct {
+		int type, family, udp;
+	} tables[] = {   /* /proc/net/tcp, tcp6, udp, udp6 */
+		{ SOCK_STREAM, AF_INET, 0 }, { SOCK_STREAM, AF_INET6, 0 },
+		{ SOCK_DGRAM, AF_INET, 1 }, { SOCK_DGRAM, AF_INET6, 1 },
+	};
+	size_t i;
+
+	memset(u, 0, sizeof(*u));
+	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		struct port_find pf = { lo, hi, host ? host : "", 0, 0, "" };
+
+		if (!(tables[i].udp ? udp : tcp))
+			continue;
+		if (!net_proc_sockets(tables[i].type, tables[i].family, port_match, &pf))
+			continue;
+		u->port = pf.port;
+		u->udp = tables[i].udp;
+		snprintf(u->addr, sizeof(u->addr), "%s", pf.addr);
+		if (!net_inode_owner(pf.inode, u->owner, sizeof(u->owner)))
+			u->owner[0] = '\0';
+		return 1;
+	}
+	return 0;
+}

@@ -134,6 +134,16 @@ int net_proc_sockets(int type, int family, int (*fn)(const struct net_proc_sock 
 int net_port_holder(int type, const char *host, uint16_t port, char *who, size_t size);
 /* The same for a socket inode (from /proc/net): 1 and "comm (pid N)", or 0. */
 int net_inode_owner(unsigned long inode, char *who, size_t size);
+/* A socket listening (TCP) or bound and unconnected (UDP) on a port in
+ * lo..hi for host ("" or NULL: any address), from /proc/net: 1 with the
+ * port, its address, whether UDP, and its owner ("comm (pid N)", "" when not
+ * visible from here); 0 when the ports are free. */
+struct net_port_use {
+	int port, udp;
+	char addr[64];
+	char owner[128];
+};
+int net_port_in_use(int lo, int hi, int tcp, int udp, const char *host, struct net_port_use *u);
 
 /* Raise RLIMIT_NOFILE soft to hard; returns the new soft limit or -1. */
 long net_raise_nofile(void);
