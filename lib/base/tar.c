@@ -139,39 +139,63 @@ struct rd {
 	int ended;                 /* saw the zero block */
 };
 
+/* A name from an archive, for a message: escaped (text.h) and at most
+ * SHOWN_MAX bytes of it, "..." when cut: a file that is not a tar shows a
+ * few bytes of what it holds, not a paragraph of it */
+#define SHOWN_MAX 32
+static const char *
+shown(const char *name, char *buf, size_t size)
+{
+	char cut[SHOWN_MAX + 4], whole[4 * SHOWN_MAX + 8];
+	size_t n = strlen(name);
+
+	if (n > SHOWN_MAX) {   /* cut on a character: never inside a UTF-8 sequence */
+		n = SHOWN_MAX;
+		while (n && ((unsigned char)name[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(cut, name, n);
+	cut[n] = '\0';
+	text_escape(cut, whole, sizeof(whole));
+	text_escape(cut, buf, size > SHOWN_MAX + 1 ? SHOWN_MAX + 1 : size);
+	if (n < strlen(name) || strcmp(buf, whole) != 0)
+		snprintf(buf + strlen(buf), size - strlen(buf), "...");
+	return buf;
+}
+
 static int
 add_entry(struct rd *r, const char *name, char type, unsigned mode, int64_t mtime,
     const unsigned char *data, size_t size)
 {
 	struct tar_archive *a = r->a;
 	struct tar_entry *e, *nv;
-	char norm[TAR_NAME_MAX];
+	char norm[TAR_NAME_MAX], sb[4 * SHOWN_MAX + 8];
 	size_t i, n;
 	const char *p = name;
 
 	while (p[0] == '.' && p[1] == '/')
 		p += 2;
 	if (str_copy(norm, sizeof(norm), p) < 0) {
-		snprintf(r->err, ERRLEN, "entry name '%.60s...' is too long", name);
+		snprintf(r->err, ERRLEN, "entry name '%s' is too long", shown(name, sb, sizeof(sb)));
 		return -1;
 	}
 	n = strlen(norm);
 	while (n > 1 && norm[n - 1] == '/')
 		norm[--n] = '\0';
 	if (norm[0] == '/') {
-		snprintf(r->err, ERRLEN, "entry '%s' has an absolute path: refused", name);
+		snprintf(r->err, ERRLEN, "entry '%s' has an absolute path: refused", shown(name, sb, sizeof(sb)));
 		return -1;
 	}
 	if (!tar_name_safe(norm)) {
 		snprintf(r->err, ERRLEN, "entry '%s' leaves the archive (a '..' component, an empty name "
-		    "or a control character): refused", name);
+		    "or a control character): refused", shown(name, sb, sizeof(sb)));
 		return -1;
 	}
 	if (strcmp(norm, ".") == 0)
 		return 0;   /* "./" itself */
 	for (i = 0; i < a->n; i++)
 		if (strcmp(a->v[i].name, norm) == 0) {
-			snprintf(r->err, ERRLEN, "entry '%s' appears twice: refused", norm);
+			snprintf(r->err, ERRLEN, "entry '%s' appears twice: refused", shown(norm, sb, sizeof(sb)));
 			return -1;
 		}
 	if (a->n >= r->lim->max_entries) {
@@ -278,39 +302,43 @@ static int
 header_check(struct rd *r, const unsigned char *h, uint64_t *size, uint64_t *need)
 {
 	char type = (char)h[156];
-	char nm[101];
+	char nm[101], sb[4 * SHOWN_MAX + 8];
 	uint64_t sz;
 
 	field_str(nm, h, 100);
 	if (!checksum_ok(h)) {
-		snprintf(r->err, ERRLEN, "a tar header with a bad checksum (entry '%.60s'): the archive is "
-		    "damaged or not a tar file", nm);
+		if (!r->a->n)
+			snprintf(r->err, ERRLEN, "not a tar archive (it starts with '%s'): give a file 'xwpf export' "
+			    "wrote, or an xwPF or realm backup", shown(nm, sb, sizeof(sb)));
+		else
+			snprintf(r->err, ERRLEN, "a tar header with a bad checksum (entry '%s'): the archive is "
+			    "damaged", shown(nm, sb, sizeof(sb)));
 		return -1;
 	}
 	if (num_field(h + 124, 12, &sz) < 0) {
-		snprintf(r->err, ERRLEN, "entry '%.60s' has an unreadable size: refused", nm);
+		snprintf(r->err, ERRLEN, "entry '%s' has an unreadable size: refused", shown(nm, sb, sizeof(sb)));
 		return -1;
 	}
 	switch (type) {
 	case '0': case '\0': case '7': case '5': case 'x': case 'g': case 'L':
 		break;
 	case '1':
-		snprintf(r->err, ERRLEN, "entry '%.60s' is a hard link: links are refused", nm);
+		snprintf(r->err, ERRLEN, "entry '%s' is a hard link: links are refused", shown(nm, sb, sizeof(sb)));
 		return -1;
 	case '2': case 'K':
-		snprintf(r->err, ERRLEN, "entry '%.60s' is a symbolic link: links are refused", nm);
+		snprintf(r->err, ERRLEN, "entry '%s' is a symbolic link: links are refused", shown(nm, sb, sizeof(sb)));
 		return -1;
 	case '3': case '4':
-		snprintf(r->err, ERRLEN, "entry '%.60s' is a device node: refused", nm);
+		snprintf(r->err, ERRLEN, "entry '%s' is a device node: refused", shown(nm, sb, sizeof(sb)));
 		return -1;
 	case '6':
-		snprintf(r->err, ERRLEN, "entry '%.60s' is a fifo: refused", nm);
+		snprintf(r->err, ERRLEN, "entry '%s' is a fifo: refused", shown(nm, sb, sizeof(sb)));
 		return -1;
 	case 'S':
-		snprintf(r->err, ERRLEN, "entry '%.60s' is a sparse file: refused", nm);
+		snprintf(r->err, ERRLEN, "entry '%s' is a sparse file: refused", shown(nm, sb, sizeof(sb)));
 		return -1;
 	default:
-		snprintf(r->err, ERRLEN, "entry '%.60s' has the unknown type '%c': refused", nm,
+		snprintf(r->err, ERRLEN, "entry '%s' has the unknown type '%c': refused", shown(nm, sb, sizeof(sb)),
 		    type >= 0x20 && type < 0x7f ? type : '?');
 		return -1;
 	}
@@ -323,8 +351,8 @@ header_check(struct rd *r, const unsigned char *h, uint64_t *size, uint64_t *nee
 	if (r->next_size >= 0 && type != 'x' && type != 'g' && type != 'L')
 		sz = (uint64_t)r->next_size;
 	if (sz > r->lim->max_entry) {
-		snprintf(r->err, ERRLEN, "entry '%.60s' holds %llu bytes, past the limit of %zu: refused",
-		    r->has_next_name ? r->next_name : nm, (unsigned long long)sz, r->lim->max_entry);
+		snprintf(r->err, ERRLEN, "entry '%s' holds %llu bytes, past the limit of %zu: refused",
+		    shown(r->has_next_name ? r->next_name : nm, sb, sizeof(sb)), (unsigned long long)sz, r->lim->max_entry);
 		return -1;
 	}
 	*size = sz;

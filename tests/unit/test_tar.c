@@ -214,7 +214,22 @@ main(void)
 	plain_begin();
 	plain_add("ok", '0', "x");
 	arc[0] = 'p';
-	CHECK(plain_read(&a, err) < 0 && strstr(err, "checksum"), "a bad checksum is refused");
+	CHECK(plain_read(&a, err) < 0 && strstr(err, "not a tar archive (it starts with 'pk')"),
+	    "a bad checksum in the first header: not a tar archive (%s)", err);
+	plain_begin();
+	plain_add("ok", '0', "x");
+	plain_add("two", '0', "y");
+	arc[1024] = 'p';
+	CHECK(plain_read(&a, err) < 0 && strstr(err, "checksum (entry 'pwo')"), "a bad checksum later is refused: %s", err);
+	/* a text file's first bytes: escaped and short */
+	plain_begin();
+	plain_add("ok", '0', "x");
+	{
+		static const char text[] = "# title\n\nA paragraph of prose that goes on and on for a while";
+		memcpy(arc, text, sizeof(text) - 1);
+	}
+	CHECK(plain_read(&a, err) < 0 && strstr(err, "starts with '# title\\x0a\\x0aA paragraph of pr...'") &&
+	    !strchr(err, '\n'), "a text's start: escaped, cut, one line: %s", err);
 	/* no end marker */
 	plain_begin();
 	plain_add("ok", '0', "x");
