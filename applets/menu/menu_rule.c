@@ -226,39 +226,73 @@ ask_proto(unsigned *proto, unsigned def)
 	return 0;
 }
 
-/* sha256:HEX, HEX, or AB:CD:.. -> "sha256:hex"; Enter -> "" */
+/* sha256:HEX, HEX or AB:CD:.. into "sha256:hex" (out, 72 bytes at least): 0, or -1. */
 static int
-ask_pin(char *out, size_t size)
+pin_text(const char *p, char *out, size_t size)
 {
-	char buf[160];
+	char hex[65];
+	size_t i, n = 0;
 
+	if (strncmp(p, "sha256:", 7) == 0)
+		p += 7;
+	for (i = 0; p[i] && n < 64; i++) {
+		if (p[i] == ':' || p[i] == ' ')
+			continue;
+		if (!isxdigit((unsigned char)p[i]))
+			return -1;
+		hex[n++] = (char)tolower((unsigned char)p[i]);
+	}
+	if (n != 64 || p[i])
+		return -1;
+	hex[64] = '\0';
+	snprintf(out, size, "sha256:%s", hex);
+	return 0;
+}
+
+/* What the exit printed, pasted: its "relay side  remote_transport = ..." line (or
+ * the transport alone) into line, else a fingerprint into pin; "insecure" only typed. */
+static int
+ask_pin(char *pin, size_t psize, char *line, size_t lsize)
+{
+	char buf[1200], err[ERRLEN];
+	struct transport tr;
+
+	*pin = *line = '\0';
 	for (;;) {
-		char hex[65];
-		size_t i, n = 0;
-		const char *p;
+		const char *p = buf, *rt;
 
-		if (menu_ask(TR("The exit's certificate fingerprint (Enter: none, use insecure)",
-		    "落地端证书指纹（回车：无，使用 insecure 不校验）"), "", 1, buf, sizeof(buf)) < 0)
+		if (menu_ask(TR("The exit's fingerprint, or its whole 'relay side' line (type insecure: no check)",
+		    "落地端证书指纹，或其整行 relay side（输入 insecure：不校验）"), NULL, 1, buf, sizeof(buf)) < 0)
 			return MENU_BACK;
-		if (!*buf) {
-			*out = '\0';
+		if (strcmp(buf, "insecure") == 0) {
+			snprintf(pin, psize, "insecure");
 			return 0;
 		}
-		p = strncmp(buf, "sha256:", 7) == 0 ? buf + 7 : buf;
-		for (i = 0; p[i] && n < 64; i++) {
-			if (p[i] == ':' || p[i] == ' ')
-				continue;
-			if (!isxdigit((unsigned char)p[i]))
-				break;
-			hex[n++] = (char)tolower((unsigned char)p[i]);
-		}
-		if (n == 64 && !p[i]) {
-			hex[64] = '\0';
-			snprintf(out, size, "sha256:%s", hex);
+		if ((rt = strstr(buf, "remote_transport")) && strchr(rt, '='))
+			for (p = strchr(rt, '=') + 1; *p == ' '; p++)
+				;
+		else if (strncmp(buf, "tls pin", 7) == 0)
+			for (p = buf + 7; *p == ' '; p++)
+				;
+		if (!*buf)
+			menu_err("%s", TR("paste the fingerprint the exit's `xwpf rule show NAME` prints (or its whole "
+			    "relay side line); type insecure to connect without checking the exit",
+			    "请粘贴落地端 `xwpf rule show 规则名` 显示的指纹（或整行 relay side）；输入 insecure 则不校验落地"));
+		else if (pin_text(p, pin, psize) == 0)
 			return 0;
-		}
-		menu_err("%s", TR("a fingerprint is sha256: followed by 64 hex digits (as the exit's `xwpf rule show` "
-		    "prints it)", "指纹格式为 sha256: 加 64 位十六进制（落地端 xwpf rule show 会显示）"));
+		else if (strchr(p, ';') || strncmp(p, "tls", 3) == 0 || strncmp(p, "ws", 2) == 0) {
+			if (transport_parse(p, TRANSPORT_CLIENT, &tr, err) < 0)
+				menu_err("%s", err);
+			else if (!tr.tls || (!tr.has_pin && !tr.insecure))
+				menu_err("%s", TR("that line has no pin=sha256:...: paste the exit's relay side line",
+				    "该行没有 pin=sha256:...：请粘贴落地端的 relay side 一行"));
+			else {
+				snprintf(line, lsize, "%s", p);
+				return 0;
+			}
+		} else
+			menu_err("%s", TR("a fingerprint is sha256: followed by 64 hex digits (as the exit's `xwpf rule show` "
+			    "prints it)", "指纹格式为 sha256: 加 64 位十六进制（落地端 xwpf rule show 会显示）"));
 	}
 }
 
@@ -282,6 +316,7 @@ static int
 transport_wizard(int exit, char *t, size_t size)
 {
 	char host[HOST_MAX], path[200], sni[HOST_MAX], pin[80], cert[300], key[300], ws[600], tls[900], err[ERRLEN];
+	char pasted[1200];
 	int c, want_ws, want_tls, ca;
 	struct transport tr;
 
@@ -332,10 +367,16 @@ transport_wizard(int exit, char *t, size_t size)
 			    sizeof(sni)) < 0)
 				return MENU_BACK;
 			if (!ca) {
-				if (ask_pin(pin, sizeof(pin)) < 0)
+				if (ask_pin(pin, sizeof(pin), pasted, sizeof(pasted)) < 0)
 					return MENU_BACK;
-				snprintf(tls, sizeof(tls), "tls;sni=%s;%s%s", sni, *pin ? "pin=" : "insecure", pin);
-				if (!*pin)
+				if (*pasted) {   /* the exit's whole line: its sni, host and path too */
+					snprintf(t, size, "%s", pasted);
+					if (transport_parse(t, TRANSPORT_CLIENT, &tr, err) == 0)
+						break;
+				}
+				snprintf(tls, sizeof(tls), "tls;sni=%s;%s%s", sni, strcmp(pin, "insecure") ? "pin=" : "",
+				    pin);
+				if (strcmp(pin, "insecure") == 0)
 					menu_note("%s", TR("insecure: the exit is not verified. Paste its fingerprint later "
 					    "(edit the rule) to pin it", "insecure：不校验落地。之后可修改规则填入指纹以固定校验"));
 			} else
@@ -383,8 +424,8 @@ show_fingerprint(const char *name)
 			}
 	free(out);
 	if (shown)
-		menu_note("%s", TR("paste that fingerprint on the relay side (tls, self-signed: fingerprint prompt)",
-		    "请把该指纹填到中转端（tls 自签：指纹一项）"));
+		menu_note("%s", TR("paste the relay side line (or the fingerprint) at the relay's fingerprint prompt",
+		    "请把 relay side 一行（或指纹）粘贴到中转端的指纹一项"));
 	else
 		menu_note(TR("the certificate's fingerprint is printed by `xwpf rule show %s` once the relay has made it; "
 		    "paste it on the relay side to pin it", "relay 生成证书后，`xwpf rule show %s` 会显示指纹；请填到中转端"), name);
