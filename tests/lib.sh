@@ -286,7 +286,7 @@ menu_drive() {
 # The menu's prompt for a digit, in English or Chinese.
 MENU_CHOOSE='(Choose|请选择)(:|：)'
 # menu_go WHERE...: from the main menu down, by name: a word of the main menu
-# (rules add start stop logs refresh linktest mptcp move uninstall traffic lang),
+# (rules add start stop logs traffic refresh linktest mptcp move lang uninstall),
 # then one of the menu it opens (rules: add edit delete toggle balance proxy
 # mptcp; move: export import; linktest: server client). A name the menu has
 # not gives a step pty_drive refuses, so the scenario fails where it is.
@@ -295,8 +295,8 @@ menu_go() {
 	for w in "$@"; do
 		case $at:$w in
 		main:rules) k=1 ;; main:add) k=2 ;; main:start) k=3 ;; main:stop) k=4 ;;
-		main:logs) k=5 ;; main:refresh) k=6 ;; main:linktest) k=7 ;; main:mptcp) k=8 ;;
-		main:move) k=9 ;; main:uninstall) k=10 ;; main:traffic) k=11 ;; main:lang) k=12 ;;
+		main:logs) k=5 ;; main:traffic) k=6 ;; main:refresh) k=7 ;; main:linktest) k=8 ;;
+		main:mptcp) k=9 ;; main:move) k=10 ;; main:lang) k=11 ;; main:uninstall) k=12 ;;
 		rules:add) k=1 ;; rules:edit) k=2 ;; rules:delete) k=3 ;; rules:toggle) k=4 ;;
 		rules:balance) k=5 ;; rules:proxy) k=6 ;; rules:mptcp) k=7 ;;
 		move:export | linktest:server) k=1 ;; move:import | linktest:client) k=2 ;;

@@ -844,14 +844,14 @@ menu_main(int argc, char **argv)
 		    TR("start the relay", "启动中继"));
 		printf(" 4. %s\n", TR("stop the relay", "停止中继"));
 		printf(" 5. %s\n", TR("logs", "查看日志"));
-		printf(" 6. %s\n", TR("refresh status, traffic and health", "刷新状态、流量与健康"));
-		printf(" 7. %s\n", TR("link test", "链路测试"));
-		printf(" 8. %s\n", "MPTCP");
-		printf(" 9. %s\n", TR("export / import", "导出 / 导入"));
-		printf("10. %s\n", TR("uninstall", "卸载"));
-		printf("11. %s\n", TR("traffic: usage per billing cycle, quotas, reset display counts",
+		printf(" 6. %s\n", TR("traffic: usage per billing cycle, quotas, reset display counts",
 		    "流量：计费周期用量、配额、重置显示计数"));
-		printf("12. %s\n", TR("language: English / 中文", "语言：中文 / English"));
+		printf(" 7. %s\n", TR("refresh status, traffic and health", "刷新状态、流量与健康"));
+		printf(" 8. %s\n", TR("link test", "链路测试"));
+		printf(" 9. %s\n", "MPTCP");
+		printf("10. %s\n", TR("export / import", "导出 / 导入"));
+		printf("11. %s\n", TR("language: English / 中文", "语言：中文 / English"));
+		printf("12. %s\n", TR("uninstall", "卸载"));
 		printf(" 0. %s\n", TR("exit", "退出"));
 		c = menu_choice(TR("Choose", "请选择"), 0, 12, -1);
 		switch (c) {
@@ -864,13 +864,13 @@ menu_main(int argc, char **argv)
 		case 3: start_relay(); break;
 		case 4: stop_relay(); break;
 		case 5: show_logs(); menu_pause(); break;
-		case 6: break;
-		case 7: link_test(); break;
-		case 8: mptcp_menu(); break;
-		case 9: export_import(); break;
-		case 10: uninstall(); break;
-		case 11: menu_traffic(); break;
-		case 12: switch_lang(); break;
+		case 6: menu_traffic(); break;
+		case 7: break;
+		case 8: link_test(); break;
+		case 9: mptcp_menu(); break;
+		case 10: export_import(); break;
+		case 11: switch_lang(); break;
+		case 12: uninstall(); break;   /* the one that removes things: last */
 		}
 	}
 }

@@ -152,7 +152,7 @@ R=$T_DIR/root-menu
 inst "$rel/install.sh" --root "$R" --init none > /dev/null 2>&1
 check "the menu's uninstall, phase 1 only" pty_run menu1 XWPF_ROOT="$R" -- "$R/usr/local/bin/pf" <<'EOF'
 expect Choose:
-send 10
+send 12
 expect Uninstall xwpf\?
 send y
 expect phase 2\)\?
@@ -196,11 +196,11 @@ check "no service manager: no unit written" test ! -e "$R/etc/systemd" -a ! -e "
 # ---- uninstall from the menu: a "no" goes back, a "yes" removes everything
 check "the menu's uninstall: no, then yes" pty_run menu XWPF_ROOT="$R" -- "$R/usr/local/bin/pf" <<EOF
 expect Choose:
-send 10
+send 12
 expect Uninstall xwpf\?
 send n
 expect Choose:
-send 10
+send 12
 expect Uninstall xwpf\?
 send y
 expect phase 2\)\? \(Y/n\)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The menu's language from the store: [global] lang = zh shows the Chinese
 # menu under a pty even with LANG=C; lang = en the English one under a
-# Chinese locale; auto follows LC_ALL / LANG. Its item 12 switches and saves
+# Chinese locale; auto follows LC_ALL / LANG. Its language item switches and saves
 # the language (`xwpf rule global lang=...`, which refuses other values).
 # In Chinese, what the applets the menu runs print comes through in Chinese
 # too (a rule added, an export, a refusal from the store), and a yes/no
@@ -53,10 +53,7 @@ send zhrule
 expect 保存这条规则？（y 是 / n 否，回车：是）
 send y
 expect 已添加规则 zhrule：127.0.0.1:$LP -> 127.0.0.1:$EP（tcp）
-expect 请选择
-send 9
-expect 请选择
-send 1
+$(menu_go move export)
 expect 文件名
 send $T_DIR/e.tar.gz
 expect 个文件
@@ -66,7 +63,7 @@ exit 0
 EOF
 check "... and none of it in English, the yes/no hints included" sh -c "! grep -qE 'added rule|files, |Y/n|y/N' '$T_DIR/zhadd.pty'"
 
-check "item 12 switches to English and saves it" menu_drive switch LANG=C LC_ALL= <<EOF
+check "the language item switches to English and saves it" menu_drive switch LANG=C LC_ALL= <<EOF
 $(menu_go lang)
 expect English
 send 1

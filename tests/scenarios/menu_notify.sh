@@ -118,8 +118,7 @@ EOF
 check "after yes: the cycle counts start over" eval '"$XWPF" status --traffic --json web | python3 -c "import json,sys; sys.exit(json.load(sys.stdin)[\"rules\"][0][\"cycle\"][\"billed\"] != 0)"'
 
 check "Chinese: the notifications page and the limits" menu_drive zh LANG=zh_CN.UTF-8 <<EOF
-expect 请选择
-send 11
+$(menu_go traffic)
 expect 2\. 通知：Telegram、企业微信、Webhook
 expect 查看哪条规则
 send 2

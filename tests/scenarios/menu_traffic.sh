@@ -94,8 +94,7 @@ check_eq "after the reset: the billing cycle of web is unchanged" "$cw" "$(cycle
 check "after the reset: gone is untouched" grep -q "^rule gone .* d\.tcp4\.in=10 " "$LEDGER"
 
 check "Chinese: the traffic screen and the detail" menu_drive zh LANG=zh_CN.UTF-8 <<EOF
-expect 请选择
-send 11
+$(menu_go traffic)
 expect == 流量统计 ==
 expect 1\. web  已计费 3\.0 GiB / 10\.0 GiB（30\.0%）  正常
 expect 3\. capped  已计费 2\.0 KiB / 1\.0 KiB（200\.0%）  已限速至 10 Mbit/s（超出配额）
