@@ -90,6 +90,11 @@ int menu_probe(const char *host, int port, int timeout_ms, char *why, size_t siz
 void menu_rules(void);
 void menu_add_rule(void);
 void menu_balance(void);
+/* The rules listed, then one or more picked ("1,3", names too): their names
+ * into names (at most max), how many; MENU_BACK. */
+int menu_ask_rules(const char *prompt, char names[][STORE_NAME_MAX + 1], int max);
+
+/* ---- PROXY and MPTCP of rules (menu_ruleopts.c) ---- */
 void menu_proxy(void);
 void menu_rule_mptcp(void);
 

@@ -860,8 +860,8 @@ parse_list(const char *in, char names[][STORE_NAME_MAX + 1], int max)
 	return n ? n : -1;
 }
 
-static int
-ask_rules(const char *prompt, char names[][STORE_NAME_MAX + 1], int max)
+int
+menu_ask_rules(const char *prompt, char names[][STORE_NAME_MAX + 1], int max)
 {
 	char in[1024];
 	int n;
@@ -884,7 +884,7 @@ delete_rules(void)
 	size_t l = 0;
 
 	menu_title(TR("Delete rules", "删除规则"));
-	if ((n = ask_rules(TR("Rules to delete, e.g. 1,3 (0: back)", "要删除的规则，如 1,3（0 返回）"), names, 64)) < 0)
+	if ((n = menu_ask_rules(TR("Rules to delete, e.g. 1,3 (0: back)", "要删除的规则，如 1,3（0 返回）"), names, 64)) < 0)
 		return;
 	for (i = 0; i < n; i++)
 		l += (size_t)snprintf(list + l, sizeof(list) - l, "%s%s", i ? "," : "", names[i]);
@@ -905,7 +905,7 @@ toggle_rules(void)
 	int n, i, non = 2, noff = 2;
 
 	menu_title(TR("Enable / disable", "启用 / 停用"));
-	if ((n = ask_rules(TR("Rules to switch on or off, e.g. 1,3 (0: back)", "要切换启停的规则，如 1,3（0 返回）"), names,
+	if ((n = menu_ask_rules(TR("Rules to switch on or off, e.g. 1,3 (0: back)", "要切换启停的规则，如 1,3（0 返回）"), names,
 	    64)) < 0)
 		return;
 	on[0] = off[0] = "rule";
@@ -1058,62 +1058,6 @@ menu_balance(void)
 	}
 }
 
-/* ---- PROXY protocol and MPTCP per rule ---- */
-
-void
-menu_proxy(void)
-{
-	static const char *const modes[] = { "off", "send-v1", "send-v2", "accept", "accept+send-v1", "accept+send-v2" };
-	const struct store_rule *r;
-	char arg[64], name[STORE_NAME_MAX + 1];
-	int c;
-
-	menu_title(TR("PROXY protocol", "PROXY 协议"));
-	if (!(r = menu_pick_rule(TR("Rule (0: back)", "规则（0 返回）"))))
-		return;
-	snprintf(name, sizeof(name), "%s", r->name);
-	printf(" 1. off\n 2. send-v1  %s\n 3. send-v2  %s\n 4. accept   %s\n 5. accept+send-v1\n 6. accept+send-v2\n",
-	    TR("tell the target the client's address (text header)", "向目标发送客户端地址（文本头）"),
-	    TR("the same, binary header (haproxy send-proxy-v2)", "同上，二进制头（haproxy send-proxy-v2）"),
-	    TR("read a header from the previous hop", "读取上一跳发来的头"));
-	if ((c = menu_choice(TR("PROXY mode", "PROXY 模式"), 0, 6, 1)) <= 0)
-		return;
-	snprintf(arg, sizeof(arg), "proxy=%s", modes[c - 1]);
-	if (c >= 4)
-		menu_note("%s", TR("accept: connections without a PROXY header are then closed", "accept：没有 PROXY 头的连接将被关闭"));
-	{
-		const char *a[] = { "rule", "set", name, arg, NULL };
-		rule_cmd(a);
-	}
-}
-
-void
-menu_rule_mptcp(void)
-{
-	static const char *const modes[] = { "off", "send", "accept", "both" };
-	const struct store_rule *r;
-	char arg[32], name[STORE_NAME_MAX + 1], *en;
-	int c;
-
-	if (!(r = menu_pick_rule(TR("Rule (0: back)", "规则（0 返回）"))))
-		return;
-	snprintf(name, sizeof(name), "%s", r->name);
-	printf(" 1. off\n 2. send    %s\n 3. accept  %s\n 4. both\n", TR("MPTCP towards the targets", "向目标使用 MPTCP"),
-	    TR("accept MPTCP from clients", "接受客户端 MPTCP"));
-	if ((c = menu_choice(TR("MPTCP mode", "MPTCP 模式"), 0, 4, (int)r->mptcp + 1)) <= 0)
-		return;
-	snprintf(arg, sizeof(arg), "mptcp=%s", modes[c - 1]);
-	en = file_read("/proc/sys/net/mptcp/enabled", NULL);
-	if (c > 1 && (!en || en[0] != '1'))
-		menu_note("%s", TR("MPTCP is off in this kernel: turn it on in the MPTCP menu (it falls back to TCP until then)",
-		    "内核未启用 MPTCP：请在 MPTCP 菜单启用（在此之前回退为 TCP）"));
-	free(en);
-	{
-		const char *a[] = { "rule", "set", name, arg, NULL };
-		rule_cmd(a);
-	}
-}
-
 void
 menu_rules(void)
 {
@@ -1123,8 +1067,8 @@ menu_rules(void)
 		menu_title(TR("Forwarding rules", "转发规则"));
 		printf(" 1. %s\n 2. %s\n 3. %s\n 4. %s\n 5. %s\n 6. %s\n 7. %s\n 0. %s\n", TR("add", "添加"),
 		    TR("edit", "修改"), TR("delete (e.g. 1,3)", "删除（如 1,3）"), TR("enable / disable", "启用 / 停用"),
-		    TR("load balancing, weights, failover", "负载均衡、权重、故障转移"), TR("PROXY protocol", "PROXY 协议"),
-		    TR("MPTCP of a rule", "规则的 MPTCP"), TR("back", "返回"));
+		    TR("load balancing, weights, failover", "负载均衡、权重、故障转移"), TR("PROXY protocol (e.g. 1,3)", "PROXY 协议（如 1,3）"),
+		    TR("MPTCP of rules (e.g. 1,3)", "规则的 MPTCP（如 1,3）"), TR("back", "返回"));
 		c = menu_choice(TR("Choose", "请选择"), 0, 7, -1);
 		switch (c) {
 		case 1: menu_add_rule(); break;
