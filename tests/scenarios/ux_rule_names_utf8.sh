@@ -62,20 +62,7 @@ check "the metrics label it" bash -c "curl -s 'http://127.0.0.1:$M/metrics' | gr
 # the menu: the wizard takes the name (English), the status block shows it (Chinese)
 LP=$(free_port)
 check "the menu's wizard takes 香港-东京" menu_drive add_zhname <<EOF2
-expect Choose:
-send 2
-expect Role of this server
-send 1
-expect Listen port
-send $LP
-expect Listen on
-send
-expect Leave from
-send
-expect Target host
-send 127.0.0.1
-expect Its port
-send $EP
+$(menu_add_relay "$LP" "" 127.0.0.1 "$EP")
 expect Add another target
 send n
 expect Protocol
@@ -93,16 +80,12 @@ expect xwpf rule add 香港-东京 --listen $LP --remote 127.0.0.1:$EP
 expect Save this rule
 send y
 expect (reloaded|saved)
-expect Choose:
-send 0
-exit 0
+$(menu_leave 1)
 EOF2
 check_eq "the store has it" "$LP" "$(store_key 香港-东京 listen)"
 check "the menu in Chinese shows the names" menu_drive zh LANG=zh_CN.UTF-8 <<EOF3
 expect 香港-日本
 expect 香港-东京
-expect 选择
-send 0
-exit 0
+$(menu_leave 1)
 EOF3
 finish
