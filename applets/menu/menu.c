@@ -5,6 +5,7 @@
  * run as children of the same binary, so there is one copy of each
  * piece of logic. Applets missing from this build are shown as such.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -19,6 +20,7 @@
 
 #include "applet.h"
 #include "menu.h"
+#include "nl.h"
 #include "paths.h"
 #include "pidlock.h"
 #include "util.h"
@@ -320,6 +322,44 @@ switch_lang(void)
 	}
 }
 
+/* A private (RFC 1918, shared 100.64/10) IPv4 or a unique local IPv6 address. */
+static int
+addr_private(const struct nl_ifaddr *a)
+{
+	const unsigned char *b = a->addr;
+
+	if (a->family == AF_INET6)
+		return (b[0] & 0xfe) == 0xfc;
+	return b[0] == 10 || (b[0] == 172 && (b[1] & 0xf0) == 16) || (b[0] == 192 && b[1] == 168) ||
+	    (b[0] == 100 && (b[1] & 0xc0) == 64);
+}
+
+/* This server's addresses, as the kernel has them (netlink; nothing is asked
+ * of the internet): public ones first, then private ones marked, six at most. */
+static void
+print_addresses(void)
+{
+	struct nl_ifaddr a[32];
+	size_t n, total, i, shown = 0, off = 0;
+	char err[ERRLEN], txt[64], line[1024];
+	int pass;
+
+	if (nl_global_addrs(a, ARRAY_SIZE(a), &n, &total, err) < 0 || !total)
+		return;
+	line[0] = '\0';
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < n && shown < 6; i++) {
+			if (addr_private(&a[i]) != pass || !inet_ntop(a[i].family, a[i].addr, txt, sizeof(txt)))
+				continue;
+			off += (size_t)snprintf(line + off, sizeof(line) - off, "%s%s%s", shown ? ", " : "", txt,
+			    pass ? TR(" (private)", "（内网）") : "");
+			shown++;
+		}
+	if (total > shown)
+		snprintf(line + off, sizeof(line) - off, TR(" (+%zu more)", "（另有 %zu 个）"), total - shown);
+	printf("  %s%s%s\n", TR("addresses", "本机地址"), MENU_COLON, line);
+}
+
 static void
 status_block(void)
 {
@@ -337,6 +377,7 @@ status_block(void)
 	else
 		printf("  %s%s%s%s%s\n", TR("relay", "中继服务"), MENU_COLON, menu_c(C_YELLOW), TR("not running", "未运行"),
 		    menu_c(C_RESET));
+	print_addresses();
 	if (menu_store_load() < 0)
 		return;
 	for (i = 0; i < menu_st.nrules; i++) {

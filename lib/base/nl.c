@@ -496,3 +496,75 @@ nl_genl_family(struct nl_sock *s, const char *name, uint16_t *id, uint32_t *vers
 		*version = fa.version;
 	return 0;
 }
+
+/* ---- the machine's global addresses (rtnetlink) ---- */
+
+enum { RTM_GETADDR_ = 22, IFA_ADDRESS_ = 1, IFA_LOCAL_ = 2, IFA_FLAGS_ = 8, RT_SCOPE_UNIVERSE_ = 0 };
+enum { IFA_F_TEMPORARY_ = 0x01, IFA_F_DADFAILED_ = 0x08, IFA_F_TENTATIVE_ = 0x40 };
+
+struct ifaddrmsg_ {          /* struct ifaddrmsg */
+	uint8_t family, prefixlen, flags, scope;
+	uint32_t index;
+};
+
+struct addr_ans {
+	struct nl_ifaddr *out;
+	size_t max, n, total;
+};
+
+static int
+addr_cb(const struct nl_hdr *h, const void *data, size_t len, void *arg, char *err)
+{
+	struct addr_ans *a = arg;
+	const struct ifaddrmsg_ *ifa = data;
+	const struct nl_attr *tb[IFA_FLAGS_ + 1], *ad;
+	uint32_t flags;
+	size_t alen;
+
+	(void)err;
+	if (h->type != 20 /* RTM_NEWADDR */ || len < sizeof(*ifa) || ifa->scope != RT_SCOPE_UNIVERSE_ ||
+	    (ifa->family != AF_INET && ifa->family != AF_INET6))
+		return 0;
+	if (nl_attr_parse((const unsigned char *)data + NL_ALIGN(sizeof(*ifa)), len - NL_ALIGN(sizeof(*ifa)), tb,
+	    IFA_FLAGS_) < 0)
+		return 0;
+	flags = tb[IFA_FLAGS_] ? nl_attr_u32(tb[IFA_FLAGS_]) : ifa->flags;
+	if (flags & (IFA_F_TEMPORARY_ | IFA_F_DADFAILED_ | IFA_F_TENTATIVE_))
+		return 0;
+	/* IPv4: IFA_LOCAL is the address (IFA_ADDRESS the peer's on a point-to-point link) */
+	ad = ifa->family == AF_INET && tb[IFA_LOCAL_] ? tb[IFA_LOCAL_] : tb[IFA_ADDRESS_];
+	alen = ifa->family == AF_INET ? 4 : 16;
+	if (!ad || nl_attr_len(ad) < alen)
+		return 0;
+	a->total++;
+	if (a->n < a->max) {
+		a->out[a->n].family = ifa->family;
+		memset(a->out[a->n].addr, 0, sizeof(a->out[a->n].addr));
+		memcpy(a->out[a->n].addr, nl_attr_data(ad), alen);
+		a->out[a->n].ifindex = ifa->index;
+		a->n++;
+	}
+	return 0;
+}
+
+int
+nl_global_addrs(struct nl_ifaddr *out, size_t max, size_t *n, size_t *total, char *err)
+{
+	struct nl_sock s;
+	struct nl_msg m;
+	struct ifaddrmsg_ req;
+	struct addr_ans a = { out, max, 0, 0 };
+	int rc;
+
+	*n = *total = 0;
+	if (nl_open(&s, NL_PROTO_ROUTE, err) < 0)
+		return -1;
+	memset(&req, 0, sizeof(req));
+	nl_msg_init(&m, RTM_GETADDR_, NL_F_DUMP);
+	nl_msg_put(&m, &req, sizeof(req));
+	rc = nl_talk(&s, &m, addr_cb, &a, err);
+	nl_close(&s);
+	*n = a.n;
+	*total = a.total;
+	return rc;
+}

@@ -20,6 +20,7 @@
 #include "util.h"   /* ERRLEN */
 
 enum {
+	NL_PROTO_ROUTE = 0,         /* NETLINK_ROUTE */
 	NL_PROTO_SOCK_DIAG = 4,     /* NETLINK_SOCK_DIAG */
 	NL_PROTO_GENERIC = 16,      /* NETLINK_GENERIC */
 };
@@ -134,5 +135,17 @@ uint32_t nl_attr_u32(const struct nl_attr *a);
 /* Resolve a generic netlink family by name: its id and version.
  * -1 with errno ENOENT when the kernel has no such family. */
 int nl_genl_family(struct nl_sock *s, const char *name, uint16_t *id, uint32_t *version, char *err);
+
+/* The machine's addresses of global scope (an RTM_GETADDR dump of this
+ * network namespace): IPv4 and IPv6, neither loopback, link-local, still
+ * tentative nor a temporary (privacy) IPv6 one. At most max into out, in the
+ * kernel's order; *n how many were kept, *total how many there are. 0, or -1
+ * with err. Reads the kernel only: no packet leaves the machine. */
+struct nl_ifaddr {
+	int family;                /* AF_INET or AF_INET6 */
+	unsigned char addr[16];    /* 4 or 16 bytes */
+	uint32_t ifindex;
+};
+int nl_global_addrs(struct nl_ifaddr *out, size_t max, size_t *n, size_t *total, char *err);
 
 #endif
