@@ -8,6 +8,7 @@ APPLET(export, "write the whole setup (store, keys, health, MPTCP) into one .tar
 APPLET(health, "check backends, mark them up or down for the relay (--once, --watch, --status)")
 APPLET(import, "restore an export, or migrate xwPF archives and realm configs (--undo)")
 APPLET(linktest, "latency, loss, bandwidth both ways and the route to another xwpf (--server)")
+APPLET(log, "the relay's log: its file, or the journal under systemd (-f follows, -n N lines)")
 APPLET(menu, "the interactive menu (also: pf): status, rules, transports, balancing, service, uninstall")
 APPLET(mptcp, "MPTCP on this host: status, enable/disable, endpoints and limits (netlink)")
 APPLET(notify, "notification targets (Telegram, WeCom, webhooks): list them, --test sends a test message")

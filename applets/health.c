@@ -114,12 +114,7 @@ open_log(const struct store *st, int verbose)
 		lv = LOG_INFO;
 	if (verbose)
 		lv = LOG_DEBUG;
-	if (str_ieq(file, "yes") || str_ieq(file, "true") || str_ieq(file, "on"))
-		file = path_get(PATH_LOG);
-	else if (str_ieq(file, "no") || str_ieq(file, "false") || str_ieq(file, "off"))
-		file = "";
-	else if (*file)
-		file = path_rooted(file, buf, sizeof(buf));
+	file = path_log_file(file, buf, sizeof(buf));
 	if (log_open("xwpf health", lv, file, st->g.log_max_size) < 0) {
 		log_open("xwpf health", lv, NULL, 0);
 		log_warn("cannot open the log file %s: %s; logging to stderr", file, strerror(errno));

@@ -840,6 +840,20 @@ drop_files(void)
 	}
 }
 
+/* The log: [global] log_file (its folder made), else stderr */
+static void
+open_log(const struct store_global *g)
+{
+	enum log_level lv = LOG_INFO;
+	char err[ERRLEN], file[PATH_MAX];
+
+	(void)log_level_parse(g->log_level, &lv);
+	if (*path_log_file(g->log_file, file, sizeof(file)) && path_dir_ready(file, err) < 0)
+		fprintf(stderr, "%s: %s\n", applet_name, err);   /* log_open says the rest */
+	if (log_open("xwpf relay", lv, file, g->log_max_size) < 0)
+		fprintf(stderr, "%s: cannot open log file %s: %s (logging to stderr)\n", applet_name, file, strerror(errno));
+}
+
 static int run(struct opts *op, struct store *stp);
 
 int
@@ -887,7 +901,6 @@ run(struct opts *op, struct store *stp)
 	struct mainctx m;
 	sigset_t set;
 	char err[ERRLEN];
-	enum log_level lv = LOG_INFO;
 	long nw, nofile;
 	int64_t t0;
 	int nofiles = o.listen || o.origin;   /* no pidfile, stats, ledger or health watch */
@@ -904,10 +917,7 @@ run(struct opts *op, struct store *stp)
 	m.exit_code = EXIT_OK;
 	m.started = wall_ms();
 	t0 = now_ms();
-	(void)log_level_parse(st.g.log_level, &lv);
-	if (log_open("xwpf relay", lv, st.g.log_file, st.g.log_max_size) < 0)
-		fprintf(stderr, "%s: cannot open log file %s: %s (logging to stderr)\n", applet_name,
-		    st.g.log_file, strerror(errno));
+	open_log(&st.g);
 	nofile = net_raise_nofile();
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);

@@ -580,35 +580,26 @@ stop_relay(void)
 	    TR("relay (pid %d) stopped", "中继（pid %d）已停止"), pid);
 }
 
+/* The relay's log through `xwpf log` (its file, or the journal under
+ * systemd), then on request followed: Ctrl-C, or 10 minutes, ends it. */
 static void
 show_logs(void)
 {
-	const char *file;
-	char buf[600];
-	char *text;
-	size_t len;
+	const char *tail[] = { "log", "-n", "40", NULL };
+	const char *follow[] = { "log", "-f", "-n", "0", "--for", "600", NULL };
 
-	if (service_manager() == 1 && menu_have_cmd("journalctl")) {
-		const char *a[] = { "journalctl", "-u", "xwpf.service", "-u", "xwpf-health.service", "-n", "60",
-			"--no-pager", NULL };
-		menu_exec(a);
+	if (!menu_has_applet("log")) {
+		menu_note("%s", TR("the log applet is not in this build", "此版本不包含 log"));
 		return;
 	}
-	menu_store_load();
-	file = *menu_st.g.log_file ? path_rooted(menu_st.g.log_file, buf, sizeof(buf)) : path_get(PATH_LOG);
-	if (!(text = file_read(file, &len))) {
-		menu_note(TR("no log file at %s: the relay logs to its standard error unless log_file is set "
-		    "in [global]", "%s 没有日志文件：除非 [global] 设置了 log_file，中继日志输出到标准错误"), file);
+	if (menu_run(tail) != 0)
 		return;
-	}
-	{
-		size_t lines = 0, i = len;
-		while (i > 0 && lines <= 60)
-			if (text[--i] == '\n')
-				lines++;
-		printf("%s== %s ==%s\n%s", menu_c(C_DIM), file, menu_c(C_RESET), text + (i ? i + 1 : 0));
-	}
-	free(text);
+	if (!menu_yes(TR("Follow it (new lines as they come; Ctrl-C comes back here, 10 minutes at most)?",
+	    "持续跟踪（显示新日志；Ctrl-C 返回菜单，最多 10 分钟）？"), 0))
+		return;
+	printf("%s%s%s\n", menu_c(C_DIM), TR("following the log: Ctrl-C comes back to the menu",
+	    "正在跟踪日志：按 Ctrl-C 返回菜单"), menu_c(C_RESET));
+	menu_run(follow);
 }
 
 /* A number in lo..hi into buf (def on Enter), why said until one is typed:
@@ -904,7 +895,7 @@ menu_main(int argc, char **argv)
 		case 2: menu_add_rule(); break;
 		case 3: start_relay(); break;
 		case 4: stop_relay(); break;
-		case 5: show_logs(); menu_pause(); break;
+		case 5: show_logs(); break;
 		case 6: menu_traffic(); break;
 		case 7: break;
 		case 8: link_test(); break;

@@ -69,6 +69,18 @@ root(void)
 }
 
 char *
+path_log_file(const char *v, char *out, size_t size)
+{
+	if (str_ieq(v, "yes") || str_ieq(v, "true") || str_ieq(v, "on"))
+		snprintf(out, size, "%s", path_get(PATH_LOG));
+	else if (!*v || str_ieq(v, "no") || str_ieq(v, "false") || str_ieq(v, "off"))
+		*out = '\0';
+	else
+		path_rooted(v, out, (unsigned)size);
+	return out;
+}
+
+char *
 path_cmd(char *buf, size_t size, const char *args)
 {
 	const char *r = root(), *p;

@@ -56,5 +56,9 @@ int paths_set_root(const char *dir);
  * would split or expand it). Every command xwpf prints for the user to run
  * goes through it. Returns buf. */
 char *path_cmd(char *buf, size_t size, const char *args);
+/* The file [global] log_file names, as every applet reads it: yes (true,
+ * on) is PATH_LOG, no (false, off) or "" none (out ""), a path is under the
+ * root in effect. Returns out. */
+char *path_log_file(const char *v, char *out, size_t size);
 
 #endif

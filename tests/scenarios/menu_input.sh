@@ -204,10 +204,9 @@ expect Start it in the background now\? \(Y/n\)
 send
 expect relay started \(pid [0-9]+\)
 expect relay: running
-expect Choose:
-send 5
-expect xwpf.log ==
-expect Press Enter
+$(menu_go logs)
+expect started: 
+expect Follow it
 send
 expect Choose:
 send 4
