@@ -87,6 +87,21 @@ static const struct zh lines[] = {
 	{ "transport: {}= is too long", "传输设置：{1}= 太长" },
 	/* xwpf relay --reload, xwpf status --reset */
 	{ "reload signalled to relay pid {}", "已通知中继（pid {1}）重载" },
+	{ "reloaded: {} rule{} changed, {} added, {} removed", "已重载：{1} 条规则有改动，新增 {3} 条，删除 {4} 条" },
+	{ "reloaded: {} rule{} changed, {} added", "已重载：{1} 条规则有改动，新增 {3} 条" },
+	{ "reloaded: {} rule{} changed, {} removed", "已重载：{1} 条规则有改动，删除 {3} 条" },
+	{ "reloaded: {} rule{} added, {} removed", "已重载：新增 {1} 条规则，删除 {3} 条" },
+	{ "reloaded: {} rule{} changed", "已重载：{1} 条规则有改动" },
+	{ "reloaded: {} rule{} added", "已重载：新增 {1} 条规则" },
+	{ "reloaded: {} rule{} removed", "已重载：删除 {1} 条规则" },
+	{ "reloaded: nothing changed ({} rule{})", "已重载：没有变化（{1} 条规则）" },
+	{ "reload refused: the store is invalid (fix the lines above); the running rules stay",
+	  "已拒绝重载：规则文件无效（请修正上面的行）；运行中的规则保持不变" },
+	/* xwpf log */
+	{ "following {} (Ctrl-C ends, or the time given)", "正在跟踪 {1}（按 Ctrl-C 或到时结束）" },
+	{ "following {} (Ctrl-C ends)", "正在跟踪 {1}（按 Ctrl-C 结束）" },
+	{ "the relay logs to its standard error: [global] log_file names no file (set 'log_file = yes' for {}, and restart "
+	  "the relay)", "中继日志输出到标准错误：[global] log_file 未指定文件（设置 log_file = yes 即写入 {1}，然后重启中继）" },
 	{ "no relay is running ({}): start it with '{}'", "中继未运行（{1}）：请用“{2}”启动" },
 	{ "{}: nothing counted yet, nothing to reset", "{1}：尚无计数，无需重置" },
 	{ "no rule '{}' in the store or the ledger; nothing was reset", "规则文件和流量账本中都没有规则“{1}”；未重置" },

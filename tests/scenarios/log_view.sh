@@ -46,7 +46,9 @@ check "Chinese: the same" menu_drive logs_zh LANG=zh_CN.UTF-8 <<EOF
 $(menu_go logs)
 expect reload done
 expect 持续跟踪
-send n
+send y
+expect 正在跟踪 .*xwpf.log（按 Ctrl-C 或到时结束）
+intr
 $(menu_leave 1)
 EOF
 finish
