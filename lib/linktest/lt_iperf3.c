@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "util.h"
 
 #define COUNT_MAX 1e18           /* counts from a server are taken up to this */
@@ -98,56 +99,50 @@ ip3_json_len(const unsigned char hdr[4])
 	return n == 0 || n > IP3_JSON_MAX ? -1 : (long)n;
 }
 
-/* The number after "key": inside [p, end); -1 when absent or not a number. */
+/* The number of member key in stream st: -1 when absent, not a number or not finite. */
 static int
-num_in(const char *p, const char *end, const char *key, double *out)
+num_in(const struct json_val *st, const char *key, double *out)
 {
-	char pat[40];
-	size_t pl = (size_t)snprintf(pat, sizeof(pat), "\"%s\"", key);
-	const char *q;
-	char *e;
+	const struct json_val *v = json_get(st, key);
 
-	for (q = p; q + pl < end; q++) {
-		if (memcmp(q, pat, pl) != 0)
-			continue;
-		q += pl;
-		while (q < end && (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n'))
-			q++;
-		if (q >= end || *q != ':')
-			return -1;
-		*out = strtod(q + 1, &e);
-		return e > q + 1 && e <= end && isfinite(*out) ? 0 : -1;
-	}
-	return -1;
+	if (!v || v->t != JSON_NUM || !isfinite(v->num))
+		return -1;
+	*out = v->num;
+	return 0;
 }
 
 int
 ip3_parse_results(const char *json, size_t len, struct ip3_stream *s, char *err)
 {
 	static const char *const keys[] = { "bytes", "retransmits", "jitter", "errors", "packets" };
-	char *t, *st, *end;
+	struct json_val *root;
+	const struct json_val *st;
+	char jerr[ERRLEN];
 	double v[5], et = 0;
 	size_t i;
 	int rc = -1;
 
 	memset(s, 0, sizeof(*s));
-	if (len > IP3_JSON_MAX || !(t = malloc(len + 1))) {
+	if (len > IP3_JSON_MAX) {
 		snprintf(err, ERRLEN, "the server's results are too long");
 		return -1;
 	}
-	memcpy(t, json, len);
-	t[len] = '\0';
-	if (memchr(t, '\0', len) || !(st = strstr(t, "\"streams\"")) || !(st = strchr(st, '{')) ||
-	    !(end = strchr(st, '}'))) {
+	if (!(root = json_parse(json, len, jerr))) {
+		snprintf(err, ERRLEN, "the server's results are not JSON: %.200s", jerr);
+		return -1;
+	}
+	st = json_get(root, "streams");
+	if (!st || st->t != JSON_ARR || st->n == 0 || st->v[0]->t != JSON_OBJ) {
 		snprintf(err, ERRLEN, "the server's results have no stream");
 		goto out;
 	}
+	st = st->v[0];
 	for (i = 0; i < 5; i++)
-		if (num_in(st, end, keys[i], &v[i]) < 0) {
+		if (num_in(st, keys[i], &v[i]) < 0) {
 			snprintf(err, ERRLEN, "the server's results have no number for %s", keys[i]);
 			goto out;
 		}
-	(void)num_in(st, end, "end_time", &et);   /* servers before 3.2 leave it out */
+	(void)num_in(st, "end_time", &et);   /* servers before 3.2 leave it out */
 	s->bytes = fmax(v[0], 0);
 	s->retransmits = v[1] < 0 ? -1 : (long long)fmin(v[1], COUNT_MAX);
 	s->jitter_s = fmax(v[2], 0);
@@ -156,7 +151,7 @@ ip3_parse_results(const char *json, size_t len, struct ip3_stream *s, char *err)
 	s->end_time = fmax(et, 0);
 	rc = 0;
 out:
-	free(t);
+	json_free(root);
 	return rc;
 }
 

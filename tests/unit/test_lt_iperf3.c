@@ -37,8 +37,15 @@ main(void)
 	CHECK(ip3_parse_results(srv, strlen(srv), &s, err) == 0, "the server's results read (%s)", err);
 	CHECK(s.bytes == 12345600 && s.errors == 7 && s.packets == 8818 && s.jitter_s > 0.000122 &&
 	    s.jitter_s < 0.000124 && s.end_time > 10, "its figures");
-	CHECK(ip3_parse_results("{\"streams\":[{\"id\":1,\"bytes\":5}]}", 30, &s, err) < 0 && strstr(err, "retransmits"),
+	CHECK(ip3_parse_results("{\"streams\":[{\"id\":1,\"bytes\":5}]}", 32, &s, err) < 0 && strstr(err, "retransmits"),
 	    "a missing figure is named: %s", err);
+	CHECK(ip3_parse_results("{\"streams\":[{\"id\":1,\"bytes\":5}]}", 30, &s, err) < 0 && strstr(err, "not JSON"),
+	    "cut short: not JSON, refused: %s", err);
+	CHECK(ip3_parse_results("{\"streams\":[{\"bytes\":\"5\",\"retransmits\":0}]}", 43, &s, err) < 0 &&
+	    strstr(err, "bytes"), "a figure as a string is no number: %s", err);
+	CHECK(ip3_parse_results("{\"x\":{\"packets\":1},\"streams\":[{\"bytes\":1e30,\"retransmits\":-1,\"jitter\":0,"
+	    "\"errors\":-4,\"packets\":1e300}]}", 102, &s, err) == 0 && s.retransmits == -1 && s.errors == 0 &&
+	    s.packets == 1000000000000000000LL && s.end_time == 0, "counts clamped, other objects ignored (%s)", err);
 	CHECK(ip3_parse_results("{\"nothing\":1}", 13, &s, err) < 0, "no stream: refused");
 	buf[0] = 0; buf[1] = 1; buf[2] = 0; buf[3] = 1;
 	CHECK(ip3_json_len(buf) == -1, "a length over 64 KiB is refused");
