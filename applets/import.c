@@ -539,24 +539,6 @@ read_input(const char *file, char **data, size_t *len)
 	return 0;
 }
 
-/* realm sends the UDP of an endpoint with a transport plain beside the
- * tunnel: an imported rule keeps it so, whatever the other end runs. */
-static int
-realm_udp_plain(struct mig_result *m, char *err)
-{
-	size_t i;
-
-	for (i = 0; i < m->nrules; i++) {
-		struct mig_rule *r = &m->rules[i];
-		const char *p = mig_get(r, "protocol");
-
-		if (p && strstr(p, "udp") && (mig_get(r, "remote_transport") || mig_get(r, "listen_transport")) &&
-		    mig_set(r, "udp_transport", "plain", err) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 /* A directory: xwPF's (rules/) or its traffic tool's (config.json). */
 static int
 read_dir(const char *dir, struct mig_result *m, const char **kind, char *err)
@@ -684,7 +666,7 @@ make_plan(const struct opts *o, struct plan *p)
 			p->kind = "traffic tool config";
 			rc = mig_dog(root, &m, err);
 		} else
-			rc = mig_realm(root, &m, err) < 0 ? -1 : realm_udp_plain(&m, err);
+			rc = mig_realm(root, &m, err);
 		json_free(root);
 		rc = rc < 0 ? EXIT_CONFIG : EXIT_OK;
 		if (rc)
