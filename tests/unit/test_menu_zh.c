@@ -25,6 +25,10 @@ main(void)
 	    "  上传 4 条流            9472.2       13      1.00    1110048768", "a tcp row keeps its figures and columns (a Chinese character is two wide)");
 	CHECK_STR(zh("  download               1000.0    852.2   0.63%    560/89329      0.002          0"),
 	    "  下载                   1000.0    852.2   0.63%    560/89329      0.002          0", "a udp row");
+	CHECK_STR(zh("linktest to 127.0.0.1:5201 (a plain iperf3 server)\n"), "链路测试：到 127.0.0.1:5201（普通 iperf3 服务端）\n",
+	    "the heading against a plain iperf3 server");
+	CHECK_STR(zh("  download             failed: tcp download: iperf3: the server ended the test early\n"),
+	    "  下载                 失败：tcp download：iperf3：服务端提前结束了测试\n", "an iperf3 failure, translated inside its row");
 	CHECK_STR(zh("   1  127.0.0.1                                   0.017 ms  (3/3)  destination"),
 	    "   1  127.0.0.1                                   0.017 ms  (3/3)  目的地", "a route hop");
 	CHECK_STR(zh("  MPJoinAckRx                       0  extra subflows accepted since boot"),
