@@ -462,6 +462,15 @@ hc_reply_detail(struct hc_host *h, const char *buf, size_t len)
 	snprintf(h->detail, sizeof(h->detail), "got '%s%s'", txt, i < len ? "..." : "");
 }
 
+int
+hc_expect_step(const char *expect, size_t expectlen, size_t *off, const void *got, size_t n)
+{
+	if (n > expectlen - *off || memcmp(got, expect + *off, n) != 0)
+		return -1;
+	*off += n;
+	return *off == expectlen;
+}
+
 static void
 hc_read(struct hc_host *h)
 {
@@ -484,13 +493,12 @@ hc_read(struct hc_host *h)
 			hc_done(h, HC_READ_CLOSED);
 			return;
 		}
-		if (memcmp(buf, h->expect + h->off, (size_t)r) != 0) {
+		switch (hc_expect_step(h->expect, h->expectlen, &h->off, buf, (size_t)r)) {
+		case -1:
 			hc_reply_detail(h, buf, (size_t)r);
 			hc_done(h, HC_EXPECT_MISMATCH);
 			return;
-		}
-		h->off += (size_t)r;
-		if (h->off == h->expectlen) {
+		case 1:
 			hc_done(h, HC_OK);
 			return;
 		}

@@ -109,6 +109,11 @@ int hc_socket(struct hc_host *h);
 /* h->detail = "got '...'" (the start of a reply, printable). */
 void hc_reply_detail(struct hc_host *h, const char *buf, size_t len);
 
+/* The next n bytes of a reply against expect, *off bytes of it matched so
+ * far (n at most expectlen - *off: read no more than that): 1 the whole of
+ * expect matched, 0 more to read, -1 the reply differs. */
+int hc_expect_step(const char *expect, size_t expectlen, size_t *off, const void *got, size_t n);
+
 /* "\r\n", "\t", "\\", "\0", "\xHH" undone into out (size bytes); 0 or -1 with err. */
 int hc_unescape(const char *s, char *out, size_t size, size_t *len, char *err);
 

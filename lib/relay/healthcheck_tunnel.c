@@ -193,11 +193,10 @@ exchange(struct hc_host *h, struct tun_end *e, int64_t deadline)
 	while (off < h->expectlen) {
 		n = tun_end_read(e, h->fd, buf, h->expectlen - off);
 		if (n > 0) {
-			if (memcmp(buf, h->expect + off, (size_t)n) != 0) {
+			if (hc_expect_step(h->expect, h->expectlen, &off, buf, (size_t)n) < 0) {
 				hc_reply_detail(h, buf, (size_t)n);
 				return HC_EXPECT_MISMATCH;
 			}
-			off += (size_t)n;
 			continue;
 		}
 		if (n == 0) {
