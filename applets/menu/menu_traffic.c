@@ -229,7 +229,7 @@ menu_traffic(void)
 		printf(" 0. %s\n", TR("back", "返回"));
 		c = menu_choice(TR("Choose", "请选择"), 0, json_get_num(r, "in_store", 1) ? 3 : 2, 0);
 		if (c >= 1) {
-			char name[64];
+			char name[STORE_NAME_MAX + 1];
 
 			snprintf(name, sizeof(name), "%s", name_of(r));
 			json_free(j);

@@ -208,7 +208,9 @@ put_ctr(char **p, char *end, const char *pfx, const struct ledger_ctr *c)
 char *
 ledger_format(const struct ledger *lg, size_t *len)
 {
-	size_t size = 64 + lg->n * 768, i;
+	/* a line: 113 bytes of times and flags, 2 x 277 of counters at their
+	 * widest, the name: 768 + the longest name leaves room */
+	size_t size = 64 + lg->n * (768 + TEXT_NAME_MAX), i;
 	char *buf = malloc(size), *p, *end;
 
 	if (!buf)

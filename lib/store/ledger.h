@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "text.h"   /* TEXT_NAME_MAX */
+
 enum { LG_TCP, LG_UDP };
 enum { LG_V4, LG_V6 };
 /* double: in + out, twice (each byte crosses the relay's two legs: docs/traffic.md) */
@@ -30,7 +32,7 @@ struct ledger_ctr {
 enum { LG_FIRED_80 = 1, LG_FIRED_95 = 2, LG_FIRED_100 = 4 };
 
 struct ledger_rule {
-	char name[48];
+	char name[TEXT_NAME_MAX + 1];   /* a rule name: up to 40 characters of UTF-8 */
 	int64_t cycle_start;       /* epoch seconds */
 	struct ledger_ctr cycle, display;
 	int64_t display_since;

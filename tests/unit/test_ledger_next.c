@@ -42,10 +42,34 @@ test_parse_format(void)
 	ledger_free(&lg2);
 }
 
+/* A rule name of 40 characters of UTF-8 (120 bytes here) is kept whole: it
+ * was cut at 47 bytes, in the middle of a character, and the next load
+ * refused the file. */
+static void
+test_long_name(void)
+{
+	char text[512], err[ERRLEN], name[200] = "", *out;
+	struct ledger lg, lg2;
+	size_t n, i;
+
+	for (i = 0; i < 40; i++)
+		strcat(name, "\xe9\xa6\x99");   /* 香 */
+	snprintf(text, sizeof(text), "rule %s cycle_start=1 c.tcp4.in=5\n", name);
+	CHECK(ledger_parse(text, "t", &lg, err) == 0 && lg.n == 1 && strcmp(lg.v[0].name, name) == 0,
+	    "a 40-character Chinese name is read whole");
+	out = ledger_format(&lg, &n);
+	CHECK(out && ledger_parse(out, "t", &lg2, err) == 0 && lg2.n == 1 && strcmp(lg2.v[0].name, name) == 0,
+	    "and written and read back whole");
+	free(out);
+	ledger_free(&lg);
+	ledger_free(&lg2);
+}
+
 int
 main(void)
 {
 	test_parse_format();
+	test_long_name();
 	tz("UTC");
 	CHECK(ledger_cycle_next(1773576000, 1) == 1775001600, "2026-03-15, day 1: next 2026-04-01");
 	CHECK(ledger_cycle_next(1770681600, 31) == 1772236800, "2026-02-10, day 31: next 2026-02-28 (clamped)");
