@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "healthcheck.h"
 #include "healthstate.h"
 #include "util.h"
 
