@@ -295,6 +295,41 @@ proxy_for(const char *mode)
 	return NULL;
 }
 
+/* balance and weights of a group of nt targets: BALANCE_MODE of the first
+ * rule; WEIGHTS on it lists the group, else each rule has its own weight */
+static int
+set_balance(struct mig_rule *r, struct xrule **g, size_t n, size_t nt, char *err)
+{
+	const struct xrule *x = g[0];
+	const char *bal = xv(x, V_BALANCE_MODE);
+	const char *bm = !*bal || strcmp(bal, "off") == 0 ? "off" :
+	    strcmp(bal, "roundrobin") == 0 ? "roundrobin" : strcmp(bal, "iphash") == 0 ? "iphash" :
+	    "failover";   /* primary_backup and the like */
+	char ws[VAL_MAX], buf[2048], *tok, *save = NULL;
+	size_t cnt = 0, k = 0, i;
+	long w;
+
+	if (mig_set(r, "balance", bm, err) < 0)
+		return -1;
+	if (strcmp(bm, "roundrobin") != 0 && strcmp(bm, "iphash") != 0)
+		return 0;
+	snprintf(ws, sizeof(ws), "%s", xv(x, V_WEIGHTS));
+	for (tok = strtok_r(ws, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		cnt++;
+	if (cnt == nt) {
+		for (i = 0; xv(x, V_WEIGHTS)[i] && k + 1 < sizeof(buf); i++)
+			if (xv(x, V_WEIGHTS)[i] != ' ')
+				buf[k++] = xv(x, V_WEIGHTS)[i];
+		buf[k] = '\0';
+	} else if (nt == n) {
+		for (i = 0; i < n; i++)
+			k += (size_t)snprintf(buf + k, sizeof(buf) - k, "%s%ld", i ? "," : "",
+			    parse_long(xv(g[i], V_WEIGHTS), 1, 100, &w) == 0 ? w : 1);
+	} else
+		buf[0] = '\0';
+	return *buf ? mig_set(r, "weights", buf, err) : 0;
+}
+
 /* One balancing group (rules sharing LISTEN_PORT, first = the settings) -> one store rule. */
 static int
 convert_into(struct xrule **g, size_t n, struct mig_result *m, char (*targets)[HOST_MAX + 16], char *err)
@@ -303,7 +338,7 @@ convert_into(struct xrule **g, size_t n, struct mig_result *m, char (*targets)[H
 	int exitside = strcmp(xv(x, V_RULE_ROLE), "2") == 0;
 	size_t nt = 0, i;
 	char name[STORE_NAME_MAX + 1], fb[64], buf[2048], tr[1600];
-	const char *lip = xv(x, V_LISTEN_IP), *bal = xv(x, V_BALANCE_MODE), *s;
+	const char *lip = xv(x, V_LISTEN_IP), *s;
 	struct mig_rule *r;
 	int enabled = 0, failover = 0;
 	long w;
@@ -383,36 +418,8 @@ convert_into(struct xrule **g, size_t n, struct mig_result *m, char (*targets)[H
 	for (i = 0; i < nt; i++)
 		if (mig_set(r, "remote", targets[i], err) < 0)
 			return -1;
-	if (nt > 1) {
-		const char *bm = !*bal || strcmp(bal, "off") == 0 ? "off" :
-		    strcmp(bal, "roundrobin") == 0 ? "roundrobin" : strcmp(bal, "iphash") == 0 ? "iphash" :
-		    "failover";   /* primary_backup and the like */
-
-		if (mig_set(r, "balance", bm, err) < 0)
-			return -1;
-		if (strcmp(bm, "roundrobin") == 0 || strcmp(bm, "iphash") == 0) {
-			/* WEIGHTS on the first rule lists the group; else each rule's own weight */
-			char ws[VAL_MAX], *tok, *save = NULL;
-			size_t cnt = 0, k = 0;
-
-			snprintf(ws, sizeof(ws), "%s", xv(x, V_WEIGHTS));
-			for (tok = strtok_r(ws, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-				cnt++;
-			if (cnt == nt) {
-				for (i = 0, k = 0; xv(x, V_WEIGHTS)[i] && k + 1 < sizeof(buf); i++)
-					if (xv(x, V_WEIGHTS)[i] != ' ')
-						buf[k++] = xv(x, V_WEIGHTS)[i];
-				buf[k] = '\0';
-			} else if (nt == n) {
-				for (i = 0; i < n; i++)
-					k += (size_t)snprintf(buf + k, sizeof(buf) - k, "%s%ld", i ? "," : "",
-					    parse_long(xv(g[i], V_WEIGHTS), 1, 100, &w) == 0 ? w : 1);
-			} else
-				buf[0] = '\0';
-			if (*buf && mig_set(r, "weights", buf, err) < 0)
-				return -1;
-		}
-	}
+	if (nt > 1 && set_balance(r, g, n, nt, err) < 0)
+		return -1;
 	if (failover && mig_set(r, "failover", "yes", err) < 0)
 		return -1;
 	if (transport_for(x, exitside, tr, sizeof(tr), err) < 0)
