@@ -548,12 +548,18 @@ assoc_get(struct rt_lsn *ls, struct udp_w *u, const struct sockaddr_storage *cli
 	}
 	ev_timer_set(w->loop, &a->tm, a->last + udp_timeout_ms(r));
 	udp_htab_add(t, &a->k);
+	udp_assoc_counted(w, r, idx);
+	return a;
+}
+
+void
+udp_assoc_counted(struct rt_worker *w, const struct rt_rule *r, int idx)
+{
 	w->udp_assocs++;
 	CTR_ADD(r->st->w[w->id].udp_active, 1);
 	CTR_ADD(r->st->w[w->id].udp_total, 1);
 	CTR_ADD(r->rem[idx].w[w->id].connects, 1);
 	CTR_ADD(r->rem[idx].w[w->id].active, 1);
-	return a;
 }
 
 /* Requests: client -> upstream, batched per association. */

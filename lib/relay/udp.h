@@ -79,6 +79,9 @@ void udp_key_reply(const struct udp_key *k, struct msghdr *h, char *ctl);
  * rule lets through at most the datagram that crosses it; one that throttles
  * never refuses here (the rule's shaping does). */
 int udp_quota_room(const struct rt_rule *r, int up, uint64_t queued);
+/* A new association of worker w through rule r to its remote idx, counted
+ * (the worker's count, the rule's active and total, the remote's). */
+void udp_assoc_counted(struct rt_worker *w, const struct rt_rule *r, int idx);
 /* The remote for a new association of ls: its index with *dst set, or -1
  * (none up, or no address resolved yet). */
 int udp_pick_remote(struct rt_lsn *ls, const struct sockaddr_storage *client, struct sockaddr_storage *dst);

@@ -464,11 +464,7 @@ tu_new(struct rt_lsn *ls, struct tu_tab *t, const struct sockaddr_storage *clien
 	}
 	ev_timer_set(w->loop, &a->tm, a->start + r->connect_ms);   /* then the handshake's (tu_cb) */
 	udp_htab_add(&t->t, &a->k);
-	w->udp_assocs++;
-	CTR_ADD(r->st->w[w->id].udp_active, 1);
-	CTR_ADD(r->st->w[w->id].udp_total, 1);
-	CTR_ADD(r->rem[idx].w[w->id].connects, 1);
-	CTR_ADD(r->rem[idx].w[w->id].active, 1);
+	udp_assoc_counted(w, r, idx);
 	return a;
 }
 
