@@ -51,5 +51,11 @@ main(void)
 	    "/r/xwpf.conf:6：错误：notify：“foo”不是通知目标：请写 telegram:BOT_TOKEN@CHAT_ID、wecom:https://...（群机器人的 "
 	    "webhook）或 webhook:https://...", "a store error inside its key's name");
 	CHECK_STR(zh("something new\n"), "something new\n", "a line no pattern knows comes as it came");
+	/* lib/system's MPTCP errors, which the menu's MPTCP screens show */
+	CHECK_STR(zh("xwpf mptcp: there is no interface named eth9 (see: ip link)\n"),
+	    "xwpf mptcp：没有名为 eth9 的网卡（见 ip link）\n", "an MPTCP endpoint's missing interface");
+	CHECK_STR(zh("xwpf mptcp: cannot set net.mptcp.enabled = 1: Permission denied (run as root, outside a read-only container)\n"),
+	    "xwpf mptcp：无法设置 net.mptcp.enabled = 1：权限不足（请以 root 身份在非只读容器中运行）\n",
+	    "a sysctl the kernel refused, its system error too");
 	return T_DONE();
 }
