@@ -532,7 +532,8 @@ tls_conn_client(struct tls_client *cl, const void *key, size_t key_len, size_t o
 	c->cl = cl;
 	if (key_len > sizeof(c->key))
 		key_len = sizeof(c->key);
-	memcpy(c->key, key, key_len);
+	if (key_len)   /* no key (NULL, 0): no session kept for it */
+		memcpy(c->key, key, key_len);
 	c->key_len = key_len;
 	cc = &c->u.c;
 	br_ssl_client_zero(cc);
