@@ -43,6 +43,8 @@ run_one() {   # name, timeout, command...
 		failed_names+=("$name")
 		printf 'FAIL %-34s %3d ok %3d failed (log: %s)\n' "$name" "$p" "$f" "$log"
 		grep -E '^not ok - ' "$log" | head -20 | sed 's/^/     /'
+		# what the test printed last besides its checks: the why, where only the log has it
+		grep -vE '^(ok|not ok|skip) - ' "$log" | tail -n 12 | cut -c1-300 | sed 's/^/     | /'
 	else
 		printf 'pass %-34s %3d ok%s\n' "$name" "$p" "$([ "$s" -gt 0 ] && echo ", $s skipped")"
 	fi

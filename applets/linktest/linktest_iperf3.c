@@ -380,8 +380,10 @@ session(struct ip3s *s)
 		s->busy = errno == ECONNREFUSED;   /* between two tests iperf3 opens its port anew */
 		return fail(s, "iperf3: connecting to %s: %s", "the server");
 	}
-	if (send_all(s->ctl, s->cookie, IP3_COOKIE, now_ms() + 5000) < 0)
+	if (send_all(s->ctl, s->cookie, IP3_COOKIE, now_ms() + 5000) < 0) {
+		s->busy = errno == ECONNRESET || errno == EPIPE;   /* as below: reset by a server between tests */
 		return fail(s, "iperf3: %s: %s", "sending the cookie");
+	}
 	if (expect_state(s, IP3_PARAM_EXCHANGE, now_ms() + STATE_WAIT_MS) < 0)
 		return -1;
 	if ((n = ip3_params(msg, sizeof(msg), &t)) < 0 || send_all(s->ctl, msg, (size_t)n, now_ms() + 5000) < 0)
