@@ -46,6 +46,7 @@ struct udp_assoc {
 	struct ev_timer tm;
 	struct udp_assoc *znext;
 	unsigned char gso_fails[2];     /* GSO refused toward the remote, toward the client */
+	unsigned dgrams;                /* datagrams so far, both ways, up to UDP_BUF_AFTER */
 };
 
 struct udp_w {
@@ -348,6 +349,23 @@ send_run(int fd, struct mmsghdr *o, struct iovec *iov, int cnt, unsigned char *f
 
 /* ---- this file's associations ---- */
 
+/* An association's socket gets the burst buffer once it carries
+ * UDP_BUF_AFTER datagrams (counting the run about to be sent or just read):
+ * a request and its reply, the most common association (DNS, a probe, a
+ * game's hello), spend no system call on a buffer they never fill, and a
+ * run of 64 requests has it before the first goes out. */
+#define UDP_BUF_AFTER 4
+
+static void
+assoc_traffic(struct udp_assoc *a, int n)
+{
+	if (a->dgrams >= UDP_BUF_AFTER)
+		return;
+	a->dgrams += (unsigned)n;
+	if (a->dgrams >= UDP_BUF_AFTER)
+		udp_socket_buffer(a->fd);
+}
+
 /* A receive buffer for bursts: a listener's (with its first datagram) and an
  * association's socket toward the remote: UDP_RCVBUF, or less where the
  * system caps it lower (net.core.rmem_max, the knob). The kernel charges
@@ -392,7 +410,7 @@ assoc_free(struct udp_assoc *a)
 	if (a->fd < 0)
 		return;
 	ev_timer_del(w->loop, &a->tm);
-	ev_io_del(w->loop, &a->io);
+	ev_io_forget(w->loop, &a->io);   /* close() takes it out of epoll */
 	close(a->fd);
 	a->fd = -1;
 	udp_htab_del(t, &a->k);
@@ -454,6 +472,7 @@ assoc_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 		n = recvmmsg(a->fd, u->m, UDP_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			return;   /* EAGAIN, or ICMP unreachable reported: the association waits */
+		assoc_traffic(a, n);
 		for (i = cnt = 0, queued = 0; i < n; i++) {
 			struct msghdr *h = &u->o[cnt].msg_hdr;
 			if ((a->rule->lim.shape && !lim_police(&a->rule->st->lim, 0, u->m[i].msg_len, now_us())) ||
@@ -531,7 +550,6 @@ assoc_get(struct rt_lsn *ls, struct udp_w *u, const struct sockaddr_storage *cli
 		close(fd);
 		return NULL;
 	}
-	udp_socket_buffer(fd);
 	a->fd = fd;
 	udp_key_init(&a->k, client, hv, h);
 	a->ls = ls;
@@ -633,6 +651,7 @@ udp_listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 				h->msg_iovlen = 1;
 				cnt++;
 			}
+			assoc_traffic(a, cnt);
 			sent = cnt ? send_run(a->fd, u->o, u->oiov, cnt, &a->gso_fails[0]) : 0;
 			for (int x = 0; x < sent; x++) {
 				if (rt_quota_spend(r, 1, u->oiov[x].iov_len))
