@@ -228,12 +228,12 @@ nginx_conf() {   # DIR BODY: write DIR/nginx.conf around a stream{} body
 daemon off;
 master_process on;
 worker_processes $WORKERS;
-worker_rlimit_nofile 20000;
+worker_rlimit_nofile 100000;
 pid $1/nginx.pid;
 error_log $1/error.log warn;
 $( [ "$(id -u)" = 0 ] && echo "user root;")
 $NGINX_MOD
-events { worker_connections 10000; }
+events { worker_connections 40000; }   # a UDP session holds two: 3 rounds of new associations and 10,000 idle ones fit
 stream {
 $2
 }
