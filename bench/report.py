@@ -49,6 +49,8 @@ UDP_ROWS = [
     ("ovl_relay_cpu_us", "  relay CPU us per datagram (overload)", False, None),
     ("ovl_machine_us", "  machine CPU us per datagram", False, None),
     ("ovl_machine_sys_us", "    of it in the kernel", False, None),
+    ("assoc_machine_us", "  machine CPU us per new association", False, None),
+    ("assoc_machine_sys_us", "    of it in the kernel", False, None),
 ]
 TLS_ROWS = [
     ("tput1_gbps", "tunnel throughput, 1 stream (Gbit/s)", True, ("ratio", 1.0)),
@@ -258,7 +260,30 @@ def udp_bound(u, out, js):
                                                "floor_us": round(floor, 2), "best_peer": pp,
                                                "best_peer_machine_us": pm, "max_ratio": round(pm / floor, 3),
                                                "xwpf_machine_us": xm})
+    assoc_bound(u, out, js)
     out.append("")
+
+
+def assoc_bound(u, out, js):
+    """New associations against the floor, as for connections/s: a relayed
+    association adds a second socket with the same exchange (created,
+    connected, one datagram each way, closed), about direct's kernel part."""
+    d, x = u.get("direct", {}), u.get("xwpf", {})
+    dm, dk, xm = num(d.get("assoc_machine_us")), num(d.get("assoc_machine_sys_us")), num(x.get("assoc_machine_us"))
+    cand = [(num(u[p].get("assoc_machine_us")), p) for p in UDP_RIVALS
+            if p in u and num(u[p].get("assoc_machine_us")) is not None]
+    if dm is None or dk is None or xm is None or not cand:
+        return
+    floor = dm + dk
+    pm, pp = min(cand)
+    out.append("New associations, what the machine allows: a direct one costs %.1f us of machine CPU (%.1f in the "
+               "kernel); relayed, about %.1f + %.1f = %.1f us with no work of the relay's own beyond the kernel's. "
+               "The best peer (%s) costs %.1f: no relay can exceed about %.2fx its rate here. xwpf costs %.1f "
+               "(%.2fx the floor)." % (dm, dk, dm, dk, floor, pp, pm, pm / floor, xm, xm / floor))
+    js.setdefault("udp_bound", {}).update({"assoc_direct_machine_us": dm, "assoc_direct_kernel_us": dk,
+                                           "assoc_floor_us": round(floor, 1), "assoc_best_peer": pp,
+                                           "assoc_best_peer_machine_us": pm, "assoc_max_ratio": round(pm / floor, 3),
+                                           "assoc_xwpf_machine_us": xm})
 
 
 def chain_table(c, notes, out, js):

@@ -655,12 +655,19 @@ nodrop_round() {
 
 # assoc_round SECTION PEER: new associations/s (each a new source, one echo)
 assoc_round() {
-	local line n=$UDP_ASSOC_N
+	local line n=$UDP_ASSOC_N m0 m1 m s
 	[ "$2" = socat ] && n=$UDP_FORK_N
+	m0=$(machine_ticks)
 	line=$(timeout 90 "$out/udpassoc" rate "${ENTRY[$2]}" "$n" 64 2>&1)
+	m1=$(machine_ticks)
 	if [ -n "$(kv rate "$line")" ] && [ "$(kv done "$line")" != 0 ]; then
 		rv "$1" "$2" assoc_rate "$(kv rate "$line")"
 		[ "$(kv lost "$line")" != 0 ] && rv "$1" "$2" assoc_lost "$(kv lost "$line")"
+		# the machine's CPU per association (ticks of 1/CLK_TCK s: a few dozen
+		# per round, so a figure to the nearest 5-10%)
+		read -r m s < <(awk -v a="$m0" -v b="$m1" -v t="$TICK" -v n="$(kv done "$line")" \
+			'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.2f %.2f\n", (y[1] - x[1]) / t * 1e6 / n, (y[2] - x[2]) / t * 1e6 / n }')
+		[ "$2" = socat ] || { rv "$1" "$2" assoc_machine_us "$m"; rv "$1" "$2" assoc_machine_sys_us "$s"; }
 	else
 		log "$2: associations/s: $line"
 		rv "$1" "$2" assoc_rate fail
