@@ -206,84 +206,64 @@ def table(title, rows, peers, rivals, xcols, data, out, js):
     out.append("")
 
 
-def cps_bound(t, out, js):
-    """What connections/s ratio any relay could reach here. A relay turns one
-    TCP connection into two with the same exchange (handshake, request,
-    reply, FINs), all on this machine: even with no work of its own beyond
-    the kernel's for its two sockets, it adds about the kernel share of a
-    direct connection. Connections/s on a saturated machine goes as
-    1 / (machine CPU per connection), so the best peer's cost over that
-    floor bounds xwpf's ratio."""
-    direct = t.get("direct", {})
-    dm, dk = num(direct.get("cps_machine_us")), num(direct.get("cps_machine_sys_us"))
-    cand = [(num(t[p].get("cps_machine_us")), p) for p in RIVALS
-            if p in t and num(t[p].get("cps_machine_us")) is not None]
-    xm = num(t.get("xwpf", {}).get("cps_machine_us"))
-    if dm is None or dk is None or not cand or xm is None:
-        return
-    floor = dm + dk
+def floor_of(sect, rivals, key):
+    """The floor any relay meets on this machine for one unit of work (a
+    connection, a datagram, an association), from machine CPU per unit: a
+    relay receives and sends everything once more than a direct path, so
+    with no work of its own beyond the kernel's a relayed unit costs about
+    direct's machine CPU plus direct's kernel part. On a saturated machine
+    a rate goes as 1 / (machine CPU per unit), so the best rival's cost over
+    that floor bounds any relay's ratio. None without the figures."""
+    d = sect.get("direct", {})
+    dm, dk = num(d.get(key)), num(d.get(key.replace("_machine_us", "_machine_sys_us")))
+    xm = num(sect.get("xwpf", {}).get(key))
+    cand = [(num(sect[p].get(key)), p) for p in rivals if p in sect and num(sect[p].get(key)) is not None]
+    if dm is None or dk is None or xm is None or not cand:
+        return None
     pm, pp = min(cand)
-    out.append("connections/s, what the machine allows: a direct connection costs %.1f us of machine CPU (%.1f in "
-               "the kernel); a relay adds a second connection with the same exchange, so with no work of its own "
-               "beyond the kernel's a relayed one costs about %.1f + %.1f = %.1f us. The best peer (%s) costs "
-               "%.1f: no relay can exceed about %.2fx its connections/s here. xwpf costs %.1f (%.2fx direct), "
-               "%.2fx the floor." % (dm, dk, dm, dk, floor, pp, pm, pm / floor, xm, xm / dm, xm / floor))
-    out.append("")
-    js["cps_bound"] = {"direct_machine_us": dm, "direct_kernel_us": dk, "floor_us": round(floor, 1),
-                       "best_peer": pp, "best_peer_machine_us": pm, "max_ratio": round(pm / floor, 3),
-                       "xwpf_machine_us": xm}
+    return {"direct_machine_us": dm, "direct_kernel_us": dk, "floor_us": round(dm + dk, 2), "best_peer": pp,
+            "best_peer_machine_us": pm, "max_ratio": round(pm / (dm + dk), 3), "xwpf_machine_us": xm}
+
+
+def floor_text(what, b, extra=""):
+    return ("%s, what the machine allows: a direct one costs %.2f us of machine CPU (%.2f in the kernel); relayed, "
+            "about %.2f + %.2f = %.2f us with no work of the relay's own beyond the kernel's. The best peer (%s) costs "
+            "%.2f: no relay can exceed about %.2fx its rate here%s. xwpf costs %.2f (%.2fx the floor)." % (
+                what, b["direct_machine_us"], b["direct_kernel_us"], b["direct_machine_us"], b["direct_kernel_us"],
+                b["floor_us"], b["best_peer"], b["best_peer_machine_us"], b["max_ratio"], extra,
+                b["xwpf_machine_us"], b["xwpf_machine_us"] / b["floor_us"]))
+
+
+def cps_bound(t, out, js):
+    """Connections/s: a relay turns one TCP connection into two with the
+    same exchange (handshake, request, reply, FINs)."""
+    b = floor_of(t, RIVALS, "cps_machine_us")
+    if b:
+        out.append(floor_text("Connections/s (a relay adds a second connection with the same exchange)", b))
+        out.append("")
+        js["cps_bound"] = b
 
 
 def udp_bound(u, out, js):
-    """Forwarding under overload against direct, and the floor: a relayed
-    datagram is received and sent once more, so it costs about direct's
-    machine CPU plus direct's kernel part (the relay's two sockets)."""
+    """Forwarding under overload against direct, and the floors of datagrams
+    under overload and of new associations (a second socket each, with the
+    same exchange)."""
     d, x = u.get("direct", {}), u.get("xwpf", {})
-    dm, dk, xm = num(d.get("ovl_machine_us")), num(d.get("ovl_machine_sys_us")), num(x.get("ovl_machine_us"))
     dr, xr = num(d.get("ovl_mbps")), num(x.get("ovl_mbps"))
     if dr and xr is not None:
         met = xr / dr >= 0.4
         out.append("UDP under overload: xwpf %.0f%% of direct (target >= 40%%: %s)" % (
             xr / dr * 100, "MET" if met else "MISSED"))
         js.setdefault("udp_bound", {})["xwpf_of_direct"] = round(xr / dr, 3)
-    cand = [(num(u[p].get("ovl_machine_us")), p) for p in UDP_RIVALS
-            if p in u and num(u[p].get("ovl_machine_us")) is not None]
-    if dm is not None and dk is not None and xm is not None and cand:
-        floor = dm + dk
-        pm, pp = min(cand)
-        out.append("UDP, what the machine allows: a direct datagram costs %.2f us of machine CPU (%.2f in the kernel); "
-                   "relayed, about %.2f + %.2f = %.2f us with no work of the relay's own beyond the kernel's. The best "
-                   "peer (%s) costs %.2f: on a saturated machine no relay can exceed about %.2fx its rate under "
-                   "overload. xwpf costs %.2f (%.2fx the floor)." % (
-                       dm, dk, dm, dk, floor, pp, pm, pm / floor, xm, xm / floor))
-        js.setdefault("udp_bound", {}).update({"direct_machine_us": dm, "direct_kernel_us": dk,
-                                               "floor_us": round(floor, 2), "best_peer": pp,
-                                               "best_peer_machine_us": pm, "max_ratio": round(pm / floor, 3),
-                                               "xwpf_machine_us": xm})
-    assoc_bound(u, out, js)
+    b = floor_of(u, UDP_RIVALS, "ovl_machine_us")
+    if b:
+        out.append(floor_text("UDP datagrams", b, " under overload"))
+        js.setdefault("udp_bound", {}).update(b)
+    b = floor_of(u, UDP_RIVALS, "assoc_machine_us")
+    if b:
+        out.append(floor_text("New UDP associations", b))
+        js.setdefault("udp_bound", {}).update({"assoc_" + k: v for k, v in b.items()})
     out.append("")
-
-
-def assoc_bound(u, out, js):
-    """New associations against the floor, as for connections/s: a relayed
-    association adds a second socket with the same exchange (created,
-    connected, one datagram each way, closed), about direct's kernel part."""
-    d, x = u.get("direct", {}), u.get("xwpf", {})
-    dm, dk, xm = num(d.get("assoc_machine_us")), num(d.get("assoc_machine_sys_us")), num(x.get("assoc_machine_us"))
-    cand = [(num(u[p].get("assoc_machine_us")), p) for p in UDP_RIVALS
-            if p in u and num(u[p].get("assoc_machine_us")) is not None]
-    if dm is None or dk is None or xm is None or not cand:
-        return
-    floor = dm + dk
-    pm, pp = min(cand)
-    out.append("New associations, what the machine allows: a direct one costs %.1f us of machine CPU (%.1f in the "
-               "kernel); relayed, about %.1f + %.1f = %.1f us with no work of the relay's own beyond the kernel's. "
-               "The best peer (%s) costs %.1f: no relay can exceed about %.2fx its rate here. xwpf costs %.1f "
-               "(%.2fx the floor)." % (dm, dk, dm, dk, floor, pp, pm, pm / floor, xm, xm / floor))
-    js.setdefault("udp_bound", {}).update({"assoc_direct_machine_us": dm, "assoc_direct_kernel_us": dk,
-                                           "assoc_floor_us": round(floor, 1), "assoc_best_peer": pp,
-                                           "assoc_best_peer_machine_us": pm, "assoc_max_ratio": round(pm / floor, 3),
-                                           "assoc_xwpf_machine_us": xm})
 
 
 def chain_table(c, notes, out, js):
