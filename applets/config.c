@@ -45,6 +45,7 @@ static const struct { const char *key, *help; } keys[] = {
 	{ "tcp_keepalive_probes", "1-127 (default 3)" },
 	{ "tcp_nodelay", "yes | no (default yes)" },
 	{ "tcp_fastopen", "yes | no: TCP Fast Open toward exits (remote_transport) and on tunnel listeners (default yes)" },
+	{ "tunnel_pool_max", "0-64: warm tunnel connections kept per exit address and worker at most, 0 = no pool (default 8)" },
 	{ "listen_congestion", "TCP congestion control toward the clients, e.g. bbr (default the system's)" },
 	{ "remote_congestion", "... toward the remotes, e.g. cubic (default the system's)" },
 	{ "udp_max_assoc", "UDP associations of the relay (default 16384)" },

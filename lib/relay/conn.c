@@ -12,6 +12,7 @@
 #include "log.h"
 #include "loopguard.h"
 #include "net.h"
+#include "tunnel_pool.h"
 #include "util.h"
 
 #define KA_DELAY_MS 1000         /* keepalive is set on the outbound socket once it lived this long */
@@ -509,7 +510,8 @@ fail_pair(struct conn *c, const char *why)
 		char t[128];
 
 		snprintf(t, sizeof(t), "tcp: %s before any byte", e == ENODATA ? "closed" : strerror(e));
-		conn_remote_failed(c, e, t);
+		if (!c->pooled)   /* a pooled connection found dead is no news about the remote */
+			conn_remote_failed(c, e, t);
 		if (conn_retry(c))
 			return;
 		errno = e;
@@ -656,8 +658,9 @@ retry_possible(const struct conn *c)
 {
 	const struct rt_rule *r = c->rule;
 
+	/* a pooled connection that turns out dead: the same remote, connected afresh */
 	return c->st == CS_PUMP && !c->dgram && c->backend >= 0 && !(c->srv.fl & H_XFER) &&
-	    popcount256(c->exclude) < (int)r->nrem && c->retries + 1 < (int)r->nrem &&
+	    (c->pooled || (popcount256(c->exclude) < (int)r->nrem && c->retries + 1 < (int)r->nrem)) &&
 	    ev_now(c->w->loop) < c->deadline;
 }
 
@@ -673,7 +676,11 @@ conn_retry(struct conn *c)
 		return 0;
 	log_debug("rule %s: %s failed before any byte passed: trying the next remote", r->r->name,
 	    hostport_format(&r->rem[c->backend].hp, a, sizeof(a)));
-	c->retries++;
+	if (c->pooled) {   /* not the remote's failure: try it again, connected afresh */
+		c->exclude[c->backend / 64] &= ~(1ull << (c->backend % 64));
+		c->pooled = 0;
+	} else
+		c->retries++;
 	remote_release(c);
 	half_release(c, h, 1);
 	h->codec_st = NULL;
@@ -735,13 +742,68 @@ loop_note(struct conn *c, const struct sockaddr_storage *dst)
 	c->loop_port = net_addr_local(&c->rule->src->local, dst) ? loopguard_note(dst, c->hops) : 0;
 }
 
+void
+conn_out_spec(const struct rt_rule *r, const struct sockaddr_storage *dst, int dgram, struct net_out_spec *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->dst = dst;
+	o->type = dgram ? SOCK_DGRAM : SOCK_STREAM;
+	o->through = r->r->through.host;
+	o->through_port = r->r->through.port;
+	o->iface = r->r->interface;
+	o->mptcp = !dgram && (r->r->mptcp & MPTCP_SEND) != 0;
+	o->so = &r->so;
+	o->cc = rt_remote_cc(r, dst);
+	/* plain rules: options when they matter (flow_out, conn_timer);
+	 * transports write through their codecs, so set them now */
+	o->lazy_opts = !r->hooks && !dgram;
+	/* a tunnel's client writes first (ClientHello, WebSocket request) */
+	o->fastopen = r->fastopen_out && !dgram;
+}
+
+int
+conn_connect(const struct net_out_spec *o, char *err)
+{
+	int refused, fd = net_connect(o, &refused, err);
+
+	if (refused && !__atomic_exchange_n(&mptcp_refused_logged, 1, __ATOMIC_RELAXED))
+		log_warn("the kernel refuses MPTCP sockets (net.mptcp.enabled=0 or no MPTCP support): using TCP");
+	return fd;
+}
+
+/* A pooled tunnel connection to the remote just picked (tunnel_pool.h):
+ * 1 taken (the pair goes on as connected), 0 none, the pair connects. */
+static int
+take_pooled(struct conn *c)
+{
+	struct rt_worker *w = c->w;
+	int fd;
+
+	if (!c->rule->tpool_max || c->nopool || c->dgram || c->hops)
+		return 0;
+	c->nopool = 1;   /* one look per client: a retry connects */
+	fd = tpool_take(c);
+	if (fd < 0)
+		return 0;
+	c->srv.fd = fd;
+	c->srv.fl = 0;
+	if (ev_io_add(w->loop, &c->srv.io, fd, HALF_EVENTS, half_cb, &c->srv) < 0) {
+		conn_close(c, "epoll");
+		return 1;
+	}
+	c->pooled = 1;
+	c->attempts++;
+	connected(c);
+	return 1;
+}
+
 static void
 try_connect(struct conn *c)
 {
 	struct rt_rule *r = c->rule;
 	struct rt_worker *w = c->w;
 	struct ev_loop *l = w->loop;
-	int guard, refused, rc;
+	int guard, rc;
 	char err[ERRLEN];
 
 	for (guard = 0; guard < 4 * STORE_MAX_REMOTES; guard++) {
@@ -759,6 +821,8 @@ try_connect(struct conn *c)
 			c->exclude[idx / 64] |= 1ull << (idx % 64);
 			c->backend = idx;
 			c->addr_i = 0;
+			if (take_pooled(c))
+				return;
 		}
 		rc = rt_remote_addr(w, r, c->backend, c->port_off, c->addr_i, &dst);
 		if (rc == 1) {   /* the resolver pokes the worker: conn_worker_dns() */
@@ -772,24 +836,9 @@ try_connect(struct conn *c)
 			c->backend = -1;
 			continue;
 		}
-		memset(&o, 0, sizeof(o));
-		o.dst = &dst;
-		o.type = c->dgram ? SOCK_DGRAM : SOCK_STREAM;
-		o.through = r->r->through.host;
-		o.through_port = r->r->through.port;
-		o.iface = r->r->interface;
-		o.mptcp = !c->dgram && (r->r->mptcp & MPTCP_SEND) != 0;
-		o.so = &r->so;
-		o.cc = rt_remote_cc(r, &dst);
-		/* plain rules: options when they matter (flow_out, conn_timer);
-		 * transports write through their codecs, so set them now */
-		o.lazy_opts = !r->hooks && !c->dgram;
-		/* a tunnel's client writes first (ClientHello, WebSocket request) */
-		o.fastopen = r->fastopen_out && !c->dgram;
+		conn_out_spec(r, &dst, c->dgram, &o);
 		loop_note(c, &dst);
-		fd = net_connect(&o, &refused, err);
-		if (refused && !__atomic_exchange_n(&mptcp_refused_logged, 1, __ATOMIC_RELAXED))
-			log_warn("the kernel refuses MPTCP sockets (net.mptcp.enabled=0 or no MPTCP support): using TCP");
+		fd = conn_connect(&o, err);
 		if (fd < 0) {
 			int e = errno;
 			if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {

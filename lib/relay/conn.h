@@ -137,6 +137,8 @@ struct conn {
 	unsigned shaped : 1;        /* bandwidth caps apply: ask lim_budget before reading */
 	unsigned hs_pending : 1;    /* a tunnel handshake toward the remote runs: conn_remote_up() counts it */
 	unsigned rem_failed : 1;    /* this attempt's failure is recorded (conn_remote_failed) */
+	unsigned pooled : 1;        /* the remote half came from the tunnel pool (tunnel_pool.h) */
+	unsigned nopool : 1;        /* the pool was looked at once: connect */
 	int retries;                /* remotes tried again after a failure once connected */
 	struct tbucket *cb;         /* per-connection caps [0] up, [1] down (conn_rate), or NULL */
 	struct ev_timer ttm;        /* shaped: wake when the buckets have refilled */
@@ -160,6 +162,11 @@ void conn_remote_failed(struct conn *c, int err, const char *why);
  * must not touch c again), 0 not possible (bytes passed, no remote left to
  * try, the connect deadline passed): the caller ends the pair. */
 int conn_retry(struct conn *c);
+/* The socket options of a connection of r's to dst (dgram: a UDP one). */
+struct net_out_spec;
+void conn_out_spec(const struct rt_rule *r, const struct sockaddr_storage *dst, int dgram, struct net_out_spec *o);
+/* net_connect, logging once that the kernel refuses MPTCP. */
+int conn_connect(const struct net_out_spec *o, char *err);
 /* Tear the pair down (idempotent). */
 void conn_close(struct conn *c, const char *why);
 /* Count n bytes delivered one way (up: client -> remote) for the rule: the

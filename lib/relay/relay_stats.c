@@ -31,6 +31,37 @@ fail_stage(const char *why, char *out, size_t size)
 		*out = '\0';
 }
 
+/* The warm tunnel pool's figures of a rule (or of all), as a JSON object. */
+static void
+pool_json(FILE *f, const struct rt_counters *s)
+{
+	fprintf(f, "\"tunnel_pool\":{\"hits\":%llu,\"misses\":%llu,\"pooled\":%llu,\"opened\":%llu,"
+	    "\"expired\":%llu,\"failed\":%llu}", (unsigned long long)s->tpool_hits,
+	    (unsigned long long)s->tpool_misses, (unsigned long long)s->tpool_idle,
+	    (unsigned long long)s->tpool_opened, (unsigned long long)s->tpool_expired,
+	    (unsigned long long)s->tpool_failed);
+}
+
+/* Summed over the rules. */
+static void
+pool_total(struct rt *rt, struct rt_rule *const *rules, size_t n, FILE *f)
+{
+	struct rt_counters t, s;
+	size_t i;
+
+	memset(&t, 0, sizeof(t));
+	for (i = 0; i < n; i++) {
+		rt_rule_sum(rt, rules[i], &s);
+		t.tpool_hits += s.tpool_hits;
+		t.tpool_misses += s.tpool_misses;
+		t.tpool_idle += s.tpool_idle;
+		t.tpool_opened += s.tpool_opened;
+		t.tpool_expired += s.tpool_expired;
+		t.tpool_failed += s.tpool_failed;
+	}
+	pool_json(f, &t);
+}
+
 void
 rt_stats_render(struct rt *rt, int64_t started_wall_ms, FILE *f)
 {
@@ -44,9 +75,10 @@ rt_stats_render(struct rt *rt, int64_t started_wall_ms, FILE *f)
 
 	drain = rt_retired(rt, &ndrain);
 	fprintf(f, "{\"pid\":%d,\"version\":\"%s\",\"started\":%lld,\"updated\":%lld,\"updated_ms\":%lld,"
-	    "\"workers\":%d,\"listeners\":%zu,\"draining\":%zu,\"draining_rules\":[", (int)getpid(), XWPF_VERSION,
-	    (long long)(started_wall_ms / 1000), (long long)(now / 1000), (long long)now, nworkers, rt_nlisteners(rt),
-	    ndrain);
+	    "\"workers\":%d,\"listeners\":%zu,", (int)getpid(), XWPF_VERSION,
+	    (long long)(started_wall_ms / 1000), (long long)(now / 1000), (long long)now, nworkers, rt_nlisteners(rt));
+	pool_total(rt, rules, nrules, f);
+	fprintf(f, ",\"draining\":%zu,\"draining_rules\":[", ndrain);
 	for (i = 0; i < ndrain; i++) {   /* removed by a reload: what they still carry (on the first line) */
 		struct rt_counters s;
 
@@ -96,6 +128,8 @@ rt_stats_render(struct rt *rt, int64_t started_wall_ms, FILE *f)
 		    (unsigned long long)s.udp_dropped);
 		fprintf(f, ",\"tls_full\":%llu,\"tls_resumed\":%llu", (unsigned long long)s.tls_full,
 		    (unsigned long long)s.tls_resumed);
+		fputc(',', f);
+		pool_json(f, &s);
 		for (k = 0; k < 2; k++)
 			fprintf(f, ",\"%s\":{\"tcp4\":%llu,\"tcp6\":%llu,\"udp4\":%llu,\"udp6\":%llu}", k ? "out" : "in",
 			    (unsigned long long)(k ? s.out : s.in)[LG_TCP][LG_V4],
@@ -199,6 +233,18 @@ static const struct {
 	    offsetof(struct rt_counters, tls_full) },
 	{ "xwpf_rule_tls_resumed_handshakes_total", "counter", "TLS handshakes of the rule's tunnels that resumed a "
 	    "session (one round trip, no key exchange).", offsetof(struct rt_counters, tls_resumed) },
+	{ "xwpf_rule_tunnel_pool_hits_total", "counter", "Clients that took a warm (pooled) tunnel connection.",
+	    offsetof(struct rt_counters, tpool_hits) },
+	{ "xwpf_rule_tunnel_pool_misses_total", "counter", "Clients of a pooling rule that found no warm tunnel "
+	    "connection and connected.", offsetof(struct rt_counters, tpool_misses) },
+	{ "xwpf_rule_tunnel_pool_connections", "gauge", "Warm tunnel connections waiting for a client now.",
+	    offsetof(struct rt_counters, tpool_idle) },
+	{ "xwpf_rule_tunnel_pool_opened_total", "counter", "Warm tunnel connections opened (handshakes through).",
+	    offsetof(struct rt_counters, tpool_opened) },
+	{ "xwpf_rule_tunnel_pool_expired_total", "counter", "Warm tunnel connections closed unused (their lifetime, "
+	    "or no longer wanted).", offsetof(struct rt_counters, tpool_expired) },
+	{ "xwpf_rule_tunnel_pool_failed_total", "counter", "Warm tunnel connections that failed: a handshake, or "
+	    "closed by the exit while waiting.", offsetof(struct rt_counters, tpool_failed) },
 };
 
 static const char *const proto_names[2] = { "tcp", "udp" };

@@ -47,6 +47,11 @@ struct rt_counters {
 	/* TLS handshakes through, either side of a tunnel: full, resumed (a session kept) */
 	uint64_t tls_full, tls_resumed;
 	uint64_t udp_carried;    /* tunnel streams that became UDP associations (in both totals) */
+	/* the warm tunnel pool (tunnel_pool.h): clients that took a pooled
+	 * connection, clients that connected (no pooled one ready), pooled
+	 * connections waiting now, opened, closed unused at their lifetime
+	 * (or no longer wanted), failed (handshake, closed while waiting) */
+	uint64_t tpool_hits, tpool_misses, tpool_idle, tpool_opened, tpool_expired, tpool_failed;
 } __attribute__((aligned(64)));
 
 /* The text of a remote's last failure: "stage: reason" with the stages
@@ -103,6 +108,8 @@ struct conn_buf;
 struct lb;
 struct res;
 struct tun_rule;
+struct tpool;
+struct tp_ent;
 struct tu_tab;
 struct udp_htab;
 struct udp_w;
@@ -143,6 +150,7 @@ struct rt_rule {
 	char cc_local[16];       /* cc_remote "": the one toward a remote on this machine, "" = the system's */
 	long udp_max_assoc;      /* per worker share */
 	int fastopen_out;        /* TCP Fast Open toward the remotes: a tunnel's client writes first */
+	int tpool_max;           /* warm tunnel connections per remote and worker at most, 0 none (tunnel_pool.h) */
 	struct rt_remote *rem;
 	size_t nrem;
 	struct rt_stats *st;
@@ -224,6 +232,8 @@ struct rt_worker {
 	 * and per source (tunnel_conn.c): under max_handshakes(_per_src) */
 	long handshakes;
 	struct srclimit hs_src;
+	struct tpool *tpools;    /* warm tunnel connections per rule and remote (tunnel_pool.c) */
+	struct tp_ent *tpool_dead;   /* dropped pooled connections, freed after the batch */
 };
 
 /* Bytes a rule delivered one way (up: client -> remote) against its quota's

@@ -142,6 +142,9 @@ rule_new(struct rt_store *src, const struct store_rule *sr, char *fp, struct rt_
 		r->tun->hs_max = g->max_handshakes;
 		r->tun->fastopen = g->tcp_fastopen;
 		r->fastopen_out = g->tcp_fastopen && r->tun->rem.on;
+		/* a PROXY header carries the client's address: such a rule cannot pool */
+		r->tpool_max = r->tun->rem.on && r->tun->proxy_send == PROXY_NONE && (sr->protocols & PROTO_TCP) ?
+		    (int)g->tunnel_pool_max : 0;
 		r->tun->hs_max_src = g->max_handshakes_per_src;
 		r->tun->src_p4 = (int)g->src_prefix_v4;
 		r->tun->src_p6 = (int)g->src_prefix_v6;
@@ -755,7 +758,7 @@ void
 rt_rule_sum(const struct rt *rt, const struct rt_rule *r, struct rt_counters *out)
 {
 	uint64_t *sv = (uint64_t *)(void *)out;
-	size_t nf = offsetof(struct rt_counters, udp_carried) / sizeof(uint64_t) + 1, x;
+	size_t nf = offsetof(struct rt_counters, tpool_failed) / sizeof(uint64_t) + 1, x;
 	int k;
 
 	memset(out, 0, sizeof(*out));

@@ -42,6 +42,8 @@ struct tun_end {
 	const struct tun_side *s;
 	int server, udp, phase;
 	int early;                  /* client: data may follow the WebSocket request before the reply */
+	int pool;                   /* client: asks for a pooled stream; server: was asked (x-xwpf-pool) */
+	int peer_xwpf;              /* client: the 101 reply said x-xwpf (the exit is xwpf) */
 	struct tls_conn *tls;
 	int tls_eof;
 	unsigned char praw[PP_ENC_MAX];      /* raw bytes before everything (PROXY header) */
@@ -324,9 +326,8 @@ fail(struct tun_end *e, const char *fmt, ...)
 	return -1;
 }
 
-/* A server's address as a session key: family, port, address; 0 bytes without one. */
-static size_t
-addr_key(const struct sockaddr *sa, unsigned char *k)
+size_t
+tun_addr_key(const struct sockaddr *sa, unsigned char *k)
 {
 	if (!sa || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
 		return 0;
@@ -372,7 +373,7 @@ tun_end_new(const struct tun_side *s, int server, int udp, const struct sockaddr
 		if (server)
 			e->tls = tls_conn_server(s->tls_srv, 0, err);
 		else {
-			klen = addr_key(to, key);
+			klen = tun_addr_key(to, key);
 			e->tls = tls_conn_client(udp && s->tls_cli_udp ? s->tls_cli_udp : s->tls_cli, key, klen, 0, err);
 		}
 		if (!e->tls) {
@@ -746,14 +747,16 @@ ws_read(struct tun_end *e, int fd, void *buf, size_t len)
 	}
 }
 
+/* Does the head (hl bytes) hold a header line NAME: (any case)? */
 static int
-has_udp_header(char *head, size_t hl)
+has_header(char *head, size_t hl, const char *name)
 {
-	char c = head[hl], *p;
+	char c = head[hl], *p, pat[32];
 	int found;
 
+	snprintf(pat, sizeof(pat), "\n%s:", name);
 	head[hl] = '\0';
-	p = strcasestr(head, "\n" TUN_UDP_HEADER ":");
+	p = strcasestr(head, pat);
 	found = p != NULL;
 	head[hl] = c;
 	return found;
@@ -805,13 +808,19 @@ ws_head(struct tun_end *e, int fd)
 		}
 		if (e->server) {
 			char reply[256];
-			int rl = ws_server_reply(reply, sizeof(reply), e->key);
+			int rl = ws_server_reply(reply, sizeof(reply) - 32, e->key);
 
+			if (rl >= 4)   /* the announcement, before the blank line */
+				rl = (int)(rl - 2) + snprintf(reply + rl - 2, sizeof(reply) - (size_t)rl + 2, "%s: 1\r\n\r\n",
+				    TUN_XWPF_HEADER);
 			if (rl < 0 || queue_ctl(e, reply, (size_t)rl) < 0)
 				return fail(e, "out of memory");
-			if (has_udp_header(e->head, hl))
+			if (has_header(e->head, hl, TUN_UDP_HEADER))
 				e->udp = 1;
-		}
+			if (has_header(e->head, hl, TUN_POOL_HEADER))
+				e->pool = 1;
+		} else
+			e->peer_xwpf = has_header(e->head, hl, TUN_XWPF_HEADER);
 		if (e->head_len > hl) {
 			if (!(e->left = malloc(e->head_len - hl)))
 				return fail(e, "out of memory");
@@ -840,8 +849,9 @@ ws_request(struct tun_end *e)
 	n = ws_client_request(req, sizeof(req) - 32, e->s->t.host, e->s->t.path, e->key);
 	if (n < 4)
 		return fail(e, "ws: host= and path= too long for the request");
-	if (e->udp)   /* before the blank line */
-		n = (int)(n - 2) + snprintf(req + n - 2, sizeof(req) - (size_t)n + 2, "%s: 1\r\n\r\n", TUN_UDP_HEADER);
+	if (e->udp || e->pool)   /* before the blank line */
+		n = (int)(n - 2) + snprintf(req + n - 2, sizeof(req) - (size_t)n + 2, "%s: 1\r\n\r\n",
+		    e->udp ? TUN_UDP_HEADER : TUN_POOL_HEADER);
 	if (queue_ctl(e, req, (size_t)n) < 0)
 		return fail(e, "out of memory");
 	return 0;
@@ -916,6 +926,40 @@ int
 tun_end_early(const struct tun_end *e)
 {
 	return e->early && e->phase == PH_WS_HEAD;
+}
+
+void
+tun_end_set_pool(struct tun_end *e)
+{
+	e->pool = !e->server && e->s->t.ws;
+}
+
+int
+tun_end_pool(const struct tun_end *e)
+{
+	return e->pool;
+}
+
+int
+tun_end_peer_xwpf(const struct tun_end *e)
+{
+	return e->peer_xwpf;
+}
+
+uint64_t
+tun_end_frames(const struct tun_end *e)
+{
+	return e->dec.frames;
+}
+
+int
+tun_end_open_frame(struct tun_end *e, int fd)
+{
+	if (e->phase != PH_OPEN || !e->s->t.ws || e->server)
+		return fail(e, "ws: no stream to open");
+	if (queue_frame(e, WS_OP_BIN, NULL, 0) < 0)
+		return fail(e, "out of memory");
+	return tun_end_flush(e, fd) < 0 ? -1 : 0;
 }
 
 static ssize_t

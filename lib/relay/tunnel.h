@@ -64,6 +64,7 @@
  * therefore listens on TCP only: the tunnel is its UDP.
  */
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "store.h"
@@ -72,6 +73,9 @@
 
 #define TUN_UDP_ALPN   "xwpf-udp"
 #define TUN_UDP_HEADER "x-xwpf-udp"
+#define TUN_XWPF_HEADER "x-xwpf"       /* an xwpf exit's 101 reply says it is one */
+#define TUN_POOL_HEADER "x-xwpf-pool"  /* a pooled stream: the backend waits for the first frame */
+#define TUN_POOL_WAIT_MS 45000          /* the exit's bound for that frame (above TPOOL_LIFE_MS) */
 #define TUN_UDP_QUEUE  (256 * 1024)   /* framed datagrams waiting toward a stream: beyond, drop */
 #define TUN_HS_MAX     1024           /* [global] max_handshakes' default (per worker) */
 #define TUN_HS_MAX_SRC 64             /* max_handshakes_per_src's */
@@ -141,6 +145,13 @@ int tun_rule_relay_side(const struct store_rule *r, char *buf, size_t size, char
 
 /* --- one end of a tunnel on a socket (tunnel.c) --------------------------- */
 
+/* A server's address as a key (TLS sessions, what is known of an exit):
+ * family, port, address into k (TUN_ADDR_KEY bytes at most); its length,
+ * 0 for no address. */
+#define TUN_ADDR_KEY 20
+struct sockaddr;
+size_t tun_addr_key(const struct sockaddr *sa, unsigned char *k);
+
 struct tun_end;
 
 enum { TUN_CLIENT, TUN_SERVER };
@@ -160,6 +171,19 @@ struct tun_end *tun_end_new(const struct tun_side *s, int server, int udp, const
  */
 void tun_end_set_early(struct tun_end *e);
 int tun_end_early(const struct tun_end *e);
+/*
+ * Pooled streams (tunnel_pool.h), ws only. Client: tun_end_set_pool before
+ * the handshake adds x-xwpf-pool to the request (for an exit known to be
+ * xwpf); tun_end_open_frame sends the empty binary frame that opens such
+ * a stream once a client takes it (0, or -1). Server: tun_end_pool says
+ * the request asked for one. tun_end_peer_xwpf: the exit's 101 said
+ * x-xwpf. tun_end_frames: data frames decoded (an empty one counts).
+ */
+void tun_end_set_pool(struct tun_end *e);
+int tun_end_pool(const struct tun_end *e);
+int tun_end_peer_xwpf(const struct tun_end *e);
+uint64_t tun_end_frames(const struct tun_end *e);
+int tun_end_open_frame(struct tun_end *e, int fd);
 /* The TLS handshake of this end resumed a session. */
 int tun_end_resumed(const struct tun_end *e);
 void tun_end_free(struct tun_end *e);

@@ -19,13 +19,14 @@
 #include "net.h"
 #include "pp.h"
 #include "tunnel.h"
+#include "tunnel_pool.h"
 #include "udp.h"
 #include "util.h"
 
 #define FLUSH_EV (1u << 27)   /* replay: send the record a bulk write left open */
 #define FLUSH_WAIT 8          /* replays a flush may wait for more bytes from the source */
 
-enum { PR_PROXY, PR_HS, PR_DONE };
+enum { PR_PROXY, PR_HS, PR_WAIT, PR_DONE };   /* PR_WAIT: a pooled stream waits for its first frame */
 
 struct tun_conn {
 	struct conn *c;
@@ -40,6 +41,7 @@ struct tun_conn {
 	int flush_waits;            /* FLUSH_EV replays that found the source still readable */
 	size_t pp_held;             /* a plain remote: the PROXY header's bytes put before the client's */
 	int hs_counted;             /* the server handshake counts in its worker's (hs_enter) */
+	struct sockaddr_storage dst;   /* the remote's address (a client end's), family 0 unknown */
 };
 
 static struct tun_rule *
@@ -107,18 +109,22 @@ hs_log_once(struct conn *c)
 	return say && log_ok(c);
 }
 
-/* A TLS handshake of this rule is through: count it, full or resumed. */
-static void
-count_tls(struct conn *c, const struct tun_end *e)
+void
+tun_conn_count_tls(struct rt_counters *k, const struct tun_end *e)
 {
-	struct rt_counters *k = &c->rule->st->w[c->w->id];
-
 	if (!tun_end_tls(e))
 		return;
 	if (tun_end_resumed(e))
 		CTR_ADD(k->tls_resumed, 1);
 	else
 		CTR_ADD(k->tls_full, 1);
+}
+
+/* A TLS handshake of this rule is through: count it, full or resumed. */
+static void
+count_tls(struct conn *c, const struct tun_end *e)
+{
+	tun_conn_count_tls(&c->rule->st->w[c->w->id], e);
 }
 
 static const char *
@@ -274,6 +280,69 @@ read_proxy(struct conn *c, struct tun_conn *tc)
 	return 1;
 }
 
+/* The server handshake is through: what the stream carries (UDP, TCP) and
+ * whether the rule allows it; a pooled stream waits for its first frame. */
+static int
+hs_done(struct conn *c, struct tun_conn *tc)
+{
+	struct tun_rule *t = trule(c);
+	char err[ERRLEN], ps[64];
+
+	tc->phase = PR_DONE;
+	if (tun_end_udp(tc->cli)) {
+		if (!(t->protocols & PROTO_UDP)) {
+			if (log_ok(c))
+				log_warn("rule %s: client %s asks for UDP through the tunnel, but the rule's "
+				    "protocol has no udp: refused (set protocol = tcp+udp)", c->rule->r->name,
+				    peer_str(c, ps, sizeof(ps)));
+			return -1;
+		}
+		/* under udp_max_assoc as every association of this worker; the
+		 * entry opens the stream again with the client's next datagram */
+		if (udp_tunnel_exit_begin(c) < 0) {
+			if (log_ok(c))
+				log_warn("rule %s: client %s: a UDP association through the tunnel is over "
+				    "udp_max_assoc (%ld per worker): refused", c->rule->r->name,
+				    peer_str(c, ps, sizeof(ps)), c->rule->udp_max_assoc);
+			return -1;
+		}
+	} else if (!(t->protocols & PROTO_TCP)) {
+		if (log_ok(c))
+			log_warn("rule %s: client %s opened a TCP stream, but the rule's protocol is udp: refused",
+			    c->rule->r->name, peer_str(c, ps, sizeof(ps)));
+		return -1;
+	} else if (tun_end_pool(tc->cli)) {   /* no backend before the relay's first frame */
+		tc->phase = PR_WAIT;
+		c->deadline = ev_now(c->w->loop) + TUN_POOL_WAIT_MS;
+		ev_timer_set(c->w->loop, &c->tm, c->deadline);
+	}
+	if (log_ok(c))
+		log_debug("rule %s: client %s: tunnel up (%s%s)", c->rule->r->name, peer_str(c, ps, sizeof(ps)),
+		    tun_end_describe(tc->cli, err, sizeof(err)), tc->phase == PR_WAIT ? ", pooled" : "");
+	return 0;
+}
+
+/* A pooled stream: 1 its first frame came (an empty one, or data: kept
+ * for the backend), 0 not yet, -1 the relay closed it or an error. */
+static int
+pool_wait(struct conn *c, struct tun_conn *tc)
+{
+	char buf[8192];
+	ssize_t n = tun_end_read(tc->cli, c->cli.fd, buf, sizeof(buf));
+
+	if (n > 0) {
+		tc->phase = PR_DONE;
+		return conn_prepend(c, &c->cli, buf, (size_t)n) < 0 ? -1 : 1;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		if (!tun_end_frames(tc->cli))
+			return 0;
+		tc->phase = PR_DONE;
+		return 1;
+	}
+	return -1;
+}
+
 static int
 tn_preread(struct conn *c)
 {
@@ -326,36 +395,13 @@ tn_preread(struct conn *c)
 		}
 		if (r == 0)
 			return 0;
-		tc->phase = PR_DONE;
 		hs_leave(c, tc);
 		count_tls(c, tc->cli);
-		if (tun_end_udp(tc->cli)) {
-			if (!(t->protocols & PROTO_UDP)) {
-				if (log_ok(c))
-					log_warn("rule %s: client %s asks for UDP through the tunnel, but the rule's "
-					    "protocol has no udp: refused (set protocol = tcp+udp)", c->rule->r->name,
-					    peer_str(c, ps, sizeof(ps)));
-				return -1;
-			}
-			/* under udp_max_assoc as every association of this worker; the
-			 * entry opens the stream again with the client's next datagram */
-			if (udp_tunnel_exit_begin(c) < 0) {
-				if (log_ok(c))
-					log_warn("rule %s: client %s: a UDP association through the tunnel is over "
-					    "udp_max_assoc (%ld per worker): refused", c->rule->r->name,
-					    peer_str(c, ps, sizeof(ps)), c->rule->udp_max_assoc);
-				return -1;
-			}
-		} else if (!(t->protocols & PROTO_TCP)) {
-			if (log_ok(c))
-				log_warn("rule %s: client %s opened a TCP stream, but the rule's protocol is udp: refused",
-				    c->rule->r->name, peer_str(c, ps, sizeof(ps)));
+		if (hs_done(c, tc) < 0)
 			return -1;
-		}
-		if (log_ok(c))
-			log_debug("rule %s: client %s: tunnel up (%s)", c->rule->r->name, peer_str(c, ps, sizeof(ps)),
-			    tun_end_describe(tc->cli, err, sizeof(err)));
 	}
+	if (tc->phase == PR_WAIT)
+		return pool_wait(c, tc);
 	return 1;
 }
 
@@ -370,11 +416,13 @@ tn_expired(struct conn *c)
 
 	if (pp)
 		why = "no PROXY header in time";
+	else if (tc && tc->phase == PR_WAIT)
+		why = "pooled tunnel stream not opened by the relay in time: closed";
 	else
 		why = "tunnel handshake not complete at the deadline (handshake_timeout): cut";
 	if (log_ok(c))
 		log_info("rule %s: client %s: %s (%ld ms)", c->rule->r->name, peer_str(c, ps, sizeof(ps)), why,
-		    pp ? t->proxy_ms : t->handshake_ms);
+		    pp ? t->proxy_ms : tc && tc->phase == PR_WAIT ? (long)TUN_POOL_WAIT_MS : t->handshake_ms);
 	return why;
 }
 
@@ -393,11 +441,16 @@ tn_connected(struct conn *c)
 
 	if (!tc)
 		return -1;
+	if (tc->srv)   /* a pooled connection (tunnel_pool.h): its end is open already */
+		return 0;
 	if (t->rem.on && !c->dgram && getpeername(c->srv.fd, (struct sockaddr *)&dst, &len) < 0)
 		memset(&dst, 0, sizeof(dst));
-	if (t->rem.on && !c->dgram && !(tc->srv = tun_end_new(&t->rem, TUN_CLIENT, 0, (struct sockaddr *)&dst, err))) {
-		log_warn("rule %s: %s", c->rule->r->name, err);
-		return -1;
+	if (t->rem.on && !c->dgram) {
+		tc->dst = dst;
+		if (!(tc->srv = tun_end_new(&t->rem, TUN_CLIENT, 0, (struct sockaddr *)&dst, err))) {
+			log_warn("rule %s: %s", c->rule->r->name, err);
+			return -1;
+		}
 	}
 	if (tc->srv && t->rem.t.early)   /* the exit is xwpf: data may follow the ws request */
 		tun_end_set_early(tc->srv);
@@ -485,8 +538,11 @@ hs(struct half *h, struct tun_end *e)
 	ev_timer_del(h->c->w->loop, &tc->hs);
 	kick(h, H_CANRD | H_CANWR);
 	count_tls(h->c, e);
-	if (h == &h->c->srv)
+	if (h == &h->c->srv) {
+		if (trule(h->c)->rem.t.ws && tc->dst.ss_family)   /* what the pool needs to know of this exit */
+			tpool_xwpf_set((const struct sockaddr *)&tc->dst, tun_end_peer_xwpf(e));
 		conn_remote_up(h->c);
+	}
 	return 1;
 }
 
@@ -634,6 +690,8 @@ tn_attach(struct conn *c)
 		c->srv.codec = &end_codec;
 		c->srv.codec_st = tc->srv;
 		c->srv.fl |= H_CANRD | H_CANWR;
+		if (tun_end_open(tc->srv))   /* pooled: nothing to wait for */
+			return 0;
 		tc->hs.cb = hs_timeout;
 		tc->hs_start = ev_now(c->w->loop);
 		ev_timer_set(c->w->loop, &tc->hs, tc->hs_start + t->handshake_ms);
@@ -664,6 +722,17 @@ tn_reset(struct conn *c)
 			h->off = h->len = 0;
 	}
 	tc->pp_held = 0;
+}
+
+int
+tun_conn_adopt(struct conn *c, struct tun_end *e)
+{
+	struct tun_conn *tc = tc_get(c);
+
+	if (!tc)
+		return -1;
+	tc->srv = e;
+	return 0;
 }
 
 static const struct conn_hooks hooks_accept = {

@@ -14,6 +14,7 @@
 #include "conn.h"
 #include "log.h"
 #include "resolve.h"
+#include "tunnel_pool.h"
 #include "udp.h"
 #include "util.h"
 
@@ -161,6 +162,7 @@ worker_after(struct ev_loop *l, void *arg)
 	}
 	conn_after_batch(l, w);
 	udp_after_batch(w);
+	tpool_after_batch(w);
 	while ((ls = w->lzombies) != NULL) {
 		w->lzombies = ls->lnext;
 		rt_rule_unref(ls->rule);
@@ -253,6 +255,8 @@ rt_worker_cleanup(struct rt_worker *w)
 			rt_health_unref(m->h);
 		free(m);
 	}
+	if (w->loop)
+		tpool_worker_free(w);
 	conn_worker_free(w);
 	udp_worker_free(w);
 	srclimit_free(&w->hs_src);

@@ -557,6 +557,7 @@ static const struct key global_keys[] = {
 	{ "tcp_keepalive_probes", K_LONG, 0, G(tcp_keepalive_probes), 1, 127, NULL, KF_AUTO },
 	{ "tcp_nodelay", K_BOOL, 0, G(tcp_nodelay), 0, 0, NULL, KF_AUTO },
 	{ "tcp_fastopen", K_BOOL, 0, G(tcp_fastopen), 0, 0, NULL, KF_AUTO },
+	{ "tunnel_pool_max", K_LONG, 0, G(tunnel_pool_max), 0, 64, NULL, KF_AUTO },
 	{ "listen_congestion", K_FN, 0, G(listen_congestion), 0, 0, fn_glisten_congestion, KF_CHARS },
 	{ "remote_congestion", K_FN, 0, G(remote_congestion), 0, 0, fn_gremote_congestion, KF_CHARS },
 	{ "udp_max_assoc", K_LONG, 0, G(udp_max_assoc), 1, 1000000, NULL, KF_AUTO },
@@ -733,6 +734,7 @@ global_defaults(struct store_global *g)
 	g->tcp_keepalive_probes = 3;
 	g->tcp_nodelay = 1;
 	g->tcp_fastopen = 1;
+	g->tunnel_pool_max = 8;
 	g->udp_max_assoc = 16384;
 	g->health_interval = 4000;
 	g->health_timeout = 3000;

@@ -104,6 +104,7 @@ struct store_global {
 	long tcp_keepalive, tcp_keepalive_interval, tcp_keepalive_probes;
 	int tcp_nodelay;
 	int tcp_fastopen;   /* TCP Fast Open toward exits (remote_transport) and on tunnel listeners */
+	long tunnel_pool_max;   /* warm tunnel connections per remote and worker at most, 0 = no pool */
 	char listen_congestion[16], remote_congestion[16];   /* "" = the system's */
 	long udp_max_assoc;
 	long health_interval, health_timeout, health_fail, health_ok, health_cooldown;

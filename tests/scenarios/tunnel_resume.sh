@@ -20,9 +20,11 @@ $(ini_rule x-w "127.0.0.1:$XW" "127.0.0.1:$E" "listen_transport=ws;host=h;path=/
 EOT
 [ -n "${PID_exit:-}" ] || finish
 PIN=$(exit_pin)
+# no warm pool: its handshakes would add to the counts this test holds
 end_start relay <<EOT
 [global]
 workers = 1
+tunnel_pool_max = 0
 $(ini_rule r-two "127.0.0.1:$RT" "127.0.0.1:$XA" "remote=127.0.0.1:$XB" balance=roundrobin "remote_transport=tls;sni=exit.test;pin=$PIN")
 $(ini_rule r-ws "127.0.0.1:$RW" "127.0.0.1:$XW" "remote_transport=ws;host=h;path=/p;tls;sni=exit.test;pin=$PIN")
 EOT

@@ -13,9 +13,11 @@ X=$(free_port) R1=$(free_port) R2=$(free_port)
 /usr/bin/python3 "$T_PEERS/wspeer.py" slow 127.0.0.1 "$X" > "$T_DIR/slow.out" &
 T_PIDS+=($!)
 wait_port 127.0.0.1 "$X" || { fail "the slow ws peer did not start"; finish; }
+# no warm pool: the slow peer serves one connection at a time
 end_start relay <<EOT
 [global]
 workers = 1
+tunnel_pool_max = 0
 $(ini_rule early "127.0.0.1:$R1" "127.0.0.1:$X" "remote_transport=ws;host=h;path=/p;early")
 $(ini_rule plain "127.0.0.1:$R2" "127.0.0.1:$X" "remote_transport=ws;host=h;path=/p")
 EOT
