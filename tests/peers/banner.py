@@ -4,8 +4,10 @@
   banner.py serve HOST PORT LOG     accept (up to 200 connections, 120 s at most), append
                                     "accept" to LOG, send "220 banner\\r\\n" at once, then echo
                                     until EOF
-  banner.py client HOST PORT LOG    append "client" to LOG, connect, read the banner, send a
-                                    line, read its echo; exit 0 when both came as expected
+  banner.py client HOST PORT LOG [BANNER]
+                                    append "client" to LOG, connect, read the banner (or BANNER,
+                                    backslash escapes allowed), send a line, read its echo; exit 0
+                                    when both came as expected
 """
 import os, socket, sys, threading
 
@@ -49,12 +51,12 @@ def recv_n(s, n):
         got += x
     return got
 
-def client(host, port, log):
+def client(host, port, log, banner=BANNER):
     note(log, "client")
     s = socket.create_connection((host, int(port)), timeout=10)
     s.settimeout(10)
-    b = recv_n(s, len(BANNER))
-    if b != BANNER:
+    b = recv_n(s, len(banner))
+    if b != banner:
         print("banner: got %r" % b)
         return 1
     s.sendall(LINE)
@@ -66,6 +68,8 @@ def client(host, port, log):
     return 0
 
 if __name__ == "__main__":
-    if len(sys.argv) != 5 or sys.argv[1] not in ("serve", "client"):
+    if len(sys.argv) not in (5, 6) or sys.argv[1] not in ("serve", "client"):
         sys.exit(__doc__)
-    sys.exit(serve(*sys.argv[2:]) if sys.argv[1] == "serve" else client(*sys.argv[2:]))
+    if sys.argv[1] == "serve":
+        sys.exit(serve(*sys.argv[2:5]))
+    sys.exit(client(*sys.argv[2:5], *[a.encode().decode("unicode_escape").encode() for a in sys.argv[5:]]))

@@ -9,6 +9,10 @@
   wspeer.py refused URL [HOST]        the handshake must fail: prints "ok refused HTTP STATUS"
   wspeer.py tcp HOST PORT SIZE        interactive TCP client: send SIZE bytes, read the echo
                                       back before closing (no half-close): "ok ..." or "bad ..."
+  wspeer.py greet HOST PORT PATH      echo server that speaks first: "hello from the exit\n" as
+                                      soon as a connection is open; prints each request's path and
+                                      header lines as received (names lowercased, the key left out)
+                                      as one JSON line
   wspeer.py slow HOST PORT            a bare WebSocket echo server (one connection at a time, up to
                                       20, 60 s at most) that waits 0.3 s before its 101 and prints
                                       "early N": the bytes that followed the request before the 101
@@ -31,6 +35,22 @@ async def server(host, port, path):
         if p != path:
             return (404, [], b'not here\n')
         return None
+    async with websockets.serve(handler, host, int(port), process_request=check, max_size=None):
+        await asyncio.Future()
+
+async def greet(host, port, path):
+    import json
+    async def handler(ws, p):
+        try:
+            await ws.send(b'hello from the exit\n')
+            async for m in ws:
+                await ws.send(m)
+        except websockets.ConnectionClosed:
+            pass
+    async def check(p, headers):
+        print(json.dumps([p] + [[k.lower(), v] for k, v in headers.raw_items()
+                                if k.lower() != 'sec-websocket-key']), flush=True)
+        return None if p == path else (404, [], b'not here\n')
     async with websockets.serve(handler, host, int(port), process_request=check, max_size=None):
         await asyncio.Future()
 
@@ -135,6 +155,7 @@ def main(a):
     elif a[0] == 'refused': asyncio.run(refused(a[1], a[2] if len(a) > 2 else None))
     elif a[0] == 'tcp': tcp(a[1], a[2], int(a[3]))
     elif a[0] == 'slow': slow(a[1], a[2])
+    elif a[0] == 'greet': asyncio.run(greet(a[1], a[2], a[3]))
     else: sys.exit(__doc__)
 
 main(sys.argv[1:])
