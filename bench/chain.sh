@@ -9,10 +9,15 @@
 # for the chains plain (TCP), tls, ws and ws+tls. Each round starts both ends
 # afresh and forgets the kernel's TCP metrics (Fast Open cookies): the first
 # connection of a chain is cold (full TLS handshake, no cookie), the next
-# CHAIN_N are warm (TLS session resumed, Fast Open, both allowed in the
-# namespaces: net.ipv4.tcp_fastopen = 3). A sample is the time from connect()
-# to the first byte of the echo of one byte. Reported per chain: cold_ms
-# (median over the rounds) and warm_ms (median of every warm sample).
+# CHAIN_N are warm: they take a pooled tunnel connection, handshaken before
+# they came (the relay's warm pool, docs/tunnels.md). A second relay in A
+# runs the same rules with tunnel_pool_max = 0: its warm connections are
+# connected when the client comes, with the TLS session resumed and Fast
+# Open (both allowed in the namespaces: net.ipv4.tcp_fastopen = 3). A sample
+# is the time from connect() to the first byte of the echo of one byte.
+# Reported per chain: cold_ms (median over the rounds), warm_ms (median of
+# every warm sample, pooled) and resumed_ms (the same without the pool; its
+# first connection, cold, left out).
 
 CHAIN_N=${BENCH_CHAIN_N:-20}
 CHAINS="plain tls ws wstls"
@@ -52,7 +57,7 @@ chain_transport() {   # CHAIN SIDE(listen|remote): the transport string, "" for 
 	esac
 }
 
-chain_ends() {   # start the exit in B and the relay in A with one rule per chain -> CH_EXIT, CH_RELAY
+chain_ends() {   # the exit in B, the relays in A (pooled, and without the pool: ports +100) -> CH_EXIT, CH_RELAY, CH_RELAY0
 	local i=0 c xr rr t
 	for c in $CHAINS; do
 		i=$((i + 1))
@@ -61,15 +66,19 @@ chain_ends() {   # start the exit in B and the relay in A with one rule per chai
 		t=$(chain_transport "$c" remote)
 		rr+=$(printf '[rule r-%s]\nlisten = 127.0.0.1:%d\nremote = 10.9.0.2:%d\n%s\n\n' "$c" $((21000 + i)) $((20000 + i)) "${t:+remote_transport = $t}")$'\n\n'
 	done
-	rm -rf "$tmp/chain-x" "$tmp/chain-r"
+	rm -rf "$tmp/chain-x" "$tmp/chain-r" "$tmp/chain-r0"
 	xwpf_store "$tmp/chain-x" "$xr"
 	xwpf_store "$tmp/chain-r" "$rr"
+	xwpf_store "$tmp/chain-r0" "$(printf '[global]\ntunnel_pool_max = 0\n\n')"$'\n'"$(sed 's/^listen = 127.0.0.1:21/listen = 127.0.0.1:211/' <<< "$rr")"
 	XWPF_ROOT=$tmp/chain-x spawn ip netns exec "$CH_B" "$XWPF" relay 2>> "$tmp/chain-x.log"
 	CH_EXIT=$!
 	XWPF_ROOT=$tmp/chain-r spawn ip netns exec "$CH_A" "$XWPF" relay 2>> "$tmp/chain-r.log"
 	CH_RELAY=$!
+	XWPF_ROOT=$tmp/chain-r0 spawn ip netns exec "$CH_A" "$XWPF" relay 2>> "$tmp/chain-r0.log"
+	CH_RELAY0=$!
 	for _ in $(seq 1 100); do
-		[ -s "$tmp/chain-x/run/xwpf/stats" ] && [ -s "$tmp/chain-r/run/xwpf/stats" ] && return 0
+		[ -s "$tmp/chain-x/run/xwpf/stats" ] && [ -s "$tmp/chain-r/run/xwpf/stats" ] &&
+			[ -s "$tmp/chain-r0/run/xwpf/stats" ] && return 0
 		sleep 0.1
 	done
 	return 1
@@ -94,6 +103,12 @@ for i in range(n):
 PY
 }
 
+chain_median() {   # CHAIN KIND FILE: KIND_ms, the median of the chain's samples in FILE, and KIND_fails
+	res chain "$1" "$2_ms" "$(awk -F '\t' -v c="$1" '$1 == c && $2 != "fail" { print $2 }' "$3" |
+		sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "fail"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }')"
+	res chain "$1" "$2_fails" "$(awk -F '\t' -v c="$1" '$1 == c && $2 == "fail"' "$3" | wc -l)"
+}
+
 bench_chain() {
 	local r c i samples
 	log "chain: time to first byte through relay -> exit over a 50 ms round trip ($CHAINS)"
@@ -107,12 +122,13 @@ bench_chain() {
 	local echo_pid=$!
 	sleep 0.3
 	: > "$tmp/chain-warm.txt"
+	: > "$tmp/chain-resumed.txt"
 	for ((r = 0; r < ROUNDS; r++)); do
 		log "round $((r + 1))/$ROUNDS: chain cold and warm"
 		ip -n "$CH_A" tcp_metrics flush all 2>/dev/null
 		if ! chain_ends; then
 			log "chain: the ends did not start (see $tmp/chain-*.log)"
-			stop "${CH_EXIT:-}"; stop "${CH_RELAY:-}"
+			stop "${CH_EXIT:-}"; stop "${CH_RELAY:-}"; stop "${CH_RELAY0:-}"
 			continue
 		fi
 		i=0
@@ -121,16 +137,18 @@ bench_chain() {
 			samples=$(chain_client $((21000 + i)) $((CHAIN_N + 1)))
 			rv chain "$c" cold_ms "$(head -n 1 <<< "$samples")"
 			tail -n +2 <<< "$samples" | sed "s/^/$c\t/" >> "$tmp/chain-warm.txt"
+			[ "$c" = plain ] && continue   # no tunnel: nothing to pool
+			samples=$(chain_client $((21100 + i)) $((CHAIN_N + 1)))
+			tail -n +2 <<< "$samples" | sed "s/^/$c\t/" >> "$tmp/chain-resumed.txt"
 		done
-		stop "$CH_EXIT"; stop "$CH_RELAY"
+		stop "$CH_EXIT"; stop "$CH_RELAY"; stop "$CH_RELAY0"
 	done
 	for c in $CHAINS; do   # one median over every warm sample of every round
-		res chain "$c" warm_ms "$(awk -F '\t' -v c="$c" '$1 == c && $2 != "fail" { print $2 }' "$tmp/chain-warm.txt" |
-			sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "fail"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }')"
-		res chain "$c" warm_fails "$(awk -F '\t' -v c="$c" '$1 == c && $2 == "fail"' "$tmp/chain-warm.txt" | wc -l)"
+		chain_median "$c" warm "$tmp/chain-warm.txt"
+		[ "$c" = plain ] || chain_median "$c" resumed "$tmp/chain-resumed.txt"
 	done
 	stop "$echo_pid"
 	chain_teardown
 	note chain_load_after "$(cut -d' ' -f1-3 /proc/loadavg)"
-	note chain_settings "xwpf --workers $WORKERS both ends; TUN forwarder 25 ms each way (50 ms RTT); $ROUNDS round(s): ends restarted and TCP metrics flushed each round, 1 cold + $CHAIN_N warm connections per chain 50 ms apart; tls: self-signed P-256, insecure on the relay side; ws: early (xwpf exit); net.ipv4.tcp_fastopen = 3 in both namespaces"
+	note chain_settings "xwpf --workers $WORKERS both ends; TUN forwarder 25 ms each way (50 ms RTT); $ROUNDS round(s): ends restarted and TCP metrics flushed each round, 1 cold + $CHAIN_N warm connections per chain 50 ms apart; warm: the warm tunnel pool (tunnel_pool_max 8); resumed: a relay with tunnel_pool_max = 0; tls: self-signed P-256, insecure on the relay side; ws: early (xwpf exit); net.ipv4.tcp_fastopen = 3 in both namespaces"
 }

@@ -267,12 +267,12 @@ def udp_bound(u, out, js):
 
 
 def chain_table(c, notes, out, js):
-    """Time to first byte through relay -> exit at 50 ms RTT: cold, warm, warm / plain's warm."""
+    """Time to first byte through relay -> exit at 50 ms RTT: cold, warm (pooled), resumed (no pool), warm / plain's warm."""
     out.append("Chain: time to first byte, relay -> exit over a 50 ms round trip (ms)")
     if notes.get("chain_settings"):
         out.append("settings: " + notes["chain_settings"])
     out.append("load average before: %s   after: %s" % (notes.get("chain_load_before", "?"), notes.get("chain_load_after", "?")))
-    out.append("%-10s%12s%12s%12s%22s" % ("chain", "cold", "warm", "warm fails", "warm / plain warm"))
+    out.append("%-10s%12s%12s%12s%12s%22s" % ("chain", "cold", "warm", "warm fails", "resumed", "warm / plain warm"))
     base = num(c.get("plain", {}).get("warm_ms"))
     sect = {}
     for k in ("plain", "tls", "ws", "wstls"):
@@ -283,8 +283,9 @@ def chain_table(c, notes, out, js):
         w = num(p.get("warm_ms"))
         ratio = w / base if w is not None and base else None
         target = "" if k == "plain" or ratio is None else ("  MET" if ratio <= 1.0 else "  MISSED")
-        out.append("%-10s%12s%12s%12s%22s" % (k, fmt(p.get("cold_ms")), fmt(p.get("warm_ms")), fmt(p.get("warm_fails")),
-                                            ("%.2fx" % ratio if ratio is not None else "-") + target))
+        out.append("%-10s%12s%12s%12s%12s%22s" % (k, fmt(p.get("cold_ms")), fmt(p.get("warm_ms")), fmt(p.get("warm_fails")),
+                                                fmt(p.get("resumed_ms")) if "resumed_ms" in p else "-",
+                                                ("%.2fx" % ratio if ratio is not None else "-") + target))
         sect[k] = {m: (num(v) if num(v) is not None else v) for m, v in p.items()}
         sect[k]["warm_vs_plain"] = round(ratio, 3) if ratio is not None else None
     js["chain"] = sect

@@ -425,6 +425,14 @@ load_stats() {
 	done < <("$XWPF" status --json | python3 "$PEER" stats "$1")
 }
 
+# pool_at_least RULE FIELD N: the warm tunnel pool's FIELD (hits, misses,
+# pooled, opened, expired, failed) of RULE in the status of the end "relay"
+# is N or more
+pool_at_least() {
+	XWPF_ROOT=$T_DIR/relay load_stats "$1"
+	[ "${S[tunnel_pool.$2]:-0}" -ge "$3" ]
+}
+
 # ---- two xwpf ends, each under its own root: a relay and an exit (tunnel_*, proxy_*) ----
 # end_start NAME: run `xwpf relay` under $T_DIR/NAME with the store on stdin
 end_start() {

@@ -142,9 +142,10 @@ rule_new(struct rt_store *src, const struct store_rule *sr, char *fp, struct rt_
 		r->tun->hs_max = g->max_handshakes;
 		r->tun->fastopen = g->tcp_fastopen;
 		r->fastopen_out = g->tcp_fastopen && r->tun->rem.on;
-		/* a PROXY header carries the client's address: such a rule cannot pool */
-		r->tpool_max = r->tun->rem.on && r->tun->proxy_send == PROXY_NONE && (sr->protocols & PROTO_TCP) ?
-		    (int)g->tunnel_pool_max : 0;
+		/* a PROXY header carries the client's address, a through port
+		 * allows one connection per remote address: such rules cannot pool */
+		r->tpool_max = r->tun->rem.on && r->tun->proxy_send == PROXY_NONE && (sr->protocols & PROTO_TCP) &&
+		    !sr->through.port ? (int)g->tunnel_pool_max : 0;
 		r->tun->hs_max_src = g->max_handshakes_per_src;
 		r->tun->src_p4 = (int)g->src_prefix_v4;
 		r->tun->src_p6 = (int)g->src_prefix_v6;

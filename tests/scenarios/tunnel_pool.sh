@@ -37,11 +37,6 @@ $(ini_rule r-big "127.0.0.1:$RE" "127.0.0.1:$XE" "remote_transport=$WS;tls;sni=e
 EOT
 [ -n "${PID_relay:-}" ] || finish
 
-# pool_at_least RULE FIELD N: the relay's tunnel_pool.FIELD of RULE is N or more
-pool_at_least() {
-	XWPF_ROOT=$T_DIR/relay load_stats "$1"
-	[ "${S[tunnel_pool.$2]:-0}" -ge "$3" ]
-}
 accepts() { grep -c '^accept$' "$T_DIR/$1.log" 2>/dev/null; }
 bclient() { python3 "$BN" client 127.0.0.1 "$1" "$T_DIR/$2.log"; }
 

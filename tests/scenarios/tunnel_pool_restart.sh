@@ -30,10 +30,6 @@ $(ini_rule r-wst "127.0.0.1:$RT" "127.0.0.1:$XT" "remote_transport=$WS;tls;sni=e
 EOT
 [ -n "${PID_relay:-}" ] || finish
 
-pool_at_least() {   # RULE FIELD N
-	XWPF_ROOT=$T_DIR/relay load_stats "$1"
-	[ "${S[tunnel_pool.$2]:-0}" -ge "$3" ]
-}
 all_echo() {   # PORT N: N clients in a row, each echoes
 	local i
 	for ((i = 0; i < $2; i++)); do echo_via "$1" || { echo "client $((i + 1)) of $2 failed" >&2; return 1; }; done

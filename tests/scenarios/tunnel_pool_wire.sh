@@ -28,10 +28,6 @@ $(ini_rule r-tls "127.0.0.1:$RS" "127.0.0.1:$S" "remote_transport=tls;sni=exit.t
 EOT
 [ -n "${PID_relay:-}" ] || finish
 
-pool_at_least() {   # RULE FIELD N
-	XWPF_ROOT=$T_DIR/relay load_stats "$1"
-	[ "${S[tunnel_pool.$2]:-0}" -ge "$3" ]
-}
 greeted() {   # PORT BANNER: the greeting, then the echo of a line
 	python3 "$T_PEERS/banner.py" client 127.0.0.1 "$1" "$T_DIR/clients.log" "$2"
 }

@@ -36,7 +36,7 @@ static const struct sample global_samples[] = {
 	{ "log_level", "debug" }, { "log_file", "/tmp/x.log" }, { "log_max_size", "1M" }, { "workers", "2" },
 	{ "connect_timeout", "7s" }, { "idle_timeout", "1h" }, { "udp_timeout", "70s" }, { "proxy_timeout", "7s" },
 	{ "handshake_timeout", "7s" }, { "tcp_keepalive", "70s" }, { "tcp_keepalive_interval", "70s" },
-	{ "tcp_keepalive_probes", "5" }, { "tcp_nodelay", "no" }, { "tcp_fastopen", "no" }, { "listen_congestion", "reno" },
+	{ "tcp_keepalive_probes", "5" }, { "tcp_nodelay", "no" }, { "tcp_fastopen", "no" }, { "tunnel_pool_max", "2" }, { "listen_congestion", "reno" },
 	{ "remote_congestion", "reno" }, { "udp_max_assoc", "100" }, { "health_interval", "10s" },
 	{ "health_timeout", "2s" }, { "health_fail", "5" }, { "health_ok", "5" }, { "health_cooldown", "70s" },
 	{ "dns_mode", "ipv6_then_ipv4" }, { "lang", "zh" }, { "dns_min_ttl", "10s" }, { "dns_max_ttl", "2h" }, { "billing", "max" },
