@@ -335,6 +335,20 @@ print_remote_failures(const char *rule, const struct json_val *stats)
 
 /* The store has errors: what the running relay forwards, from its own
  * figures (the rules it loaded before the store broke). */
+/* A rule whose clients met the warm tunnel pool: how it served them. */
+static void
+print_pool(const char *rule, const struct json_val *stats)
+{
+	const struct json_val *p = json_get(stats, "tunnel_pool");
+	long long hits = p ? json_get_int(p, "hits", 0) : 0, misses = p ? json_get_int(p, "misses", 0) : 0;
+
+	if (!hits && !misses)
+		return;
+	printf("rule %s: tunnel pool: %lld clients took a warm connection, %lld connected; %lld waiting "
+	    "(opened %lld, expired %lld, failed %lld)\n", rule, hits, misses, json_get_int(p, "pooled", 0),
+	    json_get_int(p, "opened", 0), json_get_int(p, "expired", 0), json_get_int(p, "failed", 0));
+}
+
 static void
 print_loaded(const struct stats_file *sf, int json)
 {
@@ -425,8 +439,10 @@ print_text(const struct store *st, int running, pid_t pid, const struct stats_fi
 	for (i = 0; i < st->nrules; i++) {   /* remotes that failed: the stage and reason of the last failure */
 		const struct json_val *line = have ? status_find_rule(sf, st->rules[i].name) : NULL;
 
-		if (line)
+		if (line) {
 			print_remote_failures(st->rules[i].name, line);
+			print_pool(st->rules[i].name, line);
+		}
 	}
 	for (i = 0; i < st->nrules; i++) {   /* rules not (fully) listening: the relay's reason */
 		const struct json_val *line = have ? status_find_rule(sf, st->rules[i].name) : NULL;

@@ -180,6 +180,8 @@ ent_fail(struct tp_ent *e, int err, const char *why, int remote)
 	log_debug("rule %s: pooled tunnel to %s: %s", p->r->r->name,
 	    hostport_format(&p->r->rem[p->idx].hp, a, sizeof(a)), why);
 	ent_drop(e);
+	if (now < p->retry_at)   /* one step per backoff: several at once (the exit went away) are one */
+		return;
 	if (p->fails < 16)
 		p->fails++;
 	d = (int64_t)TPOOL_BACKOFF_MS << (p->fails - 1 < 6 ? p->fails - 1 : 6);

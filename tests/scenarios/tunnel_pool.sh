@@ -9,10 +9,10 @@
 # are in status; a few MB pass byte-exact through a pooled tunnel.
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
-need python3 socat
+need python3 socat curl
 
 BN=$T_PEERS/banner.py
-for v in BW BT E XW XT XE RW RT RE; do eval "$v=$(free_port)"; done
+for v in BW BT E XW XT XE RW RT RE M; do eval "$v=$(free_port)"; done
 spawn python3 "$BN" serve 127.0.0.1 "$BW" "$T_DIR/ws.log"
 spawn python3 "$BN" serve 127.0.0.1 "$BT" "$T_DIR/wstls.log"
 spawn python3 "$PEER" serve --tcp "127.0.0.1:$E" --mode echo
@@ -31,6 +31,7 @@ PIN=$(exit_pin)
 end_start relay <<EOT
 [global]
 workers = 1
+metrics_listen = 127.0.0.1:$M
 $(ini_rule r-ws "127.0.0.1:$RW" "127.0.0.1:$XW" "remote_transport=$WS")
 $(ini_rule r-wst "127.0.0.1:$RT" "127.0.0.1:$XT" "remote_transport=$WS;tls;sni=exit.test;pin=$PIN")
 $(ini_rule r-big "127.0.0.1:$RE" "127.0.0.1:$XE" "remote_transport=$WS;tls;sni=exit.test;pin=$PIN")
@@ -66,7 +67,9 @@ check "big: the pool fills" wait_for 10 pool_at_least r-big pooled 1
 peer_check "big: through a pooled tunnel" "tcp 127.0.0.1 $RE 3000000"
 check "big: it was a pooled tunnel" wait_for 5 pool_at_least r-big hits 1
 check "the exit logs pooled streams" log_has exit 5 "tunnel up \(.*ws, pooled\)"
-check "metrics name the pool" bash -c "XWPF_ROOT=$T_DIR/relay '$XWPF' status --json | grep -q '\"tunnel_pool\":{\"hits\"'"
+check "status --json has the relay's pool total" bash -c "XWPF_ROOT=$T_DIR/relay '$XWPF' status --json | grep -q '\"relay\":{.*\"tunnel_pool\":{\"hits\"'"
+check "the metrics count the hits" bash -c "curl -s --max-time 5 http://127.0.0.1:$M/metrics | grep -qE '^xwpf_rule_tunnel_pool_hits_total\{rule=\"r-ws\"\} [1-9]'"
+check "status tells how the pool served a rule" bash -c "XWPF_ROOT=$T_DIR/relay '$XWPF' status | grep -qE '^rule r-ws: tunnel pool: [0-9]+ clients took a warm connection'"
 check "relay stops cleanly" end_stop relay
 check "exit stops cleanly" end_stop exit
 check "no sanitizer report" no_sanitizer_reports
