@@ -69,7 +69,8 @@ chain_ends() {   # the exit in B, the relays in A (pooled, and without the pool:
 	rm -rf "$tmp/chain-x" "$tmp/chain-r" "$tmp/chain-r0"
 	xwpf_store "$tmp/chain-x" "$xr"
 	xwpf_store "$tmp/chain-r" "$rr"
-	xwpf_store "$tmp/chain-r0" "$(printf '[global]\ntunnel_pool_max = 0\n\n')"$'\n'"$(sed 's/^listen = 127.0.0.1:21/listen = 127.0.0.1:211/' <<< "$rr")"
+	# (xwpf_store's text goes on from its [global] section)
+	xwpf_store "$tmp/chain-r0" "tunnel_pool_max = 0"$'\n\n'"$(sed 's/^listen = 127.0.0.1:210/listen = 127.0.0.1:211/' <<< "$rr")"
 	XWPF_ROOT=$tmp/chain-x spawn ip netns exec "$CH_B" "$XWPF" relay 2>> "$tmp/chain-x.log"
 	CH_EXIT=$!
 	XWPF_ROOT=$tmp/chain-r spawn ip netns exec "$CH_A" "$XWPF" relay 2>> "$tmp/chain-r.log"
