@@ -35,6 +35,8 @@ static const struct { const char *key, *help; } keys[] = {
 	{ "log_file", "a file for the relay's log; empty: stderr (the journal under systemd)" },
 	{ "log_max_size", "then one rotation to log_file.1 (default 10M)" },
 	{ "workers", "relay event loops; 0 = one per CPU (default 0)" },
+	{ "cpu_affinity", "yes | no: with one worker per CPU, pin each to its CPU and give it the connections "
+	    "that CPU receives (default yes; takes effect at the next start)" },
 	{ "connect_timeout", "per connect, across the remotes tried (default 5s)" },
 	{ "idle_timeout", "TCP idle limit, 0 = never (default 0)" },
 	{ "udp_timeout", "UDP association idle limit (default 30s)" },

@@ -33,6 +33,7 @@
 #include "relay.h"
 #include "runtime.h"
 #include "resolve.h"
+#include "steer.h"
 #include "store.h"
 #include "util.h"
 
@@ -40,6 +41,7 @@ const char relay_usage[] =
     "usage: xwpf relay [--workers N] [-c FILE]          forward the store's enabled rules\n"
     "       xwpf relay -l LISTEN -r REMOTE [-r REMOTE ...] [-u] [-t] [-x THROUGH] [-i IF]\n"
     "                  [-e LISTEN_IF] [-6] [-m] [-a TRANSPORT] [-b TRANSPORT] [--workers N]\n"
+    "                  [--cpu-affinity yes|no]\n"
     "                                                    one rule, realm's flags\n"
     "       xwpf relay --reload [-c FILE]                validate, then have the running relay reload\n"
     "       xwpf relay --check [-c FILE]                 validate the store and exit\n"
@@ -51,7 +53,9 @@ const char relay_usage[] =
     "  -e IF  listen interface    -c FILE  an xwpf store instead of /etc/xwpf/xwpf.conf\n"
     "  -a / -b  listen / remote transport in realm's syntax, e.g. -b 'ws;host=H;path=/p;tls;sni=H'\n"
     "         (exit side: -a 'tls;servername=NAME' or 'tls;cert=FILE;key=FILE'; quote the ';')\n"
-    "  --workers N  event-loop threads (default: [global] workers, else one per CPU)\n"
+    "  --workers N  event-loop threads (default: [global] workers, else one per CPU it may run on)\n"
+    "  --cpu-affinity yes|no  with one worker per CPU, pin each to its CPU and give it the\n"
+    "         connections that CPU receives (default: [global] cpu_affinity, yes)\n"
     "\n"
     "Signals: SIGHUP reloads (a store that fails validation changes nothing; unchanged\n"
     "rules keep their listeners and connections, removed rules drain); SIGTERM/SIGINT\n"
@@ -70,6 +74,7 @@ struct opts {
 	const char *remotes[STORE_MAX_REMOTES];
 	int nremotes, udp, no_tcp, v6only, mptcp, reload, check;
 	long workers;
+	int cpu_affinity;      /* --cpu-affinity: 1 yes, 0 no, -1 [global]'s */
 };
 
 /* Diagnostics to the log or stderr, and to ans too when not NULL (a
@@ -141,6 +146,7 @@ parse_args(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->workers = -1;
+	o->cpu_affinity = -1;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -168,6 +174,13 @@ parse_args(int argc, char **argv, struct opts *o)
 				return -1;
 			if (parse_long(argv[++i], 1, 256, &o->workers) < 0) {
 				fprintf(stderr, "%s: --workers takes 1 to 256, not '%s'\n", applet_name, argv[i]);
+				return -1;
+			}
+		} else if (strcmp(a, "--cpu-affinity") == 0) {
+			if (need_arg(i, argc, argv) < 0)
+				return -1;
+			if (parse_bool(argv[++i], &o->cpu_affinity) < 0) {
+				fprintf(stderr, "%s: --cpu-affinity takes yes or no, not '%s'\n", applet_name, argv[i]);
 				return -1;
 			}
 		} else if (a[0] == '-' && strchr("lrxiec", a[1]) && a[2] == '\0') {
@@ -377,6 +390,7 @@ struct mainctx {
 	int files;             /* pidfile and stats are ours */
 	int lockfd;            /* the relay lock, held for the whole run */
 	int64_t started;
+	int cpu_affinity;      /* [global] cpu_affinity in effect (read at start only) */
 	int exit_code;
 	struct stat health_st;  /* the health file as last read */
 	struct ev_io hio;       /* inotify on the health file's folder: changes apply at once */
@@ -687,6 +701,9 @@ reload(struct mainctx *m, FILE *ans)
 			fprintf(ans, "reload refused: %s; the running rules stay\n", err);
 		rc = 1;
 	} else {
+		if (g.cpu_affinity != m->cpu_affinity)
+			log_warn("reload: cpu_affinity = %s takes effect when the relay starts again (in effect: %s)",
+			    g.cpu_affinity ? "yes" : "no", rt_steer_note(m->rt));
 		apply_global(m, &g);
 		flush_ledger(m);   /* new and changed rules learn their quota state now */
 		acct_expiry_events(m->rt, wall_ms() / 1000, fire, m);
@@ -888,6 +905,7 @@ relay_run_store(struct store *st, const char *origin, long workers)
 	memset(&o, 0, sizeof(o));
 	o.origin = origin;
 	o.workers = workers;
+	o.cpu_affinity = -1;
 	return run(&o, st);
 }
 
@@ -902,6 +920,7 @@ run(struct opts *op, struct store *stp)
 	sigset_t set;
 	char err[ERRLEN];
 	long nw, nofile;
+	int cpus[STEER_MAX_CPUS];
 	int64_t t0;
 	int nofiles = o.listen || o.origin;   /* no pidfile, stats, ledger or health watch */
 
@@ -926,7 +945,10 @@ run(struct opts *op, struct store *stp)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);   /* before any thread: workers inherit it */
 	m.sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	nw = o.workers > 0 ? o.workers : st.g.workers > 0 ? st.g.workers : sysconf(_SC_NPROCESSORS_ONLN);
+	nw = o.workers > 0 ? o.workers : st.g.workers > 0 ? st.g.workers : steer_cpus(cpus, STEER_MAX_CPUS);
+	if (o.cpu_affinity >= 0)
+		st.g.cpu_affinity = o.cpu_affinity;
+	m.cpu_affinity = st.g.cpu_affinity;
 	if (nw < 1)
 		nw = 1;
 	if (nw > 256)
@@ -973,6 +995,8 @@ run(struct opts *op, struct store *stp)
 	    rt_nrules(m.rt), rt_nrules(m.rt) == 1 ? "" : "s", rt_nlisteners(m.rt), rt_nlisteners(m.rt) == 1 ? "" : "s",
 	    rt_npending(m.rt) ? " (some waiting to bind, see above)" : "",
 	    nw, nw == 1 ? "" : "s", nofile, rt_conf.nosplice ? "copy mode" : "splice", (long long)(now_ms() - t0));
+	log_info("cpu affinity and steering %s%s", rt_steer_note(m.rt), rt_steering(m.rt) ?
+	    ": each worker takes the connections its CPU receives" : "");
 	if (!rt_nrules(m.rt)) {   /* a relay that forwards nothing: say why, and what to do */
 		char c1[PATH_MAX + 80], c2[PATH_MAX + 80];
 

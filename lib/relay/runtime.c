@@ -14,6 +14,7 @@
 #include "healthcheck.h"
 #include "log.h"
 #include "resolve.h"
+#include "steer.h"
 #include "tunnel.h"
 #include "tunnel_conn.h"
 #include "util.h"
@@ -198,6 +199,63 @@ fail:
 	return NULL;
 }
 
+/* cpu_affinity: with one worker per CPU the relay may run on, worker k
+ * goes on the k-th of those CPUs and rt_group_open steers each group's
+ * accepts (steer.h); otherwise, or when pinning fails (logged), nothing is
+ * pinned and the kernel's hash spreads them. */
+static void
+steer_setup(struct rt *rt, int cpu_affinity)
+{
+	int all[STEER_MAX_CPUS], n = steer_cpus(all, STEER_MAX_CPUS), k, j;
+
+	if (!cpu_affinity) {
+		snprintf(rt->steer_note, sizeof(rt->steer_note), "off (cpu_affinity = no)");
+		return;
+	}
+	if (n != rt->nworkers) {
+		snprintf(rt->steer_note, sizeof(rt->steer_note), "off (%d workers, %d CPU%s allowed: "
+		    "it needs one worker per CPU)", rt->nworkers, n, n == 1 ? "" : "s");
+		return;
+	}
+	rt->cpus = malloc(sizeof(*rt->cpus) * (size_t)n);
+	if (!rt->cpus) {
+		snprintf(rt->steer_note, sizeof(rt->steer_note), "off (out of memory)");
+		return;
+	}
+	memcpy(rt->cpus, all, sizeof(*rt->cpus) * (size_t)n);
+	for (k = 0; k < n; k++)
+		if (steer_pin(rt->w[k].th, all[k]) < 0) {
+			log_warn("cannot pin worker %d to CPU %d: %s; workers run unpinned and unsteered", k, all[k],
+			    strerror(errno));
+			for (j = 0; j < k; j++)
+				steer_unpin(rt->w[j].th, all, n);
+			snprintf(rt->steer_note, sizeof(rt->steer_note), "off (pinning failed)");
+			free(rt->cpus);
+			rt->cpus = NULL;
+			return;
+		}
+	rt->steer = 1;
+	k = snprintf(rt->steer_note, sizeof(rt->steer_note), "on (CPU%s ", n == 1 ? "" : "s");
+	for (j = 0; j < n && k > 0 && (size_t)k < sizeof(rt->steer_note); j++)
+		k += snprintf(rt->steer_note + k, sizeof(rt->steer_note) - (size_t)k, "%s%d", j ? "," : "", all[j]);
+	if (k > 0 && (size_t)k < sizeof(rt->steer_note))
+		snprintf(rt->steer_note + k, sizeof(rt->steer_note) - (size_t)k, ": one worker each, in that order)");
+	else   /* too many to name: the note ends in "..." */
+		memcpy(rt->steer_note + sizeof(rt->steer_note) - 4, "...", 4);
+}
+
+const char *
+rt_steer_note(const struct rt *rt)
+{
+	return rt->steer_note;
+}
+
+int
+rt_steering(const struct rt *rt)
+{
+	return rt->steer;
+}
+
 struct rt *
 rt_new(int nworkers, const struct store_global *g, char *err)
 {
@@ -227,6 +285,7 @@ rt_new(int nworkers, const struct store_global *g, char *err)
 	for (i = 0; i < nworkers; i++)
 		if (rt_worker_start(&rt->w[i], err) < 0)
 			goto fail;
+	steer_setup(rt, g->cpu_affinity);
 	return rt;
 fail:
 	rt_free(rt);
@@ -747,6 +806,7 @@ rt_free(struct rt *rt)
 		rt_rule_unref(rt->retired[i]);
 	free(rt->retired);
 	free(rt->w);
+	free(rt->cpus);
 	rt_health_unref(rt->health);
 	res_free(rt_conf.res);
 	rt_conf.res = NULL;

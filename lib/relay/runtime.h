@@ -38,6 +38,11 @@ size_t rt_retry_binds(struct rt *rt);
 typedef void rt_bind_failed_cb(void *arg, const char *rule, const char *detail);
 void rt_on_bind_failed(struct rt *rt, rt_bind_failed_cb *cb, void *arg);
 int rt_nworkers(const struct rt *rt);
+/* CPU-local accepts ([global] cpu_affinity, docs/relay.md): 1 when workers
+ * are pinned and listener groups steered; the note says which CPUs, or why
+ * not ("on (CPUs 0,1: one worker each, in that order)", "off (3 workers, 2 CPUs allowed: ...)"). */
+int rt_steering(const struct rt *rt);
+const char *rt_steer_note(const struct rt *rt);
 /* The stats file (JSON, one rule per line), written atomically, mode 0600. */
 int rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, char *err);
 /* The same text into f (the control socket's "status"). */

@@ -23,6 +23,9 @@ struct rt {
 	size_t npending;            /* listener groups waiting to bind */
 	rt_bind_failed_cb *bind_cb;
 	void *bind_arg;
+	int steer;                  /* CPU-local accepts: worker k pinned to cpus[k] (steer.h) */
+	int *cpus;                  /* [nworkers] when steer */
+	char steer_note[160];       /* what rt_steer_note says */
 };
 
 /* The key that says which old group a new one may take over: protocol,

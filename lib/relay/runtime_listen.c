@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "net.h"
+#include "steer.h"
 #include "tunnel.h"
 #include "util.h"
 
@@ -72,6 +73,26 @@ bind_reason(const struct rt_rule *r, const struct rt_lgroup *g, int e, const cha
 		    strerror(e));
 	else
 		snprintf(out, ERRLEN, "%s%s", netmsg, udp);
+}
+
+#ifndef STEER_UDP
+#define STEER_UDP 0   /* UDP groups keep the kernel's hash: docs/relay.md says why */
+#endif
+
+/* A group with a socket per worker, made in worker order: each accept goes
+ * to the worker on the CPU that received it (steer.h). A failure is logged
+ * once; the group is then spread by the kernel's hash, as without steering. */
+static void
+group_steer(struct rt *rt, const struct rt_rule *r, const struct rt_lgroup *g)
+{
+	static int failed_logged;
+
+	if (!rt->steer || g->only >= 0 || (g->proto == PROTO_UDP && !STEER_UDP))
+		return;
+	if (steer_attach(g->lsn[0]->fd, rt->cpus, rt->nworkers) < 0 &&
+	    !__atomic_exchange_n(&failed_logged, 1, __ATOMIC_RELAXED))
+		log_warn("rule %s: cannot steer accepts to the worker of the receiving CPU (SO_ATTACH_REUSEPORT_CBPF: "
+		    "%s): the kernel spreads them by hash", r->r->name, strerror(errno));
 }
 
 /* only: -1 = one socket per worker (SO_REUSEPORT spreads clients), else the
@@ -138,6 +159,7 @@ rt_group_open(struct rt *rt, struct rt_rule *r, struct rt_lgroup *g, int only, c
 		ls->port_off = g->port_off;
 		ls->w = &rt->w[i];
 	}
+	group_steer(rt, r, g);
 	return 0;
 }
 

@@ -547,6 +547,7 @@ static const struct key global_keys[] = {
 	{ "log_file", K_STR, 0, G(log_file), 0, 0, NULL, KF_NONE },
 	{ "log_max_size", K_SIZE, 0, G(log_max_size), 0, 0, NULL, KF_NONE },
 	{ "workers", K_LONG, 0, G(workers), 0, 256, NULL, KF_NONE },
+	{ "cpu_affinity", K_BOOL, 0, G(cpu_affinity), 0, 0, NULL, KF_NONE },
 	{ "connect_timeout", K_MS, 0, G(connect_timeout), 100, 600000, NULL, KF_AUTO },
 	{ "idle_timeout", K_MS, 0, G(idle_timeout), 0, 7 * DAY, NULL, KF_AUTO },
 	{ "udp_timeout", K_MS, 0, G(udp_timeout), 1000, DAY, NULL, KF_AUTO },
@@ -724,6 +725,7 @@ global_defaults(struct store_global *g)
 	strcpy(g->log_level, "info");
 	g->log_max_size = 10 << 20;
 	g->workers = 0;
+	g->cpu_affinity = 1;
 	g->connect_timeout = 5000;
 	g->idle_timeout = 0;
 	g->udp_timeout = STORE_UDP_TIMEOUT_MS;

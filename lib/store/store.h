@@ -100,6 +100,7 @@ struct store_global {
 	char log_file[256];
 	uint64_t log_max_size;
 	long workers;              /* 0 = one per CPU */
+	int cpu_affinity;          /* workers pinned, accepts steered to the receiving CPU's (docs/relay.md) */
 	long connect_timeout, idle_timeout, udp_timeout, proxy_timeout, handshake_timeout;
 	long tcp_keepalive, tcp_keepalive_interval, tcp_keepalive_probes;
 	int tcp_nodelay;

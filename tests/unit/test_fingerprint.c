@@ -34,6 +34,7 @@ static const struct sample rule_samples[] = {
 
 static const struct sample global_samples[] = {
 	{ "log_level", "debug" }, { "log_file", "/tmp/x.log" }, { "log_max_size", "1M" }, { "workers", "2" },
+	{ "cpu_affinity", "no" },
 	{ "connect_timeout", "7s" }, { "idle_timeout", "1h" }, { "udp_timeout", "70s" }, { "proxy_timeout", "7s" },
 	{ "handshake_timeout", "7s" }, { "tcp_keepalive", "70s" }, { "tcp_keepalive_interval", "70s" },
 	{ "tcp_keepalive_probes", "5" }, { "tcp_nodelay", "no" }, { "tcp_fastopen", "no" }, { "tunnel_pool_max", "2" }, { "listen_congestion", "reno" },
