@@ -146,6 +146,11 @@ status_read_stats(struct stats_file *sf)
 	sf->started = json_get_int(sf->root, "started", 0);
 	sf->workers = json_get_int(sf->root, "workers", 0);
 	sf->draining = json_get_int(sf->root, "draining", 0);
+	{
+		const struct json_val *v = json_get(sf->root, "steering");
+
+		sf->steering = v && v->t == JSON_BOOL && v->b;
+	}
 	p = sf->text;
 	nl = strchr(p, '\n');
 	if (!nl)
@@ -391,8 +396,8 @@ print_text(const struct store *st, int running, pid_t pid, const struct stats_fi
 
 	if (running && have) {
 		long long up_s = (long long)(wall_ms() / 1000) - sf->started;
-		printf("relay: running (pid %d, up %lldh%02lldm%02llds, %lld workers, stats %llds old)\n", (int)pid,
-		    up_s / 3600, up_s / 60 % 60, up_s % 60, sf->workers,
+		printf("relay: running (pid %d, up %lldh%02lldm%02llds, %lld workers%s, stats %llds old)\n", (int)pid,
+		    up_s / 3600, up_s / 60 % 60, up_s % 60, sf->workers, sf->steering ? " pinned, accepts steered" : "",
 		    (long long)(wall_ms() / 1000) - sf->updated);
 		if (sf->draining > 0)
 			print_draining(sf);

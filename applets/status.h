@@ -20,6 +20,7 @@ struct stats_file {
 	size_t nlines;
 	struct json_val *root; /* the whole text, read (json.h) */
 	long long updated, updated_ms, started, workers, draining;
+	int steering;          /* workers pinned, accepts steered to the receiving CPU's */
 };
 
 /* The relay's counters: its control socket, else the stats file. 0, or -1 (none kept). */

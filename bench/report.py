@@ -8,7 +8,7 @@ udp, rules, tls. A value is a number, or text (n/a, fail(...), pending...).
 import json
 import sys
 
-PEERS = ["direct", "xwpf", "haproxy", "nginx", "socat"]
+PEERS = ["direct", "xwpf", "xwpf-nosteer", "haproxy", "nginx", "socat"]
 RIVALS = ["haproxy", "nginx", "socat"]          # "the best peer" (direct is the baseline)
 TLS_PEERS = ["xwpf-tls", "xwpf-wss", "stunnel", "nginx-ssl"]
 TLS_RIVALS = ["stunnel", "nginx-ssl"]
@@ -168,7 +168,7 @@ def table(title, rows, peers, rivals, xcols, data, out, js):
     absent = {p: data[p].get("absent") for p in cols if "absent" in data[p]}
     w = 38
     out.append(title)
-    out.append("%-*s" % (w, "metric") + "".join("%12s" % c for c in cols) +
+    out.append("%-*s" % (w, "metric") + "".join("%13s" % c for c in cols) +
                "".join("  %-26s" % ("%s/best peer" % x if len(xcols) > 1 else "xwpf/best peer") for x in xcols))
     sect = {"peers": {p: data[p] for p in cols}, "ratios": {}}
     for metric, label, higher, target in rows:
@@ -176,7 +176,7 @@ def table(title, rows, peers, rivals, xcols, data, out, js):
         if all(v is None for v in vals.values()):
             continue
         line = "%-*s" % (w, label) + "".join(
-            "%12s" % ("absent" if p in absent and vals[p] is None else fmt(vals[p])) for p in cols)
+            "%13s" % ("absent" if p in absent and vals[p] is None else fmt(vals[p])) for p in cols)
         for x in xcols:
             cand = [(num(vals.get(p)), p) for p in rivals if num(vals.get(p)) is not None]
             if not cand:
@@ -306,7 +306,8 @@ def main():
     out.append("(a figure is the median of the rounds; every round is in results.json as METRIC_rounds)")
     out.append("")
     if "tcp" in d:
-        table("Relay: TCP and UDP on 127.0.0.1", TCP_ROWS, PEERS, RIVALS, ["xwpf"], d["tcp"], out, js)
+        table("Relay: TCP and UDP on 127.0.0.1", TCP_ROWS, PEERS, RIVALS,
+              [x for x in ("xwpf", "xwpf-nosteer") if x in d["tcp"]] or ["xwpf"], d["tcp"], out, js)
         cps_bound(d["tcp"], out, js)
     if "udp" in d:
         if notes.get("udp_method"):

@@ -5,7 +5,9 @@
 #
 #   bench/run.sh               the full pass (about 8 minutes on an idle machine)
 #   BENCH_QUICK=1 bench/run.sh a short pass (about 3 minutes)
-#   BENCH_ONLY="xwpf haproxy"  restrict the relays (direct, xwpf, haproxy, nginx, socat)
+#   BENCH_ONLY="xwpf haproxy"  restrict the relays (direct, xwpf, xwpf-nosteer, haproxy, nginx, socat;
+#                              xwpf-nosteer: xwpf with --cpu-affinity no, workers unpinned and
+#                              accepts spread by the kernel's hash; xwpf: --cpu-affinity yes)
 #   BENCH_ROUNDS=N             rounds of the timed tests (default 3, quick 1)
 #   BENCH_NO_TUNNEL=1          skip the tunnel part;  BENCH_NO_RULES=1  skip 10,000 rules
 #   BENCH_TUNNEL_ONLY=1        only the tunnel part (no relays, no 10,000 rules)
@@ -49,7 +51,7 @@ UDP_FORK_N=300           # associations for a relay that forks a process per ass
 RULES_N=10000
 WORKERS=2
 CONC=64
-RELAYS=${BENCH_ONLY:-direct xwpf haproxy nginx socat}
+RELAYS=${BENCH_ONLY:-direct xwpf xwpf-nosteer haproxy nginx socat}
 TUNNELS="xwpf-tls xwpf-wss stunnel nginx-ssl"
 CN=bench.test
 TLS_SUITE=ECDHE-ECDSA-AES128-GCM-SHA256
@@ -201,6 +203,7 @@ peer_available() {
 	case $1 in
 	direct) return 0 ;;
 	xwpf | xwpf-tls | xwpf-wss) have_relay ;;
+	xwpf-nosteer) have_relay && relay_help | grep -q -- '--cpu-affinity' ;;
 	haproxy) command -v haproxy > /dev/null ;;
 	nginx | nginx-ssl) command -v nginx > /dev/null ;;
 	socat) command -v socat > /dev/null ;;
@@ -217,6 +220,13 @@ xwpf_workers_args() {
 	if grep -q -- '--workers' <<< "$h"; then echo "--workers $WORKERS"
 	elif grep -qE -- '(^|[ ,])-w[ ,]' <<< "$h"; then echo "-w $WORKERS"
 	fi
+}
+
+# xwpf_steer_args PEER: CPU-local accepts on for xwpf, off for xwpf-nosteer (a build
+# without --cpu-affinity: nothing, its default)
+xwpf_steer_args() {
+	relay_help | grep -q -- '--cpu-affinity' || return 0
+	if [ "$1" = xwpf-nosteer ]; then echo "--cpu-affinity no"; else echo "--cpu-affinity yes"; fi
 }
 
 NGINX_MOD=
@@ -260,10 +270,10 @@ start_peer() {
 	ENTRY[$peer]=$l MPIDS[$peer]= UPIDS[$peer]= APIDS[$peer]=
 	case $peer in
 	direct) ENTRY[$peer]=$b; return 0 ;;
-	xwpf)
+	xwpf | xwpf-nosteer)
 		# shellcheck disable=SC2046
 		XWPF_ROOT=$d spawn "$XWPF" relay -l "127.0.0.1:$l" -r "127.0.0.1:$b" $([ "$udp" = 1 ] && echo -u) \
-			$(xwpf_workers_args) 2> "$d/log"
+			$(xwpf_workers_args) $(xwpf_steer_args "$peer") 2> "$d/log"
 		MPIDS[$peer]=$! ;;
 	haproxy)
 		cat > "$d/haproxy.cfg" <<EOF
