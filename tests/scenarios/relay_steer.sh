@@ -96,8 +96,10 @@ if start_relay splice; then
 	check "workers != CPUs: relay exits 0" stop_relay
 fi
 
-# a reload keeps the steered listeners (rule s unchanged, rule t changed) and steers a new rule's
-L=$(free_port); LT=$(free_port); LN=$(free_port)
+# a reload keeps the steered listeners (rule s unchanged, rule t changed) and
+# steers a new rule's, one whose port was held by another program at the
+# reload too (bound by a later retry)
+L=$(free_port); LT=$(free_port); LN=$(free_port); LB=$(free_port)
 cat > "$CONF" <<EOT
 [global]
 $(ini_rule s "127.0.0.1:$L" "127.0.0.1:$E")
@@ -111,11 +113,19 @@ if start_relay splice; then
 $(ini_rule s "127.0.0.1:$L" "127.0.0.1:$E")
 $(ini_rule t "127.0.0.1:$LT" "127.0.0.1:$E" idle_timeout=1h)
 $(ini_rule n "127.0.0.1:$LN" "127.0.0.1:$E")
+$(ini_rule b "127.0.0.1:$LB" "127.0.0.1:$E")
 EOT
+	spawn python3 -c "import socket, time
+s = socket.socket(); s.bind(('127.0.0.1', $LB)); s.listen(); time.sleep(60)"
+	HOLDER=$!
+	wait_port 127.0.0.1 $LB || fail "the port holder did not start"
 	check "xwpf relay --reload" "$XWPF" relay --reload
 	mapped "reload: kept rule" $L
 	mapped "reload: changed rule" $LT
 	mapped "reload: new rule" $LN
+	kill $HOLDER
+	check "a port freed after the reload is bound by a retry" wait_for 15 echo_via $LB
+	mapped "bound by a retry" $LB
 	peer_check "after reload" "tcp 127.0.0.1 $L 1,65536" "tcp 127.0.0.1 $LT 1,65536" "tcp 127.0.0.1 $LN 1,65536"
 	check "reload: relay exits 0" stop_relay
 fi
