@@ -89,8 +89,11 @@ group_steer(struct rt *rt, const struct rt_rule *r, const struct rt_lgroup *g)
 
 	if (!rt->steer || g->only >= 0 || (g->proto == PROTO_UDP && !STEER_UDP))
 		return;
-	if (steer_attach(g->lsn[0]->fd, rt->cpus, rt->nworkers) < 0 &&
-	    !__atomic_exchange_n(&failed_logged, 1, __ATOMIC_RELAXED))
+	if (steer_attach(g->lsn[0]->fd, rt->cpus, rt->nworkers) == 0)
+		return;
+	if (g->proto == PROTO_TCP && (r->r->mptcp & MPTCP_ACCEPT))   /* MPTCP sockets do not take it */
+		log_debug("rule %s: an MPTCP listener is spread by the kernel's hash (%s)", r->r->name, strerror(errno));
+	else if (!__atomic_exchange_n(&failed_logged, 1, __ATOMIC_RELAXED))
 		log_warn("rule %s: cannot steer accepts to the worker of the receiving CPU (SO_ATTACH_REUSEPORT_CBPF: "
 		    "%s): the kernel spreads them by hash", r->r->name, strerror(errno));
 }
