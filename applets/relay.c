@@ -909,6 +909,19 @@ relay_run_store(struct store *st, const char *origin, long workers)
 	return run(&o, st);
 }
 
+/* Workers: --workers, else [global] workers, else one per CPU the relay may
+ * run on; --cpu-affinity, when given, goes into g. */
+static long
+workers_of(const struct opts *o, struct store_global *g)
+{
+	int cpus[STEER_MAX_CPUS];
+	long nw = o->workers > 0 ? o->workers : g->workers > 0 ? g->workers : steer_cpus(cpus, STEER_MAX_CPUS);
+
+	if (o->cpu_affinity >= 0)
+		g->cpu_affinity = o->cpu_affinity;
+	return nw < 1 ? 1 : nw > 256 ? 256 : nw;
+}
+
 /* The relay over st (validated; emptied and freed here) until SIGTERM/SIGINT. */
 static int
 run(struct opts *op, struct store *stp)
@@ -920,7 +933,6 @@ run(struct opts *op, struct store *stp)
 	sigset_t set;
 	char err[ERRLEN];
 	long nw, nofile;
-	int cpus[STEER_MAX_CPUS];
 	int64_t t0;
 	int nofiles = o.listen || o.origin;   /* no pidfile, stats, ledger or health watch */
 
@@ -945,14 +957,8 @@ run(struct opts *op, struct store *stp)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);   /* before any thread: workers inherit it */
 	m.sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	nw = o.workers > 0 ? o.workers : st.g.workers > 0 ? st.g.workers : steer_cpus(cpus, STEER_MAX_CPUS);
-	if (o.cpu_affinity >= 0)
-		st.g.cpu_affinity = o.cpu_affinity;
+	nw = workers_of(&o, &st.g);
 	m.cpu_affinity = st.g.cpu_affinity;
-	if (nw < 1)
-		nw = 1;
-	if (nw > 256)
-		nw = 256;
 	if (!nofiles) {
 		if (take_pidfile(&m) < 0) {
 			if (m.lockfd >= 0)
