@@ -34,7 +34,7 @@ static const struct { const char *key, *help; } keys[] = {
 	{ "log_level", "error | warn | info | debug (default info)" },
 	{ "log_file", "a file for the relay's log; empty: stderr (the journal under systemd)" },
 	{ "log_max_size", "then one rotation to log_file.1 (default 10M)" },
-	{ "workers", "relay event loops; 0 = one per CPU (default 0)" },
+	{ "workers", "relay event loops; 0 = one per CPU the relay may run on (default 0)" },
 	{ "cpu_affinity", "yes | no: with one worker per CPU, pin each to its CPU and give it the connections "
 	    "that CPU receives (default yes; takes effect at the next start)" },
 	{ "connect_timeout", "per connect, across the remotes tried (default 5s)" },
