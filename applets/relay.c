@@ -917,6 +917,8 @@ workers_of(const struct opts *o, struct store_global *g)
 	int cpus[STEER_MAX_CPUS];
 	long nw = o->workers > 0 ? o->workers : g->workers > 0 ? g->workers : steer_cpus(cpus, STEER_MAX_CPUS);
 
+	if (nw < 1)   /* the mask unreadable: the CPUs online */
+		nw = sysconf(_SC_NPROCESSORS_ONLN);
 	if (o->cpu_affinity >= 0)
 		g->cpu_affinity = o->cpu_affinity;
 	return nw < 1 ? 1 : nw > 256 ? 256 : nw;
