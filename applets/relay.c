@@ -786,6 +786,7 @@ on_stats(struct ev_loop *l, struct ev_timer *t)
 		notify_report(m);
 	}
 	rt_retry_binds(m->rt);   /* listeners that could not bind: bounded, each every 5 s */
+	rt_steer_watch(m->rt, now_ms());
 	write_stats(m);
 	/* once a second; with thousands of rules, keep the writer under ~5% of a core */
 	ev_timer_set(l, t, ev_now(l) + (m->stats_cost > 50 ? m->stats_cost * 20 : 1000));

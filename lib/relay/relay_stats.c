@@ -78,13 +78,8 @@ rt_stats_render(struct rt *rt, int64_t started_wall_ms, FILE *f)
 	    "\"workers\":%d,\"steering\":%s,\"worker_conns\":[", (int)getpid(), XWPF_VERSION,
 	    (long long)(started_wall_ms / 1000), (long long)(now / 1000), (long long)now, nworkers,
 	    rt_steering(rt) ? "true" : "false");
-	for (k = 0; k < nworkers; k++) {   /* TCP connections each worker accepted, the running rules' */
-		uint64_t c = 0;
-
-		for (i = 0; i < nrules; i++)
-			c += __atomic_load_n(&rules[i]->st->w[k].tcp_total, __ATOMIC_RELAXED);
-		fprintf(f, "%s%llu", k ? "," : "", (unsigned long long)c);
-	}
+	for (k = 0; k < nworkers; k++)   /* TCP connections each worker accepted, the running rules' */
+		fprintf(f, "%s%llu", k ? "," : "", (unsigned long long)rt_worker_conns(rt, k));
 	fprintf(f, "],\"listeners\":%zu,", rt_nlisteners(rt));
 	pool_total(rt, rules, nrules, f);
 	fprintf(f, ",\"draining\":%zu,\"draining_rules\":[", ndrain);

@@ -235,6 +235,7 @@ steer_setup(struct rt *rt, int cpu_affinity)
 			return;
 		}
 	rt->steer = 1;
+	rt->steer_base = calloc((size_t)n, sizeof(*rt->steer_base));   /* none: rt_steer_watch stays quiet */
 	k = snprintf(rt->steer_note, sizeof(rt->steer_note), "on (CPU%s ", n == 1 ? "" : "s");
 	for (j = 0; j < n && k > 0 && (size_t)k < sizeof(rt->steer_note); j++)
 		k += snprintf(rt->steer_note + k, sizeof(rt->steer_note) - (size_t)k, "%s%d", j ? "," : "", all[j]);
@@ -242,6 +243,55 @@ steer_setup(struct rt *rt, int cpu_affinity)
 		snprintf(rt->steer_note + k, sizeof(rt->steer_note) - (size_t)k, ": one worker each, in that order)");
 	else   /* too many to name: the note ends in "..." */
 		memcpy(rt->steer_note + sizeof(rt->steer_note) - 4, "...", 4);
+}
+
+uint64_t
+rt_worker_conns(const struct rt *rt, int k)
+{
+	uint64_t c = 0;
+	size_t i;
+
+	for (i = 0; i < rt->nrules; i++)
+		c += __atomic_load_n(&rt->rules[i]->st->w[k].tcp_total, __ATOMIC_RELAXED);
+	return c;
+}
+
+#define STEER_WINDOW_MS 10000   /* rt_steer_watch: a window ... */
+#define STEER_WINDOW_MIN 500    /* ... with at least this many connections */
+
+void
+rt_steer_watch(struct rt *rt, int64_t now)
+{
+	uint64_t total = 0, top = 0;
+	int k, topk = 0, reset = 0;
+
+	if (!rt->steer || rt->steer_warned || rt->nworkers < 2 || !rt->steer_base)
+		return;
+	if (rt->steer_since && now - rt->steer_since < STEER_WINDOW_MS)
+		return;
+	for (k = 0; k < rt->nworkers && rt->steer_since; k++) {
+		uint64_t c = rt_worker_conns(rt, k);
+
+		if (c < rt->steer_base[k]) {   /* a reload removed a rule: start a new window */
+			reset = 1;
+			break;
+		}
+		total += c - rt->steer_base[k];
+		if (c - rt->steer_base[k] > top) {
+			top = c - rt->steer_base[k];
+			topk = k;
+		}
+	}
+	if (!reset && total >= STEER_WINDOW_MIN && top * 10 > total * 9) {
+		rt->steer_warned = 1;
+		log_warn("steering: worker %d (CPU %d) took %llu of the last %llu connections: the network card's "
+		    "interrupts put nearly every new connection on that CPU; spread them (more queues, or RPS: "
+		    "/sys/class/net/IF/queues/rx-*/rps_cpus) or set cpu_affinity = no", topk, rt->cpus[topk],
+		    (unsigned long long)top, (unsigned long long)total);
+	}
+	for (k = 0; k < rt->nworkers; k++)
+		rt->steer_base[k] = rt_worker_conns(rt, k);
+	rt->steer_since = now;
 }
 
 const char *
@@ -807,6 +857,7 @@ rt_free(struct rt *rt)
 	free(rt->retired);
 	free(rt->w);
 	free(rt->cpus);
+	free(rt->steer_base);
 	rt_health_unref(rt->health);
 	res_free(rt_conf.res);
 	rt_conf.res = NULL;

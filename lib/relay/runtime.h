@@ -43,6 +43,12 @@ int rt_nworkers(const struct rt *rt);
  * not ("on (CPUs 0,1: one worker each, in that order)", "off (3 workers, 2 CPUs allowed: ...)"). */
 int rt_steering(const struct rt *rt);
 const char *rt_steer_note(const struct rt *rt);
+/* TCP connections worker k accepted (the running rules'). */
+uint64_t rt_worker_conns(const struct rt *rt, int k);
+/* Main thread, about once a second: when steering puts nearly all of a
+ * window's connections on one worker (the network card's interrupts land on
+ * one CPU), say so once, with what to do. */
+void rt_steer_watch(struct rt *rt, int64_t now_ms);
 /* The stats file (JSON, one rule per line), written atomically, mode 0600. */
 int rt_stats_write(struct rt *rt, const char *path, int64_t started_wall_ms, char *err);
 /* The same text into f (the control socket's "status"). */

@@ -26,6 +26,9 @@ struct rt {
 	int steer;                  /* CPU-local accepts: worker k pinned to cpus[k] (steer.h) */
 	int *cpus;                  /* [nworkers] when steer */
 	char steer_note[160];       /* what rt_steer_note says */
+	uint64_t *steer_base;       /* [nworkers]: connections each had at steer_since (rt_steer_watch) */
+	int64_t steer_since;
+	int steer_warned;
 };
 
 /* The key that says which old group a new one may take over: protocol,

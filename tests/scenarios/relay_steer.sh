@@ -6,7 +6,8 @@
 # CPUs, steering is off and the log and status say so. Either way TCP is
 # byte-exact in splice and copy mode, many short connections all pass and
 # UDP datagrams come back intact. A reload keeps the steered listeners and
-# steers a new rule's. Under a restricted affinity (taskset, one CPU) the
+# steers a new rule's. When one CPU receives nearly every connection the
+# log says so, once. Under a restricted affinity (taskset, one CPU) the
 # relay runs one worker on that CPU, steered, and serves clients on any CPU.
 # timeout: 300
 . "$(dirname "$0")/../lib.sh"
@@ -128,6 +129,25 @@ s = socket.socket(); s.bind(('127.0.0.1', $LB)); s.listen(); time.sleep(60)"
 	mapped "bound by a retry" $LB
 	peer_check "after reload" "tcp 127.0.0.1 $L 1,65536" "tcp 127.0.0.1 $LT 1,65536" "tcp 127.0.0.1 $LN 1,65536"
 	check "reload: relay exits 0" stop_relay
+fi
+
+# every connection arriving on one CPU (here: one client, pinned; on a server,
+# a network card whose interrupts all land on one CPU): said once, with what to do
+if [ "$NCPU" -gt 1 ]; then
+	L=$(free_port)
+	cat > "$CONF" <<EOT
+[global]
+$(ini_rule s "127.0.0.1:$L" "127.0.0.1:$E")
+EOT
+	: > "$T_DIR/relay.log"
+	if start_relay splice; then
+		out=$(taskset -c "${CPU[0]}" python3 "$PEER" load 127.0.0.1 $L 14 --idle 0 --churn 8)
+		check "one CPU's connections: served ($out)" grep -q "failed=0" <<<"$out"
+		check "one CPU's connections: the log says steering puts them all on its worker" \
+		    wait_for 15 grep -q "steering: worker 0 (CPU ${CPU[0]}) took .* set cpu_affinity = no" "$T_DIR/relay.log"
+		check "one CPU's connections: said once" test "$(grep -c 'steering: worker' "$T_DIR/relay.log")" = 1
+		check "one CPU's connections: relay exits 0" stop_relay
+	fi
 fi
 
 # a restricted affinity: the relay on the last CPU only, one worker (the
