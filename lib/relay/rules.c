@@ -86,6 +86,7 @@ rt_store_unref(struct rt_store *s)
 {
 	if (s && __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0) {
 		store_free(&s->st);
+		free(s->gfp);
 		free(s);
 	}
 }

@@ -137,6 +137,7 @@ struct rt_store {
 	int refs;
 	struct store st;
 	struct net_local local;   /* the machine's addresses (rt_remote_cc, loopguard.h) */
+	char *gfp;                /* store_global_fingerprint: a rule is kept only if it is equal too */
 };
 
 struct rt_rule {

@@ -65,13 +65,14 @@ congestion_pick(const struct store_rule *sr, const char *key, const char *rv, co
 	return 0;
 }
 
-/* Everything a built rule depends on: its keys and the [global] ones it
- * reads (store_rule_fingerprint walks the store's key tables), what this
- * machine gives a hop that stays on it, and its certificate files. */
+/* Everything a built rule depends on but the [global] keys it reads (the
+ * store's gfp, compared once): its keys (store_rule_keys_fingerprint walks
+ * the store's key tables), what this machine gives a hop that stays on it,
+ * and its certificate files. */
 static char *
-fingerprint(const struct store *st, const struct store_rule *r)
+fingerprint(const struct store_rule *r)
 {
-	char *keys = store_rule_fingerprint(st, r), *fp = NULL, files[160];
+	char *keys = store_rule_keys_fingerprint(r), *fp = NULL, files[160];
 
 	if (!keys)
 		return NULL;
@@ -503,7 +504,7 @@ apply_build_rules(struct apply *a)
 			log_warn("%s", e2);
 			continue;
 		}
-		fp = fingerprint(st, sr);
+		fp = fingerprint(sr);
 		if (!fp) {
 			snprintf(a->err, ERRLEN, "out of memory");
 			return -1;
@@ -511,7 +512,7 @@ apply_build_rules(struct apply *a)
 		old = smap_get(&a->byname, sr->name);
 		if (old)
 			old->kept = 1;   /* kept or changed: its counters go on under this name */
-		if (old && strcmp(old->fp, fp) == 0) {
+		if (old && strcmp(old->fp, fp) == 0 && strcmp(old->src->gfp, a->src->gfp) == 0) {
 			free(fp);
 			rt_rule_ref(old);
 			for (j = 0; j < old->ngroups; j++)
@@ -773,8 +774,9 @@ rt_apply(struct rt *rt, struct store *caller_st, char *err)
 	net_local_read(&a.src->local);   /* what is on this machine: rt_remote_cc, loopguard.h */
 	a.src->st = *caller_st;
 	a.st = &a.src->st;
-	if (apply_index_old(&a) < 0) {
+	if (!(a.src->gfp = store_global_fingerprint(a.st)) || apply_index_old(&a) < 0) {
 		snprintf(err, ERRLEN, "out of memory");
+		free(a.src->gfp);
 		free(a.src);
 		goto out;
 	}

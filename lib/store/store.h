@@ -184,6 +184,11 @@ long store_rule_ms(const struct store *st, const struct store_rule *r, long rule
  * (a key added to a table is in it). Equal texts: nothing changed.
  * malloc'd, NULL out of memory. */
 char *store_rule_fingerprint(const struct store *st, const struct store_rule *r);
+/* Its two parts: the rule's own keys, and the [global] keys a rule reads
+ * (the same for every rule of st: a relay compares it once per store,
+ * not once per rule). malloc'd, NULL out of memory. */
+char *store_rule_keys_fingerprint(const struct store_rule *r);
+char *store_global_fingerprint(const struct store *st);
 
 /* Keys a [rule] section knows; for `rule add --KEY`, help text, tests. */
 int store_rule_key_known(const char *key);

@@ -42,9 +42,16 @@ put_key(FILE *f, const struct key *k, const void *obj)
 	if (how == KF_AUTO)   /* a K_FN key without a field stays KF_AUTO: only its name (a test catches it) */
 		how = k->type == K_STR ? KF_CHARS : k->type == K_PSTR ? KF_PSTR : k->type == K_FN ? KF_AUTO : KF_RAW;
 	switch (how) {
-	case KF_RAW:
-		for (i = 0; i < k->size; i++)
-			fprintf(f, "%02x", p[i]);
+	case KF_RAW:   /* hex, a buffer at a time: a byte per fprintf cost 10,000 rules a second */
+		for (i = 0; i < k->size; i += sizeof(buf) / 2) {
+			size_t j, m = k->size - i < sizeof(buf) / 2 ? k->size - i : sizeof(buf) / 2;
+
+			for (j = 0; j < m; j++) {
+				buf[2 * j] = "0123456789abcdef"[p[i + j] >> 4];
+				buf[2 * j + 1] = "0123456789abcdef"[p[i + j] & 15];
+			}
+			fwrite(buf, 1, 2 * m, f);
+		}
 		break;
 	case KF_CHARS:
 		put_chars(f, (const char *)p, k->size);
@@ -88,8 +95,9 @@ store_keys_fingerprint(FILE *f, const struct key *tab, size_t n, const void *obj
 		}
 }
 
-char *
-store_rule_fingerprint(const struct store *st, const struct store_rule *r)
+/* One table's keys of obj, with a heading (NULL none), as a string. */
+static char *
+table_text(int global, const void *obj, const char *heading)
 {
 	const struct key *tab;
 	char *buf = NULL;
@@ -98,14 +106,37 @@ store_rule_fingerprint(const struct store *st, const struct store_rule *r)
 
 	if (!f)
 		return NULL;
-	tab = store_key_table(0, &n);
-	store_keys_fingerprint(f, tab, n, r);
-	fputs("[global]\n", f);
-	tab = store_key_table(1, &n);
-	store_keys_fingerprint(f, tab, n, &st->g);
+	if (heading)
+		fputs(heading, f);
+	tab = store_key_table(global, &n);
+	store_keys_fingerprint(f, tab, n, obj);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;
 	}
 	return buf;
+}
+
+char *
+store_rule_keys_fingerprint(const struct store_rule *r)
+{
+	return table_text(0, r, NULL);
+}
+
+char *
+store_global_fingerprint(const struct store *st)
+{
+	return table_text(1, &st->g, "[global]\n");
+}
+
+char *
+store_rule_fingerprint(const struct store *st, const struct store_rule *r)
+{
+	char *k = store_rule_keys_fingerprint(r), *g = store_global_fingerprint(st), *fp = NULL;
+
+	if (k && g && asprintf(&fp, "%s%s", k, g) < 0)
+		fp = NULL;
+	free(k);
+	free(g);
+	return fp;
 }
