@@ -372,9 +372,13 @@ listen_transport = ${ws}tls;cert=$tmp/cert.pem;key=$tmp/key.pem"
 listen = 127.0.0.1:$l
 remote = 127.0.0.1:$m
 remote_transport = ${ws}tls;sni=$CN;insecure"
-		XWPF_ROOT=$d/exit spawn "$XWPF" relay 2> "$d/log"
+		# both ends on this one machine: pinned, they would share the same CPUs,
+		# which a relay and its exit never do (docs/relay.md, CPU-local accepts)
+		# shellcheck disable=SC2046
+		XWPF_ROOT=$d/exit spawn "$XWPF" relay $(xwpf_steer_args xwpf-nosteer) 2> "$d/log"
 		MPIDS[$peer]=$!
-		XWPF_ROOT=$d/entry spawn "$XWPF" relay 2>> "$d/log"
+		# shellcheck disable=SC2046
+		XWPF_ROOT=$d/entry spawn "$XWPF" relay $(xwpf_steer_args xwpf-nosteer) 2>> "$d/log"
 		MPIDS[$peer]+=" $!" ;;
 	esac
 	APIDS[$peer]+=" ${MPIDS[$peer]}"
@@ -901,7 +905,7 @@ elif [ -z "${BENCH_TUNNEL_ONLY:-}${BENCH_CHAIN_ONLY:-}" ]; then
 	[ -n "${BENCH_NO_RULES:-}" ] || bench_rules
 fi
 if [ -z "${BENCH_NO_TUNNEL:-}${BENCH_CHAIN_ONLY:-}" ] && [ -z "${BENCH_UDP_ONLY:-}" ]; then
-	note tls_settings "TLS 1.2, $TLS_SUITE, EC P-256 test certificate, each end its own process (xwpf --workers $WORKERS, nginx worker_processes $WORKERS, stunnel threads), peers' default session resumption; RSS per idle TLS connection = (both ends' RSS delta) / (2 x $TLS_IDLE_N)"
+	note tls_settings "TLS 1.2, $TLS_SUITE, EC P-256 test certificate, each end its own process (xwpf --workers $WORKERS --cpu-affinity no on both ends, as two relays on one machine must run, nginx worker_processes $WORKERS, stunnel threads), peers' default session resumption; RSS per idle TLS connection = (both ends' RSS delta) / (2 x $TLS_IDLE_N)"
 	bench_tunnels
 fi
 [ -n "${BENCH_NO_CHAIN:-}${BENCH_UDP_ONLY:-}${BENCH_TUNNEL_ONLY:-}" ] || bench_chain
