@@ -999,13 +999,14 @@ run(struct opts *op, struct store *stp)
 	apply_global(&m, &g);
 	flush_ledger(&m);   /* quotas reached before a restart hold from the start */
 	acct_expiry_events(m.rt, wall_ms() / 1000, fire, &m);   /* and expired rules */
+	/* before "started", the line that says the relay is ready */
+	log_info("cpu affinity and steering %s%s", rt_steer_note(m.rt), rt_steering(m.rt) ?
+	    ": each worker takes the connections its CPU receives" : "");
 	log_info("started: %zu rule%s, %zu listening socket%s (one per port, protocol and worker)%s, %ld worker%s, "
 	    "%ld descriptors allowed, %s, in %lld ms",
 	    rt_nrules(m.rt), rt_nrules(m.rt) == 1 ? "" : "s", rt_nlisteners(m.rt), rt_nlisteners(m.rt) == 1 ? "" : "s",
 	    rt_npending(m.rt) ? " (some waiting to bind, see above)" : "",
 	    nw, nw == 1 ? "" : "s", nofile, rt_conf.nosplice ? "copy mode" : "splice", (long long)(now_ms() - t0));
-	log_info("cpu affinity and steering %s%s", rt_steer_note(m.rt), rt_steering(m.rt) ?
-	    ": each worker takes the connections its CPU receives" : "");
 	if (!rt_nrules(m.rt)) {   /* a relay that forwards nothing: say why, and what to do */
 		char c1[PATH_MAX + 80], c2[PATH_MAX + 80];
 

@@ -377,7 +377,9 @@ session(struct ip3s *s)
 	memset(&mine, 0, sizeof(mine));
 	memset(&rx, 0, sizeof(rx));
 	if ((s->ctl = connect_to(r->dst, SOCK_STREAM)) < 0) {
-		s->busy = errno == ECONNREFUSED;   /* between two tests iperf3 opens its port anew */
+		/* between two tests iperf3 opens its port anew: refused, or reset
+		 * when the connection was queued on the port it closed */
+		s->busy = errno == ECONNREFUSED || errno == ECONNRESET;
 		return fail(s, "iperf3: connecting to %s: %s", "the server");
 	}
 	if (send_all(s->ctl, s->cookie, IP3_COOKIE, now_ms() + 5000) < 0) {
