@@ -94,6 +94,8 @@ struct half {
 
 /* Per-rule seams for what comes after the plain relay (PROXY protocol,
  * transports). Each may be NULL. */
+struct tun_end;
+
 struct conn_hooks {
 	/* Before a backend is chosen: read from c->cli.fd (header within
 	 * c->rule->proxy_ms, absolute). 1 done, 0 need more, -1 refuse.
@@ -111,6 +113,10 @@ struct conn_hooks {
 	 * the next one: drop what belongs to the remote half (a tunnel end),
 	 * and what connected() added to the client's held bytes. */
 	void (*reset)(struct conn *c);
+	/* The remote half is a pooled tunnel connection (tunnel_pool.h) whose
+	 * client end e is through its handshakes: c owns e from now on (0),
+	 * or -1 out of memory (e stays the caller's). */
+	int (*adopt)(struct conn *c, struct tun_end *e);
 };
 
 enum conn_state { CS_PREREAD, CS_RESOLVE, CS_CONNECTING, CS_PUMP, CS_CLOSED };

@@ -168,3 +168,14 @@ rt_quota_reached(struct rt_worker *w, struct rt_rule *r)
 	else
 		w->kick = 1;
 }
+
+void
+rt_count_tls(struct rt_counters *k, const struct tun_end *e)
+{
+	if (!tun_end_tls(e))
+		return;
+	if (tun_end_resumed(e))
+		CTR_ADD(k->tls_resumed, 1);
+	else
+		CTR_ADD(k->tls_full, 1);
+}

@@ -108,6 +108,7 @@ struct conn_buf;
 struct lb;
 struct res;
 struct tun_rule;
+struct tun_end;
 struct tpool;
 struct tp_ent;
 struct tu_tab;
@@ -284,5 +285,8 @@ void rt_remote_failed(struct rt_rule *r, int wid, int idx, int err, const char *
 int rt_remote_last_error(const struct rt_rcounters *k, char *buf, size_t size);
 /* Drop the main thread's hold on a parsed store (the rules hold theirs). */
 void rt_store_unref(struct rt_store *s);
+/* A TLS handshake of a rule's tunnel end e is through: count it in k
+ * (a worker's counters), full or resumed. */
+void rt_count_tls(struct rt_counters *k, const struct tun_end *e);
 
 #endif

@@ -12,6 +12,7 @@
 #include "tunnel.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -1051,4 +1052,65 @@ tun_end_shutdown(struct tun_end *e, int fd, int final)
 	e->fin_sent = 1;
 	shutdown(fd, SHUT_WR);
 	return 0;
+}
+
+/* ---- what is known of exit addresses: xwpf or not (tunnel.h) ---- */
+
+#define XWPF_SLOTS 64
+
+static struct {
+	unsigned char k[TUN_ADDR_KEY];
+	size_t klen;
+	int64_t at;
+} xtab[XWPF_SLOTS];
+static pthread_mutex_t xmu = PTHREAD_MUTEX_INITIALIZER;
+
+/* The slot of key k, or -1; with make, a free one or the one used longest ago. */
+static int
+xslot(const unsigned char *k, size_t klen, int make)
+{
+	int i, pick = 0;
+
+	for (i = 0; i < XWPF_SLOTS; i++) {
+		if (xtab[i].klen == klen && memcmp(xtab[i].k, k, klen) == 0)
+			return i;
+		if (xtab[i].at < xtab[pick].at)
+			pick = i;
+	}
+	return make ? pick : -1;
+}
+
+void
+tun_peer_xwpf_set(const struct sockaddr *sa, int yes)
+{
+	unsigned char k[TUN_ADDR_KEY];
+	size_t klen = tun_addr_key(sa, k);
+	int i;
+
+	if (!klen)
+		return;
+	pthread_mutex_lock(&xmu);
+	i = xslot(k, klen, yes);
+	if (i >= 0 && yes) {
+		memcpy(xtab[i].k, k, klen);
+		xtab[i].klen = klen;
+		xtab[i].at = now_ms();
+	} else if (i >= 0)
+		memset(&xtab[i], 0, sizeof(xtab[i]));
+	pthread_mutex_unlock(&xmu);
+}
+
+int
+tun_peer_xwpf(const struct sockaddr *sa)
+{
+	unsigned char k[TUN_ADDR_KEY];
+	size_t klen = tun_addr_key(sa, k);
+	int i;
+
+	if (!klen)
+		return 0;
+	pthread_mutex_lock(&xmu);
+	i = xslot(k, klen, 0);
+	pthread_mutex_unlock(&xmu);
+	return i >= 0;
 }

@@ -226,4 +226,9 @@ struct tls_conn *tun_end_tls(const struct tun_end *e);
  * (404 for a wrong path), 0 when none came. */
 int tun_end_http_status(const struct tun_end *e);
 
+/* What the relay knows of an exit address: its 101 reply said x-xwpf (1),
+ * or did not (0: also for addresses never seen). Shared by the workers. */
+void tun_peer_xwpf_set(const struct sockaddr *sa, int yes);
+int tun_peer_xwpf(const struct sockaddr *sa);
+
 #endif

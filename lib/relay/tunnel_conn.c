@@ -19,7 +19,6 @@
 #include "net.h"
 #include "pp.h"
 #include "tunnel.h"
-#include "tunnel_pool.h"
 #include "udp.h"
 #include "util.h"
 
@@ -109,22 +108,11 @@ hs_log_once(struct conn *c)
 	return say && log_ok(c);
 }
 
-void
-tun_conn_count_tls(struct rt_counters *k, const struct tun_end *e)
-{
-	if (!tun_end_tls(e))
-		return;
-	if (tun_end_resumed(e))
-		CTR_ADD(k->tls_resumed, 1);
-	else
-		CTR_ADD(k->tls_full, 1);
-}
-
 /* A TLS handshake of this rule is through: count it, full or resumed. */
 static void
 count_tls(struct conn *c, const struct tun_end *e)
 {
-	tun_conn_count_tls(&c->rule->st->w[c->w->id], e);
+	rt_count_tls(&c->rule->st->w[c->w->id], e);
 }
 
 static const char *
@@ -540,7 +528,7 @@ hs(struct half *h, struct tun_end *e)
 	count_tls(h->c, e);
 	if (h == &h->c->srv) {
 		if (trule(h->c)->rem.t.ws && tc->dst.ss_family)   /* what the pool needs to know of this exit */
-			tpool_xwpf_set((const struct sockaddr *)&tc->dst, tun_end_peer_xwpf(e));
+			tun_peer_xwpf_set((const struct sockaddr *)&tc->dst, tun_end_peer_xwpf(e));
 		conn_remote_up(h->c);
 	}
 	return 1;
@@ -724,8 +712,8 @@ tn_reset(struct conn *c)
 	tc->pp_held = 0;
 }
 
-int
-tun_conn_adopt(struct conn *c, struct tun_end *e)
+static int
+tn_adopt(struct conn *c, struct tun_end *e)
 {
 	struct tun_conn *tc = tc_get(c);
 
@@ -736,10 +724,10 @@ tun_conn_adopt(struct conn *c, struct tun_end *e)
 }
 
 static const struct conn_hooks hooks_accept = {
-	tn_preread, tn_connected, tn_attach, tn_expired, tc_free, tn_reset,
+	tn_preread, tn_connected, tn_attach, tn_expired, tc_free, tn_reset, tn_adopt,
 };
 static const struct conn_hooks hooks_plain = {
-	NULL, tn_connected, tn_attach, tn_expired, tc_free, tn_reset,
+	NULL, tn_connected, tn_attach, tn_expired, tc_free, tn_reset, tn_adopt,
 };
 
 const struct conn_hooks *

@@ -14,7 +14,6 @@
 #include "tunnel_pool.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +24,6 @@
 #include "loopguard.h"
 #include "net.h"
 #include "tunnel.h"
-#include "tunnel_conn.h"
 #include "util.h"
 
 #define TP_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
@@ -66,67 +64,6 @@ static struct rt_counters *
 ctr(struct tpool *p)
 {
 	return &p->r->st->w[p->w->id];
-}
-
-/* ---- what is known of exit addresses ---- */
-
-#define XWPF_SLOTS 64
-
-static struct {
-	unsigned char k[TUN_ADDR_KEY];
-	size_t klen;
-	int64_t at;
-} xtab[XWPF_SLOTS];
-static pthread_mutex_t xmu = PTHREAD_MUTEX_INITIALIZER;
-
-/* The slot of key k, or -1; with make, a free one or the one used longest ago. */
-static int
-xslot(const unsigned char *k, size_t klen, int make)
-{
-	int i, pick = 0;
-
-	for (i = 0; i < XWPF_SLOTS; i++) {
-		if (xtab[i].klen == klen && memcmp(xtab[i].k, k, klen) == 0)
-			return i;
-		if (xtab[i].at < xtab[pick].at)
-			pick = i;
-	}
-	return make ? pick : -1;
-}
-
-void
-tpool_xwpf_set(const struct sockaddr *sa, int yes)
-{
-	unsigned char k[TUN_ADDR_KEY];
-	size_t klen = tun_addr_key(sa, k);
-	int i;
-
-	if (!klen)
-		return;
-	pthread_mutex_lock(&xmu);
-	i = xslot(k, klen, yes);
-	if (i >= 0 && yes) {
-		memcpy(xtab[i].k, k, klen);
-		xtab[i].klen = klen;
-		xtab[i].at = now_ms();
-	} else if (i >= 0)
-		memset(&xtab[i], 0, sizeof(xtab[i]));
-	pthread_mutex_unlock(&xmu);
-}
-
-int
-tpool_xwpf(const struct sockaddr *sa)
-{
-	unsigned char k[TUN_ADDR_KEY];
-	size_t klen = tun_addr_key(sa, k);
-	int i;
-
-	if (!klen)
-		return 0;
-	pthread_mutex_lock(&xmu);
-	i = xslot(k, klen, 0);
-	pthread_mutex_unlock(&xmu);
-	return i >= 0;
 }
 
 /* ---- entries ---- */
@@ -239,9 +176,9 @@ ent_ready(struct tp_ent *e)
 	e->deadline = ev_now(p->w->loop) + TPOOL_LIFE_MS;
 	CTR_ADD(ctr(p)->tpool_idle, 1);
 	CTR_ADD(ctr(p)->tpool_opened, 1);
-	tun_conn_count_tls(ctr(p), e->end);
+	rt_count_tls(ctr(p), e->end);
 	if (p->r->tun->rem.t.ws)
-		tpool_xwpf_set((const struct sockaddr *)&e->dst, tun_end_peer_xwpf(e->end));
+		tun_peer_xwpf_set((const struct sockaddr *)&e->dst, tun_end_peer_xwpf(e->end));
 	if (ent_poll(e, &why) < 0)
 		ent_fail(e, 0, why, 0);
 }
@@ -320,7 +257,7 @@ ent_open(struct tpool *p)
 		ent_fail(e, ENOMEM, err, 0);
 		return -1;
 	}
-	if (r->tun->rem.t.ws && tpool_xwpf((const struct sockaddr *)&e->dst)) {
+	if (r->tun->rem.t.ws && tun_peer_xwpf((const struct sockaddr *)&e->dst)) {
 		e->lazy = 1;
 		tun_end_set_pool(e->end);
 	}
@@ -492,7 +429,7 @@ hand_over(struct tp_ent *e, struct conn *c)
 	}
 	if (e->early_len && conn_prepend(c, &c->srv, e->early, e->early_len) < 0)
 		return -1;
-	if (tun_conn_adopt(c, e->end) < 0)
+	if (!c->rule->hooks || !c->rule->hooks->adopt || c->rule->hooks->adopt(c, e->end) < 0)
 		return -1;
 	e->end = NULL;
 	if (c->loop_port)

@@ -50,7 +50,7 @@ struct rt_worker;
 /*
  * The client c has picked its remote (c->backend): a pooled connection to
  * it, checked alive, becomes c's remote half (its tunnel end adopted by
- * tunnel_conn.h, the bytes the exit sent early queued toward the client,
+ * the rule's conn_hooks, the bytes the exit sent early queued toward the client,
  * an xwpf exit's stream opened). Returns its fd, or -1: none ready (a
  * miss: the pool learns the demand). Hits and misses are counted.
  */
@@ -60,9 +60,5 @@ void tpool_after_batch(struct rt_worker *w);
 /* Close every pooled connection of the worker (it stops). */
 void tpool_worker_free(struct rt_worker *w);
 
-/* What the relay knows of an exit address: its 101 reply said x-xwpf (1),
- * or did not (0: also for addresses never seen). Shared by the workers. */
-void tpool_xwpf_set(const struct sockaddr *sa, int yes);
-int tpool_xwpf(const struct sockaddr *sa);
 
 #endif
