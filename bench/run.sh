@@ -3,7 +3,8 @@
 # direct connection, on 127.0.0.1, in one run, then the TLS tunnel bench
 # beside stunnel4 and nginx stream ssl.
 #
-#   bench/run.sh               the full pass (about 8 minutes on an idle machine)
+#   bench/run.sh               the full pass (about 23 minutes on an idle 2-CPU machine, most of it
+#                              the UDP no-drop searches)
 #   BENCH_QUICK=1 bench/run.sh a short pass (about 3 minutes)
 #   BENCH_ONLY="xwpf haproxy"  restrict the relays (direct, xwpf, xwpf-nosteer, haproxy, nginx, socat;
 #                              xwpf-nosteer: xwpf with --cpu-affinity no, workers unpinned and
