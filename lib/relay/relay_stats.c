@@ -42,24 +42,16 @@ pool_json(FILE *f, const struct rt_counters *s)
 	    (unsigned long long)s->tpool_failed);
 }
 
-/* Summed over the rules. */
+/* A rule's pool figures into the relay's total. */
 static void
-pool_total(struct rt *rt, struct rt_rule *const *rules, size_t n, FILE *f)
+pool_add(struct rt_counters *t, const struct rt_counters *s)
 {
-	struct rt_counters t, s;
-	size_t i;
-
-	memset(&t, 0, sizeof(t));
-	for (i = 0; i < n; i++) {
-		rt_rule_sum(rt, rules[i], &s);
-		t.tpool_hits += s.tpool_hits;
-		t.tpool_misses += s.tpool_misses;
-		t.tpool_idle += s.tpool_idle;
-		t.tpool_opened += s.tpool_opened;
-		t.tpool_expired += s.tpool_expired;
-		t.tpool_failed += s.tpool_failed;
-	}
-	pool_json(f, &t);
+	t->tpool_hits += s->tpool_hits;
+	t->tpool_misses += s->tpool_misses;
+	t->tpool_idle += s->tpool_idle;
+	t->tpool_opened += s->tpool_opened;
+	t->tpool_expired += s->tpool_expired;
+	t->tpool_failed += s->tpool_failed;
 }
 
 void
@@ -72,6 +64,9 @@ rt_stats_render(struct rt *rt, int64_t started_wall_ms, FILE *f)
 	size_t i, j, ndrain;
 	int k;
 	int64_t now = wall_ms();
+	struct rt_counters total;
+
+	memset(&total, 0, sizeof(total));
 
 	drain = rt_retired(rt, &ndrain);
 	fprintf(f, "{\"pid\":%d,\"version\":\"%s\",\"started\":%lld,\"updated\":%lld,\"updated_ms\":%lld,"
@@ -81,8 +76,7 @@ rt_stats_render(struct rt *rt, int64_t started_wall_ms, FILE *f)
 	for (k = 0; k < nworkers; k++)   /* TCP connections each worker accepted, the running rules' */
 		fprintf(f, "%s%llu", k ? "," : "", (unsigned long long)rt_worker_conns(rt, k));
 	fprintf(f, "],\"listeners\":%zu,", rt_nlisteners(rt));
-	pool_total(rt, rules, nrules, f);
-	fprintf(f, ",\"draining\":%zu,\"draining_rules\":[", ndrain);
+	fprintf(f, "\"draining\":%zu,\"draining_rules\":[", ndrain);
 	for (i = 0; i < ndrain; i++) {   /* removed by a reload: what they still carry (on the first line) */
 		struct rt_counters s;
 
@@ -101,6 +95,7 @@ rt_stats_render(struct rt *rt, int64_t started_wall_ms, FILE *f)
 		int q = __atomic_load_n(&r->st->quota_state, __ATOMIC_RELAXED);
 
 		rt_rule_sum(rt, r, &s);
+		pool_add(&total, &s);   /* the relay's total follows the rules: one sum per rule */
 		fprintf(f, "%s{\"name\":", i ? ",\n" : "");
 		json_str(f, r->r->name);
 		fputs(",\"listen\":", f);
@@ -177,7 +172,9 @@ rt_stats_render(struct rt *rt, int64_t started_wall_ms, FILE *f)
 		}
 		fputs("]}", f);
 	}
-	fputs("\n]}\n", f);
+	fputs("\n],", f);
+	pool_json(f, &total);
+	fputs("}\n", f);
 }
 
 int
