@@ -270,28 +270,27 @@ rt_steer_watch(struct rt *rt, int64_t now)
 		return;
 	if (rt->steer_since && now - rt->steer_since < STEER_WINDOW_MS)
 		return;
-	for (k = 0; k < rt->nworkers && rt->steer_since; k++) {
-		uint64_t c = rt_worker_conns(rt, k);
+	for (k = 0; k < rt->nworkers; k++) {   /* each worker's count once: the window's, and the next base */
+		uint64_t c = rt_worker_conns(rt, k), d = c - rt->steer_base[k];
 
-		if (c < rt->steer_base[k]) {   /* a reload removed a rule: start a new window */
+		if (c < rt->steer_base[k])   /* a reload removed a rule: start a new window */
 			reset = 1;
-			break;
+		else {
+			total += d;
+			if (d > top) {
+				top = d;
+				topk = k;
+			}
 		}
-		total += c - rt->steer_base[k];
-		if (c - rt->steer_base[k] > top) {
-			top = c - rt->steer_base[k];
-			topk = k;
-		}
+		rt->steer_base[k] = c;
 	}
-	if (!reset && total >= STEER_WINDOW_MIN && top * 10 > total * 9) {
+	if (rt->steer_since && !reset && total >= STEER_WINDOW_MIN && top * 10 > total * 9) {
 		rt->steer_warned = 1;
 		log_warn("steering: worker %d (CPU %d) took %llu of the last %llu connections: the network card's "
 		    "interrupts put nearly every new connection on that CPU; spread them (more queues, or RPS: "
 		    "/sys/class/net/IF/queues/rx-*/rps_cpus) or set cpu_affinity = no", topk, rt->cpus[topk],
 		    (unsigned long long)top, (unsigned long long)total);
 	}
-	for (k = 0; k < rt->nworkers; k++)
-		rt->steer_base[k] = rt_worker_conns(rt, k);
 	rt->steer_since = now;
 }
 
