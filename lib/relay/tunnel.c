@@ -748,6 +748,14 @@ ws_read(struct tun_end *e, int fd, void *buf, size_t len)
 	}
 }
 
+/* A head of n bytes (n >= 4, ending in the blank line) in buf gets the line
+ * "NAME: 1" before that blank line: its new length (size leaves room). */
+static int
+add_header(char *buf, size_t size, int n, const char *name)
+{
+	return (n - 2) + snprintf(buf + n - 2, size - (size_t)n + 2, "%s: 1\r\n\r\n", name);
+}
+
 /* Does the head (hl bytes) hold a header line NAME: (any case)? */
 static int
 has_header(char *head, size_t hl, const char *name)
@@ -811,9 +819,8 @@ ws_head(struct tun_end *e, int fd)
 			char reply[256];
 			int rl = ws_server_reply(reply, sizeof(reply) - 32, e->key);
 
-			if (rl >= 4)   /* the announcement, before the blank line */
-				rl = (int)(rl - 2) + snprintf(reply + rl - 2, sizeof(reply) - (size_t)rl + 2, "%s: 1\r\n\r\n",
-				    TUN_XWPF_HEADER);
+			if (rl >= 4)   /* the announcement */
+				rl = add_header(reply, sizeof(reply), rl, TUN_XWPF_HEADER);
 			if (rl < 0 || queue_ctl(e, reply, (size_t)rl) < 0)
 				return fail(e, "out of memory");
 			if (has_header(e->head, hl, TUN_UDP_HEADER))
@@ -850,9 +857,8 @@ ws_request(struct tun_end *e)
 	n = ws_client_request(req, sizeof(req) - 32, e->s->t.host, e->s->t.path, e->key);
 	if (n < 4)
 		return fail(e, "ws: host= and path= too long for the request");
-	if (e->udp || e->pool)   /* before the blank line */
-		n = (int)(n - 2) + snprintf(req + n - 2, sizeof(req) - (size_t)n + 2, "%s: 1\r\n\r\n",
-		    e->udp ? TUN_UDP_HEADER : TUN_POOL_HEADER);
+	if (e->udp || e->pool)
+		n = add_header(req, sizeof(req), n, e->udp ? TUN_UDP_HEADER : TUN_POOL_HEADER);
 	if (queue_ctl(e, req, (size_t)n) < 0)
 		return fail(e, "out of memory");
 	return 0;
