@@ -44,7 +44,7 @@ struct udp_assoc {
 	int backend;
 	int64_t last;
 	struct ev_timer tm;
-	struct udp_assoc *znext;
+	struct udp_assoc *znext;        /* freed at the end of the batch; a spare's place in its list */
 	unsigned char gso_fails[2];     /* GSO refused toward the remote, toward the client */
 	unsigned dgrams;                /* datagrams so far, both ways, up to UDP_BUF_AFTER */
 };
@@ -56,6 +56,42 @@ struct udp_w {
 	struct sockaddr_storage addr[UDP_BATCH];
 	char ctl[UDP_BATCH][UDP_CTL], octl[UDP_BATCH][UDP_CTL];
 	struct udp_assoc *zombies;
+	struct udp_ltab *orders;        /* listeners with spare sockets to make after this batch */
+	int nspare;                     /* spare sockets of this worker */
+};
+
+/*
+ * Sockets made ahead. A new association's own work (its socket, connect()
+ * and place in epoll) costs more than forwarding its first datagram, and a
+ * client waits for it. A listener that takes new associations therefore
+ * keeps a few sockets made ahead, each already connected to a remote a new
+ * association went to and already in epoll: the next new client to that
+ * remote takes one, and its first datagram leaves at once. Each one taken
+ * orders a replacement and each new association that found none orders two,
+ * so the spares follow the recent rate of new clients and their remotes, up
+ * to SPARE_MAX a listener and SPARE_WORKER_MAX a worker. They are made after
+ * the batch of events that ordered them, at most SPARE_TURN a turn, and
+ * closed after SPARE_LIFE_MS unused. A rule with a through port (one socket
+ * at a time on it) has none. Until taken, a spare's k.client holds its
+ * remote, its rule is NULL, and what arrives on it is read and dropped.
+ */
+#define SPARE_MAX 64
+#define SPARE_WORKER_MAX 256
+#define SPARE_TURN 32
+#define SPARE_LIFE_MS 5000
+#define SPARE_WANT 64                   /* orders kept: remote indexes */
+
+struct udp_ltab {
+	struct udp_htab t;              /* first: ls->udp points here */
+	struct rt_lsn *ls;
+	struct udp_assoc *spare;        /* oldest first */
+	struct udp_assoc **spare_tail;
+	int nspare;
+	uint16_t want[SPARE_WANT];      /* remotes to make spares for, a ring */
+	int want_head, nwant;
+	struct udp_ltab *onext;         /* on the worker's orders list */
+	int ordered;
+	struct ev_timer tm;             /* the oldest spare's end of life */
 };
 
 static struct udp_w *
@@ -384,20 +420,31 @@ udp_socket_buffer(int fd)
 #endif
 }
 
+static void spare_timer(struct ev_loop *l, struct ev_timer *t);
+
 static struct udp_htab *
 tab(struct rt_lsn *ls)
 {
-	struct udp_htab *t = ls->udp;
+	struct udp_ltab *lt;
 
-	if (t)
-		return t;
-	if (!(t = calloc(1, sizeof(*t))) || udp_htab_init(t) < 0) {
-		free(t);
+	if (ls->udp)
+		return ls->udp;
+	if (!(lt = calloc(1, sizeof(*lt))) || udp_htab_init(&lt->t) < 0) {
+		free(lt);
 		return NULL;
 	}
+	lt->ls = ls;
+	lt->spare_tail = &lt->spare;
+	ev_timer_init(&lt->tm, spare_timer, lt);
 	udp_socket_buffer(ls->fd);   /* with the listener's first datagram */
-	ls->udp = t;
-	return t;
+	ls->udp = &lt->t;
+	return ls->udp;
+}
+
+static struct udp_ltab *
+ltab(struct rt_lsn *ls)
+{
+	return (struct udp_ltab *)(void *)ls->udp;
 }
 
 static void
@@ -421,6 +468,8 @@ assoc_free(struct udp_assoc *a)
 	u->zombies = a;
 }
 
+static void spare_make(struct rt_worker *w, struct udp_w *u);
+
 void
 udp_after_batch(struct rt_worker *w)
 {
@@ -430,9 +479,12 @@ udp_after_batch(struct rt_worker *w)
 	udp_tunnel_after_batch();
 	if (!u)
 		return;
+	if (u->orders)
+		spare_make(w, u);
 	while ((a = u->zombies) != NULL) {
 		u->zombies = a->znext;
-		rt_rule_unref(a->rule);
+		if (a->rule)
+			rt_rule_unref(a->rule);
 		free(a);
 	}
 }
@@ -505,33 +557,112 @@ assoc_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 	}
 }
 
+/* ---- sockets made ahead (see struct udp_ltab) ---- */
+
+static void
+spare_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
+{
+	struct udp_assoc *a = io->arg;
+	char b[16];
+	int i;
+
+	(void)l;
+	(void)events;
+	for (i = 0; i < 16 && recv(a->fd, b, sizeof(b), MSG_DONTWAIT | MSG_TRUNC) >= 0; i++)
+		;   /* nothing is due on a spare: what comes is dropped */
+}
+
+/* The newest spare connected to remote idx at dst, out of the list; or NULL. */
 static struct udp_assoc *
-assoc_get(struct rt_lsn *ls, struct udp_w *u, const struct sockaddr_storage *client, struct msghdr *h)
+spare_take(struct udp_w *u, struct udp_ltab *lt, int idx, const struct sockaddr_storage *dst)
+{
+	struct udp_assoc **pp, *a;
+
+	for (pp = &lt->spare; (a = *pp) != NULL; pp = &a->znext)
+		if (a->backend == idx && net_addr_eq(&a->k.client, dst)) {
+			*pp = a->znext;
+			a->znext = NULL;
+			lt->nspare--;
+			u->nspare--;
+			a->io.cb = assoc_cb;
+			return a;
+		}
+	return NULL;
+}
+
+static void
+spare_order(struct udp_w *u, struct udp_ltab *lt, int idx, int n)
+{
+	for (; n > 0 && lt->nspare + lt->nwant < SPARE_MAX; n--)
+		lt->want[(lt->want_head + lt->nwant++) % SPARE_WANT] = (uint16_t)idx;
+	if (lt->nwant && !lt->ordered) {
+		lt->ordered = 1;
+		lt->onext = u->orders;
+		u->orders = lt;
+	}
+}
+
+/* Close spares from *pp on (freed after the batch: an event of this batch may name one). */
+static void
+spare_drop_from(struct rt_worker *w, struct udp_w *u, struct udp_ltab *lt, struct udp_assoc **pp)
+{
+	struct udp_assoc *a;
+
+	while ((a = *pp) != NULL) {
+		*pp = a->znext;
+		ev_io_forget(w->loop, &a->io);
+		close(a->fd);
+		a->fd = -1;
+		lt->nspare--;
+		u->nspare--;
+		a->znext = u->zombies;
+		u->zombies = a;
+	}
+}
+
+static void
+spare_timer(struct ev_loop *l, struct ev_timer *t)
+{
+	struct udp_ltab *lt = t->arg;
+	struct rt_worker *w = lt->ls->w;
+	struct udp_assoc **pp = &lt->spare;
+
+	while (*pp && ev_now(l) - (*pp)->last < SPARE_LIFE_MS)
+		pp = &(*pp)->znext;   /* newest first: the rest are older */
+	spare_drop_from(w, w->udpw, lt, pp);
+	if (lt->nspare) {
+		struct udp_assoc *a = lt->spare;
+		while (a->znext)
+			a = a->znext;
+		ev_timer_set(l, t, a->last + SPARE_LIFE_MS);
+	}
+}
+
+static void
+out_spec(struct net_out_spec *o, const struct rt_rule *r, const struct sockaddr_storage *dst)
+{
+	memset(o, 0, sizeof(*o));
+	o->dst = dst;
+	o->type = SOCK_DGRAM;
+	o->through = r->r->through.host;
+	o->through_port = r->r->through.port;
+	o->iface = r->r->interface;
+}
+
+/* A socket connected to dst for remote idx of ls, in epoll with cb: an
+ * association not yet filled in (its client, rule and timer are the
+ * caller's), or NULL. */
+static struct udp_assoc *
+assoc_new(struct rt_lsn *ls, const struct sockaddr_storage *dst, int idx, ev_io_cb *cb)
 {
 	struct rt_worker *w = ls->w;
 	struct rt_rule *r = ls->rule;
-	struct udp_htab *t = tab(ls);
-	struct udp_assoc *a;
-	struct sockaddr_storage dst;
 	struct net_out_spec o;
-	uint32_t hv = udp_addr_hash(client);
+	struct udp_assoc *a;
 	char err[ERRLEN];
-	int idx, fd;
+	int fd;
 
-	if (!t)
-		return NULL;
-	if ((a = (struct udp_assoc *)(void *)udp_htab_find(t, client, hv)) != NULL)
-		return a;
-	if (w->udp_assocs >= r->udp_max_assoc)
-		return NULL;
-	if ((idx = udp_pick_remote(ls, client, &dst)) < 0)
-		return NULL;
-	memset(&o, 0, sizeof(o));
-	o.dst = &dst;
-	o.type = SOCK_DGRAM;
-	o.through = r->r->through.host;
-	o.through_port = r->r->through.port;
-	o.iface = r->r->interface;
+	out_spec(&o, r, dst);
 	fd = net_connect(&o, NULL, err);
 	if (fd < 0) {
 		static _Thread_local int64_t last_warn = -100000;
@@ -545,25 +676,110 @@ assoc_get(struct rt_lsn *ls, struct udp_w *u, const struct sockaddr_storage *cli
 			log_debug("rule %s: udp: %s", r->r->name, err);
 		return NULL;
 	}
-	a = calloc(1, sizeof(*a));
-	if (!a) {
+	if (!(a = calloc(1, sizeof(*a)))) {
 		close(fd);
 		return NULL;
 	}
 	a->fd = fd;
-	udp_key_init(&a->k, client, hv, h);
 	a->ls = ls;
-	a->rule = r;
-	rt_rule_ref(r);
 	a->backend = idx;
 	a->last = ev_now(w->loop);
 	ev_timer_init(&a->tm, assoc_timer, a);
-	if (ev_io_add(w->loop, &a->io, fd, EPOLLIN, assoc_cb, a) < 0) {
+	if (ev_io_add(w->loop, &a->io, fd, EPOLLIN, cb, a) < 0) {
 		close(fd);
-		rt_rule_unref(r);
 		free(a);
 		return NULL;
 	}
+	return a;
+}
+
+/* Make the spares ordered, at most SPARE_TURN this turn. */
+static void
+spare_make(struct rt_worker *w, struct udp_w *u)
+{
+	int made = 0;
+
+	while (u->orders && made < SPARE_TURN) {
+		struct udp_ltab *lt = u->orders;
+		struct sockaddr_storage dst;
+		struct udp_assoc *a = NULL;
+		int idx;
+
+		if (lt->nwant && lt->nspare < SPARE_MAX && u->nspare < SPARE_WORKER_MAX) {
+			idx = lt->want[lt->want_head];
+			lt->want_head = (lt->want_head + 1) % SPARE_WANT;
+			lt->nwant--;
+			if ((size_t)idx < lt->ls->rule->nrem &&
+			    rt_remote_addr(w, lt->ls->rule, idx, lt->ls->port_off, 0, &dst) == 0)
+				a = assoc_new(lt->ls, &dst, idx, spare_cb);
+		}
+		if (!a) {   /* done, full, or a socket refused: no more for now */
+			lt->nwant = 0;
+			lt->ordered = 0;
+			u->orders = lt->onext;
+			continue;
+		}
+		a->k.client = dst;
+		a->znext = lt->spare;
+		lt->spare = a;
+		lt->nspare++;
+		u->nspare++;
+		made++;
+		if (!ev_timer_armed(&lt->tm))
+			ev_timer_set(w->loop, &lt->tm, a->last + SPARE_LIFE_MS);
+	}
+}
+
+/* A listener's spares closed and its orders dropped. */
+static void
+spare_close(struct udp_ltab *lt)
+{
+	struct rt_worker *w = lt->ls->w;
+	struct udp_w *u = w->udpw;
+	struct udp_ltab **pp;
+
+	ev_timer_del(w->loop, &lt->tm);
+	if (!u)
+		return;
+	for (pp = &u->orders; *pp; pp = &(*pp)->onext)
+		if (*pp == lt) {
+			*pp = lt->onext;
+			break;
+		}
+	lt->ordered = 0;
+	lt->nwant = 0;
+	spare_drop_from(w, u, lt, &lt->spare);
+}
+
+static struct udp_assoc *
+assoc_get(struct rt_lsn *ls, struct udp_w *u, const struct sockaddr_storage *client, struct msghdr *h)
+{
+	struct rt_worker *w = ls->w;
+	struct rt_rule *r = ls->rule;
+	struct udp_htab *t = tab(ls);
+	struct udp_assoc *a;
+	struct sockaddr_storage dst;
+	uint32_t hv = udp_addr_hash(client);
+	int idx;
+
+	if (!t)
+		return NULL;
+	if ((a = (struct udp_assoc *)(void *)udp_htab_find(t, client, hv)) != NULL)
+		return a;
+	if (w->udp_assocs >= r->udp_max_assoc)
+		return NULL;
+	if ((idx = udp_pick_remote(ls, client, &dst)) < 0)
+		return NULL;
+	if ((a = spare_take(u, ltab(ls), idx, &dst)) != NULL)
+		spare_order(u, ltab(ls), idx, 1);   /* its replacement */
+	else if ((a = assoc_new(ls, &dst, idx, assoc_cb)) == NULL)
+		return NULL;
+	else if (!r->r->through.port)   /* a through port holds one socket at a time */
+		spare_order(u, ltab(ls), idx, 2);   /* one more than were ready */
+	udp_key_init(&a->k, client, hv, h);
+	a->rule = r;
+	rt_rule_ref(r);
+	a->last = ev_now(w->loop);
 	ev_timer_set(w->loop, &a->tm, a->last + udp_timeout_ms(r));
 	udp_htab_add(t, &a->k);
 	udp_assoc_counted(w, r, idx);
@@ -702,11 +918,12 @@ udp_listener_close(struct rt_lsn *ls)
 	udp_tunnel_listener_close(ls);
 	if (!t)
 		return;
+	spare_close(ltab(ls));
 	for (i = 0; i < t->nb; i++)
 		while (t->b[i])
 			assoc_free((struct udp_assoc *)(void *)t->b[i]);
 	udp_htab_free(t);
-	free(t);
+	free(ltab(ls));
 	ls->udp = NULL;
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """udpx.py: UDP peers that check datagrams byte for byte.
 
-  udpx.py echo PORT           echo every datagram to its sender (16 MiB buffers), 300 s at most
+  udpx.py echo PORT [SRCS]    echo every datagram to its sender (16 MiB buffers), 300 s at most;
+                              with SRCS, each datagram's sender address:port is added to that file
   udpx.py sink PORT FILE      count datagrams and bytes, rewrite FILE ("DGRAMS BYTES") as they come
   udpx.py sizes PORT          through 127.0.0.1:PORT to an echo: datagrams of 0, 1, 1472,
                               1473, 9000 and 65507 bytes, in batches of 1 and of 64 sent back
@@ -9,11 +10,16 @@
   udpx.py order PORT N        64 client sockets, N datagrams each, sent interleaved (socket 0,
                               1, ..., 63, 0, 1, ...): each socket's echoes arrive whole and in order
   udpx.py blast PORT SIZE N   N datagrams of SIZE bytes in bursts of 64 (no answer awaited)
+  udpx.py fresh PORT N CONC [SRC]
+                              N new client sockets (from address SRC, default 127.0.0.1), CONC at a time, each one datagram of its own
+                              and its echo (1 s, 3 tries), all held open to the end (no two
+                              share a port): "ok=K lost=L wrong=W"
 
 The clients' receive buffers are 16 MiB (SO_RCVBUFFORCE as root), so only the path
 between them can drop. Every wait is bounded.
 """
 import os
+import selectors
 import socket
 import sys
 import time
@@ -126,7 +132,7 @@ def blast(port, size, n):
             time.sleep(0.002)
 
 
-def echo(port):
+def echo(port, srcs=None):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     big_buffers(s)
     s.bind(("127.0.0.1", port))
@@ -138,6 +144,57 @@ def echo(port):
         except socket.timeout:
             continue
         s.sendto(d, a)
+        if srcs:
+            with open(srcs, "a") as f:
+                f.write("%s:%d\n" % a)
+
+
+def fresh(port, n, conc, src="127.0.0.1"):
+    sel = selectors.DefaultSelector()
+    ok = lost = wrong = started = 0
+    live = {}   # socket -> [payload, tries, deadline]
+    done = []
+    end = time.monotonic() + 60
+    while (started < n or live) and time.monotonic() < end:
+        while started < n and len(live) < conc:
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.setblocking(False)
+            s.bind((src, 0))
+            s.connect(("127.0.0.1", port))
+            d = b"fresh-%d-" % started + bytes(started % 200)
+            s.send(d)
+            live[s] = [d, 1, time.monotonic() + 1.0]
+            sel.register(s, selectors.EVENT_READ)
+            started += 1
+        for key, _ in sel.select(0.05):
+            s = key.fileobj
+            try:
+                got = s.recv(70000)
+            except OSError:
+                continue
+            if got == live[s][0]:
+                ok += 1
+            else:
+                wrong += 1
+            sel.unregister(s)
+            done.append(s)   # kept open to the end: no later client reuses its port
+            del live[s]
+        now = time.monotonic()
+        for s, st in list(live.items()):
+            if now < st[2]:
+                continue
+            if st[1] < 3:
+                s.send(st[0])
+                st[1] += 1
+                st[2] = now + 1.0
+                continue
+            lost += 1
+            sel.unregister(s)
+            s.close()
+            del live[s]
+    for s in done:
+        s.close()
+    print("ok=%d lost=%d wrong=%d" % (ok, lost + len(live) + n - started, wrong))
 
 
 def sink(port, path):
@@ -163,13 +220,15 @@ def sink(port, path):
 def main():
     a = sys.argv[1:]
     if len(a) >= 2 and a[0] == "echo":
-        echo(int(a[1]))
+        echo(int(a[1]), a[2] if len(a) >= 3 else None)
     elif len(a) >= 3 and a[0] == "sink":
         sink(int(a[1]), a[2])
     elif len(a) >= 2 and a[0] == "sizes":
         sizes(int(a[1]))
     elif len(a) >= 3 and a[0] == "order":
         order(int(a[1]), int(a[2]))
+    elif len(a) >= 4 and a[0] == "fresh":
+        fresh(int(a[1]), int(a[2]), int(a[3]), *a[4:5])
     elif len(a) >= 4 and a[0] == "blast":
         blast(int(a[1]), int(a[2]), int(a[3]))
     else:
