@@ -20,7 +20,7 @@ TCP_ROWS = [
     ("tput8_gbps", "TCP throughput, 8 streams (Gbit/s)", True, None),
     ("lat_p50_us", "1-byte round trip p50 (us)", False, ("ratio", 1.0)),
     ("lat_p99_us", "1-byte round trip p99 (us)", False, None),
-    ("cps", "connections/s, 64 clients", True, ("ratio", 1.2)),
+    ("cps", "connections/s, 64 clients", True, ("ratio", 1.1)),
     ("rss_per_conn_kib", "RSS per idle TCP conn (KiB)", False, ("max", 2.0)),
     ("pss_per_conn_kib", "  (PSS per idle TCP conn, KiB)", False, None),
     ("idle_rss_kib", "idle process RSS (KiB)", False, ("max", 1024)),
