@@ -99,8 +99,8 @@ key_ok(const char *key)
 	if (store_global_key_known(key))
 		return 1;
 	near = store_key_suggest(key, 1);
-	fprintf(stderr, "%s: unknown [global] key '%s'%s%s%s (see: xwpf config keys)\n", applet_name, key,
-	    near ? ": did you mean '" : "", near ? near : "", near ? "'?" : "");
+	fprintf(stderr, "%s: unknown [global] key '%s'%s%s%s (see: %s)\n", applet_name, key,
+	    near ? ": did you mean '" : "", near ? near : "", near ? "'?" : "", XCMD("config keys"));
 	return 0;
 }
 

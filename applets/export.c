@@ -80,8 +80,8 @@ export_main(int argc, char **argv)
 		file = argv[i];
 	}
 	if (file && strcmp(file, "-") == 0 && isatty(STDOUT_FILENO)) {   /* gzip and private keys on a screen */
-		fprintf(stderr, "%s: standard output is a terminal: redirect it (xwpf export - > FILE.tar.gz) "
-		    "or give a FILE; nothing was written\n", applet_name);
+		fprintf(stderr, "%s: standard output is a terminal: redirect it (%s) "
+		    "or give a FILE; nothing was written\n", applet_name, XCMD("export - > FILE.tar.gz"));
 		return EXIT_USAGE;
 	}
 	if (!file) {

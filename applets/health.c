@@ -95,9 +95,9 @@ load_store(struct store *st, int to_log)
 	}
 	if (rc < 0 && to_log >= 0) {
 		if (to_log)
-			log_error("the store is invalid: fix it (xwpf rule check), nothing checked this round");
+			log_error("the store is invalid: fix it (%s), nothing checked this round", XCMD("rule check"));
 		else
-			fprintf(stderr, "%s: the store is invalid: fix it (see: xwpf rule check)\n", applet_name);
+			fprintf(stderr, "%s: the store is invalid: fix it (see: %s)\n", applet_name, XCMD("rule check"));
 	}
 	store_diags_free(&d);
 	return rc;
@@ -374,7 +374,7 @@ run_status(const struct opts *o)
 	if (o->json)
 		fputs("]\n", stdout);
 	else if (!shown)
-		printf("no enabled rule has failover = yes; turn it on with\n  xwpf rule set NAME failover=yes\n");
+		printf("no enabled rule has failover = yes; turn it on with\n  %s\n", XCMD("rule set NAME failover=yes"));
 	hc_state_free(&hs);
 	store_free(&st);
 	return EXIT_OK;

@@ -862,7 +862,7 @@ show_udp_plain(const struct store *st)
 		printf("  udp plain %-20s %s\n", r->name, rule_summary(r, sum, sizeof(sum)));
 	}
 	if (n)
-		printf("  once both ends run xwpf, carry it in the tunnel: xwpf rule set NAME udp_transport=tunnel\n");
+		printf("  once both ends run xwpf, carry it in the tunnel: %s\n", XCMD("rule set NAME udp_transport=tunnel"));
 }
 
 static int
@@ -894,7 +894,7 @@ do_import(const struct opts *o)
 		if (!o->replace && strcmp(p.kind, "xwpf export") != 0 && clash_named(&dnew))
 			fprintf(stderr, "%s: the imported rules listen where rules of the store already do (named "
 			    "above); to make the store exactly the imported rules, as xwPF's import did: "
-			    "xwpf import %s --replace\n", applet_name, o->from_stdin ? "-" : o->file);
+			    "%s\n", applet_name, XCMD("import %s --replace", o->from_stdin ? "-" : o->file));
 		goto out;
 	}
 	show_udp_plain(&new);
@@ -976,7 +976,7 @@ do_import(const struct opts *o)
 	printf("imported %s; the replaced files are in %s (undo with: %s)\n", o->file, backup,
 	    path_cmd(cmd, sizeof(cmd), "import --undo"));
 	if (mp_changed)
-		printf("the [mptcp] settings changed: load them into the kernel with: xwpf mptcp apply\n");
+		printf("the [mptcp] settings changed: load them into the kernel with: %s\n", XCMD("mptcp apply"));
 	reload_relay();
 	rc = EXIT_OK;
 out:

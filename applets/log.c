@@ -286,7 +286,7 @@ log_main(int argc, char **argv)
 
 		for (size_t k = 0; k < d.n; k++)
 			fprintf(stderr, "%s\n", store_diag_format(&d, k, buf, sizeof(buf)));
-		fprintf(stderr, "%s: the store is invalid: fix the lines above ('xwpf rule check')\n", applet_name);
+		fprintf(stderr, "%s: the store is invalid: fix the lines above ('%s')\n", applet_name, XCMD("rule check"));
 		store_diags_free(&d);
 		store_free(&st);
 		return EXIT_CONFIG;

@@ -91,7 +91,7 @@ cmd_test(const char *target)
 	}
 	if (!n) {
 		fprintf(stderr, "%s: no target: give one (telegram:TOKEN@CHAT, wecom:URL, webhook:URL) or set "
-		    "[global] notify (xwpf config set notify=...)\n", applet_name);
+		    "[global] notify (%s)\n", applet_name, XCMD("config set notify=..."));
 		return EXIT_USAGE;
 	}
 	if (tlsf_anchors_load(&a, *ca ? ca : tlsf_system_store(ca, sizeof(ca)), err) < 0)

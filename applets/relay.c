@@ -216,7 +216,7 @@ parse_args(int argc, char **argv, struct opts *o)
 	if (!o->listen && (o->udp || o->no_tcp || o->v6only || o->mptcp || o->through || o->iface || o->listen_iface ||
 	    o->lsn_transport || o->rem_transport)) {
 		fprintf(stderr, "%s: -u -t -6 -m -x -i -e -a -b describe a -l/-r rule; for the store, edit it with "
-		    "'xwpf rule set'\n", applet_name);
+		    "'%s'\n", applet_name, XCMD("rule set"));
 		return -1;
 	}
 	if (o->no_tcp && !o->udp) {
@@ -717,8 +717,8 @@ reload(struct mainctx *m, FILE *ans)
 		    (long long)(now_ms() - t0));
 		ctl_snap_diff(&before, m->rt, what, sizeof(what));
 		if (ans)
-			fprintf(ans, "reloaded: %s%s\n", what, rt_npending(m->rt) ? "; some listeners wait to bind "
-			    "(see 'xwpf status')" : "");
+			fprintf(ans, "reloaded: %s%s%s%s\n", what, rt_npending(m->rt) ? "; some listeners wait to bind "
+			    "(see '" : "", rt_npending(m->rt) ? XCMD("status") : "", rt_npending(m->rt) ? "')" : "");
 	}
 	ctl_snap_free(&before);
 	store_free(&st);
@@ -1033,7 +1033,8 @@ run(struct opts *op, struct store *stp)
 		log_warn("cannot watch %s (%s): health changes apply within a second instead",
 		    path_get(PATH_HEALTH), strerror(errno));
 	if (m.files && !(m.ctl = ctl_open(m.loop, path_get(PATH_CONTROL), on_control, &m, err)))
-		log_warn("control socket: %s; 'xwpf relay --reload' signals instead, status reads the stats file", err);
+		log_warn("control socket: %s; '%s' signals instead, status reads the stats file", err,
+		    XCMD("relay --reload"));
 	check_health(&m);
 	m.health_events = 1;
 	write_stats(&m);

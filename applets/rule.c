@@ -282,7 +282,7 @@ cmd_show(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	if (!(r = store_find(&st, argv[1]))) {
-		fprintf(stderr, "%s: no rule named '%s' (see: xwpf rule list)\n", applet_name, argv[1]);
+		fprintf(stderr, "%s: no rule named '%s' (see: %s)\n", applet_name, argv[1], XCMD("rule list"));
 		store_free(&st);
 		return EXIT_FAIL;
 	}
@@ -355,10 +355,10 @@ warn_port_taken(const struct store_rule *r)
 	    r->listen.host, &u))
 		return;
 	fprintf(stderr, "%s: warning: port %d is taken: %s %s:%d held by %s; the rule is saved and the relay "
-	    "takes the port once it is free (it tries every 5 s): choose another port ('xwpf rule set %s "
-	    "listen=...'), or stop that program\n", applet_name, u.port, u.udp ? "udp" : "tcp", u.addr, u.port,
+	    "takes the port once it is free (it tries every 5 s): choose another port ('%s'), or stop "
+	    "that program\n", applet_name, u.port, u.udp ? "udp" : "tcp", u.addr, u.port,
 	    *u.owner ? text_escape(u.owner, esc, sizeof(esc)) : "a process not visible from here (another user or "
-	    "container)", r->name);
+	    "container)", XCMD("rule set %s listen=...", r->name));
 }
 
 static void
@@ -402,8 +402,8 @@ finish(struct store_txn *t, const char *added)
 		if (d.nerrors && store_parse_text(t->orig, t->path, &old, &od) < 0) {
 			print_diags(&od, 1, 1);
 			fprintf(stderr, "%s: the store has errors already (above): fix those lines, or "
-			    "delete the rules they are in, then try again ('xwpf rule check' lists them); "
-			    "nothing was written\n", applet_name);
+			    "delete the rules they are in, then try again ('%s' lists them); "
+			    "nothing was written\n", applet_name, XCMD("rule check"));
 		} else {
 			print_diags(&d, 1, 0);
 			fprintf(stderr, "%s: %s\n", applet_name, err);
@@ -493,10 +493,10 @@ kv_add(struct kv *kvs, size_t *nkv, size_t max, const char *key, const char *val
 		const char *near = store_key_suggest(key, 0);
 
 		if (near)
-			fprintf(stderr, "%s: unknown rule key '%s': did you mean '%s'? (see: xwpf rule keys)\n",
-			    applet_name, key, near);
+			fprintf(stderr, "%s: unknown rule key '%s': did you mean '%s'? (see: %s)\n",
+			    applet_name, key, near, XCMD("rule keys"));
 		else
-			fprintf(stderr, "%s: unknown rule key '%s' (see: xwpf rule keys)\n", applet_name, key);
+			fprintf(stderr, "%s: unknown rule key '%s' (see: %s)\n", applet_name, key, XCMD("rule keys"));
 		return -1;
 	}
 	if (append && !store_rule_key_multi(key)) {
@@ -620,8 +620,8 @@ cmd_add(int argc, char **argv)
 	if (begin(&t) < 0)
 		return EXIT_FAIL;
 	if (store_edit_has_section(&t, section)) {
-		fprintf(stderr, "%s: a rule named '%s' already exists (change it with: xwpf rule set %s KEY=VALUE)\n",
-		    applet_name, argv[1], argv[1]);
+		fprintf(stderr, "%s: a rule named '%s' already exists (change it with: %s)\n",
+		    applet_name, argv[1], XCMD("rule set %s KEY=VALUE", argv[1]));
 		store_end(&t);
 		return EXIT_FAIL;
 	}
@@ -668,7 +668,7 @@ cmd_set(int argc, char **argv)
 	if (begin(&t) < 0)
 		return EXIT_FAIL;
 	if (!store_edit_has_section(&t, section)) {
-		fprintf(stderr, "%s: no rule named '%s' (see: xwpf rule list)\n", applet_name, argv[1]);
+		fprintf(stderr, "%s: no rule named '%s' (see: %s)\n", applet_name, argv[1], XCMD("rule list"));
 		store_end(&t);
 		return EXIT_FAIL;
 	}

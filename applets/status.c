@@ -410,7 +410,7 @@ print_text(const struct store *st, int running, pid_t pid, const struct stats_fi
 	if (!st->nrules) {
 		if (bad)
 			return;
-		printf("no rules in %s (add one with 'xwpf rule add')\n", path_get(PATH_CONF));
+		printf("no rules in %s (add one with '%s')\n", path_get(PATH_CONF), XCMD("rule add"));
 		return;
 	}
 	for (i = 0; i < st->nrules; i++)   /* names by the columns a terminal gives them */
@@ -465,7 +465,8 @@ store_errors(struct store_diags *d, const char *tail)
 
 	for (size_t k = 0; k < d->n; k++)
 		fprintf(stderr, "%s\n", store_diag_format(d, k, buf, sizeof(buf)));
-	fprintf(stderr, "%s: the store is invalid: fix the lines above ('xwpf rule check')%s\n", applet_name, tail);
+	fprintf(stderr, "%s: the store is invalid: fix the lines above ('%s')%s\n", applet_name, XCMD("rule check"),
+	    tail);
 	store_diags_free(d);
 }
 

@@ -90,7 +90,9 @@ print_names(const struct store *st, const struct ledger *lg)
 	for (i = 0; lg && i < lg->n; i++)
 		if (!store_find(st, lg->v[i].name))
 			fprintf(stderr, "%s%s (removed, in the ledger only)", n++ ? ", " : "", lg->v[i].name);
-	fprintf(stderr, "%s\n", n ? "" : "none (add one with 'xwpf rule add')");
+	fprintf(stderr, "%s\n", n ? "" : "none (add one with '");
+	if (!n)
+		fprintf(stderr, "%s')\n", XCMD("rule add"));
 }
 
 static void
@@ -304,8 +306,8 @@ print_detail(const struct trow *w)
 		printf("  billed %s\n", fmt_bytes(a, sizeof(a), w->billed));
 	printf("  last cycle billed %s\n", fmt_bytes(a, sizeof(a), w->lr.last_cycle_used));
 	if (w->counted)
-		printf("display: since %s (xwpf status --reset %s)\n", fmt_time(w->lr.display_since,
-		    "%Y-%m-%d %H:%M:%S %Z", a, sizeof(a)), w->name);
+		printf("display: since %s (%s)\n", fmt_time(w->lr.display_since, "%Y-%m-%d %H:%M:%S %Z", a,
+		    sizeof(a)), XCMD("status --reset %s", w->name));
 	else
 		printf("display: nothing counted yet\n");
 	print_split("display", &w->lr.display);
@@ -371,7 +373,7 @@ print_traffic_text(const struct traffic *t, int detail)
 
 	print_relay_line(t);
 	if (!t->nrows)
-		printf("no rules in %s (add one with 'xwpf rule add')\n", path_get(PATH_CONF));
+		printf("no rules in %s (add one with '%s')\n", path_get(PATH_CONF), XCMD("rule add"));
 	if (detail) {
 		for (i = 0; i < t->nrows; i++)
 			print_detail(&t->rows[i]);

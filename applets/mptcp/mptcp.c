@@ -196,7 +196,7 @@ txn_check(struct store_txn *t, struct store *st, int edited)
 		if (edited)
 			mptcp_cli_err("the change would make the store invalid");
 		else
-			mptcp_cli_err("the store is invalid: fix it first (see: xwpf rule check)");
+			mptcp_cli_err("the store is invalid: fix it first (see: %s)", XCMD("rule check"));
 	}
 	store_diags_free(&d);
 	return rc;
@@ -439,8 +439,8 @@ ep_add(int argc, char **argv)
 	if (list_endpoints(&pm, &have, &nhave) < 0)
 		goto out;
 	if ((dup = find_same(have, nhave, &e)) != NULL) {
-		mptcp_cli_err("%s already has an endpoint: %s; delete it first (xwpf mptcp endpoint del %d); nothing was changed",
-		    e.addr_text, mptcp_endpoint_show(dup, line, sizeof(line)), dup->id);
+		mptcp_cli_err("%s already has an endpoint: %s; delete it first (%s); nothing was changed",
+		    e.addr_text, mptcp_endpoint_show(dup, line, sizeof(line)), XCMD("mptcp endpoint del %d", dup->id));
 		goto out;
 	}
 	for (i = 0; e.id && i < nhave; i++)
@@ -526,8 +526,8 @@ ep_del(int argc, char **argv)
 			matches++;
 		}
 	if (matches > 1) {
-		mptcp_cli_err("%s has %d endpoints (different ports): delete by id (see: xwpf mptcp endpoint list); "
-		    "nothing was changed", arg, matches);
+		mptcp_cli_err("%s has %d endpoints (different ports): delete by id (see: %s); "
+		    "nothing was changed", arg, matches, XCMD("mptcp endpoint list"));
 		goto out;
 	}
 	if (begin(&t) < 0)

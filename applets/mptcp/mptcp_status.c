@@ -347,8 +347,8 @@ status_text(struct status *s)
 	if (!s->supported)
 		printf("                   %s\n", s->pm_err);
 	if (mptcp_sysctl_get("net.mptcp.enabled", buf, sizeof(buf)) == 0)
-		printf("  enabled          %s (net.mptcp.enabled = %s)%s\n", strcmp(buf, "0") ? "yes" : "no", buf,
-		    strcmp(buf, "0") ? "" : "  turn on: xwpf mptcp enable");
+		printf("  enabled          %s (net.mptcp.enabled = %s)%s%s\n", strcmp(buf, "0") ? "yes" : "no", buf,
+		    strcmp(buf, "0") ? "" : "  turn on: ", strcmp(buf, "0") ? "" : XCMD("mptcp enable"));
 	else
 		printf("  enabled          unknown (no net.mptcp.enabled sysctl)\n");
 	printf("  path manager     %s\n", mptcp_cli_path_manager(buf, sizeof(buf)) ? buf : "unknown");
@@ -367,7 +367,7 @@ status_text(struct status *s)
 	if (*s->ep_err)
 		printf("  %s\n", s->ep_err);
 	else if (s->neps == 0)
-		printf("  none: add one with xwpf mptcp endpoint add ADDR dev IF subflow\n");
+		printf("  none: add one with %s\n", XCMD("mptcp endpoint add ADDR dev IF subflow"));
 	for (i = 0; i < s->neps; i++)
 		printf("  %s\n", mptcp_endpoint_show(&s->eps[i], line, sizeof(line)));
 	if (s->store_ok && s->st.mptcp.nendpoints) {

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,18 @@ path_cmd(char *buf, size_t size, const char *args)
 	buf[off] = '\0';
 	snprintf(buf + off, size - off, "' %s", args);
 	return buf;
+}
+
+char *
+path_cmdf(char *buf, size_t size, const char *fmt, ...)
+{
+	char args[PATH_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	return path_cmd(buf, size, args);
 }
 
 int

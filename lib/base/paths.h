@@ -56,6 +56,8 @@ int paths_set_root(const char *dir);
  * would split or expand it). Every command xwpf prints for the user to run
  * goes through it. Returns buf. */
 char *path_cmd(char *buf, size_t size, const char *args);
+/* The same with ARGS made by printf from fmt. */
+char *path_cmdf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* The file [global] log_file names, as every applet reads it: yes (true,
  * on) is PATH_LOG, no (false, off) or "" none (out ""), a path is under the
  * root in effect. Returns out. */

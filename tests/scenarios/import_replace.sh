@@ -36,7 +36,7 @@ before=$(cat "$C")
 out=$($X import "$A" --yes 2>&1)
 check_eq "merge: a rule on a port the store uses is refused (exit 3)" 3 $?
 check "... naming the imported rule and the store's" grep -q "rule 'from-xwpf-1' listens on .* which rule 'mine'" <<<"$out"
-check "... and pointing at --replace" grep -qF "xwpf import $A --replace" <<<"$out"
+check "... and pointing at --replace (with the root)" grep -qF "xwpf --root $XWPF_ROOT import $A --replace" <<<"$out"
 check_eq "... nothing changed" "$before" "$(cat "$C")"
 
 out=$($X import "$A" --replace --dry-run 2>&1)

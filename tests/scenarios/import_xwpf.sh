@@ -173,7 +173,7 @@ rc=$?
 check_eq "a second import of the same rules is refused" 3 $rc
 check "... with the store's listen-conflict message" grep -q "already uses" <<<"$out"
 check "... naming the suffixed rule" grep -q "hk-jp-2" <<<"$out"
-check "... and pointing at --replace" grep -q "xwpf import .* --replace" <<<"$out"
+check "... and pointing at --replace" grep -q "xwpf --root $XWPF_ROOT import .* --replace" <<<"$out"
 check_eq "... and nothing changed" "$snap" "$(cat "$R/etc/xwpf/xwpf.conf")"
 
 # a clash of names only: the rule is added as NAME-2

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Every command xwpf prints for the user to run carries the --root in effect
 # (XWPF_ROOT): a second relay's "reload it with", import's "undo with", rule
-# list's first hint, the relay's "nothing to forward"; a root with a space
-# comes out quoted for the shell, and the printed command works as typed.
+# list's first hint, the relay's "nothing to forward", and every "see:",
+# "change it with", "fix it" and "choose another port" hint of rule, config,
+# notify, status, log, health and mptcp; a root with a space comes out quoted
+# for the shell, and the printed command works as typed.
 # timeout: 40
 . "$(dirname "$0")/../lib.sh"
 need socat
@@ -22,6 +24,30 @@ stop_relay
 OTHER=$T_DIR/other
 XWPF_ROOT=$OTHER "$XWPF" import "$T_DIR/a.tar.gz" --yes > "$T_DIR/imp.out" 2>&1; check_eq "import" 0 $?
 check "import says how to undo it, with the root" grep -q "(undo with: xwpf --root $OTHER import --undo)" "$T_DIR/imp.out"
+
+# the other hints: each names its command with the root
+H=$T_DIR/hints.out
+R="xwpf --root $XWPF_ROOT"
+{
+	"$XWPF" rule show nope
+	"$XWPF" rule add a --listen "127.0.0.1:$p" --remote "127.0.0.1:$EP"
+	"$XWPF" rule set a lisen=1
+	"$XWPF" rule add held --listen "127.0.0.1:$EP" --remote 127.0.0.1:1   # the echo server holds the port
+	"$XWPF" config set nokey=1
+	"$XWPF" notify --test
+	printf '[rule broken\nlisten = 1\n' >> "$T_STORE"
+	"$XWPF" status; "$XWPF" log; "$XWPF" health --once; "$XWPF" mptcp enable
+} > "$H" 2>&1
+for hint in "(see: $R rule list)" "(change it with: $R rule set a KEY=VALUE)" "(see: $R rule keys)" \
+    "choose another port ('$R rule set held listen=...')" "(see: $R config keys)" "($R config set notify=...)" \
+    "xwpf status: the store is invalid: fix the lines above ('$R rule check')" \
+    "xwpf log: the store is invalid: fix the lines above ('$R rule check')" \
+    "xwpf health: the store is invalid: fix it (see: $R rule check)" \
+    "xwpf mptcp: the store is invalid: fix it first (see: $R rule check)"; do
+	check "hint: $hint" grep -qF -- "$hint" "$H"
+done
+check "no command printed without the root" bash -c "! grep -E 'xwpf (rule|relay|status|import|export|config|notify|health|log|mptcp) ' '$H'"
+sed -i '/^\[rule broken$/,$d' "$T_STORE"
 
 SPACED="$T_DIR/my root"
 XWPF_ROOT=$SPACED timeout 2 "$XWPF" relay 2> "$T_DIR/empty.err"

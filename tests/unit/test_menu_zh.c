@@ -57,5 +57,15 @@ main(void)
 	CHECK_STR(zh("xwpf mptcp: cannot set net.mptcp.enabled = 1: Permission denied (run as root, outside a read-only container)\n"),
 	    "xwpf mptcp：无法设置 net.mptcp.enabled = 1：权限不足（请以 root 身份在非只读容器中运行）\n",
 	    "a sysctl the kernel refused, its system error too");
+	/* a command printed for the user, with the --root in effect or without */
+	CHECK_STR(zh("imported a.tar.gz; the replaced files are in /r/var/lib/xwpf/backup/1 (undo with: xwpf --root /r import "
+	    "--undo)\n"), "已导入 a.tar.gz；被替换的文件在 /r/var/lib/xwpf/backup/1（撤销：xwpf --root /r import --undo）\n",
+	    "import's undo command, its --root kept");
+	CHECK_STR(zh("xwpf rule: no rule named 'x' (see: xwpf rule list)\n"), "xwpf rule：没有名为“x”的规则（见 xwpf rule list）\n",
+	    "a hint without a root");
+	CHECK_STR(zh("xwpf rule: unknown rule key 'lisen': did you mean 'listen'? (see: xwpf --root '/a b' rule keys)"),
+	    "xwpf rule：未知的规则键“lisen”：是否想写“listen”？（见 xwpf --root '/a b' rule keys）", "a quoted root");
+	CHECK_STR(zh("  none: add one with xwpf --root /r mptcp endpoint add ADDR dev IF subflow"),
+	    "  无：用 xwpf --root /r mptcp endpoint add 地址 dev 网卡 subflow 添加", "the words of a command translated, its root kept");
 	return T_DONE();
 }
