@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "healthcheck.h"
 #include "ledger.h"
 #include "log.h"
+#include "paths.h"
 #include "runtime.h"
 #include "store.h"
 #include "tbucket.h"
@@ -126,12 +128,13 @@ expire_day(int64_t expire, char *buf, size_t size)
 static void
 announce_expired(struct rt_rule *r, acct_event_fn *fire, void *arg)
 {
-	char day[16], detail[64];
+	char day[16], detail[64], cmd[256], renew[PATH_MAX + 300];
 
 	expire_day(r->r->expire, day, sizeof(day));
 	snprintf(detail, sizeof(detail), "expire=%s", day);
-	log_warn("rule %s: expired at the end of %s: forwarding stopped (renew: xwpf rule set %s expire=YYYY-MM-DD, "
-	    "then a reload)", r->r->name, day, r->r->name);
+	snprintf(cmd, sizeof(cmd), "rule set %s expire=YYYY-MM-DD", r->r->name);
+	log_warn("rule %s: expired at the end of %s: forwarding stopped (renew: %s, then a reload)", r->r->name, day,
+	    path_cmd(renew, sizeof(renew), cmd));
 	fire(arg, r, "expired", "", detail);
 }
 

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
+#include <limits.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -21,6 +22,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "paths.h"
 #include "store.h"
 #include "util.h"
 
@@ -203,6 +205,7 @@ static void
 explain(int e, const char *kerr, const char *what, char *err)
 {
 	const char *hint;
+	char cmd[PATH_MAX + 80], line[PATH_MAX + 200];
 
 	switch (e) {
 	case EPERM:
@@ -210,13 +213,19 @@ explain(int e, const char *kerr, const char *what, char *err)
 		snprintf(err, ERRLEN, "permission denied: %s needs root (CAP_NET_ADMIN)", what);
 		return;
 	case ENOPROTOOPT:
-		hint = "MPTCP is disabled (net.mptcp.enabled = 0): run 'xwpf mptcp enable' first";
+		snprintf(line, sizeof(line), "MPTCP is disabled (net.mptcp.enabled = 0): run '%s' first",
+		    path_cmd(cmd, sizeof(cmd), "mptcp enable"));
+		hint = line;
 		break;
 	case ERANGE:
-		hint = "the kernel keeps at most 8 endpoints: delete one first (xwpf mptcp endpoint del ID)";
+		snprintf(line, sizeof(line), "the kernel keeps at most 8 endpoints: delete one first (%s)",
+		    path_cmd(cmd, sizeof(cmd), "mptcp endpoint del ID"));
+		hint = line;
 		break;
 	case EEXIST:
-		hint = "that address (and port) already has an endpoint (see: xwpf mptcp endpoint list)";
+		snprintf(line, sizeof(line), "that address (and port) already has an endpoint (see: %s)",
+		    path_cmd(cmd, sizeof(cmd), "mptcp endpoint list"));
+		hint = line;
 		break;
 	case EBUSY:
 		hint = "that id is taken by another endpoint: choose another id or leave it out";

@@ -34,7 +34,7 @@ check_eq "expire_soon fires once" 1 "$(grep -c '^expire_soon soon' "$EV")"
 wait_stats
 check "status --traffic shows expired" grep -qE '^ *old .*expired' <<<"$("$XWPF" status --traffic)"
 check "status --json: quota_state expired" grep -q '"quota_state":"expired"' <<<"$("$XWPF" status --traffic --json)"
-check "the relay logged why" grep -q "rule old: expired at the end of .*renew: xwpf rule set old expire=" "$T_DIR/relay.log"
+check "the relay logged why, and the command that renews (with the root)" grep -qF "renew: xwpf --root $XWPF_ROOT rule set old expire=" "$T_DIR/relay.log"
 
 # renewing: a later date and a reload
 check "rule set expire= takes a later date" "$XWPF" rule set old expire=$(date -d '+30 days' +%F)
