@@ -278,6 +278,28 @@ expect 请选择
 send 0
 exit 0
 EOF
+NP2=$(free_port)
+check "Chinese: a numeric shorthand is not a target host, said in Chinese" menu_drive zh_host LANG=zh_CN.UTF-8 <<EOF
+$(menu_go add)
+expect 本机角色
+send 1
+expect 监听端口
+send $NP2
+expect 监听地址
+send
+expect 出口
+send
+expect 目标地址
+send 2
+expect “2”不是完整的 IPv4 地址：请写全四段数字
+expect 目标地址
+send 10.0.0
+expect “10.0.0”不是完整的 IPv4 地址
+expect 目标地址
+send 0
+$(menu_leave 1)
+EOF
+check "the refused shorthands saved nothing" cmp -s "$T_STORE" "$T_DIR/store.before"
 # Chinese labels and prompts end in the full-width colon, not ': ' after Chinese text
 printf '1\n0\n0\n' | LANG=zh_CN.UTF-8 "$XWPF" menu > "$T_DIR/zh.out" 2>&1
 check "Chinese: the relay line and the prompt take the full-width colon" \

@@ -2,7 +2,8 @@
 # The README's menu walkthrough is what the menu does: the keys of its marked
 # block, typed exactly as written into `xwpf menu` under a pseudo-terminal,
 # add the rule it describes (8080 -> 127.0.0.1:80) and start the relay, which
-# then forwards; in English, and in Chinese (LANG=zh_CN.UTF-8) with the same
+# then forwards (Enter at "in the background?" starts it: yes is its
+# default); in English, and in Chinese (LANG=zh_CN.UTF-8) with the same
 # keys. Each key is typed at a prompt (a line ending in the menu's colon), so
 # a key the menu does not ask for, or a prompt the README leaves out, fails.
 # Ports 8080 and 80 are the README's: the menu runs in a namespace of its own.
