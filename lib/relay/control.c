@@ -447,6 +447,12 @@ ctl_request(const char *path, const char *cmd, long timeout_ms, char **answer, i
 
 /* ---- what a reload changed ---- */
 
+static int
+snap_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ctl_snap_rule *)a)->name, ((const struct ctl_snap_rule *)b)->name);
+}
+
 int
 ctl_snap_take(const struct rt *rt, struct ctl_snap *s)
 {
@@ -454,28 +460,28 @@ ctl_snap_take(const struct rt *rt, struct ctl_snap *s)
 	struct rt_rule *const *rules = rt_rules(rt, &n);
 
 	memset(s, 0, sizeof(*s));
-	s->names = calloc(n + 1, sizeof(*s->names));
-	s->fps = calloc(n + 1, sizeof(*s->fps));
-	if (!s->names || !s->fps) {
-		ctl_snap_free(s);
+	if (!(s->v = calloc(n + 1, sizeof(*s->v))))
 		return -1;
-	}
 	for (i = 0; i < n; i++, s->n++)
-		if (!(s->names[i] = strdup(rules[i]->r->name)) || !(s->fps[i] = strdup(rules[i]->fp ? rules[i]->fp : ""))) {
+		if (!(s->v[i].name = strdup(rules[i]->r->name)) || !(s->v[i].fp = strdup(rules[i]->fp ? rules[i]->fp : ""))) {
 			s->n++;
 			ctl_snap_free(s);
 			return -1;
 		}
+	qsort(s->v, s->n, sizeof(*s->v), snap_cmp);
 	return 0;
 }
 
-static long
+static int
+name_cmp(const void *name, const void *rule)
+{
+	return strcmp(name, ((const struct ctl_snap_rule *)rule)->name);
+}
+
+static const struct ctl_snap_rule *
 snap_find(const struct ctl_snap *s, const char *name)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(s->names[i], name) == 0)
-			return (long)i;
-	return -1;
+	return s->n ? bsearch(name, s->v, s->n, sizeof(*s->v), name_cmp) : NULL;
 }
 
 void
@@ -487,13 +493,13 @@ ctl_snap_diff(const struct ctl_snap *before, const struct rt *rt, char *buf, siz
 	int k, first = 1;
 
 	for (i = 0; i < n; i++) {
-		long j = snap_find(before, rules[i]->r->name);
+		const struct ctl_snap_rule *was = snap_find(before, rules[i]->r->name);
 
-		if (j < 0)
+		if (!was)
 			cnt[1]++;
 		else {
 			kept++;
-			if (strcmp(before->fps[j], rules[i]->fp ? rules[i]->fp : "") != 0)
+			if (strcmp(was->fp, rules[i]->fp ? rules[i]->fp : "") != 0)
 				cnt[0]++;
 		}
 	}
@@ -518,11 +524,10 @@ ctl_snap_diff(const struct ctl_snap *before, const struct rt *rt, char *buf, siz
 void
 ctl_snap_free(struct ctl_snap *s)
 {
-	for (size_t i = 0; i < s->n; i++) {
-		free(s->names ? s->names[i] : NULL);
-		free(s->fps ? s->fps[i] : NULL);
+	for (size_t i = 0; s->v && i < s->n; i++) {
+		free(s->v[i].name);
+		free(s->v[i].fp);
 	}
-	free(s->names);
-	free(s->fps);
+	free(s->v);
 	memset(s, 0, sizeof(*s));
 }

@@ -48,10 +48,14 @@ void ctl_close(struct ctl *c);
  * relay serves the socket (nothing was sent), another errno otherwise. */
 int ctl_request(const char *path, const char *cmd, long timeout_ms, char **answer, int *ok, char *err);
 
-/* What a reload changed: the rules' names and fingerprints before it,
- * compared with the running set after. */
+/* What a reload changed: the rules' names and fingerprints before it
+ * (sorted by name: each rule after is looked up in O(log n)), compared with
+ * the running set after. */
+struct ctl_snap_rule {
+	char *name, *fp;
+};
 struct ctl_snap {
-	char **names, **fps;
+	struct ctl_snap_rule *v;
 	size_t n;
 };
 int ctl_snap_take(const struct rt *rt, struct ctl_snap *s);

@@ -54,6 +54,15 @@ check "rule b forwards right after" echo_via "$L2"
 sed -i "s/^remote = 127.0.0.1:$E\$/remote = localhost:$E/" "$CONF"
 out=$("$XWPF" relay --reload 2>&1)
 check_eq "two changed rules" "reloaded: 2 rules changed" "$out"
+L3=$(free_port)
+sed -i "s/^remote = localhost:$E\$/remote = 127.0.0.1:$E/" "$CONF"
+printf '[rule c]\nlisten = 127.0.0.1:%s\nremote = 127.0.0.1:%s\n' "$L3" "$E" >> "$CONF"
+out=$("$XWPF" relay --reload 2>&1)
+check_eq "two changed and one added, in one reload" "reloaded: 2 rules changed, 1 added" "$out"
+check "rule c forwards right after" echo_via "$L3"
+sed -i '/^\[rule c\]/,$d' "$CONF"
+out=$("$XWPF" relay --reload 2>&1)
+check_eq "one removed" "reloaded: 1 rule removed" "$out"
 printf '[rule c]\nlisten = 127.0.0.1:%s\n' "$(free_port)" >> "$CONF"
 "$XWPF" relay --reload > "$T_DIR/r.out" 2> "$T_DIR/r.err"; rc=$?
 check_eq "a broken store: exit 3" 3 "$rc"
