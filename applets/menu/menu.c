@@ -29,6 +29,14 @@
 #define XWPF_VERSION "0.0.0-dev"
 #endif
 
+/* The main menu's items, in their order: rules, the relay, traffic, tools,
+ * system, the one that removes things last. Text that names an item takes
+ * its number from here. */
+enum {
+	MAIN_RULES = 1, MAIN_ADD, MAIN_START, MAIN_STOP, MAIN_LOGS, MAIN_TRAFFIC, MAIN_REFRESH, MAIN_LINKTEST,
+	MAIN_MPTCP, MAIN_MOVE, MAIN_LANG, MAIN_UNINSTALL
+};
+
 const char menu_usage[] =
     "usage: xwpf menu    (or: pf)\n"
     "\n"
@@ -832,7 +840,8 @@ uninstall(void)
 	    TR("1) the services and units, the rules and settings (/etc/xwpf), state, logs, the MPTCP sysctl file "
 	    "and the endpoints saved in the store", "1) 服务与单元文件、规则与设置（/etc/xwpf）、状态、日志、MPTCP sysctl 文件及已保存的端点"),
 	    TR("2) the xwpf binary and its links (pf, and the applet links --links made)", "2) xwpf 程序及其链接（pf 及 --links 建立的子命令链接）"));
-	menu_note("%s", TR("export first (main menu 9) if you may want the rules back", "如需保留规则，请先导出（主菜单 9）"));
+	menu_note(TR("export first (main menu %d) if you may want the rules back", "如需保留规则，请先导出（主菜单 %d）"),
+	    MAIN_MOVE);
 	if (!menu_yes(TR("Uninstall xwpf?", "确定卸载 xwpf？"), 0))
 		return;
 	{
@@ -869,40 +878,40 @@ menu_main(int argc, char **argv)
 	for (;;) {
 		status_block();
 		printf("\n");
-		printf(" 1. %s\n", TR("forwarding rules: add, edit, delete, on/off, balancing, PROXY",
+		printf("%2d. %s\n", MAIN_RULES, TR("forwarding rules: add, edit, delete, on/off, balancing, PROXY",
 		    "转发规则：添加、修改、删除、启停、负载均衡、PROXY"));
-		printf(" 2. %s\n", TR("add a rule (relay or exit side)", "添加规则（中转或落地）"));
-		printf(" 3. %s\n", menu_relay_pid() ? TR("restart (reload) the relay", "重启（重载）中继") :
+		printf("%2d. %s\n", MAIN_ADD, TR("add a rule (relay or exit side)", "添加规则（中转或落地）"));
+		printf("%2d. %s\n", MAIN_START, menu_relay_pid() ? TR("restart (reload) the relay", "重启（重载）中继") :
 		    TR("start the relay", "启动中继"));
-		printf(" 4. %s\n", TR("stop the relay", "停止中继"));
-		printf(" 5. %s\n", TR("logs", "查看日志"));
-		printf(" 6. %s\n", TR("traffic: usage per billing cycle, quotas, reset display counts",
+		printf("%2d. %s\n", MAIN_STOP, TR("stop the relay", "停止中继"));
+		printf("%2d. %s\n", MAIN_LOGS, TR("logs", "查看日志"));
+		printf("%2d. %s\n", MAIN_TRAFFIC, TR("traffic: usage per billing cycle, quotas, reset display counts",
 		    "流量：计费周期用量、配额、重置显示计数"));
-		printf(" 7. %s\n", TR("refresh status, traffic and health", "刷新状态、流量与健康"));
-		printf(" 8. %s\n", TR("link test", "链路测试"));
-		printf(" 9. %s\n", "MPTCP");
-		printf("10. %s\n", TR("export / import", "导出 / 导入"));
-		printf("11. %s\n", TR("language: English / 中文", "语言：中文 / English"));
-		printf("12. %s\n", TR("uninstall", "卸载"));
+		printf("%2d. %s\n", MAIN_REFRESH, TR("refresh status, traffic and health", "刷新状态、流量与健康"));
+		printf("%2d. %s\n", MAIN_LINKTEST, TR("link test", "链路测试"));
+		printf("%2d. %s\n", MAIN_MPTCP, "MPTCP");
+		printf("%2d. %s\n", MAIN_MOVE, TR("export / import", "导出 / 导入"));
+		printf("%2d. %s\n", MAIN_LANG, TR("language: English / 中文", "语言：中文 / English"));
+		printf("%2d. %s\n", MAIN_UNINSTALL, TR("uninstall", "卸载"));
 		printf(" 0. %s\n", TR("exit", "退出"));
-		c = menu_choice(TR("Choose", "请选择"), 0, 12, -1);
+		c = menu_choice(TR("Choose", "请选择"), 0, MAIN_UNINSTALL, -1);
 		switch (c) {
 		case 0:
 		case MENU_BACK:
 			store_free(&menu_st);
 			return EXIT_OK;
-		case 1: menu_rules(); break;
-		case 2: menu_add_rule(); break;
-		case 3: start_relay(); break;
-		case 4: stop_relay(); break;
-		case 5: show_logs(); break;
-		case 6: menu_traffic(); break;
-		case 7: break;
-		case 8: link_test(); break;
-		case 9: mptcp_menu(); break;
-		case 10: export_import(); break;
-		case 11: switch_lang(); break;
-		case 12: uninstall(); break;   /* the one that removes things: last */
+		case MAIN_RULES: menu_rules(); break;
+		case MAIN_ADD: menu_add_rule(); break;
+		case MAIN_START: start_relay(); break;
+		case MAIN_STOP: stop_relay(); break;
+		case MAIN_LOGS: show_logs(); break;
+		case MAIN_TRAFFIC: menu_traffic(); break;
+		case MAIN_REFRESH: break;
+		case MAIN_LINKTEST: link_test(); break;
+		case MAIN_MPTCP: mptcp_menu(); break;
+		case MAIN_MOVE: export_import(); break;
+		case MAIN_LANG: switch_lang(); break;
+		case MAIN_UNINSTALL: uninstall(); break;   /* the one that removes things: last */
 		}
 	}
 }

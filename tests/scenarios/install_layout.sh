@@ -153,6 +153,7 @@ inst "$rel/install.sh" --root "$R" --init none > /dev/null 2>&1
 check "the menu's uninstall, phase 1 only" pty_run menu1 XWPF_ROOT="$R" -- "$R/usr/local/bin/pf" <<'EOF'
 expect Choose:
 send 12
+expect export first \(main menu 10\)
 expect Uninstall xwpf\?
 send y
 expect phase 2\)\?
@@ -161,6 +162,22 @@ expect the xwpf binary and pf are kept
 exit 0
 EOF
 check "the menu's uninstall: the binary stays, the store is gone" \
+    sh -c "test -x '$R/usr/local/bin/xwpf' && test ! -e '$R/etc/xwpf/xwpf.conf'"
+# the same in Chinese
+rm -rf "$R"
+inst "$rel/install.sh" --root "$R" --init none > /dev/null 2>&1
+check "the Chinese menu's uninstall, phase 1 only" pty_run menu1zh XWPF_ROOT="$R" LANG=zh_CN.UTF-8 -- "$R/usr/local/bin/pf" <<'EOF'
+expect 请选择
+send 12
+expect 请先导出（主菜单 10）
+expect 确定卸载 xwpf
+send y
+expect 同时删除程序与 pf（第 2 步）
+send n
+expect xwpf 程序与 pf 保留
+exit 0
+EOF
+check "the Chinese menu's uninstall: the binary stays, the store is gone" \
     sh -c "test -x '$R/usr/local/bin/xwpf' && test ! -e '$R/etc/xwpf/xwpf.conf'"
 
 # a relay (or any process) running the installed binary, named in the pidfile, is stopped

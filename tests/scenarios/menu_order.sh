@@ -40,4 +40,7 @@ expect 请选择
 send 0
 exit 0
 EOF
+# what README says of the order: the language item's number
+n=$(sed -n 's/.*(menu item \([0-9]*\)).*/\1/p' "$(dirname "$0")/../../README.md" | head -n 1)
+check "README's language item ($n) is the menu's" grep -qE "^ *$n\. language" "$T_DIR/order_en.pty"
 finish
