@@ -339,8 +339,25 @@ cmd_show(int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* What `rule add` saved, as the store now holds it (t->text, committed):
- * "added rule NAME: LISTEN -> REMOTES (PROTOCOL[, BALANCE][, TRANSPORT][, disabled])". */
+/* The first listen port of r (a list's too) another program holds: 1 with u
+ * filled. The running relay holding it is not another program: it serves
+ * this rule already, and a reload moves it. */
+static int
+port_taken(const struct store_rule *r, struct net_port_use *u)
+{
+	int tcp = !!(r->protocols & PROTO_TCP), udp = !!(r->protocols & PROTO_UDP), taken = 0;
+	long relay = path_relay_pid();
+	char own[32];
+
+	taken = net_port_in_use(r->listen.port, r->listen.port_end ? r->listen.port_end : r->listen.port, tcp, udp,
+	    r->listen.host, u);
+	for (size_t i = 0; !taken && i < r->nlmore; i++)
+		taken = net_port_in_use(r->lmore[i].lo, r->lmore[i].hi, tcp, udp, r->listen.host, u);
+	snprintf(own, sizeof(own), "(pid %ld)", relay);
+	return taken && !(relay > 0 && strlen(u->owner) >= strlen(own) &&
+	    strcmp(u->owner + strlen(u->owner) - strlen(own), own) == 0);
+}
+
 /* The menu's check for the command line: a listen port another program
  * holds is saved anyway (the relay takes it once it is free) but said. */
 static void
@@ -350,9 +367,7 @@ warn_port_taken(const struct store_rule *r)
 	char esc[300];
 
 	if (!r->enabled || r->listen.port == 0 || getenv("XWPF_MENU") ||   /* the menu has said it already */
-	    !net_port_in_use(r->listen.port, r->listen.port_end ?
-	    r->listen.port_end : r->listen.port, !!(r->protocols & PROTO_TCP), !!(r->protocols & PROTO_UDP),
-	    r->listen.host, &u))
+	    !port_taken(r, &u))
 		return;
 	fprintf(stderr, "%s: warning: port %d is taken: %s %s:%d held by %s; the rule is saved and the relay "
 	    "takes the port once it is free (it tries every 5 s): choose another port ('%s'), or stop "
@@ -361,6 +376,37 @@ warn_port_taken(const struct store_rule *r)
 	    "container)", XCMD("rule set %s listen=...", r->name));
 }
 
+/* After `rule set` or `rule enable`: the same warning for each rule that
+ * listens where it did not before (enabled now, or its ports or protocols
+ * changed). */
+static void
+warn_new_listens(const struct store_txn *t)
+{
+	struct store old, cur;
+	struct store_diags d1 = { 0 }, d2 = { 0 };
+
+	if (getenv("XWPF_MENU") || store_parse_text(t->orig, t->path, &old, &d1) < 0) {
+		store_diags_free(&d1);
+		return;
+	}
+	if (store_parse_text(t->text, t->path, &cur, &d2) == 0)
+		for (size_t i = 0; i < cur.nrules; i++) {
+			const struct store_rule *r = &cur.rules[i], *o = store_find(&old, r->name);
+			char a[1024], b[1024];
+
+			if (o && o->enabled && o->protocols == r->protocols &&
+			    strcmp(store_listen_format(o, a, sizeof(a)), store_listen_format(r, b, sizeof(b))) == 0)
+				continue;
+			warn_port_taken(r);
+		}
+	store_free(&old);
+	store_free(&cur);
+	store_diags_free(&d1);
+	store_diags_free(&d2);
+}
+
+/* What `rule add` saved, as the store now holds it (t->text, committed):
+ * "added rule NAME: LISTEN -> REMOTES (PROTOCOL[, BALANCE][, TRANSPORT][, disabled])". */
 static void
 print_added(const struct store_txn *t, const char *name)
 {
@@ -414,6 +460,8 @@ finish(struct store_txn *t, const char *added)
 	} else {
 		if (added)
 			print_added(t, added);
+		else
+			warn_new_listens(t);
 		if (!existed && access(t->path, F_OK) == 0) {
 			/* a new store: the first rule, or a --root with a typo in it */
 			fprintf(stderr, "%s: created a new store, %s\n", applet_name, t->path);
