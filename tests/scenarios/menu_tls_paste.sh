@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The relay side of a self-signed tls exit in the menu: the exit's whole
 # "relay side  remote_transport = ..." line pasted at the fingerprint prompt
-# is taken (sni and pin from it), so is its bare fingerprint; Enter there asks
-# again (never "insecure"), which is chosen only when typed. English and
-# Chinese.
+# is taken (sni and pin from it; a wss exit's ws host and path too, over
+# what the wizard's earlier prompts had), so is its bare fingerprint; Enter
+# there asks again (never "insecure"), which is chosen only when typed.
+# English and Chinese.
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
 need python3 socat
@@ -96,5 +97,29 @@ $(menu_leave 1)
 EOF
 )
 check_eq "the store says insecure" "tls;sni=www.tesla.com;insecure" "$(store_key relay-insecure remote_transport)"
+# a wss exit: its line brings the ws host and path as well
+"$XWPF" rule add exitw --role exit --listen "127.0.0.1:$(free_port)" --remote "127.0.0.1:$EP" \
+	--listen-transport 'ws;host=cdn.test;path=/x;tls;servername=exit.test' > /dev/null 2>&1 || fail "the wss exit rule"
+W_LINE=$("$XWPF" rule show exitw | grep 'relay side')
+W_SIDE=${W_LINE#*remote_transport = }
+check "the wss exit's line has its host and path" grep -q 'ws;host=cdn.test;path=/x;tls;sni=exit.test;pin=sha256:' <<<"$W_SIDE"
+P4=$(free_port)
+check "wss: the pasted line over the defaults the wizard offered" menu_drive paste_wss < <(
+	steps_to_pin "$P4" "${EN[@]}" | sed '/^send 3$/,$d'
+	cat <<EOF
+send 5
+expect WebSocket host
+send
+expect WebSocket path
+send
+expect SNI
+send
+expect fingerprint, or its whole 'relay side' line
+send $W_LINE
+$(menu_add_end relay-wss)
+$(menu_leave 1)
+EOF
+)
+check_eq "the store has the wss exit's line" "$W_SIDE" "$(store_key relay-wss remote_transport)"
 check "the store validates" "$XWPF" rule check
 finish
