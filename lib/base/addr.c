@@ -51,7 +51,13 @@ hostname_valid(const char *host)
 int
 addr_numeric_shorthand(const char *host)
 {
-	return *host && strspn(host, "0123456789.") == strlen(host) && !addr_family_of(host);
+	struct in_addr a;
+
+	if (!*host || addr_family_of(host))
+		return 0;
+	/* inet_aton's forms, which the resolver takes as an address: hex and
+	 * octal parts (0x7f000001, 0xa.1), fewer than four parts */
+	return strspn(host, "0123456789.") == strlen(host) || inet_aton(host, &a);
 }
 
 int

@@ -30,8 +30,9 @@ char *hostport_format(const struct hostport *hp, char *buf, unsigned size);
 int addr_family_of(const char *host);
 /* A syntactically valid DNS name (letters, digits, '-', '_', '.'; labels <= 63). */
 int hostname_valid(const char *host);
-/* 1 for digits and dots that are not a whole IPv4 address ("2", "10.0.0"):
- * what a user meant as an address, never a host name. */
+/* 1 for digits and dots that are not a whole IPv4 address ("2", "10.0.0"),
+ * and for any other form the resolver reads as an IPv4 address ("0x7f000001",
+ * "0xa.1"): what a user meant as an address, never a host name. */
 int addr_numeric_shorthand(const char *host);
 /* An interface name the kernel would take (1..15 chars, no '/' or space). */
 int ifname_valid(const char *name);

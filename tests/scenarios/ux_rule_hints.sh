@@ -63,8 +63,9 @@ xwpf relay: invalid configuration: fix the arguments above" "$(cat "$T_DIR/cli1"
 "$XWPF" relay -l 127.0.0.1:2000 -r 127.0.0.1:1 -r nohost 2> "$T_DIR/cli2"
 check "a bad second -r is named -r" grep -q "^xwpf relay: -r: error: remote: 'nohost' has no port" "$T_DIR/cli2"
 
-# a numeric shorthand is not a host name (the resolver would make '2' 0.0.0.2)
-for h in 2 10.0.0 1.2.3.4.5; do
+# a numeric shorthand is not a host name (the resolver would make '2' 0.0.0.2 and
+# 0x7f000001 127.0.0.1)
+for h in 2 10.0.0 1.2.3.4.5 0x7f000001 0x10; do
 	out=$("$XWPF" rule add short --listen 127.0.0.1:2001 --remote "$h:80" 2>&1); rc=$?
 	check_eq "remote $h:80: refused as invalid configuration" 3 "$rc"
 	check "remote $h:80: says to write the four numbers" grep -q "'$h' is not a whole IPv4 address: write its four numbers" <<<"$out"

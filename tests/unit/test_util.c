@@ -154,6 +154,17 @@ main(void)
 	    "backwards range explained");
 	CHECK(hostport_parse("1.2.3.4:10-20", 0, &hp, err) == -1, "range where not allowed");
 	CHECK(hostport_parse("8080", HP_HOST_OPTIONAL, &hp, err) == 0 && hp.host[0] == 0, "bare port");
+	{   /* numeric shorthands the resolver would turn into an address are refused */
+		static const char *const bad[] = { "2:80", "10.0.0:80", "017.0.0.1:80", "0x7f000001:80", "0x10:80",
+			"0xa.1:80", "0X7F.1:80" };
+		static const char *const good[] = { "1.2.3.4:80", "a0x10.example:80", "0xabc.example.com:80", "1e1:80" };
+
+		for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+			CHECK(hostport_parse(bad[i], 0, &hp, err) == -1 && strstr(err, "is not a whole IPv4 address"),
+			    "'%s' is refused as a numeric shorthand (%s)", bad[i], err);
+		for (size_t i = 0; i < ARRAY_SIZE(good); i++)
+			CHECK(hostport_parse(good[i], 0, &hp, err) == 0, "'%s' is an address or a name (%s)", good[i], err);
+	}
 	CHECK(hostport_parse("127.0.0.1", HP_HOST_OPTIONAL | HP_NUMERIC, &hp, err) == -1 &&
 	    strstr(err, "has no port: write 127.0.0.1:PORT (or only PORT"), "a listen IP without its port says so");
 	CHECK(hostport_parse("exit.example.com", 0, &hp, err) == -1 && strstr(err, "has no port: write exit.example.com:PORT"),
