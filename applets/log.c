@@ -278,28 +278,34 @@ log_main(int argc, char **argv)
 	struct store_diags d = { 0 };
 	char file[PATH_MAX];
 	const char *jctl;
+	int bad, rc;
 
 	if (parse_opts(argc, argv, &o) < 0)
 		return EXIT_USAGE;
-	if (store_load(path_get(PATH_CONF), &st, &d) < 0) {
+	/* a broken store hides no log (the log may say why it broke): its errors
+	 * first, then the log its [global] section names as far as it reads, and
+	 * exit 3 as status does */
+	if ((bad = store_load(path_get(PATH_CONF), &st, &d) < 0)) {
 		char buf[600];
 
 		for (size_t k = 0; k < d.n; k++)
 			fprintf(stderr, "%s\n", store_diag_format(&d, k, buf, sizeof(buf)));
-		fprintf(stderr, "%s: the store is invalid: fix the lines above ('%s')\n", applet_name, XCMD("rule check"));
-		store_diags_free(&d);
-		store_free(&st);
-		return EXIT_CONFIG;
+		fprintf(stderr, "%s: the store is invalid: fix the lines above ('%s'); the log as its [global] "
+		    "section says:\n", applet_name, XCMD("rule check"));
 	}
 	store_diags_free(&d);
 	path_log_file(st.g.log_file, file, sizeof(file));
 	store_free(&st);
 	if (*file)
-		return show_file(file, &o);
-	if ((jctl = journal_tool()))
-		return show_journal(jctl, &o);
-	if (access(path_get(PATH_LOG), F_OK) == 0)   /* a relay the menu started writes there */
-		return show_file(path_get(PATH_LOG), &o);
+		rc = show_file(file, &o);
+	else if ((jctl = journal_tool()))
+		rc = show_journal(jctl, &o);
+	else if (access(path_get(PATH_LOG), F_OK) == 0)   /* a relay the menu started writes there */
+		rc = show_file(path_get(PATH_LOG), &o);
+	else
+		rc = -1;
+	if (rc >= 0)
+		return bad && rc == EXIT_OK ? EXIT_CONFIG : rc;
 	fprintf(stderr, "%s: the relay logs to its standard error: [global] log_file names no file (set "
 	    "'log_file = yes' for %s, and restart the relay)\n", applet_name, path_get(PATH_LOG));
 	return EXIT_FAIL;

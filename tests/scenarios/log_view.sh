@@ -2,8 +2,9 @@
 # `xwpf log`: the relay's log file ([global] log_file = yes: var/log/xwpf.log
 # under the root), its last N lines, -f following new lines (and the
 # relay's rotation to FILE.1) for --for seconds; with no log file it says
-# where the relay logs. The menu's logs item shows the tail and, asked to,
-# follows it until Ctrl-C, then the menu carries on. English and Chinese.
+# where the relay logs; a store with an error still shows the log (the
+# errors first, exit 3). The menu's logs item shows the tail and, asked
+# to, follows it until Ctrl-C, then the menu carries on. English and Chinese.
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
 need python3
@@ -31,6 +32,15 @@ check "new lines followed" grep -q "reload asked for on the control socket" "$T_
 check "the relay rotated its log meanwhile" test -s "$LOG.1"
 check "and lines after the rotation were followed too" bash -c \
 	"[ \$(grep -c 'reload done' '$T_DIR/follow.out') = 20 ]"
+
+# a store broken after the relay started: the log still shows, after the errors
+cp "$CONF" "$T_DIR/conf.good"
+printf '[rule held\nlisten = 1\n' >> "$CONF"
+"$XWPF" log -n 3 > "$T_DIR/broken.out" 2> "$T_DIR/broken.err"; rc=$?
+check_eq "a broken store: exit 3" 3 "$rc"
+check "its error named" grep -q "error: a section header needs its closing ']'" "$T_DIR/broken.err"
+check "the log shown all the same" grep -q "reload done" "$T_DIR/broken.out"
+cp "$T_DIR/conf.good" "$CONF"
 
 # the menu: the tail, then following until Ctrl-C; the menu carries on
 check "English: logs, follow, Ctrl-C back to the menu" menu_drive logs_en <<EOF
