@@ -60,6 +60,8 @@ client_free(struct cclient *k)
 	c->nclients--;
 	free(k->out);
 	free(k);
+	if (c->lio.fd >= 0 && !c->lio.events)   /* a place again: the queued connections in turn */
+		ev_io_mod(c->l, &c->lio, EPOLLIN);
 }
 
 static void
@@ -206,14 +208,18 @@ listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 	(void)events;
 	for (int i = 0; i < 16; i++) {
 		struct cclient *k;
-		int fd = accept4(c->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd;
 
-		if (fd < 0) {
+		if (c->nclients >= CTL_CLIENTS) {   /* full: the next wait in the listen queue, unaccepted */
+			ev_io_mod(l, &c->lio, 0);
+			return;
+		}
+		if ((fd = accept4(c->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			return;   /* EAGAIN, or out of descriptors: the next connect tries again */
 		}
-		if (c->nclients >= CTL_CLIENTS || !peer_allowed(fd) || !(k = calloc(1, sizeof(*k)))) {
+		if (!peer_allowed(fd) || !(k = calloc(1, sizeof(*k)))) {
 			close(fd);
 			continue;
 		}
@@ -393,6 +399,13 @@ read_answer(int fd, int64_t deadline, char **answer, int *ok, char *err)
 		return -1;
 	}
 	buf[len] = '\0';
+	if (!len) {
+		free(buf);
+		snprintf(err, ERRLEN, "the relay closed the control connection unanswered (only root and the user "
+		    "the relay runs as may use it)");
+		errno = ECONNRESET;
+		return -1;
+	}
 	if (!(nl = strchr(buf, '\n')) || (strncmp(buf, "ok\n", 3) != 0 && strncmp(buf, "error\n", 6) != 0)) {
 		free(buf);
 		snprintf(err, ERRLEN, "the relay's answer makes no sense (an older relay?)");

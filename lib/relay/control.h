@@ -10,9 +10,12 @@
  * CTL_REQ_MAX bytes, read within CTL_READ_MS of the accept (an absolute
  * deadline: a trickling client cannot stretch it). The answer is a first
  * line "ok" or "error", then text; the relay closes after it, within
- * CTL_WRITE_MS. At most CTL_CLIENTS clients at once (more are closed at
- * once); a peer that is neither root nor the relay's own user (SO_PEERCRED)
- * is closed without an answer.
+ * CTL_WRITE_MS. At most CTL_CLIENTS clients at once: more wait in the
+ * listen queue (CTL_CLIENTS long; past it a connect fails with EAGAIN and
+ * ctl_request tries again until its deadline) and are served as places
+ * free, so clients that hold their connection idle delay the next by
+ * CTL_READ_MS at most; a peer that is neither root nor the relay's own user
+ * (SO_PEERCRED) is closed without an answer.
  *
  * Creating it: the caller holds the relay lock (no other relay of this
  * root runs), so a socket left at the path by a relay that was killed is

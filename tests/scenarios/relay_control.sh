@@ -4,7 +4,8 @@
 # stats file of up to a second ago); `relay --reload` prints what the relay
 # answers (what changed, or the store's errors with exit 3); unprivileged
 # users cannot reach it; a request without a newline is answered with an
-# error; a socket left by a killed relay is replaced, anything else planted
+# error; clients holding every place idle delay the next request by the 2 s
+# read deadline at most, and stall no forwarding; a socket left by a killed relay is replaced, anything else planted
 # there is left alone (reload then signals); `stop` stops the relay.
 # timeout: 90
 . "$(dirname "$0")/../lib.sh"
@@ -74,6 +75,28 @@ sed -i '/^\[rule c\]/,$d' "$CONF"
 # requests the relay turns down
 check_eq "a request without a newline gets an error" error "$(ask "$SOCK" "$(printf 'x%.0s' {1..100})" | head -1)"
 check_eq "an unknown word gets an error" "unknown command 'frobnicate': status, reload or stop" "$(ask "$SOCK" 'frobnicate\n' | sed -n 2p)"
+# every place held by an idle client (and more queued): forwarding goes on,
+# and a reload is answered once their 2 s are up
+python3 - "$SOCK" > "$T_DIR/idle.out" 2>&1 <<'PY' &
+import socket, sys, time
+held = []
+for i in range(12):
+    s = socket.socket(socket.AF_UNIX)
+    s.setblocking(False)
+    try:
+        s.connect(sys.argv[1])
+    except BlockingIOError:
+        pass
+    held.append(s)
+print("holding", flush=True)
+time.sleep(6)
+PY
+IDLE=$!
+wait_for 5 grep -q holding "$T_DIR/idle.out" || fail "the idle clients did not connect"
+check "forwarding goes on while they hold the socket" echo_via "$L1"
+out=$("$XWPF" relay --reload 2>&1); rc=$?
+check_eq "a reload behind them is answered" "0 reloaded: nothing changed (2 rules)" "$rc $out"
+kill "$IDLE" 2>/dev/null; wait "$IDLE" 2>/dev/null
 nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 check "nobody cannot connect" bash -c "! ${nobody[*]} python3 -c 'import socket; socket.socket(socket.AF_UNIX).connect(\"$SOCK\")' 2>/dev/null"
 # the socket's own check: through a link in a public folder, mode 0777, a
