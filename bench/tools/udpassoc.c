@@ -11,7 +11,8 @@
  * Sources cycle over 127.R.x.y (R from the process id), so every socket is
  * a source address and port the relay has not seen this run: each is a new
  * association, never an existing one found again. rate prints
- * "rate=.. done=.. lost=.. ms=.."; an answer not back within 1 s is lost.
+ * "rate=.. done=.. lost=.. ms=.."; an answer not back within 1 s is lost, and
+ * so is a refusal (ICMP port unreachable) or a reply that is not the echo.
  * hold prints "ready ok=N" once the datagrams are answered (3 tries, 1 s each).
  */
 #include <signal.h>
@@ -79,13 +80,18 @@ rate(const struct sockaddr_in *dst, long n, int conc)
 		}
 		k = epoll_wait(ep, evs, 256, 50);
 		for (i = 0; i < k; i++) {
+			ssize_t got;
+
 			fd = evs[i].data.fd;
-			if (recv(fd, buf, sizeof(buf), 0) < 0 && errno == EAGAIN)
+			if ((got = recv(fd, buf, sizeof(buf), 0)) < 0 && errno == EAGAIN)
 				continue;
 			close(fd);
 			sent_at[fd] = 0;
 			inflight--;
-			done++;
+			if (got == 16 && memcmp(buf, "udpassoc-request", 16) == 0)
+				done++;
+			else
+				lost++;   /* refused (ICMP: nothing listens), or not the echo */
 		}
 		if (k <= 0) {   /* an answer lost: give up on it after 1 s */
 			uint64_t now = now_ns();
