@@ -39,7 +39,7 @@ static const struct { const char *key, *help; } keys[] = {
 	    "that CPU receives (default yes; takes effect at the next start)" },
 	{ "connect_timeout", "per connect, across the remotes tried (default 5s)" },
 	{ "idle_timeout", "TCP idle limit, 0 = never (default 0)" },
-	{ "udp_timeout", "UDP association idle limit (default 30s)" },
+	{ "udp_timeout", "UDP association idle limit (default " STORE_UDP_TIMEOUT_STR ")" },
 	{ "proxy_timeout", "to read an incoming PROXY header (default 5s)" },
 	{ "handshake_timeout", "TLS / WebSocket handshake deadline (default 10s)" },
 	{ "tcp_keepalive", "0 = off (default 15s)" },

@@ -23,7 +23,9 @@
 /* udp_timeout when neither the rule nor [global] sets it: a UDP association's
  * idle limit (the plain ones, those carried into a tunnel and out of one) */
 #define STORE_UDP_TIMEOUT_S 30
-#define STORE_UDP_TIMEOUT_STR "30s"   /* the same, for help texts */
+#define STORE_STR_(x) #x
+#define STORE_STR(x) STORE_STR_(x)
+#define STORE_UDP_TIMEOUT_STR STORE_STR(STORE_UDP_TIMEOUT_S) "s"   /* the same, for help texts */
 #define STORE_UDP_TIMEOUT_MS (STORE_UDP_TIMEOUT_S * 1000L)
 #define STORE_WEIGHT_MAX 255    /* realm's weights are bytes */
 
