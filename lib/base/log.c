@@ -48,6 +48,16 @@ log_level_name(enum log_level l)
 	return (unsigned)l < ARRAY_SIZE(names) ? names[l] : "?";
 }
 
+int
+log_gate_ok(struct log_gate *g, int64_t now_ms, int per_sec)
+{
+	if (now_ms - g->win >= 1000) {
+		g->win = now_ms;
+		g->n = 0;
+	}
+	return ++g->n <= per_sec;
+}
+
 void
 log_set_level(enum log_level level)
 {

@@ -53,15 +53,9 @@ trule(const struct conn *c)
 static int
 log_ok(struct conn *c)
 {
-	static _Thread_local int64_t win;
-	static _Thread_local int n;
-	int64_t now = ev_now(c->w->loop);
+	static _Thread_local struct log_gate gate;
 
-	if (now - win >= 1000) {
-		win = now;
-		n = 0;
-	}
-	return ++n <= 5;
+	return log_gate_ok(&gate, ev_now(c->w->loop), 5);
 }
 
 /*

@@ -93,18 +93,13 @@ tab(struct rt_lsn *ls)
 	return t;
 }
 
+/* A few lines per second per worker, as tunnel_conn.c logs its refusals. */
 static int
 log_ok(struct tu *a)
 {
-	static _Thread_local int64_t win;
-	static _Thread_local int n;
-	int64_t now = ev_now(a->w->loop);
+	static _Thread_local struct log_gate gate;
 
-	if (now - win >= 1000) {
-		win = now;
-		n = 0;
-	}
-	return ++n <= 5;
+	return log_gate_ok(&gate, ev_now(a->w->loop), 5);
 }
 
 static void

@@ -7,6 +7,7 @@
 
 #include "t.h"
 #include "addr.h"
+#include "log.h"
 #include "paths.h"
 #include "pidlock.h"
 #include "util.h"
@@ -124,10 +125,25 @@ test_fnv(void)
 	    fnv1a64(fnv1a64(FNV1A64_INIT, "foo", 3), "bar", 3) == 0x85944171f73967e8ULL, "in parts, the same");
 }
 
+/* A log gate: per_sec lines a second, its own count per gate, a new second anew */
+static void
+test_log_gate(void)
+{
+	struct log_gate a = { 0, 0 }, b = { 0, 0 };
+	int i, n = 0;
+
+	for (i = 0; i < 20; i++)
+		n += log_gate_ok(&a, 5000 + i, 5);
+	CHECK(n == 5, "5 lines a second pass, the other 15 in that second do not (%d passed)", n);
+	CHECK(log_gate_ok(&b, 5010, 5), "another gate keeps its own count");
+	CHECK(!log_gate_ok(&a, 5999, 5) && log_gate_ok(&a, 6000, 5), "the next second opens the gate again");
+}
+
 int
 main(void)
 {
 	test_fnv();
+	test_log_gate();
 	long l;
 	uint64_t u;
 	struct hostport hp;
