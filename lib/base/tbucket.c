@@ -7,18 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-static void
-lock(struct tbucket *tb)
-{
-	while (__atomic_test_and_set(&tb->lock, __ATOMIC_ACQUIRE))
-		;
-}
-
-static void
-unlock(struct tbucket *tb)
-{
-	__atomic_clear(&tb->lock, __ATOMIC_RELEASE);
-}
+#include "util.h"
 
 /* refill under the lock */
 static void
@@ -55,13 +44,13 @@ tb_init(struct tbucket *tb, uint64_t rate, uint64_t burst, uint64_t min_burst, i
 void
 tb_set_rate(struct tbucket *tb, uint64_t rate, int64_t now_us)
 {
-	lock(tb);
+	spin_lock(&tb->lock);
 	refill(tb, now_us);
 	__atomic_store_n(&tb->rate, rate, __ATOMIC_RELAXED);
 	tb->burst = rate / 10 > tb->min_burst ? rate / 10 : tb->min_burst;
 	if (tb->tokens_milli > (int64_t)tb->burst * 1000)
 		tb->tokens_milli = (int64_t)tb->burst * 1000;
-	unlock(tb);
+	spin_unlock(&tb->lock);
 }
 
 uint64_t
@@ -71,13 +60,13 @@ tb_take(struct tbucket *tb, uint64_t want, int64_t now_us)
 
 	if (!__atomic_load_n(&tb->rate, __ATOMIC_RELAXED))
 		return want;
-	lock(tb);
+	spin_lock(&tb->lock);
 	refill(tb, now_us);
 	got = tb->tokens_milli > 0 ? (uint64_t)tb->tokens_milli / 1000 : 0;
 	if (got > want)
 		got = want;
 	tb->tokens_milli -= (int64_t)got * 1000;
-	unlock(tb);
+	spin_unlock(&tb->lock);
 	return got;
 }
 
@@ -88,12 +77,12 @@ tb_refund(struct tbucket *tb, uint64_t n)
 
 	if (!n || !__atomic_load_n(&tb->rate, __ATOMIC_RELAXED))
 		return;
-	lock(tb);
+	spin_lock(&tb->lock);
 	cap = (int64_t)tb->burst * 1000;
 	tb->tokens_milli += (int64_t)n * 1000;
 	if (tb->tokens_milli > cap)
 		tb->tokens_milli = cap;
-	unlock(tb);
+	spin_unlock(&tb->lock);
 }
 
 int64_t
@@ -105,10 +94,10 @@ tb_delay_us(struct tbucket *tb, uint64_t want, int64_t now_us)
 		return 0;
 	if (want > tb->burst)
 		want = tb->burst;
-	lock(tb);
+	spin_lock(&tb->lock);
 	refill(tb, now_us);
 	missing = (int64_t)want * 1000 - tb->tokens_milli;
-	unlock(tb);
+	spin_unlock(&tb->lock);
 	if (missing <= 0)
 		return 0;
 	/* missing/1000 tokens at rate tokens/s: missing * 1000 / rate microseconds */

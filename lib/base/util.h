@@ -43,6 +43,11 @@ int parse_bool(const char *s, int *out);
 char *fmt_bytes(char *buf, size_t size, uint64_t n);
 
 /* Monotonic and wall clocks in milliseconds. */
+/* A spinlock of one char (zero: open), held for a few arithmetic
+ * operations that the workers share (token buckets, per-source counts). */
+static inline void spin_lock(char *l) { while (__atomic_test_and_set(l, __ATOMIC_ACQUIRE)) ; }
+static inline void spin_unlock(char *l) { __atomic_clear(l, __ATOMIC_RELEASE); }
+
 int64_t now_ms(void);
 int64_t now_us(void);   /* CLOCK_MONOTONIC, microseconds */
 int64_t wall_ms(void);

@@ -66,19 +66,6 @@ srclimit_free(struct srclimit *sl)
 	sl->v = NULL;
 }
 
-static void
-lock(struct srclimit *sl)
-{
-	while (__atomic_test_and_set(&sl->lock, __ATOMIC_ACQUIRE))
-		;
-}
-
-static void
-unlock(struct srclimit *sl)
-{
-	__atomic_clear(&sl->lock, __ATOMIC_RELEASE);
-}
-
 /* an entry nobody needs any more */
 static int
 stale(const struct src_entry *e, int64_t now)
@@ -94,13 +81,13 @@ srclimit_prefix(struct srclimit *sl, int p4, int p6)
 
 	if (!sl->v)
 		return;
-	lock(sl);
+	spin_lock(&sl->lock);
 	if (sl->prefix4 != a || sl->prefix6 != b) {
 		memset(sl->v, 0, (size_t)sl->size * sizeof(*sl->v));
 		sl->prefix4 = a;
 		sl->prefix6 = b;
 	}
-	unlock(sl);
+	spin_unlock(&sl->lock);
 }
 
 static struct src_entry *
@@ -134,11 +121,11 @@ srclimit_enter(struct srclimit *sl, const struct sockaddr *sa, int64_t now)
 
 	if (!sl->max_active && !sl->max_per_sec)
 		return 0;
-	lock(sl);
+	spin_lock(&sl->lock);
 	srclimit_key(sa, sl->prefix4, sl->prefix6, k);
 	e = find(sl, k, now, 1);
 	if (!e) {   /* table crowded around this hash: admit */
-		unlock(sl);
+		spin_unlock(&sl->lock);
 		return 0;
 	}
 	if (now - e->window_ms >= 1000) {
@@ -147,19 +134,19 @@ srclimit_enter(struct srclimit *sl, const struct sockaddr *sa, int64_t now)
 	}
 	if (sl->max_active && e->active >= sl->max_active) {
 		sl->refused_active++;
-		unlock(sl);
+		spin_unlock(&sl->lock);
 		errno = EMFILE;
 		return -1;
 	}
 	if (sl->max_per_sec && e->recent >= sl->max_per_sec) {
 		sl->refused_rate++;
-		unlock(sl);
+		spin_unlock(&sl->lock);
 		errno = EAGAIN;
 		return -1;
 	}
 	e->recent++;
 	e->active++;
-	unlock(sl);
+	spin_unlock(&sl->lock);
 	return 0;
 }
 
@@ -171,9 +158,9 @@ srclimit_leave(struct srclimit *sl, const struct sockaddr *sa)
 
 	if (!sl->max_active && !sl->max_per_sec)
 		return;
-	lock(sl);
+	spin_lock(&sl->lock);
 	srclimit_key(sa, sl->prefix4, sl->prefix6, k);
 	if ((e = find(sl, k, 0, 0)) != NULL && e->active)
 		e->active--;
-	unlock(sl);
+	spin_unlock(&sl->lock);
 }
