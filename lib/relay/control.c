@@ -17,14 +17,12 @@
 
 struct cclient {
 	struct ctl *c;
-	struct ev_io io;
-	struct ev_timer tmo;
+	struct ev_client ec;       /* its socket, deadline and place in c->clients */
 	char in[CTL_REQ_MAX];
 	size_t inlen;
 	char *out;                 /* the answer, being written */
 	size_t outlen, off;
 	size_t drained;            /* answered: what the client sent after, read and dropped */
-	struct cclient *next, *prev;
 };
 
 struct ctl {
@@ -36,8 +34,7 @@ struct ctl {
 	ino_t ino;
 	ctl_handler_fn *fn;
 	void *arg;
-	struct cclient *clients;
-	int nclients;
+	struct ev_clients clients;
 };
 
 static void
@@ -45,19 +42,7 @@ client_free(struct cclient *k)
 {
 	struct ctl *c = k->c;
 
-	ev_timer_del(c->l, &k->tmo);
-	if (k->io.fd >= 0) {
-		int fd = k->io.fd;
-		ev_io_del(c->l, &k->io);
-		close(fd);
-	}
-	if (k->prev)
-		k->prev->next = k->next;
-	else
-		c->clients = k->next;
-	if (k->next)
-		k->next->prev = k->prev;
-	c->nclients--;
+	ev_client_del(c->l, &c->clients, &k->ec);
 	free(k->out);
 	free(k);
 	if (c->lio.fd >= 0 && !c->lio.events)   /* a place again: the queued connections in turn */
@@ -76,7 +61,7 @@ static int
 flush_out(struct cclient *k)
 {
 	for (int guard = 0; guard < 4096 && k->off < k->outlen; guard++) {
-		ssize_t w = send(k->io.fd, k->out + k->off, k->outlen - k->off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t w = send(k->ec.io.fd, k->out + k->off, k->outlen - k->off, MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (w < 0) {
 			if (errno == EINTR)
@@ -128,7 +113,7 @@ drain(struct cclient *k)
 	char buf[4096];
 
 	for (int guard = 0; guard < 16; guard++) {
-		ssize_t n = recv(k->io.fd, buf, sizeof(buf), MSG_DONTWAIT);
+		ssize_t n = recv(k->ec.io.fd, buf, sizeof(buf), MSG_DONTWAIT);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -178,7 +163,7 @@ on_client(struct ev_loop *l, struct ev_io *io, unsigned events)
 		if (!done)
 			return;
 		answer(k);
-		ev_timer_set(l, &k->tmo, ev_now(l) + CTL_WRITE_MS);
+		ev_timer_set(l, &k->ec.tmo, ev_now(l) + CTL_WRITE_MS);
 		events = EPOLLOUT;
 	}
 	r = (events & (EPOLLERR | EPOLLHUP)) && !(events & EPOLLOUT) ? -1 : flush_out(k);
@@ -210,7 +195,7 @@ listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 		struct cclient *k;
 		int fd;
 
-		if (c->nclients >= CTL_CLIENTS) {   /* full: the next wait in the listen queue, unaccepted */
+		if (c->clients.n >= CTL_CLIENTS) {   /* full: the next wait in the listen queue, unaccepted */
 			ev_io_mod(l, &c->lio, 0);
 			return;
 		}
@@ -224,19 +209,11 @@ listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 			continue;
 		}
 		k->c = c;
-		k->io.fd = -1;
-		ev_timer_init(&k->tmo, on_timeout, k);
-		if (ev_io_add(l, &k->io, fd, EPOLLIN, on_client, k) < 0) {
+		/* the deadline absolute: trickling cannot stretch it */
+		if (ev_client_add(l, &c->clients, &k->ec, fd, on_client, on_timeout, k, ev_now(l) + CTL_READ_MS) < 0) {
 			close(fd);
 			free(k);
-			continue;
 		}
-		k->next = c->clients;
-		if (c->clients)
-			c->clients->prev = k;
-		c->clients = k;
-		c->nclients++;
-		ev_timer_set(l, &k->tmo, ev_now(l) + CTL_READ_MS);   /* absolute: trickling cannot stretch it */
 	}
 }
 
@@ -339,8 +316,8 @@ ctl_close(struct ctl *c)
 
 	if (!c)
 		return;
-	while (c->clients)
-		client_free(c->clients);
+	while (c->clients.head)
+		client_free(c->clients.head->io.arg);
 	ev_io_del(c->l, &c->lio);
 	if (c->lfd >= 0)
 		close(c->lfd);

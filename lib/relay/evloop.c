@@ -336,6 +336,43 @@ ev_run_once(struct ev_loop *l, int max_wait_ms)
 	return handled;
 }
 
+int
+ev_client_add(struct ev_loop *l, struct ev_clients *s, struct ev_client *k, int fd, ev_io_cb *on_io,
+    ev_timer_cb *on_tmo, void *arg, int64_t deadline)
+{
+	k->io.fd = -1;
+	ev_timer_init(&k->tmo, on_tmo, arg);
+	if (ev_io_add(l, &k->io, fd, EPOLLIN, on_io, arg) < 0)
+		return -1;
+	k->prev = NULL;
+	k->next = s->head;
+	if (s->head)
+		s->head->prev = k;
+	s->head = k;
+	s->n++;
+	ev_timer_set(l, &k->tmo, deadline);
+	return 0;
+}
+
+void
+ev_client_del(struct ev_loop *l, struct ev_clients *s, struct ev_client *k)
+{
+	ev_timer_del(l, &k->tmo);
+	if (k->io.fd >= 0) {
+		int fd = k->io.fd;
+
+		ev_io_del(l, &k->io);
+		close(fd);
+	}
+	if (k->prev)
+		k->prev->next = k->next;
+	else
+		s->head = k->next;
+	if (k->next)
+		k->next->prev = k->prev;
+	s->n--;
+}
+
 void
 ev_run(struct ev_loop *l)
 {

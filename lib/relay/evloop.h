@@ -67,6 +67,26 @@ void ev_timer_set(struct ev_loop *l, struct ev_timer *t, int64_t when);
 void ev_timer_del(struct ev_loop *l, struct ev_timer *t);
 static inline int ev_timer_armed(const struct ev_timer *t) { return t->idx >= 0; }
 
+/* A client of a small server on the loop (the control socket, the metrics
+ * endpoint): its socket's watcher, its deadline, its place in the server's
+ * list (ev_clients: the head and how many). Embedded in the server's own
+ * client, whose pointer is the arg of both callbacks. */
+struct ev_client {
+	struct ev_io io;
+	struct ev_timer tmo;
+	struct ev_client *next, *prev;
+};
+struct ev_clients {
+	struct ev_client *head;
+	int n;
+};
+/* Watch fd for EPOLLIN (on_io), arm the deadline (absolute, on_tmo) and put
+ * k first in s: 0, or -1 (errno) with k in no list and fd left open. */
+int ev_client_add(struct ev_loop *l, struct ev_clients *s, struct ev_client *k, int fd, ev_io_cb *on_io,
+    ev_timer_cb *on_tmo, void *arg, int64_t deadline);
+/* Disarm, stop watching and close its socket, take it out of s (k's memory stays the caller's). */
+void ev_client_del(struct ev_loop *l, struct ev_clients *s, struct ev_client *k);
+
 /* A hook called once after every batch of events (deferred frees, flushes). */
 int ev_after(struct ev_loop *l, ev_hook_cb *cb, void *arg);
 

@@ -364,8 +364,7 @@ prom_req_parse(const char *buf, size_t len, struct prom_req *r)
 
 struct mclient {
 	struct prom_server *m;
-	struct ev_io io;
-	struct ev_timer tmo;
+	struct ev_client ec;       /* its socket, deadline and place in m->clients */
 	char in[METRICS_REQ_MAX];
 	size_t inlen;
 	char hdr[320];
@@ -375,7 +374,6 @@ struct mclient {
 	size_t held;               /* body bytes counted in m->inflight */
 	size_t off;                /* bytes of hdr + body sent */
 	int writing;
-	struct mclient *next, *prev;
 };
 
 struct prom_server {
@@ -385,8 +383,7 @@ struct prom_server {
 	struct ev_timer rearm;     /* out of descriptors: accept again a second later */
 	prom_render_fn *fn;
 	void *arg;
-	struct mclient *clients;
-	int nclients;
+	struct ev_clients clients;
 	long read_ms, write_ms;
 	size_t inflight_max;       /* body bytes held by answers being written, at most */
 	size_t inflight, last_len;
@@ -418,19 +415,7 @@ client_free(struct mclient *c)
 {
 	struct prom_server *m = c->m;
 
-	ev_timer_del(m->l, &c->tmo);
-	if (c->io.fd >= 0) {
-		int fd = c->io.fd;
-		ev_io_del(m->l, &c->io);
-		close(fd);
-	}
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		m->clients = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	m->nclients--;
+	ev_client_del(m->l, &m->clients, &c->ec);
 	m->inflight -= c->held;
 	if (c->body.buf && c->body.cap > m->spare_cap) {   /* keep the larger buffer */
 		free(m->spare);
@@ -547,7 +532,7 @@ flush_out(struct mclient *c)
 		memset(&mh, 0, sizeof(mh));
 		mh.msg_iov = iov;
 		mh.msg_iovlen = (size_t)n;
-		w = sendmsg(c->io.fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		w = sendmsg(c->ec.io.fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
@@ -566,12 +551,12 @@ respond(struct mclient *c, const struct prom_req *rq)
 
 	prepare(c, rq);
 	c->writing = 1;
-	ev_timer_set(m->l, &c->tmo, ev_now(m->l) + m->write_ms);   /* absolute, for the whole answer */
+	ev_timer_set(m->l, &c->ec.tmo, ev_now(m->l) + m->write_ms);   /* absolute, for the whole answer */
 	r = flush_out(c);
 	if (r > 0) {
 		m->st.served++;
 		client_free(c);
-	} else if (r < 0 || ev_io_mod(m->l, &c->io, EPOLLOUT) < 0)
+	} else if (r < 0 || ev_io_mod(m->l, &c->ec.io, EPOLLOUT) < 0)
 		client_free(c);
 }
 
@@ -652,25 +637,17 @@ listener_cb(struct ev_loop *l, struct ev_io *io, unsigned events)
 			return;
 		}
 		m->st.accepted++;
-		if (m->nclients >= METRICS_CLIENTS || !(c = calloc(1, sizeof(*c)))) {
+		if (m->clients.n >= METRICS_CLIENTS || !(c = calloc(1, sizeof(*c)))) {
 			m->st.turned_away++;
 			turn_away(fd);
 			continue;
 		}
 		c->m = m;
-		c->io.fd = -1;
-		ev_timer_init(&c->tmo, on_timeout, c);
-		if (ev_io_add(l, &c->io, fd, EPOLLIN, on_client, c) < 0) {
+		/* the deadline absolute: trickling cannot stretch it */
+		if (ev_client_add(l, &m->clients, &c->ec, fd, on_client, on_timeout, c, ev_now(l) + m->read_ms) < 0) {
 			close(fd);
 			free(c);
-			continue;
 		}
-		c->next = m->clients;
-		if (m->clients)
-			m->clients->prev = c;
-		m->clients = c;
-		m->nclients++;
-		ev_timer_set(l, &c->tmo, ev_now(l) + m->read_ms);   /* absolute: trickling cannot stretch it */
 	}
 }
 
@@ -717,8 +694,8 @@ prom_close(struct prom_server *m)
 {
 	if (!m)
 		return;
-	while (m->clients)
-		client_free(m->clients);
+	while (m->clients.head)
+		client_free(m->clients.head->io.arg);
 	ev_timer_del(m->l, &m->rearm);
 	ev_timer_del(m->l, &m->spare_tmo);
 	free(m->spare);

@@ -40,6 +40,54 @@ hook(struct ev_loop *l, void *arg)
 	(*(int *)arg)++;
 }
 
+static void
+client_io(struct ev_loop *l, struct ev_io *io, unsigned events)
+{
+	(void)l;
+	(void)io;
+	(void)events;
+}
+
+static void
+client_tmo(struct ev_loop *l, struct ev_timer *t)
+{
+	(void)l;
+	(*(int *)t->arg)++;
+}
+
+/* ev_client: watched, timed and listed on add; unwatched, closed and unlisted on del */
+static void
+test_clients(struct ev_loop *l)
+{
+	struct ev_clients s = { NULL, 0 };
+	struct ev_client a, b, c;
+	int fa[2], fb[2], fc[2], timeouts = 0;
+
+	if (pipe2(fa, O_NONBLOCK) || pipe2(fb, O_NONBLOCK) || pipe2(fc, O_NONBLOCK)) {
+		CHECK(0, "pipes for the clients");
+		return;
+	}
+	CHECK(ev_client_add(l, &s, &a, fa[0], client_io, client_tmo, &timeouts, ev_now(l) + 3600000) == 0 &&
+	    ev_client_add(l, &s, &b, fb[0], client_io, client_tmo, &timeouts, ev_now(l) - 1) == 0 &&
+	    ev_client_add(l, &s, &c, fc[0], client_io, client_tmo, &timeouts, ev_now(l) + 3600000) == 0,
+	    "three clients added");
+	CHECK(s.n == 3 && s.head == &c && c.next == &b && b.next == &a && a.prev == &b && !c.prev,
+	    "each goes first in the list");
+	CHECK(a.io.fd == fa[0] && a.io.arg == &timeouts && ev_timer_armed(&a.tmo), "watched, with its deadline");
+	ev_run_once(l, 0);
+	CHECK(timeouts == 1, "a deadline passed calls its timer (%d)", timeouts);
+	ev_client_del(l, &s, &b);
+	CHECK(s.n == 2 && s.head == &c && c.next == &a && a.prev == &c, "one from the middle taken out");
+	CHECK(b.io.fd == -1 && !ev_timer_armed(&b.tmo) && fcntl(fb[0], F_GETFD) < 0, "unwatched, disarmed, closed");
+	ev_client_del(l, &s, &c);
+	ev_client_del(l, &s, &a);
+	CHECK(s.n == 0 && s.head == NULL && fcntl(fa[0], F_GETFD) < 0 && fcntl(fc[0], F_GETFD) < 0,
+	    "the list empty, every socket closed");
+	close(fa[1]);
+	close(fb[1]);
+	close(fc[1]);
+}
+
 int
 main(void)
 {
@@ -87,6 +135,7 @@ main(void)
 	CHECK(io_replays == 1, "a deleted watcher is not replayed");
 	close(fds[0]);
 	close(fds[1]);
+	test_clients(l);
 	ev_free(l);
 	return T_DONE();
 }
