@@ -333,9 +333,19 @@ menu_add_exit() {
 	printf 'expect Role\nsend 2\nexpect Listen port\nsend %s\nexpect Listen on\nsend %s\n' "$1" "$2"
 	printf 'expect Forward to\nsend\nexpect Its port\nsend %s\n' "$3"
 }
+# menu_proto PROTO TRANSPORT: the wizard's protocol and transport choices ('': Enter, the default)
+menu_proto() {
+	printf 'expect Protocol\nsend %s\nexpect Transport\nsend %s\n' "$1" "$2"
+}
+# menu_one_target PROTO TRANSPORT: a relay rule's last target (no other), then menu_proto
+menu_one_target() {
+	printf 'expect Add another target\nsend n\n'
+	menu_proto "$1" "$2"
+}
 # menu_tcp_ws: the wizard's protocol tcp and transport ws, the default host, up to the path
 menu_tcp_ws() {
-	printf 'expect Protocol\nsend 2\nexpect Transport\nsend 2\nexpect WebSocket host\nsend\nexpect WebSocket path\n'
+	menu_proto 2 2
+	printf 'expect WebSocket host\nsend\nexpect WebSocket path\n'
 }
 # menu_add_end NAME [SAVE]: no note, the rule's name, and SAVE (y) at "Save this rule"
 menu_add_end() {

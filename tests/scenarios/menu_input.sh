@@ -111,10 +111,7 @@ check "the store still validates (congestion)" "$XWPF" rule check
 TP=$(free_port)
 check "tls exit: the settings to match and the fingerprint note" menu_drive tls_exit <<EOF
 $(menu_add_exit $TP 127.0.0.1 $EP)
-expect Protocol
-send 2
-expect Transport
-send 3
+$(menu_proto 2 3)
 expect Server name
 send
 expect on the relay: transport tls, SNI www.tesla.com
@@ -131,12 +128,7 @@ PIN_COLON=$(printf '%s' "$PIN_HEX" | tr a-f A-F | sed 's/../&:/g; s/:$//')
 check "tls relay side: a bad fingerprint re-prompts, a pasted one is pinned" menu_drive tls_relay <<EOF
 $(menu_add_relay $PP 127.0.0.1 127.0.0.1 $EP)
 expect it answers
-expect Add another target
-send n
-expect Protocol
-send 2
-expect Transport
-send 3
+$(menu_one_target 2 3)
 expect SNI
 send
 expect fingerprint
@@ -236,12 +228,7 @@ cp "$T_STORE" "$T_DIR/store.before"
 NP=$(free_port)
 check "end of input at the last question leaves the menu" menu_drive eof <<EOF
 $(menu_add_relay $NP '' 127.0.0.1 $EP)
-expect Add another target
-send n
-expect Protocol
-send
-expect Transport
-send
+$(menu_one_target '' '')
 expect Note
 send
 expect Rule name

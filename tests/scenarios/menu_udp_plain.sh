@@ -14,10 +14,7 @@ $(menu_add_relay "$(free_port)" 127.0.0.1 127.0.0.1 "$EP")
 expect it answers
 expect Add another target
 send
-expect Protocol
-send 1
-expect Transport
-send 2
+$(menu_proto 1 2)
 expect WebSocket host.*\\[www.tesla.com\\]
 send
 expect WebSocket path.*\\[/ws\\]

@@ -85,12 +85,7 @@ send 127.0.0.1
 expect Its port
 send $E
 expect it answers
-expect Add another target
-send n
-expect Protocol
-send 2
-expect Transport
-send
+$(menu_one_target 2 '')
 $(menu_add_end menulist)
 expect (reloaded|saved)
 $(menu_leave 1)

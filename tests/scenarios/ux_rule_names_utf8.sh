@@ -63,12 +63,7 @@ check "the metrics label it" bash -c "curl -s 'http://127.0.0.1:$M/metrics' | gr
 LP=$(free_port)
 check "the menu's wizard takes 香港-东京" menu_drive add_zhname <<EOF2
 $(menu_add_relay "$LP" "" 127.0.0.1 "$EP")
-expect Add another target
-send n
-expect Protocol
-send 2
-expect Transport
-send
+$(menu_one_target 2 '')
 expect Note
 send
 expect Rule name
