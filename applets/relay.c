@@ -24,6 +24,7 @@
 #include "healthcheck.h"
 #include "log.h"
 #include "metrics.h"
+#include "migrate.h"
 #include "notify.h"
 #include "tlsfiles.h"
 #include "net.h"
@@ -226,19 +227,6 @@ parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-/* realm writes "[::]:80", ":80" and even ":::80": give the store what it reads. */
-static const char *
-listen_text(const char *s, char *buf, size_t size)
-{
-	if (strncmp(s, ":::", 3) == 0)
-		snprintf(buf, size, "[::]:%s", s + 3);
-	else if (s[0] == ':')
-		snprintf(buf, size, "[::]%s", s);
-	else
-		snprintf(buf, size, "%s", s);
-	return buf;
-}
-
 static int
 has_newline(const char *s)
 {
@@ -267,7 +255,10 @@ cli_store(const struct opts *o)
 		return NULL;
 	memset(cli_flag, 0, sizeof(cli_flag));
 	line = 2;
-	fprintf(f, "[rule cli]\nlisten = %s\n", listen_text(o->listen, lb, sizeof(lb)));
+	/* realm writes "[::]:80", ":80" and even ":::80": the store reads them as
+	 * an import does (mig_listen); anything else goes as written, for the
+	 * store to judge */
+	fprintf(f, "[rule cli]\nlisten = %s\n", mig_listen(o->listen, lb, sizeof(lb)) == 0 ? lb : o->listen);
 	cli_flag[line++] = "-l";
 	for (i = 0; i < o->nremotes; i++) {
 		fprintf(f, "remote = %s\n", o->remotes[i]);

@@ -2,7 +2,7 @@
 # xwpf in realm's place: a link named realm runs realm's README examples and a
 # config with every key of realm's reference (TOML and JSON, a folder, the
 # legacy form, REALM_CONF) and realm's command line (also as `xwpf realm` and
-# `xwpf relay` with realm's long options); every endpoint forwards TCP and UDP
+# `xwpf relay` with realm's long options, and realm's listen forms); every endpoint forwards TCP and UDP
 # echo on loopback, every setting not honoured is named at start, and no
 # store, pidfile, stats or ledger is written.
 # timeout: 180
@@ -192,6 +192,14 @@ run_realm cli3 "$XWPF" relay --listen "127.0.0.1:$Q3" --remote "127.0.0.1:$E3" -
 wait_port 127.0.0.1 "$Q3" || { fail "xwpf relay: no listener"; cat "$T_DIR/cli3.err"; }
 echo_both "xwpf relay with realm's long options" 127.0.0.1 "$Q3"
 stop_realm cli3
+# realm's listen forms: ":::PORT" is every address; "::1:PORT" is read as an
+# import reads a realm config's listen ([::1]:PORT), not mangled
+Q4=$(free_port)
+run_realm cli4 "$REALM" -l ":::$Q4" -r "127.0.0.1:$E1"
+wait_port 127.0.0.1 "$Q4" || { fail "-l :::PORT: no listener"; cat "$T_DIR/cli4.err"; }
+echo_both "realm's -l :::PORT, reached over IPv4" 127.0.0.1 "$Q4" tcp
+stop_realm cli4
+check "-l ::1:PORT is [::1]:PORT, as an import reads it" "$XWPF" relay -l "::1:$Q4" -r 127.0.0.1:1 --check
 
 # ---- refusals, and nothing written ----
 "$REALM" -l 127.0.0.1:1 2> "$T_DIR/bad.err"
