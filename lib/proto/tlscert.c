@@ -246,20 +246,29 @@ cert_walk(const unsigned char *der, size_t len, const unsigned char **spki, size
 	return 0;
 }
 
-/* The first certificate of PEM (or DER) data: its object index in *o, or -1 with err. */
+/* fn(der, len, out) on the first certificate of PEM (or DER) data: 0, or
+ * -1 with err (no certificate; or fn refused it: "PATH: bad"). */
 static int
-pem_first_cert(const void *data, size_t len, const char *path, struct pem_obj **o, size_t *n, char *err)
+first_cert_do(const void *data, size_t len, const char *path, int (*fn)(const unsigned char *, size_t, void *),
+    void *out, const char *bad, char *err)
 {
-	size_t i;
+	struct pem_obj *o;
+	size_t i, n;
+	int rc = -1;
 
-	if (pem_decode(data, len, path, o, n, err) < 0)
+	if (pem_decode(data, len, path, &o, &n, err) < 0)
 		return -1;
-	for (i = 0; i < *n; i++)
-		if (!strcmp((*o)[i].name, "CERTIFICATE") || *n == 1)
-			return (int)i;
-	ERR("%s holds no CERTIFICATE", path);
-	pem_free(*o, *n);
-	return -1;
+	for (i = 0; i < n; i++)
+		if (!strcmp(o[i].name, "CERTIFICATE") || n == 1)
+			break;
+	if (i == n)
+		ERR("%s holds no CERTIFICATE", path);
+	else if (fn(o[i].data, o[i].len, out) < 0)
+		ERR("%s: %s", path, bad);
+	else
+		rc = 0;
+	pem_free(o, n);
+	return rc;
 }
 
 /* Digits p[0..n) as a number; -1 if one is not a digit. */
@@ -317,21 +326,17 @@ tls_cert_not_after(const unsigned char *der, size_t len, long long *not_after)
 	return 0;
 }
 
+static int
+not_after_of(const unsigned char *der, size_t len, void *out)
+{
+	return tls_cert_not_after(der, len, out);
+}
+
 int
 tls_not_after_pem(const void *pem, size_t len, const char *path, long long *not_after, char *err)
 {
-	struct pem_obj *o;
-	size_t n;
-	int i = pem_first_cert(pem, len, path, &o, &n, err), rc = -1;
-
-	if (i < 0)
-		return -1;
-	if (tls_cert_not_after(o[i].data, o[i].len, not_after) < 0)
-		ERR("%s: the certificate's validity (notAfter) cannot be read: is it valid DER?", path);
-	else
-		rc = 0;
-	pem_free(o, n);
-	return rc;
+	return first_cert_do(pem, len, path, not_after_of, not_after,
+	    "the certificate's validity (notAfter) cannot be read: is it valid DER?", err);
 }
 
 int
@@ -419,21 +424,16 @@ tls_pin_der(const unsigned char *der, size_t len, char out[TLS_PIN_STRLEN])
 	return 0;
 }
 
+static int
+pin_of(const unsigned char *der, size_t len, void *out)
+{
+	return tls_pin_der(der, len, out);
+}
+
 int
 tls_pin_pem(const void *pem, size_t len, const char *path, char out[TLS_PIN_STRLEN], char *err)
 {
-	struct pem_obj *o;
-	size_t n;
-	int i = pem_first_cert(pem, len, path, &o, &n, err), rc = -1;
-
-	if (i < 0)
-		return -1;
-	if (tls_pin_der(o[i].data, o[i].len, out) < 0)
-		ERR("%s: the certificate is not valid DER", path);
-	else
-		rc = 0;
-	pem_free(o, n);
-	return rc;
+	return first_cert_do(pem, len, path, pin_of, out, "the certificate is not valid DER", err);
 }
 
 /* --- chains and keys ------------------------------------------------------- */

@@ -394,6 +394,24 @@ test_creds(void)
 		CHECK(k && tls_creds_parse(&cr, k, klen, "k.pem", k, klen, "k.pem", err) < 0 &&
 		    strstr(err, "cert=k.pem holds no CERTIFICATE"), "the name given is the one in the message: %s", err);
 		CHECK(c && tls_pin_pem(c, clen, "chain.pem", pin, err) == 0 && strlen(pin) == 71, "tls_pin_pem");
+		{   /* the first certificate, or what is wrong with it, by the name given */
+			static const char junk[] = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+			long long na;
+
+			static const char two[] = "-----BEGIN X-----\nAAAA\n-----END X-----\n"
+			    "-----BEGIN Y-----\nAAAA\n-----END Y-----\n";
+
+			CHECK(tls_pin_pem(two, sizeof(two) - 1, "t.pem", pin, err) < 0 && strstr(err, "t.pem holds no CERTIFICATE"),
+			    "tls_pin_pem on two objects, no certificate: %s", err);
+			CHECK(tls_not_after_pem(two, sizeof(two) - 1, "t.pem", &na, err) < 0 &&
+			    strstr(err, "t.pem holds no CERTIFICATE"), "tls_not_after_pem on the same: %s", err);
+			CHECK(tls_pin_pem(junk, sizeof(junk) - 1, "j.pem", pin, err) < 0 &&
+			    strstr(err, "j.pem: the certificate is not valid DER"), "tls_pin_pem on junk: %s", err);
+			CHECK(tls_not_after_pem(junk, sizeof(junk) - 1, "j.pem", &na, err) < 0 &&
+			    strstr(err, "j.pem: the certificate's validity (notAfter) cannot be read"),
+			    "tls_not_after_pem on junk: %s", err);
+			CHECK(c && tls_not_after_pem(c, clen, "chain.pem", &na, err) == 0 && na > 0, "tls_not_after_pem");
+		}
 		CHECK(tls_client_new(&cf, err) == NULL && strstr(err, "no trust anchors"),
 		    "a client with neither anchors, pin nor insecure is refused: %s", err);
 		free(c);
