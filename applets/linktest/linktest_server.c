@@ -151,13 +151,7 @@ cond_wait_ms(int64_t deadline_ms)
 		return 0;
 	if (left > 200)
 		left = 200;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += left / 1000;
-	ts.tv_nsec += (left % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
+	ts = clock_after_ms(CLOCK_MONOTONIC, left);   /* S.cond waits on that clock */
 	pthread_cond_timedwait(&S.cond, &S.lock, &ts);
 	return deadline_ms - now_ms();
 }

@@ -234,6 +234,21 @@ wall_ms(void)
 	return clock_us(CLOCK_REALTIME) / 1000;
 }
 
+struct timespec
+clock_after_ms(clockid_t id, int64_t ms)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	return ts;
+}
+
 int
 file_line(const char *path, char *buf, size_t size)
 {

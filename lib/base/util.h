@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define ERRLEN 256   /* size of the caller's err buffers */
@@ -51,6 +52,9 @@ static inline void spin_unlock(char *l) { __atomic_clear(l, __ATOMIC_RELEASE); }
 int64_t now_ms(void);
 int64_t now_us(void);   /* CLOCK_MONOTONIC, microseconds */
 int64_t wall_ms(void);
+/* Clock id's time ms milliseconds from now, as pthread_cond_timedwait takes it
+ * (the condition variable made with that clock). */
+struct timespec clock_after_ms(clockid_t id, int64_t ms);
 
 /* Read a whole file (NUL-terminated, length in *len); NULL + errno on failure. */
 char *file_read(const char *path, size_t *len);

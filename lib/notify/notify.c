@@ -249,15 +249,8 @@ run_retries(struct notify *n, const struct notify_conf *c, const struct trust *t
 static void
 wait_until(struct notify *n, int64_t ms_from_now)
 {
-	struct timespec ts;
+	struct timespec ts = clock_after_ms(CLOCK_REALTIME, ms_from_now);
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms_from_now / 1000;
-	ts.tv_nsec += (ms_from_now % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
 	pthread_cond_timedwait(&n->cv, &n->mu, &ts);
 }
 

@@ -139,10 +139,35 @@ test_log_gate(void)
 	CHECK(!log_gate_ok(&a, 5999, 5) && log_gate_ok(&a, 6000, 5), "the next second opens the gate again");
 }
 
+/* clock_after_ms: between the clock before plus ms and after plus ms, nanoseconds under a second */
+static void
+test_clock_after(void)
+{
+	static const int64_t ms[] = { 0, 1, 999, 1000, 1500, 86400001 };
+	size_t i;
+	int good = 1;
+
+	for (i = 0; i < ARRAY_SIZE(ms); i++) {
+		struct timespec a, b, t;
+		int64_t ta, tb, tt;
+
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		t = clock_after_ms(CLOCK_MONOTONIC, ms[i]);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		ta = a.tv_sec * 1000000000LL + a.tv_nsec;
+		tb = b.tv_sec * 1000000000LL + b.tv_nsec;
+		tt = t.tv_sec * 1000000000LL + t.tv_nsec;
+		if (t.tv_nsec < 0 || t.tv_nsec >= 1000000000 || tt < ta + ms[i] * 1000000 || tt > tb + ms[i] * 1000000)
+			good = 0;
+	}
+	CHECK(good, "clock_after_ms: the clock's time plus ms, normalized");
+}
+
 int
 main(void)
 {
 	test_fnv();
+	test_clock_after();
 	test_log_gate();
 	long l;
 	uint64_t u;
