@@ -29,6 +29,7 @@
 
 #include "balance.h"
 #include "log.h"
+#include "net.h"
 #include "paths.h"
 #include "transport.h"
 #include "util.h"
@@ -667,26 +668,7 @@ hc_resolved(struct hc_host *h)
 static int
 fill_numeric(struct hc_host *h)
 {
-	struct sockaddr_in *s4 = (struct sockaddr_in *)&h->sa;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&h->sa;
-	int family = addr_family_of(h->addr.host);
-
-	memset(&h->sa, 0, sizeof(h->sa));
-	if (family == 4) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(h->addr.port);
-		inet_pton(AF_INET, h->addr.host, &s4->sin_addr);
-		h->salen = sizeof(*s4);
-		return 1;
-	}
-	if (family == 6) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(h->addr.port);
-		inet_pton(AF_INET6, h->addr.host, &s6->sin6_addr);
-		h->salen = sizeof(*s6);
-		return 1;
-	}
-	return 0;
+	return addr_family_of(h->addr.host) && net_addr(h->addr.host, h->addr.port, &h->sa, &h->salen) == 0;
 }
 
 static struct hc_dns *
