@@ -191,6 +191,21 @@ run_ok() {
 # as_checks: the "ok NAME" / "not ok NAME" lines of a checker (a python
 # heredoc, tests/peers/*.py) as this test's own
 as_checks() { sed "s/^ok/ok - $T_NAME:/;s/^not ok/not ok - $T_NAME:/"; }
+# caught NAME PATTERN CHECKER ARGS...: a checker of the tree (tests/peers/*.py
+# printing "ok ..." and "not ok ..." lines) run on a copy with a break
+# planted: a check that it exits 1 and says "not ok PATTERN" (an ERE)
+caught() {
+	local name=$1 want=$2 rc
+	shift 2
+	"$@" > "$T_DIR/planted.out"
+	rc=$?
+	if [ "$rc" = 1 ] && grep -qE -- "^not ok $want" "$T_DIR/planted.out"; then
+		ok "$name: caught"
+	else
+		fail "$name: not caught (exit $rc, wanted '$want'):"
+		sed 's/^/#   /' "$T_DIR/planted.out"
+	fi
+}
 
 # ---- linktest between namespaces (linktest_*.sh) ----
 # lt_server_ns NS ADDR FROM_NS SECONDS: `xwpf linktest --server` in NS on

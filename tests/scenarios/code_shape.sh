@@ -27,17 +27,7 @@ body() {
 	printf '\treturn a;\n}\n'
 }
 # planted NAME PATTERN: the checker fails on the copy and says PATTERN
-planted() {
-	local rc
-	shape "$T_DIR/tree" > "$T_DIR/planted.out"
-	rc=$?
-	if [ "$rc" = 1 ] && grep -qE -- "^not ok $2" "$T_DIR/planted.out"; then
-		ok "$1: caught"
-	else
-		fail "$1: not caught (exit $rc, wanted '$2'):"
-		sed 's/^/#   /' "$T_DIR/planted.out"
-	fi
-}
+planted() { caught "$1" "$2" shape "$T_DIR/tree"; }
 
 fresh
 check "the untouched copy passes" bash -c "python3 '$T_PEERS/code_shape.py' '$T_DIR/tree' > /dev/null"
