@@ -8,7 +8,8 @@
 # break, planted in a copy of the tree: a forbidden include (named by
 # FILE:LINE and the rule), an applet header in lib/, a cycle between
 # folders, a cycle of three modules, a missing or wrong README line. And lib/
-# reads no environment variable: the applets pass such values in.
+# reads no environment variable (the applets pass such values in), and
+# lib/proto no file (its callers pass the bytes in).
 # timeout: 60
 . "$(dirname "$0")/../lib.sh"
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -33,6 +34,20 @@ while IFS= read -r h; do
 	fail "$f:${rest%%:*}: lib/ reads no environment (the applet passes the value in)"
 done < "$T_DIR/getenv"
 check_eq "no getenv() in lib/" 0 "$(wc -l < "$T_DIR/getenv")"
+
+# lib/proto is codecs, bytes in and out: it opens, reads and names no file
+# (the callers read keys and certificates and pass the bytes in).
+# file_calls TREE: FILE:LINE:...
+file_calls() {
+	(cd "$1" && grep -nE '\b(fopen|fdopen|open|openat|creat|opendir|stat|lstat|fstatat|access|readlink|unlink|rename|mkdir|mkdir_p|file_[a-z_]+|dir_[a-z_]+|path_get|paths_[a-z_]+)[[:space:]]*\(' lib/proto/*.[ch] |
+		grep -vE ':[0-9]+:[[:space:]]*(/?\*|//)')
+}
+file_calls "$src" > "$T_DIR/files"
+while IFS= read -r h; do
+	f=${h%%:*} rest=${h#*:}
+	fail "$f:${rest%%:*}: lib/proto reads no file (the caller passes the bytes in)"
+done < "$T_DIR/files"
+check_eq "no file access in lib/proto" 0 "$(wc -l < "$T_DIR/files")"
 
 # a copy to break, one way at a time
 fresh() {
@@ -90,6 +105,10 @@ planted "a README that says more than the table" "lib/system/README.md:[0-9]+: t
 fresh
 printf 'static const char *e(void) { return getenv("HOME"); }\n' >> "$T_DIR/tree/lib/relay/events.c"
 check "a getenv() planted in lib/ is found" bash -c "$(declare -f getenv_calls); getenv_calls '$T_DIR/tree' | grep -q '^lib/relay/events.c:'"
+
+fresh
+printf 'static char *r(size_t *n) { return file_read("/etc/ssl/x.pem", n); }\n' >> "$T_DIR/tree/lib/proto/tlscert.c"
+check "a file read planted in lib/proto is found" bash -c "$(declare -f file_calls); file_calls '$T_DIR/tree' | grep -q '^lib/proto/tlscert.c:'"
 
 fresh
 cp "$T_DIR/tree/lib/base/text.h" "$T_DIR/tree/lib/relay/text.h"
