@@ -762,6 +762,28 @@ cmd_udp(struct session *s, const char *line)
 
 /* ---- sessions ---- */
 
+/* A client that starts again the moment its last session ended (BYE, then
+ * a new connection) can come before that session's thread has left its
+ * place: a full server waits up to this long for a place before it says busy. */
+#define PLACE_WAIT_MS 1000
+
+/* Are all places taken, after waiting up to ms for one to free? */
+static int
+full_after(int ms)
+{
+	int64_t end = now_ms() + ms;
+	int full;
+
+	for (;;) {
+		pthread_mutex_lock(&S.lock);
+		full = S.nsess >= S.o.max_clients;
+		pthread_mutex_unlock(&S.lock);
+		if (!full || now_ms() >= end)
+			return full;
+		nanosleep(&(struct timespec){ 0, 20 * 1000000 }, NULL);
+	}
+}
+
 /* A control connection: greeting and AUTH within the pending connection's
  * deadline; only then a session, when there is room and budget. */
 static void
@@ -794,9 +816,7 @@ session_run(int fd, int64_t auth_by)
 	linktest_ipkey_of(&s->peer, &s->key);
 	ip_str(&s->peer, ip, sizeof(ip));
 	net_addr_str(&s->peer, s->peer_str, sizeof(s->peer_str));
-	pthread_mutex_lock(&S.lock);
-	busy = S.nsess >= S.o.max_clients;
-	pthread_mutex_unlock(&S.lock);
+	busy = full_after(PLACE_WAIT_MS);
 	if (busy) {
 		slog("%s: refused, already %d clients (--max-clients)", s->peer_str, S.o.max_clients);
 		lt_send_line(fd, "XWLT 1 busy the server already serves %d clients: try again later", S.o.max_clients);
