@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "conn.h"
 #include "log.h"
 #include "net.h"
 #include "util.h"
@@ -638,17 +639,6 @@ spare_timer(struct ev_loop *l, struct ev_timer *t)
 	}
 }
 
-static void
-out_spec(struct net_out_spec *o, const struct rt_rule *r, const struct sockaddr_storage *dst)
-{
-	memset(o, 0, sizeof(*o));
-	o->dst = dst;
-	o->type = SOCK_DGRAM;
-	o->through = r->r->through.host;
-	o->through_port = r->r->through.port;
-	o->iface = r->r->interface;
-}
-
 /* A socket connected to dst for remote idx of ls, in epoll with cb: an
  * association not yet filled in (its client, rule and timer are the
  * caller's), or NULL. */
@@ -662,7 +652,7 @@ assoc_new(struct rt_lsn *ls, const struct sockaddr_storage *dst, int idx, ev_io_
 	char err[ERRLEN];
 	int fd;
 
-	out_spec(&o, r, dst);
+	conn_out_spec(r, dst, 1, &o);
 	fd = net_connect(&o, NULL, err);
 	if (fd < 0) {
 		static _Thread_local int64_t last_warn = -100000;
