@@ -406,6 +406,7 @@ struct mainctx {
 	struct notify *notify;  /* built-in notifications (lib/notify), NULL when no target */
 	long report_ms;         /* notify_report, 0 = off */
 	char server[64];        /* server_name, else the host name */
+	int lang;               /* of the messages: NOTIFY_EN or NOTIFY_ZH */
 	int64_t report_at;      /* monotonic ms of the next report */
 };
 
@@ -542,39 +543,39 @@ notify_ahead(struct mainctx *m, const struct store *st)
 		log_error("notify: %s; events go to the log only", err);
 }
 
-/* "HK-1 report: web 400.1 MiB of 1.0 GiB (39%), ssh 12.0 MiB; 3 connections open" */
+/* The report: "HK-1 report:", a line a rule ("web: 400.1 MiB of 1.0 GiB
+ * (39%)"), the relay's figures; rules past the message's length counted. */
 static void
 notify_report(struct mainctx *m)
 {
-	char text[NOTIFY_TEXT_MAX], u[32], q[32], host[64];
-	size_t n, i, len;
+	static const char *const state[] = { [LIM_Q_OK] = "", [LIM_Q_STOPPED] = "stopped",
+		[LIM_Q_THROTTLED] = "throttled", [LIM_Q_EXPIRED] = "expired" };
+	char text[NOTIFY_TEXT_MAX], line[256];
+	size_t n, i, len, l;
 	struct rt_rule *const *rules = rt_rules(m->rt, &n);
-	uint64_t open = 0;
-	unsigned long long sent, failed, dropped;
+	struct notify_report_sum f = { 0 };
 
-	if (gethostname(host, sizeof(host) - 1) < 0)
-		strcpy(host, "xwpf");
-	len = (size_t)snprintf(text, sizeof(text), "%s report:", *m->server ? m->server : host);
-	for (i = 0; i < n && len < sizeof(text) - 200; i++) {
+	len = strlen(notify_report_head(text, sizeof(text), m->server, m->lang));
+	for (i = 0; i < n; i++) {
 		struct rt_counters c;
 		const struct rt_rule *r = rules[i];
-		uint64_t used = __atomic_load_n(&r->st->cycle_used, __ATOMIC_RELAXED);
 		int qs = __atomic_load_n(&r->st->quota_state, __ATOMIC_RELAXED);
 
 		rt_rule_sum(m->rt, r, &c);
-		open += c.tcp_active + c.udp_active;
-		fmt_bytes(u, sizeof(u), used);
-		if (r->lim.quota)
-			len += (size_t)snprintf(text + len, sizeof(text) - len, "\n%s: %s of %s (%d%%)%s", r->r->name, u,
-			    fmt_bytes(q, sizeof(q), r->lim.quota), (int)(used * 100 / r->lim.quota),
-			    qs == LIM_Q_STOPPED ? ", stopped" : qs == LIM_Q_THROTTLED ? ", throttled" : "");
+		f.open += c.tcp_active + c.udp_active;
+		notify_report_rule(line, sizeof(line), r->r->name, __atomic_load_n(&r->st->cycle_used, __ATOMIC_RELAXED),
+		    r->lim.quota, qs >= 0 && qs < (int)ARRAY_SIZE(state) ? state[qs] : "", m->lang);
+		l = strlen(line);
+		if (f.more || len + l + 1 > sizeof(text) - 300)   /* room for the figures */
+			f.more++;
 		else
-			len += (size_t)snprintf(text + len, sizeof(text) - len, "\n%s: %s this cycle", r->r->name, u);
+			len += (size_t)snprintf(text + len, sizeof(text) - len, "\n%s", line);
 	}
-	notify_counts(m->notify, &sent, &failed, &dropped);
-	snprintf(text + len, sizeof(text) - len, "\n%zu rule%s, %llu connection%s open, up %lld h; notifications: "
-	    "%llu sent, %llu given up, %llu dropped", n, n == 1 ? "" : "s", (unsigned long long)open,
-	    open == 1 ? "" : "s", (long long)((wall_ms() - m->started) / 3600000), sent, failed, dropped);
+	f.rules = n;
+	f.up_hours = (unsigned long long)((wall_ms() - m->started) / 3600000);
+	notify_counts(m->notify, &f.sent, &f.failed, &f.dropped);
+	text[len++] = '\n';
+	notify_report_tail(text + len, sizeof(text) - len, &f, m->lang);
 	notify_post_text(m->notify, "report", text);
 }
 
@@ -588,6 +589,7 @@ apply_notify(struct mainctx *m, const struct store_global *g)
 	notify_conf_from(&c, g, notify_lang(g->lang, getenv("LC_ALL") && *getenv("LC_ALL") ? getenv("LC_ALL") :
 	    getenv("LANG")));
 	snprintf(m->server, sizeof(m->server), "%s", c.server);
+	m->lang = c.lang;
 	if (m->notify) {
 		/* read here, once a configuration: the sender never opens a file */
 		if (tlsf_anchors_load(&a, *g->notify_ca ? g->notify_ca : tlsf_system_store(sys, sizeof(sys)), err) < 0)

@@ -18,6 +18,7 @@
  * (log.h) from the sender thread, or to err.
  */
 #include <stddef.h>
+#include <stdint.h>
 
 #include "store.h"
 #include "tls.h"
@@ -78,6 +79,18 @@ char *notify_message(char *buf, size_t size, const char *server, const struct no
 char *notify_event_json(char *buf, size_t size, const char *server, const struct notify_event *e);
 /* The value of "key=" in a detail text (0 when absent). */
 unsigned long long notify_detail_num(const char *detail, const char *key);
+
+/* The report (notify_report), in lang: its first line ("HK-1 report:"), a
+ * line a rule ("web: 400.1 MiB of 1.0 GiB (39%), stopped"; state "",
+ * stopped, throttled or expired; quota 0: none) and the relay's figures. */
+struct notify_report_sum {
+	size_t rules, more;               /* more: rules left out for the message's length */
+	unsigned long long open, up_hours, sent, failed, dropped;
+};
+char *notify_report_head(char *buf, size_t size, const char *server, int lang);
+char *notify_report_rule(char *buf, size_t size, const char *rule, uint64_t used, uint64_t quota, const char *state,
+    int lang);
+char *notify_report_tail(char *buf, size_t size, const struct notify_report_sum *f, int lang);
 
 /* --- the sender (notify.c) -------------------------------------------------- */
 

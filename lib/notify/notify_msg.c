@@ -140,3 +140,53 @@ notify_event_json(char *buf, size_t size, const char *server, const struct notif
 	free(out);
 	return buf;
 }
+
+char *
+notify_report_head(char *buf, size_t size, const char *server, int lang)
+{
+	snprintf(buf, size, lang == NOTIFY_ZH ? "%s 用量报告:" : "%s report:", server);
+	return buf;
+}
+
+char *
+notify_report_rule(char *buf, size_t size, const char *rule, uint64_t used, uint64_t quota, const char *state,
+    int lang)
+{
+	static const struct { const char *state, *en, *zh; } st[] = {
+		{ "stopped", ", stopped", ", 已停止" }, { "throttled", ", throttled", ", 已限速" },
+		{ "expired", ", expired", ", 已到期" },
+	};
+	const char *s = "";
+	char u[32], q[32];
+	int zh = lang == NOTIFY_ZH;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(st); i++)
+		if (strcmp(state, st[i].state) == 0)
+			s = zh ? st[i].zh : st[i].en;
+	fmt_bytes(u, sizeof(u), used);
+	if (quota)
+		snprintf(buf, size, zh ? "%s: 已用 %s / %s (%d%%)%s" : "%s: %s of %s (%d%%)%s", rule, u,
+		    fmt_bytes(q, sizeof(q), quota), used / quota >= 10 ? 999 : (int)(used * 100 / quota), s);
+	else
+		snprintf(buf, size, zh ? "%s: 本周期 %s%s" : "%s: %s this cycle%s", rule, u, s);
+	return buf;
+}
+
+char *
+notify_report_tail(char *buf, size_t size, const struct notify_report_sum *f, int lang)
+{
+	char more[64] = "";
+
+	if (f->more)
+		snprintf(more, sizeof(more), lang == NOTIFY_ZH ? "另有 %zu 条规则未列出\n" : "%zu more rule%s not listed\n",
+		    f->more, f->more == 1 ? "" : "s");
+	if (lang == NOTIFY_ZH)
+		snprintf(buf, size, "%s共 %zu 条规则, %llu 个连接, 已运行 %llu 小时; 通知: 已发送 %llu, 放弃 %llu, 丢弃 %llu", more,
+		    f->rules, f->open, f->up_hours, f->sent, f->failed, f->dropped);
+	else
+		snprintf(buf, size, "%s%zu rule%s, %llu connection%s open, up %llu h; notifications: %llu sent, %llu given "
+		    "up, %llu dropped", more, f->rules, f->rules == 1 ? "" : "s", f->open, f->open == 1 ? "" : "s",
+		    f->up_hours, f->sent, f->failed, f->dropped);
+	return buf;
+}

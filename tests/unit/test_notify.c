@@ -1,5 +1,6 @@
 /* Notification targets as the store reads them, the messages and the
- * webhook's JSON (lib/store/store_notify.c, lib/notify/notify_msg.c). */
+ * webhook's JSON and the report (lib/store/store_notify.c,
+ * lib/notify/notify_msg.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,11 +87,33 @@ expiry(void)
 	CHECK(store_parse_date_end("2027-01-31x", &t, err) < 0, "nothing after the date");
 }
 
+static void
+report(void)
+{
+	struct notify_report_sum f = { 12, 0, 3, 5, 2, 1, 0 };
+	char buf[512];
+
+	CHECK_STR(notify_report_rule(buf, sizeof(buf), "web", 429604249190ULL, 536870912000ULL, "", NOTIFY_EN),
+	    "web: 400.1 GiB of 500.0 GiB (80%)", "a report's line with a quota");
+	CHECK_STR(notify_report_rule(buf, sizeof(buf), "web", 1 << 20, 1 << 20, "stopped", NOTIFY_ZH),
+	    "web: 已用 1.0 MiB / 1.0 MiB (100%), 已停止", "... in Chinese, stopped");
+	CHECK_STR(notify_report_rule(buf, sizeof(buf), "trial", 0, 0, "expired", NOTIFY_EN), "trial: 0 B this cycle, expired",
+	    "no quota, expired");
+	CHECK_STR(notify_report_tail(buf, sizeof(buf), &f, NOTIFY_EN),
+	    "12 rules, 3 connections open, up 5 h; notifications: 2 sent, 1 given up, 0 dropped", "the relay's figures");
+	f.more = 2;
+	CHECK_STR(notify_report_tail(buf, sizeof(buf), &f, NOTIFY_ZH),
+	    "另有 2 条规则未列出\n共 12 条规则, 3 个连接, 已运行 5 小时; 通知: 已发送 2, 放弃 1, 丢弃 0",
+	    "... in Chinese, with the rules left out");
+	CHECK_STR(notify_report_head(buf, sizeof(buf), "HK-1", NOTIFY_ZH), "HK-1 用量报告:", "the report's first line");
+}
+
 int
 main(void)
 {
 	targets();
 	messages();
 	expiry();
+	report();
 	return T_DONE();
 }
