@@ -24,7 +24,7 @@
 
 struct item {
 	char targets[STORE_NOTIFY_LEN];
-	char text[512];
+	char text[NOTIFY_TEXT_MAX];   /* an event's line, or the whole report */
 	char json[768];
 };
 
@@ -181,20 +181,27 @@ attempt(struct notify *n, const struct notify_conf *c, const struct trust *tr, c
 	log_warn("notify: %s: %s; given up%s", name, err, res.retry ? " after the last try" : " (not tried again)");
 }
 
-/* Join the texts (and JSON objects) of items [from, to) that go to targets. */
+/* One message of item `first` and the items after it that go to the same
+ * targets, as many as fit: their texts a line each and their JSON objects
+ * in one array; each item taken is marked (what did not fit goes in a
+ * message of its own). */
 static void
-join(const struct item *v, size_t cnt, const char *targets, char *text, size_t tsize, char *json, size_t jsize)
+join(const struct item *v, size_t cnt, size_t first, char *taken, char *text, size_t tsize, char *json, size_t jsize)
 {
-	size_t i, tl = 0, jl = 1;
+	size_t i, tl = 0, jl = 1, l;
 
 	text[0] = '\0';
 	strcpy(json, "[");
-	for (i = 0; i < cnt; i++) {
-		if (strcmp(v[i].targets, targets) != 0)
+	for (i = first; i < cnt; i++) {
+		if (taken[i] || strcmp(v[i].targets, v[first].targets) != 0)
 			continue;
-		if (tl + strlen(v[i].text) + 2 < tsize)
-			tl += (size_t)snprintf(text + tl, tsize - tl, "%s%s", tl ? "\n" : "", v[i].text);
-		if (*v[i].json && jl + strlen(v[i].json) + 3 < jsize)
+		l = strlen(v[i].text);
+		if (i != first && (tl + l + 2 > tsize || jl + strlen(v[i].json) + 3 > jsize))
+			continue;
+		taken[i] = 1;
+		tl += (size_t)snprintf(text + tl, tsize - tl, "%s%s", tl ? "\n" : "", v[i].text);
+		tl = tl < tsize ? tl : tsize - 1;
+		if (*v[i].json && jl + strlen(v[i].json) + 3 <= jsize)
 			jl += (size_t)snprintf(json + jl, jsize - jl, "%s%s", jl > 1 ? "," : "", v[i].json);
 	}
 	snprintf(json + jl, jsize - jl, "]");
@@ -205,15 +212,13 @@ send_batch(struct notify *n, const struct notify_conf *c, const struct trust *tr
 {
 	static char text[NOTIFY_TEXT_MAX], json[8192];   /* the sender thread's alone */
 	struct store_notify_target t[STORE_NOTIFY_MAX];
-	char err[ERRLEN];
-	size_t i, j, k, nt;
+	char err[ERRLEN], taken[NOTIFY_QUEUE] = { 0 };
+	size_t i, k, nt;
 
 	for (i = 0; i < cnt; i++) {
-		for (j = 0; j < i && strcmp(v[j].targets, v[i].targets) != 0; j++)
-			;
-		if (j < i)
-			continue;   /* that list went with an earlier item */
-		join(v, cnt, v[i].targets, text, sizeof(text), json, sizeof(json));
+		if (taken[i])
+			continue;   /* it went with an earlier item */
+		join(v, cnt, i, taken, text, sizeof(text), json, sizeof(json));
 		if (store_notify_list(v[i].targets, t, STORE_NOTIFY_MAX, &nt, err) < 0) {
 			log_warn("notify: %s", err);
 			continue;
@@ -281,7 +286,9 @@ sender(void *arg)
 				continue;
 			}
 		}
-		wait_until(n, NOTIFY_COALESCE_MS);   /* let the burst settle */
+		/* let the burst settle: what comes within the window goes along (each post signals) */
+		for (int64_t until = now_ms() + NOTIFY_COALESCE_MS; !n->stop && now_ms() < until;)
+			wait_until(n, until - now_ms());
 		for (cnt = 0; n->n; cnt++) {
 			batch[cnt] = n->q[n->head];
 			n->head = (n->head + 1) % NOTIFY_QUEUE;

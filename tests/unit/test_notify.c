@@ -1,9 +1,17 @@
 /* Notification targets as the store reads them, the messages and the
- * webhook's JSON and the report (lib/store/store_notify.c,
- * lib/notify/notify_msg.c). */
+ * webhook's JSON (lib/store/store_notify.c, lib/notify/notify_msg.c); the
+ * sender's bursts and long texts against a local HTTP server (notify.c). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "json.h"
 #include "notify.h"
 #include "store.h"
 #include "t.h"
@@ -108,6 +116,146 @@ report(void)
 	CHECK_STR(notify_report_head(buf, sizeof(buf), "HK-1", NOTIFY_ZH), "HK-1 用量报告:", "the report's first line");
 }
 
+/* ---- the sender against a plain HTTP server on loopback ---- */
+
+#define SINK_MAX 8
+
+static struct {
+	pthread_mutex_t mu;
+	int fd, stop, n;
+	char text[SINK_MAX][4096];   /* each request's "text" */
+} sink = { PTHREAD_MUTEX_INITIALIZER, -1, 0, 0, { "" } };
+
+/* One request: read it whole (headers and Content-Length), keep its text, answer 200. */
+static void
+sink_one(int c)
+{
+	static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
+	struct timeval tv = { 5, 0 };
+	char req[16384], err[ERRLEN], *body = NULL, *h;
+	size_t len = 0;
+	ssize_t r;
+	struct json_val *v;
+
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (len < sizeof(req) - 1 && (r = recv(c, req + len, sizeof(req) - 1 - len, 0)) > 0) {
+		len += (size_t)r;
+		req[len] = '\0';
+		if ((body = strstr(req, "\r\n\r\n")) && (h = strcasestr(req, "content-length:")) &&
+		    len - (size_t)(body + 4 - req) >= strtoul(h + 15, NULL, 10))
+			break;
+		body = NULL;
+	}
+	if (send(c, ok, sizeof(ok) - 1, MSG_NOSIGNAL) < 0 || !body)
+		return;
+	pthread_mutex_lock(&sink.mu);
+	if (sink.n < SINK_MAX && (v = json_parse(body + 4, strlen(body + 4), err))) {
+		snprintf(sink.text[sink.n++], sizeof(sink.text[0]), "%s", json_get_str(v, "text") ? json_get_str(v, "text") : "");
+		json_free(v);
+	}
+	pthread_mutex_unlock(&sink.mu);
+}
+
+static void *
+sink_run(void *arg)
+{
+	struct pollfd p = { sink.fd, POLLIN, 0 };
+	int c;
+
+	while (!__atomic_load_n(&sink.stop, __ATOMIC_RELAXED))
+		if (poll(&p, 1, 100) > 0 && (c = accept(sink.fd, NULL, NULL)) >= 0) {
+			sink_one(c);
+			close(c);
+		}
+	return arg;
+}
+
+static int
+sink_count(void)
+{
+	int n;
+
+	pthread_mutex_lock(&sink.mu);
+	n = sink.n;
+	pthread_mutex_unlock(&sink.mu);
+	return n;
+}
+
+/* Wait (5 s at most) for want requests, then 600 ms more for any beyond: how many came. */
+static int
+sink_wait(int want)
+{
+	struct timespec ms10 = { 0, 10000000 }, ms600 = { 0, 600000000 };
+	int i;
+
+	for (i = 0; i < 500 && sink_count() < want; i++)
+		nanosleep(&ms10, NULL);
+	nanosleep(&ms600, NULL);
+	return sink_count();
+}
+
+static void
+sender(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+	struct notify_conf c = { .insecure_http = 1, .timeout_ms = 3000, .lang = NOTIFY_EN };
+	struct tls_anchors none = { 0 };
+	struct notify_event e = { "q", "quota_80", "", "used=900 quota=1000", 1 };
+	struct timespec ms60 = { 0, 60000000 };
+	struct notify *n;
+	pthread_t th;
+	char err[ERRLEN], big[NOTIFY_TEXT_MAX];
+
+	if ((sink.fd = socket(AF_INET, SOCK_STREAM, 0)) < 0 || bind(sink.fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(sink.fd, 8) < 0 || getsockname(sink.fd, (struct sockaddr *)&sa, &sl) < 0 ||
+	    pthread_create(&th, NULL, sink_run, NULL) != 0) {
+		CHECK(0, "a local HTTP server");
+		return;
+	}
+	snprintf(c.targets, sizeof(c.targets), "webhook:http://127.0.0.1:%u/hook", ntohs(sa.sin_port));
+	strcpy(c.server, "HK-1");
+	CHECK((n = notify_start(err)) != NULL, "the sender starts: %s", n ? "" : err);
+	if (!n)
+		goto out;
+	notify_configure(n, &c, &none);
+
+	/* three events 60 ms apart: inside one window, one message */
+	notify_post(n, "", &e);
+	nanosleep(&ms60, NULL);
+	e.event = "quota_95";
+	notify_post(n, "", &e);
+	nanosleep(&ms60, NULL);
+	e.event = "quota_100";
+	notify_post(n, "", &e);
+	CHECK(sink_wait(1) == 1 && strstr(sink.text[0], "80%") && strstr(sink.text[0], "95%") &&
+	    strstr(sink.text[0], "100%"), "events posted within the window go as one message (%d: '%s')", sink.n,
+	    sink.text[0]);
+
+	/* a report longer than an event's line arrives whole */
+	sink.n = 0;
+	memset(big, 'x', 2500);
+	strcpy(big + 2500, " END");
+	notify_post_text(n, "report", big);
+	CHECK(sink_wait(1) == 1 && strlen(sink.text[0]) == 2504 && strstr(sink.text[0], " END"),
+	    "a 2.5 KB report is sent whole (%zu bytes)", strlen(sink.text[0]));
+
+	/* a text that leaves no room for the event beside it: the event goes in a message of its own */
+	sink.n = 0;
+	memset(big, 'y', sizeof(big) - 10);
+	big[sizeof(big) - 10] = '\0';
+	notify_post_text(n, "report", big);
+	e.event = "quota_stop";
+	notify_post(n, "", &e);
+	CHECK(sink_wait(2) == 2 && strstr(sink.text[1], "forwarding stopped") && !strstr(sink.text[1], "yyy"),
+	    "what does not fit beside a long text is sent on its own, not dropped (%d: '%.60s')", sink.n, sink.text[1]);
+	notify_stop(n);
+out:
+	__atomic_store_n(&sink.stop, 1, __ATOMIC_RELAXED);
+	pthread_join(th, NULL);
+	close(sink.fd);
+}
+
 int
 main(void)
 {
@@ -115,5 +263,6 @@ main(void)
 	messages();
 	expiry();
 	report();
+	sender();
 	return T_DONE();
 }
