@@ -199,7 +199,7 @@ tls_app(struct tls_conn *tc, const char **out, size_t *out_len, char *resp, size
 		memcpy(resp + *rlen, p, len);
 		tls_recvapp_ack(tc, len);
 		*rlen += len;
-		moved = len > 0;
+		moved |= len > 0;
 	}
 	return moved;
 }
