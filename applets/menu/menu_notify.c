@@ -162,6 +162,23 @@ static const struct field fields[] = {
 	  "telegram:TOKEN@CHAT, ...；off = 不通知；空 = 全局设置" },
 };
 
+/* A rule's targets as the screen shows them: no token, no webhook key. */
+static const char *
+hidden(const char *list, char *out, size_t size)
+{
+	struct store_notify_target t[STORE_NOTIFY_MAX];
+	char err[ERRLEN], name[160];
+	size_t n = 0, i, len = 0;
+
+	if (store_notify_list(list, t, STORE_NOTIFY_MAX, &n, err) < 0 || !n)
+		return list;   /* "", off */
+	out[0] = '\0';
+	for (i = 0; i < n && len < size; i++)
+		len += (size_t)snprintf(out + len, size - len, "%s%s", i ? ", " : "", notify_target_name(&t[i], name,
+		    sizeof(name)));
+	return out;
+}
+
 /* The current value as the store holds it, for the list. */
 static void
 current(const struct store_rule *r, const char *key, char *buf, size_t size)
@@ -203,21 +220,11 @@ current(const struct store_rule *r, const char *key, char *buf, size_t size)
 			snprintf(buf + strlen(buf), size - strlen(buf), " (%s)", TR("expired", "已到期"));
 	} else if (strcmp(key, "allow") == 0 || strcmp(key, "deny") == 0 || strcmp(key, "notify") == 0) {
 		const char *v = key[0] == 'a' ? r->allow : key[0] == 'd' ? r->deny : r->notify;
+		char shown[STORE_NOTIFY_LEN];
 
+		if (key[0] == 'n')
+			v = hidden(v, shown, sizeof(shown));
 		snprintf(buf, size, "%.60s%s", *v ? v : "-", strlen(v) > 60 ? "..." : "");
-		if (key[0] == 'n' && *v) {   /* no token on the screen */
-			char *c = strstr(buf, "telegram:");
-
-			for (; c; c = strstr(c + 1, "telegram:")) {
-				char *colon = strchr(c + 9, ':'), *at = colon ? strchr(colon, '@') : NULL;
-
-				if (colon && at && at - colon > 4)
-				{
-					memmove(colon + 4, at, strlen(at) + 1);
-					memcpy(colon + 1, "***", 3);
-				}
-			}
-		}
 	}
 	if (!buf[0])
 		snprintf(buf, size, "-");

@@ -3,8 +3,8 @@
 # adds a Telegram target (a local HTTPS server stands in for the Bot API),
 # sends it a test message and removes it; a rule's quota, expiry and allow
 # list are changed from the menu (a day that does not exist refused, the
-# store untouched); a new billing cycle starts only after a yes. Chinese with
-# LANG=zh_CN.UTF-8.
+# store untouched), its targets shown without their token; a new billing
+# cycle starts only after a yes. Chinese with LANG=zh_CN.UTF-8.
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
 need python3 openssl
@@ -16,7 +16,8 @@ wait_port 127.0.0.1 $P1 || fail "the HTTPS server did not start"
 mkdir -p "$(dirname "$CONF")" "$(dirname "$LEDGER")"
 {
 	printf '[global]\nnotify_ca = %s\ntelegram_api = https://127.0.0.1:%s\nserver_name = HK-1\n' "$T_DIR/c/ca.crt" $P1
-	ini_rule web 127.0.0.1:$(free_port) 127.0.0.1:9 quota=10G
+	ini_rule web 127.0.0.1:$(free_port) 127.0.0.1:9 quota=10G \
+	    "notify=webhook:https://127.0.0.1:$P1/h, telegram:987654321:AAH-rule_Token_abcdefghijklmnop@-1001234"
 } > "$CONF"
 cs=$(date -u -d "$(date -u +%Y-%m-01)" +%s)
 printf '# xwpf ledger 1\nrule web cycle_start=%s display_since=1700000000 last_cycle=0 fired=1 c.tcp4.in=1073741824 c.tcp4.out=0 c.tcp6.in=0 c.tcp6.out=0 c.udp4.in=0 c.udp4.out=0 c.udp6.in=0 c.udp6.out=0 c.conns=1 d.tcp4.in=0 d.tcp4.out=0 d.tcp6.in=0 d.tcp6.out=0 d.udp4.in=0 d.udp4.out=0 d.udp6.in=0 d.udp6.out=0 d.conns=0\n' $cs > "$LEDGER"
@@ -56,7 +57,7 @@ $(menu_leave 1)
 EOF
 check "the test message reached the Bot API with the chat id" python3 "$T_PEERS/notify_check.py" telegram \
     "$T_DIR/sink.log" $TOK -1001234 "HK-1: a test message from xwpf"
-check "the target is gone from the store again" eval '! grep -q "^notify =" "$CONF"'
+check "the target is gone from [global] again" eval '! sed -n "/^\[global\]/,/^\[rule/p" "$CONF" | grep -q "^notify ="'
 check_eq "the token is on the screen only where it was typed" 1 "$(grep -c "AAH-menu_Token" "$T_DIR/notify.pty")"
 
 check "a rule's quota, expiry and allow list from the menu; a day that does not exist refused" menu_drive limits <<EOF
@@ -92,6 +93,8 @@ expect Rule to look at
 send 0
 $(menu_leave 1)
 EOF
+check "a rule's targets on the limits page: the token hidden, even where the list is cut" \
+    eval '! grep -q "AAH-" "$T_DIR/limits.pty" && grep -q "notification targets *webhook:https://127.0.0.1:$P1/\.\.\., telegram:987654321:\*\*\*@" "$T_DIR/limits.pty"'
 check_eq "the store holds what the menu set" "quota = 2G|expire = 2030-01-31|allow = 10.0.0.0/8" \
     "$(grep -E '^(quota|expire|allow) =' "$CONF" | tr '\n' '|' | sed 's/|$//')"
 
