@@ -558,10 +558,11 @@ commonName=supplied' > ca.cnf
 finish() { exit $(( T_FAILED > 0 )); }
 
 # mkcert_local DIR: a CA (ca.crt) and a server certificate it signed for
-# 127.0.0.1 and localhost (srv.crt, srv.key), and one signed by a CA nobody
+# 127.0.0.1 and localhost (srv.crt, srv.key), one it signed for another name
+# only (other.crt, other.key: other.test), and one signed by a CA nobody
 # trusts (rogue.crt, rogue.key): HTTPS peers on loopback (notify_*)
 mkcert_local() {
-	local d=$1 f
+	local d=$1 f n ca ext
 	mkdir -p "$d"
 	(
 		cd "$d" || exit 1
@@ -571,12 +572,14 @@ mkcert_local() {
 			    -addext keyUsage=critical,keyCertSign,cRLSign
 		done
 		printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > srv.ext
-		for f in srv:ca rogue:rogueca; do
-			openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ${f%%:*}.key \
-			    -out ${f%%:*}.csr -subj "/CN=localhost"
-			openssl x509 -req -in ${f%%:*}.csr -CA ${f#*:}.crt -CAkey ${f#*:}.key -CAcreateserial \
-			    -out ${f%%:*}.crt -days 30 -extfile srv.ext
+		sed 's/^subjectAltName=.*/subjectAltName=DNS:other.test/' srv.ext > other.ext
+		for f in srv:ca:srv rogue:rogueca:srv other:ca:other; do   # NAME:CA:EXTENSIONS
+			IFS=: read -r n ca ext <<<"$f"
+			openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $n.key -out $n.csr \
+			    -subj "/CN=$(sed -n 's/^subjectAltName=DNS:\([^,]*\).*/\1/p' $ext.ext)"
+			openssl x509 -req -in $n.csr -CA $ca.crt -CAkey $ca.key -CAcreateserial -out $n.crt -days 30 \
+			    -extfile $ext.ext
 		done
 	) >/dev/null 2>&1
-	test -s "$d/srv.crt" && test -s "$d/rogue.crt"
+	test -s "$d/srv.crt" && test -s "$d/rogue.crt" && test -s "$d/other.crt"
 }

@@ -323,10 +323,12 @@ http_post(const struct notify_conf *c, const struct tls_anchors *anchors, const 
 	if (exchange(fd, tc, req, (size_t)n, resp, &rlen, cancel_fd, deadline, err) < 0) {
 		/* a certificate the anchors do not vouch for stays so: no second try */
 		if (tc && tls_last_error(tc) >= BR_ERR_X509_OK) {
-			char *hint = strstr(err, " (a self-signed");   /* the tunnels' advice: not this one's */
+			int e = tls_last_error(tc);
+			char *hint = strstr(err, " (");   /* the tunnels' advice (sni=, pin=): not this one's */
 
-			if (hint)
-				snprintf(hint, ERRLEN - (size_t)(hint - err), " (trust its CA with notify_ca = FILE)");
+			if (hint && (e == BR_ERR_X509_NOT_TRUSTED || e == BR_ERR_X509_BAD_SERVER_NAME))
+				snprintf(hint, ERRLEN - (size_t)(hint - err), " (%s)", e == BR_ERR_X509_NOT_TRUSTED ?
+				    "trust its CA with notify_ca = FILE" : "write the name its certificate is for in the address");
 			res->retry = 0;
 		}
 		goto out;
