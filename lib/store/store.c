@@ -1012,6 +1012,9 @@ handler(void *user, const char *section, const char *name, const char *value, in
 	}
 	if (!k->multi && seen_twice(c, k->name, line))
 		return 1;
+	if (strcmp(name, "notify") == 0 || strcmp(name, "telegram_api") == 0)   /* checked again once all is read */
+		*(c->sect == SECT_RULE ? &c->extras[c->rule - c->st->rules].notify_line : name[0] == 'n' ?
+		    &c->notify_line : &c->telegram_api_line) = line;
 	if (c->sect == SECT_RULE && strcmp(name, "weights") == 0) {
 		struct rule_extra *x = &c->extras[c->rule - c->st->rules];
 		if (parse_weights(value, x, err) < 0)

@@ -140,7 +140,7 @@ validate_rule(struct parse_ctx *c, struct store_rule *r, struct rule_extra *x)
 		store_diag_add(c->d, r->line, 1, "rule '%s': quota_action = throttle needs quota_rate (e.g. 1mbit)", r->name);
 	if (*r->on_event && r->on_event[0] != '/')
 		store_diag_add(c->d, r->line, 1, "rule '%s': on_event must be an absolute path, not '%s'", r->name, r->on_event);
-	store_notify_validate(c, r->notify, r->line, r->name);
+	store_notify_validate(c, r->notify, x->notify_line ? x->notify_line : r->line, r->name);
 	if (*r->health_expect && !*r->health_send)
 		store_diag_add(c->d, r->line, 0, "rule '%s': health_expect without health_send reads the "
 		    "backend's greeting", r->name);
@@ -153,7 +153,7 @@ store_validate(struct parse_ctx *c)
 	struct store_rule **v;
 	size_t i, j, n = 0;
 
-	store_notify_validate(c, st->g.notify, c->global_line, NULL);
+	store_notify_validate(c, st->g.notify, c->notify_line ? c->notify_line : c->global_line, NULL);
 	if (*st->g.on_event && st->g.on_event[0] != '/')
 		store_diag_add(c->d, c->global_line, 1, "on_event must be an absolute path, not '%s'", st->g.on_event);
 	if (st->g.metrics_listen.port && strncmp(st->g.metrics_listen.host, "127.", 4) != 0 &&

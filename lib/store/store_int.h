@@ -45,6 +45,7 @@ struct rule_extra {
 	size_t nweights;
 	int weights_line;
 	int listen_bad, remote_bad;   /* a listen / remote line was refused: not "missing" too */
+	int notify_line;              /* of its notify key (0: none) */
 };
 
 enum sect { SECT_NONE, SECT_GLOBAL, SECT_RULE, SECT_MPTCP, SECT_UNKNOWN };
@@ -75,6 +76,7 @@ struct parse_ctx {
 	struct seen seen[64];      /* keys seen in this section */
 	size_t nseen;
 	int global_line, mptcp_line;
+	int notify_line, telegram_api_line;   /* of those [global] keys (0: none) */
 	struct header *hdrs;       /* every [section] line, from a scan of the text */
 	size_t nhdrs, hcur;
 	size_t rules_cap;

@@ -244,7 +244,7 @@ store_notify_validate(struct parse_ctx *c, const char *list, int line, const cha
 	if (rule)
 		return;
 	if (strncmp(g->telegram_api, "http://", 7) == 0 && !g->notify_insecure_http)
-		store_diag_add(c->d, line, 1, "telegram_api %.100s is plain http: write https://, or set "
+		store_diag_add(c->d, c->telegram_api_line ? c->telegram_api_line : c->global_line, 1, "telegram_api %.100s is plain http: write https://, or set "
 		    "notify_insecure_http = yes for a test server", g->telegram_api);
 }
 

@@ -43,6 +43,9 @@ refused "notify_report under a minute" 3 notify_report=30s
 refused "a line break in a value" 3 "server_name=a
 b"
 refused "one bad key among good ones" 3 log_level=debug workers=-1
+check "refused: plain http: the message names the line notify would take, not [global]'s" \
+    grep -q "xwpf.conf:$(($(grep -n '^notify_report = ' "$CONF" | cut -d: -f1) + 1)): error: notify: http://127.0.0.1/x is plain http" \
+    <<<"$(x set notify=webhook:http://127.0.0.1/x 2>&1)"
 check "refused: the message names the line and what to write" \
     grep -q "xwpf.conf:[0-9]*: error: notify: telegram: write telegram:BOT_TOKEN@CHAT_ID" <<<"$(x set notify=telegram:nochat 2>&1)"
 
