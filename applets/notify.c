@@ -25,6 +25,10 @@ const char notify_usage[] =
     "notify_timeout and notify_insecure_http apply to the test as to the relay's messages.\n"
     "See docs/notify.md (Telegram: a bot from BotFather, the chat id, one command to test).\n"
     "\n"
+    "Events ([global] notify_events = all, or some of these, comma-separated): quota_80, quota_95,\n"
+    "quota_100, quota_stop, quota_throttle, quota_resume, backend_down, backend_up, failover, limit,\n"
+    "bind_failed, cert_expiry, expire_soon, expired, report.\n"
+    "\n"
     "Exit codes: 0 every target took the message, 1 a target did not, 2 usage, 3 the store is invalid.\n";
 
 static int

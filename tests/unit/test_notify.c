@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "applet.h"
 #include "json.h"
 #include "notify.h"
 #include "store.h"
@@ -43,6 +44,15 @@ targets(void)
 	    "plain http refused: %s", err);
 	CHECK(store_notify_list_check("webhook:http://127.0.0.1/x", 1, err) == 0, "plain http allowed when asked");
 	CHECK(store_notify_list("off", t, STORE_NOTIFY_MAX, &n, err) == 0 && n == 0, "off: no target");
+	{
+		const char *const *ev = store_notify_events(), *missing = NULL;
+
+		for (; *ev; ev++)
+			if (!strstr(notify_usage, *ev))
+				missing = *ev;
+		CHECK(!missing, "xwpf notify --help names every event notify_events takes (missing: %s)",
+		    missing ? missing : "none");
+	}
 	CHECK(store_notify_wants("", "quota_80") && store_notify_wants("all", "limit") &&
 	    store_notify_wants("quota_80, quota_100", "quota_100") && !store_notify_wants("quota_80", "quota_8") &&
 	    !store_notify_wants("quota_100", "quota_80"), "notify_events picks events by whole name");
