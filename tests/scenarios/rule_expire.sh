@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # expire = YYYY-MM-DD: a rule past the end of that day (local time) stops
-# forwarding like a quota stop (a client gets nothing), status shows
-# "expired", the expired event fires, while the other rules forward; a rule
-# that ends within 7 days fires expire_soon; renewing it (rule set
-# expire=..., a reload) makes it forward again. A day that does not exist
-# is refused with its line.
-# timeout: 60
+# forwarding like a quota stop (a client gets nothing), status and the
+# menu (English and Chinese) show "expired", the expired event fires,
+# while the other rules forward; a rule that ends within 7 days fires
+# expire_soon; renewing it (rule set expire=..., a reload) makes it forward
+# again. A day that does not exist is refused with its line.
+# timeout: 90
 . "$(dirname "$0")/../lib.sh"
 need socat python3
 EV=$T_DIR/events
@@ -35,6 +35,27 @@ wait_stats
 check "status --traffic shows expired" grep -qE '^ *old .*expired' <<<"$("$XWPF" status --traffic)"
 check "status --json: quota_state expired" grep -q '"quota_state":"expired"' <<<"$("$XWPF" status --traffic --json)"
 check "the relay logged why, and the command that renews (with the root)" grep -qF "renew: xwpf --root $XWPF_ROOT rule set old expire=" "$T_DIR/relay.log"
+check "the menu's traffic screen and the rule's limits page show expired" menu_drive expired NO_COLOR=1 <<EOF
+$(menu_go traffic)
+expect old .*expired \\(renew: quota, limits, expiry\\)
+expect Rule to look at
+send 1
+expect Choose \\[0\\]
+send 3
+expect 11\\. expires +$(date -d yesterday +%F) \\(expired\\)
+expect Change which
+send 0
+expect Rule to look at
+send 0
+$(menu_leave 1)
+EOF
+check "... and in Chinese" menu_drive expired_zh NO_COLOR=1 LANG=zh_CN.UTF-8 <<EOF
+$(menu_go traffic)
+expect old .*已到期（续期：配额、限制、到期）
+expect 查看哪条规则
+send 0
+$(menu_leave 1)
+EOF
 
 # renewing: a later date and a reload
 check "rule set expire= takes a later date" "$XWPF" rule set old expire=$(date -d '+30 days' +%F)
