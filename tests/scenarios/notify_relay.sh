@@ -4,13 +4,14 @@
 # a webhook; a rule with a 1 MiB quota passes 80% and 100% and each target
 # gets the right request (Telegram's /botTOKEN/sendMessage with chat_id,
 # WeCom's msgtype text, the webhook's JSON with event, rule and figures)
-# within 2 s of the event. A server whose certificate no trusted CA signed,
-# or one whose certificate is for another name, receives nothing and the
-# failure is logged, not retried; a 4xx is logged once with the reply and
-# not retried, a 5xx tried three times; a server that never answers does
-# not hold up forwarding and is given up after its deadline and tries; the
-# periodic report names every rule's usage against its quota (an expired
-# rule so). xwpf notify --test prints the status and the (escaped) reply.
+# within 2 s of the event, and only the events notify_events lists. A
+# server whose certificate no trusted CA signed, or one whose certificate
+# is for another name, receives nothing and the failure is logged, not
+# retried; a 4xx is logged once with the reply and not retried, a 5xx tried
+# three times; a server that never answers does not hold up forwarding and
+# is given up after its deadline and tries; the periodic report names every
+# rule's usage against its quota (an expired rule so). xwpf notify --test
+# prints the status and the (escaped) reply.
 # timeout: 360
 . "$(dirname "$0")/../lib.sh"
 need python3 openssl
@@ -36,6 +37,7 @@ L1=$(free_port) L2=$(free_port) L3=$(free_port) L4=$(free_port) L5=$(free_port) 
 mkdir -p "$(dirname "$CONF")"
 {
 	printf '[global]\nledger_interval = 1s\nserver_name = HK-1\nnotify_timeout = 2s\nnotify_report = 1m\n'
+	printf 'notify_events = quota_80, quota_100, quota_stop, report\n'
 	printf 'notify_ca = %s\ntelegram_api = https://127.0.0.1:%s\n' "$T_DIR/c/ca.crt" $P1
 	printf 'notify = telegram:%s@-1001234, wecom:https://127.0.0.1:%s/cgi-bin/wecom/send?key=k1, webhook:https://localhost:%s/hook\n' \
 	    $TOK $P1 $P1
@@ -60,6 +62,7 @@ out=$($NC telegram "$T_DIR/ok.log" $TOK -1001234 "80%")
 check "wecom: msgtype text with the same lines" wait_for 5 $NC wecom "$T_DIR/ok.log" "HK-1: q: 80% of 1.0 MiB" "100% of 1.0 MiB"
 check "webhook: JSON events quota_80, quota_100, quota_stop for rule q with used and quota" wait_for 5 \
     $NC webhook "$T_DIR/ok.log" q quota_80 quota_100 quota_stop
+check "notify_events: an event it does not list (quota_95) is not sent" eval '! $NC webhook "$T_DIR/ok.log" q quota_95'
 d=$($NC delay "$T_DIR/ok.log")
 check "webhook: delivered within 2 s of the event (largest gap ${d} s; event times are whole seconds)" \
     python3 -c "import sys; sys.exit(not float('$d') < 3)"
