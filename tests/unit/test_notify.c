@@ -132,11 +132,12 @@ report(void)
 
 static struct {
 	pthread_mutex_t mu;
-	int fd, stop, n;
+	int fd, stop, n, hang;
 	char text[SINK_MAX][4096];   /* each request's "text" */
-} sink = { PTHREAD_MUTEX_INITIALIZER, -1, 0, 0, { "" } };
+} sink = { PTHREAD_MUTEX_INITIALIZER, -1, 0, 0, 0, { "" } };
 
-/* One request: read it whole (headers and Content-Length), keep its text, answer 200. */
+/* One request: read it whole (headers and Content-Length), keep its text,
+ * answer 200 (with hang set: once hang is cleared or the test ends). */
 static void
 sink_one(int c)
 {
@@ -156,7 +157,7 @@ sink_one(int c)
 			break;
 		body = NULL;
 	}
-	if (send(c, ok, sizeof(ok) - 1, MSG_NOSIGNAL) < 0 || !body)
+	if (!body)
 		return;
 	pthread_mutex_lock(&sink.mu);
 	if (sink.n < SINK_MAX && (v = json_parse(body + 4, strlen(body + 4), err))) {
@@ -164,6 +165,10 @@ sink_one(int c)
 		json_free(v);
 	}
 	pthread_mutex_unlock(&sink.mu);
+	while (__atomic_load_n(&sink.hang, __ATOMIC_RELAXED) && !__atomic_load_n(&sink.stop, __ATOMIC_RELAXED))
+		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+	if (send(c, ok, sizeof(ok) - 1, MSG_NOSIGNAL) < 0)
+		return;
 }
 
 static void *
@@ -216,6 +221,8 @@ sender(void)
 	struct notify *n;
 	pthread_t th;
 	char err[ERRLEN], big[NOTIFY_TEXT_MAX];
+	unsigned long long sent, failed, dropped;
+	int i;
 
 	if ((sink.fd = socket(AF_INET, SOCK_STREAM, 0)) < 0 || bind(sink.fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    listen(sink.fd, 8) < 0 || getsockname(sink.fd, (struct sockaddr *)&sa, &sl) < 0 ||
@@ -259,6 +266,18 @@ sender(void)
 	notify_post(n, "", &e);
 	CHECK(sink_wait(2) == 2 && strstr(sink.text[1], "forwarding stopped") && !strstr(sink.text[1], "yyy"),
 	    "what does not fit beside a long text is sent on its own, not dropped (%d: '%.60s')", sink.n, sink.text[1]);
+
+	/* the queue is bounded: while a send waits for its server, what does not fit drops the oldest, counted */
+	sink.n = 0;
+	__atomic_store_n(&sink.hang, 1, __ATOMIC_RELAXED);
+	notify_post(n, "", &e);
+	sink_wait(1);
+	for (i = 0; i < NOTIFY_QUEUE + 8; i++)
+		notify_post(n, "", &e);
+	notify_counts(n, &sent, &failed, &dropped);
+	CHECK(dropped == 8, "a full queue drops the oldest and counts them (%llu of %d posted while one send waits)",
+	    dropped, NOTIFY_QUEUE + 8);
+	__atomic_store_n(&sink.hang, 0, __ATOMIC_RELAXED);
 	notify_stop(n);
 out:
 	__atomic_store_n(&sink.stop, 1, __ATOMIC_RELAXED);
