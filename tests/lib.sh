@@ -329,6 +329,11 @@ menu_leave() {
 	done
 	echo "exit 0"
 }
+# menu_traffic_leave: from the traffic screen's list of rules out of the menu
+menu_traffic_leave() {
+	printf 'expect (Rule to look at|查看哪条规则)\nsend 0\n'
+	menu_leave 1
+}
 # menu_edit RULE: the rule editor open on RULE (rules menu, edit)
 menu_edit() {
 	menu_go rules edit

@@ -51,9 +51,7 @@ send 1
 expect events go to: nowhere yet
 expect $MENU_CHOOSE
 send 0
-expect Rule to look at
-send 0
-$(menu_leave 1)
+$(menu_traffic_leave)
 EOF
 check "the test message reached the Bot API with the chat id" python3 "$T_PEERS/notify_check.py" telegram \
     "$T_DIR/sink.log" $TOK -1001234 "HK-1: a test message from xwpf"
@@ -89,9 +87,7 @@ expect allowed clients
 send 10.0.0.0/8
 expect Change which
 send 0
-expect Rule to look at
-send 0
-$(menu_leave 1)
+$(menu_traffic_leave)
 EOF
 check "a rule's targets on the limits page: the token hidden, even where the list is cut" \
     eval '! grep -q "AAH-" "$T_DIR/limits.pty" && grep -q "notification targets *webhook:https://127.0.0.1:$P1/\.\.\., telegram:987654321:\*\*\*@" "$T_DIR/limits.pty"'
@@ -114,9 +110,7 @@ send 2
 expect Start a new billing cycle of web now\?
 send y
 expect web: a new billing cycle from now
-expect Rule to look at
-send 0
-$(menu_leave 1)
+$(menu_traffic_leave)
 EOF
 check "after yes: the cycle counts start over" eval '"$XWPF" status --traffic --json web | python3 -c "import json,sys; sys.exit(json.load(sys.stdin)[\"rules\"][0][\"cycle\"][\"billed\"] != 0)"'
 
@@ -138,8 +132,6 @@ expect 每周期配额 +2\.0 GiB
 expect 到期日 +2030-01-31
 expect 修改哪一项
 send 0
-expect 查看哪条规则
-send 0
-$(menu_leave 1)
+$(menu_traffic_leave)
 EOF
 finish

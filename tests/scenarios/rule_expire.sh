@@ -45,16 +45,12 @@ send 3
 expect 11\\. expires +$(date -d yesterday +%F) \\(expired\\)
 expect Change which
 send 0
-expect Rule to look at
-send 0
-$(menu_leave 1)
+$(menu_traffic_leave)
 EOF
 check "... and in Chinese" menu_drive expired_zh NO_COLOR=1 LANG=zh_CN.UTF-8 <<EOF
 $(menu_go traffic)
 expect old .*已到期（续期：配额、限制、到期）
-expect 查看哪条规则
-send 0
-$(menu_leave 1)
+$(menu_traffic_leave)
 EOF
 
 # renewing: a later date and a reload
