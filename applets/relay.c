@@ -554,6 +554,7 @@ notify_report(struct mainctx *m)
 	size_t n, i, len, l;
 	struct rt_rule *const *rules = rt_rules(m->rt, &n);
 	struct notify_report_sum f = { 0 };
+	const struct hc_state *hs;
 
 	len = strlen(notify_report_head(text, sizeof(text), m->server, m->lang));
 	for (i = 0; i < n; i++) {
@@ -571,6 +572,9 @@ notify_report(struct mainctx *m)
 		else
 			len += (size_t)snprintf(text + len, sizeof(text) - len, "\n%s", line);
 	}
+	if ((hs = rt_health_state(m->rt)))
+		for (i = 0; i < hs->n; i++)
+			f.down += !hs->v[i].up;
 	f.rules = n;
 	f.up_hours = (unsigned long long)((wall_ms() - m->started) / 3600000);
 	notify_counts(m->notify, &f.sent, &f.failed, &f.dropped);

@@ -85,7 +85,8 @@ unsigned long long notify_detail_num(const char *detail, const char *key);
  * stopped, throttled or expired; quota 0: none) and the relay's figures. */
 struct notify_report_sum {
 	size_t rules, more;               /* more: rules left out for the message's length */
-	unsigned long long open, up_hours, sent, failed, dropped;
+	unsigned long long open, down;    /* connections open, backends down (health checks) */
+	unsigned long long up_hours, sent, failed, dropped;
 };
 char *notify_report_head(char *buf, size_t size, const char *server, int lang);
 char *notify_report_rule(char *buf, size_t size, const char *rule, uint64_t used, uint64_t quota, const char *state,

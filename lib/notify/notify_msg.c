@@ -176,17 +176,21 @@ notify_report_rule(char *buf, size_t size, const char *rule, uint64_t used, uint
 char *
 notify_report_tail(char *buf, size_t size, const struct notify_report_sum *f, int lang)
 {
-	char more[64] = "";
+	char more[64] = "", down[64] = "";
+	int zh = lang == NOTIFY_ZH;
 
 	if (f->more)
-		snprintf(more, sizeof(more), lang == NOTIFY_ZH ? "另有 %zu 条规则未列出\n" : "%zu more rule%s not listed\n",
-		    f->more, f->more == 1 ? "" : "s");
-	if (lang == NOTIFY_ZH)
-		snprintf(buf, size, "%s共 %zu 条规则, %llu 个连接, 已运行 %llu 小时; 通知: 已发送 %llu, 放弃 %llu, 丢弃 %llu", more,
-		    f->rules, f->open, f->up_hours, f->sent, f->failed, f->dropped);
+		snprintf(more, sizeof(more), zh ? "另有 %zu 条规则未列出\n" : "%zu more rule%s not listed\n", f->more,
+		    f->more == 1 ? "" : "s");
+	if (f->down)
+		snprintf(down, sizeof(down), zh ? ", %llu 个后端不可用" : ", %llu backend%s down", f->down,
+		    f->down == 1 ? "" : "s");
+	if (zh)
+		snprintf(buf, size, "%s共 %zu 条规则, %llu 个连接%s, 已运行 %llu 小时; 通知: 已发送 %llu, 放弃 %llu, 丢弃 %llu",
+		    more, f->rules, f->open, down, f->up_hours, f->sent, f->failed, f->dropped);
 	else
-		snprintf(buf, size, "%s%zu rule%s, %llu connection%s open, up %llu h; notifications: %llu sent, %llu given "
-		    "up, %llu dropped", more, f->rules, f->rules == 1 ? "" : "s", f->open, f->open == 1 ? "" : "s",
-		    f->up_hours, f->sent, f->failed, f->dropped);
+		snprintf(buf, size, "%s%zu rule%s, %llu connection%s open%s, up %llu h; notifications: %llu sent, %llu "
+		    "given up, %llu dropped", more, f->rules, f->rules == 1 ? "" : "s", f->open, f->open == 1 ? "" : "s",
+		    down, f->up_hours, f->sent, f->failed, f->dropped);
 	return buf;
 }

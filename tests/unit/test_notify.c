@@ -108,7 +108,7 @@ expiry(void)
 static void
 report(void)
 {
-	struct notify_report_sum f = { 12, 0, 3, 5, 2, 1, 0 };
+	struct notify_report_sum f = { .rules = 12, .open = 3, .up_hours = 5, .sent = 2, .failed = 1 };
 	char buf[512];
 
 	CHECK_STR(notify_report_rule(buf, sizeof(buf), "web", 429604249190ULL, 536870912000ULL, "", NOTIFY_EN),
@@ -120,9 +120,12 @@ report(void)
 	CHECK_STR(notify_report_tail(buf, sizeof(buf), &f, NOTIFY_EN),
 	    "12 rules, 3 connections open, up 5 h; notifications: 2 sent, 1 given up, 0 dropped", "the relay's figures");
 	f.more = 2;
+	f.down = 1;
 	CHECK_STR(notify_report_tail(buf, sizeof(buf), &f, NOTIFY_ZH),
-	    "另有 2 条规则未列出\n共 12 条规则, 3 个连接, 已运行 5 小时; 通知: 已发送 2, 放弃 1, 丢弃 0",
-	    "... in Chinese, with the rules left out");
+	    "另有 2 条规则未列出\n共 12 条规则, 3 个连接, 1 个后端不可用, 已运行 5 小时; 通知: 已发送 2, 放弃 1, 丢弃 0",
+	    "... in Chinese, with the rules left out and a backend down");
+	CHECK(strstr(notify_report_tail(buf, sizeof(buf), &f, NOTIFY_EN), "3 connections open, 1 backend down, up 5 h"),
+	    "a backend down, in English: %s", buf);
 	CHECK_STR(notify_report_head(buf, sizeof(buf), "HK-1", NOTIFY_ZH), "HK-1 用量报告:", "the report's first line");
 }
 
