@@ -885,8 +885,8 @@ menu_main(int argc, char **argv)
 		    TR("start the relay", "启动中继"));
 		printf("%2d. %s\n", MAIN_STOP, TR("stop the relay", "停止中继"));
 		printf("%2d. %s\n", MAIN_LOGS, TR("logs", "查看日志"));
-		printf("%2d. %s\n", MAIN_TRAFFIC, TR("traffic: usage per billing cycle, quotas, reset display counts",
-		    "流量：计费周期用量、配额、重置显示计数"));
+		printf("%2d. %s\n", MAIN_TRAFFIC, TR("traffic: usage per billing cycle, quotas, limits, expiry, notifications",
+		    "流量：计费周期用量、配额、限制、到期、通知"));
 		printf("%2d. %s\n", MAIN_REFRESH, TR("refresh status, traffic and health", "刷新状态、流量与健康"));
 		printf("%2d. %s\n", MAIN_LINKTEST, TR("link test", "链路测试"));
 		printf("%2d. %s\n", MAIN_MPTCP, "MPTCP");

@@ -24,6 +24,7 @@ printf '# xwpf ledger 1\nrule web cycle_start=%s display_since=1700000000 last_c
 TOK=123456789:AAH-menu_Token
 
 check "notifications: add a Telegram target, test it, remove it" menu_drive notify <<EOF
+expect 6\. traffic: usage per billing cycle, quotas, limits, expiry, notifications
 $(menu_go traffic)
 expect 2\. notifications: Telegram, WeCom, webhooks
 expect Rule to look at
@@ -115,6 +116,7 @@ EOF
 check "after yes: the cycle counts start over" eval '"$XWPF" status --traffic --json web | python3 -c "import json,sys; sys.exit(json.load(sys.stdin)[\"rules\"][0][\"cycle\"][\"billed\"] != 0)"'
 
 check "Chinese: the notifications page and the limits" menu_drive zh LANG=zh_CN.UTF-8 <<EOF
+expect 6\. 流量：计费周期用量、配额、限制、到期、通知
 $(menu_go traffic)
 expect 2\. 通知：Telegram、企业微信、Webhook
 expect 查看哪条规则
