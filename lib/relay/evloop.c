@@ -9,6 +9,7 @@
 
 #define EV_BATCH 256
 #define EV_HOOKS 8
+#define EV_IDLE 4
 
 struct ev_loop {
 	int epfd;
@@ -19,6 +20,8 @@ struct ev_loop {
 	struct ev_io *rq_head, *rq_tail;
 	struct { ev_hook_cb *cb; void *arg; } hooks[EV_HOOKS];
 	int nhooks;
+	struct { ev_hook_cb *cb; void *arg; } idle[EV_IDLE];   /* work for a turn with no event */
+	int nidle;
 	struct epoll_event evs[EV_BATCH];
 };
 
@@ -275,6 +278,36 @@ ev_after(struct ev_loop *l, ev_hook_cb *cb, void *arg)
 	return 0;
 }
 
+int
+ev_idle(struct ev_loop *l, ev_hook_cb *cb, void *arg)
+{
+	int i;
+
+	for (i = 0; i < l->nidle; i++)
+		if (l->idle[i].cb == cb && l->idle[i].arg == arg)
+			return 0;
+	if (l->nidle >= EV_IDLE) {
+		errno = ENOSPC;
+		return -1;
+	}
+	l->idle[l->nidle].cb = cb;
+	l->idle[l->nidle].arg = arg;
+	l->nidle++;
+	return 0;
+}
+
+static void
+run_idle(struct ev_loop *l)
+{
+	struct { ev_hook_cb *cb; void *arg; } run[EV_IDLE];
+	int i, n = l->nidle;
+
+	memcpy(run, l->idle, sizeof(run[0]) * (size_t)n);
+	l->nidle = 0;   /* each asks again for more */
+	for (i = 0; i < n; i++)
+		run[i].cb(l, run[i].arg);
+}
+
 static void
 run_timers(struct ev_loop *l)
 {
@@ -293,7 +326,7 @@ ev_run_once(struct ev_loop *l, int max_wait_ms)
 	int n, i, wait = max_wait_ms, handled = 0;
 	struct ev_io *rq;
 
-	if (l->rq_head)
+	if (l->rq_head || l->nidle)
 		wait = 0;
 	else if (l->nheap > 0) {
 		int64_t d = l->heap[0]->when - now_ms();
@@ -333,6 +366,8 @@ ev_run_once(struct ev_loop *l, int max_wait_ms)
 	run_timers(l);
 	for (i = 0; i < l->nhooks; i++)
 		l->hooks[i].cb(l, l->hooks[i].arg);
+	if (!handled && l->nidle)
+		run_idle(l);
 	return handled;
 }
 

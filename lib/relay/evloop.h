@@ -90,6 +90,12 @@ void ev_client_del(struct ev_loop *l, struct ev_clients *s, struct ev_client *k)
 /* A hook called once after every batch of events (deferred frees, flushes). */
 int ev_after(struct ev_loop *l, ev_hook_cb *cb, void *arg);
 
+/* Work for when the loop has nothing else to do: cb(l, arg) runs once, after
+ * a turn that found no event (while some is pending, turns poll without
+ * waiting); it asks again for more. The same cb and arg twice is one
+ * request. 0, or -1 (ENOSPC: more than EV_IDLE kinds pending). */
+int ev_idle(struct ev_loop *l, ev_hook_cb *cb, void *arg);
+
 /* The cached clock of this turn (ms, monotonic). */
 int64_t ev_now(struct ev_loop *l);
 /* One turn: wait at most max_wait_ms (-1 forever, capped by timers), dispatch.

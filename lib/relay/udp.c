@@ -57,7 +57,7 @@ struct udp_w {
 	struct sockaddr_storage addr[UDP_BATCH];
 	char ctl[UDP_BATCH][UDP_CTL], octl[UDP_BATCH][UDP_CTL];
 	struct udp_assoc *zombies;
-	struct udp_ltab *orders;        /* listeners with spare sockets to make after this batch */
+	struct udp_ltab *orders;        /* listeners with spare sockets to make when idle */
 	int nspare;                     /* spare sockets of this worker */
 };
 
@@ -71,14 +71,14 @@ struct udp_w {
  * orders a replacement and each new association that found none orders two,
  * so the spares follow the recent rate of new clients and their remotes, up
  * to SPARE_MAX a listener and SPARE_WORKER_MAX a worker. They are made after
- * the batch of events that ordered them, at most SPARE_TURN a turn, and
+ * turns that find no event, at most SPARE_TURN a turn, and
  * closed after SPARE_LIFE_MS unused. A rule with a through port (one socket
  * at a time on it) has none. Until taken, a spare's k.client holds its
  * remote, its rule is NULL, and what arrives on it is read and dropped.
  */
 #define SPARE_MAX 64
 #define SPARE_WORKER_MAX 256
-#define SPARE_TURN 32
+#define SPARE_TURN 8
 #define SPARE_LIFE_MS 5000
 #define SPARE_WANT 64                   /* orders kept: remote indexes */
 
@@ -469,8 +469,6 @@ assoc_free(struct udp_assoc *a)
 	u->zombies = a;
 }
 
-static void spare_make(struct rt_worker *w, struct udp_w *u);
-
 void
 udp_after_batch(struct rt_worker *w)
 {
@@ -480,8 +478,6 @@ udp_after_batch(struct rt_worker *w)
 	udp_tunnel_after_batch();
 	if (!u)
 		return;
-	if (u->orders)
-		spare_make(w, u);
 	while ((a = u->zombies) != NULL) {
 		u->zombies = a->znext;
 		if (a->rule)
@@ -591,6 +587,8 @@ spare_take(struct udp_w *u, struct udp_ltab *lt, int idx, const struct sockaddr_
 	return NULL;
 }
 
+static void spare_idle(struct ev_loop *l, void *arg);
+
 static void
 spare_order(struct udp_w *u, struct udp_ltab *lt, int idx, int n)
 {
@@ -600,6 +598,7 @@ spare_order(struct udp_w *u, struct udp_ltab *lt, int idx, int n)
 		lt->ordered = 1;
 		lt->onext = u->orders;
 		u->orders = lt;
+		(void)ev_idle(lt->ls->w->loop, spare_idle, lt->ls->w);
 	}
 }
 
@@ -683,12 +682,17 @@ assoc_new(struct rt_lsn *ls, const struct sockaddr_storage *dst, int idx, ev_io_
 	return a;
 }
 
-/* Make the spares ordered, at most SPARE_TURN this turn. */
+/* Make spares ordered, SPARE_TURN at a time while the loop is idle: made
+ * between events, a reply that comes meanwhile waits for a few at most. */
 static void
-spare_make(struct rt_worker *w, struct udp_w *u)
+spare_idle(struct ev_loop *l, void *arg)
 {
+	struct rt_worker *w = arg;
+	struct udp_w *u = w->udpw;
 	int made = 0;
 
+	if (!u)
+		return;
 	while (u->orders && made < SPARE_TURN) {
 		struct udp_ltab *lt = u->orders;
 		struct sockaddr_storage dst;
@@ -718,6 +722,8 @@ spare_make(struct rt_worker *w, struct udp_w *u)
 		if (!ev_timer_armed(&lt->tm))
 			ev_timer_set(w->loop, &lt->tm, a->last + SPARE_LIFE_MS);
 	}
+	if (u->orders)
+		(void)ev_idle(l, spare_idle, w);   /* more at the next idle turn */
 }
 
 /* A listener's spares closed and its orders dropped. */

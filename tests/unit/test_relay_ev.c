@@ -1,4 +1,4 @@
-/* lib/relay/evloop.c: timer heap order, re-arm and delete; I/O dispatch, run queue, after hooks. */
+/* lib/relay/evloop.c: timer heap order, re-arm and delete; I/O dispatch, run queue, after hooks, idle work. */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -88,6 +88,46 @@ test_clients(struct ev_loop *l)
 	close(fc[1]);
 }
 
+static int idle_runs, idle_again;
+
+static void
+idle_cb(struct ev_loop *l, void *arg)
+{
+	(void)arg;
+	idle_runs++;
+	if (idle_again-- > 0)
+		ev_idle(l, idle_cb, NULL);
+}
+
+/* ev_idle: runs after a turn with no event, once per request; a turn that
+ * has an event keeps it for later; pending work makes a turn poll, not wait */
+static void
+test_idle(struct ev_loop *l)
+{
+	int fds[2], n;
+	struct ev_io io;
+	int64_t t0;
+
+	CHECK(ev_idle(l, idle_cb, NULL) == 0 && ev_idle(l, idle_cb, NULL) == 0, "asked twice");
+	CHECK(pipe2(fds, O_NONBLOCK) == 0 && ev_io_add(l, &io, fds[0], EPOLLIN | EPOLLET, iocb, NULL) == 0, "a pipe");
+	(void)!write(fds[1], "x", 1);
+	n = io_calls;
+	ev_run_once(l, 1000);
+	CHECK(io_calls == n + 1 && idle_runs == 0, "a turn with an event leaves the idle work for later");
+	t0 = now_ms();
+	ev_run_once(l, 5000);
+	CHECK(idle_runs == 1, "the next turn with no event runs it, once for the two asks (%d)", idle_runs);
+	CHECK(now_ms() - t0 < 2000, "without waiting for the 5 s the turn was given");
+	idle_again = 2;
+	ev_idle(l, idle_cb, NULL);
+	for (int i = 0; i < 5; i++)
+		ev_run_once(l, 0);
+	CHECK(idle_runs == 4, "work that asks again runs again, then stops (%d)", idle_runs);
+	ev_io_del(l, &io);
+	close(fds[0]);
+	close(fds[1]);
+}
+
 int
 main(void)
 {
@@ -136,6 +176,7 @@ main(void)
 	close(fds[0]);
 	close(fds[1]);
 	test_clients(l);
+	test_idle(l);
 	ev_free(l);
 	return T_DONE();
 }
