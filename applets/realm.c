@@ -38,6 +38,7 @@ const char realm_usage[] =
     "realm's flags:  -u --udp   -t --ntcp   -6 --ipv6   -m --mtcp (--mptcp)   -d --daemon\n"
     "  -f --tfo  -z --splice (deprecated in realm)   -h --help   -v --version\n"
     "realm's options:  -c --config PATH   -l --listen ADDR   -r --remote ADDR   -x --through ADDR\n"
+    "  --extra-remotes ADDR,ADDR (more remotes, equal round robin; -r may be repeated too)\n"
     "  -i --interface DEV   -e --listen-interface DEV   -a --listen-transport OPTS\n"
     "  -b --remote-transport OPTS   -n --nofile N   -p --pipe-page N   -j --pre-conn-hook PATH\n"
     "  --log-level L --log-output PATH   --dns-mode M --dns-min-ttl S --dns-max-ttl S\n"
@@ -53,7 +54,7 @@ const char realm_usage[] =
     "configuration.\n";
 
 enum { O_HELP, O_VERSION, O_DAEMON, O_UDP, O_MTCP, O_NTCP, O_IPV6, O_TFO, O_SPLICE, O_PRINT,
-	O_CONFIG, O_LISTEN, O_REMOTE, O_THROUGH, O_IFACE, O_LIFACE, O_LTRANS, O_RTRANS,
+	O_CONFIG, O_LISTEN, O_REMOTE, O_EXTRA, O_THROUGH, O_IFACE, O_LIFACE, O_LTRANS, O_RTRANS,
 	O_NOFILE, O_PIPE, O_HOOK, O_LOGLEVEL, O_LOGOUT, O_DNSMODE, O_DNSMIN, O_DNSMAX, O_DNSCACHE,
 	O_DNSPROTO, O_DNSSERVERS, O_SPROXY, O_SPROXYV, O_APROXY, O_APROXYT, O_TCPT, O_UDPT, O_KA, O_KAP,
 	O_WORKERS, O_N };
@@ -78,6 +79,7 @@ static const struct ropt {
 	[O_CONFIG] = { 'c', "config", NULL, 1, NULL, 0 },
 	[O_LISTEN] = { 'l', "listen", NULL, 1, NULL, 0 },
 	[O_REMOTE] = { 'r', "remote", NULL, 1, NULL, 0 },
+	[O_EXTRA] = { 0, "extra-remotes", NULL, 1, NULL, 0 },
 	[O_THROUGH] = { 'x', "through", NULL, 1, NULL, 0 },
 	[O_IFACE] = { 'i', "interface", NULL, 1, NULL, 0 },
 	[O_LIFACE] = { 'e', "listen-interface", NULL, 1, NULL, 0 },
@@ -110,6 +112,8 @@ struct ropts {
 	int set[O_N];
 	const char *remotes[STORE_MAX_REMOTES];
 	int nremotes;
+	const char *extras[STORE_MAX_REMOTES];   /* --extra-remotes A,B as given */
+	int nextras;
 };
 
 static const struct ropt *
@@ -143,12 +147,15 @@ static int
 take(struct ropts *o, int idx, const char *val)
 {
 	o->set[idx] = 1;
-	if (idx == O_REMOTE) {
-		if (o->nremotes >= STORE_MAX_REMOTES) {
+	if (idx == O_REMOTE || idx == O_EXTRA) {
+		if ((idx == O_REMOTE ? o->nremotes : o->nextras) >= STORE_MAX_REMOTES) {
 			fprintf(stderr, "%s: at most %d remotes\n", applet_name, STORE_MAX_REMOTES);
 			return -1;
 		}
-		o->remotes[o->nremotes++] = val;
+		if (idx == O_REMOTE)
+			o->remotes[o->nremotes++] = val;
+		else
+			o->extras[o->nextras++] = val;
 	}
 	o->v[idx] = val;
 	return 0;
@@ -320,7 +327,44 @@ override(const struct ropts *o, char *err)
 	return v;
 }
 
-/* -l/-r as one realm endpoint (more -r: realm's extra_remotes, balanced round robin) */
+/* The extra remotes, each -r after the first, then each item of --extra-remotes
+ * A,B: ,"extra_remotes":[...],"balance":"roundrobin: 1, 1, ..." when there are any */
+static int
+cli_extras(FILE *f, const struct ropts *o)
+{
+	char buf[1024], *tok, *save = NULL, *list = NULL;
+	size_t len = 0;
+	FILE *l = open_memstream(&list, &len);
+	int i, n = 0, rc = 0;
+
+	if (!l)
+		return -1;
+	for (i = 1; i < o->nremotes; i++, n++) {
+		fputs(n ? "," : "", l);
+		json_str(l, o->remotes[i]);
+	}
+	for (i = 0; i < o->nextras && rc == 0; i++) {
+		if ((rc = str_copy(buf, sizeof(buf), o->extras[i])) < 0)
+			break;
+		for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+			if (*str_trim(tok)) {
+				fputs(n++ ? "," : "", l);
+				json_str(l, str_trim(tok));
+			}
+	}
+	if (fclose(l) != 0)
+		rc = -1;
+	if (rc == 0 && n > 0) {
+		fprintf(f, ",\"extra_remotes\":[%s],\"balance\":\"roundrobin: 1", list);
+		for (i = 0; i < n; i++)
+			fputs(", 1", f);
+		fputc('"', f);
+	}
+	free(list);
+	return rc;
+}
+
+/* -l/-r as one realm endpoint (more remotes: realm's extra_remotes, balanced round robin) */
 static struct json_val *
 cli_endpoint(const struct ropts *o, char *err)
 {
@@ -332,6 +376,7 @@ cli_endpoint(const struct ropts *o, char *err)
 	size_t len = 0, i;
 	struct json_val *v = NULL;
 	FILE *f = open_memstream(&buf, &len);
+	int bad;
 
 	if (!f)
 		return NULL;
@@ -342,19 +387,10 @@ cli_endpoint(const struct ropts *o, char *err)
 			fprintf(f, ",\"%s\":", strs[i].key);
 			json_str(f, o->v[strs[i].idx]);
 		}
-	if (o->nremotes > 1) {
-		fputs(",\"extra_remotes\":[", f);
-		for (i = 1; i < (size_t)o->nremotes; i++) {
-			fputs(i > 1 ? "," : "", f);
-			json_str(f, o->remotes[i]);
-		}
-		fputs("],\"balance\":\"roundrobin: 1", f);
-		for (i = 1; i < (size_t)o->nremotes; i++)
-			fputs(", 1", f);
-		fputc('"', f);
-	}
+	if ((bad = cli_extras(f, o) < 0))
+		snprintf(err, ERRLEN, "--extra-remotes: a list longer than 1023 characters");
 	fputs("}]}", f);
-	if (fclose(f) == 0)
+	if (fclose(f) == 0 && !bad)
 		v = json_parse(buf, len, err);
 	free(buf);
 	return v;

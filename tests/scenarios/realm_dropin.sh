@@ -188,10 +188,17 @@ run_realm cli2 "$XWPF" realm --listen="127.0.0.1:$Q2" --remote "127.0.0.1:$E2" -
 wait_port 127.0.0.1 "$Q2" || { fail "xwpf realm: no listener"; cat "$T_DIR/cli2.err"; }
 echo_both "xwpf realm, long options" 127.0.0.1 "$Q2"
 stop_realm cli2
-run_realm cli3 "$XWPF" relay --listen "127.0.0.1:$Q3" --remote "127.0.0.1:$E3" --udp --tcp-keepalive 30
+run_realm cli3 "$XWPF" relay --listen "127.0.0.1:$Q3" --remote "127.0.0.1:$E3" --udp --tcp-keepalive 30 \
+    --extra-remotes "127.0.0.1:$E1, 127.0.0.1:$E2"
 wait_port 127.0.0.1 "$Q3" || { fail "xwpf relay: no listener"; cat "$T_DIR/cli3.err"; }
 echo_both "xwpf relay with realm's long options" 127.0.0.1 "$Q3"
+for _ in 1 2; do echo_both "xwpf relay: --extra-remotes balanced" 127.0.0.1 "$Q3"; done
 stop_realm cli3
+"$XWPF" relay --listen "127.0.0.1:$Q3" --remote "127.0.0.1:$E3" --extra-remotes "127.0.0.1:$E1, 127.0.0.1:$E2" \
+    --print-store > "$T_DIR/extra.store" 2>&1
+check_eq "--extra-remotes: the remotes of the one endpoint, in order" "127.0.0.1:$E3 127.0.0.1:$E1 127.0.0.1:$E2" \
+    "$(sed -n 's/^remote = //p' "$T_DIR/extra.store" | paste -sd' ')"
+check "... balanced round robin with equal weights" grep -q '^weights = 1,1,1' "$T_DIR/extra.store"
 # realm's listen forms: ":::PORT" is every address; "::1:PORT" is read as an
 # import reads a realm config's listen ([::1]:PORT), not mangled
 Q4=$(free_port)
