@@ -3,7 +3,9 @@
 # --iperf3), TCP both ways and UDP both ways with loss and jitter, each figure
 # within 15% of what iperf3's own client measures on the same link in the same
 # test: a namespace whose loopback is shaped to 200 Mbit/s, so that both
-# measure the link, not the machine's load. A busy iperf3 server is named.
+# measure the link, not the machine's load; UDP at a rate under the link's
+# and at one above it (what arrives is then the link's rate). A busy iperf3
+# server is named.
 # timeout: 200
 . "$(dirname "$0")/../lib.sh"
 need_root
@@ -75,6 +77,33 @@ for dirn, name in (("upload", "udp_up"), ("download", "udp_down")):
     check("udp %s: sent and received counted, jitter a figure" % dirn,
           u["sent"] > 0 and 0 < u["received"] <= u["sent"] and u["jitter_ms"] >= 0,
           "sent %d received %d jitter %.3f ms" % (u["sent"], u["received"], u["jitter_ms"]))
+PY
+
+# UDP offered above the link's 200 Mbit/s: what arrives is the link's rate,
+# and both clients measure the same received rate and loss
+RATE=300M
+run_iperf3 udp_up_full -u -b "$RATE" -l "$SIZE"
+run_iperf3 udp_down_full -u -b "$RATE" -l "$SIZE" -R
+ip netns exec "$NS" "$XWPF" linktest 127.0.0.1 --port "$P" --time "$T" --udp-rate "$RATE" --udp-size "$SIZE" \
+    --only udp --json="$T_DIR/lt_full.json" > "$T_DIR/table_full.txt" 2>&1
+check_eq "linktest at $RATE: exit 0" 0 $?
+cat "$T_DIR/table_full.txt"
+python3 - "$T_DIR" <<'PY' | as_checks
+import json, sys, os
+d = sys.argv[1]
+udp = {u["direction"]: u for u in json.load(open(os.path.join(d, "lt_full.json")))["udp"]}
+for dirn, name in (("upload", "udp_up_full"), ("download", "udp_down_full")):
+    end = json.load(open(os.path.join(d, name + ".json")))["end"]
+    rcv = end.get("sum_received", end["sum"])   # iperf3 3.12 and later: the receiving end's own count
+    u = udp.get(dirn, {})
+    theirs = rcv["bits_per_second"] / 1e6
+    ours = u.get("mbps", 0)
+    print(("ok" if u.get("ok") and theirs > 0 and abs(ours - theirs) / theirs <= 0.15 else "not ok") +
+          " udp %s above the link's rate: received rate within 15%% of iperf3's (%.1f vs %.1f Mbit/s)" % (dirn, ours, theirs))
+    lost = end["sum"]["lost_percent"]
+    print(("ok" if u.get("ok") and u["loss_pct"] <= max(lost, 0) + 5 else "not ok") +
+          " udp %s above the link's rate: loss no worse than iperf3's by more than 5 points (%.2f%% vs %.2f%%)"
+          % (dirn, u.get("loss_pct", -1), lost))
 PY
 
 # --iperf3 skips the detection; a server busy with another test is named
