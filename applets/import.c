@@ -843,23 +843,38 @@ clash_named(const struct store_diags *d)
 	return 0;
 }
 
-/* Tunnel rules whose UDP goes plain beside the tunnel (udp_transport = plain). */
+/* The imported (added or changed) tunnel rules whose UDP goes plain beside
+ * the tunnel (udp_transport = plain), with where their TCP goes. */
 static void
-show_udp_plain(const struct store *st)
+show_udp_plain(const struct store *old, const struct store *new)
 {
-	char sum[700];
+	static char a[8192], b[8192];
+	char sum[700], err[ERRLEN];
+	struct transport tr;
+	const struct store_rule *o;
 	size_t i;
 	int n = 0;
 
-	for (i = 0; i < st->nrules; i++) {
-		const struct store_rule *r = &st->rules[i];
+	for (i = 0; i < new->nrules; i++) {
+		const struct store_rule *r = &new->rules[i];
+		int exit = !*r->remote_transport;
 
 		if (!r->udp_plain || !(r->protocols & PROTO_UDP) || (!*r->listen_transport && !*r->remote_transport))
 			continue;
+		if ((o = store_find(old, r->name))) {
+			rule_canon(o, a, sizeof(a));
+			rule_canon(r, b, sizeof(b));
+			if (strcmp(a, b) == 0)
+				continue;   /* in the store already, as it is */
+		}
+		if (transport_parse(exit ? r->listen_transport : r->remote_transport,
+		    exit ? TRANSPORT_SERVER : TRANSPORT_CLIENT, &tr, err) < 0)
+			tr.ws = tr.tls = 0;
 		if (!n++)
 			printf("UDP of these tunnel rules goes plain beside the tunnel to the same host:port, as "
-			    "realm sent it (udp_transport = plain):\n");
-		printf("  udp plain %-20s %s\n", r->name, rule_summary(r, sum, sizeof(sum)));
+			    "realm sent it (udp_transport = plain); their TCP goes through the tunnel:\n");
+		printf("  %-20s %s   tcp: %s tunnel, udp: plain\n", r->name, rule_summary(r, sum, sizeof(sum)),
+		    tr.ws && tr.tls ? "wss" : tr.ws ? "ws" : tr.tls ? "tls" : "the");
 	}
 	if (n)
 		printf("  once both ends run xwpf, carry it in the tunnel: %s\n", XCMD("rule set NAME udp_transport=tunnel"));
@@ -897,7 +912,6 @@ do_import(const struct opts *o)
 			    "%s\n", applet_name, XCMD("import %s --replace", o->from_stdin ? "-" : o->file));
 		goto out;
 	}
-	show_udp_plain(&new);
 	print_diags(&dnew, strcmp(p.kind, "xwpf export") == 0 ? where : NULL);
 	/* files the system applies as root are made here, not taken from the archive */
 	if (bundle_import_regen(&p.files, &new, err) < 0) {
@@ -909,6 +923,7 @@ do_import(const struct opts *o)
 		printf("note: %s\n", p.files.warnings[i]);
 	warn_missing_files(&new, &p.files);
 	store_parse_text(p.txn.orig, p.txn.path, &old, &dold);
+	show_udp_plain(&old, &new);
 	if (check_trusted(&old, &new) < 0) {
 		fprintf(stderr, "%s: %s: nothing was changed\n", applet_name, o->file);
 		goto out;

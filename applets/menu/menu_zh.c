@@ -130,8 +130,10 @@ static const struct zh lines[] = {
 	  "imported rules, as xwPF's import did: {}",
 	  "导入的规则与现有规则监听相同端口（见上）；若要像 xwPF 那样以导入的规则完全替换：{1}" },
 	{ "UDP of these tunnel rules goes plain beside the tunnel to the same host:port, as realm sent it (udp_transport "
-	  "= plain):", "以下隧道规则的 UDP 在隧道旁以明文发往同一主机:端口，与 realm 相同（udp_transport = plain）：" },
-	{ "  udp plain {}", "  UDP 明文 {1}" },
+	  "= plain); their TCP goes through the tunnel:",
+	  "以下隧道规则的 UDP 在隧道旁以明文发往同一主机:端口，与 realm 相同（udp_transport = plain）；TCP 走隧道：" },
+	{ "  {}   tcp: the tunnel, udp: plain", "  {1}   TCP：走隧道，UDP：明文" },
+	{ "  {}   tcp: {} tunnel, udp: plain", "  {1}   TCP：走 {2} 隧道，UDP：明文" },
 	{ "  once both ends run xwpf, carry it in the tunnel: {}", "  两端都运行 xwpf 后，可让 UDP 走隧道：{1}" },
 	{ "limits: port {} -> rule {}:{}", "限额：端口 {1} -> 规则 {2}：{3}" },
 	{ "port {}: no rule of the store listens there; its limits are not imported (import the rules first)",

@@ -70,11 +70,14 @@ echo 'ROLE=1' > "$T_DIR/etc-realm/manager.conf"
 
 out=$("$XWPF" import "$T_DIR/xwPF_config_20250101_000000.tar.gz" --yes 2>&1)
 check "the xwPF archive imports: $out" test $? -eq 0
-check "its summary names the ws rule's plain UDP" grep -q "udp plain hk-ws" <<<"$out"
+check "its summary names the ws rule's TCP in the tunnel and its UDP plain" \
+	grep -q "hk-ws .* tcp: ws tunnel, udp: plain" <<<"$out"
 out=$("$XWPF" import "$T_DIR/etc-realm" --yes 2>&1)
 check "the xwPF config directory imports: $out" test $? -eq 0
 check "... read as xwPF's" grep -q "xwPF config directory with 1 rule" <<<"$out"
-check "its summary names the tls rule's plain UDP" grep -q "udp plain hk-tls" <<<"$out"
+check "its summary names the tls rule's TCP in the tunnel and its UDP plain" \
+	grep -q "hk-tls .* tcp: tls tunnel, udp: plain" <<<"$out"
+check_eq "... and not the ws rule the store had already" 0 "$(grep -c 'hk-ws .*udp: plain' <<<"$out")"
 check "manager.conf is said not imported" grep -q "manager.conf" <<<"$out"
 for n in hk-ws hk-tls; do
 	check_eq "$n: protocol tcp+udp, as xwPF ran it" "tcp+udp" "$(store_key $n protocol)"
@@ -104,7 +107,8 @@ EOT
 out=$("$XWPF" import "$T_DIR/realm.json" --yes 2>&1)
 check "a realm config with ws and use_udp imports: $out" test $? -eq 0
 check_eq "... its UDP plain beside the tunnel, as realm sent it" "plain" "$(store_key realm-$RR udp_transport)"
-check "... named in the summary" grep -q "udp plain realm-$RR" <<<"$out"
+check "... named in the summary" grep -q "realm-$RR .* tcp: ws tunnel, udp: plain" <<<"$out"
+check_eq "... alone (the rules imported before are not listed again)" 1 "$(grep -c 'udp: plain' <<<"$out")"
 
 # both ends on xwpf: the UDP moves into the tunnel, and the exit serves it
 "$XWPF" rule set hk-ws udp_transport=tunnel
