@@ -67,5 +67,11 @@ main(void)
 	    "xwpf rule：未知的规则键“lisen”：是否想写“listen”？（见 xwpf --root '/a b' rule keys）", "a quoted root");
 	CHECK_STR(zh("  none: add one with xwpf --root /r mptcp endpoint add ADDR dev IF subflow"),
 	    "  无：用 xwpf --root /r mptcp endpoint add 地址 dev 网卡 subflow 添加", "the words of a command translated, its root kept");
+	CHECK_STR(zh("UDP of these tunnel rules goes plain beside the tunnel to the same host:port, as realm sent it "
+	    "(udp_transport = plain); their TCP goes through the tunnel:\n"),
+	    "以下隧道规则的 UDP 在隧道旁以明文发往同一主机:端口，与 realm 相同（udp_transport = plain）；TCP 走隧道：\n",
+	    "an import's heading of tunnel rules with plain UDP");
+	CHECK_STR(zh("  hk-ws                [::]:443 -> 192.0.2.1:443   tcp: wss tunnel, udp: plain\n"),
+	    "  hk-ws                [::]:443 -> 192.0.2.1:443   TCP：走 wss 隧道，UDP：明文\n", "... and one of its rules");
 	return T_DONE();
 }
