@@ -158,7 +158,7 @@ ask_lang() {
 	fi
 	case $LANG_SET in zh|en|auto) ;; *) die "--lang takes zh, en or auto, not '$LANG_SET'" ;; esac
 	xwpf rule global "lang=$LANG_SET" >/dev/null || die "could not save lang = $LANG_SET in $STORE"
-	say "the menu speaks: $LANG_SET ([global] lang in $STORE; the menu's last item changes it)"
+	say "the menu speaks: $LANG_SET ([global] lang in $STORE; item 11 of the menu changes it)"
 }
 
 # ---------------------------------------------------------------- xwPF
