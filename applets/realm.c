@@ -429,7 +429,8 @@ read_file_part(const char *path, struct parts *p)
 		return -1;
 	}
 	if (!(text = file_read_flags(path, &len, 0)) || len > MIG_MAX_INPUT) {
-		fprintf(stderr, "%s: %s: %s\n", applet_name, path, text ? "larger than 4 MiB" : strerror(errno));
+		fprintf(stderr, "%s: %s: %s\n", applet_name, path, text ? "larger than 4 MiB" : errno == EINVAL ?
+		    "not a regular file (give a config file, or a folder of them)" : strerror(errno));
 		free(text);
 		return -1;
 	}

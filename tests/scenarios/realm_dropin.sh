@@ -218,6 +218,9 @@ printf '[[endpoints]]\nlisten = "127.0.0.1:1"\n' > "$T_DIR/bad.toml"
 "$REALM" -c "$T_DIR/bad.toml" 2> "$T_DIR/bad.err"
 rc=$?
 check "an endpoint without remote: exit 3 naming it" sh -c "test $rc = 3 && grep -q 'endpoint 1 needs listen and remote' '$T_DIR/bad.err'"
+"$REALM" -c /dev/null 2> "$T_DIR/bad.err"
+rc=$?
+check "a config that is not a regular file: exit 3 saying so" sh -c "test $rc = 3 && grep -q 'not a regular file' '$T_DIR/bad.err'"
 check "no store, pidfile, stats or ledger written (only the servername= certificate and the config's log)" \
     test -z "$(find "$XWPF_ROOT" -type f ! -path '*/var/lib/xwpf/tls/*' ! -path "$XWPF_ROOT$T_DIR/realm.log*")"
 "$REALM" --help | grep -q -- '--tcp-keepalive-probe'
