@@ -96,25 +96,16 @@ print_diags(const struct store_diags *d, const char *where)
 	}
 }
 
-/* Every setting of a rule as text, to tell changed rules from unchanged ones. */
-static void
-rule_canon(const struct store_rule *r, char *buf, size_t size)
+/* Whether two rules have every key the same (their fingerprints, lib/store). */
+static int
+rule_same(const struct store_rule *a, const struct store_rule *b)
 {
-	char l[1024], t[300], p[64];
-	size_t n, i;
+	char *fa = store_rule_keys_fingerprint(a), *fb = store_rule_keys_fingerprint(b);
+	int same = fa && fb && strcmp(fa, fb) == 0;
 
-	store_listen_format(r, l, sizeof(l));
-	hostport_format(&r->through, t, sizeof(t));
-	n = (size_t)snprintf(buf, size, "%s|%s|%d|%d|%s|%s|%d|%d|%u|%s|%s|%s|%s|%s|%s|%u|%d|%ld|%ld|%ld|%ld|%ld|"
-	    "%ld|%ld|%ld|%s|%s|", r->name, r->note, r->enabled, r->role, l, r->listen_interface, r->balance,
-	    r->failover, r->protocols, *r->through.host ? t : "", r->interface, r->listen_transport,
-	    r->remote_transport, store_proxy_name(r, p, sizeof(p)), r->udp_plain ? "udp-plain" : "", r->mptcp, r->ipv6_only,
-	    r->connect_timeout, r->idle_timeout, r->udp_timeout, r->proxy_timeout, r->handshake_timeout,
-	    r->health_fail, r->health_ok, r->health_cooldown, r->health_send, r->health_expect);
-	for (i = 0; i < r->nremotes && n < size; i++) {
-		hostport_format(&r->remotes[i].addr, l, sizeof(l));
-		n += (size_t)snprintf(buf + n, size - n, "%s*%d,", l, r->remotes[i].weight);
-	}
+	free(fa);
+	free(fb);
+	return same;
 }
 
 static const char *
@@ -136,7 +127,6 @@ rule_summary(const struct store_rule *r, char *buf, size_t size)
 static size_t
 show_rule_diff(const struct store *old, const struct store *new)
 {
-	static char a[8192], b[8192];
 	char sum[700];
 	size_t i, n = 0;
 	const struct store_rule *o;
@@ -148,9 +138,7 @@ show_rule_diff(const struct store *old, const struct store *new)
 			n++;
 			continue;
 		}
-		rule_canon(o, a, sizeof(a));
-		rule_canon(r, b, sizeof(b));
-		if (strcmp(a, b) != 0) {
+		if (!rule_same(o, r)) {
 			printf("  ~ change  %-20s %s\n", r->name, rule_summary(r, sum, sizeof(sum)));
 			n++;
 		}
@@ -848,7 +836,6 @@ clash_named(const struct store_diags *d)
 static void
 show_udp_plain(const struct store *old, const struct store *new)
 {
-	static char a[8192], b[8192];
 	char sum[700], err[ERRLEN];
 	struct transport tr;
 	const struct store_rule *o;
@@ -861,12 +848,8 @@ show_udp_plain(const struct store *old, const struct store *new)
 
 		if (!r->udp_plain || !(r->protocols & PROTO_UDP) || (!*r->listen_transport && !*r->remote_transport))
 			continue;
-		if ((o = store_find(old, r->name))) {
-			rule_canon(o, a, sizeof(a));
-			rule_canon(r, b, sizeof(b));
-			if (strcmp(a, b) == 0)
-				continue;   /* in the store already, as it is */
-		}
+		if ((o = store_find(old, r->name)) && rule_same(o, r))
+			continue;   /* in the store already, as it is */
 		if (transport_parse(exit ? r->listen_transport : r->remote_transport,
 		    exit ? TRANSPORT_SERVER : TRANSPORT_CLIENT, &tr, err) < 0)
 			tr.ws = tr.tls = 0;

@@ -37,6 +37,8 @@ cat > "$T_DIR/port-traffic-dog/config.json" <<'EOF'
 EOF
 out=$($X import "$T_DIR/port-traffic-dog/config.json" --dry-run 2>&1)
 check "the traffic tool's config.json is recognised: $out" grep -q "traffic tool config with limits for 3 ports" <<<"$out"
+check_eq "the plan names each rule whose limits change" "web span" \
+	"$(sed -n 's/^  ~ change  *\([^ ]*\) .*/\1/p' <<<"$out" | paste -sd' ')"
 out=$($X import "$T_DIR/port-traffic-dog" --yes 2>&1)
 check "its directory imports: $out" test $? -eq 0
 check "the port no rule listens on is named" grep -q "port 20999: no rule of the store listens there" <<<"$out"
