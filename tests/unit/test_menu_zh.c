@@ -78,5 +78,15 @@ main(void)
 	    "what an import reads, its kind in Chinese too");
 	CHECK_STR(zh("/etc/port-traffic-dog: a traffic tool config with limits for 3 ports\n"),
 	    "/etc/port-traffic-dog：流量工具配置，含 3 个端口的限额\n", "... the traffic tool's limits");
+	CHECK_STR(zh("xwpf import: warning: endpoint 1: unknown key endpoint.bogus ignored (realm ignores it too)\n"),
+	    "xwpf import：警告：端点 1：未知的键 endpoint.bogus，已忽略（realm 同样忽略）\n", "a realm config's unknown key");
+	CHECK_STR(zh("xwpf import: warning: network.zero_copy is deprecated in realm and not used: plain TCP is spliced anyway"),
+	    "xwpf import：警告：network.zero_copy 在 realm 中已弃用，不使用：普通 TCP 本就以 splice 转发", "a deprecated key");
+	CHECK_STR(zh("xwpf import: warning: port 20200: bandwidth '2.5MB/s' is not a rate such as 100Mbps; not imported"),
+	    "xwpf import：警告：端口 20200：带宽“2.5MB/s”不是 100Mbps 这样的速率；未导入", "a traffic tool's rate");
+	CHECK_STR(zh("xwpf import: warning: rule 'r1': remote_transport: 0rtt accepted but not used"),
+	    "xwpf import：警告：规则“r1”：remote_transport：0rtt 可以写，但不使用", "0rtt in a transport");
+	CHECK_STR(zh("note: rule web: cert=/etc/x.pem is not in the archive: no such file"),
+	    "注意：规则 web：cert=/etc/x.pem 不在备份中：文件不存在", "a file a rule names, missing from an archive");
 	return T_DONE();
 }
