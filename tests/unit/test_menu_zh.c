@@ -88,5 +88,12 @@ main(void)
 	    "xwpf import：警告：规则“r1”：remote_transport：0rtt 可以写，但不使用", "0rtt in a transport");
 	CHECK_STR(zh("note: rule web: cert=/etc/x.pem is not in the archive: no such file"),
 	    "注意：规则 web：cert=/etc/x.pem 不在备份中：文件不存在", "a file a rule names, missing from an archive");
+	CHECK_STR(zh("xwpf import: /root/a.txt: not an xwpf export or xwPF archive (.tar.gz), nor a realm config (.json, "
+	    ".toml); read as TOML: line 1: expected '=' after the key 'hello'; nothing was changed\n"),
+	    "xwpf import：/root/a.txt：不是 xwpf 导出包或 xwPF 备份（.tar.gz），也不是 realm 配置（.json、.toml）；按 TOML "
+	    "读取时：line 1: expected '=' after the key 'hello'；未做任何改动\n", "a file import cannot read as anything");
+	CHECK_STR(zh("xwpf import: the store changed while this import was being prepared; run it again to see the new plan; "
+	    "nothing was changed"), "xwpf import：准备导入期间规则文件被改动；请重新运行以查看新的计划；未做任何改动",
+	    "a store changed under an import");
 	return T_DONE();
 }
