@@ -4,8 +4,8 @@
 # Chinese locale; auto follows LC_ALL / LANG. Its language item switches and saves
 # the language (`xwpf rule global lang=...`, which refuses other values).
 # In Chinese, what the applets the menu runs print comes through in Chinese
-# too (a rule added, an export, a refusal from the store), and a yes/no
-# question's hint.
+# too (a rule added, an export, an import's plan and notes, a refusal from
+# the store), and a yes/no question's hint.
 # timeout: 90
 . "$(dirname "$0")/../lib.sh"
 need python3 socat
@@ -62,6 +62,33 @@ send 0
 exit 0
 EOF
 check "... and none of it in English, the yes/no hints included" sh -c "! grep -qE 'added rule|files, |Y/n|y/N' '$T_DIR/zhadd.pty'"
+
+# an xwPF archive with a ws rule and a realm config, shown through the Chinese menu (and not applied)
+mkdir -p "$T_DIR/xa/xwPF_config/rules"
+printf 'RULE_ID="1"\nRULE_NAME="hk"\nRULE_ROLE="1"\nSECURITY_LEVEL="ws"\nLISTEN_PORT="%s"\nREMOTE_HOST="192.0.2.1"\nREMOTE_PORT="443"\nENABLED="true"\n' \
+	"$(free_port)" > "$T_DIR/xa/xwPF_config/rules/rule-1.conf"
+python3 -c 'import sys,tarfile
+with tarfile.open(sys.argv[1], "w:gz") as t: t.add(sys.argv[2], "xwPF_config")' "$T_DIR/x.tar.gz" "$T_DIR/xa/xwPF_config"
+printf '{"network":{"zero_copy":true},"endpoints":[{"listen":"127.0.0.1:%s","remote":"192.0.2.1:443","bogus":1}]}' \
+	"$(free_port)" > "$T_DIR/r.json"
+check "lang = zh: an import's plan and notes, said in Chinese" menu_drive zhimport LANG=C LC_ALL= <<EOF
+$(menu_go move import)
+expect 要导入的文件
+send $T_DIR/x.tar.gz
+expect xwPF 备份，含 1 条规则
+expect TCP：走 ws 隧道，UDP：明文
+expect 应用这些改动
+send n
+$(menu_go move import)
+expect 要导入的文件
+send $T_DIR/r.json
+expect realm JSON 配置
+expect 未知的键
+expect 应用这些改动
+send n
+$(menu_leave 1)
+EOF
+check "... and none of it in English" sh -c "! grep -qE 'archive with|a realm|unknown key|deprecated|goes plain|warning' '$T_DIR/zhimport.pty'"
 
 check "the language item switches to English and saves it" menu_drive switch LANG=C LC_ALL= <<EOF
 $(menu_go lang)
