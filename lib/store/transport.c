@@ -44,6 +44,17 @@ parse_pin(const char *v, unsigned char out[32])
 	return n == 32 && hi < 0 ? 0 : -1;
 }
 
+/* host= and path= go into the WebSocket request line and Host header as they are:
+ * a space would end the request target, a control byte is refused by the exit */
+static const char *
+http_unsafe(const char *v)
+{
+	for (; *v; v++)
+		if ((unsigned char)*v <= 0x20 || *v == 0x7f)
+			return v;
+	return NULL;
+}
+
 static int
 set(char *dst, size_t size, const char *key, const char *v, char *err)
 {
@@ -127,7 +138,7 @@ int
 transport_parse(const char *s, enum transport_side side, struct transport *t, char *err)
 {
 	char buf[1024], *item, *save = NULL;
-	const char *where = side == TRANSPORT_CLIENT ? "remote_transport" : "listen_transport";
+	const char *where = side == TRANSPORT_CLIENT ? "remote_transport" : "listen_transport", *bad, *which = NULL;
 
 	memset(t, 0, sizeof(*t));
 	if (str_copy(buf, sizeof(buf), s) < 0) {
@@ -197,6 +208,14 @@ transport_parse(const char *s, enum transport_side side, struct transport *t, ch
 	}
 	if (t->ws && t->path[0] != '/') {
 		snprintf(err, ERRLEN, "%s: the ws path must start with '/', not '%s'", where, t->path);
+		return -1;
+	}
+	if (!(bad = http_unsafe(t->host)))
+		bad = http_unsafe(which = t->path);
+	if (bad) {
+		snprintf(err, ERRLEN, "%s: ws %s= holds a space or a control character (byte 0x%02x): it goes into the "
+		    "HTTP request as it is (write %%20 for a space in a path)", where, which == t->path ? "path" : "host",
+		    (unsigned char)*bad);
 		return -1;
 	}
 	if (t->early && (!t->ws || side != TRANSPORT_CLIENT)) {

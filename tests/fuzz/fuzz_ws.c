@@ -1,11 +1,17 @@
 /* libFuzzer: the WebSocket handshake parsers and frame decoder (lib/proto/ws.c).
  * The first byte picks the target; for frames, decoding in one piece and in
- * pieces cut where the input says must give the same stream and the same events. */
+ * pieces cut where the input says must give the same stream and the same events.
+ * Round trips: for any host= and path= a transport accepts (HOST '\n' PATH),
+ * the relay's request passes the exit's check with its key and the exit's 101
+ * passes the relay's; a payload framed (masked or not) decodes, in any cut,
+ * to itself. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "transport.h"
 #include "util.h"
 #include "ws.h"
 
@@ -37,6 +43,60 @@ decode_all(struct ws_dec *d, const uint8_t *in, size_t n, size_t step, unsigned 
 	return total;
 }
 
+/* What one xwpf end writes, the other accepts. */
+static void
+handshake(const uint8_t *data, size_t size)
+{
+	static const char key[] = "dGhlIHNhbXBsZSBub25jZQ==";
+	char text[600], spec[700], req[1024], reply[256], got[WS_KEY_LEN + 1], err[ERRLEN], *nl;
+	struct transport t;
+	size_t head = 0;
+	int n, rl;
+
+	if (size >= sizeof(text) || memchr(data, 0, size))
+		return;
+	memcpy(text, data, size);
+	text[size] = '\0';
+	if (!(nl = strchr(text, '\n')))
+		return;
+	*nl = '\0';
+	snprintf(spec, sizeof(spec), "ws;host=%s;path=%s", text, nl + 1);
+	if (transport_parse(spec, TRANSPORT_CLIENT, &t, err) < 0)
+		return;
+	if ((n = ws_client_request(req, sizeof(req), t.host, t.path, key)) < 0)
+		abort();
+	if (ws_server_parse(req, (size_t)n, t.host, t.path, got, &head, err) != WS_OK || head != (size_t)n ||
+	    strcmp(got, key) != 0)
+		abort();
+	if ((rl = ws_server_reply(reply, sizeof(reply), got)) < 0 ||
+	    ws_client_parse(reply, (size_t)rl, key, &head, err) != WS_OK || head != (size_t)rl)
+		abort();
+}
+
+/* A payload framed as the relay (masked) or the exit (not) does reads back whole. */
+static void
+frame(const uint8_t *data, size_t size)
+{
+	static const unsigned op[] = { WS_OP_BIN, WS_OP_TEXT, WS_OP_CONT };
+	const unsigned char mkey[4] = { data[0], 0x5a, 0xa5, (unsigned char)(data[0] * 7) };
+	size_t n = size - 1, step = 1 + data[0] % 23;
+	unsigned char *f = malloc(n + WS_HDR_MAX), *o = malloc(n + WS_HDR_MAX);
+	struct ws_dec d;
+	ssize_t fl;
+	int fail;
+
+	if (!f || !o)
+		abort();
+	fl = ws_frame(f, n + WS_HDR_MAX, op[data[0] % 3], data + 1, n, data[0] & 0x80 ? mkey : NULL);
+	if (fl < 0)
+		abort();
+	ws_dec_init(&d);
+	if (decode_all(&d, f, (size_t)fl, step, o, &fail) != n || fail || d.closed || memcmp(o, data + 1, n) != 0)
+		abort();
+	free(f);
+	free(o);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -46,7 +106,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 2)
 		return 0;
-	switch (data[0] % 3) {
+	switch (data[0] % 5) {
 	case 0:
 		r = ws_server_parse(data + 1, size - 1, "example.com", "/chat", key, &head, err);
 		if (r == WS_OK && (head > size - 1 || strlen(key) != WS_KEY_LEN))
@@ -58,6 +118,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		r = ws_client_parse(data + 1, size - 1, "dGhlIHNhbXBsZSBub25jZQ==", &head, err);
 		if (r == WS_OK && head > size - 1)
 			abort();
+		break;
+	case 3:
+		handshake(data + 1, size - 1);
+		break;
+	case 4:
+		frame(data + 1, size - 1);
 		break;
 	default: {
 		struct ws_dec a, b;

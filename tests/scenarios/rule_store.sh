@@ -60,6 +60,7 @@ refuse "mistyped key" "unknown rule key 'remot': did you mean 'remote'?" add p -
 refuse "bad name" "not a valid rule name" add 'a/b' --listen 7003 --remote 127.0.0.1:1
 refuse "bad balance" "roundrobin" set web balance=random
 refuse "bad transport" "sni=" set web remote_transport=tls
+refuse "a space in a ws path (it would end the request line)" "write %20 for a space" set web 'remote_transport=ws;host=h;path=/a b'
 refuse "missing rule" "no rule named" set nosuch note=x
 refuse "delete of a missing rule" "no rule named" del web,nosuch
 refuse "range length mismatch" "ports but the rule listens on" add r --listen 7100-7109 --remote 127.0.0.1:8000-8001

@@ -292,6 +292,11 @@ test_transport(void)
 	    "early without ws refused: %s", err);
 	CHECK(transport_parse("ws;host=h;path=/p;early", TRANSPORT_SERVER, &t, err) < 0 && strstr(err, "relay-side"),
 	    "early on an exit refused: %s", err);
+	CHECK(transport_parse("ws;host=exa\x10mple.com;path=/ws", TRANSPORT_CLIENT, &t, err) < 0 &&
+	    strstr(err, "host=") && strstr(err, "0x10"), "a control byte in host= refused: %s", err);
+	CHECK(transport_parse("ws;host=h;path=/a b", TRANSPORT_SERVER, &t, err) < 0 && strstr(err, "path=") &&
+	    strstr(err, "%20"), "a space in path= refused (the request line would end there): %s", err);
+	CHECK(transport_parse("ws;host=h;path=/a%20b", TRANSPORT_SERVER, &t, err) == 0, "path=/a%%20b taken");
 	CHECK(transport_parse(" tls ; servername = example.com ", TRANSPORT_SERVER, &t, err) == 0 &&
 	    strcmp(t.servername, "example.com") == 0, "items are trimmed");
 	CHECK(transport_parse("ws;host=h;path=/p;tls;cert=/a.pem;key=/k.pem", TRANSPORT_SERVER, &t, err) == 0,
