@@ -1,11 +1,13 @@
 /* libFuzzer: linktest's wire parsers (lib/linktest/lt_wire.c, lt_stats.c, lt_sys.c). The input is read both
  * as a UDP datagram (header, then the receive statistics with the peer's
  * stamp: no signed overflow, finite jitter) and as a control line (fields,
- * numbers within their bounds, hex, the peer's system facts printable). */
+ * numbers within their bounds, hex that reads back as lt_hex writes it, the
+ * peer's system facts printable and the same once written and read again). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lt.h"
 #include "util.h"
@@ -53,9 +55,9 @@ control(const uint8_t *data, size_t size)
 {
 	static const char *keys[] = { "nonce", "key", "token", "mac", "peer", "dir", "streams", "time", "rate",
 		"size", "sent", "bytes", "us", "cnonce" };
-	char line[LT_LINE], out[80];
+	char line[LT_LINE], out[80], hex[2 * LT_TOKEN + 1], text[LT_LINE];
 	unsigned char raw[LT_TOKEN];
-	struct lt_sys sys;
+	struct lt_sys sys, again;
 	long long n;
 	size_t i, len = size < sizeof(line) - 1 ? size : sizeof(line) - 1;
 
@@ -66,10 +68,19 @@ control(const uint8_t *data, size_t size)
 			abort();
 		if (lt_field_num(line, keys[i], -5, 1LL << 40, &n) == 0 && (n < -5 || n > 1LL << 40))
 			abort();
-		if (lt_field(line, keys[i], out, sizeof(out)) == 0)
-			lt_unhex(raw, LT_TOKEN, out);
+		if (lt_field(line, keys[i], out, sizeof(out)) == 0 && lt_unhex(raw, LT_TOKEN, out) == 0) {
+			lt_hex(hex, raw, LT_TOKEN);
+			if (strcasecmp(hex, out) != 0)
+				abort();
+		}
 	}
+	memset(&sys, 0, sizeof(sys));
+	memset(&again, 0, sizeof(again));
 	lt_sys_parse(&sys, line);
+	lt_sys_format(&sys, text, sizeof(text));
+	lt_sys_parse(&again, text);
+	if (memcmp(&sys, &again, sizeof(sys)) != 0)
+		abort();
 	printable(sys.kernel);
 	printable(sys.cc);
 	printable(sys.qdisc);
