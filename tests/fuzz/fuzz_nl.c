@@ -5,6 +5,7 @@
  * stay inside every buffer, end on DONE or an error, and never call back
  * after it said the answer ended. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
