@@ -19,6 +19,144 @@ struct zh {
 };
 
 static const struct zh lines[] = {
+	/* what an import refuses in the archive or config it reads (lib/migrate, lib/base/tar.c, the JSON and
+	 * TOML readers): first, so that their words win over the general patterns below */
+	{ "the archive holds more than {} bytes: refused", "压缩包超过 {1} 字节：已拒绝" },
+	{ "the archive is truncated (it ends inside an entry or has no end marker)",
+	  "压缩包不完整（在某个条目中间结束，或没有结束标记）" },
+	{ "the archive is truncated (the gzip stream ends early)", "压缩包不完整（gzip 数据流提前结束）" },
+	{ "not a .tar.gz archive (no gzip signature)", "不是 .tar.gz 压缩包（没有 gzip 标识）" },
+	{ "cannot start zlib", "无法启动 zlib" },
+	{ "the archive inflates past {} bytes: refused (a gzip bomb?)", "压缩包解压后超过 {1} 字节：已拒绝（疑似 gzip 炸弹）" },
+	{ "the archive inflates {} times its size: refused as a gzip bomb", "压缩包解压后是原大小的 {1} 倍：视为 gzip 炸弹，已拒绝" },
+	{ "the gzip data is damaged ({})", "gzip 数据已损坏（{=1}）" },
+	{ "junk after the gzip data: refused", "gzip 数据之后有多余内容：已拒绝" },
+	{ "'{}' is not a safe archive name", "“{1}”不是安全的压缩包内文件名" },
+	{ "archive name too long: {}", "压缩包内文件名过长：{1}" },
+	{ "{} is too large for a ustar entry", "{=1} 太大，放不进 ustar 条目" },
+	{ "gzip failed ({})", "gzip 压缩失败（{1}）" },
+	{ "no {}/MANIFEST: not an xwpf export", "没有 {1}/MANIFEST：不是 xwpf 导出包" },
+	{ "{}/MANIFEST is not a regular file: not a valid xwpf export", "{=1}/MANIFEST 不是普通文件：不是有效的 xwpf 导出包" },
+	{ "MANIFEST: the first line is not 'xwpf-export N'", "MANIFEST：第一行不是“xwpf-export 版本号”" },
+	{ "the archive has format {}, newer than this xwpf reads ({}): import it with a newer xwpf",
+	  "该导出包的格式为 {1}，比此 xwpf 能读的（{2}）更新：请用更新版本的 xwpf 导入" },
+	{ "MANIFEST line {} is not 'file SHA256 MODE SIZE PATH'", "MANIFEST 第 {1} 行不是“file 校验和 权限 大小 路径”的格式" },
+	{ "the manifest lists {} but the archive does not hold it", "清单列出了 {1}，但导出包中没有这个文件" },
+	{ "{} does not match its SHA-256 in the manifest: the archive was changed or damaged",
+	  "{=1} 与清单中的 SHA-256 不符：导出包被改动过或已损坏" },
+	{ "MANIFEST is empty", "MANIFEST 为空" },
+	{ "{} is not listed in the manifest: refused", "{=1} 不在清单中：已拒绝" },
+	{ "{} is listed twice", "{=1} 列出了两次" },
+	{ "path too long: {}", "路径过长：{1}" },
+	{ "the store in the archive holds a NUL byte", "导出包中的规则文件含有 NUL 字节" },
+	{ "refusing to write {}", "拒绝写入 {1}" },
+	{ "too many backups within one second in {}", "{1} 中一秒之内的备份太多" },
+	{ "cannot create a folder in {}: {}", "无法在 {1} 中创建目录：{2}" },
+	{ "cannot move the backup {} to {}: {}", "无法把备份 {1} 移到 {2}：{3}" },
+	{ "{} is not an xwpf backup index", "{=1} 不是 xwpf 的备份索引" },
+	{ "the backup lacks {}", "备份中缺少 {1}" },
+	{ "{} line {} is not understood", "{=1} 第 {2} 行无法识别" },
+	{ "cannot remove {}: {}", "无法删除 {1}：{2}" },
+	{ "restored, but cannot mark {} as undone: {}", "已还原，但无法把 {1} 标记为已撤销：{2}" },
+	{ "the relay (pid {}) reloads its rules", "中继（pid {1}）正在重载规则" },
+	{ "cannot signal the relay (pid {}): {}", "无法通知中继（pid {1}）：{2}" },
+	/* the JSON and TOML readers: "line N: " and what is wrong there */
+	{ "line {}: {}", "第 {1} 行：{=2}" },
+	{ "more than {} values", "值超过 {1} 个" },
+	{ "an object with more than {} members", "对象的成员超过 {1} 个" },
+	{ "the key '{}' is defined twice", "键“{1}”定义了两次" },
+	{ "a string longer than {} bytes", "字符串超过 {1} 字节" },
+	{ "expected ',' or '{}'", "此处应为“,”或“{1}”" },
+	{ "a string ends inside an escape", "字符串在转义序列中间结束" },
+	{ "an unknown escape '\\{}'", "未知的转义“\\{1}”" },
+	{ "\\u without four hex digits", "\\u 后面不是四位十六进制数" },
+	{ "a lone UTF-16 surrogate", "孤立的 UTF-16 代理项" },
+	{ "an escape for a code point a string cannot hold", "转义的码位不能放进字符串" },
+	{ "an escape for a code point a config cannot hold", "转义的码位不能放进配置" },
+	{ "a control character inside a string", "字符串中有控制字符" },
+	{ "a string that is not UTF-8", "字符串不是 UTF-8" },
+	{ "a string is not closed on its line", "字符串在本行没有闭合" },
+	{ "a string is not closed", "字符串没有闭合" },
+	{ "a number with too many digits", "数字的位数太多" },
+	{ "expected a value (a string, number, boolean, array or table)", "此处应为一个值（字符串、数字、布尔值、数组或表）" },
+	{ "expected a value", "此处应为一个值" },
+	{ "expected a \"key\"", "此处应为带双引号的键" },
+	{ "expected ':' after \"{}\"", "\"{1}\" 之后应为“:”" },
+	{ "nested deeper than {} levels (the limit; dotted keys, tables and arrays count)",
+	  "嵌套超过 {1} 层（上限；带点的键、表和数组都算一层）" },
+	{ "nested deeper than {} levels", "嵌套超过 {1} 层" },
+	{ "the JSON text is larger than {} bytes", "JSON 文本超过 {1} 字节" },
+	{ "text after the JSON value", "JSON 值之后还有多余内容" },
+	{ "a value is missing", "缺少值" },
+	{ "expected a key", "此处应为键" },
+	{ "'{}' is already a value, not a table", "“{1}”已是一个值，不是表" },
+	{ "'{}' is already a table, not an array of tables", "“{1}”已是一个表，不是表数组" },
+	{ "expected '=' after the key '{}'", "键“{1}”之后应为“=”" },
+	{ "'{}' is not a number (dates are not supported)", "“{1}”不是数字（不支持日期）" },
+	{ "the config is larger than {} bytes", "配置超过 {1} 字节" },
+	{ "expected '{}' after the table name", "表名之后应为“{1}”" },
+	{ "text after the value; one key = value per line", "值之后还有内容；每行只写一个 键 = 值" },
+	/* a rule an import builds (lib/migrate/mig_common.c) */
+	{ "{}: {} '{}' holds a line break, a control character or a '#' comment start the store cannot keep",
+	  "{=1}：{=2}“{3}”含换行、控制字符或“#”注释符，规则文件无法保存" },
+	{ "{}: {} is longer than 2000 characters", "{=1}：{=2} 超过 2000 个字符" },
+	{ "{}: too many settings", "{=1}：设置项太多" },
+	{ "{}: no free name near '{}'", "{=1}：“{2}”附近没有可用的名称" },
+	/* the traffic tool's config.json */
+	{ "more than 4096 ports, or out of memory", "端口超过 4096 个，或内存不足" },
+	{ "not the traffic tool's config.json (no \"ports\" object)", "不是流量工具的 config.json（没有 \"ports\" 对象）" },
+	/* realm's configs */
+	{ "{}: network.{} must be true or false", "{=1}：network.{2} 必须是 true 或 false" },
+	{ "{}: network.send_proxy_version is 1 or 2", "{=1}：network.send_proxy_version 只能是 1 或 2" },
+	{ "{}: balance is too long", "{=1}：balance 太长" },
+	{ "{}: balance '{}' is not roundrobin, iphash or off", "{=1}：balance“{2}”不是 roundrobin、iphash 或 off" },
+	{ "{}: balance weights are numbers from 0 to 255, not '{}'", "{=1}：balance 的权重是 0 到 255 的数字，而不是“{2}”" },
+	{ "{}: balance must be a string such as \"roundrobin: 2, 1\"", "{=1}：balance 必须是字符串，如 \"roundrobin: 2, 1\"" },
+	{ "{}: balance has {} weights for {} peers (remote and extra_remotes)",
+	  "{=1}：balance 有 {2} 个权重，而目标有 {3} 个（remote 与 extra_remotes）" },
+	{ "{}: every balance weight is 0: no peer to forward to", "{=1}：balance 的权重全是 0：没有可转发的目标" },
+	{ "{}: extra_remotes must be a list of strings", "{=1}：extra_remotes 必须是字符串列表" },
+	{ "; give an IP address", "；请填写 IP 地址" },
+	{ "{}: listen '{}' is not ADDRESS:PORT", "{=1}：listen“{2}”不是 地址:端口 的格式" },
+	{ "{}: more than {} remotes", "{=1}：目标超过 {2} 个" },
+	{ "{}: no_tcp without use_udp forwards nothing; remove no_tcp or add use_udp",
+	  "{=1}：有 no_tcp 而没有 use_udp，什么也不会转发；请删除 no_tcp 或加上 use_udp" },
+	{ "{} must be a string", "{=1} 必须是字符串" },
+	{ "{}network must be a table", "{=1}network 必须是表" },
+	{ "too many endpoints", "端点太多" },
+	{ "legacy realm config: {} must be a non-empty list of strings", "旧式 realm 配置：{1} 必须是非空的字符串列表" },
+	{ "legacy realm config: {}: a list of {} (at most {})", "旧式 realm 配置：{1}：应为{=2}的列表（最多 {3} 个）" },
+	{ "ports or ranges LOW-HIGH", "端口或端口段（起-止）" }, { "addresses", "地址" },
+	{ "dns.{} must be a whole number of seconds up to a week", "dns.{1} 必须是不超过一周的整秒数" },
+	{ "log.level must be off, error, warn, info, debug or trace", "log.level 必须是 off、error、warn、info、debug 或 trace" },
+	{ "log.output must be stdout, stderr or a file path", "log.output 必须是 stdout、stderr 或文件路径" },
+	{ "a realm config comes in 1 to {} files", "realm 配置由 1 到 {1} 个文件组成" },
+	{ "a realm config is a table with an endpoints list", "realm 配置应是含 endpoints 列表的表" },
+	{ "no endpoints list in this realm config", "此 realm 配置中没有 endpoints 列表" },
+	{ "{} needs listen and remote strings", "{=1} 需要字符串形式的 listen 和 remote" },
+	/* xwPF's rule files, its config directory and its MPTCP endpoints */
+	{ "{}: not a KEY=\"value\" line; rule files are read as data, never run: fix or remove the line",
+	  "{=1}：不是 KEY=\"value\" 形式的行；规则文件只作为数据读取，从不执行：请修正或删除这一行" },
+	{ "{}: the value is longer than {} characters", "{=1}：值超过 {2} 个字符" },
+	{ "{}: a quote is not closed on its line", "{=1}：引号在本行没有闭合" },
+	{ "{}: SECURITY_LEVEL '{}' is not standard, ws, tls_self, tls_ca, ws_tls_self or ws_tls_ca",
+	  "{=1}：SECURITY_LEVEL“{2}”不是 standard、ws、tls_self、tls_ca、ws_tls_self 或 ws_tls_ca" },
+	{ "{}: a tls_ca exit needs TLS_CERT_PATH and TLS_KEY_PATH", "{=1}：tls_ca 落地需要 TLS_CERT_PATH 和 TLS_KEY_PATH" },
+	{ "{}: LISTEN_PORT is missing", "{=1}：缺少 LISTEN_PORT" },
+	{ "too many rules", "规则太多" },
+	{ "{}: no target ({})", "{=1}：没有目标（{2}）" },
+	{ "{}: more than {} targets", "{=1}：目标超过 {2} 个" },
+	{ "{}: PROXY_MODE '{}' is not off, v1_send, v1_accept, v1_both, v2_send, v2_accept or v2_both",
+	  "{=1}：PROXY_MODE“{2}”不是 off、v1_send、v1_accept、v1_both、v2_send、v2_accept 或 v2_both" },
+	{ "mptcp endpoint '{}': {}", "MPTCP 端点“{1}”：{=2}" },
+	{ "{}: cannot keep this endpoint", "{=1}：无法保留此端点" },
+	{ "more than 4096 rule files", "规则文件超过 4096 个" },
+	{ "{}: more than {} rule files", "{=1}：规则文件超过 {2} 个" },
+	{ "{}/rules holds no rule-N.conf: nothing to import", "{=1}/rules 中没有 rule-N.conf：没有可导入的内容" },
+	{ "{}: {} (an xwPF config directory holds rules/rule-N.conf)", "{=1}：{2}（xwPF 配置目录中应有 rules/rule-N.conf）" },
+	{ "{}: holds a NUL byte", "{=1}：含有 NUL 字节" },
+	{ "it holds a NUL byte", "含有 NUL 字节" },
+	{ "not a regular file", "不是普通文件" },
 	/* xwpf rule */
 	{ "added rule {}: {} -> {} ({})", "已添加规则 {1}：{2} -> {3}（{4}）" },
 	{ "no rule named '{}' (see: {})", "没有名为“{1}”的规则（见 {2}）" },
@@ -148,6 +286,10 @@ static const struct zh lines[] = {
 	{ "{} is the script's own state; not imported", "{1} 是脚本自身的状态；不导入" },
 	{ "manager.conf is the script's own state; not imported", "manager.conf 是脚本自身的状态；不导入" },
 	{ "{}; nothing was changed", "{=1}；未做任何改动" },
+	/* refusals of an import that begin and end with a text: after the line's own end above */
+	{ "{}: network.{} must be a whole number from 0 to {}", "{=1}：network.{2} 必须是 0 到 {3} 的整数" },
+	{ "{}: listen host '{}' does not resolve to an address{}", "{=1}：listen 的主机“{2}”无法解析为地址{=3}" },
+	{ "{}: a NUL byte in the value of {}", "{=1}：{2} 的值中有 NUL 字节" },
 	{ "nothing was changed", "未做任何改动" },
 	/* xwpf mptcp */
 	{ "  rp_filter        {}  (strict: subflows over other NICs may be dropped)",
@@ -433,7 +575,7 @@ static const struct zh lines[] = {
 	{ "remote_transport: {} accepted but not used", "remote_transport：{1} 可以写，但不使用" },
 	/* what an import refuses, and why */
 	{ "not an xwpf export or xwPF archive (.tar.gz), nor a realm config (.json, .toml); read as TOML: {}",
-	  "不是 xwpf 导出包或 xwPF 备份（.tar.gz），也不是 realm 配置（.json、.toml）；按 TOML 读取时：{1}" },
+	  "不是 xwpf 导出包或 xwPF 备份（.tar.gz），也不是 realm 配置（.json、.toml）；按 TOML 读取时：{=1}" },
 	{ "neither an xwpf export (no {}/MANIFEST) nor an xwPF archive (no rules/rule-N.conf)",
 	  "既不是 xwpf 导出包（没有 {1}/MANIFEST），也不是 xwPF 备份（没有 rules/rule-N.conf）" },
 	{ "a directory to import holds rules/ (xwPF's, e.g. /etc/realm) or config.json (its traffic tool's, "
@@ -465,10 +607,14 @@ static const struct zh lines[] = {
 	  "copy differs and was not used", "{1} 由规则文件的 [mptcp] 段写出（enabled = {2}），与“xwpf mptcp {3}”写的相同；"
 	  "备份中的副本与之不同，未使用" },
 	{ "{} is not restored: the archive's copy is not xwpf health state ({}); the health checks write it again",
-	  "{1} 不还原：备份中的副本不是 xwpf 的健康状态（{2}）；健康检查会重新写入" },
+	  "{1} 不还原：备份中的副本不是 xwpf 的健康状态（{=2}）；健康检查会重新写入" },
 	/* last: a message with a known end around one that may be known */
 	{ "{}; nothing was written", "{=1}；未写入任何内容" },
-	{ "{}: {}", "{1}：{=2}" },
+	{ "legacy port {}", "旧式端口 {1}" }, { "port {}", "端口 {1}" }, { "inflate error", "解压出错" },
+	{ "{}: {}", "{=1}：{=2}" },
+	/* general forms of what an import refuses, reached once a file name before them is split off above */
+	{ "more than {} files", "文件超过 {1} 个" },
+	{ "{} is larger than {} bytes", "{=1} 超过 {2} 字节" },
 };
 
 /* The system's words for an errno (musl's strerror) or a failed lookup, as
@@ -478,7 +624,7 @@ static const struct zh syswords[] = {
 	{ "Host is unreachable", "主机不可达" }, { "Network unreachable", "网络不可达" },
 	{ "Connection reset by peer", "连接被对端重置" }, { "Permission denied", "权限不足" },
 	{ "Operation not permitted", "操作不被允许" }, { "No such file or directory", "文件或目录不存在" },
-	{ "Address in use", "地址已被占用" }, { "Address not available", "地址不可用" },
+	{ "Address in use", "地址已被占用" }, { "Not a directory", "不是目录" }, { "Is a directory", "是目录" }, { "Address not available", "地址不可用" },
 	{ "Broken pipe", "管道已断开" }, { "Invalid argument", "参数无效" },
 	{ "Resource temporarily unavailable", "资源暂时不可用" }, { "Name does not resolve", "域名无法解析" },
 };
@@ -532,6 +678,10 @@ match(const char *pat, const char *s, const char *cap[9], size_t len[9], int *n)
 	}
 }
 
+/* how deep a message inside a message is translated: "FILE: endpoint 1: ...;
+ * nothing was changed" is four levels, a reader's "line N: ..." one more */
+#define ZH_DEPTH 6
+
 static int body(const char *in, char *out, size_t size, int depth);
 
 /* the message alone (no prefix, no line end) into out; 1 when a pattern knew
@@ -558,7 +708,7 @@ body(const char *in, char *out, size_t size, int depth)
 				size_t m = len[c] < size - 1 - k ? len[c] : size - 1 - k;
 				char sub[4096];
 
-				if (again && depth < 2 && len[c] < sizeof(sub)) {
+				if (again && depth < ZH_DEPTH && len[c] < sizeof(sub)) {
 					memcpy(sub, cap[c], len[c]);
 					sub[len[c]] = '\0';
 					body(sub, out + k, size - k, depth + 1);

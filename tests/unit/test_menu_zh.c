@@ -14,6 +14,17 @@ zh(const char *in)
 	return out;
 }
 
+/* every occurrence of w in s becomes spaces */
+static void
+blank(char *s, const char *w)
+{
+	size_t n = strlen(w);
+	char *at;
+
+	while (n && (at = strstr(s, w)) != NULL)
+		memset(at, ' ', n);
+}
+
 int
 main(void)
 {
@@ -91,9 +102,184 @@ main(void)
 	CHECK_STR(zh("xwpf import: /root/a.txt: not an xwpf export or xwPF archive (.tar.gz), nor a realm config (.json, "
 	    ".toml); read as TOML: line 1: expected '=' after the key 'hello'; nothing was changed\n"),
 	    "xwpf import：/root/a.txt：不是 xwpf 导出包或 xwPF 备份（.tar.gz），也不是 realm 配置（.json、.toml）；按 TOML "
-	    "读取时：line 1: expected '=' after the key 'hello'；未做任何改动\n", "a file import cannot read as anything");
+	    "读取时：第 1 行：键“hello”之后应为“=”；未做任何改动\n", "a file import cannot read as anything");
 	CHECK_STR(zh("xwpf import: the store changed while this import was being prepared; run it again to see the new plan; "
 	    "nothing was changed"), "xwpf import：准备导入期间规则文件被改动；请重新运行以查看新的计划；未做任何改动",
 	    "a store changed under an import");
+	/* every refusal an import passes on from what it reads (lib/migrate, lib/base/tar.c, the JSON and TOML
+	 * readers), as the applet prints it: Chinese but for the names, keys and values in keep */
+	{
+		static const struct { const char *err, *keep; } refusals[] = {
+			{ "the archive holds more than 67108864 bytes: refused", "" },
+			{ "the archive is truncated (it ends inside an entry or has no end marker)", "" },
+			{ "the archive is truncated (the gzip stream ends early)", "gzip" },
+			{ "not a .tar.gz archive (no gzip signature)", ".tar.gz gzip" },
+			{ "cannot start zlib", "zlib" },
+			{ "the archive inflates past 67108864 bytes: refused (a gzip bomb?)", "gzip" },
+			{ "the archive inflates 1000 times its size: refused as a gzip bomb", "gzip" },
+			{ "the gzip data is damaged (inflate error)", "gzip" },
+			{ "junk after the gzip data: refused", "gzip" },
+			{ "'../etc/passwd' is not a safe archive name", "../etc/passwd" },
+			{ "archive name too long: aaaaaaaa", "aaaaaaaa" },
+			{ "big.bin is too large for a ustar entry", "big.bin ustar" },
+			{ "gzip failed (-2)", "gzip" },
+			{ "no xwpf-export/MANIFEST: not an xwpf export", "xwpf-export/MANIFEST" },
+			{ "xwpf-export/MANIFEST is not a regular file: not a valid xwpf export", "xwpf-export/MANIFEST" },
+			{ "MANIFEST: the first line is not 'xwpf-export N'", "MANIFEST xwpf-export" },
+			{ "the archive has format 3, newer than this xwpf reads (1): import it with a newer xwpf", "" },
+			{ "MANIFEST line 4 is not 'file SHA256 MODE SIZE PATH'", "MANIFEST file SHA256" },
+			{ "the manifest lists etc/xwpf/xwpf.conf but the archive does not hold it", "etc/xwpf/xwpf.conf" },
+			{ "etc/xwpf/xwpf.conf does not match its SHA-256 in the manifest: the archive was changed or damaged",
+			  "etc/xwpf/xwpf.conf SHA-256" },
+			{ "MANIFEST is empty", "MANIFEST" },
+			{ "xwpf-export/evil is not listed in the manifest: refused", "xwpf-export/evil" },
+			{ "more than 512 files", "" },
+			{ "etc/xwpf/xwpf.conf is listed twice", "etc/xwpf/xwpf.conf" },
+			{ "path too long: etc/aaaa", "etc/aaaa" },
+			{ "/etc/x.pem is larger than 1048576 bytes", "/etc/x.pem" },
+			{ "/etc/x.pem is not a regular file", "/etc/x.pem" },
+			{ "cannot read /etc/x.pem: No such file or directory", "/etc/x.pem" },
+			{ "the store in the archive holds a NUL byte", "NUL" },
+			{ "refusing to write etc/passwd", "etc/passwd" },
+			{ "too many backups within one second in /var/lib/xwpf/backup", "/var/lib/xwpf/backup" },
+			{ "cannot create a folder in /var/lib/xwpf/backup: Permission denied", "/var/lib/xwpf/backup" },
+			{ "cannot create /var/lib/xwpf/backup/x/files/etc: Permission denied", "/var/lib/xwpf/backup/x/files/etc" },
+			{ "cannot move the backup /b/.t to /b/1: Permission denied", "/b/.t /b/1" },
+			{ "/b/1/INDEX is not an xwpf backup index", "/b/1/INDEX" },
+			{ "the backup lacks /b/1/files/etc/x.pem", "/b/1/files/etc/x.pem" },
+			{ "/b/1/INDEX line 2 is not understood", "/b/1/INDEX" },
+			{ "cannot remove /etc/x.pem: Permission denied", "/etc/x.pem" },
+			{ "restored, but cannot mark /b/1 as undone: Permission denied", "/b/1" },
+			{ "out of memory", "" },
+			/* the JSON and TOML readers */
+			{ "line 3: more than 100000 values", "" },
+			{ "line 3: an object with more than 4096 members", "" },
+			{ "line 3: the key 'remote' is defined twice", "remote" },
+			{ "line 3: a string longer than 4096 bytes", "" },
+			{ "line 3: expected ',' or '}'", "" },
+			{ "line 3: a string ends inside an escape", "" },
+			{ "line 3: an unknown escape '\\q'", "q" },
+			{ "line 3: \\u without four hex digits", "u" },
+			{ "line 3: a lone UTF-16 surrogate", "UTF-16" },
+			{ "line 3: an escape for a code point a string cannot hold", "" },
+			{ "line 3: an escape for a code point a config cannot hold", "" },
+			{ "line 3: a control character inside a string", "" },
+			{ "line 3: a string that is not UTF-8", "UTF-8" },
+			{ "line 3: a string is not closed", "" },
+			{ "line 3: a string is not closed on its line", "" },
+			{ "line 3: a number with too many digits", "" },
+			{ "line 3: expected a value", "" },
+			{ "line 3: expected a value (a string, number, boolean, array or table)", "" },
+			{ "line 3: expected a \"key\"", "" },
+			{ "line 3: expected ':' after \"listen\"", "listen" },
+			{ "line 3: nested deeper than 64 levels", "" },
+			{ "line 3: nested deeper than 64 levels (the limit; dotted keys, tables and arrays count)", "" },
+			{ "the JSON text is larger than 4194304 bytes", "JSON" },
+			{ "line 9: text after the JSON value", "JSON" },
+			{ "line 3: a value is missing", "" },
+			{ "line 3: expected a key", "" },
+			{ "line 3: 'network' is already a value, not a table", "network" },
+			{ "line 3: 'endpoints' is already a table, not an array of tables", "endpoints" },
+			{ "line 3: expected '=' after the key 'listen'", "listen" },
+			{ "line 3: '2024-01-01' is not a number (dates are not supported)", "" },
+			{ "the config is larger than 4194304 bytes", "" },
+			{ "line 3: expected ']]' after the table name", "" },
+			{ "line 3: text after the value; one key = value per line", "" },
+			/* the rules an import builds, the traffic tool's config */
+			{ "endpoint 1: listen_transport 'a\\nb' holds a line break, a control character or a '#' comment start "
+			  "the store cannot keep", "listen_transport a\\nb" },
+			{ "rules/rule-1.conf: remote_transport is longer than 2000 characters", "rules/rule-1.conf remote_transport" },
+			{ "port 8080: too many settings", "" },
+			{ "[global]: too many settings", "[global]" },
+			{ "endpoint 2: no free name near 'realm-80'", "realm-80" },
+			{ "more than 4096 ports, or out of memory", "" },
+			{ "not the traffic tool's config.json (no \"ports\" object)", "config.json ports" },
+			/* realm's configs */
+			{ "endpoint 1: network.no_tcp must be true or false", "network.no_tcp true false" },
+			{ "the config: network.tcp_timeout must be a whole number from 0 to 86400", "network.tcp_timeout" },
+			{ "endpoint 1: network.send_proxy_version is 1 or 2", "network.send_proxy_version" },
+			{ "endpoint 1: balance is too long", "balance" },
+			{ "endpoint 1: balance 'random' is not roundrobin, iphash or off", "balance random roundrobin iphash off" },
+			{ "endpoint 1: balance weights are numbers from 0 to 255, not 'heavy'", "balance heavy" },
+			{ "endpoint 1: balance must be a string such as \"roundrobin: 2, 1\"", "balance roundrobin" },
+			{ "endpoint 1: balance has 3 weights for 2 peers (remote and extra_remotes)", "balance extra_remotes remote" },
+			{ "endpoint 1: every balance weight is 0: no peer to forward to", "balance" },
+			{ "endpoint 1: extra_remotes must be a list of strings", "extra_remotes" },
+			{ "endpoint 1: listen host 'nowhere' does not resolve to an address; give an IP address", "listen nowhere IP" },
+			{ "endpoint 1: listen host 'nowhere' does not resolve to an address", "listen nowhere" },
+			{ "endpoint 1: listen 'nowhere' is not ADDRESS:PORT", "listen nowhere ADDRESS:PORT" },
+			{ "legacy port 80: more than 16 remotes", "" },
+			{ "endpoint 1: remote must be a string", "remote" },
+			{ "endpoint 1: through must be a string", "through" },
+			{ "dns.mode must be a string", "dns.mode" },
+			{ "endpoint 1: no_tcp without use_udp forwards nothing; remove no_tcp or add use_udp", "no_tcp use_udp" },
+			{ "too many endpoints", "" },
+			{ "endpoint 1: network must be a table", "network" },
+			{ "network must be a table", "network" },
+			{ "legacy realm config: listening_ports must be a non-empty list of strings", "realm listening_ports" },
+			{ "legacy realm config: listening_ports: a list of ports or ranges LOW-HIGH (at most 1024)",
+			  "realm listening_ports" },
+			{ "legacy realm config: remote_addresses: a list of addresses (at most 1024)", "realm remote_addresses" },
+			{ "dns.timeout must be a whole number of seconds up to a week", "dns.timeout" },
+			{ "log.level must be off, error, warn, info, debug or trace", "log.level off error warn info debug trace" },
+			{ "log.output must be stdout, stderr or a file path", "log.output stdout stderr" },
+			{ "a realm config comes in 1 to 16 files", "realm" },
+			{ "a realm config is a table with an endpoints list", "realm endpoints" },
+			{ "no endpoints list in this realm config", "realm endpoints" },
+			{ "endpoint 2 needs listen and remote strings", "listen remote" },
+			/* xwPF's archive, config directory and MPTCP endpoints */
+			{ "rules/rule-1.conf:3: a NUL byte in the value of REMOTE_HOST", "rules/rule-1.conf:3 NUL REMOTE_HOST" },
+			{ "rules/rule-1.conf:3: not a KEY=\"value\" line; rule files are read as data, never run: fix or remove "
+			  "the line", "rules/rule-1.conf:3 KEY=\"value\"" },
+			{ "rules/rule-1.conf:3: the value is longer than 1023 characters", "rules/rule-1.conf:3" },
+			{ "rules/rule-1.conf:3: a quote is not closed on its line", "rules/rule-1.conf:3" },
+			{ "rules/rule-1.conf: SECURITY_LEVEL 'wss' is not standard, ws, tls_self, tls_ca, ws_tls_self or ws_tls_ca",
+			  "rules/rule-1.conf SECURITY_LEVEL wss standard ws tls_self tls_ca ws_tls_self ws_tls_ca" },
+			{ "rules/rule-1.conf: a tls_ca exit needs TLS_CERT_PATH and TLS_KEY_PATH",
+			  "rules/rule-1.conf tls_ca TLS_CERT_PATH TLS_KEY_PATH" },
+			{ "rules/rule-1.conf: LISTEN_PORT is missing", "rules/rule-1.conf LISTEN_PORT" },
+			{ "too many rules", "" },
+			{ "rules/rule-2.conf: no target (FORWARD_TARGET)", "rules/rule-2.conf FORWARD_TARGET" },
+			{ "rules/rule-2.conf: more than 16 targets", "rules/rule-2.conf" },
+			{ "rules/rule-1.conf: PROXY_MODE 'v3' is not off, v1_send, v1_accept, v1_both, v2_send, v2_accept or v2_both",
+			  "rules/rule-1.conf PROXY_MODE v3 off v1_send v1_accept v1_both v2_send v2_accept v2_both" },
+			{ "mptcp endpoint '10.0.0.1 dev eth0 id 300': id must be a number from 1 to 255, not '300'",
+			  "'10.0.0.1 dev eth0 id 300' MPTCP id" },
+			{ "mptcp_endpoints.conf:2: cannot keep this endpoint", "mptcp_endpoints.conf:2" },
+			{ "more than 4096 rule files", "" },
+			{ "/etc/realm/rules: more than 4096 rule files", "/etc/realm/rules" },
+			{ "/etc/realm/rules holds no rule-N.conf: nothing to import", "/etc/realm/rules rule-N.conf" },
+			{ "/etc/realm/rules: Not a directory (an xwPF config directory holds rules/rule-N.conf)",
+			  "/etc/realm/rules xwPF rules/rule-N.conf" },
+			{ "/etc/realm/rules/rule-1.conf: not a regular file", "/etc/realm/rules/rule-1.conf" },
+			{ "/etc/realm/rules/rule-1.conf: larger than 4 MiB", "/etc/realm/rules/rule-1.conf MiB" },
+			{ "/etc/realm/rules/rule-1.conf: holds a NUL byte", "/etc/realm/rules/rule-1.conf NUL" },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+			char in[1024], out[8192], keep[512], *w;
+			const char *c;
+
+			snprintf(in, sizeof(in), "xwpf import: /root/in.tgz: %s; nothing was changed\n", refusals[i].err);
+			snprintf(out, sizeof(out), "%s", zh(in));
+			snprintf(keep, sizeof(keep), "%s /root/in.tgz xwpf import", refusals[i].keep);
+			for (w = strtok(keep, " "); w; w = strtok(NULL, " "))
+				blank(out, w);
+			for (c = out; *c && !((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z')); c++)
+				;
+			CHECK(!*c, "an import's refusal in Chinese: %s", refusals[i].err);
+			if (*c)
+				printf("#   got '%s'\n", zh(in));
+		}
+	}
+	CHECK_STR(zh("xwpf import: /root/r.toml: endpoint 1: balance 'random' is not roundrobin, iphash or off; nothing was "
+	    "changed\n"), "xwpf import：/root/r.toml：端点 1：balance“random”不是 roundrobin、iphash 或 off；未做任何改动\n",
+	    "a realm config's bad value: the file, the endpoint and the message, each in Chinese");
+	CHECK_STR(zh("xwpf import: /root/x.tar.gz: rules/rule-1.conf:3: a quote is not closed on its line; nothing was changed\n"),
+	    "xwpf import：/root/x.tar.gz：rules/rule-1.conf:3：引号在本行没有闭合；未做任何改动\n", "an xwPF rule file's bad line");
+	CHECK_STR(zh("xwpf import: /root/r.json: line 4: expected ',' or '}'; nothing was changed\n"),
+	    "xwpf import：/root/r.json：第 4 行：此处应为“,”或“}”；未做任何改动\n", "a JSON reader's error and its line");
+	CHECK_STR(zh("the relay (pid 42) reloads its rules\n"), "中继（pid 42）正在重载规则\n", "the reload after an import");
 	return T_DONE();
 }
