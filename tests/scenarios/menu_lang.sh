@@ -5,7 +5,7 @@
 # the language (`xwpf rule global lang=...`, which refuses other values).
 # In Chinese, what the applets the menu runs print comes through in Chinese
 # too (a rule added, an export, an import's plan and notes, a refusal from
-# the store), and a yes/no question's hint.
+# the store, a malformed archive's or config's refusal), and a yes/no question's hint.
 # timeout: 90
 . "$(dirname "$0")/../lib.sh"
 need python3 socat
@@ -89,6 +89,29 @@ send n
 $(menu_leave 1)
 EOF
 check "... and none of it in English" sh -c "! grep -qE 'archive with|a realm|unknown key|deprecated|goes plain|warning' '$T_DIR/zhimport.pty'"
+
+# malformed imports: an xwPF archive whose rule file leaves a quote open, a realm TOML config with a
+# balance realm does not know; the refusal names the file and says what is wrong, in Chinese
+mkdir -p "$T_DIR/xb/xwPF_config/rules"
+printf 'RULE_ID="1"\nRULE_NAME="hk"\nLISTEN_PORT="%s"\nREMOTE_HOST="192.0.2.1\nREMOTE_PORT="443"\n' \
+	"$(free_port)" > "$T_DIR/xb/xwPF_config/rules/rule-1.conf"
+python3 -c 'import sys,tarfile
+with tarfile.open(sys.argv[1], "w:gz") as t: t.add(sys.argv[2], "xwPF_config")' "$T_DIR/xb.tar.gz" "$T_DIR/xb/xwPF_config"
+printf '[[endpoints]]\nlisten = "127.0.0.1:%s"\nremote = "192.0.2.1:443"\nbalance = "random"\n' "$(free_port)" > "$T_DIR/b.toml"
+cp "$C" "$T_DIR/before-refused.conf"
+check "lang = zh: malformed imports refused in Chinese" menu_drive zhrefused LANG=C LC_ALL= <<EOF
+$(menu_go move import)
+expect 要导入的文件
+send $T_DIR/xb.tar.gz
+expect xwPF_config/rules/rule-1.conf:4：引号在本行没有闭合；未做任何改动
+$(menu_go move import)
+expect 要导入的文件
+send $T_DIR/b.toml
+expect 端点 1：balance“random”不是 roundrobin、iphash 或 off；未做任何改动
+$(menu_leave 1)
+EOF
+check "... and none of it in English" sh -c "! grep -qE 'quote is not|is not roundrobin|endpoint 1|nothing was' '$T_DIR/zhrefused.pty'"
+check "... and the store is as it was" cmp -s "$C" "$T_DIR/before-refused.conf"
 
 check "the language item switches to English and saves it" menu_drive switch LANG=C LC_ALL= <<EOF
 $(menu_go lang)
