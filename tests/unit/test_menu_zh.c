@@ -336,6 +336,14 @@ main(void)
 	    "health state (line 2: state must be up or down, not 'sideways'); the health checks write it again\n"),
 	    "xwpf import：警告：/var/lib/xwpf/health.state 不还原：备份中的副本不是 xwpf 的健康状态（第 2 行：state 必须是 up "
 	    "或 down，而不是“sideways”）；健康检查会重新写入\n", "an archive's health state not restored, and why");
+	CHECK_STR(zh("  ~ mptcp   2 endpoints, enabled yes\n"), "  ~ MPTCP   2 个端点，已启用\n", "an import's plan: MPTCP");
+	CHECK_STR(zh("  + file    /etc/xwpf/tls/a.pem\n"), "  + 文件    /etc/xwpf/tls/a.pem\n", "... a file it adds");
+	CHECK_STR(zh("  ! on_event /usr/local/sbin/hook   (rule web)\n"), "  ! on_event /usr/local/sbin/hook   （规则 web）\n",
+	    "... a program the relay would run as root");
+	CHECK_STR(zh("xwpf import: refused: on_event /tmp/hook (rule web): /tmp is writable by every user, so another user "
+	    "could put a file of their own there; name a program in a folder only root can write (e.g. /usr/local/sbin/)\n"),
+	    "xwpf import：已拒绝：on_event /tmp/hook（规则 web）：/tmp 所有用户都可写，其他用户可以在那里放入自己的文件；"
+	    "请把程序放在只有 root 能写的目录中（如 /usr/local/sbin/）\n", "... refused, and why");
 	CHECK_STR(zh("the relay (pid 42) reloads its rules\n"), "中继（pid 42）正在重载规则\n", "the reload after an import");
 	return T_DONE();
 }
