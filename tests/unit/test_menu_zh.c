@@ -118,6 +118,8 @@ main(void)
 			{ "the archive inflates past 67108864 bytes: refused (a gzip bomb?)", "gzip" },
 			{ "the archive inflates 1000 times its size: refused as a gzip bomb", "gzip" },
 			{ "the gzip data is damaged (inflate error)", "gzip" },
+			{ "the gzip data is damaged (incorrect data check)", "gzip" },
+			{ "the gzip data is damaged (invalid code -- missing end-of-block)", "gzip" },
 			{ "junk after the gzip data: refused", "gzip" },
 			{ "'../etc/passwd' is not a safe archive name", "../etc/passwd" },
 			{ "archive name too long: aaaaaaaa", "aaaaaaaa" },
