@@ -11,6 +11,11 @@
 #define EV_HOOKS 8
 #define EV_IDLE 4
 
+struct ev_hook {
+	ev_hook_cb *cb;
+	void *arg;
+};
+
 struct ev_loop {
 	int epfd;
 	int stop;
@@ -18,9 +23,9 @@ struct ev_loop {
 	struct ev_timer **heap;
 	int nheap, capheap;
 	struct ev_io *rq_head, *rq_tail;
-	struct { ev_hook_cb *cb; void *arg; } hooks[EV_HOOKS];
+	struct ev_hook hooks[EV_HOOKS];
 	int nhooks;
-	struct { ev_hook_cb *cb; void *arg; } idle[EV_IDLE];   /* work for a turn with no event */
+	struct ev_hook idle[EV_IDLE];   /* work for a turn with no event */
 	int nidle;
 	struct epoll_event evs[EV_BATCH];
 };
@@ -265,17 +270,24 @@ ev_timer_set(struct ev_loop *l, struct ev_timer *t, int64_t when)
 	heap_up(l, t->idx);
 }
 
-int
-ev_after(struct ev_loop *l, ev_hook_cb *cb, void *arg)
+/* cb and arg appended to h[0..*n), at most cap: 0, or -1 (ENOSPC) */
+static int
+hook_add(struct ev_hook *h, int *n, int cap, ev_hook_cb *cb, void *arg)
 {
-	if (l->nhooks >= EV_HOOKS) {
+	if (*n >= cap) {
 		errno = ENOSPC;
 		return -1;
 	}
-	l->hooks[l->nhooks].cb = cb;
-	l->hooks[l->nhooks].arg = arg;
-	l->nhooks++;
+	h[*n].cb = cb;
+	h[*n].arg = arg;
+	(*n)++;
 	return 0;
+}
+
+int
+ev_after(struct ev_loop *l, ev_hook_cb *cb, void *arg)
+{
+	return hook_add(l->hooks, &l->nhooks, EV_HOOKS, cb, arg);
 }
 
 int
@@ -286,20 +298,13 @@ ev_idle(struct ev_loop *l, ev_hook_cb *cb, void *arg)
 	for (i = 0; i < l->nidle; i++)
 		if (l->idle[i].cb == cb && l->idle[i].arg == arg)
 			return 0;
-	if (l->nidle >= EV_IDLE) {
-		errno = ENOSPC;
-		return -1;
-	}
-	l->idle[l->nidle].cb = cb;
-	l->idle[l->nidle].arg = arg;
-	l->nidle++;
-	return 0;
+	return hook_add(l->idle, &l->nidle, EV_IDLE, cb, arg);
 }
 
 static void
 run_idle(struct ev_loop *l)
 {
-	struct { ev_hook_cb *cb; void *arg; } run[EV_IDLE];
+	struct ev_hook run[EV_IDLE];
 	int i, n = l->nidle;
 
 	memcpy(run, l->idle, sizeof(run[0]) * (size_t)n);
