@@ -152,6 +152,7 @@ attempt(struct notify *n, const struct notify_conf *c, const struct trust *tr, c
 {
 	struct notify_result res;
 	char err[ERRLEN], name[160];
+	const char *why = NULL;
 
 	if (notify_send(c, tr ? &tr->a : NULL, t, text, json, n->cancel_fd, &res, err) == 0) {
 		pthread_mutex_lock(&n->mu);
@@ -175,10 +176,14 @@ attempt(struct notify *n, const struct notify_conf *c, const struct trust *tr, c
 			return;
 		}
 		free(r->text);
+		why = " (out of memory to keep it)";
 	}
+	if (!why)
+		why = !res.retry ? " (not tried again)" : tries >= TRIES ? " after the last try" :
+		    n->stop ? " (the relay is stopping)" : " (too many waiting to be tried again)";
 	n->failed++;
 	pthread_mutex_unlock(&n->mu);
-	log_warn("notify: %s: %s; given up%s", name, err, res.retry ? " after the last try" : " (not tried again)");
+	log_warn("notify: %s: %s; given up%s", name, err, why);
 }
 
 /* One message of item `first` and the items after it that go to the same
