@@ -528,6 +528,13 @@ read_input(const char *file, char **data, size_t *len)
 }
 
 /* A directory: xwPF's (rules/) or its traffic tool's (config.json). */
+/* "a" or "an" before a kind of file ("an xwPF archive", "a realm TOML config") */
+static const char *
+article(const char *kind)
+{
+	return strchr("aeiouAEIOUx", kind[0]) ? "an" : "a";
+}
+
 static int
 read_dir(const char *dir, struct mig_result *m, const char **kind, char *err)
 {
@@ -678,11 +685,11 @@ have_migration:
 	}
 	if (!p->store_text) {   /* a migration: merge into the current store */
 		if (m.nlimits || !m.nrules)
-			printf("%s: a %s with limits for %zu port%s\n", o->file, p->kind, m.nlimits,
+			printf("%s: %s %s with limits for %zu port%s\n", o->file, article(p->kind), p->kind, m.nlimits,
 			    m.nlimits == 1 ? "" : "s");
 		else
-			printf("%s: a %s with %zu rule%s and %zu MPTCP endpoint%s%s\n", o->file, p->kind, m.nrules,
-			    m.nrules == 1 ? "" : "s", m.nendpoints, m.nendpoints == 1 ? "" : "s",
+			printf("%s: %s %s with %zu rule%s and %zu MPTCP endpoint%s%s\n", o->file, article(p->kind), p->kind,
+			    m.nrules, m.nrules == 1 ? "" : "s", m.nendpoints, m.nendpoints == 1 ? "" : "s",
 			    o->replace ? "; they replace the store's rules" : "");
 		for (i = 0; i < m.nwarnings; i++)
 			fprintf(stderr, "%s: warning: %s\n", applet_name, m.warnings[i]);

@@ -84,7 +84,7 @@ main(void)
 	    "an import's heading of tunnel rules with plain UDP");
 	CHECK_STR(zh("  hk-ws                [::]:443 -> 192.0.2.1:443   tcp: wss tunnel, udp: plain\n"),
 	    "  hk-ws                [::]:443 -> 192.0.2.1:443   TCP：走 wss 隧道，UDP：明文\n", "... and one of its rules");
-	CHECK_STR(zh("/root/x.tar.gz: a xwPF archive with 2 rules and 1 MPTCP endpoint; they replace the store's rules\n"),
+	CHECK_STR(zh("/root/x.tar.gz: an xwPF archive with 2 rules and 1 MPTCP endpoint; they replace the store's rules\n"),
 	    "/root/x.tar.gz：xwPF 备份，含 2 条规则、1 个 MPTCP 端点；将替换规则文件中现有的全部规则\n",
 	    "what an import reads, its kind in Chinese too");
 	CHECK_STR(zh("/etc/port-traffic-dog: a traffic tool config with limits for 3 ports\n"),
