@@ -74,7 +74,7 @@ check "its summary names the ws rule's TCP in the tunnel and its UDP plain" \
 	grep -q "hk-ws .* tcp: ws tunnel, udp: plain" <<<"$out"
 out=$("$XWPF" import "$T_DIR/etc-realm" --yes 2>&1)
 check "the xwPF config directory imports: $out" test $? -eq 0
-check "... read as xwPF's" grep -q "xwPF config directory with 1 rule" <<<"$out"
+check "... read as xwPF's" grep -q ": an xwPF config directory with 1 rule" <<<"$out"
 check "its summary names the tls rule's TCP in the tunnel and its UDP plain" \
 	grep -q "hk-tls .* tcp: tls tunnel, udp: plain" <<<"$out"
 check_eq "... and not the ws rule the store had already" 0 "$(grep -c 'hk-ws .*udp: plain' <<<"$out")"
