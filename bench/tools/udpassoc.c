@@ -7,6 +7,9 @@
  *                               behind a relay), its answer, close
  *   udpassoc hold PORT N        N sockets, each proven by one echoed datagram,
  *                               then held open until SIGTERM (at most 600 s)
+ *   udpassoc again PORT N CONC  the same N requests and answers over CONC sockets
+ *                               made (and answered once) before the clock starts:
+ *                               associations that exist, the bound for new ones
  *
  * Sources cycle over 127.R.x.y (R from the process id), so every socket is
  * a source address and port the relay has not seen this run: each is a new
@@ -110,6 +113,80 @@ rate(const struct sockaddr_in *dst, long n, int conc)
 	return 0;
 }
 
+/* N requests over conc sockets that already have their association: each
+ * sends again on its answer (one in flight per socket, as rate has). */
+static int
+again(const struct sockaddr_in *dst, long n, int conc)
+{
+	struct epoll_event ev, evs[256];
+	int ep = epoll_create1(0), *fds = calloc((size_t)conc, sizeof(int)), i, k;
+	uint64_t *sent_at = calloc((size_t)conc, sizeof(uint64_t)), t0, end;
+	long started = 0, done = 0, lost = 0;
+	char buf[64] = "udpassoc-request";
+
+	if (ep < 0 || !fds || !sent_at)
+		die(TOOL, "epoll/calloc");
+	for (i = 0; i < conc; i++) {
+		if ((fds[i] = new_sock(dst)) < 0)
+			die(TOOL, "socket/bind (out of descriptors?)");
+		for (k = 0; k < 3; k++) {   /* the association made, off the clock */
+			struct timespec ts = { 0, 1000000 };
+			(void)send(fds[i], buf, 16, 0);
+			nanosleep(&ts, NULL);
+			if (recv(fds[i], buf, sizeof(buf), MSG_DONTWAIT) == 16)
+				break;
+		}
+		ev.events = EPOLLIN;
+		ev.data.u32 = (uint32_t)i;
+		epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev);
+	}
+	while (recv(fds[0], buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+	t0 = now_ns();
+	end = t0 + 60000000000ull;
+	memcpy(buf, "udpassoc-request", 16);
+	for (i = 0; i < conc && started < n; i++, started++) {
+		sent_at[i] = now_ns();
+		(void)send(fds[i], buf, 16, 0);
+	}
+	while (done + lost < n && now_ns() < end && !stop) {
+		k = epoll_wait(ep, evs, 256, 50);
+		for (i = 0; i < k; i++) {
+			uint32_t j = evs[i].data.u32;
+			char got[64];
+
+			while (recv(fds[j], got, sizeof(got), MSG_DONTWAIT) >= 0) {
+				if (!sent_at[j])
+					continue;   /* a late answer to a request already given up */
+				sent_at[j] = 0;
+				done++;
+				if (started < n) {
+					started++;
+					sent_at[j] = now_ns();
+					(void)send(fds[j], buf, 16, 0);
+				}
+			}
+		}
+		if (k <= 0) {
+			uint64_t now = now_ns();
+
+			for (i = 0; i < conc; i++)
+				if (sent_at[i] && now - sent_at[i] > 1000000000ull) {
+					lost++;
+					sent_at[i] = 0;
+					if (started < n) {
+						started++;
+						sent_at[i] = now;
+						(void)send(fds[i], buf, 16, 0);
+					}
+				}
+		}
+	}
+	printf("rate=%.0f done=%ld lost=%ld ms=%.0f\n", done * 1e9 / (double)(now_ns() - t0), done, lost,
+	    (double)(now_ns() - t0) / 1e6);
+	return 0;
+}
+
 static int
 hold(const struct sockaddr_in *dst, long n)
 {
@@ -159,7 +236,7 @@ main(int argc, char **argv)
 	long n;
 
 	if (argc < 4 || ipv4_addr("127.0.0.1", argv[2], &dst) < 0 || (n = atol(argv[3])) < 1 || n > 500000) {
-		fprintf(stderr, "usage: %s rate PORT N CONC | hold PORT N\n", TOOL);
+		fprintf(stderr, "usage: %s rate PORT N CONC | hold PORT N | again PORT N CONC\n", TOOL);
 		return 2;
 	}
 	raise_nofile();
@@ -171,6 +248,8 @@ main(int argc, char **argv)
 		return rate(&dst, n, atoi(argv[4]) > 0 ? atoi(argv[4]) : 64);
 	if (!strcmp(argv[1], "hold"))
 		return hold(&dst, n);
-	fprintf(stderr, "usage: %s rate PORT N CONC | hold PORT N\n", TOOL);
+	if (!strcmp(argv[1], "again") && argc > 4)
+		return again(&dst, n, atoi(argv[4]) > 0 && atoi(argv[4]) <= 4096 ? atoi(argv[4]) : 64);
+	fprintf(stderr, "usage: %s rate PORT N CONC | hold PORT N | again PORT N CONC\n", TOOL);
 	return 2;
 }
