@@ -113,6 +113,7 @@ static const struct zh lines[] = {
 	{ "{} is not listed in the manifest: refused", "{=1} 不在清单中：已拒绝" },
 	{ "{} is listed twice", "{=1} 列出了两次" },
 	{ "path too long: {}", "路径过长：{1}" },
+	{ "on_event path too long", "on_event 路径过长" },
 	{ "the store in the archive holds a NUL byte", "导出包中的规则文件含有 NUL 字节" },
 	{ "refusing to write {}", "拒绝写入 {1}" },
 	{ "too many backups within one second in {}", "{1} 中一秒之内的备份太多" },

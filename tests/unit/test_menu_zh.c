@@ -346,6 +346,18 @@ main(void)
 	    "could put a file of their own there; name a program in a folder only root can write (e.g. /usr/local/sbin/)\n"),
 	    "xwpf import：已拒绝：on_event /tmp/hook（规则 web）：/tmp 所有用户都可写，其他用户可以在那里放入自己的文件；"
 	    "请把程序放在只有 root 能写的目录中（如 /usr/local/sbin/）\n", "... refused, and why");
+	CHECK_STR(zh("xwpf import: refused: on_event /tmp/hook ([global]): /tmp is writable by every user, so another user "
+	    "could put a file of their own there; name a program in a folder only root can write (e.g. /usr/local/sbin/)\n"),
+	    "xwpf import：已拒绝：on_event /tmp/hook（[global]）：/tmp 所有用户都可写，其他用户可以在那里放入自己的文件；"
+	    "请把程序放在只有 root 能写的目录中（如 /usr/local/sbin/）\n", "... the same for [global]'s");
+	CHECK_STR(zh("xwpf import: refused: log_file /var/x/a.log ([global]): cannot check /var/x: No such file or directory; "
+	    "name a file in a folder only root can write (e.g. /var/log/)\n"),
+	    "xwpf import：已拒绝：log_file /var/x/a.log（[global]）：无法检查 /var/x：文件或目录不存在；"
+	    "请把文件放在只有 root 能写的目录中（如 /var/log/）\n", "... and a folder it cannot check");
+	CHECK_STR(zh("xwpf import: refused: on_event /a/b ([global]): on_event path too long; "
+	    "name a program in a folder only root can write (e.g. /usr/local/sbin/)\n"),
+	    "xwpf import：已拒绝：on_event /a/b（[global]）：on_event 路径过长；"
+	    "请把程序放在只有 root 能写的目录中（如 /usr/local/sbin/）\n", "... and a path too long");
 	CHECK_STR(zh("the relay (pid 42) reloads its rules\n"), "中继（pid 42）正在重载规则\n", "the reload after an import");
 	return T_DONE();
 }
