@@ -71,8 +71,9 @@ struct udp_w {
  * orders a replacement and each new association that found none orders two,
  * so the spares follow the recent rate of new clients and their remotes, up
  * to SPARE_MAX a listener and SPARE_WORKER_MAX a worker. They are made after
- * turns that find no event, at most SPARE_TURN a turn, and
- * closed after SPARE_LIFE_MS unused. A rule with a through port (one socket
+ * turns that find no event (ev_idle), at most SPARE_TURN a turn; the newest
+ * is taken first, so those left unused grow old and are closed after
+ * SPARE_LIFE_MS. A rule with a through port (one socket
  * at a time on it) has none. Until taken, a spare's k.client holds its
  * remote, its rule is NULL, and what arrives on it is read and dropped.
  */
@@ -85,8 +86,7 @@ struct udp_w {
 struct udp_ltab {
 	struct udp_htab t;              /* first: ls->udp points here */
 	struct rt_lsn *ls;
-	struct udp_assoc *spare;        /* oldest first */
-	struct udp_assoc **spare_tail;
+	struct udp_assoc *spare;        /* newest first */
 	int nspare;
 	uint16_t want[SPARE_WANT];      /* remotes to make spares for, a ring */
 	int want_head, nwant;
@@ -435,7 +435,6 @@ tab(struct rt_lsn *ls)
 		return NULL;
 	}
 	lt->ls = ls;
-	lt->spare_tail = &lt->spare;
 	ev_timer_init(&lt->tm, spare_timer, lt);
 	udp_socket_buffer(ls->fd);   /* with the listener's first datagram */
 	ls->udp = &lt->t;
