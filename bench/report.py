@@ -263,7 +263,32 @@ def udp_bound(u, out, js):
     if b:
         out.append(floor_text("New UDP associations", b))
         js.setdefault("udp_bound", {}).update({"assoc_" + k: v for k, v in b.items()})
+    y = yardstick(u)
+    if y:
+        out.append(
+            "New UDP associations, what the kernel leaves a relay: udpnull (bench/tools/udpnull: every datagram a "
+            "new socket made ahead, its answer sent back; no table, timer, counter or limit) reached %.0f/s, %.2fx "
+            "the best peer (%s); %s. xwpf reached %.0f/s, %.2fx the best peer and %.0f%% of udpnull." % (
+                y["udpnull"], y["udpnull_ratio"], y["best_peer"],
+                "a target of %.1fx is beyond any relay in this test" % y["target"] if y["udpnull_ratio"] < y["target"]
+                else "a target of %.1fx is within reach" % y["target"],
+                y["xwpf"], y["xwpf_ratio"], y["xwpf_of_udpnull"] * 100))
+        js.setdefault("udp_bound", {})["assoc_yardstick"] = y
     out.append("")
+
+
+def yardstick(u):
+    """New associations/s through udpnull, the least a relay can do for one
+    (bench/tools/udpnull), beside xwpf's and the best peer's. None without
+    the figures."""
+    yn, xn = num(u.get("udpnull", {}).get("assoc_rate")), num(u.get("xwpf", {}).get("assoc_rate"))
+    cand = [(num(u[p].get("assoc_rate")), p) for p in UDP_RIVALS if p in u and num(u[p].get("assoc_rate"))]
+    if not yn or xn is None or not cand:
+        return None
+    bn, bp = max(cand)
+    target = next(t[1] for m, _, _, t in UDP_ROWS if m == "assoc_rate")
+    return {"udpnull": yn, "xwpf": xn, "best_peer": bp, "best_peer_rate": bn, "udpnull_ratio": round(yn / bn, 3),
+            "xwpf_ratio": round(xn / bn, 3), "xwpf_of_udpnull": round(xn / yn, 3), "target": target}
 
 
 def chain_table(c, notes, out, js):

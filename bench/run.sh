@@ -45,10 +45,11 @@ if [ "$QUICK" = 1 ]; then
 	UDP_TRIAL_MS=1000 UDP_ITER=5 UDP_ASSOC_N=2000 UDP_IDLE_N=2000
 else
 	IPERF_T=2 CPS_T=2 LAT_N=15000 IDLE_N=2500 TLS_IDLE_N=1000 ROUNDS=${BENCH_ROUNDS:-3}
-	UDP_TRIAL_MS=3000 UDP_ITER=6 UDP_ASSOC_N=4000 UDP_IDLE_N=10000
+	UDP_TRIAL_MS=3000 UDP_ITER=6 UDP_ASSOC_N=8000 UDP_IDLE_N=10000
 fi
 UDP_T=3                  # iperf3 -u seconds
 UDP_FORK_N=300           # associations for a relay that forks a process per association (socat)
+UDP_WARM_N=1000          # associations through a fresh relay before new associations/s is measured
 RULES_N=10000
 WORKERS=2
 CONC=64
@@ -189,7 +190,7 @@ install_peers() {
 
 build_tools() {
 	local t
-	for t in echosrv pingpong connrate idleconn portwait udprate udpassoc; do
+	for t in echosrv pingpong connrate idleconn portwait udprate udpassoc udpnull; do
 		if [ ! -x "$out/$t" ] || [ "$here/tools/$t.c" -nt "$out/$t" ] || [ "$here/tools/common.h" -nt "$out/$t" ]; then
 			${HOSTCC:-cc} -O2 -Wall -Wextra -std=c11 -D_GNU_SOURCE -pthread -o "$out/$t" "$here/tools/$t.c" ||
 				{ log "cannot build bench/tools/$t.c"; exit 1; }
@@ -689,6 +690,18 @@ assoc_round() {
 	fi
 }
 
+# start_udpnull: the yardstick for new associations, a relay with no work of
+# its own beyond the kernel's (bench/tools/udpnull: as many threads as the
+# relays have workers, 64 sockets made ahead each) in front of the echo
+start_udpnull() {
+	new_port || return 1
+	ENTRY[udpnull]=$NEWPORT
+	spawn "$out/udpnull" "$NEWPORT" "$ECHO_PORT" "$WORKERS" 64 2> "$tmp/udpnull.log"
+	MPIDS[udpnull]=$! APIDS[udpnull]=$! UPIDS[udpnull]=$!
+	sleep 0.3
+	alive udp udpnull "start"
+}
+
 # idle_assoc SECTION PEER: RSS per idle association, N held open
 idle_assoc() {
 	local sec=$1 peer=$2 n=$UDP_IDLE_N r0 r1 hpid line
@@ -725,13 +738,31 @@ bench_udp() {
 	done
 	[ -n "$set" ] || return
 	for ((r = 0; r < ROUNDS; r++)); do
-		log "UDP round $((r + 1))/$ROUNDS: round trip, new associations/s"
+		log "UDP round $((r + 1))/$ROUNDS: round trip"
 		# shellcheck disable=SC2046
 		for peer in $(rotate "$r" $set); do udp_round udp "$peer"; alive udp "$peer" "UDP round trip"; done
-		# shellcheck disable=SC2046
-		for peer in $(rotate "$r" $set); do assoc_round udp "$peer"; alive udp "$peer" "new associations"; done
 	done
 	for peer in $set; do stop_peer "$peer"; done
+	# new associations: a fresh relay for each measurement (a relay keeps its
+	# associations 30 s, and three relays' together would want more source
+	# ports toward the echo than the kernel has), warmed by UDP_WARM_N, and
+	# the yardstick (udpnull) among them
+	for ((r = 0; r < ROUNDS; r++)); do
+		log "UDP round $((r + 1))/$ROUNDS: new associations/s"
+		# shellcheck disable=SC2046
+		for peer in $(rotate "$r" $set udpnull); do
+			if [ "$peer" = udpnull ]; then
+				start_udpnull || continue
+			else
+				start_set udp "$ECHO_PORT" 1 "$peer"
+				[ -n "$SET" ] || continue
+			fi
+			timeout 30 "$out/udpassoc" rate "${ENTRY[$peer]}" "$UDP_WARM_N" 64 > /dev/null 2>&1
+			assoc_round udp "$peer"
+			alive udp "$peer" "new associations"
+			stop_peer "$peer"
+		done
+	done
 	# idle associations: fresh relays (no associations left from the rate test), one at a time
 	start_set udp "$ECHO_PORT" 1 $set
 	for peer in $SET; do
@@ -894,7 +925,7 @@ spawn "$out/echosrv" "$ECHO_PORT"
 spawn iperf3 -s -B 127.0.0.1 -p "$IPERF_PORT" --idle-timeout 60 > /dev/null 2>&1
 listening "$ECHO_PORT" 10 && listening "$IPERF_PORT" 10 || { log "the echo or iperf3 server did not start"; exit 1; }
 
-note udp_method "iperf3 -u -b 0 -l 1200 -t $UDP_T (received); no-drop: udprate, loss < 0.1% over ${UDP_TRIAL_MS} ms, binary search of $UDP_ITER steps under the sender's top rate; $UDP_ASSOC_N new associations (socat $UDP_FORK_N: a process each), 64 at once; $UDP_IDLE_N idle associations (socat $UDP_FORK_N)"
+note udp_method "iperf3 -u -b 0 -l 1200 -t $UDP_T (received); no-drop: udprate, loss < 0.1% over ${UDP_TRIAL_MS} ms, binary search of $UDP_ITER steps under the sender's top rate; $UDP_ASSOC_N new associations (socat $UDP_FORK_N: a process each), 64 at once, through a fresh relay after $UDP_WARM_N, and through udpnull (the yardstick); $UDP_IDLE_N idle associations (socat $UDP_FORK_N)"
 . "$here/chain.sh"
 if [ -n "${BENCH_UDP_ONLY:-}" ]; then
 	bench_udp
