@@ -62,6 +62,25 @@ struct notify_result {
 int notify_send(const struct notify_conf *c, const struct tls_anchors *anchors, const struct store_notify_target *t,
     const char *text, const char *events_json, int cancel_fd, struct notify_result *res, char *err);
 
+/* The HTTP client's parts that read text from outside (the tests and
+ * tests/fuzz/fuzz_notify use them alone). */
+struct notify_url {
+	int tls;
+	char host[256];
+	char port[8];
+	const char *path;                 /* into the URL: "/..." or "" */
+};
+/* http(s)://HOST[:PORT][/PATH] or http(s)://[V6][:PORT]...: 0, or -1 with err. */
+int notify_url_split(const char *u, struct notify_url *p, char *err);
+/* The reply r[0..len) (a NUL after it) is whole: its headers and
+ * Content-Length bytes after them (none: it is read to the end). */
+int notify_reply_whole(const char *r, size_t len);
+/* A whole reply's status (0-999), whether to try again (5xx, none) and its
+ * body, escaped and cut, into res: 0, or -1 with err (not HTTP). */
+int notify_reply_read(const char *r, size_t len, struct notify_result *res, char *err);
+/* The reply's JSON has "key": value (spaces allowed around the colon). */
+int notify_reply_says(const char *body, const char *key, const char *value);
+
 /* A target for the log: the token and the URL's path and query hidden. */
 const char *notify_target_name(const struct store_notify_target *t, char *buf, size_t size);
 

@@ -25,15 +25,8 @@
 
 #define RESP_MAX 16384
 
-struct url {
-	int tls;
-	char host[256];
-	char port[8];
-	const char *path;   /* into the URL: "/..." or "" */
-};
-
-static int
-url_split(const char *u, struct url *p, char *err)
+int
+notify_url_split(const char *u, struct notify_url *p, char *err)
 {
 	const char *h, *end, *colon;
 	size_t hl;
@@ -117,7 +110,7 @@ wait_fd(int fd, short events, int cancel_fd, int64_t deadline, char *err)
 }
 
 static int
-tcp_connect(const struct url *u, int cancel_fd, int64_t deadline, char *err)
+tcp_connect(const struct notify_url *u, int cancel_fd, int64_t deadline, char *err)
 {
 	struct addrinfo hints = { 0 }, *ai = NULL, *a;
 	int fd = -1, rc, e;
@@ -153,9 +146,8 @@ tcp_connect(const struct url *u, int cancel_fd, int64_t deadline, char *err)
 	return fd;
 }
 
-/* The reply is whole: its headers and Content-Length bytes after them. */
-static int
-reply_complete(const char *r, size_t len)
+int
+notify_reply_whole(const char *r, size_t len)
 {
 	const char *end = memmem(r, len, "\r\n\r\n", 4), *p;
 	unsigned long cl;
@@ -260,7 +252,7 @@ exchange(int fd, struct tls_conn *tc, const char *req, size_t reqlen, char *resp
 			moved = rc == 1;
 			ev = out_len ? POLLOUT : POLLIN;
 		}
-		if (eof || *rlen == RESP_MAX - 1 || (!out_len && reply_complete(resp, *rlen)))
+		if (eof || *rlen == RESP_MAX - 1 || (!out_len && notify_reply_whole(resp, *rlen)))
 			break;
 		if (moved)
 			continue;
@@ -275,22 +267,37 @@ exchange(int fd, struct tls_conn *tc, const char *req, size_t reqlen, char *resp
 	return 0;
 }
 
+int
+notify_reply_read(const char *r, size_t len, struct notify_result *res, char *err)
+{
+	const char *b;
+
+	if (len < 12 || strncmp(r, "HTTP/1.", 7) != 0 || sscanf(r + 9, "%3d", &res->status) != 1 || res->status < 0) {
+		res->status = 0;
+		snprintf(err, ERRLEN, "the reply is not HTTP");
+		return -1;
+	}
+	b = memmem(r, len, "\r\n\r\n", 4);
+	text_escape(b ? b + 4 : "", res->reply, sizeof(res->reply));
+	res->retry = res->status >= 500 || res->status == 0;
+	return 0;
+}
+
 /* POST body to url; the reply's status and body into res. 0 or -1 with err. */
 static int
 http_post(const struct notify_conf *c, const struct tls_anchors *anchors, const char *url, const char *body,
     int cancel_fd, struct notify_result *res, char *err)
 {
-	struct url u;
+	struct notify_url u;
 	struct tls_client *cl = NULL;
 	struct tls_conn *tc = NULL;
 	int64_t deadline = now_ms() + c->timeout_ms;
 	char *req = NULL, *resp = NULL;
-	const char *b;
 	size_t rlen = 0;
 	int fd = -1, rc = -1, n;
 
 	memset(res, 0, sizeof(*res));
-	if (url_split(url, &u, err) < 0)
+	if (notify_url_split(url, &u, err) < 0)
 		return -1;
 	if (!u.tls && !c->insecure_http) {
 		snprintf(err, ERRLEN, "plain http refused (set notify_insecure_http = yes for a test server)");
@@ -333,14 +340,7 @@ http_post(const struct notify_conf *c, const struct tls_anchors *anchors, const 
 		}
 		goto out;
 	}
-	if (rlen < 12 || strncmp(resp, "HTTP/1.", 7) != 0 || sscanf(resp + 9, "%3d", &res->status) != 1) {
-		snprintf(err, ERRLEN, "the reply is not HTTP");
-		goto out;
-	}
-	b = strstr(resp, "\r\n\r\n");
-	text_escape(b ? b + 4 : "", res->reply, sizeof(res->reply));
-	res->retry = res->status >= 500 || res->status == 0;
-	rc = 0;
+	rc = notify_reply_read(resp, rlen, res, err);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -407,9 +407,8 @@ request_body(const struct notify_conf *c, const struct store_notify_target *t, c
 	return body;
 }
 
-/* The reply's JSON has "key": value (spaces allowed around the colon). */
-static int
-reply_says(const char *body, const char *key, const char *value)
+int
+notify_reply_says(const char *body, const char *key, const char *value)
 {
 	const char *p = body;
 	size_t kl = strlen(key);
@@ -419,8 +418,9 @@ reply_says(const char *body, const char *key, const char *value)
 		if (strncmp(p, key, kl) == 0 && p[kl] == '"') {
 			p += kl + 1;
 			p += strspn(p, " \t\r\n");
-			if (*p++ != ':')
-				continue;
+			if (*p != ':')
+				continue;   /* not the key's value (at the end, p stays on the NUL) */
+			p++;
 			p += strspn(p, " \t\r\n");
 			return strncmp(p, value, strlen(value)) == 0 && !strchr("0123456789", p[strlen(value)]);
 		}
@@ -454,8 +454,8 @@ notify_send(const struct notify_conf *c, const struct tls_anchors *anchors, cons
 		return -1;
 	}
 	/* Telegram says "ok":true, WeCom "errcode":0 (its refusals come with status 200) */
-	if ((t->kind == NOTIFY_TELEGRAM && !reply_says(res->reply, "ok", "true")) ||
-	    (t->kind == NOTIFY_WECOM && !reply_says(res->reply, "errcode", "0"))) {
+	if ((t->kind == NOTIFY_TELEGRAM && !notify_reply_says(res->reply, "ok", "true")) ||
+	    (t->kind == NOTIFY_WECOM && !notify_reply_says(res->reply, "errcode", "0"))) {
 		snprintf(err, ERRLEN, "refused: %.300s", res->reply);
 		return -1;
 	}

@@ -288,10 +288,57 @@ out:
 	close(sink.fd);
 }
 
+/* What the sender reads from a server and from an address, alone: each
+ * reply in a buffer of its own exact size, so a read past its end is seen
+ * (under ASan). */
+static int
+says(const char *body, const char *key, const char *value)
+{
+	char *b = strdup(body);
+	int r = b ? notify_reply_says(b, key, value) : -1;
+
+	free(b);
+	return r;
+}
+
+static void
+replies(void)
+{
+	struct notify_result res;
+	struct notify_url u;
+	char err[ERRLEN];
+	const char *ok = "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n{\"ok\":true}";
+
+	CHECK(says("{\"ok\": true}", "ok", "true") == 1, "\"ok\": true");
+	CHECK(says("{\"errcode\":0,\"errmsg\":\"ok\"}", "errcode", "0") == 1, "WeCom's errcode 0");
+	CHECK(says("{\"errcode\":93000}", "errcode", "0") == 0, "errcode 93000 is not 0");
+	CHECK(says("{\"ok\"", "ok", "true") == 0, "a key at the very end: no value, nothing read past the end");
+	CHECK(says("\"ok\"", "ok", "true") == 0 && says("\"ok", "ok", "true") == 0 && says("\"", "ok", "true") == 0,
+	    "cut keys");
+	CHECK(notify_reply_whole(ok, strlen(ok)) && !notify_reply_whole(ok, strlen(ok) - 1), "whole at its Content-Length");
+	CHECK(!notify_reply_whole("HTTP/1.1 200 OK\r\n\r\nabc", 22), "no length: read to the end");
+	memset(&res, 0, sizeof(res));
+	CHECK(notify_reply_read(ok, strlen(ok), &res, err) == 0 && res.status == 200 && !res.retry &&
+	    strcmp(res.reply, "{\"ok\":true}") == 0, "status and body");
+	CHECK(notify_reply_read("HTTP/1.1 503 busy\r\n\r\n\x1b[2J", 25, &res, err) == 0 && res.retry &&
+	    strcmp(res.reply, "\\x1b[2J") == 0, "a 5xx is tried again; a control byte in the body escaped: %s", res.reply);
+	CHECK(notify_reply_read("HTTP/1.1 -12 odd\r\n\r\n", 21, &res, err) < 0 && res.status == 0 &&
+	    strstr(err, "not HTTP"), "a negative status is not HTTP");
+	CHECK(notify_reply_read("SSH-2.0-x\r\n", 11, &res, err) < 0, "not HTTP");
+	CHECK(notify_url_split("https://[::1]:8443/hook?x=1", &u, err) == 0 && u.tls && strcmp(u.host, "::1") == 0 &&
+	    strcmp(u.port, "8443") == 0 && strcmp(u.path, "/hook?x=1") == 0, "an IPv6 address with a port");
+	CHECK(notify_url_split("http://h.example", &u, err) == 0 && !u.tls && strcmp(u.port, "80") == 0 && !*u.path,
+	    "the default port");
+	CHECK(notify_url_split("https://h:99x/", &u, err) < 0 && strstr(err, "port"), "a port not a number: %s", err);
+	CHECK(notify_url_split("https://[::1/", &u, err) < 0 && strstr(err, "']'"), "no ']': %s", err);
+	CHECK(notify_url_split("ftp://h/", &u, err) < 0, "not http(s)");
+}
+
 int
 main(void)
 {
 	targets();
+	replies();
 	messages();
 	expiry();
 	report();
