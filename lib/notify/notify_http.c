@@ -1,10 +1,11 @@
 /*
  * One HTTPS (or, when allowed, plain HTTP) POST with a hard deadline: the
- * name resolved, a non-blocking connect, the TLS handshake with the
- * certificate verified against notify_ca or the system's trust store (the
- * host name checked), the request with Content-Length and Connection: close,
- * the reply read until its Content-Length or the end. Every wait is a poll
- * bounded by what is left of the deadline.
+ * name looked up in a thread of its own (lookup.h), a non-blocking connect,
+ * the TLS handshake with the certificate verified against notify_ca or the
+ * system's trust store (the host name checked), the request with
+ * Content-Length and Connection: close, the reply read until its
+ * Content-Length or the end. Every wait is a poll bounded by what is left of
+ * the deadline.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -13,10 +14,12 @@
 #include <stdlib.h>
 #include <strings.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "json.h"
+#include "lookup.h"
 #include "net.h"
 #include "notify.h"
 #include "text.h"
@@ -109,23 +112,39 @@ wait_fd(int fd, short events, int cancel_fd, int64_t deadline, char *err)
 	}
 }
 
+/* A TCP connection to u's host (each of its addresses in turn), all within
+ * the deadline: the name is looked up in a thread of its own (lookup.h), so
+ * a DNS server that never answers costs the deadline, not the C library's
+ * timeouts. The socket, or -1 with err. */
 static int
 tcp_connect(const struct notify_url *u, int cancel_fd, int64_t deadline, char *err)
 {
-	struct addrinfo hints = { 0 }, *ai = NULL, *a;
-	int fd = -1, rc, e;
+	struct lookup *j = lookup_start(u->host, u->port, AF_UNSPEC, SOCK_STREAM, AI_ADDRCONFIG);
+	int fd = -1, rc, e, i;
+	eventfd_t v;
 
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_ADDRCONFIG;
-	if ((rc = getaddrinfo(u->host, u->port, &hints, &ai)) != 0) {
-		snprintf(err, ERRLEN, "cannot resolve %.100s: %s", u->host, gai_strerror(rc));
+	if (!j) {
+		snprintf(err, ERRLEN, "cannot resolve %.100s: %s", u->host, strerror(errno));
+		return -1;
+	}
+	if ((rc = wait_fd(j->efd, POLLIN, cancel_fd, deadline, err)) <= 0 || eventfd_read(j->efd, &v) < 0) {
+		if (rc == 0)
+			snprintf(err, ERRLEN, "cannot resolve %.100s: no answer within the deadline", u->host);
+		lookup_put(j);   /* the thread frees it when the C library gives up */
+		return -1;
+	}
+	if (j->rc != 0) {
+		snprintf(err, ERRLEN, "cannot resolve %.100s: %s", u->host, gai_strerror(j->rc));
+		lookup_put(j);
 		return -1;
 	}
 	snprintf(err, ERRLEN, "%.100s has no address", u->host);
-	for (a = ai; a && left_ms(deadline); a = a->ai_next) {
-		if ((fd = socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
+	for (i = 0; i < j->n && left_ms(deadline); i++) {
+		const struct sockaddr *a = (const struct sockaddr *)&j->sa[i];
+
+		if ((fd = socket(a->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
 			continue;
-		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0)
+		if (connect(fd, a, j->salen[i]) == 0)
 			break;
 		e = errno;
 		if (e == EINPROGRESS) {
@@ -142,7 +161,7 @@ tcp_connect(const struct notify_url *u, int cancel_fd, int64_t deadline, char *e
 		close(fd);
 		fd = -1;
 	}
-	freeaddrinfo(ai);
+	lookup_put(j);
 	return fd;
 }
 

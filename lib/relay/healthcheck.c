@@ -29,6 +29,7 @@
 
 #include "balance.h"
 #include "log.h"
+#include "lookup.h"
 #include "net.h"
 #include "paths.h"
 #include "transport.h"
@@ -305,83 +306,6 @@ hc_judge(struct hc_host *h, enum hc_code code, int64_t now_wall)
 	return 0;
 }
 
-/* ------------------------------------------------------------- resolver */
-
-/* A name lookup runs in its own thread, since getaddrinfo blocks. The job is
- * shared by the thread and the loop; the last one to let go frees it, so a
- * loop that gave up at its deadline leaves nothing dangling. */
-struct hc_dns {
-	atomic_int refs;
-	int efd;
-	int family;
-	char host[HOST_MAX], port[8];
-	int rc;
-	struct sockaddr_storage sa;
-	socklen_t salen;
-};
-
-static void
-dns_put(struct hc_dns *j)
-{
-	if (atomic_fetch_sub(&j->refs, 1) == 1) {
-		close(j->efd);
-		free(j);
-	}
-}
-
-static void *
-dns_thread(void *arg)
-{
-	struct hc_dns *j = arg;
-	struct addrinfo hints, *res = NULL;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = j->family;
-	hints.ai_socktype = SOCK_STREAM;
-	j->rc = getaddrinfo(j->host, j->port, &hints, &res);
-	if (j->rc == 0 && res && res->ai_addrlen <= sizeof(j->sa)) {
-		memcpy(&j->sa, res->ai_addr, res->ai_addrlen);
-		j->salen = res->ai_addrlen;
-	} else if (j->rc == 0)
-		j->rc = EAI_FAIL;
-	if (res)
-		freeaddrinfo(res);
-	(void)eventfd_write(j->efd, 1);
-	dns_put(j);
-	return NULL;
-}
-
-static struct hc_dns *
-dns_start(const char *host, unsigned port, int family)
-{
-	struct hc_dns *j = calloc(1, sizeof(*j));
-	pthread_attr_t attr;
-	pthread_t t;
-	int ok;
-
-	if (!j)
-		return NULL;
-	if ((j->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
-		free(j);
-		return NULL;
-	}
-	atomic_init(&j->refs, 2);
-	j->family = family;
-	snprintf(j->host, sizeof(j->host), "%s", host);
-	snprintf(j->port, sizeof(j->port), "%u", port);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	ok = pthread_create(&t, &attr, dns_thread, j) == 0;
-	pthread_attr_destroy(&attr);
-	if (!ok) {
-		close(j->efd);
-		free(j);
-		errno = EAGAIN;
-		return NULL;
-	}
-	return j;
-}
-
 /* ---------------------------------------------------------------- probes */
 
 enum { PH_RESOLVE, PH_CONNECT, PH_WRITE, PH_READ };
@@ -427,7 +351,7 @@ hc_done(struct hc_host *h, enum hc_code code)
 	if (h->dns) {
 		if (cur_loop)
 			epoll_ctl(cur_loop->ep, EPOLL_CTL_DEL, h->dns->efd, NULL);
-		dns_put(h->dns);
+		lookup_put(h->dns);
 		h->dns = NULL;
 	}
 	if (cur_loop && cur_loop->active)
@@ -645,7 +569,7 @@ hc_connect(struct hc_host *h)
 static void
 hc_resolved(struct hc_host *h)
 {
-	struct hc_dns *j = h->dns;
+	struct lookup *j = h->dns;
 	eventfd_t v;
 
 	if (eventfd_read(j->efd, &v) < 0)
@@ -654,13 +578,13 @@ hc_resolved(struct hc_host *h)
 	h->dns = NULL;
 	if (j->rc != 0) {
 		snprintf(h->detail, sizeof(h->detail), "%s: %s", h->addr.host, gai_strerror(j->rc));
-		dns_put(j);
+		lookup_put(j);
 		hc_done(h, HC_RESOLVE_FAIL);
 		return;
 	}
-	memcpy(&h->sa, &j->sa, sizeof(h->sa));
-	h->salen = j->salen;
-	dns_put(j);
+	memcpy(&h->sa, &j->sa[0], sizeof(h->sa));
+	h->salen = j->salen[0];
+	lookup_put(j);
 	hc_connect(h);
 }
 
@@ -671,18 +595,20 @@ fill_numeric(struct hc_host *h)
 	return addr_family_of(h->addr.host) && net_addr(h->addr.host, h->addr.port, &h->sa, &h->salen) == 0;
 }
 
-static struct hc_dns *
+static struct lookup *
 dns_for(struct hc_host *h)
 {
 	int family = addr_family_of(h->through);
+	char port[8];
 
-	return dns_start(h->addr.host, h->addr.port, family == 4 ? AF_INET : family == 6 ? AF_INET6 : AF_UNSPEC);
+	snprintf(port, sizeof(port), "%u", (unsigned)h->addr.port);
+	return lookup_start(h->addr.host, port, family == 4 ? AF_INET : family == 6 ? AF_INET6 : AF_UNSPEC, SOCK_STREAM, 0);
 }
 
 enum hc_code
 hc_resolve_until(struct hc_host *h, int64_t deadline)
 {
-	struct hc_dns *j;
+	struct lookup *j;
 	struct pollfd p;
 	eventfd_t v;
 	enum hc_code code = HC_RESOLVE_TIMEOUT;
@@ -709,8 +635,8 @@ hc_resolve_until(struct hc_host *h, int64_t deadline)
 				snprintf(h->detail, sizeof(h->detail), "%s: %s", h->addr.host, gai_strerror(j->rc));
 				code = HC_RESOLVE_FAIL;
 			} else {
-				memcpy(&h->sa, &j->sa, sizeof(h->sa));
-				h->salen = j->salen;
+				memcpy(&h->sa, &j->sa[0], sizeof(h->sa));
+				h->salen = j->salen[0];
 				code = HC_OK;
 			}
 			break;
@@ -718,7 +644,7 @@ hc_resolve_until(struct hc_host *h, int64_t deadline)
 	}
 	if (code == HC_RESOLVE_TIMEOUT)
 		snprintf(h->detail, sizeof(h->detail), "%s: no answer in time", h->addr.host);
-	dns_put(j);   /* the thread frees it when it ends later */
+	lookup_put(j);   /* the thread frees it when it ends later */
 	return code;
 }
 

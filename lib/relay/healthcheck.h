@@ -52,7 +52,7 @@ int hc_watch_open(const char *path);
 int hc_watch_changed(int fd, const char *path);
 
 /* ---- the checks ---- */
-struct hc_dns;
+struct lookup;
 
 struct hc_host {
 	struct hc_entry st;                /* what the state file keeps */
@@ -70,7 +70,7 @@ struct hc_host {
 	int fd, done, phase;
 	int64_t deadline;
 	size_t off;
-	struct hc_dns *dns;
+	struct lookup *dns;
 	struct sockaddr_storage sa;
 	socklen_t salen;
 	char detail[ERRLEN];               /* what went wrong, for the log */
