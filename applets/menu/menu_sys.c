@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lookup.h"
 #include "menu.h"
 #include "net.h"
 #include "util.h"
@@ -73,32 +74,43 @@ errno_text(int e)
 int
 menu_probe(const char *host, int port, int timeout_ms, char *why, size_t size)
 {
-	struct addrinfo hints, *res = NULL, *ai;
+	struct lookup *res;
 	char ps[8];
-	int rc, last = 0;
+	int rc, last = 0, i;
 	int64_t deadline = now_ms() + timeout_ms;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_ADDRCONFIG;
 	snprintf(ps, sizeof(ps), "%d", port);
-	if ((rc = getaddrinfo(host, ps, &hints, &res)) != 0) {
+	/* the lookup within the deadline too: a DNS server that never answers
+	 * costs timeout_ms, not resolv.conf's timeouts */
+	if (!(res = lookup_start(host, ps, AF_UNSPEC, SOCK_STREAM, AI_ADDRCONFIG)))
+		rc = EAI_SYSTEM;
+	else {
+		struct pollfd q = { res->efd, POLLIN, 0 };
+
+		do
+			rc = poll(&q, 1, (int)(deadline - now_ms() > 0 ? deadline - now_ms() : 0));
+		while (rc < 0 && errno == EINTR);
+		rc = rc > 0 ? res->rc : EAI_AGAIN;   /* no answer in time: as the resolver says it */
+	}
+	if (rc != 0) {
+		lookup_put(res);
 		snprintf(why, size, TR("cannot resolve '%s' (%s): check the name and this server's DNS "
 		    "(/etc/resolv.conf)", "无法解析“%s”（%s）：请检查域名和本机 DNS（/etc/resolv.conf）"), host,
 		    !menu_zh ? gai_strerror(rc) : rc == EAI_NONAME ? "没有这个域名" : rc == EAI_AGAIN ?
 		    "DNS 暂时无应答" : gai_strerror(rc));
 		return -1;
 	}
-	for (ai = res; ai; ai = ai->ai_next) {
-		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	for (i = 0; i < res->n; i++) {
+		const struct sockaddr *sa = (const struct sockaddr *)&res->sa[i];
+		int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		struct pollfd p;
 		socklen_t sl = sizeof(last);
 
 		if (fd < 0)
 			continue;
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+		if (connect(fd, sa, res->salen[i]) == 0) {
 			close(fd);
-			freeaddrinfo(res);
+			lookup_put(res);
 			return 0;
 		}
 		if (errno != EINPROGRESS) {
@@ -122,13 +134,13 @@ menu_probe(const char *host, int port, int timeout_ms, char *why, size_t size)
 			last = errno;
 		close(fd);
 		if (last == 0) {
-			freeaddrinfo(res);
+			lookup_put(res);
 			return 0;
 		}
 		if (now_ms() >= deadline)
 			break;
 	}
-	freeaddrinfo(res);
+	lookup_put(res);
 	if (last == ETIMEDOUT)
 		snprintf(why, size, TR("no answer from %s:%d within %d s: a firewall (here, at the target or "
 		    "the provider's security group) may drop the packets", "%s:%d 在 %d 秒内没有响应："

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# A notification target whose name the DNS never answers costs the sender
-# its deadline (notify_timeout), not the C library's resolver timeouts: in a
+# A name the DNS never answers costs the wait its own deadline, not the C
+# library's resolver timeouts. A notification target's (notify_timeout): in a
 # namespace of its own with a resolv.conf (bind-mounted in a mount namespace
 # of its own) naming a server that reads queries and never answers, with a
 # 15 s resolver timeout, `xwpf notify --test` with notify_timeout = 2s gives
 # up on the lookup with "no answer within the deadline" well before the
 # resolver would. A relay whose message waits on such a lookup stops at once
-# on SIGTERM (the lookup is left to its own thread).
+# on SIGTERM (the lookup is left to its own thread). The menu's check of a
+# new rule's target (3 s) says it cannot resolve the name within its 3 s.
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
 need_root
@@ -50,4 +51,20 @@ for _ in $(seq 100); do kill -0 $RP 2>/dev/null || break; sleep 0.1; done
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 check "SIGTERM stops it in ${ms} ms while a lookup hangs (the resolver's timeout is 15 s)" eval '! kill -0 $RP 2>/dev/null && [ $ms -lt 5000 ]'
 wait $RP 2>/dev/null
+
+# the menu's check of a new rule's target
+t0=$(date +%s%N)
+pty_run menu_dns -- "${IN_NS[@]}" "$XWPF" menu <<EOS
+$(menu_add_relay "$(free_port)" 127.0.0.1 hook.example.test 8080)
+expect cannot resolve 'hook.example.test'
+expect Keep this target anyway
+send y
+$(menu_one_target '' '')
+$(menu_add_end dnsx n)
+$(menu_leave 1)
+EOS
+rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "the menu: 'cannot resolve' for a name the DNS never answers (exit $rc)" test "$rc" = 0
+check "the menu's whole visit took ${ms} ms: the check's 3 s, not the resolver's 15 s" test "$ms" -lt 12000
 finish
