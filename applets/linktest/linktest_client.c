@@ -21,6 +21,7 @@
 #include "addr.h"
 #include "applet.h"
 #include "linktest.h"
+#include "lookup.h"
 #include "lt.h"
 #include "lt_iperf3.h"
 #include "net.h"
@@ -180,32 +181,65 @@ res_scaled(const char *line, const char *key, double div, double *out)
 
 /* ---- connecting and authenticating ---- */
 
+#define LOOKUP_MS 10000   /* a name's lookup: its answer, or this long */
+
+/* The addresses of host (port) within LOOKUP_MS (lib/base/lookup: the
+ * resolver in a thread of its own, so a DNS server that never answers costs
+ * LOOKUP_MS): the job, or NULL with *rc (getaddrinfo's) or *late set. */
+static struct lookup *
+lookup_within(const char *host, const char *port, int flags, int *rc, int *late)
+{
+	struct lookup *j = lookup_start(host, port, AF_UNSPEC, SOCK_STREAM, flags);
+	int64_t deadline = now_ms() + LOOKUP_MS;
+	struct pollfd p;
+	int r;
+
+	*late = 0;
+	if (!j) {
+		*rc = EAI_SYSTEM;
+		return NULL;
+	}
+	p.fd = j->efd;
+	p.events = POLLIN;
+	do
+		r = poll(&p, 1, (int)(deadline > now_ms() ? deadline - now_ms() : 0));
+	while (r < 0 && errno == EINTR);
+	*late = r <= 0;
+	*rc = r > 0 ? j->rc : EAI_AGAIN;
+	if (*rc) {
+		lookup_put(j);   /* the thread frees it when the resolver gives up */
+		return NULL;
+	}
+	return j;
+}
+
 static int
 resolve_and_connect(struct linktest_client *c)
 {
-	struct addrinfo hints = { 0 }, *res = NULL, *ai;
+	struct lookup *j;
 	char port[8];
-	int rc, e = 0;
+	int rc, late, e = 0, i;
 
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_ADDRCONFIG;
 	snprintf(port, sizeof(port), "%u", c->port);
-	if ((rc = getaddrinfo(c->host, port, &hints, &res)) != 0) {
-		hints.ai_flags = 0;
-		if ((rc = getaddrinfo(c->host, port, &hints, &res)) != 0) {
+	if (!(j = lookup_within(c->host, port, AI_ADDRCONFIG, &rc, &late)) && !late)
+		j = lookup_within(c->host, port, 0, &rc, &late);
+	if (!j) {
+		if (late)
+			fprintf(stderr, "%s: cannot resolve '%s': no answer from the DNS within %d s (check the host "
+			    "name and /etc/resolv.conf)\n", applet_name, c->host, LOOKUP_MS / 1000);
+		else
 			fprintf(stderr, "%s: cannot resolve '%s': %s (check the host name)\n", applet_name, c->host,
-			    gai_strerror(rc));
-			return -1;
-		}
+			    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		return -1;
 	}
-	for (ai = res; ai; ai = ai->ai_next) {
+	for (i = 0; i < j->n; i++) {
 		memset(&c->dst, 0, sizeof(c->dst));
-		memcpy(&c->dst, ai->ai_addr, ai->ai_addrlen);
+		memcpy(&c->dst, &j->sa[i], j->salen[i]);
 		if ((c->ctl = tcp_connect(&c->dst, 5000)) >= 0)
 			break;
 		e = errno;
 	}
-	freeaddrinfo(res);
+	lookup_put(j);
 	net_addr_str(&c->dst, c->dst_str, sizeof(c->dst_str));
 	if (c->ctl < 0) {
 		fprintf(stderr, "%s: cannot connect to %s: %s (is 'xwpf linktest --server' running there, "

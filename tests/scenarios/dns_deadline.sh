@@ -8,7 +8,8 @@
 # resolver would. A relay whose message waits on such a lookup stops at once
 # on SIGTERM (the lookup is left to its own thread). The menu's check of a
 # new rule's target (3 s) says it cannot resolve the name within its 3 s.
-# timeout: 120
+# `xwpf linktest HOST` gives up on the name after 10 s.
+# timeout: 150
 . "$(dirname "$0")/../lib.sh"
 need_root
 need socat unshare mount
@@ -67,4 +68,13 @@ rc=$?
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 check "the menu: 'cannot resolve' for a name the DNS never answers (exit $rc)" test "$rc" = 0
 check "the menu's whole visit took ${ms} ms: the check's 3 s, not the resolver's 15 s" test "$ms" -lt 12000
+
+# linktest's client
+t0=$(date +%s%N)
+out=$("${IN_NS[@]}" "$XWPF" linktest hook.example.test 2>&1)
+rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "linktest: 'no answer from the DNS within 10 s' (exit $rc): $out" \
+    eval '[ $rc != 0 ] && grep -q "cannot resolve .hook.example.test.: no answer from the DNS within 10 s" <<< "$out"'
+check "linktest gave up in ${ms} ms: its 10 s, not the resolver's 15 s for each of two tries" test "$ms" -lt 14000
 finish
