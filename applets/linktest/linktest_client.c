@@ -190,22 +190,14 @@ static struct lookup *
 lookup_within(const char *host, const char *port, int flags, int *rc, int *late)
 {
 	struct lookup *j = lookup_start(host, port, AF_UNSPEC, SOCK_STREAM, flags);
-	int64_t deadline = now_ms() + LOOKUP_MS;
-	struct pollfd p;
-	int r;
 
 	*late = 0;
 	if (!j) {
 		*rc = EAI_SYSTEM;
 		return NULL;
 	}
-	p.fd = j->efd;
-	p.events = POLLIN;
-	do
-		r = poll(&p, 1, (int)(deadline > now_ms() ? deadline - now_ms() : 0));
-	while (r < 0 && errno == EINTR);
-	*late = r <= 0;
-	*rc = r > 0 ? j->rc : EAI_AGAIN;
+	*late = !lookup_wait(j, now_ms() + LOOKUP_MS);
+	*rc = *late ? EAI_AGAIN : j->rc;
 	if (*rc) {
 		lookup_put(j);   /* the thread frees it when the resolver gives up */
 		return NULL;

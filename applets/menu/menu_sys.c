@@ -84,14 +84,8 @@ menu_probe(const char *host, int port, int timeout_ms, char *why, size_t size)
 	 * costs timeout_ms, not resolv.conf's timeouts */
 	if (!(res = lookup_start(host, ps, AF_UNSPEC, SOCK_STREAM, AI_ADDRCONFIG)))
 		rc = EAI_SYSTEM;
-	else {
-		struct pollfd q = { res->efd, POLLIN, 0 };
-
-		do
-			rc = poll(&q, 1, (int)(deadline - now_ms() > 0 ? deadline - now_ms() : 0));
-		while (rc < 0 && errno == EINTR);
-		rc = rc > 0 ? res->rc : EAI_AGAIN;   /* no answer in time: as the resolver says it */
-	}
+	else   /* no answer in time: as the resolver says it */
+		rc = lookup_wait(res, deadline) ? res->rc : EAI_AGAIN;
 	if (rc != 0) {
 		lookup_put(res);
 		snprintf(why, size, TR("cannot resolve '%s' (%s): check the name and this server's DNS "

@@ -1,6 +1,7 @@
 /* One name lookup in a thread of its own (lookup.h). */
 #include <errno.h>
 #include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,28 @@
 #include <unistd.h>
 
 #include "lookup.h"
+#include "util.h"
+
+int
+lookup_wait(struct lookup *j, int64_t deadline)
+{
+	struct pollfd p = { j->efd, POLLIN, 0 };
+	eventfd_t v;
+	int64_t left;
+	int r;
+
+	for (;;) {
+		if ((left = deadline - now_ms()) <= 0)
+			return 0;
+		r = poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+		if (r > 0) {
+			(void)eventfd_read(j->efd, &v);
+			return 1;
+		}
+		if (r < 0 && errno != EINTR)
+			return 0;
+	}
+}
 
 void
 lookup_put(struct lookup *j)

@@ -11,6 +11,7 @@
  * dangling (the thread ends when the C library gives up).
  */
 #include <stdatomic.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "addr.h"
@@ -32,6 +33,9 @@ struct lookup {
 /* Start looking host up (port: a number, or NULL); NULL with errno when no
  * thread or eventfd can be had. */
 struct lookup *lookup_start(const char *host, const char *port, int family, int socktype, int flags);
+/* Wait for the answer until deadline (now_ms's clock): 1 it is in (rc, n,
+ * sa), 0 not by then (the job goes on: lookup_put it all the same). */
+int lookup_wait(struct lookup *j, int64_t deadline);
 /* The caller lets go (before or after the answer). */
 void lookup_put(struct lookup *j);
 

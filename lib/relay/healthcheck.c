@@ -566,6 +566,24 @@ hc_connect(struct hc_host *h)
 	}
 }
 
+/* The answer j holds into h->sa (its first address), and j let go: HC_OK,
+ * or HC_RESOLVE_FAIL with h->detail. */
+static enum hc_code
+take_answer(struct hc_host *h, struct lookup *j)
+{
+	enum hc_code code = HC_OK;
+
+	if (j->rc != 0) {
+		snprintf(h->detail, sizeof(h->detail), "%s: %s", h->addr.host, gai_strerror(j->rc));
+		code = HC_RESOLVE_FAIL;
+	} else {
+		memcpy(&h->sa, &j->sa[0], sizeof(h->sa));
+		h->salen = j->salen[0];
+	}
+	lookup_put(j);
+	return code;
+}
+
 static void
 hc_resolved(struct hc_host *h)
 {
@@ -576,16 +594,10 @@ hc_resolved(struct hc_host *h)
 		return;   /* spurious */
 	epoll_ctl(cur_loop->ep, EPOLL_CTL_DEL, j->efd, NULL);
 	h->dns = NULL;
-	if (j->rc != 0) {
-		snprintf(h->detail, sizeof(h->detail), "%s: %s", h->addr.host, gai_strerror(j->rc));
-		lookup_put(j);
+	if (take_answer(h, j) == HC_OK)
+		hc_connect(h);
+	else
 		hc_done(h, HC_RESOLVE_FAIL);
-		return;
-	}
-	memcpy(&h->sa, &j->sa[0], sizeof(h->sa));
-	h->salen = j->salen[0];
-	lookup_put(j);
-	hc_connect(h);
 }
 
 /* h->sa for a numeric address: 1, or 0 for a name. */
@@ -609,9 +621,6 @@ enum hc_code
 hc_resolve_until(struct hc_host *h, int64_t deadline)
 {
 	struct lookup *j;
-	struct pollfd p;
-	eventfd_t v;
-	enum hc_code code = HC_RESOLVE_TIMEOUT;
 
 	if (fill_numeric(h))
 		return HC_OK;
@@ -619,33 +628,11 @@ hc_resolve_until(struct hc_host *h, int64_t deadline)
 		set_detail(h, "resolver thread", errno);
 		return HC_RESOLVE_FAIL;
 	}
-	p.fd = j->efd;
-	p.events = POLLIN;
-	for (;;) {
-		int64_t left = deadline - now_ms();
-		int r;
-
-		if (left <= 0)
-			break;
-		r = poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int)left);
-		if (r < 0 && errno != EINTR)
-			break;
-		if (r > 0 && eventfd_read(j->efd, &v) == 0) {
-			if (j->rc != 0) {
-				snprintf(h->detail, sizeof(h->detail), "%s: %s", h->addr.host, gai_strerror(j->rc));
-				code = HC_RESOLVE_FAIL;
-			} else {
-				memcpy(&h->sa, &j->sa[0], sizeof(h->sa));
-				h->salen = j->salen[0];
-				code = HC_OK;
-			}
-			break;
-		}
-	}
-	if (code == HC_RESOLVE_TIMEOUT)
-		snprintf(h->detail, sizeof(h->detail), "%s: no answer in time", h->addr.host);
+	if (lookup_wait(j, deadline))
+		return take_answer(h, j);
+	snprintf(h->detail, sizeof(h->detail), "%s: no answer in time", h->addr.host);
 	lookup_put(j);   /* the thread frees it when it ends later */
-	return code;
+	return HC_RESOLVE_TIMEOUT;
 }
 
 static void
