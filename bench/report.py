@@ -302,9 +302,8 @@ def yardstick(u):
     if not yn or xn is None or not cand:
         return None
     bn, bp = max(cand)
-    target = next(t[1] for m, _, _, t in UDP_ROWS if m == "assoc_rate")
     return {"udpnull": yn, "xwpf": xn, "best_peer": bp, "best_peer_rate": bn, "udpnull_ratio": round(yn / bn, 3),
-            "xwpf_ratio": round(xn / bn, 3), "xwpf_of_udpnull": round(xn / yn, 3), "target": target}
+            "xwpf_ratio": round(xn / bn, 3), "xwpf_of_udpnull": round(xn / yn, 3)}
 
 
 def chain_table(c, notes, out, js):

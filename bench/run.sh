@@ -697,7 +697,7 @@ start_udpnull() {
 	new_port || return 1
 	ENTRY[udpnull]=$NEWPORT
 	spawn "$out/udpnull" "$NEWPORT" "$ECHO_PORT" "$WORKERS" 64 2> "$tmp/udpnull.log"
-	MPIDS[udpnull]=$! APIDS[udpnull]=$! UPIDS[udpnull]=$!
+	MPIDS[udpnull]=$! APIDS[udpnull]=$!
 	sleep 0.3
 	alive udp udpnull "start"
 }

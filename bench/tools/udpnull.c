@@ -23,6 +23,7 @@
  */
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/epoll.h>
 
 #include "common.h"
@@ -38,8 +39,8 @@ struct assoc {
 
 static struct sockaddr_in lsn, rem;
 static volatile sig_atomic_t stop;
-static int nassoc, ahead;
-static pthread_mutex_t count_mu = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int nassoc;
+static int ahead;
 
 static void
 on_signal(int s)
@@ -48,16 +49,11 @@ on_signal(int s)
 	stop = 1;
 }
 
+/* One association more, or 0 past MAX_ASSOC. */
 static int
 take_slot(void)
 {
-	int ok;
-
-	pthread_mutex_lock(&count_mu);
-	ok = nassoc < MAX_ASSOC;
-	nassoc += ok;
-	pthread_mutex_unlock(&count_mu);
-	return ok;
+	return atomic_fetch_add(&nassoc, 1) < MAX_ASSOC;
 }
 
 /* A socket connected to the remote and in epoll, or NULL past MAX_ASSOC. */
