@@ -145,7 +145,7 @@ main(int argc, char **argv)
 	struct sockaddr_in sa;
 	struct epoll_event ev, evs[256];
 	struct sigaction sg = { .sa_handler = on_signal };
-	int lfd, ufd, ep, one = 1, i, n;
+	int lfd, ufd, ep, one = 1, big = 32 << 20, i, n;
 	char *buf;
 
 	if (argc < 2 || ipv4_addr(argc > 2 ? argv[2] : "127.0.0.1", argv[1], &sa) < 0) {
@@ -169,6 +169,10 @@ main(int argc, char **argv)
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 4096) < 0)
 		die(TOOL, "bind/listen tcp (is the port free?)");
+	/* A backend that never drops: the bursts a relay sends on wait here (as
+	 * root past net.core.rmem_max), so a loss counted is the path's. */
+	if (setsockopt(ufd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) < 0)
+		setsockopt(ufd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
 	if (bind(ufd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		die(TOOL, "bind udp (is the port free?)");
 	ep = epoll_create1(0);

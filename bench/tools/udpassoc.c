@@ -10,6 +10,9 @@
  *   udpassoc again PORT N CONC  the same N requests and answers over CONC sockets
  *                               made (and answered once) before the clock starts:
  *                               associations that exist, the bound for new ones
+ *   udpassoc paced PORT N RATE  N new associations as in rate, offered at RATE
+ *                               per second whatever comes back (a probe, not in
+ *                               the bench's table: bench/README.md)
  *
  * Sources cycle over 127.R.x.y (R from the process id), so every socket is
  * a source address and port the relay has not seen this run: each is a new
@@ -17,6 +20,9 @@
  * "rate=.. done=.. lost=.. ms=.."; an answer not back within 1 s is lost, and
  * so is a refusal (ICMP port unreachable) or a reply that is not the echo.
  * hold prints "ready ok=N" once the datagrams are answered (3 tries, 1 s each).
+ * paced prints "offered=.. rate=.. goodput=.. done=.. lost=.. ms=..": offered
+ * and rate (answered) per second of sending, goodput per second until the
+ * last answer.
  */
 #include <signal.h>
 #include <sys/epoll.h>
@@ -110,6 +116,72 @@ rate(const struct sockaddr_in *dst, long n, int conc)
 	}
 	printf("rate=%.0f done=%ld lost=%ld ms=%.0f\n", done * 1e9 / (double)(now_ns() - t0), done, lost,
 	    (double)(now_ns() - t0) / 1e6);
+	return 0;
+}
+
+/* N associations offered at RATE per second, whatever comes back: each a new
+ * socket as in rate, started on a schedule (every 100 us the ones due by
+ * then), never waiting for answers, so the relay is offered a load rather
+ * than a round trip. An answer not back within 200 ms of its request (or of
+ * the last request) is lost. */
+static int
+paced(const struct sockaddr_in *dst, long n, double per_s)
+{
+	struct epoll_event ev, evs[256];
+	uint64_t *sent_at, t0, end, last = 0, back = 0;
+	long started = 0, done = 0, lost = 0, open_ = 0, i;
+	int ep = epoll_create1(0), k, fd;
+	char buf[64] = "udpassoc-request";
+
+	sent_at = calloc(1u << 20, sizeof(*sent_at));
+	if (ep < 0 || !sent_at)
+		die(TOOL, "epoll/calloc");
+	t0 = now_ns();
+	end = t0 + 60000000000ull;
+	while ((started < n || open_) && now_ns() < end && !stop) {
+		uint64_t now = now_ns(), due = (uint64_t)((double)(now - t0) * per_s / 1e9) + 1;
+		struct timespec ts = { 0, 100000 };
+
+		while ((uint64_t)started < due && started < n) {
+			if ((fd = new_sock(dst)) < 0 || fd >= (1 << 20))
+				die(TOOL, "socket/bind (out of descriptors?)");
+			ev.events = EPOLLIN;
+			ev.data.fd = fd;
+			epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+			sent_at[fd] = last = now_ns();
+			if (send(fd, buf, 16, 0) != 16)
+				die(TOOL, "send");
+			open_++;
+			started++;
+		}
+		k = epoll_pwait2(ep, evs, 256, started < n ? &ts : &(struct timespec){ 0, 10000000 }, NULL);
+		for (i = 0; i < k; i++) {
+			ssize_t got;
+
+			fd = evs[i].data.fd;
+			if ((got = recv(fd, buf, sizeof(buf), 0)) < 0 && errno == EAGAIN)
+				continue;
+			close(fd);
+			sent_at[fd] = 0;
+			open_--;
+			if (got == 16 && memcmp(buf, "udpassoc-request", 16) == 0) {
+				done++;
+				back = now_ns();
+			} else
+				lost++;
+		}
+		now = now_ns();
+		if (started >= n || k <= 0)
+			for (fd = 0; fd < (1 << 20) && open_; fd++)
+				if (sent_at[fd] && now - sent_at[fd] > 200000000ull) {
+					close(fd);
+					sent_at[fd] = 0;
+					open_--;
+					lost++;
+				}
+	}
+	printf("offered=%.0f rate=%.0f goodput=%.0f done=%ld lost=%ld ms=%.0f\n", started * 1e9 / (double)(last - t0 + 1),
+	    done * 1e9 / (double)(last - t0 + 1), done * 1e9 / (double)(back - t0 + 1), done, lost, (double)(last - t0) / 1e6);
 	return 0;
 }
 
@@ -236,7 +308,7 @@ main(int argc, char **argv)
 	long n;
 
 	if (argc < 4 || ipv4_addr("127.0.0.1", argv[2], &dst) < 0 || (n = atol(argv[3])) < 1 || n > 500000) {
-		fprintf(stderr, "usage: %s rate PORT N CONC | hold PORT N | again PORT N CONC\n", TOOL);
+		fprintf(stderr, "usage: %s rate PORT N CONC | hold PORT N | again PORT N CONC | paced PORT N RATE\n", TOOL);
 		return 2;
 	}
 	raise_nofile();
@@ -246,10 +318,12 @@ main(int argc, char **argv)
 	src_next = (uint32_t)(now_ns() / 1000 % 1000) * 64;
 	if (!strcmp(argv[1], "rate") && argc > 4)
 		return rate(&dst, n, atoi(argv[4]) > 0 ? atoi(argv[4]) : 64);
+	if (!strcmp(argv[1], "paced") && argc > 4 && atof(argv[4]) > 0)
+		return paced(&dst, n, atof(argv[4]));
 	if (!strcmp(argv[1], "hold"))
 		return hold(&dst, n);
 	if (!strcmp(argv[1], "again") && argc > 4)
 		return again(&dst, n, atoi(argv[4]) > 0 && atoi(argv[4]) <= 4096 ? atoi(argv[4]) : 64);
-	fprintf(stderr, "usage: %s rate PORT N CONC | hold PORT N | again PORT N CONC\n", TOOL);
+	fprintf(stderr, "usage: %s rate PORT N CONC | hold PORT N | again PORT N CONC | paced PORT N RATE\n", TOOL);
 	return 2;
 }
