@@ -31,8 +31,8 @@ TCP_ROWS = [
     ("cps_machine_us", "  machine CPU us per connection", False, None),
     ("cps_machine_sys_us", "    of it in the kernel", False, None),
 ]
-UDP_PEERS = ["direct", "xwpf", "nginx", "socat"]
-UDP_RIVALS = ["nginx", "socat"]
+UDP_PEERS = ["direct", "xwpf", "nginx", "nginx-buf", "socat"]
+UDP_RIVALS = ["nginx", "nginx-buf", "socat"]
 UDP_ROWS = [
     ("ovl_mbps", "under overload, 1200 B (Mbit/s received)", True, ("ratio", 2.0)),
     ("ovl_pps", "  datagrams/s received", True, None),

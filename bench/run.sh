@@ -119,16 +119,29 @@ machine_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $4 + $7 + $8
 
 # ---- ports -----------------------------------------------------------------
 USED_PORTS=" "
-# new_port: NEWPORT = a TCP+UDP port free on 127.0.0.1 now and not handed out
-# before (a global, not an echo: it must run in this shell to remember)
+# new_port [low]: NEWPORT = a TCP+UDP port free on 127.0.0.1 now and not handed
+# out before (a global, not an echo: it must run in this shell to remember).
+# low: below the ephemeral range, for a server that binds its UDP port only
+# while a test runs (iperf3's, udprate's sink): in between, a port of the
+# ephemeral range can go to any socket that connects (a relay's association)
+# and the server's next bind would fail.
 NEWPORT=
 new_port() {
 	local p i
 	for ((i = 0; i < 20; i++)); do
-		p=$(python3 - <<'PY'
-import socket
+		p=$(python3 - "${1:-}" <<'PY'
+import random, socket, sys
+lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
 for _ in range(50):
-    t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
+    t = socket.socket()
+    if sys.argv[1] == "low":
+        p = random.randrange(max(1024, lo - 6000), lo - 500)
+        try:
+            t.bind(("127.0.0.1", p))
+        except OSError:
+            t.close(); continue
+    else:
+        t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         u.bind(("127.0.0.1", p)); print(p); break
@@ -207,13 +220,13 @@ peer_available() {
 	xwpf | xwpf-tls | xwpf-wss) have_relay ;;
 	xwpf-nosteer) have_relay && relay_help | grep -q -- '--cpu-affinity' ;;
 	haproxy) command -v haproxy > /dev/null ;;
-	nginx | nginx-ssl) command -v nginx > /dev/null ;;
+	nginx | nginx-buf | nginx-ssl) command -v nginx > /dev/null ;;
 	socat) command -v socat > /dev/null ;;
 	stunnel) command -v stunnel4 > /dev/null ;;
 	*) return 1 ;;
 	esac
 }
-peer_udp() { case $1 in direct | xwpf | nginx | socat) return 0 ;; *) return 1 ;; esac; }
+peer_udp() { case $1 in direct | xwpf | nginx | nginx-buf | socat) return 0 ;; *) return 1 ;; esac; }
 
 # xwpf_workers_args: how this build of `xwpf relay` takes a worker count
 xwpf_workers_args() {
@@ -296,11 +309,14 @@ listen bench
 EOF
 		spawn haproxy -db -f "$d/haproxy.cfg" 2> "$d/log"
 		MPIDS[$peer]=$! ;;
-	nginx)
+	nginx | nginx-buf)
+		# nginx-buf: the UDP listener with the receive buffer xwpf gives its own
+		# (4 MiB), so no figure owes its lead to a buffer nginx was not given
 		nginx_conf "$d" "
     server { listen 127.0.0.1:$l reuseport backlog=4096; proxy_pass 127.0.0.1:$b;
              proxy_connect_timeout 5s; proxy_timeout 1h; }
-$([ "$udp" = 1 ] && echo "    server { listen 127.0.0.1:$l udp reuseport; proxy_pass 127.0.0.1:$b; proxy_timeout 30s; }")"
+$([ "$udp" = 1 ] && echo "    server { listen 127.0.0.1:$l udp reuseport$([ "$peer" = nginx-buf ] && echo ' rcvbuf=4m');
+             proxy_pass 127.0.0.1:$b; proxy_timeout 30s; }")"
 		spawn nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" 2> "$d/log"
 		MPIDS[$peer]=$! ;;
 	socat)
@@ -638,7 +654,8 @@ except Exception:
     print("fail")
 ' <<< "$js")
 	if [ "$v" = fail ]; then
-		log "$peer: iperf3 -u failed: $(python3 -c 'import json,sys; print(json.loads(sys.stdin.read()).get("error",""))' <<< "$js" 2>/dev/null)"
+		log "$peer: iperf3 -u failed: $(python3 -c 'import json,sys; print(json.loads(sys.stdin.read()).get("error",""))' <<< "$js" 2>/dev/null)$(
+			ss -Huanp "sport = :$IPERF_PORT" 2>/dev/null | head -n 3 | sed 's/^/; held: /' | tr -s ' \n' ' ')"
 		rv "$sec" "$peer" ovl_mbps fail
 		return
 	fi
@@ -727,7 +744,11 @@ idle_assoc() {
 
 bench_udp() {
 	local set peer r sz fl relays=
-	for peer in $RELAYS; do peer_udp "$peer" && relays+="$peer "; done
+	for peer in $RELAYS; do
+		peer_udp "$peer" && relays+="$peer "
+		# nginx with xwpf's receive buffer beside nginx as it comes
+		[ "$peer" = nginx ] && [[ " $RELAYS " != *" nginx-buf "* ]] && relays+="nginx-buf "
+	done
 	# shellcheck disable=SC2086
 	log "UDP: $relays"
 	# round trip and new associations, to the echo server
@@ -781,7 +802,7 @@ bench_udp() {
 	done
 	for peer in $set; do stop_peer "$peer"; done
 	# the no-drop rate, to udprate's own sink
-	new_port && SINK_PORT=$NEWPORT
+	new_port low && SINK_PORT=$NEWPORT
 	start_set udp "$SINK_PORT" 1 $set
 	set=$SET
 	for ((r = 0; r < ROUNDS; r++)); do
@@ -914,13 +935,13 @@ note quick "$QUICK"
 note rounds "$ROUNDS"
 note workers "$WORKERS"
 note nofile "$(ulimit -n)"
-note settings "xwpf: relay $(have_relay && xwpf_workers_args | grep -q . && echo "with $(xwpf_workers_args)" || echo "default workers (one per CPU = $(nproc))"); haproxy $(haproxy -v 2>/dev/null | awk 'NR==1 {print $3}'): nbthread $WORKERS, mode tcp, splice-auto + splice-request/response; nginx $(nginx -v 2>&1 | sed 's|.*/||'): worker_processes $WORKERS, stream proxy_pass, reuseport; socat $(socat -V 2>/dev/null | awk 'NR==2 {print $3}'): fork per connection, nodelay; every listener backlog 4096"
+note settings "xwpf: relay $(have_relay && xwpf_workers_args | grep -q . && echo "with $(xwpf_workers_args)" || echo "default workers (one per CPU = $(nproc))"); haproxy $(haproxy -v 2>/dev/null | awk 'NR==1 {print $3}'): nbthread $WORKERS, mode tcp, splice-auto + splice-request/response; nginx $(nginx -v 2>&1 | sed 's|.*/||'): worker_processes $WORKERS, stream proxy_pass, reuseport (nginx-buf: the same with rcvbuf=4m on its UDP listener, the buffer xwpf asks for); socat $(socat -V 2>/dev/null | awk 'NR==2 {print $3}'): fork per connection, nodelay; every listener backlog 4096"
 note method "every relay up at once; $ROUNDS round(s), rotated order, median reported: iperf3 -t $IPERF_T -O 1 (1 and 8 streams); ping-pong $LAT_N x 1 byte; $CONC clients x ${CPS_T}s short connections (send 6 B, echo, server closes); memory one relay at a time: $IDLE_N idle connections, (VmRSS after - before)/N summed over the relay's processes"
 note xwpf_version "$([ -x "$XWPF" ] && "$XWPF" --version 2>/dev/null | head -n 1)"
 note git "$(git -C "$top" rev-parse --short HEAD 2>/dev/null)"
 
 new_port && ECHO_PORT=$NEWPORT
-new_port && IPERF_PORT=$NEWPORT
+new_port low && IPERF_PORT=$NEWPORT
 spawn "$out/echosrv" "$ECHO_PORT"
 spawn iperf3 -s -B 127.0.0.1 -p "$IPERF_PORT" --idle-timeout 60 > /dev/null 2>&1
 listening "$ECHO_PORT" 10 && listening "$IPERF_PORT" 10 || { log "the echo or iperf3 server did not start"; exit 1; }
