@@ -62,59 +62,105 @@ new_sock(const struct sockaddr_in *dst)
 	return fd;
 }
 
+#define MAXFD (1 << 20)
+static const char request[16] = "udpassoc-request";
+
+/* In flight: one slot per descriptor, its send time (0: none), and what came of them. */
+struct flight {
+	int ep;
+	uint64_t *sent_at;
+	long open, done, lost;
+	uint64_t back;   /* when the last answer came */
+};
+
+static void
+flight_init(struct flight *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->ep = epoll_create1(0);
+	f->sent_at = calloc(MAXFD, sizeof(*f->sent_at));
+	if (f->ep < 0 || !f->sent_at)
+		die(TOOL, "epoll/calloc");
+}
+
+/* A new association: a new socket, in epoll, its request sent. */
+static void
+flight_start(struct flight *f, const struct sockaddr_in *dst)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int fd = new_sock(dst);
+
+	if (fd < 0 || fd >= MAXFD)
+		die(TOOL, "socket/bind (out of descriptors?)");
+	ev.data.fd = fd;
+	epoll_ctl(f->ep, EPOLL_CTL_ADD, fd, &ev);
+	f->sent_at[fd] = now_ns();
+	if (send(fd, request, sizeof(request), 0) != (ssize_t)sizeof(request))
+		die(TOOL, "send");
+	f->open++;
+}
+
+static void
+flight_end(struct flight *f, int fd, int answered)
+{
+	close(fd);
+	f->sent_at[fd] = 0;
+	f->open--;
+	if (answered) {
+		f->done++;
+		f->back = now_ns();
+	} else {
+		f->lost++;
+	}
+}
+
+/* Wait up to ts for answers and take them; an answer that is not the echo
+ * (or a refusal: ICMP, nothing listens) is lost. Returns the events seen. */
+static int
+flight_wait(struct flight *f, const struct timespec *ts)
+{
+	struct epoll_event evs[256];
+	char buf[64];
+	int k = epoll_pwait2(f->ep, evs, 256, ts, NULL), i;
+
+	for (i = 0; i < k; i++) {
+		int fd = evs[i].data.fd;
+		ssize_t got = recv(fd, buf, sizeof(buf), 0);
+
+		if (got < 0 && errno == EAGAIN)
+			continue;
+		flight_end(f, fd, got == (ssize_t)sizeof(request) && memcmp(buf, request, sizeof(request)) == 0);
+	}
+	return k;
+}
+
+/* Give up on requests older than ns. */
+static void
+flight_expire(struct flight *f, uint64_t ns)
+{
+	uint64_t now = now_ns();
+	int fd;
+
+	for (fd = 0; fd < MAXFD && f->open; fd++)
+		if (f->sent_at[fd] && now - f->sent_at[fd] > ns)
+			flight_end(f, fd, 0);
+}
+
 static int
 rate(const struct sockaddr_in *dst, long n, int conc)
 {
-	struct epoll_event ev, evs[256];
-	uint64_t *sent_at, t0 = now_ns(), end = t0 + 60000000000ull;
-	long started = 0, done = 0, lost = 0, i;
-	int ep = epoll_create1(0), inflight = 0, k, fd;
-	char buf[64] = "udpassoc-request";
+	struct flight f;
+	uint64_t t0 = now_ns(), end = t0 + 60000000000ull;
+	long started = 0;
 
-	sent_at = calloc(1u << 20, sizeof(*sent_at));
-	if (ep < 0 || !sent_at)
-		die(TOOL, "epoll/calloc");
-	while ((done + lost < n) && now_ns() < end && !stop) {
-		while (inflight < conc && started < n) {
-			if ((fd = new_sock(dst)) < 0 || fd >= (1 << 20))
-				die(TOOL, "socket/bind (out of descriptors?)");
-			ev.events = EPOLLIN;
-			ev.data.fd = fd;
-			epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-			sent_at[fd] = now_ns();
-			if (send(fd, buf, 16, 0) != 16)
-				die(TOOL, "send");
-			inflight++;
-			started++;
-		}
-		k = epoll_wait(ep, evs, 256, 50);
-		for (i = 0; i < k; i++) {
-			ssize_t got;
-
-			fd = evs[i].data.fd;
-			if ((got = recv(fd, buf, sizeof(buf), 0)) < 0 && errno == EAGAIN)
-				continue;
-			close(fd);
-			sent_at[fd] = 0;
-			inflight--;
-			if (got == 16 && memcmp(buf, "udpassoc-request", 16) == 0)
-				done++;
-			else
-				lost++;   /* refused (ICMP: nothing listens), or not the echo */
-		}
-		if (k <= 0) {   /* an answer lost: give up on it after 1 s */
-			uint64_t now = now_ns();
-
-			for (fd = 0; fd < (1 << 20) && inflight; fd++)
-				if (sent_at[fd] && now - sent_at[fd] > 1000000000ull) {
-					close(fd);
-					sent_at[fd] = 0;
-					inflight--;
-					lost++;
-				}
-		}
+	flight_init(&f);
+	while (f.done + f.lost < n && now_ns() < end && !stop) {
+		for (; f.open < conc && started < n; started++)
+			flight_start(&f, dst);
+		if (flight_wait(&f, &(struct timespec){ 0, 50000000 }) <= 0)
+			flight_expire(&f, 1000000000ull);   /* an answer lost: given up after 1 s */
 	}
-	printf("rate=%.0f done=%ld lost=%ld ms=%.0f\n", done * 1e9 / (double)(now_ns() - t0), done, lost,
+	printf("rate=%.0f done=%ld lost=%ld ms=%.0f\n", f.done * 1e9 / (double)(now_ns() - t0), f.done, f.lost,
 	    (double)(now_ns() - t0) / 1e6);
 	return 0;
 }
@@ -127,61 +173,27 @@ rate(const struct sockaddr_in *dst, long n, int conc)
 static int
 paced(const struct sockaddr_in *dst, long n, double per_s)
 {
-	struct epoll_event ev, evs[256];
-	uint64_t *sent_at, t0, end, last = 0, back = 0;
-	long started = 0, done = 0, lost = 0, open_ = 0, i;
-	int ep = epoll_create1(0), k, fd;
-	char buf[64] = "udpassoc-request";
+	struct flight f;
+	uint64_t t0 = now_ns(), end = t0 + 60000000000ull, last = t0;
+	long started = 0;
 
-	sent_at = calloc(1u << 20, sizeof(*sent_at));
-	if (ep < 0 || !sent_at)
-		die(TOOL, "epoll/calloc");
-	t0 = now_ns();
-	end = t0 + 60000000000ull;
-	while ((started < n || open_) && now_ns() < end && !stop) {
-		uint64_t now = now_ns(), due = (uint64_t)((double)(now - t0) * per_s / 1e9) + 1;
-		struct timespec ts = { 0, 100000 };
+	flight_init(&f);
+	while ((started < n || f.open) && now_ns() < end && !stop) {
+		uint64_t due = (uint64_t)((double)(now_ns() - t0) * per_s / 1e9) + 1;
+		long before = started;
+		int k;
 
-		while ((uint64_t)started < due && started < n) {
-			if ((fd = new_sock(dst)) < 0 || fd >= (1 << 20))
-				die(TOOL, "socket/bind (out of descriptors?)");
-			ev.events = EPOLLIN;
-			ev.data.fd = fd;
-			epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-			sent_at[fd] = last = now_ns();
-			if (send(fd, buf, 16, 0) != 16)
-				die(TOOL, "send");
-			open_++;
-			started++;
-		}
-		k = epoll_pwait2(ep, evs, 256, started < n ? &ts : &(struct timespec){ 0, 10000000 }, NULL);
-		for (i = 0; i < k; i++) {
-			ssize_t got;
-
-			fd = evs[i].data.fd;
-			if ((got = recv(fd, buf, sizeof(buf), 0)) < 0 && errno == EAGAIN)
-				continue;
-			close(fd);
-			sent_at[fd] = 0;
-			open_--;
-			if (got == 16 && memcmp(buf, "udpassoc-request", 16) == 0) {
-				done++;
-				back = now_ns();
-			} else
-				lost++;
-		}
-		now = now_ns();
+		for (; (uint64_t)started < due && started < n; started++)
+			flight_start(&f, dst);
+		if (started > before)
+			last = now_ns();
+		k = flight_wait(&f, &(struct timespec){ 0, started < n ? 100000 : 10000000 });
 		if (started >= n || k <= 0)
-			for (fd = 0; fd < (1 << 20) && open_; fd++)
-				if (sent_at[fd] && now - sent_at[fd] > 200000000ull) {
-					close(fd);
-					sent_at[fd] = 0;
-					open_--;
-					lost++;
-				}
+			flight_expire(&f, 200000000ull);
 	}
 	printf("offered=%.0f rate=%.0f goodput=%.0f done=%ld lost=%ld ms=%.0f\n", started * 1e9 / (double)(last - t0 + 1),
-	    done * 1e9 / (double)(last - t0 + 1), done * 1e9 / (double)(back - t0 + 1), done, lost, (double)(last - t0) / 1e6);
+	    f.done * 1e9 / (double)(last - t0 + 1), f.done * 1e9 / (double)(f.back - t0 + 1), f.done, f.lost,
+	    (double)(last - t0) / 1e6);
 	return 0;
 }
 
