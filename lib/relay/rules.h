@@ -104,6 +104,7 @@ struct rt_msg;
 struct conn;
 struct conn_hooks;
 struct conn_pipe;
+struct tun_conn;
 struct conn_buf;
 struct lb;
 struct res;
@@ -234,6 +235,10 @@ struct rt_worker {
 	 * and per source (tunnel_conn.c): under max_handshakes(_per_src) */
 	long handshakes;
 	struct srclimit hs_src;
+	/* handshakes waiting for their network's max_handshakes_per_src, oldest
+	 * first (tunnel_conn.c): each starts when one of its network's ends */
+	struct tun_conn *hs_wait_head, *hs_wait_tail;
+	long hs_waiting;         /* how many: at most max_handshakes, more are reset */
 	struct tpool *tpools;    /* warm tunnel connections per rule and remote (tunnel_pool.c) */
 	struct tp_ent *tpool_dead;   /* dropped pooled connections, freed after the batch */
 };

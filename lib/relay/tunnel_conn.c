@@ -40,6 +40,9 @@ struct tun_conn {
 	int flush_waits;            /* FLUSH_EV replays that found the source still readable */
 	size_t pp_held;             /* a plain remote: the PROXY header's bytes put before the client's */
 	int hs_counted;             /* the server handshake counts in its worker's (hs_enter) */
+	int hs_waits;               /* in its worker's list of handshakes waiting (hs_wait) */
+	int hs_waited;              /* has waited (counted once as the limit, however often it waits) */
+	struct tun_conn *wait_prev, *wait_next;
 	struct sockaddr_storage dst;   /* the remote's address (a client end's), family 0 unknown */
 };
 
@@ -139,8 +142,9 @@ tc_get(struct conn *c)
 enum { HS_OK, HS_WORKER, HS_SRC };
 
 /* The server handshake of c may begin: HS_OK (it counts until hs_leave), or
- * refused: HS_WORKER (the worker has max_handshakes under way), HS_SRC (the
- * client's network has max_handshakes_per_src, or no memory for the table). */
+ * not now: HS_WORKER (the worker has max_handshakes under way: reset), HS_SRC
+ * (the client's network has max_handshakes_per_src, or no memory for the
+ * table: it waits, hs_wait). */
 static int
 hs_enter(struct conn *c, struct tun_conn *tc)
 {
@@ -161,17 +165,89 @@ hs_enter(struct conn *c, struct tun_conn *tc)
 	return HS_OK;
 }
 
+/* A handshake over its network's max_handshakes_per_src waits, in its
+ * worker's list, rather than being reset: a relay in front of an exit is one
+ * client network to it, and a burst of new clients at the relay would lose
+ * connections. It costs what a silent connection costs (no TLS engine: that
+ * comes with hs_enter), its deadline (handshake_timeout) still runs, and it
+ * starts when a handshake of its network ends (hs_leave). Over the worker's
+ * max_handshakes it is still reset: that cap sheds load; so is one when as
+ * many wait already (which bounds the walk of hs_leave). */
+static void
+hs_wait(struct conn *c, struct tun_conn *tc)
+{
+	struct rt_worker *w = c->w;
+	char ps[64];
+
+	if (tc->hs_waits)
+		return;
+	tc->hs_waits = 1;
+	w->hs_waiting++;
+	tc->wait_next = NULL;
+	tc->wait_prev = w->hs_wait_tail;
+	if (w->hs_wait_tail)
+		w->hs_wait_tail->wait_next = tc;
+	else
+		w->hs_wait_head = tc;
+	w->hs_wait_tail = tc;
+	if (tc->hs_waited)
+		return;
+	tc->hs_waited = 1;
+	CTR_ADD(c->rule->st->w[w->id].limit_hits[LIM_HANDSHAKES], 1);
+	if (log_ok(c))
+		log_info("rule %s: client %s: waits: its network has max_handshakes_per_src (%ld) TLS/WebSocket "
+		    "handshakes under way in this worker", c->rule->r->name, peer_str(c, ps, sizeof(ps)),
+		    trule(c)->hs_max_src);
+}
+
+static void
+hs_unwait(struct conn *c, struct tun_conn *tc)
+{
+	struct rt_worker *w = c->w;
+
+	if (!tc->hs_waits)
+		return;
+	tc->hs_waits = 0;
+	w->hs_waiting--;
+	if (tc->wait_prev)
+		tc->wait_prev->wait_next = tc->wait_next;
+	else
+		w->hs_wait_head = tc->wait_next;
+	if (tc->wait_next)
+		tc->wait_next->wait_prev = tc->wait_prev;
+	else
+		w->hs_wait_tail = tc->wait_prev;
+	tc->wait_prev = tc->wait_next = NULL;
+}
+
 static void
 hs_leave(struct conn *c, struct tun_conn *tc)
 {
+	struct rt_worker *w = c->w;
+	struct tun_conn *o;
+	unsigned char k[16], ko[16];
+
 	if (!tc->hs_counted)
 		return;
 	tc->hs_counted = 0;
-	c->w->handshakes--;
-	srclimit_leave(&c->w->hs_src, (const struct sockaddr *)&c->peer);
+	w->handshakes--;
+	srclimit_leave(&w->hs_src, (const struct sockaddr *)&c->peer);
+	if (!w->hs_wait_head)
+		return;
+	/* the oldest handshake waiting for this network starts (its read again) */
+	srclimit_key((const struct sockaddr *)&c->peer, w->hs_src.prefix4, w->hs_src.prefix6, k);
+	for (o = w->hs_wait_head; o; o = o->wait_next) {
+		srclimit_key((const struct sockaddr *)&o->c->peer, w->hs_src.prefix4, w->hs_src.prefix6, ko);
+		if (memcmp(k, ko, sizeof(k)) == 0) {
+			hs_unwait(o->c, o);
+			ev_io_requeue(w->loop, &o->c->cli.io, EPOLLIN);
+			return;
+		}
+	}
 }
 
-/* Over a cap (why: HS_WORKER, HS_SRC): a reset, counted as a limit, logged a few times a second. */
+/* Over a cap (why: HS_WORKER, or HS_SRC with max_handshakes waiting already):
+ * a reset, counted as a limit, logged a few times a second. */
 static void
 hs_refuse(struct conn *c, int why)
 {
@@ -180,7 +256,8 @@ hs_refuse(struct conn *c, int why)
 	char ps[64];
 
 	(void)setsockopt(c->cli.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	CTR_ADD(c->rule->st->w[c->w->id].limit_hits[LIM_HANDSHAKES], 1);
+	if (!c->tun->hs_waited)   /* one that waited was counted then */
+		CTR_ADD(c->rule->st->w[c->w->id].limit_hits[LIM_HANDSHAKES], 1);
 	if (!log_ok(c))
 		return;
 	if (why == HS_WORKER)
@@ -188,7 +265,8 @@ hs_refuse(struct conn *c, int why)
 		    "under way", c->rule->r->name, peer_str(c, ps, sizeof(ps)), t->hs_max);
 	else
 		log_warn("rule %s: client %s: reset: its network has max_handshakes_per_src (%ld) TLS/WebSocket "
-		    "handshakes under way in this worker", c->rule->r->name, peer_str(c, ps, sizeof(ps)), t->hs_max_src);
+		    "handshakes under way and max_handshakes (%ld) wait in this worker", c->rule->r->name,
+		    peer_str(c, ps, sizeof(ps)), t->hs_max_src, t->hs_max);
 }
 
 /* Has the client sent anything? 1 yes, 0 not yet, -1 it left (or an error). */
@@ -214,6 +292,7 @@ tc_free(struct conn *c)
 		udp_tunnel_exit_end(c);
 	if (!tc)
 		return;
+	hs_unwait(c, tc);
 	hs_leave(c, tc);
 	ev_timer_del(c->w->loop, &tc->hs);
 	tun_end_free(tc->cli);
@@ -358,10 +437,17 @@ tn_preread(struct conn *c)
 		if (!tc->cli) {   /* its first bytes: the server end, if the caps allow */
 			if (!peeked && (r = first_bytes(c)) <= 0)
 				return r;
-			if ((r = hs_enter(c, tc)) != HS_OK) {
+			if ((r = hs_enter(c, tc)) == HS_SRC &&
+			    (tc->hs_waits || c->w->hs_waiting < (t->hs_max > 0 ? t->hs_max : TUN_HS_MAX))) {
+				hs_wait(c, tc);
+				return 0;
+			}
+			if (r != HS_OK) {
+				hs_unwait(c, tc);
 				hs_refuse(c, r);
 				return -1;
 			}
+			hs_unwait(c, tc);
 			if (!(tc->cli = tun_end_new(&t->lsn, TUN_SERVER, 0, NULL, err))) {
 				log_warn("rule %s: %s", c->rule->r->name, err);
 				return -1;
