@@ -442,12 +442,11 @@ tn_preread(struct conn *c)
 				hs_wait(c, tc);
 				return 0;
 			}
+			hs_unwait(c, tc);   /* it may have waited: it starts now, or is reset */
 			if (r != HS_OK) {
-				hs_unwait(c, tc);
 				hs_refuse(c, r);
 				return -1;
 			}
-			hs_unwait(c, tc);
 			if (!(tc->cli = tun_end_new(&t->lsn, TUN_SERVER, 0, NULL, err))) {
 				log_warn("rule %s: %s", c->rule->r->name, err);
 				return -1;
